@@ -1,0 +1,141 @@
+// The entry point: builds the commander program with the global options, registers the commands,
+// and is the one error boundary that turns every failure into a message and an exit code. It never
+// calls process.exit, so stdout drains before the process ends.
+
+import { Command, CommanderError, Option } from '@commander-js/extra-typings';
+import pkg from '../package.json' with { type: 'json' };
+import { EXIT } from './errors/exit-codes.js';
+import { UsageError } from './errors/failures.js';
+import { parseDuration } from './domain/duration.js';
+import { type CommandState, type IO } from './output/io.js';
+import { colorLevel, styleFor } from './output/style.js';
+import { reportFailure } from './output/failure-report.js';
+import { actionsCommand } from './commands/actions.js';
+import { configCommand, loginCommand } from './commands/config.js';
+import { decodeCommand } from './commands/decode.js';
+import { devicesCommand } from './commands/devices.js';
+import { explainCommand } from './commands/explain.js';
+import { getCommand } from './commands/get.js';
+import { helpCommand } from './commands/help-topics.js';
+import { pushCommand } from './commands/push.js';
+import { sandboxCommand } from './commands/sandbox.js';
+import { settingsCommand } from './commands/settings.js';
+
+export const VERSION = pkg.version;
+
+export function versionLine(): string {
+  return `amps ${VERSION} (node ${process.version}, ${process.platform}-${process.arch})`;
+}
+
+function parseTimeout(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) throw new UsageError(`--timeout takes a duration such as 30s or 2m, not '${value}'`);
+  return ms;
+}
+
+export function buildProgram(state: CommandState): Command {
+  const { io } = state;
+  const program = new Command('amps')
+    .description('Operate devices through the Amps API: push commands, inspect state, decode errors.\nWith no key or URL configured, amps runs against an embedded local sandbox.')
+    .version(versionLine(), '-v, --version', 'print the version, node version and platform')
+    .option('--json', 'machine-readable JSON on stdout (errors as JSON on stderr)')
+    .option('-q, --quiet', 'print only what was asked for')
+    .option('--no-color', 'no colour (also NO_COLOR=1)')
+    .option('--no-input', 'never prompt; fail with exit 9 (or 5 for a conflict) instead')
+    .option('--verbose', 'log each request and response line to stderr (key redacted)')
+    .option('--profile <name>', 'configuration profile to use')
+    .option('--api-url <url>', 'API base URL (default https://api.amps.ai, or the embedded sandbox)')
+    .option('--api-key-file <file>', 'read the API key from a file (- for stdin); keys never go on the command line')
+    .addOption(new Option('--timeout <duration>', 'overall time limit for each request (e.g. 30s, 2m)').argParser(parseTimeout))
+    .helpCommand(false)
+    .showSuggestionAfterError(true)
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(`amps: ${s.replace(/^error: /, '')}`),
+    })
+    .exitOverride();
+
+  for (const command of [
+    pushCommand(state),
+    getCommand(state),
+    devicesCommand(state),
+    settingsCommand(state),
+    actionsCommand(state),
+    explainCommand(state),
+    decodeCommand(state),
+    sandboxCommand(state),
+    configCommand(state),
+    loginCommand(state),
+  ]) {
+    program.addCommand(command as unknown as Command);
+  }
+  program.addCommand(helpCommand(state, program) as unknown as Command);
+  // Every subcommand reports usage errors the same way and leaves exiting to main().
+  const configure = (command: Command) => {
+    command.exitOverride().configureOutput(program.configureOutput()).showSuggestionAfterError(true);
+    command.commands.forEach((c) => configure(c as Command));
+  };
+  program.commands.forEach((c) => configure(c as Command));
+  program.addHelpText('after', '\nExit codes: amps help exit-codes · Environment: amps help environment');
+  return program;
+}
+
+async function processIO(argv: string[], signal: AbortSignal): Promise<IO> {
+  const env = process.env;
+  const noColor = argv.includes('--no-color');
+  const [out, err] = await Promise.all([
+    styleFor(colorLevel(Boolean(process.stdout.isTTY), env, noColor)),
+    styleFor(colorLevel(Boolean(process.stderr.isTTY), env, noColor)),
+  ]);
+  return {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    stdoutIsTTY: Boolean(process.stdout.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    env,
+    columns: process.stdout.columns ?? 100,
+    out,
+    err,
+    now: () => new Date(),
+    signal,
+  };
+}
+
+/** First Ctrl-C aborts what is in flight (the command then exits 130); a second one exits at once. */
+function interruptOnSigint(controller: AbortController): () => void {
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  return () => process.off('SIGINT', onSigint);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  const stopListening = interruptOnSigint(controller);
+  const io = await processIO(argv, controller.signal);
+  const state: CommandState = { io, exitCode: EXIT.ok };
+  const json = argv.includes('--json');
+  try {
+    const program = buildProgram(state);
+    if (argv.length === 0) {
+      program.outputHelp();
+      return EXIT.ok;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+    return controller.signal.aborted ? EXIT.interrupted : state.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return EXIT.ok;
+      return EXIT.usage;
+    }
+    return reportFailure(error, io, json);
+  } finally {
+    stopListening();
+  }
+}

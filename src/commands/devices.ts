@@ -1,0 +1,3 @@
+import { Command } from '@commander-js/extra-typings';
+import type { CommandState } from '../output/io.js';
+export function devicesCommand(_state: CommandState) { return new Command('devices'); }

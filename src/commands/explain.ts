@@ -1,0 +1,147 @@
+import { Command } from '@commander-js/extra-typings';
+import {
+  CATALOGUE,
+  CATEGORY_LABELS,
+  type CatalogueEntry,
+  type Category,
+  entriesFor,
+  entriesWithStatus,
+  normaliseCode,
+  suggestCodes,
+} from '../errors/catalogue.js';
+import { EXIT, type ExitCode } from '../errors/exit-codes.js';
+import { UsageError } from '../errors/failures.js';
+import { RETRY_CLASSES } from '../errors/retry-classes.js';
+import { globalsOf } from '../config/globals.js';
+import { withExamples } from '../output/command-help.js';
+import { type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
+import { fieldLines } from '../output/text.js';
+
+export interface ExplainOptions {
+  code?: string;
+  list?: boolean;
+  category?: string;
+  json?: boolean;
+}
+
+function sourceLine(entry: CatalogueEntry): string {
+  if (entry.source === 'amps-cli') return 'defined by amps (the Amps docs are silent on it)';
+  return entry.messageSource ? 'documented by Amps; the exact message is ours (the docs give none)' : 'documented by Amps';
+}
+
+function entryJson(entry: CatalogueEntry): Record<string, unknown> {
+  return {
+    ...entry,
+    retry: RETRY_CLASSES[entry.retryClass].guidance,
+    exitCode: RETRY_CLASSES[entry.retryClass].exitCode,
+  };
+}
+
+function entryText(entry: CatalogueEntry, io: IO): string[] {
+  const s = io.out;
+  const retry = RETRY_CLASSES[entry.retryClass];
+  const heading = [s.bold(entry.code), `HTTP ${entry.http}${entry.alsoHttp ? ` (also ${entry.alsoHttp.join(', ')})` : ''}`, CATEGORY_LABELS[entry.category]];
+  if (entry.variant) heading.push(`variant: ${entry.variant}`);
+  const lines = [heading.join(s.dim(' · ')), `  ${entry.message}`, ''];
+  lines.push(
+    ...fieldLines([
+      ['What to do', entry.whatToDo],
+      ['Retry', `${retry.label}. ${retry.guidance}`],
+      ['Exit code', String(retry.exitCode)],
+      ['At fault', entry.party],
+      ['Source', sourceLine(entry)],
+    ]),
+  );
+  if (entry.details.length > 0) {
+    lines.push('Details fields:', ...fieldLines(entry.details.map((d) => [d.name, d.description] as const), '  '));
+  }
+  if (entry.exampleDetails && Object.keys(entry.exampleDetails).length > 0) {
+    lines.push('Example details:', ...JSON.stringify(entry.exampleDetails, null, 2).split('\n').map((l) => `  ${l}`));
+  }
+  const related = entry.related.filter((r) => r !== entry.code);
+  if (related.length > 0) lines.push(`Related: ${related.join(', ')}`);
+  if (entry.related.includes(entry.code)) lines.push(`Other meanings: amps explain ${entry.code} lists every variant.`);
+  return lines;
+}
+
+function summaryRows(entries: readonly CatalogueEntry[]): string[][] {
+  return entries.map((e) => [e.code + (e.variant ? ` (${e.variant})` : ''), String(e.http), RETRY_CLASSES[e.retryClass].label, e.message]);
+}
+
+function printSummary(entries: readonly CatalogueEntry[], io: IO): void {
+  const rows = summaryRows(entries);
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const row of rows) writeLine(io.stdout, row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]) : cell)).join('  '));
+}
+
+function listCatalogue(options: ExplainOptions, io: IO): ExitCode {
+  let category: Category | undefined;
+  if (options.category !== undefined) {
+    const wanted = options.category.toLowerCase();
+    category = (Object.keys(CATEGORY_LABELS) as Category[]).find((c) => c === wanted);
+    if (!category) {
+      throw new UsageError(`unknown category '${options.category}'`, `categories: ${Object.keys(CATEGORY_LABELS).join(', ')}`);
+    }
+  }
+  const entries = CATALOGUE.filter((e) => !category || e.category === category);
+  if (options.json) {
+    writeJson(io, entries.map(entryJson));
+    return EXIT.ok;
+  }
+  const categories = [...new Set(entries.map((e) => e.category))];
+  categories.forEach((c, i) => {
+    if (i > 0) writeLine(io.stdout);
+    writeLine(io.stdout, io.out.bold(`${CATEGORY_LABELS[c]} (${c})`));
+    printSummary(entries.filter((e) => e.category === c), io);
+  });
+  return EXIT.ok;
+}
+
+export async function run(options: ExplainOptions, io: IO): Promise<ExitCode> {
+  if (options.list || (options.category !== undefined && options.code === undefined)) return listCatalogue(options, io);
+  if (options.code === undefined) throw new UsageError('name a code to explain', 'amps explain SCHEDULER_ACTIVE, amps explain 409, or amps explain --list');
+
+  if (/^\d{3}$/.test(options.code.trim())) {
+    const entries = entriesWithStatus(Number(options.code));
+    if (entries.length === 0) throw new UsageError(`no catalogued code has HTTP status ${options.code}`);
+    if (options.json) writeJson(io, entries.map(entryJson));
+    else printSummary(entries, io);
+    return EXIT.ok;
+  }
+
+  const entries = entriesFor(options.code);
+  if (entries.length === 0) {
+    const suggestions = suggestCodes(options.code);
+    throw new UsageError(
+      `unknown code '${normaliseCode(options.code)}'`,
+      suggestions.length > 0 ? `did you mean ${suggestions.join(', ')}?` : 'amps explain --list shows every code',
+    );
+  }
+  if (options.json) {
+    writeJson(io, entries.length === 1 ? entryJson(entries[0]) : entries.map(entryJson));
+    return EXIT.ok;
+  }
+  entries.forEach((entry, i) => {
+    if (i > 0) writeLine(io.stdout);
+    writeLine(io.stdout, entryText(entry, io).join('\n'));
+  });
+  return EXIT.ok;
+}
+
+export function explainCommand(state: CommandState) {
+  const command = new Command('explain')
+    .description('Explain a canonical error code, offline: meaning, HTTP status, what to do, retry guidance, details fields')
+    .argument('[code]', 'a code (any case, dashes or underscores) or an HTTP status such as 409')
+    .option('--list', 'list every code, grouped by category')
+    .option('--category <name>', 'with --list: only this category')
+    .action(async (code, options, cmd) => {
+      const globals = globalsOf(cmd);
+      state.exitCode = await run({ code, ...options, json: globals.json }, state.io);
+    });
+  return withExamples(command, [
+    'amps explain SCHEDULER_ACTIVE',
+    'amps explain scheduler-active --json',
+    'amps explain 409',
+    'amps explain --list --category conflict',
+  ]);
+}

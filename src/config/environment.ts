@@ -1,0 +1,23 @@
+// Every environment variable amps reads, as data: `amps help environment` prints it and the
+// README documents it.
+
+export interface EnvironmentVariable {
+  name: string;
+  description: string;
+}
+
+export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
+  { name: 'AMPS_API_KEY', description: 'API key; overrides the profile, overridden by --api-key-file. Prefer it in CI only.' },
+  { name: 'AMPS_API_URL', description: 'API base URL; overrides the profile, overridden by --api-url. http:// only for loopback.' },
+  { name: 'AMPS_PROFILE', description: 'profile to use; overrides the current profile, overridden by --profile.' },
+  { name: 'AMPS_CONFIG_DIR', description: 'where the config file and the embedded sandbox state live (default $XDG_CONFIG_HOME/amps or ~/.config/amps).' },
+  { name: 'AMPS_NO_INPUT', description: 'any non-empty value: never prompt, as --no-input.' },
+  { name: 'AMPS_DEBUG', description: '1: add stack traces to unexpected errors.' },
+  { name: 'NO_COLOR', description: 'any non-empty value: no colour.' },
+  { name: 'FORCE_COLOR', description: '1, 2 or 3: colour even when not a terminal (0: never).' },
+  { name: 'CI', description: 'set (and not 0/false): never prompt.' },
+  { name: 'HTTPS_PROXY, HTTP_PROXY, NO_PROXY', description: 'proxy for API requests; loopback is never proxied.' },
+  { name: 'XDG_CONFIG_HOME', description: 'base of the default config directory.' },
+];
+
+export const PRECEDENCE = 'Precedence: flags > AMPS_* environment variables > the selected profile > the embedded sandbox (used when no key and no URL are configured anywhere).';

@@ -1,0 +1,162 @@
+import { CATALOGUE_DATA } from './catalogue-data.js';
+import type { RetryClass } from './retry-classes.js';
+
+export type Category =
+  | 'platform-auth'
+  | 'rate-limit'
+  | 'resource'
+  | 'conflict'
+  | 'validation'
+  | 'request'
+  | 'server'
+  | 'manufacturer-auth'
+  | 'discovery'
+  | 'command'
+  | 'transport';
+
+export const CATEGORY_LABELS: Record<Category, string> = {
+  'platform-auth': 'Platform: API key',
+  'rate-limit': 'Platform: rate limit',
+  resource: 'Resources',
+  conflict: 'State conflict',
+  validation: 'Request validation (capabilities)',
+  request: 'Request validation (schema)',
+  server: 'Server',
+  'manufacturer-auth': 'Manufacturer: authentication and account',
+  discovery: 'Manufacturer: device discovery',
+  command: 'Manufacturer: command and parameter',
+  transport: 'Manufacturer: transport and capacity',
+};
+
+export interface DetailField {
+  name: string;
+  description: string;
+}
+
+export interface CatalogueEntry {
+  code: string;
+  /** Set when one code has several meanings (decision 3): platform/manufacturer, pending/in_flight… */
+  variant?: string;
+  http: number;
+  /** Other statuses the code is documented to arrive with. */
+  alsoHttp?: number[];
+  /** The API-owned message, exact; `{name}` marks a value the API fills in. */
+  message: string;
+  /** Older wordings the docs also show for the same meaning; recognised, never sent. */
+  alsoMessages?: string[];
+  category: Category;
+  /** Who has to act: the caller's request, the platform, or the manufacturer side. */
+  party: 'request' | 'platform' | 'manufacturer';
+  whatToDo: string;
+  retryClass: RetryClass;
+  details: DetailField[];
+  /** A representative `error.details`, served by the sandbox directive and shown by explain. */
+  exampleDetails?: Record<string, unknown>;
+  related: string[];
+  source: 'amps-docs' | 'amps-cli';
+  /** Set when the docs name the code but not its exact message, so the wording is ours. */
+  messageSource?: 'amps-cli';
+}
+
+export const CATALOGUE: readonly CatalogueEntry[] = CATALOGUE_DATA;
+
+const byCode = new Map<string, CatalogueEntry[]>();
+for (const entry of CATALOGUE) {
+  const list = byCode.get(entry.code) ?? [];
+  list.push(entry);
+  byCode.set(entry.code, list);
+}
+
+/** `scheduler-active`, `Scheduler_Active` and ` SCHEDULER_ACTIVE ` all name the same code. */
+export function normaliseCode(input: string): string {
+  return input.trim().toUpperCase().replace(/[-\s]+/g, '_');
+}
+
+export function allCodes(): string[] {
+  return [...byCode.keys()];
+}
+
+/** Every variant of a code, in catalogue order; empty when the code is unknown. */
+export function entriesFor(code: string): CatalogueEntry[] {
+  return byCode.get(normaliseCode(code)) ?? [];
+}
+
+export function isKnownCode(code: string): boolean {
+  return byCode.has(normaliseCode(code));
+}
+
+export function entriesWithStatus(status: number): CatalogueEntry[] {
+  return CATALOGUE.filter((e) => e.http === status || e.alsoHttp?.includes(status));
+}
+
+function messagePattern(template: string): RegExp {
+  const escaped = template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[a-zA-Z]+\\?\}/g, '.+?');
+  return new RegExp(`^${escaped}$`);
+}
+
+const patterns = new Map<CatalogueEntry, RegExp[]>(
+  CATALOGUE.map((e) => [e, [e.message, ...(e.alsoMessages ?? [])].map(messagePattern)]),
+);
+
+/** True when `message` is one of the entry's documented wordings (placeholders as wildcards). */
+export function messageMatches(entry: CatalogueEntry, message: string): boolean {
+  return patterns.get(entry)!.some((pattern) => pattern.test(message));
+}
+
+/**
+ * Picks the variant a response means (decision 3): the exact canonical message first, then the
+ * HTTP status, then the first variant. Undefined when the code is not in the catalogue.
+ */
+export function variantFor(code: string, message: string | undefined, status: number | undefined): CatalogueEntry | undefined {
+  const variants = entriesFor(code);
+  if (variants.length <= 1) return variants[0];
+  if (message !== undefined) {
+    const byMessage = variants.find((e) => messageMatches(e, message));
+    if (byMessage) return byMessage;
+  }
+  if (status !== undefined) {
+    const byStatus = variants.find((e) => e.http === status);
+    if (byStatus) return byStatus;
+  }
+  return variants[0];
+}
+
+/** Fills a message template's `{name}` slots from details (arrays joined), for servers and tests. */
+export function fillMessage(entry: CatalogueEntry, values: Record<string, unknown> = {}): string {
+  return entry.message.replace(/\{([a-zA-Z]+)\}/g, (whole, name: string) => {
+    const value = values[name];
+    if (value === undefined) return whole;
+    return Array.isArray(value) ? value.join('`, `') : String(value);
+  });
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
+
+/** The closest known codes to a mistyped one: near by edit distance, or sharing a word. */
+export function suggestCodes(input: string, limit = 3): string[] {
+  const wanted = normaliseCode(input);
+  const words = new Set(wanted.split('_').filter((w) => w.length > 2));
+  return allCodes()
+    .map((code) => {
+      const distance = editDistance(wanted, code);
+      const sharesWord = code.split('_').some((w) => words.has(w));
+      // Sharing a whole word (`offline` -> DEVICE_OFFLINE) counts as near, ranked by distance.
+      return { code, score: sharesWord ? 1 + distance / 100 : distance };
+    })
+    .filter((c) => c.score <= Math.max(3, wanted.length / 2))
+    .sort((a, b) => a.score - b.score || a.code.localeCompare(b.code))
+    .slice(0, limit)
+    .map((c) => c.code);
+}

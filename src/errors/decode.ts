@@ -1,0 +1,229 @@
+// The one shared decoder. Pure: (HTTP status, headers, body text) in, a structured result out.
+// It never throws, whatever arrives: a proper envelope, an older unwrapped body, an HTML page from
+// a proxy, an empty or truncated body, or JSON with the wrong types. Anything it cannot read as an
+// Amps error is classified from the HTTP status alone.
+
+import { type CatalogueEntry, variantFor } from './catalogue.js';
+import { RETRY_CLASSES, type RetryClass } from './retry-classes.js';
+import type { ExitCode } from './exit-codes.js';
+
+export type Headers = Record<string, string | string[] | undefined>;
+
+/** How the error reached us. */
+export type ErrorShape = 'envelope' | 'unwrapped' | 'non_envelope' | 'transport';
+
+export interface DecodedError {
+  /** The canonical code; the raw code when unknown; `HTTP_<status>` for an unreadable body; a local code for transport failures. */
+  code: string;
+  status: number | null;
+  message: string;
+  entry: CatalogueEntry | null;
+  /** True when the code is in the catalogue. */
+  known: boolean;
+  shape: ErrorShape;
+  retryClass: RetryClass;
+  exitCode: ExitCode;
+  details?: unknown;
+  requestId?: string;
+  path?: string;
+  timestamp?: string;
+  retryAfterSeconds?: number;
+  /** Why the body was not an Amps error envelope, in a few words. */
+  problem?: string;
+  /** The start of an unreadable body, for the operator to recognise it. */
+  bodyExcerpt?: string;
+}
+
+export interface SuccessBody {
+  data: unknown;
+  meta: Record<string, unknown>;
+}
+
+export type DecodedResponse = { ok: true; value: SuccessBody } | { ok: false; error: DecodedError };
+
+export interface DecodeOptions {
+  /** The clock used to turn an HTTP-date Retry-After into seconds. */
+  now?: number;
+}
+
+const EXCERPT_LENGTH = 200;
+
+function header(headers: Headers, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === wanted) return Array.isArray(value) ? value[0] : value;
+  }
+  return undefined;
+}
+
+/** Retry-After as seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function asString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The retry class of a body we could not read as an Amps error, from its HTTP status. */
+export function retryClassForStatus(status: number | null): RetryClass {
+  if (status === null) return 'backoff';
+  if (status === 401 || status === 403) return 'fix_api_key';
+  if (status === 409) return 'resolve_conflict';
+  if (status === 429 || status === 502 || status === 503 || status === 504) return 'backoff';
+  if (status >= 400 && status < 500) return 'fix_request';
+  return 'once_then_escalate';
+}
+
+function classify(retryClass: RetryClass): { retryClass: RetryClass; exitCode: ExitCode } {
+  return { retryClass, exitCode: RETRY_CLASSES[retryClass].exitCode };
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; problem: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    const trimmed = text.trimStart();
+    if (trimmed.startsWith('<')) return { ok: false, problem: 'an HTML page, not JSON (often a proxy or gateway)' };
+    if (trimmed.startsWith('{') || trimmed.startsWith('[')) return { ok: false, problem: 'truncated or invalid JSON' };
+    return { ok: false, problem: 'a body that is not JSON' };
+  }
+}
+
+function excerpt(text: string): string {
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]?.trim();
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const start = flat.length > EXCERPT_LENGTH ? `${flat.slice(0, EXCERPT_LENGTH)}…` : flat;
+  return title ? `${title} — ${start}` : start;
+}
+
+function unreadable(status: number, problem: string, body: string, retryAfterSeconds: number | undefined): DecodedError {
+  return {
+    code: `HTTP_${status}`,
+    status,
+    message: `HTTP ${status} with ${problem}`,
+    entry: null,
+    known: false,
+    shape: 'non_envelope',
+    ...classify(retryClassForStatus(status)),
+    problem,
+    bodyExcerpt: body.length > 0 ? excerpt(body) : undefined,
+    retryAfterSeconds,
+  };
+}
+
+interface ErrorFields {
+  code: string;
+  message: string | undefined;
+  details: unknown;
+  meta: Record<string, unknown>;
+  shape: ErrorShape;
+}
+
+/** Finds the error in any of the shapes the API has used. */
+function errorFields(body: unknown): ErrorFields | undefined {
+  if (!isRecord(body)) return undefined;
+  const meta = isRecord(body.meta) ? body.meta : {};
+  const error = body.error;
+  if (isRecord(error) && typeof error.code === 'string' && error.code !== '') {
+    return {
+      code: error.code,
+      message: asString(error.message),
+      details: error.details,
+      meta,
+      shape: body.success === false ? 'envelope' : 'unwrapped',
+    };
+  }
+  // Older bodies: { error: "CODE", message } and { code, message, details }.
+  if (typeof error === 'string' && /^[A-Z][A-Z0-9_]+$/.test(error)) {
+    return { code: error, message: asString(body.message), details: body.details, meta, shape: 'unwrapped' };
+  }
+  if (typeof body.code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(body.code)) {
+    return { code: body.code, message: asString(body.message), details: body.details, meta, shape: 'unwrapped' };
+  }
+  return undefined;
+}
+
+function fromFields(status: number, fields: ErrorFields, retryAfterHeader: number | undefined): DecodedError {
+  const entry = variantFor(fields.code, fields.message, status) ?? null;
+  const detailsRetry = isRecord(fields.details) && typeof fields.details.retryAfterSeconds === 'number'
+    ? fields.details.retryAfterSeconds
+    : undefined;
+  return {
+    code: fields.code,
+    status,
+    message: fields.message ?? entry?.message ?? '(the response carried no message)',
+    entry,
+    known: entry !== null,
+    shape: fields.shape,
+    ...classify(entry ? entry.retryClass : 'once_then_escalate'),
+    details: fields.details,
+    requestId: asString(fields.meta.requestId),
+    path: asString(fields.meta.path),
+    timestamp: asString(fields.meta.timestamp),
+    retryAfterSeconds: retryAfterHeader ?? detailsRetry,
+  };
+}
+
+/** Decodes a response whose status says it failed (or whose body says so). */
+export function decodeError(status: number, headers: Headers, body: string, options: DecodeOptions = {}): DecodedError {
+  const retryAfter = parseRetryAfter(header(headers, 'retry-after'), options.now ?? Date.now());
+  if (body.trim() === '') return unreadable(status, 'an empty body', body, retryAfter);
+  const parsed = parseJson(body);
+  if (!parsed.ok) return unreadable(status, parsed.problem, body, retryAfter);
+  const fields = errorFields(parsed.value);
+  if (!fields) return unreadable(status, 'JSON that is not an Amps error', body, retryAfter);
+  return fromFields(status, fields, retryAfter);
+}
+
+/** Decodes any response: a success body, or the error it carries. */
+export function decodeResponse(status: number, headers: Headers, body: string, options: DecodeOptions = {}): DecodedResponse {
+  if (status < 200 || status >= 300) return { ok: false, error: decodeError(status, headers, body, options) };
+  if (status === 204 || body.trim() === '') return { ok: true, value: { data: null, meta: {} } };
+  const parsed = parseJson(body);
+  if (!parsed.ok) return { ok: false, error: unreadable(status, parsed.problem, body, undefined) };
+  const value = parsed.value;
+  if (isRecord(value) && value.success === false) {
+    const fields = errorFields(value);
+    return { ok: false, error: fields ? fromFields(status, fields, undefined) : unreadable(status, 'a failed envelope without an error code', body, undefined) };
+  }
+  if (isRecord(value) && value.success === true && 'data' in value) {
+    return { ok: true, value: { data: value.data, meta: isRecord(value.meta) ? value.meta : {} } };
+  }
+  // The older generation answered without the envelope: the body is the data.
+  return { ok: true, value: { data: value, meta: {} } };
+}
+
+/** Failures below HTTP: no status, so the class comes from what happened. */
+export type TransportFailure = 'timeout' | 'connection_refused' | 'connection_reset' | 'dns' | 'tls' | 'network';
+
+const TRANSPORT_CODES: Record<TransportFailure, { code: string; message: string }> = {
+  timeout: { code: 'CLIENT_TIMEOUT', message: 'No complete response arrived before the timeout.' },
+  connection_refused: { code: 'CONNECTION_REFUSED', message: 'The connection was refused; nothing was sent.' },
+  connection_reset: { code: 'CONNECTION_RESET', message: 'The connection was closed before a complete response arrived.' },
+  dns: { code: 'DNS_FAILURE', message: 'The API host name could not be resolved.' },
+  tls: { code: 'TLS_FAILURE', message: 'The TLS handshake with the API host failed.' },
+  network: { code: 'NETWORK_FAILURE', message: 'The request failed below HTTP.' },
+};
+
+export function transportError(kind: TransportFailure, detail?: string): DecodedError {
+  const { code, message } = TRANSPORT_CODES[kind];
+  return {
+    code,
+    status: null,
+    message: detail ? `${message} (${detail})` : message,
+    entry: null,
+    known: false,
+    shape: 'transport',
+    ...classify('backoff'),
+  };
+}

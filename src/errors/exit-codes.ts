@@ -1,0 +1,39 @@
+// The exit-code contract. Scripts branch on these numbers, so they never change meaning; a new code
+// may only refine a path that already failed. An API error's exit code is derived from its retry
+// class in the catalogue, never chosen by a command.
+
+export const EXIT = {
+  ok: 0,
+  bug: 1,
+  usage: 2,
+  credentials: 3,
+  rejected: 4,
+  conflict: 5,
+  transient: 6,
+  offline: 7,
+  unclassified: 8,
+  needsInput: 9,
+  interrupted: 130,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export interface ExitCodeRow {
+  code: ExitCode;
+  meaning: string;
+  from: string;
+}
+
+export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
+  { code: 0, meaning: 'success', from: '' },
+  { code: 1, meaning: 'unexpected failure inside amps (a bug)', from: 'rerun with AMPS_DEBUG=1 and report the trace' },
+  { code: 2, meaning: 'usage or local validation', from: 'a bad flag or argument, a preflight check against the device, before any request' },
+  { code: 3, meaning: 'credentials or link: fix the API key or re-link the device', from: 'platform auth codes, manufacturer auth and discovery codes' },
+  { code: 4, meaning: 'request rejected: change the request', from: 'command, parameter and validation codes (400, 404, 422)' },
+  { code: 5, meaning: 'state conflict left unresolved', from: '409 codes' },
+  { code: 6, meaning: 'transient: retry with backoff', from: 'NETWORK_ERROR, RATE_LIMITED, RATE_LIMIT_EXCEEDED, SERVICE_UNAVAILABLE, TIMEOUT, SIMULATED_FAILURE, timeouts and connection failures' },
+  { code: 7, meaning: 'device offline: retry after a delay', from: 'DEVICE_OFFLINE' },
+  { code: 8, meaning: 'unclassified: retry once, then escalate with the request id', from: 'UNKNOWN_ERROR, INTERNAL_ERROR, codes not in the catalogue, unreadable bodies' },
+  { code: 9, meaning: 'input needed but prompting is off', from: 'no TTY, CI set, or --no-input' },
+  { code: 130, meaning: 'interrupted', from: 'Ctrl-C' },
+];

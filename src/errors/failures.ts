@@ -1,0 +1,58 @@
+import type { DecodedError } from './decode.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+
+// The typed failures every layer throws and the one error boundary in cli.ts turns into an exit
+// code and a message. Nothing below the boundary prints or exits.
+
+/** A bad flag, argument or file, or a local check that failed: exit 2, nothing sent. */
+export class UsageError extends Error {
+  readonly exitCode: ExitCode = EXIT.usage;
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** A local check against the device's capabilities, named with the code the API would use. */
+export class PreflightError extends UsageError {
+  constructor(readonly decoded: DecodedError) {
+    super(decoded.message);
+    this.name = 'PreflightError';
+  }
+}
+
+/** The API (or the network on the way) said no. */
+export class ApiFailure extends Error {
+  readonly exitCode: ExitCode;
+  constructor(readonly decoded: DecodedError) {
+    super(`${decoded.code}: ${decoded.message}`);
+    this.name = 'ApiFailure';
+    this.exitCode = decoded.exitCode;
+  }
+}
+
+/** A question would have to be asked, but nobody can answer it. */
+export class NeedsInputError extends Error {
+  readonly exitCode: ExitCode = EXIT.needsInput;
+  constructor(message: string, readonly flag: string) {
+    super(message);
+    this.name = 'NeedsInputError';
+  }
+}
+
+/** Ctrl-C, Escape at a prompt, or an abort: stop, send nothing more. */
+export class InterruptedError extends Error {
+  readonly exitCode: ExitCode = EXIT.interrupted;
+  constructor(message = 'interrupted') {
+    super(message);
+    this.name = 'InterruptedError';
+  }
+}
+
+/** A command that already printed its outcome and only needs to set the exit code. */
+export class ExitWith extends Error {
+  constructor(readonly exitCode: ExitCode) {
+    super(`exit ${exitCode}`);
+    this.name = 'ExitWith';
+  }
+}

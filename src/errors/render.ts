@@ -1,0 +1,241 @@
+// Renderers: a DecodedError as human text for a terminal or a pipe, or as JSON. `details` goes
+// through a formatter keyed by code; anything without one gets the generic formatter. Every string
+// from the response is scrubbed before it is printed.
+
+import { CATEGORY_LABELS } from './catalogue.js';
+import type { DecodedError } from './decode.js';
+import { RETRY_CLASSES } from './retry-classes.js';
+import { formatTable } from '../output/table.js';
+import type { Style } from '../output/style.js';
+import { fieldLines, scrub, show, truncate } from '../output/text.js';
+
+export interface RenderContext {
+  style: Style;
+  tty: boolean;
+  columns?: number;
+}
+
+type Details = Record<string, unknown>;
+type DetailsFormatter = (details: Details, ctx: RenderContext) => Promise<string[]> | string[];
+
+const MAX_VALUE_LENGTH = 200;
+const MAX_ARRAY_ITEMS = 20;
+const MAX_DEPTH = 4;
+
+function isRecord(value: unknown): value is Details {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function cut(value: unknown): string {
+  return truncate(show(value), MAX_VALUE_LENGTH);
+}
+
+function list(value: unknown): string {
+  return Array.isArray(value) ? value.map((v) => cut(v)).join(', ') : cut(value);
+}
+
+/** Generic and readable: nested objects indent, arrays of objects become items, long values are cut. */
+export function formatGeneric(value: unknown, indent = '', depth = 0): string[] {
+  if (!isRecord(value) && !Array.isArray(value)) return [`${indent}${cut(value)}`];
+  if (depth >= MAX_DEPTH) return [`${indent}${truncate(scrub(JSON.stringify(value)), MAX_VALUE_LENGTH)}`];
+  const lines: string[] = [];
+  if (Array.isArray(value)) {
+    for (const item of value.slice(0, MAX_ARRAY_ITEMS)) {
+      const inner = formatGeneric(item, `${indent}  `, depth + 1);
+      lines.push(`${indent}- ${inner[0]?.trimStart() ?? ''}`, ...inner.slice(1));
+    }
+    if (value.length > MAX_ARRAY_ITEMS) lines.push(`${indent}… ${value.length - MAX_ARRAY_ITEMS} more items (--json shows all)`);
+    return lines;
+  }
+  for (const [key, inner] of Object.entries(value)) {
+    const label = scrub(key);
+    const scalarArray = Array.isArray(inner) && inner.every((v) => !isRecord(v) && !Array.isArray(v));
+    if ((isRecord(inner) && Object.keys(inner).length > 0) || (Array.isArray(inner) && !scalarArray)) {
+      lines.push(`${indent}${label}:`, ...formatGeneric(inner, `${indent}  `, depth + 1));
+    } else {
+      lines.push(`${indent}${label}: ${scalarArray ? list(inner) || '(none)' : cut(inner)}`);
+    }
+  }
+  return lines;
+}
+
+function strategiesLine(strategies: unknown): string[] {
+  return Array.isArray(strategies) && strategies.length > 0
+    ? [`Strategies on offer: ${list(strategies)}`]
+    : ['Strategies on offer: none (onConflict cannot resolve this)'];
+}
+
+function capabilitySubset(details: Details): string[] {
+  const caps = details.deviceCapabilities;
+  if (!isRecord(caps)) return [];
+  const lines: string[] = [];
+  for (const [key, label] of [
+    ['supportedModes', 'Device supports commands'],
+    ['supportedParameters', 'Device supports parameters'],
+    ['supportedActions', 'Device supports actions'],
+  ] as const) {
+    if (caps[key] !== undefined) lines.push(`${label}: ${list(caps[key])}`);
+  }
+  return lines;
+}
+
+function rangeLines(details: Details, nameKey: 'parameter' | 'setting'): string[] {
+  const unit = details.unit !== undefined ? ` ${show(details.unit)}` : '';
+  return [
+    `${nameKey === 'parameter' ? 'Parameter' : 'Setting'}: ${cut(details[nameKey])}`,
+    `Sent: ${cut(details.value)}${unit}`,
+    `Supported range: ${cut(details.min)} to ${cut(details.max)}${unit}`,
+  ];
+}
+
+export async function schedulerActiveLines(details: Details, ctx: RenderContext): Promise<string[]> {
+  const groups = Array.isArray(details.overlappingGroups) ? details.overlappingGroups : [];
+  const rows = groups.filter(isRecord).map((g) => [cut(g.groupId), cut(g.start), cut(g.end), cut(g.mode), cut(g.source)]);
+  const lines: string[] = [];
+  if (details.description !== undefined) lines.push(cut(details.description));
+  lines.push(
+    `Overlapping schedule groups: ${rows.length}` +
+      (details.existingGroupCount !== undefined ? ` (the device holds ${cut(details.existingGroupCount)} in all)` : ''),
+  );
+  if (rows.length > 0) {
+    const table = await formatTable(['group', 'start', 'end', 'mode', 'source'], rows, { ...ctx, tty: true });
+    lines.push(...table.trimEnd().split('\n'));
+  }
+  lines.push(...strategiesLine(details.recoveryStrategies));
+  if (details.detectedAt !== undefined) lines.push(`Detected at: ${cut(details.detectedAt)}`);
+  return lines;
+}
+
+const FORMATTERS: Record<string, DetailsFormatter> = {
+  SCHEDULER_ACTIVE: schedulerActiveLines,
+  CONFLICT: (d) => [
+    ...(d.reason !== undefined ? [`Reason: ${cut(d.reason)}`] : []),
+    `Conflicting actions: ${list(d.conflictingActionIds) || '(none listed)'}`,
+    ...strategiesLine(d.strategies),
+  ],
+  RATE_LIMITED: (d) => (d.retryAfterSeconds !== undefined ? [`Retry after: ${cut(d.retryAfterSeconds)} s`] : []),
+  RATE_LIMIT_EXCEEDED: (d) => (d.retryAfterSeconds !== undefined ? [`Retry after: ${cut(d.retryAfterSeconds)} s`] : []),
+  UNSUPPORTED_MODE: (d) => [`Command sent: ${cut(d.command)}`, ...capabilitySubset(d)],
+  UNSUPPORTED_PARAMETER: (d) => [`Unsupported parameters: ${list(d.unsupportedParameters)}`, ...capabilitySubset(d)],
+  UNSUPPORTED_UNIT: (d) => [
+    `Parameter: ${cut(d.parameter)}`,
+    `Unit sent: ${cut(d.providedUnit)}`,
+    `Supported units: ${list(d.supportedUnits)}`,
+  ],
+  UNSUPPORTED_SETTING: (d) => [`Unsupported settings: ${list(d.unsupportedSettings)}`, `Supported settings: ${list(d.supportedSettings)}`],
+  READ_ONLY_SETTING: (d) => [`Read-only settings: ${list(d.settings)}`],
+  PARAMETER_OUT_OF_RANGE: (d) => rangeLines(d, 'parameter'),
+  SETTING_OUT_OF_RANGE: (d) => rangeLines(d, 'setting'),
+  EXECUTION_NOT_SUPPORTED: (d) => [`Requested execution: ${cut(d.requestedExecution)}`, `Supported execution: ${list(d.supportedExecution)}`],
+  INVALID_TIME_WINDOW: (d) => [
+    `Reason: ${cut(d.reason)}`,
+    ...(d.start !== undefined ? [`Start: ${cut(d.start)}`] : []),
+    ...(d.end !== undefined ? [`End: ${cut(d.end)}`] : []),
+  ],
+  VALIDATION_ERROR: (d) =>
+    Array.isArray(d.fields)
+      ? d.fields.filter(isRecord).map((f) => `Field ${cut(f.path)}: ${cut(f.problem)}`)
+      : formatGeneric(d),
+};
+
+async function detailsLines(decoded: DecodedError, ctx: RenderContext): Promise<string[]> {
+  const details = decoded.details;
+  if (details === undefined || details === null) return [];
+  if (isRecord(details) && Object.keys(details).length === 0) return [];
+  const formatter = FORMATTERS[decoded.code];
+  if (formatter && isRecord(details)) {
+    try {
+      const lines = await formatter(details, ctx);
+      // Fields the formatter does not know still reach the operator.
+      const extra = Object.keys(details).filter((k) => !KNOWN_FIELDS.has(k));
+      return extra.length === 0 ? lines : [...lines, ...formatGeneric(Object.fromEntries(extra.map((k) => [k, details[k]])))];
+    } catch {
+      // A formatter must never hide the error it was asked to show.
+    }
+  }
+  return formatGeneric(details);
+}
+
+// Fields the per-code formatters above render themselves.
+const KNOWN_FIELDS = new Set([
+  'reason', 'description', 'overlappingGroups', 'existingGroupCount', 'recoveryStrategies', 'detectedAt',
+  'conflictingActionIds', 'strategies', 'retryAfterSeconds', 'command', 'deviceCapabilities', 'unsupportedParameters',
+  'parameter', 'providedUnit', 'supportedUnits', 'unsupportedSettings', 'supportedSettings', 'settings', 'setting',
+  'value', 'min', 'max', 'unit', 'requestedExecution', 'supportedExecution', 'start', 'end', 'fields',
+]);
+
+/** The full human rendering, ending with the line that points to `amps explain`. */
+export async function renderErrorText(decoded: DecodedError, ctx: RenderContext): Promise<string> {
+  const { style } = ctx;
+  const entry = decoded.entry;
+  const headline = [
+    style.red(style.bold(`✖ ${scrub(decoded.code)}`)),
+    decoded.status !== null ? `HTTP ${decoded.status}` : 'no HTTP response',
+    entry ? CATEGORY_LABELS[entry.category] : decoded.shape === 'transport' ? 'Transport' : 'Not in the catalogue',
+  ].join(style.dim(' · '));
+  const lines = [headline, `  ${truncate(scrub(decoded.message), 500)}`];
+
+  if (!decoded.known && decoded.shape !== 'transport') {
+    lines.push(
+      decoded.shape === 'non_envelope'
+        ? `  The response was ${decoded.problem ?? 'not an Amps error envelope'}; classified from its HTTP status.`
+        : '  This code is not in the amps catalogue; treated as UNKNOWN_ERROR (retry once, then escalate).',
+    );
+    if (decoded.bodyExcerpt) lines.push(`  Body: ${truncate(scrub(decoded.bodyExcerpt), MAX_VALUE_LENGTH)}`);
+  }
+  const retry = RETRY_CLASSES[decoded.retryClass];
+  lines.push('', `  ${style.bold('Retry:')} ${retry.label}. ${retry.guidance}`);
+  if (entry) lines.push(`  ${style.bold('What to do:')} ${entry.whatToDo}`);
+  if (decoded.retryAfterSeconds !== undefined) lines.push(`  ${style.bold('Retry after:')} ${decoded.retryAfterSeconds} s`);
+
+  const details = await detailsLines(decoded, ctx);
+  if (details.length > 0) lines.push('', `  ${style.bold('Details')}`, ...details.map((l) => `    ${l}`));
+
+  if (decoded.shape !== 'transport') {
+    lines.push(
+      '',
+      ...fieldLines(
+        [
+          ['Request ID', decoded.requestId ? scrub(decoded.requestId) : '(none in the response)'],
+          ['Path', decoded.path ? scrub(decoded.path) : '-'],
+          ['Timestamp', decoded.timestamp ? scrub(decoded.timestamp) : '-'],
+        ],
+        '  ',
+      ),
+    );
+    const quote = [decoded.requestId && `requestId=${scrub(decoded.requestId)}`, decoded.path && `path=${scrub(decoded.path)}`]
+      .filter(Boolean)
+      .join(' ');
+    if (quote) lines.push(`  Escalating? Quote: ${quote}`);
+  }
+  lines.push(style.dim(`  More: amps explain ${decoded.known ? decoded.code : 'UNKNOWN_ERROR'}`));
+  return `${lines.join('\n')}\n`;
+}
+
+/** The JSON rendering: stable keys, raw values (JSON escaping keeps it safe). */
+export function errorToJson(decoded: DecodedError): Record<string, unknown> {
+  const retry = RETRY_CLASSES[decoded.retryClass];
+  return {
+    error: {
+      code: decoded.code,
+      status: decoded.status,
+      message: decoded.message,
+      known: decoded.known,
+      variant: decoded.entry?.variant ?? null,
+      category: decoded.entry?.category ?? null,
+      shape: decoded.shape,
+      retryClass: decoded.retryClass,
+      retry: retry.guidance,
+      exitCode: decoded.exitCode,
+      details: decoded.details ?? null,
+      retryAfterSeconds: decoded.retryAfterSeconds ?? null,
+      problem: decoded.problem ?? null,
+      bodyExcerpt: decoded.bodyExcerpt ?? null,
+    },
+    meta: {
+      requestId: decoded.requestId ?? null,
+      path: decoded.path ?? null,
+      timestamp: decoded.timestamp ?? null,
+    },
+  };
+}

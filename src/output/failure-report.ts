@@ -1,0 +1,51 @@
+// The one error boundary's reporting half: every failure that reaches cli.ts is printed here, once,
+// on stderr (as JSON with --json), and turned into its exit code.
+
+import { EXIT } from '../errors/exit-codes.js';
+import { ApiFailure, ExitWith, InterruptedError, NeedsInputError, PreflightError, UsageError } from '../errors/failures.js';
+import { errorToJson, renderErrorText } from '../errors/render.js';
+import { type IO, writeLine } from './io.js';
+import { scrub } from './text.js';
+
+function isAbort(error: unknown): boolean {
+  const name = (error as { name?: string } | null)?.name;
+  return name === 'AbortError' || name === 'ExitPromptError' || name === 'AbortPromptError';
+}
+
+export async function reportFailure(error: unknown, io: IO, json: boolean): Promise<number> {
+  const writeJsonError = (value: unknown) => io.stderr.write(`${JSON.stringify(value)}\n`);
+  if (error instanceof ExitWith) return error.exitCode;
+  if (error instanceof PreflightError) {
+    if (json) writeJsonError({ ...errorToJson(error.decoded), preflight: true });
+    else {
+      writeLine(io.stderr, io.err.yellow('Preflight check failed against the device\'s capabilities; nothing was sent.'));
+      io.stderr.write(await renderErrorText(error.decoded, { style: io.err, tty: io.stderrIsTTY, columns: io.columns }));
+      writeLine(io.stderr, io.err.dim('  (--no-preflight sends the request anyway and lets the API decide)'));
+    }
+    return error.exitCode;
+  }
+  if (error instanceof UsageError) {
+    if (json) writeJsonError({ error: { code: 'USAGE', message: error.message, hint: error.hint ?? null, exitCode: EXIT.usage } });
+    else writeLine(io.stderr, `amps: ${scrub(error.message)}${error.hint ? `\n  hint: ${scrub(error.hint)}` : ''}`);
+    return error.exitCode;
+  }
+  if (error instanceof ApiFailure) {
+    if (json) writeJsonError(errorToJson(error.decoded));
+    else io.stderr.write(await renderErrorText(error.decoded, { style: io.err, tty: io.stderrIsTTY, columns: io.columns }));
+    return error.exitCode;
+  }
+  if (error instanceof NeedsInputError) {
+    if (json) writeJsonError({ error: { code: 'INPUT_NEEDED', message: error.message, flag: error.flag, exitCode: EXIT.needsInput } });
+    else writeLine(io.stderr, `amps: ${error.message} (not a terminal, so not asking: pass ${error.flag})`);
+    return error.exitCode;
+  }
+  if (error instanceof InterruptedError || isAbort(error)) {
+    writeLine(io.stderr, io.stderrIsTTY ? '\ninterrupted' : 'interrupted');
+    return EXIT.interrupted;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  writeLine(io.stderr, `amps: unexpected error: ${scrub(message)}`);
+  if (io.env.AMPS_DEBUG && error instanceof Error && error.stack) writeLine(io.stderr, error.stack);
+  else writeLine(io.stderr, '  This is a bug in amps. Rerun with AMPS_DEBUG=1 for the trace and report it.');
+  return EXIT.bug;
+}

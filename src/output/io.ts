@@ -1,0 +1,66 @@
+import type { Readable, Writable } from 'node:stream';
+import { PLAIN, type Style } from './style.js';
+
+export type Env = Record<string, string | undefined>;
+
+/**
+ * Everything a command touches outside itself: its streams and whether they are terminals, the
+ * environment, colour per stream, the clock, and the signal that Ctrl-C aborts. Commands get it
+ * from the caller, so a test can drive any command with buffers, a fixed clock and its own env.
+ */
+export interface IO {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+  stdinIsTTY: boolean;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+  env: Env;
+  columns: number;
+  /** Colour for stdout and for stderr, decided separately. */
+  out: Style;
+  err: Style;
+  now(): Date;
+  /** Aborted on the first Ctrl-C; requests, waits and prompts listen to it. */
+  signal: AbortSignal;
+}
+
+export function isCI(env: Env): boolean {
+  const ci = env.CI;
+  return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
+}
+
+/** Prompting needs a person: both ends a terminal, not CI, and not --no-input. */
+export function canPrompt(io: IO, noInput: boolean): boolean {
+  return !noInput && io.stdinIsTTY && io.stdoutIsTTY && !isCI(io.env) && !io.env.AMPS_NO_INPUT;
+}
+
+export function writeLine(stream: Writable, text = ''): void {
+  stream.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** Stable, human-diffable JSON for stdout: pretty on a terminal, one line when piped. */
+export function writeJson(io: IO, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value, null, io.stdoutIsTTY ? 2 : undefined)}\n`);
+}
+
+export function plainIO(parts: Pick<IO, 'stdin' | 'stdout' | 'stderr'> & Partial<IO>): IO {
+  return {
+    stdinIsTTY: false,
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+    env: {},
+    columns: 100,
+    out: PLAIN,
+    err: PLAIN,
+    now: () => new Date(),
+    signal: new AbortController().signal,
+    ...parts,
+  };
+}
+
+/** What cli.ts hands each command: its IO, and where to leave the exit code. */
+export interface CommandState {
+  io: IO;
+  exitCode: number;
+}

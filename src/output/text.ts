@@ -1,0 +1,44 @@
+// Text helpers for everything that reaches a terminal. Strings that came from the network are
+// scrubbed of control characters first, so a hostile or broken response cannot move the cursor,
+// retitle the window, ring the bell or hide text behind a carriage return.
+
+// eslint-disable-next-line no-control-regex
+const ESCAPE_SEQUENCE = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])/g;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Removes escape sequences and control characters; newlines survive only when `multiline`. */
+export function scrub(value: string, multiline = false): string {
+  const cleaned = value.replace(ESCAPE_SEQUENCE, '').replace(/\t/g, ' ').replace(CONTROL, '');
+  return multiline ? cleaned : cleaned.replace(/\n/g, ' ');
+}
+
+/** Cuts a string to `max` characters, saying how much was left out. */
+export function truncate(value: string, max: number): string {
+  if (value.length <= max) return value;
+  return `${value.slice(0, max)}… (${value.length - max} more characters; --json shows all)`;
+}
+
+/** Left-aligned `label  value` lines, labels padded to the longest. */
+export function fieldLines(fields: ReadonlyArray<readonly [string, string]>, indent = ''): string[] {
+  const width = Math.max(0, ...fields.map(([label]) => label.length));
+  return fields.map(([label, value]) => `${indent}${label.padEnd(width)}  ${value}`);
+}
+
+/** A value from a response, made printable on one line. */
+export function show(value: unknown): string {
+  if (value === null || value === undefined) return '-';
+  if (typeof value === 'string') return scrub(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null)) return value.map(show).join(', ');
+  return scrub(JSON.stringify(value));
+}
+
+/** A Quantity `{value, unit}` as `5 kw`; anything else through show(). */
+export function showQuantity(value: unknown): string {
+  if (typeof value === 'object' && value !== null && 'value' in value && 'unit' in value) {
+    const q = value as { value: unknown; unit: unknown };
+    return `${show(q.value)} ${show(q.unit)}`;
+  }
+  return show(value);
+}

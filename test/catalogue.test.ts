@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CATALOGUE, entriesFor, messageMatches, suggestCodes, variantFor } from '../src/errors/catalogue.js';
+import { RETRY_CLASSES } from '../src/errors/retry-classes.js';
+import { SHARED } from './helpers/cli.js';
+
+const manufacturerPage = readFileSync(join(SHARED, 'manufacturer-error-codes.txt'), 'utf8');
+const contract = readFileSync(join(SHARED, 'contract.md'), 'utf8');
+
+describe('the catalogue against the manufacturer error-codes page', () => {
+  const rows = manufacturerPage.split('\n').filter((line) => /^[A-Z][A-Z_]+\d{3}\S/.test(line));
+
+  it('finds all 30 documented codes on the page', () => {
+    expect(rows).toHaveLength(30);
+  });
+
+  it.each(rows.map((row) => [/^([A-Z_]+)(\d{3})/.exec(row)![1], row]))('%s: status and exact message', (code, row) => {
+    const http = Number(/^[A-Z_]+(\d{3})/.exec(row)![1]);
+    const variants = entriesFor(code).filter((e) => e.http === http);
+    expect(variants.length, `${code} with HTTP ${http}`).toBeGreaterThan(0);
+    expect(variants.some((e) => row.startsWith(`${code}${http}${e.message}`)), `${code}: message matches the page`).toBe(true);
+    expect(variants.every((e) => e.source === 'amps-docs')).toBe(true);
+  });
+});
+
+describe('the catalogue against contract.md §12', () => {
+  const section = contract.slice(contract.indexOf('## 12. Error code taxonomy'), contract.indexOf('## 13. Webhooks'));
+  const tables = section.split('\n### ').slice(1);
+  const rows: Array<{ codes: string[]; cells: string[]; hasMessageColumn: boolean; statusColumn: number }> = [];
+  for (const table of tables) {
+    const lines = table.split('\n').filter((l) => l.startsWith('|'));
+    const header = lines[0]?.split('|').map((c) => c.trim()) ?? [];
+    const statusColumn = header.indexOf('HTTP');
+    const hasMessageColumn = header.some((h) => h.startsWith('Message'));
+    for (const line of lines.slice(2)) {
+      const cells = line.split('|').map((c) => c.trim());
+      const codes = [...cells[1].matchAll(/`([A-Z][A-Z_]+)`/g)].map((m) => m[1]);
+      if (codes.length > 0) rows.push({ codes, cells, hasMessageColumn, statusColumn });
+    }
+  }
+
+  it('reads the tables', () => {
+    expect(rows.length).toBeGreaterThan(30);
+  });
+
+  it('holds every code named in §12', () => {
+    const missing = rows.flatMap((r) => r.codes).filter((code) => entriesFor(code).length === 0);
+    expect(missing).toEqual([]);
+  });
+
+  it('carries each documented status', () => {
+    for (const row of rows) {
+      const status = row.statusColumn > 0 ? /^(\d{3})/.exec(row.cells[row.statusColumn])?.[1] : undefined;
+      if (!status) continue;
+      for (const code of row.codes) {
+        const statuses = entriesFor(code).flatMap((e) => [e.http, ...(e.alsoHttp ?? [])]);
+        expect(statuses, `${code} ${status}`).toContain(Number(status));
+      }
+    }
+  });
+
+  it('matches each exact message quoted in a Message column to a variant of that code', () => {
+    let checked = 0;
+    for (const row of rows.filter((r) => r.hasMessageColumn && r.codes.length === 1)) {
+      for (const quoted of row.cells.slice(2).join(' ').matchAll(/"([A-Z][^"]+)"/g)) {
+        const entry = variantFor(row.codes[0], quoted[1], undefined);
+        expect(entry, `${row.codes[0]}: "${quoted[1]}"`).toBeDefined();
+        expect(messageMatches(entry!, quoted[1]), quoted[1]).toBe(true);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(15);
+  });
+});
+
+describe('catalogue invariants', () => {
+  it('gives every entry a class, guidance and a known category', () => {
+    for (const entry of CATALOGUE) {
+      expect(RETRY_CLASSES[entry.retryClass], entry.code).toBeDefined();
+      expect(entry.whatToDo.length, entry.code).toBeGreaterThan(10);
+    }
+  });
+
+  it('names only known codes as related', () => {
+    const unknown = CATALOGUE.flatMap((e) => e.related).filter((code) => entriesFor(code).length === 0);
+    expect(unknown).toEqual([]);
+  });
+
+  it('keeps every meaning of the codes with two (decision 3)', () => {
+    expect(entriesFor('INVALID_API_KEY').map((e) => e.variant).sort()).toEqual(['manufacturer', 'platform']);
+    expect(entriesFor('DEVICE_NOT_FOUND').map((e) => e.variant).sort()).toEqual(['manufacturer', 'platform']);
+    expect(entriesFor('COMMAND_NOT_SUPPORTED').map((e) => [e.variant, e.http])).toEqual([['platform', 422], ['manufacturer', 400]]);
+  });
+
+  it('tells variants apart by exact message, then status', () => {
+    expect(variantFor('DEVICE_NOT_FOUND', 'No matching device was found for the supplied details.', 404)?.variant).toBe('manufacturer');
+    expect(variantFor('DEVICE_NOT_FOUND', 'Device not found or access denied', 404)?.variant).toBe('platform');
+    expect(variantFor('COMMAND_NOT_SUPPORTED', 'something else', 400)?.variant).toBe('manufacturer');
+    expect(variantFor('COMMAND_NOT_SUPPORTED', undefined, 422)?.variant).toBe('platform');
+  });
+
+  it('adds the codes our decisions define, marked as ours', () => {
+    for (const code of ['INVALID_JSON', 'VALIDATION_ERROR', 'METHOD_NOT_ALLOWED', 'PAYLOAD_TOO_LARGE']) {
+      expect(entriesFor(code)[0]?.source, code).toBe('amps-cli');
+    }
+    expect(entriesFor('NOT_FOUND').find((e) => e.variant === 'action')?.message).toBe('Action not found or access denied.');
+    expect(entriesFor('SETTING_OUT_OF_RANGE')[0].http).toBe(422);
+  });
+
+  it('suggests near codes for a typo', () => {
+    expect(suggestCodes('SCHEDULAR_ACTIV')[0]).toBe('SCHEDULER_ACTIVE');
+    expect(suggestCodes('offline')).toContain('DEVICE_OFFLINE');
+  });
+});

@@ -1,0 +1,176 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeError, decodeResponse, parseRetryAfter, transportError } from '../src/errors/decode.js';
+import { errorToJson, renderErrorText } from '../src/errors/render.js';
+import { PLAIN } from '../src/output/style.js';
+import { SHARED } from './helpers/cli.js';
+
+const examples = join(SHARED, 'examples');
+const envelope = (code: string, message: string, details?: unknown, meta: Record<string, unknown> = { requestId: 'req_1', path: '/battery/b1', timestamp: '2026-06-01T10:30:00.000Z' }) =>
+  JSON.stringify({ success: false, error: { code, message, ...(details === undefined ? {} : { details }) }, meta });
+
+describe('decoding the documented error examples', () => {
+  const expected: Record<string, { status: number; code: string; exit: number }> = {
+    'error-conflict-no-strategy-cookbook.json': { status: 409, code: 'CONFLICT', exit: 5 },
+    'error-unsupported-unit-envelope.json': { status: 422, code: 'UNSUPPORTED_UNIT', exit: 4 },
+    'error-device-offline-manufacturer.json': { status: 410, code: 'DEVICE_OFFLINE', exit: 7 },
+    'error-schedule-not-found-404.json': { status: 404, code: 'NOT_FOUND', exit: 4 },
+  };
+
+  it('covers every complete error example', () => {
+    const files = readdirSync(examples).filter((f) => f.startsWith('error-') && f.endsWith('.json'));
+    expect(files.sort()).toEqual(Object.keys(expected).sort());
+  });
+
+  it.each(Object.entries(expected))('%s', (file, want) => {
+    const decoded = decodeError(want.status, {}, readFileSync(join(examples, file), 'utf8'));
+    expect(decoded).toMatchObject({ code: want.code, known: true, shape: 'envelope', exitCode: want.exit });
+  });
+
+  it('classifies the truncated examples from their status, without throwing', () => {
+    for (const file of readdirSync(examples).filter((f) => f.startsWith('error-') && f.endsWith('.truncated.txt'))) {
+      const decoded = decodeError(409, {}, readFileSync(join(examples, file), 'utf8'));
+      expect(decoded).toMatchObject({ code: 'HTTP_409', shape: 'non_envelope', exitCode: 5, problem: 'truncated or invalid JSON' });
+    }
+  });
+
+  it('reads success envelopes and the older unwrapped successes', () => {
+    const ok = decodeResponse(200, {}, readFileSync(join(examples, 'hvac-get-state-response.json'), 'utf8'));
+    expect(ok.ok && (ok.value.data as { id: string }).id).toBe('device_hvac_001');
+    const bare = decodeResponse(200, {}, readFileSync(join(examples, 'battery-settings-response-no-envelope.json'), 'utf8'));
+    expect(bare.ok && bare.value.meta).toEqual({});
+  });
+});
+
+describe('the decoder on every shape', () => {
+  it('keeps an unknown code and applies UNKNOWN_ERROR guidance (exit 8)', () => {
+    const decoded = decodeError(418, {}, envelope('BRAND_NEW_CODE', 'Something new.'));
+    expect(decoded).toMatchObject({ code: 'BRAND_NEW_CODE', known: false, retryClass: 'once_then_escalate', exitCode: 8, requestId: 'req_1' });
+  });
+
+  it('reads the older unwrapped bodies', () => {
+    expect(decodeError(410, {}, JSON.stringify({ error: { code: 'DEVICE_OFFLINE', message: 'x' } }))).toMatchObject({ code: 'DEVICE_OFFLINE', shape: 'unwrapped' });
+    expect(decodeError(409, {}, JSON.stringify({ code: 'SCHEDULER_ACTIVE', message: 'x' }))).toMatchObject({ code: 'SCHEDULER_ACTIVE', shape: 'unwrapped' });
+    expect(decodeError(404, {}, JSON.stringify({ error: 'DEVICE_NOT_FOUND', message: 'Device not found or access denied' }))).toMatchObject({ entry: { variant: 'platform' } });
+  });
+
+  it.each([
+    [502, '<html><title>502 Bad Gateway</title></html>', 'HTTP_502', 6],
+    [503, '', 'HTTP_503', 6],
+    [500, '{"success": false, "error": {"code": "INTERN', 'HTTP_500', 8],
+    [401, '{"success": false, "error": {"code": 42}}', 'HTTP_401', 3],
+    [404, '[1,2,3]', 'HTTP_404', 4],
+    [200, 'not json at all', 'HTTP_200', 8],
+  ])('classifies HTTP %i with an unreadable body from its status', (status, body, code, exit) => {
+    const result = decodeResponse(status, {}, body);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error).toMatchObject({ code, exitCode: exit, shape: 'non_envelope' });
+  });
+
+  it('tells the two CONFLICT meanings apart', () => {
+    const pending = decodeError(409, {}, envelope('CONFLICT', 'A conflicting action is already pending for this device. Provide onConflict to resolve automatically, or cancel the existing action.'));
+    const inFlight = decodeError(409, {}, envelope('CONFLICT', 'The conflicting action is already in progress and cannot be cancelled. Wait for it to complete or fail.'));
+    expect([pending.entry?.variant, inFlight.entry?.variant]).toEqual(['pending', 'in_flight']);
+  });
+
+  it('takes Retry-After from the header (seconds or date) before details', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(parseRetryAfter('7', now)).toBe(7);
+    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:30 GMT', now)).toBe(30);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    const decoded = decodeError(429, { 'Retry-After': '3' }, envelope('RATE_LIMIT_EXCEEDED', 'x', { retryAfterSeconds: 9 }));
+    expect(decoded.retryAfterSeconds).toBe(3);
+    expect(decodeError(429, {}, envelope('RATE_LIMITED', 'x', { retryAfterSeconds: 9 })).retryAfterSeconds).toBe(9);
+  });
+
+  it('gives transport failures their own codes and the transient class', () => {
+    expect(transportError('timeout')).toMatchObject({ code: 'CLIENT_TIMEOUT', status: null, exitCode: 6 });
+  });
+});
+
+describe('the renderers', () => {
+  const ctx = { style: PLAIN, tty: false };
+
+  it('shows SCHEDULER_ACTIVE groups as a table with count, strategies and detection time', async () => {
+    const details = {
+      reason: 'foreign_schedule_overlap',
+      overlappingGroups: [{ groupId: 'grp_1', start: '2026-01-01T16:00:00Z', end: '2026-01-01T19:00:00Z', mode: 'discharge', source: 'homeowner_app' }],
+      existingGroupCount: 3,
+      recoveryStrategies: ['cancel_and_replace'],
+      detectedAt: '2026-01-01T12:00:00Z',
+    };
+    const text = await renderErrorText(decodeError(409, {}, envelope('SCHEDULER_ACTIVE', 'A schedule is currently active on the device and must be cleared first.', details)), ctx);
+    expect(text).toMatch(/│ grp_1 .*│ homeowner_app │/);
+    expect(text).toContain('the device holds 3 in all');
+    expect(text).toContain('Strategies on offer: cancel_and_replace');
+    expect(text).toContain('Detected at: 2026-01-01T12:00:00Z');
+    expect(text).toContain('Escalating? Quote: requestId=req_1 path=/battery/b1');
+    expect(text.trimEnd().split('\n').at(-1)).toBe('  More: amps explain SCHEDULER_ACTIVE');
+  });
+
+  it('names the offending parameter and the supported subset', async () => {
+    const unit = await renderErrorText(decodeError(422, {}, envelope('UNSUPPORTED_UNIT', 'x', { parameter: 'power', providedUnit: 'percent', supportedUnits: ['kw'] })), ctx);
+    expect(unit).toContain('Parameter: power');
+    expect(unit).toContain('Supported units: kw');
+    const range = await renderErrorText(decodeError(422, {}, envelope('PARAMETER_OUT_OF_RANGE', 'x', { parameter: 'power', value: 9, min: 0, max: 5, unit: 'kw' })), ctx);
+    expect(range).toContain('Supported range: 0 to 5 kw');
+    const exec = await renderErrorText(decodeError(422, {}, envelope('EXECUTION_NOT_SUPPORTED', 'x', { requestedExecution: 'windowed', supportedExecution: ['immediate'] })), ctx);
+    expect(exec).toContain('Requested execution: windowed');
+    const window = await renderErrorText(decodeError(422, {}, envelope('INVALID_TIME_WINDOW', 'x', { reason: 'window_too_short' })), ctx);
+    expect(window).toContain('Reason: window_too_short');
+  });
+
+  it('formats unknown details generically, nested and cut', async () => {
+    const text = await renderErrorText(
+      decodeError(500, {}, envelope('UNKNOWN_ERROR', 'x', { vendor: { code: 'E42', hints: ['a', 'b'], rows: [{ id: 1 }] }, blob: 'z'.repeat(500) })),
+      ctx,
+    );
+    expect(text).toContain('vendor:');
+    expect(text).toContain('hints: a, b');
+    expect(text).toContain('- id: 1');
+    expect(text).toContain('more characters; --json shows all');
+  });
+
+  it('scrubs terminal control sequences from everything the server sent', async () => {
+    const evil = '\u001b]0;pwned\u0007\u001b[2J\rfake\u0007';
+    const text = await renderErrorText(decodeError(409, {}, envelope('CONFLICT', evil, { conflictingActionIds: [evil] }, { requestId: evil })), ctx);
+    expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    expect(text).toContain('fake');
+  });
+});
+
+describe('property: the decoder and renderers take anything', () => {
+  const jsonValue = fc.jsonValue({ maxDepth: 4 });
+  const controlString = fc.string({ unit: fc.constantFrom('a', 'Z', '\u001b', '\r', '\u0007', '[', ']', ';', '\n', '\u009b', '"', '{', '}', 'é', '\u202e') });
+  const body = fc.oneof(
+    fc.string(),
+    controlString,
+    jsonValue.map((v) => JSON.stringify(v)),
+    fc.record({
+      success: fc.oneof(fc.constant(false), fc.constant(true), jsonValue),
+      error: fc.oneof(
+        fc.record({ code: fc.oneof(fc.constantFrom('SCHEDULER_ACTIVE', 'CONFLICT', 'UNSUPPORTED_UNIT', 'VALIDATION_ERROR', 'RATE_LIMITED'), controlString, jsonValue), message: fc.oneof(controlString, jsonValue), details: fc.oneof(jsonValue, fc.dictionary(fc.constantFrom('overlappingGroups', 'fields', 'deviceCapabilities', 'strategies', 'min', 'reason'), jsonValue)) }, { requiredKeys: [] }),
+        jsonValue,
+      ),
+      meta: fc.oneof(fc.record({ requestId: controlString, path: controlString, timestamp: jsonValue }), jsonValue),
+    }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+    jsonValue.map((v) => JSON.stringify(v).slice(0, 20)),
+  );
+  const status = fc.integer({ min: 100, max: 599 });
+
+  it('never throws, never prints a control character, always emits valid JSON (5,000 bodies)', async () => {
+    await fc.assert(
+      fc.asyncProperty(status, body, fc.dictionary(fc.constantFrom('retry-after', 'content-type'), fc.string()), async (code, text, headers) => {
+        const result = decodeResponse(code, headers, text);
+        if (result.ok) return;
+        const human = await renderErrorText(result.error, { style: PLAIN, tty: true });
+        expect(human).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+        expect(() => JSON.parse(JSON.stringify(errorToJson(result.error)))).not.toThrow();
+        expect([3, 4, 5, 6, 7, 8]).toContain(result.error.exitCode);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});

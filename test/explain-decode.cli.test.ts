@@ -1,0 +1,91 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SHARED, cleanEnv, freshConfigDir, runCli } from './helpers/cli.js';
+
+describe('amps explain (built binary)', () => {
+  it('explains a code in any spelling', async () => {
+    const r = await runCli(['explain', 'scheduler-active']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('SCHEDULER_ACTIVE · HTTP 409 · State conflict');
+    expect(r.stdout).toContain('A schedule is currently active on the device and must be cleared first.');
+    expect(r.stdout).toMatch(/Retry\s+resolve the conflict/);
+    expect(r.stdout).toContain('overlappingGroups');
+    expect(r.stdout).toContain('Related: SCHEDULER_FULL, MODE_OVERRIDDEN, CONFLICT');
+    expect(r.stderr).toBe('');
+  });
+
+  it('lists every code with a status', async () => {
+    const r = await runCli(['explain', '409']);
+    expect(r.code).toBe(0);
+    for (const code of ['CONFLICT', 'SCHEDULER_ACTIVE', 'SCHEDULER_FULL', 'MODE_OVERRIDDEN', 'VPP_LOCKED', 'ACTION_NOT_CANCELLABLE']) expect(r.stdout).toContain(code);
+    expect(r.stdout).not.toContain('DEVICE_OFFLINE');
+  });
+
+  it('lists all, grouped, and by category', async () => {
+    const all = await runCli(['explain', '--list']);
+    expect(all.stdout).toContain('Manufacturer: transport and capacity (transport)');
+    const conflicts = await runCli(['explain', '--list', '--category', 'conflict']);
+    expect(conflicts.stdout).toContain('VPP_LOCKED');
+    expect(conflicts.stdout).not.toContain('TIMEOUT');
+  });
+
+  it('gives the entry as JSON, every variant of a code with two meanings', async () => {
+    const one = JSON.parse((await runCli(['explain', 'DEVICE_OFFLINE', '--json'])).stdout);
+    expect(one).toMatchObject({ code: 'DEVICE_OFFLINE', http: 410, retryClass: 'after_delay', exitCode: 7, source: 'amps-docs' });
+    const many = JSON.parse((await runCli(['explain', 'invalid_api_key', '--json'])).stdout);
+    expect(many.map((e: { variant: string }) => e.variant)).toEqual(['platform', 'manufacturer']);
+  });
+
+  it('exits 2 with the closest codes for an unknown one', async () => {
+    const r = await runCli(['explain', 'SCHEDULAR_ACTIV']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown code 'SCHEDULAR_ACTIV'");
+    expect(r.stderr).toContain('did you mean SCHEDULER_ACTIVE');
+    expect(r.stdout).toBe('');
+  });
+});
+
+describe('amps decode (built binary)', () => {
+  it('decodes a bare envelope file and exits with its class', async () => {
+    const r = await runCli(['decode', join(SHARED, 'examples/error-device-offline-manufacturer.json')]);
+    expect(r.code).toBe(7);
+    expect(r.stdout).toContain('DEVICE_OFFLINE · HTTP 410');
+    expect(r.stdout).toContain('Request ID  req_8a2Bf3kP');
+    expect(r.stdout).toContain('More: amps explain DEVICE_OFFLINE');
+  });
+
+  it('decodes a raw HTTP response from stdin, headers included', async () => {
+    const raw = 'HTTP/1.1 429 Too Many Requests\r\nRetry-After: 12\r\ncontent-type: application/json\r\n\r\n' +
+      JSON.stringify({ success: false, error: { code: 'RATE_LIMIT_EXCEEDED', message: 'The API key has exceeded its rate limit.', details: { retryAfterSeconds: 12 } }, meta: { requestId: 'req_x', path: '/battery' } });
+    const r = await runCli(['decode', '-', '--json'], { input: raw });
+    expect(r.code).toBe(6);
+    const out = JSON.parse(r.stdout);
+    expect(out.error).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED', status: 429, retryAfterSeconds: 12, exitCode: 6 });
+    expect(out.meta.requestId).toBe('req_x');
+  });
+
+  it('decodes an HTML 502 from a proxy as transient', async () => {
+    const r = await runCli(['decode', '-'], { input: 'HTTP/1.1 502 Bad Gateway\n\n<html><title>502 Bad Gateway</title></html>' });
+    expect(r.code).toBe(6);
+    expect(r.stdout).toContain('an HTML page, not JSON');
+  });
+
+  it('needs --status when neither the body nor the catalogue gives one', async () => {
+    const dir = freshConfigDir();
+    const file = join(dir, 'odd.json');
+    writeFileSync(file, '{"success":false,"error":{"code":"NEVER_SEEN","message":"?"}}');
+    const missing = await runCli(['decode', file]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--status');
+    const given = await runCli(['decode', file, '--status', '500']);
+    expect(given.code).toBe(8);
+    expect(given.stdout).toContain('not in the amps catalogue');
+  });
+
+  it('reports a missing file in one line, exit 2', async () => {
+    const r = await runCli(['decode', '/no/such/file.json'], { env: cleanEnv() });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
