@@ -5,8 +5,7 @@
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import pkg from '../package.json' with { type: 'json' };
 import { EXIT } from './errors/exit-codes.js';
-import { UsageError } from './errors/failures.js';
-import { parseDuration } from './domain/duration.js';
+import { duration } from './config/option-parsers.js';
 import { type CommandState, type IO } from './output/io.js';
 import { colorLevel, styleFor } from './output/style.js';
 import { reportFailure } from './output/failure-report.js';
@@ -27,12 +26,6 @@ export function versionLine(): string {
   return `amps ${VERSION} (node ${process.version}, ${process.platform}-${process.arch})`;
 }
 
-function parseTimeout(value: string): number {
-  const ms = parseDuration(value);
-  if (ms === undefined || ms <= 0) throw new UsageError(`--timeout takes a duration such as 30s or 2m, not '${value}'`);
-  return ms;
-}
-
 export function buildProgram(state: CommandState): Command {
   const { io } = state;
   const program = new Command('amps')
@@ -46,7 +39,7 @@ export function buildProgram(state: CommandState): Command {
     .option('--profile <name>', 'configuration profile to use')
     .option('--api-url <url>', 'API base URL (default https://api.amps.ai, or the embedded sandbox)')
     .option('--api-key-file <file>', 'read the API key from a file (- for stdin); keys never go on the command line')
-    .addOption(new Option('--timeout <duration>', 'overall time limit for each request (e.g. 30s, 2m)').argParser(parseTimeout))
+    .addOption(new Option('--timeout <duration>', 'overall time limit for each request (e.g. 30s, 2m)').argParser(duration('--timeout')))
     .helpCommand(false)
     .showSuggestionAfterError(true)
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
@@ -119,7 +112,7 @@ export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
   const stopListening = interruptOnSigint(controller);
   const io = await processIO(argv, controller.signal);
-  const state: CommandState = { io, exitCode: EXIT.ok };
+  const state: CommandState = { io, exitCode: EXIT.ok, argv };
   const json = argv.includes('--json');
   try {
     const program = buildProgram(state);

@@ -1,4 +1,175 @@
 import { Command } from '@commander-js/extra-typings';
-import type { CommandState } from '../output/io.js';
-export function configCommand(_state: CommandState) { return new Command('config'); }
-export function loginCommand(_state: CommandState) { return new Command('login'); }
+import { globalsOf, type GlobalOptions } from '../config/globals.js';
+import { configFile } from '../config/paths.js';
+import { checkApiUrl, DEFAULT_API_URL, DEFAULT_PROFILE, keyEnvironment, maskKey, readStoredConfig, resolveTarget } from '../config/resolve.js';
+import type { ProfileKey } from '../config/store.js';
+import { EXIT, type ExitCode } from '../errors/exit-codes.js';
+import { InterruptedError, NeedsInputError, UsageError } from '../errors/failures.js';
+import { withExamples } from '../output/command-help.js';
+import { canPrompt, type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
+import { readStream } from '../output/read.js';
+import { fieldLines } from '../output/text.js';
+
+const KEYS: Record<string, ProfileKey> = { 'api-key': 'apiKey', 'api-url': 'apiUrl' };
+const KEY_SHAPE = /^(amps_)?sk_(test|live)_[A-Za-z0-9]{6,}$/;
+
+function settingName(name: string): ProfileKey {
+  const key = KEYS[name];
+  if (!key) throw new UsageError(`unknown setting '${name}'`, 'settings: api-key, api-url');
+  return key;
+}
+
+function checkKey(key: string): string {
+  if (!KEY_SHAPE.test(key)) throw new UsageError('that does not look like an Amps API key', 'keys look like amps_sk_test_… or amps_sk_live_… (or sk_test_… / sk_live_…)');
+  return key;
+}
+
+async function promptIfInterrupted<T>(ask: () => Promise<T>): Promise<T> {
+  try {
+    return await ask();
+  } catch (error) {
+    if ((error as Error).name === 'ExitPromptError' || (error as Error).name === 'AbortPromptError') throw new InterruptedError();
+    throw error;
+  }
+}
+
+/** The key from a hidden prompt at a terminal, or from stdin otherwise; never from argv. */
+async function readKey(options: GlobalOptions, io: IO): Promise<string> {
+  if (io.stdinIsTTY) {
+    if (!canPrompt(io, options.input === false)) throw new NeedsInputError('the API key is read from a hidden prompt', 'the key on stdin: amps config set api-key < keyfile');
+    const { password } = await import('@inquirer/prompts');
+    return checkKey((await promptIfInterrupted(() => password({ message: 'API key', mask: '*' }, { input: io.stdin, output: io.stderr }))).trim());
+  }
+  const key = (await readStream(io.stdin)).trim();
+  if (key === '') throw new NeedsInputError('no API key arrived on stdin', 'the key on stdin: amps config set api-key < keyfile');
+  return checkKey(key);
+}
+
+function profileFor(options: GlobalOptions, io: IO): string {
+  return options.profile ?? io.env.AMPS_PROFILE ?? readStoredConfig(io.env).currentProfile ?? DEFAULT_PROFILE;
+}
+
+export async function runSet(options: GlobalOptions & { name: string; value?: string }, io: IO): Promise<ExitCode> {
+  const key = settingName(options.name);
+  if (key === 'apiKey' && options.value !== undefined) {
+    throw new UsageError('the API key is never taken from the command line (it would stay in shell history and the process list)', 'amps config set api-key, then paste it at the prompt; or pipe it: amps config set api-key < keyfile');
+  }
+  if (key === 'apiUrl' && options.value === undefined) throw new UsageError('give the URL: amps config set api-url https://api.amps.ai');
+  const value = key === 'apiKey' ? await readKey(options, io) : checkApiUrl(options.value!);
+  const profile = profileFor(options, io);
+  const { openConfigStore } = await import('../config/store.js');
+  const store = await openConfigStore(io.env);
+  store.setValue(profile, key, value);
+  if (!options.quiet) writeLine(io.stderr, `Set ${options.name} for profile ${profile}${key === 'apiKey' ? ` (${maskKey(value)}, ${keyEnvironment(value)})` : ''}.`);
+  return EXIT.ok;
+}
+
+export async function runUnset(options: GlobalOptions & { name: string }, io: IO): Promise<ExitCode> {
+  const key = settingName(options.name);
+  const profile = profileFor(options, io);
+  const { openConfigStore } = await import('../config/store.js');
+  const removed = (await openConfigStore(io.env)).unsetValue(profile, key);
+  if (!options.quiet) writeLine(io.stderr, removed ? `Unset ${options.name} for profile ${profile}.` : `${options.name} was not set for profile ${profile}.`);
+  return EXIT.ok;
+}
+
+export async function runUse(options: GlobalOptions & { name: string }, io: IO): Promise<ExitCode> {
+  if (!/^[A-Za-z0-9_.-]+$/.test(options.name)) throw new UsageError(`'${options.name}' is not a profile name (letters, digits, _ . -)`);
+  const { openConfigStore } = await import('../config/store.js');
+  (await openConfigStore(io.env)).setCurrentProfile(options.name);
+  if (!options.quiet) writeLine(io.stderr, `Using profile ${options.name}.`);
+  return EXIT.ok;
+}
+
+export async function runList(options: GlobalOptions, io: IO): Promise<ExitCode> {
+  const stored = readStoredConfig(io.env);
+  const target = resolveTarget({ profile: options.profile, apiUrl: options.apiUrl }, io.env, stored);
+  const profiles = Object.keys(stored.profiles ?? {});
+  const url = target.embedded ? 'embedded sandbox' : target.apiUrl.value!;
+  const key = target.apiKey.value ? maskKey(target.apiKey.value) : target.embedded ? 'the embedded sandbox key' : '(none)';
+  if (options.json) {
+    writeJson(io, {
+      file: configFile(io.env),
+      profile: target.profile,
+      apiUrl: { value: target.embedded ? null : target.apiUrl.value, source: target.apiUrl.source },
+      apiKey: { value: target.apiKey.value ? maskKey(target.apiKey.value) : null, source: target.apiKey.source },
+      environment: target.environment,
+      embedded: target.embedded,
+      profiles,
+    });
+    return EXIT.ok;
+  }
+  writeLine(
+    io.stdout,
+    fieldLines([
+      ['profile', `${target.profile.value} (from ${target.profile.source})`],
+      ['api-url', `${url} (from ${target.apiUrl.source})`],
+      ['api-key', `${key} (from ${target.apiKey.source})`],
+      ['environment', target.environment === 'live' ? io.out.red(io.out.bold('LIVE')) : target.environment],
+      ['profiles', profiles.length ? profiles.map((p) => (p === target.profile.value ? `${p}*` : p)).join(', ') : '(none)'],
+      ['file', configFile(io.env)],
+    ]).join('\n'),
+  );
+  return EXIT.ok;
+}
+
+export async function runLogin(options: GlobalOptions, io: IO): Promise<ExitCode> {
+  if (!canPrompt(io, options.input === false)) {
+    throw new NeedsInputError('amps login asks for a key at a terminal', 'amps config set api-key < keyfile (and amps config set api-url URL)');
+  }
+  const { input, password } = await import('@inquirer/prompts');
+  const context = { input: io.stdin, output: io.stderr };
+  const profile = await promptIfInterrupted(() => input({ message: 'Profile', default: profileFor(options, io) }, context));
+  const key = checkKey((await promptIfInterrupted(() => password({ message: 'API key (amps_sk_test_… or amps_sk_live_…)', mask: '*' }, context))).trim());
+  const url = checkApiUrl(await promptIfInterrupted(() => input({ message: 'API URL', default: DEFAULT_API_URL }, context)));
+  const { openConfigStore } = await import('../config/store.js');
+  const store = await openConfigStore(io.env);
+  store.setValue(profile, 'apiKey', key);
+  store.setValue(profile, 'apiUrl', url);
+  store.setCurrentProfile(profile);
+  writeLine(io.stderr, `Saved profile ${profile}: ${url}, key ${maskKey(key)} (${keyEnvironment(key)}). Check it with: amps devices --limit 1`);
+  return EXIT.ok;
+}
+
+export function configCommand(state: CommandState) {
+  const config = new Command('config').description('Profiles: where amps sends requests and with which key');
+  const set = new Command('set')
+    .description('Set api-key (from a hidden prompt, or stdin) or api-url for the profile (--profile, else the current one)')
+    .argument('<name>', 'api-key or api-url')
+    .argument('[value]', 'the URL, for api-url')
+    .action(async (name, value, _o, cmd) => {
+      state.exitCode = await runSet({ ...globalsOf(cmd), name, value }, state.io);
+    });
+  const unset = new Command('unset')
+    .description('Remove a setting from the profile')
+    .argument('<name>', 'api-key or api-url')
+    .action(async (name, _o, cmd) => {
+      state.exitCode = await runUnset({ ...globalsOf(cmd), name }, state.io);
+    });
+  const use = new Command('use')
+    .description('Make a profile the current one (created empty if new)')
+    .argument('<profile>', 'profile name')
+    .action(async (name, _o, cmd) => {
+      state.exitCode = await runUse({ ...globalsOf(cmd), name }, state.io);
+    });
+  const list = new Command('list')
+    .description('Show the effective configuration, each value with where it came from (the key masked)')
+    .action(async (_o, cmd) => {
+      state.exitCode = await runList(globalsOf(cmd), state.io);
+    });
+  withExamples(set, ['amps config set api-key', 'amps config set api-key --profile prod < prod.key', 'amps config set api-url http://127.0.0.1:4010']);
+  withExamples(unset, ['amps config unset api-url']);
+  withExamples(use, ['amps config use prod']);
+  withExamples(list, ['amps config list', 'amps config list --json']);
+  for (const sub of [set, unset, use, list]) config.addCommand(sub as unknown as Command);
+  return withExamples(config, ['amps config list', 'amps config use prod']);
+}
+
+export function loginCommand(state: CommandState) {
+  const command = new Command('login')
+    .description('Set up a profile interactively: key (hidden), API URL, profile name')
+    .action(async (_o, cmd) => {
+      state.exitCode = await runLogin(globalsOf(cmd), state.io);
+    });
+  return withExamples(command, ['amps login', 'amps login --profile prod']);
+}

@@ -1,3 +1,85 @@
-import { Command } from '@commander-js/extra-typings';
-import type { CommandState } from '../output/io.js';
-export function devicesCommand(_state: CommandState) { return new Command('devices'); }
+import { Command, Option } from '@commander-js/extra-typings';
+import type { ApiClient } from '../api/client.js';
+import type { DeviceRead } from '../api/types.js';
+import { globalsOf, type GlobalOptions } from '../config/globals.js';
+import { wholeNumber } from '../config/option-parsers.js';
+import { DEVICE_TYPES, pathSegment, requireDeviceType, type DeviceType } from '../domain/device-types.js';
+import { EXIT, type ExitCode } from '../errors/exit-codes.js';
+import { UsageError } from '../errors/failures.js';
+import { withSession } from '../session/connect.js';
+import { withExamples } from '../output/command-help.js';
+import { type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
+import { formatTable } from '../output/table.js';
+import { show } from '../output/text.js';
+import { currentMode, mainReading, syncText } from '../output/views.js';
+
+export interface DevicesOptions extends GlobalOptions {
+  type?: string;
+  limit?: number;
+  offset?: number;
+  all?: boolean;
+  user?: string;
+}
+
+const PAGE_MAX = 50;
+
+interface Listed {
+  type: DeviceType;
+  device: DeviceRead;
+}
+
+async function listType(client: ApiClient, type: DeviceType, options: DevicesOptions): Promise<{ items: Listed[]; total: number }> {
+  const { listDevices } = await import('../api/resources.js');
+  const items: Listed[] = [];
+  let offset = options.offset ?? 0;
+  let total = 0;
+  for (;;) {
+    const limit = options.all ? PAGE_MAX : options.limit ?? PAGE_MAX;
+    const { data } = await listDevices(client, type, { limit, offset, userId: options.user });
+    items.push(...data.items.map((device) => ({ type, device })));
+    total = data.pagination?.total ?? items.length;
+    if (!options.all || !data.pagination?.hasMore || data.items.length === 0) break;
+    offset += data.items.length;
+  }
+  return { items, total };
+}
+
+export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
+  const types = options.type ? [requireDeviceType(options.type)] : [...DEVICE_TYPES];
+  if (options.all && (options.limit !== undefined || options.offset !== undefined)) {
+    throw new UsageError('--all follows every page; it does not combine with --limit or --offset');
+  }
+  return withSession(options, io, async (session) => {
+    const results = await Promise.all(types.map((type) => listType(session.client, type, options)));
+    const listed = results.flatMap((r) => r.items);
+    const total = results.reduce((sum, r) => sum + r.total, 0);
+    if (options.json) {
+      writeJson(io, { items: listed.map(({ type, device }) => ({ deviceType: type, ...device })), total });
+      return EXIT.ok;
+    }
+    const rows = listed.map(({ type, device }) => [
+      show(device.id), pathSegment(type), show(device.vendor), show(device.metadata?.model), show(device.state?.status ?? '-'),
+      mainReading(type, device.state ?? {}), currentMode(type, device.state ?? {}), syncText(device),
+    ]);
+    io.stdout.write(await formatTable(['id', 'type', 'vendor', 'model', 'status', 'reading', 'mode', 'sync'], rows, { tty: io.stdoutIsTTY, style: io.out }));
+    if (!options.quiet) {
+      const more = total > listed.length ? ` of ${total} (--all shows every page)` : '';
+      writeLine(io.stderr, io.err.dim(`${listed.length} device${listed.length === 1 ? '' : 's'}${more}`));
+    }
+    return EXIT.ok;
+  });
+}
+
+export function devicesCommand(state: CommandState) {
+  const command = new Command('devices')
+    .description('List devices: id, type, vendor, model, status, main reading, current mode, sync')
+    .argument('[type]', 'only this type (battery, ev-charger, hvac, solar-inverter, vehicle)')
+    .addOption(new Option('--limit <n>', `devices per type, 1-${PAGE_MAX} (default ${PAGE_MAX})`).argParser(wholeNumber('--limit', 1, PAGE_MAX)))
+    .addOption(new Option('--offset <n>', 'skip this many per type').argParser(wholeNumber('--offset', 0, Number.MAX_SAFE_INTEGER)))
+    .option('--all', 'follow every page')
+    .option('--user <id>', 'only devices of this end user')
+    .action(async (type, options, cmd) => {
+      state.exitCode = await run({ ...globalsOf(cmd), ...options, type }, state.io);
+    });
+  return withExamples(command, ['amps devices', 'amps devices battery --all', 'amps devices ev-charger --user user_alba --json']);
+}

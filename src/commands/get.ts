@@ -1,3 +1,94 @@
-import { Command } from '@commander-js/extra-typings';
-import type { CommandState } from '../output/io.js';
-export function getCommand(_state: CommandState) { return new Command('get'); }
+import { Command, Option } from '@commander-js/extra-typings';
+import type { DeviceRead } from '../api/types.js';
+import { globalsOf, type GlobalOptions } from '../config/globals.js';
+import { pathSegment, requireDeviceType } from '../domain/device-types.js';
+import { EXIT, type ExitCode } from '../errors/exit-codes.js';
+import { withSession } from '../session/connect.js';
+import { withExamples } from '../output/command-help.js';
+import { type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
+import { formatTable } from '../output/table.js';
+import { fieldLines, show } from '../output/text.js';
+import { stateColour } from '../output/views.js';
+
+export interface GetOptions extends GlobalOptions {
+  type: string;
+  id: string;
+  expedite?: boolean;
+}
+
+function bounds(spec: { min?: number; max?: number }): string {
+  if (spec.min === undefined && spec.max === undefined) return '';
+  return ` ${spec.min ?? '…'}–${spec.max ?? '…'}`;
+}
+
+async function render(device: DeviceRead, type: string, io: IO): Promise<void> {
+  const s = io.out;
+  const tty = io.stdoutIsTTY;
+  const section = (title: string) => writeLine(io.stdout, `\n${s.bold(title)}`);
+  writeLine(io.stdout, `${s.bold(show(device.id))}  ${type} · ${show(device.vendor)} ${show(device.metadata?.model)}`);
+  writeLine(
+    io.stdout,
+    fieldLines([
+      ['source', `${show(device.metadata?.source)}${device.metadata?.cacheType ? ` (${show(device.metadata.cacheType)} cache)` : ''}`],
+      ['last pull', `${show(device.sync?.lastPulledAt)}${device.sync?.available === false ? s.yellow(' (sync unavailable: last known state)') : ''}`],
+    ]).join('\n'),
+  );
+  section('State');
+  writeLine(io.stdout, fieldLines(Object.entries(device.state ?? {}).map(([k, v]) => [show(k), show(v)] as const), '  ').join('\n'));
+  if (device.commands) {
+    section('Commands');
+    const rows = Object.entries(device.commands).map(([name, spec]) => [
+      name,
+      Object.entries(spec.parameters ?? {}).map(([p, ps]) => `${p} (${ps.unit}${bounds(ps)})`).join(', ') || '-',
+      (spec.execution ?? []).join(', '),
+    ]);
+    io.stdout.write(await formatTable(['command', 'parameters', 'execution'], rows, { tty, style: s }));
+  }
+  if (device.settings) {
+    section('Settings');
+    const rows = Object.entries(device.settings).map(([name, spec]) => [name, show(spec.value), spec.unit, bounds(spec).trim() || '-', spec.readOnly ? 'read-only' : 'writable']);
+    io.stdout.write(await formatTable(['setting', 'value', 'unit', 'range', 'access'], rows, { tty, style: s }));
+  }
+  if (device.conflictStrategies) {
+    section('Conflicts');
+    writeLine(io.stdout, `  strategies  ${device.conflictStrategies.length ? device.conflictStrategies.join(', ') : 'none'}`);
+  }
+  if (device.lastAction !== undefined || device.currentSchedule !== undefined) {
+    section('Activity');
+    const last = device.lastAction;
+    writeLine(
+      io.stdout,
+      fieldLines(
+        [
+          ['last action', last ? `${show(last.id)} ${show(last.command)} ${stateColour(show(last.state), s)} (updated ${show(last.updatedAt)})` : 'none'],
+          ['current schedule', device.currentSchedule ? show(device.currentSchedule) : 'none'],
+        ],
+        '  ',
+      ).join('\n'),
+    );
+  }
+}
+
+export async function run(options: GetOptions, io: IO): Promise<ExitCode> {
+  const type = requireDeviceType(options.type);
+  const { getDevice } = await import('../api/resources.js');
+  return withSession(options, io, async (session) => {
+    const { data } = await getDevice(session.client, type, options.id, options.expedite);
+    if (options.json) writeJson(io, data);
+    else await render(data, pathSegment(type), io);
+    return EXIT.ok;
+  });
+}
+
+export function getCommand(state: CommandState) {
+  const command = new Command('get')
+    .alias('inspect')
+    .description('Show a device: state, commands with parameters and execution shapes, settings, conflict strategies, activity')
+    .argument('<type>', 'battery, ev-charger, hvac, solar-inverter or vehicle')
+    .argument('<id>', 'device id')
+    .addOption(new Option('--expedite', 'ask for fresh state (1-minute cache instead of 15)'))
+    .action(async (type, id, options, cmd) => {
+      state.exitCode = await run({ ...globalsOf(cmd), ...options, type, id }, state.io);
+    });
+  return withExamples(command, ['amps get battery bat_voltaro_01', 'amps inspect hvac hvac_thermia_01 --expedite', 'amps get ev-charger ev_wallbox_01 --json | jq .state']);
+}

@@ -1,3 +1,242 @@
-import { Command } from '@commander-js/extra-typings';
-import type { CommandState } from '../output/io.js';
-export function pushCommand(_state: CommandState) { return new Command('push'); }
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from '@commander-js/extra-typings';
+import type { ActionRecord, DeviceRead, PushBody } from '../api/types.js';
+import { globalsOf, type GlobalOptions } from '../config/globals.js';
+import { duration, oneOf, wholeNumber } from '../config/option-parsers.js';
+import { buildPushBody, completeUnits, parseQuantityFlags, resolveTimes, STRATEGIES, type Strategy } from '../domain/action.js';
+import { checkCommand, checkWindow } from '../domain/capabilities.js';
+import { CONTROLLABLE, pathSegment, requireDeviceType } from '../domain/device-types.js';
+import { isQuantity } from '../domain/quantity.js';
+import { parseTimeInput } from '../domain/time.js';
+import { exitCodeForCode, isKnownCode, normaliseCode, suggestCodes } from '../errors/catalogue.js';
+import { preflightError } from '../errors/decode.js';
+import { EXIT, type ExitCode } from '../errors/exit-codes.js';
+import { ApiFailure, PreflightError, UsageError } from '../errors/failures.js';
+import { withSession, type Session } from '../session/connect.js';
+import { withExamples } from '../output/command-help.js';
+import { canPrompt, type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
+import { readStream } from '../output/read.js';
+import { startSpinner } from '../output/spinner.js';
+import { shellQuote } from '../output/text.js';
+import { actionLines, stateColour } from '../output/views.js';
+
+export interface PushOptions extends GlobalOptions {
+  type: string;
+  id?: string;
+  command?: string;
+  power?: string;
+  target?: string;
+  reserve?: string;
+  param?: string[];
+  at?: string;
+  start?: string;
+  end?: string;
+  onConflict?: Strategy;
+  body?: string;
+  dryRun?: boolean;
+  wait?: boolean;
+  waitTimeout?: number;
+  simulateFailure?: string;
+  preflight?: boolean;
+  retry?: number;
+}
+
+const DEFAULT_WAIT_MS = 10 * 60_000;
+
+function checkSimulatedCode(code: string | undefined): string | undefined {
+  if (code === undefined) return undefined;
+  const normalised = normaliseCode(code);
+  if (!isKnownCode(normalised)) {
+    const near = suggestCodes(code);
+    throw new UsageError(`--simulate-failure '${code}' is not a canonical code`, near.length ? `did you mean ${near.join(', ')}?` : 'amps explain --list shows every code');
+  }
+  return normalised;
+}
+
+async function readBodyFile(source: string, io: IO): Promise<PushBody> {
+  let text: string;
+  try {
+    text = source === '-' ? await readStream(io.stdin) : await readFile(source, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read --body ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new UsageError(`--body ${source} is not valid JSON`);
+  }
+  const action = (parsed as { action?: { command?: unknown } } | null)?.action;
+  if (typeof action?.command !== 'string') throw new UsageError(`--body ${source} needs {"action": {"command": ...}}`);
+  return parsed as PushBody;
+}
+
+/** The flags that shape the body; --body replaces them all. */
+function hasBodyFlags(o: PushOptions): boolean {
+  return Boolean(o.command || o.power || o.target || o.reserve || o.param?.length || o.at || o.start || o.end);
+}
+
+interface Prepared {
+  body: PushBody;
+  /** Re-done once the device's units are known, for quantities typed without one. */
+  complete(device: DeviceRead | undefined): PushBody;
+}
+
+async function prepare(options: PushOptions, io: IO, simulate: string | undefined): Promise<Prepared> {
+  if (options.body !== undefined) {
+    if (hasBodyFlags(options)) throw new UsageError('--body replaces the command and its flags; give one or the other');
+    const raw = await readBodyFile(options.body, io);
+    const body: PushBody = { ...raw, ...(options.onConflict ? { onConflict: options.onConflict } : {}), ...(simulate ? { sandbox: { result: 'failed', errorCode: simulate } } : {}) };
+    return { body, complete: () => body };
+  }
+  if (!options.command) throw new UsageError('name the command to push, e.g. charge, discharge, idle, auto.balanced', 'amps get TYPE ID lists what the device supports');
+  const command = options.command;
+  const typed = parseQuantityFlags({ power: options.power, target: options.target, reserve: options.reserve }, options.param ?? []);
+  const times = resolveTimes({ at: options.at, start: options.start, end: options.end }, io.now());
+  const complete = (device: DeviceRead | undefined) =>
+    buildPushBody({ command, parameters: completeUnits(typed, device?.commands?.[command]), times, onConflict: options.onConflict, simulateFailure: simulate });
+  const hasUnitless = Object.values(typed).some((q) => q.unit === undefined);
+  return { body: hasUnitless ? { action: { command } } : complete(undefined), complete };
+}
+
+/** The device's view of the body: command, parameters, units, bounds, execution shape, window. */
+function preflight(device: DeviceRead, body: PushBody, now: Date): void {
+  const time = (text: string | undefined) => (text === undefined ? undefined : parseTimeInput(text, now) ?? new Date(Number.NaN));
+  const parameters = Object.fromEntries(Object.entries(body.action.parameters ?? {}).filter(([, q]) => isQuantity(q)));
+  const start = time(body.action.start);
+  const end = time(body.action.end);
+  const violation =
+    checkCommand({ command: body.action.command, parameters, start, end }, device.commands ?? {}) ??
+    // A time the client cannot read is left to the API to judge.
+    (start && Number.isNaN(start.getTime()) ? undefined : checkWindow(start, end, now));
+  if (violation) throw new PreflightError(preflightError(violation.code, violation.details));
+}
+
+function rerunLine(argv: string[], strategy: Strategy): string {
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--on-conflict') i++;
+    else if (!argv[i].startsWith('--on-conflict=')) kept.push(argv[i]);
+  }
+  return ['amps', ...kept, '--on-conflict', strategy].map(shellQuote).join(' ');
+}
+
+async function follow(session: Session, action: ActionRecord, options: PushOptions, io: IO): Promise<ExitCode> {
+  const { waitForAction, outcomeExitCode, WaitTimeout } = await import('../api/wait.js');
+  const spinner = startSpinner(io, `${action.id} ${action.state}`, !options.json && !options.quiet);
+  try {
+    const done = await waitForAction(session.client, action.id, {
+      signal: io.signal,
+      timeoutMs: options.waitTimeout ?? DEFAULT_WAIT_MS,
+      onUpdate: (a) => spinner.update(`${a.id} ${a.state}`),
+    });
+    spinner.stop();
+    show(done, options, io);
+    return outcomeExitCode(done, exitCodeForCode) as ExitCode;
+  } catch (error) {
+    spinner.stop();
+    if (error instanceof WaitTimeout) {
+      show(error.last, options, io);
+      writeLine(io.stderr, `${error.last.id} is still ${error.last.state}; keep following it with: amps actions wait ${error.last.id}`);
+      return EXIT.transient;
+    }
+    throw error;
+  }
+}
+
+function show(action: ActionRecord, options: PushOptions, io: IO): void {
+  if (options.json) writeJson(io, action);
+  else if (options.quiet) writeLine(io.stdout, action.id);
+  else writeLine(io.stdout, actionLines(action, io.out).join('\n'));
+}
+
+export async function run(options: PushOptions, io: IO, argv: string[] = []): Promise<ExitCode> {
+  const type = requireDeviceType(options.type);
+  if (!options.id) throw new UsageError('name the device: amps push TYPE ID COMMAND');
+  const deviceId = options.id;
+  const simulate = checkSimulatedCode(options.simulateFailure);
+  const prepared = await prepare(options, io, simulate);
+
+  if (options.dryRun) {
+    writeJson(io, prepared.complete(undefined));
+    if (!options.quiet) writeLine(io.stderr, io.err.dim(`dry run: nothing was sent (would POST /${pathSegment(type)}/${deviceId})`));
+    return EXIT.ok;
+  }
+  if (options.preflight !== false && !CONTROLLABLE.includes(type)) {
+    throw new PreflightError(preflightError('DIRECT_ACTION_UNSUPPORTED', { deviceType: type }));
+  }
+
+  const { getDevice, pushAction } = await import('../api/resources.js');
+  return withSession(options, io, async (session) => {
+    if (simulate && session.live) throw new UsageError('--simulate-failure is a sandbox directive; it is refused with a live key');
+    let device: DeviceRead | undefined;
+    if (options.preflight !== false) device = (await getDevice(session.client, type, deviceId)).data;
+    const body = prepared.complete(device);
+    if (device) preflight(device, body, io.now());
+
+    let action: ActionRecord;
+    try {
+      action = (await pushAction(session.client, type, deviceId, body, options.retry)).data;
+    } catch (error) {
+      if (!(error instanceof ApiFailure) || error.decoded.status !== 409) throw error;
+      const { resolveConflict } = await import('../conflict/resolve.js');
+      const { waitForAction } = await import('../api/wait.js');
+      const outcome = await resolveConflict({
+        decoded: error.decoded,
+        io,
+        client: session.client,
+        interactive: canPrompt(io, options.input === false) && !options.json,
+        json: Boolean(options.json),
+        deviceStrategies: device?.conflictStrategies,
+        rerunLine: (strategy) => rerunLine(argv, strategy),
+        resubmit: async (strategy) => (await pushAction(session.client, type, deviceId, { ...body, ...(strategy ? { onConflict: strategy } : {}) }, options.retry)).data,
+        waitFor: (id) => waitForAction(session.client, id, { signal: io.signal, timeoutMs: options.waitTimeout ?? DEFAULT_WAIT_MS }),
+      });
+      if (!outcome.action) return outcome.exitCode as ExitCode;
+      action = outcome.action;
+    }
+
+    if (options.wait) {
+      if (!options.json && !options.quiet) writeLine(io.stderr, `Pushed ${action.command} to ${pathSegment(type)} ${deviceId}: ${stateColour(action.state, io.err)}; following it…`);
+      return follow(session, action, options, io);
+    }
+    show(action, options, io);
+    if (!options.json && !options.quiet) writeLine(io.stderr, io.err.dim(`Follow it: amps actions wait ${action.id}`));
+    return EXIT.ok;
+  });
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function pushCommand(state: CommandState) {
+  const command = new Command('push')
+    .description('Send a command to a device: immediately, at a time (--at) or for a window (--start/--end)')
+    .argument('<type>', 'battery, ev-charger or hvac')
+    .argument('[id]', 'device id')
+    .argument('[command]', 'charge, discharge, idle, auto.balanced, auto.reserve, auto.export; heat, cool, auto, follow_schedule')
+    .option('--power <quantity>', 'power cap, e.g. 5kw or 3500w')
+    .option('--target <quantity>', 'target, e.g. 90% (battery) or 21c (hvac)')
+    .option('--reserve <quantity>', 'state-of-charge floor kept while the command runs, e.g. 20%')
+    .option('--param <name=value>', 'any other parameter, e.g. heatSetpoint=19c (repeatable)', collect)
+    .option('--at <time>', 'run once at this time: ISO 8601, 22:00, +30m, now+2h')
+    .option('--start <time>', 'start of a window (with --end)')
+    .option('--end <time>', 'end of the window: a time, or a length after --start such as 3h')
+    .addOption(new Option('--on-conflict <strategy>', 'resolve a conflict up front').choices(STRATEGIES).argParser(oneOf('--on-conflict', STRATEGIES)))
+    .option('--body <file>', 'send this JSON body as is (- reads stdin)')
+    .option('--dry-run', 'print the body and send nothing')
+    .option('--wait', 'follow the action until it completes, fails or is cancelled')
+    .addOption(new Option('--wait-timeout <duration>', 'give up following after this long (default 10m)').argParser(duration('--wait-timeout')))
+    .option('--simulate-failure <code>', 'sandbox only: make the push fail with this canonical code')
+    .option('--no-preflight', 'skip the check against the device\'s commands map')
+    .addOption(new Option('--retry <n>', 'retry a push up to n times, only after responses that prove nothing ran').argParser(wholeNumber('--retry', 0, 10)))
+    .action(async (type, id, commandName, options, cmd) => {
+      state.exitCode = await run({ ...globalsOf(cmd), ...options, type, id, command: commandName }, state.io, state.argv);
+    });
+  return withExamples(command, [
+    'amps push battery bat_voltaro_01 charge --power 5kw --target 90%',
+    'amps push battery bat_voltaro_01 discharge --start 17:00 --end 3h --target 30%',
+    'amps push battery bat_voltaro_01 charge --at +30m --on-conflict cancel_and_replace',
+    'amps push hvac hvac_thermia_01 auto --param heatSetpoint=19c --param coolSetpoint=24c --wait',
+    'amps push battery bat_voltaro_01 auto.balanced --dry-run',
+  ]);
+}

@@ -1,5 +1,5 @@
 import { CATALOGUE_DATA } from './catalogue-data.js';
-import type { RetryClass } from './retry-classes.js';
+import { RETRY_CLASSES, type RetryClass } from './retry-classes.js';
 
 export type Category =
   | 'platform-auth'
@@ -159,4 +159,10 @@ export function suggestCodes(input: string, limit = 3): string[] {
     .sort((a, b) => a.score - b.score || a.code.localeCompare(b.code))
     .slice(0, limit)
     .map((c) => c.code);
+}
+
+/** The exit code a code's class maps to; codes not in the catalogue are unclassified (8). */
+export function exitCodeForCode(code: string): number {
+  const entry = variantFor(code, undefined, undefined);
+  return entry ? RETRY_CLASSES[entry.retryClass].exitCode : RETRY_CLASSES.once_then_escalate.exitCode;
 }

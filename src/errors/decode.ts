@@ -3,14 +3,14 @@
 // a proxy, an empty or truncated body, or JSON with the wrong types. Anything it cannot read as an
 // Amps error is classified from the HTTP status alone.
 
-import { type CatalogueEntry, variantFor } from './catalogue.js';
+import { type CatalogueEntry, fillMessage, variantFor } from './catalogue.js';
 import { RETRY_CLASSES, type RetryClass } from './retry-classes.js';
 import type { ExitCode } from './exit-codes.js';
 
 export type Headers = Record<string, string | string[] | undefined>;
 
 /** How the error reached us. */
-export type ErrorShape = 'envelope' | 'unwrapped' | 'non_envelope' | 'transport';
+export type ErrorShape = 'envelope' | 'unwrapped' | 'non_envelope' | 'transport' | 'preflight';
 
 export interface DecodedError {
   /** The canonical code; the raw code when unknown; `HTTP_<status>` for an unreadable body; a local code for transport failures. */
@@ -225,5 +225,20 @@ export function transportError(kind: TransportFailure, detail?: string): Decoded
     known: false,
     shape: 'transport',
     ...classify('backoff'),
+  };
+}
+
+/** A local check that failed before anything was sent, named with the code the API would use. */
+export function preflightError(code: string, details: Record<string, unknown>): DecodedError {
+  const entry = variantFor(code, undefined, undefined) ?? null;
+  return {
+    code,
+    status: entry?.http ?? null,
+    message: entry ? fillMessage(entry, details) : code,
+    entry,
+    known: entry !== null,
+    shape: 'preflight',
+    ...classify(entry ? entry.retryClass : 'fix_request'),
+    details,
   };
 }

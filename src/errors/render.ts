@@ -175,7 +175,7 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
   ].join(style.dim(' · '));
   const lines = [headline, `  ${truncate(scrub(decoded.message), 500)}`];
 
-  if (!decoded.known && decoded.shape !== 'transport') {
+  if (!decoded.known && decoded.shape !== 'transport' && decoded.shape !== 'preflight') {
     lines.push(
       decoded.shape === 'non_envelope'
         ? `  The response was ${decoded.problem ?? 'not an Amps error envelope'}; classified from its HTTP status.`
@@ -191,7 +191,7 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
   const details = await detailsLines(decoded, ctx);
   if (details.length > 0) lines.push('', `  ${style.bold('Details')}`, ...details.map((l) => `    ${l}`));
 
-  if (decoded.shape !== 'transport') {
+  if (decoded.shape !== 'transport' && decoded.shape !== 'preflight') {
     lines.push(
       '',
       ...fieldLines(

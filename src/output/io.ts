@@ -63,4 +63,6 @@ export function plainIO(parts: Pick<IO, 'stdin' | 'stdout' | 'stderr'> & Partial
 export interface CommandState {
   io: IO;
   exitCode: number;
+  /** The arguments as given, for the command lines amps suggests (the conflict rerun line). */
+  argv: string[];
 }

@@ -42,3 +42,8 @@ export function showQuantity(value: unknown): string {
   }
   return show(value);
 }
+
+/** An argument as a POSIX shell reads it back: bare when safe, else single-quoted. */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}

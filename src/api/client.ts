@@ -1,0 +1,207 @@
+// The HTTP client (undici). It sends the key only to the base URL it was built with, applies the
+// timeouts and the retry policy of decision 10, and hands every response to the shared decoder.
+// It never prints: verbose lines and retry notices go to callbacks the caller owns.
+
+import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import { type DecodedError, decodeResponse, transportError, type TransportFailure } from '../errors/decode.js';
+import { ApiFailure, InterruptedError } from '../errors/failures.js';
+import type { Env } from '../output/io.js';
+
+export interface ClientOptions {
+  baseUrl: string;
+  apiKey?: string;
+  userAgent: string;
+  /** Per attempt: connect, headers and body must all arrive within it. */
+  timeoutMs: number;
+  /** Ctrl-C: aborts the request in flight and any wait between retries. */
+  signal: AbortSignal;
+  env: Env;
+  /** Extra attempts for reads (default 2) and for pushes (default 0: never, decision 10). */
+  readRetries?: number;
+  writeRetries?: number;
+  /** Connections kept per origin, for batch runs. */
+  connections?: number;
+  onVerbose?: (line: string) => void;
+  onRetry?: (notice: RetryNotice) => void;
+  random?: () => number;
+}
+
+export interface RetryNotice {
+  method: string;
+  path: string;
+  attempt: number;
+  of: number;
+  delayMs: number;
+  reason: string;
+}
+
+export interface ApiResponse<T> {
+  data: T;
+  meta: Record<string, unknown>;
+  status: number;
+  attempts: number;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  /** Overrides the method's default retry count. */
+  retries?: number;
+}
+
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 10_000;
+/** A Retry-After beyond this is reported, not waited out. */
+const MAX_RETRY_AFTER_MS = 60_000;
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** Responses that prove a push did not run (decision 10): only these allow retrying a push. */
+const PUSH_RETRYABLE_CODES = new Set(['RATE_LIMITED', 'RATE_LIMIT_EXCEEDED', 'SERVICE_UNAVAILABLE', 'NETWORK_ERROR']);
+
+interface Outcome {
+  error: DecodedError;
+  /** True when nothing reached the server (refused, or no connection within the connect timeout). */
+  notSent: boolean;
+}
+
+function classifyThrown(error: unknown): { kind: TransportFailure; notSent: boolean; detail: string } {
+  const err = error as { code?: string; cause?: { code?: string; message?: string }; message?: string };
+  const code = err.code ?? err.cause?.code ?? '';
+  const detail = code || err.message || 'unknown';
+  if (code === 'ECONNREFUSED') return { kind: 'connection_refused', notSent: true, detail };
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return { kind: 'timeout', notSent: true, detail: 'connect timeout' };
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return { kind: 'timeout', notSent: false, detail };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { kind: 'dns', notSent: true, detail };
+  if (code.startsWith('ERR_TLS') || code.includes('CERT') || code === 'EPROTO') return { kind: 'tls', notSent: true, detail };
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED' || code === 'EPIPE') return { kind: 'connection_reset', notSent: false, detail };
+  return { kind: 'network', notSent: false, detail };
+}
+
+function isRetryable(method: string, outcome: Outcome, attempt: number): boolean {
+  const { error } = outcome;
+  if (method !== 'GET') return outcome.notSent || (error.shape !== 'non_envelope' && PUSH_RETRYABLE_CODES.has(error.code));
+  if (error.shape === 'transport') return error.code !== 'TLS_FAILURE';
+  if (error.retryClass === 'backoff') return true;
+  // "Retry once, then escalate": one retry only.
+  return error.retryClass === 'once_then_escalate' && attempt === 1;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new InterruptedError());
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new InterruptedError());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function proxyConfigured(env: Env): boolean {
+  return ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy'].some((name) => env[name]);
+}
+
+function dispatcherFor(options: ClientOptions): Dispatcher {
+  const common = { connect: { timeout: CONNECT_TIMEOUT_MS }, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connections: options.connections };
+  if (!proxyConfigured(options.env)) return new Agent(common);
+  const env = options.env;
+  // Loopback is never proxied, whatever NO_PROXY says.
+  const noProxy = [env.NO_PROXY ?? env.no_proxy, 'localhost', '127.0.0.1', '::1', '[::1]'].filter(Boolean).join(',');
+  return new EnvHttpProxyAgent({
+    ...common,
+    httpProxy: env.HTTP_PROXY ?? env.http_proxy,
+    httpsProxy: env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy,
+    noProxy,
+  });
+}
+
+export class ApiClient {
+  private readonly dispatcher: Dispatcher;
+  private readonly origin: string;
+  private readonly basePath: string;
+
+  constructor(private readonly options: ClientOptions) {
+    const base = new URL(options.baseUrl);
+    this.origin = base.origin;
+    this.basePath = base.pathname.replace(/\/+$/, '');
+    this.dispatcher = dispatcherFor(options);
+  }
+
+  get baseUrl(): string {
+    return this.options.baseUrl;
+  }
+
+  private url(path: string, query: RequestOptions['query']): URL {
+    if (!path.startsWith('/') || path.startsWith('//')) throw new Error(`request path must be absolute: ${path}`);
+    const url = new URL(this.basePath + path, this.origin);
+    // The key goes only where it was configured for.
+    if (url.origin !== this.origin) throw new Error('refusing to send the API key to another origin');
+    for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
+    return url;
+  }
+
+  private async attempt(method: string, url: URL, body: string | undefined): Promise<{ ok: true; response: ApiResponse<unknown> } | ({ ok: false } & Outcome)> {
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    const signal = AbortSignal.any([this.options.signal, timeout]);
+    const headers: Record<string, string> = { 'user-agent': this.options.userAgent, accept: 'application/json' };
+    if (this.options.apiKey) headers['x-api-key'] = this.options.apiKey;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const verbose = this.options.onVerbose;
+    if (verbose) {
+      verbose(`> ${method} ${url.toString()}`);
+      for (const [name, value] of Object.entries(headers)) verbose(`> ${name}: ${name === 'x-api-key' ? '[redacted]' : value}`);
+    }
+    const started = Date.now();
+    try {
+      const response = await request(url, { method: method as Dispatcher.HttpMethod, headers, body, signal, dispatcher: this.dispatcher });
+      const text = await response.body.text();
+      const requestId = response.headers['x-request-id'];
+      verbose?.(`< ${response.statusCode} (${Date.now() - started} ms, ${text.length} bytes)${requestId ? ` request-id ${requestId}` : ''}`);
+      const decoded = decodeResponse(response.statusCode, response.headers, text);
+      if (decoded.ok) return { ok: true, response: { ...decoded.value, status: response.statusCode, attempts: 1 } };
+      return { ok: false, error: decoded.error, notSent: false };
+    } catch (error) {
+      if (this.options.signal.aborted) throw new InterruptedError();
+      if (timeout.aborted) {
+        verbose?.(`< no response within ${this.options.timeoutMs} ms`);
+        return { ok: false, error: transportError('timeout', `${this.options.timeoutMs} ms`), notSent: false };
+      }
+      const { kind, notSent, detail } = classifyThrown(error);
+      verbose?.(`< failed: ${detail}`);
+      return { ok: false, error: transportError(kind, detail), notSent };
+    }
+  }
+
+  async request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+    const url = this.url(path, options.query);
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const retries = options.retries ?? (method === 'GET' ? this.options.readRetries ?? 2 : this.options.writeRetries ?? 0);
+    const random = this.options.random ?? Math.random;
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.attempt(method, url, body);
+      if (result.ok) return { ...(result.response as ApiResponse<T>), attempts: attempt };
+      const { error } = result;
+      if (attempt > retries || !isRetryable(method, result, attempt)) throw new ApiFailure(error);
+      const backoff = random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
+      const delayMs = error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : backoff;
+      if (delayMs > MAX_RETRY_AFTER_MS) throw new ApiFailure(error);
+      this.options.onRetry?.({
+        method,
+        path,
+        attempt: attempt + 1,
+        of: retries + 1,
+        delayMs,
+        reason: error.status !== null ? `${error.code} (HTTP ${error.status})` : error.code,
+      });
+      await sleep(delayMs, this.options.signal);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+}

@@ -1,0 +1,55 @@
+// Following an action to a terminal state, for push --wait, actions wait and the resolver.
+
+import { InterruptedError } from '../errors/failures.js';
+import type { ApiClient } from './client.js';
+import { getAction } from './resources.js';
+import { TERMINAL_STATES, type ActionRecord } from './types.js';
+
+export interface WaitOptions {
+  signal: AbortSignal;
+  timeoutMs: number;
+  onUpdate?: (action: ActionRecord) => void;
+}
+
+export class WaitTimeout extends Error {
+  constructor(readonly last: ActionRecord) {
+    super(`action ${last.id} is still ${last.state}`);
+  }
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      signal.removeEventListener('abort', abort);
+      resolve();
+    }
+    function abort() {
+      clearTimeout(timer);
+      reject(new InterruptedError());
+    }
+    if (signal.aborted) abort();
+    else signal.addEventListener('abort', abort, { once: true });
+  });
+}
+
+/** Polls with a gentle backoff (0.5 s up to 5 s) until the action is terminal. */
+export async function waitForAction(client: ApiClient, id: string, options: WaitOptions): Promise<ActionRecord> {
+  const deadline = Date.now() + options.timeoutMs;
+  let interval = 500;
+  for (;;) {
+    const { data } = await getAction(client, id);
+    options.onUpdate?.(data);
+    if (TERMINAL_STATES.includes(data.state)) return data;
+    if (Date.now() + interval > deadline) throw new WaitTimeout(data);
+    await pause(interval, options.signal);
+    interval = Math.min(5000, Math.round(interval * 1.5));
+  }
+}
+
+/** How a followed action ended, as an exit code: 0 completed; a failure by its code's class; 5 cancelled. */
+export function outcomeExitCode(action: ActionRecord, classify: (code: string) => number): number {
+  if (action.state === 'completed') return 0;
+  if (action.state === 'cancelled') return 5;
+  return classify(action.errorCode ?? 'UNKNOWN_ERROR');
+}

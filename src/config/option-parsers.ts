@@ -1,0 +1,27 @@
+// Parsers for option values: a bad value is a usage error (exit 2) naming the option and the fix.
+
+import { parseDuration } from '../domain/duration.js';
+import { UsageError } from '../errors/failures.js';
+
+export function wholeNumber(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} takes a whole number from ${min} to ${max}, not '${value}'`);
+    return n;
+  };
+}
+
+export function duration(name: string) {
+  return (value: string): number => {
+    const ms = parseDuration(value);
+    if (ms === undefined || ms <= 0) throw new UsageError(`${name} takes a duration such as 30s or 2m, not '${value}'`);
+    return ms;
+  };
+}
+
+export function oneOf<T extends string>(name: string, values: readonly T[]) {
+  return (value: string): T => {
+    if (!values.includes(value as T)) throw new UsageError(`${name} takes one of ${values.join(', ')}, not '${value}'`);
+    return value as T;
+  };
+}

@@ -1,0 +1,210 @@
+// The 409 flow. At a terminal it shows the conflict, offers exactly the strategies the response
+// allows (cancel_and_replace first), confirms before cancelling anything, and resubmits once.
+// Without a terminal it never asks: it prints the conflict and the command line that resolves it,
+// and exits 5. `--on-conflict` given up front is consent and never reaches here.
+
+import type { ApiClient } from '../api/client.js';
+import type { ActionRecord } from '../api/types.js';
+import type { Strategy } from '../domain/action.js';
+import type { DecodedError } from '../errors/decode.js';
+import { EXIT } from '../errors/exit-codes.js';
+import { ApiFailure, InterruptedError } from '../errors/failures.js';
+import { errorToJson, renderErrorText } from '../errors/render.js';
+import { type IO, writeLine } from '../output/io.js';
+import { formatTable } from '../output/table.js';
+import { show } from '../output/text.js';
+
+export interface ConflictInput {
+  decoded: DecodedError;
+  io: IO;
+  client: ApiClient;
+  /** Both ends a terminal, not CI, not --no-input, not --json. */
+  interactive: boolean;
+  json: boolean;
+  /** The device's conflictStrategies, when the preflight read them. */
+  deviceStrategies?: string[];
+  rerunLine(strategy: Strategy): string;
+  /** Sends the same body again, with onConflict set (or unset, after waiting). */
+  resubmit(strategy?: Strategy): Promise<ActionRecord>;
+  /** Follows an action to a terminal state (for the in-flight case). */
+  waitFor(actionId: string): Promise<ActionRecord>;
+}
+
+export interface ConflictOutcome {
+  action?: ActionRecord;
+  exitCode: number;
+}
+
+const STRATEGY_TEXT: Record<Strategy, string> = {
+  cancel_and_replace: 'cancel what is in the way and run this command instead',
+  queue_after: 'keep what is scheduled and start this command when it ends',
+};
+
+type Details = Record<string, unknown>;
+
+function detailsOf(decoded: DecodedError): Details {
+  return typeof decoded.details === 'object' && decoded.details !== null && !Array.isArray(decoded.details) ? (decoded.details as Details) : {};
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/**
+ * Exactly the strategies on offer: details.recoveryStrategies, else details.strategies, else
+ * (for a pending CONFLICT that lists none) the device's conflictStrategies. cancel_and_replace
+ * comes first. Conflicts onConflict cannot fix offer nothing.
+ */
+export function offeredStrategies(decoded: DecodedError, deviceStrategies: string[] = []): Strategy[] {
+  if (decoded.code !== 'CONFLICT' && decoded.code !== 'SCHEDULER_ACTIVE') return [];
+  if (decoded.entry?.variant === 'in_flight') return [];
+  const details = detailsOf(decoded);
+  const listed = details.recoveryStrategies !== undefined ? strings(details.recoveryStrategies)
+    : details.strategies !== undefined ? strings(details.strategies)
+    : decoded.code === 'CONFLICT' ? deviceStrategies : [];
+  const known: Strategy[] = ['cancel_and_replace', 'queue_after'];
+  return known.filter((s) => listed.includes(s));
+}
+
+/** What to do when no strategy can help. */
+export function nextStep(decoded: DecodedError): string {
+  const ids = strings(detailsOf(decoded).conflictingActionIds);
+  switch (decoded.code) {
+    case 'SCHEDULER_FULL':
+      return 'Cancel a scheduled action (amps actions list --state scheduled, then amps actions cancel ID), or ask the end user to clear rows in the manufacturer app; then push again.';
+    case 'MODE_OVERRIDDEN':
+      return 'Clear the controlling schedule or override on the device (or ask the end user to), then push again.';
+    case 'VPP_LOCKED':
+      return 'The end user must opt out of the programme at the manufacturer before Amps can write to this device.';
+    case 'CONFLICT':
+      return ids.length > 0
+        ? `Wait for the in-flight action to finish (amps actions wait ${ids[0]}), then push again.`
+        : 'Wait for the conflicting action to finish, then push again.';
+    default:
+      return decoded.entry?.whatToDo ?? 'Resolve the conflicting state, then push again.';
+  }
+}
+
+async function showConflict(input: ConflictInput): Promise<void> {
+  const { io, decoded } = input;
+  io.stderr.write(await renderErrorText(decoded, { style: io.err, tty: io.stderrIsTTY, columns: io.columns }));
+  if (decoded.code !== 'CONFLICT') return;
+  // The conflicting actions, fetched, so the operator sees what would be cancelled.
+  const ids = strings(detailsOf(decoded).conflictingActionIds);
+  if (ids.length === 0) return;
+  const { getAction } = await import('../api/resources.js');
+  const rows = await Promise.all(
+    ids.map(async (id) => {
+      try {
+        const { data } = await getAction(input.client, id);
+        return [data.id, data.command, data.state, show(data.start), show(data.end)];
+      } catch (error) {
+        if (error instanceof InterruptedError) throw error;
+        return [id, '?', 'unavailable', '-', '-'];
+      }
+    }),
+  );
+  writeLine(io.stderr, io.err.bold('\nConflicting actions'));
+  io.stderr.write(await formatTable(['action', 'command', 'state', 'start', 'end'], rows, { tty: true, style: io.err }));
+}
+
+function nonInteractive(input: ConflictInput, offered: Strategy[]): ConflictOutcome {
+  const { io, decoded } = input;
+  const rerun = offered[0] ? input.rerunLine(offered[0]) : null;
+  if (input.json) {
+    io.stderr.write(`${JSON.stringify({ ...errorToJson(decoded), resolution: { strategies: offered, rerun, nextStep: rerun ? null : nextStep(decoded) } })}\n`);
+  } else if (rerun) {
+    writeLine(io.stderr, `\nNot a terminal, so not asking. To resolve with ${offered[0]}, rerun:\n  ${rerun}`);
+  } else {
+    writeLine(io.stderr, `\n${nextStep(decoded)}`);
+  }
+  return { exitCode: EXIT.conflict };
+}
+
+/** What cancel_and_replace will cancel, named with ids and windows. */
+function cancellationTarget(decoded: DecodedError): string {
+  const details = detailsOf(decoded);
+  if (decoded.code === 'SCHEDULER_ACTIVE') {
+    const groups = Array.isArray(details.overlappingGroups) ? details.overlappingGroups : [];
+    const named = groups.map((g) => {
+      const group = (g ?? {}) as Details;
+      return `${show(group.groupId)} (${show(group.start)} to ${show(group.end)})`;
+    });
+    return `the manufacturer schedule rows ${named.join(', ') || '(none listed)'}`;
+  }
+  return `the pending action${strings(details.conflictingActionIds).length > 1 ? 's' : ''} ${strings(details.conflictingActionIds).join(', ')}`;
+}
+
+async function interactive(input: ConflictInput, offered: Strategy[]): Promise<ConflictOutcome> {
+  const { io, decoded } = input;
+  const { select, confirm } = await import('@inquirer/prompts');
+  // Escape aborts a prompt as Ctrl-C does; arrow keys also start with ESC, so only a lone ESC counts.
+  const controller = new AbortController();
+  const onData = (chunk: Buffer | string) => {
+    if (chunk.toString() === '\u001b') controller.abort();
+  };
+  io.stdin.on('data', onData);
+  const context = { input: io.stdin, output: io.stderr, signal: AbortSignal.any([controller.signal, io.signal]), clearPromptOnDone: false };
+  try {
+    if (offered.length === 0) {
+      writeLine(io.stderr, `\n${nextStep(decoded)}`);
+      const ids = strings(detailsOf(decoded).conflictingActionIds);
+      if (decoded.code !== 'CONFLICT' || ids.length === 0) return { exitCode: EXIT.conflict };
+      const wait = await confirm({ message: `Wait for ${ids[0]} to finish, then push again?`, default: false }, context);
+      if (!wait) return { exitCode: EXIT.conflict };
+      const finished = await input.waitFor(ids[0]);
+      writeLine(io.stderr, `${finished.id} is ${finished.state}; pushing again.`);
+      return { action: await input.resubmit(), exitCode: EXIT.ok };
+    }
+    for (;;) {
+      const choice = await select<Strategy | 'raw' | 'abort'>(
+        {
+          message: 'How do you want to resolve this conflict?',
+          choices: [
+            ...offered.map((s) => ({ name: `${s}: ${STRATEGY_TEXT[s]}`, value: s })),
+            { name: 'show the raw details', value: 'raw' as const },
+            { name: 'abort: send nothing more', value: 'abort' as const },
+          ],
+        },
+        context,
+      );
+      if (choice === 'abort') return { exitCode: EXIT.conflict };
+      if (choice === 'raw') {
+        writeLine(io.stderr, JSON.stringify(decoded.details ?? null, null, 2));
+        continue;
+      }
+      if (choice === 'cancel_and_replace') {
+        const yes = await confirm({ message: `This cancels ${cancellationTarget(decoded)}. Go ahead?`, default: false }, context);
+        if (!yes) return { exitCode: EXIT.conflict };
+      }
+      try {
+        return { action: await input.resubmit(choice), exitCode: EXIT.ok };
+      } catch (error) {
+        // A second 409 is shown, not looped on.
+        if (error instanceof ApiFailure && error.decoded.status === 409) {
+          io.stderr.write(await renderErrorText(error.decoded, { style: io.err, tty: io.stderrIsTTY, columns: io.columns }));
+          return { exitCode: EXIT.conflict };
+        }
+        throw error;
+      }
+    }
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name === 'ExitPromptError' || name === 'AbortPromptError' || name === 'CancelPromptError') throw new InterruptedError();
+    throw error;
+  } finally {
+    io.stdin.off('data', onData);
+    // inquirer leaves stdin flowing; pausing it lets the process exit.
+    io.stdin.pause();
+  }
+}
+
+export async function resolveConflict(input: ConflictInput): Promise<ConflictOutcome> {
+  const offered = offeredStrategies(input.decoded, input.deviceStrategies);
+  if (!input.interactive) {
+    if (!input.json) input.io.stderr.write(await renderErrorText(input.decoded, { style: input.io.err, tty: input.io.stderrIsTTY, columns: input.io.columns }));
+    return nonInteractive(input, offered);
+  }
+  await showConflict(input);
+  return interactive(input, offered);
+}

@@ -1,0 +1,123 @@
+// The checks of a push or a settings write against a device's own commands and settings maps
+// (contract.md §4.3-4.4, §6, §11). One implementation serves the client's preflight and the
+// sandbox, so the preflight names exactly the code the API answers with.
+
+import { isQuantity, type Quantity } from './quantity.js';
+
+export type Execution = 'immediate' | 'scheduled' | 'windowed';
+
+export interface ParameterSpec {
+  unit: string;
+  min?: number;
+  max?: number;
+}
+
+export interface CommandSpec {
+  parameters: Record<string, ParameterSpec>;
+  execution: Execution[];
+}
+
+export interface SettingSpec extends ParameterSpec {
+  value: unknown;
+  /** Ours: the docs name read-only settings (scheduler_enabled) but give no flag; the sandbox marks them. */
+  readOnly?: boolean;
+}
+
+/** A failed check, named by the canonical code and carrying the documented `details`. */
+export interface Violation {
+  code: string;
+  details: Record<string, unknown>;
+}
+
+export interface ActionToCheck {
+  command: string;
+  parameters?: Record<string, Quantity>;
+  start?: Date;
+  end?: Date;
+}
+
+export const MIN_WINDOW_MS = 5 * 60_000;
+export const MAX_WINDOW_MS = 24 * 3_600_000;
+export const HORIZON_MS = 30 * 86_400_000;
+
+export function executionOf(action: { start?: unknown; end?: unknown }): Execution {
+  if (action.start === undefined || action.start === null) return 'immediate';
+  return action.end === undefined || action.end === null ? 'scheduled' : 'windowed';
+}
+
+function outOfRange(value: number, spec: ParameterSpec): boolean {
+  return (spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max);
+}
+
+/** Command, then parameters (declared, unit, bounds), then execution shape. */
+export function checkCommand(action: ActionToCheck, commands: Record<string, CommandSpec>): Violation | undefined {
+  const spec = commands[action.command];
+  if (!spec) {
+    return { code: 'UNSUPPORTED_MODE', details: { command: action.command, deviceCapabilities: { supportedModes: Object.keys(commands) } } };
+  }
+  const parameters = action.parameters ?? {};
+  const unsupported = Object.keys(parameters).filter((name) => !spec.parameters[name]);
+  if (unsupported.length > 0) {
+    return {
+      code: 'UNSUPPORTED_PARAMETER',
+      details: { unsupportedParameters: unsupported, deviceCapabilities: { supportedParameters: Object.keys(spec.parameters) } },
+    };
+  }
+  for (const [name, quantity] of Object.entries(parameters)) {
+    const declared = spec.parameters[name];
+    if (quantity.unit !== declared.unit) {
+      return { code: 'UNSUPPORTED_UNIT', details: { parameter: name, providedUnit: quantity.unit, supportedUnits: [declared.unit] } };
+    }
+    if (outOfRange(quantity.value, declared)) {
+      return {
+        code: 'PARAMETER_OUT_OF_RANGE',
+        details: { parameter: name, value: quantity.value, min: declared.min ?? null, max: declared.max ?? null, unit: declared.unit },
+      };
+    }
+  }
+  const requested = executionOf(action);
+  if (!spec.execution.includes(requested)) {
+    return { code: 'EXECUTION_NOT_SUPPORTED', details: { requestedExecution: requested, supportedExecution: spec.execution } };
+  }
+  return undefined;
+}
+
+/** The time-window contract (decision 6), on times already resolved to instants. */
+export function checkWindow(start: Date | undefined, end: Date | undefined, now: Date): Violation | undefined {
+  const iso = (d: Date | undefined) => d?.toISOString();
+  if (end && !start) return { code: 'INVALID_TIME_WINDOW', details: { reason: 'end_without_start', end: iso(end) } };
+  if (!start) return undefined;
+  if (end) {
+    const length = end.getTime() - start.getTime();
+    const reason = length <= 0 ? 'end_not_after_start' : length < MIN_WINDOW_MS ? 'window_too_short' : length > MAX_WINDOW_MS ? 'window_too_long' : undefined;
+    if (reason) return { code: 'INVALID_TIME_WINDOW', details: { reason, start: iso(start), end: iso(end) } };
+  }
+  if (start.getTime() < now.getTime()) return { code: 'START_IN_PAST', details: { start: iso(start), now: iso(now) } };
+  if (start.getTime() > now.getTime() + HORIZON_MS) {
+    return { code: 'START_OUT_OF_RANGE', details: { start: iso(start), maxStart: new Date(now.getTime() + HORIZON_MS).toISOString() } };
+  }
+  return undefined;
+}
+
+/** A sparse settings write: known keys, writable, right unit, within bounds. */
+export function checkSettings(values: Record<string, unknown>, settings: Record<string, SettingSpec>): Violation | undefined {
+  const keys = Object.keys(values);
+  const unsupported = keys.filter((key) => !settings[key]);
+  if (unsupported.length > 0) {
+    return { code: 'UNSUPPORTED_SETTING', details: { unsupportedSettings: unsupported, supportedSettings: Object.keys(settings) } };
+  }
+  const readOnly = keys.filter((key) => settings[key].readOnly);
+  if (readOnly.length > 0) return { code: 'READ_ONLY_SETTING', details: { settings: readOnly } };
+  for (const key of keys) {
+    const value = values[key];
+    const spec = settings[key];
+    if (!isQuantity(value)) continue; // the shape is the schema's business (VALIDATION_ERROR)
+    if (value.unit !== spec.unit) {
+      return { code: 'UNSUPPORTED_UNIT', details: { parameter: key, providedUnit: value.unit, supportedUnits: [spec.unit] } };
+    }
+    if (outOfRange(value.value, spec)) {
+      return { code: 'SETTING_OUT_OF_RANGE', details: { setting: key, value: value.value, min: spec.min ?? null, max: spec.max ?? null, unit: spec.unit } };
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,42 @@
+import { UsageError } from '../errors/failures.js';
+
+// The five device families. Paths spell them with hyphens, bodies and filters with underscores
+// (decision 12); amps accepts either, and a few obvious plurals and short names.
+
+export const DEVICE_TYPES = ['battery', 'ev_charger', 'hvac', 'solar_inverter', 'vehicle'] as const;
+export type DeviceType = (typeof DEVICE_TYPES)[number];
+
+/** Families that accept pushes; solar inverters and vehicles are read-only. */
+export const CONTROLLABLE: readonly DeviceType[] = ['battery', 'ev_charger', 'hvac'];
+/** Families with a settings endpoint. */
+export const WITH_SETTINGS: readonly DeviceType[] = ['battery', 'ev_charger'];
+
+const ALIASES: Record<string, DeviceType> = {
+  batteries: 'battery',
+  ev: 'ev_charger',
+  charger: 'ev_charger',
+  ev_chargers: 'ev_charger',
+  inverter: 'solar_inverter',
+  solar: 'solar_inverter',
+  solar_inverters: 'solar_inverter',
+  vehicles: 'vehicle',
+  car: 'vehicle',
+};
+
+export function normaliseDeviceType(text: string): DeviceType | undefined {
+  const candidate = text.trim().toLowerCase().replace(/-/g, '_');
+  return (DEVICE_TYPES as readonly string[]).includes(candidate) ? (candidate as DeviceType) : ALIASES[candidate];
+}
+
+export function pathSegment(type: DeviceType): string {
+  return type.replace(/_/g, '-');
+}
+
+/** The device type an operator named, or a usage error listing the ones there are. */
+export function requireDeviceType(text: string, allowed: readonly DeviceType[] = DEVICE_TYPES): DeviceType {
+  const type = normaliseDeviceType(text);
+  const names = allowed.map(pathSegment).join(', ');
+  if (!type) throw new UsageError(`unknown device type '${text}'`, `use one of ${names}`);
+  if (!allowed.includes(type)) throw new UsageError(`${pathSegment(type)} does not support this`, `use one of ${names}`);
+  return type;
+}

@@ -1,0 +1,63 @@
+// How API objects look to a person: actions as key/value blocks, devices by their main reading.
+
+import type { ActionRecord, DeviceRead } from '../api/types.js';
+import type { DeviceType } from '../domain/device-types.js';
+import type { Style } from './style.js';
+import { fieldLines, show, showQuantity } from './text.js';
+
+export function parametersText(parameters: ActionRecord['parameters']): string {
+  if (!parameters || Object.keys(parameters).length === 0) return '-';
+  return Object.entries(parameters).map(([name, q]) => `${show(name)} ${showQuantity(q)}`).join(', ');
+}
+
+export function stateColour(state: string, style: Style): string {
+  if (state === 'completed') return style.green(state);
+  if (state === 'failed') return style.red(state);
+  if (state === 'cancelled') return style.dim(state);
+  return style.yellow(state);
+}
+
+export function actionLines(action: ActionRecord, style: Style): string[] {
+  const execution = action.start ? (action.end ? 'windowed' : 'scheduled') : 'immediate';
+  const fields: Array<[string, string]> = [
+    ['id', show(action.id)],
+    ['device', `${show(action.deviceType)} ${show(action.deviceId)}`],
+    ['command', show(action.command)],
+    ['parameters', parametersText(action.parameters)],
+    ['state', stateColour(show(action.state), style)],
+    ['execution', execution],
+    ['start', show(action.start)],
+    ['end', show(action.end)],
+    ['created', show(action.createdAt)],
+  ];
+  if (action.completedAt) fields.push(['finished', show(action.completedAt)]);
+  if (action.errorCode) fields.push(['error', `${show(action.errorCode)}: ${show(action.errorMessage)}`]);
+  if (action.result) fields.push(['result', show(action.result)]);
+  fields.push(['link', show(action.links?.self)]);
+  return fieldLines(fields);
+}
+
+/** The one reading that says most about a device of each type. */
+export function mainReading(type: DeviceType, state: Record<string, unknown>): string {
+  switch (type) {
+    case 'battery': return `${show(state.level)}%`;
+    case 'ev_charger': return `${show(state.currentPower)} kW`;
+    case 'hvac': return `${show(state.temperature)} °C`;
+    case 'solar_inverter': return `${show(state.currentPower)} kW`;
+    case 'vehicle': return `${show(state.batteryLevel)}%`;
+  }
+}
+
+export function currentMode(type: DeviceType, state: Record<string, unknown>): string {
+  switch (type) {
+    case 'battery': return show(state.currentMode);
+    case 'ev_charger': return state.isCharging ? 'charging' : state.isConnected ? 'plugged in' : 'unplugged';
+    case 'hvac': return `${show(state.mode)} (${show(state.holdType)})`;
+    case 'solar_inverter': return state.producing ? 'producing' : 'idle';
+    case 'vehicle': return state.charging ? 'charging' : state.plugged ? 'plugged in' : 'unplugged';
+  }
+}
+
+export function syncText(device: DeviceRead): string {
+  return `${device.sync?.available ? 'live' : 'stale'} ${show(device.sync?.lastPulledAt)}`;
+}

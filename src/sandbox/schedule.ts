@@ -1,0 +1,231 @@
+// Actions over time: the lifecycle (scheduled -> acknowledged -> completed; windowed actions
+// revert at end), the manufacturer scheduler rows behind SCHEDULER_ACTIVE, and the conflict rules
+// and onConflict strategies of decisions 7 and 8.
+
+import { type ActionToCheck, executionOf } from '../domain/capabilities.js';
+import type { Quantity } from '../domain/quantity.js';
+import type { DeviceDefinition, Strategy } from './fleet.js';
+import { TERMINAL_STATES } from '../api/types.js';
+import type { SandboxState, StoredAction, Transaction } from './store.js';
+
+/** A refusal the router turns into an error envelope with the catalogue's status and message. */
+export class SandboxError extends Error {
+  constructor(readonly code: string, readonly details?: Record<string, unknown>, readonly variant?: string) {
+    super(code);
+  }
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function isTerminal(action: StoredAction): boolean {
+  return TERMINAL_STATES.includes(action.state);
+}
+
+/** Moves every action along to where `now` says it should be. */
+export function advanceLifecycle(tx: Transaction, now: number, ackDelayMs: number): void {
+  const { state } = tx;
+  for (const action of state.actions) {
+    if (action.state === 'scheduled' && action.start && Date.parse(action.start) <= now) {
+      action.state = 'acknowledged';
+      action.acknowledgedAt = action.start;
+      action.updatedAt = action.start;
+      tx.changed();
+    }
+    if (action.state === 'acknowledged' && action.acknowledgedAt && Date.parse(action.acknowledgedAt) + ackDelayMs <= now) {
+      const at = iso(Date.parse(action.acknowledgedAt) + ackDelayMs);
+      action.state = 'completed';
+      action.completedAt = at;
+      action.updatedAt = at;
+      action.result = { success: true, message: 'Mode applied' };
+      const changes = (state.devices[action.deviceId] ??= {});
+      action.revertTo = changes.mode ?? defaultMode(action.deviceType);
+      changes.mode = action.command;
+      tx.changed();
+    }
+    if (action.state === 'completed' && action.end && !action.revertedAt && Date.parse(action.end) <= now) {
+      const changes = (state.devices[action.deviceId] ??= {});
+      if (changes.mode === action.command) changes.mode = action.revertTo;
+      action.revertedAt = action.end;
+      tx.changed();
+    }
+  }
+}
+
+function defaultMode(type: string): string {
+  return type === 'hvac' ? 'follow_schedule' : type === 'battery' ? 'auto.balanced' : 'idle';
+}
+
+// ── The manufacturer scheduler (SCHEDULER_ACTIVE devices) ─────────────────────────────────
+
+interface ForeignGroup {
+  groupId: string;
+  /** Daily, in the plant's wall clock, minutes from midnight. */
+  fromMinute: number;
+  toMinute: number;
+  mode: string;
+  source: string;
+}
+
+const FOREIGN_GROUPS: ForeignGroup[] = [
+  { groupId: 'grp_homeapp_evening', fromMinute: 16 * 60, toMinute: 19 * 60, mode: 'discharge', source: 'homeowner_app' },
+  { groupId: 'grp_optimiser_night', fromMinute: 30, toMinute: 4 * 60 + 30, mode: 'charge', source: 'third_party_optimiser' },
+  { groupId: 'grp_homeapp_morning', fromMinute: 7 * 60, toMinute: 8 * 60, mode: 'idle', source: 'homeowner_app' },
+];
+
+/** UTC instant of a plant-local wall-clock minute on the plant-local day containing `dayOf`. */
+function plantMinuteToUtc(dayOf: number, minute: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).formatToParts(new Date(dayOf));
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
+  const wallNow = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'));
+  const offset = wallNow - Math.floor(dayOf / 60_000) * 60_000;
+  return Date.UTC(get('year'), get('month') - 1, get('day'), 0, minute) - offset;
+}
+
+/** The scheduler rows, as concrete occurrences, that overlap [from, to). */
+export function overlappingGroups(device: DeviceDefinition, state: SandboxState, from: number, to: number, now: number) {
+  const cleared = new Set(state.devices[device.id]?.clearedGroups ?? []);
+  const live = FOREIGN_GROUPS.filter((g) => !cleared.has(g.groupId));
+  const horizon = Math.min(to, Math.max(from, now) + 2 * 86_400_000);
+  const found = new Map<string, { groupId: string; start: string; end: string; mode: string; source: string }>();
+  for (let day = from - 86_400_000; day <= horizon + 86_400_000; day += 86_400_000) {
+    for (const group of live) {
+      if (found.has(group.groupId)) continue;
+      const start = plantMinuteToUtc(day, group.fromMinute, device.timeZone);
+      const end = plantMinuteToUtc(day, group.toMinute, device.timeZone);
+      if (start < to && end > from && end > now) {
+        found.set(group.groupId, { groupId: group.groupId, start: iso(start), end: iso(end), mode: group.mode, source: group.source });
+      }
+    }
+  }
+  return { groups: [...found.values()], existingGroupCount: live.length };
+}
+
+// ── Pushes ────────────────────────────────────────────────────────────────────────────────
+
+export interface PushRequest {
+  device: DeviceDefinition;
+  action: ActionToCheck & { parameters?: Record<string, Quantity> };
+  onConflict?: Strategy;
+  now: number;
+}
+
+/** Quirks that refuse writes whatever the body says (onConflict cannot fix them). */
+function refuseForQuirk(request: PushRequest): void {
+  const { device, action } = request;
+  if (device.quirk === 'vpp_locked') throw new SandboxError('VPP_LOCKED', { programme: 'grid_services_vpp' });
+  if (device.quirk === 'mode_overridden') throw new SandboxError('MODE_OVERRIDDEN', { overridingMode: 'manual_override' });
+  if (device.quirk === 'scheduler_full' && executionOf(action) !== 'immediate') {
+    throw new SandboxError('SCHEDULER_FULL', { slotLimit: 6, existingGroupCount: 6 });
+  }
+}
+
+function clearForeignSchedule(tx: Transaction, request: PushRequest): void {
+  const { device, action, now } = request;
+  if (device.quirk !== 'foreign_schedule') return;
+  const from = action.start?.getTime() ?? now;
+  const to = action.end?.getTime() ?? Number.POSITIVE_INFINITY;
+  const { groups, existingGroupCount } = overlappingGroups(device, tx.state, from, to, now);
+  if (groups.length === 0) return;
+  if (request.onConflict !== 'cancel_and_replace') {
+    throw new SandboxError('SCHEDULER_ACTIVE', {
+      reason: 'foreign_schedule_overlap',
+      description: `The manufacturer scheduler holds ${groups.length} row(s) that overlap the requested execution; they were not written by the platform.`,
+      overlappingGroups: groups,
+      existingGroupCount,
+      recoveryStrategies: ['cancel_and_replace'],
+      detectedAt: iso(now),
+    });
+  }
+  const changes = (tx.state.devices[device.id] ??= {});
+  changes.clearedGroups = [...new Set([...(changes.clearedGroups ?? []), ...groups.map((g) => g.groupId)])];
+  tx.changed();
+}
+
+/** Applies decision 7 and returns the start the new action gets (queue_after moves it). */
+function resolveConflicts(tx: Transaction, request: PushRequest): { start?: Date; end?: Date } {
+  const { device, action, onConflict, now } = request;
+  const pending = tx.state.actions.filter((a) => a.deviceId === device.id && !isTerminal(a));
+  if (pending.length === 0) return { start: action.start, end: action.end };
+  const ids = pending.map((a) => a.id);
+  const inFlight = pending.some((a) => a.state === 'acknowledged');
+  const strategies = device.conflictStrategies ?? [];
+  if (!onConflict) {
+    if (inFlight) throw new SandboxError('CONFLICT', { conflictingActionIds: ids }, 'in_flight');
+    throw new SandboxError('CONFLICT', { reason: 'no_strategy_supplied', conflictingActionIds: ids, strategies }, 'pending');
+  }
+  if (onConflict === 'cancel_and_replace') {
+    if (inFlight) throw new SandboxError('CONFLICT', { conflictingActionIds: ids }, 'in_flight');
+    for (const conflicting of pending) {
+      conflicting.state = 'cancelled';
+      conflicting.updatedAt = iso(now);
+      conflicting.completedAt = iso(now);
+    }
+    tx.changed();
+    return { start: action.start, end: action.end };
+  }
+  const openEnded = pending.filter((a) => !a.end).map((a) => a.id);
+  if (openEnded.length > 0) {
+    throw new SandboxError('CONFLICT', { reason: 'open_ended', conflictingActionIds: openEnded, strategies: strategies.filter((s) => s !== 'queue_after') }, 'open_ended');
+  }
+  const after = Math.max(...pending.map((a) => Date.parse(a.end!)));
+  const duration = action.start && action.end ? action.end.getTime() - action.start.getTime() : undefined;
+  return { start: new Date(after), end: duration !== undefined ? new Date(after + duration) : undefined };
+}
+
+export function createAction(tx: Transaction, request: PushRequest): StoredAction {
+  const { device, action, onConflict, now } = request;
+  if (onConflict && !(device.conflictStrategies ?? []).includes(onConflict)) {
+    throw new SandboxError('VALIDATION_ERROR', {
+      fields: [{ path: 'onConflict', problem: `this device accepts ${(device.conflictStrategies ?? []).join(', ') || 'no strategy'}` }],
+    });
+  }
+  refuseForQuirk(request);
+  clearForeignSchedule(tx, request);
+  const { start, end } = resolveConflicts(tx, request);
+  tx.state.actionCounter += 1;
+  const id = `act_${now.toString(16)}${String(tx.state.actionCounter).padStart(6, '0')}`;
+  const immediate = !start;
+  const record: StoredAction = {
+    id,
+    deviceId: device.id,
+    deviceType: device.type,
+    command: action.command,
+    parameters: action.parameters && Object.keys(action.parameters).length > 0 ? action.parameters : null,
+    state: immediate ? 'acknowledged' : 'scheduled',
+    result: null,
+    errorCode: null,
+    errorMessage: null,
+    createdAt: iso(now),
+    updatedAt: iso(now),
+    acknowledgedAt: immediate ? iso(now) : null,
+    completedAt: null,
+    start: start ? start.toISOString() : null,
+    end: end ? end.toISOString() : null,
+    links: { self: `/actions/${id}` },
+    userId: device.userId,
+  };
+  tx.state.actions.push(record);
+  tx.changed();
+  return record;
+}
+
+export function cancelAction(tx: Transaction, action: StoredAction, now: number): StoredAction {
+  if (action.state !== 'scheduled') throw new SandboxError('ACTION_NOT_CANCELLABLE', { state: action.state });
+  action.state = 'cancelled';
+  action.updatedAt = iso(now);
+  action.completedAt = iso(now);
+  tx.changed();
+  return action;
+}
+
+/** The public record: the sandbox's own bookkeeping stays inside. */
+export function publicAction(action: StoredAction) {
+  const { userId: _userId, revertTo: _revertTo, revertedAt: _revertedAt, ...record } = action;
+  return record;
+}
+
+/** The push result (contract.md §5.4): the dispatch, mirrored. */
+export function pushResult(action: StoredAction) {
+  const { id, deviceId, deviceType, command, parameters, state, createdAt, start, end, links } = action;
+  return { id, deviceId, deviceType, command, parameters, state, createdAt, start, ...(end ? { end } : {}), links };
+}

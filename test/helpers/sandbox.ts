@@ -1,0 +1,44 @@
+import { request } from 'undici';
+import { SANDBOX_KEY, startSandbox, type RunningSandbox, type SandboxOptions } from '../../src/sandbox/server.js';
+import { memoryStore } from '../../src/sandbox/store.js';
+
+export interface Call {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: any;
+  text: string;
+}
+
+export interface TestSandbox extends RunningSandbox {
+  call(method: string, path: string, body?: unknown, options?: { key?: string | null; raw?: string; headers?: Record<string, string> }): Promise<Call>;
+  advance(seconds: number): Promise<void>;
+}
+
+/** A real sandbox on a loopback port, spoken to over HTTP with undici. */
+export async function startTestSandbox(options: Partial<SandboxOptions> = {}): Promise<TestSandbox> {
+  const sandbox = await startSandbox({ store: memoryStore(), rateLimit: 0, ...options });
+  const call: TestSandbox['call'] = async (method, path, body, callOptions = {}) => {
+    const key = callOptions.key === undefined ? SANDBOX_KEY : callOptions.key;
+    const headers: Record<string, string> = { ...(key ? { 'x-api-key': key } : {}), ...callOptions.headers };
+    const payload = callOptions.raw ?? (body === undefined ? undefined : JSON.stringify(body));
+    if (payload !== undefined) headers['content-type'] = 'application/json';
+    const response = await request(`${sandbox.url}${path}`, { method: method as 'GET', headers, body: payload });
+    const text = await response.body.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    return { status: response.statusCode, headers: response.headers, body: parsed, text };
+  };
+  return {
+    ...sandbox,
+    call,
+    advance: async (seconds) => {
+      await call('POST', '/_sandbox/clock', { advanceSeconds: seconds });
+    },
+  };
+}
+
+export const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
