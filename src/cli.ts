@@ -121,7 +121,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.ok;
     }
     await program.parseAsync(argv, { from: 'user' });
-    return controller.signal.aborted ? EXIT.interrupted : state.exitCode;
+    return state.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return EXIT.ok;

@@ -38,7 +38,7 @@ function batteryCommands(options: { maxPowerKw: number; targetMin?: number; targ
   const commands: Record<string, CommandSpec> = {
     charge: { parameters: { target, power, ...reserve }, execution },
     discharge: { parameters: { target, power, ...reserve }, execution },
-    idle: { parameters: {}, execution: execution.includes('windowed') && execution.length === 1 ? execution : NOT_WINDOWED },
+    idle: { parameters: {}, execution: NOT_WINDOWED },
   };
   for (const mode of options.autoModes ?? ['auto.balanced', 'auto.reserve', 'auto.export']) {
     commands[mode] = { parameters: {}, execution: NOT_WINDOWED };

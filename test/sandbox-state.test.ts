@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { describe, expect, it } from 'vitest';
+import { SANDBOX_KEY, startSandbox } from '../src/sandbox/server.js';
+import { fileStore } from '../src/sandbox/store.js';
+import { BIN, cleanEnv, freshConfigDir, runCli } from './helpers/cli.js';
+
+async function post(url: string, body: unknown) {
+  const r = await request(url, { method: 'POST', headers: { 'x-api-key': SANDBOX_KEY, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: r.statusCode, body: (await r.body.json()) as any };
+}
+
+describe('persisted state', () => {
+  it('two sandboxes on one state file interleave writes without losing or corrupting any', async () => {
+    const file = join(freshConfigDir(), 'state.json');
+    const [a, b] = await Promise.all([startSandbox({ store: fileStore(file) }), startSandbox({ store: fileStore(file) })]);
+    try {
+      const devices = ['bat_voltaro_01', 'bat_voltaro_02', 'bat_helio_01', 'bat_kestrel_01', 'bat_kestrel_02', 'bat_ampere_02'];
+      const results = await Promise.all(
+        devices.flatMap((id, i) => [
+          post(`${(i % 2 ? a : b).url}/battery/${id}`, { action: { command: 'charge', start: '2h' } }),
+          post(`${(i % 2 ? b : a).url}/battery/${id}/settings`, { safety_reserve: { value: 20 + i, unit: 'percent' } }),
+        ]),
+      );
+      expect(results.map((r) => r.status).sort()).toEqual([...Array(6).fill(200), ...Array(6).fill(202)]);
+      const state = JSON.parse(readFileSync(file, 'utf8'));
+      expect(state.actions).toHaveLength(6);
+      expect(Object.values(state.devices).filter((d: any) => d.settings?.safety_reserve !== undefined)).toHaveLength(6);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
+describe('amps sandbox serve', () => {
+  it('prints its URL and key, serves, and saves state on SIGTERM', async () => {
+    const dir = freshConfigDir();
+    const stateFile = join(dir, 'served.json');
+    const child = spawn(process.execPath, [BIN, 'sandbox', 'serve', '--port', '0', '--json', '--state', stateFile, '--rate-limit', '0'], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const first = await new Promise<string>((resolve) => child.stdout.once('data', (d) => resolve(String(d))));
+    const { url, key } = JSON.parse(first);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(key).toBe(SANDBOX_KEY);
+    expect((await post(`${url}/battery/bat_voltaro_01`, { action: { command: 'charge', start: '1h' } })).status).toBe(202);
+    const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    expect(JSON.parse(readFileSync(stateFile, 'utf8')).actions).toHaveLength(1);
+  });
+
+  it('stops cleanly on SIGINT too', async () => {
+    const child = spawn(process.execPath, [BIN, 'sandbox', 'serve', '--port', '0'], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const first = await new Promise<string>((resolve) => child.stdout.once('data', (d) => resolve(String(d))));
+    expect(first).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
+    const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.kill('SIGINT');
+    expect(await exit).toBe(0);
+  });
+
+  it('reports a port in use in one line, exit 2', async () => {
+    const busy = await startSandbox({ store: fileStore(join(freshConfigDir(), 's.json')) });
+    try {
+      const port = new URL(busy.url).port;
+      const r = await runCli(['sandbox', 'serve', '--port', port]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('EADDRINUSE');
+    } finally {
+      await busy.close();
+    }
+  });
+});
