@@ -1,0 +1,339 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { cleanEnv, runCli, type CliResult } from './helpers/cli.js';
+import { startTestSandbox, type TestSandbox } from './helpers/sandbox.js';
+
+const KEY = 'amps_sk_test_SECRETkey12345';
+let sandbox: TestSandbox;
+let env: Record<string, string | undefined>;
+
+const amps = (args: string[], extra: { env?: Record<string, string | undefined>; input?: string } = {}) =>
+  runCli(args, { env: { ...env, ...extra.env }, input: extra.input });
+const posts = () => sandbox.requests.filter((r) => r.method === 'POST');
+const jsonOut = (r: CliResult) => JSON.parse(r.stdout);
+
+function expectNoKey(r: CliResult) {
+  expect(r.stdout).not.toContain(KEY);
+  expect(r.stderr).not.toContain(KEY);
+}
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox({ ackDelayMs: 300 });
+  env = cleanEnv({ AMPS_API_URL: sandbox.url, AMPS_API_KEY: KEY });
+});
+beforeEach(async () => {
+  await sandbox.call('POST', '/_sandbox/reset');
+  sandbox.requests.length = 0;
+});
+afterAll(async () => sandbox.close());
+
+describe('amps devices', () => {
+  it('prints tab-separated rows when piped, every type, nothing but data on stdout', async () => {
+    const r = await amps(['devices']);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((l) => l.split('\t'));
+    expect(rows).toHaveLength(22);
+    expect(rows[0].slice(0, 3)).toEqual(['bat_voltaro_01', 'battery', 'voltaro']);
+    expect(new Set(rows.map((row) => row[1]))).toEqual(new Set(['battery', 'ev-charger', 'hvac', 'solar-inverter', 'vehicle']));
+    expect(r.stderr).toContain('22 devices');
+    expectNoKey(r);
+  });
+
+  it('pages with --limit and says how many there are; --all follows pages', async () => {
+    const some = await amps(['devices', 'battery', '--limit', '5']);
+    expect(some.stdout.trim().split('\n')).toHaveLength(5);
+    expect(some.stderr).toContain('5 devices of 12');
+    const all = await amps(['devices', 'battery', '--all', '--json']);
+    expect(jsonOut(all).items).toHaveLength(12);
+    expect(jsonOut(all).items[0].deviceType).toBe('battery');
+  });
+
+  it('rejects a wrong type in one line, exit 2, nothing sent', async () => {
+    const r = await amps(['devices', 'toaster']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')[0]).toBe("amps: unknown device type 'toaster'");
+    expect(sandbox.requests).toHaveLength(0);
+  });
+});
+
+describe('amps get', () => {
+  it('shows state, commands with units and execution, settings, strategies and activity', async () => {
+    const r = await amps(['get', 'battery', 'bat_kestrel_01']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('bat_kestrel_01  battery · kestrel Kestrel Mini');
+    expect(r.stdout).toMatch(/charge\ttarget \(percent 20–90\), power \(kw 0–2.5\)\timmediate, scheduled, windowed/);
+    expect(r.stdout).toMatch(/scheduler_enabled\ttrue\tboolean\t-\tread-only/);
+    expect(r.stdout).toContain('strategies  cancel_and_replace, queue_after');
+    expect(r.stdout).toContain('last action       none');
+  });
+
+  it('gives the device as JSON with --json, and inspect is an alias', async () => {
+    const r = await amps(['inspect', 'ev-charger', 'ev_wallbox_01', '--json', '--expedite']);
+    expect(jsonOut(r)).toMatchObject({ id: 'ev_wallbox_01', metadata: { cacheType: 'expedite' } });
+    expect(sandbox.requests[0].path).toBe('/ev-charger/ev_wallbox_01?expedite=true');
+  });
+
+  it('exits 4 with the decoded DEVICE_NOT_FOUND', async () => {
+    const r = await amps(['get', 'battery', 'nope']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('DEVICE_NOT_FOUND · HTTP 404');
+    expect(r.stderr).toMatch(/Request ID\s+req_/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('exits 7 for the offline device, after retrying nothing (offline is not transient for reads)', async () => {
+    const r = await amps(['get', 'battery', 'bat_helio_02']);
+    expect(r.code).toBe(7);
+    expect(sandbox.requests).toHaveLength(1);
+  });
+
+  it('puts errors as JSON on stderr with --json, stdout empty', async () => {
+    const r = await amps(['get', 'battery', 'nope', '--json']);
+    expect(r.stdout).toBe('');
+    expect(JSON.parse(r.stderr).error).toMatchObject({ code: 'DEVICE_NOT_FOUND', exitCode: 4 });
+  });
+});
+
+describe('amps push', () => {
+  it('pushes an immediate command with quantities in any spelling and prints the action', async () => {
+    const r = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--power', '2.5 kW', '--target', '90%', '--reserve', '20']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/state\s+acknowledged/);
+    expect(r.stderr).toContain('Follow it: amps actions wait act_');
+    expect(posts()[0].body).toEqual({
+      action: { command: 'charge', parameters: { power: { value: 2.5, unit: 'kw' }, target: { value: 90, unit: 'percent' }, reserve: { value: 20, unit: 'percent' } } },
+    });
+    expectNoKey(r);
+  });
+
+  it('sends scheduled and windowed times as absolute ISO 8601 with an offset', async () => {
+    const at = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--at', '+30m', '--json']);
+    expect(at.code).toBe(0);
+    expect(posts()[0].body.action.start).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/);
+    expect(jsonOut(at).state).toBe('scheduled');
+    const window = await amps(['push', 'battery', 'bat_voltaro_02', 'discharge', '--start', 'now+1h', '--end', '2h', '--target', '30%']);
+    expect(window.code).toBe(0);
+    const body = posts()[1].body.action;
+    expect(Date.parse(body.end) - Date.parse(body.start)).toBe(2 * 3_600_000);
+  });
+
+  it('prints the body and sends nothing with --dry-run', async () => {
+    const r = await amps(['push', 'hvac', 'hvac_thermia_01', 'auto', '--param', 'heatSetpoint=19c', '--param', 'coolSetpoint=24 C', '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(jsonOut(r)).toEqual({ action: { command: 'auto', parameters: { heatSetpoint: { value: 19, unit: 'celsius' }, coolSetpoint: { value: 24, unit: 'celsius' } } } });
+    expect(sandbox.requests).toHaveLength(0);
+  });
+
+  it.each([
+    [['--power', 'lots'], "--power 'lots' is not a quantity"],
+    [['--at', 'whenever'], "--at 'whenever' is not a time"],
+    [['--end', '3h'], '--end needs --start'],
+    [['--on-conflict', 'yolo'], "--on-conflict takes one of cancel_and_replace, queue_after, not 'yolo'"],
+    [['--frobnicate'], "unknown option '--frobnicate'"],
+  ])('rejects %j in one line, exit 2, nothing sent', async (flags, message) => {
+    const r = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', ...flags]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(sandbox.requests).toHaveLength(0);
+  });
+
+  it('preflight: refuses what the device does not support, naming the API code, without pushing', async () => {
+    const r = await amps(['push', 'battery', 'bat_kestrel_01', 'charge', '--target', '95%']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('nothing was sent');
+    expect(r.stderr).toContain('PARAMETER_OUT_OF_RANGE');
+    expect(r.stderr).toContain('Supported range: 20 to 90 percent');
+    expect(posts()).toHaveLength(0);
+    const windowed = await amps(['push', 'battery', 'bat_helio_01', 'charge', '--start', '+1h', '--end', '2h']);
+    expect(windowed.stderr).toContain('EXECUTION_NOT_SUPPORTED');
+    const solar = await amps(['push', 'solar-inverter', 'solar_sunpeak_01', 'charge']);
+    expect([solar.code, solar.stderr.includes('DIRECT_ACTION_UNSUPPORTED')]).toEqual([2, true]);
+  });
+
+  it('takes a unitless quantity\'s unit from the device, and --no-preflight leaves the verdict to the API (exit 4)', async () => {
+    expect((await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--target', '80'])).code).toBe(0);
+    expect(posts()[0].body.action.parameters.target).toEqual({ value: 80, unit: 'percent' });
+    const r = await amps(['push', 'battery', 'bat_kestrel_02', 'charge', '--target', '95%', '--no-preflight']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('PARAMETER_OUT_OF_RANGE · HTTP 422');
+    expect(sandbox.requests.map((q) => q.method)).toEqual(['GET', 'POST', 'POST']);
+  });
+
+  it('on a 409 without a terminal: exits 5, prints the rerun line, sent exactly one push', async () => {
+    await sandbox.call('POST', '/battery/bat_voltaro_01', { action: { command: 'charge', start: '1h' } });
+    sandbox.requests.length = 0;
+    const r = await amps(['push', 'battery', 'bat_voltaro_01', 'discharge', '--target', '30%']);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('CONFLICT · HTTP 409');
+    expect(r.stderr).toContain('amps push battery bat_voltaro_01 discharge --target 30% --on-conflict cancel_and_replace');
+    expect(posts()).toHaveLength(1);
+  });
+
+  it('takes --on-conflict as consent and resolves without asking', async () => {
+    await sandbox.call('POST', '/battery/bat_voltaro_01', { action: { command: 'charge', start: '1h' } });
+    const r = await amps(['push', 'battery', 'bat_voltaro_01', 'discharge', '--on-conflict', 'cancel_and_replace', '--json']);
+    expect(r.code).toBe(0);
+    expect(jsonOut(r).state).toBe('acknowledged');
+  });
+
+  it('reports SCHEDULER_ACTIVE with its groups and the rerun line; JSON on stderr with --json', async () => {
+    const r = await amps(['push', 'battery', 'bat_foxgrid_01', 'idle']);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('grp_homeapp_evening');
+    expect(r.stderr).toContain('--on-conflict cancel_and_replace');
+    const j = await amps(['push', 'battery', 'bat_foxgrid_01', 'idle', '--json']);
+    expect(j.stdout).toBe('');
+    const conflict = JSON.parse(j.stderr);
+    expect(conflict.error.code).toBe('SCHEDULER_ACTIVE');
+    expect(conflict.resolution.rerun).toContain('--on-conflict cancel_and_replace');
+  });
+
+  it('explains conflicts no strategy can fix, exit 5', async () => {
+    const r = await amps(['push', 'battery', 'bat_nimbus_02', 'charge']);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('VPP_LOCKED');
+    expect(r.stderr).toContain('opt out of the programme');
+  });
+
+  it('adds the sandbox directive with --simulate-failure and exits with the class of the code', async () => {
+    const r = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--simulate-failure', 'service-unavailable']);
+    expect(r.code).toBe(6);
+    expect(posts()[0].body.sandbox).toEqual({ result: 'failed', errorCode: 'SERVICE_UNAVAILABLE' });
+    const unknown = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--simulate-failure', 'SERVICE_UNAVAILABL']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('did you mean SERVICE_UNAVAILABLE');
+  });
+
+  it('refuses --simulate-failure with a live key before sending anything', async () => {
+    const r = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--simulate-failure', 'TIMEOUT'], { env: { AMPS_API_KEY: 'amps_sk_live_abcdef123456' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('refused with a live key');
+    expect(r.stderr).toContain('LIVE');
+    expect(sandbox.requests).toHaveLength(0);
+  });
+
+  it('never retries a push by itself; with --retry only after responses that prove nothing ran', async () => {
+    const base = ['push', 'battery', 'bat_voltaro_01', 'charge', '--no-preflight'];
+    expect((await amps([...base, '--simulate-failure', 'SERVICE_UNAVAILABLE'])).code).toBe(6);
+    expect(posts()).toHaveLength(1);
+    const retried = await amps([...base, '--simulate-failure', 'SERVICE_UNAVAILABLE', '--retry', '2']);
+    expect(retried.code).toBe(6);
+    expect(posts()).toHaveLength(4);
+    expect(retried.stderr.match(/retrying POST \/battery\/bat_voltaro_01/g)).toHaveLength(2);
+    expect((await amps([...base, '--simulate-failure', 'TIMEOUT', '--retry', '2'])).code).toBe(6);
+    expect(posts()).toHaveLength(5);
+  });
+
+  it('follows the action to completion with --wait', async () => {
+    const r = await amps(['push', 'ev-charger', 'ev_wallbox_01', 'charge', '--wait', '--json']);
+    expect(r.code).toBe(0);
+    expect(jsonOut(r).state).toBe('completed');
+  });
+
+  it('sends a raw body with --body -', async () => {
+    const body = { action: { command: 'auto.balanced' } };
+    const r = await amps(['push', 'battery', 'bat_voltaro_01', '--body', '-', '--quiet'], { input: JSON.stringify(body) });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^act_\w+$/);
+    expect(posts()[0].body).toEqual(body);
+  });
+});
+
+describe('amps settings', () => {
+  it('lists, writes, and preflights settings', async () => {
+    const list = await amps(['settings', 'ev-charger', 'ev_wallbox_01']);
+    expect(list.stdout).toMatch(/max_charge_rate\t7.4\tkw\t0–7.4\twritable/);
+    const set = await amps(['settings', 'battery', 'bat_voltaro_01', 'safety_reserve=25%', 'export_limit=3000w']);
+    expect(set.code).toBe(0);
+    expect(set.stdout).toContain('Updated safety_reserve, export_limit on battery bat_voltaro_01');
+    const bad = await amps(['settings', 'battery', 'bat_voltaro_01', 'scheduler_enabled=1%']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('READ_ONLY_SETTING');
+    expect((await amps(['settings', 'hvac', 'hvac_thermia_01'])).code).toBe(2);
+  });
+});
+
+describe('amps actions', () => {
+  it('lists, gets, cancels and waits', async () => {
+    const pushed = jsonOut(await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--at', '+2h', '--json']));
+    const list = await amps(['actions', 'list', '--device', 'bat_voltaro_01', '--state', 'scheduled', '--json']);
+    expect(jsonOut(list).items.map((a: { id: string }) => a.id)).toEqual([pushed.id]);
+    const got = await amps(['actions', 'get', pushed.id]);
+    expect(got.stdout).toMatch(/execution\s+scheduled/);
+    const cancelled = await amps(['actions', 'cancel', pushed.id, '--json']);
+    expect(jsonOut(cancelled).state).toBe('cancelled');
+    const again = await amps(['actions', 'cancel', pushed.id]);
+    expect(again.code).toBe(5);
+    expect(again.stderr).toContain('ACTION_NOT_CANCELLABLE');
+    const waited = await amps(['actions', 'wait', pushed.id]);
+    expect(waited.code).toBe(5);
+  });
+});
+
+describe('the client', () => {
+  it('retries reads after 429 honouring Retry-After, and says so on stderr', async () => {
+    const limited = await startTestSandbox({ rateLimit: 1 });
+    try {
+      const limitedEnv = { AMPS_API_URL: limited.url };
+      await amps(['get', 'vehicle', 'veh_rivet_01'], { env: limitedEnv });
+      const r = await amps(['get', 'vehicle', 'veh_rivet_01'], { env: limitedEnv });
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/retrying GET \/vehicle\/veh_rivet_01 in 1 s \(attempt 2 of 3\): RATE_LIMIT_EXCEEDED \(HTTP 429\)/);
+      expect(limited.requests.map((q) => q.status)).toEqual([200, 429, 200]);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('logs requests with --verbose, the key redacted, and sends the User-Agent', async () => {
+    const r = await amps(['get', 'battery', 'bat_voltaro_01', '--verbose']);
+    expect(r.stderr).toContain(`> GET ${sandbox.url}/battery/bat_voltaro_01`);
+    expect(r.stderr).toContain('> x-api-key: [redacted]');
+    expect(r.stderr).toMatch(/< 200 \(\d+ ms/);
+    expectNoKey(r);
+    expect(sandbox.requests[0].headers['user-agent']).toMatch(/^amps\/\d+\.\d+\.\d+ \(node v\d+/);
+  });
+
+  it('refuses plain http to a non-loopback host', async () => {
+    const r = await amps(['devices'], { env: { AMPS_API_URL: 'http://api.example.com' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('plain http:// is allowed only for loopback');
+  });
+
+  describe('proxies', () => {
+    let proxy: Server;
+    let seen: string[];
+    beforeAll(async () => {
+      seen = [];
+      proxy = createServer();
+      proxy.on('connect', (req, socket) => {
+        seen.push(`CONNECT ${req.url}`);
+        socket.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
+      });
+      proxy.on('request', (req, res) => {
+        seen.push(`${req.method} ${req.url} ${JSON.stringify(req.headers)}`);
+        res.writeHead(502).end();
+      });
+      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    });
+    afterAll(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+
+    it('sends remote traffic through HTTPS_PROXY, tunnelled, the key never visible to the proxy', async () => {
+      const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const r = await amps(['get', 'battery', 'b1', '--timeout', '5s'], { env: { AMPS_API_URL: 'https://api.amps.invalid', HTTPS_PROXY: proxyUrl } });
+      expect(seen.some((line) => line.startsWith('CONNECT api.amps.invalid:443'))).toBe(true);
+      expect(seen.join('\n')).not.toContain(KEY);
+      expect(r.code).toBe(6);
+    });
+
+    it('never proxies loopback', async () => {
+      seen.length = 0;
+      const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const r = await amps(['get', 'battery', 'bat_voltaro_01'], { env: { HTTPS_PROXY: proxyUrl, HTTP_PROXY: proxyUrl } });
+      expect(r.code).toBe(0);
+      expect(seen).toEqual([]);
+    });
+  });
+});

@@ -1,0 +1,59 @@
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cleanEnv, runCli } from './helpers/cli.js';
+
+describe('the embedded sandbox (nothing configured)', () => {
+  it('serves the main job on a fresh machine, and state persists between commands', async () => {
+    const env = cleanEnv();
+    const list = await runCli(['devices', 'battery'], { env });
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain('bat_voltaro_01');
+    const first = await runCli(['push', 'battery', 'bat_voltaro_01', 'charge', '--at', '+1h', '--json'], { env });
+    expect(first.code).toBe(0);
+    const second = await runCli(['push', 'battery', 'bat_voltaro_01', 'discharge'], { env });
+    expect(second.code).toBe(5);
+    expect(second.stderr).toContain(JSON.parse(first.stdout).id);
+    // The notice is for people at a terminal only.
+    expect(second.stderr).not.toContain('Using the embedded sandbox');
+    expect(statSync(join(env.AMPS_CONFIG_DIR!, 'sandbox-state.json')).mode & 0o777).toBe(0o600);
+    expect((await runCli(['sandbox', 'reset'], { env })).code).toBe(0);
+    expect((await runCli(['push', 'battery', 'bat_voltaro_01', 'discharge'], { env })).code).toBe(0);
+  });
+});
+
+describe('configuration', () => {
+  it('sets a key from stdin (never argv), lists it masked with its source, and the file is 0600', async () => {
+    const env = cleanEnv();
+    const onArgv = await runCli(['config', 'set', 'api-key', 'amps_sk_test_abcdef123456'], { env });
+    expect(onArgv.code).toBe(2);
+    expect(onArgv.stderr).toContain('never taken from the command line');
+    const set = await runCli(['config', 'set', 'api-key', '--profile', 'staging'], { env, input: 'amps_sk_test_abcdef123456\n' });
+    expect(set.code).toBe(0);
+    expect((await runCli(['config', 'set', 'api-url', 'http://127.0.0.1:4010', '--profile', 'staging'], { env })).code).toBe(0);
+    expect((await runCli(['config', 'use', 'staging'], { env })).code).toBe(0);
+    const list = await runCli(['config', 'list', '--json'], { env });
+    const shown = JSON.parse(list.stdout);
+    expect(shown).toMatchObject({ profile: { value: 'staging', source: 'profile' }, apiKey: { value: 'amps_sk_test_…3456', source: 'profile' }, environment: 'sandbox', embedded: false });
+    expect(list.stdout).not.toContain('abcdef123456');
+    const fromEnv = JSON.parse((await runCli(['config', 'list', '--json'], { env: { ...env, AMPS_API_URL: 'https://api.amps.ai' } })).stdout);
+    expect(fromEnv.apiUrl).toEqual({ value: 'https://api.amps.ai', source: 'env' });
+    expect(statSync(join(env.AMPS_CONFIG_DIR!, 'config.json')).mode & 0o777).toBe(0o600);
+    expect((await runCli(['config', 'unset', 'api-url'], { env })).code).toBe(0);
+  });
+
+  it('says how to get out of a corrupt config file instead of crashing', async () => {
+    const env = cleanEnv();
+    writeFileSync(join(env.AMPS_CONFIG_DIR!, 'config.json'), '{"profiles": ');
+    const r = await runCli(['devices'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('is corrupt');
+    expect(r.stderr).toContain('hint: move it aside');
+  });
+
+  it('never prompts without a terminal: login exits 9 naming the way in', async () => {
+    const r = await runCli(['login'], { env: cleanEnv() });
+    expect(r.code).toBe(9);
+    expect(r.stderr).toContain('amps config set api-key < keyfile');
+  });
+});
