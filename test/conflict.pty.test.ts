@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { cleanEnv, runCli } from './helpers/cli.js';
+import { KEYS, runInTerminal } from './helpers/pty.js';
+import { startTestSandbox, type TestSandbox } from './helpers/sandbox.js';
+
+let sandbox: TestSandbox;
+let env: Record<string, string | undefined>;
+const posts = () => sandbox.requests.filter((r) => r.method === 'POST');
+const PROMPT = 'How do you want to resolve this conflict?';
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+  env = cleanEnv({ AMPS_API_URL: sandbox.url, AMPS_API_KEY: 'amps_sk_test_ptytests1' });
+});
+beforeEach(async () => {
+  await sandbox.call('POST', '/_sandbox/reset');
+  sandbox.requests.length = 0;
+});
+afterAll(async () => sandbox.close());
+
+describe('the conflict resolver at a terminal', () => {
+  it('shows the foreign rows, resolves with cancel_and_replace picked by arrow keys, and the rows are gone', async () => {
+    const term = runInTerminal(['push', 'battery', 'bat_foxgrid_01', 'idle'], env);
+    await term.waitFor(PROMPT);
+    const screen = term.text();
+    expect(screen).toContain('SCHEDULER_ACTIVE');
+    expect(screen).toMatch(/│ grp_homeapp_evening .*│ homeowner_app/);
+    expect(screen).toContain('the device holds 3 in all');
+    // cancel_and_replace is first; the offered list holds nothing the response did not offer.
+    expect(screen).toMatch(/❯ cancel_and_replace/);
+    expect(screen).not.toContain('queue_after');
+    term.type(KEYS.down);
+    await term.waitFor(/❯ show the raw details/);
+    term.type(KEYS.up);
+    await term.waitFor(/❯ cancel_and_replace/);
+    term.type(KEYS.enter);
+    await term.waitFor(/This cancels the manufacturer schedule rows grp_/);
+    expect(posts()).toHaveLength(1);
+    term.type('y');
+    term.type(KEYS.enter);
+    expect(await term.exit).toBe(0);
+    expect(term.text()).toMatch(/state\s+acknowledged/);
+    expect(posts().map((p) => (p.body as { onConflict?: string }).onConflict)).toEqual([undefined, 'cancel_and_replace']);
+    // The rows are gone: once the new action completes, a plain push goes through.
+    await sandbox.advance(10);
+    expect((await sandbox.call('POST', '/battery/bat_foxgrid_01', { action: { command: 'idle' } })).status).toBe(202);
+  });
+
+  it('fetches and shows the conflicting actions of a CONFLICT, and offers both strategies in order', async () => {
+    const pending = (await sandbox.call('POST', '/battery/bat_voltaro_01', { action: { command: 'charge', start: '2h' } })).body.data;
+    sandbox.requests.length = 0;
+    const term = runInTerminal(['push', 'battery', 'bat_voltaro_01', 'discharge'], env);
+    await term.waitFor(PROMPT);
+    expect(term.text()).toMatch(new RegExp(`│ ${pending.id} .*│ charge .*│ scheduled`));
+    expect(term.text().indexOf('cancel_and_replace:')).toBeLessThan(term.text().indexOf('queue_after:'));
+    term.type(KEYS.enter);
+    await term.waitFor(`This cancels the pending action ${pending.id}`);
+    term.type('n');
+    term.type(KEYS.enter);
+    expect(await term.exit).toBe(5);
+    expect(posts()).toHaveLength(1);
+  });
+
+  it('abort sends nothing more and exits 5', async () => {
+    const term = runInTerminal(['push', 'battery', 'bat_foxgrid_01', 'idle'], env);
+    await term.waitFor(PROMPT);
+    term.type(KEYS.down + KEYS.down);
+    await term.waitFor(/❯ abort/);
+    term.type(KEYS.enter);
+    expect(await term.exit).toBe(5);
+    expect(posts()).toHaveLength(1);
+  });
+
+  it.each([
+    ['Ctrl-C', KEYS.ctrlC],
+    ['Escape', KEYS.escape],
+  ])('%s at the prompt exits 130, sends nothing more, and gives the cursor back', async (_name, key) => {
+    const term = runInTerminal(['push', 'battery', 'bat_foxgrid_01', 'idle'], env);
+    await term.waitFor(PROMPT);
+    term.type(key);
+    expect(await term.exit).toBe(130);
+    expect(posts()).toHaveLength(1);
+    expect(term.raw()).toContain('\u001b[?25h');
+  });
+
+  it('offers to wait for an in-flight action, then pushes again', async () => {
+    const slow = await startTestSandbox({ ackDelayMs: 1500 });
+    try {
+      await slow.call('POST', '/battery/bat_voltaro_01', { action: { command: 'charge' } });
+      const term = runInTerminal(['push', 'battery', 'bat_voltaro_01', 'discharge'], { ...env, AMPS_API_URL: slow.url });
+      await term.waitFor(/Wait for act_\w+ to finish, then push again\?/);
+      expect(term.text()).toContain('already in progress');
+      term.type('y');
+      term.type(KEYS.enter);
+      expect(await term.exit).toBe(0);
+      expect(slow.requests.filter((r) => r.method === 'POST').map((r) => r.status)).toEqual([202, 409, 202]);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('explains conflicts no strategy can fix without asking, exit 5', async () => {
+    const term = runInTerminal(['push', 'battery', 'bat_nimbus_01', 'charge', '--at', '+1h'], env);
+    expect(await term.exit).toBe(5);
+    expect(term.text()).toContain('SCHEDULER_FULL');
+    expect(term.text()).toContain('Cancel a scheduled action');
+    expect(term.text()).not.toContain(PROMPT);
+  });
+
+  it('colours the terminal, and NO_COLOR turns it off', async () => {
+    const coloured = runInTerminal(['explain', 'VPP_LOCKED'], env);
+    expect(await coloured.exit).toBe(0);
+    expect(coloured.raw()).toMatch(/\u001b\[1m/);
+    const plain = runInTerminal(['explain', 'VPP_LOCKED'], { ...env, NO_COLOR: '1' });
+    expect(await plain.exit).toBe(0);
+    expect(plain.raw()).not.toMatch(/\u001b\[1m/);
+  });
+});
+
+describe('without a terminal', () => {
+  it('never prompts: stdin closed and stdout piped exits 5 promptly with the rerun line and one request', async () => {
+    const r = await runCli(['push', 'battery', 'bat_foxgrid_01', 'idle', '--no-preflight'], { env, timeoutMs: 10_000 });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('Not a terminal, so not asking');
+    expect(r.stderr).toContain('amps push battery bat_foxgrid_01 idle --no-preflight --on-conflict cancel_and_replace');
+    expect(sandbox.requests).toHaveLength(1);
+  });
+
+  it('--no-input at a terminal does not prompt either', async () => {
+    const term = runInTerminal(['push', 'battery', 'bat_foxgrid_01', 'idle', '--no-input'], env);
+    expect(await term.exit).toBe(5);
+    expect(term.text()).not.toContain(PROMPT);
+  });
+});

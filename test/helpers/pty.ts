@@ -1,0 +1,47 @@
+import { spawn as spawnPty, type IPty } from '@lydell/node-pty';
+import { BIN } from './cli.js';
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007|\u001b[()][A-Z0-9]|\u001b[=>]/g;
+
+export interface Terminal {
+  /** Everything written so far, escape sequences removed. */
+  text(): string;
+  raw(): string;
+  type(keys: string): void;
+  waitFor(pattern: RegExp | string, timeoutMs?: number): Promise<void>;
+  exit: Promise<number>;
+}
+
+export const KEYS = { up: '\u001b[A', down: '\u001b[B', enter: '\r', ctrlC: '\u0003', escape: '\u001b' };
+
+/** Runs the built amps in a real pseudo-terminal, so stdin and stdout are TTYs. */
+export function runInTerminal(args: string[], env: Record<string, string | undefined>): Terminal {
+  const pty: IPty = spawnPty(process.execPath, [BIN, ...args], {
+    name: 'xterm-256color',
+    cols: 120,
+    rows: 40,
+    env: { ...env, TERM: 'xterm-256color' } as Record<string, string>,
+  });
+  let output = '';
+  pty.onData((data) => (output += data));
+  const exit = new Promise<number>((resolve) => pty.onExit(({ exitCode }) => resolve(exitCode)));
+  const text = () => output.replace(ANSI, '');
+  return {
+    text,
+    raw: () => output,
+    type: (keys) => pty.write(keys),
+    waitFor: (pattern, timeoutMs = 10_000) =>
+      new Promise((resolve, reject) => {
+        const started = Date.now();
+        const check = () => {
+          const found = typeof pattern === 'string' ? text().includes(pattern) : pattern.test(text());
+          if (found) return resolve();
+          if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${pattern}; screen:\n${text()}`));
+          setTimeout(check, 25);
+        };
+        check();
+      }),
+    exit,
+  };
+}
