@@ -8,17 +8,6 @@ import { EXIT } from './errors/exit-codes.js';
 import { duration } from './config/option-parsers.js';
 import { type CommandState, type IO } from './output/io.js';
 import { colorLevel, styleFor } from './output/style.js';
-import { reportFailure } from './output/failure-report.js';
-import { actionsCommand } from './commands/actions.js';
-import { configCommand, loginCommand } from './commands/config.js';
-import { decodeCommand } from './commands/decode.js';
-import { devicesCommand } from './commands/devices.js';
-import { explainCommand } from './commands/explain.js';
-import { getCommand } from './commands/get.js';
-import { helpCommand } from './commands/help-topics.js';
-import { pushCommand } from './commands/push.js';
-import { sandboxCommand } from './commands/sandbox.js';
-import { settingsCommand } from './commands/settings.js';
 
 export const VERSION = pkg.version;
 
@@ -26,7 +15,38 @@ export function versionLine(): string {
   return `amps ${VERSION} (node ${process.version}, ${process.platform}-${process.arch})`;
 }
 
-export function buildProgram(state: CommandState): Command {
+type CommandFactory = (state: CommandState) => Command<any, any, any>;
+
+/**
+ * Every subcommand, loaded on demand: each module is its own chunk, so a run loads only the
+ * command it runs (help and unknown commands load them all, for listings and suggestions).
+ */
+const COMMANDS: ReadonlyArray<{ names: string[]; load: () => Promise<CommandFactory> }> = [
+  { names: ['push'], load: async () => (await import('./commands/push.js')).pushCommand },
+  { names: ['get', 'inspect'], load: async () => (await import('./commands/get.js')).getCommand },
+  { names: ['devices'], load: async () => (await import('./commands/devices.js')).devicesCommand },
+  { names: ['settings'], load: async () => (await import('./commands/settings.js')).settingsCommand },
+  { names: ['actions'], load: async () => (await import('./commands/actions.js')).actionsCommand },
+  { names: ['explain'], load: async () => (await import('./commands/explain.js')).explainCommand },
+  { names: ['decode'], load: async () => (await import('./commands/decode.js')).decodeCommand },
+  { names: ['sandbox'], load: async () => (await import('./commands/sandbox.js')).sandboxCommand },
+  { names: ['config'], load: async () => (await import('./commands/config.js')).configCommand },
+  { names: ['login'], load: async () => (await import('./commands/config.js')).loginCommand },
+];
+
+const OPTIONS_WITH_VALUES = new Set(['--profile', '--api-url', '--api-key-file', '--timeout']);
+
+/** The subcommand named on the command line, skipping global options and their values. */
+export function commandNameIn(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (OPTIONS_WITH_VALUES.has(arg)) i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
+
+export async function buildProgram(state: CommandState, argv: string[] = []): Promise<Command> {
   const { io } = state;
   const program = new Command('amps')
     .description('Operate devices through the Amps API: push commands, inspect state, decode errors.\nWith no key or URL configured, amps runs against an embedded local sandbox.')
@@ -50,21 +70,17 @@ export function buildProgram(state: CommandState): Command {
     })
     .exitOverride();
 
-  for (const command of [
-    pushCommand(state),
-    getCommand(state),
-    devicesCommand(state),
-    settingsCommand(state),
-    actionsCommand(state),
-    explainCommand(state),
-    decodeCommand(state),
-    sandboxCommand(state),
-    configCommand(state),
-    loginCommand(state),
-  ]) {
-    program.addCommand(command as unknown as Command);
+  const name = commandNameIn(argv);
+  const wanted = COMMANDS.filter((c) => c.names.includes(name ?? ''));
+  // `amps --version` needs no command at all.
+  const versionOnly = name === undefined && argv.some((a) => a === '-v' || a === '--version');
+  for (const entry of wanted.length > 0 || versionOnly ? wanted : COMMANDS) {
+    program.addCommand((await entry.load())(state) as unknown as Command);
   }
-  program.addCommand(helpCommand(state, program) as unknown as Command);
+  if (wanted.length === 0 && !versionOnly) {
+    const { helpCommand } = await import('./commands/help-topics.js');
+    program.addCommand(helpCommand(state, program) as unknown as Command);
+  }
   // Every subcommand reports usage errors the same way and leaves exiting to main().
   const configure = (command: Command) => {
     command.exitOverride().configureOutput(program.configureOutput()).showSuggestionAfterError(true);
@@ -115,7 +131,7 @@ export async function main(argv: string[]): Promise<number> {
   const state: CommandState = { io, exitCode: EXIT.ok, argv };
   const json = argv.includes('--json');
   try {
-    const program = buildProgram(state);
+    const program = await buildProgram(state, argv);
     if (argv.length === 0) {
       program.outputHelp();
       return EXIT.ok;
@@ -127,6 +143,7 @@ export async function main(argv: string[]): Promise<number> {
       if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return EXIT.ok;
       return EXIT.usage;
     }
+    const { reportFailure } = await import('./output/failure-report.js');
     return reportFailure(error, io, json);
   } finally {
     stopListening();

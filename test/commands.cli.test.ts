@@ -10,7 +10,7 @@ let env: Record<string, string | undefined>;
 
 const amps = (args: string[], extra: { env?: Record<string, string | undefined>; input?: string } = {}) =>
   runCli(args, { env: { ...env, ...extra.env }, input: extra.input });
-const posts = () => sandbox.requests.filter((r) => r.method === 'POST');
+const posts = () => sandbox.requests.filter((r) => r.method === 'POST') as Array<{ body: any; status: number }>;
 const jsonOut = (r: CliResult) => JSON.parse(r.stdout);
 
 function expectNoKey(r: CliResult) {

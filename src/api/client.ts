@@ -2,7 +2,7 @@
 // timeouts and the retry policy of decision 10, and hands every response to the shared decoder.
 // It never prints: verbose lines and retry notices go to callbacks the caller owns.
 
-import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { type DecodedError, decodeResponse, transportError, type TransportFailure } from '../errors/decode.js';
 import { ApiFailure, InterruptedError } from '../errors/failures.js';
 import type { Env } from '../output/io.js';
@@ -105,7 +105,9 @@ function proxyConfigured(env: Env): boolean {
   return ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy'].some((name) => env[name]);
 }
 
-function dispatcherFor(options: ClientOptions): Dispatcher {
+type Undici = Pick<typeof import('undici'), 'Agent' | 'EnvHttpProxyAgent' | 'request'>;
+
+function dispatcherFor(options: ClientOptions, { Agent, EnvHttpProxyAgent }: Undici): Dispatcher {
   const common = { connect: { timeout: CONNECT_TIMEOUT_MS }, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connections: options.connections };
   if (!proxyConfigured(options.env)) return new Agent(common);
   const env = options.env;
@@ -124,11 +126,17 @@ export class ApiClient {
   private readonly origin: string;
   private readonly basePath: string;
 
-  constructor(private readonly options: ClientOptions) {
+  /** undici is loaded here, when the first client is made, never at start-up. */
+  static async create(options: ClientOptions): Promise<ApiClient> {
+    const { Agent, EnvHttpProxyAgent, request } = await import('undici');
+    return new ApiClient(options, { Agent, EnvHttpProxyAgent, request });
+  }
+
+  private constructor(private readonly options: ClientOptions, private readonly undici: Undici) {
     const base = new URL(options.baseUrl);
     this.origin = base.origin;
     this.basePath = base.pathname.replace(/\/+$/, '');
-    this.dispatcher = dispatcherFor(options);
+    this.dispatcher = dispatcherFor(options, undici);
   }
 
   get baseUrl(): string {
@@ -157,7 +165,7 @@ export class ApiClient {
     }
     const started = Date.now();
     try {
-      const response = await request(url, { method: method as Dispatcher.HttpMethod, headers, body, signal, dispatcher: this.dispatcher });
+      const response = await this.undici.request(url, { method: method as Dispatcher.HttpMethod, headers, body, signal, dispatcher: this.dispatcher });
       const text = await response.body.text();
       const requestId = response.headers['x-request-id'];
       verbose?.(`< ${response.statusCode} (${Date.now() - started} ms, ${text.length} bytes)${requestId ? ` request-id ${requestId}` : ''}`);

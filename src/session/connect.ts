@@ -62,7 +62,7 @@ export async function openSession(globals: GlobalOptions, io: IO, options: Sessi
   const { ApiClient } = await import('../api/client.js');
 
   if (!target.embedded) {
-    const client = new ApiClient({ ...clientOptions, baseUrl: target.apiUrl.value! });
+    const client = await ApiClient.create({ ...clientOptions, baseUrl: target.apiUrl.value! });
     if (target.environment === 'live' && !globals.json && !globals.quiet) {
       writeLine(io.stderr, io.err.red(io.err.bold(`● LIVE  ${target.apiUrl.value} · key ${maskKey(target.apiKey.value!)} · profile ${target.profile.value}`)));
     }
@@ -71,7 +71,7 @@ export async function openSession(globals: GlobalOptions, io: IO, options: Sessi
 
   const [{ startSandbox }, { fileStore }] = await Promise.all([import('../sandbox/server.js'), import('../sandbox/store.js')]);
   const sandbox = await startSandbox({ store: fileStore(sandboxStateFile(io.env)) });
-  const client = new ApiClient({ ...clientOptions, baseUrl: sandbox.url, apiKey: sandbox.key });
+  const client = await ApiClient.create({ ...clientOptions, baseUrl: sandbox.url, apiKey: sandbox.key });
   if (io.stderrIsTTY && !globals.quiet && !globals.json) {
     writeLine(io.stderr, io.err.dim('Using the embedded sandbox (no API key or URL configured). For the real API: amps login'));
   }

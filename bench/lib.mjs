@@ -1,0 +1,37 @@
+// Shared by the benchmark scripts: timing whole processes, medians, peak RSS.
+import { spawnSync } from 'node:child_process';
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Wall time of one run of a command, in milliseconds. */
+export function timeOnce(command, args, options = {}) {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'ignore'], ...options });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.status !== 0 && !options.allowFailure) throw new Error(`${command} ${args.join(' ')} exited ${result.status}`);
+  return ms;
+}
+
+/**
+ * Interleaved rounds, so drift in machine load hits every case alike; returns the median of each.
+ * cases: [{ name, command, args, options }]
+ */
+export function compare(cases, { rounds = 3, runs = 10 } = {}) {
+  const samples = new Map(cases.map((c) => [c.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const c of cases) for (let i = 0; i < runs; i++) samples.get(c.name).push(timeOnce(c.command, c.args, c.options));
+  }
+  return cases.map((c) => ({ name: c.name, ms: median(samples.get(c.name)) }));
+}
+
+export function printTable(rows, baseline) {
+  const width = Math.max(...rows.map((r) => r.name.length));
+  for (const row of rows) {
+    const ratio = baseline ? ` ${(row.ms / baseline).toFixed(2)}x` : '';
+    console.log(`${row.name.padEnd(width)}  ${row.ms.toFixed(1).padStart(7)} ms${ratio}`);
+  }
+}
