@@ -44,7 +44,3 @@ export function isQuantity(value: unknown): value is Quantity {
     typeof (value as Quantity).unit === 'string'
   );
 }
-
-export function formatQuantity(q: Quantity): string {
-  return q.unit === 'percent' ? `${q.value}%` : `${q.value} ${q.unit}`;
-}

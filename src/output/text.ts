@@ -38,7 +38,7 @@ export function show(value: unknown): string {
 export function showQuantity(value: unknown): string {
   if (typeof value === 'object' && value !== null && 'value' in value && 'unit' in value) {
     const q = value as { value: unknown; unit: unknown };
-    return `${show(q.value)} ${show(q.unit)}`;
+    return q.unit === 'percent' ? `${show(q.value)}%` : `${show(q.value)} ${show(q.unit)}`;
   }
   return show(value);
 }

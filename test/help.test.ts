@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import type { Command } from '@commander-js/extra-typings';
+import { describe, expect, it } from 'vitest';
+import { buildProgram, commandNameIn } from '../src/cli.js';
+import { plainIO } from '../src/output/io.js';
+import { seededDevices } from '../src/sandbox/fleet.js';
+import { runCli } from './helpers/cli.js';
+
+function walk(command: Command, path: string[] = []): Array<[string, Command]> {
+  return command.commands.flatMap((c) => {
+    const here = [...path, c.name()];
+    return [[here.join(' '), c as Command] as [string, Command], ...walk(c as Command, here)];
+  });
+}
+
+describe('help', () => {
+  it('gives every command a description and at least one example', async () => {
+    const io = plainIO({ stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() });
+    const program = await buildProgram({ io, exitCode: 0, argv: [] });
+    const commands = walk(program);
+    expect(commands.length).toBeGreaterThan(15);
+    for (const [name, command] of commands) {
+      expect(command.description(), name).not.toBe('');
+      let help = '';
+      command.configureOutput({ writeOut: (s) => (help += s) }).outputHelp();
+      expect(help, name).toMatch(/Examples:\n {2}\$ amps /);
+    }
+  });
+
+  it('finds the command name past global options and their values', () => {
+    expect(commandNameIn(['--profile', 'prod', '--json', 'get', 'battery', 'x'])).toBe('get');
+    expect(commandNameIn(['--version'])).toBeUndefined();
+  });
+
+  it('prints the exit codes and the environment as topics', async () => {
+    const codes = await runCli(['help', 'exit-codes']);
+    expect(codes.code).toBe(0);
+    for (const code of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 130]) expect(codes.stdout).toMatch(new RegExp(`^\\s+${code}  `, 'm'));
+    const env = await runCli(['help', 'environment']);
+    expect(env.stdout).toContain('AMPS_API_KEY');
+    expect(env.stdout).toContain('Precedence: flags > AMPS_* environment variables > the selected profile > the embedded sandbox');
+  });
+
+  it('prints the version with the node version and platform', async () => {
+    const r = await runCli(['--version']);
+    expect(r.stdout.trim()).toMatch(/^amps \d+\.\d+\.\d+ \(node v\d+\.\d+\.\d+, \w+-\w+\)$/);
+  });
+
+  it('lists every seeded sandbox device in the README', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const device of seededDevices()) expect(readme, device.id).toContain(`| \`${device.id}\` |`);
+  });
+});
