@@ -13,7 +13,7 @@ const arg = (name, fallback) => {
 const seconds = arg('--seconds', 3);
 const concurrency = arg('--concurrency', 32);
 const fleetSize = 50_000;
-const bin = fileURLToPath(new URL('../bin/amps.cjs', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/amps', import.meta.url));
 
 const server = spawn(process.execPath, [bin, 'sandbox', 'serve', '--port', '0', '--rate-limit', '0', '--fleet-size', String(fleetSize), '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const { url, key } = JSON.parse(await new Promise((resolve) => server.stdout.once('data', (d) => resolve(String(d)))));

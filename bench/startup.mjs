@@ -13,7 +13,7 @@ const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
   return i === -1 ? fallback : Number(process.argv[i + 1]);
 };
-const bin = fileURLToPath(new URL('../bin/amps.cjs', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/amps', import.meta.url));
 const example = fileURLToPath(new URL('../../shared/amps-api/examples/error-device-offline-manufacturer.json', import.meta.url));
 const env = { ...process.env, AMPS_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'amps-bench-')), NO_COLOR: '1' };
 delete env.AMPS_API_KEY;

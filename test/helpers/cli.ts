@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const BIN = fileURLToPath(new URL('../../bin/amps.cjs', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/amps', import.meta.url));
 export const SHARED = fileURLToPath(new URL('../../../shared/amps-api/', import.meta.url));
 
 export interface CliResult {
