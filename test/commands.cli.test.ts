@@ -232,6 +232,12 @@ describe('amps push', () => {
     expect(jsonOut(r).state).toBe('completed');
   });
 
+  it('exits with the class of the failure when a followed action fails at dispatch', async () => {
+    const r = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--simulate-failure', 'COMMAND_FAILED', '--simulate-at', 'dispatch', '--wait', '--json']);
+    expect(r.code).toBe(4);
+    expect(jsonOut(r)).toMatchObject({ state: 'failed', errorCode: 'COMMAND_FAILED' });
+  });
+
   it('sends a raw body with --body -', async () => {
     const body = { action: { command: 'auto.balanced' } };
     const r = await amps(['push', 'battery', 'bat_voltaro_01', '--body', '-', '--quiet'], { input: JSON.stringify(body) });

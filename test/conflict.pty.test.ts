@@ -54,7 +54,7 @@ describe('the conflict resolver at a terminal', () => {
     expect(term.text()).toMatch(new RegExp(`│ ${pending.id} .*│ charge .*│ scheduled`));
     expect(term.text().indexOf('cancel_and_replace:')).toBeLessThan(term.text().indexOf('queue_after:'));
     term.type(KEYS.enter);
-    await term.waitFor(`This cancels the pending action ${pending.id}`);
+    await term.waitFor(`This cancels the pending action ${pending.id} (charge, ${pending.start} to -)`);
     term.type('n');
     term.type(KEYS.enter);
     expect(await term.exit).toBe(5);

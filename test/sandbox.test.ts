@@ -280,6 +280,15 @@ describe('the sandbox directive (decision 9)', () => {
     if (entry.exampleDetails) expect(r.body.error.details).toEqual(entry.exampleDetails);
   });
 
+  it('with phase dispatch, accepts the push and fails the action when it is dispatched', async () => {
+    const r = await push('bat_voltaro_01', { ...charge(), sandbox: { result: 'failed', errorCode: 'COMMAND_FAILED', phase: 'dispatch' } });
+    expect(r.status).toBe(202);
+    await sandbox.advance(5);
+    const action = (await sandbox.call('GET', `/actions/${r.body.data.id}`)).body.data;
+    expect(action).toMatchObject({ state: 'failed', errorCode: 'COMMAND_FAILED', errorMessage: 'The device manufacturer could not complete the command.', result: { success: false } });
+    expect((await sandbox.call('GET', '/battery/bat_voltaro_01')).body.data.state.currentMode).toBe('auto.balanced');
+  });
+
   it('defaults to SIMULATED_FAILURE (503), and result succeeded is a normal push', async () => {
     const failed = await push('bat_voltaro_01', { ...charge(), sandbox: { result: 'failed' } });
     expect([failed.status, failed.body.error.code, failed.body.error.message]).toEqual([503, 'SIMULATED_FAILURE', 'Simulated failure (sandbox).']);

@@ -11,7 +11,7 @@ export interface ClientOptions {
   baseUrl: string;
   apiKey?: string;
   userAgent: string;
-  /** Per attempt: connect, headers and body must all arrive within it. */
+  /** Overall, per request: every attempt and every wait between attempts fit inside it. */
   timeoutMs: number;
   /** Ctrl-C: aborts the request in flight and any wait between retries. */
   signal: AbortSignal;
@@ -152,8 +152,8 @@ export class ApiClient {
     return url;
   }
 
-  private async attempt(method: string, url: URL, body: string | undefined): Promise<{ ok: true; response: ApiResponse<unknown> } | ({ ok: false } & Outcome)> {
-    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+  private async attempt(method: string, url: URL, body: string | undefined, timeoutMs: number): Promise<{ ok: true; response: ApiResponse<unknown> } | ({ ok: false } & Outcome)> {
+    const timeout = AbortSignal.timeout(Math.max(1, timeoutMs));
     const signal = AbortSignal.any([this.options.signal, timeout]);
     const headers: Record<string, string> = { 'user-agent': this.options.userAgent, accept: 'application/json' };
     if (this.options.apiKey) headers['x-api-key'] = this.options.apiKey;
@@ -176,7 +176,7 @@ export class ApiClient {
       if (this.options.signal.aborted) throw new InterruptedError();
       if (timeout.aborted) {
         verbose?.(`< no response within ${this.options.timeoutMs} ms`);
-        return { ok: false, error: transportError('timeout', `${this.options.timeoutMs} ms`), notSent: false };
+        return { ok: false, error: transportError('timeout', `--timeout ${this.options.timeoutMs} ms`), notSent: false };
       }
       const { kind, notSent, detail } = classifyThrown(error);
       verbose?.(`< failed: ${detail}`);
@@ -189,14 +189,16 @@ export class ApiClient {
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const retries = options.retries ?? (method === 'GET' ? this.options.readRetries ?? 2 : this.options.writeRetries ?? 0);
     const random = this.options.random ?? Math.random;
+    const deadline = Date.now() + this.options.timeoutMs;
     for (let attempt = 1; ; attempt++) {
-      const result = await this.attempt(method, url, body);
+      const result = await this.attempt(method, url, body, deadline - Date.now());
       if (result.ok) return { ...(result.response as ApiResponse<T>), attempts: attempt };
       const { error } = result;
       if (attempt > retries || !isRetryable(method, result, attempt)) throw new ApiFailure(error);
       const backoff = random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
       const delayMs = error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : backoff;
-      if (delayMs > MAX_RETRY_AFTER_MS) throw new ApiFailure(error);
+      // A wait that would outlast --timeout (or a minute) is reported, not waited out.
+      if (delayMs > MAX_RETRY_AFTER_MS || Date.now() + delayMs >= deadline) throw new ApiFailure(error);
       this.options.onRetry?.({
         method,
         path,

@@ -65,5 +65,5 @@ export interface Page<T> {
 export interface PushBody {
   action: { command: string; parameters?: Record<string, Quantity>; start?: string; end?: string };
   onConflict?: 'cancel_and_replace' | 'queue_after';
-  sandbox?: { result: 'failed' | 'succeeded'; errorCode?: string };
+  sandbox?: { result: 'failed' | 'succeeded'; errorCode?: string; phase?: 'request' | 'dispatch' };
 }

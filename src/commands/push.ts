@@ -37,6 +37,7 @@ export interface PushOptions extends GlobalOptions {
   wait?: boolean;
   waitTimeout?: number;
   simulateFailure?: string;
+  simulateAt?: 'request' | 'dispatch';
   preflight?: boolean;
   retry?: number;
 }
@@ -86,7 +87,8 @@ async function prepare(options: PushOptions, io: IO, simulate: string | undefine
   if (options.body !== undefined) {
     if (hasBodyFlags(options)) throw new UsageError('--body replaces the command and its flags; give one or the other');
     const raw = await readBodyFile(options.body, io);
-    const body: PushBody = { ...raw, ...(options.onConflict ? { onConflict: options.onConflict } : {}), ...(simulate ? { sandbox: { result: 'failed', errorCode: simulate } } : {}) };
+    const sandbox = simulate ? { result: 'failed' as const, errorCode: simulate, ...(options.simulateAt === 'dispatch' ? { phase: 'dispatch' as const } : {}) } : undefined;
+    const body: PushBody = { ...raw, ...(options.onConflict ? { onConflict: options.onConflict } : {}), ...(sandbox ? { sandbox } : {}) };
     return { body, complete: () => body };
   }
   if (!options.command) throw new UsageError('name the command to push, e.g. charge, discharge, idle, auto.balanced', 'amps get TYPE ID lists what the device supports');
@@ -94,7 +96,7 @@ async function prepare(options: PushOptions, io: IO, simulate: string | undefine
   const typed = parseQuantityFlags({ power: options.power, target: options.target, reserve: options.reserve }, options.param ?? []);
   const times = resolveTimes({ at: options.at, start: options.start, end: options.end }, io.now());
   const complete = (device: DeviceRead | undefined) =>
-    buildPushBody({ command, parameters: completeUnits(typed, device?.commands?.[command]), times, onConflict: options.onConflict, simulateFailure: simulate });
+    buildPushBody({ command, parameters: completeUnits(typed, device?.commands?.[command]), times, onConflict: options.onConflict, simulateFailure: simulate, simulatePhase: options.simulateAt });
   const hasUnitless = Object.values(typed).some((q) => q.unit === undefined);
   return { body: hasUnitless ? { action: { command } } : complete(undefined), complete };
 }
@@ -227,6 +229,7 @@ export function pushCommand(state: CommandState) {
     .option('--wait', 'follow the action until it completes, fails or is cancelled')
     .addOption(new Option('--wait-timeout <duration>', 'give up following after this long (default 10m)').argParser(duration('--wait-timeout')))
     .option('--simulate-failure <code>', 'sandbox only: make the push fail with this canonical code')
+    .addOption(new Option('--simulate-at <phase>', 'with --simulate-failure: fail the request (default) or accept it and fail the action at dispatch').choices(['request', 'dispatch'] as const))
     .option('--no-preflight', 'skip the check against the device\'s commands map')
     .addOption(new Option('--retry <n>', 'retry a push up to n times, only after responses that prove nothing ran').argParser(wholeNumber('--retry', 0, 10)))
     .action(async (type, id, commandName, options, cmd) => {
@@ -238,5 +241,6 @@ export function pushCommand(state: CommandState) {
     'amps push battery bat_voltaro_01 charge --at +30m --on-conflict cancel_and_replace',
     'amps push hvac hvac_thermia_01 auto --param heatSetpoint=19c --param coolSetpoint=24c --wait',
     'amps push battery bat_voltaro_01 auto.balanced --dry-run',
+    'amps push battery bat_voltaro_01 charge --simulate-failure COMMAND_FAILED --simulate-at dispatch --wait',
   ]);
 }

@@ -85,27 +85,30 @@ export function nextStep(decoded: DecodedError): string {
   }
 }
 
-async function showConflict(input: ConflictInput): Promise<void> {
+/** Shows the conflict; for a CONFLICT, fetches the actions in the way and returns them. */
+async function showConflict(input: ConflictInput): Promise<ActionRecord[]> {
   const { io, decoded } = input;
   io.stderr.write(await renderErrorText(decoded, { style: io.err, tty: io.stderrIsTTY, columns: io.columns }));
-  if (decoded.code !== 'CONFLICT') return;
-  // The conflicting actions, fetched, so the operator sees what would be cancelled.
-  const ids = strings(detailsOf(decoded).conflictingActionIds);
-  if (ids.length === 0) return;
+  const ids = decoded.code === 'CONFLICT' ? strings(detailsOf(decoded).conflictingActionIds) : [];
+  if (ids.length === 0) return [];
   const { getAction } = await import('../api/resources.js');
-  const rows = await Promise.all(
+  const fetched = await Promise.all(
     ids.map(async (id) => {
       try {
-        const { data } = await getAction(input.client, id);
-        return [data.id, data.command, data.state, show(data.start), show(data.end)];
+        return (await getAction(input.client, id)).data;
       } catch (error) {
         if (error instanceof InterruptedError) throw error;
-        return [id, '?', 'unavailable', '-', '-'];
+        return undefined;
       }
     }),
   );
+  const rows = ids.map((id, i) => {
+    const a = fetched[i];
+    return a ? [show(a.id), show(a.command), show(a.state), show(a.start), show(a.end)] : [id, '?', 'unavailable', '-', '-'];
+  });
   writeLine(io.stderr, io.err.bold('\nConflicting actions'));
   io.stderr.write(await formatTable(['action', 'command', 'state', 'start', 'end'], rows, { tty: true, style: io.err }));
+  return fetched.filter((a): a is ActionRecord => a !== undefined);
 }
 
 function nonInteractive(input: ConflictInput, offered: Strategy[]): ConflictOutcome {
@@ -121,21 +124,28 @@ function nonInteractive(input: ConflictInput, offered: Strategy[]): ConflictOutc
   return { exitCode: EXIT.conflict };
 }
 
+const window = (start: unknown, end: unknown) => `${show(start)} to ${show(end)}`;
+
 /** What cancel_and_replace will cancel, named with ids and windows. */
-function cancellationTarget(decoded: DecodedError): string {
+function cancellationTarget(decoded: DecodedError, actions: ActionRecord[]): string {
   const details = detailsOf(decoded);
   if (decoded.code === 'SCHEDULER_ACTIVE') {
     const groups = Array.isArray(details.overlappingGroups) ? details.overlappingGroups : [];
     const named = groups.map((g) => {
       const group = (g ?? {}) as Details;
-      return `${show(group.groupId)} (${show(group.start)} to ${show(group.end)})`;
+      return `${show(group.groupId)} (${window(group.start, group.end)})`;
     });
     return `the manufacturer schedule rows ${named.join(', ') || '(none listed)'}`;
   }
-  return `the pending action${strings(details.conflictingActionIds).length > 1 ? 's' : ''} ${strings(details.conflictingActionIds).join(', ')}`;
+  const ids = strings(details.conflictingActionIds);
+  const named = ids.map((id) => {
+    const action = actions.find((a) => a.id === id);
+    return action ? `${show(id)} (${show(action.command)}, ${action.start ? window(action.start, action.end) : 'immediate'})` : show(id);
+  });
+  return `the pending action${ids.length > 1 ? 's' : ''} ${named.join(', ')}`;
 }
 
-async function interactive(input: ConflictInput, offered: Strategy[]): Promise<ConflictOutcome> {
+async function interactive(input: ConflictInput, offered: Strategy[], conflicting: ActionRecord[]): Promise<ConflictOutcome> {
   const { io, decoded } = input;
   const { select, confirm } = await import('@inquirer/prompts');
   // Escape aborts a prompt as Ctrl-C does; arrow keys also start with ESC, so only a lone ESC counts.
@@ -174,7 +184,7 @@ async function interactive(input: ConflictInput, offered: Strategy[]): Promise<C
         continue;
       }
       if (choice === 'cancel_and_replace') {
-        const yes = await confirm({ message: `This cancels ${cancellationTarget(decoded)}. Go ahead?`, default: false }, context);
+        const yes = await confirm({ message: `This cancels ${cancellationTarget(decoded, conflicting)}. Go ahead?`, default: false }, context);
         if (!yes) return { exitCode: EXIT.conflict };
       }
       try {
@@ -205,6 +215,6 @@ export async function resolveConflict(input: ConflictInput): Promise<ConflictOut
     if (!input.json) input.io.stderr.write(await renderErrorText(input.decoded, { style: input.io.err, tty: input.io.stderrIsTTY, columns: input.io.columns }));
     return nonInteractive(input, offered);
   }
-  await showConflict(input);
-  return interactive(input, offered);
+  const conflicting = await showConflict(input);
+  return interactive(input, offered, conflicting);
 }

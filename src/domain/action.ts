@@ -79,6 +79,8 @@ export function buildPushBody(input: {
   times: ResolvedTimes;
   onConflict?: Strategy;
   simulateFailure?: string;
+  /** When the simulated failure happens: on the request (default) or when the action is dispatched. */
+  simulatePhase?: 'request' | 'dispatch';
 }): PushBody {
   const action: PushBody['action'] = { command: input.command };
   if (Object.keys(input.parameters).length > 0) action.parameters = input.parameters;
@@ -87,6 +89,8 @@ export function buildPushBody(input: {
   if (input.times.end) action.end = formatWithOffset(input.times.end);
   const body: PushBody = { action };
   if (input.onConflict) body.onConflict = input.onConflict;
-  if (input.simulateFailure) body.sandbox = { result: 'failed', errorCode: input.simulateFailure };
+  if (input.simulateFailure) {
+    body.sandbox = { result: 'failed', errorCode: input.simulateFailure, ...(input.simulatePhase === 'dispatch' ? { phase: 'dispatch' as const } : {}) };
+  }
   return body;
 }

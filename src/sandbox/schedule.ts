@@ -3,6 +3,7 @@
 // and onConflict strategies of decisions 7 and 8.
 
 import { type ActionToCheck, executionOf } from '../domain/capabilities.js';
+import { fillMessage, variantFor } from '../errors/catalogue.js';
 import type { Quantity } from '../domain/quantity.js';
 import type { DeviceDefinition, Strategy } from './fleet.js';
 import { TERMINAL_STATES } from '../api/types.js';
@@ -33,6 +34,13 @@ export function advanceLifecycle(tx: Transaction, now: number, ackDelayMs: numbe
     }
     if (action.state === 'acknowledged' && action.acknowledgedAt && Date.parse(action.acknowledgedAt) + ackDelayMs <= now) {
       const at = iso(Date.parse(action.acknowledgedAt) + ackDelayMs);
+      if (action.failWith) {
+        const entry = variantFor(action.failWith, undefined, undefined)!;
+        const message = fillMessage(entry, entry.exampleDetails ?? {});
+        Object.assign(action, { state: 'failed', completedAt: at, updatedAt: at, errorCode: action.failWith, errorMessage: message, result: { success: false, error: { code: action.failWith, message } } });
+        tx.changed();
+        continue;
+      }
       action.state = 'completed';
       action.completedAt = at;
       action.updatedAt = at;
@@ -107,6 +115,8 @@ export interface PushRequest {
   action: ActionToCheck & { parameters?: Record<string, Quantity> };
   onConflict?: Strategy;
   now: number;
+  /** From the sandbox directive with phase "dispatch". */
+  failWith?: string;
 }
 
 /** Quirks that refuse writes whatever the body says (onConflict cannot fix them). */
@@ -203,6 +213,7 @@ export function createAction(tx: Transaction, request: PushRequest): StoredActio
     end: end ? end.toISOString() : null,
     links: { self: `/actions/${id}` },
     userId: device.userId,
+    ...(request.failWith ? { failWith: request.failWith } : {}),
   };
   tx.state.actions.push(record);
   tx.changed();
@@ -220,7 +231,7 @@ export function cancelAction(tx: Transaction, action: StoredAction, now: number)
 
 /** The public record: the sandbox's own bookkeeping stays inside. */
 export function publicAction(action: StoredAction) {
-  const { userId: _userId, revertTo: _revertTo, revertedAt: _revertedAt, ...record } = action;
+  const { userId: _userId, revertTo: _revertTo, revertedAt: _revertedAt, failWith: _failWith, ...record } = action;
   return record;
 }
 

@@ -150,7 +150,7 @@ interface ParsedPush {
   start?: string;
   end?: string;
   onConflict?: Strategy;
-  directive?: { result?: string; errorCode?: string };
+  directive?: { result?: string; errorCode?: string; phase?: string };
 }
 
 /** The canonical schema: every key is honoured, validated or rejected, never dropped. */
@@ -183,7 +183,8 @@ function parsePushBody(body: unknown): ParsedPush {
   if (sandbox !== undefined) {
     if (!isRecord(sandbox)) problems.push({ path: 'sandbox', problem: 'must be an object' });
     else {
-      for (const key of Object.keys(sandbox)) if (!['result', 'errorCode'].includes(key)) problems.push({ path: `sandbox.${key}`, problem: 'unknown key' });
+      for (const key of Object.keys(sandbox)) if (!['result', 'errorCode', 'phase'].includes(key)) problems.push({ path: `sandbox.${key}`, problem: 'unknown key' });
+      if (sandbox.phase !== undefined && sandbox.phase !== 'request' && sandbox.phase !== 'dispatch') problems.push({ path: 'sandbox.phase', problem: 'must be "request" or "dispatch"' });
       if (sandbox.result !== undefined && sandbox.result !== 'failed' && sandbox.result !== 'succeeded') problems.push({ path: 'sandbox.result', problem: 'must be "failed" or "succeeded"' });
       if (sandbox.errorCode !== undefined && (typeof sandbox.errorCode !== 'string' || !isKnownCode(sandbox.errorCode))) problems.push({ path: 'sandbox.errorCode', problem: 'must be a canonical error code' });
     }
@@ -199,10 +200,15 @@ function parsePushBody(body: unknown): ParsedPush {
   };
 }
 
-/** Decision 9: the sandbox directive fails the push with any catalogued code. */
-function applyDirective(directive: ParsedPush['directive']): void {
-  if (!directive || directive.result !== 'failed') return;
+/**
+ * Decision 9: the sandbox directive fails the push with any catalogued code. With phase
+ * "dispatch" (ours) the push is accepted and the action fails when dispatched, as a
+ * manufacturer rejection would; the code is returned for the lifecycle to apply.
+ */
+function applyDirective(directive: ParsedPush['directive']): string | undefined {
+  if (!directive || directive.result !== 'failed') return undefined;
   const code = directive.errorCode ?? 'SIMULATED_FAILURE';
+  if (directive.phase === 'dispatch') return code;
   const entry = entriesFor(code)[0];
   throw new SandboxError(code, entry.exampleDetails ?? {}, entry.variant);
 }
@@ -210,7 +216,7 @@ function applyDirective(directive: ParsedPush['directive']): void {
 function push(ctx: Context, device: DeviceDefinition, body: unknown): Reply {
   if (!CONTROLLABLE.includes(device.type)) throw new SandboxError('DIRECT_ACTION_UNSUPPORTED', { deviceType: device.type });
   const parsed = parsePushBody(body);
-  applyDirective(parsed.directive);
+  const failAtDispatch = applyDirective(parsed.directive);
   const now = new Date(ctx.now);
   const parseTime = (key: 'start' | 'end') => {
     const raw = parsed[key];
@@ -222,7 +228,7 @@ function push(ctx: Context, device: DeviceDefinition, body: unknown): Reply {
   const action = { command: parsed.command, parameters: parsed.parameters, start: parseTime('start'), end: parseTime('end') };
   const violation = checkCommand(action, device.commands ?? {}) ?? checkWindow(action.start, action.end, now);
   if (violation) throw new SandboxError(violation.code, violation.details);
-  const record = createAction(ctx.tx, { device, action, onConflict: parsed.onConflict, now: ctx.now });
+  const record = createAction(ctx.tx, { device, action, onConflict: parsed.onConflict, now: ctx.now, failWith: failAtDispatch });
   return { status: 202, body: pushResult(record) };
 }
 

@@ -14,6 +14,8 @@ export interface StoredAction extends ActionRecord {
   /** The mode to restore when a windowed action's end passes. */
   revertTo?: string;
   revertedAt?: string;
+  /** The sandbox directive's code, for an action that fails when dispatched. */
+  failWith?: string;
 }
 
 export interface DeviceChanges {

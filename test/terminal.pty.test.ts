@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, cleanEnv, runCli } from './helpers/cli.js';
+import { KEYS, runInTerminal } from './helpers/pty.js';
+import { startTestSandbox, type TestSandbox } from './helpers/sandbox.js';
+
+let sandbox: TestSandbox;
+let env: Record<string, string | undefined>;
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+  env = cleanEnv({ AMPS_API_URL: sandbox.url, AMPS_API_KEY: 'amps_sk_test_terminal1' });
+});
+afterAll(async () => sandbox.close());
+
+describe('at a terminal', () => {
+  it('draws boxed, coloured tables', async () => {
+    const term = runInTerminal(['devices', 'ev-charger'], env);
+    expect(await term.exit).toBe(0);
+    expect(term.text()).toMatch(/┌─+┬/);
+    expect(term.text()).toMatch(/│ ev_wallbox_01 +│ ev-charger/);
+    expect(term.raw()).toMatch(/\u001b\[1mid/);
+  });
+
+  it('marks a live key on every human run', async () => {
+    const live = runInTerminal(['get', 'battery', 'bat_voltaro_01'], { ...env, AMPS_API_KEY: 'amps_sk_live_abcdef123456' });
+    expect(await live.exit).toBe(3);
+    expect(live.text()).toContain(`● LIVE  ${sandbox.url} · key amps_sk_live_…3456 · profile default`);
+  });
+
+  it('reads the API key from a hidden prompt', async () => {
+    const configEnv = cleanEnv();
+    const term = runInTerminal(['config', 'set', 'api-key'], configEnv);
+    await term.waitFor('API key');
+    term.type('amps_sk_test_hidden98765');
+    term.type(KEYS.enter);
+    expect(await term.exit).toBe(0);
+    expect(term.text()).not.toContain('hidden98765');
+    const list = await runCli(['config', 'list'], { env: configEnv });
+    expect(list.stdout).toMatch(/api-key\s+amps_sk_test_…8765 \(from profile\)/);
+  });
+});
+
+describe('Ctrl-C', () => {
+  let hang: Server;
+  beforeAll(async () => {
+    hang = createServer(() => {
+      // Never answers.
+    });
+    await new Promise<void>((resolve) => hang.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(() => {
+    hang.closeAllConnections();
+    return new Promise<void>((resolve) => hang.close(() => resolve()));
+  });
+
+  it('aborts the request in flight and exits 130', async () => {
+    const url = `http://127.0.0.1:${(hang.address() as AddressInfo).port}`;
+    const child = spawn(process.execPath, [BIN, 'get', 'battery', 'b1'], { env: { ...env, AMPS_API_URL: url } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const started = Date.now();
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(130);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(stderr).toContain('interrupted');
+  });
+});
