@@ -103,6 +103,10 @@ const SEEDED: DeviceDefinition[] = [
   { id: 'veh_rivet_02', type: 'vehicle', vendor: 'rivet', model: 'Rivet R2', userId: 'user_eden', timeZone: 'Australia/Sydney', curveShiftMinutes: 60, purpose: 'a second vehicle' },
 ];
 
+// One model for every generated battery: shared maps keep a 100,000-device fleet small.
+const LOAD_COMMANDS = batteryCommands({ maxPowerKw: 5 });
+const LOAD_SETTINGS = batterySettings();
+
 /** The generated load-test batteries: `bat_load_000001` onwards, all plain and well-behaved. */
 function generatedBattery(index: number): DeviceDefinition {
   const n = String(index + 1).padStart(6, '0');
@@ -113,8 +117,8 @@ function generatedBattery(index: number): DeviceDefinition {
     model: 'Voltaro Home 10',
     userId: `user_load_${String((index % 1000) + 1).padStart(4, '0')}`,
     timeZone: 'Europe/London',
-    commands: batteryCommands({ maxPowerKw: 5 }),
-    settings: batterySettings(),
+    commands: LOAD_COMMANDS,
+    settings: LOAD_SETTINGS,
     conflictStrategies: BOTH,
     curveShiftMinutes: (index * 7) % 120,
     purpose: 'generated for load tests (--fleet-size)',

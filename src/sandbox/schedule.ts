@@ -7,7 +7,7 @@ import { fillMessage, variantFor } from '../errors/catalogue.js';
 import type { Quantity } from '../domain/quantity.js';
 import type { DeviceDefinition, Strategy } from './fleet.js';
 import { TERMINAL_STATES } from '../api/types.js';
-import type { SandboxState, StoredAction, Transaction } from './store.js';
+import { addAction, indexOf, isLive, type SandboxState, type StoredAction, type Transaction } from './store.js';
 
 /** A refusal the router turns into an error envelope with the catalogue's status and message. */
 export class SandboxError extends Error {
@@ -22,10 +22,24 @@ export function isTerminal(action: StoredAction): boolean {
   return TERMINAL_STATES.includes(action.state);
 }
 
+/** A device's actions that are not terminal yet (decision 7 allows one, queue_after more). */
+export function pendingActions(state: SandboxState, deviceId: string): StoredAction[] {
+  return (indexOf(state).byDevice.get(deviceId) ?? []).filter((a) => !isTerminal(a));
+}
+
+function markCancelled(state: SandboxState, action: StoredAction, now: number): void {
+  action.state = 'cancelled';
+  action.updatedAt = iso(now);
+  action.completedAt = iso(now);
+  indexOf(state).live.delete(action);
+}
+
 /** Moves every action along to where `now` says it should be. */
 export function advanceLifecycle(tx: Transaction, now: number, ackDelayMs: number): void {
   const { state } = tx;
-  for (const action of state.actions) {
+  const { live } = indexOf(state);
+  // Deleting the current element while iterating a Set is safe.
+  for (const action of live) {
     if (action.state === 'scheduled' && action.start && Date.parse(action.start) <= now) {
       action.state = 'acknowledged';
       action.acknowledgedAt = action.start;
@@ -38,6 +52,7 @@ export function advanceLifecycle(tx: Transaction, now: number, ackDelayMs: numbe
         const entry = variantFor(action.failWith, undefined, undefined)!;
         const message = fillMessage(entry, entry.exampleDetails ?? {});
         Object.assign(action, { state: 'failed', completedAt: at, updatedAt: at, errorCode: action.failWith, errorMessage: message, result: { success: false, error: { code: action.failWith, message } } });
+        live.delete(action);
         tx.changed();
         continue;
       }
@@ -56,6 +71,7 @@ export function advanceLifecycle(tx: Transaction, now: number, ackDelayMs: numbe
       action.revertedAt = action.end;
       tx.changed();
     }
+    if (!isLive(action)) live.delete(action);
   }
 }
 
@@ -154,7 +170,7 @@ function clearForeignSchedule(tx: Transaction, request: PushRequest): void {
 /** Applies decision 7 and returns the start the new action gets (queue_after moves it). */
 function resolveConflicts(tx: Transaction, request: PushRequest): { start?: Date; end?: Date } {
   const { device, action, onConflict, now } = request;
-  const pending = tx.state.actions.filter((a) => a.deviceId === device.id && !isTerminal(a));
+  const pending = pendingActions(tx.state, device.id);
   if (pending.length === 0) return { start: action.start, end: action.end };
   const ids = pending.map((a) => a.id);
   const inFlight = pending.some((a) => a.state === 'acknowledged');
@@ -165,11 +181,7 @@ function resolveConflicts(tx: Transaction, request: PushRequest): { start?: Date
   }
   if (onConflict === 'cancel_and_replace') {
     if (inFlight) throw new SandboxError('CONFLICT', { conflictingActionIds: ids }, 'in_flight');
-    for (const conflicting of pending) {
-      conflicting.state = 'cancelled';
-      conflicting.updatedAt = iso(now);
-      conflicting.completedAt = iso(now);
-    }
+    for (const conflicting of pending) markCancelled(tx.state, conflicting, now);
     tx.changed();
     return { start: action.start, end: action.end };
   }
@@ -215,16 +227,14 @@ export function createAction(tx: Transaction, request: PushRequest): StoredActio
     userId: device.userId,
     ...(request.failWith ? { failWith: request.failWith } : {}),
   };
-  tx.state.actions.push(record);
+  addAction(tx.state, record);
   tx.changed();
   return record;
 }
 
 export function cancelAction(tx: Transaction, action: StoredAction, now: number): StoredAction {
   if (action.state !== 'scheduled') throw new SandboxError('ACTION_NOT_CANCELLABLE', { state: action.state });
-  action.state = 'cancelled';
-  action.updatedAt = iso(now);
-  action.completedAt = iso(now);
+  markCancelled(tx.state, action, now);
   tx.changed();
   return action;
 }

@@ -11,9 +11,9 @@ import { CONTROLLABLE, normaliseDeviceType, WITH_SETTINGS, type DeviceType } fro
 import { isQuantity, UNITS, type Quantity } from '../domain/quantity.js';
 import { parseApiTime } from '../domain/time.js';
 import { buildFleet, type DeviceDefinition, type Fleet, type Strategy } from './fleet.js';
-import { advanceLifecycle, cancelAction, createAction, isTerminal, publicAction, pushResult, SandboxError } from './schedule.js';
+import { advanceLifecycle, cancelAction, createAction, pendingActions, publicAction, pushResult, SandboxError } from './schedule.js';
 import { currentSettings, projectState } from './simulate.js';
-import { emptyState, type StateStore, type StoredAction, type Transaction } from './store.js';
+import { indexOf, resetState, type StateStore, type StoredAction, type Transaction } from './store.js';
 
 export const SANDBOX_KEY = 'amps_sk_test_localsandbox';
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -91,19 +91,15 @@ function paginate<T>(items: T[], query: URLSearchParams) {
 
 // ── Device reads ──────────────────────────────────────────────────────────────────────────
 
-function lastAction(state: Transaction['state'], deviceId: string): StoredAction | undefined {
-  for (let i = state.actions.length - 1; i >= 0; i--) if (state.actions[i].deviceId === deviceId) return state.actions[i];
-  return undefined;
-}
-
 function deviceRead(ctx: Context, device: DeviceDefinition, expedite: boolean) {
   const { state } = ctx.tx;
   const changes = state.devices[device.id] ?? {};
   const ttl = expedite ? 60_000 : 15 * 60_000;
   const offline = device.quirk === 'offline';
   const lastPulledAt = new Date(Math.floor(ctx.now / ttl) * ttl - (offline ? 3 * 3_600_000 : 0)).toISOString();
-  const latest = lastAction(state, device.id);
-  const lastCompleted = state.actions.filter((a) => a.deviceId === device.id && a.state === 'completed').at(-1);
+  const history = indexOf(state).byDevice.get(device.id) ?? [];
+  const latest = history.at(-1);
+  const lastCompleted = history.filter((a) => a.state === 'completed').at(-1);
   const read: Record<string, unknown> = {
     id: device.id,
     vendor: device.vendor,
@@ -120,7 +116,7 @@ function deviceRead(ctx: Context, device: DeviceDefinition, expedite: boolean) {
     ? { id: latest.id, command: latest.command, state: latest.state, createdAt: latest.createdAt, updatedAt: latest.updatedAt, links: latest.links }
     : null;
   // The docs show currentSchedule only as null; ours is the pending deferred action, if any.
-  const pending = state.actions.find((a) => a.deviceId === device.id && !isTerminal(a) && a.start !== null);
+  const pending = pendingActions(state, device.id).find((a) => a.start !== null);
   read.currentSchedule = pending ? { actionId: pending.id, command: pending.command, state: pending.state, start: pending.start, end: pending.end } : null;
   return read;
 }
@@ -275,7 +271,7 @@ function listActions(ctx: Context, query: URLSearchParams): Reply {
 }
 
 function findAction(ctx: Context, id: string): StoredAction {
-  const action = ctx.tx.state.actions.find((a) => a.id === id);
+  const action = indexOf(ctx.tx.state).byId.get(id);
   if (!action) throw new SandboxError('NOT_FOUND', undefined, 'action');
   return action;
 }
@@ -352,7 +348,7 @@ const ROUTES: Route[] = [
     pattern: /^\/_sandbox\/reset$/,
     methods: {
       POST: (ctx) => {
-        Object.assign(ctx.tx.state, emptyState());
+        resetState(ctx.tx.state);
         ctx.tx.changed();
         return { status: 200, body: { reset: true } };
       },
