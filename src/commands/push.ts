@@ -40,6 +40,10 @@ export interface PushOptions extends GlobalOptions {
   simulateAt?: 'request' | 'dispatch';
   preflight?: boolean;
   retry?: number;
+  devices?: string;
+  concurrency?: number;
+  out?: string;
+  failFast?: boolean | string;
 }
 
 const DEFAULT_WAIT_MS = 10 * 60_000;
@@ -152,7 +156,78 @@ function show(action: ActionRecord, options: PushOptions, io: IO): void {
   else writeLine(io.stdout, actionLines(action, io.out).join('\n'));
 }
 
+const FAIL_FAST_CLASSES: Record<string, number> = {
+  usage: EXIT.usage, credentials: EXIT.credentials, rejected: EXIT.rejected, conflict: EXIT.conflict,
+  transient: EXIT.transient, offline: EXIT.offline, unclassified: EXIT.unclassified,
+};
+
+/** --fail-fast alone: any failure; with a list: only those classes (-1 stands for any). */
+function failFastCodes(value: boolean | string | undefined): Set<number> {
+  if (value === undefined || value === false) return new Set();
+  if (value === true) return new Set([-1]);
+  return new Set(value.split(',').map((name) => {
+    const code = FAIL_FAST_CLASSES[name.trim()];
+    if (code === undefined) throw new UsageError(`--fail-fast takes classes from ${Object.keys(FAIL_FAST_CLASSES).join(', ')}, not '${name}'`);
+    return code;
+  }));
+}
+
+/** `amps push TYPE --devices FILE COMMAND …`: the same command to every listed device. */
+async function runBatch(options: PushOptions, io: IO, argv: string[]): Promise<ExitCode> {
+  const type = requireDeviceType(options.type, CONTROLLABLE);
+  if (options.id && options.command) throw new UsageError('with --devices, name the command only: amps push TYPE --devices FILE COMMAND');
+  const command = options.command ?? options.id;
+  if (!command) throw new UsageError('name the command to push to every device, e.g. charge');
+  if (options.body !== undefined || options.wait || options.dryRun) throw new UsageError('--body, --wait and --dry-run work on one device, not with --devices');
+  const simulateFailure = checkSimulatedCode(options.simulateFailure);
+  const quantities = { power: options.power, target: options.target, reserve: options.reserve };
+  parseQuantityFlags(quantities, options.param ?? []); // syntax errors stop the run before anything is sent
+  const plan = {
+    type,
+    command,
+    quantities,
+    params: options.param ?? [],
+    times: resolveTimes({ at: options.at, start: options.start, end: options.end }, io.now()),
+    onConflict: options.onConflict,
+    simulateFailure,
+    simulatePhase: options.simulateAt,
+    concurrency: options.concurrency ?? 8,
+    preflight: options.preflight !== false,
+    retry: options.retry ?? 0,
+    failFast: failFastCodes(options.failFast),
+  };
+  const [{ BatchRun }, { readDeviceRows }, report] = await Promise.all([import('../batch/run.js'), import('../batch/input.js'), import('../batch/report.js')]);
+  // Requests in flight finish after Ctrl-C: the run stops issuing, then reports.
+  const requests = new AbortController();
+  return withSession(options, { ...io, signal: requests.signal }, async (session) => {
+    if (simulateFailure && session.live) throw new UsageError('--simulate-failure is a sandbox directive; it is refused with a live key');
+    const ledger = new report.Ledger(io, Boolean(options.json), options.out);
+    const progress = new report.Progress(io, io.stderrIsTTY && !options.json && !options.quiet);
+    const batch = new BatchRun(session.client, plan, {
+      onEntry: (entry) => {
+        ledger.write(entry);
+        progress.add(entry);
+      },
+    });
+    const onInterrupt = () => batch.stop('interrupt');
+    io.signal.addEventListener('abort', onInterrupt, { once: true });
+    try {
+      const result = await batch.run(readDeviceRows(options.devices!, io.stdin));
+      progress.stop();
+      await ledger.close();
+      if (!options.quiet) await report.printSummary(result, io, Boolean(options.json));
+      const rerun = report.conflictRerun(argv, result, options.out);
+      if (rerun && !options.json) writeLine(io.stderr, `\n${result.conflicted.length} device(s) met a conflict a strategy can resolve. Rerun just those with:\n  ${rerun}`);
+      return result.exitCode as ExitCode;
+    } finally {
+      progress.stop();
+      io.signal.removeEventListener('abort', onInterrupt);
+    }
+  }, { connections: plan.concurrency });
+}
+
 export async function run(options: PushOptions, io: IO, argv: string[] = []): Promise<ExitCode> {
+  if (options.devices !== undefined) return runBatch(options, io, argv);
   const type = requireDeviceType(options.type);
   if (!options.id) throw new UsageError('name the device: amps push TYPE ID COMMAND');
   const deviceId = options.id;
@@ -232,6 +307,10 @@ export function pushCommand(state: CommandState) {
     .addOption(new Option('--simulate-at <phase>', 'with --simulate-failure: fail the request (default) or accept it and fail the action at dispatch').choices(['request', 'dispatch'] as const))
     .option('--no-preflight', 'skip the check against the device\'s commands map')
     .addOption(new Option('--retry <n>', 'retry a push up to n times, only after responses that prove nothing ran').argParser(wholeNumber('--retry', 0, 10)))
+    .option('--devices <file>', 'push to every device listed (one id a line, CSV with an id column, or NDJSON); - reads stdin')
+    .addOption(new Option('--concurrency <n>', 'with --devices: pushes in flight (default 8)').argParser(wholeNumber('--concurrency', 1, 256)))
+    .option('--out <file>', 'with --devices: write the per-device ledger (NDJSON) to this file as it goes')
+    .option('--fail-fast [classes]', 'with --devices: stop issuing at the first failure (or of these classes: credentials,rejected,conflict,transient,offline,unclassified,usage)')
     .action(async (type, id, commandName, options, cmd) => {
       state.exitCode = await run({ ...globalsOf(cmd), ...options, type, id, command: commandName }, state.io, state.argv);
     });
@@ -242,5 +321,7 @@ export function pushCommand(state: CommandState) {
     'amps push hvac hvac_thermia_01 auto --param heatSetpoint=19c --param coolSetpoint=24c --wait',
     'amps push battery bat_voltaro_01 auto.balanced --dry-run',
     'amps push battery bat_voltaro_01 charge --simulate-failure COMMAND_FAILED --simulate-at dispatch --wait',
+    'amps push battery --devices fleet.txt charge --power 3kw --concurrency 32 --out ledger.ndjson',
+    'amps devices battery --all --json | jq -c ".items[]" | amps push battery --devices - auto.balanced --json',
   ]);
 }

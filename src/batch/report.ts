@@ -1,0 +1,82 @@
+// What a batch shows a person and writes for a script: the ledger (NDJSON on stdout with --json,
+// and in --out FILE as it goes), a live progress line on a terminal, the summary by outcome and
+// code with the retry guidance for each, and the command line that reruns the conflicted devices.
+
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { type IO, writeLine } from '../output/io.js';
+import { formatTable } from '../output/table.js';
+import { shellQuote } from '../output/text.js';
+import { guidanceFor, type BatchReport, type LedgerEntry } from './run.js';
+
+export class Ledger {
+  private readonly file?: WriteStream;
+
+  constructor(private readonly io: IO, private readonly json: boolean, path?: string) {
+    this.file = path ? createWriteStream(path, { flags: 'w' }) : undefined;
+  }
+
+  write(entry: LedgerEntry): void {
+    const line = `${JSON.stringify(entry)}\n`;
+    if (this.json) this.io.stdout.write(line);
+    this.file?.write(line);
+  }
+
+  close(): Promise<void> {
+    const file = this.file;
+    return file ? new Promise((resolve) => file.end(resolve)) : Promise.resolve();
+  }
+}
+
+/** One line on stderr, redrawn: sent so far, counts by outcome, rate. Only on a terminal. */
+export class Progress {
+  private readonly counts = new Map<string, number>();
+  private sent = 0;
+  private readonly started = Date.now();
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly io: IO, private readonly enabled: boolean) {
+    if (enabled) this.timer = setInterval(() => this.draw(), 200);
+  }
+
+  add(entry: LedgerEntry): void {
+    this.sent++;
+    this.counts.set(entry.outcome, (this.counts.get(entry.outcome) ?? 0) + 1);
+  }
+
+  private draw(): void {
+    const seconds = (Date.now() - this.started) / 1000;
+    const parts = [...this.counts].map(([outcome, n]) => `${outcome} ${n.toLocaleString('en')}`);
+    this.io.stderr.write(`\r\u001b[2K${this.io.err.cyan('»')} ${this.sent.toLocaleString('en')} done · ${parts.join(' · ')} · ${(this.sent / Math.max(seconds, 0.001)).toFixed(0)}/s`);
+  }
+
+  stop(): void {
+    if (!this.timer) return;
+    clearInterval(this.timer);
+    this.io.stderr.write('\r\u001b[2K');
+  }
+}
+
+export async function printSummary(report: BatchReport, io: IO, json: boolean): Promise<void> {
+  const rows = [...report.counts.values()].sort((a, b) => b.count - a.count);
+  if (json) {
+    io.stderr.write(`${JSON.stringify({ summary: { total: report.total, stoppedBy: report.stoppedBy, exitCode: report.exitCode, outcomes: rows.map((r) => ({ ...r, guidance: guidanceFor(r.outcome, r.code) })) } })}\n`);
+    return;
+  }
+  const table = rows.map((r) => [r.outcome, r.code ?? '-', r.count.toLocaleString('en'), guidanceFor(r.outcome, r.code)]);
+  writeLine(io.stderr, io.err.bold(`\n${report.total.toLocaleString('en')} devices${report.stoppedBy ? ` (stopped: ${report.stoppedBy === 'interrupt' ? 'interrupted' : '--fail-fast'})` : ''}`));
+  io.stderr.write(await formatTable(['outcome', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err }));
+}
+
+/** The command that reruns only the devices a strategy can fix, fed from the ledger when there is one. */
+export function conflictRerun(argv: string[], report: BatchReport, ledgerPath: string | undefined): string | undefined {
+  if (report.conflicted.length === 0) return undefined;
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--devices' || arg === '--out' || arg === '--on-conflict') i++;
+    else if (!/^--(devices|out|on-conflict)=/.test(arg)) kept.push(arg);
+  }
+  const command = ['amps', ...kept, '--devices', '-', '--on-conflict', 'cancel_and_replace'].map(shellQuote).join(' ');
+  if (ledgerPath) return `grep -E '"code":"(CONFLICT|SCHEDULER_ACTIVE)"' ${shellQuote(ledgerPath)} | ${command}`;
+  return `printf '%s\\n' ${report.conflicted.map(shellQuote).join(' ')} | ${command}`;
+}

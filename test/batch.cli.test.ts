@@ -1,0 +1,141 @@
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BIN, cleanEnv, freshConfigDir, runCli } from './helpers/cli.js';
+import { startTestSandbox, type TestSandbox } from './helpers/sandbox.js';
+
+let sandbox: TestSandbox;
+let env: Record<string, string | undefined>;
+const amps = (args: string[], input?: string, extraEnv: Record<string, string> = {}) => runCli(args, { env: { ...env, ...extraEnv }, input, timeoutMs: 60_000 });
+const ledger = (text: string) => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const loadIds = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `bat_load_${String(from + i).padStart(6, '0')}`);
+const posts = () => sandbox.requests.filter((r) => r.method === 'POST') as Array<{ body: any; path: string; status: number }>;
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox({ fleetSize: 300 });
+  env = cleanEnv({ AMPS_API_URL: sandbox.url, AMPS_API_KEY: 'amps_sk_test_batchtests1' });
+});
+beforeEach(async () => {
+  await sandbox.call('POST', '/_sandbox/reset');
+  sandbox.requests.length = 0;
+});
+afterAll(async () => sandbox.close());
+
+describe('amps push --devices', () => {
+  it('pushes to every listed device and writes one ledger line per device', async () => {
+    const ids = loadIds(40);
+    const r = await amps(['push', 'battery', '--devices', '-', 'charge', '--power', '3kw', '--json', '--concurrency', '16'], ids.join('\n'));
+    expect(r.code).toBe(0);
+    const lines = ledger(r.stdout);
+    expect(lines.map((l) => l.id).sort()).toEqual(ids);
+    for (const line of lines) {
+      expect(Object.keys(line)).toEqual(['id', 'outcome', 'actionId', 'state', 'code', 'status', 'requestId', 'attempts', 'exitCode']);
+      expect(line).toMatchObject({ outcome: 'accepted', status: 202, attempts: 1 });
+      expect(line.actionId).toMatch(/^act_/);
+    }
+    // One capability read for the whole model-less list, then only pushes.
+    expect(sandbox.requests.filter((q) => q.method === 'GET')).toHaveLength(1);
+    expect(posts()).toHaveLength(40);
+    expect(JSON.parse(r.stderr.trim().split('\n').at(-1)!).summary).toMatchObject({ total: 40, exitCode: 0 });
+  });
+
+  it('reads CSV with per-device overrides and NDJSON with models (one read per model)', async () => {
+    const csv = 'id,target,power\nbat_load_000001,80%,\nbat_load_000002,,2kw\nbat_voltaro_01,70,\n';
+    const r = await amps(['push', 'battery', '--devices', '-', 'charge', '--target', '90%', '--power', '1kw'], csv);
+    expect(r.code).toBe(0);
+    const bodies = Object.fromEntries(posts().map((p) => [p.path.split('/')[2], p.body.action.parameters]));
+    expect(bodies.bat_load_000001).toEqual({ target: { value: 80, unit: 'percent' }, power: { value: 1, unit: 'kw' } });
+    expect(bodies.bat_load_000002).toEqual({ target: { value: 90, unit: 'percent' }, power: { value: 2, unit: 'kw' } });
+    expect(bodies.bat_voltaro_01.target).toEqual({ value: 70, unit: 'percent' });
+
+    await sandbox.call('POST', '/_sandbox/reset');
+    sandbox.requests.length = 0;
+    const listed = JSON.parse((await amps(['devices', 'battery', '--all', '--json'])).stdout).items.filter((d: { id: string }) => !['bat_helio_02', 'bat_nimbus_02', 'bat_ampere_01', 'bat_foxgrid_01', 'bat_foxgrid_02'].includes(d.id));
+    sandbox.requests.length = 0;
+    const models = new Set(listed.map((d: { metadata: { model: string } }) => d.metadata.model));
+    const nd = await amps(['push', 'battery', '--devices', '-', 'auto.balanced', '--json'], listed.map((d: unknown) => JSON.stringify(d)).join('\n'));
+    expect(nd.code).toBe(0);
+    expect(sandbox.requests.filter((q) => q.method === 'GET')).toHaveLength(models.size);
+  });
+
+  it('lists conflicted devices with a rerun line fed from the ledger, and the rerun resolves them', async () => {
+    const dir = freshConfigDir();
+    const out = join(dir, 'ledger.ndjson');
+    const ids = loadIds(6);
+    for (const id of ids.slice(0, 3)) await sandbox.call('POST', `/battery/${id}`, { action: { command: 'charge', start: '2h' } });
+    const r = await amps(['push', 'battery', '--devices', '-', 'discharge', '--out', out], ids.join('\n'));
+    expect(r.code).toBe(5);
+    const written = ledger(readFileSync(out, 'utf8'));
+    expect(written.filter((l) => l.outcome === 'conflict').map((l) => l.id).sort()).toEqual(ids.slice(0, 3));
+    expect(r.stderr).toContain('3 device(s) met a conflict a strategy can resolve');
+    const rerun = r.stderr.split('\n').find((l) => l.trim().startsWith('grep'))!.trim();
+    expect(rerun).toBe(`grep -E '"code":"(CONFLICT|SCHEDULER_ACTIVE)"' ${out} | amps push battery discharge --devices - --on-conflict cancel_and_replace`);
+    const again = await amps(['push', 'battery', '--devices', '-', 'discharge', '--on-conflict', 'cancel_and_replace', '--json'], readFileSync(out, 'utf8').split('\n').filter((l) => l.includes('"code":"CONFLICT"')).join('\n'));
+    expect(again.code).toBe(0);
+    expect(ledger(again.stdout).map((l) => l.outcome)).toEqual(['accepted', 'accepted', 'accepted']);
+  });
+
+  it('exits with the most severe class met', async () => {
+    const r = await amps(['push', 'battery', '--devices', '-', 'charge'], ['bat_load_000001', 'bat_helio_02', 'nope', 'bat_nimbus_02'].join('\n'));
+    // rejected (4) outranks conflict (5), offline (7) and success.
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/rejected\s+│ DEVICE_NOT_FOUND/);
+  });
+
+  it('stops issuing at the first failure with --fail-fast; the rest are in the ledger as not_sent', async () => {
+    const ids = ['nope', ...loadIds(30)];
+    const r = await amps(['push', 'battery', '--devices', '-', 'charge', '--fail-fast', '--concurrency', '1', '--json'], ids.join('\n'));
+    expect(r.code).toBe(4);
+    const lines = ledger(r.stdout);
+    expect(lines.map((l) => l.id)).toEqual(ids);
+    expect(lines[0].outcome).toBe('rejected');
+    expect(lines.slice(1).every((l) => l.outcome === 'not_sent')).toBe(true);
+    const onlyConflicts = await amps(['push', 'battery', '--devices', '-', 'charge', '--fail-fast', 'conflict', '--concurrency', '1', '--json'], ['nope', 'bat_nimbus_02', 'bat_load_000001'].join('\n'));
+    expect(ledger(onlyConflicts.stdout).map((l) => l.outcome)).toEqual(['rejected', 'conflict', 'not_sent']);
+  });
+
+  it('slows the whole run on 429 and, with --retry, sends those devices again', async () => {
+    const limited = await startTestSandbox({ fleetSize: 60, rateLimit: 20 });
+    try {
+      const ids = loadIds(60);
+      const r = await amps(['push', 'battery', '--devices', '-', 'auto.balanced', '--no-preflight', '--retry', '8', '--concurrency', '16', '--json'], ids.join('\n'), { AMPS_API_URL: limited.url });
+      expect(r.code).toBe(0);
+      const lines = ledger(r.stdout);
+      expect(lines.every((l) => l.outcome === 'accepted')).toBe(true);
+      expect(limited.requests.filter((q) => q.status === 429).length).toBeGreaterThan(0);
+      expect(lines.some((l) => l.attempts > 1)).toBe(true);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('on Ctrl-C stops issuing, finishes what is in flight, writes the ledger and exits 130', async () => {
+    const dir = freshConfigDir();
+    const out = join(dir, 'ledger.ndjson');
+    const child = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', '-', 'charge', '--out', out, '--concurrency', '2'], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    const ids = loadIds(50);
+    child.stdin.write(`${ids.slice(0, 10).join('\n')}\n`);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    child.stdin.end(`${ids.slice(10).join('\n')}\n`);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(130);
+    const lines = ledger(readFileSync(out, 'utf8'));
+    expect(lines.map((l) => l.id).sort()).toEqual(ids);
+    expect(lines.filter((l) => l.outcome === 'accepted').length).toBeGreaterThanOrEqual(10);
+    expect(lines.filter((l) => l.outcome === 'not_sent').length).toBeGreaterThan(0);
+  });
+
+  it('rejects bad batch input in one line, exit 2, nothing sent', async () => {
+    const dir = freshConfigDir();
+    writeFileSync(join(dir, 'bad.csv'), 'name,target\nx,5%\n');
+    const r = await amps(['push', 'battery', '--devices', join(dir, 'bad.csv'), 'charge']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('needs an id column');
+    expect((await amps(['push', 'battery', '--devices', '/no/such', 'charge'])).stderr).toContain('cannot read --devices');
+    expect((await amps(['push', 'solar-inverter', '--devices', '-', 'charge'], 'solar_sunpeak_01')).code).toBe(2);
+    expect(posts()).toHaveLength(0);
+  });
+});
