@@ -77,9 +77,11 @@ export async function buildProgram(state: CommandState, argv: string[] = []): Pr
   for (const entry of wanted.length > 0 || versionOnly ? wanted : COMMANDS) {
     program.addCommand((await entry.load())(state) as unknown as Command);
   }
+  // help and completion describe the whole tree, so they come with every command loaded.
   if (wanted.length === 0 && !versionOnly) {
-    const { helpCommand } = await import('./commands/help-topics.js');
+    const [{ helpCommand }, { completionCommand }] = await Promise.all([import('./commands/help-topics.js'), import('./commands/completion.js')]);
     program.addCommand(helpCommand(state, program) as unknown as Command);
+    program.addCommand(completionCommand(state, program) as unknown as Command);
   }
   // Every subcommand reports usage errors the same way and leaves exiting to main().
   const configure = (command: Command) => {

@@ -153,8 +153,17 @@ export class ApiClient {
   }
 
   private async attempt(method: string, url: URL, body: string | undefined, timeoutMs: number): Promise<{ ok: true; response: ApiResponse<unknown> } | ({ ok: false } & Outcome)> {
-    const timeout = AbortSignal.timeout(Math.max(1, timeoutMs));
-    const signal = AbortSignal.any([this.options.signal, timeout]);
+    // One controller per attempt, its timer cleared as soon as the attempt ends: a batch of
+    // 100,000 pushes must not leave 100,000 pending timeouts and signals behind.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, Math.max(1, timeoutMs));
+    const onInterrupt = () => controller.abort();
+    this.options.signal.addEventListener('abort', onInterrupt, { once: true });
+    const signal = controller.signal;
     const headers: Record<string, string> = { 'user-agent': this.options.userAgent, accept: 'application/json' };
     if (this.options.apiKey) headers['x-api-key'] = this.options.apiKey;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -174,13 +183,16 @@ export class ApiClient {
       return { ok: false, error: decoded.error, notSent: false };
     } catch (error) {
       if (this.options.signal.aborted) throw new InterruptedError();
-      if (timeout.aborted) {
+      if (timedOut) {
         verbose?.(`< no response within ${this.options.timeoutMs} ms`);
         return { ok: false, error: transportError('timeout', `--timeout ${this.options.timeoutMs} ms`), notSent: false };
       }
       const { kind, notSent, detail } = classifyThrown(error);
       verbose?.(`< failed: ${detail}`);
       return { ok: false, error: transportError(kind, detail), notSent };
+    } finally {
+      clearTimeout(timer);
+      this.options.signal.removeEventListener('abort', onInterrupt);
     }
   }
 

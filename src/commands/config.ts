@@ -113,6 +113,14 @@ export async function runList(options: GlobalOptions, io: IO): Promise<ExitCode>
   return EXIT.ok;
 }
 
+/** The profile names, one a line (the current one marked unless --quiet): shell completion reads it. */
+export async function runProfiles(options: GlobalOptions, io: IO): Promise<ExitCode> {
+  const stored = readStoredConfig(io.env);
+  const current = profileFor(options, io);
+  for (const name of Object.keys(stored.profiles ?? {})) writeLine(io.stdout, options.quiet || name !== current ? name : `${name} (current)`);
+  return EXIT.ok;
+}
+
 export async function runLogin(options: GlobalOptions, io: IO): Promise<ExitCode> {
   if (!canPrompt(io, options.input === false)) {
     throw new NeedsInputError('amps login asks for a key at a terminal', 'amps config set api-key < keyfile (and amps config set api-url URL)');
@@ -157,11 +165,17 @@ export function configCommand(state: CommandState) {
     .action(async (_o, cmd) => {
       state.exitCode = await runList(globalsOf(cmd), state.io);
     });
+  const profiles = new Command('profiles')
+    .description('List the profiles, one a line')
+    .action(async (_o, cmd) => {
+      state.exitCode = await runProfiles(globalsOf(cmd), state.io);
+    });
+  withExamples(profiles, ['amps config profiles']);
   withExamples(set, ['amps config set api-key', 'amps config set api-key --profile prod < prod.key', 'amps config set api-url http://127.0.0.1:4010']);
   withExamples(unset, ['amps config unset api-url']);
   withExamples(use, ['amps config use prod']);
   withExamples(list, ['amps config list', 'amps config list --json']);
-  for (const sub of [set, unset, use, list]) config.addCommand(sub as unknown as Command);
+  for (const sub of [set, unset, use, list, profiles]) config.addCommand(sub as unknown as Command);
   return withExamples(config, ['amps config list', 'amps config use prod']);
 }
 

@@ -8,6 +8,13 @@ export type DeviceType = (typeof DEVICE_TYPES)[number];
 
 /** Families that accept pushes; solar inverters and vehicles are read-only. */
 export const CONTROLLABLE: readonly DeviceType[] = ['battery', 'ev_charger', 'hvac'];
+/** The canonical command vocabulary per family (contract.md §5.2); devices expose a subset. */
+export const CANONICAL_COMMANDS: Record<'battery' | 'ev_charger' | 'hvac', readonly string[]> = {
+  battery: ['charge', 'discharge', 'idle', 'auto.balanced', 'auto.reserve', 'auto.export'],
+  ev_charger: ['charge', 'idle'],
+  hvac: ['heat', 'cool', 'auto', 'idle', 'follow_schedule'],
+};
+
 /** Families with a settings endpoint. */
 export const WITH_SETTINGS: readonly DeviceType[] = ['battery', 'ev_charger'];
 

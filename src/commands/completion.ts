@@ -1,0 +1,40 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, Option } from '@commander-js/extra-typings';
+import { COMPLETION_FILES, completionModel, completionScript, SHELLS, type Shell } from '../completion/scripts.js';
+import { EXIT, type ExitCode } from '../errors/exit-codes.js';
+import { UsageError } from '../errors/failures.js';
+import { withExamples } from '../output/command-help.js';
+import { type CommandState, type IO, writeLine } from '../output/io.js';
+import { HELP_TOPICS } from './help-topics.js';
+
+/** Prints a shell's completion script; never edits rc files. `--write DIR` writes all three. */
+export async function run(options: { shell?: string; write?: string }, program: Command, io: IO): Promise<ExitCode> {
+  const model = completionModel(program, HELP_TOPICS);
+  if (options.write) {
+    mkdirSync(options.write, { recursive: true });
+    for (const shell of SHELLS) writeFileSync(join(options.write, COMPLETION_FILES[shell]), completionScript(shell, model));
+    writeLine(io.stderr, `Wrote ${SHELLS.map((s) => COMPLETION_FILES[s]).join(', ')} to ${options.write}`);
+    return EXIT.ok;
+  }
+  if (!options.shell || !(SHELLS as readonly string[]).includes(options.shell)) {
+    throw new UsageError(`name a shell: ${SHELLS.join(', ')}`, 'amps completion bash > ~/.local/share/bash-completion/completions/amps');
+  }
+  io.stdout.write(completionScript(options.shell as Shell, model));
+  return EXIT.ok;
+}
+
+export function completionCommand(state: CommandState, program: Command) {
+  const command = new Command('completion')
+    .description('Print the completion script for bash, zsh or fish (it never edits your shell\'s files)')
+    .argument('[shell]', SHELLS.join(', '))
+    .addOption(new Option('--write <dir>', 'write all three scripts into a directory (npm run completions)').hideHelp())
+    .action(async (shell, options) => {
+      state.exitCode = await run({ shell, ...options }, program, state.io);
+    });
+  return withExamples(command, [
+    'amps completion bash > ~/.local/share/bash-completion/completions/amps',
+    'amps completion zsh > "${fpath[1]}/_amps"',
+    'amps completion fish > ~/.config/fish/completions/amps.fish',
+  ]);
+}

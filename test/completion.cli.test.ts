@@ -1,0 +1,59 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { freshConfigDir, runCli } from './helpers/cli.js';
+
+const completions = fileURLToPath(new URL('../completions/', import.meta.url));
+const FILES = { bash: 'amps.bash', zsh: '_amps', fish: 'amps.fish' } as const;
+
+describe('shell completions', () => {
+  it.each(Object.entries(FILES))('the committed %s script is what amps generates now (run npm run completions)', async (shell, file) => {
+    const r = await runCli(['completion', shell]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(readFileSync(join(completions, file), 'utf8'));
+  });
+
+  it('refuses an unknown shell in one line, exit 2', async () => {
+    const r = await runCli(['completion', 'tcsh']);
+    expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, 'amps: name a shell: bash, zsh, fish']);
+  });
+
+  const bash = (line: string[]) => {
+    const script = `source ${join(completions, FILES.bash)}; COMP_WORDS=(${line.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _amps; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    return execFileSync('bash', ['-c', script], { encoding: 'utf8' }).trim().split('\n');
+  };
+
+  it('bash completes subcommands, options, device types, commands per type, codes', () => {
+    expect(bash(['amps', 'pu'])).toEqual(['push']);
+    expect(bash(['amps', 'push', ''])).toEqual(['battery', 'ev-charger', 'hvac', 'solar-inverter', 'vehicle']);
+    expect(bash(['amps', 'push', 'ev-charger', 'ev_1', ''])).toEqual(['charge', 'idle']);
+    expect(bash(['amps', 'push', 'battery', 'b', 'charge', '--on-conflict', ''])).toEqual(['cancel_and_replace', 'queue_after']);
+    expect(bash(['amps', 'push', 'battery', 'b', 'charge', '--pow'])).toEqual(['--power']);
+    expect(bash(['amps', 'explain', 'SCHEDULER_'])).toEqual(['SCHEDULER_ACTIVE', 'SCHEDULER_FULL']);
+    expect(bash(['amps', 'actions', ''])).toEqual(['list', 'get', 'cancel', 'wait']);
+  });
+
+  it('bash completes profile names from the configuration', async () => {
+    const dir = freshConfigDir();
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ profiles: { prod: {}, staging: {} } }));
+    const bin = fileURLToPath(new URL('../bin/', import.meta.url));
+    const script = `source ${join(completions, FILES.bash)}; COMP_WORDS=(amps --profile ''); COMP_CWORD=2; _amps; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    const out = execFileSync('bash', ['-c', script], { encoding: 'utf8', env: { ...process.env, AMPS_CONFIG_DIR: dir, PATH: `${bin}:${process.env.PATH}` } });
+    expect(out.trim().split('\n')).toEqual(['prod', 'staging']);
+  });
+
+  it('zsh offers the same words', () => {
+    const driver = `autoload -U compinit; compinit -u 2>/dev/null; source ${join(completions, FILES.zsh)}
+compadd() { local a; for a in "$@"; do [[ "$a" == -* ]] || print -r -- "$a"; done }
+_describe() { print -rl -- \${\${(P)2}%%:*} }
+words=(amps push hvac h1 ''); CURRENT=5; PREFIX=''; _amps`;
+    expect(execFileSync('zsh', ['-c', driver], { encoding: 'utf8' }).trim().split('\n')).toEqual(['heat', 'cool', 'auto', 'idle', 'follow_schedule']);
+  });
+
+  it('fish offers the same words', () => {
+    const out = execFileSync('fish', ['-c', `source ${join(completions, FILES.fish)}; complete -C 'amps push battery b '`], { encoding: 'utf8' });
+    expect(out.trim().split('\n').sort()).toEqual(['auto.balanced', 'auto.export', 'auto.reserve', 'charge', 'discharge', 'idle']);
+  });
+});
