@@ -2,6 +2,7 @@
 // timeouts and the retry policy of decision 10, and hands every response to the shared decoder.
 // It never prints: verbose lines and retry notices go to callbacks the caller owns.
 
+import { setFlagsFromString } from 'node:v8';
 import type { Dispatcher } from 'undici';
 import { type DecodedError, decodeResponse, transportError, type TransportFailure } from '../errors/decode.js';
 import { ApiFailure, InterruptedError } from '../errors/failures.js';
@@ -105,7 +106,7 @@ function proxyConfigured(env: Env): boolean {
   return ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy'].some((name) => env[name]);
 }
 
-type Undici = Pick<typeof import('undici'), 'Agent' | 'EnvHttpProxyAgent' | 'request'>;
+type Undici = Pick<typeof import('undici'), 'Agent' | 'EnvHttpProxyAgent'>;
 
 function dispatcherFor(options: ClientOptions, { Agent, EnvHttpProxyAgent }: Undici): Dispatcher {
   const common = { connect: { timeout: CONNECT_TIMEOUT_MS }, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connections: options.connections };
@@ -128,11 +129,15 @@ export class ApiClient {
 
   /** undici is loaded here, when the first client is made, never at start-up. */
   static async create(options: ClientOptions): Promise<ApiClient> {
-    const { Agent, EnvHttpProxyAgent, request } = await import('undici');
-    return new ApiClient(options, { Agent, EnvHttpProxyAgent, request });
+    // undici parses HTTP with WebAssembly. Keeping V8 on its baseline WebAssembly compiler skips
+    // optimising that module (and the ~200 ms a finished process would spend waiting for it);
+    // measured in bench/startup.mjs and bench/fleet.mjs. It must be set before undici loads.
+    setFlagsFromString('--liftoff-only');
+    const { Agent, EnvHttpProxyAgent } = await import('undici');
+    return new ApiClient(options, { Agent, EnvHttpProxyAgent });
   }
 
-  private constructor(private readonly options: ClientOptions, private readonly undici: Undici) {
+  private constructor(private readonly options: ClientOptions, undici: Undici) {
     const base = new URL(options.baseUrl);
     this.origin = base.origin;
     this.basePath = base.pathname.replace(/\/+$/, '');
@@ -174,7 +179,7 @@ export class ApiClient {
     }
     const started = Date.now();
     try {
-      const response = await this.undici.request(url, { method: method as Dispatcher.HttpMethod, headers, body, signal, dispatcher: this.dispatcher });
+      const response = await this.dispatcher.request({ origin: url.origin, path: url.pathname + url.search, method: method as Dispatcher.HttpMethod, headers, body, signal });
       const text = await response.body.text();
       const requestId = response.headers['x-request-id'];
       verbose?.(`< ${response.statusCode} (${Date.now() - started} ms, ${text.length} bytes)${requestId ? ` request-id ${requestId}` : ''}`);
