@@ -33,6 +33,16 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): Record
   return { ...env, AMPS_CONFIG_DIR: freshConfigDir(), ...extra };
 }
 
+/**
+ * The secrets a run was given, which must never appear in anything it prints: every test that
+ * runs amps gets this check for free.
+ */
+export function assertNoKeyIn(env: Record<string, string | undefined>, ...outputs: string[]): void {
+  for (const secret of [env.AMPS_API_KEY].filter((k): k is string => Boolean(k))) {
+    for (const output of outputs) if (output.includes(secret)) throw new Error(`the API key appeared in amps' output:\n${output}`);
+  }
+}
+
 /** Runs the built binary with stdin from `input` (or closed) and stdout/stderr piped. */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
@@ -48,7 +58,12 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      try {
+        assertNoKeyIn(options.env ?? {}, stdout, stderr);
+        resolve({ code, stdout, stderr });
+      } catch (error) {
+        reject(error);
+      }
     });
     child.stdin.end(options.input ?? '');
   });

@@ -1,5 +1,5 @@
 import { spawn as spawnPty, type IPty } from '@lydell/node-pty';
-import { BIN } from './cli.js';
+import { assertNoKeyIn, BIN } from './cli.js';
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007|\u001b[()][A-Z0-9]|\u001b[=>]/g;
@@ -25,7 +25,16 @@ export function runInTerminal(args: string[], env: Record<string, string | undef
   });
   let output = '';
   pty.onData((data) => (output += data));
-  const exit = new Promise<number>((resolve) => pty.onExit(({ exitCode }) => resolve(exitCode)));
+  const exit = new Promise<number>((resolve, reject) =>
+    pty.onExit(({ exitCode }) => {
+      try {
+        assertNoKeyIn(env, output);
+        resolve(exitCode);
+      } catch (error) {
+        reject(error);
+      }
+    }),
+  );
   const text = () => output.replace(ANSI, '');
   return {
     text,

@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { cleanEnv, runCli } from '../helpers/cli.js';
+import { startFaultServer, type Fault, type FaultServer } from '../helpers/fault-server.js';
+
+// Every scenario runs `amps get` and `amps push` against a real misbehaving server on loopback,
+// with --timeout 2s: each must end inside the timeout (plus process start-up), with the
+// documented exit code and a clear message, and a push is sent twice only when decision 10 allows.
+
+const TIMEOUT_MS = 2000;
+const SLACK_MS = 2500;
+let server: FaultServer;
+
+beforeAll(async () => {
+  server = await startFaultServer();
+});
+beforeEach(() => server.reset());
+afterAll(async () => server.close());
+
+async function amps(fault: Fault, args: string[]) {
+  const env = cleanEnv({ AMPS_API_URL: server.url(fault), AMPS_API_KEY: 'amps_sk_test_reliability1' });
+  const started = Date.now();
+  const r = await runCli([...args, '--timeout', `${TIMEOUT_MS}ms`], { env, timeoutMs: 20_000 });
+  return { ...r, elapsed: Date.now() - started };
+}
+
+const get = (fault: Fault) => amps(fault, ['get', 'battery', 'b1']);
+const push = (fault: Fault, extra: string[] = []) => amps(fault, ['push', 'battery', 'b1', 'charge', '--no-preflight', ...extra]);
+
+describe('reads against a misbehaving server', () => {
+  it.each([
+    // fault, exit code, message, GET requests (reads retry transient failures: 1 + 2)
+    ['reset', 6, 'CONNECTION_RESET', 3],
+    ['truncated', 6, 'CONNECTION_RESET', 3],
+    ['html502', 6, 'an HTML page, not JSON', 3],
+    ['badjson200', 8, 'truncated or invalid JSON', 2],
+    ['ratelimit-once', 0, 'retrying GET', 2],
+    ['unavailable-twice', 0, 'retrying GET', 3],
+    ['timeout504', 6, 'TIMEOUT · HTTP 504', 3],
+  ] as const)('%s: exit %i, says "%s", %i request(s)', async (fault, exit, message, requests) => {
+    const r = await get(fault);
+    expect(r.code).toBe(exit);
+    expect(r.stdout + r.stderr).toContain(message);
+    expect(server.count('GET')).toBe(requests);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it.each(['hang', 'trickle'] as const)('%s: gives up inside --timeout, exit 6', async (fault) => {
+    const r = await get(fault);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain('CLIENT_TIMEOUT');
+    expect(r.elapsed).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+  });
+});
+
+describe('pushes against a misbehaving server', () => {
+  it.each([
+    ['reset', 6],
+    ['truncated', 6],
+    ['html502', 6],
+    ['html503', 6],
+    ['badjson200', 8],
+    ['ratelimit-once', 6],
+    ['unavailable-twice', 6],
+    ['timeout504', 6],
+  ] as const)('%s: exit %i, sent exactly once without --retry', async (fault, exit) => {
+    const r = await push(fault);
+    expect(r.code).toBe(exit);
+    expect(server.count('POST')).toBe(1);
+  });
+
+  it.each(['hang', 'trickle'] as const)('%s: gives up inside --timeout, sent once', async (fault) => {
+    const r = await push(fault, ['--retry', '3']);
+    expect(r.code).toBe(6);
+    expect(r.elapsed).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+    expect(server.count('POST')).toBe(1);
+  });
+
+  it.each([
+    // With --retry, only responses that prove nothing ran are sent again.
+    ['ratelimit-once', 0, 2],
+    ['unavailable-twice', 0, 3],
+    ['timeout504', 6, 1],
+    ['reset', 6, 1],
+    ['html503', 6, 1],
+  ] as const)('%s with --retry 3: exit %i after %i push(es)', async (fault, exit, posts) => {
+    const r = await push(fault, ['--retry', '3']);
+    expect(r.code).toBe(exit);
+    expect(server.count('POST')).toBe(posts);
+  });
+
+  it('a connection refused before sending may be retried with --retry: nothing was sent', async () => {
+    const env = cleanEnv({ AMPS_API_URL: 'http://127.0.0.1:9', AMPS_API_KEY: 'amps_sk_test_reliability1' });
+    const r = await runCli(['push', 'battery', 'b1', 'charge', '--no-preflight', '--retry', '2', '--timeout', '5s'], { env });
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain('CONNECTION_REFUSED');
+    expect(r.stderr.match(/retrying POST/g)).toHaveLength(2);
+  });
+});
