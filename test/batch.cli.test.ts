@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, freshConfigDir, runCli } from './helpers/cli.js';
-import { startTestSandbox, type TestSandbox } from './helpers/sandbox.js';
+import { describe, expect, it } from 'vitest';
+import { BIN, freshConfigDir, runCli } from './helpers/cli.js';
+import { startTestSandbox, type TestSandbox, useSandbox } from './helpers/sandbox.js';
 
 let sandbox: TestSandbox;
 let env: Record<string, string | undefined>;
@@ -12,15 +12,10 @@ const ledger = (text: string) => text.trim().split('\n').filter(Boolean).map((l)
 const loadIds = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `bat_load_${String(from + i).padStart(6, '0')}`);
 const posts = () => sandbox.requests.filter((r) => r.method === 'POST') as Array<{ body: any; path: string; status: number }>;
 
-beforeAll(async () => {
-  sandbox = await startTestSandbox({ fleetSize: 300 });
-  env = cleanEnv({ AMPS_API_URL: sandbox.url, AMPS_API_KEY: 'amps_sk_test_batchtests1' });
+useSandbox({ fleetSize: 300 }, 'amps_sk_test_batchtests1', (started, startedEnv) => {
+  sandbox = started;
+  env = startedEnv;
 });
-beforeEach(async () => {
-  await sandbox.call('POST', '/_sandbox/reset');
-  sandbox.requests.length = 0;
-});
-afterAll(async () => sandbox.close());
 
 describe('amps push --devices', () => {
   it('pushes to every listed device and writes one ledger line per device', async () => {

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cleanEnv, runCli, type CliResult } from './helpers/cli.js';
-import { startTestSandbox, type TestSandbox } from './helpers/sandbox.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from './helpers/cli.js';
+import { startTestSandbox, type TestSandbox, useSandbox } from './helpers/sandbox.js';
 
 const KEY = 'amps_sk_test_SECRETkey12345';
 let sandbox: TestSandbox;
@@ -18,15 +18,10 @@ function expectNoKey(r: CliResult) {
   expect(r.stderr).not.toContain(KEY);
 }
 
-beforeAll(async () => {
-  sandbox = await startTestSandbox({ ackDelayMs: 300 });
-  env = cleanEnv({ AMPS_API_URL: sandbox.url, AMPS_API_KEY: KEY });
+useSandbox({ ackDelayMs: 300 }, KEY, (started, startedEnv) => {
+  sandbox = started;
+  env = startedEnv;
 });
-beforeEach(async () => {
-  await sandbox.call('POST', '/_sandbox/reset');
-  sandbox.requests.length = 0;
-});
-afterAll(async () => sandbox.close());
 
 describe('amps devices', () => {
   it('prints tab-separated rows when piped, every type, nothing but data on stdout', async () => {

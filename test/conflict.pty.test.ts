@@ -1,22 +1,17 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cleanEnv, runCli } from './helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.js';
 import { KEYS, runInTerminal } from './helpers/pty.js';
-import { startTestSandbox, type TestSandbox } from './helpers/sandbox.js';
+import { startTestSandbox, type TestSandbox, useSandbox } from './helpers/sandbox.js';
 
 let sandbox: TestSandbox;
 let env: Record<string, string | undefined>;
 const posts = () => sandbox.requests.filter((r) => r.method === 'POST');
 const PROMPT = 'How do you want to resolve this conflict?';
 
-beforeAll(async () => {
-  sandbox = await startTestSandbox();
-  env = cleanEnv({ AMPS_API_URL: sandbox.url, AMPS_API_KEY: 'amps_sk_test_ptytests1' });
+useSandbox({}, 'amps_sk_test_ptytests1', (started, startedEnv) => {
+  sandbox = started;
+  env = startedEnv;
 });
-beforeEach(async () => {
-  await sandbox.call('POST', '/_sandbox/reset');
-  sandbox.requests.length = 0;
-});
-afterAll(async () => sandbox.close());
 
 describe('the conflict resolver at a terminal', () => {
   it('shows the foreign rows, resolves with cancel_and_replace picked by arrow keys, and the rows are gone', async () => {

@@ -34,7 +34,7 @@ export class Progress {
   private readonly started = Date.now();
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly io: IO, private readonly enabled: boolean) {
+  constructor(private readonly io: IO, enabled: boolean) {
     if (enabled) this.timer = setInterval(() => this.draw(), 200);
   }
 

@@ -1,18 +1,16 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import type { ActionRecord } from '../api/types.js';
 import { ACTION_STATES } from '../api/types.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { duration, oneOf, wholeNumber } from '../config/option-parsers.js';
 import { requireDeviceType } from '../domain/device-types.js';
-import { exitCodeForCode } from '../errors/catalogue.js';
 import { EXIT, type ExitCode } from '../errors/exit-codes.js';
 import { withSession } from '../session/connect.js';
+import { followAction } from '../session/follow.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
-import { startSpinner } from '../output/spinner.js';
 import { formatTable } from '../output/table.js';
 import { show } from '../output/text.js';
-import { actionLines, parametersText, stateColour } from '../output/views.js';
+import { parametersText, printAction, stateColour } from '../output/views.js';
 
 export interface ActionsListOptions extends GlobalOptions {
   device?: string;
@@ -26,12 +24,6 @@ export interface ActionsListOptions extends GlobalOptions {
 export interface ActionOptions extends GlobalOptions {
   id: string;
   waitTimeout?: number;
-}
-
-function showAction(action: ActionRecord, options: GlobalOptions, io: IO): void {
-  if (options.json) writeJson(io, action);
-  else if (options.quiet) writeLine(io.stdout, `${action.id}\t${action.state}`);
-  else writeLine(io.stdout, actionLines(action, io.out).join('\n'));
 }
 
 export async function runList(options: ActionsListOptions, io: IO): Promise<ExitCode> {
@@ -56,7 +48,7 @@ export async function runList(options: ActionsListOptions, io: IO): Promise<Exit
 export async function runGet(options: ActionOptions, io: IO): Promise<ExitCode> {
   const { getAction } = await import('../api/resources.js');
   return withSession(options, io, async (session) => {
-    showAction((await getAction(session.client, options.id)).data, options, io);
+    printAction((await getAction(session.client, options.id)).data, options, io);
     return EXIT.ok;
   });
 }
@@ -65,33 +57,14 @@ export async function runCancel(options: ActionOptions, io: IO): Promise<ExitCod
   const { cancelAction } = await import('../api/resources.js');
   return withSession(options, io, async (session) => {
     const { data } = await cancelAction(session.client, options.id);
-    showAction(data, options, io);
+    printAction(data, options, io);
     if (!options.json && !options.quiet) writeLine(io.stderr, `Cancelled ${data.id}.`);
     return EXIT.ok;
   });
 }
 
 export async function runWait(options: ActionOptions, io: IO): Promise<ExitCode> {
-  const { waitForAction, outcomeExitCode, WaitTimeout } = await import('../api/wait.js');
-  return withSession(options, io, async (session) => {
-    const spinner = startSpinner(io, `${options.id} …`, !options.json && !options.quiet);
-    try {
-      const done = await waitForAction(session.client, options.id, {
-        signal: io.signal,
-        timeoutMs: options.waitTimeout ?? 10 * 60_000,
-        onUpdate: (a) => spinner.update(`${a.id} ${a.state}`),
-      });
-      spinner.stop();
-      showAction(done, options, io);
-      return outcomeExitCode(done, exitCodeForCode) as ExitCode;
-    } catch (error) {
-      spinner.stop();
-      if (!(error instanceof WaitTimeout)) throw error;
-      showAction(error.last, options, io);
-      writeLine(io.stderr, `${error.last.id} is still ${error.last.state} after the wait timeout.`);
-      return EXIT.transient;
-    }
-  });
+  return withSession(options, io, (session) => followAction(session.client, options.id, { io, json: options.json, quiet: options.quiet, timeoutMs: options.waitTimeout }));
 }
 
 export function actionsCommand(state: CommandState) {

@@ -8,17 +8,17 @@ import { checkCommand, checkWindow } from '../domain/capabilities.js';
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../domain/device-types.js';
 import { isQuantity } from '../domain/quantity.js';
 import { parseTimeInput } from '../domain/time.js';
-import { exitCodeForCode, isKnownCode, normaliseCode, suggestCodes } from '../errors/catalogue.js';
+import { isKnownCode, normaliseCode, suggestCodes } from '../errors/catalogue.js';
 import { preflightError } from '../errors/decode.js';
 import { EXIT, type ExitCode } from '../errors/exit-codes.js';
 import { ApiFailure, PreflightError, UsageError } from '../errors/failures.js';
-import { withSession, type Session } from '../session/connect.js';
+import { withSession } from '../session/connect.js';
+import { DEFAULT_WAIT_MS, followAction } from '../session/follow.js';
 import { withExamples } from '../output/command-help.js';
 import { canPrompt, type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
 import { readStream } from '../output/read.js';
-import { startSpinner } from '../output/spinner.js';
 import { shellQuote } from '../output/text.js';
-import { actionLines, stateColour } from '../output/views.js';
+import { printAction, stateColour } from '../output/views.js';
 
 export interface PushOptions extends GlobalOptions {
   type: string;
@@ -45,8 +45,6 @@ export interface PushOptions extends GlobalOptions {
   out?: string;
   failFast?: boolean | string;
 }
-
-const DEFAULT_WAIT_MS = 10 * 60_000;
 
 function checkSimulatedCode(code: string | undefined): string | undefined {
   if (code === undefined) return undefined;
@@ -125,35 +123,6 @@ function rerunLine(argv: string[], strategy: Strategy): string {
     else if (!argv[i].startsWith('--on-conflict=')) kept.push(argv[i]);
   }
   return ['amps', ...kept, '--on-conflict', strategy].map(shellQuote).join(' ');
-}
-
-async function follow(session: Session, action: ActionRecord, options: PushOptions, io: IO): Promise<ExitCode> {
-  const { waitForAction, outcomeExitCode, WaitTimeout } = await import('../api/wait.js');
-  const spinner = startSpinner(io, `${action.id} ${action.state}`, !options.json && !options.quiet);
-  try {
-    const done = await waitForAction(session.client, action.id, {
-      signal: io.signal,
-      timeoutMs: options.waitTimeout ?? DEFAULT_WAIT_MS,
-      onUpdate: (a) => spinner.update(`${a.id} ${a.state}`),
-    });
-    spinner.stop();
-    show(done, options, io);
-    return outcomeExitCode(done, exitCodeForCode) as ExitCode;
-  } catch (error) {
-    spinner.stop();
-    if (error instanceof WaitTimeout) {
-      show(error.last, options, io);
-      writeLine(io.stderr, `${error.last.id} is still ${error.last.state}; keep following it with: amps actions wait ${error.last.id}`);
-      return EXIT.transient;
-    }
-    throw error;
-  }
-}
-
-function show(action: ActionRecord, options: PushOptions, io: IO): void {
-  if (options.json) writeJson(io, action);
-  else if (options.quiet) writeLine(io.stdout, action.id);
-  else writeLine(io.stdout, actionLines(action, io.out).join('\n'));
 }
 
 const FAIL_FAST_CLASSES: Record<string, number> = {
@@ -275,9 +244,9 @@ export async function run(options: PushOptions, io: IO, argv: string[] = []): Pr
 
     if (options.wait) {
       if (!options.json && !options.quiet) writeLine(io.stderr, `Pushed ${action.command} to ${pathSegment(type)} ${deviceId}: ${stateColour(action.state, io.err)}; following it…`);
-      return follow(session, action, options, io);
+      return followAction(session.client, action.id, { io, json: options.json, quiet: options.quiet, timeoutMs: options.waitTimeout });
     }
-    show(action, options, io);
+    printAction(action, options, io);
     if (!options.json && !options.quiet) writeLine(io.stderr, io.err.dim(`Follow it: amps actions wait ${action.id}`));
     return EXIT.ok;
   });

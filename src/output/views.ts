@@ -2,6 +2,7 @@
 
 import type { ActionRecord, DeviceRead } from '../api/types.js';
 import type { DeviceType } from '../domain/device-types.js';
+import { type IO, writeJson, writeLine } from './io.js';
 import type { Style } from './style.js';
 import { fieldLines, show, showQuantity } from './text.js';
 
@@ -60,4 +61,11 @@ export function currentMode(type: DeviceType, state: Record<string, unknown>): s
 
 export function syncText(device: DeviceRead): string {
   return `${device.sync?.available ? 'live' : 'stale'} ${show(device.sync?.lastPulledAt)}`;
+}
+
+/** An action on stdout: JSON, its id alone (--quiet), or the key/value block. */
+export function printAction(action: ActionRecord, options: { json?: boolean; quiet?: boolean }, io: IO): void {
+  if (options.json) writeJson(io, action);
+  else if (options.quiet) writeLine(io.stdout, action.id);
+  else writeLine(io.stdout, actionLines(action, io.out).join('\n'));
 }

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { entriesFor, fillMessage, isKnownCode, variantFor } from '../errors/catalogue.js';
 import { checkCommand, checkSettings, checkWindow } from '../domain/capabilities.js';
-import { CONTROLLABLE, normaliseDeviceType, WITH_SETTINGS, type DeviceType } from '../domain/device-types.js';
+import { CONTROLLABLE, normaliseDeviceType, type DeviceType } from '../domain/device-types.js';
 import { isQuantity, UNITS, type Quantity } from '../domain/quantity.js';
 import { parseApiTime } from '../domain/time.js';
 import { buildFleet, type DeviceDefinition, type Fleet, type Strategy } from './fleet.js';

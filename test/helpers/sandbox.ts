@@ -1,3 +1,5 @@
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { cleanEnv } from './cli.js';
 import { request } from 'undici';
 import { SANDBOX_KEY, startSandbox, type RunningSandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 import { memoryStore } from '../../src/sandbox/store.js';
@@ -42,3 +44,20 @@ export async function startTestSandbox(options: Partial<SandboxOptions> = {}): P
 }
 
 export const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
+
+/**
+ * The usual suite around a sandbox: started once, reset (state and request log) before each test,
+ * closed after; `ready` receives it and the environment that points amps at it.
+ */
+export function useSandbox(options: Partial<SandboxOptions>, key: string, ready: (sandbox: TestSandbox, env: Record<string, string | undefined>) => void): void {
+  let sandbox: TestSandbox | undefined;
+  beforeAll(async () => {
+    sandbox = await startTestSandbox(options);
+    ready(sandbox, cleanEnv({ AMPS_API_URL: sandbox.url, AMPS_API_KEY: key }));
+  });
+  beforeEach(async () => {
+    await sandbox!.call('POST', '/_sandbox/reset');
+    sandbox!.requests.length = 0;
+  });
+  afterAll(async () => sandbox?.close());
+}
