@@ -134,3 +134,15 @@ describe('amps push --devices', () => {
     expect(posts()).toHaveLength(0);
   });
 });
+
+describe('a batch at a terminal', () => {
+  it('draws a progress bar with live counts, then the summary', async () => {
+    const { runInTerminal } = await import('./helpers/pty.js');
+    const file = join(freshConfigDir(), 'ids.txt');
+    writeFileSync(file, `${loadIds(300).join('\n')}\n`);
+    const term = runInTerminal(['push', 'battery', '--devices', file, 'auto.balanced', '--concurrency', '1'], env);
+    expect(await term.exit).toBe(0);
+    expect(term.text()).toMatch(/█*░*\s\d+% [\d,]+\/300 · accepted [\d,]+/);
+    expect(term.text()).toMatch(/│ accepted +│ - +│ 300 /);
+  });
+});

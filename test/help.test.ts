@@ -52,3 +52,20 @@ describe('help', () => {
     for (const device of seededDevices()) expect(readme, device.id).toContain(`| \`${device.id}\` |`);
   });
 });
+
+describe('environment variables', () => {
+  it('documents every AMPS_* variable the source reads, in the help topic and the README', async () => {
+    const { readdirSync, statSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { ENVIRONMENT_VARIABLES } = await import('../src/config/environment.js');
+    const src = new URL('../src/', import.meta.url).pathname;
+    const files = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : [join(dir, f)]));
+    const read = new Set(files(src).flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/\benv\.(AMPS_[A-Z_]+)/g)].map((m) => m[1])));
+    expect(read.size).toBeGreaterThan(4);
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const name of read) {
+      expect(ENVIRONMENT_VARIABLES.some((v) => v.name.includes(name)), name).toBe(true);
+      expect(readme, name).toContain(`\`${name}\``);
+    }
+  });
+});

@@ -27,15 +27,23 @@ export class Ledger {
   }
 }
 
-/** One line on stderr, redrawn: sent so far, counts by outcome, rate. Only on a terminal. */
+const BAR_WIDTH = 24;
+
+/** One line on stderr, redrawn: a bar when the total is known, counts by outcome, rate. Only on a terminal. */
 export class Progress {
   private readonly counts = new Map<string, number>();
   private sent = 0;
+  private total?: number;
   private readonly started = Date.now();
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly io: IO, enabled: boolean) {
     if (enabled) this.timer = setInterval(() => this.draw(), 200);
+  }
+
+  /** The number of devices, once known (counted ahead from a file; never for stdin). */
+  setTotal(total: number): void {
+    this.total = total;
   }
 
   add(entry: LedgerEntry): void {
@@ -46,7 +54,14 @@ export class Progress {
   private draw(): void {
     const seconds = (Date.now() - this.started) / 1000;
     const parts = [...this.counts].map(([outcome, n]) => `${outcome} ${n.toLocaleString('en')}`);
-    this.io.stderr.write(`\r\u001b[2K${this.io.err.cyan('»')} ${this.sent.toLocaleString('en')} done · ${parts.join(' · ')} · ${(this.sent / Math.max(seconds, 0.001)).toFixed(0)}/s`);
+    const done = this.sent.toLocaleString('en');
+    let head = `${this.io.err.cyan('»')} ${done} done`;
+    if (this.total) {
+      const filled = Math.min(BAR_WIDTH, Math.round((this.sent / this.total) * BAR_WIDTH));
+      const percent = Math.floor((this.sent / this.total) * 100);
+      head = `${this.io.err.cyan('█'.repeat(filled))}${'░'.repeat(BAR_WIDTH - filled)} ${percent}% ${done}/${this.total.toLocaleString('en')}`;
+    }
+    this.io.stderr.write(`\r\u001b[2K${head} · ${parts.join(' · ')} · ${(this.sent / Math.max(seconds, 0.001)).toFixed(0)}/s`);
   }
 
   stop(): void {

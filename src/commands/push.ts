@@ -171,7 +171,16 @@ async function runBatch(options: PushOptions, io: IO, argv: string[]): Promise<E
   return withSession(options, { ...io, signal: requests.signal }, async (session) => {
     if (simulateFailure && session.live) throw new UsageError('--simulate-failure is a sandbox directive; it is refused with a live key');
     const ledger = new report.Ledger(io, Boolean(options.json), options.out);
-    const progress = new report.Progress(io, io.stderrIsTTY && !options.json && !options.quiet);
+    const showProgress = io.stderrIsTTY && !options.json && !options.quiet;
+    const progress = new report.Progress(io, showProgress);
+    if (showProgress && options.devices !== '-') {
+      // A second, streamed pass over the file gives the bar its total; stdin cannot be read twice.
+      void (async () => {
+        let total = 0;
+        for await (const _row of readDeviceRows(options.devices!, io.stdin)) total++;
+        progress.setTotal(total);
+      })().catch(() => undefined);
+    }
     const batch = new BatchRun(session.client, plan, {
       onEntry: (entry) => {
         ledger.write(entry);
