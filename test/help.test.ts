@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { buildProgram, commandNameIn } from '../src/cli.js';
 import { plainIO } from '../src/output/io.js';
 import { seededDevices } from '../src/sandbox/fleet.js';
-import { runCli } from './helpers/cli.js';
+import { cleanEnv, runCli } from './helpers/cli.js';
 
 function walk(command: Command, path: string[] = []): Array<[string, Command]> {
   return command.commands.flatMap((c) => {
@@ -67,5 +67,29 @@ describe('environment variables', () => {
       expect(ENVIRONMENT_VARIABLES.some((v) => v.name.includes(name)), name).toBe(true);
       expect(readme, name).toContain(`\`${name}\``);
     }
+  });
+});
+
+describe('start-up stays light', () => {
+  it.each([
+    [['--version']],
+    [['explain', 'SCHEDULER_ACTIVE']],
+    [['decode', '--status', '410', '-']],
+    [['push', 'battery', 'b1', 'charge', '--power', '5kw', '--dry-run']],
+    [['help', 'exit-codes']],
+  ])('amps %j loads none of the vendored heavy packages', async (args) => {
+    const { spawnSync } = await import('node:child_process');
+    const cli = new URL('../dist/cli.cjs', import.meta.url).pathname;
+    const script = `require(${JSON.stringify(cli)}).main(${JSON.stringify(args)}).then(() => process.stderr.write('\\nLOADED ' + JSON.stringify(Object.keys(require.cache).filter((k) => k.includes('/vendor/')))));`;
+    const r = spawnSync(process.execPath, ['-e', script], { input: '{}', encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(r.stderr).toContain('LOADED []');
+  });
+
+  it('a request loads undici, and only undici', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const cli = new URL('../dist/cli.cjs', import.meta.url).pathname;
+    const script = `require(${JSON.stringify(cli)}).main(['devices', 'vehicle']).then(() => process.stderr.write('\\nLOADED ' + JSON.stringify(Object.keys(require.cache).filter((k) => k.includes('/vendor/')).map((k) => k.split('/').pop()))));`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: cleanEnv({ NO_COLOR: '1' }) as NodeJS.ProcessEnv });
+    expect(r.stderr).toContain('LOADED ["undici.cjs"]');
   });
 });

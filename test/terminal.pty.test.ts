@@ -43,6 +43,25 @@ describe('at a terminal', () => {
   });
 });
 
+describe('amps login', () => {
+  it('asks for the profile, a hidden key and the URL, then saves them and makes the profile current', async () => {
+    const configEnv = cleanEnv();
+    const term = runInTerminal(['login'], configEnv);
+    await term.waitFor('Profile');
+    term.type('prod');
+    term.type(KEYS.enter);
+    await term.waitFor('API key');
+    term.type('amps_sk_live_loginkey4321');
+    term.type(KEYS.enter);
+    await term.waitFor('API URL');
+    term.type(KEYS.enter);
+    expect(await term.exit).toBe(0);
+    expect(term.text()).not.toContain('loginkey4321');
+    const list = JSON.parse((await runCli(['config', 'list', '--json'], { env: configEnv })).stdout);
+    expect(list).toMatchObject({ profile: { value: 'prod' }, apiUrl: { value: 'https://api.amps.ai' }, apiKey: { value: 'amps_sk_live_…4321' }, environment: 'live' });
+  });
+});
+
 describe('Ctrl-C', () => {
   let hang: Server;
   beforeAll(async () => {
