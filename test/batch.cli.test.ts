@@ -131,6 +131,8 @@ describe('amps push --devices', () => {
     expect(r.stderr).toContain('needs an id column');
     expect((await amps(['push', 'battery', '--devices', '/no/such', 'charge'])).stderr).toContain('cannot read --devices');
     expect((await amps(['push', 'solar-inverter', '--devices', '-', 'charge'], 'solar_sunpeak_01')).code).toBe(2);
+    const noLedger = await amps(['push', 'battery', '--devices', '-', 'charge', '--out', '/no/such/dir/ledger.ndjson'], 'bat_load_000001');
+    expect([noLedger.code, noLedger.stderr.trim()]).toEqual([2, 'amps: cannot write --out /no/such/dir/ledger.ndjson: ENOENT']);
     expect(posts()).toHaveLength(0);
   });
 });

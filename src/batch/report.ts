@@ -2,7 +2,8 @@
 // and in --out FILE as it goes), a live progress line on a terminal, the summary by outcome and
 // code with the retry guidance for each, and the command line that reruns the conflicted devices.
 
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
+import { UsageError } from '../errors/failures.js';
 import { type IO, writeLine } from '../output/io.js';
 import { formatTable } from '../output/table.js';
 import { shellQuote } from '../output/text.js';
@@ -12,7 +13,15 @@ export class Ledger {
   private readonly file?: WriteStream;
 
   constructor(private readonly io: IO, private readonly json: boolean, path?: string) {
-    this.file = path ? createWriteStream(path, { flags: 'w' }) : undefined;
+    if (!path) return;
+    // Opened here, before anything is sent, so a bad path is a usage error, not a lost ledger.
+    let fd: number;
+    try {
+      fd = openSync(path, 'w');
+    } catch (error) {
+      throw new UsageError(`cannot write --out ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    this.file = createWriteStream('', { fd });
   }
 
   write(entry: LedgerEntry): void {
@@ -67,6 +76,7 @@ export class Progress {
   stop(): void {
     if (!this.timer) return;
     clearInterval(this.timer);
+    this.timer = undefined;
     this.io.stderr.write('\r\u001b[2K');
   }
 }
