@@ -144,10 +144,6 @@ export class ApiClient {
     this.dispatcher = dispatcherFor(options, undici);
   }
 
-  get baseUrl(): string {
-    return this.options.baseUrl;
-  }
-
   private url(path: string, query: RequestOptions['query']): URL {
     if (!path.startsWith('/') || path.startsWith('//')) throw new Error(`request path must be absolute: ${path}`);
     const url = new URL(this.basePath + path, this.origin);
