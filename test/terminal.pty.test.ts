@@ -43,6 +43,24 @@ describe('at a terminal', () => {
   });
 });
 
+describe('every command at a terminal', () => {
+  it.each([
+    [['devices', 'battery'], /│ bat_voltaro_01 +│ battery/],
+    [['get', 'ev-charger', 'ev_wallbox_01'], /│ charge +│ - +│ immediate, scheduled, windowed/],
+    [['push', 'hvac', 'hvac_thermia_01', 'heat', '--target', '21c'], /parameters\s+target 21 celsius/],
+    [['settings', 'battery', 'bat_voltaro_01'], /│ safety_reserve +│/],
+    // The push above left an action to list.
+    [['actions', 'list'], /│ act_\w+ +│ hvac hvac_thermia_01 +│ heat/],
+    [['explain', 'SCHEDULER_FULL'], /SCHEDULER_FULL · HTTP 409/],
+    [['config', 'list'], /api-key\s+amps_sk_test_…nal1 \(from env\)/],
+    [['completion', 'fish'], /complete -c amps/],
+  ])('amps %j', async (args, expected) => {
+    const term = runInTerminal(args, env);
+    expect(await term.exit).toBe(0);
+    expect(term.text()).toMatch(expected);
+  });
+});
+
 describe('amps login', () => {
   it('asks for the profile, a hidden key and the URL, then saves them and makes the profile current', async () => {
     const configEnv = cleanEnv();
