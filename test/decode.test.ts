@@ -69,6 +69,14 @@ describe('the decoder on every shape', () => {
     if (!result.ok) expect(result.error).toMatchObject({ code, exitCode: exit, shape: 'non_envelope' });
   });
 
+  it('says which party a code with two meanings is about', async () => {
+    const oem = await renderErrorText(decodeError(401, {}, envelope('INVALID_API_KEY', 'The device manufacturer rejected the supplied API key.')), { style: PLAIN, tty: false });
+    expect(oem).toContain('From: the device manufacturer (manufacturer meaning of INVALID_API_KEY)');
+    const platform = await renderErrorText(decodeError(401, {}, envelope('INVALID_API_KEY', 'The API key is not valid.')), { style: PLAIN, tty: false });
+    expect(platform).toContain('From: the Amps platform (platform meaning of INVALID_API_KEY)');
+    expect(errorToJson(decodeError(401, {}, envelope('INVALID_API_KEY', 'The API key is not valid.'))).error).toMatchObject({ variant: 'platform', party: 'platform' });
+  });
+
   it('tells the two CONFLICT meanings apart', () => {
     const pending = decodeError(409, {}, envelope('CONFLICT', 'A conflicting action is already pending for this device. Provide onConflict to resolve automatically, or cancel the existing action.'));
     const inFlight = decodeError(409, {}, envelope('CONFLICT', 'The conflicting action is already in progress and cannot be cancelled. Wait for it to complete or fail.'));

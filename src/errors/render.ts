@@ -164,6 +164,13 @@ const KNOWN_FIELDS = new Set([
   'value', 'min', 'max', 'unit', 'requestedExecution', 'supportedExecution', 'start', 'end', 'fields',
 ]);
 
+// Decision 3: a code with two meanings says which party it is about.
+const PARTY_TEXT = {
+  request: 'the request (change what was sent)',
+  platform: 'the Amps platform',
+  manufacturer: 'the device manufacturer',
+} as const;
+
 /** The full human rendering, ending with the line that points to `amps explain`. */
 export async function renderErrorText(decoded: DecodedError, ctx: RenderContext): Promise<string> {
   const { style } = ctx;
@@ -183,6 +190,7 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
     );
     if (decoded.bodyExcerpt) lines.push(`  Body: ${truncate(scrub(decoded.bodyExcerpt), MAX_VALUE_LENGTH)}`);
   }
+  if (entry) lines.push(`  ${style.dim(`From: ${PARTY_TEXT[entry.party]}${entry.variant ? ` (${entry.variant} meaning of ${entry.code})` : ''}`)}`);
   const retry = RETRY_CLASSES[decoded.retryClass];
   lines.push('', `  ${style.bold('Retry:')} ${retry.label}. ${retry.guidance}`);
   if (entry) lines.push(`  ${style.bold('What to do:')} ${entry.whatToDo}`);
@@ -223,6 +231,7 @@ export function errorToJson(decoded: DecodedError): Record<string, unknown> {
       known: decoded.known,
       variant: decoded.entry?.variant ?? null,
       category: decoded.entry?.category ?? null,
+      party: decoded.entry?.party ?? null,
       shape: decoded.shape,
       retryClass: decoded.retryClass,
       retry: retry.guidance,
