@@ -8,17 +8,12 @@ import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
 import { formatTable } from '../output/table.js';
 import { fieldLines, show } from '../output/text.js';
-import { stateColour } from '../output/views.js';
+import { rangeText, settingsTable, stateColour } from '../output/views.js';
 
 export interface GetOptions extends GlobalOptions {
   type: string;
   id: string;
   expedite?: boolean;
-}
-
-function bounds(spec: { min?: number; max?: number }): string {
-  if (spec.min === undefined && spec.max === undefined) return '';
-  return ` ${spec.min ?? '…'}–${spec.max ?? '…'}`;
 }
 
 async function render(device: DeviceRead, type: string, io: IO): Promise<void> {
@@ -39,15 +34,14 @@ async function render(device: DeviceRead, type: string, io: IO): Promise<void> {
     section('Commands');
     const rows = Object.entries(device.commands).map(([name, spec]) => [
       name,
-      Object.entries(spec.parameters ?? {}).map(([p, ps]) => `${p} (${ps.unit}${bounds(ps)})`).join(', ') || '-',
+      Object.entries(spec.parameters ?? {}).map(([p, ps]) => `${p} (${[ps.unit, rangeText(ps)].filter(Boolean).join(' ')})`).join(', ') || '-',
       (spec.execution ?? []).join(', '),
     ]);
     io.stdout.write(await formatTable(['command', 'parameters', 'execution'], rows, { tty, style: s }));
   }
   if (device.settings) {
     section('Settings');
-    const rows = Object.entries(device.settings).map(([name, spec]) => [name, show(spec.value), spec.unit, bounds(spec).trim() || '-', spec.readOnly ? 'read-only' : 'writable']);
-    io.stdout.write(await formatTable(['setting', 'value', 'unit', 'range', 'access'], rows, { tty, style: s }));
+    io.stdout.write(await settingsTable(device.settings, io));
   }
   if (device.conflictStrategies) {
     section('Conflicts');

@@ -10,8 +10,8 @@ import { PreflightError, UsageError } from '../errors/failures.js';
 import { withSession } from '../session/connect.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
-import { formatTable } from '../output/table.js';
 import { show } from '../output/text.js';
+import { settingsTable } from '../output/views.js';
 
 export interface SettingsOptions extends GlobalOptions {
   type: string;
@@ -49,13 +49,6 @@ function bodyFrom(assignments: Assignment[], device: DeviceRead | undefined): Re
   return body;
 }
 
-async function showSettings(device: DeviceRead, io: IO): Promise<void> {
-  const rows = Object.entries(device.settings ?? {}).map(([name, spec]) => [
-    name, show(spec.value), spec.unit, spec.min !== undefined || spec.max !== undefined ? `${spec.min ?? '…'}–${spec.max ?? '…'}` : '-', spec.readOnly ? 'read-only' : 'writable',
-  ]);
-  io.stdout.write(await formatTable(['setting', 'value', 'unit', 'range', 'access'], rows, { tty: io.stdoutIsTTY, style: io.out }));
-}
-
 export async function run(options: SettingsOptions, io: IO): Promise<ExitCode> {
   const type = requireDeviceType(options.type, WITH_SETTINGS);
   const assignments = parseAssignments(options.assignments);
@@ -65,7 +58,7 @@ export async function run(options: SettingsOptions, io: IO): Promise<ExitCode> {
     const device = needsRead ? (await getDevice(session.client, type, options.id)).data : undefined;
     if (assignments.length === 0) {
       if (options.json) writeJson(io, device!.settings ?? {});
-      else await showSettings(device!, io);
+      else io.stdout.write(await settingsTable(device!.settings ?? {}, io));
       return EXIT.ok;
     }
     const body = bodyFrom(assignments, device);

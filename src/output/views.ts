@@ -2,7 +2,9 @@
 
 import type { ActionRecord, DeviceRead } from '../api/types.js';
 import type { DeviceType } from '../domain/device-types.js';
+import type { SettingSpec } from '../domain/capabilities.js';
 import { type IO, writeJson, writeLine } from './io.js';
+import { formatTable } from './table.js';
 import type { Style } from './style.js';
 import { fieldLines, show, showQuantity } from './text.js';
 
@@ -68,4 +70,15 @@ export function printAction(action: ActionRecord, options: { json?: boolean; qui
   if (options.json) writeJson(io, action);
   else if (options.quiet) writeLine(io.stdout, action.id);
   else writeLine(io.stdout, actionLines(action, io.out).join('\n'));
+}
+
+/** `10–100`, `0–…`, or '' when a parameter or setting declares no bounds. */
+export function rangeText(spec: { min?: number; max?: number }): string {
+  return spec.min === undefined && spec.max === undefined ? '' : `${spec.min ?? '…'}–${spec.max ?? '…'}`;
+}
+
+/** A device's settings map as a table: value, unit, range, whether it can be written. */
+export function settingsTable(settings: Record<string, SettingSpec>, io: IO): Promise<string> {
+  const rows = Object.entries(settings).map(([name, spec]) => [name, show(spec.value), spec.unit, rangeText(spec) || '-', spec.readOnly ? 'read-only' : 'writable']);
+  return formatTable(['setting', 'value', 'unit', 'range', 'access'], rows, { tty: io.stdoutIsTTY, style: io.out });
 }
