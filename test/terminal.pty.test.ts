@@ -107,3 +107,12 @@ describe('Ctrl-C', () => {
     expect(stderr).toContain('interrupted');
   });
 });
+
+describe('--json', () => {
+  it('is the same at a terminal as in a pipe', async () => {
+    const piped = await runCli(['explain', 'VPP_LOCKED', '--json'], { env });
+    const term = runInTerminal(['explain', 'VPP_LOCKED', '--json'], env);
+    expect(await term.exit).toBe(0);
+    expect(term.raw().replace(/\r\n/g, '\n')).toBe(piped.stdout);
+  });
+});

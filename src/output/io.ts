@@ -39,9 +39,9 @@ export function writeLine(stream: Writable, text = ''): void {
   stream.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
-/** Stable, human-diffable JSON for stdout: pretty on a terminal, one line when piped. */
+/** JSON for stdout, indented the same way whatever the terminal, so scripts and people see one format. */
 export function writeJson(io: IO, value: unknown): void {
-  io.stdout.write(`${JSON.stringify(value, null, io.stdoutIsTTY ? 2 : undefined)}\n`);
+  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 export function plainIO(parts: Pick<IO, 'stdin' | 'stdout' | 'stderr'> & Partial<IO>): IO {
