@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from './helpers/cli.js';
-import { startTestSandbox, type TestSandbox, useSandbox } from './helpers/sandbox.js';
+import { type TestSandbox, useSandbox } from './helpers/sandbox.js';
 
 const KEY = 'amps_sk_test_SECRETkey12345';
 let sandbox: TestSandbox;
@@ -274,20 +274,6 @@ describe('amps actions', () => {
 });
 
 describe('the client', () => {
-  it('retries reads after 429 honouring Retry-After, and says so on stderr', async () => {
-    const limited = await startTestSandbox({ rateLimit: 1 });
-    try {
-      const limitedEnv = { AMPS_API_URL: limited.url };
-      await amps(['get', 'vehicle', 'veh_rivet_01'], { env: limitedEnv });
-      const r = await amps(['get', 'vehicle', 'veh_rivet_01'], { env: limitedEnv });
-      expect(r.code).toBe(0);
-      expect(r.stderr).toMatch(/retrying GET \/vehicle\/veh_rivet_01 in 1 s \(attempt 2 of 3\): RATE_LIMIT_EXCEEDED \(HTTP 429\)/);
-      expect(limited.requests.map((q) => q.status)).toEqual([200, 429, 200]);
-    } finally {
-      await limited.close();
-    }
-  });
-
   it('logs requests with --verbose, the key redacted, and sends the User-Agent', async () => {
     const r = await amps(['get', 'battery', 'bat_voltaro_01', '--verbose']);
     expect(r.stderr).toContain(`> GET ${sandbox.url}/battery/bat_voltaro_01`);

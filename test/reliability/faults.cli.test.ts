@@ -44,6 +44,13 @@ describe('reads against a misbehaving server', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('says on stderr when and why it retries, honouring Retry-After', async () => {
+    const r = await get('ratelimit-once');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/retrying GET \/battery\/b1 in 1 s \(attempt 2 of 3\): RATE_LIMIT_EXCEEDED \(HTTP 429\)/);
+    expect(r.elapsed).toBeGreaterThanOrEqual(1000);
+  });
+
   it.each(['hang', 'trickle'] as const)('%s: gives up inside --timeout, exit 6', async (fault) => {
     const r = await get(fault);
     expect(r.code).toBe(6);
