@@ -5,6 +5,9 @@ import type { CommandSpec, SettingSpec } from '../domain/capabilities.js';
 import type { Quantity } from '../domain/quantity.js';
 import type { DeviceType } from '../domain/device-types.js';
 
+/** An Amps API key (decision 2): the `test` or `live` token names the environment. */
+export const API_KEY_PATTERN = /^(amps_)?sk_(test|live)_[A-Za-z0-9]{6,}$/;
+
 export type ActionState = 'scheduled' | 'acknowledged' | 'completed' | 'failed' | 'cancelled';
 export const ACTION_STATES: readonly ActionState[] = ['scheduled', 'acknowledged', 'completed', 'failed', 'cancelled'];
 export const TERMINAL_STATES: readonly ActionState[] = ['completed', 'failed', 'cancelled'];

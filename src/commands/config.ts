@@ -1,4 +1,5 @@
 import { Command } from '@commander-js/extra-typings';
+import { API_KEY_PATTERN } from '../api/types.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { configFile } from '../config/paths.js';
 import { checkApiUrl, DEFAULT_API_URL, DEFAULT_PROFILE, keyEnvironment, maskKey, readStoredConfig, resolveTarget } from '../config/resolve.js';
@@ -11,7 +12,6 @@ import { readStream } from '../output/read.js';
 import { fieldLines } from '../output/text.js';
 
 const KEYS: Record<string, ProfileKey> = { 'api-key': 'apiKey', 'api-url': 'apiUrl' };
-const KEY_SHAPE = /^(amps_)?sk_(test|live)_[A-Za-z0-9]{6,}$/;
 
 function settingName(name: string): ProfileKey {
   const key = KEYS[name];
@@ -20,7 +20,7 @@ function settingName(name: string): ProfileKey {
 }
 
 function checkKey(key: string): string {
-  if (!KEY_SHAPE.test(key)) throw new UsageError('that does not look like an Amps API key', 'keys look like amps_sk_test_… or amps_sk_live_… (or sk_test_… / sk_live_…)');
+  if (!API_KEY_PATTERN.test(key)) throw new UsageError('that does not look like an Amps API key', 'keys look like amps_sk_test_… or amps_sk_live_… (or sk_test_… / sk_live_…)');
   return key;
 }
 

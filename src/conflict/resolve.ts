@@ -5,7 +5,7 @@
 
 import type { ApiClient } from '../api/client.js';
 import type { ActionRecord } from '../api/types.js';
-import type { Strategy } from '../domain/action.js';
+import { STRATEGIES, type Strategy } from '../domain/action.js';
 import type { DecodedError } from '../errors/decode.js';
 import { EXIT } from '../errors/exit-codes.js';
 import { ApiFailure, InterruptedError } from '../errors/failures.js';
@@ -62,8 +62,7 @@ export function offeredStrategies(decoded: DecodedError, deviceStrategies: strin
   const listed = details.recoveryStrategies !== undefined ? strings(details.recoveryStrategies)
     : details.strategies !== undefined ? strings(details.strategies)
     : decoded.code === 'CONFLICT' ? deviceStrategies : [];
-  const known: Strategy[] = ['cancel_and_replace', 'queue_after'];
-  return known.filter((s) => listed.includes(s));
+  return STRATEGIES.filter((s) => listed.includes(s));
 }
 
 /** What to do when no strategy can help. */

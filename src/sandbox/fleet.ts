@@ -3,9 +3,9 @@
 // `--fleet-size N` adds N plain batteries for load tests. Nothing here is random at run time.
 
 import type { CommandSpec, Execution, ParameterSpec, SettingSpec } from '../domain/capabilities.js';
+import { STRATEGIES, type Strategy } from '../domain/action.js';
 import type { DeviceType } from '../domain/device-types.js';
 
-export type Strategy = 'cancel_and_replace' | 'queue_after';
 
 /** How a device misbehaves on purpose. */
 export type Quirk = 'offline' | 'foreign_schedule' | 'scheduler_full' | 'vpp_locked' | 'mode_overridden';
@@ -75,7 +75,7 @@ const HVAC_COMMANDS = (withFollowSchedule: boolean): Record<string, CommandSpec>
   };
 };
 
-const BOTH: Strategy[] = ['cancel_and_replace', 'queue_after'];
+const BOTH: Strategy[] = [...STRATEGIES];
 const REPLACE_ONLY: Strategy[] = ['cancel_and_replace'];
 
 const SEEDED: DeviceDefinition[] = [

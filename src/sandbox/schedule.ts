@@ -5,7 +5,8 @@
 import { type ActionToCheck, executionOf } from '../domain/capabilities.js';
 import { fillMessage, variantFor } from '../errors/catalogue.js';
 import type { Quantity } from '../domain/quantity.js';
-import type { DeviceDefinition, Strategy } from './fleet.js';
+import type { Strategy } from '../domain/action.js';
+import type { DeviceDefinition } from './fleet.js';
 import { TERMINAL_STATES } from '../api/types.js';
 import { addAction, indexOf, isLive, type SandboxState, type StoredAction, type Transaction } from './store.js';
 

@@ -6,18 +6,19 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { entriesFor, fillMessage, isKnownCode, variantFor } from '../errors/catalogue.js';
+import { ACTION_STATES, API_KEY_PATTERN } from '../api/types.js';
+import { STRATEGIES, type Strategy } from '../domain/action.js';
 import { checkCommand, checkSettings, checkWindow } from '../domain/capabilities.js';
 import { CONTROLLABLE, normaliseDeviceType, type DeviceType } from '../domain/device-types.js';
 import { isQuantity, UNITS, type Quantity } from '../domain/quantity.js';
 import { parseApiTime } from '../domain/time.js';
-import { buildFleet, type DeviceDefinition, type Fleet, type Strategy } from './fleet.js';
+import { buildFleet, type DeviceDefinition, type Fleet } from './fleet.js';
 import { advanceLifecycle, cancelAction, createAction, pendingActions, publicAction, pushResult, SandboxError } from './schedule.js';
 import { currentSettings, projectState } from './simulate.js';
 import { indexOf, resetState, type StateStore, type StoredAction, type Transaction } from './store.js';
 
 export const SANDBOX_KEY = 'amps_sk_test_localsandbox';
 export const BODY_LIMIT_BYTES = 1024 * 1024;
-const KEY_PATTERN = /^(amps_)?sk_(test|live)_[A-Za-z0-9]{6,}$/;
 
 export interface RequestLogEntry {
   at: string;
@@ -130,8 +131,6 @@ function findDevice(ctx: Context, type: DeviceType, id: string): DeviceDefinitio
 
 // ── Push bodies ───────────────────────────────────────────────────────────────────────────
 
-const STRATEGIES: Strategy[] = ['cancel_and_replace', 'queue_after'];
-
 function quantityProblems(value: unknown, path: string): Array<{ path: string; problem: string }> {
   if (!isQuantity(value)) return [{ path, problem: 'must be a Quantity {"value": number, "unit": string}' }];
   const extra = Object.keys(value).filter((k) => k !== 'value' && k !== 'unit');
@@ -172,7 +171,7 @@ function parsePushBody(body: unknown): ParsedPush {
   for (const key of ['start', 'end'] as const) {
     if (action[key] !== undefined && action[key] !== null && typeof action[key] !== 'string') problems.push({ path: `action.${key}`, problem: 'must be a string' });
   }
-  if (body.onConflict !== undefined && !STRATEGIES.includes(body.onConflict as Strategy)) {
+  if (body.onConflict !== undefined && !(STRATEGIES as readonly unknown[]).includes(body.onConflict)) {
     problems.push({ path: 'onConflict', problem: `must be one of ${STRATEGIES.join(', ')}` });
   }
   const sandbox = body.sandbox;
@@ -242,8 +241,6 @@ function updateSettings(ctx: Context, device: DeviceDefinition, body: unknown): 
 
 // ── Actions ───────────────────────────────────────────────────────────────────────────────
 
-const ACTION_STATES = ['scheduled', 'acknowledged', 'completed', 'failed', 'cancelled'];
-
 function listActions(ctx: Context, query: URLSearchParams): Reply {
   const filters: Array<(a: StoredAction) => boolean> = [];
   const deviceId = query.get('deviceId');
@@ -252,7 +249,7 @@ function listActions(ctx: Context, query: URLSearchParams): Reply {
   if (userId) filters.push((a) => a.userId === userId);
   const state = query.get('state');
   if (state) {
-    if (!ACTION_STATES.includes(state)) throw validation([{ path: 'query.state', problem: `must be one of ${ACTION_STATES.join(', ')}` }]);
+    if (!(ACTION_STATES as readonly string[]).includes(state)) throw validation([{ path: 'query.state', problem: `must be one of ${ACTION_STATES.join(', ')}` }]);
     filters.push((a) => a.state === state);
   }
   const deviceType = query.get('deviceType');
@@ -376,7 +373,7 @@ function keyFrom(req: IncomingMessage): string | undefined {
 
 function authenticate(key: string | undefined): void {
   if (!key) throw new SandboxError('UNAUTHORIZED', undefined, 'no_key');
-  if (!KEY_PATTERN.test(key)) throw new SandboxError('INVALID_API_KEY', undefined, 'platform');
+  if (!API_KEY_PATTERN.test(key)) throw new SandboxError('INVALID_API_KEY', undefined, 'platform');
   if (/sk_live_/.test(key)) throw new SandboxError('LIVE_ACCESS_DISABLED');
 }
 
