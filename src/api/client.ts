@@ -78,9 +78,14 @@ function classifyThrown(error: unknown): { kind: TransportFailure; notSent: bool
   return { kind: 'network', notSent: false, detail };
 }
 
+/** Decision 10: the only failures after which a push may be sent again, because nothing ran. */
+export function provesNothingRan(outcome: { decoded: DecodedError; notSent: boolean }): boolean {
+  return outcome.notSent || (outcome.decoded.shape !== 'non_envelope' && PUSH_RETRYABLE_CODES.has(outcome.decoded.code));
+}
+
 function isRetryable(method: string, outcome: Outcome, attempt: number): boolean {
   const { error } = outcome;
-  if (method !== 'GET') return outcome.notSent || (error.shape !== 'non_envelope' && PUSH_RETRYABLE_CODES.has(error.code));
+  if (method !== 'GET') return provesNothingRan({ decoded: error, notSent: outcome.notSent });
   if (error.shape === 'transport') return error.code !== 'TLS_FAILURE';
   if (error.retryClass === 'backoff') return true;
   // "Retry once, then escalate": one retry only.
@@ -207,11 +212,11 @@ export class ApiClient {
       const result = await this.attempt(method, url, body, deadline - Date.now());
       if (result.ok) return { ...(result.response as ApiResponse<T>), attempts: attempt };
       const { error } = result;
-      if (attempt > retries || !isRetryable(method, result, attempt)) throw new ApiFailure(error);
+      if (attempt > retries || !isRetryable(method, result, attempt)) throw new ApiFailure(error, result.notSent);
       const backoff = random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
       const delayMs = error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : backoff;
       // A wait that would outlast --timeout (or a minute) is reported, not waited out.
-      if (delayMs > MAX_RETRY_AFTER_MS || Date.now() + delayMs >= deadline) throw new ApiFailure(error);
+      if (delayMs > MAX_RETRY_AFTER_MS || Date.now() + delayMs >= deadline) throw new ApiFailure(error, result.notSent);
       this.options.onRetry?.({
         method,
         path,

@@ -2,7 +2,7 @@
 // each device's outcome is written to the ledger as it lands, and every input row appears in the
 // ledger exactly once, those never sent included. Conflicts never prompt here.
 
-import type { ApiClient } from '../api/client.js';
+import { provesNothingRan, type ApiClient } from '../api/client.js';
 import { getDevice, pushAction } from '../api/resources.js';
 import type { DeviceRead, PushBody } from '../api/types.js';
 import { buildPushBody, completeUnits, parseQuantityFlags, type ResolvedTimes, type Strategy } from '../domain/action.js';
@@ -65,8 +65,6 @@ export function mostSevere(codes: Iterable<number>): number {
 /** The 409s that onConflict can resolve: the ones a rerun with a strategy can fix. */
 export const RESOLVABLE_BY_STRATEGY = new Set(['CONFLICT', 'SCHEDULER_ACTIVE']);
 
-/** Responses that prove a push did not run, so --retry may send it again (decision 10). */
-const RESENDABLE = new Set(['RATE_LIMITED', 'RATE_LIMIT_EXCEEDED', 'SERVICE_UNAVAILABLE', 'NETWORK_ERROR', 'CONNECTION_REFUSED']);
 
 interface Hooks {
   onEntry(entry: LedgerEntry): void;
@@ -167,7 +165,7 @@ export class BatchRun {
         const d = error.decoded;
         const rateLimited = d.code === 'RATE_LIMITED' || d.code === 'RATE_LIMIT_EXCEEDED' || d.status === 429;
         if (rateLimited) this.throttle.rateLimited((d.retryAfterSeconds ?? 1) * 1000);
-        if (attempt <= this.plan.retry && RESENDABLE.has(d.code) && !this.stopped) continue;
+        if (attempt <= this.plan.retry && provesNothingRan(error) && !this.stopped) continue;
         return this.failure(row, d, attempt);
       } finally {
         this.throttle.release();

@@ -24,7 +24,8 @@ export class PreflightError extends UsageError {
 /** The API (or the network on the way) said no. */
 export class ApiFailure extends Error {
   readonly exitCode: ExitCode;
-  constructor(readonly decoded: DecodedError) {
+  /** True when the request provably never reached the server (refused, no connection made). */
+  constructor(readonly decoded: DecodedError, readonly notSent = false) {
     super(`${decoded.code}: ${decoded.message}`);
     this.name = 'ApiFailure';
     this.exitCode = decoded.exitCode;
