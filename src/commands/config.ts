@@ -5,7 +5,7 @@ import { configFile } from '../config/paths.js';
 import { checkApiUrl, DEFAULT_API_URL, DEFAULT_PROFILE, keyEnvironment, maskKey, readStoredConfig, resolveTarget } from '../config/resolve.js';
 import type { ProfileKey } from '../config/store.js';
 import { EXIT, type ExitCode } from '../errors/exit-codes.js';
-import { InterruptedError, NeedsInputError, UsageError } from '../errors/failures.js';
+import { NeedsInputError, UsageError } from '../errors/failures.js';
 import { withExamples } from '../output/command-help.js';
 import { canPrompt, type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
 import { readStream } from '../output/read.js';
@@ -24,21 +24,12 @@ function checkKey(key: string): string {
   return key;
 }
 
-async function promptIfInterrupted<T>(ask: () => Promise<T>): Promise<T> {
-  try {
-    return await ask();
-  } catch (error) {
-    if ((error as Error).name === 'ExitPromptError' || (error as Error).name === 'AbortPromptError') throw new InterruptedError();
-    throw error;
-  }
-}
-
 /** The key from a hidden prompt at a terminal, or from stdin otherwise; never from argv. */
 async function readKey(options: GlobalOptions, io: IO): Promise<string> {
   if (io.stdinIsTTY) {
     if (!canPrompt(io, options.input === false)) throw new NeedsInputError('the API key is read from a hidden prompt', 'the key on stdin: amps config set api-key < keyfile');
     const { password } = await import('@inquirer/prompts');
-    return checkKey((await promptIfInterrupted(() => password({ message: 'API key', mask: '*' }, { input: io.stdin, output: io.stderr }))).trim());
+    return checkKey((await password({ message: 'API key', mask: '*' }, { input: io.stdin, output: io.stderr })).trim());
   }
   const key = (await readStream(io.stdin)).trim();
   if (key === '') throw new NeedsInputError('no API key arrived on stdin', 'the key on stdin: amps config set api-key < keyfile');
@@ -127,9 +118,9 @@ export async function runLogin(options: GlobalOptions, io: IO): Promise<ExitCode
   }
   const { input, password } = await import('@inquirer/prompts');
   const context = { input: io.stdin, output: io.stderr };
-  const profile = await promptIfInterrupted(() => input({ message: 'Profile', default: profileFor(options, io) }, context));
-  const key = checkKey((await promptIfInterrupted(() => password({ message: 'API key (amps_sk_test_… or amps_sk_live_…)', mask: '*' }, context))).trim());
-  const url = checkApiUrl(await promptIfInterrupted(() => input({ message: 'API URL', default: DEFAULT_API_URL }, context)));
+  const profile = await input({ message: 'Profile', default: profileFor(options, io) }, context);
+  const key = checkKey((await password({ message: 'API key (amps_sk_test_… or amps_sk_live_…)', mask: '*' }, context)).trim());
+  const url = checkApiUrl(await input({ message: 'API URL', default: DEFAULT_API_URL }, context));
   const { openConfigStore } = await import('../config/store.js');
   const store = await openConfigStore(io.env);
   store.setValue(profile, 'apiKey', key);

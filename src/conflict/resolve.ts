@@ -197,10 +197,6 @@ async function interactive(input: ConflictInput, offered: Strategy[], conflictin
         throw error;
       }
     }
-  } catch (error) {
-    const name = (error as Error).name;
-    if (name === 'ExitPromptError' || name === 'AbortPromptError' || name === 'CancelPromptError') throw new InterruptedError();
-    throw error;
   } finally {
     io.stdin.off('data', onData);
     // inquirer leaves stdin flowing; pausing it lets the process exit.

@@ -7,9 +7,10 @@ import { errorToJson, renderErrorText } from '../errors/render.js';
 import { type IO, writeLine } from './io.js';
 import { scrub } from './text.js';
 
+/** Aborts, and @inquirer/prompts' Ctrl-C (ExitPromptError), signal (AbortPromptError) and cancel. */
 function isAbort(error: unknown): boolean {
   const name = (error as { name?: string } | null)?.name;
-  return name === 'AbortError' || name === 'ExitPromptError' || name === 'AbortPromptError';
+  return name === 'AbortError' || name === 'ExitPromptError' || name === 'AbortPromptError' || name === 'CancelPromptError';
 }
 
 export async function reportFailure(error: unknown, io: IO, json: boolean): Promise<number> {
