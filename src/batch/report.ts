@@ -6,7 +6,7 @@ import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { UsageError } from '../errors/failures.js';
 import { type IO, writeLine } from '../output/io.js';
 import { formatTable } from '../output/table.js';
-import { shellQuote } from '../output/text.js';
+import { shellQuote, suggestedCommand } from '../output/text.js';
 import { guidanceFor, type BatchReport, type LedgerEntry } from './run.js';
 
 export class Ledger {
@@ -95,13 +95,7 @@ export async function printSummary(report: BatchReport, io: IO, json: boolean): 
 /** The command that reruns only the devices a strategy can fix, fed from the ledger when there is one. */
 export function conflictRerun(argv: string[], report: BatchReport, ledgerPath: string | undefined): string | undefined {
   if (report.conflicted.length === 0) return undefined;
-  const kept: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--devices' || arg === '--out' || arg === '--on-conflict') i++;
-    else if (!/^--(devices|out|on-conflict)=/.test(arg)) kept.push(arg);
-  }
-  const command = ['amps', ...kept, '--devices', '-', '--on-conflict', 'cancel_and_replace'].map(shellQuote).join(' ');
+  const command = suggestedCommand(argv, ['--devices', '--out', '--on-conflict'], ['--devices', '-', '--on-conflict', 'cancel_and_replace']);
   if (ledgerPath) return `grep -E '"code":"(CONFLICT|SCHEDULER_ACTIVE)"' ${shellQuote(ledgerPath)} | ${command}`;
   return `printf '%s\\n' ${report.conflicted.map(shellQuote).join(' ')} | ${command}`;
 }

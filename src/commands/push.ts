@@ -17,7 +17,7 @@ import { DEFAULT_WAIT_MS, followAction } from '../session/follow.js';
 import { withExamples } from '../output/command-help.js';
 import { canPrompt, type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
 import { readStream } from '../output/read.js';
-import { shellQuote } from '../output/text.js';
+import { suggestedCommand } from '../output/text.js';
 import { printAction, stateColour } from '../output/views.js';
 
 export interface PushOptions extends GlobalOptions {
@@ -117,12 +117,7 @@ function preflight(device: DeviceRead, body: PushBody, now: Date): void {
 }
 
 function rerunLine(argv: string[], strategy: Strategy): string {
-  const kept: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--on-conflict') i++;
-    else if (!argv[i].startsWith('--on-conflict=')) kept.push(argv[i]);
-  }
-  return ['amps', ...kept, '--on-conflict', strategy].map(shellQuote).join(' ');
+  return suggestedCommand(argv, ['--on-conflict'], ['--on-conflict', strategy]);
 }
 
 const FAIL_FAST_CLASSES: Record<string, number> = {

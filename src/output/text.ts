@@ -47,3 +47,16 @@ export function showQuantity(value: unknown): string {
 export function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
+
+/**
+ * An amps command line to suggest: the arguments given, less the named options (and their
+ * values, in either `--name value` or `--name=value` form), plus `extra`, quoted for a shell.
+ */
+export function suggestedCommand(argv: string[], drop: string[], extra: string[]): string {
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (drop.includes(argv[i])) i++;
+    else if (!drop.some((name) => argv[i].startsWith(`${name}=`))) kept.push(argv[i]);
+  }
+  return ['amps', ...kept, ...extra].map(shellQuote).join(' ');
+}
