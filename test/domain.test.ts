@@ -75,5 +75,7 @@ describe('times as the API reads them (decision 6)', () => {
     expect(checkWindow(at(-1), undefined, now)?.code).toBe('START_IN_PAST');
     expect(checkWindow(at(31 * 24 * 60), undefined, now)?.code).toBe('START_OUT_OF_RANGE');
     expect(checkWindow(at(60), at(120), now)).toBeUndefined();
+    // A time the client could not read is left to the API.
+    expect(checkWindow(new Date(Number.NaN), at(120), now)).toBeUndefined();
   });
 });

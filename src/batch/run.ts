@@ -6,7 +6,7 @@ import { provesNothingRan, type ApiClient } from '../api/client.js';
 import { getDevice, pushAction } from '../api/resources.js';
 import type { DeviceRead, PushBody } from '../api/types.js';
 import { buildPushBody, completeUnits, parseQuantityFlags, type ResolvedTimes, type Strategy } from '../domain/action.js';
-import { checkCommand, checkWindow } from '../domain/capabilities.js';
+import { checkAction } from '../domain/capabilities.js';
 import type { DeviceType } from '../domain/device-types.js';
 import { variantFor } from '../errors/catalogue.js';
 import type { DecodedError } from '../errors/decode.js';
@@ -127,8 +127,7 @@ export class BatchRun {
       simulatePhase: plan.simulatePhase,
     });
     if (device) {
-      const violation = checkCommand({ command: plan.command, parameters: body.action.parameters, start: plan.times.start, end: plan.times.end }, device.commands ?? {}) ??
-        checkWindow(plan.times.start, plan.times.end, new Date());
+      const violation = checkAction({ command: plan.command, parameters: body.action.parameters, start: plan.times.start, end: plan.times.end }, device.commands ?? {}, new Date());
       if (violation) throw new PreflightViolation(violation.code);
     }
     return body;

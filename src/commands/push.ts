@@ -4,7 +4,7 @@ import type { ActionRecord, DeviceRead, PushBody } from '../api/types.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { duration, oneOf, wholeNumber } from '../config/option-parsers.js';
 import { buildPushBody, completeUnits, parseQuantityFlags, resolveTimes, STRATEGIES, type Strategy } from '../domain/action.js';
-import { checkCommand, checkWindow } from '../domain/capabilities.js';
+import { checkAction } from '../domain/capabilities.js';
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../domain/device-types.js';
 import { isQuantity } from '../domain/quantity.js';
 import { parseTimeInput } from '../domain/time.js';
@@ -109,10 +109,7 @@ function preflight(device: DeviceRead, body: PushBody, now: Date): void {
   const parameters = Object.fromEntries(Object.entries(body.action.parameters ?? {}).filter(([, q]) => isQuantity(q)));
   const start = time(body.action.start);
   const end = time(body.action.end);
-  const violation =
-    checkCommand({ command: body.action.command, parameters, start, end }, device.commands ?? {}) ??
-    // A time the client cannot read is left to the API to judge.
-    (start && Number.isNaN(start.getTime()) ? undefined : checkWindow(start, end, now));
+  const violation = checkAction({ command: body.action.command, parameters, start, end }, device.commands ?? {}, now);
   if (violation) throw new PreflightError(preflightError(violation.code, violation.details));
 }
 

@@ -99,6 +99,15 @@ export function checkWindow(start: Date | undefined, end: Date | undefined, now:
   return undefined;
 }
 
+/**
+ * The whole check of a push, in the API's order: command, parameters, execution shape, then the
+ * time window. A time that is not a valid instant (NaN) passes the window rules: the client
+ * leaves what it cannot read to the API.
+ */
+export function checkAction(action: ActionToCheck, commands: Record<string, CommandSpec>, now: Date): Violation | undefined {
+  return checkCommand(action, commands) ?? checkWindow(action.start, action.end, now);
+}
+
 /** A sparse settings write: known keys, writable, right unit, within bounds. */
 export function checkSettings(values: Record<string, unknown>, settings: Record<string, SettingSpec>): Violation | undefined {
   const keys = Object.keys(values);

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { entriesFor, fillMessage, isKnownCode, variantFor } from '../errors/catalogue.js';
 import { ACTION_STATES, API_KEY_PATTERN } from '../api/types.js';
 import { STRATEGIES, type Strategy } from '../domain/action.js';
-import { checkCommand, checkSettings, checkWindow } from '../domain/capabilities.js';
+import { checkAction, checkSettings } from '../domain/capabilities.js';
 import { CONTROLLABLE, normaliseDeviceType, type DeviceType } from '../domain/device-types.js';
 import { isQuantity, UNITS, type Quantity } from '../domain/quantity.js';
 import { parseApiTime } from '../domain/time.js';
@@ -221,7 +221,7 @@ function push(ctx: Context, device: DeviceDefinition, body: unknown): Reply {
     return time;
   };
   const action = { command: parsed.command, parameters: parsed.parameters, start: parseTime('start'), end: parseTime('end') };
-  const violation = checkCommand(action, device.commands ?? {}) ?? checkWindow(action.start, action.end, now);
+  const violation = checkAction(action, device.commands ?? {}, now);
   if (violation) throw new SandboxError(violation.code, violation.details);
   const record = createAction(ctx.tx, { device, action, onConflict: parsed.onConflict, now: ctx.now, failWith: failAtDispatch });
   return { status: 202, body: pushResult(record) };
