@@ -130,6 +130,13 @@ describe('the renderers', () => {
     expect(window).toContain('Reason: window_too_short');
   });
 
+  it('shows fields a per-code formatter does not render, generically', async () => {
+    const text = await renderErrorText(decodeError(409, {}, envelope('CONFLICT', 'x', { conflictingActionIds: ['a1'], value: 7, start: 'soon' })), ctx);
+    expect(text).toContain('Conflicting actions: a1');
+    expect(text).toContain('value: 7');
+    expect(text).toContain('start: soon');
+  });
+
   it('formats unknown details generically, nested and cut', async () => {
     const text = await renderErrorText(
       decodeError(500, {}, envelope('UNKNOWN_ERROR', 'x', { vendor: { code: 'E42', hints: ['a', 'b'], rows: [{ id: 1 }] }, blob: 'z'.repeat(500) })),

@@ -106,48 +106,75 @@ export async function schedulerActiveLines(details: Details, ctx: RenderContext)
   return lines;
 }
 
-const FORMATTERS: Record<string, DetailsFormatter> = {
-  SCHEDULER_ACTIVE: schedulerActiveLines,
-  CONFLICT: (d) => [
-    ...(d.reason !== undefined ? [`Reason: ${cut(d.reason)}`] : []),
-    `Conflicting actions: ${list(d.conflictingActionIds) || '(none listed)'}`,
-    ...strategiesLine(d.strategies),
-  ],
-  RATE_LIMITED: (d) => (d.retryAfterSeconds !== undefined ? [`Retry after: ${cut(d.retryAfterSeconds)} s`] : []),
-  RATE_LIMIT_EXCEEDED: (d) => (d.retryAfterSeconds !== undefined ? [`Retry after: ${cut(d.retryAfterSeconds)} s`] : []),
-  UNSUPPORTED_MODE: (d) => [`Command sent: ${cut(d.command)}`, ...capabilitySubset(d)],
-  UNSUPPORTED_PARAMETER: (d) => [`Unsupported parameters: ${list(d.unsupportedParameters)}`, ...capabilitySubset(d)],
-  UNSUPPORTED_UNIT: (d) => [
-    `Parameter: ${cut(d.parameter)}`,
-    `Unit sent: ${cut(d.providedUnit)}`,
-    `Supported units: ${list(d.supportedUnits)}`,
-  ],
-  UNSUPPORTED_SETTING: (d) => [`Unsupported settings: ${list(d.unsupportedSettings)}`, `Supported settings: ${list(d.supportedSettings)}`],
-  READ_ONLY_SETTING: (d) => [`Read-only settings: ${list(d.settings)}`],
-  PARAMETER_OUT_OF_RANGE: (d) => rangeLines(d, 'parameter'),
-  SETTING_OUT_OF_RANGE: (d) => rangeLines(d, 'setting'),
-  EXECUTION_NOT_SUPPORTED: (d) => [`Requested execution: ${cut(d.requestedExecution)}`, `Supported execution: ${list(d.supportedExecution)}`],
-  INVALID_TIME_WINDOW: (d) => [
-    `Reason: ${cut(d.reason)}`,
-    ...(d.start !== undefined ? [`Start: ${cut(d.start)}`] : []),
-    ...(d.end !== undefined ? [`End: ${cut(d.end)}`] : []),
-  ],
-  VALIDATION_ERROR: (d) =>
-    Array.isArray(d.fields)
-      ? d.fields.filter(isRecord).map((f) => `Field ${cut(f.path)}: ${cut(f.problem)}`)
-      : formatGeneric(d),
+/** A per-code details formatter, with the fields it renders; any other field is shown generically. */
+interface DetailsView {
+  fields: readonly string[];
+  lines: DetailsFormatter;
+}
+
+const SCHEDULER_FIELDS = ['reason', 'description', 'overlappingGroups', 'existingGroupCount', 'recoveryStrategies', 'detectedAt'];
+const RANGE_FIELDS = ['value', 'min', 'max', 'unit'];
+const retryAfter: DetailsView = {
+  fields: ['retryAfterSeconds'],
+  lines: (d) => (d.retryAfterSeconds !== undefined ? [`Retry after: ${cut(d.retryAfterSeconds)} s`] : []),
+};
+
+const FORMATTERS: Record<string, DetailsView> = {
+  SCHEDULER_ACTIVE: { fields: SCHEDULER_FIELDS, lines: schedulerActiveLines },
+  CONFLICT: {
+    fields: ['reason', 'conflictingActionIds', 'strategies'],
+    lines: (d) => [
+      ...(d.reason !== undefined ? [`Reason: ${cut(d.reason)}`] : []),
+      `Conflicting actions: ${list(d.conflictingActionIds) || '(none listed)'}`,
+      ...strategiesLine(d.strategies),
+    ],
+  },
+  RATE_LIMITED: retryAfter,
+  RATE_LIMIT_EXCEEDED: retryAfter,
+  UNSUPPORTED_MODE: { fields: ['command', 'deviceCapabilities'], lines: (d) => [`Command sent: ${cut(d.command)}`, ...capabilitySubset(d)] },
+  UNSUPPORTED_PARAMETER: {
+    fields: ['unsupportedParameters', 'deviceCapabilities'],
+    lines: (d) => [`Unsupported parameters: ${list(d.unsupportedParameters)}`, ...capabilitySubset(d)],
+  },
+  UNSUPPORTED_UNIT: {
+    fields: ['parameter', 'providedUnit', 'supportedUnits'],
+    lines: (d) => [`Parameter: ${cut(d.parameter)}`, `Unit sent: ${cut(d.providedUnit)}`, `Supported units: ${list(d.supportedUnits)}`],
+  },
+  UNSUPPORTED_SETTING: {
+    fields: ['unsupportedSettings', 'supportedSettings'],
+    lines: (d) => [`Unsupported settings: ${list(d.unsupportedSettings)}`, `Supported settings: ${list(d.supportedSettings)}`],
+  },
+  READ_ONLY_SETTING: { fields: ['settings'], lines: (d) => [`Read-only settings: ${list(d.settings)}`] },
+  PARAMETER_OUT_OF_RANGE: { fields: ['parameter', ...RANGE_FIELDS], lines: (d) => rangeLines(d, 'parameter') },
+  SETTING_OUT_OF_RANGE: { fields: ['setting', ...RANGE_FIELDS], lines: (d) => rangeLines(d, 'setting') },
+  EXECUTION_NOT_SUPPORTED: {
+    fields: ['requestedExecution', 'supportedExecution'],
+    lines: (d) => [`Requested execution: ${cut(d.requestedExecution)}`, `Supported execution: ${list(d.supportedExecution)}`],
+  },
+  INVALID_TIME_WINDOW: {
+    fields: ['reason', 'start', 'end'],
+    lines: (d) => [
+      `Reason: ${cut(d.reason)}`,
+      ...(d.start !== undefined ? [`Start: ${cut(d.start)}`] : []),
+      ...(d.end !== undefined ? [`End: ${cut(d.end)}`] : []),
+    ],
+  },
+  VALIDATION_ERROR: {
+    fields: ['fields'],
+    lines: (d) => (Array.isArray(d.fields) ? d.fields.filter(isRecord).map((f) => `Field ${cut(f.path)}: ${cut(f.problem)}`) : formatGeneric(d)),
+  },
 };
 
 async function detailsLines(decoded: DecodedError, ctx: RenderContext): Promise<string[]> {
   const details = decoded.details;
   if (details === undefined || details === null) return [];
   if (isRecord(details) && Object.keys(details).length === 0) return [];
-  const formatter = FORMATTERS[decoded.code];
-  if (formatter && isRecord(details)) {
+  const view = FORMATTERS[decoded.code];
+  if (view && isRecord(details)) {
     try {
-      const lines = await formatter(details, ctx);
-      // Fields the formatter does not know still reach the operator.
-      const extra = Object.keys(details).filter((k) => !KNOWN_FIELDS.has(k));
+      const lines = await view.lines(details, ctx);
+      // Fields the formatter does not render still reach the operator.
+      const extra = Object.keys(details).filter((k) => !view.fields.includes(k));
       return extra.length === 0 ? lines : [...lines, ...formatGeneric(Object.fromEntries(extra.map((k) => [k, details[k]])))];
     } catch {
       // A formatter must never hide the error it was asked to show.
@@ -155,14 +182,6 @@ async function detailsLines(decoded: DecodedError, ctx: RenderContext): Promise<
   }
   return formatGeneric(details);
 }
-
-// Fields the per-code formatters above render themselves.
-const KNOWN_FIELDS = new Set([
-  'reason', 'description', 'overlappingGroups', 'existingGroupCount', 'recoveryStrategies', 'detectedAt',
-  'conflictingActionIds', 'strategies', 'retryAfterSeconds', 'command', 'deviceCapabilities', 'unsupportedParameters',
-  'parameter', 'providedUnit', 'supportedUnits', 'unsupportedSettings', 'supportedSettings', 'settings', 'setting',
-  'value', 'min', 'max', 'unit', 'requestedExecution', 'supportedExecution', 'start', 'end', 'fields',
-]);
 
 // Decision 3: a code with two meanings says which party it is about.
 const PARTY_TEXT = {
