@@ -5,7 +5,7 @@
 import { provesNothingRan, type ApiClient } from '../api/client.js';
 import { getDevice, pushAction } from '../api/resources.js';
 import type { DeviceRead, PushBody } from '../api/types.js';
-import { buildPushBody, completeUnits, parseQuantityFlags, type ResolvedTimes, type Strategy } from '../domain/action.js';
+import { buildPushBody, completeUnits, parseQuantityFlags, type ResolvedTimes, type Strategy, type TypedQuantity } from '../domain/action.js';
 import { checkAction } from '../domain/capabilities.js';
 import type { DeviceType } from '../domain/device-types.js';
 import { variantFor } from '../errors/catalogue.js';
@@ -33,8 +33,8 @@ export interface LedgerEntry {
 export interface BatchPlan {
   type: DeviceType;
   command: string;
-  quantities: Record<string, string | undefined>;
-  params: string[];
+  /** The quantity flags, parsed once for the run; a row's own values override them by name. */
+  quantities: Record<string, TypedQuantity>;
   times: ResolvedTimes;
   onConflict?: Strategy;
   simulateFailure?: string;
@@ -116,7 +116,7 @@ export class BatchRun {
 
   private async bodyFor(row: DeviceRow): Promise<PushBody> {
     const plan = this.plan;
-    const typed = parseQuantityFlags({ ...plan.quantities, ...row.quantities }, plan.params);
+    const typed = { ...plan.quantities, ...parseQuantityFlags(row.quantities, []) };
     const device = plan.preflight ? await this.capabilitiesFor(row) : undefined;
     const body = buildPushBody({
       command: plan.command,

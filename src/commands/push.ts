@@ -141,13 +141,11 @@ async function runBatch(options: PushOptions, io: IO, argv: string[]): Promise<E
   if (!command) throw new UsageError('name the command to push to every device, e.g. charge');
   if (options.body !== undefined || options.wait || options.dryRun) throw new UsageError('--body, --wait and --dry-run work on one device, not with --devices');
   const simulateFailure = checkSimulatedCode(options.simulateFailure);
-  const quantities = { power: options.power, target: options.target, reserve: options.reserve };
-  parseQuantityFlags(quantities, options.param ?? []); // syntax errors stop the run before anything is sent
   const plan = {
     type,
     command,
-    quantities,
-    params: options.param ?? [],
+    // Parsed here, so a syntax error stops the run before anything is sent.
+    quantities: parseQuantityFlags({ power: options.power, target: options.target, reserve: options.reserve }, options.param ?? []),
     times: resolveTimes({ at: options.at, start: options.start, end: options.end }, io.now()),
     onConflict: options.onConflict,
     simulateFailure,
