@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from '@commander-js/extra-typings';
-import { variantFor } from '../errors/catalogue.js';
-import { decodeResponse, type Headers } from '../errors/decode.js';
+import { catalogueStatusOf, decodeResponse, type Headers } from '../errors/decode.js';
 import { EXIT, type ExitCode } from '../errors/exit-codes.js';
 import { UsageError } from '../errors/failures.js';
 import { errorToJson, renderErrorText } from '../errors/render.js';
@@ -48,20 +47,6 @@ export function parseSavedResponse(text: string): SavedResponse {
   return parsed ?? { headers: {}, body: text };
 }
 
-/** A bare envelope carries no status: take the one its code is catalogued with. */
-function inferStatus(body: string): number | undefined {
-  try {
-    const value = JSON.parse(body) as { error?: { code?: unknown; message?: unknown } | unknown; code?: unknown };
-    const error = typeof value.error === 'object' && value.error !== null ? (value.error as { code?: unknown; message?: unknown }) : undefined;
-    const code = error?.code ?? value.code ?? value.error;
-    const message = error?.message;
-    if (typeof code !== 'string') return undefined;
-    return variantFor(code, typeof message === 'string' ? message : undefined, undefined)?.http;
-  } catch {
-    return undefined;
-  }
-}
-
 async function readInput(options: DecodeOptions, io: IO): Promise<string> {
   if (options.file !== undefined && options.file !== '-') {
     try {
@@ -79,7 +64,7 @@ async function readInput(options: DecodeOptions, io: IO): Promise<string> {
 export async function run(options: DecodeOptions, io: IO): Promise<ExitCode> {
   const text = await readInput(options, io);
   const saved = parseSavedResponse(text);
-  const status = options.status ?? saved.status ?? inferStatus(saved.body);
+  const status = options.status ?? saved.status ?? catalogueStatusOf(saved.body);
   if (status === undefined) {
     throw new UsageError('the response has no HTTP status and its code is not catalogued', 'pass it with --status N');
   }

@@ -153,6 +153,16 @@ function errorFields(body: unknown): ErrorFields | undefined {
   return undefined;
 }
 
+/**
+ * The HTTP status a saved body without one was sent with: the status its code is catalogued
+ * with (its variant picked by message). Undefined when the body names no catalogued code.
+ */
+export function catalogueStatusOf(body: string): number | undefined {
+  const parsed = parseJson(body);
+  const fields = parsed.ok ? errorFields(parsed.value) : undefined;
+  return fields ? variantFor(fields.code, fields.message, undefined)?.http : undefined;
+}
+
 function fromFields(status: number, fields: ErrorFields, retryAfterHeader: number | undefined): DecodedError {
   const entry = variantFor(fields.code, fields.message, status) ?? null;
   const detailsRetry = isRecord(fields.details) && typeof fields.details.retryAfterSeconds === 'number'
