@@ -92,7 +92,8 @@ function isRetryable(method: string, outcome: Outcome, attempt: number): boolean
   return error.retryClass === 'once_then_escalate' && attempt === 1;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** A wait that Ctrl-C ends at once (as an InterruptedError). */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new InterruptedError());
     const timer = setTimeout(() => {

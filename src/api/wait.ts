@@ -1,7 +1,6 @@
 // Following an action to a terminal state, for push --wait, actions wait and the resolver.
 
-import { InterruptedError } from '../errors/failures.js';
-import type { ApiClient } from './client.js';
+import { sleep, type ApiClient } from './client.js';
 import { getAction } from './resources.js';
 import { TERMINAL_STATES, type ActionRecord } from './types.js';
 
@@ -17,22 +16,6 @@ export class WaitTimeout extends Error {
   }
 }
 
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      signal.removeEventListener('abort', abort);
-      resolve();
-    }
-    function abort() {
-      clearTimeout(timer);
-      reject(new InterruptedError());
-    }
-    if (signal.aborted) abort();
-    else signal.addEventListener('abort', abort, { once: true });
-  });
-}
-
 /** Polls with a gentle backoff (0.5 s up to 5 s) until the action is terminal. */
 export async function waitForAction(client: ApiClient, id: string, options: WaitOptions): Promise<ActionRecord> {
   const deadline = Date.now() + options.timeoutMs;
@@ -42,7 +25,7 @@ export async function waitForAction(client: ApiClient, id: string, options: Wait
     options.onUpdate?.(data);
     if (TERMINAL_STATES.includes(data.state)) return data;
     if (Date.now() + interval > deadline) throw new WaitTimeout(data);
-    await pause(interval, options.signal);
+    await sleep(interval, options.signal);
     interval = Math.min(5000, Math.round(interval * 1.5));
   }
 }
