@@ -5,6 +5,7 @@
 import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { UsageError } from '../errors/failures.js';
 import { type IO, writeLine } from '../output/io.js';
+import { liveLine } from '../output/spinner.js';
 import { formatTable } from '../output/table.js';
 import { shellQuote, suggestedCommand } from '../output/text.js';
 import { guidanceFor, type BatchReport, type LedgerEntry } from './run.js';
@@ -44,10 +45,10 @@ export class Progress {
   private sent = 0;
   private total?: number;
   private readonly started = Date.now();
-  private timer?: NodeJS.Timeout;
+  private readonly line: { stop(): void };
 
   constructor(private readonly io: IO, enabled: boolean) {
-    if (enabled) this.timer = setInterval(() => this.draw(), 200);
+    this.line = liveLine(io, () => this.text(), 200, enabled);
   }
 
   /** The number of devices, once known (counted ahead from a file; never for stdin). */
@@ -60,7 +61,7 @@ export class Progress {
     this.counts.set(entry.outcome, (this.counts.get(entry.outcome) ?? 0) + 1);
   }
 
-  private draw(): void {
+  private text(): string {
     const seconds = (Date.now() - this.started) / 1000;
     const parts = [...this.counts].map(([outcome, n]) => `${outcome} ${n.toLocaleString('en')}`);
     const done = this.sent.toLocaleString('en');
@@ -70,14 +71,11 @@ export class Progress {
       const percent = Math.floor((this.sent / this.total) * 100);
       head = `${this.io.err.cyan('█'.repeat(filled))}${'░'.repeat(BAR_WIDTH - filled)} ${percent}% ${done}/${this.total.toLocaleString('en')}`;
     }
-    this.io.stderr.write(`\r\u001b[2K${head} · ${parts.join(' · ')} · ${(this.sent / Math.max(seconds, 0.001)).toFixed(0)}/s`);
+    return `${head} · ${parts.join(' · ')} · ${(this.sent / Math.max(seconds, 0.001)).toFixed(0)}/s`;
   }
 
   stop(): void {
-    if (!this.timer) return;
-    clearInterval(this.timer);
-    this.timer = undefined;
-    this.io.stderr.write('\r\u001b[2K');
+    this.line.stop();
   }
 }
 
