@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseQuantityFlags, resolveTimes } from '../src/domain/action.js';
 import { checkWindow } from '../src/domain/capabilities.js';
 import { parseQuantity } from '../src/domain/quantity.js';
-import { formatWithOffset, parseApiTime, parseTimeInput } from '../src/domain/time.js';
+import { formatWithOffset, localMinuteToUtc, parseApiTime, parseTimeInput } from '../src/domain/time.js';
 
 describe('quantities as operators type them', () => {
   it.each([
@@ -58,6 +58,12 @@ describe('times as the API reads them (decision 6)', () => {
     expect(parseApiTime('2026-06-10T22:00:00', now, 'Europe/London')?.toISOString()).toBe('2026-06-10T21:00:00.000Z');
     expect(parseApiTime('2026-01-10T22:00:00', now, 'Europe/London')?.toISOString()).toBe('2026-01-10T22:00:00.000Z');
     expect(parseApiTime('2026-06-10T22:00:00', now, 'America/New_York')?.toISOString()).toBe('2026-06-11T02:00:00.000Z');
+  });
+
+  it('finds a local minute of the plant\'s day, whatever the UTC day', () => {
+    // 00:30 UTC on 11 June is still 10 June in New York: 16:00 there is 20:00 UTC on 10 June.
+    expect(new Date(localMinuteToUtc(Date.parse('2026-06-11T00:30:00Z'), 16 * 60, 'America/New_York')).toISOString()).toBe('2026-06-10T20:00:00.000Z');
+    expect(new Date(localMinuteToUtc(Date.parse('2026-01-10T12:00:00Z'), 30, 'Europe/London')).toISOString()).toBe('2026-01-10T00:30:00.000Z');
   });
 
   it('reads relative durations and explicit offsets', () => {

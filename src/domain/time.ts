@@ -72,12 +72,29 @@ export function parseTimeInput(text: string, now: Date, base?: Date): Date | und
 }
 
 /** Offset of `timeZone` from UTC at `instant`, in milliseconds. */
-function zoneOffset(instant: number, timeZone: string): number {
+/** The wall clock of `timeZone` at `instant`, read as if it were UTC (milliseconds). */
+function wallClockAt(instant: number, timeZone: string): number {
   const parts = new Intl.DateTimeFormat('en-US', {
     timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
   }).formatToParts(new Date(instant));
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - Math.floor(instant / 1000) * 1000;
+  return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+}
+
+function zoneOffset(instant: number, timeZone: string): number {
+  return wallClockAt(instant, timeZone) - Math.floor(instant / 1000) * 1000;
+}
+
+/** The instant a wall-clock time (given as if UTC) names in `timeZone`, daylight saving included. */
+function wallClockToUtc(wall: number, timeZone: string): number {
+  const first = wall - zoneOffset(wall, timeZone);
+  return wall - zoneOffset(first, timeZone);
+}
+
+/** The instant `minute` minutes after local midnight, on the local day of `dayOf` in `timeZone`. */
+export function localMinuteToUtc(dayOf: number, minute: number, timeZone: string): number {
+  const wall = wallClockAt(dayOf, timeZone);
+  return wallClockToUtc(wall - (wall % 86_400_000) + minute * 60_000, timeZone);
 }
 
 /**
@@ -96,7 +113,5 @@ export function parseApiTime(text: string, now: Date, plantTimeZone: string): Da
   if (!naive) return undefined;
   const [, y, mo, d, h, mi, s] = naive.map(Number);
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || (s || 0) > 59) return undefined;
-  const wall = Date.UTC(y, mo - 1, d, h, mi, s || 0);
-  const first = wall - zoneOffset(wall, plantTimeZone);
-  return new Date(wall - zoneOffset(first, plantTimeZone));
+  return new Date(wallClockToUtc(Date.UTC(y, mo - 1, d, h, mi, s || 0), plantTimeZone));
 }

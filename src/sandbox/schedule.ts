@@ -3,6 +3,7 @@
 // and onConflict strategies of decisions 7 and 8.
 
 import { type ActionToCheck, executionOf } from '../domain/capabilities.js';
+import { localMinuteToUtc } from '../domain/time.js';
 import { fillMessage, variantFor } from '../errors/catalogue.js';
 import type { Quantity } from '../domain/quantity.js';
 import type { Strategy } from '../domain/action.js';
@@ -97,15 +98,6 @@ const FOREIGN_GROUPS: ForeignGroup[] = [
   { groupId: 'grp_homeapp_morning', fromMinute: 7 * 60, toMinute: 8 * 60, mode: 'idle', source: 'homeowner_app' },
 ];
 
-/** UTC instant of a plant-local wall-clock minute on the plant-local day containing `dayOf`. */
-function plantMinuteToUtc(dayOf: number, minute: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).formatToParts(new Date(dayOf));
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
-  const wallNow = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'));
-  const offset = wallNow - Math.floor(dayOf / 60_000) * 60_000;
-  return Date.UTC(get('year'), get('month') - 1, get('day'), 0, minute) - offset;
-}
-
 /** The scheduler rows, as concrete occurrences, that overlap [from, to). */
 export function overlappingGroups(device: DeviceDefinition, state: SandboxState, from: number, to: number, now: number) {
   const cleared = new Set(state.devices[device.id]?.clearedGroups ?? []);
@@ -115,8 +107,8 @@ export function overlappingGroups(device: DeviceDefinition, state: SandboxState,
   for (let day = from - 86_400_000; day <= horizon + 86_400_000; day += 86_400_000) {
     for (const group of live) {
       if (found.has(group.groupId)) continue;
-      const start = plantMinuteToUtc(day, group.fromMinute, device.timeZone);
-      const end = plantMinuteToUtc(day, group.toMinute, device.timeZone);
+      const start = localMinuteToUtc(day, group.fromMinute, device.timeZone);
+      const end = localMinuteToUtc(day, group.toMinute, device.timeZone);
       if (start < to && end > from && end > now) {
         found.set(group.groupId, { groupId: group.groupId, start: iso(start), end: iso(end), mode: group.mode, source: group.source });
       }
