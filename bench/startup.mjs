@@ -14,7 +14,7 @@ const arg = (name, fallback) => {
   return i === -1 ? fallback : Number(process.argv[i + 1]);
 };
 const bin = fileURLToPath(new URL('../bin/amps', import.meta.url));
-const example = fileURLToPath(new URL('../../shared/amps-api/examples/error-device-offline-manufacturer.json', import.meta.url));
+const example = fileURLToPath(new URL('../docs/amps-api/examples/error-device-offline-manufacturer.json', import.meta.url));
 const env = { ...process.env, AMPS_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'amps-bench-')), NO_COLOR: '1' };
 delete env.AMPS_API_KEY;
 delete env.AMPS_API_URL;

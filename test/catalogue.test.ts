@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE, entriesFor, messageMatches, suggestCodes, variantFor } from '../src/errors/catalogue.js';
 import { RETRY_CLASSES } from '../src/errors/retry-classes.js';
-import { SHARED } from './helpers/cli.js';
+import { API_DOCS } from './helpers/cli.js';
 
-const manufacturerPage = readFileSync(join(SHARED, 'manufacturer-error-codes.txt'), 'utf8');
-const contract = readFileSync(join(SHARED, 'contract.md'), 'utf8');
+const manufacturerPage = readFileSync(join(API_DOCS, 'manufacturer-error-codes.txt'), 'utf8');
+const contract = readFileSync(join(API_DOCS, 'contract.md'), 'utf8');
 
 describe('the catalogue against the manufacturer error-codes page', () => {
   const rows = manufacturerPage.split('\n').filter((line) => /^[A-Z][A-Z_]+\d{3}\S/.test(line));

@@ -1,4 +1,4 @@
-// The shapes the Amps API returns (current generation, contract.md §4-§7). Shared with the
+// The shapes the Amps API returns (current generation, docs/amps-api/contract.md §4-§7). Shared with the
 // sandbox, which serves exactly these.
 
 import type { CommandSpec, SettingSpec } from '../domain/capabilities.js';

@@ -1,5 +1,5 @@
 // The checks of a push or a settings write against a device's own commands and settings maps
-// (contract.md §4.3-4.4, §6, §11). One implementation serves the client's preflight and the
+// (docs/amps-api/contract.md §4.3-4.4, §6, §11). One implementation serves the client's preflight and the
 // sandbox, so the preflight names exactly the code the API answers with.
 
 import { isQuantity, type Quantity } from './quantity.js';

@@ -8,7 +8,7 @@ export type DeviceType = (typeof DEVICE_TYPES)[number];
 
 /** Families that accept pushes; solar inverters and vehicles are read-only. */
 export const CONTROLLABLE: readonly DeviceType[] = ['battery', 'ev_charger', 'hvac'];
-/** The canonical command vocabulary per family (contract.md §5.2); devices expose a subset. */
+/** The canonical command vocabulary per family (docs/amps-api/contract.md §5.2); devices expose a subset. */
 export const CANONICAL_COMMANDS: Record<'battery' | 'ev_charger' | 'hvac', readonly string[]> = {
   battery: ['charge', 'discharge', 'idle', 'auto.balanced', 'auto.reserve', 'auto.export'],
   ev_charger: ['charge', 'idle'],

@@ -4,7 +4,7 @@ import type { CatalogueEntry } from './catalogue.js';
 // placeholder stands where the API puts a value (matched as a wildcard by the decoder).
 // `source: 'amps-docs'` entries come from the public Amps documentation (the manufacturer
 // error-codes page and the error envelope, conflict and settings pages); `amps-cli` marks a code,
-// variant or message that the docs leave out and that we decided (shared/amps-api/README.md,
+// variant or message that the docs leave out and that we decided (docs/amps-api/README.md,
 // decisions 3-7), so the client and the sandbox agree on it.
 
 const LINK_UI = 'Link UI';

@@ -238,7 +238,7 @@ export function publicAction(action: StoredAction) {
   return record;
 }
 
-/** The push result (contract.md §5.4): the dispatch, mirrored. */
+/** The push result (docs/amps-api/contract.md §5.4): the dispatch, mirrored. */
 export function pushResult(action: StoredAction) {
   const { id, deviceId, deviceType, command, parameters, state, createdAt, start, end, links } = action;
   return { id, deviceId, deviceType, command, parameters, state, createdAt, start, ...(end ? { end } : {}), links };

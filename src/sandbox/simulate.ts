@@ -1,5 +1,5 @@
 // Device state as the sandbox projects it: deterministic, driven by UTC time of day along the
-// documented curves (contract.md §14), bent by what the device was last told to do. The same
+// documented curves (docs/amps-api/contract.md §14), bent by what the device was last told to do. The same
 // call at the same instant returns the same values.
 
 import type { SettingSpec } from '../domain/capabilities.js';

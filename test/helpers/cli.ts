@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/amps', import.meta.url));
-export const SHARED = fileURLToPath(new URL('../../../shared/amps-api/', import.meta.url));
+export const API_DOCS = fileURLToPath(new URL('../../docs/amps-api/', import.meta.url));
 
 export interface CliResult {
   code: number | null;
