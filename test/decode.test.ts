@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeError, decodeResponse, parseRetryAfter, transportError } from '../src/errors/decode.js';
-import { errorToJson, renderErrorText } from '../src/errors/render.js';
+import { errorToJson, renderErrorText } from '../src/output/error-view.js';
 import { PLAIN } from '../src/output/style.js';
-import { SHARED } from './helpers/cli.js';
+import { API_DOCS } from './helpers/cli.js';
 
-const examples = join(SHARED, 'examples');
+const examples = join(API_DOCS, 'examples');
 const envelope = (code: string, message: string, details?: unknown, meta: Record<string, unknown> = { requestId: 'req_1', path: '/battery/b1', timestamp: '2026-06-01T10:30:00.000Z' }) =>
   JSON.stringify({ success: false, error: { code, message, ...(details === undefined ? {} : { details }) }, meta });
 

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SHARED, cleanEnv, freshConfigDir, runCli } from './helpers/cli.js';
+import { API_DOCS, cleanEnv, freshConfigDir, runCli } from './helpers/cli.js';
 
 describe('amps explain (built binary)', () => {
   it('explains a code in any spelling', async () => {
@@ -48,7 +48,7 @@ describe('amps explain (built binary)', () => {
 
 describe('amps decode (built binary)', () => {
   it('decodes a bare envelope file and exits with its class', async () => {
-    const r = await runCli(['decode', join(SHARED, 'examples/error-device-offline-manufacturer.json')]);
+    const r = await runCli(['decode', join(API_DOCS, 'examples/error-device-offline-manufacturer.json')]);
     expect(r.code).toBe(7);
     expect(r.stdout).toContain('DEVICE_OFFLINE · HTTP 410');
     expect(r.stdout).toContain('Request ID  req_8a2Bf3kP');

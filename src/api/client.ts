@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import type { Dispatcher } from 'undici';
 import { type DecodedError, decodeResponse, transportError, type TransportFailure } from '../errors/decode.js';
 import { ApiFailure, InterruptedError } from '../errors/failures.js';
-import type { Env } from '../output/io.js';
+import type { Env } from '../contract/env.js';
 
 export interface ClientOptions {
   baseUrl: string;

@@ -1,8 +1,9 @@
 // Typed calls, one per endpoint the commands use. Paths spell device types with hyphens.
 
-import { pathSegment, type DeviceType } from '../domain/device-types.js';
+import { pathSegment } from '../domain/device-types.js';
 import type { ApiClient, ApiResponse } from './client.js';
-import type { ActionRecord, DeviceRead, Page } from './types.js';
+import type { ActionRecord, Page } from '../contract/actions.js';
+import type { DeviceType, DeviceRead } from '../contract/devices.js';
 
 const enc = encodeURIComponent;
 

@@ -2,7 +2,7 @@
 
 import { sleep, type ApiClient } from './client.js';
 import { getAction } from './resources.js';
-import { TERMINAL_STATES, type ActionRecord } from './types.js';
+import { TERMINAL_STATES, type ActionRecord } from '../contract/actions.js';
 
 export interface WaitOptions {
   signal: AbortSignal;

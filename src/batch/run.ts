@@ -4,10 +4,8 @@
 
 import { provesNothingRan, type ApiClient } from '../api/client.js';
 import { getDevice, pushAction } from '../api/resources.js';
-import type { DeviceRead, PushBody } from '../api/types.js';
-import { buildPushBody, completeUnits, parseQuantityFlags, type ResolvedTimes, type Strategy, type TypedQuantity } from '../domain/action.js';
+import { buildPushBody, completeUnits, parseQuantityFlags, type ResolvedTimes, type TypedQuantity } from '../domain/action.js';
 import { checkAction } from '../domain/capabilities.js';
-import type { DeviceType } from '../domain/device-types.js';
 import { variantFor } from '../errors/catalogue.js';
 import type { DecodedError } from '../errors/decode.js';
 import { EXIT } from '../errors/exit-codes.js';
@@ -15,6 +13,8 @@ import { ApiFailure, UsageError } from '../errors/failures.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
 import type { DeviceRow } from './input.js';
 import { Throttle } from './throttle.js';
+import type { PushBody, Strategy } from '../contract/actions.js';
+import type { DeviceRead, DeviceType } from '../contract/devices.js';
 
 export type Outcome = 'accepted' | 'conflict' | 'rejected' | 'failed' | 'preflight_failed' | 'not_sent';
 

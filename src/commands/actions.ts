@@ -1,5 +1,4 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { ACTION_STATES } from '../api/types.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { duration, oneOf, wholeNumber } from '../config/option-parsers.js';
 import { requireDeviceType } from '../domain/device-types.js';
@@ -11,6 +10,7 @@ import { type CommandState, type IO, writeJson, writeLine } from '../output/io.j
 import { formatTable } from '../output/table.js';
 import { show } from '../output/text.js';
 import { parametersText, printAction, stateColour } from '../output/views.js';
+import { ACTION_STATES } from '../contract/actions.js';
 
 export interface ActionsListOptions extends GlobalOptions {
   device?: string;

@@ -1,8 +1,7 @@
 import { Command } from '@commander-js/extra-typings';
-import { API_KEY_PATTERN } from '../api/types.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { configFile } from '../config/paths.js';
-import { checkApiUrl, DEFAULT_API_URL, DEFAULT_PROFILE, keyEnvironment, maskKey, readStoredConfig, resolveTarget } from '../config/resolve.js';
+import { checkApiUrl, DEFAULT_API_URL, DEFAULT_PROFILE, maskKey, readStoredConfig, resolveTarget } from '../config/resolve.js';
 import type { ProfileKey } from '../config/store.js';
 import { EXIT, type ExitCode } from '../errors/exit-codes.js';
 import { NeedsInputError, UsageError } from '../errors/failures.js';
@@ -10,6 +9,7 @@ import { withExamples } from '../output/command-help.js';
 import { canPrompt, type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
 import { readStream } from '../output/read.js';
 import { fieldLines } from '../output/text.js';
+import { API_KEY_PATTERN, keyEnvironment } from '../contract/keys.js';
 
 const KEYS: Record<string, ProfileKey> = { 'api-key': 'apiKey', 'api-url': 'apiUrl' };
 

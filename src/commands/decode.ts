@@ -3,7 +3,7 @@ import { Command } from '@commander-js/extra-typings';
 import { catalogueStatusOf, decodeResponse, type Headers } from '../errors/decode.js';
 import { EXIT, type ExitCode } from '../errors/exit-codes.js';
 import { UsageError } from '../errors/failures.js';
-import { errorToJson, renderErrorText } from '../errors/render.js';
+import { errorToJson, renderErrorText } from '../output/error-view.js';
 import { globalsOf } from '../config/globals.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, writeJson, writeLine } from '../output/io.js';

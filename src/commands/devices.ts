@@ -1,9 +1,8 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import type { ApiClient } from '../api/client.js';
-import type { DeviceRead } from '../api/types.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { wholeNumber } from '../config/option-parsers.js';
-import { DEVICE_TYPES, pathSegment, requireDeviceType, type DeviceType } from '../domain/device-types.js';
+import { pathSegment, requireDeviceType } from '../domain/device-types.js';
 import { EXIT, type ExitCode } from '../errors/exit-codes.js';
 import { UsageError } from '../errors/failures.js';
 import { withSession } from '../session/connect.js';
@@ -12,6 +11,7 @@ import { type CommandState, type IO, writeJson, writeLine } from '../output/io.j
 import { formatTable } from '../output/table.js';
 import { show } from '../output/text.js';
 import { currentMode, mainReading, syncText } from '../output/views.js';
+import { type DeviceRead, DEVICE_TYPES, type DeviceType } from '../contract/devices.js';
 
 export interface DevicesOptions extends GlobalOptions {
   type?: string;

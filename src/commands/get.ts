@@ -1,5 +1,4 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import type { DeviceRead } from '../api/types.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { pathSegment, requireDeviceType } from '../domain/device-types.js';
 import { EXIT, type ExitCode } from '../errors/exit-codes.js';
@@ -9,6 +8,7 @@ import { type CommandState, type IO, writeJson, writeLine } from '../output/io.j
 import { formatTable } from '../output/table.js';
 import { fieldLines, show } from '../output/text.js';
 import { rangeText, settingsTable, stateColour } from '../output/views.js';
+import type { DeviceRead } from '../contract/devices.js';
 
 export interface GetOptions extends GlobalOptions {
   type: string;

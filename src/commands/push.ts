@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from '@commander-js/extra-typings';
-import type { ActionRecord, DeviceRead, PushBody } from '../api/types.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { duration, oneOf, wholeNumber } from '../config/option-parsers.js';
-import { buildPushBody, completeUnits, parseQuantityFlags, resolveTimes, STRATEGIES, type Strategy } from '../domain/action.js';
+import { buildPushBody, completeUnits, parseQuantityFlags, resolveTimes } from '../domain/action.js';
 import { checkAction } from '../domain/capabilities.js';
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../domain/device-types.js';
 import { isQuantity } from '../domain/quantity.js';
@@ -19,6 +18,8 @@ import { canPrompt, type CommandState, type IO, writeJson, writeLine } from '../
 import { readStream } from '../output/read.js';
 import { suggestedCommand } from '../output/text.js';
 import { printAction, stateColour } from '../output/views.js';
+import { type ActionRecord, type PushBody, STRATEGIES, type Strategy } from '../contract/actions.js';
+import type { DeviceRead } from '../contract/devices.js';
 
 export interface PushOptions extends GlobalOptions {
   type: string;

@@ -1,9 +1,8 @@
 import { Command } from '@commander-js/extra-typings';
-import type { DeviceRead } from '../api/types.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { checkSettings } from '../domain/capabilities.js';
 import { pathSegment, requireDeviceType, WITH_SETTINGS } from '../domain/device-types.js';
-import { parseQuantity, type Quantity } from '../domain/quantity.js';
+import { parseQuantity } from '../domain/quantity.js';
 import { preflightError } from '../errors/decode.js';
 import { EXIT, type ExitCode } from '../errors/exit-codes.js';
 import { PreflightError, UsageError } from '../errors/failures.js';
@@ -12,6 +11,7 @@ import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
 import { show } from '../output/text.js';
 import { settingsTable } from '../output/views.js';
+import type { DeviceRead, Quantity } from '../contract/devices.js';
 
 export interface SettingsOptions extends GlobalOptions {
   type: string;

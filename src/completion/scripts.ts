@@ -5,9 +5,9 @@
 
 import type { Command } from '@commander-js/extra-typings';
 import { allCodes } from '../errors/catalogue.js';
-import { ACTION_STATES } from '../api/types.js';
-import { CANONICAL_COMMANDS, DEVICE_TYPES, pathSegment } from '../domain/device-types.js';
-import { STRATEGIES } from '../domain/action.js';
+import { CANONICAL_COMMANDS, pathSegment } from '../domain/device-types.js';
+import { ACTION_STATES, STRATEGIES } from '../contract/actions.js';
+import { DEVICE_TYPES } from '../contract/devices.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];

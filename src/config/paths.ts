@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Env } from '../output/io.js';
+import type { Env } from '../contract/env.js';
 
 /** AMPS_CONFIG_DIR, else $XDG_CONFIG_HOME/amps, else ~/.config/amps. */
 export function configDir(env: Env): string {

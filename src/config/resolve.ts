@@ -5,8 +5,9 @@
 
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors/failures.js';
-import type { Env } from '../output/io.js';
 import { configFile } from './paths.js';
+import type { Env } from '../contract/env.js';
+import { keyEnvironment, type KeyEnvironment } from '../contract/keys.js';
 
 export const DEFAULT_API_URL = 'https://api.amps.ai';
 export const DEFAULT_PROFILE = 'default';
@@ -34,8 +35,6 @@ export interface TargetFlags {
   /** A file (or - for stdin, read by the caller) holding the key: keys never ride on argv. */
   apiKey?: string;
 }
-
-export type KeyEnvironment = 'sandbox' | 'live' | 'unknown';
 
 export interface Target {
   profile: Resolved<string>;
@@ -69,13 +68,6 @@ export function readStoredConfig(env: Env): StoredConfig {
       `move it aside and set things again: mv '${file}' '${file}.bak' && amps config set api-key`,
     );
   }
-}
-
-export function keyEnvironment(key: string | undefined): KeyEnvironment {
-  if (!key) return 'unknown';
-  if (/^(amps_)?sk_live_/.test(key)) return 'live';
-  if (/^(amps_)?sk_test_/.test(key)) return 'sandbox';
-  return 'unknown';
 }
 
 /** Enough to recognise a key, never enough to use it: `amps_sk_test_…k3Zq`. */

@@ -2,9 +2,9 @@
 // go through resolve.ts, which parses the same file without loading conf.
 
 import { chmodSync, mkdirSync } from 'node:fs';
-import type { Env } from '../output/io.js';
 import { configDir, configFile } from './paths.js';
 import { readStoredConfig, type ProfileValues, type StoredConfig } from './resolve.js';
+import type { Env } from '../contract/env.js';
 
 export type ProfileKey = keyof ProfileValues;
 

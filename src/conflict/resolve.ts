@@ -4,15 +4,14 @@
 // and exits 5. `--on-conflict` given up front is consent and never reaches here.
 
 import type { ApiClient } from '../api/client.js';
-import type { ActionRecord } from '../api/types.js';
-import { STRATEGIES, type Strategy } from '../domain/action.js';
 import type { DecodedError } from '../errors/decode.js';
 import { EXIT } from '../errors/exit-codes.js';
 import { ApiFailure, InterruptedError } from '../errors/failures.js';
-import { errorToJson, renderErrorText } from '../errors/render.js';
+import { errorToJson, renderErrorText } from '../output/error-view.js';
 import { type IO, writeLine } from '../output/io.js';
 import { formatTable } from '../output/table.js';
 import { show } from '../output/text.js';
+import { type ActionRecord, STRATEGIES, type Strategy } from '../contract/actions.js';
 
 export interface ConflictInput {
   decoded: DecodedError;

@@ -2,14 +2,11 @@
 // the sandbox directive. Syntax problems are usage errors here, before anything is sent; the
 // device's own limits are checked by the preflight (capabilities.ts).
 
-import type { PushBody } from '../api/types.js';
 import { UsageError } from '../errors/failures.js';
-import type { CommandSpec } from './capabilities.js';
-import { parseQuantity, type Quantity, type Unit } from './quantity.js';
+import { parseQuantity } from './quantity.js';
 import { formatWithOffset, parseTimeInput } from './time.js';
-
-export const STRATEGIES = ['cancel_and_replace', 'queue_after'] as const;
-export type Strategy = (typeof STRATEGIES)[number];
+import type { PushBody, Strategy } from '../contract/actions.js';
+import type { CommandSpec, Quantity, Unit } from '../contract/devices.js';
 
 /** A quantity as typed: the unit may still be missing, to be taken from the device. */
 export interface TypedQuantity {

@@ -2,26 +2,8 @@
 // (docs/amps-api/contract.md §4.3-4.4, §6, §11). One implementation serves the client's preflight and the
 // sandbox, so the preflight names exactly the code the API answers with.
 
-import { isQuantity, type Quantity } from './quantity.js';
-
-export type Execution = 'immediate' | 'scheduled' | 'windowed';
-
-export interface ParameterSpec {
-  unit: string;
-  min?: number;
-  max?: number;
-}
-
-export interface CommandSpec {
-  parameters: Record<string, ParameterSpec>;
-  execution: Execution[];
-}
-
-export interface SettingSpec extends ParameterSpec {
-  value: unknown;
-  /** Ours: the docs name read-only settings (scheduler_enabled) but give no flag; the sandbox marks them. */
-  readOnly?: boolean;
-}
+import { isQuantity } from './quantity.js';
+import type { CommandSpec, Execution, ParameterSpec, Quantity, SettingSpec } from '../contract/devices.js';
 
 /** A failed check, named by the canonical code and carrying the documented `details`. */
 export interface Violation {

@@ -1,10 +1,9 @@
+import { DEVICE_TYPES, type DeviceType } from '../contract/devices.js';
 import { UsageError } from '../errors/failures.js';
 
 // The five device families. Paths spell them with hyphens, bodies and filters with underscores
 // (decision 12); amps accepts either, and a few obvious plurals and short names.
 
-export const DEVICE_TYPES = ['battery', 'ev_charger', 'hvac', 'solar_inverter', 'vehicle'] as const;
-export type DeviceType = (typeof DEVICE_TYPES)[number];
 
 /** Families that accept pushes; solar inverters and vehicles are read-only. */
 export const CONTROLLABLE: readonly DeviceType[] = ['battery', 'ev_charger', 'hvac'];

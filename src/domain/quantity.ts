@@ -1,13 +1,7 @@
 // Quantities as operators type them ("5kw", "5 kW", "90%", "21c", "7.4 kW", "500 W") and as the
 // API carries them: { value, unit } with the unit from docs/amps-api/contract.md §5.3.
 
-export const UNITS = ['percent', 'kw', 'watts', 'kwh', 'amps', 'volts', 'hours', 'minutes', 'celsius', 'fahrenheit'] as const;
-export type Unit = (typeof UNITS)[number];
-
-export interface Quantity {
-  value: number;
-  unit: string;
-}
+import type { Quantity, Unit } from '../contract/devices.js';
 
 const ALIASES: Record<string, Unit> = {
   '%': 'percent', pct: 'percent', percent: 'percent',

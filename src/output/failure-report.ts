@@ -3,7 +3,7 @@
 
 import { EXIT } from '../errors/exit-codes.js';
 import { ApiFailure, ExitWith, InterruptedError, NeedsInputError, PreflightError, UsageError } from '../errors/failures.js';
-import { errorToJson, renderErrorText } from '../errors/render.js';
+import { errorToJson, renderErrorText } from './error-view.js';
 import { type IO, writeLine } from './io.js';
 import { scrub } from './text.js';
 

@@ -1,7 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
+import type { Env } from '../contract/env.js';
 import { PLAIN, type Style } from './style.js';
-
-export type Env = Record<string, string | undefined>;
 
 /**
  * Everything a command touches outside itself: its streams and whether they are terminals, the

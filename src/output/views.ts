@@ -1,12 +1,11 @@
 // How API objects look to a person: actions as key/value blocks, devices by their main reading.
 
-import type { ActionRecord, DeviceRead } from '../api/types.js';
-import type { DeviceType } from '../domain/device-types.js';
-import type { SettingSpec } from '../domain/capabilities.js';
 import { type IO, writeJson, writeLine } from './io.js';
 import { formatTable } from './table.js';
 import type { Style } from './style.js';
 import { fieldLines, show, showQuantity } from './text.js';
+import type { ActionRecord } from '../contract/actions.js';
+import type { DeviceRead, DeviceType, SettingSpec } from '../contract/devices.js';
 
 export function parametersText(parameters: ActionRecord['parameters']): string {
   if (!parameters || Object.keys(parameters).length === 0) return '-';

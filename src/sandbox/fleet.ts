@@ -1,10 +1,9 @@
+import { STRATEGIES, type Strategy } from '../contract/actions.js';
+import type { CommandSpec, Execution, ParameterSpec, SettingSpec, DeviceType } from '../contract/devices.js';
 // The seeded fleet: deterministic simulated devices of every type, from several simulated
 // manufacturers with different capabilities, plus a few that exist to demonstrate one error each.
 // `--fleet-size N` adds N plain batteries for load tests. Nothing here is random at run time.
 
-import type { CommandSpec, Execution, ParameterSpec, SettingSpec } from '../domain/capabilities.js';
-import { STRATEGIES, type Strategy } from '../domain/action.js';
-import type { DeviceType } from '../domain/device-types.js';
 
 
 /** How a device misbehaves on purpose. */

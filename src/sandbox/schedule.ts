@@ -5,11 +5,10 @@
 import { type ActionToCheck, executionOf } from '../domain/capabilities.js';
 import { localMinuteToUtc } from '../domain/time.js';
 import { fillMessage, variantFor } from '../errors/catalogue.js';
-import type { Quantity } from '../domain/quantity.js';
-import type { Strategy } from '../domain/action.js';
 import type { DeviceDefinition } from './fleet.js';
-import { TERMINAL_STATES } from '../api/types.js';
 import { addAction, indexOf, isLive, type SandboxState, type StoredAction, type Transaction } from './store.js';
+import { type Strategy, TERMINAL_STATES } from '../contract/actions.js';
+import type { Quantity } from '../contract/devices.js';
 
 /** A refusal the router turns into an error envelope with the catalogue's status and message. */
 export class SandboxError extends Error {

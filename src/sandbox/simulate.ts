@@ -2,9 +2,9 @@
 // documented curves (docs/amps-api/contract.md §14), bent by what the device was last told to do. The same
 // call at the same instant returns the same values.
 
-import type { SettingSpec } from '../domain/capabilities.js';
 import type { DeviceDefinition } from './fleet.js';
 import type { DeviceChanges, StoredAction } from './store.js';
+import type { SettingSpec } from '../contract/devices.js';
 
 function hoursOfDay(now: Date, shiftMinutes: number): number {
   const minutes = now.getUTCHours() * 60 + now.getUTCMinutes() + now.getUTCSeconds() / 60 + shiftMinutes;

@@ -6,7 +6,7 @@
 
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ActionRecord } from '../api/types.js';
+import type { ActionRecord } from '../contract/actions.js';
 
 /** What the sandbox keeps beside the public record. */
 export interface StoredAction extends ActionRecord {

@@ -2,12 +2,12 @@
 // through a formatter keyed by code; anything without one gets the generic formatter. Every string
 // from the response is scrubbed before it is printed.
 
-import { CATEGORY_LABELS } from './catalogue.js';
-import type { DecodedError } from './decode.js';
-import { RETRY_CLASSES } from './retry-classes.js';
-import { formatTable } from '../output/table.js';
-import type { Style } from '../output/style.js';
-import { fieldLines, scrub, show, truncate } from '../output/text.js';
+import { CATEGORY_LABELS } from '../errors/catalogue.js';
+import type { DecodedError } from '../errors/decode.js';
+import { RETRY_CLASSES } from '../errors/retry-classes.js';
+import { formatTable } from './table.js';
+import type { Style } from './style.js';
+import { fieldLines, scrub, show, truncate } from './text.js';
 
 export interface RenderContext {
   style: Style;

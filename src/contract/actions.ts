@@ -1,0 +1,55 @@
+// Actions on the wire (docs/amps-api/contract.md §5-§9): push bodies, conflict strategies, the
+// lifecycle states, the action record, list pages. A leaf: it imports only the device shapes.
+
+import type { DeviceType, Quantity } from './devices.js';
+
+export const STRATEGIES = ['cancel_and_replace', 'queue_after'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+export type ActionState = 'scheduled' | 'acknowledged' | 'completed' | 'failed' | 'cancelled';
+export const ACTION_STATES: readonly ActionState[] = ['scheduled', 'acknowledged', 'completed', 'failed', 'cancelled'];
+export const TERMINAL_STATES: readonly ActionState[] = ['completed', 'failed', 'cancelled'];
+
+export interface ActionRecord {
+  id: string;
+  deviceId: string;
+  deviceType: DeviceType;
+  command: string;
+  parameters: Record<string, Quantity> | null;
+  state: ActionState;
+  result: Record<string, unknown> | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  createdAt: string;
+  updatedAt: string;
+  acknowledgedAt: string | null;
+  completedAt: string | null;
+  start: string | null;
+  end: string | null;
+  links: { self: string };
+}
+
+export interface Pagination {
+  limit: number;
+  offset: number;
+  total: number;
+  hasMore: boolean;
+}
+
+export interface Page<T> {
+  items: T[];
+  pagination: Pagination;
+}
+
+/** The sandbox directive (decision 9); `phase` is ours. */
+export interface SandboxDirective {
+  result: 'failed' | 'succeeded';
+  errorCode?: string;
+  phase?: 'request' | 'dispatch';
+}
+
+export interface PushBody {
+  action: { command: string; parameters?: Record<string, Quantity>; start?: string; end?: string };
+  onConflict?: Strategy;
+  sandbox?: SandboxDirective;
+}

@@ -1,0 +1,13 @@
+// API keys (decision 2): `amps_sk_test_…`, `amps_sk_live_…`, `sk_test_…`, `sk_live_…`; the
+// `test`/`live` token names the environment. One shape, shared by the client and the sandbox.
+
+export const API_KEY_PATTERN = /^(amps_)?sk_(test|live)_[A-Za-z0-9]{6,}$/;
+
+export type KeyEnvironment = 'sandbox' | 'live' | 'unknown';
+
+export function keyEnvironment(key: string | undefined): KeyEnvironment {
+  if (!key) return 'unknown';
+  if (/^(amps_)?sk_live_/.test(key)) return 'live';
+  if (/^(amps_)?sk_test_/.test(key)) return 'sandbox';
+  return 'unknown';
+}
