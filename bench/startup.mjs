@@ -33,7 +33,7 @@ try {
       amps('amps --version', ['--version']),
       amps('amps explain SCHEDULER_ACTIVE', ['explain', 'SCHEDULER_ACTIVE']),
       amps('amps decode FILE', ['decode', example], { env, allowFailure: true }),
-      amps('amps push --dry-run', ['push', 'battery', 'bat_voltaro_01', 'charge', '--power', '5kw', '--dry-run']),
+      amps('amps push --dry-run --no-preflight', ['push', 'battery', 'bat_voltaro_01', 'charge', '--power', '5kw', '--dry-run', '--no-preflight']),
       amps('amps config list', ['config', 'list']),
       amps('amps help exit-codes', ['help', 'exit-codes']),
       amps('amps completion bash', ['completion', 'bash']),

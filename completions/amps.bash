@@ -7,7 +7,7 @@ _amps() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="${COMP_WORDS[i]}"
     case "$w" in
-      --api-key-file|--api-url|--at|--body|--category|--concurrency|--device|--devices|--end|--fail-fast|--fleet-size|--host|--limit|--offset|--on-conflict|--out|--param|--port|--power|--profile|--rate-limit|--reserve|--retry|--seed|--simulate-at|--simulate-failure|--start|--state|--status|--target|--timeout|--type|--user|--wait-timeout|--write) ((i++)) ;;
+      --api-key-file|--api-url|--at|--body|--category|--concurrency|--device|--devices|--end|--fail-fast|--fleet-size|--host|--limit|--offset|--on-conflict|--out|--param|--port|--power|--profile|--rate-limit|--reserve|--retry|--seed|--simulate-at|--simulate-failure|--start|--state|--status|--target|--timeout|--type|--tz|--user|--wait-timeout|--write) ((i++)) ;;
       -*) ;;
       *) if [[ -z "$cmd" ]]; then cmd="$w"; elif [[ -z "$sub" && "$cmd" =~ ^(actions|sandbox|config)$ ]]; then sub="$w"; else args+=("$w"); fi ;;
     esac
@@ -27,7 +27,7 @@ _amps() {
   if [[ "$cur" == -* ]]; then
     local opts=""
     case "$cmd${sub:+/$sub}" in
-    push) opts="--power --target --reserve --param --at --start --end --on-conflict --body --dry-run --wait --wait-timeout --simulate-failure --simulate-at --no-preflight --retry --devices --concurrency --out --fail-fast" ;;
+    push) opts="--power --target --reserve --param --at --start --end --tz --on-conflict --body --dry-run --wait --wait-timeout --simulate-failure --simulate-at --no-preflight --retry --devices --concurrency --out --fail-fast" ;;
     get|inspect) opts="--expedite" ;;
     devices) opts="--limit --offset --all --user" ;;
     settings) opts="--no-preflight" ;;

@@ -8,7 +8,7 @@ function __amps_args
     set -l out
     for t in $tokens[2..-1]
         if test $skip -eq 1; set skip 0; continue; end
-        if contains -- $t --api-key-file --api-url --at --body --category --concurrency --device --devices --end --fail-fast --fleet-size --host --limit --offset --on-conflict --out --param --port --power --profile --rate-limit --reserve --retry --seed --simulate-at --simulate-failure --start --state --status --target --timeout --type --user --wait-timeout --write; set skip 1; continue; end
+        if contains -- $t --api-key-file --api-url --at --body --category --concurrency --device --devices --end --fail-fast --fleet-size --host --limit --offset --on-conflict --out --param --port --power --profile --rate-limit --reserve --retry --seed --simulate-at --simulate-failure --start --state --status --target --timeout --type --tz --user --wait-timeout --write; set skip 1; continue; end
         string match -q -- "-*" $t; and continue
         set -a out $t
     end
@@ -34,7 +34,7 @@ complete -c amps -l api-url
 complete -c amps -l api-key-file
 complete -c amps -l timeout
 complete -c amps -l help
-complete -c amps -n '__fish_use_subcommand' -a push -d 'Send a command to a device: immediately, at a time (--at) or for a window (--start/--end)'
+complete -c amps -n '__fish_use_subcommand' -a push -d 'Send a command to a device (or, with --devices, to a fleet): immediately, at a time (--at) or for a window (--start/--end)'
 complete -c amps -n '__fish_seen_subcommand_from push' -l power
 complete -c amps -n '__fish_seen_subcommand_from push' -l target
 complete -c amps -n '__fish_seen_subcommand_from push' -l reserve
@@ -42,6 +42,7 @@ complete -c amps -n '__fish_seen_subcommand_from push' -l param
 complete -c amps -n '__fish_seen_subcommand_from push' -l at
 complete -c amps -n '__fish_seen_subcommand_from push' -l start
 complete -c amps -n '__fish_seen_subcommand_from push' -l end
+complete -c amps -n '__fish_seen_subcommand_from push' -l tz
 complete -c amps -n '__fish_seen_subcommand_from push' -l on-conflict
 complete -c amps -n '__fish_seen_subcommand_from push' -l body
 complete -c amps -n '__fish_seen_subcommand_from push' -l dry-run
@@ -100,7 +101,7 @@ complete -c amps -n '__fish_seen_subcommand_from reset' -l state
 complete -c amps -n '__fish_use_subcommand' -a config -d 'Profiles: where amps sends requests and with which key'
 complete -c amps -n '__amps_at config 0' -a set -d 'Set api-key (from a hidden prompt, or stdin) or api-url for the profile (--profile, else the current one)'
 complete -c amps -n '__amps_at config 0' -a unset -d 'Remove a setting from the profile'
-complete -c amps -n '__amps_at config 0' -a use -d 'Make a profile the current one (created empty if new)'
+complete -c amps -n '__amps_at config 0' -a use -d 'Make an existing profile the current one (config set --profile NAME or login creates one)'
 complete -c amps -n '__amps_at config 0' -a list -d 'Show the effective configuration, each value with where it came from (the key masked)'
 complete -c amps -n '__amps_at config 0' -a profiles -d 'List the profiles, one a line'
 complete -c amps -n '__fish_use_subcommand' -a login -d 'Set up a profile interactively: key (hidden), API URL, profile name'

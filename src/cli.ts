@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import pkg from '../package.json' with { type: 'json' };
 import { EXIT } from './errors/exit-codes.js';
 import { duration } from './config/option-parsers.js';
-import { type CommandState, type IO } from './output/io.js';
+import { type CommandState, guardOutput, type IO } from './output/io.js';
 import { colorLevel, styleFor } from './output/style.js';
 
 export const VERSION = pkg.version;
@@ -22,7 +22,7 @@ type CommandFactory = (state: CommandState) => Command<any, any, any>;
  * command it runs (help and unknown commands load them all, for listings and suggestions).
  */
 const COMMANDS: ReadonlyArray<{ names: string[]; load: () => Promise<CommandFactory> }> = [
-  { names: ['push'], load: async () => (await import('./commands/push.js')).pushCommand },
+  { names: ['push'], load: async () => (await import('./commands/push/index.js')).pushCommand },
   { names: ['get', 'inspect'], load: async () => (await import('./commands/get.js')).getCommand },
   { names: ['devices'], load: async () => (await import('./commands/devices.js')).devicesCommand },
   { names: ['settings'], load: async () => (await import('./commands/settings.js')).settingsCommand },
@@ -95,6 +95,9 @@ export async function buildProgram(state: CommandState, argv: string[] = []): Pr
 
 async function processIO(argv: string[], signal: AbortSignal): Promise<IO> {
   const env = process.env;
+  const closed = new AbortController();
+  guardOutput(process.stdout, () => closed.abort());
+  guardOutput(process.stderr, () => closed.abort());
   const noColor = argv.includes('--no-color');
   const [out, err] = await Promise.all([
     styleFor(colorLevel(Boolean(process.stdout.isTTY), env, noColor)),
@@ -113,22 +116,30 @@ async function processIO(argv: string[], signal: AbortSignal): Promise<IO> {
     err,
     now: () => new Date(),
     signal,
+    outputClosed: closed.signal,
   };
 }
 
-/** First Ctrl-C aborts what is in flight (the command then exits 130); a second one exits at once. */
-function interruptOnSigint(controller: AbortController): () => void {
-  const onSigint = () => {
+/**
+ * The first Ctrl-C or SIGTERM (what `timeout`, systemd and CI cancellation send) aborts what is in
+ * flight: the command stops, reports, and exits 130. A second one exits at once.
+ */
+function interruptOnSignals(controller: AbortController): () => void {
+  const onSignal = () => {
     if (controller.signal.aborted) process.exit(EXIT.interrupted);
     controller.abort();
   };
-  process.on('SIGINT', onSigint);
-  return () => process.off('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 }
 
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
-  const stopListening = interruptOnSigint(controller);
+  const stopListening = interruptOnSignals(controller);
   const io = await processIO(argv, controller.signal);
   const state: CommandState = { io, exitCode: EXIT.ok, argv };
   const json = argv.includes('--json');

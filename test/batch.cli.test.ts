@@ -46,7 +46,7 @@ describe('amps push --devices', () => {
 
     await sandbox.call('POST', '/_sandbox/reset');
     sandbox.requests.length = 0;
-    const listed = JSON.parse((await amps(['devices', 'battery', '--all', '--json'])).stdout).items.filter((d: { id: string }) => !['bat_helio_02', 'bat_nimbus_02', 'bat_ampere_01', 'bat_foxgrid_01', 'bat_foxgrid_02'].includes(d.id));
+    const listed = JSON.parse((await amps(['devices', 'battery', '--all', '--json'])).stdout).items.filter((d: { id: string }) => !['bat_helio_02', 'bat_nimbus_02', 'bat_ampere_01', 'bat_ampere_03', 'bat_foxgrid_01', 'bat_foxgrid_02'].includes(d.id));
     sandbox.requests.length = 0;
     const models = new Set(listed.map((d: { metadata: { model: string } }) => d.metadata.model));
     const nd = await amps(['push', 'battery', '--devices', '-', 'auto.balanced', '--json'], listed.map((d: unknown) => JSON.stringify(d)).join('\n'));

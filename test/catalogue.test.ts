@@ -9,18 +9,60 @@ const manufacturerPage = readFileSync(join(API_DOCS, 'manufacturer-error-codes.t
 const contract = readFileSync(join(API_DOCS, 'contract.md'), 'utf8');
 
 describe('the catalogue against the manufacturer error-codes page', () => {
-  const rows = manufacturerPage.split('\n').filter((line) => /^[A-Z][A-Z_]+\d{3}\S/.test(line));
+  // Typographic apostrophes may be normalised; every other character is the page's.
+  const plain = (text: string) => text.replace(/\u2019/g, "'");
+  const lines = manufacturerPage.split('\n');
+  const rows = lines.filter((line) => /^[A-Z][A-Z_]+\d{3}\S/.test(line));
+  const sectionOf = (row: string) => {
+    const headings = ['Authentication and account', 'Device discovery', 'Command and parameter', 'State conflict', 'Transport and capacity'];
+    let current = '';
+    for (const line of lines) {
+      if (headings.includes(line.trim())) current = line.trim();
+      if (line === row) return current;
+    }
+    return current;
+  };
+  // "When to retry": class -> [codes the table lists, the row's text].
+  const table = lines.slice(lines.indexOf('When to retry'));
+  const retryRow = (label: string) => table.find((l) => l.startsWith(label))!;
+  const RETRY_TABLE: Array<{ row: string; retryClass: string }> = [
+    { row: retryRow('Transport ('), retryClass: 'backoff' },
+    { row: retryRow('Device offline ('), retryClass: 'after_delay' },
+    { row: retryRow('State conflict ('), retryClass: 'resolve_conflict' },
+    { row: retryRow('Auth ('), retryClass: 'relink' },
+    { row: retryRow('Command ('), retryClass: 'fix_request' },
+    { row: retryRow('UNKNOWN_ERROR'), retryClass: 'once_then_escalate' },
+  ];
+  const SECTION_CLASS: Record<string, string> = {
+    'Authentication and account': 'relink', 'Command and parameter': 'fix_request', 'State conflict': 'resolve_conflict', 'Transport and capacity': 'backoff',
+  };
+  const entryFor = (row: string) => {
+    const [, code, http] = /^([A-Z_]+)(\d{3})/.exec(row)!;
+    return entriesFor(code).find((e) => e.http === Number(http) && row.startsWith(`${code}${http}${e.message}`));
+  };
 
-  it('finds all 30 documented codes on the page', () => {
+  it('finds all 30 documented codes on the page, and the catalogue marks exactly those as quoted', () => {
     expect(rows).toHaveLength(30);
+    expect(CATALOGUE.filter((e) => e.docsPage === 'error-codes').sort((a, b) => a.code.localeCompare(b.code))).toEqual(rows.map(entryFor).sort((a, b) => a!.code.localeCompare(b!.code)));
   });
 
-  it.each(rows.map((row) => [/^([A-Z_]+)(\d{3})/.exec(row)![1], row]))('%s: status and exact message', (code, row) => {
-    const http = Number(/^[A-Z_]+(\d{3})/.exec(row)![1]);
-    const variants = entriesFor(code).filter((e) => e.http === http);
-    expect(variants.length, `${code} with HTTP ${http}`).toBeGreaterThan(0);
-    expect(variants.some((e) => row.startsWith(`${code}${http}${e.message}`)), `${code}: message matches the page`).toBe(true);
-    expect(variants.every((e) => e.source === 'amps-docs')).toBe(true);
+  it.each(rows.map((row) => [/^([A-Z_]+)/.exec(row)![1], row]))('%s: status, exact message, what to do word for word, and the retry class the page gives', (code, row) => {
+    const entry = entryFor(row);
+    expect(entry, `${code}: a variant with the page's status and message`).toBeDefined();
+    expect(entry!.source).toBe('amps-docs');
+    const [, , http] = /^([A-Z_]+)(\d{3})/.exec(row)!;
+    expect(plain(`${code}${http}${entry!.message}${entry!.whatToDo}`)).toBe(plain(row));
+    const listed = RETRY_TABLE.find((r) => new RegExp(`\\b${code}\\b`).test(r.row.split(')')[0]) || r.row.startsWith(code));
+    if (listed) {
+      expect(entry!.retryClass, `${code}: the retry table's class`).toBe(listed.retryClass);
+      expect(listed.row.endsWith(entry!.retryQuote!), `${code}: quotes its retry row`).toBe(true);
+    } else if (SECTION_CLASS[sectionOf(row)]) {
+      expect(entry!.retryClass, `${code}: its section's class`).toBe(SECTION_CLASS[sectionOf(row)]);
+    } else {
+      // Device discovery: the table lists only DEVICE_OFFLINE; the others re-link, and the note says why.
+      expect(entry!.retryClass).toBe('relink');
+      expect(entry!.note).toContain('does not list this code');
+    }
   });
 });
 

@@ -28,19 +28,19 @@ describe('amps devices', () => {
     const r = await amps(['devices']);
     expect(r.code).toBe(0);
     const rows = r.stdout.trim().split('\n').map((l) => l.split('\t'));
-    expect(rows).toHaveLength(22);
+    expect(rows).toHaveLength(23);
     expect(rows[0].slice(0, 3)).toEqual(['bat_voltaro_01', 'battery', 'voltaro']);
     expect(new Set(rows.map((row) => row[1]))).toEqual(new Set(['battery', 'ev-charger', 'hvac', 'solar-inverter', 'vehicle']));
-    expect(r.stderr).toContain('22 devices');
+    expect(r.stderr).toContain('23 devices');
     expectNoKey(r);
   });
 
   it('pages with --limit and says how many there are; --all follows pages', async () => {
     const some = await amps(['devices', 'battery', '--limit', '5']);
     expect(some.stdout.trim().split('\n')).toHaveLength(5);
-    expect(some.stderr).toContain('5 devices of 12');
+    expect(some.stderr).toContain('5 devices of 13');
     const all = await amps(['devices', 'battery', '--all', '--json']);
-    expect(jsonOut(all).items).toHaveLength(12);
+    expect(jsonOut(all).items).toHaveLength(13);
     expect(jsonOut(all).items[0].deviceType).toBe('battery');
   });
 
@@ -113,11 +113,21 @@ describe('amps push', () => {
     expect(Date.parse(body.end) - Date.parse(body.start)).toBe(2 * 3_600_000);
   });
 
-  it('prints the body and sends nothing with --dry-run', async () => {
+  it('prints the body and sends nothing with --dry-run, after the preflight read', async () => {
     const r = await amps(['push', 'hvac', 'hvac_thermia_01', 'auto', '--param', 'heatSetpoint=19c', '--param', 'coolSetpoint=24 C', '--dry-run']);
     expect(r.code).toBe(0);
     expect(jsonOut(r)).toEqual({ action: { command: 'auto', parameters: { heatSetpoint: { value: 19, unit: 'celsius' }, coolSetpoint: { value: 24, unit: 'celsius' } } } });
-    expect(sandbox.requests).toHaveLength(0);
+    expect(sandbox.requests.map((q) => q.method)).toEqual(['GET']);
+  });
+
+  it('runs the preflight in --dry-run: a bound the device refuses fails the dry run too', async () => {
+    const r = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--target', '101%', '--dry-run']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('PARAMETER_OUT_OF_RANGE');
+    expect(r.stdout).toBe('');
+    const unchecked = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--target', '101%', '--dry-run', '--no-preflight']);
+    expect(unchecked.code).toBe(0);
+    expect(sandbox.requests.filter((q) => q.method === 'POST')).toHaveLength(0);
   });
 
   it.each([

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { describeInstant } from '../src/domain/time.js';
 import { runCli } from './helpers/cli.js';
 import { KEYS, runInTerminal } from './helpers/pty.js';
 import { startTestSandbox, type TestSandbox, useSandbox } from './helpers/sandbox.js';
@@ -41,19 +42,34 @@ describe('the conflict resolver at a terminal', () => {
     expect((await sandbox.call('POST', '/battery/bat_foxgrid_01', { action: { command: 'idle' } })).status).toBe(202);
   });
 
-  it('fetches and shows the conflicting actions of a CONFLICT, and offers both strategies in order', async () => {
-    const pending = (await sandbox.call('POST', '/battery/bat_voltaro_01', { action: { command: 'charge', start: '2h' } })).body.data;
+  it('fetches and shows the conflicting actions of a CONFLICT with their windows in the plant zone, and offers both strategies in order', async () => {
+    const pending = (await sandbox.call('POST', '/battery/bat_voltaro_01', { action: { command: 'charge', start: '2h', end: '3h' } })).body.data;
     sandbox.requests.length = 0;
     const term = runInTerminal(['push', 'battery', 'bat_voltaro_01', 'discharge'], env);
     await term.waitFor(PROMPT);
     expect(term.text()).toMatch(new RegExp(`│ ${pending.id} .*│ charge .*│ scheduled`));
     expect(term.text().indexOf('cancel_and_replace:')).toBeLessThan(term.text().indexOf('queue_after:'));
     term.type(KEYS.enter);
-    await term.waitFor(`This cancels the pending action ${pending.id} (charge, ${pending.start} to -)`);
+    const window = `${describeInstant(Date.parse(pending.start), 'Europe/London')} to ${describeInstant(Date.parse(pending.end), 'Europe/London')}`;
+    // The prompt may wrap at the terminal's width: any run of white space matches.
+    const words = (text: string) => new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '\\s+'));
+    await term.waitFor(words(`This cancels the pending action ${pending.id} (charge, ${window})`));
     term.type('n');
     term.type(KEYS.enter);
     expect(await term.exit).toBe(5);
+    // Declining still leaves the command that would resolve it.
+    expect(term.text()).toContain('amps push battery bat_voltaro_01 discharge --on-conflict cancel_and_replace');
     expect(posts()).toHaveLength(1);
+  }, 15_000);
+
+  it('does not offer queue_after when the action in the way has no end', async () => {
+    await sandbox.call('POST', '/battery/bat_voltaro_01', { action: { command: 'charge', start: '2h' } });
+    const term = runInTerminal(['push', 'battery', 'bat_voltaro_01', 'discharge'], env);
+    await term.waitFor(PROMPT);
+    expect(term.text()).toContain('cancel_and_replace:');
+    expect(term.text()).not.toContain('queue_after:');
+    term.type(KEYS.ctrlC);
+    expect(await term.exit).toBe(130);
   });
 
   it('abort sends nothing more and exits 5', async () => {

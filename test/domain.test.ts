@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseQuantityFlags, resolveTimes } from '../src/domain/action.js';
+import { conversionLine, fitQuantities, parseQuantityFlags, parseTimeFlags, resolveTimes } from '../src/domain/action.js';
 import { checkWindow } from '../src/domain/capabilities.js';
-import { parseQuantity } from '../src/domain/quantity.js';
-import { formatWithOffset, localMinuteToUtc, parseApiTime, parseTimeInput } from '../src/domain/time.js';
+import { convertQuantity, parseQuantity } from '../src/domain/quantity.js';
+import { describeInstant, formatInZone, localMinuteToUtc, parseApiTime, parseTimeText, resolveTimeText } from '../src/domain/time.js';
 
 describe('quantities as operators type them', () => {
   it.each([
@@ -25,29 +25,88 @@ describe('quantities as operators type them', () => {
   });
 });
 
-describe('times as operators type them (local time, a fixed clock)', () => {
-  const now = new Date(2026, 5, 10, 21, 30, 0);
+describe('times as operators type them (a fixed clock, a named zone)', () => {
+  // 21:30 in London on 10 June 2026 (BST, UTC+1).
+  const now = Date.parse('2026-06-10T20:30:00Z');
+  const at = (text: string, zone = 'Europe/London') => {
+    const parsed = parseTimeText(text);
+    if ('problem' in parsed) throw new Error(parsed.problem);
+    return new Date(resolveTimeText(parsed, now, zone).instant).toISOString();
+  };
 
-  it('reads relative times, clock times today or tomorrow, and ISO 8601', () => {
-    expect(parseTimeInput('+30m', now)?.getTime()).toBe(now.getTime() + 30 * 60_000);
-    expect(parseTimeInput('now+1h30m', now)?.getTime()).toBe(now.getTime() + 90 * 60_000);
-    expect(parseTimeInput('22:00', now)).toEqual(new Date(2026, 5, 10, 22, 0));
-    expect(parseTimeInput('21:00', now)).toEqual(new Date(2026, 5, 11, 21, 0));
-    expect(parseTimeInput('2026-06-12T07:15', now)).toEqual(new Date(2026, 5, 12, 7, 15));
-    expect(parseTimeInput('2026-06-12T07:15:00Z', now)?.toISOString()).toBe('2026-06-12T07:15:00.000Z');
-    for (const bad of ['teatime', '25:00', '2026-02-30T10:00', '+soon']) expect(parseTimeInput(bad, now), bad).toBeUndefined();
+  it('reads relative times (with or without +), clock times today or tomorrow in the zone, and ISO 8601', () => {
+    expect(at('+30m')).toBe('2026-06-10T21:00:00.000Z');
+    expect(at('30m')).toBe('2026-06-10T21:00:00.000Z');
+    expect(at('1.5h')).toBe('2026-06-10T22:00:00.000Z');
+    expect(at('now+1h30m')).toBe('2026-06-10T22:00:00.000Z');
+    expect(at('22:00')).toBe('2026-06-10T21:00:00.000Z');
+    expect(at('21:00')).toBe('2026-06-11T20:00:00.000Z');
+    expect(at('22:00', 'America/New_York')).toBe('2026-06-11T02:00:00.000Z');
+    expect(at('2026-06-12T07:15')).toBe('2026-06-12T06:15:00.000Z');
+    expect(at('2026-06-12T07:15:00Z')).toBe('2026-06-12T07:15:00.000Z');
+    expect(parseTimeText('now')).toEqual({ kind: 'now' });
   });
 
-  it('reads --end as a length after --start', () => {
-    const times = resolveTimes({ start: '22:00', end: '3h' }, now);
-    expect(times.end!.getTime() - times.start!.getTime()).toBe(3 * 3_600_000);
-    expect(() => resolveTimes({ at: '22:00', start: '23:00' }, now)).toThrow('not both');
-    expect(() => resolveTimes({ end: '23:00' }, now)).toThrow('--end needs --start');
+  it('refuses what is not a time, and times no push can mean, with the reason', () => {
+    for (const bad of ['teatime', '25:00', '2026-02-30T10:00', '+soon', '+99999999999999999999h', '0000-01-01T00:00Z', '2026-13-01T00:00']) {
+      expect('problem' in parseTimeText(bad), bad).toBe(true);
+    }
+    expect(parseTimeText('+99999999999999999999h')).toMatchObject({ problem: expect.stringContaining('400 days') });
+    expect(parseTimeText('0000-01-01T00:00Z')).toMatchObject({ problem: expect.stringContaining('year') });
   });
 
-  it('always sends an explicit offset', () => {
-    expect(formatWithOffset(now)).toMatch(/^2026-06-10T21:30:00[+-]\d{2}:\d{2}$/);
-    expect(Date.parse(formatWithOffset(now))).toBe(now.getTime());
+  it('says which time it chose in a daylight-saving gap, and in an hour that happens twice', () => {
+    const gap = resolveTimeText({ kind: 'wall', date: { year: 2026, month: 3, day: 29 }, hour: 1, minute: 30, second: 0 }, now, 'Europe/London');
+    expect(new Date(gap.instant).toISOString()).toBe('2026-03-29T01:30:00.000Z');
+    expect(gap.adjustment).toContain('does not exist');
+    expect(gap.adjustment).toContain('02:30 Europe/London (01:30Z)');
+    const twice = resolveTimeText({ kind: 'wall', date: { year: 2026, month: 10, day: 25 }, hour: 1, minute: 30, second: 0 }, now, 'Europe/London');
+    expect(new Date(twice.instant).toISOString()).toBe('2026-10-25T00:30:00.000Z');
+    expect(twice.adjustment).toContain('happens twice');
+  });
+
+  it('reads --end as a length after --start, and --at now as an immediate push', () => {
+    const times = resolveTimes(parseTimeFlags({ start: '22:00', end: '3h' }), now, 'Europe/London');
+    expect(times.end! - times.start!).toBe(3 * 3_600_000);
+    expect(() => parseTimeFlags({ at: '22:00', start: '23:00' })).toThrow('not both');
+    expect(() => parseTimeFlags({ end: '23:00' })).toThrow('--end needs --start');
+    expect(resolveTimes(parseTimeFlags({ at: 'now' }), now, 'UTC')).toEqual({ notes: ['--at now: sent as an immediate push'] });
+    expect(resolveTimes(parseTimeFlags({ at: 'now' }), now, 'UTC', ['scheduled']).start).toBe(now + 60_000);
+    expect(resolveTimes(parseTimeFlags({ start: 'now', end: '1h' }), now, 'UTC')).toMatchObject({ start: now + 60_000, end: now + 60_000 + 3_600_000 });
+  });
+
+  it('sends the zone\'s own offset, and shows whose clock with the UTC instant', () => {
+    expect(formatInZone(now, 'Europe/London')).toBe('2026-06-10T21:30:00+01:00');
+    expect(formatInZone(now, 'America/New_York')).toBe('2026-06-10T16:30:00-04:00');
+    expect(formatInZone(now, 'Asia/Kolkata')).toBe('2026-06-11T02:00:00+05:30');
+    expect(describeInstant(Date.parse('2026-06-10T21:00:00Z'), 'Europe/London')).toBe('2026-06-10 22:00 Europe/London (21:00Z)');
+    expect(describeInstant(Date.parse('2026-06-11T02:00:00Z'), 'America/New_York')).toBe('2026-06-10 22:00 America/New_York (2026-06-11T02:00Z)');
+  });
+});
+
+describe('units converted to what the device declares', () => {
+  const declared = { power: { unit: 'kw' }, target: { unit: 'celsius' }, reserve: { unit: 'percent' }, rate: { unit: 'amps' }, energy: { unit: 'kwh' }, length: { unit: 'hours' } };
+  const fit = (name: string, text: string) => fitQuantities(parseQuantityFlags({ [name]: text }, []), declared).values[name];
+
+  it.each([
+    ['power', '3500w', { value: 3.5, unit: 'kw' }],
+    ['power', '5kw', { value: 5, unit: 'kw' }],
+    ['target', '70f', { value: 21.111, unit: 'celsius' }],
+    ['target', '21c', { value: 21, unit: 'celsius' }],
+    ['rate', '16000ma', { value: 16, unit: 'amps' }],
+    ['energy', '2500wh', { value: 2.5, unit: 'kwh' }],
+    ['length', '90min', { value: 1.5, unit: 'hours' }],
+    ['power', '3', { value: 3, unit: 'kw' }],
+  ])('%s %s', (name, text, sent) => {
+    expect(fit(name, text)).toEqual(sent);
+  });
+
+  it('keeps a unit of another dimension for UNSUPPORTED_UNIT, and says what it converted', () => {
+    expect(fit('power', '90%')).toEqual({ value: 90, unit: 'percent' });
+    const { conversions } = fitQuantities(parseQuantityFlags({ power: '3500w' }, []), declared);
+    expect(conversionLine(conversions[0])).toBe('--power 3500 W sent as 3.5 kw (the unit the device declares)');
+    expect(convertQuantity({ value: 212, unit: 'fahrenheit' }, 'celsius')).toEqual({ value: 100, unit: 'celsius' });
+    expect(convertQuantity({ value: 5, unit: 'kw' }, 'percent')).toBeUndefined();
   });
 });
 
@@ -76,8 +135,9 @@ describe('times as the API reads them (decision 6)', () => {
     const at = (minutes: number) => new Date(now.getTime() + minutes * 60_000);
     expect(checkWindow(undefined, at(60), now)?.details.reason).toBe('end_without_start');
     expect(checkWindow(at(60), at(60), now)?.details.reason).toBe('end_not_after_start');
-    expect(checkWindow(at(60), at(64), now)?.details.reason).toBe('window_too_short');
-    expect(checkWindow(at(60), at(60 + 24 * 60 + 1), now)?.details.reason).toBe('window_too_long');
+    // Limits the docs do not state (window length) are the sandbox's policy, never the client's check.
+    expect(checkWindow(at(60), at(61), now)).toBeUndefined();
+    expect(checkWindow(at(60), at(60 + 48 * 60), now)).toBeUndefined();
     expect(checkWindow(at(-1), undefined, now)?.code).toBe('START_IN_PAST');
     expect(checkWindow(at(31 * 24 * 60), undefined, now)?.code).toBe('START_OUT_OF_RANGE');
     expect(checkWindow(at(60), at(120), now)).toBeUndefined();

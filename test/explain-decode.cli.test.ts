@@ -9,7 +9,10 @@ describe('amps explain (built binary)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('SCHEDULER_ACTIVE · HTTP 409 · State conflict');
     expect(r.stdout).toContain('A schedule is currently active on the device and must be cleared first.');
-    expect(r.stdout).toMatch(/Retry\s+resolve the conflict/);
+    expect(r.stdout).toMatch(/What to do\s+“Resubmit with onConflict: cancel_and_replace to clear the conflicting schedule rows\. .*See conflict resolution\.” \(Amps docs\)/);
+    expect(r.stdout).toMatch(/When to retry\s+“Resolve via onConflict or by clearing the controlling state, then resubmit\.” \(Amps docs\)/);
+    expect(r.stdout).toMatch(/amps class\s+resolve the conflict/);
+    expect(r.stdout).toMatch(/amps note\s+At a terminal amps offers exactly the strategies/);
     expect(r.stdout).toContain('overlappingGroups');
     expect(r.stdout).toContain('Related: SCHEDULER_FULL, MODE_OVERRIDDEN, CONFLICT');
     expect(r.stderr).toBe('');

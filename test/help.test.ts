@@ -75,7 +75,7 @@ describe('start-up stays light', () => {
     [['--version']],
     [['explain', 'SCHEDULER_ACTIVE']],
     [['decode', '--status', '410', '-']],
-    [['push', 'battery', 'b1', 'charge', '--power', '5kw', '--dry-run']],
+    [['push', 'battery', 'b1', 'charge', '--power', '5kw', '--dry-run', '--no-preflight']],
     [['help', 'exit-codes']],
   ])('amps %j loads none of the vendored heavy packages', async (args) => {
     const { spawnSync } = await import('node:child_process');

@@ -132,6 +132,15 @@ export class ApiClient {
   private readonly dispatcher: Dispatcher;
   private readonly origin: string;
   private readonly basePath: string;
+  /**
+   * The attempts in flight. Ctrl-C reaches them through one listener on the caller's signal, held
+   * for the client's life: a listener per request would pile up on that one signal (a batch has
+   * hundreds in flight) and Node warns past ten.
+   */
+  private readonly inFlight = new Set<AbortController>();
+  private readonly onInterrupt = () => {
+    for (const controller of this.inFlight) controller.abort();
+  };
 
   /** undici is loaded here, when the first client is made, never at start-up. */
   static async create(options: ClientOptions): Promise<ApiClient> {
@@ -148,6 +157,7 @@ export class ApiClient {
     this.origin = base.origin;
     this.basePath = base.pathname.replace(/\/+$/, '');
     this.dispatcher = dispatcherFor(options, undici);
+    options.signal.addEventListener('abort', this.onInterrupt, { once: true });
   }
 
   private url(path: string, query: RequestOptions['query']): URL {
@@ -168,8 +178,8 @@ export class ApiClient {
       timedOut = true;
       controller.abort();
     }, Math.max(1, timeoutMs));
-    const onInterrupt = () => controller.abort();
-    this.options.signal.addEventListener('abort', onInterrupt, { once: true });
+    if (this.options.signal.aborted) controller.abort();
+    this.inFlight.add(controller);
     const signal = controller.signal;
     const headers: Record<string, string> = { 'user-agent': this.options.userAgent, accept: 'application/json' };
     if (this.options.apiKey) headers['x-api-key'] = this.options.apiKey;
@@ -199,7 +209,7 @@ export class ApiClient {
       return { ok: false, error: transportError(kind, detail), notSent };
     } finally {
       clearTimeout(timer);
-      this.options.signal.removeEventListener('abort', onInterrupt);
+      this.inFlight.delete(controller);
     }
   }
 
@@ -231,6 +241,7 @@ export class ApiClient {
   }
 
   async close(): Promise<void> {
+    this.options.signal.removeEventListener('abort', this.onInterrupt);
     await this.dispatcher.close();
   }
 }

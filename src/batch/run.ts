@@ -4,16 +4,14 @@
 
 import { provesNothingRan, type ApiClient } from '../api/client.js';
 import { getDevice, pushAction } from '../api/resources.js';
-import { buildPushBody, completeUnits, parseQuantityFlags, type ResolvedTimes, type TypedQuantity } from '../domain/action.js';
-import { checkAction } from '../domain/capabilities.js';
 import { variantFor } from '../errors/catalogue.js';
 import type { DecodedError } from '../errors/decode.js';
 import { EXIT } from '../errors/exit-codes.js';
-import { ApiFailure, UsageError } from '../errors/failures.js';
+import { ApiFailure, PreflightError, UsageError } from '../errors/failures.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
 import type { DeviceRow } from './input.js';
 import { Throttle } from './throttle.js';
-import type { PushBody, Strategy } from '../contract/actions.js';
+import type { PushBody } from '../contract/actions.js';
 import type { DeviceRead, DeviceType } from '../contract/devices.js';
 
 export type Outcome = 'accepted' | 'conflict' | 'rejected' | 'failed' | 'preflight_failed' | 'not_sent';
@@ -30,15 +28,17 @@ export interface LedgerEntry {
   exitCode: number;
 }
 
+/** One row's body, built against the capability read of its model (none with --no-preflight). */
+export interface RowBody {
+  body: PushBody;
+  start?: number;
+  end?: number;
+}
+
 export interface BatchPlan {
   type: DeviceType;
-  command: string;
-  /** The quantity flags, parsed once for the run; a row's own values override them by name. */
-  quantities: Record<string, TypedQuantity>;
-  times: ResolvedTimes;
-  onConflict?: Strategy;
-  simulateFailure?: string;
-  simulatePhase?: 'request' | 'dispatch';
+  /** Throws a UsageError (the row is invalid) or a PreflightError (the device would refuse it). */
+  bodyFor(row: DeviceRow, device: DeviceRead | undefined): RowBody;
   concurrency: number;
   preflight: boolean;
   retry: number;
@@ -114,23 +114,9 @@ export class BatchRun {
     return read;
   }
 
-  private async bodyFor(row: DeviceRow): Promise<PushBody> {
-    const plan = this.plan;
-    const typed = { ...plan.quantities, ...parseQuantityFlags(row.quantities, []) };
-    const device = plan.preflight ? await this.capabilitiesFor(row) : undefined;
-    const body = buildPushBody({
-      command: plan.command,
-      parameters: completeUnits(typed, device?.commands?.[plan.command]),
-      times: plan.times,
-      onConflict: plan.onConflict,
-      simulateFailure: plan.simulateFailure,
-      simulatePhase: plan.simulatePhase,
-    });
-    if (device) {
-      const violation = checkAction({ command: plan.command, parameters: body.action.parameters, start: plan.times.start, end: plan.times.end }, device.commands ?? {}, new Date());
-      if (violation) throw new PreflightViolation(violation.code);
-    }
-    return body;
+  private async bodyFor(row: DeviceRow): Promise<RowBody> {
+    const device = this.plan.preflight ? await this.capabilitiesFor(row) : undefined;
+    return this.plan.bodyFor(row, device);
   }
 
   private entry(row: DeviceRow, fields: Partial<LedgerEntry> & { outcome: Outcome; exitCode: number }, attempts: number): LedgerEntry {
@@ -146,9 +132,9 @@ export class BatchRun {
   private async one(row: DeviceRow): Promise<LedgerEntry> {
     let body: PushBody;
     try {
-      body = await this.bodyFor(row);
+      body = (await this.bodyFor(row)).body;
     } catch (error) {
-      if (error instanceof PreflightViolation) return this.entry(row, { outcome: 'preflight_failed', code: error.code, exitCode: EXIT.usage }, 0);
+      if (error instanceof PreflightError) return this.entry(row, { outcome: 'preflight_failed', code: error.decoded.code, exitCode: EXIT.usage }, 0);
       if (error instanceof UsageError) return this.entry(row, { outcome: 'preflight_failed', code: 'USAGE', exitCode: EXIT.usage }, 0);
       if (error instanceof ApiFailure) return this.failure(row, error.decoded, 0);
       throw error;
@@ -189,12 +175,6 @@ export class BatchRun {
     if (this.report.stoppedBy === 'interrupt') codes.push(EXIT.interrupted);
     this.report.exitCode = mostSevere(codes);
     return this.report;
-  }
-}
-
-class PreflightViolation extends Error {
-  constructor(readonly code: string) {
-    super(code);
   }
 }
 

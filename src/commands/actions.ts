@@ -3,7 +3,9 @@ import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { duration, oneOf, wholeNumber } from '../config/option-parsers.js';
 import { requireDeviceType } from '../domain/device-types.js';
 import { EXIT, type ExitCode } from '../errors/exit-codes.js';
-import { withSession } from '../session/connect.js';
+import { announceWrite, withSession } from '../session/connect.js';
+import { displayZone } from '../domain/time.js';
+import { requireId } from '../domain/ids.js';
 import { followAction } from '../session/follow.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
@@ -28,13 +30,14 @@ export interface ActionOptions extends GlobalOptions {
 
 export async function runList(options: ActionsListOptions, io: IO): Promise<ExitCode> {
   const deviceType = options.type ? requireDeviceType(options.type) : undefined;
+  if (options.device !== undefined) requireId(options.device, 'device');
   const { listActions } = await import('../api/resources.js');
   return withSession(options, io, async (session) => {
     const { data } = await listActions(session.client, {
       deviceId: options.device, state: options.state, deviceType, userId: options.user, limit: options.limit, offset: options.offset,
     });
     if (options.json) {
-      writeJson(io, data);
+      writeJson(io, { ...data, environment: session.environment });
       return EXIT.ok;
     }
     const rows = data.items.map((a) => [show(a.id), `${show(a.deviceType)} ${show(a.deviceId)}`, show(a.command), parametersText(a.parameters), stateColour(show(a.state), io.out), show(a.start), show(a.end), show(a.createdAt)]);
@@ -46,25 +49,31 @@ export async function runList(options: ActionsListOptions, io: IO): Promise<Exit
 }
 
 export async function runGet(options: ActionOptions, io: IO): Promise<ExitCode> {
+  requireId(options.id, 'action');
   const { getAction } = await import('../api/resources.js');
   return withSession(options, io, async (session) => {
-    printAction((await getAction(session.client, options.id)).data, options, io);
+    printAction((await getAction(session.client, options.id)).data, io, { ...options, zone: displayZone(io.env), extra: { environment: session.environment } });
     return EXIT.ok;
   });
 }
 
 export async function runCancel(options: ActionOptions, io: IO): Promise<ExitCode> {
+  requireId(options.id, 'action');
   const { cancelAction } = await import('../api/resources.js');
   return withSession(options, io, async (session) => {
+    announceWrite(session, io, options);
     const { data } = await cancelAction(session.client, options.id);
-    printAction(data, options, io);
+    printAction(data, io, { ...options, zone: displayZone(io.env), extra: { environment: session.environment } });
     if (!options.json && !options.quiet) writeLine(io.stderr, `Cancelled ${data.id}.`);
     return EXIT.ok;
   });
 }
 
 export async function runWait(options: ActionOptions, io: IO): Promise<ExitCode> {
-  return withSession(options, io, (session) => followAction(session.client, options.id, { io, json: options.json, quiet: options.quiet, timeoutMs: options.waitTimeout }));
+  requireId(options.id, 'action');
+  return withSession(options, io, (session) =>
+    followAction(session.client, options.id, { io, json: options.json, quiet: options.quiet, timeoutMs: options.waitTimeout, zone: displayZone(io.env), extra: { environment: session.environment } }),
+  );
 }
 
 export function actionsCommand(state: CommandState) {

@@ -1,15 +1,16 @@
 import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { configFile } from '../config/paths.js';
-import { checkApiUrl, DEFAULT_API_URL, DEFAULT_PROFILE, maskKey, readStoredConfig, resolveTarget } from '../config/resolve.js';
+import { checkApiUrl, checkKey as checkKeyShape, DEFAULT_API_URL, maskKey, profileNames, readStoredConfig, redactUrl, resolveTarget, selectProfile } from '../config/resolve.js';
 import type { ProfileKey } from '../config/store.js';
 import { EXIT, type ExitCode } from '../errors/exit-codes.js';
 import { NeedsInputError, UsageError } from '../errors/failures.js';
 import { withExamples } from '../output/command-help.js';
 import { canPrompt, type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
 import { readStream } from '../output/read.js';
-import { fieldLines } from '../output/text.js';
-import { API_KEY_PATTERN, keyEnvironment } from '../contract/keys.js';
+import { fieldLines, scrub } from '../output/text.js';
+import { closest } from '../lib/values.js';
+import { keyEnvironment } from '../contract/keys.js';
 
 const KEYS: Record<string, ProfileKey> = { 'api-key': 'apiKey', 'api-url': 'apiUrl' };
 
@@ -20,8 +21,7 @@ function settingName(name: string): ProfileKey {
 }
 
 function checkKey(key: string): string {
-  if (!API_KEY_PATTERN.test(key)) throw new UsageError('that does not look like an Amps API key', 'keys look like amps_sk_test_… or amps_sk_live_… (or sk_test_… / sk_live_…)');
-  return key;
+  return checkKeyShape(key, 'the input');
 }
 
 /** The key from a hidden prompt at a terminal, or from stdin otherwise; never from argv. */
@@ -36,8 +36,16 @@ async function readKey(options: GlobalOptions, io: IO): Promise<string> {
   return checkKey(key);
 }
 
-function profileFor(options: GlobalOptions, io: IO): string {
-  return options.profile ?? io.env.AMPS_PROFILE ?? readStoredConfig(io.env).currentProfile ?? DEFAULT_PROFILE;
+/** The profile a config command acts on: the one requests would use, or one being created. */
+function profileFor(options: GlobalOptions, io: IO, creating = false): string {
+  const stored = readStoredConfig(io.env);
+  if (creating && options.profile !== undefined && options.profile !== '') return checkProfileName(options.profile);
+  return selectProfile(options.profile, io.env, stored).value;
+}
+
+function checkProfileName(name: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new UsageError(`'${name}' is not a profile name (letters, digits, _ . -)`);
+  return name;
 }
 
 export async function runSet(options: GlobalOptions & { name: string; value?: string }, io: IO): Promise<ExitCode> {
@@ -46,8 +54,9 @@ export async function runSet(options: GlobalOptions & { name: string; value?: st
     throw new UsageError('the API key is never taken from the command line (it would stay in shell history and the process list)', 'amps config set api-key, then paste it at the prompt; or pipe it: amps config set api-key < keyfile');
   }
   if (key === 'apiUrl' && options.value === undefined) throw new UsageError('give the URL: amps config set api-url https://api.amps.ai');
+  // --profile NAME creates the profile; otherwise the one in use, which must exist.
+  const profile = profileFor(options, io, true);
   const value = key === 'apiKey' ? await readKey(options, io) : checkApiUrl(options.value!);
-  const profile = profileFor(options, io);
   const { openConfigStore } = await import('../config/store.js');
   const store = await openConfigStore(io.env);
   store.setValue(profile, key, value);
@@ -65,7 +74,15 @@ export async function runUnset(options: GlobalOptions & { name: string }, io: IO
 }
 
 export async function runUse(options: GlobalOptions & { name: string }, io: IO): Promise<ExitCode> {
-  if (!/^[A-Za-z0-9_.-]+$/.test(options.name)) throw new UsageError(`'${options.name}' is not a profile name (letters, digits, _ . -)`);
+  const stored = readStoredConfig(io.env);
+  const names = profileNames(stored);
+  if (!names.includes(options.name)) {
+    const near = closest(options.name, names);
+    throw new UsageError(
+      `no profile named '${options.name}'`,
+      `${near.length > 0 ? `did you mean ${near.join(', ')}? ` : names.length > 0 ? `profiles: ${names.join(', ')}. ` : ''}Create one with amps config set api-key --profile ${options.name}, or amps login`,
+    );
+  }
   const { openConfigStore } = await import('../config/store.js');
   (await openConfigStore(io.env)).setCurrentProfile(options.name);
   if (!options.quiet) writeLine(io.stderr, `Using profile ${options.name}.`);
@@ -75,14 +92,14 @@ export async function runUse(options: GlobalOptions & { name: string }, io: IO):
 export async function runList(options: GlobalOptions, io: IO): Promise<ExitCode> {
   const stored = readStoredConfig(io.env);
   const target = resolveTarget({ profile: options.profile, apiUrl: options.apiUrl }, io.env, stored);
-  const profiles = Object.keys(stored.profiles ?? {});
-  const url = target.embedded ? 'embedded sandbox' : target.apiUrl.value!;
+  const profiles = profileNames(stored).map((p) => scrub(p));
+  const url = target.embedded ? 'embedded sandbox' : redactUrl(target.apiUrl.value!);
   const key = target.apiKey.value ? maskKey(target.apiKey.value) : target.embedded ? 'the embedded sandbox key' : '(none)';
   if (options.json) {
     writeJson(io, {
       file: configFile(io.env),
       profile: target.profile,
-      apiUrl: { value: target.embedded ? null : target.apiUrl.value, source: target.apiUrl.source },
+      apiUrl: { value: target.embedded ? null : redactUrl(target.apiUrl.value!), source: target.apiUrl.source },
       apiKey: { value: target.apiKey.value ? maskKey(target.apiKey.value) : null, source: target.apiKey.source },
       environment: target.environment,
       embedded: target.embedded,
@@ -107,8 +124,13 @@ export async function runList(options: GlobalOptions, io: IO): Promise<ExitCode>
 /** The profile names, one a line (the current one marked unless --quiet): shell completion reads it. */
 export async function runProfiles(options: GlobalOptions, io: IO): Promise<ExitCode> {
   const stored = readStoredConfig(io.env);
-  const current = profileFor(options, io);
-  for (const name of Object.keys(stored.profiles ?? {})) writeLine(io.stdout, options.quiet || name !== current ? name : `${name} (current)`);
+  let current: string | undefined;
+  try {
+    current = profileFor(options, io);
+  } catch {
+    // A current profile that no longer exists marks nothing; the names still list.
+  }
+  for (const name of profileNames(stored)) writeLine(io.stdout, scrub(options.quiet || name !== current ? name : `${name} (current)`));
   return EXIT.ok;
 }
 
@@ -118,7 +140,13 @@ export async function runLogin(options: GlobalOptions, io: IO): Promise<ExitCode
   }
   const { input, password } = await import('@inquirer/prompts');
   const context = { input: io.stdin, output: io.stderr };
-  const profile = await input({ message: 'Profile', default: profileFor(options, io) }, context);
+  let suggested = 'default';
+  try {
+    suggested = profileFor(options, io, true);
+  } catch {
+    // The current profile is gone: suggest the default name.
+  }
+  const profile = checkProfileName((await input({ message: 'Profile', default: suggested }, context)).trim());
   const key = checkKey((await password({ message: 'API key (amps_sk_test_… or amps_sk_live_…)', mask: '*' }, context)).trim());
   const url = checkApiUrl(await input({ message: 'API URL', default: DEFAULT_API_URL }, context));
   const { openConfigStore } = await import('../config/store.js');
@@ -126,7 +154,7 @@ export async function runLogin(options: GlobalOptions, io: IO): Promise<ExitCode
   store.setValue(profile, 'apiKey', key);
   store.setValue(profile, 'apiUrl', url);
   store.setCurrentProfile(profile);
-  writeLine(io.stderr, `Saved profile ${profile}: ${url}, key ${maskKey(key)} (${keyEnvironment(key)}). Check it with: amps devices --limit 1`);
+  writeLine(io.stderr, `Saved profile ${profile}: ${redactUrl(url)}, key ${maskKey(key)} (${keyEnvironment(key)}). Check it with: amps devices --limit 1`);
   return EXIT.ok;
 }
 
@@ -146,7 +174,7 @@ export function configCommand(state: CommandState) {
       state.exitCode = await runUnset({ ...globalsOf(cmd), name }, state.io);
     });
   const use = new Command('use')
-    .description('Make a profile the current one (created empty if new)')
+    .description('Make an existing profile the current one (config set --profile NAME or login creates one)')
     .argument('<profile>', 'profile name')
     .action(async (name, _o, cmd) => {
       state.exitCode = await runUse({ ...globalsOf(cmd), name }, state.io);

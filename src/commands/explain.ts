@@ -26,7 +26,8 @@ export interface ExplainOptions {
 
 function sourceLine(entry: CatalogueEntry): string {
   if (entry.source === 'amps-cli') return 'defined by amps (the Amps docs are silent on it)';
-  return entry.messageSource ? 'documented by Amps; the exact message is ours (the docs give none)' : 'documented by Amps';
+  if (entry.docsPage) return 'the Amps docs\' error-codes page: message, what to do and when to retry are quoted from it';
+  return entry.messageSource ? 'documented by Amps; the exact message is ours (the docs give none)' : 'documented by Amps; the what-to-do text is ours';
 }
 
 function entryJson(entry: CatalogueEntry): Record<string, unknown> {
@@ -43,15 +44,13 @@ function entryText(entry: CatalogueEntry, io: IO): string[] {
   const heading = [s.bold(entry.code), `HTTP ${entry.http}${entry.alsoHttp ? ` (also ${entry.alsoHttp.join(', ')})` : ''}`, CATEGORY_LABELS[entry.category]];
   if (entry.variant) heading.push(`variant: ${entry.variant}`);
   const lines = [heading.join(s.dim(' · ')), `  ${entry.message}`, ''];
-  lines.push(
-    ...fieldLines([
-      ['What to do', entry.whatToDo],
-      ['Retry', `${retry.label}. ${retry.guidance}`],
-      ['Exit code', String(retry.exitCode)],
-      ['At fault', entry.party],
-      ['Source', sourceLine(entry)],
-    ]),
-  );
+  const quote = (text: string) => `“${text}” (Amps docs)`;
+  const fields: Array<[string, string]> = [['What to do', entry.docsPage ? quote(entry.whatToDo) : entry.whatToDo]];
+  if (entry.retryQuote) fields.push(['When to retry', quote(entry.retryQuote)]);
+  fields.push(['amps class', `${retry.label}: ${retry.guidance}`], ['Exit code', String(retry.exitCode)]);
+  if (entry.note) fields.push(['amps note', entry.note]);
+  fields.push(['At fault', entry.party], ['Source', sourceLine(entry)]);
+  lines.push(...fieldLines(fields));
   if (entry.details.length > 0) {
     lines.push('Details fields:', ...fieldLines(entry.details.map((d) => [d.name, d.description] as const), '  '));
   }

@@ -20,7 +20,7 @@ export const DEFAULT_RATE_LIMIT = 20;
 
 /** Serves until SIGINT or SIGTERM, then saves the state and exits 0. */
 export async function runServe(options: ServeOptions, io: IO): Promise<ExitCode> {
-  const [{ startSandbox }, { memoryStore }] = await Promise.all([import('../sandbox/server.js'), import('../sandbox/store.js')]);
+  const [{ startSandbox }, { memoryStore }, { seededDevices }] = await Promise.all([import('../sandbox/server.js'), import('../sandbox/store.js'), import('../sandbox/fleet.js')]);
   let sandbox;
   try {
     sandbox = await startSandbox({
@@ -39,13 +39,12 @@ export async function runServe(options: ServeOptions, io: IO): Promise<ExitCode>
     writeLine(io.stdout, `Amps sandbox listening on ${sandbox.url}`);
     writeLine(io.stdout, `Key: ${sandbox.key} (any amps_sk_test_… or sk_test_… key works)`);
     writeLine(io.stdout, `Use it: export AMPS_API_URL=${sandbox.url} AMPS_API_KEY=${sandbox.key}`);
-    writeLine(io.stderr, io.err.dim(`${22 + options.fleetSize} devices · rate limit ${options.rateLimit ? `${options.rateLimit}/s per key` : 'off'} · state ${options.state ?? 'in memory'} · Ctrl-C stops`));
+    writeLine(io.stderr, io.err.dim(`${seededDevices().length + options.fleetSize} devices · rate limit ${options.rateLimit ? `${options.rateLimit}/s per key` : 'off'} · state ${options.state ?? 'in memory'} · Ctrl-C stops`));
   }
+  // Ctrl-C and SIGTERM both abort io.signal (cli.ts).
   await new Promise<void>((resolve) => {
-    const stop = () => resolve();
     if (io.signal.aborted) return resolve();
-    io.signal.addEventListener('abort', stop, { once: true });
-    process.once('SIGTERM', stop);
+    io.signal.addEventListener('abort', () => resolve(), { once: true });
   });
   await sandbox.close();
   if (!options.json) writeLine(io.stderr, `Sandbox stopped${options.state ? `; state saved to ${options.state}` : ''}.`);

@@ -11,6 +11,7 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
   { name: 'AMPS_API_URL', description: 'API base URL; overrides the profile, overridden by --api-url. http:// only for loopback.' },
   { name: 'AMPS_PROFILE', description: 'profile to use; overrides the current profile, overridden by --profile.' },
   { name: 'AMPS_CONFIG_DIR', description: 'where the config file and the embedded sandbox state live (default $XDG_CONFIG_HOME/amps or ~/.config/amps).' },
+  { name: 'AMPS_TZ', description: 'the zone of push times typed without one (IANA, e.g. Europe/London); --tz wins; default: the device\'s plant zone, else the local zone.' },
   { name: 'AMPS_NO_INPUT', description: 'any non-empty value: never prompt, as --no-input.' },
   { name: 'AMPS_DEBUG', description: '1: add stack traces to unexpected errors.' },
   { name: 'NO_COLOR', description: 'any non-empty value: no colour.' },

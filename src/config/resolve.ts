@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors/failures.js';
 import { configFile } from './paths.js';
 import type { Env } from '../contract/env.js';
-import { keyEnvironment, type KeyEnvironment } from '../contract/keys.js';
+import { API_KEY_PATTERN, keyEnvironment, type KeyEnvironment } from '../contract/keys.js';
+import { closest, isRecord } from '../lib/values.js';
 
 export const DEFAULT_API_URL = 'https://api.amps.ai';
 export const DEFAULT_PROFILE = 'default';
@@ -43,11 +44,10 @@ export interface Target {
   /** No key and no URL anywhere: run against the embedded sandbox. */
   embedded: boolean;
   environment: KeyEnvironment;
+  /** Set when a real target was meant but no key was found: why, for a one-line error (exit 3). */
+  missingKey?: string;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export function readStoredConfig(env: Env): StoredConfig {
   const file = configFile(env);
@@ -88,7 +88,7 @@ export function checkApiUrl(value: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new UsageError(`the API URL '${value}' is not a URL`, 'use e.g. https://api.amps.ai or http://127.0.0.1:4010');
+    throw new UsageError(`the API URL '${redactUrl(value)}' is not a URL`, 'use e.g. https://api.amps.ai or http://127.0.0.1:4010');
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     throw new UsageError(`plain http:// is allowed only for loopback addresses, not ${url.hostname}`, 'use https://');
@@ -106,26 +106,91 @@ function pick<T>(candidates: Array<[T | undefined, Source]>, fallback: Resolved<
   return fallback;
 }
 
-export function resolveTarget(flags: TargetFlags, env: Env, stored: StoredConfig = readStoredConfig(env)): Target {
-  const profile = pick<string>(
-    [[flags.profile, 'flag'], [env.AMPS_PROFILE, 'env'], [stored.currentProfile, 'profile']],
-    { value: DEFAULT_PROFILE, source: 'default' },
-  );
-  const values = stored.profiles?.[profile.value] ?? {};
-  if (profile.source !== 'default' && profile.value !== DEFAULT_PROFILE && !stored.profiles?.[profile.value]) {
-    throw new UsageError(`no profile named '${profile.value}'`, 'amps config list shows the profiles; amps config set --profile NAME creates one');
+/** The profiles in the file, by their own names only (`constructor` is not a profile). */
+export function profileNames(stored: StoredConfig): string[] {
+  return isRecord(stored.profiles) ? Object.keys(stored.profiles) : [];
+}
+
+function profileValues(stored: StoredConfig, name: string): ProfileValues | undefined {
+  if (!isRecord(stored.profiles) || !Object.hasOwn(stored.profiles, name)) return undefined;
+  const values = stored.profiles[name];
+  return isRecord(values) ? (values as ProfileValues) : {};
+}
+
+/**
+ * The one rule for which profile is in use: --profile, else AMPS_PROFILE, else the file's current
+ * profile, else `default`. An empty value counts as not given. A profile named by any of the three
+ * must exist; config commands and requests both ask here.
+ */
+export function selectProfile(flag: string | undefined, env: Env, stored: StoredConfig): Resolved<string> {
+  const current = typeof stored.currentProfile === 'string' ? stored.currentProfile : undefined;
+  const profile = pick<string>([[flag, 'flag'], [env.AMPS_PROFILE, 'env'], [current, 'profile']], { value: DEFAULT_PROFILE, source: 'default' });
+  if (profile.source !== 'default' && !profileValues(stored, profile.value)) {
+    const names = profileNames(stored);
+    const near = closest(profile.value, names);
+    const from = profile.source === 'flag' ? '--profile' : profile.source === 'env' ? 'AMPS_PROFILE' : 'the current profile in the config file';
+    throw new UsageError(
+      `no profile named '${profile.value}' (from ${from})`,
+      near.length > 0 ? `did you mean ${near.join(', ')}?` : names.length > 0 ? `profiles: ${names.join(', ')}` : 'create one: amps config set api-key --profile NAME, or amps login',
+    );
   }
-  const apiKey = pick<string | undefined>(
-    [[flags.apiKey, 'flag'], [env.AMPS_API_KEY, 'env'], [values.apiKey, 'profile']],
-    { value: undefined, source: 'default' },
-  );
-  const configuredUrl = pick<string | undefined>(
-    [[flags.apiUrl, 'flag'], [env.AMPS_API_URL, 'env'], [values.apiUrl, 'profile']],
-    { value: undefined, source: 'default' },
-  );
-  const embedded = apiKey.value === undefined && configuredUrl.value === undefined;
+  return profile;
+}
+
+/** Where a key came from, in words an operator can act on. */
+function keySource(source: Source, profile: string): string {
+  if (source === 'flag') return '--api-key-file';
+  if (source === 'env') return 'AMPS_API_KEY';
+  return `profile ${profile}`;
+}
+
+/** A key is checked once, where it is read: a bad one is never sent, nor printed. */
+export function checkKey(key: unknown, from: string): string {
+  if (typeof key !== 'string') throw new UsageError(`the API key in ${from} is not a string`, 'amps config set api-key stores one');
+  if (!API_KEY_PATTERN.test(key)) {
+    throw new UsageError(`the API key from ${from} does not look like an Amps key, so it was not sent`, 'keys look like amps_sk_test_… or amps_sk_live_… (or sk_test_… / sk_live_…), letters and digits only');
+  }
+  return key;
+}
+
+function anythingConfigured(stored: StoredConfig): boolean {
+  return profileNames(stored).some((name) => {
+    const values = profileValues(stored, name);
+    return values !== undefined && (values.apiKey !== undefined || values.apiUrl !== undefined);
+  });
+}
+
+export function resolveTarget(flags: TargetFlags, env: Env, stored: StoredConfig = readStoredConfig(env)): Target {
+  const profile = selectProfile(flags.profile, env, stored);
+  const values = profileValues(stored, profile.value) ?? {};
+  const rawKey = pick<unknown>([[flags.apiKey, 'flag'], [env.AMPS_API_KEY, 'env'], [values.apiKey, 'profile']], { value: undefined, source: 'default' });
+  const apiKey: Resolved<string | undefined> = rawKey.value === undefined ? { value: undefined, source: 'default' } : { value: checkKey(rawKey.value, keySource(rawKey.source, profile.value)), source: rawKey.source };
+  const configuredUrl = pick<unknown>([[flags.apiUrl, 'flag'], [env.AMPS_API_URL, 'env'], [values.apiUrl, 'profile']], { value: undefined, source: 'default' });
+  if (configuredUrl.value !== undefined && typeof configuredUrl.value !== 'string') throw new UsageError(`the API URL in profile ${profile.value} is not a string`);
+  // The embedded sandbox serves only when nothing at all is configured: a chosen profile, a key or
+  // a URL anywhere means the operator meant a real target, and a missing key is then an error.
+  const embedded = apiKey.value === undefined && configuredUrl.value === undefined && profile.source === 'default' && !anythingConfigured(stored);
   const apiUrl: Resolved<string | undefined> = configuredUrl.value !== undefined
-    ? { value: checkApiUrl(configuredUrl.value), source: configuredUrl.source }
+    ? { value: checkApiUrl(configuredUrl.value as string), source: configuredUrl.source }
     : { value: embedded ? undefined : DEFAULT_API_URL, source: 'default' };
-  return { profile, apiUrl, apiKey, embedded, environment: embedded ? 'sandbox' : keyEnvironment(apiKey.value) };
+  let missingKey: string | undefined;
+  if (!embedded && apiKey.value === undefined) {
+    missingKey = profile.source !== 'default' || anythingConfigured(stored)
+      ? `profile ${profile.value} has no API key`
+      : `no API key for ${redactUrl(apiUrl.value!)} (the URL comes from ${configuredUrl.source === 'flag' ? '--api-url' : 'AMPS_API_URL'})`;
+  }
+  return { profile, apiUrl, apiKey, embedded, environment: embedded ? 'sandbox' : keyEnvironment(apiKey.value), missingKey };
+}
+
+/** A URL fit to print: any user name and password in it replaced. */
+export function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (!url.username && !url.password) return value;
+    url.username = url.username ? 'redacted' : '';
+    url.password = url.password ? 'redacted' : '';
+    return url.toString().replace(/\/$/, value.endsWith('/') ? '/' : '');
+  } catch {
+    return value.replace(/\/\/[^/@]*@/, '//redacted@');
+  }
 }

@@ -4,14 +4,17 @@
 // and exits 5. `--on-conflict` given up front is consent and never reaches here.
 
 import type { ApiClient } from '../api/client.js';
+import type { ActionRecord, Strategy } from '../contract/actions.js';
 import type { DecodedError } from '../errors/decode.js';
 import { EXIT } from '../errors/exit-codes.js';
 import { ApiFailure, InterruptedError } from '../errors/failures.js';
+import { conflictingActionIds, strategiesOnOffer } from '../errors/strategies.js';
+import { isRecord } from '../lib/values.js';
 import { errorToJson, renderErrorText } from '../output/error-view.js';
 import { type IO, writeLine } from '../output/io.js';
 import { formatTable } from '../output/table.js';
 import { show } from '../output/text.js';
-import { type ActionRecord, STRATEGIES, type Strategy } from '../contract/actions.js';
+import { timeText } from '../output/views.js';
 
 export interface ConflictInput {
   decoded: DecodedError;
@@ -22,6 +25,8 @@ export interface ConflictInput {
   json: boolean;
   /** The device's conflictStrategies, when the preflight read them. */
   deviceStrategies?: string[];
+  /** Whose clock windows are shown on. */
+  zone: string;
   rerunLine(strategy: Strategy): string;
   /** Sends the same body again, with onConflict set (or unset, after waiting). */
   resubmit(strategy?: Strategy): Promise<ActionRecord>;
@@ -36,37 +41,21 @@ export interface ConflictOutcome {
 
 const STRATEGY_TEXT: Record<Strategy, string> = {
   cancel_and_replace: 'cancel what is in the way and run this command instead',
-  queue_after: 'keep what is scheduled and start this command when it ends',
+  queue_after: 'keep what is scheduled and start this command when it ends (never earlier than you asked)',
 };
 
-type Details = Record<string, unknown>;
-
-function detailsOf(decoded: DecodedError): Details {
-  return typeof decoded.details === 'object' && decoded.details !== null && !Array.isArray(decoded.details) ? (decoded.details as Details) : {};
-}
-
-function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-}
-
 /**
- * Exactly the strategies on offer: details.recoveryStrategies, else details.strategies, else
- * (for a pending CONFLICT that lists none) the device's conflictStrategies. cancel_and_replace
- * comes first. Conflicts onConflict cannot fix offer nothing.
+ * The strategies on offer (errors/strategies.ts), less queue_after when an action in the way is
+ * known to have no end: it could not be queued after one.
  */
-export function offeredStrategies(decoded: DecodedError, deviceStrategies: string[] = []): Strategy[] {
-  if (decoded.code !== 'CONFLICT' && decoded.code !== 'SCHEDULER_ACTIVE') return [];
-  if (decoded.entry?.variant === 'in_flight') return [];
-  const details = detailsOf(decoded);
-  const listed = details.recoveryStrategies !== undefined ? strings(details.recoveryStrategies)
-    : details.strategies !== undefined ? strings(details.strategies)
-    : decoded.code === 'CONFLICT' ? deviceStrategies : [];
-  return STRATEGIES.filter((s) => listed.includes(s));
+export function offeredStrategies(decoded: DecodedError, deviceStrategies: string[] = [], conflicting: ActionRecord[] = []): Strategy[] {
+  const offered = strategiesOnOffer(decoded, deviceStrategies);
+  return conflicting.some((a) => !a.end) ? offered.filter((s) => s !== 'queue_after') : offered;
 }
 
 /** What to do when no strategy can help. */
 export function nextStep(decoded: DecodedError): string {
-  const ids = strings(detailsOf(decoded).conflictingActionIds);
+  const ids = conflictingActionIds(decoded);
   switch (decoded.code) {
     case 'SCHEDULER_FULL':
       return 'Cancel a scheduled action (amps actions list --state scheduled, then amps actions cancel ID), or ask the end user to clear rows in the manufacturer app; then push again.';
@@ -76,21 +65,19 @@ export function nextStep(decoded: DecodedError): string {
       return 'The end user must opt out of the programme at the manufacturer before Amps can write to this device.';
     case 'CONFLICT':
       return ids.length > 0
-        ? `Wait for the in-flight action to finish (amps actions wait ${ids[0]}), then push again.`
+        ? `Wait for the action in the way to finish (amps actions wait ${ids[0]}), then push again.`
         : 'Wait for the conflicting action to finish, then push again.';
     default:
       return decoded.entry?.whatToDo ?? 'Resolve the conflicting state, then push again.';
   }
 }
 
-/** Shows the conflict; for a CONFLICT, fetches the actions in the way and returns them. */
-async function showConflict(input: ConflictInput): Promise<ActionRecord[]> {
-  const { io, decoded } = input;
-  io.stderr.write(await renderErrorText(decoded, { style: io.err, tty: io.stderrIsTTY, columns: io.columns }));
-  const ids = decoded.code === 'CONFLICT' ? strings(detailsOf(decoded).conflictingActionIds) : [];
+/** The actions a CONFLICT names, fetched (undefined for any that could not be read). */
+async function fetchConflicting(input: ConflictInput): Promise<Array<ActionRecord | undefined>> {
+  const ids = input.decoded.code === 'CONFLICT' ? conflictingActionIds(input.decoded) : [];
   if (ids.length === 0) return [];
   const { getAction } = await import('../api/resources.js');
-  const fetched = await Promise.all(
+  return Promise.all(
     ids.map(async (id) => {
       try {
         return (await getAction(input.client, id)).data;
@@ -100,13 +87,20 @@ async function showConflict(input: ConflictInput): Promise<ActionRecord[]> {
       }
     }),
   );
+}
+
+/** Shows the conflict, and for a CONFLICT the actions in the way with their windows. */
+async function showConflict(input: ConflictInput, fetched: Array<ActionRecord | undefined>): Promise<void> {
+  const { io, decoded } = input;
+  io.stderr.write(await renderErrorText(decoded, { style: io.err, tty: io.stderrIsTTY, columns: io.columns }));
+  const ids = conflictingActionIds(decoded);
+  if (fetched.length === 0) return;
   const rows = ids.map((id, i) => {
     const a = fetched[i];
-    return a ? [show(a.id), show(a.command), show(a.state), show(a.start), show(a.end)] : [id, '?', 'unavailable', '-', '-'];
+    return a ? [show(a.id), show(a.command), show(a.state), timeText(a.start, input.zone), timeText(a.end, input.zone)] : [id, '?', 'unavailable', '-', '-'];
   });
   writeLine(io.stderr, io.err.bold('\nConflicting actions'));
   io.stderr.write(await formatTable(['action', 'command', 'state', 'start', 'end'], rows, { tty: true, style: io.err }));
-  return fetched.filter((a): a is ActionRecord => a !== undefined);
 }
 
 function nonInteractive(input: ConflictInput, offered: Strategy[]): ConflictOutcome {
@@ -122,20 +116,20 @@ function nonInteractive(input: ConflictInput, offered: Strategy[]): ConflictOutc
   return { exitCode: EXIT.conflict };
 }
 
-const window = (start: unknown, end: unknown) => `${show(start)} to ${show(end)}`;
-
 /** What cancel_and_replace will cancel, named with ids and windows. */
-function cancellationTarget(decoded: DecodedError, actions: ActionRecord[]): string {
-  const details = detailsOf(decoded);
-  if (decoded.code === 'SCHEDULER_ACTIVE') {
-    const groups = Array.isArray(details.overlappingGroups) ? details.overlappingGroups : [];
-    const named = groups.map((g) => {
-      const group = (g ?? {}) as Details;
+function cancellationTarget(input: ConflictInput, actions: ActionRecord[]): string {
+  const { decoded, zone } = input;
+  const window = (start: unknown, end: unknown) => `${timeText(start, zone)} to ${timeText(end, zone)}`;
+  const details = isRecord(decoded.details) ? decoded.details : {};
+  if (Array.isArray(details.overlappingGroups)) {
+    const named = details.overlappingGroups.map((g) => {
+      const group = isRecord(g) ? g : {};
       return `${show(group.groupId)} (${window(group.start, group.end)})`;
     });
     return `the manufacturer schedule rows ${named.join(', ') || '(none listed)'}`;
   }
-  const ids = strings(details.conflictingActionIds);
+  const ids = conflictingActionIds(decoded);
+  if (ids.length === 0) return 'what the device reports is in the way';
   const named = ids.map((id) => {
     const action = actions.find((a) => a.id === id);
     return action ? `${show(id)} (${show(action.command)}, ${action.start ? window(action.start, action.end) : 'immediate'})` : show(id);
@@ -153,10 +147,14 @@ async function interactive(input: ConflictInput, offered: Strategy[], conflictin
   };
   io.stdin.on('data', onData);
   const context = { input: io.stdin, output: io.stderr, signal: AbortSignal.any([controller.signal, io.signal]), clearPromptOnDone: false };
+  const declined = (strategy: Strategy) => {
+    writeLine(io.stderr, `Nothing sent. To resolve with ${strategy} later, run:\n  ${input.rerunLine(strategy)}`);
+    return { exitCode: EXIT.conflict };
+  };
   try {
     if (offered.length === 0) {
       writeLine(io.stderr, `\n${nextStep(decoded)}`);
-      const ids = strings(detailsOf(decoded).conflictingActionIds);
+      const ids = conflictingActionIds(decoded);
       if (decoded.code !== 'CONFLICT' || ids.length === 0) return { exitCode: EXIT.conflict };
       const wait = await confirm({ message: `Wait for ${ids[0]} to finish, then push again?`, default: false }, context);
       if (!wait) return { exitCode: EXIT.conflict };
@@ -176,14 +174,14 @@ async function interactive(input: ConflictInput, offered: Strategy[], conflictin
         },
         context,
       );
-      if (choice === 'abort') return { exitCode: EXIT.conflict };
+      if (choice === 'abort') return declined(offered[0]);
       if (choice === 'raw') {
         writeLine(io.stderr, JSON.stringify(decoded.details ?? null, null, 2));
         continue;
       }
       if (choice === 'cancel_and_replace') {
-        const yes = await confirm({ message: `This cancels ${cancellationTarget(decoded, conflicting)}. Go ahead?`, default: false }, context);
-        if (!yes) return { exitCode: EXIT.conflict };
+        const yes = await confirm({ message: `This cancels ${cancellationTarget(input, conflicting)}. Go ahead?`, default: false }, context);
+        if (!yes) return declined(choice);
       }
       try {
         return { action: await input.resubmit(choice), exitCode: EXIT.ok };
@@ -204,11 +202,16 @@ async function interactive(input: ConflictInput, offered: Strategy[], conflictin
 }
 
 export async function resolveConflict(input: ConflictInput): Promise<ConflictOutcome> {
-  const offered = offeredStrategies(input.decoded, input.deviceStrategies);
+  // The actions in the way are read when a person will see them, or when queue_after is on offer
+  // (only an action with an end can be queued after).
+  const needed = input.interactive || strategiesOnOffer(input.decoded, input.deviceStrategies).includes('queue_after');
+  const fetched = needed ? await fetchConflicting(input) : [];
+  const conflicting = fetched.filter((a): a is ActionRecord => a !== undefined);
+  const offered = offeredStrategies(input.decoded, input.deviceStrategies, conflicting);
   if (!input.interactive) {
     if (!input.json) input.io.stderr.write(await renderErrorText(input.decoded, { style: input.io.err, tty: input.io.stderrIsTTY, columns: input.io.columns }));
     return nonInteractive(input, offered);
   }
-  const conflicting = await showConflict(input);
+  await showConflict(input, fetched);
   return interactive(input, offered, conflicting);
 }

@@ -1,48 +1,85 @@
-// Building a push body from what an operator typed: Quantity flags, times, a conflict strategy,
-// the sandbox directive. Syntax problems are usage errors here, before anything is sent; the
-// device's own limits are checked by the preflight (capabilities.ts).
+// Building a push body from what an operator typed: Quantity flags (converted to the unit the
+// device declares), times (read in one named zone), a conflict strategy, the sandbox directive.
+// Syntax problems are usage errors here, before anything is sent; the device's own limits are
+// checked by the preflight (capabilities.ts).
 
+import type { PushBody, SandboxDirective, Strategy } from '../contract/actions.js';
+import type { ParameterSpec, Quantity } from '../contract/devices.js';
 import { UsageError } from '../errors/failures.js';
-import { parseQuantity } from './quantity.js';
-import { formatWithOffset, parseTimeInput } from './time.js';
-import type { PushBody, Strategy } from '../contract/actions.js';
-import type { CommandSpec, Quantity, Unit } from '../contract/devices.js';
+import { apiUnitFor, convertQuantity, parseQuantity, quantityText, type TypedUnit } from './quantity.js';
+import { formatInZone, parseRelativeDuration, parseTimeText, resolveTimeText, type TimeText } from './time.js';
 
 /** A quantity as typed: the unit may still be missing, to be taken from the device. */
 export interface TypedQuantity {
   value: number;
-  unit?: Unit;
+  unit?: TypedUnit;
   text: string;
 }
+
+/** The longest parameter name amps sends; the API's names are a few words at most. */
+const MAX_NAME_LENGTH = 64;
 
 /** `--power 5kw`, `--target 90%`, `--param heatSetpoint=21c`: name -> value, syntax checked. */
 export function parseQuantityFlags(named: Record<string, string | undefined>, params: string[]): Record<string, TypedQuantity> {
   const result: Record<string, TypedQuantity> = {};
   const add = (name: string, text: string, flag: string) => {
     const parsed = parseQuantity(text);
-    if (!parsed) throw new UsageError(`${flag} '${text}' is not a quantity`, 'write a number and a unit, e.g. 5kw, 90%, 21c, 500w, 16a');
-    if (result[name]) throw new UsageError(`the parameter ${name} is given twice`);
+    if (!parsed) throw new UsageError(`${flag} '${text}' is not a quantity`, 'write a number and a unit, e.g. 5kw, 3500w, 90%, 21c, 70f, 16a');
+    if (Object.hasOwn(result, name)) throw new UsageError(`the parameter ${name} is given twice`);
     result[name] = { ...parsed, text };
   };
   for (const [name, text] of Object.entries(named)) if (text !== undefined) add(name, text, `--${name}`);
   for (const pair of params) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--param '${pair}' is not NAME=VALUE`, 'e.g. --param heatSetpoint=21c');
-    add(pair.slice(0, eq).trim(), pair.slice(eq + 1), `--param ${pair.slice(0, eq).trim()}`);
+    const name = pair.slice(0, eq).trim();
+    if (eq <= 0 || name === '') throw new UsageError(`--param '${pair}' is not NAME=VALUE`, 'e.g. --param heatSetpoint=21c');
+    if (name.length > MAX_NAME_LENGTH || !/^[A-Za-z][A-Za-z0-9_.]*$/.test(name)) throw new UsageError(`--param: '${name}' is not a parameter name`, 'letters, digits, _ and .; e.g. heatSetpoint');
+    add(name, pair.slice(eq + 1), `--param ${name}`);
   }
   return result;
 }
 
-/** Units from the device's commands map fill in quantities typed without one. */
-export function completeUnits(quantities: Record<string, TypedQuantity>, spec: CommandSpec | undefined): Record<string, Quantity> {
-  return Object.fromEntries(
-    Object.entries(quantities).map(([name, q]) => {
-      const unit = q.unit ?? spec?.parameters?.[name]?.unit;
-      if (!unit) throw new UsageError(`--${name} ${q.text} needs a unit`, 'e.g. 5kw, 90%, 21c (or let the preflight read the unit from the device)');
-      return [name, { value: q.value, unit }];
-    }),
-  );
+/** A quantity amps changed to the unit the device declares, to show beside what was typed. */
+export interface Conversion {
+  name: string;
+  typed: string;
+  sent: Quantity;
 }
+
+/**
+ * Fits typed quantities to the units the device declares (its commands or settings map): a
+ * missing unit is taken from the device, a unit of the same dimension is converted, any other
+ * unit is sent as typed for the preflight or the API to refuse with UNSUPPORTED_UNIT. Without a
+ * declared unit, Wh and mA are sent as kWh and amps.
+ */
+export function fitQuantities(
+  typed: Record<string, TypedQuantity>,
+  declared: Record<string, ParameterSpec> | undefined,
+  flagFor: (name: string) => string = (name) => `--${name}`,
+): { values: Record<string, Quantity>; conversions: Conversion[] } {
+  const values: Record<string, Quantity> = {};
+  const conversions: Conversion[] = [];
+  for (const [name, q] of Object.entries(typed)) {
+    const unit = declared && Object.hasOwn(declared, name) ? declared[name].unit : undefined;
+    if (q.unit === undefined) {
+      if (!unit) throw new UsageError(`${flagFor(name)} ${q.text} needs a unit`, 'e.g. 5kw, 90%, 21c (or let the preflight read the unit from the device)');
+      values[name] = { value: q.value, unit };
+      continue;
+    }
+    const target = unit ?? apiUnitFor(q.unit);
+    const converted = convertQuantity({ value: q.value, unit: q.unit }, target);
+    values[name] = converted ?? { value: q.value, unit: q.unit };
+    if (converted && converted.unit !== q.unit) conversions.push({ name, typed: quantityText({ value: q.value, unit: q.unit }), sent: converted });
+  }
+  return { values, conversions };
+}
+
+/** `--power 3500 W sent as 3.5 kw (the unit the device declares)`. */
+export function conversionLine(conversion: Conversion, flag = `--${conversion.name}`): string {
+  return `${flag} ${conversion.typed} sent as ${conversion.sent.value} ${conversion.sent.unit} (the unit the device declares)`;
+}
+
+// ── Times ─────────────────────────────────────────────────────────────────────────────────
 
 export interface TimeFlags {
   at?: string;
@@ -50,44 +87,92 @@ export interface TimeFlags {
   end?: string;
 }
 
-export interface ResolvedTimes {
-  start?: Date;
-  end?: Date;
+/** The time flags, syntax checked; `end` may be a length after the start (`--end 3h`). */
+export interface ParsedTimes {
+  at?: TimeText;
+  start?: TimeText;
+  end?: TimeText | { kind: 'length'; ms: number };
 }
 
-/** --at (scheduled) or --start/--end (windowed), read in local time. */
-export function resolveTimes(flags: TimeFlags, now: Date): ResolvedTimes {
-  if (flags.at && (flags.start || flags.end)) throw new UsageError('--at schedules one start; use --start and --end for a window, not both');
-  if (flags.end && !flags.start) throw new UsageError('--end needs --start (a window has both ends)');
-  const read = (text: string, flag: string, base?: Date) => {
-    const time = parseTimeInput(text, now, base);
-    if (!time) throw new UsageError(`${flag} '${text}' is not a time`, 'use ISO 8601 (2026-06-10T22:00), 22:00, +30m, now+2h; --end also takes a length such as 3h');
-    return time;
+const TIME_HINT = 'use 22:00, 2026-06-10T22:00, 2026-06-10T22:00+01:00, now, +30m or 1.5h; --end also takes a length after --start, such as 3h';
+
+export function parseTimeFlags(flags: TimeFlags): ParsedTimes {
+  if (flags.at !== undefined && (flags.start !== undefined || flags.end !== undefined)) {
+    throw new UsageError('--at schedules one start; use --start and --end for a window, not both');
+  }
+  if (flags.end !== undefined && flags.start === undefined) throw new UsageError('--end needs --start (a window has both ends)');
+  const read = (text: string, flag: string): TimeText => {
+    const parsed = parseTimeText(text);
+    if ('problem' in parsed) throw new UsageError(`${flag} '${text}' ${parsed.problem}`, TIME_HINT);
+    return parsed;
   };
-  if (flags.at) return { start: read(flags.at, '--at') };
-  if (!flags.start) return {};
-  const start = read(flags.start, '--start');
-  return { start, end: flags.end ? read(flags.end, '--end', start) : undefined };
+  const parsed: ParsedTimes = {};
+  if (flags.at !== undefined) parsed.at = read(flags.at, '--at');
+  if (flags.start !== undefined) parsed.start = read(flags.start, '--start');
+  if (flags.end !== undefined) {
+    const length = /^\s*\+/.test(flags.end) ? undefined : parseRelativeDuration(flags.end);
+    parsed.end = length !== undefined ? { kind: 'length', ms: length } : read(flags.end, '--end');
+  }
+  return parsed;
+}
+
+/** Starts amps gives a `now` so that the API, whose clock has moved on by then, still reads a future start. */
+export const NOW_MARGIN_MS = 60_000;
+
+export interface ResolvedTimes {
+  start?: number;
+  end?: number;
+  /** What an operator should know about how a time was read: daylight saving, `now`. */
+  notes: string[];
+}
+
+/**
+ * The instants the flags name, wall-clock times read in `timeZone`. `--at now` is an immediate
+ * push, unless the command can only be scheduled (then a start a minute ahead); `--start now`
+ * opens the window a minute ahead. Both say so in `notes`.
+ */
+export function resolveTimes(parsed: ParsedTimes, now: number, timeZone: string, execution?: readonly string[]): ResolvedTimes {
+  const notes: string[] = [];
+  const resolve = (time: TimeText, flag: string) => {
+    const resolved = resolveTimeText(time, now, timeZone);
+    if (resolved.adjustment) notes.push(`${flag}: ${resolved.adjustment}`);
+    return resolved.instant;
+  };
+  if (parsed.at) {
+    if (parsed.at.kind !== 'now') return { start: resolve(parsed.at, '--at'), notes };
+    if (execution && !execution.includes('immediate') && execution.includes('scheduled')) {
+      notes.push('--at now: the device takes this command only scheduled, so it starts a minute from now');
+      return { start: now + NOW_MARGIN_MS, notes };
+    }
+    notes.push('--at now: sent as an immediate push');
+    return { notes };
+  }
+  if (!parsed.start) return { notes };
+  let start: number;
+  if (parsed.start.kind === 'now') {
+    start = now + NOW_MARGIN_MS;
+    notes.push('--start now: the window opens a minute from now, so the API reads a start in the future');
+  } else start = resolve(parsed.start, '--start');
+  if (!parsed.end) return { start, notes };
+  const end = parsed.end.kind === 'length' ? start + parsed.end.ms : resolve(parsed.end, '--end');
+  return { start, end, notes };
 }
 
 export function buildPushBody(input: {
   command: string;
   parameters: Record<string, Quantity>;
-  times: ResolvedTimes;
+  times: { start?: number; end?: number };
+  timeZone: string;
   onConflict?: Strategy;
-  simulateFailure?: string;
-  /** When the simulated failure happens: on the request (default) or when the action is dispatched. */
-  simulatePhase?: 'request' | 'dispatch';
+  directive?: SandboxDirective;
 }): PushBody {
   const action: PushBody['action'] = { command: input.command };
   if (Object.keys(input.parameters).length > 0) action.parameters = input.parameters;
-  // Always absolute, always with an explicit offset (decision 6).
-  if (input.times.start) action.start = formatWithOffset(input.times.start);
-  if (input.times.end) action.end = formatWithOffset(input.times.end);
+  // Always absolute, always with an explicit offset: the zone's own (decision 6).
+  if (input.times.start !== undefined) action.start = formatInZone(input.times.start, input.timeZone);
+  if (input.times.end !== undefined) action.end = formatInZone(input.times.end, input.timeZone);
   const body: PushBody = { action };
   if (input.onConflict) body.onConflict = input.onConflict;
-  if (input.simulateFailure) {
-    body.sandbox = { result: 'failed', errorCode: input.simulateFailure, ...(input.simulatePhase === 'dispatch' ? { phase: 'dispatch' as const } : {}) };
-  }
+  if (input.directive) body.sandbox = input.directive;
   return body;
 }

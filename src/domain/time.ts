@@ -1,82 +1,85 @@
-// Times for pushes. The client reads what an operator types in local time and always sends an
-// absolute time with an explicit offset (decision 6). The sandbox reads what the API accepts:
-// ISO 8601 with Z or an offset, a naive wall-clock time in the device's plant time zone, or a
-// relative duration.
+// Times for pushes. What an operator types is read in one named zone (a time typed without a zone
+// is a wall-clock time there) and always sent as an absolute time with that zone's offset
+// (decision 6). The sandbox reads what the API accepts: ISO 8601 with Z or an offset, a naive
+// wall-clock time in the device's plant time zone, or a relative duration.
+
+import { UsageError } from '../errors/failures.js';
 
 const DURATION_PART = /(\d+(?:\.\d+)?)\s*(d|h|m|s)/gi;
 const DURATION_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
+/** Nothing an operator types for a push lies further ahead than this (the API's horizon is 30 days). */
+export const MAX_AHEAD_MS = 400 * 86_400_000;
+const MIN_YEAR = 1970;
+const MAX_YEAR = 9999;
 
-/** `30m`, `1.5h`, `2h`, `1h30m`, `90s` as milliseconds; undefined otherwise. */
+/** `30m`, `1.5h`, `2h`, `1h30m`, `90s` as milliseconds; undefined otherwise, or past MAX_AHEAD_MS. */
 export function parseRelativeDuration(text: string): number | undefined {
   const trimmed = text.trim().toLowerCase();
-  if (!/^(\d+(\.\d+)?\s*[dhms]\s*)+$/.test(trimmed)) return undefined;
+  if (trimmed.length > 64 || !/^(\d+(\.\d+)?\s*[dhms]\s*)+$/.test(trimmed)) return undefined;
   let total = 0;
   for (const match of trimmed.matchAll(DURATION_PART)) total += Number(match[1]) * DURATION_MS[match[2]];
-  return Math.round(total);
+  return Number.isFinite(total) && total <= MAX_AHEAD_MS ? Math.round(total) : undefined;
 }
 
-const ABSOLUTE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const ABSOLUTE = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
 const NAIVE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/;
 
 function pad(n: number, width = 2): string {
   return String(Math.abs(n)).padStart(width, '0');
 }
 
-/** ISO 8601 in local time with its explicit offset: 2026-06-10T22:00:00+01:00. */
-export function formatWithOffset(date: Date): string {
-  const offset = -date.getTimezoneOffset();
-  const sign = offset >= 0 ? '+' : '-';
-  return (
-    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
-    `T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}` +
-    `${sign}${pad(Math.trunc(offset / 60))}:${pad(offset % 60)}`
-  );
+// ── Zones ─────────────────────────────────────────────────────────────────────────────────
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+    });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
 }
 
-/**
- * What an operator types for --at/--start/--end, read in local time: ISO 8601 (with or without an
- * offset), `now`, `+30m` / `now+2h`, or `22:00` (today, or tomorrow once that time has passed).
- * With `base`, a bare duration (`3h`) counts from it, so `--end 3h` means three hours after start.
- */
-export function parseTimeInput(text: string, now: Date, base?: Date): Date | undefined {
-  const input = text.trim();
-  if (input.toLowerCase() === 'now') return new Date(now);
-  const relative = /^(?:now\s*)?\+\s*(.+)$/i.exec(input);
-  if (relative) {
-    const ms = parseRelativeDuration(relative[1]);
-    return ms === undefined ? undefined : new Date(now.getTime() + ms);
+/** True for an IANA zone name this runtime knows (`Europe/London`, `UTC`). */
+export function isTimeZone(name: string): boolean {
+  if (name.trim() === '' || name.length > 64) return false;
+  try {
+    formatterFor(name);
+    return true;
+  } catch {
+    return false;
   }
-  if (base) {
-    const ms = parseRelativeDuration(input);
-    if (ms !== undefined) return new Date(base.getTime() + ms);
-  }
-  const clock = /^(\d{1,2}):(\d{2})$/.exec(input);
-  if (clock) {
-    const [hours, minutes] = [Number(clock[1]), Number(clock[2])];
-    if (hours > 23 || minutes > 59) return undefined;
-    const at = new Date(now.getFullYear(), now.getMonth(), now.getDate(), hours, minutes, 0, 0);
-    if (at.getTime() <= now.getTime()) at.setDate(at.getDate() + 1);
-    return at;
-  }
-  if (ABSOLUTE.test(input)) {
-    const ms = Date.parse(input);
-    return Number.isNaN(ms) ? undefined : new Date(ms);
-  }
-  const naive = NAIVE.exec(input);
-  if (naive) {
-    const [, y, mo, d, h, mi, s] = naive.map(Number);
-    const date = new Date(y, mo - 1, d, h, mi, s || 0, 0);
-    return date.getMonth() === mo - 1 && date.getDate() === d ? date : undefined;
-  }
-  return undefined;
 }
 
-/** Offset of `timeZone` from UTC at `instant`, in milliseconds. */
+/** The zone this process runs in (TZ, else the system's). */
+export function localTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
+}
+
+/** A zone the operator named: --tz, else AMPS_TZ; checked to be one. Undefined when neither is set. */
+export function namedZone(tz: string | undefined, env: Record<string, string | undefined>): { name: string; source: '--tz' | 'AMPS_TZ' } | undefined {
+  const hint = 'an IANA name such as Europe/London, America/New_York or UTC';
+  if (tz !== undefined) {
+    if (!isTimeZone(tz)) throw new UsageError(`--tz '${tz}' is not a time zone`, hint);
+    return { name: tz, source: '--tz' };
+  }
+  const fromEnv = env.AMPS_TZ;
+  if (fromEnv === undefined || fromEnv === '') return undefined;
+  if (!isTimeZone(fromEnv)) throw new UsageError(`AMPS_TZ '${fromEnv}' is not a time zone`, hint);
+  return { name: fromEnv, source: 'AMPS_TZ' };
+}
+
+/** The zone times are shown in when no device says otherwise: AMPS_TZ, else the local zone. */
+export function displayZone(env: Record<string, string | undefined>): string {
+  return namedZone(undefined, env)?.name ?? localTimeZone();
+}
+
 /** The wall clock of `timeZone` at `instant`, read as if it were UTC (milliseconds). */
 function wallClockAt(instant: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-  }).formatToParts(new Date(instant));
+  const parts = formatterFor(timeZone).formatToParts(new Date(instant));
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
   return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
 }
@@ -85,16 +88,136 @@ function zoneOffset(instant: number, timeZone: string): number {
   return wallClockAt(instant, timeZone) - Math.floor(instant / 1000) * 1000;
 }
 
-/** The instant a wall-clock time (given as if UTC) names in `timeZone`, daylight saving included. */
-function wallClockToUtc(wall: number, timeZone: string): number {
-  const first = wall - zoneOffset(wall, timeZone);
-  return wall - zoneOffset(first, timeZone);
+/** How a wall-clock time became an instant: exactly, or across a daylight-saving change. */
+export interface WallResolution {
+  instant: number;
+  /** `gap`: the time does not exist that day (clocks went forward); `ambiguous`: it happens twice. */
+  adjusted?: 'gap' | 'ambiguous';
+}
+
+/**
+ * The instant a wall-clock time (given as if UTC) names in `timeZone`. In a daylight-saving gap
+ * the time moves forward by the gap (01:30 becomes 02:30); a time that happens twice is the first.
+ */
+export function wallClockToInstant(wall: number, timeZone: string): WallResolution {
+  const before = zoneOffset(wall - 43_200_000, timeZone);
+  const after = zoneOffset(wall + 43_200_000, timeZone);
+  const candidates = [...new Set([wall - before, wall - after])].filter((t) => wallClockAt(t, timeZone) === wall).sort((a, b) => a - b);
+  if (candidates.length === 1) return { instant: candidates[0] };
+  if (candidates.length > 1) return { instant: candidates[0], adjusted: 'ambiguous' };
+  return { instant: wall - before, adjusted: 'gap' };
 }
 
 /** The instant `minute` minutes after local midnight, on the local day of `dayOf` in `timeZone`. */
 export function localMinuteToUtc(dayOf: number, minute: number, timeZone: string): number {
   const wall = wallClockAt(dayOf, timeZone);
-  return wallClockToUtc(wall - (wall % 86_400_000) + minute * 60_000, timeZone);
+  return wallClockToInstant(wall - (wall % 86_400_000) + minute * 60_000, timeZone).instant;
+}
+
+/** ISO 8601 in `timeZone` with its explicit offset: 2026-06-10T22:00:00+01:00. */
+export function formatInZone(instant: number, timeZone: string): string {
+  const wall = new Date(wallClockAt(instant, timeZone));
+  const offset = Math.round(zoneOffset(instant, timeZone) / 60_000);
+  const sign = offset >= 0 ? '+' : '-';
+  return (
+    `${wall.getUTCFullYear()}-${pad(wall.getUTCMonth() + 1)}-${pad(wall.getUTCDate())}` +
+    `T${pad(wall.getUTCHours())}:${pad(wall.getUTCMinutes())}:${pad(wall.getUTCSeconds())}` +
+    `${sign}${pad(Math.trunc(offset / 60))}:${pad(offset % 60)}`
+  );
+}
+
+/** `2026-06-10 22:00 Europe/London (21:00Z)`: whose clock, and the UTC instant (its date when it differs). */
+export function describeInstant(instant: number, timeZone: string): string {
+  const wall = new Date(wallClockAt(instant, timeZone));
+  const utc = new Date(instant);
+  const day = (d: Date) => `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+  const clock = (d: Date) => `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}${d.getUTCSeconds() ? `:${pad(d.getUTCSeconds())}` : ''}`;
+  const utcText = day(utc) === day(wall) ? `${clock(utc)}Z` : `${day(utc)}T${clock(utc)}Z`;
+  return `${day(wall)} ${clock(wall)} ${timeZone} (${utcText})`;
+}
+
+// ── What an operator types ────────────────────────────────────────────────────────────────
+
+/** A time as typed, before any zone or clock is applied: syntax only. */
+export type TimeText =
+  | { kind: 'now' }
+  | { kind: 'relative'; ms: number }
+  | { kind: 'absolute'; instant: number }
+  | { kind: 'wall'; date?: { year: number; month: number; day: number }; hour: number; minute: number; second: number };
+
+/**
+ * `now`; `+30m`, `now+2h`, `30m`, `1.5h` (from now, the docs' relative form); ISO 8601 with Z or an
+ * offset; or a wall-clock time without a zone: `2026-06-10T22:00`, `22:00`. A reason when it is
+ * none of these.
+ */
+export function parseTimeText(text: string): TimeText | { problem: string } {
+  const input = text.trim();
+  if (input.length > 64) return { problem: 'is too long to be a time' };
+  if (input.toLowerCase() === 'now') return { kind: 'now' };
+  const relative = /^(?:now\s*)?\+\s*(.+)$/i.exec(input);
+  const ms = parseRelativeDuration(relative ? relative[1] : input);
+  if (ms !== undefined) return { kind: 'relative', ms };
+  if (relative || /^\d+(\.\d+)?\s*[dhms]/i.test(input)) return { problem: `is not a time, or lies more than ${MAX_AHEAD_MS / 86_400_000} days ahead` };
+  const clock = /^(\d{1,2}):(\d{2})$/.exec(input);
+  if (clock) {
+    const [hour, minute] = [Number(clock[1]), Number(clock[2])];
+    if (hour > 23 || minute > 59) return { problem: 'is not a time of day' };
+    return { kind: 'wall', hour, minute, second: 0 };
+  }
+  const absolute = ABSOLUTE.exec(input);
+  if (absolute) {
+    const year = Number(absolute[1]);
+    const instant = Date.parse(input);
+    if (Number.isNaN(instant)) return { problem: 'is not a valid date and time' };
+    if (year < MIN_YEAR || year > MAX_YEAR) return { problem: `has a year outside ${MIN_YEAR}-${MAX_YEAR}` };
+    return { kind: 'absolute', instant };
+  }
+  const naive = NAIVE.exec(input);
+  if (naive) {
+    const [, y, mo, d, h, mi, s] = naive.map(Number);
+    if (y < MIN_YEAR || y > MAX_YEAR) return { problem: `has a year outside ${MIN_YEAR}-${MAX_YEAR}` };
+    const check = new Date(Date.UTC(y, mo - 1, d));
+    if (mo < 1 || mo > 12 || check.getUTCDate() !== d || h > 23 || mi > 59 || (s || 0) > 59) return { problem: 'is not a valid date and time' };
+    return { kind: 'wall', date: { year: y, month: mo, day: d }, hour: h, minute: mi, second: s || 0 };
+  }
+  return { problem: 'is not a time' };
+}
+
+export interface ResolvedTime {
+  instant: number;
+  /** Set when the wall-clock time fell in a daylight-saving change: what was chosen, in words. */
+  adjustment?: string;
+}
+
+/**
+ * The instant a typed time names: relative to `now`, or a wall-clock time in `timeZone` (a bare
+ * clock time is today there, or tomorrow once it has passed). `now` resolves to `now`.
+ */
+export function resolveTimeText(time: TimeText, now: number, timeZone: string): ResolvedTime {
+  switch (time.kind) {
+    case 'now':
+      return { instant: now };
+    case 'relative':
+      return { instant: now + time.ms };
+    case 'absolute':
+      return { instant: time.instant };
+    case 'wall': {
+      const today = new Date(wallClockAt(now, timeZone));
+      const date = time.date ?? { year: today.getUTCFullYear(), month: today.getUTCMonth() + 1, day: today.getUTCDate() };
+      let wall = Date.UTC(date.year, date.month - 1, date.day, time.hour, time.minute, time.second);
+      let resolved = wallClockToInstant(wall, timeZone);
+      if (!time.date && resolved.instant <= now) {
+        wall += 86_400_000;
+        resolved = wallClockToInstant(wall, timeZone);
+      }
+      if (!resolved.adjusted) return { instant: resolved.instant };
+      const typed = `${new Date(wall).toISOString().slice(0, 16).replace('T', ' ')} ${timeZone}`;
+      const adjustment = resolved.adjusted === 'gap'
+        ? `${typed} does not exist (the clocks go forward then); using ${describeInstant(resolved.instant, timeZone)}`
+        : `${typed} happens twice (the clocks go back then); using the first, ${describeInstant(resolved.instant, timeZone)}`;
+      return { instant: resolved.instant, adjustment };
+    }
+  }
 }
 
 /**
@@ -105,13 +228,15 @@ export function parseApiTime(text: string, now: Date, plantTimeZone: string): Da
   const input = text.trim();
   const ms = parseRelativeDuration(input.replace(/^\+/, ''));
   if (ms !== undefined) return new Date(now.getTime() + ms);
-  if (ABSOLUTE.test(input)) {
+  const absolute = ABSOLUTE.exec(input);
+  if (absolute) {
     const parsed = Date.parse(input);
-    return Number.isNaN(parsed) ? undefined : new Date(parsed);
+    const year = Number(absolute[1]);
+    return Number.isNaN(parsed) || year < MIN_YEAR || year > MAX_YEAR ? undefined : new Date(parsed);
   }
   const naive = NAIVE.exec(input);
   if (!naive) return undefined;
   const [, y, mo, d, h, mi, s] = naive.map(Number);
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || (s || 0) > 59) return undefined;
-  return new Date(wallClockToUtc(Date.UTC(y, mo - 1, d, h, mi, s || 0), plantTimeZone));
+  if (y < MIN_YEAR || y > MAX_YEAR || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || (s || 0) > 59) return undefined;
+  return new Date(wallClockToInstant(Date.UTC(y, mo - 1, d, h, mi, s || 0), plantTimeZone).instant);
 }

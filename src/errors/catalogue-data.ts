@@ -9,6 +9,15 @@ import type { CatalogueEntry } from './catalogue.js';
 
 const LINK_UI = 'Link UI';
 
+// The docs' "When to retry" table (manufacturer-error-codes.txt), row by row, word for word.
+const RETRY_TRANSPORT = 'Yes, with exponential backoff.';
+const RETRY_OFFLINE = 'Yes, after a delay. The device is briefly unreachable.';
+const RETRY_CONFLICT = 'Resolve via onConflict or by clearing the controlling state, then resubmit.';
+const RETRY_AUTH = 'No. Re-link the device.';
+const RETRY_COMMAND = 'No. Fix the request body.';
+const RETRY_UNKNOWN = 'Once, then escalate with the requestId.';
+const NOT_IN_RETRY_TABLE = 'The docs\' retry table does not list this code; its what-to-do ends in a re-link, so amps classes it with the authentication codes (exit 3).';
+
 export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
   // ── Platform: the API key ────────────────────────────────────────────────────────────────
   {
@@ -180,8 +189,9 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
   },
   {
     code: 'EXECUTION_NOT_SUPPORTED', http: 422, category: 'validation', party: 'request', retryClass: 'fix_request',
-    message: 'The requested execution mode is not supported for this device.', source: 'amps-docs',
+    message: 'The requested execution mode is not supported for this device.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The request shape (immediate, scheduled, or windowed) is not in the command\'s execution array. Pick a supported shape.',
+    retryQuote: RETRY_COMMAND,
     details: [
       { name: 'requestedExecution', description: 'immediate, scheduled or windowed' },
       { name: 'supportedExecution', description: 'the shapes the command supports on this device' },
@@ -213,10 +223,13 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
   },
   {
     code: 'INVALID_TIME_WINDOW', http: 422, category: 'validation', party: 'request', retryClass: 'fix_request',
-    message: 'The requested time window is invalid.', source: 'amps-docs',
-    whatToDo: 'The start/end pair violates the time-window contract. Inspect error.details.reason: end_without_start, end_not_after_start, window_too_short (under 5 minutes), window_too_long (over 24 hours) or unparseable_time.',
+    message: 'The requested time window is invalid.', source: 'amps-docs', docsPage: 'error-codes',
+    whatToDo: 'The start/end pair violates the time-window contract. Inspect error.details.reason for the specific issue.',
+    retryQuote: RETRY_COMMAND,
+    note: 'The docs do not list the reasons. amps and its sandbox use end_without_start, end_not_after_start and unparseable_time; the local sandbox adds window_too_short (under 5 minutes) and window_too_long (over 24 hours) as its own policy (details.policy says so), which the real API may not have, so the client never checks them.',
     details: [
-      { name: 'reason', description: 'end_without_start | end_not_after_start | window_too_short | window_too_long | unparseable_time' },
+      { name: 'reason', description: 'end_without_start | end_not_after_start | unparseable_time; from the local sandbox also window_too_short | window_too_long' },
+      { name: 'policy', description: 'set by the local sandbox on a rule of its own, not the docs\'' },
       { name: 'start', description: 'the start as sent or resolved' },
       { name: 'end', description: 'the end as sent or resolved' },
     ],
@@ -322,123 +335,144 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
   // ── Manufacturer: authentication and account ─────────────────────────────────────────────
   {
     code: 'INVALID_CREDENTIALS', http: 401, category: 'manufacturer-auth', party: 'manufacturer', retryClass: 'relink',
-    message: 'The device manufacturer rejected the supplied credentials.', source: 'amps-docs',
+    message: 'The device manufacturer rejected the supplied credentials.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: `Send the end user back through ${LINK_UI} to re-authenticate.`,
+    retryQuote: RETRY_AUTH,
     details: [], related: ['INVALID_API_KEY', 'CREDENTIAL_NOT_FOUND'],
   },
   {
     code: 'INVALID_API_KEY', variant: 'manufacturer', http: 401, category: 'manufacturer-auth', party: 'manufacturer', retryClass: 'relink',
-    message: 'The device manufacturer rejected the supplied API key.', source: 'amps-docs',
+    message: 'The device manufacturer rejected the supplied API key.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: `The end user's manufacturer key has been revoked or rotated. Capture a new one via ${LINK_UI}.`,
+    retryQuote: RETRY_AUTH,
     details: [], related: ['INVALID_CREDENTIALS', 'INVALID_API_KEY'],
   },
   {
     code: 'INVALID_MFA_CODE', http: 403, category: 'manufacturer-auth', party: 'manufacturer', retryClass: 'relink',
-    message: 'The multi-factor authentication code was not accepted.', source: 'amps-docs',
+    message: 'The multi-factor authentication code was not accepted.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The code expired or was wrong. Restart the linking flow.',
+    retryQuote: RETRY_AUTH,
     details: [], related: ['MFA_REQUIRED'],
   },
   {
     code: 'MFA_REQUIRED', http: 403, category: 'manufacturer-auth', party: 'manufacturer', retryClass: 'relink',
-    message: 'The device manufacturer requires multi-factor authentication.', source: 'amps-docs',
+    message: 'The device manufacturer requires multi-factor authentication.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'Restart the linking flow so the end user can complete MFA.',
+    retryQuote: RETRY_AUTH,
     details: [], related: ['INVALID_MFA_CODE'],
   },
   {
     code: 'ACCOUNT_LOCKED', http: 403, category: 'manufacturer-auth', party: 'manufacturer', retryClass: 'relink',
-    message: 'The manufacturer account is locked.', source: 'amps-docs',
+    message: 'The manufacturer account is locked.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The end user must unlock the account directly with the manufacturer before re-linking.',
+    retryQuote: RETRY_AUTH,
     details: [], related: ['INVALID_CREDENTIALS'],
   },
   {
     code: 'UNSUPPORTED_CREDENTIAL_TYPE', http: 400, category: 'manufacturer-auth', party: 'manufacturer', retryClass: 'relink',
-    message: 'The supplied credential type is not supported for this device.', source: 'amps-docs',
+    message: 'The supplied credential type is not supported for this device.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: `The credential captured during linking does not match what this manufacturer accepts. Re-run ${LINK_UI} for the device.`,
+    retryQuote: RETRY_AUTH,
     details: [], related: ['UNSUPPORTED_AUTH_PATH'],
   },
   {
     code: 'UNSUPPORTED_AUTH_PATH', http: 400, category: 'manufacturer-auth', party: 'manufacturer', retryClass: 'relink',
-    message: 'The requested authentication method is not supported.', source: 'amps-docs',
+    message: 'The requested authentication method is not supported.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: `The auth method the link flow tried is not enabled for this manufacturer. Re-run ${LINK_UI}.`,
+    retryQuote: RETRY_AUTH,
     details: [], related: ['UNSUPPORTED_CREDENTIAL_TYPE'],
   },
   {
     code: 'CREDENTIAL_NOT_FOUND', http: 404, category: 'manufacturer-auth', party: 'manufacturer', retryClass: 'relink',
-    message: 'No stored credential was found for this device.', source: 'amps-docs',
+    message: 'No stored credential was found for this device.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: `The link record is missing. Re-link the device through ${LINK_UI}.`,
+    retryQuote: RETRY_AUTH,
     details: [], related: ['INVALID_CREDENTIALS'],
   },
 
   // ── Manufacturer: device discovery ───────────────────────────────────────────────────────
   {
     code: 'DEVICE_NOT_FOUND', variant: 'manufacturer', http: 404, category: 'discovery', party: 'manufacturer', retryClass: 'relink',
-    message: 'No matching device was found for the supplied details.', source: 'amps-docs',
+    message: 'No matching device was found for the supplied details.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The manufacturer no longer recognises this device, often because it was removed from the end user\'s account. Re-link to refresh.',
+    note: NOT_IN_RETRY_TABLE,
     details: [], related: ['NO_DEVICES_FOUND', 'DEVICE_NOT_FOUND'],
   },
   {
     code: 'NO_DEVICES_FOUND', http: 404, category: 'discovery', party: 'manufacturer', retryClass: 'relink',
-    message: 'No devices were found on the manufacturer account.', source: 'amps-docs',
+    message: 'No devices were found on the manufacturer account.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The linked account has no devices the manufacturer is willing to share. Check the end user\'s manufacturer app, then re-link.',
+    note: NOT_IN_RETRY_TABLE,
     details: [], related: ['DEVICE_NOT_FOUND'],
   },
   {
     code: 'DEVICE_OFFLINE', http: 410, category: 'discovery', party: 'manufacturer', retryClass: 'after_delay',
-    message: 'The device is currently offline at the manufacturer.', source: 'amps-docs',
+    message: 'The device is currently offline at the manufacturer.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'Transient. The device has lost its connection to the manufacturer cloud. Retry once the device is back online.',
+    retryQuote: RETRY_OFFLINE,
     details: [], exampleDetails: {}, related: ['NETWORK_ERROR', 'TIMEOUT'],
   },
   {
     code: 'DEVICE_UNAUTHORIZED', http: 403, category: 'discovery', party: 'manufacturer', retryClass: 'relink',
-    message: 'The account is not authorised to control this device.', source: 'amps-docs',
+    message: 'The account is not authorised to control this device.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The end user can read the device but cannot send commands. They must grant control in the manufacturer app, then re-link.',
+    note: NOT_IN_RETRY_TABLE,
     details: [], related: ['INSUFFICIENT_PERMISSIONS'],
   },
 
   // ── Manufacturer: command and parameter ──────────────────────────────────────────────────
   {
     code: 'COMMAND_FAILED', http: 400, category: 'command', party: 'manufacturer', retryClass: 'fix_request',
-    message: 'The device manufacturer could not complete the command.', source: 'amps-docs',
+    message: 'The device manufacturer could not complete the command.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The manufacturer accepted the request and then could not carry it out. Inspect the action and retry once any condition the device flagged has cleared.',
+    retryQuote: RETRY_COMMAND,
+    note: 'The docs\' retry table puts command codes under "No. Fix the request body.", while this row says to retry once the condition has cleared. amps classes it as fix-the-request (exit 4) and never resends it on its own.',
     details: [], related: ['INVALID_OEM_PARAMETERS'],
   },
   {
     code: 'COMMAND_NOT_SUPPORTED', variant: 'manufacturer', http: 400, category: 'command', party: 'manufacturer', retryClass: 'fix_request',
-    message: 'The device manufacturer does not support this command.', source: 'amps-docs',
+    message: 'The device manufacturer does not support this command.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'This command is not available on the device today. Pick another command from the device\'s commands map.',
+    retryQuote: RETRY_COMMAND,
     details: [], related: ['UNSUPPORTED_MODE', 'COMMAND_NOT_SUPPORTED'],
   },
   {
     code: 'BIND_NOT_SUPPORTED', http: 400, category: 'command', party: 'manufacturer', retryClass: 'fix_request',
-    message: 'The device manufacturer does not support linking this device.', source: 'amps-docs',
+    message: 'The device manufacturer does not support linking this device.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The end user\'s device cannot be linked to a third-party API. There is no workaround inside Amps.',
+    retryQuote: RETRY_COMMAND,
     details: [], related: ['DEVICE_UNAUTHORIZED'],
   },
   {
     code: 'UNKNOWN_SETTING', http: 400, category: 'command', party: 'manufacturer', retryClass: 'fix_request',
-    message: 'One or more settings are not recognised for this device.', source: 'amps-docs',
+    message: 'One or more settings are not recognised for this device.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'A setting key in the request body is not valid for this device. Check the device\'s settings map and drop unknown keys.',
+    retryQuote: RETRY_COMMAND,
     details: [], related: ['UNSUPPORTED_SETTING'],
   },
   {
     code: 'INVALID_PARAMETERS', http: 400, category: 'command', party: 'manufacturer', retryClass: 'fix_request',
-    message: 'One or more request parameters were invalid.', source: 'amps-docs',
+    message: 'One or more request parameters were invalid.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'A request parameter failed the manufacturer\'s own validation. Fix the value and resubmit.',
+    retryQuote: RETRY_COMMAND,
     details: [], related: ['INVALID_OEM_PARAMETERS', 'PARAMETER_OUT_OF_RANGE'],
   },
   {
     code: 'INVALID_OEM_PARAMETERS', http: 400, category: 'command', party: 'manufacturer', retryClass: 'fix_request',
-    message: 'One or more request parameters were rejected by the device manufacturer.', source: 'amps-docs',
+    message: 'One or more request parameters were rejected by the device manufacturer.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The manufacturer rejected a value that passed the API\'s own validation. Check the device\'s capability bounds and resubmit.',
+    retryQuote: RETRY_COMMAND,
     details: [], related: ['INVALID_PARAMETERS'],
   },
 
   // ── Manufacturer: state conflict ─────────────────────────────────────────────────────────
   {
-    code: 'SCHEDULER_ACTIVE', http: 409, category: 'conflict', party: 'manufacturer', retryClass: 'resolve_conflict',
-    message: 'A schedule is currently active on the device and must be cleared first.', source: 'amps-docs',
+    code: 'SCHEDULER_ACTIVE', http: 409, category: 'conflict', party: 'manufacturer', retryClass: 'resolve_conflict', strategies: ['cancel_and_replace'],
+    message: 'A schedule is currently active on the device and must be cleared first.', source: 'amps-docs', docsPage: 'error-codes',
     alsoMessages: ['Native scheduler is active; clear it before issuing a direct command.'],
-    whatToDo: 'Resubmit with onConflict: cancel_and_replace to clear the conflicting schedule rows. error.details.recoveryStrategies lists the strategies the platform supports for this device.',
+    whatToDo: 'Resubmit with onConflict: cancel_and_replace to clear the conflicting schedule rows. error.details.recoveryStrategies lists the strategies the platform supports for this device. See conflict resolution.',
+    retryQuote: RETRY_CONFLICT,
+    note: 'At a terminal amps offers exactly the strategies in details.recoveryStrategies and confirms before clearing anything; without one it prints the command that resubmits with --on-conflict cancel_and_replace.',
     details: [
       { name: 'reason', description: '"foreign_schedule_overlap"' },
       { name: 'description', description: 'what the platform found' },
@@ -459,8 +493,10 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
   },
   {
     code: 'SCHEDULER_FULL', http: 409, category: 'conflict', party: 'manufacturer', retryClass: 'resolve_conflict',
-    message: 'The device schedule is full.', source: 'amps-docs',
-    whatToDo: 'The merged schedule would exceed the manufacturer\'s slot limit. Cancel an existing schedule or ask the end user to clear rows from the manufacturer app. onConflict does not fix it.',
+    message: 'The device schedule is full.', source: 'amps-docs', docsPage: 'error-codes',
+    whatToDo: 'The merged schedule would exceed the manufacturer\'s slot limit. Cancel an existing schedule or ask the end user to clear rows from the manufacturer app.',
+    retryQuote: RETRY_CONFLICT,
+    note: 'The docs\' retry table leaves this code out; its row says to cancel a schedule or clear rows, which onConflict does not do. amps offers a strategy only when the response lists one.',
     details: [
       { name: 'slotLimit', description: 'the manufacturer\'s slot limit' },
       { name: 'existingGroupCount', description: 'rows already held' },
@@ -471,8 +507,10 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
   {
     code: 'MODE_OVERRIDDEN', http: 409, category: 'conflict', party: 'manufacturer', retryClass: 'resolve_conflict',
     message: 'The device is in a state that overrides the requested mode. Clear the controlling schedule or override first.',
-    source: 'amps-docs',
-    whatToDo: 'Another active mode or schedule on the device is dominant. Clear it before the command will take effect. onConflict does not fix it.',
+    source: 'amps-docs', docsPage: 'error-codes',
+    whatToDo: 'Another active mode or schedule on the device is dominant. Clear it before the command will take effect.',
+    retryQuote: RETRY_CONFLICT,
+    note: 'The docs\' two texts differ: the retry table groups this code with SCHEDULER_ACTIVE (resolve via onConflict), its row says to clear the override. amps follows the response: it offers onConflict when details.recoveryStrategies lists a strategy (a schedule the platform can clear), and otherwise says to clear the override first.',
     details: [{ name: 'overridingMode', description: 'the mode in control, when the manufacturer says' }],
     exampleDetails: { overridingMode: 'manual_override' },
     related: ['SCHEDULER_ACTIVE', 'VPP_LOCKED'],
@@ -480,8 +518,10 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
   {
     code: 'VPP_LOCKED', http: 409, category: 'conflict', party: 'manufacturer', retryClass: 'resolve_conflict',
     message: 'The device is currently locked by another control programme and cannot accept this command.',
-    source: 'amps-docs',
+    source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The device has been enlisted in a manufacturer-side virtual-power-plant or aggregator programme that takes precedence. The end user must opt out at the manufacturer before Amps can write.',
+    retryQuote: RETRY_CONFLICT,
+    note: 'The docs\' retry table groups this code with SCHEDULER_ACTIVE (resolve via onConflict); its row says the end user must opt out. amps offers a strategy only when the response lists one.',
     details: [{ name: 'programme', description: 'the programme holding the device, when known' }],
     exampleDetails: { programme: 'grid_services_vpp' },
     related: ['MODE_OVERRIDDEN'],
@@ -490,40 +530,47 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
   // ── Manufacturer: transport and capacity ─────────────────────────────────────────────────
   {
     code: 'NETWORK_ERROR', http: 502, category: 'transport', party: 'manufacturer', retryClass: 'backoff',
-    message: 'The device manufacturer could not be reached.', source: 'amps-docs',
+    message: 'The device manufacturer could not be reached.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'A transport-level failure between the platform and the manufacturer cloud. Retry.',
+    retryQuote: RETRY_TRANSPORT,
     details: [], related: ['SERVICE_UNAVAILABLE', 'TIMEOUT'],
   },
   {
     code: 'RATE_LIMITED', http: 429, category: 'transport', party: 'manufacturer', retryClass: 'backoff',
-    message: 'The device manufacturer is rate limiting requests. Please try again shortly.', source: 'amps-docs',
+    message: 'The device manufacturer is rate limiting requests. Please try again shortly.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The manufacturer\'s per-account or per-device limit was hit. Back off and retry.',
+    retryQuote: RETRY_TRANSPORT,
     details: [{ name: 'retryAfterSeconds', description: 'the manufacturer\'s reported retry window, when given' }],
     exampleDetails: { retryAfterSeconds: 30 },
     related: ['RATE_LIMIT_EXCEEDED'],
   },
   {
     code: 'SERVICE_UNAVAILABLE', http: 503, category: 'transport', party: 'manufacturer', retryClass: 'backoff',
-    message: 'The device manufacturer service is temporarily unavailable.', source: 'amps-docs',
+    message: 'The device manufacturer service is temporarily unavailable.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The manufacturer cloud is down or refusing requests. Retry with backoff.',
+    retryQuote: RETRY_TRANSPORT,
     details: [], related: ['NETWORK_ERROR'],
   },
   {
     code: 'TIMEOUT', http: 504, category: 'transport', party: 'manufacturer', retryClass: 'backoff',
-    message: 'The device manufacturer did not respond in time.', source: 'amps-docs',
-    whatToDo: 'The manufacturer accepted the request but did not respond before the API\'s timeout. Retry a read; before retrying a push, check amps actions list --device ID, since it may have run.',
+    message: 'The device manufacturer did not respond in time.', source: 'amps-docs', docsPage: 'error-codes',
+    whatToDo: 'The manufacturer accepted the request but did not respond before the API\'s timeout. Retry.',
+    retryQuote: RETRY_TRANSPORT,
+    note: 'amps retries reads after TIMEOUT, but never resends a push on its own, even with --retry: the manufacturer accepted it and it may have run. Check amps actions list --device ID before pushing again.',
     details: [], related: ['NETWORK_ERROR'],
   },
   {
     code: 'SIMULATED_FAILURE', http: 503, category: 'transport', party: 'platform', retryClass: 'backoff',
-    message: 'Simulated failure (sandbox).', source: 'amps-docs',
+    message: 'Simulated failure (sandbox).', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'Reached only in sandbox via sandbox: { result: "failed", errorCode }. Used to exercise error-handling without touching a real device.',
+    retryQuote: RETRY_TRANSPORT,
     details: [], related: ['SERVICE_UNAVAILABLE'],
   },
   {
     code: 'UNKNOWN_ERROR', http: 500, category: 'transport', party: 'manufacturer', retryClass: 'once_then_escalate',
-    message: 'The device manufacturer rejected the request.', source: 'amps-docs',
+    message: 'The device manufacturer rejected the request.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The manufacturer responded with a state the platform does not yet have a stable code for. meta.requestId ties the request to platform logs; surface it when escalating.',
+    retryQuote: RETRY_UNKNOWN,
     details: [], related: ['INTERNAL_ERROR'],
   },
 ];

@@ -1,3 +1,5 @@
+import type { Strategy } from '../contract/actions.js';
+import { editDistance } from '../lib/values.js';
 import { CATALOGUE_DATA } from './catalogue-data.js';
 import { RETRY_CLASSES, type RetryClass } from './retry-classes.js';
 
@@ -47,13 +49,22 @@ export interface CatalogueEntry {
   category: Category;
   /** Who has to act: the caller's request, the platform, or the manufacturer side. */
   party: 'request' | 'platform' | 'manufacturer';
+  /** What to do: word for word from the docs for a code on the error-codes page, otherwise ours. */
   whatToDo: string;
+  /** The docs' "When to retry" row for the code, word for word, where the page gives one. */
+  retryQuote?: string;
+  /** What amps adds (a decision, where the docs' two texts differ): shown apart from the quote. */
+  note?: string;
   retryClass: RetryClass;
   details: DetailField[];
   /** A representative `error.details`, served by the sandbox directive and shown by explain. */
   exampleDetails?: Record<string, unknown>;
   related: string[];
   source: 'amps-docs' | 'amps-cli';
+  /** Set for the 30 codes of the docs' error-codes page: their message and what-to-do are quotes. */
+  docsPage?: 'error-codes';
+  /** The onConflict values that resolve it when a response lists none (it usually does: decision 8). */
+  strategies?: readonly Strategy[];
   /** Set when the docs name the code but not its exact message, so the wording is ours. */
   messageSource?: 'amps-cli';
 }
@@ -128,20 +139,6 @@ export function fillMessage(entry: CatalogueEntry, values: Record<string, unknow
     if (value === undefined) return whole;
     return Array.isArray(value) ? value.join('`, `') : String(value);
   });
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length];
 }
 
 /** The closest known codes to a mistyped one: near by edit distance, or sharing a word. */

@@ -6,6 +6,7 @@
 import { type CatalogueEntry, fillMessage, variantFor } from './catalogue.js';
 import { RETRY_CLASSES, type RetryClass } from './retry-classes.js';
 import type { ExitCode } from './exit-codes.js';
+import { isRecord } from '../lib/values.js';
 
 export type Headers = Record<string, string | string[] | undefined>;
 
@@ -66,9 +67,6 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   return Math.max(0, Math.ceil((date - now) / 1000));
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function asString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;

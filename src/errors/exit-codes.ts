@@ -13,6 +13,7 @@ export const EXIT = {
   offline: 7,
   unclassified: 8,
   needsInput: 9,
+  accepted: 10,
   interrupted: 130,
 } as const;
 
@@ -35,5 +36,6 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
   { code: 7, meaning: 'device offline: retry after a delay', from: 'DEVICE_OFFLINE' },
   { code: 8, meaning: 'unclassified: retry once, then escalate with the request id', from: 'UNKNOWN_ERROR, INTERNAL_ERROR, codes not in the catalogue, unreadable bodies' },
   { code: 9, meaning: 'input needed but prompting is off', from: 'no TTY, CI set, or --no-input' },
+  { code: 10, meaning: 'accepted, not finished when the wait ended: do not push again, follow it', from: 'push --wait, actions wait (the action id and the command that follows it are printed)' },
   { code: 130, meaning: 'interrupted', from: 'Ctrl-C' },
 ];

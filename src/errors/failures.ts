@@ -21,6 +21,15 @@ export class PreflightError extends UsageError {
   }
 }
 
+/** A real target was meant but there is no key to send: exit 3, before any request. */
+export class MissingKeyError extends Error {
+  readonly exitCode: ExitCode = EXIT.credentials;
+  constructor(message: string, readonly hint: string) {
+    super(message);
+    this.name = 'MissingKeyError';
+  }
+}
+
 /** The API (or the network on the way) said no. */
 export class ApiFailure extends Error {
   readonly exitCode: ExitCode;

@@ -8,6 +8,7 @@ import { RETRY_CLASSES } from '../errors/retry-classes.js';
 import { formatTable } from './table.js';
 import type { Style } from './style.js';
 import { fieldLines, scrub, show, truncate } from './text.js';
+import { isRecord } from '../lib/values.js';
 
 export interface RenderContext {
   style: Style;
@@ -22,9 +23,6 @@ const MAX_VALUE_LENGTH = 200;
 const MAX_ARRAY_ITEMS = 20;
 const MAX_DEPTH = 4;
 
-function isRecord(value: unknown): value is Details {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function cut(value: unknown): string {
   return truncate(show(value), MAX_VALUE_LENGTH);
@@ -212,7 +210,8 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
   if (entry) lines.push(`  ${style.dim(`From: ${PARTY_TEXT[entry.party]}${entry.variant ? ` (${entry.variant} meaning of ${entry.code})` : ''}`)}`);
   const retry = RETRY_CLASSES[decoded.retryClass];
   lines.push('', `  ${style.bold('Retry:')} ${retry.label}. ${retry.guidance}`);
-  if (entry) lines.push(`  ${style.bold('What to do:')} ${entry.whatToDo}`);
+  if (entry) lines.push(`  ${style.bold('What to do:')} ${entry.docsPage ? `“${entry.whatToDo}” (Amps docs)` : entry.whatToDo}`);
+  if (entry?.note) lines.push(`  ${style.bold('amps note:')} ${entry.note}`);
   if (decoded.retryAfterSeconds !== undefined) lines.push(`  ${style.bold('Retry after:')} ${decoded.retryAfterSeconds} s`);
 
   const details = await detailsLines(decoded, ctx);
@@ -254,6 +253,8 @@ export function errorToJson(decoded: DecodedError): Record<string, unknown> {
       shape: decoded.shape,
       retryClass: decoded.retryClass,
       retry: retry.guidance,
+      whatToDo: decoded.entry?.whatToDo ?? null,
+      note: decoded.entry?.note ?? null,
       exitCode: decoded.exitCode,
       details: decoded.details ?? null,
       retryAfterSeconds: decoded.retryAfterSeconds ?? null,

@@ -2,7 +2,7 @@
 // on stderr (as JSON with --json), and turned into its exit code.
 
 import { EXIT } from '../errors/exit-codes.js';
-import { ApiFailure, ExitWith, InterruptedError, NeedsInputError, PreflightError, UsageError } from '../errors/failures.js';
+import { ApiFailure, ExitWith, InterruptedError, MissingKeyError, NeedsInputError, PreflightError, UsageError } from '../errors/failures.js';
 import { errorToJson, renderErrorText } from './error-view.js';
 import { type IO, writeLine } from './io.js';
 import { scrub } from './text.js';
@@ -33,6 +33,11 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
   if (error instanceof ApiFailure) {
     if (json) writeJsonError(errorToJson(error.decoded));
     else io.stderr.write(await renderErrorText(error.decoded, { style: io.err, tty: io.stderrIsTTY, columns: io.columns }));
+    return error.exitCode;
+  }
+  if (error instanceof MissingKeyError) {
+    if (json) writeJsonError({ error: { code: 'NO_API_KEY', message: error.message, hint: error.hint, exitCode: error.exitCode } });
+    else writeLine(io.stderr, `amps: ${scrub(error.message)}\n  hint: ${scrub(error.hint)}`);
     return error.exitCode;
   }
   if (error instanceof NeedsInputError) {

@@ -20,8 +20,13 @@ export interface IO {
   out: Style;
   err: Style;
   now(): Date;
-  /** Aborted on the first Ctrl-C; requests, waits and prompts listen to it. */
+  /** Aborted on the first Ctrl-C (or SIGTERM); requests, waits and prompts listen to it. */
   signal: AbortSignal;
+  /**
+   * Aborted when stdout or stderr can no longer be written (the reader went away: `| head`). Writes
+   * after that are dropped quietly; a batch stops issuing and finishes its ledger file.
+   */
+  outputClosed: AbortSignal;
 }
 
 export function isCI(env: Env): boolean {
@@ -32,6 +37,20 @@ export function isCI(env: Env): boolean {
 /** Prompting needs a person: both ends a terminal, not CI, and not --no-input. */
 export function canPrompt(io: IO, noInput: boolean): boolean {
   return !noInput && io.stdinIsTTY && io.stdoutIsTTY && !isCI(io.env) && !io.env.AMPS_NO_INPUT;
+}
+
+/**
+ * A closed pipe is not a failure of amps: when `stream` errors (EPIPE once `| head` has read enough,
+ * or anything else that makes it unwritable), later writes are dropped instead of crashing the
+ * process, and `onClosed` runs once. The command finishes with the exit code it would have had.
+ */
+export function guardOutput(stream: Writable, onClosed: () => void): void {
+  let closed = false;
+  stream.on('error', () => {
+    if (closed) return;
+    closed = true;
+    onClosed();
+  });
 }
 
 export function writeLine(stream: Writable, text = ''): void {
@@ -54,6 +73,7 @@ export function plainIO(parts: Pick<IO, 'stdin' | 'stdout' | 'stderr'> & Partial
     err: PLAIN,
     now: () => new Date(),
     signal: new AbortController().signal,
+    outputClosed: new AbortController().signal,
     ...parts,
   };
 }

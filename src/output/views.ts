@@ -1,5 +1,7 @@
 // How API objects look to a person: actions as key/value blocks, devices by their main reading.
 
+import { executionOf } from '../domain/capabilities.js';
+import { describeInstant } from '../domain/time.js';
 import { type IO, writeJson, writeLine } from './io.js';
 import { formatTable } from './table.js';
 import type { Style } from './style.js';
@@ -19,8 +21,15 @@ export function stateColour(state: string, style: Style): string {
   return style.yellow(state);
 }
 
-export function actionLines(action: ActionRecord, style: Style): string[] {
-  const execution = action.start ? (action.end ? 'windowed' : 'scheduled') : 'immediate';
+/** An ISO time from the API, in `zone` with its UTC instant; as sent when it is not a time. */
+export function timeText(value: unknown, zone: string): string {
+  if (typeof value !== 'string') return show(value);
+  const instant = Date.parse(value);
+  return Number.isNaN(instant) ? show(value) : describeInstant(instant, zone);
+}
+
+export function actionLines(action: ActionRecord, style: Style, zone: string): string[] {
+  const execution = executionOf(action);
   const fields: Array<[string, string]> = [
     ['id', show(action.id)],
     ['device', `${show(action.deviceType)} ${show(action.deviceId)}`],
@@ -28,11 +37,11 @@ export function actionLines(action: ActionRecord, style: Style): string[] {
     ['parameters', parametersText(action.parameters)],
     ['state', stateColour(show(action.state), style)],
     ['execution', execution],
-    ['start', show(action.start)],
-    ['end', show(action.end)],
-    ['created', show(action.createdAt)],
+    ['start', timeText(action.start, zone)],
+    ['end', timeText(action.end, zone)],
+    ['created', timeText(action.createdAt, zone)],
   ];
-  if (action.completedAt) fields.push(['finished', show(action.completedAt)]);
+  if (action.completedAt) fields.push(['finished', timeText(action.completedAt, zone)]);
   if (action.errorCode) fields.push(['error', `${show(action.errorCode)}: ${show(action.errorMessage)}`]);
   if (action.result) fields.push(['result', show(action.result)]);
   fields.push(['link', show(action.links?.self)]);
@@ -64,11 +73,20 @@ export function syncText(device: DeviceRead): string {
   return `${device.sync?.available ? 'live' : 'stale'} ${show(device.sync?.lastPulledAt)}`;
 }
 
+export interface PrintOptions {
+  json?: boolean;
+  quiet?: boolean;
+  /** Whose clock times are shown on (they also carry their UTC instant). */
+  zone: string;
+  /** Fields added to the JSON beside the action's own (environment, moved). */
+  extra?: Record<string, unknown>;
+}
+
 /** An action on stdout: JSON, its id alone (--quiet), or the key/value block. */
-export function printAction(action: ActionRecord, options: { json?: boolean; quiet?: boolean }, io: IO): void {
-  if (options.json) writeJson(io, action);
+export function printAction(action: ActionRecord, io: IO, options: PrintOptions): void {
+  if (options.json) writeJson(io, { ...action, ...options.extra });
   else if (options.quiet) writeLine(io.stdout, action.id);
-  else writeLine(io.stdout, actionLines(action, io.out).join('\n'));
+  else writeLine(io.stdout, actionLines(action, io.out, options.zone).join('\n'));
 }
 
 /** `10–100`, `0–…`, or '' when a parameter or setting declares no bounds. */

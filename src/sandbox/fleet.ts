@@ -7,7 +7,7 @@ import type { CommandSpec, Execution, ParameterSpec, SettingSpec, DeviceType } f
 
 
 /** How a device misbehaves on purpose. */
-export type Quirk = 'offline' | 'foreign_schedule' | 'scheduler_full' | 'vpp_locked' | 'mode_overridden';
+export type Quirk = 'offline' | 'foreign_schedule' | 'scheduler_full' | 'vpp_locked' | 'mode_overridden' | 'schedule_override';
 
 export interface DeviceDefinition {
   id: string;
@@ -88,6 +88,7 @@ const SEEDED: DeviceDefinition[] = [
   { id: 'bat_nimbus_02', type: 'battery', vendor: 'nimbus', model: 'Nimbus Cube', userId: 'user_dara', timeZone: 'America/New_York', commands: batteryCommands({ maxPowerKw: 5 }), settings: batterySettings(), conflictStrategies: BOTH, quirk: 'vpp_locked', curveShiftMinutes: 50, purpose: 'VPP_LOCKED: enrolled in a manufacturer programme, every push refused' },
   { id: 'bat_ampere_01', type: 'battery', vendor: 'amperia', model: 'Amperia Wall 13', userId: 'user_eden', timeZone: 'Australia/Sydney', commands: batteryCommands({ maxPowerKw: 5 }), settings: batterySettings(), conflictStrategies: BOTH, quirk: 'mode_overridden', curveShiftMinutes: 10, purpose: 'MODE_OVERRIDDEN: a manual override on the unit beats every push' },
   { id: 'bat_ampere_02', type: 'battery', vendor: 'amperia', model: 'Amperia Wall 13', userId: 'user_eden', timeZone: 'Australia/Sydney', commands: batteryCommands({ maxPowerKw: 5 }), settings: batterySettings(), conflictStrategies: REPLACE_ONLY, curveShiftMinutes: 65, purpose: 'conflict strategies: cancel_and_replace only' },
+  { id: 'bat_ampere_03', type: 'battery', vendor: 'amperia', model: 'Amperia Wall 13', userId: 'user_eden', timeZone: 'Australia/Sydney', commands: batteryCommands({ maxPowerKw: 5 }), settings: batterySettings(), conflictStrategies: REPLACE_ONLY, quirk: 'schedule_override', curveShiftMinutes: 85, purpose: 'MODE_OVERRIDDEN from a schedule the platform can clear: the response lists cancel_and_replace, which clears it' },
   { id: 'bat_kestrel_01', type: 'battery', vendor: 'kestrel', model: 'Kestrel Mini', userId: 'user_fern', timeZone: 'Europe/Madrid', commands: batteryCommands({ maxPowerKw: 2.5, targetMin: 20, targetMax: 90, autoModes: ['auto.balanced'], reserve: false }), settings: batterySettings(32), conflictStrategies: BOTH, curveShiftMinutes: 35, purpose: 'a narrow device: target 20-90 %, 2.5 kW, no reserve parameter, only auto.balanced' },
   { id: 'bat_kestrel_02', type: 'battery', vendor: 'kestrel', model: 'Kestrel Mini', userId: 'user_fern', timeZone: 'Europe/Madrid', commands: batteryCommands({ maxPowerKw: 2.5, targetMin: 20, targetMax: 90, autoModes: ['auto.balanced'], reserve: false }), settings: batterySettings(32), conflictStrategies: BOTH, curveShiftMinutes: 55, purpose: 'a second narrow device' },
   { id: 'ev_wallbox_01', type: 'ev_charger', vendor: 'wallbox', model: 'Pulsar 7kW', userId: 'user_alba', timeZone: 'Europe/London', commands: EV_COMMANDS(ALL), settings: { max_charge_rate: { value: 7.4, unit: 'kw', min: 0, max: 7.4 } }, conflictStrategies: REPLACE_ONLY, curveShiftMinutes: 0, purpose: 'EV charger: charge and idle; max_charge_rate setting (kW)' },

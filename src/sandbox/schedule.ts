@@ -127,9 +127,20 @@ export interface PushRequest {
   failWith?: string;
 }
 
-/** Quirks that refuse writes whatever the body says (onConflict cannot fix them). */
-function refuseForQuirk(request: PushRequest): void {
+/**
+ * Quirks that refuse writes. onConflict cannot fix a VPP lock, a manual override or a full
+ * scheduler; a schedule the platform can clear (decision 8) is cleared by cancel_and_replace, and
+ * until then its MODE_OVERRIDDEN lists that strategy.
+ */
+function refuseForQuirk(tx: Transaction, request: PushRequest): void {
   const { device, action } = request;
+  if (device.quirk === 'schedule_override' && !tx.state.devices[device.id]?.overrideCleared) {
+    if (request.onConflict !== 'cancel_and_replace') {
+      throw new SandboxError('MODE_OVERRIDDEN', { overridingMode: 'schedule', description: 'A schedule the platform can clear holds the device in another mode.', recoveryStrategies: ['cancel_and_replace'] });
+    }
+    (tx.state.devices[device.id] ??= {}).overrideCleared = true;
+    tx.changed();
+  }
   if (device.quirk === 'vpp_locked') throw new SandboxError('VPP_LOCKED', { programme: 'grid_services_vpp' });
   if (device.quirk === 'mode_overridden') throw new SandboxError('MODE_OVERRIDDEN', { overridingMode: 'manual_override' });
   if (device.quirk === 'scheduler_full' && executionOf(action) !== 'immediate') {
@@ -181,7 +192,11 @@ function resolveConflicts(tx: Transaction, request: PushRequest): { start?: Date
   if (openEnded.length > 0) {
     throw new SandboxError('CONFLICT', { reason: 'open_ended', conflictingActionIds: openEnded, strategies: strategies.filter((s) => s !== 'queue_after') }, 'open_ended');
   }
+  // Deferred, never brought forward: the later of the requested start and the end of what is in
+  // the way; a window keeps its length.
   const after = Math.max(...pending.map((a) => Date.parse(a.end!)));
+  const requested = action.start?.getTime() ?? now;
+  if (requested >= after) return { start: action.start ?? new Date(requested), end: action.end };
   const duration = action.start && action.end ? action.end.getTime() - action.start.getTime() : undefined;
   return { start: new Date(after), end: duration !== undefined ? new Date(after + duration) : undefined };
 }
@@ -193,7 +208,7 @@ export function createAction(tx: Transaction, request: PushRequest): StoredActio
       fields: [{ path: 'onConflict', problem: `this device accepts ${(device.conflictStrategies ?? []).join(', ') || 'no strategy'}` }],
     });
   }
-  refuseForQuirk(request);
+  refuseForQuirk(tx, request);
   clearForeignSchedule(tx, request);
   const { start, end } = resolveConflicts(tx, request);
   tx.state.actionCounter += 1;

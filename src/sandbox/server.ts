@@ -17,6 +17,7 @@ import { indexOf, resetState, type StateStore, type StoredAction, type Transacti
 import { ACTION_STATES, STRATEGIES, type Strategy } from '../contract/actions.js';
 import { type DeviceType, UNITS, type Quantity } from '../contract/devices.js';
 import { API_KEY_PATTERN } from '../contract/keys.js';
+import { isRecord } from '../lib/values.js';
 
 export const SANDBOX_KEY = 'amps_sk_test_localsandbox';
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -66,9 +67,6 @@ function requestId(): string {
   return `req_${randomBytes(9).toString('base64url')}`;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function validation(fields: Array<{ path: string; problem: string }>): SandboxError {
   return new SandboxError('VALIDATION_ERROR', { fields });
@@ -106,7 +104,8 @@ function deviceRead(ctx: Context, device: DeviceDefinition, expedite: boolean) {
     id: device.id,
     vendor: device.vendor,
     sync: { available: !offline, lastPulledAt },
-    metadata: { model: device.model, source: offline ? 'fallback' : 'projection', cacheType: expedite ? 'expedite' : 'normal' },
+    // timeZone is ours: the docs' reads name no plant zone, but amps reads times typed without a zone in it.
+    metadata: { model: device.model, source: offline ? 'fallback' : 'projection', cacheType: expedite ? 'expedite' : 'normal', timeZone: device.timeZone },
     state: projectState(device, changes, new Date(ctx.now), lastCompleted),
   };
   if (!CONTROLLABLE.includes(device.type)) return read;
@@ -196,6 +195,18 @@ function parsePushBody(body: unknown): ParsedPush {
   };
 }
 
+/** The sandbox's own window rule (decision 6 allows it), labelled so: the docs state no such limits. */
+const WINDOW_POLICY = 'sandbox: windows of 5 minutes to 24 hours (a rule of this emulator, not the docs)';
+const MIN_WINDOW_MS = 5 * 60_000;
+const MAX_WINDOW_MS = 24 * 3_600_000;
+
+function sandboxWindowPolicy(start: Date | undefined, end: Date | undefined) {
+  if (!start || !end) return undefined;
+  const length = end.getTime() - start.getTime();
+  const reason = length < MIN_WINDOW_MS ? 'window_too_short' : length > MAX_WINDOW_MS ? 'window_too_long' : undefined;
+  return reason ? { code: 'INVALID_TIME_WINDOW', details: { reason, start: start.toISOString(), end: end.toISOString(), policy: WINDOW_POLICY } } : undefined;
+}
+
 /**
  * Decision 9: the sandbox directive fails the push with any catalogued code. With phase
  * "dispatch" (ours) the push is accepted and the action fails when dispatched, as a
@@ -205,7 +216,10 @@ function applyDirective(directive: ParsedPush['directive']): string | undefined 
   if (!directive || directive.result !== 'failed') return undefined;
   const code = directive.errorCode ?? 'SIMULATED_FAILURE';
   if (directive.phase === 'dispatch') return code;
-  const entry = entriesFor(code)[0];
+  // The directive rehearses a manufacturer's answer: a code on the docs' error-codes page comes
+  // back as that page's variant (its status and message), never the platform's namesake.
+  const variants = entriesFor(code);
+  const entry = variants.find((e) => e.docsPage) ?? variants[0];
   throw new SandboxError(code, entry.exampleDetails ?? {}, entry.variant);
 }
 
@@ -222,7 +236,7 @@ function push(ctx: Context, device: DeviceDefinition, body: unknown): Reply {
     return time;
   };
   const action = { command: parsed.command, parameters: parsed.parameters, start: parseTime('start'), end: parseTime('end') };
-  const violation = checkAction(action, device.commands ?? {}, now);
+  const violation = checkAction(action, device.commands ?? {}, now) ?? sandboxWindowPolicy(action.start, action.end);
   if (violation) throw new SandboxError(violation.code, violation.details);
   const record = createAction(ctx.tx, { device, action, onConflict: parsed.onConflict, now: ctx.now, failWith: failAtDispatch });
   return { status: 202, body: pushResult(record) };

@@ -23,6 +23,8 @@ export interface DeviceChanges {
   settings?: Record<string, number>;
   /** Manufacturer schedule groups cleared by cancel_and_replace. */
   clearedGroups?: string[];
+  /** The platform-clearable schedule behind a MODE_OVERRIDDEN, once cancel_and_replace cleared it. */
+  overrideCleared?: boolean;
 }
 
 export interface SandboxState {

@@ -6,12 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_TIMEOUT_MS, type GlobalOptions } from '../config/globals.js';
 import { sandboxStateFile } from '../config/paths.js';
-import { maskKey, resolveTarget, type Target } from '../config/resolve.js';
-import { UsageError } from '../errors/failures.js';
+import { maskKey, redactUrl, resolveTarget, type Target } from '../config/resolve.js';
+import { MissingKeyError, UsageError } from '../errors/failures.js';
 import { formatDuration } from '../domain/duration.js';
 import { type IO, writeLine } from '../output/io.js';
 import type { ApiClient, ClientOptions } from '../api/client.js';
 import pkg from '../../package.json' with { type: 'json' };
+
+/** Where requests go, as every JSON result and ledger line names it. */
+export type TargetEnvironment = 'embedded' | 'test' | 'live';
 
 export interface Session {
   client: ApiClient;
@@ -19,6 +22,7 @@ export interface Session {
   /** True against a live key: human output says so. */
   live: boolean;
   embedded: boolean;
+  environment: TargetEnvironment;
   close(): Promise<void>;
 }
 
@@ -47,6 +51,9 @@ export async function openSession(globals: GlobalOptions, io: IO, options: Sessi
     { profile: globals.profile, apiUrl: globals.apiUrl, apiKey: globals.apiKeyFile ? readKeyFile(globals.apiKeyFile) : undefined },
     io.env,
   );
+  if (target.missingKey) {
+    throw new MissingKeyError(target.missingKey, 'amps config set api-key (a hidden prompt, or stdin), AMPS_API_KEY, or --api-key-file FILE; with nothing configured at all, amps uses its embedded sandbox');
+  }
   const clientOptions: Omit<ClientOptions, 'baseUrl'> = {
     apiKey: target.apiKey.value,
     userAgent: USER_AGENT,
@@ -63,10 +70,11 @@ export async function openSession(globals: GlobalOptions, io: IO, options: Sessi
 
   if (!target.embedded) {
     const client = await ApiClient.create({ ...clientOptions, baseUrl: target.apiUrl.value! });
-    if (target.environment === 'live' && !globals.json && !globals.quiet) {
-      writeLine(io.stderr, io.err.red(io.err.bold(`● LIVE  ${target.apiUrl.value} · key ${maskKey(target.apiKey.value!)} · profile ${target.profile.value}`)));
+    const live = target.environment === 'live';
+    if (live && !globals.json && !globals.quiet) {
+      writeLine(io.stderr, io.err.red(io.err.bold(`● LIVE  ${redactUrl(target.apiUrl.value!)} · key ${maskKey(target.apiKey.value!)} · profile ${target.profile.value}`)));
     }
-    return { client, target, live: target.environment === 'live', embedded: false, close: () => client.close() };
+    return { client, target, live, embedded: false, environment: live ? 'live' : 'test', close: () => client.close() };
   }
 
   const [{ startSandbox }, { fileStore }] = await Promise.all([import('../sandbox/server.js'), import('../sandbox/store.js')]);
@@ -80,11 +88,23 @@ export async function openSession(globals: GlobalOptions, io: IO, options: Sessi
     target,
     live: false,
     embedded: true,
+    environment: 'embedded',
     close: async () => {
       await client.close();
       await sandbox.close();
     },
   };
+}
+
+/**
+ * Every write names where it went, in scripts too: one line on stderr before a write that goes to
+ * the embedded sandbox or uses a test key (a live key has its banner). With --json the result's
+ * `environment` field says it instead, so stderr stays one JSON object; --quiet silences it.
+ */
+export function announceWrite(session: Session, io: IO, globals: GlobalOptions): void {
+  if (globals.quiet || globals.json || session.live) return;
+  const where = session.embedded ? 'embedded' : `test key, ${redactUrl(session.target.apiUrl.value!)}`;
+  writeLine(io.stderr, io.err.dim(`sandbox: ${where}`));
 }
 
 /** Runs `work` with a session and always closes it, so no socket keeps the process alive. */

@@ -1,37 +1,66 @@
 // Following an action to its end for a person or a script: a spinner on a terminal, the final
 // action printed, and the exit code its outcome maps to. Used by push --wait and actions wait.
+// An action still pending when the wait ends (or on Ctrl-C) still stands: amps says so, with the
+// command that follows it, and never suggests pushing again.
 
 import type { ApiClient } from '../api/client.js';
 import { outcomeExitCode, waitForAction, WaitTimeout } from '../api/wait.js';
+import type { ActionRecord } from '../contract/actions.js';
 import { exitCodeForCode } from '../errors/catalogue.js';
 import { EXIT, type ExitCode } from '../errors/exit-codes.js';
+import { InterruptedError } from '../errors/failures.js';
 import { type IO, writeLine } from '../output/io.js';
 import { startSpinner } from '../output/spinner.js';
-import { printAction } from '../output/views.js';
+import { printAction, timeText } from '../output/views.js';
 
 export const DEFAULT_WAIT_MS = 10 * 60_000;
 
-export async function followAction(
-  client: ApiClient,
-  id: string,
-  options: { io: IO; json?: boolean; quiet?: boolean; timeoutMs?: number },
-): Promise<ExitCode> {
+export interface FollowOptions {
+  io: IO;
+  json?: boolean;
+  quiet?: boolean;
+  timeoutMs?: number;
+  /** Whose clock times are shown on. */
+  zone: string;
+  /** Fields for the JSON beside the action's own. */
+  extra?: Record<string, unknown>;
+}
+
+/** What to tell an operator about an action that still stands: how to follow it, and to cancel it if it can be. */
+export function stillStandsLines(action: Pick<ActionRecord, 'id' | 'state' | 'start'>, zone: string): string[] {
+  const lines = [`${action.id} is still ${action.state}${action.state === 'scheduled' && action.start ? ` (starts ${timeText(action.start, zone)})` : ''}: it stands; do not push it again.`];
+  lines.push(`  Follow it: amps actions wait ${action.id}`);
+  if (action.state === 'scheduled') lines.push(`  Cancel it: amps actions cancel ${action.id}`);
+  return lines;
+}
+
+export async function followAction(client: ApiClient, id: string, options: FollowOptions): Promise<ExitCode> {
   const { io } = options;
   const spinner = startSpinner(io, `${id} …`, !options.json && !options.quiet);
+  let last: ActionRecord | undefined;
   try {
     const done = await waitForAction(client, id, {
       signal: io.signal,
       timeoutMs: options.timeoutMs ?? DEFAULT_WAIT_MS,
-      onUpdate: (a) => spinner.update(`${a.id} ${a.state}`),
+      onUpdate: (a) => {
+        last = a;
+        spinner.update(`${a.id} ${a.state}`);
+      },
     });
     spinner.stop();
-    printAction(done, options, io);
+    printAction(done, io, options);
     return outcomeExitCode(done, exitCodeForCode) as ExitCode;
   } catch (error) {
     spinner.stop();
+    if (error instanceof InterruptedError) {
+      writeLine(io.stderr, `\nInterrupted while following ${id}.`);
+      for (const line of stillStandsLines(last ?? { id, state: 'acknowledged', start: null }, options.zone)) writeLine(io.stderr, line);
+      throw error;
+    }
     if (!(error instanceof WaitTimeout)) throw error;
-    printAction(error.last, options, io);
-    writeLine(io.stderr, `${error.last.id} is still ${error.last.state}; keep following it with: amps actions wait ${error.last.id}`);
-    return EXIT.transient;
+    printAction(error.last, io, options);
+    writeLine(io.stderr, `The wait ended before ${error.last.id} did.`);
+    for (const line of stillStandsLines(error.last, options.zone)) writeLine(io.stderr, line);
+    return EXIT.accepted;
   }
 }

@@ -1,0 +1,166 @@
+// One body builder and one preflight for both pushes (one device, a fleet): the flags are read and
+// syntax-checked once, then fitted to a device (units converted to what it declares, times read in
+// one named zone) and checked against its commands map.
+
+import { readFile } from 'node:fs/promises';
+import type { ActionRecord, PushBody, SandboxDirective, Strategy } from '../../contract/actions.js';
+import type { DeviceRead } from '../../contract/devices.js';
+import type { Env } from '../../contract/env.js';
+import { buildPushBody, type Conversion, fitQuantities, parseQuantityFlags, parseTimeFlags, type ParsedTimes, resolveTimes, type TypedQuantity } from '../../domain/action.js';
+import { checkAction } from '../../domain/capabilities.js';
+import { isQuantity } from '../../domain/quantity.js';
+import { describeInstant, isTimeZone, localTimeZone, namedZone, parseApiTime } from '../../domain/time.js';
+import { isKnownCode, normaliseCode, suggestCodes } from '../../errors/catalogue.js';
+import { preflightError } from '../../errors/decode.js';
+import { PreflightError, UsageError } from '../../errors/failures.js';
+import type { IO } from '../../output/io.js';
+import { readStream } from '../../output/read.js';
+
+/** The flags that shape a push, as commander hands them over. */
+export interface PushFlags {
+  power?: string;
+  target?: string;
+  reserve?: string;
+  param?: string[];
+  at?: string;
+  start?: string;
+  end?: string;
+  tz?: string;
+  onConflict?: Strategy;
+  simulateFailure?: string;
+  simulateAt?: 'request' | 'dispatch';
+}
+
+/** What was typed, read once: syntax errors surface here, before anything is sent. */
+export interface PushInputs {
+  command: string;
+  quantities: Record<string, TypedQuantity>;
+  times: ParsedTimes;
+  onConflict?: Strategy;
+  directive?: SandboxDirective;
+  /** A zone the operator named (--tz, else AMPS_TZ); undefined: the device's, else the local one. */
+  zone?: { name: string; source: '--tz' | 'AMPS_TZ' };
+}
+
+export const QUANTITY_FLAGS = ['power', 'target', 'reserve'] as const;
+
+function simulatedCode(code: string): string {
+  const normalised = normaliseCode(code);
+  if (!isKnownCode(normalised)) {
+    const near = suggestCodes(code);
+    throw new UsageError(`--simulate-failure '${code}' is not a canonical code`, near.length ? `did you mean ${near.join(', ')}?` : 'amps explain --list shows every code');
+  }
+  return normalised;
+}
+
+/** The sandbox directive (decision 9) the flags ask for, if any. */
+export function directiveFrom(flags: PushFlags): SandboxDirective | undefined {
+  if (flags.simulateFailure === undefined) {
+    if (flags.simulateAt !== undefined) throw new UsageError('--simulate-at goes with --simulate-failure');
+    return undefined;
+  }
+  return { result: 'failed', errorCode: simulatedCode(flags.simulateFailure), ...(flags.simulateAt === 'dispatch' ? { phase: 'dispatch' as const } : {}) };
+}
+
+export function readPushInputs(command: string, flags: PushFlags, env: Env): PushInputs {
+  return {
+    command,
+    quantities: parseQuantityFlags({ power: flags.power, target: flags.target, reserve: flags.reserve }, flags.param ?? []),
+    times: parseTimeFlags({ at: flags.at, start: flags.start, end: flags.end }),
+    onConflict: flags.onConflict,
+    directive: directiveFrom(flags),
+    zone: namedZone(flags.tz, env),
+  };
+}
+
+/** Whose clock a typed time is read on, and why that one. */
+export interface Zone {
+  name: string;
+  source: '--tz' | 'AMPS_TZ' | 'the device\'s plant zone' | 'the local zone';
+}
+
+export function zoneFor(inputs: Pick<PushInputs, 'zone'>, device: DeviceRead | undefined): Zone {
+  if (inputs.zone) return inputs.zone;
+  const plant = device?.metadata?.timeZone;
+  if (typeof plant === 'string' && isTimeZone(plant)) return { name: plant, source: 'the device\'s plant zone' };
+  return { name: localTimeZone(), source: 'the local zone' };
+}
+
+/** A push ready to send: the body, and what amps did to the typed values on the way. */
+export interface PreparedPush {
+  body: PushBody;
+  zone: Zone;
+  start?: number;
+  end?: number;
+  conversions: Conversion[];
+  notes: string[];
+}
+
+/**
+ * Fits the inputs (and a fleet row's overrides) to a device, or to no device when the preflight is
+ * off. `now` is the clock relative times count from.
+ */
+export function preparePush(inputs: PushInputs, device: DeviceRead | undefined, now: number, zone: Zone = zoneFor(inputs, device)): PreparedPush {
+  const spec = device?.commands?.[inputs.command];
+  const { values, conversions } = fitQuantities(inputs.quantities, spec?.parameters);
+  const times = resolveTimes(inputs.times, now, zone.name, spec?.execution);
+  const body = buildPushBody({ command: inputs.command, parameters: values, times, timeZone: zone.name, onConflict: inputs.onConflict, directive: inputs.directive });
+  return { body, zone, start: times.start, end: times.end, conversions, notes: times.notes };
+}
+
+/** The device's view of the body: command, parameters, units, bounds, execution shape, window. */
+export function preflight(device: DeviceRead, body: PushBody, now: Date): void {
+  const zone = typeof device.metadata?.timeZone === 'string' && isTimeZone(device.metadata.timeZone) ? device.metadata.timeZone : 'UTC';
+  const time = (text: string | undefined) => (text === undefined ? undefined : parseApiTime(text, now, zone) ?? new Date(Number.NaN));
+  const parameters = Object.fromEntries(Object.entries(body.action.parameters ?? {}).filter(([, q]) => isQuantity(q)));
+  const violation = checkAction({ command: body.action.command, parameters, start: time(body.action.start), end: time(body.action.end) }, device.commands ?? {}, now);
+  if (violation) throw new PreflightError(preflightError(violation.code, violation.details));
+}
+
+/** `--body FILE|-`: a raw body, sent as is but for --on-conflict and the directive. */
+export async function readBodyFile(source: string, io: IO, flags: PushFlags): Promise<PushBody> {
+  let text: string;
+  try {
+    text = source === '-' ? await readStream(io.stdin, { limit: 1024 * 1024, what: '--body' }) : await readFile(source, 'utf8');
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`cannot read --body ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new UsageError(`--body ${source} is not valid JSON`);
+  }
+  const action = (parsed as { action?: { command?: unknown } } | null)?.action;
+  if (typeof action?.command !== 'string') throw new UsageError(`--body ${source} needs {"action": {"command": ...}}`);
+  const directive = directiveFrom(flags);
+  return { ...(parsed as PushBody), ...(flags.onConflict ? { onConflict: flags.onConflict } : {}), ...(directive ? { sandbox: directive } : {}) };
+}
+
+/** What the API did to the times it was sent: a start or end it moved (queue_after, a late clock). */
+export interface Moved {
+  start?: { sent: string | null; got: string | null };
+  end?: { sent: string | null; got: string | null };
+}
+
+export function movedTimes(sent: { start?: number; end?: number }, action: Pick<ActionRecord, 'start' | 'end'>): Moved | null {
+  const moved: Moved = {};
+  for (const key of ['start', 'end'] as const) {
+    const got = typeof action[key] === 'string' ? Date.parse(action[key]!) : undefined;
+    const wanted = sent[key];
+    const differs = got === undefined || Number.isNaN(got) ? wanted !== undefined && action[key] === null : wanted === undefined || Math.abs(got - wanted) >= 1000;
+    if (differs && !(wanted === undefined && (action[key] ?? null) === null)) {
+      moved[key] = { sent: wanted === undefined ? null : new Date(wanted).toISOString(), got: action[key] ?? null };
+    }
+  }
+  return moved.start || moved.end ? moved : null;
+}
+
+/** One line a moved time: what was asked, what the API will do, in the push's zone. */
+export function movedLines(moved: Moved, zone: string): string[] {
+  const when = (iso: string | null) => (iso === null ? 'immediately' : describeInstant(Date.parse(iso), zone));
+  return (['start', 'end'] as const)
+    .filter((key) => moved[key])
+    .map((key) => `The API moved the ${key}: asked ${when(moved[key]!.sent)}, got ${when(moved[key]!.got)}.`);
+}

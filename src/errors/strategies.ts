@@ -1,0 +1,28 @@
+// Which onConflict strategies can resolve an error: one rule for the resolver, the rerun lines and
+// the batch. The response decides (decision 8): `details.recoveryStrategies`, else
+// `details.strategies`, whatever the code; when it lists none, the catalogue entry's own (and for a
+// pending CONFLICT, the device's conflictStrategies). An in-flight conflict has none.
+
+import { STRATEGIES, type Strategy } from '../contract/actions.js';
+import { isRecord } from '../lib/values.js';
+import type { DecodedError } from './decode.js';
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/** The strategies on offer, cancel_and_replace first. */
+export function strategiesOnOffer(decoded: DecodedError, deviceStrategies: readonly string[] = []): Strategy[] {
+  if (decoded.entry?.variant === 'in_flight') return [];
+  const details = isRecord(decoded.details) ? decoded.details : {};
+  const listed = details.recoveryStrategies !== undefined ? strings(details.recoveryStrategies)
+    : details.strategies !== undefined ? strings(details.strategies)
+    : decoded.entry?.variant === 'pending' ? [...deviceStrategies]
+    : [...(decoded.entry?.strategies ?? [])];
+  return STRATEGIES.filter((s) => listed.includes(s));
+}
+
+/** The ids of the actions in the way, as the response names them. */
+export function conflictingActionIds(decoded: DecodedError): string[] {
+  return isRecord(decoded.details) ? strings(decoded.details.conflictingActionIds) : [];
+}
