@@ -59,7 +59,7 @@ export async function buildProgram(state: CommandState, argv: string[] = []): Pr
     .option('--profile <name>', 'configuration profile to use')
     .option('--api-url <url>', 'API base URL (default https://api.amps.ai, or the embedded sandbox)')
     .option('--api-key-file <file>', 'read the API key from a file (- for stdin); keys never go on the command line')
-    .addOption(new Option('--timeout <duration>', 'overall time limit for each request (e.g. 30s, 2m)').argParser(duration('--timeout')))
+    .addOption(new Option('--timeout <duration>', 'overall time limit for each request (e.g. 30s, 2m; at most 1h)').argParser(duration('--timeout', 3_600_000)))
     .helpCommand(false)
     .showSuggestionAfterError(true)
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })

@@ -12,6 +12,15 @@ const ledger = (text: string) => text.trim().split('\n').filter(Boolean).map((l)
 const loadIds = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `bat_load_${String(from + i).padStart(6, '0')}`);
 const posts = () => sandbox.requests.filter((r) => r.method === 'POST') as Array<{ body: any; path: string; status: number }>;
 
+/** Waits for a condition the test can observe (the sandbox's request log), never a fixed time. */
+async function waitUntil(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error('the condition never held');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 useSandbox({ fleetSize: 300 }, 'amps_sk_test_batchtests1', (started, startedEnv) => {
   sandbox = started;
   env = startedEnv;
@@ -25,7 +34,8 @@ describe('amps push --devices', () => {
     const lines = ledger(r.stdout);
     expect(lines.map((l) => l.id).sort()).toEqual(ids);
     for (const line of lines) {
-      expect(Object.keys(line)).toEqual(['id', 'outcome', 'actionId', 'state', 'code', 'status', 'requestId', 'attempts', 'exitCode']);
+      expect(Object.keys(line)).toEqual(['id', 'outcome', 'actionId', 'state', 'code', 'status', 'requestId', 'attempts', 'exitCode', 'line', 'environment', 'start', 'end', 'moved', 'resolveWith', 'reason']);
+      expect(line.environment).toBe('test');
       expect(line).toMatchObject({ outcome: 'accepted', status: 202, attempts: 1 });
       expect(line.actionId).toMatch(/^act_/);
     }
@@ -65,7 +75,7 @@ describe('amps push --devices', () => {
     expect(written.filter((l) => l.outcome === 'conflict').map((l) => l.id).sort()).toEqual(ids.slice(0, 3));
     expect(r.stderr).toContain('3 device(s) met a conflict a strategy can resolve');
     const rerun = r.stderr.split('\n').find((l) => l.trim().startsWith('grep'))!.trim();
-    expect(rerun).toBe(`grep -E '"code":"(CONFLICT|SCHEDULER_ACTIVE)"' ${out} | amps push battery discharge --devices - --on-conflict cancel_and_replace`);
+    expect(rerun).toBe(`grep '"resolveWith":"cancel_and_replace"' ${out} | amps push battery discharge --devices - --on-conflict cancel_and_replace`);
     const again = await amps(['push', 'battery', '--devices', '-', 'discharge', '--on-conflict', 'cancel_and_replace', '--json'], readFileSync(out, 'utf8').split('\n').filter((l) => l.includes('"code":"CONFLICT"')).join('\n'));
     expect(again.code).toBe(0);
     expect(ledger(again.stdout).map((l) => l.outcome)).toEqual(['accepted', 'accepted', 'accepted']);
@@ -105,22 +115,41 @@ describe('amps push --devices', () => {
     }
   });
 
-  it('on Ctrl-C stops issuing, finishes what is in flight, writes the ledger and exits 130', async () => {
-    const dir = freshConfigDir();
-    const out = join(dir, 'ledger.ndjson');
+  it('on Ctrl-C stops issuing and reading a stream, finishes what is in flight, writes the ledger and exits 130', async () => {
+    const out = join(freshConfigDir(), 'ledger.ndjson');
     const child = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', '-', 'charge', '--out', out, '--concurrency', '2'], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
-    const ids = loadIds(50);
-    child.stdin.write(`${ids.slice(0, 10).join('\n')}\n`);
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const ids = loadIds(10);
+    // stdin stays open, as an endless producer's would.
+    child.stdin.write(`${ids.join('\n')}\n`);
+    await waitUntil(() => posts().length >= 10);
     child.kill('SIGINT');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    child.stdin.end(`${ids.slice(10).join('\n')}\n`);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.stdin.destroy();
+    expect(code).toBe(130);
+    const lines = ledger(readFileSync(out, 'utf8'));
+    expect(lines.map((l) => l.id).sort()).toEqual(ids);
+    expect(lines.every((l) => l.outcome === 'accepted')).toBe(true);
+    expect(stderr).toContain('The rest of the input was not read');
+  });
+
+  it('on SIGTERM with a file, every input device is in the ledger exactly once, sent or not_sent', async () => {
+    const dir = freshConfigDir();
+    const file = join(dir, 'ids.txt');
+    const out = join(dir, 'ledger.ndjson');
+    const ids = loadIds(300);
+    writeFileSync(file, `${ids.join('\n')}\n`);
+    const child = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', file, 'charge', '--out', out, '--concurrency', '2'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    await waitUntil(() => posts().length >= 20);
+    child.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(130);
     const lines = ledger(readFileSync(out, 'utf8'));
     expect(lines.map((l) => l.id).sort()).toEqual(ids);
-    expect(lines.filter((l) => l.outcome === 'accepted').length).toBeGreaterThanOrEqual(10);
-    expect(lines.filter((l) => l.outcome === 'not_sent').length).toBeGreaterThan(0);
+    const sent = new Set(posts().map((p) => p.path.split('/')[2]));
+    expect(lines.filter((l) => l.outcome === 'accepted').map((l) => l.id).sort()).toEqual([...sent].sort());
+    expect(lines.filter((l) => l.outcome === 'not_sent').length).toBe(300 - sent.size);
   });
 
   it('rejects bad batch input in one line, exit 2, nothing sent', async () => {

@@ -4,7 +4,8 @@
 
 import { setFlagsFromString } from 'node:v8';
 import type { Dispatcher } from 'undici';
-import { type DecodedError, decodeResponse, transportError, type TransportFailure } from '../errors/decode.js';
+import { type DecodedError, decodeResponse, RATE_LIMIT_CODES, tooLarge, transportError, type TransportFailure } from '../errors/decode.js';
+import { redactUrl } from '../lib/values.js';
 import { ApiFailure, InterruptedError } from '../errors/failures.js';
 import type { Env } from '../contract/env.js';
 
@@ -22,6 +23,8 @@ export interface ClientOptions {
   writeRetries?: number;
   /** Connections kept per origin, for batch runs. */
   connections?: number;
+  /** The largest response body read; a larger one is refused (RESPONSE_TOO_LARGE). */
+  maxResponseBytes?: number;
   onVerbose?: (line: string) => void;
   onRetry?: (notice: RetryNotice) => void;
   random?: () => number;
@@ -53,11 +56,28 @@ export interface RequestOptions {
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 10_000;
 /** A Retry-After beyond this is reported, not waited out. */
-const MAX_RETRY_AFTER_MS = 60_000;
+export const MAX_RETRY_AFTER_MS = 60_000;
 const CONNECT_TIMEOUT_MS = 10_000;
+/** No documented response comes near this; a hostile or broken server's endless body stops here. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+/** A body read to its end, or undefined once it passes `limit` bytes (the rest is not read). */
+async function readBounded(body: AsyncIterable<Buffer> & { destroy(): void }, limit: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 /** Responses that prove a push did not run (decision 10): only these allow retrying a push. */
-const PUSH_RETRYABLE_CODES = new Set(['RATE_LIMITED', 'RATE_LIMIT_EXCEEDED', 'SERVICE_UNAVAILABLE', 'NETWORK_ERROR']);
+const PUSH_RETRYABLE_CODES = new Set([...RATE_LIMIT_CODES, 'SERVICE_UNAVAILABLE', 'NETWORK_ERROR']);
 
 interface Outcome {
   error: DecodedError;
@@ -186,13 +206,18 @@ export class ApiClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     const verbose = this.options.onVerbose;
     if (verbose) {
-      verbose(`> ${method} ${url.toString()}`);
+      verbose(`> ${method} ${redactUrl(url.toString())}`);
       for (const [name, value] of Object.entries(headers)) verbose(`> ${name}: ${name === 'x-api-key' ? '[redacted]' : value}`);
     }
     const started = Date.now();
     try {
       const response = await this.dispatcher.request({ origin: url.origin, path: url.pathname + url.search, method: method as Dispatcher.HttpMethod, headers, body, signal });
-      const text = await response.body.text();
+      const limit = this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+      const text = await readBounded(response.body, limit);
+      if (text === undefined) {
+        verbose?.(`< ${response.statusCode} (${Date.now() - started} ms, more than ${limit} bytes: not read)`);
+        return { ok: false, error: tooLarge(response.statusCode, limit), notSent: false };
+      }
       const requestId = response.headers['x-request-id'];
       verbose?.(`< ${response.statusCode} (${Date.now() - started} ms, ${text.length} bytes)${requestId ? ` request-id ${requestId}` : ''}`);
       const decoded = decodeResponse(response.statusCode, response.headers, text);

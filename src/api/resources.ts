@@ -1,36 +1,71 @@
-// Typed calls, one per endpoint the commands use. Paths spell device types with hyphens.
+// Typed calls, one per endpoint the commands use. Paths spell device types with hyphens. Each
+// checks that a success body is the documented result before any command touches it: a `null`
+// or a string where an action should be is the server's fault, decoded as INVALID_RESPONSE (exit
+// 8), never a crash; after a push it says the push was sent.
 
 import { pathSegment } from '../domain/device-types.js';
+import { invalidSuccess } from '../errors/decode.js';
+import { ApiFailure } from '../errors/failures.js';
+import { isRecord } from '../lib/values.js';
 import type { ApiClient, ApiResponse } from './client.js';
 import type { ActionRecord, Page } from '../contract/actions.js';
 import type { DeviceType, DeviceRead } from '../contract/devices.js';
 
 const enc = encodeURIComponent;
 
-export function listDevices(client: ApiClient, type: DeviceType, query: { limit?: number; offset?: number; userId?: string }): Promise<ApiResponse<Page<DeviceRead>>> {
-  return client.request('GET', `/${pathSegment(type)}`, { query });
+/** The minimum each result must have for amps to use it; the reason it fails, or undefined. */
+type Shape = (data: unknown) => string | undefined;
+
+const describe = (data: unknown) => (data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data === 'object' ? 'an object' : `a ${typeof data}`);
+
+const actionShape: Shape = (data) => {
+  if (!isRecord(data)) return `data that is ${describe(data)}, not an action`;
+  if (typeof data.id !== 'string' || data.id === '') return 'an action without an id';
+  if (typeof data.state !== 'string') return 'an action without a state';
+  return undefined;
+};
+const deviceShape: Shape = (data) => (!isRecord(data) ? `data that is ${describe(data)}, not a device` : typeof data.id !== 'string' ? 'a device without an id' : undefined);
+const pageShape: Shape = (data) => (!isRecord(data) ? `data that is ${describe(data)}, not a list page` : !Array.isArray(data.items) ? 'a list page without items' : undefined);
+const settingsShape: Shape = (data) => (!isRecord(data) ? `data that is ${describe(data)}, not a settings result` : !Array.isArray(data.updated) ? 'a settings result without updated' : undefined);
+
+async function checked<T>(response: Promise<ApiResponse<unknown>>, shape: Shape, sent?: string): Promise<ApiResponse<T>> {
+  const result = await response;
+  const problem = shape(result.data);
+  if (problem) throw new ApiFailure(invalidSuccess(result.status, problem, typeof result.meta.requestId === 'string' ? result.meta.requestId : undefined, sent));
+  return result as ApiResponse<T>;
+}
+
+/** A page whose items are not all objects keeps only the objects: one bad item never sinks a list. */
+function objectItems<T>(page: ApiResponse<Page<T>>): ApiResponse<Page<T>> {
+  const items = page.data.items.filter((item) => isRecord(item));
+  return items.length === page.data.items.length ? page : { ...page, data: { ...page.data, items } };
+}
+
+export async function listDevices(client: ApiClient, type: DeviceType, query: { limit?: number; offset?: number; userId?: string }): Promise<ApiResponse<Page<DeviceRead>>> {
+  return objectItems(await checked<Page<DeviceRead>>(client.request('GET', `/${pathSegment(type)}`, { query }), pageShape));
 }
 
 export function getDevice(client: ApiClient, type: DeviceType, id: string, expedite = false): Promise<ApiResponse<DeviceRead>> {
-  return client.request('GET', `/${pathSegment(type)}/${enc(id)}`, { query: expedite ? { expedite: true } : undefined });
+  return checked(client.request('GET', `/${pathSegment(type)}/${enc(id)}`, { query: expedite ? { expedite: true } : undefined }), deviceShape);
 }
 
 export function pushAction(client: ApiClient, type: DeviceType, id: string, body: unknown, retries?: number): Promise<ApiResponse<ActionRecord>> {
-  return client.request('POST', `/${pathSegment(type)}/${enc(id)}`, { body, retries });
+  const sent = `The push was sent and accepted; check amps actions list --device ${id} before sending it again`;
+  return checked(client.request('POST', `/${pathSegment(type)}/${enc(id)}`, { body, retries }), actionShape, sent);
 }
 
 export function updateSettings(client: ApiClient, type: DeviceType, id: string, body: Record<string, unknown>): Promise<ApiResponse<{ deviceId: string; updated: string[] }>> {
-  return client.request('POST', `/${pathSegment(type)}/${enc(id)}/settings`, { body });
+  return checked(client.request('POST', `/${pathSegment(type)}/${enc(id)}/settings`, { body }), settingsShape, 'The settings were sent; read them back with amps settings before sending again');
 }
 
-export function listActions(client: ApiClient, query: { deviceId?: string; state?: string; deviceType?: string; userId?: string; limit?: number; offset?: number }): Promise<ApiResponse<Page<ActionRecord>>> {
-  return client.request('GET', '/actions', { query });
+export async function listActions(client: ApiClient, query: { deviceId?: string; state?: string; deviceType?: string; userId?: string; limit?: number; offset?: number }): Promise<ApiResponse<Page<ActionRecord>>> {
+  return objectItems(await checked<Page<ActionRecord>>(client.request('GET', '/actions', { query }), pageShape));
 }
 
 export function getAction(client: ApiClient, id: string): Promise<ApiResponse<ActionRecord>> {
-  return client.request('GET', `/actions/${enc(id)}`);
+  return checked(client.request('GET', `/actions/${enc(id)}`), actionShape);
 }
 
 export function cancelAction(client: ApiClient, id: string): Promise<ApiResponse<ActionRecord>> {
-  return client.request('POST', `/actions/${enc(id)}/cancel`);
+  return checked(client.request('POST', `/actions/${enc(id)}/cancel`), actionShape, 'The cancel was sent; check amps actions get before sending it again');
 }

@@ -1,11 +1,17 @@
 // The device list of a batch, read as a stream: one id per line, CSV with a header naming an id
-// column and optional per-device quantity overrides, or NDJSON objects (including amps' own ledger
-// lines and `amps devices --json` items). Nothing is read whole into memory.
+// column and optional per-device quantity overrides (parsed by csv-parse, so quoted fields may
+// hold commas and newlines), or NDJSON objects (amps' own ledger lines and `amps devices --json`
+// items included). Nothing is read whole: a line or record longer than MAX_ROW_BYTES is that row's
+// failure, never a buffer that grows without bound. A bad row is the row's failure in the ledger
+// (`invalid_input`, with its line number), not the run's.
 
+import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { createInterface } from 'node:readline';
+import { idProblem } from '../domain/ids.js';
 import { UsageError } from '../errors/failures.js';
+import { isRecord } from '../lib/values.js';
 
 export interface DeviceRow {
   id: string;
@@ -17,99 +23,259 @@ export interface DeviceRow {
   line: number;
 }
 
+/** A row that cannot be pushed as written: it gets an `invalid_input` ledger line of its own. */
+export interface InvalidRow {
+  invalid: string;
+  line: number;
+  /** The id, when one could be read. */
+  id?: string;
+}
+
+export type InputRow = DeviceRow | InvalidRow;
+
+export function isInvalid(row: InputRow): row is InvalidRow {
+  return 'invalid' in row;
+}
+
+/** A line or CSV record longer than this is refused: no device id or override needs more. */
+export const MAX_ROW_BYTES = 64 * 1024;
+
 const QUANTITY_FLAGS = ['power', 'target', 'reserve'];
 
-function splitCsv(line: string): string[] {
-  const cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') (cell += '"'), i++;
-      else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') cells.push(cell.trim()), (cell = '');
-    else cell += ch;
+/** Reading stopped on request (Ctrl-C) before the input ended: the rest was not read. */
+export class InputStopped extends Error {
+  constructor() {
+    super('the rest of the input was not read');
+    this.name = 'InputStopped';
   }
-  cells.push(cell.trim());
-  return cells;
+}
+
+/** The input cannot be read on from here (a CSV quote never closed): rows after it are unknown. */
+export class InputBroken extends Error {
+  constructor(message: string, readonly line: number) {
+    super(message);
+    this.name = 'InputBroken';
+  }
 }
 
 function quantityText(value: unknown): string | undefined {
   if (typeof value === 'string' || typeof value === 'number') return String(value);
-  if (typeof value === 'object' && value !== null && 'value' in value && 'unit' in value) {
-    const q = value as { value: unknown; unit: unknown };
-    return `${String(q.value)}${String(q.unit)}`;
-  }
+  if (isRecord(value) && 'value' in value && 'unit' in value) return `${String(value.value)}${String(value.unit)}`;
   return undefined;
 }
 
-function fromJson(text: string, line: number): DeviceRow {
-  let value: Record<string, unknown>;
+function row(id: unknown, line: number, extra: Partial<DeviceRow> = {}): InputRow {
+  if (typeof id !== 'string' || id === '') return { invalid: 'has no device id', line };
+  const problem = idProblem(id);
+  if (problem) return { invalid: `its id ${problem}`, line };
+  return { id, quantities: {}, line, ...extra };
+}
+
+function fromJson(text: string, line: number): InputRow | undefined {
+  let value: unknown;
   try {
-    value = JSON.parse(text) as Record<string, unknown>;
+    value = JSON.parse(text);
   } catch {
-    throw new UsageError(`line ${line} of --devices is not valid JSON`);
+    return { invalid: 'is not valid JSON', line };
   }
-  const id = value.id ?? value.deviceId;
-  if (typeof id !== 'string' || id === '') throw new UsageError(`line ${line} of --devices has no "id"`);
-  const metadata = value.metadata as { model?: unknown } | undefined;
-  const model = typeof value.model === 'string' ? value.model : typeof metadata?.model === 'string' ? metadata.model : undefined;
+  if (!isRecord(value)) return { invalid: 'is not a JSON object', line };
+  // amps' own ledger starts with a record of the run, not a device: skip it.
+  if (isRecord(value.run) && value.id === undefined) return undefined;
+  const metadata = isRecord(value.metadata) ? value.metadata : {};
+  const model = typeof value.model === 'string' ? value.model : typeof metadata.model === 'string' ? metadata.model : undefined;
   const quantities: Record<string, string> = {};
   for (const name of QUANTITY_FLAGS) {
     const text = quantityText(value[name]);
     if (text !== undefined) quantities[name] = text;
   }
-  if (typeof value.params === 'object' && value.params !== null) {
+  if (isRecord(value.params)) {
     for (const [name, raw] of Object.entries(value.params)) {
       const text = quantityText(raw);
       if (text !== undefined) quantities[name] = text;
     }
   }
-  return { id, model, quantities, line };
+  return row(value.id ?? value.deviceId, line, { model, quantities });
 }
 
-/** Rows from a file or - (stdin), as they arrive. */
-export async function* readDeviceRows(source: string, stdin: Readable): AsyncGenerator<DeviceRow> {
-  const stream = source === '-' ? stdin : createReadStream(source, { encoding: 'utf8' });
-  const opened = new Promise<void>((resolve, reject) => {
-    if (source === '-') return resolve();
+type Line = { text: string; line: number } | { tooLong: true; line: number };
+
+/** Lines of a stream, each at most MAX_ROW_BYTES; a longer one is reported and skipped, not buffered. */
+async function* boundedLines(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<Line> {
+  let pending = '';
+  let skipping = false;
+  let line = 0;
+  for await (const chunk of chunks) {
+    let text = pending + (typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+    pending = '';
+    for (;;) {
+      const newline = text.indexOf('\n');
+      if (newline === -1) break;
+      line++;
+      if (skipping) skipping = false;
+      else if (newline > MAX_ROW_BYTES) yield { tooLong: true, line };
+      else yield { text: text.slice(0, newline).replace(/\r$/, ''), line };
+      text = text.slice(newline + 1);
+    }
+    if (skipping) continue;
+    if (text.length > MAX_ROW_BYTES) {
+      // A line past the bound: say so once, drop it as it streams past.
+      yield { tooLong: true, line: line + 1 };
+      skipping = true;
+      continue;
+    }
+    pending = text;
+  }
+  if (!skipping && pending.trim() !== '') yield { text: pending.replace(/\r$/, ''), line: line + 1 };
+}
+
+const isBlank = (text: string) => text.trim() === '' || text.trim().startsWith('#');
+
+/** True for a regular file: only those can be read twice (the progress bar counts them ahead). */
+export async function isRegularFile(source: string): Promise<boolean> {
+  if (source === '-') return false;
+  try {
+    return (await stat(source)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function open(source: string, stdin: Readable): Promise<Readable> {
+  if (source === '-') return stdin;
+  try {
+    const info = await stat(source);
+    if (info.isDirectory()) throw new UsageError(`cannot read --devices ${source}: it is a directory`);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`cannot read --devices ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const stream = createReadStream(source, { encoding: 'utf8' });
+  await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
     stream.once('error', (error: NodeJS.ErrnoException) => reject(new UsageError(`cannot read --devices ${source}: ${error.code ?? error.message}`)));
   });
-  await opened;
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  let header: string[] | undefined;
-  let number = 0;
-  for await (const raw of lines) {
-    number++;
-    const text = raw.trim();
-    if (text === '' || text.startsWith('#')) continue;
-    if (text.startsWith('{')) {
-      yield fromJson(text, number);
-      continue;
+  return stream;
+}
+
+/** CSV from its header line on, by csv-parse; a record it cannot read is that record's failure. */
+async function* csvRows(header: string, headerLine: number, lines: AsyncGenerator<Line>): AsyncGenerator<InputRow> {
+  const { parse } = await import('csv-parse');
+  const names = header.split(',').map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase());
+  if (!names.includes('id') && !names.includes('deviceid')) throw new UsageError('the CSV header of --devices needs an id column');
+  const skipped: InputRow[] = [];
+  const parser = parse({
+    columns: names,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    comment: '#',
+    trim: true,
+    info: true,
+    max_record_size: MAX_ROW_BYTES,
+    skip_records_with_error: true,
+  });
+  parser.on('skip', (error: Error & { lines?: number }) => {
+    skipped.push({ invalid: `is not a CSV record (${error.message.replace(/^Invalid Record Length: /, '').split(':')[0]})`, line: headerLine + (error.lines ?? 0) });
+  });
+  let tooLong: InputRow[] = [];
+  // Lines go to the parser with their newlines; the record's line numbers count from the header.
+  const feeder = (async () => {
+    try {
+      for await (const item of lines) {
+        if ('tooLong' in item) {
+          tooLong.push({ invalid: `is longer than ${MAX_ROW_BYTES / 1024} KiB`, line: item.line });
+          parser.write('\n');
+          continue;
+        }
+        if (!parser.write(`${item.text}\n`)) await once(parser, 'drain');
+      }
+      parser.end();
+    } catch (error) {
+      parser.destroy(error as Error);
     }
-    if (header === undefined && text.includes(',')) {
-      header = splitCsv(text).map((h) => h.toLowerCase());
-      if (!header.includes('id') && !header.includes('deviceid')) throw new UsageError('the CSV header of --devices needs an id column');
-      continue;
+  })();
+  try {
+    for await (const record of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+      yield* skipped.splice(0);
+      yield* tooLong;
+      tooLong = [];
+      const line = headerLine + record.info.lines;
+      const cells = record.record;
+      const quantities: Record<string, string> = {};
+      let model: string | undefined;
+      for (const [name, cell] of Object.entries(cells)) {
+        if (cell === undefined || cell === '' || name === 'id' || name === 'deviceid') continue;
+        if (name === 'model') model = cell;
+        else quantities[name] = cell;
+      }
+      yield row(cells.id ?? cells.deviceid, line, { model, quantities });
     }
-    if (header) {
-      const cells = splitCsv(text);
-      const row: DeviceRow = { id: '', quantities: {}, line: number };
-      header.forEach((name, i) => {
-        const cell = cells[i];
-        if (cell === undefined || cell === '') return;
-        if (name === 'id' || name === 'deviceid') row.id = cell;
-        else if (name === 'model') row.model = cell;
-        else row.quantities[name] = cell;
-      });
-      if (!row.id) throw new UsageError(`line ${number} of --devices has no id`);
-      yield row;
-      continue;
+    yield* skipped.splice(0);
+    yield* tooLong;
+  } catch (error) {
+    const csv = error as Error & { code?: string; lines?: number };
+    if (csv.code === 'CSV_QUOTE_NOT_CLOSED') throw new InputBroken(`a quote opened in the CSV input is never closed (from line ${headerLine + (csv.lines ?? 0)}), so the input after it could not be read`, headerLine + (csv.lines ?? 0));
+    if (csv.code?.startsWith('CSV_')) throw new InputBroken(`the CSV input cannot be read on: ${csv.message}`, headerLine + (csv.lines ?? 0));
+    throw error;
+  } finally {
+    await feeder;
+  }
+}
+
+/**
+ * Rows from a file or - (stdin), as they arrive. When `stop` is aborted, reading ends at once (a
+ * read waiting on an endless producer included) with InputStopped, unless the input had ended.
+ */
+export async function* readDeviceRows(source: string, stdin: Readable, stop?: AbortSignal): AsyncGenerator<InputRow> {
+  const stream = await open(source, stdin);
+  const onStop = () => stream.destroy();
+  stop?.addEventListener('abort', onStop, { once: true });
+  const lines = boundedLines(stream as AsyncIterable<Buffer | string>);
+  try {
+    yield* rowsOf(lines);
+  } catch (error) {
+    if (stop?.aborted) throw new InputStopped();
+    throw error;
+  } finally {
+    stop?.removeEventListener('abort', onStop);
+    // Stop reading at once: an endless stdin must not be drained after the run stops.
+    if (source !== '-') stream.destroy();
+  }
+  if (stop?.aborted && !stream.readableEnded) throw new InputStopped();
+}
+
+async function* rowsOf(lines: AsyncGenerator<Line>): AsyncGenerator<InputRow> {
+  {
+    for await (const item of lines) {
+      if ('tooLong' in item) {
+        yield { invalid: `is longer than ${MAX_ROW_BYTES / 1024} KiB`, line: item.line };
+        continue;
+      }
+      if (isBlank(item.text)) continue;
+      const text = item.text.trim();
+      if (text.startsWith('{')) {
+        // NDJSON: every line an object.
+        const first = fromJson(text, item.line);
+        if (first) yield first;
+        for await (const next of lines) {
+          if ('tooLong' in next) yield { invalid: `is longer than ${MAX_ROW_BYTES / 1024} KiB`, line: next.line };
+          else if (!isBlank(next.text)) {
+            const parsed = fromJson(next.text.trim(), next.line);
+            if (parsed) yield parsed;
+          }
+        }
+        return;
+      }
+      if (text.includes(',')) {
+        yield* csvRows(text, item.line, lines);
+        return;
+      }
+      // One id a line.
+      yield row(text, item.line);
+      for await (const next of lines) {
+        if ('tooLong' in next) yield { invalid: `is longer than ${MAX_ROW_BYTES / 1024} KiB`, line: next.line };
+        else if (!isBlank(next.text)) yield row(next.text.trim(), next.line);
+      }
+      return;
     }
-    yield { id: text, quantities: {}, line: number };
   }
 }

@@ -1,23 +1,27 @@
 // A push to many devices: rows stream in, N workers share one keep-alive pool and one throttle,
 // each device's outcome is written to the ledger as it lands, and every input row appears in the
-// ledger exactly once, those never sent included. Conflicts never prompt here.
+// ledger exactly once, those never sent included. Conflicts never prompt here. The run stops
+// issuing (and still accounts for every row) on Ctrl-C or SIGTERM, --fail-fast, a closed output,
+// a ledger it cannot write, or a Retry-After longer than it will wait.
 
 import { provesNothingRan, type ApiClient } from '../api/client.js';
 import { getDevice, pushAction } from '../api/resources.js';
-import { variantFor } from '../errors/catalogue.js';
-import type { DecodedError } from '../errors/decode.js';
-import { EXIT } from '../errors/exit-codes.js';
-import { ApiFailure, PreflightError, UsageError } from '../errors/failures.js';
-import { RETRY_CLASSES } from '../errors/retry-classes.js';
-import type { DeviceRow } from './input.js';
-import { Throttle } from './throttle.js';
-import type { PushBody } from '../contract/actions.js';
+import type { PushBody, Strategy } from '../contract/actions.js';
 import type { DeviceRead, DeviceType } from '../contract/devices.js';
+import type { TargetEnvironment } from '../contract/keys.js';
+import { variantFor } from '../errors/catalogue.js';
+import { type DecodedError, isRateLimit } from '../errors/decode.js';
+import { EXIT } from '../errors/exit-codes.js';
+import { ApiFailure, InterruptedError, PreflightError, UsageError } from '../errors/failures.js';
+import { RETRY_CLASSES } from '../errors/retry-classes.js';
+import { strategiesOnOffer } from '../errors/strategies.js';
+import { type DeviceRow, type InputRow, isInvalid } from './input.js';
+import { Throttle } from './throttle.js';
 
-export type Outcome = 'accepted' | 'conflict' | 'rejected' | 'failed' | 'preflight_failed' | 'not_sent';
+export type Outcome = 'accepted' | 'conflict' | 'rejected' | 'failed' | 'preflight_failed' | 'invalid_input' | 'not_sent';
 
 export interface LedgerEntry {
-  id: string;
+  id: string | null;
   outcome: Outcome;
   actionId: string | null;
   state: string | null;
@@ -26,6 +30,18 @@ export interface LedgerEntry {
   requestId: string | null;
   attempts: number;
   exitCode: number;
+  /** The input line the device came from. */
+  line: number;
+  environment: TargetEnvironment;
+  /** The action's start and end as the API set them. */
+  start: string | null;
+  end: string | null;
+  /** Set when the API moved a start or end from what was sent (queue_after). */
+  moved: unknown;
+  /** For a conflict a strategy can resolve: the strategy a rerun should use. */
+  resolveWith: Strategy | null;
+  /** Why, in words, for rows that were not sent or not readable. */
+  reason: string | null;
 }
 
 /** One row's body, built against the capability read of its model (none with --no-preflight). */
@@ -39,54 +55,73 @@ export interface BatchPlan {
   type: DeviceType;
   /** Throws a UsageError (the row is invalid) or a PreflightError (the device would refuse it). */
   bodyFor(row: DeviceRow, device: DeviceRead | undefined): RowBody;
+  /** What the API did to the times sent; null when it kept them. */
+  movedFor(sent: RowBody, action: { start: string | null; end: string | null }): unknown;
+  environment: TargetEnvironment;
   concurrency: number;
   preflight: boolean;
   retry: number;
   /** Exit codes whose first occurrence stops the run; empty: never stop. */
   failFast: Set<number>;
+  /** The longest Retry-After the run waits out; a longer one stops it (the rest are not sent). */
+  maxPauseMs: number;
 }
+
+export type StopReason = 'interrupt' | 'fail_fast' | 'output_closed' | 'ledger_failed' | 'rate_limited' | 'input_broken';
 
 export interface BatchReport {
   counts: Map<string, { outcome: Outcome; code: string | null; count: number; exitCode: number }>;
-  conflicted: string[];
+  /** Devices a strategy can resolve, by the strategy a rerun should use. */
+  conflicted: Map<Strategy, string[]>;
   total: number;
-  stoppedBy: 'interrupt' | 'fail_fast' | null;
+  /** How many were sent (accepted or answered by the API). */
+  sent: number;
+  stoppedBy: StopReason | null;
+  /** Why the run stopped, in words, when it did. */
+  stopDetail: string | null;
+  /** Set when the rest of a stream was left unread (stdin after an interrupt). */
+  unread: boolean;
   exitCode: number;
 }
 
 /** Most severe first: what needs a person most decides the exit code of a batch. */
-export const SEVERITY = [EXIT.interrupted, EXIT.bug, EXIT.credentials, EXIT.unclassified, EXIT.rejected, EXIT.usage, EXIT.conflict, EXIT.offline, EXIT.transient];
+export const SEVERITY = [EXIT.interrupted, EXIT.bug, EXIT.outputLost, EXIT.credentials, EXIT.unclassified, EXIT.rejected, EXIT.usage, EXIT.conflict, EXIT.offline, EXIT.transient, EXIT.accepted];
 
 export function mostSevere(codes: Iterable<number>): number {
   const seen = new Set(codes);
   return SEVERITY.find((code) => seen.has(code)) ?? EXIT.ok;
 }
 
-/** The 409s that onConflict can resolve: the ones a rerun with a strategy can fix. */
-export const RESOLVABLE_BY_STRATEGY = new Set(['CONFLICT', 'SCHEDULER_ACTIVE']);
-
-
 interface Hooks {
+  /** Writes the entry; throws when it could not be written (the run then stops). */
   onEntry(entry: LedgerEntry): void;
 }
 
 export class BatchRun {
   private readonly throttle: Throttle;
   private readonly capabilities = new Map<string, Promise<DeviceRead>>();
-  private readonly report: BatchReport = { counts: new Map(), conflicted: [], total: 0, stoppedBy: null, exitCode: EXIT.ok };
-  private stopped = false;
+  private readonly report: BatchReport = { counts: new Map(), conflicted: new Map(), total: 0, sent: 0, stoppedBy: null, stopDetail: null, unread: false, exitCode: EXIT.ok };
+  private readonly halt = new AbortController();
+  /** Entries that happened but could not be written (the ledger failed): reported on stderr. */
+  readonly unwritten: LedgerEntry[] = [];
 
   constructor(private readonly client: ApiClient, private readonly plan: BatchPlan, private readonly hooks: Hooks) {
-    this.throttle = new Throttle(plan.concurrency);
+    this.throttle = new Throttle(plan.concurrency, this.halt.signal);
   }
 
-  get concurrencyNow(): number {
-    return this.throttle.limit;
+  get stopped(): boolean {
+    return this.halt.signal.aborted;
   }
 
-  stop(reason: 'interrupt' | 'fail_fast'): void {
-    if (!this.stopped) this.report.stoppedBy = reason;
-    this.stopped = true;
+  get stoppedReason(): StopReason | null {
+    return this.report.stoppedBy;
+  }
+
+  stop(reason: StopReason, detail?: string): void {
+    if (this.stopped) return;
+    this.report.stoppedBy = reason;
+    this.report.stopDetail = detail ?? null;
+    this.halt.abort();
   }
 
   private record(entry: LedgerEntry): void {
@@ -95,8 +130,22 @@ export class BatchRun {
     bucket.count++;
     this.report.counts.set(key, bucket);
     this.report.total++;
-    if (entry.outcome === 'conflict' && RESOLVABLE_BY_STRATEGY.has(entry.code ?? '')) this.report.conflicted.push(entry.id);
-    this.hooks.onEntry(entry);
+    if (entry.attempts > 0) this.report.sent++;
+    if (entry.resolveWith && entry.id) {
+      const list = this.report.conflicted.get(entry.resolveWith) ?? [];
+      list.push(entry.id);
+      this.report.conflicted.set(entry.resolveWith, list);
+    }
+    if (this.report.stoppedBy === 'ledger_failed') {
+      this.unwritten.push(entry);
+    } else {
+      try {
+        this.hooks.onEntry(entry);
+      } catch (error) {
+        this.unwritten.push(entry);
+        this.stop('ledger_failed', (error as NodeJS.ErrnoException).code ?? (error as Error).message);
+      }
+    }
     if (entry.exitCode !== EXIT.ok && entry.outcome !== 'not_sent' && (this.plan.failFast.has(entry.exitCode) || this.plan.failFast.has(-1))) {
       this.stop('fail_fast');
     }
@@ -114,42 +163,59 @@ export class BatchRun {
     return read;
   }
 
-  private async bodyFor(row: DeviceRow): Promise<RowBody> {
-    const device = this.plan.preflight ? await this.capabilitiesFor(row) : undefined;
-    return this.plan.bodyFor(row, device);
-  }
-
-  private entry(row: DeviceRow, fields: Partial<LedgerEntry> & { outcome: Outcome; exitCode: number }, attempts: number): LedgerEntry {
+  private entry(row: { id?: string; line: number }, fields: Partial<LedgerEntry> & { outcome: Outcome; exitCode: number }, attempts: number): LedgerEntry {
     const { outcome, exitCode, ...rest } = fields;
-    return { id: row.id, outcome, actionId: null, state: null, code: null, status: null, requestId: null, attempts, ...rest, exitCode };
+    return {
+      id: row.id ?? null, outcome, actionId: null, state: null, code: null, status: null, requestId: null, attempts, exitCode,
+      line: row.line, environment: this.plan.environment, start: null, end: null, moved: null, resolveWith: null, reason: null, ...rest,
+    };
   }
 
   private failure(row: DeviceRow, d: DecodedError, attempts: number): LedgerEntry {
     const outcome: Outcome = d.status === 409 ? 'conflict' : d.retryClass === 'fix_request' ? 'rejected' : 'failed';
-    return this.entry(row, { outcome, code: d.code, status: d.status, requestId: d.requestId ?? null, exitCode: d.exitCode }, attempts);
+    const resolveWith = outcome === 'conflict' ? strategiesOnOffer(d)[0] ?? null : null;
+    return this.entry(row, { outcome, code: d.code, status: d.status, requestId: d.requestId ?? null, exitCode: d.exitCode, resolveWith }, attempts);
+  }
+
+  private notSent(row: { id?: string; line: number }): LedgerEntry {
+    const reason = this.report.stopDetail ?? this.report.stoppedBy ?? 'the run stopped first';
+    return this.entry(row, { outcome: 'not_sent', exitCode: EXIT.ok, reason: `not sent: ${reason}` }, 0);
   }
 
   private async one(row: DeviceRow): Promise<LedgerEntry> {
-    let body: PushBody;
+    let built: RowBody;
     try {
-      body = (await this.bodyFor(row)).body;
+      const device = this.plan.preflight ? await this.capabilitiesFor(row) : undefined;
+      built = this.plan.bodyFor(row, device);
     } catch (error) {
-      if (error instanceof PreflightError) return this.entry(row, { outcome: 'preflight_failed', code: error.decoded.code, exitCode: EXIT.usage }, 0);
-      if (error instanceof UsageError) return this.entry(row, { outcome: 'preflight_failed', code: 'USAGE', exitCode: EXIT.usage }, 0);
+      if (error instanceof PreflightError) return this.entry(row, { outcome: 'preflight_failed', code: error.decoded.code, exitCode: EXIT.usage, reason: error.decoded.message }, 0);
+      if (error instanceof UsageError) return this.entry(row, { outcome: 'invalid_input', code: 'INVALID_INPUT', exitCode: EXIT.usage, reason: `line ${row.line}: ${error.message}` }, 0);
       if (error instanceof ApiFailure) return this.failure(row, error.decoded, 0);
       throw error;
     }
     for (let attempt = 1; ; attempt++) {
-      await this.throttle.acquire();
       try {
-        const { data, meta } = await pushAction(this.client, this.plan.type, row.id, body, 0);
+        await this.throttle.acquire();
+      } catch (error) {
+        if (error instanceof InterruptedError) return this.notSent(row);
+        throw error;
+      }
+      try {
+        const { data, meta } = await pushAction(this.client, this.plan.type, row.id, built.body, 0);
         this.throttle.succeeded();
-        return this.entry(row, { outcome: 'accepted', actionId: data.id, state: data.state, status: 202, requestId: (meta.requestId as string) ?? null, exitCode: EXIT.ok }, attempt);
+        return this.entry(row, {
+          outcome: 'accepted', actionId: data.id, state: data.state, status: 202, requestId: typeof meta.requestId === 'string' ? meta.requestId : null, exitCode: EXIT.ok,
+          start: data.start ?? null, end: data.end ?? null, moved: this.plan.movedFor(built, data),
+        }, attempt);
       } catch (error) {
         if (!(error instanceof ApiFailure)) throw error;
         const d = error.decoded;
-        const rateLimited = d.code === 'RATE_LIMITED' || d.code === 'RATE_LIMIT_EXCEEDED' || d.status === 429;
-        if (rateLimited) this.throttle.rateLimited((d.retryAfterSeconds ?? 1) * 1000);
+        if (isRateLimit(d)) {
+          const pauseMs = Math.max(0, (d.retryAfterSeconds ?? 1) * 1000);
+          if (pauseMs > this.plan.maxPauseMs) {
+            this.stop('rate_limited', `the API asked for a pause of ${d.retryAfterSeconds} s (Retry-After), longer than the ${this.plan.maxPauseMs / 1000} s amps waits`);
+          } else this.throttle.rateLimited(pauseMs);
+        }
         if (attempt <= this.plan.retry && provesNothingRan(error) && !this.stopped) continue;
         return this.failure(row, d, attempt);
       } finally {
@@ -158,22 +224,62 @@ export class BatchRun {
     }
   }
 
-  async run(rows: AsyncIterator<DeviceRow>): Promise<BatchReport> {
+  private async account(item: InputRow): Promise<void> {
+    if (isInvalid(item)) {
+      this.record(this.entry(item, { outcome: 'invalid_input', code: 'INVALID_INPUT', exitCode: EXIT.usage, reason: `line ${item.line} ${item.invalid}` }, 0));
+    } else {
+      this.record(await this.one(item));
+    }
+  }
+
+  /**
+   * Sends every row; once stopped, the rows still to come are recorded `not_sent`. `drain` is asked
+   * before each further row whether to keep reading for that (a file: yes, so every device is in
+   * the ledger; a stream after Ctrl-C: no, it may never end, and the summary says it was left unread).
+   */
+  async run(rows: AsyncIterator<InputRow>, drain: () => boolean): Promise<BatchReport> {
+    let exhausted = false;
     const worker = async () => {
       while (!this.stopped) {
         const next = await rows.next();
-        if (next.done) return;
-        this.record(await this.one(next.value));
+        if (next.done) {
+          exhausted = true;
+          return;
+        }
+        if (this.stopped && !isInvalid(next.value)) this.record(this.notSent(next.value));
+        else await this.account(next.value);
       }
     };
-    await Promise.all(Array.from({ length: this.plan.concurrency }, worker));
-    // Every row not sent still gets its line in the ledger.
-    for (let next = await rows.next(); !next.done; next = await rows.next()) {
-      this.record(this.entry(next.value, { outcome: 'not_sent', exitCode: EXIT.ok }, 0));
+    try {
+      // Every worker finishes what it has in flight before the run reports, whatever stopped it.
+      const settled = await Promise.allSettled(Array.from({ length: this.plan.concurrency }, worker));
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      while (!exhausted && drain()) {
+        const next = await rows.next();
+        if (next.done) exhausted = true;
+        else this.record(isInvalid(next.value) ? this.entry(next.value, { outcome: 'invalid_input', code: 'INVALID_INPUT', exitCode: EXIT.usage, reason: `line ${next.value.line} ${next.value.invalid}` }, 0) : this.notSent(next.value));
+      }
+      if (!exhausted) {
+        this.report.unread = true;
+        await rows.return?.(undefined);
+      }
+    } catch (error) {
+      const name = (error as Error).name;
+      // Reading was stopped (Ctrl-C on a stream): what was read is accounted for, the rest is unread.
+      if (name === 'InputStopped') this.report.unread = true;
+      // The input could not be read on (a CSV quote never closed): what came before is accounted for.
+      else if (name === 'InputBroken') this.stop('input_broken', (error as Error).message);
+      else throw error;
     }
     const codes = [...this.report.counts.values()].map((b) => b.exitCode);
     if (this.report.stoppedBy === 'interrupt') codes.push(EXIT.interrupted);
-    this.report.exitCode = mostSevere(codes);
+    if (this.report.stoppedBy === 'ledger_failed' || this.report.stoppedBy === 'output_closed' && this.unwritten.length > 0) codes.push(EXIT.outputLost);
+    if (this.report.stoppedBy === 'input_broken') codes.push(EXIT.usage);
+    let exitCode = mostSevere(codes);
+    // Exit 2 says nothing was sent: once anything was, a row amps refused locally is a rejected request.
+    if (exitCode === EXIT.usage && this.report.sent > 0) exitCode = EXIT.rejected;
+    this.report.exitCode = exitCode;
     return this.report;
   }
 }
@@ -183,8 +289,7 @@ export function guidanceFor(outcome: Outcome, code: string | null): string {
   if (outcome === 'accepted') return '-';
   if (outcome === 'not_sent') return 'never sent: rerun for these devices';
   if (outcome === 'preflight_failed') return 'fix the request (nothing was sent)';
+  if (outcome === 'invalid_input') return 'fix these input rows (nothing was sent for them)';
   const entry = code ? variantFor(code, undefined, undefined) : undefined;
   return entry ? RETRY_CLASSES[entry.retryClass].label : RETRY_CLASSES.once_then_escalate.label;
 }
-
-

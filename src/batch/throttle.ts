@@ -1,7 +1,12 @@
 // How many pushes a batch keeps in flight. A 429 halves it and pauses every worker until the
 // Retry-After has passed; successes then ramp it back up one at a time (additive increase,
 // multiplicative decrease), so a rate-limited run slows down together instead of every worker
-// hammering on.
+// hammering on. Every wait ends the moment the run stops: Ctrl-C is never stuck behind a pause.
+
+import { InterruptedError } from '../errors/failures.js';
+
+/** setTimeout's ceiling (2^31 - 1 ms): a longer delay would fire at once. Pauses are clamped below it. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 export class Throttle {
   private allowed: number;
@@ -9,23 +14,41 @@ export class Throttle {
   private pausedUntil = 0;
   private successes = 0;
   private waiters: Array<() => void> = [];
+  /** One pause shared by every waiting worker: one timer and one abort listener, whatever the concurrency. */
+  private pause?: Promise<void>;
 
-  constructor(private readonly max: number) {
+  constructor(private readonly max: number, private readonly signal: AbortSignal) {
     this.allowed = max;
+    signal.addEventListener('abort', () => this.waiters.splice(0).forEach((wake) => wake()), { once: true });
   }
 
   get limit(): number {
     return this.allowed;
   }
 
+  /** Waits for a slot; rejects with InterruptedError once the run has stopped. */
   async acquire(): Promise<void> {
     for (;;) {
+      if (this.signal.aborted) throw new InterruptedError('the run stopped');
       const wait = this.pausedUntil - Date.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (wait > 0) await (this.pause ??= this.sleep(Math.min(wait, MAX_TIMER_MS)).finally(() => (this.pause = undefined)));
       else if (this.active < this.allowed) break;
       else await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     this.active++;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const signal = this.signal;
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   release(): void {
@@ -45,6 +68,6 @@ export class Throttle {
   rateLimited(retryAfterMs: number): void {
     this.allowed = Math.max(1, Math.floor(this.allowed / 2));
     this.successes = 0;
-    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + retryAfterMs);
+    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + Math.min(retryAfterMs, MAX_TIMER_MS));
   }
 }

@@ -104,7 +104,7 @@ export function actionsCommand(state: CommandState) {
   const wait = new Command('wait')
     .description('Follow an action until it completes (exit 0), fails (its code\'s exit code) or is cancelled (5)')
     .argument('<id>', 'action id')
-    .addOption(new Option('--wait-timeout <duration>', 'give up after this long (default 10m)').argParser(duration('--wait-timeout')))
+    .addOption(new Option('--wait-timeout <duration>', 'give up after this long (default 10m)').argParser(duration('--wait-timeout', 24 * 86_400_000)))
     .action(async (id, options, cmd) => {
       state.exitCode = await runWait({ ...globalsOf(cmd), ...options, id }, state.io);
     });

@@ -1,7 +1,7 @@
 import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { configFile } from '../config/paths.js';
-import { checkApiUrl, checkKey as checkKeyShape, DEFAULT_API_URL, maskKey, profileNames, readStoredConfig, redactUrl, resolveTarget, selectProfile } from '../config/resolve.js';
+import { checkApiUrl, checkKey as checkKeyShape, DEFAULT_API_URL, maskKey, profileNames, readStoredConfig, resolveTarget, selectProfile } from '../config/resolve.js';
 import type { ProfileKey } from '../config/store.js';
 import { EXIT, type ExitCode } from '../errors/exit-codes.js';
 import { NeedsInputError, UsageError } from '../errors/failures.js';
@@ -9,7 +9,7 @@ import { withExamples } from '../output/command-help.js';
 import { canPrompt, type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
 import { readStream } from '../output/read.js';
 import { fieldLines, scrub } from '../output/text.js';
-import { closest } from '../lib/values.js';
+import { closest, redactUrl } from '../lib/values.js';
 import { keyEnvironment } from '../contract/keys.js';
 
 const KEYS: Record<string, ProfileKey> = { 'api-key': 'apiKey', 'api-url': 'apiUrl' };

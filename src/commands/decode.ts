@@ -1,13 +1,12 @@
-import { readFile } from 'node:fs/promises';
 import { Command } from '@commander-js/extra-typings';
-import { catalogueStatusOf, decodeResponse, type Headers } from '../errors/decode.js';
+import { catalogueStatusOf, type DecodedError, decodeFailedAction, decodeResponse, errorCodeIn, failedActionIn, type Headers } from '../errors/decode.js';
 import { EXIT, type ExitCode } from '../errors/exit-codes.js';
 import { UsageError } from '../errors/failures.js';
 import { errorToJson, renderErrorText } from '../output/error-view.js';
 import { globalsOf } from '../config/globals.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
-import { readStream } from '../output/read.js';
+import { readFileBounded, readStream } from '../output/read.js';
 
 export interface DecodeOptions {
   file?: string;
@@ -22,11 +21,14 @@ export interface SavedResponse {
 }
 
 /**
- * A response as support engineers paste it: a bare body, or a raw HTTP response (`curl -i`) with
- * its status line and headers. Interim 1xx blocks before the real response are skipped.
+ * A response as support engineers paste it: a bare body; a raw HTTP response (`curl -i`) with its
+ * status line and headers (interim 1xx blocks skipped); or `curl -v` output, where the response's
+ * status and headers come on `< ` lines among `> ` and `* ` lines, and the body follows.
  */
 export function parseSavedResponse(text: string): SavedResponse {
-  let rest = text.replace(/^\uFEFF/, '').trimStart();
+  const clean = text.replace(/^\uFEFF/, '');
+  if (/^< HTTP\/\S+ \d{3}/m.test(clean)) return parseVerbose(clean);
+  let rest = clean.trimStart();
   let parsed: SavedResponse | undefined;
   while (/^HTTP\/\d(\.\d)? \d{3}/.test(rest)) {
     const normalised = rest.replace(/\r\n/g, '\n');
@@ -44,29 +46,77 @@ export function parseSavedResponse(text: string): SavedResponse {
     if (status >= 200) break;
     rest = rest.trimStart();
   }
-  return parsed ?? { headers: {}, body: text };
+  return parsed ?? { headers: {}, body: clean };
+}
+
+/** `curl -v`: the last final `< HTTP/… NNN` block's status and headers; the body is what is not a trace line. */
+function parseVerbose(text: string): SavedResponse {
+  const lines = text.replace(/\r\n/g, '\n').split('\n');
+  let status: number | undefined;
+  let headers: Headers = {};
+  let bodyFrom = lines.length;
+  lines.forEach((line, i) => {
+    const statusLine = /^< HTTP\/\S+ (\d{3})/.exec(line);
+    if (statusLine) {
+      const code = Number(statusLine[1]);
+      if (code < 200) return;
+      status = code;
+      headers = {};
+      bodyFrom = i + 1;
+      return;
+    }
+    if (line.startsWith('<') && status !== undefined) {
+      const colon = line.indexOf(':');
+      if (colon > 2) headers[line.slice(2, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      bodyFrom = i + 1;
+    }
+  });
+  const trace = /^(> |< |>$|<$|\* |\{ \[|\} \[)/;
+  const body = lines.slice(bodyFrom).filter((line) => !trace.test(line)).join('\n');
+  return { status, headers, body };
 }
 
 async function readInput(options: DecodeOptions, io: IO): Promise<string> {
   if (options.file !== undefined && options.file !== '-') {
-    try {
-      return await readFile(options.file, 'utf8');
-    } catch (error) {
-      throw new UsageError(`cannot read ${options.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
+    return readFileBounded(options.file, { what: 'the response file' });
   }
   if (options.file === undefined && io.stdinIsTTY) {
     throw new UsageError('give a file to decode, or pipe a response into amps decode -', 'pbpaste | amps decode -');
   }
-  return readStream(io.stdin);
+  return readStream(io.stdin, { what: 'the input to decode' });
+}
+
+async function printDecoded(decoded: DecodedError, options: DecodeOptions, io: IO): Promise<ExitCode> {
+  if (options.json) writeJson(io, errorToJson(decoded));
+  else io.stdout.write(await renderErrorText(decoded, { style: io.out, tty: io.stdoutIsTTY, columns: io.columns }));
+  return decoded.exitCode;
+}
+
+/** A body that parses as JSON, else undefined. */
+function jsonOf(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 export async function run(options: DecodeOptions, io: IO): Promise<ExitCode> {
   const text = await readInput(options, io);
   const saved = parseSavedResponse(text);
-  const status = options.status ?? saved.status ?? catalogueStatusOf(saved.body);
+  // A failed action record (amps actions get --json, or the API's action) carries its errorCode.
+  const action = failedActionIn(jsonOf(saved.body));
+  if (action) return printDecoded(decodeFailedAction(action), options, io);
+  let status = options.status ?? saved.status;
   if (status === undefined) {
-    throw new UsageError('the response has no HTTP status and its code is not catalogued', 'pass it with --status N');
+    const named = errorCodeIn(saved.body);
+    status = catalogueStatusOf(saved.body);
+    if (status === undefined) {
+      throw new UsageError(
+        named ? `the response has no HTTP status, and its code ${named.code} is not catalogued, so amps cannot infer one` : 'the response has no HTTP status and names no error code',
+        'pass the status with --status N',
+      );
+    }
   }
   const result = decodeResponse(status, saved.headers, saved.body);
   if (result.ok) {
@@ -74,9 +124,7 @@ export async function run(options: DecodeOptions, io: IO): Promise<ExitCode> {
     else writeLine(io.stdout, `Not an error: HTTP ${status} with a success body.`);
     return EXIT.ok;
   }
-  if (options.json) writeJson(io, errorToJson(result.error));
-  else io.stdout.write(await renderErrorText(result.error, { style: io.out, tty: io.stdoutIsTTY, columns: io.columns }));
-  return result.error.exitCode;
+  return printDecoded(result.error, options, io);
 }
 
 export function decodeCommand(state: CommandState) {

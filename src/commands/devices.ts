@@ -5,6 +5,7 @@ import { wholeNumber } from '../config/option-parsers.js';
 import { pathSegment, requireDeviceType } from '../domain/device-types.js';
 import { EXIT, type ExitCode } from '../errors/exit-codes.js';
 import { UsageError } from '../errors/failures.js';
+import { requireId } from '../domain/ids.js';
 import { withSession } from '../session/connect.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
@@ -28,24 +29,28 @@ interface Listed {
   device: DeviceRead;
 }
 
-async function listType(client: ApiClient, type: DeviceType, options: DevicesOptions): Promise<{ items: Listed[]; total: number }> {
+/** One type's devices, and the API's pagination object of the last page read (kept whole for --json). */
+async function listType(client: ApiClient, type: DeviceType, options: DevicesOptions): Promise<{ items: Listed[]; total: number; pagination: unknown }> {
   const { listDevices } = await import('../api/resources.js');
   const items: Listed[] = [];
   let offset = options.offset ?? 0;
   let total = 0;
+  let pagination: unknown = null;
   for (;;) {
     const limit = options.all ? PAGE_MAX : options.limit ?? PAGE_MAX;
     const { data } = await listDevices(client, type, { limit, offset, userId: options.user });
     items.push(...data.items.map((device) => ({ type, device })));
+    pagination = data.pagination ?? null;
     total = data.pagination?.total ?? items.length;
     if (!options.all || !data.pagination?.hasMore || data.items.length === 0) break;
     offset += data.items.length;
   }
-  return { items, total };
+  return { items, total, pagination };
 }
 
 export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
   const types = options.type ? [requireDeviceType(options.type)] : [...DEVICE_TYPES];
+  if (options.user !== undefined) requireId(options.user, 'user');
   if (options.all && (options.limit !== undefined || options.offset !== undefined)) {
     throw new UsageError('--all follows every page; it does not combine with --limit or --offset');
   }
@@ -54,7 +59,9 @@ export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
     const listed = results.flatMap((r) => r.items);
     const total = results.reduce((sum, r) => sum + r.total, 0);
     if (options.json) {
-      writeJson(io, { items: listed.map(({ type, device }) => ({ deviceType: type, ...device })), total });
+      // The API's pagination object, whole, per type (the last page read with --all).
+      const pagination = Object.fromEntries(types.map((type, i) => [type, results[i].pagination]));
+      writeJson(io, { items: listed.map(({ type, device }) => ({ deviceType: type, ...device })), total, pagination, environment: session.environment });
       return EXIT.ok;
     }
     const rows = listed.map(({ type, device }) => [

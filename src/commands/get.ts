@@ -1,12 +1,14 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { pathSegment, requireDeviceType } from '../domain/device-types.js';
+import { requireId } from '../domain/ids.js';
 import { EXIT, type ExitCode } from '../errors/exit-codes.js';
 import { withSession } from '../session/connect.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
 import { formatTable } from '../output/table.js';
 import { fieldLines, show } from '../output/text.js';
+import { bounded, isRecord, TEXT_BOUNDS } from '../lib/values.js';
 import { rangeText, settingsTable, stateColour } from '../output/views.js';
 import type { DeviceRead } from '../contract/devices.js';
 
@@ -16,7 +18,13 @@ export interface GetOptions extends GlobalOptions {
   expedite?: boolean;
 }
 
-async function render(device: DeviceRead, type: string, io: IO): Promise<void> {
+/** A map from the response, as entries, whatever it really is (a hostile server may send anything). */
+const entriesOf = (value: unknown): Array<[string, unknown]> => (isRecord(value) ? Object.entries(value) : []);
+const listOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+
+async function render(raw: DeviceRead, type: string, io: IO): Promise<void> {
+  // A screenful of whatever arrived: every value is bounded and scrubbed (show) before it is printed.
+  const device = bounded(raw, { ...TEXT_BOUNDS, items: 100 }) as DeviceRead;
   const s = io.out;
   const tty = io.stdoutIsTTY;
   const section = (title: string) => writeLine(io.stdout, `\n${s.bold(title)}`);
@@ -29,23 +37,27 @@ async function render(device: DeviceRead, type: string, io: IO): Promise<void> {
     ]).join('\n'),
   );
   section('State');
-  writeLine(io.stdout, fieldLines(Object.entries(device.state ?? {}).map(([k, v]) => [show(k), show(v)] as const), '  ').join('\n'));
-  if (device.commands) {
+  writeLine(io.stdout, fieldLines(entriesOf(device.state).map(([k, v]) => [show(k), show(v)] as const), '  ').join('\n'));
+  if (isRecord(device.commands)) {
     section('Commands');
-    const rows = Object.entries(device.commands).map(([name, spec]) => [
-      name,
-      Object.entries(spec.parameters ?? {}).map(([p, ps]) => `${p} (${[ps.unit, rangeText(ps)].filter(Boolean).join(' ')})`).join(', ') || '-',
-      (spec.execution ?? []).join(', '),
-    ]);
+    const rows = entriesOf(device.commands).map(([name, spec]) => {
+      const command = isRecord(spec) ? spec : {};
+      const parameters = entriesOf(command.parameters).map(([p, ps]) => {
+        const param = isRecord(ps) ? ps : {};
+        return `${show(p)} (${[show(param.unit), rangeText(param as { min?: number; max?: number })].filter(Boolean).join(' ')})`;
+      });
+      return [show(name), parameters.join(', ') || '-', listOf(command.execution).map(show).join(', ')];
+    });
     io.stdout.write(await formatTable(['command', 'parameters', 'execution'], rows, { tty, style: s }));
   }
-  if (device.settings) {
+  if (isRecord(device.settings)) {
     section('Settings');
     io.stdout.write(await settingsTable(device.settings, io));
   }
-  if (device.conflictStrategies) {
+  if (device.conflictStrategies !== undefined) {
     section('Conflicts');
-    writeLine(io.stdout, `  strategies  ${device.conflictStrategies.length ? device.conflictStrategies.join(', ') : 'none'}`);
+    const strategies = listOf(device.conflictStrategies);
+    writeLine(io.stdout, `  strategies  ${strategies.length ? strategies.map(show).join(', ') : 'none'}`);
   }
   if (device.lastAction !== undefined || device.currentSchedule !== undefined) {
     section('Activity');
@@ -65,10 +77,11 @@ async function render(device: DeviceRead, type: string, io: IO): Promise<void> {
 
 export async function run(options: GetOptions, io: IO): Promise<ExitCode> {
   const type = requireDeviceType(options.type);
+  requireId(options.id, 'device');
   const { getDevice } = await import('../api/resources.js');
   return withSession(options, io, async (session) => {
     const { data } = await getDevice(session.client, type, options.id, options.expedite);
-    if (options.json) writeJson(io, data);
+    if (options.json) writeJson(io, { ...data, environment: session.environment });
     else await render(data, pathSegment(type), io);
     return EXIT.ok;
   });

@@ -21,10 +21,12 @@ export const DEFAULT_RATE_LIMIT = 20;
 /** Serves until SIGINT or SIGTERM, then saves the state and exits 0. */
 export async function runServe(options: ServeOptions, io: IO): Promise<ExitCode> {
   const [{ startSandbox }, { memoryStore }, { seededDevices }] = await Promise.all([import('../sandbox/server.js'), import('../sandbox/store.js'), import('../sandbox/fleet.js')]);
+  const store = memoryStore(options.state);
+  for (const notice of await store.check()) writeLine(io.stderr, `amps: ${notice}`);
   let sandbox;
   try {
     sandbox = await startSandbox({
-      store: memoryStore(options.state),
+      store,
       host: options.host,
       port: options.port,
       fleetSize: options.fleetSize,
@@ -54,8 +56,8 @@ export async function runServe(options: ServeOptions, io: IO): Promise<ExitCode>
 export async function runReset(options: GlobalOptions & { state?: string }, io: IO): Promise<ExitCode> {
   const { resetStateFile } = await import('../sandbox/store.js');
   const file = options.state ?? sandboxStateFile(io.env);
-  resetStateFile(file);
-  if (!options.quiet) writeLine(io.stderr, `Sandbox reset to the seeded fleet (${file}).`);
+  const kept = resetStateFile(file);
+  if (!options.quiet) writeLine(io.stderr, `Sandbox reset to the seeded fleet (${file}).${kept ? ` The state before is kept as ${kept}.` : ''}`);
   return EXIT.ok;
 }
 

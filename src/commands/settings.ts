@@ -2,16 +2,17 @@ import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { checkSettings } from '../domain/capabilities.js';
 import { pathSegment, requireDeviceType, WITH_SETTINGS } from '../domain/device-types.js';
+import { conversionLine, fitQuantities, type TypedQuantity } from '../domain/action.js';
+import { requireId } from '../domain/ids.js';
 import { parseQuantity } from '../domain/quantity.js';
 import { preflightError } from '../errors/decode.js';
 import { EXIT, type ExitCode } from '../errors/exit-codes.js';
 import { PreflightError, UsageError } from '../errors/failures.js';
-import { withSession } from '../session/connect.js';
+import { announceWrite, withSession } from '../session/connect.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
 import { show } from '../output/text.js';
 import { settingsTable } from '../output/views.js';
-import type { DeviceRead, Quantity } from '../contract/devices.js';
 
 export interface SettingsOptions extends GlobalOptions {
   type: string;
@@ -20,54 +21,46 @@ export interface SettingsOptions extends GlobalOptions {
   preflight?: boolean;
 }
 
-interface Assignment {
-  name: string;
-  value: number;
-  unit?: string;
-  text: string;
-}
-
-function parseAssignments(pairs: string[]): Assignment[] {
-  return pairs.map((pair) => {
+/** `safety_reserve=20%` pairs, syntax checked: name -> typed quantity. */
+function parseAssignments(pairs: string[]): Record<string, TypedQuantity> {
+  const typed: Record<string, TypedQuantity> = {};
+  for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new UsageError(`'${pair}' is not NAME=VALUE`, 'e.g. safety_reserve=20%');
     const name = pair.slice(0, eq).trim();
-    const parsed = parseQuantity(pair.slice(eq + 1));
-    if (!parsed) throw new UsageError(`${name}: '${pair.slice(eq + 1)}' is not a quantity`, 'write a number and a unit, e.g. 20%, 7kw, 3680w, 16a');
-    return { name, value: parsed.value, unit: parsed.unit, text: pair };
-  });
-}
-
-function bodyFrom(assignments: Assignment[], device: DeviceRead | undefined): Record<string, Quantity> {
-  const body: Record<string, Quantity> = {};
-  for (const a of assignments) {
-    if (body[a.name]) throw new UsageError(`${a.name} is set twice`);
-    const unit = a.unit ?? device?.settings?.[a.name]?.unit;
-    if (!unit) throw new UsageError(`${a.text} needs a unit`, 'e.g. safety_reserve=20%');
-    body[a.name] = { value: a.value, unit };
+    if (!/^[A-Za-z][A-Za-z0-9_.]{0,63}$/.test(name)) throw new UsageError(`'${name}' is not a setting name`, 'e.g. safety_reserve, max_charge_rate');
+    const text = pair.slice(eq + 1);
+    const parsed = parseQuantity(text);
+    if (!parsed) throw new UsageError(`${name}: '${text}' is not a quantity`, 'write a number and a unit, e.g. 20%, 7kw, 3680w, 16a');
+    if (Object.hasOwn(typed, name)) throw new UsageError(`${name} is set twice`);
+    typed[name] = { ...parsed, text };
   }
-  return body;
+  return typed;
 }
 
 export async function run(options: SettingsOptions, io: IO): Promise<ExitCode> {
   const type = requireDeviceType(options.type, WITH_SETTINGS);
+  requireId(options.id, 'device');
   const assignments = parseAssignments(options.assignments);
   const { getDevice, updateSettings } = await import('../api/resources.js');
   return withSession(options, io, async (session) => {
-    const needsRead = assignments.length === 0 || options.preflight !== false;
+    const needsRead = Object.keys(assignments).length === 0 || options.preflight !== false;
     const device = needsRead ? (await getDevice(session.client, type, options.id)).data : undefined;
-    if (assignments.length === 0) {
-      if (options.json) writeJson(io, device!.settings ?? {});
+    if (Object.keys(assignments).length === 0) {
+      if (options.json) writeJson(io, { ...device!.settings, environment: session.environment });
       else io.stdout.write(await settingsTable(device!.settings ?? {}, io));
       return EXIT.ok;
     }
-    const body = bodyFrom(assignments, device);
+    // Units convert to what the device's settings map declares (export_limit=3kw sent as 3000 watts).
+    const { values: body, conversions } = fitQuantities(assignments, device?.settings, (name) => name);
+    if (!options.quiet && (options.verbose || !options.json)) for (const c of conversions) writeLine(io.stderr, io.err.dim(conversionLine(c, c.name)));
     if (device) {
       const violation = checkSettings(body, device.settings ?? {});
       if (violation) throw new PreflightError(preflightError(violation.code, violation.details));
     }
+    announceWrite(session, io, options);
     const { data } = await updateSettings(session.client, type, options.id, body);
-    if (options.json) writeJson(io, data);
+    if (options.json) writeJson(io, { ...data, environment: session.environment });
     else if (!options.quiet) writeLine(io.stdout, `Updated ${data.updated.map(show).join(', ')} on ${pathSegment(type)} ${show(data.deviceId)}`);
     return EXIT.ok;
   });

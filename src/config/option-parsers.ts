@@ -1,6 +1,6 @@
 // Parsers for option values: a bad value is a usage error (exit 2) naming the option and the fix.
 
-import { parseDuration } from '../domain/duration.js';
+import { formatDuration, parseDuration } from '../domain/duration.js';
 import { UsageError } from '../errors/failures.js';
 
 export function wholeNumber(name: string, min: number, max: number) {
@@ -11,10 +11,15 @@ export function wholeNumber(name: string, min: number, max: number) {
   };
 }
 
-export function duration(name: string) {
+/** The longest a timer can run (setTimeout's ceiling, 2^31 - 1 ms, about 24.8 days). */
+export const MAX_DURATION_MS = 2_147_483_647;
+
+/** A duration from 1 ms up to `maxMs`: `--timeout 25d` is refused, not turned into 1 ms by a timer overflow. */
+export function duration(name: string, maxMs = MAX_DURATION_MS) {
   return (value: string): number => {
     const ms = parseDuration(value);
     if (ms === undefined || ms <= 0) throw new UsageError(`${name} takes a duration such as 30s or 2m, not '${value}'`);
+    if (ms > maxMs) throw new UsageError(`${name} takes at most ${formatDuration(maxMs)}, not '${value}'`);
     return ms;
   };
 }

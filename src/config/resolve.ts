@@ -8,7 +8,7 @@ import { UsageError } from '../errors/failures.js';
 import { configFile } from './paths.js';
 import type { Env } from '../contract/env.js';
 import { API_KEY_PATTERN, keyEnvironment, type KeyEnvironment } from '../contract/keys.js';
-import { closest, isRecord } from '../lib/values.js';
+import { closest, isRecord, redactUrl } from '../lib/values.js';
 
 export const DEFAULT_API_URL = 'https://api.amps.ai';
 export const DEFAULT_PROFILE = 'default';
@@ -180,17 +180,4 @@ export function resolveTarget(flags: TargetFlags, env: Env, stored: StoredConfig
       : `no API key for ${redactUrl(apiUrl.value!)} (the URL comes from ${configuredUrl.source === 'flag' ? '--api-url' : 'AMPS_API_URL'})`;
   }
   return { profile, apiUrl, apiKey, embedded, environment: embedded ? 'sandbox' : keyEnvironment(apiKey.value), missingKey };
-}
-
-/** A URL fit to print: any user name and password in it replaced. */
-export function redactUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    if (!url.username && !url.password) return value;
-    url.username = url.username ? 'redacted' : '';
-    url.password = url.password ? 'redacted' : '';
-    return url.toString().replace(/\/$/, value.endsWith('/') ? '/' : '');
-  } catch {
-    return value.replace(/\/\/[^/@]*@/, '//redacted@');
-  }
 }

@@ -5,6 +5,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { configDir, configFile } from './paths.js';
 import { readStoredConfig, type ProfileValues, type StoredConfig } from './resolve.js';
 import type { Env } from '../contract/env.js';
+import { UsageError } from '../errors/failures.js';
 
 export type ProfileKey = keyof ProfileValues;
 
@@ -16,22 +17,40 @@ export interface ConfigStore {
   setCurrentProfile(profile: string): void;
 }
 
+/** A file-system refusal on amps's own config as one line naming the place, exit 2. */
+function configWriteError(error: unknown, path: string): UsageError {
+  return new UsageError(`cannot write the config ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
+}
+
 export async function openConfigStore(env: Env): Promise<ConfigStore> {
   // Reading first turns a corrupt file into a clear message instead of conf's exception.
   readStoredConfig(env);
   const { default: Conf } = await import('conf');
-  mkdirSync(configDir(env), { recursive: true, mode: 0o700 });
-  const conf = new Conf<StoredConfig>({
+  try {
+    mkdirSync(configDir(env), { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw configWriteError(error, configDir(env));
+  }
+  let conf: InstanceType<typeof Conf<StoredConfig>>;
+  try {
+    conf = new Conf<StoredConfig>({
     cwd: configDir(env),
     configName: 'config',
     projectName: 'amps',
     configFileMode: 0o600,
     accessPropertiesByDotNotation: false,
-  });
+    });
+  } catch (error) {
+    throw configWriteError(error, configFile(env));
+  }
   const path = configFile(env);
   const save = (next: StoredConfig) => {
-    conf.store = next;
-    chmodSync(path, 0o600);
+    try {
+      conf.store = next;
+      chmodSync(path, 0o600);
+    } catch (error) {
+      throw configWriteError(error, path);
+    }
   };
   return {
     path,

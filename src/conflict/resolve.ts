@@ -9,11 +9,11 @@ import type { DecodedError } from '../errors/decode.js';
 import { EXIT } from '../errors/exit-codes.js';
 import { ApiFailure, InterruptedError } from '../errors/failures.js';
 import { conflictingActionIds, strategiesOnOffer } from '../errors/strategies.js';
-import { isRecord } from '../lib/values.js';
+import { bounded, isRecord, TEXT_BOUNDS } from '../lib/values.js';
 import { errorToJson, renderErrorText } from '../output/error-view.js';
 import { type IO, writeLine } from '../output/io.js';
 import { formatTable } from '../output/table.js';
-import { show } from '../output/text.js';
+import { scrub, show } from '../output/text.js';
 import { timeText } from '../output/views.js';
 
 export interface ConflictInput {
@@ -176,7 +176,7 @@ async function interactive(input: ConflictInput, offered: Strategy[], conflictin
       );
       if (choice === 'abort') return declined(offered[0]);
       if (choice === 'raw') {
-        writeLine(io.stderr, JSON.stringify(decoded.details ?? null, null, 2));
+        writeLine(io.stderr, scrub(JSON.stringify(bounded(decoded.details ?? null, { ...TEXT_BOUNDS, depth: 12, items: 100, string: 2000 }), null, 2), true));
         continue;
       }
       if (choice === 'cancel_and_replace') {

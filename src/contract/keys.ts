@@ -11,3 +11,6 @@ export function keyEnvironment(key: string | undefined): KeyEnvironment {
   if (/^(amps_)?sk_test_/.test(key)) return 'sandbox';
   return 'unknown';
 }
+
+/** Where a request goes, as every JSON result and ledger line names it: amps' own sandbox, a test key, a live key. */
+export type TargetEnvironment = 'embedded' | 'test' | 'live';

@@ -11,7 +11,7 @@ import { isRecord } from '../lib/values.js';
 export type Headers = Record<string, string | string[] | undefined>;
 
 /** How the error reached us. */
-export type ErrorShape = 'envelope' | 'unwrapped' | 'non_envelope' | 'transport' | 'preflight';
+export type ErrorShape = 'envelope' | 'unwrapped' | 'non_envelope' | 'transport' | 'preflight' | 'action';
 
 export interface DecodedError {
   /** The canonical code; the raw code when unknown; `HTTP_<status>` for an unreadable body; a local code for transport failures. */
@@ -33,6 +33,10 @@ export interface DecodedError {
   problem?: string;
   /** The start of an unreadable body, for the operator to recognise it. */
   bodyExcerpt?: string;
+  /** The body was cut off: the code and message were read from what arrived. */
+  truncated?: boolean;
+  /** For a failed action record (shape `action`): the action's id. */
+  actionId?: string;
 }
 
 export interface SuccessBody {
@@ -70,6 +74,14 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
 
 function asString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
+}
+
+/** The rate-limit codes: the platform's (per key) and the manufacturer's. One home for both client and batch. */
+export const RATE_LIMIT_CODES: ReadonlySet<string> = new Set(['RATE_LIMIT_EXCEEDED', 'RATE_LIMITED']);
+
+/** A rate limit, by its code or a bare 429. */
+export function isRateLimit(decoded: Pick<DecodedError, 'code' | 'status'>): boolean {
+  return RATE_LIMIT_CODES.has(decoded.code) || decoded.status === 429;
 }
 
 /** The retry class of a body we could not read as an Amps error, from its HTTP status. */
@@ -156,12 +168,18 @@ function errorFields(body: unknown): ErrorFields | undefined {
  * with (its variant picked by message). Undefined when the body names no catalogued code.
  */
 export function catalogueStatusOf(body: string): number | undefined {
-  const parsed = parseJson(body);
-  const fields = parsed.ok ? errorFields(parsed.value) : undefined;
-  return fields ? variantFor(fields.code, fields.message, undefined)?.http : undefined;
+  const code = errorCodeIn(body);
+  return code ? variantFor(code.code, code.message, undefined)?.http : undefined;
 }
 
-function fromFields(status: number, fields: ErrorFields, retryAfterHeader: number | undefined): DecodedError {
+/** The error code a body names (whole, or cut off), whether or not the catalogue knows it. */
+export function errorCodeIn(body: string): { code: string; message?: string } | undefined {
+  const parsed = parseJson(body);
+  const fields = parsed.ok ? errorFields(parsed.value) : salvageTruncated(body);
+  return fields ? { code: fields.code, message: fields.message } : undefined;
+}
+
+function fromFields(status: number, fields: ErrorFields, retryAfterHeader: number | undefined, headers: Headers = {}): DecodedError {
   const entry = variantFor(fields.code, fields.message, status) ?? null;
   const detailsRetry = isRecord(fields.details) && typeof fields.details.retryAfterSeconds === 'number'
     ? fields.details.retryAfterSeconds
@@ -175,11 +193,36 @@ function fromFields(status: number, fields: ErrorFields, retryAfterHeader: numbe
     shape: fields.shape,
     ...classify(entry ? entry.retryClass : 'once_then_escalate'),
     details: fields.details,
-    requestId: asString(fields.meta.requestId),
+    // The envelope's id, else the response header's (a body cut off before its meta still has it).
+    requestId: asString(fields.meta.requestId) ?? header(headers, 'x-request-id'),
     path: asString(fields.meta.path),
     timestamp: asString(fields.meta.timestamp),
     retryAfterSeconds: retryAfterHeader ?? detailsRetry,
   };
+}
+
+/**
+ * What can be read from JSON cut off mid-way: the error's code and message (and meta ids) when they
+ * arrived before the cut. Undefined when no code did.
+ */
+export function salvageTruncated(body: string): ErrorFields | undefined {
+  const text = (name: string) => {
+    const match = new RegExp(`"${name}"\\s*:\\s*"((?:[^"\\\\]|\\\\.){0,2000})"`).exec(body)?.[1];
+    if (match === undefined) return undefined;
+    try {
+      return JSON.parse(`"${match}"`) as string;
+    } catch {
+      return undefined;
+    }
+  };
+  const code = text('code') ?? (/"error"\s*:\s*"([A-Z][A-Z0-9_]+)"/.exec(body)?.[1]);
+  if (!code || !/^[A-Z][A-Z0-9_]+$/.test(code)) return undefined;
+  const meta: Record<string, unknown> = {};
+  for (const name of ['requestId', 'path', 'timestamp']) {
+    const value = text(name);
+    if (value !== undefined) meta[name] = value;
+  }
+  return { code, message: text('message'), details: undefined, meta, shape: 'envelope' };
 }
 
 /** Decodes a response whose status says it failed (or whose body says so). */
@@ -187,10 +230,14 @@ export function decodeError(status: number, headers: Headers, body: string, opti
   const retryAfter = parseRetryAfter(header(headers, 'retry-after'), options.now ?? Date.now());
   if (body.trim() === '') return unreadable(status, 'an empty body', body, retryAfter);
   const parsed = parseJson(body);
-  if (!parsed.ok) return unreadable(status, parsed.problem, body, retryAfter);
+  if (!parsed.ok) {
+    const salvaged = parsed.problem === 'truncated or invalid JSON' ? salvageTruncated(body) : undefined;
+    if (salvaged) return { ...fromFields(status, salvaged, retryAfter, headers), truncated: true, problem: 'JSON cut off before its end; the code and message were read from what arrived' };
+    return unreadable(status, parsed.problem, body, retryAfter);
+  }
   const fields = errorFields(parsed.value);
   if (!fields) return unreadable(status, 'JSON that is not an Amps error', body, retryAfter);
-  return fromFields(status, fields, retryAfter);
+  return fromFields(status, fields, retryAfter, headers);
 }
 
 /** Decodes any response: a success body, or the error it carries. */
@@ -202,13 +249,48 @@ export function decodeResponse(status: number, headers: Headers, body: string, o
   const value = parsed.value;
   if (isRecord(value) && value.success === false) {
     const fields = errorFields(value);
-    return { ok: false, error: fields ? fromFields(status, fields, undefined) : unreadable(status, 'a failed envelope without an error code', body, undefined) };
+    return { ok: false, error: fields ? fromFields(status, fields, undefined, headers) : unreadable(status, 'a failed envelope without an error code', body, undefined) };
   }
   if (isRecord(value) && value.success === true && 'data' in value) {
     return { ok: true, value: { data: value.data, meta: isRecord(value.meta) ? value.meta : {} } };
   }
   // The older generation answered without the envelope: the body is the data.
   return { ok: true, value: { data: value, meta: {} } };
+}
+
+/** An action record that ended `failed`, as `amps actions get --json` or the API shows it. */
+export interface FailedAction {
+  id?: unknown;
+  state?: unknown;
+  errorCode: string;
+  errorMessage?: unknown;
+  result?: unknown;
+}
+
+/** The record, when `value` (or an envelope's data) is an action that failed with an errorCode. */
+export function failedActionIn(value: unknown): FailedAction | undefined {
+  const record = isRecord(value) && value.success === true && isRecord(value.data) ? value.data : value;
+  if (!isRecord(record) || typeof record.errorCode !== 'string' || record.errorCode === '') return undefined;
+  if (record.state !== undefined && record.state !== 'failed') return undefined;
+  return record as unknown as FailedAction;
+}
+
+/** A failed action's errorCode through the catalogue: the exit code a failure of that code has. */
+export function decodeFailedAction(action: FailedAction): DecodedError {
+  const message = typeof action.errorMessage === 'string' ? action.errorMessage : undefined;
+  const entry = variantFor(action.errorCode, message, undefined) ?? null;
+  const result = isRecord(action.result) && isRecord(action.result.error) ? action.result.error : undefined;
+  return {
+    code: action.errorCode,
+    status: null,
+    message: message ?? entry?.message ?? '(the action carried no message)',
+    entry,
+    known: entry !== null,
+    shape: 'action',
+    ...classify(entry ? entry.retryClass : 'once_then_escalate'),
+    details: result?.details,
+    actionId: typeof action.id === 'string' ? action.id : undefined,
+  };
 }
 
 /** Failures below HTTP: no status, so the class comes from what happened. */
@@ -234,6 +316,30 @@ export function transportError(kind: TransportFailure, detail?: string): Decoded
     shape: 'transport',
     ...classify('backoff'),
   };
+}
+
+/**
+ * A success status whose body is not the documented result (null data, a string, no id): the
+ * server's fault, never a crash of amps. `sent` adds what an operator must know after a write.
+ */
+export function invalidSuccess(status: number, problem: string, requestId: string | undefined, sent?: string): DecodedError {
+  return {
+    code: 'INVALID_RESPONSE',
+    status,
+    message: `HTTP ${status} with ${problem}${sent ? `. ${sent}` : ''}`,
+    entry: null,
+    known: false,
+    shape: 'non_envelope',
+    ...classify('once_then_escalate'),
+    problem,
+    requestId,
+  };
+}
+
+/** A response larger than amps reads: refused before it can eat the machine. */
+export function tooLarge(status: number, limitBytes: number): DecodedError {
+  const problem = `a body larger than ${Math.round(limitBytes / 1024 / 1024)} MiB (AMPS_MAX_RESPONSE_MB sets the limit)`;
+  return { code: 'RESPONSE_TOO_LARGE', status, message: `HTTP ${status} with ${problem}`, entry: null, known: false, shape: 'non_envelope', ...classify('once_then_escalate'), problem };
 }
 
 /** A local check that failed before anything was sent, named with the code the API would use. */

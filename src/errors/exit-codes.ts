@@ -14,6 +14,7 @@ export const EXIT = {
   unclassified: 8,
   needsInput: 9,
   accepted: 10,
+  outputLost: 11,
   interrupted: 130,
 } as const;
 
@@ -37,5 +38,6 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
   { code: 8, meaning: 'unclassified: retry once, then escalate with the request id', from: 'UNKNOWN_ERROR, INTERNAL_ERROR, codes not in the catalogue, unreadable bodies' },
   { code: 9, meaning: 'input needed but prompting is off', from: 'no TTY, CI set, or --no-input' },
   { code: 10, meaning: 'accepted, not finished when the wait ended: do not push again, follow it', from: 'push --wait, actions wait (the action id and the command that follows it are printed)' },
-  { code: 130, meaning: 'interrupted', from: 'Ctrl-C' },
+  { code: 11, meaning: 'output lost: the ledger or output could not be written (disk full, I/O error); what was sent is listed on stderr', from: 'push --devices with --out on a full disk' },
+  { code: 130, meaning: 'interrupted', from: 'Ctrl-C or SIGTERM' },
 ];

@@ -30,3 +30,56 @@ export function closest(input: string, candidates: readonly string[], limit = 3)
     .slice(0, limit)
     .map((c) => c.name);
 }
+
+/** A URL fit to print: any user name and password in it replaced. */
+export function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (!url.username && !url.password) return value;
+    url.username = url.username ? 'redacted' : '';
+    url.password = url.password ? 'redacted' : '';
+    return url.toString().replace(/\/$/, value.endsWith('/') ? '/' : '');
+  } catch {
+    return value.replace(/\/\/[^/@]*@/, '//redacted@');
+  }
+}
+
+/** How much of a value from the network amps will print: nesting, items per array or object, characters per string. */
+export interface Bounds {
+  depth: number;
+  items: number;
+  string: number;
+}
+
+/** For people: a screenful. */
+export const TEXT_BOUNDS: Bounds = { depth: 6, items: 20, string: 200 };
+/** For scripts: everything a real response holds, and no more than a hostile one can make us print. */
+export const JSON_BOUNDS: Bounds = { depth: 32, items: 10_000, string: 1_000_000 };
+
+/**
+ * A copy of `value` within `bounds`, safe to stringify: what is cut says so in place. A body nested
+ * 100,000 deep or holding 200,000 fields never overflows the stack nor floods the terminal.
+ */
+export function bounded(value: unknown, bounds: Bounds, depth = 0): unknown {
+  if (typeof value === 'string') return value.length > bounds.string ? `${value.slice(0, bounds.string)}… (${value.length - bounds.string} more characters)` : value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= bounds.depth) return `(nested deeper than ${bounds.depth} levels: omitted)`;
+  if (Array.isArray(value)) {
+    const items = value.slice(0, bounds.items).map((item) => bounded(item, bounds, depth + 1));
+    if (value.length > bounds.items) items.push(`(${value.length - bounds.items} more items omitted)`);
+    return items;
+  }
+  const out: Record<string, unknown> = {};
+  let kept = 0;
+  let total = 0;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    total++;
+    if (kept < bounds.items) {
+      out[key] = bounded((value as Record<string, unknown>)[key], bounds, depth + 1);
+      kept++;
+    }
+  }
+  if (total > kept) out['…'] = `(${total - kept} more keys omitted)`;
+  return out;
+}

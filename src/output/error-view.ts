@@ -8,7 +8,7 @@ import { RETRY_CLASSES } from '../errors/retry-classes.js';
 import { formatTable } from './table.js';
 import type { Style } from './style.js';
 import { fieldLines, scrub, show, truncate } from './text.js';
-import { isRecord } from '../lib/values.js';
+import { bounded, isRecord, JSON_BOUNDS, TEXT_BOUNDS } from '../lib/values.js';
 
 export interface RenderContext {
   style: Style;
@@ -19,8 +19,8 @@ export interface RenderContext {
 type Details = Record<string, unknown>;
 type DetailsFormatter = (details: Details, ctx: RenderContext) => Promise<string[]> | string[];
 
-const MAX_VALUE_LENGTH = 200;
-const MAX_ARRAY_ITEMS = 20;
+const MAX_VALUE_LENGTH = TEXT_BOUNDS.string;
+const MAX_ARRAY_ITEMS = TEXT_BOUNDS.items;
 const MAX_DEPTH = 4;
 
 
@@ -29,13 +29,15 @@ function cut(value: unknown): string {
 }
 
 function list(value: unknown): string {
-  return Array.isArray(value) ? value.map((v) => cut(v)).join(', ') : cut(value);
+  if (!Array.isArray(value)) return cut(value);
+  const shown = value.slice(0, MAX_ARRAY_ITEMS).map((v) => cut(v)).join(', ');
+  return value.length > MAX_ARRAY_ITEMS ? `${shown}, … ${value.length - MAX_ARRAY_ITEMS} more` : shown;
 }
 
 /** Generic and readable: nested objects indent, arrays of objects become items, long values are cut. */
 export function formatGeneric(value: unknown, indent = '', depth = 0): string[] {
   if (!isRecord(value) && !Array.isArray(value)) return [`${indent}${cut(value)}`];
-  if (depth >= MAX_DEPTH) return [`${indent}${truncate(scrub(JSON.stringify(value)), MAX_VALUE_LENGTH)}`];
+  if (depth >= MAX_DEPTH) return [`${indent}${truncate(show(value), MAX_VALUE_LENGTH)}`];
   const lines: string[] = [];
   if (Array.isArray(value)) {
     for (const item of value.slice(0, MAX_ARRAY_ITEMS)) {
@@ -164,7 +166,8 @@ const FORMATTERS: Record<string, DetailsView> = {
 };
 
 async function detailsLines(decoded: DecodedError, ctx: RenderContext): Promise<string[]> {
-  const details = decoded.details;
+  // Bounded first: every formatter below sees at most a screenful, however large the response.
+  const details = bounded(decoded.details, TEXT_BOUNDS);
   if (details === undefined || details === null) return [];
   if (isRecord(details) && Object.keys(details).length === 0) return [];
   const view = FORMATTERS[decoded.code];
@@ -194,7 +197,7 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
   const entry = decoded.entry;
   const headline = [
     style.red(style.bold(`✖ ${scrub(decoded.code)}`)),
-    decoded.status !== null ? `HTTP ${decoded.status}` : 'no HTTP response',
+    decoded.status !== null ? `HTTP ${decoded.status}` : decoded.shape === 'action' ? `failed action${decoded.actionId ? ` ${scrub(decoded.actionId)}` : ''}` : 'no HTTP response',
     entry ? CATEGORY_LABELS[entry.category] : decoded.shape === 'transport' ? 'Transport' : 'Not in the catalogue',
   ].join(style.dim(' · '));
   const lines = [headline, `  ${truncate(scrub(decoded.message), 500)}`];
@@ -207,6 +210,7 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
     );
     if (decoded.bodyExcerpt) lines.push(`  Body: ${truncate(scrub(decoded.bodyExcerpt), MAX_VALUE_LENGTH)}`);
   }
+  if (decoded.truncated) lines.push('  The body was cut off before its end; the code and message above are what arrived.');
   if (entry) lines.push(`  ${style.dim(`From: ${PARTY_TEXT[entry.party]}${entry.variant ? ` (${entry.variant} meaning of ${entry.code})` : ''}`)}`);
   const retry = RETRY_CLASSES[decoded.retryClass];
   lines.push('', `  ${style.bold('Retry:')} ${retry.label}. ${retry.guidance}`);
@@ -217,7 +221,7 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
   const details = await detailsLines(decoded, ctx);
   if (details.length > 0) lines.push('', `  ${style.bold('Details')}`, ...details.map((l) => `    ${l}`));
 
-  if (decoded.shape !== 'transport' && decoded.shape !== 'preflight') {
+  if (decoded.shape !== 'transport' && decoded.shape !== 'preflight' && decoded.shape !== 'action') {
     lines.push(
       '',
       ...fieldLines(
@@ -256,10 +260,12 @@ export function errorToJson(decoded: DecodedError): Record<string, unknown> {
       whatToDo: decoded.entry?.whatToDo ?? null,
       note: decoded.entry?.note ?? null,
       exitCode: decoded.exitCode,
-      details: decoded.details ?? null,
+      details: decoded.details === undefined ? null : bounded(decoded.details, JSON_BOUNDS),
       retryAfterSeconds: decoded.retryAfterSeconds ?? null,
       problem: decoded.problem ?? null,
       bodyExcerpt: decoded.bodyExcerpt ?? null,
+      truncated: decoded.truncated ?? false,
+      actionId: decoded.actionId ?? null,
     },
     meta: {
       requestId: decoded.requestId ?? null,

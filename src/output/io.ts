@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Env } from '../contract/env.js';
+import { bounded, JSON_BOUNDS } from '../lib/values.js';
 import { PLAIN, type Style } from './style.js';
 
 /**
@@ -59,7 +60,7 @@ export function writeLine(stream: Writable, text = ''): void {
 
 /** JSON for stdout, indented the same way whatever the terminal, so scripts and people see one format. */
 export function writeJson(io: IO, value: unknown): void {
-  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  io.stdout.write(`${JSON.stringify(bounded(value, JSON_BOUNDS), null, 2)}\n`);
 }
 
 export function plainIO(parts: Pick<IO, 'stdin' | 'stdout' | 'stderr'> & Partial<IO>): IO {

@@ -20,3 +20,22 @@ export async function readStream(stream: Readable, options: { limit?: number; wh
   }
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/**
+ * A file read whole, up to `limit` bytes; a directory, a missing file or one too large is a usage
+ * error naming `what` and why (never a stack trace). A FIFO or device is streamed with the same bound.
+ */
+export async function readFileBounded(path: string, options: { limit?: number; what: string }): Promise<string> {
+  const { createReadStream } = await import('node:fs');
+  const { stat } = await import('node:fs/promises');
+  const limit = options.limit ?? DEFAULT_READ_LIMIT;
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) throw new UsageError(`cannot read ${options.what} ${path}: it is a directory`);
+    if (info.isFile() && info.size > limit) throw new UsageError(`${options.what} ${path} is larger than ${Math.round(limit / 1024)} KiB; amps reads at most that`);
+    return await readStream(createReadStream(path), { limit, what: `${options.what} ${path}` });
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`cannot read ${options.what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}

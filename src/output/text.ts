@@ -1,3 +1,5 @@
+import { bounded, TEXT_BOUNDS } from '../lib/values.js';
+
 // Text helpers for everything that reaches a terminal. Strings that came from the network are
 // scrubbed of control characters first, so a hostile or broken response cannot move the cursor,
 // retitle the window, ring the bell or hide text behind a carriage return.
@@ -30,8 +32,8 @@ export function show(value: unknown): string {
   if (value === null || value === undefined) return '-';
   if (typeof value === 'string') return scrub(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null)) return value.map(show).join(', ');
-  return scrub(JSON.stringify(value));
+  if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null)) return (bounded(value, TEXT_BOUNDS) as unknown[]).map(show).join(', ');
+  return scrub(JSON.stringify(bounded(value, TEXT_BOUNDS)) ?? '-');
 }
 
 /** A Quantity `{value, unit}` as `5 kw`; anything else through show(). */

@@ -90,12 +90,15 @@ export function printAction(action: ActionRecord, io: IO, options: PrintOptions)
 }
 
 /** `10–100`, `0–…`, or '' when a parameter or setting declares no bounds. */
-export function rangeText(spec: { min?: number; max?: number }): string {
-  return spec.min === undefined && spec.max === undefined ? '' : `${spec.min ?? '…'}–${spec.max ?? '…'}`;
+export function rangeText(spec: { min?: unknown; max?: unknown }): string {
+  return spec.min === undefined && spec.max === undefined ? '' : `${spec.min === undefined ? '…' : show(spec.min)}–${spec.max === undefined ? '…' : show(spec.max)}`;
 }
 
 /** A device's settings map as a table: value, unit, range, whether it can be written. */
 export function settingsTable(settings: Record<string, SettingSpec>, io: IO): Promise<string> {
-  const rows = Object.entries(settings).map(([name, spec]) => [name, show(spec.value), spec.unit, rangeText(spec) || '-', spec.readOnly ? 'read-only' : 'writable']);
+  const rows = Object.entries(settings).map(([name, raw]) => {
+    const spec = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<SettingSpec>;
+    return [show(name), show(spec.value), show(spec.unit), rangeText(spec) || '-', spec.readOnly ? 'read-only' : 'writable'];
+  });
   return formatTable(['setting', 'value', 'unit', 'range', 'access'], rows, { tty: io.stdoutIsTTY, style: io.out });
 }

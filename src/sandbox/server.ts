@@ -13,14 +13,16 @@ import { parseApiTime } from '../domain/time.js';
 import { buildFleet, type DeviceDefinition, type Fleet } from './fleet.js';
 import { advanceLifecycle, cancelAction, createAction, pendingActions, publicAction, pushResult, SandboxError } from './schedule.js';
 import { currentSettings, projectState } from './simulate.js';
-import { indexOf, resetState, type StateStore, type StoredAction, type Transaction } from './store.js';
+import { indexOf, resetState, StateFileError, type StateStore, type StoredAction, type Transaction } from './store.js';
 import { ACTION_STATES, STRATEGIES, type Strategy } from '../contract/actions.js';
 import { type DeviceType, UNITS, type Quantity } from '../contract/devices.js';
 import { API_KEY_PATTERN } from '../contract/keys.js';
-import { isRecord } from '../lib/values.js';
+import { bounded, isRecord } from '../lib/values.js';
 
 export const SANDBOX_KEY = 'amps_sk_test_localsandbox';
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+/** What the request log keeps of each body: enough to check what was sent, never the whole of a huge one. */
+const LOG_BOUNDS = { depth: 12, items: 100, string: 2000 };
 
 export interface RequestLogEntry {
   at: string;
@@ -336,8 +338,9 @@ const ROUTES: Route[] = [
     methods: {
       GET: (ctx) => ({ status: 200, body: { now: new Date(ctx.now).toISOString(), offsetMs: ctx.tx.state.clockOffsetMs } }),
       POST: (ctx, _params, _query, body) => {
-        const advance = isRecord(body) ? Number(body.advanceSeconds) : NaN;
-        if (!Number.isFinite(advance)) throw validation([{ path: 'advanceSeconds', problem: 'must be a number' }]);
+        const advance = isRecord(body) && typeof body.advanceSeconds === 'number' ? body.advanceSeconds : NaN;
+        // A year either way at most: the clock must stay a date every formatter can print.
+        if (!Number.isFinite(advance) || Math.abs(advance) > MAX_CLOCK_STEP_S) throw validation([{ path: 'advanceSeconds', problem: `must be a number of seconds from -${MAX_CLOCK_STEP_S} to ${MAX_CLOCK_STEP_S}` }]);
         ctx.tx.state.clockOffsetMs += advance * 1000;
         ctx.tx.changed();
         const now = ctx.now + advance * 1000;
@@ -368,12 +371,22 @@ const ROUTES: Route[] = [
   },
 ];
 
+const MAX_CLOCK_STEP_S = 366 * 86_400;
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw validation([{ path: 'path', problem: 'has invalid percent-encoding' }]);
+  }
+}
+
 function route(method: string, path: string): { handler?: Handler; params: string[]; allowed?: string[] } {
   for (const candidate of ROUTES) {
     const match = candidate.pattern.exec(path);
     if (!match) continue;
     const handler = candidate.methods[method];
-    return handler ? { handler, params: match.slice(1).map(decodeURIComponent) } : { params: [], allowed: Object.keys(candidate.methods) };
+    return handler ? { handler, params: match.slice(1).map(decodeSegment) } : { params: [], allowed: Object.keys(candidate.methods) };
   }
   // A settings path on a family without settings is a route that does not exist.
   return { params: [] };
@@ -498,6 +511,7 @@ export function createSandboxServer(options: SandboxOptions): Server {
     } catch (error) {
       if (error instanceof SandboxError) reply = errorReply(error);
       else if (error instanceof BodyTooLarge) reply = errorReply(new SandboxError('PAYLOAD_TOO_LARGE', { limitBytes: BODY_LIMIT_BYTES }));
+      else if (error instanceof StateFileError) reply = errorReply(new SandboxError('INTERNAL_ERROR', { sandboxState: error.message, hint: error.hint }));
       else reply = errorReply(new SandboxError('INTERNAL_ERROR'));
       if (reply.status === 405) reply.headers = { allow: ((error as SandboxError).details?.allowed as string[]).join(', ') };
     }
@@ -522,7 +536,8 @@ export function createSandboxServer(options: SandboxOptions): Server {
       status: reply.status,
       code: ok ? null : (reply.body as { code: string }).code,
       requestId: id,
-      body: parsedBody ?? null,
+      // An excerpt: a log of 10,000 requests must not hold 10,000 one-megabyte bodies.
+      body: parsedBody === undefined ? null : bounded(parsedBody, LOG_BOUNDS),
       headers: maskHeaders(req),
     });
     if (requestLog.length > logLimit) requestLog.shift();

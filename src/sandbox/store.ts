@@ -6,7 +6,8 @@
 
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ActionRecord } from '../contract/actions.js';
+import { UsageError } from '../errors/failures.js';
+import { ACTION_STATES, type ActionRecord } from '../contract/actions.js';
 
 /** What the sandbox keeps beside the public record. */
 export interface StoredAction extends ActionRecord {
@@ -96,17 +97,70 @@ export interface StateStore {
   transact<T>(work: (tx: Transaction) => T): Promise<T>;
   /** Writes anything pending (a no-op for stores that write as they go). */
   flush(): void;
+  /**
+   * Before serving: reads the state once (taking the lock), so a file amps cannot read or write, a
+   * foreign one or a held lock is said in one line before any request. Returns what it repaired.
+   */
+  check(): Promise<string[]>;
 }
 
-function readState(file: string): SandboxState {
-  try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as SandboxState;
-    return parsed && parsed.version === 1 && Array.isArray(parsed.actions) ? parsed : emptyState();
-  } catch {
-    // Missing or unreadable: start from the seeded fleet. A corrupt file cannot arise from our
-    // own writes (they are atomic), so this is a hand-edited or foreign file.
-    return emptyState();
+/** The state file or its directory cannot be used: said in one line with the fix, exit 2 (nothing was sent). */
+export class StateFileError extends UsageError {
+  constructor(message: string, hint: string) {
+    super(message, hint);
+    this.name = 'StateFileError';
   }
+}
+
+function isRecordValue(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Why a parsed file is not a state amps wrote, or undefined when it is one. */
+function stateProblem(value: unknown): string | undefined {
+  if (!isRecordValue(value)) return 'it is not a JSON object';
+  if (value.version !== 1) return typeof value.version === 'number' && value.version > 1 ? `it was written by a newer amps (version ${value.version})` : 'it has no version amps knows';
+  if (!Number.isFinite(value.clockOffsetMs) || !Number.isInteger(value.actionCounter)) return 'its clock or counter is not a number';
+  if (!isRecordValue(value.devices) || !Object.values(value.devices).every(isRecordValue)) return 'its devices are not objects';
+  if (!Array.isArray(value.actions)) return 'its actions are not a list';
+  const bad = value.actions.findIndex((a) => !isRecordValue(a) || typeof a.id !== 'string' || typeof a.deviceId !== 'string' || !(ACTION_STATES as readonly unknown[]).includes(a.state) || typeof a.createdAt !== 'string' || (a.start !== null && typeof a.start !== 'string'));
+  return bad === -1 ? undefined : `action ${bad + 1} is not an action amps wrote`;
+}
+
+function describeFsError(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+}
+
+/**
+ * The state in `file`: the seeded fleet when there is none. A file that is not a state amps wrote
+ * is moved aside (kept, never overwritten) and the fleet restored; `repaired` says so.
+ */
+function readState(file: string, repaired: string[]): SandboxState {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
+    throw new StateFileError(`cannot read the sandbox state file ${file}: ${describeFsError(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can read and write, or fix the file\'s permissions');
+  }
+  let parsed: unknown;
+  let problem: string | undefined;
+  try {
+    parsed = JSON.parse(text);
+    problem = stateProblem(parsed);
+  } catch {
+    problem = 'it is not valid JSON';
+  }
+  if (!problem) return parsed as SandboxState;
+  if (/newer amps/.test(problem)) throw new StateFileError(`the sandbox state file ${file} was not read: ${problem}`, 'use that amps, or start afresh with amps sandbox reset (it keeps a copy)');
+  const backup = `${file}.unreadable-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  try {
+    renameSync(file, backup);
+  } catch (error) {
+    throw new StateFileError(`the sandbox state file ${file} is unreadable (${problem}) and could not be moved aside: ${describeFsError(error)}`, 'amps sandbox reset writes a fresh one');
+  }
+  repaired.push(`the sandbox state file was unreadable (${problem}); it was kept as ${backup} and the seeded fleet restored`);
+  return emptyState();
 }
 
 function writeStateAtomically(file: string, state: SandboxState): void {
@@ -116,65 +170,122 @@ function writeStateAtomically(file: string, state: SandboxState): void {
   renameSync(temp, file);
 }
 
+/** Writes the state, turning a file-system refusal into a one-line error naming the place. */
+function writeState(file: string, state: SandboxState): void {
+  try {
+    writeStateAtomically(file, state);
+  } catch (error) {
+    throw new StateFileError(`cannot write the sandbox state to ${dirname(file)}: ${describeFsError(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
+  }
+}
+
 /** In memory, optionally saved to a file on flush (amps sandbox serve --state FILE). */
 export function memoryStore(file?: string): StateStore {
-  let state = file ? readState(file) : emptyState();
+  const repaired: string[] = [];
+  let state = file ? readState(file, repaired) : emptyState();
   let dirty = false;
   return {
     async transact(work) {
       return work({ state, changed: () => (dirty = true) });
     },
     flush() {
-      if (file && dirty) writeStateAtomically(file, state);
+      if (file && dirty) writeState(file, state);
       dirty = false;
+    },
+    async check() {
+      return repaired.splice(0);
     },
   };
 }
 
-const LOCK_STALE_MS = 10_000;
 const LOCK_WAIT_MS = 10_000;
 
+function holderAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The lock is a file holding the pid of the amps process in a transaction. A lock whose process is
+ * gone (killed mid-transaction) is broken at once; a directory in its place is an error, not a wait.
+ */
 async function acquireLock(lock: string): Promise<void> {
-  mkdirSync(dirname(lock), { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(dirname(lock), { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new StateFileError(`cannot create the sandbox state directory ${dirname(lock)}: ${describeFsError(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
+  }
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
-      closeSync(openSync(lock, 'wx', 0o600));
+      const fd = openSync(lock, 'wx', 0o600);
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
       return;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      try {
-        // A lock older than any transaction can take was left by a killed process.
-        if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) rmSync(lock, { force: true });
-      } catch {
-        // It went away between the two calls: try again.
-      }
-      if (Date.now() > deadline) throw new Error(`the sandbox state is locked by another amps process (${lock})`);
-      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') throw new StateFileError(`cannot lock the sandbox state (${lock}): ${code ?? (error as Error).message}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
     }
+    let holder = Number.NaN;
+    try {
+      if (statSync(lock).isDirectory()) throw new StateFileError(`the sandbox lock ${lock} is a directory, not amps's lock file`, `remove it: rmdir '${lock}'`);
+      holder = Number(readFileSync(lock, 'utf8').trim());
+    } catch (error) {
+      if (error instanceof StateFileError) throw error;
+      continue; // it went away between the two calls: try again
+    }
+    if (!holderAlive(holder)) {
+      rmSync(lock, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new StateFileError(`the sandbox state is locked by amps process ${holder} (${lock})`, `wait for it to finish; if no amps is running, remove ${lock}`);
+    await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
   }
 }
 
 /** Re-reads the file inside a lock for every transaction: the embedded sandbox's store. */
 export function fileStore(file: string): StateStore {
   const lock = `${file}.lock`;
+  const repaired: string[] = [];
+  const transact = async <T>(work: (tx: Transaction) => T): Promise<T> => {
+    await acquireLock(lock);
+    try {
+      const state = readState(file, repaired);
+      let dirty = false;
+      const result = work({ state, changed: () => (dirty = true) });
+      if (dirty) writeState(file, state);
+      return result;
+    } finally {
+      rmSync(lock, { force: true });
+    }
+  };
   return {
-    async transact(work) {
-      await acquireLock(lock);
-      try {
-        const state = readState(file);
-        let dirty = false;
-        const result = work({ state, changed: () => (dirty = true) });
-        if (dirty) writeStateAtomically(file, state);
-        return result;
-      } finally {
-        rmSync(lock, { force: true });
-      }
-    },
+    transact,
     flush() {},
+    async check() {
+      // Proves the directory is writable (the lock is a file in it) and the file readable.
+      await transact(() => undefined);
+      return repaired.splice(0);
+    },
   };
 }
 
-export function resetStateFile(file: string): void {
-  writeStateAtomically(file, emptyState());
+/** Restores the seeded fleet; a file that was there is kept as a copy first. */
+export function resetStateFile(file: string): string | undefined {
+  let kept: string | undefined;
+  try {
+    if (statSync(file).isFile()) {
+      kept = `${file}.before-reset`;
+      renameSync(file, kept);
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new StateFileError(`cannot reset the sandbox state ${file}: ${describeFsError(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
+  }
+  writeState(file, emptyState());
+  return kept;
 }

@@ -3,18 +3,18 @@
 // client. undici and the sandbox are imported here, lazily, so commands that send nothing never
 // load them.
 
-import { readFileSync } from 'node:fs';
 import { DEFAULT_TIMEOUT_MS, type GlobalOptions } from '../config/globals.js';
-import { sandboxStateFile } from '../config/paths.js';
-import { maskKey, redactUrl, resolveTarget, type Target } from '../config/resolve.js';
+import { configDir, configFile, looseModeWarnings, sandboxStateFile } from '../config/paths.js';
+import { maskKey, resolveTarget, type Target } from '../config/resolve.js';
 import { MissingKeyError, UsageError } from '../errors/failures.js';
+import { redactUrl } from '../lib/values.js';
 import { formatDuration } from '../domain/duration.js';
 import { type IO, writeLine } from '../output/io.js';
-import type { ApiClient, ClientOptions } from '../api/client.js';
+import { readFileBounded, readStream } from '../output/read.js';
+import { scrub } from '../output/text.js';
+import { type ApiClient, type ClientOptions, DEFAULT_MAX_RESPONSE_BYTES } from '../api/client.js';
+import type { TargetEnvironment } from '../contract/keys.js';
 import pkg from '../../package.json' with { type: 'json' };
-
-/** Where requests go, as every JSON result and ledger line names it. */
-export type TargetEnvironment = 'embedded' | 'test' | 'live';
 
 export interface Session {
   client: ApiClient;
@@ -34,23 +34,34 @@ export interface SessionOptions {
 
 export const USER_AGENT = `amps/${pkg.version} (node ${process.version}; ${process.platform})`;
 
-function readKeyFile(file: string): string {
-  try {
-    const text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
-    const key = text.trim();
-    if (key === '') throw new UsageError(`the key file ${file} is empty`);
-    return key;
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`cannot read the key file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
+/** A key file holds one key: a few hundred bytes at most. */
+const KEY_FILE_LIMIT = 4096;
+
+async function readKeyFile(file: string, io: IO): Promise<string> {
+  const text = file === '-' ? await readStream(io.stdin, { limit: KEY_FILE_LIMIT, what: 'the key on stdin' }) : await readFileBounded(file, { limit: KEY_FILE_LIMIT, what: 'the key file' });
+  const key = text.trim();
+  if (key === '') throw new UsageError(`the key file ${file} is empty`);
+  if (file !== '-') for (const line of looseModeWarnings([{ path: file, what: 'the key file' }])) writeLine(io.stderr, io.err.yellow(line));
+  return key;
+}
+
+/** The largest response read, from AMPS_MAX_RESPONSE_MB (1-1024, default 8). */
+function maxResponseBytes(env: IO['env']): number {
+  const raw = env.AMPS_MAX_RESPONSE_MB;
+  if (raw === undefined || raw === '') return DEFAULT_MAX_RESPONSE_BYTES;
+  const mb = Number(raw);
+  if (!Number.isInteger(mb) || mb < 1 || mb > 1024) throw new UsageError(`AMPS_MAX_RESPONSE_MB takes a whole number of MiB from 1 to 1024, not '${raw}'`);
+  return mb * 1024 * 1024;
 }
 
 export async function openSession(globals: GlobalOptions, io: IO, options: SessionOptions = {}): Promise<Session> {
   const target = resolveTarget(
-    { profile: globals.profile, apiUrl: globals.apiUrl, apiKey: globals.apiKeyFile ? readKeyFile(globals.apiKeyFile) : undefined },
+    { profile: globals.profile, apiUrl: globals.apiUrl, apiKey: globals.apiKeyFile ? await readKeyFile(globals.apiKeyFile, io) : undefined },
     io.env,
   );
+  if (target.apiKey.source === 'profile') {
+    for (const line of looseModeWarnings([{ path: configFile(io.env), what: 'the config file' }, { path: configDir(io.env), what: 'the config directory', directory: true }])) writeLine(io.stderr, io.err.yellow(line));
+  }
   if (target.missingKey) {
     throw new MissingKeyError(target.missingKey, 'amps config set api-key (a hidden prompt, or stdin), AMPS_API_KEY, or --api-key-file FILE; with nothing configured at all, amps uses its embedded sandbox');
   }
@@ -62,9 +73,10 @@ export async function openSession(globals: GlobalOptions, io: IO, options: Sessi
     env: io.env,
     writeRetries: options.writeRetries,
     connections: options.connections,
+    maxResponseBytes: maxResponseBytes(io.env),
     onVerbose: globals.verbose ? (line) => writeLine(io.stderr, io.err.dim(line)) : undefined,
     onRetry: (n) =>
-      writeLine(io.stderr, io.err.yellow(`retrying ${n.method} ${n.path} in ${formatDuration(Math.round(n.delayMs))} (attempt ${n.attempt} of ${n.of}): ${n.reason}`)),
+      writeLine(io.stderr, io.err.yellow(scrub(`retrying ${n.method} ${n.path} in ${formatDuration(Math.round(n.delayMs))} (attempt ${n.attempt} of ${n.of}): ${n.reason}`))),
   };
   const { ApiClient } = await import('../api/client.js');
 
@@ -78,7 +90,9 @@ export async function openSession(globals: GlobalOptions, io: IO, options: Sessi
   }
 
   const [{ startSandbox }, { fileStore }] = await Promise.all([import('../sandbox/server.js'), import('../sandbox/store.js')]);
-  const sandbox = await startSandbox({ store: fileStore(sandboxStateFile(io.env)) });
+  const store = fileStore(sandboxStateFile(io.env));
+  for (const notice of await store.check()) writeLine(io.stderr, io.err.yellow(`amps: ${notice}`));
+  const sandbox = await startSandbox({ store });
   const client = await ApiClient.create({ ...clientOptions, baseUrl: sandbox.url, apiKey: sandbox.key });
   if (io.stderrIsTTY && !globals.quiet && !globals.json) {
     writeLine(io.stderr, io.err.dim('Using the embedded sandbox (no API key or URL configured). For the real API: amps login'));

@@ -2,7 +2,6 @@
 // syntax-checked once, then fitted to a device (units converted to what it declares, times read in
 // one named zone) and checked against its commands map.
 
-import { readFile } from 'node:fs/promises';
 import type { ActionRecord, PushBody, SandboxDirective, Strategy } from '../../contract/actions.js';
 import type { DeviceRead } from '../../contract/devices.js';
 import type { Env } from '../../contract/env.js';
@@ -14,7 +13,7 @@ import { isKnownCode, normaliseCode, suggestCodes } from '../../errors/catalogue
 import { preflightError } from '../../errors/decode.js';
 import { PreflightError, UsageError } from '../../errors/failures.js';
 import type { IO } from '../../output/io.js';
-import { readStream } from '../../output/read.js';
+import { readFileBounded, readStream } from '../../output/read.js';
 
 /** The flags that shape a push, as commander hands them over. */
 export interface PushFlags {
@@ -119,13 +118,9 @@ export function preflight(device: DeviceRead, body: PushBody, now: Date): void {
 
 /** `--body FILE|-`: a raw body, sent as is but for --on-conflict and the directive. */
 export async function readBodyFile(source: string, io: IO, flags: PushFlags): Promise<PushBody> {
-  let text: string;
-  try {
-    text = source === '-' ? await readStream(io.stdin, { limit: 1024 * 1024, what: '--body' }) : await readFile(source, 'utf8');
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`cannot read --body ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
+  // The API takes bodies up to 1 MiB; nothing larger is worth reading.
+  const limit = 1024 * 1024;
+  const text = source === '-' ? await readStream(io.stdin, { limit, what: '--body -' }) : await readFileBounded(source, { limit, what: '--body' });
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -12,7 +12,9 @@ import { UsageError } from '../../errors/failures.js';
 import { type IO, writeLine } from '../../output/io.js';
 import { announceWrite, withSession } from '../../session/connect.js';
 import type { DeviceRow } from '../../batch/input.js';
-import { preflight, preparePush, type PushFlags, readPushInputs, type Zone } from './body.js';
+import { MAX_RETRY_AFTER_MS } from '../../api/client.js';
+import type { TargetEnvironment } from '../../contract/keys.js';
+import { movedTimes, preflight, preparePush, type PushFlags, readPushInputs, type Zone } from './body.js';
 
 export interface FleetPushOptions extends GlobalOptions, PushFlags {
   type: string;
@@ -61,25 +63,31 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
   const plan = {
     type,
     bodyFor,
+    movedFor: movedTimes,
+    environment: 'embedded' as TargetEnvironment,
     concurrency: options.concurrency ?? 8,
     preflight: options.preflight !== false,
     retry: options.retry ?? 0,
     failFast: failFastCodes(options.failFast),
+    maxPauseMs: MAX_RETRY_AFTER_MS,
   };
-  const [{ BatchRun }, { readDeviceRows }, report] = await Promise.all([import('../../batch/run.js'), import('../../batch/input.js'), import('../../batch/report.js')]);
+  const [{ BatchRun }, input, report] = await Promise.all([import('../../batch/run.js'), import('../../batch/input.js'), import('../../batch/report.js')]);
+  // Only a regular file can be read twice (to count it ahead) or read to its end after a stop.
+  const regularFile = await input.isRegularFile(options.devices);
   // Requests in flight finish after Ctrl-C: the run stops issuing, then reports.
   const requests = new AbortController();
   return withSession(options, { ...io, signal: requests.signal }, async (session) => {
     if (inputs.directive && session.live) throw new UsageError('--simulate-failure is a sandbox directive; it is refused with a live key');
+    plan.environment = session.environment;
     const ledger = new report.Ledger(io, Boolean(options.json), options.out);
     announceWrite(session, io, options);
     const showProgress = io.stderrIsTTY && !options.json && !options.quiet;
     const progress = new report.Progress(io, showProgress);
-    if (showProgress && options.devices !== '-') {
-      // A second, streamed pass over the file gives the bar its total; stdin cannot be read twice.
+    if (showProgress && regularFile) {
+      // A second, streamed pass over the file gives the bar its total.
       void (async () => {
         let total = 0;
-        for await (const _row of readDeviceRows(options.devices, io.stdin)) total++;
+        for await (const _row of input.readDeviceRows(options.devices, io.stdin)) total++;
         progress.setTotal(total);
       })().catch(() => undefined);
     }
@@ -89,19 +97,34 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
         progress.add(entry);
       },
     });
-    const onInterrupt = () => batch.stop('interrupt');
+    // A stream may never end: after Ctrl-C it is not read on (a file is, to record its rows not_sent).
+    const stopReading = new AbortController();
+    const onInterrupt = () => {
+      batch.stop('interrupt');
+      if (!regularFile) stopReading.abort();
+    };
+    const onOutputClosed = () => batch.stop('output_closed', 'stdout or stderr was closed');
     io.signal.addEventListener('abort', onInterrupt, { once: true });
+    io.outputClosed.addEventListener('abort', onOutputClosed, { once: true });
     try {
-      const result = await batch.run(readDeviceRows(options.devices, io.stdin));
+      // After a stop, the rest of a file is read to record it not_sent; a stream is too, unless the
+      // operator interrupted (it may never end) or the ledger itself failed.
+      const drain = () => batch.stoppedReason !== 'ledger_failed' && (regularFile || !io.signal.aborted);
+      const result = await batch.run(input.readDeviceRows(options.devices, io.stdin, stopReading.signal), drain);
       progress.stop();
-      await ledger.close();
+      ledger.close();
+      report.reportUnwritten(batch.unwritten, io, options.out);
       if (!options.quiet) await report.printSummary(result, io, Boolean(options.json));
-      const rerun = report.conflictRerun(argv, result, options.out);
-      if (rerun && !options.json) writeLine(io.stderr, `\n${result.conflicted.length} device(s) met a conflict a strategy can resolve. Rerun just those with:\n  ${rerun}`);
+      const reruns = report.conflictReruns(argv, result, options.out);
+      if (reruns.length > 0 && !options.json) {
+        const count = [...result.conflicted.values()].reduce((n, ids) => n + ids.length, 0);
+        writeLine(io.stderr, `\n${count} device(s) met a conflict a strategy can resolve. Rerun just those with:\n${reruns.map((r) => `  ${r}`).join('\n')}`);
+      }
       return result.exitCode as ExitCode;
     } finally {
       progress.stop();
       io.signal.removeEventListener('abort', onInterrupt);
+      io.outputClosed.removeEventListener('abort', onOutputClosed);
     }
   }, { connections: plan.concurrency });
 }

@@ -44,7 +44,7 @@ export function pushCommand(state: CommandState) {
     .addOption(new Option('--body <file>', 'send this JSON body as is (- reads stdin)').conflicts(BODY_FLAGS))
     .addOption(new Option('--dry-run', 'check against the device and print the body; send nothing'))
     .addOption(new Option('--wait', 'follow the action until it completes, fails or is cancelled'))
-    .addOption(new Option('--wait-timeout <duration>', 'give up following after this long (default 10m)').argParser(duration('--wait-timeout')))
+    .addOption(new Option('--wait-timeout <duration>', 'give up following after this long (default 10m)').argParser(duration('--wait-timeout', 24 * 86_400_000)))
     .option('--simulate-failure <code>', 'sandbox only: make the push fail with this canonical code')
     .addOption(new Option('--simulate-at <phase>', 'with --simulate-failure: fail the request (default) or accept it and fail the action at dispatch').choices(['request', 'dispatch'] as const))
     .option('--no-preflight', 'skip the check against the device\'s commands map')
