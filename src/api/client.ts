@@ -94,6 +94,8 @@ function classifyThrown(error: unknown): { kind: TransportFailure; notSent: bool
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return { kind: 'timeout', notSent: false, detail };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { kind: 'dns', notSent: true, detail };
   if (code.startsWith('ERR_TLS') || code.includes('CERT') || code === 'EPROTO') return { kind: 'tls', notSent: true, detail };
+  // undici refuses responses HTTP does not allow here (an unsolicited 100 Continue, a broken status line) as "bad response".
+  if (code === 'UND_ERR_SOCKET' && /bad response/i.test(err.message ?? err.cause?.message ?? '')) return { kind: 'protocol', notSent: false, detail: 'a response HTTP does not allow here, such as an unsolicited 100 Continue' };
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED' || code === 'EPIPE') return { kind: 'connection_reset', notSent: false, detail };
   return { kind: 'network', notSent: false, detail };
 }
@@ -106,7 +108,7 @@ export function provesNothingRan(outcome: { decoded: DecodedError; notSent: bool
 function isRetryable(method: string, outcome: Outcome, attempt: number): boolean {
   const { error } = outcome;
   if (method !== 'GET') return provesNothingRan({ decoded: error, notSent: outcome.notSent });
-  if (error.shape === 'transport') return error.code !== 'TLS_FAILURE';
+  if (error.shape === 'transport' && error.code === 'TLS_FAILURE') return false;
   if (error.retryClass === 'backoff') return true;
   // "Retry once, then escalate": one retry only.
   return error.retryClass === 'once_then_escalate' && attempt === 1;

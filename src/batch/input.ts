@@ -140,8 +140,9 @@ export async function isRegularFile(source: string): Promise<boolean> {
   }
 }
 
-async function open(source: string, stdin: Readable): Promise<Readable> {
-  if (source === '-') return stdin;
+/** A usage error (exit 2, before anything is sent) when --devices names nothing readable or a directory. */
+export async function checkSource(source: string): Promise<void> {
+  if (source === '-') return;
   try {
     const info = await stat(source);
     if (info.isDirectory()) throw new UsageError(`cannot read --devices ${source}: it is a directory`);
@@ -149,6 +150,11 @@ async function open(source: string, stdin: Readable): Promise<Readable> {
     if (error instanceof UsageError) throw error;
     throw new UsageError(`cannot read --devices ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+}
+
+async function open(source: string, stdin: Readable): Promise<Readable> {
+  if (source === '-') return stdin;
+  await checkSource(source);
   const stream = createReadStream(source, { encoding: 'utf8' });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());

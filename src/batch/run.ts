@@ -274,7 +274,8 @@ export class BatchRun {
     }
     const codes = [...this.report.counts.values()].map((b) => b.exitCode);
     if (this.report.stoppedBy === 'interrupt') codes.push(EXIT.interrupted);
-    if (this.report.stoppedBy === 'ledger_failed' || this.report.stoppedBy === 'output_closed' && this.unwritten.length > 0) codes.push(EXIT.outputLost);
+    // A run cut short because its output went away did not do what was asked: never exit 0.
+    if (this.report.stoppedBy === 'ledger_failed' || this.report.stoppedBy === 'output_closed') codes.push(EXIT.outputLost);
     if (this.report.stoppedBy === 'input_broken') codes.push(EXIT.usage);
     let exitCode = mostSevere(codes);
     // Exit 2 says nothing was sent: once anything was, a row amps refused locally is a rejected request.

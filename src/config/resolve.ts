@@ -56,7 +56,7 @@ export function readStoredConfig(env: Env): StoredConfig {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new UsageError(`cannot read the config file ${file}: ${(error as Error).message}`);
+    throw new UsageError(`cannot read the config file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'set AMPS_CONFIG_DIR to a directory amps can read and write');
   }
   try {
     const parsed: unknown = JSON.parse(text);

@@ -294,7 +294,7 @@ export function decodeFailedAction(action: FailedAction): DecodedError {
 }
 
 /** Failures below HTTP: no status, so the class comes from what happened. */
-export type TransportFailure = 'timeout' | 'connection_refused' | 'connection_reset' | 'dns' | 'tls' | 'network';
+export type TransportFailure = 'timeout' | 'connection_refused' | 'connection_reset' | 'dns' | 'tls' | 'protocol' | 'network';
 
 const TRANSPORT_CODES: Record<TransportFailure, { code: string; message: string }> = {
   timeout: { code: 'CLIENT_TIMEOUT', message: 'No complete response arrived before the timeout.' },
@@ -302,11 +302,14 @@ const TRANSPORT_CODES: Record<TransportFailure, { code: string; message: string 
   connection_reset: { code: 'CONNECTION_RESET', message: 'The connection was closed before a complete response arrived.' },
   dns: { code: 'DNS_FAILURE', message: 'The API host name could not be resolved.' },
   tls: { code: 'TLS_FAILURE', message: 'The TLS handshake with the API host failed.' },
+  protocol: { code: 'PROTOCOL_ERROR', message: 'The server (or a proxy on the way) broke HTTP; no readable response arrived.' },
   network: { code: 'NETWORK_FAILURE', message: 'The request failed below HTTP.' },
 };
 
 export function transportError(kind: TransportFailure, detail?: string): DecodedError {
   const { code, message } = TRANSPORT_CODES[kind];
+  // A server that breaks HTTP is not a passing fault: retry once, then escalate (exit 8).
+  const retryClass: RetryClass = kind === 'protocol' ? 'once_then_escalate' : 'backoff';
   return {
     code,
     status: null,
@@ -314,7 +317,7 @@ export function transportError(kind: TransportFailure, detail?: string): Decoded
     entry: null,
     known: false,
     shape: 'transport',
-    ...classify('backoff'),
+    ...classify(retryClass),
   };
 }
 

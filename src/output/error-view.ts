@@ -161,7 +161,8 @@ const FORMATTERS: Record<string, DetailsView> = {
   },
   VALIDATION_ERROR: {
     fields: ['fields'],
-    lines: (d) => (Array.isArray(d.fields) ? d.fields.filter(isRecord).map((f) => `Field ${cut(f.path)}: ${cut(f.problem)}`) : formatGeneric(d)),
+    // d.fields is already bounded: its last item may be the note of how many more there were.
+    lines: (d) => (Array.isArray(d.fields) ? d.fields.map((f) => (isRecord(f) ? `Field ${cut(f.path)}: ${cut(f.problem)}` : cut(f))) : formatGeneric(d)),
   },
 };
 

@@ -24,6 +24,8 @@ export interface FollowOptions {
   zone: string;
   /** Fields for the JSON beside the action's own. */
   extra?: Record<string, unknown>;
+  /** The action as last seen (the push's answer), until the first poll replaces it. */
+  initial?: ActionRecord;
 }
 
 /** What to tell an operator about an action that still stands: how to follow it, and to cancel it if it can be. */
@@ -37,7 +39,7 @@ export function stillStandsLines(action: Pick<ActionRecord, 'id' | 'state' | 'st
 export async function followAction(client: ApiClient, id: string, options: FollowOptions): Promise<ExitCode> {
   const { io } = options;
   const spinner = startSpinner(io, `${id} …`, !options.json && !options.quiet);
-  let last: ActionRecord | undefined;
+  let last = options.initial;
   try {
     const done = await waitForAction(client, id, {
       signal: io.signal,

@@ -15,7 +15,20 @@ export type Fault =
   | 'truncated'
   | 'ratelimit-once'
   | 'unavailable-twice'
-  | 'timeout504';
+  | 'timeout504'
+  | 'null200'
+  | 'empty200'
+  | 'string202'
+  | 'huge'
+  | 'endless'
+  | 'retryafter-hour'
+  | 'retryafter-overflow'
+  | 'deep422'
+  | 'wide422'
+  | 'escapes'
+  | 'escape-code'
+  | 'continue100'
+  | 'mixed';
 
 const envelope = (code: string, message: string, details?: unknown) =>
   JSON.stringify({ success: false, error: { code, message, ...(details ? { details } : {}) }, meta: { requestId: 'req_fault', timestamp: new Date().toISOString(), path: '/x', latencyMs: 1 } });
@@ -23,6 +36,20 @@ const okBody = JSON.stringify({
   success: true,
   data: { id: 'act_ok', deviceId: 'b1', deviceType: 'battery', command: 'charge', parameters: null, state: 'acknowledged', createdAt: '2026-01-01T00:00:00Z', start: null, links: { self: '/actions/act_ok' }, vendor: 'v', sync: { available: true, lastPulledAt: '2026-01-01T00:00:00Z' }, metadata: { model: 'm', source: 'live' } },
   meta: { requestId: 'req_ok' },
+});
+
+/** A device read whose strings carry terminal escapes: a window title, a screen clear, a bell, an RLO. */
+const hostileDevice = {
+  id: 'b1', vendor: 'v\u001b]0;pwned\u0007', sync: { available: true, lastPulledAt: '2026-01-01T00:00:00Z' }, metadata: { model: 'm\u001b[2J', source: 'live' },
+  state: { status: 'ok\u0007', level: 50 }, conflictStrategies: ['cancel_and_replace\u001b[2J', '\u202equeue_after'],
+  commands: { charge: { parameters: { power: { unit: 'kw\u001b[31m', min: 0, max: 5 } }, execution: ['immediate'] } },
+};
+
+let actionCounter = 0;
+const accepted = (id: string) => JSON.stringify({
+  success: true,
+  data: { id: `act_fault_${++actionCounter}`, deviceId: id, deviceType: 'battery', command: 'charge', parameters: null, state: 'acknowledged', createdAt: '2026-01-01T00:00:00Z', start: null, links: { self: '/actions/x' } },
+  meta: { requestId: `req_${actionCounter}` },
 });
 
 export interface FaultServer {
@@ -77,6 +104,69 @@ export async function startFaultServer(): Promise<FaultServer> {
         return nth <= 2 ? json(503, envelope('SERVICE_UNAVAILABLE', 'The device manufacturer service is temporarily unavailable.')) : json(req.method === 'POST' ? 202 : 200, okBody);
       case 'timeout504':
         return json(504, envelope('TIMEOUT', 'The device manufacturer did not respond in time.'));
+      case 'null200':
+        return json(req.method === 'POST' ? 202 : 200, JSON.stringify({ success: true, data: null, meta: { requestId: 'req_null' } }));
+      case 'empty200':
+        res.writeHead(req.method === 'POST' ? 204 : 200);
+        return res.end();
+      case 'string202':
+        return json(req.method === 'POST' ? 202 : 200, JSON.stringify({ success: true, data: 'hello', meta: { requestId: 'req_string' } }));
+      case 'huge': {
+        // 50 MB of a valid-looking body: amps must stop reading long before the end.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = Buffer.alloc(1024 * 1024, 'a');
+        let sent = 0;
+        let open = true;
+        res.on('close', () => (open = false));
+        const pump = () => {
+          while (open && sent < 50) {
+            sent++;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+          if (open) res.end();
+        };
+        return pump();
+      }
+      case 'endless': {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = Buffer.alloc(64 * 1024, ' ');
+        let open = true;
+        res.on('close', () => (open = false));
+        const pump = () => {
+          while (open && res.write(chunk));
+          if (open) res.once('drain', pump);
+        };
+        return pump();
+      }
+      case 'retryafter-hour':
+        return json(429, envelope('RATE_LIMIT_EXCEEDED', 'The API key has exceeded its rate limit.', { retryAfterSeconds: 3600 }), { 'retry-after': '3600' });
+      case 'retryafter-overflow':
+        return json(429, envelope('RATE_LIMIT_EXCEEDED', 'The API key has exceeded its rate limit.'), { 'retry-after': '99999999999' });
+      case 'deep422': {
+        const depth = 100_000;
+        const body = `{"success":false,"error":{"code":"VALIDATION_ERROR","message":"The request body does not match the canonical schema.","details":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}},"meta":{"requestId":"req_deep"}}`;
+        return json(422, body);
+      }
+      case 'wide422': {
+        const fields = Array.from({ length: 200_000 }, (_, i) => ({ path: `action.parameters.p${i}`, problem: 'unknown key' }));
+        return json(400, envelope('VALIDATION_ERROR', 'The request body does not match the canonical schema.', { fields }));
+      }
+      case 'escapes':
+        return json(200, JSON.stringify({ success: true, data: hostileDevice, meta: { requestId: 'req_escape' } }));
+      case 'escape-code':
+        return json(500, envelope('WEIRD\u001b]0;pwned\u0007\u001b[2J', 'x\u001b[31m'));
+      case 'continue100':
+        // An unsolicited 100 Continue before the real response: HTTP allows 1xx only when asked for.
+        req.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+        return setTimeout(() => json(200, okBody), 20);
+      case 'mixed': {
+        // One bad 2xx among good ones: /mixed/battery/<id>; ids starting null_ or str_ get junk.
+        const id = (req.url ?? '').split('/')[3] ?? '';
+        if (req.method === 'GET') return json(200, okBody);
+        if (id.startsWith('null_')) return json(202, JSON.stringify({ success: true, data: null, meta: { requestId: 'req_null' } }));
+        if (id.startsWith('str_')) return json(202, JSON.stringify({ success: true, data: 'hello', meta: { requestId: 'req_str' } }));
+        return json(202, accepted(id));
+      }
       default:
         return json(200, okBody);
     }

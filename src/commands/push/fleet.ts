@@ -72,6 +72,7 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
     maxPauseMs: MAX_RETRY_AFTER_MS,
   };
   const [{ BatchRun }, input, report] = await Promise.all([import('../../batch/run.js'), import('../../batch/input.js'), import('../../batch/report.js')]);
+  await input.checkSource(options.devices);
   // Only a regular file can be read twice (to count it ahead) or read to its end after a stop.
   const regularFile = await input.isRegularFile(options.devices);
   // Requests in flight finish after Ctrl-C: the run stops issuing, then reports.

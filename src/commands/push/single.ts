@@ -127,7 +127,7 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
     const extra = { environment: session.environment, moved };
     if (options.wait) {
       if (!options.json && !options.quiet) writeLine(io.stderr, `Pushed ${action.command} to ${pathSegment(type)} ${deviceId}: ${stateColour(action.state, io.err)}; following it…`);
-      return followAction(session.client, action.id, { io, json: options.json, quiet: options.quiet, timeoutMs: options.waitTimeout, zone, extra });
+      return followAction(session.client, action.id, { io, json: options.json, quiet: options.quiet, timeoutMs: options.waitTimeout, zone, extra, initial: action });
     }
     printAction(action, io, { json: options.json, quiet: options.quiet, zone, extra });
     if (!options.json && !options.quiet) writeLine(io.stderr, io.err.dim(`Follow it: amps actions wait ${action.id}`));

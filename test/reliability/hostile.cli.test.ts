@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { cleanEnv, runCli } from '../helpers/cli.js';
+import { startFaultServer, type Fault, type FaultServer } from '../helpers/fault-server.js';
+
+// A hostile or broken server never crashes amps and never eats the machine: every scenario ends
+// with a decoded error and a documented exit code, never exit 1 or a stack trace.
+
+let server: FaultServer;
+beforeAll(async () => {
+  server = await startFaultServer();
+});
+beforeEach(() => server.reset());
+afterAll(async () => server.close());
+
+const env = (fault: Fault, extra: Record<string, string> = {}) => cleanEnv({ AMPS_API_URL: server.url(fault), AMPS_API_KEY: 'amps_sk_test_hostile1', ...extra });
+const amps = (fault: Fault, args: string[], extra: Record<string, string> = {}, input?: string) => runCli([...args, '--timeout', '5s'], { env: env(fault, extra), input, timeoutMs: 30_000 });
+
+function expectNoCrash(r: { code: number | null; stderr: string }) {
+  expect(r.code).not.toBe(1);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(r.stderr).not.toContain('This is a bug');
+}
+
+describe('empty, null and junk success bodies are the server\'s fault (exit 8), never a bug', () => {
+  it.each([
+    ['null200', ['get', 'battery', 'b1']],
+    ['empty200', ['get', 'battery', 'b1']],
+    ['string202', ['get', 'battery', 'b1']],
+    ['null200', ['devices', 'battery']],
+    ['empty200', ['devices', 'battery']],
+    ['null200', ['actions', 'list']],
+    ['null200', ['actions', 'get', 'act_1']],
+    ['null200', ['settings', 'battery', 'b1']],
+    ['null200', ['settings', 'battery', 'b1', 'safety_reserve=20%', '--no-preflight']],
+  ] as const)('%s: %j', async (fault, args) => {
+    const r = await amps(fault, [...args]);
+    expectNoCrash(r);
+    expect(r.code).toBe(8);
+    expect(r.stderr).toContain('INVALID_RESPONSE');
+  });
+
+  it.each(['null200', 'empty200', 'string202'] as const)('%s on a push: exit 8, and it says the push was sent', async (fault) => {
+    const r = await amps(fault, ['push', 'battery', 'b1', 'charge', '--no-preflight']);
+    expectNoCrash(r);
+    expect(r.code).toBe(8);
+    expect(r.stderr).toContain('The push was sent and accepted; check amps actions list --device b1 before sending it again');
+    expect(server.count('POST')).toBe(1);
+  });
+});
+
+describe('what is read is bounded', () => {
+  it.each(['huge', 'endless'] as const)('%s body: refused at the limit, exit 8, in bounded memory', async (fault) => {
+    const r = await amps(fault, ['get', 'battery', 'b1'], { AMPS_MAX_RESPONSE_MB: '2' });
+    expectNoCrash(r);
+    expect(r.code).toBe(8);
+    expect(r.stderr).toContain('RESPONSE_TOO_LARGE');
+    expect(r.stderr).toContain('larger than 2 MiB');
+  });
+
+  it('refuses a bad AMPS_MAX_RESPONSE_MB in one line', async () => {
+    const r = await amps('ok', ['get', 'battery', 'b1'], { AMPS_MAX_RESPONSE_MB: 'lots' });
+    expect([r.code, r.stderr.trim()]).toEqual([2, "amps: AMPS_MAX_RESPONSE_MB takes a whole number of MiB from 1 to 1024, not 'lots'"]);
+  });
+
+  it('bounds decode input from a pipe and from a file', async () => {
+    const big = 'x'.repeat(17 * 1024 * 1024);
+    const piped = await runCli(['decode', '-'], { env: cleanEnv(), input: big });
+    expect([piped.code, piped.stderr]).toEqual([2, 'amps: the input to decode is larger than 16384 KiB; amps reads at most that\n']);
+  });
+});
+
+describe('details no renderer can be made to choke on', () => {
+  it('a VALIDATION_ERROR with 200,000 fields prints a screenful, in text and in JSON', async () => {
+    // The body is ~12 MB: allowed through here, so the renderer is what is tested.
+    const text = await amps('wide422', ['push', 'battery', 'b1', 'charge', '--no-preflight'], { AMPS_MAX_RESPONSE_MB: '64' });
+    expectNoCrash(text);
+    expect(text.code).toBe(4);
+    expect(text.stderr.split('\n').length).toBeLessThan(80);
+    expect(text.stderr).toContain('199980 more');
+    const json = await amps('wide422', ['push', 'battery', 'b1', 'charge', '--no-preflight', '--json'], { AMPS_MAX_RESPONSE_MB: '64' });
+    expect(json.code).toBe(4);
+    const fields = JSON.parse(json.stderr).error.details.fields;
+    expect(fields).toHaveLength(10_001);
+    expect(fields.at(-1)).toBe('(190000 more items omitted)');
+  });
+
+  it('details nested 100,000 deep: no stack overflow, in text or JSON', async () => {
+    for (const extra of [[], ['--json']]) {
+      const r = await amps('deep422', ['push', 'battery', 'b1', 'charge', '--no-preflight', ...extra]);
+      expectNoCrash(r);
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain('nested deeper than');
+    }
+  });
+});
+
+describe('every string from the network is scrubbed before a terminal', () => {
+  it('amps get prints no escape sequence, bell or direction override from the response', async () => {
+    const r = await amps('escapes', ['get', 'battery', 'b1']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('cancel_and_replace');
+    // eslint-free check: no ESC, BEL or RLO anywhere in what was printed.
+    expect(r.stdout + r.stderr).not.toMatch(/[\u001b\u0007\u202e]/);
+  });
+
+  it('the retry notice of an unknown code prints it scrubbed', async () => {
+    const r = await amps('escape-code', ['get', 'battery', 'b1']);
+    expect(r.code).toBe(8);
+    expect(r.stderr).toContain('retrying GET');
+    expect(r.stderr).not.toMatch(/[\u001b\u0007]/);
+  });
+});
+
+describe('Retry-After has a ceiling', () => {
+  it('a single read reports a long Retry-After instead of waiting an hour', async () => {
+    const started = Date.now();
+    const r = await amps('retryafter-hour', ['get', 'battery', 'b1']);
+    expect(r.code).toBe(6);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(r.stderr).toContain('Retry after: 3600 s');
+  });
+
+  it.each(['retryafter-hour', 'retryafter-overflow'] as const)('%s in a batch: stops issuing at once, the rest not_sent with the reason, no timer warnings', async (fault) => {
+    const ids = Array.from({ length: 40 }, (_, i) => `b${i}`);
+    const started = Date.now();
+    const r = await amps(fault, ['push', 'battery', '--devices', '-', 'charge', '--no-preflight', '--json', '--concurrency', '4'], {}, ids.join('\n'));
+    expectNoCrash(r);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(r.stderr).not.toContain('TimeoutOverflowWarning');
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.id).sort()).toEqual([...ids].sort());
+    const notSent = lines.filter((l) => l.outcome === 'not_sent');
+    expect(notSent.length).toBeGreaterThan(30);
+    expect(notSent[0].reason).toContain('longer than the 60 s amps waits');
+    expect(server.count('POST')).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('protocol faults', () => {
+  it('an unsolicited 100 Continue is a protocol error (exit 8), not a crash', async () => {
+    const r = await amps('continue100', ['get', 'battery', 'b1']);
+    expectNoCrash(r);
+    expect(r.code).toBe(8);
+    expect(r.stderr).toContain('PROTOCOL_ERROR');
+    expect(r.stderr).toContain('unsolicited 100 Continue');
+  });
+});
+
+describe('one malformed 2xx does not poison a batch', () => {
+  it('the device with the junk answer fails with its own line; the others are accepted', async () => {
+    const ids = ['b1', 'b2', 'null_1', 'b3', 'str_1', 'b4', 'b5', 'b6'];
+    const r = await amps('mixed', ['push', 'battery', '--devices', '-', 'charge', '--no-preflight', '--json', '--concurrency', '3'], {}, ids.join('\n'));
+    expectNoCrash(r);
+    expect(r.code).toBe(8);
+    const lines = new Map(r.stdout.trim().split('\n').map((l) => JSON.parse(l)).map((l) => [l.id, l]));
+    expect([...lines.keys()].sort()).toEqual([...ids].sort());
+    for (const id of ['null_1', 'str_1']) expect(lines.get(id)).toMatchObject({ outcome: 'failed', code: 'INVALID_RESPONSE', status: 202, attempts: 1 });
+    for (const id of ['b1', 'b2', 'b3', 'b4', 'b5', 'b6']) expect(lines.get(id)).toMatchObject({ outcome: 'accepted' });
+    expect(new Set([...lines.values()].map((l) => l.actionId).filter(Boolean)).size).toBe(6);
+  });
+});

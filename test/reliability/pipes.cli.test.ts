@@ -1,0 +1,276 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { getEventListeners } from 'node:events';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ApiClient } from '../../src/api/client.js';
+import { BIN, cleanEnv, freshConfigDir, runCli } from '../helpers/cli.js';
+import { runInTerminal } from '../helpers/pty.js';
+import { type TestSandbox, useSandbox } from '../helpers/sandbox.js';
+
+// Real pipes, FIFOs, /dev/full, signals and files: what a shell, a runbook or a full disk does to
+// amps. None of these may end in exit 1 or a stack trace, and a fleet ledger loses no device.
+
+const KEY = 'amps_sk_test_pipesTests1';
+let sandbox: TestSandbox;
+let env: Record<string, string | undefined>;
+const posts = () => sandbox.requests.filter((r) => r.method === 'POST') as Array<{ path: string }>;
+const loadIds = (n: number) => Array.from({ length: n }, (_, i) => `bat_load_${String(i + 1).padStart(6, '0')}`);
+const ledger = (text: string) => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+useSandbox({ fleetSize: 3000 }, KEY, (started, startedEnv) => {
+  sandbox = started;
+  env = startedEnv;
+});
+
+/** Runs amps with the read end of stdout (or stderr) closed before it writes a byte. */
+function withClosed(stream: 'stdout' | 'stderr', args: string[], runEnv = env, input?: string): Promise<{ code: number | null; other: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: runEnv as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    child[stream].destroy();
+    let other = '';
+    const open = stream === 'stdout' ? child.stderr : child.stdout;
+    open.setEncoding('utf8').on('data', (d: string) => (other += d));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input ?? '');
+    child.on('close', (code) => resolve({ code, other }));
+  });
+}
+
+describe('a closed pipe is not a bug', () => {
+  it.each([
+    [['explain', '--list'], 0],
+    [['explain', 'SCHEDULER_ACTIVE'], 0],
+    [['push', '--help'], 0],
+    [['help', 'exit-codes'], 0],
+    [['completion', 'bash'], 0],
+    [['config', 'list'], 0],
+    [['devices'], 0],
+    [['get', 'battery', 'bat_voltaro_01', '--json'], 0],
+    [['actions', 'list'], 0],
+    [['settings', 'battery', 'bat_voltaro_01'], 0],
+    [['decode', '--status', '409', '-'], 5],
+  ] as const)('stdout closed: %j exits %i quietly', async (args, expected) => {
+    const input = args[0] === 'decode' ? '{"success":false,"error":{"code":"CONFLICT","message":"x"}}' : undefined;
+    const r = await withClosed('stdout', [...args], env, input);
+    expect(r.code).toBe(expected);
+    expect(r.other).not.toMatch(/EPIPE|\n\s+at /);
+  });
+
+  it('stderr closed: a conflict still exits 5, and a pushed action is never reported as a bug', async () => {
+    await sandbox.call('POST', '/battery/bat_voltaro_01', { action: { command: 'charge', start: '2h' } });
+    expect((await withClosed('stderr', ['push', 'battery', 'bat_voltaro_01', 'discharge'])).code).toBe(5);
+    const pushed = await withClosed('stderr', ['push', 'battery', 'bat_voltaro_02', 'charge']);
+    expect(pushed.code).toBe(0);
+    expect(pushed.other).toMatch(/state\s+acknowledged/);
+  });
+
+  it('in real shell pipelines: | head -1, and a conflict through 2>&1 | head -3', async () => {
+    // Asynchronous: the sandbox answering amps runs in this process.
+    const shell = (line: string) => new Promise<string>((resolve) => {
+      const child = spawn('bash', ['-c', `${line}; echo "exit=\${PIPESTATUS[0]}"`], { env: env as NodeJS.ProcessEnv });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.on('close', () => resolve(out));
+    });
+    const amps = `'${process.execPath}' '${BIN}'`;
+    expect(await shell(`${amps} explain --list | head -1`)).toMatch(/^Platform: API key \(platform-auth\)\nexit=0\n$/);
+    expect(await shell(`${amps} push --help | head -3`)).toMatch(/exit=0\n$/);
+    expect(await shell(`${amps} get battery bat_voltaro_01 --json | head -1`)).toBe('{\nexit=0\n');
+    sandbox.requests.length = 0;
+    const conflict = await shell(`${amps} push battery bat_foxgrid_01 idle 2>&1 | head -3`);
+    expect(conflict).toMatch(/exit=5\n$/);
+    expect(conflict).not.toContain('EPIPE');
+  });
+});
+
+describe('the ledger\'s promise: every input device exactly once', () => {
+  it('a FIFO with the progress bar on: counting never eats rows', async () => {
+    const dir = freshConfigDir();
+    const fifo = join(dir, 'ids.fifo');
+    const out = join(dir, 'ledger.ndjson');
+    execFileSync('mkfifo', [fifo]);
+    const ids = loadIds(2000);
+    const term = runInTerminal(['push', 'battery', '--devices', fifo, 'auto.balanced', '--out', out, '--concurrency', '32', '--no-preflight'], env);
+    writeFileSync(fifo, `${ids.join('\n')}\n`);
+    expect(await term.exit).toBe(0);
+    expect(ledger(readFileSync(out, 'utf8')).map((l) => l.id).sort()).toEqual(ids);
+    expect(posts()).toHaveLength(2000);
+    // 32 in flight on one signal: one listener, so no MaxListenersExceededWarning.
+    expect(term.text()).not.toContain('MaxListenersExceededWarning');
+  }, 60_000);
+
+  it('stdout closed during a batch: it stops issuing, finishes the ledger file, exits 11', async () => {
+    const dir = freshConfigDir();
+    const file = join(dir, 'ids.txt');
+    const out = join(dir, 'ledger.ndjson');
+    const ids = loadIds(500);
+    writeFileSync(file, `${ids.join('\n')}\n`);
+    const r = await withClosed('stdout', ['push', 'battery', '--devices', file, 'charge', '--json', '--out', out, '--concurrency', '4']);
+    expect(r.code).toBe(11);
+    expect(r.other).not.toMatch(/EPIPE|\n\s+at /);
+    const lines = ledger(readFileSync(out, 'utf8'));
+    expect(lines.map((l) => l.id).sort()).toEqual(ids);
+    expect(lines.filter((l) => l.outcome === 'accepted').length).toBe(posts().length);
+  });
+
+  it('a ledger on a full disk (/dev/full): stops at the first failed write, lists what was sent on stderr, exit 11', async () => {
+    const r = await runCli(['push', 'battery', '--devices', '-', 'charge', '--out', '/dev/full', '--concurrency', '4'], { env, input: loadIds(300).join('\n') });
+    expect(r.code).toBe(11);
+    expect(r.stderr).not.toMatch(/ENOSPC.*\n\s+at /);
+    expect(r.stderr).toContain('could not be written');
+    const listed = r.stderr.split('\n').filter((l) => l.startsWith('{"id"')).map((l) => JSON.parse(l));
+    const sent = posts().map((p) => p.path.split('/')[2]);
+    expect(sent.length).toBeLessThanOrEqual(8);
+    expect(listed.filter((l) => l.outcome === 'accepted').map((l) => l.id).sort()).toEqual([...sent].sort());
+  });
+
+  it('a bad row in the middle is that row\'s invalid_input; the run goes on and never claims nothing was sent', async () => {
+    const ids = loadIds(201);
+    const input = [...ids.slice(0, 100), '..', 'bat/evil', ...ids.slice(100)].join('\n');
+    const r = await runCli(['push', 'battery', '--devices', '-', 'charge', '--json', '--concurrency', '8'], { env, input });
+    expect(r.code).toBe(4);
+    const lines = ledger(r.stdout);
+    expect(lines).toHaveLength(203);
+    const bad = lines.filter((l) => l.outcome === 'invalid_input');
+    expect(bad.map((l) => l.line)).toEqual([101, 102]);
+    expect(bad[0].reason).toContain('line 101');
+    expect(posts().every((p) => /^\/battery\/bat_load_\d{6}$/.test(p.path))).toBe(true);
+    const stopped = await runCli(['push', 'battery', '--devices', '-', 'charge', '--fail-fast', '--concurrency', '1'], { env, input: ['bat_load_000001', '..', 'bat_load_000002'].join('\n') });
+    expect(stopped.code).toBe(4);
+    expect(stopped.stderr).toContain('(stopped: --fail-fast)');
+  });
+
+  it('CSV is parsed as CSV: a quoted field across lines is one bad id, never a bogus path; an unclosed quote is reported', async () => {
+    const csv = 'id,target\n"bat_load_\n000004",60%\nbat_load_000005,"70%"\nbat_load_000006,80%\n';
+    const r = await runCli(['push', 'battery', '--devices', '-', 'charge', '--json'], { env, input: csv });
+    const lines = ledger(r.stdout);
+    expect(lines.map((l) => l.outcome)).toEqual(['invalid_input', 'accepted', 'accepted']);
+    expect(posts().map((p) => p.path).sort()).toEqual(['/battery/bat_load_000005', '/battery/bat_load_000006']);
+    const unclosed = await runCli(['push', 'battery', '--devices', '-', 'charge', '--json'], { env, input: 'id,target\nbat_load_000007,"80%\nbat_load_000008,70%\n' });
+    expect(ledger(unclosed.stdout).map((l) => [l.outcome, l.reason])).toEqual([['invalid_input', expect.stringContaining('Quote Not Closed')]]);
+  });
+
+  it('a row longer than 64 KiB is refused as that row; a directory is not a device list', async () => {
+    const r = await runCli(['push', 'battery', '--devices', '-', 'charge', '--json'], { env, input: `bat_load_000001\n${'x'.repeat(1024 * 1024)}\nbat_load_000002\n` });
+    expect(ledger(r.stdout).sort((a, b) => a.line - b.line).map((l) => l.outcome)).toEqual(['accepted', 'invalid_input', 'accepted']);
+    const dir = await runCli(['push', 'battery', '--devices', '/tmp', 'charge'], { env });
+    expect([dir.code, dir.stderr.trim()]).toEqual([2, 'amps: cannot read --devices /tmp: it is a directory']);
+  });
+});
+
+describe('ids are ids, never paths; durations are bounded', () => {
+  it.each([
+    [['get', 'battery', '.']],
+    [['get', 'battery', '..']],
+    [['actions', 'cancel', '..']],
+    [['push', 'battery', 'a/b', 'charge']],
+    [['settings', 'battery', '']],
+    [['get', 'battery', 'b1', '--timeout', '25d']],
+  ])('%j: exit 2, nothing sent', async (args) => {
+    const r = await runCli(args, { env });
+    expect(r.code).toBe(2);
+    expect(sandbox.requests).toHaveLength(0);
+  });
+});
+
+describe('amps\'s own files', () => {
+  it('a config directory amps cannot use is one line naming it (exit 2), for requests, config and sandbox reset', async () => {
+    const file = join(freshConfigDir(), 'a-file');
+    writeFileSync(file, 'x');
+    const bad = cleanEnv({ AMPS_CONFIG_DIR: join(file, 'amps') });
+    for (const args of [['get', 'battery', 'bat_voltaro_01'], ['sandbox', 'reset']]) {
+      const r = await runCli(args, { env: bad });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain('ENOTDIR');
+      expect(r.stderr).toContain('AMPS_CONFIG_DIR');
+    }
+    const set = await runCli(['config', 'set', 'api-url', 'http://127.0.0.1:1'], { env: bad });
+    expect(set.code).toBe(2);
+    expect(set.stderr).not.toContain('This is a bug');
+  });
+
+  it('a sandbox state amps did not write is kept aside with a notice; a dead process\'s lock is broken at once; a directory lock is an error', async () => {
+    const e = cleanEnv();
+    const state = join(e.AMPS_CONFIG_DIR!, 'sandbox-state.json');
+    writeFileSync(state, JSON.stringify({ version: 1, clockOffsetMs: 0, actionCounter: 0, devices: {}, actions: [{ junk: true }] }));
+    const r = await runCli(['get', 'battery', 'bat_voltaro_01'], { env: e });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('the sandbox state file was unreadable (action 1 is not an action amps wrote)');
+    expect(readdirSync(e.AMPS_CONFIG_DIR!).some((f) => f.startsWith('sandbox-state.json.unreadable-'))).toBe(true);
+    // A lock left by a process that is gone.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    writeFileSync(`${state}.lock`, dead);
+    const started = Date.now();
+    expect((await runCli(['get', 'battery', 'bat_voltaro_01'], { env: e })).code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+    mkdirSync(`${state}.lock`);
+    const locked = await runCli(['get', 'battery', 'bat_voltaro_01'], { env: e });
+    expect(locked.code).toBe(2);
+    expect(locked.stderr).toContain('is a directory, not amps\'s lock file');
+  });
+});
+
+describe('keys and secrets', () => {
+  it.each([['amps_sk_test_abc\r\nX-Evil: 1'], ['amps_sk_test_abcdefgh\u001b[2J'], ['amps_sk_test_ąęśćżźółń']])('a malformed key %j is a usage error, never sent', async (key) => {
+    const r = await runCli(['get', 'battery', 'bat_voltaro_01'], { env: { ...env, AMPS_API_KEY: key } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('does not look like an Amps key, so it was not sent');
+    expect(sandbox.requests).toHaveLength(0);
+  });
+
+  it('a key of the wrong JSON type in the config is refused, not taken as live', async () => {
+    const e = cleanEnv();
+    writeFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), JSON.stringify({ profiles: { default: { apiKey: ['amps_sk_live_abcdefgh'] } } }));
+    const r = await runCli(['get', 'battery', 'bat_voltaro_01'], { env: e });
+    expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, 'amps: the API key in profile default is not a string']);
+  });
+
+  it('warns when the key file is readable by others; redacts credentials in a printed URL; scrubs profile names', async () => {
+    const dir = freshConfigDir();
+    const keyFile = join(dir, 'key');
+    writeFileSync(keyFile, KEY);
+    chmodSync(keyFile, 0o644);
+    const r = await runCli(['get', 'battery', 'bat_voltaro_01', '--api-key-file', keyFile], { env: { ...env, AMPS_API_KEY: undefined } });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`warning: the key file ${keyFile} is readable by other users (mode 0644); chmod 600`);
+    const url = sandbox.url.replace('http://', 'http://admin:secret@');
+    const live = await runCli(['get', 'battery', 'bat_voltaro_01', '--verbose'], { env: { ...env, AMPS_API_URL: url, AMPS_API_KEY: 'amps_sk_live_abcdefgh1' } });
+    expect(live.stderr).toContain('● LIVE');
+    expect(live.stderr).not.toContain('secret');
+    const e = cleanEnv();
+    writeFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), JSON.stringify({ profiles: { 'evil\u001b]0;pwned\u0007': {} } }));
+    const profiles = await runCli(['config', 'profiles'], { env: e });
+    expect(profiles.stdout).not.toMatch(/[\u001b\u0007]/);
+    expect(existsSync(join(e.AMPS_CONFIG_DIR!, 'config.json'))).toBe(true);
+  });
+});
+
+describe('the sandbox server under bad input', () => {
+  it('answers invalid percent-encoding, absurd times and clock steps with 4xx, and keeps bounded log excerpts', async () => {
+    expect((await sandbox.call('GET', '/battery/%E0%A4%A')).status).toBe(400);
+    const start = await sandbox.call('POST', '/battery/bat_voltaro_01', { action: { command: 'charge', start: '+99999999999999999999h' } });
+    expect([start.status, start.body.error.details.reason]).toEqual([422, 'unparseable_time']);
+    expect((await sandbox.call('POST', '/_sandbox/clock', { advanceSeconds: 1e300 })).status).toBe(400);
+    expect((await sandbox.call('GET', '/_sandbox/clock')).status).toBe(200);
+    await sandbox.call('POST', '/battery/bat_voltaro_01', { action: { command: 'charge' }, junk: 'y'.repeat(500_000) });
+    const logged = sandbox.requests.at(-1)!.body as { junk: string };
+    expect(logged.junk.length).toBeLessThan(3000);
+  });
+});
+
+describe('one abort listener per client, whatever is in flight', () => {
+  it('100 concurrent requests hold one listener on the caller\'s signal, and none after close', async () => {
+    const controller = new AbortController();
+    const client = await ApiClient.create({ baseUrl: sandbox.url, apiKey: KEY, userAgent: 'test', timeoutMs: 10_000, signal: controller.signal, env: {}, connections: 100 });
+    let most = 0;
+    const requests = Array.from({ length: 100 }, () => client.request('GET', '/battery/bat_voltaro_01'));
+    const sampler = setInterval(() => (most = Math.max(most, getEventListeners(controller.signal, 'abort').length)), 1);
+    await Promise.all(requests);
+    clearInterval(sampler);
+    most = Math.max(most, getEventListeners(controller.signal, 'abort').length);
+    expect(most).toBe(1);
+    await client.close();
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+});

@@ -1,0 +1,297 @@
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { describeInstant, formatInZone } from '../src/domain/time.js';
+import { BIN, cleanEnv, runCli, type CliResult } from './helpers/cli.js';
+import { type TestSandbox, useSandbox } from './helpers/sandbox.js';
+
+// What an operator relies on: pushes at the time they meant, on the clock they meant, to the
+// target they meant, with exit codes a runbook can act on.
+
+const KEY = 'amps_sk_test_trustTests01';
+let sandbox: TestSandbox;
+let env: Record<string, string | undefined>;
+const amps = (args: string[], extra: Record<string, string | undefined> = {}, input?: string) => runCli(args, { env: { ...env, ...extra }, input });
+const posts = () => sandbox.requests.filter((r) => r.method === 'POST') as Array<{ body: any; path: string }>;
+const json = (r: CliResult) => JSON.parse(r.stdout);
+const HOUR = 3_600_000;
+
+useSandbox({ ackDelayMs: 300 }, KEY, (started, startedEnv) => {
+  sandbox = started;
+  env = startedEnv;
+});
+
+describe('queue_after never moves a start earlier, and a moved time is said', () => {
+  it('a start later than the action in the way stays where it was asked (no move)', async () => {
+    await sandbox.call('POST', '/battery/bat_voltaro_02', { action: { command: 'charge', start: '2h', end: '3h' } });
+    const at = new Date(Date.now() + 5 * HOUR + 45 * 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const r = await amps(['push', 'battery', 'bat_voltaro_02', 'discharge', '--at', at, '--on-conflict', 'queue_after', '--json']);
+    expect(r.code).toBe(0);
+    expect(Date.parse(json(r).start)).toBe(Date.parse(at));
+    expect(json(r).moved).toBeNull();
+    expect(r.stderr).not.toContain('moved');
+  });
+
+  it('a start inside the action in the way is deferred to its end: a stderr line, and moved in --json', async () => {
+    const pending = (await sandbox.call('POST', '/battery/bat_voltaro_02', { action: { command: 'charge', start: '2h', end: '3h' } })).body.data;
+    const r = await amps(['push', 'battery', 'bat_voltaro_02', 'discharge', '--at', '+30m', '--on-conflict', 'queue_after', '--json', '--tz', 'Europe/London']);
+    expect(r.code).toBe(0);
+    expect(json(r).start).toBe(pending.end);
+    expect(json(r).moved.start.got).toBe(pending.end);
+    expect(Date.parse(json(r).moved.start.sent)).toBeLessThan(Date.parse(pending.end));
+    expect(r.stderr).toContain(`The API moved the start: asked ${describeInstant(Date.parse(json(r).moved.start.sent), 'Europe/London')}, got ${describeInstant(Date.parse(pending.end), 'Europe/London')}.`);
+  });
+});
+
+describe('whose clock', () => {
+  it('reads a time without a zone in --tz, and sends that zone\'s offset', async () => {
+    const r = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--at', '22:00', '--tz', 'America/New_York', '--dry-run']);
+    expect(r.code).toBe(0);
+    const start = json(r).action.start;
+    expect(start).toMatch(/T22:00:00-0[45]:00$/);
+    expect(r.stderr).toContain(`start ${describeInstant(Date.parse(start), 'America/New_York')}`);
+    expect(r.stderr).toContain('read in America/New_York: --tz');
+  });
+
+  it('then AMPS_TZ, then the device\'s plant zone, then the local zone', async () => {
+    const tokyo = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--at', '22:00', '--dry-run'], { AMPS_TZ: 'Asia/Tokyo' });
+    expect(json(tokyo).action.start).toMatch(/T22:00:00\+09:00$/);
+    const plant = await amps(['push', 'battery', 'bat_helio_01', 'charge', '--at', '22:00', '--dry-run'], { TZ: 'America/Los_Angeles' });
+    expect(json(plant).action.start).toMatch(/T22:00:00\+0[12]:00$/);
+    expect(plant.stderr).toContain('Europe/Berlin: the device\'s plant zone');
+    const local = await amps(['push', 'battery', 'bat_helio_01', 'charge', '--at', '22:00', '--dry-run', '--no-preflight'], { TZ: 'America/Los_Angeles' });
+    expect(json(local).action.start).toMatch(/T22:00:00-0[78]:00$/);
+    expect(local.stderr).toContain('America/Los_Angeles: the local zone');
+  });
+
+  it('refuses a zone that is not one, and times that are not times, in one line', async () => {
+    for (const [args, message] of [
+      [['--at', '22:00', '--tz', 'Mars/Olympus'], "--tz 'Mars/Olympus' is not a time zone"],
+      [['--at', '+99999999999999999999h'], 'lies more than 400 days ahead'],
+      [['--at', '0000-01-01T00:00Z'], 'has a year outside 1970-9999'],
+    ] as const) {
+      const r = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', ...args]);
+      expect(r.code, message).toBe(2);
+      expect(r.stderr).toContain(message);
+    }
+    const badEnv = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--at', '22:00'], { AMPS_TZ: 'Nowhere' });
+    expect([badEnv.code, badEnv.stderr.split('\n')[0]]).toEqual([2, "amps: AMPS_TZ 'Nowhere' is not a time zone"]);
+    expect(posts()).toHaveLength(0);
+  });
+
+  it('--at 30m is 30 minutes from now, and --at now is an immediate push', async () => {
+    const before = Date.now();
+    const later = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--at', '30m', '--json']);
+    expect(later.code).toBe(0);
+    expect(Math.abs(Date.parse(json(later).start) - before - 30 * 60_000)).toBeLessThan(10_000);
+    const now = await amps(['push', 'battery', 'bat_voltaro_02', 'charge', '--at', 'now', '--json']);
+    expect(now.code).toBe(0);
+    expect(json(now).state).toBe('acknowledged');
+    expect(posts().at(-1)!.body.action.start).toBeUndefined();
+    expect(now.stderr).toContain('--at now: sent as an immediate push');
+  });
+
+  it('a window length only the sandbox limits is sent: the preflight never refuses a rule the docs do not state', async () => {
+    const r = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--start', '+1h', '--end', '2m', '--json']);
+    expect(r.code).toBe(4);
+    expect(posts()).toHaveLength(1);
+    const error = JSON.parse(r.stderr).error;
+    expect(error.details).toMatchObject({ reason: 'window_too_short', policy: expect.stringContaining('sandbox') });
+  });
+});
+
+describe('units the operator can type', () => {
+  it.each([
+    ['battery', 'bat_voltaro_01', 'charge', ['--power', '3500w'], 'power', { value: 3.5, unit: 'kw' }],
+    ['hvac', 'hvac_thermia_01', 'heat', ['--target', '70f'], 'target', { value: 21.111, unit: 'celsius' }],
+    ['battery', 'bat_voltaro_01', 'charge', ['--param', 'power=2500000mw'], 'power', undefined],
+  ] as const)('%s %s %s %j', async (type, id, command, flags, name, sent) => {
+    const r = await amps(['push', type, id, command, ...flags]);
+    if (sent === undefined) {
+      // mW is not a unit amps reads: a usage error, nothing sent.
+      expect(r.code).toBe(2);
+      expect(posts()).toHaveLength(0);
+      return;
+    }
+    expect(r.code).toBe(0);
+    expect(posts()[0].body.action.parameters[name]).toEqual(sent);
+  });
+
+  it('shows the original and the converted value in --dry-run, and a unit of another dimension is UNSUPPORTED_UNIT', async () => {
+    const dry = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--power', '3500w', '--dry-run']);
+    expect(dry.stderr).toContain('--power 3500 W sent as 3.5 kw (the unit the device declares)');
+    const wrong = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--power', '90%']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('UNSUPPORTED_UNIT');
+  });
+
+  it('converts settings too: export_limit=3kw is sent as 3000 watts', async () => {
+    const r = await amps(['settings', 'battery', 'bat_voltaro_01', 'export_limit=3kw']);
+    expect(r.code).toBe(0);
+    expect(posts()[0].body).toEqual({ export_limit: { value: 3000, unit: 'watts' } });
+    expect(r.stderr).toContain('export_limit 3 kW sent as 3000 watts');
+  });
+});
+
+describe('exit codes a runbook can act on', () => {
+  it('a wait that runs out while the action is pending is exit 10, with the id and the command that follows it', async () => {
+    const r = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--at', '+2h', '--wait', '--wait-timeout', '1s', '--json']);
+    expect(r.code).toBe(10);
+    const id = json(r).id;
+    expect(r.stderr).toContain(`${id} is still scheduled`);
+    expect(r.stderr).toContain(`Follow it: amps actions wait ${id}`);
+    expect(r.stderr).toContain(`Cancel it: amps actions cancel ${id}`);
+    const waited = await amps(['actions', 'wait', id, '--wait-timeout', '1s']);
+    expect(waited.code).toBe(10);
+  });
+
+  it('Ctrl-C during a wait says the action still stands and how to follow or cancel it, exit 130', async () => {
+    const child = spawn(process.execPath, [BIN, 'push', 'battery', 'bat_voltaro_02', 'charge', '--at', '+2h', '--wait'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    await new Promise<void>((resolve) => child.stderr.on('data', (d: string) => {
+      stderr += d;
+      if (stderr.includes('following it')) resolve();
+    }));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/Interrupted while following act_\w+\./);
+    expect(stderr).toMatch(/act_\w+ is still scheduled .*it stands; do not push it again/);
+    expect(stderr).toMatch(/Cancel it: amps actions cancel act_\w+/);
+  });
+});
+
+describe('never the fake API by accident', () => {
+  const configured = () => {
+    const e = cleanEnv();
+    writeFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), JSON.stringify({ profiles: { prod: { apiKey: 'amps_sk_live_productionKey1' }, staging: {} } }));
+    return e;
+  };
+
+  it('config use refuses a profile that does not exist, with the closest names', async () => {
+    const e = configured();
+    const r = await runCli(['config', 'use', 'prdo'], { env: e });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("no profile named 'prdo'");
+    expect(r.stderr).toContain('did you mean prod');
+    expect(JSON.parse(readFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), 'utf8')).currentProfile).toBeUndefined();
+  });
+
+  it('a selected profile without a key is exit 3, never the embedded sandbox', async () => {
+    const e = configured();
+    for (const extra of [['--profile', 'staging'], []]) {
+      const r = await runCli(['push', 'battery', 'bat_voltaro_01', 'charge', ...extra], { env: e });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/profile (staging|default) has no API key/);
+      expect(r.stderr).not.toContain('sandbox: embedded');
+    }
+    const viaEnv = await runCli(['get', 'battery', 'bat_voltaro_01'], { env: { ...e, AMPS_PROFILE: 'staging' } });
+    expect(viaEnv.code).toBe(3);
+    expect(readdirSync(e.AMPS_CONFIG_DIR!)).not.toContain('sandbox-state.json');
+  });
+
+  it('refuses --profile constructor and an empty AMPS_PROFILE is the default, in config commands and requests alike', async () => {
+    const e = configured();
+    const proto = await runCli(['get', 'battery', 'bat_voltaro_01', '--profile', 'constructor'], { env: e });
+    expect([proto.code, proto.stderr.split('\n')[0]]).toEqual([2, "amps: no profile named 'constructor' (from --profile)"]);
+    const set = await runCli(['config', 'set', 'api-url', 'http://127.0.0.1:1'], { env: { ...e, AMPS_PROFILE: '' } });
+    expect(set.code).toBe(0);
+    expect(Object.keys(JSON.parse(readFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), 'utf8')).profiles)).toEqual(['prod', 'staging', 'default']);
+  });
+
+  it('every write names where it went: a stderr line in scripts, environment in --json and the ledger', async () => {
+    const embedded = cleanEnv();
+    const plain = await runCli(['push', 'battery', 'bat_voltaro_01', 'charge'], { env: embedded });
+    expect(plain.code).toBe(0);
+    expect(plain.stderr.split('\n')[0]).toBe('sandbox: embedded');
+    const asJson = await runCli(['push', 'battery', 'bat_voltaro_02', 'charge', '--json'], { env: embedded });
+    expect(json(asJson).environment).toBe('embedded');
+    const test = await amps(['push', 'battery', 'bat_voltaro_01', 'charge']);
+    expect(test.stderr).toContain(`sandbox: test key, ${sandbox.url}`);
+    const ledger = await amps(['push', 'battery', '--devices', '-', 'idle', '--json'], {}, 'bat_voltaro_02');
+    expect(JSON.parse(ledger.stdout.split('\n')[0]).environment).toBe('test');
+  });
+});
+
+describe('the response decides which strategy is on offer', () => {
+  it('a MODE_OVERRIDDEN that lists cancel_and_replace gets a rerun line, and the rerun clears it', async () => {
+    const r = await amps(['push', 'battery', 'bat_ampere_03', 'charge']);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('MODE_OVERRIDDEN');
+    const rerun = /rerun:\n {2}(amps .*)/.exec(r.stderr)![1];
+    expect(rerun).toBe('amps push battery bat_ampere_03 charge --on-conflict cancel_and_replace');
+    const resolved = await amps(rerun.split(' ').slice(1));
+    expect(resolved.code).toBe(0);
+    const locked = await amps(['push', 'battery', 'bat_nimbus_02', 'charge']);
+    expect(locked.stderr).not.toContain('rerun:');
+    expect(locked.stderr).toContain('opt out of the programme');
+  });
+
+  it('the batch ledger names the strategy for each resolvable conflict, and the rerun line never repeats --simulate-failure', async () => {
+    const r = await amps(['push', 'battery', '--devices', '-', 'charge', '--json'], {}, 'bat_ampere_03\nbat_nimbus_02\n');
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.find((l) => l.id === 'bat_ampere_03').resolveWith).toBe('cancel_and_replace');
+    expect(lines.find((l) => l.id === 'bat_nimbus_02').resolveWith).toBeNull();
+    const simulated = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--simulate-failure', 'SCHEDULER_ACTIVE']);
+    expect(simulated.code).toBe(5);
+    expect(simulated.stderr).toContain('amps push battery bat_voltaro_01 charge --on-conflict cancel_and_replace');
+    expect(simulated.stderr).not.toMatch(/rerun:\n.*--simulate-failure/);
+  });
+});
+
+describe('the sandbox directive rehearses the manufacturer', () => {
+  it.each([
+    ['INVALID_API_KEY', 401, 'The device manufacturer rejected the supplied API key.', 3, 'relink'],
+    ['COMMAND_NOT_SUPPORTED', 400, 'The device manufacturer does not support this command.', 4, 'fix_request'],
+    ['DEVICE_NOT_FOUND', 404, 'No matching device was found for the supplied details.', 3, 'relink'],
+  ] as const)('%s: the page\'s status and message', async (code, status, message, exit, retryClass) => {
+    const r = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--simulate-failure', code, '--json']);
+    expect(r.code).toBe(exit);
+    expect(JSON.parse(r.stderr).error).toMatchObject({ code, status, message, party: 'manufacturer', retryClass });
+  });
+});
+
+describe('lists and decode', () => {
+  it('keeps the API\'s whole pagination object in --json', async () => {
+    const r = await amps(['devices', 'battery', '--limit', '5', '--json']);
+    expect(json(r).pagination).toEqual({ battery: { limit: 5, offset: 0, total: 13, hasMore: true } });
+    expect(json(r).total).toBe(13);
+  });
+
+  it('decodes a failed action record, curl -v output, and a body cut off mid-way', async () => {
+    const pushed = json(await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--simulate-failure', 'DEVICE_OFFLINE', '--simulate-at', 'dispatch', '--wait', '--json']));
+    const action = await amps(['actions', 'get', pushed.id, '--json']);
+    const decoded = await runCli(['decode', '-'], { env: cleanEnv(), input: action.stdout });
+    expect(decoded.code).toBe(7);
+    expect(decoded.stdout).toContain(`DEVICE_OFFLINE · failed action ${pushed.id}`);
+    const verbose = ['* Connected to api.amps.ai', '> POST /battery/b1 HTTP/1.1', '> x-api-key: [redacted]', '>', '< HTTP/1.1 409 Conflict', '< x-request-id: req_curl', '<',
+      '{"success":false,"error":{"code":"CONFLICT","message":"A conflicting action is already pending for this device. Provide onConflict to resolve automatically, or cancel the existing action.","details":{"reason":"no_str'].join('\n');
+    const curl = await runCli(['decode', '-', '--json'], { env: cleanEnv(), input: verbose });
+    expect(curl.code).toBe(5);
+    expect(JSON.parse(curl.stdout)).toMatchObject({ error: { code: 'CONFLICT', status: 409, truncated: true, known: true }, meta: { requestId: 'req_curl' } });
+    const unknown = await runCli(['decode', '-'], { env: cleanEnv(), input: '{"error":{"code":"NEVER_HEARD_OF_IT"}}' });
+    expect(unknown.stderr).toContain('its code NEVER_HEARD_OF_IT is not catalogued');
+    const none = await runCli(['decode', '-'], { env: cleanEnv(), input: '{"hello": 1}' });
+    expect(none.stderr).toContain('names no error code');
+    expect(none.stderr).not.toContain('not catalogued');
+  });
+});
+
+describe('the repository stands alone', () => {
+  it('nothing in the project reads outside it', () => {
+    const root = new URL('..', import.meta.url);
+    const files = (dir: string): string[] => readdirSync(dir).flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? files(path) : [path];
+    });
+    const project = ['src', 'test', 'bench', 'bin', '.ci'].flatMap((d) => files(new URL(d, root).pathname)).concat(new URL('package.json', root).pathname);
+    const outside = project.filter((f) => /\.\.\/shared|shared\/amps-api/.test(readFileSync(f, 'utf8').replace(/nothing in the project reads outside it[\s\S]*$/, '')));
+    expect(outside).toEqual([]);
+  });
+
+  it('sends times with the zone\'s own offset (formatInZone is what the body carries)', () => {
+    expect(formatInZone(Date.parse('2026-06-10T21:00:00Z'), 'Europe/London')).toBe('2026-06-10T22:00:00+01:00');
+  });
+});
