@@ -80,7 +80,7 @@ complete -c amps -n '__fish_seen_subcommand_from list' -l limit
 complete -c amps -n '__fish_seen_subcommand_from list' -l offset
 complete -c amps -n '__amps_at actions 0' -a get -d 'Show one action'
 complete -c amps -n '__amps_at actions 0' -a cancel -d 'Cancel a scheduled action (one already dispatched cannot be recalled)'
-complete -c amps -n '__amps_at actions 0' -a wait -d 'Follow an action until it completes (exit 0), fails (its code'\''s exit code) or is cancelled (5)'
+complete -c amps -n '__amps_at actions 0' -a wait -d 'Follow an action until it completes (exit 0), fails (its code'\''s exit code) or is cancelled (5); exit 10 if still pending when the wait ends'
 complete -c amps -n '__fish_seen_subcommand_from wait' -l wait-timeout
 complete -c amps -n '__fish_use_subcommand' -a explain -d 'Explain a canonical error code, offline: meaning, HTTP status, what to do, retry guidance, details fields'
 complete -c amps -n '__fish_seen_subcommand_from explain' -l list
@@ -99,7 +99,7 @@ complete -c amps -n '__fish_seen_subcommand_from serve' -l seed
 complete -c amps -n '__amps_at sandbox 0' -a reset -d 'Restore the seeded fleet: forget every action, setting change and cleared schedule'
 complete -c amps -n '__fish_seen_subcommand_from reset' -l state
 complete -c amps -n '__fish_use_subcommand' -a config -d 'Profiles: where amps sends requests and with which key'
-complete -c amps -n '__amps_at config 0' -a set -d 'Set api-key (from a hidden prompt, or stdin) or api-url for the profile (--profile, else the current one)'
+complete -c amps -n '__amps_at config 0' -a set -d 'Set api-key (from a hidden prompt, or stdin) or api-url for the profile (--profile NAME creates it; else the current one)'
 complete -c amps -n '__amps_at config 0' -a unset -d 'Remove a setting from the profile'
 complete -c amps -n '__amps_at config 0' -a use -d 'Make an existing profile the current one (config set --profile NAME or login creates one)'
 complete -c amps -n '__amps_at config 0' -a list -d 'Show the effective configuration, each value with where it came from (the key masked)'

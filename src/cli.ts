@@ -2,11 +2,13 @@
 // and is the one error boundary that turns every failure into a message and an exit code. It never
 // calls process.exit, so stdout drains before the process ends.
 
+import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import pkg from '../package.json' with { type: 'json' };
 import { EXIT } from './errors/exit-codes.js';
 import { duration } from './config/option-parsers.js';
 import { type CommandState, guardOutput, type IO } from './output/io.js';
+import { terminalPrompter } from './output/prompter.js';
 import { colorLevel, styleFor } from './output/style.js';
 
 export const VERSION = pkg.version;
@@ -26,15 +28,34 @@ const COMMANDS: ReadonlyArray<{ names: string[]; load: () => Promise<CommandFact
   { names: ['get', 'inspect'], load: async () => (await import('./commands/get.js')).getCommand },
   { names: ['devices'], load: async () => (await import('./commands/devices.js')).devicesCommand },
   { names: ['settings'], load: async () => (await import('./commands/settings.js')).settingsCommand },
-  { names: ['actions'], load: async () => (await import('./commands/actions.js')).actionsCommand },
+  { names: ['actions'], load: async () => (await import('./commands/actions/index.js')).actionsCommand },
   { names: ['explain'], load: async () => (await import('./commands/explain.js')).explainCommand },
   { names: ['decode'], load: async () => (await import('./commands/decode.js')).decodeCommand },
-  { names: ['sandbox'], load: async () => (await import('./commands/sandbox.js')).sandboxCommand },
-  { names: ['config'], load: async () => (await import('./commands/config.js')).configCommand },
-  { names: ['login'], load: async () => (await import('./commands/config.js')).loginCommand },
+  { names: ['sandbox'], load: async () => (await import('./commands/sandbox/index.js')).sandboxCommand },
+  { names: ['config'], load: async () => (await import('./commands/config/index.js')).configCommand },
+  { names: ['login'], load: async () => (await import('./commands/config/login.js')).loginCommand },
 ];
 
-const OPTIONS_WITH_VALUES = new Set(['--profile', '--api-url', '--api-key-file', '--timeout']);
+/** The options every command takes, defined once: the program adds them, and commandNameIn reads them. */
+export function globalOptions(): Option[] {
+  return [
+    new Option('--json', 'machine-readable JSON on stdout (errors as JSON on stderr)'),
+    new Option('-q, --quiet', 'print only what was asked for'),
+    new Option('--no-color', 'no colour (also NO_COLOR=1)'),
+    new Option('--no-input', 'never prompt; fail with exit 9 (or 5 for a conflict) instead'),
+    new Option('--verbose', 'log each request and response line to stderr (key redacted)'),
+    new Option('--profile <name>', 'configuration profile to use'),
+    new Option('--api-url <url>', 'API base URL (default https://api.amps.ai, or the embedded sandbox)'),
+    new Option('--api-key-file <file>', 'read the API key from a file (- for stdin); keys never go on the command line'),
+    new Option('--timeout <duration>', 'overall time limit for each request (e.g. 30s, 2m; at most 1h)').argParser(duration('--timeout', 3_600_000)),
+  ] as unknown as Option[];
+}
+
+/**
+ * The global options that take a value, derived from their definitions: a value (`--profile get`)
+ * must not be mistaken for the command, or the wrong module loads and every command loads with it.
+ */
+const OPTIONS_WITH_VALUES = new Set(globalOptions().filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short].filter((n): n is string => Boolean(n))));
 
 /** The subcommand named on the command line, skipping global options and their values. */
 export function commandNameIn(argv: string[]): string | undefined {
@@ -51,15 +72,6 @@ export async function buildProgram(state: CommandState, argv: string[] = []): Pr
   const program = new Command('amps')
     .description('Operate devices through the Amps API: push commands, inspect state, decode errors.\nWith no key or URL configured, amps runs against an embedded local sandbox.')
     .version(versionLine(), '-v, --version', 'print the version, node version and platform')
-    .option('--json', 'machine-readable JSON on stdout (errors as JSON on stderr)')
-    .option('-q, --quiet', 'print only what was asked for')
-    .option('--no-color', 'no colour (also NO_COLOR=1)')
-    .option('--no-input', 'never prompt; fail with exit 9 (or 5 for a conflict) instead')
-    .option('--verbose', 'log each request and response line to stderr (key redacted)')
-    .option('--profile <name>', 'configuration profile to use')
-    .option('--api-url <url>', 'API base URL (default https://api.amps.ai, or the embedded sandbox)')
-    .option('--api-key-file <file>', 'read the API key from a file (- for stdin); keys never go on the command line')
-    .addOption(new Option('--timeout <duration>', 'overall time limit for each request (e.g. 30s, 2m; at most 1h)').argParser(duration('--timeout', 3_600_000)))
     .helpCommand(false)
     .showSuggestionAfterError(true)
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
@@ -69,6 +81,7 @@ export async function buildProgram(state: CommandState, argv: string[] = []): Pr
       outputError: (s, write) => write(`amps: ${s.replace(/^error: /, '')}`),
     })
     .exitOverride();
+  for (const option of globalOptions()) program.addOption(option as never);
 
   const name = commandNameIn(argv);
   const wanted = COMMANDS.filter((c) => c.names.includes(name ?? ''));
@@ -117,6 +130,7 @@ async function processIO(argv: string[], signal: AbortSignal): Promise<IO> {
     now: () => new Date(),
     signal,
     outputClosed: closed.signal,
+    prompter: terminalPrompter(process.stdin, process.stderr, signal),
   };
 }
 
@@ -138,6 +152,10 @@ function interruptOnSignals(controller: AbortController): () => void {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Process-wide, so set here, once, before anything loads undici: its HTTP parser is WebAssembly,
+  // and V8's baseline compiler alone spares a finished process ~200 ms of optimising it (measured
+  // in bench/startup.mjs and bench/fleet.mjs). Nothing else in amps runs WebAssembly.
+  setFlagsFromString('--liftoff-only');
   const controller = new AbortController();
   const stopListening = interruptOnSignals(controller);
   const io = await processIO(argv, controller.signal);

@@ -98,8 +98,8 @@ describe('Ctrl-C', () => {
     const child = spawn(process.execPath, [BIN, 'get', 'battery', 'b1'], { env: { ...env, AMPS_API_URL: url } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
-    // Long enough for the process to start and send its request, even on a loaded machine.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // The request has arrived: the interrupt lands while it is in flight.
+    await new Promise((resolve) => hang.once('request', resolve));
     const started = Date.now();
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));

@@ -2,7 +2,6 @@
 // timeouts and the retry policy of decision 10, and hands every response to the shared decoder.
 // It never prints: verbose lines and retry notices go to callbacks the caller owns.
 
-import { setFlagsFromString } from 'node:v8';
 import type { Dispatcher } from 'undici';
 import { type DecodedError, decodeResponse, RATE_LIMIT_CODES, tooLarge, transportError, type TransportFailure } from '../errors/decode.js';
 import { redactUrl } from '../lib/values.js';
@@ -164,12 +163,8 @@ export class ApiClient {
     for (const controller of this.inFlight) controller.abort();
   };
 
-  /** undici is loaded here, when the first client is made, never at start-up. */
+  /** undici is loaded here, when the first client is made, never at start-up (cli.ts sets V8's WebAssembly flag first). */
   static async create(options: ClientOptions): Promise<ApiClient> {
-    // undici parses HTTP with WebAssembly. Keeping V8 on its baseline WebAssembly compiler skips
-    // optimising that module (and the ~200 ms a finished process would spend waiting for it);
-    // measured in bench/startup.mjs and bench/fleet.mjs. It must be set before undici loads.
-    setFlagsFromString('--liftoff-only');
     const { Agent, EnvHttpProxyAgent } = await import('undici');
     return new ApiClient(options, { Agent, EnvHttpProxyAgent });
   }

@@ -2,10 +2,10 @@ import { Command } from '@commander-js/extra-typings';
 import { catalogueStatusOf, type DecodedError, decodeFailedAction, decodeResponse, errorCodeIn, failedActionIn, type Headers } from '../errors/decode.js';
 import { EXIT, type ExitCode } from '../errors/exit-codes.js';
 import { UsageError } from '../errors/failures.js';
-import { errorToJson, renderErrorText } from '../output/error-view.js';
+import { errorToJson, writeErrorText } from '../output/error-view.js';
 import { globalsOf } from '../config/globals.js';
 import { withExamples } from '../output/command-help.js';
-import { type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
+import { type CommandState, type IO, writeJson, writeLine, type Run } from '../output/io.js';
 import { readFileBounded, readStream } from '../output/read.js';
 
 export interface DecodeOptions {
@@ -88,7 +88,7 @@ async function readInput(options: DecodeOptions, io: IO): Promise<string> {
 
 async function printDecoded(decoded: DecodedError, options: DecodeOptions, io: IO): Promise<ExitCode> {
   if (options.json) writeJson(io, errorToJson(decoded));
-  else io.stdout.write(await renderErrorText(decoded, { style: io.out, tty: io.stdoutIsTTY, columns: io.columns }));
+  else await writeErrorText(io, decoded, 'stdout');
   return decoded.exitCode;
 }
 
@@ -127,7 +127,7 @@ export async function run(options: DecodeOptions, io: IO): Promise<ExitCode> {
   return printDecoded(result.error, options, io);
 }
 
-export function decodeCommand(state: CommandState) {
+export function decodeCommand(state: CommandState, runF: Run<DecodeOptions> = run) {
   const command = new Command('decode')
     .description('Decode a saved API response (a bare envelope, or a raw HTTP response as pasted from a ticket)')
     .argument('[file]', 'the saved response; - reads stdin')
@@ -138,7 +138,7 @@ export function decodeCommand(state: CommandState) {
     })
     .action(async (file, options, cmd) => {
       const globals = globalsOf(cmd);
-      state.exitCode = await run({ file, status: options.status, json: globals.json }, state.io);
+      state.exitCode = await runF({ file, status: options.status, json: globals.json }, state.io, state.argv);
     });
   return withExamples(command, [
     'amps decode response.txt',

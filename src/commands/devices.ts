@@ -8,7 +8,7 @@ import { UsageError } from '../errors/failures.js';
 import { requireId } from '../domain/ids.js';
 import { withSession } from '../session/connect.js';
 import { withExamples } from '../output/command-help.js';
-import { type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
+import { type CommandState, type IO, writeJson, writeLine, type Run } from '../output/io.js';
 import { formatTable } from '../output/table.js';
 import { show } from '../output/text.js';
 import { currentMode, mainReading, syncText } from '../output/views.js';
@@ -77,7 +77,7 @@ export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
   });
 }
 
-export function devicesCommand(state: CommandState) {
+export function devicesCommand(state: CommandState, runF: Run<DevicesOptions> = run) {
   const command = new Command('devices')
     .description('List devices: id, type, vendor, model, status, main reading, current mode, sync')
     .argument('[type]', 'only this type (battery, ev-charger, hvac, solar-inverter, vehicle)')
@@ -86,7 +86,7 @@ export function devicesCommand(state: CommandState) {
     .option('--all', 'follow every page')
     .option('--user <id>', 'only devices of this end user')
     .action(async (type, options, cmd) => {
-      state.exitCode = await run({ ...globalsOf(cmd), ...options, type }, state.io);
+      state.exitCode = await runF({ ...globalsOf(cmd), ...options, type }, state.io, state.argv);
     });
   return withExamples(command, ['amps devices', 'amps devices battery --all', 'amps devices ev-charger --user user_alba --json']);
 }

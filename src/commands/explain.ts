@@ -14,7 +14,7 @@ import { UsageError } from '../errors/failures.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
 import { globalsOf } from '../config/globals.js';
 import { withExamples } from '../output/command-help.js';
-import { type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
+import { type CommandState, type IO, writeJson, writeLine, type Run } from '../output/io.js';
 import { fieldLines } from '../output/text.js';
 
 export interface ExplainOptions {
@@ -127,7 +127,7 @@ export async function run(options: ExplainOptions, io: IO): Promise<ExitCode> {
   return EXIT.ok;
 }
 
-export function explainCommand(state: CommandState) {
+export function explainCommand(state: CommandState, runF: Run<ExplainOptions> = run) {
   const command = new Command('explain')
     .description('Explain a canonical error code, offline: meaning, HTTP status, what to do, retry guidance, details fields')
     .argument('[code]', 'a code (any case, dashes or underscores) or an HTTP status such as 409')
@@ -135,7 +135,7 @@ export function explainCommand(state: CommandState) {
     .option('--category <name>', 'with --list: only this category')
     .action(async (code, options, cmd) => {
       const globals = globalsOf(cmd);
-      state.exitCode = await run({ code, ...options, json: globals.json }, state.io);
+      state.exitCode = await runF({ code, ...options, json: globals.json }, state.io, state.argv);
     });
   return withExamples(command, [
     'amps explain SCHEDULER_ACTIVE',

@@ -5,7 +5,7 @@ import { requireId } from '../domain/ids.js';
 import { EXIT, type ExitCode } from '../errors/exit-codes.js';
 import { withSession } from '../session/connect.js';
 import { withExamples } from '../output/command-help.js';
-import { type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
+import { type CommandState, type IO, writeJson, writeLine, type Run } from '../output/io.js';
 import { formatTable } from '../output/table.js';
 import { fieldLines, show } from '../output/text.js';
 import { bounded, isRecord, TEXT_BOUNDS } from '../lib/values.js';
@@ -87,7 +87,7 @@ export async function run(options: GetOptions, io: IO): Promise<ExitCode> {
   });
 }
 
-export function getCommand(state: CommandState) {
+export function getCommand(state: CommandState, runF: Run<GetOptions> = run) {
   const command = new Command('get')
     .alias('inspect')
     .description('Show a device: state, commands with parameters and execution shapes, settings, conflict strategies, activity')
@@ -95,7 +95,7 @@ export function getCommand(state: CommandState) {
     .argument('<id>', 'device id')
     .addOption(new Option('--expedite', 'ask for fresh state (1-minute cache instead of 15)'))
     .action(async (type, id, options, cmd) => {
-      state.exitCode = await run({ ...globalsOf(cmd), ...options, type, id }, state.io);
+      state.exitCode = await runF({ ...globalsOf(cmd), ...options, type, id }, state.io, state.argv);
     });
   return withExamples(command, ['amps get battery bat_voltaro_01', 'amps inspect hvac hvac_thermia_01 --expedite', 'amps get ev-charger ev_wallbox_01 --json | jq .state']);
 }

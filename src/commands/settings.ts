@@ -10,7 +10,7 @@ import { EXIT, type ExitCode } from '../errors/exit-codes.js';
 import { PreflightError, UsageError } from '../errors/failures.js';
 import { announceWrite, withSession } from '../session/connect.js';
 import { withExamples } from '../output/command-help.js';
-import { type CommandState, type IO, writeJson, writeLine } from '../output/io.js';
+import { type CommandState, type IO, writeJson, writeLine, type Run } from '../output/io.js';
 import { show } from '../output/text.js';
 import { settingsTable } from '../output/views.js';
 
@@ -66,7 +66,7 @@ export async function run(options: SettingsOptions, io: IO): Promise<ExitCode> {
   });
 }
 
-export function settingsCommand(state: CommandState) {
+export function settingsCommand(state: CommandState, runF: Run<SettingsOptions> = run) {
   const command = new Command('settings')
     .description('Show a device\'s settings, or change them (checked against its settings map first)')
     .argument('<type>', 'battery or ev-charger')
@@ -74,7 +74,7 @@ export function settingsCommand(state: CommandState) {
     .argument('[assignments...]', 'NAME=VALUE with a unit, e.g. safety_reserve=20%')
     .option('--no-preflight', 'skip the check against the device\'s settings map')
     .action(async (type, id, assignments, options, cmd) => {
-      state.exitCode = await run({ ...globalsOf(cmd), ...options, type, id, assignments }, state.io);
+      state.exitCode = await runF({ ...globalsOf(cmd), ...options, type, id, assignments }, state.io, state.argv);
     });
   return withExamples(command, [
     'amps settings battery bat_voltaro_01',

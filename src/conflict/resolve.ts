@@ -10,7 +10,7 @@ import { EXIT } from '../errors/exit-codes.js';
 import { ApiFailure, InterruptedError } from '../errors/failures.js';
 import { conflictingActionIds, strategiesOnOffer } from '../errors/strategies.js';
 import { bounded, isRecord, TEXT_BOUNDS } from '../lib/values.js';
-import { errorToJson, renderErrorText } from '../output/error-view.js';
+import { errorToJson, writeErrorText } from '../output/error-view.js';
 import { type IO, writeLine } from '../output/io.js';
 import { formatTable } from '../output/table.js';
 import { scrub, show } from '../output/text.js';
@@ -92,7 +92,7 @@ async function fetchConflicting(input: ConflictInput): Promise<Array<ActionRecor
 /** Shows the conflict, and for a CONFLICT the actions in the way with their windows. */
 async function showConflict(input: ConflictInput, fetched: Array<ActionRecord | undefined>): Promise<void> {
   const { io, decoded } = input;
-  io.stderr.write(await renderErrorText(decoded, { style: io.err, tty: io.stderrIsTTY, columns: io.columns }));
+  await writeErrorText(io, decoded);
   const ids = conflictingActionIds(decoded);
   if (fetched.length === 0) return;
   const rows = ids.map((id, i) => {
@@ -139,65 +139,42 @@ function cancellationTarget(input: ConflictInput, actions: ActionRecord[]): stri
 
 async function interactive(input: ConflictInput, offered: Strategy[], conflicting: ActionRecord[]): Promise<ConflictOutcome> {
   const { io, decoded } = input;
-  const { select, confirm } = await import('@inquirer/prompts');
-  // Escape aborts a prompt as Ctrl-C does; arrow keys also start with ESC, so only a lone ESC counts.
-  const controller = new AbortController();
-  const onData = (chunk: Buffer | string) => {
-    if (chunk.toString() === '\u001b') controller.abort();
-  };
-  io.stdin.on('data', onData);
-  const context = { input: io.stdin, output: io.stderr, signal: AbortSignal.any([controller.signal, io.signal]), clearPromptOnDone: false };
+  const { prompter } = io;
   const declined = (strategy: Strategy) => {
     writeLine(io.stderr, `Nothing sent. To resolve with ${strategy} later, run:\n  ${input.rerunLine(strategy)}`);
     return { exitCode: EXIT.conflict };
   };
-  try {
-    if (offered.length === 0) {
-      writeLine(io.stderr, `\n${nextStep(decoded)}`);
-      const ids = conflictingActionIds(decoded);
-      if (decoded.code !== 'CONFLICT' || ids.length === 0) return { exitCode: EXIT.conflict };
-      const wait = await confirm({ message: `Wait for ${ids[0]} to finish, then push again?`, default: false }, context);
-      if (!wait) return { exitCode: EXIT.conflict };
-      const finished = await input.waitFor(ids[0]);
-      writeLine(io.stderr, `${finished.id} is ${finished.state}; pushing again.`);
-      return { action: await input.resubmit(), exitCode: EXIT.ok };
+  if (offered.length === 0) {
+    writeLine(io.stderr, `\n${nextStep(decoded)}`);
+    const ids = conflictingActionIds(decoded);
+    if (decoded.code !== 'CONFLICT' || ids.length === 0) return { exitCode: EXIT.conflict };
+    if (!(await prompter.confirm(`Wait for ${ids[0]} to finish, then push again?`, false))) return { exitCode: EXIT.conflict };
+    const finished = await input.waitFor(ids[0]);
+    writeLine(io.stderr, `${finished.id} is ${finished.state}; pushing again.`);
+    return { action: await input.resubmit(), exitCode: EXIT.ok };
+  }
+  for (;;) {
+    const choice = await prompter.select<Strategy | 'raw' | 'abort'>('How do you want to resolve this conflict?', [
+      ...offered.map((s) => ({ name: `${s}: ${STRATEGY_TEXT[s]}`, value: s })),
+      { name: 'show the raw details', value: 'raw' as const },
+      { name: 'abort: send nothing more', value: 'abort' as const },
+    ]);
+    if (choice === 'abort') return declined(offered[0]);
+    if (choice === 'raw') {
+      writeLine(io.stderr, scrub(JSON.stringify(bounded(decoded.details ?? null, { ...TEXT_BOUNDS, depth: 12, items: 100, string: 2000 }), null, 2), true));
+      continue;
     }
-    for (;;) {
-      const choice = await select<Strategy | 'raw' | 'abort'>(
-        {
-          message: 'How do you want to resolve this conflict?',
-          choices: [
-            ...offered.map((s) => ({ name: `${s}: ${STRATEGY_TEXT[s]}`, value: s })),
-            { name: 'show the raw details', value: 'raw' as const },
-            { name: 'abort: send nothing more', value: 'abort' as const },
-          ],
-        },
-        context,
-      );
-      if (choice === 'abort') return declined(offered[0]);
-      if (choice === 'raw') {
-        writeLine(io.stderr, scrub(JSON.stringify(bounded(decoded.details ?? null, { ...TEXT_BOUNDS, depth: 12, items: 100, string: 2000 }), null, 2), true));
-        continue;
+    if (choice === 'cancel_and_replace' && !(await prompter.confirm(`This cancels ${cancellationTarget(input, conflicting)}. Go ahead?`, false))) return declined(choice);
+    try {
+      return { action: await input.resubmit(choice), exitCode: EXIT.ok };
+    } catch (error) {
+      // A second 409 is shown, not looped on.
+      if (error instanceof ApiFailure && error.decoded.status === 409) {
+        await writeErrorText(io, error.decoded);
+        return { exitCode: EXIT.conflict };
       }
-      if (choice === 'cancel_and_replace') {
-        const yes = await confirm({ message: `This cancels ${cancellationTarget(input, conflicting)}. Go ahead?`, default: false }, context);
-        if (!yes) return declined(choice);
-      }
-      try {
-        return { action: await input.resubmit(choice), exitCode: EXIT.ok };
-      } catch (error) {
-        // A second 409 is shown, not looped on.
-        if (error instanceof ApiFailure && error.decoded.status === 409) {
-          io.stderr.write(await renderErrorText(error.decoded, { style: io.err, tty: io.stderrIsTTY, columns: io.columns }));
-          return { exitCode: EXIT.conflict };
-        }
-        throw error;
-      }
+      throw error;
     }
-  } finally {
-    io.stdin.off('data', onData);
-    // inquirer leaves stdin flowing; pausing it lets the process exit.
-    io.stdin.pause();
   }
 }
 
@@ -209,7 +186,7 @@ export async function resolveConflict(input: ConflictInput): Promise<ConflictOut
   const conflicting = fetched.filter((a): a is ActionRecord => a !== undefined);
   const offered = offeredStrategies(input.decoded, input.deviceStrategies, conflicting);
   if (!input.interactive) {
-    if (!input.json) input.io.stderr.write(await renderErrorText(input.decoded, { style: input.io.err, tty: input.io.stderrIsTTY, columns: input.io.columns }));
+    if (!input.json) await writeErrorText(input.io, input.decoded);
     return nonInteractive(input, offered);
   }
   await showConflict(input, fetched);

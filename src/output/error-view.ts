@@ -6,6 +6,7 @@ import { CATEGORY_LABELS } from '../errors/catalogue.js';
 import type { DecodedError } from '../errors/decode.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
 import { formatTable } from './table.js';
+import type { IO } from './io.js';
 import type { Style } from './style.js';
 import { fieldLines, scrub, show, truncate } from './text.js';
 import { bounded, isRecord, JSON_BOUNDS, TEXT_BOUNDS } from '../lib/values.js';
@@ -241,6 +242,14 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
   }
   lines.push(style.dim(`  More: amps explain ${decoded.known ? decoded.code : 'UNKNOWN_ERROR'}`));
   return `${lines.join('\n')}\n`;
+}
+
+/** Writes the human rendering to stderr (or stdout, where the error is the data: amps decode), styled for that stream. */
+export async function writeErrorText(io: IO, decoded: DecodedError, to: 'stderr' | 'stdout' = 'stderr'): Promise<void> {
+  const text = to === 'stderr'
+    ? await renderErrorText(decoded, { style: io.err, tty: io.stderrIsTTY, columns: io.columns })
+    : await renderErrorText(decoded, { style: io.out, tty: io.stdoutIsTTY, columns: io.columns });
+  io[to].write(text);
 }
 
 /** The JSON rendering: stable keys, raw values (JSON escaping keeps it safe). */

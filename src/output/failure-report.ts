@@ -3,7 +3,7 @@
 
 import { EXIT } from '../errors/exit-codes.js';
 import { ApiFailure, ExitWith, InterruptedError, MissingKeyError, NeedsInputError, PreflightError, UsageError } from '../errors/failures.js';
-import { errorToJson, renderErrorText } from './error-view.js';
+import { errorToJson, writeErrorText } from './error-view.js';
 import { type IO, writeLine } from './io.js';
 import { scrub } from './text.js';
 
@@ -20,7 +20,7 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
     if (json) writeJsonError({ ...errorToJson(error.decoded), preflight: true });
     else {
       writeLine(io.stderr, io.err.yellow('Preflight check failed against the device\'s capabilities; nothing was sent.'));
-      io.stderr.write(await renderErrorText(error.decoded, { style: io.err, tty: io.stderrIsTTY, columns: io.columns }));
+      await writeErrorText(io, error.decoded);
       writeLine(io.stderr, io.err.dim('  (--no-preflight sends the request anyway and lets the API decide)'));
     }
     return error.exitCode;
@@ -32,7 +32,7 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
   }
   if (error instanceof ApiFailure) {
     if (json) writeJsonError(errorToJson(error.decoded));
-    else io.stderr.write(await renderErrorText(error.decoded, { style: io.err, tty: io.stderrIsTTY, columns: io.columns }));
+    else await writeErrorText(io, error.decoded);
     return error.exitCode;
   }
   if (error instanceof MissingKeyError) {

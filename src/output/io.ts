@@ -1,6 +1,8 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Env } from '../contract/env.js';
 import { bounded, JSON_BOUNDS } from '../lib/values.js';
+import type { ExitCode } from '../errors/exit-codes.js';
+import { NO_PROMPTER, type Prompter } from './prompter.js';
 import { PLAIN, type Style } from './style.js';
 
 /**
@@ -28,6 +30,8 @@ export interface IO {
    * after that are dropped quietly; a batch stops issuing and finishes its ledger file.
    */
   outputClosed: AbortSignal;
+  /** Asks a person; only called once canPrompt() said someone can answer. */
+  prompter: Prompter;
 }
 
 export function isCI(env: Env): boolean {
@@ -75,14 +79,22 @@ export function plainIO(parts: Pick<IO, 'stdin' | 'stdout' | 'stderr'> & Partial
     now: () => new Date(),
     signal: new AbortController().signal,
     outputClosed: new AbortController().signal,
+    prompter: NO_PROMPTER,
     ...parts,
   };
 }
 
+/**
+ * A command's body: parsed options in, an exit code out; everything outside it comes through `io`.
+ * Each command's factory takes one (`runF`, as gh's commands do), so a test can check what
+ * commander parsed without running anything, and run the real one in-process with a test IO.
+ */
+export type Run<O> = (options: O, io: IO, argv: string[]) => Promise<ExitCode>;
+
 /** What cli.ts hands each command: its IO, and where to leave the exit code. */
 export interface CommandState {
   io: IO;
-  exitCode: number;
+  exitCode: ExitCode;
   /** The arguments as given, for the command lines amps suggests (the conflict rerun line). */
   argv: string[];
 }

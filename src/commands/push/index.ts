@@ -8,7 +8,7 @@ import { duration, oneOf, wholeNumber } from '../../config/option-parsers.js';
 import type { ExitCode } from '../../errors/exit-codes.js';
 import { UsageError } from '../../errors/failures.js';
 import { withExamples } from '../../output/command-help.js';
-import type { CommandState, IO } from '../../output/io.js';
+import type { CommandState, IO, Run } from '../../output/io.js';
 import type { FleetPushOptions } from './fleet.js';
 import type { SinglePushOptions } from './single.js';
 
@@ -26,7 +26,7 @@ export async function run(options: PushOptions, io: IO, argv: string[] = []): Pr
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-export function pushCommand(state: CommandState) {
+export function pushCommand(state: CommandState, runF: Run<PushOptions> = run) {
   const command = new Command('push')
     .description('Send a command to a device (or, with --devices, to a fleet): immediately, at a time (--at) or for a window (--start/--end)')
     .argument('<type>', 'battery, ev-charger or hvac')
@@ -54,7 +54,7 @@ export function pushCommand(state: CommandState) {
     .option('--out <file>', 'with --devices: write the per-device ledger (NDJSON) to this file as it goes')
     .option('--fail-fast [classes]', 'with --devices: stop issuing at the first failure (or of these classes: credentials,rejected,conflict,transient,offline,unclassified,usage)')
     .action(async (type, id, commandName, options, cmd) => {
-      state.exitCode = await run({ ...globalsOf(cmd), ...options, type, id, command: commandName }, state.io, state.argv);
+      state.exitCode = await runF({ ...globalsOf(cmd), ...options, type, id, command: commandName }, state.io, state.argv);
     });
   return withExamples(command, [
     'amps push battery bat_voltaro_01 charge --power 5kw --target 90%',

@@ -1,0 +1,60 @@
+// `amps actions list`: newest first, with the documented filters.
+
+import { Command, Option } from '@commander-js/extra-typings';
+import { globalsOf, type GlobalOptions } from '../../config/globals.js';
+import { oneOf, wholeNumber } from '../../config/option-parsers.js';
+import { ACTION_STATES } from '../../contract/actions.js';
+import { requireDeviceType } from '../../domain/device-types.js';
+import { requireId } from '../../domain/ids.js';
+import { EXIT, type ExitCode } from '../../errors/exit-codes.js';
+import { withExamples } from '../../output/command-help.js';
+import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
+import { formatTable } from '../../output/table.js';
+import { show } from '../../output/text.js';
+import { parametersText, stateColour } from '../../output/views.js';
+import { withSession } from '../../session/connect.js';
+
+export interface ListOptions extends GlobalOptions {
+  device?: string;
+  state?: string;
+  type?: string;
+  user?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export async function run(options: ListOptions, io: IO): Promise<ExitCode> {
+  const deviceType = options.type ? requireDeviceType(options.type) : undefined;
+  if (options.device !== undefined) requireId(options.device, 'device');
+  if (options.user !== undefined) requireId(options.user, 'user');
+  const { listActions } = await import('../../api/resources.js');
+  return withSession(options, io, async (session) => {
+    const { data } = await listActions(session.client, {
+      deviceId: options.device, state: options.state, deviceType, userId: options.user, limit: options.limit, offset: options.offset,
+    });
+    if (options.json) {
+      writeJson(io, { ...data, environment: session.environment });
+      return EXIT.ok;
+    }
+    const rows = data.items.map((a) => [show(a.id), `${show(a.deviceType)} ${show(a.deviceId)}`, show(a.command), parametersText(a.parameters), stateColour(show(a.state), io.out), show(a.start), show(a.end), show(a.createdAt)]);
+    io.stdout.write(await formatTable(['action', 'device', 'command', 'parameters', 'state', 'start', 'end', 'created'], rows, { tty: io.stdoutIsTTY, style: io.out }));
+    const total = data.pagination?.total;
+    if (!options.quiet && total !== undefined) writeLine(io.stderr, io.err.dim(`${data.items.length} of ${total} action${total === 1 ? '' : 's'}, newest first`));
+    return EXIT.ok;
+  });
+}
+
+export function listCommand(state: CommandState, runF: Run<ListOptions> = run) {
+  const command = new Command('list')
+    .description('List actions, newest first')
+    .option('--device <id>', 'only this device')
+    .addOption(new Option('--state <state>', 'only actions in this state').choices(ACTION_STATES).argParser(oneOf('--state', ACTION_STATES)))
+    .option('--type <type>', 'only this device type')
+    .option('--user <id>', 'only this end user')
+    .addOption(new Option('--limit <n>', '1-50 (default 10)').argParser(wholeNumber('--limit', 1, 50)))
+    .addOption(new Option('--offset <n>', 'skip this many').argParser(wholeNumber('--offset', 0, Number.MAX_SAFE_INTEGER)))
+    .action(async (options, cmd) => {
+      state.exitCode = await runF({ ...globalsOf(cmd), ...options }, state.io, state.argv);
+    });
+  return withExamples(command, ['amps actions list --device bat_voltaro_01 --state scheduled', 'amps actions list --json | jq ".items[].id"']);
+}

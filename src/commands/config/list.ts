@@ -1,0 +1,53 @@
+// `amps config list`: the effective configuration, each value with where it came from.
+
+import { Command } from '@commander-js/extra-typings';
+import { globalsOf, type GlobalOptions } from '../../config/globals.js';
+import { configFile } from '../../config/paths.js';
+import { maskKey, profileNames, readStoredConfig, resolveTarget } from '../../config/resolve.js';
+import { EXIT, type ExitCode } from '../../errors/exit-codes.js';
+import { redactUrl } from '../../lib/values.js';
+import { withExamples } from '../../output/command-help.js';
+import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
+import { fieldLines, scrub } from '../../output/text.js';
+
+export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
+  const stored = readStoredConfig(io.env);
+  const target = resolveTarget({ profile: options.profile, apiUrl: options.apiUrl }, io.env, stored);
+  const profiles = profileNames(stored).map((p) => scrub(p));
+  const url = target.embedded ? 'embedded sandbox' : redactUrl(target.apiUrl.value!);
+  const key = target.apiKey.value ? maskKey(target.apiKey.value) : target.embedded ? 'the embedded sandbox key' : '(none)';
+  if (options.json) {
+    writeJson(io, {
+      file: configFile(io.env),
+      profile: target.profile,
+      apiUrl: { value: target.embedded ? null : redactUrl(target.apiUrl.value!), source: target.apiUrl.source },
+      apiKey: { value: target.apiKey.value ? maskKey(target.apiKey.value) : null, source: target.apiKey.source },
+      environment: target.environment,
+      embedded: target.embedded,
+      missingKey: target.missingKey ?? null,
+      profiles,
+    });
+    return EXIT.ok;
+  }
+  writeLine(
+    io.stdout,
+    fieldLines([
+      ['profile', `${target.profile.value} (from ${target.profile.source})`],
+      ['api-url', `${url} (from ${target.apiUrl.source})`],
+      ['api-key', `${key} (from ${target.apiKey.source})${target.missingKey ? io.out.yellow(`: ${target.missingKey}; requests exit 3`) : ''}`],
+      ['environment', target.environment === 'live' ? io.out.red(io.out.bold('LIVE')) : target.environment],
+      ['profiles', profiles.length ? profiles.map((p) => (p === target.profile.value ? `${p}*` : p)).join(', ') : '(none)'],
+      ['file', configFile(io.env)],
+    ]).join('\n'),
+  );
+  return EXIT.ok;
+}
+
+export function listCommand(state: CommandState, runF: Run<GlobalOptions> = run) {
+  const command = new Command('list')
+    .description('Show the effective configuration, each value with where it came from (the key masked)')
+    .action(async (_o, cmd) => {
+      state.exitCode = await runF(globalsOf(cmd), state.io, state.argv);
+    });
+  return withExamples(command, ['amps config list', 'amps config list --json']);
+}

@@ -1,0 +1,43 @@
+// `amps login`: a profile set up at a terminal: its name, a hidden key, the API URL.
+
+import { Command } from '@commander-js/extra-typings';
+import { globalsOf, type GlobalOptions } from '../../config/globals.js';
+import { checkApiUrl, checkKey, DEFAULT_API_URL, maskKey } from '../../config/resolve.js';
+import { keyEnvironment } from '../../contract/keys.js';
+import { EXIT, type ExitCode } from '../../errors/exit-codes.js';
+import { NeedsInputError } from '../../errors/failures.js';
+import { redactUrl } from '../../lib/values.js';
+import { withExamples } from '../../output/command-help.js';
+import { canPrompt, type CommandState, type IO, type Run, writeLine } from '../../output/io.js';
+import { checkProfileName, profileFor } from './profile.js';
+
+export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
+  if (!canPrompt(io, options.input === false)) {
+    throw new NeedsInputError('amps login asks for a key at a terminal', 'amps config set api-key < keyfile (and amps config set api-url URL)');
+  }
+  let suggested = 'default';
+  try {
+    suggested = profileFor(options, io, true);
+  } catch {
+    // The current profile is gone: suggest the default name.
+  }
+  const profile = checkProfileName((await io.prompter.input('Profile', suggested)).trim());
+  const key = checkKey((await io.prompter.password('API key (amps_sk_test_… or amps_sk_live_…)')).trim(), 'the input');
+  const url = checkApiUrl(await io.prompter.input('API URL', DEFAULT_API_URL));
+  const { openConfigStore } = await import('../../config/store.js');
+  const store = await openConfigStore(io.env);
+  store.setValue(profile, 'apiKey', key);
+  store.setValue(profile, 'apiUrl', url);
+  store.setCurrentProfile(profile);
+  writeLine(io.stderr, `Saved profile ${profile}: ${redactUrl(url)}, key ${maskKey(key)} (${keyEnvironment(key)}). Check it with: amps devices --limit 1`);
+  return EXIT.ok;
+}
+
+export function loginCommand(state: CommandState, runF: Run<GlobalOptions> = run) {
+  const command = new Command('login')
+    .description('Set up a profile interactively: key (hidden), API URL, profile name')
+    .action(async (_o, cmd) => {
+      state.exitCode = await runF(globalsOf(cmd), state.io, state.argv);
+    });
+  return withExamples(command, ['amps login', 'amps login --profile prod']);
+}

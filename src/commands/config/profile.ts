@@ -1,0 +1,39 @@
+// What the config sub-verbs share: the setting names, which profile a command acts on, and how a
+// key is read (a hidden prompt at a terminal, stdin otherwise; never argv).
+
+import type { GlobalOptions } from '../../config/globals.js';
+import { checkKey, readStoredConfig, selectProfile } from '../../config/resolve.js';
+import type { ProfileKey } from '../../config/store.js';
+import { NeedsInputError, UsageError } from '../../errors/failures.js';
+import { canPrompt, type IO } from '../../output/io.js';
+import { readStream } from '../../output/read.js';
+
+const KEYS: Record<string, ProfileKey> = { 'api-key': 'apiKey', 'api-url': 'apiUrl' };
+
+export function settingName(name: string): ProfileKey {
+  const key = Object.hasOwn(KEYS, name) ? KEYS[name] : undefined;
+  if (!key) throw new UsageError(`unknown setting '${name}'`, 'settings: api-key, api-url');
+  return key;
+}
+
+export function checkProfileName(name: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new UsageError(`'${name}' is not a profile name (letters, digits, _ . -)`);
+  return name;
+}
+
+/** The profile a config command acts on: the one requests would use (selectProfile), or one `--profile` names to create. */
+export function profileFor(options: GlobalOptions, io: IO, creating = false): string {
+  if (creating && options.profile !== undefined && options.profile !== '') return checkProfileName(options.profile);
+  return selectProfile(options.profile, io.env, readStoredConfig(io.env)).value;
+}
+
+/** The key from a hidden prompt at a terminal, or from stdin otherwise; never from argv. */
+export async function readKey(options: GlobalOptions, io: IO): Promise<string> {
+  if (io.stdinIsTTY) {
+    if (!canPrompt(io, options.input === false)) throw new NeedsInputError('the API key is read from a hidden prompt', 'the key on stdin: amps config set api-key < keyfile');
+    return checkKey((await io.prompter.password('API key')).trim(), 'the input');
+  }
+  const key = (await readStream(io.stdin, { limit: 4096, what: 'the key on stdin' })).trim();
+  if (key === '') throw new NeedsInputError('no API key arrived on stdin', 'the key on stdin: amps config set api-key < keyfile');
+  return checkKey(key, 'the input');
+}

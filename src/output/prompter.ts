@@ -1,0 +1,56 @@
+// Questions go through a Prompter on IO, so every branch that asks (the conflict resolver, login,
+// a hidden key) runs the same in a terminal and in a test with scripted answers. The terminal
+// prompter loads @inquirer/prompts only when it first asks.
+
+import type { Readable, Writable } from 'node:stream';
+import { NeedsInputError } from '../errors/failures.js';
+
+export interface Choice<T> {
+  name: string;
+  value: T;
+}
+
+export interface Prompter {
+  select<T>(message: string, choices: ReadonlyArray<Choice<T>>): Promise<T>;
+  confirm(message: string, defaultAnswer: boolean): Promise<boolean>;
+  input(message: string, defaultAnswer?: string): Promise<string>;
+  /** Hidden input, masked with `*`. */
+  password(message: string): Promise<string>;
+}
+
+/**
+ * The terminal's prompter: prompts on `output` (stderr, so stdout stays data), answers from
+ * `input`. Ctrl-C, or Escape on its own (arrow keys also start with ESC), abort the question; the
+ * error boundary maps that to exit 130. `signal` (the process's Ctrl-C) aborts it too.
+ */
+export function terminalPrompter(input: Readable, output: Writable, signal: AbortSignal): Prompter {
+  const ask = async <T>(question: (prompts: typeof import('@inquirer/prompts'), context: object) => Promise<T>): Promise<T> => {
+    const prompts = await import('@inquirer/prompts');
+    const escape = new AbortController();
+    const onData = (chunk: Buffer | string) => {
+      if (chunk.toString() === '\u001b') escape.abort();
+    };
+    input.on('data', onData);
+    try {
+      return await question(prompts, { input, output, signal: AbortSignal.any([escape.signal, signal]), clearPromptOnDone: false });
+    } finally {
+      input.off('data', onData);
+      // inquirer leaves stdin flowing; pausing it lets the process exit.
+      input.pause();
+    }
+  };
+  return {
+    select: (message, choices) => ask((p, context) => p.select({ message, choices: [...choices] }, context)),
+    confirm: (message, defaultAnswer) => ask((p, context) => p.confirm({ message, default: defaultAnswer }, context)),
+    input: (message, defaultAnswer) => ask((p, context) => p.input({ message, default: defaultAnswer }, context)),
+    password: (message) => ask((p, context) => p.password({ message, mask: '*' }, context)),
+  };
+}
+
+/** Where nobody can answer: asking is a bug in the caller (it must check canPrompt first). */
+export const NO_PROMPTER: Prompter = {
+  select: () => Promise.reject(new NeedsInputError('a question needs a terminal', '--no-input')),
+  confirm: () => Promise.reject(new NeedsInputError('a question needs a terminal', '--no-input')),
+  input: () => Promise.reject(new NeedsInputError('a question needs a terminal', '--no-input')),
+  password: () => Promise.reject(new NeedsInputError('a question needs a terminal', '--no-input')),
+};
