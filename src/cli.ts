@@ -11,9 +11,9 @@ import { type CommandState, guardOutput, type IO } from './output/io.js';
 import { terminalPrompter } from './output/prompter.js';
 import { colorLevel, styleFor } from './output/style.js';
 
-export const VERSION = pkg.version;
+const VERSION = pkg.version;
 
-export function versionLine(): string {
+function versionLine(): string {
   return `amps ${VERSION} (node ${process.version}, ${process.platform}-${process.arch})`;
 }
 

@@ -29,7 +29,7 @@ export interface ClientOptions {
   random?: () => number;
 }
 
-export interface RetryNotice {
+interface RetryNotice {
   method: string;
   path: string;
   attempt: number;
@@ -45,7 +45,7 @@ export interface ApiResponse<T> {
   attempts: number;
 }
 
-export interface RequestOptions {
+interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   /** Overrides the method's default retry count. */

@@ -24,7 +24,7 @@ export interface DeviceRow {
 }
 
 /** A row that cannot be pushed as written: it gets an `invalid_input` ledger line of its own. */
-export interface InvalidRow {
+interface InvalidRow {
   invalid: string;
   line: number;
   /** The id, when one could be read. */
@@ -38,7 +38,7 @@ export function isInvalid(row: InputRow): row is InvalidRow {
 }
 
 /** A line or CSV record longer than this is refused: no device id or override needs more. */
-export const MAX_ROW_BYTES = 64 * 1024;
+const MAX_ROW_BYTES = 64 * 1024;
 
 const QUANTITY_FLAGS = ['power', 'target', 'reserve'];
 

@@ -11,7 +11,7 @@ import type { DeviceRead, DeviceType } from '../contract/devices.js';
 import type { TargetEnvironment } from '../contract/keys.js';
 import { variantFor } from '../errors/catalogue.js';
 import { type DecodedError, isRateLimit } from '../errors/decode.js';
-import { EXIT } from '../errors/exit-codes.js';
+import { EXIT, type ExitCode } from '../errors/exit-codes.js';
 import { ApiFailure, InterruptedError, PreflightError, UsageError } from '../errors/failures.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
 import { strategiesOnOffer } from '../errors/strategies.js';
@@ -29,7 +29,7 @@ export interface LedgerEntry {
   status: number | null;
   requestId: string | null;
   attempts: number;
-  exitCode: number;
+  exitCode: ExitCode;
   /** The input line the device came from. */
   line: number;
   environment: TargetEnvironment;
@@ -62,15 +62,15 @@ export interface BatchPlan {
   preflight: boolean;
   retry: number;
   /** Exit codes whose first occurrence stops the run; empty: never stop. */
-  failFast: Set<number>;
+  failFast: Set<ExitCode | -1>;
   /** The longest Retry-After the run waits out; a longer one stops it (the rest are not sent). */
   maxPauseMs: number;
 }
 
-export type StopReason = 'interrupt' | 'fail_fast' | 'output_closed' | 'ledger_failed' | 'rate_limited' | 'input_broken';
+type StopReason = 'interrupt' | 'fail_fast' | 'output_closed' | 'ledger_failed' | 'rate_limited' | 'input_broken';
 
 export interface BatchReport {
-  counts: Map<string, { outcome: Outcome; code: string | null; count: number; exitCode: number }>;
+  counts: Map<string, { outcome: Outcome; code: string | null; count: number; exitCode: ExitCode }>;
   /** Devices a strategy can resolve, by the strategy a rerun should use. */
   conflicted: Map<Strategy, string[]>;
   total: number;
@@ -81,13 +81,13 @@ export interface BatchReport {
   stopDetail: string | null;
   /** Set when the rest of a stream was left unread (stdin after an interrupt). */
   unread: boolean;
-  exitCode: number;
+  exitCode: ExitCode;
 }
 
 /** Most severe first: what needs a person most decides the exit code of a batch. */
-export const SEVERITY = [EXIT.interrupted, EXIT.bug, EXIT.outputLost, EXIT.credentials, EXIT.unclassified, EXIT.rejected, EXIT.usage, EXIT.conflict, EXIT.offline, EXIT.transient, EXIT.accepted];
+const SEVERITY = [EXIT.interrupted, EXIT.bug, EXIT.outputLost, EXIT.credentials, EXIT.unclassified, EXIT.rejected, EXIT.usage, EXIT.conflict, EXIT.offline, EXIT.transient, EXIT.accepted];
 
-export function mostSevere(codes: Iterable<number>): number {
+function mostSevere(codes: Iterable<ExitCode>): ExitCode {
   const seen = new Set(codes);
   return SEVERITY.find((code) => seen.has(code)) ?? EXIT.ok;
 }
@@ -163,7 +163,7 @@ export class BatchRun {
     return read;
   }
 
-  private entry(row: { id?: string; line: number }, fields: Partial<LedgerEntry> & { outcome: Outcome; exitCode: number }, attempts: number): LedgerEntry {
+  private entry(row: { id?: string; line: number }, fields: Partial<LedgerEntry> & { outcome: Outcome; exitCode: ExitCode }, attempts: number): LedgerEntry {
     const { outcome, exitCode, ...rest } = fields;
     return {
       id: row.id ?? null, outcome, actionId: null, state: null, code: null, status: null, requestId: null, attempts, exitCode,

@@ -14,7 +14,7 @@ export interface DecodeOptions {
   json?: boolean;
 }
 
-export interface SavedResponse {
+interface SavedResponse {
   status?: number;
   headers: Headers;
   body: string;
@@ -25,7 +25,7 @@ export interface SavedResponse {
  * status line and headers (interim 1xx blocks skipped); or `curl -v` output, where the response's
  * status and headers come on `< ` lines among `> ` and `* ` lines, and the body follows.
  */
-export function parseSavedResponse(text: string): SavedResponse {
+function parseSavedResponse(text: string): SavedResponse {
   const clean = text.replace(/^\uFEFF/, '');
   if (/^< HTTP\/\S+ \d{3}/m.test(clean)) return parseVerbose(clean);
   let rest = clean.trimStart();

@@ -12,7 +12,7 @@ export function wholeNumber(name: string, min: number, max: number) {
 }
 
 /** The longest a timer can run (setTimeout's ceiling, 2^31 - 1 ms, about 24.8 days). */
-export const MAX_DURATION_MS = 2_147_483_647;
+const MAX_DURATION_MS = 2_147_483_647;
 
 /** A duration from 1 ms up to `maxMs`: `--timeout 25d` is refused, not turned into 1 ms by a timer overflow. */
 export function duration(name: string, maxMs = MAX_DURATION_MS) {

@@ -11,7 +11,7 @@ import { API_KEY_PATTERN, keyEnvironment, type KeyEnvironment } from '../contrac
 import { closest, isRecord, redactUrl } from '../lib/values.js';
 
 export const DEFAULT_API_URL = 'https://api.amps.ai';
-export const DEFAULT_PROFILE = 'default';
+const DEFAULT_PROFILE = 'default';
 
 export interface ProfileValues {
   apiUrl?: string;
@@ -30,7 +30,7 @@ export interface Resolved<T> {
   source: Source;
 }
 
-export interface TargetFlags {
+interface TargetFlags {
   profile?: string;
   apiUrl?: string;
   /** A file (or - for stdin, read by the caller) holding the key: keys never ride on argv. */
@@ -78,7 +78,7 @@ export function maskKey(key: string): string {
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 
-export function isLoopbackHost(host: string): boolean {
+function isLoopbackHost(host: string): boolean {
   return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 

@@ -6,7 +6,7 @@
 import type { ApiClient } from '../api/client.js';
 import type { ActionRecord, Strategy } from '../contract/actions.js';
 import type { DecodedError } from '../errors/decode.js';
-import { EXIT } from '../errors/exit-codes.js';
+import { EXIT, type ExitCode } from '../errors/exit-codes.js';
 import { ApiFailure, InterruptedError } from '../errors/failures.js';
 import { conflictingActionIds, strategiesOnOffer } from '../errors/strategies.js';
 import { bounded, isRecord, TEXT_BOUNDS } from '../lib/values.js';
@@ -34,9 +34,9 @@ export interface ConflictInput {
   waitFor(actionId: string): Promise<ActionRecord>;
 }
 
-export interface ConflictOutcome {
+interface ConflictOutcome {
   action?: ActionRecord;
-  exitCode: number;
+  exitCode: ExitCode;
 }
 
 const STRATEGY_TEXT: Record<Strategy, string> = {
@@ -48,13 +48,13 @@ const STRATEGY_TEXT: Record<Strategy, string> = {
  * The strategies on offer (errors/strategies.ts), less queue_after when an action in the way is
  * known to have no end: it could not be queued after one.
  */
-export function offeredStrategies(decoded: DecodedError, deviceStrategies: string[] = [], conflicting: ActionRecord[] = []): Strategy[] {
+function offeredStrategies(decoded: DecodedError, deviceStrategies: string[] = [], conflicting: ActionRecord[] = []): Strategy[] {
   const offered = strategiesOnOffer(decoded, deviceStrategies);
   return conflicting.some((a) => !a.end) ? offered.filter((s) => s !== 'queue_after') : offered;
 }
 
 /** What to do when no strategy can help. */
-export function nextStep(decoded: DecodedError): string {
+function nextStep(decoded: DecodedError): string {
   const ids = conflictingActionIds(decoded);
   switch (decoded.code) {
     case 'SCHEDULER_FULL':

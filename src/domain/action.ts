@@ -81,7 +81,7 @@ export function conversionLine(conversion: Conversion, flag = `--${conversion.na
 
 // ── Times ─────────────────────────────────────────────────────────────────────────────────
 
-export interface TimeFlags {
+interface TimeFlags {
   at?: string;
   start?: string;
   end?: string;
@@ -117,7 +117,7 @@ export function parseTimeFlags(flags: TimeFlags): ParsedTimes {
 }
 
 /** Starts amps gives a `now` so that the API, whose clock has moved on by then, still reads a future start. */
-export const NOW_MARGIN_MS = 60_000;
+const NOW_MARGIN_MS = 60_000;
 
 export interface ResolvedTimes {
   start?: number;

@@ -6,7 +6,7 @@ import { isQuantity } from './quantity.js';
 import type { CommandSpec, Execution, ParameterSpec, Quantity, SettingSpec } from '../contract/devices.js';
 
 /** A failed check, named by the canonical code and carrying the documented `details`. */
-export interface Violation {
+interface Violation {
   code: string;
   details: Record<string, unknown>;
 }
@@ -19,7 +19,7 @@ export interface ActionToCheck {
 }
 
 /** The docs' scheduling horizon: a start at most 30 days ahead (START_OUT_OF_RANGE beyond). */
-export const HORIZON_MS = 30 * 86_400_000;
+const HORIZON_MS = 30 * 86_400_000;
 
 export function executionOf(action: { start?: unknown; end?: unknown }): Execution {
   if (action.start === undefined || action.start === null) return 'immediate';
@@ -31,7 +31,7 @@ function outOfRange(value: number, spec: ParameterSpec): boolean {
 }
 
 /** Command, then parameters (declared, unit, bounds), then execution shape. */
-export function checkCommand(action: ActionToCheck, commands: Record<string, CommandSpec>): Violation | undefined {
+function checkCommand(action: ActionToCheck, commands: Record<string, CommandSpec>): Violation | undefined {
   const spec = commands[action.command];
   if (!spec) {
     return { code: 'UNSUPPORTED_MODE', details: { command: action.command, deviceCapabilities: { supportedModes: Object.keys(commands) } } };

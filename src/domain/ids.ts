@@ -5,7 +5,7 @@ import { UsageError } from '../errors/failures.js';
 
 /** Letters, digits and `_ - . : @`: every id the API hands out (`bat_voltaro_01`, `act_…`, `sched_…`) fits. */
 const ID = /^[A-Za-z0-9_.:@-]+$/;
-export const MAX_ID_LENGTH = 128;
+const MAX_ID_LENGTH = 128;
 
 /** Why `id` cannot be an id, or undefined when it can. */
 export function idProblem(id: string): string | undefined {

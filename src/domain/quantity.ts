@@ -3,7 +3,7 @@
 // converts to any unit of the same dimension (W and kW, Wh and kWh, °C and °F, minutes and hours,
 // A and mA), so an operator never has to do the arithmetic the device's declared unit asks for.
 
-import { UNITS, type Quantity, type Unit } from '../contract/devices.js';
+import type { Quantity, Unit } from '../contract/devices.js';
 
 /** What an operator may type: the API's units, and two it has no name for (Wh, mA) that convert to its own. */
 export type TypedUnit = Unit | 'wh' | 'ma';
@@ -23,7 +23,7 @@ const ALIASES: Record<string, TypedUnit> = {
   f: 'fahrenheit', '°f': 'fahrenheit', fahrenheit: 'fahrenheit',
 };
 
-export function unitFromText(text: string): TypedUnit | undefined {
+function unitFromText(text: string): TypedUnit | undefined {
   const key = text.trim().toLowerCase();
   return Object.hasOwn(ALIASES, key) ? ALIASES[key] : undefined;
 }
@@ -98,9 +98,6 @@ export function apiUnitFor(unit: TypedUnit): Unit {
   return unit;
 }
 
-export function isApiUnit(unit: string): unit is Unit {
-  return (UNITS as readonly string[]).includes(unit);
-}
 
 /** `3500 W`, `90%`, `21.1 °C`: a quantity as a person reads it. */
 export function quantityText(quantity: { value: number; unit: string }): string {

@@ -8,7 +8,7 @@ import { UsageError } from '../errors/failures.js';
 const DURATION_PART = /(\d+(?:\.\d+)?)\s*(d|h|m|s)/gi;
 const DURATION_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
 /** Nothing an operator types for a push lies further ahead than this (the API's horizon is 30 days). */
-export const MAX_AHEAD_MS = 400 * 86_400_000;
+const MAX_AHEAD_MS = 400 * 86_400_000;
 const MIN_YEAR = 1970;
 const MAX_YEAR = 9999;
 
@@ -89,7 +89,7 @@ function zoneOffset(instant: number, timeZone: string): number {
 }
 
 /** How a wall-clock time became an instant: exactly, or across a daylight-saving change. */
-export interface WallResolution {
+interface WallResolution {
   instant: number;
   /** `gap`: the time does not exist that day (clocks went forward); `ambiguous`: it happens twice. */
   adjusted?: 'gap' | 'ambiguous';
@@ -99,7 +99,7 @@ export interface WallResolution {
  * The instant a wall-clock time (given as if UTC) names in `timeZone`. In a daylight-saving gap
  * the time moves forward by the gap (01:30 becomes 02:30); a time that happens twice is the first.
  */
-export function wallClockToInstant(wall: number, timeZone: string): WallResolution {
+function wallClockToInstant(wall: number, timeZone: string): WallResolution {
   const before = zoneOffset(wall - 43_200_000, timeZone);
   const after = zoneOffset(wall + 43_200_000, timeZone);
   const candidates = [...new Set([wall - before, wall - after])].filter((t) => wallClockAt(t, timeZone) === wall).sort((a, b) => a - b);
@@ -183,7 +183,7 @@ export function parseTimeText(text: string): TimeText | { problem: string } {
   return { problem: 'is not a time' };
 }
 
-export interface ResolvedTime {
+interface ResolvedTime {
   instant: number;
   /** Set when the wall-clock time fell in a daylight-saving change: what was chosen, in words. */
   adjustment?: string;

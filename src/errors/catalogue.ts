@@ -1,6 +1,7 @@
 import type { Strategy } from '../contract/actions.js';
 import { editDistance } from '../lib/values.js';
 import { CATALOGUE_DATA } from './catalogue-data.js';
+import type { ExitCode } from './exit-codes.js';
 import { RETRY_CLASSES, type RetryClass } from './retry-classes.js';
 
 export type Category =
@@ -159,7 +160,7 @@ export function suggestCodes(input: string, limit = 3): string[] {
 }
 
 /** The exit code a code's class maps to; codes not in the catalogue are unclassified (8). */
-export function exitCodeForCode(code: string): number {
+export function exitCodeForCode(code: string): ExitCode {
   const entry = variantFor(code, undefined, undefined);
   return entry ? RETRY_CLASSES[entry.retryClass].exitCode : RETRY_CLASSES.once_then_escalate.exitCode;
 }

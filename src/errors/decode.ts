@@ -39,12 +39,12 @@ export interface DecodedError {
   actionId?: string;
 }
 
-export interface SuccessBody {
+interface SuccessBody {
   data: unknown;
   meta: Record<string, unknown>;
 }
 
-export type DecodedResponse = { ok: true; value: SuccessBody } | { ok: false; error: DecodedError };
+type DecodedResponse = { ok: true; value: SuccessBody } | { ok: false; error: DecodedError };
 
 export interface DecodeOptions {
   /** The clock used to turn an HTTP-date Retry-After into seconds. */
@@ -85,7 +85,7 @@ export function isRateLimit(decoded: Pick<DecodedError, 'code' | 'status'>): boo
 }
 
 /** The retry class of a body we could not read as an Amps error, from its HTTP status. */
-export function retryClassForStatus(status: number | null): RetryClass {
+function retryClassForStatus(status: number | null): RetryClass {
   if (status === null) return 'backoff';
   if (status === 401 || status === 403) return 'fix_api_key';
   if (status === 409) return 'resolve_conflict';
@@ -205,7 +205,7 @@ function fromFields(status: number, fields: ErrorFields, retryAfterHeader: numbe
  * What can be read from JSON cut off mid-way: the error's code and message (and meta ids) when they
  * arrived before the cut. Undefined when no code did.
  */
-export function salvageTruncated(body: string): ErrorFields | undefined {
+function salvageTruncated(body: string): ErrorFields | undefined {
   const text = (name: string) => {
     const match = new RegExp(`"${name}"\\s*:\\s*"((?:[^"\\\\]|\\\\.){0,2000})"`).exec(body)?.[1];
     if (match === undefined) return undefined;
@@ -259,7 +259,7 @@ export function decodeResponse(status: number, headers: Headers, body: string, o
 }
 
 /** An action record that ended `failed`, as `amps actions get --json` or the API shows it. */
-export interface FailedAction {
+interface FailedAction {
   id?: unknown;
   state?: unknown;
   errorCode: string;

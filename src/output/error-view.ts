@@ -36,7 +36,7 @@ function list(value: unknown): string {
 }
 
 /** Generic and readable: nested objects indent, arrays of objects become items, long values are cut. */
-export function formatGeneric(value: unknown, indent = '', depth = 0): string[] {
+function formatGeneric(value: unknown, indent = '', depth = 0): string[] {
   if (!isRecord(value) && !Array.isArray(value)) return [`${indent}${cut(value)}`];
   if (depth >= MAX_DEPTH) return [`${indent}${truncate(show(value), MAX_VALUE_LENGTH)}`];
   const lines: string[] = [];
@@ -89,7 +89,7 @@ function rangeLines(details: Details, nameKey: 'parameter' | 'setting'): string[
   ];
 }
 
-export async function schedulerActiveLines(details: Details, ctx: RenderContext): Promise<string[]> {
+async function schedulerActiveLines(details: Details, ctx: RenderContext): Promise<string[]> {
   const groups = Array.isArray(details.overlappingGroups) ? details.overlappingGroups : [];
   const rows = groups.filter(isRecord).map((g) => [cut(g.groupId), cut(g.start), cut(g.end), cut(g.mode), cut(g.source)]);
   const lines: string[] = [];

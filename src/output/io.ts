@@ -34,7 +34,7 @@ export interface IO {
   prompter: Prompter;
 }
 
-export function isCI(env: Env): boolean {
+function isCI(env: Env): boolean {
   const ci = env.CI;
   return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
 }

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { UsageError } from '../errors/failures.js';
 
 /** Anything amps reads whole from a file or stdin is bounded: `amps decode - </dev/zero` must not eat the machine. */
-export const DEFAULT_READ_LIMIT = 16 * 1024 * 1024;
+const DEFAULT_READ_LIMIT = 16 * 1024 * 1024;
 
 /** The whole of a stream as UTF-8 text, up to `limit` bytes (a usage error naming `what` past it). */
 export async function readStream(stream: Readable, options: { limit?: number; what?: string } = {}): Promise<string> {

@@ -4,9 +4,7 @@ import { bounded, TEXT_BOUNDS } from '../lib/values.js';
 // scrubbed of control characters first, so a hostile or broken response cannot move the cursor,
 // retitle the window, ring the bell or hide text behind a carriage return.
 
-// eslint-disable-next-line no-control-regex
 const ESCAPE_SEQUENCE = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])/g;
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 /** Removes escape sequences and control characters; newlines survive only when `multiline`. */

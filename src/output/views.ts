@@ -28,7 +28,7 @@ export function timeText(value: unknown, zone: string): string {
   return Number.isNaN(instant) ? show(value) : describeInstant(instant, zone);
 }
 
-export function actionLines(action: ActionRecord, style: Style, zone: string): string[] {
+function actionLines(action: ActionRecord, style: Style, zone: string): string[] {
   const execution = executionOf(action);
   const fields: Array<[string, string]> = [
     ['id', show(action.id)],
@@ -73,7 +73,7 @@ export function syncText(device: DeviceRead): string {
   return `${device.sync?.available ? 'live' : 'stale'} ${show(device.sync?.lastPulledAt)}`;
 }
 
-export interface PrintOptions {
+interface PrintOptions {
   json?: boolean;
   quiet?: boolean;
   /** Whose clock times are shown on (they also carry their UTC instant). */

@@ -7,7 +7,7 @@ import type { CommandSpec, Execution, ParameterSpec, SettingSpec, DeviceType } f
 
 
 /** How a device misbehaves on purpose. */
-export type Quirk = 'offline' | 'foreign_schedule' | 'scheduler_full' | 'vpp_locked' | 'mode_overridden' | 'schedule_override';
+type Quirk = 'offline' | 'foreign_schedule' | 'scheduler_full' | 'vpp_locked' | 'mode_overridden' | 'schedule_override';
 
 export interface DeviceDefinition {
   id: string;

@@ -46,7 +46,7 @@ export function validation(fields: Array<{ path: string; problem: string }>): Sa
   return new SandboxError('VALIDATION_ERROR', { fields });
 }
 
-export function integerParam(query: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
+function integerParam(query: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
   const raw = query.get(name);
   if (raw === null) return fallback;
   const value = Number(raw);

@@ -19,7 +19,7 @@ export class SandboxError extends Error {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function isTerminal(action: StoredAction): boolean {
+function isTerminal(action: StoredAction): boolean {
   return TERMINAL_STATES.includes(action.state);
 }
 
@@ -118,7 +118,7 @@ export function overlappingGroups(device: DeviceDefinition, state: SandboxState,
 
 // ── Pushes ────────────────────────────────────────────────────────────────────────────────
 
-export interface PushRequest {
+interface PushRequest {
   device: DeviceDefinition;
   action: ActionToCheck & { parameters?: Record<string, Quantity> };
   onConflict?: Strategy;

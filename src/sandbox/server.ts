@@ -18,7 +18,7 @@ import { StateFileError, type StateStore } from './store.js';
 export type { RequestLogEntry } from './http.js';
 
 export const SANDBOX_KEY = 'amps_sk_test_localsandbox';
-export const BODY_LIMIT_BYTES = 1024 * 1024;
+const BODY_LIMIT_BYTES = 1024 * 1024;
 /** What the request log keeps of each body: enough to check what was sent, never the whole of a huge one. */
 const LOG_BOUNDS = { depth: 12, items: 100, string: 2000 };
 
@@ -71,7 +71,7 @@ function errorReply(error: SandboxError, retryAfter?: number): Reply {
   };
 }
 
-export function createSandboxServer(options: SandboxOptions): Server {
+function createSandboxServer(options: SandboxOptions): Server {
   const fleet = buildFleet(options.fleetSize ?? 0, options.seed ?? 0);
   const realNow = options.realNow ?? Date.now;
   const ackDelayMs = options.ackDelayMs ?? 3000;

@@ -41,7 +41,7 @@ export interface SandboxState {
  * by device, and the actions the lifecycle still has to move (not terminal, or a window still to
  * revert). Built once per state object; a load test's 100,000 actions cost no scan per request.
  */
-export interface ActionIndex {
+interface ActionIndex {
   byId: Map<string, StoredAction>;
   byDevice: Map<string, StoredAction[]>;
   live: Set<StoredAction>;
@@ -83,7 +83,7 @@ export function addAction(state: SandboxState, action: StoredAction): void {
   track(indexOf(state), action);
 }
 
-export function emptyState(): SandboxState {
+function emptyState(): SandboxState {
   return { version: 1, clockOffsetMs: 0, actionCounter: 0, actions: [], devices: {} };
 }
 

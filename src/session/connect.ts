@@ -26,13 +26,13 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export interface SessionOptions {
+interface SessionOptions {
   /** Extra attempts for pushes (--retry N); 0 by default (decision 10). */
   writeRetries?: number;
   connections?: number;
 }
 
-export const USER_AGENT = `amps/${pkg.version} (node ${process.version}; ${process.platform})`;
+const USER_AGENT = `amps/${pkg.version} (node ${process.version}; ${process.platform})`;
 
 /** A key file holds one key: a few hundred bytes at most. */
 const KEY_FILE_LIMIT = 4096;
@@ -54,7 +54,7 @@ function maxResponseBytes(env: IO['env']): number {
   return mb * 1024 * 1024;
 }
 
-export async function openSession(globals: GlobalOptions, io: IO, options: SessionOptions = {}): Promise<Session> {
+async function openSession(globals: GlobalOptions, io: IO, options: SessionOptions = {}): Promise<Session> {
   const target = resolveTarget(
     { profile: globals.profile, apiUrl: globals.apiUrl, apiKey: globals.apiKeyFile ? await readKeyFile(globals.apiKeyFile, io) : undefined },
     io.env,

@@ -15,7 +15,7 @@ import { printAction, timeText } from '../output/views.js';
 
 export const DEFAULT_WAIT_MS = 10 * 60_000;
 
-export interface FollowOptions {
+interface FollowOptions {
   io: IO;
   json?: boolean;
   quiet?: boolean;
@@ -29,7 +29,7 @@ export interface FollowOptions {
 }
 
 /** What to tell an operator about an action that still stands: how to follow it, and to cancel it if it can be. */
-export function stillStandsLines(action: Pick<ActionRecord, 'id' | 'state' | 'start'>, zone: string): string[] {
+function stillStandsLines(action: Pick<ActionRecord, 'id' | 'state' | 'start'>, zone: string): string[] {
   const lines = [`${action.id} is still ${action.state}${action.state === 'scheduled' && action.start ? ` (starts ${timeText(action.start, zone)})` : ''}: it stands; do not push it again.`];
   lines.push(`  Follow it: amps actions wait ${action.id}`);
   if (action.state === 'scheduled') lines.push(`  Cancel it: amps actions cancel ${action.id}`);
@@ -51,7 +51,7 @@ export async function followAction(client: ApiClient, id: string, options: Follo
     });
     spinner.stop();
     printAction(done, io, options);
-    return outcomeExitCode(done, exitCodeForCode) as ExitCode;
+    return outcomeExitCode(done, exitCodeForCode);
   } catch (error) {
     spinner.stop();
     if (error instanceof InterruptedError) {

@@ -1,7 +1,6 @@
 import { spawn as spawnPty, type IPty } from '@lydell/node-pty';
 import { assertNoKeyIn, BIN } from './cli.js';
 
-// eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007|\u001b[()][A-Z0-9]|\u001b[=>]/g;
 
 export interface Terminal {

@@ -53,7 +53,7 @@ function simulatedCode(code: string): string {
 }
 
 /** The sandbox directive (decision 9) the flags ask for, if any. */
-export function directiveFrom(flags: PushFlags): SandboxDirective | undefined {
+function directiveFrom(flags: PushFlags): SandboxDirective | undefined {
   if (flags.simulateFailure === undefined) {
     if (flags.simulateAt !== undefined) throw new UsageError('--simulate-at goes with --simulate-failure');
     return undefined;
@@ -83,6 +83,11 @@ export function zoneFor(inputs: Pick<PushInputs, 'zone'>, device: DeviceRead | u
   const plant = device?.metadata?.timeZone;
   if (typeof plant === 'string' && isTimeZone(plant)) return { name: plant, source: 'the device\'s plant zone' };
   return { name: localTimeZone(), source: 'the local zone' };
+}
+
+/** The sandbox directive is for rehearsals: one with a live key is refused before anything is sent. */
+export function refuseDirectiveOnLive(directive: SandboxDirective | undefined, session: { live: boolean }): void {
+  if (directive && session.live) throw new UsageError('--simulate-failure is a sandbox directive; it is refused with a live key');
 }
 
 /** A push ready to send: the body, and what amps did to the typed values on the way. */
@@ -134,7 +139,7 @@ export async function readBodyFile(source: string, io: IO, flags: PushFlags): Pr
 }
 
 /** What the API did to the times it was sent: a start or end it moved (queue_after, a late clock). */
-export interface Moved {
+interface Moved {
   start?: { sent: string | null; got: string | null };
   end?: { sent: string | null; got: string | null };
 }

@@ -14,7 +14,7 @@ import { announceWrite, withSession } from '../../session/connect.js';
 import type { DeviceRow } from '../../batch/input.js';
 import { MAX_RETRY_AFTER_MS } from '../../api/client.js';
 import type { TargetEnvironment } from '../../contract/keys.js';
-import { movedTimes, preflight, preparePush, type PushFlags, readPushInputs, type Zone } from './body.js';
+import { movedTimes, preflight, preparePush, type PushFlags, readPushInputs, refuseDirectiveOnLive, type Zone } from './body.js';
 
 export interface FleetPushOptions extends GlobalOptions, PushFlags {
   type: string;
@@ -29,13 +29,13 @@ export interface FleetPushOptions extends GlobalOptions, PushFlags {
   failFast?: boolean | string;
 }
 
-const FAIL_FAST_CLASSES: Record<string, number> = {
+const FAIL_FAST_CLASSES: Record<string, ExitCode> = {
   usage: EXIT.usage, credentials: EXIT.credentials, rejected: EXIT.rejected, conflict: EXIT.conflict,
   transient: EXIT.transient, offline: EXIT.offline, unclassified: EXIT.unclassified,
 };
 
 /** --fail-fast alone: any failure; with a list: only those classes (-1 stands for any). */
-function failFastCodes(value: boolean | string | undefined): Set<number> {
+function failFastCodes(value: boolean | string | undefined): Set<ExitCode | -1> {
   if (value === undefined || value === false) return new Set();
   if (value === true) return new Set([-1]);
   return new Set(value.split(',').map((name) => {
@@ -78,7 +78,7 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
   // Requests in flight finish after Ctrl-C: the run stops issuing, then reports.
   const requests = new AbortController();
   return withSession(options, { ...io, signal: requests.signal }, async (session) => {
-    if (inputs.directive && session.live) throw new UsageError('--simulate-failure is a sandbox directive; it is refused with a live key');
+    refuseDirectiveOnLive(inputs.directive, session);
     plan.environment = session.environment;
     const ledger = new report.Ledger(io, Boolean(options.json), options.out);
     announceWrite(session, io, options);
@@ -121,7 +121,7 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
         const count = [...result.conflicted.values()].reduce((n, ids) => n + ids.length, 0);
         writeLine(io.stderr, `\n${count} device(s) met a conflict a strategy can resolve. Rerun just those with:\n${reruns.map((r) => `  ${r}`).join('\n')}`);
       }
-      return result.exitCode as ExitCode;
+      return result.exitCode;
     } finally {
       progress.stop();
       io.signal.removeEventListener('abort', onInterrupt);

@@ -17,7 +17,7 @@ import { suggestedCommand } from '../../output/text.js';
 import { printAction, stateColour } from '../../output/views.js';
 import { announceWrite, withSession } from '../../session/connect.js';
 import { DEFAULT_WAIT_MS, followAction } from '../../session/follow.js';
-import { movedLines, movedTimes, type PreparedPush, preflight, preparePush, type PushFlags, type PushInputs, readBodyFile, readPushInputs, zoneFor } from './body.js';
+import { movedLines, movedTimes, type PreparedPush, preflight, preparePush, type PushFlags, type PushInputs, readBodyFile, readPushInputs, refuseDirectiveOnLive, zoneFor } from './body.js';
 import type { Strategy } from '../../contract/actions.js';
 
 export interface SinglePushOptions extends GlobalOptions, PushFlags {
@@ -33,7 +33,7 @@ export interface SinglePushOptions extends GlobalOptions, PushFlags {
 }
 
 /** The flags a rerun line never repeats: a sandbox rehearsal is not what resolves a conflict. */
-export const NOT_REPEATED = ['--on-conflict', '--simulate-failure', '--simulate-at'];
+const NOT_REPEATED = ['--on-conflict', '--simulate-failure', '--simulate-at'];
 
 export function rerunLine(argv: string[], strategy: Strategy): string {
   return suggestedCommand(argv, NOT_REPEATED, ['--on-conflict', strategy]);
@@ -49,7 +49,7 @@ function preparedFromRaw(body: PushBody, inputs: Pick<PushInputs, 'zone'>, devic
  * How amps read the typed values: the times in whose zone and the units it converted (shown by
  * --dry-run and --verbose), and what an operator must always hear (`now`, daylight saving).
  */
-export function preparationLines(prepared: PreparedPush, all: boolean): string[] {
+function preparationLines(prepared: PreparedPush, all: boolean): string[] {
   const lines: string[] = [];
   if (all) {
     if (prepared.start !== undefined) lines.push(`start ${describeInstant(prepared.start, prepared.zone.name)}`);
@@ -89,7 +89,7 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
 
   const { getDevice, pushAction } = await import('../../api/resources.js');
   return withSession(options, io, async (session) => {
-    if ((raw?.sandbox ?? inputs!.directive) && session.live) throw new UsageError('--simulate-failure is a sandbox directive; it is refused with a live key');
+    refuseDirectiveOnLive(raw?.sandbox ?? inputs!.directive, session);
     const device = options.preflight !== false ? (await getDevice(session.client, type, deviceId)).data : undefined;
     const prepared = prepare(device);
     if (device) preflight(device, prepared.body, io.now());
@@ -118,7 +118,7 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
         resubmit: (strategy) => send({ ...prepared.body, ...(strategy ? { onConflict: strategy } : {}) }),
         waitFor: (id) => waitForAction(session.client, id, { signal: io.signal, timeoutMs: options.waitTimeout ?? DEFAULT_WAIT_MS }),
       });
-      if (!outcome.action) return outcome.exitCode as ExitCode;
+      if (!outcome.action) return outcome.exitCode;
       action = outcome.action;
     }
 

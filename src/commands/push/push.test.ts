@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { InterruptedError } from '../../errors/failures.js';
+import { cleanEnv } from '../../../test/helpers/cli.js';
+import { parsedOptions, ScriptedPrompter, testIO } from '../../../test/helpers/io.js';
+import { type TestSandbox, useSandbox } from '../../../test/helpers/sandbox.js';
+import { pushCommand, run } from './index.js';
+
+// In-process: what commander hands `run`, and every branch of a push at a terminal (the conflict
+// resolver included) with scripted answers, against a real sandbox over loopback HTTP.
+
+const KEY = 'amps_sk_test_inprocess01';
+let sandbox: TestSandbox;
+let env: Record<string, string | undefined>;
+const posts = () => sandbox.requests.filter((r) => r.method === 'POST') as Array<{ body: any; path: string }>;
+
+useSandbox({}, KEY, (started, startedEnv) => {
+  sandbox = started;
+  env = startedEnv;
+});
+
+describe('what commander parses', () => {
+  it('reads quantities, repeated params, times, a strategy and the mode', async () => {
+    const options = await parsedOptions(pushCommand, ['push', 'hvac', 'h1', 'auto', '--param', 'heatSetpoint=19c', '--param', 'coolSetpoint=24c', '--at', '22:00', '--tz', 'Europe/London', '--on-conflict', 'queue_after', '--json']);
+    expect(options).toMatchObject({ type: 'hvac', id: 'h1', command: 'auto', param: ['heatSetpoint=19c', 'coolSetpoint=24c'], at: '22:00', tz: 'Europe/London', onConflict: 'queue_after', json: true });
+    expect((await parsedOptions(pushCommand, ['push', 'battery', '--devices', 'f.txt', 'charge', '--concurrency', '32'])).concurrency).toBe(32);
+  });
+
+  it.each([
+    [['--at', '22:00', '--start', '23:00'], "option '--at <time>' cannot be used with option '--start <time>'"],
+    [['--body', 'b.json', '--power', '5kw'], "option '--body <file>' cannot be used with option '--power <quantity>'"],
+    [['--devices', 'f', '--dry-run'], "option '--devices <file>' cannot be used with option '--dry-run'"],
+    [['--on-conflict', 'yolo'], "--on-conflict takes one of cancel_and_replace, queue_after, not 'yolo'"],
+    [['--retry', '11'], '--retry takes a whole number from 0 to 10'],
+  ])('refuses %j before running', async (flags, message) => {
+    await expect(parsedOptions(pushCommand, ['push', 'battery', 'b1', 'charge', ...flags])).rejects.toThrow(message);
+  });
+});
+
+describe('a push at a terminal, in-process', () => {
+  const terminal = (answers: ConstructorParameters<typeof ScriptedPrompter>[0]) => {
+    const prompter = new ScriptedPrompter(answers);
+    return { prompter, ...testIO({ env, tty: true, prompter }) };
+  };
+  const pending = async (device = 'bat_voltaro_01', window = true) =>
+    (await sandbox.call('POST', `/battery/${device}`, { action: { command: 'charge', start: '2h', ...(window ? { end: '3h' } : {}) } })).body.data;
+
+  it('cancel_and_replace, confirmed: resubmits once with the strategy', async () => {
+    const inTheWay = await pending();
+    const t = terminal([{ ask: /How do you want to resolve/, answer: 'cancel_and_replace' }, { ask: new RegExp(`This cancels the pending action ${inTheWay.id} \\(charge, `), answer: true }]);
+    expect(await run({ type: 'battery', id: 'bat_voltaro_01', command: 'discharge' }, t.io, ['push', 'battery', 'bat_voltaro_01', 'discharge'])).toBe(0);
+    expect(posts().slice(-2).map((p) => p.body.onConflict)).toEqual([undefined, 'cancel_and_replace']);
+    expect(t.prompter.asked[0]).toMatch(/\[cancel_and_replace: .* \| queue_after: .* \| show the raw details \| abort/);
+    expect(t.out()).toMatch(/state\s+acknowledged/);
+  });
+
+  it('declining the confirmation sends nothing more and prints the command that would resolve it', async () => {
+    await pending();
+    const t = terminal([{ ask: /How do you want/, answer: 'cancel_and_replace' }, { ask: /This cancels/, answer: false }]);
+    expect(await run({ type: 'battery', id: 'bat_voltaro_01', command: 'discharge', target: '30%' }, t.io, ['push', 'battery', 'bat_voltaro_01', 'discharge', '--target', '30%'])).toBe(5);
+    expect(posts()).toHaveLength(2);
+    expect(t.err()).toContain('Nothing sent. To resolve with cancel_and_replace later, run:\n  amps push battery bat_voltaro_01 discharge --target 30% --on-conflict cancel_and_replace');
+  });
+
+  it('the raw details, then abort', async () => {
+    await pending();
+    const t = terminal([{ ask: /How do you want/, answer: 'raw' }, { ask: /How do you want/, answer: 'abort' }]);
+    expect(await run({ type: 'battery', id: 'bat_voltaro_01', command: 'discharge' }, t.io, [])).toBe(5);
+    expect(t.err()).toContain('"reason": "no_strategy_supplied"');
+  });
+
+  it('queue_after: resubmits with it, and the moved start is said', async () => {
+    const inTheWay = await pending();
+    const t = terminal([{ ask: /How do you want/, answer: 'queue_after' }]);
+    expect(await run({ type: 'battery', id: 'bat_voltaro_01', command: 'discharge', json: false }, t.io, [])).toBe(0);
+    expect(posts().at(-1)!.body.onConflict).toBe('queue_after');
+    expect(t.err()).toMatch(/The API moved the start: asked immediately, got /);
+    expect(t.out()).toContain(inTheWay.end.slice(11, 16));
+  });
+
+  it('offers no queue_after when the action in the way has no end', async () => {
+    await pending('bat_voltaro_01', false);
+    const t = terminal([{ ask: /How do you want/, answer: 'abort' }]);
+    await run({ type: 'battery', id: 'bat_voltaro_01', command: 'discharge' }, t.io, []);
+    expect(t.prompter.asked[0]).not.toContain('queue_after');
+  });
+
+  it('an action in flight: waits for it when told to, then pushes again', async () => {
+    const first = (await sandbox.call('POST', '/battery/bat_voltaro_02', { action: { command: 'charge' } })).body.data;
+    // Yes, and the action in the way finishes (the sandbox clock moves on) as the operator answers.
+    const t = terminal([{ ask: new RegExp(`Wait for ${first.id} to finish`), answer: async () => (await sandbox.advance(10), true) }]);
+    expect(await run({ type: 'battery', id: 'bat_voltaro_02', command: 'idle' }, t.io, [])).toBe(0);
+    expect(t.err()).toContain(`${first.id} is completed; pushing again.`);
+    expect(posts().at(-1)!.body.onConflict).toBeUndefined();
+  });
+
+  it('no strategy on offer (VPP_LOCKED): no question, the next step, exit 5', async () => {
+    const t = terminal([]);
+    expect(await run({ type: 'battery', id: 'bat_nimbus_02', command: 'charge' }, t.io, [])).toBe(5);
+    expect(t.prompter.asked).toEqual([]);
+    expect(t.err()).toContain('opt out of the programme');
+  });
+
+  it('Ctrl-C at the question sends nothing more', async () => {
+    const t = terminal([{ ask: /How do you want/, answer: new InterruptedError() }]);
+    await expect(run({ type: 'battery', id: 'bat_foxgrid_01', command: 'idle' }, t.io, [])).rejects.toBeInstanceOf(InterruptedError);
+    expect(posts()).toHaveLength(1);
+  });
+
+  it('--json at a terminal never asks', async () => {
+    await pending();
+    const t = terminal([]);
+    expect(await run({ type: 'battery', id: 'bat_voltaro_01', command: 'discharge', json: true }, t.io, [])).toBe(5);
+    expect(JSON.parse(t.err()).resolution.strategies).toEqual(['cancel_and_replace', 'queue_after']);
+  });
+});
+
+describe('the embedded sandbox, in-process', () => {
+  it('serves a push with nothing configured, and names where it went', async () => {
+    const t = testIO({ env: cleanEnv() });
+    expect(await run({ type: 'battery', id: 'bat_voltaro_01', command: 'charge', power: '3500w', verbose: true }, t.io, [])).toBe(0);
+    expect(t.err()).toContain('sandbox: embedded');
+    expect(t.err()).toContain('--power 3500 W sent as 3.5 kw');
+  });
+});
