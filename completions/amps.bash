@@ -7,7 +7,7 @@ _amps() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="${COMP_WORDS[i]}"
     case "$w" in
-      --api-key-file|--api-url|--at|--body|--category|--concurrency|--device|--devices|--end|--fail-fast|--fleet-size|--host|--limit|--offset|--on-conflict|--out|--param|--port|--power|--profile|--rate-limit|--reserve|--retry|--seed|--simulate-at|--simulate-failure|--start|--state|--status|--target|--timeout|--type|--tz|--user|--wait-timeout|--write) ((i++)) ;;
+      --abort-if|--api-key-file|--api-url|--at|--body|--category|--concurrency|--device|--devices|--drift-rate|--end|--fail-fast|--fail-rate|--fleet-size|--host|--ledger|--limit|--offset|--on-conflict|--out|--param|--port|--power|--profile|--rate-limit|--reserve|--resume|--retry|--seed|--simulate-at|--simulate-failure|--start|--state|--status|--target|--timeout|--type|--tz|--user|--wait-timeout|--waves|--write) ((i++)) ;;
       -*) ;;
       *) if [[ -z "$cmd" ]]; then cmd="$w"; elif [[ -z "$sub" && "$cmd" =~ ^(actions|sandbox|config)$ ]]; then sub="$w"; else args+=("$w"); fi ;;
     esac
@@ -21,14 +21,15 @@ _amps() {
     --devices|--out|--body|--api-key-file|--state) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
   if [[ -z "$cmd" ]]; then
-    COMPREPLY=($(compgen -W "push get inspect devices settings actions explain decode sandbox config login help completion --version --json --quiet --no-color --no-input --verbose --profile --api-url --api-key-file --timeout --help" -- "$cur"))
+    COMPREPLY=($(compgen -W "push get inspect watch devices settings actions explain decode sandbox config login help completion --version --json --quiet --no-color --no-input --verbose --profile --api-url --api-key-file --timeout --help" -- "$cur"))
     return
   fi
   if [[ "$cur" == -* ]]; then
     local opts=""
     case "$cmd${sub:+/$sub}" in
-    push) opts="--power --target --reserve --param --at --start --end --tz --on-conflict --body --dry-run --wait --wait-timeout --simulate-failure --simulate-at --no-preflight --retry --devices --concurrency --out --fail-fast" ;;
+    push) opts="--power --target --reserve --param --at --start --end --tz --on-conflict --body --dry-run --wait --wait-timeout --simulate-failure --simulate-at --no-preflight --retry --devices --concurrency --out --fail-fast --verify --plan --waves --abort-if --canary-per-model --resume" ;;
     get|inspect) opts="--expedite" ;;
+    watch) opts="--ledger --exit-status --verify --wait-timeout" ;;
     devices) opts="--limit --offset --all --user" ;;
     settings) opts="--no-preflight" ;;
     actions) opts="" ;;
@@ -39,7 +40,7 @@ _amps() {
     explain) opts="--list --category" ;;
     decode) opts="--status" ;;
     sandbox) opts="" ;;
-    sandbox/serve) opts="--port --host --state --fleet-size --rate-limit --seed" ;;
+    sandbox/serve) opts="--port --host --state --fleet-size --rate-limit --seed --fail-rate --drift-rate" ;;
     sandbox/reset) opts="--state" ;;
     config) opts="" ;;
     config/set) opts="" ;;
@@ -72,7 +73,7 @@ _amps() {
     explain) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "$codes" -- "$cur")) ;;
     sandbox) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "serve reset" -- "$cur")) ;;
     config) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "set unset use list profiles" -- "$cur")) ;;
-    help) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "exit-codes environment push get inspect devices settings actions explain decode sandbox config login help completion" -- "$cur")) ;;
+    help) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "exit-codes environment push get inspect watch devices settings actions explain decode sandbox config login help completion" -- "$cur")) ;;
     completion) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")) ;;
   esac
 }

@@ -8,7 +8,7 @@ function __amps_args
     set -l out
     for t in $tokens[2..-1]
         if test $skip -eq 1; set skip 0; continue; end
-        if contains -- $t --api-key-file --api-url --at --body --category --concurrency --device --devices --end --fail-fast --fleet-size --host --limit --offset --on-conflict --out --param --port --power --profile --rate-limit --reserve --retry --seed --simulate-at --simulate-failure --start --state --status --target --timeout --type --tz --user --wait-timeout --write; set skip 1; continue; end
+        if contains -- $t --abort-if --api-key-file --api-url --at --body --category --concurrency --device --devices --drift-rate --end --fail-fast --fail-rate --fleet-size --host --ledger --limit --offset --on-conflict --out --param --port --power --profile --rate-limit --reserve --resume --retry --seed --simulate-at --simulate-failure --start --state --status --target --timeout --type --tz --user --wait-timeout --waves --write; set skip 1; continue; end
         string match -q -- "-*" $t; and continue
         set -a out $t
     end
@@ -56,11 +56,22 @@ complete -c amps -n '__fish_seen_subcommand_from push' -l devices
 complete -c amps -n '__fish_seen_subcommand_from push' -l concurrency
 complete -c amps -n '__fish_seen_subcommand_from push' -l out
 complete -c amps -n '__fish_seen_subcommand_from push' -l fail-fast
+complete -c amps -n '__fish_seen_subcommand_from push' -l verify
+complete -c amps -n '__fish_seen_subcommand_from push' -l plan
+complete -c amps -n '__fish_seen_subcommand_from push' -l waves
+complete -c amps -n '__fish_seen_subcommand_from push' -l abort-if
+complete -c amps -n '__fish_seen_subcommand_from push' -l canary-per-model
+complete -c amps -n '__fish_seen_subcommand_from push' -l resume
 complete -c amps -n '__amps_at "push" 0' -a 'battery ev-charger hvac solar-inverter vehicle'
 complete -c amps -n '__fish_use_subcommand' -a get -d 'Show a device: state, commands with parameters and execution shapes, settings, conflict strategies, activity'
 complete -c amps -n '__fish_use_subcommand' -a inspect -d 'Show a device: state, commands with parameters and execution shapes, settings, conflict strategies, activity'
 complete -c amps -n '__fish_seen_subcommand_from get inspect' -l expedite
 complete -c amps -n '__amps_at "get|inspect" 0' -a 'battery ev-charger hvac solar-inverter vehicle'
+complete -c amps -n '__fish_use_subcommand' -a watch -d 'Follow the actions of a fleet push (its --out ledger, finished or still running) to what the devices did'
+complete -c amps -n '__fish_seen_subcommand_from watch' -l ledger
+complete -c amps -n '__fish_seen_subcommand_from watch' -l exit-status
+complete -c amps -n '__fish_seen_subcommand_from watch' -l verify
+complete -c amps -n '__fish_seen_subcommand_from watch' -l wait-timeout
 complete -c amps -n '__fish_use_subcommand' -a devices -d 'List devices: id, type, vendor, model, status, main reading, current mode, sync'
 complete -c amps -n '__fish_seen_subcommand_from devices' -l limit
 complete -c amps -n '__fish_seen_subcommand_from devices' -l offset
@@ -96,6 +107,8 @@ complete -c amps -n '__fish_seen_subcommand_from serve' -l state
 complete -c amps -n '__fish_seen_subcommand_from serve' -l fleet-size
 complete -c amps -n '__fish_seen_subcommand_from serve' -l rate-limit
 complete -c amps -n '__fish_seen_subcommand_from serve' -l seed
+complete -c amps -n '__fish_seen_subcommand_from serve' -l fail-rate
+complete -c amps -n '__fish_seen_subcommand_from serve' -l drift-rate
 complete -c amps -n '__amps_at sandbox 0' -a reset -d 'Restore the seeded fleet: forget every action, setting change and cleared schedule'
 complete -c amps -n '__fish_seen_subcommand_from reset' -l state
 complete -c amps -n '__fish_use_subcommand' -a config -d 'Profiles: where amps sends requests and with which key'
@@ -106,7 +119,7 @@ complete -c amps -n '__amps_at config 0' -a list -d 'Show the effective configur
 complete -c amps -n '__amps_at config 0' -a profiles -d 'List the profiles, one a line'
 complete -c amps -n '__fish_use_subcommand' -a login -d 'Set up a profile interactively: key (hidden), API URL, profile name'
 complete -c amps -n '__fish_use_subcommand' -a help -d 'Show help for a command, or a topic: exit-codes, environment'
-complete -c amps -n '__amps_at "help" 0' -a 'exit-codes environment push get inspect devices settings actions explain decode sandbox config login help completion'
+complete -c amps -n '__amps_at "help" 0' -a 'exit-codes environment push get inspect watch devices settings actions explain decode sandbox config login help completion'
 complete -c amps -n '__fish_use_subcommand' -a completion -d 'Print the completion script for bash, zsh or fish (it never edits your shell'\''s files)'
 complete -c amps -n '__fish_seen_subcommand_from completion' -l write
 complete -c amps -n '__amps_at "completion" 0' -a 'bash zsh fish'

@@ -5,7 +5,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import pkg from '../package.json' with { type: 'json' };
-import { EXIT } from './errors/exit-codes.js';
+import { EXIT } from './contract/exit-codes.js';
 import { duration } from './config/option-parsers.js';
 import { type CommandState, guardOutput, type IO } from './output/io.js';
 import { terminalPrompter } from './output/prompter.js';
@@ -26,6 +26,7 @@ type CommandFactory = (state: CommandState) => Command<any, any, any>;
 const COMMANDS: ReadonlyArray<{ names: string[]; load: () => Promise<CommandFactory> }> = [
   { names: ['push'], load: async () => (await import('./commands/push/index.js')).pushCommand },
   { names: ['get', 'inspect'], load: async () => (await import('./commands/get.js')).getCommand },
+  { names: ['watch'], load: async () => (await import('./commands/watch.js')).watchCommand },
   { names: ['devices'], load: async () => (await import('./commands/devices.js')).devicesCommand },
   { names: ['settings'], load: async () => (await import('./commands/settings.js')).settingsCommand },
   { names: ['actions'], load: async () => (await import('./commands/actions/index.js')).actionsCommand },

@@ -104,6 +104,17 @@ export function provesNothingRan(outcome: { decoded: DecodedError; notSent: bool
   return outcome.notSent || (outcome.decoded.shape !== 'non_envelope' && PUSH_RETRYABLE_CODES.has(outcome.decoded.code));
 }
 
+/**
+ * The same rule for a failure recorded in a ledger (a code, no more): the API's codes that prove
+ * nothing ran, and the transport failures that happen before a request leaves (refused, no name,
+ * no TLS). A timeout or a reset proves nothing either way.
+ */
+export function codeProvesNothingRan(code: string | null): boolean {
+  return code !== null && (PUSH_RETRYABLE_CODES.has(code) || NOT_SENT_CODES.has(code));
+}
+
+const NOT_SENT_CODES = new Set(['CONNECTION_REFUSED', 'DNS_FAILURE', 'TLS_FAILURE']);
+
 function isRetryable(method: string, outcome: Outcome, attempt: number): boolean {
   const { error } = outcome;
   if (method !== 'GET') return provesNothingRan({ decoded: error, notSent: outcome.notSent });

@@ -1,6 +1,5 @@
 // Following an action to a terminal state, for push --wait, actions wait and the resolver.
 
-import { EXIT, type ExitCode } from '../errors/exit-codes.js';
 import { sleep, type ApiClient } from './client.js';
 import { getAction } from './resources.js';
 import { TERMINAL_STATES, type ActionRecord } from '../contract/actions.js';
@@ -29,11 +28,4 @@ export async function waitForAction(client: ApiClient, id: string, options: Wait
     await sleep(interval, options.signal);
     interval = Math.min(5000, Math.round(interval * 1.5));
   }
-}
-
-/** How a followed action ended, as an exit code: 0 completed; a failure by its code's class; 5 cancelled. */
-export function outcomeExitCode(action: ActionRecord, classify: (code: string) => ExitCode): ExitCode {
-  if (action.state === 'completed') return EXIT.ok;
-  if (action.state === 'cancelled') return EXIT.conflict;
-  return classify(action.errorCode ?? 'UNKNOWN_ERROR');
 }

@@ -79,8 +79,9 @@ function fromJson(text: string, line: number): InputRow | undefined {
     return { invalid: 'is not valid JSON', line };
   }
   if (!isRecord(value)) return { invalid: 'is not a JSON object', line };
-  // amps' own ledger starts with a record of the run, not a device: skip it.
-  if (isRecord(value.run) && value.id === undefined) return undefined;
+  // amps' own ledger: the run, horizon and end records are not devices; an outcome names its device.
+  if (value.id === undefined && (isRecord(value.run) || typeof value.horizon === 'number' || isRecord(value.end))) return undefined;
+  if (value.id === undefined && isRecord(value.outcome)) return row(value.outcome.id, line);
   const metadata = isRecord(value.metadata) ? value.metadata : {};
   const model = typeof value.model === 'string' ? value.model : typeof metadata.model === 'string' ? metadata.model : undefined;
   const quantities: Record<string, string> = {};

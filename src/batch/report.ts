@@ -2,48 +2,17 @@
 // and in --out FILE as it goes), a live progress line on a terminal, the summary by outcome and
 // code with the retry guidance for each, and the command lines that rerun the conflicted devices.
 
-import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Strategy } from '../contract/actions.js';
-import { UsageError } from '../errors/failures.js';
+import { EXIT, type ExitCode } from '../contract/exit-codes.js';
+import type { OutcomeRecord } from '../contract/ledger.js';
+import { variantFor } from '../errors/catalogue.js';
+import { RETRY_CLASSES } from '../errors/retry-classes.js';
+import { timeText } from '../output/views.js';
 import { type IO, writeLine } from '../output/io.js';
 import { liveLine } from '../output/spinner.js';
 import { formatTable } from '../output/table.js';
 import { shellQuote, suggestedCommand } from '../output/text.js';
 import { guidanceFor, type BatchReport, type LedgerEntry } from './run.js';
-
-/**
- * The ledger file is written line by line, synchronously: a crash loses at most the line being
- * written, and a write that fails (a full disk, /dev/full) throws at once, so the run stops issuing
- * before it sends what it could not record.
- */
-export class Ledger {
-  private readonly fd?: number;
-
-  constructor(private readonly io: IO, private readonly json: boolean, readonly path?: string) {
-    if (!path) return;
-    // Opened here, before anything is sent, so a bad path is a usage error, not a lost ledger.
-    try {
-      this.fd = openSync(path, 'w', 0o644);
-    } catch (error) {
-      throw new UsageError(`cannot write --out ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
-  }
-
-  /** Writes one line; throws when the file cannot take it. */
-  write(entry: LedgerEntry): void {
-    const line = `${JSON.stringify(entry)}\n`;
-    if (this.fd !== undefined) {
-      const buffer = Buffer.from(line);
-      let written = 0;
-      while (written < buffer.length) written += writeSync(this.fd, buffer, written);
-    }
-    if (this.json) this.io.stdout.write(line);
-  }
-
-  close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-  }
-}
 
 const BAR_WIDTH = 24;
 
@@ -94,6 +63,7 @@ const STOPPED: Record<string, string> = {
   ledger_failed: 'the ledger could not be written',
   rate_limited: 'rate limited for longer than amps waits',
   input_broken: 'the input could not be read on',
+  rollout_stopped: 'the rollout stopped',
 };
 
 export async function printSummary(report: BatchReport, io: IO, json: boolean): Promise<void> {
@@ -131,4 +101,76 @@ export function conflictReruns(argv: string[], report: BatchReport, ledgerPath: 
     if (ledgerPath) return `grep '"resolveWith":"${strategy}"' ${shellQuote(ledgerPath)} | ${command}`;
     return `printf '%s\\n' ${ids.map(shellQuote).join(' ')} | ${command}`;
   });
+}
+
+/** What became of a run's actions, tallied as outcomes arrive (--wait, --waves, amps watch). */
+export class OutcomeTally {
+  readonly rows = new Map<string, { state: string; code: string | null; effect: string | null; count: number; exitCode: ExitCode }>();
+  /** Failed devices by error code, for the rerun lines. */
+  readonly failed = new Map<string, string[]>();
+  /** Still pending when the wait ended. */
+  pending: Array<{ id: string; actionId: string; state: string; start: string | null }> = [];
+  /** Action id -> its outcome's exit code, for judging a wave. */
+  private readonly codes = new Map<string, ExitCode>();
+
+  codeOf(actionId: string): ExitCode | undefined {
+    return this.codes.get(actionId);
+  }
+
+  add(outcome: OutcomeRecord['outcome']): void {
+    const key = `${outcome.state}\u0000${outcome.errorCode ?? ''}\u0000${outcome.effect ?? ''}`;
+    const row = this.rows.get(key) ?? { state: outcome.state, code: outcome.errorCode, effect: outcome.effect, count: 0, exitCode: outcome.exitCode };
+    row.count++;
+    this.rows.set(key, row);
+    this.codes.set(outcome.actionId, outcome.exitCode);
+    if (outcome.state === 'failed' && outcome.errorCode) {
+      const ids = this.failed.get(outcome.errorCode) ?? [];
+      ids.push(outcome.id);
+      this.failed.set(outcome.errorCode, ids);
+    }
+  }
+
+  exitCodes(): ExitCode[] {
+    return [...[...this.rows.values()].map((r) => r.exitCode), ...(this.pending.length > 0 ? [EXIT.accepted] : [])];
+  }
+}
+
+function outcomeGuidance(row: { state: string; code: string | null; effect: string | null }): string {
+  if (row.state === 'completed') return row.effect === 'drift' ? 'accepted, but the state does not show it: read the device, escalate with the action id' : '-';
+  if (row.state === 'cancelled') return 'cancelled before it ran';
+  const entry = row.code ? variantFor(row.code, undefined, undefined) : undefined;
+  return entry ? RETRY_CLASSES[entry.retryClass].label : RETRY_CLASSES.once_then_escalate.label;
+}
+
+/** The follow-up summary: states and codes of the actions, and what is still pending (with the next start). */
+export async function printOutcomes(tally: OutcomeTally, io: IO, json: boolean, zone: string): Promise<void> {
+  const rows = [...tally.rows.values()].sort((a, b) => b.count - a.count);
+  const nextStart = tally.pending.filter((p) => p.start).map((p) => p.start!).sort()[0] ?? null;
+  if (json) {
+    io.stderr.write(`${JSON.stringify({ outcomes: { actions: rows.map((r) => ({ ...r, guidance: outcomeGuidance(r) })), pending: tally.pending.length, nextStart } })}\n`);
+    return;
+  }
+  writeLine(io.stderr, io.err.bold('\nWhat the devices did'));
+  const table = rows.map((r) => [r.effect === 'drift' ? 'drift' : r.state, r.code ?? '-', r.count.toLocaleString('en'), outcomeGuidance(r)]);
+  if (tally.pending.length > 0) table.push(['pending', '-', tally.pending.length.toLocaleString('en'), nextStart ? `still pending; next start ${timeText(nextStart, zone)}` : 'still pending when the wait ended: follow with amps watch --ledger FILE']);
+  io.stderr.write(await formatTable(['state', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err }));
+}
+
+/**
+ * The commands that rerun the devices whose action failed with a code worth resending: with
+ * --on-conflict where a strategy resolves the code (SCHEDULER_ACTIVE), plainly for transient and
+ * offline codes. Fed from the ledger when there is one. Codes that need the request fixed get none.
+ */
+export function outcomeReruns(argv: string[], tally: OutcomeTally, ledgerPath: string | undefined): string[] {
+  const lines: string[] = [];
+  for (const [code, ids] of tally.failed) {
+    const entry = variantFor(code, undefined, undefined);
+    const strategy = entry?.strategies?.[0];
+    const resend = strategy || entry?.retryClass === 'backoff' || entry?.retryClass === 'after_delay';
+    if (!resend) continue;
+    const extra = strategy ? ['--on-conflict', strategy] : [];
+    const command = suggestedCommand(argv, ['--devices', '--out', '--on-conflict', '--simulate-failure', '--simulate-at', '--wait', '--verify', '--waves', '--abort-if', '--canary-per-model', '--resume'], ['--devices', '-', ...extra]);
+    lines.push(ledgerPath ? `grep '"errorCode":"${code}"' ${shellQuote(ledgerPath)} | ${command}` : `printf '%s\\n' ${ids.map(shellQuote).join(' ')} | ${command}`);
+  }
+  return lines;
 }

@@ -9,40 +9,17 @@ import { getDevice, pushAction } from '../api/resources.js';
 import type { PushBody, Strategy } from '../contract/actions.js';
 import type { DeviceRead, DeviceType } from '../contract/devices.js';
 import type { TargetEnvironment } from '../contract/keys.js';
+import type { LedgerEntry, Outcome } from '../contract/ledger.js';
 import { variantFor } from '../errors/catalogue.js';
 import { type DecodedError, isRateLimit } from '../errors/decode.js';
-import { EXIT, type ExitCode } from '../errors/exit-codes.js';
+import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { ApiFailure, InterruptedError, PreflightError, UsageError } from '../errors/failures.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
 import { strategiesOnOffer } from '../errors/strategies.js';
 import { type DeviceRow, type InputRow, isInvalid } from './input.js';
 import { Throttle } from './throttle.js';
 
-export type Outcome = 'accepted' | 'conflict' | 'rejected' | 'failed' | 'preflight_failed' | 'invalid_input' | 'not_sent';
-
-export interface LedgerEntry {
-  id: string | null;
-  outcome: Outcome;
-  actionId: string | null;
-  state: string | null;
-  code: string | null;
-  status: number | null;
-  requestId: string | null;
-  attempts: number;
-  exitCode: ExitCode;
-  /** The input line the device came from. */
-  line: number;
-  environment: TargetEnvironment;
-  /** The action's start and end as the API set them. */
-  start: string | null;
-  end: string | null;
-  /** Set when the API moved a start or end from what was sent (queue_after). */
-  moved: unknown;
-  /** For a conflict a strategy can resolve: the strategy a rerun should use. */
-  resolveWith: Strategy | null;
-  /** Why, in words, for rows that were not sent or not readable. */
-  reason: string | null;
-}
+export type { LedgerEntry, Outcome } from '../contract/ledger.js';
 
 /** One row's body, built against the capability read of its model (none with --no-preflight). */
 export interface RowBody {
@@ -67,7 +44,7 @@ export interface BatchPlan {
   maxPauseMs: number;
 }
 
-type StopReason = 'interrupt' | 'fail_fast' | 'output_closed' | 'ledger_failed' | 'rate_limited' | 'input_broken';
+type StopReason = 'interrupt' | 'fail_fast' | 'output_closed' | 'ledger_failed' | 'rate_limited' | 'input_broken' | 'rollout_stopped';
 
 export interface BatchReport {
   counts: Map<string, { outcome: Outcome; code: string | null; count: number; exitCode: ExitCode }>;
@@ -92,9 +69,20 @@ function mostSevere(codes: Iterable<ExitCode>): ExitCode {
   return SEVERITY.find((code) => seen.has(code)) ?? EXIT.ok;
 }
 
+/** What a resume decided for a row from the earlier ledger: send it, skip it (its line was carried over), or this line (reconciled). */
+export type Resumed = 'send' | 'skip' | LedgerEntry;
+
 interface Hooks {
   /** Writes the entry; throws when it could not be written (the run then stops). */
   onEntry(entry: LedgerEntry): void;
+  /** Before a row is sent (the ledger's horizon); throws when that could not be written. */
+  beforeSend?(row: DeviceRow): void;
+  /** A resume's decision for a row, before anything else is done with it. */
+  resumed?(row: DeviceRow): Promise<Resumed>;
+  /** A resume's rows whose line was carried over from the earlier ledger: they get no new line, sent or not. */
+  carried?(row: DeviceRow): boolean;
+  /** After each row taken from the input is done with (recorded, skipped or carried): waves wait on it. */
+  settled?(): void;
 }
 
 export class BatchRun {
@@ -182,7 +170,17 @@ export class BatchRun {
     return this.entry(row, { outcome: 'not_sent', exitCode: EXIT.ok, reason: `not sent: ${reason}` }, 0);
   }
 
-  private async one(row: DeviceRow): Promise<LedgerEntry> {
+  /** A row the run stopped before sending: not_sent, unless a resume carried its earlier line over. */
+  private recordUnsent(row: DeviceRow): void {
+    if (!this.hooks.carried?.(row)) this.record(this.notSent(row));
+  }
+
+  private async one(row: DeviceRow): Promise<LedgerEntry | undefined> {
+    if (this.hooks.resumed) {
+      const decision = await this.hooks.resumed(row);
+      if (decision === 'skip') return undefined;
+      if (decision !== 'send') return decision;
+    }
     let built: RowBody;
     try {
       const device = this.plan.preflight ? await this.capabilitiesFor(row) : undefined;
@@ -199,6 +197,13 @@ export class BatchRun {
       } catch (error) {
         if (error instanceof InterruptedError) return this.notSent(row);
         throw error;
+      }
+      try {
+        this.hooks.beforeSend?.(row);
+      } catch (error) {
+        this.throttle.release();
+        this.stop('ledger_failed', (error as NodeJS.ErrnoException).code ?? (error as Error).message);
+        return this.notSent(row);
       }
       try {
         const { data, meta } = await pushAction(this.client, this.plan.type, row.id, built.body, 0);
@@ -228,7 +233,8 @@ export class BatchRun {
     if (isInvalid(item)) {
       this.record(this.entry(item, { outcome: 'invalid_input', code: 'INVALID_INPUT', exitCode: EXIT.usage, reason: `line ${item.line} ${item.invalid}` }, 0));
     } else {
-      this.record(await this.one(item));
+      const entry = await this.one(item);
+      if (entry) this.record(entry);
     }
   }
 
@@ -246,8 +252,12 @@ export class BatchRun {
           exhausted = true;
           return;
         }
-        if (this.stopped && !isInvalid(next.value)) this.record(this.notSent(next.value));
-        else await this.account(next.value);
+        try {
+          if (this.stopped && !isInvalid(next.value)) this.recordUnsent(next.value);
+          else await this.account(next.value);
+        } finally {
+          this.hooks.settled?.();
+        }
       }
     };
     try {
@@ -258,7 +268,8 @@ export class BatchRun {
       while (!exhausted && drain()) {
         const next = await rows.next();
         if (next.done) exhausted = true;
-        else this.record(isInvalid(next.value) ? this.entry(next.value, { outcome: 'invalid_input', code: 'INVALID_INPUT', exitCode: EXIT.usage, reason: `line ${next.value.line} ${next.value.invalid}` }, 0) : this.notSent(next.value));
+        else if (isInvalid(next.value)) this.record(this.entry(next.value, { outcome: 'invalid_input', code: 'INVALID_INPUT', exitCode: EXIT.usage, reason: `line ${next.value.line} ${next.value.invalid}` }, 0));
+        else this.recordUnsent(next.value);
       }
       if (!exhausted) {
         this.report.unread = true;

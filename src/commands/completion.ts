@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { COMPLETION_FILES, completionModel, completionScript, SHELLS, type Shell } from '../completion/scripts.js';
-import { EXIT, type ExitCode } from '../errors/exit-codes.js';
+import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { UsageError } from '../errors/failures.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, writeLine } from '../output/io.js';

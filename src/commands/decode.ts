@@ -1,6 +1,6 @@
 import { Command } from '@commander-js/extra-typings';
 import { catalogueStatusOf, type DecodedError, decodeFailedAction, decodeResponse, errorCodeIn, failedActionIn, type Headers } from '../errors/decode.js';
-import { EXIT, type ExitCode } from '../errors/exit-codes.js';
+import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { UsageError } from '../errors/failures.js';
 import { errorToJson, writeErrorText } from '../output/error-view.js';
 import { globalsOf } from '../config/globals.js';

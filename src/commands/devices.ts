@@ -3,7 +3,7 @@ import type { ApiClient } from '../api/client.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { wholeNumber } from '../config/option-parsers.js';
 import { pathSegment, requireDeviceType } from '../domain/device-types.js';
-import { EXIT, type ExitCode } from '../errors/exit-codes.js';
+import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { UsageError } from '../errors/failures.js';
 import { requireId } from '../domain/ids.js';
 import { withSession } from '../session/connect.js';

@@ -9,7 +9,7 @@ import {
   normaliseCode,
   suggestCodes,
 } from '../errors/catalogue.js';
-import { EXIT, type ExitCode } from '../errors/exit-codes.js';
+import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { UsageError } from '../errors/failures.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
 import { globalsOf } from '../config/globals.js';

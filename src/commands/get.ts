@@ -2,7 +2,7 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { pathSegment, requireDeviceType } from '../domain/device-types.js';
 import { requireId } from '../domain/ids.js';
-import { EXIT, type ExitCode } from '../errors/exit-codes.js';
+import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { withSession } from '../session/connect.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, writeJson, writeLine, type Run } from '../output/io.js';

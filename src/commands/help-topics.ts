@@ -1,6 +1,6 @@
 import { Command } from '@commander-js/extra-typings';
 import { ENVIRONMENT_VARIABLES, PRECEDENCE } from '../config/environment.js';
-import { EXIT, EXIT_CODE_TABLE, type ExitCode } from '../errors/exit-codes.js';
+import { EXIT, EXIT_CODE_TABLE, type ExitCode } from '../contract/exit-codes.js';
 import { UsageError } from '../errors/failures.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, writeLine } from '../output/io.js';

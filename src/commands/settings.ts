@@ -6,7 +6,7 @@ import { conversionLine, fitQuantities, type TypedQuantity } from '../domain/act
 import { requireId } from '../domain/ids.js';
 import { parseQuantity } from '../domain/quantity.js';
 import { preflightError } from '../errors/decode.js';
-import { EXIT, type ExitCode } from '../errors/exit-codes.js';
+import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { PreflightError, UsageError } from '../errors/failures.js';
 import { announceWrite, withSession } from '../session/connect.js';
 import { withExamples } from '../output/command-help.js';

@@ -24,6 +24,16 @@ export function duration(name: string, maxMs = MAX_DURATION_MS) {
   };
 }
 
+/** A share from 0 to 1 (`0.05`), or a percentage (`5%`). */
+export function ratio(name: string) {
+  return (value: string): number => {
+    const percent = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(value);
+    const n = percent ? Number(percent[1]) / 100 : /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : Number.NaN;
+    if (!(n >= 0 && n <= 1)) throw new UsageError(`${name} takes a share from 0 to 1 (or 0% to 100%), not '${value}'`);
+    return n;
+  };
+}
+
 export function oneOf<T extends string>(name: string, values: readonly T[]) {
   return (value: string): T => {
     if (!values.includes(value as T)) throw new UsageError(`${name} takes one of ${values.join(', ')}, not '${value}'`);

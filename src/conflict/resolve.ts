@@ -6,7 +6,7 @@
 import type { ApiClient } from '../api/client.js';
 import type { ActionRecord, Strategy } from '../contract/actions.js';
 import type { DecodedError } from '../errors/decode.js';
-import { EXIT, type ExitCode } from '../errors/exit-codes.js';
+import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { ApiFailure, InterruptedError } from '../errors/failures.js';
 import { conflictingActionIds, strategiesOnOffer } from '../errors/strategies.js';
 import { bounded, isRecord, TEXT_BOUNDS } from '../lib/values.js';

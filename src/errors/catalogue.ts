@@ -1,7 +1,7 @@
 import type { Strategy } from '../contract/actions.js';
 import { editDistance } from '../lib/values.js';
 import { CATALOGUE_DATA } from './catalogue-data.js';
-import type { ExitCode } from './exit-codes.js';
+import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { RETRY_CLASSES, type RetryClass } from './retry-classes.js';
 
 export type Category =
@@ -157,6 +157,17 @@ export function suggestCodes(input: string, limit = 3): string[] {
     .sort((a, b) => a.score - b.score || a.code.localeCompare(b.code))
     .slice(0, limit)
     .map((c) => c.code);
+}
+
+/**
+ * How a followed action ended, as an exit code: 0 completed (8 when --verify found the state did
+ * not follow), 5 cancelled, a failure by its code's class, 10 still pending when the wait ended.
+ */
+export function outcomeExitCode(state: string, errorCode: string | null, effect: 'shown' | 'drift' | null = null): ExitCode {
+  if (state === 'completed') return effect === 'drift' ? EXIT.unclassified : EXIT.ok;
+  if (state === 'cancelled') return EXIT.conflict;
+  if (state === 'failed') return exitCodeForCode(errorCode ?? 'UNKNOWN_ERROR');
+  return EXIT.accepted;
 }
 
 /** The exit code a code's class maps to; codes not in the catalogue are unclassified (8). */

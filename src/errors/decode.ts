@@ -5,7 +5,7 @@
 
 import { type CatalogueEntry, fillMessage, variantFor } from './catalogue.js';
 import { RETRY_CLASSES, type RetryClass } from './retry-classes.js';
-import type { ExitCode } from './exit-codes.js';
+import type { ExitCode } from '../contract/exit-codes.js';
 import { isRecord } from '../lib/values.js';
 
 export type Headers = Record<string, string | string[] | undefined>;

@@ -1,5 +1,5 @@
 import type { DecodedError } from './decode.js';
-import { EXIT, type ExitCode } from './exit-codes.js';
+import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 
 // The typed failures every layer throws and the one error boundary in cli.ts turns into an exit
 // code and a message. Nothing below the boundary prints or exits.

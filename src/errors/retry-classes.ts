@@ -1,4 +1,4 @@
-import { EXIT, type ExitCode } from './exit-codes.js';
+import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 
 // What a caller should do about an error, by class. The manufacturer error-codes page defines the
 // first six; `fix_api_key` is ours, for the platform's own key errors, which no re-link can fix.

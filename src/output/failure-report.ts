@@ -1,7 +1,7 @@
 // The one error boundary's reporting half: every failure that reaches cli.ts is printed here, once,
 // on stderr (as JSON with --json), and turned into its exit code.
 
-import { EXIT } from '../errors/exit-codes.js';
+import { EXIT } from '../contract/exit-codes.js';
 import { ApiFailure, ExitWith, InterruptedError, MissingKeyError, NeedsInputError, PreflightError, UsageError } from '../errors/failures.js';
 import { errorToJson, writeErrorText } from './error-view.js';
 import { type IO, writeLine } from './io.js';

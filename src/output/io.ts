@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Env } from '../contract/env.js';
 import { bounded, JSON_BOUNDS } from '../lib/values.js';
-import type { ExitCode } from '../errors/exit-codes.js';
+import type { ExitCode } from '../contract/exit-codes.js';
 import { NO_PROMPTER, type Prompter } from './prompter.js';
 import { PLAIN, type Style } from './style.js';
 

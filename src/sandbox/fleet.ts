@@ -24,6 +24,12 @@ export interface DeviceDefinition {
   curveShiftMinutes: number;
   /** What the device is in the fleet to demonstrate (the README lists it). */
   purpose: string;
+  /**
+   * How its actions end when dispatched, whatever the push said (generated devices only, at the
+   * rates `amps sandbox serve` sets): failed with a manufacturer's code, or completed without the
+   * device's state following (what `--verify` is for).
+   */
+  dispatch?: { failWith?: string; drift?: boolean };
 }
 
 const ALL: Execution[] = ['immediate', 'scheduled', 'windowed'];
@@ -107,11 +113,37 @@ const SEEDED: DeviceDefinition[] = [
 const LOAD_COMMANDS = batteryCommands({ maxPowerKw: 5 });
 const LOAD_SETTINGS = batterySettings();
 
-/** The generated load-test batteries: `bat_load_000001` onwards, all plain and well-behaved. */
-function generatedBattery(index: number): DeviceDefinition {
+/** How often generated devices misbehave at dispatch (each 0 to 1); both 0 unless `amps sandbox serve` says otherwise. */
+export interface DispatchRates {
+  failRate: number;
+  driftRate: number;
+}
+
+/** The asynchronous failures a manufacturer answers with after accepting a push (docs/amps-api/contract.md §8, §10). */
+const DISPATCH_FAILURES = ['SCHEDULER_ACTIVE', 'DEVICE_OFFLINE', 'COMMAND_FAILED'];
+
+/** A number in [0, 1) fixed by the text: the same device and seed always draw the same. */
+function draw(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash / 0x1_0000_0000;
+}
+
+function dispatchProfile(id: string, seed: number, rates: DispatchRates): DeviceDefinition['dispatch'] {
+  const roll = draw(`${id}:${seed}`);
+  if (roll < rates.failRate) return { failWith: DISPATCH_FAILURES[Math.floor(draw(`${id}:${seed}:code`) * DISPATCH_FAILURES.length)] };
+  if (roll < rates.failRate + rates.driftRate) return { drift: true };
+  return undefined;
+}
+
+/** The generated load-test batteries: `bat_load_000001` onwards, plain, but for the dispatch rates. */
+function generatedBattery(index: number, seed: number, rates: DispatchRates): DeviceDefinition {
   const n = String(index + 1).padStart(6, '0');
+  const id = `bat_load_${n}`;
+  const dispatch = rates.failRate > 0 || rates.driftRate > 0 ? dispatchProfile(id, seed, rates) : undefined;
   return {
-    id: `bat_load_${n}`,
+    ...(dispatch ? { dispatch } : {}),
+    id,
     type: 'battery',
     vendor: 'voltaro',
     model: 'Voltaro Home 10',
@@ -130,10 +162,10 @@ export interface Fleet {
   byId: Map<string, DeviceDefinition>;
 }
 
-/** The seed shifts every device's curves, so two seeds give two different, repeatable fleets. */
-export function buildFleet(extraBatteries: number, seed = 0): Fleet {
+/** The seed shifts every device's curves (and which generated ones misbehave), so two seeds give two different, repeatable fleets. */
+export function buildFleet(extraBatteries: number, seed = 0, rates: DispatchRates = { failRate: 0, driftRate: 0 }): Fleet {
   const shift = (seed * 37) % 120;
-  const devices = [...SEEDED, ...Array.from({ length: extraBatteries }, (_, i) => generatedBattery(i))].map((d) =>
+  const devices = [...SEEDED, ...Array.from({ length: extraBatteries }, (_, i) => generatedBattery(i, seed, rates))].map((d) =>
     shift === 0 ? d : { ...d, curveShiftMinutes: d.curveShiftMinutes + shift },
   );
   return { devices, byId: new Map(devices.map((d) => [d.id, d])) };

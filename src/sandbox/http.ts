@@ -56,6 +56,22 @@ function integerParam(query: URLSearchParams, name: string, fallback: number, mi
   return value;
 }
 
+/**
+ * One page of a sequence that may be long (100,000 actions): counted and windowed as it is walked,
+ * never copied whole.
+ */
+export function pageOf<T>(items: Iterable<T>, query: URLSearchParams) {
+  const limit = integerParam(query, 'limit', 10, 1, 50);
+  const offset = integerParam(query, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+  const page: T[] = [];
+  let total = 0;
+  for (const item of items) {
+    if (total >= offset && page.length < limit) page.push(item);
+    total++;
+  }
+  return { items: page, pagination: { limit, offset, total, hasMore: offset + page.length < total } };
+}
+
 export function paginate<T>(items: T[], query: URLSearchParams) {
   const limit = integerParam(query, 'limit', 10, 1, 50);
   const offset = integerParam(query, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);

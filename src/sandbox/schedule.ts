@@ -61,9 +61,11 @@ export function advanceLifecycle(tx: Transaction, now: number, ackDelayMs: numbe
       action.completedAt = at;
       action.updatedAt = at;
       action.result = { success: true, message: 'Mode applied' };
-      const changes = (state.devices[action.deviceId] ??= {});
-      action.revertTo = changes.mode ?? defaultMode(action.deviceType);
-      changes.mode = action.command;
+      if (!action.drift) {
+        const changes = (state.devices[action.deviceId] ??= {});
+        action.revertTo = changes.mode ?? defaultMode(action.deviceType);
+        changes.mode = action.command;
+      }
       tx.changed();
     }
     if (action.state === 'completed' && action.end && !action.revertedAt && Date.parse(action.end) <= now) {
@@ -232,7 +234,9 @@ export function createAction(tx: Transaction, request: PushRequest): StoredActio
     end: end ? end.toISOString() : null,
     links: { self: `/actions/${id}` },
     userId: device.userId,
-    ...(request.failWith ? { failWith: request.failWith } : {}),
+    // The push's own directive wins; otherwise the device's dispatch profile decides how it ends.
+    ...(request.failWith ?? device.dispatch?.failWith ? { failWith: request.failWith ?? device.dispatch?.failWith } : {}),
+    ...(device.dispatch?.drift && !request.failWith ? { drift: true } : {}),
   };
   addAction(tx.state, record);
   tx.changed();
@@ -248,7 +252,7 @@ export function cancelAction(tx: Transaction, action: StoredAction, now: number)
 
 /** The public record: the sandbox's own bookkeeping stays inside. */
 export function publicAction(action: StoredAction) {
-  const { userId: _userId, revertTo: _revertTo, revertedAt: _revertedAt, failWith: _failWith, ...record } = action;
+  const { userId: _userId, revertTo: _revertTo, revertedAt: _revertedAt, failWith: _failWith, drift: _drift, ...record } = action;
   return record;
 }
 

@@ -26,6 +26,9 @@ export interface SandboxOptions {
   store: StateStore;
   fleetSize?: number;
   seed?: number;
+  /** The share of generated devices whose actions fail at dispatch, and complete without effect. */
+  failRate?: number;
+  driftRate?: number;
   /** Requests per second per key; 0 turns limiting off. */
   rateLimit?: number;
   /** How long an acknowledged action takes to complete, in sandbox time. */
@@ -72,7 +75,7 @@ function errorReply(error: SandboxError, retryAfter?: number): Reply {
 }
 
 function createSandboxServer(options: SandboxOptions): Server {
-  const fleet = buildFleet(options.fleetSize ?? 0, options.seed ?? 0);
+  const fleet = buildFleet(options.fleetSize ?? 0, options.seed ?? 0, { failRate: options.failRate ?? 0, driftRate: options.driftRate ?? 0 });
   const realNow = options.realNow ?? Date.now;
   const ackDelayMs = options.ackDelayMs ?? 3000;
   const limit = rateLimiter(options.rateLimit ?? 0);

@@ -15,8 +15,10 @@ export interface StoredAction extends ActionRecord {
   /** The mode to restore when a windowed action's end passes. */
   revertTo?: string;
   revertedAt?: string;
-  /** The sandbox directive's code, for an action that fails when dispatched. */
+  /** The sandbox directive's code (or the device's dispatch profile), for an action that fails when dispatched. */
   failWith?: string;
+  /** Completes without the device's state following (a manufacturer that acknowledged and did nothing). */
+  drift?: boolean;
 }
 
 export interface DeviceChanges {

@@ -4,10 +4,10 @@
 // command that follows it, and never suggests pushing again.
 
 import type { ApiClient } from '../api/client.js';
-import { outcomeExitCode, waitForAction, WaitTimeout } from '../api/wait.js';
+import { waitForAction, WaitTimeout } from '../api/wait.js';
 import type { ActionRecord } from '../contract/actions.js';
-import { exitCodeForCode } from '../errors/catalogue.js';
-import { EXIT, type ExitCode } from '../errors/exit-codes.js';
+import { outcomeExitCode } from '../errors/catalogue.js';
+import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { InterruptedError } from '../errors/failures.js';
 import { type IO, writeLine } from '../output/io.js';
 import { startSpinner } from '../output/spinner.js';
@@ -51,7 +51,7 @@ export async function followAction(client: ApiClient, id: string, options: Follo
     });
     spinner.stop();
     printAction(done, io, options);
-    return outcomeExitCode(done, exitCodeForCode);
+    return outcomeExitCode(done.state, done.errorCode);
   } catch (error) {
     spinner.stop();
     if (error instanceof InterruptedError) {

@@ -16,7 +16,8 @@ let sandbox: TestSandbox;
 let env: Record<string, string | undefined>;
 const posts = () => sandbox.requests.filter((r) => r.method === 'POST') as Array<{ path: string }>;
 const loadIds = (n: number) => Array.from({ length: n }, (_, i) => `bat_load_${String(i + 1).padStart(6, '0')}`);
-const ledger = (text: string) => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+/** The device lines of a ledger (or of --json output): the run, horizon, outcome and end records are not devices. */
+const ledger = (text: string) => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((l) => typeof l.outcome === 'string');
 
 useSandbox({ fleetSize: 3000 }, KEY, (started, startedEnv) => {
   sandbox = started;
@@ -114,15 +115,31 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     expect(lines.filter((l) => l.outcome === 'accepted').length).toBe(posts().length);
   });
 
-  it('a ledger on a full disk (/dev/full): stops at the first failed write, lists what was sent on stderr, exit 11', async () => {
+  it('a ledger on a full disk (/dev/full): refused before anything is sent, exit 2', async () => {
     const r = await runCli(['push', 'battery', '--devices', '-', 'charge', '--out', '/dev/full', '--concurrency', '4'], { env, input: loadIds(300).join('\n') });
-    expect(r.code).toBe(11);
-    expect(r.stderr).not.toMatch(/ENOSPC.*\n\s+at /);
-    expect(r.stderr).toContain('could not be written');
-    const listed = r.stderr.split('\n').filter((l) => l.startsWith('{"id"')).map((l) => JSON.parse(l));
+    expect([r.code, r.stderr.trim().split('\n').at(-1)]).toEqual([2, 'amps: cannot write the ledger /dev/full: ENOSPC; nothing was sent']);
+    expect(posts()).toHaveLength(0);
+  });
+
+  it('a ledger that fills up mid-run (a file-size limit): stops at the first failed line, lists what it could not record on stderr, exit 11', async () => {
+    const out = join(freshConfigDir(), 'ledger.ndjson');
+    const ids = loadIds(300);
+    // The real kernel refusal a full disk gives: EFBIG past `ulimit -f` (SIGXFSZ ignored, as a shell does for a trap '').
+    const child = spawn('bash', ['-c', `trap '' XFSZ; ulimit -f 8; exec '${process.execPath}' '${BIN}' push battery --devices - charge --out '${out}' --concurrency 4`], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdin.end(ids.join('\n'));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(11);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(stderr).toContain('could not be written');
+    const written = ledger(readFileSync(out, 'utf8').split('\n').slice(0, -1).join('\n'));
+    const listed = stderr.split('\n').filter((l) => l.startsWith('{"id"')).map((l) => JSON.parse(l));
     const sent = posts().map((p) => p.path.split('/')[2]);
-    expect(sent.length).toBeLessThanOrEqual(8);
-    expect(listed.filter((l) => l.outcome === 'accepted').map((l) => l.id).sort()).toEqual([...sent].sort());
+    // Every push sent is accounted for: in the file, or on stderr; and the run stopped at once.
+    const accounted = new Set([...written, ...listed].filter((l) => l.outcome === 'accepted').map((l) => l.id));
+    expect([...sent].sort()).toEqual([...accounted].sort());
+    expect(sent.length).toBeLessThan(written.length + 8);
   });
 
   it('a bad row in the middle is that row\'s invalid_input; the run goes on and never claims nothing was sent', async () => {

@@ -4,7 +4,7 @@ import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
 import { requireId } from '../../domain/ids.js';
 import { displayZone } from '../../domain/time.js';
-import { EXIT, type ExitCode } from '../../errors/exit-codes.js';
+import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { withExamples } from '../../output/command-help.js';
 import type { CommandState, IO, Run } from '../../output/io.js';
 import { printAction } from '../../output/views.js';

@@ -6,7 +6,7 @@ import { oneOf, wholeNumber } from '../../config/option-parsers.js';
 import { ACTION_STATES } from '../../contract/actions.js';
 import { requireDeviceType } from '../../domain/device-types.js';
 import { requireId } from '../../domain/ids.js';
-import { EXIT, type ExitCode } from '../../errors/exit-codes.js';
+import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
 import { formatTable } from '../../output/table.js';

@@ -5,7 +5,7 @@ import { globalsOf } from '../../config/globals.js';
 import { duration } from '../../config/option-parsers.js';
 import { requireId } from '../../domain/ids.js';
 import { displayZone } from '../../domain/time.js';
-import type { ExitCode } from '../../errors/exit-codes.js';
+import type { ExitCode } from '../../contract/exit-codes.js';
 import { withExamples } from '../../output/command-help.js';
 import type { CommandState, IO, Run } from '../../output/io.js';
 import { withSession } from '../../session/connect.js';

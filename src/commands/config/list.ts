@@ -4,7 +4,7 @@ import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
 import { configFile } from '../../config/paths.js';
 import { maskKey, profileNames, readStoredConfig, resolveTarget } from '../../config/resolve.js';
-import { EXIT, type ExitCode } from '../../errors/exit-codes.js';
+import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { redactUrl } from '../../lib/values.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';

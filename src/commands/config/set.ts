@@ -4,7 +4,7 @@ import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
 import { checkApiUrl, maskKey } from '../../config/resolve.js';
 import { keyEnvironment } from '../../contract/keys.js';
-import { EXIT, type ExitCode } from '../../errors/exit-codes.js';
+import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { UsageError } from '../../errors/failures.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeLine } from '../../output/io.js';

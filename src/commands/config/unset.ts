@@ -2,7 +2,7 @@
 
 import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
-import { EXIT, type ExitCode } from '../../errors/exit-codes.js';
+import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeLine } from '../../output/io.js';
 import { profileFor, settingName } from './profile.js';

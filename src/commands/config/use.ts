@@ -3,7 +3,7 @@
 import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
 import { profileNames, readStoredConfig } from '../../config/resolve.js';
-import { EXIT, type ExitCode } from '../../errors/exit-codes.js';
+import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { UsageError } from '../../errors/failures.js';
 import { closest } from '../../lib/values.js';
 import { withExamples } from '../../output/command-help.js';

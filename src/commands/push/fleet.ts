@@ -1,104 +1,277 @@
 // `amps push TYPE --devices FILE COMMAND`: the same command to every listed device. The flags are
 // read once; each row's overrides are fitted to its model's capability read by the same builder a
-// single push uses; the batch owns the ledger, the throttle and the summary.
+// single push uses; the batch owns the ledger, the throttle and the summary. On top of the sends:
+// --wait follows every accepted action to what the device did (--verify reads the device), --plan
+// predicts without sending, --waves rolls out in waves with --abort-if, and --resume continues a
+// run from its ledger without sending any device twice.
 
+import { MAX_RETRY_AFTER_MS, type ApiClient } from '../../api/client.js';
+import type { DeviceRow, InputRow } from '../../batch/input.js';
+import type { Tracked } from '../../batch/follow.js';
+import type { LedgerWriter, ParsedLedger } from '../../batch/ledger.js';
+import type { OutcomeTally } from '../../batch/report.js';
+import type { Resumed } from '../../batch/run.js';
 import type { GlobalOptions } from '../../config/globals.js';
-import type { DeviceRead } from '../../contract/devices.js';
-import { parseQuantityFlags } from '../../domain/action.js';
-import { CONTROLLABLE, requireDeviceType } from '../../domain/device-types.js';
-import { localTimeZone } from '../../domain/time.js';
-import { EXIT, type ExitCode } from '../../errors/exit-codes.js';
-import { UsageError } from '../../errors/failures.js';
-import { type IO, writeLine } from '../../output/io.js';
-import { announceWrite, withSession } from '../../session/connect.js';
-import type { DeviceRow } from '../../batch/input.js';
-import { MAX_RETRY_AFTER_MS } from '../../api/client.js';
+import type { DeviceRead, DeviceType } from '../../contract/devices.js';
+import { EXIT, EXIT_CLASSES, type ExitCode } from '../../contract/exit-codes.js';
 import type { TargetEnvironment } from '../../contract/keys.js';
-import { movedTimes, preflight, preparePush, type PushFlags, readPushInputs, refuseDirectiveOnLive, type Zone } from './body.js';
+import { LEDGER_VERSION, type LedgerEntry, type RunInputs } from '../../contract/ledger.js';
+import { parseQuantityFlags } from '../../domain/action.js';
+import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/device-types.js';
+import { localTimeZone } from '../../domain/time.js';
+import { UsageError } from '../../errors/failures.js';
+import { type IO, writeJson, writeLine } from '../../output/io.js';
+import { formatTable } from '../../output/table.js';
+import { announceWrite, type Session, withSession } from '../../session/connect.js';
+import { DEFAULT_WAIT_MS } from '../../session/follow.js';
+import { movedTimes, preflight, preparePush, type PushFlags, type PushInputs, readPushInputs, refuseDirectiveOnLive, type Zone } from './body.js';
+import { bodyFlagsGiven, checkResumable, decide, fingerprintOf, flagsOf, reconcile, reconciledEntry, resumedLedgerPath, runInputs } from './resume.js';
+import { breach, parseAbortIf, parseWaves, waveEnds, type AbortRule } from './waves.js';
 
 export interface FleetPushOptions extends GlobalOptions, PushFlags {
-  type: string;
+  type?: string;
   /** With --devices the first positional is the command. */
   id?: string;
   command?: string;
-  devices: string;
+  devices?: string;
   preflight?: boolean;
   retry?: number;
   concurrency?: number;
   out?: string;
   failFast?: boolean | string;
+  wait?: boolean;
+  waitTimeout?: number;
+  verify?: boolean;
+  plan?: boolean;
+  waves?: string;
+  abortIf?: string;
+  canaryPerModel?: boolean;
+  resume?: string;
 }
-
-const FAIL_FAST_CLASSES: Record<string, ExitCode> = {
-  usage: EXIT.usage, credentials: EXIT.credentials, rejected: EXIT.rejected, conflict: EXIT.conflict,
-  transient: EXIT.transient, offline: EXIT.offline, unclassified: EXIT.unclassified,
-};
 
 /** --fail-fast alone: any failure; with a list: only those classes (-1 stands for any). */
 function failFastCodes(value: boolean | string | undefined): Set<ExitCode | -1> {
   if (value === undefined || value === false) return new Set();
   if (value === true) return new Set([-1]);
   return new Set(value.split(',').map((name) => {
-    const code = FAIL_FAST_CLASSES[name.trim()];
-    if (code === undefined) throw new UsageError(`--fail-fast takes classes from ${Object.keys(FAIL_FAST_CLASSES).join(', ')}, not '${name}'`);
+    const code = EXIT_CLASSES[name.trim()];
+    if (code === undefined) throw new UsageError(`--fail-fast takes classes from ${Object.keys(EXIT_CLASSES).join(', ')}, not '${name}'`);
     return code;
   }));
 }
 
-export async function run(options: FleetPushOptions, io: IO, argv: string[]): Promise<ExitCode> {
-  const type = requireDeviceType(options.type, CONTROLLABLE);
+/** What the run is: fresh from the flags, or a resume of a ledger (whose inputs, clock and zone it reuses). */
+interface RunSetup {
+  type: DeviceType;
+  inputs: RunInputs;
+  push: PushInputs;
+  zone: Zone;
+  /** The clock relative times count from: the original run's start for a resume, so the body is the same. */
+  startedAt: number;
+  devices: string;
+  out?: string;
+  resumeFrom?: { path: string; ledger: ParsedLedger };
+}
+
+async function setup(options: FleetPushOptions, io: IO): Promise<RunSetup> {
+  const command = options.id && options.command ? undefined : options.command ?? options.id;
   if (options.id && options.command) throw new UsageError('with --devices, name the command only: amps push TYPE --devices FILE COMMAND');
-  const command = options.command ?? options.id;
+  if (options.resume !== undefined) {
+    const { readLedger } = await import('../../batch/ledger.js');
+    const ledger = readLedger(options.resume);
+    const type = options.type !== undefined ? requireDeviceType(options.type, CONTROLLABLE) : requireDeviceType(ledger.run.inputs.type, CONTROLLABLE);
+    const given = bodyFlagsGiven(command, options) ? runInputs(type, command ?? ledger.run.inputs.command, options) : undefined;
+    checkResumable(ledger, options.resume, type, given);
+    const inputs = ledger.run.inputs;
+    const devices = options.devices ?? ledger.run.devices;
+    if (devices === '-' && options.devices === undefined) throw new UsageError(`the run of ${options.resume} read its devices from stdin`, 'give them again: --devices FILE (or -)');
+    return {
+      type, inputs, push: readPushInputs(inputs.command, flagsOf(inputs), io.env), zone: { name: ledger.run.times.zone, source: '--tz' },
+      startedAt: Date.parse(ledger.run.startedAt), devices, out: resumedLedgerPath(options.resume, options.out), resumeFrom: { path: options.resume, ledger },
+    };
+  }
+  if (options.type === undefined) throw new UsageError('name the device type: amps push TYPE --devices FILE COMMAND');
+  const type = requireDeviceType(options.type, CONTROLLABLE);
   if (!command) throw new UsageError('name the command to push to every device, e.g. charge');
-  const inputs = readPushInputs(command, options, io.env);
+  if (options.devices === undefined) throw new UsageError('--devices FILE names the devices (- reads stdin)');
+  const push = readPushInputs(command, options, io.env);
   // One zone for the whole run: the devices' plant zones may differ, so a typed time means one instant.
-  const zone: Zone = inputs.zone ?? { name: localTimeZone(), source: 'the local zone' };
-  const startedAt = io.now().getTime();
+  const zone: Zone = push.zone ?? { name: localTimeZone(), source: 'the local zone' };
+  return { type, inputs: runInputs(type, command, options), push, zone, startedAt: io.now().getTime(), devices: options.devices, out: options.out };
+}
+
+/** Rows of a regular file, all in memory (waves and canaries need the whole list); a model for each from the input or the device list. */
+async function readAll(source: string, io: IO): Promise<InputRow[]> {
+  const { readDeviceRows } = await import('../../batch/input.js');
+  const rows: InputRow[] = [];
+  for await (const row of readDeviceRows(source, io.stdin)) rows.push(row);
+  return rows;
+}
+
+/** Puts the first device of every model first, so the first wave meets every model a manufacturer may reject. */
+async function canariesFirst(rows: InputRow[], client: ApiClient, type: DeviceType): Promise<{ rows: InputRow[]; canaries: number }> {
+  const { listDevices } = await import('../../api/resources.js');
+  const models = new Map<string, string>();
+  const unknown = new Set(rows.filter((r): r is DeviceRow => !('invalid' in r) && !r.model).map((r) => r.id));
+  for (let offset = 0; unknown.size > 0; offset += 50) {
+    const { data } = await listDevices(client, type, { limit: 50, offset });
+    for (const device of data.items) if (unknown.delete(device.id)) models.set(device.id, device.metadata?.model ?? '');
+    if (!data.pagination?.hasMore || data.items.length === 0) break;
+  }
+  const seen = new Set<string>();
+  const first: InputRow[] = [];
+  const rest: InputRow[] = [];
+  for (const row of rows) {
+    const model = 'invalid' in row ? undefined : row.model ?? models.get(row.id);
+    if (model !== undefined && !seen.has(model)) {
+      seen.add(model);
+      first.push(row);
+    } else rest.push(row);
+  }
+  return { rows: [...first, ...rest], canaries: first.length };
+}
+
+async function* fromArray(rows: InputRow[]): AsyncGenerator<InputRow> {
+  yield* rows;
+}
+
+export async function run(options: FleetPushOptions, io: IO, argv: string[]): Promise<ExitCode> {
+  const run = await setup(options, io);
+  const { type, push, zone, startedAt } = run;
+  const waves = options.waves !== undefined ? parseWaves(options.waves) : undefined;
+  const abortRules: AbortRule[] = options.abortIf !== undefined ? parseAbortIf(options.abortIf) : [];
+  if (options.abortIf !== undefined && !waves) throw new UsageError('--abort-if judges a wave: give --waves too');
+  if (options.canaryPerModel && !waves) throw new UsageError('--canary-per-model shapes the first wave: give --waves too');
+  if (options.verify && !options.wait && !waves) throw new UsageError('--verify reads devices once their actions complete: give --wait too');
   const bodyFor = (row: DeviceRow, device: DeviceRead | undefined) => {
-    const quantities = { ...inputs.quantities, ...parseQuantityFlags(row.quantities, []) };
-    const prepared = preparePush({ ...inputs, quantities }, device, startedAt, zone);
+    const quantities = { ...push.quantities, ...parseQuantityFlags(row.quantities, []) };
+    const prepared = preparePush({ ...push, quantities }, device, startedAt, zone);
     if (device) preflight(device, prepared.body, io.now());
     return prepared;
   };
-  const plan = {
-    type,
-    bodyFor,
-    movedFor: movedTimes,
-    environment: 'embedded' as TargetEnvironment,
-    concurrency: options.concurrency ?? 8,
-    preflight: options.preflight !== false,
-    retry: options.retry ?? 0,
-    failFast: failFastCodes(options.failFast),
-    maxPauseMs: MAX_RETRY_AFTER_MS,
-  };
-  const [{ BatchRun }, input, report] = await Promise.all([import('../../batch/run.js'), import('../../batch/input.js'), import('../../batch/report.js')]);
-  await input.checkSource(options.devices);
+  const [{ BatchRun }, input, report, ledgerModule, { Follower }] = await Promise.all([
+    import('../../batch/run.js'), import('../../batch/input.js'), import('../../batch/report.js'), import('../../batch/ledger.js'), import('../../batch/follow.js'),
+  ]);
+  await input.checkSource(run.devices);
   // Only a regular file can be read twice (to count it ahead) or read to its end after a stop.
-  const regularFile = await input.isRegularFile(options.devices);
+  const regularFile = await input.isRegularFile(run.devices);
+  if (waves && !regularFile) throw new UsageError('--waves needs the devices in a file: each wave is a share of the whole list');
+  const concurrency = options.concurrency ?? 8;
+
   // Requests in flight finish after Ctrl-C: the run stops issuing, then reports.
   const requests = new AbortController();
   return withSession(options, { ...io, signal: requests.signal }, async (session) => {
-    refuseDirectiveOnLive(inputs.directive, session);
-    plan.environment = session.environment;
-    const ledger = new report.Ledger(io, Boolean(options.json), options.out);
+    refuseDirectiveOnLive(push.directive, session);
+    if (options.plan) return predict(session, run, bodyFor, options, io);
+
+    const ledger = new ledgerModule.LedgerWriter(io, Boolean(options.json), run.out, concurrency);
+    ledger.run({
+      run: {
+        version: LEDGER_VERSION, command: 'push', inputs: run.inputs, fingerprint: fingerprintOf(run.inputs),
+        times: { start: null, end: null, zone: zone.name }, devices: run.devices, startedAt: new Date(startedAt).toISOString(),
+        concurrency, environment: session.environment, resumedFrom: run.resumeFrom?.path ?? null,
+      },
+    });
+    const resume = run.resumeFrom ? carryOver(run.resumeFrom.ledger, ledger) : undefined;
     announceWrite(session, io, options);
+    if (resume && !options.quiet) writeLine(io.stderr, `Resuming ${run.resumeFrom!.path} into ${run.out}: ${resume.carried.size} device line(s) carried over.`);
+
+    // The rows, and where the waves end.
+    let rows: AsyncIterable<InputRow>;
+    let ends: number[] | undefined;
+    if (waves) {
+      let all = await readAll(run.devices, io);
+      if (options.canaryPerModel) {
+        const ordered = await canariesFirst(all, session.client, type);
+        all = ordered.rows;
+        ends = waveEnds(all.length, waves).map((end, i) => (i === 0 ? Math.max(end, ordered.canaries) : end));
+      } else ends = waveEnds(all.length, waves);
+      rows = fromArray(all);
+    } else rows = input.readDeviceRows(run.devices, io.stdin, undefined);
+
     const showProgress = io.stderrIsTTY && !options.json && !options.quiet;
     const progress = new report.Progress(io, showProgress);
     if (showProgress && regularFile) {
-      // A second, streamed pass over the file gives the bar its total.
       void (async () => {
         let total = 0;
-        for await (const _row of input.readDeviceRows(options.devices, io.stdin)) total++;
+        for await (const _row of input.readDeviceRows(run.devices, io.stdin)) total++;
         progress.setTotal(total);
       })().catch(() => undefined);
     }
-    const batch = new BatchRun(session.client, plan, {
+    const following = options.wait || waves !== undefined;
+    const tally = new report.OutcomeTally();
+    const follower = following ? new Follower(session.client, {
+      type, since: new Date(startedAt - 5 * 60_000).toISOString(), verify: Boolean(options.verify), concurrency, signal: io.signal, now: () => io.now().getTime(),
+      onOutcome: (outcome) => {
+        tally.add(outcome);
+        ledger.outcome({ outcome });
+      },
+    }) : undefined;
+    // Accepted actions of the wave being sent, to follow.
+    let waveAccepted: Tracked[] = [];
+    const waveEntries: LedgerEntry[] = [];
+    let settled = 0;
+    let settledWaiter: (() => void) | undefined;
+
+    const batchPlan = {
+      type, bodyFor, movedFor: movedTimes, environment: session.environment as TargetEnvironment, concurrency,
+      preflight: options.preflight !== false, retry: options.retry ?? 0, failFast: failFastCodes(options.failFast), maxPauseMs: MAX_RETRY_AFTER_MS,
+    };
+    const batch = new BatchRun(session.client, batchPlan, {
       onEntry: (entry) => {
         ledger.write(entry);
         progress.add(entry);
+        waveEntries.push(entry);
+        if (following && entry.outcome === 'accepted' && entry.actionId && entry.id) {
+          waveAccepted.push({ actionId: entry.actionId, deviceId: entry.id, command: push.command, state: entry.state ?? 'acknowledged', start: entry.start });
+        }
       },
+      beforeSend: (row) => ledger.beforeSend(row.line),
+      settled: () => {
+        settled++;
+        settledWaiter?.();
+      },
+      ...(resume ? resumeHooks(resume, session) : {}),
     });
-    // A stream may never end: after Ctrl-C it is not read on (a file is, to record its rows not_sent).
+
+    const deadline = () => Date.now() + (options.waitTimeout ?? DEFAULT_WAIT_MS);
+    /** Follows the wave's accepted actions; says whether the rollout may go on. */
+    const followWave = async (wave: number, last: boolean): Promise<void> => {
+      if (!follower) return;
+      for (const tracked of waveAccepted) follower.track(tracked);
+      waveAccepted = [];
+      const pending = await follower.run(deadline());
+      tally.pending = pending.map((p) => ({ id: p.deviceId, actionId: p.actionId, state: p.state, start: p.start }));
+      if (last || !ends) return;
+      const byExit = new Map<ExitCode, number>();
+      const devices = waveEntries.length;
+      for (const entry of waveEntries) {
+        const code = entry.outcome === 'accepted' ? outcomeCodeOf(entry, tally) : entry.exitCode;
+        if (code !== EXIT.ok) byExit.set(code, (byExit.get(code) ?? 0) + 1);
+      }
+      waveEntries.length = 0;
+      if (tally.pending.length > 0) batch.stop('rollout_stopped', `wave ${wave + 1}'s actions were still pending when the wait ended (--wait-timeout)`);
+      const broken = breach(abortRules, devices, byExit);
+      if (broken) batch.stop('rollout_stopped', `wave ${wave + 1} broke --abort-if ${broken}`);
+      else if (!options.quiet && !options.json) writeLine(io.stderr, `Wave ${wave + 1} of ${ends.length}: ${devices} device(s) done; going on.`);
+    };
+
+    // Between waves the input waits: every row of the wave settled, then its actions followed.
+    const gated = async function* (source: AsyncIterable<InputRow>): AsyncGenerator<InputRow> {
+      let taken = 0;
+      let wave = 0;
+      for await (const row of source) {
+        if (ends && wave < ends.length - 1 && taken === ends[wave]) {
+          while (settled < taken) await new Promise<void>((resolve) => (settledWaiter = resolve));
+          settledWaiter = undefined;
+          if (!batch.stopped) await followWave(wave, false);
+          wave++;
+        }
+        taken++;
+        yield row;
+      }
+    };
+
     const stopReading = new AbortController();
     const onInterrupt = () => {
       batch.stop('interrupt');
@@ -108,24 +281,103 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
     io.signal.addEventListener('abort', onInterrupt, { once: true });
     io.outputClosed.addEventListener('abort', onOutputClosed, { once: true });
     try {
+      if (!waves) rows = input.readDeviceRows(run.devices, io.stdin, stopReading.signal);
       // After a stop, the rest of a file is read to record it not_sent; a stream is too, unless the
       // operator interrupted (it may never end) or the ledger itself failed.
       const drain = () => batch.stoppedReason !== 'ledger_failed' && (regularFile || !io.signal.aborted);
-      const result = await batch.run(input.readDeviceRows(options.devices, io.stdin, stopReading.signal), drain);
+      const result = await batch.run(gated(rows)[Symbol.asyncIterator](), drain);
       progress.stop();
-      ledger.close();
-      report.reportUnwritten(batch.unwritten, io, options.out);
-      if (!options.quiet) await report.printSummary(result, io, Boolean(options.json));
-      const reruns = report.conflictReruns(argv, result, options.out);
-      if (reruns.length > 0 && !options.json) {
-        const count = [...result.conflicted.values()].reduce((n, ids) => n + ids.length, 0);
-        writeLine(io.stderr, `\n${count} device(s) met a conflict a strategy can resolve. Rerun just those with:\n${reruns.map((r) => `  ${r}`).join('\n')}`);
+      resume?.finish();
+      // The last wave, or the whole run with --wait, followed to what the devices did.
+      if (follower && !io.signal.aborted && (options.wait || waveAccepted.length > 0) && result.stoppedBy !== 'ledger_failed') {
+        if (!options.quiet && !options.json && waveAccepted.length > 0) writeLine(io.stderr, `Following ${waveAccepted.length.toLocaleString('en')} action(s) to what the devices did…`);
+        await followWave(ends ? ends.length - 1 : 0, true);
       }
-      return result.exitCode;
+      const exitCode = batchExit(result.exitCode, follower ? tally.exitCodes() : [], io.signal.aborted);
+      ledger.end({ end: { at: io.now().toISOString(), exitCode, stoppedBy: result.stoppedBy } });
+      ledger.close();
+      report.reportUnwritten(batch.unwritten, io, run.out);
+      if (!options.quiet) {
+        await report.printSummary(result, io, Boolean(options.json));
+        if (follower) await report.printOutcomes(tally, io, Boolean(options.json), zone.name);
+      }
+      if (!options.json) {
+        const reruns = [...report.conflictReruns(argv, result, run.out), ...(follower ? report.outcomeReruns(argv, tally, run.out) : [])];
+        if (reruns.length > 0) writeLine(io.stderr, `\nRerun just the devices that can still succeed with:\n${reruns.map((r) => `  ${r}`).join('\n')}`);
+        if (follower && tally.pending.length > 0 && run.out) writeLine(io.stderr, `Keep following: amps watch --ledger ${run.out}`);
+      }
+      return exitCode;
     } finally {
       progress.stop();
       io.signal.removeEventListener('abort', onInterrupt);
       io.outputClosed.removeEventListener('abort', onOutputClosed);
     }
-  }, { connections: plan.concurrency });
+  }, { connections: concurrency });
+}
+
+/** The exit code of an accepted device once followed: its action's outcome (10 while still pending). */
+function outcomeCodeOf(entry: LedgerEntry, tally: OutcomeTally): ExitCode {
+  if (tally.pending.some((p) => p.actionId === entry.actionId)) return EXIT.accepted;
+  return tally.codeOf(entry.actionId!) ?? EXIT.ok;
+}
+
+/** The batch's code with what the followed actions did: the most severe wins; interrupted is 130. */
+function batchExit(sent: ExitCode, followed: ExitCode[], interrupted: boolean): ExitCode {
+  const SEVERITY: ExitCode[] = [EXIT.interrupted, EXIT.bug, EXIT.outputLost, EXIT.credentials, EXIT.unclassified, EXIT.rejected, EXIT.usage, EXIT.conflict, EXIT.offline, EXIT.transient, EXIT.accepted];
+  const all = new Set([sent, ...followed, ...(interrupted ? [EXIT.interrupted] : [])]);
+  return SEVERITY.find((code) => all.has(code)) ?? EXIT.ok;
+}
+
+/** Writes the earlier ledger's answered lines (and its outcomes) into the new one, before anything is sent. */
+function carryOver(earlier: ParsedLedger, ledger: LedgerWriter) {
+  const carried = new Set<string>();
+  const left = new Map<string, LedgerEntry>();
+  for (const [id, entry] of earlier.entries) {
+    if (decide(earlier, { id, line: entry.line }) === 'carry') {
+      ledger.write(entry);
+      carried.add(id);
+    } else left.set(id, entry);
+  }
+  for (const outcome of earlier.outcomes.values()) if (carried.has(outcome.id)) ledger.outcome({ outcome });
+  return {
+    earlier,
+    carried,
+    left,
+    /** Devices of the earlier ledger the input no longer lists keep their lines. */
+    finish: () => {
+      for (const entry of left.values()) ledger.write(entry);
+      left.clear();
+    },
+  };
+}
+
+function resumeHooks(resume: ReturnType<typeof carryOver>, session: Session) {
+  return {
+    carried: (row: DeviceRow) => resume.carried.has(row.id),
+    resumed: async (row: DeviceRow): Promise<Resumed> => {
+      if (resume.carried.has(row.id)) return 'skip';
+      resume.left.delete(row.id);
+      const decision = decide(resume.earlier, row);
+      if (decision !== 'reconcile') return 'send';
+      const found = await reconcile(session.client, row, resume.earlier.run);
+      return found ? reconciledEntry(row, found, session.environment) : 'send';
+    },
+  };
+}
+
+/** --plan: the prediction, on stdout (a table, or JSON); nothing is sent. */
+async function predict(session: Session, run: RunSetup, bodyFor: (row: DeviceRow, device: DeviceRead) => unknown, options: FleetPushOptions, io: IO): Promise<ExitCode> {
+  const [{ planRun, PREDICTION_TEXT }, { readDeviceRows }] = await Promise.all([import('./plan.js'), import('../../batch/input.js')]);
+  const predicted = await planRun(session.client, run.type, readDeviceRows(run.devices, io.stdin), bodyFor, run.push.onConflict);
+  if (options.json) {
+    writeJson(io, { plan: { total: predicted.total, predictions: Object.fromEntries(predicted.counts), preflightCodes: Object.fromEntries(predicted.codes), requests: predicted.requests, environment: session.environment } });
+    return EXIT.ok;
+  }
+  const rows = [...predicted.counts].sort((a, b) => b[1] - a[1]).map(([prediction, count]) => [prediction, count.toLocaleString('en'), PREDICTION_TEXT[prediction]]);
+  io.stdout.write(await formatTable(['prediction', 'devices', 'meaning'], rows, { tty: io.stdoutIsTTY, style: io.out }));
+  if (!options.quiet) {
+    const codes = [...predicted.codes].map(([code, n]) => `${code} ${n}`).join(', ');
+    writeLine(io.stderr, io.err.dim(`${predicted.total.toLocaleString('en')} device(s) of ${pathSegment(run.type)}, from ${predicted.requests} list page(s); nothing was sent.${codes ? ` Preflight codes: ${codes}.` : ''} A manufacturer's own schedule (SCHEDULER_ACTIVE) does not show in list pages.`));
+  }
+  return EXIT.ok;
 }

@@ -5,23 +5,24 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { STRATEGIES } from '../../contract/actions.js';
 import { globalsOf } from '../../config/globals.js';
 import { duration, oneOf, wholeNumber } from '../../config/option-parsers.js';
-import type { ExitCode } from '../../errors/exit-codes.js';
+import type { ExitCode } from '../../contract/exit-codes.js';
 import { UsageError } from '../../errors/failures.js';
 import { withExamples } from '../../output/command-help.js';
 import type { CommandState, IO, Run } from '../../output/io.js';
 import type { FleetPushOptions } from './fleet.js';
 import type { SinglePushOptions } from './single.js';
 
-export type PushOptions = SinglePushOptions & Partial<Omit<FleetPushOptions, keyof SinglePushOptions>>;
+export type PushOptions = Omit<SinglePushOptions, 'type'> & { type?: string } & Partial<Omit<FleetPushOptions, keyof SinglePushOptions>>;
 
-const FLEET_ONLY = ['concurrency', 'out', 'failFast'] as const;
+const FLEET_ONLY = ['concurrency', 'out', 'failFast', 'verify', 'plan', 'waves', 'abortIf', 'canaryPerModel'] as const;
 const BODY_FLAGS = ['power', 'target', 'reserve', 'param', 'at', 'start', 'end'];
 
 export async function run(options: PushOptions, io: IO, argv: string[] = []): Promise<ExitCode> {
-  if (options.devices !== undefined) return (await import('./fleet.js')).run(options as FleetPushOptions, io, argv);
+  if (options.devices !== undefined || options.resume !== undefined) return (await import('./fleet.js')).run(options as FleetPushOptions, io, argv);
+  if (options.type === undefined) throw new UsageError('name the device type: amps push TYPE ID COMMAND');
   const fleetOnly = FLEET_ONLY.filter((name) => options[name] !== undefined);
   if (fleetOnly.length > 0) throw new UsageError(`--${fleetOnly[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} goes with --devices`);
-  return (await import('./single.js')).run(options, io, argv);
+  return (await import('./single.js')).run({ ...options, type: options.type }, io, argv);
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -29,7 +30,7 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 export function pushCommand(state: CommandState, runF: Run<PushOptions> = run) {
   const command = new Command('push')
     .description('Send a command to a device (or, with --devices, to a fleet): immediately, at a time (--at) or for a window (--start/--end)')
-    .argument('<type>', 'battery, ev-charger or hvac')
+    .argument('[type]', 'battery, ev-charger or hvac (with --resume: taken from the ledger)')
     .argument('[id]', 'device id')
     .argument('[command]', 'charge, discharge, idle, auto.balanced, auto.reserve, auto.export; heat, cool, auto, follow_schedule')
     .option('--power <quantity>', 'power cap, e.g. 5kw or 3500w (converted to the unit the device declares)')
@@ -43,16 +44,22 @@ export function pushCommand(state: CommandState, runF: Run<PushOptions> = run) {
     .addOption(new Option('--on-conflict <strategy>', 'resolve a conflict up front').choices(STRATEGIES).argParser(oneOf('--on-conflict', STRATEGIES)))
     .addOption(new Option('--body <file>', 'send this JSON body as is (- reads stdin)').conflicts(BODY_FLAGS))
     .addOption(new Option('--dry-run', 'check against the device and print the body; send nothing'))
-    .addOption(new Option('--wait', 'follow the action until it completes, fails or is cancelled'))
+    .addOption(new Option('--wait', 'follow the action (with --devices: every action) until it completes, fails or is cancelled'))
     .addOption(new Option('--wait-timeout <duration>', 'give up following after this long (default 10m)').argParser(duration('--wait-timeout', 24 * 86_400_000)))
     .option('--simulate-failure <code>', 'sandbox only: make the push fail with this canonical code')
     .addOption(new Option('--simulate-at <phase>', 'with --simulate-failure: fail the request (default) or accept it and fail the action at dispatch').choices(['request', 'dispatch'] as const))
     .option('--no-preflight', 'skip the check against the device\'s commands map')
     .addOption(new Option('--retry <n>', 'retry a push up to n times, only after responses that prove nothing ran').argParser(wholeNumber('--retry', 0, 10)))
-    .addOption(new Option('--devices <file>', 'push to every device listed (one id a line, CSV with an id column, or NDJSON); - reads stdin').conflicts(['body', 'dryRun', 'wait']))
+    .addOption(new Option('--devices <file>', 'push to every device listed (one id a line, CSV with an id column, or NDJSON); - reads stdin').conflicts(['body', 'dryRun']))
     .addOption(new Option('--concurrency <n>', 'with --devices: pushes in flight (default 8)').argParser(wholeNumber('--concurrency', 1, 256)))
     .option('--out <file>', 'with --devices: write the per-device ledger (NDJSON) to this file as it goes')
     .option('--fail-fast [classes]', 'with --devices: stop issuing at the first failure (or of these classes: credentials,rejected,conflict,transient,offline,unclassified,usage)')
+    .option('--verify', 'with --devices --wait: read each completed device once and report where its state does not show the command (drift)')
+    .addOption(new Option('--plan', 'with --devices: predict the run from list pages (accepted, conflicts, preflight failures, stale devices); send nothing').conflicts(['wait', 'waves', 'resume']))
+    .option('--waves <shares>', 'with --devices FILE: roll out in waves, e.g. 1%,10%,100%; each wave starts when the one before has finished')
+    .option('--abort-if <rule>', 'with --waves: stop the rollout when a wave breaks this, e.g. \'rejected+unclassified>2%\'')
+    .option('--canary-per-model', 'with --waves: put a device of every model in the first wave')
+    .addOption(new Option('--resume <ledger>', 'continue the run of this ledger (--out of an earlier push): sends no device twice').conflicts(['body', 'dryRun', 'plan']))
     .action(async (type, id, commandName, options, cmd) => {
       state.exitCode = await runF({ ...globalsOf(cmd), ...options, type, id, command: commandName }, state.io, state.argv);
     });

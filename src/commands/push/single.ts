@@ -10,7 +10,7 @@ import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/devic
 import { requireId } from '../../domain/ids.js';
 import { describeInstant } from '../../domain/time.js';
 import { preflightError } from '../../errors/decode.js';
-import { EXIT, type ExitCode } from '../../errors/exit-codes.js';
+import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { ApiFailure, PreflightError, UsageError } from '../../errors/failures.js';
 import { canPrompt, type IO, writeJson, writeLine } from '../../output/io.js';
 import { suggestedCommand } from '../../output/text.js';

@@ -2,8 +2,8 @@
 
 import { Command, Option } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
-import { wholeNumber } from '../../config/option-parsers.js';
-import { EXIT, type ExitCode } from '../../errors/exit-codes.js';
+import { ratio, wholeNumber } from '../../config/option-parsers.js';
+import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { UsageError } from '../../errors/failures.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
@@ -15,6 +15,8 @@ export interface ServeOptions extends GlobalOptions {
   fleetSize: number;
   rateLimit: number;
   seed: number;
+  failRate: number;
+  driftRate: number;
 }
 
 const DEFAULT_RATE_LIMIT = 20;
@@ -25,7 +27,7 @@ export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
   for (const notice of await store.check()) writeLine(io.stderr, `amps: ${notice}`);
   let sandbox;
   try {
-    sandbox = await startSandbox({ store, host: options.host, port: options.port, fleetSize: options.fleetSize, rateLimit: options.rateLimit, seed: options.seed });
+    sandbox = await startSandbox({ store, host: options.host, port: options.port, fleetSize: options.fleetSize, rateLimit: options.rateLimit, seed: options.seed, failRate: options.failRate, driftRate: options.driftRate });
   } catch (error) {
     throw new UsageError(`cannot listen on ${options.host}:${options.port}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
@@ -34,7 +36,8 @@ export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
     writeLine(io.stdout, `Amps sandbox listening on ${sandbox.url}`);
     writeLine(io.stdout, `Key: ${sandbox.key} (any amps_sk_test_… or sk_test_… key works)`);
     writeLine(io.stdout, `Use it: export AMPS_API_URL=${sandbox.url} AMPS_API_KEY=${sandbox.key}`);
-    writeLine(io.stderr, io.err.dim(`${seededDevices().length + options.fleetSize} devices · rate limit ${options.rateLimit ? `${options.rateLimit}/s per key` : 'off'} · state ${options.state ?? 'in memory'} · Ctrl-C stops`));
+    const dispatch = options.failRate || options.driftRate ? ` · dispatch failures ${options.failRate * 100}%, drift ${options.driftRate * 100}% of generated devices` : '';
+    writeLine(io.stderr, io.err.dim(`${seededDevices().length + options.fleetSize} devices · rate limit ${options.rateLimit ? `${options.rateLimit}/s per key` : 'off'}${dispatch} · state ${options.state ?? 'in memory'} · Ctrl-C stops`));
   }
   // Ctrl-C and SIGTERM both abort io.signal (cli.ts).
   await new Promise<void>((resolve) => {
@@ -55,6 +58,8 @@ export function serveCommand(state: CommandState, runF: Run<ServeOptions> = run)
     .addOption(new Option('--fleet-size <n>', 'add this many generated batteries (load tests)').default(0).argParser(wholeNumber('--fleet-size', 0, 1_000_000)))
     .addOption(new Option('--rate-limit <rps>', 'requests per second per key; 0 turns it off').default(DEFAULT_RATE_LIMIT).argParser(wholeNumber('--rate-limit', 0, 1_000_000)))
     .addOption(new Option('--seed <n>', 'shift the simulated curves; the same seed gives the same fleet').default(0).argParser(wholeNumber('--seed', 0, 1_000_000)))
+    .addOption(new Option('--fail-rate <share>', 'generated devices whose actions fail at dispatch (SCHEDULER_ACTIVE, DEVICE_OFFLINE, COMMAND_FAILED), e.g. 0.05').default(0).argParser(ratio('--fail-rate')))
+    .addOption(new Option('--drift-rate <share>', 'generated devices whose actions complete without the state following (what --verify finds)').default(0).argParser(ratio('--drift-rate')))
     .action(async (options, cmd) => {
       state.exitCode = await runF({ ...globalsOf(cmd), ...options }, state.io, state.argv);
     });

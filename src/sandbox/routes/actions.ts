@@ -2,7 +2,7 @@
 
 import { ACTION_STATES } from '../../contract/actions.js';
 import { normaliseDeviceType } from '../../domain/device-types.js';
-import { type Context, ID, paginate, type Reply, type Route, validation } from '../http.js';
+import { type Context, ID, pageOf, type Reply, type Route, validation } from '../http.js';
 import { cancelAction, publicAction, SandboxError } from '../schedule.js';
 import { indexOf, type StoredAction } from '../store.js';
 
@@ -23,12 +23,16 @@ function listActions(ctx: Context, query: URLSearchParams): Reply {
     if (!type) throw validation([{ path: 'query.deviceType', problem: 'must be battery, ev_charger, hvac, solar_inverter or vehicle' }]);
     filters.push((a) => a.deviceType === type);
   }
-  const matching: StoredAction[] = [];
-  for (let i = ctx.tx.state.actions.length - 1; i >= 0; i--) {
-    const action = ctx.tx.state.actions[i];
-    if (filters.every((f) => f(action))) matching.push(action);
+  // The smallest set that can hold the answer: one device's actions, the not-yet-terminal ones
+  // (the lifecycle's live set), or all of them; walked newest first.
+  const index = indexOf(ctx.tx.state);
+  const candidates: readonly StoredAction[] = deviceId ? index.byDevice.get(deviceId) ?? []
+    : state === 'scheduled' || state === 'acknowledged' ? [...index.live]
+    : ctx.tx.state.actions;
+  function* newestFirst() {
+    for (let i = candidates.length - 1; i >= 0; i--) if (filters.every((f) => f(candidates[i]))) yield candidates[i];
   }
-  const page = paginate(matching, query);
+  const page = pageOf(newestFirst(), query);
   return { status: 200, body: { items: page.items.map(publicAction), pagination: page.pagination } };
 }
 

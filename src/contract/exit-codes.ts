@@ -20,6 +20,12 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
+/** The failure classes by name, as --fail-fast and --abort-if take them. */
+export const EXIT_CLASSES: Readonly<Record<string, ExitCode>> = {
+  usage: EXIT.usage, credentials: EXIT.credentials, rejected: EXIT.rejected, conflict: EXIT.conflict,
+  transient: EXIT.transient, offline: EXIT.offline, unclassified: EXIT.unclassified,
+};
+
 export interface ExitCodeRow {
   code: ExitCode;
   meaning: string;

@@ -1,0 +1,100 @@
+// `--plan`: what a fleet push would do, predicted from list pages alone (their items carry the
+// commands map, the last action, the current schedule and the sync state). Sends no push. What
+// list pages cannot show (a manufacturer scheduler's foreign rows: SCHEDULER_ACTIVE) is not
+// predicted, and the summary says so.
+
+import type { ApiClient } from '../../api/client.js';
+import type { Strategy } from '../../contract/actions.js';
+import type { DeviceRead, DeviceType } from '../../contract/devices.js';
+import { PreflightError, UsageError } from '../../errors/failures.js';
+import { isRecord } from '../../lib/values.js';
+import type { DeviceRow, InputRow } from '../../batch/input.js';
+import { isInvalid } from '../../batch/input.js';
+
+export type Prediction = 'accepted' | 'conflict_resolved' | 'conflict_resolvable' | 'conflict' | 'preflight_failed' | 'stale' | 'not_found' | 'invalid_input';
+
+export const PREDICTION_TEXT: Record<Prediction, string> = {
+  accepted: 'would be accepted',
+  conflict_resolved: 'would meet a conflict that --on-conflict resolves',
+  conflict_resolvable: 'would meet a conflict a strategy can resolve (rerun with --on-conflict)',
+  conflict: 'would meet a conflict no strategy resolves (an action in flight)',
+  preflight_failed: 'would fail the preflight (nothing sent)',
+  stale: 'targets a device whose state is stale (sync unavailable): may be offline',
+  not_found: 'is not in the device list (DEVICE_NOT_FOUND)',
+  invalid_input: 'is not a row amps can send',
+};
+
+export interface PlanReport {
+  total: number;
+  counts: Map<Prediction, number>;
+  /** Preflight codes among the preflight failures. */
+  codes: Map<string, number>;
+  requests: number;
+}
+
+/** The action a device already has in the way, from its read: its state, or undefined. */
+function pendingState(device: DeviceRead): string | undefined {
+  const schedule = device.currentSchedule;
+  if (isRecord(schedule) && (schedule.state === 'scheduled' || schedule.state === 'acknowledged')) return String(schedule.state);
+  const last = device.lastAction;
+  return last && (last.state === 'scheduled' || last.state === 'acknowledged') ? last.state : undefined;
+}
+
+function predict(device: DeviceRead, row: DeviceRow, bodyFor: (row: DeviceRow, device: DeviceRead) => unknown, onConflict: Strategy | undefined, codes: Map<string, number>): Prediction {
+  try {
+    bodyFor(row, device);
+  } catch (error) {
+    if (error instanceof PreflightError) {
+      codes.set(error.decoded.code, (codes.get(error.decoded.code) ?? 0) + 1);
+      return 'preflight_failed';
+    }
+    if (error instanceof UsageError) return 'invalid_input';
+    throw error;
+  }
+  const pending = pendingState(device);
+  if (pending) {
+    const strategies = device.conflictStrategies ?? [];
+    if (pending === 'acknowledged' || strategies.length === 0) return 'conflict';
+    if (onConflict && strategies.includes(onConflict)) return 'conflict_resolved';
+    return 'conflict_resolvable';
+  }
+  if (device.sync?.available === false) return 'stale';
+  return 'accepted';
+}
+
+/**
+ * Predicts the run for the input rows: reads the type's device list page by page (50 a page) and
+ * checks each listed device the input names. The input is held as a map of its rows.
+ */
+export async function planRun(
+  client: ApiClient,
+  type: DeviceType,
+  rows: AsyncIterable<InputRow>,
+  bodyFor: (row: DeviceRow, device: DeviceRead) => unknown,
+  onConflict: Strategy | undefined,
+): Promise<PlanReport> {
+  const { listDevices } = await import('../../api/resources.js');
+  const report: PlanReport = { total: 0, counts: new Map(), codes: new Map(), requests: 0 };
+  const count = (prediction: Prediction) => report.counts.set(prediction, (report.counts.get(prediction) ?? 0) + 1);
+  const wanted = new Map<string, DeviceRow>();
+  for await (const row of rows) {
+    report.total++;
+    if (isInvalid(row)) count('invalid_input');
+    // A device listed twice: its second push meets the first's action.
+    else if (wanted.has(row.id)) count('conflict');
+    else wanted.set(row.id, row);
+  }
+  for (let offset = 0; wanted.size > 0; offset += 50) {
+    report.requests++;
+    const { data } = await listDevices(client, type, { limit: 50, offset });
+    for (const device of data.items) {
+      const row = wanted.get(device.id);
+      if (!row) continue;
+      wanted.delete(device.id);
+      count(predict(device, row, bodyFor, onConflict, report.codes));
+    }
+    if (!data.pagination?.hasMore || data.items.length === 0) break;
+  }
+  for (let i = 0; i < wanted.size; i++) count('not_found');
+  return report;
+}

@@ -1,0 +1,98 @@
+// amps's own file: the fleet ledger, one JSON object a line. A push writes it; `amps watch` and
+// `amps push --resume` read it. Every input device has exactly one device line; the other records
+// have no `id` and say what the run was (the first line), how far it read before sending
+// (horizons), what became of its actions (outcomes) and that it ended.
+
+import type { ExitCode } from './exit-codes.js';
+import type { Strategy } from './actions.js';
+import type { TargetEnvironment } from './keys.js';
+
+/** Bumped when a reader of an older amps could misread the file: a newer one is refused, not guessed. */
+export const LEDGER_VERSION = 1;
+
+export type Outcome = 'accepted' | 'conflict' | 'rejected' | 'failed' | 'preflight_failed' | 'invalid_input' | 'not_sent';
+
+/** One input device: exactly one such line per device in a ledger. */
+export interface LedgerEntry {
+  id: string | null;
+  outcome: Outcome;
+  actionId: string | null;
+  state: string | null;
+  code: string | null;
+  status: number | null;
+  requestId: string | null;
+  attempts: number;
+  exitCode: ExitCode;
+  /** The input line the device came from. */
+  line: number;
+  environment: TargetEnvironment;
+  /** The action's start and end as the API set them. */
+  start: string | null;
+  end: string | null;
+  /** Set when the API moved a start or end from what was sent (queue_after). */
+  moved: unknown;
+  /** For a conflict a strategy can resolve: the strategy a rerun should use. */
+  resolveWith: Strategy | null;
+  /** Why, in words, for rows that were not sent or not readable, and for reconciled ones. */
+  reason: string | null;
+}
+
+/** What was typed for the run: enough to send the same body again, and to tell another run apart. */
+export interface RunInputs {
+  type: string;
+  command: string;
+  /** name -> quantity as typed (`5kw`, `90%`). */
+  quantities: Record<string, string>;
+  at?: string;
+  start?: string;
+  end?: string;
+  tz?: string;
+  onConflict?: Strategy;
+  simulateFailure?: string;
+  simulateAt?: 'request' | 'dispatch';
+}
+
+/** The first line: what the run was. */
+export interface RunRecord {
+  run: {
+    version: number;
+    command: 'push';
+    inputs: RunInputs;
+    /** A hash of `inputs`: a resume with other inputs is refused. */
+    fingerprint: string;
+    /** The instants the typed times resolved to when the run began, and in whose zone. */
+    times: { start: number | null; end: number | null; zone: string };
+    /** Where the devices came from (a file path, or - for stdin). */
+    devices: string;
+    startedAt: string;
+    concurrency: number;
+    environment: TargetEnvironment;
+    /** The ledger this run resumed, when it did. */
+    resumedFrom: string | null;
+  };
+}
+
+/** No input row after `line` had been sent when this was written: rows beyond it are known unsent. */
+export interface HorizonRecord {
+  horizon: number;
+}
+
+/** What became of an accepted action, as followed (--wait, amps watch). */
+export interface OutcomeRecord {
+  outcome: {
+    id: string;
+    actionId: string;
+    state: string;
+    errorCode: string | null;
+    start: string | null;
+    /** --verify: whether the device's state shows the command (null: not checked, or cannot tell). */
+    effect: 'shown' | 'drift' | null;
+    exitCode: ExitCode;
+    at: string;
+  };
+}
+
+/** The last line of a run that ended (not one that was killed). */
+export interface EndRecord {
+  end: { at: string; exitCode: ExitCode; stoppedBy: string | null };
+}

@@ -1,0 +1,259 @@
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { BIN, freshConfigDir, runCli } from './helpers/cli.js';
+import { type TestSandbox, useSandbox } from './helpers/sandbox.js';
+
+// Fleet runs to the end: following actions to what the devices did (list pages, not one GET per
+// action), --verify, amps watch, --plan, waves with an abort rule, and resuming after a kill
+// without sending any device twice. Against a sandbox whose generated devices fail at dispatch
+// (10%) or complete without effect (10%).
+
+// Following actions takes a few seconds of the sandbox's lifecycle a wave.
+vi.setConfig({ testTimeout: 60_000 });
+
+let sandbox: TestSandbox;
+let env: Record<string, string | undefined>;
+const amps = (args: string[], input?: string) => runCli(args, { env, input, timeoutMs: 90_000 });
+const loadIds = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `bat_load_${String(from + i).padStart(6, '0')}`);
+const records = (text: string) => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const devices = (text: string) => records(text).filter((l) => typeof l.outcome === 'string');
+const outcomes = (text: string) => records(text).filter((l) => typeof l.outcome === 'object').map((l) => l.outcome);
+const posts = () => sandbox.requests.filter((r) => r.method === 'POST');
+
+function fileOf(ids: string[]): { file: string; dir: string } {
+  const dir = freshConfigDir();
+  const file = join(dir, 'ids.txt');
+  writeFileSync(file, `${ids.join('\n')}\n`);
+  return { file, dir };
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error('the condition never held');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+useSandbox({ fleetSize: 400, ackDelayMs: 200, failRate: 0.1, driftRate: 0.1, seed: 3 }, 'amps_sk_test_fleettests1', (started, startedEnv) => {
+  sandbox = started;
+  env = startedEnv;
+});
+
+describe('--wait: a fleet followed to what the devices did', () => {
+  it('writes each action\'s outcome into the ledger from list pages, with --verify finding drift', async () => {
+    const ids = loadIds(120);
+    const { file, dir } = fileOf(ids);
+    const out = join(dir, 'ledger.ndjson');
+    const r = await amps(['push', 'battery', '--devices', file, 'charge', '--wait', '--verify', '--out', out, '--concurrency', '16']);
+    const text = readFileSync(out, 'utf8');
+    expect(records(text)[0].run).toMatchObject({ version: 1, command: 'push', inputs: { type: 'battery', command: 'charge' } });
+    expect(devices(text).map((l) => l.id).sort()).toEqual(ids);
+    const followed = outcomes(text);
+    expect(followed).toHaveLength(120);
+    // Each outcome is what the sandbox says the action did.
+    const truth = new Map<string, { state: string; errorCode: string | null }>();
+    for (let offset = 0; offset < 400; offset += 50) {
+      for (const a of (await sandbox.call('GET', `/actions?limit=50&offset=${offset}`)).body.data.items) truth.set(a.id, a);
+    }
+    for (const o of followed) expect([o.state, o.errorCode]).toEqual([truth.get(o.actionId)!.state, truth.get(o.actionId)!.errorCode]);
+    const failed = followed.filter((o) => o.state === 'failed');
+    const drift = followed.filter((o) => o.effect === 'drift');
+    expect(failed.length).toBeGreaterThan(3);
+    expect(drift.length).toBeGreaterThan(3);
+    expect(new Set(failed.map((o) => o.errorCode))).toEqual(new Set(['SCHEDULER_ACTIVE', 'DEVICE_OFFLINE', 'COMMAND_FAILED']));
+    // The exit code is the most severe outcome (drift escalates: 8); the summary and rerun lines say what to do next.
+    expect(r.code).toBe(8);
+    expect(r.stderr).toContain('What the devices did');
+    expect(r.stderr).toContain(`grep '"errorCode":"SCHEDULER_ACTIVE"' ${out} | amps push battery charge --concurrency 16 --devices - --on-conflict cancel_and_replace`);
+    // List pages, never one GET per action; one expedited read per completed device for --verify.
+    const gets = sandbox.requests.filter((q) => q.method === 'GET');
+    expect(gets.filter((q) => /^\/actions\/act_/.test(q.path))).toHaveLength(0);
+    expect(gets.filter((q) => /^\/battery\/bat_load_\d+\?expedite=true$/.test(q.path))).toHaveLength(followed.filter((o) => o.state === 'completed').length);
+    expect(gets.filter((q) => q.path.startsWith('/actions?')).length).toBeLessThan(60);
+  });
+
+  it('the rerun line fed from the ledger resolves the SCHEDULER_ACTIVE failures', async () => {
+    const ids = loadIds(80);
+    const { file, dir } = fileOf(ids);
+    const out = join(dir, 'ledger.ndjson');
+    await amps(['push', 'battery', '--devices', file, 'charge', '--wait', '--out', out]);
+    const failed = outcomes(readFileSync(out, 'utf8')).filter((o) => o.errorCode === 'SCHEDULER_ACTIVE');
+    expect(failed.length).toBeGreaterThan(0);
+    const rerun = await amps(['push', 'battery', '--devices', '-', 'charge', '--on-conflict', 'cancel_and_replace', '--json'], readFileSync(out, 'utf8').split('\n').filter((l) => l.includes('"errorCode":"SCHEDULER_ACTIVE"')).join('\n'));
+    const again = devices(rerun.stdout);
+    expect(again.every((l) => l.outcome === 'accepted')).toBe(true);
+    expect(new Set(again.map((l) => l.id))).toEqual(new Set(failed.map((o) => o.id)));
+  });
+});
+
+describe('amps watch --ledger', () => {
+  it('follows a finished run\'s actions, appends their outcomes, and --exit-status gives the most severe', async () => {
+    const { file, dir } = fileOf(loadIds(60, 200));
+    const out = join(dir, 'ledger.ndjson');
+    const pushed = await amps(['push', 'battery', '--devices', file, 'charge', '--out', out, '--quiet']);
+    expect(pushed.code).toBe(0);
+    const watched = await amps(['watch', '--ledger', out, '--exit-status']);
+    expect(watched.stderr).toContain('What the devices did');
+    const followed = outcomes(readFileSync(out, 'utf8'));
+    expect(followed).toHaveLength(60);
+    const codes = new Set(followed.map((o) => o.errorCode));
+    expect(watched.code).toBe(codes.has('COMMAND_FAILED') ? 4 : codes.has('SCHEDULER_ACTIVE') ? 5 : codes.has('DEVICE_OFFLINE') ? 7 : 0);
+    // Nothing left to follow: a second watch sends no list request.
+    sandbox.requests.length = 0;
+    const again = await amps(['watch', '--ledger', out, '--json']);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ pending: [], ended: true, requests: 0 });
+  });
+
+  it('follows a run still being written, until its end record', async () => {
+    const { file, dir } = fileOf(loadIds(100, 300));
+    const out = join(dir, 'ledger.ndjson');
+    const push = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', file, 'auto.balanced', '--out', out, '--concurrency', '2'], { env: env as NodeJS.ProcessEnv, stdio: 'ignore' });
+    const pushed = new Promise((resolve) => push.on('close', resolve));
+    await waitUntil(() => posts().length >= 5);
+    const watched = await amps(['watch', '--ledger', out, '--json']);
+    expect(await pushed).toBe(0);
+    expect(JSON.parse(watched.stdout)).toMatchObject({ ended: true, pending: [] });
+    const counted = JSON.parse(watched.stdout).actions.reduce((n: number, a: { count: number }) => n + a.count, 0);
+    expect(counted).toBe(100);
+  });
+
+  it('refuses what is not a ledger in one line, exit 2, nothing sent', async () => {
+    const dir = freshConfigDir();
+    const cases: Array<[string, string]> = [
+      ['garbage', 'garbage\nmore garbage\n'],
+      ['stdout', `${JSON.stringify({ id: 'bat_1', outcome: 'accepted' })}\n`],
+      ['other', `${JSON.stringify({ run: { version: 1, command: 'settings', inputs: {}, fingerprint: 'x' } })}\n`],
+      ['newer', `${JSON.stringify({ run: { version: 99, command: 'push', inputs: {}, fingerprint: 'x' } })}\n`],
+      ['damaged', `${JSON.stringify({ run: { version: 1, command: 'push', inputs: { type: 'battery', command: 'charge', quantities: {} }, fingerprint: 'x', startedAt: new Date().toISOString() } })}\n{"id": "bat_lo\n{"id":"b","outcome":"accepted"}\n`],
+    ];
+    for (const [name, content] of cases) {
+      writeFileSync(join(dir, name), content);
+      for (const args of [['watch', '--ledger', join(dir, name)], ['push', '--resume', join(dir, name), '--out', join(dir, `${name}.out`)]]) {
+        const r = await amps(args);
+        expect(r.code, `${name}: ${args[0]}`).toBe(2);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr).toMatch(/amps: the ledger .* (is not an amps ledger|has no run record|newer amps|is damaged|not the ledger of an amps push)/);
+      }
+    }
+    expect(posts()).toHaveLength(0);
+  });
+});
+
+describe('--plan', () => {
+  it('predicts from list pages and sends nothing', async () => {
+    await sandbox.call('POST', '/battery/bat_load_000002', { action: { command: 'charge', start: '2h' } });
+    sandbox.requests.length = 0;
+    const input = ['bat_load_000001', 'bat_load_000002', 'bat_kestrel_01', 'bat_helio_02', 'nope_1', '..'].join('\n');
+    const r = await amps(['push', 'battery', '--devices', '-', 'charge', '--target', '95%', '--plan', '--json'], input);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).plan).toMatchObject({
+      total: 6,
+      predictions: { accepted: 1, conflict_resolvable: 1, preflight_failed: 1, stale: 1, not_found: 1, invalid_input: 1 },
+      preflightCodes: { PARAMETER_OUT_OF_RANGE: 1 },
+    });
+    expect(posts()).toHaveLength(0);
+    expect(sandbox.requests.every((q) => q.path.startsWith('/battery?'))).toBe(true);
+  });
+});
+
+describe('--waves', () => {
+  it('sends wave by wave, each after the one before has finished, and --abort-if stops the rollout', async () => {
+    const ids = loadIds(100, 100);
+    const { file, dir } = fileOf(ids);
+    const out = join(dir, 'ledger.ndjson');
+    const r = await amps(['push', 'battery', '--devices', file, 'auto.balanced', '--waves', '10%,100%', '--abort-if', 'rejected+offline>1%', '--out', out]);
+    const lines = devices(readFileSync(out, 'utf8'));
+    expect(lines.map((l) => l.id).sort()).toEqual(ids);
+    const sent = lines.filter((l) => l.outcome !== 'not_sent');
+    const failedFirst = outcomes(readFileSync(out, 'utf8')).filter((o) => ['COMMAND_FAILED', 'DEVICE_OFFLINE'].includes(o.errorCode));
+    if (failedFirst.length > 0) {
+      // The first wave broke the rule: the rest were never sent.
+      expect(sent).toHaveLength(10);
+      expect(r.stderr).toContain('wave 1 broke --abort-if rejected+offline>1%');
+      expect(lines.filter((l) => l.outcome === 'not_sent')).toHaveLength(90);
+    } else {
+      expect(sent).toHaveLength(100);
+    }
+    expect(posts().length).toBe(sent.length);
+    // The second wave's pushes came only after every action of the first was terminal.
+    if (sent.length > 10) {
+      const firstWave = new Set(posts().slice(0, 10).map((p) => p.path.split('/')[2]));
+      const secondStarted = sandbox.requests.findIndex((q) => q.method === 'POST' && !firstWave.has(q.path.split('/')[2]));
+      const lastListBefore = sandbox.requests.slice(0, secondStarted).filter((q) => q.path.startsWith('/actions?state=acknowledged'));
+      expect(lastListBefore.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('--canary-per-model puts a device of every model in the first wave', async () => {
+    const rows = ['bat_load_000001', 'bat_load_000002', 'bat_load_000003', 'bat_voltaro_01', 'bat_helio_01', 'bat_kestrel_01', 'bat_ampere_02'];
+    const { file, dir } = fileOf(rows);
+    const out = join(dir, 'ledger.ndjson');
+    const r = await amps(['push', 'battery', '--devices', file, 'idle', '--waves', '10%,100%', '--canary-per-model', '--abort-if', 'usage>0', '--out', out]);
+    expect(r.code).not.toBe(1);
+    const firstWave = posts().slice(0, 4).map((p) => p.path.split('/')[2]);
+    expect(new Set(firstWave)).toEqual(new Set(['bat_load_000001', 'bat_helio_01', 'bat_kestrel_01', 'bat_ampere_02']));
+  });
+
+  it('refuses waves from a stream and rules that do not parse, in one line', async () => {
+    expect((await amps(['push', 'battery', '--devices', '-', 'idle', '--waves', '10%,100%'], 'bat_load_000001')).stderr.trim()).toBe('amps: --waves needs the devices in a file: each wave is a share of the whole list');
+    const { file } = fileOf(['bat_load_000001']);
+    for (const [flags, message] of [
+      [['--waves', '10%,5%'], '--waves must grow'],
+      [['--waves', 'ten'], '--waves takes cumulative percentages'],
+      [['--waves', '10%', '--abort-if', 'angry>2%'], "--abort-if: 'angry' is not a class"],
+      [['--abort-if', 'rejected>2%'], '--abort-if judges a wave: give --waves too'],
+    ] as const) {
+      const r = await amps(['push', 'battery', '--devices', file, 'idle', ...flags]);
+      expect([r.code, r.stderr]).toEqual([2, expect.stringContaining(message)]);
+    }
+    expect(posts()).toHaveLength(0);
+  });
+});
+
+describe('--resume', () => {
+  it('after SIGKILL at random points, sends no device twice and lists every device once', async () => {
+    for (let round = 0; round < 4; round++) {
+      await sandbox.call('POST', '/_sandbox/reset');
+      sandbox.requests.length = 0;
+      const ids = loadIds(150, 1 + round * 50);
+      const { file, dir } = fileOf(ids);
+      const out = join(dir, 'ledger.ndjson');
+      const child = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', file, 'idle', '--out', out, '--concurrency', '8'], { env: env as NodeJS.ProcessEnv, stdio: 'ignore' });
+      const killAt = 10 + Math.floor(Math.random() * 120);
+      await waitUntil(() => posts().length >= killAt);
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.on('close', resolve));
+      const resumed = await amps(['push', '--resume', out]);
+      expect(resumed.code, resumed.stderr).not.toBe(1);
+      const lines = devices(readFileSync(join(dir, 'ledger.resumed.ndjson'), 'utf8'));
+      expect(lines.map((l) => l.id).sort()).toEqual(ids);
+      const perDevice = new Map<string, number>();
+      for (const p of posts()) perDevice.set(p.path.split('/')[2], (perDevice.get(p.path.split('/')[2]) ?? 0) + 1);
+      expect([...perDevice.values()].filter((n) => n > 1), `killed after ${killAt} pushes`).toEqual([]);
+      expect(perDevice.size).toBe(150);
+    }
+  }, 120_000);
+
+  it('refuses a resume with another command or body, and never writes over the ledger it reads', async () => {
+    const { file, dir } = fileOf(loadIds(5));
+    const out = join(dir, 'ledger.ndjson');
+    await amps(['push', 'battery', '--devices', file, 'charge', '--target', '80%', '--out', out]);
+    sandbox.requests.length = 0;
+    const other = await amps(['push', 'battery', 'discharge', '--resume', out]);
+    expect([other.code, other.stderr]).toEqual([2, expect.stringContaining('is of another run')]);
+    const body = await amps(['push', 'battery', 'charge', '--target', '90%', '--resume', out]);
+    expect(body.code).toBe(2);
+    const same = await amps(['push', 'battery', 'charge', '--target', '80%', '--resume', out, '--out', out]);
+    expect([same.code, same.stderr]).toEqual([2, expect.stringContaining('--out must be a new file')]);
+    expect(posts()).toHaveLength(0);
+    // A resume of a finished run sends nothing: every device was answered.
+    const nothing = await amps(['push', '--resume', out, '--json']);
+    expect(nothing.code).toBe(0);
+    expect(posts()).toHaveLength(0);
+    expect(devices(readFileSync(join(dir, 'ledger.resumed.ndjson'), 'utf8'))).toHaveLength(5);
+  });
+});
