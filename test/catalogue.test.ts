@@ -9,8 +9,7 @@ const manufacturerPage = readFileSync(join(API_DOCS, 'manufacturer-error-codes.t
 const contract = readFileSync(join(API_DOCS, 'contract.md'), 'utf8');
 
 describe('the catalogue against the manufacturer error-codes page', () => {
-  // Typographic apostrophes may be normalised; every other character is the page's.
-  const plain = (text: string) => text.replace(/\u2019/g, "'");
+  // Quotes are character for character: no normalisation of ’ or any other punctuation.
   const lines = manufacturerPage.split('\n');
   const rows = lines.filter((line) => /^[A-Z][A-Z_]+\d{3}\S/.test(line));
   const sectionOf = (row: string) => {
@@ -22,19 +21,22 @@ describe('the catalogue against the manufacturer error-codes page', () => {
     }
     return current;
   };
-  // "When to retry": class -> [codes the table lists, the row's text].
-  const table = lines.slice(lines.indexOf('When to retry'));
-  const retryRow = (label: string) => table.find((l) => l.startsWith(label))!;
-  const RETRY_TABLE: Array<{ row: string; retryClass: string }> = [
-    { row: retryRow('Transport ('), retryClass: 'backoff' },
-    { row: retryRow('Device offline ('), retryClass: 'after_delay' },
-    { row: retryRow('State conflict ('), retryClass: 'resolve_conflict' },
-    { row: retryRow('Auth ('), retryClass: 'relink' },
-    { row: retryRow('Command ('), retryClass: 'fix_request' },
-    { row: retryRow('UNKNOWN_ERROR'), retryClass: 'once_then_escalate' },
-  ];
+  // The "When to retry" table: from its heading to the paragraph after it. Each row is
+  // `Label (CODE, CODE…)Text` or `CODEText`; only the codes a row names are covered by it.
+  const retrySection = lines.slice(lines.indexOf('When to retry'), lines.indexOf('Frequently asked questions'));
+  const RETRY_CLASS_BY_LABEL: Record<string, string> = {
+    Transport: 'backoff', 'Device offline': 'after_delay', 'State conflict': 'resolve_conflict', Auth: 'relink', Command: 'fix_request', UNKNOWN_ERROR: 'once_then_escalate',
+  };
+  const retryRows = retrySection.flatMap((line) => {
+    const listed = /^([A-Za-z ]+) \(([A-Z_, ]+)\)(.+)$/.exec(line);
+    if (listed) return [{ label: listed[1], codes: listed[2].split(', '), text: listed[3] }];
+    const single = /^([A-Z][A-Z_]+[A-Z])([A-Z][a-z].+)$/.exec(line);
+    if (single) return [{ label: single[1], codes: [single[1]], text: single[2] }];
+    return [];
+  });
+  const retryRowFor = (code: string) => retryRows.find((r) => r.codes.includes(code));
   const SECTION_CLASS: Record<string, string> = {
-    'Authentication and account': 'relink', 'Command and parameter': 'fix_request', 'State conflict': 'resolve_conflict', 'Transport and capacity': 'backoff',
+    'Authentication and account': 'relink', 'Device discovery': 'relink', 'Command and parameter': 'fix_request', 'State conflict': 'resolve_conflict', 'Transport and capacity': 'backoff',
   };
   const entryFor = (row: string) => {
     const [, code, http] = /^([A-Z_]+)(\d{3})/.exec(row)!;
@@ -46,22 +48,40 @@ describe('the catalogue against the manufacturer error-codes page', () => {
     expect(CATALOGUE.filter((e) => e.docsPage === 'error-codes').sort((a, b) => a.code.localeCompare(b.code))).toEqual(rows.map(entryFor).sort((a, b) => a!.code.localeCompare(b!.code)));
   });
 
-  it.each(rows.map((row) => [/^([A-Z_]+)/.exec(row)![1], row]))('%s: status, exact message, what to do word for word, and the retry class the page gives', (code, row) => {
+  it('reads the retry table: six rows naming 16 codes', () => {
+    expect(retryRows.map((r) => r.label)).toEqual(Object.keys(RETRY_CLASS_BY_LABEL));
+    expect(retryRows.flatMap((r) => r.codes)).toHaveLength(16);
+    for (const code of retryRows.flatMap((r) => r.codes)) expect(rows.some((row) => row.startsWith(code)), code).toBe(true);
+  });
+
+  it('quotes only what the page says: every message and what-to-do verbatim in the page, every retry quote verbatim in its retry table', () => {
+    for (const entry of CATALOGUE.filter((e) => e.docsPage === 'error-codes')) {
+      expect(manufacturerPage.includes(entry.message), `${entry.code}: message verbatim: ${entry.message}`).toBe(true);
+      expect(manufacturerPage.includes(entry.whatToDo), `${entry.code}: what to do verbatim: ${entry.whatToDo}`).toBe(true);
+    }
+    for (const entry of CATALOGUE.filter((e) => e.retryQuote !== undefined)) {
+      expect(entry.docsPage, `${entry.code}: a retry quote outside the error-codes page`).toBe('error-codes');
+      const row = retryRowFor(entry.code);
+      expect(row, `${entry.code}: quotes a retry row although the table does not name it`).toBeDefined();
+      expect(entry.retryQuote, `${entry.code}: its row's text, verbatim`).toBe(row!.text);
+    }
+  });
+
+  it.each(rows.map((row) => [/^([A-Z_]+)/.exec(row)![1], row]))('%s: status, exact message, what to do word for word, and the retry row only if the table names it', (code, row) => {
     const entry = entryFor(row);
     expect(entry, `${code}: a variant with the page's status and message`).toBeDefined();
     expect(entry!.source).toBe('amps-docs');
     const [, , http] = /^([A-Z_]+)(\d{3})/.exec(row)!;
-    expect(plain(`${code}${http}${entry!.message}${entry!.whatToDo}`)).toBe(plain(row));
-    const listed = RETRY_TABLE.find((r) => new RegExp(`\\b${code}\\b`).test(r.row.split(')')[0]) || r.row.startsWith(code));
+    expect(`${code}${http}${entry!.message}${entry!.whatToDo}`).toBe(row);
+    const listed = retryRowFor(code);
     if (listed) {
-      expect(entry!.retryClass, `${code}: the retry table's class`).toBe(listed.retryClass);
-      expect(listed.row.endsWith(entry!.retryQuote!), `${code}: quotes its retry row`).toBe(true);
-    } else if (SECTION_CLASS[sectionOf(row)]) {
-      expect(entry!.retryClass, `${code}: its section's class`).toBe(SECTION_CLASS[sectionOf(row)]);
+      expect(entry!.retryClass, `${code}: the retry table's class`).toBe(RETRY_CLASS_BY_LABEL[listed.label]);
+      expect(entry!.retryQuote, `${code}: quotes its retry row`).toBe(listed.text);
     } else {
-      // Device discovery: the table lists only DEVICE_OFFLINE; the others re-link, and the note says why.
-      expect(entry!.retryClass).toBe('relink');
-      expect(entry!.note).toContain('does not list this code');
+      // Not in the table: no quote; the class is ours (by its section), and the note says so.
+      expect(entry!.retryQuote, `${code}: the retry table does not name it`).toBeUndefined();
+      expect(entry!.retryClass, `${code}: its section's class`).toBe(SECTION_CLASS[sectionOf(row)]);
+      expect(entry!.note, `${code}: a note saying the classification is ours`).toContain('retry table does not list this code');
     }
   });
 });

@@ -26,7 +26,11 @@ export interface ExplainOptions {
 
 function sourceLine(entry: CatalogueEntry): string {
   if (entry.source === 'amps-cli') return 'defined by amps (the Amps docs are silent on it)';
-  if (entry.docsPage) return 'the Amps docs\' error-codes page: message, what to do and when to retry are quoted from it';
+  if (entry.docsPage) {
+    return entry.retryQuote
+      ? 'the Amps docs\' error-codes page: message, what to do and when to retry are quoted from it'
+      : 'the Amps docs\' error-codes page: message and what to do are quoted from it (its retry table does not list this code)';
+  }
   return entry.messageSource ? 'documented by Amps; the exact message is ours (the docs give none)' : 'documented by Amps; the what-to-do text is ours';
 }
 

@@ -16,7 +16,11 @@ const RETRY_CONFLICT = 'Resolve via onConflict or by clearing the controlling st
 const RETRY_AUTH = 'No. Re-link the device.';
 const RETRY_COMMAND = 'No. Fix the request body.';
 const RETRY_UNKNOWN = 'Once, then escalate with the requestId.';
+// Only the codes a row names get its text as `retryQuote`. For a code on the page that the table
+// does not name there is no quote: the class is ours, by the code's section, and the note says so.
 const NOT_IN_RETRY_TABLE = 'The docs\' retry table does not list this code; its what-to-do ends in a re-link, so amps classes it with the authentication codes (exit 3).';
+const NOT_IN_RETRY_TABLE_AUTH = 'The docs\' retry table does not list this code (its Auth row names INVALID_CREDENTIALS, MFA_REQUIRED, ACCOUNT_LOCKED and CREDENTIAL_NOT_FOUND). Its what-to-do sends the end user back through linking, so amps classes it with those: do not retry, re-link (exit 3).';
+const NOT_IN_RETRY_TABLE_COMMAND = 'The docs\' retry table does not list this code (its Command row names COMMAND_NOT_SUPPORTED, INVALID_PARAMETERS and EXECUTION_NOT_SUPPORTED). The request itself has to change, so amps classes it with those: do not retry as is (exit 4).';
 
 export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
   // ── Platform: the API key ────────────────────────────────────────────────────────────────
@@ -190,7 +194,7 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
   {
     code: 'EXECUTION_NOT_SUPPORTED', http: 422, category: 'validation', party: 'request', retryClass: 'fix_request',
     message: 'The requested execution mode is not supported for this device.', source: 'amps-docs', docsPage: 'error-codes',
-    whatToDo: 'The request shape (immediate, scheduled, or windowed) is not in the command\'s execution array. Pick a supported shape.',
+    whatToDo: 'The request shape (immediate, scheduled, or windowed) is not in the command’s execution array. Pick a supported shape.',
     retryQuote: RETRY_COMMAND,
     details: [
       { name: 'requestedExecution', description: 'immediate, scheduled or windowed' },
@@ -225,8 +229,7 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     code: 'INVALID_TIME_WINDOW', http: 422, category: 'validation', party: 'request', retryClass: 'fix_request',
     message: 'The requested time window is invalid.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The start/end pair violates the time-window contract. Inspect error.details.reason for the specific issue.',
-    retryQuote: RETRY_COMMAND,
-    note: 'The docs do not list the reasons. amps and its sandbox use end_without_start, end_not_after_start and unparseable_time; the local sandbox adds window_too_short (under 5 minutes) and window_too_long (over 24 hours) as its own policy (details.policy says so), which the real API may not have, so the client never checks them.',
+    note: 'The docs\' retry table does not list this code; the start/end pair has to change, so amps classes it as fix-the-request (exit 4). The docs do not list the reasons. amps and its sandbox use end_without_start, end_not_after_start and unparseable_time; the local sandbox adds window_too_short (under 5 minutes) and window_too_long (over 24 hours) as its own policy (details.policy says so), which the real API may not have, so the client never checks them.',
     details: [
       { name: 'reason', description: 'end_without_start | end_not_after_start | unparseable_time; from the local sandbox also window_too_short | window_too_long' },
       { name: 'policy', description: 'set by the local sandbox on a rule of its own, not the docs\'' },
@@ -343,15 +346,15 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
   {
     code: 'INVALID_API_KEY', variant: 'manufacturer', http: 401, category: 'manufacturer-auth', party: 'manufacturer', retryClass: 'relink',
     message: 'The device manufacturer rejected the supplied API key.', source: 'amps-docs', docsPage: 'error-codes',
-    whatToDo: `The end user's manufacturer key has been revoked or rotated. Capture a new one via ${LINK_UI}.`,
-    retryQuote: RETRY_AUTH,
+    whatToDo: `The end user’s manufacturer key has been revoked or rotated. Capture a new one via ${LINK_UI}.`,
+    note: NOT_IN_RETRY_TABLE_AUTH,
     details: [], related: ['INVALID_CREDENTIALS', 'INVALID_API_KEY'],
   },
   {
     code: 'INVALID_MFA_CODE', http: 403, category: 'manufacturer-auth', party: 'manufacturer', retryClass: 'relink',
     message: 'The multi-factor authentication code was not accepted.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The code expired or was wrong. Restart the linking flow.',
-    retryQuote: RETRY_AUTH,
+    note: NOT_IN_RETRY_TABLE_AUTH,
     details: [], related: ['MFA_REQUIRED'],
   },
   {
@@ -372,14 +375,14 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     code: 'UNSUPPORTED_CREDENTIAL_TYPE', http: 400, category: 'manufacturer-auth', party: 'manufacturer', retryClass: 'relink',
     message: 'The supplied credential type is not supported for this device.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: `The credential captured during linking does not match what this manufacturer accepts. Re-run ${LINK_UI} for the device.`,
-    retryQuote: RETRY_AUTH,
+    note: NOT_IN_RETRY_TABLE_AUTH,
     details: [], related: ['UNSUPPORTED_AUTH_PATH'],
   },
   {
     code: 'UNSUPPORTED_AUTH_PATH', http: 400, category: 'manufacturer-auth', party: 'manufacturer', retryClass: 'relink',
     message: 'The requested authentication method is not supported.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: `The auth method the link flow tried is not enabled for this manufacturer. Re-run ${LINK_UI}.`,
-    retryQuote: RETRY_AUTH,
+    note: NOT_IN_RETRY_TABLE_AUTH,
     details: [], related: ['UNSUPPORTED_CREDENTIAL_TYPE'],
   },
   {
@@ -394,14 +397,14 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
   {
     code: 'DEVICE_NOT_FOUND', variant: 'manufacturer', http: 404, category: 'discovery', party: 'manufacturer', retryClass: 'relink',
     message: 'No matching device was found for the supplied details.', source: 'amps-docs', docsPage: 'error-codes',
-    whatToDo: 'The manufacturer no longer recognises this device, often because it was removed from the end user\'s account. Re-link to refresh.',
+    whatToDo: 'The manufacturer no longer recognises this device, often because it was removed from the end user’s account. Re-link to refresh.',
     note: NOT_IN_RETRY_TABLE,
     details: [], related: ['NO_DEVICES_FOUND', 'DEVICE_NOT_FOUND'],
   },
   {
     code: 'NO_DEVICES_FOUND', http: 404, category: 'discovery', party: 'manufacturer', retryClass: 'relink',
     message: 'No devices were found on the manufacturer account.', source: 'amps-docs', docsPage: 'error-codes',
-    whatToDo: 'The linked account has no devices the manufacturer is willing to share. Check the end user\'s manufacturer app, then re-link.',
+    whatToDo: 'The linked account has no devices the manufacturer is willing to share. Check the end user’s manufacturer app, then re-link.',
     note: NOT_IN_RETRY_TABLE,
     details: [], related: ['DEVICE_NOT_FOUND'],
   },
@@ -425,43 +428,42 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     code: 'COMMAND_FAILED', http: 400, category: 'command', party: 'manufacturer', retryClass: 'fix_request',
     message: 'The device manufacturer could not complete the command.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The manufacturer accepted the request and then could not carry it out. Inspect the action and retry once any condition the device flagged has cleared.',
-    retryQuote: RETRY_COMMAND,
-    note: 'The docs\' retry table puts command codes under "No. Fix the request body.", while this row says to retry once the condition has cleared. amps classes it as fix-the-request (exit 4) and never resends it on its own.',
+    note: 'The docs\' retry table does not list this code; its row says to retry once the flagged condition has cleared. amps classes it with the command codes as fix-the-request (exit 4) and never resends it on its own: check the action (amps actions get ID) before pushing again.',
     details: [], related: ['INVALID_OEM_PARAMETERS'],
   },
   {
     code: 'COMMAND_NOT_SUPPORTED', variant: 'manufacturer', http: 400, category: 'command', party: 'manufacturer', retryClass: 'fix_request',
     message: 'The device manufacturer does not support this command.', source: 'amps-docs', docsPage: 'error-codes',
-    whatToDo: 'This command is not available on the device today. Pick another command from the device\'s commands map.',
+    whatToDo: 'This command is not available on the device today. Pick another command from the device’s commands map.',
     retryQuote: RETRY_COMMAND,
     details: [], related: ['UNSUPPORTED_MODE', 'COMMAND_NOT_SUPPORTED'],
   },
   {
     code: 'BIND_NOT_SUPPORTED', http: 400, category: 'command', party: 'manufacturer', retryClass: 'fix_request',
     message: 'The device manufacturer does not support linking this device.', source: 'amps-docs', docsPage: 'error-codes',
-    whatToDo: 'The end user\'s device cannot be linked to a third-party API. There is no workaround inside Amps.',
-    retryQuote: RETRY_COMMAND,
+    whatToDo: 'The end user’s device cannot be linked to a third-party API. There is no workaround inside Amps.',
+    note: 'The docs\' retry table does not list this code. amps classes it as a rejected request (exit 4) so that nothing resends it; its row says there is no workaround inside Amps, so no change to the request helps either.',
     details: [], related: ['DEVICE_UNAUTHORIZED'],
   },
   {
     code: 'UNKNOWN_SETTING', http: 400, category: 'command', party: 'manufacturer', retryClass: 'fix_request',
     message: 'One or more settings are not recognised for this device.', source: 'amps-docs', docsPage: 'error-codes',
-    whatToDo: 'A setting key in the request body is not valid for this device. Check the device\'s settings map and drop unknown keys.',
-    retryQuote: RETRY_COMMAND,
+    whatToDo: 'A setting key in the request body is not valid for this device. Check the device’s settings map and drop unknown keys.',
+    note: NOT_IN_RETRY_TABLE_COMMAND,
     details: [], related: ['UNSUPPORTED_SETTING'],
   },
   {
     code: 'INVALID_PARAMETERS', http: 400, category: 'command', party: 'manufacturer', retryClass: 'fix_request',
     message: 'One or more request parameters were invalid.', source: 'amps-docs', docsPage: 'error-codes',
-    whatToDo: 'A request parameter failed the manufacturer\'s own validation. Fix the value and resubmit.',
+    whatToDo: 'A request parameter failed the manufacturer’s own validation. Fix the value and resubmit.',
     retryQuote: RETRY_COMMAND,
     details: [], related: ['INVALID_OEM_PARAMETERS', 'PARAMETER_OUT_OF_RANGE'],
   },
   {
     code: 'INVALID_OEM_PARAMETERS', http: 400, category: 'command', party: 'manufacturer', retryClass: 'fix_request',
     message: 'One or more request parameters were rejected by the device manufacturer.', source: 'amps-docs', docsPage: 'error-codes',
-    whatToDo: 'The manufacturer rejected a value that passed the API\'s own validation. Check the device\'s capability bounds and resubmit.',
-    retryQuote: RETRY_COMMAND,
+    whatToDo: 'The manufacturer rejected a value that passed the API’s own validation. Check the device’s capability bounds and resubmit.',
+    note: NOT_IN_RETRY_TABLE_COMMAND,
     details: [], related: ['INVALID_PARAMETERS'],
   },
 
@@ -494,9 +496,8 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
   {
     code: 'SCHEDULER_FULL', http: 409, category: 'conflict', party: 'manufacturer', retryClass: 'resolve_conflict',
     message: 'The device schedule is full.', source: 'amps-docs', docsPage: 'error-codes',
-    whatToDo: 'The merged schedule would exceed the manufacturer\'s slot limit. Cancel an existing schedule or ask the end user to clear rows from the manufacturer app.',
-    retryQuote: RETRY_CONFLICT,
-    note: 'The docs\' retry table leaves this code out; its row says to cancel a schedule or clear rows, which onConflict does not do. amps offers a strategy only when the response lists one.',
+    whatToDo: 'The merged schedule would exceed the manufacturer’s slot limit. Cancel an existing schedule or ask the end user to clear rows from the manufacturer app.',
+    note: 'The docs\' retry table does not list this code; its row says to cancel a schedule or clear rows, which onConflict does not do. amps classes it as a conflict left to resolve (exit 5) and offers a strategy only when the response lists one.',
     details: [
       { name: 'slotLimit', description: 'the manufacturer\'s slot limit' },
       { name: 'existingGroupCount', description: 'rows already held' },
@@ -538,7 +539,7 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
   {
     code: 'RATE_LIMITED', http: 429, category: 'transport', party: 'manufacturer', retryClass: 'backoff',
     message: 'The device manufacturer is rate limiting requests. Please try again shortly.', source: 'amps-docs', docsPage: 'error-codes',
-    whatToDo: 'The manufacturer\'s per-account or per-device limit was hit. Back off and retry.',
+    whatToDo: 'The manufacturer’s per-account or per-device limit was hit. Back off and retry.',
     retryQuote: RETRY_TRANSPORT,
     details: [{ name: 'retryAfterSeconds', description: 'the manufacturer\'s reported retry window, when given' }],
     exampleDetails: { retryAfterSeconds: 30 },
@@ -554,7 +555,7 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
   {
     code: 'TIMEOUT', http: 504, category: 'transport', party: 'manufacturer', retryClass: 'backoff',
     message: 'The device manufacturer did not respond in time.', source: 'amps-docs', docsPage: 'error-codes',
-    whatToDo: 'The manufacturer accepted the request but did not respond before the API\'s timeout. Retry.',
+    whatToDo: 'The manufacturer accepted the request but did not respond before the API’s timeout. Retry.',
     retryQuote: RETRY_TRANSPORT,
     note: 'amps retries reads after TIMEOUT, but never resends a push on its own, even with --retry: the manufacturer accepted it and it may have run. Check amps actions list --device ID before pushing again.',
     details: [], related: ['NETWORK_ERROR'],
@@ -563,7 +564,7 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     code: 'SIMULATED_FAILURE', http: 503, category: 'transport', party: 'platform', retryClass: 'backoff',
     message: 'Simulated failure (sandbox).', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'Reached only in sandbox via sandbox: { result: "failed", errorCode }. Used to exercise error-handling without touching a real device.',
-    retryQuote: RETRY_TRANSPORT,
+    note: 'The docs\' retry table does not list this code. It sits with the transport codes on the page, so amps classes it with them: retry with backoff (exit 6). It comes only from the sandbox directive in the push body, so resending the same body fails the same way.',
     details: [], related: ['SERVICE_UNAVAILABLE'],
   },
   {
