@@ -11,7 +11,7 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { idProblem } from '../domain/ids.js';
 import { UsageError } from '../errors/failures.js';
-import { isRecord } from '../lib/values.js';
+import { isRecord, setOwn } from '../lib/values.js';
 
 export interface DeviceRow {
   id: string;
@@ -92,7 +92,7 @@ function fromJson(text: string, line: number): InputRow | undefined {
   if (isRecord(value.params)) {
     for (const [name, raw] of Object.entries(value.params)) {
       const text = quantityText(raw);
-      if (text !== undefined) quantities[name] = text;
+      if (text !== undefined) setOwn(quantities, name, text);
     }
   }
   return row(value.id ?? value.deviceId, line, { model, quantities });
@@ -212,7 +212,7 @@ async function* csvRows(header: string, headerLine: number, lines: AsyncGenerato
       for (const [name, cell] of Object.entries(cells)) {
         if (cell === undefined || cell === '' || name === 'id' || name === 'deviceid') continue;
         if (name === 'model') model = cell;
-        else quantities[name] = cell;
+        else setOwn(quantities, name, cell);
       }
       yield row(cells.id ?? cells.deviceid, line, { model, quantities });
     }

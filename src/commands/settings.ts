@@ -1,6 +1,6 @@
 import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
-import { checkSettings } from '../domain/capabilities.js';
+import { checkSettingNames, checkSettings } from '../domain/capabilities.js';
 import { pathSegment, requireDeviceType, WITH_SETTINGS } from '../domain/device-types.js';
 import { conversionLine, fitQuantities, type TypedQuantity } from '../domain/action.js';
 import { requireId } from '../domain/ids.js';
@@ -11,6 +11,7 @@ import { PreflightError, UsageError } from '../errors/failures.js';
 import { announceWrite, withSession } from '../session/connect.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, writeJson, writeLine, type Run } from '../output/io.js';
+import { setOwn } from '../lib/values.js';
 import { show } from '../output/text.js';
 import { settingsTable } from '../output/views.js';
 
@@ -22,18 +23,26 @@ export interface SettingsOptions extends GlobalOptions {
 }
 
 /** `safety_reserve=20%` pairs, syntax checked: name -> typed quantity. */
-function parseAssignments(pairs: string[]): Record<string, TypedQuantity> {
-  const typed: Record<string, TypedQuantity> = {};
+/** `NAME=VALUE` pairs: name -> the value as typed (read as a quantity once the name is known to be right). */
+function parseAssignments(pairs: string[]): Record<string, string> {
+  const typed: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new UsageError(`'${pair}' is not NAME=VALUE`, 'e.g. safety_reserve=20%');
     const name = pair.slice(0, eq).trim();
     if (!/^[A-Za-z][A-Za-z0-9_.]{0,63}$/.test(name)) throw new UsageError(`'${name}' is not a setting name`, 'e.g. safety_reserve, max_charge_rate');
-    const text = pair.slice(eq + 1);
+    if (Object.hasOwn(typed, name)) throw new UsageError(`${name} is set twice`);
+    setOwn(typed, name, pair.slice(eq + 1));
+  }
+  return typed;
+}
+
+function quantitiesOf(texts: Record<string, string>): Record<string, TypedQuantity> {
+  const typed: Record<string, TypedQuantity> = {};
+  for (const [name, text] of Object.entries(texts)) {
     const parsed = parseQuantity(text);
     if (!parsed) throw new UsageError(`${name}: '${text}' is not a quantity`, 'write a number and a unit, e.g. 20%, 7kw, 3680w, 16a');
-    if (Object.hasOwn(typed, name)) throw new UsageError(`${name} is set twice`);
-    typed[name] = { ...parsed, text };
+    setOwn(typed, name, { ...parsed, text });
   }
   return typed;
 }
@@ -51,8 +60,12 @@ export async function run(options: SettingsOptions, io: IO): Promise<ExitCode> {
       else io.stdout.write(await settingsTable(device!.settings ?? {}, io));
       return EXIT.ok;
     }
+    if (device) {
+      const named = checkSettingNames(Object.keys(assignments), device.settings ?? {});
+      if (named) throw new PreflightError(preflightError(named.code, named.details));
+    }
     // Units convert to what the device's settings map declares (export_limit=3kw sent as 3000 watts).
-    const { values: body, conversions } = fitQuantities(assignments, device?.settings, (name) => name);
+    const { values: body, conversions } = fitQuantities(quantitiesOf(assignments), device?.settings, (name) => name);
     if (!options.quiet && (options.verbose || !options.json)) for (const c of conversions) writeLine(io.stderr, io.err.dim(conversionLine(c, c.name)));
     if (device) {
       const violation = checkSettings(body, device.settings ?? {});

@@ -6,6 +6,7 @@
 import type { PushBody, SandboxDirective, Strategy } from '../contract/actions.js';
 import type { ParameterSpec, Quantity } from '../contract/devices.js';
 import { UsageError } from '../errors/failures.js';
+import { own, setOwn } from '../lib/values.js';
 import { apiUnitFor, convertQuantity, parseQuantity, quantityText, type TypedUnit } from './quantity.js';
 import { formatInZone, parseRelativeDuration, parseTimeText, resolveTimeText, type TimeText } from './time.js';
 
@@ -26,7 +27,7 @@ export function parseQuantityFlags(named: Record<string, string | undefined>, pa
     const parsed = parseQuantity(text);
     if (!parsed) throw new UsageError(`${flag} '${text}' is not a quantity`, 'write a number and a unit, e.g. 5kw, 3500w, 90%, 21c, 70f, 16a');
     if (Object.hasOwn(result, name)) throw new UsageError(`the parameter ${name} is given twice`);
-    result[name] = { ...parsed, text };
+    setOwn(result, name, { ...parsed, text });
   };
   for (const [name, text] of Object.entries(named)) if (text !== undefined) add(name, text, `--${name}`);
   for (const pair of params) {
@@ -60,15 +61,15 @@ export function fitQuantities(
   const values: Record<string, Quantity> = {};
   const conversions: Conversion[] = [];
   for (const [name, q] of Object.entries(typed)) {
-    const unit = declared && Object.hasOwn(declared, name) ? declared[name].unit : undefined;
+    const unit = declared ? own(declared, name)?.unit : undefined;
     if (q.unit === undefined) {
       if (!unit) throw new UsageError(`${flagFor(name)} ${q.text} needs a unit`, 'e.g. 5kw, 90%, 21c (or let the preflight read the unit from the device)');
-      values[name] = { value: q.value, unit };
+      setOwn(values, name, { value: q.value, unit });
       continue;
     }
     const target = unit ?? apiUnitFor(q.unit);
     const converted = convertQuantity({ value: q.value, unit: q.unit }, target);
-    values[name] = converted ?? { value: q.value, unit: q.unit };
+    setOwn(values, name, converted ?? { value: q.value, unit: q.unit });
     if (converted && converted.unit !== q.unit) conversions.push({ name, typed: quantityText({ value: q.value, unit: q.unit }), sent: converted });
   }
   return { values, conversions };

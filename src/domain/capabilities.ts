@@ -2,6 +2,7 @@
 // (docs/amps-api/contract.md §4.3-4.4, §6, §11). One implementation serves the client's preflight and the
 // sandbox, so the preflight names exactly the code the API answers with.
 
+import { own } from '../lib/values.js';
 import { isQuantity } from './quantity.js';
 import type { CommandSpec, Execution, ParameterSpec, Quantity, SettingSpec } from '../contract/devices.js';
 
@@ -30,22 +31,33 @@ function outOfRange(value: number, spec: ParameterSpec): boolean {
   return (spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max);
 }
 
-/** Command, then parameters (declared, unit, bounds), then execution shape. */
-function checkCommand(action: ActionToCheck, commands: Record<string, CommandSpec>): Violation | undefined {
-  const spec = commands[action.command];
+/**
+ * The names alone: the command, then its parameters. Checked before values are fitted to units, so
+ * a parameter the command does not take is named as such, not as one missing a unit.
+ */
+export function checkNames(command: string, parameterNames: string[], commands: Record<string, CommandSpec>): Violation | undefined {
+  const spec = own(commands, command);
   if (!spec) {
-    return { code: 'UNSUPPORTED_MODE', details: { command: action.command, deviceCapabilities: { supportedModes: Object.keys(commands) } } };
+    return { code: 'UNSUPPORTED_MODE', details: { command, deviceCapabilities: { supportedModes: Object.keys(commands) } } };
   }
-  const parameters = action.parameters ?? {};
-  const unsupported = Object.keys(parameters).filter((name) => !spec.parameters[name]);
+  const unsupported = parameterNames.filter((name) => !own(spec.parameters, name));
   if (unsupported.length > 0) {
     return {
       code: 'UNSUPPORTED_PARAMETER',
       details: { unsupportedParameters: unsupported, deviceCapabilities: { supportedParameters: Object.keys(spec.parameters) } },
     };
   }
+  return undefined;
+}
+
+/** Command, then parameters (declared, unit, bounds), then execution shape. */
+function checkCommand(action: ActionToCheck, commands: Record<string, CommandSpec>): Violation | undefined {
+  const parameters = action.parameters ?? {};
+  const named = checkNames(action.command, Object.keys(parameters), commands);
+  if (named) return named;
+  const spec = own(commands, action.command)!;
   for (const [name, quantity] of Object.entries(parameters)) {
-    const declared = spec.parameters[name];
+    const declared = spec.parameters[name]; // own: checked above
     if (quantity.unit !== declared.unit) {
       return { code: 'UNSUPPORTED_UNIT', details: { parameter: name, providedUnit: quantity.unit, supportedUnits: [declared.unit] } };
     }
@@ -89,15 +101,22 @@ export function checkAction(action: ActionToCheck, commands: Record<string, Comm
   return checkCommand(action, commands) ?? checkWindow(action.start, action.end, now);
 }
 
-/** A sparse settings write: known keys, writable, right unit, within bounds. */
-export function checkSettings(values: Record<string, unknown>, settings: Record<string, SettingSpec>): Violation | undefined {
-  const keys = Object.keys(values);
-  const unsupported = keys.filter((key) => !settings[key]);
+/** The names of a settings write alone: known, then writable. Checked before values are read as quantities. */
+export function checkSettingNames(keys: string[], settings: Record<string, SettingSpec>): Violation | undefined {
+  const unsupported = keys.filter((key) => !own(settings, key));
   if (unsupported.length > 0) {
     return { code: 'UNSUPPORTED_SETTING', details: { unsupportedSettings: unsupported, supportedSettings: Object.keys(settings) } };
   }
   const readOnly = keys.filter((key) => settings[key].readOnly);
   if (readOnly.length > 0) return { code: 'READ_ONLY_SETTING', details: { settings: readOnly } };
+  return undefined;
+}
+
+/** A sparse settings write: known keys, writable, right unit, within bounds. */
+export function checkSettings(values: Record<string, unknown>, settings: Record<string, SettingSpec>): Violation | undefined {
+  const keys = Object.keys(values);
+  const named = checkSettingNames(keys, settings);
+  if (named) return named;
   for (const key of keys) {
     const value = values[key];
     const spec = settings[key];

@@ -1,5 +1,6 @@
 import { DEVICE_TYPES, type DeviceType } from '../contract/devices.js';
 import { UsageError } from '../errors/failures.js';
+import { own } from '../lib/values.js';
 
 // The five device families. Paths spell them with hyphens, bodies and filters with underscores
 // (decision 12); amps accepts either, and a few obvious plurals and short names.
@@ -31,7 +32,7 @@ const ALIASES: Record<string, DeviceType> = {
 
 export function normaliseDeviceType(text: string): DeviceType | undefined {
   const candidate = text.trim().toLowerCase().replace(/-/g, '_');
-  return (DEVICE_TYPES as readonly string[]).includes(candidate) ? (candidate as DeviceType) : ALIASES[candidate];
+  return (DEVICE_TYPES as readonly string[]).includes(candidate) ? (candidate as DeviceType) : own(ALIASES, candidate);
 }
 
 export function pathSegment(type: DeviceType): string {

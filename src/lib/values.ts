@@ -5,6 +5,19 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * `record[key]` when the record itself holds it: a name typed by a user or sent by a server
+ * (constructor, __proto__, toString) never reaches what every object inherits.
+ */
+export function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/** `record[key] = value`, where a key named __proto__ becomes a key, not the record's prototype. */
+export function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** Levenshtein distance, for "did you mean" suggestions. */
 export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -76,7 +89,7 @@ export function bounded(value: unknown, bounds: Bounds, depth = 0): unknown {
     if (!Object.hasOwn(value, key)) continue;
     total++;
     if (kept < bounds.items) {
-      out[key] = bounded((value as Record<string, unknown>)[key], bounds, depth + 1);
+      setOwn(out, key, bounded((value as Record<string, unknown>)[key], bounds, depth + 1));
       kept++;
     }
   }

@@ -6,12 +6,13 @@ import type { ActionRecord, PushBody, SandboxDirective, Strategy } from '../../c
 import type { DeviceRead } from '../../contract/devices.js';
 import type { Env } from '../../contract/env.js';
 import { buildPushBody, type Conversion, fitQuantities, parseQuantityFlags, parseTimeFlags, type ParsedTimes, resolveTimes, type TypedQuantity } from '../../domain/action.js';
-import { checkAction } from '../../domain/capabilities.js';
+import { checkAction, checkNames } from '../../domain/capabilities.js';
 import { isQuantity } from '../../domain/quantity.js';
 import { describeInstant, isTimeZone, localTimeZone, namedZone, parseApiTime } from '../../domain/time.js';
 import { isKnownCode, normaliseCode, suggestCodes } from '../../errors/catalogue.js';
 import { preflightError } from '../../errors/decode.js';
 import { PreflightError, UsageError } from '../../errors/failures.js';
+import { own } from '../../lib/values.js';
 import type { IO } from '../../output/io.js';
 import { readFileBounded, readStream } from '../../output/read.js';
 
@@ -105,7 +106,11 @@ export interface PreparedPush {
  * off. `now` is the clock relative times count from.
  */
 export function preparePush(inputs: PushInputs, device: DeviceRead | undefined, now: number, zone: Zone = zoneFor(inputs, device)): PreparedPush {
-  const spec = device?.commands?.[inputs.command];
+  if (device) {
+    const named = checkNames(inputs.command, Object.keys(inputs.quantities), device.commands ?? {});
+    if (named) throw new PreflightError(preflightError(named.code, named.details));
+  }
+  const spec = device?.commands ? own(device.commands, inputs.command) : undefined;
   const { values, conversions } = fitQuantities(inputs.quantities, spec?.parameters);
   const times = resolveTimes(inputs.times, now, zone.name, spec?.execution);
   const body = buildPushBody({ command: inputs.command, parameters: values, times, timeZone: zone.name, onConflict: inputs.onConflict, directive: inputs.directive });
