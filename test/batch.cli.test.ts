@@ -46,6 +46,20 @@ describe('amps push --devices', () => {
     expect(JSON.parse(r.stderr.trim().split('\n').at(-1)!).summary).toMatchObject({ total: 40, exitCode: 0 });
   });
 
+  it('a capability read that fails is its own device\'s failure, never the devices that shared it', async () => {
+    for (const [first, from] of [['bat_typo_xx', 100], ['bat_helio_02', 200]] as const) {
+      sandbox.requests.length = 0;
+      const ids = loadIds(30, from);
+      const r = await amps(['push', 'battery', '--devices', '-', 'idle', '--json', '--concurrency', '8'], [first, ...ids].join('\n'));
+      const lines = ledger(r.stdout);
+      expect(lines.map((l) => l.id).sort()).toEqual([first, ...ids].sort());
+      const failed = lines.filter((l) => l.outcome !== 'accepted');
+      expect(failed.map((l) => l.id)).toEqual([first]);
+      expect(failed[0].code).toBe(first === 'bat_typo_xx' ? 'DEVICE_NOT_FOUND' : 'DEVICE_OFFLINE');
+      expect(posts()).toHaveLength(30);
+    }
+  });
+
   it('reads CSV with per-device overrides and NDJSON with models (one read per model)', async () => {
     const csv = 'id,target,power\nbat_load_000001,80%,\nbat_load_000002,,2kw\nbat_voltaro_01,70,\n';
     const r = await amps(['push', 'battery', '--devices', '-', 'charge', '--target', '90%', '--power', '1kw'], csv);

@@ -87,7 +87,7 @@ interface Hooks {
 
 export class BatchRun {
   private readonly throttle: Throttle;
-  private readonly capabilities = new Map<string, Promise<DeviceRead>>();
+  private readonly capabilities = new Map<string, { id: string; read: Promise<DeviceRead> }>();
   private readonly report: BatchReport = { counts: new Map(), conflicted: new Map(), total: 0, sent: 0, stoppedBy: null, stopDetail: null, unread: false, exitCode: EXIT.ok };
   private readonly halt = new AbortController();
   /** Entries that happened but could not be written (the ledger failed): reported on stderr. */
@@ -139,16 +139,31 @@ export class BatchRun {
     }
   }
 
-  /** The capability map a row is checked against: one read per distinct model (see README). */
-  private capabilitiesFor(row: DeviceRow): Promise<DeviceRead> {
+  /**
+   * The capability map a row is checked against: one read per distinct model (see README). A read
+   * that fails is that device's failure alone: the rows that were waiting on it read again, with
+   * a device of their own.
+   */
+  private async capabilitiesFor(row: DeviceRow): Promise<DeviceRead> {
     const key = row.model ?? '';
-    let read = this.capabilities.get(key);
-    if (!read) {
-      read = getDevice(this.client, this.plan.type, row.id).then((r) => r.data);
-      read.catch(() => this.capabilities.delete(key));
-      this.capabilities.set(key, read);
+    for (;;) {
+      const shared = this.capabilities.get(key);
+      if (!shared) {
+        const read = getDevice(this.client, this.plan.type, row.id).then((r) => r.data);
+        const mine = { id: row.id, read };
+        this.capabilities.set(key, mine);
+        read.catch(() => {
+          if (this.capabilities.get(key) === mine) this.capabilities.delete(key);
+        });
+        return read;
+      }
+      if (shared.id === row.id) return shared.read;
+      try {
+        return await shared.read;
+      } catch {
+        if (this.capabilities.get(key) === shared) this.capabilities.delete(key);
+      }
     }
-    return read;
   }
 
   private entry(row: { id?: string; line: number }, fields: Partial<LedgerEntry> & { outcome: Outcome; exitCode: ExitCode }, attempts: number): LedgerEntry {
