@@ -192,13 +192,34 @@ describe('never the fake API by accident', () => {
     expect(readdirSync(e.AMPS_CONFIG_DIR!)).not.toContain('sandbox-state.json');
   });
 
-  it('refuses --profile constructor and an empty AMPS_PROFILE is the default, in config commands and requests alike', async () => {
+  it('refuses --profile constructor and an empty AMPS_PROFILE, in config commands and requests alike', async () => {
     const e = configured();
     const proto = await runCli(['get', 'battery', 'bat_voltaro_01', '--profile', 'constructor'], { env: e });
     expect([proto.code, proto.stderr.split('\n')[0]]).toEqual([2, "amps: no profile named 'constructor' (from --profile)"]);
-    const set = await runCli(['config', 'set', 'api-url', 'http://127.0.0.1:1'], { env: { ...e, AMPS_PROFILE: '' } });
-    expect(set.code).toBe(0);
-    expect(Object.keys(JSON.parse(readFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), 'utf8')).profiles)).toEqual(['prod', 'staging', 'default']);
+    const before = readFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), 'utf8');
+    for (const args of [['config', 'set', 'api-url', 'http://127.0.0.1:1'], ['get', 'battery', 'bat_voltaro_01']]) {
+      const r = await runCli(args, { env: { ...e, AMPS_PROFILE: '' } });
+      expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, 'amps: AMPS_PROFILE is given but empty, so amps cannot tell where you meant to send requests']);
+    }
+    expect(readFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), 'utf8')).toBe(before);
+  });
+
+  it('an empty key, URL, profile or key file given anywhere is refused, never read as "use the embedded sandbox"', async () => {
+    const cases: Array<[string[], Record<string, string>, string]> = [
+      [[], { AMPS_API_KEY: '' }, 'AMPS_API_KEY is given but empty'],
+      [[], { AMPS_API_URL: '' }, 'AMPS_API_URL is given but empty'],
+      [[], { AMPS_PROFILE: '' }, 'AMPS_PROFILE is given but empty'],
+      [['--api-url', ''], {}, '--api-url is given but empty'],
+      [['--profile', ''], {}, '--profile is given but empty'],
+      [['--api-key-file', ''], {}, '--api-key-file is given but empty'],
+    ];
+    for (const [flags, vars, said] of cases) {
+      const e = cleanEnv(vars);
+      const r = await runCli(['push', 'battery', 'bat_voltaro_01', 'idle', ...flags], { env: e });
+      expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, `amps: ${said}, so amps cannot tell ${flags.includes('--api-key-file') ? 'which key you meant' : 'where you meant to send requests'}`]);
+      expect(r.stderr).not.toContain('sandbox: embedded');
+      expect(readdirSync(e.AMPS_CONFIG_DIR!)).not.toContain('sandbox-state.json');
+    }
   });
 
   it('every write names where it went: a stderr line in scripts, environment in --json and the ledger', async () => {

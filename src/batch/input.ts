@@ -11,7 +11,7 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { idProblem } from '../domain/ids.js';
 import { UsageError } from '../errors/failures.js';
-import { isRecord, setOwn } from '../lib/values.js';
+import { isRecord, setOwn, systemErrorText } from '../lib/values.js';
 
 export interface DeviceRow {
   id: string;
@@ -149,7 +149,7 @@ export async function checkSource(source: string): Promise<void> {
     if (info.isDirectory()) throw new UsageError(`cannot read --devices ${source}: it is a directory`);
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(`cannot read --devices ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new UsageError(`cannot read --devices ${source}: ${systemErrorText(error)}`);
   }
 }
 

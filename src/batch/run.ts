@@ -18,6 +18,7 @@ import { RETRY_CLASSES } from '../errors/retry-classes.js';
 import { strategiesOnOffer } from '../errors/strategies.js';
 import { type DeviceRow, type InputRow, isInvalid } from './input.js';
 import { Throttle } from './throttle.js';
+import { systemErrorText } from '../lib/values.js';
 
 export type { LedgerEntry, Outcome } from '../contract/ledger.js';
 
@@ -131,7 +132,7 @@ export class BatchRun {
         this.hooks.onEntry(entry);
       } catch (error) {
         this.unwritten.push(entry);
-        this.stop('ledger_failed', (error as NodeJS.ErrnoException).code ?? (error as Error).message);
+        this.stop('ledger_failed', systemErrorText(error));
       }
     }
     if (entry.exitCode !== EXIT.ok && entry.outcome !== 'not_sent' && (this.plan.failFast.has(entry.exitCode) || this.plan.failFast.has(-1))) {
@@ -217,7 +218,7 @@ export class BatchRun {
         this.hooks.beforeSend?.(row);
       } catch (error) {
         this.throttle.release();
-        this.stop('ledger_failed', (error as NodeJS.ErrnoException).code ?? (error as Error).message);
+        this.stop('ledger_failed', systemErrorText(error));
         return this.notSent(row);
       }
       try {

@@ -8,7 +8,7 @@ import { UsageError } from '../errors/failures.js';
 import { configFile } from './paths.js';
 import type { Env } from '../contract/env.js';
 import { API_KEY_PATTERN, keyEnvironment, type KeyEnvironment } from '../contract/keys.js';
-import { closest, isRecord, redactUrl } from '../lib/values.js';
+import { closest, isRecord, redactUrl, systemErrorText } from '../lib/values.js';
 
 export const DEFAULT_API_URL = 'https://api.amps.ai';
 const DEFAULT_PROFILE = 'default';
@@ -56,7 +56,7 @@ export function readStoredConfig(env: Env): StoredConfig {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new UsageError(`cannot read the config file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'set AMPS_CONFIG_DIR to a directory amps can read and write');
+    throw new UsageError(`cannot read the config file ${file}: ${systemErrorText(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can read and write');
   }
   try {
     const parsed: unknown = JSON.parse(text);
@@ -118,11 +118,26 @@ function profileValues(stored: StoredConfig, name: string): ProfileValues | unde
 }
 
 /**
+ * A target setting given empty (`AMPS_API_KEY=` from a CI secret that is not there, `--api-url
+ * "$UNSET"`) is refused, never read as "not given": that reading would send the operator's writes
+ * to another profile or to the embedded sandbox, and report success.
+ */
+function refuseEmpty(value: string | undefined, name: string, isVariable: boolean): void {
+  if (value !== '') return;
+  throw new UsageError(
+    `${name} is given but empty, so amps cannot tell where you meant to send requests`,
+    isVariable ? `give it a value, or unset it (unset ${name}) to use the configured profile` : `give it a value, or leave ${name} out`,
+  );
+}
+
+/**
  * The one rule for which profile is in use: --profile, else AMPS_PROFILE, else the file's current
- * profile, else `default`. An empty value counts as not given. A profile named by any of the three
- * must exist; config commands and requests both ask here.
+ * profile, else `default`. An empty --profile or AMPS_PROFILE is refused. A profile named by any
+ * of the three must exist; config commands and requests both ask here.
  */
 export function selectProfile(flag: string | undefined, env: Env, stored: StoredConfig): Resolved<string> {
+  refuseEmpty(flag, '--profile', false);
+  refuseEmpty(env.AMPS_PROFILE, 'AMPS_PROFILE', true);
   const current = typeof stored.currentProfile === 'string' ? stored.currentProfile : undefined;
   const profile = pick<string>([[flag, 'flag'], [env.AMPS_PROFILE, 'env'], [current, 'profile']], { value: DEFAULT_PROFILE, source: 'default' });
   if (profile.source !== 'default' && !profileValues(stored, profile.value)) {
@@ -161,6 +176,9 @@ function anythingConfigured(stored: StoredConfig): boolean {
 }
 
 export function resolveTarget(flags: TargetFlags, env: Env, stored: StoredConfig = readStoredConfig(env)): Target {
+  refuseEmpty(flags.apiUrl, '--api-url', false);
+  refuseEmpty(env.AMPS_API_URL, 'AMPS_API_URL', true);
+  refuseEmpty(env.AMPS_API_KEY, 'AMPS_API_KEY', true);
   const profile = selectProfile(flags.profile, env, stored);
   const values = profileValues(stored, profile.value) ?? {};
   const rawKey = pick<unknown>([[flags.apiKey, 'flag'], [env.AMPS_API_KEY, 'env'], [values.apiKey, 'profile']], { value: undefined, source: 'default' });

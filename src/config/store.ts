@@ -6,6 +6,7 @@ import { configDir, configFile } from './paths.js';
 import { readStoredConfig, type ProfileValues, type StoredConfig } from './resolve.js';
 import type { Env } from '../contract/env.js';
 import { UsageError } from '../errors/failures.js';
+import { systemErrorText } from '../lib/values.js';
 
 export type ProfileKey = keyof ProfileValues;
 
@@ -19,7 +20,7 @@ export interface ConfigStore {
 
 /** A file-system refusal on amps's own config as one line naming the place, exit 2. */
 function configWriteError(error: unknown, path: string): UsageError {
-  return new UsageError(`cannot write the config ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
+  return new UsageError(`cannot write the config ${path}: ${systemErrorText(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
 }
 
 export async function openConfigStore(env: Env): Promise<ConfigStore> {

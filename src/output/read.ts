@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { UsageError } from '../errors/failures.js';
+import { systemErrorText } from '../lib/values.js';
 
 /** Anything amps reads whole from a file or stdin is bounded: `amps decode - </dev/zero` must not eat the machine. */
 const DEFAULT_READ_LIMIT = 16 * 1024 * 1024;
@@ -36,6 +37,6 @@ export async function readFileBounded(path: string, options: { limit?: number; w
     return await readStream(createReadStream(path), { limit, what: `${options.what} ${path}` });
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(`cannot read ${options.what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new UsageError(`cannot read ${options.what} ${path}: ${systemErrorText(error)}`);
   }
 }

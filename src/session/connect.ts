@@ -38,6 +38,7 @@ const USER_AGENT = `amps/${pkg.version} (node ${process.version}; ${process.plat
 const KEY_FILE_LIMIT = 4096;
 
 async function readKeyFile(file: string, io: IO): Promise<string> {
+  if (file === '') throw new UsageError('--api-key-file is given but empty, so amps cannot tell which key you meant', 'name the file that holds the key (- reads stdin), or leave --api-key-file out');
   const text = file === '-' ? await readStream(io.stdin, { limit: KEY_FILE_LIMIT, what: 'the key on stdin' }) : await readFileBounded(file, { limit: KEY_FILE_LIMIT, what: 'the key file' });
   const key = text.trim();
   if (key === '') throw new UsageError(`the key file ${file} is empty`);
@@ -56,7 +57,7 @@ function maxResponseBytes(env: IO['env']): number {
 
 async function openSession(globals: GlobalOptions, io: IO, options: SessionOptions = {}): Promise<Session> {
   const target = resolveTarget(
-    { profile: globals.profile, apiUrl: globals.apiUrl, apiKey: globals.apiKeyFile ? await readKeyFile(globals.apiKeyFile, io) : undefined },
+    { profile: globals.profile, apiUrl: globals.apiUrl, apiKey: globals.apiKeyFile !== undefined ? await readKeyFile(globals.apiKeyFile, io) : undefined },
     io.env,
   );
   if (target.apiKey.source === 'profile') {

@@ -117,7 +117,7 @@ describe('the ledger\'s promise: every input device exactly once', () => {
 
   it('a ledger on a full disk (/dev/full): refused before anything is sent, exit 2', async () => {
     const r = await runCli(['push', 'battery', '--devices', '-', 'charge', '--out', '/dev/full', '--concurrency', '4'], { env, input: loadIds(300).join('\n') });
-    expect([r.code, r.stderr.trim().split('\n').at(-1)]).toEqual([2, 'amps: cannot write the ledger /dev/full: ENOSPC; nothing was sent']);
+    expect([r.code, r.stderr.trim().split('\n').at(-1)]).toEqual([2, 'amps: cannot write the ledger /dev/full: no space left on the device (ENOSPC); nothing was sent']);
     expect(posts()).toHaveLength(0);
   });
 

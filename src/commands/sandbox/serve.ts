@@ -7,6 +7,7 @@ import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { UsageError } from '../../errors/failures.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
+import { systemErrorText } from '../../lib/values.js';
 
 export interface ServeOptions extends GlobalOptions {
   port: number;
@@ -29,7 +30,7 @@ export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
   try {
     sandbox = await startSandbox({ store, host: options.host, port: options.port, fleetSize: options.fleetSize, rateLimit: options.rateLimit, seed: options.seed, failRate: options.failRate, driftRate: options.driftRate });
   } catch (error) {
-    throw new UsageError(`cannot listen on ${options.host}:${options.port}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new UsageError(`cannot listen on ${options.host}:${options.port}: ${systemErrorText(error)}`);
   }
   if (options.json) writeJson(io, { url: sandbox.url, key: sandbox.key, fleetSize: options.fleetSize, rateLimit: options.rateLimit });
   else {
