@@ -46,6 +46,30 @@ describe('amps push --devices', () => {
     expect(JSON.parse(r.stderr.trim().split('\n').at(-1)!).summary).toMatchObject({ total: 40, exitCode: 0 });
   });
 
+  it('never writes the ledger over its own input or an earlier run\'s ledger', async () => {
+    const dir = freshConfigDir();
+    const ids = join(dir, 'same.txt');
+    writeFileSync(ids, `${loadIds(5, 250).join('\n')}\n`);
+    sandbox.requests.length = 0;
+    const same = await amps(['push', 'battery', '--devices', ids, 'idle', '--out', ids]);
+    expect([same.code, same.stderr.trim()]).toEqual([2, expect.stringContaining(`--out ${ids} is the --devices file: the ledger would write over it`)]);
+    expect(readFileSync(ids, 'utf8')).toBe(`${loadIds(5, 250).join('\n')}\n`);
+    const out = join(dir, 'ledger.ndjson');
+    expect((await amps(['push', 'battery', '--devices', ids, 'idle', '--out', out])).code).toBe(0);
+    const before = readFileSync(out, 'utf8');
+    const again = await amps(['push', 'battery', '--devices', ids, 'idle', '--out', out]);
+    expect([again.code, again.stderr]).toEqual([2, expect.stringContaining('is the ledger of an earlier run')]);
+    expect(readFileSync(out, 'utf8')).toBe(before);
+    expect(posts()).toHaveLength(5);
+    // A file that is not a ledger is written over.
+    const notes = join(dir, 'notes.txt');
+    writeFileSync(notes, 'scratch\n');
+    const others = join(dir, 'others.txt');
+    writeFileSync(others, `${loadIds(5, 260).join('\n')}\n`);
+    expect((await amps(['push', 'battery', '--devices', others, 'idle', '--out', notes])).code).toBe(0);
+    expect(ledger(readFileSync(notes, 'utf8'))).toHaveLength(5);
+  });
+
   it('a capability read that fails is its own device\'s failure, never the devices that shared it', async () => {
     for (const [first, from] of [['bat_typo_xx', 100], ['bat_helio_02', 200]] as const) {
       sandbox.requests.length = 0;
@@ -176,7 +200,7 @@ describe('amps push --devices', () => {
     expect((await amps(['push', 'battery', '--devices', '/no/such', 'charge'])).stderr).toContain('cannot read --devices');
     expect((await amps(['push', 'solar-inverter', '--devices', '-', 'charge'], 'solar_sunpeak_01')).code).toBe(2);
     const noLedger = await amps(['push', 'battery', '--devices', '-', 'charge', '--out', '/no/such/dir/ledger.ndjson'], 'bat_load_000001');
-    expect([noLedger.code, noLedger.stderr.trim()]).toEqual([2, 'amps: cannot write --out /no/such/dir/ledger.ndjson: ENOENT']);
+    expect([noLedger.code, noLedger.stderr.trim()]).toEqual([2, 'amps: cannot write --out /no/such/dir/ledger.ndjson: no such file or directory (ENOENT)']);
     expect(posts()).toHaveLength(0);
   });
 });

@@ -105,7 +105,7 @@ describe('amps watch --ledger', () => {
     sandbox.requests.length = 0;
     const again = await amps(['watch', '--ledger', out, '--json']);
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ pending: [], ended: true, requests: 0 });
+    expect(JSON.parse(again.stdout)).toMatchObject({ pending: [], ended: true, requests: { list: 0, deviceReads: 0, rounds: 0 } });
   });
 
   it('follows a run still being written, until its end record', async () => {
@@ -238,6 +238,18 @@ describe('--resume', () => {
     }
   }, 120_000);
 
+  it('after a resume got under way, resuming the first ledger again is refused: only the resume\'s ledger knows what it sent', async () => {
+    const { file, dir } = fileOf(loadIds(3, 390));
+    const out = join(dir, 'ledger.ndjson');
+    await amps(['push', 'battery', '--devices', file, 'idle', '--out', out]);
+    // A resume killed before its run record reached the disk sent nothing: its empty file is no obstacle.
+    writeFileSync(join(dir, 'ledger.resumed.ndjson'), '');
+    expect((await amps(['push', '--resume', out])).code).toBe(0);
+    const again = await amps(['push', '--resume', out]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(`continue from it: amps push --resume ${join(dir, 'ledger.resumed.ndjson')}`);
+  });
+
   it('refuses a resume with another command or body, and never writes over the ledger it reads', async () => {
     const { file, dir } = fileOf(loadIds(5));
     const out = join(dir, 'ledger.ndjson');
@@ -248,7 +260,7 @@ describe('--resume', () => {
     const body = await amps(['push', 'battery', 'charge', '--target', '90%', '--resume', out]);
     expect(body.code).toBe(2);
     const same = await amps(['push', 'battery', 'charge', '--target', '80%', '--resume', out, '--out', out]);
-    expect([same.code, same.stderr]).toEqual([2, expect.stringContaining('--out must be a new file')]);
+    expect([same.code, same.stderr]).toEqual([2, expect.stringContaining('is the ledger being resumed: the ledger would write over it')]);
     expect(posts()).toHaveLength(0);
     // A resume of a finished run sends nothing: every device was answered.
     const nothing = await amps(['push', '--resume', out, '--json']);

@@ -4,6 +4,7 @@
 // manufacturer accepted the command, so --verify reads each completed device once (expedited)
 // and says where its state does not show it (drift).
 
+import { setFlagsFromString } from 'node:v8';
 import type { ApiClient } from '../api/client.js';
 import { sleep } from '../api/client.js';
 import { getDevice, listActions } from '../api/resources.js';
@@ -18,15 +19,46 @@ import { InterruptedError } from '../errors/failures.js';
 export interface Tracked {
   actionId: string;
   deviceId: string;
-  command: string;
   state: string;
   start: string | null;
+}
+
+/**
+ * What the follower keeps of one action, keyed by its id: a run of 100,000 holds 100,000 of these,
+ * so no copy of the id, and states and start times shared, not one string each.
+ */
+interface Open {
+  deviceId: string;
+  state: string;
+  start: string | null;
+  /** Rounds running that the action was in no pending list. */
+  absent: number;
+}
+
+/** An action found terminal this round: its id, what was kept of it, its state and error code. */
+type Finished = [actionId: string, open: Open, state: string, errorCode: string | null];
+
+/** One string per distinct state and start time (a scheduled fleet shares one start). */
+class Interned {
+  private readonly strings = new Map<string, string>();
+  of(text: string): string;
+  of(text: string | null): string | null;
+  of(text: string | null): string | null {
+    if (text === null) return null;
+    const known = this.strings.get(text);
+    if (known !== undefined) return known;
+    // Bounded: a run whose actions all start at different times gains nothing from sharing.
+    if (this.strings.size < 10_000) this.strings.set(text, text);
+    return text;
+  }
 }
 
 export type Outcome = OutcomeRecord['outcome'];
 
 export interface FollowOptions {
   type: DeviceType;
+  /** The run's command: --verify reads each completed device for its effect. */
+  command: string;
   /** Actions created before this (ISO) are not the run's: terminal lists are read back to it only. */
   since: string;
   verify: boolean;
@@ -45,14 +77,21 @@ const MAX_INTERVAL_MS = 15_000;
 const ABSENT_ROUNDS = 2;
 
 export class Follower {
-  private readonly open = new Map<string, Tracked & { absent: number }>();
-  /** Requests sent, for the benchmark and the summary. */
-  requests = 0;
+  private readonly open = new Map<string, Open>();
+  private readonly interned = new Interned();
+  /** Requests sent (list pages and --verify's device reads) and rounds done, for the benchmark and --json. */
+  requests = { list: 0, deviceReads: 0 };
+  rounds = 0;
 
   constructor(private readonly client: ApiClient, private readonly options: FollowOptions) {}
 
   track(action: Tracked): void {
-    this.open.set(action.actionId, { ...action, absent: 0 });
+    this.open.set(action.actionId, { deviceId: action.deviceId, state: this.interned.of(action.state), start: this.interned.of(action.start), absent: 0 });
+  }
+
+  /** An action whose outcome is already known (another follower wrote it). */
+  forget(actionId: string): void {
+    this.open.delete(actionId);
   }
 
   get pending(): number {
@@ -61,13 +100,13 @@ export class Follower {
 
   /** The actions not yet terminal. */
   remaining(): Tracked[] {
-    return [...this.open.values()];
+    return [...this.open].map(([actionId, open]) => ({ actionId, deviceId: open.deviceId, state: open.state, start: open.start }));
   }
 
   /** Every page of a list, or (`since`) until the items get older than it (newest come first). */
   private async *pages(state: string, since?: string): AsyncGenerator<ActionRecord> {
     for (let offset = 0; ; offset += 50) {
-      this.requests++;
+      this.requests.list++;
       const { data } = await listActions(this.client, { state, deviceType: this.options.type, limit: 50, offset });
       for (const item of data.items) {
         if (since && typeof item.createdAt === 'string' && item.createdAt < since) return;
@@ -77,28 +116,25 @@ export class Follower {
     }
   }
 
-  private async finish(tracked: Tracked, state: string, errorCode: string | null): Promise<void> {
-    this.open.delete(tracked.actionId);
+  private async finish([actionId, open, state, errorCode]: Finished): Promise<void> {
+    this.open.delete(actionId);
     let effect: Outcome['effect'] = null;
     if (this.options.verify && state === 'completed') {
-      this.requests++;
-      const device = (await getDevice(this.client, this.options.type, tracked.deviceId, true)).data;
-      effect = effectOf(this.options.type, tracked.command, (device.state ?? {}) as Record<string, unknown>) ?? null;
+      this.requests.deviceReads++;
+      const device = (await getDevice(this.client, this.options.type, open.deviceId, true)).data;
+      effect = effectOf(this.options.type, this.options.command, (device.state ?? {}) as Record<string, unknown>) ?? null;
     }
     this.options.onOutcome({
-      id: tracked.deviceId, actionId: tracked.actionId, state, errorCode, start: tracked.start, effect,
+      id: open.deviceId, actionId, state, errorCode, start: open.start, effect,
       exitCode: outcomeExitCode(state, errorCode, effect), at: new Date(this.options.now()).toISOString(),
     });
   }
 
   /** Finishes actions a few at a time: --verify reads one device each. */
-  private async finishAll(done: Array<[Tracked, string, string | null]>): Promise<void> {
+  private async finishAll(done: Finished[]): Promise<void> {
     let next = 0;
     const worker = async () => {
-      while (next < done.length) {
-        const [tracked, state, code] = done[next++];
-        await this.finish(tracked, state, code);
-      }
+      while (next < done.length) await this.finish(done[next++]);
     };
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency, done.length) }, worker));
   }
@@ -109,25 +145,27 @@ export class Follower {
     // Scheduled before acknowledged: an action moving on between the two reads is seen in the second.
     for (const state of ['scheduled', 'acknowledged']) {
       for await (const item of this.pages(state)) {
-        const tracked = this.open.get(item.id);
-        if (!tracked) continue;
+        const open = this.open.get(item.id);
+        if (!open) continue;
         pending.add(item.id);
-        tracked.state = item.state;
-        tracked.start = item.start ?? tracked.start;
-        tracked.absent = 0;
+        open.state = this.interned.of(item.state);
+        open.start = this.interned.of(item.start ?? open.start);
+        open.absent = 0;
       }
     }
-    const done: Array<[Tracked, string, string | null]> = [];
+    const done: Finished[] = [];
+    const finished = new Set<string>();
     for (const state of ['failed', 'cancelled']) {
       for await (const item of this.pages(state, this.options.since)) {
-        const tracked = this.open.get(item.id);
-        if (tracked && !pending.has(item.id)) done.push([tracked, item.state, item.errorCode ?? null]);
+        const open = this.open.get(item.id);
+        if (!open || pending.has(item.id) || finished.has(item.id)) continue;
+        finished.add(item.id);
+        done.push([item.id, open, item.state, item.errorCode ?? null]);
       }
     }
-    const finished = new Set(done.map(([t]) => t.actionId));
-    for (const tracked of this.open.values()) {
-      if (pending.has(tracked.actionId) || finished.has(tracked.actionId)) continue;
-      if (++tracked.absent >= ABSENT_ROUNDS) done.push([tracked, 'completed', null]);
+    for (const [actionId, open] of this.open) {
+      if (pending.has(actionId) || finished.has(actionId)) continue;
+      if (++open.absent >= ABSENT_ROUNDS) done.push([actionId, open, 'completed', null]);
     }
     await this.finishAll(done);
   }
@@ -141,17 +179,28 @@ export class Follower {
 
   /**
    * Rounds until every action is terminal or `deadline` passes. Returns those still pending then
-   * (scheduled ones with their start). Ctrl-C ends the wait at once.
+   * (scheduled ones with their start). Ctrl-C ends the wait at once. `source` is for a ledger
+   * another process is still writing: `refill()` tracks what it has added before each round, and
+   * the rounds go on until `ended()` and nothing is pending.
    */
-  async run(deadline: number): Promise<Tracked[]> {
+  async run(deadline: number, source?: { refill(): void; ended(): boolean }): Promise<Tracked[]> {
+    // Following is bound by the API's pace, not the CPU: from here V8 may trade a little speed for
+    // memory. Without it, garbage piles up to several times the live heap before a collection: a
+    // 100,000-device `amps watch --verify` peaked at 320 MB with ~60 MB live (bench/follow.mjs).
+    // Not set for the sends, where it cost 6% of a fleet push's rate (bench/fleet.mjs).
+    setFlagsFromString('--optimize-for-size');
     let interval = FIRST_INTERVAL_MS;
-    while (this.open.size > 0) {
-      await this.round();
-      const nextStart = this.nextStart();
-      this.options.onRound?.(this.open.size, nextStart);
-      if (this.open.size === 0) break;
+    for (;;) {
+      source?.refill();
+      if (this.open.size > 0) {
+        await this.round();
+        this.rounds++;
+        this.options.onRound?.(this.open.size, this.nextStart());
+      }
+      if (this.open.size === 0 && (source?.ended() ?? true)) break;
       // Nothing acknowledged and the next start a while off: sleep towards it, never past the deadline.
-      const allScheduled = [...this.open.values()].every((t) => t.state === 'scheduled');
+      const nextStart = this.nextStart();
+      const allScheduled = this.open.size > 0 && [...this.open.values()].every((t) => t.state === 'scheduled');
       const untilStart = nextStart ? Date.parse(nextStart) - this.options.now() + 1000 : Number.POSITIVE_INFINITY;
       const wait = Math.min(allScheduled ? Math.max(interval, Math.min(untilStart, MAX_INTERVAL_MS)) : interval, deadline - this.options.now());
       if (wait <= 0) break;
@@ -163,6 +212,6 @@ export class Follower {
       }
       interval = Math.min(MAX_INTERVAL_MS, Math.round(interval * 1.5));
     }
-    return [...this.open.values()];
+    return this.remaining();
   }
 }

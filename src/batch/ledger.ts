@@ -2,10 +2,10 @@
 // written and a failed write (a full disk) is known before the next push is sent; and read back,
 // whole or as it grows, by `amps watch` and `amps push --resume`. Its records are in contract/ledger.ts.
 
-import { closeSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, type Stats, statSync, writeSync } from 'node:fs';
 import { type EndRecord, LEDGER_VERSION, type LedgerEntry, type OutcomeRecord, type RunRecord } from '../contract/ledger.js';
 import { UsageError } from '../errors/failures.js';
-import { isRecord } from '../lib/values.js';
+import { isRecord, systemErrorText } from '../lib/values.js';
 import type { IO } from '../output/io.js';
 
 /**
@@ -15,6 +15,55 @@ import type { IO } from '../output/io.js';
  */
 function horizonStep(concurrency: number): number {
   return Math.max(64, concurrency * 4);
+}
+
+/** True when the file's first line is an amps run record: the ledger of a run, the record of what it sent. */
+export function holdsRunRecord(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const text = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8');
+    const newline = text.indexOf('\n');
+    if (newline === -1) return false;
+    const first: unknown = JSON.parse(text.slice(0, newline));
+    return isRecord(first) && isRecord(first.run);
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Refuses an --out that would destroy what the run needs or what an earlier run recorded: the
+ * devices file itself, the ledger being resumed, or any earlier run's ledger. Anything else that
+ * exists (a file that is not a ledger, /dev/stdout) is written over.
+ */
+export function checkLedgerTarget(out: string, inputs: Array<{ path: string; what: string }>): void {
+  let target: Stats;
+  try {
+    target = statSync(out);
+  } catch {
+    return; // a new file
+  }
+  for (const input of inputs) {
+    if (input.path === '-') continue;
+    let read: Stats;
+    try {
+      read = statSync(input.path);
+    } catch {
+      continue;
+    }
+    if (read.dev === target.dev && read.ino === target.ino) throw new UsageError(`--out ${out} is ${input.what}: the ledger would write over it`, 'name a new file for the ledger');
+  }
+  if (target.isFile() && holdsRunRecord(out)) {
+    throw new UsageError(`--out ${out} is the ledger of an earlier run, the record of what that run sent`, `name a new file, or remove it first (amps push --resume ${out} continues that run)`);
+  }
 }
 
 export class LedgerWriter {
@@ -28,7 +77,7 @@ export class LedgerWriter {
     try {
       this.fd = openSync(path, 'w', 0o644);
     } catch (error) {
-      throw new UsageError(`cannot write --out ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      throw new UsageError(`cannot write --out ${path}: ${systemErrorText(error)}`);
     }
   }
 
@@ -44,7 +93,7 @@ export class LedgerWriter {
     try {
       this.writeFile(`${JSON.stringify(record)}\n`);
     } catch (error) {
-      throw new UsageError(`cannot write the ledger ${this.path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; nothing was sent`);
+      throw new UsageError(`cannot write the ledger ${this.path}: ${systemErrorText(error)}; nothing was sent`);
     }
   }
 
@@ -93,7 +142,7 @@ export function outcomeAppender(path: string): { append(record: OutcomeRecord): 
   try {
     fd = openSync(path, 'a');
   } catch (error) {
-    throw new UsageError(`cannot append to the ledger ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new UsageError(`cannot append to the ledger ${path}: ${systemErrorText(error)}`);
   }
   return {
     append: (record) => {
@@ -103,13 +152,26 @@ export function outcomeAppender(path: string): { append(record: OutcomeRecord): 
   };
 }
 
+/**
+ * Takes device lines and outcomes as they are read, instead of the ledger keeping them: `amps
+ * watch` needs only the accepted actions still to follow, and a 100,000-device ledger held whole
+ * costs more memory than following it.
+ */
+export interface LedgerVisitor {
+  /** The run record, before any other line. */
+  run(run: RunRecord['run']): void;
+  entry(entry: LedgerEntry): void;
+  outcome(outcome: OutcomeRecord['outcome']): void;
+}
+
 /** A ledger read back. */
 export interface ParsedLedger {
   run: RunRecord['run'];
-  /** Device id -> its line (the last, for a device that has more than one). */
+  /** Device id -> its line (the last, for a device that has more than one); empty when read with a visitor. */
   entries: Map<string, LedgerEntry>;
-  /** Action id -> what became of it. */
+  /** Action id -> what became of it; empty when read with a visitor. */
   outcomes: Map<string, OutcomeRecord['outcome']>;
+  visitor?: LedgerVisitor;
   /** No row after this line was sent (0: no horizon written). */
   horizon: number;
   end: EndRecord['end'] | null;
@@ -119,30 +181,43 @@ export interface ParsedLedger {
   cutTail: boolean;
 }
 
-const LIMIT = 256 * 1024 * 1024;
+/** Read in chunks of this size, never the whole file: a 100,000-device ledger is ~50 MB. */
+const CHUNK_BYTES = 1024 * 1024;
+/** No line amps writes comes near this; a longer one is not a ledger's. */
+const MAX_LINE_BYTES = 1024 * 1024;
 
-/** Reads from `offset` to the end of the file; a line without its newline at the end is left for later. */
-function readFrom(path: string, offset: number): { lines: string[]; next: number; tail: string } {
+/**
+ * Calls `visit` with each complete line from `offset` on, a chunk at a time; a line without its
+ * newline at the end is left for later (returned as `tail`, with `next` the offset it starts at).
+ */
+function eachLine(path: string, offset: number, visit: (line: string) => void): { next: number; tail: string } {
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch (error) {
-    throw new UsageError(`cannot read the ledger ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new UsageError(`cannot read the ledger ${path}: ${systemErrorText(error)}`);
   }
   try {
-    const size = statSync(path).size;
-    if (size - offset > LIMIT) throw new UsageError(`the ledger ${path} is larger than ${LIMIT / 1024 / 1024} MiB`);
-    const buffer = Buffer.alloc(Math.max(0, size - offset));
-    let read = 0;
-    while (read < buffer.length) {
-      const n = readSync(fd, buffer, read, buffer.length - read, offset + read);
+    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    let carry = Buffer.alloc(0);
+    let next = offset;
+    let readAt = offset;
+    for (;;) {
+      const n = readSync(fd, chunk, 0, CHUNK_BYTES, readAt);
       if (n === 0) break;
-      read += n;
+      readAt += n;
+      const data = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      let start = 0;
+      for (let newline = data.indexOf(10); newline !== -1; newline = data.indexOf(10, start)) {
+        visit(data.toString('utf8', start, newline));
+        start = newline + 1;
+      }
+      next += start;
+      // A copy: `chunk` is read into again.
+      carry = Buffer.from(data.subarray(start));
+      if (carry.length > MAX_LINE_BYTES) throw new UsageError(`the ledger ${path} is not an amps ledger: a line longer than ${MAX_LINE_BYTES / 1024} KiB`);
     }
-    const text = buffer.subarray(0, read).toString('utf8');
-    const lastNewline = text.lastIndexOf('\n');
-    const complete = lastNewline === -1 ? '' : text.slice(0, lastNewline);
-    return { lines: complete === '' ? [] : complete.split('\n'), next: offset + Buffer.byteLength(complete) + (lastNewline === -1 ? 0 : 1), tail: text.slice(lastNewline + 1) };
+    return { next, tail: carry.toString('utf8') };
   } finally {
     closeSync(fd);
   }
@@ -150,10 +225,16 @@ function readFrom(path: string, offset: number): { lines: string[]; next: number
 
 function applyLine(ledger: ParsedLedger, value: unknown, path: string, number: number): void {
   if (!isRecord(value)) throw new UsageError(`the ledger ${path} is not an amps ledger: line ${number} is not a JSON object`);
-  if (typeof value.id === 'string' && typeof value.outcome === 'string') ledger.entries.set(value.id, value as unknown as LedgerEntry);
-  else if (value.id === null && typeof value.outcome === 'string') return; // an input row without an id
-  else if (isRecord(value.outcome) && typeof value.outcome.actionId === 'string') ledger.outcomes.set(value.outcome.actionId, value.outcome as OutcomeRecord['outcome']);
-  else if (typeof value.horizon === 'number') ledger.horizon = Math.max(ledger.horizon, value.horizon);
+  if (typeof value.id === 'string' && typeof value.outcome === 'string') {
+    const entry = value as unknown as LedgerEntry;
+    if (ledger.visitor) ledger.visitor.entry(entry);
+    else ledger.entries.set(entry.id!, entry);
+  } else if (value.id === null && typeof value.outcome === 'string') return; // an input row without an id
+  else if (isRecord(value.outcome) && typeof value.outcome.actionId === 'string') {
+    const outcome = value.outcome as OutcomeRecord['outcome'];
+    if (ledger.visitor) ledger.visitor.outcome(outcome);
+    else ledger.outcomes.set(outcome.actionId, outcome);
+  } else if (typeof value.horizon === 'number') ledger.horizon = Math.max(ledger.horizon, value.horizon);
   else if (isRecord(value.end)) ledger.end = value.end as EndRecord['end'];
   else throw new UsageError(`the ledger ${path} is not an amps ledger: line ${number} is neither a device nor a record amps writes`);
 }
@@ -162,12 +243,36 @@ function applyLine(ledger: ParsedLedger, value: unknown, path: string, number: n
  * A whole ledger, checked: its first line must be a push run of a format this amps reads; a line
  * cut off mid-write is tolerated only at the very end (where a crash leaves it).
  */
-export function readLedger(path: string): ParsedLedger {
-  const { lines, next, tail } = readFrom(path, 0);
-  if (lines.length === 0) throw new UsageError(`the ledger ${path} is ${tail.trim() === '' ? 'empty' : 'not an amps ledger (no complete line)'}`);
+export function readLedger(path: string, visitor?: LedgerVisitor): ParsedLedger {
+  let ledger: ParsedLedger | undefined;
+  let number = 0;
+  const { next, tail } = eachLine(path, 0, (line) => {
+    number++;
+    if (!ledger) {
+      ledger = { run: runOf(line, path), entries: new Map(), outcomes: new Map(), visitor, horizon: 0, end: null, offset: 0, cutTail: false };
+      visitor?.run(ledger.run);
+      return;
+    }
+    if (line.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      throw new UsageError(`the ledger ${path} is damaged: line ${number} is not JSON (only the last line may be cut off)`);
+    }
+    applyLine(ledger, value, path, number);
+  });
+  if (!ledger) throw new UsageError(`the ledger ${path} is ${tail.trim() === '' ? 'empty' : 'not an amps ledger (no complete line)'}`);
+  ledger.offset = next;
+  ledger.cutTail = tail.trim() !== '';
+  return ledger;
+}
+
+/** The first line: a push run of a format this amps reads. */
+function runOf(line: string, path: string): RunRecord['run'] {
   let first: unknown;
   try {
-    first = JSON.parse(lines[0]);
+    first = JSON.parse(line);
   } catch {
     throw new UsageError(`the ledger ${path} is not an amps ledger: its first line is not JSON`);
   }
@@ -177,34 +282,23 @@ export function readLedger(path: string): ParsedLedger {
   const run = first.run as RunRecord['run'];
   if (typeof run.version !== 'number' || run.version > LEDGER_VERSION) throw new UsageError(`the ledger ${path} was written by a newer amps (format ${String(run.version)}); this one reads format ${LEDGER_VERSION}`);
   if (run.command !== 'push' || !isRecord(run.inputs) || typeof run.fingerprint !== 'string') throw new UsageError(`the ledger ${path} is not the ledger of an amps push`);
-  const ledger: ParsedLedger = { run, entries: new Map(), outcomes: new Map(), horizon: 0, end: null, offset: next, cutTail: tail.trim() !== '' };
-  lines.slice(1).forEach((line, i) => {
+  return run;
+}
+
+/** Reads what was appended since the last read (another process still writing it), into `ledger`. */
+export function readMore(path: string, ledger: ParsedLedger): number {
+  let added = 0;
+  const { next, tail } = eachLine(path, ledger.offset, (line) => {
     if (line.trim() === '') return;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch {
-      throw new UsageError(`the ledger ${path} is damaged: line ${i + 2} is not JSON (only the last line may be cut off)`);
-    }
-    applyLine(ledger, value, path, i + 2);
-  });
-  return ledger;
-}
-
-/** Reads what was appended since the last read (another process still writing it), into `ledger`. */
-export function readMore(path: string, ledger: ParsedLedger): number {
-  const { lines, next, tail } = readFrom(path, ledger.offset);
-  let added = 0;
-  for (const line of lines) {
-    if (line.trim() === '') continue;
-    try {
-      applyLine(ledger, JSON.parse(line), path, 0);
-      added++;
-    } catch (error) {
-      if (error instanceof UsageError) throw error;
       throw new UsageError(`the ledger ${path} is damaged: a line appended to it is not JSON`);
     }
-  }
+    applyLine(ledger, value, path, 0);
+    added++;
+  });
   ledger.offset = next;
   ledger.cutTail = tail.trim() !== '';
   return added;

@@ -117,7 +117,9 @@ export class OutcomeTally {
     return this.codes.get(actionId);
   }
 
+  /** Once per action: a ledger another process is still writing may record an outcome this one found too. */
   add(outcome: OutcomeRecord['outcome']): void {
+    if (this.codes.has(outcome.actionId)) return;
     const key = `${outcome.state}\u0000${outcome.errorCode ?? ''}\u0000${outcome.effect ?? ''}`;
     const row = this.rows.get(key) ?? { state: outcome.state, code: outcome.errorCode, effect: outcome.effect, count: 0, exitCode: outcome.exitCode };
     row.count++;

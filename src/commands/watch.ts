@@ -4,16 +4,15 @@
 // code the most severe outcome, as the push's is.
 
 import { Command, Option } from '@commander-js/extra-typings';
-import { sleep } from '../api/client.js';
-import type { Follower } from '../batch/follow.js';
-import type { ParsedLedger } from '../batch/ledger.js';
+import type { Follower, Tracked } from '../batch/follow.js';
+import type { LedgerVisitor } from '../batch/ledger.js';
 import type { OutcomeTally } from '../batch/report.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { duration } from '../config/option-parsers.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { CONTROLLABLE, requireDeviceType } from '../domain/device-types.js';
 import { displayZone } from '../domain/time.js';
-import { InterruptedError, UsageError } from '../errors/failures.js';
+import { UsageError } from '../errors/failures.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
 import { liveLine } from '../output/spinner.js';
@@ -29,15 +28,6 @@ export interface WatchOptions extends GlobalOptions {
 }
 
 const SEVERITY: ExitCode[] = [EXIT.interrupted, EXIT.credentials, EXIT.unclassified, EXIT.rejected, EXIT.usage, EXIT.conflict, EXIT.offline, EXIT.transient, EXIT.accepted];
-
-/** Tracks the accepted devices the follower has not seen an outcome for yet. */
-function trackNew(ledger: ParsedLedger, follower: Follower, tracked: Set<string>): void {
-  for (const entry of ledger.entries.values()) {
-    if (entry.outcome !== 'accepted' || !entry.actionId || !entry.id || tracked.has(entry.actionId) || ledger.outcomes.has(entry.actionId)) continue;
-    tracked.add(entry.actionId);
-    follower.track({ actionId: entry.actionId, deviceId: entry.id, command: ledger.run.inputs.command, state: entry.state ?? 'acknowledged', start: entry.start });
-  }
-}
 
 function liveText(tally: OutcomeTally, pending: number, nextStart: string | null, started: number, done: number, zone: string): string {
   const states = new Map<string, number>();
@@ -56,56 +46,68 @@ function liveText(tally: OutcomeTally, pending: number, nextStart: string | null
 export async function run(options: WatchOptions, io: IO): Promise<ExitCode> {
   if (!options.ledger) throw new UsageError('name the ledger to watch: amps watch --ledger FILE (the --out of a fleet push)');
   const [{ outcomeAppender, readLedger, readMore }, { Follower }, report] = await Promise.all([import('../batch/ledger.js'), import('../batch/follow.js'), import('../batch/report.js')]);
-  const ledger = readLedger(options.ledger);
+  const tally = new report.OutcomeTally();
+  // Read as a stream of lines: only the actions still to follow are kept, not the whole ledger.
+  const waiting = new Map<string, Tracked>();
+  const lineCodes = new Set<ExitCode>();
+  let follower: Follower | undefined;
+  let command = '';
+  const visitor: LedgerVisitor = {
+    run: (run) => {
+      command = run.inputs.command;
+    },
+    entry: (entry) => {
+      lineCodes.add(entry.exitCode);
+      if (entry.outcome !== 'accepted' || !entry.actionId || !entry.id || tally.codeOf(entry.actionId) !== undefined) return;
+      const tracked = { actionId: entry.actionId, deviceId: entry.id, state: entry.state ?? 'acknowledged', start: entry.start };
+      if (follower) follower.track(tracked);
+      else waiting.set(entry.actionId, tracked);
+    },
+    outcome: (outcome) => {
+      tally.add(outcome);
+      follower?.forget(outcome.actionId);
+      waiting.delete(outcome.actionId);
+    },
+  };
+  const ledger = readLedger(options.ledger, visitor);
   const type = requireDeviceType(ledger.run.inputs.type, CONTROLLABLE);
   const zone = displayZone(io.env);
-  const tally = new report.OutcomeTally();
-  for (const outcome of ledger.outcomes.values()) tally.add(outcome);
   const deadline = Date.now() + (options.waitTimeout ?? DEFAULT_WAIT_MS);
   // A finished run's ledger takes the outcomes, for the next reader; a running one is its writer's alone.
   const appender = ledger.end ? outcomeAppender(options.ledger) : undefined;
+  let done = 0;
   return withSession(options, io, async (session) => {
-    const follower = new Follower(session.client, {
-      type, since: new Date(Date.parse(ledger.run.startedAt) - 5 * 60_000).toISOString(), verify: Boolean(options.verify), concurrency: 8,
+    const following = new Follower(session.client, {
+      type, command, since: new Date(Date.parse(ledger.run.startedAt) - 5 * 60_000).toISOString(), verify: Boolean(options.verify), concurrency: 8,
       signal: io.signal, now: () => io.now().getTime(),
       onOutcome: (outcome) => {
+        done++;
         tally.add(outcome);
         appender?.append({ outcome });
       },
     });
-    const tracked = new Set<string>();
+    for (const tracked of waiting.values()) following.track(tracked);
+    waiting.clear();
+    follower = following;
     const started = Date.now();
-    let done = 0;
     const show = io.stderrIsTTY && !options.json && !options.quiet;
-    const line = liveLine(io, () => liveText(tally, follower.pending, follower.nextStart(), started, done, zone), 500, show);
-    let interval = 1000;
+    const line = liveLine(io, () => liveText(tally, following.pending, following.nextStart(), started, done, zone), 500, show);
     try {
-      for (;;) {
-        if (!ledger.end) readMore(options.ledger!, ledger);
-        trackNew(ledger, follower, tracked);
-        const before = follower.pending;
-        if (before > 0) await follower.round();
-        done += before - follower.pending;
-        // A run still being written (no end record) may add devices: keep reading until it ends.
-        if (follower.pending === 0 && ledger.end) break;
-        if (Date.now() >= deadline) break;
-        try {
-          await sleep(Math.min(interval, deadline - Date.now()), io.signal);
-        } catch (error) {
-          if (error instanceof InterruptedError) break;
-          throw error;
-        }
-        interval = Math.min(15_000, Math.round(interval * 1.5));
-      }
+      await following.run(deadline, {
+        refill: () => {
+          if (!ledger.end) readMore(options.ledger!, ledger);
+        },
+        ended: () => ledger.end !== null,
+      });
     } finally {
       line.stop();
       appender?.close();
     }
-    const pending = follower.remaining();
+    const pending = following.remaining();
     tally.pending = pending.map((p) => ({ id: p.deviceId, actionId: p.actionId, state: p.state, start: p.start }));
     if (options.json) {
       const rows = [...tally.rows.values()];
-      writeJson(io, { ledger: options.ledger, actions: rows, pending: tally.pending, ended: ledger.end !== null, requests: follower.requests, environment: session.environment });
+      writeJson(io, { ledger: options.ledger, actions: rows, pending: tally.pending, ended: ledger.end !== null, requests: { ...following.requests, rounds: following.rounds }, environment: session.environment });
     } else if (!options.quiet) {
       await report.printOutcomes(tally, io, false, zone);
       if (!ledger.end) writeLine(io.stderr, `The run writing ${options.ledger} had not ended${io.signal.aborted ? '' : ' when the wait did'}.`);
@@ -115,7 +117,7 @@ export async function run(options: WatchOptions, io: IO): Promise<ExitCode> {
     if (io.signal.aborted) return EXIT.interrupted;
     if (!options.exitStatus) return EXIT.ok;
     // The push's own failures (sent or not) count too: the most severe of all.
-    const codes = new Set<ExitCode>([...tally.exitCodes(), ...[...ledger.entries.values()].map((e) => e.exitCode as ExitCode)]);
+    const codes = new Set<ExitCode>([...tally.exitCodes(), ...lineCodes]);
     return SEVERITY.find((code) => codes.has(code)) ?? EXIT.ok;
   });
 }

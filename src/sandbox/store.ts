@@ -8,6 +8,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statS
 import { dirname } from 'node:path';
 import { UsageError } from '../errors/failures.js';
 import { ACTION_STATES, type ActionRecord } from '../contract/actions.js';
+import { systemErrorText } from '../lib/values.js';
 
 /** What the sandbox keeps beside the public record. */
 export interface StoredAction extends ActionRecord {
@@ -47,6 +48,13 @@ interface ActionIndex {
   byId: Map<string, StoredAction>;
   byDevice: Map<string, StoredAction[]>;
   live: Set<StoredAction>;
+  /**
+   * No live action has anything due before this (epoch ms): requests before it skip the
+   * lifecycle's walk. Lowered by every action added; the walk sets it again.
+   */
+  nextDue: number;
+  /** The ack delay the lifecycle last ran with, to say when a new acknowledged action is due. */
+  ackDelayMs: number;
 }
 
 const indexes = new WeakMap<SandboxState, ActionIndex>();
@@ -59,7 +67,7 @@ export function isLive(action: StoredAction): boolean {
 export function indexOf(state: SandboxState): ActionIndex {
   let index = indexes.get(state);
   if (!index) {
-    index = { byId: new Map(), byDevice: new Map(), live: new Set() };
+    index = { byId: new Map(), byDevice: new Map(), live: new Set(), nextDue: Number.NEGATIVE_INFINITY, ackDelayMs: 0 };
     for (const action of state.actions) track(index, action);
     indexes.set(state, index);
   }
@@ -71,7 +79,18 @@ function track(index: ActionIndex, action: StoredAction): void {
   const list = index.byDevice.get(action.deviceId);
   if (list) list.push(action);
   else index.byDevice.set(action.deviceId, [action]);
-  if (isLive(action)) index.live.add(action);
+  if (isLive(action)) {
+    index.live.add(action);
+    index.nextDue = Math.min(index.nextDue, dueOf(action, index.ackDelayMs));
+  }
+}
+
+/** When the lifecycle next changes a live action (epoch ms; Infinity when nothing is due). */
+export function dueOf(action: StoredAction, ackDelayMs: number): number {
+  if (action.state === 'scheduled') return action.start ? Date.parse(action.start) : Number.NEGATIVE_INFINITY;
+  if (action.state === 'acknowledged') return action.acknowledgedAt ? Date.parse(action.acknowledgedAt) + ackDelayMs : Number.NEGATIVE_INFINITY;
+  if (action.state === 'completed' && action.end && !action.revertedAt) return Date.parse(action.end);
+  return Number.POSITIVE_INFINITY;
 }
 
 /** Back to the seeded fleet, in place (the stores hold on to the state object). */
@@ -130,7 +149,7 @@ function stateProblem(value: unknown): string | undefined {
 }
 
 function describeFsError(error: unknown): string {
-  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  return systemErrorText(error);
 }
 
 /**

@@ -37,6 +37,8 @@ describe.each(NAMES)('%s', (name) => {
       [['explain', name], /not a code|unknown|no such code/i],
       [['config', 'use', name], /no profile/i],
       [['get', 'battery', 'bat_voltaro_01', '--profile', name], /no profile|profile/i],
+      [['push', 'battery', '--devices', '-', 'idle', '--fail-fast', name], /is not a class|fail-fast/],
+      [['push', 'battery', '--devices', '-', 'idle', '--waves', '50%', '--abort-if', `${name}>1%`], /is not a class|--abort-if takes/],
     ];
     for (const [args, said] of cases) {
       const r = await amps(args);

@@ -7,7 +7,6 @@
 
 import { MAX_RETRY_AFTER_MS, type ApiClient } from '../../api/client.js';
 import type { DeviceRow, InputRow } from '../../batch/input.js';
-import type { Tracked } from '../../batch/follow.js';
 import type { LedgerWriter, ParsedLedger } from '../../batch/ledger.js';
 import type { OutcomeTally } from '../../batch/report.js';
 import type { Resumed } from '../../batch/run.js';
@@ -20,6 +19,7 @@ import { parseQuantityFlags } from '../../domain/action.js';
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/device-types.js';
 import { localTimeZone } from '../../domain/time.js';
 import { UsageError } from '../../errors/failures.js';
+import { own } from '../../lib/values.js';
 import { type IO, writeJson, writeLine } from '../../output/io.js';
 import { formatTable } from '../../output/table.js';
 import { announceWrite, type Session, withSession } from '../../session/connect.js';
@@ -54,7 +54,7 @@ function failFastCodes(value: boolean | string | undefined): Set<ExitCode | -1> 
   if (value === undefined || value === false) return new Set();
   if (value === true) return new Set([-1]);
   return new Set(value.split(',').map((name) => {
-    const code = EXIT_CLASSES[name.trim()];
+    const code = own(EXIT_CLASSES, name.trim());
     if (code === undefined) throw new UsageError(`--fail-fast takes classes from ${Object.keys(EXIT_CLASSES).join(', ')}, not '${name}'`);
     return code;
   }));
@@ -153,6 +153,9 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
     import('../../batch/run.js'), import('../../batch/input.js'), import('../../batch/report.js'), import('../../batch/ledger.js'), import('../../batch/follow.js'),
   ]);
   await input.checkSource(run.devices);
+  if (run.out) {
+    ledgerModule.checkLedgerTarget(run.out, [{ path: run.devices, what: 'the --devices file' }, ...(run.resumeFrom ? [{ path: run.resumeFrom.path, what: 'the ledger being resumed' }] : [])]);
+  }
   // Only a regular file can be read twice (to count it ahead) or read to its end after a stop.
   const regularFile = await input.isRegularFile(run.devices);
   if (waves && !regularFile) throw new UsageError('--waves needs the devices in a file: each wave is a share of the whole list');
@@ -201,14 +204,13 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
     const following = options.wait || waves !== undefined;
     const tally = new report.OutcomeTally();
     const follower = following ? new Follower(session.client, {
-      type, since: new Date(startedAt - 5 * 60_000).toISOString(), verify: Boolean(options.verify), concurrency, signal: io.signal, now: () => io.now().getTime(),
+      type, command: push.command, since: new Date(startedAt - 5 * 60_000).toISOString(), verify: Boolean(options.verify), concurrency, signal: io.signal, now: () => io.now().getTime(),
       onOutcome: (outcome) => {
         tally.add(outcome);
         ledger.outcome({ outcome });
       },
     }) : undefined;
-    // Accepted actions of the wave being sent, to follow.
-    let waveAccepted: Tracked[] = [];
+    // The wave's lines, to judge it by --abort-if: kept only when there are waves (a 100,000-device run keeps none).
     const waveEntries: LedgerEntry[] = [];
     let settled = 0;
     let settledWaiter: (() => void) | undefined;
@@ -221,9 +223,10 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
       onEntry: (entry) => {
         ledger.write(entry);
         progress.add(entry);
-        waveEntries.push(entry);
-        if (following && entry.outcome === 'accepted' && entry.actionId && entry.id) {
-          waveAccepted.push({ actionId: entry.actionId, deviceId: entry.id, command: push.command, state: entry.state ?? 'acknowledged', start: entry.start });
+        if (waves) waveEntries.push(entry);
+        // Tracked now, followed once the wave's sends are done.
+        if (follower && entry.outcome === 'accepted' && entry.actionId && entry.id) {
+          follower.track({ actionId: entry.actionId, deviceId: entry.id, state: entry.state ?? 'acknowledged', start: entry.start });
         }
       },
       beforeSend: (row) => ledger.beforeSend(row.line),
@@ -238,8 +241,6 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
     /** Follows the wave's accepted actions; says whether the rollout may go on. */
     const followWave = async (wave: number, last: boolean): Promise<void> => {
       if (!follower) return;
-      for (const tracked of waveAccepted) follower.track(tracked);
-      waveAccepted = [];
       const pending = await follower.run(deadline());
       tally.pending = pending.map((p) => ({ id: p.deviceId, actionId: p.actionId, state: p.state, start: p.start }));
       if (last || !ends) return;
@@ -289,8 +290,8 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
       progress.stop();
       resume?.finish();
       // The last wave, or the whole run with --wait, followed to what the devices did.
-      if (follower && !io.signal.aborted && (options.wait || waveAccepted.length > 0) && result.stoppedBy !== 'ledger_failed') {
-        if (!options.quiet && !options.json && waveAccepted.length > 0) writeLine(io.stderr, `Following ${waveAccepted.length.toLocaleString('en')} action(s) to what the devices did…`);
+      if (follower && !io.signal.aborted && (options.wait || follower.pending > 0) && result.stoppedBy !== 'ledger_failed') {
+        if (!options.quiet && !options.json && follower.pending > 0) writeLine(io.stderr, `Following ${follower.pending.toLocaleString('en')} action(s) to what the devices did…`);
         await followWave(ends ? ends.length - 1 : 0, true);
       }
       const exitCode = batchExit(result.exitCode, follower ? tally.exitCodes() : [], io.signal.aborted);

@@ -5,12 +5,11 @@
 // run began, and sent only when no action of the run exists.
 
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { codeProvesNothingRan, type ApiClient } from '../../api/client.js';
 import type { LedgerEntry, RunInputs, RunRecord } from '../../contract/ledger.js';
 import type { DeviceType } from '../../contract/devices.js';
 import { UsageError } from '../../errors/failures.js';
-import type { ParsedLedger } from '../../batch/ledger.js';
+import { holdsRunRecord, type ParsedLedger } from '../../batch/ledger.js';
 import type { DeviceRow } from '../../batch/input.js';
 import { QUANTITY_FLAGS, type PushFlags } from './body.js';
 
@@ -58,12 +57,11 @@ export function bodyFlagsGiven(command: string | undefined, flags: PushFlags): b
 
 /** Where the resumed run's ledger goes: --out, else beside the old one; never over an existing file. */
 export function resumedLedgerPath(from: string, out: string | undefined): string {
-  if (out !== undefined) {
-    if (out === from) throw new UsageError('--out must be a new file: the ledger being resumed is the record of what was sent, and is only read');
-    return out;
-  }
+  if (out !== undefined) return out;
   const path = from.replace(/(\.ndjson|\.jsonl|\.json)?$/, (ext) => `.resumed${ext || '.ndjson'}`);
-  if (existsSync(path)) throw new UsageError(`${path} exists already`, 'name the resumed ledger with --out FILE');
+  // An earlier resume of this run that got as far as its run record may have sent devices this
+  // ledger says were not: only its own ledger knows. One killed before that sent nothing.
+  if (holdsRunRecord(path)) throw new UsageError(`${path} is the ledger of an earlier resume of this run: it knows what that resume sent`, `continue from it: amps push --resume ${path}`);
   return path;
 }
 

@@ -5,6 +5,7 @@
 
 import { EXIT_CLASSES, type ExitCode } from '../../contract/exit-codes.js';
 import { UsageError } from '../../errors/failures.js';
+import { own } from '../../lib/values.js';
 
 /** Cumulative shares, strictly increasing, the last 100%. */
 export function parseWaves(text: string): number[] {
@@ -43,7 +44,7 @@ export function parseAbortIf(text: string): AbortRule[] {
     const match = /^\s*([a-z]+(?:\s*\+\s*[a-z]+)*)\s*>\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(part);
     if (!match) throw new UsageError(`--abort-if takes CLASS[+CLASS]>N% (or >N devices), e.g. 'rejected+unclassified>2%', not '${part.trim()}'`, `classes: ${Object.keys(EXIT_CLASSES).join(', ')}`);
     const classes = match[1].split('+').map((name) => {
-      const code = EXIT_CLASSES[name.trim()];
+      const code = own(EXIT_CLASSES, name.trim());
       if (code === undefined) throw new UsageError(`--abort-if: '${name.trim()}' is not a class`, `classes: ${Object.keys(EXIT_CLASSES).join(', ')}`);
       return code;
     });
