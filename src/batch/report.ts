@@ -66,12 +66,12 @@ const STOPPED: Record<string, string> = {
   rollout_stopped: 'the rollout stopped',
 };
 
-export async function printSummary(report: BatchReport, io: IO, json: boolean): Promise<void> {
+export async function printSummary(report: BatchReport, io: IO, json: boolean, ledgerPath: string | undefined): Promise<void> {
   const rows = [...report.counts.values()].sort((a, b) => b.count - a.count);
   if (json) {
     const summary = {
       total: report.total, sent: report.sent, stoppedBy: report.stoppedBy, stopDetail: report.stopDetail, inputUnread: report.unread, exitCode: report.exitCode,
-      outcomes: rows.map((r) => ({ ...r, guidance: guidanceFor(r.outcome, r.code) })),
+      outcomes: rows.map((r) => ({ ...r, guidance: guidanceFor(r.outcome, r.code) })), ledger: ledgerPath ?? null,
     };
     io.stderr.write(`${JSON.stringify({ summary })}\n`);
     return;
@@ -81,6 +81,7 @@ export async function printSummary(report: BatchReport, io: IO, json: boolean): 
   writeLine(io.stderr, io.err.bold(`\n${report.total.toLocaleString('en')} devices${stopped}`));
   io.stderr.write(await formatTable(['outcome', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err }));
   if (report.unread) writeLine(io.stderr, 'The rest of the input was not read: the run stopped first, and a stream cannot be read again. Those devices are not in the ledger.');
+  if (ledgerPath) writeLine(io.stderr, io.err.dim(`Ledger: ${ledgerPath}${report.stoppedBy === 'output_closed' ? ' (every device\'s line, the ones stdout could not take included)' : ''}`));
 }
 
 /** Where a ledger file could not take every line: the lines it lost, on stderr, so nothing sent goes unreported. */

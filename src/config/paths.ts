@@ -1,4 +1,5 @@
-import { statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Env } from '../contract/env.js';
@@ -17,6 +18,29 @@ export function configFile(env: Env): string {
 /** Where the embedded sandbox keeps its state between commands. */
 export function sandboxStateFile(env: Env): string {
   return join(configDir(env), 'sandbox-state.json');
+}
+
+/** How many automatic fleet ledgers are kept: the newest; older ones are removed as new ones start. */
+export const KEPT_RUN_LEDGERS = 20;
+
+/**
+ * A fresh ledger path for a fleet push given no --out, under `$AMPS_CONFIG_DIR/runs/`, named by
+ * its start (UTC) so names sort by time: every run has a ledger to resume from or follow, and a
+ * closed stdout loses nothing. Makes the folder (0700) and removes the oldest beyond the kept count.
+ */
+export function runLedgerPath(env: Env, now: Date): string {
+  const dir = join(configDir(env), 'runs');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const ledgers = readdirSync(dir).filter((name) => /^push-\d{8}T\d{6}Z-[0-9a-f]{6}\.ndjson$/.test(name)).sort();
+  for (const old of ledgers.slice(0, Math.max(0, ledgers.length - (KEPT_RUN_LEDGERS - 1)))) {
+    try {
+      unlinkSync(join(dir, old));
+    } catch {
+      // Another amps removed it first.
+    }
+  }
+  return join(dir, `push-${stamp}-${randomBytes(3).toString('hex')}.ndjson`);
 }
 
 /**

@@ -15,7 +15,7 @@ const KEY = 'amps_sk_test_pipesTests1';
 let sandbox: TestSandbox;
 let env: Record<string, string | undefined>;
 const posts = () => sandbox.requests.filter((r) => r.method === 'POST') as Array<{ path: string }>;
-const loadIds = (n: number) => Array.from({ length: n }, (_, i) => `bat_load_${String(i + 1).padStart(6, '0')}`);
+const loadIds = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `bat_load_${String(from + i).padStart(6, '0')}`);
 /** The device lines of a ledger (or of --json output): the run, horizon, outcome and end records are not devices. */
 const ledger = (text: string) => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((l) => typeof l.outcome === 'string');
 
@@ -113,6 +113,27 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     const lines = ledger(readFileSync(out, 'utf8'));
     expect(lines.map((l) => l.id).sort()).toEqual(ids);
     expect(lines.filter((l) => l.outcome === 'accepted').length).toBe(posts().length);
+  });
+
+  it('stdout closed during a batch without --out: amps\' own ledger has every device, and the summary names it', async () => {
+    const dir = freshConfigDir();
+    const file = join(dir, 'ids.txt');
+    const ids = loadIds(400, 600);
+    writeFileSync(file, `${ids.join('\n')}\n`);
+    sandbox.requests.length = 0;
+    const runEnv = { ...env, AMPS_CONFIG_DIR: dir };
+    const r = await withClosed('stdout', ['push', 'battery', '--devices', file, 'charge', '--json', '--concurrency', '4'], runEnv);
+    expect(r.code).toBe(11);
+    const summary = JSON.parse(r.other.trim().split('\n').at(-1)!).summary;
+    expect(summary).toMatchObject({ stoppedBy: 'output_closed' });
+    expect(summary.ledger).toMatch(new RegExp(`^${dir}/runs/push-\\d{8}T\\d{6}Z-[0-9a-f]{6}\\.ndjson$`));
+    const lines = ledger(readFileSync(summary.ledger, 'utf8'));
+    expect(lines.map((l) => l.id).sort()).toEqual(ids);
+    expect(lines.filter((l) => l.outcome === 'accepted').length).toBe(posts().length);
+    // It is a ledger like any other: the run can be resumed from it.
+    const resumed = await runCli(['push', '--resume', summary.ledger, '--json'], { env: runEnv });
+    expect(resumed.code).toBe(0);
+    expect(posts().length).toBe(400);
   });
 
   it('a ledger on a full disk (/dev/full): refused before anything is sent, exit 2', async () => {

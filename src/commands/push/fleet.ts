@@ -11,6 +11,7 @@ import type { LedgerWriter, ParsedLedger } from '../../batch/ledger.js';
 import type { OutcomeTally } from '../../batch/report.js';
 import type { Resumed } from '../../batch/run.js';
 import type { GlobalOptions } from '../../config/globals.js';
+import { configDir, runLedgerPath } from '../../config/paths.js';
 import type { DeviceRead, DeviceType } from '../../contract/devices.js';
 import { EXIT, EXIT_CLASSES, type ExitCode } from '../../contract/exit-codes.js';
 import type { TargetEnvironment } from '../../contract/keys.js';
@@ -19,7 +20,7 @@ import { parseQuantityFlags } from '../../domain/action.js';
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/device-types.js';
 import { localTimeZone } from '../../domain/time.js';
 import { UsageError } from '../../errors/failures.js';
-import { own } from '../../lib/values.js';
+import { own, systemErrorText } from '../../lib/values.js';
 import { type IO, writeJson, writeLine } from '../../output/io.js';
 import { formatTable } from '../../output/table.js';
 import { announceWrite, type Session, withSession } from '../../session/connect.js';
@@ -70,6 +71,8 @@ interface RunSetup {
   startedAt: number;
   devices: string;
   out?: string;
+  /** The ledger is amps' own (no --out): under $AMPS_CONFIG_DIR/runs/. */
+  automaticOut?: boolean;
   resumeFrom?: { path: string; ledger: ParsedLedger };
 }
 
@@ -153,6 +156,14 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
     import('../../batch/run.js'), import('../../batch/input.js'), import('../../batch/report.js'), import('../../batch/ledger.js'), import('../../batch/follow.js'),
   ]);
   await input.checkSource(run.devices);
+  if (run.out === undefined && !options.plan) {
+    try {
+      run.out = runLedgerPath(io.env, io.now());
+      run.automaticOut = true;
+    } catch (error) {
+      throw new UsageError(`cannot keep this run's ledger in ${configDir(io.env)}: ${systemErrorText(error)}; nothing was sent`, 'name one with --out FILE, or set AMPS_CONFIG_DIR to a directory amps can write');
+    }
+  }
   if (run.out) {
     ledgerModule.checkLedgerTarget(run.out, [{ path: run.devices, what: 'the --devices file' }, ...(run.resumeFrom ? [{ path: run.resumeFrom.path, what: 'the ledger being resumed' }] : [])]);
   }
@@ -299,7 +310,7 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
       ledger.close();
       report.reportUnwritten(batch.unwritten, io, run.out);
       if (!options.quiet) {
-        await report.printSummary(result, io, Boolean(options.json));
+        await report.printSummary(result, io, Boolean(options.json), run.out);
         if (follower) await report.printOutcomes(tally, io, Boolean(options.json), zone.name);
       }
       if (!options.json) {
