@@ -160,6 +160,9 @@ function dispatcherFor(options: ClientOptions, { Agent, EnvHttpProxyAgent }: Und
   });
 }
 
+/** What stands in for the key wherever a server echoed it back. */
+const REDACTED_KEY = '[redacted key]';
+
 export class ApiClient {
   private readonly dispatcher: Dispatcher;
   private readonly origin: string;
@@ -186,6 +189,12 @@ export class ApiClient {
     this.basePath = base.pathname.replace(/\/+$/, '');
     this.dispatcher = dispatcherFor(options, undici);
     options.signal.addEventListener('abort', this.onInterrupt, { once: true });
+  }
+
+  /** The text with every copy of the key replaced. */
+  private scrub(text: string): string {
+    const key = this.options.apiKey;
+    return key && text.includes(key) ? text.split(key).join(REDACTED_KEY) : text;
   }
 
   private url(path: string, query: RequestOptions['query']): URL {
@@ -221,14 +230,18 @@ export class ApiClient {
     try {
       const response = await this.dispatcher.request({ origin: url.origin, path: url.pathname + url.search, method: method as Dispatcher.HttpMethod, headers, body, signal });
       const limit = this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-      const text = await readBounded(response.body, limit);
-      if (text === undefined) {
+      const raw = await readBounded(response.body, limit);
+      if (raw === undefined) {
         verbose?.(`< ${response.statusCode} (${Date.now() - started} ms, more than ${limit} bytes: not read)`);
         return { ok: false, error: tooLarge(response.statusCode, limit), notSent: false };
       }
-      const requestId = response.headers['x-request-id'];
+      // A server may echo the key back (in a message, a request id, a path): it is cut out here,
+      // before anything reads the response, so no view of it can print the key.
+      const text = this.scrub(raw);
+      const responseHeaders = Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name, Array.isArray(value) ? value.map((v) => this.scrub(v)) : value === undefined ? value : this.scrub(value)]));
+      const requestId = responseHeaders['x-request-id'];
       verbose?.(`< ${response.statusCode} (${Date.now() - started} ms, ${text.length} bytes)${requestId ? ` request-id ${requestId}` : ''}`);
-      const decoded = decodeResponse(response.statusCode, response.headers, text);
+      const decoded = decodeResponse(response.statusCode, responseHeaders, text);
       if (decoded.ok) return { ok: true, response: { ...decoded.value, status: response.statusCode, attempts: 1 } };
       return { ok: false, error: decoded.error, notSent: false };
     } catch (error) {

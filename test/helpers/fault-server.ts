@@ -28,6 +28,7 @@ export type Fault =
   | 'escapes'
   | 'escape-code'
   | 'continue100'
+  | 'echo-key'
   | 'mixed';
 
 const envelope = (code: string, message: string, details?: unknown) =>
@@ -159,6 +160,16 @@ export async function startFaultServer(): Promise<FaultServer> {
         // An unsolicited 100 Continue before the real response: HTTP allows 1xx only when asked for.
         req.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
         return setTimeout(() => json(200, okBody), 20);
+      case 'echo-key': {
+        // A careless server that echoes the caller's key everywhere it can: message, details, request id, path.
+        const key = String(req.headers['x-api-key'] ?? '');
+        const body = JSON.stringify({
+          success: false,
+          error: { code: 'INVALID_API_KEY', message: `Key ${key} is invalid`, details: { key, hint: `rotate ${key}` } },
+          meta: { requestId: `req_${key}`, timestamp: new Date().toISOString(), path: `/keys/${key}`, latencyMs: 1 },
+        });
+        return json(401, body, { 'x-request-id': `req_${key}` });
+      }
       case 'mixed': {
         // One bad 2xx among good ones: /mixed/battery/<id>; ids starting null_ or str_ get junk.
         const id = (req.url ?? '').split('/')[3] ?? '';

@@ -159,3 +159,15 @@ describe('one malformed 2xx does not poison a batch', () => {
     expect(new Set([...lines.values()].map((l) => l.actionId).filter(Boolean)).size).toBe(6);
   });
 });
+
+describe('a key the server echoes back is never printed', () => {
+  it.each([[[]], [['--json']], [['--verbose']]])('get with %j: redacted from the message, details, request id and path', async (extra) => {
+    const key = 'amps_sk_test_EchoedBackSecret1';
+    // runCli's own check fails the test if the key appears anywhere in stdout or stderr.
+    const r = await runCli(['get', 'battery', 'b1', '--timeout', '5s', ...extra], { env: cleanEnv({ AMPS_API_URL: server.url('echo-key'), AMPS_API_KEY: key }) });
+    expectNoCrash(r);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('INVALID_API_KEY');
+    expect(r.stderr).toContain('[redacted key]');
+  });
+});
