@@ -6,11 +6,11 @@
 // (`invalid_input`, with its line number), not the run's.
 
 import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { idProblem } from '../domain/ids.js';
 import { UsageError } from '../errors/failures.js';
+import { openFileStream } from '../output/read.js';
 import { isRecord, setOwn, systemErrorText } from '../lib/values.js';
 
 export interface DeviceRow {
@@ -153,15 +153,10 @@ export async function checkSource(source: string): Promise<void> {
   }
 }
 
-async function open(source: string, stdin: Readable): Promise<Readable> {
+async function open(source: string, stdin: Readable, stop?: AbortSignal): Promise<Readable> {
   if (source === '-') return stdin;
   await checkSource(source);
-  const stream = createReadStream(source, { encoding: 'utf8' });
-  await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', (error: NodeJS.ErrnoException) => reject(new UsageError(`cannot read --devices ${source}: ${error.code ?? error.message}`)));
-  });
-  return stream;
+  return openFileStream(source, '--devices', stop);
 }
 
 /** CSV from its header line on, by csv-parse; a record it cannot read is that record's failure. */
@@ -233,7 +228,7 @@ async function* csvRows(header: string, headerLine: number, lines: AsyncGenerato
  * read waiting on an endless producer included) with InputStopped, unless the input had ended.
  */
 export async function* readDeviceRows(source: string, stdin: Readable, stop?: AbortSignal): AsyncGenerator<InputRow> {
-  const stream = await open(source, stdin);
+  const stream = await open(source, stdin, stop);
   const onStop = () => stream.destroy();
   stop?.addEventListener('abort', onStop, { once: true });
   const lines = boundedLines(stream as AsyncIterable<Buffer | string>);

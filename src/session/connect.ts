@@ -39,7 +39,7 @@ const KEY_FILE_LIMIT = 4096;
 
 async function readKeyFile(file: string, io: IO): Promise<string> {
   if (file === '') throw new UsageError('--api-key-file is given but empty, so amps cannot tell which key you meant', 'name the file that holds the key (- reads stdin), or leave --api-key-file out');
-  const text = file === '-' ? await readStream(io.stdin, { limit: KEY_FILE_LIMIT, what: 'the key on stdin' }) : await readFileBounded(file, { limit: KEY_FILE_LIMIT, what: 'the key file' });
+  const text = file === '-' ? await readStream(io.stdin, { limit: KEY_FILE_LIMIT, what: 'the key on stdin' }) : await readFileBounded(file, { limit: KEY_FILE_LIMIT, what: 'the key file', stop: io.signal });
   const key = text.trim();
   if (key === '') throw new UsageError(`the key file ${file} is empty`);
   if (file !== '-') for (const line of looseModeWarnings([{ path: file, what: 'the key file' }])) writeLine(io.stderr, io.err.yellow(line));

@@ -1,5 +1,6 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { getEventListeners } from 'node:events';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -99,6 +100,51 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     expect(posts()).toHaveLength(2000);
     // 32 in flight on one signal: one listener, so no MaxListenersExceededWarning.
     expect(term.text()).not.toContain('MaxListenersExceededWarning');
+  }, 60_000);
+
+  it('a FIFO whose writer never comes, or never writes: SIGTERM and Ctrl-C still end amps (130), with its summary', async () => {
+    /** Resolves once the process holds the FIFO open (its read end, seen in /proc): the event to signal on. */
+    const opened = async (pid: number, path: string) => {
+      for (;;) {
+        const fds = (() => {
+          try {
+            return readdirSync(`/proc/${pid}/fd`);
+          } catch {
+            return [];
+          }
+        })();
+        if (fds.some((fd) => { try { return readlinkSync(`/proc/${pid}/fd/${fd}`) === path; } catch { return false; } })) return;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    const run = async (args: string[], fifo: string, signal: NodeJS.Signals, writer: boolean) => {
+      const child = spawn(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      // A writer that connects, sends one id, and then says nothing more.
+      const held = writer ? await open(fifo, 'w') : undefined;
+      await held?.write('bat_voltaro_01\n');
+      await opened(child.pid!, fifo);
+      child.kill(signal);
+      const code = await closed;
+      await held?.close();
+      return { code, stderr };
+    };
+    for (const [signal, writer] of [['SIGTERM', false], ['SIGINT', false], ['SIGTERM', true]] as const) {
+      const dir = freshConfigDir();
+      const fifo = join(dir, 'ids.fifo');
+      execFileSync('mkfifo', [fifo]);
+      const r = await run(['push', 'battery', '--devices', fifo, 'idle', '--out', join(dir, 'ledger.ndjson')], fifo, signal, writer);
+      expect(r.code, `${signal} ${writer ? 'silent writer' : 'no writer'}`).toBe(130);
+      expect(r.stderr).toContain('stopped: interrupted');
+      expect(readFileSync(join(dir, 'ledger.ndjson'), 'utf8')).toContain('"stoppedBy":"interrupt"');
+    }
+    const dir = freshConfigDir();
+    const fifo = join(dir, 'response.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const decoded = await run(['decode', fifo], fifo, 'SIGTERM', false);
+    expect(decoded.code).toBe(130);
   }, 60_000);
 
   it('stdout closed during a batch: it stops issuing, finishes the ledger file, exits 11', async () => {
