@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeInstant, formatInZone } from '../src/domain/time.js';
-import { BIN, cleanEnv, runCli, type CliResult } from './helpers/cli.js';
+import { BIN, cleanEnv, freshConfigDir, runCli, type CliResult } from './helpers/cli.js';
 import { type TestSandbox, useSandbox } from './helpers/sandbox.js';
 
 // What an operator relies on: pushes at the time they meant, on the clock they meant, to the
@@ -60,8 +60,9 @@ describe('whose clock', () => {
     const plant = await amps(['push', 'battery', 'bat_helio_01', 'charge', '--at', '22:00', '--dry-run'], { TZ: 'America/Los_Angeles' });
     expect(json(plant).action.start).toMatch(/T22:00:00\+0[12]:00$/);
     expect(plant.stderr).toContain('Europe/Berlin: the device\'s plant zone');
-    const local = await amps(['push', 'battery', 'bat_helio_01', 'charge', '--at', '22:00', '--dry-run', '--no-preflight'], { TZ: 'America/Los_Angeles' });
-    expect(json(local).action.start).toMatch(/T22:00:00-0[78]:00$/);
+    // A fleet reads its times in one zone for every device: named, else the local one.
+    const local = await amps(['push', 'battery', '--devices', '-', 'idle', '--at', '22:00'], { TZ: 'America/Los_Angeles' }, 'bat_nimbus_01\n');
+    expect(posts().filter((p) => p.path === '/battery/bat_nimbus_01').at(-1)!.body.action.start).toMatch(/T22:00:00-0[78]:00$/);
     expect(local.stderr).toContain('America/Los_Angeles: the local zone');
   });
 
@@ -98,6 +99,60 @@ describe('whose clock', () => {
     expect(posts()).toHaveLength(1);
     const error = JSON.parse(r.stderr).error;
     expect(error.details).toMatchObject({ reason: 'window_too_short', policy: expect.stringContaining('sandbox') });
+  });
+});
+
+describe('whose clock, without the preflight, in a fleet, and in a body', () => {
+  it('--no-preflight refuses a time without a zone (it would not know the device\'s clock); --tz or an offset is fine', async () => {
+    const bare = await amps(['push', 'battery', 'bat_helio_01', 'charge', '--at', '22:00', '--no-preflight', '--dry-run']);
+    expect([bare.code, bare.stderr.split('\n')[0]]).toEqual([2, "amps: a time without a zone is read on the device's clock, which --no-preflight does not read"]);
+    const named = await amps(['push', 'battery', 'bat_helio_01', 'charge', '--at', '22:00', '--no-preflight', '--dry-run', '--tz', 'Europe/Berlin']);
+    expect(named.code).toBe(0);
+    expect(json(named).action.start).toMatch(/T22:00:00\+0[12]:00$/);
+    const relative = await amps(['push', 'battery', 'bat_helio_01', 'charge', '--at', '+2h', '--no-preflight', '--dry-run']);
+    expect(relative.code).toBe(0);
+  });
+
+  it('--end as a time of day is the first one after the start, not after now', async () => {
+    const day = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
+    const r = await amps(['push', 'battery', 'bat_voltaro_01', 'discharge', '--start', `${day}T17:00`, '--end', '19:00', '--target', '30%', '--dry-run', '--tz', 'UTC']);
+    expect(r.code).toBe(0);
+    expect(json(r).action).toMatchObject({ start: `${day}T17:00:00+00:00`, end: `${day}T19:00:00+00:00` });
+  });
+
+  it('a command beside --body that says otherwise is refused; a naive start in a body is not reported as moved', async () => {
+    const dir = freshConfigDir();
+    const file = join(dir, 'body.json');
+    const day = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+    writeFileSync(file, JSON.stringify({ action: { command: 'charge', start: `${day}T22:00` } }));
+    const other = await amps(['push', 'battery', 'bat_helio_01', 'idle', '--body', file]);
+    expect([other.code, other.stderr.split('\n')[0]]).toEqual([2, "amps: the command 'idle' and the --body command 'charge' differ; the body is sent as it is"]);
+    expect(posts().filter((p) => p.path === '/battery/bat_helio_01')).toHaveLength(0);
+    const same = await amps(['push', 'battery', 'bat_helio_01', 'charge', '--body', file, '--json']);
+    expect(same.code).toBe(0);
+    expect(json(same).moved).toBeNull();
+    expect(same.stderr).not.toContain('moved');
+  });
+
+  it('a fleet says whose clock its times are on, counts the times the API moved, and reruns at the same instants', async () => {
+    const dir = freshConfigDir();
+    const out = join(dir, 'ledger.ndjson');
+    // bat_voltaro_02 has a window in the way: queue_after moves its start; the others keep theirs.
+    await sandbox.call('POST', '/battery/bat_voltaro_02', { action: { command: 'charge', start: '1h', end: '2h' } });
+    const r = await amps(['push', 'battery', '--devices', '-', 'discharge', '--at', '+90m', '--out', out, '--on-conflict', 'queue_after'], { AMPS_TZ: 'Asia/Tokyo' }, 'bat_voltaro_02\nbat_helio_01\n');
+    expect(r.code).toBe(0);
+    const sent = posts().filter((p) => p.path === '/battery/bat_helio_01').at(-1)!.body.action.start;
+    expect(sent).toMatch(/\+09:00$/);
+    expect(r.stderr).toContain(`start ${describeInstant(Date.parse(sent), 'Asia/Tokyo')}`);
+    expect(r.stderr).toContain('(times typed without a zone are read in Asia/Tokyo: AMPS_TZ)');
+    expect(r.stderr).toContain(`The API moved the start or end of 1 action(s) from what was sent (each line's moved field says from what to what): grep '"moved":{' ${out}`);
+    // A conflict a strategy resolves: the rerun line names the instant the run used, not +90m again.
+    const again = await amps(['push', 'battery', '--devices', '-', 'discharge', '--at', '+3h', '--tz', 'Europe/London', '--out', join(dir, 'again.ndjson')], {}, 'bat_ampere_03\n');
+    expect(again.code).toBe(5);
+    const rerun = again.stderr.split('\n').find((l) => l.includes('--on-conflict cancel_and_replace'))!;
+    const at = /--at (\S+)/.exec(rerun)![1];
+    expect(at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[01]:00$/);
+    expect(Date.parse(at)).toBe(Date.parse(posts().filter((p) => p.path === '/battery/bat_ampere_03').at(-1)!.body.action.start));
   });
 });
 

@@ -22,6 +22,11 @@ const actionShape: Shape = (data) => {
   if (!isRecord(data)) return `data that is ${describe(data)}, not an action`;
   if (typeof data.id !== 'string' || data.id === '') return 'an action without an id';
   if (typeof data.state !== 'string') return 'an action without a state';
+  // A start or end amps cannot read cannot be checked against what was sent (moved?) nor shown.
+  for (const key of ['start', 'end'] as const) {
+    const value = data[key];
+    if (value !== undefined && value !== null && (typeof value !== 'string' || Number.isNaN(Date.parse(value)))) return `an action whose ${key} is not a time (${JSON.stringify(value).slice(0, 40)})`;
+  }
   return undefined;
 };
 const deviceShape: Shape = (data) => (!isRecord(data) ? `data that is ${describe(data)}, not a device` : typeof data.id !== 'string' ? 'a device without an id' : undefined);

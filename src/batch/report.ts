@@ -11,7 +11,7 @@ import { timeText } from '../output/views.js';
 import { type IO, writeLine } from '../output/io.js';
 import { liveLine } from '../output/spinner.js';
 import { formatTable } from '../output/table.js';
-import { shellQuote, suggestedCommand } from '../output/text.js';
+import { shellQuote } from '../output/text.js';
 import { guidanceFor, type BatchReport, type LedgerEntry } from './run.js';
 
 const BAR_WIDTH = 24;
@@ -70,7 +70,7 @@ export async function printSummary(report: BatchReport, io: IO, json: boolean, l
   const rows = [...report.counts.values()].sort((a, b) => b.count - a.count);
   if (json) {
     const summary = {
-      total: report.total, sent: report.sent, stoppedBy: report.stoppedBy, stopDetail: report.stopDetail, inputUnread: report.unread, exitCode: report.exitCode,
+      total: report.total, sent: report.sent, stoppedBy: report.stoppedBy, stopDetail: report.stopDetail, inputUnread: report.unread, moved: report.moved, exitCode: report.exitCode,
       outcomes: rows.map((r) => ({ ...r, guidance: guidanceFor(r.outcome, r.code) })), ledger: ledgerPath ?? null,
     };
     io.stderr.write(`${JSON.stringify({ summary })}\n`);
@@ -81,6 +81,10 @@ export async function printSummary(report: BatchReport, io: IO, json: boolean, l
   writeLine(io.stderr, io.err.bold(`\n${report.total.toLocaleString('en')} devices${stopped}`));
   io.stderr.write(await formatTable(['outcome', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err }));
   if (report.unread) writeLine(io.stderr, 'The rest of the input was not read: the run stopped first, and a stream cannot be read again. Those devices are not in the ledger.');
+  if (report.moved > 0) {
+    const find = ledgerPath ? `: grep '"moved":{' ${shellQuote(ledgerPath)}` : '';
+    writeLine(io.stderr, io.err.yellow(`The API moved the start or end of ${report.moved.toLocaleString('en')} action(s) from what was sent (each line's moved field says from what to what)${find}`));
+  }
   if (ledgerPath) writeLine(io.stderr, io.err.dim(`Ledger: ${ledgerPath}${report.stoppedBy === 'output_closed' ? ' (every device\'s line, the ones stdout could not take included)' : ''}`));
 }
 
@@ -94,11 +98,11 @@ export function reportUnwritten(unwritten: LedgerEntry[], io: IO, path: string |
 
 /**
  * The commands that rerun only the devices a strategy can fix, one per strategy the responses
- * named, fed from the ledger when there is one.
+ * named, fed from the ledger when there is one. `rerunArgs`: the run's push, as commands/push/rerun.ts builds it.
  */
-export function conflictReruns(argv: string[], report: BatchReport, ledgerPath: string | undefined): string[] {
+export function conflictReruns(rerunArgs: string[], report: BatchReport, ledgerPath: string | undefined): string[] {
   return [...report.conflicted].map(([strategy, ids]: [Strategy, string[]]) => {
-    const command = suggestedCommand(argv, ['--devices', '--out', '--on-conflict', '--simulate-failure', '--simulate-at'], ['--devices', '-', '--on-conflict', strategy]);
+    const command = ['amps', ...rerunArgs, '--devices', '-', '--on-conflict', strategy].map(shellQuote).join(' ');
     if (ledgerPath) return `grep '"resolveWith":"${strategy}"' ${shellQuote(ledgerPath)} | ${command}`;
     return `printf '%s\\n' ${ids.map(shellQuote).join(' ')} | ${command}`;
   });
@@ -164,7 +168,7 @@ export async function printOutcomes(tally: OutcomeTally, io: IO, json: boolean, 
  * --on-conflict where a strategy resolves the code (SCHEDULER_ACTIVE), plainly for transient and
  * offline codes. Fed from the ledger when there is one. Codes that need the request fixed get none.
  */
-export function outcomeReruns(argv: string[], tally: OutcomeTally, ledgerPath: string | undefined): string[] {
+export function outcomeReruns(rerunArgs: string[], tally: OutcomeTally, ledgerPath: string | undefined): string[] {
   const lines: string[] = [];
   for (const [code, ids] of tally.failed) {
     const entry = variantFor(code, undefined, undefined);
@@ -172,7 +176,7 @@ export function outcomeReruns(argv: string[], tally: OutcomeTally, ledgerPath: s
     const resend = strategy || entry?.retryClass === 'backoff' || entry?.retryClass === 'after_delay';
     if (!resend) continue;
     const extra = strategy ? ['--on-conflict', strategy] : [];
-    const command = suggestedCommand(argv, ['--devices', '--out', '--on-conflict', '--simulate-failure', '--simulate-at', '--wait', '--verify', '--waves', '--abort-if', '--canary-per-model', '--resume'], ['--devices', '-', ...extra]);
+    const command = ['amps', ...rerunArgs, '--devices', '-', ...extra].map(shellQuote).join(' ');
     lines.push(ledgerPath ? `grep '"errorCode":"${code}"' ${shellQuote(ledgerPath)} | ${command}` : `printf '%s\\n' ${ids.map(shellQuote).join(' ')} | ${command}`);
   }
   return lines;

@@ -59,6 +59,8 @@ export interface BatchReport {
   stopDetail: string | null;
   /** Set when the rest of a stream was left unread (stdin after an interrupt). */
   unread: boolean;
+  /** Accepted actions whose start or end the API moved from what was sent (queue_after). */
+  moved: number;
   exitCode: ExitCode;
 }
 
@@ -89,7 +91,7 @@ interface Hooks {
 export class BatchRun {
   private readonly throttle: Throttle;
   private readonly capabilities = new Map<string, { id: string; read: Promise<DeviceRead> }>();
-  private readonly report: BatchReport = { counts: new Map(), conflicted: new Map(), total: 0, sent: 0, stoppedBy: null, stopDetail: null, unread: false, exitCode: EXIT.ok };
+  private readonly report: BatchReport = { counts: new Map(), conflicted: new Map(), total: 0, sent: 0, stoppedBy: null, stopDetail: null, unread: false, moved: 0, exitCode: EXIT.ok };
   private readonly halt = new AbortController();
   /** Entries that happened but could not be written (the ledger failed): reported on stderr. */
   readonly unwritten: LedgerEntry[] = [];
@@ -120,6 +122,7 @@ export class BatchRun {
     this.report.counts.set(key, bucket);
     this.report.total++;
     if (entry.attempts > 0) this.report.sent++;
+    if (entry.moved) this.report.moved++;
     if (entry.resolveWith && entry.id) {
       const list = this.report.conflicted.get(entry.resolveWith) ?? [];
       list.push(entry.id);

@@ -19,6 +19,7 @@ import { liveLine } from '../output/spinner.js';
 import { timeText } from '../output/views.js';
 import { withSession } from '../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../session/follow.js';
+import { rerunArgs } from './push/rerun.js';
 
 export interface WatchOptions extends GlobalOptions {
   ledger?: string;
@@ -43,7 +44,7 @@ function liveText(tally: OutcomeTally, pending: number, nextStart: string | null
   return [`pending ${pending.toLocaleString('en')}`, ...parts, failed && `(${failed})`, `${rate.toFixed(1)}/s`, nextStart && `next start ${timeText(nextStart, zone)}`].filter(Boolean).join(' · ');
 }
 
-export async function run(options: WatchOptions, io: IO): Promise<ExitCode> {
+export async function run(options: WatchOptions, io: IO, argv: string[] = []): Promise<ExitCode> {
   if (!options.ledger) throw new UsageError('name the ledger to watch: amps watch --ledger FILE (the --out of a fleet push)');
   const [{ outcomeAppender, readLedger, readMore }, { Follower }, report] = await Promise.all([import('../batch/ledger.js'), import('../batch/follow.js'), import('../batch/report.js')]);
   const tally = new report.OutcomeTally();
@@ -111,7 +112,9 @@ export async function run(options: WatchOptions, io: IO): Promise<ExitCode> {
     } else if (!options.quiet) {
       await report.printOutcomes(tally, io, false, zone);
       if (!ledger.end) writeLine(io.stderr, `The run writing ${options.ledger} had not ended${io.signal.aborted ? '' : ' when the wait did'}.`);
-      const reruns = report.outcomeReruns(['push', ledger.run.inputs.type, ledger.run.inputs.command], tally, appender ? options.ledger : undefined);
+      const { times: runTimes } = ledger.run;
+      const base = rerunArgs(ledger.run.inputs, { start: runTimes.start ?? undefined, end: runTimes.end ?? undefined, zone: runTimes.zone }, argv);
+      const reruns = report.outcomeReruns(base, tally, options.ledger);
       if (reruns.length > 0) writeLine(io.stderr, `\nRerun just the devices that can still succeed with:\n${reruns.map((r) => `  ${r}`).join('\n')}`);
     }
     if (io.signal.aborted) return EXIT.interrupted;

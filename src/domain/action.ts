@@ -132,10 +132,15 @@ export interface ResolvedTimes {
  * push, unless the command can only be scheduled (then a start a minute ahead); `--start now`
  * opens the window a minute ahead. Both say so in `notes`.
  */
+/** True when a typed time is a wall-clock time with no zone: whose clock it is on must be decided. */
+export function hasWallClockTime(parsed: ParsedTimes): boolean {
+  return [parsed.at, parsed.start, parsed.end].some((time) => time?.kind === 'wall');
+}
+
 export function resolveTimes(parsed: ParsedTimes, now: number, timeZone: string, execution?: readonly string[]): ResolvedTimes {
   const notes: string[] = [];
-  const resolve = (time: TimeText, flag: string) => {
-    const resolved = resolveTimeText(time, now, timeZone);
+  const resolve = (time: TimeText, flag: string, from = now) => {
+    const resolved = resolveTimeText(time, from, timeZone);
     if (resolved.adjustment) notes.push(`${flag}: ${resolved.adjustment}`);
     return resolved.instant;
   };
@@ -155,7 +160,8 @@ export function resolveTimes(parsed: ParsedTimes, now: number, timeZone: string,
     notes.push('--start now: the window opens a minute from now, so the API reads a start in the future');
   } else start = resolve(parsed.start, '--start');
   if (!parsed.end) return { start, notes };
-  const end = parsed.end.kind === 'length' ? start + parsed.end.ms : resolve(parsed.end, '--end');
+  // An end typed as a time of day (`--end 19:00`) is the first one after the start, not after now.
+  const end = parsed.end.kind === 'length' ? start + parsed.end.ms : resolve(parsed.end, '--end', parsed.end.kind === 'wall' && !parsed.end.date ? start : now);
   return { start, end, notes };
 }
 

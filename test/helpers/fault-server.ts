@@ -29,6 +29,7 @@ export type Fault =
   | 'escape-code'
   | 'continue100'
   | 'echo-key'
+  | 'badstart'
   | 'mixed';
 
 const envelope = (code: string, message: string, details?: unknown) =>
@@ -160,6 +161,9 @@ export async function startFaultServer(): Promise<FaultServer> {
         // An unsolicited 100 Continue before the real response: HTTP allows 1xx only when asked for.
         req.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
         return setTimeout(() => json(200, okBody), 20);
+      case 'badstart':
+        // A push accepted, with a start nobody can read.
+        return json(202, JSON.stringify({ success: true, data: { ...JSON.parse(accepted('b1')).data, start: 'not a time' }, meta: { requestId: 'req_badstart' } }));
       case 'echo-key': {
         // A careless server that echoes the caller's key everywhere it can: message, details, request id, path.
         const key = String(req.headers['x-api-key'] ?? '');

@@ -171,3 +171,14 @@ describe('a key the server echoes back is never printed', () => {
     expect(r.stderr).toContain('[redacted key]');
   });
 });
+
+describe('a time the API returns that amps cannot read is said, never shown as it came', () => {
+  it('a push accepted with start "not a time": INVALID_RESPONSE, exit 8, and that it was sent', async () => {
+    const r = await amps('badstart', ['push', 'battery', 'b1', 'charge', '--at', '2030-01-01T20:00Z', '--no-preflight']);
+    expectNoCrash(r);
+    expect(r.code).toBe(8);
+    expect(r.stderr).toContain('INVALID_RESPONSE');
+    expect(r.stderr).toContain('an action whose start is not a time');
+    expect(r.stderr).toContain('The push was sent and accepted');
+  });
+});

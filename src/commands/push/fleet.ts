@@ -16,7 +16,7 @@ import type { DeviceRead, DeviceType } from '../../contract/devices.js';
 import { EXIT, EXIT_CLASSES, type ExitCode } from '../../contract/exit-codes.js';
 import type { TargetEnvironment } from '../../contract/keys.js';
 import { LEDGER_VERSION, type LedgerEntry, type RunInputs } from '../../contract/ledger.js';
-import { parseQuantityFlags } from '../../domain/action.js';
+import { parseQuantityFlags, resolveTimes } from '../../domain/action.js';
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/device-types.js';
 import { localTimeZone } from '../../domain/time.js';
 import { UsageError } from '../../errors/failures.js';
@@ -25,8 +25,9 @@ import { type IO, writeJson, writeLine } from '../../output/io.js';
 import { formatTable } from '../../output/table.js';
 import { announceWrite, type Session, withSession } from '../../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../../session/follow.js';
-import { movedTimes, preflight, preparePush, type PushFlags, type PushInputs, readPushInputs, refuseDirectiveOnLive, type Zone } from './body.js';
+import { movedTimes, preflight, preparePush, type PushFlags, type PushInputs, readPushInputs, refuseDirectiveOnLive, timeLines, type Zone } from './body.js';
 import { bodyFlagsGiven, checkResumable, decide, fingerprintOf, flagsOf, reconcile, reconciledEntry, resumedLedgerPath, runInputs } from './resume.js';
+import { rerunArgs } from './rerun.js';
 import { breach, parseAbortIf, parseWaves, waveEnds, type AbortRule } from './waves.js';
 
 export interface FleetPushOptions extends GlobalOptions, PushFlags {
@@ -146,6 +147,8 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
   if (options.abortIf !== undefined && !waves) throw new UsageError('--abort-if judges a wave: give --waves too');
   if (options.canaryPerModel && !waves) throw new UsageError('--canary-per-model shapes the first wave: give --waves too');
   if (options.verify && !options.wait && !waves) throw new UsageError('--verify reads devices once their actions complete: give --wait too');
+  // The instants the run's times name: one zone, one clock (the run's start) for every device.
+  const times = resolveTimes(push.times, startedAt, zone.name);
   const bodyFor = (row: DeviceRow, device: DeviceRead | undefined) => {
     const quantities = { ...push.quantities, ...parseQuantityFlags(row.quantities, []) };
     const prepared = preparePush({ ...push, quantities }, device, startedAt, zone);
@@ -182,12 +185,14 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
     ledger.run({
       run: {
         version: LEDGER_VERSION, command: 'push', inputs: run.inputs, fingerprint: fingerprintOf(run.inputs),
-        times: { start: null, end: null, zone: zone.name }, devices: run.devices, startedAt: new Date(startedAt).toISOString(),
+        times: { start: times.start ?? null, end: times.end ?? null, zone: zone.name }, devices: run.devices, startedAt: new Date(startedAt).toISOString(),
         concurrency, environment: session.environment, resumedFrom: run.resumeFrom?.path ?? null,
       },
     });
     const resume = run.resumeFrom ? carryOver(run.resumeFrom.ledger, ledger) : undefined;
     announceWrite(session, io, options);
+    // One zone and one clock for the whole fleet: said before anything is sent.
+    if (!options.quiet && !options.json) for (const line of timeLines(times.start, times.end, zone)) writeLine(io.stderr, io.err.dim(line));
     if (resume && !options.quiet) writeLine(io.stderr, `Resuming ${run.resumeFrom!.path} into ${run.out}: ${resume.carried.size} device line(s) carried over.`);
 
     // The rows, and where the waves end.
@@ -314,7 +319,8 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
         if (follower) await report.printOutcomes(tally, io, Boolean(options.json), zone.name);
       }
       if (!options.json) {
-        const reruns = [...report.conflictReruns(argv, result, run.out), ...(follower ? report.outcomeReruns(argv, tally, run.out) : [])];
+        const base = rerunArgs(run.inputs, { start: times.start, end: times.end, zone: zone.name }, argv);
+        const reruns = [...report.conflictReruns(base, result, run.out), ...(follower ? report.outcomeReruns(base, tally, run.out) : [])];
         if (reruns.length > 0) writeLine(io.stderr, `\nRerun just the devices that can still succeed with:\n${reruns.map((r) => `  ${r}`).join('\n')}`);
         if (follower && tally.pending.length > 0 && run.out) writeLine(io.stderr, `Keep following: amps watch --ledger ${run.out}`);
       }

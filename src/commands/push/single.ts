@@ -5,10 +5,10 @@
 import type { ActionRecord, PushBody } from '../../contract/actions.js';
 import type { DeviceRead } from '../../contract/devices.js';
 import type { GlobalOptions } from '../../config/globals.js';
-import { conversionLine } from '../../domain/action.js';
+import { conversionLine, hasWallClockTime } from '../../domain/action.js';
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/device-types.js';
 import { requireId } from '../../domain/ids.js';
-import { describeInstant } from '../../domain/time.js';
+import { isTimeZone, parseApiTime } from '../../domain/time.js';
 import { preflightError } from '../../errors/decode.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { ApiFailure, PreflightError, UsageError } from '../../errors/failures.js';
@@ -17,7 +17,7 @@ import { suggestedCommand } from '../../output/text.js';
 import { printAction, stateColour } from '../../output/views.js';
 import { announceWrite, withSession } from '../../session/connect.js';
 import { DEFAULT_WAIT_MS, followAction } from '../../session/follow.js';
-import { movedLines, movedTimes, type PreparedPush, preflight, preparePush, type PushFlags, type PushInputs, readBodyFile, readPushInputs, refuseDirectiveOnLive, zoneFor } from './body.js';
+import { movedLines, movedTimes, type PreparedPush, preflight, preparePush, type PushFlags, type PushInputs, readBodyFile, readPushInputs, refuseDirectiveOnLive, timeLines, zoneFor } from './body.js';
 import type { Strategy } from '../../contract/actions.js';
 
 export interface SinglePushOptions extends GlobalOptions, PushFlags {
@@ -39,9 +39,20 @@ export function rerunLine(argv: string[], strategy: Strategy): string {
   return suggestedCommand(argv, NOT_REPEATED, ['--on-conflict', strategy]);
 }
 
-/** A raw --body as a prepared push: sent as is; its absolute times are what a moved check compares. */
-function preparedFromRaw(body: PushBody, inputs: Pick<PushInputs, 'zone'>, device: DeviceRead | undefined): PreparedPush {
-  const instant = (text: string | undefined) => (text !== undefined && /(Z|[+-]\d{2}:?\d{2})$/i.test(text) && !Number.isNaN(Date.parse(text)) ? Date.parse(text) : undefined);
+/**
+ * A raw --body as a prepared push: sent as is. Its times are placed as the API will read them
+ * where amps can: an offset, or a naive time in the device's plant zone (when the preflight read
+ * it). A relative time, or a naive one without the device, is NaN: asked, but not placeable, so
+ * never reported as moved.
+ */
+function preparedFromRaw(body: PushBody, inputs: Pick<PushInputs, 'zone'>, device: DeviceRead | undefined, now: Date): PreparedPush {
+  const plant = typeof device?.metadata?.timeZone === 'string' && isTimeZone(device.metadata.timeZone) ? device.metadata.timeZone : undefined;
+  const instant = (text: string | undefined) => {
+    if (text === undefined) return undefined;
+    if (/(Z|[+-]\d{2}:?\d{2})$/i.test(text.trim())) return Date.parse(text);
+    if (plant && /^\d{4}-/.test(text.trim())) return parseApiTime(text, now, plant)?.getTime() ?? Number.NaN;
+    return Number.NaN;
+  };
   return { body, zone: zoneFor(inputs, device), start: instant(body.action.start), end: instant(body.action.end), conversions: [], notes: [] };
 }
 
@@ -52,9 +63,7 @@ function preparedFromRaw(body: PushBody, inputs: Pick<PushInputs, 'zone'>, devic
 function preparationLines(prepared: PreparedPush, all: boolean): string[] {
   const lines: string[] = [];
   if (all) {
-    if (prepared.start !== undefined) lines.push(`start ${describeInstant(prepared.start, prepared.zone.name)}`);
-    if (prepared.end !== undefined) lines.push(`end   ${describeInstant(prepared.end, prepared.zone.name)}`);
-    if (lines.length > 0) lines.push(`(times typed without a zone are read in ${prepared.zone.name}: ${prepared.zone.source})`);
+    lines.push(...timeLines(prepared.start, prepared.end, prepared.zone));
     lines.push(...prepared.conversions.map((c) => conversionLine(c)));
   }
   return [...lines, ...prepared.notes];
@@ -69,15 +78,23 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
   let raw: PushBody | undefined;
   if (options.body !== undefined) {
     raw = await readBodyFile(options.body, io, options);
+    // The body says what is sent: a command word beside it that says otherwise is a mistake to catch, not to drop.
+    if (options.command !== undefined && options.command !== raw.action.command) {
+      throw new UsageError(`the command '${options.command}' and the --body command '${raw.action.command}' differ; the body is sent as it is`, 'leave the command out with --body: amps push TYPE ID --body FILE');
+    }
     inputs = { ...readPushInputs(raw.action.command, { tz: options.tz }, io.env) };
   } else {
     if (!options.command) throw new UsageError('name the command to push, e.g. charge, discharge, idle, auto.balanced', 'amps get TYPE ID lists what the device supports');
     inputs = readPushInputs(options.command, options, io.env);
+    // Without the preflight the device's plant zone is not read: a time on no one's clock in particular is not guessed.
+    if (options.preflight === false && !inputs.zone && hasWallClockTime(inputs.times)) {
+      throw new UsageError('a time without a zone is read on the device\'s clock, which --no-preflight does not read', 'add --tz ZONE (or set AMPS_TZ), or give the time with its offset: 2026-06-10T22:00+01:00');
+    }
   }
   if (options.preflight !== false && !CONTROLLABLE.includes(type)) {
     throw new PreflightError(preflightError('DIRECT_ACTION_UNSUPPORTED', { deviceType: type }));
   }
-  const prepare = (device: DeviceRead | undefined) => (raw ? preparedFromRaw(raw, inputs!, device) : preparePush(inputs!, device, io.now().getTime()));
+  const prepare = (device: DeviceRead | undefined) => (raw ? preparedFromRaw(raw, inputs!, device, io.now()) : preparePush(inputs!, device, io.now().getTime()));
   const dryRun = (prepared: PreparedPush) => {
     writeJson(io, prepared.body);
     if (options.quiet) return EXIT.ok;

@@ -1,0 +1,49 @@
+// The command a summary prints to rerun some of a run's devices. Built from what the run recorded
+// (its inputs), not from the words typed: a resumed run or `amps watch` typed none of them. Times
+// are the instants the run used, with their offset, so a rerun lands where the rest of the fleet
+// did (`--at +30m` typed at 21:40 reruns as --at 22:10+01:00). The flags that say where requests go
+// and how they are sent (--profile, --api-url, --concurrency…) come from the command line as typed.
+
+import type { RunInputs } from '../../contract/ledger.js';
+import { formatInZone } from '../../domain/time.js';
+import { QUANTITY_FLAGS } from './body.js';
+
+/** Flags carried into a rerun as typed: where requests go and how they are sent. */
+const CARRIED_WITH_VALUE = ['--profile', '--api-url', '--api-key-file', '--timeout', '--concurrency', '--retry', '--fail-fast'];
+const CARRIED_ALONE = ['--no-preflight', '--no-color', '--no-input', '--verbose'];
+
+/** The flags of `argv` that say where and how, kept in order. */
+function carried(argv: string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const [name, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i]] : [argv[i], undefined];
+    if (CARRIED_ALONE.includes(name)) kept.push(argv[i]);
+    else if (CARRIED_WITH_VALUE.includes(name)) {
+      if (inline !== undefined) kept.push(inline);
+      else if (i + 1 < argv.length) kept.push(name, argv[++i]);
+    }
+  }
+  return kept;
+}
+
+/** The instants the run's body used (undefined: immediate), and the zone it wrote them in. */
+export interface RunTimes {
+  start?: number;
+  end?: number;
+  zone: string;
+}
+
+/** `push TYPE COMMAND [quantities] [times] [carried flags]`, without amps, --devices or --on-conflict. */
+export function rerunArgs(inputs: RunInputs, times: RunTimes, argv: string[]): string[] {
+  const args = ['push', inputs.type, inputs.command];
+  for (const [name, text] of Object.entries(inputs.quantities)) {
+    if ((QUANTITY_FLAGS as readonly string[]).includes(name)) args.push(`--${name}`, text);
+    else args.push('--param', `${name}=${text}`);
+  }
+  const at = (instant: number) => formatInZone(instant, times.zone);
+  if (inputs.at !== undefined && times.start === undefined) args.push('--at', 'now');
+  else if (inputs.at !== undefined && times.start !== undefined) args.push('--at', at(times.start));
+  else if (times.start !== undefined) args.push('--start', at(times.start));
+  if (times.end !== undefined) args.push('--end', at(times.end));
+  return [...args, ...carried(argv)];
+}
