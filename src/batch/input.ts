@@ -164,10 +164,14 @@ async function* csvRows(header: string, headerLine: number, lines: AsyncGenerato
   const { parse } = await import('csv-parse');
   const names = header.split(',').map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase());
   if (!names.includes('id') && !names.includes('deviceid')) throw new UsageError('the CSV header of --devices needs an id column');
+  const twice = names.find((name, i) => name !== '' && names.indexOf(name) !== i);
+  if (twice) throw new UsageError(`the CSV header of --devices names the column '${twice}' twice: amps will not guess which value you meant`);
+  if (names.includes('')) throw new UsageError('the CSV header of --devices has a column without a name');
   const skipped: InputRow[] = [];
   const parser = parse({
     columns: names,
-    relax_column_count: true,
+    // Fewer fields than the header: the rest are empty; more: that row is refused (which column would they be?).
+    relax_column_count_less: true,
     skip_empty_lines: true,
     comment: '#',
     trim: true,
@@ -267,7 +271,8 @@ async function* rowsOf(lines: AsyncGenerator<Line>): AsyncGenerator<InputRow> {
         }
         return;
       }
-      if (text.includes(',')) {
+      // A CSV header names an id column; a lone `id` (one-column CSV) is a header too, never a device.
+      if (text.includes(',') || /^"?(id|deviceid)"?$/i.test(text)) {
         yield* csvRows(text, item.line, lines);
         return;
       }

@@ -5,7 +5,8 @@ import { UsageError } from '../errors/failures.js';
 
 export function wholeNumber(name: string, min: number, max: number) {
   return (value: string): number => {
-    const n = Number(value);
+    // Decimal digits only: Number() would take 0x10, 1e3 and ' 7 ' too.
+    const n = /^\d{1,15}$/.test(value) ? Number(value) : Number.NaN;
     if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} takes a whole number from ${min} to ${max}, not '${value}'`);
     return n;
   };
@@ -38,5 +39,13 @@ export function oneOf<T extends string>(name: string, values: readonly T[]) {
   return (value: string): T => {
     if (!values.includes(value as T)) throw new UsageError(`${name} takes one of ${values.join(', ')}, not '${value}'`);
     return value as T;
+  };
+}
+
+/** A value given once: `--power 5kw --power 6kw` is refused, not read as the last one. */
+export function once(name: string) {
+  return (value: string, previous: string | undefined): string => {
+    if (previous !== undefined) throw new UsageError(`${name} is given twice ('${previous}' and '${value}'): amps will not guess which you meant`);
+    return value;
   };
 }

@@ -61,6 +61,8 @@ export function readStoredConfig(env: Env): StoredConfig {
   try {
     const parsed: unknown = JSON.parse(text);
     if (!isRecord(parsed) || (parsed.profiles !== undefined && !isRecord(parsed.profiles))) throw new Error('not a config object');
+    // A current profile that is not a name would otherwise be read as none (and the embedded sandbox chosen).
+    if (parsed.currentProfile !== undefined && typeof parsed.currentProfile !== 'string') throw new Error('currentProfile is not a name');
     return parsed as StoredConfig;
   } catch {
     throw new UsageError(

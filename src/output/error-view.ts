@@ -9,6 +9,14 @@ import { formatTable } from './table.js';
 import type { IO } from './io.js';
 import type { Style } from './style.js';
 import { fieldLines, scrub, show, truncate } from './text.js';
+
+/** A wait the server asks for, in words (`90 s`, `2.5 h`); past a day it is no plan amps follows. */
+function retryAfterText(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return 'not a number of seconds';
+  if (seconds > 86_400) return 'more than a day (as sent; amps never waits that long)';
+  return formatDuration(Math.round(seconds * 1000));
+}
+import { formatDuration } from '../domain/duration.js';
 import { bounded, isRecord, JSON_BOUNDS, TEXT_BOUNDS } from '../lib/values.js';
 
 export interface RenderContext {
@@ -117,7 +125,7 @@ const SCHEDULER_FIELDS = ['reason', 'description', 'overlappingGroups', 'existin
 const RANGE_FIELDS = ['value', 'min', 'max', 'unit'];
 const retryAfter: DetailsView = {
   fields: ['retryAfterSeconds'],
-  lines: (d) => (d.retryAfterSeconds !== undefined ? [`Retry after: ${cut(d.retryAfterSeconds)} s`] : []),
+  lines: (d) => (d.retryAfterSeconds !== undefined ? [`Retry after: ${typeof d.retryAfterSeconds === 'number' ? retryAfterText(d.retryAfterSeconds) : `${cut(d.retryAfterSeconds)} s`}`] : []),
 };
 
 const FORMATTERS: Record<string, DetailsView> = {
@@ -218,7 +226,7 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
   lines.push('', `  ${style.bold('Retry:')} ${retry.label}. ${retry.guidance}`);
   if (entry) lines.push(`  ${style.bold('What to do:')} ${entry.docsPage ? `“${entry.whatToDo}” (Amps docs)` : entry.whatToDo}`);
   if (entry?.note) lines.push(`  ${style.bold('amps note:')} ${entry.note}`);
-  if (decoded.retryAfterSeconds !== undefined) lines.push(`  ${style.bold('Retry after:')} ${decoded.retryAfterSeconds} s`);
+  if (decoded.retryAfterSeconds !== undefined) lines.push(`  ${style.bold('Retry after:')} ${retryAfterText(decoded.retryAfterSeconds)}`);
 
   const details = await detailsLines(decoded, ctx);
   if (details.length > 0) lines.push('', `  ${style.bold('Details')}`, ...details.map((l) => `    ${l}`));

@@ -50,7 +50,7 @@ async function readKeyFile(file: string, io: IO): Promise<string> {
 function maxResponseBytes(env: IO['env']): number {
   const raw = env.AMPS_MAX_RESPONSE_MB;
   if (raw === undefined || raw === '') return DEFAULT_MAX_RESPONSE_BYTES;
-  const mb = Number(raw);
+  const mb = /^\d{1,4}$/.test(raw.trim()) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(mb) || mb < 1 || mb > 1024) throw new UsageError(`AMPS_MAX_RESPONSE_MB takes a whole number of MiB from 1 to 1024, not '${raw}'`);
   return mb * 1024 * 1024;
 }

@@ -30,6 +30,7 @@ export type Fault =
   | 'continue100'
   | 'echo-key'
   | 'badstart'
+  | 'badzone'
   | 'mixed';
 
 const envelope = (code: string, message: string, details?: unknown) =>
@@ -161,6 +162,9 @@ export async function startFaultServer(): Promise<FaultServer> {
         // An unsolicited 100 Continue before the real response: HTTP allows 1xx only when asked for.
         req.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
         return setTimeout(() => json(200, okBody), 20);
+      case 'badzone':
+        // A device whose plant zone is no zone at all.
+        return json(200, JSON.stringify({ success: true, data: { id: 'b1', metadata: { model: 'm', source: 'live', timeZone: 'Mars/Olympus_Mons' }, commands: { charge: { parameters: {}, execution: ['immediate', 'scheduled'] } } }, meta: { requestId: 'req_zone' } }));
       case 'badstart':
         // A push accepted, with a start nobody can read.
         return json(202, JSON.stringify({ success: true, data: { ...JSON.parse(accepted('b1')).data, start: 'not a time' }, meta: { requestId: 'req_badstart' } }));

@@ -117,7 +117,11 @@ describe('Retry-After has a ceiling', () => {
     const r = await amps('retryafter-hour', ['get', 'battery', 'b1']);
     expect(r.code).toBe(6);
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(r.stderr).toContain('Retry after: 3600 s');
+    expect(r.stderr).toContain('Retry after: 1 h');
+    const overflow = await amps('retryafter-overflow', ['get', 'battery', 'b1']);
+    expect(overflow.code).toBe(6);
+    expect(overflow.stderr).toContain('Retry after: more than a day (as sent; amps never waits that long)');
+    expect(overflow.stderr).not.toMatch(/\d{12,}/);
   });
 
   it.each(['retryafter-hour', 'retryafter-overflow'] as const)('%s in a batch: stops issuing at once, the rest not_sent with the reason, no timer warnings', async (fault) => {

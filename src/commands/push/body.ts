@@ -76,13 +76,15 @@ export function readPushInputs(command: string, flags: PushFlags, env: Env): Pus
 /** Whose clock a typed time is read on, and why that one. */
 export interface Zone {
   name: string;
-  source: '--tz' | 'AMPS_TZ' | 'the device\'s plant zone' | 'the local zone';
+  source: '--tz' | 'AMPS_TZ' | 'the device\'s plant zone' | 'the local zone' | `the local zone (the device's plant zone '${string}' is not a zone amps knows)`;
 }
 
 export function zoneFor(inputs: Pick<PushInputs, 'zone'>, device: DeviceRead | undefined): Zone {
   if (inputs.zone) return inputs.zone;
   const plant = device?.metadata?.timeZone;
   if (typeof plant === 'string' && isTimeZone(plant)) return { name: plant, source: 'the device\'s plant zone' };
+  // Said, not hidden: the time is then on this machine's clock, not the device's.
+  if (typeof plant === 'string' && plant !== '') return { name: localTimeZone(), source: `the local zone (the device's plant zone '${plant.replace(/[^\x20-\x7e]/g, '?').slice(0, 40)}' is not a zone amps knows)` };
   return { name: localTimeZone(), source: 'the local zone' };
 }
 

@@ -5,7 +5,7 @@ import { globalsOf, type GlobalOptions } from '../../config/globals.js';
 import { sandboxStateFile } from '../../config/paths.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { withExamples } from '../../output/command-help.js';
-import { type CommandState, type IO, type Run, writeLine } from '../../output/io.js';
+import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
 
 export interface ResetOptions extends GlobalOptions {
   state?: string;
@@ -15,7 +15,8 @@ export async function run(options: ResetOptions, io: IO): Promise<ExitCode> {
   const { resetStateFile } = await import('../../sandbox/store.js');
   const file = options.state ?? sandboxStateFile(io.env);
   const kept = resetStateFile(file);
-  if (!options.quiet) writeLine(io.stderr, `Sandbox reset to the seeded fleet (${file}).${kept ? ` The state before is kept as ${kept}.` : ''}`);
+  if (options.json) writeJson(io, { reset: true, state: file, keptAs: kept ?? null });
+  else if (!options.quiet) writeLine(io.stderr, `Sandbox reset to the seeded fleet (${file}).${kept ? ` The state before is kept as ${kept}.` : ''}`);
   return EXIT.ok;
 }
 

@@ -1,0 +1,78 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv, freshConfigDir, runCli } from '../helpers/cli.js';
+import { startFaultServer, type FaultServer } from '../helpers/fault-server.js';
+
+// Bad input of every small kind gets one clear line and exit 2, never a guess: a flag given twice,
+// numbers in forms people do not mean, a config value of the wrong type, CSV that cannot say which
+// value is meant. And what amps could not honour (a device's zone it does not know) is said.
+
+const amps = (args: string[], env = cleanEnv(), input?: string) => runCli(args, { env, input });
+const firstLine = (text: string) => text.split('\n')[0];
+
+describe('one value, one meaning', () => {
+  it('refuses a flag given twice rather than taking the last', async () => {
+    for (const flag of ['--power', '--target', '--at', '--tz']) {
+      const values = flag === '--tz' ? ['UTC', 'Europe/London'] : flag === '--at' ? ['22:00', '23:00'] : ['5kw', '6kw'];
+      const r = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', flag, values[0], flag, values[1], '--dry-run']);
+      expect([r.code, firstLine(r.stderr)]).toEqual([2, `amps: ${flag} is given twice ('${values[0]}' and '${values[1]}'): amps will not guess which you meant`]);
+    }
+  });
+
+  it('takes whole numbers in decimal only: 0x10, 1e3 and 7.0 are refused', async () => {
+    for (const value of ['0x10', '1e3', '7.0', ' 8']) {
+      const r = await amps(['push', 'battery', '--devices', '-', 'idle', '--concurrency', value], cleanEnv(), 'bat_voltaro_01');
+      expect(r.code, value).toBe(2);
+      expect(firstLine(r.stderr)).toContain('--concurrency takes a whole number from 1 to 256');
+    }
+    for (const value of ['1e3', '0x10']) {
+      const r = await amps(['get', 'battery', 'bat_voltaro_01'], cleanEnv({ AMPS_MAX_RESPONSE_MB: value }));
+      expect([r.code, firstLine(r.stderr)]).toEqual([2, `amps: AMPS_MAX_RESPONSE_MB takes a whole number of MiB from 1 to 1024, not '${value}'`]);
+    }
+  });
+
+  it('a config file whose current profile is not a name is corrupt, not "nothing configured"', async () => {
+    const dir = freshConfigDir();
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ currentProfile: 5, profiles: { prod: { apiKey: 'amps_sk_live_abcdefgh12345678' } } }));
+    const r = await amps(['push', 'battery', 'bat_voltaro_01', 'idle'], cleanEnv({ AMPS_CONFIG_DIR: dir }));
+    expect(r.code).toBe(2);
+    expect(firstLine(r.stderr)).toContain('is corrupt');
+    expect(r.stderr).not.toContain('sandbox: embedded');
+  });
+});
+
+describe('CSV that cannot say which value is meant', () => {
+  it('a lone id header is a header; a column named twice is refused; a row with more fields than the header is that row\'s invalid_input', async () => {
+    const lone = await amps(['push', 'battery', '--devices', '-', 'idle', '--json'], cleanEnv(), 'id\n');
+    expect(lone.code).toBe(0);
+    expect(lone.stdout.trim()).toBe('');
+    const twice = await amps(['push', 'battery', '--devices', '-', 'idle'], cleanEnv(), 'id,target,target\nbat_voltaro_01,80%,90%\n');
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain("names the column 'target' twice");
+    const extra = await amps(['push', 'battery', '--devices', '-', 'charge', '--json'], cleanEnv(), 'id,target\nbat_voltaro_01,80%,oops\nbat_voltaro_02,70%\n');
+    const lines = extra.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.line, l.outcome])).toEqual(expect.arrayContaining([[2, 'invalid_input'], [3, 'accepted']]));
+  });
+});
+
+describe('what amps could not honour is said', () => {
+  let server: FaultServer;
+  beforeAll(async () => {
+    server = await startFaultServer();
+  });
+  afterAll(async () => server.close());
+
+  it('a device plant zone amps does not know: the time is read in the local zone, and the line says why', async () => {
+    const r = await amps(['push', 'battery', 'b1', 'charge', '--at', '22:00', '--dry-run'], cleanEnv({ AMPS_API_URL: server.url('badzone'), AMPS_API_KEY: 'amps_sk_test_badZone001', TZ: 'Asia/Tokyo' }));
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).action.start).toMatch(/T22:00:00\+09:00$/);
+    expect(r.stderr).toContain("Asia/Tokyo: the local zone (the device's plant zone 'Mars/Olympus_Mons' is not a zone amps knows)");
+  });
+
+  it('sandbox reset --json answers in JSON', async () => {
+    const r = await amps(['sandbox', 'reset', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ reset: true, keptAs: null });
+  });
+});
