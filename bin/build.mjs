@@ -2,7 +2,7 @@
 // - dist/cli.cjs: all of amps' own code and commander in one CommonJS file. One read, one parse,
 //   and no ESM loader: on Node 20 the ESM loader alone adds ~25 ms to a start (bench/startup.mjs).
 // - dist/vendor/*.cjs: the heavy third-party packages (undici, @inquirer/prompts, cli-table3, conf,
-//   chalk), each bundled apart and reached only through `await import()` on the paths that use it.
+//   chalk, standardwebhooks), each bundled apart and reached only through `await import()` on the paths that use it.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 
@@ -20,6 +20,8 @@ const VENDOR_EXPORTS = {
   'cli-table3': "module.exports = require('cli-table3');",
   conf: "module.exports = require('conf').default;",
   chalk: "module.exports = require('chalk');",
+  // The Standard Webhooks signer (Svix's scheme): only the webhook commands and `sandbox serve --webhook` load it.
+  standardwebhooks: "module.exports = require('standardwebhooks');",
 };
 const vendorFile = (name) => `${name.replace(/^@/, '').replace(/\//g, '-')}.cjs`;
 // Without native dynamic import, esbuild turns `await import()` into a lazy require(): no ESM loader at all.

@@ -7,9 +7,9 @@ _amps() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="${COMP_WORDS[i]}"
     case "$w" in
-      --abort-if|--api-key-file|--api-url|--at|--body|--category|--concurrency|--device|--devices|--drift-rate|--end|--fail-fast|--fail-rate|--fleet-size|--host|--ledger|--limit|--offset|--on-conflict|--out|--param|--port|--power|--profile|--rate-limit|--reserve|--resume|--retry|--seed|--simulate-at|--simulate-failure|--start|--state|--status|--target|--timeout|--type|--tz|--user|--wait-timeout|--waves|--write) ((i++)) ;;
+      --abort-if|--api-key-file|--api-url|--at|--body|--category|--code|--command|--concurrency|--device|--device-type|--devices|--drift-rate|--end|--events|--fail-fast|--fail-rate|--field|--fleet-size|--forward-to|--header|--host|--ledger|--limit|--offset|--on-conflict|--out|--param|--port|--power|--profile|--rate-limit|--reserve|--resume|--retry|--secret-file|--seed|--simulate-at|--simulate-failure|--since|--start|--state|--status|--target|--timeout|--type|--tz|--user|--wait-timeout|--waves|--webhook|--webhook-latency|--write) ((i++)) ;;
       -*) ;;
-      *) if [[ -z "$cmd" ]]; then cmd="$w"; elif [[ -z "$sub" && "$cmd" =~ ^(actions|sandbox|config)$ ]]; then sub="$w"; else args+=("$w"); fi ;;
+      *) if [[ -z "$cmd" ]]; then cmd="$w"; elif [[ -z "$sub" && "$cmd" =~ ^(actions|webhooks|sandbox|config)$ ]]; then sub="$w"; else args+=("$w"); fi ;;
     esac
   done
   case "$prev" in
@@ -21,7 +21,7 @@ _amps() {
     --devices|--out|--body|--api-key-file|--state) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
   if [[ -z "$cmd" ]]; then
-    COMPREPLY=($(compgen -W "push get inspect watch devices settings actions explain decode sandbox config login help completion --version --json --quiet --no-color --no-input --verbose --profile --api-url --api-key-file --timeout --help" -- "$cur"))
+    COMPREPLY=($(compgen -W "push get inspect watch devices settings actions explain decode listen webhooks sandbox config login help completion --version --json --quiet --no-color --no-input --verbose --profile --api-url --api-key-file --timeout --help" -- "$cur"))
     return
   fi
   if [[ "$cur" == -* ]]; then
@@ -39,9 +39,15 @@ _amps() {
     actions/wait) opts="--wait-timeout" ;;
     explain) opts="--list --category" ;;
     decode) opts="--status" ;;
+    listen) opts="--forward-to --events --since --print-secret" ;;
+    webhooks) opts="" ;;
+    webhooks/verify) opts="--secret-file --header" ;;
+    webhooks/trigger) opts="--device --device-type --command --code --field --forward-to --secret-file" ;;
     sandbox) opts="" ;;
-    sandbox/serve) opts="--port --host --state --fleet-size --rate-limit --seed --fail-rate --drift-rate" ;;
+    sandbox/serve) opts="--port --host --state --fleet-size --rate-limit --seed --fail-rate --drift-rate --webhook --webhook-latency" ;;
     sandbox/reset) opts="--state" ;;
+    sandbox/secret) opts="" ;;
+    sandbox/deliveries) opts="" ;;
     config) opts="" ;;
     config/set) opts="" ;;
     config/unset) opts="" ;;
@@ -71,9 +77,10 @@ _amps() {
     settings) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "battery ev-charger hvac solar-inverter vehicle" -- "$cur")) ;;
     actions) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "list get cancel wait" -- "$cur")) ;;
     explain) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "$codes" -- "$cur")) ;;
-    sandbox) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "serve reset" -- "$cur")) ;;
+    webhooks) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "verify trigger" -- "$cur")) ;;
+    sandbox) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "serve reset secret deliveries" -- "$cur")) ;;
     config) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "set unset use list profiles" -- "$cur")) ;;
-    help) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "exit-codes environment push get inspect watch devices settings actions explain decode sandbox config login help completion" -- "$cur")) ;;
+    help) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "exit-codes environment push get inspect watch devices settings actions explain decode listen webhooks sandbox config login help completion" -- "$cur")) ;;
     completion) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")) ;;
   esac
 }

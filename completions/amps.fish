@@ -8,7 +8,7 @@ function __amps_args
     set -l out
     for t in $tokens[2..-1]
         if test $skip -eq 1; set skip 0; continue; end
-        if contains -- $t --abort-if --api-key-file --api-url --at --body --category --concurrency --device --devices --drift-rate --end --fail-fast --fail-rate --fleet-size --host --ledger --limit --offset --on-conflict --out --param --port --power --profile --rate-limit --reserve --resume --retry --seed --simulate-at --simulate-failure --start --state --status --target --timeout --type --tz --user --wait-timeout --waves --write; set skip 1; continue; end
+        if contains -- $t --abort-if --api-key-file --api-url --at --body --category --code --command --concurrency --device --device-type --devices --drift-rate --end --events --fail-fast --fail-rate --field --fleet-size --forward-to --header --host --ledger --limit --offset --on-conflict --out --param --port --power --profile --rate-limit --reserve --resume --retry --secret-file --seed --simulate-at --simulate-failure --since --start --state --status --target --timeout --type --tz --user --wait-timeout --waves --webhook --webhook-latency --write; set skip 1; continue; end
         string match -q -- "-*" $t; and continue
         set -a out $t
     end
@@ -99,7 +99,24 @@ complete -c amps -n '__fish_seen_subcommand_from explain' -l category
 complete -c amps -n '__amps_at "explain" 0' -a 'UNAUTHORIZED INVALID_API_KEY EXPIRED_TOKEN RATE_LIMIT_EXCEEDED INSUFFICIENT_PERMISSIONS LIVE_ACCESS_DISABLED DEVICE_NOT_FOUND NOT_FOUND CONFLICT ACTION_NOT_CANCELLABLE UNSUPPORTED_MODE UNSUPPORTED_PARAMETER UNSUPPORTED_UNIT PARAMETER_OUT_OF_RANGE EXECUTION_NOT_SUPPORTED START_IN_PAST START_OUT_OF_RANGE INVALID_TIME_WINDOW DIRECT_ACTION_UNSUPPORTED COMMAND_NOT_SUPPORTED UNSUPPORTED_SETTING READ_ONLY_SETTING SETTING_OUT_OF_RANGE INVALID_JSON VALIDATION_ERROR METHOD_NOT_ALLOWED PAYLOAD_TOO_LARGE INTERNAL_ERROR NOT_IMPLEMENTED INVALID_CREDENTIALS INVALID_MFA_CODE MFA_REQUIRED ACCOUNT_LOCKED UNSUPPORTED_CREDENTIAL_TYPE UNSUPPORTED_AUTH_PATH CREDENTIAL_NOT_FOUND NO_DEVICES_FOUND DEVICE_OFFLINE DEVICE_UNAUTHORIZED COMMAND_FAILED BIND_NOT_SUPPORTED UNKNOWN_SETTING INVALID_PARAMETERS INVALID_OEM_PARAMETERS SCHEDULER_ACTIVE SCHEDULER_FULL MODE_OVERRIDDEN VPP_LOCKED NETWORK_ERROR RATE_LIMITED SERVICE_UNAVAILABLE TIMEOUT SIMULATED_FAILURE UNKNOWN_ERROR'
 complete -c amps -n '__fish_use_subcommand' -a decode -d 'Decode a saved API response (a bare envelope, or a raw HTTP response as pasted from a ticket)'
 complete -c amps -n '__fish_seen_subcommand_from decode' -l status
-complete -c amps -n '__fish_use_subcommand' -a sandbox -d 'The local Amps API emulator: serve it, or reset the embedded one'
+complete -c amps -n '__fish_use_subcommand' -a listen -d 'Follow the sandbox'\''s webhook events and forward each, signed, to a local URL (embedded or served sandbox)'
+complete -c amps -n '__fish_seen_subcommand_from listen' -l forward-to
+complete -c amps -n '__fish_seen_subcommand_from listen' -l events
+complete -c amps -n '__fish_seen_subcommand_from listen' -l since
+complete -c amps -n '__fish_seen_subcommand_from listen' -l print-secret
+complete -c amps -n '__fish_use_subcommand' -a webhooks -d 'Webhooks: say why a signature does not verify; send a signed event to a handler'
+complete -c amps -n '__amps_at webhooks 0' -a verify -d 'Say whether a webhook delivery verifies against a secret, and if not, why (exit 0 verified, 4 not)'
+complete -c amps -n '__fish_seen_subcommand_from verify' -l secret-file
+complete -c amps -n '__fish_seen_subcommand_from verify' -l header
+complete -c amps -n '__amps_at webhooks 0' -a trigger -d 'Send one synthetic, signed webhook event of any documented type to a URL (or print it as a delivery)'
+complete -c amps -n '__fish_seen_subcommand_from trigger' -l device
+complete -c amps -n '__fish_seen_subcommand_from trigger' -l device-type
+complete -c amps -n '__fish_seen_subcommand_from trigger' -l command
+complete -c amps -n '__fish_seen_subcommand_from trigger' -l code
+complete -c amps -n '__fish_seen_subcommand_from trigger' -l field
+complete -c amps -n '__fish_seen_subcommand_from trigger' -l forward-to
+complete -c amps -n '__fish_seen_subcommand_from trigger' -l secret-file
+complete -c amps -n '__fish_use_subcommand' -a sandbox -d 'The local Amps API emulator: serve it, reset it, its webhook secret and deliveries'
 complete -c amps -n '__amps_at sandbox 0' -a serve -d 'Serve the sandbox API over HTTP until Ctrl-C; prints its URL and a sandbox key'
 complete -c amps -n '__fish_seen_subcommand_from serve' -l port
 complete -c amps -n '__fish_seen_subcommand_from serve' -l host
@@ -109,8 +126,12 @@ complete -c amps -n '__fish_seen_subcommand_from serve' -l rate-limit
 complete -c amps -n '__fish_seen_subcommand_from serve' -l seed
 complete -c amps -n '__fish_seen_subcommand_from serve' -l fail-rate
 complete -c amps -n '__fish_seen_subcommand_from serve' -l drift-rate
+complete -c amps -n '__fish_seen_subcommand_from serve' -l webhook
+complete -c amps -n '__fish_seen_subcommand_from serve' -l webhook-latency
 complete -c amps -n '__amps_at sandbox 0' -a reset -d 'Restore the seeded fleet: forget every action, setting change and cleared schedule'
 complete -c amps -n '__fish_seen_subcommand_from reset' -l state
+complete -c amps -n '__amps_at sandbox 0' -a secret -d 'Print the sandbox'\''s webhook signing secret (whsec_…), embedded or served'
+complete -c amps -n '__amps_at sandbox 0' -a deliveries -d 'List the webhook deliveries of amps sandbox serve --webhook: each try, its answer and what comes next'
 complete -c amps -n '__fish_use_subcommand' -a config -d 'Profiles: where amps sends requests and with which key'
 complete -c amps -n '__amps_at config 0' -a set -d 'Set api-key (from a hidden prompt, or stdin) or api-url for the profile (--profile NAME creates it; else the current one)'
 complete -c amps -n '__amps_at config 0' -a unset -d 'Remove a setting from the profile'
@@ -119,7 +140,7 @@ complete -c amps -n '__amps_at config 0' -a list -d 'Show the effective configur
 complete -c amps -n '__amps_at config 0' -a profiles -d 'List the profiles, one a line'
 complete -c amps -n '__fish_use_subcommand' -a login -d 'Set up a profile interactively: key (hidden), API URL, profile name'
 complete -c amps -n '__fish_use_subcommand' -a help -d 'Show help for a command, or a topic: exit-codes, environment'
-complete -c amps -n '__amps_at "help" 0' -a 'exit-codes environment push get inspect watch devices settings actions explain decode sandbox config login help completion'
+complete -c amps -n '__amps_at "help" 0' -a 'exit-codes environment push get inspect watch devices settings actions explain decode listen webhooks sandbox config login help completion'
 complete -c amps -n '__fish_use_subcommand' -a completion -d 'Print the completion script for bash, zsh or fish (it never edits your shell'\''s files)'
 complete -c amps -n '__fish_seen_subcommand_from completion' -l write
 complete -c amps -n '__amps_at "completion" 0' -a 'bash zsh fish'

@@ -10,6 +10,7 @@ import { isRecord } from '../lib/values.js';
 import type { ApiClient, ApiResponse } from './client.js';
 import type { ActionRecord, Page } from '../contract/actions.js';
 import type { DeviceType, DeviceRead } from '../contract/devices.js';
+import type { WebhookEvent } from '../contract/webhooks.js';
 
 const enc = encodeURIComponent;
 
@@ -73,4 +74,22 @@ export function getAction(client: ApiClient, id: string): Promise<ApiResponse<Ac
 
 export function cancelAction(client: ApiClient, id: string): Promise<ApiResponse<ActionRecord>> {
   return checked(client.request('POST', `/actions/${enc(id)}/cancel`), actionShape, 'The cancel was sent; check amps actions get before sending it again');
+}
+
+// ── The sandbox's own routes (not part of the Amps API): webhook events, the secret, deliveries ──
+
+const eventsShape: Shape = (data) => (!isRecord(data) ? `data that is ${describe(data)}, not an event list` : !Array.isArray(data.items) || typeof data.lastSeq !== 'number' ? 'an event list without items or lastSeq' : undefined);
+const secretShape: Shape = (data) => (!isRecord(data) || typeof data.secret !== 'string' ? 'no webhook secret' : undefined);
+const deliveriesShape: Shape = (data) => (!isRecord(data) || !Array.isArray(data.items) ? 'no delivery list' : undefined);
+
+export function listSandboxEvents(client: ApiClient, query: { after?: number; since?: string }): Promise<ApiResponse<{ items: WebhookEvent[]; lastSeq: number; oldestSeq: number | null }>> {
+  return checked(client.request('GET', '/_sandbox/events', { query }), eventsShape);
+}
+
+export function sandboxWebhookSecret(client: ApiClient): Promise<ApiResponse<{ secret: string }>> {
+  return checked(client.request('GET', '/_sandbox/webhook-secret'), secretShape);
+}
+
+export function sandboxDeliveries(client: ApiClient): Promise<ApiResponse<{ delivering: boolean; items: Array<Record<string, unknown>> }>> {
+  return checked(client.request('GET', '/_sandbox/deliveries'), deliveriesShape);
 }

@@ -49,3 +49,8 @@ export function once(name: string) {
     return value;
   };
 }
+
+/** A flag that may be given again and again: its values in order. */
+export function repeatable(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -31,6 +31,10 @@ export interface Context {
   now: number;
   ackDelayMs: number;
   requestLog: RequestLogEntry[];
+  /** Events are readable (GET /_sandbox/events) this long after they happen (`--webhook-latency`). */
+  webhookLatencyMs: number;
+  /** The webhook delivery log of `sandbox serve --webhook`; undefined where nothing is delivered. */
+  deliveries?: () => readonly unknown[];
 }
 
 export type Handler = (ctx: Context, params: string[], query: URLSearchParams, body: unknown) => Reply;

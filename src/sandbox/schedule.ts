@@ -6,6 +6,7 @@ import { type ActionToCheck, executionOf } from '../domain/capabilities.js';
 import { localMinuteToUtc } from '../domain/time.js';
 import { fillMessage, variantFor } from '../errors/catalogue.js';
 import type { DeviceDefinition } from './fleet.js';
+import { emitActionEvent } from './events.js';
 import { addAction, dueOf, indexOf, isLive, type SandboxState, type StoredAction, type Transaction } from './store.js';
 import { type Strategy, TERMINAL_STATES } from '../contract/actions.js';
 import type { Quantity } from '../contract/devices.js';
@@ -61,6 +62,7 @@ export function advanceLifecycle(tx: Transaction, now: number, ackDelayMs: numbe
         Object.assign(action, { state: 'failed', completedAt: at, updatedAt: at, errorCode: action.failWith, errorMessage: message, result: { success: false, error: { code: action.failWith, message } } });
         live.delete(action);
         tx.changed();
+        emitActionEvent(tx, action);
         continue;
       }
       action.state = 'completed';
@@ -73,6 +75,7 @@ export function advanceLifecycle(tx: Transaction, now: number, ackDelayMs: numbe
         changes.mode = action.command;
       }
       tx.changed();
+      emitActionEvent(tx, action);
     }
     if (action.state === 'completed' && action.end && !action.revertedAt && Date.parse(action.end) <= now) {
       const changes = (state.devices[action.deviceId] ??= {});

@@ -4,6 +4,7 @@
 // capability checks with the client, nothing else.
 
 import { randomBytes } from 'node:crypto';
+import type { WebhookEvent } from '../contract/webhooks.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { entriesFor, fillMessage, variantFor } from '../errors/catalogue.js';
@@ -19,6 +20,8 @@ export type { RequestLogEntry } from './http.js';
 
 export const SANDBOX_KEY = 'amps_sk_test_localsandbox';
 const BODY_LIMIT_BYTES = 1024 * 1024;
+/** How long an acknowledged action takes to complete, unless a test says otherwise. */
+const DEFAULT_ACK_DELAY_MS = 3000;
 /** What the request log keeps of each body: enough to check what was sent, never the whole of a huge one. */
 const LOG_BOUNDS = { depth: 12, items: 100, string: 2000 };
 
@@ -38,6 +41,10 @@ export interface SandboxOptions {
   /** Where API requests are logged (sandbox controls are not), newest last, at most logLimit. */
   requestLog?: RequestLogEntry[];
   logLimit?: number;
+  /** Told of every webhook event as it happens (`sandbox serve --webhook` delivers from here). */
+  onEvent?: (event: WebhookEvent) => void;
+  webhookLatencyMs?: number;
+  deliveries?: () => readonly unknown[];
 }
 
 function requestId(): string {
@@ -77,7 +84,7 @@ function errorReply(error: SandboxError, retryAfter?: number): Reply {
 function createSandboxServer(options: SandboxOptions): Server {
   const fleet = buildFleet(options.fleetSize ?? 0, options.seed ?? 0, { failRate: options.failRate ?? 0, driftRate: options.driftRate ?? 0 });
   const realNow = options.realNow ?? Date.now;
-  const ackDelayMs = options.ackDelayMs ?? 3000;
+  const ackDelayMs = options.ackDelayMs ?? DEFAULT_ACK_DELAY_MS;
   const limit = rateLimiter(options.rateLimit ?? 0);
   const requestLog = options.requestLog ?? [];
   const logLimit = options.logLimit ?? 10_000;
@@ -113,11 +120,12 @@ function createSandboxServer(options: SandboxOptions): Server {
             throw new SandboxError('INVALID_JSON', position ? { position: Number(position) } : {});
           }
         }
-        reply = await options.store.transact((tx) => {
+        reply = await options.store.transact((stored) => {
+          const tx = options.onEvent ? { ...stored, onEvent: options.onEvent } : stored;
           const now = realNow() + tx.state.clockOffsetMs;
           clock = now;
           advanceLifecycle(tx, now, ackDelayMs);
-          return handler({ fleet, tx, now, ackDelayMs, requestLog }, params, url.searchParams, parsedBody);
+          return handler({ fleet, tx, now, ackDelayMs, requestLog, webhookLatencyMs: options.webhookLatencyMs ?? 0, deliveries: options.deliveries }, params, url.searchParams, parsedBody);
         });
       }
     } catch (error) {
@@ -168,6 +176,8 @@ export interface RunningSandbox {
   key: string;
   server: Server;
   requests: RequestLogEntry[];
+  /** Moves the lifecycle to now without a request (a served sandbox emits its events on time). */
+  tick(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -187,6 +197,11 @@ export async function startSandbox(options: SandboxOptions & { host?: string; po
     key: SANDBOX_KEY,
     server,
     requests,
+    tick: () =>
+      options.store.transact((stored) => {
+        const tx = options.onEvent ? { ...stored, onEvent: options.onEvent } : stored;
+        advanceLifecycle(tx, (options.realNow ?? Date.now)() + tx.state.clockOffsetMs, options.ackDelayMs ?? DEFAULT_ACK_DELAY_MS);
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         options.store.flush();

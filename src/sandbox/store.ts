@@ -8,6 +8,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statS
 import { dirname } from 'node:path';
 import { UsageError } from '../errors/failures.js';
 import { ACTION_STATES, type ActionRecord } from '../contract/actions.js';
+import type { WebhookEvent } from '../contract/webhooks.js';
 import { systemErrorText } from '../lib/values.js';
 
 /** What the sandbox keeps beside the public record. */
@@ -37,6 +38,11 @@ export interface SandboxState {
   actionCounter: number;
   actions: StoredAction[];
   devices: Record<string, DeviceChanges>;
+  /** The webhook signing secret (`whsec_…`), made on first use. Absent in files written before webhooks. */
+  webhookSecret?: string;
+  eventCounter?: number;
+  /** The latest events, oldest first (a bounded history: see Transaction.eventHistory). */
+  events?: WebhookEvent[];
 }
 
 /**
@@ -95,7 +101,9 @@ export function dueOf(action: StoredAction, ackDelayMs: number): number {
 
 /** Back to the seeded fleet, in place (the stores hold on to the state object). */
 export function resetState(state: SandboxState): void {
-  Object.assign(state, emptyState());
+  // The webhook secret outlives a reset: handlers are configured with it.
+  const secret = state.webhookSecret;
+  Object.assign(state, emptyState(), secret ? { webhookSecret: secret } : {});
   indexes.delete(state);
 }
 
@@ -112,7 +120,17 @@ export interface Transaction {
   state: SandboxState;
   /** Call after changing the state, so it is written. */
   changed(): void;
+  /**
+   * How many events the state keeps: a file rewritten on every request keeps 1,000; a served
+   * sandbox's memory 100,000. Deliveries never depend on it (they take each event as it happens).
+   */
+  eventHistory: number;
+  /** Told of each event as it is emitted: `sandbox serve --webhook` delivers from here. */
+  onEvent?: (event: WebhookEvent) => void;
 }
+
+const FILE_EVENT_HISTORY = 1_000;
+const MEMORY_EVENT_HISTORY = 100_000;
 
 export interface StateStore {
   transact<T>(work: (tx: Transaction) => T): Promise<T>;
@@ -144,12 +162,10 @@ function stateProblem(value: unknown): string | undefined {
   if (!Number.isFinite(value.clockOffsetMs) || !Number.isInteger(value.actionCounter)) return 'its clock or counter is not a number';
   if (!isRecordValue(value.devices) || !Object.values(value.devices).every(isRecordValue)) return 'its devices are not objects';
   if (!Array.isArray(value.actions)) return 'its actions are not a list';
+  if (value.webhookSecret !== undefined && typeof value.webhookSecret !== 'string') return 'its webhook secret is not a string';
+  if (value.events !== undefined && (!Array.isArray(value.events) || !value.events.every((e) => isRecordValue(e) && typeof e.id === 'string' && typeof e.seq === 'number'))) return 'its events are not events amps wrote';
   const bad = value.actions.findIndex((a) => !isRecordValue(a) || typeof a.id !== 'string' || typeof a.deviceId !== 'string' || !(ACTION_STATES as readonly unknown[]).includes(a.state) || typeof a.createdAt !== 'string' || (a.start !== null && typeof a.start !== 'string'));
   return bad === -1 ? undefined : `action ${bad + 1} is not an action amps wrote`;
-}
-
-function describeFsError(error: unknown): string {
-  return systemErrorText(error);
 }
 
 /**
@@ -162,7 +178,7 @@ function readState(file: string, repaired: string[]): SandboxState {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
-    throw new StateFileError(`cannot read the sandbox state file ${file}: ${describeFsError(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can read and write, or fix the file\'s permissions');
+    throw new StateFileError(`cannot read the sandbox state file ${file}: ${systemErrorText(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can read and write, or fix the file\'s permissions');
   }
   let parsed: unknown;
   let problem: string | undefined;
@@ -178,7 +194,7 @@ function readState(file: string, repaired: string[]): SandboxState {
   try {
     renameSync(file, backup);
   } catch (error) {
-    throw new StateFileError(`the sandbox state file ${file} is unreadable (${problem}) and could not be moved aside: ${describeFsError(error)}`, 'amps sandbox reset writes a fresh one');
+    throw new StateFileError(`the sandbox state file ${file} is unreadable (${problem}) and could not be moved aside: ${systemErrorText(error)}`, 'amps sandbox reset writes a fresh one');
   }
   repaired.push(`the sandbox state file was unreadable (${problem}); it was kept as ${backup} and the seeded fleet restored`);
   return emptyState();
@@ -196,7 +212,7 @@ function writeState(file: string, state: SandboxState): void {
   try {
     writeStateAtomically(file, state);
   } catch (error) {
-    throw new StateFileError(`cannot write the sandbox state to ${dirname(file)}: ${describeFsError(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
+    throw new StateFileError(`cannot write the sandbox state to ${dirname(file)}: ${systemErrorText(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
   }
 }
 
@@ -207,7 +223,7 @@ export function memoryStore(file?: string): StateStore {
   let dirty = false;
   return {
     async transact(work) {
-      return work({ state, changed: () => (dirty = true) });
+      return work({ state, changed: () => (dirty = true), eventHistory: MEMORY_EVENT_HISTORY });
     },
     flush() {
       if (file && dirty) writeState(file, state);
@@ -239,7 +255,7 @@ async function acquireLock(lock: string): Promise<void> {
   try {
     mkdirSync(dirname(lock), { recursive: true, mode: 0o700 });
   } catch (error) {
-    throw new StateFileError(`cannot create the sandbox state directory ${dirname(lock)}: ${describeFsError(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
+    throw new StateFileError(`cannot create the sandbox state directory ${dirname(lock)}: ${systemErrorText(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
   }
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
@@ -278,7 +294,7 @@ export function fileStore(file: string): StateStore {
     try {
       const state = readState(file, repaired);
       let dirty = false;
-      const result = work({ state, changed: () => (dirty = true) });
+      const result = work({ state, changed: () => (dirty = true), eventHistory: FILE_EVENT_HISTORY });
       if (dirty) writeState(file, state);
       return result;
     } finally {
@@ -299,14 +315,21 @@ export function fileStore(file: string): StateStore {
 /** Restores the seeded fleet; a file that was there is kept as a copy first. */
 export function resetStateFile(file: string): string | undefined {
   let kept: string | undefined;
+  let secret: string | undefined;
   try {
     if (statSync(file).isFile()) {
+      try {
+        const old: unknown = JSON.parse(readFileSync(file, 'utf8'));
+        if (isRecordValue(old) && typeof old.webhookSecret === 'string') secret = old.webhookSecret;
+      } catch {
+        // An unreadable state has no secret to keep.
+      }
       kept = `${file}.before-reset`;
       renameSync(file, kept);
     }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new StateFileError(`cannot reset the sandbox state ${file}: ${describeFsError(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new StateFileError(`cannot reset the sandbox state ${file}: ${systemErrorText(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
   }
-  writeState(file, emptyState());
+  writeState(file, { ...emptyState(), ...(secret ? { webhookSecret: secret } : {}) });
   return kept;
 }

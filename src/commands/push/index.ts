@@ -4,7 +4,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { STRATEGIES } from '../../contract/actions.js';
 import { globalsOf } from '../../config/globals.js';
-import { duration, once, oneOf, wholeNumber } from '../../config/option-parsers.js';
+import { duration, once, oneOf, repeatable, wholeNumber } from '../../config/option-parsers.js';
 import type { ExitCode } from '../../contract/exit-codes.js';
 import { UsageError } from '../../errors/failures.js';
 import { withExamples } from '../../output/command-help.js';
@@ -25,7 +25,6 @@ export async function run(options: PushOptions, io: IO, argv: string[] = []): Pr
   return (await import('./single.js')).run({ ...options, type: options.type }, io, argv);
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function pushCommand(state: CommandState, runF: Run<PushOptions> = run) {
   const command = new Command('push')
@@ -36,7 +35,7 @@ export function pushCommand(state: CommandState, runF: Run<PushOptions> = run) {
     .option('--power <quantity>', 'power cap, e.g. 5kw or 3500w (converted to the unit the device declares)', once('--power'))
     .option('--target <quantity>', 'target, e.g. 90% (battery) or 21c / 70f (hvac)', once('--target'))
     .option('--reserve <quantity>', 'state-of-charge floor kept while the command runs, e.g. 20%', once('--reserve'))
-    .option('--param <name=value>', 'any other parameter, e.g. heatSetpoint=19c (repeatable)', collect)
+    .option('--param <name=value>', 'any other parameter, e.g. heatSetpoint=19c (repeatable)', repeatable)
     .addOption(new Option('--at <time>', 'run once at this time: 22:00, 2026-06-10T22:00, +30m, 1.5h, now').conflicts(['start', 'end']).argParser(once('--at')))
     .option('--start <time>', 'start of a window (with --end)', once('--start'))
     .option('--end <time>', 'end of the window: a time, or a length after --start such as 3h', once('--end'))

@@ -2,7 +2,7 @@
 
 import { Command, Option } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
-import { ratio, wholeNumber } from '../../config/option-parsers.js';
+import { duration, ratio, repeatable, wholeNumber } from '../../config/option-parsers.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { UsageError } from '../../errors/failures.js';
 import { withExamples } from '../../output/command-help.js';
@@ -18,25 +18,56 @@ export interface ServeOptions extends GlobalOptions {
   seed: number;
   failRate: number;
   driftRate: number;
+  webhook?: string[];
+  webhookLatency?: number;
 }
 
 const DEFAULT_RATE_LIMIT = 20;
 
+/** A delivery URL: http(s), said in one line when not. */
+function webhookUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--webhook '${text}' is not a URL`, 'e.g. --webhook http://localhost:3000/hooks');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--webhook must be http(s), not ${url.protocol}`);
+  return url.toString();
+}
+
 export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
   const [{ startSandbox }, { memoryStore }, { seededDevices }] = await Promise.all([import('../../sandbox/server.js'), import('../../sandbox/store.js'), import('../../sandbox/fleet.js')]);
+  const urls = (options.webhook ?? []).map(webhookUrl);
   const store = memoryStore(options.state);
   for (const notice of await store.check()) writeLine(io.stderr, `amps: ${notice}`);
+  const [{ webhookSecret }, { Deliverer }] = await Promise.all([import('../../sandbox/events.js'), import('../../sandbox/webhooks.js')]);
+  const secret = () => store.transact((tx) => webhookSecret(tx));
+  const signingSecret = await secret();
+  const deliverer = urls.length > 0 ? new Deliverer(urls, secret, options.webhookLatency ?? 0, (entry) => {
+    if (options.json || options.quiet) return;
+    const answer = entry.status !== null ? `${entry.status}` : entry.error ?? 'no answer';
+    writeLine(io.stderr, io.err.dim(`webhook ${entry.type} ${entry.eventId} → ${entry.url}: ${answer} (${entry.latencyMs} ms, try ${entry.try})${entry.outcome === 'retrying' ? `; again at ${entry.nextTryAt}` : entry.outcome === 'gave_up' ? '; gave up' : ''}`));
+  }) : undefined;
   let sandbox;
   try {
-    sandbox = await startSandbox({ store, host: options.host, port: options.port, fleetSize: options.fleetSize, rateLimit: options.rateLimit, seed: options.seed, failRate: options.failRate, driftRate: options.driftRate });
+    sandbox = await startSandbox({
+      store, host: options.host, port: options.port, fleetSize: options.fleetSize, rateLimit: options.rateLimit, seed: options.seed, failRate: options.failRate, driftRate: options.driftRate,
+      webhookLatencyMs: options.webhookLatency ?? 0, ...(deliverer ? { onEvent: (event) => deliverer.enqueue(event), deliveries: () => deliverer.tries() } : {}),
+    });
   } catch (error) {
+    deliverer?.close();
     throw new UsageError(`cannot listen on ${options.host}:${options.port}: ${systemErrorText(error)}`);
   }
-  if (options.json) writeJson(io, { url: sandbox.url, key: sandbox.key, fleetSize: options.fleetSize, rateLimit: options.rateLimit });
+  // Events happen when their time comes, request or no request: deliveries and `amps listen` see them on time.
+  const ticker = setInterval(() => void sandbox.tick().catch(() => undefined), 500);
+  ticker.unref();
+  if (options.json) writeJson(io, { url: sandbox.url, key: sandbox.key, fleetSize: options.fleetSize, rateLimit: options.rateLimit, webhookSecret: signingSecret, webhooks: urls });
   else {
     writeLine(io.stdout, `Amps sandbox listening on ${sandbox.url}`);
     writeLine(io.stdout, `Key: ${sandbox.key} (any amps_sk_test_… or sk_test_… key works)`);
     writeLine(io.stdout, `Use it: export AMPS_API_URL=${sandbox.url} AMPS_API_KEY=${sandbox.key}`);
+    writeLine(io.stdout, `Webhook signing secret: ${signingSecret}${urls.length > 0 ? ` (delivering to ${urls.join(', ')})` : ' (amps listen --forward-to URL forwards events; or --webhook URL here)'}`);
     const dispatch = options.failRate || options.driftRate ? ` · dispatch failures ${options.failRate * 100}%, drift ${options.driftRate * 100}% of generated devices` : '';
     writeLine(io.stderr, io.err.dim(`${seededDevices().length + options.fleetSize} devices · rate limit ${options.rateLimit ? `${options.rateLimit}/s per key` : 'off'}${dispatch} · state ${options.state ?? 'in memory'} · Ctrl-C stops`));
   }
@@ -45,6 +76,8 @@ export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
     if (io.signal.aborted) return resolve();
     io.signal.addEventListener('abort', () => resolve(), { once: true });
   });
+  clearInterval(ticker);
+  deliverer?.close();
   await sandbox.close();
   if (!options.json) writeLine(io.stderr, `Sandbox stopped${options.state ? `; state saved to ${options.state}` : ''}.`);
   return EXIT.ok;
@@ -61,8 +94,10 @@ export function serveCommand(state: CommandState, runF: Run<ServeOptions> = run)
     .addOption(new Option('--seed <n>', 'shift the simulated curves; the same seed gives the same fleet').default(0).argParser(wholeNumber('--seed', 0, 1_000_000)))
     .addOption(new Option('--fail-rate <share>', 'generated devices whose actions fail at dispatch (SCHEDULER_ACTIVE, DEVICE_OFFLINE, COMMAND_FAILED), e.g. 0.05').default(0).argParser(ratio('--fail-rate')))
     .addOption(new Option('--drift-rate <share>', 'generated devices whose actions complete without the state following (what --verify finds)').default(0).argParser(ratio('--drift-rate')))
+    .option('--webhook <url>', 'deliver every webhook event to this URL, signed, retried until it answers 2xx (repeatable)', repeatable)
+    .addOption(new Option('--webhook-latency <duration>', 'deliver (and list) events this long after they happen; the hosted sandbox takes about 3m').argParser(duration('--webhook-latency', 24 * 3_600_000)))
     .action(async (options, cmd) => {
       state.exitCode = await runF({ ...globalsOf(cmd), ...options }, state.io, state.argv);
     });
-  return withExamples(command, ['amps sandbox serve', 'amps sandbox serve --port 0 --fleet-size 10000 --rate-limit 0', 'amps sandbox serve --state ./sandbox.json']);
+  return withExamples(command, ['amps sandbox serve', 'amps sandbox serve --port 0 --fleet-size 10000 --rate-limit 0', 'amps sandbox serve --state ./sandbox.json', 'amps sandbox serve --webhook http://localhost:3000/hooks --webhook-latency 10s']);
 }

@@ -2,6 +2,8 @@
 
 import { isRecord } from '../../lib/values.js';
 import { type Route, validation } from '../http.js';
+import { isWebhookEvent } from '../../domain/webhooks.js';
+import { emitSyntheticEvent, webhookSecret } from '../events.js';
 import { advanceLifecycle } from '../schedule.js';
 import { resetState } from '../store.js';
 
@@ -33,6 +35,43 @@ export const CONTROL_ROUTES: Route[] = [
         return { status: 200, body: { cleared: true } };
       },
     },
+  },
+  {
+    // Webhook events after a cursor (`after`: a seq), or since a time; only those past --webhook-latency.
+    pattern: /^\/_sandbox\/events$/,
+    methods: {
+      GET: (ctx, _params, query) => {
+        const after = Number(query.get('after') ?? 0);
+        const since = query.get('since');
+        if (!Number.isInteger(after) || after < 0) throw validation([{ path: 'query.after', problem: 'must be a whole number (a seq)' }]);
+        const sinceMs = since === null ? Number.NEGATIVE_INFINITY : Date.parse(since);
+        if (Number.isNaN(sinceMs)) throw validation([{ path: 'query.since', problem: 'must be an ISO time' }]);
+        const readyBy = ctx.now - ctx.webhookLatencyMs;
+        const all = ctx.tx.state.events ?? [];
+        const items = all.filter((e) => e.seq > after && Date.parse(e.createdAt) >= sinceMs && Date.parse(e.createdAt) <= readyBy).slice(0, 500);
+        return { status: 200, body: { items, lastSeq: ctx.tx.state.eventCounter ?? 0, oldestSeq: all[0]?.seq ?? null } };
+      },
+      // A device or schedule event on demand: the sandbox links no real devices, so nothing else makes them.
+      POST: (ctx, _params, _query, body) => {
+        const type = isRecord(body) ? body.type : undefined;
+        const deviceId = isRecord(body) ? body.deviceId : undefined;
+        if (typeof type !== 'string' || !isWebhookEvent(type) || type.startsWith('push.')) {
+          throw validation([{ path: 'type', problem: 'must be a device.* or schedule.* event (push.* events come from pushes)' }]);
+        }
+        const device = typeof deviceId === 'string' ? ctx.fleet.byId.get(deviceId) : undefined;
+        if (!device) throw validation([{ path: 'deviceId', problem: 'must be a device of the sandbox' }]);
+        const event = emitSyntheticEvent(ctx.tx, type as Parameters<typeof emitSyntheticEvent>[1], device.id, device.type, new Date(ctx.now).toISOString());
+        return { status: 201, body: event };
+      },
+    },
+  },
+  {
+    pattern: /^\/_sandbox\/webhook-secret$/,
+    methods: { GET: (ctx) => ({ status: 200, body: { secret: webhookSecret(ctx.tx) } }) },
+  },
+  {
+    pattern: /^\/_sandbox\/deliveries$/,
+    methods: { GET: (ctx) => ({ status: 200, body: { delivering: ctx.deliveries !== undefined, items: ctx.deliveries?.() ?? [] } }) },
   },
   {
     pattern: /^\/_sandbox\/reset$/,

@@ -1,0 +1,136 @@
+// `amps listen`: follows the sandbox's webhook events (embedded or served) and forwards each to a
+// local URL, signed with the sandbox's secret and with the headers a real delivery carries, as
+// `stripe listen --forward-to` does. Never a silent stall: a heartbeat when idle on a terminal, a
+// message and exit 6 when the sandbox goes away; Ctrl-C exits 130 after the delivery in flight.
+
+import { Command, Option } from '@commander-js/extra-typings';
+import { sleep } from '../api/client.js';
+import { postWebhook } from '../api/webhook-post.js';
+import { globalsOf, type GlobalOptions } from '../config/globals.js';
+import { duration, repeatable } from '../config/option-parsers.js';
+import { EXIT, type ExitCode } from '../contract/exit-codes.js';
+import type { WebhookEvent } from '../contract/webhooks.js';
+import { deliveryHeaders, eventFilter } from '../domain/webhooks.js';
+import { ApiFailure, InterruptedError, UsageError } from '../errors/failures.js';
+import { redactUrl } from '../lib/values.js';
+import { withExamples } from '../output/command-help.js';
+import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
+import { show } from '../output/text.js';
+import { withSession } from '../session/connect.js';
+import { sandboxCall } from '../session/sandbox-routes.js';
+
+export interface ListenOptions extends GlobalOptions {
+  forwardTo?: string;
+  events?: string[];
+  since?: number;
+  printSecret?: boolean;
+}
+
+const POLL_MS = 500;
+const HEARTBEAT_MS = 30_000;
+const FORWARD_TIMEOUT_MS = 30_000;
+
+/** Where events go: http(s), checked before anything is read. */
+function forwardUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--forward-to '${text}' is not a URL`, 'e.g. --forward-to http://localhost:3000/hooks');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--forward-to must be http(s), not ${url.protocol}`);
+  return url.toString();
+}
+
+/** What a line names about an event: the device, and the code of a failed push. */
+function eventSummary(event: WebhookEvent): string {
+  const device = typeof event.body.deviceId === 'string' ? event.body.deviceId : '-';
+  const code = typeof event.body.errorCode === 'string' ? ` ${event.body.errorCode}` : '';
+  return `${event.type} ${show(device)}${show(code)}`;
+}
+
+export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
+  const target = options.forwardTo !== undefined ? forwardUrl(options.forwardTo) : undefined;
+  const matches = eventFilter(options.events?.flatMap((e) => e.split(',')).map((e) => e.trim()).filter(Boolean));
+  const { listSandboxEvents, sandboxWebhookSecret } = await import('../api/resources.js');
+  return withSession(options, io, async (session) => {
+    const { data: { secret } } = await sandboxCall(session, 'webhook events', () => sandboxWebhookSecret(session.client));
+    if (options.printSecret) {
+      if (options.json) writeJson(io, { secret });
+      else writeLine(io.stdout, `Webhook signing secret: ${secret}`);
+    }
+    // From now on, or replaying what the sandbox kept from --since ago.
+    const since = options.since !== undefined ? new Date(io.now().getTime() - options.since).toISOString() : undefined;
+    let cursor = since !== undefined ? 0 : (await listSandboxEvents(session.client, { after: Number.MAX_SAFE_INTEGER })).data.lastSeq;
+    const source = session.embedded ? 'the embedded sandbox' : redactUrl(session.target.apiUrl.value ?? '');
+    if (!options.quiet && !options.json) {
+      writeLine(io.stderr, io.err.dim(`Listening to ${source}${target ? `, forwarding to ${target}` : ''}${since ? `, from ${since}` : ''} · Ctrl-C stops`));
+    }
+    let lastActivity = Date.now();
+    let forwarded = 0;
+    for (;;) {
+      if (io.signal.aborted) break;
+      let page;
+      try {
+        page = (await listSandboxEvents(session.client, { after: cursor, since })).data;
+      } catch (error) {
+        if (error instanceof InterruptedError) break;
+        if (error instanceof ApiFailure && (error.decoded.status === null || error.decoded.status >= 500)) {
+          writeLine(io.stderr, `amps: ${source} stopped answering (${error.decoded.code}); no more events will come. ${forwarded} forwarded.`);
+          return EXIT.transient;
+        }
+        throw error;
+      }
+      if (page.oldestSeq !== null && page.oldestSeq > cursor + 1 && cursor > 0) {
+        writeLine(io.stderr, io.err.yellow(`amps: ${page.oldestSeq - cursor - 1} event(s) left the sandbox's history before they were read (it keeps the latest only)`));
+      }
+      for (const event of page.items) {
+        cursor = Math.max(cursor, event.seq);
+        if (!matches(event.type)) continue;
+        lastActivity = Date.now();
+        const body = JSON.stringify(event.body);
+        // A delivery in flight is finished, even after Ctrl-C: then the loop ends.
+        const result = target ? await postWebhook(target, await deliveryHeaders(secret, event.id, event.type, Math.floor(Date.now() / 1000), body), body, FORWARD_TIMEOUT_MS) : undefined;
+        forwarded++;
+        if (options.json) {
+          writeJson(io, { id: event.id, type: event.type, createdAt: event.createdAt, body: event.body, forwardedTo: target ?? null, status: result?.status ?? null, latencyMs: result?.latencyMs ?? null, error: result?.error ?? null });
+        } else {
+          const answer = !result ? '' : result.status !== null ? ` → ${result.status} (${result.latencyMs} ms)` : ` → ${result.error} (${result.latencyMs} ms)`;
+          const colour = !result || (result.status !== null && result.status < 300) ? (t: string) => t : io.out.red;
+          writeLine(io.stdout, colour(`${event.createdAt}  ${eventSummary(event)}  ${event.id}${answer}`));
+        }
+        if (io.signal.aborted) break;
+      }
+      if (io.signal.aborted) break;
+      if (io.stderrIsTTY && !options.quiet && !options.json && Date.now() - lastActivity >= HEARTBEAT_MS) {
+        writeLine(io.stderr, io.err.dim(`${new Date().toISOString()}  still listening to ${source}: no events for ${Math.round((Date.now() - lastActivity) / 1000)} s`));
+        lastActivity = Date.now();
+      }
+      try {
+        await sleep(POLL_MS, io.signal);
+      } catch (error) {
+        if (error instanceof InterruptedError) break;
+        throw error;
+      }
+    }
+    if (!options.quiet && !options.json) writeLine(io.stderr, `Stopped: ${forwarded} event(s) ${target ? 'forwarded' : 'shown'}.`);
+    return EXIT.interrupted;
+  });
+}
+
+export function listenCommand(state: CommandState, runF: Run<ListenOptions> = run) {
+  const command = new Command('listen')
+    .description('Follow the sandbox\'s webhook events and forward each, signed, to a local URL (embedded or served sandbox)')
+    .option('--forward-to <url>', 'POST each event here, signed with the sandbox\'s secret and a real delivery\'s headers')
+    .option('--events <types>', 'only these, e.g. push.failed,device.* (repeatable)', repeatable)
+    .addOption(new Option('--since <duration>', 'first replay the events of this long ago (the sandbox keeps the latest)').argParser(duration('--since', 30 * 86_400_000)))
+    .option('--print-secret', 'print the signing secret first (also: amps sandbox secret)')
+    .action(async (options, cmd) => {
+      state.exitCode = await runF({ ...globalsOf(cmd), ...options }, state.io, state.argv);
+    });
+  return withExamples(command, [
+    'amps listen --forward-to http://localhost:3000/hooks',
+    'amps listen --forward-to http://localhost:3000/hooks --events push.failed,device.* --since 1h',
+    'amps listen --json | jq -c .body',
+  ]);
+}

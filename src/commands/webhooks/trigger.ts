@@ -1,0 +1,147 @@
+// `amps webhooks trigger EVENT`: one synthetic, correctly signed event of any documented type, to
+// exercise a handler on demand: sent to --forward-to, or printed as a delivery (which `amps
+// webhooks verify` reads back). `--code` picks a catalogued code for push.failed; `--field`
+// sets any top-level field (stripe-cli #295: triggers that cannot carry custom data).
+
+import { randomBytes } from 'node:crypto';
+import { Command, Option } from '@commander-js/extra-typings';
+import { globalsOf, type GlobalOptions } from '../../config/globals.js';
+import { repeatable } from '../../config/option-parsers.js';
+import type { DeviceType } from '../../contract/devices.js';
+import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
+import { WEBHOOK_EVENTS, type WebhookEventType } from '../../contract/webhooks.js';
+import { requireDeviceType } from '../../domain/device-types.js';
+import { requireId } from '../../domain/ids.js';
+import { deviceEventBody, isWebhookEvent, pushEventBody, scheduleEventBody, secretProblem } from '../../domain/webhooks.js';
+import { fillMessage, isKnownCode, normaliseCode, suggestCodes, variantFor } from '../../errors/catalogue.js';
+import { UsageError } from '../../errors/failures.js';
+import { setOwn } from '../../lib/values.js';
+import { withExamples } from '../../output/command-help.js';
+import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
+import { readFileBounded } from '../../output/read.js';
+import { withSession } from '../../session/connect.js';
+import { sandboxCall } from '../../session/sandbox-routes.js';
+
+export interface TriggerOptions extends GlobalOptions {
+  event?: string;
+  device?: string;
+  deviceType?: string;
+  command?: string;
+  code?: string;
+  field?: string[];
+  forwardTo?: string;
+  secretFile?: string;
+}
+
+/** The device types the seeded ids start with; any other id names its type with --device-type. */
+const PREFIXES: Array<[RegExp, DeviceType]> = [[/^bat_/, 'battery'], [/^ev_/, 'ev_charger'], [/^hvac_/, 'hvac'], [/^(sol|pv|inv)_/, 'solar_inverter'], [/^(veh|car)_/, 'vehicle']];
+
+function deviceTypeOf(id: string, typed: string | undefined): DeviceType {
+  if (typed !== undefined) return requireDeviceType(typed);
+  const found = PREFIXES.find(([prefix]) => prefix.test(id));
+  if (!found) throw new UsageError(`cannot tell the device type of '${id}' from its id`, 'add --device-type battery (or ev-charger, hvac, solar-inverter, vehicle)');
+  return found[1];
+}
+
+/** `--field name=value`: the value as JSON when it is JSON (`5`, `true`, `{"a":1}`), else the text. */
+function fields(pairs: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const name = pair.slice(0, eq).trim();
+    if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) throw new UsageError(`--field '${pair}' is not NAME=VALUE`, 'e.g. --field errorMessage="Battery busy" --field attempts=3');
+    const text = pair.slice(eq + 1);
+    let value: unknown = text;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      // Plain text.
+    }
+    setOwn(out, name, value);
+  }
+  return out;
+}
+
+function bodyFor(type: WebhookEventType, deviceId: string, deviceType: DeviceType, options: TriggerOptions, now: string): Record<string, unknown> {
+  if (type === 'push.completed' || type === 'push.failed') {
+    const code = normaliseCode(options.code ?? 'COMMAND_FAILED');
+    const entry = variantFor(code, undefined, undefined);
+    const message = entry ? fillMessage(entry, entry.exampleDetails ?? {}) : code;
+    const failed = type === 'push.failed';
+    return pushEventBody({
+      id: `act_trigger_${randomBytes(6).toString('hex')}`, deviceId, deviceType, command: options.command ?? 'charge', parameters: null, state: failed ? 'failed' : 'completed',
+      result: failed ? { success: false, error: { code, message } } : { success: true, message: 'Mode applied' },
+      errorCode: failed ? code : null, errorMessage: failed ? message : null, completedAt: now,
+    });
+  }
+  if (type.startsWith('device.')) return deviceEventBody(type as 'device.connected', deviceId, deviceType, now, randomBytes(12).toString('hex'));
+  return scheduleEventBody(deviceId, deviceType, now, `sch_trigger_${randomBytes(6).toString('hex')}`);
+}
+
+export async function run(options: TriggerOptions, io: IO): Promise<ExitCode> {
+  const type = options.event ?? '';
+  if (!isWebhookEvent(type)) throw new UsageError(`'${type}' is not a webhook event`, `one of ${WEBHOOK_EVENTS.join(', ')}`);
+  if (!options.device) throw new UsageError('name the device: --device ID');
+  const deviceId = requireId(options.device, 'device');
+  const deviceType = deviceTypeOf(deviceId, options.deviceType);
+  if (options.code !== undefined) {
+    if (type !== 'push.failed') throw new UsageError('--code goes with push.failed');
+    if (!isKnownCode(normaliseCode(options.code))) {
+      const near = suggestCodes(options.code);
+      throw new UsageError(`--code '${options.code}' is not a catalogued code`, near.length ? `did you mean ${near.join(', ')}?` : 'amps explain --list shows every code');
+    }
+  }
+  const { deliveryHeaders } = await import('../../domain/webhooks.js');
+  const now = io.now();
+  const body = JSON.stringify({ ...bodyFor(type, deviceId, deviceType, options, now.toISOString()), ...fields(options.field ?? []) });
+  const secret = options.secretFile !== undefined
+    ? (await readFileBounded(options.secretFile, { limit: 4096, what: 'the secret file', stop: io.signal })).trim()
+    : await withSession(options, io, async (session) => {
+      const { sandboxWebhookSecret } = await import('../../api/resources.js');
+      return (await sandboxCall(session, 'webhook secret', () => sandboxWebhookSecret(session.client))).data.secret;
+    });
+  const problem = secretProblem(secret);
+  if (problem && !problem.includes('lacks its whsec_')) throw new UsageError(`cannot sign with the secret in ${options.secretFile}: ${problem}`);
+  const id = `msg_trigger_${randomBytes(8).toString('hex')}`;
+  const headers = await deliveryHeaders(secret, id, type, Math.floor(now.getTime() / 1000), body);
+  if (options.forwardTo === undefined) {
+    if (options.json) writeJson(io, { headers, body: JSON.parse(body) });
+    else io.stdout.write(`POST / HTTP/1.1\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join('\n')}\n\n${body}\n`);
+    return EXIT.ok;
+  }
+  let url: URL;
+  try {
+    url = new URL(options.forwardTo);
+  } catch {
+    throw new UsageError(`--forward-to '${options.forwardTo}' is not a URL`);
+  }
+  const { postWebhook } = await import('../../api/webhook-post.js');
+  const result = await postWebhook(url.toString(), headers, body, 30_000, io.signal);
+  const answer = result.status !== null ? `${result.status}` : result.error;
+  if (options.json) writeJson(io, { id, type, forwardedTo: url.toString(), status: result.status, error: result.error, latencyMs: result.latencyMs });
+  else writeLine(io.stdout, `${type} ${deviceId} ${id} → ${answer} (${result.latencyMs} ms)`);
+  if (io.signal.aborted) return EXIT.interrupted;
+  if (result.status === null) return EXIT.transient;
+  return result.status >= 200 && result.status < 300 ? EXIT.ok : EXIT.rejected;
+}
+
+export function triggerCommand(state: CommandState, runF: Run<TriggerOptions> = run) {
+  const command = new Command('trigger')
+    .description('Send one synthetic, signed webhook event of any documented type to a URL (or print it as a delivery)')
+    .argument('<event>', WEBHOOK_EVENTS.join(', '))
+    .option('--device <id>', 'the device the event is about')
+    .addOption(new Option('--device-type <type>', 'its type, when its id does not say (bat_, ev_, hvac_…)'))
+    .option('--command <command>', 'for push.*: the command (default charge)')
+    .option('--code <code>', 'for push.failed: any catalogued code (default COMMAND_FAILED)')
+    .option('--field <name=value>', 'set a top-level field of the body (JSON or text; repeatable)', repeatable)
+    .option('--forward-to <url>', 'POST it here; without it, the delivery is printed')
+    .option('--secret-file <file>', 'sign with this secret (default: the sandbox\'s)')
+    .action(async (event, options, cmd) => {
+      state.exitCode = await runF({ ...globalsOf(cmd), ...options, event }, state.io, state.argv);
+    });
+  return withExamples(command, [
+    'amps webhooks trigger push.failed --device bat_voltaro_01 --code SCHEDULER_ACTIVE --forward-to http://localhost:3000/hooks',
+    'amps webhooks trigger device.disconnected --device ev_wallbox_01 --forward-to http://localhost:3000/hooks',
+    'amps webhooks trigger push.completed --device bat_voltaro_01 --field command=discharge > delivery.txt',
+  ]);
+}

@@ -1,0 +1,83 @@
+// `amps webhooks verify`: does this delivery verify against this secret, and if not, why. Reads a
+// delivery as pasted from a ticket (an optional request line, header lines, a blank line, the raw
+// body), or a body with --header flags. Exit 0 verified, 4 not, 2 unreadable input.
+
+import { Command } from '@commander-js/extra-typings';
+import { globalsOf, type GlobalOptions } from '../../config/globals.js';
+import { repeatable } from '../../config/option-parsers.js';
+import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
+import { UsageError } from '../../errors/failures.js';
+import { withExamples } from '../../output/command-help.js';
+import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
+import { readFileBounded, readStream } from '../../output/read.js';
+
+export interface VerifyOptions extends GlobalOptions {
+  delivery?: string;
+  secretFile?: string;
+  header?: string[];
+}
+
+/** A delivery is at most what an endpoint would take: 1 MiB of body and its headers. */
+const DELIVERY_LIMIT = 2 * 1024 * 1024;
+
+function headerPair(line: string, from: string): [string, string] {
+  const colon = line.indexOf(':');
+  if (colon <= 0) throw new UsageError(`${from} '${line.slice(0, 60)}' is not a header (Name: value)`);
+  return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()];
+}
+
+/** Headers and the raw body of a pasted delivery: `POST /hooks HTTP/1.1` (optional), headers, a blank line, the body as is. */
+export function parseDelivery(text: string): { headers: Record<string, string>; body: string } {
+  const lines = text.split('\n');
+  const headers: Record<string, string> = {};
+  let i = 0;
+  if (/^[A-Z]+ \S+ HTTP\/\d/.test(lines[0] ?? '')) i++;
+  for (; i < lines.length; i++) {
+    const line = lines[i].replace(/\r$/, '');
+    if (line === '') break;
+    const [name, value] = headerPair(line, 'the line');
+    headers[name] = value;
+  }
+  if (i >= lines.length) throw new UsageError('the delivery has no blank line between its headers and its body', 'paste it as received: headers, a blank line, then the body (or give --header flags and the body alone)');
+  return { headers, body: lines.slice(i + 1).join('\n') };
+}
+
+export async function run(options: VerifyOptions, io: IO): Promise<ExitCode> {
+  if (!options.secretFile) throw new UsageError('name the secret: --secret-file FILE (amps sandbox secret > FILE for the sandbox\'s)');
+  const { verifyDelivery } = await import('../../domain/webhooks.js');
+  const secret = (await readFileBounded(options.secretFile, { limit: 4096, what: 'the secret file', stop: io.signal })).trim();
+  const source = options.delivery ?? '-';
+  if (source === '-' && io.stdinIsTTY) throw new UsageError('give the delivery: a file, or - with it on stdin', 'pbpaste | amps webhooks verify --secret-file secret.txt -');
+  const text = source === '-' ? await readStream(io.stdin, { limit: DELIVERY_LIMIT, what: 'the delivery on stdin' }) : await readFileBounded(source, { limit: DELIVERY_LIMIT, what: 'the delivery' });
+  const { headers, body } = options.header?.length
+    ? { headers: Object.fromEntries(options.header.map((h) => headerPair(h, '--header'))), body: text }
+    : parseDelivery(text);
+  const verdict = await verifyDelivery(headers, body, secret, Math.floor(io.now().getTime() / 1000), { fileEnding: true });
+  if (options.json) writeJson(io, verdict);
+  else if (verdict.verified) {
+    writeLine(io.stdout, io.out.green(`Verified: delivery ${verdict.facts.id} was signed with this secret${verdict.facts.offsetS !== undefined ? `, ${verdict.facts.offsetS} s ago` : ''}.`));
+    for (const note of verdict.notes) writeLine(io.stdout, io.out.dim(`  (${note})`));
+  } else {
+    writeLine(io.stdout, io.out.red('Does not verify:'));
+    for (const reason of verdict.reasons) writeLine(io.stdout, `  - ${reason}`);
+    const facts = [verdict.facts.id && `id ${verdict.facts.id}`, verdict.facts.timestamp !== undefined && `timestamp ${verdict.facts.timestamp}`, `${verdict.facts.entries} v1 entr${verdict.facts.entries === 1 ? 'y' : 'ies'}`].filter(Boolean);
+    writeLine(io.stdout, io.out.dim(`  (${facts.join(', ')})`));
+  }
+  return verdict.verified ? EXIT.ok : EXIT.rejected;
+}
+
+export function verifyCommand(state: CommandState, runF: Run<VerifyOptions> = run) {
+  const command = new Command('verify')
+    .description('Say whether a webhook delivery verifies against a secret, and if not, why (exit 0 verified, 4 not)')
+    .argument('[delivery]', 'the delivery as received (headers, blank line, body), or with --header the body alone; - reads stdin')
+    .option('--secret-file <file>', 'the signing secret (whsec_…), in a file: secrets never go on the command line')
+    .option('--header <header>', '"svix-id: msg_…" and the like, when the delivery file is the body alone (repeatable)', repeatable)
+    .action(async (delivery, options, cmd) => {
+      state.exitCode = await runF({ ...globalsOf(cmd), ...options, delivery }, state.io, state.argv);
+    });
+  return withExamples(command, [
+    'amps webhooks verify --secret-file secret.txt delivery.txt',
+    'pbpaste | amps webhooks verify --secret-file secret.txt -',
+    'amps webhooks verify --secret-file secret.txt --header "svix-id: msg_1" --header "svix-timestamp: 1767000000" --header "svix-signature: v1,…" body.json',
+  ]);
+}

@@ -1,0 +1,28 @@
+// Webhooks on the wire (docs/amps-api/contract.md §13): the event types, flat bodies, and the
+// Svix headers that carry the delivery id, the timestamp and the signatures.
+
+/** Every documented event type. The schedule payloads are not documented: ours are marked so. */
+export const WEBHOOK_EVENTS = [
+  'push.completed', 'push.failed',
+  'device.connected', 'device.reconnected', 'device.disconnected',
+  'schedule.created', 'schedule.updated', 'schedule.cancelled', 'schedule.slot_failed', 'schedule.slot_skipped',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
+
+/** One event as the sandbox stores it: the body is sent as is (flat, no wrapper). */
+export interface WebhookEvent {
+  /** The delivery id (`svix-id`): the same on every retry, what a receiver dedupes on. */
+  id: string;
+  /** Order of emission, for `amps listen` to ask for what came after. */
+  seq: number;
+  type: WebhookEventType;
+  /** When it happened, on the sandbox clock. */
+  createdAt: string;
+  body: Record<string, unknown>;
+}
+
+/** The headers of a delivery, lower-case. The docs name the three svix-* ones; the type rides beside them (ours, named in docs/). */
+export const WEBHOOK_HEADERS = { id: 'svix-id', timestamp: 'svix-timestamp', signature: 'svix-signature', type: 'amps-event-type' } as const;
+
+/** A signature's timestamp more than this far from the receiver's clock is refused (the docs: 300 s). */
+export const SIGNATURE_TOLERANCE_S = 300;

@@ -1,0 +1,21 @@
+// Calls to the sandbox's own routes (/_sandbox/…: events, the webhook secret, deliveries), which
+// only a sandbox has: a live key, or a URL that is not one, is said in one line, not a 404.
+
+import { ApiFailure, UsageError } from '../errors/failures.js';
+import { redactUrl } from '../lib/values.js';
+import type { Session } from './connect.js';
+
+export async function sandboxCall<T>(session: Session, what: string, call: () => Promise<T>): Promise<T> {
+  if (session.live) {
+    throw new UsageError(`${what} belong to a sandbox; this is a live key, for the hosted API`, 'the hosted API delivers webhooks to the endpoints set in the Amps dashboard');
+  }
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof ApiFailure && (error.decoded.status === 404 || error.decoded.status === 405)) {
+      const where = session.target.apiUrl.value ? redactUrl(session.target.apiUrl.value) : 'the target';
+      throw new UsageError(`${where} is not an Amps sandbox (it has no /_sandbox/ routes), so it has no ${what}`, 'run one with amps sandbox serve, or configure nothing to use the embedded sandbox');
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,291 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BIN, cleanEnv, freshConfigDir, runCli } from './helpers/cli.js';
+
+// Webhooks end to end: the sandbox emits the documented events, `sandbox serve --webhook` delivers
+// them signed and retries, `amps listen` forwards them, `webhooks trigger` makes one on demand and
+// `webhooks verify` says why a signature fails. Signatures are checked here with this file's own
+// HMAC, written from the docs' description (contract.md §13), not with amps' code.
+
+vi.setConfig({ testTimeout: 60_000 });
+
+interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A handler on loopback: records every delivery; `answers` gives the status of each in turn (then 200). */
+class Receiver {
+  readonly received: Received[] = [];
+  private server!: Server;
+  private waiters: Array<{ count: number; resolve: () => void }> = [];
+  constructor(private readonly answers: number[] = []) {}
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8').on('data', (d: string) => (body += d));
+      req.on('end', () => {
+        this.received.push({ headers: req.headers, body });
+        res.writeHead(this.answers[this.received.length - 1] ?? 200);
+        res.end();
+        for (const waiter of this.waiters.filter((w) => this.received.length >= w.count)) waiter.resolve();
+      });
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hooks`;
+  }
+
+  /** Resolves once `count` deliveries have arrived: the event the test waits on. */
+  until(count: number): Promise<void> {
+    if (this.received.length >= count) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ count, resolve }));
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** The docs' scheme, by hand: HMAC-SHA256 over `{id}.{timestamp}.{body}`, keyed by the base64 after whsec_. */
+function signatureFor(secret: string, id: string, timestamp: string, body: string): string {
+  return createHmac('sha256', Buffer.from(secret.replace(/^whsec_/, ''), 'base64')).update(`${id}.${timestamp}.${body}`).digest('base64');
+}
+
+function expectSignedBy(secret: string, delivery: Received): void {
+  const id = String(delivery.headers['svix-id']);
+  const timestamp = String(delivery.headers['svix-timestamp']);
+  const entries = String(delivery.headers['svix-signature']).split(' ');
+  expect(entries.map((e) => e.replace(/^v1,/, ''))).toContain(signatureFor(secret, id, timestamp, delivery.body));
+  expect(Math.abs(Date.now() / 1000 - Number(timestamp))).toBeLessThan(300);
+}
+
+/** A process's output, and a promise for the first line that matches. */
+function watchOutput(child: ChildProcess, stream: 'stdout' | 'stderr') {
+  let text = '';
+  const waiters: Array<{ test: RegExp; resolve: (line: string) => void }> = [];
+  child[stream]!.setEncoding('utf8').on('data', (d: string) => {
+    text += d;
+    for (const waiter of [...waiters]) {
+      const line = text.split('\n').find((l) => waiter.test.test(l));
+      if (line !== undefined) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(line);
+      }
+    }
+  });
+  return {
+    text: () => text,
+    line: (test: RegExp) => new Promise<string>((resolve) => {
+      const line = text.split('\n').find((l) => test.test(l));
+      if (line !== undefined) resolve(line);
+      else waiters.push({ test, resolve });
+    }),
+  };
+}
+
+/** The first JSON document a process prints on stdout (indented over several lines). */
+function firstJson(child: ChildProcess): Promise<any> {
+  return new Promise((resolve) => {
+    let text = '';
+    const onData = (d: string) => {
+      text += d;
+      const end = text.indexOf('\n}');
+      if (end === -1) return;
+      child.stdout!.off('data', onData);
+      resolve(JSON.parse(text.slice(0, end + 2)));
+    };
+    child.stdout!.setEncoding('utf8').on('data', onData);
+  });
+}
+
+const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+
+describe('amps sandbox serve --webhook: the sandbox delivers signed events, at least once', () => {
+  let receiver: Receiver;
+  let serve: ChildProcess;
+  let sandbox: { url: string; key: string; webhookSecret: string };
+  let env: Record<string, string | undefined>;
+
+  beforeAll(async () => {
+    receiver = new Receiver([500]);
+    const hooks = await receiver.start();
+    serve = spawn(process.execPath, [BIN, 'sandbox', 'serve', '--port', '0', '--rate-limit', '0', '--webhook', hooks, '--json'], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    sandbox = await firstJson(serve);
+    env = cleanEnv({ AMPS_API_URL: sandbox.url, AMPS_API_KEY: sandbox.key });
+  });
+  afterAll(async () => {
+    serve.kill('SIGTERM');
+    await exited(serve);
+    await receiver.close();
+  });
+
+  it('a push that fails at dispatch: push.failed arrives signed; a 500 is retried with the same svix-id', async () => {
+    const push = await runCli(['push', 'battery', 'bat_voltaro_01', 'charge', '--simulate-failure', 'SCHEDULER_ACTIVE', '--simulate-at', 'dispatch', '--json'], { env });
+    expect(push.code).toBe(0);
+    const actionId = JSON.parse(push.stdout).id;
+    await receiver.until(2);
+    const [first, retry] = receiver.received;
+    for (const delivery of [first, retry]) expectSignedBy(sandbox.webhookSecret, delivery);
+    expect(retry.headers['svix-id']).toBe(first.headers['svix-id']);
+    expect(first.headers['amps-event-type']).toBe('push.failed');
+    expect(JSON.parse(retry.body)).toMatchObject({ actionId, deviceId: 'bat_voltaro_01', deviceType: 'battery', command: 'charge', errorCode: 'SCHEDULER_ACTIVE', result: { success: false } });
+    // Flat: no event/data wrapper.
+    expect(JSON.parse(retry.body)).not.toHaveProperty('data');
+    const deliveries = await runCli(['sandbox', 'deliveries', '--json'], { env });
+    expect(JSON.parse(deliveries.stdout).items.map((d: { try: number; status: number; outcome: string }) => [d.try, d.status, d.outcome])).toEqual([[1, 500, 'retrying'], [2, 200, 'delivered']]);
+    // The secret is printed at start and by `sandbox secret`, never by the others.
+    expect((await runCli(['sandbox', 'secret'], { env })).stdout.trim()).toBe(sandbox.webhookSecret);
+    expect(deliveries.stdout + deliveries.stderr + push.stdout + push.stderr).not.toContain(sandbox.webhookSecret);
+  });
+});
+
+describe('amps listen', () => {
+  let receiver: Receiver;
+  let hooks: string;
+  beforeAll(async () => {
+    receiver = new Receiver();
+    hooks = await receiver.start();
+  });
+  afterAll(() => receiver.close());
+
+  it('forwards the embedded sandbox\'s events, signed, as they happen; --events filters; Ctrl-C exits 130', async () => {
+    const env = cleanEnv();
+    const secret = (await runCli(['sandbox', 'secret'], { env })).stdout.trim();
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+    const listen = spawn(process.execPath, [BIN, 'listen', '--forward-to', hooks, '--events', 'push.failed'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = watchOutput(listen, 'stdout');
+    const err = watchOutput(listen, 'stderr');
+    await err.line(/^Listening to the embedded sandbox/);
+    expect((await runCli(['push', 'battery', 'bat_voltaro_02', 'idle'], { env })).code).toBe(0);
+    expect((await runCli(['push', 'battery', 'bat_voltaro_01', 'charge', '--simulate-failure', 'DEVICE_OFFLINE', '--simulate-at', 'dispatch'], { env })).code).toBe(0);
+    const line = await out.line(/push\.failed/);
+    expect(line).toMatch(/push\.failed bat_voltaro_01 DEVICE_OFFLINE {2}msg_\w+ → 200 \(\d+ ms\)/);
+    await receiver.until(1);
+    expectSignedBy(secret, receiver.received[0]);
+    expect(JSON.parse(receiver.received[0].body)).toMatchObject({ deviceId: 'bat_voltaro_01', errorCode: 'DEVICE_OFFLINE' });
+    listen.kill('SIGINT');
+    expect(await exited(listen)).toBe(130);
+    // The completed push to bat_voltaro_02 was filtered out; the secret was never printed.
+    expect(out.text()).not.toContain('push.completed');
+    expect(receiver.received).toHaveLength(1);
+    expect(out.text() + err.text()).not.toContain(secret);
+  });
+
+  it('replays with --since; says so and exits 6 when a served sandbox goes away', async () => {
+    const serve = spawn(process.execPath, [BIN, 'sandbox', 'serve', '--port', '0', '--rate-limit', '0', '--json'], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const sandbox = await firstJson(serve);
+    const env = cleanEnv({ AMPS_API_URL: sandbox.url, AMPS_API_KEY: sandbox.key });
+    expect((await runCli(['push', 'battery', 'bat_voltaro_01', 'idle', '--wait'], { env })).code).toBe(0);
+    const listen = spawn(process.execPath, [BIN, 'listen', '--since', '10m', '--json'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = watchOutput(listen, 'stdout');
+    const err = watchOutput(listen, 'stderr');
+    await out.line(/"type": "push\.completed"/);
+    expect(out.text()).toContain('"deviceId": "bat_voltaro_01"');
+    expect(out.text()).toContain('"forwardedTo": null');
+    serve.kill('SIGTERM');
+    await exited(serve);
+    expect(await exited(listen)).toBe(6);
+    expect(err.text()).toMatch(/stopped answering .*no more events will come/);
+  });
+
+  it('refuses a target that is not a sandbox (no /_sandbox/ routes: 404), in one line, exit 2', async () => {
+    const api = new Receiver([404, 404, 404]);
+    const url = (await api.start()).replace('/hooks', '');
+    const r = await runCli(['listen'], { env: cleanEnv({ AMPS_API_URL: url, AMPS_API_KEY: 'amps_sk_test_notASandbox1' }) });
+    await api.close();
+    expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, `amps: ${url} is not an Amps sandbox (it has no /_sandbox/ routes), so it has no webhook events`]);
+  });
+});
+
+describe('amps webhooks verify and trigger', () => {
+  const dir = freshConfigDir();
+  const env = cleanEnv({ AMPS_CONFIG_DIR: dir });
+  const secret = `whsec_${Buffer.from('a secret of thirty-two bytes!!!!').toString('base64')}`;
+  const other = `whsec_${Buffer.from('another secret, thirty-two bytes').toString('base64')}`;
+  const secretFile = join(dir, 'secret.txt');
+  const otherFile = join(dir, 'other.txt');
+  writeFileSync(secretFile, `${secret}\n`);
+  writeFileSync(otherFile, `${other}\n`);
+  const body = '{"actionId":"act_1","deviceId":"bat_voltaro_01","errorCode":"SCHEDULER_ACTIVE"}';
+  const delivery = (headers: Record<string, string>, text = body) => {
+    const file = join(dir, `delivery-${Math.random().toString(36).slice(2)}.txt`);
+    writeFileSync(file, `POST /hooks HTTP/1.1\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${text}`);
+    return file;
+  };
+  const now = () => String(Math.floor(Date.now() / 1000));
+  const signed = (key: string, id = 'msg_1', ts = now(), text = body) => ({ 'svix-id': id, 'svix-timestamp': ts, 'svix-signature': `v1,${signatureFor(key, id, ts, text)}` });
+  const verify = (file: string, secretPath = secretFile) => runCli(['webhooks', 'verify', '--secret-file', secretPath, file], { env });
+
+  it('verifies a correct delivery (exit 0), and a rotation\'s two entries with either secret', async () => {
+    expect((await verify(delivery(signed(secret)))).code).toBe(0);
+    const ts = now();
+    const rotated = { 'svix-id': 'msg_2', 'svix-timestamp': ts, 'svix-signature': `v1,${signatureFor(other, 'msg_2', ts, body)} v1,${signatureFor(secret, 'msg_2', ts, body)}` };
+    expect((await verify(delivery(rotated))).code).toBe(0);
+    expect((await verify(delivery(rotated), otherFile)).code).toBe(0);
+    const third = join(dir, 'third.txt');
+    writeFileSync(third, `whsec_${Buffer.from('a third secret of 32 bytes......').toString('base64')}`);
+    const r = await verify(delivery(rotated), third);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toContain('none of the 2 v1 entries matches (more than one: a secret rotation');
+  });
+
+  it('says why: a tampered body, a re-serialised one, an old timestamp, a missing header, a secret that is not base64', async () => {
+    const tampered = await verify(delivery(signed(secret), body.replace('SCHEDULER_ACTIVE', 'DEVICE_OFFLINE')));
+    expect([tampered.code, tampered.stdout]).toEqual([4, expect.stringContaining('the one v1 entry does not match')]);
+    const pretty = await verify(delivery(signed(secret), JSON.stringify(JSON.parse(body), null, 2)));
+    expect(pretty.stdout).toContain('matches it as compact JSON: the body was changed after it was signed');
+    const old = await verify(delivery(signed(secret, 'msg_3', String(Math.floor(Date.now() / 1000) - 1000))));
+    expect([old.code, old.stdout]).toEqual([4, expect.stringMatching(/the timestamp is 1\d{3} s old: outside the 300 s tolerance/)]);
+    const { 'svix-signature': _dropped, ...unsigned } = signed(secret);
+    const missing = await verify(delivery(unsigned));
+    expect([missing.code, missing.stdout]).toEqual([4, expect.stringContaining('the delivery has no svix-signature header')]);
+    const bad = join(dir, 'bad.txt');
+    writeFileSync(bad, 'whsec_not*base64!');
+    const notBase64 = await verify(delivery(signed(secret)), bad);
+    expect([notBase64.code, notBase64.stdout]).toEqual([4, expect.stringContaining('the secret after whsec_ is not base64')]);
+    // Unreadable input: a first line that is neither a request line nor a header.
+    const garbled = join(dir, 'garbled.txt');
+    writeFileSync(garbled, 'this is not a delivery\n\n{}');
+    expect((await verify(garbled)).code).toBe(2);
+  });
+
+  it('trigger sends any documented event, signed, with a catalogued code and custom fields; it verifies', async () => {
+    const receiver = new Receiver();
+    const hooks = await receiver.start();
+    const r = await runCli(['webhooks', 'trigger', 'push.failed', '--device', 'bat_voltaro_01', '--code', 'vpp_locked', '--field', 'ticket=4711', '--forward-to', hooks, '--secret-file', secretFile], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^push\.failed bat_voltaro_01 msg_trigger_\w+ → 200/);
+    await receiver.until(1);
+    expectSignedBy(secret, receiver.received[0]);
+    expect(JSON.parse(receiver.received[0].body)).toMatchObject({ deviceId: 'bat_voltaro_01', deviceType: 'battery', errorCode: 'VPP_LOCKED', ticket: 4711, result: { success: false } });
+    const disconnected = await runCli(['webhooks', 'trigger', 'device.disconnected', '--device', 'ev_wallbox_01', '--forward-to', hooks, '--secret-file', secretFile], { env });
+    expect(disconnected.code).toBe(0);
+    await receiver.until(2);
+    expect(JSON.parse(receiver.received[1].body)).toMatchObject({ deviceId: 'ev_wallbox_01', deviceType: 'ev_charger', reconnectionUrl: expect.stringMatching(/^https:\/\/auth\.amps\.ai\/\?reconnect=true&token=/) });
+    await receiver.close();
+    // Printed instead of sent: a delivery that verify reads back.
+    const printed = await runCli(['webhooks', 'trigger', 'push.completed', '--device', 'bat_voltaro_01', '--secret-file', secretFile], { env });
+    const file = join(dir, 'printed.txt');
+    writeFileSync(file, printed.stdout);
+    expect((await verify(file)).code).toBe(0);
+    for (const output of [r.stdout, r.stderr, printed.stdout, printed.stderr]) expect(output).not.toContain(secret);
+  });
+
+  it('refuses what it cannot send, in one line: an unknown event, an unknown code, --code on another event', async () => {
+    for (const [args, said] of [
+      [['push.exploded', '--device', 'bat_voltaro_01'], "'push.exploded' is not a webhook event"],
+      [['push.failed', '--device', 'bat_voltaro_01', '--code', 'NOPE_CODE'], "--code 'NOPE_CODE' is not a catalogued code"],
+      [['device.connected', '--device', 'bat_voltaro_01', '--code', 'VPP_LOCKED'], '--code goes with push.failed'],
+      [['push.failed', '--device', 'thing_1'], "cannot tell the device type of 'thing_1'"],
+    ] as const) {
+      const r = await runCli(['webhooks', 'trigger', ...args, '--secret-file', secretFile], { env });
+      expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, `amps: ${said}${said.endsWith("'thing_1'") ? ' from its id' : ''}`]);
+    }
+  });
+});
