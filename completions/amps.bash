@@ -9,7 +9,7 @@ _amps() {
     case "$w" in
       --abort-if|--api-key-file|--api-url|--at|--body|--category|--code|--command|--concurrency|--device|--device-type|--devices|--drift-rate|--end|--events|--fail-fast|--fail-rate|--field|--fleet-size|--forward-to|--header|--host|--ledger|--limit|--offset|--on-conflict|--out|--param|--port|--power|--profile|--rate-limit|--reserve|--resume|--retry|--secret-file|--seed|--simulate-at|--simulate-failure|--since|--start|--state|--status|--target|--timeout|--type|--tz|--user|--wait-timeout|--waves|--webhook|--webhook-latency|--write) ((i++)) ;;
       -*) ;;
-      *) if [[ -z "$cmd" ]]; then cmd="$w"; elif [[ -z "$sub" && "$cmd" =~ ^(actions|webhooks|sandbox|config)$ ]]; then sub="$w"; else args+=("$w"); fi ;;
+      *) if [[ -z "$cmd" ]]; then cmd="$w"; elif [[ -z "$sub" && "$cmd" =~ ^(actions|link|webhooks|sandbox|config)$ ]]; then sub="$w"; else args+=("$w"); fi ;;
     esac
   done
   case "$prev" in
@@ -21,7 +21,7 @@ _amps() {
     --devices|--out|--body|--api-key-file|--state) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
   if [[ -z "$cmd" ]]; then
-    COMPREPLY=($(compgen -W "push get inspect watch devices settings actions explain decode listen webhooks sandbox config login help completion --version --json --quiet --no-color --no-input --verbose --profile --api-url --api-key-file --timeout --help" -- "$cur"))
+    COMPREPLY=($(compgen -W "push get inspect watch devices settings actions explain decode link api listen webhooks sandbox config login help completion --version --json --quiet --no-color --no-input --verbose --profile --api-url --api-key-file --timeout --help" -- "$cur"))
     return
   fi
   if [[ "$cur" == -* ]]; then
@@ -39,6 +39,9 @@ _amps() {
     actions/wait) opts="--wait-timeout" ;;
     explain) opts="--list --category" ;;
     decode) opts="--status" ;;
+    link) opts="" ;;
+    link/url) opts="--user" ;;
+    api) opts="--field --body --paginate --dry-run --retry" ;;
     listen) opts="--forward-to --events --since --print-secret" ;;
     webhooks) opts="" ;;
     webhooks/verify) opts="--secret-file --header" ;;
@@ -77,10 +80,11 @@ _amps() {
     settings) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "battery ev-charger hvac solar-inverter vehicle" -- "$cur")) ;;
     actions) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "list get cancel wait" -- "$cur")) ;;
     explain) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "$codes" -- "$cur")) ;;
+    link) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "url" -- "$cur")) ;;
     webhooks) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "verify trigger" -- "$cur")) ;;
     sandbox) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "serve reset secret deliveries" -- "$cur")) ;;
     config) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "set unset use list profiles" -- "$cur")) ;;
-    help) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "exit-codes environment push get inspect watch devices settings actions explain decode listen webhooks sandbox config login help completion" -- "$cur")) ;;
+    help) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "exit-codes environment push get inspect watch devices settings actions explain decode link api listen webhooks sandbox config login help completion" -- "$cur")) ;;
     completion) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")) ;;
   esac
 }

@@ -35,7 +35,7 @@ describe('amps push --devices', () => {
     const lines = ledger(r.stdout);
     expect(lines.map((l) => l.id).sort()).toEqual(ids);
     for (const line of lines) {
-      expect(Object.keys(line)).toEqual(['id', 'outcome', 'actionId', 'state', 'code', 'status', 'requestId', 'attempts', 'exitCode', 'line', 'environment', 'start', 'end', 'moved', 'resolveWith', 'reason']);
+      expect(Object.keys(line)).toEqual(['id', 'outcome', 'actionId', 'state', 'code', 'status', 'requestId', 'attempts', 'exitCode', 'line', 'environment', 'start', 'end', 'moved', 'resolveWith', 'reason', 'relinkUrl']);
       expect(line.environment).toBe('test');
       expect(line).toMatchObject({ outcome: 'accepted', status: 202, attempts: 1 });
       expect(line.actionId).toMatch(/^act_/);

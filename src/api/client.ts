@@ -43,7 +43,12 @@ export interface ApiResponse<T> {
   meta: Record<string, unknown>;
   status: number;
   attempts: number;
+  /** The body as received (the key cut out), for `amps api`, which prints it as the API sent it. */
+  raw: string;
 }
+
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
 
 interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
@@ -242,7 +247,7 @@ export class ApiClient {
       const requestId = responseHeaders['x-request-id'];
       verbose?.(`< ${response.statusCode} (${Date.now() - started} ms, ${text.length} bytes)${requestId ? ` request-id ${requestId}` : ''}`);
       const decoded = decodeResponse(response.statusCode, responseHeaders, text);
-      if (decoded.ok) return { ok: true, response: { ...decoded.value, status: response.statusCode, attempts: 1 } };
+      if (decoded.ok) return { ok: true, response: { ...decoded.value, status: response.statusCode, attempts: 1, raw: text } };
       return { ok: false, error: decoded.error, notSent: false };
     } catch (error) {
       if (this.options.signal.aborted) throw new InterruptedError();
@@ -259,7 +264,7 @@ export class ApiClient {
     }
   }
 
-  async request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+  async request<T>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
     const url = this.url(path, options.query);
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const retries = options.retries ?? (method === 'GET' ? this.options.readRetries ?? 2 : this.options.writeRetries ?? 0);

@@ -70,7 +70,7 @@ export async function printSummary(report: BatchReport, io: IO, json: boolean, l
   const rows = [...report.counts.values()].sort((a, b) => b.count - a.count);
   if (json) {
     const summary = {
-      total: report.total, sent: report.sent, stoppedBy: report.stoppedBy, stopDetail: report.stopDetail, inputUnread: report.unread, moved: report.moved, exitCode: report.exitCode,
+      total: report.total, sent: report.sent, stoppedBy: report.stoppedBy, stopDetail: report.stopDetail, inputUnread: report.unread, moved: report.moved, relink: report.relink.count, exitCode: report.exitCode,
       outcomes: rows.map((r) => ({ ...r, guidance: guidanceFor(r.outcome, r.code) })), ledger: ledgerPath ?? null,
     };
     io.stderr.write(`${JSON.stringify({ summary })}\n`);
@@ -81,6 +81,13 @@ export async function printSummary(report: BatchReport, io: IO, json: boolean, l
   writeLine(io.stderr, io.err.bold(`\n${report.total.toLocaleString('en')} devices${stopped}`));
   io.stderr.write(await formatTable(['outcome', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err }));
   if (report.unread) writeLine(io.stderr, 'The rest of the input was not read: the run stopped first, and a stream cannot be read again. Those devices are not in the ledger.');
+  if (report.relink.count > 0) {
+    const listed = report.relink.devices;
+    writeLine(io.stderr, io.err.bold(`\n${report.relink.count.toLocaleString('en')} device(s) need their user to re-link them:`));
+    if (listed.every((d) => d.url === null)) writeLine(io.stderr, '  amps config set app-id ID (or AMPS_APP_ID) gives the Link UI URL to send each user');
+    for (const device of listed) writeLine(io.stderr, `  ${device.id}${device.url ? `  ${device.url}` : ''}`);
+    if (report.relink.count > listed.length) writeLine(io.stderr, `  … and ${report.relink.count - listed.length} more${ledgerPath ? `: grep '"relinkUrl":' ${shellQuote(ledgerPath)} | grep -v '"relinkUrl":null'` : ''}`);
+  }
   if (report.moved > 0) {
     const find = ledgerPath ? `: grep '"moved":{' ${shellQuote(ledgerPath)}` : '';
     writeLine(io.stderr, io.err.yellow(`The API moved the start or end of ${report.moved.toLocaleString('en')} action(s) from what was sent (each line's moved field says from what to what)${find}`));

@@ -43,7 +43,12 @@ export interface BatchPlan {
   failFast: Set<ExitCode | -1>;
   /** The longest Retry-After the run waits out; a longer one stops it (the rest are not sent). */
   maxPauseMs: number;
+  /** The Link UI URL for a device whose user must re-link it; undefined without an app id. */
+  relinkUrl?(): string | undefined;
 }
+
+/** How many re-link devices the summary names; the ledger has them all. */
+const RELINK_LISTED = 20;
 
 type StopReason = 'interrupt' | 'fail_fast' | 'output_closed' | 'ledger_failed' | 'rate_limited' | 'input_broken' | 'rollout_stopped';
 
@@ -61,6 +66,8 @@ export interface BatchReport {
   unread: boolean;
   /** Accepted actions whose start or end the API moved from what was sent (queue_after). */
   moved: number;
+  /** Devices only their user can fix by re-linking: how many, and the first few with their URL. */
+  relink: { count: number; devices: Array<{ id: string; url: string | null }> };
   exitCode: ExitCode;
 }
 
@@ -91,10 +98,12 @@ interface Hooks {
 export class BatchRun {
   private readonly throttle: Throttle;
   private readonly capabilities = new Map<string, { id: string; read: Promise<DeviceRead> }>();
-  private readonly report: BatchReport = { counts: new Map(), conflicted: new Map(), total: 0, sent: 0, stoppedBy: null, stopDetail: null, unread: false, moved: 0, exitCode: EXIT.ok };
+  private readonly report: BatchReport = { counts: new Map(), conflicted: new Map(), total: 0, sent: 0, stoppedBy: null, stopDetail: null, unread: false, moved: 0, relink: { count: 0, devices: [] }, exitCode: EXIT.ok };
   private readonly halt = new AbortController();
   /** Entries that happened but could not be written (the ledger failed): reported on stderr. */
   readonly unwritten: LedgerEntry[] = [];
+  /** Failures only the device's user can fix (retry class relink), for the summary. */
+  private readonly needsRelink = new WeakSet<LedgerEntry>();
 
   constructor(private readonly client: ApiClient, private readonly plan: BatchPlan, private readonly hooks: Hooks) {
     this.throttle = new Throttle(plan.concurrency, this.halt.signal);
@@ -123,6 +132,10 @@ export class BatchRun {
     this.report.total++;
     if (entry.attempts > 0) this.report.sent++;
     if (entry.moved) this.report.moved++;
+    if (this.needsRelink.has(entry)) {
+      this.report.relink.count++;
+      if (this.report.relink.devices.length < RELINK_LISTED && entry.id) this.report.relink.devices.push({ id: entry.id, url: entry.relinkUrl });
+    }
     if (entry.resolveWith && entry.id) {
       const list = this.report.conflicted.get(entry.resolveWith) ?? [];
       list.push(entry.id);
@@ -174,14 +187,17 @@ export class BatchRun {
     const { outcome, exitCode, ...rest } = fields;
     return {
       id: row.id ?? null, outcome, actionId: null, state: null, code: null, status: null, requestId: null, attempts, exitCode,
-      line: row.line, environment: this.plan.environment, start: null, end: null, moved: null, resolveWith: null, reason: null, ...rest,
+      line: row.line, environment: this.plan.environment, start: null, end: null, moved: null, resolveWith: null, reason: null, relinkUrl: null, ...rest,
     };
   }
 
   private failure(row: DeviceRow, d: DecodedError, attempts: number): LedgerEntry {
     const outcome: Outcome = d.status === 409 ? 'conflict' : d.retryClass === 'fix_request' ? 'rejected' : 'failed';
     const resolveWith = outcome === 'conflict' ? strategiesOnOffer(d)[0] ?? null : null;
-    return this.entry(row, { outcome, code: d.code, status: d.status, requestId: d.requestId ?? null, exitCode: d.exitCode, resolveWith }, attempts);
+    const relink = d.retryClass === 'relink';
+    const entry = this.entry(row, { outcome, code: d.code, status: d.status, requestId: d.requestId ?? null, exitCode: d.exitCode, resolveWith, relinkUrl: relink ? this.plan.relinkUrl?.() ?? null : null }, attempts);
+    if (relink) this.needsRelink.add(entry);
+    return entry;
   }
 
   private notSent(row: { id?: string; line: number }): LedgerEntry {

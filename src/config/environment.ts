@@ -10,6 +10,7 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
   { name: 'AMPS_API_KEY', description: 'API key; overrides the profile, overridden by --api-key-file. Prefer it in CI only.' },
   { name: 'AMPS_API_URL', description: 'API base URL; overrides the profile, overridden by --api-url. http:// only for loopback.' },
   { name: 'AMPS_PROFILE', description: 'profile to use; overrides the current profile, overridden by --profile.' },
+  { name: 'AMPS_APP_ID', description: 'the app id of Link UI URLs (https://auth.amps.ai/{appId}) that re-link errors and amps link url print; overrides the profile\'s app-id.' },
   { name: 'AMPS_CONFIG_DIR', description: 'where the config file and the embedded sandbox state live (default $XDG_CONFIG_HOME/amps or ~/.config/amps).' },
   { name: 'AMPS_TZ', description: 'the zone of push times typed without one (IANA, e.g. Europe/London); --tz wins; default: the device\'s plant zone, else the local zone.' },
   { name: 'AMPS_NO_INPUT', description: 'any non-empty value: never prompt, as --no-input.' },

@@ -9,6 +9,7 @@ import { configFile } from './paths.js';
 import type { Env } from '../contract/env.js';
 import { API_KEY_PATTERN, keyEnvironment, type KeyEnvironment } from '../contract/keys.js';
 import { closest, isRecord, redactUrl, systemErrorText } from '../lib/values.js';
+import { appIdProblem } from '../domain/link.js';
 
 export const DEFAULT_API_URL = 'https://api.amps.ai';
 const DEFAULT_PROFILE = 'default';
@@ -16,6 +17,8 @@ const DEFAULT_PROFILE = 'default';
 export interface ProfileValues {
   apiUrl?: string;
   apiKey?: string;
+  /** The app id of the Link UI URLs (`https://auth.amps.ai/{appId}`). */
+  appId?: string;
 }
 
 export interface StoredConfig {
@@ -46,6 +49,8 @@ export interface Target {
   environment: KeyEnvironment;
   /** Set when a real target was meant but no key was found: why, for a one-line error (exit 3). */
   missingKey?: string;
+  /** AMPS_APP_ID, else the profile's app-id: for the Link UI URLs a re-link needs. */
+  appId: Resolved<string | undefined>;
 }
 
 
@@ -199,5 +204,10 @@ export function resolveTarget(flags: TargetFlags, env: Env, stored: StoredConfig
       ? `profile ${profile.value} has no API key`
       : `no API key for ${redactUrl(apiUrl.value!)} (the URL comes from ${configuredUrl.source === 'flag' ? '--api-url' : 'AMPS_API_URL'})`;
   }
-  return { profile, apiUrl, apiKey, embedded, environment: embedded ? 'sandbox' : keyEnvironment(apiKey.value), missingKey };
+  const rawAppId = pick<unknown>([[env.AMPS_APP_ID, 'env'], [values.appId, 'profile']], { value: undefined, source: 'default' });
+  if (rawAppId.value !== undefined && (typeof rawAppId.value !== 'string' || appIdProblem(rawAppId.value))) {
+    throw new UsageError(`the app id from ${rawAppId.source === 'env' ? 'AMPS_APP_ID' : `profile ${profile.value}`} ${typeof rawAppId.value === 'string' ? appIdProblem(rawAppId.value)!.replace(/^'.*?' /, '') : 'is not a string'}`, 'amps config set app-id ID');
+  }
+  const appId = rawAppId as Resolved<string | undefined>;
+  return { profile, apiUrl, apiKey, embedded, environment: embedded ? 'sandbox' : keyEnvironment(apiKey.value), missingKey, appId };
 }

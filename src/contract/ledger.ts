@@ -35,6 +35,8 @@ export interface LedgerEntry {
   resolveWith: Strategy | null;
   /** Why, in words, for rows that were not sent or not readable, and for reconciled ones. */
   reason: string | null;
+  /** For a failure only the device's user can fix: the Link UI URL to send them (null without an app id). */
+  relinkUrl: string | null;
 }
 
 /** What was typed for the run: enough to send the same body again, and to tell another run apart. */

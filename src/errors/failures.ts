@@ -33,6 +33,11 @@ export class MissingKeyError extends Error {
 /** The API (or the network on the way) said no. */
 export class ApiFailure extends Error {
   readonly exitCode: ExitCode;
+  /**
+   * For a failure only the end user can fix by re-linking the device: the Link UI URL to send
+   * them, or (no app id configured) how to get one. Set by the session, which knows the target.
+   */
+  relink?: { url: string } | { hint: string };
   /** True when the request provably never reached the server (refused, no connection made). */
   constructor(readonly decoded: DecodedError, readonly notSent = false) {
     super(`${decoded.code}: ${decoded.message}`);

@@ -31,8 +31,12 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
     return error.exitCode;
   }
   if (error instanceof ApiFailure) {
-    if (json) writeJsonError(errorToJson(error.decoded));
-    else await writeErrorText(io, error.decoded);
+    const relink = error.relink;
+    if (json) writeJsonError({ ...errorToJson(error.decoded), ...(relink ? { relink: 'url' in relink ? { url: relink.url } : { hint: relink.hint } } : {}) });
+    else {
+      await writeErrorText(io, error.decoded);
+      if (relink) writeLine(io.stderr, 'url' in relink ? `  ${io.err.bold('Re-link:')} send the device's user ${relink.url}` : `  ${io.err.bold('Re-link:')} only the device's user can fix this; ${relink.hint}`);
+    }
     return error.exitCode;
   }
   if (error instanceof MissingKeyError) {

@@ -6,9 +6,12 @@
 import { DEFAULT_TIMEOUT_MS, type GlobalOptions } from '../config/globals.js';
 import { configDir, configFile, looseModeWarnings, sandboxStateFile } from '../config/paths.js';
 import { maskKey, resolveTarget, type Target } from '../config/resolve.js';
-import { MissingKeyError, UsageError } from '../errors/failures.js';
+import { ApiFailure, MissingKeyError, UsageError } from '../errors/failures.js';
 import { redactUrl } from '../lib/values.js';
 import { formatDuration } from '../domain/duration.js';
+import { normaliseDeviceType } from '../domain/device-types.js';
+import { externalUserRefProblem, linkUrl } from '../domain/link.js';
+import type { DeviceType } from '../contract/devices.js';
 import { type IO, writeLine } from '../output/io.js';
 import { readFileBounded, readStream } from '../output/read.js';
 import { scrub } from '../output/text.js';
@@ -127,7 +130,24 @@ export async function withSession<T>(globals: GlobalOptions, io: IO, work: (sess
   const session = await openSession(globals, io, options);
   try {
     return await work(session);
+  } catch (error) {
+    if (error instanceof ApiFailure && error.decoded.retryClass === 'relink' && !error.relink) error.relink = relinkFor(session, deviceTypeInPath(error.decoded.path));
+    throw error;
   } finally {
     await session.close();
   }
+}
+
+/** The device type a request path names (`/battery/bat_1` → battery), if any. */
+function deviceTypeInPath(path: string | undefined): DeviceType | undefined {
+  const segment = path?.split('/')[1];
+  return segment ? normaliseDeviceType(segment) : undefined;
+}
+
+/** The Link UI URL a re-link needs on this target, or how to configure the app id it needs. */
+export function relinkFor(session: Session, deviceType: DeviceType | undefined, externalUserRef?: string): { url: string } | { hint: string } {
+  const appId = session.target.appId.value;
+  if (!appId) return { hint: 'amps config set app-id ID (or AMPS_APP_ID) gives the Link UI URL to send the user' };
+  const ref = externalUserRef && !externalUserRefProblem(externalUserRef) ? externalUserRef : undefined;
+  return { url: linkUrl({ appId, deviceType, externalUserRef: ref, sandbox: session.environment !== 'live' }) };
 }

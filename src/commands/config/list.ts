@@ -25,6 +25,7 @@ export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
       environment: target.environment,
       embedded: target.embedded,
       missingKey: target.missingKey ?? null,
+      appId: { value: target.appId.value ?? null, source: target.appId.source },
       profiles,
     });
     return EXIT.ok;
@@ -36,6 +37,7 @@ export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
       ['api-url', `${url} (from ${target.apiUrl.source})`],
       ['api-key', `${key} (from ${target.apiKey.source})${target.missingKey ? io.out.yellow(`: ${target.missingKey}; requests exit 3`) : ''}`],
       ['environment', target.environment === 'live' ? io.out.red(io.out.bold('LIVE')) : target.environment],
+      ['app-id', target.appId.value ? `${target.appId.value} (from ${target.appId.source})` : '(not set: amps config set app-id ID, for re-link URLs)'],
       ['profiles', profiles.length ? profiles.map((p) => (p === target.profile.value ? `${p}*` : p)).join(', ') : '(none)'],
       ['file', configFile(io.env)],
     ]).join('\n'),

@@ -8,11 +8,11 @@ import { NeedsInputError, UsageError } from '../../errors/failures.js';
 import { canPrompt, type IO } from '../../output/io.js';
 import { readStream } from '../../output/read.js';
 
-const KEYS: Record<string, ProfileKey> = { 'api-key': 'apiKey', 'api-url': 'apiUrl' };
+const KEYS: Record<string, ProfileKey> = { 'api-key': 'apiKey', 'api-url': 'apiUrl', 'app-id': 'appId' };
 
 export function settingName(name: string): ProfileKey {
   const key = Object.hasOwn(KEYS, name) ? KEYS[name] : undefined;
-  if (!key) throw new UsageError(`unknown setting '${name}'`, 'settings: api-key, api-url');
+  if (!key) throw new UsageError(`unknown setting '${name}'`, 'settings: api-key, api-url, app-id');
   return key;
 }
 

@@ -1,4 +1,4 @@
-// `amps config set api-key|api-url [VALUE]`: --profile NAME creates the profile.
+// `amps config set api-key|api-url|app-id [VALUE]`: --profile NAME creates the profile.
 
 import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
@@ -6,6 +6,7 @@ import { checkApiUrl, maskKey } from '../../config/resolve.js';
 import { keyEnvironment } from '../../contract/keys.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { UsageError } from '../../errors/failures.js';
+import { appIdProblem } from '../../domain/link.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeLine } from '../../output/io.js';
 import { profileFor, readKey, settingName } from './profile.js';
@@ -21,9 +22,14 @@ export async function run(options: SetOptions, io: IO): Promise<ExitCode> {
     throw new UsageError('the API key is never taken from the command line (it would stay in shell history and the process list)', 'amps config set api-key, then paste it at the prompt; or pipe it: amps config set api-key < keyfile');
   }
   if (key === 'apiUrl' && options.value === undefined) throw new UsageError('give the URL: amps config set api-url https://api.amps.ai');
+  if (key === 'appId') {
+    if (options.value === undefined) throw new UsageError('give the app id: amps config set app-id ID (the one in your Link UI URL, https://auth.amps.ai/ID)');
+    const problem = appIdProblem(options.value);
+    if (problem) throw new UsageError(problem);
+  }
   // --profile NAME creates the profile; otherwise the one in use, which must exist.
   const profile = profileFor(options, io, true);
-  const value = key === 'apiKey' ? await readKey(options, io) : checkApiUrl(options.value!);
+  const value = key === 'apiKey' ? await readKey(options, io) : key === 'apiUrl' ? checkApiUrl(options.value!) : options.value!;
   const { openConfigStore } = await import('../../config/store.js');
   const store = await openConfigStore(io.env);
   store.setValue(profile, key, value);
@@ -33,11 +39,11 @@ export async function run(options: SetOptions, io: IO): Promise<ExitCode> {
 
 export function setCommand(state: CommandState, runF: Run<SetOptions> = run) {
   const command = new Command('set')
-    .description('Set api-key (from a hidden prompt, or stdin) or api-url for the profile (--profile NAME creates it; else the current one)')
-    .argument('<name>', 'api-key or api-url')
-    .argument('[value]', 'the URL, for api-url')
+    .description('Set api-key (from a hidden prompt, or stdin), api-url or app-id for the profile (--profile NAME creates it; else the current one)')
+    .argument('<name>', 'api-key, api-url or app-id')
+    .argument('[value]', 'the URL for api-url, the id for app-id')
     .action(async (name, value, _o, cmd) => {
       state.exitCode = await runF({ ...globalsOf(cmd), name, value }, state.io, state.argv);
     });
-  return withExamples(command, ['amps config set api-key', 'amps config set api-key --profile prod < prod.key', 'amps config set api-url http://127.0.0.1:4010']);
+  return withExamples(command, ['amps config set api-key', 'amps config set api-key --profile prod < prod.key', 'amps config set api-url http://127.0.0.1:4010', 'amps config set app-id app_8f2c']);
 }

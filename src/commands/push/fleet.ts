@@ -23,7 +23,7 @@ import { UsageError } from '../../errors/failures.js';
 import { own, systemErrorText } from '../../lib/values.js';
 import { type IO, writeJson, writeLine } from '../../output/io.js';
 import { formatTable } from '../../output/table.js';
-import { announceWrite, type Session, withSession } from '../../session/connect.js';
+import { announceWrite, relinkFor, type Session, withSession } from '../../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../../session/follow.js';
 import { movedTimes, preflight, preparePush, type PushFlags, type PushInputs, readPushInputs, refuseDirectiveOnLive, timeLines, type Zone } from './body.js';
 import { bodyFlagsGiven, checkResumable, decide, fingerprintOf, flagsOf, reconcile, reconciledEntry, resumedLedgerPath, runInputs } from './resume.js';
@@ -234,6 +234,10 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
     const batchPlan = {
       type, bodyFor, movedFor: movedTimes, environment: session.environment as TargetEnvironment, concurrency,
       preflight: options.preflight !== false, retry: options.retry ?? 0, failFast: failFastCodes(options.failFast), maxPauseMs: MAX_RETRY_AFTER_MS,
+      relinkUrl: () => {
+        const link = relinkFor(session, type);
+        return 'url' in link ? link.url : undefined;
+      },
     };
     const batch = new BatchRun(session.client, batchPlan, {
       onEntry: (entry) => {

@@ -102,7 +102,7 @@ export function reconciledEntry(row: DeviceRow, action: { id: string; state: str
   return {
     id: row.id, outcome: 'accepted', actionId: action.id, state: action.state, code: null, status: null, requestId: null, attempts: 0, exitCode: 0,
     line: row.line, environment, start: action.start, end: action.end, moved: null, resolveWith: null,
-    reason: 'reconciled: the earlier run\'s push went through (found among the device\'s actions); not sent again',
+    reason: 'reconciled: the earlier run\'s push went through (found among the device\'s actions); not sent again', relinkUrl: null,
   };
 }
 

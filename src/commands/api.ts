@@ -1,0 +1,176 @@
+// `amps api METHOD PATH`: any request to the API with the configured key and base URL, as `gh api`
+// does: the escape hatch to the endpoints amps does not wrap (the docs publish no OpenAPI
+// document). `--body FILE` (not gh's --input: --no-input is a global flag). The body as the API sent it on stdout; errors through the one decoder, with its exit
+// codes; GETs retried as reads are, writes never unless --retry; --paginate merges list pages.
+
+import { Command, Option } from '@commander-js/extra-typings';
+import { HTTP_METHODS, type HttpMethod } from '../api/client.js';
+import { globalsOf, type GlobalOptions } from '../config/globals.js';
+import { repeatable, wholeNumber } from '../config/option-parsers.js';
+import { EXIT, type ExitCode } from '../contract/exit-codes.js';
+import { UsageError } from '../errors/failures.js';
+import { isRecord, redactUrl, setOwn } from '../lib/values.js';
+import { withExamples } from '../output/command-help.js';
+import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
+import { readFileBounded, readStream } from '../output/read.js';
+import { announceWrite, withSession } from '../session/connect.js';
+
+export interface ApiOptions extends GlobalOptions {
+  method?: string;
+  path?: string;
+  field?: string[];
+  body?: string;
+  paginate?: boolean;
+  dryRun?: boolean;
+  retry?: number;
+}
+
+/** The API takes bodies up to 1 MiB. */
+const BODY_LIMIT = 1024 * 1024;
+/** --paginate stops here and says so: 10,000 pages of 50 is half a million items. */
+const MAX_PAGES = 10_000;
+
+function methodOf(text: string | undefined): HttpMethod {
+  const method = (text ?? '').toUpperCase();
+  if (!(HTTP_METHODS as readonly string[]).includes(method)) throw new UsageError(`'${text ?? ''}' is not an HTTP method amps sends`, `use one of ${HTTP_METHODS.join(', ')}`);
+  return method as HttpMethod;
+}
+
+/** A path under the API: `/actions?state=failed`, never a URL, `..` or a control character. */
+function pathOf(text: string | undefined): { path: string; query: URLSearchParams } {
+  const raw = text ?? '';
+  if (/^[a-z][a-z0-9+.-]*:/i.test(raw)) throw new UsageError(`'${redactUrl(raw)}' is a URL; amps api takes a path under the API (the base URL is configured)`, 'e.g. amps api GET /actions?state=failed');
+  if (!raw.startsWith('/') || raw.startsWith('//')) throw new UsageError(`'${raw}' is not a path under the API`, 'start it with /, e.g. /battery/bat_voltaro_01');
+  if (raw.length > 2048 || /[\u0000-\u0020\u007f]/.test(raw)) throw new UsageError('the path holds spaces or control characters (percent-encode them), or is longer than 2048 characters');
+  const [pathname, search = ''] = raw.split(/\?(.*)/s);
+  if (pathname.split('/').some((segment) => segment === '..' || segment === '.')) throw new UsageError(`'${raw}' climbs out of the API with . or ..`);
+  return { path: pathname, query: new URLSearchParams(search) };
+}
+
+/** `-f name=value`: the value as JSON when it is JSON (5, true, {"a":1}), else text; `a.b=1` nests. */
+function fieldsOf(pairs: string[]): Array<{ name: string; value: unknown; text: string }> {
+  return pairs.map((pair) => {
+    const eq = pair.indexOf('=');
+    const name = pair.slice(0, eq).trim();
+    if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(name)) throw new UsageError(`-f '${pair}' is not NAME=VALUE`, 'e.g. -f action.command=charge -f limit=50');
+    const text = pair.slice(eq + 1);
+    let value: unknown = text;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      // Text.
+    }
+    return { name, value, text };
+  });
+}
+
+function nest(fields: Array<{ name: string; value: unknown }>): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const { name, value } of fields) {
+    const keys = name.split('.');
+    let at = body;
+    for (const key of keys.slice(0, -1)) {
+      if (!isRecord(at[key])) setOwn(at, key, {});
+      at = at[key] as Record<string, unknown>;
+    }
+    setOwn(at, keys.at(-1)!, value);
+  }
+  return body;
+}
+
+export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
+  const method = methodOf(options.method);
+  const { path, query } = pathOf(options.path);
+  const fields = fieldsOf(options.field ?? []);
+  let body: unknown;
+  if (options.body !== undefined) {
+    if (method === 'GET') throw new UsageError('--body sends a body, and a GET has none');
+    const text = options.body === '-' ? await readStream(io.stdin, { limit: BODY_LIMIT, what: '--body -' }) : await readFileBounded(options.body, { limit: BODY_LIMIT, what: '--body', stop: io.signal });
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new UsageError(`--body ${options.body} is not JSON`);
+    }
+    for (const f of fields) query.set(f.name, f.text);
+  } else if (method === 'GET' || method === 'DELETE') {
+    for (const f of fields) query.set(f.name, f.text);
+  } else if (fields.length > 0) body = nest(fields);
+  if (options.paginate && method !== 'GET') throw new UsageError('--paginate reads list pages: it goes with GET');
+  const queryObject = Object.fromEntries(query);
+  const shown = `${method} ${path}${query.size > 0 ? `?${query}` : ''}`;
+  if (options.dryRun) {
+    writeLine(io.stderr, io.err.dim(`dry run: nothing was sent (would ${shown})`));
+    if (body !== undefined) writeJson(io, body);
+    return EXIT.ok;
+  }
+  return withSession(options, io, async (session) => {
+    if (method !== 'GET') announceWrite(session, io, options);
+    const retries = method === 'GET' ? undefined : options.retry ?? 0;
+    if (!options.paginate) {
+      const response = await session.client.request(method, path, { query: queryObject, body, retries });
+      printBody(io, response.raw);
+      return EXIT.ok;
+    }
+    // One JSON array of every page's items, written as the pages come: memory stays flat.
+    const limit = Number(query.get('limit') ?? 50);
+    let offset = Number(query.get('offset') ?? 0);
+    let first = true;
+    io.stdout.write('[');
+    for (let page = 0; ; page++) {
+      if (page >= MAX_PAGES) {
+        writeLine(io.stderr, `amps: --paginate stopped after ${MAX_PAGES} pages; go on with -f offset=${offset}`);
+        break;
+      }
+      const response = await session.client.request<unknown>(method, path, { query: { ...queryObject, limit, offset } });
+      const data = response.data;
+      if (!isRecord(data) || !Array.isArray(data.items)) {
+        io.stdout.write(']\n');
+        throw new UsageError(`${path} answered without a list page (data.items), so there is nothing to paginate`, 'leave out --paginate');
+      }
+      for (const item of data.items) {
+        io.stdout.write(`${first ? '\n' : ',\n'}${JSON.stringify(item)}`);
+        first = false;
+      }
+      const more = isRecord(data.pagination) && data.pagination.hasMore === true;
+      if (!more || data.items.length === 0 || io.outputClosed.aborted) break;
+      offset += data.items.length;
+    }
+    io.stdout.write(first ? ']\n' : '\n]\n');
+    return EXIT.ok;
+  });
+}
+
+/** The body as the API sent it; indented on a terminal (as --json is everywhere), as is when piped. */
+function printBody(io: IO, raw: string): void {
+  if (raw.trim() === '') return;
+  if (io.stdoutIsTTY) {
+    try {
+      writeJson(io, JSON.parse(raw));
+      return;
+    } catch {
+      // Not JSON: as it came.
+    }
+  }
+  io.stdout.write(raw.endsWith('\n') ? raw : `${raw}\n`);
+}
+
+export function apiCommand(state: CommandState, runF: Run<ApiOptions> = run) {
+  const command = new Command('api')
+    .description('Send any request to the API with the configured key and base URL; the body on stdout (like gh api)')
+    .argument('<method>', HTTP_METHODS.join(', '))
+    .argument('<path>', 'a path under the API, with its query: /actions?state=failed')
+    .option('-f, --field <name=value>', 'a query parameter (GET, DELETE, or with --body), else a body field; a.b=1 nests, JSON values are typed (repeatable)', repeatable)
+    .option('--body <file>', 'the request body, JSON (- reads stdin), as push --body')
+    .option('--paginate', 'GET every page (offset/limit) and print one JSON array of their items')
+    .option('--dry-run', 'print what would be sent; send nothing')
+    .addOption(new Option('--retry <n>', 'retry a write up to n times, only after answers that prove nothing ran').argParser(wholeNumber('--retry', 0, 10)))
+    .action(async (method, path, options, cmd) => {
+      state.exitCode = await runF({ ...globalsOf(cmd), ...options, method, path }, state.io, state.argv);
+    });
+  return withExamples(command, [
+    'amps api GET /battery/bat_voltaro_01',
+    'amps api GET /actions -f state=failed --paginate | jq length',
+    'amps api POST /battery/bat_voltaro_01 -f action.command=charge -f onConflict=cancel_and_replace',
+    'amps api PUT /battery/bat_voltaro_01/schedule --body schedule.json',
+  ]);
+}

@@ -1,0 +1,25 @@
+// The Link UI URL an end user opens to (re-)link a device (docs/amps-api/contract.md §15):
+// `https://auth.amps.ai/{appId}`, `deviceType` pre-selected, `externalUserRef` when it is an email
+// (anything else the UI ignores, giving the user an anonymous id), `sandbox=true` for test keys.
+
+import type { DeviceType } from '../contract/devices.js';
+
+export const LINK_UI = 'https://auth.amps.ai';
+
+/** An app id amps can put in a URL path. */
+export function appIdProblem(appId: string): string | undefined {
+  return /^[A-Za-z0-9_-]{1,64}$/.test(appId) ? undefined : `'${appId.slice(0, 70)}' is not an app id (letters, digits, _ and -, at most 64)`;
+}
+
+/** The Link UI identifies a user by an email of 1-100 characters; anything else is ignored there. */
+export function externalUserRefProblem(ref: string): string | undefined {
+  return ref.length >= 1 && ref.length <= 100 && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(ref) ? undefined : `'${ref.slice(0, 110)}' is not an email of at most 100 characters, which the Link UI needs to recognise the user`;
+}
+
+export function linkUrl(input: { appId: string; deviceType?: DeviceType; externalUserRef?: string; sandbox: boolean }): string {
+  const url = new URL(`${LINK_UI}/${encodeURIComponent(input.appId)}`);
+  if (input.deviceType) url.searchParams.set('deviceType', input.deviceType);
+  if (input.externalUserRef) url.searchParams.set('externalUserRef', input.externalUserRef);
+  if (input.sandbox) url.searchParams.set('sandbox', 'true');
+  return url.toString();
+}

@@ -1,0 +1,90 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { cleanEnv, freshConfigDir, runCli } from './helpers/cli.js';
+import { startFaultServer, type FaultServer } from './helpers/fault-server.js';
+import { type TestSandbox, useSandbox } from './helpers/sandbox.js';
+
+// amps api: any request with the configured key and base URL, as gh api does; the body as the API
+// sent it; errors through the one decoder; reads retried, writes not; --paginate merges pages.
+
+const KEY = 'amps_sk_test_apiCommand01';
+let sandbox: TestSandbox;
+let env: Record<string, string | undefined>;
+useSandbox({}, KEY, (started, startedEnv) => {
+  sandbox = started;
+  env = startedEnv;
+});
+const amps = (args: string[], input?: string) => runCli(['api', ...args], { env, input });
+
+describe('amps api', () => {
+  it('prints the body as the API sent it; -f builds nested bodies for writes and queries for reads', async () => {
+    const read = await amps(['GET', '/battery/bat_voltaro_01']);
+    expect(read.code).toBe(0);
+    expect(JSON.parse(read.stdout)).toMatchObject({ success: true, data: { id: 'bat_voltaro_01' }, meta: { requestId: expect.any(String) } });
+    const write = await amps(['POST', '/battery/bat_voltaro_02', '-f', 'action.command=charge', '-f', 'action.parameters.target={"value":80,"unit":"percent"}']);
+    expect(write.code).toBe(0);
+    expect(sandbox.requests.at(-1)).toMatchObject({ method: 'POST', path: '/battery/bat_voltaro_02', body: { action: { command: 'charge', parameters: { target: { value: 80, unit: 'percent' } } } } });
+    const listed = await amps(['GET', '/actions', '-f', 'deviceId=bat_voltaro_02']);
+    expect(sandbox.requests.at(-1)!.path).toBe('/actions?deviceId=bat_voltaro_02');
+    expect(JSON.parse(listed.stdout).data.items).toHaveLength(1);
+  });
+
+  it('--paginate merges every page into one array; --body sends a file', async () => {
+    const all = await amps(['GET', '/battery', '-f', 'limit=5', '--paginate']);
+    expect(all.code).toBe(0);
+    const items = JSON.parse(all.stdout);
+    expect(items.map((d: { id: string }) => d.id)).toContain('bat_kestrel_02');
+    expect(items).toHaveLength(13);
+    expect(sandbox.requests.filter((q) => q.path.startsWith('/battery?')).length).toBe(3);
+    const file = join(freshConfigDir(), 'body.json');
+    writeFileSync(file, JSON.stringify({ action: { command: 'idle' } }));
+    expect((await amps(['POST', '/battery/bat_kestrel_01', '--body', file])).code).toBe(0);
+    expect(sandbox.requests.at(-1)!.body).toEqual({ action: { command: 'idle' } });
+  });
+
+  it('errors go through the decoder with its exit codes; --dry-run sends nothing', async () => {
+    const missing = await amps(['GET', '/battery/bat_nope_99']);
+    expect([missing.code, missing.stderr]).toEqual([4, expect.stringContaining('DEVICE_NOT_FOUND')]);
+    const count = sandbox.requests.length;
+    const dry = await amps(['DELETE', '/hvac/hvac_thermia_01/schedule', '--dry-run']);
+    expect([dry.code, dry.stderr.trim()]).toEqual([0, 'dry run: nothing was sent (would DELETE /hvac/hvac_thermia_01/schedule)']);
+    expect(sandbox.requests.length).toBe(count);
+  });
+
+  it('refuses what is not a request, in one line, exit 2, nothing sent', async () => {
+    const count = sandbox.requests.length;
+    for (const [args, said] of [
+      [['FETCH', '/x'], "'FETCH' is not an HTTP method amps sends"],
+      [['GET', 'https://example.com/x'], "'https://example.com/x' is a URL; amps api takes a path under the API"],
+      [['GET', 'battery'], "'battery' is not a path under the API"],
+      [['GET', '/a/../b'], "'/a/../b' climbs out of the API with . or .."],
+      [['GET', '/a b'], 'the path holds spaces or control characters'],
+      [['POST', '/x', '-f', 'no-equals'], "-f 'no-equals' is not NAME=VALUE"],
+      [['POST', '/x', '--paginate'], '--paginate reads list pages: it goes with GET'],
+    ] as const) {
+      const r = await amps([...args]);
+      expect([r.code, r.stderr.split('\n')[0]], args.join(' ')).toEqual([2, expect.stringContaining(said)]);
+    }
+    expect(sandbox.requests.length).toBe(count);
+  });
+});
+
+describe('amps api retries reads, never writes', () => {
+  let server: FaultServer;
+  beforeAll(async () => {
+    server = await startFaultServer();
+  });
+  beforeEach(() => server.reset());
+  afterAll(async () => server.close());
+
+  it('a GET through two 503s succeeds; a POST is sent once and reports the 503 (exit 6)', async () => {
+    const faultEnv = cleanEnv({ AMPS_API_URL: server.url('unavailable-twice'), AMPS_API_KEY: KEY });
+    const read = await runCli(['api', 'GET', '/battery/b1'], { env: faultEnv });
+    expect(read.code).toBe(0);
+    expect(server.count('GET')).toBe(3);
+    const write = await runCli(['api', 'POST', '/battery/b1', '-f', 'action.command=idle'], { env: faultEnv });
+    expect(write.code).toBe(6);
+    expect(server.count('POST')).toBe(1);
+  });
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { cleanEnv, runCli } from './helpers/cli.js';
+
+// Re-link, not just "re-link": a failure only the device's user can fix prints the Link UI URL to
+// send them (the configured app id, the device type, sandbox=true for test keys), or how to get it.
+
+const firstJson = (text: string) => JSON.parse(text.trim().split('\n').at(-1)!);
+
+describe('the Link UI URL of a re-link', () => {
+  it('a re-link error without an app id says how to get the URL; with one, prints it (text and --json)', async () => {
+    const env = cleanEnv();
+    const bare = await runCli(['push', 'battery', 'bat_voltaro_01', 'charge', '--simulate-failure', 'INVALID_CREDENTIALS'], { env });
+    expect(bare.code).toBe(3);
+    expect(bare.stderr).toContain("Re-link: only the device's user can fix this; amps config set app-id ID (or AMPS_APP_ID) gives the Link UI URL to send the user");
+    expect((await runCli(['config', 'set', 'app-id', 'app_8f2c'], { env })).code).toBe(0);
+    const text = await runCli(['get', 'battery', 'bat_voltaro_01'], { env });
+    expect(text.code).toBe(0);
+    const linked = await runCli(['push', 'battery', 'bat_voltaro_01', 'charge', '--simulate-failure', 'DEVICE_UNAUTHORIZED'], { env });
+    expect([linked.code, linked.stderr]).toEqual([3, expect.stringContaining("Re-link: send the device's user https://auth.amps.ai/app_8f2c?deviceType=battery&sandbox=true")]);
+    const json = await runCli(['push', 'ev-charger', 'ev_wallbox_01', 'charge', '--simulate-failure', 'CREDENTIAL_NOT_FOUND', '--json'], { env });
+    expect(firstJson(json.stderr).relink).toEqual({ url: 'https://auth.amps.ai/app_8f2c?deviceType=ev_charger&sandbox=true' });
+    // A code the caller fixes is not a re-link.
+    const own = await runCli(['push', 'battery', 'bat_voltaro_01', 'charge', '--simulate-failure', 'PARAMETER_OUT_OF_RANGE'], { env });
+    expect(own.stderr).not.toContain('Re-link');
+  });
+
+  it('amps link url: app id from AMPS_APP_ID or the profile, the user when an email, refused without an app id', async () => {
+    const env = cleanEnv();
+    const none = await runCli(['link', 'url', 'battery'], { env });
+    expect([none.code, none.stderr.split('\n')[0]]).toEqual([2, 'amps: no app id is configured, and the Link UI URL starts with it']);
+    const fromEnv = await runCli(['link', 'url', 'hvac', '--user', 'ada@example.com'], { env: { ...env, AMPS_APP_ID: 'app_env1' } });
+    expect(fromEnv.stdout.trim()).toBe('https://auth.amps.ai/app_env1?deviceType=hvac&externalUserRef=ada%40example.com&sandbox=true');
+    const notEmail = await runCli(['link', 'url', 'hvac', '--user', 'user_alba'], { env: { ...env, AMPS_APP_ID: 'app_env1' } });
+    expect([notEmail.code, notEmail.stderr]).toEqual([2, expect.stringContaining('is not an email of at most 100 characters')]);
+    const badId = await runCli(['link', 'url', 'hvac'], { env: { ...env, AMPS_APP_ID: 'app/../x' } });
+    expect([badId.code, badId.stderr]).toEqual([2, expect.stringContaining('the app id from AMPS_APP_ID is not an app id')]);
+    expect((await runCli(['config', 'set', 'app-id', 'bad id'], { env })).code).toBe(2);
+  });
+
+  it('a fleet lists the devices whose users must re-link, with their URLs, and each ledger line carries it', async () => {
+    const env = cleanEnv({ AMPS_APP_ID: 'app_fleet' });
+    const r = await runCli(['push', 'battery', '--devices', '-', 'idle', '--simulate-failure', 'INVALID_MFA_CODE', '--json'], { env, input: 'bat_voltaro_01\nbat_voltaro_02\n' });
+    expect(r.code).toBe(3);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.relinkUrl)).toEqual(['https://auth.amps.ai/app_fleet?deviceType=battery&sandbox=true', 'https://auth.amps.ai/app_fleet?deviceType=battery&sandbox=true']);
+    expect(firstJson(r.stderr).summary.relink).toBe(2);
+    const text = await runCli(['push', 'battery', '--devices', '-', 'idle', '--simulate-failure', 'INVALID_MFA_CODE'], { env, input: 'bat_voltaro_01\n' });
+    expect(text.stderr).toContain('1 device(s) need their user to re-link them:\n  bat_voltaro_01  https://auth.amps.ai/app_fleet?deviceType=battery&sandbox=true');
+  });
+});
