@@ -21,7 +21,7 @@ _amps() {
     --devices|--out|--body|--api-key-file|--state) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
   if [[ -z "$cmd" ]]; then
-    COMPREPLY=($(compgen -W "push get inspect watch devices settings actions explain decode link api listen webhooks sandbox config login help completion --version --json --quiet --no-color --no-input --verbose --profile --api-url --api-key-file --timeout --help" -- "$cur"))
+    COMPREPLY=($(compgen -W "push get inspect watch devices settings actions explain decode doctor link api listen webhooks sandbox config login help completion --version --json --quiet --no-color --no-input --verbose --profile --api-url --api-key-file --timeout --help" -- "$cur"))
     return
   fi
   if [[ "$cur" == -* ]]; then
@@ -39,6 +39,7 @@ _amps() {
     actions/wait) opts="--wait-timeout" ;;
     explain) opts="--list --category" ;;
     decode) opts="--status" ;;
+    doctor) opts="" ;;
     link) opts="" ;;
     link/url) opts="--user" ;;
     api) opts="--field --body --paginate --dry-run --retry" ;;
@@ -84,7 +85,7 @@ _amps() {
     webhooks) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "verify trigger" -- "$cur")) ;;
     sandbox) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "serve reset secret deliveries" -- "$cur")) ;;
     config) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "set unset use list profiles" -- "$cur")) ;;
-    help) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "exit-codes environment push get inspect watch devices settings actions explain decode link api listen webhooks sandbox config login help completion" -- "$cur")) ;;
+    help) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "exit-codes environment push get inspect watch devices settings actions explain decode doctor link api listen webhooks sandbox config login help completion" -- "$cur")) ;;
     completion) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")) ;;
   esac
 }

@@ -99,6 +99,7 @@ complete -c amps -n '__fish_seen_subcommand_from explain' -l category
 complete -c amps -n '__amps_at "explain" 0' -a 'UNAUTHORIZED INVALID_API_KEY EXPIRED_TOKEN RATE_LIMIT_EXCEEDED INSUFFICIENT_PERMISSIONS LIVE_ACCESS_DISABLED DEVICE_NOT_FOUND NOT_FOUND CONFLICT ACTION_NOT_CANCELLABLE UNSUPPORTED_MODE UNSUPPORTED_PARAMETER UNSUPPORTED_UNIT PARAMETER_OUT_OF_RANGE EXECUTION_NOT_SUPPORTED START_IN_PAST START_OUT_OF_RANGE INVALID_TIME_WINDOW DIRECT_ACTION_UNSUPPORTED COMMAND_NOT_SUPPORTED UNSUPPORTED_SETTING READ_ONLY_SETTING SETTING_OUT_OF_RANGE INVALID_JSON VALIDATION_ERROR METHOD_NOT_ALLOWED PAYLOAD_TOO_LARGE INTERNAL_ERROR NOT_IMPLEMENTED INVALID_CREDENTIALS INVALID_MFA_CODE MFA_REQUIRED ACCOUNT_LOCKED UNSUPPORTED_CREDENTIAL_TYPE UNSUPPORTED_AUTH_PATH CREDENTIAL_NOT_FOUND NO_DEVICES_FOUND DEVICE_OFFLINE DEVICE_UNAUTHORIZED COMMAND_FAILED BIND_NOT_SUPPORTED UNKNOWN_SETTING INVALID_PARAMETERS INVALID_OEM_PARAMETERS SCHEDULER_ACTIVE SCHEDULER_FULL MODE_OVERRIDDEN VPP_LOCKED NETWORK_ERROR RATE_LIMITED SERVICE_UNAVAILABLE TIMEOUT SIMULATED_FAILURE UNKNOWN_ERROR'
 complete -c amps -n '__fish_use_subcommand' -a decode -d 'Decode a saved API response (a bare envelope, or a raw HTTP response as pasted from a ticket)'
 complete -c amps -n '__fish_seen_subcommand_from decode' -l status
+complete -c amps -n '__fish_use_subcommand' -a doctor -d 'Check the configuration, network, key, clock and sandbox: why amps cannot do its job, each with the fix'
 complete -c amps -n '__fish_use_subcommand' -a link -d 'Link UI URLs for end users who must link or re-link a device'
 complete -c amps -n '__amps_at link 0' -a url -d 'Print the Link UI URL that (re-)links a device of this type: send it to the device'\''s user'
 complete -c amps -n '__fish_seen_subcommand_from url' -l user
@@ -149,7 +150,7 @@ complete -c amps -n '__amps_at config 0' -a list -d 'Show the effective configur
 complete -c amps -n '__amps_at config 0' -a profiles -d 'List the profiles, one a line'
 complete -c amps -n '__fish_use_subcommand' -a login -d 'Set up a profile interactively: key (hidden), API URL, profile name'
 complete -c amps -n '__fish_use_subcommand' -a help -d 'Show help for a command, or a topic: exit-codes, environment'
-complete -c amps -n '__amps_at "help" 0' -a 'exit-codes environment push get inspect watch devices settings actions explain decode link api listen webhooks sandbox config login help completion'
+complete -c amps -n '__amps_at "help" 0' -a 'exit-codes environment push get inspect watch devices settings actions explain decode doctor link api listen webhooks sandbox config login help completion'
 complete -c amps -n '__fish_use_subcommand' -a completion -d 'Print the completion script for bash, zsh or fish (it never edits your shell'\''s files)'
 complete -c amps -n '__fish_seen_subcommand_from completion' -l write
 complete -c amps -n '__amps_at "completion" 0' -a 'bash zsh fish'

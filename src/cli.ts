@@ -32,6 +32,7 @@ const COMMANDS: ReadonlyArray<{ names: string[]; load: () => Promise<CommandFact
   { names: ['actions'], load: async () => (await import('./commands/actions/index.js')).actionsCommand },
   { names: ['explain'], load: async () => (await import('./commands/explain.js')).explainCommand },
   { names: ['decode'], load: async () => (await import('./commands/decode.js')).decodeCommand },
+  { names: ['doctor'], load: async () => (await import('./commands/doctor.js')).doctorCommand },
   { names: ['link'], load: async () => (await import('./commands/link/index.js')).linkCommand },
   { names: ['api'], load: async () => (await import('./commands/api.js')).apiCommand },
   { names: ['listen'], load: async () => (await import('./commands/listen.js')).listenCommand },

@@ -45,6 +45,8 @@ export interface ApiResponse<T> {
   attempts: number;
   /** The body as received (the key cut out), for `amps api`, which prints it as the API sent it. */
   raw: string;
+  /** The server's Date header: `amps doctor` measures clock skew against it. */
+  serverDate?: string;
 }
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -149,6 +151,20 @@ function proxyConfigured(env: Env): boolean {
   return ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy'].some((name) => env[name]);
 }
 
+/**
+ * The proxy a request to `url` goes through, as the dispatcher below decides it (loopback never;
+ * NO_PROXY's hosts and domains never; else HTTPS_PROXY for https, HTTP_PROXY for http): what
+ * `amps doctor` probes and names.
+ */
+export function proxyFor(url: URL, env: Env): string | undefined {
+  if (!proxyConfigured(env)) return undefined;
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (['localhost', '127.0.0.1', '::1'].includes(host) || /^127\./.test(host)) return undefined;
+  const noProxy = (env.NO_PROXY ?? env.no_proxy ?? '').split(/[\s,]+/).map((entry) => entry.trim().toLowerCase().replace(/:\d+$/, '')).filter(Boolean);
+  if (noProxy.some((entry) => entry === '*' || host === entry.replace(/^\./, '') || host.endsWith(entry.startsWith('.') ? entry : `.${entry}`))) return undefined;
+  return url.protocol === 'https:' ? env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy : env.HTTP_PROXY ?? env.http_proxy;
+}
+
 type Undici = Pick<typeof import('undici'), 'Agent' | 'EnvHttpProxyAgent'>;
 
 function dispatcherFor(options: ClientOptions, { Agent, EnvHttpProxyAgent }: Undici): Dispatcher {
@@ -247,7 +263,8 @@ export class ApiClient {
       const requestId = responseHeaders['x-request-id'];
       verbose?.(`< ${response.statusCode} (${Date.now() - started} ms, ${text.length} bytes)${requestId ? ` request-id ${requestId}` : ''}`);
       const decoded = decodeResponse(response.statusCode, responseHeaders, text);
-      if (decoded.ok) return { ok: true, response: { ...decoded.value, status: response.statusCode, attempts: 1, raw: text } };
+      const serverDate = typeof responseHeaders.date === 'string' ? responseHeaders.date : undefined;
+      if (decoded.ok) return { ok: true, response: { ...decoded.value, status: response.statusCode, attempts: 1, raw: text, serverDate } };
       return { ok: false, error: decoded.error, notSent: false };
     } catch (error) {
       if (this.options.signal.aborted) throw new InterruptedError();

@@ -1,0 +1,82 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv, runCli } from './helpers/cli.js';
+import { useSandbox } from './helpers/sandbox.js';
+
+// amps doctor: each check broken on purpose, each time the finding names the fix and the exit
+// code is the most severe failure's.
+
+let env: Record<string, string | undefined>;
+useSandbox({}, 'amps_sk_test_doctorTests1', (_started, startedEnv) => {
+  env = startedEnv;
+});
+
+interface Result {
+  checks: Array<{ area: string; status: string; detail: string; fix?: string; exitCode?: number }>;
+  exitCode: number;
+}
+const doctor = async (runEnv: Record<string, string | undefined>) => {
+  const r = await runCli(['doctor', '--json'], { env: runEnv });
+  const result = JSON.parse(r.stdout) as Result;
+  expect(r.code).toBe(result.exitCode);
+  return { ...result, failed: result.checks.filter((c) => c.status === 'fail') };
+};
+
+/** An API whose clock is `skewS` seconds off: a Date header that says so. */
+let skewed: Server;
+let skewedUrl: (skewS: number) => string;
+beforeAll(async () => {
+  skewed = createServer((req, res) => {
+    const skew = Number(req.url!.split('/')[1]);
+    res.setHeader('date', new Date(Date.now() + skew * 1000).toUTCString());
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ success: true, data: { items: [], pagination: { limit: 1, offset: 0, total: 0, hasMore: false } }, meta: { requestId: 'req_skew', environment: 'sandbox' } }));
+  });
+  await new Promise<void>((resolve) => skewed.listen(0, '127.0.0.1', resolve));
+  skewedUrl = (skewS) => `http://127.0.0.1:${(skewed.address() as AddressInfo).port}/${skewS}`;
+});
+afterAll(() => new Promise<void>((resolve) => skewed.close(() => resolve())));
+
+describe('amps doctor', () => {
+  it('passes on the embedded sandbox and on a served one, exit 0', async () => {
+    const embedded = await doctor(cleanEnv({ AMPS_APP_ID: 'app_1' }));
+    expect(embedded.exitCode).toBe(0);
+    expect(embedded.checks.map((c) => `${c.area}:${c.status}`)).toEqual(['config:pass', 'network:skip', 'auth:pass', 'clock:pass', 'sandbox:pass']);
+    const served = await doctor({ ...env, AMPS_APP_ID: 'app_1' });
+    expect(served.exitCode).toBe(0);
+    expect(served.checks.find((c) => c.area === 'auth')!.detail).toMatch(/HTTP 200 .* request id req_\S+, environment sandbox/);
+    expect(served.checks.some((c) => c.area === 'network' && /TCP: connected to 127\.0\.0\.1/.test(c.detail))).toBe(true);
+  });
+
+  it('a live key the sandbox refuses: the auth check fails with LIVE_ACCESS_DISABLED and its request id, exit 3', async () => {
+    const r = await doctor({ ...env, AMPS_API_KEY: 'amps_sk_live_doctorLive01' });
+    expect(r.exitCode).toBe(3);
+    expect(r.failed).toEqual([expect.objectContaining({ area: 'auth', detail: expect.stringMatching(/LIVE_ACCESS_DISABLED \(HTTP 403\), request id req_/), fix: expect.stringContaining('live access is not enabled') })]);
+  });
+
+  it('a closed port, and a proxy that refuses: the network check fails naming which, exit 6', async () => {
+    const closed = await doctor(cleanEnv({ AMPS_API_URL: 'http://127.0.0.1:1', AMPS_API_KEY: 'amps_sk_test_doctorTests1' }));
+    expect(closed.exitCode).toBe(6);
+    expect(closed.failed[0].detail).toBe('TCP: no connection to 127.0.0.1:1 (ECONNREFUSED)');
+    const proxied = await doctor(cleanEnv({ AMPS_API_URL: 'https://api.example.test', AMPS_API_KEY: 'amps_sk_test_doctorTests1', HTTPS_PROXY: 'http://127.0.0.1:1' }));
+    expect(proxied.exitCode).toBe(6);
+    expect(proxied.failed[0].detail).toContain('TCP: no connection to 127.0.0.1:1 (the proxy http://127.0.0.1:1, from HTTPS_PROXY/HTTP_PROXY; NO_PROXY does not exempt api.example.test) (ECONNREFUSED)');
+    expect(proxied.failed[0].fix).toContain('NO_PROXY');
+  });
+
+  it('a server clock a minute off is a warning; twenty minutes off is a failure, exit 2', async () => {
+    const minute = await doctor(cleanEnv({ AMPS_API_URL: skewedUrl(-60), AMPS_API_KEY: 'amps_sk_test_doctorTests1' }));
+    expect(minute.exitCode).toBe(0);
+    expect(minute.checks.find((c) => c.area === 'clock')).toMatchObject({ status: 'warn', detail: expect.stringMatching(/is (59|60|61) s ahead of the server's/) });
+    const far = await doctor(cleanEnv({ AMPS_API_URL: skewedUrl(1200), AMPS_API_KEY: 'amps_sk_test_doctorTests1' }));
+    expect(far.exitCode).toBe(2);
+    expect(far.failed[0]).toMatchObject({ area: 'clock', detail: expect.stringMatching(/is (1199|1200|1201) s behind the server's: webhook signatures are refused beyond 300 s/) });
+  });
+
+  it('a configuration that keeps amps from starting is the finding: a profile that does not exist, exit 2', async () => {
+    const r = await doctor(cleanEnv({ AMPS_PROFILE: 'nope' }));
+    expect(r.exitCode).toBe(2);
+    expect(r.failed[0]).toMatchObject({ area: 'config', detail: "no profile named 'nope' (from AMPS_PROFILE)" });
+  });
+});
