@@ -7,9 +7,9 @@ _amps() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="${COMP_WORDS[i]}"
     case "$w" in
-      --abort-if|--api-key-file|--api-url|--at|--body|--category|--code|--command|--concurrency|--device|--device-type|--devices|--drift-rate|--end|--events|--fail-fast|--fail-rate|--field|--fleet-size|--forward-to|--header|--host|--ledger|--limit|--offset|--on-conflict|--out|--param|--port|--power|--profile|--rate-limit|--reserve|--resume|--retry|--secret-file|--seed|--simulate-at|--simulate-failure|--since|--start|--state|--status|--target|--timeout|--type|--tz|--user|--wait-timeout|--waves|--webhook|--webhook-latency|--write) ((i++)) ;;
+      --abort-if|--api-key-file|--api-url|--at|--body|--category|--code|--command|--concurrency|--device|--device-type|--devices|--drift-rate|--end|--events|--fail-fast|--fail-rate|--field|--fleet-size|--forward-to|--header|--host|--ledger|--limit|--offset|--on-conflict|--out|--param|--port|--power|--profile|--rate-limit|--reserve|--resume|--retry|--schedule-listing|--secret-file|--seed|--simulate-at|--simulate-failure|--since|--slot|--start|--state|--status|--target|--timeout|--type|--tz|--user|--wait-timeout|--waves|--webhook|--webhook-latency|--write) ((i++)) ;;
       -*) ;;
-      *) if [[ -z "$cmd" ]]; then cmd="$w"; elif [[ -z "$sub" && "$cmd" =~ ^(actions|link|webhooks|sandbox|config)$ ]]; then sub="$w"; else args+=("$w"); fi ;;
+      *) if [[ -z "$cmd" ]]; then cmd="$w"; elif [[ -z "$sub" && "$cmd" =~ ^(actions|schedule|schedules|link|webhooks|sandbox|config)$ ]]; then sub="$w"; else args+=("$w"); fi ;;
     esac
   done
   case "$prev" in
@@ -21,7 +21,7 @@ _amps() {
     --devices|--out|--body|--api-key-file|--state) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
   if [[ -z "$cmd" ]]; then
-    COMPREPLY=($(compgen -W "push get inspect watch devices settings actions explain decode doctor link api listen webhooks sandbox config login help completion --version --json --quiet --no-color --no-input --verbose --profile --api-url --api-key-file --timeout --help" -- "$cur"))
+    COMPREPLY=($(compgen -W "push get inspect watch devices settings actions explain decode schedule schedules doctor link api listen webhooks sandbox config login help completion --version --json --quiet --no-color --no-input --verbose --profile --api-url --api-key-file --timeout --help" -- "$cur"))
     return
   fi
   if [[ "$cur" == -* ]]; then
@@ -39,6 +39,15 @@ _amps() {
     actions/wait) opts="--wait-timeout" ;;
     explain) opts="--list --category" ;;
     decode) opts="--status" ;;
+    schedule) opts="" ;;
+    schedule/get) opts="" ;;
+    schedule/set) opts="--slot --daily --tz --dry-run --no-preflight" ;;
+    schedule/clear) opts="" ;;
+    schedules) opts="" ;;
+    schedules/list) opts="--device --state --user --limit --all" ;;
+    schedules/get) opts="" ;;
+    schedules/create) opts="--device --device-type --slot --daily --tz --dry-run --no-preflight" ;;
+    schedules/cancel) opts="" ;;
     doctor) opts="" ;;
     link) opts="" ;;
     link/url) opts="--user" ;;
@@ -48,7 +57,7 @@ _amps() {
     webhooks/verify) opts="--secret-file --header" ;;
     webhooks/trigger) opts="--device --device-type --command --code --field --forward-to --secret-file" ;;
     sandbox) opts="" ;;
-    sandbox/serve) opts="--port --host --state --fleet-size --rate-limit --seed --fail-rate --drift-rate --webhook --webhook-latency" ;;
+    sandbox/serve) opts="--port --host --state --fleet-size --rate-limit --seed --fail-rate --drift-rate --webhook --schedule-listing --webhook-latency" ;;
     sandbox/reset) opts="--state" ;;
     sandbox/secret) opts="" ;;
     sandbox/deliveries) opts="" ;;
@@ -81,11 +90,13 @@ _amps() {
     settings) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "battery ev-charger hvac solar-inverter vehicle" -- "$cur")) ;;
     actions) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "list get cancel wait" -- "$cur")) ;;
     explain) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "$codes" -- "$cur")) ;;
+    schedule) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "get set clear" -- "$cur")) ;;
+    schedules) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "list get create cancel" -- "$cur")) ;;
     link) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "url" -- "$cur")) ;;
     webhooks) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "verify trigger" -- "$cur")) ;;
     sandbox) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "serve reset secret deliveries" -- "$cur")) ;;
     config) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "set unset use list profiles" -- "$cur")) ;;
-    help) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "exit-codes environment push get inspect watch devices settings actions explain decode doctor link api listen webhooks sandbox config login help completion" -- "$cur")) ;;
+    help) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "exit-codes environment push get inspect watch devices settings actions explain decode schedule schedules doctor link api listen webhooks sandbox config login help completion" -- "$cur")) ;;
     completion) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")) ;;
   esac
 }

@@ -8,7 +8,7 @@ function __amps_args
     set -l out
     for t in $tokens[2..-1]
         if test $skip -eq 1; set skip 0; continue; end
-        if contains -- $t --abort-if --api-key-file --api-url --at --body --category --code --command --concurrency --device --device-type --devices --drift-rate --end --events --fail-fast --fail-rate --field --fleet-size --forward-to --header --host --ledger --limit --offset --on-conflict --out --param --port --power --profile --rate-limit --reserve --resume --retry --secret-file --seed --simulate-at --simulate-failure --since --start --state --status --target --timeout --type --tz --user --wait-timeout --waves --webhook --webhook-latency --write; set skip 1; continue; end
+        if contains -- $t --abort-if --api-key-file --api-url --at --body --category --code --command --concurrency --device --device-type --devices --drift-rate --end --events --fail-fast --fail-rate --field --fleet-size --forward-to --header --host --ledger --limit --offset --on-conflict --out --param --port --power --profile --rate-limit --reserve --resume --retry --schedule-listing --secret-file --seed --simulate-at --simulate-failure --since --slot --start --state --status --target --timeout --type --tz --user --wait-timeout --waves --webhook --webhook-latency --write; set skip 1; continue; end
         string match -q -- "-*" $t; and continue
         set -a out $t
     end
@@ -99,6 +99,32 @@ complete -c amps -n '__fish_seen_subcommand_from explain' -l category
 complete -c amps -n '__amps_at "explain" 0' -a 'UNAUTHORIZED INVALID_API_KEY EXPIRED_TOKEN RATE_LIMIT_EXCEEDED INSUFFICIENT_PERMISSIONS LIVE_ACCESS_DISABLED DEVICE_NOT_FOUND NOT_FOUND CONFLICT ACTION_NOT_CANCELLABLE UNSUPPORTED_MODE UNSUPPORTED_PARAMETER UNSUPPORTED_UNIT PARAMETER_OUT_OF_RANGE EXECUTION_NOT_SUPPORTED START_IN_PAST START_OUT_OF_RANGE INVALID_TIME_WINDOW DIRECT_ACTION_UNSUPPORTED COMMAND_NOT_SUPPORTED UNSUPPORTED_SETTING READ_ONLY_SETTING SETTING_OUT_OF_RANGE INVALID_JSON VALIDATION_ERROR METHOD_NOT_ALLOWED PAYLOAD_TOO_LARGE INTERNAL_ERROR NOT_IMPLEMENTED INVALID_CREDENTIALS INVALID_MFA_CODE MFA_REQUIRED ACCOUNT_LOCKED UNSUPPORTED_CREDENTIAL_TYPE UNSUPPORTED_AUTH_PATH CREDENTIAL_NOT_FOUND NO_DEVICES_FOUND DEVICE_OFFLINE DEVICE_UNAUTHORIZED COMMAND_FAILED BIND_NOT_SUPPORTED UNKNOWN_SETTING INVALID_PARAMETERS INVALID_OEM_PARAMETERS SCHEDULER_ACTIVE SCHEDULER_FULL MODE_OVERRIDDEN VPP_LOCKED NETWORK_ERROR RATE_LIMITED SERVICE_UNAVAILABLE TIMEOUT SIMULATED_FAILURE UNKNOWN_ERROR'
 complete -c amps -n '__fish_use_subcommand' -a decode -d 'Decode a saved API response (a bare envelope, or a raw HTTP response as pasted from a ticket)'
 complete -c amps -n '__fish_seen_subcommand_from decode' -l status
+complete -c amps -n '__fish_use_subcommand' -a schedule -d 'A device'\''s own schedule: get, set (slots checked and previewed), clear'
+complete -c amps -n '__amps_at schedule 0' -a get -d 'Show a device'\''s schedule: its slots and the next fire time'
+complete -c amps -n '__amps_at schedule 0' -a set -d 'Set a device'\''s schedule (replacing any): slots checked against the device, fire times previewed'
+complete -c amps -n '__fish_seen_subcommand_from set' -l slot
+complete -c amps -n '__fish_seen_subcommand_from set' -l daily
+complete -c amps -n '__fish_seen_subcommand_from set' -l tz
+complete -c amps -n '__fish_seen_subcommand_from set' -l dry-run
+complete -c amps -n '__fish_seen_subcommand_from set' -l no-preflight
+complete -c amps -n '__amps_at schedule 0' -a clear -d 'Clear a device'\''s schedule'
+complete -c amps -n '__fish_use_subcommand' -a schedules -d 'Schedules across devices: list, get, create, cancel'
+complete -c amps -n '__amps_at schedules 0' -a list -d 'List schedules (GET /schedules; from the devices when the API answers 501)'
+complete -c amps -n '__fish_seen_subcommand_from list' -l device
+complete -c amps -n '__fish_seen_subcommand_from list' -l state
+complete -c amps -n '__fish_seen_subcommand_from list' -l user
+complete -c amps -n '__fish_seen_subcommand_from list' -l limit
+complete -c amps -n '__fish_seen_subcommand_from list' -l all
+complete -c amps -n '__amps_at schedules 0' -a get -d 'Show one schedule'
+complete -c amps -n '__amps_at schedules 0' -a create -d 'Create a schedule for a device (POST /schedules): slots checked against it and previewed'
+complete -c amps -n '__fish_seen_subcommand_from create' -l device
+complete -c amps -n '__fish_seen_subcommand_from create' -l device-type
+complete -c amps -n '__fish_seen_subcommand_from create' -l slot
+complete -c amps -n '__fish_seen_subcommand_from create' -l daily
+complete -c amps -n '__fish_seen_subcommand_from create' -l tz
+complete -c amps -n '__fish_seen_subcommand_from create' -l dry-run
+complete -c amps -n '__fish_seen_subcommand_from create' -l no-preflight
+complete -c amps -n '__amps_at schedules 0' -a cancel -d 'Cancel a schedule (DELETE /schedules/{id}: the route is inferred)'
 complete -c amps -n '__fish_use_subcommand' -a doctor -d 'Check the configuration, network, key, clock and sandbox: why amps cannot do its job, each with the fix'
 complete -c amps -n '__fish_use_subcommand' -a link -d 'Link UI URLs for end users who must link or re-link a device'
 complete -c amps -n '__amps_at link 0' -a url -d 'Print the Link UI URL that (re-)links a device of this type: send it to the device'\''s user'
@@ -137,6 +163,7 @@ complete -c amps -n '__fish_seen_subcommand_from serve' -l seed
 complete -c amps -n '__fish_seen_subcommand_from serve' -l fail-rate
 complete -c amps -n '__fish_seen_subcommand_from serve' -l drift-rate
 complete -c amps -n '__fish_seen_subcommand_from serve' -l webhook
+complete -c amps -n '__fish_seen_subcommand_from serve' -l schedule-listing
 complete -c amps -n '__fish_seen_subcommand_from serve' -l webhook-latency
 complete -c amps -n '__amps_at sandbox 0' -a reset -d 'Restore the seeded fleet: forget every action, setting change and cleared schedule'
 complete -c amps -n '__fish_seen_subcommand_from reset' -l state
@@ -150,7 +177,7 @@ complete -c amps -n '__amps_at config 0' -a list -d 'Show the effective configur
 complete -c amps -n '__amps_at config 0' -a profiles -d 'List the profiles, one a line'
 complete -c amps -n '__fish_use_subcommand' -a login -d 'Set up a profile interactively: key (hidden), API URL, profile name'
 complete -c amps -n '__fish_use_subcommand' -a help -d 'Show help for a command, or a topic: exit-codes, environment'
-complete -c amps -n '__amps_at "help" 0' -a 'exit-codes environment push get inspect watch devices settings actions explain decode doctor link api listen webhooks sandbox config login help completion'
+complete -c amps -n '__amps_at "help" 0' -a 'exit-codes environment push get inspect watch devices settings actions explain decode schedule schedules doctor link api listen webhooks sandbox config login help completion'
 complete -c amps -n '__fish_use_subcommand' -a completion -d 'Print the completion script for bash, zsh or fish (it never edits your shell'\''s files)'
 complete -c amps -n '__fish_seen_subcommand_from completion' -l write
 complete -c amps -n '__amps_at "completion" 0' -a 'bash zsh fish'

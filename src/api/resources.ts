@@ -10,6 +10,7 @@ import { isRecord } from '../lib/values.js';
 import type { ApiClient, ApiResponse } from './client.js';
 import type { ActionRecord, Page } from '../contract/actions.js';
 import type { DeviceType, DeviceRead } from '../contract/devices.js';
+import type { ScheduleRecord } from '../contract/schedules.js';
 import type { WebhookEvent } from '../contract/webhooks.js';
 
 const enc = encodeURIComponent;
@@ -92,4 +93,37 @@ export function sandboxWebhookSecret(client: ApiClient): Promise<ApiResponse<{ s
 
 export function sandboxDeliveries(client: ApiClient): Promise<ApiResponse<{ delivering: boolean; items: Array<Record<string, unknown>> }>> {
   return checked(client.request('GET', '/_sandbox/deliveries'), deliveriesShape);
+}
+
+// ── Schedules (docs/amps-api/contract.md §6.1) ──
+
+const scheduleShape: Shape = (data) => (!isRecord(data) ? `data that is ${describe(data)}, not a schedule` : typeof data.id !== 'string' || !Array.isArray(data.slots) ? 'a schedule without an id or slots' : undefined);
+
+export function getDeviceSchedule(client: ApiClient, type: DeviceType, id: string): Promise<ApiResponse<ScheduleRecord>> {
+  return checked(client.request('GET', `/${pathSegment(type)}/${enc(id)}/schedule`), scheduleShape);
+}
+
+export function setDeviceSchedule(client: ApiClient, type: DeviceType, id: string, body: unknown): Promise<ApiResponse<ScheduleRecord>> {
+  return checked(client.request('PUT', `/${pathSegment(type)}/${enc(id)}/schedule`, { body }), scheduleShape, 'The schedule was sent; read it back with amps schedule get before sending it again');
+}
+
+export async function clearDeviceSchedule(client: ApiClient, type: DeviceType, id: string): Promise<ApiResponse<unknown>> {
+  return client.request('DELETE', `/${pathSegment(type)}/${enc(id)}/schedule`);
+}
+
+export async function listSchedules(client: ApiClient, query: { limit?: number; offset?: number; deviceId?: string; state?: string; userId?: string }): Promise<ApiResponse<Page<ScheduleRecord>>> {
+  return objectItems(await checked<Page<ScheduleRecord>>(client.request('GET', '/schedules', { query }), pageShape));
+}
+
+export function getSchedule(client: ApiClient, id: string): Promise<ApiResponse<ScheduleRecord>> {
+  return checked(client.request('GET', `/schedules/${enc(id)}`), scheduleShape);
+}
+
+export function createSchedule(client: ApiClient, body: unknown): Promise<ApiResponse<ScheduleRecord>> {
+  return checked(client.request('POST', '/schedules', { body }), scheduleShape, 'The schedule was sent; amps schedules list --device ID shows it before sending it again');
+}
+
+/** Cancel: DELETE /schedules/{id}, inferred (the docs name no cancel route; docs/amps-api/gaps.md). */
+export function cancelSchedule(client: ApiClient, id: string): Promise<ApiResponse<ScheduleRecord>> {
+  return checked(client.request('DELETE', `/schedules/${enc(id)}`), scheduleShape, 'The cancel was sent; amps schedules get ID shows its state');
 }

@@ -47,3 +47,9 @@ export function requireDeviceType(text: string, allowed: readonly DeviceType[] =
   if (!allowed.includes(type)) throw new UsageError(`${pathSegment(type)} does not support this`, `use one of ${names}`);
   return type;
 }
+
+/** The device types the seeded ids start with (bat_, ev_, hvac_…): undefined for any other id. */
+export function deviceTypeFromId(id: string): DeviceType | undefined {
+  const prefixes: Array<[RegExp, DeviceType]> = [[/^bat_/, 'battery'], [/^ev_/, 'ev_charger'], [/^hvac_/, 'hvac'], [/^(sol|pv|inv)_/, 'solar_inverter'], [/^(veh|car)_/, 'vehicle']];
+  return prefixes.find(([prefix]) => prefix.test(id))?.[1];
+}

@@ -35,6 +35,8 @@ export interface Context {
   webhookLatencyMs: number;
   /** The webhook delivery log of `sandbox serve --webhook`; undefined where nothing is delivered. */
   deliveries?: () => readonly unknown[];
+  /** Which docs version GET /schedules follows: a list, or 501 NOT_IMPLEMENTED. */
+  scheduleListing: 'listed' | 'not_implemented';
 }
 
 export type Handler = (ctx: Context, params: string[], query: URLSearchParams, body: unknown) => Reply;

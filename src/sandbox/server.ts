@@ -11,6 +11,7 @@ import { entriesFor, fillMessage, variantFor } from '../errors/catalogue.js';
 import { bounded } from '../lib/values.js';
 import { authenticate, keyFrom, maskHeaders, rateLimiter } from './auth.js';
 import { buildFleet } from './fleet.js';
+import { fireSchedules } from './schedules.js';
 import type { Reply, RequestLogEntry } from './http.js';
 import { route } from './routes/index.js';
 import { advanceLifecycle, SandboxError } from './schedule.js';
@@ -45,6 +46,8 @@ export interface SandboxOptions {
   onEvent?: (event: WebhookEvent) => void;
   webhookLatencyMs?: number;
   deliveries?: () => readonly unknown[];
+  /** GET /schedules as the docs version that lists, or the one that answers 501. */
+  scheduleListing?: 'listed' | 'not_implemented';
 }
 
 function requestId(): string {
@@ -81,7 +84,7 @@ function errorReply(error: SandboxError, retryAfter?: number): Reply {
   };
 }
 
-function createSandboxServer(options: SandboxOptions): Server {
+function createSandboxServer(options: SandboxOptions): { server: Server; tick(): Promise<void> } {
   const fleet = buildFleet(options.fleetSize ?? 0, options.seed ?? 0, { failRate: options.failRate ?? 0, driftRate: options.driftRate ?? 0 });
   const realNow = options.realNow ?? Date.now;
   const ackDelayMs = options.ackDelayMs ?? DEFAULT_ACK_DELAY_MS;
@@ -124,8 +127,9 @@ function createSandboxServer(options: SandboxOptions): Server {
           const tx = options.onEvent ? { ...stored, onEvent: options.onEvent } : stored;
           const now = realNow() + tx.state.clockOffsetMs;
           clock = now;
+          fireSchedules(tx, fleet, now);
           advanceLifecycle(tx, now, ackDelayMs);
-          return handler({ fleet, tx, now, ackDelayMs, requestLog, webhookLatencyMs: options.webhookLatencyMs ?? 0, deliveries: options.deliveries }, params, url.searchParams, parsedBody);
+          return handler({ fleet, tx, now, ackDelayMs, requestLog, webhookLatencyMs: options.webhookLatencyMs ?? 0, deliveries: options.deliveries, scheduleListing: options.scheduleListing ?? 'listed' }, params, url.searchParams, parsedBody);
         });
       }
     } catch (error) {
@@ -163,12 +167,20 @@ function createSandboxServer(options: SandboxOptions): Server {
     if (requestLog.length > logLimit) requestLog.shift();
   };
 
-  return createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+  const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
     handle(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
   });
+  const tick = () =>
+    options.store.transact((stored) => {
+      const tx = options.onEvent ? { ...stored, onEvent: options.onEvent } : stored;
+      const now = realNow() + tx.state.clockOffsetMs;
+      fireSchedules(tx, fleet, now);
+      advanceLifecycle(tx, now, ackDelayMs);
+    });
+  return { server, tick };
 }
 
 export interface RunningSandbox {
@@ -184,7 +196,7 @@ export interface RunningSandbox {
 /** Starts a sandbox on host:port (port 0 picks a free one) and keeps a request log. */
 export async function startSandbox(options: SandboxOptions & { host?: string; port?: number }): Promise<RunningSandbox> {
   const requests: RequestLogEntry[] = options.requestLog ?? [];
-  const server = createSandboxServer({ ...options, requestLog: requests });
+  const { server, tick } = createSandboxServer({ ...options, requestLog: requests });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -197,11 +209,7 @@ export async function startSandbox(options: SandboxOptions & { host?: string; po
     key: SANDBOX_KEY,
     server,
     requests,
-    tick: () =>
-      options.store.transact((stored) => {
-        const tx = options.onEvent ? { ...stored, onEvent: options.onEvent } : stored;
-        advanceLifecycle(tx, (options.realNow ?? Date.now)() + tx.state.clockOffsetMs, options.ackDelayMs ?? DEFAULT_ACK_DELAY_MS);
-      }),
+    tick,
     close: () =>
       new Promise<void>((resolve) => {
         options.store.flush();

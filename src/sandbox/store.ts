@@ -8,6 +8,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statS
 import { dirname } from 'node:path';
 import { UsageError } from '../errors/failures.js';
 import { ACTION_STATES, type ActionRecord } from '../contract/actions.js';
+import type { ScheduleRecord } from '../contract/schedules.js';
 import type { WebhookEvent } from '../contract/webhooks.js';
 import { systemErrorText } from '../lib/values.js';
 
@@ -43,6 +44,18 @@ export interface SandboxState {
   eventCounter?: number;
   /** The latest events, oldest first (a bounded history: see Transaction.eventHistory). */
   events?: WebhookEvent[];
+  scheduleCounter?: number;
+  schedules?: StoredSchedule[];
+}
+
+/** A schedule as the sandbox keeps it: the public record, and what firing it needs. */
+export interface StoredSchedule extends ScheduleRecord {
+  deviceType: string;
+  userId: string;
+  /** Which endpoint made it: its slots keep that endpoint's wire form. */
+  via: 'device' | 'schedules';
+  /** Fires up to this instant (epoch ms) are done. */
+  firedUntil: number;
 }
 
 /**
@@ -103,6 +116,7 @@ export function dueOf(action: StoredAction, ackDelayMs: number): number {
 export function resetState(state: SandboxState): void {
   // The webhook secret outlives a reset: handlers are configured with it.
   const secret = state.webhookSecret;
+  for (const key of Object.keys(state)) delete (state as unknown as Record<string, unknown>)[key];
   Object.assign(state, emptyState(), secret ? { webhookSecret: secret } : {});
   indexes.delete(state);
 }
@@ -163,6 +177,7 @@ function stateProblem(value: unknown): string | undefined {
   if (!isRecordValue(value.devices) || !Object.values(value.devices).every(isRecordValue)) return 'its devices are not objects';
   if (!Array.isArray(value.actions)) return 'its actions are not a list';
   if (value.webhookSecret !== undefined && typeof value.webhookSecret !== 'string') return 'its webhook secret is not a string';
+  if (value.schedules !== undefined && (!Array.isArray(value.schedules) || !value.schedules.every((s) => isRecordValue(s) && typeof s.id === 'string' && typeof s.deviceId === 'string' && Array.isArray(s.slots) && typeof s.firedUntil === 'number'))) return 'its schedules are not schedules amps wrote';
   if (value.events !== undefined && (!Array.isArray(value.events) || !value.events.every((e) => isRecordValue(e) && typeof e.id === 'string' && typeof e.seq === 'number'))) return 'its events are not events amps wrote';
   const bad = value.actions.findIndex((a) => !isRecordValue(a) || typeof a.id !== 'string' || typeof a.deviceId !== 'string' || !(ACTION_STATES as readonly unknown[]).includes(a.state) || typeof a.createdAt !== 'string' || (a.start !== null && typeof a.start !== 'string'));
   return bad === -1 ? undefined : `action ${bad + 1} is not an action amps wrote`;

@@ -17,6 +17,7 @@ import { suggestedCommand } from '../../output/text.js';
 import { printAction, stateColour } from '../../output/views.js';
 import { announceWrite, withSession } from '../../session/connect.js';
 import { DEFAULT_WAIT_MS, followAction } from '../../session/follow.js';
+import { pendingWarning } from '../schedule/slots.js';
 import { movedLines, movedTimes, type PreparedPush, preflight, preparePush, type PushFlags, type PushInputs, readBodyFile, readPushInputs, refuseDirectiveOnLive, timeLines, zoneFor } from './body.js';
 import type { Strategy } from '../../contract/actions.js';
 
@@ -112,6 +113,9 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
     if (device) preflight(device, prepared.body, io.now());
     if (options.dryRun) return dryRun(prepared);
     if (!options.quiet) for (const line of preparationLines(prepared, Boolean(options.verbose))) writeLine(io.stderr, io.err.dim(line));
+    // A scheduled or windowed push meets a pending action however far apart the windows are (the docs).
+    const pending = prepared.start !== undefined && !options.quiet && !options.json ? pendingWarning(device) : undefined;
+    if (pending) writeLine(io.stderr, io.err.yellow(pending));
     announceWrite(session, io, options);
     const zone = prepared.zone.name;
     const send = async (body: PushBody) => (await pushAction(session.client, type, deviceId, body, options.retry)).data;

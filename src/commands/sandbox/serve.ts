@@ -20,6 +20,7 @@ export interface ServeOptions extends GlobalOptions {
   driftRate: number;
   webhook?: string[];
   webhookLatency?: number;
+  scheduleListing: 'listed' | 'not-implemented';
 }
 
 const DEFAULT_RATE_LIMIT = 20;
@@ -53,7 +54,7 @@ export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
   try {
     sandbox = await startSandbox({
       store, host: options.host, port: options.port, fleetSize: options.fleetSize, rateLimit: options.rateLimit, seed: options.seed, failRate: options.failRate, driftRate: options.driftRate,
-      webhookLatencyMs: options.webhookLatency ?? 0, ...(deliverer ? { onEvent: (event) => deliverer.enqueue(event), deliveries: () => deliverer.tries() } : {}),
+      webhookLatencyMs: options.webhookLatency ?? 0, scheduleListing: options.scheduleListing === 'not-implemented' ? 'not_implemented' : 'listed', ...(deliverer ? { onEvent: (event) => deliverer.enqueue(event), deliveries: () => deliverer.tries() } : {}),
     });
   } catch (error) {
     deliverer?.close();
@@ -95,6 +96,7 @@ export function serveCommand(state: CommandState, runF: Run<ServeOptions> = run)
     .addOption(new Option('--fail-rate <share>', 'generated devices whose actions fail at dispatch (SCHEDULER_ACTIVE, DEVICE_OFFLINE, COMMAND_FAILED), e.g. 0.05').default(0).argParser(ratio('--fail-rate')))
     .addOption(new Option('--drift-rate <share>', 'generated devices whose actions complete without the state following (what --verify finds)').default(0).argParser(ratio('--drift-rate')))
     .option('--webhook <url>', 'deliver every webhook event to this URL, signed, retried until it answers 2xx (repeatable)', repeatable)
+    .addOption(new Option('--schedule-listing <version>', 'GET /schedules as the docs version that lists them, or the one that answers 501 NOT_IMPLEMENTED').choices(['listed', 'not-implemented'] as const).default('listed' as const))
     .addOption(new Option('--webhook-latency <duration>', 'deliver (and list) events this long after they happen; the hosted sandbox takes about 3m').argParser(duration('--webhook-latency', 24 * 3_600_000)))
     .action(async (options, cmd) => {
       state.exitCode = await runF({ ...globalsOf(cmd), ...options }, state.io, state.argv);

@@ -10,7 +10,7 @@ import { repeatable } from '../../config/option-parsers.js';
 import type { DeviceType } from '../../contract/devices.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { WEBHOOK_EVENTS, type WebhookEventType } from '../../contract/webhooks.js';
-import { requireDeviceType } from '../../domain/device-types.js';
+import { deviceTypeFromId, requireDeviceType } from '../../domain/device-types.js';
 import { requireId } from '../../domain/ids.js';
 import { deviceEventBody, isWebhookEvent, pushEventBody, scheduleEventBody, secretProblem } from '../../domain/webhooks.js';
 import { fillMessage, isKnownCode, normaliseCode, suggestCodes, variantFor } from '../../errors/catalogue.js';
@@ -33,14 +33,12 @@ export interface TriggerOptions extends GlobalOptions {
   secretFile?: string;
 }
 
-/** The device types the seeded ids start with; any other id names its type with --device-type. */
-const PREFIXES: Array<[RegExp, DeviceType]> = [[/^bat_/, 'battery'], [/^ev_/, 'ev_charger'], [/^hvac_/, 'hvac'], [/^(sol|pv|inv)_/, 'solar_inverter'], [/^(veh|car)_/, 'vehicle']];
-
+/** The type typed, else the one the id's prefix says; any other id names its type with --device-type. */
 function deviceTypeOf(id: string, typed: string | undefined): DeviceType {
   if (typed !== undefined) return requireDeviceType(typed);
-  const found = PREFIXES.find(([prefix]) => prefix.test(id));
+  const found = deviceTypeFromId(id);
   if (!found) throw new UsageError(`cannot tell the device type of '${id}' from its id`, 'add --device-type battery (or ev-charger, hvac, solar-inverter, vehicle)');
-  return found[1];
+  return found;
 }
 
 /** `--field name=value`: the value as JSON when it is JSON (`5`, `true`, `{"a":1}`), else the text. */

@@ -5,6 +5,7 @@ import { type Route, validation } from '../http.js';
 import { isWebhookEvent } from '../../domain/webhooks.js';
 import { emitSyntheticEvent, webhookSecret } from '../events.js';
 import { advanceLifecycle } from '../schedule.js';
+import { fireSchedules } from '../schedules.js';
 import { resetState } from '../store.js';
 
 /** A year either way at most: the clock must stay a date every formatter can print. */
@@ -21,6 +22,7 @@ export const CONTROL_ROUTES: Route[] = [
         ctx.tx.state.clockOffsetMs += advance * 1000;
         ctx.tx.changed();
         const now = ctx.now + advance * 1000;
+        fireSchedules(ctx.tx, ctx.fleet, now);
         advanceLifecycle(ctx.tx, now, ctx.ackDelayMs);
         return { status: 200, body: { now: new Date(now).toISOString(), offsetMs: ctx.tx.state.clockOffsetMs } };
       },

@@ -42,7 +42,10 @@ function deviceRead(ctx: Context, device: DeviceDefinition, expedite: boolean) {
     : null;
   // The docs show currentSchedule only as null; ours is the pending deferred action, if any.
   const pending = pendingActions(state, device.id).find((a) => a.start !== null);
-  read.currentSchedule = pending ? { actionId: pending.id, command: pending.command, state: pending.state, start: pending.start, end: pending.end } : null;
+  const schedule = (state.schedules ?? []).find((s) => s.deviceId === device.id && (s.state === 'active' || s.state === 'pending'));
+  read.currentSchedule = pending
+    ? { actionId: pending.id, command: pending.command, state: pending.state, start: pending.start, end: pending.end }
+    : schedule ? { scheduleId: schedule.id, state: schedule.state, timezone: schedule.timezone, recurrence: schedule.recurrence, nextFireAt: schedule.nextFireAt } : null;
   return read;
 }
 

@@ -4,8 +4,9 @@ import { decodeSegment, type Handler, type Route } from '../http.js';
 import { ACTION_ROUTES } from './actions.js';
 import { CONTROL_ROUTES } from './controls.js';
 import { DEVICE_ROUTES } from './devices.js';
+import { SCHEDULE_ROUTES } from './schedules.js';
 
-const ROUTES: Route[] = [...DEVICE_ROUTES, ...ACTION_ROUTES, ...CONTROL_ROUTES];
+const ROUTES: Route[] = [...SCHEDULE_ROUTES, ...DEVICE_ROUTES, ...ACTION_ROUTES, ...CONTROL_ROUTES];
 
 export function route(method: string, path: string): { handler?: Handler; params: string[]; allowed?: string[] } {
   for (const candidate of ROUTES) {

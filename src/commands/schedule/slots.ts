@@ -1,0 +1,90 @@
+// What `amps schedule set` and `amps schedules create` share: slots read as typed, fitted to the
+// device's units and checked against its commands map as the windows they will open, the fire
+// times they lead to (in the schedule's zone and in UTC, across daylight saving), the warning
+// about a pending action, and the text view of a schedule.
+
+import type { DeviceRead } from '../../contract/devices.js';
+import type { FlatSlot, ScheduleRecord } from '../../contract/schedules.js';
+import { conversionLine, fitQuantities } from '../../domain/action.js';
+import { quantityText } from '../../domain/quantity.js';
+import { checkAction, checkNames } from '../../domain/capabilities.js';
+import { isoDuration, nextFires, parseSlot, slotParts, slotTime, type TypedSlot } from '../../domain/schedule.js';
+import { describeInstant, isTimeZone, localTimeZone, namedZone } from '../../domain/time.js';
+import { preflightError } from '../../errors/decode.js';
+import { PreflightError, UsageError } from '../../errors/failures.js';
+import { isRecord, own } from '../../lib/values.js';
+import type { IO } from '../../output/io.js';
+import { show } from '../../output/text.js';
+
+/** How many fire times the preview shows a daily slot. */
+const PREVIEW_FIRES = 3;
+
+export function readSlots(texts: string[] | undefined): TypedSlot[] {
+  if (!texts || texts.length === 0) throw new UsageError('give at least one slot', "e.g. --slot '01:00/5h charge --target 100%'");
+  return texts.map(parseSlot);
+}
+
+/** The schedule's zone: --tz, else AMPS_TZ, else the device's plant zone; without the device read, one must be named. */
+export function scheduleZone(tz: string | undefined, io: IO, device: DeviceRead | undefined): { name: string; source: string } {
+  const named = namedZone(tz, io.env);
+  if (named) return named;
+  const plant = device?.metadata?.timeZone;
+  if (typeof plant === 'string' && isTimeZone(plant)) return { name: plant, source: 'the device\'s plant zone' };
+  if (!device) throw new UsageError('a schedule\'s times are on the device\'s clock, which --no-preflight does not read', 'add --tz ZONE (or set AMPS_TZ)');
+  return { name: localTimeZone(), source: 'the local zone (the device names no plant zone)' };
+}
+
+export interface PreparedSlots {
+  slots: FlatSlot[];
+  notes: string[];
+  preview: Array<{ slot: string; fires: string[] }>;
+}
+
+/** Fits each slot to the device and checks it as the window it opens next (a push would be checked the same way). */
+export function prepareSlots(typed: TypedSlot[], device: DeviceRead | undefined, zone: string, now: number, daily: boolean): PreparedSlots {
+  const notes: string[] = [];
+  const preview: PreparedSlots['preview'] = [];
+  const slots = typed.map((slot) => {
+    const time = slotTime(slot);
+    if (device) {
+      const named = checkNames(slot.command, Object.keys(slot.quantities), device.commands ?? {});
+      if (named) throw new PreflightError(preflightError(named.code, named.details));
+    }
+    const spec = device?.commands ? own(device.commands, slot.command) : undefined;
+    const { values, conversions } = fitQuantities(slot.quantities, spec?.parameters, (name) => `--slot ${time} --${name}`);
+    notes.push(...conversions.map((c) => conversionLine(c)));
+    const fires = nextFires(time, zone, now, daily ? PREVIEW_FIRES : 1);
+    if (device) {
+      const violation = checkAction({ command: slot.command, parameters: values, start: new Date(fires[0].instant), end: new Date(fires[0].instant + slot.durationMs) }, device.commands ?? {}, new Date(now));
+      if (violation) throw new PreflightError(preflightError(violation.code, violation.details));
+    }
+    for (const fire of fires) if (fire.adjustment) notes.push(`slot ${time}: ${fire.adjustment}`);
+    preview.push({ slot: slot.text, fires: fires.map((f) => describeInstant(f.instant, zone)) });
+    return { time, duration: isoDuration(slot.durationMs), command: slot.command, ...(Object.keys(values).length > 0 ? { parameters: values } : {}) };
+  });
+  return { slots, notes, preview };
+}
+
+/** The docs: any pending action conflicts with a new one, whatever the windows (overlap is not tested). */
+export function pendingWarning(device: DeviceRead | undefined): string | undefined {
+  const pending = (state: unknown) => state === 'scheduled' || state === 'acknowledged';
+  const current = device?.currentSchedule;
+  const found = isRecord(current) && typeof current.actionId === 'string' && pending(current.state) ? { id: current.actionId, state: String(current.state) }
+    : device?.lastAction && pending(device.lastAction.state) ? { id: device.lastAction.id, state: device.lastAction.state } : undefined;
+  if (!found) return undefined;
+  return `warning: ${show(device!.id)} has a pending action (${show(found.id)}, ${show(found.state)}): any pending action conflicts with a new one, whatever the windows (the docs), so this may be refused or its slots fail; amps actions cancel ${show(found.id)} clears it`;
+}
+
+/** A schedule for people: id, state, zone, recurrence, each slot, the next fire in the zone and in UTC. */
+export function scheduleLines(record: ScheduleRecord, zone: string): string[] {
+  const lines = [
+    `${show(record.id)}  ${show(record.state)}  ${show(record.deviceId)}  ${record.recurrence ? 'daily' : 'once'}  ${show(record.timezone ?? 'UTC')}`,
+    ...record.slots.map((slot) => {
+      const parts = slotParts(slot);
+      const parameters = Object.entries(parts.parameters ?? {}).map(([name, q]) => ` ${show(name)} ${show(quantityText(q))}`).join('');
+      return `  ${show(parts.time)} for ${show(parts.duration)}: ${show(parts.command)}${parameters}`;
+    }),
+    `  next fire: ${record.nextFireAt ? describeInstant(Date.parse(record.nextFireAt), zone) : 'none'}`,
+  ];
+  return lines;
+}

@@ -1,0 +1,190 @@
+// `amps schedules list|get|create|cancel`: /schedules, with the documented filters and pagination.
+// One docs version answers GET /schedules with 501 NOT_IMPLEMENTED: amps says so in one line and
+// lists from the devices' currentSchedule instead, saying that it did. Cancel is DELETE
+// /schedules/{id}, inferred (the docs name no cancel route).
+
+import { Command, Option } from '@commander-js/extra-typings';
+import { globalsOf, type GlobalOptions } from '../../config/globals.js';
+import { once, oneOf, repeatable, wholeNumber } from '../../config/option-parsers.js';
+import type { DeviceType } from '../../contract/devices.js';
+import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
+import { SCHEDULABLE_TYPES, SCHEDULE_STATES, type ScheduleRecord } from '../../contract/schedules.js';
+import { deviceTypeFromId, requireDeviceType } from '../../domain/device-types.js';
+import { requireId } from '../../domain/ids.js';
+import { displayZone } from '../../domain/time.js';
+import { ApiFailure, UsageError } from '../../errors/failures.js';
+import { isRecord } from '../../lib/values.js';
+import { withExamples } from '../../output/command-help.js';
+import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
+import { formatTable } from '../../output/table.js';
+import { show } from '../../output/text.js';
+import { announceWrite, type Session, withSession } from '../../session/connect.js';
+import { pendingWarning, prepareSlots, readSlots, scheduleLines, scheduleZone } from '../schedule/slots.js';
+
+export interface SchedulesOptions extends GlobalOptions {
+  verb: 'list' | 'get' | 'create' | 'cancel';
+  id?: string;
+  device?: string;
+  deviceType?: string;
+  state?: string;
+  user?: string;
+  limit?: number;
+  all?: boolean;
+  slot?: string[];
+  daily?: boolean;
+  tz?: string;
+  dryRun?: boolean;
+  preflight?: boolean;
+}
+
+/** When GET /schedules is not implemented: each schedulable device's currentSchedule, from list pages. */
+async function fromDevices(session: Session, options: SchedulesOptions): Promise<Array<Record<string, unknown>>> {
+  const { listDevices } = await import('../../api/resources.js');
+  const found: Array<Record<string, unknown>> = [];
+  for (const type of SCHEDULABLE_TYPES) {
+    for (let offset = 0; ; offset += 50) {
+      const { data } = await listDevices(session.client, type, { limit: 50, offset, userId: options.user });
+      for (const device of data.items) {
+        const schedule = device.currentSchedule;
+        if (!isRecord(schedule) || typeof schedule.scheduleId !== 'string') continue;
+        if (options.device && device.id !== options.device) continue;
+        if (options.state && schedule.state !== options.state) continue;
+        found.push({ id: schedule.scheduleId, deviceId: device.id, state: schedule.state, timezone: schedule.timezone ?? null, recurrence: schedule.recurrence ?? null, nextFireAt: schedule.nextFireAt ?? null });
+      }
+      if (!data.pagination?.hasMore || data.items.length === 0) break;
+    }
+  }
+  return found;
+}
+
+async function list(session: Session, options: SchedulesOptions, io: IO): Promise<ExitCode> {
+  const { listSchedules } = await import('../../api/resources.js');
+  const query = { deviceId: options.device, state: options.state, userId: options.user, limit: options.limit ?? 50 };
+  let items: Array<Record<string, unknown>> = [];
+  let fallback = false;
+  try {
+    for (let offset = 0; ; ) {
+      const { data } = await listSchedules(session.client, { ...query, offset });
+      items.push(...(data.items as unknown as Array<Record<string, unknown>>));
+      if (!options.all || !data.pagination?.hasMore || data.items.length === 0) break;
+      offset += data.items.length;
+    }
+  } catch (error) {
+    if (!(error instanceof ApiFailure) || error.decoded.code !== 'NOT_IMPLEMENTED') throw error;
+    fallback = true;
+    if (!options.quiet) writeLine(io.stderr, io.err.yellow('The API does not list schedules here (501 NOT_IMPLEMENTED, as one version of the docs says); listed from the devices\' currentSchedule instead.'));
+    items = await fromDevices(session, options);
+  }
+  if (options.json) {
+    writeJson(io, { items, source: fallback ? 'devices' : 'schedules', environment: session.environment });
+    return EXIT.ok;
+  }
+  if (items.length === 0) {
+    writeLine(io.stderr, 'No schedules.');
+    return EXIT.ok;
+  }
+  const zone = displayZone(io.env);
+  const { describeInstant } = await import('../../domain/time.js');
+  const text = (value: unknown) => (value === null || value === undefined ? '-' : show(String(value)));
+  const rows = items.map((s) => [text(s.id), text(s.deviceId), text(s.state), isRecord(s.recurrence) ? 'daily' : 'once', text(s.timezone), typeof s.nextFireAt === 'string' ? describeInstant(Date.parse(s.nextFireAt), zone) : '-']);
+  io.stdout.write(await formatTable(['id', 'device', 'state', 'repeats', 'zone', 'next fire'], rows, { tty: io.stdoutIsTTY, style: io.out }));
+  return EXIT.ok;
+}
+
+function printSchedule(io: IO, session: Session, options: SchedulesOptions, record: ScheduleRecord, extra: Record<string, unknown> = {}): void {
+  if (options.json) writeJson(io, { ...record, ...extra, environment: session.environment });
+  else if (!options.quiet) writeLine(io.stdout, scheduleLines(record, record.timezone ?? displayZone(io.env)).join('\n'));
+}
+
+export async function run(options: SchedulesOptions, io: IO): Promise<ExitCode> {
+  if (options.state !== undefined && !(SCHEDULE_STATES as readonly string[]).includes(options.state)) throw new UsageError(`--state takes ${SCHEDULE_STATES.join(', ')}, not '${options.state}'`);
+  const id = options.id !== undefined ? requireId(options.id, 'schedule') : undefined;
+  const typed = options.verb === 'create' ? readSlots(options.slot) : [];
+  let type: DeviceType | undefined;
+  if (options.verb === 'create') {
+    if (!options.device) throw new UsageError('name the device: --device ID');
+    requireId(options.device, 'device');
+    type = options.deviceType !== undefined ? requireDeviceType(options.deviceType) : deviceTypeFromId(options.device);
+    if (!type && options.preflight !== false) throw new UsageError(`cannot tell the device type of '${options.device}' from its id`, 'add --device-type battery (or hvac), or --no-preflight');
+  }
+  const resources = await import('../../api/resources.js');
+  return withSession(options, io, async (session) => {
+    if (options.verb === 'list') return list(session, options, io);
+    if (options.verb === 'get') {
+      printSchedule(io, session, options, (await resources.getSchedule(session.client, id!)).data);
+      return EXIT.ok;
+    }
+    if (options.verb === 'cancel') {
+      announceWrite(session, io, options);
+      printSchedule(io, session, options, (await resources.cancelSchedule(session.client, id!)).data);
+      return EXIT.ok;
+    }
+    const device = options.preflight !== false && type ? (await resources.getDevice(session.client, type, options.device!)).data : undefined;
+    const zone = scheduleZone(options.tz, io, device);
+    const prepared = prepareSlots(typed, device, zone.name, io.now().getTime(), Boolean(options.daily));
+    const body = {
+      deviceId: options.device, timezone: zone.name, ...(options.daily ? { recurrence: { rule: 'daily' as const } } : {}),
+      slots: prepared.slots.map(({ command, parameters, ...slot }) => ({ ...slot, action: { command, ...(parameters ? { parameters } : {}) } })),
+    };
+    const warning = pendingWarning(device);
+    if (!options.quiet && !options.json) {
+      if (warning) writeLine(io.stderr, io.err.yellow(warning));
+      writeLine(io.stderr, io.err.dim(`Times are read in ${zone.name} (${zone.source}); ${options.daily ? 'every day' : 'once'}:`));
+      for (const { slot, fires } of prepared.preview) writeLine(io.stderr, io.err.dim(`  ${slot}: ${fires.join(', ')}`));
+      for (const note of prepared.notes) writeLine(io.stderr, io.err.dim(`  ${note}`));
+    }
+    if (options.dryRun) {
+      writeJson(io, body);
+      if (!options.quiet) writeLine(io.stderr, io.err.dim('dry run: nothing was sent (would POST /schedules)'));
+      return EXIT.ok;
+    }
+    announceWrite(session, io, options);
+    printSchedule(io, session, options, (await resources.createSchedule(session.client, body)).data, { preview: prepared.preview, warning: warning ?? null });
+    return EXIT.ok;
+  });
+}
+
+export function schedulesCommand(state: CommandState, runF: Run<SchedulesOptions> = run) {
+  const act = (command: Command<any, any, any>, verb: SchedulesOptions['verb'], takesId: boolean) =>
+    command.action(async (...args: any[]) => {
+      const cmd = args.at(-1) as Command;
+      const options = args.at(-2) as object;
+      state.exitCode = await runF({ ...globalsOf(cmd), ...options, verb, ...(takesId ? { id: args[0] as string } : {}) }, state.io, state.argv);
+    });
+  const list = act(
+    new Command('list').description('List schedules (GET /schedules; from the devices when the API answers 501)')
+      .option('--device <id>', 'only this device\'s')
+      .addOption(new Option('--state <state>', SCHEDULE_STATES.join(', ')).argParser(oneOf('--state', SCHEDULE_STATES)))
+      .option('--user <id>', 'only this user\'s (userId)')
+      .addOption(new Option('--limit <n>', 'a page of at most this many (1-50, default 50)').argParser(wholeNumber('--limit', 1, 50)))
+      .option('--all', 'every page'),
+    'list', false,
+  );
+  const get = act(new Command('get').description('Show one schedule').argument('<id>', 'schedule id (sched_…)'), 'get', true);
+  const create = act(
+    new Command('create').description('Create a schedule for a device (POST /schedules): slots checked against it and previewed')
+      .option('--device <id>', 'the device')
+      .addOption(new Option('--device-type <type>', 'its type, when its id does not say (bat_, hvac_…)'))
+      .option('--slot <slot>', "TIME/LENGTH COMMAND [flags], e.g. '01:00/5h charge --target 100%' (repeatable)", repeatable)
+      .option('--daily', 'every day (else each slot fires once)')
+      .option('--tz <zone>', 'the zone of the slot times (IANA); default AMPS_TZ, else the device\'s plant zone', once('--tz'))
+      .addOption(new Option('--dry-run', 'check and preview; send nothing'))
+      .option('--no-preflight', 'skip the read of the device and the checks against its commands map'),
+    'create', false,
+  );
+  const cancel = act(new Command('cancel').description('Cancel a schedule (DELETE /schedules/{id}: the route is inferred)').argument('<id>', 'schedule id'), 'cancel', true);
+  const schedules = new Command('schedules').description('Schedules across devices: list, get, create, cancel');
+  withExamples(list, ['amps schedules list --state active', 'amps schedules list --device bat_voltaro_01 --json']);
+  withExamples(get, ['amps schedules get sched_abc123']);
+  withExamples(create, [
+    "amps schedules create --device bat_voltaro_01 --slot '00:30/5h charge --target 100%' --daily --tz Europe/London",
+    "amps schedules create --device hvac_thermia_01 --slot '06:30/2h heat --target 21c' --dry-run",
+  ]);
+  withExamples(cancel, ['amps schedules cancel sched_abc123']);
+  for (const sub of [list, get, create, cancel]) schedules.addCommand(sub as unknown as Command);
+  return withExamples(schedules, [
+    'amps schedules list --state active',
+    "amps schedules create --device bat_voltaro_01 --slot '00:30/5h charge --target 100%' --daily --tz Europe/London",
+    'amps schedules cancel sched_abc123',
+  ]);
+}

@@ -1,0 +1,87 @@
+// Schedules as an operator types them: `--slot '01:00/5h charge --target 100%'`, read into the
+// API's slots (an ISO 8601 duration, the command and its typed quantities), and the fire times
+// they lead to, in a zone, across daylight-saving changes.
+
+import type { FlatSlot, NestedSlot } from '../contract/schedules.js';
+import { UsageError } from '../errors/failures.js';
+import { parseDuration } from './duration.js';
+import { parseQuantityFlags, type TypedQuantity } from './action.js';
+import { resolveTimeText } from './time.js';
+
+/** A slot as typed: the wall time, the length, the command and its quantities (units not yet fitted). */
+export interface TypedSlot {
+  text: string;
+  hour: number;
+  minute: number;
+  durationMs: number;
+  command: string;
+  quantities: Record<string, TypedQuantity>;
+}
+
+const SLOT_HINT = "e.g. --slot '01:00/5h charge --target 100%' (a time of day, /, a length, the command and its flags)";
+const QUANTITY_FLAG = /^--(power|target|reserve)$/;
+
+/** `01:00/5h charge --target 100% --param heatSetpoint=19c`. */
+export function parseSlot(text: string): TypedSlot {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  const head = /^(\d{1,2}):(\d{2})\/(.+)$/.exec(words[0] ?? '');
+  if (!head) throw new UsageError(`--slot '${text}' does not start with TIME/LENGTH`, SLOT_HINT);
+  const [hour, minute] = [Number(head[1]), Number(head[2])];
+  if (hour > 23 || minute > 59) throw new UsageError(`--slot '${text}': ${head[1]}:${head[2]} is not a time of day`, SLOT_HINT);
+  const durationMs = parseDuration(head[3]);
+  if (durationMs === undefined || durationMs < 60_000 || durationMs > 86_400_000) throw new UsageError(`--slot '${text}': '${head[3]}' is not a length from 1m to 24h`, SLOT_HINT);
+  const command = words[1];
+  if (!command || command.startsWith('-')) throw new UsageError(`--slot '${text}' names no command`, SLOT_HINT);
+  const named: Record<string, string | undefined> = {};
+  const params: string[] = [];
+  for (let i = 2; i < words.length; i++) {
+    const flag = words[i];
+    const value = words[i + 1];
+    if (value === undefined) throw new UsageError(`--slot '${text}': ${flag} has no value`, SLOT_HINT);
+    if (QUANTITY_FLAG.test(flag)) {
+      const name = flag.slice(2);
+      if (named[name] !== undefined) throw new UsageError(`--slot '${text}': ${flag} is given twice`);
+      named[name] = value;
+    } else if (flag === '--param') params.push(value);
+    else throw new UsageError(`--slot '${text}': '${flag}' is not a slot flag (--power, --target, --reserve, --param NAME=VALUE)`);
+    i++;
+  }
+  return { text, hour, minute, durationMs, command, quantities: parseQuantityFlags(named, params) };
+}
+
+/** `PT5H`, `PT1H30M`: the API's durations. */
+export function isoDuration(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return `PT${hours ? `${hours}H` : ''}${rest || !hours ? `${rest}M` : ''}`;
+}
+
+/** Milliseconds of `PT5H`, `PT90M`, `PT1H30M`; undefined for anything else. */
+export function parseIsoDuration(text: string): number | undefined {
+  const match = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$/.exec(text);
+  if (!match || (!match[1] && !match[2] && !match[3])) return undefined;
+  return ((Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0)) * 60 + Number(match[3] ?? 0)) * 1000;
+}
+
+export function slotTime(slot: { hour: number; minute: number }): string {
+  return `${String(slot.hour).padStart(2, '0')}:${String(slot.minute).padStart(2, '0')}`;
+}
+
+/** The fire times of a slot's HH:MM after `after`, in `timeZone`: the next one, then (daily) one a day; DST moves them as the wall clock says. */
+export function nextFires(time: string, timeZone: string, after: number, count: number): Array<{ instant: number; adjustment?: string }> {
+  const [hour, minute] = time.split(':').map(Number);
+  const fires: Array<{ instant: number; adjustment?: string }> = [];
+  let from = after;
+  for (let i = 0; i < count; i++) {
+    const resolved = resolveTimeText({ kind: 'wall', hour, minute, second: 0 }, from, timeZone);
+    fires.push({ instant: resolved.instant, ...(resolved.adjustment ? { adjustment: resolved.adjustment } : {}) });
+    from = resolved.instant;
+  }
+  return fires;
+}
+
+/** A slot in either wire form, as one shape. */
+export function slotParts(slot: FlatSlot | NestedSlot): { time: string; duration: string; command: string; parameters?: FlatSlot['parameters'] } {
+  return 'action' in slot ? { time: slot.time, duration: slot.duration, command: slot.action.command, parameters: slot.action.parameters } : slot;
+}

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { nextFires, parseSlot } from '../src/domain/schedule.js';
+import { runCli } from './helpers/cli.js';
+import { startTestSandbox, type TestSandbox, useSandbox } from './helpers/sandbox.js';
+
+// Schedules: slots typed as an operator thinks of them, checked against the device before sending,
+// previewed in the zone and in UTC across daylight saving; the sandbox keeps them and fires their
+// slots as actions on its clock, with the schedule.* events; a 501 list falls back to devices.
+
+const KEY = 'amps_sk_test_scheduleTests1';
+let sandbox: TestSandbox;
+let env: Record<string, string | undefined>;
+useSandbox({ ackDelayMs: 200 }, KEY, (started, startedEnv) => {
+  sandbox = started;
+  env = startedEnv;
+});
+const amps = (args: string[]) => runCli(args, { env });
+const puts = () => sandbox.requests.filter((r) => r.method === 'PUT') as Array<{ path: string; body: any }>;
+
+describe('amps schedule set|get|clear', () => {
+  it('sends the slots in the API\'s form, fitted to the device\'s units, and previews the fires in the zone and UTC', async () => {
+    const r = await amps(['schedule', 'set', 'battery', 'bat_voltaro_01', '--slot', '01:00/5h charge --target 100%', '--slot', '16:00/90m discharge --power 2500w', '--daily', '--tz', 'Europe/London']);
+    expect(r.code).toBe(0);
+    expect(puts().at(-1)).toMatchObject({
+      path: '/battery/bat_voltaro_01/schedule',
+      body: { timezone: 'Europe/London', recurrence: { rule: 'daily' }, slots: [
+        { time: '01:00', duration: 'PT5H', command: 'charge', parameters: { target: { value: 100, unit: 'percent' } } },
+        { time: '16:00', duration: 'PT1H30M', command: 'discharge', parameters: { power: { value: 2.5, unit: 'kw' } } },
+      ] },
+    });
+    expect(r.stderr).toMatch(/01:00\/5h charge --target 100%: \d{4}-\d\d-\d\d 01:00 Europe\/London \(0[01]:00Z\), /);
+    expect(r.stderr).toContain('--power 2500 W sent as 2.5 kw');
+    expect(r.stdout).toMatch(/^sched_\w+ {2}active {2}bat_voltaro_01 {2}daily {2}Europe\/London/);
+    const got = await amps(['schedule', 'get', 'battery', 'bat_voltaro_01', '--json']);
+    expect(JSON.parse(got.stdout)).toMatchObject({ deviceId: 'bat_voltaro_01', state: 'active', nextFireAt: expect.any(String) });
+    expect((await amps(['schedule', 'clear', 'battery', 'bat_voltaro_01'])).code).toBe(0);
+    expect((await amps(['schedule', 'get', 'battery', 'bat_voltaro_01'])).code).toBe(4);
+  });
+
+  it('refuses before sending: a slot that does not parse, a command the device lacks, a family without schedules, no zone without the preflight', async () => {
+    const before = puts().length;
+    for (const [args, code, said] of [
+      [['--slot', '25:00/5h charge'], 2, "--slot '25:00/5h charge': 25:00 is not a time of day"],
+      [['--slot', '01:00/0s charge'], 2, "'0s' is not a length from 1m to 24h"],
+      [['--slot', '01:00/5h charge --colour red'], 2, "'--colour' is not a slot flag"],
+      [['--slot', '01:00/5h fly'], 2, 'UNSUPPORTED_MODE'],
+      [['--slot', '01:00/5h charge --target 150%'], 2, 'PARAMETER_OUT_OF_RANGE'],
+      [['--slot', '01:00/5h charge', '--no-preflight'], 2, "a schedule's times are on the device's clock, which --no-preflight does not read"],
+      [['--slot', '01:00/5h charge', '--tz', 'Mars/Base'], 2, "--tz 'Mars/Base' is not a time zone"],
+    ] as const) {
+      const r = await amps(['schedule', 'set', 'battery', 'bat_voltaro_02', ...args]);
+      expect([r.code, r.stderr], args.join(' ')).toEqual([code, expect.stringContaining(said)]);
+    }
+    const ev = await amps(['schedule', 'set', 'ev-charger', 'ev_wallbox_01', '--slot', '01:00/1h charge']);
+    expect([ev.code, ev.stderr.split('\n')[0]]).toEqual([2, 'amps: the docs show no schedule endpoint for ev-charger']);
+    expect(puts()).toHaveLength(before);
+  });
+
+  it('warns when a pending action is there: the docs say any pending action conflicts, whatever the windows', async () => {
+    expect((await amps(['push', 'battery', 'bat_foxgrid_02', 'charge', '--start', '+5h', '--end', '1h'])).code).toBe(0);
+    const r = await amps(['schedule', 'set', 'battery', 'bat_foxgrid_02', '--slot', '01:00/1h charge', '--dry-run']);
+    expect([r.code, r.stderr]).toEqual([0, expect.stringMatching(/warning: bat_foxgrid_02 has a pending action \(act_\w+, scheduled\): any pending action conflicts/)]);
+    const push = await amps(['push', 'battery', 'bat_foxgrid_02', 'discharge', '--start', '+9h', '--end', '1h', '--on-conflict', 'queue_after']);
+    expect(push.stderr).toMatch(/warning: bat_foxgrid_02 has a pending action/);
+  });
+});
+
+describe('the sandbox fires the slots on its clock', () => {
+  it('a slot becomes a windowed action at its time; one the device refuses is schedule.slot_failed', async () => {
+    const clock = Date.parse((await sandbox.call('GET', '/_sandbox/clock')).body.data.now);
+    const at = new Date(clock + 10 * 60_000);
+    const hhmm = `${String(at.getUTCHours()).padStart(2, '0')}:${String(at.getUTCMinutes()).padStart(2, '0')}`;
+    expect((await amps(['schedule', 'set', 'battery', 'bat_kestrel_01', '--slot', `${hhmm}/30m charge --target 90%`, '--tz', 'UTC'])).code).toBe(0);
+    expect((await amps(['schedule', 'set', 'battery', 'bat_kestrel_02', '--slot', `${hhmm}/30m charge`, '--tz', 'UTC'])).code).toBe(0);
+    // Something in kestrel_02's way when its slot comes: the fire is refused.
+    expect((await amps(['push', 'battery', 'bat_kestrel_02', 'idle', '--at', '+5m'])).code).toBe(0);
+    await sandbox.advance(11 * 60);
+    const actions = (await sandbox.call('GET', '/actions?deviceId=bat_kestrel_01')).body.data.items;
+    const fired = actions.find((a: { command: string }) => a.command === 'charge');
+    expect(fired).toMatchObject({ parameters: { target: { value: 90, unit: 'percent' } } });
+    expect(Date.parse(fired.end) - Date.parse(fired.start)).toBe(30 * 60_000);
+    const events = (await sandbox.call('GET', '/_sandbox/events?after=0')).body.data.items.map((e: { type: string; body: { deviceId: string } }) => `${e.type} ${e.body.deviceId}`);
+    expect(events).toEqual(expect.arrayContaining(['schedule.created bat_kestrel_01', 'schedule.created bat_kestrel_02', 'schedule.slot_failed bat_kestrel_02']));
+    // Without --daily it fired once: the schedule is done.
+    expect(JSON.parse((await amps(['schedules', 'list', '--device', 'bat_kestrel_01', '--json'])).stdout).items).toEqual([expect.objectContaining({ state: 'completed', nextFireAt: null })]);
+  });
+});
+
+describe('amps schedules', () => {
+  it('create, get, list with filters, cancel', async () => {
+    const created = await amps(['schedules', 'create', '--device', 'hvac_thermia_02', '--slot', '06:30/2h heat --target 21c', '--daily', '--json']);
+    expect(created.code).toBe(0);
+    const schedule = JSON.parse(created.stdout);
+    expect(sandbox.requests.at(-1)).toMatchObject({ method: 'POST', path: '/schedules', body: { deviceId: 'hvac_thermia_02', timezone: 'America/Chicago', slots: [{ time: '06:30', duration: 'PT2H', action: { command: 'heat', parameters: { target: { value: 21, unit: 'celsius' } } } }] } });
+    expect(JSON.parse((await amps(['schedules', 'get', schedule.id, '--json'])).stdout)).toMatchObject({ id: schedule.id, state: 'pending' });
+    const listed = await amps(['schedules', 'list', '--device', 'hvac_thermia_02', '--json']);
+    expect(JSON.parse(listed.stdout)).toMatchObject({ source: 'schedules', items: [{ id: schedule.id }] });
+    expect(JSON.parse((await amps(['schedules', 'cancel', schedule.id, '--json'])).stdout)).toMatchObject({ id: schedule.id, state: 'cancelled' });
+    expect((await amps(['schedules', 'get', 'sched_nope'])).code).toBe(4);
+  });
+
+  it('a 501 from GET /schedules is said in one line, and the list comes from the devices instead', async () => {
+    const other = await startTestSandbox({ scheduleListing: 'not_implemented' });
+    try {
+      const otherEnv = { ...env, AMPS_API_URL: other.url, AMPS_API_KEY: KEY };
+      expect((await runCli(['schedule', 'set', 'battery', 'bat_voltaro_02', '--slot', '02:00/1h charge', '--daily'], { env: otherEnv })).code).toBe(0);
+      const r = await runCli(['schedules', 'list', '--json'], { env: otherEnv });
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('The API does not list schedules here (501 NOT_IMPLEMENTED, as one version of the docs says); listed from the devices\' currentSchedule instead.');
+      expect(JSON.parse(r.stdout)).toMatchObject({ source: 'devices', items: [{ deviceId: 'bat_voltaro_02', state: 'active', recurrence: { rule: 'daily' } }] });
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('fire times across daylight saving', () => {
+  it('a daily 01:30 in London moves past the spring gap, and says so', () => {
+    const fires = nextFires('01:30', 'Europe/London', Date.parse('2027-03-26T12:00:00Z'), 3);
+    expect(fires.map((f) => new Date(f.instant).toISOString())).toEqual(['2027-03-27T01:30:00.000Z', '2027-03-28T01:30:00.000Z', '2027-03-29T00:30:00.000Z']);
+    expect(fires[1].adjustment).toContain('does not exist');
+    expect(parseSlot('16:00/3h discharge --target 30%')).toMatchObject({ hour: 16, minute: 0, durationMs: 3 * 3_600_000, command: 'discharge' });
+  });
+});
