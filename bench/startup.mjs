@@ -1,8 +1,12 @@
-// Start-up time of the commands that need no network, beside `node -e 0` in the same run, and one
-// `amps get` and one `amps push` against a running local sandbox. Prints medians and ratios.
+// Start-up time of the commands that need no network, and of one `amps get` and one `amps push`
+// against a running local sandbox, each beside `node -e 0` timed in the same run. Two environments:
+// clean (every NODE_* variable unset, as on users' machines; first) and as this shell has it (where
+// NODE_EXTRA_CA_CERTS makes every Node process, `node -e 0` included, load a CA bundle). The compile
+// cache (src/lib/compile-cache.ts) is warmed by one run of each command first; the "no compile
+// cache" rows show what a first run, or AMPS_DISABLE_COMPILE_CACHE=1, costs.
 // Goals: no-network commands within 1.3x of `node -e 0`; get and push within 2x.
 // Usage: npm run build && node bench/startup.mjs [--rounds 3] [--runs 10]
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,35 +19,48 @@ const arg = (name, fallback) => {
 };
 const bin = fileURLToPath(new URL('../bin/amps', import.meta.url));
 const example = fileURLToPath(new URL('../docs/amps-api/examples/error-device-offline-manufacturer.json', import.meta.url));
-const env = { ...process.env, AMPS_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'amps-bench-')), NO_COLOR: '1' };
-delete env.AMPS_API_KEY;
-delete env.AMPS_API_URL;
-
-const server = spawn(process.execPath, [bin, 'sandbox', 'serve', '--port', '0', '--rate-limit', '0', '--json'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
-const { url, key } = JSON.parse(await new Promise((resolve) => server.stdout.once('data', (d) => resolve(String(d)))));
-const apiEnv = { ...env, AMPS_API_URL: url, AMPS_API_KEY: key };
-
-const amps = (name, args, options = { env }) => ({ name, command: process.execPath, args: [bin, ...args], options });
 const rounds = arg('--rounds', 3);
 const runs = arg('--runs', 10);
+
+const asIs = { ...process.env, AMPS_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'amps-bench-')), AMPS_CACHE_DIR: mkdtempSync(join(tmpdir(), 'amps-bench-cache-')), NO_COLOR: '1' };
+for (const name of Object.keys(asIs)) if (name.startsWith('AMPS_') && !['AMPS_CONFIG_DIR', 'AMPS_CACHE_DIR'].includes(name)) delete asIs[name];
+const clean = Object.fromEntries(Object.entries(asIs).filter(([name]) => !name.startsWith('NODE_')));
+
+const server = spawn(process.execPath, [bin, 'sandbox', 'serve', '--port', '0', '--rate-limit', '0', '--json'], { env: clean, stdio: ['ignore', 'pipe', 'ignore'] });
+const { url, key } = JSON.parse(await new Promise((resolve) => server.stdout.once('data', (d) => resolve(String(d)))));
+
+function cases(env) {
+  const api = { ...env, AMPS_API_URL: url, AMPS_API_KEY: key };
+  const uncached = { ...env, AMPS_DISABLE_COMPILE_CACHE: '1' };
+  const amps = (name, args, options = { env }) => ({ name, command: process.execPath, args: [bin, ...args], options });
+  return [
+    { name: 'node -e 0', command: process.execPath, args: ['-e', '0'], options: { env } },
+    amps('amps --version', ['--version']),
+    amps('amps explain SCHEDULER_ACTIVE', ['explain', 'SCHEDULER_ACTIVE']),
+    amps('amps decode FILE', ['decode', example], { env, allowFailure: true }),
+    amps('amps help', ['help']),
+    amps('amps config list', ['config', 'list']),
+    amps('amps push --dry-run --no-preflight', ['push', 'battery', 'bat_voltaro_01', 'charge', '--power', '5kw', '--dry-run', '--no-preflight']),
+    amps('amps help exit-codes', ['help', 'exit-codes']),
+    amps('amps completion bash', ['completion', 'bash']),
+    amps('amps get (local sandbox)', ['get', 'battery', 'bat_voltaro_01'], { env: api }),
+    amps('amps push (local sandbox)', ['push', 'battery', 'bat_voltaro_02', 'auto.balanced', '--on-conflict', 'cancel_and_replace'], { env: api, allowFailure: true }),
+    amps('amps explain, no compile cache', ['explain', 'SCHEDULER_ACTIVE'], { env: uncached }),
+    amps('amps get, no compile cache', ['get', 'battery', 'bat_voltaro_01'], { env: { ...api, AMPS_DISABLE_COMPILE_CACHE: '1' } }),
+  ];
+}
+
 try {
-  const rows = compare(
-    [
-      { name: 'node -e 0', command: process.execPath, args: ['-e', '0'], options: { env } },
-      amps('amps --version', ['--version']),
-      amps('amps explain SCHEDULER_ACTIVE', ['explain', 'SCHEDULER_ACTIVE']),
-      amps('amps decode FILE', ['decode', example], { env, allowFailure: true }),
-      amps('amps push --dry-run --no-preflight', ['push', 'battery', 'bat_voltaro_01', 'charge', '--power', '5kw', '--dry-run', '--no-preflight']),
-      amps('amps config list', ['config', 'list']),
-      amps('amps help exit-codes', ['help', 'exit-codes']),
-      amps('amps completion bash', ['completion', 'bash']),
-      amps('amps get (local sandbox)', ['get', 'battery', 'bat_voltaro_01'], { env: apiEnv }),
-      amps('amps push (local sandbox)', ['push', 'battery', 'bat_voltaro_02', 'auto.balanced', '--on-conflict', 'cancel_and_replace'], { env: apiEnv, allowFailure: true }),
-    ],
-    { rounds, runs },
-  );
-  console.log(`node ${process.version}, ${rounds} rounds x ${runs} runs, medians${process.env.NODE_EXTRA_CA_CERTS ? ' (NODE_EXTRA_CA_CERTS is set)' : ''}`);
-  printTable(rows, rows[0].ms);
+  const environments = [['clean environment (NODE_* unset)', clean]];
+  if (Object.keys(asIs).some((name) => name.startsWith('NODE_'))) environments.push([`as this shell has it (${Object.keys(asIs).filter((n) => n.startsWith('NODE_')).join(', ')} set)`, asIs]);
+  else console.log('(no NODE_* variable is set here: the two environments are the same; one table)');
+  for (const [title, env] of environments) {
+    const list = cases(env);
+    for (const c of list) spawnSync(c.command, c.args, { ...c.options, stdio: 'ignore' }); // warm the compile cache
+    const rows = compare(list, { rounds, runs });
+    console.log(`\n${title}: node ${process.version}, ${rounds} rounds x ${runs} runs, medians`);
+    printTable(rows, rows[0].ms);
+  }
 } finally {
   server.kill('SIGTERM');
 }

@@ -1,4 +1,6 @@
 // Builds amps for a fast start on Node 20, where every run pays for the modules it loads.
+// - dist/boot.cjs: the entry bin/amps requires. Small; it loads the bundles below through the compile
+//   cache (src/boot.ts) and runs the program.
 // - dist/cli.cjs: all of amps' own code and commander in one CommonJS file. One read, one parse,
 //   and no ESM loader: on Node 20 the ESM loader alone adds ~25 ms to a start (bench/startup.mjs).
 // - dist/vendor/*.cjs: the heavy third-party packages (undici, @inquirer/prompts, cli-table3, conf,
@@ -23,6 +25,13 @@ const VENDOR_EXPORTS = {
   // The Standard Webhooks signer (Svix's scheme): only the webhook commands and `sandbox serve --webhook` load it.
   standardwebhooks: "module.exports = require('standardwebhooks');",
 };
+// commander requires node:child_process at load for executable subcommands, which amps has none of;
+// child_process drags in net, dgram and the streams (~3 ms of every start). It gets a stand-in that
+// loads the real module on first use.
+const LAZY_CHILD_PROCESS = [
+  'let real;',
+  "module.exports = new Proxy({}, { get: (_, key) => (real ??= require('node:child_process'))[key] });",
+].join('\n');
 const vendorFile = (name) => `${name.replace(/^@/, '').replace(/\//g, '-')}.cjs`;
 // Without native dynamic import, esbuild turns `await import()` into a lazy require(): no ESM loader at all.
 const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node20', minify: true, legalComments: 'none', logLevel: 'warning', supported: { 'dynamic-import': false } };
@@ -30,6 +39,7 @@ const vendored = new RegExp(`^(${Object.keys(VENDOR_EXPORTS).map((n) => n.replac
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await Promise.all([
+  build({ ...common, entryPoints: ['src/boot.ts'], outfile: 'dist/boot.cjs' }),
   build({
     ...common,
     entryPoints: ['src/cli.ts'],
@@ -39,6 +49,15 @@ await Promise.all([
         name: 'vendor',
         setup(b) {
           b.onResolve({ filter: vendored }, (args) => ({ path: `./vendor/${vendorFile(args.path)}`, external: true }));
+        },
+      },
+      {
+        name: 'lazy-child-process',
+        setup(b) {
+          b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+            /[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy-builtin' } : undefined,
+          );
+          b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, () => ({ contents: LAZY_CHILD_PROCESS, loader: 'js' }));
         },
       },
     ],

@@ -2,20 +2,14 @@
 // and is the one error boundary that turns every failure into a message and an exit code. It never
 // calls process.exit, so stdout drains before the process ends.
 
-import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
-import pkg from '../package.json' with { type: 'json' };
 import { EXIT } from './contract/exit-codes.js';
+import { versionLine } from './lib/version.js';
 import { duration } from './config/option-parsers.js';
 import { type CommandState, guardOutput, type IO } from './output/io.js';
 import { terminalPrompter } from './output/prompter.js';
 import { colorLevel, styleFor } from './output/style.js';
 
-const VERSION = pkg.version;
-
-function versionLine(): string {
-  return `amps ${VERSION} (node ${process.version}, ${process.platform}-${process.arch})`;
-}
 
 type CommandFactory = (state: CommandState) => Command<any, any, any>;
 
@@ -125,10 +119,16 @@ async function processIO(argv: string[], signal: AbortSignal): Promise<IO> {
     styleFor(colorLevel(Boolean(process.stderr.isTTY), env, noColor)),
   ]);
   return {
-    stdin: process.stdin,
+    // Getters: Node makes process.stdin on first use, and making it loads the fs, net and tty
+    // modules (~2-3 ms of every start); most commands never read it or ask what it is.
+    get stdin() {
+      return process.stdin;
+    },
+    get stdinIsTTY() {
+      return Boolean(process.stdin.isTTY);
+    },
     stdout: process.stdout,
     stderr: process.stderr,
-    stdinIsTTY: Boolean(process.stdin.isTTY),
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
     env,
@@ -138,7 +138,7 @@ async function processIO(argv: string[], signal: AbortSignal): Promise<IO> {
     now: () => new Date(),
     signal,
     outputClosed: closed.signal,
-    prompter: terminalPrompter(process.stdin, process.stderr, signal),
+    prompter: terminalPrompter(() => process.stdin, process.stderr, signal),
   };
 }
 
@@ -160,10 +160,6 @@ function interruptOnSignals(controller: AbortController): () => void {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  // Process-wide, so set here, once, before anything loads undici: its HTTP parser is WebAssembly,
-  // and V8's baseline compiler alone spares a finished process ~200 ms of optimising it (measured
-  // in bench/startup.mjs and bench/fleet.mjs). Nothing else in amps runs WebAssembly.
-  setFlagsFromString('--liftoff-only');
   const controller = new AbortController();
   const stopListening = interruptOnSignals(controller);
   const io = await processIO(argv, controller.signal);

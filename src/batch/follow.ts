@@ -4,7 +4,6 @@
 // manufacturer accepted the command, so --verify reads each completed device once (expedited)
 // and says where its state does not show it (drift).
 
-import { setFlagsFromString } from 'node:v8';
 import type { ApiClient } from '../api/client.js';
 import { sleep } from '../api/client.js';
 import { getDevice, listActions } from '../api/resources.js';
@@ -14,6 +13,7 @@ import type { OutcomeRecord } from '../contract/ledger.js';
 import { effectOf } from '../domain/effect.js';
 import { outcomeExitCode } from '../errors/catalogue.js';
 import { InterruptedError } from '../errors/failures.js';
+import { setV8Flag } from '../lib/v8-flags.js';
 
 /** An accepted action to follow. */
 export interface Tracked {
@@ -188,7 +188,7 @@ export class Follower {
     // memory. Without it, garbage piles up to several times the live heap before a collection: a
     // 100,000-device `amps watch --verify` peaked at 320 MB with ~60 MB live (bench/follow.mjs).
     // Not set for the sends, where it cost 6% of a fleet push's rate (bench/fleet.mjs).
-    setFlagsFromString('--optimize-for-size');
+    await setV8Flag('--optimize-for-size');
     let interval = FIRST_INTERVAL_MS;
     for (;;) {
       source?.refill();

@@ -12,6 +12,8 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
   { name: 'AMPS_PROFILE', description: 'profile to use; overrides the current profile, overridden by --profile.' },
   { name: 'AMPS_APP_ID', description: 'the app id of Link UI URLs (https://auth.amps.ai/{appId}) that re-link errors and amps link url print; overrides the profile\'s app-id.' },
   { name: 'AMPS_CONFIG_DIR', description: 'where the config file and the embedded sandbox state live (default $XDG_CONFIG_HOME/amps or ~/.config/amps).' },
+  { name: 'AMPS_CACHE_DIR', description: 'where amps keeps compiled code to start faster (default $XDG_CACHE_HOME/amps or ~/.cache/amps; ~/Library/Caches/amps on macOS); safe to delete.' },
+  { name: 'AMPS_DISABLE_COMPILE_CACHE', description: 'any non-empty value: neither read nor write the compile cache.' },
   { name: 'AMPS_TZ', description: 'the zone of push times typed without one (IANA, e.g. Europe/London); --tz wins; default: the device\'s plant zone, else the local zone.' },
   { name: 'AMPS_NO_INPUT', description: 'any non-empty value: never prompt, as --no-input.' },
   { name: 'AMPS_MAX_RESPONSE_MB', description: 'the largest API response amps reads, in MiB (1-1024, default 8); a larger one is refused as RESPONSE_TOO_LARGE.' },
@@ -21,6 +23,7 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
   { name: 'CI', description: 'set (and not 0/false): never prompt.' },
   { name: 'HTTPS_PROXY, HTTP_PROXY, NO_PROXY', description: 'proxy for API requests; loopback is never proxied.' },
   { name: 'XDG_CONFIG_HOME', description: 'base of the default config directory.' },
+  { name: 'XDG_CACHE_HOME', description: 'base of the default cache directory.' },
 ];
 
 export const PRECEDENCE = 'Precedence: flags > AMPS_* environment variables > the selected profile > the embedded sandbox (used when no key and no URL are configured anywhere).';

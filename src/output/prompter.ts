@@ -20,12 +20,13 @@ export interface Prompter {
 
 /**
  * The terminal's prompter: prompts on `output` (stderr, so stdout stays data), answers from
- * `input`. Ctrl-C, or Escape on its own (arrow keys also start with ESC), abort the question; the
+ * `stdin()` (a function: the process makes its stdin stream only when something reads it). Ctrl-C, or Escape on its own (arrow keys also start with ESC), abort the question; the
  * error boundary maps that to exit 130. `signal` (the process's Ctrl-C) aborts it too.
  */
-export function terminalPrompter(input: Readable, output: Writable, signal: AbortSignal): Prompter {
+export function terminalPrompter(stdin: () => Readable, output: Writable, signal: AbortSignal): Prompter {
   const ask = async <T>(question: (prompts: typeof import('@inquirer/prompts'), context: object) => Promise<T>): Promise<T> => {
     const prompts = await import('@inquirer/prompts');
+    const input = stdin();
     const escape = new AbortController();
     const onData = (chunk: Buffer | string) => {
       if (chunk.toString() === '\u001b') escape.abort();

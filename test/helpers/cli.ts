@@ -24,13 +24,16 @@ export function freshConfigDir(): string {
   return mkdtempSync(join(tmpdir(), 'amps-test-'));
 }
 
+/** One compile cache for this test file's runs (lib/compile-cache.ts): never the user's own. */
+const COMPILE_CACHE_DIR = mkdtempSync(join(tmpdir(), 'amps-test-cache-'));
+
 /** The environment of a clean machine: no key, no URL, no colour, no CI, a config dir of its own. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (!key.startsWith('AMPS_') && !/^(CI|NO_COLOR|FORCE_COLOR|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy)$/.test(key)) env[key] = value;
   }
-  return { ...env, AMPS_CONFIG_DIR: freshConfigDir(), ...extra };
+  return { ...env, AMPS_CONFIG_DIR: freshConfigDir(), AMPS_CACHE_DIR: COMPILE_CACHE_DIR, ...extra };
 }
 
 /**

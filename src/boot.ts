@@ -1,0 +1,66 @@
+// The process entry (bin/amps requires dist/boot.cjs): loads the program bundle with a compile
+// cache, runs it, and saves what the cache missed once the command is done. On Node 22.1 and later
+// Node's own `module.enableCompileCache()` does the caching; on Node 20 lib/compile-cache.ts does it
+// through V8's code cache. Either way a cache can only save time: `AMPS_DISABLE_COMPILE_CACHE=1`
+// turns it off, `AMPS_CACHE_DIR` moves it (bench/startup.mjs measures both).
+
+import Module, { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { EXIT } from './contract/exit-codes.js';
+import type { CompileCache } from './lib/compile-cache.js';
+import { versionLine } from './lib/version.js';
+
+type Program = { main(argv: string[]): Promise<number> };
+
+/** Where amps keeps what it can rebuild: AMPS_CACHE_DIR, else the platform's cache directory. */
+export function cacheDirectory(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform, home: () => string = homedir): string {
+  if (env.AMPS_CACHE_DIR) return env.AMPS_CACHE_DIR;
+  if (platform === 'win32') return join(env.LOCALAPPDATA || join(home(), 'AppData', 'Local'), 'amps', 'Cache');
+  if (platform === 'darwin') return join(home(), 'Library', 'Caches', 'amps');
+  return join(env.XDG_CACHE_HOME || join(home(), '.cache'), 'amps');
+}
+
+/** What a run does, naming its cache entries: its command's name (`get`, `push`), else `other`. */
+function runKind(argv: string[]): string {
+  const word = argv.find((arg) => !arg.startsWith('-'));
+  return word !== undefined && /^[a-z][a-z-]{0,23}$/.test(word) ? word : 'other';
+}
+
+async function loadProgram(env: NodeJS.ProcessEnv, argv: string[]): Promise<{ program: Program; cache?: CompileCache }> {
+  const bundle = join(__dirname, 'cli.cjs');
+  const require = createRequire(__filename);
+  if (env.AMPS_DISABLE_COMPILE_CACHE) return { program: require(bundle) as Program };
+  let dir: string;
+  try {
+    dir = cacheDirectory(env);
+  } catch {
+    // No home directory to put it in: run uncached.
+    return { program: require(bundle) as Program };
+  }
+  const native = (Module as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache;
+  if (native) {
+    native(join(dir, 'node-compile-cache'));
+    return { program: require(bundle) as Program };
+  }
+  const { CompileCache, compileCacheSupported } = await import('./lib/compile-cache.js');
+  if (!compileCacheSupported()) return { program: require(bundle) as Program };
+  const cache = new CompileCache(join(dir, 'v8'), runKind(argv));
+  // The program reaches its vendored bundles (undici, conf…) through `require('./vendor/….cjs')`.
+  const route = (id: string) => (id.startsWith('./vendor/') ? cache.load(join(__dirname, id), route) : undefined);
+  return { program: cache.load(bundle, route) as Program, cache };
+}
+
+export function boot(argv: string[]): void {
+  // `amps --version` alone needs nothing of the program: answered here, it costs what Node's start does.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+    process.stdout.on('error', () => (process.exitCode = EXIT.outputLost));
+    process.stdout.write(`${versionLine()}\n`);
+    return;
+  }
+  // The exit code comes back from main() so stdout drains before the process ends.
+  void loadProgram(process.env, argv).then(async ({ program, cache }) => {
+    process.exitCode = await program.main(argv);
+    cache?.save();
+  });
+}

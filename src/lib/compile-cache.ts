@@ -1,0 +1,185 @@
+// V8's code cache for amps' bundles on Node versions without `module.enableCompileCache()` (it
+// arrived in Node 22.1). A bundle is compiled through `vm.Script` with the bytes a previous run saved;
+// V8 then skips parsing and compiling every function the cache holds. Most of amps' start-up is that
+// work (bench/startup.mjs).
+//
+// A cache can only ever cost a recompile, never a wrong or broken run:
+// - An entry's name carries a hash of everything its bytes depend on: the bundle's path, size and
+//   modification time, Node's and V8's versions, the platform, and the V8 flags in force when the
+//   bundle was compiled. A rebuilt bundle or an upgraded Node looks for a name that does not exist.
+// - Each entry carries a checksum of its bytes. V8 checks only a cache's header: a damaged body
+//   stops the process with a fatal error (tried on Node 20), so a damaged entry is never handed to
+//   V8; the run recompiles and rewrites it.
+// - V8 may still refuse an entry (`cachedDataRejected`); that run recompiles and rewrites it.
+// - Entries are written once the command is done (the user already has its output), to a temporary
+//   name and then renamed, so concurrent runs never see half a file. A directory that cannot be
+//   written is simply not used.
+// - What V8 caches is the code a run compiled, so each command has its entries (`get`'s hold the
+//   request path, `explain`'s the catalogue): a run deserialises only what its command uses.
+//
+// The checksum is zlib's CRC-32 (native, ~0.1 ms for an entry; node:crypto would cost ~3 ms to load,
+// a JavaScript loop ~2 ms). zlib.crc32 arrived in Node 20.15: older versions run without the cache.
+
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
+import { Script } from 'node:vm';
+import { crc32 } from 'node:zlib';
+import { activeV8Flags, beforeV8FlagChange } from './v8-flags.js';
+
+const MAGIC = Buffer.from('ampsV8c3');
+/** magic, CRC-32 (u32) of what follows; then V8's bytes. */
+const HEADER_BYTES = MAGIC.length + 4;
+/** Entries kept per bundle: enough for every command, with flags variants; the oldest go first. */
+const MAX_ENTRIES = 48;
+
+interface Compiled {
+  file: string;
+  script: Script;
+  /** The entry's path: `<bundle>-<identity hash>.<kind>[.<flag>…].v8`. */
+  entry: string;
+  /** `<bundle>-`: every entry of this bundle starts so (pruning). */
+  bundle: string;
+  /** `<bundle>-<identity hash>`: the entries of this build and Node, whatever the flags. */
+  build: string;
+  flags: string;
+  /** Whether the entry was there and V8 took it; if not, this run writes it. */
+  hit: boolean;
+  /** V8's bytes, taken before a flag change would stamp them with other flags. */
+  payload?: Buffer;
+}
+
+export interface CacheReport {
+  file: string;
+  entry: string;
+  hit: boolean;
+}
+
+/** FNV-1a (32 bits) of a short text: names entries. */
+function textHash(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
+
+/** Whether this Node has what the cache needs (zlib.crc32: Node 20.15 and later). */
+export function compileCacheSupported(): boolean {
+  return typeof crc32 === 'function';
+}
+
+export class CompileCache {
+  private readonly compiled: Compiled[] = [];
+
+  /** `kind` names what this run does (its command, a word of letters and dashes): part of each entry's name. */
+  constructor(private readonly dir: string, private readonly kind: string) {
+    beforeV8FlagChange(() => this.takePayloads());
+  }
+
+  /**
+   * Runs the CommonJS bundle at `file` as `require` would, compiled from the cache where it can be.
+   * `route(id)` may answer a require from inside the bundle (amps routes its vendored bundles back
+   * here); anything it leaves undefined goes to Node's require.
+   */
+  load(file: string, route?: (id: string) => unknown): unknown {
+    const source = readFileSync(file, 'utf8');
+    const flags = activeV8Flags();
+    const { size, mtimeMs } = statSync(file);
+    const identity = [file, size, mtimeMs, process.version, process.versions.v8, process.platform, process.arch].join('\n');
+    const bundle = `${basename(file)}-`;
+    const build = `${bundle}${textHash(identity)}`;
+    const entry = join(this.dir, `${build}.${this.kind}${flags.map((f) => f.replace(/^-+/, '.')).join('')}.v8`);
+    const cachedData = this.read(entry);
+    const script = new Script(Module.wrap(source), { filename: file, cachedData });
+    const hit = cachedData !== undefined && script.cachedDataRejected !== true;
+    this.compiled.push({ file, script, entry, bundle, build, flags: flags.join(' '), hit });
+
+    const module = new Module(file, undefined);
+    module.filename = file;
+    const nodeRequire = createRequire(file);
+    const require = Object.assign((id: string) => route?.(id) ?? nodeRequire(id), nodeRequire);
+    (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, require, module, file, dirname(file));
+    module.loaded = true;
+    return module.exports;
+  }
+
+  /** What this run found, bundle by bundle. */
+  report(): CacheReport[] {
+    return this.compiled.map(({ file, entry, hit }) => ({ file, entry, hit }));
+  }
+
+  /**
+   * Writes the entries this run should. Called once the command is done, so the cached code holds
+   * every function the run compiled, not only the top level. Never throws.
+   */
+  save(): void {
+    this.takePayloads();
+    const due = this.compiled.filter((c) => !c.hit && c.payload);
+    if (due.length === 0) return;
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      for (const compiled of due) this.write(compiled);
+    } catch {
+      // A cache directory that is read-only, full or missing costs speed only: the run is already done.
+    }
+  }
+
+  /**
+   * V8 stamps cached code with the flags in force when it is made, and refuses it under others: the
+   * bytes of a bundle compiled under the current flags are taken now, before they change.
+   */
+  private takePayloads(): void {
+    const flags = activeV8Flags().join(' ');
+    for (const compiled of this.compiled) {
+      if (!compiled.hit && !compiled.payload && compiled.flags === flags) compiled.payload = compiled.script.createCachedData();
+    }
+  }
+
+  private write(compiled: Compiled): void {
+    const data = Buffer.alloc(HEADER_BYTES + compiled.payload!.length);
+    MAGIC.copy(data, 0);
+    compiled.payload!.copy(data, HEADER_BYTES);
+    data.writeUInt32LE(crc32(compiled.payload!), MAGIC.length);
+    const temporary = `${compiled.entry}.${process.pid}.tmp`;
+    try {
+      writeFileSync(temporary, data, { mode: 0o600 });
+      renameSync(temporary, compiled.entry);
+    } catch (error) {
+      rmSync(temporary, { force: true });
+      throw error;
+    }
+    this.prune(compiled);
+  }
+
+  /** The entry's V8 bytes when its checksum holds, else undefined (absent, truncated, damaged). */
+  private read(entry: string): Buffer | undefined {
+    let data: Buffer;
+    try {
+      data = readFileSync(entry);
+    } catch {
+      return undefined;
+    }
+    if (data.length <= HEADER_BYTES || !data.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+    const payload = data.subarray(HEADER_BYTES);
+    return crc32(payload) === data.readUInt32LE(MAGIC.length) ? payload : undefined;
+  }
+
+  /**
+   * Removes the bundle's entries of earlier builds or Node versions, and beyond MAX_ENTRIES the
+   * oldest of the rest (a typo'd command makes an entry too).
+   */
+  private prune({ bundle, build }: Compiled): void {
+    const current: Array<{ path: string; mtime: number }> = [];
+    for (const name of readdirSync(this.dir)) {
+      if (!name.startsWith(bundle) || !name.endsWith('.v8')) continue;
+      const path = join(this.dir, name);
+      try {
+        if (!name.startsWith(`${build}.`)) unlinkSync(path);
+        else current.push({ path, mtime: statSync(path).mtimeMs });
+      } catch {
+        // Another run removed it first.
+      }
+    }
+    current.sort((x, y) => y.mtime - x.mtime);
+    for (const { path } of current.slice(MAX_ENTRIES)) rmSync(path, { force: true });
+  }
+}

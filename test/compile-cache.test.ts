@@ -1,0 +1,173 @@
+import { mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cacheDirectory } from '../src/boot.js';
+import { CompileCache } from '../src/lib/compile-cache.js';
+import { cleanEnv, runCli } from './helpers/cli.js';
+
+// The compile cache may only ever cost a recompile: a missing, damaged, stale or unwritable cache
+// gives the same run as no cache. A damaged entry handed to V8 would stop the process with a fatal
+// error (Node 20), so the in-process tests below would kill the test worker if one slipped through.
+
+function bundle(body = 'module.exports = { answer: () => 6 * 7, name: require("node:path").basename(__filename) };'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'amps-cc-bundle-'));
+  const file = join(dir, 'program.cjs');
+  writeFileSync(file, `${body}\n${'function unused() { return [1, 2, 3].map((n) => n * 2); }\n'.repeat(200)}`);
+  return file;
+}
+
+const entries = (dir: string) => readdirSync(dir).filter((name) => name.endsWith('.v8')).sort();
+
+function flipByte(path: string, at: (length: number) => number): void {
+  const data = readFileSync(path);
+  data[at(data.length)] ^= 0xff;
+  writeFileSync(path, data);
+}
+
+describe('the compile cache, in process', () => {
+  it('misses, saves, then serves the same program from the entry', () => {
+    const file = bundle();
+    const dir = mkdtempSync(join(tmpdir(), 'amps-cc-'));
+    const first = new CompileCache(dir, 'explain');
+    const program = first.load(file) as { answer(): number; name: string };
+    expect([program.answer(), program.name]).toEqual([42, 'program.cjs']);
+    expect(first.report().map((r) => r.hit)).toEqual([false]);
+    first.save();
+    expect(entries(dir)).toEqual([expect.stringMatching(/^program\.cjs-[0-9a-f]{8}\.explain\.v8$/)]);
+
+    const second = new CompileCache(dir, 'explain');
+    expect((second.load(file) as { answer(): number }).answer()).toBe(42);
+    expect(second.report().map((r) => r.hit)).toEqual([true]);
+  });
+
+  it('keeps an entry per command', () => {
+    const file = bundle();
+    const dir = mkdtempSync(join(tmpdir(), 'amps-cc-'));
+    for (const kind of ['get', 'explain', 'get']) {
+      const cache = new CompileCache(dir, kind);
+      cache.load(file);
+      cache.save();
+    }
+    expect(entries(dir).map((name) => name.split('.').at(-2))).toEqual(['explain', 'get']);
+  });
+
+  it('a damaged, truncated or foreign entry is never handed to V8: the run compiles afresh and rewrites it', () => {
+    const file = bundle();
+    const dir = mkdtempSync(join(tmpdir(), 'amps-cc-'));
+    const seed = new CompileCache(dir, 'get');
+    seed.load(file);
+    seed.save();
+    const [entry] = entries(dir);
+    const path = join(dir, entry!);
+    const good = readFileSync(path);
+    const damage: Array<[string, () => void]> = [
+      ['a byte flipped in the middle', () => flipByte(path, (n) => Math.floor(n / 2))],
+      ['a byte flipped at the end', () => flipByte(path, (n) => n - 1)],
+      ['truncated', () => writeFileSync(path, good.subarray(0, good.length - 100))],
+      ['only a header', () => writeFileSync(path, good.subarray(0, 12))],
+      ['empty', () => writeFileSync(path, '')],
+      ['something else entirely', () => writeFileSync(path, 'not a cache at all\n'.repeat(50))],
+    ];
+    for (const [what, harm] of damage) {
+      writeFileSync(path, good);
+      harm();
+      const cache = new CompileCache(dir, 'get');
+      expect((cache.load(file) as { answer(): number }).answer(), what).toBe(42);
+      expect(cache.report()[0]!.hit, what).toBe(false);
+      cache.save();
+      const again = new CompileCache(dir, 'get');
+      again.load(file);
+      expect(again.report()[0]!.hit, `${what}: rewritten`).toBe(true);
+    }
+  });
+
+  it('a rebuilt bundle gets a new entry, and the old one is removed', () => {
+    const file = bundle();
+    const dir = mkdtempSync(join(tmpdir(), 'amps-cc-'));
+    const before = new CompileCache(dir, 'get');
+    before.load(file);
+    before.save();
+    const [old] = entries(dir);
+    writeFileSync(file, `${readFileSync(file, 'utf8')}\nmodule.exports.answer = () => 43;\n`);
+    utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    const after = new CompileCache(dir, 'get');
+    expect((after.load(file) as { answer(): number }).answer()).toBe(43);
+    expect(after.report()[0]!.hit).toBe(false);
+    after.save();
+    expect(entries(dir)).toHaveLength(1);
+    expect(entries(dir)[0]).not.toBe(old);
+  });
+
+  it('a cache directory that cannot be made costs nothing but the cache', () => {
+    const file = bundle();
+    const blocker = join(mkdtempSync(join(tmpdir(), 'amps-cc-')), 'a-file');
+    writeFileSync(blocker, 'in the way');
+    const cache = new CompileCache(join(blocker, 'v8'), 'get');
+    expect((cache.load(file) as { answer(): number }).answer()).toBe(42);
+    expect(() => cache.save()).not.toThrow();
+    expect(statSync(blocker).isFile()).toBe(true);
+  });
+});
+
+describe('where the cache lives', () => {
+  it('AMPS_CACHE_DIR, else the platform\'s cache directory', () => {
+    const home = () => '/home/op';
+    expect(cacheDirectory({ AMPS_CACHE_DIR: '/var/cache/amps' }, 'linux', home)).toBe('/var/cache/amps');
+    expect(cacheDirectory({ XDG_CACHE_HOME: '/xdg' }, 'linux', home)).toBe('/xdg/amps');
+    expect(cacheDirectory({}, 'linux', home)).toBe('/home/op/.cache/amps');
+    expect(cacheDirectory({ AMPS_CACHE_DIR: '' }, 'linux', home)).toBe('/home/op/.cache/amps');
+    expect(cacheDirectory({}, 'darwin', home)).toBe('/home/op/Library/Caches/amps');
+    expect(cacheDirectory({ LOCALAPPDATA: 'C:\\Users\\op\\AppData\\Local' }, 'win32', home)).toMatch(/AppData.Local.amps.Cache$/);
+  });
+});
+
+describe('the compile cache, as amps runs', () => {
+  const mtimes = (dir: string) => Object.fromEntries(entries(dir).map((name) => [name, statSync(join(dir, name)).mtimeMs]));
+
+  it('writes its entries on the first run, and none on the next: the undici bundle\'s too, made before V8\'s flags change', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'amps-cc-cli-'));
+    const env = cleanEnv({ AMPS_CACHE_DIR: dir });
+    const first = await runCli(['get', 'battery', 'bat_voltaro_01', '--json'], { env });
+    expect(first.code).toBe(0);
+    const written = mtimes(join(dir, 'v8'));
+    expect(Object.keys(written).map((name) => name.replace(/-[0-9a-f]{8}/, ''))).toEqual(['cli.cjs.get.v8', 'undici.cjs.get.v8']);
+    const second = await runCli(['get', 'battery', 'bat_voltaro_01', '--json'], { env });
+    expect([second.code, JSON.parse(second.stdout).id]).toEqual([0, JSON.parse(first.stdout).id]);
+    expect(mtimes(join(dir, 'v8'))).toEqual(written);
+  });
+
+  it('damaged entries: the same output, exit 0, and the entries made good again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'amps-cc-cli-'));
+    const env = cleanEnv({ AMPS_CACHE_DIR: dir });
+    const clean = await runCli(['explain', 'SCHEDULER_ACTIVE'], { env });
+    for (const name of entries(join(dir, 'v8'))) flipByte(join(dir, 'v8', name), (n) => Math.floor(n / 3));
+    const damaged = await runCli(['explain', 'SCHEDULER_ACTIVE'], { env });
+    expect([damaged.code, damaged.stdout, damaged.stderr]).toEqual([0, clean.stdout, clean.stderr]);
+    const mended = mtimes(join(dir, 'v8'));
+    const after = await runCli(['explain', 'SCHEDULER_ACTIVE'], { env });
+    expect([after.code, after.stdout]).toEqual([0, clean.stdout]);
+    expect(mtimes(join(dir, 'v8'))).toEqual(mended);
+  });
+
+  it('a cache directory under a file, or the cache turned off: the same output, exit 0, nothing written', async () => {
+    const blocker = join(mkdtempSync(join(tmpdir(), 'amps-cc-cli-')), 'a-file');
+    writeFileSync(blocker, 'in the way');
+    const reference = await runCli(['explain', 'SCHEDULER_ACTIVE']);
+    const blocked = await runCli(['explain', 'SCHEDULER_ACTIVE'], { env: cleanEnv({ AMPS_CACHE_DIR: join(blocker, 'cache') }) });
+    expect([blocked.code, blocked.stdout, blocked.stderr]).toEqual([0, reference.stdout, reference.stderr]);
+    const dir = join(mkdtempSync(join(tmpdir(), 'amps-cc-cli-')), 'cache');
+    const off = await runCli(['explain', 'SCHEDULER_ACTIVE'], { env: cleanEnv({ AMPS_CACHE_DIR: dir, AMPS_DISABLE_COMPILE_CACHE: '1' }) });
+    expect([off.code, off.stdout]).toEqual([0, reference.stdout]);
+    expect(() => statSync(dir)).toThrow();
+  });
+
+  it('amps --version is answered before the program loads, the same as through it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'amps-cc-cli-'));
+    const alone = await runCli(['--version'], { env: cleanEnv({ AMPS_CACHE_DIR: dir }) });
+    const through = await runCli(['--no-color', '--version']);
+    expect([alone.code, alone.stdout]).toEqual([0, expect.stringMatching(/^amps \d+\.\d+\.\d+ \(node v\d+\.\d+\.\d+, [a-z0-9]+-[a-z0-9]+\)\n$/)]);
+    expect([through.code, through.stdout]).toEqual([0, alone.stdout]);
+    expect(() => statSync(join(dir, 'v8'))).toThrow();
+  });
+});
