@@ -128,12 +128,19 @@ describe('the compile cache, as amps runs', () => {
   it('writes its entries on the first run, and none on the next: the undici bundle\'s too, made before V8\'s flags change', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'amps-cc-cli-'));
     const env = cleanEnv({ AMPS_CACHE_DIR: dir });
-    const first = await runCli(['get', 'battery', 'bat_voltaro_01', '--json'], { env });
+    // A fleet push: it loads undici, which sets --liftoff-only once loaded. Other devices the
+    // second time, so its pushes meet no pending action of the first's.
+    const push = (ids: string) => {
+      const devices = join(dir, `${ids.split(',')[0]}.txt`);
+      writeFileSync(devices, `${ids.split(',').join('\n')}\n`);
+      return runCli(['push', 'battery', '--devices', devices, 'auto.balanced', '--json'], { env });
+    };
+    const first = await push('bat_voltaro_01,bat_voltaro_02');
     expect(first.code).toBe(0);
     const written = mtimes(join(dir, 'v8'));
-    expect(Object.keys(written).map((name) => name.replace(/-[0-9a-f]{8}/, ''))).toEqual(['cli.cjs.get.v8', 'undici.cjs.get.v8']);
-    const second = await runCli(['get', 'battery', 'bat_voltaro_01', '--json'], { env });
-    expect([second.code, JSON.parse(second.stdout).id]).toEqual([0, JSON.parse(first.stdout).id]);
+    expect(Object.keys(written).map((name) => name.replace(/-[0-9a-f]{8}/, ''))).toEqual(['cli.cjs.push.v8', 'undici.cjs.push.v8']);
+    const second = await push('bat_helio_01,bat_nimbus_01');
+    expect([second.code, second.stdout.trim().split('\n').length]).toEqual([0, 2]);
     expect(mtimes(join(dir, 'v8'))).toEqual(written);
   });
 

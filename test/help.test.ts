@@ -85,11 +85,19 @@ describe('start-up stays light', () => {
     expect(r.stderr).toContain('LOADED []');
   });
 
-  it('a request loads undici, and only undici', async () => {
+  it('a single request loads no vendored package (Node\'s HTTP); a fleet push loads undici, and only undici', async () => {
     const { spawnSync } = await import('node:child_process');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
     const cli = new URL('../dist/cli.cjs', import.meta.url).pathname;
-    const script = `require(${JSON.stringify(cli)}).main(['devices', 'vehicle']).then(() => process.stderr.write('\\nLOADED ' + JSON.stringify(Object.keys(require.cache).filter((k) => k.includes('/vendor/')).map((k) => k.split('/').pop()))));`;
-    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: cleanEnv({ NO_COLOR: '1' }) as NodeJS.ProcessEnv });
-    expect(r.stderr).toContain('LOADED ["undici.cjs"]');
+    const loaded = (args: string[]) => {
+      const script = `require(${JSON.stringify(cli)}).main(${JSON.stringify(args)}).then(() => process.stderr.write('\\nLOADED ' + JSON.stringify(Object.keys(require.cache).filter((k) => k.includes('/vendor/')).map((k) => k.split('/').pop()))));`;
+      return spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: cleanEnv({ NO_COLOR: '1' }) as NodeJS.ProcessEnv }).stderr;
+    };
+    expect(loaded(['devices', 'vehicle'])).toContain('LOADED []');
+    const devices = join(mkdtempSync(join(tmpdir(), 'amps-fleet-')), 'fleet.txt');
+    writeFileSync(devices, 'bat_voltaro_01\nbat_voltaro_02\n');
+    expect(loaded(['push', 'battery', '--devices', devices, 'charge', '--power', '3kw', '--json'])).toContain('LOADED ["undici.cjs"]');
   });
 });

@@ -1,9 +1,10 @@
-// The HTTP client (undici). It sends the key only to the base URL it was built with, applies the
+// The HTTP client. It sends the key only to the base URL it was built with, applies the
 // timeouts and the retry policy of decision 10, and hands every response to the shared decoder.
 // It never prints: verbose lines and retry notices go to callbacks the caller owns.
 
 import type { Dispatcher } from 'undici';
 import { setV8Flag } from '../lib/v8-flags.js';
+import { nodeTransport, type Transport } from './transport.js';
 import { type DecodedError, decodeResponse, RATE_LIMIT_CODES, tooLarge, transportError, type TransportFailure } from '../errors/decode.js';
 import { redactUrl } from '../lib/values.js';
 import { ApiFailure, InterruptedError } from '../errors/failures.js';
@@ -97,12 +98,14 @@ function classifyThrown(error: unknown): { kind: TransportFailure; notSent: bool
   const code = err.code ?? err.cause?.code ?? '';
   const detail = code || err.message || 'unknown';
   if (code === 'ECONNREFUSED') return { kind: 'connection_refused', notSent: true, detail };
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return { kind: 'timeout', notSent: true, detail: 'connect timeout' };
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'CONNECT_TIMEOUT') return { kind: 'timeout', notSent: true, detail: 'connect timeout' };
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return { kind: 'timeout', notSent: false, detail };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { kind: 'dns', notSent: true, detail };
   if (code.startsWith('ERR_TLS') || code.includes('CERT') || code === 'EPROTO') return { kind: 'tls', notSent: true, detail };
-  // undici refuses responses HTTP does not allow here (an unsolicited 100 Continue, a broken status line) as "bad response".
-  if (code === 'UND_ERR_SOCKET' && /bad response/i.test(err.message ?? err.cause?.message ?? '')) return { kind: 'protocol', notSent: false, detail: 'a response HTTP does not allow here, such as an unsolicited 100 Continue' };
+  // undici refuses responses HTTP does not allow here (an unsolicited 100 Continue, a broken status
+  // line) as "bad response"; Node's parser names them HPE_…; the node transport names the first.
+  const badResponse = (code === 'UND_ERR_SOCKET' && /bad response/i.test(err.message ?? err.cause?.message ?? '')) || code === 'UNSOLICITED_CONTINUE' || code.startsWith('HPE_');
+  if (badResponse) return { kind: 'protocol', notSent: false, detail: 'a response HTTP does not allow here, such as an unsolicited 100 Continue' };
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED' || code === 'EPIPE') return { kind: 'connection_reset', notSent: false, detail };
   return { kind: 'network', notSent: false, detail };
 }
@@ -168,25 +171,30 @@ export function proxyFor(url: URL, env: Env): string | undefined {
 
 type Undici = Pick<typeof import('undici'), 'Agent' | 'EnvHttpProxyAgent'>;
 
-function dispatcherFor(options: ClientOptions, { Agent, EnvHttpProxyAgent }: Undici): Dispatcher {
+function undiciTransport(options: ClientOptions, { Agent, EnvHttpProxyAgent }: Undici): Transport {
   const common = { connect: { timeout: CONNECT_TIMEOUT_MS }, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connections: options.connections };
-  if (!proxyConfigured(options.env)) return new Agent(common);
   const env = options.env;
   // Loopback is never proxied, whatever NO_PROXY says.
   const noProxy = [env.NO_PROXY ?? env.no_proxy, 'localhost', '127.0.0.1', '::1', '[::1]'].filter(Boolean).join(',');
-  return new EnvHttpProxyAgent({
-    ...common,
-    httpProxy: env.HTTP_PROXY ?? env.http_proxy,
-    httpsProxy: env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy,
-    noProxy,
-  });
+  const agent = !proxyConfigured(env)
+    ? new Agent(common)
+    : new EnvHttpProxyAgent({
+        ...common,
+        httpProxy: env.HTTP_PROXY ?? env.http_proxy,
+        httpsProxy: env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy,
+        noProxy,
+      });
+  return {
+    request: (request) => agent.request({ ...request, method: request.method as Dispatcher.HttpMethod }),
+    close: () => agent.close(),
+  };
 }
 
 /** What stands in for the key wherever a server echoed it back. */
 const REDACTED_KEY = '[redacted key]';
 
 export class ApiClient {
-  private readonly dispatcher: Dispatcher;
+  private readonly transport: Transport;
   private readonly origin: string;
   private readonly basePath: string;
   /**
@@ -199,22 +207,26 @@ export class ApiClient {
     for (const controller of this.inFlight) controller.abort();
   };
 
-  /** undici is loaded here, when the first client is made, never at start-up. */
+  /**
+   * Fleet runs (`connections`) and proxied requests go through undici, loaded here, never at
+   * start-up; everything else through Node's own HTTP (transport.ts says why).
+   */
   static async create(options: ClientOptions): Promise<ApiClient> {
-    const { Agent, EnvHttpProxyAgent } = await import('undici');
+    if (options.connections === undefined && !proxyConfigured(options.env)) return new ApiClient(options, nodeTransport(CONNECT_TIMEOUT_MS));
+    const undici = await import('undici');
     // undici's HTTP parser is WebAssembly, compiled at the first connection: V8's baseline compiler
     // alone spares a finished process ~200 ms of optimising it (bench/startup.mjs, bench/fleet.mjs).
     // Set after the import, not before: a flag change makes Node compile every built-in module it
     // loads afterwards from scratch, and undici loads many (~14 ms). Nothing else runs WebAssembly.
     await setV8Flag('--liftoff-only');
-    return new ApiClient(options, { Agent, EnvHttpProxyAgent });
+    return new ApiClient(options, undiciTransport(options, undici));
   }
 
-  private constructor(private readonly options: ClientOptions, undici: Undici) {
+  private constructor(private readonly options: ClientOptions, transport: Transport) {
     const base = new URL(options.baseUrl);
     this.origin = base.origin;
     this.basePath = base.pathname.replace(/\/+$/, '');
-    this.dispatcher = dispatcherFor(options, undici);
+    this.transport = transport;
     options.signal.addEventListener('abort', this.onInterrupt, { once: true });
   }
 
@@ -255,7 +267,7 @@ export class ApiClient {
     }
     const started = Date.now();
     try {
-      const response = await this.dispatcher.request({ origin: url.origin, path: url.pathname + url.search, method: method as Dispatcher.HttpMethod, headers, body, signal });
+      const response = await this.transport.request({ origin: url.origin, path: url.pathname + url.search, method, headers, body, signal });
       const limit = this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
       const raw = await readBounded(response.body, limit);
       if (raw === undefined) {
@@ -316,6 +328,6 @@ export class ApiClient {
 
   async close(): Promise<void> {
     this.options.signal.removeEventListener('abort', this.onInterrupt);
-    await this.dispatcher.close();
+    await this.transport.close();
   }
 }

@@ -44,6 +44,9 @@ function liveText(tally: OutcomeTally, pending: number, nextStart: string | null
   return [`pending ${pending.toLocaleString('en')}`, ...parts, failed && `(${failed})`, `${rate.toFixed(1)}/s`, nextStart && `next start ${timeText(nextStart, zone)}`].filter(Boolean).join(' · ');
 }
 
+/** Device reads in flight while verifying; a fleet's worth of requests, so through undici's pool (api/transport.ts). */
+const FOLLOW_CONCURRENCY = 8;
+
 export async function run(options: WatchOptions, io: IO, argv: string[] = []): Promise<ExitCode> {
   if (!options.ledger) throw new UsageError('name the ledger to watch: amps watch --ledger FILE (the --out of a fleet push)');
   const [{ outcomeAppender, readLedger, readMore }, { Follower }, report] = await Promise.all([import('../batch/ledger.js'), import('../batch/follow.js'), import('../batch/report.js')]);
@@ -79,7 +82,7 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
   let done = 0;
   return withSession(options, io, async (session) => {
     const following = new Follower(session.client, {
-      type, command, since: new Date(Date.parse(ledger.run.startedAt) - 5 * 60_000).toISOString(), verify: Boolean(options.verify), concurrency: 8,
+      type, command, since: new Date(Date.parse(ledger.run.startedAt) - 5 * 60_000).toISOString(), verify: Boolean(options.verify), concurrency: FOLLOW_CONCURRENCY,
       signal: io.signal, now: () => io.now().getTime(),
       onOutcome: (outcome) => {
         done++;
@@ -122,7 +125,7 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
     // The push's own failures (sent or not) count too: the most severe of all.
     const codes = new Set<ExitCode>([...tally.exitCodes(), ...lineCodes]);
     return SEVERITY.find((code) => codes.has(code)) ?? EXIT.ok;
-  });
+  }, { connections: FOLLOW_CONCURRENCY });
 }
 
 export function watchCommand(state: CommandState, runF: Run<WatchOptions> = run) {

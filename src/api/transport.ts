@@ -1,0 +1,72 @@
+// How the client's requests travel. Two ways, one shape (undici's `request`, which the client reads):
+// - undici's agents: for fleet pushes and `watch`, which keep many connections per origin busy,
+//   and behind a proxy (its EnvHttpProxyAgent honours HTTPS_PROXY and NO_PROXY);
+// - node:http and node:https with a keep-alive agent: for every other command, which sends one
+//   request or a few. Loading undici and compiling its WebAssembly parser costs ~25 ms,
+//   more than the rest of `amps get` together (bench/startup.mjs); Node's own HTTP is already there.
+// Either way the client applies the same timeouts, bounds and failure classes (client.ts); the
+// fault tests run single commands through the second and fleets through the first.
+
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Agent as HttpAgent } from 'node:http';
+
+export interface TransportRequest {
+  origin: string;
+  path: string;
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  signal: AbortSignal;
+}
+
+export interface TransportResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: AsyncIterable<Buffer> & { destroy(): void };
+}
+
+export interface Transport {
+  request(request: TransportRequest): Promise<TransportResponse>;
+  close(): Promise<void>;
+}
+
+/** A failure with the code the client classifies (client.ts `classifyThrown`). */
+function failure(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/** node:http or node:https, connections kept alive between requests, a connect timeout. */
+export function nodeTransport(connectTimeoutMs: number): Transport {
+  let agent: HttpAgent | undefined;
+  return {
+    async request({ origin, path, method, headers, body, signal }) {
+      const url = new URL(path, origin);
+      const http = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+      agent ??= new http.Agent({ keepAlive: true });
+      return new Promise<TransportResponse>((resolve, reject) => {
+        const sent = http.request(url, {
+          method,
+          agent,
+          signal,
+          headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        });
+        sent.once('socket', (socket) => {
+          if (!socket.connecting) return;
+          const timer = setTimeout(() => sent.destroy(failure('CONNECT_TIMEOUT', 'connect timeout')), connectTimeoutMs);
+          socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(timer));
+          socket.once('close', () => clearTimeout(timer));
+        });
+        // HTTP allows a 100 Continue only after `Expect: 100-continue`, which amps never sends.
+        sent.on('information', (info) => {
+          if (info.statusCode === 100) sent.destroy(failure('UNSOLICITED_CONTINUE', 'bad response: an unsolicited 100 Continue'));
+        });
+        sent.once('error', reject);
+        sent.once('response', (response) => resolve({ statusCode: response.statusCode ?? 0, headers: response.headers, body: response }));
+        sent.end(body);
+      });
+    },
+    async close() {
+      agent?.destroy();
+    },
+  };
+}
