@@ -43,9 +43,9 @@ async function loadProgram(env: NodeJS.ProcessEnv, argv: string[]): Promise<{ pr
     native(join(dir, 'node-compile-cache'));
     return { program: require(bundle) as Program };
   }
-  const { CompileCache, compileCacheSupported } = await import('./lib/compile-cache.js');
+  const { CompileCache, compileCacheSupported, installFolder } = await import('./lib/compile-cache.js');
   if (!compileCacheSupported()) return { program: require(bundle) as Program };
-  const cache = new CompileCache(join(dir, 'v8'), runKind(argv));
+  const cache = new CompileCache(installFolder(join(dir, 'v8'), __dirname), runKind(argv));
   // The program reaches its vendored bundles (undici, conf…) through `require('./vendor/….cjs')`.
   const route = (id: string) => (id.startsWith('./vendor/') ? cache.load(join(__dirname, id), route) : undefined);
   return { program: cache.load(bundle, route) as Program, cache };

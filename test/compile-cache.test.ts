@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cacheDirectory } from '../src/boot.js';
-import { CompileCache } from '../src/lib/compile-cache.js';
+import { CompileCache, installFolder } from '../src/lib/compile-cache.js';
 import { cleanEnv, runCli } from './helpers/cli.js';
 
 // The compile cache may only ever cost a recompile: a missing, damaged, stale or unwritable cache
@@ -111,6 +111,12 @@ describe('the compile cache, in process', () => {
 });
 
 describe('where the cache lives', () => {
+  it('a folder per installation, so a global amps and a clone never prune each other\'s entries', () => {
+    expect(installFolder('/c/v8', '/usr/lib/node_modules/amps/dist')).toMatch(/^\/c\/v8\/[0-9a-f]{8}$/);
+    expect(installFolder('/c/v8', '/home/op/amps/dist')).not.toBe(installFolder('/c/v8', '/usr/lib/node_modules/amps/dist'));
+    expect(installFolder('/c/v8', '/home/op/amps/dist')).toBe(installFolder('/c/v8', '/home/op/amps/dist'));
+  });
+
   it('AMPS_CACHE_DIR, else the platform\'s cache directory', () => {
     const home = () => '/home/op';
     expect(cacheDirectory({ AMPS_CACHE_DIR: '/var/cache/amps' }, 'linux', home)).toBe('/var/cache/amps');
@@ -123,7 +129,9 @@ describe('where the cache lives', () => {
 });
 
 describe('the compile cache, as amps runs', () => {
-  const mtimes = (dir: string) => Object.fromEntries(entries(dir).map((name) => [name, statSync(join(dir, name)).mtimeMs]));
+  /** The entries of the one installation under AMPS_CACHE_DIR. */
+  const folder = (cacheDir: string) => join(cacheDir, 'v8', readdirSync(join(cacheDir, 'v8'))[0]!);
+  const mtimes = (cacheDir: string) => Object.fromEntries(entries(folder(cacheDir)).map((name) => [name, statSync(join(folder(cacheDir), name)).mtimeMs]));
 
   it('writes its entries on the first run, and none on the next: the undici bundle\'s too, made before V8\'s flags change', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'amps-cc-cli-'));
@@ -137,24 +145,24 @@ describe('the compile cache, as amps runs', () => {
     };
     const first = await push('bat_voltaro_01,bat_voltaro_02');
     expect(first.code).toBe(0);
-    const written = mtimes(join(dir, 'v8'));
+    const written = mtimes(dir);
     expect(Object.keys(written).map((name) => name.replace(/-[0-9a-f]{8}/, ''))).toEqual(['cli.cjs.push.v8', 'undici.cjs.push.v8']);
     const second = await push('bat_helio_01,bat_nimbus_01');
     expect([second.code, second.stdout.trim().split('\n').length]).toEqual([0, 2]);
-    expect(mtimes(join(dir, 'v8'))).toEqual(written);
+    expect(mtimes(dir)).toEqual(written);
   });
 
   it('damaged entries: the same output, exit 0, and the entries made good again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'amps-cc-cli-'));
     const env = cleanEnv({ AMPS_CACHE_DIR: dir });
     const clean = await runCli(['explain', 'SCHEDULER_ACTIVE'], { env });
-    for (const name of entries(join(dir, 'v8'))) flipByte(join(dir, 'v8', name), (n) => Math.floor(n / 3));
+    for (const name of entries(folder(dir))) flipByte(join(folder(dir), name), (n) => Math.floor(n / 3));
     const damaged = await runCli(['explain', 'SCHEDULER_ACTIVE'], { env });
     expect([damaged.code, damaged.stdout, damaged.stderr]).toEqual([0, clean.stdout, clean.stderr]);
-    const mended = mtimes(join(dir, 'v8'));
+    const mended = mtimes(dir);
     const after = await runCli(['explain', 'SCHEDULER_ACTIVE'], { env });
     expect([after.code, after.stdout]).toEqual([0, clean.stdout]);
-    expect(mtimes(join(dir, 'v8'))).toEqual(mended);
+    expect(mtimes(dir)).toEqual(mended);
   });
 
   it('a cache directory under a file, or the cache turned off: the same output, exit 0, nothing written', async () => {

@@ -62,6 +62,14 @@ function textHash(text: string): string {
   return (hash >>> 0).toString(16).padStart(8, '0');
 }
 
+/**
+ * The folder of one installation's entries under the cache root. Installations (a global one, a
+ * clone) prune only their own entries, so two in use never evict each other's.
+ */
+export function installFolder(root: string, installDir: string): string {
+  return join(root, textHash(installDir));
+}
+
 /** Whether this Node has what the cache needs (zlib.crc32: Node 20.15 and later). */
 export function compileCacheSupported(): boolean {
   return typeof crc32 === 'function';
