@@ -82,6 +82,25 @@ describe('the compile cache, in process', () => {
     }
   });
 
+  it('an entry made for another bundle under the same name is not used', () => {
+    const file = bundle();
+    const dir = mkdtempSync(join(tmpdir(), 'amps-cc-'));
+    // The same length: V8's own check compares a cache's source by length only.
+    const other = bundle('module.exports = { answer: () => 6 * 8, name: require("node:path").basename(__filename) };');
+    const seed = new CompileCache(dir, 'get');
+    seed.load(other);
+    seed.save();
+    const othersBytes = readFileSync(join(dir, entries(dir)[0]!));
+    const mine = new CompileCache(dir, 'get');
+    mine.load(file);
+    mine.save();
+    // As if the two names collided: this bundle's entry now holds the other's bytes.
+    writeFileSync(join(dir, entries(dir)[0]!), othersBytes);
+    const cache = new CompileCache(dir, 'get');
+    expect((cache.load(file) as { answer(): number }).answer()).toBe(42);
+    expect(cache.report()[0]!.hit).toBe(false);
+  });
+
   it('a rebuilt bundle gets a new entry, and the old one is removed', () => {
     const file = bundle();
     const dir = mkdtempSync(join(tmpdir(), 'amps-cc-'));

@@ -6,7 +6,8 @@
 // A cache can only ever cost a recompile, never a wrong or broken run:
 // - An entry's name carries a hash of everything its bytes depend on: the bundle's path, size and
 //   modification time, Node's and V8's versions, the platform, and the V8 flags in force when the
-//   bundle was compiled. A rebuilt bundle or an upgraded Node looks for a name that does not exist.
+//   bundle was compiled. A rebuilt bundle or an upgraded Node looks for a name that does not exist;
+//   the entry holds the full identity too, compared before use, in case two names collide.
 // - Each entry carries a checksum of its bytes. V8 checks only a cache's header: a damaged body
 //   stops the process with a fatal error (tried on Node 20), so a damaged entry is never handed to
 //   V8; the run recompiles and rewrites it.
@@ -27,9 +28,9 @@ import { Script } from 'node:vm';
 import { crc32 } from 'node:zlib';
 import { activeV8Flags, beforeV8FlagChange } from './v8-flags.js';
 
-const MAGIC = Buffer.from('ampsV8c3');
-/** magic, CRC-32 (u32) of what follows; then V8's bytes. */
-const HEADER_BYTES = MAGIC.length + 4;
+const MAGIC = Buffer.from('ampsV8c4');
+/** magic, CRC-32 (u32) of V8's bytes, the identity's length (u32); then the identity, then V8's bytes. */
+const HEADER_BYTES = MAGIC.length + 8;
 /** Entries kept per bundle: enough for every command, with flags variants; the oldest go first. */
 const MAX_ENTRIES = 48;
 
@@ -43,6 +44,8 @@ interface Compiled {
   /** `<bundle>-<identity hash>`: the entries of this build and Node, whatever the flags. */
   build: string;
   flags: string;
+  /** Everything the bytes depend on, kept in the entry too: a name is a 32-bit hash, and may collide. */
+  identity: string;
   /** Whether the entry was there and V8 took it; if not, this run writes it. */
   hit: boolean;
   /** V8's bytes, taken before a flag change would stamp them with other flags. */
@@ -96,10 +99,10 @@ export class CompileCache {
     const bundle = `${basename(file)}-`;
     const build = `${bundle}${textHash(identity)}`;
     const entry = join(this.dir, `${build}.${this.kind}${flags.map((f) => f.replace(/^-+/, '.')).join('')}.v8`);
-    const cachedData = this.read(entry);
+    const cachedData = this.read(entry, identity);
     const script = new Script(Module.wrap(source), { filename: file, cachedData });
     const hit = cachedData !== undefined && script.cachedDataRejected !== true;
-    this.compiled.push({ file, script, entry, bundle, build, flags: flags.join(' '), hit });
+    this.compiled.push({ file, script, entry, bundle, build, flags: flags.join(' '), identity, hit });
 
     const module = new Module(file, undefined);
     module.filename = file;
@@ -143,10 +146,13 @@ export class CompileCache {
   }
 
   private write(compiled: Compiled): void {
-    const data = Buffer.alloc(HEADER_BYTES + compiled.payload!.length);
+    const identity = Buffer.from(compiled.identity);
+    const data = Buffer.alloc(HEADER_BYTES + identity.length + compiled.payload!.length);
     MAGIC.copy(data, 0);
-    compiled.payload!.copy(data, HEADER_BYTES);
     data.writeUInt32LE(crc32(compiled.payload!), MAGIC.length);
+    data.writeUInt32LE(identity.length, MAGIC.length + 4);
+    identity.copy(data, HEADER_BYTES);
+    compiled.payload!.copy(data, HEADER_BYTES + identity.length);
     const temporary = `${compiled.entry}.${process.pid}.tmp`;
     try {
       writeFileSync(temporary, data, { mode: 0o600 });
@@ -158,8 +164,8 @@ export class CompileCache {
     this.prune(compiled);
   }
 
-  /** The entry's V8 bytes when its checksum holds, else undefined (absent, truncated, damaged). */
-  private read(entry: string): Buffer | undefined {
+  /** The entry's V8 bytes when it is this identity's and its checksum holds, else undefined (absent, another's, truncated, damaged). */
+  private read(entry: string, identity: string): Buffer | undefined {
     let data: Buffer;
     try {
       data = readFileSync(entry);
@@ -167,7 +173,9 @@ export class CompileCache {
       return undefined;
     }
     if (data.length <= HEADER_BYTES || !data.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
-    const payload = data.subarray(HEADER_BYTES);
+    const identityEnd = HEADER_BYTES + data.readUInt32LE(MAGIC.length + 4);
+    if (identityEnd >= data.length || data.toString('utf8', HEADER_BYTES, identityEnd) !== identity) return undefined;
+    const payload = data.subarray(identityEnd);
     return crc32(payload) === data.readUInt32LE(MAGIC.length) ? payload : undefined;
   }
 
