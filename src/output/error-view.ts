@@ -248,7 +248,9 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
       .join(' ');
     if (quote) lines.push(`  Escalating? Quote: ${quote}`);
   }
-  lines.push(style.dim(`  More: amps explain ${decoded.known ? decoded.code : 'UNKNOWN_ERROR'}`));
+  // Below HTTP there is no API code to explain; doctor checks the way there (DNS, TCP, TLS, proxy).
+  const more = decoded.shape === 'transport' ? 'amps doctor (DNS, TCP, TLS and the proxy, checked one by one)' : `amps explain ${decoded.known ? decoded.code : 'UNKNOWN_ERROR'}`;
+  lines.push(style.dim(`  More: ${more}`));
   return `${lines.join('\n')}\n`;
 }
 

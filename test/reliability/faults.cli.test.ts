@@ -100,6 +100,7 @@ describe('pushes against a misbehaving server', () => {
     const r = await runCli(['push', 'battery', 'b1', 'charge', '--no-preflight', '--retry', '2', '--timeout', '5s'], { env });
     expect(r.code).toBe(6);
     expect(r.stderr).toContain('CONNECTION_REFUSED');
+    expect(r.stderr).toContain('More: amps doctor (DNS, TCP, TLS and the proxy, checked one by one)');
     expect(r.stderr.match(/retrying POST/g)).toHaveLength(2);
   });
 });
