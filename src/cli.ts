@@ -4,8 +4,9 @@
 
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { EXIT } from './contract/exit-codes.js';
+import { UsageError } from './errors/failures.js';
 import { versionLine } from './lib/version.js';
-import { duration } from './config/option-parsers.js';
+import { duration, repeatable } from './config/option-parsers.js';
 import { type CommandState, guardOutput, type IO } from './output/io.js';
 import { terminalPrompter } from './output/prompter.js';
 import { colorLevel, styleFor } from './output/style.js';
@@ -69,6 +70,23 @@ export function commandNameIn(argv: string[]): string | undefined {
   return undefined;
 }
 
+/**
+ * A value flag given twice is refused (`--device a --device b` would send to b), for every option
+ * of every command, except those declared `repeatable` (--slot, -f), which collect their values.
+ */
+function refuseRepeats(command: Command): void {
+  for (const option of command.options) {
+    if (!(option.required || option.optional) || option.variadic || option.parseArg === (repeatable as unknown)) continue;
+    const parse = option.parseArg;
+    let seen: string | undefined;
+    option.parseArg = (<T>(value: string, previous: T): T => {
+      if (seen !== undefined) throw new UsageError(`${option.long ?? option.short} is given twice ('${seen}' and '${value}'): amps will not guess which you meant`);
+      seen = value;
+      return (parse ? parse(value, previous) : value) as T;
+    });
+  }
+}
+
 export async function buildProgram(state: CommandState, argv: string[] = []): Promise<Command> {
   const { io } = state;
   const program = new Command('amps')
@@ -101,8 +119,10 @@ export async function buildProgram(state: CommandState, argv: string[] = []): Pr
   // Every subcommand reports usage errors the same way and leaves exiting to main().
   const configure = (command: Command) => {
     command.exitOverride().configureOutput(program.configureOutput()).showSuggestionAfterError(true);
+    refuseRepeats(command);
     command.commands.forEach((c) => configure(c as Command));
   };
+  refuseRepeats(program);
   program.commands.forEach((c) => configure(c as Command));
   program.addHelpText('after', '\nExit codes: amps help exit-codes · Environment: amps help environment');
   return program;

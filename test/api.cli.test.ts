@@ -59,6 +59,9 @@ describe('amps api', () => {
       [['GET', 'https://example.com/x'], "'https://example.com/x' is a URL; amps api takes a path under the API"],
       [['GET', 'battery'], "'battery' is not a path under the API"],
       [['GET', '/a/../b'], "'/a/../b' climbs out of the API with . or .."],
+      [['DELETE', '/schedules/%2e%2E/battery/bat_voltaro_02/schedule'], 'climbs out of the API with . or .. (or %2e)'],
+      [['GET', '/battery/bat_voltaro_01\\..\\bat_voltaro_02'], 'holds a backslash, which URL parsers read as /'],
+      [['GET', '/battery', '--retry', '1', '--retry', '2'], '--retry is given twice'],
       [['GET', '/a b'], 'the path holds spaces or control characters'],
       [['POST', '/x', '-f', 'no-equals'], "-f 'no-equals' is not NAME=VALUE"],
       [['POST', '/x', '--paginate'], '--paginate reads list pages: it goes with GET'],
@@ -67,6 +70,21 @@ describe('amps api', () => {
       expect([r.code, r.stderr.split('\n')[0]], args.join(' ')).toEqual([2, expect.stringContaining(said)]);
     }
     expect(sandbox.requests.length).toBe(count);
+  });
+});
+
+describe('amps api with fields named after what every object has', () => {
+  it('-f __proto__.apiUrl=… is a body field named __proto__: the request still goes to the configured API', async () => {
+    const count = sandbox.requests.length;
+    const r = await amps(['POST', '/battery/bat_voltaro_01/actions', '-f', 'action.command=idle', '-f', '__proto__.apiUrl="http://127.0.0.1:9"', '-f', '__proto__.dryRun=true']);
+    expect(r.stderr).not.toContain('127.0.0.1:9');
+    expect(r.stderr).not.toContain('dry run');
+    expect(sandbox.requests.slice(count)).toEqual([expect.objectContaining({ method: 'POST', path: '/battery/bat_voltaro_01/actions' })]);
+  });
+
+  it('--paginate on something that is not a list page leaves stdout empty', async () => {
+    const r = await amps(['GET', '/battery/bat_voltaro_01', '--paginate']);
+    expect([r.code, r.stdout, r.stderr.split('\n')[0]]).toEqual([2, '', expect.stringContaining('answered its GET without a list page')]);
   });
 });
 

@@ -65,6 +65,16 @@ describe('amps doctor', () => {
     expect(proxied.failed[0].fix).toContain('NO_PROXY');
   });
 
+  it('a proxy variable that is not a URL: one line, exit 2, for doctor and for requests; the embedded sandbox (loopback) never reads it', async () => {
+    const remote = { AMPS_API_URL: 'https://api.example.test', AMPS_API_KEY: 'amps_sk_test_doctorTests1', HTTPS_PROXY: 'not-a-url' };
+    const found = await doctor(cleanEnv(remote));
+    expect([found.exitCode, found.failed[0].detail]).toEqual([2, "the proxy 'not-a-url' (HTTPS_PROXY/HTTP_PROXY) is not a URL such as http://HOST:PORT"]);
+    const get = await runCli(['get', 'battery', 'bat_voltaro_01'], { env: cleanEnv(remote) });
+    expect([get.code, get.stderr.split('\n')[0]]).toEqual([2, "amps: the proxy 'not-a-url' (HTTPS_PROXY/HTTP_PROXY) is not a URL such as http://HOST:PORT"]);
+    const embedded = await runCli(['get', 'battery', 'bat_voltaro_01', '--json'], { env: cleanEnv({ HTTPS_PROXY: 'not-a-url', HTTP_PROXY: 'also not' }) });
+    expect([embedded.code, JSON.parse(embedded.stdout).id]).toEqual([0, 'bat_voltaro_01']);
+  });
+
   it('a server clock a minute off is a warning; twenty minutes off is a failure, exit 2', async () => {
     const minute = await doctor(cleanEnv({ AMPS_API_URL: skewedUrl(-60), AMPS_API_KEY: 'amps_sk_test_doctorTests1' }));
     expect(minute.exitCode).toBe(0);

@@ -99,6 +99,23 @@ describe('amps schedules', () => {
     expect((await amps(['schedules', 'get', 'sched_nope'])).code).toBe(4);
   });
 
+  it('a page that is not the last says so: how many of how many, and --all; --json has the pagination', async () => {
+    for (const [device, command] of [['hvac_thermia_01', 'heat --target 20c'], ['bat_nimbus_01', 'charge --target 80%']]) {
+      expect((await amps(['schedules', 'create', '--device', device!, '--slot', `05:00/1h ${command}`, '--json'])).code, device).toBe(0);
+    }
+    const text = await amps(['schedules', 'list', '--limit', '1']);
+    expect([text.code, text.stderr]).toEqual([0, expect.stringMatching(/^1 shown of \d+; --all reads every page$/m)]);
+    const json = JSON.parse((await amps(['schedules', 'list', '--limit', '1', '--json'])).stdout);
+    expect(json).toMatchObject({ complete: false, pagination: { limit: 1, hasMore: true } });
+    const all = JSON.parse((await amps(['schedules', 'list', '--limit', '1', '--all', '--json'])).stdout);
+    expect([all.complete, all.items.length]).toEqual([true, json.pagination.total]);
+  });
+
+  it('a flag given twice is refused: --device a --device b would send to b', async () => {
+    const r = await amps(['schedules', 'create', '--device', 'bat_voltaro_01', '--device', 'bat_voltaro_02', '--slot', '03:00/1h discharge', '--dry-run']);
+    expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, "amps: --device is given twice ('bat_voltaro_01' and 'bat_voltaro_02'): amps will not guess which you meant"]);
+  });
+
   it('a 501 from GET /schedules is said in one line, and the list comes from the devices instead', async () => {
     const other = await startTestSandbox({ scheduleListing: 'not_implemented' });
     try {
@@ -107,7 +124,8 @@ describe('amps schedules', () => {
       const r = await runCli(['schedules', 'list', '--json'], { env: otherEnv });
       expect(r.code).toBe(0);
       expect(r.stderr).toContain('The API does not list schedules here (501 NOT_IMPLEMENTED, as one version of the docs says); listed from the devices\' currentSchedule instead.');
-      expect(JSON.parse(r.stdout)).toMatchObject({ source: 'devices', items: [{ deviceId: 'bat_voltaro_02', state: 'active', recurrence: { rule: 'daily' } }] });
+      expect(r.stderr).toContain('That list may be incomplete: a device shows one schedule at most');
+      expect(JSON.parse(r.stdout)).toMatchObject({ source: 'devices', complete: false, items: [{ deviceId: 'bat_voltaro_02', state: 'active', recurrence: { rule: 'daily' } }] });
     } finally {
       await other.close();
     }

@@ -7,7 +7,7 @@ import { setV8Flag } from '../lib/v8-flags.js';
 import { nodeTransport, type Transport } from './transport.js';
 import { type DecodedError, decodeResponse, RATE_LIMIT_CODES, tooLarge, transportError, type TransportFailure } from '../errors/decode.js';
 import { redactUrl } from '../lib/values.js';
-import { ApiFailure, InterruptedError } from '../errors/failures.js';
+import { ApiFailure, InterruptedError, UsageError } from '../errors/failures.js';
 import type { Env } from '../contract/env.js';
 
 export interface ClientOptions {
@@ -169,21 +169,32 @@ export function proxyFor(url: URL, env: Env): string | undefined {
   return url.protocol === 'https:' ? env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy : env.HTTP_PROXY ?? env.http_proxy;
 }
 
+/**
+ * The proxy requests to `baseUrl` go through, checked to be a URL: a malformed HTTPS_PROXY is one
+ * line and exit 2, never a crash inside the HTTP library. Undefined when the base URL is not proxied
+ * (loopback, the embedded sandbox, NO_PROXY), whatever the variables hold.
+ */
+function checkedProxy(baseUrl: string, env: Env): string | undefined {
+  const proxy = proxyFor(new URL(baseUrl), env);
+  if (proxy === undefined) return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(proxy);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.hostname === '') {
+    throw new UsageError(`the proxy '${redactUrl(proxy)}' (HTTPS_PROXY/HTTP_PROXY) is not a URL such as http://HOST:PORT`, 'correct it, or unset it (NO_PROXY exempts hosts)');
+  }
+  return proxy;
+}
+
 type Undici = Pick<typeof import('undici'), 'Agent' | 'EnvHttpProxyAgent'>;
 
-function undiciTransport(options: ClientOptions, { Agent, EnvHttpProxyAgent }: Undici): Transport {
+function undiciTransport(options: ClientOptions, proxy: string | undefined, { Agent, EnvHttpProxyAgent }: Undici): Transport {
   const common = { connect: { timeout: CONNECT_TIMEOUT_MS }, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connections: options.connections };
-  const env = options.env;
-  // Loopback is never proxied, whatever NO_PROXY says.
-  const noProxy = [env.NO_PROXY ?? env.no_proxy, 'localhost', '127.0.0.1', '::1', '[::1]'].filter(Boolean).join(',');
-  const agent = !proxyConfigured(env)
-    ? new Agent(common)
-    : new EnvHttpProxyAgent({
-        ...common,
-        httpProxy: env.HTTP_PROXY ?? env.http_proxy,
-        httpsProxy: env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy,
-        noProxy,
-      });
+  // Only the one proxy this base URL goes through, checked: the agent never parses the others.
+  const agent = proxy === undefined ? new Agent(common) : new EnvHttpProxyAgent({ ...common, httpProxy: proxy, httpsProxy: proxy });
   return {
     request: (request) => agent.request({ ...request, method: request.method as Dispatcher.HttpMethod }),
     close: () => agent.close(),
@@ -212,14 +223,15 @@ export class ApiClient {
    * start-up; everything else through Node's own HTTP (transport.ts says why).
    */
   static async create(options: ClientOptions): Promise<ApiClient> {
-    if (options.connections === undefined && !proxyConfigured(options.env)) return new ApiClient(options, nodeTransport(CONNECT_TIMEOUT_MS));
+    const proxy = checkedProxy(options.baseUrl, options.env);
+    if (options.connections === undefined && proxy === undefined) return new ApiClient(options, nodeTransport(CONNECT_TIMEOUT_MS));
     const undici = await import('undici');
     // undici's HTTP parser is WebAssembly, compiled at the first connection: V8's baseline compiler
     // alone spares a finished process ~200 ms of optimising it (bench/startup.mjs, bench/fleet.mjs).
     // Set after the import, not before: a flag change makes Node compile every built-in module it
     // loads afterwards from scratch, and undici loads many (~14 ms). Nothing else runs WebAssembly.
     await setV8Flag('--liftoff-only');
-    return new ApiClient(options, undiciTransport(options, undici));
+    return new ApiClient(options, undiciTransport(options, proxy, undici));
   }
 
   private constructor(private readonly options: ClientOptions, transport: Transport) {

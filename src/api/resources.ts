@@ -48,6 +48,12 @@ function objectItems<T>(page: ApiResponse<Page<T>>): ApiResponse<Page<T>> {
   return items.length === page.data.items.length ? page : { ...page, data: { ...page.data, items } };
 }
 
+/**
+ * Where a read of every page stops, and says so: 10,000 pages of 50 is half a million items, and a
+ * server that answers `hasMore: true` for ever must not grow amps without bound.
+ */
+export const MAX_LIST_PAGES = 10_000;
+
 export async function listDevices(client: ApiClient, type: DeviceType, query: { limit?: number; offset?: number; userId?: string }): Promise<ApiResponse<Page<DeviceRead>>> {
   return objectItems(await checked<Page<DeviceRead>>(client.request('GET', `/${pathSegment(type)}`, { query }), pageShape));
 }

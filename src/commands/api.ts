@@ -5,11 +5,12 @@
 
 import { Command, Option } from '@commander-js/extra-typings';
 import { HTTP_METHODS, type HttpMethod } from '../api/client.js';
+import { MAX_LIST_PAGES } from '../api/resources.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { repeatable, wholeNumber } from '../config/option-parsers.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { UsageError } from '../errors/failures.js';
-import { isRecord, redactUrl, setOwn } from '../lib/values.js';
+import { isRecord, own, redactUrl, setOwn } from '../lib/values.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
 import { readFileBounded, readStream } from '../output/read.js';
@@ -27,8 +28,6 @@ export interface ApiOptions extends GlobalOptions {
 
 /** The API takes bodies up to 1 MiB. */
 const BODY_LIMIT = 1024 * 1024;
-/** --paginate stops here and says so: 10,000 pages of 50 is half a million items. */
-const MAX_PAGES = 10_000;
 
 function methodOf(text: string | undefined): HttpMethod {
   const method = (text ?? '').toUpperCase();
@@ -43,7 +42,9 @@ function pathOf(text: string | undefined): { path: string; query: URLSearchParam
   if (!raw.startsWith('/') || raw.startsWith('//')) throw new UsageError(`'${raw}' is not a path under the API`, 'start it with /, e.g. /battery/bat_voltaro_01');
   if (raw.length > 2048 || /[\u0000-\u0020\u007f]/.test(raw)) throw new UsageError('the path holds spaces or control characters (percent-encode them), or is longer than 2048 characters');
   const [pathname, search = ''] = raw.split(/\?(.*)/s);
-  if (pathname.split('/').some((segment) => segment === '..' || segment === '.')) throw new UsageError(`'${raw}' climbs out of the API with . or ..`);
+  // URL parsers read a backslash as / and %2e as a dot: either could climb out as .. does.
+  if (pathname.includes('\\')) throw new UsageError(`'${raw}' holds a backslash, which URL parsers read as /`, 'percent-encode it (%5C) if the API means it');
+  if (pathname.split('/').some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) throw new UsageError(`'${raw}' climbs out of the API with . or .. (or %2e)`);
   return { path: pathname, query: new URLSearchParams(search) };
 }
 
@@ -70,8 +71,9 @@ function nest(fields: Array<{ name: string; value: unknown }>): Record<string, u
     const keys = name.split('.');
     let at = body;
     for (const key of keys.slice(0, -1)) {
-      if (!isRecord(at[key])) setOwn(at, key, {});
-      at = at[key] as Record<string, unknown>;
+      // Own properties only: `-f __proto__.x=1` is a field named __proto__, never Object.prototype.
+      if (!isRecord(own(at, key))) setOwn(at, key, {});
+      at = own(at, key) as Record<string, unknown>;
     }
     setOwn(at, keys.at(-1)!, value);
   }
@@ -115,18 +117,19 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
     const limit = Number(query.get('limit') ?? 50);
     let offset = Number(query.get('offset') ?? 0);
     let first = true;
-    io.stdout.write('[');
     for (let page = 0; ; page++) {
-      if (page >= MAX_PAGES) {
-        writeLine(io.stderr, `amps: --paginate stopped after ${MAX_PAGES} pages; go on with -f offset=${offset}`);
+      if (page >= MAX_LIST_PAGES) {
+        writeLine(io.stderr, `amps: --paginate stopped after ${MAX_LIST_PAGES} pages; go on with -f offset=${offset}`);
         break;
       }
       const response = await session.client.request<unknown>(method, path, { query: { ...queryObject, limit, offset } });
       const data = response.data;
       if (!isRecord(data) || !Array.isArray(data.items)) {
-        io.stdout.write(']\n');
-        throw new UsageError(`${path} answered without a list page (data.items), so there is nothing to paginate`, 'leave out --paginate');
+        if (page > 0) io.stdout.write(first ? ']\n' : '\n]\n');
+        throw new UsageError(`${path} answered ${page === 0 ? 'its GET' : `page ${page + 1}`} without a list page (data.items), so there is nothing to paginate`, 'leave out --paginate');
       }
+      // The array opens once the first page is a list: a failure before it leaves stdout empty.
+      if (page === 0) io.stdout.write('[');
       for (const item of data.items) {
         io.stdout.write(`${first ? '\n' : ',\n'}${JSON.stringify(item)}`);
         first = false;

@@ -97,7 +97,14 @@ async function openSession(globals: GlobalOptions, io: IO, options: SessionOptio
   const store = fileStore(sandboxStateFile(io.env));
   for (const notice of await store.check()) writeLine(io.stderr, io.err.yellow(`amps: ${notice}`));
   const sandbox = await startSandbox({ store });
-  const client = await ApiClient.create({ ...clientOptions, baseUrl: sandbox.url, apiKey: sandbox.key });
+  let client: Awaited<ReturnType<typeof ApiClient.create>>;
+  try {
+    client = await ApiClient.create({ ...clientOptions, baseUrl: sandbox.url, apiKey: sandbox.key });
+  } catch (error) {
+    // The sandbox's server would keep the process alive after the error is reported.
+    await sandbox.close();
+    throw error;
+  }
   if (io.stderrIsTTY && !globals.quiet && !globals.json) {
     writeLine(io.stderr, io.err.dim('Using the embedded sandbox (no API key or URL configured). For the real API: amps login'));
   }

@@ -38,11 +38,15 @@ export interface SchedulesOptions extends GlobalOptions {
 }
 
 /** When GET /schedules is not implemented: each schedulable device's currentSchedule, from list pages. */
-async function fromDevices(session: Session, options: SchedulesOptions): Promise<Array<Record<string, unknown>>> {
-  const { listDevices } = await import('../../api/resources.js');
+async function fromDevices(session: Session, options: SchedulesOptions, io: IO): Promise<Array<Record<string, unknown>>> {
+  const { listDevices, MAX_LIST_PAGES } = await import('../../api/resources.js');
   const found: Array<Record<string, unknown>> = [];
   for (const type of SCHEDULABLE_TYPES) {
-    for (let offset = 0; ; offset += 50) {
+    for (let offset = 0, page = 0; ; offset += 50, page++) {
+      if (page >= MAX_LIST_PAGES) {
+        writeLine(io.stderr, io.err.yellow(`amps: stopped after ${MAX_LIST_PAGES} pages of ${type} devices; the list is incomplete`));
+        break;
+      }
       const { data } = await listDevices(session.client, type, { limit: 50, offset, userId: options.user });
       for (const device of data.items) {
         const schedule = device.currentSchedule;
@@ -58,25 +62,36 @@ async function fromDevices(session: Session, options: SchedulesOptions): Promise
 }
 
 async function list(session: Session, options: SchedulesOptions, io: IO): Promise<ExitCode> {
-  const { listSchedules } = await import('../../api/resources.js');
+  const { listSchedules, MAX_LIST_PAGES } = await import('../../api/resources.js');
   const query = { deviceId: options.device, state: options.state, userId: options.user, limit: options.limit ?? 50 };
   let items: Array<Record<string, unknown>> = [];
   let fallback = false;
+  let pagination: Record<string, unknown> | null = null;
   try {
-    for (let offset = 0; ; ) {
+    for (let offset = 0, page = 0; ; page++) {
+      if (page >= MAX_LIST_PAGES) {
+        writeLine(io.stderr, io.err.yellow(`amps: --all stopped after ${MAX_LIST_PAGES} pages; more remain (the next offset is ${offset})`));
+        break;
+      }
       const { data } = await listSchedules(session.client, { ...query, offset });
       items.push(...(data.items as unknown as Array<Record<string, unknown>>));
+      pagination = isRecord(data.pagination) ? data.pagination : null;
       if (!options.all || !data.pagination?.hasMore || data.items.length === 0) break;
       offset += data.items.length;
     }
   } catch (error) {
     if (!(error instanceof ApiFailure) || error.decoded.code !== 'NOT_IMPLEMENTED') throw error;
     fallback = true;
-    if (!options.quiet) writeLine(io.stderr, io.err.yellow('The API does not list schedules here (501 NOT_IMPLEMENTED, as one version of the docs says); listed from the devices\' currentSchedule instead.'));
-    items = await fromDevices(session, options);
+    if (!options.quiet) {
+      writeLine(io.stderr, io.err.yellow('The API does not list schedules here (501 NOT_IMPLEMENTED, as one version of the docs says); listed from the devices\' currentSchedule instead.'));
+      writeLine(io.stderr, io.err.yellow(`That list may be incomplete: a device shows one schedule at most (a pending action in its place), and only ${SCHEDULABLE_TYPES.join(' and ')} devices are read. amps schedules get ID reads any one.`));
+    }
+    items = await fromDevices(session, options, io);
   }
+  const more = !options.all && pagination?.hasMore === true;
+  if (more && !options.quiet && !options.json) writeLine(io.stderr, io.err.dim(`${items.length} shown${typeof pagination?.total === 'number' ? ` of ${pagination.total}` : ''}; --all reads every page`));
   if (options.json) {
-    writeJson(io, { items, source: fallback ? 'devices' : 'schedules', environment: session.environment });
+    writeJson(io, { items, source: fallback ? 'devices' : 'schedules', complete: !fallback && !more, pagination: fallback ? null : pagination, environment: session.environment });
     return EXIT.ok;
   }
   if (items.length === 0) {
