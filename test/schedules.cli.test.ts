@@ -37,6 +37,17 @@ describe('amps schedule set|get|clear', () => {
     expect((await amps(['schedule', 'get', 'battery', 'bat_voltaro_01'])).code).toBe(4);
   });
 
+  it('a device without a schedule: the 404 is said in the device\'s terms first, exit 4', async () => {
+    const r = await amps(['schedule', 'get', 'battery', 'bat_helio_02']);
+    expect([r.code, r.stderr.split('\n')[0]]).toEqual([4, 'battery bat_helio_02 has no schedule now (none was set, it was cleared, or a one-off one has run).']);
+  });
+
+  it('sends a zone in its own spelling and a compound length as the API writes it', async () => {
+    const r = await amps(['schedule', 'set', 'battery', 'bat_voltaro_02', '--slot', '01:00/1h30m charge', '--tz', 'europe/london', '--dry-run']);
+    expect([r.code, JSON.parse(r.stdout)]).toEqual([0, expect.objectContaining({ timezone: 'Europe/London', slots: [expect.objectContaining({ duration: 'PT1H30M' })] })]);
+    expect(r.stderr).toContain('Times are read in Europe/London (--tz)');
+  });
+
   it('refuses before sending: a slot that does not parse, a command the device lacks, a family without schedules, no zone without the preflight', async () => {
     const before = puts().length;
     for (const [args, code, said] of [
@@ -47,6 +58,9 @@ describe('amps schedule set|get|clear', () => {
       [['--slot', '01:00/5h charge --target 150%'], 2, 'PARAMETER_OUT_OF_RANGE'],
       [['--slot', '01:00/5h charge', '--no-preflight'], 2, "a schedule's times are on the device's clock, which --no-preflight does not read"],
       [['--slot', '01:00/5h charge', '--tz', 'Mars/Base'], 2, "--tz 'Mars/Base' is not a time zone"],
+      [['--slot', '01:00/90s charge'], 2, "'90s' is not a whole number of minutes"],
+      [['--slot', '18:00/2h charge', '--slot', '18:30/1h discharge', '--daily'], 2, "--slot '18:30/1h discharge' opens at"],
+      [['--slot', '23:00/2h charge', '--slot', '00:30/1h discharge', '--daily'], 2, "inside --slot '23:00/2h charge'"],
     ] as const) {
       const r = await amps(['schedule', 'set', 'battery', 'bat_voltaro_02', ...args]);
       expect([r.code, r.stderr], args.join(' ')).toEqual([code, expect.stringContaining(said)]);

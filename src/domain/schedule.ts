@@ -28,8 +28,11 @@ export function parseSlot(text: string): TypedSlot {
   if (!head) throw new UsageError(`--slot '${text}' does not start with TIME/LENGTH`, SLOT_HINT);
   const [hour, minute] = [Number(head[1]), Number(head[2])];
   if (hour > 23 || minute > 59) throw new UsageError(`--slot '${text}': ${head[1]}:${head[2]} is not a time of day`, SLOT_HINT);
-  const durationMs = parseDuration(head[3]);
+  const compound = /^(\d{1,2})h(\d{1,2})m$/i.exec(head[3]);
+  const durationMs = compound ? (Number(compound[1]) * 60 + Number(compound[2])) * 60_000 : parseDuration(head[3]);
   if (durationMs === undefined || durationMs < 60_000 || durationMs > 86_400_000) throw new UsageError(`--slot '${text}': '${head[3]}' is not a length from 1m to 24h`, SLOT_HINT);
+  // The API's durations here are hours and minutes: 90s would be sent as PT2M.
+  if (durationMs % 60_000 !== 0) throw new UsageError(`--slot '${text}': '${head[3]}' is not a whole number of minutes`, SLOT_HINT);
   const command = words[1];
   if (!command || command.startsWith('-')) throw new UsageError(`--slot '${text}' names no command`, SLOT_HINT);
   const named: Record<string, string | undefined> = {};

@@ -62,14 +62,15 @@ export function localTimeZone(): string {
 /** A zone the operator named: --tz, else AMPS_TZ; checked to be one. Undefined when neither is set. */
 export function namedZone(tz: string | undefined, env: Record<string, string | undefined>): { name: string; source: '--tz' | 'AMPS_TZ' } | undefined {
   const hint = 'an IANA name such as Europe/London, America/New_York or UTC';
+  // The zone's own spelling (utc is UTC, europe/london Europe/London): it is printed, and sent.
   if (tz !== undefined) {
     if (!isTimeZone(tz)) throw new UsageError(`--tz '${tz}' is not a time zone`, hint);
-    return { name: tz, source: '--tz' };
+    return { name: formatterFor(tz).resolvedOptions().timeZone, source: '--tz' };
   }
   const fromEnv = env.AMPS_TZ;
   if (fromEnv === undefined || fromEnv === '') return undefined;
   if (!isTimeZone(fromEnv)) throw new UsageError(`AMPS_TZ '${fromEnv}' is not a time zone`, hint);
-  return { name: fromEnv, source: 'AMPS_TZ' };
+  return { name: formatterFor(fromEnv).resolvedOptions().timeZone, source: 'AMPS_TZ' };
 }
 
 /** The zone times are shown in when no device says otherwise: AMPS_TZ, else the local zone. */

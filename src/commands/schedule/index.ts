@@ -13,7 +13,7 @@ import { SCHEDULABLE_TYPES } from '../../contract/schedules.js';
 import { pathSegment, requireDeviceType } from '../../domain/device-types.js';
 import { requireId } from '../../domain/ids.js';
 import { displayZone } from '../../domain/time.js';
-import { UsageError } from '../../errors/failures.js';
+import { ApiFailure, UsageError } from '../../errors/failures.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
 import { show } from '../../output/text.js';
@@ -46,7 +46,13 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
   const resources = await import('../../api/resources.js');
   return withSession(options, io, async (session) => {
     if (options.verb === 'get') {
-      const { data } = await resources.getDeviceSchedule(session.client, type, id);
+      const { data } = await resources.getDeviceSchedule(session.client, type, id).catch((error: unknown) => {
+        // The API's 404 speaks of a schedule id, which the operator never gave: say what it means here.
+        if (error instanceof ApiFailure && error.decoded.code === 'NOT_FOUND' && !options.json) {
+          writeLine(io.stderr, `${pathSegment(type)} ${show(id)} has no schedule now (none was set, it was cleared, or a one-off one has run).`);
+        }
+        throw error;
+      });
       if (options.json) writeJson(io, { ...data, environment: session.environment });
       else writeLine(io.stdout, scheduleLines(data, data.timezone ?? displayZone(io.env)).join('\n'));
       return EXIT.ok;

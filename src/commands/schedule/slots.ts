@@ -44,6 +44,7 @@ export interface PreparedSlots {
 export function prepareSlots(typed: TypedSlot[], device: DeviceRead | undefined, zone: string, now: number, daily: boolean): PreparedSlots {
   const notes: string[] = [];
   const preview: PreparedSlots['preview'] = [];
+  const windows: Array<{ slot: string; start: number; end: number }> = [];
   const slots = typed.map((slot) => {
     const time = slotTime(slot);
     if (device) {
@@ -59,10 +60,30 @@ export function prepareSlots(typed: TypedSlot[], device: DeviceRead | undefined,
       if (violation) throw new PreflightError(preflightError(violation.code, violation.details));
     }
     for (const fire of fires) if (fire.adjustment) notes.push(`slot ${time}: ${fire.adjustment}`);
+    for (const fire of fires) windows.push({ slot: slot.text, start: fire.instant, end: fire.instant + slot.durationMs });
     preview.push({ slot: slot.text, fires: fires.map((f) => describeInstant(f.instant, zone)) });
     return { time, duration: isoDuration(slot.durationMs), command: slot.command, ...(Object.keys(values).length > 0 ? { parameters: values } : {}) };
   });
+  refuseOverlaps(windows, zone);
   return { slots, notes, preview };
+}
+
+/**
+ * A device runs one action at a time: a slot that opens while another's window is still open fails
+ * with CONFLICT when it fires (the sandbox shows it). Refused here, across midnight and daily
+ * repeats too (the windows compared are the previewed fires).
+ */
+function refuseOverlaps(windows: Array<{ slot: string; start: number; end: number }>, zone: string): void {
+  for (const [i, a] of windows.entries()) {
+    for (const b of windows.slice(i + 1)) {
+      if (a.slot === b.slot || a.start >= b.end || b.start >= a.end) continue;
+      const [first, second] = a.start <= b.start ? [a, b] : [b, a];
+      throw new UsageError(
+        `--slot '${second.slot}' opens at ${describeInstant(second.start, zone)}, inside --slot '${first.slot}' (until ${describeInstant(first.end, zone)})`,
+        'a device runs one action at a time: the later slot would fail with CONFLICT; move or shorten one',
+      );
+    }
+  }
 }
 
 /** The docs: any pending action conflicts with a new one, whatever the windows (overlap is not tested). */
