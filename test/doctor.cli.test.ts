@@ -65,6 +65,21 @@ describe('amps doctor', () => {
     expect(proxied.failed[0].fix).toContain('NO_PROXY');
   });
 
+  it('a proxy that refuses the tunnel (CONNECT 404): the auth check says so and names no code explain does not know', async () => {
+    const proxy = createServer((_req, res) => res.writeHead(404).end());
+    proxy.on('connect', (_req, socket) => socket.end('HTTP/1.1 404 Not Found\r\n\r\n'));
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = proxy.address() as AddressInfo;
+      const found = await doctor(cleanEnv({ AMPS_API_URL: 'https://api.example.test', AMPS_API_KEY: 'amps_sk_test_doctorTests1', HTTPS_PROXY: `http://127.0.0.1:${port}` }));
+      expect(found.exitCode).toBe(6);
+      expect(found.failed[0]).toMatchObject({ area: 'auth', detail: expect.stringContaining('the proxy answered the tunnel request (CONNECT) with HTTP 404') });
+      expect(found.failed[0].fix).not.toContain('amps explain');
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+
   it('a proxy variable that is not a URL: one line, exit 2, for doctor and for requests; the embedded sandbox (loopback) never reads it', async () => {
     const remote = { AMPS_API_URL: 'https://api.example.test', AMPS_API_KEY: 'amps_sk_test_doctorTests1', HTTPS_PROXY: 'not-a-url' };
     const found = await doctor(cleanEnv(remote));

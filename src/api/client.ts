@@ -106,6 +106,9 @@ function classifyThrown(error: unknown): { kind: TransportFailure; notSent: bool
   // line) as "bad response"; Node's parser names them HPE_…; the node transport names the first.
   const badResponse = (code === 'UND_ERR_SOCKET' && /bad response/i.test(err.message ?? err.cause?.message ?? '')) || code === 'UNSOLICITED_CONTINUE' || code.startsWith('HPE_');
   if (badResponse) return { kind: 'protocol', notSent: false, detail: 'a response HTTP does not allow here, such as an unsolicited 100 Continue' };
+  // undici's proxy agent, when the proxy answers CONNECT with anything but 200 (a 403, a 407, a 404).
+  const tunnel = /Proxy response \((\d{3})\)/.exec(err.message ?? err.cause?.message ?? '');
+  if (tunnel) return { kind: 'network', notSent: true, detail: `the proxy answered the tunnel request (CONNECT) with HTTP ${tunnel[1]}: check HTTPS_PROXY, its credentials, and whether it allows the API host` };
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED' || code === 'EPIPE') return { kind: 'connection_reset', notSent: false, detail };
   return { kind: 'network', notSent: false, detail };
 }
