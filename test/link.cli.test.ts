@@ -24,6 +24,18 @@ describe('the Link UI URL of a re-link', () => {
     expect(own.stderr).not.toContain('Re-link');
   });
 
+  it('a failure that arrives while following (push --wait, actions wait) prints the URL too', async () => {
+    const env = cleanEnv({ AMPS_APP_ID: 'app_8f2c' });
+    const url = 'https://auth.amps.ai/app_8f2c?deviceType=ev_charger&sandbox=true';
+    const text = await runCli(['push', 'ev-charger', 'ev_wallbox_01', 'idle', '--simulate-failure', 'MFA_REQUIRED', '--simulate-at', 'dispatch', '--wait'], { env });
+    expect([text.code, text.stderr]).toEqual([3, expect.stringContaining(`Re-link: send the device's user ${url}`)]);
+    const json = await runCli(['push', 'ev-charger', 'ev_wallbox_02', 'idle', '--simulate-failure', 'MFA_REQUIRED', '--simulate-at', 'dispatch', '--wait', '--json'], { env });
+    const action = JSON.parse(json.stdout);
+    expect([json.code, action.relink]).toEqual([3, { url }]);
+    const again = await runCli(['actions', 'wait', action.id], { env });
+    expect([again.code, again.stderr]).toEqual([3, expect.stringContaining(`Re-link: send the device's user ${url}`)]);
+  }, 30_000);
+
   it('amps link url: app id from AMPS_APP_ID or the profile, the user when an email, refused without an app id', async () => {
     const env = cleanEnv();
     const none = await runCli(['link', 'url', 'battery'], { env });

@@ -6,7 +6,7 @@
 import type { ApiClient } from '../api/client.js';
 import { waitForAction, WaitTimeout } from '../api/wait.js';
 import type { ActionRecord } from '../contract/actions.js';
-import { outcomeExitCode } from '../errors/catalogue.js';
+import { outcomeExitCode, variantFor } from '../errors/catalogue.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { InterruptedError } from '../errors/failures.js';
 import { type IO, writeLine } from '../output/io.js';
@@ -26,6 +26,8 @@ interface FollowOptions {
   extra?: Record<string, unknown>;
   /** The action as last seen (the push's answer), until the first poll replaces it. */
   initial?: ActionRecord;
+  /** The Link UI URL (or how to get one) for an action that failed with a code only a re-link fixes. */
+  relink?: (action: ActionRecord) => { url: string } | { hint: string };
 }
 
 /** What to tell an operator about an action that still stands: how to follow it, and to cancel it if it can be. */
@@ -50,7 +52,10 @@ export async function followAction(client: ApiClient, id: string, options: Follo
       },
     });
     spinner.stop();
-    printAction(done, io, options);
+    // A failure that arrives after the push was accepted needs the same re-link link as one the push met.
+    const relink = done.state === 'failed' && variantFor(done.errorCode ?? '', undefined, undefined)?.retryClass === 'relink' ? options.relink?.(done) : undefined;
+    printAction(done, io, relink ? { ...options, extra: { ...options.extra, relink } } : options);
+    if (relink && !options.json) writeLine(io.stderr, 'url' in relink ? `Re-link: send the device's user ${relink.url}` : `Re-link: only the device's user can fix this; ${relink.hint}`);
     return outcomeExitCode(done.state, done.errorCode);
   } catch (error) {
     spinner.stop();

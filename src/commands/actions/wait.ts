@@ -3,12 +3,13 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { globalsOf } from '../../config/globals.js';
 import { duration } from '../../config/option-parsers.js';
+import { normaliseDeviceType } from '../../domain/device-types.js';
 import { requireId } from '../../domain/ids.js';
 import { displayZone } from '../../domain/time.js';
 import type { ExitCode } from '../../contract/exit-codes.js';
 import { withExamples } from '../../output/command-help.js';
 import type { CommandState, IO, Run } from '../../output/io.js';
-import { withSession } from '../../session/connect.js';
+import { relinkFor, withSession } from '../../session/connect.js';
 import { followAction } from '../../session/follow.js';
 import type { ActionOptions } from './get.js';
 
@@ -19,7 +20,10 @@ export interface WaitOptions extends ActionOptions {
 export async function run(options: WaitOptions, io: IO): Promise<ExitCode> {
   requireId(options.id, 'action');
   return withSession(options, io, (session) =>
-    followAction(session.client, options.id, { io, json: options.json, quiet: options.quiet, timeoutMs: options.waitTimeout, zone: displayZone(io.env), extra: { environment: session.environment } }),
+    followAction(session.client, options.id, {
+      io, json: options.json, quiet: options.quiet, timeoutMs: options.waitTimeout, zone: displayZone(io.env), extra: { environment: session.environment },
+      relink: (action) => relinkFor(session, normaliseDeviceType(action.deviceType)),
+    }),
   );
 }
 

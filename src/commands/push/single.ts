@@ -15,7 +15,7 @@ import { ApiFailure, PreflightError, UsageError } from '../../errors/failures.js
 import { canPrompt, type IO, writeJson, writeLine } from '../../output/io.js';
 import { suggestedCommand } from '../../output/text.js';
 import { printAction, stateColour } from '../../output/views.js';
-import { announceWrite, withSession } from '../../session/connect.js';
+import { announceWrite, relinkFor, withSession } from '../../session/connect.js';
 import { DEFAULT_WAIT_MS, followAction } from '../../session/follow.js';
 import { pendingWarning } from '../schedule/slots.js';
 import { movedLines, movedTimes, type PreparedPush, preflight, preparePush, type PushFlags, type PushInputs, readBodyFile, readPushInputs, refuseDirectiveOnLive, timeLines, zoneFor } from './body.js';
@@ -148,7 +148,7 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
     const extra = { environment: session.environment, moved };
     if (options.wait) {
       if (!options.json && !options.quiet) writeLine(io.stderr, `Pushed ${action.command} to ${pathSegment(type)} ${deviceId}: ${stateColour(action.state, io.err)}; following it…`);
-      return followAction(session.client, action.id, { io, json: options.json, quiet: options.quiet, timeoutMs: options.waitTimeout, zone, extra, initial: action });
+      return followAction(session.client, action.id, { io, json: options.json, quiet: options.quiet, timeoutMs: options.waitTimeout, zone, extra, initial: action, relink: () => relinkFor(session, type) });
     }
     printAction(action, io, { json: options.json, quiet: options.quiet, zone, extra });
     if (!options.json && !options.quiet) writeLine(io.stderr, io.err.dim(`Follow it: amps actions wait ${action.id}`));
