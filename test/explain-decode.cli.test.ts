@@ -40,6 +40,16 @@ describe('amps explain (built binary)', () => {
     expect(many.map((e: { variant: string }) => e.variant)).toEqual(['platform', 'manufacturer']);
   });
 
+  it('explains amps\' own codes too, the ones printed when no Amps error came back, with their exit codes', async () => {
+    for (const [code, exit] of [['CLIENT_TIMEOUT', 6], ['CONNECTION_REFUSED', 6], ['CONNECTION_RESET', 6], ['DNS_FAILURE', 6], ['TLS_FAILURE', 6], ['NETWORK_FAILURE', 6], ['PROTOCOL_ERROR', 8], ['INVALID_RESPONSE', 8], ['RESPONSE_TOO_LARGE', 8]] as const) {
+      const r = await runCli(['explain', code.toLowerCase().replace(/_/g, '-')]);
+      expect([r.code, r.stdout.split('\n')[0]], code).toEqual([0, `${code} · no Amps error: amps' own code`]);
+      expect(r.stdout, code).toMatch(new RegExp(`Exit code\\s+${exit}`));
+      const json = JSON.parse((await runCli(['explain', code, '--json'])).stdout);
+      expect([json.code, json.exitCode, json.source], code).toEqual([code, exit, 'amps-local']);
+    }
+  });
+
   it('exits 2 with the closest codes for an unknown one', async () => {
     const r = await runCli(['explain', 'SCHEDULAR_ACTIV']);
     expect(r.code).toBe(2);

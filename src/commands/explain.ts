@@ -10,6 +10,7 @@ import {
   suggestCodes,
 } from '../errors/catalogue.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
+import { type LocalCode, localCode } from '../errors/decode.js';
 import { UsageError } from '../errors/failures.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
 import { globalsOf } from '../config/globals.js';
@@ -100,6 +101,24 @@ function listCatalogue(options: ExplainOptions, io: IO): ExitCode {
   return EXIT.ok;
 }
 
+/** One of amps' own codes: what happened where no Amps error came back (a refused connection, a body it cannot use). */
+function explainLocal(local: LocalCode, options: ExplainOptions, io: IO): ExitCode {
+  const retry = RETRY_CLASSES[local.retryClass];
+  if (options.json) {
+    writeJson(io, { ...local, source: 'amps-local', retry: retry.guidance, exitCode: retry.exitCode });
+    return EXIT.ok;
+  }
+  const lines = [[io.out.bold(local.code), 'no Amps error: amps\' own code'].join(io.out.dim(' · ')), `  ${local.message}`, ''];
+  lines.push(...fieldLines([
+    ['What to do', local.whatToDo],
+    ['amps class', `${retry.label}: ${retry.guidance}`],
+    ['Exit code', String(retry.exitCode)],
+    ['Source', 'amps: what happened below HTTP, or to an answer it cannot use (the Amps docs have no code for it)'],
+  ]));
+  writeLine(io.stdout, lines.join('\n'));
+  return EXIT.ok;
+}
+
 export async function run(options: ExplainOptions, io: IO): Promise<ExitCode> {
   if (options.list || (options.category !== undefined && options.code === undefined)) return listCatalogue(options, io);
   if (options.code === undefined) throw new UsageError('name a code to explain', 'amps explain SCHEDULER_ACTIVE, amps explain 409, or amps explain --list');
@@ -113,6 +132,8 @@ export async function run(options: ExplainOptions, io: IO): Promise<ExitCode> {
   }
 
   const entries = entriesFor(options.code);
+  const local = entries.length === 0 ? localCode(normaliseCode(options.code)) : undefined;
+  if (local) return explainLocal(local, options, io);
   if (entries.length === 0) {
     const suggestions = suggestCodes(options.code);
     throw new UsageError(

@@ -296,20 +296,38 @@ export function decodeFailedAction(action: FailedAction): DecodedError {
 /** Failures below HTTP: no status, so the class comes from what happened. */
 export type TransportFailure = 'timeout' | 'connection_refused' | 'connection_reset' | 'dns' | 'tls' | 'protocol' | 'network';
 
-const TRANSPORT_CODES: Record<TransportFailure, { code: string; message: string }> = {
-  timeout: { code: 'CLIENT_TIMEOUT', message: 'No complete response arrived before the timeout.' },
-  connection_refused: { code: 'CONNECTION_REFUSED', message: 'The connection was refused; nothing was sent.' },
-  connection_reset: { code: 'CONNECTION_RESET', message: 'The connection was closed before a complete response arrived.' },
-  dns: { code: 'DNS_FAILURE', message: 'The API host name could not be resolved.' },
-  tls: { code: 'TLS_FAILURE', message: 'The TLS handshake with the API host failed.' },
-  protocol: { code: 'PROTOCOL_ERROR', message: 'The server (or a proxy on the way) broke HTTP; no readable response arrived.' },
-  network: { code: 'NETWORK_FAILURE', message: 'The request failed below HTTP.' },
+/** amps' own code for each failure below HTTP, as data: the decoder uses it, and `amps explain` reads it. */
+const TRANSPORT_CODES: Record<TransportFailure, LocalCode> = {
+  timeout: { code: 'CLIENT_TIMEOUT', message: 'No complete response arrived before the timeout.', retryClass: 'backoff', whatToDo: 'Retry; a push that timed out may have run, so read the device or its actions before pushing again. --timeout sets the limit.' },
+  connection_refused: { code: 'CONNECTION_REFUSED', message: 'The connection was refused; nothing was sent.', retryClass: 'backoff', whatToDo: 'Check the API URL and port and that the server runs; amps doctor checks DNS, TCP, TLS and the proxy one by one.' },
+  connection_reset: { code: 'CONNECTION_RESET', message: 'The connection was closed before a complete response arrived.', retryClass: 'backoff', whatToDo: 'Retry; a push may have run, so read the device or its actions before pushing again.' },
+  dns: { code: 'DNS_FAILURE', message: 'The API host name could not be resolved.', retryClass: 'backoff', whatToDo: 'Check the host name in the API URL, the resolver, or the VPN (amps doctor).' },
+  tls: { code: 'TLS_FAILURE', message: 'The TLS handshake with the API host failed.', retryClass: 'backoff', whatToDo: 'Check the certificate the host (or a proxy) presents; a corporate CA goes in NODE_EXTRA_CA_CERTS (amps doctor).' },
+  protocol: { code: 'PROTOCOL_ERROR', message: 'The server (or a proxy on the way) broke HTTP; no readable response arrived.', retryClass: 'once_then_escalate', whatToDo: 'Retry once; if it happens again, escalate: a server or proxy that breaks HTTP is not a passing fault.' },
+  network: { code: 'NETWORK_FAILURE', message: 'The request failed below HTTP.', retryClass: 'backoff', whatToDo: 'Retry with backoff; the detail in brackets says what failed (amps doctor checks the way to the API).' },
 };
 
+/** A code amps gives a failure that has no Amps error of its own (nothing came back, or nothing usable). */
+export interface LocalCode {
+  code: string;
+  message: string;
+  retryClass: RetryClass;
+  whatToDo: string;
+}
+
+/** amps' own codes for answers it cannot use (the message carries the specifics). */
+const RESPONSE_CODES: readonly LocalCode[] = [
+  { code: 'INVALID_RESPONSE', message: 'A success status whose body is not the documented result (no data, a string, no id).', retryClass: 'once_then_escalate', whatToDo: 'Retry once, then escalate with the request id. After a write, the request was sent: read the device or its actions before pushing again.' },
+  { code: 'RESPONSE_TOO_LARGE', message: 'A response larger than amps reads (8 MiB, or AMPS_MAX_RESPONSE_MB).', retryClass: 'once_then_escalate', whatToDo: 'Ask for less (a smaller limit), or raise AMPS_MAX_RESPONSE_MB when the size is expected.' },
+];
+
+/** amps' own code by name, for `amps explain`; undefined for a code of the API's. */
+export function localCode(code: string): LocalCode | undefined {
+  return [...Object.values(TRANSPORT_CODES), ...RESPONSE_CODES].find((c) => c.code === code);
+}
+
 export function transportError(kind: TransportFailure, detail?: string): DecodedError {
-  const { code, message } = TRANSPORT_CODES[kind];
-  // A server that breaks HTTP is not a passing fault: retry once, then escalate (exit 8).
-  const retryClass: RetryClass = kind === 'protocol' ? 'once_then_escalate' : 'backoff';
+  const { code, message, retryClass } = TRANSPORT_CODES[kind];
   return {
     code,
     status: null,

@@ -3,7 +3,7 @@
 // from the response is scrubbed before it is printed.
 
 import { CATEGORY_LABELS } from '../errors/catalogue.js';
-import type { DecodedError } from '../errors/decode.js';
+import { type DecodedError, localCode } from '../errors/decode.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
 import { formatTable } from './table.js';
 import type { IO } from './io.js';
@@ -249,7 +249,7 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
     if (quote) lines.push(`  Escalating? Quote: ${quote}`);
   }
   // Below HTTP there is no API code to explain; doctor checks the way there (DNS, TCP, TLS, proxy).
-  const more = decoded.shape === 'transport' ? 'amps doctor (DNS, TCP, TLS and the proxy, checked one by one)' : `amps explain ${decoded.known ? decoded.code : 'UNKNOWN_ERROR'}`;
+  const more = decoded.shape === 'transport' ? 'amps doctor (DNS, TCP, TLS and the proxy, checked one by one)' : `amps explain ${decoded.known || localCode(decoded.code) ? decoded.code : 'UNKNOWN_ERROR'}`;
   lines.push(style.dim(`  More: ${more}`));
   return `${lines.join('\n')}\n`;
 }
