@@ -7,7 +7,6 @@
 import Module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { EXIT } from './contract/exit-codes.js';
 import type { CompileCache } from './lib/compile-cache.js';
 import { versionLine } from './lib/version.js';
 
@@ -54,7 +53,8 @@ async function loadProgram(env: NodeJS.ProcessEnv, argv: string[]): Promise<{ pr
 export function boot(argv: string[]): void {
   // `amps --version` alone needs nothing of the program: answered here, it costs what Node's start does.
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
-    process.stdout.on('error', () => (process.exitCode = EXIT.outputLost));
+    // A reader that went away (`amps --version | true`) is no failure here, as for every other command.
+    process.stdout.on('error', () => {});
     process.stdout.write(`${versionLine()}\n`);
     return;
   }

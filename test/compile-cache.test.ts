@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cacheDirectory } from '../src/boot.js';
 import { CompileCache, installFolder } from '../src/lib/compile-cache.js';
-import { cleanEnv, runCli } from './helpers/cli.js';
+import { BIN, cleanEnv, runCli } from './helpers/cli.js';
 
 // The compile cache may only ever cost a recompile: a missing, damaged, stale or unwritable cache
 // gives the same run as no cache. A damaged entry handed to V8 would stop the process with a fatal
@@ -203,5 +203,9 @@ describe('the compile cache, as amps runs', () => {
     expect([alone.code, alone.stdout]).toEqual([0, expect.stringMatching(/^amps \d+\.\d+\.\d+ \(node v\d+\.\d+\.\d+, [a-z0-9]+-[a-z0-9]+\)\n$/)]);
     expect([through.code, through.stdout]).toEqual([0, alone.stdout]);
     expect(() => statSync(join(dir, 'v8'))).toThrow();
+    // A reader that goes away is no failure, as through the program.
+    const { spawnSync } = await import('node:child_process');
+    const piped = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" --version | true; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8', env: cleanEnv() as NodeJS.ProcessEnv });
+    expect([piped.stdout.trim(), piped.stderr]).toEqual(['0', '']);
   });
 });
