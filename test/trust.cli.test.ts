@@ -244,6 +244,8 @@ describe('never the fake API by accident', () => {
     }
     const viaEnv = await runCli(['get', 'battery', 'bat_voltaro_01'], { env: { ...e, AMPS_PROFILE: 'staging' } });
     expect(viaEnv.code).toBe(3);
+    // The profiles that are configured are named, since one of them is likely what was meant.
+    expect(viaEnv.stderr.split('\n')[0]).toMatch(/^amps: profile staging has no API key \(configured: profile [a-z, ]*prod[a-z, ]*; --profile \w+ or amps config use \w+\)$/);
     expect(readdirSync(e.AMPS_CONFIG_DIR!)).not.toContain('sandbox-state.json');
   });
 

@@ -200,8 +200,14 @@ export function resolveTarget(flags: TargetFlags, env: Env, stored: StoredConfig
     : { value: embedded ? undefined : DEFAULT_API_URL, source: 'default' };
   let missingKey: string | undefined;
   if (!embedded && apiKey.value === undefined) {
+    // Configured elsewhere and not here: name where, since that is likely what was meant.
+    const elsewhere = profileNames(stored).filter((name) => {
+      const values = name === profile.value ? undefined : profileValues(stored, name);
+      return values !== undefined && (values.apiKey !== undefined || values.apiUrl !== undefined);
+    });
+    const others = elsewhere.length > 0 ? ` (configured: profile ${elsewhere.slice(0, 3).join(', ')}; --profile ${elsewhere[0]} or amps config use ${elsewhere[0]})` : '';
     missingKey = profile.source !== 'default' || anythingConfigured(stored)
-      ? `profile ${profile.value} has no API key`
+      ? `profile ${profile.value} has no API key${others}`
       : `no API key for ${redactUrl(apiUrl.value!)} (the URL comes from ${configuredUrl.source === 'flag' ? '--api-url' : 'AMPS_API_URL'})`;
   }
   const rawAppId = pick<unknown>([[env.AMPS_APP_ID, 'env'], [values.appId, 'profile']], { value: undefined, source: 'default' });
