@@ -65,6 +65,23 @@ describe('amps doctor', () => {
     expect(proxied.failed[0].fix).toContain('NO_PROXY');
   });
 
+  it('a refused read still checks the clock against the Date that came back', async () => {
+    const denying = createServer((_req, res) => {
+      res.setHeader('date', new Date(Date.now() + 1200 * 1000).toUTCString());
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ success: false, error: { code: 'INVALID_API_KEY', message: 'The API key is not valid.' }, meta: { requestId: 'req_deny' } }));
+    });
+    await new Promise<void>((resolve) => denying.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = denying.address() as AddressInfo;
+      const found = await doctor(cleanEnv({ AMPS_API_URL: `http://127.0.0.1:${port}`, AMPS_API_KEY: 'amps_sk_test_doctorTests1' }));
+      expect(found.failed.map((c) => c.area)).toEqual(['auth', 'clock']);
+      expect(found.failed[1].detail).toMatch(/this machine's clock is 120[01] s behind the server's/);
+    } finally {
+      await new Promise((resolve) => denying.close(resolve));
+    }
+  });
+
   it('a proxy that refuses the tunnel (CONNECT 404): the auth check says so and names no code explain does not know', async () => {
     const proxy = createServer((_req, res) => res.writeHead(404).end());
     proxy.on('connect', (_req, socket) => socket.end('HTTP/1.1 404 Not Found\r\n\r\n'));

@@ -91,6 +91,8 @@ interface Outcome {
   error: DecodedError;
   /** True when nothing reached the server (refused, or no connection within the connect timeout). */
   notSent: boolean;
+  /** The answer's Date header, when an answer came. */
+  serverDate?: string;
 }
 
 function classifyThrown(error: unknown): { kind: TransportFailure; notSent: boolean; detail: string } {
@@ -298,7 +300,7 @@ export class ApiClient {
       const decoded = decodeResponse(response.statusCode, responseHeaders, text);
       const serverDate = typeof responseHeaders.date === 'string' ? responseHeaders.date : undefined;
       if (decoded.ok) return { ok: true, response: { ...decoded.value, status: response.statusCode, attempts: 1, raw: text, serverDate } };
-      return { ok: false, error: decoded.error, notSent: false };
+      return { ok: false, error: decoded.error, notSent: false, serverDate };
     } catch (error) {
       if (this.options.signal.aborted) throw new InterruptedError();
       if (timedOut) {
@@ -324,11 +326,11 @@ export class ApiClient {
       const result = await this.attempt(method, url, body, deadline - Date.now());
       if (result.ok) return { ...(result.response as ApiResponse<T>), attempts: attempt };
       const { error } = result;
-      if (attempt > retries || !isRetryable(method, result, attempt)) throw new ApiFailure(error, result.notSent);
+      if (attempt > retries || !isRetryable(method, result, attempt)) throw new ApiFailure(error, result.notSent, result.serverDate);
       const backoff = random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
       const delayMs = error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : backoff;
       // A wait that would outlast --timeout (or a minute) is reported, not waited out.
-      if (delayMs > MAX_RETRY_AFTER_MS || Date.now() + delayMs >= deadline) throw new ApiFailure(error, result.notSent);
+      if (delayMs > MAX_RETRY_AFTER_MS || Date.now() + delayMs >= deadline) throw new ApiFailure(error, result.notSent, result.serverDate);
       this.options.onRetry?.({
         method,
         path,

@@ -106,6 +106,19 @@ async function networkChecks(session: Session, io: IO): Promise<{ checks: Check[
   return { checks, reachable: true };
 }
 
+/** This machine's clock against the server's Date header, read at the request's midpoint. */
+function clockCheck(started: number, ended: number, serverDate: string | undefined): Check {
+  const serverMs = serverDate ? Date.parse(serverDate) : Number.NaN;
+  if (Number.isNaN(serverMs)) return { area: 'clock', status: 'skip', detail: 'the server sent no Date header to compare with' };
+  // The Date header is whole seconds: the server's instant lies in [date, date + 1 s), ours at the request's midpoint.
+  const skew = Math.round(((started + ended) / 2 - (serverMs + 500)) / 1000);
+  const ahead = skew > 0 ? 'ahead of' : 'behind';
+  const size = Math.abs(skew);
+  if (size <= CLOCK_OK_S) return { area: 'clock', status: 'pass', detail: `this machine's clock is within ${CLOCK_OK_S} s of the server's` };
+  if (size <= SIGNATURE_TOLERANCE_S) return { area: 'clock', status: 'warn', detail: `this machine's clock is ${size} s ${ahead} the server's: a push scheduled near now may be START_IN_PAST`, fix: 'sync the clock (NTP)' };
+  return { area: 'clock', status: 'fail', detail: `this machine's clock is ${size} s ${ahead} the server's: webhook signatures are refused beyond ${SIGNATURE_TOLERANCE_S} s, and scheduled times drift`, fix: 'sync the clock (NTP: timedatectl set-ntp true)', exitCode: EXIT.usage };
+}
+
 async function authAndClock(session: Session): Promise<Check[]> {
   const { listDevices } = await import('../api/resources.js');
   const started = Date.now();
@@ -115,17 +128,7 @@ async function authAndClock(session: Session): Promise<Check[]> {
     const requestId = typeof response.meta.requestId === 'string' ? response.meta.requestId : '(none)';
     const environment = typeof response.meta.environment === 'string' ? response.meta.environment : 'not said';
     const checks: Check[] = [{ area: 'auth', status: 'pass', detail: `GET /battery?limit=1: HTTP ${response.status} in ${ended - started} ms, request id ${scrub(requestId)}, environment ${scrub(environment)}` }];
-    const serverMs = response.serverDate ? Date.parse(response.serverDate) : Number.NaN;
-    if (Number.isNaN(serverMs)) checks.push({ area: 'clock', status: 'skip', detail: 'the server sent no Date header to compare with' });
-    else {
-      // The Date header is whole seconds: the server's instant lies in [date, date + 1 s), ours at the request's midpoint.
-      const skew = Math.round(((started + ended) / 2 - (serverMs + 500)) / 1000);
-      const ahead = skew > 0 ? 'ahead of' : 'behind';
-      const size = Math.abs(skew);
-      if (size <= CLOCK_OK_S) checks.push({ area: 'clock', status: 'pass', detail: `this machine's clock is within ${CLOCK_OK_S} s of the server's` });
-      else if (size <= SIGNATURE_TOLERANCE_S) checks.push({ area: 'clock', status: 'warn', detail: `this machine's clock is ${size} s ${ahead} the server's: a push scheduled near now may be START_IN_PAST`, fix: 'sync the clock (NTP)' });
-      else checks.push({ area: 'clock', status: 'fail', detail: `this machine's clock is ${size} s ${ahead} the server's: webhook signatures are refused beyond ${SIGNATURE_TOLERANCE_S} s, and scheduled times drift`, fix: 'sync the clock (NTP: timedatectl set-ntp true)', exitCode: EXIT.usage });
-    }
+    checks.push(clockCheck(started, ended, response.serverDate));
     return checks;
   } catch (error) {
     if (!(error instanceof ApiFailure)) throw error;
@@ -133,7 +136,11 @@ async function authAndClock(session: Session): Promise<Check[]> {
     const fix = d.code === 'LIVE_ACCESS_DISABLED' ? 'live access is not enabled for this key\'s account: use a test key, or ask Amps to enable live access'
       : d.exitCode === EXIT.credentials ? 'check the key (amps config set api-key) and its environment (test or live)'
       : d.entry?.whatToDo ?? (d.known ? `amps explain ${d.code}` : d.shape === 'transport' ? 'the network checks passed but the request failed below HTTP: the detail says where (the proxy, or the server)' : 'escalate with the request id');
-    return [{ area: 'auth', status: 'fail', detail: `GET /battery?limit=1: ${d.code}${d.status !== null ? ` (HTTP ${d.status})` : ''}${d.requestId ? `, request id ${scrub(d.requestId)}` : ''}: ${scrub(d.message)}`, fix, exitCode: d.exitCode }];
+    const auth: Check = { area: 'auth', status: 'fail', detail: `GET /battery?limit=1: ${d.code}${d.status !== null ? ` (HTTP ${d.status})` : ''}${d.requestId ? `, request id ${scrub(d.requestId)}` : ''}: ${scrub(d.message)}`, fix, exitCode: d.exitCode };
+    // A refused read still brings the server's Date: the clock is checked all the same, when the read
+    // was a single attempt (after retries the midpoint says nothing of when the last answer left).
+    const single = d.retryClass !== 'backoff' && d.retryClass !== 'once_then_escalate';
+    return error.serverDate && single ? [auth, clockCheck(started, Date.now(), error.serverDate)] : [auth];
   }
 }
 

@@ -38,8 +38,11 @@ export class ApiFailure extends Error {
    * them, or (no app id configured) how to get one. Set by the session, which knows the target.
    */
   relink?: { url: string } | { hint: string };
-  /** True when the request provably never reached the server (refused, no connection made). */
-  constructor(readonly decoded: DecodedError, readonly notSent = false) {
+  /**
+   * `notSent`: true when the request provably never reached the server (refused, no connection made).
+   * `serverDate`: the answer's Date header, when one came back (`amps doctor` reads the clock from it).
+   */
+  constructor(readonly decoded: DecodedError, readonly notSent = false, readonly serverDate?: string) {
     super(`${decoded.code}: ${decoded.message}`);
     this.name = 'ApiFailure';
     this.exitCode = decoded.exitCode;
