@@ -48,6 +48,8 @@ describe('amps explain (built binary)', () => {
       const json = JSON.parse((await runCli(['explain', code, '--json'])).stdout);
       expect([json.code, json.exitCode, json.source], code).toEqual([code, exit, 'amps-local']);
     }
+    const typo = await runCli(['explain', 'CONECTION_REFUSED']);
+    expect([typo.code, typo.stderr]).toEqual([2, expect.stringContaining('did you mean CONNECTION_REFUSED')]);
   });
 
   it('exits 2 with the closest codes for an unknown one', async () => {

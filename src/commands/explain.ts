@@ -10,7 +10,7 @@ import {
   suggestCodes,
 } from '../errors/catalogue.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
-import { type LocalCode, localCode } from '../errors/decode.js';
+import { type LocalCode, localCode, localCodeNames } from '../errors/decode.js';
 import { UsageError } from '../errors/failures.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
 import { globalsOf } from '../config/globals.js';
@@ -135,7 +135,7 @@ export async function run(options: ExplainOptions, io: IO): Promise<ExitCode> {
   const local = entries.length === 0 ? localCode(normaliseCode(options.code)) : undefined;
   if (local) return explainLocal(local, options, io);
   if (entries.length === 0) {
-    const suggestions = suggestCodes(options.code);
+    const suggestions = suggestCodes(options.code, 3, localCodeNames());
     throw new UsageError(
       `unknown code '${normaliseCode(options.code)}'`,
       suggestions.length > 0 ? `did you mean ${suggestions.join(', ')}?` : 'amps explain --list shows every code',

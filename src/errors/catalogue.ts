@@ -143,10 +143,11 @@ export function fillMessage(entry: CatalogueEntry, values: Record<string, unknow
 }
 
 /** The closest known codes to a mistyped one: near by edit distance, or sharing a word. */
-export function suggestCodes(input: string, limit = 3): string[] {
+/** The nearest codes to a mistyped one; `alsoCodes` adds codes from outside the catalogue (amps' own). */
+export function suggestCodes(input: string, limit = 3, alsoCodes: readonly string[] = []): string[] {
   const wanted = normaliseCode(input);
   const words = new Set(wanted.split('_').filter((w) => w.length > 2));
-  return allCodes()
+  return [...allCodes(), ...alsoCodes]
     .map((code) => {
       const distance = editDistance(wanted, code);
       const sharesWord = code.split('_').some((w) => words.has(w));

@@ -321,9 +321,16 @@ const RESPONSE_CODES: readonly LocalCode[] = [
   { code: 'RESPONSE_TOO_LARGE', message: 'A response larger than amps reads (8 MiB, or AMPS_MAX_RESPONSE_MB).', retryClass: 'once_then_escalate', whatToDo: 'Ask for less (a smaller limit), or raise AMPS_MAX_RESPONSE_MB when the size is expected.' },
 ];
 
+const LOCAL_CODES: readonly LocalCode[] = [...Object.values(TRANSPORT_CODES), ...RESPONSE_CODES];
+
 /** amps' own code by name, for `amps explain`; undefined for a code of the API's. */
 export function localCode(code: string): LocalCode | undefined {
-  return [...Object.values(TRANSPORT_CODES), ...RESPONSE_CODES].find((c) => c.code === code);
+  return LOCAL_CODES.find((c) => c.code === code);
+}
+
+/** The names of amps' own codes (suggestions for a mistyped one). */
+export function localCodeNames(): string[] {
+  return LOCAL_CODES.map((c) => c.code);
 }
 
 export function transportError(kind: TransportFailure, detail?: string): DecodedError {
