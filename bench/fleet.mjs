@@ -5,10 +5,11 @@
 // 10,000 and 100,000 devices. Printed, not asserted.
 // Usage: npm run build && node bench/fleet.mjs [--sizes 10000,100000] [--concurrency 64]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { trackPeakRss } from './lib.mjs';
 import { Pool, request } from 'undici';
 
 const option = (name, fallback) => {
@@ -60,19 +61,12 @@ async function ampsRun(url, key, file, count) {
     env: { ...env, AMPS_API_URL: url, AMPS_API_KEY: key },
     stdio: ['ignore', 'ignore', 'ignore'],
   });
-  let peakKb = 0;
-  const poll = setInterval(() => {
-    try {
-      peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]));
-    } catch {
-      // The process has just exited.
-    }
-  }, 20);
+  const peak = trackPeakRss(child);
   const code = await new Promise((resolve) => child.on('close', resolve));
-  clearInterval(poll);
+  const peakMb = peak();
   const seconds = (performance.now() - started) / 1000;
   if (code !== 0) throw new Error(`amps exited ${code}`);
-  return { rate: count / seconds, peakMb: peakKb / 1024 };
+  return { rate: count / seconds, peakMb };
 }
 
 console.log(`node ${process.version}; concurrency ${concurrency}; one capability read + one push per device`);

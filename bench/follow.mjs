@@ -9,10 +9,11 @@
 // Printed, not asserted.
 // Usage: npm run build && node bench/follow.mjs [--sizes 10000,100000]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { trackPeakRss } from './lib.mjs';
 
 const option = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -36,18 +37,10 @@ function ampsRun(args, extraEnv) {
   const child = spawn(process.execPath, [bin, ...args], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout.on('data', (d) => (stdout += d));
-  let peakKb = 0;
-  const poll = setInterval(() => {
-    try {
-      peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]));
-    } catch {
-      // The process has just exited.
-    }
-  }, 20);
+  const peak = trackPeakRss(child);
   return new Promise((resolve) =>
     child.on('close', (code) => {
-      clearInterval(poll);
-      resolve({ code, stdout, peakMb: peakKb / 1024, seconds: (performance.now() - started) / 1000, endedAt: Date.now() });
+      resolve({ code, stdout, peakMb: peak(), seconds: (performance.now() - started) / 1000, endedAt: Date.now() });
     }),
   );
 }

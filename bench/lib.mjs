@@ -1,5 +1,6 @@
 // Shared by the benchmark scripts: timing whole processes, medians, peak RSS.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -34,4 +35,25 @@ export function printTable(rows, baseline) {
     const ratio = baseline ? ` ${(row.ms / baseline).toFixed(2)}x` : '';
     console.log(`${row.name.padEnd(width)}  ${row.ms.toFixed(1).padStart(7)} ms${ratio}`);
   }
+}
+
+/** The peak resident memory (VmHWM) of a live process, in MB. Linux only. */
+export function peakRssMb(pid) {
+  return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+}
+
+/** Polls a child's peak memory while it runs; the returned function stops polling and gives the peak in MB. */
+export function trackPeakRss(child) {
+  let peakMb = 0;
+  const poll = setInterval(() => {
+    try {
+      peakMb = Math.max(peakMb, peakRssMb(child.pid));
+    } catch {
+      // The process has just exited.
+    }
+  }, 20);
+  return () => {
+    clearInterval(poll);
+    return peakMb;
+  };
 }

@@ -2,7 +2,7 @@
 // `amps sandbox serve`, with the server's peak RSS. Printed, not asserted.
 // Usage: npm run build && node bench/sandbox.mjs [--seconds 3] [--concurrency 32]
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { peakRssMb } from './lib.mjs';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 
@@ -36,11 +36,6 @@ async function drive(name, makeRequest) {
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = (Date.now() - started) / 1000;
   console.log(`${name.padEnd(12)} ${(done / elapsed).toFixed(0).padStart(7)} req/s  (${done} ok, ${failed} failed, ${elapsed.toFixed(1)} s)`);
-}
-
-function peakRssMb(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+)/.exec(status)[1]) / 1024;
 }
 
 try {

@@ -18,7 +18,7 @@ import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
 import { show } from '../../output/text.js';
 import { announceWrite, withSession } from '../../session/connect.js';
-import { pendingWarning, prepareSlots, readSlots, scheduleLines, scheduleZone } from './slots.js';
+import { pendingWarning, prepareSlots, readSlots, scheduleLines, scheduleZone, writePreview } from './slots.js';
 
 export interface ScheduleOptions extends GlobalOptions {
   verb: 'get' | 'set' | 'clear';
@@ -69,12 +69,7 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
     const prepared = prepareSlots(typed, device, zone.name, io.now().getTime(), Boolean(options.daily));
     const body = { timezone: zone.name, ...(options.daily ? { recurrence: { rule: 'daily' as const } } : {}), slots: prepared.slots };
     const warning = pendingWarning(device);
-    if (!options.quiet && !options.json) {
-      if (warning) writeLine(io.stderr, io.err.yellow(warning));
-      writeLine(io.stderr, io.err.dim(`Times are read in ${zone.name} (${zone.source}); ${options.daily ? 'every day' : 'once'}:`));
-      for (const { slot, fires } of prepared.preview) writeLine(io.stderr, io.err.dim(`  ${slot}: ${fires.join(', ')}`));
-      for (const note of prepared.notes) writeLine(io.stderr, io.err.dim(`  ${note}`));
-    }
+    if (!options.quiet && !options.json) writePreview(io, prepared, zone, Boolean(options.daily), warning);
     if (options.dryRun) {
       writeJson(io, body);
       if (!options.quiet) writeLine(io.stderr, io.err.dim(`dry run: nothing was sent (would PUT /${pathSegment(type)}/${id}/schedule)`));

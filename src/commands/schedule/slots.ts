@@ -13,7 +13,7 @@ import { describeInstant, isTimeZone, localTimeZone, namedZone } from '../../dom
 import { preflightError } from '../../errors/decode.js';
 import { PreflightError, UsageError } from '../../errors/failures.js';
 import { isRecord, own } from '../../lib/values.js';
-import type { IO } from '../../output/io.js';
+import { type IO, writeLine } from '../../output/io.js';
 import { show } from '../../output/text.js';
 
 /** How many fire times the preview shows a daily slot. */
@@ -84,6 +84,14 @@ function refuseOverlaps(windows: Array<{ slot: string; start: number; end: numbe
       );
     }
   }
+}
+
+/** What `schedule set` and `schedules create` say before sending: the pending-action warning, the zone, each slot's fires. */
+export function writePreview(io: IO, prepared: PreparedSlots, zone: { name: string; source: string }, daily: boolean, warning: string | undefined): void {
+  if (warning) writeLine(io.stderr, io.err.yellow(warning));
+  writeLine(io.stderr, io.err.dim(`Times are read in ${zone.name} (${zone.source}); ${daily ? 'every day' : 'once'}:`));
+  for (const { slot, fires } of prepared.preview) writeLine(io.stderr, io.err.dim(`  ${slot}: ${fires.join(', ')}`));
+  for (const note of prepared.notes) writeLine(io.stderr, io.err.dim(`  ${note}`));
 }
 
 /** The docs: any pending action conflicts with a new one, whatever the windows (overlap is not tested). */

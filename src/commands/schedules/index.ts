@@ -19,7 +19,7 @@ import { type CommandState, type IO, type Run, writeJson, writeLine } from '../.
 import { formatTable } from '../../output/table.js';
 import { show } from '../../output/text.js';
 import { announceWrite, type Session, withSession } from '../../session/connect.js';
-import { pendingWarning, prepareSlots, readSlots, scheduleLines, scheduleZone } from '../schedule/slots.js';
+import { pendingWarning, prepareSlots, readSlots, scheduleLines, scheduleZone, writePreview } from '../schedule/slots.js';
 
 export interface SchedulesOptions extends GlobalOptions {
   verb: 'list' | 'get' | 'create' | 'cancel';
@@ -142,12 +142,7 @@ export async function run(options: SchedulesOptions, io: IO): Promise<ExitCode> 
       slots: prepared.slots.map(({ command, parameters, ...slot }) => ({ ...slot, action: { command, ...(parameters ? { parameters } : {}) } })),
     };
     const warning = pendingWarning(device);
-    if (!options.quiet && !options.json) {
-      if (warning) writeLine(io.stderr, io.err.yellow(warning));
-      writeLine(io.stderr, io.err.dim(`Times are read in ${zone.name} (${zone.source}); ${options.daily ? 'every day' : 'once'}:`));
-      for (const { slot, fires } of prepared.preview) writeLine(io.stderr, io.err.dim(`  ${slot}: ${fires.join(', ')}`));
-      for (const note of prepared.notes) writeLine(io.stderr, io.err.dim(`  ${note}`));
-    }
+    if (!options.quiet && !options.json) writePreview(io, prepared, zone, Boolean(options.daily), warning);
     if (options.dryRun) {
       writeJson(io, body);
       if (!options.quiet) writeLine(io.stderr, io.err.dim('dry run: nothing was sent (would POST /schedules)'));
