@@ -7,8 +7,7 @@
 // Either way the client applies the same timeouts, bounds and failure classes (client.ts); the
 // fault tests run single commands through the second and fleets through the first.
 
-import type { IncomingHttpHeaders } from 'node:http';
-import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpAgent, IncomingHttpHeaders } from 'node:http';
 
 export interface TransportRequest {
   origin: string;

@@ -68,13 +68,8 @@ async function networkChecks(session: Session, io: IO): Promise<{ checks: Check[
   let port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   let via = '';
   if (proxy) {
-    let proxyUrl: URL;
-    try {
-      proxyUrl = new URL(proxy);
-    } catch {
-      checks.push({ area: 'network', status: 'fail', detail: `the proxy '${redactUrl(proxy)}' (HTTPS_PROXY/HTTP_PROXY) is not a URL`, fix: 'set it to http://HOST:PORT, or unset it', exitCode: EXIT.usage });
-      return { checks, reachable: false };
-    }
+    // A URL: the session's client refused a proxy that is not one before any check ran (a config finding).
+    const proxyUrl = new URL(proxy);
     host = proxyUrl.hostname.replace(/^\[|\]$/g, '');
     port = Number(proxyUrl.port || (proxyUrl.protocol === 'https:' ? 443 : 80));
     via = ` (the proxy ${redactUrl(proxy)}, from HTTPS_PROXY/HTTP_PROXY; NO_PROXY does not exempt ${url.hostname})`;

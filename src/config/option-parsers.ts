@@ -42,14 +42,6 @@ export function oneOf<T extends string>(name: string, values: readonly T[]) {
   };
 }
 
-/** A value given once: `--power 5kw --power 6kw` is refused, not read as the last one. */
-export function once(name: string) {
-  return (value: string, previous: string | undefined): string => {
-    if (previous !== undefined) throw new UsageError(`${name} is given twice ('${previous}' and '${value}'): amps will not guess which you meant`);
-    return value;
-  };
-}
-
 /** A flag that may be given again and again: its values in order. */
 export function repeatable(value: string, previous: string[] = []): string[] {
   return [...previous, value];

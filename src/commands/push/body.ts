@@ -3,6 +3,7 @@
 // one named zone) and checked against its commands map.
 
 import type { ActionRecord, PushBody, SandboxDirective, Strategy } from '../../contract/actions.js';
+import type { RunInputs } from '../../contract/ledger.js';
 import type { DeviceRead } from '../../contract/devices.js';
 import type { Env } from '../../contract/env.js';
 import { buildPushBody, type Conversion, fitQuantities, parseQuantityFlags, parseTimeFlags, type ParsedTimes, resolveTimes, type TypedQuantity } from '../../domain/action.js';
@@ -16,19 +17,12 @@ import { own } from '../../lib/values.js';
 import type { IO } from '../../output/io.js';
 import { readFileBounded, readStream } from '../../output/read.js';
 
-/** The flags that shape a push, as commander hands them over. */
-export interface PushFlags {
+/** The flags that shape a push, as commander hands them over: the ledger's RunInputs, quantities still flags. */
+export interface PushFlags extends Omit<RunInputs, 'type' | 'command' | 'quantities'> {
   power?: string;
   target?: string;
   reserve?: string;
   param?: string[];
-  at?: string;
-  start?: string;
-  end?: string;
-  tz?: string;
-  onConflict?: Strategy;
-  simulateFailure?: string;
-  simulateAt?: 'request' | 'dispatch';
 }
 
 /** What was typed, read once: syntax errors surface here, before anything is sent. */

@@ -4,7 +4,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { STRATEGIES } from '../../contract/actions.js';
 import { globalsOf } from '../../config/globals.js';
-import { duration, once, oneOf, repeatable, wholeNumber } from '../../config/option-parsers.js';
+import { duration, oneOf, repeatable, wholeNumber } from '../../config/option-parsers.js';
 import type { ExitCode } from '../../contract/exit-codes.js';
 import { UsageError } from '../../errors/failures.js';
 import { withExamples } from '../../output/command-help.js';
@@ -32,14 +32,14 @@ export function pushCommand(state: CommandState, runF: Run<PushOptions> = run) {
     .argument('[type]', 'battery, ev-charger or hvac (with --resume: taken from the ledger)')
     .argument('[id]', 'device id')
     .argument('[command]', 'charge, discharge, idle, auto.balanced, auto.reserve, auto.export; heat, cool, auto, follow_schedule')
-    .option('--power <quantity>', 'power cap, e.g. 5kw or 3500w (converted to the unit the device declares)', once('--power'))
-    .option('--target <quantity>', 'target, e.g. 90% (battery) or 21c / 70f (hvac)', once('--target'))
-    .option('--reserve <quantity>', 'state-of-charge floor kept while the command runs, e.g. 20%', once('--reserve'))
+    .option('--power <quantity>', 'power cap, e.g. 5kw or 3500w (converted to the unit the device declares)')
+    .option('--target <quantity>', 'target, e.g. 90% (battery) or 21c / 70f (hvac)')
+    .option('--reserve <quantity>', 'state-of-charge floor kept while the command runs, e.g. 20%')
     .option('--param <name=value>', 'any other parameter, e.g. heatSetpoint=19c (repeatable)', repeatable)
-    .addOption(new Option('--at <time>', 'run once at this time: 22:00, 2026-06-10T22:00, +30m, 1.5h, now').conflicts(['start', 'end']).argParser(once('--at')))
-    .option('--start <time>', 'start of a window (with --end)', once('--start'))
-    .option('--end <time>', 'end of the window: a time, or a length after --start such as 3h', once('--end'))
-    .option('--tz <zone>', 'the zone of times typed without one (IANA, e.g. Europe/London); default AMPS_TZ, else the device\'s plant zone, else local', once('--tz'))
+    .addOption(new Option('--at <time>', 'run once at this time: 22:00, 2026-06-10T22:00, +30m, 1.5h, now').conflicts(['start', 'end']))
+    .option('--start <time>', 'start of a window (with --end)')
+    .option('--end <time>', 'end of the window: a time, or a length after --start such as 3h')
+    .option('--tz <zone>', 'the zone of times typed without one (IANA, e.g. Europe/London); default AMPS_TZ, else the device\'s plant zone, else local')
     .addOption(new Option('--on-conflict <strategy>', 'resolve a conflict up front').choices(STRATEGIES).argParser(oneOf('--on-conflict', STRATEGIES)))
     .addOption(new Option('--body <file>', 'send this JSON body as is (- reads stdin)').conflicts(BODY_FLAGS))
     .addOption(new Option('--dry-run', 'check against the device and print the body; send nothing'))
