@@ -106,3 +106,23 @@ describe('amps api retries reads, never writes', () => {
     expect(server.count('POST')).toBe(1);
   });
 });
+
+describe('every typed list read is bounded', () => {
+  it('listPages reads from an offset to the last page, and stops at MAX_LIST_PAGES against a server that says hasMore for ever', async () => {
+    const { listPages, MAX_LIST_PAGES } = await import('../src/api/resources.js');
+    const page = (offset: number, count: number, hasMore: boolean) => ({
+      data: { items: Array.from({ length: count }, (_, i) => offset + i), pagination: { limit: 2, offset, total: 99, hasMore } },
+      meta: {}, status: 200, attempts: 1, raw: '',
+    });
+    const offsets: number[] = [];
+    for await (const p of listPages((offset) => Promise.resolve(page(offset, offset < 6 ? 2 : 1, offset < 6)), { offset: 2 })) offsets.push(p.pagination!.offset);
+    expect(offsets).toEqual([2, 4, 6]);
+    let pages = 0;
+    let cappedAt: number | undefined;
+    for await (const _ of listPages((offset) => Promise.resolve(page(offset, 2, true)), { onCapped: (next) => (cappedAt = next) })) pages++;
+    expect([pages, cappedAt]).toEqual([MAX_LIST_PAGES, MAX_LIST_PAGES * 2]);
+    let empty = 0;
+    for await (const _ of listPages((offset) => Promise.resolve(page(offset, 0, true)))) empty++;
+    expect(empty).toBe(1);
+  });
+});

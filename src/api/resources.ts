@@ -54,6 +54,26 @@ function objectItems<T>(page: ApiResponse<Page<T>>): ApiResponse<Page<T>> {
  */
 export const MAX_LIST_PAGES = 10_000;
 
+/**
+ * The pages of a list in order (offset/limit), from `offset`, until one says there is no more, or
+ * MAX_LIST_PAGES have come: then `onCapped` hears the offset a next read would start at. Every read
+ * of a typed list goes through here, so none can be led on for ever by `hasMore: true` (`amps api
+ * --paginate`, which reads any JSON and streams it, keeps its own loop under the same bound).
+ */
+export async function* listPages<T>(fetchPage: (offset: number) => Promise<ApiResponse<Page<T>>>, options: { offset?: number; onCapped?: (nextOffset: number) => void } = {}): AsyncGenerator<Page<T>> {
+  let offset = options.offset ?? 0;
+  for (let page = 0; ; page++) {
+    if (page >= MAX_LIST_PAGES) {
+      options.onCapped?.(offset);
+      return;
+    }
+    const { data } = await fetchPage(offset);
+    yield data;
+    if (!data.pagination?.hasMore || data.items.length === 0) return;
+    offset += data.items.length;
+  }
+}
+
 export async function listDevices(client: ApiClient, type: DeviceType, query: { limit?: number; offset?: number; userId?: string }): Promise<ApiResponse<Page<DeviceRead>>> {
   return objectItems(await checked<Page<DeviceRead>>(client.request('GET', `/${pathSegment(type)}`, { query }), pageShape));
 }

@@ -6,7 +6,7 @@
 
 import type { ApiClient } from '../api/client.js';
 import { sleep } from '../api/client.js';
-import { getDevice, listActions } from '../api/resources.js';
+import { getDevice, listActions, listPages } from '../api/resources.js';
 import type { ActionRecord } from '../contract/actions.js';
 import type { DeviceType } from '../contract/devices.js';
 import type { OutcomeRecord } from '../contract/ledger.js';
@@ -105,16 +105,18 @@ export class Follower {
 
   /** Every page of a list, or (`since`) until the items get older than it (newest come first). */
   private async *pages(state: string, since?: string): AsyncGenerator<ActionRecord> {
-    for (let offset = 0; ; offset += 50) {
+    const pages = listPages((offset) => {
       this.requests.list++;
-      const { data } = await listActions(this.client, { state, deviceType: this.options.type, limit: 50, offset });
-      for (const item of data.items) {
+      return listActions(this.client, { state, deviceType: this.options.type, limit: 50, offset });
+    });
+    for await (const page of pages) {
+      for (const item of page.items) {
         if (since && typeof item.createdAt === 'string' && item.createdAt < since) return;
         yield item;
       }
-      if (!data.pagination?.hasMore || data.items.length === 0) return;
     }
   }
+
 
   private async finish([actionId, open, state, errorCode]: Finished): Promise<void> {
     this.open.delete(actionId);

@@ -30,20 +30,18 @@ interface Listed {
 }
 
 /** One type's devices, and the API's pagination object of the last page read (kept whole for --json). */
-async function listType(client: ApiClient, type: DeviceType, options: DevicesOptions): Promise<{ items: Listed[]; total: number; pagination: unknown }> {
-  const { listDevices } = await import('../api/resources.js');
+async function listType(client: ApiClient, type: DeviceType, options: DevicesOptions, io: IO): Promise<{ items: Listed[]; total: number; pagination: unknown }> {
+  const { listDevices, listPages, MAX_LIST_PAGES } = await import('../api/resources.js');
   const items: Listed[] = [];
-  let offset = options.offset ?? 0;
   let total = 0;
   let pagination: unknown = null;
-  for (;;) {
-    const limit = options.all ? PAGE_MAX : options.limit ?? PAGE_MAX;
-    const { data } = await listDevices(client, type, { limit, offset, userId: options.user });
-    items.push(...data.items.map((device) => ({ type, device })));
-    pagination = data.pagination ?? null;
-    total = data.pagination?.total ?? items.length;
-    if (!options.all || !data.pagination?.hasMore || data.items.length === 0) break;
-    offset += data.items.length;
+  const limit = options.all ? PAGE_MAX : options.limit ?? PAGE_MAX;
+  const onCapped = (next: number) => writeLine(io.stderr, io.err.yellow(`amps: --all stopped after ${MAX_LIST_PAGES} pages of ${type} devices; more remain (the next offset is ${next})`));
+  for await (const page of listPages((offset) => listDevices(client, type, { limit, offset, userId: options.user }), { offset: options.offset, onCapped })) {
+    items.push(...page.items.map((device) => ({ type, device })));
+    pagination = page.pagination ?? null;
+    total = page.pagination?.total ?? items.length;
+    if (!options.all) break;
   }
   return { items, total, pagination };
 }
@@ -55,7 +53,7 @@ export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
     throw new UsageError('--all follows every page; it does not combine with --limit or --offset');
   }
   return withSession(options, io, async (session) => {
-    const results = await Promise.all(types.map((type) => listType(session.client, type, options)));
+    const results = await Promise.all(types.map((type) => listType(session.client, type, options, io)));
     const listed = results.flatMap((r) => r.items);
     const total = results.reduce((sum, r) => sum + r.total, 0);
     if (options.json) {

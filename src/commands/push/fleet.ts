@@ -114,13 +114,14 @@ async function readAll(source: string, io: IO): Promise<InputRow[]> {
 
 /** Puts the first device of every model first, so the first wave meets every model a manufacturer may reject. */
 async function canariesFirst(rows: InputRow[], client: ApiClient, type: DeviceType): Promise<{ rows: InputRow[]; canaries: number }> {
-  const { listDevices } = await import('../../api/resources.js');
+  const { listDevices, listPages } = await import('../../api/resources.js');
   const models = new Map<string, string>();
   const unknown = new Set(rows.filter((r): r is DeviceRow => !('invalid' in r) && !r.model).map((r) => r.id));
-  for (let offset = 0; unknown.size > 0; offset += 50) {
-    const { data } = await listDevices(client, type, { limit: 50, offset });
-    for (const device of data.items) if (unknown.delete(device.id)) models.set(device.id, device.metadata?.model ?? '');
-    if (!data.pagination?.hasMore || data.items.length === 0) break;
+  if (unknown.size > 0) {
+    for await (const page of listPages((offset) => listDevices(client, type, { limit: 50, offset }))) {
+      for (const device of page.items) if (unknown.delete(device.id)) models.set(device.id, device.metadata?.model ?? '');
+      if (unknown.size === 0) break;
+    }
   }
   const seen = new Set<string>();
   const first: InputRow[] = [];

@@ -73,7 +73,7 @@ export async function planRun(
   bodyFor: (row: DeviceRow, device: DeviceRead) => unknown,
   onConflict: Strategy | undefined,
 ): Promise<PlanReport> {
-  const { listDevices } = await import('../../api/resources.js');
+  const { listDevices, listPages } = await import('../../api/resources.js');
   const report: PlanReport = { total: 0, counts: new Map(), codes: new Map(), requests: 0 };
   const count = (prediction: Prediction) => report.counts.set(prediction, (report.counts.get(prediction) ?? 0) + 1);
   const wanted = new Map<string, DeviceRow>();
@@ -84,16 +84,20 @@ export async function planRun(
     else if (wanted.has(row.id)) count('conflict');
     else wanted.set(row.id, row);
   }
-  for (let offset = 0; wanted.size > 0; offset += 50) {
+  const pages = listPages((offset) => {
     report.requests++;
-    const { data } = await listDevices(client, type, { limit: 50, offset });
-    for (const device of data.items) {
-      const row = wanted.get(device.id);
-      if (!row) continue;
-      wanted.delete(device.id);
-      count(predict(device, row, bodyFor, onConflict, report.codes));
+    return listDevices(client, type, { limit: 50, offset });
+  });
+  if (wanted.size > 0) {
+    for await (const page of pages) {
+      for (const device of page.items) {
+        const row = wanted.get(device.id);
+        if (!row) continue;
+        wanted.delete(device.id);
+        count(predict(device, row, bodyFor, onConflict, report.codes));
+      }
+      if (wanted.size === 0) break;
     }
-    if (!data.pagination?.hasMore || data.items.length === 0) break;
   }
   for (let i = 0; i < wanted.size; i++) count('not_found');
   return report;

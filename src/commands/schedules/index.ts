@@ -39,45 +39,35 @@ export interface SchedulesOptions extends GlobalOptions {
 
 /** When GET /schedules is not implemented: each schedulable device's currentSchedule, from list pages. */
 async function fromDevices(session: Session, options: SchedulesOptions, io: IO): Promise<Array<Record<string, unknown>>> {
-  const { listDevices, MAX_LIST_PAGES } = await import('../../api/resources.js');
+  const { listDevices, listPages, MAX_LIST_PAGES } = await import('../../api/resources.js');
   const found: Array<Record<string, unknown>> = [];
   for (const type of SCHEDULABLE_TYPES) {
-    for (let offset = 0, page = 0; ; offset += 50, page++) {
-      if (page >= MAX_LIST_PAGES) {
-        writeLine(io.stderr, io.err.yellow(`amps: stopped after ${MAX_LIST_PAGES} pages of ${type} devices; the list is incomplete`));
-        break;
-      }
-      const { data } = await listDevices(session.client, type, { limit: 50, offset, userId: options.user });
-      for (const device of data.items) {
+    const onCapped = () => writeLine(io.stderr, io.err.yellow(`amps: stopped after ${MAX_LIST_PAGES} pages of ${type} devices; the list is incomplete`));
+    for await (const page of listPages((offset) => listDevices(session.client, type, { limit: 50, offset, userId: options.user }), { onCapped })) {
+      for (const device of page.items) {
         const schedule = device.currentSchedule;
         if (!isRecord(schedule) || typeof schedule.scheduleId !== 'string') continue;
         if (options.device && device.id !== options.device) continue;
         if (options.state && schedule.state !== options.state) continue;
         found.push({ id: schedule.scheduleId, deviceId: device.id, state: schedule.state, timezone: schedule.timezone ?? null, recurrence: schedule.recurrence ?? null, nextFireAt: schedule.nextFireAt ?? null });
       }
-      if (!data.pagination?.hasMore || data.items.length === 0) break;
     }
   }
   return found;
 }
 
 async function list(session: Session, options: SchedulesOptions, io: IO): Promise<ExitCode> {
-  const { listSchedules, MAX_LIST_PAGES } = await import('../../api/resources.js');
+  const { listPages, listSchedules, MAX_LIST_PAGES } = await import('../../api/resources.js');
   const query = { deviceId: options.device, state: options.state, userId: options.user, limit: options.limit ?? 50 };
   let items: Array<Record<string, unknown>> = [];
   let fallback = false;
   let pagination: Record<string, unknown> | null = null;
   try {
-    for (let offset = 0, page = 0; ; page++) {
-      if (page >= MAX_LIST_PAGES) {
-        writeLine(io.stderr, io.err.yellow(`amps: --all stopped after ${MAX_LIST_PAGES} pages; more remain (the next offset is ${offset})`));
-        break;
-      }
-      const { data } = await listSchedules(session.client, { ...query, offset });
-      items.push(...(data.items as unknown as Array<Record<string, unknown>>));
-      pagination = isRecord(data.pagination) ? data.pagination : null;
-      if (!options.all || !data.pagination?.hasMore || data.items.length === 0) break;
-      offset += data.items.length;
+    const onCapped = (next: number) => writeLine(io.stderr, io.err.yellow(`amps: --all stopped after ${MAX_LIST_PAGES} pages; more remain (the next offset is ${next})`));
+    for await (const page of listPages((offset) => listSchedules(session.client, { ...query, offset }), { onCapped })) {
+      items.push(...(page.items as unknown as Array<Record<string, unknown>>));
+      pagination = isRecord(page.pagination) ? page.pagination : null;
+      if (!options.all) break;
     }
   } catch (error) {
     if (!(error instanceof ApiFailure) || error.decoded.code !== 'NOT_IMPLEMENTED') throw error;
