@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cacheDirectory } from '../src/boot.js';
+import { checksum, referenceChecksum } from '../src/lib/checksum.js';
 import { CompileCache, installFolder } from '../src/lib/compile-cache.js';
 import { BIN, cleanEnv, runCli } from './helpers/cli.js';
 
@@ -25,18 +28,41 @@ function flipByte(path: string, at: (length: number) => number): void {
   writeFileSync(path, data);
 }
 
+describe("the entries' checksum (WebAssembly)", () => {
+  it('equals the plain JavaScript reference at every length around a word and a memory page', () => {
+    const lengths = [0, 1, 7, 8, 9, 63, 64, 65, 65_535, 65_536, 65_537, 200_003, 140_000];
+    for (const length of lengths) {
+      const data = randomBytes(length);
+      expect(checksum(data), `length ${length}`).toBe(referenceChecksum(data));
+    }
+  });
+
+  it('changes with any one byte, with the length, and not with what a longer earlier buffer left behind', () => {
+    const data = randomBytes(4_099);
+    const sum = checksum(data);
+    for (const at of [0, 7, 8, 2_048, 4_098]) {
+      const damaged = Buffer.from(data);
+      damaged[at] ^= 0x01;
+      expect(checksum(damaged), `byte ${at}`).not.toBe(sum);
+    }
+    expect(checksum(Buffer.concat([data, Buffer.alloc(1)]))).not.toBe(sum);
+    checksum(randomBytes(300_000));
+    expect(checksum(data)).toBe(sum);
+  });
+});
+
 describe('the compile cache, in process', () => {
   it('misses, saves, then serves the same program from the entry', () => {
     const file = bundle();
     const dir = mkdtempSync(join(tmpdir(), 'amps-cc-'));
-    const first = new CompileCache(dir, 'explain');
+    const first = new CompileCache(dir, 'explain', Module);
     const program = first.load(file) as { answer(): number; name: string };
     expect([program.answer(), program.name]).toEqual([42, 'program.cjs']);
     expect(first.report().map((r) => r.hit)).toEqual([false]);
     first.save();
     expect(entries(dir)).toEqual([expect.stringMatching(/^program\.cjs-[0-9a-f]{8}\.explain\.v8$/)]);
 
-    const second = new CompileCache(dir, 'explain');
+    const second = new CompileCache(dir, 'explain', Module);
     expect((second.load(file) as { answer(): number }).answer()).toBe(42);
     expect(second.report().map((r) => r.hit)).toEqual([true]);
   });
@@ -45,7 +71,7 @@ describe('the compile cache, in process', () => {
     const file = bundle();
     const dir = mkdtempSync(join(tmpdir(), 'amps-cc-'));
     for (const kind of ['get', 'explain', 'get']) {
-      const cache = new CompileCache(dir, kind);
+      const cache = new CompileCache(dir, kind, Module);
       cache.load(file);
       cache.save();
     }
@@ -55,7 +81,7 @@ describe('the compile cache, in process', () => {
   it('a damaged, truncated or foreign entry is never handed to V8: the run compiles afresh and rewrites it', () => {
     const file = bundle();
     const dir = mkdtempSync(join(tmpdir(), 'amps-cc-'));
-    const seed = new CompileCache(dir, 'get');
+    const seed = new CompileCache(dir, 'get', Module);
     seed.load(file);
     seed.save();
     const [entry] = entries(dir);
@@ -72,11 +98,11 @@ describe('the compile cache, in process', () => {
     for (const [what, harm] of damage) {
       writeFileSync(path, good);
       harm();
-      const cache = new CompileCache(dir, 'get');
+      const cache = new CompileCache(dir, 'get', Module);
       expect((cache.load(file) as { answer(): number }).answer(), what).toBe(42);
       expect(cache.report()[0]!.hit, what).toBe(false);
       cache.save();
-      const again = new CompileCache(dir, 'get');
+      const again = new CompileCache(dir, 'get', Module);
       again.load(file);
       expect(again.report()[0]!.hit, `${what}: rewritten`).toBe(true);
     }
@@ -87,16 +113,16 @@ describe('the compile cache, in process', () => {
     const dir = mkdtempSync(join(tmpdir(), 'amps-cc-'));
     // The same length: V8's own check compares a cache's source by length only.
     const other = bundle('module.exports = { answer: () => 6 * 8, name: require("node:path").basename(__filename) };');
-    const seed = new CompileCache(dir, 'get');
+    const seed = new CompileCache(dir, 'get', Module);
     seed.load(other);
     seed.save();
     const othersBytes = readFileSync(join(dir, entries(dir)[0]!));
-    const mine = new CompileCache(dir, 'get');
+    const mine = new CompileCache(dir, 'get', Module);
     mine.load(file);
     mine.save();
     // As if the two names collided: this bundle's entry now holds the other's bytes.
     writeFileSync(join(dir, entries(dir)[0]!), othersBytes);
-    const cache = new CompileCache(dir, 'get');
+    const cache = new CompileCache(dir, 'get', Module);
     expect((cache.load(file) as { answer(): number }).answer()).toBe(42);
     expect(cache.report()[0]!.hit).toBe(false);
   });
@@ -104,13 +130,13 @@ describe('the compile cache, in process', () => {
   it('a rebuilt bundle gets a new entry, and the old one is removed', () => {
     const file = bundle();
     const dir = mkdtempSync(join(tmpdir(), 'amps-cc-'));
-    const before = new CompileCache(dir, 'get');
+    const before = new CompileCache(dir, 'get', Module);
     before.load(file);
     before.save();
     const [old] = entries(dir);
     writeFileSync(file, `${readFileSync(file, 'utf8')}\nmodule.exports.answer = () => 43;\n`);
     utimesSync(file, new Date(), new Date(Date.now() + 5000));
-    const after = new CompileCache(dir, 'get');
+    const after = new CompileCache(dir, 'get', Module);
     expect((after.load(file) as { answer(): number }).answer()).toBe(43);
     expect(after.report()[0]!.hit).toBe(false);
     after.save();
@@ -122,7 +148,7 @@ describe('the compile cache, in process', () => {
     const file = bundle();
     const blocker = join(mkdtempSync(join(tmpdir(), 'amps-cc-')), 'a-file');
     writeFileSync(blocker, 'in the way');
-    const cache = new CompileCache(join(blocker, 'v8'), 'get');
+    const cache = new CompileCache(join(blocker, 'v8'), 'get', Module);
     expect((cache.load(file) as { answer(): number }).answer()).toBe(42);
     expect(() => cache.save()).not.toThrow();
     expect(statSync(blocker).isFile()).toBe(true);

@@ -106,13 +106,14 @@ function messagePattern(template: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
-const patterns = new Map<CatalogueEntry, RegExp[]>(
-  CATALOGUE.map((e) => [e, [e.message, ...(e.alsoMessages ?? [])].map(messagePattern)]),
-);
+/** Each entry's wordings as patterns, made on first use: most runs decode no error at all. */
+const patterns = new Map<CatalogueEntry, RegExp[]>();
 
 /** True when `message` is one of the entry's documented wordings (placeholders as wildcards). */
 export function messageMatches(entry: CatalogueEntry, message: string): boolean {
-  return patterns.get(entry)!.some((pattern) => pattern.test(message));
+  let list = patterns.get(entry);
+  if (!list) patterns.set(entry, (list = [entry.message, ...(entry.alsoMessages ?? [])].map(messagePattern)));
+  return list.some((pattern) => pattern.test(message));
 }
 
 /**

@@ -18,19 +18,19 @@
 // - What V8 caches is the code a run compiled, so each command has its entries (`get`'s hold the
 //   request path, `explain`'s the catalogue): a run deserialises only what its command uses.
 //
-// The checksum is zlib's CRC-32 (native, ~0.1 ms for an entry; node:crypto would cost ~3 ms to load,
-// a JavaScript loop ~2 ms). zlib.crc32 arrived in Node 20.15: older versions run without the cache.
+// The checksum is lib/checksum.ts, a few lines of WebAssembly: zlib's CRC-32 would load node:zlib
+// and the streams with it, which cost more than the cache saves on the shortest commands.
 
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import type NodeModule from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
-import { crc32 } from 'node:zlib';
+import { checksum, checksumAvailable } from './checksum.js';
 import { activeV8Flags, beforeV8FlagChange } from './v8-flags.js';
 
-const MAGIC = Buffer.from('ampsV8c4');
-/** magic, CRC-32 (u32) of V8's bytes, the identity's length (u32); then the identity, then V8's bytes. */
-const HEADER_BYTES = MAGIC.length + 8;
+const MAGIC = Buffer.from('ampsV8c5');
+/** magic, checksum (u64) of V8's bytes, the identity's length (u32); then the identity, then V8's bytes. */
+const HEADER_BYTES = MAGIC.length + 12;
 /** Entries kept per bundle: enough for every command, with flags variants; the oldest go first. */
 const MAX_ENTRIES = 48;
 
@@ -73,16 +73,20 @@ export function installFolder(root: string, installDir: string): string {
   return join(root, textHash(installDir));
 }
 
-/** Whether this Node has what the cache needs (zlib.crc32: Node 20.15 and later). */
+/** Whether this Node has what the cache needs (WebAssembly, which `node --jitless` turns off). */
 export function compileCacheSupported(): boolean {
-  return typeof crc32 === 'function';
+  return checksumAvailable();
 }
 
 export class CompileCache {
   private readonly compiled: Compiled[] = [];
 
-  /** `kind` names what this run does (its command, a word of letters and dashes): part of each entry's name. */
-  constructor(private readonly dir: string, private readonly kind: string) {
+  /**
+   * `kind` names what this run does (its command, a word of letters and dashes): part of each
+   * entry's name. `Module` is Node's CommonJS loader class; the entry hands over its own
+   * (`module.constructor`) because importing node:module would load its public wrapper (~0.3 ms).
+   */
+  constructor(private readonly dir: string, private readonly kind: string, private readonly Module: typeof NodeModule) {
     beforeV8FlagChange(() => this.takePayloads());
   }
 
@@ -100,13 +104,14 @@ export class CompileCache {
     const build = `${bundle}${textHash(identity)}`;
     const entry = join(this.dir, `${build}.${this.kind}${flags.map((f) => f.replace(/^-+/, '.')).join('')}.v8`);
     const cachedData = this.read(entry, identity);
+    const { Module } = this;
     const script = new Script(Module.wrap(source), { filename: file, cachedData });
     const hit = cachedData !== undefined && script.cachedDataRejected !== true;
     this.compiled.push({ file, script, entry, bundle, build, flags: flags.join(' '), identity, hit });
 
     const module = new Module(file, undefined);
     module.filename = file;
-    const nodeRequire = createRequire(file);
+    const nodeRequire = Module.createRequire(file);
     const require = Object.assign((id: string) => route?.(id) ?? nodeRequire(id), nodeRequire);
     (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, require, module, file, dirname(file));
     module.loaded = true;
@@ -149,8 +154,8 @@ export class CompileCache {
     const identity = Buffer.from(compiled.identity);
     const data = Buffer.alloc(HEADER_BYTES + identity.length + compiled.payload!.length);
     MAGIC.copy(data, 0);
-    data.writeUInt32LE(crc32(compiled.payload!), MAGIC.length);
-    data.writeUInt32LE(identity.length, MAGIC.length + 4);
+    data.writeBigUInt64LE(checksum(compiled.payload!), MAGIC.length);
+    data.writeUInt32LE(identity.length, MAGIC.length + 8);
     identity.copy(data, HEADER_BYTES);
     compiled.payload!.copy(data, HEADER_BYTES + identity.length);
     const temporary = `${compiled.entry}.${process.pid}.tmp`;
@@ -173,10 +178,10 @@ export class CompileCache {
       return undefined;
     }
     if (data.length <= HEADER_BYTES || !data.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
-    const identityEnd = HEADER_BYTES + data.readUInt32LE(MAGIC.length + 4);
+    const identityEnd = HEADER_BYTES + data.readUInt32LE(MAGIC.length + 8);
     if (identityEnd >= data.length || data.toString('utf8', HEADER_BYTES, identityEnd) !== identity) return undefined;
     const payload = data.subarray(identityEnd);
-    return crc32(payload) === data.readUInt32LE(MAGIC.length) ? payload : undefined;
+    return checksum(payload) === data.readBigUInt64LE(MAGIC.length) ? payload : undefined;
   }
 
   /**
