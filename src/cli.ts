@@ -2,12 +2,13 @@
 // and is the one error boundary that turns every failure into a message and an exit code. It never
 // calls process.exit, so stdout drains before the process ends.
 
-import { Command, CommanderError, Option } from '@commander-js/extra-typings';
+import { Command, CommanderError, Help, Option } from '@commander-js/extra-typings';
+import COMMAND_LIST from './commands/command-list.json' with { type: 'json' };
 import { EXIT } from './contract/exit-codes.js';
 import { UsageError } from './errors/failures.js';
 import { versionLine } from './lib/version.js';
 import { duration, repeatable } from './config/option-parsers.js';
-import { type CommandState, guardOutput, type IO } from './output/io.js';
+import { type CommandState, guardOutput, type IO, plainIO } from './output/io.js';
 import { terminalPrompter } from './output/prompter.js';
 import { colorLevel, styleFor } from './output/style.js';
 
@@ -60,14 +61,64 @@ export function globalOptions(): Option[] {
  */
 const OPTIONS_WITH_VALUES = new Set(globalOptions().filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short].filter((n): n is string => Boolean(n))));
 
-/** The subcommand named on the command line, skipping global options and their values. */
-export function commandNameIn(argv: string[]): string | undefined {
+/** The words of the command line that are not options, skipping global options' values. */
+function wordsIn(argv: string[]): string[] {
+  const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (OPTIONS_WITH_VALUES.has(arg)) i++;
-    else if (!arg.startsWith('-')) return arg;
+    else if (!arg.startsWith('-')) words.push(arg);
   }
-  return undefined;
+  return words;
+}
+
+/** The subcommand named on the command line, skipping global options and their values. */
+export function commandNameIn(argv: string[]): string | undefined {
+  return wordsIn(argv)[0];
+}
+
+/** A top-level command as the program's help lists it: src/commands/command-list.json holds one per command. */
+export interface CommandListEntry {
+  name: string;
+  aliases: string[];
+  /** `push [options] <type> <id> [command]`: the left column of the listing. */
+  term: string;
+  description: string;
+}
+
+/**
+ * The left column of the listing for the stand-ins below, which have no options or arguments of
+ * their own to make it from.
+ */
+const STAND_IN_TERMS = new WeakMap<object, string>();
+
+/**
+ * A command that only shows in a listing: its name, aliases and summary, from the command list.
+ * `amps`, `amps help`, `amps --help` and a mistyped command need every command's name and summary
+ * but none of their code; loading all of them costs ~7 ms (bench/startup.mjs).
+ */
+function standIn(entry: CommandListEntry): Command {
+  const command = new Command(entry.name).description(entry.description);
+  if (entry.aliases.length > 0) command.aliases(entry.aliases);
+  STAND_IN_TERMS.set(command, entry.term);
+  return command as unknown as Command;
+}
+
+const listed = (name: string): CommandListEntry => {
+  const entry = (COMMAND_LIST as CommandListEntry[]).find((e) => e.name === name);
+  if (!entry) throw new Error(`src/commands/command-list.json lacks ${name}: run npm run completions`);
+  return entry;
+};
+
+/** What `amps help` lists of every top-level command but help itself (bin/command-list.mjs writes it to src/commands/command-list.json). */
+export async function commandList(): Promise<CommandListEntry[]> {
+  const { PassThrough } = await import('node:stream');
+  const io = plainIO({ stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() });
+  const program = await buildProgram({ io, exitCode: EXIT.ok, argv: [] }, [], { everyCommand: true });
+  const helper = program.createHelp();
+  return program.commands
+    .filter((c) => c.name() !== 'help')
+    .map((c) => ({ name: c.name(), aliases: c.aliases(), term: helper.subcommandTerm(c), description: helper.subcommandDescription(c) }));
 }
 
 /**
@@ -87,14 +138,26 @@ function refuseRepeats(command: Command): void {
   }
 }
 
-export async function buildProgram(state: CommandState, argv: string[] = []): Promise<Command> {
+/**
+ * The program for this command line, with only the command it runs loaded. Without a known command
+ * (help, completion, none, a typo) every command is listed: completion and the commands named on
+ * the line (`amps help push`) are loaded, the rest stand in from the command list, unless
+ * `everyCommand` asks for all of them.
+ */
+export async function buildProgram(state: CommandState, argv: string[] = [], { everyCommand = false } = {}): Promise<Command> {
   const { io } = state;
   const program = new Command('amps')
     .description('Operate devices through the Amps API: push commands, inspect state, decode errors.\nWith no key or URL configured, amps runs against an embedded local sandbox.')
     .version(versionLine(), '-v, --version', 'print the version, node version and platform')
     .helpCommand(false)
     .showSuggestionAfterError(true)
-    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .configureHelp({
+      showGlobalOptions: true,
+      sortSubcommands: false,
+      subcommandTerm(this: Help, command) {
+        return STAND_IN_TERMS.get(command) ?? Help.prototype.subcommandTerm.call(this, command);
+      },
+    })
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
@@ -103,18 +166,23 @@ export async function buildProgram(state: CommandState, argv: string[] = []): Pr
     .exitOverride();
   for (const option of globalOptions()) program.addOption(option as never);
 
-  const name = commandNameIn(argv);
+  const words = wordsIn(argv);
+  const name = words[0];
   const wanted = COMMANDS.filter((c) => c.names.includes(name ?? ''));
   // `amps --version` needs no command at all.
   const versionOnly = name === undefined && argv.some((a) => a === '-v' || a === '--version');
-  for (const entry of wanted.length > 0 || versionOnly ? wanted : COMMANDS) {
-    program.addCommand((await entry.load())(state) as unknown as Command);
-  }
-  // help and completion describe the whole tree, so they come with every command loaded.
-  if (wanted.length === 0 && !versionOnly) {
-    const [{ helpCommand }, { completionCommand }] = await Promise.all([import('./commands/help-topics.js'), import('./commands/completion.js')]);
+  if (wanted.length > 0 || versionOnly) {
+    for (const entry of wanted) program.addCommand((await entry.load())(state) as unknown as Command);
+  } else {
+    // Completion describes the whole tree, so it comes with every command loaded.
+    const loadAll = everyCommand || name === 'completion';
+    for (const entry of COMMANDS) {
+      const real = loadAll || entry.names.some((n) => words.includes(n));
+      program.addCommand(real ? ((await entry.load())(state) as unknown as Command) : standIn(listed(entry.names[0]!)));
+    }
+    const { helpCommand } = await import('./commands/help-topics.js');
     program.addCommand(helpCommand(state, program) as unknown as Command);
-    program.addCommand(completionCommand(state, program) as unknown as Command);
+    program.addCommand(loadAll ? ((await import('./commands/completion.js')).completionCommand(state, program) as unknown as Command) : standIn(listed('completion')));
   }
   // Every subcommand reports usage errors the same way and leaves exiting to main().
   const configure = (command: Command) => {

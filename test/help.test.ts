@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import type { Command } from '@commander-js/extra-typings';
 import { describe, expect, it } from 'vitest';
-import { buildProgram, commandNameIn } from '../src/cli.js';
+import { buildProgram, commandList, commandNameIn } from '../src/cli.js';
 import { plainIO } from '../src/output/io.js';
 import { seededDevices } from '../src/sandbox/fleet.js';
 import { cleanEnv, runCli } from './helpers/cli.js';
@@ -17,7 +17,7 @@ function walk(command: Command, path: string[] = []): Array<[string, Command]> {
 describe('help', () => {
   it('gives every command a description and at least one example', async () => {
     const io = plainIO({ stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() });
-    const program = await buildProgram({ io, exitCode: 0, argv: [] });
+    const program = await buildProgram({ io, exitCode: 0, argv: [] }, [], { everyCommand: true });
     const commands = walk(program);
     expect(commands.length).toBeGreaterThan(15);
     for (const [name, command] of commands) {
@@ -26,6 +26,27 @@ describe('help', () => {
       command.configureOutput({ writeOut: (s) => (help += s) }).outputHelp();
       expect(help, name).toMatch(/Examples:\n {2}\$ amps /);
     }
+  });
+
+  it('the committed command list is what the commands say now (run npm run completions)', async () => {
+    const committed = JSON.parse(readFileSync(new URL('../src/commands/command-list.json', import.meta.url), 'utf8'));
+    expect(await commandList()).toEqual(committed);
+  });
+
+  it('lists the commands from the command list exactly as with every command loaded, and loads a command named after help', async () => {
+    const io = () => plainIO({ stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() });
+    const every = await buildProgram({ io: io(), exitCode: 0, argv: [] }, [], { everyCommand: true });
+    const listed = await buildProgram({ io: io(), exitCode: 0, argv: ['help'] }, ['help']);
+    expect(listed.helpInformation()).toBe(every.helpInformation());
+    // Stand-ins: no options of their own. `amps help push` loads push itself.
+    const push = (program: Command) => program.commands.find((c) => c.name() === 'push')!;
+    expect(push(listed).options).toEqual([]);
+    const named = await buildProgram({ io: io(), exitCode: 0, argv: ['help', 'push'] }, ['help', 'push']);
+    expect(push(named).helpInformation()).toBe(push(every).helpInformation());
+    const r = await runCli(['help', 'push']);
+    expect([r.code, r.stdout]).toEqual([0, expect.stringContaining('--power')]);
+    const typo = await runCli(['scheduels']);
+    expect([typo.code, typo.stderr]).toEqual([2, "amps: unknown command 'scheduels'\n(Did you mean schedules?)\n"]);
   });
 
   it('finds the command name past global options and their values', () => {
