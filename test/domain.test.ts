@@ -66,13 +66,13 @@ describe('times as operators type them (a fixed clock, a named zone)', () => {
   });
 
   it('reads --end as a length after --start, and --at now as an immediate push', () => {
-    const times = resolveTimes(parseTimeFlags({ start: '22:00', end: '3h' }), now, 'Europe/London');
+    const times = resolveTimes(parseTimeFlags({ start: '22:00', end: '3h' }), now, { name: 'Europe/London' });
     expect(times.end! - times.start!).toBe(3 * 3_600_000);
     expect(() => parseTimeFlags({ at: '22:00', start: '23:00' })).toThrow('not both');
     expect(() => parseTimeFlags({ end: '23:00' })).toThrow('--end needs --start');
-    expect(resolveTimes(parseTimeFlags({ at: 'now' }), now, 'UTC')).toEqual({ notes: ['--at now: sent as an immediate push'] });
-    expect(resolveTimes(parseTimeFlags({ at: 'now' }), now, 'UTC', ['scheduled']).start).toBe(now + 60_000);
-    expect(resolveTimes(parseTimeFlags({ start: 'now', end: '1h' }), now, 'UTC')).toMatchObject({ start: now + 60_000, end: now + 60_000 + 3_600_000 });
+    expect(resolveTimes(parseTimeFlags({ at: 'now' }), now, { name: 'UTC' })).toEqual({ notes: ['--at now: sent as an immediate push'] });
+    expect(resolveTimes(parseTimeFlags({ at: 'now' }), now, { name: 'UTC' }, ['scheduled']).start).toBe(now + 60_000);
+    expect(resolveTimes(parseTimeFlags({ start: 'now', end: '1h' }), now, { name: 'UTC' })).toMatchObject({ start: now + 60_000, end: now + 60_000 + 3_600_000 });
   });
 
   it('sends the zone\'s own offset, and shows whose clock with the UTC instant', () => {

@@ -128,7 +128,7 @@ export interface ResolvedTimes {
 }
 
 /**
- * The instants the flags name, wall-clock times read in `timeZone`. `--at now` is an immediate
+ * The instants the flags name, wall-clock times read in `zone`. `--at now` is an immediate
  * push, unless the command can only be scheduled (then a start a minute ahead); `--start now`
  * opens the window a minute ahead. Both say so in `notes`.
  */
@@ -137,10 +137,11 @@ export function hasWallClockTime(parsed: ParsedTimes): boolean {
   return [parsed.at, parsed.start, parsed.end].some((time) => time?.kind === 'wall');
 }
 
-export function resolveTimes(parsed: ParsedTimes, now: number, timeZone: string, execution?: readonly string[]): ResolvedTimes {
+export function resolveTimes(parsed: ParsedTimes, now: number, zone: { readonly name: string }, execution?: readonly string[]): ResolvedTimes {
   const notes: string[] = [];
   const resolve = (time: TimeText, flag: string, from = now) => {
-    const resolved = resolveTimeText(time, from, timeZone);
+    // The zone is read here, when a time needs it: deciding it may cost ICU's start (push/body.ts zoneFor).
+    const resolved = resolveTimeText(time, from, zone.name);
     if (resolved.adjustment) notes.push(`${flag}: ${resolved.adjustment}`);
     return resolved.instant;
   };
@@ -169,15 +170,16 @@ export function buildPushBody(input: {
   command: string;
   parameters: Record<string, Quantity>;
   times: { start?: number; end?: number };
-  timeZone: string;
+  /** Read only when there is a time to write. */
+  zone: { readonly name: string };
   onConflict?: Strategy;
   directive?: SandboxDirective;
 }): PushBody {
   const action: PushBody['action'] = { command: input.command };
   if (Object.keys(input.parameters).length > 0) action.parameters = input.parameters;
   // Always absolute, always with an explicit offset: the zone's own (decision 6).
-  if (input.times.start !== undefined) action.start = formatInZone(input.times.start, input.timeZone);
-  if (input.times.end !== undefined) action.end = formatInZone(input.times.end, input.timeZone);
+  if (input.times.start !== undefined) action.start = formatInZone(input.times.start, input.zone.name);
+  if (input.times.end !== undefined) action.end = formatInZone(input.times.end, input.zone.name);
   const body: PushBody = { action };
   if (input.onConflict) body.onConflict = input.onConflict;
   if (input.directive) body.sandbox = input.directive;

@@ -149,7 +149,7 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
   if (options.canaryPerModel && !waves) throw new UsageError('--canary-per-model shapes the first wave: give --waves too');
   if (options.verify && !options.wait && !waves) throw new UsageError('--verify reads devices once their actions complete: give --wait too');
   // The instants the run's times name: one zone, one clock (the run's start) for every device.
-  const times = resolveTimes(push.times, startedAt, zone.name);
+  const times = resolveTimes(push.times, startedAt, zone);
   const bodyFor = (row: DeviceRow, device: DeviceRead | undefined) => {
     const quantities = { ...push.quantities, ...parseQuantityFlags(row.quantities, []) };
     const prepared = preparePush({ ...push, quantities }, device, startedAt, zone);

@@ -47,11 +47,13 @@ export function rerunLine(argv: string[], strategy: Strategy): string {
  * never reported as moved.
  */
 function preparedFromRaw(body: PushBody, inputs: Pick<PushInputs, 'zone'>, device: DeviceRead | undefined, now: Date): PreparedPush {
-  const plant = typeof device?.metadata?.timeZone === 'string' && isTimeZone(device.metadata.timeZone) ? device.metadata.timeZone : undefined;
+  // Only a body with times needs the zone (and ICU's zone data with it).
+  const plant = () => (typeof device?.metadata?.timeZone === 'string' && isTimeZone(device.metadata.timeZone) ? device.metadata.timeZone : undefined);
   const instant = (text: string | undefined) => {
     if (text === undefined) return undefined;
     if (/(Z|[+-]\d{2}:?\d{2})$/i.test(text.trim())) return Date.parse(text);
-    if (plant && /^\d{4}-/.test(text.trim())) return parseApiTime(text, now, plant)?.getTime() ?? Number.NaN;
+    const zone = /^\d{4}-/.test(text.trim()) ? plant() : undefined;
+    if (zone) return parseApiTime(text, now, zone)?.getTime() ?? Number.NaN;
     return Number.NaN;
   };
   return { body, zone: zoneFor(inputs, device), start: instant(body.action.start), end: instant(body.action.end), conversions: [], notes: [] };

@@ -1,0 +1,199 @@
+// A zone's offset from UTC at any instant, read from the system's time zone database: the TZif files
+// under /usr/share/zoneinfo (RFC 8536), as Python's zoneinfo and Go's time package read them.
+//
+// Why not Intl alone: the first Intl formatter a process makes costs ~12 ms (V8 builds its table of
+// ICU locales), a third of what `amps push` costs on top of Node's own start (bench/startup.mjs),
+// and every command that shows a time in a zone pays it. Reading and parsing one zone file costs
+// ~0.1 ms. Where this cannot answer (no database: Windows, slim containers; a name without a file;
+// a file it cannot read), zoneOffsetReader() gives undefined and the caller uses Intl: the same
+// answers, only slower. test/zoneinfo.test.ts holds the two to agreement across every zone here.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Where the database lives on Linux, the BSDs and macOS (Python's zoneinfo looks in the same places). */
+const DIRECTORIES = ['/usr/share/zoneinfo', '/usr/lib/zoneinfo', '/usr/share/lib/zoneinfo', '/etc/zoneinfo'];
+/** Files in the database that are not zones Intl accepts. */
+const NOT_ZONES = new Set(['Factory', 'localtime', 'posixrules']);
+const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9][A-Za-z0-9_+-]*){0,2}$/;
+
+/** Milliseconds east of UTC at an instant (milliseconds since the epoch). */
+export type ZoneOffsetReader = (instant: number) => number;
+
+// ── The TZ string of a TZif footer (POSIX TZ, with RFC 8536's extensions) ──────────────────────
+
+interface TransitionDate {
+  /** `Jn`: day 1-365, February 29 never counted; `n`: day 0-365, counted; `Mm.w.d`: the w-th (5: last) weekday d of month m. */
+  kind: 'julian' | 'day' | 'month';
+  day: number;
+  month: number;
+  week: number;
+  /** Local time of the change, in seconds (may be negative, or past 24h). */
+  seconds: number;
+}
+
+interface PosixRule {
+  /** Seconds east of UTC: standard time, and daylight time when the zone has it. */
+  standard: number;
+  daylight?: { offset: number; start: TransitionDate; end: TransitionDate };
+}
+
+/** `[+-]hh[:mm[:ss]]` as seconds; undefined when malformed. */
+function clockSeconds(text: string): number | undefined {
+  const match = /^([+-]?)(\d{1,3})(?::(\d{1,2}))?(?::(\d{1,2}))?$/.exec(text);
+  if (!match) return undefined;
+  const seconds = Number(match[2]) * 3600 + Number(match[3] ?? 0) * 60 + Number(match[4] ?? 0);
+  return match[1] === '-' ? -seconds : seconds;
+}
+
+function transitionDate(text: string): TransitionDate | undefined {
+  const [date, time] = text.split('/');
+  const seconds = time === undefined ? 7200 : clockSeconds(time);
+  if (seconds === undefined || date === undefined) return undefined;
+  let match = /^M(\d{1,2})\.(\d)\.(\d)$/.exec(date);
+  if (match) {
+    const [month, week, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+    if (month < 1 || month > 12 || week < 1 || week > 5 || day > 6) return undefined;
+    return { kind: 'month', month, week, day, seconds };
+  }
+  match = /^(J?)(\d{1,3})$/.exec(date);
+  if (!match) return undefined;
+  const day = Number(match[2]);
+  if (match[1] ? day < 1 || day > 365 : day > 365) return undefined;
+  return { kind: match[1] ? 'julian' : 'day', day, month: 0, week: 0, seconds };
+}
+
+/** The footer's rule, or undefined for anything it does not fully understand (the caller then uses Intl). */
+export function parsePosixRule(text: string): PosixRule | undefined {
+  // std offset [dst [offset] [,start[/time],end[/time]]]; names are letters, or <…> quoted.
+  const match = /^(?:[A-Za-z]{3,}|<[A-Za-z0-9+-]{3,}>)([+-]?[\d:]+)(?:(?:[A-Za-z]{3,}|<[A-Za-z0-9+-]{3,}>)([+-]?[\d:]+)?(?:,([^,]+),([^,]+))?)?$/.exec(text);
+  if (!match) return undefined;
+  const standard = clockSeconds(match[1]!);
+  if (standard === undefined) return undefined;
+  // POSIX offsets count west of UTC: UTC = local + offset.
+  const rule: PosixRule = { standard: 0 - standard };
+  const hasDaylight = /^(?:[A-Za-z]{3,}|<[^>]+>)[+-]?[\d:]+(?:[A-Za-z]{3,}|<[^>]+>)/.test(text);
+  if (!hasDaylight) return rule;
+  // A zone with daylight time but no rule for it: TZif files always carry one; refuse to guess.
+  if (match[3] === undefined || match[4] === undefined) return undefined;
+  const daylightWest = match[2] === undefined ? standard - 3600 : clockSeconds(match[2]);
+  const start = transitionDate(match[3]);
+  const end = transitionDate(match[4]);
+  if (daylightWest === undefined || !start || !end) return undefined;
+  rule.daylight = { offset: 0 - daylightWest, start, end };
+  return rule;
+}
+
+const isLeap = (year: number) => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+
+/** Seconds since the epoch of a transition date's local midnight in `year`, as if local time were UTC. */
+function localMidnight(date: TransitionDate, year: number): number {
+  const january1 = Date.UTC(year, 0, 1) / 1000;
+  if (date.kind === 'julian') return january1 + (date.day - 1 + (isLeap(year) && date.day >= 60 ? 1 : 0)) * 86_400;
+  if (date.kind === 'day') return january1 + date.day * 86_400;
+  const firstWeekday = new Date(Date.UTC(year, date.month - 1, 1)).getUTCDay();
+  let day = 1 + ((date.day - firstWeekday + 7) % 7) + (date.week - 1) * 7;
+  const length = new Date(Date.UTC(year, date.month, 0)).getUTCDate();
+  while (day > length) day -= 7;
+  return Date.UTC(year, date.month - 1, day) / 1000;
+}
+
+/** The rule's offset (seconds east) at `seconds` since the epoch. */
+export function posixRuleOffset(rule: PosixRule, seconds: number): number {
+  const { daylight } = rule;
+  if (!daylight) return rule.standard;
+  const year = new Date((seconds + rule.standard) * 1000).getUTCFullYear();
+  // The start is given in standard time, the end in daylight time (POSIX).
+  const start = localMidnight(daylight.start, year) + daylight.start.seconds - rule.standard;
+  const end = localMidnight(daylight.end, year) + daylight.end.seconds - daylight.offset;
+  const inDaylight = start <= end ? seconds >= start && seconds < end : !(seconds >= end && seconds < start);
+  return inDaylight ? daylight.offset : rule.standard;
+}
+
+// ── TZif ─────────────────────────────────────────────────────────────────────────────────────
+
+/** A zone's offsets from a TZif file's bytes; undefined when they are not a TZif file it understands. */
+export function parseTzif(data: Uint8Array): ZoneOffsetReader | undefined {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const HEADER = 44;
+  const header = (at: number) => {
+    if (at + HEADER > data.length || view.getUint32(at) !== 0x545a6966) return undefined; // "TZif"
+    const count = (i: number) => view.getUint32(at + 20 + i * 4);
+    return { version: data[at + 4]!, isut: count(0), isstd: count(1), leap: count(2), time: count(3), type: count(4), char: count(5) };
+  };
+  const first = header(0);
+  if (!first || first.type === 0) return undefined;
+  const blockLength = (h: NonNullable<ReturnType<typeof header>>, timeSize: number) =>
+    h.time * timeSize + h.time + h.type * 6 + h.char + h.leap * (timeSize + 4) + h.isstd + h.isut;
+  // Version 2 and later repeat the data with 64-bit times, then a footer: the rule for later times.
+  let at = HEADER;
+  let h = first;
+  let timeSize = 4;
+  if (first.version >= 0x32) {
+    const second = header(HEADER + blockLength(first, 4));
+    if (!second || second.type === 0) return undefined;
+    at = 2 * HEADER + blockLength(first, 4);
+    h = second;
+    timeSize = 8;
+  }
+  const end = at + blockLength(h, timeSize);
+  if (end > data.length) return undefined;
+  const transitions: number[] = [];
+  for (let i = 0; i < h.time; i++) transitions.push(timeSize === 8 ? Number(view.getBigInt64(at + i * 8)) : view.getInt32(at + i * 4));
+  const typeAt = at + h.time * timeSize;
+  const types: number[] = [];
+  for (let i = 0; i < h.time; i++) {
+    const type = data[typeAt + i]!;
+    if (type >= h.type) return undefined;
+    types.push(type);
+  }
+  const infoAt = typeAt + h.time;
+  const offsets: number[] = [];
+  for (let i = 0; i < h.type; i++) offsets.push(view.getInt32(infoAt + i * 6));
+  let rule: PosixRule | undefined;
+  if (timeSize === 8) {
+    const footer = Buffer.from(data.buffer, data.byteOffset + end, data.byteLength - end).toString('latin1');
+    const text = /^\n([^\n]*)\n/.exec(footer)?.[1];
+    if (text === undefined) return undefined;
+    if (text !== '') {
+      rule = parsePosixRule(text);
+      if (!rule) return undefined;
+    }
+  }
+  return (instant) => {
+    const seconds = Math.floor(instant / 1000);
+    if (transitions.length === 0 || seconds < transitions[0]!) return (rule && transitions.length === 0 ? posixRuleOffset(rule, seconds) : offsets[0]!) * 1000;
+    if (rule && seconds >= transitions[transitions.length - 1]!) return posixRuleOffset(rule, seconds) * 1000;
+    let low = 0;
+    let high = transitions.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (transitions[mid]! <= seconds) low = mid;
+      else high = mid - 1;
+    }
+    return offsets[types[low]!]! * 1000;
+  };
+}
+
+const readers = new Map<string, ZoneOffsetReader | undefined>();
+
+/**
+ * The offsets of IANA zone `name` from the system's database; undefined when it has no such zone
+ * or cannot be read, or for a name that is not a zone Intl would accept.
+ */
+export function zoneOffsetReader(name: string): ZoneOffsetReader | undefined {
+  if (readers.has(name)) return readers.get(name);
+  let reader: ZoneOffsetReader | undefined;
+  if (ZONE_NAME.test(name) && !NOT_ZONES.has(name) && !/^(posix|right)\//.test(name)) {
+    for (const directory of DIRECTORIES) {
+      try {
+        reader = parseTzif(readFileSync(join(directory, name)));
+        break;
+      } catch {
+        // Not in this directory (or not readable): try the next.
+      }
+    }
+  }
+  readers.set(name, reader);
+  return reader;
+}

@@ -1,0 +1,126 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { describeInstant, isTimeZone } from '../src/domain/time.js';
+import { parsePosixRule, parseTzif, posixRuleOffset, zoneOffsetReader } from '../src/lib/zoneinfo.js';
+
+// lib/zoneinfo.ts reads zone offsets from the system's database instead of asking Intl (whose first
+// use costs ~12 ms). It must give Intl's answers wherever it answers at all; .ci/run installs
+// Debian's tzdata so these run against a full database.
+
+const DATABASE = '/usr/share/zoneinfo';
+const DAY = 86_400_000;
+
+function intlFormatter(zone: string): Intl.DateTimeFormat | undefined {
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Intl's offset (milliseconds east) of `zone` at `instant`, whole seconds. */
+function intlOffset(formatter: Intl.DateTimeFormat, instant: number): number {
+  const parts = formatter.formatToParts(new Date(instant));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)!.value);
+  return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - Math.floor(instant / 1000) * 1000;
+}
+
+function zoneFiles(dir = DATABASE): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return ['posix', 'right'].includes(name) && dir === DATABASE ? [] : zoneFiles(path);
+    return [relative(DATABASE, path)];
+  });
+}
+
+describe('zone offsets from the system database', () => {
+  it('agree with Intl for every zone both know, monthly from 2000 to 2080', () => {
+    let zones = 0;
+    const differences: string[] = [];
+    for (const zone of zoneFiles()) {
+      const formatter = intlFormatter(zone);
+      const reader = zoneOffsetReader(zone);
+      if (!formatter) {
+        expect(reader, `${zone}: Intl refuses it, so must amps`).toBeUndefined();
+        continue;
+      }
+      expect(reader, `${zone}: a zone Intl knows, with a file`).toBeDefined();
+      zones++;
+      // Not from 1970: the database here and ICU's disagree on some 1970s history (WET, EET,
+      // America/Tijuana), and amps handles times within a year of now.
+      for (let instant = Date.UTC(2000, 0, 1); instant < Date.UTC(2080, 0, 1); instant += 29 * DAY + 7 * 3_600_000) {
+        if (reader!(instant) !== intlOffset(formatter, instant)) differences.push(`${zone} ${new Date(instant).toISOString()}`);
+      }
+    }
+    expect(zones).toBeGreaterThan(300);
+    expect(differences).toEqual([]);
+  });
+
+  it('change at the same second as Intl across daylight-saving changes, whatever the rule', () => {
+    // Both hemispheres, half-hour and two-hour changes, negative daylight time (Dublin), changes at
+    // midnight (Havana) and at 24:00 or later, explicit transitions only (Casablanca), none at all.
+    const zones = ['Europe/London', 'America/New_York', 'Australia/Sydney', 'Australia/Lord_Howe', 'America/Santiago', 'Pacific/Auckland', 'Pacific/Chatham',
+      'Europe/Dublin', 'America/Havana', 'Africa/Casablanca', 'Antarctica/Troll', 'America/St_Johns', 'Asia/Gaza', 'America/Asuncion', 'Europe/Chisinau',
+      'America/Nuuk', 'Asia/Kolkata', 'Asia/Tehran', 'Etc/GMT+5', 'UTC'];
+    let changes = 0;
+    for (const zone of zones) {
+      const formatter = intlFormatter(zone)!;
+      const reader = zoneOffsetReader(zone)!;
+      expect(reader, zone).toBeDefined();
+      for (let day = Date.UTC(2024, 0, 1); day < Date.UTC(2046, 0, 1); day += DAY) {
+        if (intlOffset(formatter, day) === intlOffset(formatter, day + DAY)) continue;
+        // The exact second the offset changes, by Intl.
+        let [low, high] = [day, day + DAY];
+        while (high - low > 1000) {
+          const mid = Math.floor((low + high) / 2000) * 1000;
+          if (intlOffset(formatter, mid) === intlOffset(formatter, day)) low = mid;
+          else high = mid;
+        }
+        changes++;
+        expect([reader(low), reader(high)], `${zone} ${new Date(high).toISOString()}`).toEqual([intlOffset(formatter, low), intlOffset(formatter, high)]);
+      }
+    }
+    expect(changes).toBeGreaterThan(300);
+  });
+
+  it('answers nothing for what is not a zone, and Intl still decides', () => {
+    for (const name of ['Factory', 'posixrules', 'posix/Europe/London', 'right/UTC', '../../etc/passwd', '/etc/passwd', 'Europe/../Europe/London', 'Mars/Olympus_Mons', 'zone.tab', 'Europe', '']) {
+      expect(zoneOffsetReader(name), name).toBeUndefined();
+    }
+    expect(isTimeZone('Mars/Olympus_Mons')).toBe(false);
+    expect(isTimeZone('Factory')).toBe(false);
+    // A name ICU knows that this database has no file for (an old alias): Intl answers.
+    const alias = ['Asia/Calcutta', 'Europe/Kiev', 'America/Buenos_Aires'].find((zone) => intlFormatter(zone) && !zoneOffsetReader(zone));
+    if (alias) {
+      expect(isTimeZone(alias)).toBe(true);
+      expect(describeInstant(Date.UTC(2026, 6, 1, 12), 'Asia/Kolkata').slice(0, 16)).toBe('2026-07-01 17:30');
+      expect(describeInstant(Date.UTC(2026, 6, 1, 12), alias)).toMatch(/^2026-07-01 \d\d:\d\d /);
+    }
+  });
+
+  it('refuses damaged files and footers it cannot read, so that Intl answers instead', () => {
+    expect(parseTzif(new Uint8Array(0))).toBeUndefined();
+    expect(parseTzif(Buffer.from('TZif2'.padEnd(60, '\0')))).toBeUndefined();
+    expect(parseTzif(Buffer.from('not a zone file at all, not even close to one; not at all'))).toBeUndefined();
+    for (const rule of ['', 'EST', 'EST5EDT', 'EST5EDT,M3.2.0', 'EST5EDT,M13.2.0,M11.1.0', 'EST5EDT,M3.6.0,M11.1.0', 'EST5EDT,J0,J365', 'EST5EDT,M3.2.0/2:99x,M11.1.0']) {
+      expect(parsePosixRule(rule), rule).toBeUndefined();
+    }
+  });
+
+  it('reads the footer rules TZif files carry', () => {
+    const at = (rule: string, iso: string) => posixRuleOffset(parsePosixRule(rule)!, Date.parse(iso) / 1000) / 3600;
+    expect(at('GMT0BST,M3.5.0/1,M10.5.0', '2030-07-01T00:00:00Z')).toBe(1);
+    expect(at('GMT0BST,M3.5.0/1,M10.5.0', '2030-01-01T00:00:00Z')).toBe(0);
+    // Dublin: winter is the daylight (negative) time.
+    expect(at('IST-1GMT0,M10.5.0,M3.5.0/1', '2030-07-01T00:00:00Z')).toBe(1);
+    expect(at('IST-1GMT0,M10.5.0,M3.5.0/1', '2030-01-01T00:00:00Z')).toBe(0);
+    // Southern hemisphere, half-hour daylight time.
+    expect(at('<+1030>-10:30<+11>-11,M10.1.0,M4.1.0', '2030-01-01T00:00:00Z')).toBe(11);
+    expect(at('<+1030>-10:30<+11>-11,M10.1.0,M4.1.0', '2030-07-01T00:00:00Z')).toBe(10.5);
+    // Daylight time all year; Julian days; no daylight time.
+    expect(at('EST5EDT,0/0,J365/25', '2030-07-01T00:00:00Z')).toBe(-4);
+    expect(at('EST5EDT,0/0,J365/25', '2030-12-31T23:00:00Z')).toBe(-4);
+    expect(at('<-03>3', '2030-07-01T00:00:00Z')).toBe(-3);
+  });
+});
