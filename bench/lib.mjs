@@ -19,12 +19,16 @@ export function timeOnce(command, args, options = {}) {
 
 /**
  * Interleaved rounds, so drift in machine load hits every case alike; returns the median of each.
- * cases: [{ name, command, args, options }]
+ * cases: [{ name, command, args, options }]; `args` may be a function of the run's number (a
+ * fresh device each time).
  */
 export function compare(cases, { rounds = 3, runs = 10 } = {}) {
   const samples = new Map(cases.map((c) => [c.name, []]));
+  let run = 0;
   for (let round = 0; round < rounds; round++) {
-    for (const c of cases) for (let i = 0; i < runs; i++) samples.get(c.name).push(timeOnce(c.command, c.args, c.options));
+    for (const c of cases) {
+      for (let i = 0; i < runs; i++) samples.get(c.name).push(timeOnce(c.command, typeof c.args === 'function' ? c.args(run++) : c.args, c.options));
+    }
   }
   return cases.map((c) => ({ name: c.name, ms: median(samples.get(c.name)) }));
 }

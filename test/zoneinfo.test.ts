@@ -2,6 +2,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeInstant, isTimeZone } from '../src/domain/time.js';
+import { grouped } from '../src/output/text.js';
 import { parsePosixRule, parseTzif, posixRuleOffset, zoneOffsetReader } from '../src/lib/zoneinfo.js';
 
 // lib/zoneinfo.ts reads zone offsets from the system's database instead of asking Intl (whose first
@@ -122,5 +123,11 @@ describe('zone offsets from the system database', () => {
     expect(at('EST5EDT,0/0,J365/25', '2030-07-01T00:00:00Z')).toBe(-4);
     expect(at('EST5EDT,0/0,J365/25', '2030-12-31T23:00:00Z')).toBe(-4);
     expect(at('<-03>3', '2030-07-01T00:00:00Z')).toBe(-3);
+  });
+});
+
+describe('counts in reports', () => {
+  it('group thousands as toLocaleString("en") does, without Intl', () => {
+    for (const n of [0, 7, 999, 1000, 12_345, 999_999, 1_000_000, 123_456_789]) expect(grouped(n), String(n)).toBe(n.toLocaleString('en'));
   });
 });

@@ -11,7 +11,7 @@ import { timeText } from '../output/views.js';
 import { type IO, writeLine } from '../output/io.js';
 import { liveLine } from '../output/spinner.js';
 import { formatTable } from '../output/table.js';
-import { shellQuote } from '../output/text.js';
+import { grouped, shellQuote } from '../output/text.js';
 import { guidanceFor, type BatchReport, type LedgerEntry } from './run.js';
 
 const BAR_WIDTH = 24;
@@ -40,13 +40,13 @@ export class Progress {
 
   private text(): string {
     const seconds = (Date.now() - this.started) / 1000;
-    const parts = [...this.counts].map(([outcome, n]) => `${outcome} ${n.toLocaleString('en')}`);
-    const done = this.sent.toLocaleString('en');
+    const parts = [...this.counts].map(([outcome, n]) => `${outcome} ${grouped(n)}`);
+    const done = grouped(this.sent);
     let head = `${this.io.err.cyan('»')} ${done} done`;
     if (this.total) {
       const filled = Math.min(BAR_WIDTH, Math.round((this.sent / this.total) * BAR_WIDTH));
       const percent = Math.floor((this.sent / this.total) * 100);
-      head = `${this.io.err.cyan('█'.repeat(filled))}${'░'.repeat(BAR_WIDTH - filled)} ${percent}% ${done}/${this.total.toLocaleString('en')}`;
+      head = `${this.io.err.cyan('█'.repeat(filled))}${'░'.repeat(BAR_WIDTH - filled)} ${percent}% ${done}/${grouped(this.total)}`;
     }
     return `${head} · ${parts.join(' · ')} · ${(this.sent / Math.max(seconds, 0.001)).toFixed(0)}/s`;
   }
@@ -76,21 +76,21 @@ export async function printSummary(report: BatchReport, io: IO, json: boolean, l
     io.stderr.write(`${JSON.stringify({ summary })}\n`);
     return;
   }
-  const table = rows.map((r) => [r.outcome, r.code ?? '-', r.count.toLocaleString('en'), guidanceFor(r.outcome, r.code)]);
+  const table = rows.map((r) => [r.outcome, r.code ?? '-', grouped(r.count), guidanceFor(r.outcome, r.code)]);
   const stopped = report.stoppedBy ? ` (stopped: ${STOPPED[report.stoppedBy]}${report.stopDetail ? `: ${report.stopDetail}` : ''})` : '';
-  writeLine(io.stderr, io.err.bold(`\n${report.total.toLocaleString('en')} devices${stopped}`));
+  writeLine(io.stderr, io.err.bold(`\n${grouped(report.total)} devices${stopped}`));
   io.stderr.write(await formatTable(['outcome', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err }));
   if (report.unread) writeLine(io.stderr, 'The rest of the input was not read: the run stopped first, and a stream cannot be read again. Those devices are not in the ledger.');
   if (report.relink.count > 0) {
     const listed = report.relink.devices;
-    writeLine(io.stderr, io.err.bold(`\n${report.relink.count.toLocaleString('en')} device(s) need their user to re-link them:`));
+    writeLine(io.stderr, io.err.bold(`\n${grouped(report.relink.count)} device(s) need their user to re-link them:`));
     if (listed.every((d) => d.url === null)) writeLine(io.stderr, '  amps config set app-id ID (or AMPS_APP_ID) gives the Link UI URL to send each user');
     for (const device of listed) writeLine(io.stderr, `  ${device.id}${device.url ? `  ${device.url}` : ''}`);
     if (report.relink.count > listed.length) writeLine(io.stderr, `  … and ${report.relink.count - listed.length} more${ledgerPath ? `: grep '"relinkUrl":' ${shellQuote(ledgerPath)} | grep -v '"relinkUrl":null'` : ''}`);
   }
   if (report.moved > 0) {
     const find = ledgerPath ? `: grep '"moved":{' ${shellQuote(ledgerPath)}` : '';
-    writeLine(io.stderr, io.err.yellow(`The API moved the start or end of ${report.moved.toLocaleString('en')} action(s) from what was sent (each line's moved field says from what to what)${find}`));
+    writeLine(io.stderr, io.err.yellow(`The API moved the start or end of ${grouped(report.moved)} action(s) from what was sent (each line's moved field says from what to what)${find}`));
   }
   if (ledgerPath) writeLine(io.stderr, io.err.dim(`Ledger: ${ledgerPath}${report.stoppedBy === 'output_closed' ? ' (every device\'s line, the ones stdout could not take included)' : ''}`));
 }
@@ -165,8 +165,8 @@ export async function printOutcomes(tally: OutcomeTally, io: IO, json: boolean, 
     return;
   }
   writeLine(io.stderr, io.err.bold('\nWhat the devices did'));
-  const table = rows.map((r) => [r.effect === 'drift' ? 'drift' : r.state, r.code ?? '-', r.count.toLocaleString('en'), outcomeGuidance(r)]);
-  if (tally.pending.length > 0) table.push(['pending', '-', tally.pending.length.toLocaleString('en'), nextStart ? `still pending; next start ${timeText(nextStart, zone)}` : 'still pending when the wait ended: follow with amps watch --ledger FILE']);
+  const table = rows.map((r) => [r.effect === 'drift' ? 'drift' : r.state, r.code ?? '-', grouped(r.count), outcomeGuidance(r)]);
+  if (tally.pending.length > 0) table.push(['pending', '-', grouped(tally.pending.length), nextStart ? `still pending; next start ${timeText(nextStart, zone)}` : 'still pending when the wait ended: follow with amps watch --ledger FILE']);
   io.stderr.write(await formatTable(['state', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err }));
 }
 

@@ -16,6 +16,7 @@ import { UsageError } from '../errors/failures.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
 import { liveLine } from '../output/spinner.js';
+import { grouped } from '../output/text.js';
 import { timeText } from '../output/views.js';
 import { withSession } from '../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../session/follow.js';
@@ -38,10 +39,10 @@ function liveText(tally: OutcomeTally, pending: number, nextStart: string | null
     states.set(state, (states.get(state) ?? 0) + row.count);
     if (row.code) codes.set(row.code, (codes.get(row.code) ?? 0) + row.count);
   }
-  const parts = [...states].map(([state, n]) => `${state} ${n.toLocaleString('en')}`);
+  const parts = [...states].map(([state, n]) => `${state} ${grouped(n)}`);
   const failed = [...codes].map(([code, n]) => `${code} ${n}`).join(', ');
   const rate = done / Math.max((Date.now() - started) / 1000, 0.001);
-  return [`pending ${pending.toLocaleString('en')}`, ...parts, failed && `(${failed})`, `${rate.toFixed(1)}/s`, nextStart && `next start ${timeText(nextStart, zone)}`].filter(Boolean).join(' · ');
+  return [`pending ${grouped(pending)}`, ...parts, failed && `(${failed})`, `${rate.toFixed(1)}/s`, nextStart && `next start ${timeText(nextStart, zone)}`].filter(Boolean).join(' · ');
 }
 
 /** Device reads in flight while verifying; a fleet's worth of requests, so through undici's pool (api/transport.ts). */

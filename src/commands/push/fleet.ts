@@ -23,6 +23,7 @@ import { UsageError } from '../../errors/failures.js';
 import { own, systemErrorText } from '../../lib/values.js';
 import { type IO, writeJson, writeLine } from '../../output/io.js';
 import { formatTable } from '../../output/table.js';
+import { grouped } from '../../output/text.js';
 import { announceWrite, relinkFor, type Session, withSession } from '../../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../../session/follow.js';
 import { movedTimes, preflight, preparePush, type PushFlags, type PushInputs, readPushInputs, refuseDirectiveOnLive, timeLines, type Zone } from './body.js';
@@ -312,7 +313,7 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
       resume?.finish();
       // The last wave, or the whole run with --wait, followed to what the devices did.
       if (follower && !io.signal.aborted && (options.wait || follower.pending > 0) && result.stoppedBy !== 'ledger_failed') {
-        if (!options.quiet && !options.json && follower.pending > 0) writeLine(io.stderr, `Following ${follower.pending.toLocaleString('en')} action(s) to what the devices did…`);
+        if (!options.quiet && !options.json && follower.pending > 0) writeLine(io.stderr, `Following ${grouped(follower.pending)} action(s) to what the devices did…`);
         await followWave(ends ? ends.length - 1 : 0, true);
       }
       const exitCode = batchExit(result.exitCode, follower ? tally.exitCodes() : [], io.signal.aborted);
@@ -396,11 +397,11 @@ async function predict(session: Session, run: RunSetup, bodyFor: (row: DeviceRow
     writeJson(io, { plan: { total: predicted.total, predictions: Object.fromEntries(predicted.counts), preflightCodes: Object.fromEntries(predicted.codes), requests: predicted.requests, environment: session.environment } });
     return EXIT.ok;
   }
-  const rows = [...predicted.counts].sort((a, b) => b[1] - a[1]).map(([prediction, count]) => [prediction, count.toLocaleString('en'), PREDICTION_TEXT[prediction]]);
+  const rows = [...predicted.counts].sort((a, b) => b[1] - a[1]).map(([prediction, count]) => [prediction, grouped(count), PREDICTION_TEXT[prediction]]);
   io.stdout.write(await formatTable(['prediction', 'devices', 'meaning'], rows, { tty: io.stdoutIsTTY, style: io.out }));
   if (!options.quiet) {
     const codes = [...predicted.codes].map(([code, n]) => `${code} ${n}`).join(', ');
-    writeLine(io.stderr, io.err.dim(`${predicted.total.toLocaleString('en')} device(s) of ${pathSegment(run.type)}, from ${predicted.requests} list page(s); nothing was sent.${codes ? ` Preflight codes: ${codes}.` : ''} A manufacturer's own schedule (SCHEDULER_ACTIVE) does not show in list pages.`));
+    writeLine(io.stderr, io.err.dim(`${grouped(predicted.total)} device(s) of ${pathSegment(run.type)}, from ${predicted.requests} list page(s); nothing was sent.${codes ? ` Preflight codes: ${codes}.` : ''} A manufacturer's own schedule (SCHEDULER_ACTIVE) does not show in list pages.`));
   }
   return EXIT.ok;
 }
