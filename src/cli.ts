@@ -182,7 +182,8 @@ export async function buildProgram(state: CommandState, argv: string[] = [], { e
     }
     const { helpCommand } = await import('./commands/help-topics.js');
     program.addCommand(helpCommand(state, program) as unknown as Command);
-    program.addCommand(loadAll ? ((await import('./commands/completion.js')).completionCommand(state, program) as unknown as Command) : standIn(listed('completion')));
+    const completionReal = loadAll || words.includes('completion');
+    program.addCommand(completionReal ? ((await import('./commands/completion.js')).completionCommand(state, program) as unknown as Command) : standIn(listed('completion')));
   }
   // Every subcommand reports usage errors the same way and leaves exiting to main().
   const configure = (command: Command) => {

@@ -46,6 +46,12 @@ describe("the entries' checksum (WebAssembly)", () => {
       expect(checksum(damaged), `byte ${at}`).not.toBe(sum);
     }
     expect(checksum(Buffer.concat([data, Buffer.alloc(1)]))).not.toBe(sum);
+    // A pattern across two words that cancelled out in the first version (one multiply per word).
+    const pattern = Buffer.from(data);
+    pattern[7] ^= 0x80;
+    pattern[15] ^= 0x80;
+    pattern[12] ^= 0x04;
+    expect(checksum(pattern)).not.toBe(sum);
     checksum(randomBytes(300_000));
     expect(checksum(data)).toBe(sum);
   });
@@ -220,6 +226,19 @@ describe('the compile cache, as amps runs', () => {
     const off = await runCli(['explain', 'SCHEDULER_ACTIVE'], { env: cleanEnv({ AMPS_CACHE_DIR: dir, AMPS_DISABLE_COMPILE_CACHE: '1' }) });
     expect([off.code, off.stdout]).toEqual([0, reference.stdout]);
     expect(() => statSync(dir)).toThrow();
+  });
+
+  it('WebAssembly that cannot run (no memory for it) costs the cache, not the run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'amps-cc-cli-'));
+    const env = cleanEnv({ AMPS_CACHE_DIR: dir, NO_COLOR: '1' }) as NodeJS.ProcessEnv;
+    const { spawnSync } = await import('node:child_process');
+    const run = (flags: string[]) => spawnSync(process.execPath, [...flags, BIN, 'explain', 'NOT_FOUND'], { encoding: 'utf8', env });
+    const first = run([]);
+    expect(first.status).toBe(0);
+    expect(entries(folder(dir)).length).toBeGreaterThan(0);
+    // One page of WebAssembly memory: the checksum of an entry cannot grow into it.
+    const starved = run(['--wasm-max-mem-pages=1']);
+    expect([starved.status, starved.stdout, starved.stderr]).toEqual([0, first.stdout, '']);
   });
 
   it('amps --version is answered before the program loads, the same as through it', async () => {

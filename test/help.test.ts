@@ -43,6 +43,9 @@ describe('help', () => {
     expect(push(listed).options).toEqual([]);
     const named = await buildProgram({ io: io(), exitCode: 0, argv: ['help', 'push'] }, ['help', 'push']);
     expect(push(named).helpInformation()).toBe(push(every).helpInformation());
+    const completion = (program: Command) => program.commands.find((c) => c.name() === 'completion')!;
+    const helpCompletion = await buildProgram({ io: io(), exitCode: 0, argv: ['help', 'completion'] }, ['help', 'completion']);
+    expect(completion(helpCompletion).helpInformation()).toBe(completion(every).helpInformation());
     const r = await runCli(['help', 'push']);
     expect([r.code, r.stdout]).toEqual([0, expect.stringContaining('--power')]);
     const typo = await runCli(['scheduels']);

@@ -1,7 +1,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeInstant, isTimeZone } from '../src/domain/time.js';
+import { describeInstant, isTimeZone, namedZone } from '../src/domain/time.js';
+import { UsageError } from '../src/errors/failures.js';
 import { grouped } from '../src/output/text.js';
 import { parsePosixRule, parseTzif, posixRuleOffset, zoneOffsetReader } from '../src/lib/zoneinfo.js';
 
@@ -91,6 +92,12 @@ describe('zone offsets from the system database', () => {
     }
     expect(isTimeZone('Mars/Olympus_Mons')).toBe(false);
     expect(isTimeZone('Factory')).toBe(false);
+    expect(zoneOffsetReader('FACTORY')).toBeUndefined();
+    expect(zoneOffsetReader('Posix/Europe/London')).toBeUndefined();
+    // A zone the operator types is Intl's to accept and to spell: it is printed and sent.
+    expect(() => namedZone('Factory', {})).toThrow(UsageError);
+    expect(() => namedZone(undefined, { AMPS_TZ: 'Mars/Olympus_Mons' })).toThrow("AMPS_TZ 'Mars/Olympus_Mons' is not a time zone");
+    expect(namedZone('europe/london', {})).toEqual({ name: 'Europe/London', source: '--tz' });
     // A name ICU knows that this database has no file for (an old alias): Intl answers.
     const alias = ['Asia/Calcutta', 'Europe/Kiev', 'America/Buenos_Aires'].find((zone) => intlFormatter(zone) && !zoneOffsetReader(zone));
     if (alias) {
@@ -101,10 +108,25 @@ describe('zone offsets from the system database', () => {
   });
 
   it('refuses damaged files and footers it cannot read, so that Intl answers instead', () => {
+    /** A version 1 TZif file: transitions (seconds), each one's type, the types' offsets (seconds east). */
+    const tzif = (transitions: number[], types: number[], offsets: number[]) => {
+      const header = Buffer.alloc(44);
+      header.write('TZif', 0, 'latin1');
+      [0, 0, 0, transitions.length, offsets.length, 4].forEach((count, i) => header.writeUInt32BE(count, 20 + i * 4));
+      const body = Buffer.alloc(transitions.length * 5 + offsets.length * 6 + 4);
+      transitions.forEach((time, i) => body.writeInt32BE(time, i * 4));
+      types.forEach((type, i) => body.writeUInt8(type, transitions.length * 4 + i));
+      offsets.forEach((offset, i) => body.writeInt32BE(offset, transitions.length * 5 + i * 6));
+      return Buffer.concat([header, body]);
+    };
+    expect(parseTzif(tzif([0, 1000], [0, 1], [3600, 7200]))!(2_000_000)).toBe(7_200_000);
+    expect(parseTzif(tzif([0, 1000], [0, 1], [3600, 99 * 3600]))).toBeUndefined();
+    expect(parseTzif(tzif([1000, 0], [0, 1], [3600, 7200]))).toBeUndefined();
+    expect(parseTzif(tzif([0, 1000], [0, 2], [3600, 7200]))).toBeUndefined();
     expect(parseTzif(new Uint8Array(0))).toBeUndefined();
     expect(parseTzif(Buffer.from('TZif2'.padEnd(60, '\0')))).toBeUndefined();
     expect(parseTzif(Buffer.from('not a zone file at all, not even close to one; not at all'))).toBeUndefined();
-    for (const rule of ['', 'EST', 'EST5EDT', 'EST5EDT,M3.2.0', 'EST5EDT,M13.2.0,M11.1.0', 'EST5EDT,M3.6.0,M11.1.0', 'EST5EDT,J0,J365', 'EST5EDT,M3.2.0/2:99x,M11.1.0']) {
+    for (const rule of ['', 'EST', 'EST99', 'EST5EDT', 'EST5EDT,M3.2.0', 'EST5EDT,M13.2.0,M11.1.0', 'EST5EDT,M3.6.0,M11.1.0', 'EST5EDT,J0,J365', 'EST5EDT,M3.2.0/2:99x,M11.1.0']) {
       expect(parsePosixRule(rule), rule).toBeUndefined();
     }
   });

@@ -66,13 +66,29 @@ export function namedZone(tz: string | undefined, env: Record<string, string | u
   const hint = 'an IANA name such as Europe/London, America/New_York or UTC';
   // The zone's own spelling (utc is UTC, europe/london Europe/London): it is printed, and sent.
   if (tz !== undefined) {
-    if (!isTimeZone(tz)) throw new UsageError(`--tz '${tz}' is not a time zone`, hint);
-    return { name: formatterFor(tz).resolvedOptions().timeZone, source: '--tz' };
+    const name = canonicalZone(tz);
+    if (!name) throw new UsageError(`--tz '${tz}' is not a time zone`, hint);
+    return { name, source: '--tz' };
   }
   const fromEnv = env.AMPS_TZ;
   if (fromEnv === undefined || fromEnv === '') return undefined;
-  if (!isTimeZone(fromEnv)) throw new UsageError(`AMPS_TZ '${fromEnv}' is not a time zone`, hint);
-  return { name: formatterFor(fromEnv).resolvedOptions().timeZone, source: 'AMPS_TZ' };
+  const name = canonicalZone(fromEnv);
+  if (!name) throw new UsageError(`AMPS_TZ '${fromEnv}' is not a time zone`, hint);
+  return { name, source: 'AMPS_TZ' };
+}
+
+/**
+ * A zone the operator typed, spelt as Intl spells it; undefined when Intl does not know it. Intl
+ * decides here even for a zone the system's database has: the name is printed and sent, so it must
+ * be one the runtime (and the API) agree on.
+ */
+function canonicalZone(typed: string): string | undefined {
+  if (typed.trim() === '' || typed.length > 64) return undefined;
+  try {
+    return formatterFor(typed).resolvedOptions().timeZone;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The zone times are shown in when no device says otherwise: AMPS_TZ, else the local zone. */

@@ -6,15 +6,19 @@
 // the loop runs at native speed from its first call (~0.1 ms for that entry).
 //
 // The function: h = length ^ SEED; then for each 8-byte little-endian word w (the last one padded
-// with zeros), h = mix((h ^ w) * PRIME) where mix(x) = x ^ (x >>> 29). Each step is a bijection of h
-// for a given w and an injection of w for a given h, so two inputs of the same length that differ
-// within one word always give different sums; wider damage goes unnoticed with odds of about 2^-64.
+// with zeros), h = fmix(h ^ w), where fmix is SplitMix64's finaliser (xor-shift, multiply,
+// xor-shift, multiply, xor-shift). fmix is a bijection, so two inputs of the same length that differ
+// within one word always give different sums; and it spreads any change of h over about half its
+// 64 bits, so damage across several words goes unnoticed only if the next words happen to carry
+// that exact pattern: odds of about 2^-64 for damage of any shape. (A single multiply and shift
+// per word, the first version, let a fixed three-bit pattern across two words cancel out.)
 // It detects damage; it is no defence against someone who means to forge an entry (nor needs to
 // be: whoever can write the cache directory can write amps' own files).
 
 const SEED = 0x243f6a8885a308d3n;
-const PRIME = 0x9e3779b97f4a7c15n;
-const MIX_SHIFT = 29n;
+const FMIX_1 = 0xbf58476d1ce4e5b9n;
+const FMIX_2 = 0x94d049bb133111ebn;
+const SHIFTS = [30n, 27n, 31n] as const;
 
 /** The same sum in plain JavaScript, slowly: the reference the WebAssembly is tested against. */
 export function referenceChecksum(data: Uint8Array): bigint {
@@ -23,8 +27,12 @@ export function referenceChecksum(data: Uint8Array): bigint {
   const view = new DataView(words.buffer);
   let h = BigInt(data.length) ^ SEED;
   for (let at = 0; at < words.length; at += 8) {
-    h = BigInt.asUintN(64, (h ^ view.getBigUint64(at, true)) * PRIME);
-    h ^= h >> MIX_SHIFT;
+    h ^= view.getBigUint64(at, true);
+    h ^= h >> SHIFTS[0];
+    h = BigInt.asUintN(64, h * FMIX_1);
+    h ^= h >> SHIFTS[1];
+    h = BigInt.asUintN(64, h * FMIX_2);
+    h ^= h >> SHIFTS[2];
   }
   return h;
 }
@@ -43,8 +51,8 @@ const unsigned = (value: number): number[] => {
 // The constants as `i64.const` takes them (two's complement, signed LEB128), written out: encoding
 // them with BigInt arithmetic at start-up cost ~0.5 ms. The test against referenceChecksum checks them.
 const SEED_LEB128 = [0xd3, 0x91, 0x8c, 0xad, 0x88, 0xd1, 0xda, 0x9f, 0x24];
-const PRIME_LEB128 = [0x95, 0xf8, 0xa9, 0xfa, 0x97, 0xb7, 0xde, 0x9b, 0x9e, 0x7f];
-const MIX_SHIFT_LEB128 = [Number(MIX_SHIFT)];
+const FMIX_1_LEB128 = [0xb9, 0xcb, 0x93, 0xe7, 0xd1, 0xed, 0x91, 0xac, 0xbf, 0x7f];
+const FMIX_2_LEB128 = [0xeb, 0xa3, 0xc4, 0x99, 0xb1, 0xb7, 0x92, 0xe8, 0x94, 0x7f];
 
 const section = (id: number, content: number[]): number[] => [id, ...unsigned(content.length), ...content];
 const name = (text: string): number[] => [text.length, ...Array.from(text, (c) => c.charCodeAt(0))];
@@ -66,8 +74,11 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
     BLOCK, EMPTY_BLOCK,
     LOOP, EMPTY_BLOCK,
     LOCAL_GET, AT, LOCAL_GET, LENGTH, I32_GE_U, BR_IF, 1, // past the end: leave the block
-    LOCAL_GET, SUM, LOCAL_GET, AT, I64_LOAD, 3, 0, I64_XOR, I64_CONST, ...PRIME_LEB128, I64_MUL,
-    LOCAL_TEE, SUM, LOCAL_GET, SUM, I64_CONST, ...MIX_SHIFT_LEB128, I64_SHR_U, I64_XOR, LOCAL_SET, SUM,
+    // h = fmix(h ^ word)
+    LOCAL_GET, SUM, LOCAL_GET, AT, I64_LOAD, 3, 0, I64_XOR,
+    LOCAL_TEE, SUM, LOCAL_GET, SUM, I64_CONST, Number(SHIFTS[0]), I64_SHR_U, I64_XOR, I64_CONST, ...FMIX_1_LEB128, I64_MUL,
+    LOCAL_TEE, SUM, LOCAL_GET, SUM, I64_CONST, Number(SHIFTS[1]), I64_SHR_U, I64_XOR, I64_CONST, ...FMIX_2_LEB128, I64_MUL,
+    LOCAL_TEE, SUM, LOCAL_GET, SUM, I64_CONST, Number(SHIFTS[2]), I64_SHR_U, I64_XOR, LOCAL_SET, SUM,
     LOCAL_GET, AT, I32_CONST, 8, I32_ADD, LOCAL_SET, AT,
     BR, 0, // next word
     END,

@@ -181,7 +181,12 @@ export class CompileCache {
     const identityEnd = HEADER_BYTES + data.readUInt32LE(MAGIC.length + 8);
     if (identityEnd >= data.length || data.toString('utf8', HEADER_BYTES, identityEnd) !== identity) return undefined;
     const payload = data.subarray(identityEnd);
-    return checksum(payload) === data.readBigUInt64LE(MAGIC.length) ? payload : undefined;
+    try {
+      return checksum(payload) === data.readBigUInt64LE(MAGIC.length) ? payload : undefined;
+    } catch {
+      // WebAssembly refused (no memory for it under a ulimit, --wasm-max-mem-pages): run uncached.
+      return undefined;
+    }
   }
 
   /**

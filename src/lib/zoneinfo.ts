@@ -13,8 +13,10 @@ import { join } from 'node:path';
 
 /** Where the database lives on Linux, the BSDs and macOS (Python's zoneinfo looks in the same places). */
 const DIRECTORIES = ['/usr/share/zoneinfo', '/usr/lib/zoneinfo', '/usr/share/lib/zoneinfo', '/etc/zoneinfo'];
-/** Files in the database that are not zones Intl accepts. */
-const NOT_ZONES = new Set(['Factory', 'localtime', 'posixrules']);
+/** Files in the database that are not zones Intl accepts (lower case: macOS's file system ignores case). */
+const NOT_ZONES = new Set(['factory', 'localtime', 'posixrules']);
+/** No offset in the database lies this far from UTC (the most is 15:56:56, LMT in Asia/Manila); more means a damaged file. */
+const MAX_OFFSET_SECONDS = 26 * 3600;
 const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9][A-Za-z0-9_+-]*){0,2}$/;
 
 /** Milliseconds east of UTC at an instant (milliseconds since the epoch). */
@@ -69,7 +71,7 @@ export function parsePosixRule(text: string): PosixRule | undefined {
   const match = /^(?:[A-Za-z]{3,}|<[A-Za-z0-9+-]{3,}>)([+-]?[\d:]+)(?:(?:[A-Za-z]{3,}|<[A-Za-z0-9+-]{3,}>)([+-]?[\d:]+)?(?:,([^,]+),([^,]+))?)?$/.exec(text);
   if (!match) return undefined;
   const standard = clockSeconds(match[1]!);
-  if (standard === undefined) return undefined;
+  if (standard === undefined || Math.abs(standard) > MAX_OFFSET_SECONDS) return undefined;
   // POSIX offsets count west of UTC: UTC = local + offset.
   const rule: PosixRule = { standard: 0 - standard };
   const hasDaylight = /^(?:[A-Za-z]{3,}|<[^>]+>)[+-]?[\d:]+(?:[A-Za-z]{3,}|<[^>]+>)/.test(text);
@@ -80,6 +82,7 @@ export function parsePosixRule(text: string): PosixRule | undefined {
   const start = transitionDate(match[3]);
   const end = transitionDate(match[4]);
   if (daylightWest === undefined || !start || !end) return undefined;
+  if (Math.abs(standard) > MAX_OFFSET_SECONDS || Math.abs(daylightWest) > MAX_OFFSET_SECONDS) return undefined;
   rule.daylight = { offset: 0 - daylightWest, start, end };
   return rule;
 }
@@ -150,6 +153,9 @@ export function parseTzif(data: Uint8Array): ZoneOffsetReader | undefined {
   const infoAt = typeAt + h.time;
   const offsets: number[] = [];
   for (let i = 0; i < h.type; i++) offsets.push(view.getInt32(infoAt + i * 6));
+  // A damaged file is left to Intl: offsets past any real one, transitions out of order.
+  if (offsets.some((offset) => Math.abs(offset) > MAX_OFFSET_SECONDS)) return undefined;
+  if (transitions.some((time, i) => i > 0 && time <= transitions[i - 1]!)) return undefined;
   let rule: PosixRule | undefined;
   if (timeSize === 8) {
     const footer = Buffer.from(data.buffer, data.byteOffset + end, data.byteLength - end).toString('latin1');
@@ -184,7 +190,7 @@ const readers = new Map<string, ZoneOffsetReader | undefined>();
 export function zoneOffsetReader(name: string): ZoneOffsetReader | undefined {
   if (readers.has(name)) return readers.get(name);
   let reader: ZoneOffsetReader | undefined;
-  if (ZONE_NAME.test(name) && !NOT_ZONES.has(name) && !/^(posix|right)\//.test(name)) {
+  if (ZONE_NAME.test(name) && !NOT_ZONES.has(name.toLowerCase()) && !/^(posix|right)\//i.test(name)) {
     for (const directory of DIRECTORIES) {
       try {
         reader = parseTzif(readFileSync(join(directory, name)));

@@ -44,11 +44,19 @@ function readOpenFile(fd: number, limit: number, what: string): string {
 }
 
 /**
- * A stream of a file, opened: a missing file or a directory is a usage error naming `what`. A FIFO
- * is opened without blocking and read through the event loop (as Node reads a piped stdin), never
- * on a worker thread: a FIFO whose writer never comes, or never writes, would hold that thread,
- * and Node waits for it at exit, so Ctrl-C could not end the process. `stop` then ends the read.
+ * A FIFO, opened non-blocking, read through the event loop (as Node reads a piped stdin), never on
+ * a worker thread: a FIFO whose writer never comes, or never writes, would hold that thread, and
+ * Node waits for it at exit, so Ctrl-C could not end the process. `stop` then ends the read.
  */
+async function fifoStream(fd: number, stop?: AbortSignal): Promise<Readable> {
+  const { Socket } = await import('node:net');
+  const socket = new Socket({ fd, readable: true, writable: false });
+  if (stop?.aborted) socket.destroy();
+  else stop?.addEventListener('abort', () => socket.destroy(), { once: true });
+  return socket;
+}
+
+/** A stream of a file, opened: a missing file or a directory is a usage error naming `what`. A FIFO is read as fifoStream says. */
 export async function openFileStream(path: string, what: string, stop?: AbortSignal): Promise<Readable> {
   const { stat } = await import('node:fs/promises');
   let fifo = false;
@@ -64,11 +72,7 @@ export async function openFileStream(path: string, what: string, stop?: AbortSig
     } catch (error) {
       throw new UsageError(`cannot read ${what} ${path}: ${systemErrorText(error)}`);
     }
-    const { Socket } = await import('node:net');
-    const socket = new Socket({ fd, readable: true, writable: false });
-    if (stop?.aborted) socket.destroy();
-    else stop?.addEventListener('abort', () => socket.destroy(), { once: true });
-    return socket;
+    return fifoStream(fd, stop);
   }
   const stream = createReadStream(path);
   await new Promise<void>((resolve, reject) => {
@@ -85,8 +89,11 @@ export async function openFileStream(path: string, what: string, stop?: AbortSig
 export async function readFileBounded(path: string, options: { limit?: number; what: string; stop?: AbortSignal }): Promise<string> {
   const limit = options.limit ?? DEFAULT_READ_LIMIT;
   try {
-    // Non-blocking, so that opening a FIFO never waits for its writer; a regular file is read here.
+    // Non-blocking, so that opening a FIFO never waits for its writer. A regular file is read here;
+    // a FIFO is read from this same descriptor: closing it would let go of a writer already waiting
+    // in its open(), whose data would then be lost (and amps would wait for another).
     const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    let stream: Readable | undefined;
     try {
       const info = fstatSync(fd);
       if (info.isDirectory()) throw new UsageError(`cannot read ${options.what} ${path}: it is a directory`);
@@ -94,11 +101,14 @@ export async function readFileBounded(path: string, options: { limit?: number; w
         if (info.size > limit) throw tooLarge(`${options.what} ${path}`, limit);
         return readOpenFile(fd, limit, `${options.what} ${path}`);
       }
+      if (info.isFIFO()) stream = await fifoStream(fd, options.stop);
     } finally {
-      closeSync(fd);
+      // The FIFO's stream owns the descriptor now.
+      if (stream === undefined) closeSync(fd);
     }
-    // A FIFO or a device: streamed, with the same bound.
-    const text = await readStream(await openFileStream(path, options.what, options.stop), { limit, what: `${options.what} ${path}` });
+    // A device (a terminal, /dev/zero) is opened again, blocking, and streamed with the same bound.
+    stream ??= await openFileStream(path, options.what, options.stop);
+    const text = await readStream(stream, { limit, what: `${options.what} ${path}` });
     // A FIFO read cut short by Ctrl-C is not the whole input.
     if (options.stop?.aborted) throw new InterruptedError();
     return text;

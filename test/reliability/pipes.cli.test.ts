@@ -147,6 +147,30 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     expect(decoded.code).toBe(130);
   }, 60_000);
 
+  it('a FIFO whose writer is already waiting in its open(): amps reads what it writes, and the writer finishes', async () => {
+    const dir = freshConfigDir();
+    const fifo = join(dir, 'response.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const response = new URL('../../docs/amps-api/examples/error-device-offline-manufacturer.json', import.meta.url).pathname;
+    // A writer that writes the moment its open() returns, and closes: nothing of it may be lost.
+    const writer = spawn(process.execPath, ['-e', `require('node:fs').writeFileSync(${JSON.stringify(fifo)}, require('node:fs').readFileSync(${JSON.stringify(response)}))`], { stdio: 'ignore' });
+    const writerDone = new Promise<number | null>((resolve) => writer.on('close', (code) => resolve(code)));
+    // The event: the writer is blocked opening the FIFO, waiting for a reader (Linux).
+    for (;;) {
+      let waiting = '';
+      try {
+        waiting = readFileSync(`/proc/${writer.pid}/wchan`, 'utf8');
+      } catch {
+        // Not there yet.
+      }
+      if (waiting.includes('wait_for_partner') || waiting.includes('fifo_open')) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const r = await runCli(['decode', fifo]);
+    expect([r.code, r.stdout]).toEqual([7, expect.stringContaining('DEVICE_OFFLINE')]);
+    expect(await writerDone).toBe(0);
+  });
+
   it('stdout closed during a batch: it stops issuing, finishes the ledger file, exits 11', async () => {
     const dir = freshConfigDir();
     const file = join(dir, 'ids.txt');
