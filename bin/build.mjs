@@ -6,7 +6,8 @@
 // - dist/vendor/*.cjs: the heavy third-party packages (undici, @inquirer/prompts, cli-table3, conf,
 //   chalk, standardwebhooks), each bundled apart and reached only through `await import()` on the paths that use it.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 
 // Each vendored bundle's module.exports is what `await import(name)` hands amps: the lazy require()
 // below treats it as Node treats a CommonJS module, so its exports object is the default export.
@@ -39,7 +40,6 @@ const vendored = new RegExp(`^(${Object.keys(VENDOR_EXPORTS).map((n) => n.replac
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await Promise.all([
-  build({ ...common, entryPoints: ['src/boot.ts'], outfile: 'dist/boot.cjs' }),
   build({
     ...common,
     entryPoints: ['src/cli.ts'],
@@ -66,3 +66,11 @@ await Promise.all([
     build({ ...common, stdin: { contents, resolveDir: process.cwd(), loader: 'js' }, outfile: `dist/vendor/${vendorFile(name)}` }),
   ),
 ]);
+
+// The entry is built last, knowing a digest of the bundles it loads: the compile cache keys its
+// entries by it (src/boot.ts), because size and modification time alone do not tell two builds
+// apart (npm stamps every installed file with the same 1985 date; a release that changes only its
+// version number keeps every size).
+const digest = createHash('sha256');
+for (const file of ['dist/cli.cjs', ...readdirSync('dist/vendor').sort().map((name) => `dist/vendor/${name}`)]) digest.update(file).update(readFileSync(file));
+await build({ ...common, entryPoints: ['src/boot.ts'], outfile: 'dist/boot.cjs', define: { AMPS_BUILD_DIGEST: JSON.stringify(digest.digest('hex').slice(0, 32)) } });

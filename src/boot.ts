@@ -11,6 +11,9 @@ import { versionLine } from './lib/version.js';
 
 type Program = { main(argv: string[]): Promise<number> };
 
+/** A digest of the bundles this entry loads, written in by bin/build.mjs; absent when run from source. */
+declare const AMPS_BUILD_DIGEST: string | undefined;
+
 /** The home directory as os.homedir() finds it: $HOME first (node:os itself costs ~0.25 ms to load). */
 function homedir(): string {
   return process.env.HOME || (require('node:os') as typeof import('node:os')).homedir();
@@ -55,7 +58,8 @@ async function loadProgram(env: NodeJS.ProcessEnv, argv: string[]): Promise<{ pr
   const { CompileCache, compileCacheSupported, installFolder } = await import('./lib/compile-cache.js');
   if (!compileCacheSupported()) return { program: require(bundle) as Program };
   // Node's CommonJS loader class, as node:module exports it, without loading node:module's wrapper.
-  const cache = new CompileCache(installFolder(join(dir, 'v8'), __dirname), runKind(argv), module.constructor as typeof NodeModule);
+  const digest = typeof AMPS_BUILD_DIGEST === 'string' ? AMPS_BUILD_DIGEST : 'unbuilt';
+  const cache = new CompileCache(installFolder(join(dir, 'v8'), __dirname), runKind(argv), module.constructor as typeof NodeModule, digest);
   // The program reaches its vendored bundles (undici, conf…) through `require('./vendor/….cjs')`.
   const route = (id: string) => (id.startsWith('./vendor/') ? cache.load(join(__dirname, id), route) : undefined);
   return { program: cache.load(bundle, route) as Program, cache };

@@ -73,6 +73,22 @@ describe('the compile cache, in process', () => {
     expect(second.report().map((r) => r.hit)).toEqual([true]);
   });
 
+  it('never serves one build\'s entry to another build of the same size and date (npm dates every file 1985)', () => {
+    const file = bundle();
+    const dir = mkdtempSync(join(tmpdir(), 'amps-cc-'));
+    const first = new CompileCache(dir, 'get', Module, 'build-a');
+    first.load(file);
+    first.save();
+    const same = new CompileCache(dir, 'get', Module, 'build-a');
+    same.load(file);
+    expect(same.report()[0]!.hit).toBe(true);
+    const other = new CompileCache(dir, 'get', Module, 'build-b');
+    expect((other.load(file) as { answer(): number }).answer()).toBe(42);
+    expect(other.report()[0]!.hit).toBe(false);
+    // The built entry knows its build's digest.
+    expect(readFileSync(new URL('../dist/boot.cjs', import.meta.url), 'utf8')).toMatch(/"[0-9a-f]{32}"/);
+  });
+
   it('keeps an entry per command', () => {
     const file = bundle();
     const dir = mkdtempSync(join(tmpdir(), 'amps-cc-'));

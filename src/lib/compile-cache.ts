@@ -5,8 +5,10 @@
 //
 // A cache can only ever cost a recompile, never a wrong or broken run:
 // - An entry's name carries a hash of everything its bytes depend on: the bundle's path, size and
-//   modification time, Node's and V8's versions, the platform, and the V8 flags in force when the
-//   bundle was compiled. A rebuilt bundle or an upgraded Node looks for a name that does not exist;
+//   modification time, a digest of the build's contents (size and time alone miss a rebuild of the
+//   same size installed by npm, which dates every file 1985), Node's and V8's versions, the
+//   platform, and the V8 flags in force when the bundle was compiled. A rebuilt bundle or an
+//   upgraded Node looks for a name that does not exist;
 //   the entry holds the full identity too, compared before use, in case two names collide.
 // - Each entry carries a checksum of its bytes. V8 checks only a cache's header: a damaged body
 //   stops the process with a fatal error (tried on Node 20), so a damaged entry is never handed to
@@ -86,7 +88,13 @@ export class CompileCache {
    * entry's name. `Module` is Node's CommonJS loader class; the entry hands over its own
    * (`module.constructor`) because importing node:module would load its public wrapper (~0.3 ms).
    */
-  constructor(private readonly dir: string, private readonly kind: string, private readonly Module: typeof NodeModule) {
+  constructor(
+    private readonly dir: string,
+    private readonly kind: string,
+    private readonly Module: typeof NodeModule,
+    /** What the bundles were built from (a digest of their contents): part of every entry's identity. */
+    private readonly buildDigest = '',
+  ) {
     beforeV8FlagChange(() => this.takePayloads());
   }
 
@@ -99,7 +107,7 @@ export class CompileCache {
     const source = readFileSync(file, 'utf8');
     const flags = activeV8Flags();
     const { size, mtimeMs } = statSync(file);
-    const identity = [file, size, mtimeMs, process.version, process.versions.v8, process.platform, process.arch].join('\n');
+    const identity = [file, size, mtimeMs, this.buildDigest, process.version, process.versions.v8, process.platform, process.arch].join('\n');
     const bundle = `${basename(file)}-`;
     const build = `${bundle}${textHash(identity)}`;
     const entry = join(this.dir, `${build}.${this.kind}${flags.map((f) => f.replace(/^-+/, '.')).join('')}.v8`);
