@@ -84,9 +84,10 @@ export async function openFileStream(path: string, what: string, stop?: AbortSig
 
 /**
  * A file read whole, up to `limit` bytes; a directory, a missing file or one too large is a usage
- * error naming `what` and why (never a stack trace). A FIFO or device is streamed with the same bound.
+ * error naming `what` and why (never a stack trace). A FIFO or device is streamed with the same
+ * bound. `stop` is required: a FIFO whose writer never comes is waited on until it aborts (Ctrl-C).
  */
-export async function readFileBounded(path: string, options: { limit?: number; what: string; stop?: AbortSignal }): Promise<string> {
+export async function readFileBounded(path: string, options: { limit?: number; what: string; stop: AbortSignal }): Promise<string> {
   const limit = options.limit ?? DEFAULT_READ_LIMIT;
   try {
     // Non-blocking, so that opening a FIFO never waits for its writer. A regular file is read here;

@@ -145,6 +145,12 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     execFileSync('mkfifo', [fifo]);
     const decoded = await run(['decode', fifo], fifo, 'SIGTERM', false);
     expect(decoded.code).toBe(130);
+    const secret = join(dir, 'secret.txt');
+    writeFileSync(secret, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n');
+    const delivery = join(dir, 'delivery.fifo');
+    execFileSync('mkfifo', [delivery]);
+    const verified = await run(['webhooks', 'verify', '--secret-file', secret, delivery], delivery, 'SIGINT', false);
+    expect(verified.code).toBe(130);
   }, 60_000);
 
   it('a FIFO whose writer is already waiting in its open(): amps reads what it writes, and the writer finishes', async () => {

@@ -48,7 +48,7 @@ export async function run(options: VerifyOptions, io: IO): Promise<ExitCode> {
   const secret = (await readFileBounded(options.secretFile, { limit: 4096, what: 'the secret file', stop: io.signal })).trim();
   const source = options.delivery ?? '-';
   if (source === '-' && io.stdinIsTTY) throw new UsageError('give the delivery: a file, or - with it on stdin', 'pbpaste | amps webhooks verify --secret-file secret.txt -');
-  const text = source === '-' ? await readStream(io.stdin, { limit: DELIVERY_LIMIT, what: 'the delivery on stdin' }) : await readFileBounded(source, { limit: DELIVERY_LIMIT, what: 'the delivery' });
+  const text = source === '-' ? await readStream(io.stdin, { limit: DELIVERY_LIMIT, what: 'the delivery on stdin' }) : await readFileBounded(source, { limit: DELIVERY_LIMIT, what: 'the delivery', stop: io.signal });
   const { headers, body } = options.header?.length
     ? { headers: Object.fromEntries(options.header.map((h) => headerPair(h, '--header'))), body: text }
     : parseDelivery(text);
