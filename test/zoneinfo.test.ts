@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { describeInstant, isTimeZone, namedZone } from '../src/domain/time.js';
 import { UsageError } from '../src/errors/failures.js';
 import { grouped } from '../src/output/text.js';
-import { parsePosixRule, parseTzif, posixRuleOffset, zoneOffsetReader } from '../src/lib/zoneinfo.js';
+import { localZoneName, parsePosixRule, parseTzif, posixRuleOffset, zoneOffsetReader } from '../src/lib/zoneinfo.js';
 
 // lib/zoneinfo.ts reads zone offsets from the system's database instead of asking Intl (whose first
 // use costs ~12 ms). It must give Intl's answers wherever it answers at all; .ci/run installs
@@ -145,6 +145,28 @@ describe('zone offsets from the system database', () => {
     expect(at('EST5EDT,0/0,J365/25', '2030-07-01T00:00:00Z')).toBe(-4);
     expect(at('EST5EDT,0/0,J365/25', '2030-12-31T23:00:00Z')).toBe(-4);
     expect(at('<-03>3', '2030-07-01T00:00:00Z')).toBe(-3);
+  });
+});
+
+describe("the process's own zone without Intl", () => {
+  it('is the name Intl gives it, whatever TZ says, or nothing (and Intl answers)', () => {
+    const saved = process.env.TZ;
+    const answered: string[] = [];
+    try {
+      for (const tz of [undefined, 'Europe/London', ':Europe/Paris', 'Asia/Kolkata', 'Asia/Calcutta', 'UTC', 'Etc/UTC', 'GMT', 'Etc/GMT', 'EST5EDT', 'US/Eastern', 'America/Argentina/Buenos_Aires', 'garbage', '', 'utc']) {
+        // Node resets ICU's idea of the process's zone when TZ changes.
+        if (tz === undefined) delete process.env.TZ;
+        else process.env.TZ = tz;
+        const fast = localZoneName(tz);
+        if (fast === undefined) continue;
+        expect(fast, `TZ=${tz}`).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
+        answered.push(String(tz));
+      }
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
+    expect(answered).toEqual(expect.arrayContaining(['Europe/London', ':Europe/Paris', 'UTC', 'Etc/UTC']));
   });
 });
 

@@ -4,7 +4,7 @@
 // wall-clock time in the device's plant time zone, or a relative duration.
 
 import { UsageError } from '../errors/failures.js';
-import { zoneOffsetReader } from '../lib/zoneinfo.js';
+import { localZoneName, zoneOffsetReader } from '../lib/zoneinfo.js';
 
 const DURATION_PART = /(\d+(?:\.\d+)?)\s*(d|h|m|s)/gi;
 const DURATION_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
@@ -93,7 +93,7 @@ function canonicalZone(typed: string): string | undefined {
 
 /** The zone times are shown in when no device says otherwise: AMPS_TZ, else the local zone. */
 export function displayZone(env: Record<string, string | undefined>): string {
-  return namedZone(undefined, env)?.name ?? localTimeZone();
+  return namedZone(undefined, env)?.name ?? localZoneName(env.TZ) ?? localTimeZone();
 }
 
 /**

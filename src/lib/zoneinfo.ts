@@ -8,7 +8,7 @@
 // a file it cannot read), zoneOffsetReader() gives undefined and the caller uses Intl: the same
 // answers, only slower. test/zoneinfo.test.ts holds the two to agreement across every zone here.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Where the database lives on Linux, the BSDs and macOS (Python's zoneinfo looks in the same places). */
@@ -202,4 +202,28 @@ export function zoneOffsetReader(name: string): ZoneOffsetReader | undefined {
   }
   readers.set(name, reader);
   return reader;
+}
+
+/** The names V8 gives the zone `UTC` (its own mapping, ahead of ICU's). */
+const UTC_NAMES = new Set(['UTC', 'GMT', 'Etc/UTC', 'Etc/GMT']);
+
+/**
+ * The name Intl gives this process's own zone, where it can be known without Intl: ICU takes it
+ * from `TZ` (`tz`, the process's), else from where /etc/localtime links into the database, and
+ * spells it as Intl.supportedValuesOf lists it (~1.4 ms, against ~12 ms for Intl's first formatter).
+ * Undefined wherever that is not certain (a name ICU would respell, no link): the caller asks Intl.
+ */
+export function localZoneName(tz: string | undefined): string | undefined {
+  let candidate: string | undefined;
+  if (tz !== undefined) candidate = tz.startsWith(':') ? tz.slice(1) : tz;
+  else {
+    try {
+      candidate = /\/zoneinfo\/(.+)$/.exec(readlinkSync('/etc/localtime'))?.[1];
+    } catch {
+      return undefined;
+    }
+  }
+  if (candidate === undefined || candidate === '') return undefined;
+  if (UTC_NAMES.has(candidate)) return 'UTC';
+  return zoneOffsetReader(candidate) && Intl.supportedValuesOf('timeZone').includes(candidate) ? candidate : undefined;
 }
