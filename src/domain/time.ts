@@ -57,7 +57,7 @@ export function isTimeZone(name: string): boolean {
 }
 
 /** The zone this process runs in (TZ, else the system's). */
-export function localTimeZone(): string {
+function localTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
 }
 
@@ -93,7 +93,12 @@ function canonicalZone(typed: string): string | undefined {
 
 /** The zone times are shown in when no device says otherwise: AMPS_TZ, else the local zone. */
 export function displayZone(env: Record<string, string | undefined>): string {
-  return namedZone(undefined, env)?.name ?? localZoneName(env.TZ) ?? localTimeZone();
+  return namedZone(undefined, env)?.name ?? localZone(env);
+}
+
+/** This process's zone, as Intl names it: from TZ or /etc/localtime where that is certain (lib/zoneinfo.ts), else from Intl. */
+export function localZone(env: Record<string, string | undefined>): string {
+  return localZoneName(env.TZ) ?? localTimeZone();
 }
 
 /**

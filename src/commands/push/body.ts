@@ -9,7 +9,7 @@ import type { Env } from '../../contract/env.js';
 import { buildPushBody, type Conversion, fitQuantities, parseQuantityFlags, parseTimeFlags, type ParsedTimes, resolveTimes, type TypedQuantity } from '../../domain/action.js';
 import { checkAction, checkNames } from '../../domain/capabilities.js';
 import { isQuantity } from '../../domain/quantity.js';
-import { describeInstant, isTimeZone, localTimeZone, namedZone, parseApiTime } from '../../domain/time.js';
+import { describeInstant, isTimeZone, localZone, namedZone, parseApiTime } from '../../domain/time.js';
 import { isKnownCode, normaliseCode, suggestCodes } from '../../errors/catalogue.js';
 import { preflightError } from '../../errors/decode.js';
 import { PreflightError, UsageError } from '../../errors/failures.js';
@@ -77,10 +77,10 @@ export interface Zone {
  * The zone a push's typed times are read in. Decided on first use: checking a zone name loads ICU's
  * zone data (~12 ms of a start, bench/startup.mjs), which a push without times never needs.
  */
-export function zoneFor(inputs: Pick<PushInputs, 'zone'>, device: DeviceRead | undefined): Zone {
+export function zoneFor(inputs: Pick<PushInputs, 'zone'>, device: DeviceRead | undefined, env: Env): Zone {
   if (inputs.zone) return inputs.zone;
   let decided: Zone | undefined;
-  const decide = () => (decided ??= unnamedZone(device));
+  const decide = () => (decided ??= unnamedZone(device, env));
   return {
     get name() {
       return decide().name;
@@ -92,12 +92,12 @@ export function zoneFor(inputs: Pick<PushInputs, 'zone'>, device: DeviceRead | u
 }
 
 /** With no --tz or AMPS_TZ: the device's plant zone, else this machine's, saying which. */
-function unnamedZone(device: DeviceRead | undefined): Zone {
+function unnamedZone(device: DeviceRead | undefined, env: Env): Zone {
   const plant = device?.metadata?.timeZone;
   if (typeof plant === 'string' && isTimeZone(plant)) return { name: plant, source: 'the device\'s plant zone' };
   // Said, not hidden: the time is then on this machine's clock, not the device's.
-  if (typeof plant === 'string' && plant !== '') return { name: localTimeZone(), source: `the local zone (the device's plant zone '${plant.replace(/[^\x20-\x7e]/g, '?').slice(0, 40)}' is not a zone amps knows)` };
-  return { name: localTimeZone(), source: 'the local zone' };
+  if (typeof plant === 'string' && plant !== '') return { name: localZone(env), source: `the local zone (the device's plant zone '${plant.replace(/[^\x20-\x7e]/g, '?').slice(0, 40)}' is not a zone amps knows)` };
+  return { name: localZone(env), source: 'the local zone' };
 }
 
 /** The instants a push names, in its zone, and whose zone that is: "times that say whose clock they are in". */
@@ -128,7 +128,7 @@ export interface PreparedPush {
  * Fits the inputs (and a fleet row's overrides) to a device, or to no device when the preflight is
  * off. `now` is the clock relative times count from.
  */
-export function preparePush(inputs: PushInputs, device: DeviceRead | undefined, now: number, zone: Zone = zoneFor(inputs, device)): PreparedPush {
+export function preparePush(inputs: PushInputs, device: DeviceRead | undefined, now: number, zone: Zone): PreparedPush {
   if (device) {
     const named = checkNames(inputs.command, Object.keys(inputs.quantities), device.commands ?? {});
     if (named) throw new PreflightError(preflightError(named.code, named.details));

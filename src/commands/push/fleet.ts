@@ -18,7 +18,7 @@ import type { TargetEnvironment } from '../../contract/keys.js';
 import { LEDGER_VERSION, type LedgerEntry, type RunInputs } from '../../contract/ledger.js';
 import { parseQuantityFlags, resolveTimes } from '../../domain/action.js';
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/device-types.js';
-import { localTimeZone } from '../../domain/time.js';
+import { localZone } from '../../domain/time.js';
 import { UsageError } from '../../errors/failures.js';
 import { own, systemErrorText } from '../../lib/values.js';
 import { type IO, writeJson, writeLine } from '../../output/io.js';
@@ -101,7 +101,7 @@ async function setup(options: FleetPushOptions, io: IO): Promise<RunSetup> {
   if (options.devices === undefined) throw new UsageError('--devices FILE names the devices (- reads stdin)');
   const push = readPushInputs(command, options, io.env);
   // One zone for the whole run: the devices' plant zones may differ, so a typed time means one instant.
-  const zone: Zone = push.zone ?? { name: localTimeZone(), source: 'the local zone' };
+  const zone: Zone = push.zone ?? { name: localZone(io.env), source: 'the local zone' };
   return { type, inputs: runInputs(type, command, options), push, zone, startedAt: io.now().getTime(), devices: options.devices, out: options.out };
 }
 

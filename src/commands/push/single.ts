@@ -18,7 +18,7 @@ import { printAction, stateColour } from '../../output/views.js';
 import { announceWrite, relinkFor, withSession } from '../../session/connect.js';
 import { DEFAULT_WAIT_MS, followAction } from '../../session/follow.js';
 import { pendingWarning } from '../schedule/slots.js';
-import { movedLines, movedTimes, type PreparedPush, preflight, preparePush, type PushFlags, type PushInputs, readBodyFile, readPushInputs, refuseDirectiveOnLive, timeLines, zoneFor } from './body.js';
+import { movedLines, movedTimes, type PreparedPush, preflight, preparePush, type PushFlags, type PushInputs, readBodyFile, readPushInputs, refuseDirectiveOnLive, timeLines, type Zone, zoneFor } from './body.js';
 import type { Strategy } from '../../contract/actions.js';
 
 export interface SinglePushOptions extends GlobalOptions, PushFlags {
@@ -46,7 +46,7 @@ export function rerunLine(argv: string[], strategy: Strategy): string {
  * it). A relative time, or a naive one without the device, is NaN: asked, but not placeable, so
  * never reported as moved.
  */
-function preparedFromRaw(body: PushBody, inputs: Pick<PushInputs, 'zone'>, device: DeviceRead | undefined, now: Date): PreparedPush {
+function preparedFromRaw(body: PushBody, zone: Zone, device: DeviceRead | undefined, now: Date): PreparedPush {
   // Only a body with times needs the zone (and ICU's zone data with it).
   const plant = () => (typeof device?.metadata?.timeZone === 'string' && isTimeZone(device.metadata.timeZone) ? device.metadata.timeZone : undefined);
   const instant = (text: string | undefined) => {
@@ -56,7 +56,7 @@ function preparedFromRaw(body: PushBody, inputs: Pick<PushInputs, 'zone'>, devic
     if (zone) return parseApiTime(text, now, zone)?.getTime() ?? Number.NaN;
     return Number.NaN;
   };
-  return { body, zone: zoneFor(inputs, device), start: instant(body.action.start), end: instant(body.action.end), conversions: [], notes: [] };
+  return { body, zone, start: instant(body.action.start), end: instant(body.action.end), conversions: [], notes: [] };
 }
 
 /**
@@ -97,7 +97,10 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
   if (options.preflight !== false && !CONTROLLABLE.includes(type)) {
     throw new PreflightError(preflightError('DIRECT_ACTION_UNSUPPORTED', { deviceType: type }));
   }
-  const prepare = (device: DeviceRead | undefined) => (raw ? preparedFromRaw(raw, inputs!, device, io.now()) : preparePush(inputs!, device, io.now().getTime()));
+  const prepare = (device: DeviceRead | undefined) => {
+    const zone = zoneFor(inputs!, device, io.env);
+    return raw ? preparedFromRaw(raw, zone, device, io.now()) : preparePush(inputs!, device, io.now().getTime(), zone);
+  };
   const dryRun = (prepared: PreparedPush) => {
     writeJson(io, prepared.body);
     if (options.quiet) return EXIT.ok;

@@ -9,7 +9,7 @@ import { conversionLine, fitQuantities } from '../../domain/action.js';
 import { quantityText } from '../../domain/quantity.js';
 import { checkAction, checkNames } from '../../domain/capabilities.js';
 import { isoDuration, nextFires, parseSlot, slotParts, slotTime, type TypedSlot } from '../../domain/schedule.js';
-import { describeInstant, isTimeZone, localTimeZone, namedZone } from '../../domain/time.js';
+import { describeInstant, isTimeZone, localZone, namedZone } from '../../domain/time.js';
 import { preflightError } from '../../errors/decode.js';
 import { PreflightError, UsageError } from '../../errors/failures.js';
 import { isRecord, own } from '../../lib/values.js';
@@ -31,7 +31,7 @@ export function scheduleZone(tz: string | undefined, io: IO, device: DeviceRead 
   const plant = device?.metadata?.timeZone;
   if (typeof plant === 'string' && isTimeZone(plant)) return { name: plant, source: 'the device\'s plant zone' };
   if (!device) throw new UsageError('a schedule\'s times are on the device\'s clock, which --no-preflight does not read', 'add --tz ZONE (or set AMPS_TZ)');
-  return { name: localTimeZone(), source: 'the local zone (the device names no plant zone)' };
+  return { name: localZone(io.env), source: 'the local zone (the device names no plant zone)' };
 }
 
 export interface PreparedSlots {
