@@ -20,6 +20,13 @@ function bundle(body = 'module.exports = { answer: () => 6 * 7, name: require("n
   return file;
 }
 
+/** What one finished run of `kind` leaves: the bundle loaded through the cache, and its entry written. */
+function finishedRun(dir: string, file: string, kind = 'get', digest?: string): void {
+  const cache = new CompileCache(dir, kind, Module, digest);
+  cache.load(file);
+  cache.save();
+}
+
 const entries = (dir: string) => readdirSync(dir).filter((name) => name.endsWith('.v8')).sort();
 
 function flipByte(path: string, at: (length: number) => number): void {
@@ -76,9 +83,7 @@ describe('the compile cache, in process', () => {
   it('never serves one build\'s entry to another build of the same size and date (npm dates every file 1985)', () => {
     const file = bundle();
     const dir = mkdtempSync(join(tmpdir(), 'amps-cc-'));
-    const first = new CompileCache(dir, 'get', Module, 'build-a');
-    first.load(file);
-    first.save();
+    finishedRun(dir, file, 'get', 'build-a');
     const same = new CompileCache(dir, 'get', Module, 'build-a');
     same.load(file);
     expect(same.report()[0]!.hit).toBe(true);
@@ -92,20 +97,14 @@ describe('the compile cache, in process', () => {
   it('keeps an entry per command', () => {
     const file = bundle();
     const dir = mkdtempSync(join(tmpdir(), 'amps-cc-'));
-    for (const kind of ['get', 'explain', 'get']) {
-      const cache = new CompileCache(dir, kind, Module);
-      cache.load(file);
-      cache.save();
-    }
+    for (const kind of ['get', 'explain', 'get']) finishedRun(dir, file, kind);
     expect(entries(dir).map((name) => name.split('.').at(-2))).toEqual(['explain', 'get']);
   });
 
   it('a damaged, truncated or foreign entry is never handed to V8: the run compiles afresh and rewrites it', () => {
     const file = bundle();
     const dir = mkdtempSync(join(tmpdir(), 'amps-cc-'));
-    const seed = new CompileCache(dir, 'get', Module);
-    seed.load(file);
-    seed.save();
+    finishedRun(dir, file);
     const [entry] = entries(dir);
     const path = join(dir, entry!);
     const good = readFileSync(path);
@@ -135,13 +134,9 @@ describe('the compile cache, in process', () => {
     const dir = mkdtempSync(join(tmpdir(), 'amps-cc-'));
     // The same length: V8's own check compares a cache's source by length only.
     const other = bundle('module.exports = { answer: () => 6 * 8, name: require("node:path").basename(__filename) };');
-    const seed = new CompileCache(dir, 'get', Module);
-    seed.load(other);
-    seed.save();
+    finishedRun(dir, other);
     const othersBytes = readFileSync(join(dir, entries(dir)[0]!));
-    const mine = new CompileCache(dir, 'get', Module);
-    mine.load(file);
-    mine.save();
+    finishedRun(dir, file);
     // As if the two names collided: this bundle's entry now holds the other's bytes.
     writeFileSync(join(dir, entries(dir)[0]!), othersBytes);
     const cache = new CompileCache(dir, 'get', Module);
@@ -152,9 +147,7 @@ describe('the compile cache, in process', () => {
   it('a rebuilt bundle gets a new entry, and the old one is removed', () => {
     const file = bundle();
     const dir = mkdtempSync(join(tmpdir(), 'amps-cc-'));
-    const before = new CompileCache(dir, 'get', Module);
-    before.load(file);
-    before.save();
+    finishedRun(dir, file);
     const [old] = entries(dir);
     writeFileSync(file, `${readFileSync(file, 'utf8')}\nmodule.exports.answer = () => 43;\n`);
     utimesSync(file, new Date(), new Date(Date.now() + 5000));

@@ -3,6 +3,7 @@
 // (decision 6). The sandbox reads what the API accepts: ISO 8601 with Z or an offset, a naive
 // wall-clock time in the device's plant time zone, or a relative duration.
 
+import type { DeviceRead } from '../contract/devices.js';
 import { UsageError } from '../errors/failures.js';
 import { localZoneName, zoneOffsetReader } from '../lib/zoneinfo.js';
 
@@ -44,9 +45,12 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
+/** No zone name is empty or longer than this: anything else is refused before any lookup. */
+const plausibleZoneName = (name: string) => name.trim() !== '' && name.length <= 64;
+
 /** True for an IANA zone name this runtime knows (`Europe/London`, `UTC`). */
 export function isTimeZone(name: string): boolean {
-  if (name.trim() === '' || name.length > 64) return false;
+  if (!plausibleZoneName(name)) return false;
   if (zoneOffsetReader(name)) return true;
   try {
     formatterFor(name);
@@ -54,6 +58,15 @@ export function isTimeZone(name: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The device's plant zone when its read names one amps knows; undefined otherwise. Asked only when
+ * a time needs it: checking a name may cost Intl's first use.
+ */
+export function plantZone(device: Pick<DeviceRead, 'metadata'> | undefined): string | undefined {
+  const zone = device?.metadata?.timeZone;
+  return typeof zone === 'string' && isTimeZone(zone) ? zone : undefined;
 }
 
 /** The zone this process runs in (TZ, else the system's). */
@@ -83,7 +96,7 @@ export function namedZone(tz: string | undefined, env: Record<string, string | u
  * be one the runtime (and the API) agree on.
  */
 function canonicalZone(typed: string): string | undefined {
-  if (typed.trim() === '' || typed.length > 64) return undefined;
+  if (!plausibleZoneName(typed)) return undefined;
   try {
     return formatterFor(typed).resolvedOptions().timeZone;
   } catch {

@@ -111,10 +111,10 @@ export async function readFileBounded(path: string, options: { limit?: number; w
     stream ??= await openFileStream(path, options.what, options.stop);
     const text = await readStream(stream, { limit, what: `${options.what} ${path}` });
     // A FIFO read cut short by Ctrl-C is not the whole input.
-    if (options.stop?.aborted) throw new InterruptedError();
+    if (options.stop.aborted) throw new InterruptedError();
     return text;
   } catch (error) {
-    if (options.stop?.aborted) throw new InterruptedError();
+    if (options.stop.aborted) throw new InterruptedError();
     if (error instanceof UsageError || error instanceof InterruptedError) throw error;
     throw new UsageError(`cannot read ${options.what} ${path}: ${systemErrorText(error)}`);
   }

@@ -9,7 +9,7 @@ import type { Env } from '../../contract/env.js';
 import { buildPushBody, type Conversion, fitQuantities, parseQuantityFlags, parseTimeFlags, type ParsedTimes, resolveTimes, type TypedQuantity } from '../../domain/action.js';
 import { checkAction, checkNames } from '../../domain/capabilities.js';
 import { isQuantity } from '../../domain/quantity.js';
-import { describeInstant, isTimeZone, localZone, namedZone, parseApiTime } from '../../domain/time.js';
+import { describeInstant, localZone, namedZone, parseApiTime, plantZone } from '../../domain/time.js';
 import { isKnownCode, normaliseCode, suggestCodes } from '../../errors/catalogue.js';
 import { preflightError } from '../../errors/decode.js';
 import { PreflightError, UsageError } from '../../errors/failures.js';
@@ -93,8 +93,9 @@ export function zoneFor(inputs: Pick<PushInputs, 'zone'>, device: DeviceRead | u
 
 /** With no --tz or AMPS_TZ: the device's plant zone, else this machine's, saying which. */
 function unnamedZone(device: DeviceRead | undefined, env: Env): Zone {
+  const known = plantZone(device);
+  if (known) return { name: known, source: 'the device\'s plant zone' };
   const plant = device?.metadata?.timeZone;
-  if (typeof plant === 'string' && isTimeZone(plant)) return { name: plant, source: 'the device\'s plant zone' };
   // Said, not hidden: the time is then on this machine's clock, not the device's.
   if (typeof plant === 'string' && plant !== '') return { name: localZone(env), source: `the local zone (the device's plant zone '${plant.replace(/[^\x20-\x7e]/g, '?').slice(0, 40)}' is not a zone amps knows)` };
   return { name: localZone(env), source: 'the local zone' };
@@ -143,7 +144,7 @@ export function preparePush(inputs: PushInputs, device: DeviceRead | undefined, 
 /** The device's view of the body: command, parameters, units, bounds, execution shape, window. */
 export function preflight(device: DeviceRead, body: PushBody, now: Date): void {
   // Only a push with times needs the zone (and ICU's zone data with it).
-  const zone = () => (typeof device.metadata?.timeZone === 'string' && isTimeZone(device.metadata.timeZone) ? device.metadata.timeZone : 'UTC');
+  const zone = () => plantZone(device) ?? 'UTC';
   const time = (text: string | undefined) => (text === undefined ? undefined : parseApiTime(text, now, zone()) ?? new Date(Number.NaN));
   const parameters = Object.fromEntries(Object.entries(body.action.parameters ?? {}).filter(([, q]) => isQuantity(q)));
   const violation = checkAction({ command: body.action.command, parameters, start: time(body.action.start), end: time(body.action.end) }, device.commands ?? {}, now);

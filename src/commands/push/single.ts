@@ -8,7 +8,7 @@ import type { GlobalOptions } from '../../config/globals.js';
 import { conversionLine, hasWallClockTime } from '../../domain/action.js';
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/device-types.js';
 import { requireId } from '../../domain/ids.js';
-import { isTimeZone, parseApiTime } from '../../domain/time.js';
+import { parseApiTime, plantZone } from '../../domain/time.js';
 import { preflightError } from '../../errors/decode.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { ApiFailure, PreflightError, UsageError } from '../../errors/failures.js';
@@ -48,11 +48,10 @@ export function rerunLine(argv: string[], strategy: Strategy): string {
  */
 function preparedFromRaw(body: PushBody, zone: Zone, device: DeviceRead | undefined, now: Date): PreparedPush {
   // Only a body with times needs the zone (and ICU's zone data with it).
-  const plant = () => (typeof device?.metadata?.timeZone === 'string' && isTimeZone(device.metadata.timeZone) ? device.metadata.timeZone : undefined);
   const instant = (text: string | undefined) => {
     if (text === undefined) return undefined;
     if (/(Z|[+-]\d{2}:?\d{2})$/i.test(text.trim())) return Date.parse(text);
-    const zone = /^\d{4}-/.test(text.trim()) ? plant() : undefined;
+    const zone = /^\d{4}-/.test(text.trim()) ? plantZone(device) : undefined;
     if (zone) return parseApiTime(text, now, zone)?.getTime() ?? Number.NaN;
     return Number.NaN;
   };

@@ -9,7 +9,7 @@ import { conversionLine, fitQuantities } from '../../domain/action.js';
 import { quantityText } from '../../domain/quantity.js';
 import { checkAction, checkNames } from '../../domain/capabilities.js';
 import { isoDuration, nextFires, parseSlot, slotParts, slotTime, type TypedSlot } from '../../domain/schedule.js';
-import { describeInstant, isTimeZone, localZone, namedZone } from '../../domain/time.js';
+import { describeInstant, localZone, namedZone, plantZone } from '../../domain/time.js';
 import { preflightError } from '../../errors/decode.js';
 import { PreflightError, UsageError } from '../../errors/failures.js';
 import { isRecord, own } from '../../lib/values.js';
@@ -28,8 +28,8 @@ export function readSlots(texts: string[] | undefined): TypedSlot[] {
 export function scheduleZone(tz: string | undefined, io: IO, device: DeviceRead | undefined): { name: string; source: string } {
   const named = namedZone(tz, io.env);
   if (named) return named;
-  const plant = device?.metadata?.timeZone;
-  if (typeof plant === 'string' && isTimeZone(plant)) return { name: plant, source: 'the device\'s plant zone' };
+  const plant = plantZone(device);
+  if (plant) return { name: plant, source: 'the device\'s plant zone' };
   if (!device) throw new UsageError('a schedule\'s times are on the device\'s clock, which --no-preflight does not read', 'add --tz ZONE (or set AMPS_TZ)');
   return { name: localZone(io.env), source: 'the local zone (the device names no plant zone)' };
 }
