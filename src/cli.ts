@@ -4,11 +4,13 @@
 
 import { Command, CommanderError, Help, Option } from '@commander-js/extra-typings';
 import COMMAND_LIST from './commands/command-list.json' with { type: 'json' };
-import { EXIT } from './contract/exit-codes.js';
+import { EXIT, type ExitCode, mostSevere } from './contract/exit-codes.js';
 import { UsageError } from './errors/failures.js';
 import { versionLine } from './lib/version.js';
 import { duration, repeatable } from './config/option-parsers.js';
-import { type CommandState, guardOutput, type IO, plainIO } from './output/io.js';
+import { type CommandState, guardOutput, type IO, plainIO, readerWentAway, writeLine } from './output/io.js';
+import { systemErrorText } from './lib/values.js';
+import { standardStream } from './output/stdio.js';
 import { terminalPrompter } from './output/prompter.js';
 import { colorLevel, styleFor } from './output/style.js';
 
@@ -200,13 +202,12 @@ export async function buildProgram(state: CommandState, argv: string[] = [], { e
 async function processIO(argv: string[], signal: AbortSignal): Promise<IO> {
   const env = process.env;
   const closed = new AbortController();
-  guardOutput(process.stdout, () => closed.abort());
-  guardOutput(process.stderr, () => closed.abort());
+  const stdout = standardStream(1, () => process.stdout);
+  const stderr = standardStream(2, () => process.stderr);
+  guardOutput(stdout.stream, () => closed.abort());
+  guardOutput(stderr.stream, () => closed.abort());
   const noColor = argv.includes('--no-color');
-  const [out, err] = await Promise.all([
-    styleFor(colorLevel(Boolean(process.stdout.isTTY), env, noColor)),
-    styleFor(colorLevel(Boolean(process.stderr.isTTY), env, noColor)),
-  ]);
+  const [out, err] = await Promise.all([styleFor(colorLevel(stdout.isTTY, env, noColor)), styleFor(colorLevel(stderr.isTTY, env, noColor))]);
   return {
     // Getters: Node makes process.stdin on first use, and making it loads the fs, net and tty
     // modules (~2-3 ms of every start); most commands never read it or ask what it is.
@@ -216,18 +217,19 @@ async function processIO(argv: string[], signal: AbortSignal): Promise<IO> {
     get stdinIsTTY() {
       return Boolean(process.stdin.isTTY);
     },
-    stdout: process.stdout,
-    stderr: process.stderr,
-    stdoutIsTTY: Boolean(process.stdout.isTTY),
-    stderrIsTTY: Boolean(process.stderr.isTTY),
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+    stdoutIsTTY: stdout.isTTY,
+    stderrIsTTY: stderr.isTTY,
     env,
-    columns: process.stdout.columns ?? 100,
+    columns: stdout.columns ?? 100,
     out,
     err,
     now: () => new Date(),
     signal,
     outputClosed: closed.signal,
-    prompter: terminalPrompter(() => process.stdin, process.stderr, signal),
+    // Prompts only ever run in a terminal, on Node's own stream for it (inquirer needs its width and cursor).
+    prompter: terminalPrompter(() => process.stdin, () => process.stderr, signal),
   };
 }
 
@@ -252,8 +254,15 @@ export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
   const stopListening = interruptOnSignals(controller);
   const io = await processIO(argv, controller.signal);
+  try {
+    return outputChecked(io, await runCommand(io, argv));
+  } finally {
+    stopListening();
+  }
+}
+
+async function runCommand(io: IO, argv: string[]): Promise<ExitCode> {
   const state: CommandState = { io, exitCode: EXIT.ok, argv };
-  const json = argv.includes('--json');
   try {
     const program = await buildProgram(state, argv);
     if (argv.length === 0) {
@@ -268,8 +277,18 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     const { reportFailure } = await import('./output/failure-report.js');
-    return reportFailure(error, io, json);
-  } finally {
-    stopListening();
+    return reportFailure(error, io, argv.includes('--json'));
   }
+}
+
+/**
+ * A command whose output could not be written (a full disk: ENOSPC; EIO) did not do what was asked
+ * even if everything else went well: one line on stderr, and exit 11 unless something more severe
+ * happened. A reader that went away (`| head`) lost nothing it wanted: the command's own code stands.
+ */
+function outputChecked(io: IO, code: ExitCode): ExitCode {
+  const failed = (['stdout', 'stderr'] as const).find((name) => io[name].errored && !readerWentAway(io[name].errored!));
+  if (!failed) return code;
+  if (failed === 'stdout') writeLine(io.stderr, `amps: the output could not be written to stdout: ${systemErrorText(io.stdout.errored)}; what it shows is incomplete`);
+  return mostSevere([code, EXIT.outputLost]);
 }

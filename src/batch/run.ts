@@ -12,7 +12,7 @@ import type { TargetEnvironment } from '../contract/keys.js';
 import type { LedgerEntry, Outcome } from '../contract/ledger.js';
 import { variantFor } from '../errors/catalogue.js';
 import { type DecodedError, isRateLimit } from '../errors/decode.js';
-import { EXIT, type ExitCode } from '../contract/exit-codes.js';
+import { EXIT, type ExitCode, mostSevere } from '../contract/exit-codes.js';
 import { ApiFailure, InterruptedError, PreflightError, UsageError } from '../errors/failures.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
 import { strategiesOnOffer } from '../errors/strategies.js';
@@ -69,14 +69,6 @@ export interface BatchReport {
   /** Devices only their user can fix by re-linking: how many, and the first few with their URL. */
   relink: { count: number; devices: Array<{ id: string; url: string | null }> };
   exitCode: ExitCode;
-}
-
-/** Most severe first: what needs a person most decides the exit code of a batch. */
-const SEVERITY = [EXIT.interrupted, EXIT.bug, EXIT.outputLost, EXIT.credentials, EXIT.unclassified, EXIT.rejected, EXIT.usage, EXIT.conflict, EXIT.offline, EXIT.transient, EXIT.accepted];
-
-function mostSevere(codes: Iterable<ExitCode>): ExitCode {
-  const seen = new Set(codes);
-  return SEVERITY.find((code) => seen.has(code)) ?? EXIT.ok;
 }
 
 /** What a resume decided for a row from the earlier ledger: send it, skip it (its line was carried over), or this line (reconciled). */

@@ -20,6 +20,14 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
+/** Most severe first: where a run ends in several ways (a batch's devices, lost output), what needs a person most decides its exit code. */
+const SEVERITY: readonly ExitCode[] = [EXIT.interrupted, EXIT.bug, EXIT.outputLost, EXIT.credentials, EXIT.unclassified, EXIT.rejected, EXIT.usage, EXIT.conflict, EXIT.offline, EXIT.transient, EXIT.accepted];
+
+export function mostSevere(codes: Iterable<ExitCode>): ExitCode {
+  const seen = new Set(codes);
+  return SEVERITY.find((code) => seen.has(code)) ?? EXIT.ok;
+}
+
 /** The failure classes by name, as --fail-fast and --abort-if take them. */
 export const EXIT_CLASSES: Readonly<Record<string, ExitCode>> = {
   usage: EXIT.usage, credentials: EXIT.credentials, rejected: EXIT.rejected, conflict: EXIT.conflict,
@@ -44,6 +52,6 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
   { code: 8, meaning: 'unclassified: retry once, then escalate with the request id', from: 'UNKNOWN_ERROR, INTERNAL_ERROR, codes not in the catalogue, unreadable bodies' },
   { code: 9, meaning: 'input needed but prompting is off', from: 'no TTY, CI set, or --no-input' },
   { code: 10, meaning: 'accepted, not finished when the wait ended: do not push again, follow it', from: 'push --wait, actions wait (the action id and the command that follows it are printed)' },
-  { code: 11, meaning: 'output lost: the ledger or output could not be written; the run stopped', from: 'push --devices on a full disk (what was sent is listed on stderr), or with stdout closed (the ledger file has every line)' },
+  { code: 11, meaning: 'output lost: the ledger or output could not be written; the run stopped', from: 'push --devices on a full disk (what was sent is listed on stderr), or with stdout closed (the ledger file has every line); any command whose stdout could not be written (a full disk), said on stderr' },
   { code: 130, meaning: 'interrupted', from: 'Ctrl-C or SIGTERM' },
 ];

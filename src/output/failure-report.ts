@@ -1,7 +1,7 @@
 // The one error boundary's reporting half: every failure that reaches cli.ts is printed here, once,
 // on stderr (as JSON with --json), and turned into its exit code.
 
-import { EXIT } from '../contract/exit-codes.js';
+import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { ApiFailure, ExitWith, InterruptedError, MissingKeyError, NeedsInputError, PreflightError, UsageError } from '../errors/failures.js';
 import { errorToJson, writeErrorText } from './error-view.js';
 import { type IO, writeLine } from './io.js';
@@ -13,7 +13,7 @@ function isAbort(error: unknown): boolean {
   return name === 'AbortError' || name === 'ExitPromptError' || name === 'AbortPromptError' || name === 'CancelPromptError';
 }
 
-export async function reportFailure(error: unknown, io: IO, json: boolean): Promise<number> {
+export async function reportFailure(error: unknown, io: IO, json: boolean): Promise<ExitCode> {
   const writeJsonError = (value: unknown) => io.stderr.write(`${JSON.stringify(value)}\n`);
   if (error instanceof ExitWith) return error.exitCode;
   if (error instanceof PreflightError) {

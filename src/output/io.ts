@@ -1,9 +1,20 @@
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Env } from '../contract/env.js';
 import { bounded, JSON_BOUNDS } from '../lib/values.js';
 import type { ExitCode } from '../contract/exit-codes.js';
 import { NO_PROMPTER, type Prompter } from './prompter.js';
 import { PLAIN, type Style } from './style.js';
+
+/**
+ * Where a command's output goes: Node's stream for a terminal or a pipe, a writer of stdio.ts for a
+ * file, a test's PassThrough. Commands only write; a failure arrives as an 'error' event and stays
+ * in `errored`.
+ */
+export interface OutputStream {
+  write(chunk: string | Uint8Array): boolean;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  readonly errored: Error | null;
+}
 
 /**
  * Everything a command touches outside itself: its streams and whether they are terminals, the
@@ -12,8 +23,8 @@ import { PLAIN, type Style } from './style.js';
  */
 export interface IO {
   stdin: Readable;
-  stdout: Writable;
-  stderr: Writable;
+  stdout: OutputStream;
+  stderr: OutputStream;
   stdinIsTTY: boolean;
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
@@ -47,18 +58,28 @@ export function canPrompt(io: IO, noInput: boolean): boolean {
 /**
  * A closed pipe is not a failure of amps: when `stream` errors (EPIPE once `| head` has read enough,
  * or anything else that makes it unwritable), later writes are dropped instead of crashing the
- * process, and `onClosed` runs once. The command finishes with the exit code it would have had.
+ * process, and `onClosed` runs once with the error. Whether the output was lost or only no longer
+ * wanted is the caller's to say (readerWentAway).
  */
-export function guardOutput(stream: Writable, onClosed: () => void): void {
+export function guardOutput(stream: OutputStream, onClosed: (error: Error) => void): void {
   let closed = false;
-  stream.on('error', () => {
+  stream.on('error', (error: Error) => {
     if (closed) return;
     closed = true;
-    onClosed();
+    onClosed(error);
   });
 }
 
-export function writeLine(stream: Writable, text = ''): void {
+/**
+ * The reader stopped reading (`| head`, a closed terminal): the output is no longer wanted, and the
+ * command ends as it would have. Any other write error (a full disk: ENOSPC, EIO) lost output.
+ */
+export function readerWentAway(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'EPIPE' || code === 'ECONNRESET';
+}
+
+export function writeLine(stream: OutputStream, text = ''): void {
   stream.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 

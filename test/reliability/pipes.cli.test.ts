@@ -1,11 +1,11 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { getEventListeners } from 'node:events';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/api/client.js';
-import { BIN, cleanEnv, freshConfigDir, runCli } from '../helpers/cli.js';
+import { API_DOCS, BIN, cleanEnv, freshConfigDir, runCli } from '../helpers/cli.js';
 import { runInTerminal } from '../helpers/pty.js';
 import { type TestSandbox, useSandbox } from '../helpers/sandbox.js';
 
@@ -388,3 +388,82 @@ describe('one abort listener per client, whatever is in flight', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 });
+
+describe('output to a file or /dev/null (written without Node\'s stdio streams: output/stdio.ts)', () => {
+  /** Runs amps with stdout and stderr on the given files (the same one for `2>&1`), as a shell's redirection does. */
+  const toFiles = (args: string[], stdoutPath: string, stderrPath: string, input = '') =>
+    new Promise<number | null>((resolve) => {
+      const out = openSync(stdoutPath, 'w');
+      const err = stderrPath === stdoutPath ? out : openSync(stderrPath, 'w');
+      const child = spawn(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', out, err] });
+      closeSync(out);
+      if (err !== out) closeSync(err);
+      child.stdin!.on('error', () => undefined);
+      child.stdin!.end(input);
+      child.on('close', resolve);
+    });
+
+  it.each([
+    [['explain', '--list']],
+    [['help', 'exit-codes']],
+    [['get', 'battery', 'bat_voltaro_01', '--json']],
+    [['config', 'list']],
+    [['explain', 'NO_SUCH_CODE']],
+    [['decode', '--status', '409', '-']],
+  ])('%j: the same bytes and exit code into files as through pipes', async (args) => {
+    const input = args[0] === 'decode' ? '{"success":false,"error":{"code":"CONFLICT","message":"x"}}' : '';
+    const dir = freshConfigDir();
+    const piped = await runCli(args, { env, input });
+    const code = await toFiles(args, join(dir, 'out'), join(dir, 'err'), input);
+    expect([code, readFileSync(join(dir, 'out'), 'utf8'), readFileSync(join(dir, 'err'), 'utf8')]).toEqual([piped.code, piped.stdout, piped.stderr]);
+  });
+
+  it('a fleet run with `> file 2>&1`: every device\'s line once, in the order written, the summary after them', async () => {
+    const dir = freshConfigDir();
+    const ids = loadIds(200, 2000);
+    const file = join(dir, 'all.txt');
+    expect(await toFiles(['push', 'battery', '--devices', '-', 'idle', '--json', '--concurrency', '8', '--no-preflight'], file, file, ids.join('\n'))).toBe(0);
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    const parsed = lines.map((l) => JSON.parse(l));
+    expect(ledger(lines.join('\n')).map((l) => l.id).sort()).toEqual(ids);
+    expect(parsed.at(-1)).toHaveProperty('summary');
+    expect(parsed.filter((l) => 'summary' in l)).toHaveLength(1);
+  });
+
+  it('stdout on /dev/null: the command runs as it would, and its errors still reach stderr', async () => {
+    const dir = freshConfigDir();
+    expect(await toFiles(['explain', 'SCHEDULER_ACTIVE'], '/dev/null', join(dir, 'err'))).toBe(0);
+    expect(await toFiles(['explain', 'NO_SUCH_CODE'], '/dev/null', join(dir, 'err'))).toBe(2);
+    expect(readFileSync(join(dir, 'err'), 'utf8')).toMatch(/^amps: unknown code 'NO_SUCH_CODE'\n  hint: /);
+  });
+
+  it('output that cannot be written (a full disk, a file-size limit) is reported on stderr and exits 11, never 0', async () => {
+    const full = await runCliWithStdout(['explain', '--list'], '/dev/full');
+    expect(full.code).toBe(11);
+    expect(full.stderr).toBe('amps: the output could not be written to stdout: no space left on the device (ENOSPC); what it shows is incomplete\n');
+    // A regular file past `ulimit -f` (SIGXFSZ ignored, as a shell does for trap ''): the kernel's EFBIG.
+    const out = join(freshConfigDir(), 'out.txt');
+    const child = spawn('bash', ['-c', `trap '' XFSZ; ulimit -f 1; exec '${process.execPath}' '${BIN}' explain --list > '${out}'`], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    expect(await new Promise((resolve) => child.on('close', resolve))).toBe(11);
+    expect(stderr).toBe('amps: the output could not be written to stdout: file too large (EFBIG); what it shows is incomplete\n');
+    expect(statSync(out).size).toBe(1024);
+    // Lost output outranks what the command found (a decoded conflict, 5), as in a batch (exit-codes.ts mostSevere).
+    expect((await runCliWithStdout(['decode', '--status', '409', `${API_DOCS}examples/error-conflict-no-strategy-cookbook.json`], '/dev/full')).code).toBe(11);
+    // An error that goes to stderr loses nothing on a full stdout.
+    expect((await runCliWithStdout(['explain', 'NO_SUCH_CODE'], '/dev/full')).code).toBe(2);
+  });
+});
+
+/** Runs amps with stdout on `path` and stderr piped. */
+function runCliWithStdout(args: string[], path: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const fd = openSync(path, 'w');
+    const child = spawn(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', fd, 'pipe'] });
+    closeSync(fd);
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}

@@ -13,7 +13,7 @@ import type { Resumed } from '../../batch/run.js';
 import type { GlobalOptions } from '../../config/globals.js';
 import { configDir, runLedgerPath } from '../../config/paths.js';
 import type { DeviceRead, DeviceType } from '../../contract/devices.js';
-import { EXIT, EXIT_CLASSES, type ExitCode } from '../../contract/exit-codes.js';
+import { EXIT, EXIT_CLASSES, type ExitCode, mostSevere } from '../../contract/exit-codes.js';
 import type { TargetEnvironment } from '../../contract/keys.js';
 import { LEDGER_VERSION, type LedgerEntry, type RunInputs } from '../../contract/ledger.js';
 import { parseQuantityFlags, resolveTimes } from '../../domain/action.js';
@@ -347,9 +347,7 @@ function outcomeCodeOf(entry: LedgerEntry, tally: OutcomeTally): ExitCode {
 
 /** The batch's code with what the followed actions did: the most severe wins; interrupted is 130. */
 function batchExit(sent: ExitCode, followed: ExitCode[], interrupted: boolean): ExitCode {
-  const SEVERITY: ExitCode[] = [EXIT.interrupted, EXIT.bug, EXIT.outputLost, EXIT.credentials, EXIT.unclassified, EXIT.rejected, EXIT.usage, EXIT.conflict, EXIT.offline, EXIT.transient, EXIT.accepted];
-  const all = new Set([sent, ...followed, ...(interrupted ? [EXIT.interrupted] : [])]);
-  return SEVERITY.find((code) => all.has(code)) ?? EXIT.ok;
+  return mostSevere([sent, ...followed, ...(interrupted ? [EXIT.interrupted] : [])]);
 }
 
 /** Writes the earlier ledger's answered lines (and its outcomes) into the new one, before anything is sent. */

@@ -1,0 +1,107 @@
+// The process's standard output and error as commands write them.
+//
+// Node builds process.stdout and process.stderr on first use, and building one costs ~1.5 ms for a
+// file and ~2.7 ms for a pipe or a terminal, mostly loading node:stream and what it needs (a tenth
+// of what a short command costs in all: bench/startup.mjs). So:
+// - a regular file or /dev/null gets a writer that does what Node's own stream for it does (its
+//   SyncWriteStream: one synchronous write(2) per chunk, a failure as an 'error' event), built on
+//   the EventEmitter every process has loaded already;
+// - a pipe or a socket gets Node's own stream, made at the first write: asynchronous, as Node
+//   writes to pipes on POSIX, so a slow reader never stalls a fleet's requests (a synchronous write
+//   would). A command that writes nothing there (stderr, on success) never pays for it;
+// - a terminal, any other device, Windows, or an fd fstat cannot answer for: Node's stream at once
+//   (a terminal's width, colour and raw mode are Node's).
+
+import { EventEmitter } from 'node:events';
+import { fstatSync, statSync, writeSync } from 'node:fs';
+import type { OutputStream } from './io.js';
+
+export interface StandardStream {
+  stream: OutputStream;
+  isTTY: boolean;
+  /** The terminal's width, when it is one. */
+  columns?: number;
+}
+
+type FdKind = 'file' | 'pipe' | 'other';
+
+let devNullRdev: number | undefined | null = null;
+
+/** What an open descriptor is, as far as choosing its writer goes. */
+export function fdKind(fd: number, platform: NodeJS.Platform = process.platform): FdKind {
+  if (platform === 'win32') return 'other';
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isFile()) return 'file';
+    if (stat.isFIFO() || stat.isSocket()) return 'pipe';
+    if (stat.isCharacterDevice()) {
+      // /dev/null is the one device output is commonly sent to that is not a terminal.
+      if (devNullRdev === null) devNullRdev = (() => { try { return statSync('/dev/null').rdev; } catch { return undefined; } })();
+      if (devNullRdev !== undefined && stat.rdev === devNullRdev) return 'file';
+    }
+  } catch {
+    // A closed descriptor, or one fstat cannot describe: Node's stream decides what happens.
+  }
+  return 'other';
+}
+
+/**
+ * Synchronous writes to a descriptor amps does not own (it is never closed), as Node's
+ * SyncWriteStream makes them: the first failure is kept (`errored`), emitted as 'error' once the
+ * write that met it has returned, and every later write is dropped.
+ */
+export class FdWriter extends EventEmitter implements OutputStream {
+  errored: Error | null = null;
+
+  constructor(readonly fd: number) {
+    super();
+  }
+
+  write(chunk: string | Uint8Array): boolean {
+    if (this.errored) return false;
+    try {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      // write(2) may take part of a chunk; the rest follows until all of it is written or it fails.
+      for (let offset = 0; offset < bytes.length; ) offset += writeSync(this.fd, bytes, offset);
+      return true;
+    } catch (error) {
+      this.errored = error as Error;
+      process.nextTick(() => this.emit('error', error));
+      return false;
+    }
+  }
+}
+
+/** Node's stream for fd 1 or 2, made when something first writes to it; its failure is this stream's. */
+export class DeferredStdStream extends EventEmitter implements OutputStream {
+  private target: OutputStream | undefined;
+
+  constructor(private readonly make: () => OutputStream) {
+    super();
+  }
+
+  get errored(): Error | null {
+    return this.target?.errored ?? null;
+  }
+
+  write(chunk: string | Uint8Array): boolean {
+    if (!this.target) {
+      this.target = this.make();
+      this.target.on('error', (error: Error) => this.emit('error', error));
+    }
+    // Node's stream queues what the pipe cannot take yet and writes it before the process exits.
+    return this.target.write(chunk);
+  }
+}
+
+/**
+ * Standard output (1) or error (2), its writer chosen by what the descriptor is (see the top of this
+ * file). `nodeStream` gives Node's own stream for it (process.stdout or process.stderr: only the
+ * entry point touches the process), called only where that stream is the one used.
+ */
+export function standardStream(fd: 1 | 2, nodeStream: () => NodeJS.WriteStream, kind: FdKind = fdKind(fd)): StandardStream {
+  if (kind === 'file') return { stream: new FdWriter(fd), isTTY: false };
+  if (kind === 'pipe') return { stream: new DeferredStdStream(nodeStream), isTTY: false };
+  const stream = nodeStream();
+  return { stream, isTTY: Boolean(stream.isTTY), columns: stream.columns };
+}

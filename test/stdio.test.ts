@@ -1,0 +1,100 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { DeferredStdStream, FdWriter, fdKind, standardStream } from '../src/output/stdio.js';
+import { freshConfigDir } from './helpers/cli.js';
+
+// The writers behind amps' stdout and stderr (output/stdio.ts), on real descriptors. The whole
+// command through files, /dev/null, /dev/full and a file-size limit: reliability/pipes.cli.test.ts.
+
+describe('which writer a descriptor gets', () => {
+  it('a regular file and /dev/null are files; a FIFO is a pipe; other devices, closed descriptors and Windows are left to Node', () => {
+    const dir = freshConfigDir();
+    const file = openSync(join(dir, 'out.txt'), 'w');
+    const devNull = openSync('/dev/null', 'w');
+    const devFull = openSync('/dev/full', 'w');
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    // Read and write, so opening it does not wait for a reader.
+    const fifo = openSync(join(dir, 'fifo'), 'r+');
+    try {
+      expect([fdKind(file), fdKind(devNull), fdKind(fifo), fdKind(devFull)]).toEqual(['file', 'file', 'pipe', 'other']);
+      expect(fdKind(file, 'win32')).toBe('other');
+    } finally {
+      for (const fd of [file, devNull, devFull, fifo]) closeSync(fd);
+    }
+    expect(fdKind(file)).toBe('other');
+  });
+});
+
+describe('standardStream', () => {
+  it('asks for Node\'s stream only where Node\'s stream is the one written to, and takes its terminal facts', () => {
+    let asked = 0;
+    const terminal = Object.assign(new PassThrough(), { isTTY: true, columns: 132 }) as unknown as NodeJS.WriteStream;
+    const node = () => {
+      asked++;
+      return terminal;
+    };
+    const file = standardStream(1, node, 'file');
+    const pipe = standardStream(1, node, 'pipe');
+    expect([file.stream instanceof FdWriter, file.isTTY, pipe.stream instanceof DeferredStdStream, pipe.isTTY, asked]).toEqual([true, false, true, false, 0]);
+    expect(standardStream(1, node, 'other')).toEqual({ stream: terminal, isTTY: true, columns: 132 });
+    expect(asked).toBe(1);
+  });
+});
+
+describe('FdWriter', () => {
+  it('writes text and bytes in order, synchronously', () => {
+    const path = join(freshConfigDir(), 'out.txt');
+    const fd = openSync(path, 'w');
+    const writer = new FdWriter(fd);
+    expect(writer.write('héllo ')).toBe(true);
+    expect(readFileSync(path, 'utf8')).toBe('héllo ');
+    writer.write(Buffer.from('wörld\n'));
+    writer.write('x'.repeat(200_000));
+    closeSync(fd);
+    expect(readFileSync(path, 'utf8')).toBe(`héllo wörld\n${'x'.repeat(200_000)}`);
+    expect(writer.errored).toBeNull();
+  });
+
+  it('keeps the first failure, emits it once after the write returns, and drops what follows', async () => {
+    const fd = openSync('/dev/full', 'w');
+    const writer = new FdWriter(fd);
+    const errors: Error[] = [];
+    writer.on('error', (error) => errors.push(error));
+    expect(writer.write('lost\n')).toBe(false);
+    expect((writer.errored as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    // Not during write(): a caller's own state is consistent before anyone hears of it.
+    expect(errors).toHaveLength(0);
+    expect(writer.write('also lost\n')).toBe(false);
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(errors.map((e) => (e as NodeJS.ErrnoException).code)).toEqual(['ENOSPC']);
+    closeSync(fd);
+  });
+});
+
+describe('DeferredStdStream', () => {
+  it('makes its stream at the first write only, passes every chunk on, and reports that stream\'s failure as its own', async () => {
+    let made = 0;
+    const target = new PassThrough();
+    const stream = new DeferredStdStream(() => {
+      made++;
+      return target;
+    });
+    const errors: Error[] = [];
+    stream.on('error', (error) => errors.push(error));
+    expect(made).toBe(0);
+    expect(stream.errored).toBeNull();
+    stream.write('a');
+    stream.write(Buffer.from('b'));
+    expect(made).toBe(1);
+    expect(String(target.read())).toBe('ab');
+    const broken = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+    const closed = new Promise((resolve) => target.on('close', resolve));
+    target.destroy(broken);
+    await closed;
+    expect(errors).toEqual([broken]);
+    expect(stream.errored).toBe(broken);
+  });
+});
