@@ -5,13 +5,16 @@
 // cache (src/lib/compile-cache.ts) is warmed by one run of each command first; the "no compile
 // cache" rows show what a first run, or AMPS_DISABLE_COMPILE_CACHE=1, costs.
 // Goals: no-network commands within 1.3x of `node -e 0`; get and push within 2x.
-// Usage: npm run build && node bench/startup.mjs [--rounds 3] [--runs 10]
+// With --instructions, also the instructions each run executes (valgrind's cachegrind, medians of
+// three runs, clean environment only): on a shared machine wall time moves by a fifth between runs of
+// the same build, instruction counts by about 2%, so they are what tells two builds apart.
+// Usage: npm run build && node bench/startup.mjs [--rounds 3] [--runs 10] [--instructions]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compare, printTable } from './lib.mjs';
+import { compare, compareInstructions, printTable } from './lib.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -65,6 +68,15 @@ try {
     const rows = compare(list, { rounds, runs });
     console.log(`\n${title}: node ${process.version}, ${rounds} rounds x ${runs} runs, medians`);
     printTable(rows, rows[0].ms);
+  }
+  if (process.argv.includes('--instructions')) {
+    const list = cases(clean);
+    const rows = compareInstructions(list);
+    if (!rows) console.log('\n--instructions: valgrind is not installed (apt-get install valgrind)');
+    else {
+      console.log(`\nclean environment, instructions executed (valgrind --tool=cachegrind), median of 3 runs, millions`);
+      printTable(rows, rows[0].ms, 'M');
+    }
   }
 } finally {
   server.kill('SIGTERM');
