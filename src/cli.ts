@@ -199,13 +199,22 @@ export async function buildProgram(state: CommandState, argv: string[] = [], { e
   return program;
 }
 
-async function processIO(argv: string[], signal: AbortSignal): Promise<IO> {
+/** The first failure of stdout and of stderr, as their 'error' events told it. */
+type OutputFailures = Partial<Record<'stdout' | 'stderr', Error>>;
+
+async function processIO(argv: string[], signal: AbortSignal, failures: OutputFailures): Promise<IO> {
   const env = process.env;
   const closed = new AbortController();
   const stdout = standardStream(1, () => process.stdout);
   const stderr = standardStream(2, () => process.stderr);
-  guardOutput(stdout.stream, () => closed.abort());
-  guardOutput(stderr.stream, () => closed.abort());
+  guardOutput(stdout.stream, (error) => {
+    failures.stdout = error;
+    closed.abort();
+  });
+  guardOutput(stderr.stream, (error) => {
+    failures.stderr = error;
+    closed.abort();
+  });
   const noColor = argv.includes('--no-color');
   const [out, err] = await Promise.all([styleFor(colorLevel(stdout.isTTY, env, noColor)), styleFor(colorLevel(stderr.isTTY, env, noColor))]);
   return {
@@ -253,9 +262,10 @@ function interruptOnSignals(controller: AbortController): () => void {
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
   const stopListening = interruptOnSignals(controller);
-  const io = await processIO(argv, controller.signal);
+  const failures: OutputFailures = {};
+  const io = await processIO(argv, controller.signal, failures);
   try {
-    return outputChecked(io, await runCommand(io, argv));
+    return outputChecked(io, failures, await runCommand(io, argv));
   } finally {
     stopListening();
   }
@@ -286,9 +296,15 @@ async function runCommand(io: IO, argv: string[]): Promise<ExitCode> {
  * even if everything else went well: one line on stderr, and exit 11 unless something more severe
  * happened. A reader that went away (`| head`) lost nothing it wanted: the command's own code stands.
  */
-function outputChecked(io: IO, code: ExitCode): ExitCode {
-  const failed = (['stdout', 'stderr'] as const).find((name) => io[name].errored && !readerWentAway(io[name].errored!));
-  if (!failed) return code;
-  if (failed === 'stdout') writeLine(io.stderr, `amps: the output could not be written to stdout: ${systemErrorText(io.stdout.errored)}; what it shows is incomplete`);
+function outputChecked(io: IO, failures: OutputFailures, code: ExitCode): ExitCode {
+  // `errored` holds a failure from the moment a write meets it, before its 'error' event (which a
+  // command's last write may not have reached yet); Node's own stdio streams clear it after the event.
+  const failure = (name: 'stdout' | 'stderr') => failures[name] ?? io[name].errored ?? undefined;
+  const lost = (name: 'stdout' | 'stderr') => {
+    const error = failure(name);
+    return error !== undefined && !readerWentAway(error);
+  };
+  if (!lost('stdout') && !lost('stderr')) return code;
+  if (lost('stdout')) writeLine(io.stderr, `amps: the output could not be written to stdout: ${systemErrorText(failure('stdout'))}; what it shows is incomplete`);
   return mostSevere([code, EXIT.outputLost]);
 }

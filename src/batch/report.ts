@@ -59,7 +59,7 @@ export class Progress {
 const STOPPED: Record<string, string> = {
   interrupt: 'interrupted',
   fail_fast: '--fail-fast',
-  output_closed: 'the output was closed',
+  output_closed: 'the output was closed or could not be written',
   ledger_failed: 'the ledger could not be written',
   rate_limited: 'rate limited for longer than amps waits',
   input_broken: 'the input could not be read on',

@@ -451,6 +451,21 @@ describe('output to a file or /dev/null (written without Node\'s stdio streams: 
     expect(statSync(out).size).toBe(1024);
     // Lost output outranks what the command found (a decoded conflict, 5), as in a batch (exit-codes.ts mostSevere).
     expect((await runCliWithStdout(['decode', '--status', '409', `${API_DOCS}examples/error-conflict-no-strategy-cookbook.json`], '/dev/full')).code).toBe(11);
+    // A fleet's --json lines: the run stops issuing, its ledger file has every device, and the loss is said.
+    const dir = freshConfigDir();
+    const fleet = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const fd = openSync('/dev/full', 'w');
+      const child = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', '-', 'idle', '--json', '--no-preflight', '--out', join(dir, 'ledger.ndjson')], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', fd, 'pipe'] });
+      closeSync(fd);
+      let stderr = '';
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.stdin!.end(loadIds(50, 2500).join('\n'));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    expect(fleet.code).toBe(11);
+    expect(fleet.stderr).toContain('"stopDetail":"stdout or stderr was closed or could not be written"');
+    expect(fleet.stderr).toContain('amps: the output could not be written to stdout: no space left on the device (ENOSPC)');
+    expect(ledger(readFileSync(join(dir, 'ledger.ndjson'), 'utf8')).map((l) => l.id).sort()).toEqual(loadIds(50, 2500));
     // An error that goes to stderr loses nothing on a full stdout.
     expect((await runCliWithStdout(['explain', 'NO_SUCH_CODE'], '/dev/full')).code).toBe(2);
   });

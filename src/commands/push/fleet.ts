@@ -300,7 +300,7 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
       batch.stop('interrupt');
       if (!regularFile) stopReading.abort();
     };
-    const onOutputClosed = () => batch.stop('output_closed', 'stdout or stderr was closed');
+    const onOutputClosed = () => batch.stop('output_closed', 'stdout or stderr was closed or could not be written');
     io.signal.addEventListener('abort', onInterrupt, { once: true });
     io.outputClosed.addEventListener('abort', onOutputClosed, { once: true });
     try {
