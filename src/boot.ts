@@ -8,6 +8,8 @@ import type NodeModule from 'node:module';
 import { join } from 'node:path';
 import type { CompileCache } from './lib/compile-cache.js';
 import { versionLine } from './lib/version.js';
+import { outputLostText, readerWentAway } from './lib/system-errors.js';
+import { EXIT } from './contract/exit-codes.js';
 
 type Program = { main(argv: string[]): Promise<number> };
 
@@ -68,9 +70,15 @@ async function loadProgram(env: NodeJS.ProcessEnv, argv: string[]): Promise<{ pr
 export function boot(argv: string[]): void {
   // `amps --version` alone needs nothing of the program: answered here, it costs what Node's start does.
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
-    // A reader that went away (`amps --version | true`) is no failure here, as for every other command.
+    // As for every other command (cli.ts outputChecked): a reader that went away (`amps --version |
+    // true`) is no failure; a line that could not be written (a full disk) is said, and exits 11.
     process.stdout.on('error', () => {});
-    process.stdout.write(`${versionLine()}\n`);
+    process.stdout.write(`${versionLine()}\n`, (error) => {
+      if (!error || readerWentAway(error)) return;
+      process.stderr.on('error', () => {});
+      process.stderr.write(`amps: ${outputLostText(error)}\n`);
+      process.exitCode = EXIT.outputLost;
+    });
     return;
   }
   // The exit code comes back from main() so stdout drains before the process ends.

@@ -8,8 +8,8 @@ import { EXIT, type ExitCode, mostSevere } from './contract/exit-codes.js';
 import { UsageError } from './errors/failures.js';
 import { versionLine } from './lib/version.js';
 import { duration, repeatable } from './config/option-parsers.js';
-import { type CommandState, guardOutput, type IO, plainIO, readerWentAway, writeLine } from './output/io.js';
-import { systemErrorText } from './lib/values.js';
+import { type CommandState, guardOutput, type IO, plainIO } from './output/io.js';
+import { outputLostText, readerWentAway } from './lib/system-errors.js';
 import { standardStream } from './output/stdio.js';
 import { terminalPrompter } from './output/prompter.js';
 import { colorLevel, styleFor } from './output/style.js';
@@ -199,8 +199,10 @@ export async function buildProgram(state: CommandState, argv: string[] = [], { e
   return program;
 }
 
-/** The first failure of stdout and of stderr, as their 'error' events told it. */
-type OutputFailures = Partial<Record<'stdout' | 'stderr', Error>>;
+/** The first failure of stdout, as its 'error' event told it (stderr carries no data: outputChecked). */
+interface OutputFailures {
+  stdout?: Error;
+}
 
 async function processIO(argv: string[], signal: AbortSignal, failures: OutputFailures): Promise<IO> {
   const env = process.env;
@@ -208,13 +210,10 @@ async function processIO(argv: string[], signal: AbortSignal, failures: OutputFa
   const stdout = standardStream(1, () => process.stdout);
   const stderr = standardStream(2, () => process.stderr);
   guardOutput(stdout.stream, (error) => {
-    failures.stdout = error;
+    failures.stdout ??= error;
     closed.abort();
   });
-  guardOutput(stderr.stream, (error) => {
-    failures.stderr = error;
-    closed.abort();
-  });
+  guardOutput(stderr.stream, () => closed.abort());
   const noColor = argv.includes('--no-color');
   const [out, err] = await Promise.all([styleFor(colorLevel(stdout.isTTY, env, noColor)), styleFor(colorLevel(stderr.isTTY, env, noColor))]);
   return {
@@ -237,7 +236,8 @@ async function processIO(argv: string[], signal: AbortSignal, failures: OutputFa
     now: () => new Date(),
     signal,
     outputClosed: closed.signal,
-    // Prompts only ever run in a terminal, on Node's own stream for it (inquirer needs its width and cursor).
+    // Questions are asked only when stderr is a terminal (canPrompt), whose stream is Node's own,
+    // the one above (inquirer needs its width and cursor), already guarded.
     prompter: terminalPrompter(() => process.stdin, () => process.stderr, signal),
   };
 }
@@ -265,7 +265,7 @@ export async function main(argv: string[]): Promise<number> {
   const failures: OutputFailures = {};
   const io = await processIO(argv, controller.signal, failures);
   try {
-    return outputChecked(io, failures, await runCommand(io, argv));
+    return outputChecked(io, failures, await runCommand(io, argv), argv.includes('--json'));
   } finally {
     stopListening();
   }
@@ -293,18 +293,18 @@ async function runCommand(io: IO, argv: string[]): Promise<ExitCode> {
 
 /**
  * A command whose output could not be written (a full disk: ENOSPC; EIO) did not do what was asked
- * even if everything else went well: one line on stderr, and exit 11 unless something more severe
- * happened. A reader that went away (`| head`) lost nothing it wanted: the command's own code stands.
+ * even if everything else went well: it says so on stderr (as JSON with --json), and exits 11 unless
+ * something more severe happened. A reader that went away (`| head`) lost nothing it wanted, and
+ * stderr carries no data: either way the command's own code stands (an accepted push that reported
+ * 11 would tell a script to push again).
  */
-function outputChecked(io: IO, failures: OutputFailures, code: ExitCode): ExitCode {
+function outputChecked(io: IO, failures: OutputFailures, code: ExitCode, json: boolean): ExitCode {
   // `errored` holds a failure from the moment a write meets it, before its 'error' event (which a
   // command's last write may not have reached yet); Node's own stdio streams clear it after the event.
-  const failure = (name: 'stdout' | 'stderr') => failures[name] ?? io[name].errored ?? undefined;
-  const lost = (name: 'stdout' | 'stderr') => {
-    const error = failure(name);
-    return error !== undefined && !readerWentAway(error);
-  };
-  if (!lost('stdout') && !lost('stderr')) return code;
-  if (lost('stdout')) writeLine(io.stderr, `amps: the output could not be written to stdout: ${systemErrorText(failure('stdout'))}; what it shows is incomplete`);
-  return mostSevere([code, EXIT.outputLost]);
+  const failure = failures.stdout ?? io.stdout.errored ?? undefined;
+  if (failure === undefined || readerWentAway(failure)) return code;
+  const exitCode = mostSevere([code, EXIT.outputLost]);
+  const message = outputLostText(failure);
+  io.stderr.write(json ? `${JSON.stringify({ error: { code: 'OUTPUT_LOST', message, exitCode } })}\n` : `amps: ${message}\n`);
+  return exitCode;
 }

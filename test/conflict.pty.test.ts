@@ -15,6 +15,13 @@ useSandbox({}, 'amps_sk_test_ptytests1', (started, startedEnv) => {
 });
 
 describe('the conflict resolver at a terminal', () => {
+  it('with stderr on a full disk (/dev/full): no question can be seen, so none is asked; the conflict exits 5, never a crash', async () => {
+    const term = runInTerminal(['push', 'battery', 'bat_foxgrid_01', 'idle'], env, { stderrTo: '/dev/full' });
+    expect(await term.exit).toBe(5);
+    expect(term.text()).not.toMatch(/Unhandled|\n\s+at /);
+    expect(posts()).toHaveLength(1);
+  });
+
   it('shows the foreign rows, resolves with cancel_and_replace picked by arrow keys, and the rows are gone', async () => {
     const term = runInTerminal(['push', 'battery', 'bat_foxgrid_01', 'idle'], env);
     await term.waitFor(PROMPT);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -58,19 +58,46 @@ describe('FdWriter', () => {
     expect(writer.errored).toBeNull();
   });
 
-  it('keeps the first failure, emits it once after the write returns, and drops what follows', async () => {
-    const fd = openSync('/dev/full', 'w');
-    const writer = new FdWriter(fd);
+  it('reports each failure after the write that met it returns, keeps the first, and still tries the next write', async () => {
+    const full = openSync('/dev/full', 'w');
+    const writer = new FdWriter(full);
     const errors: Error[] = [];
     writer.on('error', (error) => errors.push(error));
     expect(writer.write('lost\n')).toBe(false);
-    expect((writer.errored as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    const first = writer.errored as NodeJS.ErrnoException;
+    expect(first.code).toBe('ENOSPC');
     // Not during write(): a caller's own state is consistent before anyone hears of it.
     expect(errors).toHaveLength(0);
     expect(writer.write('also lost\n')).toBe(false);
     await new Promise((resolve) => process.nextTick(resolve));
-    expect(errors.map((e) => (e as NodeJS.ErrnoException).code)).toEqual(['ENOSPC']);
-    closeSync(fd);
+    expect(errors.map((e) => (e as NodeJS.ErrnoException).code)).toEqual(['ENOSPC', 'ENOSPC']);
+    expect(writer.errored).toBe(first);
+    closeSync(full);
+  });
+
+  it('writes again once the descriptor takes writes again (a full FIFO, then read)', () => {
+    const fifo = join(freshConfigDir(), 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+    try {
+      const writer = new FdWriter(fd);
+      writer.on('error', () => undefined);
+      // More than a pipe holds: the kernel says EAGAIN part way.
+      expect(writer.write(Buffer.alloc(1 << 20, 1))).toBe(false);
+      expect((writer.errored as NodeJS.ErrnoException).code).toBe('EAGAIN');
+      const room = Buffer.alloc(1 << 16);
+      for (;;) {
+        try {
+          if (readSync(fd, room) === 0) break;
+        } catch {
+          break;
+        }
+      }
+      expect(writer.write('after\n')).toBe(true);
+      expect(readSync(fd, room)).toBe(6);
+    } finally {
+      closeSync(fd);
+    }
   });
 });
 

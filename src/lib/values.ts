@@ -97,28 +97,5 @@ export function bounded(value: unknown, bounds: Bounds, depth = 0): unknown {
   return out;
 }
 
-const SYSTEM_ERRORS: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EISDIR: 'is a directory',
-  ENOTDIR: 'a part of the path is not a directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on the device',
-  EDQUOT: 'disk quota exceeded',
-  EFBIG: 'file too large',
-  EEXIST: 'exists already',
-  EMFILE: 'too many open files',
-  EADDRINUSE: 'address in use',
-  EADDRNOTAVAIL: 'address not available on this machine',
-  EPIPE: 'the reader went away',
-  EIO: 'input/output error',
-};
-
-/** A failed system call in words, its code after (searchable): `no such file or directory (ENOENT)`. */
-export function systemErrorText(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException)?.code;
-  if (typeof code !== 'string') return error instanceof Error ? error.message : String(error);
-  const words = own(SYSTEM_ERRORS, code);
-  return words ? `${words} (${code})` : code;
-}
+// Failed system calls in words live in lib/system-errors.ts, small enough for the entry (boot.ts) to use too.
+export { systemErrorText } from './system-errors.js';

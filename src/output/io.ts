@@ -50,16 +50,19 @@ function isCI(env: Env): boolean {
   return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
 }
 
-/** Prompting needs a person: both ends a terminal, not CI, and not --no-input. */
+/**
+ * Prompting needs a person: stdin, stdout and stderr all a terminal (questions are asked on stderr,
+ * so stdout stays data: with `2>file` nobody would see them), not CI, and not --no-input.
+ */
 export function canPrompt(io: IO, noInput: boolean): boolean {
-  return !noInput && io.stdinIsTTY && io.stdoutIsTTY && !isCI(io.env) && !io.env.AMPS_NO_INPUT;
+  return !noInput && io.stdinIsTTY && io.stdoutIsTTY && io.stderrIsTTY && !isCI(io.env) && !io.env.AMPS_NO_INPUT;
 }
 
 /**
  * A closed pipe is not a failure of amps: when `stream` errors (EPIPE once `| head` has read enough,
  * or anything else that makes it unwritable), later writes are dropped instead of crashing the
  * process, and `onClosed` runs once with the error. Whether the output was lost or only no longer
- * wanted is the caller's to say (readerWentAway).
+ * wanted is the caller's to say (lib/system-errors.ts readerWentAway).
  */
 export function guardOutput(stream: OutputStream, onClosed: (error: Error) => void): void {
   let closed = false;
@@ -68,15 +71,6 @@ export function guardOutput(stream: OutputStream, onClosed: (error: Error) => vo
     closed = true;
     onClosed(error);
   });
-}
-
-/**
- * The reader stopped reading (`| head`, a closed terminal): the output is no longer wanted, and the
- * command ends as it would have. Any other write error (a full disk: ENOSPC, EIO) lost output.
- */
-export function readerWentAway(error: Error): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === 'EPIPE' || code === 'ECONNRESET';
 }
 
 export function writeLine(stream: OutputStream, text = ''): void {

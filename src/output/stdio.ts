@@ -4,8 +4,8 @@
 // file and ~2.7 ms for a pipe or a terminal, mostly loading node:stream and what it needs (a tenth
 // of what a short command costs in all: bench/startup.mjs). So:
 // - a regular file or /dev/null gets a writer that does what Node's own stream for it does (its
-//   SyncWriteStream: one synchronous write(2) per chunk, a failure as an 'error' event), built on
-//   the EventEmitter every process has loaded already;
+//   SyncWriteStream: one synchronous write(2) per chunk, a failure as an 'error' event, the next
+//   write tried all the same), built on the EventEmitter every process has loaded already;
 // - a pipe or a socket gets Node's own stream, made at the first write: asynchronous, as Node
 //   writes to pipes on POSIX, so a slow reader never stalls a fleet's requests (a synchronous write
 //   would). A command that writes nothing there (stderr, on success) never pays for it;
@@ -46,9 +46,10 @@ export function fdKind(fd: number, platform: NodeJS.Platform = process.platform)
 }
 
 /**
- * Synchronous writes to a descriptor amps does not own (it is never closed), as Node's
- * SyncWriteStream makes them: the first failure is kept (`errored`), emitted as 'error' once the
- * write that met it has returned, and every later write is dropped.
+ * Synchronous writes to a descriptor amps does not own (it is never closed), as Node's own stream
+ * for stdout or stderr on a file makes them: each failure is an 'error' event once the write that
+ * met it has returned, and later writes are still tried (a disk that was full may have room again:
+ * a long `listen` goes on writing). `errored` keeps the first failure.
  */
 export class FdWriter extends EventEmitter implements OutputStream {
   errored: Error | null = null;
@@ -58,14 +59,13 @@ export class FdWriter extends EventEmitter implements OutputStream {
   }
 
   write(chunk: string | Uint8Array): boolean {
-    if (this.errored) return false;
     try {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       // write(2) may take part of a chunk; the rest follows until all of it is written or it fails.
       for (let offset = 0; offset < bytes.length; ) offset += writeSync(this.fd, bytes, offset);
       return true;
     } catch (error) {
-      this.errored = error as Error;
+      this.errored ??= error as Error;
       process.nextTick(() => this.emit('error', error));
       return false;
     }

@@ -464,8 +464,21 @@ describe('output to a file or /dev/null (written without Node\'s stdio streams: 
     });
     expect(fleet.code).toBe(11);
     expect(fleet.stderr).toContain('"stopDetail":"stdout or stderr was closed or could not be written"');
-    expect(fleet.stderr).toContain('amps: the output could not be written to stdout: no space left on the device (ENOSPC)');
+    expect(fleet.stderr).toContain('{"error":{"code":"OUTPUT_LOST","message":"the output could not be written to stdout: no space left on the device (ENOSPC); what it shows is incomplete","exitCode":11}}');
     expect(ledger(readFileSync(join(dir, 'ledger.ndjson'), 'utf8')).map((l) => l.id).sort()).toEqual(loadIds(50, 2500));
+    // With --json the notice is JSON too; --version (answered before the program loads) says it alike.
+    const json = await runCliWithStdout(['devices', '--json'], '/dev/full');
+    expect([json.code, JSON.parse(json.stderr)]).toEqual([11, { error: { code: 'OUTPUT_LOST', message: 'the output could not be written to stdout: no space left on the device (ENOSPC); what it shows is incomplete', exitCode: 11 } }]);
+    expect(await runCliWithStdout(['--version'], '/dev/full')).toEqual({ code: 11, stderr: 'amps: the output could not be written to stdout: no space left on the device (ENOSPC); what it shows is incomplete\n' });
+    // stderr carries no data: a full one leaves the command's own exit code (an accepted push is 0, never 11).
+    const quiet = (args: string[]) => new Promise<number | null>((resolve) => {
+      const fd = openSync('/dev/full', 'w');
+      const child = spawn(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', fd] });
+      closeSync(fd);
+      child.on('close', resolve);
+    });
+    expect(await quiet(['push', 'battery', 'bat_load_002990', 'charge', '--power', '3kw'])).toBe(0);
+    expect(await quiet(['get', 'battery', 'bat_nosuch_01'])).toBe(4);
     // An error that goes to stderr loses nothing on a full stdout.
     expect((await runCliWithStdout(['explain', 'NO_SUCH_CODE'], '/dev/full')).code).toBe(2);
   });
