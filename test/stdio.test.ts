@@ -10,7 +10,7 @@ import { freshConfigDir } from './helpers/cli.js';
 // command through files, /dev/null, /dev/full and a file-size limit: reliability/pipes.cli.test.ts.
 
 describe('which writer a descriptor gets', () => {
-  it('a regular file and /dev/null are files; a FIFO is a pipe; other devices, closed descriptors and Windows are left to Node', () => {
+  it('a regular file and /dev/null are files (and a directory, whose writes then fail); a FIFO is a pipe; other devices, closed descriptors and Windows are left to Node', () => {
     const dir = freshConfigDir();
     const file = openSync(join(dir, 'out.txt'), 'w');
     const devNull = openSync('/dev/null', 'w');
@@ -18,11 +18,12 @@ describe('which writer a descriptor gets', () => {
     execFileSync('mkfifo', [join(dir, 'fifo')]);
     // Read and write, so opening it does not wait for a reader.
     const fifo = openSync(join(dir, 'fifo'), 'r+');
+    const directory = openSync(dir, 'r');
     try {
-      expect([fdKind(file), fdKind(devNull), fdKind(fifo), fdKind(devFull)]).toEqual(['file', 'file', 'pipe', 'other']);
+      expect([fdKind(file), fdKind(devNull), fdKind(fifo), fdKind(devFull), fdKind(directory)]).toEqual(['file', 'file', 'pipe', 'other', 'file']);
       expect(fdKind(file, 'win32')).toBe('other');
     } finally {
-      for (const fd of [file, devNull, devFull, fifo]) closeSync(fd);
+      for (const fd of [file, devNull, devFull, fifo, directory]) closeSync(fd);
     }
     expect(fdKind(file)).toBe('other');
   });

@@ -32,13 +32,15 @@ export function fdKind(fd: number, platform: NodeJS.Platform = process.platform)
   if (platform === 'win32') return 'other';
   try {
     const stat = fstatSync(fd);
-    if (stat.isFile()) return 'file';
     if (stat.isFIFO() || stat.isSocket()) return 'pipe';
     if (stat.isCharacterDevice()) {
       // /dev/null is the one device output is commonly sent to that is not a terminal.
       if (devNullRdev === null) devNullRdev = (() => { try { return statSync('/dev/null').rdev; } catch { return undefined; } })();
-      if (devNullRdev !== undefined && stat.rdev === devNullRdev) return 'file';
+      return devNullRdev !== undefined && stat.rdev === devNullRdev ? 'file' : 'other';
     }
+    // A regular file; or what Node's stream would silently write nowhere (a directory, `1<.`): here
+    // its writes fail, and amps says the output was lost.
+    return 'file';
   } catch {
     // A closed descriptor, or one fstat cannot describe: Node's stream decides what happens.
   }

@@ -479,15 +479,21 @@ describe('output to a file or /dev/null (written without Node\'s stdio streams: 
     });
     expect(await quiet(['push', 'battery', 'bat_load_002990', 'charge', '--power', '3kw'])).toBe(0);
     expect(await quiet(['get', 'battery', 'bat_nosuch_01'])).toBe(4);
+    // stdout opened on a directory (`1<.`): Node's own stream would write nowhere and exit 0.
+    expect((await runCliWithStdoutOn(['explain', '--list'], freshConfigDir(), 'r')).stderr).toBe('amps: the output could not be written to stdout: not open for writing (EBADF); what it shows is incomplete\n');
     // An error that goes to stderr loses nothing on a full stdout.
     expect((await runCliWithStdout(['explain', 'NO_SUCH_CODE'], '/dev/full')).code).toBe(2);
   });
 });
 
-/** Runs amps with stdout on `path` and stderr piped. */
+/** Runs amps with stdout on `path` (opened for writing, or as `flags` says) and stderr piped. */
 function runCliWithStdout(args: string[], path: string): Promise<{ code: number | null; stderr: string }> {
+  return runCliWithStdoutOn(args, path, 'w');
+}
+
+function runCliWithStdoutOn(args: string[], path: string, flags: string): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const fd = openSync(path, 'w');
+    const fd = openSync(path, flags);
     const child = spawn(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', fd, 'pipe'] });
     closeSync(fd);
     let stderr = '';
