@@ -30,37 +30,44 @@ export function compare(cases, { rounds = 3, runs = 10 } = {}) {
       for (let i = 0; i < runs; i++) samples.get(c.name).push(timeOnce(c.command, typeof c.args === 'function' ? c.args(run++) : c.args, c.options));
     }
   }
-  return cases.map((c) => ({ name: c.name, ms: median(samples.get(c.name)) }));
+  return cases.map((c) => ({ name: c.name, value: median(samples.get(c.name)) }));
 }
 
 /**
  * Instructions one run of a command executes, in millions, counted by valgrind's cachegrind (all
- * threads): unlike wall time, barely moved by other load on a shared machine. Undefined where
- * valgrind is not installed.
+ * threads): unlike wall time, barely moved by other load on a shared machine. Throws when the run
+ * fails (as timeOnce does, unless `allowFailure`) or valgrind gives no count.
  */
 export function instructionsOnce(command, args, options = {}) {
   const result = spawnSync('valgrind', ['--tool=cachegrind', '--cache-sim=no', '--cachegrind-out-file=/dev/null', command, ...args], { ...options, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (result.error) throw result.error;
+  if (result.status !== 0 && !options.allowFailure) throw new Error(`valgrind ${command} ${args.join(' ')} exited ${result.status}`);
   const refs = /I\s+refs:\s+([\d,]+)/.exec(result.stderr ?? '');
-  if (result.error || !refs) return undefined;
+  if (!refs) throw new Error(`valgrind gave no instruction count for ${command} ${args.join(' ')}:\n${result.stderr}`);
   return Number(refs[1].replaceAll(',', '')) / 1e6;
 }
 
-/** Median instruction counts (millions) of each case over `runs`, interleaved; undefined without valgrind. */
+/** Whether valgrind can be run here. */
+export function valgrindAvailable() {
+  return !spawnSync('valgrind', ['--version'], { stdio: 'ignore' }).error;
+}
+
+/** Median instruction counts (millions) of each case over `runs`, interleaved. */
 export function compareInstructions(cases, { runs = 3 } = {}) {
-  if (instructionsOnce(process.execPath, ['-e', '0']) === undefined) return undefined;
   const samples = new Map(cases.map((c) => [c.name, []]));
   let run = 0;
   for (let i = 0; i < runs; i++) {
     for (const c of cases) samples.get(c.name).push(instructionsOnce(c.command, typeof c.args === 'function' ? c.args(run++) : c.args, c.options));
   }
-  return cases.map((c) => ({ name: c.name, ms: median(samples.get(c.name)) }));
+  return cases.map((c) => ({ name: c.name, value: median(samples.get(c.name)) }));
 }
 
+/** Each row's value (ms, or millions of instructions: `unit`) and its ratio to `baseline`. */
 export function printTable(rows, baseline, unit = 'ms') {
   const width = Math.max(...rows.map((r) => r.name.length));
   for (const row of rows) {
-    const ratio = baseline ? ` ${(row.ms / baseline).toFixed(2)}x` : '';
-    console.log(`${row.name.padEnd(width)}  ${row.ms.toFixed(1).padStart(7)} ${unit}${ratio}`);
+    const ratio = baseline ? ` ${(row.value / baseline).toFixed(2)}x` : '';
+    console.log(`${row.name.padEnd(width)}  ${row.value.toFixed(1).padStart(7)} ${unit}${ratio}`);
   }
 }
 

@@ -14,7 +14,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compare, compareInstructions, printTable } from './lib.mjs';
+import { compare, compareInstructions, printTable, valgrindAvailable } from './lib.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -24,6 +24,11 @@ const bin = fileURLToPath(new URL('../bin/amps', import.meta.url));
 const example = fileURLToPath(new URL('../docs/amps-api/examples/error-device-offline-manufacturer.json', import.meta.url));
 const rounds = arg('--rounds', 3);
 const runs = arg('--runs', 10);
+
+if (process.argv.includes('--instructions') && !valgrindAvailable()) {
+  console.error('--instructions needs valgrind (apt-get install valgrind)');
+  process.exit(2);
+}
 
 const asIs = { ...process.env, AMPS_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'amps-bench-')), AMPS_CACHE_DIR: mkdtempSync(join(tmpdir(), 'amps-bench-cache-')), NO_COLOR: '1' };
 for (const name of Object.keys(asIs)) if (name.startsWith('AMPS_') && !['AMPS_CONFIG_DIR', 'AMPS_CACHE_DIR'].includes(name)) delete asIs[name];
@@ -67,16 +72,12 @@ try {
     for (const c of list) spawnSync(c.command, typeof c.args === 'function' ? c.args() : c.args, { ...c.options, stdio: 'ignore' }); // warm the compile cache
     const rows = compare(list, { rounds, runs });
     console.log(`\n${title}: node ${process.version}, ${rounds} rounds x ${runs} runs, medians`);
-    printTable(rows, rows[0].ms);
+    printTable(rows, rows[0].value);
   }
   if (process.argv.includes('--instructions')) {
-    const list = cases(clean);
-    const rows = compareInstructions(list);
-    if (!rows) console.log('\n--instructions: valgrind is not installed (apt-get install valgrind)');
-    else {
-      console.log(`\nclean environment, instructions executed (valgrind --tool=cachegrind), median of 3 runs, millions`);
-      printTable(rows, rows[0].ms, 'M');
-    }
+    const rows = compareInstructions(cases(clean));
+    console.log(`\nclean environment, instructions executed (valgrind --tool=cachegrind), median of 3 runs, millions`);
+    printTable(rows, rows[0].value, 'M');
   }
 } finally {
   server.kill('SIGTERM');

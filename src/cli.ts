@@ -4,7 +4,7 @@
 
 import { Command, CommanderError, Help, Option } from '@commander-js/extra-typings';
 import COMMAND_LIST from './commands/command-list.json' with { type: 'json' };
-import { EXIT, type ExitCode, mostSevere } from './contract/exit-codes.js';
+import { EXIT, type ExitCode } from './contract/exit-codes.js';
 import { UsageError } from './errors/failures.js';
 import { versionLine } from './lib/version.js';
 import { duration, repeatable } from './config/option-parsers.js';
@@ -164,6 +164,12 @@ export async function buildProgram(state: CommandState, argv: string[] = [], { e
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
       outputError: (s, write) => write(`amps: ${s.replace(/^error: /, '')}`),
+      // From IO, as everything else: commander's own answers would make Node's stdio streams (stdio.ts).
+      // Off a terminal no width, as commander's own give (it then wraps at 80; its types omit undefined).
+      getOutHelpWidth: () => (io.stdoutIsTTY ? io.columns : undefined) as number,
+      getErrHelpWidth: () => (io.stderrIsTTY ? io.columns : undefined) as number,
+      getOutHasColors: () => io.out.enabled,
+      getErrHasColors: () => io.err.enabled,
     })
     .exitOverride();
   for (const option of globalOptions()) program.addOption(option as never);
@@ -213,7 +219,11 @@ async function processIO(argv: string[], signal: AbortSignal, failures: OutputFa
     failures.stdout ??= error;
     closed.abort();
   });
-  guardOutput(stderr.stream, () => closed.abort());
+  // A stderr that cannot take more (a full log file) stops nothing: it carries no data. One whose
+  // reader went away (`2>&1 | head`) stops a fleet like a closed stdout.
+  guardOutput(stderr.stream, (error) => {
+    if (readerWentAway(error)) closed.abort();
+  });
   const noColor = argv.includes('--no-color');
   const [out, err] = await Promise.all([styleFor(colorLevel(stdout.isTTY, env, noColor)), styleFor(colorLevel(stderr.isTTY, env, noColor))]);
   return {
@@ -264,14 +274,15 @@ export async function main(argv: string[]): Promise<number> {
   const stopListening = interruptOnSignals(controller);
   const failures: OutputFailures = {};
   const io = await processIO(argv, controller.signal, failures);
+  const json = argv.includes('--json');
   try {
-    return outputChecked(io, failures, await runCommand(io, argv), argv.includes('--json'));
+    return outputChecked(io, failures, await runCommand(io, argv, json), json);
   } finally {
     stopListening();
   }
 }
 
-async function runCommand(io: IO, argv: string[]): Promise<ExitCode> {
+async function runCommand(io: IO, argv: string[], json: boolean): Promise<ExitCode> {
   const state: CommandState = { io, exitCode: EXIT.ok, argv };
   try {
     const program = await buildProgram(state, argv);
@@ -287,24 +298,25 @@ async function runCommand(io: IO, argv: string[]): Promise<ExitCode> {
       return EXIT.usage;
     }
     const { reportFailure } = await import('./output/failure-report.js');
-    return reportFailure(error, io, argv.includes('--json'));
+    return reportFailure(error, io, json);
   }
 }
 
 /**
- * A command whose output could not be written (a full disk: ENOSPC; EIO) did not do what was asked
- * even if everything else went well: it says so on stderr (as JSON with --json), and exits 11 unless
- * something more severe happened. A reader that went away (`| head`) lost nothing it wanted, and
- * stderr carries no data: either way the command's own code stands (an accepted push that reported
- * 11 would tell a script to push again).
+ * A command that did its work but whose output could not be written (a full disk: ENOSPC; EIO) did
+ * not do what was asked: it says so on stderr (as JSON with --json) and exits 11 instead of 0 or 10.
+ * A command that failed already said why, with its own code: that code stands, and only a text line
+ * is added (with --json stderr stays one JSON object). A reader that went away (`| head`) lost
+ * nothing it wanted; stderr carries no data: neither changes anything.
  */
 function outputChecked(io: IO, failures: OutputFailures, code: ExitCode, json: boolean): ExitCode {
   // `errored` holds a failure from the moment a write meets it, before its 'error' event (which a
   // command's last write may not have reached yet); Node's own stdio streams clear it after the event.
   const failure = failures.stdout ?? io.stdout.errored ?? undefined;
   if (failure === undefined || readerWentAway(failure)) return code;
-  const exitCode = mostSevere([code, EXIT.outputLost]);
   const message = outputLostText(failure);
-  io.stderr.write(json ? `${JSON.stringify({ error: { code: 'OUTPUT_LOST', message, exitCode } })}\n` : `amps: ${message}\n`);
-  return exitCode;
+  const finished = code === EXIT.ok || code === EXIT.accepted;
+  if (json && finished) io.stderr.write(`${JSON.stringify({ error: { code: 'OUTPUT_LOST', message, exitCode: EXIT.outputLost } })}\n`);
+  else if (!json) io.stderr.write(`amps: ${message}\n`);
+  return finished ? EXIT.outputLost : code;
 }

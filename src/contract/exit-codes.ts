@@ -20,8 +20,8 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-/** Most severe first: where a run ends in several ways (a batch's devices, lost output), what needs a person most decides its exit code. */
-const SEVERITY: readonly ExitCode[] = [EXIT.interrupted, EXIT.bug, EXIT.outputLost, EXIT.credentials, EXIT.unclassified, EXIT.rejected, EXIT.usage, EXIT.conflict, EXIT.offline, EXIT.transient, EXIT.accepted];
+/** Most severe first, every code but 0: where a run ends in several ways (a batch's devices, a follow), what needs a person most decides its exit code. */
+const SEVERITY: readonly ExitCode[] = [EXIT.interrupted, EXIT.bug, EXIT.outputLost, EXIT.credentials, EXIT.unclassified, EXIT.rejected, EXIT.usage, EXIT.needsInput, EXIT.conflict, EXIT.offline, EXIT.transient, EXIT.accepted];
 
 export function mostSevere(codes: Iterable<ExitCode>): ExitCode {
   const seen = new Set(codes);

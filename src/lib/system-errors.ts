@@ -18,7 +18,7 @@ const SYSTEM_ERRORS: Record<string, string> = {
   EADDRNOTAVAIL: 'address not available on this machine',
   EPIPE: 'the reader went away',
   EIO: 'input/output error',
-  EBADF: 'not open for writing',
+  EBADF: 'bad file descriptor',
 };
 
 /** A failed system call in words, its code after (searchable): `no such file or directory (ENOENT)`. */

@@ -7,8 +7,8 @@ import { PLAIN, type Style } from './style.js';
 
 /**
  * Where a command's output goes: Node's stream for a terminal or a pipe, a writer of stdio.ts for a
- * file, a test's PassThrough. Commands only write; a failure arrives as an 'error' event and stays
- * in `errored`.
+ * file, a test's PassThrough. Commands only write; a failure arrives as an 'error' event, and is in
+ * `errored` from the write that met it (Node's own stdio streams clear it again after the event).
  */
 export interface OutputStream {
   write(chunk: string | Uint8Array): boolean;
@@ -37,8 +37,8 @@ export interface IO {
   /** Aborted on the first Ctrl-C (or SIGTERM); requests, waits and prompts listen to it. */
   signal: AbortSignal;
   /**
-   * Aborted when stdout or stderr can no longer be written (the reader went away: `| head`). Writes
-   * after that are dropped quietly; a batch stops issuing and finishes its ledger file.
+   * Aborted when stdout can no longer be written (its reader went away: `| head`; a full disk), or
+   * stderr's reader went away. A batch stops issuing and finishes its ledger file.
    */
   outputClosed: AbortSignal;
   /** Asks a person; only called once canPrompt() said someone can answer. */
@@ -60,8 +60,8 @@ export function canPrompt(io: IO, noInput: boolean): boolean {
 
 /**
  * A closed pipe is not a failure of amps: when `stream` errors (EPIPE once `| head` has read enough,
- * or anything else that makes it unwritable), later writes are dropped instead of crashing the
- * process, and `onClosed` runs once with the error. Whether the output was lost or only no longer
+ * or anything else that makes it unwritable), the error is handled instead of crashing the process
+ * (later writes are still tried, and fail or not), and `onClosed` runs once with the first error. Whether the output was lost or only no longer
  * wanted is the caller's to say (lib/system-errors.ts readerWentAway).
  */
 export function guardOutput(stream: OutputStream, onClosed: (error: Error) => void): void {

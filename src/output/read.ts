@@ -13,14 +13,20 @@ export async function readStream(stream: Readable, options: { limit?: number; wh
   const limit = options.limit ?? DEFAULT_READ_LIMIT;
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of stream) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    size += buffer.length;
-    if (size > limit) {
-      stream.destroy();
-      throw tooLarge(options.what ?? 'the input', limit);
+  try {
+    for await (const chunk of stream) {
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      size += buffer.length;
+      if (size > limit) {
+        stream.destroy();
+        throw tooLarge(options.what ?? 'the input', limit);
+      }
+      chunks.push(buffer);
     }
-    chunks.push(buffer);
+  } catch (error) {
+    // A stream that cannot be read (stdin opened for writing only: `0>file`, EBADF) is bad input, not a bug.
+    if (typeof (error as NodeJS.ErrnoException).syscall === 'string') throw new UsageError(`cannot read ${options.what ?? 'the input'}: ${systemErrorText(error)}`);
+    throw error;
   }
   return Buffer.concat(chunks).toString('utf8');
 }

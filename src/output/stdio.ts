@@ -23,8 +23,10 @@ export interface StandardStream {
   columns?: number;
 }
 
+/** `file`: written with write(2) here (a regular file, /dev/null, a directory); `pipe`: Node's stream, made late; `other`: Node's stream. */
 type FdKind = 'file' | 'pipe' | 'other';
 
+/** /dev/null's device number: null until first needed, undefined where there is none. */
 let devNullRdev: number | undefined | null = null;
 
 /** What an open descriptor is, as far as choosing its writer goes. */
@@ -64,7 +66,11 @@ export class FdWriter extends EventEmitter implements OutputStream {
     try {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       // write(2) may take part of a chunk; the rest follows until all of it is written or it fails.
-      for (let offset = 0; offset < bytes.length; ) offset += writeSync(this.fd, bytes, offset);
+      for (let offset = 0; offset < bytes.length; ) {
+        const written = writeSync(this.fd, bytes, offset);
+        if (written <= 0) throw Object.assign(new Error('write took nothing'), { code: 'EIO' });
+        offset += written;
+      }
       return true;
     } catch (error) {
       this.errored ??= error as Error;
