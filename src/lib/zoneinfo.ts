@@ -68,21 +68,20 @@ function transitionDate(text: string): TransitionDate | undefined {
 /** The footer's rule, or undefined for anything it does not fully understand (the caller then uses Intl). */
 export function parsePosixRule(text: string): PosixRule | undefined {
   // std offset [dst [offset] [,start[/time],end[/time]]]; names are letters, or <…> quoted.
-  const match = /^(?:[A-Za-z]{3,}|<[A-Za-z0-9+-]{3,}>)([+-]?[\d:]+)(?:(?:[A-Za-z]{3,}|<[A-Za-z0-9+-]{3,}>)([+-]?[\d:]+)?(?:,([^,]+),([^,]+))?)?$/.exec(text);
+  const match = /^(?:[A-Za-z]{3,}|<[A-Za-z0-9+-]{3,}>)([+-]?[\d:]+)(?:([A-Za-z]{3,}|<[A-Za-z0-9+-]{3,}>)([+-]?[\d:]+)?(?:,([^,]+),([^,]+))?)?$/.exec(text);
   if (!match) return undefined;
-  const standard = clockSeconds(match[1]!);
+  const [, standardText, daylightName, daylightText, startText, endText] = match;
+  const standard = clockSeconds(standardText!);
   if (standard === undefined || Math.abs(standard) > MAX_OFFSET_SECONDS) return undefined;
   // POSIX offsets count west of UTC: UTC = local + offset.
   const rule: PosixRule = { standard: 0 - standard };
-  const hasDaylight = /^(?:[A-Za-z]{3,}|<[^>]+>)[+-]?[\d:]+(?:[A-Za-z]{3,}|<[^>]+>)/.test(text);
-  if (!hasDaylight) return rule;
+  if (daylightName === undefined) return rule;
   // A zone with daylight time but no rule for it: TZif files always carry one; refuse to guess.
-  if (match[3] === undefined || match[4] === undefined) return undefined;
-  const daylightWest = match[2] === undefined ? standard - 3600 : clockSeconds(match[2]);
-  const start = transitionDate(match[3]);
-  const end = transitionDate(match[4]);
-  if (daylightWest === undefined || !start || !end) return undefined;
-  if (Math.abs(standard) > MAX_OFFSET_SECONDS || Math.abs(daylightWest) > MAX_OFFSET_SECONDS) return undefined;
+  if (startText === undefined || endText === undefined) return undefined;
+  const daylightWest = daylightText === undefined ? standard - 3600 : clockSeconds(daylightText);
+  const start = transitionDate(startText);
+  const end = transitionDate(endText);
+  if (daylightWest === undefined || !start || !end || Math.abs(daylightWest) > MAX_OFFSET_SECONDS) return undefined;
   rule.daylight = { offset: 0 - daylightWest, start, end };
   return rule;
 }

@@ -61,8 +61,9 @@ export function canPrompt(io: IO, noInput: boolean): boolean {
 /**
  * A closed pipe is not a failure of amps: when `stream` errors (EPIPE once `| head` has read enough,
  * or anything else that makes it unwritable), the error is handled instead of crashing the process
- * (later writes are still tried, and fail or not), and `onClosed` runs once with the first error. Whether the output was lost or only no longer
- * wanted is the caller's to say (lib/system-errors.ts readerWentAway).
+ * (later writes are still tried, and fail or not), and `onClosed` runs once with the first error.
+ * Whether the output was lost or only no longer wanted is the caller's to say (lib/system-errors.ts
+ * readerWentAway).
  */
 export function guardOutput(stream: OutputStream, onClosed: (error: Error) => void): void {
   let closed = false;

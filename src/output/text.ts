@@ -19,7 +19,6 @@ export function truncate(value: string, max: number): string {
   return `${value.slice(0, max)}… (${value.length - max} more characters; --json shows all)`;
 }
 
-/** Left-aligned `label  value` lines, labels padded to the longest. */
 /**
  * `12,345`: a count with thousands separators, as toLocaleString('en') writes it, without Intl,
  * whose first use costs a process ~12 ms.
@@ -28,6 +27,7 @@ export function grouped(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
+/** Left-aligned `label  value` lines, labels padded to the longest. */
 export function fieldLines(fields: ReadonlyArray<readonly [string, string]>, indent = ''): string[] {
   const width = Math.max(0, ...fields.map(([label]) => label.length));
   return fields.map(([label, value]) => `${indent}${label.padEnd(width)}  ${value}`);

@@ -51,8 +51,8 @@ function preparedFromRaw(body: PushBody, zone: Zone, device: DeviceRead | undefi
   const instant = (text: string | undefined) => {
     if (text === undefined) return undefined;
     if (/(Z|[+-]\d{2}:?\d{2})$/i.test(text.trim())) return Date.parse(text);
-    const zone = /^\d{4}-/.test(text.trim()) ? plantZone(device) : undefined;
-    if (zone) return parseApiTime(text, now, zone)?.getTime() ?? Number.NaN;
+    const plant = /^\d{4}-/.test(text.trim()) ? plantZone(device) : undefined;
+    if (plant) return parseApiTime(text, now, plant)?.getTime() ?? Number.NaN;
     return Number.NaN;
   };
   return { body, zone, start: instant(body.action.start), end: instant(body.action.end), conversions: [], notes: [] };
