@@ -17,20 +17,29 @@ export function timeOnce(command, args, options = {}) {
   return ms;
 }
 
+/** A case's arguments for run number `run`: `args` may be a function of it (a fresh device each time). */
+export function argsOf(c, run = 0) {
+  return typeof c.args === 'function' ? c.args(run) : c.args;
+}
+
 /**
- * Interleaved rounds, so drift in machine load hits every case alike; returns the median of each.
- * cases: [{ name, command, args, options }]; `args` may be a function of the run's number (a
- * fresh device each time).
+ * Interleaved rounds of `measure(command, args, options)`, so drift in machine load hits every case
+ * alike; returns the median of each. cases: [{ name, command, args, options }].
  */
-export function compare(cases, { rounds = 3, runs = 10 } = {}) {
+function medians(cases, rounds, runs, measure) {
   const samples = new Map(cases.map((c) => [c.name, []]));
   let run = 0;
   for (let round = 0; round < rounds; round++) {
     for (const c of cases) {
-      for (let i = 0; i < runs; i++) samples.get(c.name).push(timeOnce(c.command, typeof c.args === 'function' ? c.args(run++) : c.args, c.options));
+      for (let i = 0; i < runs; i++) samples.get(c.name).push(measure(c.command, argsOf(c, run++), c.options));
     }
   }
   return cases.map((c) => ({ name: c.name, value: median(samples.get(c.name)) }));
+}
+
+/** Median wall time (ms) of each case: `rounds` rounds of `runs` runs each. */
+export function compare(cases, { rounds = 3, runs = 10 } = {}) {
+  return medians(cases, rounds, runs, timeOnce);
 }
 
 /**
@@ -52,14 +61,9 @@ export function valgrindAvailable() {
   return !spawnSync('valgrind', ['--version'], { stdio: 'ignore' }).error;
 }
 
-/** Median instruction counts (millions) of each case over `runs`, interleaved. */
+/** Median instruction counts (millions) of each case over `runs`, interleaved one run at a time. */
 export function compareInstructions(cases, { runs = 3 } = {}) {
-  const samples = new Map(cases.map((c) => [c.name, []]));
-  let run = 0;
-  for (let i = 0; i < runs; i++) {
-    for (const c of cases) samples.get(c.name).push(instructionsOnce(c.command, typeof c.args === 'function' ? c.args(run++) : c.args, c.options));
-  }
-  return cases.map((c) => ({ name: c.name, value: median(samples.get(c.name)) }));
+  return medians(cases, runs, 1, instructionsOnce);
 }
 
 /** Each row's value (ms, or millions of instructions: `unit`) and its ratio to `baseline`. */

@@ -14,7 +14,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compare, compareInstructions, printTable, valgrindAvailable } from './lib.mjs';
+import { argsOf, compare, compareInstructions, printTable, valgrindAvailable } from './lib.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -69,7 +69,7 @@ try {
   else console.log('(no NODE_* variable is set here: the two environments are the same; one table)');
   for (const [title, env] of environments) {
     const list = cases(env);
-    for (const c of list) spawnSync(c.command, typeof c.args === 'function' ? c.args() : c.args, { ...c.options, stdio: 'ignore' }); // warm the compile cache
+    for (const c of list) spawnSync(c.command, argsOf(c), { ...c.options, stdio: 'ignore' }); // warm the compile cache
     const rows = compare(list, { rounds, runs });
     console.log(`\n${title}: node ${process.version}, ${rounds} rounds x ${runs} runs, medians`);
     printTable(rows, rows[0].value);
