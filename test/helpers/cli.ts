@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,12 @@ export interface CliOptions {
   env?: Record<string, string | undefined>;
   input?: string;
   timeoutMs?: number;
+  /**
+   * Streams given a file instead of a pipe, as a shell's redirections do: [path, flags] (`> f` is
+   * [f, 'w']; stdout and stderr naming the same path and flags share one descriptor, as `> f 2>&1`).
+   * A redirected stream's output is in the file, not in the result.
+   */
+  redirect?: Partial<Record<'stdin' | 'stdout' | 'stderr', readonly [path: string, flags: string]>>;
 }
 
 /** A config directory of its own, so no test sees another's profile or sandbox state. */
@@ -46,17 +52,24 @@ export function assertNoKeyIn(env: Record<string, string | undefined>, ...output
   }
 }
 
-/** Runs the built binary with stdin from `input` (or closed) and stdout/stderr piped. */
+/** Runs the built binary with stdin from `input` (or closed) and stdout/stderr piped, unless `redirect` gives them files. */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: (options.env ?? cleanEnv()) as NodeJS.ProcessEnv,
-      stdio: ['pipe', 'pipe', 'pipe'],
+    const opened = new Map<string, number>();
+    const stdio = (['stdin', 'stdout', 'stderr'] as const).map((name) => {
+      const file = options.redirect?.[name];
+      if (!file) return 'pipe' as const;
+      const key = file.join('\0');
+      if (!opened.has(key)) opened.set(key, openSync(file[0], file[1]));
+      return opened.get(key)!;
     });
+    const child = spawn(process.execPath, [BIN, ...args], { env: (options.env ?? cleanEnv()) as NodeJS.ProcessEnv, stdio });
+    // The child holds its own copies.
+    for (const fd of opened.values()) closeSync(fd);
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -69,7 +82,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
       }
     });
     // amps may exit before reading all of its input (a refused oversize input): that is not the test's error.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input ?? '');
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(options.input ?? '');
   });
 }

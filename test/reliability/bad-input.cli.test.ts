@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, freshConfigDir, runCli } from '../helpers/cli.js';
+import { cleanEnv, freshConfigDir, runCli } from '../helpers/cli.js';
 import { startFaultServer, type FaultServer } from '../helpers/fault-server.js';
 
 // Bad input of every small kind gets one clear line and exit 2, never a guess: a flag given twice,
@@ -80,14 +79,10 @@ describe('what amps could not honour is said', () => {
 
 describe('a stdin that cannot be read', () => {
   it('stdin opened for writing only (`0>file`): one line and exit 2, for every reader of stdin', async () => {
-    const run = (args: string[]) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const fd = openSync(join(freshConfigDir(), 'in.txt'), 'w');
-      const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: [fd, 'ignore', 'pipe'] });
-      closeSync(fd);
-      let stderr = '';
-      child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.on('close', (code) => resolve({ code, stderr }));
-    });
+    const run = async (args: string[]) => {
+      const { code, stderr } = await runCli(args, { redirect: { stdin: [join(freshConfigDir(), 'in.txt'), 'w'] } });
+      return { code, stderr };
+    };
     expect(await run(['decode', '-'])).toEqual({ code: 2, stderr: 'amps: cannot read the input to decode: bad file descriptor (EBADF)\n' });
     const secret = join(freshConfigDir(), 'secret.txt');
     writeFileSync(secret, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n');

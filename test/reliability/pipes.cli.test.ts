@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { getEventListeners } from 'node:events';
 import { join } from 'node:path';
@@ -391,17 +391,8 @@ describe('one abort listener per client, whatever is in flight', () => {
 
 describe('output to a file or /dev/null (written without Node\'s stdio streams: output/stdio.ts)', () => {
   /** Runs amps with stdout and stderr on the given files (the same one for `2>&1`), as a shell's redirection does. */
-  const toFiles = (args: string[], stdoutPath: string, stderrPath: string, input = '') =>
-    new Promise<number | null>((resolve) => {
-      const out = openSync(stdoutPath, 'w');
-      const err = stderrPath === stdoutPath ? out : openSync(stderrPath, 'w');
-      const child = spawn(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', out, err] });
-      closeSync(out);
-      if (err !== out) closeSync(err);
-      child.stdin!.on('error', () => undefined);
-      child.stdin!.end(input);
-      child.on('close', resolve);
-    });
+  const toFiles = async (args: string[], stdoutPath: string, stderrPath: string, input = '') =>
+    (await runCli(args, { env, input, redirect: { stdout: [stdoutPath, 'w'], stderr: [stderrPath, 'w'] } })).code;
 
   it.each([
     [['explain', '--list']],
@@ -454,15 +445,7 @@ describe('output to a file or /dev/null (written without Node\'s stdio streams: 
     expect([decoded.code, decoded.stderr]).toEqual([5, 'amps: the output could not be written to stdout: no space left on the device (ENOSPC); what it shows is incomplete\n']);
     // A fleet's --json lines: the run stops issuing, its ledger file has every device, and the loss is said.
     const dir = freshConfigDir();
-    const fleet = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const fd = openSync('/dev/full', 'w');
-      const child = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', '-', 'idle', '--json', '--no-preflight', '--out', join(dir, 'ledger.ndjson')], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', fd, 'pipe'] });
-      closeSync(fd);
-      let stderr = '';
-      child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.stdin!.end(loadIds(50, 2500).join('\n'));
-      child.on('close', (code) => resolve({ code, stderr }));
-    });
+    const fleet = await runCli(['push', 'battery', '--devices', '-', 'idle', '--json', '--no-preflight', '--out', join(dir, 'ledger.ndjson')], { env, input: loadIds(50, 2500).join('\n'), redirect: { stdout: ['/dev/full', 'w'] } });
     expect(fleet.code).toBe(11);
     expect(fleet.stderr).toContain('"stopDetail":"stdout or stderr was closed or could not be written"');
     // Its summary says why it stopped; with --json stderr stays that one object.
@@ -473,12 +456,7 @@ describe('output to a file or /dev/null (written without Node\'s stdio streams: 
     expect([json.code, JSON.parse(json.stderr)]).toEqual([11, { error: { code: 'OUTPUT_LOST', message: 'the output could not be written to stdout: no space left on the device (ENOSPC); what it shows is incomplete', exitCode: 11 } }]);
     expect(await runCliWithStdout(['--version'], '/dev/full')).toEqual({ code: 11, stderr: 'amps: the output could not be written to stdout: no space left on the device (ENOSPC); what it shows is incomplete\n' });
     // stderr carries no data: a full one leaves the command's own exit code (an accepted push is 0, never 11).
-    const quiet = (args: string[]) => new Promise<number | null>((resolve) => {
-      const fd = openSync('/dev/full', 'w');
-      const child = spawn(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', fd] });
-      closeSync(fd);
-      child.on('close', resolve);
-    });
+    const quiet = async (args: string[]) => (await runCli(args, { env, redirect: { stderr: ['/dev/full', 'w'] } })).code;
     expect(await quiet(['push', 'battery', 'bat_load_002990', 'charge', '--power', '3kw'])).toBe(0);
     expect(await quiet(['get', 'battery', 'bat_nosuch_01'])).toBe(4);
     // A fleet whose --verbose lines fill the disk goes on: every device sent, exit 0.
@@ -488,25 +466,14 @@ describe('output to a file or /dev/null (written without Node\'s stdio streams: 
     expect(await quiet(['push', 'battery', '--devices', ids, 'idle', '--no-preflight', '--verbose', '--json'])).toBe(0);
     expect(posts()).toHaveLength(40);
     // stdout opened on a directory (`1<.`): Node's own stream would write nowhere and exit 0.
-    expect(await runCliWithStdoutOn(['explain', '--list'], freshConfigDir(), 'r')).toEqual({ code: 11, stderr: 'amps: the output could not be written to stdout: bad file descriptor (EBADF); what it shows is incomplete\n' });
+    expect(await runCliWithStdout(['explain', '--list'], freshConfigDir(), 'r')).toEqual({ code: 11, stderr: 'amps: the output could not be written to stdout: bad file descriptor (EBADF); what it shows is incomplete\n' });
     // An error that goes to stderr loses nothing on a full stdout.
     expect((await runCliWithStdout(['explain', 'NO_SUCH_CODE'], '/dev/full')).code).toBe(2);
   });
 });
 
-/** Runs amps with stdout on `path`, opened for writing, and stderr piped. */
-function runCliWithStdout(args: string[], path: string): Promise<{ code: number | null; stderr: string }> {
-  return runCliWithStdoutOn(args, path, 'w');
-}
-
-/** The same, `path` opened as `flags` says (`r`: a descriptor that cannot be written). */
-function runCliWithStdoutOn(args: string[], path: string, flags: string): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const fd = openSync(path, flags);
-    const child = spawn(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', fd, 'pipe'] });
-    closeSync(fd);
-    let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
+/** Runs amps with stdout on `path`, opened as `flags` says (`r`: a descriptor that cannot be written), and stderr piped. */
+async function runCliWithStdout(args: string[], path: string, flags = 'w'): Promise<{ code: number | null; stderr: string }> {
+  const { code, stderr } = await runCli(args, { env, redirect: { stdout: [path, flags] } });
+  return { code, stderr };
 }
