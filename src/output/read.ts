@@ -7,6 +7,7 @@ import { systemErrorText } from '../lib/values.js';
 const DEFAULT_READ_LIMIT = 16 * 1024 * 1024;
 
 const tooLarge = (what: string, limit: number) => new UsageError(`${what} is larger than ${Math.round(limit / 1024)} KiB; amps reads at most that`);
+const unreadable = (what: string, error: unknown) => new UsageError(`cannot read ${what}: ${systemErrorText(error)}`);
 
 /** The whole of a stream as UTF-8 text, up to `limit` bytes (a usage error naming `what` past it). */
 export async function readStream(stream: Readable, options: { limit?: number; what?: string } = {}): Promise<string> {
@@ -25,7 +26,7 @@ export async function readStream(stream: Readable, options: { limit?: number; wh
     }
   } catch (error) {
     // A stream that cannot be read (stdin opened for writing only: `0>file`, EBADF) is bad input, not a bug.
-    if (typeof (error as NodeJS.ErrnoException).syscall === 'string') throw new UsageError(`cannot read ${options.what ?? 'the input'}: ${systemErrorText(error)}`);
+    if (typeof (error as NodeJS.ErrnoException).syscall === 'string') throw unreadable(options.what ?? 'the input', error);
     throw error;
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -76,14 +77,14 @@ export async function openFileStream(path: string, what: string, stop?: AbortSig
     try {
       fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (error) {
-      throw new UsageError(`cannot read ${what} ${path}: ${systemErrorText(error)}`);
+      throw unreadable(`${what} ${path}`, error);
     }
     return fifoStream(fd, stop);
   }
   const stream = createReadStream(path);
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
-    stream.once('error', (error) => reject(new UsageError(`cannot read ${what} ${path}: ${systemErrorText(error)}`)));
+    stream.once('error', (error) => reject(unreadable(`${what} ${path}`, error)));
   });
   return stream;
 }
@@ -122,6 +123,6 @@ export async function readFileBounded(path: string, options: { limit?: number; w
   } catch (error) {
     if (options.stop.aborted) throw new InterruptedError();
     if (error instanceof UsageError || error instanceof InterruptedError) throw error;
-    throw new UsageError(`cannot read ${options.what} ${path}: ${systemErrorText(error)}`);
+    throw unreadable(`${options.what} ${path}`, error);
   }
 }
