@@ -6,7 +6,7 @@
 
 import type NodeModule from 'node:module';
 import { join } from 'node:path';
-import type { CompileCache } from './lib/compile-cache.js';
+import { CompileCache, compileCacheSupported, installFolder } from './lib/compile-cache.js';
 import { versionLine } from './lib/version.js';
 import { outputLostText, readerWentAway } from './lib/system-errors.js';
 import { EXIT } from './contract/exit-codes.js';
@@ -42,7 +42,7 @@ function nativeCompileCache(): ((dir: string) => unknown) | undefined {
   return (require('node:module') as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache;
 }
 
-async function loadProgram(env: NodeJS.ProcessEnv, argv: string[]): Promise<{ program: Program; cache?: CompileCache }> {
+function loadProgram(env: NodeJS.ProcessEnv, argv: string[]): { program: Program; cache?: CompileCache } {
   const bundle = join(__dirname, 'cli.cjs');
   if (env.AMPS_DISABLE_COMPILE_CACHE) return { program: require(bundle) as Program };
   let dir: string;
@@ -57,7 +57,6 @@ async function loadProgram(env: NodeJS.ProcessEnv, argv: string[]): Promise<{ pr
     native(join(dir, 'node-compile-cache'));
     return { program: require(bundle) as Program };
   }
-  const { CompileCache, compileCacheSupported, installFolder } = await import('./lib/compile-cache.js');
   if (!compileCacheSupported()) return { program: require(bundle) as Program };
   // Node's CommonJS loader class, as node:module exports it, without loading node:module's wrapper.
   const digest = typeof AMPS_BUILD_DIGEST === 'string' ? AMPS_BUILD_DIGEST : 'unbuilt';
@@ -82,8 +81,9 @@ export function boot(argv: string[]): void {
     return;
   }
   // The exit code comes back from main() so stdout drains before the process ends.
-  void loadProgram(process.env, argv).then(async ({ program, cache }) => {
-    process.exitCode = await program.main(argv);
+  const { program, cache } = loadProgram(process.env, argv);
+  void program.main(argv).then((code) => {
+    process.exitCode = code;
     cache?.save();
   });
 }

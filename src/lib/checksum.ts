@@ -37,64 +37,52 @@ export function referenceChecksum(data: Uint8Array): bigint {
   return h;
 }
 
-const unsigned = (value: number): number[] => {
-  const bytes: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value >>>= 7;
-    if (value !== 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (value !== 0);
-  return bytes;
-};
-
-// The constants as `i64.const` takes them (two's complement, signed LEB128), written out: encoding
-// them with BigInt arithmetic at start-up cost ~0.5 ms. The test against referenceChecksum checks them.
-const SEED_LEB128 = [0xd3, 0x91, 0x8c, 0xad, 0x88, 0xd1, 0xda, 0x9f, 0x24];
-const FMIX_1_LEB128 = [0xb9, 0xcb, 0x93, 0xe7, 0xd1, 0xed, 0x91, 0xac, 0xbf, 0x7f];
-const FMIX_2_LEB128 = [0xeb, 0xa3, 0xc4, 0x99, 0xb1, 0xb7, 0x92, 0xe8, 0x94, 0x7f];
-
-const section = (id: number, content: number[]): number[] => [id, ...unsigned(content.length), ...content];
-const name = (text: string): number[] => [text.length, ...Array.from(text, (c) => c.charCodeAt(0))];
-
-// Opcodes (WebAssembly core specification, binary format).
-const I32 = 0x7f, I64 = 0x7e, FUNC = 0x60, EMPTY_BLOCK = 0x40;
-const BLOCK = 0x02, LOOP = 0x03, BR = 0x0c, BR_IF = 0x0d, END = 0x0b;
-const LOCAL_GET = 0x20, LOCAL_SET = 0x21, LOCAL_TEE = 0x22;
-const I32_CONST = 0x41, I32_GE_U = 0x4f, I32_ADD = 0x6a;
-const I64_CONST = 0x42, I64_LOAD = 0x29, I64_XOR = 0x85, I64_MUL = 0x7e, I64_SHR_U = 0x88, I64_EXTEND_I32_U = 0xad;
-// Locals: 0 the length (parameter), 1 the offset, 2 the sum.
-const LENGTH = 0, AT = 1, SUM = 2;
-
-/** (module (memory (export "memory") 1) (func (export "checksum") (param i32) (result i64) …)) */
-function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const body = [
-    2, 1, I32, 1, I64, // locals: one i32 (the offset), one i64 (the sum)
-    LOCAL_GET, LENGTH, I64_EXTEND_I32_U, I64_CONST, ...SEED_LEB128, I64_XOR, LOCAL_SET, SUM,
-    BLOCK, EMPTY_BLOCK,
-    LOOP, EMPTY_BLOCK,
-    LOCAL_GET, AT, LOCAL_GET, LENGTH, I32_GE_U, BR_IF, 1, // past the end: leave the block
-    // h = fmix(h ^ word)
-    LOCAL_GET, SUM, LOCAL_GET, AT, I64_LOAD, 3, 0, I64_XOR,
-    LOCAL_TEE, SUM, LOCAL_GET, SUM, I64_CONST, Number(SHIFTS[0]), I64_SHR_U, I64_XOR, I64_CONST, ...FMIX_1_LEB128, I64_MUL,
-    LOCAL_TEE, SUM, LOCAL_GET, SUM, I64_CONST, Number(SHIFTS[1]), I64_SHR_U, I64_XOR, I64_CONST, ...FMIX_2_LEB128, I64_MUL,
-    LOCAL_TEE, SUM, LOCAL_GET, SUM, I64_CONST, Number(SHIFTS[2]), I64_SHR_U, I64_XOR, LOCAL_SET, SUM,
-    LOCAL_GET, AT, I32_CONST, 8, I32_ADD, LOCAL_SET, AT,
-    BR, 0, // next word
-    END,
-    END,
-    LOCAL_GET, SUM,
-    END,
-  ];
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
-    ...section(1, [1, FUNC, 1, I32, 1, I64]), // one type: (i32) -> i64
-    ...section(3, [1, 0]), // one function, of that type
-    ...section(5, [1, 0, 1]), // one memory, one page to start
-    ...section(7, [2, ...name('memory'), 2, 0, ...name('checksum'), 0, 0]),
-    ...section(10, [1, ...unsigned(body.length), ...body]),
-  ]);
-}
+/**
+ * The module, written out byte by byte (WebAssembly core specification, binary format): assembling
+ * it from named opcodes at start-up cost ~2.5 M instructions of every run (bench/startup.mjs
+ * --instructions), a tenth of what amps may add to Node's own start. The test against
+ * referenceChecksum checks every byte's meaning. In the text format:
+ *
+ *   (module
+ *     (memory (export "memory") 1)
+ *     (func (export "checksum") (param $length i32) (result i64) (local $at i32) (local $sum i64)
+ *       (local.set $sum (i64.xor (i64.extend_i32_u (local.get $length)) (i64.const SEED)))
+ *       (block (loop
+ *         (br_if 1 (i32.ge_u (local.get $at) (local.get $length)))
+ *         ;; sum = fmix(sum ^ word)
+ *         (local.set $sum (i64.xor (local.get $sum) (i64.load (local.get $at))))
+ *         (local.set $sum (i64.mul (i64.xor (local.get $sum) (i64.shr_u (local.get $sum) (i64.const 30))) (i64.const FMIX_1)))
+ *         (local.set $sum (i64.mul (i64.xor (local.get $sum) (i64.shr_u (local.get $sum) (i64.const 27))) (i64.const FMIX_2)))
+ *         (local.set $sum (i64.xor (local.get $sum) (i64.shr_u (local.get $sum) (i64.const 31))))
+ *         (local.set $at (i32.add (local.get $at) (i32.const 8)))
+ *         (br 0)))
+ *       (local.get $sum)))
+ */
+const MODULE = [
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
+  0x01, 0x06, 0x01, 0x60, 0x01, 0x7f, 0x01, 0x7e, // type section: one type, (i32) -> i64
+  0x03, 0x02, 0x01, 0x00, // function section: one function, of type 0
+  0x05, 0x03, 0x01, 0x00, 0x01, // memory section: one memory, at least one page, no maximum
+  0x07, 0x15, 0x02, // export section: two exports
+  0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x00, // "memory", memory 0
+  0x08, 0x63, 0x68, 0x65, 0x63, 0x6b, 0x73, 0x75, 0x6d, 0x00, 0x00, // "checksum", function 0
+  0x0a, 0x6a, 0x01, 0x68, // code section: one body, 104 bytes
+  0x02, 0x01, 0x7f, 0x01, 0x7e, // locals: one i32 ($at), one i64 ($sum)
+  0x20, 0x00, 0xad, // local.get $length, i64.extend_i32_u
+  0x42, 0xd3, 0x91, 0x8c, 0xad, 0x88, 0xd1, 0xda, 0x9f, 0x24, // i64.const SEED (signed LEB128)
+  0x85, 0x21, 0x02, // i64.xor, local.set $sum
+  0x02, 0x40, 0x03, 0x40, // block, loop
+  0x20, 0x01, 0x20, 0x00, 0x4f, 0x0d, 0x01, // local.get $at, local.get $length, i32.ge_u, br_if 1
+  0x20, 0x02, 0x20, 0x01, 0x29, 0x03, 0x00, 0x85, // local.get $sum, local.get $at, i64.load align=8, i64.xor
+  0x22, 0x02, 0x20, 0x02, 0x42, 0x1e, 0x88, 0x85, // local.tee $sum, local.get $sum, i64.const 30, i64.shr_u, i64.xor
+  0x42, 0xb9, 0xcb, 0x93, 0xe7, 0xd1, 0xed, 0x91, 0xac, 0xbf, 0x7f, 0x7e, // i64.const FMIX_1, i64.mul
+  0x22, 0x02, 0x20, 0x02, 0x42, 0x1b, 0x88, 0x85, // local.tee $sum, local.get $sum, i64.const 27, i64.shr_u, i64.xor
+  0x42, 0xeb, 0xa3, 0xc4, 0x99, 0xb1, 0xb7, 0x92, 0xe8, 0x94, 0x7f, 0x7e, // i64.const FMIX_2, i64.mul
+  0x22, 0x02, 0x20, 0x02, 0x42, 0x1f, 0x88, 0x85, 0x21, 0x02, // local.tee $sum, local.get $sum, i64.const 31, i64.shr_u, i64.xor, local.set $sum
+  0x20, 0x01, 0x41, 0x08, 0x6a, 0x21, 0x01, // local.get $at, i32.const 8, i32.add, local.set $at
+  0x0c, 0x00, 0x0b, 0x0b, // br 0, end (loop), end (block)
+  0x20, 0x02, 0x0b, // local.get $sum, end (function)
+];
 
 const PAGE = 65536;
 
@@ -112,7 +100,7 @@ export function checksumAvailable(): boolean {
 
 /** The checksum of `data` (see the top of this file); equal to referenceChecksum(data). */
 export function checksum(data: Uint8Array): bigint {
-  instance ??= new WebAssembly.Instance(new WebAssembly.Module(moduleBytes())).exports as unknown as Exports;
+  instance ??= new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array(MODULE))).exports as unknown as Exports;
   const { memory } = instance;
   const padded = Math.ceil(data.length / 8) * 8;
   if (padded > memory.buffer.byteLength) memory.grow(Math.ceil((padded - memory.buffer.byteLength) / PAGE));

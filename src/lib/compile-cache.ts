@@ -25,12 +25,13 @@
 
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import type NodeModule from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { checksum, checksumAvailable } from './checksum.js';
 import { activeV8Flags, beforeV8FlagChange } from './v8-flags.js';
 
-const MAGIC = Buffer.from('ampsV8c5');
+/** Read and written as latin1 text: a Buffer made at start-up would cost node:buffer's code for it. */
+const MAGIC = 'ampsV8c5';
 /** magic, checksum (u64) of V8's bytes, the identity's length (u32); then the identity, then V8's bytes. */
 const HEADER_BYTES = MAGIC.length + 12;
 /** Entries kept per bundle: enough for every command, with flags variants; the oldest go first. */
@@ -65,6 +66,11 @@ function textHash(text: string): string {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
   return (hash >>> 0).toString(16).padStart(8, '0');
+}
+
+/** The last part of a path, as node:path's basename gives it, without compiling that on every start. */
+function fileName(path: string): string {
+  return path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
 }
 
 /**
@@ -108,7 +114,7 @@ export class CompileCache {
     const flags = activeV8Flags();
     const { size, mtimeMs } = statSync(file);
     const identity = [file, size, mtimeMs, this.buildDigest, process.version, process.versions.v8, process.platform, process.arch].join('\n');
-    const bundle = `${basename(file)}-`;
+    const bundle = `${fileName(file)}-`;
     const build = `${bundle}${textHash(identity)}`;
     const entry = join(this.dir, `${build}.${this.kind}${flags.map((f) => f.replace(/^-+/, '.')).join('')}.v8`);
     const cachedData = this.read(entry, identity);
@@ -136,6 +142,8 @@ export class CompileCache {
    * every function the run compiled, not only the top level. Never throws.
    */
   save(): void {
+    // The usual run found every entry: nothing to take or write.
+    if (this.compiled.every((c) => c.hit)) return;
     this.takePayloads();
     const due = this.compiled.filter((c) => !c.hit && c.payload);
     if (due.length === 0) return;
@@ -161,7 +169,7 @@ export class CompileCache {
   private write(compiled: Compiled): void {
     const identity = Buffer.from(compiled.identity);
     const data = Buffer.alloc(HEADER_BYTES + identity.length + compiled.payload!.length);
-    MAGIC.copy(data, 0);
+    data.write(MAGIC, 0, 'latin1');
     data.writeBigUInt64LE(checksum(compiled.payload!), MAGIC.length);
     data.writeUInt32LE(identity.length, MAGIC.length + 8);
     identity.copy(data, HEADER_BYTES);
@@ -185,7 +193,7 @@ export class CompileCache {
     } catch {
       return undefined;
     }
-    if (data.length <= HEADER_BYTES || !data.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+    if (data.length <= HEADER_BYTES || data.toString('latin1', 0, MAGIC.length) !== MAGIC) return undefined;
     const identityEnd = HEADER_BYTES + data.readUInt32LE(MAGIC.length + 8);
     if (identityEnd >= data.length || data.toString('utf8', HEADER_BYTES, identityEnd) !== identity) return undefined;
     const payload = data.subarray(identityEnd);
