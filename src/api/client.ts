@@ -4,7 +4,7 @@
 
 import type { Dispatcher } from 'undici';
 import { setV8Flag } from '../lib/v8-flags.js';
-import { nodeTransport, type Transport } from './transport.js';
+import { nodeTransport, type ResponseBody, type Transport } from './transport.js';
 import { type DecodedError, decodeResponse, RATE_LIMIT_CODES, tooLarge, transportError, type TransportFailure } from '../errors/decode.js';
 import { redactUrl } from '../lib/values.js';
 import { ApiFailure, InterruptedError, UsageError } from '../errors/failures.js';
@@ -70,18 +70,29 @@ const CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
 /** A body read to its end, or undefined once it passes `limit` bytes (the rest is not read). */
-async function readBounded(body: AsyncIterable<Buffer> & { destroy(): void }, limit: number): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > limit) {
+function readBounded(body: ResponseBody, limit: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      outcome();
+    };
+    body.on('data', (chunk) => {
+      if (settled) return;
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      settle(() => resolve(undefined));
       body.destroy();
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+    });
+    body.once('end', () => settle(() => resolve(Buffer.concat(chunks).toString('utf8'))));
+    body.once('error', (error) => settle(() => reject(error)));
+    // A connection that closes before the body's end without an error of its own (a proxy that
+    // cuts it) is the reset it is, not a wait for ever.
+    body.once('close', () => settle(() => reject(Object.assign(new Error('the connection closed before the response ended'), { code: 'ECONNRESET' }))));
+  });
 }
 
 /** Responses that prove a push did not run (decision 10): only these allow retrying a push. */
