@@ -10,6 +10,7 @@ import { CompileCache, compileCacheSupported, installFolder } from './lib/compil
 import { versionLine } from './lib/version.js';
 import { outputLostText, readerWentAway } from './lib/system-errors.js';
 import { EXIT } from './contract/exit-codes.js';
+import { standardStream } from './output/stdio.js';
 
 type Program = { main(argv: string[]): Promise<number> };
 
@@ -69,15 +70,18 @@ function loadProgram(env: NodeJS.ProcessEnv, argv: string[]): { program: Program
 export function boot(argv: string[]): void {
   // `amps --version` alone needs nothing of the program: answered here, it costs what Node's start does.
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
-    // As for every other command (cli.ts outputChecked): a reader that went away (`amps --version |
-    // true`) is no failure; a line that could not be written (a full disk) is said, and exits 11.
-    process.stdout.on('error', () => {});
-    process.stdout.write(`${versionLine()}\n`, (error) => {
-      if (!error || readerWentAway(error)) return;
+    // Written as every command writes stdout (output/stdio.ts): to a file or /dev/null without
+    // Node's stream, whose making would cost more than the rest of this answer. As for every other
+    // command (cli.ts outputChecked), a reader that went away (`amps --version | true`) is no
+    // failure; a line that could not be written (a full disk) is said, and exits 11.
+    const { stream } = standardStream(1, () => process.stdout);
+    stream.on('error', (error: Error) => {
+      if (readerWentAway(error)) return;
       process.stderr.on('error', () => {});
       process.stderr.write(`amps: ${outputLostText(error)}\n`);
       process.exitCode = EXIT.outputLost;
     });
+    stream.write(`${versionLine()}\n`);
     return;
   }
   // The exit code comes back from main() so stdout drains before the process ends.

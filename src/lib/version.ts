@@ -1,6 +1,10 @@
 // What `amps --version` prints: amps', Node's and the platform's versions, what a bug report needs.
-import pkg from '../../package.json' with { type: 'json' };
+// A named import: the bundles then carry the version alone, not the whole package.json (evaluated
+// on every start).
+import { version } from '../../package.json';
+
+export const AMPS_VERSION: string = version;
 
 export function versionLine(): string {
-  return `amps ${pkg.version} (node ${process.version}, ${process.platform}-${process.arch})`;
+  return `amps ${AMPS_VERSION} (node ${process.version}, ${process.platform}-${process.arch})`;
 }

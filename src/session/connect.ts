@@ -17,7 +17,7 @@ import { readFileBounded, readStream } from '../output/read.js';
 import { scrub } from '../output/text.js';
 import { type ApiClient, type ClientOptions, DEFAULT_MAX_RESPONSE_BYTES } from '../api/client.js';
 import type { TargetEnvironment } from '../contract/keys.js';
-import pkg from '../../package.json' with { type: 'json' };
+import { AMPS_VERSION } from '../lib/version.js';
 
 export interface Session {
   client: ApiClient;
@@ -35,7 +35,7 @@ interface SessionOptions {
   connections?: number;
 }
 
-const USER_AGENT = `amps/${pkg.version} (node ${process.version}; ${process.platform})`;
+const USER_AGENT = `amps/${AMPS_VERSION} (node ${process.version}; ${process.platform})`;
 
 /** A key file holds one key: a few hundred bytes at most. */
 const KEY_FILE_LIMIT = 4096;

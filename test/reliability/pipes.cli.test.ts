@@ -466,7 +466,9 @@ describe('output to a file or /dev/null (written without Node\'s stdio streams: 
     expect(await quiet(['push', 'battery', '--devices', ids, 'idle', '--no-preflight', '--verbose', '--json'])).toBe(0);
     expect(posts()).toHaveLength(40);
     // stdout opened on a directory (`1<.`): Node's own stream would write nowhere and exit 0.
-    expect(await runCliWithStdout(['explain', '--list'], freshConfigDir(), 'r')).toEqual({ code: 11, stderr: 'amps: the output could not be written to stdout: bad file descriptor (EBADF); what it shows is incomplete\n' });
+    const onDirectory = { code: 11, stderr: 'amps: the output could not be written to stdout: bad file descriptor (EBADF); what it shows is incomplete\n' };
+    expect(await runCliWithStdout(['explain', '--list'], freshConfigDir(), 'r')).toEqual(onDirectory);
+    expect(await runCliWithStdout(['--version'], freshConfigDir(), 'r')).toEqual(onDirectory);
     // An error that goes to stderr loses nothing on a full stdout.
     expect((await runCliWithStdout(['explain', 'NO_SUCH_CODE'], '/dev/full')).code).toBe(2);
   });
