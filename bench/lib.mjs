@@ -1,6 +1,8 @@
 // Shared by the benchmark scripts: timing whole processes, medians, peak RSS.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -26,7 +28,7 @@ export function argsOf(c, run = 0) {
  * Interleaved rounds of `measure(command, args, options)`, so drift in machine load hits every case
  * alike; returns the median of each. cases: [{ name, command, args, options }].
  */
-function medians(cases, rounds, runs, measure) {
+function samplesOf(cases, rounds, runs, measure) {
   const samples = new Map(cases.map((c) => [c.name, []]));
   let run = 0;
   for (let round = 0; round < rounds; round++) {
@@ -34,6 +36,11 @@ function medians(cases, rounds, runs, measure) {
       for (let i = 0; i < runs; i++) samples.get(c.name).push(measure(c.command, argsOf(c, run++), c.options));
     }
   }
+  return samples;
+}
+
+function medians(cases, rounds, runs, measure) {
+  const samples = samplesOf(cases, rounds, runs, measure);
   return cases.map((c) => ({ name: c.name, value: median(samples.get(c.name)) }));
 }
 
@@ -43,17 +50,38 @@ export function compare(cases, { rounds = 3, runs = 10 } = {}) {
 }
 
 /**
+ * V8's functions that pick each process's hash seed: a search for primes from a random start, 2 to
+ * 9 M instructions, different in every process (Node 20.20). The rest of a run's count moves by
+ * about 0.3% between runs of one build.
+ */
+const SEED_SEARCH = /HashSeed::InitializeRoots|detail::sprp/;
+
+/**
  * Instructions one run of a command executes, in millions, counted by valgrind's cachegrind (all
- * threads): unlike wall time, barely moved by other load on a shared machine. Throws when the run
- * fails (as timeOnce does, unless `allowFailure`) or valgrind gives no count.
+ * threads): unlike wall time, barely moved by other load on a shared machine. `total` is all of
+ * them; `seedSearch` is what V8's random hash-seed search took of it (SEED_SEARCH). Throws when the
+ * run fails (as timeOnce does, unless `allowFailure`) or valgrind gives no count.
  */
 export function instructionsOnce(command, args, options = {}) {
-  const result = spawnSync('valgrind', ['--tool=cachegrind', '--cache-sim=no', '--cachegrind-out-file=/dev/null', command, ...args], { ...options, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (result.error) throw result.error;
-  if (result.status !== 0 && !options.allowFailure) throw new Error(`valgrind ${command} ${args.join(' ')} exited ${result.status}`);
-  const refs = /I\s+refs:\s+([\d,]+)/.exec(result.stderr ?? '');
-  if (!refs) throw new Error(`valgrind gave no instruction count for ${command} ${args.join(' ')}:\n${result.stderr}`);
-  return Number(refs[1].replaceAll(',', '')) / 1e6;
+  const dir = mkdtempSync(join(tmpdir(), 'amps-bench-cg-'));
+  try {
+    const out = join(dir, 'cachegrind.out');
+    const result = spawnSync('valgrind', ['--tool=cachegrind', '--cache-sim=no', `--cachegrind-out-file=${out}`, command, ...args], { ...options, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    if (result.error) throw result.error;
+    if (result.status !== 0 && !options.allowFailure) throw new Error(`valgrind ${command} ${args.join(' ')} exited ${result.status}`);
+    const refs = /I\s+refs:\s+([\d,]+)/.exec(result.stderr ?? '');
+    if (!refs) throw new Error(`valgrind gave no instruction count for ${command} ${args.join(' ')}:\n${result.stderr}`);
+    // cachegrind's file: `fn=NAME`, then one `LINE COUNT` line per source line of that function.
+    let seedSearch = 0;
+    let inSearch = false;
+    for (const line of readFileSync(out, 'utf8').split('\n')) {
+      if (line.startsWith('fn=')) inSearch = SEED_SEARCH.test(line);
+      else if (inSearch && /^\d/.test(line)) seedSearch += Number(line.split(' ')[1] ?? 0);
+    }
+    return { total: Number(refs[1].replaceAll(',', '')) / 1e6, seedSearch: seedSearch / 1e6 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Whether valgrind can be run here. */
@@ -61,9 +89,17 @@ export function valgrindAvailable() {
   return !spawnSync('valgrind', ['--version'], { stdio: 'ignore' }).error;
 }
 
-/** Median instruction counts (millions) of each case over `runs`, interleaved one run at a time. */
+/**
+ * Median instruction counts (millions) of each case over `runs`, interleaved one run at a time:
+ * `value`, all of them; `steady`, less V8's hash-seed search, which alone moves a count by several
+ * million from run to run: what tells two builds apart.
+ */
 export function compareInstructions(cases, { runs = 3 } = {}) {
-  return medians(cases, runs, 1, instructionsOnce);
+  const samples = samplesOf(cases, runs, 1, instructionsOnce);
+  return cases.map((c) => {
+    const counts = samples.get(c.name);
+    return { name: c.name, value: median(counts.map((n) => n.total)), steady: median(counts.map((n) => n.total - n.seedSearch)) };
+  });
 }
 
 /** Each row's value (ms, or millions of instructions: `unit`) and its ratio to `baseline`. */

@@ -7,7 +7,8 @@
 // Goals: no-network commands within 1.3x of `node -e 0`; get and push within 2x.
 // With --instructions, also the instructions each run executes (valgrind's cachegrind, medians of
 // three runs, clean environment only): on a shared machine wall time moves by a fifth between runs of
-// the same build, instruction counts by about 2%, so they are what tells two builds apart.
+// the same build. A count moves by 2 to 9 M only because V8 picks each process's hash seed by a
+// random search; less that search, by about 0.3%: that second table tells two builds apart.
 // Usage: npm run build && node bench/startup.mjs [--rounds 3] [--runs 10] [--instructions]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -78,6 +79,8 @@ try {
     const rows = compareInstructions(cases(clean));
     console.log(`\nclean environment, instructions executed (valgrind --tool=cachegrind), median of 3 runs, millions`);
     printTable(rows, rows[0].value, 'M');
+    console.log(`\nthe same, less V8's random hash-seed search (2-9 M in every process): to compare two builds`);
+    printTable(rows.map((r) => ({ name: r.name, value: r.steady })), rows[0].steady, 'M');
   }
 } finally {
   server.kill('SIGTERM');
