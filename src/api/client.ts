@@ -298,6 +298,9 @@ export class ApiClient {
       const response = await this.transport.request({ origin: url.origin, path: url.pathname + url.search, method, headers, body, signal });
       const limit = this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
       const raw = await readBounded(response.body, limit);
+      // A body framed by the connection's end (no length, no chunks) that amps cut (Ctrl-C,
+      // --timeout) is finished by Node as if whole: what had arrived is not the response.
+      if (signal.aborted) throw new Error('the request was ended before its response');
       if (raw === undefined) {
         verbose?.(`< ${response.statusCode} (${Date.now() - started} ms, more than ${limit} bytes: not read)`);
         return { ok: false, error: tooLarge(response.statusCode, limit), notSent: false };

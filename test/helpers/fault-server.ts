@@ -9,6 +9,7 @@ export type Fault =
   | 'reset'
   | 'hang'
   | 'trickle'
+  | 'until-close'
   | 'html502'
   | 'html503'
   | 'badjson200'
@@ -81,6 +82,11 @@ export async function startFaultServer(): Promise<FaultServer> {
         setTimeout(() => req.socket.resetAndDestroy(), 20);
         return;
       case 'hang':
+        return;
+      case 'until-close':
+        // A body framed by the connection's end (no length, no chunks), the whole JSON sent, the
+        // connection kept open: it has not ended until the server closes it.
+        req.socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n${okBody}`);
         return;
       case 'trickle': {
         res.writeHead(200, { 'content-type': 'application/json' });

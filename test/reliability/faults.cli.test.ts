@@ -51,7 +51,7 @@ describe('reads against a misbehaving server', () => {
     expect(r.elapsed).toBeGreaterThanOrEqual(1000);
   });
 
-  it.each(['hang', 'trickle'] as const)('%s: gives up inside --timeout, exit 6', async (fault) => {
+  it.each(['hang', 'trickle', 'until-close'] as const)('%s: gives up inside --timeout, exit 6', async (fault) => {
     const r = await get(fault);
     expect(r.code).toBe(6);
     expect(r.stderr).toContain('CLIENT_TIMEOUT');
@@ -75,7 +75,7 @@ describe('pushes against a misbehaving server', () => {
     expect(server.count('POST')).toBe(1);
   });
 
-  it.each(['hang', 'trickle'] as const)('%s: gives up inside --timeout, sent once', async (fault) => {
+  it.each(['hang', 'trickle', 'until-close'] as const)('%s: gives up inside --timeout, sent once', async (fault) => {
     const r = await push(fault, ['--retry', '3']);
     expect(r.code).toBe(6);
     expect(r.elapsed).toBeLessThan(TIMEOUT_MS + SLACK_MS);
