@@ -230,9 +230,19 @@ export class ApiClient {
    * hundreds in flight) and Node warns past ten.
    */
   private readonly inFlight = new Set<AbortController>();
-  private readonly onInterrupt = () => {
+  /**
+   * Aborted by Ctrl-C or by close(): it ends every attempt in flight and every wait between
+   * attempts. Requests still running at close() belong to a command that has already finished
+   * (one of several parallel reads failed, and its answer is out): they must not hold the process
+   * until their own timeout.
+   */
+  private readonly life = new AbortController();
+  private readonly onInterrupt = () => this.end();
+
+  private end(): void {
+    this.life.abort();
     for (const controller of this.inFlight) controller.abort();
-  };
+  }
 
   /**
    * Fleet runs (`connections`) and proxied requests go through undici, loaded here, never at
@@ -282,7 +292,7 @@ export class ApiClient {
       timedOut = true;
       controller.abort();
     }, Math.max(1, timeoutMs));
-    if (this.options.signal.aborted) controller.abort();
+    if (this.life.signal.aborted) controller.abort();
     this.inFlight.add(controller);
     const signal = controller.signal;
     const headers: Record<string, string> = { 'user-agent': this.options.userAgent, accept: 'application/json' };
@@ -317,6 +327,7 @@ export class ApiClient {
       return { ok: false, error: decoded.error, notSent: false, serverDate };
     } catch (error) {
       if (this.options.signal.aborted) throw new InterruptedError();
+      if (this.life.signal.aborted) throw new Error('the API client was closed while a request was running');
       if (timedOut) {
         verbose?.(`< no response within ${this.options.timeoutMs} ms`);
         return { ok: false, error: transportError('timeout', `--timeout ${this.options.timeoutMs} ms`), notSent: false };
@@ -353,12 +364,13 @@ export class ApiClient {
         delayMs,
         reason: error.status !== null ? `${error.code} (HTTP ${error.status})` : error.code,
       });
-      await sleep(delayMs, this.options.signal);
+      await sleep(delayMs, this.life.signal);
     }
   }
 
   async close(): Promise<void> {
     this.options.signal.removeEventListener('abort', this.onInterrupt);
+    this.end();
     await this.transport.close();
   }
 }

@@ -83,8 +83,9 @@ export function nodeTransport(connectTimeoutMs: number): Transport {
     },
     async close() {
       // Idle keep-alive sockets never hold the process (Node's agent unrefs them) and go with it;
-      // requests in flight were ended by then (client.ts). Destroying them here would make Node
-      // build process.stderr (its socket teardown compares against it): ~1.5 ms at a terminal.
+      // the client has ended every request still in flight (client.ts close). Destroying them here
+      // would make Node build process.stderr (its socket teardown compares against it): ~1.5 ms at
+      // a terminal.
       agent = undefined;
     },
   };

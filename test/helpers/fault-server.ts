@@ -10,6 +10,7 @@ export type Fault =
   | 'hang'
   | 'trickle'
   | 'until-close'
+  | 'batteries-refused'
   | 'html502'
   | 'html503'
   | 'badjson200'
@@ -82,6 +83,10 @@ export async function startFaultServer(): Promise<FaultServer> {
         setTimeout(() => req.socket.resetAndDestroy(), 20);
         return;
       case 'hang':
+        return;
+      case 'batteries-refused':
+        // One of a command's parallel reads refused at once, the others never answered.
+        if ((req.url ?? '').split('/')[2]?.startsWith('batter')) return json(400, envelope('VALIDATION_ERROR', 'Request validation failed.'));
         return;
       case 'until-close':
         // A body framed by the connection's end (no length, no chunks), the whole JSON sent, the

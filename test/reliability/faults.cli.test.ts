@@ -57,6 +57,17 @@ describe('reads against a misbehaving server', () => {
     expect(r.stderr).toContain('CLIENT_TIMEOUT');
     expect(r.elapsed).toBeLessThan(TIMEOUT_MS + SLACK_MS);
   });
+
+  it('one of parallel reads refused: the answer is given and amps exits, the others ended rather than waited for', async () => {
+    const env = cleanEnv({ AMPS_API_URL: server.url('batteries-refused'), AMPS_API_KEY: 'amps_sk_test_reliability1' });
+    const started = Date.now();
+    const r = await runCli(['devices', '--timeout', '60s'], { env, timeoutMs: 30_000 });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('VALIDATION_ERROR');
+    // The other types' requests hang for ever: exiting well inside --timeout proves they were ended.
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(server.count('GET')).toBeGreaterThan(1);
+  }, 40_000);
 });
 
 describe('pushes against a misbehaving server', () => {
