@@ -58,17 +58,16 @@ export function globalOptions(): Option[] {
 }
 
 /**
- * The global options that take a value, derived from their definitions: a value (`--profile get`)
- * must not be mistaken for the command, or the wrong module loads and every command loads with it.
+ * The words of the command line that are not options, skipping the values of the global options
+ * (`globals`, as globalOptions() defines them) that take one: a value (`--profile get`) must not be
+ * mistaken for the command, or the wrong module loads and every command loads with it.
  */
-const OPTIONS_WITH_VALUES = new Set(globalOptions().filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short].filter((n): n is string => Boolean(n))));
-
-/** The words of the command line that are not options, skipping global options' values. */
-function wordsIn(argv: string[]): string[] {
+function wordsIn(argv: string[], globals: readonly Option[]): string[] {
+  const withValues = new Set(globals.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short]));
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (OPTIONS_WITH_VALUES.has(arg)) i++;
+    if (withValues.has(arg)) i++;
     else if (!arg.startsWith('-')) words.push(arg);
   }
   return words;
@@ -76,7 +75,7 @@ function wordsIn(argv: string[]): string[] {
 
 /** The subcommand named on the command line, skipping global options and their values. */
 export function commandNameIn(argv: string[]): string | undefined {
-  return wordsIn(argv)[0];
+  return wordsIn(argv, globalOptions())[0];
 }
 
 /** A top-level command as the program's help lists it: src/commands/command-list.json holds one per command. */
@@ -172,9 +171,11 @@ export async function buildProgram(state: CommandState, argv: string[] = [], { e
       getErrHasColors: () => io.err.enabled,
     })
     .exitOverride();
-  for (const option of globalOptions()) program.addOption(option as never);
+  // Built once a run: the program takes them, and they tell the command's name from their values.
+  const globals = globalOptions();
+  for (const option of globals) program.addOption(option as never);
 
-  const words = wordsIn(argv);
+  const words = wordsIn(argv, globals);
   const name = words[0];
   const wanted = COMMANDS.filter((c) => c.names.includes(name ?? ''));
   // `amps --version` needs no command at all.
