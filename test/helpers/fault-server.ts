@@ -11,6 +11,7 @@ export type Fault =
   | 'trickle'
   | 'until-close'
   | 'batteries-refused'
+  | 'ratelimit-20s'
   | 'html502'
   | 'html503'
   | 'badjson200'
@@ -84,6 +85,8 @@ export async function startFaultServer(): Promise<FaultServer> {
         return;
       case 'hang':
         return;
+      case 'ratelimit-20s':
+        return json(429, envelope('RATE_LIMIT_EXCEEDED', 'The API key has exceeded its rate limit.', { retryAfterSeconds: 20 }), { 'retry-after': '20' });
       case 'batteries-refused':
         // One of a command's parallel reads refused at once, the others never answered.
         if ((req.url ?? '').split('/')[2]?.startsWith('batter')) return json(400, envelope('VALIDATION_ERROR', 'Request validation failed.'));

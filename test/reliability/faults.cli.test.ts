@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cleanEnv, runCli } from '../helpers/cli.js';
+import { BIN, cleanEnv, runCli } from '../helpers/cli.js';
 import { startFaultServer, type Fault, type FaultServer } from '../helpers/fault-server.js';
 
 // Every scenario runs `amps get` and `amps push` against a real misbehaving server on loopback,
@@ -57,6 +58,23 @@ describe('reads against a misbehaving server', () => {
     expect(r.stderr).toContain('CLIENT_TIMEOUT');
     expect(r.elapsed).toBeLessThan(TIMEOUT_MS + SLACK_MS);
   });
+
+  it('Ctrl-C during the wait before a retry ends it at once, exit 130', async () => {
+    const env = cleanEnv({ AMPS_API_URL: server.url('ratelimit-20s'), AMPS_API_KEY: 'amps_sk_test_reliability1' });
+    const child = spawn(process.execPath, [BIN, 'get', 'battery', 'b1', '--timeout', '60s'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    await new Promise<void>((resolve) => child.stderr.on('data', (d: string) => {
+      stderr += d;
+      if (stderr.includes('retrying GET')) resolve();
+    }));
+    const interrupted = Date.now();
+    child.kill('SIGINT');
+    expect(await new Promise<number | null>((resolve) => child.on('close', resolve))).toBe(130);
+    // The wait was 20 s: ending well before proves Ctrl-C cut it short.
+    expect(Date.now() - interrupted).toBeLessThan(10_000);
+    expect(server.count('GET')).toBe(1);
+  }, 40_000);
 
   it('one of parallel reads refused: the answer is given and amps exits, the others ended rather than waited for', async () => {
     const env = cleanEnv({ AMPS_API_URL: server.url('batteries-refused'), AMPS_API_KEY: 'amps_sk_test_reliability1' });
