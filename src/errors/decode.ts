@@ -19,6 +19,8 @@ export interface DecodedError {
   status: number | null;
   message: string;
   entry: CatalogueEntry | null;
+  /** amps' own advice, for a code of its own (a failure below HTTP, an answer it cannot use); the catalogue's is entry.whatToDo. */
+  whatToDo?: string;
   /** True when the code is in the catalogue. */
   known: boolean;
   shape: ErrorShape;
@@ -334,12 +336,13 @@ export function localCodeNames(): string[] {
 }
 
 export function transportError(kind: TransportFailure, detail?: string): DecodedError {
-  const { code, message, retryClass } = TRANSPORT_CODES[kind];
+  const { code, message, retryClass, whatToDo } = TRANSPORT_CODES[kind];
   return {
     code,
     status: null,
     message: detail ? `${message} (${detail})` : message,
     entry: null,
+    whatToDo,
     known: false,
     shape: 'transport',
     ...classify(retryClass),
@@ -356,6 +359,7 @@ export function invalidSuccess(status: number, problem: string, requestId: strin
     status,
     message: `HTTP ${status} with ${problem}${sent ? `. ${sent}` : ''}`,
     entry: null,
+    whatToDo: localCode('INVALID_RESPONSE')?.whatToDo,
     known: false,
     shape: 'non_envelope',
     ...classify('once_then_escalate'),
@@ -367,7 +371,7 @@ export function invalidSuccess(status: number, problem: string, requestId: strin
 /** A response larger than amps reads: refused before it can eat the machine. */
 export function tooLarge(status: number, limitBytes: number): DecodedError {
   const problem = `a body larger than ${Math.round(limitBytes / 1024 / 1024)} MiB (AMPS_MAX_RESPONSE_MB sets the limit)`;
-  return { code: 'RESPONSE_TOO_LARGE', status, message: `HTTP ${status} with ${problem}`, entry: null, known: false, shape: 'non_envelope', ...classify('once_then_escalate'), problem };
+  return { code: 'RESPONSE_TOO_LARGE', status, message: `HTTP ${status} with ${problem}`, entry: null, whatToDo: localCode('RESPONSE_TOO_LARGE')?.whatToDo, known: false, shape: 'non_envelope', ...classify('once_then_escalate'), problem };
 }
 
 /** A local check that failed before anything was sent, named with the code the API would use. */

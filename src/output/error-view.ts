@@ -225,6 +225,7 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
   const retry = RETRY_CLASSES[decoded.retryClass];
   lines.push('', `  ${style.bold('Retry:')} ${retry.label}. ${retry.guidance}`);
   if (entry) lines.push(`  ${style.bold('What to do:')} ${entry.docsPage ? `“${entry.whatToDo}” (Amps docs)` : entry.whatToDo}`);
+  else if (decoded.whatToDo) lines.push(`  ${style.bold('What to do:')} ${decoded.whatToDo}`);
   if (entry?.note) lines.push(`  ${style.bold('amps note:')} ${entry.note}`);
   if (decoded.retryAfterSeconds !== undefined) lines.push(`  ${style.bold('Retry after:')} ${retryAfterText(decoded.retryAfterSeconds)}`);
 
@@ -277,7 +278,7 @@ export function errorToJson(decoded: DecodedError): Record<string, unknown> {
       shape: decoded.shape,
       retryClass: decoded.retryClass,
       retry: retry.guidance,
-      whatToDo: decoded.entry?.whatToDo ?? null,
+      whatToDo: decoded.entry?.whatToDo ?? decoded.whatToDo ?? null,
       note: decoded.entry?.note ?? null,
       exitCode: decoded.exitCode,
       details: decoded.details === undefined ? null : bounded(decoded.details, JSON_BOUNDS),

@@ -89,6 +89,7 @@ describe('reads against a misbehaving server', () => {
 });
 
 describe('pushes against a misbehaving server', () => {
+
   it.each([
     ['reset', 6],
     ['truncated', 6],
@@ -109,6 +110,8 @@ describe('pushes against a misbehaving server', () => {
     expect(r.code).toBe(6);
     expect(r.elapsed).toBeLessThan(TIMEOUT_MS + SLACK_MS);
     expect(server.count('POST')).toBe(1);
+    // The push may have run: amps says to look before pushing again.
+    expect(r.stderr).toContain('What to do: Retry; a push that timed out may have run, so read the device or its actions before pushing again.');
   });
 
   it.each([
