@@ -90,6 +90,8 @@ interface Hooks {
 export class BatchRun {
   private readonly throttle: Throttle;
   private readonly capabilities = new Map<string, { id: string; read: Promise<DeviceRead> }>();
+  /** Rows waiting on a preflight read, each woken when the run stops (preflight). */
+  private readonly waitingOnReads = new Set<() => void>();
   private readonly report: BatchReport = { counts: new Map(), conflicted: new Map(), total: 0, sent: 0, stoppedBy: null, stopDetail: null, unread: false, moved: 0, relink: { count: 0, devices: [] }, exitCode: EXIT.ok };
   private readonly halt = new AbortController();
   /** Entries that happened but could not be written (the ledger failed): reported on stderr. */
@@ -114,6 +116,7 @@ export class BatchRun {
     this.report.stoppedBy = reason;
     this.report.stopDetail = detail ?? null;
     this.halt.abort();
+    for (const wake of this.waitingOnReads) wake();
   }
 
   private record(entry: LedgerEntry): void {
@@ -146,6 +149,22 @@ export class BatchRun {
     if (entry.exitCode !== EXIT.ok && entry.outcome !== 'not_sent' && (this.plan.failFast.has(entry.exitCode) || this.plan.failFast.has(-1))) {
       this.stop('fail_fast');
     }
+  }
+
+  /**
+   * The capability read a row is checked against, or undefined once the run has stopped. A read
+   * sends nothing, so a stopped run does not wait for it: its retries could sit out a Retry-After
+   * of a minute, twice, after Ctrl-C. The read runs on unheeded until the session closes the
+   * client, which ends it.
+   */
+  private preflight(row: DeviceRow): Promise<DeviceRead | undefined> {
+    if (this.stopped) return Promise.resolve(undefined);
+    const read = this.capabilitiesFor(row);
+    return new Promise<DeviceRead | undefined>((resolve, reject) => {
+      const wake = () => resolve(undefined);
+      this.waitingOnReads.add(wake);
+      read.then(resolve, reject).finally(() => this.waitingOnReads.delete(wake));
+    });
   }
 
   /**
@@ -210,7 +229,11 @@ export class BatchRun {
     }
     let built: RowBody;
     try {
-      const device = this.plan.preflight ? await this.capabilitiesFor(row) : undefined;
+      let device: DeviceRead | undefined;
+      if (this.plan.preflight) {
+        device = await this.preflight(row);
+        if (device === undefined) return this.notSent(row);
+      }
       built = this.plan.bodyFor(row, device);
     } catch (error) {
       if (error instanceof PreflightError) return this.entry(row, { outcome: 'preflight_failed', code: error.decoded.code, exitCode: EXIT.usage, reason: error.decoded.message }, 0);

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, cleanEnv, runCli } from '../helpers/cli.js';
 import { startFaultServer, type Fault, type FaultServer } from '../helpers/fault-server.js';
@@ -89,6 +92,28 @@ describe('reads against a misbehaving server', () => {
 });
 
 describe('pushes against a misbehaving server', () => {
+  it('a fleet stopped by Ctrl-C does not wait out its preflight reads\' Retry-After: every device not_sent, none pushed, exit 130', async () => {
+    const env = cleanEnv({ AMPS_API_URL: server.url('ratelimit-20s'), AMPS_API_KEY: 'amps_sk_test_reliability1' });
+    const ledger = join(mkdtempSync(join(tmpdir(), 'amps-faults-')), 'ledger.ndjson');
+    const ids = Array.from({ length: 6 }, (_, i) => `b${i + 1}`);
+    const child = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', '-', 'charge', '--timeout', '60s', '--out', ledger], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.end(`${ids.join('\n')}\n`);
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    await new Promise<void>((resolve) => child.stderr.on('data', (d: string) => {
+      stderr += d;
+      if (stderr.includes('retrying GET')) resolve();
+    }));
+    const interrupted = Date.now();
+    child.kill('SIGINT');
+    expect(await new Promise<number | null>((resolve) => child.on('close', resolve))).toBe(130);
+    // Each read would wait 20 s before its retry: ending well before proves the run did not.
+    expect(Date.now() - interrupted).toBeLessThan(10_000);
+    const entries = readFileSync(ledger, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id?: string; outcome?: string }).filter((e) => e.id);
+    expect(entries.map((e) => e.id).sort()).toEqual(ids);
+    expect(new Set(entries.map((e) => e.outcome))).toEqual(new Set(['not_sent']));
+    expect(server.count('POST')).toBe(0);
+  }, 40_000);
 
   it.each([
     ['reset', 6],
