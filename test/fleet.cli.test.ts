@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { BIN, freshConfigDir, runCli } from './helpers/cli.js';
@@ -73,6 +75,42 @@ describe('--wait: a fleet followed to what the devices did', () => {
     expect(gets.filter((q) => /^\/actions\/act_/.test(q.path))).toHaveLength(0);
     expect(gets.filter((q) => /^\/battery\/bat_load_\d+\?expedite=true$/.test(q.path))).toHaveLength(followed.filter((o) => o.state === 'completed').length);
     expect(gets.filter((q) => q.path.startsWith('/actions?')).length).toBeLessThan(60);
+  });
+
+  it('--verify: a device that cannot be read is that device\'s unknown effect, not the end of the follow', async () => {
+    // A proxy in front of the sandbox refuses the first --verify read (an expedited device read).
+    let refused: string | undefined;
+    const proxy = createServer((req, res) => {
+      if (refused === undefined && req.method === 'GET' && /^\/battery\/bat_load_\d+\?expedite=true$/.test(req.url ?? '')) {
+        refused = req.url!.split('/')[2]!.split('?')[0];
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ success: false, error: { code: 'DEVICE_NOT_FOUND', message: 'Device not found or access denied' }, meta: { requestId: 'req_proxy' } }));
+        return;
+      }
+      const upstream = httpRequest(`${sandbox.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const ids = loadIds(30, 200);
+      const { file, dir } = fileOf(ids);
+      const out = join(dir, 'ledger.ndjson');
+      const port = (proxy.address() as AddressInfo).port;
+      const r = await runCli(['push', 'battery', '--devices', file, 'charge', '--wait', '--verify', '--out', out], { env: { ...env, AMPS_API_URL: `http://127.0.0.1:${port}` }, timeoutMs: 90_000 });
+      expect(refused).toBeDefined();
+      const followed = outcomes(readFileSync(out, 'utf8'));
+      // Every accepted action's outcome is in the ledger, the unreadable device's with its effect unknown.
+      expect(followed.map((o) => o.id).sort()).toEqual(devices(readFileSync(out, 'utf8')).filter((l) => l.outcome === 'accepted').map((l) => l.id).sort());
+      expect(followed.find((o) => o.id === refused)).toMatchObject({ state: 'completed', effect: null });
+      expect(records(readFileSync(out, 'utf8')).at(-1)).toHaveProperty('end');
+      expect(r.stderr).toContain(`amps: could not read ${refused} to verify its effect (DEVICE_NOT_FOUND); its action completed, and its effect is recorded as unknown`);
+      expect(r.stderr).toContain('What the devices did');
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it('the rerun line fed from the ledger resolves the SCHEDULER_ACTIVE failures', async () => {

@@ -12,7 +12,8 @@ import type { DeviceType } from '../contract/devices.js';
 import type { OutcomeRecord } from '../contract/ledger.js';
 import { effectOf } from '../domain/effect.js';
 import { outcomeExitCode } from '../errors/catalogue.js';
-import { InterruptedError } from '../errors/failures.js';
+import { ApiFailure, InterruptedError } from '../errors/failures.js';
+import { scrub } from '../output/text.js';
 import { setV8Flag } from '../lib/v8-flags.js';
 
 /** An accepted action to follow. */
@@ -67,6 +68,8 @@ export interface FollowOptions {
   signal: AbortSignal;
   now(): number;
   onOutcome(outcome: Outcome): void;
+  /** A line for the operator about one device (stderr): --verify could not read it. */
+  warn(text: string): void;
   /** After each round: how many are still pending, and the next scheduled start. */
   onRound?(pending: number, nextStart: string | null): void;
 }
@@ -123,8 +126,15 @@ export class Follower {
     let effect: Outcome['effect'] = null;
     if (this.options.verify && state === 'completed') {
       this.requests.deviceReads++;
-      const device = (await getDevice(this.client, this.options.type, open.deviceId, true)).data;
-      effect = effectOf(this.options.type, this.options.command, (device.state ?? {}) as Record<string, unknown>) ?? null;
+      try {
+        const device = (await getDevice(this.client, this.options.type, open.deviceId, true)).data;
+        effect = effectOf(this.options.type, this.options.command, (device.state ?? {}) as Record<string, unknown>) ?? null;
+      } catch (error) {
+        // One device that cannot be read (gone, out of the key's reach, a failure below HTTP) is
+        // that device's "cannot tell", not the end of the follow: its action's outcome is known.
+        if (!(error instanceof ApiFailure)) throw error;
+        this.options.warn(`could not read ${scrub(open.deviceId)} to verify its effect (${scrub(error.decoded.code)}); its action completed, and its effect is recorded as unknown`);
+      }
     }
     this.options.onOutcome({
       id: open.deviceId, actionId, state, errorCode, start: open.start, effect,

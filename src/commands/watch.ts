@@ -90,6 +90,8 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
         tally.add(outcome);
         appender?.append({ outcome });
       },
+      // With --json stderr carries only JSON: the outcome record says it all (effect null).
+      warn: (text) => { if (!options.json) writeLine(io.stderr, io.err.yellow(`amps: ${text}`)); },
     });
     for (const tracked of waiting.values()) following.track(tracked);
     waiting.clear();

@@ -227,6 +227,8 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
         tally.add(outcome);
         ledger.outcome({ outcome });
       },
+      // With --json stderr carries only JSON: the outcome record says it all (effect null).
+      warn: (text) => { if (!options.json) writeLine(io.stderr, io.err.yellow(`amps: ${text}`)); },
     }) : undefined;
     // The wave's lines, to judge it by --abort-if: kept only when there are waves (a 100,000-device run keeps none).
     const waveEntries: LedgerEntry[] = [];
