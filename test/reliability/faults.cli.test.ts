@@ -28,6 +28,27 @@ async function amps(fault: Fault, args: string[]) {
 }
 
 const get = (fault: Fault) => amps(fault, ['get', 'battery', 'b1']);
+
+/**
+ * amps against a server that answers every request 429 with Retry-After: 20 s, given Ctrl-C as
+ * soon as it says it waits to retry: its exit code, and how long it took to end after Ctrl-C.
+ */
+async function interruptedWhileWaiting(args: string[], input?: string): Promise<{ code: number | null; afterInterrupt: number }> {
+  const env = cleanEnv({ AMPS_API_URL: server.url('ratelimit-20s'), AMPS_API_KEY: 'amps_sk_test_reliability1' });
+  const child = spawn(process.execPath, [BIN, ...args, '--timeout', '60s'], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end(input);
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  await new Promise<void>((resolve) => child.stderr.on('data', (d: string) => {
+    stderr += d;
+    if (stderr.includes('retrying GET')) resolve();
+  }));
+  const interrupted = Date.now();
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, afterInterrupt: Date.now() - interrupted };
+}
+
 const push = (fault: Fault, extra: string[] = []) => amps(fault, ['push', 'battery', 'b1', 'charge', '--no-preflight', ...extra]);
 
 describe('reads against a misbehaving server', () => {
@@ -63,19 +84,10 @@ describe('reads against a misbehaving server', () => {
   });
 
   it('Ctrl-C during the wait before a retry ends it at once, exit 130', async () => {
-    const env = cleanEnv({ AMPS_API_URL: server.url('ratelimit-20s'), AMPS_API_KEY: 'amps_sk_test_reliability1' });
-    const child = spawn(process.execPath, [BIN, 'get', 'battery', 'b1', '--timeout', '60s'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    await new Promise<void>((resolve) => child.stderr.on('data', (d: string) => {
-      stderr += d;
-      if (stderr.includes('retrying GET')) resolve();
-    }));
-    const interrupted = Date.now();
-    child.kill('SIGINT');
-    expect(await new Promise<number | null>((resolve) => child.on('close', resolve))).toBe(130);
+    const r = await interruptedWhileWaiting(['get', 'battery', 'b1']);
+    expect(r.code).toBe(130);
     // The wait was 20 s: ending well before proves Ctrl-C cut it short.
-    expect(Date.now() - interrupted).toBeLessThan(10_000);
+    expect(r.afterInterrupt).toBeLessThan(10_000);
     expect(server.count('GET')).toBe(1);
   }, 40_000);
 
@@ -93,22 +105,12 @@ describe('reads against a misbehaving server', () => {
 
 describe('pushes against a misbehaving server', () => {
   it('a fleet stopped by Ctrl-C does not wait out its preflight reads\' Retry-After: every device not_sent, none pushed, exit 130', async () => {
-    const env = cleanEnv({ AMPS_API_URL: server.url('ratelimit-20s'), AMPS_API_KEY: 'amps_sk_test_reliability1' });
     const ledger = join(mkdtempSync(join(tmpdir(), 'amps-faults-')), 'ledger.ndjson');
     const ids = Array.from({ length: 6 }, (_, i) => `b${i + 1}`);
-    const child = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', '-', 'charge', '--timeout', '60s', '--out', ledger], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
-    child.stdin.end(`${ids.join('\n')}\n`);
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    await new Promise<void>((resolve) => child.stderr.on('data', (d: string) => {
-      stderr += d;
-      if (stderr.includes('retrying GET')) resolve();
-    }));
-    const interrupted = Date.now();
-    child.kill('SIGINT');
-    expect(await new Promise<number | null>((resolve) => child.on('close', resolve))).toBe(130);
+    const r = await interruptedWhileWaiting(['push', 'battery', '--devices', '-', 'charge', '--out', ledger], `${ids.join('\n')}\n`);
+    expect(r.code).toBe(130);
     // Each read would wait 20 s before its retry: ending well before proves the run did not.
-    expect(Date.now() - interrupted).toBeLessThan(10_000);
+    expect(r.afterInterrupt).toBeLessThan(10_000);
     const entries = readFileSync(ledger, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id?: string; outcome?: string }).filter((e) => e.id);
     expect(entries.map((e) => e.id).sort()).toEqual(ids);
     expect(new Set(entries.map((e) => e.outcome))).toEqual(new Set(['not_sent']));
