@@ -4,14 +4,14 @@
 // issuing (and still accounts for every row) on Ctrl-C or SIGTERM, --fail-fast, a closed output,
 // a ledger it cannot write, or a Retry-After longer than it will wait.
 
-import { provesNothingRan, type ApiClient } from '../api/client.js';
+import { codeProvesNothingRan, provesNothingRan, type ApiClient } from '../api/client.js';
 import { getDevice, pushAction } from '../api/resources.js';
 import type { PushBody, Strategy } from '../contract/actions.js';
 import type { DeviceRead, DeviceType } from '../contract/devices.js';
 import type { TargetEnvironment } from '../contract/keys.js';
 import type { LedgerEntry, Outcome } from '../contract/ledger.js';
 import { variantFor } from '../errors/catalogue.js';
-import { type DecodedError, isRateLimit } from '../errors/decode.js';
+import { type DecodedError, isRateLimit, localCode } from '../errors/decode.js';
 import { EXIT, type ExitCode, mostSevere } from '../contract/exit-codes.js';
 import { ApiFailure, InterruptedError, PreflightError, UsageError } from '../errors/failures.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
@@ -353,5 +353,9 @@ export function guidanceFor(outcome: Outcome, code: string | null): string {
   if (outcome === 'preflight_failed') return 'fix the request (nothing was sent)';
   if (outcome === 'invalid_input') return 'fix these input rows (nothing was sent for them)';
   const entry = code ? variantFor(code, undefined, undefined) : undefined;
-  return entry ? RETRY_CLASSES[entry.retryClass].label : RETRY_CLASSES.once_then_escalate.label;
+  if (entry) return RETRY_CLASSES[entry.retryClass].label;
+  // amps' own codes (a timeout, a lost connection, an answer it cannot use): whether the push ran
+  // is unknown unless nothing left (a refused connection), as a single push's error says too.
+  if (code !== null && localCode(code)) return codeProvesNothingRan(code) ? 'never sent: rerun for these devices' : 'may have run: read the devices or their actions before pushing again';
+  return RETRY_CLASSES.once_then_escalate.label;
 }

@@ -141,6 +141,14 @@ describe('pushes against a misbehaving server', () => {
     expect(r.stderr).toContain('What to do: Retry; a push that timed out may have run, so read the device or its actions before pushing again.');
   });
 
+  it('a fleet whose pushes time out says they may have run, not to retry them', async () => {
+    const env = cleanEnv({ AMPS_API_URL: server.url('hang'), AMPS_API_KEY: 'amps_sk_test_reliability1' });
+    const r = await runCli(['push', 'battery', '--devices', '-', 'charge', '--no-preflight', '--timeout', `${TIMEOUT_MS}ms`], { env, input: 'b1\nb2\n', timeoutMs: 20_000 });
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/failed\s+│\s+CLIENT_TIMEOUT\s+│\s+2\s+│\s+may have run: read the devices or their actions before pushing again/);
+    expect(server.count('POST')).toBe(2);
+  });
+
   it.each([
     // With --retry, only responses that prove nothing ran are sent again.
     ['ratelimit-once', 0, 2],
