@@ -104,7 +104,9 @@ describe('--wait: a fleet followed to what the devices did', () => {
       const followed = outcomes(readFileSync(out, 'utf8'));
       // Every accepted action's outcome is in the ledger, the unreadable device's with its effect unknown.
       expect(followed.map((o) => o.id).sort()).toEqual(devices(readFileSync(out, 'utf8')).filter((l) => l.outcome === 'accepted').map((l) => l.id).sort());
-      expect(followed.find((o) => o.id === refused)).toMatchObject({ state: 'completed', effect: null });
+      // Its check was asked for and not had: the read's failure class is its exit code (DEVICE_NOT_FOUND: 4).
+      expect(followed.find((o) => o.id === refused)).toMatchObject({ state: 'completed', effect: null, exitCode: 4 });
+      expect(r.code).not.toBe(0);
       expect(records(readFileSync(out, 'utf8')).at(-1)).toHaveProperty('end');
       expect(r.stderr).toContain(`amps: could not read ${refused} to verify its effect (DEVICE_NOT_FOUND); its action completed, and its effect is recorded as unknown`);
       expect(r.stderr).toContain('What the devices did');

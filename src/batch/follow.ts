@@ -9,6 +9,7 @@ import { sleep } from '../api/client.js';
 import { getDevice, listActions, listPages } from '../api/resources.js';
 import type { ActionRecord } from '../contract/actions.js';
 import type { DeviceType } from '../contract/devices.js';
+import type { ExitCode } from '../contract/exit-codes.js';
 import type { OutcomeRecord } from '../contract/ledger.js';
 import { effectOf } from '../domain/effect.js';
 import { outcomeExitCode } from '../errors/catalogue.js';
@@ -124,6 +125,8 @@ export class Follower {
   private async finish([actionId, open, state, errorCode]: Finished): Promise<void> {
     this.open.delete(actionId);
     let effect: Outcome['effect'] = null;
+    /** The class of a --verify read that failed: the device's outcome takes it (the run asked for a check it did not get). */
+    let unverified: ExitCode | undefined;
     if (this.options.verify && state === 'completed') {
       this.requests.deviceReads++;
       try {
@@ -133,12 +136,13 @@ export class Follower {
         // One device that cannot be read (gone, out of the key's reach, a failure below HTTP) is
         // that device's "cannot tell", not the end of the follow: its action's outcome is known.
         if (!(error instanceof ApiFailure)) throw error;
+        unverified = error.decoded.exitCode;
         this.options.warn(`could not read ${scrub(open.deviceId)} to verify its effect (${scrub(error.decoded.code)}); its action completed, and its effect is recorded as unknown`);
       }
     }
     this.options.onOutcome({
       id: open.deviceId, actionId, state, errorCode, start: open.start, effect,
-      exitCode: outcomeExitCode(state, errorCode, effect), at: new Date(this.options.now()).toISOString(),
+      exitCode: unverified ?? outcomeExitCode(state, errorCode, effect), at: new Date(this.options.now()).toISOString(),
     });
   }
 
