@@ -148,6 +148,48 @@ describe('amps watch --ledger', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ pending: [], ended: true, requests: { list: 0, deviceReads: 0, rounds: 0 } });
   });
 
+  it('Ctrl-C during a --verify read leaves that action pending, not lost', async () => {
+    // A proxy in front of the sandbox holds every --verify read (an expedited device read) unanswered.
+    let held: string | undefined;
+    let onHeld: () => void = () => {};
+    const heldRead = new Promise<void>((resolve) => (onHeld = resolve));
+    const proxy = createServer((req, res) => {
+      if (req.method === 'GET' && /^\/battery\/bat_load_\d+\?expedite=true$/.test(req.url ?? '')) {
+        held ??= req.url!.split('/')[2]!.split('?')[0];
+        onHeld();
+        return;
+      }
+      const upstream = httpRequest(`${sandbox.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const ids = loadIds(20, 240);
+      const { file, dir } = fileOf(ids);
+      const out = join(dir, 'ledger.ndjson');
+      expect((await amps(['push', 'battery', '--devices', file, 'charge', '--out', out, '--quiet'])).code).toBe(0);
+      const port = (proxy.address() as AddressInfo).port;
+      const watch = spawn(process.execPath, [BIN, 'watch', '--ledger', out, '--verify', '--json'], { env: { ...env, AMPS_API_URL: `http://127.0.0.1:${port}` } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      watch.stdout.setEncoding('utf8');
+      watch.stdout.on('data', (d: string) => (stdout += d));
+      await heldRead;
+      watch.kill('SIGINT');
+      expect(await new Promise<number | null>((resolve) => watch.on('close', resolve))).toBe(130);
+      const report = JSON.parse(stdout) as { pending: Array<{ id: string }>; actions: Array<{ count: number }> };
+      // The held device is still pending; every device is either an outcome or pending.
+      expect(report.pending.map((p) => p.id)).toContain(held);
+      const outcomesWritten = outcomes(readFileSync(out, 'utf8')).length;
+      expect(outcomesWritten + report.pending.length).toBe(devices(readFileSync(out, 'utf8')).filter((l) => l.outcome === 'accepted').length);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+
   it('follows a run still being written, until its end record', async () => {
     const { file, dir } = fileOf(loadIds(100, 300));
     const out = join(dir, 'ledger.ndjson');

@@ -122,8 +122,8 @@ export class Follower {
   }
 
 
+  /** Records an action's outcome; until then (a --verify read Ctrl-C ended) it stays pending. */
   private async finish([actionId, open, state, errorCode]: Finished): Promise<void> {
-    this.open.delete(actionId);
     let effect: Outcome['effect'] = null;
     /** The class of a --verify read that failed: the device's outcome takes it (the run asked for a check it did not get). */
     let unverified: ExitCode | undefined;
@@ -140,6 +140,7 @@ export class Follower {
         this.options.warn(`could not read ${scrub(open.deviceId)} to verify its effect (${scrub(error.decoded.code)}); its action completed, and its effect is recorded as unknown`);
       }
     }
+    this.open.delete(actionId);
     this.options.onOutcome({
       id: open.deviceId, actionId, state, errorCode, start: open.start, effect,
       exitCode: unverified ?? outcomeExitCode(state, errorCode, effect), at: new Date(this.options.now()).toISOString(),
@@ -152,7 +153,10 @@ export class Follower {
     const worker = async () => {
       while (next < done.length) await this.finish(done[next++]);
     };
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, done.length) }, worker));
+    // Every worker settles before a failure (Ctrl-C) goes on: none records an outcome after the run has returned.
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(this.options.concurrency, done.length) }, worker));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** One round: the pending lists, then the terminal ones back to the run's start. */
@@ -209,7 +213,13 @@ export class Follower {
     for (;;) {
       source?.refill();
       if (this.open.size > 0) {
-        await this.round();
+        try {
+          await this.round();
+        } catch (error) {
+          // Ctrl-C during a round (its list pages, its --verify reads): what is not recorded is pending.
+          if (error instanceof InterruptedError) break;
+          throw error;
+        }
         this.rounds++;
         this.options.onRound?.(this.open.size, this.nextStart());
       }
