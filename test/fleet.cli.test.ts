@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -37,6 +37,32 @@ async function waitUntil(condition: () => boolean, timeoutMs = 30_000): Promise<
     if (Date.now() - started > timeoutMs) throw new Error('the condition never held');
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** The device a --verify read is for (`GET /battery/ID?expedite=true`), or undefined for any other request. */
+const verifyReadOf = (req: IncomingMessage) => (req.method === 'GET' ? /^\/battery\/(bat_load_\d+)\?expedite=true$/.exec(req.url ?? '')?.[1] : undefined);
+
+/**
+ * A proxy in front of the sandbox: `intercept` may answer a request itself (true), or leave it to
+ * the sandbox. Its URL goes in AMPS_API_URL; close() ends it and its connections.
+ */
+async function proxyToSandbox(intercept: (req: IncomingMessage, res: ServerResponse) => boolean): Promise<{ url: string; close(): Promise<void> }> {
+  const proxy = createServer((req, res) => {
+    if (intercept(req, res)) return;
+    const upstream = httpRequest(`${sandbox.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    close: async () => {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    },
+  };
 }
 
 useSandbox({ fleetSize: 400, ackDelayMs: 200, failRate: 0.1, driftRate: 0.1, seed: 3 }, 'amps_sk_test_fleettests1', (started, startedEnv) => {
@@ -78,28 +104,21 @@ describe('--wait: a fleet followed to what the devices did', () => {
   });
 
   it('--verify: a device that cannot be read is that device\'s unknown effect, not the end of the follow', async () => {
-    // A proxy in front of the sandbox refuses the first --verify read (an expedited device read).
+    // A proxy in front of the sandbox refuses the first --verify read.
     let refused: string | undefined;
-    const proxy = createServer((req, res) => {
-      if (refused === undefined && req.method === 'GET' && /^\/battery\/bat_load_\d+\?expedite=true$/.test(req.url ?? '')) {
-        refused = req.url!.split('/')[2]!.split('?')[0];
-        res.writeHead(404, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ success: false, error: { code: 'DEVICE_NOT_FOUND', message: 'Device not found or access denied' }, meta: { requestId: 'req_proxy' } }));
-        return;
-      }
-      const upstream = httpRequest(`${sandbox.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      req.pipe(upstream);
+    const proxy = await proxyToSandbox((req, res) => {
+      const device = verifyReadOf(req);
+      if (refused !== undefined || device === undefined) return false;
+      refused = device;
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ success: false, error: { code: 'DEVICE_NOT_FOUND', message: 'Device not found or access denied' }, meta: { requestId: 'req_proxy' } }));
+      return true;
     });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     try {
       const ids = loadIds(30, 200);
       const { file, dir } = fileOf(ids);
       const out = join(dir, 'ledger.ndjson');
-      const port = (proxy.address() as AddressInfo).port;
-      const r = await runCli(['push', 'battery', '--devices', file, 'charge', '--wait', '--verify', '--out', out], { env: { ...env, AMPS_API_URL: `http://127.0.0.1:${port}` }, timeoutMs: 90_000 });
+      const r = await runCli(['push', 'battery', '--devices', file, 'charge', '--wait', '--verify', '--out', out], { env: { ...env, AMPS_API_URL: proxy.url }, timeoutMs: 90_000 });
       expect(refused).toBeDefined();
       const followed = outcomes(readFileSync(out, 'utf8'));
       // Every accepted action's outcome is in the ledger, the unreadable device's with its effect unknown.
@@ -111,7 +130,7 @@ describe('--wait: a fleet followed to what the devices did', () => {
       expect(r.stderr).toContain(`amps: could not read ${refused} to verify its effect (DEVICE_NOT_FOUND); its action completed, and its effect is recorded as unknown`);
       expect(r.stderr).toContain('What the devices did');
     } finally {
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
     }
   });
 
@@ -149,30 +168,23 @@ describe('amps watch --ledger', () => {
   });
 
   it('Ctrl-C during a --verify read leaves that action pending, not lost', async () => {
-    // A proxy in front of the sandbox holds every --verify read (an expedited device read) unanswered.
+    // A proxy in front of the sandbox holds every --verify read unanswered.
     let held: string | undefined;
     let onHeld: () => void = () => {};
     const heldRead = new Promise<void>((resolve) => (onHeld = resolve));
-    const proxy = createServer((req, res) => {
-      if (req.method === 'GET' && /^\/battery\/bat_load_\d+\?expedite=true$/.test(req.url ?? '')) {
-        held ??= req.url!.split('/')[2]!.split('?')[0];
-        onHeld();
-        return;
-      }
-      const upstream = httpRequest(`${sandbox.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      req.pipe(upstream);
+    const proxy = await proxyToSandbox((req) => {
+      const device = verifyReadOf(req);
+      if (device === undefined) return false;
+      held ??= device;
+      onHeld();
+      return true;
     });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     try {
       const ids = loadIds(20, 240);
       const { file, dir } = fileOf(ids);
       const out = join(dir, 'ledger.ndjson');
       expect((await amps(['push', 'battery', '--devices', file, 'charge', '--out', out, '--quiet'])).code).toBe(0);
-      const port = (proxy.address() as AddressInfo).port;
-      const watch = spawn(process.execPath, [BIN, 'watch', '--ledger', out, '--verify', '--json'], { env: { ...env, AMPS_API_URL: `http://127.0.0.1:${port}` } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const watch = spawn(process.execPath, [BIN, 'watch', '--ledger', out, '--verify', '--json'], { env: { ...env, AMPS_API_URL: proxy.url } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       watch.stdout.setEncoding('utf8');
       watch.stdout.on('data', (d: string) => (stdout += d));
@@ -185,8 +197,7 @@ describe('amps watch --ledger', () => {
       const outcomesWritten = outcomes(readFileSync(out, 'utf8')).length;
       expect(outcomesWritten + report.pending.length).toBe(devices(readFileSync(out, 'utf8')).filter((l) => l.outcome === 'accepted').length);
     } finally {
-      proxy.closeAllConnections();
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
     }
   });
 
