@@ -318,12 +318,12 @@ export interface LocalCode {
 }
 
 /** amps' own codes for answers it cannot use (the message carries the specifics). */
-const RESPONSE_CODES: readonly LocalCode[] = [
-  { code: 'INVALID_RESPONSE', message: 'A success status whose body is not the documented result (no data, a string, no id).', retryClass: 'once_then_escalate', whatToDo: 'Retry once, then escalate with the request id. After a write, the request was sent: read the device or its actions before pushing again.' },
-  { code: 'RESPONSE_TOO_LARGE', message: 'A response larger than amps reads (8 MiB, or AMPS_MAX_RESPONSE_MB).', retryClass: 'once_then_escalate', whatToDo: 'Ask for less (a smaller limit), or raise AMPS_MAX_RESPONSE_MB when the size is expected.' },
-];
+const RESPONSE_CODES = {
+  invalid: { code: 'INVALID_RESPONSE', message: 'A success status whose body is not the documented result (no data, a string, no id).', retryClass: 'once_then_escalate', whatToDo: 'Retry once, then escalate with the request id. After a write, the request was sent: read the device or its actions before pushing again.' },
+  tooLarge: { code: 'RESPONSE_TOO_LARGE', message: 'A response larger than amps reads (8 MiB, or AMPS_MAX_RESPONSE_MB).', retryClass: 'once_then_escalate', whatToDo: 'Ask for less (a smaller limit), or raise AMPS_MAX_RESPONSE_MB when the size is expected.' },
+} satisfies Record<string, LocalCode>;
 
-const LOCAL_CODES: readonly LocalCode[] = [...Object.values(TRANSPORT_CODES), ...RESPONSE_CODES];
+const LOCAL_CODES: readonly LocalCode[] = [...Object.values(TRANSPORT_CODES), ...Object.values(RESPONSE_CODES)];
 
 /** amps' own code by name, for `amps explain`; undefined for a code of the API's. */
 export function localCode(code: string): LocalCode | undefined {
@@ -354,15 +354,16 @@ export function transportError(kind: TransportFailure, detail?: string): Decoded
  * server's fault, never a crash of amps. `sent` adds what an operator must know after a write.
  */
 export function invalidSuccess(status: number, problem: string, requestId: string | undefined, sent?: string): DecodedError {
+  const { code, retryClass, whatToDo } = RESPONSE_CODES.invalid;
   return {
-    code: 'INVALID_RESPONSE',
+    code,
     status,
     message: `HTTP ${status} with ${problem}${sent ? `. ${sent}` : ''}`,
     entry: null,
-    whatToDo: localCode('INVALID_RESPONSE')?.whatToDo,
+    whatToDo,
     known: false,
     shape: 'non_envelope',
-    ...classify('once_then_escalate'),
+    ...classify(retryClass),
     problem,
     requestId,
   };
@@ -371,7 +372,8 @@ export function invalidSuccess(status: number, problem: string, requestId: strin
 /** A response larger than amps reads: refused before it can eat the machine. */
 export function tooLarge(status: number, limitBytes: number): DecodedError {
   const problem = `a body larger than ${Math.round(limitBytes / 1024 / 1024)} MiB (AMPS_MAX_RESPONSE_MB sets the limit)`;
-  return { code: 'RESPONSE_TOO_LARGE', status, message: `HTTP ${status} with ${problem}`, entry: null, whatToDo: localCode('RESPONSE_TOO_LARGE')?.whatToDo, known: false, shape: 'non_envelope', ...classify('once_then_escalate'), problem };
+  const { code, retryClass, whatToDo } = RESPONSE_CODES.tooLarge;
+  return { code, status, message: `HTTP ${status} with ${problem}`, entry: null, whatToDo, known: false, shape: 'non_envelope', ...classify(retryClass), problem };
 }
 
 /** A local check that failed before anything was sent, named with the code the API would use. */
