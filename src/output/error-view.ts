@@ -224,8 +224,9 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
   if (entry) lines.push(`  ${style.dim(`From: ${PARTY_TEXT[entry.party]}${entry.variant ? ` (${entry.variant} meaning of ${entry.code})` : ''}`)}`);
   const retry = RETRY_CLASSES[decoded.retryClass];
   lines.push('', `  ${style.bold('Retry:')} ${retry.label}. ${retry.guidance}`);
-  if (entry) lines.push(`  ${style.bold('What to do:')} ${entry.docsPage ? `“${entry.whatToDo}” (Amps docs)` : entry.whatToDo}`);
-  else if (decoded.whatToDo) lines.push(`  ${style.bold('What to do:')} ${decoded.whatToDo}`);
+  // The catalogue's advice (quoted when it is the docs' own words), else amps' own for a code of its own.
+  const whatToDo = entry ? (entry.docsPage ? `“${entry.whatToDo}” (Amps docs)` : entry.whatToDo) : decoded.whatToDo;
+  if (whatToDo) lines.push(`  ${style.bold('What to do:')} ${whatToDo}`);
   if (entry?.note) lines.push(`  ${style.bold('amps note:')} ${entry.note}`);
   if (decoded.retryAfterSeconds !== undefined) lines.push(`  ${style.bold('Retry after:')} ${retryAfterText(decoded.retryAfterSeconds)}`);
 
