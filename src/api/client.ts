@@ -352,8 +352,7 @@ export class ApiClient {
       if (decoded.ok) return { ok: true, response: { ...decoded.value, status: response.statusCode, attempts: 1, raw: text, serverDate } };
       return { ok: false, error: decoded.error, notSent: false, serverDate };
     } catch (error) {
-      if (this.options.signal.aborted) throw new InterruptedError();
-      if (this.ended) throw this.endedError();
+      if (this.ended || this.options.signal.aborted) throw this.endedError();
       if (timedOut) {
         verbose?.(`< no response within ${this.options.timeoutMs} ms`);
         return { ok: false, error: transportError('timeout', `--timeout ${this.options.timeoutMs} ms`), notSent: false };
