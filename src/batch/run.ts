@@ -346,16 +346,19 @@ export class BatchRun {
   }
 }
 
+/** A summary row's guidance for devices nothing was sent to. */
+const NEVER_SENT = 'never sent: rerun for these devices';
+
 /** Retry guidance for a summary row: the code's class, or the outcome's meaning. */
 export function guidanceFor(outcome: Outcome, code: string | null): string {
   if (outcome === 'accepted') return '-';
-  if (outcome === 'not_sent') return 'never sent: rerun for these devices';
+  if (outcome === 'not_sent') return NEVER_SENT;
   if (outcome === 'preflight_failed') return 'fix the request (nothing was sent)';
   if (outcome === 'invalid_input') return 'fix these input rows (nothing was sent for them)';
   const entry = code ? variantFor(code, undefined, undefined) : undefined;
   if (entry) return RETRY_CLASSES[entry.retryClass].label;
   // amps' own codes (a timeout, a lost connection, an answer it cannot use): whether the push ran
   // is unknown unless nothing left (a refused connection), as a single push's error says too.
-  if (code !== null && localCode(code)) return codeProvesNothingRan(code) ? 'never sent: rerun for these devices' : 'may have run: read the devices or their actions before pushing again';
+  if (code !== null && localCode(code)) return codeProvesNothingRan(code) ? NEVER_SENT : 'may have run: read the devices or their actions before pushing again';
   return RETRY_CLASSES.once_then_escalate.label;
 }
