@@ -3,6 +3,9 @@
 //   cache (src/boot.ts) and runs the program.
 // - dist/cli.cjs: all of amps' own code and commander in one CommonJS file. One read, one parse,
 //   and no ESM loader: on Node 20 the ESM loader alone adds ~25 ms to a start (bench/startup.mjs).
+//   Help, completion and a mistyped command run it.
+// - dist/cli-<command>.cjs: the same program with one command alone (src/cli.ts AMPS_BUNDLE_COMMAND),
+//   a third of the size: what every command's run reads and deserialises, ~7 M instructions less.
 // - dist/vendor/*.cjs: the heavy third-party packages (undici, @inquirer/prompts, cli-table3, conf,
 //   chalk, standardwebhooks, csv-parse), each bundled apart and reached only through `await import()` on the paths that use it.
 import { build } from 'esbuild';
@@ -41,12 +44,19 @@ const vendorFile = (name) => `${name.replace(/^@/, '').replace(/\//g, '-')}.cjs`
 const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node20', minify: true, legalComments: 'none', logLevel: 'warning', supported: { 'dynamic-import': false } };
 const vendored = new RegExp(`^(${Object.keys(VENDOR_EXPORTS).map((n) => n.replace('/', '\\/')).join('|')})$`);
 
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
-await Promise.all([
+// Every top-level command but completion (which describes them all) has its own bundle; its
+// aliases (`inspect`) lead there too. The list is the program's own (npm run completions writes it).
+const COMMAND_LIST = JSON.parse(readFileSync(new URL('../src/commands/command-list.json', import.meta.url), 'utf8'));
+const OWN_BUNDLES = COMMAND_LIST.filter((c) => c.name !== 'completion');
+const commandBundles = Object.fromEntries(OWN_BUNDLES.flatMap((c) => [c.name, ...c.aliases].map((name) => [name, c.name])));
+
+/** The program: all its commands (`command` undefined), or the one named. */
+const program = (command) =>
   build({
     ...common,
     entryPoints: ['src/cli.ts'],
-    outfile: 'dist/cli.cjs',
+    outfile: command === undefined ? 'dist/cli.cjs' : `dist/cli-${command}.cjs`,
+    define: { AMPS_BUNDLE_COMMAND: command === undefined ? 'undefined' : JSON.stringify(command) },
     plugins: [
       {
         name: 'vendor',
@@ -64,7 +74,12 @@ await Promise.all([
         },
       },
     ],
-  }),
+  });
+
+rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+await Promise.all([
+  program(undefined),
+  ...OWN_BUNDLES.map((c) => program(c.name)),
   ...Object.entries(VENDOR_EXPORTS).map(([name, contents]) =>
     build({ ...common, stdin: { contents, resolveDir: process.cwd(), loader: 'js' }, outfile: `dist/vendor/${vendorFile(name)}` }),
   ),
@@ -75,5 +90,11 @@ await Promise.all([
 // apart (npm stamps every installed file with the same 1985 date; a release that changes only its
 // version number keeps every size).
 const digest = createHash('sha256');
-for (const file of ['dist/cli.cjs', ...readdirSync('dist/vendor').sort().map((name) => `dist/vendor/${name}`)]) digest.update(file).update(readFileSync(file));
-await build({ ...common, entryPoints: ['src/boot.ts'], outfile: 'dist/boot.cjs', define: { AMPS_BUILD_DIGEST: JSON.stringify(digest.digest('hex').slice(0, 32)) } });
+const bundles = readdirSync('dist').filter((name) => name.endsWith('.cjs')).sort().map((name) => `dist/${name}`);
+for (const file of [...bundles, ...readdirSync('dist/vendor').sort().map((name) => `dist/vendor/${name}`)]) digest.update(file).update(readFileSync(file));
+await build({
+  ...common,
+  entryPoints: ['src/boot.ts'],
+  outfile: 'dist/boot.cjs',
+  define: { AMPS_BUILD_DIGEST: JSON.stringify(digest.digest('hex').slice(0, 32)), AMPS_COMMAND_BUNDLES: JSON.stringify(commandBundles) },
+});

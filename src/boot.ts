@@ -12,10 +12,16 @@ import { outputLostText, readerWentAway } from './lib/system-errors.js';
 import { EXIT } from './contract/exit-codes.js';
 import { standardStream } from './output/stdio.js';
 
-type Program = { main(argv: string[]): Promise<number> };
+/** What a bundle of the program exports (cli.ts). */
+type Program = { main(argv: string[]): Promise<number>; commandBundleIn(argv: string[]): string | undefined };
 
 /** A digest of the bundles this entry loads, written in by bin/build.mjs; absent when run from source. */
 declare const AMPS_BUILD_DIGEST: string | undefined;
+/**
+ * Each command's names (aliases too) to the name of its own bundle, `cli-<name>.cjs`, which holds
+ * the program with that command alone (bin/build.mjs); absent when run from source.
+ */
+declare const AMPS_COMMAND_BUNDLES: Record<string, string> | undefined;
 
 /** The home directory as os.homedir() finds it: $HOME first (node:os itself costs ~0.25 ms to load). */
 function homedir(): string {
@@ -43,28 +49,54 @@ function nativeCompileCache(): ((dir: string) => unknown) | undefined {
   return (require('node:module') as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache;
 }
 
-function loadProgram(env: NodeJS.ProcessEnv, argv: string[]): { program: Program; cache?: CompileCache } {
-  const bundle = join(__dirname, 'cli.cjs');
-  if (env.AMPS_DISABLE_COMPILE_CACHE) return { program: require(bundle) as Program };
+/**
+ * The command whose own bundle a command line most likely needs: its first word's. The bundle has
+ * the last word (loadProgram): `--profile get explain X` guesses get, and explain's is loaded after.
+ */
+function guessCommand(argv: string[]): string | undefined {
+  const word = argv.find((arg) => !arg.startsWith('-'));
+  const bundles = typeof AMPS_COMMAND_BUNDLES === 'object' ? AMPS_COMMAND_BUNDLES : {};
+  return word !== undefined && Object.hasOwn(bundles, word) ? bundles[word] : undefined;
+}
+
+/** How this run loads a bundle: through the compile cache where it can, else as `require` does. */
+function bundleLoader(env: NodeJS.ProcessEnv, argv: string[]): { load: (file: string) => Program; cache?: CompileCache } {
+  const load = (file: string) => require(file) as Program;
+  if (env.AMPS_DISABLE_COMPILE_CACHE) return { load };
   let dir: string;
   try {
     dir = cacheDirectory(env);
   } catch {
     // No home directory to put it in: run uncached.
-    return { program: require(bundle) as Program };
+    return { load };
   }
   const native = nativeCompileCache();
   if (native) {
     native(join(dir, 'node-compile-cache'));
-    return { program: require(bundle) as Program };
+    return { load };
   }
-  if (!compileCacheSupported()) return { program: require(bundle) as Program };
+  if (!compileCacheSupported()) return { load };
   // Node's CommonJS loader class, as node:module exports it, without loading node:module's wrapper.
   const digest = typeof AMPS_BUILD_DIGEST === 'string' ? AMPS_BUILD_DIGEST : 'unbuilt';
   const cache = new CompileCache(installFolder(join(dir, 'v8'), __dirname), runKind(argv), module.constructor as typeof NodeModule, digest);
   // The program reaches its vendored bundles (undici, conf…) through `require('./vendor/….cjs')`.
   const route = (id: string) => (id.startsWith('./vendor/') ? cache.load(join(__dirname, id), route) : undefined);
-  return { program: cache.load(bundle, route) as Program, cache };
+  return { load: (file) => cache.load(file, route) as Program, cache };
+}
+
+/**
+ * The program, from the bundle of its command alone where there is one (a third of the bundle of
+ * them all to read and deserialise), else from the bundle of them all (help, completion, a typo).
+ */
+function loadProgram(env: NodeJS.ProcessEnv, argv: string[]): { program: Program; cache?: CompileCache } {
+  const { load, cache } = bundleLoader(env, argv);
+  const file = (command: string | undefined) => join(__dirname, command === undefined ? 'cli.cjs' : `cli-${command}.cjs`);
+  const guess = guessCommand(argv);
+  const program = load(file(guess));
+  if (guess === undefined) return { program, cache };
+  // The bundle reads the command line as the program will: a wrong guess loads the right bundle.
+  const command = program.commandBundleIn(argv);
+  return { program: command === guess ? program : load(file(command)), cache };
 }
 
 export function boot(argv: string[]): void {

@@ -18,56 +18,77 @@ import { colorLevel, styleFor } from './output/style.js';
 type CommandFactory = (state: CommandState) => Command<any, any, any>;
 
 /**
- * Every subcommand, loaded on demand: each module is its own chunk, so a run loads only the
- * command it runs (help and unknown commands load them all, for listings and suggestions).
+ * The one command this bundle holds, when it is a command's own (bin/build.mjs builds one per
+ * command beside the bundle of them all, and boot.ts loads the one a command line needs); undefined
+ * in the bundle of them all, and from source. esbuild folds every test of it to a constant (so they
+ * name it, not a copy), and a command's bundle leaves the other commands' code out.
  */
-const COMMANDS: ReadonlyArray<{ names: string[]; load: () => Promise<CommandFactory> }> = [
-  { names: ['push'], load: async () => (await import('./commands/push/index.js')).pushCommand },
-  { names: ['get', 'inspect'], load: async () => (await import('./commands/get.js')).getCommand },
-  { names: ['watch'], load: async () => (await import('./commands/watch.js')).watchCommand },
-  { names: ['devices'], load: async () => (await import('./commands/devices.js')).devicesCommand },
-  { names: ['settings'], load: async () => (await import('./commands/settings.js')).settingsCommand },
-  { names: ['actions'], load: async () => (await import('./commands/actions/index.js')).actionsCommand },
-  { names: ['explain'], load: async () => (await import('./commands/explain.js')).explainCommand },
-  { names: ['decode'], load: async () => (await import('./commands/decode.js')).decodeCommand },
-  { names: ['schedule'], load: async () => (await import('./commands/schedule/index.js')).scheduleCommand },
-  { names: ['schedules'], load: async () => (await import('./commands/schedules/index.js')).schedulesCommand },
-  { names: ['doctor'], load: async () => (await import('./commands/doctor.js')).doctorCommand },
-  { names: ['link'], load: async () => (await import('./commands/link/index.js')).linkCommand },
-  { names: ['api'], load: async () => (await import('./commands/api.js')).apiCommand },
-  { names: ['listen'], load: async () => (await import('./commands/listen.js')).listenCommand },
-  { names: ['webhooks'], load: async () => (await import('./commands/webhooks/index.js')).webhooksCommand },
-  { names: ['sandbox'], load: async () => (await import('./commands/sandbox/index.js')).sandboxCommand },
-  { names: ['config'], load: async () => (await import('./commands/config/index.js')).configCommand },
-  { names: ['login'], load: async () => (await import('./commands/config/login.js')).loginCommand },
+declare const AMPS_BUNDLE_COMMAND: string | undefined;
+
+/**
+ * Every subcommand, loaded on demand: a run loads only the command it runs (help and unknown
+ * commands load them all, for listings and suggestions). In a command's own bundle the others'
+ * `load` is undefined: boot.ts never runs them there (commandBundleIn).
+ */
+const COMMANDS: ReadonlyArray<{ names: string[]; load?: () => Promise<CommandFactory> }> = [
+  { names: ['push'], load: typeof AMPS_BUNDLE_COMMAND !== 'string' || AMPS_BUNDLE_COMMAND === 'push' ? async () => (await import('./commands/push/index.js')).pushCommand : undefined },
+  { names: ['get', 'inspect'], load: typeof AMPS_BUNDLE_COMMAND !== 'string' || AMPS_BUNDLE_COMMAND === 'get' ? async () => (await import('./commands/get.js')).getCommand : undefined },
+  { names: ['watch'], load: typeof AMPS_BUNDLE_COMMAND !== 'string' || AMPS_BUNDLE_COMMAND === 'watch' ? async () => (await import('./commands/watch.js')).watchCommand : undefined },
+  { names: ['devices'], load: typeof AMPS_BUNDLE_COMMAND !== 'string' || AMPS_BUNDLE_COMMAND === 'devices' ? async () => (await import('./commands/devices.js')).devicesCommand : undefined },
+  { names: ['settings'], load: typeof AMPS_BUNDLE_COMMAND !== 'string' || AMPS_BUNDLE_COMMAND === 'settings' ? async () => (await import('./commands/settings.js')).settingsCommand : undefined },
+  { names: ['actions'], load: typeof AMPS_BUNDLE_COMMAND !== 'string' || AMPS_BUNDLE_COMMAND === 'actions' ? async () => (await import('./commands/actions/index.js')).actionsCommand : undefined },
+  { names: ['explain'], load: typeof AMPS_BUNDLE_COMMAND !== 'string' || AMPS_BUNDLE_COMMAND === 'explain' ? async () => (await import('./commands/explain.js')).explainCommand : undefined },
+  { names: ['decode'], load: typeof AMPS_BUNDLE_COMMAND !== 'string' || AMPS_BUNDLE_COMMAND === 'decode' ? async () => (await import('./commands/decode.js')).decodeCommand : undefined },
+  { names: ['schedule'], load: typeof AMPS_BUNDLE_COMMAND !== 'string' || AMPS_BUNDLE_COMMAND === 'schedule' ? async () => (await import('./commands/schedule/index.js')).scheduleCommand : undefined },
+  { names: ['schedules'], load: typeof AMPS_BUNDLE_COMMAND !== 'string' || AMPS_BUNDLE_COMMAND === 'schedules' ? async () => (await import('./commands/schedules/index.js')).schedulesCommand : undefined },
+  { names: ['doctor'], load: typeof AMPS_BUNDLE_COMMAND !== 'string' || AMPS_BUNDLE_COMMAND === 'doctor' ? async () => (await import('./commands/doctor.js')).doctorCommand : undefined },
+  { names: ['link'], load: typeof AMPS_BUNDLE_COMMAND !== 'string' || AMPS_BUNDLE_COMMAND === 'link' ? async () => (await import('./commands/link/index.js')).linkCommand : undefined },
+  { names: ['api'], load: typeof AMPS_BUNDLE_COMMAND !== 'string' || AMPS_BUNDLE_COMMAND === 'api' ? async () => (await import('./commands/api.js')).apiCommand : undefined },
+  { names: ['listen'], load: typeof AMPS_BUNDLE_COMMAND !== 'string' || AMPS_BUNDLE_COMMAND === 'listen' ? async () => (await import('./commands/listen.js')).listenCommand : undefined },
+  { names: ['webhooks'], load: typeof AMPS_BUNDLE_COMMAND !== 'string' || AMPS_BUNDLE_COMMAND === 'webhooks' ? async () => (await import('./commands/webhooks/index.js')).webhooksCommand : undefined },
+  { names: ['sandbox'], load: typeof AMPS_BUNDLE_COMMAND !== 'string' || AMPS_BUNDLE_COMMAND === 'sandbox' ? async () => (await import('./commands/sandbox/index.js')).sandboxCommand : undefined },
+  { names: ['config'], load: typeof AMPS_BUNDLE_COMMAND !== 'string' || AMPS_BUNDLE_COMMAND === 'config' ? async () => (await import('./commands/config/index.js')).configCommand : undefined },
+  { names: ['login'], load: typeof AMPS_BUNDLE_COMMAND !== 'string' || AMPS_BUNDLE_COMMAND === 'login' ? async () => (await import('./commands/config/login.js')).loginCommand : undefined },
 ];
 
-/** The options every command takes, defined once: the program adds them, and commandNameIn reads them. */
+/**
+ * The options every command takes, defined once: the program adds them (globalOptions), and the
+ * command's name is found past the values of those that take one (wordsIn), without making
+ * commander's Option objects for that.
+ */
+const GLOBAL_OPTIONS: ReadonlyArray<{ flags: string; description: string; parse?: (value: string) => unknown }> = [
+  { flags: '--json', description: 'machine-readable JSON on stdout (errors as JSON on stderr)' },
+  { flags: '-q, --quiet', description: 'print only what was asked for' },
+  { flags: '--no-color', description: 'no colour (also NO_COLOR=1)' },
+  { flags: '--no-input', description: 'never prompt; fail with exit 9 (or 5 for a conflict) instead' },
+  { flags: '--verbose', description: 'log each request and response line to stderr (key redacted)' },
+  { flags: '--profile <name>', description: 'configuration profile to use' },
+  { flags: '--api-url <url>', description: 'API base URL (default https://api.amps.ai, or the embedded sandbox)' },
+  { flags: '--api-key-file <file>', description: 'read the API key from a file (- for stdin); keys never go on the command line' },
+  { flags: '--timeout <duration>', description: 'overall time limit for each request (e.g. 30s, 2m; at most 1h)', parse: duration('--timeout', 3_600_000) },
+];
+
+/** The options every command takes, as the program adds them. */
 export function globalOptions(): Option[] {
-  return [
-    new Option('--json', 'machine-readable JSON on stdout (errors as JSON on stderr)'),
-    new Option('-q, --quiet', 'print only what was asked for'),
-    new Option('--no-color', 'no colour (also NO_COLOR=1)'),
-    new Option('--no-input', 'never prompt; fail with exit 9 (or 5 for a conflict) instead'),
-    new Option('--verbose', 'log each request and response line to stderr (key redacted)'),
-    new Option('--profile <name>', 'configuration profile to use'),
-    new Option('--api-url <url>', 'API base URL (default https://api.amps.ai, or the embedded sandbox)'),
-    new Option('--api-key-file <file>', 'read the API key from a file (- for stdin); keys never go on the command line'),
-    new Option('--timeout <duration>', 'overall time limit for each request (e.g. 30s, 2m; at most 1h)').argParser(duration('--timeout', 3_600_000)),
-  ] as unknown as Option[];
+  return GLOBAL_OPTIONS.map(({ flags, description, parse }) => {
+    const option = new Option(flags, description);
+    return parse ? option.argParser(parse) : option;
+  }) as unknown as Option[];
 }
+
+/** Every name (`-p`, `--profile`) of the global options that take a value (`<name>`, or `[name]`). */
+const VALUE_FLAGS = new Set(GLOBAL_OPTIONS.filter((o) => /[<[]/.test(o.flags)).flatMap((o) => o.flags.split(/[ ,|]+/).filter((word) => word.startsWith('-'))));
 
 /**
  * The words of the command line that are not options, skipping the values of the global options
- * (`globals`, as globalOptions() defines them) that take one: a value (`--profile get`) must not be
- * mistaken for the command, or the wrong module loads and every command loads with it.
+ * that take one: a value (`--profile get`) must not be mistaken for the command, or the wrong
+ * module loads and every command loads with it.
  */
-function wordsIn(argv: string[], globals: readonly Option[]): string[] {
-  const withValues = new Set(globals.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short]));
+function wordsIn(argv: string[]): string[] {
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (withValues.has(arg)) i++;
+    if (VALUE_FLAGS.has(arg)) i++;
     else if (!arg.startsWith('-')) words.push(arg);
   }
   return words;
@@ -75,7 +96,17 @@ function wordsIn(argv: string[], globals: readonly Option[]): string[] {
 
 /** The subcommand named on the command line, skipping global options and their values. */
 export function commandNameIn(argv: string[]): string | undefined {
-  return wordsIn(argv, globalOptions())[0];
+  return wordsIn(argv)[0];
+}
+
+/**
+ * The command this command line runs, by its first name (`get` for `inspect`): the name of its own
+ * bundle. Undefined when it names none (help, completion, none, a typo), which the bundle of them
+ * all runs. boot.ts asks the bundle it guessed, and loads another if the guess was wrong.
+ */
+export function commandBundleIn(argv: string[]): string | undefined {
+  const name = commandNameIn(argv);
+  return COMMANDS.find((c) => c.names.includes(name ?? ''))?.names[0];
 }
 
 /** A top-level command as the program's help lists it: src/commands/command-list.json holds one per command. */
@@ -171,28 +202,28 @@ export async function buildProgram(state: CommandState, argv: string[] = [], { e
       getErrHasColors: () => io.err.enabled,
     })
     .exitOverride();
-  // Built once a run: the program takes them, and they tell the command's name from their values.
-  const globals = globalOptions();
-  for (const option of globals) program.addOption(option as never);
+  for (const option of globalOptions()) program.addOption(option as never);
 
-  const words = wordsIn(argv, globals);
+  const words = wordsIn(argv);
   const name = words[0];
   const wanted = COMMANDS.filter((c) => c.names.includes(name ?? ''));
   // `amps --version` needs no command at all.
   const versionOnly = name === undefined && argv.some((a) => a === '-v' || a === '--version');
-  if (wanted.length > 0 || versionOnly) {
-    for (const entry of wanted) program.addCommand((await entry.load())(state) as unknown as Command);
-  } else {
+  if ((wanted.length > 0 && wanted.every((c) => c.load)) || versionOnly) {
+    for (const entry of wanted) program.addCommand((await entry.load!())(state) as unknown as Command);
+  } else if (typeof AMPS_BUNDLE_COMMAND !== 'string') {
     // Completion describes the whole tree, so it comes with every command loaded.
     const loadAll = everyCommand || name === 'completion';
     for (const entry of COMMANDS) {
       const real = loadAll || entry.names.some((n) => words.includes(n));
-      program.addCommand(real ? ((await entry.load())(state) as unknown as Command) : standIn(listed(entry.names[0]!)));
+      program.addCommand(real ? ((await entry.load!())(state) as unknown as Command) : standIn(listed(entry.names[0]!)));
     }
     const { helpCommand } = await import('./commands/help-topics.js');
     program.addCommand(helpCommand(state, program) as unknown as Command);
     const completionReal = loadAll || words.includes('completion');
     program.addCommand(completionReal ? ((await import('./commands/completion.js')).completionCommand(state, program) as unknown as Command) : standIn(listed('completion')));
+  } else {
+    throw new Error(`the bundle of ${AMPS_BUNDLE_COMMAND} cannot run this command line: boot.ts loads it only for its command`);
   }
   // Every subcommand reports usage errors the same way and leaves exiting to main().
   const configure = (command: Command) => {

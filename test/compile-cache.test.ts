@@ -206,7 +206,7 @@ describe('the compile cache, as amps runs', () => {
     const first = await push('bat_voltaro_01,bat_voltaro_02');
     expect(first.code).toBe(0);
     const written = mtimes(dir);
-    expect(Object.keys(written).map((name) => name.replace(/-[0-9a-f]{8}/, ''))).toEqual(['cli.cjs.push.v8', 'undici.cjs.push.v8']);
+    expect(Object.keys(written).map((name) => name.replace(/-[0-9a-f]{8}/, ''))).toEqual(['cli-push.cjs.push.v8', 'undici.cjs.push.v8']);
     const second = await push('bat_helio_01,bat_nimbus_01');
     expect([second.code, second.stdout.trim().split('\n').length]).toEqual([0, 2]);
     expect(mtimes(dir)).toEqual(written);
@@ -261,5 +261,46 @@ describe('the compile cache, as amps runs', () => {
     const { spawnSync } = await import('node:child_process');
     const piped = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" --version | true; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8', env: cleanEnv() as NodeJS.ProcessEnv });
     expect([piped.stdout.trim(), piped.stderr]).toEqual(['0', '']);
+  });
+});
+
+describe("each command's own bundle", () => {
+  /** The bundles a run of `args` loaded, as the entries it wrote name them (`cli-get.cjs`). */
+  const bundlesLoaded = async (args: string[]) => {
+    const dir = mkdtempSync(join(tmpdir(), 'amps-cc-own-'));
+    const run = await runCli(args, { env: cleanEnv({ AMPS_CACHE_DIR: dir }) });
+    const folder = join(dir, 'v8', readdirSync(join(dir, 'v8'))[0]!);
+    return { run, bundles: entries(folder).map((name) => name.replace(/-[0-9a-f]{8}\..*$/, '')) };
+  };
+  const COMMANDS = (JSON.parse(readFileSync(new URL('../src/commands/command-list.json', import.meta.url), 'utf8')) as Array<{ name: string; aliases: string[] }>).filter((c) => c.name !== 'completion');
+
+  it('runs every command but completion, its aliases too; help and completion run the bundle of them all', async () => {
+    expect(COMMANDS.length).toBeGreaterThan(15);
+    for (const { name, aliases } of COMMANDS) {
+      for (const word of [name, ...aliases]) {
+        const { run, bundles } = await bundlesLoaded([word, '--help']);
+        expect([run.code, run.stdout.split('\n')[0], bundles], word).toEqual([0, expect.stringContaining(`Usage: amps ${name}`), [`cli-${name}.cjs`]]);
+      }
+    }
+    for (const args of [['help'], ['help', 'push'], ['completion', 'bash'], ['pusj']]) expect((await bundlesLoaded(args)).bundles, args.join(' ')).toEqual(['cli.cjs']);
+  });
+
+  it('a first word that is the value of a global option (`--profile get explain`) ends in the right bundle, with the same output', async () => {
+    const direct = await runCli(['explain', 'NOT_FOUND']);
+    const { run, bundles } = await bundlesLoaded(['--profile', 'get', 'explain', 'NOT_FOUND']);
+    expect([run.code, run.stdout, run.stderr]).toEqual([0, direct.stdout, direct.stderr]);
+    // The guess was loaded, asked, and left for the right one.
+    expect(bundles).toEqual(['cli-explain.cjs', 'cli-get.cjs']);
+    const typo = await bundlesLoaded(['--profile', 'get', 'pusj']);
+    expect([typo.run.code, typo.bundles]).toEqual([2, ['cli-get.cjs', 'cli.cjs']]);
+  });
+
+  it("holds its command's code alone: explain's leaves push's and the sandbox's out", () => {
+    const dist = new URL('../dist/', import.meta.url);
+    const explain = readFileSync(new URL('cli-explain.cjs', dist), 'utf8');
+    const all = readFileSync(new URL('cli.cjs', dist), 'utf8');
+    const pushOnly = 'Send a command to a device (or, with --devices, to a fleet)';
+    expect([all.includes(pushOnly), explain.includes(pushOnly)]).toEqual([true, false]);
+    expect(explain.length).toBeLessThan(all.length / 2);
   });
 });
