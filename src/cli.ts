@@ -11,6 +11,7 @@ import { duration, repeatable } from './config/option-parsers.js';
 import { type CommandState, guardOutput, type IO, plainIO } from './output/io.js';
 import { outputLostText, readerWentAway } from './lib/system-errors.js';
 import { standardStream } from './output/stdio.js';
+import { LazyAbortController } from './lib/lazy-abort.js';
 import { terminalPrompter } from './output/prompter.js';
 import { colorLevel, styleFor } from './output/style.js';
 
@@ -242,9 +243,9 @@ interface OutputFailures {
   stdout?: Error;
 }
 
-async function processIO(argv: string[], signal: AbortSignal, failures: OutputFailures): Promise<IO> {
+async function processIO(argv: string[], interrupt: LazyAbortController, failures: OutputFailures): Promise<IO> {
   const env = process.env;
-  const closed = new AbortController();
+  const closed = new LazyAbortController();
   const stdout = standardStream(1, () => process.stdout);
   const stderr = standardStream(2, () => process.stderr);
   guardOutput(stdout.stream, (error) => {
@@ -276,11 +277,16 @@ async function processIO(argv: string[], signal: AbortSignal, failures: OutputFa
     out,
     err,
     now: () => new Date(),
-    signal,
-    outputClosed: closed.signal,
+    // Getters too: the signals are made when a command first looks (lib/lazy-abort.ts).
+    get signal() {
+      return interrupt.signal;
+    },
+    get outputClosed() {
+      return closed.signal;
+    },
     // Questions are asked only when stderr is a terminal (canPrompt), whose stream is Node's own,
     // the one above (inquirer needs its width and cursor), already guarded.
-    prompter: terminalPrompter(() => process.stdin, () => process.stderr, signal),
+    prompter: terminalPrompter(() => process.stdin, () => process.stderr, () => interrupt.signal),
   };
 }
 
@@ -288,9 +294,9 @@ async function processIO(argv: string[], signal: AbortSignal, failures: OutputFa
  * The first Ctrl-C or SIGTERM (what `timeout`, systemd and CI cancellation send) aborts what is in
  * flight: the command stops, reports, and exits 130. A second one exits at once.
  */
-function interruptOnSignals(controller: AbortController): () => void {
+function interruptOnSignals(controller: LazyAbortController): () => void {
   const onSignal = () => {
-    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    if (controller.aborted) process.exit(EXIT.interrupted);
     controller.abort();
   };
   process.on('SIGINT', onSignal);
@@ -302,10 +308,10 @@ function interruptOnSignals(controller: AbortController): () => void {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const controller = new AbortController();
-  const stopListening = interruptOnSignals(controller);
+  const interrupt = new LazyAbortController();
+  const stopListening = interruptOnSignals(interrupt);
   const failures: OutputFailures = {};
-  const io = await processIO(argv, controller.signal, failures);
+  const io = await processIO(argv, interrupt, failures);
   const json = argv.includes('--json');
   try {
     return outputChecked(io, failures, await runCommand(io, argv, json), json);

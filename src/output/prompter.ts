@@ -21,9 +21,9 @@ export interface Prompter {
 /**
  * The terminal's prompter: prompts on `output()` (stderr, so stdout stays data), answers from
  * `stdin()` (functions: the process makes those streams only when something uses them). Ctrl-C, or Escape on its own (arrow keys also start with ESC), abort the question; the
- * error boundary maps that to exit 130. `signal` (the process's Ctrl-C) aborts it too.
+ * error boundary maps that to exit 130. `signal()` (the process's Ctrl-C, made when first asked for) aborts it too.
  */
-export function terminalPrompter(stdin: () => Readable, output: () => Writable, signal: AbortSignal): Prompter {
+export function terminalPrompter(stdin: () => Readable, output: () => Writable, signal: () => AbortSignal): Prompter {
   const ask = async <T>(question: (prompts: typeof import('@inquirer/prompts'), context: object) => Promise<T>): Promise<T> => {
     const prompts = await import('@inquirer/prompts');
     const input = stdin();
@@ -33,7 +33,7 @@ export function terminalPrompter(stdin: () => Readable, output: () => Writable, 
     };
     input.on('data', onData);
     try {
-      return await question(prompts, { input, output: output(), signal: AbortSignal.any([escape.signal, signal]), clearPromptOnDone: false });
+      return await question(prompts, { input, output: output(), signal: AbortSignal.any([escape.signal, signal()]), clearPromptOnDone: false });
     } finally {
       input.off('data', onData);
       // inquirer leaves stdin flowing; pausing it lets the process exit.
