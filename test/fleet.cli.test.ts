@@ -4,6 +4,8 @@ import { createServer, type IncomingMessage, request as httpRequest, type Server
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { aboutOneDevice } from '../src/batch/follow.js';
+import { decodeError, transportError } from '../src/errors/decode.js';
 import { BIN, freshConfigDir, runCli } from './helpers/cli.js';
 import { type TestSandbox, useSandbox } from './helpers/sandbox.js';
 
@@ -64,6 +66,15 @@ async function proxyToSandbox(intercept: (req: IncomingMessage, res: ServerRespo
     },
   };
 }
+
+/** A proxy answer: the key refused (401 INVALID_API_KEY), as when it is revoked mid-run. */
+function refuseKey(res: ServerResponse): true {
+  res.writeHead(401, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ success: false, error: { code: 'INVALID_API_KEY', message: 'Invalid API key' }, meta: { requestId: 'req_proxy' } }));
+  return true;
+}
+/** A list of actions (`GET /actions?...`): what every follow round reads. */
+const actionListOf = (req: IncomingMessage) => req.method === 'GET' && (req.url ?? '').startsWith('/actions?');
 
 useSandbox({ fleetSize: 400, ackDelayMs: 200, failRate: 0.1, driftRate: 0.1, seed: 3 }, 'amps_sk_test_fleettests1', (started, startedEnv) => {
   sandbox = started;
@@ -134,6 +145,55 @@ describe('--wait: a fleet followed to what the devices did', () => {
     }
   });
 
+  it('a follow the API stops (the key revoked after the sends) ends the run: an end record, what is pending, the failure\'s exit code', async () => {
+    let refused = 0;
+    const proxy = await proxyToSandbox((req, res) => actionListOf(req) && (refused++, refuseKey(res)));
+    try {
+      const { file, dir } = fileOf(loadIds(14, 260));
+      const out = join(dir, 'ledger.ndjson');
+      const r = await runCli(['push', 'battery', '--devices', file, 'charge', '--wait', '--out', out], { env: { ...env, AMPS_API_URL: proxy.url }, timeoutMs: 60_000 });
+      const text = readFileSync(out, 'utf8');
+      const accepted = devices(text).filter((l) => l.outcome === 'accepted');
+      expect(accepted.length).toBeGreaterThan(0);
+      // One list page, refused and not retried (the key needs fixing): no round could be read.
+      expect(refused).toBe(1);
+      expect(outcomes(text)).toEqual([]);
+      expect(r.code).toBe(3);
+      expect(records(text).at(-1)).toMatchObject({ end: { exitCode: 3 } });
+      expect(r.stderr).toContain('What the devices did');
+      expect(r.stderr).toContain(`amps: stopped following: the API refused what every read needs; ${accepted.length} action(s) left pending`);
+      expect(r.stderr).toContain('✖ INVALID_API_KEY');
+      expect(r.stderr).toContain(`Keep following: amps watch --ledger ${out}`);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('--verify: a read refused for the key, not for its device, stops the follow once instead of a line per device', async () => {
+    let refused = 0;
+    const proxy = await proxyToSandbox((req, res) => verifyReadOf(req) !== undefined && (refused++, refuseKey(res)));
+    try {
+      const { file, dir } = fileOf(loadIds(14, 274));
+      const out = join(dir, 'ledger.ndjson');
+      const r = await runCli(['push', 'battery', '--devices', file, 'charge', '--wait', '--verify', '--concurrency', '4', '--out', out, '--json'], { env: { ...env, AMPS_API_URL: proxy.url }, timeoutMs: 60_000 });
+      const text = readFileSync(out, 'utf8');
+      const accepted = devices(text).filter((l) => l.outcome === 'accepted');
+      // At most one refused read per worker: none starts after the first refusal.
+      expect(refused).toBeGreaterThan(0);
+      expect(refused).toBeLessThanOrEqual(4);
+      expect(r.code).toBe(3);
+      // Every accepted action is an outcome (those that failed, which need no read) or left pending.
+      const followed = outcomes(text);
+      expect(followed.every((o) => o.state !== 'completed')).toBe(true);
+      const stopped = r.stderr.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.followStopped);
+      expect(stopped).toMatchObject({ error: { code: 'INVALID_API_KEY', exitCode: 3 } });
+      expect(followed.length + stopped.followStopped.pending).toBe(accepted.length);
+      expect(records(text).at(-1)).toMatchObject({ end: { exitCode: 3 } });
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('the rerun line fed from the ledger resolves the SCHEDULER_ACTIVE failures', async () => {
     const ids = loadIds(80);
     const { file, dir } = fileOf(ids);
@@ -145,6 +205,26 @@ describe('--wait: a fleet followed to what the devices did', () => {
     const again = devices(rerun.stdout);
     expect(again.every((l) => l.outcome === 'accepted')).toBe(true);
     expect(new Set(again.map((l) => l.id))).toEqual(new Set(failed.map((o) => o.id)));
+  });
+});
+
+describe('which failed --verify reads are one device\'s, and which stop the follow', () => {
+  const answer = (status: number, code: string) =>
+    decodeError(status, { 'content-type': 'application/json' }, JSON.stringify({ success: false, error: { code, message: code }, meta: { requestId: 'req_1' } }));
+  it('the request\'s and the manufacturer\'s codes, and unknown 4xx, are the device\'s; the platform\'s, 401/403/429, 5xx and transport stop', () => {
+    const cases: Array<[ReturnType<typeof answer>, boolean]> = [
+      [answer(404, 'DEVICE_NOT_FOUND'), true],
+      [answer(401, 'INVALID_CREDENTIALS'), true],
+      [answer(404, 'SOMETHING_NEW'), true],
+      [answer(401, 'INVALID_API_KEY'), false],
+      [answer(429, 'RATE_LIMIT_EXCEEDED'), false],
+      [answer(403, 'INSUFFICIENT_PERMISSIONS'), false],
+      [answer(500, 'INTERNAL_ERROR'), false],
+      [answer(403, 'SOMETHING_NEW'), false],
+      [answer(503, 'SOMETHING_NEW'), false],
+      [transportError('timeout'), false],
+    ];
+    expect(cases.map(([decoded]) => [decoded.code, aboutOneDevice(decoded)])).toEqual(cases.map(([decoded, expected]) => [decoded.code, expected]));
   });
 });
 
@@ -165,6 +245,23 @@ describe('amps watch --ledger', () => {
     const again = await amps(['watch', '--ledger', out, '--json']);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ pending: [], ended: true, requests: { list: 0, deviceReads: 0, rounds: 0 } });
+  });
+
+  it('a follow the API stops ends with its report, what is pending, and the failure\'s exit code, --exit-status or not', async () => {
+    const { file, dir } = fileOf(loadIds(12, 288));
+    const out = join(dir, 'ledger.ndjson');
+    expect((await amps(['push', 'battery', '--devices', file, 'charge', '--out', out, '--quiet'])).code).toBe(0);
+    const proxy = await proxyToSandbox((req, res) => actionListOf(req) && refuseKey(res));
+    try {
+      const watched = await runCli(['watch', '--ledger', out], { env: { ...env, AMPS_API_URL: proxy.url }, timeoutMs: 60_000 });
+      expect(watched.code).toBe(3);
+      expect(watched.stderr).toContain('What the devices did');
+      expect(watched.stderr).toContain('amps: stopped following: the API refused what every read needs; 12 action(s) left pending');
+      expect(outcomes(readFileSync(out, 'utf8'))).toEqual([]);
+      expect((await runCli(['watch', '--ledger', out, '--exit-status'], { env: { ...env, AMPS_API_URL: proxy.url }, timeoutMs: 60_000 })).code).toBe(3);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('Ctrl-C during a --verify read leaves that action pending, not lost', async () => {

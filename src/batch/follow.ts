@@ -13,6 +13,7 @@ import type { ExitCode } from '../contract/exit-codes.js';
 import type { OutcomeRecord } from '../contract/ledger.js';
 import { effectOf } from '../domain/effect.js';
 import { outcomeExitCode } from '../errors/catalogue.js';
+import type { DecodedError } from '../errors/decode.js';
 import { ApiFailure, InterruptedError } from '../errors/failures.js';
 import { scrub } from '../output/text.js';
 import { setV8Flag } from '../lib/v8-flags.js';
@@ -80,12 +81,30 @@ const MAX_INTERVAL_MS = 15_000;
 /** An action missing from the pending lists this many rounds running is taken as completed (pages can shift under a reader). */
 const ABSENT_ROUNDS = 2;
 
+/**
+ * Whether a failed --verify read is about its device alone (gone, out of reach, its manufacturer
+ * link): the catalogue's codes from the request's or the manufacturer's side, or a 4xx it does not
+ * know other than 401, 403 and 429. The platform's refusals (a revoked key, the rate limit past its
+ * retries, a server error) and failures below HTTP would meet every other read too: they stop the
+ * follow instead (Follower.stoppedBy).
+ */
+export function aboutOneDevice(decoded: DecodedError): boolean {
+  if (decoded.entry) return decoded.entry.party !== 'platform';
+  return decoded.status !== null && decoded.status >= 400 && decoded.status < 500 && ![401, 403, 429].includes(decoded.status);
+}
+
 export class Follower {
   private readonly open = new Map<string, Open>();
   private readonly interned = new Interned();
   /** Requests sent (list pages and --verify's device reads) and rounds done, for the benchmark and --json. */
   requests = { list: 0, deviceReads: 0 };
   rounds = 0;
+  /**
+   * The failure that stopped the follow, when the API refused what every read needs (a list page,
+   * or a --verify read for a reason not its device's): run() returns at once, and what had no
+   * outcome recorded stays pending, for `amps watch --ledger` once the cause is fixed.
+   */
+  stoppedBy?: ApiFailure;
 
   constructor(private readonly client: ApiClient, private readonly options: FollowOptions) {}
 
@@ -133,9 +152,14 @@ export class Follower {
         const device = (await getDevice(this.client, this.options.type, open.deviceId, true)).data;
         effect = effectOf(this.options.type, this.options.command, (device.state ?? {}) as Record<string, unknown>) ?? null;
       } catch (error) {
-        // One device that cannot be read (gone, out of the key's reach, a failure below HTTP) is
-        // that device's "cannot tell", not the end of the follow: its action's outcome is known.
         if (!(error instanceof ApiFailure)) throw error;
+        // A refusal every read would meet stops the follow; this action stays pending.
+        if (!aboutOneDevice(error.decoded)) {
+          this.stoppedBy ??= error;
+          return;
+        }
+        // One device that cannot be read (gone, out of the key's reach) is that device's "cannot
+        // tell", not the end of the follow: its action's outcome is known.
         unverified = error.decoded.exitCode;
         this.options.warn(`could not read ${scrub(open.deviceId)} to verify its effect (${scrub(error.decoded.code)}); its action completed, and its effect is recorded as unknown`);
       }
@@ -151,7 +175,7 @@ export class Follower {
   private async finishAll(done: Finished[]): Promise<void> {
     let next = 0;
     const worker = async () => {
-      while (next < done.length) await this.finish(done[next++]);
+      while (next < done.length && !this.stoppedBy) await this.finish(done[next++]);
     };
     // Every worker settles before a failure (Ctrl-C) goes on: none records an outcome after the run has returned.
     const settled = await Promise.allSettled(Array.from({ length: Math.min(this.options.concurrency, done.length) }, worker));
@@ -218,8 +242,11 @@ export class Follower {
         } catch (error) {
           // Ctrl-C during a round (its list pages, its --verify reads): what is not recorded is pending.
           if (error instanceof InterruptedError) break;
-          throw error;
+          // A list page the API refused past its retries: no round can be read.
+          if (!(error instanceof ApiFailure)) throw error;
+          this.stoppedBy ??= error;
         }
+        if (this.stoppedBy) break;
         this.rounds++;
         this.options.onRound?.(this.open.size, this.nextStart());
       }

@@ -6,6 +6,8 @@ import type { Strategy } from '../contract/actions.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import type { OutcomeRecord } from '../contract/ledger.js';
 import { variantFor } from '../errors/catalogue.js';
+import type { ApiFailure } from '../errors/failures.js';
+import { errorToJson, writeErrorText } from '../output/error-view.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
 import { timeText } from '../output/views.js';
 import { type IO, writeLine } from '../output/io.js';
@@ -168,6 +170,20 @@ export async function printOutcomes(tally: OutcomeTally, io: IO, json: boolean, 
   const table = rows.map((r) => [r.effect === 'drift' ? 'drift' : r.state, r.code ?? '-', grouped(r.count), outcomeGuidance(r)]);
   if (tally.pending.length > 0) table.push(['pending', '-', grouped(tally.pending.length), nextStart ? `still pending; next start ${timeText(nextStart, zone)}` : 'still pending when the wait ended: follow with amps watch --ledger FILE']);
   io.stderr.write(await formatTable(['state', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err }));
+}
+
+/**
+ * Says that the follow stopped on a refusal every read would meet (follow.ts stoppedBy: a revoked
+ * key, the rate limit past its retries, the API down): the error as every command shows one, and
+ * how many actions it left pending. With --json, one JSON line on stderr, as every error there.
+ */
+export async function reportFollowStopped(failure: ApiFailure, pending: number, io: IO, json: boolean): Promise<void> {
+  if (json) {
+    io.stderr.write(`${JSON.stringify({ ...errorToJson(failure.decoded), followStopped: { pending } })}\n`);
+    return;
+  }
+  writeLine(io.stderr, io.err.yellow(`\namps: stopped following: the API refused what every read needs; ${grouped(pending)} action(s) left pending`));
+  await writeErrorText(io, failure.decoded);
 }
 
 /**

@@ -9,7 +9,7 @@ import type { LedgerVisitor } from '../batch/ledger.js';
 import type { OutcomeTally } from '../batch/report.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { duration } from '../config/option-parsers.js';
-import { EXIT, type ExitCode } from '../contract/exit-codes.js';
+import { EXIT, type ExitCode, mostSevere } from '../contract/exit-codes.js';
 import { CONTROLLABLE, requireDeviceType } from '../domain/device-types.js';
 import { displayZone } from '../domain/time.js';
 import { UsageError } from '../errors/failures.js';
@@ -28,8 +28,6 @@ export interface WatchOptions extends GlobalOptions {
   verify?: boolean;
   waitTimeout?: number;
 }
-
-const SEVERITY: ExitCode[] = [EXIT.interrupted, EXIT.credentials, EXIT.unclassified, EXIT.rejected, EXIT.usage, EXIT.conflict, EXIT.offline, EXIT.transient, EXIT.accepted];
 
 function liveText(tally: OutcomeTally, pending: number, nextStart: string | null, started: number, done: number, zone: string): string {
   const states = new Map<string, number>();
@@ -123,11 +121,13 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       const reruns = report.outcomeReruns(base, tally, options.ledger);
       if (reruns.length > 0) writeLine(io.stderr, `\nRerun just the devices that can still succeed with:\n${reruns.map((r) => `  ${r}`).join('\n')}`);
     }
+    const { stoppedBy } = following;
+    if (stoppedBy) await report.reportFollowStopped(stoppedBy, tally.pending.length, io, Boolean(options.json));
     if (io.signal.aborted) return EXIT.interrupted;
-    if (!options.exitStatus) return EXIT.ok;
+    // A follow the API stopped did not do what was asked: its failure's class, with or without --exit-status.
+    if (!options.exitStatus) return stoppedBy ? stoppedBy.exitCode : EXIT.ok;
     // The push's own failures (sent or not) count too: the most severe of all.
-    const codes = new Set<ExitCode>([...tally.exitCodes(), ...lineCodes]);
-    return SEVERITY.find((code) => codes.has(code)) ?? EXIT.ok;
+    return mostSevere([...tally.exitCodes(), ...lineCodes, ...(stoppedBy ? [stoppedBy.exitCode] : [])]);
   }, { connections: FOLLOW_CONCURRENCY });
 }
 

@@ -275,7 +275,8 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
         if (code !== EXIT.ok) byExit.set(code, (byExit.get(code) ?? 0) + 1);
       }
       waveEntries.length = 0;
-      if (tally.pending.length > 0) batch.stop('rollout_stopped', `wave ${wave + 1}'s actions were still pending when the wait ended (--wait-timeout)`);
+      if (follower.stoppedBy) batch.stop('rollout_stopped', `following wave ${wave + 1}'s actions stopped on ${follower.stoppedBy.decoded.code}`);
+      else if (tally.pending.length > 0) batch.stop('rollout_stopped', `wave ${wave + 1}'s actions were still pending when the wait ended (--wait-timeout)`);
       const broken = breach(abortRules, devices, byExit);
       if (broken) batch.stop('rollout_stopped', `wave ${wave + 1} broke --abort-if ${broken}`);
       else if (!options.quiet && !options.json) writeLine(io.stderr, `Wave ${wave + 1} of ${ends.length}: ${devices} device(s) done; going on.`);
@@ -318,7 +319,9 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
         if (!options.quiet && !options.json && follower.pending > 0) writeLine(io.stderr, `Following ${grouped(follower.pending)} action(s) to what the devices did…`);
         await followWave(ends ? ends.length - 1 : 0, true);
       }
-      const exitCode = batchExit(result.exitCode, follower ? tally.exitCodes() : [], io.signal.aborted);
+      // A follow the API stopped did not get what it was asked to: its failure's class counts too.
+      const followed = follower ? [...tally.exitCodes(), ...(follower.stoppedBy ? [follower.stoppedBy.exitCode] : [])] : [];
+      const exitCode = batchExit(result.exitCode, followed, io.signal.aborted);
       ledger.end({ end: { at: io.now().toISOString(), exitCode, stoppedBy: result.stoppedBy } });
       ledger.close();
       report.reportUnwritten(batch.unwritten, io, run.out);
@@ -326,6 +329,7 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
         await report.printSummary(result, io, Boolean(options.json), run.out);
         if (follower) await report.printOutcomes(tally, io, Boolean(options.json), zone.name);
       }
+      if (follower?.stoppedBy) await report.reportFollowStopped(follower.stoppedBy, tally.pending.length, io, Boolean(options.json));
       if (!options.json) {
         const base = rerunArgs(run.inputs, { start: times.start, end: times.end, zone: zone.name }, argv);
         const reruns = [...report.conflictReruns(base, result, run.out), ...(follower ? report.outcomeReruns(base, tally, run.out) : [])];
