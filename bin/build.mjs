@@ -46,8 +46,9 @@ const vendored = new RegExp(`^(${Object.keys(VENDOR_EXPORTS).map((n) => n.replac
 
 // Every top-level command but completion (which describes them all) has its own bundle; its
 // aliases (`inspect`) lead there too. The list is the program's own (npm run completions writes it).
+// `help` has one with no command at all: help, its topics and a bare `amps` list commands by name.
 const COMMAND_LIST = JSON.parse(readFileSync(new URL('../src/commands/command-list.json', import.meta.url), 'utf8'));
-const OWN_BUNDLES = COMMAND_LIST.filter((c) => c.name !== 'completion');
+const OWN_BUNDLES = [...COMMAND_LIST.filter((c) => c.name !== 'completion'), { name: 'help', aliases: [] }];
 const commandBundles = Object.fromEntries(OWN_BUNDLES.flatMap((c) => [c.name, ...c.aliases].map((name) => [name, c.name])));
 
 /** The program: all its commands (`command` undefined), or the one named. */

@@ -19,7 +19,8 @@ type Program = { main(argv: string[]): Promise<number>; commandBundleIn(argv: st
 declare const AMPS_BUILD_DIGEST: string | undefined;
 /**
  * Each command's names (aliases too) to the name of its own bundle, `cli-<name>.cjs`, which holds
- * the program with that command alone (bin/build.mjs); absent when run from source.
+ * the program with that command alone, and `help` to the bundle with none (bin/build.mjs); absent
+ * when run from source.
  */
 declare const AMPS_COMMAND_BUNDLES: Record<string, string> | undefined;
 
@@ -50,13 +51,17 @@ function nativeCompileCache(): ((dir: string) => unknown) | undefined {
 }
 
 /**
- * The command whose own bundle a command line most likely needs: its first word's. The bundle has
- * the last word (loadProgram): `--profile get explain X` guesses get, and explain's is loaded after.
+ * The bundle a command line most likely needs: its first word's command's; help's for `help` and
+ * its topics or no word at all, unless a later word names a command (`help push`: the bundle of
+ * them all). The bundle has the last word (loadProgram): `--profile get explain X` guesses get,
+ * and explain's is loaded after.
  */
-function guessCommand(argv: string[]): string | undefined {
-  const word = argv.find((arg) => !arg.startsWith('-'));
+function guessBundle(argv: string[]): string | undefined {
   const bundles = typeof AMPS_COMMAND_BUNDLES === 'object' ? AMPS_COMMAND_BUNDLES : {};
-  return word !== undefined && Object.hasOwn(bundles, word) ? bundles[word] : undefined;
+  const words = argv.filter((arg) => !arg.startsWith('-'));
+  const bundle = words.length === 0 ? 'help' : Object.hasOwn(bundles, words[0]!) ? bundles[words[0]!] : undefined;
+  if (bundle !== 'help') return bundle;
+  return words.some((word) => word === 'completion' || (word !== 'help' && Object.hasOwn(bundles, word))) ? undefined : bundle;
 }
 
 /** How this run loads a bundle: through the compile cache where it can, else as `require` does. */
@@ -91,7 +96,7 @@ function bundleLoader(env: NodeJS.ProcessEnv, argv: string[]): { load: (file: st
 function loadProgram(env: NodeJS.ProcessEnv, argv: string[]): { program: Program; cache?: CompileCache } {
   const { load, cache } = bundleLoader(env, argv);
   const file = (command: string | undefined) => join(__dirname, command === undefined ? 'cli.cjs' : `cli-${command}.cjs`);
-  const guess = guessCommand(argv);
+  const guess = guessBundle(argv);
   const program = load(file(guess));
   if (guess === undefined) return { program, cache };
   // The bundle reads the command line as the program will: a wrong guess loads the right bundle.

@@ -20,9 +20,11 @@ type CommandFactory = (state: CommandState) => Command<any, any, any>;
 
 /**
  * The one command this bundle holds, when it is a command's own (bin/build.mjs builds one per
- * command beside the bundle of them all, and boot.ts loads the one a command line needs); undefined
- * in the bundle of them all, and from source. esbuild folds every test of it to a constant (so they
- * name it, not a copy), and a command's bundle leaves the other commands' code out.
+ * command beside the bundle of them all, and boot.ts loads the one a command line needs), or
+ * `help`: the bundle of a line that names no command (help and its topics, a bare `amps`,
+ * `--help`), where every command stands in from the command list. Undefined in the bundle of them
+ * all, and from source. esbuild folds every test of it to a constant (so they name it, not a
+ * copy), and a bundle leaves the code of the commands it does not hold out.
  */
 declare const AMPS_BUNDLE_COMMAND: string | undefined;
 
@@ -101,13 +103,17 @@ export function commandNameIn(argv: string[]): string | undefined {
 }
 
 /**
- * The command this command line runs, by its first name (`get` for `inspect`): the name of its own
- * bundle. Undefined when it names none (help, completion, none, a typo), which the bundle of them
- * all runs. boot.ts asks the bundle it guessed, and loads another if the guess was wrong.
+ * The bundle this command line needs: its command's, by its first name (`get` for `inspect`);
+ * `help` when no word names a command (help and its topics, none, a typo: every command stands in
+ * from the command list); undefined for the bundle of them all (completion, `help push`). boot.ts
+ * asks the bundle it guessed, and loads another if the guess was wrong.
  */
 export function commandBundleIn(argv: string[]): string | undefined {
-  const name = commandNameIn(argv);
-  return COMMANDS.find((c) => c.names.includes(name ?? ''))?.names[0];
+  const words = wordsIn(argv);
+  const named = (word: string | undefined) => COMMANDS.find((c) => c.names.includes(word ?? ''));
+  const own = named(words[0]);
+  if (own) return own.names[0];
+  return words.some((word) => word === 'completion' || named(word)) ? undefined : 'help';
 }
 
 /** A top-level command as the program's help lists it: src/commands/command-list.json holds one per command. */
@@ -212,7 +218,7 @@ export async function buildProgram(state: CommandState, argv: string[] = [], { e
   const versionOnly = name === undefined && argv.some((a) => a === '-v' || a === '--version');
   if ((wanted.length > 0 && wanted.every((c) => c.load)) || versionOnly) {
     for (const entry of wanted) program.addCommand((await entry.load!())(state) as unknown as Command);
-  } else if (typeof AMPS_BUNDLE_COMMAND !== 'string') {
+  } else if (typeof AMPS_BUNDLE_COMMAND !== 'string' || AMPS_BUNDLE_COMMAND === 'help') {
     // Completion describes the whole tree, so it comes with every command loaded.
     const loadAll = everyCommand || name === 'completion';
     for (const entry of COMMANDS) {
@@ -221,7 +227,8 @@ export async function buildProgram(state: CommandState, argv: string[] = [], { e
     }
     const { helpCommand } = await import('./commands/help-topics.js');
     program.addCommand(helpCommand(state, program) as unknown as Command);
-    const completionReal = loadAll || words.includes('completion');
+    // The help bundle lists completion as it lists every command: by name (commandBundleIn).
+    const completionReal = typeof AMPS_BUNDLE_COMMAND !== 'string' && (loadAll || words.includes('completion'));
     program.addCommand(completionReal ? ((await import('./commands/completion.js')).completionCommand(state, program) as unknown as Command) : standIn(listed('completion')));
   } else {
     throw new Error(`the bundle of ${AMPS_BUNDLE_COMMAND} cannot run this command line: boot.ts loads it only for its command`);

@@ -274,7 +274,7 @@ describe("each command's own bundle", () => {
   };
   const COMMANDS = (JSON.parse(readFileSync(new URL('../src/commands/command-list.json', import.meta.url), 'utf8')) as Array<{ name: string; aliases: string[] }>).filter((c) => c.name !== 'completion');
 
-  it('runs every command but completion, its aliases too; help and completion run the bundle of them all', async () => {
+  it('runs every command but completion, its aliases too; help has one with no command; completion and `help push` run the bundle of them all', async () => {
     expect(COMMANDS.length).toBeGreaterThan(15);
     for (const { name, aliases } of COMMANDS) {
       for (const word of [name, ...aliases]) {
@@ -282,7 +282,8 @@ describe("each command's own bundle", () => {
         expect([run.code, run.stdout.split('\n')[0], bundles], word).toEqual([0, expect.stringContaining(`Usage: amps ${name}`), [`cli-${name}.cjs`]]);
       }
     }
-    for (const args of [['help'], ['help', 'push'], ['completion', 'bash'], ['pusj']]) expect((await bundlesLoaded(args)).bundles, args.join(' ')).toEqual(['cli.cjs']);
+    for (const args of [[], ['help'], ['--help'], ['help', 'exit-codes'], ['--json', 'help', 'environment']]) expect((await bundlesLoaded(args)).bundles, args.join(' ')).toEqual(['cli-help.cjs']);
+    for (const args of [['help', 'push'], ['help', 'completion'], ['completion', 'bash'], ['pusj']]) expect((await bundlesLoaded(args)).bundles, args.join(' ')).toEqual(['cli.cjs']);
   });
 
   it('a first word that is the value of a global option (`--profile get explain`) ends in the right bundle, with the same output', async () => {
@@ -291,16 +292,18 @@ describe("each command's own bundle", () => {
     expect([run.code, run.stdout, run.stderr]).toEqual([0, direct.stdout, direct.stderr]);
     // The guess was loaded, asked, and left for the right one.
     expect(bundles).toEqual(['cli-explain.cjs', 'cli-get.cjs']);
+    // A typo names no command: help's bundle lists every name for the suggestion.
     const typo = await bundlesLoaded(['--profile', 'get', 'pusj']);
-    expect([typo.run.code, typo.bundles]).toEqual([2, ['cli-get.cjs', 'cli.cjs']]);
+    expect([typo.run.code, typo.run.stderr, typo.bundles]).toEqual([2, "amps: unknown command 'pusj'\n(Did you mean push?)\n", ['cli-get.cjs', 'cli-help.cjs']]);
   });
 
-  it("holds its command's code alone: explain's leaves push's and the sandbox's out", () => {
+  it("holds its command's code alone: explain's and help's leave push's out", () => {
     const dist = new URL('../dist/', import.meta.url);
-    const explain = readFileSync(new URL('cli-explain.cjs', dist), 'utf8');
-    const all = readFileSync(new URL('cli.cjs', dist), 'utf8');
-    const pushOnly = 'Send a command to a device (or, with --devices, to a fleet)';
-    expect([all.includes(pushOnly), explain.includes(pushOnly)]).toEqual([true, false]);
-    expect(explain.length).toBeLessThan(all.length / 2);
+    const read = (name: string) => readFileSync(new URL(name, dist), 'utf8');
+    const all = read('cli.cjs');
+    // An option of push's (the help bundle lists push by its name and summary alone).
+    const pushOnly = 'stop the rollout when a wave breaks this';
+    expect([all, read('cli-push.cjs'), read('cli-explain.cjs'), read('cli-help.cjs')].map((text) => text.includes(pushOnly))).toEqual([true, true, false, false]);
+    for (const name of ['cli-explain.cjs', 'cli-help.cjs']) expect(read(name).length, name).toBeLessThan(all.length / 2);
   });
 });
