@@ -4,8 +4,8 @@ import { createServer, type IncomingMessage, request as httpRequest, type Server
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { aboutOneDevice } from '../src/batch/follow.js';
-import { decodeError, transportError } from '../src/errors/decode.js';
+import { refusesEveryRead } from '../src/batch/follow.js';
+import { decodeError, invalidSuccess, transportError } from '../src/errors/decode.js';
 import { BIN, freshConfigDir, runCli } from './helpers/cli.js';
 import { type TestSandbox, useSandbox } from './helpers/sandbox.js';
 
@@ -115,14 +115,22 @@ describe('--wait: a fleet followed to what the devices did', () => {
   });
 
   it('--verify: a device that cannot be read is that device\'s unknown effect, not the end of the follow', async () => {
-    // A proxy in front of the sandbox refuses the first --verify read.
+    // A proxy in front of the sandbox refuses the first --verify read, and answers the second with
+    // a success it cannot use (a live read of one odd device).
     let refused: string | undefined;
+    let odd: string | undefined;
     const proxy = await proxyToSandbox((req, res) => {
       const device = verifyReadOf(req);
-      if (refused !== undefined || device === undefined) return false;
-      refused = device;
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ success: false, error: { code: 'DEVICE_NOT_FOUND', message: 'Device not found or access denied' }, meta: { requestId: 'req_proxy' } }));
+      if (device === undefined || odd !== undefined || device === refused) return false;
+      if (refused === undefined) {
+        refused = device;
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ success: false, error: { code: 'DEVICE_NOT_FOUND', message: 'Device not found or access denied' }, meta: { requestId: 'req_proxy' } }));
+      } else {
+        odd = device;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ success: true, data: 'x', meta: { requestId: 'req_proxy' } }));
+      }
       return true;
     });
     try {
@@ -136,6 +144,9 @@ describe('--wait: a fleet followed to what the devices did', () => {
       expect(followed.map((o) => o.id).sort()).toEqual(devices(readFileSync(out, 'utf8')).filter((l) => l.outcome === 'accepted').map((l) => l.id).sort());
       // Its check was asked for and not had: the read's failure class is its exit code (DEVICE_NOT_FOUND: 4).
       expect(followed.find((o) => o.id === refused)).toMatchObject({ state: 'completed', effect: null, exitCode: 4 });
+      // An answer it cannot use (INVALID_RESPONSE: 8) is that device's too.
+      expect(followed.find((o) => o.id === odd)).toMatchObject({ state: 'completed', effect: null, exitCode: 8 });
+      expect(r.stderr).not.toContain('stopped following');
       expect(r.code).not.toBe(0);
       expect(records(readFileSync(out, 'utf8')).at(-1)).toHaveProperty('end');
       expect(r.stderr).toContain(`amps: could not read ${refused} to verify its effect (DEVICE_NOT_FOUND); its action completed, and its effect is recorded as unknown`);
@@ -161,7 +172,8 @@ describe('--wait: a fleet followed to what the devices did', () => {
       expect(r.code).toBe(3);
       expect(records(text).at(-1)).toMatchObject({ end: { exitCode: 3 } });
       expect(r.stderr).toContain('What the devices did');
-      expect(r.stderr).toContain(`amps: stopped following: the API refused what every read needs; ${accepted.length} action(s) left pending`);
+      expect(r.stderr).toContain(`amps: stopped following on INVALID_API_KEY: ${accepted.length} action(s) left pending`);
+      expect(r.stderr).toContain('not followed to the end (the follow stopped, below)');
       expect(r.stderr).toContain('✖ INVALID_API_KEY');
       expect(r.stderr).toContain(`Keep following: amps watch --ledger ${out}`);
     } finally {
@@ -208,23 +220,26 @@ describe('--wait: a fleet followed to what the devices did', () => {
   });
 });
 
-describe('which failed --verify reads are one device\'s, and which stop the follow', () => {
+describe('which failed --verify reads stop the follow, and which are one device\'s', () => {
   const answer = (status: number, code: string) =>
     decodeError(status, { 'content-type': 'application/json' }, JSON.stringify({ success: false, error: { code, message: code }, meta: { requestId: 'req_1' } }));
-  it('the request\'s and the manufacturer\'s codes, and unknown 4xx, are the device\'s; the platform\'s, 401/403/429, 5xx and transport stop', () => {
+  it('the platform refusing the key or its rate stops it; the device gone, its manufacturer, a timeout, an odd answer or a server error do not', () => {
     const cases: Array<[ReturnType<typeof answer>, boolean]> = [
-      [answer(404, 'DEVICE_NOT_FOUND'), true],
-      [answer(401, 'INVALID_CREDENTIALS'), true],
-      [answer(404, 'SOMETHING_NEW'), true],
-      [answer(401, 'INVALID_API_KEY'), false],
-      [answer(429, 'RATE_LIMIT_EXCEEDED'), false],
-      [answer(403, 'INSUFFICIENT_PERMISSIONS'), false],
+      [answer(401, 'INVALID_API_KEY'), true],
+      [answer(403, 'INSUFFICIENT_PERMISSIONS'), true],
+      [answer(429, 'RATE_LIMIT_EXCEEDED'), true],
+      [answer(403, 'SOMETHING_NEW'), true],
+      [answer(429, 'SOMETHING_NEW'), true],
+      [answer(404, 'DEVICE_NOT_FOUND'), false],
+      [answer(401, 'INVALID_CREDENTIALS'), false],
+      [answer(429, 'RATE_LIMITED'), false],
+      [answer(404, 'SOMETHING_NEW'), false],
       [answer(500, 'INTERNAL_ERROR'), false],
-      [answer(403, 'SOMETHING_NEW'), false],
       [answer(503, 'SOMETHING_NEW'), false],
       [transportError('timeout'), false],
+      [invalidSuccess(200, 'data is not an object', 'req_1'), false],
     ];
-    expect(cases.map(([decoded]) => [decoded.code, aboutOneDevice(decoded)])).toEqual(cases.map(([decoded, expected]) => [decoded.code, expected]));
+    expect(cases.map(([decoded]) => [decoded.code, decoded.status, refusesEveryRead(decoded)])).toEqual(cases.map(([decoded, expected]) => [decoded.code, decoded.status, expected]));
   });
 });
 
@@ -256,7 +271,7 @@ describe('amps watch --ledger', () => {
       const watched = await runCli(['watch', '--ledger', out], { env: { ...env, AMPS_API_URL: proxy.url }, timeoutMs: 60_000 });
       expect(watched.code).toBe(3);
       expect(watched.stderr).toContain('What the devices did');
-      expect(watched.stderr).toContain('amps: stopped following: the API refused what every read needs; 12 action(s) left pending');
+      expect(watched.stderr).toContain('amps: stopped following on INVALID_API_KEY: 12 action(s) left pending');
       expect(outcomes(readFileSync(out, 'utf8'))).toEqual([]);
       expect((await runCli(['watch', '--ledger', out, '--exit-status'], { env: { ...env, AMPS_API_URL: proxy.url }, timeoutMs: 60_000 })).code).toBe(3);
     } finally {
@@ -375,6 +390,27 @@ describe('--waves', () => {
       const secondStarted = sandbox.requests.findIndex((q) => q.method === 'POST' && !firstWave.has(q.path.split('/')[2]));
       const lastListBefore = sandbox.requests.slice(0, secondStarted).filter((q) => q.path.startsWith('/actions?state=acknowledged'));
       expect(lastListBefore.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('a follow the API stops in the first of three waves stops the rollout: every device once, an end record, the failure\'s exit code', async () => {
+    const proxy = await proxyToSandbox((req, res) => actionListOf(req) && refuseKey(res));
+    try {
+      const ids = loadIds(20, 360);
+      const { file, dir } = fileOf(ids);
+      const out = join(dir, 'ledger.ndjson');
+      // Two at a time: the second wave's boundary lies well past the rows the workers took before the stop.
+      const r = await runCli(['push', 'battery', '--devices', file, 'auto.balanced', '--waves', '10%,50%,100%', '--concurrency', '2', '--out', out], { env: { ...env, AMPS_API_URL: proxy.url }, timeoutMs: 60_000 });
+      const text = readFileSync(out, 'utf8');
+      expect(devices(text).map((l) => l.id).sort()).toEqual(ids);
+      // The first wave was sent and its follow stopped: the rest never went out.
+      expect(devices(text).filter((l) => l.outcome === 'not_sent')).toHaveLength(18);
+      expect(records(text).at(-1)).toMatchObject({ end: { exitCode: 3, stoppedBy: 'rollout_stopped' } });
+      expect(r.code).toBe(3);
+      expect(r.stderr).not.toContain('going on');
+      expect(r.stderr).toContain('amps: stopped following on INVALID_API_KEY');
+    } finally {
+      await proxy.close();
     }
   });
 

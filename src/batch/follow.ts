@@ -82,15 +82,15 @@ const MAX_INTERVAL_MS = 15_000;
 const ABSENT_ROUNDS = 2;
 
 /**
- * Whether a failed --verify read is about its device alone (gone, out of reach, its manufacturer
- * link): the catalogue's codes from the request's or the manufacturer's side, or a 4xx it does not
- * know other than 401, 403 and 429. The platform's refusals (a revoked key, the rate limit past its
- * retries, a server error) and failures below HTTP would meet every other read too: they stop the
- * follow instead (Follower.stoppedBy).
+ * Whether a failed --verify read stops the follow: the platform refused the key (its auth codes,
+ * or a 401 or 403 it does not know) or its rate (past the retries), which every other read would
+ * meet too. Anything else is that device's unknown effect, and the follow goes on: the device gone,
+ * its manufacturer's refusal, a timeout or an odd answer for that one live (expedited) read, a
+ * server error.
  */
-export function aboutOneDevice(decoded: DecodedError): boolean {
-  if (decoded.entry) return decoded.entry.party !== 'platform';
-  return decoded.status !== null && decoded.status >= 400 && decoded.status < 500 && ![401, 403, 429].includes(decoded.status);
+export function refusesEveryRead(decoded: DecodedError): boolean {
+  if (decoded.entry) return decoded.entry.party === 'platform' && (decoded.entry.category === 'platform-auth' || decoded.entry.category === 'rate-limit');
+  return decoded.status === 401 || decoded.status === 403 || decoded.status === 429;
 }
 
 export class Follower {
@@ -100,9 +100,10 @@ export class Follower {
   requests = { list: 0, deviceReads: 0 };
   rounds = 0;
   /**
-   * The failure that stopped the follow, when the API refused what every read needs (a list page,
-   * or a --verify read for a reason not its device's): run() returns at once, and what had no
-   * outcome recorded stays pending, for `amps watch --ledger` once the cause is fixed.
+   * The failure that stopped the follow: a list page that could not be read (past the client's
+   * retries), or a --verify read the platform refused for the key or the rate (refusesEveryRead).
+   * run() returns at once, then and ever after; what had no outcome recorded stays pending, for
+   * `amps watch --ledger` once the cause is fixed.
    */
   stoppedBy?: ApiFailure;
 
@@ -154,12 +155,12 @@ export class Follower {
       } catch (error) {
         if (!(error instanceof ApiFailure)) throw error;
         // A refusal every read would meet stops the follow; this action stays pending.
-        if (!aboutOneDevice(error.decoded)) {
+        if (refusesEveryRead(error.decoded)) {
           this.stoppedBy ??= error;
           return;
         }
-        // One device that cannot be read (gone, out of the key's reach) is that device's "cannot
-        // tell", not the end of the follow: its action's outcome is known.
+        // One device that cannot be read (gone, out of the key's reach, a live read that timed
+        // out) is that device's "cannot tell", not the end of the follow: its action's outcome is known.
         unverified = error.decoded.exitCode;
         this.options.warn(`could not read ${scrub(open.deviceId)} to verify its effect (${scrub(error.decoded.code)}); its action completed, and its effect is recorded as unknown`);
       }
@@ -234,7 +235,8 @@ export class Follower {
     // Not set for the sends, where it cost 6% of a fleet push's rate (bench/fleet.mjs).
     await setV8Flag('--optimize-for-size');
     let interval = FIRST_INTERVAL_MS;
-    for (;;) {
+    // A stopped follow sends nothing more (a later wave, the run's last follow).
+    while (!this.stoppedBy) {
       source?.refill();
       if (this.open.size > 0) {
         try {
@@ -242,7 +244,7 @@ export class Follower {
         } catch (error) {
           // Ctrl-C during a round (its list pages, its --verify reads): what is not recorded is pending.
           if (error instanceof InterruptedError) break;
-          // A list page the API refused past its retries: no round can be read.
+          // A list page that could not be read, past the client's retries: no round can be.
           if (!(error instanceof ApiFailure)) throw error;
           this.stoppedBy ??= error;
         }

@@ -159,7 +159,8 @@ function outcomeGuidance(row: { state: string; code: string | null; effect: stri
 }
 
 /** The follow-up summary: states and codes of the actions, and what is still pending (with the next start). */
-export async function printOutcomes(tally: OutcomeTally, io: IO, json: boolean, zone: string): Promise<void> {
+/** `followStopped`: the follow ended on a failure (reportFollowStopped), not with its wait. */
+export async function printOutcomes(tally: OutcomeTally, io: IO, json: boolean, zone: string, followStopped = false): Promise<void> {
   const rows = [...tally.rows.values()].sort((a, b) => b.count - a.count);
   const nextStart = tally.pending.filter((p) => p.start).map((p) => p.start!).sort()[0] ?? null;
   if (json) {
@@ -168,21 +169,22 @@ export async function printOutcomes(tally: OutcomeTally, io: IO, json: boolean, 
   }
   writeLine(io.stderr, io.err.bold('\nWhat the devices did'));
   const table = rows.map((r) => [r.effect === 'drift' ? 'drift' : r.state, r.code ?? '-', grouped(r.count), outcomeGuidance(r)]);
-  if (tally.pending.length > 0) table.push(['pending', '-', grouped(tally.pending.length), nextStart ? `still pending; next start ${timeText(nextStart, zone)}` : 'still pending when the wait ended: follow with amps watch --ledger FILE']);
+  const ended = followStopped ? 'not followed to the end (the follow stopped, below)' : 'still pending when the wait ended';
+  if (tally.pending.length > 0) table.push(['pending', '-', grouped(tally.pending.length), nextStart && !followStopped ? `still pending; next start ${timeText(nextStart, zone)}` : `${ended}: follow with amps watch --ledger FILE`]);
   io.stderr.write(await formatTable(['state', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err }));
 }
 
 /**
- * Says that the follow stopped on a refusal every read would meet (follow.ts stoppedBy: a revoked
- * key, the rate limit past its retries, the API down): the error as every command shows one, and
- * how many actions it left pending. With --json, one JSON line on stderr, as every error there.
+ * Says that the follow stopped (follow.ts stoppedBy: a list page that could not be read, a revoked
+ * key, the rate limit past its retries): how many actions it left pending, then the error as every
+ * command shows one. With --json, one JSON line on stderr, as every error there.
  */
 export async function reportFollowStopped(failure: ApiFailure, pending: number, io: IO, json: boolean): Promise<void> {
   if (json) {
     io.stderr.write(`${JSON.stringify({ ...errorToJson(failure.decoded), followStopped: { pending } })}\n`);
     return;
   }
-  writeLine(io.stderr, io.err.yellow(`\namps: stopped following: the API refused what every read needs; ${grouped(pending)} action(s) left pending`));
+  writeLine(io.stderr, io.err.yellow(`\namps: stopped following on ${failure.decoded.code}: ${grouped(pending)} action(s) left pending`));
   await writeErrorText(io, failure.decoded);
 }
 

@@ -318,8 +318,12 @@ export class BatchRun {
       while (!exhausted && drain()) {
         const next = await rows.next();
         if (next.done) exhausted = true;
-        else if (isInvalid(next.value)) this.record(this.entry(next.value, { outcome: 'invalid_input', code: 'INVALID_INPUT', exitCode: EXIT.usage, reason: `line ${next.value.line} ${next.value.invalid}` }, 0));
-        else this.recordUnsent(next.value);
+        else {
+          if (isInvalid(next.value)) this.record(this.entry(next.value, { outcome: 'invalid_input', code: 'INVALID_INPUT', exitCode: EXIT.usage, reason: `line ${next.value.line} ${next.value.invalid}` }, 0));
+          else this.recordUnsent(next.value);
+          // Every row taken settles, recorded by a worker or here: a wave boundary ahead waits for it.
+          this.hooks.settled?.();
+        }
       }
       if (!exhausted) {
         this.report.unread = true;

@@ -279,7 +279,7 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
       else if (tally.pending.length > 0) batch.stop('rollout_stopped', `wave ${wave + 1}'s actions were still pending when the wait ended (--wait-timeout)`);
       const broken = breach(abortRules, devices, byExit);
       if (broken) batch.stop('rollout_stopped', `wave ${wave + 1} broke --abort-if ${broken}`);
-      else if (!options.quiet && !options.json) writeLine(io.stderr, `Wave ${wave + 1} of ${ends.length}: ${devices} device(s) done; going on.`);
+      if (!batch.stopped && !options.quiet && !options.json) writeLine(io.stderr, `Wave ${wave + 1} of ${ends.length}: ${devices} device(s) done; going on.`);
     };
 
     // Between waves the input waits: every row of the wave settled, then its actions followed.
@@ -315,7 +315,7 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
       progress.stop();
       resume?.finish();
       // The last wave, or the whole run with --wait, followed to what the devices did.
-      if (follower && !io.signal.aborted && (options.wait || follower.pending > 0) && result.stoppedBy !== 'ledger_failed') {
+      if (follower && !follower.stoppedBy && !io.signal.aborted && (options.wait || follower.pending > 0) && result.stoppedBy !== 'ledger_failed') {
         if (!options.quiet && !options.json && follower.pending > 0) writeLine(io.stderr, `Following ${grouped(follower.pending)} action(s) to what the devices did…`);
         await followWave(ends ? ends.length - 1 : 0, true);
       }
@@ -327,7 +327,7 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
       report.reportUnwritten(batch.unwritten, io, run.out);
       if (!options.quiet) {
         await report.printSummary(result, io, Boolean(options.json), run.out);
-        if (follower) await report.printOutcomes(tally, io, Boolean(options.json), zone.name);
+        if (follower) await report.printOutcomes(tally, io, Boolean(options.json), zone.name, Boolean(follower.stoppedBy));
       }
       if (follower?.stoppedBy) await report.reportFollowStopped(follower.stoppedBy, tally.pending.length, io, Boolean(options.json));
       if (!options.json) {
