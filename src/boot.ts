@@ -91,7 +91,8 @@ function bundleLoader(env: NodeJS.ProcessEnv, argv: string[]): { load: (file: st
 
 /**
  * The program, from the bundle of its command alone where there is one (a third of the bundle of
- * them all to read and deserialise), else from the bundle of them all (help, completion, a typo).
+ * them all to read and deserialise), or help's, else from the bundle of them all (completion,
+ * `help COMMAND`, a typo as the first word).
  */
 function loadProgram(env: NodeJS.ProcessEnv, argv: string[]): { program: Program; cache?: CompileCache } {
   const { load, cache } = bundleLoader(env, argv);

@@ -29,9 +29,9 @@ type CommandFactory = (state: CommandState) => Command<any, any, any>;
 declare const AMPS_BUNDLE_COMMAND: string | undefined;
 
 /**
- * Every subcommand, loaded on demand: a run loads only the command it runs (help and unknown
- * commands load them all, for listings and suggestions). In a command's own bundle the others'
- * `load` is undefined: boot.ts never runs them there (commandBundleIn).
+ * Every subcommand, loaded on demand: a run loads only the command it runs (help and a typo list
+ * them all by name, from the command list; completion loads them all). In a bundle that does not
+ * hold a command, its `load` is undefined: boot.ts never runs that command there (commandBundleIn).
  */
 const COMMANDS: ReadonlyArray<{ names: string[]; load?: () => Promise<CommandFactory> }> = [
   { names: ['push'], load: typeof AMPS_BUNDLE_COMMAND !== 'string' || AMPS_BUNDLE_COMMAND === 'push' ? async () => (await import('./commands/push/index.js')).pushCommand : undefined },

@@ -1,5 +1,5 @@
 // An AbortController made when its signal is first asked for. Node loads its AbortController and
-// EventTarget code on the first `new AbortController()` (~2 M instructions, bench/startup.mjs), and
+// EventTarget code on the first `new AbortController()` (~1 M instructions of `explain`, bench/startup.mjs), and
 // the commands that send nothing (explain, decode, help, config) never look at the process's
 // Ctrl-C signal or at the one a closed stdout aborts.
 
