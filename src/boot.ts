@@ -102,7 +102,9 @@ function loadProgram(env: NodeJS.ProcessEnv, argv: string[]): { program: Program
   if (guess === undefined) return { program, cache };
   // The bundle reads the command line as the program will: a wrong guess loads the right bundle.
   const command = program.commandBundleIn(argv);
-  return { program: command === guess ? program : load(file(command)), cache };
+  if (command === guess) return { program, cache };
+  cache?.discard(file(guess));
+  return { program: load(file(command)), cache };
 }
 
 export function boot(argv: string[]): void {

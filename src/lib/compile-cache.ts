@@ -132,6 +132,16 @@ export class CompileCache {
     return module.exports;
   }
 
+  /**
+   * Writes no entry for `file` at the end of this run: it was loaded but not run (boot.ts's wrong
+   * guess of a bundle). Its entry would hold only its top level under the name of a command that
+   * runs it fully (`--profile get explain` guesses get), and a hit is never rewritten.
+   */
+  discard(file: string): void {
+    const at = this.compiled.findIndex((compiled) => compiled.file === file);
+    if (at !== -1) this.compiled.splice(at, 1);
+  }
+
   /** What this run found, bundle by bundle. */
   report(): CacheReport[] {
     return this.compiled.map(({ file, entry, hit }) => ({ file, entry, hit }));
