@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { refusesEveryRead } from '../src/batch/follow.js';
+import { OutcomeTally } from '../src/batch/report.js';
 import { decodeError, invalidSuccess, transportError } from '../src/errors/decode.js';
 import { BIN, freshConfigDir, runCli } from './helpers/cli.js';
 import { type TestSandbox, useSandbox } from './helpers/sandbox.js';
@@ -243,6 +244,19 @@ describe('which failed --verify reads stop the follow, and which are one device\
   });
 });
 
+describe('the outcome tally', () => {
+  it('keeps apart actions that differ only in their exit code: a completed action whose --verify read failed is not hidden by one that was read', () => {
+    const tally = new OutcomeTally();
+    const outcome = (n: number, exitCode: 0 | 3 | 8) => ({ id: `bat_${n}`, actionId: `act_${n}`, state: 'completed', errorCode: null, start: null, effect: null, exitCode, at: '2026-11-26T00:00:00.000Z' });
+    tally.add(outcome(1, 0));
+    tally.add(outcome(2, 8));
+    tally.add(outcome(3, 3));
+    tally.add(outcome(4, 8));
+    expect([...tally.rows.values()].map((r) => [r.exitCode, r.count])).toEqual([[0, 1], [8, 2], [3, 1]]);
+    expect(tally.exitCodes().sort()).toEqual([0, 3, 8]);
+  });
+});
+
 describe('amps watch --ledger', () => {
   it('follows a finished run\'s actions, appends their outcomes, and --exit-status gives the most severe', async () => {
     const { file, dir } = fileOf(loadIds(60, 200));
@@ -274,6 +288,67 @@ describe('amps watch --ledger', () => {
       expect(watched.stderr).toContain('amps: stopped following on INVALID_API_KEY: 12 action(s) left pending');
       expect(outcomes(readFileSync(out, 'utf8'))).toEqual([]);
       expect((await runCli(['watch', '--ledger', out, '--exit-status'], { env: { ...env, AMPS_API_URL: proxy.url }, timeoutMs: 60_000 })).code).toBe(3);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('--verify reads that hang start no more once the wait has ended: the rest stay pending', async () => {
+    const read = new Set<string>();
+    const proxy = await proxyToSandbox((req) => {
+      const device = verifyReadOf(req);
+      if (device === undefined) return false;
+      read.add(device);
+      return true;
+    });
+    try {
+      const ids = loadIds(10, 320);
+      const { file, dir } = fileOf(ids);
+      const out = join(dir, 'ledger.ndjson');
+      expect((await amps(['push', 'battery', '--devices', file, 'charge', '--out', out, '--quiet'])).code).toBe(0);
+      // The actions done first, so the follow's second round (after 1 s) finds them completed and
+      // starts their reads; each hangs past the 1.5 s wait (a 1 s timeout, retried).
+      for (;;) {
+        const open = (await sandbox.call('GET', '/actions?state=acknowledged&limit=50')).body.data.items as Array<{ deviceId: string }>;
+        if (!open.some((a) => ids.includes(a.deviceId))) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const watched = await runCli(['watch', '--ledger', out, '--verify', '--timeout', '1s', '--wait-timeout', '1500ms', '--json'], { env: { ...env, AMPS_API_URL: proxy.url }, timeoutMs: 60_000 });
+      const report = JSON.parse(watched.stdout) as { pending: unknown[] };
+      // Watch reads eight at once: those started before the wait ended, none after it; the others
+      // are pending, not read in turn.
+      expect(read.size).toBeGreaterThan(0);
+      expect(read.size).toBeLessThanOrEqual(8);
+      const accepted = devices(readFileSync(out, 'utf8')).filter((l) => l.outcome === 'accepted').length;
+      expect(accepted).toBeGreaterThan(read.size);
+      expect(report.pending.length + outcomes(readFileSync(out, 'utf8')).length).toBe(accepted);
+      expect(report.pending.length).toBeGreaterThanOrEqual(accepted - read.size);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('Ctrl-C while a list page hangs is an interruption, not a stopped follow', async () => {
+    let onList: () => void = () => {};
+    const listed = new Promise<void>((resolve) => (onList = resolve));
+    const proxy = await proxyToSandbox((req) => {
+      if (!actionListOf(req)) return false;
+      onList();
+      return true;
+    });
+    try {
+      const { file, dir } = fileOf(loadIds(4, 330));
+      const out = join(dir, 'ledger.ndjson');
+      expect((await amps(['push', 'battery', '--devices', file, 'charge', '--out', out, '--quiet'])).code).toBe(0);
+      const watch = spawn(process.execPath, [BIN, 'watch', '--ledger', out, '--timeout', '1s'], { env: { ...env, AMPS_API_URL: proxy.url } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      watch.stderr.setEncoding('utf8');
+      watch.stderr.on('data', (d: string) => (stderr += d));
+      await listed;
+      watch.kill('SIGINT');
+      expect(await new Promise<number | null>((resolve) => watch.on('close', resolve))).toBe(130);
+      expect(stderr).not.toContain('stopped following');
+      expect(stderr).toContain('not followed to the end (interrupted)');
     } finally {
       await proxy.close();
     }
@@ -412,6 +487,20 @@ describe('--waves', () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  it('a rollout stopped by a wave still pending at --wait-timeout does not wait a second time', async () => {
+    const ids = loadIds(4, 334);
+    const { file, dir } = fileOf(ids);
+    const out = join(dir, 'ledger.ndjson');
+    const at = new Date(Date.now() + 2 * 3_600_000).toISOString();
+    const r = await amps(['push', 'battery', '--devices', file, 'charge', '--at', at, '--waves', '50%,100%', '--wait-timeout', '1s', '--out', out]);
+    const text = readFileSync(out, 'utf8');
+    expect(devices(text).map((l) => l.id).sort()).toEqual(ids);
+    expect(records(text).at(-1)).toMatchObject({ end: { exitCode: 10, stoppedBy: 'rollout_stopped' } });
+    // The first wave was followed to its deadline already: no second follow of it.
+    expect(r.stderr).not.toContain('Following');
+    expect(r.stderr).toContain('still pending when the wait ended');
   });
 
   it('--canary-per-model puts a device of every model in the first wave', async () => {

@@ -106,6 +106,8 @@ export class Follower {
    * `amps watch --ledger` once the cause is fixed.
    */
   stoppedBy?: ApiFailure;
+  /** When run()'s wait ends: no --verify read starts after it. */
+  private deadline = Number.POSITIVE_INFINITY;
 
   constructor(private readonly client: ApiClient, private readonly options: FollowOptions) {}
 
@@ -154,6 +156,8 @@ export class Follower {
         effect = effectOf(this.options.type, this.options.command, (device.state ?? {}) as Record<string, unknown>) ?? null;
       } catch (error) {
         if (!(error instanceof ApiFailure)) throw error;
+        // Ctrl-C came while it was read (a read ends on its own timeout): it stays pending.
+        if (this.options.signal.aborted) return;
         // A refusal every read would meet stops the follow; this action stays pending.
         if (refusesEveryRead(error.decoded)) {
           this.stoppedBy ??= error;
@@ -175,8 +179,11 @@ export class Follower {
   /** Finishes actions a few at a time: --verify reads one device each. */
   private async finishAll(done: Finished[]): Promise<void> {
     let next = 0;
+    // No read starts after a stop, Ctrl-C or the end of the wait: what is left stays pending. A
+    // --verify read of a device that hangs takes up to --timeout, and there may be thousands.
+    const going = () => !this.stoppedBy && !this.options.signal.aborted && this.options.now() < this.deadline;
     const worker = async () => {
-      while (next < done.length && !this.stoppedBy) await this.finish(done[next++]);
+      while (next < done.length && going()) await this.finish(done[next++]);
     };
     // Every worker settles before a failure (Ctrl-C) goes on: none records an outcome after the run has returned.
     const settled = await Promise.allSettled(Array.from({ length: Math.min(this.options.concurrency, done.length) }, worker));
@@ -234,6 +241,7 @@ export class Follower {
     // 100,000-device `amps watch --verify` peaked at 320 MB with ~60 MB live (bench/follow.mjs).
     // Not set for the sends, where it cost 6% of a fleet push's rate (bench/fleet.mjs).
     await setV8Flag('--optimize-for-size');
+    this.deadline = deadline;
     let interval = FIRST_INTERVAL_MS;
     // A stopped follow sends nothing more (a later wave, the run's last follow).
     while (!this.stoppedBy) {
@@ -244,8 +252,10 @@ export class Follower {
         } catch (error) {
           // Ctrl-C during a round (its list pages, its --verify reads): what is not recorded is pending.
           if (error instanceof InterruptedError) break;
-          // A list page that could not be read, past the client's retries: no round can be.
+          // A list page that could not be read, past the client's retries: no round can be. After
+          // Ctrl-C (the page ended on its own timeout) it is the interruption that ends the follow.
           if (!(error instanceof ApiFailure)) throw error;
+          if (this.options.signal.aborted) break;
           this.stoppedBy ??= error;
         }
         if (this.stoppedBy) break;

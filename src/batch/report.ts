@@ -134,7 +134,8 @@ export class OutcomeTally {
   /** Once per action: a ledger another process is still writing may record an outcome this one found too. */
   add(outcome: OutcomeRecord['outcome']): void {
     if (this.codes.has(outcome.actionId)) return;
-    const key = `${outcome.state}\u0000${outcome.errorCode ?? ''}\u0000${outcome.effect ?? ''}`;
+    // By exit code too: a completed action whose --verify read failed takes that failure's code.
+    const key = `${outcome.state}\u0000${outcome.errorCode ?? ''}\u0000${outcome.effect ?? ''}\u0000${outcome.exitCode}`;
     const row = this.rows.get(key) ?? { state: outcome.state, code: outcome.errorCode, effect: outcome.effect, count: 0, exitCode: outcome.exitCode };
     row.count++;
     this.rows.set(key, row);
@@ -151,16 +152,19 @@ export class OutcomeTally {
   }
 }
 
-function outcomeGuidance(row: { state: string; code: string | null; effect: string | null }): string {
-  if (row.state === 'completed') return row.effect === 'drift' ? 'accepted, but the state does not show it: read the device, escalate with the action id' : '-';
+function outcomeGuidance(row: { state: string; code: string | null; effect: string | null; exitCode: ExitCode }): string {
+  if (row.state === 'completed' && row.effect === 'drift') return 'accepted, but the state does not show it: read the device, escalate with the action id';
+  if (row.state === 'completed') return row.exitCode === EXIT.ok ? '-' : `its effect is unknown: --verify could not read the device (exit ${row.exitCode}); read it before pushing again`;
   if (row.state === 'cancelled') return 'cancelled before it ran';
   const entry = row.code ? variantFor(row.code, undefined, undefined) : undefined;
   return entry ? RETRY_CLASSES[entry.retryClass].label : RETRY_CLASSES.once_then_escalate.label;
 }
 
+/** How a follow ended: its wait ran out (or nothing was left), a failure stopped it (reportFollowStopped), or Ctrl-C. */
+export type FollowEnd = 'wait' | 'stopped' | 'interrupted';
+
 /** The follow-up summary: states and codes of the actions, and what is still pending (with the next start). */
-/** `followStopped`: the follow ended on a failure (reportFollowStopped), not with its wait. */
-export async function printOutcomes(tally: OutcomeTally, io: IO, json: boolean, zone: string, followStopped = false): Promise<void> {
+export async function printOutcomes(tally: OutcomeTally, io: IO, json: boolean, zone: string, end: FollowEnd = 'wait'): Promise<void> {
   const rows = [...tally.rows.values()].sort((a, b) => b.count - a.count);
   const nextStart = tally.pending.filter((p) => p.start).map((p) => p.start!).sort()[0] ?? null;
   if (json) {
@@ -169,8 +173,8 @@ export async function printOutcomes(tally: OutcomeTally, io: IO, json: boolean, 
   }
   writeLine(io.stderr, io.err.bold('\nWhat the devices did'));
   const table = rows.map((r) => [r.effect === 'drift' ? 'drift' : r.state, r.code ?? '-', grouped(r.count), outcomeGuidance(r)]);
-  const ended = followStopped ? 'not followed to the end (the follow stopped, below)' : 'still pending when the wait ended';
-  if (tally.pending.length > 0) table.push(['pending', '-', grouped(tally.pending.length), nextStart && !followStopped ? `still pending; next start ${timeText(nextStart, zone)}` : `${ended}: follow with amps watch --ledger FILE`]);
+  const ended = { wait: 'still pending when the wait ended', stopped: 'not followed to the end (the follow stopped, below)', interrupted: 'not followed to the end (interrupted)' }[end];
+  if (tally.pending.length > 0) table.push(['pending', '-', grouped(tally.pending.length), nextStart && end === 'wait' ? `still pending; next start ${timeText(nextStart, zone)}` : `${ended}: follow with amps watch --ledger FILE`]);
   io.stderr.write(await formatTable(['state', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err }));
 }
 

@@ -114,7 +114,7 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       const rows = [...tally.rows.values()];
       writeJson(io, { ledger: options.ledger, actions: rows, pending: tally.pending, ended: ledger.end !== null, requests: { ...following.requests, rounds: following.rounds }, environment: session.environment });
     } else if (!options.quiet) {
-      await report.printOutcomes(tally, io, false, zone, Boolean(following.stoppedBy));
+      await report.printOutcomes(tally, io, false, zone, io.signal.aborted ? 'interrupted' : following.stoppedBy ? 'stopped' : 'wait');
       if (!ledger.end) writeLine(io.stderr, `The run writing ${options.ledger} had not ended${io.signal.aborted ? '' : following.stoppedBy ? ' when the follow stopped' : ' when the wait did'}.`);
       const { times: runTimes } = ledger.run;
       const base = rerunArgs(ledger.run.inputs, { start: runTimes.start ?? undefined, end: runTimes.end ?? undefined, zone: runTimes.zone }, argv);

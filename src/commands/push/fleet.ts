@@ -315,7 +315,8 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
       progress.stop();
       resume?.finish();
       // The last wave, or the whole run with --wait, followed to what the devices did.
-      if (follower && !follower.stoppedBy && !io.signal.aborted && (options.wait || follower.pending > 0) && result.stoppedBy !== 'ledger_failed') {
+      // Not after a stopped rollout: its last wave was followed already, to its own deadline.
+      if (follower && !follower.stoppedBy && !io.signal.aborted && (options.wait || follower.pending > 0) && result.stoppedBy !== 'ledger_failed' && result.stoppedBy !== 'rollout_stopped') {
         if (!options.quiet && !options.json && follower.pending > 0) writeLine(io.stderr, `Following ${grouped(follower.pending)} action(s) to what the devices did…`);
         await followWave(ends ? ends.length - 1 : 0, true);
       }
@@ -327,7 +328,7 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
       report.reportUnwritten(batch.unwritten, io, run.out);
       if (!options.quiet) {
         await report.printSummary(result, io, Boolean(options.json), run.out);
-        if (follower) await report.printOutcomes(tally, io, Boolean(options.json), zone.name, Boolean(follower.stoppedBy));
+        if (follower) await report.printOutcomes(tally, io, Boolean(options.json), zone.name, io.signal.aborted ? 'interrupted' : follower.stoppedBy ? 'stopped' : 'wait');
       }
       if (follower?.stoppedBy) await report.reportFollowStopped(follower.stoppedBy, tally.pending.length, io, Boolean(options.json));
       if (!options.json) {
