@@ -68,6 +68,28 @@ async function proxyToSandbox(intercept: (req: IncomingMessage, res: ServerRespo
   };
 }
 
+/** The ledger of a fleet push of `charge` to `ids`, sent and not followed: for watch to follow. */
+async function pushedLedger(ids: string[]): Promise<string> {
+  const { file, dir } = fileOf(ids);
+  const out = join(dir, 'ledger.ndjson');
+  expect((await amps(['push', 'battery', '--devices', file, 'charge', '--out', out, '--quiet'])).code).toBe(0);
+  return out;
+}
+
+/** `amps watch ARGS` against `apiUrl`, sent SIGINT once `ready` settles: its exit code and output. */
+async function watchInterrupted(args: string[], apiUrl: string, ready: Promise<void>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const watch = spawn(process.execPath, [BIN, 'watch', ...args], { env: { ...env, AMPS_API_URL: apiUrl } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { stdout: '', stderr: '' };
+  for (const name of ['stdout', 'stderr'] as const) {
+    watch[name].setEncoding('utf8');
+    watch[name].on('data', (d: string) => (output[name] += d));
+  }
+  await ready;
+  watch.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => watch.on('close', resolve));
+  return { code, ...output };
+}
+
 /** A proxy answer: the key refused (401 INVALID_API_KEY), as when it is revoked mid-run. */
 function refuseKey(res: ServerResponse): true {
   res.writeHead(401, { 'content-type': 'application/json' });
@@ -277,9 +299,7 @@ describe('amps watch --ledger', () => {
   });
 
   it('a follow the API stops ends with its report, what is pending, and the failure\'s exit code, --exit-status or not', async () => {
-    const { file, dir } = fileOf(loadIds(12, 288));
-    const out = join(dir, 'ledger.ndjson');
-    expect((await amps(['push', 'battery', '--devices', file, 'charge', '--out', out, '--quiet'])).code).toBe(0);
+    const out = await pushedLedger(loadIds(12, 288));
     const proxy = await proxyToSandbox((req, res) => actionListOf(req) && refuseKey(res));
     try {
       const watched = await runCli(['watch', '--ledger', out], { env: { ...env, AMPS_API_URL: proxy.url }, timeoutMs: 60_000 });
@@ -303,9 +323,7 @@ describe('amps watch --ledger', () => {
     });
     try {
       const ids = loadIds(10, 320);
-      const { file, dir } = fileOf(ids);
-      const out = join(dir, 'ledger.ndjson');
-      expect((await amps(['push', 'battery', '--devices', file, 'charge', '--out', out, '--quiet'])).code).toBe(0);
+      const out = await pushedLedger(ids);
       // The actions done first, so the follow's second round (after 1 s) finds them completed and
       // starts their reads; each hangs past the 1.5 s wait (a 1 s timeout, retried).
       for (;;) {
@@ -337,16 +355,9 @@ describe('amps watch --ledger', () => {
       return true;
     });
     try {
-      const { file, dir } = fileOf(loadIds(4, 330));
-      const out = join(dir, 'ledger.ndjson');
-      expect((await amps(['push', 'battery', '--devices', file, 'charge', '--out', out, '--quiet'])).code).toBe(0);
-      const watch = spawn(process.execPath, [BIN, 'watch', '--ledger', out, '--timeout', '1s'], { env: { ...env, AMPS_API_URL: proxy.url } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      watch.stderr.setEncoding('utf8');
-      watch.stderr.on('data', (d: string) => (stderr += d));
-      await listed;
-      watch.kill('SIGINT');
-      expect(await new Promise<number | null>((resolve) => watch.on('close', resolve))).toBe(130);
+      const out = await pushedLedger(loadIds(4, 330));
+      const { code, stderr } = await watchInterrupted(['--ledger', out, '--timeout', '1s'], proxy.url, listed);
+      expect(code).toBe(130);
       expect(stderr).not.toContain('stopped following');
       expect(stderr).toContain('not followed to the end (interrupted)');
     } finally {
@@ -368,16 +379,9 @@ describe('amps watch --ledger', () => {
     });
     try {
       const ids = loadIds(20, 240);
-      const { file, dir } = fileOf(ids);
-      const out = join(dir, 'ledger.ndjson');
-      expect((await amps(['push', 'battery', '--devices', file, 'charge', '--out', out, '--quiet'])).code).toBe(0);
-      const watch = spawn(process.execPath, [BIN, 'watch', '--ledger', out, '--verify', '--json'], { env: { ...env, AMPS_API_URL: proxy.url } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      watch.stdout.setEncoding('utf8');
-      watch.stdout.on('data', (d: string) => (stdout += d));
-      await heldRead;
-      watch.kill('SIGINT');
-      expect(await new Promise<number | null>((resolve) => watch.on('close', resolve))).toBe(130);
+      const out = await pushedLedger(ids);
+      const { code, stdout } = await watchInterrupted(['--ledger', out, '--verify', '--json'], proxy.url, heldRead);
+      expect(code).toBe(130);
       const report = JSON.parse(stdout) as { pending: Array<{ id: string }>; actions: Array<{ count: number }> };
       // The held device is still pending; every device is either an outcome or pending.
       expect(report.pending.map((p) => p.id)).toContain(held);
