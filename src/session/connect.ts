@@ -79,8 +79,11 @@ async function openSession(globals: GlobalOptions, io: IO, options: SessionOptio
     connections: options.connections,
     maxResponseBytes: maxResponseBytes(io.env),
     onVerbose: globals.verbose ? (line) => writeLine(io.stderr, io.err.dim(line)) : undefined,
+    // With --json stderr carries JSON lines only: a retry is one too.
     onRetry: (n) =>
-      writeLine(io.stderr, io.err.yellow(scrub(`retrying ${n.method} ${n.path} in ${formatDuration(Math.round(n.delayMs))} (attempt ${n.attempt} of ${n.of}): ${n.reason}`))),
+      globals.json
+        ? writeLine(io.stderr, JSON.stringify({ retry: { method: n.method, path: scrub(n.path), delayMs: Math.round(n.delayMs), attempt: n.attempt, of: n.of, reason: scrub(n.reason) } }))
+        : writeLine(io.stderr, io.err.yellow(scrub(`retrying ${n.method} ${n.path} in ${formatDuration(Math.round(n.delayMs))} (attempt ${n.attempt} of ${n.of}): ${n.reason}`))),
   };
   const { ApiClient } = await import('../api/client.js');
 

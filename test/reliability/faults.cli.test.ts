@@ -74,6 +74,13 @@ describe('reads against a misbehaving server', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/retrying GET \/battery\/b1 in 1 s \(attempt 2 of 3\): RATE_LIMIT_EXCEEDED \(HTTP 429\)/);
     expect(r.elapsed).toBeGreaterThanOrEqual(1000);
+    // With --json, stderr carries JSON lines only: the retry is one.
+    server.reset();
+    const json = await amps('ratelimit-once', ['get', 'battery', 'b1', '--json']);
+    expect(json.code).toBe(0);
+    expect(json.stderr.trim().split('\n').map((line) => JSON.parse(line))).toEqual([
+      { retry: { method: 'GET', path: '/battery/b1', delayMs: 1000, attempt: 2, of: 3, reason: 'RATE_LIMIT_EXCEEDED (HTTP 429)' } },
+    ]);
   });
 
   it.each(['hang', 'trickle', 'until-close'] as const)('%s: gives up inside --timeout, exit 6', async (fault) => {
