@@ -229,6 +229,36 @@ describe('--wait: a fleet followed to what the devices did', () => {
     }
   });
 
+  it('Ctrl-C during the follow asks no further list page (a fleet\'s client itself goes on)', async () => {
+    let lists = 0;
+    let onList: () => void = () => {};
+    const listed = new Promise<void>((resolve) => (onList = resolve));
+    // Every list page is answered, slowly.
+    const proxy = await proxyToSandbox((req, res) => {
+      if (!actionListOf(req)) return false;
+      lists++;
+      onList();
+      setTimeout(() => httpRequest(`${sandbox.url}${req.url}`, { headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      }).end(), 500);
+      return true;
+    });
+    try {
+      const { file, dir } = fileOf(loadIds(3, 346));
+      const out = join(dir, 'ledger.ndjson');
+      const push = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', file, 'charge', '--wait', '--out', out], { env: { ...env, AMPS_API_URL: proxy.url } as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'ignore'] });
+      await listed;
+      const asked = lists;
+      push.kill('SIGINT');
+      expect(await new Promise<number | null>((resolve) => push.on('close', resolve))).toBe(130);
+      expect(lists).toBe(asked);
+      expect(records(readFileSync(out, 'utf8')).at(-1)).toMatchObject({ end: { exitCode: 130 } });
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('the rerun line fed from the ledger resolves the SCHEDULER_ACTIVE failures', async () => {
     const ids = loadIds(80);
     const { file, dir } = fileOf(ids);
@@ -311,6 +341,22 @@ describe('amps watch --ledger', () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  it('the round at the end of the wait records what it finds', async () => {
+    const ids = loadIds(6, 340);
+    const out = await pushedLedger(ids);
+    for (;;) {
+      const open = (await sandbox.call('GET', '/actions?state=acknowledged&limit=50')).body.data.items as Array<{ deviceId: string }>;
+      if (!open.some((a) => ids.includes(a.deviceId))) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // Rounds at 0 s and at the 1 s deadline: the second finds the actions done (absent twice).
+    const watched = await amps(['watch', '--ledger', out, '--wait-timeout', '1s', '--json']);
+    const accepted = devices(readFileSync(out, 'utf8')).filter((l) => l.outcome === 'accepted').length;
+    expect(accepted).toBeGreaterThan(0);
+    expect(JSON.parse(watched.stdout).pending).toEqual([]);
+    expect(outcomes(readFileSync(out, 'utf8'))).toHaveLength(accepted);
   });
 
   it('--verify reads that hang start no more once the wait has ended: the rest stay pending', async () => {

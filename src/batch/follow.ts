@@ -106,8 +106,10 @@ export class Follower {
    * `amps watch --ledger` once the cause is fixed.
    */
   stoppedBy?: ApiFailure;
-  /** When run()'s wait ends: no --verify read starts after it. */
+  /** When run()'s wait ends (readsMayStart). */
   private deadline = Number.POSITIVE_INFINITY;
+  /** A --verify read failed below HTTP (a live read that hung): past the deadline, no more start. */
+  private readsHang = false;
 
   constructor(private readonly client: ApiClient, private readonly options: FollowOptions) {}
 
@@ -132,6 +134,8 @@ export class Follower {
   /** Every page of a list, or (`since`) until the items get older than it (newest come first). */
   private async *pages(state: string, since?: string): AsyncGenerator<ActionRecord> {
     const pages = listPages((offset) => {
+      // A fleet's client goes on after Ctrl-C (its pushes in flight finish): the follow asks no next page.
+      if (this.options.signal.aborted) throw new InterruptedError();
       this.requests.list++;
       return listActions(this.client, { state, deviceType: this.options.type, limit: 50, offset });
     });
@@ -150,6 +154,8 @@ export class Follower {
     /** The class of a --verify read that failed: the device's outcome takes it (the run asked for a check it did not get). */
     let unverified: ExitCode | undefined;
     if (this.options.verify && state === 'completed') {
+      // Not read now, not lost: it stays pending, for `amps watch --ledger --verify`.
+      if (!this.readsMayStart()) return;
       this.requests.deviceReads++;
       try {
         const device = (await getDevice(this.client, this.options.type, open.deviceId, true)).data;
@@ -165,6 +171,7 @@ export class Follower {
         }
         // One device that cannot be read (gone, out of the key's reach, a live read that timed
         // out) is that device's "cannot tell", not the end of the follow: its action's outcome is known.
+        if (error.decoded.shape === 'transport') this.readsHang = true;
         unverified = error.decoded.exitCode;
         this.options.warn(`could not read ${scrub(open.deviceId)} to verify its effect (${scrub(error.decoded.code)}); its action completed, and its effect is recorded as unknown`);
       }
@@ -176,14 +183,20 @@ export class Follower {
     });
   }
 
-  /** Finishes actions a few at a time: --verify reads one device each. */
+  /**
+   * Whether a --verify read may start: not after a stop or Ctrl-C, nor past the deadline once reads
+   * hang (a device whose live read hangs takes up to --timeout, and there may be thousands). The
+   * round at the deadline still reads devices that answer: its outcomes would be lost otherwise.
+   */
+  private readsMayStart(): boolean {
+    return !this.stoppedBy && !this.options.signal.aborted && !(this.readsHang && this.options.now() >= this.deadline);
+  }
+
+  /** Finishes actions a few at a time: --verify reads one device each; outcomes that need no read are recorded whatever happens. */
   private async finishAll(done: Finished[]): Promise<void> {
     let next = 0;
-    // No read starts after a stop, Ctrl-C or the end of the wait: what is left stays pending. A
-    // --verify read of a device that hangs takes up to --timeout, and there may be thousands.
-    const going = () => !this.stoppedBy && !this.options.signal.aborted && this.options.now() < this.deadline;
     const worker = async () => {
-      while (next < done.length && going()) await this.finish(done[next++]);
+      while (next < done.length) await this.finish(done[next++]);
     };
     // Every worker settles before a failure (Ctrl-C) goes on: none records an outcome after the run has returned.
     const settled = await Promise.allSettled(Array.from({ length: Math.min(this.options.concurrency, done.length) }, worker));
