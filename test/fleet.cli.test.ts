@@ -76,6 +76,15 @@ async function pushedLedger(ids: string[]): Promise<string> {
   return out;
 }
 
+/** Once the sandbox has none of these devices' actions still acknowledged (each done, one way or another). */
+async function actionsDone(ids: string[]): Promise<void> {
+  for (;;) {
+    const open = (await sandbox.call('GET', '/actions?state=acknowledged&limit=50')).body.data.items as Array<{ deviceId: string }>;
+    if (!open.some((a) => ids.includes(a.deviceId))) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** `amps watch ARGS` against `apiUrl`, sent SIGINT once `ready` settles: its exit code and output. */
 async function watchInterrupted(args: string[], apiUrl: string, ready: Promise<void>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const watch = spawn(process.execPath, [BIN, 'watch', ...args], { env: { ...env, AMPS_API_URL: apiUrl } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -346,11 +355,7 @@ describe('amps watch --ledger', () => {
   it('the round at the end of the wait records what it finds', async () => {
     const ids = loadIds(6, 340);
     const out = await pushedLedger(ids);
-    for (;;) {
-      const open = (await sandbox.call('GET', '/actions?state=acknowledged&limit=50')).body.data.items as Array<{ deviceId: string }>;
-      if (!open.some((a) => ids.includes(a.deviceId))) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await actionsDone(ids);
     // Rounds at 0 s and at the 1 s deadline: the second finds the actions done (absent twice).
     const watched = await amps(['watch', '--ledger', out, '--wait-timeout', '1s', '--json']);
     const accepted = devices(readFileSync(out, 'utf8')).filter((l) => l.outcome === 'accepted').length;
@@ -372,11 +377,7 @@ describe('amps watch --ledger', () => {
       const out = await pushedLedger(ids);
       // The actions done first, so the follow's second round (after 1 s) finds them completed and
       // starts their reads; each hangs past the 1.5 s wait (a 1 s timeout, retried).
-      for (;;) {
-        const open = (await sandbox.call('GET', '/actions?state=acknowledged&limit=50')).body.data.items as Array<{ deviceId: string }>;
-        if (!open.some((a) => ids.includes(a.deviceId))) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await actionsDone(ids);
       const watched = await runCli(['watch', '--ledger', out, '--verify', '--timeout', '1s', '--wait-timeout', '1500ms', '--json'], { env: { ...env, AMPS_API_URL: proxy.url }, timeoutMs: 60_000 });
       const report = JSON.parse(watched.stdout) as { pending: unknown[] };
       // Watch reads eight at once: those started before the wait ended, none after it; the others
