@@ -393,6 +393,36 @@ describe('amps watch --ledger', () => {
     }
   });
 
+  it('past the wait, --verify reads that answer slowly start only within one --timeout: the rest stay pending', async () => {
+    const read = new Set<string>();
+    // Every live read answers after 700 ms, that the device is offline (an answer, not a hang).
+    const proxy = await proxyToSandbox((req, res) => {
+      const device = verifyReadOf(req);
+      if (device === undefined) return false;
+      read.add(device);
+      setTimeout(() => {
+        res.writeHead(410, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ success: false, error: { code: 'DEVICE_OFFLINE', message: 'Device is offline' }, meta: { requestId: 'req_proxy' } }));
+      }, 700);
+      return true;
+    });
+    try {
+      const ids = loadIds(40, 140);
+      const out = await pushedLedger(ids);
+      await actionsDone(ids);
+      // Reads start at the second round (1 s), eight at a time: until 1.5 s + 1 s, about three batches.
+      const watched = await runCli(['watch', '--ledger', out, '--verify', '--timeout', '1s', '--wait-timeout', '1500ms', '--json'], { env: { ...env, AMPS_API_URL: proxy.url }, timeoutMs: 60_000 });
+      const accepted = devices(readFileSync(out, 'utf8')).filter((l) => l.outcome === 'accepted').length;
+      const report = JSON.parse(watched.stdout) as { pending: unknown[] };
+      expect(accepted).toBeGreaterThan(32);
+      expect(read.size).toBeGreaterThan(0);
+      expect(read.size).toBeLessThanOrEqual(32);
+      expect(report.pending.length + outcomes(readFileSync(out, 'utf8')).length).toBe(accepted);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('Ctrl-C while a list page hangs is an interruption, not a stopped follow', async () => {
     let onList: () => void = () => {};
     const listed = new Promise<void>((resolve) => (onList = resolve));

@@ -67,6 +67,11 @@ export interface FollowOptions {
   verify: boolean;
   /** Device reads in flight at once for --verify. */
   concurrency: number;
+  /**
+   * How long past run()'s deadline a --verify read may still start: one request's --timeout. The
+   * round at the deadline reads what answers in that time; a read that starts takes up to --timeout.
+   */
+  readGraceMs: number;
   signal: AbortSignal;
   now(): number;
   onOutcome(outcome: Outcome): void;
@@ -184,12 +189,14 @@ export class Follower {
   }
 
   /**
-   * Whether a --verify read may start: not after a stop or Ctrl-C, nor past the deadline once reads
-   * hang (a device whose live read hangs takes up to --timeout, and there may be thousands). The
-   * round at the deadline still reads devices that answer: its outcomes would be lost otherwise.
+   * Whether a --verify read may start: not after a stop or Ctrl-C; past the deadline, only within
+   * readGraceMs, and not once reads hang (a device whose live read is slow or hangs takes up to
+   * --timeout, and there may be thousands). The round at the deadline still reads the devices that
+   * answer in that time: its outcomes would be lost otherwise, and what it leaves stays pending.
    */
   private readsMayStart(): boolean {
-    return !this.stoppedBy && !this.options.signal.aborted && !(this.readsHang && this.options.now() >= this.deadline);
+    const past = this.options.now() - this.deadline;
+    return !this.stoppedBy && !this.options.signal.aborted && !(past >= 0 && (this.readsHang || past >= this.options.readGraceMs));
   }
 
   /** Finishes actions a few at a time: --verify reads one device each; outcomes that need no read are recorded whatever happens. */
