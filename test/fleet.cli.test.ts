@@ -85,6 +85,23 @@ async function actionsDone(ids: string[]): Promise<void> {
   }
 }
 
+/**
+ * A push to `ids`, its actions done, then `amps watch --verify` against `apiUrl` with a 1 s
+ * --timeout and a 1.5 s wait: its second round (after 1 s) finds the actions completed and starts
+ * their reads. How many were accepted, left pending and followed to an outcome.
+ */
+async function verifyingWatch(ids: string[], apiUrl: string): Promise<{ accepted: number; pending: number; followed: number }> {
+  const out = await pushedLedger(ids);
+  await actionsDone(ids);
+  const watched = await runCli(['watch', '--ledger', out, '--verify', '--timeout', '1s', '--wait-timeout', '1500ms', '--json'], { env: { ...env, AMPS_API_URL: apiUrl }, timeoutMs: 60_000 });
+  const text = readFileSync(out, 'utf8');
+  return {
+    accepted: devices(text).filter((l) => l.outcome === 'accepted').length,
+    pending: (JSON.parse(watched.stdout) as { pending: unknown[] }).pending.length,
+    followed: outcomes(text).length,
+  };
+}
+
 /** `amps watch ARGS` against `apiUrl`, sent SIGINT once `ready` settles: its exit code and output. */
 async function watchInterrupted(args: string[], apiUrl: string, ready: Promise<void>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const watch = spawn(process.execPath, [BIN, 'watch', ...args], { env: { ...env, AMPS_API_URL: apiUrl } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -373,21 +390,15 @@ describe('amps watch --ledger', () => {
       return true;
     });
     try {
-      const ids = loadIds(10, 320);
-      const out = await pushedLedger(ids);
-      // The actions done first, so the follow's second round (after 1 s) finds them completed and
-      // starts their reads; each hangs past the 1.5 s wait (a 1 s timeout, retried).
-      await actionsDone(ids);
-      const watched = await runCli(['watch', '--ledger', out, '--verify', '--timeout', '1s', '--wait-timeout', '1500ms', '--json'], { env: { ...env, AMPS_API_URL: proxy.url }, timeoutMs: 60_000 });
-      const report = JSON.parse(watched.stdout) as { pending: unknown[] };
+      // Each read hangs past the 1.5 s wait (a 1 s timeout, retried).
+      const { accepted, pending, followed } = await verifyingWatch(loadIds(10, 320), proxy.url);
       // Watch reads eight at once: those started before the wait ended, none after it; the others
       // are pending, not read in turn.
       expect(read.size).toBeGreaterThan(0);
       expect(read.size).toBeLessThanOrEqual(8);
-      const accepted = devices(readFileSync(out, 'utf8')).filter((l) => l.outcome === 'accepted').length;
       expect(accepted).toBeGreaterThan(read.size);
-      expect(report.pending.length + outcomes(readFileSync(out, 'utf8')).length).toBe(accepted);
-      expect(report.pending.length).toBeGreaterThanOrEqual(accepted - read.size);
+      expect(pending + followed).toBe(accepted);
+      expect(pending).toBeGreaterThanOrEqual(accepted - read.size);
     } finally {
       await proxy.close();
     }
@@ -407,17 +418,12 @@ describe('amps watch --ledger', () => {
       return true;
     });
     try {
-      const ids = loadIds(40, 140);
-      const out = await pushedLedger(ids);
-      await actionsDone(ids);
-      // Reads start at the second round (1 s), eight at a time: until 1.5 s + 1 s, about three batches.
-      const watched = await runCli(['watch', '--ledger', out, '--verify', '--timeout', '1s', '--wait-timeout', '1500ms', '--json'], { env: { ...env, AMPS_API_URL: proxy.url }, timeoutMs: 60_000 });
-      const accepted = devices(readFileSync(out, 'utf8')).filter((l) => l.outcome === 'accepted').length;
-      const report = JSON.parse(watched.stdout) as { pending: unknown[] };
+      // Eight at a time from the second round, until 1.5 s + 1 s: about three batches.
+      const { accepted, pending, followed } = await verifyingWatch(loadIds(40, 140), proxy.url);
       expect(accepted).toBeGreaterThan(32);
       expect(read.size).toBeGreaterThan(0);
       expect(read.size).toBeLessThanOrEqual(32);
-      expect(report.pending.length + outcomes(readFileSync(out, 'utf8')).length).toBe(accepted);
+      expect(pending + followed).toBe(accepted);
     } finally {
       await proxy.close();
     }
