@@ -46,17 +46,23 @@ async function waitUntil(condition: () => boolean, timeoutMs = 30_000): Promise<
 const verifyReadOf = (req: IncomingMessage) => (req.method === 'GET' ? /^\/battery\/(bat_load_\d+)\?expedite=true$/.exec(req.url ?? '')?.[1] : undefined);
 
 /**
- * A proxy in front of the sandbox: `intercept` may answer a request itself (true), or leave it to
- * the sandbox. Its URL goes in AMPS_API_URL; close() ends it and its connections.
+ * A proxy in front of the sandbox: `intercept` may answer a request itself (true), leave it to the
+ * sandbox (false), or leave it to the sandbox after that many milliseconds (a number). Its URL goes
+ * in AMPS_API_URL; close() ends it and its connections.
  */
-async function proxyToSandbox(intercept: (req: IncomingMessage, res: ServerResponse) => boolean): Promise<{ url: string; close(): Promise<void> }> {
+async function proxyToSandbox(intercept: (req: IncomingMessage, res: ServerResponse) => boolean | number): Promise<{ url: string; close(): Promise<void> }> {
   const proxy = createServer((req, res) => {
-    if (intercept(req, res)) return;
-    const upstream = httpRequest(`${sandbox.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    req.pipe(upstream);
+    const taken = intercept(req, res);
+    if (taken === true) return;
+    const forward = () => {
+      const upstream = httpRequest(`${sandbox.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(upstream);
+    };
+    if (taken === false) forward();
+    else setTimeout(forward, taken);
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   return {
@@ -260,15 +266,11 @@ describe('--wait: a fleet followed to what the devices did', () => {
     let onList: () => void = () => {};
     const listed = new Promise<void>((resolve) => (onList = resolve));
     // Every list page is answered, slowly.
-    const proxy = await proxyToSandbox((req, res) => {
+    const proxy = await proxyToSandbox((req) => {
       if (!actionListOf(req)) return false;
       lists++;
       onList();
-      setTimeout(() => httpRequest(`${sandbox.url}${req.url}`, { headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      }).end(), 500);
-      return true;
+      return 500;
     });
     try {
       const { file, dir } = fileOf(loadIds(3, 346));
@@ -424,6 +426,33 @@ describe('amps watch --ledger', () => {
       expect(read.size).toBeGreaterThan(0);
       expect(read.size).toBeLessThanOrEqual(32);
       expect(pending + followed).toBe(accepted);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a round past the wait asks no list page after one more --timeout; what the failed list gave is recorded', async () => {
+    let lists = 0;
+    // Every list page is answered after 1 s: a round of four pages takes 4 s.
+    const proxy = await proxyToSandbox((req) => {
+      if (!actionListOf(req)) return false;
+      lists++;
+      return 1000;
+    });
+    try {
+      const ids = loadIds(30, 180);
+      const out = await pushedLedger(ids);
+      await actionsDone(ids);
+      // The wait ends at 1 s, its grace (--timeout) at 3 s: the round's third page (failed) starts
+      // before, its fourth (cancelled) after 3 s, and is not asked.
+      const watched = await runCli(['watch', '--ledger', out, '--timeout', '2s', '--wait-timeout', '1s', '--json'], { env: { ...env, AMPS_API_URL: proxy.url }, timeoutMs: 60_000 });
+      expect(lists).toBe(3);
+      const text = readFileSync(out, 'utf8');
+      const failed = (await sandbox.call('GET', '/actions?state=failed&limit=50')).body.data.items.filter((a: { deviceId: string }) => ids.includes(a.deviceId)).length;
+      expect(failed).toBeGreaterThan(0);
+      // The failed list was read whole: those outcomes are known and recorded, the rest pending.
+      expect(outcomes(text).map((o) => o.state)).toEqual(Array(failed).fill('failed'));
+      expect(JSON.parse(watched.stdout).pending.length + failed).toBe(devices(text).filter((l) => l.outcome === 'accepted').length);
     } finally {
       await proxy.close();
     }

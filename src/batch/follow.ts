@@ -68,10 +68,11 @@ export interface FollowOptions {
   /** Device reads in flight at once for --verify. */
   concurrency: number;
   /**
-   * How long past run()'s deadline a --verify read may still start: one request's --timeout. The
-   * round at the deadline reads what answers in that time; a read that starts takes up to --timeout.
+   * How long past run()'s deadline the follow may still start a request (a list page, a --verify
+   * read): one request's --timeout. The round at the deadline gets what answers in that time; a
+   * request that starts takes up to --timeout.
    */
-  readGraceMs: number;
+  graceMs: number;
   signal: AbortSignal;
   now(): number;
   onOutcome(outcome: Outcome): void;
@@ -85,6 +86,9 @@ const FIRST_INTERVAL_MS = 1000;
 const MAX_INTERVAL_MS = 15_000;
 /** An action missing from the pending lists this many rounds running is taken as completed (pages can shift under a reader). */
 const ABSENT_ROUNDS = 2;
+
+/** A round cut short past the deadline and its grace: what it read so far proves no absence. */
+class RoundCut extends Error {}
 
 /**
  * Whether a failed --verify read stops the follow: the platform refused the key (its auth codes,
@@ -141,6 +145,8 @@ export class Follower {
     const pages = listPages((offset) => {
       // A fleet's client goes on after Ctrl-C (its pushes in flight finish): the follow asks no next page.
       if (this.options.signal.aborted) throw new InterruptedError();
+      // Nor past the deadline's grace: a round of a large fleet reads hundreds of pages.
+      if (this.options.now() - this.deadline >= this.options.graceMs) throw new RoundCut();
       this.requests.list++;
       return listActions(this.client, { state, deviceType: this.options.type, limit: 50, offset });
     });
@@ -190,13 +196,13 @@ export class Follower {
 
   /**
    * Whether a --verify read may start: not after a stop or Ctrl-C; past the deadline, only within
-   * readGraceMs, and not once reads hang (a device whose live read is slow or hangs takes up to
+   * graceMs, and not once reads hang (a device whose live read is slow or hangs takes up to
    * --timeout, and there may be thousands). The round at the deadline still reads the devices that
    * answer in that time: its outcomes would be lost otherwise, and what it leaves stays pending.
    */
   private readsMayStart(): boolean {
     const past = this.options.now() - this.deadline;
-    return !this.stoppedBy && !this.options.signal.aborted && !(past >= 0 && (this.readsHang || past >= this.options.readGraceMs));
+    return !this.stoppedBy && !this.options.signal.aborted && !(past >= 0 && (this.readsHang || past >= this.options.graceMs));
   }
 
   /** Finishes actions a few at a time: --verify reads one device each; outcomes that need no read are recorded whatever happens. */
@@ -227,13 +233,20 @@ export class Follower {
     }
     const done: Finished[] = [];
     const finished = new Set<string>();
-    for (const state of ['failed', 'cancelled']) {
-      for await (const item of this.pages(state, this.options.since)) {
-        const open = this.open.get(item.id);
-        if (!open || pending.has(item.id) || finished.has(item.id)) continue;
-        finished.add(item.id);
-        done.push([item.id, open, item.state, item.errorCode ?? null]);
+    try {
+      for (const state of ['failed', 'cancelled']) {
+        for await (const item of this.pages(state, this.options.since)) {
+          const open = this.open.get(item.id);
+          if (!open || pending.has(item.id) || finished.has(item.id)) continue;
+          finished.add(item.id);
+          done.push([item.id, open, item.state, item.errorCode ?? null]);
+        }
       }
+    } catch (error) {
+      // A page that failed (or was not asked) after them takes nothing from those already read:
+      // a failed or cancelled action is terminal, and needs no device read.
+      await this.finishAll(done);
+      throw error;
     }
     for (const [actionId, open] of this.open) {
       if (pending.has(actionId) || finished.has(actionId)) continue;
@@ -270,8 +283,9 @@ export class Follower {
         try {
           await this.round();
         } catch (error) {
-          // Ctrl-C during a round (its list pages, its --verify reads): what is not recorded is pending.
-          if (error instanceof InterruptedError) break;
+          // Ctrl-C during a round (its list pages, its --verify reads), or a round cut short past
+          // the deadline's grace: what is not recorded is pending.
+          if (error instanceof InterruptedError || error instanceof RoundCut) break;
           // A list page that could not be read, past the client's retries: no round can be. After
           // Ctrl-C (the page ended on its own timeout) it is the interruption that ends the follow.
           if (!(error instanceof ApiFailure)) throw error;

@@ -81,7 +81,7 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
   let done = 0;
   return withSession(options, io, async (session) => {
     const following = new Follower(session.client, {
-      type, command, since: new Date(Date.parse(ledger.run.startedAt) - 5 * 60_000).toISOString(), verify: Boolean(options.verify), concurrency: FOLLOW_CONCURRENCY, readGraceMs: options.timeout ?? DEFAULT_TIMEOUT_MS,
+      type, command, since: new Date(Date.parse(ledger.run.startedAt) - 5 * 60_000).toISOString(), verify: Boolean(options.verify), concurrency: FOLLOW_CONCURRENCY, graceMs: options.timeout ?? DEFAULT_TIMEOUT_MS,
       signal: io.signal, now: () => io.now().getTime(),
       onOutcome: (outcome) => {
         done++;

@@ -222,7 +222,7 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
     const following = options.wait || waves !== undefined;
     const tally = new report.OutcomeTally();
     const follower = following ? new Follower(session.client, {
-      type, command: push.command, since: new Date(startedAt - 5 * 60_000).toISOString(), verify: Boolean(options.verify), concurrency, readGraceMs: options.timeout ?? DEFAULT_TIMEOUT_MS, signal: io.signal, now: () => io.now().getTime(),
+      type, command: push.command, since: new Date(startedAt - 5 * 60_000).toISOString(), verify: Boolean(options.verify), concurrency, graceMs: options.timeout ?? DEFAULT_TIMEOUT_MS, signal: io.signal, now: () => io.now().getTime(),
       onOutcome: (outcome) => {
         tally.add(outcome);
         ledger.outcome({ outcome });
