@@ -393,6 +393,11 @@ export class ApiClient {
     }
   }
 
+  /** Each request's time limit (--timeout), its retries and their waits included. */
+  get timeoutMs(): number {
+    return this.options.timeoutMs;
+  }
+
   async close(): Promise<void> {
     this.options.signal.removeEventListener('abort', this.onInterrupt);
     this.end();

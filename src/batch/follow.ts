@@ -67,12 +67,6 @@ export interface FollowOptions {
   verify: boolean;
   /** Device reads in flight at once for --verify. */
   concurrency: number;
-  /**
-   * How long past run()'s deadline the follow may still start a request (a list page, a --verify
-   * read): one request's --timeout. The round at the deadline gets what answers in that time; a
-   * request that starts takes up to --timeout.
-   */
-  graceMs: number;
   signal: AbortSignal;
   now(): number;
   onOutcome(outcome: Outcome): void;
@@ -146,7 +140,7 @@ export class Follower {
       // A fleet's client goes on after Ctrl-C (its pushes in flight finish): the follow asks no next page.
       if (this.options.signal.aborted) throw new InterruptedError();
       // Nor past the deadline's grace: a round of a large fleet reads hundreds of pages.
-      if (this.options.now() - this.deadline >= this.options.graceMs) throw new RoundCut();
+      if (this.graceOver()) throw new RoundCut();
       this.requests.list++;
       return listActions(this.client, { state, deviceType: this.options.type, limit: 50, offset });
     });
@@ -195,14 +189,22 @@ export class Follower {
   }
 
   /**
+   * Whether the deadline's grace has passed: past run()'s deadline, the follow still starts a
+   * request (a list page, a --verify read) for one request's --timeout (the client's). The round at
+   * the deadline gets what answers in that time; a request that starts takes up to --timeout.
+   */
+  private graceOver(): boolean {
+    return this.options.now() - this.deadline >= this.client.timeoutMs;
+  }
+
+  /**
    * Whether a --verify read may start: not after a stop or Ctrl-C; past the deadline, only within
-   * graceMs, and not once reads hang (a device whose live read is slow or hangs takes up to
+   * its grace, and not once reads hang (a device whose live read is slow or hangs takes up to
    * --timeout, and there may be thousands). The round at the deadline still reads the devices that
    * answer in that time: its outcomes would be lost otherwise, and what it leaves stays pending.
    */
   private readsMayStart(): boolean {
-    const past = this.options.now() - this.deadline;
-    return !this.stoppedBy && !this.options.signal.aborted && !(past >= 0 && (this.readsHang || past >= this.options.graceMs));
+    return !this.stoppedBy && !this.options.signal.aborted && !this.graceOver() && !(this.readsHang && this.options.now() >= this.deadline);
   }
 
   /** Finishes actions a few at a time: --verify reads one device each; outcomes that need no read are recorded whatever happens. */

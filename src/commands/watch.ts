@@ -7,7 +7,7 @@ import { Command, Option } from '@commander-js/extra-typings';
 import type { Follower, Tracked } from '../batch/follow.js';
 import type { LedgerVisitor } from '../batch/ledger.js';
 import type { OutcomeTally } from '../batch/report.js';
-import { DEFAULT_TIMEOUT_MS, globalsOf, type GlobalOptions } from '../config/globals.js';
+import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { duration } from '../config/option-parsers.js';
 import { EXIT, type ExitCode, mostSevere } from '../contract/exit-codes.js';
 import { CONTROLLABLE, requireDeviceType } from '../domain/device-types.js';
@@ -81,7 +81,7 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
   let done = 0;
   return withSession(options, io, async (session) => {
     const following = new Follower(session.client, {
-      type, command, since: new Date(Date.parse(ledger.run.startedAt) - 5 * 60_000).toISOString(), verify: Boolean(options.verify), concurrency: FOLLOW_CONCURRENCY, graceMs: options.timeout ?? DEFAULT_TIMEOUT_MS,
+      type, command, since: new Date(Date.parse(ledger.run.startedAt) - 5 * 60_000).toISOString(), verify: Boolean(options.verify), concurrency: FOLLOW_CONCURRENCY,
       signal: io.signal, now: () => io.now().getTime(),
       onOutcome: (outcome) => {
         done++;

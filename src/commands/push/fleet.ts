@@ -10,7 +10,7 @@ import type { DeviceRow, InputRow } from '../../batch/input.js';
 import type { LedgerWriter, ParsedLedger } from '../../batch/ledger.js';
 import type { OutcomeTally } from '../../batch/report.js';
 import type { Resumed } from '../../batch/run.js';
-import { DEFAULT_TIMEOUT_MS, type GlobalOptions } from '../../config/globals.js';
+import type { GlobalOptions } from '../../config/globals.js';
 import { configDir, runLedgerPath } from '../../config/paths.js';
 import type { DeviceRead, DeviceType } from '../../contract/devices.js';
 import { EXIT, EXIT_CLASSES, type ExitCode, mostSevere } from '../../contract/exit-codes.js';
@@ -222,7 +222,7 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
     const following = options.wait || waves !== undefined;
     const tally = new report.OutcomeTally();
     const follower = following ? new Follower(session.client, {
-      type, command: push.command, since: new Date(startedAt - 5 * 60_000).toISOString(), verify: Boolean(options.verify), concurrency, graceMs: options.timeout ?? DEFAULT_TIMEOUT_MS, signal: io.signal, now: () => io.now().getTime(),
+      type, command: push.command, since: new Date(startedAt - 5 * 60_000).toISOString(), verify: Boolean(options.verify), concurrency, signal: io.signal, now: () => io.now().getTime(),
       onOutcome: (outcome) => {
         tally.add(outcome);
         ledger.outcome({ outcome });
