@@ -81,6 +81,9 @@ const MAX_INTERVAL_MS = 15_000;
 /** An action missing from the pending lists this many rounds running is taken as completed (pages can shift under a reader). */
 const ABSENT_ROUNDS = 2;
 
+/** How a follow ended: its wait ran out (or nothing was left), a failure stopped it (stoppedBy), or Ctrl-C. */
+export type FollowEnd = 'wait' | 'stopped' | 'interrupted';
+
 /** A round cut short past the deadline and its grace: what it read so far proves no absence. */
 class RoundCut extends Error {}
 
@@ -115,6 +118,11 @@ export class Follower {
   private readsHang = false;
 
   constructor(private readonly client: ApiClient, private readonly options: FollowOptions) {}
+
+  /** How run() ended, for the summary's pending row. */
+  get end(): FollowEnd {
+    return this.options.signal.aborted ? 'interrupted' : this.stoppedBy ? 'stopped' : 'wait';
+  }
 
   track(action: Tracked): void {
     this.open.set(action.actionId, { deviceId: action.deviceId, state: this.interned.of(action.state), start: this.interned.of(action.start), absent: 0 });

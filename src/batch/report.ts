@@ -7,6 +7,7 @@ import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import type { OutcomeRecord } from '../contract/ledger.js';
 import { variantFor } from '../errors/catalogue.js';
 import type { ApiFailure } from '../errors/failures.js';
+import type { FollowEnd } from './follow.js';
 import { errorToJson, writeErrorText } from '../output/error-view.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
 import { timeText } from '../output/views.js';
@@ -160,9 +161,6 @@ function outcomeGuidance(row: { state: string; code: string | null; effect: stri
   return entry ? RETRY_CLASSES[entry.retryClass].label : RETRY_CLASSES.once_then_escalate.label;
 }
 
-/** How a follow ended: its wait ran out (or nothing was left), a failure stopped it (reportFollowStopped), or Ctrl-C. */
-export type FollowEnd = 'wait' | 'stopped' | 'interrupted';
-
 /** The follow-up summary: states and codes of the actions, and what is still pending (with the next start). */
 export async function printOutcomes(tally: OutcomeTally, io: IO, json: boolean, zone: string, end: FollowEnd = 'wait'): Promise<void> {
   const rows = [...tally.rows.values()].sort((a, b) => b.count - a.count);
@@ -176,6 +174,13 @@ export async function printOutcomes(tally: OutcomeTally, io: IO, json: boolean, 
   const ended = { wait: 'still pending when the wait ended', stopped: 'not followed to the end (the follow stopped, below)', interrupted: 'not followed to the end (interrupted)' }[end];
   if (tally.pending.length > 0) table.push(['pending', '-', grouped(tally.pending.length), nextStart && end === 'wait' ? `still pending; next start ${timeText(nextStart, zone)}` : `${ended}: follow with amps watch --ledger FILE`]);
   io.stderr.write(await formatTable(['state', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err }));
+}
+
+/** A follower's warn (a device --verify could not read): a line on stderr; none with --json, where the outcome record says it all (effect null). */
+export function followWarning(io: IO, json: boolean): (text: string) => void {
+  return (text) => {
+    if (!json) writeLine(io.stderr, io.err.yellow(`amps: ${text}`));
+  };
 }
 
 /**

@@ -88,8 +88,7 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
         tally.add(outcome);
         appender?.append({ outcome });
       },
-      // With --json stderr carries only JSON: the outcome record says it all (effect null).
-      warn: (text) => { if (!options.json) writeLine(io.stderr, io.err.yellow(`amps: ${text}`)); },
+      warn: report.followWarning(io, Boolean(options.json)),
     });
     for (const tracked of waiting.values()) following.track(tracked);
     waiting.clear();
@@ -114,8 +113,8 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       const rows = [...tally.rows.values()];
       writeJson(io, { ledger: options.ledger, actions: rows, pending: tally.pending, ended: ledger.end !== null, requests: { ...following.requests, rounds: following.rounds }, environment: session.environment });
     } else if (!options.quiet) {
-      await report.printOutcomes(tally, io, false, zone, io.signal.aborted ? 'interrupted' : following.stoppedBy ? 'stopped' : 'wait');
-      if (!ledger.end) writeLine(io.stderr, `The run writing ${options.ledger} had not ended${io.signal.aborted ? '' : following.stoppedBy ? ' when the follow stopped' : ' when the wait did'}.`);
+      await report.printOutcomes(tally, io, false, zone, following.end);
+      if (!ledger.end) writeLine(io.stderr, `The run writing ${options.ledger} had not ended${{ interrupted: '', stopped: ' when the follow stopped', wait: ' when the wait did' }[following.end]}.`);
       const { times: runTimes } = ledger.run;
       const base = rerunArgs(ledger.run.inputs, { start: runTimes.start ?? undefined, end: runTimes.end ?? undefined, zone: runTimes.zone }, argv);
       const reruns = report.outcomeReruns(base, tally, options.ledger);

@@ -227,8 +227,7 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
         tally.add(outcome);
         ledger.outcome({ outcome });
       },
-      // With --json stderr carries only JSON: the outcome record says it all (effect null).
-      warn: (text) => { if (!options.json) writeLine(io.stderr, io.err.yellow(`amps: ${text}`)); },
+      warn: report.followWarning(io, Boolean(options.json)),
     }) : undefined;
     // The wave's lines, to judge it by --abort-if: kept only when there are waves (a 100,000-device run keeps none).
     const waveEntries: LedgerEntry[] = [];
@@ -328,7 +327,7 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
       report.reportUnwritten(batch.unwritten, io, run.out);
       if (!options.quiet) {
         await report.printSummary(result, io, Boolean(options.json), run.out);
-        if (follower) await report.printOutcomes(tally, io, Boolean(options.json), zone.name, io.signal.aborted ? 'interrupted' : follower.stoppedBy ? 'stopped' : 'wait');
+        if (follower) await report.printOutcomes(tally, io, Boolean(options.json), zone.name, follower.end);
       }
       if (follower?.stoppedBy) await report.reportFollowStopped(follower.stoppedBy, tally.pending.length, io, Boolean(options.json));
       if (!options.json) {
