@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -108,18 +108,30 @@ async function verifyingWatch(ids: string[], apiUrl: string): Promise<{ accepted
   };
 }
 
-/** `amps watch ARGS` against `apiUrl`, sent SIGINT once `ready` settles: its exit code and output. */
-async function watchInterrupted(args: string[], apiUrl: string, ready: Promise<void>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const watch = spawn(process.execPath, [BIN, 'watch', ...args], { env: { ...env, AMPS_API_URL: apiUrl } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `amps ARGS` against `apiUrl`, sent SIGINT once `ready` settles: its exit code and output. */
+async function interrupted(args: string[], apiUrl: string, ready: Promise<void>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...env, AMPS_API_URL: apiUrl } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = { stdout: '', stderr: '' };
   for (const name of ['stdout', 'stderr'] as const) {
-    watch[name].setEncoding('utf8');
-    watch[name].on('data', (d: string) => (output[name] += d));
+    child[name].setEncoding('utf8');
+    child[name].on('data', (d: string) => (output[name] += d));
   }
   await ready;
-  watch.kill('SIGINT');
-  const code = await new Promise<number | null>((resolve) => watch.on('close', resolve));
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   return { code, ...output };
+}
+
+/** A proxy that holds every list of devices (`GET /battery?...`) unanswered, and the promise of the first. */
+async function holdingDeviceLists(): Promise<{ proxy: Awaited<ReturnType<typeof proxyToSandbox>>; held: Promise<void> }> {
+  let onHeld: () => void = () => {};
+  const held = new Promise<void>((resolve) => (onHeld = resolve));
+  const proxy = await proxyToSandbox((req) => {
+    if (!(req.method === 'GET' && (req.url ?? '').startsWith('/battery?'))) return false;
+    onHeld();
+    return true;
+  });
+  return { proxy, held };
 }
 
 /** A proxy answer: the key refused (401 INVALID_API_KEY), as when it is revoked mid-run. */
@@ -261,21 +273,21 @@ describe('--wait: a fleet followed to what the devices did', () => {
     }
   });
 
-  it('Ctrl-C during the follow asks no further list page (a fleet\'s client itself goes on)', async () => {
+  it('Ctrl-C during the follow ends its list page in flight at once and asks no further one (the pushes\' client itself goes on)', async () => {
     let lists = 0;
     let onList: () => void = () => {};
     const listed = new Promise<void>((resolve) => (onList = resolve));
-    // Every list page is answered, slowly.
+    // Every list page hangs: without Ctrl-C ending it, the run would wait out the 10-minute --timeout.
     const proxy = await proxyToSandbox((req) => {
       if (!actionListOf(req)) return false;
       lists++;
       onList();
-      return 500;
+      return true;
     });
     try {
       const { file, dir } = fileOf(loadIds(3, 346));
       const out = join(dir, 'ledger.ndjson');
-      const push = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', file, 'charge', '--wait', '--out', out], { env: { ...env, AMPS_API_URL: proxy.url } as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'ignore'] });
+      const push = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', file, 'charge', '--wait', '--timeout', '10m', '--out', out], { env: { ...env, AMPS_API_URL: proxy.url } as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'ignore'] });
       await listed;
       const asked = lists;
       push.kill('SIGINT');
@@ -285,6 +297,14 @@ describe('--wait: a fleet followed to what the devices did', () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  it('a run whose every device was refused follows nothing and shows no empty outcome table', async () => {
+    const { file } = fileOf(['bat_gone_000001', 'bat_gone_000002']);
+    const r = await amps(['push', 'battery', '--devices', file, 'charge', '--wait']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('DEVICE_NOT_FOUND');
+    expect(r.stderr).not.toContain('What the devices did');
   });
 
   it('the rerun line fed from the ledger resolves the SCHEDULER_ACTIVE failures', async () => {
@@ -468,7 +488,7 @@ describe('amps watch --ledger', () => {
     });
     try {
       const out = await pushedLedger(loadIds(4, 330));
-      const { code, stderr } = await watchInterrupted(['--ledger', out, '--timeout', '1s'], proxy.url, listed);
+      const { code, stderr } = await interrupted(['watch', '--ledger', out, '--timeout', '1s'], proxy.url, listed);
       expect(code).toBe(130);
       expect(stderr).not.toContain('stopped following');
       expect(stderr).toContain('not followed to the end (interrupted)');
@@ -492,7 +512,7 @@ describe('amps watch --ledger', () => {
     try {
       const ids = loadIds(20, 240);
       const out = await pushedLedger(ids);
-      const { code, stdout } = await watchInterrupted(['--ledger', out, '--verify', '--json'], proxy.url, heldRead);
+      const { code, stdout } = await interrupted(['watch', '--ledger', out, '--verify', '--json'], proxy.url, heldRead);
       expect(code).toBe(130);
       const report = JSON.parse(stdout) as { pending: Array<{ id: string }>; actions: Array<{ count: number }> };
       // The held device is still pending; every device is either an outcome or pending.
@@ -553,6 +573,18 @@ describe('--plan', () => {
     });
     expect(posts()).toHaveLength(0);
     expect(sandbox.requests.every((q) => q.path.startsWith('/battery?'))).toBe(true);
+  });
+
+  it('Ctrl-C ends the list page in flight at once: 130, nothing sent', async () => {
+    const { proxy, held } = await holdingDeviceLists();
+    try {
+      const { file } = fileOf(loadIds(3, 120));
+      const r = await interrupted(['push', 'battery', '--devices', file, 'charge', '--plan', '--timeout', '10m'], proxy.url, held);
+      expect([r.code, r.stderr.trim()]).toEqual([130, 'interrupted']);
+      expect(posts()).toHaveLength(0);
+    } finally {
+      await proxy.close();
+    }
   });
 });
 
@@ -627,6 +659,20 @@ describe('--waves', () => {
     expect(r.code).not.toBe(1);
     const firstWave = posts().slice(0, 4).map((p) => p.path.split('/')[2]);
     expect(new Set(firstWave)).toEqual(new Set(['bat_load_000001', 'bat_helio_01', 'bat_kestrel_01', 'bat_ampere_02']));
+  });
+
+  it('Ctrl-C while the canaries are looked up ends the read at once: 130, nothing sent, no ledger that lists no device', async () => {
+    const { proxy, held } = await holdingDeviceLists();
+    try {
+      const { file, dir } = fileOf(loadIds(3, 120));
+      const out = join(dir, 'ledger.ndjson');
+      const r = await interrupted(['push', 'battery', '--devices', file, 'charge', '--waves', '50%,100%', '--canary-per-model', '--timeout', '10m', '--out', out], proxy.url, held);
+      expect(r.code).toBe(130);
+      expect(posts()).toHaveLength(0);
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('refuses waves from a stream and rules that do not parse, in one line', async () => {

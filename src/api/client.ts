@@ -286,12 +286,23 @@ export class ApiClient {
     return new ApiClient(options, undiciTransport(options, proxy, undici));
   }
 
-  private constructor(private readonly options: ClientOptions, transport: Transport) {
+  /** `sharesTransport`: a client made by endedAlsoBy, whose connections belong to the client it came from. */
+  private constructor(private readonly options: ClientOptions, transport: Transport, private readonly sharesTransport = false) {
     const base = new URL(options.baseUrl);
     this.origin = base.origin;
     this.basePath = base.pathname.replace(/\/+$/, '');
     this.transport = transport;
     options.signal.addEventListener('abort', this.onInterrupt, { once: true });
+  }
+
+  /**
+   * A client on this one's connections and settings whose requests `signal` ends (Ctrl-C). A fleet
+   * run's client lets its pushes in flight finish after Ctrl-C (the API may act on them: their
+   * answers belong in the ledger); its reads (the follow's list pages and --verify reads, the
+   * canaries', the plan's) only look, so Ctrl-C ends them at once rather than at their --timeout.
+   */
+  endedAlsoBy(signal: AbortSignal): ApiClient {
+    return new ApiClient({ ...this.options, signal }, this.transport, true);
   }
 
   /** The text with every copy of the key replaced. */
@@ -401,6 +412,6 @@ export class ApiClient {
   async close(): Promise<void> {
     this.options.signal.removeEventListener('abort', this.onInterrupt);
     this.end();
-    await this.transport.close();
+    if (!this.sharesTransport) await this.transport.close();
   }
 }

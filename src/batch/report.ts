@@ -169,10 +169,12 @@ export async function printOutcomes(tally: OutcomeTally, io: IO, json: boolean, 
     io.stderr.write(`${JSON.stringify({ outcomes: { actions: rows.map((r) => ({ ...r, guidance: outcomeGuidance(r) })), pending: tally.pending.length, nextStart } })}\n`);
     return;
   }
-  writeLine(io.stderr, io.err.bold('\nWhat the devices did'));
   const table = rows.map((r) => [r.effect === 'drift' ? 'drift' : r.state, r.code ?? '-', grouped(r.count), outcomeGuidance(r)]);
   const ended = { wait: 'still pending when the wait ended', stopped: 'not followed to the end (the follow stopped, below)', interrupted: 'not followed to the end (interrupted)' }[end];
   if (tally.pending.length > 0) table.push(['pending', '-', grouped(tally.pending.length), nextStart && end === 'wait' ? `still pending; next start ${timeText(nextStart, zone)}` : `${ended}: follow with amps watch --ledger FILE`]);
+  // No action was accepted (every device refused, or none sent): nothing was followed, and the summary above says why.
+  if (table.length === 0) return;
+  writeLine(io.stderr, io.err.bold('\nWhat the devices did'));
   io.stderr.write(await formatTable(['state', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err }));
 }
 

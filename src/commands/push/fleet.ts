@@ -180,8 +180,33 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
   // Requests in flight finish after Ctrl-C: the run stops issuing, then reports.
   const requests = new AbortController();
   return withSession(options, { ...io, signal: requests.signal }, async (session) => {
+    // Reads only look: Ctrl-C ends them at once (ApiClient.endedAlsoBy).
+    const reads = session.client.endedAlsoBy(io.signal);
+    try {
+      return await fleetRun(session, reads);
+    } finally {
+      await reads.close();
+    }
+  }, { connections: concurrency });
+
+  async function fleetRun(session: Session, reads: ApiClient): Promise<ExitCode> {
     refuseDirectiveOnLive(push.directive, session);
-    if (options.plan) return predict(session, run, bodyFor, options, io);
+    if (options.plan) return predict(reads, session, run, bodyFor, options, io);
+
+    // The rows, and where the waves end: read before the ledger opens. A rollout that cannot order its
+    // waves (Ctrl-C or a refused read while the canaries are looked up) has sent nothing and leaves no
+    // ledger, rather than one that lists none of its devices and never ends.
+    let rows: AsyncIterable<InputRow>;
+    let ends: number[] | undefined;
+    if (waves) {
+      let all = await readAll(run.devices, io);
+      if (options.canaryPerModel) {
+        const ordered = await canariesFirst(all, reads, type);
+        all = ordered.rows;
+        ends = waveEnds(all.length, waves).map((end, i) => (i === 0 ? Math.max(end, ordered.canaries) : end));
+      } else ends = waveEnds(all.length, waves);
+      rows = fromArray(all);
+    } else rows = input.readDeviceRows(run.devices, io.stdin, undefined);
 
     const ledger = new ledgerModule.LedgerWriter(io, Boolean(options.json), run.out, concurrency);
     ledger.run({
@@ -197,19 +222,6 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
     if (!options.quiet && !options.json) for (const line of timeLines(times.start, times.end, zone)) writeLine(io.stderr, io.err.dim(line));
     if (resume && !options.quiet) writeLine(io.stderr, `Resuming ${run.resumeFrom!.path} into ${run.out}: ${resume.carried.size} device line(s) carried over.`);
 
-    // The rows, and where the waves end.
-    let rows: AsyncIterable<InputRow>;
-    let ends: number[] | undefined;
-    if (waves) {
-      let all = await readAll(run.devices, io);
-      if (options.canaryPerModel) {
-        const ordered = await canariesFirst(all, session.client, type);
-        all = ordered.rows;
-        ends = waveEnds(all.length, waves).map((end, i) => (i === 0 ? Math.max(end, ordered.canaries) : end));
-      } else ends = waveEnds(all.length, waves);
-      rows = fromArray(all);
-    } else rows = input.readDeviceRows(run.devices, io.stdin, undefined);
-
     const showProgress = io.stderrIsTTY && !options.json && !options.quiet;
     const progress = new report.Progress(io, showProgress);
     if (showProgress && regularFile) {
@@ -221,7 +233,7 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
     }
     const following = options.wait || waves !== undefined;
     const tally = new report.OutcomeTally();
-    const follower = following ? new Follower(session.client, {
+    const follower = following ? new Follower(reads, {
       type, command: push.command, since: new Date(startedAt - 5 * 60_000).toISOString(), verify: Boolean(options.verify), concurrency, signal: io.signal, now: () => io.now().getTime(),
       onOutcome: (outcome) => {
         tally.add(outcome);
@@ -342,7 +354,7 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
       io.signal.removeEventListener('abort', onInterrupt);
       io.outputClosed.removeEventListener('abort', onOutputClosed);
     }
-  }, { connections: concurrency });
+  }
 }
 
 /** The exit code of an accepted device once followed: its action's outcome (10 while still pending). */
@@ -394,9 +406,9 @@ function resumeHooks(resume: ReturnType<typeof carryOver>, session: Session) {
 }
 
 /** --plan: the prediction, on stdout (a table, or JSON); nothing is sent. */
-async function predict(session: Session, run: RunSetup, bodyFor: (row: DeviceRow, device: DeviceRead) => unknown, options: FleetPushOptions, io: IO): Promise<ExitCode> {
+async function predict(reads: ApiClient, session: Session, run: RunSetup, bodyFor: (row: DeviceRow, device: DeviceRead) => unknown, options: FleetPushOptions, io: IO): Promise<ExitCode> {
   const [{ planRun, PREDICTION_TEXT }, { readDeviceRows }] = await Promise.all([import('./plan.js'), import('../../batch/input.js')]);
-  const predicted = await planRun(session.client, run.type, readDeviceRows(run.devices, io.stdin), bodyFor, run.push.onConflict);
+  const predicted = await planRun(reads, run.type, readDeviceRows(run.devices, io.stdin), bodyFor, run.push.onConflict);
   if (options.json) {
     writeJson(io, { plan: { total: predicted.total, predictions: Object.fromEntries(predicted.counts), preflightCodes: Object.fromEntries(predicted.codes), requests: predicted.requests, environment: session.environment } });
     return EXIT.ok;
