@@ -539,12 +539,19 @@ describe('amps watch --ledger', () => {
 
   it('refuses what is not a ledger in one line, exit 2, nothing sent', async () => {
     const dir = freshConfigDir();
+    const run = {
+      version: 1, command: 'push', inputs: { type: 'battery', command: 'charge', quantities: {} }, fingerprint: 'x',
+      times: { start: null, end: null, zone: 'UTC' }, devices: join(dir, 'devices.txt'), startedAt: new Date().toISOString(), concurrency: 8, environment: 'test', resumedFrom: null,
+    };
     const cases: Array<[string, string]> = [
       ['garbage', 'garbage\nmore garbage\n'],
       ['stdout', `${JSON.stringify({ id: 'bat_1', outcome: 'accepted' })}\n`],
       ['other', `${JSON.stringify({ run: { version: 1, command: 'settings', inputs: {}, fingerprint: 'x' } })}\n`],
       ['newer', `${JSON.stringify({ run: { version: 99, command: 'push', inputs: {}, fingerprint: 'x' } })}\n`],
-      ['damaged', `${JSON.stringify({ run: { version: 1, command: 'push', inputs: { type: 'battery', command: 'charge', quantities: {} }, fingerprint: 'x', startedAt: new Date().toISOString() } })}\n{"id": "bat_lo\n{"id":"b","outcome":"accepted"}\n`],
+      ['damaged', `${JSON.stringify({ run })}\n{"id": "bat_lo\n{"id":"b","outcome":"accepted"}\n`],
+      // Each field of the run record that resume and watch read, damaged in turn.
+      ...([['times', null], ['times', { start: 'soon', end: null, zone: 'UTC' }], ['startedAt', 'yesterday'], ['devices', 7], ['concurrency', 0], ['inputs', { type: 'battery', command: 'charge', quantities: { target: 90 } }]] as const)
+        .map(([field, value]): [string, string] => [`run.${field}=${JSON.stringify(value)}`.replace(/\W+/g, '_'), `${JSON.stringify({ run: { ...run, [field]: value } })}\n`]),
     ];
     for (const [name, content] of cases) {
       writeFileSync(join(dir, name), content);

@@ -282,7 +282,28 @@ function runOf(line: string, path: string): RunRecord['run'] {
   const run = first.run as RunRecord['run'];
   if (typeof run.version !== 'number' || run.version > LEDGER_VERSION) throw new UsageError(`the ledger ${path} was written by a newer amps (format ${String(run.version)}); this one reads format ${LEDGER_VERSION}`);
   if (run.command !== 'push' || !isRecord(run.inputs) || typeof run.fingerprint !== 'string') throw new UsageError(`the ledger ${path} is not the ledger of an amps push`);
+  const problem = runRecordProblem(first.run);
+  if (problem) throw new UsageError(`the ledger ${path} is damaged: its run record's ${problem}`);
   return run;
+}
+
+/** What in a run record is not as amps writes it (resume and watch read every field), or undefined. */
+function runRecordProblem(run: Record<string, unknown>): string | undefined {
+  const text = (value: unknown) => typeof value === 'string';
+  const optionalText = (value: unknown) => value === undefined || typeof value === 'string';
+  const instant = (value: unknown) => value === null || (typeof value === 'number' && Number.isFinite(value));
+  const inputs = run.inputs as Record<string, unknown>;
+  if (!text(inputs.type) || !text(inputs.command)) return 'inputs have no type or command';
+  if (!isRecord(inputs.quantities) || !Object.values(inputs.quantities).every(text)) return 'quantities are not text';
+  if (!['at', 'start', 'end', 'tz', 'onConflict', 'simulateFailure', 'simulateAt'].every((name) => optionalText(inputs[name]))) return 'flags are not text';
+  const times = run.times;
+  if (!isRecord(times) || !instant(times.start) || !instant(times.end) || !text(times.zone)) return 'times are not instants and a zone';
+  if (!text(run.devices) || run.devices === '') return 'devices source is missing';
+  if (!text(run.startedAt) || Number.isNaN(Date.parse(run.startedAt as string))) return 'start time is not a time';
+  if (!Number.isInteger(run.concurrency) || (run.concurrency as number) < 1) return 'concurrency is not a whole number';
+  if (!text(run.environment)) return 'environment is missing';
+  if (run.resumedFrom !== undefined && run.resumedFrom !== null && !text(run.resumedFrom)) return 'resumedFrom is not a path';
+  return undefined;
 }
 
 /** Reads what was appended since the last read (another process still writing it), into `ledger`. */
