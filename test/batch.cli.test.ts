@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, freshConfigDir, runCli } from './helpers/cli.js';
@@ -202,6 +202,28 @@ describe('amps push --devices', () => {
     const noLedger = await amps(['push', 'battery', '--devices', '-', 'charge', '--out', '/no/such/dir/ledger.ndjson'], 'bat_load_000001');
     expect([noLedger.code, noLedger.stderr.trim()]).toEqual([2, 'amps: cannot write --out /no/such/dir/ledger.ndjson: no such file or directory (ENOENT)']);
     expect(posts()).toHaveLength(0);
+  });
+
+  it('input or flags refused before anything is sent leave no ledger in the way of the corrected run', async () => {
+    const dir = freshConfigDir();
+    const out = join(dir, 'ledger.ndjson');
+    writeFileSync(join(dir, 'good.txt'), 'bat_load_000001\n');
+    for (const [name, content, flags] of [
+      ['no-id.csv', 'name,target\nx,5%\n', []],
+      ['twice.csv', 'id,id\nbat_load_000001,bat_load_000002\n', []],
+      ['good.txt', null, ['--fail-fast', 'bogus']],
+    ] as const) {
+      if (content !== null) writeFileSync(join(dir, name), content);
+      for (const source of ['file', 'stdin'] as const) {
+        const input = source === 'file' ? join(dir, name) : '-';
+        const r = await amps(['push', 'battery', '--devices', input, 'charge', ...flags, '--out', out], source === 'stdin' ? readFileSync(join(dir, name), 'utf8') : undefined);
+        expect([r.code, r.stderr.trim().split('\n').length], `${name} from ${source}`).toEqual([2, 1]);
+        expect(existsSync(out), `${name} from ${source}`).toBe(false);
+      }
+    }
+    expect(posts()).toHaveLength(0);
+    expect((await amps(['push', 'battery', '--devices', join(dir, 'good.txt'), 'charge', '--out', out])).code).toBe(0);
+    expect(posts()).toHaveLength(1);
   });
 });
 

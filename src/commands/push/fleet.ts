@@ -19,7 +19,7 @@ import { LEDGER_VERSION, type LedgerEntry, type RunInputs } from '../../contract
 import { parseQuantityFlags, resolveTimes } from '../../domain/action.js';
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/device-types.js';
 import { localZone } from '../../domain/time.js';
-import { UsageError } from '../../errors/failures.js';
+import { InterruptedError, UsageError } from '../../errors/failures.js';
 import { own, systemErrorText } from '../../lib/values.js';
 import { type IO, writeJson, writeLine } from '../../output/io.js';
 import { formatTable } from '../../output/table.js';
@@ -141,6 +141,33 @@ async function* fromArray(rows: InputRow[]): AsyncGenerator<InputRow> {
   yield* rows;
 }
 
+/**
+ * The rows, the first of them read already: input that cannot be read at all fails here, before
+ * the ledger opens. Ctrl-C while a stream has sent nothing yet is the interruption.
+ */
+async function firstRowRead(rows: AsyncGenerator<InputRow>, stopReading: AbortController, interrupt: AbortSignal): Promise<AsyncGenerator<InputRow>> {
+  const stop = () => stopReading.abort();
+  interrupt.addEventListener('abort', stop, { once: true });
+  let first: IteratorResult<InputRow>;
+  try {
+    first = await rows.next();
+  } catch (error) {
+    if (interrupt.aborted) throw new InterruptedError();
+    throw error;
+  } finally {
+    interrupt.removeEventListener('abort', stop);
+  }
+  return (async function* () {
+    try {
+      if (first.done) return;
+      yield first.value;
+      yield* rows;
+    } finally {
+      await rows.return(undefined);
+    }
+  })();
+}
+
 export async function run(options: FleetPushOptions, io: IO, argv: string[]): Promise<ExitCode> {
   const run = await setup(options, io);
   const { type, push, zone, startedAt } = run;
@@ -149,6 +176,7 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
   if (options.abortIf !== undefined && !waves) throw new UsageError('--abort-if judges a wave: give --waves too');
   if (options.canaryPerModel && !waves) throw new UsageError('--canary-per-model shapes the first wave: give --waves too');
   if (options.verify && !options.wait && !waves) throw new UsageError('--verify reads devices once their actions complete: give --wait too');
+  const failFast = failFastCodes(options.failFast);
   // The instants the run's times name: one zone, one clock (the run's start) for every device.
   const times = resolveTimes(push.times, startedAt, zone);
   const bodyFor = (row: DeviceRow, device: DeviceRead | undefined) => {
@@ -193,9 +221,12 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
     refuseDirectiveOnLive(push.directive, session);
     if (options.plan) return predict(reads, session, run, bodyFor, options, io);
 
-    // The rows, and where the waves end: read before the ledger opens. A rollout that cannot order its
-    // waves (Ctrl-C or a refused read while the canaries are looked up) has sent nothing and leaves no
-    // ledger, rather than one that lists none of its devices and never ends.
+    // The rows, and where the waves end: read (a stream's first row at least) before the ledger opens.
+    // Input amps cannot read at all (a CSV header without an id column) and a rollout that cannot
+    // order its waves (Ctrl-C or a refused read while the canaries are looked up) have sent nothing
+    // and leave no ledger, rather than one that lists none of their devices, never ends, and stands
+    // in the way of the corrected run's --out.
+    const stopReading = new AbortController();
     let rows: AsyncIterable<InputRow>;
     let ends: number[] | undefined;
     if (waves) {
@@ -206,7 +237,7 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
         ends = waveEnds(all.length, waves).map((end, i) => (i === 0 ? Math.max(end, ordered.canaries) : end));
       } else ends = waveEnds(all.length, waves);
       rows = fromArray(all);
-    } else rows = input.readDeviceRows(run.devices, io.stdin, undefined);
+    } else rows = await firstRowRead(input.readDeviceRows(run.devices, io.stdin, stopReading.signal), stopReading, io.signal);
 
     const ledger = new ledgerModule.LedgerWriter(io, Boolean(options.json), run.out, concurrency);
     ledger.run({
@@ -248,7 +279,7 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
 
     const batchPlan = {
       type, bodyFor, movedFor: movedTimes, environment: session.environment as TargetEnvironment, concurrency,
-      preflight: options.preflight !== false, retry: options.retry ?? 0, failFast: failFastCodes(options.failFast), maxPauseMs: MAX_RETRY_AFTER_MS,
+      preflight: options.preflight !== false, retry: options.retry ?? 0, failFast, maxPauseMs: MAX_RETRY_AFTER_MS,
       relinkUrl: () => {
         const link = relinkFor(session, type);
         return 'url' in link ? link.url : undefined;
@@ -309,7 +340,6 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
       }
     };
 
-    const stopReading = new AbortController();
     const onInterrupt = () => {
       batch.stop('interrupt');
       if (!regularFile) stopReading.abort();
@@ -318,7 +348,6 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
     io.signal.addEventListener('abort', onInterrupt, { once: true });
     io.outputClosed.addEventListener('abort', onOutputClosed, { once: true });
     try {
-      if (!waves) rows = input.readDeviceRows(run.devices, io.stdin, stopReading.signal);
       // After a stop, the rest of a file is read to record it not_sent; a stream is too, unless the
       // operator interrupted (it may never end) or the ledger itself failed.
       const drain = () => batch.stoppedReason !== 'ledger_failed' && (regularFile || !io.signal.aborted);
