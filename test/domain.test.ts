@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { conversionLine, fitQuantities, parseQuantityFlags, parseTimeFlags, resolveTimes } from '../src/domain/action.js';
+import { actionMatches, conversionLine, fitQuantities, parseQuantityFlags, parseTimeFlags, resolveTimes } from '../src/domain/action.js';
 import { checkWindow } from '../src/domain/capabilities.js';
 import { convertQuantity, parseQuantity } from '../src/domain/quantity.js';
 import { describeInstant, formatInZone, localMinuteToUtc, parseApiTime, parseTimeText, resolveTimeText } from '../src/domain/time.js';
@@ -107,6 +107,29 @@ describe('units converted to what the device declares', () => {
     expect(conversionLine(conversions[0])).toBe('--power 3500 W sent as 3.5 kw (the unit the device declares)');
     expect(convertQuantity({ value: 212, unit: 'fahrenheit' }, 'celsius')).toEqual({ value: 100, unit: 'celsius' });
     expect(convertQuantity({ value: 5, unit: 'kw' }, 'percent')).toBeUndefined();
+  });
+});
+
+describe('whether an action the API holds is this push (a resume reconciling)', () => {
+  const action = (parameters: Record<string, { value: number; unit: string }> | null, start: string | null = null) => ({ command: 'charge', parameters, start, end: null });
+  const typed = (flags: Record<string, string>) => parseQuantityFlags(flags, []);
+  it('matches the command and each value in any unit of its dimension, no more and no fewer', () => {
+    expect(actionMatches(action({ power: { value: 3.5, unit: 'kw' } }), 'charge', typed({ power: '3500 W' }), {})).toBe(true);
+    expect(actionMatches(action({ power: { value: 3.5, unit: 'kW' } }), 'charge', typed({ power: '3.5kw' }), {})).toBe(true);
+    expect(actionMatches(action({ target: { value: 50, unit: 'percent' } }), 'charge', typed({ target: '90%' }), {})).toBe(false);
+    expect(actionMatches(action({ target: { value: 50, unit: 'percent' } }), 'discharge', typed({ target: '50%' }), {})).toBe(false);
+    expect(actionMatches(action({ target: { value: 50, unit: 'percent' }, power: { value: 3, unit: 'kw' } }), 'charge', typed({ target: '50%' }), {})).toBe(false);
+    expect(actionMatches(action(null), 'charge', typed({ target: '50%' }), {})).toBe(false);
+    expect(actionMatches(action(null), 'charge', {}, {})).toBe(true);
+    // Typed without a unit (taken from the device when sent): by its number.
+    expect(actionMatches(action({ target: { value: 50, unit: 'percent' } }), 'charge', typed({ target: '50' }), {})).toBe(true);
+    // Another dimension is another value.
+    expect(actionMatches(action({ target: { value: 50, unit: 'kwh' } }), 'charge', typed({ target: '50%' }), {})).toBe(false);
+  });
+
+  it('a scheduled push matches only an action with a start (wherever the API moved it)', () => {
+    expect(actionMatches(action(null), 'charge', {}, { start: Date.UTC(2026, 5, 1) })).toBe(false);
+    expect(actionMatches(action(null, '2026-06-01T00:15:00Z'), 'charge', {}, { start: Date.UTC(2026, 5, 1) })).toBe(true);
   });
 });
 

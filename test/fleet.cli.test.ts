@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { refusesEveryRead } from '../src/batch/follow.js';
+import { fingerprintOf } from '../src/commands/push/resume.js';
 import { OutcomeTally } from '../src/batch/report.js';
 import { decodeError, invalidSuccess, transportError } from '../src/errors/decode.js';
 import { BIN, freshConfigDir, runCli } from './helpers/cli.js';
@@ -721,6 +722,37 @@ describe('--resume', () => {
       expect(perDevice.size).toBe(150);
     }
   }, 120_000);
+
+  it('reconciles a device only to an action of this run\'s values, not to an earlier run\'s of the same command', async () => {
+    await sandbox.call('POST', '/_sandbox/reset');
+    const ids = loadIds(4, 380);
+    const { file, dir } = fileOf(ids);
+    const earlier = join(dir, 'earlier.ndjson');
+    expect((await amps(['push', 'battery', '--devices', file, 'charge', '--target', '50%', '--out', earlier])).code).toBe(0);
+    // Done, so that a push of other values is accepted rather than a conflict.
+    await actionsDone(ids);
+    // A run that crashed after its horizon record and before any device line: every row is within
+    // the horizon, so each is reconciled against the device's actions before it is sent.
+    const crashedRun = (target: string) => {
+      const run = records(readFileSync(earlier, 'utf8'))[0].run;
+      const inputs = { ...run.inputs, quantities: { target } };
+      const path = join(dir, `crashed-${target.replace(/\W/g, '')}.ndjson`);
+      writeFileSync(path, `${JSON.stringify({ run: { ...run, inputs, fingerprint: fingerprintOf(inputs) } })}\n${JSON.stringify({ horizon: 40 })}\n`);
+      return path;
+    };
+    sandbox.requests.length = 0;
+    const other = await amps(['push', '--resume', crashedRun('90%')]);
+    expect(other.code, other.stderr).toBe(0);
+    // The earlier run's 50% actions are not this run's 90% ones: every device is sent.
+    expect(posts().map((p) => p.path.split('/')[2]).sort()).toEqual(ids);
+    expect(posts().every((p) => (p.body as { action: { parameters: { target: { value: number } } } }).action.parameters.target.value === 90)).toBe(true);
+    sandbox.requests.length = 0;
+    // The same values (50% as 0.5 of nothing else: the API holds { value: 50, unit: percent }) are this run's: none is sent again.
+    const same = await amps(['push', '--resume', crashedRun('50 %')]);
+    expect(same.code, same.stderr).toBe(0);
+    expect(posts()).toHaveLength(0);
+    expect(devices(readFileSync(join(dir, 'crashed-50.resumed.ndjson'), 'utf8')).map((l) => l.reason)).toEqual(ids.map(() => expect.stringContaining('reconciled')));
+  });
 
   it('after a resume got under way, resuming the first ledger again is refused: only the resume\'s ledger knows what it sent', async () => {
     const { file, dir } = fileOf(loadIds(3, 390));

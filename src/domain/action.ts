@@ -40,6 +40,32 @@ export function parseQuantityFlags(named: Record<string, string | undefined>, pa
   return result;
 }
 
+/**
+ * Whether an action the API holds is this push: the same command, a value for each typed quantity
+ * and no other (in any unit of its dimension, to a thousandth; one typed without a unit, by its
+ * number), and a start and an end where the push has them. A resume asks it of a device's recent
+ * actions: the same command with other values, or another shape, is another run's action.
+ */
+export function actionMatches(
+  action: { command: string; parameters: Record<string, { value: number; unit: string }> | null; start: string | null; end: string | null },
+  command: string,
+  typed: Record<string, TypedQuantity>,
+  times: { start?: number; end?: number },
+): boolean {
+  if (action.command !== command) return false;
+  // Only whether it has them: the API may have moved them (queue_after, a slot boundary).
+  if ((times.start !== undefined && action.start === null) || (times.end !== undefined && action.end === null)) return false;
+  const held = action.parameters ?? {};
+  if (Object.keys(held).length !== Object.keys(typed).length) return false;
+  return Object.entries(typed).every(([name, q]) => {
+    const value = own(held, name);
+    if (!value || typeof value.value !== 'number') return false;
+    if (q.unit === undefined) return Math.abs(value.value - q.value) < 0.001;
+    const converted = convertQuantity({ value: value.value, unit: value.unit.toLowerCase() }, q.unit);
+    return converted !== undefined && Math.abs(converted.value - q.value) < 0.001;
+  });
+}
+
 /** A quantity amps changed to the unit the device declares, to show beside what was typed. */
 export interface Conversion {
   name: string;

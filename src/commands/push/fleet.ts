@@ -6,6 +6,7 @@
 // run from its ledger without sending any device twice.
 
 import { MAX_RETRY_AFTER_MS, type ApiClient } from '../../api/client.js';
+import type { ActionRecord } from '../../contract/actions.js';
 import type { DeviceRow, InputRow } from '../../batch/input.js';
 import type { LedgerWriter, ParsedLedger } from '../../batch/ledger.js';
 import type { OutcomeTally } from '../../batch/report.js';
@@ -16,7 +17,7 @@ import type { DeviceRead, DeviceType } from '../../contract/devices.js';
 import { EXIT, EXIT_CLASSES, type ExitCode, mostSevere } from '../../contract/exit-codes.js';
 import type { TargetEnvironment } from '../../contract/keys.js';
 import { LEDGER_VERSION, type LedgerEntry, type RunInputs } from '../../contract/ledger.js';
-import { parseQuantityFlags, resolveTimes } from '../../domain/action.js';
+import { actionMatches, parseQuantityFlags, resolveTimes } from '../../domain/action.js';
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/device-types.js';
 import { localZone } from '../../domain/time.js';
 import { InterruptedError, UsageError } from '../../errors/failures.js';
@@ -179,8 +180,19 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
   const failFast = failFastCodes(options.failFast);
   // The instants the run's times name: one zone, one clock (the run's start) for every device.
   const times = resolveTimes(push.times, startedAt, zone);
+  const quantitiesFor = (row: DeviceRow) => ({ ...push.quantities, ...parseQuantityFlags(row.quantities, []) });
+  /** Whether an action the API holds is this run's push to the row's device (a resume's reconciling). */
+  const isThisPush = (row: DeviceRow, action: ActionRecord) => {
+    try {
+      return actionMatches(action, push.command, quantitiesFor(row), times);
+    } catch (error) {
+      // A row whose values do not parse was never sent: it is sent now, and refused as before.
+      if (error instanceof UsageError) return false;
+      throw error;
+    }
+  };
   const bodyFor = (row: DeviceRow, device: DeviceRead | undefined) => {
-    const quantities = { ...push.quantities, ...parseQuantityFlags(row.quantities, []) };
+    const quantities = quantitiesFor(row);
     const prepared = preparePush({ ...push, quantities }, device, startedAt, zone);
     if (device) preflight(device, prepared.body, io.now());
     return prepared;
@@ -300,7 +312,7 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
         settled++;
         settledWaiter?.();
       },
-      ...(resume ? resumeHooks(resume, session) : {}),
+      ...(resume ? resumeHooks(resume, session, isThisPush) : {}),
     });
 
     const deadline = () => Date.now() + (options.waitTimeout ?? DEFAULT_WAIT_MS);
@@ -420,7 +432,7 @@ function carryOver(earlier: ParsedLedger, ledger: LedgerWriter) {
   };
 }
 
-function resumeHooks(resume: ReturnType<typeof carryOver>, session: Session) {
+function resumeHooks(resume: ReturnType<typeof carryOver>, session: Session, isThisPush: (row: DeviceRow, action: ActionRecord) => boolean) {
   return {
     carried: (row: DeviceRow) => resume.carried.has(row.id),
     resumed: async (row: DeviceRow): Promise<Resumed> => {
@@ -428,7 +440,7 @@ function resumeHooks(resume: ReturnType<typeof carryOver>, session: Session) {
       resume.left.delete(row.id);
       const decision = decide(resume.earlier, row);
       if (decision !== 'reconcile') return 'send';
-      const found = await reconcile(session.client, row, resume.earlier.run);
+      const found = await reconcile(session.client, row, resume.earlier.run, (action) => isThisPush(row, action));
       return found ? reconciledEntry(row, found, session.environment) : 'send';
     },
   };

@@ -6,6 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { codeProvesNothingRan, type ApiClient } from '../../api/client.js';
+import type { ActionRecord } from '../../contract/actions.js';
 import type { LedgerEntry, RunInputs, RunRecord } from '../../contract/ledger.js';
 import type { DeviceType } from '../../contract/devices.js';
 import { UsageError } from '../../errors/failures.js';
@@ -86,14 +87,15 @@ export function decide(ledger: ParsedLedger, row: { id: string; line: number }):
 const CLOCK_MARGIN_MS = 5 * 60_000;
 
 /**
- * The run's own action on the device, if one exists: the newest action of the same command
- * created since the run began (less a margin for clock skew). Undefined when there is none.
+ * The run's own action on the device, if one exists: the newest action created since the run began
+ * (less a margin for clock skew) that `isThisPush` (its command, its row's values). Undefined when
+ * there is none.
  */
-export async function reconcile(client: ApiClient, row: DeviceRow, run: RunRecord['run']): Promise<{ id: string; state: string; start: string | null; end: string | null } | undefined> {
+export async function reconcile(client: ApiClient, row: DeviceRow, run: RunRecord['run'], isThisPush: (action: ActionRecord) => boolean): Promise<{ id: string; state: string; start: string | null; end: string | null } | undefined> {
   const { listActions } = await import('../../api/resources.js');
   const since = new Date(Date.parse(run.startedAt) - CLOCK_MARGIN_MS).toISOString();
   const { data } = await listActions(client, { deviceId: row.id, limit: 50 });
-  const mine = data.items.find((a) => a.command === run.inputs.command && typeof a.createdAt === 'string' && a.createdAt >= since);
+  const mine = data.items.find((a) => typeof a.createdAt === 'string' && a.createdAt >= since && isThisPush(a));
   return mine ? { id: mine.id, state: mine.state, start: mine.start ?? null, end: mine.end ?? null } : undefined;
 }
 
