@@ -300,6 +300,19 @@ describe('--wait: a fleet followed to what the devices did', () => {
     }
   });
 
+  it('a followed run\'s whole ledger as --devices gives each device once, though its outcome records name them again', async () => {
+    const ids = loadIds(3, 386);
+    const { file, dir } = fileOf(ids);
+    const followed = join(dir, 'followed.ndjson');
+    await amps(['push', 'battery', '--devices', file, 'charge', '--wait', '--out', followed]);
+    expect(outcomes(readFileSync(followed, 'utf8')).map((o) => o.id).sort()).toEqual(ids);
+    sandbox.requests.length = 0;
+    const again = join(dir, 'again.ndjson');
+    await amps(['push', 'battery', '--devices', followed, 'idle', '--on-conflict', 'cancel_and_replace', '--out', again]);
+    expect(posts().map((p) => p.path.split('/')[2]).sort()).toEqual(ids);
+    expect(devices(readFileSync(again, 'utf8')).map((l) => l.id).sort()).toEqual(ids);
+  });
+
   it('a run whose every device was refused follows nothing and shows no empty outcome table', async () => {
     const { file } = fileOf(['bat_gone_000001', 'bat_gone_000002']);
     const r = await amps(['push', 'battery', '--devices', file, 'charge', '--wait']);

@@ -249,6 +249,28 @@ describe('never the fake API by accident', () => {
     expect(readdirSync(e.AMPS_CONFIG_DIR!)).not.toContain('sandbox-state.json');
   });
 
+  it('a config file with a setting under a name amps does not read is refused, never read as "nothing configured"', async () => {
+    for (const [content, named] of [
+      [{ profiles: { default: { 'api-key': 'amps_sk_live_productionKey1', 'api-url': 'https://api.amps.ai' } } }, "'api-key' in profile default"],
+      [{ profiles: { default: { api_key: 'amps_sk_live_productionKey1' } } }, "'api_key' in profile default"],
+      [{ profile: { default: { apiKey: 'amps_sk_live_productionKey1' } } }, "'profile' at the top"],
+      [{ profiles: { default: 'amps_sk_live_productionKey1' } }, "a profile 'default' that is not a set of settings"],
+    ] as const) {
+      const e = cleanEnv();
+      writeFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), JSON.stringify(content));
+      for (const args of [['push', 'hvac', 'hvac_thermia_01', 'idle', '-q'], ['config', 'list'], ['get', 'battery', 'bat_voltaro_01']]) {
+        const r = await runCli(args, { env: e });
+        expect([r.code, r.stdout], `${named}: ${args.join(' ')}`).toEqual([2, '']);
+        expect(r.stderr).toContain(named);
+        expect(r.stderr).not.toContain('productionKey1');
+      }
+      expect(readdirSync(e.AMPS_CONFIG_DIR!)).not.toContain('sandbox-state.json');
+    }
+    const e = cleanEnv();
+    writeFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), JSON.stringify({ profiles: { default: { apiKy: 'amps_sk_live_productionKey1' } } }));
+    expect((await runCli(['devices'], { env: e })).stderr).toContain('did you mean apiKey?');
+  });
+
   it('refuses --profile constructor and an empty AMPS_PROFILE, in config commands and requests alike', async () => {
     const e = configured();
     const proto = await runCli(['get', 'battery', 'bat_voltaro_01', '--profile', 'constructor'], { env: e });

@@ -71,7 +71,13 @@ function row(id: unknown, line: number, extra: Partial<DeviceRow> = {}): InputRo
   return { id, quantities: {}, line, ...extra };
 }
 
-function fromJson(text: string, line: number): InputRow | undefined {
+/**
+ * A row from an NDJSON line. `wholeLedger`: the input is an amps ledger from its run record on,
+ * where every device has its line and an outcome record repeats a device already listed; lines
+ * picked out of a ledger (`grep '"state":"failed"'`) have no run record, and there an outcome
+ * record names its device.
+ */
+function fromJson(text: string, line: number, wholeLedger: boolean): InputRow | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -79,9 +85,9 @@ function fromJson(text: string, line: number): InputRow | undefined {
     return { invalid: 'is not valid JSON', line };
   }
   if (!isRecord(value)) return { invalid: 'is not a JSON object', line };
-  // amps' own ledger: the run, horizon and end records are not devices; an outcome names its device.
+  // amps' own ledger: the run, horizon and end records are not devices.
   if (value.id === undefined && (isRecord(value.run) || typeof value.horizon === 'number' || isRecord(value.end))) return undefined;
-  if (value.id === undefined && isRecord(value.outcome)) return row(value.outcome.id, line);
+  if (value.id === undefined && isRecord(value.outcome)) return wholeLedger ? undefined : row(value.outcome.id, line);
   const metadata = isRecord(value.metadata) ? value.metadata : {};
   const model = typeof value.model === 'string' ? value.model : typeof metadata.model === 'string' ? metadata.model : undefined;
   const quantities: Record<string, string> = {};
@@ -260,12 +266,13 @@ async function* rowsOf(lines: AsyncGenerator<Line>): AsyncGenerator<InputRow> {
       const text = item.text.trim();
       if (text.startsWith('{')) {
         // NDJSON: every line an object.
-        const first = fromJson(text, item.line);
+        const wholeLedger = /^\{\s*"run"\s*:\s*\{/.test(text);
+        const first = fromJson(text, item.line, wholeLedger);
         if (first) yield first;
         for await (const next of lines) {
           if ('tooLong' in next) yield { invalid: `is longer than ${MAX_ROW_BYTES / 1024} KiB`, line: next.line };
           else if (!isBlank(next.text)) {
-            const parsed = fromJson(next.text.trim(), next.line);
+            const parsed = fromJson(next.text.trim(), next.line, wholeLedger);
             if (parsed) yield parsed;
           }
         }

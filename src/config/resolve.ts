@@ -63,17 +63,44 @@ export function readStoredConfig(env: Env): StoredConfig {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw new UsageError(`cannot read the config file ${file}: ${systemErrorText(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can read and write');
   }
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(text);
+    parsed = JSON.parse(text);
     if (!isRecord(parsed) || (parsed.profiles !== undefined && !isRecord(parsed.profiles))) throw new Error('not a config object');
     // A current profile that is not a name would otherwise be read as none (and the embedded sandbox chosen).
     if (parsed.currentProfile !== undefined && typeof parsed.currentProfile !== 'string') throw new Error('currentProfile is not a name');
-    return parsed as StoredConfig;
   } catch {
     throw new UsageError(
       `the config file ${file} is corrupt (not a valid amps config)`,
       `move it aside and set things again: mv '${file}' '${file}.bak' && amps config set api-key`,
     );
+  }
+  unknownSetting(parsed as Record<string, unknown>, file);
+  return parsed as StoredConfig;
+}
+
+const FILE_SETTINGS = ['currentProfile', 'profiles'];
+const PROFILE_SETTINGS: Array<keyof ProfileValues> = ['apiKey', 'apiUrl', 'appId'];
+
+/**
+ * A setting amps does not know, refused: a key under a name amps never reads (`api-key` for
+ * `apiKey`, `profile` for `profiles`) would leave the file configuring nothing, and every write
+ * would go to the embedded sandbox and report success.
+ */
+function unknownSetting(parsed: Record<string, unknown>, file: string): void {
+  const refuse = (name: string, where: string, known: string[]) => {
+    const near = closest(name, known);
+    throw new UsageError(
+      `the config file ${file} has a setting amps does not know: '${name}' ${where}, so amps cannot tell where you meant to send requests`,
+      `${near.length > 0 ? `did you mean ${near.join(', ')}? ` : ''}amps reads ${known.join(', ')} there; amps config set writes them`,
+    );
+  };
+  for (const name of Object.keys(parsed)) if (!FILE_SETTINGS.includes(name)) refuse(name, 'at the top', FILE_SETTINGS);
+  for (const [profile, values] of Object.entries((parsed.profiles ?? {}) as Record<string, unknown>)) {
+    if (!isRecord(values)) {
+      throw new UsageError(`the config file ${file} has a profile '${profile}' that is not a set of settings`, `amps reads ${PROFILE_SETTINGS.join(', ')} in a profile; amps config set writes them`);
+    }
+    for (const name of Object.keys(values)) if (!(PROFILE_SETTINGS as string[]).includes(name)) refuse(name, `in profile ${profile}`, PROFILE_SETTINGS);
   }
 }
 

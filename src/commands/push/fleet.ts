@@ -20,7 +20,7 @@ import { LEDGER_VERSION, type LedgerEntry, type RunInputs } from '../../contract
 import { actionMatches, parseQuantityFlags, resolveTimes } from '../../domain/action.js';
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/device-types.js';
 import { localZone } from '../../domain/time.js';
-import { InterruptedError, UsageError } from '../../errors/failures.js';
+import { UsageError } from '../../errors/failures.js';
 import { own, systemErrorText } from '../../lib/values.js';
 import { type IO, writeJson, writeLine } from '../../output/io.js';
 import { formatTable } from '../../output/table.js';
@@ -144,7 +144,9 @@ async function* fromArray(rows: InputRow[]): AsyncGenerator<InputRow> {
 
 /**
  * The rows, the first of them read already: input that cannot be read at all fails here, before
- * the ledger opens. Ctrl-C while a stream has sent nothing yet is the interruption.
+ * the ledger opens. Ctrl-C or SIGTERM while a stream has sent nothing yet (a FIFO whose writer
+ * never came) is the run's interruption, as later: the ledger and the summary say the stream was
+ * not read on.
  */
 async function firstRowRead(rows: AsyncGenerator<InputRow>, stopReading: AbortController, interrupt: AbortSignal): Promise<AsyncGenerator<InputRow>> {
   const stop = () => stopReading.abort();
@@ -153,8 +155,10 @@ async function firstRowRead(rows: AsyncGenerator<InputRow>, stopReading: AbortCo
   try {
     first = await rows.next();
   } catch (error) {
-    if (interrupt.aborted) throw new InterruptedError();
-    throw error;
+    if (!interrupt.aborted) throw error;
+    return (async function* () {
+      throw error;
+    })();
   } finally {
     interrupt.removeEventListener('abort', stop);
   }
@@ -358,6 +362,8 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
     };
     const onOutputClosed = () => batch.stop('output_closed', 'stdout or stderr was closed or could not be written');
     io.signal.addEventListener('abort', onInterrupt, { once: true });
+    // Interrupted already, while the first row of a stream was awaited.
+    if (io.signal.aborted) onInterrupt();
     io.outputClosed.addEventListener('abort', onOutputClosed, { once: true });
     try {
       // After a stop, the rest of a file is read to record it not_sent; a stream is too, unless the
