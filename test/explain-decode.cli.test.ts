@@ -80,6 +80,18 @@ describe('amps decode (built binary)', () => {
     expect(out.meta.requestId).toBe('req_x');
   });
 
+  it('prints no key a saved response holds, the configured one or any other, in text or JSON', async () => {
+    const key = 'amps_sk_test_SECRETKEY1234567890abcdef';
+    const raw = 'HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nX-Echo: sk_live_otherKey987654\r\n\r\n' +
+      JSON.stringify({ success: false, error: { code: 'INVALID_API_KEY', message: `Invalid API key ${key}`, details: { k: key, other: 'sk_live_otherKey987654' } }, meta: { requestId: `req_${key}` } });
+    for (const flags of [[], ['--json']]) {
+      const r = await runCli(['decode', '-', ...flags], { input: raw, env: { ...cleanEnv(), AMPS_API_KEY: key } });
+      expect(r.code).toBe(3);
+      expect(r.stdout + r.stderr).not.toMatch(/SECRETKEY|otherKey/);
+      expect(r.stdout).toContain('[redacted key]');
+    }
+  });
+
   it('decodes an HTML 502 from a proxy as transient', async () => {
     const r = await runCli(['decode', '-'], { input: 'HTTP/1.1 502 Bad Gateway\n\n<html><title>502 Bad Gateway</title></html>' });
     expect(r.code).toBe(6);

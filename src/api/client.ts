@@ -9,6 +9,7 @@ import { type DecodedError, decodeResponse, RATE_LIMIT_CODES, tooLarge, transpor
 import { redactUrl } from '../lib/values.js';
 import { ApiFailure, InterruptedError, UsageError } from '../errors/failures.js';
 import type { Env } from '../contract/env.js';
+import { REDACTED_KEY } from '../contract/keys.js';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -217,8 +218,6 @@ function undiciTransport(options: ClientOptions, proxy: string | undefined, { Ag
   };
 }
 
-/** What stands in for the key wherever a server echoed it back. */
-const REDACTED_KEY = '[redacted key]';
 
 export class ApiClient {
   private readonly transport: Transport;

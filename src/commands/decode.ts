@@ -1,6 +1,7 @@
 import { Command } from '@commander-js/extra-typings';
 import { catalogueStatusOf, type DecodedError, decodeFailedAction, decodeResponse, errorCodeIn, failedActionIn, type Headers } from '../errors/decode.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
+import { redactKeyShapes } from '../contract/keys.js';
 import { UsageError } from '../errors/failures.js';
 import { errorToJson, writeErrorText } from '../output/error-view.js';
 import { globalsOf } from '../config/globals.js';
@@ -102,7 +103,8 @@ function jsonOf(text: string): unknown {
 }
 
 export async function run(options: DecodeOptions, io: IO): Promise<ExitCode> {
-  const text = await readInput(options, io);
+  // A saved response may hold a key (the configured one echoed back, any other): none is printed.
+  const text = redactKeyShapes(await readInput(options, io));
   const saved = parseSavedResponse(text);
   // A failed action record (amps actions get --json, or the API's action) carries its errorCode.
   const action = failedActionIn(jsonOf(saved.body));

@@ -3,6 +3,18 @@
 
 export const API_KEY_PATTERN = /^(amps_)?sk_(test|live)_[A-Za-z0-9]{6,}$/;
 
+/** What stands in for a key wherever one would be printed. */
+export const REDACTED_KEY = '[redacted key]';
+
+/**
+ * The text with everything shaped like a key replaced: for text amps did not get from its own
+ * client (a saved response given to `amps decode`), which may hold any key, the configured one
+ * included.
+ */
+export function redactKeyShapes(text: string): string {
+  return text.replace(/(?<![A-Za-z0-9])(amps_)?sk_(test|live)_[A-Za-z0-9]{6,}/g, REDACTED_KEY);
+}
+
 export type KeyEnvironment = 'sandbox' | 'live' | 'unknown';
 
 export function keyEnvironment(key: string | undefined): KeyEnvironment {
