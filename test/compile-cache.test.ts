@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -223,6 +224,26 @@ describe('the compile cache, as amps runs', () => {
     const after = await runCli(['explain', 'SCHEDULER_ACTIVE'], { env });
     expect([after.code, after.stdout]).toEqual([0, clean.stdout]);
     expect(mtimes(dir)).toEqual(mended);
+  });
+
+  it('an entry that is a FIFO, a device or a huge file is no entry: the same output, exit 0, never a wait', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'amps-cc-cli-'));
+    const env = cleanEnv({ AMPS_CACHE_DIR: dir });
+    const clean = await runCli(['explain', 'SCHEDULER_ACTIVE'], { env });
+    const entry = join(folder(dir), entries(folder(dir))[0]!);
+    for (const replace of [
+      () => execFileSync('mkfifo', [entry]),
+      () => symlinkSync('/dev/zero', entry),
+      () => {
+        writeFileSync(entry, '');
+        truncateSync(entry, 200 * 1024 * 1024);
+      },
+    ]) {
+      rmSync(entry, { force: true });
+      replace();
+      const odd = await runCli(['explain', 'SCHEDULER_ACTIVE'], { env, timeoutMs: 20_000 });
+      expect([odd.code, odd.stdout, odd.stderr]).toEqual([0, clean.stdout, clean.stderr]);
+    }
   });
 
   it('a cache directory under a file, or the cache turned off: the same output, exit 0, nothing written', async () => {

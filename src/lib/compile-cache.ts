@@ -23,7 +23,7 @@
 // The checksum is lib/checksum.ts, a few lines of WebAssembly: zlib's CRC-32 would load node:zlib
 // and the streams with it, which cost more than the cache saves on the shortest commands.
 
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import type NodeModule from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -32,6 +32,31 @@ import { activeV8Flags, beforeV8FlagChange } from './v8-flags.js';
 
 /** Read and written as latin1 text: a Buffer made at start-up would cost node:buffer's code for it. */
 const MAGIC = 'ampsV8c5';
+/** Far more than any entry (the bundle of every command makes ~2 MB): a larger file is not one. */
+const MAX_ENTRY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * An entry's bytes. Whatever stands in its place must not hold the run: a FIFO (opened without
+ * waiting for a writer), a device such as /dev/zero, a huge file are not entries, and read as none.
+ */
+function readEntry(entry: string): Buffer {
+  const fd = openSync(entry, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile() || info.size > MAX_ENTRY_BYTES) return Buffer.alloc(0);
+    const data = Buffer.allocUnsafe(info.size);
+    let got = 0;
+    while (got < info.size) {
+      const n = readSync(fd, data, got, info.size - got, null);
+      if (n === 0) break;
+      got += n;
+    }
+    return data.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** magic, checksum (u64) of V8's bytes, the identity's length (u32); then the identity, then V8's bytes. */
 const HEADER_BYTES = MAGIC.length + 12;
 /** Entries kept per bundle: enough for every command, with flags variants; the oldest go first. */
@@ -199,7 +224,7 @@ export class CompileCache {
   private read(entry: string, identity: string): Buffer | undefined {
     let data: Buffer;
     try {
-      data = readFileSync(entry);
+      data = readEntry(entry);
     } catch {
       return undefined;
     }
