@@ -48,9 +48,15 @@ describe('times as operators type them (a fixed clock, a named zone)', () => {
   });
 
   it('refuses what is not a time, and times no push can mean, with the reason', () => {
-    for (const bad of ['teatime', '25:00', '2026-02-30T10:00', '+soon', '+99999999999999999999h', '0000-01-01T00:00Z', '2026-13-01T00:00']) {
-      expect('problem' in parseTimeText(bad), bad).toBe(true);
+    // Dates no calendar has, with a zone or without (Date.parse would roll them into the next month).
+    for (const bad of ['teatime', '25:00', '2026-02-30T10:00', '+soon', '+99999999999999999999h', '0000-01-01T00:00Z', '2026-13-01T00:00', '2026-11-31T22:00Z', '2026-02-29T10:00+01:00', '2026-04-31T10:00:00.5-05:00', '2026-06-10T24:00Z']) {
+      expect(parseTimeText(bad), bad).toMatchObject({ problem: expect.any(String) });
     }
+    expect(parseTimeText('2028-02-29T10:00Z')).toEqual({ kind: 'absolute', instant: Date.parse('2028-02-29T10:00Z') });
+    expect(parseApiTime('2026-11-31T22:00Z', new Date(now), 'UTC')).toBeUndefined();
+    // A dated time more than 400 days ahead, as a relative one is.
+    expect(() => resolveTimes(parseTimeFlags({ at: '2029-01-01T00:00Z' }), now, { name: 'UTC' })).toThrow('--at lies more than 400 days ahead');
+    expect(() => resolveTimes(parseTimeFlags({ start: '2026-06-11T00:00Z', end: '9999-12-31T23:59Z' }), now, { name: 'UTC' })).toThrow('--end lies more than 400 days ahead');
     expect(parseTimeText('+99999999999999999999h')).toMatchObject({ problem: expect.stringContaining('400 days') });
     expect(parseTimeText('0000-01-01T00:00Z')).toMatchObject({ problem: expect.stringContaining('year') });
   });

@@ -8,7 +8,7 @@ import type { ParameterSpec, Quantity } from '../contract/devices.js';
 import { UsageError } from '../errors/failures.js';
 import { own, setOwn } from '../lib/values.js';
 import { apiUnitFor, convertQuantity, parseQuantity, quantityText, type TypedUnit } from './quantity.js';
-import { formatInZone, parseRelativeDuration, parseTimeText, resolveTimeText, type TimeText } from './time.js';
+import { describeInstant, formatInZone, MAX_AHEAD_MS, parseRelativeDuration, parseTimeText, resolveTimeText, type TimeText } from './time.js';
 
 /** A quantity as typed: the unit may still be missing, to be taken from the device. */
 export interface TypedQuantity {
@@ -169,6 +169,8 @@ export function resolveTimes(parsed: ParsedTimes, now: number, zone: { readonly 
     // The zone is read here, when a time needs it: deciding it may cost ICU's start (push/body.ts zoneFor).
     const resolved = resolveTimeText(time, from, zone.name);
     if (resolved.adjustment) notes.push(`${flag}: ${resolved.adjustment}`);
+    // A dated time too: the API takes none this far ahead (START_OUT_OF_RANGE after the send).
+    if (resolved.instant - now > MAX_AHEAD_MS) throw new UsageError(`${flag} lies more than ${MAX_AHEAD_MS / 86_400_000} days ahead (${describeInstant(resolved.instant, zone.name)})`);
     return resolved.instant;
   };
   if (parsed.at) {

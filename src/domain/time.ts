@@ -10,7 +10,7 @@ import { localZoneName, zoneOffsetReader } from '../lib/zoneinfo.js';
 const DURATION_PART = /(\d+(?:\.\d+)?)\s*(d|h|m|s)/gi;
 const DURATION_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
 /** Nothing an operator types for a push lies further ahead than this (the API's horizon is 30 days). */
-const MAX_AHEAD_MS = 400 * 86_400_000;
+export const MAX_AHEAD_MS = 400 * 86_400_000;
 const MIN_YEAR = 1970;
 const MAX_YEAR = 9999;
 
@@ -23,7 +23,7 @@ export function parseRelativeDuration(text: string): number | undefined {
   return Number.isFinite(total) && total <= MAX_AHEAD_MS ? Math.round(total) : undefined;
 }
 
-const ABSOLUTE = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const ABSOLUTE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
 const NAIVE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/;
 
 function pad(n: number, width = 2): string {
@@ -209,21 +209,30 @@ export function parseTimeText(text: string): TimeText | { problem: string } {
   }
   const absolute = ABSOLUTE.exec(input);
   if (absolute) {
-    const year = Number(absolute[1]);
+    const problem = calendarProblem(absolute.slice(1, 7).map((field) => Number(field ?? 0)));
+    if (problem) return { problem };
     const instant = Date.parse(input);
     if (Number.isNaN(instant)) return { problem: 'is not a valid date and time' };
-    if (year < MIN_YEAR || year > MAX_YEAR) return { problem: `has a year outside ${MIN_YEAR}-${MAX_YEAR}` };
     return { kind: 'absolute', instant };
   }
   const naive = NAIVE.exec(input);
   if (naive) {
     const [, y, mo, d, h, mi, s] = naive.map(Number);
-    if (y < MIN_YEAR || y > MAX_YEAR) return { problem: `has a year outside ${MIN_YEAR}-${MAX_YEAR}` };
-    const check = new Date(Date.UTC(y, mo - 1, d));
-    if (mo < 1 || mo > 12 || check.getUTCDate() !== d || h > 23 || mi > 59 || (s || 0) > 59) return { problem: 'is not a valid date and time' };
+    const problem = calendarProblem([y, mo, d, h, mi, s || 0]);
+    if (problem) return { problem };
     return { kind: 'wall', date: { year: y, month: mo, day: d }, hour: h, minute: mi, second: s || 0 };
   }
   return { problem: 'is not a time' };
+}
+
+/**
+ * Why a typed date and time names no moment on a calendar (year, month, day, hour, minute,
+ * second), else undefined. Date.parse would roll 2026-11-31 over to 1 December.
+ */
+function calendarProblem([year, month, day, hour, minute, second]: number[]): string | undefined {
+  if (year < MIN_YEAR || year > MAX_YEAR) return `has a year outside ${MIN_YEAR}-${MAX_YEAR}`;
+  if (month < 1 || month > 12 || day < 1 || new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) return 'is not a valid date and time';
+  return undefined;
 }
 
 interface ResolvedTime {
@@ -274,12 +283,11 @@ export function parseApiTime(text: string, now: Date, plantTimeZone: string): Da
   const absolute = ABSOLUTE.exec(input);
   if (absolute) {
     const parsed = Date.parse(input);
-    const year = Number(absolute[1]);
-    return Number.isNaN(parsed) || year < MIN_YEAR || year > MAX_YEAR ? undefined : new Date(parsed);
+    return Number.isNaN(parsed) || calendarProblem(absolute.slice(1, 7).map((field) => Number(field ?? 0))) ? undefined : new Date(parsed);
   }
   const naive = NAIVE.exec(input);
   if (!naive) return undefined;
   const [, y, mo, d, h, mi, s] = naive.map(Number);
-  if (y < MIN_YEAR || y > MAX_YEAR || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || (s || 0) > 59) return undefined;
+  if (calendarProblem([y, mo, d, h, mi, s || 0])) return undefined;
   return new Date(wallClockToInstant(Date.UTC(y, mo - 1, d, h, mi, s || 0), plantTimeZone).instant);
 }
