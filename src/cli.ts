@@ -200,7 +200,11 @@ export async function buildProgram(state: CommandState, argv: string[] = [], { e
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
-      outputError: (s, write) => write(`amps: ${s.replace(/^error: /, '')}`),
+      // With --json the refusal goes out as every error does there, JSON on stderr (runCommand).
+      outputError: (s, write) => {
+        if (state.argv.includes('--json')) state.parseError = s;
+        else write(`amps: ${s.replace(/^error: /, '')}`);
+      },
       // From IO, as everything else: commander's own answers would make Node's stdio streams (stdio.ts).
       // Off a terminal no width, as commander's own give (it then wraps at 80; its types omit undefined).
       getOutHelpWidth: () => (io.stdoutIsTTY ? io.columns : undefined) as number,
@@ -338,11 +342,14 @@ async function runCommand(io: IO, argv: string[], json: boolean): Promise<ExitCo
     await program.parseAsync(argv, { from: 'user' });
     return state.exitCode;
   } catch (error) {
+    const { reportFailure } = await import('./output/failure-report.js');
     if (error instanceof CommanderError) {
       if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return EXIT.ok;
-      return EXIT.usage;
+      if (state.parseError === undefined) return EXIT.usage;
+      // `error: unknown option '--bogus'` then, on lines of their own, commander's suggestions.
+      const [message, ...hint] = state.parseError.replace(/^error: /, '').trim().split('\n');
+      return reportFailure(new UsageError(message!, hint.join(' ').trim() || undefined), io, json);
     }
-    const { reportFailure } = await import('./output/failure-report.js');
     return reportFailure(error, io, json);
   }
 }

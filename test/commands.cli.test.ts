@@ -125,6 +125,10 @@ describe('amps push', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('PARAMETER_OUT_OF_RANGE');
     expect(r.stdout).toBe('');
+    // With --json, the exit code it reports is the one it exits with (nothing was sent: 2, not the code's 4).
+    const json = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--target', '101%', '--json']);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: 'PARAMETER_OUT_OF_RANGE', exitCode: 2 }, preflight: true });
     const unchecked = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--target', '101%', '--dry-run', '--no-preflight']);
     expect(unchecked.code).toBe(0);
     expect(sandbox.requests.filter((q) => q.method === 'POST')).toHaveLength(0);

@@ -362,7 +362,11 @@ export class ApiClient {
       if (decoded.ok) return { ok: true, response: { ...decoded.value, status: response.statusCode, attempts: 1, raw: text, serverDate } };
       return { ok: false, error: decoded.error, notSent: false, serverDate };
     } catch (error) {
-      if (this.ended || this.options.signal.aborted) throw this.endedError();
+      if (this.ended || this.options.signal.aborted) {
+        const ended = this.endedError();
+        // A write cut on its way may have reached the API: the report says so, as a timeout's does.
+        throw ended instanceof InterruptedError && method !== 'GET' ? new InterruptedError(ended.message, `${method} ${url.pathname}`) : ended;
+      }
       if (timedOut) {
         verbose?.(`< no response within ${this.options.timeoutMs} ms`);
         return { ok: false, error: transportError('timeout', `--timeout ${this.options.timeoutMs} ms`), notSent: false };

@@ -61,7 +61,11 @@ export class NeedsInputError extends Error {
 /** Ctrl-C, Escape at a prompt, or an abort: stop, send nothing more. */
 export class InterruptedError extends Error {
   readonly exitCode: ExitCode = EXIT.interrupted;
-  constructor(message = 'interrupted') {
+  /**
+   * `cutWrite`: the write (`POST /battery/ID`) Ctrl-C cut while it was on its way: it reached the API
+   * or not, and amps cannot tell which.
+   */
+  constructor(message = 'interrupted', readonly cutWrite?: string) {
     super(message);
     this.name = 'InterruptedError';
   }

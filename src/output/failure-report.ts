@@ -17,7 +17,11 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
   const writeJsonError = (value: unknown) => io.stderr.write(`${JSON.stringify(value)}\n`);
   if (error instanceof ExitWith) return error.exitCode;
   if (error instanceof PreflightError) {
-    if (json) writeJsonError({ ...errorToJson(error.decoded), preflight: true });
+    if (json) {
+      // The class of the code is the API's; what amps does with it, having sent nothing, is a usage error.
+      const body = errorToJson(error.decoded) as { error: Record<string, unknown> };
+      writeJsonError({ ...body, error: { ...body.error, exitCode: error.exitCode }, preflight: true });
+    }
     else {
       writeLine(io.stderr, io.err.yellow('Preflight check failed against the device\'s capabilities; nothing was sent.'));
       await writeErrorText(io, error.decoded);
@@ -50,7 +54,10 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
     return error.exitCode;
   }
   if (error instanceof InterruptedError || isAbort(error)) {
-    writeLine(io.stderr, io.stderrIsTTY ? '\ninterrupted' : 'interrupted');
+    const cutWrite = error instanceof InterruptedError ? error.cutWrite : undefined;
+    const hint = cutWrite ? `${cutWrite} was on its way when it was interrupted: the API may have acted on it. Read the device's actions (amps actions list --device ID) before sending it again` : null;
+    if (json) writeJsonError({ error: { code: 'INTERRUPTED', message: 'interrupted', hint, exitCode: EXIT.interrupted } });
+    else writeLine(io.stderr, `${io.stderrIsTTY ? '\n' : ''}interrupted${hint ? `\n  ${io.err.yellow(hint)}` : ''}`);
     return EXIT.interrupted;
   }
   const message = error instanceof Error ? error.message : String(error);

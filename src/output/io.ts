@@ -113,4 +113,6 @@ export interface CommandState {
   exitCode: ExitCode;
   /** The arguments as given, for the command lines amps suggests (the conflict rerun line). */
   argv: string[];
+  /** The parser's refusal of the line (`unknown option '--bogus'`), held back to be reported as JSON with --json. */
+  parseError?: string;
 }

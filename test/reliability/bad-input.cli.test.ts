@@ -20,6 +20,17 @@ describe('one value, one meaning', () => {
     }
   });
 
+  it('a line the parser refuses is, with --json, a JSON error on stderr like every other', async () => {
+    for (const args of [['push', 'battery', 'bat_voltaro_01', 'charge', '--bogus'], ['bogus'], ['get'], ['explain', '--category'], ['pushh']]) {
+      const r = await amps([...args, '--json']);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(JSON.parse(r.stderr), args.join(' ')).toMatchObject({ error: { code: 'USAGE', message: expect.any(String), exitCode: 2 } });
+    }
+    const text = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--bogus']);
+    expect([text.code, text.stderr.trim()]).toEqual([2, "amps: unknown option '--bogus'"]);
+  });
+
   it('takes whole numbers in decimal only: 0x10, 1e3 and 7.0 are refused', async () => {
     for (const value of ['0x10', '1e3', '7.0', ' 8']) {
       const r = await amps(['push', 'battery', '--devices', '-', 'idle', '--concurrency', value], cleanEnv(), 'bat_voltaro_01');

@@ -51,6 +51,26 @@ async function interruptedWhileWaiting(args: string[], input?: string): Promise<
 
 const push = (fault: Fault, extra: string[] = []) => amps(fault, ['push', 'battery', 'b1', 'charge', '--no-preflight', ...extra]);
 
+describe('Ctrl-C while a push is on its way', () => {
+  it('says the API may have acted on it, in text and in JSON, exit 130', async () => {
+    for (const json of [false, true]) {
+      server.reset();
+      const env = cleanEnv({ AMPS_API_URL: server.url('hang'), AMPS_API_KEY: 'amps_sk_test_reliability1' });
+      const child = spawn(process.execPath, [BIN, 'push', 'battery', 'b1', 'idle', '--no-preflight', '--timeout', '60s', ...(json ? ['--json'] : [])], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+      // The POST has reached the server, which never answers.
+      while (server.count('POST') === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      child.kill('SIGINT');
+      expect(await closed).toBe(130);
+      const said = json ? JSON.parse(stderr.trim().split('\n').at(-1)!).error : { code: 'INTERRUPTED', hint: stderr };
+      expect(said).toMatchObject({ code: 'INTERRUPTED', hint: expect.stringContaining('POST /hang/battery/b1') });
+      expect(said.hint).toContain('may have acted on it');
+    }
+  });
+});
+
 describe('reads against a misbehaving server', () => {
   it.each([
     // fault, exit code, message, GET requests (reads retry transient failures: 1 + 2)
