@@ -31,6 +31,15 @@ describe('one value, one meaning', () => {
     expect([text.code, text.stderr.trim()]).toEqual([2, "amps: unknown option '--bogus'"]);
   });
 
+  it('a --body number JSON cannot carry (1e400) is refused, not sent as null', async () => {
+    const dir = freshConfigDir();
+    const body = join(dir, 'big.json');
+    writeFileSync(body, '{"action":{"command":"charge","parameters":{"power":{"value":1e400,"unit":"kw"}}}}');
+    const r = await amps(['push', 'battery', 'bat_voltaro_01', '--body', body, '--dry-run']);
+    expect([r.code, r.stdout]).toEqual([2, '']);
+    expect(firstLine(r.stderr)).toBe(`amps: --body ${body} has a number too large for JSON to carry at action.parameters.power.value, so it cannot be sent as it is`);
+  });
+
   it('takes whole numbers in decimal only: 0x10, 1e3 and 7.0 are refused', async () => {
     for (const value of ['0x10', '1e3', '7.0', ' 8']) {
       const r = await amps(['push', 'battery', '--devices', '-', 'idle', '--concurrency', value], cleanEnv(), 'bat_voltaro_01');

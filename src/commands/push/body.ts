@@ -164,8 +164,25 @@ export async function readBodyFile(source: string, io: IO, flags: PushFlags): Pr
   }
   const action = (parsed as { action?: { command?: unknown } } | null)?.action;
   if (typeof action?.command !== 'string') throw new UsageError(`--body ${source} needs {"action": {"command": ...}}`);
+  // JSON.parse reads 1e400 as Infinity, which JSON sends as null: the body would not go as it is.
+  const unsendable = infiniteNumberIn(parsed, '');
+  if (unsendable !== undefined) throw new UsageError(`--body ${source} has a number too large for JSON to carry at ${unsendable || 'its top'}, so it cannot be sent as it is`);
   const directive = directiveFrom(flags);
   return { ...(parsed as PushBody), ...(flags.onConflict ? { onConflict: flags.onConflict } : {}), ...(directive ? { sandbox: directive } : {}) };
+}
+
+/**
+ * Where in `value` a number is not finite (`action.parameters.power.value`), else undefined. A loop,
+ * not recursion: a body of a megabyte may nest deeper than the stack goes.
+ */
+function infiniteNumberIn(value: unknown, path: string): string | undefined {
+  const pending: Array<[unknown, string]> = [[value, path]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [item, at] = next;
+    if (typeof item === 'number' && !Number.isFinite(item)) return at;
+    if (item !== null && typeof item === 'object') for (const [key, child] of Object.entries(item)) pending.push([child, at ? `${at}.${key}` : key]);
+  }
+  return undefined;
 }
 
 /** What the API did to the times it was sent: a start or end it moved (queue_after, a late clock). */
