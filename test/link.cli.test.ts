@@ -34,6 +34,9 @@ describe('the Link UI URL of a re-link', () => {
     expect([json.code, action.relink]).toEqual([3, { url }]);
     const again = await runCli(['actions', 'wait', action.id], { env });
     expect([again.code, again.stderr]).toEqual([3, expect.stringContaining(`Re-link: send the device's user ${url}`)]);
+    // A code with a platform meaning too fails at dispatch with the manufacturer's: its message, its class, the re-link.
+    const namesake = await runCli(['push', 'ev-charger', 'ev_wallbox_02', 'idle', '--simulate-failure', 'DEVICE_NOT_FOUND', '--simulate-at', 'dispatch', '--wait', '--json'], { env });
+    expect([namesake.code, JSON.parse(namesake.stdout)]).toEqual([3, expect.objectContaining({ errorMessage: 'No matching device was found for the supplied details.', relink: { url } })]);
   }, 30_000);
 
   it('amps link url: app id from AMPS_APP_ID or the profile, the user when an email, refused without an app id', async () => {

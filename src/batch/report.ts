@@ -5,7 +5,7 @@
 import type { Strategy } from '../contract/actions.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import type { OutcomeRecord } from '../contract/ledger.js';
-import { variantFor } from '../errors/catalogue.js';
+import { manufacturerVariant } from '../errors/catalogue.js';
 import type { ApiFailure } from '../errors/failures.js';
 import type { FollowEnd } from './follow.js';
 import { errorToJson, writeErrorText } from '../output/error-view.js';
@@ -157,7 +157,7 @@ function outcomeGuidance(row: { state: string; code: string | null; effect: stri
   if (row.state === 'completed' && row.effect === 'drift') return 'accepted, but the state does not show it: read the device, escalate with the action id';
   if (row.state === 'completed') return row.exitCode === EXIT.ok ? '-' : `its effect is unknown: --verify could not read the device (exit ${row.exitCode}); read it before pushing again`;
   if (row.state === 'cancelled') return 'cancelled before it ran';
-  const entry = row.code ? variantFor(row.code, undefined, undefined) : undefined;
+  const entry = row.code ? manufacturerVariant(row.code) : undefined;
   return entry ? RETRY_CLASSES[entry.retryClass].label : RETRY_CLASSES.once_then_escalate.label;
 }
 
@@ -207,7 +207,7 @@ export async function reportFollowStopped(failure: ApiFailure, pending: number, 
 export function outcomeReruns(rerunArgs: string[], tally: OutcomeTally, ledgerPath: string | undefined): string[] {
   const lines: string[] = [];
   for (const [code, ids] of tally.failed) {
-    const entry = variantFor(code, undefined, undefined);
+    const entry = manufacturerVariant(code);
     const strategy = entry?.strategies?.[0];
     const resend = strategy || entry?.retryClass === 'backoff' || entry?.retryClass === 'after_delay';
     if (!resend) continue;

@@ -134,6 +134,15 @@ export function variantFor(code: string, message: string | undefined, status: nu
   return variants[0];
 }
 
+/**
+ * A code as a manufacturer answers it: the variant on the docs' error-codes page, else its only
+ * (or first) one. What the sandbox's failure directive rehearses, at the request or at dispatch.
+ */
+export function manufacturerVariant(code: string): CatalogueEntry | undefined {
+  const variants = entriesFor(code);
+  return variants.find((e) => e.docsPage) ?? variants[0];
+}
+
 /** Fills a message template's `{name}` slots from details (arrays joined), for servers and tests. */
 export function fillMessage(entry: CatalogueEntry, values: Record<string, unknown> = {}): string {
   return entry.message.replace(/\{([a-zA-Z]+)\}/g, (whole, name: string) => {
@@ -168,12 +177,11 @@ export function suggestCodes(input: string, limit = 3, alsoCodes: readonly strin
 export function outcomeExitCode(state: string, errorCode: string | null, effect: 'shown' | 'drift' | null = null): ExitCode {
   if (state === 'completed') return effect === 'drift' ? EXIT.unclassified : EXIT.ok;
   if (state === 'cancelled') return EXIT.conflict;
-  if (state === 'failed') return exitCodeForCode(errorCode ?? 'UNKNOWN_ERROR');
+  // A failure after the API accepted the action is the manufacturer's answer (dispatch): its meaning of the code.
+  if (state === 'failed') {
+    const entry = manufacturerVariant(errorCode ?? 'UNKNOWN_ERROR');
+    return RETRY_CLASSES[entry?.retryClass ?? 'once_then_escalate'].exitCode;
+  }
   return EXIT.accepted;
 }
 
-/** The exit code a code's class maps to; codes not in the catalogue are unclassified (8). */
-export function exitCodeForCode(code: string): ExitCode {
-  const entry = variantFor(code, undefined, undefined);
-  return entry ? RETRY_CLASSES[entry.retryClass].exitCode : RETRY_CLASSES.once_then_escalate.exitCode;
-}

@@ -4,7 +4,7 @@
 
 import { type ActionToCheck, executionOf } from '../domain/capabilities.js';
 import { localMinuteToUtc } from '../domain/time.js';
-import { fillMessage, variantFor } from '../errors/catalogue.js';
+import { fillMessage, manufacturerVariant } from '../errors/catalogue.js';
 import type { DeviceDefinition } from './fleet.js';
 import { emitActionEvent } from './events.js';
 import { addAction, dueOf, indexOf, isLive, type SandboxState, type StoredAction, type Transaction } from './store.js';
@@ -57,7 +57,8 @@ export function advanceLifecycle(tx: Transaction, now: number, ackDelayMs: numbe
     if (action.state === 'acknowledged' && action.acknowledgedAt && Date.parse(action.acknowledgedAt) + ackDelayMs <= now) {
       const at = iso(Date.parse(action.acknowledgedAt) + ackDelayMs);
       if (action.failWith) {
-        const entry = variantFor(action.failWith, undefined, undefined)!;
+        // The manufacturer's answer, as at the request (routes/devices.ts): the docs page's variant.
+        const entry = manufacturerVariant(action.failWith)!;
         const message = fillMessage(entry, entry.exampleDetails ?? {});
         Object.assign(action, { state: 'failed', completedAt: at, updatedAt: at, errorCode: action.failWith, errorMessage: message, result: { success: false, error: { code: action.failWith, message } } });
         live.delete(action);

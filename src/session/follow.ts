@@ -6,7 +6,7 @@
 import type { ApiClient } from '../api/client.js';
 import { waitForAction, WaitTimeout } from '../api/wait.js';
 import type { ActionRecord } from '../contract/actions.js';
-import { outcomeExitCode, variantFor } from '../errors/catalogue.js';
+import { manufacturerVariant, outcomeExitCode } from '../errors/catalogue.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { InterruptedError } from '../errors/failures.js';
 import { type IO, writeLine } from '../output/io.js';
@@ -53,7 +53,7 @@ export async function followAction(client: ApiClient, id: string, options: Follo
     });
     spinner.stop();
     // A failure that arrives after the push was accepted needs the same re-link link as one the push met.
-    const relink = done.state === 'failed' && variantFor(done.errorCode ?? '', undefined, undefined)?.retryClass === 'relink' ? options.relink?.(done) : undefined;
+    const relink = done.state === 'failed' && manufacturerVariant(done.errorCode ?? '')?.retryClass === 'relink' ? options.relink?.(done) : undefined;
     printAction(done, io, relink ? { ...options, extra: { ...options.extra, relink } } : options);
     if (relink && !options.json) writeLine(io.stderr, 'url' in relink ? `Re-link: send the device's user ${relink.url}` : `Re-link: only the device's user can fix this; ${relink.hint}`);
     return outcomeExitCode(done.state, done.errorCode);

@@ -3,7 +3,7 @@
 import { checkAction, checkSettings } from '../../domain/capabilities.js';
 import { CONTROLLABLE, normaliseDeviceType } from '../../domain/device-types.js';
 import { parseApiTime } from '../../domain/time.js';
-import { entriesFor } from '../../errors/catalogue.js';
+import { manufacturerVariant } from '../../errors/catalogue.js';
 import { isRecord } from '../../lib/values.js';
 import type { DeviceType, Quantity } from '../../contract/devices.js';
 import type { DeviceDefinition } from '../fleet.js';
@@ -79,8 +79,7 @@ function applyDirective(directive: ParsedPush['directive']): string | undefined 
   if (directive.phase === 'dispatch') return code;
   // The directive rehearses a manufacturer's answer: a code on the docs' error-codes page comes
   // back as that page's variant (its status and message), never the platform's namesake.
-  const variants = entriesFor(code);
-  const entry = variants.find((e) => e.docsPage) ?? variants[0];
+  const entry = manufacturerVariant(code)!;
   throw new SandboxError(code, entry.exampleDetails ?? {}, entry.variant);
 }
 
