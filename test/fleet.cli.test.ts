@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -765,6 +765,41 @@ describe('--resume', () => {
     expect(same.code, same.stderr).toBe(0);
     expect(posts()).toHaveLength(0);
     expect(devices(readFileSync(join(dir, 'crashed-50.resumed.ndjson'), 'utf8')).map((l) => l.reason)).toEqual(ids.map(() => expect.stringContaining('reconciled')));
+  });
+
+  it('reads the list the run read, from any directory, and refuses one that changed since', async () => {
+    const ids = loadIds(4, 394);
+    const { dir } = fileOf([]);
+    writeFileSync(join(dir, 'fleet.txt'), `${ids.join('\n')}\n`);
+    const out = join(dir, 'run.ndjson');
+    // A relative --devices. Its ledger is then cut to the run record, as if it crashed before any
+    // send (its actions done, so the sends again are accepted, not conflicts).
+    const started = await runCli(['push', 'battery', '--devices', 'fleet.txt', 'idle', '--out', out], { env, cwd: dir });
+    expect(started.code).toBe(0);
+    await actionsDone(ids);
+    const run = records(readFileSync(out, 'utf8'))[0].run;
+    expect(run.devices).toBe(join(dir, 'fleet.txt'));
+    expect(run.devicesDigest).toMatch(/^[0-9a-f]{64}$/);
+    writeFileSync(out, `${JSON.stringify({ run })}\n`);
+    // Elsewhere, where a file of the same name lists other devices: the run's own list is read.
+    const elsewhere = fileOf(loadIds(2, 398)).dir;
+    writeFileSync(join(elsewhere, 'fleet.txt'), 'bat_load_000398\n');
+    sandbox.requests.length = 0;
+    const resumed = await runCli(['push', '--resume', out, '--out', join(elsewhere, 'resumed.ndjson')], { env, cwd: elsewhere });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(posts().map((p) => p.path.split('/')[2]).sort()).toEqual(ids);
+    // The list changed since the run (a device dropped): refused, nothing sent.
+    writeFileSync(join(dir, 'fleet.txt'), `${ids.slice(1).join('\n')}\n`);
+    sandbox.requests.length = 0;
+    const changed = await runCli(['push', '--resume', out, '--out', join(elsewhere, 'again.ndjson')], { env });
+    expect([changed.code, changed.stderr.split('\n')[0]]).toEqual([2, `amps: ${join(dir, 'fleet.txt')} is not the list the run of ${out} read: it changed since`]);
+    const given = await runCli(['push', '--resume', out, '--devices', join(elsewhere, 'fleet.txt'), '--out', join(elsewhere, 'given.ndjson')], { env });
+    expect(given.code).toBe(2);
+    // Gone: said as the run's file, not as a flag never typed.
+    rmSync(join(dir, 'fleet.txt'));
+    const gone = await runCli(['push', '--resume', out, '--out', join(elsewhere, 'gone.ndjson')], { env });
+    expect([gone.code, gone.stderr.split('\n')[0]]).toEqual([2, `amps: the devices file the run of ${out} read, ${join(dir, 'fleet.txt')}, cannot be read: no such file or directory (ENOENT)`]);
+    expect(posts()).toHaveLength(0);
   });
 
   it('after a resume got under way, resuming the first ledger again is refused: only the resume\'s ledger knows what it sent', async () => {

@@ -147,6 +147,18 @@ export async function isRegularFile(source: string): Promise<boolean> {
   }
 }
 
+/**
+ * A digest of a --devices file's bytes (SHA-256, hex): the run record keeps it, so that a resume
+ * reads the same list or refuses, rather than send devices the run never listed and carry over
+ * lines for devices the file no longer has.
+ */
+export async function digestOf(source: string): Promise<string> {
+  const { createHash } = await import('node:crypto');
+  const hash = createHash('sha256');
+  for await (const chunk of await openFileStream(source, '--devices')) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
 /** A usage error (exit 2, before anything is sent) when --devices names nothing readable or a directory. */
 export async function checkSource(source: string): Promise<void> {
   if (source === '-') return;

@@ -299,6 +299,7 @@ function runRecordProblem(run: Record<string, unknown>): string | undefined {
   const times = run.times;
   if (!isRecord(times) || !instant(times.start) || !instant(times.end) || !text(times.zone)) return 'times are not instants and a zone';
   if (!text(run.devices) || run.devices === '') return 'devices source is missing';
+  if (run.devicesDigest !== undefined && run.devicesDigest !== null && !(typeof run.devicesDigest === 'string' && /^[0-9a-f]{64}$/.test(run.devicesDigest))) return 'devices digest is not one';
   if (!text(run.startedAt) || Number.isNaN(Date.parse(run.startedAt as string))) return 'start time is not a time';
   if (!Number.isInteger(run.concurrency) || (run.concurrency as number) < 1) return 'concurrency is not a whole number';
   if (!text(run.environment)) return 'environment is missing';

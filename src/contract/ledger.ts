@@ -64,8 +64,10 @@ export interface RunRecord {
     fingerprint: string;
     /** The instants the typed times resolved to when the run began, and in whose zone. */
     times: { start: number | null; end: number | null; zone: string };
-    /** Where the devices came from (a file path, or - for stdin). */
+    /** Where the devices came from (a file's absolute path, or - for stdin). */
     devices: string;
+    /** SHA-256 of the devices file's bytes (none for stdin; absent in ledgers of earlier versions): what a resume checks. */
+    devicesDigest?: string | null;
     startedAt: string;
     concurrency: number;
     environment: TargetEnvironment;

@@ -23,6 +23,8 @@ export interface CliOptions {
    * A redirected stream's output is in the file, not in the result.
    */
   redirect?: Partial<Record<'stdin' | 'stdout' | 'stderr', readonly [path: string, flags: string]>>;
+  /** The directory amps runs in (relative paths on its command line are read from there). */
+  cwd?: string;
 }
 
 /** A config directory of its own, so no test sees another's profile or sandbox state. */
@@ -63,7 +65,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
       if (!opened.has(key)) opened.set(key, openSync(file[0], file[1]));
       return opened.get(key)!;
     });
-    const child = spawn(process.execPath, [BIN, ...args], { env: (options.env ?? cleanEnv()) as NodeJS.ProcessEnv, stdio });
+    const child = spawn(process.execPath, [BIN, ...args], { env: (options.env ?? cleanEnv()) as NodeJS.ProcessEnv, stdio, cwd: options.cwd });
     // The child holds its own copies.
     for (const fd of opened.values()) closeSync(fd);
     let stdout = '';

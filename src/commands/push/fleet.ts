@@ -5,6 +5,7 @@
 // predicts without sending, --waves rolls out in waves with --abort-if, and --resume continues a
 // run from its ledger without sending any device twice.
 
+import { resolve } from 'node:path';
 import { MAX_RETRY_AFTER_MS, type ApiClient } from '../../api/client.js';
 import type { ActionRecord } from '../../contract/actions.js';
 import type { DeviceRow, InputRow } from '../../batch/input.js';
@@ -79,6 +80,29 @@ interface RunSetup {
   resumeFrom?: { path: string; ledger: ParsedLedger };
 }
 
+/**
+ * A resume reads the list the run read: the file it named (an absolute path since this ledger
+ * version; a relative one is the current directory's), or the one --devices gives, with the same
+ * bytes when the run kept their digest. Another list would send devices the run never listed and
+ * carry over lines for devices the file no longer has.
+ */
+async function checkSameDevices(devices: string, fromLedger: boolean, ledger: ParsedLedger, path: string): Promise<void> {
+  const input = await import('../../batch/input.js');
+  if (fromLedger) {
+    try {
+      await input.checkSource(devices);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      throw new UsageError(`the devices file the run of ${path} read, ${devices}, cannot be read: ${error.message.replace(/^cannot read --devices \S+: /, '')}`, 'give the same list with --devices FILE');
+    }
+  }
+  const kept = ledger.run.devicesDigest;
+  if (typeof kept !== 'string' || !(await input.isRegularFile(devices))) return;
+  if ((await input.digestOf(devices)) !== kept) {
+    throw new UsageError(`${devices} is not the list the run of ${path} read: it changed since`, 'a resume sends the run\'s own list; give that list with --devices FILE');
+  }
+}
+
 async function setup(options: FleetPushOptions, io: IO): Promise<RunSetup> {
   const command = options.id && options.command ? undefined : options.command ?? options.id;
   if (options.id && options.command) throw new UsageError('with --devices, name the command only: amps push TYPE --devices FILE COMMAND');
@@ -91,6 +115,7 @@ async function setup(options: FleetPushOptions, io: IO): Promise<RunSetup> {
     const inputs = ledger.run.inputs;
     const devices = options.devices ?? ledger.run.devices;
     if (devices === '-' && options.devices === undefined) throw new UsageError(`the run of ${options.resume} read its devices from stdin`, 'give them again: --devices FILE (or -)');
+    await checkSameDevices(devices, options.devices === undefined, ledger, options.resume);
     return {
       type, inputs, push: readPushInputs(inputs.command, flagsOf(inputs), io.env), zone: { name: ledger.run.times.zone, source: '--tz' },
       startedAt: Date.parse(ledger.run.startedAt), devices, out: resumedLedgerPath(options.resume, options.out), resumeFrom: { path: options.resume, ledger },
@@ -255,11 +280,13 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
       rows = fromArray(all);
     } else rows = await firstRowRead(input.readDeviceRows(run.devices, io.stdin, stopReading.signal), stopReading, io.signal);
 
+    // Where the devices came from, for a resume from anywhere, and which bytes they were.
+    const devicesDigest = regularFile ? await input.digestOf(run.devices) : null;
     const ledger = new ledgerModule.LedgerWriter(io, Boolean(options.json), run.out, concurrency);
     ledger.run({
       run: {
         version: LEDGER_VERSION, command: 'push', inputs: run.inputs, fingerprint: fingerprintOf(run.inputs),
-        times: { start: times.start ?? null, end: times.end ?? null, zone: zone.name }, devices: run.devices, startedAt: new Date(startedAt).toISOString(),
+        times: { start: times.start ?? null, end: times.end ?? null, zone: zone.name }, devices: run.devices === '-' ? '-' : resolve(run.devices), devicesDigest, startedAt: new Date(startedAt).toISOString(),
         concurrency, environment: session.environment, resumedFrom: run.resumeFrom?.path ?? null,
       },
     });
