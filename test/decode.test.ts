@@ -57,6 +57,18 @@ describe('the decoder on every shape', () => {
     expect(decoded).toMatchObject({ code: 'BRAND_NEW_CODE', known: false, retryClass: 'once_then_escalate', exitCode: 8, requestId: 'req_1' });
   });
 
+  it('a code with several meanings and a message that names none takes the meaning of its path', () => {
+    const notFound = (meta: Record<string, unknown>, options = {}) => decodeError(404, {}, JSON.stringify({ success: false, error: { code: 'NOT_FOUND', message: 'Route not found' }, meta }), options).entry?.variant;
+    expect(notFound({ path: '/schedules/sch_1' })).toBe('schedule');
+    expect(notFound({ path: '/actions/act_1' })).toBe('action');
+    // A list of batteries answered NOT_FOUND: a path that is not the API's (a wrong base URL), not a schedule.
+    expect(notFound({ path: '/battery' })).toBe('route');
+    expect(notFound({}, { path: '/battery' })).toBe('route');
+    expect(notFound({}, { path: '/schedules' })).toBe('schedule');
+    // The message decides first.
+    expect(decodeError(404, {}, JSON.stringify({ success: false, error: { code: 'NOT_FOUND', message: 'Schedule not found or access denied.' }, meta: { path: '/battery' } })).entry?.variant).toBe('schedule');
+  });
+
   it('reads the older unwrapped bodies', () => {
     expect(decodeError(410, {}, JSON.stringify({ error: { code: 'DEVICE_OFFLINE', message: 'x' } }))).toMatchObject({ code: 'DEVICE_OFFLINE', shape: 'unwrapped' });
     expect(decodeError(409, {}, JSON.stringify({ code: 'SCHEDULER_ACTIVE', message: 'x' }))).toMatchObject({ code: 'SCHEDULER_ACTIVE', shape: 'unwrapped' });

@@ -357,7 +357,7 @@ export class ApiClient {
       const responseHeaders = Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name, Array.isArray(value) ? value.map((v) => this.scrub(v)) : value === undefined ? value : this.scrub(value)]));
       const requestId = responseHeaders['x-request-id'];
       verbose?.(`< ${response.statusCode} (${Date.now() - started} ms, ${text.length} bytes)${requestId ? ` request-id ${requestId}` : ''}`);
-      const decoded = decodeResponse(response.statusCode, responseHeaders, text);
+      const decoded = decodeResponse(response.statusCode, responseHeaders, text, { path: url.pathname.slice(this.basePath.length) || '/' });
       const serverDate = typeof responseHeaders.date === 'string' ? responseHeaders.date : undefined;
       if (decoded.ok) return { ok: true, response: { ...decoded.value, status: response.statusCode, attempts: 1, raw: text, serverDate } };
       return { ok: false, error: decoded.error, notSent: false, serverDate };

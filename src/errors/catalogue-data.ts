@@ -80,13 +80,13 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     code: 'NOT_FOUND', variant: 'schedule', http: 404, category: 'resource', party: 'request', retryClass: 'fix_request',
     message: 'Schedule not found or access denied.', source: 'amps-docs',
     whatToDo: 'The schedule id is unknown or belongs to another account.',
-    details: [], related: ['DEVICE_NOT_FOUND'],
+    details: [], related: ['DEVICE_NOT_FOUND'], paths: ['/schedules'],
   },
   {
     code: 'NOT_FOUND', variant: 'action', http: 404, category: 'resource', party: 'request', retryClass: 'fix_request',
     message: 'Action not found or access denied.', source: 'amps-cli',
     whatToDo: 'The action id is unknown or belongs to another account. amps actions list shows recent actions.',
-    details: [], related: ['DEVICE_NOT_FOUND'],
+    details: [], related: ['DEVICE_NOT_FOUND'], paths: ['/actions'],
   },
   {
     code: 'NOT_FOUND', variant: 'route', http: 404, category: 'request', party: 'request', retryClass: 'fix_request',
@@ -94,7 +94,7 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     whatToDo: 'The path is not part of the API. Check the device type spelling (battery, ev-charger, hvac, solar-inverter, vehicle) and the base URL.',
     details: [{ name: 'path', description: 'the path that matched no route' }],
     exampleDetails: { path: '/batteries' },
-    related: ['METHOD_NOT_ALLOWED'],
+    related: ['METHOD_NOT_ALLOWED'], paths: ['/'],
   },
 
   // ── Conflicts (409) ──────────────────────────────────────────────────────────────────────

@@ -64,6 +64,8 @@ export interface CatalogueEntry {
   source: 'amps-docs' | 'amps-cli';
   /** Set for the 30 codes of the docs' error-codes page: their message and what-to-do are quotes. */
   docsPage?: 'error-codes';
+  /** Paths (API-relative prefixes; `/`: any other) where a code with several meanings has this one when its message does not say. */
+  paths?: readonly string[];
   /** The onConflict values that resolve it when a response lists none (it usually does: decision 8). */
   strategies?: readonly Strategy[];
   /** Set when the docs name the code but not its exact message, so the wording is ours. */
@@ -120,12 +122,20 @@ export function messageMatches(entry: CatalogueEntry, message: string): boolean 
  * Picks the variant a response means (decision 3): the exact canonical message first, then the
  * HTTP status, then the first variant. Undefined when the code is not in the catalogue.
  */
-export function variantFor(code: string, message: string | undefined, status: number | undefined): CatalogueEntry | undefined {
+export function variantFor(code: string, message: string | undefined, status: number | undefined, path?: string): CatalogueEntry | undefined {
   const variants = entriesFor(code);
   if (variants.length <= 1) return variants[0];
   if (message !== undefined) {
     const byMessage = variants.find((e) => messageMatches(e, message));
     if (byMessage) return byMessage;
+  }
+  if (path !== undefined) {
+    // The variant whose path prefix is the longest that holds (`/schedules/x` before `/`).
+    const under = (prefix: string) => prefix === '/' || path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`);
+    const byPath = variants
+      .flatMap((e) => (e.paths ?? []).filter(under).map((prefix) => ({ e, length: prefix.length })))
+      .sort((a, b) => b.length - a.length)[0];
+    if (byPath) return byPath.e;
   }
   if (status !== undefined) {
     const byStatus = variants.find((e) => e.http === status);

@@ -51,6 +51,8 @@ type DecodedResponse = { ok: true; value: SuccessBody } | { ok: false; error: De
 export interface DecodeOptions {
   /** The clock used to turn an HTTP-date Retry-After into seconds. */
   now?: number;
+  /** The request's path (API-relative): which meaning a code has where the message and `meta.path` do not say. */
+  path?: string;
 }
 
 const EXCERPT_LENGTH = 200;
@@ -181,8 +183,8 @@ export function errorCodeIn(body: string): { code: string; message?: string } | 
   return fields ? { code: fields.code, message: fields.message } : undefined;
 }
 
-function fromFields(status: number, fields: ErrorFields, retryAfterHeader: number | undefined, headers: Headers = {}): DecodedError {
-  const entry = variantFor(fields.code, fields.message, status) ?? null;
+function fromFields(status: number, fields: ErrorFields, retryAfterHeader: number | undefined, headers: Headers = {}, requestPath?: string): DecodedError {
+  const entry = variantFor(fields.code, fields.message, status, asString(fields.meta.path) ?? requestPath) ?? null;
   const detailsRetry = isRecord(fields.details) && typeof fields.details.retryAfterSeconds === 'number'
     ? fields.details.retryAfterSeconds
     : undefined;
@@ -234,12 +236,12 @@ export function decodeError(status: number, headers: Headers, body: string, opti
   const parsed = parseJson(body);
   if (!parsed.ok) {
     const salvaged = parsed.problem === 'truncated or invalid JSON' ? salvageTruncated(body) : undefined;
-    if (salvaged) return { ...fromFields(status, salvaged, retryAfter, headers), truncated: true, problem: 'JSON cut off before its end; the code and message were read from what arrived' };
+    if (salvaged) return { ...fromFields(status, salvaged, retryAfter, headers, options.path), truncated: true, problem: 'JSON cut off before its end; the code and message were read from what arrived' };
     return unreadable(status, parsed.problem, body, retryAfter);
   }
   const fields = errorFields(parsed.value);
   if (!fields) return unreadable(status, 'JSON that is not an Amps error', body, retryAfter);
-  return fromFields(status, fields, retryAfter, headers);
+  return fromFields(status, fields, retryAfter, headers, options.path);
 }
 
 /** Decodes any response: a success body, or the error it carries. */
@@ -251,7 +253,7 @@ export function decodeResponse(status: number, headers: Headers, body: string, o
   const value = parsed.value;
   if (isRecord(value) && value.success === false) {
     const fields = errorFields(value);
-    return { ok: false, error: fields ? fromFields(status, fields, undefined, headers) : unreadable(status, 'a failed envelope without an error code', body, undefined) };
+    return { ok: false, error: fields ? fromFields(status, fields, undefined, headers, options.path) : unreadable(status, 'a failed envelope without an error code', body, undefined) };
   }
   if (isRecord(value) && value.success === true && 'data' in value) {
     return { ok: true, value: { data: value.data, meta: isRecord(value.meta) ? value.meta : {} } };
