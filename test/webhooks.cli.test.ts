@@ -277,6 +277,20 @@ describe('amps webhooks verify and trigger', () => {
     for (const output of [r.stdout, r.stderr, printed.stdout, printed.stderr]) expect(output).not.toContain(secret);
   });
 
+  it('trigger --forward-to waits for a handler that never answers no longer than --timeout', async () => {
+    // Accepts the delivery and says nothing.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/hooks`;
+      const r = await runCli(['webhooks', 'trigger', 'push.failed', '--device', 'bat_voltaro_01', '--forward-to', url, '--secret-file', secretFile, '--timeout', '1s'], { env, timeoutMs: 15_000 });
+      expect(r.stdout).toMatch(/^push\.failed bat_voltaro_01 msg_trigger_\w+ → no answer within 1 s/);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  }, 15_000);
+
   it('refuses what it cannot send, in one line: an unknown event, an unknown code, --code on another event', async () => {
     for (const [args, said] of [
       [['push.exploded', '--device', 'bat_voltaro_01'], "'push.exploded' is not a webhook event"],

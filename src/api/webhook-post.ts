@@ -29,7 +29,7 @@ export function postWebhook(url: string, headers: Record<string, string>, body: 
       res.on('end', () => done(res.statusCode ?? null, null));
       res.on('error', () => done(res.statusCode ?? null, null));
     });
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: `no answer within ${Math.round(timeoutMs / 1000)} s` })));
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: `no answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}` })));
     req.on('error', (error: NodeJS.ErrnoException) => done(null, error.code ?? error.message));
     req.end(body);
   });

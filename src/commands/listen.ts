@@ -6,7 +6,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { sleep } from '../api/client.js';
 import { postWebhook } from '../api/webhook-post.js';
-import { globalsOf, type GlobalOptions } from '../config/globals.js';
+import { DEFAULT_TIMEOUT_MS, globalsOf, type GlobalOptions } from '../config/globals.js';
 import { duration, repeatable } from '../config/option-parsers.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import type { WebhookEvent } from '../contract/webhooks.js';
@@ -28,7 +28,6 @@ export interface ListenOptions extends GlobalOptions {
 
 const POLL_MS = 500;
 const HEARTBEAT_MS = 30_000;
-const FORWARD_TIMEOUT_MS = 30_000;
 
 /** Where events go: http(s), checked before anything is read. */
 function forwardUrl(text: string): string {
@@ -90,7 +89,7 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
         lastActivity = Date.now();
         const body = JSON.stringify(event.body);
         // A delivery in flight is finished, even after Ctrl-C: then the loop ends.
-        const result = target ? await postWebhook(target, await deliveryHeaders(secret, event.id, event.type, Math.floor(Date.now() / 1000), body), body, FORWARD_TIMEOUT_MS) : undefined;
+        const result = target ? await postWebhook(target, await deliveryHeaders(secret, event.id, event.type, Math.floor(Date.now() / 1000), body), body, options.timeout ?? DEFAULT_TIMEOUT_MS) : undefined;
         forwarded++;
         if (options.json) {
           writeJson(io, { id: event.id, type: event.type, createdAt: event.createdAt, body: event.body, forwardedTo: target ?? null, status: result?.status ?? null, latencyMs: result?.latencyMs ?? null, error: result?.error ?? null });

@@ -5,7 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { Command, Option } from '@commander-js/extra-typings';
-import { globalsOf, type GlobalOptions } from '../../config/globals.js';
+import { DEFAULT_TIMEOUT_MS, globalsOf, type GlobalOptions } from '../../config/globals.js';
 import { repeatable } from '../../config/option-parsers.js';
 import type { DeviceType } from '../../contract/devices.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
@@ -114,7 +114,7 @@ export async function run(options: TriggerOptions, io: IO): Promise<ExitCode> {
     throw new UsageError(`--forward-to '${options.forwardTo}' is not a URL`);
   }
   const { postWebhook } = await import('../../api/webhook-post.js');
-  const result = await postWebhook(url.toString(), headers, body, 30_000, io.signal);
+  const result = await postWebhook(url.toString(), headers, body, options.timeout ?? DEFAULT_TIMEOUT_MS, io.signal);
   const answer = result.status !== null ? `${result.status}` : result.error;
   if (options.json) writeJson(io, { id, type, forwardedTo: url.toString(), status: result.status, error: result.error, latencyMs: result.latencyMs });
   else writeLine(io.stdout, `${type} ${deviceId} ${id} → ${answer} (${result.latencyMs} ms)`);
