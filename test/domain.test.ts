@@ -69,6 +69,10 @@ describe('times as operators type them (a fixed clock, a named zone)', () => {
     const twice = resolveTimeText({ kind: 'wall', date: { year: 2026, month: 10, day: 25 }, hour: 1, minute: 30, second: 0 }, now, 'Europe/London');
     expect(new Date(twice.instant).toISOString()).toBe('2026-10-25T00:30:00.000Z');
     expect(twice.adjustment).toContain('happens twice');
+    // A time of day after a start in the hour that happens twice: its second time, not tomorrow's.
+    const night = resolveTimes(parseTimeFlags({ start: '2026-10-25T01:45', end: '01:15' }), now, { name: 'Europe/London' });
+    expect([new Date(night.start!).toISOString(), new Date(night.end!).toISOString()]).toEqual(['2026-10-25T00:45:00.000Z', '2026-10-25T01:15:00.000Z']);
+    expect(night.notes.at(-1)).toContain('using the second');
   });
 
   it('reads --end as a length after --start, and --at now as an immediate push', () => {

@@ -136,6 +136,8 @@ interface WallResolution {
   instant: number;
   /** `gap`: the time does not exist that day (clocks went forward); `ambiguous`: it happens twice. */
   adjusted?: 'gap' | 'ambiguous';
+  /** When it happens twice: the second time (`instant` is the first). */
+  second?: number;
 }
 
 /**
@@ -147,7 +149,7 @@ function wallClockToInstant(wall: number, timeZone: string): WallResolution {
   const after = zoneOffset(wall + 43_200_000, timeZone);
   const candidates = [...new Set([wall - before, wall - after])].filter((t) => wallClockAt(t, timeZone) === wall).sort((a, b) => a - b);
   if (candidates.length === 1) return { instant: candidates[0] };
-  if (candidates.length > 1) return { instant: candidates[0], adjusted: 'ambiguous' };
+  if (candidates.length > 1) return { instant: candidates[0], adjusted: 'ambiguous', second: candidates[1] };
   return { instant: wall - before, adjusted: 'gap' };
 }
 
@@ -258,15 +260,22 @@ export function resolveTimeText(time: TimeText, now: number, timeZone: string): 
       const date = time.date ?? { year: today.getUTCFullYear(), month: today.getUTCMonth() + 1, day: today.getUTCDate() };
       let wall = Date.UTC(date.year, date.month - 1, date.day, time.hour, time.minute, time.second);
       let resolved = wallClockToInstant(wall, timeZone);
+      // The first time after `now`: on the night the clocks go back, the second 01:15 comes before tomorrow's.
+      let which = 'the first';
       if (!time.date && resolved.instant <= now) {
-        wall += 86_400_000;
-        resolved = wallClockToInstant(wall, timeZone);
+        if (resolved.second !== undefined && resolved.second > now) {
+          resolved = { instant: resolved.second, adjusted: 'ambiguous' };
+          which = 'the second';
+        } else {
+          wall += 86_400_000;
+          resolved = wallClockToInstant(wall, timeZone);
+        }
       }
       if (!resolved.adjusted) return { instant: resolved.instant };
       const typed = `${new Date(wall).toISOString().slice(0, 16).replace('T', ' ')} ${timeZone}`;
       const adjustment = resolved.adjusted === 'gap'
         ? `${typed} does not exist (the clocks go forward then); using ${describeInstant(resolved.instant, timeZone)}`
-        : `${typed} happens twice (the clocks go back then); using the first, ${describeInstant(resolved.instant, timeZone)}`;
+        : `${typed} happens twice (the clocks go back then); using ${which}, ${describeInstant(resolved.instant, timeZone)}`;
       return { instant: resolved.instant, adjustment };
     }
   }
