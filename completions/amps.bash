@@ -12,14 +12,19 @@ _amps() {
       *) if [[ -z "$cmd" ]]; then cmd="$w"; elif [[ -z "$sub" && "$cmd" =~ ^(actions|schedule|schedules|link|webhooks|sandbox|config)$ ]]; then sub="$w"; else args+=("$w"); fi ;;
     esac
   done
+  if [[ "$cmd" == sandbox && "$prev" == --state ]]; then COMPREPLY=($(compgen -f -- "$cur")); return; fi
   case "$prev" in
     --profile) COMPREPLY=($(compgen -W "$(amps config profiles --quiet 2>/dev/null)" -- "$cur")); return ;;
     --on-conflict) COMPREPLY=($(compgen -W "cancel_and_replace queue_after" -- "$cur")); return ;;
     --state) COMPREPLY=($(compgen -W "scheduled acknowledged completed failed cancelled" -- "$cur")); return ;;
     --simulate-at) COMPREPLY=($(compgen -W "request dispatch" -- "$cur")); return ;;
     --fail-fast) COMPREPLY=($(compgen -W "credentials rejected conflict transient offline unclassified usage" -- "$cur")); return ;;
-    --devices|--out|--body|--api-key-file|--state) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --devices|--out|--body|--api-key-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
+  if [[ "$cmd" == config && "$sub" == use && ${#args[@]} -eq 0 && "$cur" != -* ]]; then
+    COMPREPLY=($(compgen -W "$(amps config profiles --quiet 2>/dev/null)" -- "$cur"))
+    return
+  fi
   if [[ -z "$cmd" ]]; then
     COMPREPLY=($(compgen -W "push get inspect watch devices settings actions explain decode schedule schedules doctor link api listen webhooks sandbox config login help completion --version --json --quiet --no-color --no-input --verbose --profile --api-url --api-key-file --timeout --help" -- "$cur"))
     return
@@ -88,14 +93,14 @@ _amps() {
     get|inspect) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "battery ev-charger hvac solar-inverter vehicle" -- "$cur")) ;;
     devices) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "battery ev-charger hvac solar-inverter vehicle" -- "$cur")) ;;
     settings) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "battery ev-charger hvac solar-inverter vehicle" -- "$cur")) ;;
-    actions) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "list get cancel wait" -- "$cur")) ;;
+    actions) [[ -z "$sub" ]] && COMPREPLY=($(compgen -W "list get cancel wait" -- "$cur")) ;;
     explain) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "$codes" -- "$cur")) ;;
-    schedule) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "get set clear" -- "$cur")) ;;
-    schedules) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "list get create cancel" -- "$cur")) ;;
-    link) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "url" -- "$cur")) ;;
-    webhooks) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "verify trigger" -- "$cur")) ;;
-    sandbox) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "serve reset secret deliveries" -- "$cur")) ;;
-    config) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "set unset use list profiles" -- "$cur")) ;;
+    schedule) [[ -z "$sub" ]] && COMPREPLY=($(compgen -W "get set clear" -- "$cur")) ;;
+    schedules) [[ -z "$sub" ]] && COMPREPLY=($(compgen -W "list get create cancel" -- "$cur")) ;;
+    link) [[ -z "$sub" ]] && COMPREPLY=($(compgen -W "url" -- "$cur")) ;;
+    webhooks) [[ -z "$sub" ]] && COMPREPLY=($(compgen -W "verify trigger" -- "$cur")) ;;
+    sandbox) [[ -z "$sub" ]] && COMPREPLY=($(compgen -W "serve reset secret deliveries" -- "$cur")) ;;
+    config) [[ -z "$sub" ]] && COMPREPLY=($(compgen -W "set unset use list profiles" -- "$cur")) ;;
     help) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "exit-codes environment push get inspect watch devices settings actions explain decode schedule schedules doctor link api listen webhooks sandbox config login help completion" -- "$cur")) ;;
     completion) [[ ${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")) ;;
   esac

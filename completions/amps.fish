@@ -19,6 +19,10 @@ function __amps_at
     set -l args (__amps_args)
     test (count $args) -ge 1; and contains -- $args[1] (string split "|" $argv[1]); and test (math (count $args) - 1) -eq $argv[2]
 end
+function __amps_config_use
+    set -l args (__amps_args)
+    test "$args[1]" = config; and test "$args[2]" = use; and test (count $args) -eq 2
+end
 function __amps_push_type
     set -l args (__amps_args)
     test "$args[1]" = push; and test (count $args) -ge 2; and test (count $args) -le 3; and test "$args[2]" = $argv[1]
@@ -186,12 +190,13 @@ complete -c amps -n '__amps_push_type ev-charger' -a 'charge idle'
 complete -c amps -n '__amps_push_type ev_charger' -a 'charge idle'
 complete -c amps -n '__amps_push_type hvac' -a 'heat cool auto idle follow_schedule'
 complete -c amps -l profile -x -a '(amps config profiles --quiet 2>/dev/null)'
+complete -c amps -n '__amps_config_use' -a '(amps config profiles --quiet 2>/dev/null)'
 complete -c amps -l on-conflict -x -a 'cancel_and_replace queue_after'
-complete -c amps -l state -x -a 'scheduled acknowledged completed failed cancelled'
+complete -c amps -n 'not __fish_seen_subcommand_from sandbox' -l state -x -a 'scheduled acknowledged completed failed cancelled'
 complete -c amps -l simulate-at -x -a 'request dispatch'
 complete -c amps -l fail-fast -x -a 'credentials rejected conflict transient offline unclassified usage'
 complete -c amps -l devices -r -F
 complete -c amps -l out -r -F
 complete -c amps -l body -r -F
 complete -c amps -l api-key-file -r -F
-complete -c amps -l state -r -F
+complete -c amps -n '__fish_seen_subcommand_from sandbox' -l state -r -F

@@ -33,15 +33,29 @@ describe('shell completions', () => {
     expect(bash(['amps', 'push', 'battery', 'b', 'charge', '--pow'])).toEqual(['--power']);
     expect(bash(['amps', 'explain', 'SCHEDULER_'])).toEqual(['SCHEDULER_ACTIVE', 'SCHEDULER_FULL']);
     expect(bash(['amps', 'actions', ''])).toEqual(['list', 'get', 'cancel', 'wait']);
+    // After the subcommand, not the subcommands again.
+    expect(bash(['amps', 'actions', 'get', ''])).toEqual(['']);
+    expect(bash(['amps', 'webhooks', 'trigger', ''])).toEqual(['']);
+    // --state: an action state for actions, a file for the sandbox.
+    expect(bash(['amps', 'actions', 'list', '--state', 'sch'])).toEqual(['scheduled']);
+    expect(bash(['amps', 'sandbox', 'serve', '--state', join(completions, 'amps.b')])).toEqual([join(completions, 'amps.bash')]);
   });
 
   it('bash completes profile names from the configuration', async () => {
     const dir = freshConfigDir();
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ profiles: { prod: {}, staging: {} } }));
     const bin = fileURLToPath(new URL('../bin/', import.meta.url));
-    const script = `source ${join(completions, FILES.bash)}; COMP_WORDS=(amps --profile ''); COMP_CWORD=2; _amps; printf '%s\\n' "\${COMPREPLY[@]}"`;
-    const out = execFileSync('bash', ['-c', script], { encoding: 'utf8', env: { ...process.env, AMPS_CONFIG_DIR: dir, PATH: `${bin}:${process.env.PATH}` } });
-    expect(out.trim().split('\n')).toEqual(['prod', 'staging']);
+    const env = { ...process.env, AMPS_CONFIG_DIR: dir, PATH: `${bin}:${process.env.PATH}` };
+    for (const line of ["amps --profile ''", "amps config use ''"]) {
+      const script = `source ${join(completions, FILES.bash)}; COMP_WORDS=(${line}); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _amps; printf '%s\\n' "\${COMPREPLY[@]}"`;
+      expect(execFileSync('bash', ['-c', script], { encoding: 'utf8', env }).trim().split('\n'), line).toEqual(['prod', 'staging']);
+    }
+    const zsh = `autoload -U compinit; compinit -u 2>/dev/null; source ${join(completions, FILES.zsh)}
+compadd() { local a; for a in "$@"; do [[ "$a" == -* ]] || print -r -- "$a"; done }
+words=(amps config use ''); CURRENT=4; PREFIX=''; _amps`;
+    expect(execFileSync('zsh', ['-c', zsh], { encoding: 'utf8', env }).trim().split('\n')).toEqual(['prod', 'staging']);
+    const fish = execFileSync('fish', ['-c', `source ${join(completions, FILES.fish)}; complete -C 'amps config use '`], { encoding: 'utf8', env });
+    expect(fish.trim().split('\n').sort()).toEqual(['prod', 'staging']);
   });
 
   it('zsh offers the same words', () => {

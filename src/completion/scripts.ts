@@ -66,7 +66,9 @@ export function completionModel(program: Command, helpTopics: readonly string[])
   };
 }
 
-const FILE_OPTIONS = ['--devices', '--out', '--body', '--api-key-file', '--state'];
+const FILE_OPTIONS = ['--devices', '--out', '--body', '--api-key-file'];
+/** `sandbox serve --state FILE` is a file; everywhere else `--state` is an action state (CHOICES). */
+const SANDBOX_FILE_OPTION = '--state';
 const CHOICES: Record<string, readonly string[]> = {
   '--on-conflict': STRATEGIES,
   '--state': ACTION_STATES,
@@ -94,7 +96,9 @@ function bash(m: CompletionModel): string {
       const first = firstPositional(m, c);
       if (!first) return undefined;
       const list = first === 'codes' ? '$codes' : words(first);
-      return `    ${c.names.join('|')}) [[ \${#args[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "${list}" -- "$cur")) ;;`;
+      // A noun's subcommand is offered until one is given; a verb's first word until it is.
+      const none = c.subcommands.length > 0 ? '-z "$sub"' : '${#args[@]} -eq 0';
+      return `    ${c.names.join('|')}) [[ ${none} ]] && COMPREPLY=($(compgen -W "${list}" -- "$cur")) ;;`;
     })
     .filter(Boolean)
     .join('\n');
@@ -120,11 +124,16 @@ _amps() {
       *) if [[ -z "$cmd" ]]; then cmd="$w"; elif [[ -z "$sub" && "$cmd" =~ ^(${m.commands.filter((c) => c.subcommands.length > 0).map((c) => c.names[0]).join('|')})$ ]]; then sub="$w"; else args+=("$w"); fi ;;
     esac
   done
+  if [[ "$cmd" == sandbox && "$prev" == ${SANDBOX_FILE_OPTION} ]]; then COMPREPLY=($(compgen -f -- "$cur")); return; fi
   case "$prev" in
     --profile) COMPREPLY=($(compgen -W "$(amps config profiles --quiet 2>/dev/null)" -- "$cur")); return ;;
 ${choices}
     ${FILE_OPTIONS.join('|')}) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
+  if [[ "$cmd" == config && "$sub" == use && \${#args[@]} -eq 0 && "$cur" != -* ]]; then
+    COMPREPLY=($(compgen -W "$(amps config profiles --quiet 2>/dev/null)" -- "$cur"))
+    return
+  fi
   if [[ -z "$cmd" ]]; then
     COMPREPLY=($(compgen -W "${words(m.commands.flatMap((c) => c.names))} ${words(m.globalOptions)}" -- "$cur"))
     return
@@ -186,11 +195,16 @@ _amps() {
       *) if [[ -z "$cmd" ]]; then cmd="$w"; elif [[ -z "$sub" && "$cmd" == (${m.commands.filter((c) => c.subcommands.length > 0).map((c) => c.names[0]).join('|')}) ]]; then sub="$w"; else args+=("$w"); fi ;;
     esac
   done
+  if [[ "$cmd" == sandbox && "\${words[CURRENT-1]}" == ${SANDBOX_FILE_OPTION} ]]; then _files; return; fi
   case "\${words[CURRENT-1]}" in
     --profile) compadd -- \${(f)"$(amps config profiles --quiet 2>/dev/null)"}; return ;;
 ${choices}
     ${FILE_OPTIONS.join('|')}) _files; return ;;
   esac
+  if [[ "$cmd" == config && "$sub" == use && \${#args} -eq 0 && "$PREFIX" != -* ]]; then
+    compadd -- \${(f)"$(amps config profiles --quiet 2>/dev/null)"}
+    return
+  fi
   if [[ -z "$cmd" ]]; then
     local -a commands=(${described})
     _describe 'command' commands
@@ -247,6 +261,10 @@ function fish(m: CompletionModel): string {
     '    set -l args (__amps_args)',
     '    test (count $args) -ge 1; and contains -- $args[1] (string split "|" $argv[1]); and test (math (count $args) - 1) -eq $argv[2]',
     'end',
+    'function __amps_config_use',
+    '    set -l args (__amps_args)',
+    '    test "$args[1]" = config; and test "$args[2]" = use; and test (count $args) -eq 2',
+    'end',
     'function __amps_push_type',
     '    set -l args (__amps_args)',
     '    test "$args[1]" = push; and test (count $args) -ge 2; and test (count $args) -le 3; and test "$args[2]" = $argv[1]',
@@ -268,8 +286,13 @@ function fish(m: CompletionModel): string {
   }
   for (const [type, list] of Object.entries(m.commandsByType)) lines.push(`complete -c amps -n '__amps_push_type ${type}' -a ${quote(words(list))}`);
   lines.push(`complete -c amps -l profile -x -a '(amps config profiles --quiet 2>/dev/null)'`);
-  for (const [option, list] of Object.entries(CHOICES)) lines.push(`complete -c amps -l ${option.replace(/^--/, '')} -x -a ${quote(words(list))}`);
+  lines.push(`complete -c amps -n '__amps_config_use' -a '(amps config profiles --quiet 2>/dev/null)'`);
+  for (const [option, list] of Object.entries(CHOICES)) {
+    const where = option === SANDBOX_FILE_OPTION ? ` -n 'not __fish_seen_subcommand_from sandbox'` : '';
+    lines.push(`complete -c amps${where} -l ${option.replace(/^--/, '')} -x -a ${quote(words(list))}`);
+  }
   for (const option of FILE_OPTIONS) lines.push(`complete -c amps -l ${option.replace(/^--/, '')} -r -F`);
+  lines.push(`complete -c amps -n '__fish_seen_subcommand_from sandbox' -l ${SANDBOX_FILE_OPTION.replace(/^--/, '')} -r -F`);
   return `${lines.join('\n')}\n`;
 }
 
