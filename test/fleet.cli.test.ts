@@ -802,6 +802,29 @@ describe('--resume', () => {
     expect(posts()).toHaveLength(0);
   });
 
+  it('follows as its run did (--wait), and refuses to send a rollout\'s rest at once', async () => {
+    const ids = loadIds(2, 286);
+    const { file, dir } = fileOf(ids);
+    const out = join(dir, 'followed.ndjson');
+    expect((await amps(['push', 'battery', '--devices', file, 'idle', '--wait', '--out', out])).code).not.toBe(1);
+    await actionsDone(ids);
+    const run = records(readFileSync(out, 'utf8'))[0].run;
+    expect(run.shape).toMatchObject({ wait: true, verify: false, waves: null });
+    // Cut to the run record: as if it crashed before any send.
+    writeFileSync(out, `${JSON.stringify({ run })}\n`);
+    const resumed = await amps(['push', '--resume', out]);
+    expect(resumed.stderr).toContain('Following 2 action(s)');
+    expect(outcomes(readFileSync(join(dir, 'followed.resumed.ndjson'), 'utf8')).map((o) => o.id).sort()).toEqual(ids);
+    // A rollout in waves: a resume would send the rest at once, past its --abort-if.
+    const rollout = join(dir, 'rollout.ndjson');
+    writeFileSync(rollout, `${JSON.stringify({ run: { ...run, shape: { ...run.shape, waves: '10%,100%', abortIf: 'rejected>1%' } } })}\n`);
+    sandbox.requests.length = 0;
+    const refused = await amps(['push', '--resume', rollout]);
+    expect([refused.code, refused.stderr.split('\n')[0]]).toEqual([2, `amps: the run of ${rollout} rolled out in waves (--waves 10%,100% --abort-if rejected>1%): a resume would send the rest at once, so it is refused`]);
+    expect((await amps(['push', '--resume', out, '--waves', '50%,100%', '--out', join(dir, 'x.ndjson')])).code).toBe(2);
+    expect(posts()).toHaveLength(0);
+  });
+
   it('after a resume got under way, resuming the first ledger again is refused: only the resume\'s ledger knows what it sent', async () => {
     const { file, dir } = fileOf(loadIds(3, 390));
     const out = join(dir, 'ledger.ndjson');

@@ -304,6 +304,13 @@ function runRecordProblem(run: Record<string, unknown>): string | undefined {
   if (!Number.isInteger(run.concurrency) || (run.concurrency as number) < 1) return 'concurrency is not a whole number';
   if (!text(run.environment)) return 'environment is missing';
   if (run.resumedFrom !== undefined && run.resumedFrom !== null && !text(run.resumedFrom)) return 'resumedFrom is not a path';
+  if (run.shape !== undefined) {
+    const shape = run.shape;
+    const flag = (value: unknown) => typeof value === 'boolean';
+    const textOrNull = (value: unknown) => value === null || typeof value === 'string';
+    if (!isRecord(shape) || !flag(shape.wait) || !flag(shape.verify) || !flag(shape.canaryPerModel) || !textOrNull(shape.waves) || !textOrNull(shape.abortIf)
+      || !(shape.waitTimeout === null || (typeof shape.waitTimeout === 'number' && Number.isFinite(shape.waitTimeout) && shape.waitTimeout > 0))) return 'shape is not the flags amps writes';
+  }
   return undefined;
 }
 

@@ -54,6 +54,16 @@ export interface RunInputs {
   simulateAt?: 'request' | 'dispatch';
 }
 
+/** The flags that shape how a run sends and follows its devices (not what it sends: that is `inputs`). */
+export interface RunShape {
+  wait: boolean;
+  verify: boolean;
+  waitTimeout: number | null;
+  waves: string | null;
+  abortIf: string | null;
+  canaryPerModel: boolean;
+}
+
 /** The first line: what the run was. */
 export interface RunRecord {
   run: {
@@ -68,6 +78,8 @@ export interface RunRecord {
     devices: string;
     /** SHA-256 of the devices file's bytes (none for stdin; absent in ledgers of earlier versions): what a resume checks. */
     devicesDigest?: string | null;
+    /** How the run sent and followed (absent in ledgers of earlier versions): a resume follows the same way, and refuses to undo waves. */
+    shape?: RunShape;
     startedAt: string;
     concurrency: number;
     environment: TargetEnvironment;

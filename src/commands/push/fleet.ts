@@ -103,6 +103,23 @@ async function checkSameDevices(devices: string, fromLedger: boolean, ledger: Pa
   }
 }
 
+/**
+ * A resume follows as its run did (--wait, --verify, --wait-timeout), unless told otherwise. It
+ * refuses a run that rolled out in waves: the rest would go out at once, past the waves and
+ * --abort-if meant to hold them back.
+ */
+function resumedShape(given: FleetPushOptions, from: { path: string; ledger: ParsedLedger }): FleetPushOptions {
+  const shape = from.ledger.run.shape;
+  if (!shape) return given;
+  if (shape.waves !== null) {
+    throw new UsageError(
+      `the run of ${from.path} rolled out in waves (--waves ${shape.waves}${shape.abortIf ? ` --abort-if ${shape.abortIf}` : ''}): a resume would send the rest at once, so it is refused`,
+      `roll the rest out as a new run: grep '"outcome":"not_sent"' ${from.path} | amps push ${from.ledger.run.inputs.type} --devices - ${from.ledger.run.inputs.command} --waves … (with the run's other flags)`,
+    );
+  }
+  return { ...given, wait: given.wait ?? (shape.wait || undefined), verify: given.verify ?? (shape.verify || undefined), waitTimeout: given.waitTimeout ?? shape.waitTimeout ?? undefined };
+}
+
 async function setup(options: FleetPushOptions, io: IO): Promise<RunSetup> {
   const command = options.id && options.command ? undefined : options.command ?? options.id;
   if (options.id && options.command) throw new UsageError('with --devices, name the command only: amps push TYPE --devices FILE COMMAND');
@@ -198,8 +215,9 @@ async function firstRowRead(rows: AsyncGenerator<InputRow>, stopReading: AbortCo
   })();
 }
 
-export async function run(options: FleetPushOptions, io: IO, argv: string[]): Promise<ExitCode> {
-  const run = await setup(options, io);
+export async function run(given: FleetPushOptions, io: IO, argv: string[]): Promise<ExitCode> {
+  const run = await setup(given, io);
+  const options = run.resumeFrom ? resumedShape(given, run.resumeFrom) : given;
   const { type, push, zone, startedAt } = run;
   const waves = options.waves !== undefined ? parseWaves(options.waves) : undefined;
   const abortRules: AbortRule[] = options.abortIf !== undefined ? parseAbortIf(options.abortIf) : [];
@@ -288,6 +306,10 @@ export async function run(options: FleetPushOptions, io: IO, argv: string[]): Pr
         version: LEDGER_VERSION, command: 'push', inputs: run.inputs, fingerprint: fingerprintOf(run.inputs),
         times: { start: times.start ?? null, end: times.end ?? null, zone: zone.name }, devices: run.devices === '-' ? '-' : resolve(run.devices), devicesDigest, startedAt: new Date(startedAt).toISOString(),
         concurrency, environment: session.environment, resumedFrom: run.resumeFrom?.path ?? null,
+        shape: {
+          wait: Boolean(options.wait), verify: Boolean(options.verify), waitTimeout: options.waitTimeout ?? null,
+          waves: options.waves ?? null, abortIf: options.abortIf ?? null, canaryPerModel: Boolean(options.canaryPerModel),
+        },
       },
     });
     const resume = run.resumeFrom ? carryOver(run.resumeFrom.ledger, ledger) : undefined;

@@ -58,7 +58,7 @@ export function pushCommand(state: CommandState, runF: Run<PushOptions> = run) {
     .option('--waves <shares>', 'with --devices FILE: roll out in waves, e.g. 1%,10%,100%; each wave starts when the one before has finished')
     .option('--abort-if <rule>', 'with --waves: stop the rollout when a wave breaks this, e.g. \'rejected+unclassified>2%\'')
     .option('--canary-per-model', 'with --waves: put a device of every model in the first wave')
-    .addOption(new Option('--resume <ledger>', 'continue the run of this ledger (--out of an earlier push): sends no device twice').conflicts(['body', 'dryRun', 'plan']))
+    .addOption(new Option('--resume <ledger>', 'continue the run of this ledger (--out of an earlier push): sends no device twice').conflicts(['body', 'dryRun', 'plan', 'waves']))
     .action(async (type, id, commandName, options, cmd) => {
       state.exitCode = await runF({ ...globalsOf(cmd), ...options, type, id, command: commandName }, state.io, state.argv);
     });
