@@ -204,6 +204,18 @@ describe('amps push --devices', () => {
     expect(posts()).toHaveLength(0);
   });
 
+  it('a device listed twice is sent once; the repeat is its own invalid_input line, naming the first', async () => {
+    const dir = freshConfigDir();
+    const out = join(dir, 'ledger.ndjson');
+    writeFileSync(join(dir, 'twice.txt'), 'bat_load_000011\nbat_load_000012\nbat_load_000011\n');
+    const r = await amps(['push', 'battery', '--devices', join(dir, 'twice.txt'), 'idle', '--out', out]);
+    expect(posts().map((p) => p.path.split('/')[2]).sort()).toEqual(['bat_load_000011', 'bat_load_000012']);
+    const lines = ledger(readFileSync(out, 'utf8'));
+    expect(lines.map((l) => [l.line, l.id, l.outcome]).sort()).toEqual([[1, 'bat_load_000011', 'accepted'], [2, 'bat_load_000012', 'accepted'], [3, null, 'invalid_input']]);
+    expect(lines.find((l) => l.line === 3)!.reason).toBe('line 3 lists bat_load_000011 again (first on line 1); it is sent once');
+    expect(r.code).toBe(4);
+  });
+
   it('input or flags refused before anything is sent leave no ledger in the way of the corrected run', async () => {
     const dir = freshConfigDir();
     const out = join(dir, 'ledger.ndjson');

@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { idProblem } from '../domain/ids.js';
+import { SeenIds } from './seen-ids.js';
 import { UsageError } from '../errors/failures.js';
 import { openFileStream } from '../output/read.js';
 import { isRecord, setOwn, systemErrorText } from '../lib/values.js';
@@ -255,7 +256,7 @@ export async function* readDeviceRows(source: string, stdin: Readable, stop?: Ab
   stop?.addEventListener('abort', onStop, { once: true });
   const lines = boundedLines(stream as AsyncIterable<Buffer | string>);
   try {
-    yield* rowsOf(lines);
+    yield* withoutRepeats(rowsOf(lines));
   } catch (error) {
     if (stop?.aborted) throw new InputStopped();
     throw error;
@@ -265,6 +266,18 @@ export async function* readDeviceRows(source: string, stdin: Readable, stop?: Ab
     if (source !== '-') stream.destroy();
   }
   if (stop?.aborted && !stream.readableEnded) throw new InputStopped();
+}
+
+/**
+ * The rows, a device listed again (two exports run together) as an input row of its own that is
+ * not sent: every device is sent once, and every row is in the ledger once.
+ */
+async function* withoutRepeats(rows: AsyncGenerator<InputRow>): AsyncGenerator<InputRow> {
+  const seen = new SeenIds();
+  for await (const row of rows) {
+    const first = 'invalid' in row ? undefined : seen.firstLineOf(row.id, row.line);
+    yield first === undefined ? row : { invalid: `lists ${row.id} again (first on line ${first}); it is sent once`, line: row.line };
+  }
 }
 
 async function* rowsOf(lines: AsyncGenerator<Line>): AsyncGenerator<InputRow> {
