@@ -187,6 +187,10 @@ async function* csvRows(header: string, headerLine: number, lines: AsyncGenerato
   if (twice) throw new UsageError(`the CSV header of --devices names the column '${twice}' twice: amps will not guess which value you meant`);
   if (names.includes('')) throw new UsageError('the CSV header of --devices has a column without a name');
   const skipped: InputRow[] = [];
+  // The line the last record (read or skipped) ended on: the next one starts after it.
+  let lastEnd = headerLine;
+  // A quote never closed swallows the rest of the input into one field: the run stops there, naming the row where it opened.
+  let unclosedFrom: number | undefined;
   const parser = parse({
     columns: names,
     // Fewer fields than the header: the rest are empty; more: that row is refused (which column would they be?).
@@ -197,9 +201,21 @@ async function* csvRows(header: string, headerLine: number, lines: AsyncGenerato
     info: true,
     max_record_size: MAX_ROW_BYTES,
     skip_records_with_error: true,
+    // As each record is parsed, not as it is read from the parser (later): where the next one starts.
+    on_record: (record: unknown, context: { lines: number }) => {
+      lastEnd = headerLine + context.lines;
+      return record;
+    },
   });
-  parser.on('skip', (error: Error & { lines?: number }) => {
-    skipped.push({ invalid: `is not a CSV record (${error.message.replace(/^Invalid Record Length: /, '').split(':')[0]})`, line: headerLine + (error.lines ?? 0) });
+  parser.on('skip', (error: Error & { code?: string; lines?: number }) => {
+    if (error.code === 'CSV_QUOTE_NOT_CLOSED') {
+      unclosedFrom = lastEnd + 1;
+      return;
+    }
+    lastEnd = headerLine + (error.lines ?? 0);
+    // csv-parse counts its own lines from the header: its "on line N" would name another line than ours.
+    const why = error.message.replace(/^Invalid Record Length: /, '').split(':')[0].replace(/ on line \d+$/, '');
+    skipped.push({ invalid: `is not a CSV record (${why})`, line: lastEnd });
   });
   let tooLong: InputRow[] = [];
   // Lines go to the parser with their newlines; the record's line numbers count from the header.
@@ -236,7 +252,12 @@ async function* csvRows(header: string, headerLine: number, lines: AsyncGenerato
     }
     yield* skipped.splice(0);
     yield* tooLong;
+    if (unclosedFrom !== undefined) {
+      yield { invalid: 'opens a quote that is never closed: the input from here on could not be read', line: unclosedFrom };
+      throw new InputBroken(`a quote opened in the CSV input on line ${unclosedFrom} is never closed, so the input from there on could not be read`, unclosedFrom);
+    }
   } catch (error) {
+    if (error instanceof InputBroken) throw error;
     const csv = error as Error & { code?: string; lines?: number };
     if (csv.code === 'CSV_QUOTE_NOT_CLOSED') throw new InputBroken(`a quote opened in the CSV input is never closed (from line ${headerLine + (csv.lines ?? 0)}), so the input after it could not be read`, headerLine + (csv.lines ?? 0));
     if (csv.code?.startsWith('CSV_')) throw new InputBroken(`the CSV input cannot be read on: ${csv.message}`, headerLine + (csv.lines ?? 0));

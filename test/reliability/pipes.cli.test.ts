@@ -261,8 +261,15 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     const lines = ledger(r.stdout);
     expect(lines.map((l) => l.outcome)).toEqual(['invalid_input', 'accepted', 'accepted']);
     expect(posts().map((p) => p.path).sort()).toEqual(['/battery/bat_load_000005', '/battery/bat_load_000006']);
-    const unclosed = await runCli(['push', 'battery', '--devices', '-', 'charge', '--json'], { env, input: 'id,target\nbat_load_000007,"80%\nbat_load_000008,70%\n' });
-    expect(ledger(unclosed.stdout).map((l) => [l.outcome, l.reason])).toEqual([['invalid_input', expect.stringContaining('Quote Not Closed')]]);
+    // Reported on the row where the quote opens (csv-parse says where the input ended), and the run stops there.
+    const unclosed = await runCli(['push', 'battery', '--devices', '-', 'charge', '--json'], { env, input: 'id,target\nbat_load_000009,70%\nbat_load_000007,"80%\nbat_load_000008,70%\nbat_load_000010,70%\n' });
+    const byLine = ledger(unclosed.stdout).sort((a, b) => a.line - b.line);
+    expect(byLine.map((l) => [l.line, l.outcome])).toEqual([[2, 'accepted'], [3, 'invalid_input']]);
+    expect(byLine[1].reason).toBe('line 3 opens a quote that is never closed: the input from here on could not be read');
+    expect(JSON.parse(unclosed.stderr.trim().split('\n').at(-1)!)).toMatchObject({ summary: { stoppedBy: 'input_broken' } });
+    // A row with more fields than the header: its own line, without csv-parse's count of lines.
+    const wide = await runCli(['push', 'battery', '--devices', '-', 'charge', '--json'], { env, input: 'id,target\nbat_load_000011,70%\nbat_load_000012,70%,x\n' });
+    expect(ledger(wide.stdout).find((l) => l.outcome === 'invalid_input')).toMatchObject({ line: 3, reason: 'line 3 is not a CSV record (columns length is 2, got 3)' });
   });
 
   it('a row longer than 64 KiB is refused as that row; a directory is not a device list', async () => {
