@@ -83,7 +83,11 @@ export async function printSummary(report: BatchReport, io: IO, json: boolean, l
   const stopped = report.stoppedBy ? ` (stopped: ${STOPPED[report.stoppedBy]}${report.stopDetail ? `: ${report.stopDetail}` : ''})` : '';
   writeLine(io.stderr, io.err.bold(`\n${grouped(report.total)} devices${stopped}`));
   io.stderr.write(await formatTable(['outcome', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err }));
-  if (report.unread) writeLine(io.stderr, 'The rest of the input was not read: the run stopped first, and a stream cannot be read again. Those devices are not in the ledger.');
+  if (report.unread) {
+    writeLine(io.stderr, report.stoppedBy === 'ledger_failed'
+      ? 'The rest of the input was not read: the ledger could not be written, so those devices were not sent and are in no ledger.'
+      : 'The rest of the input was not read: the run stopped first, and a stream cannot be read again. Those devices are not in the ledger.');
+  }
   if (report.relink.count > 0) {
     const listed = report.relink.devices;
     writeLine(io.stderr, io.err.bold(`\n${grouped(report.relink.count)} device(s) need their user to re-link them:`));

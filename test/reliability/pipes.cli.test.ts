@@ -230,6 +230,9 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     expect(code).toBe(11);
     expect(stderr).not.toMatch(/\n\s+at /);
     expect(stderr).toContain('could not be written');
+    // The rest of the input is said to be unread for the ledger's sake, not as if it were a stream read once.
+    expect(stderr).toContain('the ledger could not be written, so those devices were not sent and are in no ledger');
+    expect(stderr).not.toContain('a stream cannot be read again');
     const written = ledger(readFileSync(out, 'utf8').split('\n').slice(0, -1).join('\n'));
     const listed = stderr.split('\n').filter((l) => l.startsWith('{"id"')).map((l) => JSON.parse(l));
     const sent = posts().map((p) => p.path.split('/')[2]);
