@@ -96,6 +96,9 @@ describe('amps decode (built binary)', () => {
     const r = await runCli(['decode', '-'], { input: 'HTTP/1.1 502 Bad Gateway\n\n<html><title>502 Bad Gateway</title></html>' });
     expect(r.code).toBe(6);
     expect(r.stdout).toContain('an HTML page, not JSON');
+    // No code to explain: the codes of its status, not UNKNOWN_ERROR's once-then-escalate beside a backoff.
+    expect(r.stdout).toContain('More: amps explain 502');
+    expect(r.stdout).not.toContain('UNKNOWN_ERROR');
   });
 
   it('needs --status when neither the body nor the catalogue gives one', async () => {

@@ -2,7 +2,7 @@
 // through a formatter keyed by code; anything without one gets the generic formatter. Every string
 // from the response is scrubbed before it is printed.
 
-import { CATEGORY_LABELS } from '../errors/catalogue.js';
+import { CATEGORY_LABELS, entriesWithStatus } from '../errors/catalogue.js';
 import { type DecodedError, localCode } from '../errors/decode.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
 import { formatTable } from './table.js';
@@ -251,8 +251,15 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
     if (quote) lines.push(`  Escalating? Quote: ${quote}`);
   }
   // Below HTTP there is no API code to explain; doctor checks the way there (DNS, TCP, TLS, proxy).
-  const more = decoded.shape === 'transport' ? 'amps doctor (DNS, TCP, TLS and the proxy, checked one by one)' : `amps explain ${decoded.known || localCode(decoded.code) ? decoded.code : 'UNKNOWN_ERROR'}`;
-  lines.push(style.dim(`  More: ${more}`));
+  // A response that was no Amps error (a proxy's page) has no code to explain, and UNKNOWN_ERROR's
+  // advice would contradict its status's class: the codes of its status are the lead, if any.
+  const noCode = decoded.shape === 'non_envelope';
+  const more = decoded.shape === 'transport'
+    ? 'amps doctor (DNS, TCP, TLS and the proxy, checked one by one)'
+    : noCode
+      ? decoded.status !== null && entriesWithStatus(decoded.status).length > 0 ? `amps explain ${decoded.status} (the codes the API sends with HTTP ${decoded.status}; this answer named none)` : undefined
+      : `amps explain ${decoded.known || localCode(decoded.code) ? decoded.code : 'UNKNOWN_ERROR'}`;
+  if (more) lines.push(style.dim(`  More: ${more}`));
   return `${lines.join('\n')}\n`;
 }
 
