@@ -194,12 +194,14 @@ describe('amps listen', () => {
     expect(err.text()).toMatch(/stopped answering .*no more events will come/);
   });
 
-  it('refuses a target that is not a sandbox (no /_sandbox/ routes: 404), in one line, exit 2', async () => {
-    const api = new Receiver([404, 404, 404]);
-    const url = (await api.start()).replace('/hooks', '');
-    const r = await runCli(['listen'], { env: cleanEnv({ AMPS_API_URL: url, AMPS_API_KEY: 'amps_sk_test_notASandbox1' }) });
-    await api.close();
-    expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, `amps: ${url} is not an Amps sandbox (it has no /_sandbox/ routes), so it has no webhook events`]);
+  it('refuses a target that is not a sandbox (no /_sandbox/ routes: 404; or a 200 to anything), in one line, exit 2', async () => {
+    for (const status of [404, 200]) {
+      const api = new Receiver([status, status, status]);
+      const url = (await api.start()).replace('/hooks', '');
+      const r = await runCli(['listen'], { env: cleanEnv({ AMPS_API_URL: url, AMPS_API_KEY: 'amps_sk_test_notASandbox1' }) });
+      await api.close();
+      expect([r.code, r.stderr.split('\n')[0]], `${status}`).toEqual([2, `amps: ${url} is not an Amps sandbox (it has no /_sandbox/ routes), so it has no webhook events`]);
+    }
   });
 });
 

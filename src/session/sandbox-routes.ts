@@ -12,7 +12,9 @@ export async function sandboxCall<T>(session: Session, what: string, call: () =>
   try {
     return await call();
   } catch (error) {
-    if (error instanceof ApiFailure && (error.decoded.status === 404 || error.decoded.status === 405)) {
+    // No such route, or one that answers with something else than the sandbox's own (a server that says 200 to anything).
+    const notSandbox = error instanceof ApiFailure && (error.decoded.status === 404 || error.decoded.status === 405 || (error.decoded.code === 'INVALID_RESPONSE' && error.decoded.status !== null && error.decoded.status < 300));
+    if (notSandbox) {
       const where = session.target.apiUrl.value ? redactUrl(session.target.apiUrl.value) : 'the target';
       throw new UsageError(`${where} is not an Amps sandbox (it has no /_sandbox/ routes), so it has no ${what}`, 'run one with amps sandbox serve, or configure nothing to use the embedded sandbox');
     }
