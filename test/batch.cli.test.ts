@@ -204,6 +204,14 @@ describe('amps push --devices', () => {
     expect(posts()).toHaveLength(0);
   });
 
+  it('the summary guides by the meaning the answer had: a manufacturer\'s INVALID_API_KEY is a re-link, not the API key', async () => {
+    const dir = freshConfigDir();
+    writeFileSync(join(dir, 'two.txt'), 'bat_load_000013\nbat_load_000014\n');
+    const r = await amps(['push', 'battery', '--devices', join(dir, 'two.txt'), 'idle', '--simulate-failure', 'INVALID_API_KEY', '--json']);
+    const summary = JSON.parse(r.stderr.trim().split('\n').at(-1)!).summary;
+    expect(summary.outcomes).toEqual([expect.objectContaining({ code: 'INVALID_API_KEY', count: 2, exitCode: 3, guidance: 're-link the device' })]);
+  });
+
   it('a device listed twice is sent once; the repeat is its own invalid_input line, naming the first', async () => {
     const dir = freshConfigDir();
     const out = join(dir, 'ledger.ndjson');

@@ -135,6 +135,14 @@ describe('whether an action the API holds is this push (a resume reconciling)', 
     expect(actionMatches(action({ target: { value: 50, unit: 'percent' } }), 'charge', typed({ target: '50' }), {})).toBe(true);
     // Another dimension is another value.
     expect(actionMatches(action({ target: { value: 50, unit: 'kwh' } }), 'charge', typed({ target: '50%' }), {})).toBe(false);
+    // Values the body rounded when it converted them (to thousandths of the device's unit).
+    expect(actionMatches(action({ power: { value: 2.346, unit: 'kw' } }), 'charge', typed({ power: '2345.5w' }), {})).toBe(true);
+    expect(actionMatches(action({ target: { value: 21.667, unit: 'celsius' } }), 'charge', typed({ target: '71f' }), {})).toBe(true);
+    for (let f = 32; f <= 100; f += 0.1) {
+      const sent = fitQuantities({ target: { value: Math.round(f * 10) / 10, unit: 'fahrenheit', text: '' } }, { target: { unit: 'celsius' } as never }).values.target;
+      expect(actionMatches(action({ target: sent }), 'charge', { target: { value: Math.round(f * 10) / 10, unit: 'fahrenheit', text: '' } }, {}), `${f}`).toBe(true);
+    }
+    expect(actionMatches(action({ power: { value: 2.346, unit: 'kw' } }), 'charge', typed({ power: '2347w' }), {})).toBe(false);
   });
 
   it('a scheduled push matches only an action with a start (wherever the API moved it)', () => {

@@ -90,6 +90,14 @@ describe('amps decode (built binary)', () => {
       expect(r.stdout + r.stderr).not.toMatch(/SECRETKEY|otherKey/);
       expect(r.stdout).toContain('[redacted key]');
     }
+    // After a JSON escape, or written with escapes itself.
+    const escaped = String.raw`{"error":{"code":"INVALID_API_KEY","message":"Key rejected:\nsk_live_4eC39HqLyjWDarjtT1zdp7dc","details":{"a":"\t\u0073k_live_4eC39HqLyjWDarjtT1zdp7dc"}}}`;
+    const r = await runCli(['decode', '-', '--status', '401'], { input: escaped });
+    expect(r.stdout).not.toContain('4eC39HqLyjWDarjtT1zdp7dc');
+    expect(r.stdout).toContain('[redacted key]');
+    // A word that merely contains the shape is left alone.
+    const word = await runCli(['decode', '-', '--status', '400'], { input: '{"error":{"code":"VALIDATION_ERROR","message":"task_test_results9 failed"}}' });
+    expect(word.stdout).toContain('task_test_results9');
   });
 
   it('decodes an HTML 502 from a proxy as transient', async () => {

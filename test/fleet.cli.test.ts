@@ -300,17 +300,20 @@ describe('--wait: a fleet followed to what the devices did', () => {
     }
   });
 
-  it('a followed run\'s whole ledger as --devices gives each device once, though its outcome records name them again', async () => {
+  it('a followed run\'s ledger or --json lines as --devices give each device once, though its outcome records name them again', async () => {
     const ids = loadIds(3, 386);
     const { file, dir } = fileOf(ids);
     const followed = join(dir, 'followed.ndjson');
-    await amps(['push', 'battery', '--devices', file, 'charge', '--wait', '--out', followed]);
+    const run = await amps(['push', 'battery', '--devices', file, 'charge', '--wait', '--json', '--out', followed]);
     expect(outcomes(readFileSync(followed, 'utf8')).map((o) => o.id).sort()).toEqual(ids);
     sandbox.requests.length = 0;
     const again = join(dir, 'again.ndjson');
     await amps(['push', 'battery', '--devices', followed, 'idle', '--on-conflict', 'cancel_and_replace', '--out', again]);
     expect(posts().map((p) => p.path.split('/')[2]).sort()).toEqual(ids);
     expect(devices(readFileSync(again, 'utf8')).map((l) => l.id).sort()).toEqual(ids);
+    // Its --json lines too (device lines and outcome records, no run record): each device once, no repeat reported.
+    const fromJson = await amps(['push', 'battery', '--devices', '-', 'idle', '--plan', '--json'], run.stdout);
+    expect(JSON.parse(fromJson.stdout).plan.total).toBe(ids.length);
   });
 
   it('a run whose every device was refused follows nothing and shows no empty outcome table', async () => {
@@ -765,6 +768,39 @@ describe('--resume', () => {
     expect(same.code, same.stderr).toBe(0);
     expect(posts()).toHaveLength(0);
     expect(devices(readFileSync(join(dir, 'crashed-50.resumed.ndjson'), 'utf8')).map((l) => l.reason)).toEqual(ids.map(() => expect.stringContaining('reconciled')));
+  });
+
+  it('Ctrl-C while a device\'s actions are read ends the read at once; the next resume reads them before it sends', async () => {
+    await sandbox.call('POST', '/_sandbox/reset');
+    const ids = loadIds(3, 370);
+    const { file, dir } = fileOf(ids);
+    const earlier = join(dir, 'earlier.ndjson');
+    expect((await amps(['push', 'battery', '--devices', file, 'idle', '--out', earlier])).code).toBe(0);
+    // Crashed after its horizon record, before any device line: each device is read before it is sent.
+    const crashed = join(dir, 'crashed.ndjson');
+    writeFileSync(crashed, `${JSON.stringify(records(readFileSync(earlier, 'utf8'))[0])}\n${JSON.stringify({ horizon: 40 })}\n`);
+    let onHeld: () => void = () => {};
+    const held = new Promise<void>((resolve) => (onHeld = resolve));
+    const proxy = await proxyToSandbox((req) => {
+      if (!(req.method === 'GET' && (req.url ?? '').startsWith('/actions?deviceId='))) return false;
+      onHeld();
+      return true;
+    });
+    sandbox.requests.length = 0;
+    try {
+      const r = await interrupted(['push', '--resume', crashed, '--timeout', '10m'], proxy.url, held);
+      expect(r.code).toBe(130);
+    } finally {
+      await proxy.close();
+    }
+    const first = devices(readFileSync(join(dir, 'crashed.resumed.ndjson'), 'utf8'));
+    expect(first.map((l) => [l.id, l.outcome, l.code]).sort()).toEqual(ids.map((id) => [id, 'not_sent', 'NOT_RECONCILED']));
+    expect(posts()).toHaveLength(0);
+    // The next resume reads each device's actions, finds the earlier push, and sends nothing.
+    const again = await amps(['push', '--resume', join(dir, 'crashed.resumed.ndjson')]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(posts()).toHaveLength(0);
+    expect(devices(readFileSync(join(dir, 'crashed.resumed.resumed.ndjson'), 'utf8')).map((l) => l.reason)).toEqual(ids.map(() => expect.stringContaining('reconciled')));
   });
 
   it('reads the list the run read, from any directory, and refuses one that changed since', async () => {

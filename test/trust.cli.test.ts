@@ -268,7 +268,7 @@ describe('never the fake API by accident', () => {
     }
     const e = cleanEnv();
     writeFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), JSON.stringify({ profiles: { default: { apiKy: 'amps_sk_live_productionKey1' } } }));
-    expect((await runCli(['devices'], { env: e })).stderr).toContain('did you mean apiKey?');
+    expect((await runCli(['devices'], { env: e })).stderr).toContain('rename it to apiKey in the file');
   });
 
   it('refuses --profile constructor and an empty AMPS_PROFILE, in config commands and requests alike', async () => {

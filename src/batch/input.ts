@@ -22,6 +22,8 @@ export interface DeviceRow {
   quantities: Record<string, string>;
   /** 1-based line number in the input, for messages. */
   line: number;
+  /** Read from a ledger's outcome record, which names a device its device line may have listed already. */
+  fromOutcome?: true;
 }
 
 /** A row that cannot be pushed as written: it gets an `invalid_input` ledger line of its own. */
@@ -72,13 +74,8 @@ function row(id: unknown, line: number, extra: Partial<DeviceRow> = {}): InputRo
   return { id, quantities: {}, line, ...extra };
 }
 
-/**
- * A row from an NDJSON line. `wholeLedger`: the input is an amps ledger from its run record on,
- * where every device has its line and an outcome record repeats a device already listed; lines
- * picked out of a ledger (`grep '"state":"failed"'`) have no run record, and there an outcome
- * record names its device.
- */
-function fromJson(text: string, line: number, wholeLedger: boolean): InputRow | undefined {
+/** A row from an NDJSON line: a device, one of amps' ledger lines, or an outcome record's device. */
+function fromJson(text: string, line: number): InputRow | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -88,7 +85,7 @@ function fromJson(text: string, line: number, wholeLedger: boolean): InputRow | 
   if (!isRecord(value)) return { invalid: 'is not a JSON object', line };
   // amps' own ledger: the run, horizon and end records are not devices.
   if (value.id === undefined && (isRecord(value.run) || typeof value.horizon === 'number' || isRecord(value.end))) return undefined;
-  if (value.id === undefined && isRecord(value.outcome)) return wholeLedger ? undefined : row(value.outcome.id, line);
+  if (value.id === undefined && isRecord(value.outcome)) return row(value.outcome.id, line, { fromOutcome: true });
   const metadata = isRecord(value.metadata) ? value.metadata : {};
   const model = typeof value.model === 'string' ? value.model : typeof metadata.model === 'string' ? metadata.model : undefined;
   const quantities: Record<string, string> = {};
@@ -291,13 +288,16 @@ export async function* readDeviceRows(source: string, stdin: Readable, stop?: Ab
 
 /**
  * The rows, a device listed again (two exports run together) as an input row of its own that is
- * not sent: every device is sent once, and every row is in the ledger once.
+ * not sent: every device is sent once, and every row is in the ledger once. An outcome record of a
+ * device listed already (a followed run's ledger, or its --json lines) is that device's record,
+ * not a row: it is passed over.
  */
 async function* withoutRepeats(rows: AsyncGenerator<InputRow>): AsyncGenerator<InputRow> {
   const seen = new SeenIds();
   for await (const row of rows) {
     const first = 'invalid' in row ? undefined : seen.firstLineOf(row.id, row.line);
-    yield first === undefined ? row : { invalid: `lists ${row.id} again (first on line ${first}); it is sent once`, line: row.line };
+    if (first === undefined) yield row;
+    else if (!('invalid' in row) && !row.fromOutcome) yield { invalid: `lists ${row.id} again (first on line ${first}); it is sent once`, line: row.line };
   }
 }
 
@@ -312,13 +312,12 @@ async function* rowsOf(lines: AsyncGenerator<Line>): AsyncGenerator<InputRow> {
       const text = item.text.trim();
       if (text.startsWith('{')) {
         // NDJSON: every line an object.
-        const wholeLedger = /^\{\s*"run"\s*:\s*\{/.test(text);
-        const first = fromJson(text, item.line, wholeLedger);
+        const first = fromJson(text, item.line);
         if (first) yield first;
         for await (const next of lines) {
           if ('tooLong' in next) yield { invalid: `is longer than ${MAX_ROW_BYTES / 1024} KiB`, line: next.line };
           else if (!isBlank(next.text)) {
-            const parsed = fromJson(next.text.trim(), next.line, wholeLedger);
+            const parsed = fromJson(next.text.trim(), next.line);
             if (parsed) yield parsed;
           }
         }

@@ -74,12 +74,12 @@ export async function printSummary(report: BatchReport, io: IO, json: boolean, l
   if (json) {
     const summary = {
       total: report.total, sent: report.sent, stoppedBy: report.stoppedBy, stopDetail: report.stopDetail, inputUnread: report.unread, moved: report.moved, relink: report.relink.count, exitCode: report.exitCode,
-      outcomes: rows.map((r) => ({ ...r, guidance: guidanceFor(r.outcome, r.code) })), ledger: ledgerPath ?? null,
+      outcomes: rows.map(({ retryClass, ...r }) => ({ ...r, guidance: guidanceFor(r.outcome, r.code, retryClass) })), ledger: ledgerPath ?? null,
     };
     io.stderr.write(`${JSON.stringify({ summary })}\n`);
     return;
   }
-  const table = rows.map((r) => [r.outcome, r.code ?? '-', grouped(r.count), guidanceFor(r.outcome, r.code)]);
+  const table = rows.map((r) => [r.outcome, r.code ?? '-', grouped(r.count), guidanceFor(r.outcome, r.code, r.retryClass)]);
   const stopped = report.stoppedBy ? ` (stopped: ${STOPPED[report.stoppedBy]}${report.stopDetail ? `: ${report.stopDetail}` : ''})` : '';
   writeLine(io.stderr, io.err.bold(`\n${grouped(report.total)} devices${stopped}`));
   io.stderr.write(await formatTable(['outcome', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err }));

@@ -9,12 +9,12 @@ import { getDevice, pushAction } from '../api/resources.js';
 import type { PushBody, Strategy } from '../contract/actions.js';
 import type { DeviceRead, DeviceType } from '../contract/devices.js';
 import type { TargetEnvironment } from '../contract/keys.js';
-import type { LedgerEntry, Outcome } from '../contract/ledger.js';
+import { type LedgerEntry, NOT_RECONCILED, type Outcome } from '../contract/ledger.js';
 import { variantFor } from '../errors/catalogue.js';
 import { type DecodedError, isRateLimit, localCode } from '../errors/decode.js';
 import { EXIT, type ExitCode, mostSevere } from '../contract/exit-codes.js';
 import { ApiFailure, InterruptedError, PreflightError, UsageError } from '../errors/failures.js';
-import { RETRY_CLASSES } from '../errors/retry-classes.js';
+import { RETRY_CLASSES, type RetryClass } from '../errors/retry-classes.js';
 import { strategiesOnOffer } from '../errors/strategies.js';
 import { type DeviceRow, type InputRow, isInvalid } from './input.js';
 import { Throttle } from './throttle.js';
@@ -53,7 +53,8 @@ const RELINK_LISTED = 20;
 type StopReason = 'interrupt' | 'fail_fast' | 'output_closed' | 'ledger_failed' | 'rate_limited' | 'input_broken' | 'rollout_stopped';
 
 export interface BatchReport {
-  counts: Map<string, { outcome: Outcome; code: string | null; count: number; exitCode: ExitCode }>;
+  /** By outcome, code and the meaning the API's answer gave the code (a platform's or a manufacturer's). */
+  counts: Map<string, { outcome: Outcome; code: string | null; count: number; exitCode: ExitCode; retryClass?: RetryClass }>;
   /** Devices a strategy can resolve, by the strategy a rerun should use. */
   conflicted: Map<Strategy, string[]>;
   total: number;
@@ -83,6 +84,8 @@ interface Hooks {
   resumed?(row: DeviceRow): Promise<Resumed>;
   /** A resume's rows whose line was carried over from the earlier ledger: they get no new line, sent or not. */
   carried?(row: DeviceRow): boolean;
+  /** A resume's own line for a row the run stops before sending (one whose earlier outcome is not known yet), else undefined: not_sent. */
+  unsent?(row: DeviceRow, reason: string): LedgerEntry | undefined;
   /** After each row taken from the input is done with (recorded, skipped or carried): waves wait on it. */
   settled?(): void;
 }
@@ -98,6 +101,8 @@ export class BatchRun {
   readonly unwritten: LedgerEntry[] = [];
   /** Failures only the device's user can fix (retry class relink), for the summary. */
   private readonly needsRelink = new WeakSet<LedgerEntry>();
+  /** The class of the catalogue variant each failure's answer was decoded as: its summary row's guidance. */
+  private readonly retryClassOf = new WeakMap<LedgerEntry, RetryClass>();
 
   constructor(private readonly client: ApiClient, private readonly plan: BatchPlan, private readonly hooks: Hooks) {
     this.throttle = new Throttle(plan.concurrency, this.halt.signal);
@@ -120,8 +125,9 @@ export class BatchRun {
   }
 
   private record(entry: LedgerEntry): void {
-    const key = `${entry.outcome}\u0000${entry.code ?? ''}`;
-    const bucket = this.report.counts.get(key) ?? { outcome: entry.outcome, code: entry.code, count: 0, exitCode: entry.exitCode };
+    const retryClass = this.retryClassOf.get(entry);
+    const key = `${entry.outcome}\u0000${entry.code ?? ''}\u0000${retryClass ?? ''}`;
+    const bucket = this.report.counts.get(key) ?? { outcome: entry.outcome, code: entry.code, count: 0, exitCode: entry.exitCode, retryClass };
     bucket.count++;
     this.report.counts.set(key, bucket);
     this.report.total++;
@@ -208,17 +214,22 @@ export class BatchRun {
     const relink = d.retryClass === 'relink';
     const entry = this.entry(row, { outcome, code: d.code, status: d.status, requestId: d.requestId ?? null, exitCode: d.exitCode, resolveWith, relinkUrl: relink ? this.plan.relinkUrl?.() ?? null : null }, attempts);
     if (relink) this.needsRelink.add(entry);
+    if (d.entry) this.retryClassOf.set(entry, d.entry.retryClass);
     return entry;
   }
 
   private notSent(row: { id?: string; line: number }): LedgerEntry {
-    const reason = this.report.stopDetail ?? this.report.stoppedBy ?? 'the run stopped first';
-    return this.entry(row, { outcome: 'not_sent', exitCode: EXIT.ok, reason: `not sent: ${reason}` }, 0);
+    return this.entry(row, { outcome: 'not_sent', exitCode: EXIT.ok, reason: `not sent: ${this.stopText()}` }, 0);
   }
 
-  /** A row the run stopped before sending: not_sent, unless a resume carried its earlier line over. */
+  private stopText(): string {
+    return this.report.stopDetail ?? this.report.stoppedBy ?? 'the run stopped first';
+  }
+
+  /** A row the run stopped before sending: not_sent (or a resume's own line), unless a resume carried its earlier line over. */
   private recordUnsent(row: DeviceRow): void {
-    if (!this.hooks.carried?.(row)) this.record(this.notSent(row));
+    if (this.hooks.carried?.(row)) return;
+    this.record(this.hooks.unsent?.(row, this.stopText()) ?? this.notSent(row));
   }
 
   private async one(row: DeviceRow): Promise<LedgerEntry | undefined> {
@@ -353,14 +364,17 @@ export class BatchRun {
 /** A summary row's guidance for devices nothing was sent to. */
 const NEVER_SENT = 'never sent: rerun for these devices';
 
-/** Retry guidance for a summary row: the code's class, or the outcome's meaning. */
-export function guidanceFor(outcome: Outcome, code: string | null): string {
+/**
+ * Retry guidance for a summary row: the class of the meaning the answer was decoded as (else of the
+ * code's first meaning), or the outcome's meaning.
+ */
+export function guidanceFor(outcome: Outcome, code: string | null, retryClass?: RetryClass): string {
   if (outcome === 'accepted') return '-';
-  if (outcome === 'not_sent') return NEVER_SENT;
+  if (outcome === 'not_sent') return code === NOT_RECONCILED ? 'the earlier run may have sent them: resume again (it reads their actions first)' : NEVER_SENT;
   if (outcome === 'preflight_failed') return 'fix the request (nothing was sent)';
   if (outcome === 'invalid_input') return 'fix these input rows (nothing was sent for them)';
-  const entry = code ? variantFor(code, undefined, undefined) : undefined;
-  if (entry) return RETRY_CLASSES[entry.retryClass].label;
+  const known = retryClass ?? (code ? variantFor(code, undefined, undefined)?.retryClass : undefined);
+  if (known) return RETRY_CLASSES[known].label;
   // amps' own codes (a timeout, a lost connection, an answer it cannot use): whether the push ran
   // is unknown unless nothing left (a refused connection), as a single push's error says too.
   if (code !== null && localCode(code)) return codeProvesNothingRan(code) ? NEVER_SENT : 'may have run: read the devices or their actions before pushing again';

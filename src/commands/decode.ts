@@ -93,6 +93,16 @@ async function printDecoded(decoded: DecodedError, options: DecodeOptions, io: I
   return decoded.exitCode;
 }
 
+/**
+ * The saved response with any key written with JSON escapes (`\u0073k_live_…`) redacted too: the
+ * text's own redaction sees only what is written plainly. A body that does not parse stays as it is.
+ */
+function redactedBody(saved: SavedResponse): SavedResponse {
+  const parsed = jsonOf(saved.body);
+  if (parsed === undefined || !saved.body.includes('\\u')) return saved;
+  return { ...saved, body: JSON.stringify(parsed, (_key, value: unknown) => (typeof value === 'string' ? redactKeyShapes(value) : value)) };
+}
+
 /** A body that parses as JSON, else undefined. */
 function jsonOf(text: string): unknown {
   try {
@@ -105,7 +115,7 @@ function jsonOf(text: string): unknown {
 export async function run(options: DecodeOptions, io: IO): Promise<ExitCode> {
   // A saved response may hold a key (the configured one echoed back, any other): none is printed.
   const text = redactKeyShapes(await readInput(options, io));
-  const saved = parseSavedResponse(text);
+  const saved = redactedBody(parseSavedResponse(text));
   // A failed action record (amps actions get --json, or the API's action) carries its errorCode.
   const action = failedActionIn(jsonOf(saved.body));
   if (action) return printDecoded(decodeFailedAction(action), options, io);

@@ -90,15 +90,16 @@ const PROFILE_SETTINGS: Array<keyof ProfileValues> = ['apiKey', 'apiUrl', 'appId
 function unknownSetting(parsed: Record<string, unknown>, file: string): void {
   const refuse = (name: string, where: string, known: string[]) => {
     const near = closest(name, known);
+    // amps config set reads the file first, so the fix is in the file itself.
     throw new UsageError(
       `the config file ${file} has a setting amps does not know: '${name}' ${where}, so amps cannot tell where you meant to send requests`,
-      `${near.length > 0 ? `did you mean ${near.join(', ')}? ` : ''}amps reads ${known.join(', ')} there; amps config set writes them`,
+      `${near.length > 0 ? `rename it to ${near[0]}` : 'remove it'} in the file (amps reads ${known.join(', ')} there), or move the file aside and set things again: mv '${file}' '${file}.bak' && amps config set api-key`,
     );
   };
   for (const name of Object.keys(parsed)) if (!FILE_SETTINGS.includes(name)) refuse(name, 'at the top', FILE_SETTINGS);
   for (const [profile, values] of Object.entries((parsed.profiles ?? {}) as Record<string, unknown>)) {
     if (!isRecord(values)) {
-      throw new UsageError(`the config file ${file} has a profile '${profile}' that is not a set of settings`, `amps reads ${PROFILE_SETTINGS.join(', ')} in a profile; amps config set writes them`);
+      throw new UsageError(`the config file ${file} has a profile '${profile}' that is not a set of settings`, `make it {"apiKey": …} in the file, or move the file aside and set things again: mv '${file}' '${file}.bak' && amps config set api-key`);
     }
     for (const name of Object.keys(values)) if (!(PROFILE_SETTINGS as string[]).includes(name)) refuse(name, `in profile ${profile}`, PROFILE_SETTINGS);
   }

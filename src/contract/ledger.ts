@@ -12,6 +12,13 @@ export const LEDGER_VERSION = 1;
 
 export type Outcome = 'accepted' | 'conflict' | 'rejected' | 'failed' | 'preflight_failed' | 'invalid_input' | 'not_sent';
 
+/**
+ * The code of a resume's `not_sent` line for a device the earlier run may have sent already (a
+ * crash, a lost answer) and the resume stopped before reading its actions: the next resume reads
+ * them before it sends, as this one would have.
+ */
+export const NOT_RECONCILED = 'NOT_RECONCILED';
+
 /** One input device: exactly one such line per device in a ledger. */
 export interface LedgerEntry {
   id: string | null;

@@ -61,8 +61,10 @@ export function actionMatches(
     const value = own(held, name);
     if (!value || typeof value.value !== 'number') return false;
     if (q.unit === undefined) return Math.abs(value.value - q.value) < 0.001;
-    const converted = convertQuantity({ value: value.value, unit: value.unit.toLowerCase() }, q.unit);
-    return converted !== undefined && Math.abs(converted.value - q.value) < 0.001;
+    // The typed value in the held unit, rounded as the body rounded it (fitQuantities): 2345.5 W
+    // went as 2.346 kW, 71 °F as 21.667 °C. Converting the held value back would miss those.
+    const sent = convertQuantity({ value: q.value, unit: q.unit }, typeof value.unit === 'string' ? value.unit.toLowerCase() : '');
+    return sent !== undefined && Math.abs(sent.value - value.value) < 0.0005 + 1e-9;
   });
 }
 

@@ -21,7 +21,7 @@ import { LEDGER_VERSION, type LedgerEntry, type RunInputs } from '../../contract
 import { actionMatches, parseQuantityFlags, resolveTimes } from '../../domain/action.js';
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/device-types.js';
 import { localZone } from '../../domain/time.js';
-import { UsageError } from '../../errors/failures.js';
+import { ApiFailure, InterruptedError, UsageError } from '../../errors/failures.js';
 import { own, systemErrorText } from '../../lib/values.js';
 import { type IO, writeJson, writeLine } from '../../output/io.js';
 import { formatTable } from '../../output/table.js';
@@ -29,7 +29,7 @@ import { grouped } from '../../output/text.js';
 import { announceWrite, relinkFor, type Session, withSession } from '../../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../../session/follow.js';
 import { movedTimes, preflight, preparePush, type PushFlags, type PushInputs, readPushInputs, refuseDirectiveOnLive, timeLines, type Zone } from './body.js';
-import { bodyFlagsGiven, checkResumable, decide, fingerprintOf, flagsOf, reconcile, reconciledEntry, resumedLedgerPath, runInputs } from './resume.js';
+import { bodyFlagsGiven, checkResumable, decide, fingerprintOf, flagsOf, reconcile, reconciledEntry, resumedLedgerPath, runInputs, unreconciledEntry } from './resume.js';
 import { rerunArgs } from './rerun.js';
 import { breach, parseAbortIf, parseWaves, waveEnds, type AbortRule } from './waves.js';
 
@@ -365,7 +365,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         settled++;
         settledWaiter?.();
       },
-      ...(resume ? resumeHooks(resume, session, isThisPush) : {}),
+      ...(resume ? resumeHooks(resume, session, reads, isThisPush) : {}),
     });
 
     const deadline = () => Date.now() + (options.waitTimeout ?? DEFAULT_WAIT_MS);
@@ -487,15 +487,29 @@ function carryOver(earlier: ParsedLedger, ledger: LedgerWriter) {
   };
 }
 
-function resumeHooks(resume: ReturnType<typeof carryOver>, session: Session, isThisPush: (row: DeviceRow, action: ActionRecord) => boolean) {
+/** `reads`: the actions are read through the client Ctrl-C ends at once (only looking). */
+function resumeHooks(resume: ReturnType<typeof carryOver>, session: Session, reads: ApiClient, isThisPush: (row: DeviceRow, action: ActionRecord) => boolean) {
   return {
     carried: (row: DeviceRow) => resume.carried.has(row.id),
+    unsent: (row: DeviceRow, reason: string): LedgerEntry | undefined => {
+      // Its line is written now: not its earlier one again at the end.
+      resume.left.delete(row.id);
+      return decide(resume.earlier, row) === 'reconcile' ? unreconciledEntry(row, session.environment, reason) : undefined;
+    },
     resumed: async (row: DeviceRow): Promise<Resumed> => {
       if (resume.carried.has(row.id)) return 'skip';
       resume.left.delete(row.id);
       const decision = decide(resume.earlier, row);
       if (decision !== 'reconcile') return 'send';
-      const found = await reconcile(session.client, row, resume.earlier.run, (action) => isThisPush(row, action));
+      let found: Awaited<ReturnType<typeof reconcile>>;
+      try {
+        found = await reconcile(reads, row, resume.earlier.run, (action) => isThisPush(row, action));
+      } catch (error) {
+        // Whether the earlier run sent it stays unknown: not sent now, and read first next time.
+        if (error instanceof InterruptedError) return unreconciledEntry(row, session.environment, 'interrupted while its actions were read');
+        if (error instanceof ApiFailure) return unreconciledEntry(row, session.environment, `its actions could not be read (${error.decoded.code})`, error.decoded.exitCode);
+        throw error;
+      }
       return found ? reconciledEntry(row, found, session.environment) : 'send';
     },
   };

@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { codeProvesNothingRan, type ApiClient } from '../../api/client.js';
 import type { ActionRecord } from '../../contract/actions.js';
-import type { LedgerEntry, RunInputs, RunRecord } from '../../contract/ledger.js';
+import { type LedgerEntry, NOT_RECONCILED, type RunInputs, type RunRecord } from '../../contract/ledger.js';
+import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import type { DeviceType } from '../../contract/devices.js';
 import { UsageError } from '../../errors/failures.js';
 import { holdsRunRecord, type ParsedLedger } from '../../batch/ledger.js';
@@ -79,6 +80,8 @@ export function decide(ledger: ParsedLedger, row: { id: string; line: number }):
   const entry = ledger.entries.get(row.id);
   if (!entry) return row.line <= ledger.horizon ? 'reconcile' : 'send';
   if (ANSWERED.has(entry.outcome)) return 'carry';
+  // An earlier resume stopped before it read this device's actions: read them now.
+  if (entry.outcome === 'not_sent' && entry.code === NOT_RECONCILED) return 'reconcile';
   if (entry.outcome === 'not_sent' || entry.attempts === 0) return 'send';
   return codeProvesNothingRan(entry.code) ? 'send' : 'reconcile';
 }
@@ -105,6 +108,18 @@ export function reconciledEntry(row: DeviceRow, action: { id: string; state: str
     id: row.id, outcome: 'accepted', actionId: action.id, state: action.state, code: null, status: null, requestId: null, attempts: 0, exitCode: 0,
     line: row.line, environment, start: action.start, end: action.end, moved: null, resolveWith: null,
     reason: 'reconciled: the earlier run\'s push went through (found among the device\'s actions); not sent again', relinkUrl: null,
+  };
+}
+
+/**
+ * The line of a device whose earlier outcome is still not known (its actions not read: the resume
+ * stopped first, or the read failed): not sent, and read first by the next resume.
+ */
+export function unreconciledEntry(row: DeviceRow, environment: LedgerEntry['environment'], reason: string, exitCode: ExitCode = EXIT.ok): LedgerEntry {
+  return {
+    id: row.id, outcome: 'not_sent', actionId: null, state: null, code: NOT_RECONCILED, status: null, requestId: null, attempts: 0, exitCode,
+    line: row.line, environment, start: null, end: null, moved: null, resolveWith: null,
+    reason: `not sent: ${reason}; the earlier run may have sent it, so a resume reads its actions first`, relinkUrl: null,
   };
 }
 
