@@ -123,12 +123,12 @@ async function interrupted(args: string[], apiUrl: string, ready: Promise<void>)
   return { code, ...output };
 }
 
-/** A proxy that holds every list of devices (`GET /battery?...`) unanswered, and the promise of the first. */
-async function holdingDeviceLists(): Promise<{ proxy: Awaited<ReturnType<typeof proxyToSandbox>>; held: Promise<void> }> {
+/** A proxy that holds every GET whose URL starts with `prefix` unanswered, and the promise of the first. */
+async function holdingReads(prefix: string): Promise<{ proxy: Awaited<ReturnType<typeof proxyToSandbox>>; held: Promise<void> }> {
   let onHeld: () => void = () => {};
   const held = new Promise<void>((resolve) => (onHeld = resolve));
   const proxy = await proxyToSandbox((req) => {
-    if (!(req.method === 'GET' && (req.url ?? '').startsWith('/battery?'))) return false;
+    if (!(req.method === 'GET' && (req.url ?? '').startsWith(prefix))) return false;
     onHeld();
     return true;
   });
@@ -600,7 +600,7 @@ describe('--plan', () => {
   });
 
   it('Ctrl-C ends the list page in flight at once: 130, nothing sent', async () => {
-    const { proxy, held } = await holdingDeviceLists();
+    const { proxy, held } = await holdingReads('/battery?');
     try {
       const { file } = fileOf(loadIds(3, 120));
       const r = await interrupted(['push', 'battery', '--devices', file, 'charge', '--plan', '--timeout', '10m'], proxy.url, held);
@@ -686,7 +686,7 @@ describe('--waves', () => {
   });
 
   it('Ctrl-C while the canaries are looked up ends the read at once: 130, nothing sent, no ledger that lists no device', async () => {
-    const { proxy, held } = await holdingDeviceLists();
+    const { proxy, held } = await holdingReads('/battery?');
     try {
       const { file, dir } = fileOf(loadIds(3, 120));
       const out = join(dir, 'ledger.ndjson');
@@ -779,13 +779,7 @@ describe('--resume', () => {
     // Crashed after its horizon record, before any device line: each device is read before it is sent.
     const crashed = join(dir, 'crashed.ndjson');
     writeFileSync(crashed, `${JSON.stringify(records(readFileSync(earlier, 'utf8'))[0])}\n${JSON.stringify({ horizon: 40 })}\n`);
-    let onHeld: () => void = () => {};
-    const held = new Promise<void>((resolve) => (onHeld = resolve));
-    const proxy = await proxyToSandbox((req) => {
-      if (!(req.method === 'GET' && (req.url ?? '').startsWith('/actions?deviceId='))) return false;
-      onHeld();
-      return true;
-    });
+    const { proxy, held } = await holdingReads('/actions?deviceId=');
     sandbox.requests.length = 0;
     try {
       const r = await interrupted(['push', '--resume', crashed, '--timeout', '10m'], proxy.url, held);
