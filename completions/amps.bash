@@ -13,6 +13,7 @@ _amps() {
     esac
   done
   if [[ "$cmd" == sandbox && "$prev" == --state ]]; then COMPREPLY=($(compgen -f -- "$cur")); return; fi
+  if [[ "$cmd" == schedules && "$prev" == --state ]]; then COMPREPLY=($(compgen -W "pending active completed cancelled" -- "$cur")); return; fi
   case "$prev" in
     --profile) COMPREPLY=($(compgen -W "$(amps config profiles --quiet 2>/dev/null)" -- "$cur")); return ;;
     --on-conflict) COMPREPLY=($(compgen -W "cancel_and_replace queue_after" -- "$cur")); return ;;
@@ -79,7 +80,8 @@ _amps() {
     COMPREPLY=($(compgen -W "$opts --version --json --quiet --no-color --no-input --verbose --profile --api-url --api-key-file --timeout --help" -- "$cur"))
     return
   fi
-  if [[ "$cmd" == push && ${#args[@]} -ge 1 ]]; then
+  # The command after the type (--devices) or the id; none after the command.
+  if [[ "$cmd" == push && ${#args[@]} -ge 1 && ${#args[@]} -le 2 ]]; then
     case "${args[0]}" in
     battery) COMPREPLY=($(compgen -W "charge discharge idle auto.balanced auto.reserve auto.export" -- "$cur")) ;;
     ev-charger) COMPREPLY=($(compgen -W "charge idle" -- "$cur")) ;;

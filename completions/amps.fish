@@ -192,7 +192,7 @@ complete -c amps -n '__amps_push_type hvac' -a 'heat cool auto idle follow_sched
 complete -c amps -l profile -x -a '(amps config profiles --quiet 2>/dev/null)'
 complete -c amps -n '__amps_config_use' -a '(amps config profiles --quiet 2>/dev/null)'
 complete -c amps -l on-conflict -x -a 'cancel_and_replace queue_after'
-complete -c amps -n 'not __fish_seen_subcommand_from sandbox' -l state -x -a 'scheduled acknowledged completed failed cancelled'
+complete -c amps -n 'not __fish_seen_subcommand_from sandbox schedules' -l state -x -a 'scheduled acknowledged completed failed cancelled'
 complete -c amps -l simulate-at -x -a 'request dispatch'
 complete -c amps -l fail-fast -x -a 'credentials rejected conflict transient offline unclassified usage'
 complete -c amps -l devices -r -F
@@ -200,3 +200,4 @@ complete -c amps -l out -r -F
 complete -c amps -l body -r -F
 complete -c amps -l api-key-file -r -F
 complete -c amps -n '__fish_seen_subcommand_from sandbox' -l state -r -F
+complete -c amps -n '__fish_seen_subcommand_from schedules' -l state -x -a 'pending active completed cancelled'

@@ -38,6 +38,10 @@ describe('shell completions', () => {
     expect(bash(['amps', 'webhooks', 'trigger', ''])).toEqual(['']);
     // --state: an action state for actions, a file for the sandbox.
     expect(bash(['amps', 'actions', 'list', '--state', 'sch'])).toEqual(['scheduled']);
+    expect(bash(['amps', 'schedules', 'list', '--state', ''])).toEqual(['pending', 'active', 'completed', 'cancelled']);
+    // No command again after the command.
+    expect(bash(['amps', 'push', 'battery', 'b', 'charge', ''])).toEqual(['']);
+    expect(bash(['amps', 'push', 'battery', '--devices', 'f.txt', ''])).toContain('charge');
     expect(bash(['amps', 'sandbox', 'serve', '--state', join(completions, 'amps.b')])).toEqual([join(completions, 'amps.bash')]);
   });
 

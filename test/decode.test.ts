@@ -65,6 +65,10 @@ describe('the decoder on every shape', () => {
     expect(notFound({ path: '/battery' })).toBe('route');
     expect(notFound({}, { path: '/battery' })).toBe('route');
     expect(notFound({}, { path: '/schedules' })).toBe('schedule');
+    // A device's own schedule (`/battery/ID/schedule`) is a schedule too.
+    expect(notFound({ path: '/battery/bat_voltaro_01/schedule' })).toBe('schedule');
+    expect(notFound({}, { path: '/hvac/h1/schedule?x=1' })).toBe('schedule');
+    expect(notFound({ path: '/battery/bat_voltaro_01' })).toBe('route');
     // The message decides first.
     expect(decodeError(404, {}, JSON.stringify({ success: false, error: { code: 'NOT_FOUND', message: 'Schedule not found or access denied.' }, meta: { path: '/battery' } })).entry?.variant).toBe('schedule');
   });

@@ -95,6 +95,13 @@ describe('amps decode (built binary)', () => {
     const r = await runCli(['decode', '-', '--status', '401'], { input: escaped });
     expect(r.stdout).not.toContain('4eC39HqLyjWDarjtT1zdp7dc');
     expect(r.stdout).toContain('[redacted key]');
+    // Written with escapes in a body cut off before it parses, or in a page's excerpt.
+    const cut = await runCli(['decode', '-'], { input: 'HTTP/1.1 401 Unauthorized\ncontent-type: application/json\n\n' + String.raw`{"success":false,"error":{"code":"UNAUTHORIZED","message":"bad \u0073k_live_abcdef123456"},"meta":{"requestId":"req_` });
+    const page = await runCli(['decode', '-'], { input: 'HTTP/1.1 502 Bad Gateway\n\n' + String.raw`<script>var k="\u0020sk_live_abcdef123456"</script>` });
+    for (const output of [cut.stdout, page.stdout]) {
+      expect(output).not.toContain('abcdef123456');
+      expect(output).toContain('[redacted key]');
+    }
     // A word that merely contains the shape is left alone.
     const word = await runCli(['decode', '-', '--status', '400'], { input: '{"error":{"code":"VALIDATION_ERROR","message":"task_test_results9 failed"}}' });
     expect(word.stdout).toContain('task_test_results9');

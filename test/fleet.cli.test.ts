@@ -797,6 +797,30 @@ describe('--resume', () => {
     expect(devices(readFileSync(join(dir, 'crashed.resumed.resumed.ndjson'), 'utf8')).map((l) => l.reason)).toEqual(ids.map(() => expect.stringContaining('reconciled')));
   });
 
+  it('a resume killed before it wrote a line leaves the run\'s horizon: the next resume reads before it sends', async () => {
+    await sandbox.call('POST', '/_sandbox/reset');
+    const ids = loadIds(3, 374);
+    const { file, dir } = fileOf(ids);
+    const earlier = join(dir, 'earlier.ndjson');
+    expect((await amps(['push', 'battery', '--devices', file, 'idle', '--out', earlier])).code).toBe(0);
+    const crashed = join(dir, 'crashed.ndjson');
+    writeFileSync(crashed, `${JSON.stringify(records(readFileSync(earlier, 'utf8'))[0])}\n${JSON.stringify({ horizon: 40 })}\n`);
+    const { proxy, held } = await holdingReads('/actions?deviceId=');
+    try {
+      const resume = spawn(process.execPath, [BIN, 'push', '--resume', crashed], { env: { ...env, AMPS_API_URL: proxy.url } as NodeJS.ProcessEnv, stdio: 'ignore' });
+      await held;
+      resume.kill('SIGKILL');
+      await new Promise((resolve) => resume.on('close', resolve));
+    } finally {
+      await proxy.close();
+    }
+    expect(records(readFileSync(join(dir, 'crashed.resumed.ndjson'), 'utf8')).filter((r) => typeof r.horizon === 'number').map((r) => r.horizon)).toEqual([40]);
+    sandbox.requests.length = 0;
+    const again = await amps(['push', '--resume', join(dir, 'crashed.resumed.ndjson')]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(posts()).toHaveLength(0);
+  });
+
   it('reads the list the run read, from any directory, and refuses one that changed since', async () => {
     const ids = loadIds(4, 394);
     const { dir } = fileOf([]);
@@ -851,6 +875,8 @@ describe('--resume', () => {
     sandbox.requests.length = 0;
     const refused = await amps(['push', '--resume', rollout]);
     expect([refused.code, refused.stderr.split('\n')[0]]).toEqual([2, `amps: the run of ${rollout} rolled out in waves (--waves 10%,100% --abort-if rejected>1%): a resume would send the rest at once, so it is refused`]);
+    // The way it shows puts the rest in a file, as waves need.
+    expect(refused.stderr).toContain(`grep '"outcome":"not_sent"' ${rollout} > rest.ndjson && amps push battery --devices rest.ndjson idle --waves`);
     expect((await amps(['push', '--resume', out, '--waves', '50%,100%', '--out', join(dir, 'x.ndjson')])).code).toBe(2);
     expect(posts()).toHaveLength(0);
   });

@@ -202,6 +202,20 @@ describe('amps listen', () => {
       await api.close();
       expect([r.code, r.stderr.split('\n')[0]], `${status}`).toEqual([2, `amps: ${url} is not an Amps sandbox (it has no /_sandbox/ routes), so it has no webhook events`]);
     }
+    // A page for every path.
+    const page = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>ok</html>'));
+    await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
+      for (const args of [['listen'], ['sandbox', 'secret']]) {
+        const r = await runCli(args, { env: cleanEnv({ AMPS_API_URL: url, AMPS_API_KEY: 'amps_sk_test_notASandbox1' }) });
+        // (A read whose answer could not be used is retried once first, as every read is.)
+        expect([r.code, r.stderr.split('\n').find((l) => l.startsWith('amps:'))], args.join(' ')).toEqual([2, expect.stringContaining(`amps: ${url} is not an Amps sandbox`)]);
+      }
+    } finally {
+      page.closeAllConnections();
+      await new Promise((resolve) => page.close(resolve));
+    }
   });
 });
 

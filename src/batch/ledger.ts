@@ -120,6 +120,17 @@ export class LedgerWriter {
     this.writeFile(`${JSON.stringify({ horizon: this.horizon })}\n`);
   }
 
+  /**
+   * A resume's ledger starts with the horizon of the one it resumes: rows up to it may have been
+   * sent by the earlier run, and if this resume is killed before it has written their lines, the
+   * next resume must read their actions before it sends them, as this one would have.
+   */
+  carryHorizon(line: number): void {
+    if (this.fd === undefined || line <= this.horizon) return;
+    this.horizon = line;
+    this.writeFile(`${JSON.stringify({ horizon: line })}\n`);
+  }
+
   end(record: EndRecord): void {
     try {
       this.writeFile(`${JSON.stringify(record)}\n`);

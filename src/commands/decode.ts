@@ -6,7 +6,7 @@ import { UsageError } from '../errors/failures.js';
 import { errorToJson, writeErrorText } from '../output/error-view.js';
 import { globalsOf } from '../config/globals.js';
 import { withExamples } from '../output/command-help.js';
-import { type CommandState, type IO, writeJson, writeLine, type Run } from '../output/io.js';
+import { type CommandState, type IO, type OutputStream, writeJson, writeLine, type Run } from '../output/io.js';
 import { readFileBounded, readStream } from '../output/read.js';
 
 export interface DecodeOptions {
@@ -93,16 +93,6 @@ async function printDecoded(decoded: DecodedError, options: DecodeOptions, io: I
   return decoded.exitCode;
 }
 
-/**
- * The saved response with any key written with JSON escapes (`\u0073k_live_…`) redacted too: the
- * text's own redaction sees only what is written plainly. A body that does not parse stays as it is.
- */
-function redactedBody(saved: SavedResponse): SavedResponse {
-  const parsed = jsonOf(saved.body);
-  if (parsed === undefined || !saved.body.includes('\\u')) return saved;
-  return { ...saved, body: JSON.stringify(parsed, (_key, value: unknown) => (typeof value === 'string' ? redactKeyShapes(value) : value)) };
-}
-
 /** A body that parses as JSON, else undefined. */
 function jsonOf(text: string): unknown {
   try {
@@ -112,10 +102,25 @@ function jsonOf(text: string): unknown {
   }
 }
 
-export async function run(options: DecodeOptions, io: IO): Promise<ExitCode> {
+/**
+ * A stream that prints nothing shaped like a key: a saved response may hold one written with JSON
+ * escapes (`\u0073k_live_…`) or cut off before it parses, which only decoding shows.
+ */
+function redacting(stream: OutputStream): OutputStream {
+  return {
+    write: (chunk) => stream.write(typeof chunk === 'string' ? redactKeyShapes(chunk) : chunk),
+    on: (event, listener) => stream.on(event, listener),
+    get errored() {
+      return stream.errored;
+    },
+  };
+}
+
+export async function run(options: DecodeOptions, given: IO): Promise<ExitCode> {
+  const io: IO = { ...given, stdout: redacting(given.stdout), stderr: redacting(given.stderr) };
   // A saved response may hold a key (the configured one echoed back, any other): none is printed.
   const text = redactKeyShapes(await readInput(options, io));
-  const saved = redactedBody(parseSavedResponse(text));
+  const saved = parseSavedResponse(text);
   // A failed action record (amps actions get --json, or the API's action) carries its errorCode.
   const action = failedActionIn(jsonOf(saved.body));
   if (action) return printDecoded(decodeFailedAction(action), options, io);

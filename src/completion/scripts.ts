@@ -8,6 +8,7 @@ import { allCodes } from '../errors/catalogue.js';
 import { CANONICAL_COMMANDS, pathSegment } from '../domain/device-types.js';
 import { ACTION_STATES, STRATEGIES } from '../contract/actions.js';
 import { DEVICE_TYPES } from '../contract/devices.js';
+import { SCHEDULE_STATES } from '../contract/schedules.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];
@@ -67,7 +68,7 @@ export function completionModel(program: Command, helpTopics: readonly string[])
 }
 
 const FILE_OPTIONS = ['--devices', '--out', '--body', '--api-key-file'];
-/** `sandbox serve --state FILE` is a file; everywhere else `--state` is an action state (CHOICES). */
+/** `sandbox serve --state FILE` is a file, `schedules list --state` a schedule's state; elsewhere an action's (CHOICES). */
 const SANDBOX_FILE_OPTION = '--state';
 const CHOICES: Record<string, readonly string[]> = {
   '--on-conflict': STRATEGIES,
@@ -125,6 +126,7 @@ _amps() {
     esac
   done
   if [[ "$cmd" == sandbox && "$prev" == ${SANDBOX_FILE_OPTION} ]]; then COMPREPLY=($(compgen -f -- "$cur")); return; fi
+  if [[ "$cmd" == schedules && "$prev" == --state ]]; then COMPREPLY=($(compgen -W "${words(SCHEDULE_STATES)}" -- "$cur")); return; fi
   case "$prev" in
     --profile) COMPREPLY=($(compgen -W "$(amps config profiles --quiet 2>/dev/null)" -- "$cur")); return ;;
 ${choices}
@@ -146,7 +148,8 @@ ${optionCases}
     COMPREPLY=($(compgen -W "$opts ${words(m.globalOptions)}" -- "$cur"))
     return
   fi
-  if [[ "$cmd" == push && \${#args[@]} -ge 1 ]]; then
+  # The command after the type (--devices) or the id; none after the command.
+  if [[ "$cmd" == push && \${#args[@]} -ge 1 && \${#args[@]} -le 2 ]]; then
     case "\${args[0]}" in
 ${typeCommands}
     esac
@@ -196,6 +199,7 @@ _amps() {
     esac
   done
   if [[ "$cmd" == sandbox && "\${words[CURRENT-1]}" == ${SANDBOX_FILE_OPTION} ]]; then _files; return; fi
+  if [[ "$cmd" == schedules && "\${words[CURRENT-1]}" == --state ]]; then compadd -- ${words(SCHEDULE_STATES)}; return; fi
   case "\${words[CURRENT-1]}" in
     --profile) compadd -- \${(f)"$(amps config profiles --quiet 2>/dev/null)"}; return ;;
 ${choices}
@@ -224,7 +228,7 @@ ${subs}
     esac
     if (( \${#subs} )); then _describe 'subcommand' subs; return; fi
   fi
-  if [[ "$cmd" == push ]] && (( \${#args} >= 1 )); then
+  if [[ "$cmd" == push ]] && (( \${#args} >= 1 && \${#args} <= 2 )); then
     case "\${args[1]}" in
 ${typeCommands}
     esac
@@ -288,11 +292,12 @@ function fish(m: CompletionModel): string {
   lines.push(`complete -c amps -l profile -x -a '(amps config profiles --quiet 2>/dev/null)'`);
   lines.push(`complete -c amps -n '__amps_config_use' -a '(amps config profiles --quiet 2>/dev/null)'`);
   for (const [option, list] of Object.entries(CHOICES)) {
-    const where = option === SANDBOX_FILE_OPTION ? ` -n 'not __fish_seen_subcommand_from sandbox'` : '';
+    const where = option === SANDBOX_FILE_OPTION ? ` -n 'not __fish_seen_subcommand_from sandbox schedules'` : '';
     lines.push(`complete -c amps${where} -l ${option.replace(/^--/, '')} -x -a ${quote(words(list))}`);
   }
   for (const option of FILE_OPTIONS) lines.push(`complete -c amps -l ${option.replace(/^--/, '')} -r -F`);
   lines.push(`complete -c amps -n '__fish_seen_subcommand_from sandbox' -l ${SANDBOX_FILE_OPTION.replace(/^--/, '')} -r -F`);
+  lines.push(`complete -c amps -n '__fish_seen_subcommand_from schedules' -l state -x -a ${quote(words(SCHEDULE_STATES))}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -12,8 +12,8 @@ export const REDACTED_KEY = '[redacted key]';
  * included.
  */
 export function redactKeyShapes(text: string): string {
-  // Not inside a longer word (task_test_…), but right after a JSON escape (`\n`, `\t`…) it is.
-  return text.replace(/(?<=^|[^A-Za-z0-9]|\\[nrtbf])(amps_)?sk_(test|live)_[A-Za-z0-9]{6,}/g, REDACTED_KEY);
+  // Not inside a longer word (task_test_…), but right after a JSON escape (`\n`, `\u0020`…) it is.
+  return text.replace(/(?<=^|[^A-Za-z0-9]|\\[nrtbf]|\\u[0-9a-fA-F]{4})(amps_)?sk_(test|live)_[A-Za-z0-9]{6,}/g, REDACTED_KEY);
 }
 
 export type KeyEnvironment = 'sandbox' | 'live' | 'unknown';

@@ -80,7 +80,7 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     code: 'NOT_FOUND', variant: 'schedule', http: 404, category: 'resource', party: 'request', retryClass: 'fix_request',
     message: 'Schedule not found or access denied.', source: 'amps-docs',
     whatToDo: 'The schedule id is unknown or belongs to another account.',
-    details: [], related: ['DEVICE_NOT_FOUND'], paths: ['/schedules'],
+    details: [], related: ['DEVICE_NOT_FOUND'], paths: ['/schedules', '/*/*/schedule'],
   },
   {
     code: 'NOT_FOUND', variant: 'action', http: 404, category: 'resource', party: 'request', retryClass: 'fix_request',

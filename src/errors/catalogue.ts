@@ -64,7 +64,7 @@ export interface CatalogueEntry {
   source: 'amps-docs' | 'amps-cli';
   /** Set for the 30 codes of the docs' error-codes page: their message and what-to-do are quotes. */
   docsPage?: 'error-codes';
-  /** Paths (API-relative prefixes; `/`: any other) where a code with several meanings has this one when its message does not say. */
+  /** Path patterns (leading segments, `*` for any one; `/` for any other path) where a code with several meanings has this one when its message does not say. */
   paths?: readonly string[];
   /** The onConflict values that resolve it when a response lists none (it usually does: decision 8). */
   strategies?: readonly Strategy[];
@@ -130,10 +130,11 @@ export function variantFor(code: string, message: string | undefined, status: nu
     if (byMessage) return byMessage;
   }
   if (path !== undefined) {
-    // The variant whose path prefix is the longest that holds (`/schedules/x` before `/`).
-    const under = (prefix: string) => prefix === '/' || path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`);
+    // The variant whose path pattern holds with the most segments (`/*/*/schedule` before `/`).
+    const segments = path.split('?')[0].split('/').filter(Boolean);
+    const holds = (pattern: string) => pattern.split('/').filter(Boolean).every((want, i) => i < segments.length && (want === '*' || want === segments[i]));
     const byPath = variants
-      .flatMap((e) => (e.paths ?? []).filter(under).map((prefix) => ({ e, length: prefix.length })))
+      .flatMap((e) => (e.paths ?? []).filter(holds).map((pattern) => ({ e, length: pattern.split('/').filter(Boolean).length })))
       .sort((a, b) => b.length - a.length)[0];
     if (byPath) return byPath.e;
   }

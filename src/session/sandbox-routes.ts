@@ -12,8 +12,9 @@ export async function sandboxCall<T>(session: Session, what: string, call: () =>
   try {
     return await call();
   } catch (error) {
-    // No such route, or one that answers with something else than the sandbox's own (a server that says 200 to anything).
-    const notSandbox = error instanceof ApiFailure && (error.decoded.status === 404 || error.decoded.status === 405 || (error.decoded.code === 'INVALID_RESPONSE' && error.decoded.status !== null && error.decoded.status < 300));
+    // No such route, or a success that is not the sandbox's answer (a server that says 200 to anything: JSON, HTML, text).
+    const status = error instanceof ApiFailure ? error.decoded.status : null;
+    const notSandbox = status !== null && (status === 404 || status === 405 || status < 300);
     if (notSandbox) {
       const where = session.target.apiUrl.value ? redactUrl(session.target.apiUrl.value) : 'the target';
       throw new UsageError(`${where} is not an Amps sandbox (it has no /_sandbox/ routes), so it has no ${what}`, 'run one with amps sandbox serve, or configure nothing to use the embedded sandbox');

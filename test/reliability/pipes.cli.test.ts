@@ -270,6 +270,14 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     expect(byLine.map((l) => [l.line, l.outcome])).toEqual([[2, 'accepted'], [3, 'invalid_input']]);
     expect(byLine[1].reason).toBe('line 3 opens a quote that is never closed: the input from here on could not be read');
     expect(JSON.parse(unclosed.stderr.trim().split('\n').at(-1)!)).toMatchObject({ summary: { stoppedBy: 'input_broken' } });
+    // Waves and --plan read the whole list before anything is sent: a usage error, one line, no ledger.
+    const dir = freshConfigDir();
+    writeFileSync(join(dir, 'quote.csv'), 'id,target\nbat_load_000009,70%\nbat_load_000007,"80%\nbat_load_000008,70%\n');
+    for (const flags of [['--plan'], ['--waves', '50%,100%', '--out', join(dir, 'w.ndjson')]]) {
+      const r = await runCli(['push', 'battery', '--devices', join(dir, 'quote.csv'), 'charge', ...flags], { env });
+      expect([r.code, r.stderr.trim()], flags[0]).toEqual([2, 'amps: --devices: a quote opened in the CSV input on line 3 is never closed, so the input from there on could not be read; nothing was sent']);
+    }
+    expect(existsSync(join(dir, 'w.ndjson'))).toBe(false);
     // A row with more fields than the header: its own line, without csv-parse's count of lines.
     const wide = await runCli(['push', 'battery', '--devices', '-', 'charge', '--json'], { env, input: 'id,target\nbat_load_000011,70%\nbat_load_000012,70%,x\n' });
     expect(ledger(wide.stdout).find((l) => l.outcome === 'invalid_input')).toMatchObject({ line: 3, reason: 'line 3 is not a CSV record (columns length is 2, got 3)' });

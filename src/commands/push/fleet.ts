@@ -114,7 +114,8 @@ function resumedShape(given: FleetPushOptions, from: { path: string; ledger: Par
   if (shape.waves !== null) {
     throw new UsageError(
       `the run of ${from.path} rolled out in waves (--waves ${shape.waves}${shape.abortIf ? ` --abort-if ${shape.abortIf}` : ''}): a resume would send the rest at once, so it is refused`,
-      `roll the rest out as a new run: grep '"outcome":"not_sent"' ${from.path} | amps push ${from.ledger.run.inputs.type} --devices - ${from.ledger.run.inputs.command} --waves … (with the run's other flags)`,
+      // Waves need their devices in a file (each wave is a share of the whole list).
+      `roll the rest out as a new run: grep '"outcome":"not_sent"' ${from.path} > rest.ndjson && amps push ${from.ledger.run.inputs.type} --devices rest.ndjson ${from.ledger.run.inputs.command} --waves … (with the run's other flags)`,
     );
   }
   return { ...given, wait: given.wait ?? (shape.wait || undefined), verify: given.verify ?? (shape.verify || undefined), waitTimeout: given.waitTimeout ?? shape.waitTimeout ?? undefined };
@@ -152,8 +153,23 @@ async function setup(options: FleetPushOptions, io: IO): Promise<RunSetup> {
 async function readAll(source: string, io: IO): Promise<InputRow[]> {
   const { readDeviceRows } = await import('../../batch/input.js');
   const rows: InputRow[] = [];
-  for await (const row of readDeviceRows(source, io.stdin)) rows.push(row);
+  await refusingBrokenInput(async () => {
+    for await (const row of readDeviceRows(source, io.stdin)) rows.push(row);
+  });
   return rows;
+}
+
+/**
+ * Input that cannot be read on (a CSV quote never closed), met before anything is sent (waves
+ * read the whole list first; --plan sends nothing): a usage error, exit 2.
+ */
+async function refusingBrokenInput<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if ((error as Error).name === 'InputBroken') throw new UsageError(`--devices: ${(error as Error).message}; nothing was sent`);
+    throw error;
+  }
 }
 
 /** Puts the first device of every model first, so the first wave meets every model a manufacturer may reject. */
@@ -466,6 +482,7 @@ function batchExit(sent: ExitCode, followed: ExitCode[], interrupted: boolean): 
 
 /** Writes the earlier ledger's answered lines (and its outcomes) into the new one, before anything is sent. */
 function carryOver(earlier: ParsedLedger, ledger: LedgerWriter) {
+  ledger.carryHorizon(earlier.horizon);
   const carried = new Set<string>();
   const left = new Map<string, LedgerEntry>();
   for (const [id, entry] of earlier.entries) {
@@ -518,7 +535,7 @@ function resumeHooks(resume: ReturnType<typeof carryOver>, session: Session, rea
 /** --plan: the prediction, on stdout (a table, or JSON); nothing is sent. */
 async function predict(reads: ApiClient, session: Session, run: RunSetup, bodyFor: (row: DeviceRow, device: DeviceRead) => unknown, options: FleetPushOptions, io: IO): Promise<ExitCode> {
   const [{ planRun, PREDICTION_TEXT }, { readDeviceRows }] = await Promise.all([import('./plan.js'), import('../../batch/input.js')]);
-  const predicted = await planRun(reads, run.type, readDeviceRows(run.devices, io.stdin), bodyFor, run.push.onConflict);
+  const predicted = await refusingBrokenInput(() => planRun(reads, run.type, readDeviceRows(run.devices, io.stdin), bodyFor, run.push.onConflict));
   if (options.json) {
     writeJson(io, { plan: { total: predicted.total, predictions: Object.fromEntries(predicted.counts), preflightCodes: Object.fromEntries(predicted.codes), requests: predicted.requests, environment: session.environment } });
     return EXIT.ok;
