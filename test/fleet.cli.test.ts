@@ -109,8 +109,8 @@ async function verifyingWatch(ids: string[], apiUrl: string): Promise<{ accepted
   };
 }
 
-/** `amps ARGS` against `apiUrl`, sent SIGINT once `ready` settles: its exit code and output. */
-async function interrupted(args: string[], apiUrl: string, ready: Promise<void>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** `amps ARGS` against `apiUrl`, sent `signal` (SIGINT) once `ready` settles: its exit code and output. */
+async function interrupted(args: string[], apiUrl: string, ready: Promise<void>, signal: NodeJS.Signals = 'SIGINT'): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...env, AMPS_API_URL: apiUrl } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = { stdout: '', stderr: '' };
   for (const name of ['stdout', 'stderr'] as const) {
@@ -118,7 +118,7 @@ async function interrupted(args: string[], apiUrl: string, ready: Promise<void>)
     child[name].on('data', (d: string) => (output[name] += d));
   }
   await ready;
-  child.kill('SIGINT');
+  child.kill(signal);
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   return { code, ...output };
 }
@@ -133,6 +133,20 @@ async function holdingReads(prefix: string): Promise<{ proxy: Awaited<ReturnType
     return true;
   });
   return { proxy, held };
+}
+
+/**
+ * On a reset sandbox, `idle` pushed to `ids`; then the ledger a crash right after the run's
+ * horizon record would leave (no device line): a resume reads each device's actions before it sends.
+ */
+async function crashedAfterItsPushes(ids: string[]): Promise<{ dir: string; crashed: string }> {
+  await sandbox.call('POST', '/_sandbox/reset');
+  const { file, dir } = fileOf(ids);
+  const earlier = join(dir, 'earlier.ndjson');
+  expect((await amps(['push', 'battery', '--devices', file, 'idle', '--out', earlier])).code).toBe(0);
+  const crashed = join(dir, 'crashed.ndjson');
+  writeFileSync(crashed, `${JSON.stringify(records(readFileSync(earlier, 'utf8'))[0])}\n${JSON.stringify({ horizon: 40 })}\n`);
+  return { dir, crashed };
 }
 
 /** A proxy answer: the key refused (401 INVALID_API_KEY), as when it is revoked mid-run. */
@@ -770,55 +784,33 @@ describe('--resume', () => {
     expect(devices(readFileSync(join(dir, 'crashed-50.resumed.ndjson'), 'utf8')).map((l) => l.reason)).toEqual(ids.map(() => expect.stringContaining('reconciled')));
   });
 
-  it('Ctrl-C while a device\'s actions are read ends the read at once; the next resume reads them before it sends', async () => {
-    await sandbox.call('POST', '/_sandbox/reset');
-    const ids = loadIds(3, 370);
-    const { file, dir } = fileOf(ids);
-    const earlier = join(dir, 'earlier.ndjson');
-    expect((await amps(['push', 'battery', '--devices', file, 'idle', '--out', earlier])).code).toBe(0);
-    // Crashed after its horizon record, before any device line: each device is read before it is sent.
-    const crashed = join(dir, 'crashed.ndjson');
-    writeFileSync(crashed, `${JSON.stringify(records(readFileSync(earlier, 'utf8'))[0])}\n${JSON.stringify({ horizon: 40 })}\n`);
-    const { proxy, held } = await holdingReads('/actions?deviceId=');
-    sandbox.requests.length = 0;
-    try {
-      const r = await interrupted(['push', '--resume', crashed, '--timeout', '10m'], proxy.url, held);
-      expect(r.code).toBe(130);
-    } finally {
-      await proxy.close();
+  it('a resume stopped while it reads a device\'s actions (Ctrl-C ends the read at once; a kill) never lets the next one send without reading', async () => {
+    for (const [signal, first] of [['SIGINT', 370], ['SIGKILL', 374]] as const) {
+      const ids = loadIds(3, first);
+      const { dir, crashed } = await crashedAfterItsPushes(ids);
+      const { proxy, held } = await holdingReads('/actions?deviceId=');
+      sandbox.requests.length = 0;
+      try {
+        const r = await interrupted(['push', '--resume', crashed, '--timeout', '10m'], proxy.url, held, signal);
+        expect(r.code, signal).toBe(signal === 'SIGINT' ? 130 : null);
+      } finally {
+        await proxy.close();
+      }
+      const stopped = readFileSync(join(dir, 'crashed.resumed.ndjson'), 'utf8');
+      if (signal === 'SIGINT') {
+        // Each device a line of its own: not sent, and its actions not read yet.
+        expect(devices(stopped).map((l) => [l.id, l.outcome, l.code]).sort()).toEqual(ids.map((id) => [id, 'not_sent', 'NOT_RECONCILED']));
+      } else {
+        // Killed before any line: the run's horizon, carried over, says the devices may have been sent.
+        expect(records(stopped).filter((r) => typeof r.horizon === 'number').map((r) => r.horizon)).toEqual([40]);
+      }
+      expect(posts()).toHaveLength(0);
+      // The next resume reads each device's actions, finds the earlier push, and sends nothing.
+      const again = await amps(['push', '--resume', join(dir, 'crashed.resumed.ndjson')]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(posts()).toHaveLength(0);
+      expect(devices(readFileSync(join(dir, 'crashed.resumed.resumed.ndjson'), 'utf8')).map((l) => l.reason)).toEqual(ids.map(() => expect.stringContaining('reconciled')));
     }
-    const first = devices(readFileSync(join(dir, 'crashed.resumed.ndjson'), 'utf8'));
-    expect(first.map((l) => [l.id, l.outcome, l.code]).sort()).toEqual(ids.map((id) => [id, 'not_sent', 'NOT_RECONCILED']));
-    expect(posts()).toHaveLength(0);
-    // The next resume reads each device's actions, finds the earlier push, and sends nothing.
-    const again = await amps(['push', '--resume', join(dir, 'crashed.resumed.ndjson')]);
-    expect(again.code, again.stderr).toBe(0);
-    expect(posts()).toHaveLength(0);
-    expect(devices(readFileSync(join(dir, 'crashed.resumed.resumed.ndjson'), 'utf8')).map((l) => l.reason)).toEqual(ids.map(() => expect.stringContaining('reconciled')));
-  });
-
-  it('a resume killed before it wrote a line leaves the run\'s horizon: the next resume reads before it sends', async () => {
-    await sandbox.call('POST', '/_sandbox/reset');
-    const ids = loadIds(3, 374);
-    const { file, dir } = fileOf(ids);
-    const earlier = join(dir, 'earlier.ndjson');
-    expect((await amps(['push', 'battery', '--devices', file, 'idle', '--out', earlier])).code).toBe(0);
-    const crashed = join(dir, 'crashed.ndjson');
-    writeFileSync(crashed, `${JSON.stringify(records(readFileSync(earlier, 'utf8'))[0])}\n${JSON.stringify({ horizon: 40 })}\n`);
-    const { proxy, held } = await holdingReads('/actions?deviceId=');
-    try {
-      const resume = spawn(process.execPath, [BIN, 'push', '--resume', crashed], { env: { ...env, AMPS_API_URL: proxy.url } as NodeJS.ProcessEnv, stdio: 'ignore' });
-      await held;
-      resume.kill('SIGKILL');
-      await new Promise((resolve) => resume.on('close', resolve));
-    } finally {
-      await proxy.close();
-    }
-    expect(records(readFileSync(join(dir, 'crashed.resumed.ndjson'), 'utf8')).filter((r) => typeof r.horizon === 'number').map((r) => r.horizon)).toEqual([40]);
-    sandbox.requests.length = 0;
-    const again = await amps(['push', '--resume', join(dir, 'crashed.resumed.ndjson')]);
-    expect(again.code, again.stderr).toBe(0);
-    expect(posts()).toHaveLength(0);
   });
 
   it('reads the list the run read, from any directory, and refuses one that changed since', async () => {
