@@ -78,6 +78,8 @@ interface RunSetup {
   /** The ledger is amps' own (no --out): under $AMPS_CONFIG_DIR/runs/. */
   automaticOut?: boolean;
   resumeFrom?: { path: string; ledger: ParsedLedger };
+  /** A resume's devices file's digest, checked against the earlier run's already: not read again. */
+  devicesDigest?: string;
 }
 
 /**
@@ -86,7 +88,7 @@ interface RunSetup {
  * bytes when the run kept their digest. Another list would send devices the run never listed and
  * carry over lines for devices the file no longer has.
  */
-async function checkSameDevices(devices: string, fromLedger: boolean, ledger: ParsedLedger, path: string): Promise<void> {
+async function checkSameDevices(devices: string, fromLedger: boolean, ledger: ParsedLedger, path: string): Promise<string | undefined> {
   const input = await import('../../batch/input.js');
   if (fromLedger) {
     try {
@@ -97,10 +99,11 @@ async function checkSameDevices(devices: string, fromLedger: boolean, ledger: Pa
     }
   }
   const kept = ledger.run.devicesDigest;
-  if (typeof kept !== 'string' || !(await input.isRegularFile(devices))) return;
+  if (typeof kept !== 'string' || !(await input.isRegularFile(devices))) return undefined;
   if ((await input.digestOf(devices)) !== kept) {
     throw new UsageError(`${devices} is not the list the run of ${path} read: it changed since`, 'a resume sends the run\'s own list; give that list with --devices FILE');
   }
+  return kept;
 }
 
 /**
@@ -133,8 +136,9 @@ async function setup(options: FleetPushOptions, io: IO): Promise<RunSetup> {
     const inputs = ledger.run.inputs;
     const devices = options.devices ?? ledger.run.devices;
     if (devices === '-' && options.devices === undefined) throw new UsageError(`the run of ${options.resume} read its devices from stdin`, 'give them again: --devices FILE (or -)');
-    await checkSameDevices(devices, options.devices === undefined, ledger, options.resume);
+    const devicesDigest = await checkSameDevices(devices, options.devices === undefined, ledger, options.resume);
     return {
+      devicesDigest,
       type, inputs, push: readPushInputs(inputs.command, flagsOf(inputs), io.env), zone: { name: ledger.run.times.zone, source: '--tz' },
       startedAt: Date.parse(ledger.run.startedAt), devices, out: resumedLedgerPath(options.resume, options.out), resumeFrom: { path: options.resume, ledger },
     };
@@ -315,7 +319,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     } else rows = await firstRowRead(input.readDeviceRows(run.devices, io.stdin, stopReading.signal), stopReading, io.signal);
 
     // Where the devices came from, for a resume from anywhere, and which bytes they were.
-    const devicesDigest = regularFile ? await input.digestOf(run.devices) : null;
+    const devicesDigest = run.devicesDigest ?? (regularFile ? await input.digestOf(run.devices) : null);
     const ledger = new ledgerModule.LedgerWriter(io, Boolean(options.json), run.out, concurrency);
     ledger.run({
       run: {
