@@ -119,6 +119,8 @@ function redacting(stream: OutputStream): OutputStream {
 export async function run(options: DecodeOptions, given: IO): Promise<ExitCode> {
   const io: IO = { ...given, stdout: redacting(given.stdout), stderr: redacting(given.stderr) };
   // A saved response may hold a key (the configured one echoed back, any other): none is printed.
+  // Redacted here too, before values are cut to length for the view: a key cut short there would
+  // be too short a shape for the output's guard, and its first characters would show.
   const text = redactKeyShapes(await readInput(options, io));
   const saved = parseSavedResponse(text);
   // A failed action record (amps actions get --json, or the API's action) carries its errorCode.
