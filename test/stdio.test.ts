@@ -5,6 +5,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DeferredStdStream, FdWriter, fdKind, standardStream } from '../src/output/stdio.js';
 import { freshConfigDir } from './helpers/cli.js';
+import { type IO, ioWith, plainIO } from '../src/output/io.js';
 
 // The writers behind amps' stdout and stderr (output/stdio.ts), on real descriptors. The whole
 // command through files, /dev/null, /dev/full and a file-size limit: reliability/pipes.cli.test.ts.
@@ -125,5 +126,24 @@ describe('DeferredStdStream', () => {
     await closed;
     expect(errors).toEqual([broken]);
     expect(stream.errored).toBe(broken);
+  });
+});
+
+describe('an IO with parts replaced (ioWith)', () => {
+  it('keeps the getters it copies unread: process.stdin and the signals are made only when a command looks', () => {
+    const read: string[] = [];
+    const base = plainIO({ stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() });
+    const io = Object.defineProperties({ ...base }, {
+      stdin: { get: () => (read.push('stdin'), base.stdin), enumerable: true, configurable: true },
+      signal: { get: () => (read.push('signal'), base.signal), enumerable: true, configurable: true },
+    }) as IO;
+    const replacement = new PassThrough();
+    const copy = ioWith(io, { stdout: replacement });
+    expect(read).toEqual([]);
+    expect(copy.stdout).toBe(replacement);
+    expect(copy.stderr).toBe(base.stderr);
+    expect(copy.stdin).toBe(base.stdin);
+    expect(read).toEqual(['stdin']);
+    expect(io.stdout).toBe(base.stdout);
   });
 });

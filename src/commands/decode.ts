@@ -6,7 +6,7 @@ import { UsageError } from '../errors/failures.js';
 import { errorToJson, writeErrorText } from '../output/error-view.js';
 import { globalsOf } from '../config/globals.js';
 import { withExamples } from '../output/command-help.js';
-import { type CommandState, type IO, type OutputStream, writeJson, writeLine, type Run } from '../output/io.js';
+import { type CommandState, type IO, ioWith, type OutputStream, writeJson, writeLine, type Run } from '../output/io.js';
 import { readFileBounded, readStream } from '../output/read.js';
 
 export interface DecodeOptions {
@@ -117,7 +117,7 @@ function redacting(stream: OutputStream): OutputStream {
 }
 
 export async function run(options: DecodeOptions, given: IO): Promise<ExitCode> {
-  const io: IO = { ...given, stdout: redacting(given.stdout), stderr: redacting(given.stderr) };
+  const io = ioWith(given, { stdout: redacting(given.stdout), stderr: redacting(given.stderr) });
   // A saved response may hold a key (the configured one echoed back, any other): none is printed.
   // Redacted here too, before values are cut to length for the view: a key cut short there would
   // be too short a shape for the output's guard, and its first characters would show.

@@ -83,6 +83,16 @@ export function writeJson(io: IO, value: unknown): void {
   io.stdout.write(`${JSON.stringify(bounded(value, JSON_BOUNDS), null, 2)}\n`);
 }
 
+/**
+ * `io` with some parts replaced. A spread (`{ ...io }`) would call its getters: make process.stdin
+ * (Node's fs, net or tty stream, ~2 ms) and the abort signals, which most commands never touch.
+ */
+export function ioWith(io: IO, changes: Partial<IO>): IO {
+  const copy = Object.defineProperties({}, Object.getOwnPropertyDescriptors(io)) as IO;
+  for (const [name, value] of Object.entries(changes)) Object.defineProperty(copy, name, { value, enumerable: true, writable: true, configurable: true });
+  return copy;
+}
+
 export function plainIO(parts: Pick<IO, 'stdin' | 'stdout' | 'stderr'> & Partial<IO>): IO {
   return {
     stdinIsTTY: false,

@@ -23,7 +23,7 @@ import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/devic
 import { localZone } from '../../domain/time.js';
 import { ApiFailure, InterruptedError, UsageError } from '../../errors/failures.js';
 import { own, systemErrorText } from '../../lib/values.js';
-import { type IO, writeJson, writeLine } from '../../output/io.js';
+import { type IO, ioWith, writeJson, writeLine } from '../../output/io.js';
 import { formatTable } from '../../output/table.js';
 import { grouped } from '../../output/text.js';
 import { announceWrite, relinkFor, type Session, withSession } from '../../session/connect.js';
@@ -286,7 +286,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
 
   // Requests in flight finish after Ctrl-C: the run stops issuing, then reports.
   const requests = new AbortController();
-  return withSession(options, { ...io, signal: requests.signal }, async (session) => {
+  return withSession(options, ioWith(io, { signal: requests.signal }), async (session) => {
     // Reads only look: Ctrl-C ends them at once (ApiClient.endedAlsoBy).
     const reads = session.client.endedAlsoBy(io.signal);
     try {
