@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE, entriesFor, messageMatches, suggestCodes, variantFor } from '../src/errors/catalogue.js';
-import { RETRY_CLASSES } from '../src/errors/retry-classes.js';
+import { RETRY_CLASSES, type RetryClass } from '../src/errors/retry-classes.js';
 import { API_DOCS } from './helpers/cli.js';
 
 const manufacturerPage = readFileSync(join(API_DOCS, 'manufacturer-error-codes.txt'), 'utf8');
@@ -37,6 +37,17 @@ describe('the catalogue against the manufacturer error-codes page', () => {
   const retryRowFor = (code: string) => retryRows.find((r) => r.codes.includes(code));
   const SECTION_CLASS: Record<string, string> = {
     'Authentication and account': 'relink', 'Device discovery': 'relink', 'Command and parameter': 'fix_request', 'State conflict': 'resolve_conflict', 'Transport and capacity': 'backoff',
+  };
+  const SECTION_CATEGORY: Record<string, string> = {
+    'Authentication and account': 'manufacturer-auth', 'Device discovery': 'discovery', 'Command and parameter': 'command', 'State conflict': 'conflict', 'Transport and capacity': 'transport',
+  };
+  const OWN_ROW_CLASS: Record<string, RetryClass> = {
+    // "Inspect the action and retry once any condition the device flagged has cleared."
+    COMMAND_FAILED: 'when_cleared',
+    // "There is no workaround inside Amps."
+    BIND_NOT_SUPPORTED: 'no_workaround',
+    // "Cancel an existing schedule or ask the end user to clear rows from the manufacturer app."
+    SCHEDULER_FULL: 'free_a_slot',
   };
   const entryFor = (row: string) => {
     const [, code, http] = /^([A-Z_]+)(\d{3})/.exec(row)!;
@@ -73,14 +84,19 @@ describe('the catalogue against the manufacturer error-codes page', () => {
     expect(entry!.source).toBe('amps-docs');
     const [, , http] = /^([A-Z_]+)(\d{3})/.exec(row)!;
     expect(`${code}${http}${entry!.message}${entry!.whatToDo}`).toBe(row);
+    expect(entry!.category, `${code}: filed under its section of the page`).toBe(SECTION_CATEGORY[sectionOf(row)]);
     const listed = retryRowFor(code);
     if (listed) {
       expect(entry!.retryClass, `${code}: the retry table's class`).toBe(RETRY_CLASS_BY_LABEL[listed.label]);
       expect(entry!.retryQuote, `${code}: quotes its retry row`).toBe(listed.text);
     } else {
-      // Not in the table: no quote; the class is ours (by its section), and the note says so.
+      // Not in the table: no quote; the class is ours (by its section), and the note says so. Three
+      // rows say what their section's class would contradict: they get a class of their own, with
+      // their section's exit code.
       expect(entry!.retryQuote, `${code}: the retry table does not name it`).toBeUndefined();
-      expect(entry!.retryClass, `${code}: its section's class`).toBe(SECTION_CLASS[sectionOf(row)]);
+      const sectionClass = SECTION_CLASS[sectionOf(row)] as RetryClass;
+      expect(entry!.retryClass, `${code}: its section's class, or its own row's`).toBe(OWN_ROW_CLASS[code] ?? sectionClass);
+      expect(RETRY_CLASSES[entry!.retryClass].exitCode, `${code}: its section's exit code`).toBe(RETRY_CLASSES[sectionClass].exitCode);
       expect(entry!.note, `${code}: a note saying the classification is ours`).toContain('retry table does not list this code');
     }
   });

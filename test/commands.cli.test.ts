@@ -223,7 +223,7 @@ describe('amps push', () => {
     expect(sandbox.requests).toHaveLength(0);
   });
 
-  it('never retries a push by itself; with --retry only after responses that prove nothing ran', async () => {
+  it('never retries a push by itself; with --retry as the docs\' retry table says (TIMEOUT with backoff too), never a command code', async () => {
     const base = ['push', 'battery', 'bat_voltaro_01', 'charge', '--no-preflight'];
     expect((await amps([...base, '--simulate-failure', 'SERVICE_UNAVAILABLE'])).code).toBe(6);
     expect(posts()).toHaveLength(1);
@@ -232,7 +232,9 @@ describe('amps push', () => {
     expect(posts()).toHaveLength(4);
     expect(retried.stderr.match(/retrying POST \/battery\/bat_voltaro_01/g)).toHaveLength(2);
     expect((await amps([...base, '--simulate-failure', 'TIMEOUT', '--retry', '2'])).code).toBe(6);
-    expect(posts()).toHaveLength(5);
+    expect(posts()).toHaveLength(7);
+    expect((await amps([...base, '--simulate-failure', 'INVALID_PARAMETERS', '--retry', '2'])).code).toBe(4);
+    expect(posts()).toHaveLength(8);
   });
 
   it('follows the action to completion with --wait', async () => {

@@ -68,6 +68,29 @@ describe('amps decode (built binary)', () => {
     expect(r.stdout).toContain('DEVICE_OFFLINE · HTTP 410');
     expect(r.stdout).toContain('Request ID  req_8a2Bf3kP');
     expect(r.stdout).toContain('More: amps explain DEVICE_OFFLINE');
+    // The docs' "When to retry" row quoted as theirs; amps' advice apart, labelled as amps'.
+    expect(r.stdout).toContain('When to retry: “Yes, after a delay. The device is briefly unreachable.” (Amps docs)');
+    expect(r.stdout).toMatch(/^ {2}amps class: retry after a delay: /m);
+    expect(r.stdout).not.toContain('Retry:');
+    const json = await runCli(['decode', join(API_DOCS, 'examples/error-device-offline-manufacturer.json'), '--json']);
+    expect(JSON.parse(json.stdout).error).toMatchObject({ retryQuote: 'Yes, after a delay. The device is briefly unreachable.', retryClass: 'after_delay' });
+  });
+
+  it('gives no advice the docs\' own row contradicts: COMMAND_FAILED, BIND_NOT_SUPPORTED, SCHEDULER_FULL', async () => {
+    const advice: Record<string, [number, RegExp]> = {
+      COMMAND_FAILED: [4, /amps class: resubmit once the device's condition has cleared: Inspect the action/],
+      BIND_NOT_SUPPORTED: [4, /amps class: do not retry: Do not retry: no change to the request, and no wait/],
+      SCHEDULER_FULL: [5, /amps class: free a schedule slot: Cancel an existing schedule, or have the end user clear rows/],
+    };
+    const dir = freshConfigDir();
+    for (const [code, [exit, line]] of Object.entries(advice)) {
+      const file = join(dir, `${code}.json`);
+      writeFileSync(file, JSON.stringify({ success: false, error: { code, message: 'x', details: {} } }));
+      const r = await runCli(['decode', file]);
+      expect(r.code, code).toBe(exit);
+      expect(r.stdout, code).toMatch(line);
+      expect(r.stdout, code).not.toMatch(/change the request body or target|onConflict, or clear/);
+    }
   });
 
   it('decodes a raw HTTP response from stdin, headers included', async () => {

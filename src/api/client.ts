@@ -1,5 +1,5 @@
 // The HTTP client. It sends the key only to the base URL it was built with, applies the
-// timeouts and the retry policy of decision 10, and hands every response to the shared decoder.
+// timeouts and the retry policy (the docs' retry table, and decision 10 beside it), and hands every response to the shared decoder.
 // It never prints: verbose lines and retry notices go to callbacks the caller owns.
 
 import type { Dispatcher } from 'undici';
@@ -96,7 +96,7 @@ function readBounded(body: ResponseBody, limit: number): Promise<string | undefi
   });
 }
 
-/** Responses that prove a push did not run (decision 10): only these allow retrying a push. */
+/** Responses that prove a push did not run (decision 10); the docs' retry table allows more (pushMayBeResent). */
 const PUSH_RETRYABLE_CODES = new Set([...RATE_LIMIT_CODES, 'SERVICE_UNAVAILABLE', 'NETWORK_ERROR']);
 
 interface Outcome {
@@ -143,9 +143,44 @@ export function codeProvesNothingRan(code: string | null): boolean {
 
 const NOT_SENT_CODES = new Set(['CONNECTION_REFUSED', 'DNS_FAILURE', 'TLS_FAILURE']);
 
+/**
+ * Whether `--retry` may send a push again after this answer (its `attempt`-th). The docs' retry
+ * table decides for the codes of its page: the transport codes with exponential backoff (TIMEOUT
+ * among them, though the manufacturer may have taken the first: the page says retry), DEVICE_OFFLINE
+ * after a delay, UNKNOWN_ERROR once. Decision 10 adds the platform's answers that prove nothing ran
+ * (RATE_LIMIT_EXCEEDED) and a connection refused before anything left. Never after a lost answer
+ * (amps' own timeout, a reset) or a body that is no Amps error: the page says nothing of those,
+ * and the push may have run.
+ */
+export function pushMayBeResent(outcome: { decoded: DecodedError; notSent: boolean }, attempt: number): boolean {
+  if (provesNothingRan(outcome)) return true;
+  const { decoded } = outcome;
+  if (decoded.shape !== 'envelope' && decoded.shape !== 'unwrapped') return false;
+  if (decoded.entry?.docsPage !== 'error-codes') return false;
+  if (decoded.retryClass === 'backoff' || decoded.retryClass === 'after_delay') return true;
+  return decoded.retryClass === 'once_then_escalate' && attempt === 1;
+}
+
+/** DEVICE_OFFLINE's "after a delay": the first resend waits 2.5 to 5 s, doubling after. */
+const OFFLINE_DELAY_BASE_MS = 5_000;
+
+/**
+ * How long to wait before the next attempt (`attempt` has just failed): the answer's Retry-After
+ * when it has one; after DEVICE_OFFLINE a delay of seconds, never next to none; else full-jitter
+ * exponential backoff.
+ */
+export function retryDelayMs(decoded: DecodedError, attempt: number, random: () => number = Math.random): number {
+  if (decoded.retryAfterSeconds !== undefined) return decoded.retryAfterSeconds * 1000;
+  if (decoded.retryClass === 'after_delay') {
+    const delay = Math.min(MAX_RETRY_AFTER_MS, OFFLINE_DELAY_BASE_MS * 2 ** (attempt - 1));
+    return delay / 2 + (random() * delay) / 2;
+  }
+  return random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
+}
+
 function isRetryable(method: string, outcome: Outcome, attempt: number): boolean {
   const { error } = outcome;
-  if (method !== 'GET') return provesNothingRan({ decoded: error, notSent: outcome.notSent });
+  if (method !== 'GET') return pushMayBeResent({ decoded: error, notSent: outcome.notSent }, attempt);
   if (error.shape === 'transport' && error.code === 'TLS_FAILURE') return false;
   if (error.retryClass === 'backoff') return true;
   // "Retry once, then escalate": one retry only.
@@ -391,8 +426,7 @@ export class ApiClient {
       if (result.ok) return { ...(result.response as ApiResponse<T>), attempts: attempt };
       const { error } = result;
       if (attempt > retries || !isRetryable(method, result, attempt)) throw new ApiFailure(error, result.notSent, result.serverDate);
-      const backoff = random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
-      const delayMs = error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : backoff;
+      const delayMs = retryDelayMs(error, attempt, random);
       // A wait that would outlast --timeout (or a minute) is reported, not waited out.
       if (delayMs > MAX_RETRY_AFTER_MS || Date.now() + delayMs >= deadline) throw new ApiFailure(error, result.notSent, result.serverDate);
       this.options.onRetry?.({

@@ -4,7 +4,7 @@
 // issuing (and still accounts for every row) on Ctrl-C or SIGTERM, --fail-fast, a closed output,
 // a ledger it cannot write, or a Retry-After longer than it will wait.
 
-import { codeProvesNothingRan, provesNothingRan, type ApiClient } from '../api/client.js';
+import { codeProvesNothingRan, MAX_RETRY_AFTER_MS, pushMayBeResent, retryDelayMs, sleep, type ApiClient } from '../api/client.js';
 import { getDevice, pushAction } from '../api/resources.js';
 import type { PushBody, Strategy } from '../contract/actions.js';
 import type { DeviceRead, DeviceType } from '../contract/devices.js';
@@ -282,12 +282,24 @@ export class BatchRun {
             this.stop('rate_limited', `the API asked for a pause of ${d.retryAfterSeconds} s (Retry-After), longer than the ${this.plan.maxPauseMs / 1000} s amps waits`);
           } else this.throttle.rateLimited(pauseMs);
         }
-        if (attempt <= this.plan.retry && provesNothingRan(error) && !this.stopped) continue;
-        return this.failure(row, d, attempt);
+        if (attempt > this.plan.retry || !pushMayBeResent(error, attempt) || this.stopped) return this.failure(row, d, attempt);
+        // A rate limit's pause is the throttle's, for every worker; any other resend waits its own delay.
+        if (!isRateLimit(d) && !(await this.waitBeforeResend(retryDelayMs(d, attempt)))) return this.failure(row, d, attempt);
       } finally {
         this.throttle.release();
       }
     }
+  }
+
+  /** Waits a resend's delay; false when the run stops first (Ctrl-C, --fail-fast): the last answer stands. */
+  private async waitBeforeResend(ms: number): Promise<boolean> {
+    if (ms > MAX_RETRY_AFTER_MS) return false;
+    try {
+      await sleep(ms, this.halt.signal);
+    } catch {
+      return false;
+    }
+    return !this.stopped;
   }
 
   private async account(item: InputRow): Promise<void> {

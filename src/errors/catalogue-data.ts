@@ -192,7 +192,7 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     related: ['UNSUPPORTED_UNIT', 'SETTING_OUT_OF_RANGE'],
   },
   {
-    code: 'EXECUTION_NOT_SUPPORTED', http: 422, category: 'validation', party: 'request', retryClass: 'fix_request',
+    code: 'EXECUTION_NOT_SUPPORTED', http: 422, category: 'command', party: 'request', retryClass: 'fix_request',
     message: 'The requested execution mode is not supported for this device.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The request shape (immediate, scheduled, or windowed) is not in the command’s execution array. Pick a supported shape.',
     retryQuote: RETRY_COMMAND,
@@ -226,7 +226,7 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     related: ['START_IN_PAST'],
   },
   {
-    code: 'INVALID_TIME_WINDOW', http: 422, category: 'validation', party: 'request', retryClass: 'fix_request',
+    code: 'INVALID_TIME_WINDOW', http: 422, category: 'command', party: 'request', retryClass: 'fix_request',
     message: 'The requested time window is invalid.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The start/end pair violates the time-window contract. Inspect error.details.reason for the specific issue.',
     note: 'The docs\' retry table does not list this code; the start/end pair has to change, so amps classes it as fix-the-request (exit 4). The docs do not list the reasons. amps and its sandbox use end_without_start, end_not_after_start and unparseable_time; the local sandbox adds window_too_short (under 5 minutes) and window_too_long (over 24 hours) as its own policy (details.policy says so), which the real API may not have, so the client never checks them.',
@@ -425,10 +425,10 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
 
   // ── Manufacturer: command and parameter ──────────────────────────────────────────────────
   {
-    code: 'COMMAND_FAILED', http: 400, category: 'command', party: 'manufacturer', retryClass: 'fix_request',
+    code: 'COMMAND_FAILED', http: 400, category: 'command', party: 'manufacturer', retryClass: 'when_cleared',
     message: 'The device manufacturer could not complete the command.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The manufacturer accepted the request and then could not carry it out. Inspect the action and retry once any condition the device flagged has cleared.',
-    note: 'The docs\' retry table does not list this code; its row says to retry once the flagged condition has cleared. amps classes it with the command codes as fix-the-request (exit 4) and never resends it on its own: check the action (amps actions get ID) before pushing again.',
+    note: 'The docs\' retry table does not list this code; its row says to retry once the flagged condition has cleared, which is amps\' advice too. It exits 4 with the other codes of its section, and no --retry resends it: only the action says when the condition has cleared.',
     details: [], related: ['INVALID_OEM_PARAMETERS'],
   },
   {
@@ -439,10 +439,10 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     details: [], related: ['UNSUPPORTED_MODE', 'COMMAND_NOT_SUPPORTED'],
   },
   {
-    code: 'BIND_NOT_SUPPORTED', http: 400, category: 'command', party: 'manufacturer', retryClass: 'fix_request',
+    code: 'BIND_NOT_SUPPORTED', http: 400, category: 'command', party: 'manufacturer', retryClass: 'no_workaround',
     message: 'The device manufacturer does not support linking this device.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The end user’s device cannot be linked to a third-party API. There is no workaround inside Amps.',
-    note: 'The docs\' retry table does not list this code. amps classes it as a rejected request (exit 4) so that nothing resends it; its row says there is no workaround inside Amps, so no change to the request helps either.',
+    note: 'The docs\' retry table does not list this code; its row says there is no workaround inside Amps, so amps advises no retry and no change to the request. It exits 4 with the other codes of its section, and no --retry resends it.',
     details: [], related: ['DEVICE_UNAUTHORIZED'],
   },
   {
@@ -494,10 +494,10 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     related: ['SCHEDULER_FULL', 'MODE_OVERRIDDEN', 'CONFLICT'],
   },
   {
-    code: 'SCHEDULER_FULL', http: 409, category: 'conflict', party: 'manufacturer', retryClass: 'resolve_conflict',
+    code: 'SCHEDULER_FULL', http: 409, category: 'conflict', party: 'manufacturer', retryClass: 'free_a_slot',
     message: 'The device schedule is full.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The merged schedule would exceed the manufacturer’s slot limit. Cancel an existing schedule or ask the end user to clear rows from the manufacturer app.',
-    note: 'The docs\' retry table does not list this code; its row says to cancel a schedule or clear rows, which onConflict does not do. amps classes it as a conflict left to resolve (exit 5) and offers a strategy only when the response lists one.',
+    note: 'The docs\' retry table does not list this code (its state-conflict row, which points to onConflict, names SCHEDULER_ACTIVE, MODE_OVERRIDDEN and VPP_LOCKED). Its row says to cancel a schedule or clear rows, which onConflict does not do, and so does amps\' advice. It exits 5 with the other 409s, and amps offers a strategy only when the response lists one.',
     details: [
       { name: 'slotLimit', description: 'the manufacturer\'s slot limit' },
       { name: 'existingGroupCount', description: 'rows already held' },
@@ -557,7 +557,7 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     message: 'The device manufacturer did not respond in time.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The manufacturer accepted the request but did not respond before the API’s timeout. Retry.',
     retryQuote: RETRY_TRANSPORT,
-    note: 'amps retries reads after TIMEOUT, but never resends a push on its own, even with --retry: the manufacturer accepted it and it may have run. Check amps actions list --device ID before pushing again.',
+    note: 'amps retries reads after TIMEOUT, and resends a push only when you pass --retry, with backoff, as the table says. The manufacturer accepted the first, so it may still run: with --retry, look at amps actions list --device ID afterwards; without it, look before pushing again.',
     details: [], related: ['NETWORK_ERROR'],
   },
   {

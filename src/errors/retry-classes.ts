@@ -1,14 +1,21 @@
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 
-// What a caller should do about an error, by class. The manufacturer error-codes page defines the
-// first six; `fix_api_key` is ours, for the platform's own key errors, which no re-link can fix.
+// What a caller should do about an error, by class: amps' own words, shown as amps' (the docs' own
+// "When to retry" row is quoted apart, as the catalogue's retryQuote). The error-codes page's retry
+// table defines backoff, after_delay, resolve_conflict, relink, fix_request and once_then_escalate.
+// Three codes the table leaves out have rows of their own that those classes would contradict:
+// COMMAND_FAILED (`when_cleared`), BIND_NOT_SUPPORTED (`no_workaround`) and SCHEDULER_FULL
+// (`free_a_slot`). `fix_api_key` is for the platform's own key errors, which no re-link can fix.
 export type RetryClass =
   | 'backoff'
   | 'after_delay'
   | 'resolve_conflict'
+  | 'free_a_slot'
   | 'relink'
   | 'fix_api_key'
   | 'fix_request'
+  | 'when_cleared'
+  | 'no_workaround'
   | 'once_then_escalate';
 
 export interface RetryClassInfo {
@@ -25,12 +32,17 @@ export const RETRY_CLASSES: Record<RetryClass, RetryClassInfo> = {
   },
   after_delay: {
     label: 'retry after a delay',
-    guidance: 'The device is briefly unreachable: retry once it is back online, minutes rather than seconds.',
+    guidance: 'Wait, then retry once the device is back online; push --retry waits at least 2.5 s before each resend.',
     exitCode: EXIT.offline,
   },
   resolve_conflict: {
     label: 'resolve the conflict',
     guidance: 'Resolve the conflicting state (onConflict, or clear the controlling schedule or programme), then resubmit.',
+    exitCode: EXIT.conflict,
+  },
+  free_a_slot: {
+    label: 'free a schedule slot',
+    guidance: 'Cancel an existing schedule, or have the end user clear rows in the manufacturer app, then resubmit; no onConflict strategy does this.',
     exitCode: EXIT.conflict,
   },
   relink: {
@@ -46,6 +58,16 @@ export const RETRY_CLASSES: Record<RetryClass, RetryClassInfo> = {
   fix_request: {
     label: 'fix the request',
     guidance: 'Do not retry as is: change the request body or target, then resubmit.',
+    exitCode: EXIT.rejected,
+  },
+  when_cleared: {
+    label: 'resubmit once the device\'s condition has cleared',
+    guidance: 'Inspect the action for what the device flagged (amps actions get ID); resubmit once that has cleared.',
+    exitCode: EXIT.rejected,
+  },
+  no_workaround: {
+    label: 'do not retry',
+    guidance: 'Do not retry: no change to the request, and no wait, makes this device accept it.',
     exitCode: EXIT.rejected,
   },
   once_then_escalate: {

@@ -223,10 +223,13 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
   if (decoded.truncated) lines.push('  The body was cut off before its end; the code and message above are what arrived.');
   if (entry) lines.push(`  ${style.dim(`From: ${PARTY_TEXT[entry.party]}${entry.variant ? ` (${entry.variant} meaning of ${entry.code})` : ''}`)}`);
   const retry = RETRY_CLASSES[decoded.retryClass];
-  lines.push('', `  ${style.bold('Retry:')} ${retry.label}. ${retry.guidance}`);
-  // The catalogue's advice (quoted when it is the docs' own words), else amps' own for a code of its own.
+  lines.push('');
+  // The docs' words are quoted and say so; amps' own advice (its class, its note) is labelled as
+  // amps', as `amps explain` shows them.
   const whatToDo = entry ? (entry.docsPage ? `“${entry.whatToDo}” (Amps docs)` : entry.whatToDo) : decoded.whatToDo;
   if (whatToDo) lines.push(`  ${style.bold('What to do:')} ${whatToDo}`);
+  if (entry?.retryQuote) lines.push(`  ${style.bold('When to retry:')} “${entry.retryQuote}” (Amps docs)`);
+  lines.push(`  ${style.bold('amps class:')} ${retry.label}: ${retry.guidance}`);
   if (entry?.note) lines.push(`  ${style.bold('amps note:')} ${entry.note}`);
   if (decoded.retryAfterSeconds !== undefined) lines.push(`  ${style.bold('Retry after:')} ${retryAfterText(decoded.retryAfterSeconds)}`);
 
@@ -286,6 +289,7 @@ export function errorToJson(decoded: DecodedError): Record<string, unknown> {
       shape: decoded.shape,
       retryClass: decoded.retryClass,
       retry: retry.guidance,
+      retryQuote: decoded.entry?.retryQuote ?? null,
       whatToDo: decoded.entry?.whatToDo ?? decoded.whatToDo ?? null,
       note: decoded.entry?.note ?? null,
       exitCode: decoded.exitCode,

@@ -19,6 +19,10 @@ export type Fault =
   | 'ratelimit-once'
   | 'unavailable-twice'
   | 'timeout504'
+  | 'timeout504-once'
+  | 'offline-once'
+  | 'unknown500'
+  | 'invalid400'
   | 'null200'
   | 'empty200'
   | 'string202'
@@ -121,6 +125,14 @@ export async function startFaultServer(): Promise<FaultServer> {
         return nth <= 2 ? json(503, envelope('SERVICE_UNAVAILABLE', 'The device manufacturer service is temporarily unavailable.')) : json(req.method === 'POST' ? 202 : 200, okBody);
       case 'timeout504':
         return json(504, envelope('TIMEOUT', 'The device manufacturer did not respond in time.'));
+      case 'timeout504-once':
+        return nth === 1 ? json(504, envelope('TIMEOUT', 'The device manufacturer did not respond in time.')) : json(req.method === 'POST' ? 202 : 200, okBody);
+      case 'offline-once':
+        return nth === 1 ? json(410, envelope('DEVICE_OFFLINE', 'The device is currently offline at the manufacturer.')) : json(req.method === 'POST' ? 202 : 200, okBody);
+      case 'unknown500':
+        return json(500, envelope('UNKNOWN_ERROR', 'The device manufacturer rejected the request.'));
+      case 'invalid400':
+        return json(400, envelope('INVALID_PARAMETERS', 'One or more request parameters were invalid.'));
       case 'null200':
         return json(req.method === 'POST' ? 202 : 200, JSON.stringify({ success: true, data: null, meta: { requestId: 'req_null' } }));
       case 'empty200':

@@ -8,7 +8,7 @@ import { startFaultServer, type Fault, type FaultServer } from '../helpers/fault
 
 // Every scenario runs `amps get` and `amps push` against a real misbehaving server on loopback,
 // with --timeout 2s: each must end inside the timeout (plus process start-up), with the
-// documented exit code and a clear message, and a push is sent twice only when decision 10 allows.
+// documented exit code and a clear message, and a push is sent twice only with --retry, after an answer the docs' retry table says to retry.
 
 const TIMEOUT_MS = 2000;
 const SLACK_MS = 2500;
@@ -20,10 +20,10 @@ beforeAll(async () => {
 beforeEach(() => server.reset());
 afterAll(async () => server.close());
 
-async function amps(fault: Fault, args: string[]) {
+async function amps(fault: Fault, args: string[], timeoutMs = TIMEOUT_MS) {
   const env = cleanEnv({ AMPS_API_URL: server.url(fault), AMPS_API_KEY: 'amps_sk_test_reliability1' });
   const started = Date.now();
-  const r = await runCli([...args, '--timeout', `${TIMEOUT_MS}ms`], { env, timeoutMs: 20_000 });
+  const r = await runCli([...args, '--timeout', `${timeoutMs}ms`], { env, timeoutMs: 30_000 });
   return { ...r, elapsed: Date.now() - started };
 }
 
@@ -49,7 +49,7 @@ async function interruptedWhileWaiting(args: string[], input?: string): Promise<
   return { code, afterInterrupt: Date.now() - interrupted };
 }
 
-const push = (fault: Fault, extra: string[] = []) => amps(fault, ['push', 'battery', 'b1', 'charge', '--no-preflight', ...extra]);
+const push = (fault: Fault, extra: string[] = [], timeoutMs = TIMEOUT_MS) => amps(fault, ['push', 'battery', 'b1', 'charge', '--no-preflight', ...extra], timeoutMs);
 
 describe('Ctrl-C while a push is on its way', () => {
   it('says the API may have acted on it, in text and in JSON, exit 130', async () => {
@@ -177,17 +177,46 @@ describe('pushes against a misbehaving server', () => {
   });
 
   it.each([
-    // With --retry, only responses that prove nothing ran are sent again.
+    // With --retry, the docs' retry table decides for its codes (the transport codes, TIMEOUT too,
+    // with backoff; UNKNOWN_ERROR once; the command codes never); a lost answer or a body that is
+    // no Amps error is never sent again.
     ['ratelimit-once', 0, 2],
     ['unavailable-twice', 0, 3],
-    ['timeout504', 6, 1],
+    ['timeout504', 6, 4],
+    ['timeout504-once', 0, 2],
+    ['unknown500', 8, 2],
+    ['invalid400', 4, 1],
     ['reset', 6, 1],
     ['html503', 6, 1],
   ] as const)('%s with --retry 3: exit %i after %i push(es)', async (fault, exit, posts) => {
-    const r = await push(fault, ['--retry', '3']);
+    // A --timeout that holds three backoffs (at most 0.5 + 1 + 2 s), so that each count is exact.
+    const r = await push(fault, ['--retry', '3'], 15_000);
     expect(r.code).toBe(exit);
     expect(server.count('POST')).toBe(posts);
   });
+
+  it('a fleet with --retry resends as one push does: a TIMEOUT answer after its backoff, never a command code', async () => {
+    for (const [fault, exit, posts] of [['timeout504-once', 0, 2], ['invalid400', 4, 1]] as const) {
+      server.reset();
+      const env = cleanEnv({ AMPS_API_URL: server.url(fault), AMPS_API_KEY: 'amps_sk_test_reliability1' });
+      const r = await runCli(['push', 'battery', '--devices', '-', 'charge', '--no-preflight', '--retry', '2', '--json'], { env, input: 'b1\n', timeoutMs: 20_000 });
+      expect(r.code, fault).toBe(exit);
+      expect(server.count('POST'), fault).toBe(posts);
+      const line = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id?: string; outcome?: string; attempts?: number }).find((l) => l.id === 'b1');
+      expect(line?.outcome, fault).toBe(exit === 0 ? 'accepted' : 'rejected');
+    }
+  }, 30_000);
+
+  it('DEVICE_OFFLINE with --retry is sent again after a delay of seconds, as the docs\' table says, never at once', async () => {
+    const r = await push('offline-once', ['--retry', '1', '--json'], 15_000);
+    expect(r.code).toBe(0);
+    expect(server.count('POST')).toBe(2);
+    const notice = r.stderr.split('\n').filter((line) => line.startsWith('{"retry"')).map((line) => JSON.parse(line) as { retry: { delayMs: number; reason: string } });
+    expect(notice).toHaveLength(1);
+    expect(notice[0]!.retry.reason).toBe('DEVICE_OFFLINE (HTTP 410)');
+    expect(notice[0]!.retry.delayMs).toBeGreaterThanOrEqual(2_500);
+    expect(notice[0]!.retry.delayMs).toBeLessThanOrEqual(5_000);
+  }, 20_000);
 
   it('a connection refused before sending may be retried with --retry: nothing was sent', async () => {
     const env = cleanEnv({ AMPS_API_URL: 'http://127.0.0.1:9', AMPS_API_KEY: 'amps_sk_test_reliability1' });
