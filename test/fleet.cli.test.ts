@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { refusesEveryRead } from '../src/batch/follow.js';
@@ -158,7 +159,7 @@ function refuseKey(res: ServerResponse): true {
 /** A list of actions (`GET /actions?...`): what every follow round reads. */
 const actionListOf = (req: IncomingMessage) => req.method === 'GET' && (req.url ?? '').startsWith('/actions?');
 
-useSandbox({ fleetSize: 400, ackDelayMs: 200, failRate: 0.1, driftRate: 0.1, seed: 3 }, 'amps_sk_test_fleettests1', (started, startedEnv) => {
+useSandbox({ fleetSize: 500, ackDelayMs: 200, failRate: 0.1, driftRate: 0.1, seed: 3 }, 'amps_sk_test_fleettests1', (started, startedEnv) => {
   sandbox = started;
   env = startedEnv;
 });
@@ -584,13 +585,16 @@ describe('amps watch --ledger', () => {
       ...([['times', null], ['times', { start: 'soon', end: null, zone: 'UTC' }], ['startedAt', 'yesterday'], ['devices', 7], ['concurrency', 0], ['inputs', { type: 'battery', command: 'charge', quantities: { target: 90 } }]] as const)
         .map(([field, value]): [string, string] => [`run.${field}=${JSON.stringify(value)}`.replace(/\W+/g, '_'), `${JSON.stringify({ run: { ...run, [field]: value } })}\n`]),
     ];
-    for (const [name, content] of cases) {
-      writeFileSync(join(dir, name), content);
+    for (const [name, content] of cases) writeFileSync(join(dir, name), content);
+    // Not files at all: a directory, and a FIFO (which must not hold amps waiting for a writer).
+    mkdirSync(join(dir, 'directory'));
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    for (const name of [...cases.map(([n]) => n), 'directory', 'fifo']) {
       for (const args of [['watch', '--ledger', join(dir, name)], ['push', '--resume', join(dir, name), '--out', join(dir, `${name}.out`)]]) {
         const r = await amps(args);
         expect(r.code, `${name}: ${args[0]}`).toBe(2);
         expect(r.stderr.trim().split('\n')).toHaveLength(1);
-        expect(r.stderr).toMatch(/amps: the ledger .* (is not an amps ledger|has no run record|newer amps|is damaged|not the ledger of an amps push)/);
+        expect(r.stderr, name).toMatch(/amps: the ledger .* (is not an amps ledger|has no run record|newer amps|is damaged|not the ledger of an amps push)/);
       }
     }
     expect(posts()).toHaveLength(0);
@@ -883,6 +887,93 @@ describe('--resume', () => {
     const again = await amps(['push', '--resume', out]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain(`continue from it: amps push --resume ${join(dir, 'ledger.resumed.ndjson')}`);
+    // Under another --out too: the resume marked the ledger it continued.
+    sandbox.requests.length = 0;
+    const elsewhere = await amps(['push', '--resume', out, '--out', join(dir, 'other.ndjson')]);
+    expect([elsewhere.code, elsewhere.stderr.split('\n')[0]]).toEqual([2, `amps: ${out} was resumed already, into ${join(dir, 'ledger.resumed.ndjson')}: that ledger knows what its resume sent`]);
+    expect(existsSync(join(dir, 'other.ndjson'))).toBe(false);
+    expect(posts()).toHaveLength(0);
+  });
+
+  it('a mark whose resume left no ledger (killed before its first line) is taken over; one of two resumes at once goes ahead', async () => {
+    const ids = loadIds(4, 420);
+    const { file, dir } = fileOf(ids);
+    const out = join(dir, 'ledger.ndjson');
+    await amps(['push', 'battery', '--devices', file, 'idle', '--fail-fast', 'rejected', '--out', out]);
+    await actionsDone(ids);
+    // As if cut before any device line: every device is to be sent by the resume.
+    writeFileSync(out, `${JSON.stringify({ run: records(readFileSync(out, 'utf8'))[0].run })}\n`);
+    // A resume still running (this process stands for it) that has not written its ledger yet: refused.
+    writeFileSync(`${out}.resumed-into`, `${JSON.stringify({ resumedInto: join(dir, 'being-written.ndjson'), pid: process.pid, host: hostname() })}\n`);
+    sandbox.requests.length = 0;
+    const running = await amps(['push', '--resume', out, '--out', join(dir, 'c.ndjson')]);
+    expect([running.code, running.stderr.split('\n')[0]]).toEqual([2, `amps: ${out} is being resumed right now, into ${join(dir, 'being-written.ndjson')} (process ${process.pid})`]);
+    // One gone without a ledger: taken over.
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    writeFileSync(`${out}.resumed-into`, `${JSON.stringify({ resumedInto: join(dir, 'never-written.ndjson'), pid: gone, host: hostname() })}\n`);
+    const [a, b] = await Promise.all([amps(['push', '--resume', out, '--out', join(dir, 'a.ndjson')]), amps(['push', '--resume', out, '--out', join(dir, 'b.ndjson')])]);
+    expect([a.code, b.code].sort(), a.stderr + b.stderr).toEqual([0, 2]);
+    expect((a.code === 2 ? a : b).stderr).toContain('was resumed already, into');
+    // Each device sent once, by the one that went ahead.
+    expect(posts().map((p) => p.path.split('/')[2]).sort()).toEqual(ids);
+  });
+
+  it('follows the actions it carries over as its run did (--wait), and counts the outcomes it carries', async () => {
+    const ids = loadIds(2, 430);
+    const { file, dir } = fileOf(ids);
+    const out = join(dir, 'followed.ndjson');
+    const first = await amps(['push', 'battery', '--devices', file, 'idle', '--simulate-failure', 'COMMAND_FAILED', '--simulate-at', 'dispatch', '--wait', '--out', out]);
+    expect(first.code, first.stderr + first.stdout).toBe(4);
+    // As if killed while following: both devices' lines, the first's outcome only, no end.
+    const all = records(readFileSync(out, 'utf8'));
+    const kept = all.filter((r) => r.run || (typeof r.outcome === 'string') || (typeof r.outcome === 'object' && r.outcome.id === ids[0]));
+    writeFileSync(out, `${kept.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    sandbox.requests.length = 0;
+    const resumed = await amps(['push', '--resume', out]);
+    // The carried failure counts: not 0.
+    expect(resumed.code, resumed.stderr).toBe(4);
+    expect(resumed.stderr).toContain('Following 1 action(s)');
+    expect(posts()).toHaveLength(0);
+    const ledger = readFileSync(join(dir, 'followed.resumed.ndjson'), 'utf8');
+    expect(outcomes(ledger).map((o) => [o.id, o.state, o.errorCode]).sort()).toEqual(ids.map((id) => [id, 'failed', 'COMMAND_FAILED']));
+    expect(devices(ledger).map((l) => l.id).sort()).toEqual(ids);
+  });
+
+  it('pages back through a device\'s actions to find the run\'s own, past the newest 50', async () => {
+    await sandbox.call('POST', '/_sandbox/reset');
+    const [id] = loadIds(1, 440);
+    const { file, dir } = fileOf([id!]);
+    const earlier = join(dir, 'earlier.ndjson');
+    expect((await amps(['push', 'battery', '--devices', file, 'charge', '--target', '70%', '--out', earlier])).code).toBe(0);
+    await actionsDone([id!]);
+    // 55 actions since, each replacing the one before: the run's own is on the second page.
+    for (let i = 0; i < 55; i++) {
+      const start = new Date(Date.now() + 3_600_000 + i * 60_000).toISOString();
+      const r = await sandbox.call('POST', `/battery/${id}`, { action: { command: 'idle', start }, onConflict: 'cancel_and_replace' });
+      expect(r.status, JSON.stringify(r.body)).toBe(202);
+    }
+    // As if it crashed before its device line: the row lies within the horizon, so it is reconciled.
+    const crashed = join(dir, 'crashed.ndjson');
+    writeFileSync(crashed, `${JSON.stringify({ run: records(readFileSync(earlier, 'utf8'))[0].run })}\n${JSON.stringify({ horizon: 40 })}\n`);
+    sandbox.requests.length = 0;
+    const resumed = await amps(['push', '--resume', crashed]);
+    expect(resumed.code, resumed.stderr + readFileSync(join(dir, 'crashed.resumed.ndjson'), 'utf8')).toBe(0);
+    expect(posts()).toHaveLength(0);
+    expect(sandbox.requests.filter((r) => r.path.startsWith('/actions?')).length).toBeGreaterThanOrEqual(2);
+    expect(devices(readFileSync(join(dir, 'crashed.resumed.ndjson'), 'utf8')).map((l) => [l.outcome, l.reason])).toEqual([['accepted', expect.stringContaining('reconciled')]]);
+  });
+
+  it('goes where its run went: a ledger of a test run is not resumed against another environment', async () => {
+    const { file, dir } = fileOf(loadIds(2, 450));
+    const out = join(dir, 'ledger.ndjson');
+    await amps(['push', 'battery', '--devices', file, 'idle', '--out', out]);
+    const run = records(readFileSync(out, 'utf8'))[0].run;
+    writeFileSync(out, `${JSON.stringify({ run: { ...run, environment: 'live' } })}\n`);
+    sandbox.requests.length = 0;
+    const r = await amps(['push', '--resume', out]);
+    expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, `amps: the ledger ${out} is of a run against the live environment; this resume would go to test, so nothing was sent`]);
+    expect(posts()).toHaveLength(0);
+    expect(existsSync(join(dir, 'ledger.resumed.ndjson'))).toBe(false);
   });
 
   it('refuses a resume with another command or body, and never writes over the ledger it reads', async () => {

@@ -2,7 +2,7 @@
 // written and a failed write (a full disk) is known before the next push is sent; and read back,
 // whole or as it grows, by `amps watch` and `amps push --resume`. Its records are in contract/ledger.ts.
 
-import { closeSync, openSync, readSync, type Stats, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync, writeSync } from 'node:fs';
 import { type EndRecord, LEDGER_VERSION, type LedgerEntry, type OutcomeRecord, type RunRecord } from '../contract/ledger.js';
 import { UsageError } from '../errors/failures.js';
 import { isRecord, systemErrorText } from '../lib/values.js';
@@ -204,34 +204,45 @@ const MAX_LINE_BYTES = 1024 * 1024;
 function eachLine(path: string, offset: number, visit: (line: string) => void): { next: number; tail: string } {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // Without waiting: a FIFO given as a ledger must not hold the run in open() until a writer comes.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     throw new UsageError(`cannot read the ledger ${path}: ${systemErrorText(error)}`);
   }
   try {
-    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-    let carry = Buffer.alloc(0);
-    let next = offset;
-    let readAt = offset;
-    for (;;) {
-      const n = readSync(fd, chunk, 0, CHUNK_BYTES, readAt);
-      if (n === 0) break;
-      readAt += n;
-      const data = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
-      let start = 0;
-      for (let newline = data.indexOf(10); newline !== -1; newline = data.indexOf(10, start)) {
-        visit(data.toString('utf8', start, newline));
-        start = newline + 1;
-      }
-      next += start;
-      // A copy: `chunk` is read into again.
-      carry = Buffer.from(data.subarray(start));
-      if (carry.length > MAX_LINE_BYTES) throw new UsageError(`the ledger ${path} is not an amps ledger: a line longer than ${MAX_LINE_BYTES / 1024} KiB`);
-    }
-    return { next, tail: carry.toString('utf8') };
+    // A directory, a FIFO or a device is no ledger (a directory's read would fail with EISDIR).
+    if (!fstatSync(fd).isFile()) throw new UsageError(`the ledger ${path} is not an amps ledger: not a regular file`);
+    return readLines(fd, path, offset, visit);
+  } catch (error) {
+    // The system's refusals to read (EIO) are the file's; anything else is not.
+    if (typeof (error as NodeJS.ErrnoException).syscall !== 'string') throw error;
+    throw new UsageError(`cannot read the ledger ${path}: ${systemErrorText(error)}`);
   } finally {
     closeSync(fd);
   }
+}
+
+function readLines(fd: number, path: string, offset: number, visit: (line: string) => void): { next: number; tail: string } {
+  const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  let carry = Buffer.alloc(0);
+  let next = offset;
+  let readAt = offset;
+  for (;;) {
+    const n = readSync(fd, chunk, 0, CHUNK_BYTES, readAt);
+    if (n === 0) break;
+    readAt += n;
+    const data = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+    let start = 0;
+    for (let newline = data.indexOf(10); newline !== -1; newline = data.indexOf(10, start)) {
+      visit(data.toString('utf8', start, newline));
+      start = newline + 1;
+    }
+    next += start;
+    // A copy: `chunk` is read into again.
+    carry = Buffer.from(data.subarray(start));
+    if (carry.length > MAX_LINE_BYTES) throw new UsageError(`the ledger ${path} is not an amps ledger: a line longer than ${MAX_LINE_BYTES / 1024} KiB`);
+  }
+  return { next, tail: carry.toString('utf8') };
 }
 
 function applyLine(ledger: ParsedLedger, value: unknown, path: string, number: number): void {

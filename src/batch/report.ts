@@ -103,10 +103,12 @@ export async function printSummary(report: BatchReport, io: IO, json: boolean, l
 }
 
 /** Where a ledger file could not take every line: the lines it lost, on stderr, so nothing sent goes unreported. */
-export function reportUnwritten(unwritten: LedgerEntry[], io: IO, path: string | undefined): void {
+export function reportUnwritten(unwritten: Array<LedgerEntry | OutcomeRecord>, io: IO, path: string | undefined): void {
   if (unwritten.length === 0) return;
-  const sent = unwritten.filter((e) => e.attempts > 0).length;
-  writeLine(io.stderr, `amps: the ledger${path ? ` ${path}` : ''} could not be written; ${unwritten.length} line(s) are missing from it (${sent} of those devices were sent). Here they are:`);
+  const sent = unwritten.filter((e) => 'attempts' in e && e.attempts > 0).length;
+  const outcomes = unwritten.filter((e) => 'outcome' in e && typeof e.outcome === 'object').length;
+  const of = outcomes > 0 ? ` (${sent} of those devices were sent; ${outcomes} are outcomes of followed actions)` : ` (${sent} of those devices were sent)`;
+  writeLine(io.stderr, `amps: the ledger${path ? ` ${path}` : ''} could not be written; ${unwritten.length} line(s) are missing from it${of}. Here they are:`);
   for (const entry of unwritten) writeLine(io.stderr, JSON.stringify(entry));
 }
 

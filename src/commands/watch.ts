@@ -13,6 +13,7 @@ import { EXIT, type ExitCode, mostSevere } from '../contract/exit-codes.js';
 import { CONTROLLABLE, requireDeviceType } from '../domain/device-types.js';
 import { displayZone } from '../domain/time.js';
 import { UsageError } from '../errors/failures.js';
+import { systemErrorText } from '../lib/values.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
 import { liveLine } from '../output/spinner.js';
@@ -79,6 +80,8 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
   // A finished run's ledger takes the outcomes, for the next reader; a running one is its writer's alone.
   const appender = ledger.end ? outcomeAppender(options.ledger) : undefined;
   let done = 0;
+  /** Why the ledger stopped taking outcomes, once it did. */
+  let notAppended: string | undefined;
   return withSession(options, io, async (session) => {
     const following = new Follower(session.client, {
       type, command, since: new Date(Date.parse(ledger.run.startedAt) - 5 * 60_000).toISOString(), verify: Boolean(options.verify), concurrency: FOLLOW_CONCURRENCY,
@@ -86,7 +89,14 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       onOutcome: (outcome) => {
         done++;
         tally.add(outcome);
-        appender?.append({ outcome });
+        if (!appender || notAppended !== undefined) return;
+        try {
+          appender.append({ outcome });
+        } catch (error) {
+          // A full disk: the follow goes on (its summary has every outcome), and exits 11 where it would have exited 0.
+          notAppended = systemErrorText(error);
+          if (!options.json) writeLine(io.stderr, io.err.yellow(`amps: outcomes can no longer be appended to ${options.ledger}: ${notAppended}; following goes on, and the summary has them all`));
+        }
       },
       warn: report.followWarning(io, Boolean(options.json)),
     });
@@ -111,7 +121,7 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
     tally.pending = pending.map((p) => ({ id: p.deviceId, actionId: p.actionId, state: p.state, start: p.start }));
     if (options.json) {
       const rows = [...tally.rows.values()];
-      writeJson(io, { ledger: options.ledger, actions: rows, pending: tally.pending, ended: ledger.end !== null, requests: { ...following.requests, rounds: following.rounds }, environment: session.environment });
+      writeJson(io, { ledger: options.ledger, actions: rows, pending: tally.pending, ended: ledger.end !== null, requests: { ...following.requests, rounds: following.rounds }, environment: session.environment, outcomesNotAppended: notAppended ?? null });
     } else if (!options.quiet) {
       await report.printOutcomes(tally, io, false, zone, following.end);
       if (!ledger.end) writeLine(io.stderr, `The run writing ${options.ledger} had not ended${{ interrupted: '', stopped: ' when the follow stopped', wait: ' when the wait did' }[following.end]}.`);
@@ -124,9 +134,9 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
     if (stoppedBy) await report.reportFollowStopped(stoppedBy, tally.pending.length, io, Boolean(options.json));
     if (io.signal.aborted) return EXIT.interrupted;
     // A follow the API stopped did not do what was asked: its failure's class, with or without --exit-status.
-    if (!options.exitStatus) return stoppedBy ? stoppedBy.exitCode : EXIT.ok;
-    // The push's own failures (sent or not) count too: the most severe of all.
-    return mostSevere([...tally.exitCodes(), ...lineCodes, ...(stoppedBy ? [stoppedBy.exitCode] : [])]);
+    // With it, the push's own failures (sent or not) count too: the most severe of all.
+    const code = !options.exitStatus ? (stoppedBy ? stoppedBy.exitCode : EXIT.ok) : mostSevere([...tally.exitCodes(), ...lineCodes, ...(stoppedBy ? [stoppedBy.exitCode] : [])]);
+    return notAppended !== undefined && (code === EXIT.ok || code === EXIT.accepted) ? EXIT.outputLost : code;
   }, { connections: FOLLOW_CONCURRENCY });
 }
 

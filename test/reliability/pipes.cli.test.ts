@@ -242,6 +242,79 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     expect(sent.length).toBeLessThan(written.length + 8);
   });
 
+  /** amps under `ulimit -f KIB` (SIGXFSZ ignored, as a shell does for trap ''): the kernel's EFBIG, as a full disk's ENOSPC. */
+  async function limited(kib: number, args: string[]): Promise<{ code: number | null; stderr: string }> {
+    const quoted = args.map((a) => `'${a}'`).join(' ');
+    const child = spawn('bash', ['-c', `trap '' XFSZ; ulimit -f ${kib}; exec '${process.execPath}' '${BIN}' ${quoted}`], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    return { code, stderr };
+  }
+
+  it('a resume whose ledger fills up while it carries the run\'s lines over sends nothing and leaves nothing in the way: exit 2', async () => {
+    const dir = freshConfigDir();
+    const out = join(dir, 'ledger.ndjson');
+    writeFileSync(join(dir, 'ids.txt'), `${loadIds(200, 2650).join('\n')}\n`);
+    expect((await runCli(['push', 'battery', '--devices', join(dir, 'ids.txt'), 'idle', '--no-preflight', '--out', out], { env })).code).toBe(0);
+    // Cut to its first 100 device lines, as if killed (its horizons kept): the resume carries those
+    // over, then reads the actions of the rest, which the run sent, and finds them.
+    let kept = 0;
+    const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean).filter((l) => !l.startsWith('{"id"') || kept++ < 100);
+    writeFileSync(out, `${lines.join('\n')}\n`);
+    sandbox.requests.length = 0;
+    const full = await limited(8, ['push', '--resume', out]);
+    expect(full.code).toBe(2);
+    expect(full.stderr).not.toMatch(/\n\s+at /);
+    expect(full.stderr).toMatch(/^amps: cannot write the ledger .*ledger\.resumed\.ndjson: .*; nothing was sent$/m);
+    expect(posts()).toHaveLength(0);
+    // Neither a half-written ledger nor the mark stands in the way once there is room.
+    expect(existsSync(join(dir, 'ledger.resumed.ndjson'))).toBe(false);
+    expect(existsSync(`${out}.resumed-into`)).toBe(false);
+    const room = await runCli(['push', '--resume', out], { env });
+    expect(room.code, room.stderr).toBe(0);
+    expect(ledger(readFileSync(join(dir, 'ledger.resumed.ndjson'), 'utf8'))).toHaveLength(200);
+  });
+
+  it('a ledger that fills up while --wait writes the outcomes: the follow goes on, the missing lines are on stderr, exit 11', async () => {
+    const dir = freshConfigDir();
+    // A run like it, unlimited, to know where its outcome records begin.
+    const sized = join(dir, 'sized.ndjson');
+    writeFileSync(join(dir, 'a.txt'), `${loadIds(30, 2850).join('\n')}\n`);
+    expect((await runCli(['push', 'battery', '--devices', join(dir, 'a.txt'), 'idle', '--no-preflight', '--wait', '--out', sized], { env, timeoutMs: 60_000 })).code).toBe(0);
+    const text = readFileSync(sized, 'utf8');
+    const outcomesFrom = text.indexOf('{"outcome":{');
+    expect(outcomesFrom).toBeGreaterThan(0);
+    const kib = Math.ceil(outcomesFrom / 1024) + 1;
+    expect(kib * 1024).toBeLessThan(text.length - 1024);
+    writeFileSync(join(dir, 'b.txt'), `${loadIds(30, 2900).join('\n')}\n`);
+    const out = join(dir, 'ledger.ndjson');
+    const r = await limited(kib, ['push', 'battery', '--devices', join(dir, 'b.txt'), 'idle', '--no-preflight', '--wait', '--out', out]);
+    expect(r.code, r.stderr).toBe(11);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stderr).toMatch(/could not be written; \d+ line\(s\) are missing from it \(0 of those devices were sent; \d+ are outcomes of followed actions\)/);
+    expect(r.stderr).toContain('What the devices did');
+    // Every device's outcome is somewhere: in the file, or on stderr.
+    const inFile = readFileSync(out, 'utf8').split('\n').filter((l) => l.startsWith('{"outcome":{') && l.endsWith('}')).map((l) => JSON.parse(l).outcome.id);
+    const listed = r.stderr.split('\n').filter((l) => l.startsWith('{"outcome":{')).map((l) => JSON.parse(l).outcome.id);
+    expect([...inFile, ...listed].sort()).toEqual(loadIds(30, 2900));
+  }, 90_000);
+
+  it('watch on a finished run whose ledger can take no more outcomes: follows on, says so once, exit 11 where it would be 0', async () => {
+    const dir = freshConfigDir();
+    const out = join(dir, 'ledger.ndjson');
+    writeFileSync(join(dir, 'ids.txt'), `${loadIds(10, 2940).join('\n')}\n`);
+    expect((await runCli(['push', 'battery', '--devices', join(dir, 'ids.txt'), 'idle', '--no-preflight', '--out', out], { env })).code).toBe(0);
+    const before = readFileSync(out, 'utf8');
+    // Already past a 1 KiB limit: the first append fails.
+    const r = await limited(1, ['watch', '--ledger', out]);
+    expect(r.code, r.stderr).toBe(11);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stderr.match(/outcomes can no longer be appended to/g)).toHaveLength(1);
+    expect(r.stderr).toContain('What the devices did');
+    expect(readFileSync(out, 'utf8')).toBe(before);
+  }, 60_000);
+
   it('a bad row in the middle is that row\'s invalid_input; the run goes on and never claims nothing was sent', async () => {
     const ids = loadIds(201);
     const input = [...ids.slice(0, 100), '..', 'bat/evil', ...ids.slice(100)].join('\n');

@@ -5,6 +5,7 @@
 // predicts without sending, --waves rolls out in waves with --abort-if, and --resume continues a
 // run from its ledger without sending any device twice.
 
+import { rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MAX_RETRY_AFTER_MS, type ApiClient } from '../../api/client.js';
 import type { ActionRecord } from '../../contract/actions.js';
@@ -17,7 +18,7 @@ import { configDir, runLedgerPath } from '../../config/paths.js';
 import type { DeviceRead, DeviceType } from '../../contract/devices.js';
 import { EXIT, EXIT_CLASSES, type ExitCode, mostSevere } from '../../contract/exit-codes.js';
 import type { TargetEnvironment } from '../../contract/keys.js';
-import { LEDGER_VERSION, type LedgerEntry, type RunInputs } from '../../contract/ledger.js';
+import { LEDGER_VERSION, type LedgerEntry, type OutcomeRecord, type RunInputs } from '../../contract/ledger.js';
 import { actionMatches, parseQuantityFlags, resolveTimes } from '../../domain/action.js';
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/device-types.js';
 import { localZone } from '../../domain/time.js';
@@ -29,7 +30,7 @@ import { grouped } from '../../output/text.js';
 import { announceWrite, relinkFor, type Session, withSession } from '../../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../../session/follow.js';
 import { movedTimes, preflight, preparePush, type PushFlags, type PushInputs, readPushInputs, refuseDirectiveOnLive, timeLines, type Zone } from './body.js';
-import { bodyFlagsGiven, checkResumable, decide, fingerprintOf, flagsOf, reconcile, reconciledEntry, resumedLedgerPath, runInputs, unreconciledEntry } from './resume.js';
+import { bodyFlagsGiven, checkResumable, claimResume, decide, fingerprintOf, flagsOf, reconcile, ReconcileIncomplete, reconciledEntry, resumedLedgerPath, runInputs, unreconciledEntry } from './resume.js';
 import { rerunArgs } from './rerun.js';
 import { breach, parseAbortIf, parseWaves, waveEnds, type AbortRule } from './waves.js';
 
@@ -298,6 +299,11 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
 
   async function fleetRun(session: Session, reads: ApiClient): Promise<ExitCode> {
     refuseDirectiveOnLive(push.directive, session);
+    // A resume goes where its run went: not to live for a run on a test key, nor the other way.
+    const ranAgainst = run.resumeFrom?.ledger.run.environment;
+    if (ranAgainst !== undefined && ranAgainst !== session.environment) {
+      throw new UsageError(`the ledger ${run.resumeFrom!.path} is of a run against the ${ranAgainst} environment; this resume would go to ${session.environment}, so nothing was sent`, 'resume with the key, profile or API URL the run had');
+    }
     if (options.plan) return predict(reads, session, run, bodyFor, options, io);
 
     // The rows, and where the waves end: read (a stream's first row at least) before the ledger opens.
@@ -320,19 +326,34 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
 
     // Where the devices came from, for a resume from anywhere, and which bytes they were.
     const devicesDigest = run.devicesDigest ?? (regularFile ? await input.digestOf(run.devices) : null);
-    const ledger = new ledgerModule.LedgerWriter(io, Boolean(options.json), run.out, concurrency);
-    ledger.run({
-      run: {
-        version: LEDGER_VERSION, command: 'push', inputs: run.inputs, fingerprint: fingerprintOf(run.inputs),
-        times: { start: times.start ?? null, end: times.end ?? null, zone: zone.name }, devices: run.devices === '-' ? '-' : resolve(run.devices), devicesDigest, startedAt: new Date(startedAt).toISOString(),
-        concurrency, environment: session.environment, resumedFrom: run.resumeFrom?.path ?? null,
-        shape: {
-          wait: Boolean(options.wait), verify: Boolean(options.verify), waitTimeout: options.waitTimeout ?? null,
-          waves: options.waves ?? null, abortIf: options.abortIf ?? null, canaryPerModel: Boolean(options.canaryPerModel),
+    // A second resume of the same ledger is refused from here on, whatever its --out.
+    const releaseMark = run.resumeFrom ? claimResume(run.resumeFrom.path, run.out!) : undefined;
+    let ledger!: LedgerWriter;
+    let resume: ReturnType<typeof carryOver> | undefined;
+    try {
+      ledger = new ledgerModule.LedgerWriter(io, Boolean(options.json), run.out, concurrency);
+      ledger.run({
+        run: {
+          version: LEDGER_VERSION, command: 'push', inputs: run.inputs, fingerprint: fingerprintOf(run.inputs),
+          times: { start: times.start ?? null, end: times.end ?? null, zone: zone.name }, devices: run.devices === '-' ? '-' : resolve(run.devices), devicesDigest, startedAt: new Date(startedAt).toISOString(),
+          concurrency, environment: session.environment, resumedFrom: run.resumeFrom?.path ?? null,
+          shape: {
+            wait: Boolean(options.wait), verify: Boolean(options.verify), waitTimeout: options.waitTimeout ?? null,
+            waves: options.waves ?? null, abortIf: options.abortIf ?? null, canaryPerModel: Boolean(options.canaryPerModel),
+          },
         },
-      },
-    });
-    const resume = run.resumeFrom ? carryOver(run.resumeFrom.ledger, ledger) : undefined;
+      });
+      resume = run.resumeFrom ? carryOver(run.resumeFrom.ledger, ledger) : undefined;
+    } catch (error) {
+      // Nothing was sent: no half-written ledger of a resume, and no mark, is left to stand in the
+      // way of the next one.
+      if (ledger) {
+        ledger.close();
+        if (run.resumeFrom) removeRegularFile(run.out!);
+      }
+      releaseMark?.();
+      throw error;
+    }
     announceWrite(session, io, options);
     // One zone and one clock for the whole fleet: said before anything is sent.
     if (!options.quiet && !options.json) for (const line of timeLines(times.start, times.end, zone)) writeLine(io.stderr, io.err.dim(line));
@@ -349,14 +370,36 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     }
     const following = options.wait || waves !== undefined;
     const tally = new report.OutcomeTally();
+    // Outcomes the ledger could not take (a full disk): listed on stderr at the end, and exit 11.
+    const unwrittenOutcomes: OutcomeRecord['outcome'][] = [];
     const follower = following ? new Follower(reads, {
       type, command: push.command, since: new Date(startedAt - 5 * 60_000).toISOString(), verify: Boolean(options.verify), concurrency, signal: io.signal, now: () => io.now().getTime(),
       onOutcome: (outcome) => {
         tally.add(outcome);
-        ledger.outcome({ outcome });
+        if (unwrittenOutcomes.length === 0) {
+          try {
+            ledger.outcome({ outcome });
+            return;
+          } catch (error) {
+            // Sends stop too: their lines could not be written either.
+            batch.stop('ledger_failed', systemErrorText(error));
+          }
+        }
+        unwrittenOutcomes.push(outcome);
       },
       warn: report.followWarning(io, Boolean(options.json)),
     }) : undefined;
+    // A resume follows as its run did: the devices it carries over count with their outcomes, and
+    // their actions not yet followed to an end are followed now.
+    if (resume && follower) {
+      for (const id of resume.carried) {
+        const entry = resume.earlier.entries.get(id);
+        if (entry?.outcome !== 'accepted' || !entry.actionId) continue;
+        const outcome = resume.earlier.outcomes.get(entry.actionId);
+        if (outcome) tally.add(outcome);
+        else follower.track({ actionId: entry.actionId, deviceId: id, state: entry.state ?? 'acknowledged', start: entry.start });
+      }
+    }
     // The wave's lines, to judge it by --abort-if: kept only when there are waves (a 100,000-device run keeps none).
     const waveEntries: LedgerEntry[] = [];
     let settled = 0;
@@ -440,7 +483,13 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
       const drain = () => batch.stoppedReason !== 'ledger_failed' && (regularFile || !io.signal.aborted);
       const result = await batch.run(gated(rows)[Symbol.asyncIterator](), drain);
       progress.stop();
-      resume?.finish();
+      if (resume) {
+        try {
+          resume.finish();
+        } catch {
+          batch.unwritten.push(...resume.unfinished());
+        }
+      }
       // The last wave, or the whole run with --wait, followed to what the devices did.
       // Not after a stopped rollout: its last wave was followed already, to its own deadline.
       if (follower && !follower.stoppedBy && !io.signal.aborted && (options.wait || follower.pending > 0) && result.stoppedBy !== 'ledger_failed' && result.stoppedBy !== 'rollout_stopped') {
@@ -449,10 +498,11 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
       }
       // A follow the API stopped did not get what it was asked to: its failure's class counts too.
       const followed = follower ? [...tally.exitCodes(), ...(follower.stoppedBy ? [follower.stoppedBy.exitCode] : [])] : [];
-      const exitCode = batchExit(result.exitCode, followed, io.signal.aborted);
+      const lost = batch.unwritten.length > 0 || unwrittenOutcomes.length > 0 ? [EXIT.outputLost] : [];
+      const exitCode = batchExit(mostSevere([result.exitCode, ...lost]), followed, io.signal.aborted);
       ledger.end({ end: { at: io.now().toISOString(), exitCode, stoppedBy: result.stoppedBy } });
       ledger.close();
-      report.reportUnwritten(batch.unwritten, io, run.out);
+      report.reportUnwritten([...batch.unwritten, ...unwrittenOutcomes.map((outcome) => ({ outcome }))], io, run.out);
       if (!options.quiet) {
         await report.printSummary(result, io, Boolean(options.json), run.out);
         if (follower) await report.printOutcomes(tally, io, Boolean(options.json), zone.name, follower.end);
@@ -479,32 +529,53 @@ function outcomeCodeOf(entry: LedgerEntry, tally: OutcomeTally): ExitCode {
   return tally.codeOf(entry.actionId!) ?? EXIT.ok;
 }
 
+/** Removes a file this run made, if it is a regular file (never a device or FIFO given as --out). */
+function removeRegularFile(path: string): void {
+  try {
+    if (statSync(path).isFile()) rmSync(path, { force: true });
+  } catch {
+    // Gone already, or never made.
+  }
+}
+
 /** The batch's code with what the followed actions did: the most severe wins; interrupted is 130. */
 function batchExit(sent: ExitCode, followed: ExitCode[], interrupted: boolean): ExitCode {
   return mostSevere([sent, ...followed, ...(interrupted ? [EXIT.interrupted] : [])]);
 }
 
-/** Writes the earlier ledger's answered lines (and its outcomes) into the new one, before anything is sent. */
+/**
+ * Writes the earlier ledger's answered lines (and its outcomes) into the new one, before anything is
+ * sent. A ledger that cannot take them (a full disk) is a usage error: this resume has sent nothing
+ * (the caller removes its partial ledger).
+ */
 function carryOver(earlier: ParsedLedger, ledger: LedgerWriter) {
-  ledger.carryHorizon(earlier.horizon);
   const carried = new Set<string>();
   const left = new Map<string, LedgerEntry>();
-  for (const [id, entry] of earlier.entries) {
-    if (decide(earlier, { id, line: entry.line }) === 'carry') {
-      ledger.write(entry);
-      carried.add(id);
-    } else left.set(id, entry);
+  try {
+    ledger.carryHorizon(earlier.horizon);
+    for (const [id, entry] of earlier.entries) {
+      if (decide(earlier, { id, line: entry.line }) === 'carry') {
+        ledger.write(entry);
+        carried.add(id);
+      } else left.set(id, entry);
+    }
+    for (const outcome of earlier.outcomes.values()) if (carried.has(outcome.id)) ledger.outcome({ outcome });
+  } catch (error) {
+    throw new UsageError(`cannot write the ledger ${ledger.path}: ${systemErrorText(error)}; nothing was sent`, 'free space (or name another --out), then resume again');
   }
-  for (const outcome of earlier.outcomes.values()) if (carried.has(outcome.id)) ledger.outcome({ outcome });
   return {
     earlier,
     carried,
     left,
     /** Devices of the earlier ledger the input no longer lists keep their lines. */
     finish: () => {
-      for (const entry of left.values()) ledger.write(entry);
-      left.clear();
+      for (const [id, entry] of left) {
+        ledger.write(entry);
+        left.delete(id);
+      }
     },
+    /** The lines finish() could not write. */
+    unfinished: () => [...left.values()],
   };
 }
 
@@ -529,6 +600,7 @@ function resumeHooks(resume: ReturnType<typeof carryOver>, session: Session, rea
         // Whether the earlier run sent it stays unknown: not sent now, and read first next time.
         if (error instanceof InterruptedError) return unreconciledEntry(row, session.environment, 'interrupted while its actions were read');
         if (error instanceof ApiFailure) return unreconciledEntry(row, session.environment, `its actions could not be read (${error.decoded.code})`, error.decoded.exitCode);
+        if (error instanceof ReconcileIncomplete) return unreconciledEntry(row, session.environment, `${error.message} (look with amps actions list --device ${row.id})`, EXIT.unclassified);
         throw error;
       }
       return found ? reconciledEntry(row, found, session.environment) : 'send';

@@ -5,12 +5,16 @@
 // run began, and sent only when no action of the run exists.
 
 import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { codeProvesNothingRan, type ApiClient } from '../../api/client.js';
 import type { ActionRecord } from '../../contract/actions.js';
 import { type LedgerEntry, NOT_RECONCILED, type RunInputs, type RunRecord } from '../../contract/ledger.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import type { DeviceType } from '../../contract/devices.js';
 import { UsageError } from '../../errors/failures.js';
+import { isRecord, systemErrorText } from '../../lib/values.js';
 import { holdsRunRecord, type ParsedLedger } from '../../batch/ledger.js';
 import type { DeviceRow } from '../../batch/input.js';
 import { QUANTITY_FLAGS, type PushFlags } from './body.js';
@@ -67,6 +71,75 @@ export function resumedLedgerPath(from: string, out: string | undefined): string
   return path;
 }
 
+/** The mark beside a ledger that says which resume continues it. */
+export const resumeMarkOf = (ledger: string): string => `${ledger}.resumed-into`;
+
+/**
+ * Marks the ledger `from` as resumed into `into`, before this resume writes or sends anything: a
+ * second resume of the same ledger (under another --out, or at the same time) would send again
+ * what this one sends. The mark is made exclusively, so of two resumes at once one gets it. A mark
+ * is taken over only when its resume is gone without a ledger (killed before its first line, so it
+ * sent nothing): its process no longer runs and its ledger holds no run record. Returns the
+ * mark's release, for a resume that stops before sending.
+ */
+export function claimResume(from: string, into: string): () => void {
+  const mark = resumeMarkOf(from);
+  const text = `${JSON.stringify({ resumedInto: resolve(into), pid: process.pid, host: hostname(), at: new Date().toISOString() })}\n`;
+  const release = () => rmSync(mark, { force: true });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      writeFileSync(mark, text, { flag: 'wx', mode: 0o644 });
+      return release;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new UsageError(`cannot mark ${from} as resumed (${mark}): ${systemErrorText(error)}; nothing was sent`, 'a resume writes a mark beside the ledger it continues: copy the ledger to a folder amps can write, and resume the copy');
+      }
+    }
+    const earlier = markOf(mark);
+    if (earlier && isLedger(earlier.into)) {
+      throw new UsageError(`${from} was resumed already, into ${earlier.into}: that ledger knows what its resume sent`, `continue from it: amps push --resume ${earlier.into}`);
+    }
+    if (earlier && (earlier.host !== hostname() || processRuns(earlier.pid))) {
+      throw new UsageError(`${from} is being resumed right now, into ${earlier.into} (process ${earlier.pid}${earlier.host !== hostname() ? ` on ${earlier.host}` : ''})`, `let that resume finish; if it is gone, remove ${mark}`);
+    }
+    // Once only: a second EEXIST is another resume that took the stale mark first.
+    if (attempt > 1) throw new UsageError(`${from} is being resumed right now by another amps`, `let that resume finish; if it is gone, remove ${mark}`);
+    rmSync(mark, { force: true });
+  }
+}
+
+/** What a mark says; undefined for a file that is no mark (damaged, empty): taken over as stale. */
+function markOf(mark: string): { into: string; pid: number; host: string } | undefined {
+  try {
+    const info = statSync(mark);
+    if (!info.isFile() || info.size > 64 * 1024) return undefined;
+    const value: unknown = JSON.parse(readFileSync(mark, 'utf8'));
+    if (!isRecord(value) || typeof value.resumedInto !== 'string') return undefined;
+    return { into: value.resumedInto, pid: typeof value.pid === 'number' ? value.pid : 0, host: typeof value.host === 'string' ? value.host : hostname() };
+  } catch {
+    return undefined;
+  }
+}
+
+function processRuns(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const isLedger = (path: string): boolean => {
+  try {
+    return statSync(path).isFile() && holdsRunRecord(path);
+  } catch {
+    return false;
+  }
+};
+
 /** Outcomes the API answered: their lines are carried over, never sent again. */
 const ANSWERED = new Set(['accepted', 'conflict', 'rejected', 'preflight_failed', 'invalid_input']);
 
@@ -89,17 +162,37 @@ export function decide(ledger: ParsedLedger, row: { id: string; line: number }):
 /** A margin for the clocks of amps and the API: an action created this long before the run's start may still be its own. */
 const CLOCK_MARGIN_MS = 5 * 60_000;
 
+/** The device's actions read at most, a page of the API's largest at a time, looking for the run's own. */
+const RECONCILE_PAGE = 50;
+const RECONCILE_PAGES = 20;
+
+/** A device with more actions since the run began than a resume reads: whether the run sent it stays unknown. */
+export class ReconcileIncomplete extends Error {}
+
 /**
  * The run's own action on the device, if one exists: the newest action created since the run began
  * (less a margin for clock skew) that `isThisPush` (its command, its row's values). Undefined when
- * there is none.
+ * there is none. Pages back until the actions are older than that (the list is newest first), or
+ * the list ends; a device with more than RECONCILE_PAGES pages since then is ReconcileIncomplete.
  */
 export async function reconcile(client: ApiClient, row: DeviceRow, run: RunRecord['run'], isThisPush: (action: ActionRecord) => boolean): Promise<{ id: string; state: string; start: string | null; end: string | null } | undefined> {
   const { listActions } = await import('../../api/resources.js');
   const since = new Date(Date.parse(run.startedAt) - CLOCK_MARGIN_MS).toISOString();
-  const { data } = await listActions(client, { deviceId: row.id, limit: 50 });
-  const mine = data.items.find((a) => typeof a.createdAt === 'string' && a.createdAt >= since && isThisPush(a));
-  return mine ? { id: mine.id, state: mine.state, start: mine.start ?? null, end: mine.end ?? null } : undefined;
+  for (let page = 0; page < RECONCILE_PAGES; page++) {
+    const { data } = await listActions(client, { deviceId: row.id, limit: RECONCILE_PAGE, offset: page * RECONCILE_PAGE });
+    const mine = data.items.find((a) => typeof a.createdAt === 'string' && a.createdAt >= since && isThisPush(a));
+    if (mine) return { id: mine.id, state: mine.state, start: mine.start ?? null, end: mine.end ?? null };
+    const more = typeof data.pagination?.hasMore === 'boolean' ? data.pagination.hasMore : data.items.length === RECONCILE_PAGE;
+    if (!more || data.items.length === 0 || reachesBefore(data.items, since)) return undefined;
+  }
+  throw new ReconcileIncomplete(`it has more than ${RECONCILE_PAGE * RECONCILE_PAGES} actions since the run began, more than a resume reads`);
+}
+
+/** Whether a page, newest first, goes back past `since`: the pages after it hold older actions only. */
+function reachesBefore(items: ActionRecord[], since: string): boolean {
+  const times = items.map((a) => a.createdAt).filter((t): t is string => typeof t === 'string');
+  const newestFirst = times.every((t, i) => i === 0 || t <= times[i - 1]!);
+  return newestFirst && times.length > 0 && times[times.length - 1]! < since;
 }
 
 /** The ledger line of a device whose push turned out to have gone through. */
