@@ -256,6 +256,19 @@ describe('amps push', () => {
     expect(r.stdout.trim()).toMatch(/^act_\w+$/);
     expect(posts()[0].body).toEqual(body);
   });
+
+  it('--body times without an offset are read on the device\'s clock, as the API reads them: --tz is refused, AMPS_TZ does not apply', async () => {
+    const start = `${new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10)}T22:00`;
+    const body = JSON.stringify({ action: { command: 'charge', start } });
+    const refused = await amps(['push', 'battery', 'bat_voltaro_01', '--body', '-', '--tz', 'America/New_York'], { input: body });
+    expect([refused.code, refused.stderr.split('\n')[0]]).toEqual([2, 'amps: --tz does not apply to --body: the body is sent as written, and the API reads a time in it without an offset on the device\'s clock']);
+    expect(posts()).toHaveLength(0);
+    const dry = await amps(['push', 'battery', 'bat_voltaro_01', '--body', '-', '--dry-run'], { input: body, env: { AMPS_TZ: 'America/New_York' } });
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toContain(`start ${start.slice(0, 10)} 22:00 Europe/London`);
+    expect(dry.stderr).toContain('(times typed without a zone are read in Europe/London: the device\'s plant zone)');
+    expect(dry.stderr).not.toContain('America/New_York');
+  });
 });
 
 describe('amps settings', () => {

@@ -1,3 +1,5 @@
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { describeInstant } from '../src/domain/time.js';
 import { runCli } from './helpers/cli.js';
@@ -77,6 +79,35 @@ describe('the conflict resolver at a terminal', () => {
     expect(term.text()).not.toContain('queue_after:');
     term.type(KEYS.ctrlC);
     expect(await term.exit).toBe(130);
+  });
+
+  it('does not offer queue_after when the action in the way cannot be read (it may have no end)', async () => {
+    await sandbox.call('POST', '/battery/bat_voltaro_01', { action: { command: 'charge', start: '2h', end: '3h' } });
+    // In front of the sandbox: every read of one action is refused.
+    const proxy = createServer((req, res) => {
+      if (req.method === 'GET' && req.url?.startsWith('/actions/')) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ success: false, error: { code: 'NOT_FOUND', message: 'Action not found' }, meta: { requestId: 'req_proxy' } }));
+        return;
+      }
+      const upstream = httpRequest(`${sandbox.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const term = runInTerminal(['push', 'battery', 'bat_voltaro_01', 'discharge'], { ...env, AMPS_API_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+      await term.waitFor(PROMPT);
+      expect(term.text()).toContain('cancel_and_replace:');
+      expect(term.text()).not.toContain('queue_after:');
+      term.type(KEYS.ctrlC);
+      expect(await term.exit).toBe(130);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it('abort sends nothing more and exits 5', async () => {

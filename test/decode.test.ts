@@ -85,7 +85,9 @@ describe('the decoder on every shape', () => {
     [500, '{"success": false, "error": {"code": "INTERN', 'HTTP_500', 8],
     [401, '{"success": false, "error": {"code": 42}}', 'HTTP_401', 3],
     [404, '[1,2,3]', 'HTTP_404', 4],
-    [200, 'not json at all', 'HTTP_200', 8],
+    // A success status took the request: INVALID_RESPONSE, whose advice after a write is to look before sending again.
+    [200, 'not json at all', 'INVALID_RESPONSE', 8],
+    [202, '{"success":true,"data":{"id":"act_1","st', 'INVALID_RESPONSE', 8],
   ])('classifies HTTP %i with an unreadable body from its status', (status, body, code, exit) => {
     const result = decodeResponse(status, {}, body);
     expect(result.ok).toBe(false);

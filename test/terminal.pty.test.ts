@@ -78,6 +78,14 @@ describe('amps login', () => {
     const list = JSON.parse((await runCli(['config', 'list', '--json'], { env: configEnv })).stdout);
     expect(list).toMatchObject({ profile: { value: 'prod' }, apiUrl: { value: 'https://api.amps.ai' }, apiKey: { value: 'amps_sk_live_…4321' }, environment: 'live' });
   });
+
+  it('with --json asks nothing, even at a terminal: exit 9, as login and config set api-key say', async () => {
+    for (const args of [['login', '--json'], ['config', 'set', 'api-key', '--json']]) {
+      const term = runInTerminal(args, cleanEnv());
+      expect(await term.exit, args.join(' ')).toBe(9);
+      expect(term.text(), args.join(' ')).not.toMatch(/\? (Profile|API key)/);
+    }
+  });
 });
 
 describe('Ctrl-C', () => {

@@ -307,6 +307,43 @@ describe('amps webhooks verify and trigger', () => {
     }
   }, 15_000);
 
+  it('trigger --forward-to takes the status of a handler that then streams its body for ever, and is done', async () => {
+    const streaming = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200);
+        const drip = setInterval(() => res.write('a'), 50);
+        res.on('close', () => clearInterval(drip));
+      });
+    });
+    await new Promise<void>((resolve) => streaming.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(streaming.address() as AddressInfo).port}/hooks`;
+      const started = Date.now();
+      const r = await runCli(['webhooks', 'trigger', 'push.failed', '--device', 'bat_voltaro_01', '--forward-to', url, '--secret-file', secretFile, '--timeout', '20s'], { env, timeoutMs: 15_000 });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^push\.failed bat_voltaro_01 msg_trigger_\w+ → 200 /);
+      // Done at the status, not at --timeout (nor never).
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      streaming.closeAllConnections();
+      await new Promise((resolve) => streaming.close(resolve));
+    }
+  }, 20_000);
+
+  it('refuses a --forward-to or --events that cannot be, in one line, exit 2', async () => {
+    for (const [args, said] of [
+      [['webhooks', 'trigger', 'push.completed', '--device', 'bat_voltaro_01', '--forward-to', 'ftp://127.0.0.1/x', '--secret-file', secretFile], '--forward-to must be http(s), not ftp:'],
+      [['webhooks', 'trigger', 'push.completed', '--device', 'bat_voltaro_01', '--forward-to', 'file:///etc/passwd', '--secret-file', secretFile], '--forward-to must be http(s), not file:'],
+      [['listen', '--forward-to', 'ftp://127.0.0.1/x'], '--forward-to must be http(s), not ftp:'],
+      [['listen', '--events', 'push.complted'], "--events 'push.complted' names no webhook event"],
+      [['listen', '--events', 'push.failed,devices.*'], "--events 'devices.*' names no webhook event"],
+    ] as const) {
+      const r = await runCli([...args], { env });
+      expect([r.code, r.stderr.split('\n')[0]], args.join(' ')).toEqual([2, `amps: ${said}`]);
+    }
+  });
+
   it('refuses what it cannot send, in one line: an unknown event, an unknown code, --code on another event', async () => {
     for (const [args, said] of [
       [['push.exploded', '--device', 'bat_voltaro_01'], "'push.exploded' is not a webhook event"],

@@ -36,7 +36,15 @@ const pageShape: Shape = (data) => (!isRecord(data) ? `data that is ${describe(d
 const settingsShape: Shape = (data) => (!isRecord(data) ? `data that is ${describe(data)}, not a settings result` : !Array.isArray(data.updated) ? 'a settings result without updated' : undefined);
 
 async function checked<T>(response: Promise<ApiResponse<unknown>>, shape: Shape, sent?: string): Promise<ApiResponse<T>> {
-  const result = await response;
+  let result: ApiResponse<unknown>;
+  try {
+    result = await response;
+  } catch (error) {
+    // A success status with a body amps cannot read (HTML, cut-off JSON): the write was taken all the same.
+    const d = error instanceof ApiFailure ? error.decoded : undefined;
+    if (sent && d?.code === 'INVALID_RESPONSE' && d.status !== null && d.status >= 200 && d.status < 300) throw new ApiFailure({ ...d, message: `${d.message}. ${sent}` });
+    throw error;
+  }
   const problem = shape(result.data);
   if (problem) throw new ApiFailure(invalidSuccess(result.status, problem, typeof result.meta.requestId === 'string' ? result.meta.requestId : undefined, sent));
   return result as ApiResponse<T>;

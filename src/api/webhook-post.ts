@@ -3,6 +3,7 @@
 
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { UsageError } from '../errors/failures.js';
 
 export interface PostResult {
   /** The receiver's HTTP status; null when none came. */
@@ -12,10 +13,38 @@ export interface PostResult {
   latencyMs: number;
 }
 
+/**
+ * A webhook target as a flag gives it (`--forward-to`, `--webhook`): an http(s) URL, or one line
+ * saying why not, before anything is read or sent.
+ */
+export function webhookTarget(text: string, flag: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`${flag} '${text}' is not a URL`, `e.g. ${flag} http://localhost:3000/hooks`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${flag} must be http(s), not ${url.protocol}`);
+  return url.toString();
+}
+
+/**
+ * POSTs one delivery and resolves with the receiver's status as soon as it comes (its body is not
+ * read: a receiver that streams one for ever must not hold the delivery), or with why none came
+ * within `timeoutMs`, which bounds the whole exchange: connecting, sending, and the wait for the
+ * status, however slowly a receiver trickles bytes.
+ */
 export function postWebhook(url: string, headers: Record<string, string>, body: string, timeoutMs: number, signal?: AbortSignal): Promise<PostResult> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const done = (status: number | null, error: string | null) => resolve({ status, error, latencyMs: Date.now() - started });
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const done = (status: number | null, error: string | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ status, error, latencyMs: Date.now() - started });
+    };
     let target: URL;
     try {
       target = new URL(url);
@@ -23,13 +52,20 @@ export function postWebhook(url: string, headers: Record<string, string>, body: 
       done(null, 'not a URL');
       return;
     }
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+      done(null, `not an http(s) URL (${target.protocol})`);
+      return;
+    }
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = send(target, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, timeout: timeoutMs, signal }, (res) => {
-      res.resume();
-      res.on('end', () => done(res.statusCode ?? null, null));
-      res.on('error', () => done(res.statusCode ?? null, null));
+    const req = send(target, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal }, (res) => {
+      done(res.statusCode ?? null, null);
+      res.destroy();
     });
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: `no answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}` })));
+    const waited = timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`;
+    timer = setTimeout(() => {
+      done(null, `no answer within ${waited}`);
+      req.destroy();
+    }, timeoutMs);
     req.on('error', (error: NodeJS.ErrnoException) => done(null, error.code ?? error.message));
     req.end(body);
   });

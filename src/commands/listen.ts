@@ -5,13 +5,13 @@
 
 import { Command, Option } from '@commander-js/extra-typings';
 import { sleep } from '../api/client.js';
-import { postWebhook } from '../api/webhook-post.js';
+import { postWebhook, webhookTarget } from '../api/webhook-post.js';
 import { DEFAULT_TIMEOUT_MS, globalsOf, type GlobalOptions } from '../config/globals.js';
 import { duration, repeatable } from '../config/option-parsers.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import type { WebhookEvent } from '../contract/webhooks.js';
 import { deliveryHeaders, eventFilter } from '../domain/webhooks.js';
-import { ApiFailure, InterruptedError, UsageError } from '../errors/failures.js';
+import { ApiFailure, InterruptedError } from '../errors/failures.js';
 import { redactUrl } from '../lib/values.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
@@ -29,17 +29,6 @@ export interface ListenOptions extends GlobalOptions {
 const POLL_MS = 500;
 const HEARTBEAT_MS = 30_000;
 
-/** Where events go: http(s), checked before anything is read. */
-function forwardUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new UsageError(`--forward-to '${text}' is not a URL`, 'e.g. --forward-to http://localhost:3000/hooks');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--forward-to must be http(s), not ${url.protocol}`);
-  return url.toString();
-}
 
 /** What a line names about an event: the device, and the code of a failed push. */
 function eventSummary(event: WebhookEvent): string {
@@ -49,7 +38,7 @@ function eventSummary(event: WebhookEvent): string {
 }
 
 export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
-  const target = options.forwardTo !== undefined ? forwardUrl(options.forwardTo) : undefined;
+  const target = options.forwardTo !== undefined ? webhookTarget(options.forwardTo, '--forward-to') : undefined;
   const matches = eventFilter(options.events?.flatMap((e) => e.split(',')).map((e) => e.trim()).filter(Boolean));
   const { listSandboxEvents, sandboxWebhookSecret } = await import('../api/resources.js');
   return withSession(options, io, async (session) => {

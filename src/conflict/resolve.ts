@@ -48,9 +48,13 @@ const STRATEGY_TEXT: Record<Strategy, string> = {
  * The strategies on offer (errors/strategies.ts), less queue_after when an action in the way is
  * known to have no end: it could not be queued after one.
  */
-function offeredStrategies(decoded: DecodedError, deviceStrategies: string[] = [], conflicting: ActionRecord[] = []): Strategy[] {
+/**
+ * The strategies the response allows, less queue_after unless every action in the way was read and
+ * has an end: one that could not be read may have none, and queueing after it would be refused.
+ */
+function offeredStrategies(decoded: DecodedError, deviceStrategies: string[] = [], fetched: Array<ActionRecord | undefined> = []): Strategy[] {
   const offered = strategiesOnOffer(decoded, deviceStrategies);
-  return conflicting.some((a) => !a.end) ? offered.filter((s) => s !== 'queue_after') : offered;
+  return fetched.some((a) => !a?.end) ? offered.filter((s) => s !== 'queue_after') : offered;
 }
 
 /** What to do when no strategy can help. */
@@ -184,7 +188,7 @@ export async function resolveConflict(input: ConflictInput): Promise<ConflictOut
   const needed = input.interactive || strategiesOnOffer(input.decoded, input.deviceStrategies).includes('queue_after');
   const fetched = needed ? await fetchConflicting(input) : [];
   const conflicting = fetched.filter((a): a is ActionRecord => a !== undefined);
-  const offered = offeredStrategies(input.decoded, input.deviceStrategies, conflicting);
+  const offered = offeredStrategies(input.decoded, input.deviceStrategies, fetched);
   if (!input.interactive) {
     if (!input.json) await writeErrorText(input.io, input.decoded);
     return nonInteractive(input, offered);

@@ -8,6 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { ActionRecord } from '../contract/actions.js';
 import type { DeviceType } from '../contract/devices.js';
 import { SIGNATURE_TOLERANCE_S, WEBHOOK_EVENTS, WEBHOOK_HEADERS, type WebhookEventType } from '../contract/webhooks.js';
+import { UsageError } from '../errors/failures.js';
 
 /** `push.completed` / `push.failed` for an action that reached that state: what the docs list (canonical command, constraints-only parameters, result; failed adds the code). */
 export function pushEventBody(action: Pick<ActionRecord, 'id' | 'deviceId' | 'deviceType' | 'command' | 'parameters' | 'result' | 'errorCode' | 'errorMessage' | 'completedAt' | 'state'>): Record<string, unknown> {
@@ -34,10 +35,16 @@ export function isWebhookEvent(text: string): text is WebhookEventType {
   return (WEBHOOK_EVENTS as readonly string[]).includes(text);
 }
 
-/** `push.failed,device.*`: true for the types a filter names (`*` after a dot matches the rest). */
+/**
+ * `push.failed,device.*`: true for the types a filter names (`*` after a dot matches the rest). A
+ * pattern that names no event at all (`push.complted`) is a usage error: it would show nothing, silently.
+ */
 export function eventFilter(patterns: string[] | undefined): (type: string) => boolean {
   if (!patterns || patterns.length === 0) return () => true;
   const tests = patterns.map((pattern) => (pattern.endsWith('.*') ? (type: string) => type.startsWith(pattern.slice(0, -1)) : (type: string) => type === pattern));
+  patterns.forEach((pattern, i) => {
+    if (!WEBHOOK_EVENTS.some((type) => tests[i]!(type))) throw new UsageError(`--events '${pattern}' names no webhook event`, `the events: ${WEBHOOK_EVENTS.join(', ')} (or a group: push.*, device.*, schedule.*)`);
+  });
   return (type) => tests.some((test) => test(type));
 }
 

@@ -249,7 +249,8 @@ export function decodeResponse(status: number, headers: Headers, body: string, o
   if (status < 200 || status >= 300) return { ok: false, error: decodeError(status, headers, body, options) };
   if (status === 204 || body.trim() === '') return { ok: true, value: { data: null, meta: {} } };
   const parsed = parseJson(body);
-  if (!parsed.ok) return { ok: false, error: unreadable(status, parsed.problem, body, undefined) };
+  // A success status says the request was taken, whatever followed it: never advice to send it again.
+  if (!parsed.ok) return { ok: false, error: { ...invalidSuccess(status, parsed.problem, header(headers, 'x-request-id')), bodyExcerpt: excerpt(body) } };
   const value = parsed.value;
   if (isRecord(value) && value.success === false) {
     const fields = errorFields(value);

@@ -52,10 +52,11 @@ function isCI(env: Env): boolean {
 
 /**
  * Prompting needs a person: stdin, stdout and stderr all a terminal (questions are asked on stderr,
- * so stdout stays data: with `2>file` nobody would see them), not CI, and not --no-input.
+ * so stdout stays data: with `2>file` nobody would see them), not CI, not --no-input, not --json.
  */
-export function canPrompt(io: IO, noInput: boolean): boolean {
-  return !noInput && io.stdinIsTTY && io.stdoutIsTTY && io.stderrIsTTY && !isCI(io.env) && !io.env.AMPS_NO_INPUT;
+export function canPrompt(io: IO, flags: { input?: boolean; json?: boolean }): boolean {
+  // --json is for scripts: a question at a terminal would hold one that runs there.
+  return flags.input !== false && !flags.json && io.stdinIsTTY && io.stdoutIsTTY && io.stderrIsTTY && !isCI(io.env) && !io.env.AMPS_NO_INPUT;
 }
 
 /**

@@ -49,6 +49,8 @@ export class Deliverer {
   private inFlight = 0;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  /** Ends the deliveries in flight at close: a receiver that never answers must not hold the sandbox's exit. */
+  private readonly stop = new AbortController();
 
   /** `secret()` is asked at every try: a reset sandbox keeps its secret, but the state is the authority. */
   constructor(private readonly urls: string[], private readonly secret: () => Promise<string>, private readonly latencyMs: number, private readonly onTry?: (entry: DeliveryTry) => void) {
@@ -98,7 +100,7 @@ export class Deliverer {
     const body = JSON.stringify(pending.event.body);
     const started = Date.now();
     const headers = await deliveryHeaders(await this.secret(), pending.event.id, pending.event.type, Math.floor(started / 1000), body);
-    const { status, error } = await postWebhook(pending.url, headers, body, DELIVERY_TIMEOUT_MS);
+    const { status, error } = await postWebhook(pending.url, headers, body, DELIVERY_TIMEOUT_MS, this.stop.signal);
     const ok = status !== null && status >= 200 && status < 300;
     const retry = !ok && pending.tries < MAX_TRIES && !this.closed;
     const waitMs = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (pending.tries - 1));
@@ -116,5 +118,6 @@ export class Deliverer {
   close(): void {
     this.closed = true;
     clearInterval(this.timer);
+    this.stop.abort();
   }
 }

@@ -23,6 +23,8 @@ export type Fault =
   | 'offline-once'
   | 'unknown500'
   | 'invalid400'
+  | 'html202'
+  | 'trunc202'
   | 'null200'
   | 'empty200'
   | 'string202'
@@ -131,6 +133,11 @@ export async function startFaultServer(): Promise<FaultServer> {
         return nth === 1 ? json(410, envelope('DEVICE_OFFLINE', 'The device is currently offline at the manufacturer.')) : json(req.method === 'POST' ? 202 : 200, okBody);
       case 'unknown500':
         return json(500, envelope('UNKNOWN_ERROR', 'The device manufacturer rejected the request.'));
+      case 'html202':
+        res.writeHead(202, { 'content-type': 'text/html' });
+        return res.end('<html><body>accepted</body></html>');
+      case 'trunc202':
+        return json(202, '{"success":true,"data":{"id":"act_1","st');
       case 'invalid400':
         return json(400, envelope('INVALID_PARAMETERS', 'One or more request parameters were invalid.'));
       case 'null200':

@@ -207,6 +207,18 @@ describe('pushes against a misbehaving server', () => {
     }
   }, 30_000);
 
+  it.each(['html202', 'trunc202'] as const)('%s: a push answered 2xx with a body amps cannot read was taken: it says so, never to retry, and is not sent again', async (fault) => {
+    for (const args of [['--retry', '3'], ['--retry', '3', '--json']]) {
+      server.reset();
+      const r = await push(fault, args, 15_000);
+      expect(r.code).toBe(8);
+      expect(server.count('POST')).toBe(1);
+      expect(r.stderr).toContain('The push was sent and accepted; check amps actions list --device b1 before sending it again');
+      expect(r.stderr).toContain('INVALID_RESPONSE');
+      expect(r.stderr).not.toMatch(/retrying POST|"retry":\s*\{/);
+    }
+  });
+
   it('DEVICE_OFFLINE with --retry is sent again after a delay of seconds, as the docs\' table says, never at once', async () => {
     const r = await push('offline-once', ['--retry', '1', '--json'], 15_000);
     expect(r.code).toBe(0);

@@ -12,7 +12,7 @@ import { canPrompt, type CommandState, type IO, type Run, writeLine } from '../.
 import { checkProfileName, profileFor } from './profile.js';
 
 export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
-  if (!canPrompt(io, options.input === false)) {
+  if (!canPrompt(io, options)) {
     throw new NeedsInputError('amps login asks for a key at a terminal', 'amps config set api-key < keyfile (and amps config set api-url URL)');
   }
   let suggested = 'default';

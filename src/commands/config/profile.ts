@@ -30,7 +30,7 @@ export function profileFor(options: GlobalOptions, io: IO, creating = false): st
 /** The key from a hidden prompt at a terminal, or from stdin otherwise; never from argv. */
 export async function readKey(options: GlobalOptions, io: IO): Promise<string> {
   if (io.stdinIsTTY) {
-    if (!canPrompt(io, options.input === false)) throw new NeedsInputError('the API key is read from a hidden prompt', 'the key on stdin: amps config set api-key < keyfile');
+    if (!canPrompt(io, options)) throw new NeedsInputError('the API key is read from a hidden prompt', 'the key on stdin: amps config set api-key < keyfile');
     return checkKey((await io.prompter.password('API key')).trim(), 'the input');
   }
   const key = (await readStream(io.stdin, { limit: 4096, what: 'the key on stdin' })).trim();

@@ -84,7 +84,12 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
     if (options.command !== undefined && options.command !== raw.action.command) {
       throw new UsageError(`the command '${options.command}' and the --body command '${raw.action.command}' differ; the body is sent as it is`, 'leave the command out with --body: amps push TYPE ID --body FILE');
     }
-    inputs = { ...readPushInputs(raw.action.command, { tz: options.tz }, io.env) };
+    // The body goes as written: a time in it without an offset is read by the API on the device's
+    // clock, whatever --tz or AMPS_TZ say, so amps reads it there too and never claims another zone.
+    if (options.tz !== undefined) {
+      throw new UsageError('--tz does not apply to --body: the body is sent as written, and the API reads a time in it without an offset on the device\'s clock', 'write the offset into the body\'s times, e.g. "start": "2026-06-10T22:00-05:00"');
+    }
+    inputs = { ...readPushInputs(raw.action.command, {}, io.env), zone: undefined };
   } else {
     if (!options.command) throw new UsageError('name the command to push, e.g. charge, discharge, idle, auto.balanced', 'amps get TYPE ID lists what the device supports');
     inputs = readPushInputs(options.command, options, io.env);
@@ -135,7 +140,7 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
         decoded: error.decoded,
         io,
         client: session.client,
-        interactive: canPrompt(io, options.input === false) && !options.json,
+        interactive: canPrompt(io, options),
         json: Boolean(options.json),
         deviceStrategies: device?.conflictStrategies,
         zone,

@@ -4,6 +4,7 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
 import { duration, ratio, repeatable, wholeNumber } from '../../config/option-parsers.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
+import { webhookTarget } from '../../api/webhook-post.js';
 import { UsageError } from '../../errors/failures.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
@@ -25,21 +26,10 @@ export interface ServeOptions extends GlobalOptions {
 
 const DEFAULT_RATE_LIMIT = 20;
 
-/** A delivery URL: http(s), said in one line when not. */
-function webhookUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new UsageError(`--webhook '${text}' is not a URL`, 'e.g. --webhook http://localhost:3000/hooks');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--webhook must be http(s), not ${url.protocol}`);
-  return url.toString();
-}
 
 export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
   const [{ startSandbox }, { memoryStore }, { seededDevices }] = await Promise.all([import('../../sandbox/server.js'), import('../../sandbox/store.js'), import('../../sandbox/fleet.js')]);
-  const urls = (options.webhook ?? []).map(webhookUrl);
+  const urls = (options.webhook ?? []).map((url) => webhookTarget(url, '--webhook'));
   const store = memoryStore(options.state);
   for (const notice of await store.check()) writeLine(io.stderr, `amps: ${notice}`);
   const [{ webhookSecret }, { Deliverer }] = await Promise.all([import('../../sandbox/events.js'), import('../../sandbox/webhooks.js')]);

@@ -107,16 +107,11 @@ export async function run(options: TriggerOptions, io: IO): Promise<ExitCode> {
     else io.stdout.write(`POST / HTTP/1.1\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join('\n')}\n\n${body}\n`);
     return EXIT.ok;
   }
-  let url: URL;
-  try {
-    url = new URL(options.forwardTo);
-  } catch {
-    throw new UsageError(`--forward-to '${options.forwardTo}' is not a URL`);
-  }
-  const { postWebhook } = await import('../../api/webhook-post.js');
-  const result = await postWebhook(url.toString(), headers, body, options.timeout ?? DEFAULT_TIMEOUT_MS, io.signal);
+  const { postWebhook, webhookTarget } = await import('../../api/webhook-post.js');
+  const url = webhookTarget(options.forwardTo, '--forward-to');
+  const result = await postWebhook(url, headers, body, options.timeout ?? DEFAULT_TIMEOUT_MS, io.signal);
   const answer = result.status !== null ? `${result.status}` : result.error;
-  if (options.json) writeJson(io, { id, type, forwardedTo: url.toString(), status: result.status, error: result.error, latencyMs: result.latencyMs });
+  if (options.json) writeJson(io, { id, type, forwardedTo: url, status: result.status, error: result.error, latencyMs: result.latencyMs });
   else writeLine(io.stdout, `${type} ${deviceId} ${id} → ${answer} (${result.latencyMs} ms)`);
   if (io.signal.aborted) return EXIT.interrupted;
   if (result.status === null) return EXIT.transient;
