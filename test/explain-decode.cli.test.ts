@@ -151,6 +151,35 @@ describe('amps decode (built binary)', () => {
     expect(given.stdout).toContain('not in the amps catalogue');
   });
 
+  it('infers no status a code\'s meanings disagree on, and passes off no catalogue message as the response\'s', async () => {
+    const dir = freshConfigDir();
+    const bare = join(dir, 'bare.json');
+    writeFileSync(bare, '{"success":false,"error":{"code":"COMMAND_NOT_SUPPORTED"}}');
+    const missing = await runCli(['decode', bare]);
+    expect([missing.code, missing.stderr.split('\n')[0]]).toEqual([2, 'amps: the response has no HTTP status, and its code COMMAND_NOT_SUPPORTED has meanings with different statuses (422, 400) that its message does not tell apart']);
+    // Its message tells them apart: the manufacturer's, 400, as the error-codes page gives it.
+    const said = join(dir, 'said.json');
+    writeFileSync(said, '{"success":false,"error":{"code":"COMMAND_NOT_SUPPORTED","message":"The device manufacturer does not support this command."}}');
+    expect((await runCli(['decode', said])).stdout).toContain('COMMAND_NOT_SUPPORTED · HTTP 400');
+    const given = await runCli(['decode', bare, '--status', '400']);
+    expect(given.stdout).toContain('(the response carried no message; the catalogue\'s for COMMAND_NOT_SUPPORTED: The device manufacturer does not support this command.)');
+  });
+
+  it('decodes the docs\' failed action record that was cut off mid-way: its code, message and id, said to be cut off', async () => {
+    const r = await runCli(['decode', join(API_DOCS, 'examples/action-failed-scheduler-active.truncated.txt')]);
+    expect(r.code).toBe(5);
+    expect(r.stdout).toContain('✖ SCHEDULER_ACTIVE · failed action act_failed_003 · State conflict');
+    expect(r.stdout).toContain('Native scheduler is active; clear it before issuing a direct command.');
+    expect(r.stdout).toContain('The body was cut off before its end');
+  });
+
+  it('says which details field names are amps\' own, where the docs describe the fields without naming them', async () => {
+    const r = await runCli(['explain', 'INVALID_OEM_PARAMETERS']);
+    expect(r.stdout).toContain('Details fields (the docs describe them without naming them: these names are amps\' and its sandbox\'s):');
+    expect(r.stdout).toMatch(/^ {2}parameter\s+the parameter$/m);
+    expect((await runCli(['explain', 'SCHEDULER_ACTIVE'])).stdout).toContain('Details fields:\n');
+  });
+
   it('reports a missing file in one line, exit 2', async () => {
     const r = await runCli(['decode', '/no/such/file.json'], { env: cleanEnv() });
     expect(r.code).toBe(2);

@@ -1,7 +1,8 @@
 import { Command } from '@commander-js/extra-typings';
-import { catalogueStatusOf, type DecodedError, decodeFailedAction, decodeResponse, errorCodeIn, failedActionIn, type Headers } from '../errors/decode.js';
+import { catalogueStatusOf, type DecodedError, decodeFailedAction, decodeResponse, errorCodeIn, failedActionIn, type Headers, truncatedFailedActionIn } from '../errors/decode.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { redactKeyShapes } from '../contract/keys.js';
+import { entriesFor } from '../errors/catalogue.js';
 import { UsageError } from '../errors/failures.js';
 import { errorToJson, writeErrorText } from '../output/error-view.js';
 import { globalsOf } from '../config/globals.js';
@@ -124,15 +125,24 @@ export async function run(options: DecodeOptions, given: IO): Promise<ExitCode> 
   const text = redactKeyShapes(await readInput(options, io));
   const saved = parseSavedResponse(text);
   // A failed action record (amps actions get --json, or the API's action) carries its errorCode.
-  const action = failedActionIn(jsonOf(saved.body));
+  const parsed = jsonOf(saved.body);
+  const action = failedActionIn(parsed);
   if (action) return printDecoded(decodeFailedAction(action), options, io);
+  // One cut off mid-way: what arrived of it, said to be cut off.
+  const cut = parsed === undefined ? truncatedFailedActionIn(saved.body) : undefined;
+  if (cut) return printDecoded({ ...decodeFailedAction(cut), truncated: true }, options, io);
   let status = options.status ?? saved.status;
   if (status === undefined) {
     const named = errorCodeIn(saved.body);
     status = catalogueStatusOf(saved.body);
     if (status === undefined) {
+      const meanings = named ? [...new Set(entriesFor(named.code).map((e) => e.http))] : [];
       throw new UsageError(
-        named ? `the response has no HTTP status, and its code ${named.code} is not catalogued, so amps cannot infer one` : 'the response has no HTTP status and names no error code',
+        !named
+          ? 'the response has no HTTP status and names no error code'
+          : meanings.length > 1
+            ? `the response has no HTTP status, and its code ${named.code} has meanings with different statuses (${meanings.join(', ')}) that its message does not tell apart`
+            : `the response has no HTTP status, and its code ${named.code} is not catalogued, so amps cannot infer one`,
         'pass the status with --status N',
       );
     }

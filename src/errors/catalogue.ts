@@ -58,6 +58,12 @@ export interface CatalogueEntry {
   note?: string;
   retryClass: RetryClass;
   details: DetailField[];
+  /**
+   * Set when the docs describe a code's details without naming their fields (the error-codes page:
+   * "the offending parameter and the device's supported subset" for command codes, "a hint at the
+   * manufacturer's reported retry window" for RATE_LIMITED): the names are amps' and its sandbox's.
+   */
+  detailsSource?: 'amps-cli';
   /** A representative `error.details`, served by the sandbox directive and shown by explain. */
   exampleDetails?: Record<string, unknown>;
   related: string[];

@@ -3,7 +3,7 @@
 // a proxy, an empty or truncated body, or JSON with the wrong types. Anything it cannot read as an
 // Amps error is classified from the HTTP status alone.
 
-import { type CatalogueEntry, fillMessage, variantFor } from './catalogue.js';
+import { type CatalogueEntry, entriesFor, fillMessage, messageMatches, variantFor } from './catalogue.js';
 import { RETRY_CLASSES, type RetryClass } from './retry-classes.js';
 import type { ExitCode } from '../contract/exit-codes.js';
 import { isRecord } from '../lib/values.js';
@@ -173,7 +173,16 @@ function errorFields(body: unknown): ErrorFields | undefined {
  */
 export function catalogueStatusOf(body: string): number | undefined {
   const code = errorCodeIn(body);
-  return code ? variantFor(code.code, code.message, undefined)?.http : undefined;
+  if (!code) return undefined;
+  const variants = entriesFor(code.code);
+  // A code whose meanings come with different statuses: only its message can say which it is.
+  if (new Set(variants.map((e) => e.http)).size > 1) return code.message !== undefined ? variants.find((e) => messageMatches(e, code.message!))?.http : undefined;
+  return variants[0]?.http;
+}
+
+/** Said where an answer carried no message: never the catalogue's words passed off as the answer's. */
+function noMessage(what: 'response' | 'action', entry: CatalogueEntry | null | undefined): string {
+  return entry ? `(the ${what} carried no message; the catalogue's for ${entry.code}: ${entry.message})` : `(the ${what} carried no message)`;
 }
 
 /** The error code a body names (whole, or cut off), whether or not the catalogue knows it. */
@@ -191,7 +200,7 @@ function fromFields(status: number, fields: ErrorFields, retryAfterHeader: numbe
   return {
     code: fields.code,
     status,
-    message: fields.message ?? entry?.message ?? '(the response carried no message)',
+    message: fields.message ?? noMessage('response', entry),
     entry,
     known: entry !== null,
     shape: fields.shape,
@@ -205,20 +214,23 @@ function fromFields(status: number, fields: ErrorFields, retryAfterHeader: numbe
   };
 }
 
+/** The first string field `name` in JSON that may be cut off after it: its value, unescaped. */
+function quotedField(body: string, name: string): string | undefined {
+  const match = new RegExp(`"${name}"\\s*:\\s*"((?:[^"\\\\]|\\\\.){0,2000})"`).exec(body)?.[1];
+  if (match === undefined) return undefined;
+  try {
+    return JSON.parse(`"${match}"`) as string;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * What can be read from JSON cut off mid-way: the error's code and message (and meta ids) when they
  * arrived before the cut. Undefined when no code did.
  */
 function salvageTruncated(body: string): ErrorFields | undefined {
-  const text = (name: string) => {
-    const match = new RegExp(`"${name}"\\s*:\\s*"((?:[^"\\\\]|\\\\.){0,2000})"`).exec(body)?.[1];
-    if (match === undefined) return undefined;
-    try {
-      return JSON.parse(`"${match}"`) as string;
-    } catch {
-      return undefined;
-    }
-  };
+  const text = (name: string) => quotedField(body, name);
   const code = text('code') ?? (/"error"\s*:\s*"([A-Z][A-Z0-9_]+)"/.exec(body)?.[1]);
   if (!code || !/^[A-Z][A-Z0-9_]+$/.test(code)) return undefined;
   const meta: Record<string, unknown> = {};
@@ -280,6 +292,19 @@ export function failedActionIn(value: unknown): FailedAction | undefined {
   return record as unknown as FailedAction;
 }
 
+/**
+ * A failed action record cut off mid-way (as a ticket or the docs quote one): its errorCode, message
+ * and id when they arrived before the cut, unless a state that arrived says it did not fail.
+ */
+export function truncatedFailedActionIn(body: string): FailedAction | undefined {
+  if (!/^\s*\{/.test(body)) return undefined;
+  const errorCode = quotedField(body, 'errorCode');
+  if (!errorCode || !/^[A-Z][A-Z0-9_]+$/.test(errorCode)) return undefined;
+  const state = quotedField(body, 'state');
+  if (state !== undefined && state !== 'failed') return undefined;
+  return { id: quotedField(body, 'id'), state, errorCode, errorMessage: quotedField(body, 'errorMessage') };
+}
+
 /** A failed action's errorCode through the catalogue: the exit code a failure of that code has. */
 export function decodeFailedAction(action: FailedAction): DecodedError {
   const message = typeof action.errorMessage === 'string' ? action.errorMessage : undefined;
@@ -288,7 +313,7 @@ export function decodeFailedAction(action: FailedAction): DecodedError {
   return {
     code: action.errorCode,
     status: null,
-    message: message ?? entry?.message ?? '(the action carried no message)',
+    message: message ?? noMessage('action', entry),
     entry,
     known: entry !== null,
     shape: 'action',
