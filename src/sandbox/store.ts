@@ -11,6 +11,7 @@ import { ACTION_STATES, type ActionRecord } from '../contract/actions.js';
 import type { ScheduleRecord } from '../contract/schedules.js';
 import type { WebhookEvent } from '../contract/webhooks.js';
 import { systemErrorText } from '../lib/values.js';
+import { processRuns } from '../lib/process.js';
 
 /** What the sandbox keeps beside the public record. */
 export interface StoredAction extends ActionRecord {
@@ -252,16 +253,6 @@ export function memoryStore(file?: string): StateStore {
 
 const LOCK_WAIT_MS = 10_000;
 
-function holderAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * The lock is a file holding the pid of the amps process in a transaction. A lock whose process is
  * gone (killed mid-transaction) is broken at once; a directory in its place is an error, not a wait.
@@ -291,7 +282,7 @@ async function acquireLock(lock: string): Promise<void> {
       if (error instanceof StateFileError) throw error;
       continue; // it went away between the two calls: try again
     }
-    if (!holderAlive(holder)) {
+    if (!processRuns(holder)) {
       rmSync(lock, { force: true });
       continue;
     }

@@ -18,6 +18,7 @@ import { isRecord, systemErrorText } from '../../lib/values.js';
 import { holdsRunRecord, type ParsedLedger } from '../../batch/ledger.js';
 import type { DeviceRow } from '../../batch/input.js';
 import { QUANTITY_FLAGS, type PushFlags } from './body.js';
+import { processRuns } from '../../lib/process.js';
 
 /** Sorted keys, so the same inputs always hash alike. */
 function canonical(value: unknown): string {
@@ -79,56 +80,82 @@ export const resumeMarkOf = (ledger: string): string => `${ledger}.resumed-into`
  * second resume of the same ledger (under another --out, or at the same time) would send again
  * what this one sends. The mark is made exclusively, so of two resumes at once one gets it. A mark
  * is taken over only when its resume is gone without a ledger (killed before its first line, so it
- * sent nothing): its process no longer runs and its ledger holds no run record. Returns the
- * mark's release, for a resume that stops before sending.
+ * sent nothing): its process no longer runs and its ledger holds no run record. Taking over holds
+ * a lock of its own (`MARK.lock`), so that of two resumes that find the same stale mark one takes
+ * it. Returns the mark's release, for a resume that stops before sending.
  */
 export function claimResume(from: string, into: string): () => void {
   const mark = resumeMarkOf(from);
   const text = `${JSON.stringify({ resumedInto: resolve(into), pid: process.pid, host: hostname(), at: new Date().toISOString() })}\n`;
   const release = () => rmSync(mark, { force: true });
-  for (let attempt = 1; ; attempt++) {
-    try {
-      writeFileSync(mark, text, { flag: 'wx', mode: 0o644 });
-      return release;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new UsageError(`cannot mark ${from} as resumed (${mark}): ${systemErrorText(error)}; nothing was sent`, 'a resume writes a mark beside the ledger it continues: copy the ledger to a folder amps can write, and resume the copy');
-      }
+  const running = () => new UsageError(`${from} is being resumed right now by another amps`, `let that resume finish; if it is gone, remove ${mark}`);
+  if (createOnly(mark, text, from)) return release;
+  if (!isRegularFile(mark)) throw new UsageError(`${mark} is in the way of this resume's mark: it is not a file amps wrote`, `remove it, then resume again`);
+  const stale = markText(mark);
+  const earlier = stale === undefined ? undefined : markOf(stale);
+  if (earlier && isLedger(earlier.into)) {
+    throw new UsageError(`${from} was resumed already, into ${earlier.into}: that ledger knows what its resume sent`, `continue from it: amps push --resume ${earlier.into}`);
+  }
+  if (earlier && (earlier.host !== hostname() || processRuns(earlier.pid))) {
+    throw new UsageError(`${from} is being resumed right now, into ${earlier.into} (process ${earlier.pid}${earlier.host !== hostname() ? ` on ${earlier.host}` : ''})`, `let that resume finish; if it is gone, remove ${mark}`);
+  }
+  const lock = `${mark}.lock`;
+  if (!createOnly(lock, `${process.pid}\n`, from)) throw running();
+  try {
+    const now = markText(mark);
+    // Gone meanwhile (its resume stopped before sending): made anew, exclusively as ever.
+    if (now === undefined) {
+      if (!createOnly(mark, text, from)) throw running();
+    } else if (now === stale) {
+      writeFileSync(mark, text, { mode: 0o644 });
+    } else {
+      // Another resume took it over between our reading and our lock.
+      throw running();
     }
-    const earlier = markOf(mark);
-    if (earlier && isLedger(earlier.into)) {
-      throw new UsageError(`${from} was resumed already, into ${earlier.into}: that ledger knows what its resume sent`, `continue from it: amps push --resume ${earlier.into}`);
-    }
-    if (earlier && (earlier.host !== hostname() || processRuns(earlier.pid))) {
-      throw new UsageError(`${from} is being resumed right now, into ${earlier.into} (process ${earlier.pid}${earlier.host !== hostname() ? ` on ${earlier.host}` : ''})`, `let that resume finish; if it is gone, remove ${mark}`);
-    }
-    // Once only: a second EEXIST is another resume that took the stale mark first.
-    if (attempt > 1) throw new UsageError(`${from} is being resumed right now by another amps`, `let that resume finish; if it is gone, remove ${mark}`);
-    rmSync(mark, { force: true });
+  } finally {
+    rmSync(lock, { force: true });
+  }
+  return release;
+}
+
+/** Makes `path` with `text` unless it exists (false then); any other failure is a usage error: nothing was sent. */
+function createOnly(path: string, text: string, from: string): boolean {
+  try {
+    writeFileSync(path, text, { flag: 'wx', mode: 0o644 });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new UsageError(`cannot mark ${from} as resumed (${path}): ${systemErrorText(error)}; nothing was sent`, 'a resume writes a mark beside the ledger it continues: copy the ledger to a folder amps can write, and resume the copy');
   }
 }
 
-/** What a mark says; undefined for a file that is no mark (damaged, empty): taken over as stale. */
-function markOf(mark: string): { into: string; pid: number; host: string } | undefined {
+function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    // Gone since: the claim below makes it anew.
+    return true;
+  }
+}
+
+/** A mark's text; undefined when there is none, or what stands there is no small regular file (read as stale). */
+function markText(mark: string): string | undefined {
   try {
     const info = statSync(mark);
-    if (!info.isFile() || info.size > 64 * 1024) return undefined;
-    const value: unknown = JSON.parse(readFileSync(mark, 'utf8'));
-    if (!isRecord(value) || typeof value.resumedInto !== 'string') return undefined;
-    return { into: value.resumedInto, pid: typeof value.pid === 'number' ? value.pid : 0, host: typeof value.host === 'string' ? value.host : hostname() };
+    return info.isFile() && info.size <= 64 * 1024 ? readFileSync(mark, 'utf8') : undefined;
   } catch {
     return undefined;
   }
 }
 
-function processRuns(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+/** What a mark says; undefined for text that is no mark (damaged, empty): taken over as stale. */
+function markOf(text: string): { into: string; pid: number; host: string } | undefined {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, as another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    const value: unknown = JSON.parse(text);
+    if (!isRecord(value) || typeof value.resumedInto !== 'string') return undefined;
+    return { into: value.resumedInto, pid: typeof value.pid === 'number' ? value.pid : 0, host: typeof value.host === 'string' ? value.host : hostname() };
+  } catch {
+    return undefined;
   }
 }
 
