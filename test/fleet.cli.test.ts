@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -916,6 +916,38 @@ describe('--resume', () => {
     // Refused as running or as done, by how far the other had got.
     expect((a.code === 2 ? a : b).stderr).toMatch(/ (was resumed already, into|is being resumed right now)/);
     // Each device sent once, by the one that went ahead.
+    expect(posts().map((p) => p.path.split('/')[2]).sort()).toEqual(ids);
+  });
+
+  it('a garbage mark found by four resumes at once is taken over by one; what stands in a mark\'s way, or a ledger that is no file, is refused', async () => {
+    const ids = loadIds(4, 460);
+    const { file, dir } = fileOf(ids);
+    const out = join(dir, 'ledger.ndjson');
+    await amps(['push', 'battery', '--devices', file, 'idle', '--out', out]);
+    await actionsDone(ids);
+    writeFileSync(out, `${JSON.stringify({ run: records(readFileSync(out, 'utf8'))[0].run })}\n`);
+    const mark = `${out}.resumed-into`;
+    // Not files a resume's ledger can be, nor the mark itself: refused before anything is made.
+    symlinkSync(join(dir, 'elsewhere.ndjson'), join(dir, 'link.ndjson'));
+    for (const [target, said] of [
+      ['/dev/null', '--out /dev/null is not a regular file: a resume\'s ledger is the only record of what it sends'],
+      [join(dir, 'link.ndjson'), `--out ${join(dir, 'link.ndjson')} is not a regular file: a resume's ledger is the only record of what it sends`],
+      [mark, `--out ${mark} is the mark of the ledger being resumed`],
+    ] as const) {
+      const r = await amps(['push', '--resume', out, '--out', target]);
+      expect([r.code, r.stderr.split('\n')[0]], target).toEqual([2, `amps: ${said}`]);
+    }
+    expect(existsSync('/dev/null')).toBe(true);
+    expect(existsSync(mark)).toBe(false);
+    // A directory where the mark goes: one line, exit 2.
+    mkdirSync(mark);
+    const inTheWay = await amps(['push', '--resume', out, '--out', join(dir, 'x.ndjson')]);
+    expect([inTheWay.code, inTheWay.stderr.split('\n')[0]]).toEqual([2, `amps: ${mark} is in the way of this resume's mark: it is not a file amps wrote`]);
+    rmSync(mark, { recursive: true });
+    writeFileSync(mark, 'garbage\n');
+    sandbox.requests.length = 0;
+    const runs = await Promise.all([1, 2, 3, 4].map((n) => amps(['push', '--resume', out, '--out', join(dir, `r${n}.ndjson`)])));
+    expect(runs.map((r) => r.code).sort(), runs.map((r) => r.stderr).join('\n')).toEqual([0, 2, 2, 2]);
     expect(posts().map((p) => p.path.split('/')[2]).sort()).toEqual(ids);
   });
 

@@ -153,6 +153,9 @@ const NOT_SENT_CODES = new Set(['CONNECTION_REFUSED', 'DNS_FAILURE', 'TLS_FAILUR
  * and the push may have run.
  */
 export function pushMayBeResent(outcome: { decoded: DecodedError; notSent: boolean }, attempt: number): boolean {
+  // A success status took the push, whatever its body says.
+  const { status } = outcome.decoded;
+  if (status !== null && status >= 200 && status < 300) return false;
   if (provesNothingRan(outcome)) return true;
   const { decoded } = outcome;
   if (decoded.shape !== 'envelope' && decoded.shape !== 'unwrapped') return false;
@@ -439,6 +442,11 @@ export class ApiClient {
       });
       await this.wait(delayMs);
     }
+  }
+
+  /** Says a retry its caller makes itself (a fleet's resend), as this client says its own. */
+  announceRetry(notice: RetryNotice): void {
+    this.options.onRetry?.(notice);
   }
 
   /** Each request's time limit (--timeout), its retries and their waits included. */

@@ -2,7 +2,7 @@
 // written and a failed write (a full disk) is known before the next push is sent; and read back,
 // whole or as it grows, by `amps watch` and `amps push --resume`. Its records are in contract/ledger.ts.
 
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readSync, rmSync, type Stats, statSync, writeSync } from 'node:fs';
 import { type EndRecord, LEDGER_VERSION, type LedgerEntry, type OutcomeRecord, type RunRecord } from '../contract/ledger.js';
 import { UsageError } from '../errors/failures.js';
 import { isRecord, systemErrorText } from '../lib/values.js';
@@ -69,23 +69,75 @@ export function checkLedgerTarget(out: string, inputs: Array<{ path: string; wha
 export class LedgerWriter {
   private readonly fd?: number;
   private horizon = 0;
+  /** Whether this run made the file (it did not exist): only then may abandon() remove it. */
+  private readonly created: boolean = false;
+  /** A regular file: written at known offsets, and cut back to its last whole line when a write fails. */
+  private readonly regular: boolean = false;
+  /** The bytes of whole lines written. */
+  private size = 0;
+  /** A write failed and the file could not be cut back: nothing more may follow the partial line. */
+  private stuck?: unknown;
 
   /** `json`: device and outcome lines also go to stdout, as the run's --json output. */
   constructor(private readonly io: IO, private readonly json: boolean, readonly path?: string, private readonly concurrency = 8) {
     if (!path) return;
     // Opened here, before anything is sent, so a bad path is a usage error, not a lost ledger.
     try {
-      this.fd = openSync(path, 'w', 0o644);
+      try {
+        this.fd = openSync(path, 'wx', 0o644);
+        this.created = true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        this.fd = openSync(path, 'w', 0o644);
+      }
+      this.regular = fstatSync(this.fd).isFile();
     } catch (error) {
       throw new UsageError(`cannot write --out ${path}: ${systemErrorText(error)}`);
     }
   }
 
+  /**
+   * A whole line, or none: a write that fails part-way (a full disk) is cut back off the file, so
+   * that a line written later (the end record, once space frees) never follows a partial one, which
+   * would make the ledger unreadable to a resume.
+   */
   private writeFile(line: string): void {
     if (this.fd === undefined) return;
+    if (this.stuck !== undefined) throw this.stuck;
     const buffer = Buffer.from(line);
     let written = 0;
-    while (written < buffer.length) written += writeSync(this.fd, buffer, written);
+    try {
+      while (written < buffer.length) written += writeSync(this.fd, buffer, written, buffer.length - written, this.regular ? this.size + written : null);
+    } catch (error) {
+      if (written > 0) {
+        try {
+          if (!this.regular) throw error;
+          ftruncateSync(this.fd, this.size);
+        } catch {
+          this.stuck = error;
+        }
+      }
+      throw error;
+    }
+    this.size += buffer.length;
+  }
+
+  /**
+   * Closes the file and removes it if this run made it and the path still names it (never a file
+   * that was there before, a device, or what a symlink points to): for a run that sent nothing.
+   */
+  abandon(): void {
+    if (this.fd === undefined || this.path === undefined) return;
+    let ours = false;
+    try {
+      const open = fstatSync(this.fd);
+      const named = lstatSync(this.path);
+      ours = this.created && named.isFile() && named.dev === open.dev && named.ino === open.ino;
+    } catch {
+      // Gone, or unreadable: left alone.
+    }
+    closeSync(this.fd);
+    if (ours) rmSync(this.path, { force: true });
   }
 
   /** The run's first line: only in the file (stdout carries results). A file that cannot take it is a usage error: nothing was sent yet. */
@@ -145,22 +197,51 @@ export class LedgerWriter {
 }
 
 /**
- * Appends outcome records to a ledger whose run has ended (no other process writes it any more),
- * so the next watch, a resume and the rerun lines' grep see them.
+ * Appends outcome records to a ledger whose run has ended (no run writes it any more; watches may,
+ * each appending whole lines), so the next watch, a resume and the rerun lines' grep see them. A
+ * partial last line (an earlier append cut by a full disk) is cut off first, and an append that
+ * fails part-way is cut back: the ledger always reads to its end.
  */
 export function outcomeAppender(path: string): { append(record: OutcomeRecord): void; close(): void } {
   let fd: number;
   try {
-    fd = openSync(path, 'a');
+    fd = openSync(path, 'a+');
+    const whole = wholeLinesEnd(fd);
+    if (whole < fstatSync(fd).size) ftruncateSync(fd, whole);
   } catch (error) {
     throw new UsageError(`cannot append to the ledger ${path}: ${systemErrorText(error)}`);
   }
   return {
     append: (record) => {
-      writeSync(fd, `${JSON.stringify(record)}\n`);
+      const buffer = Buffer.from(`${JSON.stringify(record)}\n`);
+      const before = fstatSync(fd).size;
+      let written = 0;
+      try {
+        while (written < buffer.length) written += writeSync(fd, buffer, written, buffer.length - written);
+      } catch (error) {
+        try {
+          if (written > 0) ftruncateSync(fd, before);
+        } catch {
+          // The next reader sees a cut last line, which a ledger may end with; the next append cuts it.
+        }
+        throw error;
+      }
     },
     close: () => closeSync(fd),
   };
+}
+
+/** Where the file's whole lines end: its size, or before a last line without its newline. */
+function wholeLinesEnd(fd: number): number {
+  const size = fstatSync(fd).size;
+  if (size === 0) return 0;
+  const length = Math.min(size, MAX_LINE_BYTES + 1);
+  const tail = Buffer.alloc(length);
+  readSync(fd, tail, 0, length, size - length);
+  if (tail[length - 1] === 10) return size;
+  const newline = tail.lastIndexOf(10);
+  // No newline within a line's length: not a ledger's tail; left as it is (readers refuse it).
+  return newline === -1 ? size : size - length + newline + 1;
 }
 
 /**

@@ -64,7 +64,7 @@ const STOPPED: Record<string, string> = {
   fail_fast: '--fail-fast',
   output_closed: 'the output was closed or could not be written',
   ledger_failed: 'the ledger could not be written',
-  rate_limited: 'rate limited for longer than amps waits',
+  rate_limited: 'asked to wait longer than amps waits (Retry-After)',
   input_broken: 'the input could not be read on',
   rollout_stopped: 'the rollout stopped',
 };

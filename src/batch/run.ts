@@ -10,6 +10,7 @@ import type { PushBody, Strategy } from '../contract/actions.js';
 import type { DeviceRead, DeviceType } from '../contract/devices.js';
 import type { TargetEnvironment } from '../contract/keys.js';
 import { type LedgerEntry, NOT_RECONCILED, type Outcome } from '../contract/ledger.js';
+import { pathSegment } from '../domain/device-types.js';
 import { variantFor } from '../errors/catalogue.js';
 import { type DecodedError, isRateLimit, localCode } from '../errors/decode.js';
 import { EXIT, type ExitCode, mostSevere } from '../contract/exit-codes.js';
@@ -252,6 +253,8 @@ export class BatchRun {
       if (error instanceof ApiFailure) return this.failure(row, error.decoded, 0);
       throw error;
     }
+    // --timeout bounds this row's push, its retries and their waits.
+    const deadline = Date.now() + this.client.timeoutMs;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.throttle.acquire();
@@ -284,16 +287,31 @@ export class BatchRun {
         }
         if (attempt > this.plan.retry || !pushMayBeResent(error, attempt) || this.stopped) return this.failure(row, d, attempt);
         // A rate limit's pause is the throttle's, for every worker; any other resend waits its own delay.
-        if (!isRateLimit(d) && !(await this.waitBeforeResend(retryDelayMs(d, attempt)))) return this.failure(row, d, attempt);
+        if (!isRateLimit(d) && !(await this.waitBeforeResend(row, d, attempt, deadline))) return this.failure(row, d, attempt);
       } finally {
         this.throttle.release();
       }
     }
   }
 
-  /** Waits a resend's delay; false when the run stops first (Ctrl-C, --fail-fast): the last answer stands. */
-  private async waitBeforeResend(ms: number): Promise<boolean> {
-    if (ms > MAX_RETRY_AFTER_MS) return false;
+  /**
+   * Waits the delay before a row's next attempt, announced as one push's retries are; false when
+   * there is to be none, and the last answer stands: the delay would end past the row's --timeout
+   * (which bounds a push, its retries and their waits, as for one push), the run stopped first
+   * (Ctrl-C, --fail-fast), or the answer asked for a wait longer than amps waits, which stops the
+   * run as a rate limit's does.
+   */
+  private async waitBeforeResend(row: DeviceRow, d: DecodedError, attempt: number, deadline: number): Promise<boolean> {
+    const ms = retryDelayMs(d, attempt);
+    if (ms > MAX_RETRY_AFTER_MS) {
+      this.stop('rate_limited', `the API asked for a pause of ${Math.round(ms / 1000)} s (Retry-After), longer than the ${MAX_RETRY_AFTER_MS / 1000} s amps waits`);
+      return false;
+    }
+    if (Date.now() + ms >= deadline) return false;
+    this.client.announceRetry({
+      method: 'POST', path: `/${pathSegment(this.plan.type)}/${row.id}`, attempt: attempt + 1, of: this.plan.retry + 1, delayMs: ms,
+      reason: d.status !== null ? `${d.code} (HTTP ${d.status})` : d.code,
+    });
     try {
       await sleep(ms, this.halt.signal);
     } catch {

@@ -166,7 +166,7 @@ export function apiCommand(state: CommandState, runF: Run<ApiOptions> = run) {
     .option('--body <file>', 'the request body, JSON (- reads stdin), as push --body')
     .option('--paginate', 'GET every page (offset/limit) and print one JSON array of their items')
     .option('--dry-run', 'print what would be sent; send nothing')
-    .addOption(new Option('--retry <n>', 'retry a write up to n times, only after answers that prove nothing ran').argParser(wholeNumber('--retry', 0, 10)))
+    .addOption(new Option('--retry <n>', 'retry a write up to n times, as the docs\' retry table says (never after a lost answer or a 2xx)').argParser(wholeNumber('--retry', 0, 10)))
     .action(async (method, path, options, cmd) => {
       state.exitCode = await runF({ ...globalsOf(cmd), ...options, method, path }, state.io, state.argv);
     });

@@ -32,7 +32,7 @@ export const RETRY_CLASSES: Record<RetryClass, RetryClassInfo> = {
   },
   after_delay: {
     label: 'retry after a delay',
-    guidance: 'Wait, then retry once the device is back online; push --retry waits at least 2.5 s before each resend.',
+    guidance: 'Wait, then retry once the device is back online; push --retry waits 2.5 s or more before each resend (or what Retry-After says).',
     exitCode: EXIT.offline,
   },
   resolve_conflict: {

@@ -24,6 +24,9 @@ export type Fault =
   | 'unknown500'
   | 'invalid400'
   | 'html202'
+  | 'offline'
+  | 'unavailable-wait-120'
+  | 'failed200'
   | 'trunc202'
   | 'null200'
   | 'empty200'
@@ -133,6 +136,12 @@ export async function startFaultServer(): Promise<FaultServer> {
         return nth === 1 ? json(410, envelope('DEVICE_OFFLINE', 'The device is currently offline at the manufacturer.')) : json(req.method === 'POST' ? 202 : 200, okBody);
       case 'unknown500':
         return json(500, envelope('UNKNOWN_ERROR', 'The device manufacturer rejected the request.'));
+      case 'offline':
+        return json(410, envelope('DEVICE_OFFLINE', 'The device is currently offline at the manufacturer.'));
+      case 'unavailable-wait-120':
+        return json(503, envelope('SERVICE_UNAVAILABLE', 'The device manufacturer service is temporarily unavailable.'), { 'retry-after': '120' });
+      case 'failed200':
+        return json(200, envelope('TIMEOUT', 'The device manufacturer did not respond in time.'));
       case 'html202':
         res.writeHead(202, { 'content-type': 'text/html' });
         return res.end('<html><body>accepted</body></html>');

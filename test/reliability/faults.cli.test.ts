@@ -186,6 +186,8 @@ describe('pushes against a misbehaving server', () => {
     ['timeout504-once', 0, 2],
     ['unknown500', 8, 2],
     ['invalid400', 4, 1],
+    // A success status took the push, whatever its body says.
+    ['failed200', 6, 1],
     ['reset', 6, 1],
     ['html503', 6, 1],
   ] as const)('%s with --retry 3: exit %i after %i push(es)', async (fault, exit, posts) => {
@@ -218,6 +220,24 @@ describe('pushes against a misbehaving server', () => {
       expect(r.stderr).not.toMatch(/retrying POST|"retry":\s*\{/);
     }
   });
+
+  it('a fleet\'s resends are announced and bounded by --timeout, as one push\'s; a wait past 60 s stops the run', async () => {
+    server.reset();
+    let env = cleanEnv({ AMPS_API_URL: server.url('offline'), AMPS_API_KEY: 'amps_sk_test_reliability1' });
+    const started = Date.now();
+    const r = await runCli(['push', 'battery', '--devices', '-', 'idle', '--no-preflight', '--retry', '4', '--timeout', '6s'], { env, input: 'b1\n', timeoutMs: 30_000 });
+    expect(r.code).toBe(7);
+    // 2.5 to 5 s, then 5 to 10: the second wait would end past the 6 s --timeout.
+    expect(Date.now() - started).toBeLessThan(9_000);
+    expect(server.count('POST')).toBe(2);
+    expect(r.stderr).toMatch(/retrying POST \/battery\/b1 in [\d.]+ s \(attempt 2 of 5\): DEVICE_OFFLINE \(HTTP 410\)/);
+    server.reset();
+    env = cleanEnv({ AMPS_API_URL: server.url('unavailable-wait-120'), AMPS_API_KEY: 'amps_sk_test_reliability1' });
+    const long = await runCli(['push', 'battery', '--devices', '-', 'idle', '--no-preflight', '--retry', '2', '--concurrency', '1', '--json'], { env, input: 'b1\nb2\nb3\n', timeoutMs: 30_000 });
+    const lines = long.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id?: string; outcome?: string });
+    expect(lines.filter((l) => l.id).map((l) => [l.id, l.outcome])).toEqual([['b1', 'failed'], ['b2', 'not_sent'], ['b3', 'not_sent']]);
+    expect(server.count('POST')).toBe(1);
+  }, 40_000);
 
   it('DEVICE_OFFLINE with --retry is sent again after a delay of seconds, as the docs\' table says, never at once', async () => {
     const r = await push('offline-once', ['--retry', '1', '--json'], 15_000);

@@ -5,7 +5,6 @@
 // predicts without sending, --waves rolls out in waves with --abort-if, and --resume continues a
 // run from its ledger without sending any device twice.
 
-import { rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MAX_RETRY_AFTER_MS, type ApiClient } from '../../api/client.js';
 import type { ActionRecord } from '../../contract/actions.js';
@@ -348,8 +347,8 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
       // Nothing was sent: no half-written ledger of a resume, and no mark, is left to stand in the
       // way of the next one.
       if (ledger) {
-        ledger.close();
-        if (run.resumeFrom) removeRegularFile(run.out!);
+        if (run.resumeFrom) ledger.abandon();
+        else ledger.close();
       }
       releaseMark?.();
       throw error;
@@ -527,15 +526,6 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
 function outcomeCodeOf(entry: LedgerEntry, tally: OutcomeTally): ExitCode {
   if (tally.pending.some((p) => p.actionId === entry.actionId)) return EXIT.accepted;
   return tally.codeOf(entry.actionId!) ?? EXIT.ok;
-}
-
-/** Removes a file this run made, if it is a regular file (never a device or FIFO given as --out). */
-function removeRegularFile(path: string): void {
-  try {
-    if (statSync(path).isFile()) rmSync(path, { force: true });
-  } catch {
-    // Gone already, or never made.
-  }
 }
 
 /** The batch's code with what the followed actions did: the most severe wins; interrupted is 130. */

@@ -48,7 +48,7 @@ export function pushCommand(state: CommandState, runF: Run<PushOptions> = run) {
     .option('--simulate-failure <code>', 'sandbox only: make the push fail with this canonical code')
     .addOption(new Option('--simulate-at <phase>', 'with --simulate-failure: fail the request (default) or accept it and fail the action at dispatch').choices(['request', 'dispatch'] as const))
     .option('--no-preflight', 'skip the check against the device\'s commands map')
-    .addOption(new Option('--retry <n>', 'retry a push up to n times, only after responses that prove nothing ran').argParser(wholeNumber('--retry', 0, 10)))
+    .addOption(new Option('--retry <n>', 'retry a push up to n times, as the docs\' retry table says (never after a lost answer or a 2xx)').argParser(wholeNumber('--retry', 0, 10)))
     .addOption(new Option('--devices <file>', 'push to every device listed (one id a line, CSV with an id column, or NDJSON); - reads stdin').conflicts(['body', 'dryRun']))
     .addOption(new Option('--concurrency <n>', 'with --devices: pushes in flight (default 8)').argParser(wholeNumber('--concurrency', 1, 256)))
     .option('--out <file>', 'with --devices: write the per-device ledger (NDJSON) to this file as it goes')

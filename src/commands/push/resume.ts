@@ -5,7 +5,7 @@
 // run began, and sent only when no action of the run exists.
 
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, rmSync, type Stats, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { codeProvesNothingRan, type ApiClient } from '../../api/client.js';
@@ -64,7 +64,20 @@ export function bodyFlagsGiven(command: string | undefined, flags: PushFlags): b
 
 /** Where the resumed run's ledger goes: --out, else beside the old one; never over an existing file. */
 export function resumedLedgerPath(from: string, out: string | undefined): string {
-  if (out !== undefined) return out;
+  if (out !== undefined) {
+    const mark = resumeMarkOf(from);
+    if ([mark, `${mark}.lock`].some((own) => resolve(own) === resolve(out))) throw new UsageError(`--out ${out} is the mark of the ledger being resumed`, 'name a new file for the ledger');
+    // The resume's ledger is the only record of what it sends, and the mark names it by path: a
+    // device, a FIFO or a symlink (/dev/stdout) keeps no record the next resume could read.
+    let kind: Stats | undefined;
+    try {
+      kind = lstatSync(out);
+    } catch {
+      // Not there yet: the resume makes it.
+    }
+    if (kind && !kind.isFile()) throw new UsageError(`--out ${out} is not a regular file: a resume's ledger is the only record of what it sends`, 'name a new file for the ledger');
+    return out;
+  }
   const path = from.replace(/(\.ndjson|\.jsonl|\.json)?$/, (ext) => `.resumed${ext || '.ndjson'}`);
   // An earlier resume of this run that got as far as its run record may have sent devices this
   // ledger says were not: only its own ledger knows. One killed before that sent nothing.
@@ -95,6 +108,9 @@ export function claimResume(from: string, into: string): () => void {
   const earlier = stale === undefined ? undefined : markOf(stale);
   if (earlier && isLedger(earlier.into)) {
     throw new UsageError(`${from} was resumed already, into ${earlier.into}: that ledger knows what its resume sent`, `continue from it: amps push --resume ${earlier.into}`);
+  }
+  if (earlier && !isRegularFile(earlier.into)) {
+    throw new UsageError(`${from} was resumed already, into ${earlier.into}, which is not a ledger file amps can read back`, `if you are sure that resume sent nothing, remove ${mark}`);
   }
   if (earlier && (earlier.host !== hostname() || processRuns(earlier.pid))) {
     throw new UsageError(`${from} is being resumed right now, into ${earlier.into} (process ${earlier.pid}${earlier.host !== hostname() ? ` on ${earlier.host}` : ''})`, `let that resume finish; if it is gone, remove ${mark}`);
@@ -129,11 +145,11 @@ function createOnly(path: string, text: string, from: string): boolean {
   }
 }
 
+/** False only for something there that is not a regular file (a directory, a FIFO, a device, a symlink): nothing there is no obstacle. */
 function isRegularFile(path: string): boolean {
   try {
-    return statSync(path).isFile();
+    return lstatSync(path).isFile();
   } catch {
-    // Gone since: the claim below makes it anew.
     return true;
   }
 }
