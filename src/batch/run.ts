@@ -253,8 +253,9 @@ export class BatchRun {
       if (error instanceof ApiFailure) return this.failure(row, error.decoded, 0);
       throw error;
     }
-    // --timeout bounds this row's push, its retries and their waits.
-    const deadline = Date.now() + this.client.timeoutMs;
+    // --timeout bounds this row's push, its retries and their waits (from its first send, not its
+    // wait for a free slot).
+    let deadline: number | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.throttle.acquire();
@@ -262,6 +263,7 @@ export class BatchRun {
         if (error instanceof InterruptedError) return this.notSent(row);
         throw error;
       }
+      deadline ??= Date.now() + this.client.timeoutMs;
       try {
         this.hooks.beforeSend?.(row);
       } catch (error) {

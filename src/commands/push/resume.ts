@@ -101,7 +101,9 @@ export function claimResume(from: string, into: string): () => void {
   const mark = resumeMarkOf(from);
   const text = `${JSON.stringify({ resumedInto: resolve(into), pid: process.pid, host: hostname(), at: new Date().toISOString() })}\n`;
   const release = () => rmSync(mark, { force: true });
-  const running = () => new UsageError(`${from} is being resumed right now by another amps`, `let that resume finish; if it is gone, remove ${mark}`);
+  const lock = `${mark}.lock`;
+  // A take-over killed while it held the lock leaves it: only a person can tell that from one under way.
+  const running = () => new UsageError(`${from} is being resumed right now by another amps`, `let that resume finish; if none runs, remove ${mark} and ${lock}`);
   if (createOnly(mark, text, from)) return release;
   if (!isRegularFile(mark)) throw new UsageError(`${mark} is in the way of this resume's mark: it is not a file amps wrote`, `remove it, then resume again`);
   const stale = markText(mark);
@@ -115,7 +117,6 @@ export function claimResume(from: string, into: string): () => void {
   if (earlier && (earlier.host !== hostname() || processRuns(earlier.pid))) {
     throw new UsageError(`${from} is being resumed right now, into ${earlier.into} (process ${earlier.pid}${earlier.host !== hostname() ? ` on ${earlier.host}` : ''})`, `let that resume finish; if it is gone, remove ${mark}`);
   }
-  const lock = `${mark}.lock`;
   if (!createOnly(lock, `${process.pid}\n`, from)) throw running();
   try {
     const now = markText(mark);
