@@ -903,11 +903,23 @@ describe('--resume', () => {
     await actionsDone(ids);
     // As if cut before any device line: every device is to be sent by the resume.
     writeFileSync(out, `${JSON.stringify({ run: records(readFileSync(out, 'utf8'))[0].run })}\n`);
-    // A resume still running (this process stands for it) that has not written its ledger yet: refused.
-    writeFileSync(`${out}.resumed-into`, `${JSON.stringify({ resumedInto: join(dir, 'being-written.ndjson'), pid: process.pid, host: hostname() })}\n`);
-    sandbox.requests.length = 0;
-    const running = await amps(['push', '--resume', out, '--out', join(dir, 'c.ndjson')]);
-    expect([running.code, running.stderr.split('\n')[0]]).toEqual([2, `amps: ${out} is being resumed right now, into ${join(dir, 'being-written.ndjson')} (process ${process.pid})`]);
+    // A resume still running that has not written its ledger yet: refused. (A process whose command
+    // line names amps stands for it; a live process that is not amps, a reused pid, would not.)
+    const stand = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)', 'amps'], { stdio: 'ignore' });
+    try {
+      writeFileSync(`${out}.resumed-into`, `${JSON.stringify({ resumedInto: join(dir, 'being-written.ndjson'), pid: stand.pid, host: hostname() })}\n`);
+      sandbox.requests.length = 0;
+      const running = await amps(['push', '--resume', out, '--out', join(dir, 'c.ndjson')]);
+      expect([running.code, running.stderr.split('\n')[0]]).toEqual([2, `amps: ${out} is being resumed right now, into ${join(dir, 'being-written.ndjson')} (process ${stand.pid})`]);
+      // A ledger its run is still writing (no end record, its writer running): not resumed either.
+      const written = join(dir, 'written.ndjson');
+      writeFileSync(written, `${JSON.stringify({ run: { ...records(readFileSync(out, 'utf8'))[0].run, writer: { pid: stand.pid, host: hostname() } } })}\n`);
+      const live = await amps(['push', '--resume', written]);
+      expect([live.code, live.stderr.split('\n')[0]]).toEqual([2, `amps: the run writing ${written} is still going (process ${stand.pid}): a resume now would send what it is sending`]);
+      expect(posts()).toHaveLength(0);
+    } finally {
+      stand.kill();
+    }
     // One gone without a ledger: taken over.
     const gone = spawnSync(process.execPath, ['-e', '0']).pid;
     writeFileSync(`${out}.resumed-into`, `${JSON.stringify({ resumedInto: join(dir, 'never-written.ndjson'), pid: gone, host: hostname() })}\n`);
@@ -944,11 +956,41 @@ describe('--resume', () => {
     const inTheWay = await amps(['push', '--resume', out, '--out', join(dir, 'x.ndjson')]);
     expect([inTheWay.code, inTheWay.stderr.split('\n')[0]]).toEqual([2, `amps: ${mark} is in the way of this resume's mark: it is not a file amps wrote`]);
     rmSync(mark, { recursive: true });
+    // --out under a mark's name, through a linked folder or of another ledger: refused as a mark.
+    symlinkSync('.', join(dir, 'here'));
+    for (const target of [join(dir, 'here', 'ledger.ndjson.resumed-into'), join(dir, 'other.ndjson.resumed-into')]) {
+      const r = await amps(['push', '--resume', out, '--out', target]);
+      expect([r.code, r.stderr.split('\n')[0]], target).toEqual([2, `amps: --out ${target} is named as a resume's mark (.resumed-into), which amps keeps beside a ledger it resumes`]);
+    }
     writeFileSync(mark, 'garbage\n');
+    // A take-over killed while it held its lock: said as such, with the lock to remove.
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    writeFileSync(`${mark}.lock`, `${gone}\n`);
+    const locked = await amps(['push', '--resume', out, '--out', join(dir, 'l.ndjson')]);
+    expect([locked.code, locked.stderr.split('\n')[0]]).toEqual([2, `amps: a resume taking over ${mark} stopped part-way (its process ${gone} is gone) and left ${mark}.lock`]);
+    rmSync(`${mark}.lock`);
     sandbox.requests.length = 0;
     const runs = await Promise.all([1, 2, 3, 4].map((n) => amps(['push', '--resume', out, '--out', join(dir, `r${n}.ndjson`)])));
     expect(runs.map((r) => r.code).sort(), runs.map((r) => r.stderr).join('\n')).toEqual([0, 2, 2, 2]);
     expect(posts().map((p) => p.path.split('/')[2]).sort()).toEqual(ids);
+    // The same ledger by another name (a symlink, a linked folder) finds the same mark.
+    symlinkSync(out, join(dir, 'alias.ndjson'));
+    for (const other of [join(dir, 'alias.ndjson'), join(dir, 'here', 'ledger.ndjson')]) {
+      const r = await amps(['push', '--resume', other, '--out', join(dir, 'again.ndjson')]);
+      expect([r.code, r.stderr.split('\n')[0]], other).toEqual([2, expect.stringMatching(/ was resumed already, into .*r\d\.ndjson: that ledger knows what its resume sent$/)]);
+    }
+    expect(posts()).toHaveLength(4);
+  });
+
+  it('the default ledger of a resume is never written through a symlink', async () => {
+    const { file, dir } = fileOf(loadIds(2, 470));
+    const out = join(dir, 'ledger.ndjson');
+    await amps(['push', 'battery', '--devices', file, 'idle', '--out', out]);
+    writeFileSync(join(dir, 'victim.txt'), 'important\n');
+    symlinkSync(join(dir, 'victim.txt'), join(dir, 'ledger.resumed.ndjson'));
+    const r = await amps(['push', '--resume', out]);
+    expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, `amps: ${join(dir, 'ledger.resumed.ndjson')} is not a regular file: a resume's ledger is the only record of what it sends`]);
+    expect(readFileSync(join(dir, 'victim.txt'), 'utf8')).toBe('important\n');
   });
 
   it('follows the actions it carries over as its run did (--wait), and counts the outcomes it carries', async () => {

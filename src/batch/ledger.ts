@@ -45,6 +45,7 @@ export function holdsRunRecord(path: string): boolean {
  * exists (a file that is not a ledger, /dev/stdout) is written over.
  */
 export function checkLedgerTarget(out: string, inputs: Array<{ path: string; what: string }>): void {
+  if (isMarkName(out)) throw new UsageError(`--out ${out} is named as a resume's mark (${RESUME_MARK_SUFFIX}), which amps keeps beside a ledger it resumes`, 'name the ledger otherwise');
   let target: Stats;
   try {
     target = statSync(out);
@@ -65,6 +66,13 @@ export function checkLedgerTarget(out: string, inputs: Array<{ path: string; wha
     throw new UsageError(`--out ${out} is the ledger of an earlier run, the record of what that run sent`, `name a new file, or remove it first (amps push --resume ${out} continues that run)`);
   }
 }
+
+/**
+ * The mark a resume leaves beside the ledger it continues (commands/push/resume.ts), and the lock
+ * a take-over of a stale one holds: no ledger may be written under either name.
+ */
+export const RESUME_MARK_SUFFIX = '.resumed-into';
+const isMarkName = (path: string) => path.endsWith(RESUME_MARK_SUFFIX) || path.endsWith(`${RESUME_MARK_SUFFIX}.lock`);
 
 export class LedgerWriter {
   private readonly fd?: number;
@@ -407,6 +415,7 @@ function runRecordProblem(run: Record<string, unknown>): string | undefined {
   if (!Number.isInteger(run.concurrency) || (run.concurrency as number) < 1) return 'concurrency is not a whole number';
   if (!text(run.environment)) return 'environment is missing';
   if (run.resumedFrom !== undefined && run.resumedFrom !== null && !text(run.resumedFrom)) return 'resumedFrom is not a path';
+  if (run.writer !== undefined && !(isRecord(run.writer) && Number.isSafeInteger(run.writer.pid) && text(run.writer.host))) return 'writer is not a process';
   if (run.shape !== undefined) {
     const shape = run.shape;
     const flag = (value: unknown) => typeof value === 'boolean';

@@ -281,15 +281,19 @@ export class BatchRun {
       } catch (error) {
         if (!(error instanceof ApiFailure)) throw error;
         const d = error.decoded;
+        let pauseMs: number | undefined;
         if (isRateLimit(d)) {
-          const pauseMs = Math.max(0, (d.retryAfterSeconds ?? 1) * 1000);
+          pauseMs = Math.max(0, (d.retryAfterSeconds ?? 1) * 1000);
           if (pauseMs > this.plan.maxPauseMs) {
             this.stop('rate_limited', `the API asked for a pause of ${d.retryAfterSeconds} s (Retry-After), longer than the ${this.plan.maxPauseMs / 1000} s amps waits`);
           } else this.throttle.rateLimited(pauseMs);
         }
         if (attempt > this.plan.retry || !pushMayBeResent(error, attempt) || this.stopped) return this.failure(row, d, attempt);
-        // A rate limit's pause is the throttle's, for every worker; any other resend waits its own delay.
-        if (!isRateLimit(d) && !(await this.waitBeforeResend(row, d, attempt, deadline))) return this.failure(row, d, attempt);
+        // A rate limit's pause is the throttle's, for every worker (acquire waits it out); any other
+        // resend waits its own delay. Either is announced, and none ends past the row's --timeout.
+        if (pauseMs !== undefined) {
+          if (!this.announceResend(row, d, attempt, pauseMs, deadline)) return this.failure(row, d, attempt);
+        } else if (!(await this.waitBeforeResend(row, d, attempt, deadline))) return this.failure(row, d, attempt);
       } finally {
         this.throttle.release();
       }
@@ -309,17 +313,23 @@ export class BatchRun {
       this.stop('rate_limited', `the API asked for a pause of ${Math.round(ms / 1000)} s (Retry-After), longer than the ${MAX_RETRY_AFTER_MS / 1000} s amps waits`);
       return false;
     }
-    if (Date.now() + ms >= deadline) return false;
-    this.client.announceRetry({
-      method: 'POST', path: `/${pathSegment(this.plan.type)}/${row.id}`, attempt: attempt + 1, of: this.plan.retry + 1, delayMs: ms,
-      reason: d.status !== null ? `${d.code} (HTTP ${d.status})` : d.code,
-    });
+    if (!this.announceResend(row, d, attempt, ms, deadline)) return false;
     try {
       await sleep(ms, this.halt.signal);
     } catch {
       return false;
     }
     return !this.stopped;
+  }
+
+  /** Says a resend after `ms`, as one push's retries are said; false when it would end past the row's --timeout. */
+  private announceResend(row: DeviceRow, d: DecodedError, attempt: number, ms: number, deadline: number): boolean {
+    if (Date.now() + ms >= deadline) return false;
+    this.client.announceRetry({
+      method: 'POST', path: `/${pathSegment(this.plan.type)}/${row.id}`, attempt: attempt + 1, of: this.plan.retry + 1, delayMs: ms,
+      reason: d.status !== null ? `${d.code} (HTTP ${d.status})` : d.code,
+    });
+    return true;
   }
 
   private async account(item: InputRow): Promise<void> {

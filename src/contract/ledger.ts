@@ -92,6 +92,11 @@ export interface RunRecord {
     environment: TargetEnvironment;
     /** The ledger this run resumed, when it did. */
     resumedFrom: string | null;
+    /**
+     * The process writing the ledger (absent in ledgers of earlier versions): a ledger with no end
+     * record whose writer still runs is not resumed, which would send what that run is sending.
+     */
+    writer?: { pid: number; host: string };
   };
 }
 

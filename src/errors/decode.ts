@@ -265,8 +265,11 @@ export function decodeResponse(status: number, headers: Headers, body: string, o
   if (!parsed.ok) return { ok: false, error: { ...invalidSuccess(status, parsed.problem, header(headers, 'x-request-id')), bodyExcerpt: excerpt(body) } };
   const value = parsed.value;
   if (isRecord(value) && value.success === false) {
+    // A success status with a failed envelope contradicts itself: the status says the request was
+    // taken, so the code's advice (a 503's "retry") must not lead to sending it again.
     const fields = errorFields(value);
-    return { ok: false, error: fields ? fromFields(status, fields, undefined, headers, options.path) : unreadable(status, 'a failed envelope without an error code', body, undefined) };
+    const named = fields ? ` (${fields.code}${fields.message ? `: ${fields.message}` : ''})` : ' without an error code';
+    return { ok: false, error: { ...invalidSuccess(status, `a failed envelope${named}`, header(headers, 'x-request-id')), bodyExcerpt: excerpt(body) } };
   }
   if (isRecord(value) && value.success === true && 'data' in value) {
     return { ok: true, value: { data: value.data, meta: isRecord(value.meta) ? value.meta : {} } };

@@ -215,7 +215,7 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
   if (!decoded.known && decoded.shape !== 'transport' && decoded.shape !== 'preflight') {
     lines.push(
       decoded.shape === 'non_envelope'
-        ? `  The response was ${decoded.problem ?? 'not an Amps error envelope'}; classified from its HTTP status.`
+        ? `  The response was ${decoded.problem ? scrub(decoded.problem) : 'not an Amps error envelope'}; classified from its HTTP status.`
         : '  This code is not in the amps catalogue; treated as UNKNOWN_ERROR (retry once, then escalate).',
     );
     if (decoded.bodyExcerpt) lines.push(`  Body: ${truncate(scrub(decoded.bodyExcerpt), MAX_VALUE_LENGTH)}`);

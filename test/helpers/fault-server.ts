@@ -141,7 +141,7 @@ export async function startFaultServer(): Promise<FaultServer> {
       case 'unavailable-wait-120':
         return json(503, envelope('SERVICE_UNAVAILABLE', 'The device manufacturer service is temporarily unavailable.'), { 'retry-after': '120' });
       case 'failed200':
-        return json(200, envelope('TIMEOUT', 'The device manufacturer did not respond in time.'));
+        return json(200, envelope('SERVICE_UNAVAILABLE', 'The device manufacturer service is temporarily unavailable.'));
       case 'html202':
         res.writeHead(202, { 'content-type': 'text/html' });
         return res.end('<html><body>accepted</body></html>');

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, runCli } from '../helpers/cli.js';
+import { BIN, cleanEnv, freshConfigDir, runCli } from '../helpers/cli.js';
 import { startFaultServer, type Fault, type FaultServer } from '../helpers/fault-server.js';
 
 // Every scenario runs `amps get` and `amps push` against a real misbehaving server on loopback,
@@ -186,8 +186,8 @@ describe('pushes against a misbehaving server', () => {
     ['timeout504-once', 0, 2],
     ['unknown500', 8, 2],
     ['invalid400', 4, 1],
-    // A success status took the push, whatever its body says.
-    ['failed200', 6, 1],
+    // A success status took the push, whatever its body says: INVALID_RESPONSE, never resent.
+    ['failed200', 8, 1],
     ['reset', 6, 1],
     ['html503', 6, 1],
   ] as const)('%s with --retry 3: exit %i after %i push(es)', async (fault, exit, posts) => {
@@ -236,6 +236,33 @@ describe('pushes against a misbehaving server', () => {
     const long = await runCli(['push', 'battery', '--devices', '-', 'idle', '--no-preflight', '--retry', '2', '--concurrency', '1', '--json'], { env, input: 'b1\nb2\nb3\n', timeoutMs: 30_000 });
     const lines = long.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id?: string; outcome?: string });
     expect(lines.filter((l) => l.id).map((l) => [l.id, l.outcome])).toEqual([['b1', 'failed'], ['b2', 'not_sent'], ['b3', 'not_sent']]);
+    expect(server.count('POST')).toBe(1);
+  }, 40_000);
+
+  it('a fleet\'s resends after a 429 are announced and bounded by --timeout too', async () => {
+    server.reset();
+    let env = cleanEnv({ AMPS_API_URL: server.url('ratelimit-once'), AMPS_API_KEY: 'amps_sk_test_reliability1' });
+    const once = await runCli(['push', 'battery', '--devices', '-', 'idle', '--no-preflight', '--retry', '3'], { env, input: 'b1\n', timeoutMs: 30_000 });
+    expect(once.code).toBe(0);
+    expect(once.stderr).toMatch(/retrying POST \/battery\/b1 in 1(\.0)? s \(attempt 2 of 4\): RATE_LIMIT_EXCEEDED \(HTTP 429\)/);
+    server.reset();
+    env = cleanEnv({ AMPS_API_URL: server.url('ratelimit-20s'), AMPS_API_KEY: 'amps_sk_test_reliability1' });
+    const started = Date.now();
+    const long = await runCli(['push', 'battery', '--devices', '-', 'idle', '--no-preflight', '--retry', '3', '--timeout', '3s'], { env, input: 'b1\n', timeoutMs: 30_000 });
+    expect(long.code).toBe(6);
+    expect(server.count('POST')).toBe(1);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  }, 40_000);
+
+  it('a resume sends no device again whose answer was a 2xx, whatever its body said', async () => {
+    server.reset();
+    const env = cleanEnv({ AMPS_API_URL: server.url('failed200'), AMPS_API_KEY: 'amps_sk_test_reliability1' });
+    const out = join(freshConfigDir(), 'run.ndjson');
+    const first = await runCli(['push', 'battery', '--devices', '-', 'idle', '--no-preflight', '--retry', '3', '--out', out, '--json'], { env, input: 'b1\n', timeoutMs: 30_000 });
+    expect(first.code).toBe(8);
+    expect(JSON.parse(first.stdout.split('\n')[0]!)).toMatchObject({ id: 'b1', outcome: 'failed', code: 'INVALID_RESPONSE', status: 200 });
+    const resumed = await runCli(['push', '--resume', out, '--devices', '-', '--no-preflight'], { env, input: 'b1\n', timeoutMs: 30_000 });
+    expect(resumed.code).not.toBe(1);
     expect(server.count('POST')).toBe(1);
   }, 40_000);
 

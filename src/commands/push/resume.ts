@@ -5,7 +5,7 @@
 // run began, and sent only when no action of the run exists.
 
 import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync, rmSync, type Stats, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync, rmSync, type Stats, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { codeProvesNothingRan, type ApiClient } from '../../api/client.js';
@@ -15,10 +15,10 @@ import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import type { DeviceType } from '../../contract/devices.js';
 import { UsageError } from '../../errors/failures.js';
 import { isRecord, systemErrorText } from '../../lib/values.js';
-import { holdsRunRecord, type ParsedLedger } from '../../batch/ledger.js';
+import { holdsRunRecord, type ParsedLedger, RESUME_MARK_SUFFIX } from '../../batch/ledger.js';
 import type { DeviceRow } from '../../batch/input.js';
 import { QUANTITY_FLAGS, type PushFlags } from './body.js';
-import { processRuns } from '../../lib/process.js';
+import { ampsRuns } from '../../lib/process.js';
 
 /** Sorted keys, so the same inputs always hash alike. */
 function canonical(value: unknown): string {
@@ -67,26 +67,45 @@ export function resumedLedgerPath(from: string, out: string | undefined): string
   if (out !== undefined) {
     const mark = resumeMarkOf(from);
     if ([mark, `${mark}.lock`].some((own) => resolve(own) === resolve(out))) throw new UsageError(`--out ${out} is the mark of the ledger being resumed`, 'name a new file for the ledger');
-    // The resume's ledger is the only record of what it sends, and the mark names it by path: a
-    // device, a FIFO or a symlink (/dev/stdout) keeps no record the next resume could read.
-    let kind: Stats | undefined;
-    try {
-      kind = lstatSync(out);
-    } catch {
-      // Not there yet: the resume makes it.
-    }
-    if (kind && !kind.isFile()) throw new UsageError(`--out ${out} is not a regular file: a resume's ledger is the only record of what it sends`, 'name a new file for the ledger');
+    refuseNonFile(out, `--out ${out}`);
     return out;
   }
   const path = from.replace(/(\.ndjson|\.jsonl|\.json)?$/, (ext) => `.resumed${ext || '.ndjson'}`);
+  refuseNonFile(path, path);
   // An earlier resume of this run that got as far as its run record may have sent devices this
   // ledger says were not: only its own ledger knows. One killed before that sent nothing.
   if (holdsRunRecord(path)) throw new UsageError(`${path} is the ledger of an earlier resume of this run: it knows what that resume sent`, `continue from it: amps push --resume ${path}`);
   return path;
 }
 
-/** The mark beside a ledger that says which resume continues it. */
-export const resumeMarkOf = (ledger: string): string => `${ledger}.resumed-into`;
+/**
+ * The resume's ledger is the only record of what it sends, and the mark names it by path: a device,
+ * a FIFO or a symlink (/dev/stdout, or a link that would be written through) keeps no record the
+ * next resume could read. Nothing there yet is fine: the resume makes it.
+ */
+function refuseNonFile(path: string, said: string): void {
+  let kind: Stats | undefined;
+  try {
+    kind = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (!kind.isFile()) throw new UsageError(`${said} is not a regular file: a resume's ledger is the only record of what it sends`, 'name a new file for the ledger: --out FILE');
+}
+
+/**
+ * The mark beside a ledger that says which resume continues it, named from the ledger's real path:
+ * a symlink to the ledger, or a path through a linked folder, finds the same mark.
+ */
+export function resumeMarkOf(ledger: string): string {
+  let real = ledger;
+  try {
+    real = realpathSync(ledger);
+  } catch {
+    // Read already, so there; if not, its own name.
+  }
+  return `${real}${RESUME_MARK_SUFFIX}`;
+}
 
 /**
  * Marks the ledger `from` as resumed into `into`, before this resume writes or sends anything: a
@@ -114,10 +133,15 @@ export function claimResume(from: string, into: string): () => void {
   if (earlier && !isRegularFile(earlier.into)) {
     throw new UsageError(`${from} was resumed already, into ${earlier.into}, which is not a ledger file amps can read back`, `if you are sure that resume sent nothing, remove ${mark}`);
   }
-  if (earlier && (earlier.host !== hostname() || processRuns(earlier.pid))) {
+  if (earlier && (earlier.host !== hostname() || ampsRuns(earlier.pid))) {
     throw new UsageError(`${from} is being resumed right now, into ${earlier.into} (process ${earlier.pid}${earlier.host !== hostname() ? ` on ${earlier.host}` : ''})`, `let that resume finish; if it is gone, remove ${mark}`);
   }
-  if (!createOnly(lock, `${process.pid}\n`, from)) throw running();
+  if (!createOnly(lock, `${process.pid}\n`, from)) {
+    // Broken by hand only: two resumes that both broke a dead lock could both take the mark over.
+    const holder = Number.parseInt(markText(lock) ?? '', 10);
+    if (Number.isSafeInteger(holder) && !ampsRuns(holder)) throw new UsageError(`a resume taking over ${mark} stopped part-way (its process ${holder} is gone) and left ${lock}`, `if no other amps resumes ${from}, remove ${lock}, then resume again`);
+    throw running();
+  }
   try {
     const now = markText(mark);
     // Gone meanwhile (its resume stopped before sending): made anew, exclusively as ever.
@@ -258,6 +282,17 @@ export function unreconciledEntry(row: DeviceRow, environment: LedgerEntry['envi
     line: row.line, environment, start: null, end: null, moved: null, resolveWith: null,
     reason: `not sent: ${reason}; the earlier run may have sent it, so a resume reads its actions first`, relinkUrl: null,
   };
+}
+
+/**
+ * A ledger still being written (no end record, its writer running here) is not resumed: the resume
+ * would send what that run is sending. A writer on another host cannot be seen, and is taken as
+ * gone (a ledger carried over from a crashed machine).
+ */
+export function refuseWhileWritten(ledger: ParsedLedger, path: string): void {
+  const writer = ledger.run.writer;
+  if (ledger.end !== null || !writer || writer.host !== hostname() || !ampsRuns(writer.pid)) return;
+  throw new UsageError(`the run writing ${path} is still going (process ${writer.pid}): a resume now would send what it is sending`, 'let it finish, or stop it (Ctrl-C), then resume');
 }
 
 /** The ledger, checked against what this resume was asked to do. */
