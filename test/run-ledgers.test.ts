@@ -1,7 +1,9 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KEPT_RUN_LEDGERS, runLedgerPath } from '../src/config/paths.js';
+import { ampsRuns, processStart } from '../src/lib/process.js';
 import { freshConfigDir } from './helpers/cli.js';
 
 describe('the automatic ledgers of fleet pushes given no --out', () => {
@@ -19,5 +21,26 @@ describe('the automatic ledgers of fleet pushes given no --out', () => {
     expect(left).not.toContain('push-20261101T000000Z-abcdef.ndjson');
     expect(left).toContain('push-20261130T000000Z-abcdef.ndjson');
     expect(left).toContain('notes.txt');
+  });
+});
+
+describe('whether a writer still runs (src/lib/process.ts)', () => {
+  it('a pid names one amps process only with its start: another start, or a program that is not amps, is gone', async () => {
+    expect(processStart(process.pid)).toMatch(/^\d+$/);
+    const stand = spawn(process.execPath, ['-e', 'console.log("ready"); setTimeout(() => {}, 30_000)', 'amps'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const other = spawn(process.execPath, ['-e', 'console.log("ready"); setTimeout(() => {}, 30_000)'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      // Once each has run its own code (before that, /proc shows the parent's command line).
+      await Promise.all([stand, other].map((child) => new Promise((resolve) => child.stdout!.once('data', resolve))));
+      expect(ampsRuns(stand.pid!)).toBe(true);
+      expect(ampsRuns(stand.pid!, processStart(stand.pid!))).toBe(true);
+      expect(ampsRuns(stand.pid!, '1')).toBe(false);
+      expect(ampsRuns(other.pid!)).toBe(false);
+    } finally {
+      stand.kill();
+      other.kill();
+    }
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
+    expect(ampsRuns(gone)).toBe(false);
   });
 });

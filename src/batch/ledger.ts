@@ -415,7 +415,7 @@ function runRecordProblem(run: Record<string, unknown>): string | undefined {
   if (!Number.isInteger(run.concurrency) || (run.concurrency as number) < 1) return 'concurrency is not a whole number';
   if (!text(run.environment)) return 'environment is missing';
   if (run.resumedFrom !== undefined && run.resumedFrom !== null && !text(run.resumedFrom)) return 'resumedFrom is not a path';
-  if (run.writer !== undefined && !(isRecord(run.writer) && Number.isSafeInteger(run.writer.pid) && text(run.writer.host))) return 'writer is not a process';
+  if (run.writer !== undefined && !(isRecord(run.writer) && Number.isSafeInteger(run.writer.pid) && text(run.writer.host) && optionalText(run.writer.start))) return 'writer is not a process';
   if (run.shape !== undefined) {
     const shape = run.shape;
     const flag = (value: unknown) => typeof value === 'boolean';

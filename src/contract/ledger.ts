@@ -96,7 +96,7 @@ export interface RunRecord {
      * The process writing the ledger (absent in ledgers of earlier versions): a ledger with no end
      * record whose writer still runs is not resumed, which would send what that run is sending.
      */
-    writer?: { pid: number; host: string };
+    writer?: { pid: number; host: string; start?: string };
   };
 }
 

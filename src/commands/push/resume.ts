@@ -18,7 +18,7 @@ import { isRecord, systemErrorText } from '../../lib/values.js';
 import { holdsRunRecord, type ParsedLedger, RESUME_MARK_SUFFIX } from '../../batch/ledger.js';
 import type { DeviceRow } from '../../batch/input.js';
 import { QUANTITY_FLAGS, type PushFlags } from './body.js';
-import { ampsRuns } from '../../lib/process.js';
+import { ampsRuns, processStart } from '../../lib/process.js';
 
 /** Sorted keys, so the same inputs always hash alike. */
 function canonical(value: unknown): string {
@@ -118,7 +118,7 @@ export function resumeMarkOf(ledger: string): string {
  */
 export function claimResume(from: string, into: string): () => void {
   const mark = resumeMarkOf(from);
-  const text = `${JSON.stringify({ resumedInto: resolve(into), pid: process.pid, host: hostname(), at: new Date().toISOString() })}\n`;
+  const text = `${JSON.stringify({ resumedInto: resolve(into), pid: process.pid, host: hostname(), start: processStart(process.pid), at: new Date().toISOString() })}\n`;
   const release = () => rmSync(mark, { force: true });
   const lock = `${mark}.lock`;
   // A take-over killed while it held the lock leaves it: only a person can tell that from one under way.
@@ -133,7 +133,7 @@ export function claimResume(from: string, into: string): () => void {
   if (earlier && !isRegularFile(earlier.into)) {
     throw new UsageError(`${from} was resumed already, into ${earlier.into}, which is not a ledger file amps can read back`, `if you are sure that resume sent nothing, remove ${mark}`);
   }
-  if (earlier && (earlier.host !== hostname() || ampsRuns(earlier.pid))) {
+  if (earlier && (earlier.host !== hostname() || ampsRuns(earlier.pid, earlier.start))) {
     throw new UsageError(`${from} is being resumed right now, into ${earlier.into} (process ${earlier.pid}${earlier.host !== hostname() ? ` on ${earlier.host}` : ''})`, `let that resume finish; if it is gone, remove ${mark}`);
   }
   if (!createOnly(lock, `${process.pid}\n`, from)) {
@@ -190,11 +190,14 @@ function markText(mark: string): string | undefined {
 }
 
 /** What a mark says; undefined for text that is no mark (damaged, empty): taken over as stale. */
-function markOf(text: string): { into: string; pid: number; host: string } | undefined {
+function markOf(text: string): { into: string; pid: number; host: string; start?: string } | undefined {
   try {
     const value: unknown = JSON.parse(text);
     if (!isRecord(value) || typeof value.resumedInto !== 'string') return undefined;
-    return { into: value.resumedInto, pid: typeof value.pid === 'number' ? value.pid : 0, host: typeof value.host === 'string' ? value.host : hostname() };
+    return {
+      into: value.resumedInto, pid: typeof value.pid === 'number' ? value.pid : 0, host: typeof value.host === 'string' ? value.host : hostname(),
+      start: typeof value.start === 'string' ? value.start : undefined,
+    };
   } catch {
     return undefined;
   }
@@ -291,7 +294,7 @@ export function unreconciledEntry(row: DeviceRow, environment: LedgerEntry['envi
  */
 export function refuseWhileWritten(ledger: ParsedLedger, path: string): void {
   const writer = ledger.run.writer;
-  if (ledger.end !== null || !writer || writer.host !== hostname() || !ampsRuns(writer.pid)) return;
+  if (ledger.end !== null || !writer || writer.host !== hostname() || !ampsRuns(writer.pid, writer.start)) return;
   throw new UsageError(`the run writing ${path} is still going (process ${writer.pid}): a resume now would send what it is sending`, 'let it finish, or stop it (Ctrl-C), then resume');
 }
 
