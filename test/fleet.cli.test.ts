@@ -146,7 +146,8 @@ async function crashedAfterItsPushes(ids: string[]): Promise<{ dir: string; cras
   const earlier = join(dir, 'earlier.ndjson');
   expect((await amps(['push', 'battery', '--devices', file, 'idle', '--out', earlier])).code).toBe(0);
   const crashed = join(dir, 'crashed.ndjson');
-  writeFileSync(crashed, `${JSON.stringify(records(readFileSync(earlier, 'utf8'))[0])}\n${JSON.stringify({ horizon: 40 })}\n`);
+  // A ledger of its own (its run record names it), cut as a crash cuts one.
+  writeFileSync(crashed, `${JSON.stringify({ run: { ...records(readFileSync(earlier, 'utf8'))[0].run, ledger: crashed } })}\n${JSON.stringify({ horizon: 40 })}\n`);
   return { dir, crashed };
 }
 
@@ -771,7 +772,7 @@ describe('--resume', () => {
       const run = records(readFileSync(earlier, 'utf8'))[0].run;
       const inputs = { ...run.inputs, quantities: { target } };
       const path = join(dir, `crashed-${target.replace(/\W/g, '')}.ndjson`);
-      writeFileSync(path, `${JSON.stringify({ run: { ...run, inputs, fingerprint: fingerprintOf(inputs) } })}\n${JSON.stringify({ horizon: 40 })}\n`);
+      writeFileSync(path, `${JSON.stringify({ run: { ...run, ledger: path, inputs, fingerprint: fingerprintOf(inputs) } })}\n${JSON.stringify({ horizon: 40 })}\n`);
       return path;
     };
     sandbox.requests.length = 0;
@@ -867,7 +868,7 @@ describe('--resume', () => {
     expect(outcomes(readFileSync(join(dir, 'followed.resumed.ndjson'), 'utf8')).map((o) => o.id).sort()).toEqual(ids);
     // A rollout in waves: a resume would send the rest at once, past its --abort-if.
     const rollout = join(dir, 'rollout.ndjson');
-    writeFileSync(rollout, `${JSON.stringify({ run: { ...run, shape: { ...run.shape, waves: '10%,100%', abortIf: 'rejected>1%' } } })}\n`);
+    writeFileSync(rollout, `${JSON.stringify({ run: { ...run, ledger: rollout, shape: { ...run.shape, waves: '10%,100%', abortIf: 'rejected>1%' } } })}\n`);
     sandbox.requests.length = 0;
     const refused = await amps(['push', '--resume', rollout]);
     expect([refused.code, refused.stderr.split('\n')[0]]).toEqual([2, `amps: the run of ${rollout} rolled out in waves (--waves 10%,100% --abort-if rejected>1%): a resume would send the rest at once, so it is refused`]);
@@ -913,7 +914,7 @@ describe('--resume', () => {
       expect([running.code, running.stderr.split('\n')[0]]).toEqual([2, `amps: ${out} is being resumed right now, into ${join(dir, 'being-written.ndjson')} (process ${stand.pid})`]);
       // A ledger its run is still writing (no end record, its writer running): not resumed either.
       const written = join(dir, 'written.ndjson');
-      writeFileSync(written, `${JSON.stringify({ run: { ...records(readFileSync(out, 'utf8'))[0].run, writer: { pid: stand.pid, host: hostname() } } })}\n`);
+      writeFileSync(written, `${JSON.stringify({ run: { ...records(readFileSync(out, 'utf8'))[0].run, ledger: written, writer: { pid: stand.pid, host: hostname() } } })}\n`);
       const live = await amps(['push', '--resume', written]);
       expect([live.code, live.stderr.split('\n')[0]]).toEqual([2, `amps: the run writing ${written} is still going (process ${stand.pid}): a resume now would send what it is sending`]);
       expect(posts()).toHaveLength(0);
@@ -982,6 +983,28 @@ describe('--resume', () => {
     expect(posts()).toHaveLength(4);
   });
 
+  it('a copy of a ledger is resumed only when it is the whole of it, and the original was not resumed', async () => {
+    const { file, dir } = fileOf(loadIds(2, 480));
+    const out = join(dir, 'ledger.ndjson');
+    await amps(['push', 'battery', '--devices', file, 'idle', '--out', out]);
+    const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean);
+    expect(JSON.parse(lines[0]!).run.ledger).toBe(out);
+    mkdirSync(join(dir, 'copies'));
+    // Taken while the run was still writing: its later lines missing.
+    const partial = join(dir, 'copies', 'partial.ndjson');
+    writeFileSync(partial, `${lines.slice(0, 2).join('\n')}\n`);
+    sandbox.requests.length = 0;
+    const stale = await amps(['push', '--resume', partial]);
+    expect([stale.code, stale.stderr.split('\n')[0]]).toEqual([2, `amps: ${partial} is a copy of ${out}, the ledger its run wrote, and not the whole of it: the devices sent after the copy was taken are missing from it`]);
+    // A whole copy, once the original was resumed: refused too.
+    const whole = join(dir, 'copies', 'whole.ndjson');
+    writeFileSync(whole, readFileSync(out));
+    expect((await amps(['push', '--resume', out])).code).toBe(0);
+    const again = await amps(['push', '--resume', whole]);
+    expect([again.code, again.stderr.split('\n')[0]]).toEqual([2, `amps: ${whole} is a copy of ${out}, which was resumed already`]);
+    expect(posts()).toHaveLength(0);
+  });
+
   it('the default ledger of a resume is never written through a symlink', async () => {
     const { file, dir } = fileOf(loadIds(2, 470));
     const out = join(dir, 'ledger.ndjson');
@@ -1029,7 +1052,7 @@ describe('--resume', () => {
     }
     // As if it crashed before its device line: the row lies within the horizon, so it is reconciled.
     const crashed = join(dir, 'crashed.ndjson');
-    writeFileSync(crashed, `${JSON.stringify({ run: records(readFileSync(earlier, 'utf8'))[0].run })}\n${JSON.stringify({ horizon: 40 })}\n`);
+    writeFileSync(crashed, `${JSON.stringify({ run: { ...records(readFileSync(earlier, 'utf8'))[0].run, ledger: crashed } })}\n${JSON.stringify({ horizon: 40 })}\n`);
     sandbox.requests.length = 0;
     const resumed = await amps(['push', '--resume', crashed]);
     expect(resumed.code, resumed.stderr + readFileSync(join(dir, 'crashed.resumed.ndjson'), 'utf8')).toBe(0);

@@ -18,6 +18,29 @@ function horizonStep(concurrency: number): number {
 }
 
 /** True when the file's first line is an amps run record: the ledger of a run, the record of what it sent. */
+/** The run record on a file's first line, or undefined (no file, or none there). */
+export function runRecordAt(path: string): RunRecord['run'] | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return undefined;
+    const buffer = Buffer.alloc(64 * 1024);
+    const text = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8');
+    const newline = text.indexOf('\n');
+    if (newline === -1) return undefined;
+    const first: unknown = JSON.parse(text.slice(0, newline));
+    return isRecord(first) && isRecord(first.run) ? (first.run as RunRecord['run']) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function holdsRunRecord(path: string): boolean {
   let fd: number;
   try {
@@ -415,6 +438,7 @@ function runRecordProblem(run: Record<string, unknown>): string | undefined {
   if (!Number.isInteger(run.concurrency) || (run.concurrency as number) < 1) return 'concurrency is not a whole number';
   if (!text(run.environment)) return 'environment is missing';
   if (run.resumedFrom !== undefined && run.resumedFrom !== null && !text(run.resumedFrom)) return 'resumedFrom is not a path';
+  if (!optionalText(run.ledger)) return 'ledger is not a path';
   if (run.writer !== undefined && !(isRecord(run.writer) && Number.isSafeInteger(run.writer.pid) && text(run.writer.host) && optionalText(run.writer.start))) return 'writer is not a process';
   if (run.shape !== undefined) {
     const shape = run.shape;

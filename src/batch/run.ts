@@ -256,12 +256,19 @@ export class BatchRun {
     // --timeout bounds this row's push, its retries and their waits (from its first send, not its
     // wait for a free slot).
     let deadline: number | undefined;
+    /** The answer a resend is waiting to improve on: it stands if the resend cannot be made. */
+    let last: DecodedError | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.throttle.acquire();
       } catch (error) {
-        if (error instanceof InterruptedError) return this.notSent(row);
+        if (error instanceof InterruptedError) return last ? this.failure(row, last, attempt - 1) : this.notSent(row);
         throw error;
+      }
+      // A 429's pause is shared, and later 429s lengthen it: the wait for a slot may end past the row's --timeout.
+      if (last && deadline !== undefined && Date.now() >= deadline) {
+        this.throttle.release();
+        return this.failure(row, last, attempt - 1);
       }
       deadline ??= Date.now() + this.client.timeoutMs;
       try {
@@ -281,6 +288,7 @@ export class BatchRun {
       } catch (error) {
         if (!(error instanceof ApiFailure)) throw error;
         const d = error.decoded;
+        last = d;
         let pauseMs: number | undefined;
         if (isRateLimit(d)) {
           pauseMs = Math.max(0, (d.retryAfterSeconds ?? 1) * 1000);

@@ -97,6 +97,11 @@ export interface RunRecord {
      * record whose writer still runs is not resumed, which would send what that run is sending.
      */
     writer?: { pid: number; host: string; start?: string };
+    /**
+     * The ledger's own real path as its run wrote it (absent in ledgers of earlier versions): a copy
+     * taken while the run was still writing lacks its later lines, and is not resumed.
+     */
+    ledger?: string;
   };
 }
 

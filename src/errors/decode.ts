@@ -269,7 +269,14 @@ export function decodeResponse(status: number, headers: Headers, body: string, o
     // taken, so the code's advice (a 503's "retry") must not lead to sending it again.
     const fields = errorFields(value);
     const named = fields ? ` (${fields.code}${fields.message ? `: ${fields.message}` : ''})` : ' without an error code';
-    return { ok: false, error: { ...invalidSuccess(status, `a failed envelope${named}`, header(headers, 'x-request-id')), bodyExcerpt: excerpt(body) } };
+    const meta = fields?.meta ?? {};
+    return {
+      ok: false,
+      error: {
+        ...invalidSuccess(status, `a failed envelope${named}`, asString(meta.requestId) ?? header(headers, 'x-request-id')),
+        path: asString(meta.path), timestamp: asString(meta.timestamp), bodyExcerpt: excerpt(body),
+      },
+    };
   }
   if (isRecord(value) && value.success === true && 'data' in value) {
     return { ok: true, value: { data: value.data, meta: isRecord(value.meta) ? value.meta : {} } };

@@ -30,20 +30,13 @@ export function processStart(pid: number): string | undefined {
 }
 
 /**
- * True while the amps process `pid` (started at `start`, when known) runs: a crashed writer's pid
- * can be reused by another program, or another amps, which must not keep its file locked for ever.
- * Where /proc tells (Linux), a process that started at another time, or whose command line does
- * not name amps, is not it; elsewhere any live process with the pid counts.
+ * True while the writer `pid`, started at `start` (when known), runs. A crashed writer's pid can be
+ * reused (by any program, another amps, or, in a container, this very process): where /proc tells
+ * (Linux), a process that started at another time is not the writer; elsewhere a live pid counts.
  */
-export function ampsRuns(pid: number, start?: string): boolean {
-  if (!processRuns(pid)) return false;
-  if (start !== undefined) {
-    const now = processStart(pid);
-    if (now !== undefined && now !== start) return false;
-  }
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('amps');
-  } catch {
-    return true;
-  }
+export function writerRuns(pid: number, start?: string): boolean {
+  if (pid === process.pid || !processRuns(pid)) return false;
+  if (start === undefined) return true;
+  const now = processStart(pid);
+  return now === undefined || now === start;
 }

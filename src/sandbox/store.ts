@@ -11,7 +11,7 @@ import { ACTION_STATES, type ActionRecord } from '../contract/actions.js';
 import type { ScheduleRecord } from '../contract/schedules.js';
 import type { WebhookEvent } from '../contract/webhooks.js';
 import { systemErrorText } from '../lib/values.js';
-import { ampsRuns } from '../lib/process.js';
+import { processRuns } from '../lib/process.js';
 
 /** What the sandbox keeps beside the public record. */
 export interface StoredAction extends ActionRecord {
@@ -282,7 +282,7 @@ async function acquireLock(lock: string): Promise<void> {
       if (error instanceof StateFileError) throw error;
       continue; // it went away between the two calls: try again
     }
-    if (!ampsRuns(holder)) {
+    if (!processRuns(holder)) {
       rmSync(lock, { force: true });
       continue;
     }

@@ -5,6 +5,7 @@
 // predicts without sending, --waves rolls out in waves with --abort-if, and --resume continues a
 // run from its ledger without sending any device twice.
 
+import { realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { MAX_RETRY_AFTER_MS, type ApiClient } from '../../api/client.js';
@@ -31,7 +32,7 @@ import { grouped } from '../../output/text.js';
 import { announceWrite, relinkFor, type Session, withSession } from '../../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../../session/follow.js';
 import { movedTimes, preflight, preparePush, type PushFlags, type PushInputs, readPushInputs, refuseDirectiveOnLive, timeLines, type Zone } from './body.js';
-import { bodyFlagsGiven, checkResumable, claimResume, refuseWhileWritten, decide, fingerprintOf, flagsOf, reconcile, ReconcileIncomplete, reconciledEntry, resumedLedgerPath, runInputs, unreconciledEntry } from './resume.js';
+import { bodyFlagsGiven, checkResumable, claimResume, refuseStaleCopy, refuseWhileWritten, decide, fingerprintOf, flagsOf, reconcile, ReconcileIncomplete, reconciledEntry, resumedLedgerPath, runInputs, unreconciledEntry } from './resume.js';
 import { rerunArgs } from './rerun.js';
 import { breach, parseAbortIf, parseWaves, waveEnds, type AbortRule } from './waves.js';
 
@@ -136,6 +137,7 @@ async function setup(options: FleetPushOptions, io: IO): Promise<RunSetup> {
     const given = bodyFlagsGiven(command, options) ? runInputs(type, command ?? ledger.run.inputs.command, options) : undefined;
     checkResumable(ledger, options.resume, type, given);
     refuseWhileWritten(ledger, options.resume);
+    refuseStaleCopy(ledger, options.resume);
     const inputs = ledger.run.inputs;
     const devices = options.devices ?? ledger.run.devices;
     if (devices === '-' && options.devices === undefined) throw new UsageError(`the run of ${options.resume} read its devices from stdin`, 'give them again: --devices FILE (or -)');
@@ -338,7 +340,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         run: {
           version: LEDGER_VERSION, command: 'push', inputs: run.inputs, fingerprint: fingerprintOf(run.inputs),
           times: { start: times.start ?? null, end: times.end ?? null, zone: zone.name }, devices: run.devices === '-' ? '-' : resolve(run.devices), devicesDigest, startedAt: new Date(startedAt).toISOString(),
-          concurrency, environment: session.environment, resumedFrom: run.resumeFrom?.path ?? null, writer: { pid: process.pid, host: hostname(), start: processStart(process.pid) },
+          concurrency, environment: session.environment, resumedFrom: run.resumeFrom?.path ?? null, writer: { pid: process.pid, host: hostname(), start: processStart(process.pid) }, ledger: realPathOf(run.out),
           shape: {
             wait: Boolean(options.wait), verify: Boolean(options.verify), waitTimeout: options.waitTimeout ?? null,
             waves: options.waves ?? null, abortIf: options.abortIf ?? null, canaryPerModel: Boolean(options.canaryPerModel),
@@ -529,6 +531,16 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
 function outcomeCodeOf(entry: LedgerEntry, tally: OutcomeTally): ExitCode {
   if (tally.pending.some((p) => p.actionId === entry.actionId)) return EXIT.accepted;
   return tally.codeOf(entry.actionId!) ?? EXIT.ok;
+}
+
+/** A ledger file's real path, made just now; none for no file. */
+function realPathOf(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The batch's code with what the followed actions did: the most severe wins; interrupted is 130. */

@@ -15,10 +15,10 @@ import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import type { DeviceType } from '../../contract/devices.js';
 import { UsageError } from '../../errors/failures.js';
 import { isRecord, systemErrorText } from '../../lib/values.js';
-import { holdsRunRecord, type ParsedLedger, RESUME_MARK_SUFFIX } from '../../batch/ledger.js';
+import { holdsRunRecord, type ParsedLedger, RESUME_MARK_SUFFIX, runRecordAt } from '../../batch/ledger.js';
 import type { DeviceRow } from '../../batch/input.js';
 import { QUANTITY_FLAGS, type PushFlags } from './body.js';
-import { ampsRuns, processStart } from '../../lib/process.js';
+import { processStart, writerRuns } from '../../lib/process.js';
 
 /** Sorted keys, so the same inputs always hash alike. */
 function canonical(value: unknown): string {
@@ -133,13 +133,13 @@ export function claimResume(from: string, into: string): () => void {
   if (earlier && !isRegularFile(earlier.into)) {
     throw new UsageError(`${from} was resumed already, into ${earlier.into}, which is not a ledger file amps can read back`, `if you are sure that resume sent nothing, remove ${mark}`);
   }
-  if (earlier && (earlier.host !== hostname() || ampsRuns(earlier.pid, earlier.start))) {
+  if (earlier && (earlier.host !== hostname() || writerRuns(earlier.pid, earlier.start))) {
     throw new UsageError(`${from} is being resumed right now, into ${earlier.into} (process ${earlier.pid}${earlier.host !== hostname() ? ` on ${earlier.host}` : ''})`, `let that resume finish; if it is gone, remove ${mark}`);
   }
   if (!createOnly(lock, `${process.pid}\n`, from)) {
     // Broken by hand only: two resumes that both broke a dead lock could both take the mark over.
     const holder = Number.parseInt(markText(lock) ?? '', 10);
-    if (Number.isSafeInteger(holder) && !ampsRuns(holder)) throw new UsageError(`a resume taking over ${mark} stopped part-way (its process ${holder} is gone) and left ${lock}`, `if no other amps resumes ${from}, remove ${lock}, then resume again`);
+    if (Number.isSafeInteger(holder) && !writerRuns(holder)) throw new UsageError(`a resume taking over ${mark} stopped part-way (its process ${holder} is gone) and left ${lock}`, `if no other amps resumes ${from}, remove ${lock}, then resume again`);
     throw running();
   }
   try {
@@ -166,7 +166,7 @@ function createOnly(path: string, text: string, from: string): boolean {
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new UsageError(`cannot mark ${from} as resumed (${path}): ${systemErrorText(error)}; nothing was sent`, 'a resume writes a mark beside the ledger it continues: copy the ledger to a folder amps can write, and resume the copy');
+    throw new UsageError(`cannot mark ${from} as resumed (${path}): ${systemErrorText(error)}; nothing was sent`, 'a resume writes a mark beside the ledger it continues: copy the whole ledger (its run ended) to a folder amps can write, and resume the copy');
   }
 }
 
@@ -294,9 +294,42 @@ export function unreconciledEntry(row: DeviceRow, environment: LedgerEntry['envi
  */
 export function refuseWhileWritten(ledger: ParsedLedger, path: string): void {
   const writer = ledger.run.writer;
-  if (ledger.end !== null || !writer || writer.host !== hostname() || !ampsRuns(writer.pid, writer.start)) return;
+  if (ledger.end !== null || !writer || writer.host !== hostname() || !writerRuns(writer.pid, writer.start)) return;
   throw new UsageError(`the run writing ${path} is still going (process ${writer.pid}): a resume now would send what it is sending`, 'let it finish, or stop it (Ctrl-C), then resume');
 }
+
+/**
+ * A copy of a ledger (or one moved) is resumed only when it is the whole of the ledger its run
+ * wrote, and that one was not resumed: a copy taken while the run was still writing lacks the
+ * lines of the devices sent after, which the resume would send again. A ledger whose original is
+ * gone (carried over from another machine) is resumed as it is.
+ */
+export function refuseStaleCopy(ledger: ParsedLedger, path: string): void {
+  const original = ledger.run.ledger;
+  if (!original) return;
+  let here: string;
+  try {
+    here = realpathSync(path);
+  } catch {
+    return;
+  }
+  if (here === original) return;
+  const written = runRecordAt(original);
+  if (!written || written.startedAt !== ledger.run.startedAt || written.fingerprint !== ledger.run.fingerprint) return;
+  if (statSync(original).size !== statSync(here).size) {
+    throw new UsageError(`${path} is a copy of ${original}, the ledger its run wrote, and not the whole of it: the devices sent after the copy was taken are missing from it`, `resume the original: amps push --resume ${original}`);
+  }
+  if (lstatSafe(resumeMarkOf(original))) throw new UsageError(`${path} is a copy of ${original}, which was resumed already`, `continue from that resume: see ${resumeMarkOf(original)}`);
+}
+
+const lstatSafe = (path: string): boolean => {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** The ledger, checked against what this resume was asked to do. */
 export function checkResumable(ledger: ParsedLedger, path: string, type: DeviceType | undefined, inputs: RunInputs | undefined): void {
