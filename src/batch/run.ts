@@ -276,7 +276,8 @@ export class BatchRun {
       } catch (error) {
         this.throttle.release();
         this.stop('ledger_failed', systemErrorText(error));
-        return this.notSent(row);
+        // A resend that cannot go: the row was sent, and its last answer stands (never not_sent).
+        return last ? this.failure(row, last, attempt - 1) : this.notSent(row);
       }
       try {
         const { data, meta } = await pushAction(this.client, this.plan.type, row.id, built.body, 0);
