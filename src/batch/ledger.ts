@@ -17,8 +17,7 @@ function horizonStep(concurrency: number): number {
   return Math.max(64, concurrency * 4);
 }
 
-/** True when the file's first line is an amps run record: the ledger of a run, the record of what it sent. */
-/** The run record on a file's first line, or undefined (no file, or none there). */
+/** The run record on a file's first line, or undefined (no such file, not a regular file, or none there). */
 export function runRecordAt(path: string): RunRecord['run'] | undefined {
   let fd: number;
   try {
@@ -41,25 +40,9 @@ export function runRecordAt(path: string): RunRecord['run'] | undefined {
   }
 }
 
+/** True when the file's first line is an amps run record: the ledger of a run, the record of what it sent. */
 export function holdsRunRecord(path: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return false;
-  }
-  try {
-    const buffer = Buffer.alloc(64 * 1024);
-    const text = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8');
-    const newline = text.indexOf('\n');
-    if (newline === -1) return false;
-    const first: unknown = JSON.parse(text.slice(0, newline));
-    return isRecord(first) && isRecord(first.run);
-  } catch {
-    return false;
-  } finally {
-    closeSync(fd);
-  }
+  return runRecordAt(path) !== undefined;
 }
 
 /**
@@ -136,20 +119,7 @@ export class LedgerWriter {
     if (this.fd === undefined) return;
     if (this.stuck !== undefined) throw this.stuck;
     const buffer = Buffer.from(line);
-    let written = 0;
-    try {
-      while (written < buffer.length) written += writeSync(this.fd, buffer, written, buffer.length - written, this.regular ? this.size + written : null);
-    } catch (error) {
-      if (written > 0) {
-        try {
-          if (!this.regular) throw error;
-          ftruncateSync(this.fd, this.size);
-        } catch {
-          this.stuck = error;
-        }
-      }
-      throw error;
-    }
+    writeWhole(this.fd, buffer, this.regular ? this.size : null, (error) => (this.stuck = error));
     this.size += buffer.length;
   }
 
@@ -243,23 +213,34 @@ export function outcomeAppender(path: string): { append(record: OutcomeRecord): 
     throw new UsageError(`cannot append to the ledger ${path}: ${systemErrorText(error)}`);
   }
   return {
-    append: (record) => {
-      const buffer = Buffer.from(`${JSON.stringify(record)}\n`);
-      const before = fstatSync(fd).size;
-      let written = 0;
-      try {
-        while (written < buffer.length) written += writeSync(fd, buffer, written, buffer.length - written);
-      } catch (error) {
-        try {
-          if (written > 0) ftruncateSync(fd, before);
-        } catch {
-          // The next reader sees a cut last line, which a ledger may end with; the next append cuts it.
-        }
-        throw error;
-      }
-    },
+    // An append: written at the end whatever the offset given, cut back to the size before it. A
+    // part left (the cut failed) is a cut last line, which a ledger may end with; the next append cuts it.
+    append: (record) => writeWhole(fd, Buffer.from(`${JSON.stringify(record)}\n`), fstatSync(fd).size, () => {}),
     close: () => closeSync(fd),
   };
+}
+
+/**
+ * Writes the whole of `buffer` at `at` (null: where the descriptor stands, for a pipe or device;
+ * with O_APPEND the end, whatever `at` says), or none of it: a write that fails part-way is cut
+ * back to `at`, and `partLeft` hears the write's error when a part stays (no offset to cut back
+ * to, or the cut failed). The write's error is thrown either way.
+ */
+function writeWhole(fd: number, buffer: Buffer, at: number | null, partLeft: (error: unknown) => void): void {
+  let written = 0;
+  try {
+    while (written < buffer.length) written += writeSync(fd, buffer, written, buffer.length - written, at === null ? null : at + written);
+  } catch (error) {
+    if (written > 0 && at === null) partLeft(error);
+    else if (written > 0) {
+      try {
+        ftruncateSync(fd, at!);
+      } catch {
+        partLeft(error);
+      }
+    }
+    throw error;
+  }
 }
 
 /** Where the file's whole lines end: its size, or before a last line without its newline. */
