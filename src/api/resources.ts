@@ -64,20 +64,27 @@ export const MAX_LIST_PAGES = 10_000;
 
 /**
  * The pages of a list in order (offset/limit), from `offset`, until one says there is no more, or
- * MAX_LIST_PAGES have come: then `onCapped` hears the offset a next read would start at. Every read
- * of a typed list goes through here, so none can be led on for ever by `hasMore: true` (`amps api
- * --paginate`, which reads any JSON and streams it, keeps its own loop under the same bound).
+ * `maxPages` (MAX_LIST_PAGES) have come: then `onCapped` hears the offset a next read would start
+ * at. Every read of a typed list goes through here, so none can be led on for ever by `hasMore:
+ * true` (`amps api --paginate`, which reads any JSON and streams it, keeps its own loop under the
+ * same bound). With `pageSize`, a page without `pagination` (the docs show none for /actions) is
+ * the last only when it is short.
  */
-export async function* listPages<T>(fetchPage: (offset: number) => Promise<ApiResponse<Page<T>>>, options: { offset?: number; onCapped?: (nextOffset: number) => void } = {}): AsyncGenerator<Page<T>> {
+export async function* listPages<T>(
+  fetchPage: (offset: number) => Promise<ApiResponse<Page<T>>>,
+  options: { offset?: number; maxPages?: number; pageSize?: number; onCapped?: (nextOffset: number) => void } = {},
+): AsyncGenerator<Page<T>> {
   let offset = options.offset ?? 0;
   for (let page = 0; ; page++) {
-    if (page >= MAX_LIST_PAGES) {
+    if (page >= (options.maxPages ?? MAX_LIST_PAGES)) {
       options.onCapped?.(offset);
       return;
     }
     const { data } = await fetchPage(offset);
     yield data;
-    if (!data.pagination?.hasMore || data.items.length === 0) return;
+    const hasMore = data.pagination?.hasMore;
+    const more = options.pageSize !== undefined && typeof hasMore !== 'boolean' ? data.items.length === options.pageSize : Boolean(hasMore);
+    if (!more || data.items.length === 0) return;
     offset += data.items.length;
   }
 }

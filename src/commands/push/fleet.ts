@@ -5,7 +5,6 @@
 // predicts without sending, --waves rolls out in waves with --abort-if, and --resume continues a
 // run from its ledger without sending any device twice.
 
-import { realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { MAX_RETRY_AFTER_MS, type ApiClient } from '../../api/client.js';
@@ -32,7 +31,7 @@ import { grouped } from '../../output/text.js';
 import { announceWrite, relinkFor, type Session, withSession } from '../../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../../session/follow.js';
 import { movedTimes, preflight, preparePush, type PushFlags, type PushInputs, readPushInputs, refuseDirectiveOnLive, timeLines, type Zone } from './body.js';
-import { bodyFlagsGiven, checkResumable, claimResume, refuseStaleCopy, refuseWhileWritten, decide, fingerprintOf, flagsOf, reconcile, ReconcileIncomplete, reconciledEntry, resumedLedgerPath, runInputs, unreconciledEntry } from './resume.js';
+import { bodyFlagsGiven, checkResumable, claimResume, refuseStaleCopy, refuseWhileWritten, decide, fingerprintOf, flagsOf, realPathOf, reconcile, ReconcileIncomplete, reconciledEntry, resumedLedgerPath, runInputs, unreconciledEntry } from './resume.js';
 import { rerunArgs } from './rerun.js';
 import { breach, parseAbortIf, parseWaves, waveEnds, type AbortRule } from './waves.js';
 
@@ -340,7 +339,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         run: {
           version: LEDGER_VERSION, command: 'push', inputs: run.inputs, fingerprint: fingerprintOf(run.inputs),
           times: { start: times.start ?? null, end: times.end ?? null, zone: zone.name }, devices: run.devices === '-' ? '-' : resolve(run.devices), devicesDigest, startedAt: new Date(startedAt).toISOString(),
-          concurrency, environment: session.environment, resumedFrom: run.resumeFrom?.path ?? null, writer: { pid: process.pid, host: hostname(), start: processStart(process.pid) }, ledger: realPathOf(run.out),
+          concurrency, environment: session.environment, resumedFrom: run.resumeFrom?.path ?? null, writer: { pid: process.pid, host: hostname(), start: processStart(process.pid) }, ledger: run.out === undefined ? undefined : realPathOf(run.out),
           shape: {
             wait: Boolean(options.wait), verify: Boolean(options.verify), waitTimeout: options.waitTimeout ?? null,
             waves: options.waves ?? null, abortIf: options.abortIf ?? null, canaryPerModel: Boolean(options.canaryPerModel),
@@ -531,16 +530,6 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
 function outcomeCodeOf(entry: LedgerEntry, tally: OutcomeTally): ExitCode {
   if (tally.pending.some((p) => p.actionId === entry.actionId)) return EXIT.accepted;
   return tally.codeOf(entry.actionId!) ?? EXIT.ok;
-}
-
-/** A ledger file's real path, made just now; none for no file. */
-function realPathOf(path: string | undefined): string | undefined {
-  if (path === undefined) return undefined;
-  try {
-    return realpathSync(path);
-  } catch {
-    return undefined;
-  }
 }
 
 /** The batch's code with what the followed actions did: the most severe wins; interrupted is 130. */

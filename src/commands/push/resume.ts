@@ -5,7 +5,7 @@
 // run began, and sent only when no action of the run exists.
 
 import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync, realpathSync, rmSync, type Stats, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { codeProvesNothingRan, type ApiClient } from '../../api/client.js';
@@ -84,13 +84,7 @@ export function resumedLedgerPath(from: string, out: string | undefined): string
  * next resume could read. Nothing there yet is fine: the resume makes it.
  */
 function refuseNonFile(path: string, said: string): void {
-  let kind: Stats | undefined;
-  try {
-    kind = lstatSync(path);
-  } catch {
-    return;
-  }
-  if (!kind.isFile()) throw new UsageError(`${said} is not a regular file: a resume's ledger is the only record of what it sends`, 'name a new file for the ledger: --out FILE');
+  if (!isRegularFile(path)) throw new UsageError(`${said} is not a regular file: a resume's ledger is the only record of what it sends`, 'name a new file for the ledger: --out FILE');
 }
 
 /**
@@ -98,13 +92,17 @@ function refuseNonFile(path: string, said: string): void {
  * a symlink to the ledger, or a path through a linked folder, finds the same mark.
  */
 export function resumeMarkOf(ledger: string): string {
-  let real = ledger;
+  // Read already, so there; if not, its own name.
+  return `${realPathOf(ledger) ?? ledger}${RESUME_MARK_SUFFIX}`;
+}
+
+/** A file's real path (symlinks and linked folders resolved); undefined when it is not there. */
+export function realPathOf(path: string): string | undefined {
   try {
-    real = realpathSync(ledger);
+    return realpathSync(path);
   } catch {
-    // Read already, so there; if not, its own name.
+    return undefined;
   }
-  return `${real}${RESUME_MARK_SUFFIX}`;
 }
 
 /**
@@ -127,7 +125,7 @@ export function claimResume(from: string, into: string): () => void {
   if (!isRegularFile(mark)) throw new UsageError(`${mark} is in the way of this resume's mark: it is not a file amps wrote`, `remove it, then resume again`);
   const stale = markText(mark);
   const earlier = stale === undefined ? undefined : markOf(stale);
-  if (earlier && isLedger(earlier.into)) {
+  if (earlier && holdsRunRecord(earlier.into)) {
     throw new UsageError(`${from} was resumed already, into ${earlier.into}: that ledger knows what its resume sent`, `continue from it: amps push --resume ${earlier.into}`);
   }
   if (earlier && !isRegularFile(earlier.into)) {
@@ -203,13 +201,6 @@ function markOf(text: string): { into: string; pid: number; host: string; start?
   }
 }
 
-const isLedger = (path: string): boolean => {
-  try {
-    return statSync(path).isFile() && holdsRunRecord(path);
-  } catch {
-    return false;
-  }
-};
 
 /** Outcomes the API answered: their lines are carried over, never sent again. */
 const ANSWERED = new Set(['accepted', 'conflict', 'rejected', 'preflight_failed', 'invalid_input']);
@@ -247,16 +238,17 @@ export class ReconcileIncomplete extends Error {}
  * the list ends; a device with more than RECONCILE_PAGES pages since then is ReconcileIncomplete.
  */
 export async function reconcile(client: ApiClient, row: DeviceRow, run: RunRecord['run'], isThisPush: (action: ActionRecord) => boolean): Promise<{ id: string; state: string; start: string | null; end: string | null } | undefined> {
-  const { listActions } = await import('../../api/resources.js');
+  const { listActions, listPages } = await import('../../api/resources.js');
   const since = new Date(Date.parse(run.startedAt) - CLOCK_MARGIN_MS).toISOString();
-  for (let page = 0; page < RECONCILE_PAGES; page++) {
-    const { data } = await listActions(client, { deviceId: row.id, limit: RECONCILE_PAGE, offset: page * RECONCILE_PAGE });
-    const mine = data.items.find((a) => typeof a.createdAt === 'string' && a.createdAt >= since && isThisPush(a));
+  let capped = false;
+  const pages = listPages((offset) => listActions(client, { deviceId: row.id, limit: RECONCILE_PAGE, offset }), { maxPages: RECONCILE_PAGES, pageSize: RECONCILE_PAGE, onCapped: () => (capped = true) });
+  for await (const page of pages) {
+    const mine = page.items.find((a) => typeof a.createdAt === 'string' && a.createdAt >= since && isThisPush(a));
     if (mine) return { id: mine.id, state: mine.state, start: mine.start ?? null, end: mine.end ?? null };
-    const more = typeof data.pagination?.hasMore === 'boolean' ? data.pagination.hasMore : data.items.length === RECONCILE_PAGE;
-    if (!more || data.items.length === 0 || reachesBefore(data.items, since)) return undefined;
+    if (reachesBefore(page.items, since)) return undefined;
   }
-  throw new ReconcileIncomplete(`it has more than ${RECONCILE_PAGE * RECONCILE_PAGES} actions since the run began, more than a resume reads`);
+  if (capped) throw new ReconcileIncomplete(`it has more than ${RECONCILE_PAGE * RECONCILE_PAGES} actions since the run began, more than a resume reads`);
+  return undefined;
 }
 
 /** Whether a page, newest first, goes back past `since`: the pages after it hold older actions only. */
@@ -307,13 +299,8 @@ export function refuseWhileWritten(ledger: ParsedLedger, path: string): void {
 export function refuseStaleCopy(ledger: ParsedLedger, path: string): void {
   const original = ledger.run.ledger;
   if (!original) return;
-  let here: string;
-  try {
-    here = realpathSync(path);
-  } catch {
-    return;
-  }
-  if (here === original) return;
+  const here = realPathOf(path);
+  if (here === undefined || here === original) return;
   const written = runRecordAt(original);
   if (!written || written.startedAt !== ledger.run.startedAt || written.fingerprint !== ledger.run.fingerprint) return;
   if (statSync(original).size !== statSync(here).size) {
