@@ -153,15 +153,19 @@ const NOT_SENT_CODES = new Set(['CONNECTION_REFUSED', 'DNS_FAILURE', 'TLS_FAILUR
  * and the push may have run.
  */
 export function pushMayBeResent(outcome: { decoded: DecodedError; notSent: boolean }, attempt: number): boolean {
-  // A success status took the push, whatever its body says.
-  const { status } = outcome.decoded;
-  if (status !== null && status >= 200 && status < 300) return false;
+  // A success status took the push, whatever its body says: the decoder makes any 2xx it cannot use
+  // INVALID_RESPONSE (no Amps error envelope), which nothing below resends.
   if (provesNothingRan(outcome)) return true;
   const { decoded } = outcome;
   if (decoded.shape !== 'envelope' && decoded.shape !== 'unwrapped') return false;
   if (decoded.entry?.docsPage !== 'error-codes') return false;
   if (decoded.retryClass === 'backoff' || decoded.retryClass === 'after_delay') return true;
   return decoded.retryClass === 'once_then_escalate' && attempt === 1;
+}
+
+/** What a retry notice names as its cause: the code, and its status when an answer came. */
+export function retryReason(decoded: DecodedError): string {
+  return decoded.status !== null ? `${decoded.code} (HTTP ${decoded.status})` : decoded.code;
 }
 
 /** DEVICE_OFFLINE's "after a delay": the first resend waits 2.5 to 5 s, doubling after. */
@@ -438,7 +442,7 @@ export class ApiClient {
         attempt: attempt + 1,
         of: retries + 1,
         delayMs,
-        reason: error.status !== null ? `${error.code} (HTTP ${error.status})` : error.code,
+        reason: retryReason(error),
       });
       await this.wait(delayMs);
     }

@@ -4,7 +4,7 @@
 // issuing (and still accounts for every row) on Ctrl-C or SIGTERM, --fail-fast, a closed output,
 // a ledger it cannot write, or a Retry-After longer than it will wait.
 
-import { codeProvesNothingRan, MAX_RETRY_AFTER_MS, pushMayBeResent, retryDelayMs, sleep, type ApiClient } from '../api/client.js';
+import { codeProvesNothingRan, pushMayBeResent, retryDelayMs, retryReason, sleep, type ApiClient } from '../api/client.js';
 import { getDevice, pushAction } from '../api/resources.js';
 import type { PushBody, Strategy } from '../contract/actions.js';
 import type { DeviceRead, DeviceType } from '../contract/devices.js';
@@ -293,9 +293,7 @@ export class BatchRun {
         let pauseMs: number | undefined;
         if (isRateLimit(d)) {
           pauseMs = Math.max(0, (d.retryAfterSeconds ?? 1) * 1000);
-          if (pauseMs > this.plan.maxPauseMs) {
-            this.stop('rate_limited', `the API asked for a pause of ${d.retryAfterSeconds} s (Retry-After), longer than the ${this.plan.maxPauseMs / 1000} s amps waits`);
-          } else this.throttle.rateLimited(pauseMs);
+          if (!this.stopsForPause(pauseMs, d.retryAfterSeconds)) this.throttle.rateLimited(pauseMs);
         }
         if (attempt > this.plan.retry || !pushMayBeResent(error, attempt) || this.stopped) return this.failure(row, d, attempt);
         // A rate limit's pause is the throttle's, for every worker (acquire waits it out); any other
@@ -318,11 +316,7 @@ export class BatchRun {
    */
   private async waitBeforeResend(row: DeviceRow, d: DecodedError, attempt: number, deadline: number): Promise<boolean> {
     const ms = retryDelayMs(d, attempt);
-    if (ms > MAX_RETRY_AFTER_MS) {
-      this.stop('rate_limited', `the API asked for a pause of ${Math.round(ms / 1000)} s (Retry-After), longer than the ${MAX_RETRY_AFTER_MS / 1000} s amps waits`);
-      return false;
-    }
-    if (!this.announceResend(row, d, attempt, ms, deadline)) return false;
+    if (this.stopsForPause(ms, Math.round(ms / 1000)) || !this.announceResend(row, d, attempt, ms, deadline)) return false;
     try {
       await sleep(ms, this.halt.signal);
     } catch {
@@ -331,12 +325,19 @@ export class BatchRun {
     return !this.stopped;
   }
 
+  /** A pause longer than amps waits (`seconds` as the answer put it) stops the run; true when it did. */
+  private stopsForPause(ms: number, seconds: number | undefined): boolean {
+    if (ms <= this.plan.maxPauseMs) return false;
+    this.stop('rate_limited', `the API asked for a pause of ${seconds} s (Retry-After), longer than the ${this.plan.maxPauseMs / 1000} s amps waits`);
+    return true;
+  }
+
   /** Says a resend after `ms`, as one push's retries are said; false when it would end past the row's --timeout. */
   private announceResend(row: DeviceRow, d: DecodedError, attempt: number, ms: number, deadline: number): boolean {
     if (Date.now() + ms >= deadline) return false;
     this.client.announceRetry({
       method: 'POST', path: `/${pathSegment(this.plan.type)}/${row.id}`, attempt: attempt + 1, of: this.plan.retry + 1, delayMs: ms,
-      reason: d.status !== null ? `${d.code} (HTTP ${d.status})` : d.code,
+      reason: retryReason(d),
     });
     return true;
   }
