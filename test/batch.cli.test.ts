@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, freshConfigDir, runCli } from './helpers/cli.js';
@@ -252,9 +254,28 @@ describe('a batch at a terminal', () => {
     const { runInTerminal } = await import('./helpers/pty.js');
     const file = join(freshConfigDir(), 'ids.txt');
     writeFileSync(file, `${loadIds(300).join('\n')}\n`);
-    const term = runInTerminal(['push', 'battery', '--devices', file, 'auto.balanced', '--concurrency', '1'], env);
-    expect(await term.exit).toBe(0);
-    expect(term.text()).toMatch(/█*░*\s\d+% [\d,]+\/300 · accepted [\d,]+/);
-    expect(term.text()).toMatch(/│ accepted +│ - +│ 300 /);
+    // Each push held 5 ms on its way: the run lasts 1.5 s or more, however fast the sandbox, so the
+    // bar (redrawn every 200 ms) is drawn with its counts before the summary.
+    const proxy = createServer((req, res) => {
+      const forward = () => {
+        const upstream = httpRequest(`${sandbox.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
+        req.pipe(upstream);
+      };
+      if (req.method === 'POST') setTimeout(forward, 5);
+      else forward();
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const term = runInTerminal(['push', 'battery', '--devices', file, 'auto.balanced', '--concurrency', '1'], { ...env, AMPS_API_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+      expect(await term.exit).toBe(0);
+      expect(term.text()).toMatch(/█*░*\s\d+% [\d,]+\/300 · accepted [\d,]+/);
+      expect(term.text()).toMatch(/│ accepted +│ - +│ 300 /);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 });
