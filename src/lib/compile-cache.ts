@@ -1,7 +1,7 @@
-// V8's code cache for amps' bundles on Node versions without `module.enableCompileCache()` (it
-// arrived in Node 22.1). A bundle is compiled through `vm.Script` with the bytes a previous run saved;
-// V8 then skips parsing and compiling every function the cache holds. Most of amps' start-up is that
-// work (bench/startup.mjs).
+// V8's code cache for amps' bundles, on every Node (Node 22's own `module.enableCompileCache()` takes
+// its cache before a bundle runs, so it misses what a command compiles: boot.ts). A bundle is
+// compiled through `vm.Script` with the bytes a previous run saved; V8 then skips parsing and
+// compiling every function the cache holds. Most of amps' start-up is that work (bench/startup.mjs).
 //
 // A cache can only ever cost a recompile, never a wrong or broken run:
 // - An entry's name carries a hash of everything its bytes depend on: the bundle's path, size and
