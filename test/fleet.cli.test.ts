@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -1003,6 +1003,63 @@ describe('--resume', () => {
     const again = await amps(['push', '--resume', whole]);
     expect([again.code, again.stderr.split('\n')[0]]).toEqual([2, `amps: ${whole} is a copy of ${out}, which was resumed already`]);
     expect(posts()).toHaveLength(0);
+  });
+
+  it('a whole copy or a hard link, resumed, marks the ledger its run wrote: they are resumed once between them', async () => {
+    const ids = loadIds(2, 404);
+    const { file, dir } = fileOf(ids);
+    const out = join(dir, 'ledger.ndjson');
+    await amps(['push', 'battery', '--devices', file, 'idle', '--out', out]);
+    await actionsDone(ids);
+    // As if the run had crashed before its first device line.
+    writeFileSync(out, `${JSON.stringify({ run: records(readFileSync(out, 'utf8'))[0].run })}\n`);
+    mkdirSync(join(dir, 'copies'));
+    const copy = join(dir, 'copies', 'copy.ndjson');
+    writeFileSync(copy, readFileSync(out));
+    const hard = join(dir, 'hard.ndjson');
+    linkSync(out, hard);
+    sandbox.requests.length = 0;
+    const resumed = await amps(['push', '--resume', copy]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(posts().map((p) => p.path.split('/')[2]).sort()).toEqual(ids);
+    const original = await amps(['push', '--resume', out, '--out', join(dir, 'again.ndjson')]);
+    expect([original.code, original.stderr.split('\n')[0]]).toEqual([2, `amps: ${out} was resumed already, into ${join(dir, 'copies', 'copy.resumed.ndjson')}: that ledger knows what its resume sent`]);
+    const linked = await amps(['push', '--resume', hard, '--out', join(dir, 'again.ndjson')]);
+    expect([linked.code, linked.stderr.split('\n')[0]]).toEqual([2, `amps: ${hard} is a copy of ${out}, which was resumed already`]);
+    expect(posts()).toHaveLength(2);
+
+    // A hard link resumed first: the ledger under its first name is refused after.
+    const second = fileOf(loadIds(2, 408));
+    const first = join(second.dir, 'ledger.ndjson');
+    await amps(['push', 'battery', '--devices', second.file, 'idle', '--out', first]);
+    await actionsDone(loadIds(2, 408));
+    writeFileSync(first, `${JSON.stringify({ run: records(readFileSync(first, 'utf8'))[0].run })}\n`);
+    linkSync(first, join(second.dir, 'hard.ndjson'));
+    sandbox.requests.length = 0;
+    expect((await amps(['push', '--resume', join(second.dir, 'hard.ndjson')])).code).toBe(0);
+    const after = await amps(['push', '--resume', first, '--out', join(second.dir, 'again.ndjson')]);
+    expect([after.code, after.stderr.split('\n')[0]]).toEqual([2, `amps: ${first} was resumed already, into ${join(second.dir, 'hard.resumed.ndjson')}: that ledger knows what its resume sent`]);
+    expect(posts()).toHaveLength(2);
+  });
+
+  it('a copy is resumed when the ledger it copies cannot be marked; that ledger itself is not', async () => {
+    const ids = loadIds(2, 412);
+    const { file, dir } = fileOf(ids);
+    // A name so long that its mark's (13 characters more) is past the file system's 255: no mark can be made beside it.
+    const out = join(dir, `${'l'.repeat(240)}.ndjson`);
+    await amps(['push', 'battery', '--devices', file, 'idle', '--out', out]);
+    await actionsDone(ids);
+    writeFileSync(out, `${JSON.stringify({ run: records(readFileSync(out, 'utf8'))[0].run })}\n`);
+    const copy = join(dir, 'copy.ndjson');
+    writeFileSync(copy, readFileSync(out));
+    sandbox.requests.length = 0;
+    const itself = await amps(['push', '--resume', out, '--out', join(dir, 'r.ndjson')]);
+    expect([itself.code, itself.stderr.split('\n')[0]]).toEqual([2, expect.stringMatching(/^amps: cannot mark .* as resumed \(.*\): .*; nothing was sent$/)]);
+    expect(posts()).toHaveLength(0);
+    const resumed = await amps(['push', '--resume', copy]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(posts().map((p) => p.path.split('/')[2]).sort()).toEqual(ids);
+    expect(existsSync(`${copy}.resumed-into`)).toBe(true);
   });
 
   it('the default ledger of a resume is never written through a symlink', async () => {

@@ -31,7 +31,7 @@ import { grouped } from '../../output/text.js';
 import { announceWrite, relinkFor, type Session, withSession } from '../../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../../session/follow.js';
 import { movedTimes, preflight, preparePush, type PushFlags, type PushInputs, readPushInputs, refuseDirectiveOnLive, timeLines, type Zone } from './body.js';
-import { bodyFlagsGiven, checkResumable, claimResume, refuseStaleCopy, refuseWhileWritten, decide, fingerprintOf, flagsOf, realPathOf, reconcile, ReconcileIncomplete, reconciledEntry, resumedLedgerPath, runInputs, unreconciledEntry } from './resume.js';
+import { bodyFlagsGiven, checkResumable, claimResumeOf, copiedFrom, refuseWhileWritten, decide, fingerprintOf, flagsOf, realPathOf, reconcile, ReconcileIncomplete, reconciledEntry, resumedLedgerPath, runInputs, unreconciledEntry } from './resume.js';
 import { rerunArgs } from './rerun.js';
 import { breach, parseAbortIf, parseWaves, waveEnds, type AbortRule } from './waves.js';
 
@@ -79,7 +79,8 @@ interface RunSetup {
   out?: string;
   /** The ledger is amps' own (no --out): under $AMPS_CONFIG_DIR/runs/. */
   automaticOut?: boolean;
-  resumeFrom?: { path: string; ledger: ParsedLedger };
+  /** The ledger resumed; `original`, the one it is a copy of (resume.ts copiedFrom). */
+  resumeFrom?: { path: string; ledger: ParsedLedger; original?: string };
   /** A resume's devices file's digest, checked against the earlier run's already: not read again. */
   devicesDigest?: string;
 }
@@ -136,7 +137,7 @@ async function setup(options: FleetPushOptions, io: IO): Promise<RunSetup> {
     const given = bodyFlagsGiven(command, options) ? runInputs(type, command ?? ledger.run.inputs.command, options) : undefined;
     checkResumable(ledger, options.resume, type, given);
     refuseWhileWritten(ledger, options.resume);
-    refuseStaleCopy(ledger, options.resume);
+    const original = copiedFrom(ledger, options.resume);
     const inputs = ledger.run.inputs;
     const devices = options.devices ?? ledger.run.devices;
     if (devices === '-' && options.devices === undefined) throw new UsageError(`the run of ${options.resume} read its devices from stdin`, 'give them again: --devices FILE (or -)');
@@ -144,7 +145,7 @@ async function setup(options: FleetPushOptions, io: IO): Promise<RunSetup> {
     return {
       devicesDigest,
       type, inputs, push: readPushInputs(inputs.command, flagsOf(inputs), io.env), zone: { name: ledger.run.times.zone, source: '--tz' },
-      startedAt: Date.parse(ledger.run.startedAt), devices, out: resumedLedgerPath(options.resume, options.out), resumeFrom: { path: options.resume, ledger },
+      startedAt: Date.parse(ledger.run.startedAt), devices, out: resumedLedgerPath(options.resume, options.out), resumeFrom: { path: options.resume, ledger, original },
     };
   }
   if (options.type === undefined) throw new UsageError('name the device type: amps push TYPE --devices FILE COMMAND');
@@ -330,7 +331,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     // Where the devices came from, for a resume from anywhere, and which bytes they were.
     const devicesDigest = run.devicesDigest ?? (regularFile ? await input.digestOf(run.devices) : null);
     // A second resume of the same ledger is refused from here on, whatever its --out.
-    const releaseMark = run.resumeFrom ? claimResume(run.resumeFrom.path, run.out!) : undefined;
+    const releaseMark = run.resumeFrom ? claimResumeOf(run.resumeFrom, run.out!) : undefined;
     let ledger!: LedgerWriter;
     let resume: ReturnType<typeof carryOver> | undefined;
     try {

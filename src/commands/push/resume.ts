@@ -114,14 +114,21 @@ export function realPathOf(path: string): string | undefined {
  * a lock of its own (`MARK.lock`), so that of two resumes that find the same stale mark one takes
  * it. Returns the mark's release, for a resume that stops before sending.
  */
-export function claimResume(from: string, into: string): () => void {
+function claimResume(from: string, into: string, { unwritable = 'refuse' }: { unwritable?: 'refuse' | 'skip' } = {}): () => void {
   const mark = resumeMarkOf(from);
   const text = `${JSON.stringify({ resumedInto: resolve(into), pid: process.pid, host: hostname(), start: processStart(process.pid), at: new Date().toISOString() })}\n`;
   const release = () => rmSync(mark, { force: true });
   const lock = `${mark}.lock`;
   // A take-over killed while it held the lock leaves it: only a person can tell that from one under way.
   const running = () => new UsageError(`${from} is being resumed right now by another amps`, `let that resume finish; if none runs, remove ${mark} and ${lock}`);
-  if (createOnly(mark, text, from)) return release;
+  let made: boolean;
+  try {
+    made = createOnly(mark, text, from);
+  } catch (error) {
+    if (unwritable === 'skip') return () => {};
+    throw error;
+  }
+  if (made) return release;
   if (!isRegularFile(mark)) throw new UsageError(`${mark} is in the way of this resume's mark: it is not a file amps wrote`, `remove it, then resume again`);
   const stale = markText(mark);
   const earlier = stale === undefined ? undefined : markOf(stale);
@@ -291,22 +298,45 @@ export function refuseWhileWritten(ledger: ParsedLedger, path: string): void {
 }
 
 /**
- * A copy of a ledger (or one moved) is resumed only when it is the whole of the ledger its run
- * wrote, and that one was not resumed: a copy taken while the run was still writing lacks the
- * lines of the devices sent after, which the resume would send again. A ledger whose original is
- * gone (carried over from another machine) is resumed as it is.
+ * The ledger its run wrote, when `path` is a copy of it (or another name for it: a hard link) and
+ * it is still there; the resume marks it too (claimResumeOf), so that it and its copies are resumed
+ * once between them. A copy is resumed only when it is the whole of that ledger, and that one was
+ * not resumed: a copy taken while the run was still writing lacks the lines of the devices sent
+ * after, which the resume would send again. A ledger whose original is gone (carried over from
+ * another machine) is resumed as it is.
  */
-export function refuseStaleCopy(ledger: ParsedLedger, path: string): void {
+export function copiedFrom(ledger: ParsedLedger, path: string): string | undefined {
   const original = ledger.run.ledger;
-  if (!original) return;
+  if (!original) return undefined;
   const here = realPathOf(path);
-  if (here === undefined || here === original) return;
+  if (here === undefined || here === original) return undefined;
   const written = runRecordAt(original);
-  if (!written || written.startedAt !== ledger.run.startedAt || written.fingerprint !== ledger.run.fingerprint) return;
+  if (!written || written.startedAt !== ledger.run.startedAt || written.fingerprint !== ledger.run.fingerprint) return undefined;
   if (statSync(original).size !== statSync(here).size) {
     throw new UsageError(`${path} is a copy of ${original}, the ledger its run wrote, and not the whole of it: the devices sent after the copy was taken are missing from it`, `resume the original: amps push --resume ${original}`);
   }
   if (lstatSafe(resumeMarkOf(original))) throw new UsageError(`${path} is a copy of ${original}, which was resumed already`, `continue from that resume: see ${resumeMarkOf(original)}`);
+  return original;
+}
+
+/**
+ * Marks the ledger being resumed, and the ledger it is a copy of (copiedFrom), before anything is
+ * sent: a later resume of either, or of another copy, is refused. The original's folder may be
+ * read-only (a copy is how such a ledger is resumed): its mark is then left out, and its own resume
+ * could not mark it either. Returns the marks' release.
+ */
+export function claimResumeOf(from: { path: string; original?: string }, into: string): () => void {
+  const releaseOriginal = from.original === undefined ? () => {} : claimResume(from.original, into, { unwritable: 'skip' });
+  try {
+    const release = claimResume(from.path, into);
+    return () => {
+      release();
+      releaseOriginal();
+    };
+  } catch (error) {
+    releaseOriginal();
+    throw error;
+  }
 }
 
 const lstatSafe = (path: string): boolean => {
