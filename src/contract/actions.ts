@@ -49,7 +49,8 @@ export interface SandboxDirective {
 }
 
 export interface PushBody {
-  action: { command: string; parameters?: Record<string, Quantity>; start?: string; end?: string };
+  /** `start`/`end` null: none (a --body may say so; amps writes none). */
+  action: { command: string; parameters?: Record<string, Quantity>; start?: string | null; end?: string | null };
   onConflict?: Strategy;
   sandbox?: SandboxDirective;
 }

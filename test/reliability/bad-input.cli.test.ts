@@ -40,6 +40,27 @@ describe('one value, one meaning', () => {
     expect(firstLine(r.stderr)).toBe(`amps: --body ${body} has a number too large for JSON to carry at action.parameters.power.value, so it cannot be sent as it is`);
   });
 
+  it('a --body time that is not text is refused in one line; a null one is none, sent as written', async () => {
+    const dir = freshConfigDir();
+    const body = join(dir, 'body.json');
+    for (const [action, said] of [
+      ['{"command":"charge","start":12345}', 'action.start is a number'],
+      ['{"command":"charge","start":"2030-01-01T00:00:00Z","end":{"at":"22:00"}}', 'action.end is an object'],
+      ['{"command":"charge","start":["22:00"]}', 'action.start is an array'],
+    ] as const) {
+      writeFileSync(body, `{"action":${action}}`);
+      for (const extra of [[], ['--no-preflight'], ['--json']]) {
+        const r = await amps(['push', 'battery', 'bat_voltaro_01', '--body', body, '--dry-run', ...extra]);
+        expect([r.code, r.stdout], action).toEqual([2, '']);
+        const line = extra[0] === '--json' ? JSON.parse(r.stderr).error.message : firstLine(r.stderr).replace(/^amps: /, '');
+        expect(line, action).toBe(`--body ${body}: ${said}, not a time such as "2026-06-10T22:00:00Z"`);
+      }
+    }
+    writeFileSync(body, '{"action":{"command":"charge","start":null}}');
+    const none = await amps(['push', 'battery', 'bat_voltaro_01', '--body', body, '--dry-run']);
+    expect([none.code, JSON.parse(none.stdout).action.start], none.stderr).toEqual([0, null]);
+  });
+
   it('takes whole numbers in decimal only: 0x10, 1e3 and 7.0 are refused', async () => {
     for (const value of ['0x10', '1e3', '7.0', ' 8']) {
       const r = await amps(['push', 'battery', '--devices', '-', 'idle', '--concurrency', value], cleanEnv(), 'bat_voltaro_01');

@@ -145,7 +145,7 @@ export function preparePush(inputs: PushInputs, device: DeviceRead | undefined, 
 export function preflight(device: DeviceRead, body: PushBody, now: Date): void {
   // Only a push with times needs the zone (and ICU's zone data with it).
   const zone = () => plantZone(device) ?? 'UTC';
-  const time = (text: string | undefined) => (text === undefined ? undefined : parseApiTime(text, now, zone()) ?? new Date(Number.NaN));
+  const time = (text: string | null | undefined) => (text === undefined || text === null ? undefined : parseApiTime(text, now, zone()) ?? new Date(Number.NaN));
   const parameters = Object.fromEntries(Object.entries(body.action.parameters ?? {}).filter(([, q]) => isQuantity(q)));
   const violation = checkAction({ command: body.action.command, parameters, start: time(body.action.start), end: time(body.action.end) }, device.commands ?? {}, now);
   if (violation) throw new PreflightError(preflightError(violation.code, violation.details));
@@ -164,6 +164,11 @@ export async function readBodyFile(source: string, io: IO, flags: PushFlags): Pr
   }
   const action = (parsed as { action?: { command?: unknown } } | null)?.action;
   if (typeof action?.command !== 'string') throw new UsageError(`--body ${source} needs {"action": {"command": ...}}`);
+  // The API's times are text (contract: `"start"?: "<time>"`); null is read as none, as the sandbox reads it.
+  for (const key of ['start', 'end'] as const) {
+    const time = (action as Record<string, unknown>)[key];
+    if (time !== undefined && time !== null && typeof time !== 'string') throw new UsageError(`--body ${source}: action.${key} is ${Array.isArray(time) ? 'an array' : typeof time === 'object' ? 'an object' : `a ${typeof time}`}, not a time such as "2026-06-10T22:00:00Z"`);
+  }
   // JSON.parse reads 1e400 as Infinity, which JSON sends as null: the body would not go as it is.
   const unsendable = infiniteNumberIn(parsed, '');
   if (unsendable !== undefined) throw new UsageError(`--body ${source} has a number too large for JSON to carry at ${unsendable || 'its top'}, so it cannot be sent as it is`);

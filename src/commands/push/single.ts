@@ -48,8 +48,8 @@ export function rerunLine(argv: string[], strategy: Strategy): string {
  */
 function preparedFromRaw(body: PushBody, zone: Zone, device: DeviceRead | undefined, now: Date): PreparedPush {
   // Only a body with times needs the zone (and ICU's zone data with it).
-  const instant = (text: string | undefined) => {
-    if (text === undefined) return undefined;
+  const instant = (text: string | null | undefined) => {
+    if (text === undefined || text === null) return undefined;
     if (/(Z|[+-]\d{2}:?\d{2})$/i.test(text.trim())) return Date.parse(text);
     const plant = /^\d{4}-/.test(text.trim()) ? plantZone(device) : undefined;
     if (plant) return parseApiTime(text, now, plant)?.getTime() ?? Number.NaN;
