@@ -61,6 +61,7 @@ describe('amps schedule set|get|clear', () => {
       [['--slot', '01:00/90s charge'], 2, "'90s' is not a whole number of minutes"],
       [['--slot', '18:00/2h charge', '--slot', '18:30/1h discharge', '--daily'], 2, "--slot '18:30/1h discharge' opens at"],
       [['--slot', '23:00/2h charge', '--slot', '00:30/1h discharge', '--daily'], 2, "inside --slot '23:00/2h charge'"],
+      [['--slot', '09:00/1h charge', '--slot', '09:00/1h charge', '--daily'], 2, "--slot '09:00/1h charge' is given twice"],
     ] as const) {
       const r = await amps(['schedule', 'set', 'battery', 'bat_voltaro_02', ...args]);
       expect([r.code, r.stderr], args.join(' ')).toEqual([code, expect.stringContaining(said)]);
@@ -152,5 +153,16 @@ describe('fire times across daylight saving', () => {
     expect(fires.map((f) => new Date(f.instant).toISOString())).toEqual(['2027-03-27T01:30:00.000Z', '2027-03-28T01:30:00.000Z', '2027-03-29T00:30:00.000Z']);
     expect(fires[1].adjustment).toContain('does not exist');
     expect(parseSlot('16:00/3h discharge --target 30%')).toMatchObject({ hour: 16, minute: 0, durationMs: 3 * 3_600_000, command: 'discharge' });
+  });
+
+  it('fires once on the day the clocks go back: at the first of the two 01:30s, never at both', () => {
+    const fires = nextFires('01:30', 'Europe/London', Date.parse('2027-10-30T12:00:00Z'), 3);
+    expect(fires.map((f) => new Date(f.instant).toISOString())).toEqual(['2027-10-31T00:30:00.000Z', '2027-11-01T01:30:00.000Z', '2027-11-02T01:30:00.000Z']);
+    expect(fires[0].adjustment).toContain('happens twice (the clocks go back then); using the first');
+    // From between the two: the next is the next day's, the day's own having passed.
+    expect(new Date(nextFires('01:30', 'Europe/London', Date.parse('2027-10-31T00:31:00Z'), 1)[0]!.instant).toISOString()).toBe('2027-11-01T01:30:00.000Z');
+    // Zones east and west of UTC, across a year's end.
+    expect(nextFires('23:59', 'Pacific/Auckland', Date.parse('2026-12-31T10:58:00Z'), 2).map((f) => new Date(f.instant).toISOString())).toEqual(['2026-12-31T10:59:00.000Z', '2027-01-01T10:59:00.000Z']);
+    expect(nextFires('00:00', 'America/Los_Angeles', Date.parse('2026-12-31T08:00:00Z'), 2).map((f) => new Date(f.instant).toISOString())).toEqual(['2027-01-01T08:00:00.000Z', '2027-01-02T08:00:00.000Z']);
   });
 });

@@ -6,7 +6,7 @@ import type { FlatSlot, NestedSlot } from '../contract/schedules.js';
 import { UsageError } from '../errors/failures.js';
 import { parseDuration } from './duration.js';
 import { parseQuantityFlags, type TypedQuantity } from './action.js';
-import { resolveTimeText } from './time.js';
+import { resolveTimeText, wallClockAt } from './time.js';
 
 /** A slot as typed: the wall time, the length, the command and its quantities (units not yet fitted). */
 export interface TypedSlot {
@@ -71,15 +71,22 @@ export function slotTime(slot: { hour: number; minute: number }): string {
   return `${String(slot.hour).padStart(2, '0')}:${String(slot.minute).padStart(2, '0')}`;
 }
 
-/** The fire times of a slot's HH:MM after `after`, in `timeZone`: the next one, then (daily) one a day; DST moves them as the wall clock says. */
+/**
+ * The fire times of a slot's HH:MM after `after`, in `timeZone`: one a day, each day's HH:MM as the
+ * wall clock says. A slot fires once a day on the days the clocks change too: at the first of a
+ * time that happens twice (the clocks go back), at the moved time of one that does not happen (they
+ * go forward).
+ */
 export function nextFires(time: string, timeZone: string, after: number, count: number): Array<{ instant: number; adjustment?: string }> {
   const [hour, minute] = time.split(':').map(Number);
   const fires: Array<{ instant: number; adjustment?: string }> = [];
-  let from = after;
-  for (let i = 0; i < count; i++) {
-    const resolved = resolveTimeText({ kind: 'wall', hour, minute, second: 0 }, from, timeZone);
-    fires.push({ instant: resolved.instant, ...(resolved.adjustment ? { adjustment: resolved.adjustment } : {}) });
-    from = resolved.instant;
+  // Days as the zone's calendar has them, counted on a UTC date: the wall clock at `after`, then one more each time.
+  const day = new Date(wallClockAt(after, timeZone));
+  while (fires.length < count) {
+    const date = { year: day.getUTCFullYear(), month: day.getUTCMonth() + 1, day: day.getUTCDate() };
+    const resolved = resolveTimeText({ kind: 'wall', hour, minute, second: 0, date }, after, timeZone);
+    if (resolved.instant > after) fires.push({ instant: resolved.instant, ...(resolved.adjustment ? { adjustment: resolved.adjustment } : {}) });
+    day.setUTCDate(day.getUTCDate() + 1);
   }
   return fires;
 }

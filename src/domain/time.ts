@@ -119,7 +119,7 @@ export function localZone(env: Record<string, string | undefined>): string {
  * from the system's zone database where it has the zone (lib/zoneinfo.ts: Intl's first use costs
  * ~12 ms), else from Intl.
  */
-function wallClockAt(instant: number, timeZone: string): number {
+export function wallClockAt(instant: number, timeZone: string): number {
   const offsetAt = zoneOffsetReader(timeZone);
   if (offsetAt) return Math.floor(instant / 1000) * 1000 + offsetAt(instant);
   const parts = formatterFor(timeZone).formatToParts(new Date(instant));

@@ -34,6 +34,14 @@ export function scheduleZone(tz: string | undefined, io: IO, device: DeviceRead 
   return { name: localZone(io.env), source: 'the local zone (the device names no plant zone)' };
 }
 
+/** The window a slot opens at one of its fires; `index`, the slot's place among the --slot flags. */
+interface SlotWindow {
+  index: number;
+  slot: string;
+  start: number;
+  end: number;
+}
+
 export interface PreparedSlots {
   slots: FlatSlot[];
   notes: string[];
@@ -44,8 +52,8 @@ export interface PreparedSlots {
 export function prepareSlots(typed: TypedSlot[], device: DeviceRead | undefined, zone: string, now: number, daily: boolean): PreparedSlots {
   const notes: string[] = [];
   const preview: PreparedSlots['preview'] = [];
-  const windows: Array<{ slot: string; start: number; end: number }> = [];
-  const slots = typed.map((slot) => {
+  const windows: SlotWindow[] = [];
+  const slots = typed.map((slot, index) => {
     const time = slotTime(slot);
     if (device) {
       const named = checkNames(slot.command, Object.keys(slot.quantities), device.commands ?? {});
@@ -60,7 +68,7 @@ export function prepareSlots(typed: TypedSlot[], device: DeviceRead | undefined,
       if (violation) throw new PreflightError(preflightError(violation.code, violation.details));
     }
     for (const fire of fires) if (fire.adjustment) notes.push(`slot ${time}: ${fire.adjustment}`);
-    for (const fire of fires) windows.push({ slot: slot.text, start: fire.instant, end: fire.instant + slot.durationMs });
+    for (const fire of fires) windows.push({ index, slot: slot.text, start: fire.instant, end: fire.instant + slot.durationMs });
     preview.push({ slot: slot.text, fires: fires.map((f) => describeInstant(f.instant, zone)) });
     return { time, duration: isoDuration(slot.durationMs), command: slot.command, ...(Object.keys(values).length > 0 ? { parameters: values } : {}) };
   });
@@ -73,11 +81,13 @@ export function prepareSlots(typed: TypedSlot[], device: DeviceRead | undefined,
  * with CONFLICT when it fires (the sandbox shows it). Refused here, across midnight and daily
  * repeats too (the windows compared are the previewed fires).
  */
-function refuseOverlaps(windows: Array<{ slot: string; start: number; end: number }>, zone: string): void {
+function refuseOverlaps(windows: SlotWindow[], zone: string): void {
   for (const [i, a] of windows.entries()) {
     for (const b of windows.slice(i + 1)) {
-      if (a.slot === b.slot || a.start >= b.end || b.start >= a.end) continue;
+      // A slot's own daily repeats are a day apart.
+      if (a.index === b.index || a.start >= b.end || b.start >= a.end) continue;
       const [first, second] = a.start <= b.start ? [a, b] : [b, a];
+      if (first.slot === second.slot) throw new UsageError(`--slot '${first.slot}' is given twice`, 'a device runs one action at a time: the second would fail with CONFLICT; give it once');
       throw new UsageError(
         `--slot '${second.slot}' opens at ${describeInstant(second.start, zone)}, inside --slot '${first.slot}' (until ${describeInstant(first.end, zone)})`,
         'a device runs one action at a time: the later slot would fail with CONFLICT; move or shorten one',
