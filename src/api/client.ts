@@ -9,7 +9,7 @@ import { type DecodedError, decodeResponse, RATE_LIMIT_CODES, tooLarge, transpor
 import { redactUrl } from '../lib/values.js';
 import { ApiFailure, InterruptedError, UsageError } from '../errors/failures.js';
 import type { Env } from '../contract/env.js';
-import { REDACTED_KEY } from '../contract/keys.js';
+import { REDACTED_KEY, unescapeKeyCharacters } from '../contract/keys.js';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -346,10 +346,12 @@ export class ApiClient {
     return new ApiClient({ ...this.options, signal }, this.transport, true);
   }
 
-  /** The text with every copy of the key replaced. */
+  /** The text with every copy of the key replaced, spelt in JSON escapes too. */
   private scrub(text: string): string {
     const key = this.options.apiKey;
-    return key && text.includes(key) ? text.split(key).join(REDACTED_KEY) : text;
+    if (!key) return text;
+    const plain = unescapeKeyCharacters(text);
+    return plain.includes(key) ? plain.split(key).join(REDACTED_KEY) : plain;
   }
 
   private url(path: string, query: RequestOptions['query']): URL {

@@ -7,13 +7,28 @@ export const API_KEY_PATTERN = /^(amps_)?sk_(test|live)_[A-Za-z0-9]{6,}$/;
 export const REDACTED_KEY = '[redacted key]';
 
 /**
+ * JSON text with the `\uXXXX` escapes of the characters a key is made of (letters, digits, `_`)
+ * written as those characters: the same JSON once parsed, but a key spelt in escapes
+ * (`amps\u005fsk_…`) is then spelt as itself, where a search for it finds it. An escaped
+ * backslash (`\\u005f`, a backslash and the text `u005f`) is left as it is.
+ */
+export function unescapeKeyCharacters(text: string): string {
+  if (!text.includes('\\u')) return text;
+  return text.replace(/\\(\\|u00([0-7][0-9a-fA-F]))/g, (escape, _pair: string, hex: string | undefined) => {
+    if (hex === undefined) return escape;
+    const char = String.fromCharCode(Number.parseInt(hex, 16));
+    return /[A-Za-z0-9_]/.test(char) ? char : escape;
+  });
+}
+
+/**
  * The text with everything shaped like a key replaced: for text amps did not get from its own
  * client (a saved response given to `amps decode`), which may hold any key, the configured one
  * included.
  */
 export function redactKeyShapes(text: string): string {
   // Not inside a longer word (task_test_…), but right after a JSON escape (`\n`, `\u0020`…) it is.
-  return text.replace(/(?<=^|[^A-Za-z0-9]|\\[nrtbf]|\\u[0-9a-fA-F]{4})(amps_)?sk_(test|live)_[A-Za-z0-9]{6,}/g, REDACTED_KEY);
+  return unescapeKeyCharacters(text).replace(/(?<=^|[^A-Za-z0-9]|\\[nrtbf]|\\u[0-9a-fA-F]{4})(amps_)?sk_(test|live)_[A-Za-z0-9]{6,}/g, REDACTED_KEY);
 }
 
 export type KeyEnvironment = 'sandbox' | 'live' | 'unknown';

@@ -41,6 +41,7 @@ export type Fault =
   | 'escape-code'
   | 'continue100'
   | 'echo-key'
+  | 'echo-key-escaped'
   | 'badstart'
   | 'badzone'
   | 'mixed';
@@ -210,6 +211,13 @@ export async function startFaultServer(): Promise<FaultServer> {
       case 'badstart':
         // A push accepted, with a start nobody can read.
         return json(202, JSON.stringify({ success: true, data: { ...JSON.parse(accepted('b1')).data, start: 'not a time' }, meta: { requestId: 'req_badstart' } }));
+      case 'echo-key-escaped': {
+        // The key spelt in JSON escapes, which parse back to it: its underscores, its last character.
+        const key = String(req.headers['x-api-key'] ?? '');
+        const spelt = `${key.slice(0, -1).replaceAll('_', '\\u005f')}\\u00${key.charCodeAt(key.length - 1).toString(16)}`;
+        const body = `{"success":false,"error":{"code":"INVALID_API_KEY","message":"Key ${spelt} is invalid","details":{"key":"${spelt}"}},"meta":{"requestId":"req_${spelt}","path":"/keys/${spelt}"}}`;
+        return json(401, body);
+      }
       case 'echo-key': {
         // A careless server that echoes the caller's key everywhere it can: message, details, request id, path.
         const key = String(req.headers['x-api-key'] ?? '');

@@ -174,6 +174,15 @@ describe('a key the server echoes back is never printed', () => {
     expect(r.stderr).toContain('INVALID_API_KEY');
     expect(r.stderr).toContain('[redacted key]');
   });
+
+  it.each([[[]], [['--json']], [['--verbose']]])('get with %j: a key spelt in JSON escapes (\\u005f) is redacted too', async (extra) => {
+    const key = 'amps_sk_test_EchoedBackSecret2';
+    const r = await runCli(['get', 'battery', 'b1', '--timeout', '5s', ...extra], { env: cleanEnv({ AMPS_API_URL: server.url('echo-key-escaped'), AMPS_API_KEY: key }) });
+    expectNoCrash(r);
+    expect(r.code).toBe(3);
+    expect(r.stderr).not.toContain('EchoedBackSecret');
+    expect(r.stderr).toContain('[redacted key]');
+  });
 });
 
 describe('a time the API returns that amps cannot read is said, never shown as it came', () => {
