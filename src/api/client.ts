@@ -60,6 +60,8 @@ interface RequestOptions {
   body?: unknown;
   /** Overrides the method's default retry count. */
   retries?: number;
+  /** A bound shorter than --timeout for this request and its retries (what is left of a wait). */
+  timeoutMs?: number;
 }
 
 const BACKOFF_BASE_MS = 500;
@@ -429,7 +431,7 @@ export class ApiClient {
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const retries = options.retries ?? (method === 'GET' ? this.options.readRetries ?? 2 : this.options.writeRetries ?? 0);
     const random = this.options.random ?? Math.random;
-    const deadline = Date.now() + this.options.timeoutMs;
+    const deadline = Date.now() + Math.min(this.options.timeoutMs, options.timeoutMs ?? Number.POSITIVE_INFINITY);
     for (let attempt = 1; ; attempt++) {
       const result = await this.attempt(method, url, body, deadline - Date.now());
       if (result.ok) return { ...(result.response as ApiResponse<T>), attempts: attempt };

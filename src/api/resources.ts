@@ -110,8 +110,8 @@ export async function listActions(client: ApiClient, query: { deviceId?: string;
   return objectItems(await checked<Page<ActionRecord>>(client.request('GET', '/actions', { query }), pageShape));
 }
 
-export function getAction(client: ApiClient, id: string): Promise<ApiResponse<ActionRecord>> {
-  return checked(client.request('GET', `/actions/${enc(id)}`), actionShape);
+export function getAction(client: ApiClient, id: string, bound: { timeoutMs?: number } = {}): Promise<ApiResponse<ActionRecord>> {
+  return checked(client.request('GET', `/actions/${enc(id)}`, bound), actionShape);
 }
 
 export function cancelAction(client: ApiClient, id: string): Promise<ApiResponse<ActionRecord>> {

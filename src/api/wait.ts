@@ -3,28 +3,48 @@
 import { sleep, type ApiClient } from './client.js';
 import { getAction } from './resources.js';
 import { TERMINAL_STATES, type ActionRecord } from '../contract/actions.js';
+import { EXIT } from '../contract/exit-codes.js';
+import type { DecodedError } from '../errors/decode.js';
+import { ApiFailure } from '../errors/failures.js';
 
 export interface WaitOptions {
   signal: AbortSignal;
   timeoutMs: number;
   onUpdate?: (action: ActionRecord) => void;
+  /** The action as last seen before the wait (a push's answer): a read that fails after it is waited through. */
+  initial?: ActionRecord;
 }
 
+/** The wait ended with the action not done: `last` as last read; `unread`, the failure of the reads since, if they failed. */
 export class WaitTimeout extends Error {
-  constructor(readonly last: ActionRecord) {
+  constructor(readonly last: ActionRecord, readonly unread?: DecodedError) {
     super(`action ${last.id} is still ${last.state}`);
   }
 }
 
-/** Polls with a gentle backoff (0.5 s up to 5 s) until the action is terminal. */
+/**
+ * Polls with a gentle backoff (0.5 s up to 5 s) until the action is terminal, each read bounded by
+ * what is left of the wait. Once the action has been seen, a read that fails for a passing reason
+ * (a timeout, a 5xx, a 429, a lost connection: exit 6) does not end the wait: the action stands
+ * whatever a read says, and a wait that ended in "retry" would tell a runbook to push again.
+ */
 export async function waitForAction(client: ApiClient, id: string, options: WaitOptions): Promise<ActionRecord> {
   const deadline = Date.now() + options.timeoutMs;
   let interval = 500;
+  let last = options.initial;
+  let unread: DecodedError | undefined;
   for (;;) {
-    const { data } = await getAction(client, id);
-    options.onUpdate?.(data);
-    if (TERMINAL_STATES.includes(data.state)) return data;
-    if (Date.now() + interval > deadline) throw new WaitTimeout(data);
+    try {
+      const { data } = await getAction(client, id, { timeoutMs: Math.max(1, deadline - Date.now()) });
+      last = data;
+      unread = undefined;
+      options.onUpdate?.(data);
+      if (TERMINAL_STATES.includes(data.state)) return data;
+    } catch (error) {
+      if (!(error instanceof ApiFailure) || error.exitCode !== EXIT.transient || !last) throw error;
+      unread = error.decoded;
+    }
+    if (Date.now() + interval > deadline) throw new WaitTimeout(last!, unread);
     await sleep(interval, options.signal);
     interval = Math.min(5000, Math.round(interval * 1.5));
   }

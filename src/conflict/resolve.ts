@@ -4,6 +4,7 @@
 // and exits 5. `--on-conflict` given up front is consent and never reaches here.
 
 import type { ApiClient } from '../api/client.js';
+import { WaitTimeout } from '../api/wait.js';
 import type { ActionRecord, Strategy } from '../contract/actions.js';
 import type { DecodedError } from '../errors/decode.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
@@ -153,7 +154,14 @@ async function interactive(input: ConflictInput, offered: Strategy[], conflictin
     const ids = conflictingActionIds(decoded);
     if (decoded.code !== 'CONFLICT' || ids.length === 0) return { exitCode: EXIT.conflict };
     if (!(await prompter.confirm(`Wait for ${ids[0]} to finish, then push again?`, false))) return { exitCode: EXIT.conflict };
-    const finished = await input.waitFor(ids[0]);
+    let finished: ActionRecord;
+    try {
+      finished = await input.waitFor(ids[0]);
+    } catch (error) {
+      if (!(error instanceof WaitTimeout)) throw error;
+      writeLine(io.stderr, `${show(error.last.id)} is still ${show(error.last.state)} after the wait (--wait-timeout); nothing was pushed; push again once it is done (amps actions wait ${show(error.last.id)}).`);
+      return { exitCode: EXIT.conflict };
+    }
     writeLine(io.stderr, `${finished.id} is ${finished.state}; pushing again.`);
     return { action: await input.resubmit(), exitCode: EXIT.ok };
   }

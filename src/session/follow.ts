@@ -46,6 +46,7 @@ export async function followAction(client: ApiClient, id: string, options: Follo
     const done = await waitForAction(client, id, {
       signal: io.signal,
       timeoutMs: options.timeoutMs ?? DEFAULT_WAIT_MS,
+      initial: options.initial,
       onUpdate: (a) => {
         last = a;
         spinner.update(`${a.id} ${a.state}`);
@@ -64,9 +65,14 @@ export async function followAction(client: ApiClient, id: string, options: Follo
       for (const line of stillStandsLines(last ?? { id, state: 'acknowledged', start: null }, options.zone)) writeLine(io.stderr, line);
       throw error;
     }
-    if (!(error instanceof WaitTimeout)) throw error;
+    if (!(error instanceof WaitTimeout)) {
+      // The action was seen, so it stands, whatever ended the reading of it.
+      if (last && !options.json) for (const line of stillStandsLines(last, options.zone)) writeLine(io.stderr, line);
+      throw error;
+    }
     printAction(error.last, io, options);
     writeLine(io.stderr, `The wait ended before ${error.last.id} did.`);
+    if (error.unread) writeLine(io.stderr, `Its state could not be read at the end (${error.unread.code}): it was last seen ${error.last.state}.`);
     for (const line of stillStandsLines(error.last, options.zone)) writeLine(io.stderr, line);
     return EXIT.accepted;
   }

@@ -42,6 +42,8 @@ export type Fault =
   | 'continue100'
   | 'echo-key'
   | 'echo-key-escaped'
+  | 'accept-then-unavailable'
+  | 'seen-then-silent'
   | 'badstart'
   | 'badzone'
   | 'mixed';
@@ -211,6 +213,13 @@ export async function startFaultServer(): Promise<FaultServer> {
       case 'badstart':
         // A push accepted, with a start nobody can read.
         return json(202, JSON.stringify({ success: true, data: { ...JSON.parse(accepted('b1')).data, start: 'not a time' }, meta: { requestId: 'req_badstart' } }));
+      case 'accept-then-unavailable':
+        // A push accepted, then every read of its action a 503 (a device read is answered, for the preflight).
+        if (req.method === 'POST') return json(202, okBody);
+        return json(503, envelope('SERVICE_UNAVAILABLE', 'The service is temporarily unavailable.'));
+      case 'seen-then-silent':
+        // An action read once (still pending), then never answered again.
+        return nth === 1 ? json(200, okBody) : undefined;
       case 'echo-key-escaped': {
         // The key spelt in JSON escapes, which parse back to it: its underscores, its last character.
         const key = String(req.headers['x-api-key'] ?? '');

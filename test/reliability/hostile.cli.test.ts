@@ -164,6 +164,28 @@ describe('one malformed 2xx does not poison a batch', () => {
   });
 });
 
+describe('a wait whose reads fail ends as a wait (exit 10), never as "retry" (exit 6): the action stands', () => {
+  it('push --wait, every read of the accepted action a 503: exit 10 at --wait-timeout, the action named', async () => {
+    const r = await amps('accept-then-unavailable', ['push', 'battery', 'b1', 'charge', '--power', '3kw', '--no-preflight', '--wait', '--wait-timeout', '3s']);
+    expectNoCrash(r);
+    expect(r.code, r.stderr).toBe(10);
+    expect(r.stderr).toContain('The wait ended before act_ok did.');
+    expect(r.stderr).toContain('Its state could not be read at the end (SERVICE_UNAVAILABLE): it was last seen acknowledged.');
+    expect(r.stderr).toContain('act_ok is still acknowledged: it stands; do not push it again.');
+    expect(server.count('POST')).toBe(1);
+  });
+
+  it('actions wait, read once then never answered: ends at --wait-timeout, not at --timeout, exit 10', async () => {
+    const started = Date.now();
+    const r = await runCli(['actions', 'wait', 'act_ok', '--wait-timeout', '2s', '--timeout', '30s'], { env: env('seen-then-silent'), timeoutMs: 30_000 });
+    expectNoCrash(r);
+    expect(r.code, r.stderr).toBe(10);
+    expect(r.stderr).toContain('act_ok is still acknowledged: it stands; do not push it again.');
+    // Bounded by the wait, not by one read's 30 s.
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+});
+
 describe('a key the server echoes back is never printed', () => {
   it.each([[[]], [['--json']], [['--verbose']]])('get with %j: redacted from the message, details, request id and path', async (extra) => {
     const key = 'amps_sk_test_EchoedBackSecret1';
