@@ -148,6 +148,22 @@ describe('the conflict resolver at a terminal', () => {
     }
   });
 
+  it('a wait for the in-flight action that outlasts --wait-timeout pushes nothing: exit 5, said', async () => {
+    const slow = await startTestSandbox({ ackDelayMs: 600_000 });
+    try {
+      await slow.call('POST', '/battery/bat_voltaro_01', { action: { command: 'charge' } });
+      const term = runInTerminal(['push', 'battery', 'bat_voltaro_01', 'discharge', '--wait-timeout', '1s'], { ...env, AMPS_API_URL: slow.url });
+      await term.waitFor(/Wait for act_\w+ to finish, then push again\?/);
+      term.type('y');
+      term.type(KEYS.enter);
+      expect(await term.exit).toBe(5);
+      expect(term.text()).toMatch(/act_\w+ is still \w+ after the wait \(--wait-timeout\); nothing was pushed/);
+      expect(slow.requests.filter((r) => r.method === 'POST').map((r) => r.status)).toEqual([202, 409]);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('explains conflicts no strategy can fix without asking, exit 5', async () => {
     const term = runInTerminal(['push', 'battery', 'bat_nimbus_01', 'charge', '--at', '+1h'], env);
     expect(await term.exit).toBe(5);
