@@ -10,7 +10,7 @@ import { fingerprintOf } from '../src/commands/push/resume.js';
 import { OutcomeTally } from '../src/batch/report.js';
 import { decodeError, invalidSuccess, transportError } from '../src/errors/decode.js';
 import { BIN, freshConfigDir, runCli } from './helpers/cli.js';
-import { type TestSandbox, useSandbox } from './helpers/sandbox.js';
+import { startTestSandbox, type TestSandbox, useSandbox } from './helpers/sandbox.js';
 
 // Fleet runs to the end: following actions to what the devices did (list pages, not one GET per
 // action), --verify, amps watch, --plan, waves with an abort rule, and resuming after a kill
@@ -407,6 +407,26 @@ describe('amps watch --ledger', () => {
     const again = await amps(['watch', '--ledger', out, '--json']);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ pending: [], ended: true, requests: { list: 0, deviceReads: 0, rounds: 0 } });
+  });
+
+  it('a scheduled action missing from the lists before its start is kept pending, never taken as completed; another environment is refused', async () => {
+    const { file, dir } = fileOf(loadIds(2, 416));
+    const out = join(dir, 'ledger.ndjson');
+    const pushed = await amps(['push', 'battery', '--devices', file, 'charge', '--at', '+3h', '--out', out, '--quiet']);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    // A sandbox of the same environment that holds none of the run's actions.
+    const other = await startTestSandbox();
+    try {
+      const watched = await runCli(['watch', '--ledger', out, '--wait-timeout', '2s', '--json'], { env: { ...env, AMPS_API_URL: other.url }, timeoutMs: 60_000 });
+      expect(watched.code, watched.stderr).toBe(0);
+      expect(JSON.parse(watched.stdout).pending).toHaveLength(2);
+      expect(outcomes(readFileSync(out, 'utf8'))).toEqual([]);
+    } finally {
+      await other.close();
+    }
+    // The embedded sandbox is another environment than the run's (a test key's).
+    const embedded = await runCli(['watch', '--ledger', out, '--wait-timeout', '2s'], { env: { ...env, AMPS_API_URL: undefined, AMPS_API_KEY: undefined }, timeoutMs: 60_000 });
+    expect([embedded.code, embedded.stderr.split('\n')[0]]).toEqual([2, `amps: the ledger ${out} is of a run against the test environment, not embedded: its actions are not there to follow`]);
   });
 
   it('a follow the API stops ends with its report, what is pending, and the failure\'s exit code, --exit-status or not', async () => {

@@ -258,8 +258,11 @@ export class Follower {
       await this.finishAll(done);
       throw error;
     }
+    const now = this.options.now();
     for (const [actionId, open] of this.open) {
       if (pending.has(actionId) || finished.has(actionId)) continue;
+      // An action is not done before its start: missing from the lists then, it is kept, not taken as completed.
+      if (open.start !== null && Date.parse(open.start) > now) continue;
       if (++open.absent >= ABSENT_ROUNDS) done.push([actionId, open, 'completed', null]);
     }
     await this.finishAll(done);

@@ -83,6 +83,10 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
   /** Why the ledger stopped taking outcomes, once it did. */
   let notAppended: string | undefined;
   return withSession(options, io, async (session) => {
+    // Another environment holds none of the run's actions: each would look done once missing from its lists.
+    if (ledger.run.environment !== undefined && ledger.run.environment !== session.environment) {
+      throw new UsageError(`the ledger ${options.ledger} is of a run against the ${ledger.run.environment} environment, not ${session.environment}: its actions are not there to follow`, 'watch with the key, profile or API URL the run had');
+    }
     const following = new Follower(session.client, {
       type, command, since: new Date(Date.parse(ledger.run.startedAt) - 5 * 60_000).toISOString(), verify: Boolean(options.verify), concurrency: FOLLOW_CONCURRENCY,
       signal: io.signal, now: () => io.now().getTime(),
