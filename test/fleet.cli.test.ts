@@ -701,17 +701,32 @@ describe('--waves', () => {
   });
 
   it('a rollout stopped by a wave still pending at --wait-timeout does not wait a second time', async () => {
-    const ids = loadIds(4, 334);
+    const ids = loadIds(4, 1);
     const { file, dir } = fileOf(ids);
     const out = join(dir, 'ledger.ndjson');
-    const at = new Date(Date.now() + 2 * 3_600_000).toISOString();
-    const r = await amps(['push', 'battery', '--devices', file, 'charge', '--at', at, '--waves', '50%,100%', '--wait-timeout', '1s', '--out', out]);
-    const text = readFileSync(out, 'utf8');
-    expect(devices(text).map((l) => l.id).sort()).toEqual(ids);
-    expect(records(text).at(-1)).toMatchObject({ end: { exitCode: 10, stoppedBy: 'rollout_stopped' } });
-    // The first wave was followed to its deadline already: no second follow of it.
-    expect(r.stderr).not.toContain('Following');
-    expect(r.stderr).toContain('still pending when the wait ended');
+    // Actions acknowledged and then held for ten minutes.
+    const slow = await startTestSandbox({ fleetSize: 4, ackDelayMs: 600_000 });
+    try {
+      const r = await runCli(['push', 'battery', '--devices', file, 'charge', '--waves', '50%,100%', '--wait-timeout', '1s', '--out', out], { env: { ...env, AMPS_API_URL: slow.url }, timeoutMs: 60_000 });
+      const text = readFileSync(out, 'utf8');
+      expect(devices(text).map((l) => l.id).sort()).toEqual(ids);
+      expect(records(text).at(-1)).toMatchObject({ end: { exitCode: 10, stoppedBy: 'rollout_stopped' } });
+      // The first wave was followed to its deadline already: no second follow of it.
+      expect(r.stderr).not.toContain('Following');
+      expect(r.stderr).toContain('still pending when the wait ended');
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('waves with a start (--at, --start) are refused before anything is sent: every later wave would start in the past', async () => {
+    const { file, dir } = fileOf(loadIds(4, 334));
+    sandbox.requests.length = 0;
+    for (const times of [['--at', '+2h'], ['--start', '+1h', '--end', '+3h']]) {
+      const r = await amps(['push', 'battery', '--devices', file, 'charge', ...times, '--waves', '50%,100%', '--out', join(dir, `${times[0]}.ndjson`)]);
+      expect([r.code, r.stderr.split('\n')[0]], times.join(' ')).toEqual([2, 'amps: --waves judges each wave by what its devices did before sending the next, so with a start (--at, --start) every wave after the first would be sent past it (START_IN_PAST)']);
+    }
+    expect(posts()).toHaveLength(0);
   });
 
   it('--canary-per-model puts a device of every model in the first wave', async () => {

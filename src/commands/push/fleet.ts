@@ -252,6 +252,10 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
   const failFast = failFastCodes(options.failFast);
   // The instants the run's times name: one zone, one clock (the run's start) for every device.
   const times = resolveTimes(push.times, startedAt, zone);
+  // A wave is judged by what its devices did, after its start: the next wave's start, the same instant, has passed by then.
+  if (waves && times.start !== undefined) {
+    throw new UsageError('--waves judges each wave by what its devices did before sending the next, so with a start (--at, --start) every wave after the first would be sent past it (START_IN_PAST)', 'roll out now in waves and schedule nothing, or schedule each wave as a run of its own');
+  }
   const quantitiesFor = (row: DeviceRow) => ({ ...push.quantities, ...parseQuantityFlags(row.quantities, []) });
   /** Whether an action the API holds is this run's push to the row's device (a resume's reconciling). */
   const isThisPush = (row: DeviceRow, action: ActionRecord) => {
