@@ -51,9 +51,16 @@ async function checked<T>(response: Promise<ApiResponse<unknown>>, shape: Shape,
 }
 
 /** A page whose items are not all objects keeps only the objects: one bad item never sinks a list. */
+/**
+ * A page's items that are objects, and its pagination's `total` only when it is a count: a server's
+ * text there (`"5"`, escape sequences) would be added up as text and printed as it came.
+ */
 function objectItems<T>(page: ApiResponse<Page<T>>): ApiResponse<Page<T>> {
   const items = page.data.items.filter((item) => isRecord(item));
-  return items.length === page.data.items.length ? page : { ...page, data: { ...page.data, items } };
+  const pagination = page.data.pagination;
+  const badTotal = isRecord(pagination) && pagination.total !== undefined && !(Number.isSafeInteger(pagination.total) && (pagination.total as number) >= 0);
+  if (items.length === page.data.items.length && !badTotal) return page;
+  return { ...page, data: { ...page.data, items, ...(badTotal ? { pagination: { ...pagination, total: undefined } } : {}) } };
 }
 
 /**

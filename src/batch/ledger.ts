@@ -5,7 +5,7 @@
 import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readSync, rmSync, type Stats, statSync, writeSync } from 'node:fs';
 import { type EndRecord, LEDGER_VERSION, type LedgerEntry, type OutcomeRecord, type RunRecord } from '../contract/ledger.js';
 import { UsageError } from '../errors/failures.js';
-import { isRecord, systemErrorText } from '../lib/values.js';
+import { isRecord, jsonText, systemErrorText } from '../lib/values.js';
 import type { IO } from '../output/io.js';
 
 /**
@@ -144,7 +144,7 @@ export class LedgerWriter {
   /** The run's first line: only in the file (stdout carries results). A file that cannot take it is a usage error: nothing was sent yet. */
   run(record: RunRecord): void {
     try {
-      this.writeFile(`${JSON.stringify(record)}\n`);
+      this.writeFile(`${jsonText(record)}\n`);
     } catch (error) {
       throw new UsageError(`cannot write the ledger ${this.path}: ${systemErrorText(error)}; nothing was sent`);
     }
@@ -152,13 +152,13 @@ export class LedgerWriter {
 
   /** Throws when the file cannot take the line. */
   write(entry: LedgerEntry): void {
-    const line = `${JSON.stringify(entry)}\n`;
+    const line = `${jsonText(entry)}\n`;
     this.writeFile(line);
     if (this.json) this.io.stdout.write(line);
   }
 
   outcome(record: OutcomeRecord): void {
-    const line = `${JSON.stringify(record)}\n`;
+    const line = `${jsonText(record)}\n`;
     this.writeFile(line);
     if (this.json) this.io.stdout.write(line);
   }
@@ -170,7 +170,7 @@ export class LedgerWriter {
   beforeSend(line: number): void {
     if (this.fd === undefined || line <= this.horizon) return;
     this.horizon = line + horizonStep(this.concurrency);
-    this.writeFile(`${JSON.stringify({ horizon: this.horizon })}\n`);
+    this.writeFile(`${jsonText({ horizon: this.horizon })}\n`);
   }
 
   /**
@@ -181,12 +181,12 @@ export class LedgerWriter {
   carryHorizon(line: number): void {
     if (this.fd === undefined || line <= this.horizon) return;
     this.horizon = line;
-    this.writeFile(`${JSON.stringify({ horizon: line })}\n`);
+    this.writeFile(`${jsonText({ horizon: line })}\n`);
   }
 
   end(record: EndRecord): void {
     try {
-      this.writeFile(`${JSON.stringify(record)}\n`);
+      this.writeFile(`${jsonText(record)}\n`);
     } catch {
       // The run's lines are what matter; a missing end record only says the run did not finish cleanly.
     }
@@ -215,7 +215,7 @@ export function outcomeAppender(path: string): { append(record: OutcomeRecord): 
   return {
     // An append: written at the end whatever the offset given, cut back to the size before it. A
     // part left (the cut failed) is a cut last line, which a ledger may end with; the next append cuts it.
-    append: (record) => writeWhole(fd, Buffer.from(`${JSON.stringify(record)}\n`), fstatSync(fd).size, () => {}),
+    append: (record) => writeWhole(fd, Buffer.from(`${jsonText(record)}\n`), fstatSync(fd).size, () => {}),
     close: () => closeSync(fd),
   };
 }

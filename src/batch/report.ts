@@ -15,6 +15,7 @@ import { type IO, writeLine } from '../output/io.js';
 import { liveLine } from '../output/spinner.js';
 import { formatTable } from '../output/table.js';
 import { grouped, shellQuote } from '../output/text.js';
+import { jsonText } from '../lib/values.js';
 import { guidanceFor, type BatchReport, type LedgerEntry } from './run.js';
 
 const BAR_WIDTH = 24;
@@ -76,7 +77,7 @@ export async function printSummary(report: BatchReport, io: IO, json: boolean, l
       total: report.total, sent: report.sent, stoppedBy: report.stoppedBy, stopDetail: report.stopDetail, inputUnread: report.unread, moved: report.moved, relink: report.relink.count, exitCode: report.exitCode,
       outcomes: rows.map(({ retryClass, ...r }) => ({ ...r, guidance: guidanceFor(r.outcome, r.code, retryClass) })), ledger: ledgerPath ?? null,
     };
-    io.stderr.write(`${JSON.stringify({ summary })}\n`);
+    io.stderr.write(`${jsonText({ summary })}\n`);
     return;
   }
   const table = rows.map((r) => [r.outcome, r.code ?? '-', grouped(r.count), guidanceFor(r.outcome, r.code, r.retryClass)]);
@@ -109,7 +110,7 @@ export function reportUnwritten(unwritten: Array<LedgerEntry | OutcomeRecord>, i
   const outcomes = unwritten.filter((e) => 'outcome' in e && typeof e.outcome === 'object').length;
   const of = outcomes > 0 ? ` (${sent} of those devices were sent; ${outcomes} are outcomes of followed actions)` : ` (${sent} of those devices were sent)`;
   writeLine(io.stderr, `amps: the ledger${path ? ` ${path}` : ''} could not be written; ${unwritten.length} line(s) are missing from it${of}. Here they are:`);
-  for (const entry of unwritten) writeLine(io.stderr, JSON.stringify(entry));
+  for (const entry of unwritten) writeLine(io.stderr, jsonText(entry));
 }
 
 /**
@@ -172,7 +173,7 @@ export async function printOutcomes(tally: OutcomeTally, io: IO, json: boolean, 
   const rows = [...tally.rows.values()].sort((a, b) => b.count - a.count);
   const nextStart = tally.pending.filter((p) => p.start).map((p) => p.start!).sort()[0] ?? null;
   if (json) {
-    io.stderr.write(`${JSON.stringify({ outcomes: { actions: rows.map((r) => ({ ...r, guidance: outcomeGuidance(r) })), pending: tally.pending.length, nextStart } })}\n`);
+    io.stderr.write(`${jsonText({ outcomes: { actions: rows.map((r) => ({ ...r, guidance: outcomeGuidance(r) })), pending: tally.pending.length, nextStart } })}\n`);
     return;
   }
   const table = rows.map((r) => [r.effect === 'drift' ? 'drift' : r.state, r.code ?? '-', grouped(r.count), outcomeGuidance(r)]);
@@ -198,7 +199,7 @@ export function followWarning(io: IO, json: boolean): (text: string) => void {
  */
 export async function reportFollowStopped(failure: ApiFailure, pending: number, io: IO, json: boolean): Promise<void> {
   if (json) {
-    io.stderr.write(`${JSON.stringify({ ...errorToJson(failure.decoded), followStopped: { pending } })}\n`);
+    io.stderr.write(`${jsonText({ ...errorToJson(failure.decoded), followStopped: { pending } })}\n`);
     return;
   }
   writeLine(io.stderr, io.err.yellow(`\namps: stopped following on ${failure.decoded.code}: ${grouped(pending)} action(s) left pending`));

@@ -10,10 +10,11 @@ import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { repeatable, wholeNumber } from '../config/option-parsers.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { UsageError } from '../errors/failures.js';
-import { isRecord, own, redactUrl, setOwn } from '../lib/values.js';
+import { isRecord, jsonText, own, redactUrl, setOwn } from '../lib/values.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
 import { readFileBounded, readStream } from '../output/read.js';
+import { scrub } from '../output/text.js';
 import { announceWrite, withSession } from '../session/connect.js';
 
 export interface ApiOptions extends GlobalOptions {
@@ -131,7 +132,7 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
       // The array opens once the first page is a list: a failure before it leaves stdout empty.
       if (page === 0) io.stdout.write('[');
       for (const item of data.items) {
-        io.stdout.write(`${first ? '\n' : ',\n'}${JSON.stringify(item)}`);
+        io.stdout.write(`${first ? '\n' : ',\n'}${jsonText(item)}`);
         first = false;
       }
       const more = isRecord(data.pagination) && data.pagination.hasMore === true;
@@ -151,7 +152,9 @@ function printBody(io: IO, raw: string): void {
       writeJson(io, JSON.parse(raw));
       return;
     } catch {
-      // Not JSON: as it came.
+      // Not JSON: as it came, less what would act on the terminal.
+      io.stdout.write(`${scrub(raw, true).replace(/\n$/, '')}\n`);
+      return;
     }
   }
   io.stdout.write(raw.endsWith('\n') ? raw : `${raw}\n`);

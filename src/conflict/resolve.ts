@@ -10,7 +10,7 @@ import type { DecodedError } from '../errors/decode.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { ApiFailure, InterruptedError } from '../errors/failures.js';
 import { conflictingActionIds, strategiesOnOffer } from '../errors/strategies.js';
-import { bounded, isRecord, TEXT_BOUNDS } from '../lib/values.js';
+import { bounded, isRecord, jsonText, TEXT_BOUNDS } from '../lib/values.js';
 import { errorToJson, writeErrorText } from '../output/error-view.js';
 import { type IO, writeLine } from '../output/io.js';
 import { formatTable } from '../output/table.js';
@@ -112,7 +112,7 @@ function nonInteractive(input: ConflictInput, offered: Strategy[]): ConflictOutc
   const { io, decoded } = input;
   const rerun = offered[0] ? input.rerunLine(offered[0]) : null;
   if (input.json) {
-    io.stderr.write(`${JSON.stringify({ ...errorToJson(decoded), resolution: { strategies: offered, rerun, nextStep: rerun ? null : nextStep(decoded) } })}\n`);
+    io.stderr.write(`${jsonText({ ...errorToJson(decoded), resolution: { strategies: offered, rerun, nextStep: rerun ? null : nextStep(decoded) } })}\n`);
   } else if (rerun) {
     writeLine(io.stderr, `\nNot a terminal, so not asking. To resolve with ${offered[0]}, rerun:\n  ${rerun}`);
   } else {

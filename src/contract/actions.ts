@@ -32,7 +32,8 @@ export interface ActionRecord {
 export interface Pagination {
   limit: number;
   offset: number;
-  total: number;
+  /** Absent when the server sent none, or no count (resources.ts objectItems). */
+  total?: number;
   hasMore: boolean;
 }
 

@@ -57,6 +57,24 @@ export function redactUrl(value: string): string {
   }
 }
 
+/**
+ * Characters JSON.stringify leaves as they are that a terminal acts on or that reorder what it
+ * shows: DEL and the C1 controls (U+009B is a CSI, as ESC [ is), the line and paragraph separators,
+ * the bidirectional overrides and isolates. JSON.stringify escapes only U+0000–U+001F.
+ */
+const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `JSON.stringify(value, null, indent)` with those characters written as `\uXXXX` escapes: the
+ * same JSON once parsed, and safe to show at a terminal (`--json | less`, `cat ledger.ndjson`).
+ */
+export function jsonText(value: unknown, indent?: number): string {
+  const text = JSON.stringify(value, null, indent) as string | undefined;
+  if (text === undefined) return 'null';
+  JSON_UNSAFE.lastIndex = 0;
+  return JSON_UNSAFE.test(text) ? text.replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : text;
+}
+
 /** How much of a value from the network amps will print: nesting, items per array or object, characters per string. */
 export interface Bounds {
   depth: number;

@@ -6,6 +6,7 @@ import { ApiFailure, ExitWith, InterruptedError, MissingKeyError, NeedsInputErro
 import { errorToJson, writeErrorText } from './error-view.js';
 import { type IO, writeLine } from './io.js';
 import { scrub } from './text.js';
+import { jsonText } from '../lib/values.js';
 
 /** Aborts, and @inquirer/prompts' Ctrl-C (ExitPromptError), signal (AbortPromptError) and cancel. */
 function isAbort(error: unknown): boolean {
@@ -14,7 +15,7 @@ function isAbort(error: unknown): boolean {
 }
 
 export async function reportFailure(error: unknown, io: IO, json: boolean): Promise<ExitCode> {
-  const writeJsonError = (value: unknown) => io.stderr.write(`${JSON.stringify(value)}\n`);
+  const writeJsonError = (value: unknown) => io.stderr.write(`${jsonText(value)}\n`);
   if (error instanceof ExitWith) return error.exitCode;
   if (error instanceof PreflightError) {
     if (json) {

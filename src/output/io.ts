@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Env } from '../contract/env.js';
-import { bounded, JSON_BOUNDS } from '../lib/values.js';
+import { bounded, JSON_BOUNDS, jsonText } from '../lib/values.js';
 import type { ExitCode } from '../contract/exit-codes.js';
 import { NO_PROMPTER, type Prompter } from './prompter.js';
 import { PLAIN, type Style } from './style.js';
@@ -81,7 +81,7 @@ export function writeLine(stream: OutputStream, text = ''): void {
 
 /** JSON for stdout, indented the same way whatever the terminal, so scripts and people see one format. */
 export function writeJson(io: IO, value: unknown): void {
-  io.stdout.write(`${JSON.stringify(bounded(value, JSON_BOUNDS), null, 2)}\n`);
+  io.stdout.write(`${jsonText(bounded(value, JSON_BOUNDS), 2)}\n`);
 }
 
 /**

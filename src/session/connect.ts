@@ -78,7 +78,7 @@ async function openSession(globals: GlobalOptions, io: IO, options: SessionOptio
     writeRetries: options.writeRetries,
     connections: options.connections,
     maxResponseBytes: maxResponseBytes(io.env),
-    onVerbose: globals.verbose ? (line) => writeLine(io.stderr, io.err.dim(line)) : undefined,
+    onVerbose: globals.verbose ? (line) => writeLine(io.stderr, io.err.dim(scrub(line))) : undefined,
     // With --json stderr carries JSON lines only: a retry is one too.
     onRetry: (n) =>
       globals.json

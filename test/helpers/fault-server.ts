@@ -38,6 +38,9 @@ export type Fault =
   | 'deep422'
   | 'wide422'
   | 'escapes'
+  | 'c1-strings'
+  | 'bad-total'
+  | 'text200-escapes'
   | 'escape-code'
   | 'continue100'
   | 'echo-key'
@@ -201,6 +204,15 @@ export async function startFaultServer(): Promise<FaultServer> {
       }
       case 'escapes':
         return json(200, JSON.stringify({ success: true, data: hostileDevice, meta: { requestId: 'req_escape' } }));
+      case 'c1-strings':
+        // What JSON.stringify leaves raw: a C1 CSI (U+009B), DEL, a bidi override; in the body and a header.
+        return json(200, JSON.stringify({ success: true, data: { ...hostileDevice, vendor: 'v\u009b2J\u009b31m', metadata: { model: 'm\u202e\u007f', source: 'live' } }, meta: { requestId: 'req_\u009b2J' } }), { 'x-request-id': 'req_\u009b2J' });
+      case 'bad-total':
+        // A list page whose total is text, escape sequences and all.
+        return json(200, JSON.stringify({ success: true, data: { items: [], pagination: { total: req.url?.includes('/actions') ? '\u001b]0;PWNED\u0007\u001b[2J' : '5', limit: 50, offset: 0, hasMore: false } }, meta: { requestId: 'req_total' } }));
+      case 'text200-escapes':
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        return res.end('plain text \u001b]0;PWNED\u0007\u001b[2J and more\n');
       case 'escape-code':
         return json(500, envelope('WEIRD\u001b]0;pwned\u0007\u001b[2J', 'x\u001b[31m'));
       case 'continue100':

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { startFaultServer, type Fault, type FaultServer } from '../helpers/fault-server.js';
+import { runInTerminal } from '../helpers/pty.js';
 
 // A hostile or broken server never crashes amps and never eats the machine: every scenario ends
 // with a decoded error and a documented exit code, never exit 1 or a stack trace.
@@ -101,6 +102,34 @@ describe('every string from the network is scrubbed before a terminal', () => {
     expect(r.stdout).toContain('cancel_and_replace');
     // eslint-free check: no ESC, BEL or RLO anywhere in what was printed.
     expect(r.stdout + r.stderr).not.toMatch(/[\u001b\u0007\u202e]/);
+  });
+
+  it('--json and --verbose write no C1 control (U+009B is a CSI), DEL or bidi override raw: JSON escapes them, the same once parsed', async () => {
+    const json = await amps('c1-strings', ['get', 'battery', 'b1', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(json.stdout).not.toMatch(/[\u007f-\u009f\u202a-\u202e]/);
+    expect(JSON.parse(json.stdout)).toMatchObject({ vendor: 'v\u009b2J\u009b31m', metadata: { model: 'm\u202e\u007f' } });
+    const verbose = await amps('c1-strings', ['get', 'battery', 'b1', '--verbose']);
+    expect(verbose.code).toBe(0);
+    expect(verbose.stderr).toContain('request-id req_2J');
+    expect(verbose.stdout + verbose.stderr).not.toMatch(/[\u007f-\u009f\u202a-\u202e\u001b]/);
+  });
+
+  it('amps api at a terminal: a 200 that is not JSON is INVALID_RESPONSE, its body shown without escape sequences', async () => {
+    const term = runInTerminal(['api', 'GET', '/x'], env('text200-escapes'));
+    const code = await term.exit;
+    expect(term.raw()).toContain('plain text');
+    expect(term.raw()).not.toMatch(/PWNED|\u001b\[2J/);
+    expect([code, term.text()]).toEqual([8, expect.stringContaining('INVALID_RESPONSE')]);
+  });
+
+  it('a list page whose total is no count is read as having none: never printed as it came, never added up as text', async () => {
+    const actions = await amps('bad-total', ['actions', 'list']);
+    expect(actions.code, actions.stderr).toBe(0);
+    expect(actions.stderr).not.toMatch(/[\u001b\u0007]|PWNED/);
+    const devices = await amps('bad-total', ['devices', '--json']);
+    expect(devices.code, devices.stderr).toBe(0);
+    expect(JSON.parse(devices.stdout).total).toBe(0);
   });
 
   it('the retry notice of an unknown code prints it scrubbed', async () => {
