@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -45,9 +45,10 @@ describe('shell completions', () => {
     expect(bash(['amps', 'sandbox', 'serve', '--state', join(completions, 'amps.b')])).toEqual([join(completions, 'amps.bash')]);
   });
 
-  it('bash completes profile names from the configuration', async () => {
+  it('bash completes profile names from the configuration; a name a shell would expand, a key or escapes are never offered nor run', async () => {
     const dir = freshConfigDir();
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ profiles: { prod: {}, staging: {} } }));
+    const marker = join(dir, 'ran');
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ profiles: { prod: {}, [`$(touch ${marker})`]: {}, amps_sk_live_PASTEDSECRET999: {}, 'p\u001b[31mRED': {}, staging: {} } }));
     const bin = fileURLToPath(new URL('../bin/', import.meta.url));
     const env = { ...process.env, AMPS_CONFIG_DIR: dir, PATH: `${bin}:${process.env.PATH}` };
     for (const line of ["amps --profile ''", "amps config use ''"]) {
@@ -60,6 +61,9 @@ words=(amps config use ''); CURRENT=4; PREFIX=''; _amps`;
     expect(execFileSync('zsh', ['-c', zsh], { encoding: 'utf8', env }).trim().split('\n')).toEqual(['prod', 'staging']);
     const fish = execFileSync('fish', ['-c', `source ${join(completions, FILES.fish)}; complete -C 'amps config use '`], { encoding: 'utf8', env });
     expect(fish.trim().split('\n').sort()).toEqual(['prod', 'staging']);
+    const prefixed = `source ${join(completions, FILES.bash)}; COMP_WORDS=(amps --profile st); COMP_CWORD=2; _amps; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    expect(execFileSync('bash', ['-c', prefixed], { encoding: 'utf8', env }).trim()).toBe('staging');
+    expect(existsSync(marker)).toBe(false);
   });
 
   it('zsh offers the same words', () => {

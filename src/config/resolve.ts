@@ -7,9 +7,10 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors/failures.js';
 import { configFile } from './paths.js';
 import type { Env } from '../contract/env.js';
-import { API_KEY_PATTERN, keyEnvironment, type KeyEnvironment } from '../contract/keys.js';
+import { API_KEY_PATTERN, keyEnvironment, type KeyEnvironment, redactKeyShapes } from '../contract/keys.js';
 import { closest, isRecord, redactUrl, systemErrorText } from '../lib/values.js';
 import { appIdProblem } from '../domain/link.js';
+import { scrub } from '../output/text.js';
 
 export const DEFAULT_API_URL = 'https://api.amps.ai';
 const DEFAULT_PROFILE = 'default';
@@ -142,6 +143,20 @@ function pick<T>(candidates: Array<[T | undefined, Source]>, fallback: Resolved<
 }
 
 /** The profiles in the file, by their own names only (`constructor` is not a profile). */
+/**
+ * Whether `name` can be a profile's: letters, digits, `_ . -`, and not an API key (a key pasted at
+ * login's first prompt would be printed wherever the profile is named). A shell completion offers
+ * these names, so nothing in them may mean anything to a shell.
+ */
+export function isProfileName(name: string): boolean {
+  return /^[A-Za-z0-9_.-]{1,64}$/.test(name) && !/^(amps_)?sk_(test|live)_/.test(name);
+}
+
+/** A profile name fit to print, whatever a hand-edited config holds: no key, no escape sequence. */
+export function profileShown(name: string): string {
+  return scrub(redactKeyShapes(name));
+}
+
 export function profileNames(stored: StoredConfig): string[] {
   return isRecord(stored.profiles) ? Object.keys(stored.profiles) : [];
 }
@@ -175,10 +190,13 @@ export function selectProfile(flag: string | undefined, env: Env, stored: Stored
   refuseEmpty(env.AMPS_PROFILE, 'AMPS_PROFILE', true);
   const current = typeof stored.currentProfile === 'string' ? stored.currentProfile : undefined;
   const profile = pick<string>([[flag, 'flag'], [env.AMPS_PROFILE, 'env'], [current, 'profile']], { value: DEFAULT_PROFILE, source: 'default' });
+  const from = profile.source === 'flag' ? '--profile' : profile.source === 'env' ? 'AMPS_PROFILE' : 'the current profile in the config file';
+  if (profile.source !== 'default' && !isProfileName(profile.value)) {
+    throw new UsageError(`'${profileShown(profile.value)}' (from ${from}) is not a profile name (letters, digits, _ . -; not an API key)`, 'amps config profiles lists the profiles');
+  }
   if (profile.source !== 'default' && !profileValues(stored, profile.value)) {
-    const names = profileNames(stored);
+    const names = profileNames(stored).filter(isProfileName);
     const near = closest(profile.value, names);
-    const from = profile.source === 'flag' ? '--profile' : profile.source === 'env' ? 'AMPS_PROFILE' : 'the current profile in the config file';
     throw new UsageError(
       `no profile named '${profile.value}' (from ${from})`,
       near.length > 0 ? `did you mean ${near.join(', ')}?` : names.length > 0 ? `profiles: ${names.join(', ')}` : 'create one: amps config set api-key --profile NAME, or amps login',

@@ -460,6 +460,29 @@ describe('keys and secrets', () => {
     expect(profiles.stdout).not.toMatch(/[\u001b\u0007]/);
     expect(existsSync(join(e.AMPS_CONFIG_DIR!, 'config.json'))).toBe(true);
   });
+
+  it('a profile name that is an API key, or holds escapes, is refused where it is given or selected, and never printed as it is', async () => {
+    const e = cleanEnv();
+    const pasted = 'amps_sk_live_PASTEDSECRET999';
+    // Given: refused before anything is stored.
+    const given = await runCli(['config', 'set', 'api-url', 'http://127.0.0.1:4010', '--profile', pasted], { env: e });
+    expect([given.code, given.stderr.split('\n')[0]]).toEqual([2, "amps: '[redacted key]' is not a profile name (letters, digits, _ . -; not an API key)"]);
+    expect(existsSync(join(e.AMPS_CONFIG_DIR!, 'config.json'))).toBe(false);
+    // Selected from a hand-edited config: refused in one line, exit 2, nothing sent; for every command that names it.
+    for (const current of [pasted, 'p\u001b[31mRED\u001b]0;title\u0007']) {
+      writeFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), JSON.stringify({ currentProfile: current, profiles: { [current]: { apiKey: 'amps_sk_live_abcdefgh12345', apiUrl: sandbox.url } } }));
+      for (const args of [['get', 'battery', 'bat_voltaro_01'], ['config', 'list'], ['doctor']]) {
+        const r = await runCli(args, { env: e });
+        expect(r.code, args.join(' ')).toBe(2);
+        expect(r.stdout + r.stderr, args.join(' ')).not.toMatch(/PASTEDSECRET|[\u001b\u0007]/);
+        expect(r.stdout + r.stderr, args.join(' ')).toContain('is not a profile name');
+      }
+      const listed = await runCli(['config', 'profiles'], { env: e });
+      expect(listed.stdout).toMatch(/\(not a usable name: letters, digits, _ \. -\)\n$/);
+      expect(listed.stdout).not.toMatch(/PASTEDSECRET|[\u001b\u0007]/);
+      expect((await runCli(['config', 'profiles', '--quiet'], { env: e })).stdout).toBe('');
+    }
+  });
 });
 
 describe('the sandbox server under bad input', () => {

@@ -2,7 +2,7 @@
 // key is read (a hidden prompt at a terminal, stdin otherwise; never argv).
 
 import type { GlobalOptions } from '../../config/globals.js';
-import { checkKey, readStoredConfig, selectProfile } from '../../config/resolve.js';
+import { checkKey, isProfileName, profileShown, readStoredConfig, selectProfile } from '../../config/resolve.js';
 import type { ProfileKey } from '../../config/store.js';
 import { NeedsInputError, UsageError } from '../../errors/failures.js';
 import { canPrompt, type IO } from '../../output/io.js';
@@ -17,7 +17,7 @@ export function settingName(name: string): ProfileKey {
 }
 
 export function checkProfileName(name: string): string {
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new UsageError(`'${name}' is not a profile name (letters, digits, _ . -)`);
+  if (!isProfileName(name)) throw new UsageError(`'${profileShown(name)}' is not a profile name (letters, digits, _ . -; not an API key)`);
   return name;
 }
 

@@ -2,11 +2,10 @@
 
 import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
-import { profileNames, readStoredConfig } from '../../config/resolve.js';
+import { isProfileName, profileNames, profileShown, readStoredConfig } from '../../config/resolve.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeLine } from '../../output/io.js';
-import { scrub } from '../../output/text.js';
 import { profileFor } from './profile.js';
 
 /** The profile names, one a line (the current one marked unless --quiet). */
@@ -18,7 +17,12 @@ export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
   } catch {
     // A current profile that no longer exists marks nothing; the names still list.
   }
-  for (const name of profileNames(stored)) writeLine(io.stdout, scrub(options.quiet || name !== current ? name : `${name} (current)`));
+  for (const name of profileNames(stored)) {
+    // --quiet is what shell completion reads: only names a command can take, and nothing a shell would expand.
+    if (options.quiet) {
+      if (isProfileName(name)) writeLine(io.stdout, name);
+    } else writeLine(io.stdout, `${profileShown(name)}${name === current ? ' (current)' : isProfileName(name) ? '' : ' (not a usable name: letters, digits, _ . -)'}`);
+  }
   return EXIT.ok;
 }
 
