@@ -7,6 +7,7 @@ import COMMAND_LIST from './commands/command-list.json' with { type: 'json' };
 import { EXIT, type ExitCode } from './contract/exit-codes.js';
 import { UsageError } from './errors/failures.js';
 import { versionLine } from './lib/version.js';
+import { redactUrl } from './lib/values.js';
 import { duration, repeatable } from './config/option-parsers.js';
 import { type CommandState, guardOutput, type IO, plainIO } from './output/io.js';
 import { outputLostText, readerWentAway } from './lib/system-errors.js';
@@ -170,7 +171,9 @@ function refuseRepeats(command: Command): void {
     const parse = option.parseArg;
     let seen: string | undefined;
     option.parseArg = (<T>(value: string, previous: T): T => {
-      if (seen !== undefined) throw new UsageError(`${option.long ?? option.short} is given twice ('${seen}' and '${value}'): amps will not guess which you meant`);
+      // An --api-url may carry credentials, which are never printed.
+      const shown = (text: string) => (option.long === '--api-url' ? redactUrl(text) : text);
+      if (seen !== undefined) throw new UsageError(`${option.long ?? option.short} is given twice ('${shown(seen)}' and '${shown(value)}'): amps will not guess which you meant`);
       seen = value;
       return (parse ? parse(value, previous) : value) as T;
     });

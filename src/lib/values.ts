@@ -44,17 +44,12 @@ export function closest(input: string, candidates: readonly string[], limit = 3)
     .map((c) => c.name);
 }
 
-/** A URL fit to print: any user name and password in it replaced. */
+/**
+ * A URL fit to print: any user name and password in it replaced, in a URL amps could not parse too
+ * (`user:pass@proxy:8080`, written without a scheme, reads to the URL parser as the scheme `user:`).
+ */
 export function redactUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    if (!url.username && !url.password) return value;
-    url.username = url.username ? 'redacted' : '';
-    url.password = url.password ? 'redacted' : '';
-    return url.toString().replace(/\/$/, value.endsWith('/') ? '/' : '');
-  } catch {
-    return value.replace(/\/\/[^/@]*@/, '//redacted@');
-  }
+  return value.replace(/^((?:[A-Za-z][A-Za-z0-9+.-]*:)?\/\/)?[^/?#@\s]*@/, (_userinfo, scheme: string | undefined) => `${scheme ?? ''}redacted@`);
 }
 
 /**

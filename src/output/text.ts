@@ -1,4 +1,4 @@
-import { bounded, TEXT_BOUNDS } from '../lib/values.js';
+import { bounded, redactUrl, TEXT_BOUNDS } from '../lib/values.js';
 
 // Text helpers for everything that reaches a terminal. Strings that came from the network are
 // scrubbed of control characters first, so a hostile or broken response cannot move the cursor,
@@ -66,5 +66,13 @@ export function suggestedCommand(argv: string[], drop: string[], extra: string[]
     if (drop.includes(argv[i])) i++;
     else if (!drop.some((name) => argv[i].startsWith(`${name}=`))) kept.push(argv[i]);
   }
-  return ['amps', ...kept, ...extra].map(shellQuote).join(' ');
+  return ['amps', ...printableArgv(kept), ...extra].map(shellQuote).join(' ');
+}
+
+/**
+ * Words of a command line fit to print again: the credentials in an `--api-url` taken out (a rerun
+ * line then needs them added back, which beats printing them). Only there: an id may hold an `@`.
+ */
+export function printableArgv(argv: string[]): string[] {
+  return argv.map((word, i) => (argv[i - 1] === '--api-url' ? redactUrl(word) : word.startsWith('--api-url=') ? `--api-url=${redactUrl(word.slice('--api-url='.length))}` : word));
 }

@@ -461,6 +461,29 @@ describe('keys and secrets', () => {
     expect(existsSync(join(e.AMPS_CONFIG_DIR!, 'config.json'))).toBe(true);
   });
 
+  it('credentials in --api-url are printed in no rerun line, refusal or proxy error', async () => {
+    const url = sandbox.url.replace('http://', 'http://admin:hunter2@');
+    const apiEnv = { ...env, AMPS_API_URL: undefined };
+    // A conflict's rerun line, the flag given as two words and as one.
+    for (const flag of [['--api-url', url], [`--api-url=${url}`]]) {
+      const r = await runCli(['push', 'battery', 'bat_foxgrid_01', 'idle', ...flag], { env: apiEnv });
+      expect(r.code).toBe(5);
+      expect(r.stderr).toContain(`--api-url${flag.length === 1 ? '=' : ' '}${sandbox.url.replace('http://', 'http://redacted@')} --on-conflict cancel_and_replace`);
+      expect(r.stdout + r.stderr).not.toContain('hunter2');
+    }
+    // A fleet's rerun lines.
+    const dir = freshConfigDir();
+    writeFileSync(join(dir, 'ids.txt'), 'bat_foxgrid_01\n');
+    const fleet = await runCli(['push', 'battery', '--devices', join(dir, 'ids.txt'), 'idle', '--api-url', url, '--out', join(dir, 'run.ndjson')], { env: apiEnv });
+    expect(fleet.stderr).toContain('--api-url http://redacted@');
+    expect(fleet.stdout + fleet.stderr).not.toContain('hunter2');
+    // The refusal of a flag given twice; a proxy written without a scheme.
+    const twice = await runCli(['get', 'battery', 'bat_voltaro_01', '--api-url', url, '--api-url', sandbox.url], { env: apiEnv });
+    expect([twice.code, twice.stderr]).toEqual([2, expect.not.stringContaining('hunter2')]);
+    const proxy = await runCli(['get', 'battery', 'bat_voltaro_01', '--api-url', 'https://api.example.invalid'], { env: { ...apiEnv, HTTPS_PROXY: 'user:hunter2@proxy:8080' } });
+    expect([proxy.code, proxy.stderr.split('\n')[0]]).toEqual([2, "amps: the proxy 'redacted@proxy:8080' (HTTPS_PROXY/HTTP_PROXY) is not a URL such as http://HOST:PORT"]);
+  });
+
   it('a profile name that is an API key, or holds escapes, is refused where it is given or selected, and never printed as it is', async () => {
     const e = cleanEnv();
     const pasted = 'amps_sk_live_PASTEDSECRET999';

@@ -7,6 +7,7 @@
 import type { RunInputs } from '../../contract/ledger.js';
 import { formatInZone } from '../../domain/time.js';
 import { QUANTITY_FLAGS } from './body.js';
+import { printableArgv } from '../../output/text.js';
 
 /** Flags carried into a rerun as typed: where requests go and how they are sent. */
 const CARRIED_WITH_VALUE = ['--profile', '--api-url', '--api-key-file', '--timeout', '--concurrency', '--retry', '--fail-fast'];
@@ -23,7 +24,7 @@ function carried(argv: string[]): string[] {
       else if (i + 1 < argv.length) kept.push(name, argv[++i]);
     }
   }
-  return kept;
+  return printableArgv(kept);
 }
 
 /** The instants the run's body used (undefined: immediate), and the zone it wrote them in. */
