@@ -283,7 +283,7 @@ describe('never the fake API by accident', () => {
     expect(readFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), 'utf8')).toBe(before);
   });
 
-  it('an empty key, URL, profile or key file given anywhere is refused, never read as "use the embedded sandbox"', async () => {
+  it('an empty key, URL, profile, key file or config folder given anywhere is refused, never read as "use the embedded sandbox"', async () => {
     const cases: Array<[string[], Record<string, string>, string]> = [
       [[], { AMPS_API_KEY: '' }, 'AMPS_API_KEY is given but empty'],
       [[], { AMPS_API_URL: '' }, 'AMPS_API_URL is given but empty'],
@@ -295,10 +295,36 @@ describe('never the fake API by accident', () => {
     for (const [flags, vars, said] of cases) {
       const e = cleanEnv(vars);
       const r = await runCli(['push', 'battery', 'bat_voltaro_01', 'idle', ...flags], { env: e });
-      expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, `amps: ${said}, so amps cannot tell ${flags.includes('--api-key-file') ? 'which key you meant' : 'where you meant to send requests'}`]);
+      expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, `amps: ${said}, so amps cannot tell where you meant to send requests`]);
       expect(r.stderr).not.toContain('sandbox: embedded');
       expect(readdirSync(e.AMPS_CONFIG_DIR!)).not.toContain('sandbox-state.json');
+      // The config commands read and write the same profiles: refused the same way, nothing written.
+      for (const command of [['config', 'list'], ['config', 'profiles'], ['config', 'use', 'default'], ['config', 'set', 'api-url', 'http://127.0.0.1:1'], ['config', 'unset', 'api-url']]) {
+        const c = await runCli([...command, ...flags], { env: e });
+        expect([c.code, c.stderr.split('\n')[0]], `${command.join(' ')} ${JSON.stringify(vars)} ${flags.join(' ')}`).toEqual([2, `amps: ${said}, so amps cannot tell where you meant to send requests`]);
+      }
+      expect(readdirSync(e.AMPS_CONFIG_DIR!)).not.toContain('config.json');
     }
+    // An empty AMPS_CONFIG_DIR would read the home folder's config and its current profile.
+    for (const command of [['push', 'battery', 'bat_voltaro_01', 'idle'], ['config', 'list'], ['config', 'set', 'api-url', 'http://127.0.0.1:1']]) {
+      const r = await runCli(command, { env: cleanEnv({ AMPS_CONFIG_DIR: '' }) });
+      expect([r.code, r.stderr.split('\n')[0]], command.join(' ')).toEqual([2, 'amps: AMPS_CONFIG_DIR is set but empty, so amps cannot tell which configuration you meant']);
+    }
+  });
+
+  it('config list and config set api-key read --api-key-file as a request does', async () => {
+    const e = cleanEnv();
+    const file = join(e.AMPS_CONFIG_DIR!, 'key');
+    writeFileSync(file, 'amps_sk_live_fromTheFile12345\n', { mode: 0o600 });
+    const listed = await runCli(['config', 'list', '--api-key-file', file, '--json'], { env: e });
+    expect(JSON.parse(listed.stdout)).toMatchObject({ apiKey: { value: 'amps_sk_live_…2345', source: 'flag' }, environment: 'live' });
+    // The file's key is stored, not what stdin holds.
+    const set = await runCli(['config', 'set', 'api-key', '--api-key-file', file, '--profile', 'prod'], { env: e, input: 'amps_sk_test_fromStdin12345\n' });
+    expect([set.code, set.stderr.trim()]).toEqual([0, 'Set api-key for profile prod (amps_sk_live_…2345, live).']);
+    // config use says when AMPS_PROFILE will go on choosing another profile.
+    expect((await runCli(['config', 'set', 'api-url', 'http://127.0.0.1:1', '--profile', 'stage'], { env: e })).code).toBe(0);
+    const used = await runCli(['config', 'use', 'stage'], { env: { ...e, AMPS_PROFILE: 'prod' } });
+    expect([used.code, used.stderr.trim().split('\n')]).toEqual([0, ['Using profile stage.', 'warning: AMPS_PROFILE prod still selects prod ahead of the current profile, where it is given']]);
   });
 
   it('every write names where it went: a stderr line in scripts, environment in --json and the ledger', async () => {

@@ -39,6 +39,8 @@ interface TargetFlags {
   apiUrl?: string;
   /** A file (or - for stdin, read by the caller) holding the key: keys never ride on argv. */
   apiKey?: string;
+  /** That file's name, as given: refused when empty. */
+  apiKeyFile?: string;
 }
 
 export interface Target {
@@ -228,10 +230,21 @@ function anythingConfigured(stored: StoredConfig): boolean {
   });
 }
 
-export function resolveTarget(flags: TargetFlags, env: Env, stored: StoredConfig = readStoredConfig(env)): Target {
+/**
+ * Every flag and variable that says where requests go, refused when given but empty: for requests
+ * (resolveTarget) and for the config commands, which read and write the same profiles.
+ */
+export function refuseEmptyTarget(flags: { profile?: string; apiUrl?: string; apiKeyFile?: string }, env: Env): void {
+  refuseEmpty(flags.profile, '--profile', false);
   refuseEmpty(flags.apiUrl, '--api-url', false);
+  refuseEmpty(flags.apiKeyFile, '--api-key-file', false);
+  refuseEmpty(env.AMPS_PROFILE, 'AMPS_PROFILE', true);
   refuseEmpty(env.AMPS_API_URL, 'AMPS_API_URL', true);
   refuseEmpty(env.AMPS_API_KEY, 'AMPS_API_KEY', true);
+}
+
+export function resolveTarget(flags: TargetFlags, env: Env, stored: StoredConfig = readStoredConfig(env)): Target {
+  refuseEmptyTarget(flags, env);
   const profile = selectProfile(flags.profile, env, stored);
   const values = profileValues(stored, profile.value) ?? {};
   const rawKey = pick<unknown>([[flags.apiKey, 'flag'], [env.AMPS_API_KEY, 'env'], [values.apiKey, 'profile']], { value: undefined, source: 'default' });

@@ -5,7 +5,7 @@
 
 import { DEFAULT_TIMEOUT_MS, type GlobalOptions } from '../config/globals.js';
 import { configDir, configFile, looseModeWarnings, sandboxStateFile } from '../config/paths.js';
-import { maskKey, resolveTarget, type Target } from '../config/resolve.js';
+import { maskKey, refuseEmptyTarget, resolveTarget, type Target } from '../config/resolve.js';
 import { ApiFailure, MissingKeyError, UsageError } from '../errors/failures.js';
 import { redactUrl } from '../lib/values.js';
 import { formatDuration } from '../domain/duration.js';
@@ -40,8 +40,9 @@ const USER_AGENT = `amps/${AMPS_VERSION} (node ${process.version}; ${process.pla
 /** A key file holds one key: a few hundred bytes at most. */
 const KEY_FILE_LIMIT = 4096;
 
-async function readKeyFile(file: string, io: IO): Promise<string> {
-  if (file === '') throw new UsageError('--api-key-file is given but empty, so amps cannot tell which key you meant', 'name the file that holds the key (- reads stdin), or leave --api-key-file out');
+/** The key in --api-key-file (- reads stdin): for requests and for config set api-key and config list alike. */
+export async function readKeyFile(file: string, io: IO): Promise<string> {
+  refuseEmptyTarget({ apiKeyFile: file }, {});
   const text = file === '-' ? await readStream(io.stdin, { limit: KEY_FILE_LIMIT, what: 'the key on stdin' }) : await readFileBounded(file, { limit: KEY_FILE_LIMIT, what: 'the key file', stop: io.signal });
   const key = text.trim();
   if (key === '') throw new UsageError(`the key file ${file} is empty`);

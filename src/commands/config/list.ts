@@ -3,17 +3,20 @@
 import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
 import { configFile } from '../../config/paths.js';
-import { maskKey, profileNames, readStoredConfig, resolveTarget } from '../../config/resolve.js';
+import { maskKey, profileNames, profileShown, readStoredConfig, resolveTarget } from '../../config/resolve.js';
+import { readKeyFile } from '../../session/connect.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { redactUrl } from '../../lib/values.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
-import { fieldLines, scrub } from '../../output/text.js';
+import { fieldLines } from '../../output/text.js';
 
 export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
   const stored = readStoredConfig(io.env);
-  const target = resolveTarget({ profile: options.profile, apiUrl: options.apiUrl }, io.env, stored);
-  const profiles = profileNames(stored).map((p) => scrub(p));
+  // As a request would resolve it: --api-key-file too.
+  const apiKey = options.apiKeyFile !== undefined && options.apiKeyFile !== '' ? await readKeyFile(options.apiKeyFile, io) : undefined;
+  const target = resolveTarget({ profile: options.profile, apiUrl: options.apiUrl, apiKey, apiKeyFile: options.apiKeyFile }, io.env, stored);
+  const profiles = profileNames(stored).map(profileShown);
   const url = target.embedded ? 'embedded sandbox' : redactUrl(target.apiUrl.value!);
   const key = target.apiKey.value ? maskKey(target.apiKey.value) : target.embedded ? 'the embedded sandbox key' : '(none)';
   if (options.json) {

@@ -2,7 +2,8 @@
 // key is read (a hidden prompt at a terminal, stdin otherwise; never argv).
 
 import type { GlobalOptions } from '../../config/globals.js';
-import { checkKey, isProfileName, profileShown, readStoredConfig, selectProfile } from '../../config/resolve.js';
+import { checkKey, isProfileName, profileShown, readStoredConfig, refuseEmptyTarget, selectProfile } from '../../config/resolve.js';
+import { readKeyFile } from '../../session/connect.js';
 import type { ProfileKey } from '../../config/store.js';
 import { NeedsInputError, UsageError } from '../../errors/failures.js';
 import { canPrompt, type IO } from '../../output/io.js';
@@ -23,12 +24,14 @@ export function checkProfileName(name: string): string {
 
 /** The profile a config command acts on: the one requests would use (selectProfile), or one `--profile` names to create. */
 export function profileFor(options: GlobalOptions, io: IO, creating = false): string {
+  refuseEmptyTarget(options, io.env);
   if (creating && options.profile !== undefined && options.profile !== '') return checkProfileName(options.profile);
   return selectProfile(options.profile, io.env, readStoredConfig(io.env)).value;
 }
 
-/** The key from a hidden prompt at a terminal, or from stdin otherwise; never from argv. */
+/** The key from --api-key-file, else a hidden prompt at a terminal, else stdin; never from argv. */
 export async function readKey(options: GlobalOptions, io: IO): Promise<string> {
+  if (options.apiKeyFile !== undefined) return checkKey(await readKeyFile(options.apiKeyFile, io), `--api-key-file ${options.apiKeyFile}`);
   if (io.stdinIsTTY) {
     if (!canPrompt(io, options)) throw new NeedsInputError('the API key is read from a hidden prompt', 'the key on stdin: amps config set api-key < keyfile');
     return checkKey((await io.prompter.password('API key')).trim(), 'the input');

@@ -2,7 +2,7 @@
 
 import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
-import { isProfileName, profileNames, profileShown, readStoredConfig } from '../../config/resolve.js';
+import { isProfileName, profileNames, profileShown, readStoredConfig, refuseEmptyTarget } from '../../config/resolve.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeLine } from '../../output/io.js';
@@ -10,6 +10,7 @@ import { profileFor } from './profile.js';
 
 /** The profile names, one a line (the current one marked unless --quiet). */
 export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
+  refuseEmptyTarget(options, io.env);
   const stored = readStoredConfig(io.env);
   let current: string | undefined;
   try {
