@@ -80,6 +80,16 @@ function asString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/**
+ * A short field of an answer (a code, a request id, a path, a timestamp) cut to `max` characters: a
+ * server's megabyte there would otherwise be printed whole, in the error, the retry notice and the
+ * line to quote. The message and details have bounds of their own where they are shown.
+ */
+function shortText(value: unknown, max = 200): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  return value.length > max ? `${value.slice(0, max)}…` : value;
+}
+
 /** The rate-limit codes: the platform's (per key) and the manufacturer's. One home for both client and batch. */
 export const RATE_LIMIT_CODES: ReadonlySet<string> = new Set(['RATE_LIMIT_EXCEEDED', 'RATE_LIMITED']);
 
@@ -114,7 +124,7 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; pr
 }
 
 function excerpt(text: string): string {
-  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]?.trim();
+  const title = shortText(/<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]?.trim());
   const flat = text.replace(/\s+/g, ' ').trim();
   const start = flat.length > EXCERPT_LENGTH ? `${flat.slice(0, EXCERPT_LENGTH)}…` : flat;
   return title ? `${title} — ${start}` : start;
@@ -150,7 +160,7 @@ function errorFields(body: unknown): ErrorFields | undefined {
   const error = body.error;
   if (isRecord(error) && typeof error.code === 'string' && error.code !== '') {
     return {
-      code: error.code,
+      code: shortText(error.code, 100)!,
       message: asString(error.message),
       details: error.details,
       meta,
@@ -207,9 +217,9 @@ function fromFields(status: number, fields: ErrorFields, retryAfterHeader: numbe
     ...classify(entry ? entry.retryClass : 'once_then_escalate'),
     details: fields.details,
     // The envelope's id, else the response header's (a body cut off before its meta still has it).
-    requestId: asString(fields.meta.requestId) ?? header(headers, 'x-request-id'),
-    path: asString(fields.meta.path),
-    timestamp: asString(fields.meta.timestamp),
+    requestId: shortText(asString(fields.meta.requestId) ?? header(headers, 'x-request-id')),
+    path: shortText(fields.meta.path),
+    timestamp: shortText(fields.meta.timestamp),
     retryAfterSeconds: retryAfterHeader ?? detailsRetry,
   };
 }
@@ -268,13 +278,13 @@ export function decodeResponse(status: number, headers: Headers, body: string, o
     // A success status with a failed envelope contradicts itself: the status says the request was
     // taken, so the code's advice (a 503's "retry") must not lead to sending it again.
     const fields = errorFields(value);
-    const named = fields ? ` (${fields.code}${fields.message ? `: ${fields.message}` : ''})` : ' without an error code';
+    const named = fields ? ` (${fields.code}${fields.message ? `: ${shortText(fields.message, 300)}` : ''})` : ' without an error code';
     const meta = fields?.meta ?? {};
     return {
       ok: false,
       error: {
         ...invalidSuccess(status, `a failed envelope${named}`, asString(meta.requestId) ?? header(headers, 'x-request-id')),
-        path: asString(meta.path), timestamp: asString(meta.timestamp), bodyExcerpt: excerpt(body),
+        path: shortText(meta.path), timestamp: shortText(meta.timestamp), bodyExcerpt: excerpt(body),
       },
     };
   }
@@ -403,7 +413,7 @@ export function invalidSuccess(status: number, problem: string, requestId: strin
     shape: 'non_envelope',
     ...classify(retryClass),
     problem,
-    requestId,
+    requestId: shortText(requestId),
   };
 }
 

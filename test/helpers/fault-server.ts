@@ -37,6 +37,7 @@ export type Fault =
   | 'retryafter-overflow'
   | 'deep422'
   | 'wide422'
+  | 'long-fields'
   | 'escapes'
   | 'c1-strings'
   | 'bad-total'
@@ -193,6 +194,9 @@ export async function startFaultServer(): Promise<FaultServer> {
         return json(429, envelope('RATE_LIMIT_EXCEEDED', 'The API key has exceeded its rate limit.', { retryAfterSeconds: 3600 }), { 'retry-after': '3600' });
       case 'retryafter-overflow':
         return json(429, envelope('RATE_LIMIT_EXCEEDED', 'The API key has exceeded its rate limit.'), { 'retry-after': '99999999999' });
+      case 'long-fields':
+        // A code, request id, path and timestamp of megabytes: fields a view prints whole, more than once.
+        return json(400, JSON.stringify({ success: false, error: { code: 'C'.repeat(3_000_000), message: 'm' }, meta: { requestId: 'r'.repeat(1_000_000), path: `/${'p'.repeat(500_000)}`, timestamp: 't'.repeat(100_000) } }));
       case 'deep422': {
         const depth = 100_000;
         const body = `{"success":false,"error":{"code":"VALIDATION_ERROR","message":"The request body does not match the canonical schema.","details":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}},"meta":{"requestId":"req_deep"}}`;

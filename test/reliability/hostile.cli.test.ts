@@ -95,6 +95,18 @@ describe('details no renderer can be made to choke on', () => {
   });
 });
 
+describe('an answer\'s short fields are bounded wherever they are shown', () => {
+  it.each([[[]], [['--json']]])('a code, request id, path and timestamp of megabytes print as 100-200 characters with %j', async (extra) => {
+    const r = await amps('long-fields', ['get', 'battery', 'b1', ...extra]);
+    expectNoCrash(r);
+    expect(r.code).toBe(8);
+    // Each printed at most a few times, cut: kilobytes, not the 4.6 MB the server sent.
+    expect(r.stdout.length + r.stderr.length).toBeLessThan(20_000);
+    expect(r.stderr).toContain(`${'C'.repeat(100)}…`);
+    expect(r.stderr).toContain(`${'r'.repeat(200)}…`);
+  });
+});
+
 describe('every string from the network is scrubbed before a terminal', () => {
   it('amps get prints no escape sequence, bell or direction override from the response', async () => {
     const r = await amps('escapes', ['get', 'battery', 'b1']);
