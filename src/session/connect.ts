@@ -50,12 +50,15 @@ export async function readKeyFile(file: string, io: IO): Promise<string> {
   return key;
 }
 
-/** The largest response read, from AMPS_MAX_RESPONSE_MB (1-1024, default 8). */
+/**
+ * The largest response read, from AMPS_MAX_RESPONSE_MB (1-500, default 8). A body is read into one
+ * string, and V8's strings end at 512 MiB: past that Node throws instead of reading.
+ */
 function maxResponseBytes(env: IO['env']): number {
   const raw = env.AMPS_MAX_RESPONSE_MB;
   if (raw === undefined || raw === '') return DEFAULT_MAX_RESPONSE_BYTES;
   const mb = /^\d{1,4}$/.test(raw.trim()) ? Number(raw) : Number.NaN;
-  if (!Number.isInteger(mb) || mb < 1 || mb > 1024) throw new UsageError(`AMPS_MAX_RESPONSE_MB takes a whole number of MiB from 1 to 1024, not '${raw}'`);
+  if (!Number.isInteger(mb) || mb < 1 || mb > 500) throw new UsageError(`AMPS_MAX_RESPONSE_MB takes a whole number of MiB from 1 to 500, not '${raw}'`);
   return mb * 1024 * 1024;
 }
 

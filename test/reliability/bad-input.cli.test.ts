@@ -69,7 +69,7 @@ describe('one value, one meaning', () => {
     }
     for (const value of ['1e3', '0x10']) {
       const r = await amps(['get', 'battery', 'bat_voltaro_01'], cleanEnv({ AMPS_MAX_RESPONSE_MB: value }));
-      expect([r.code, firstLine(r.stderr)]).toEqual([2, `amps: AMPS_MAX_RESPONSE_MB takes a whole number of MiB from 1 to 1024, not '${value}'`]);
+      expect([r.code, firstLine(r.stderr)]).toEqual([2, `amps: AMPS_MAX_RESPONSE_MB takes a whole number of MiB from 1 to 500, not '${value}'`]);
     }
   });
 

@@ -59,8 +59,10 @@ describe('what is read is bounded', () => {
   });
 
   it('refuses a bad AMPS_MAX_RESPONSE_MB in one line', async () => {
-    const r = await amps('ok', ['get', 'battery', 'b1'], { AMPS_MAX_RESPONSE_MB: 'lots' });
-    expect([r.code, r.stderr.trim()]).toEqual([2, "amps: AMPS_MAX_RESPONSE_MB takes a whole number of MiB from 1 to 1024, not 'lots'"]);
+    for (const value of ['lots', '501', '1024']) {
+      const r = await amps('ok', ['get', 'battery', 'b1'], { AMPS_MAX_RESPONSE_MB: value });
+      expect([r.code, r.stderr.trim()], value).toEqual([2, `amps: AMPS_MAX_RESPONSE_MB takes a whole number of MiB from 1 to 500, not '${value}'`]);
+    }
   });
 
   it('bounds decode input from a pipe and from a file', async () => {
