@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DeferredStdStream, FdWriter, fdKind, standardStream } from '../src/output/stdio.js';
 import { freshConfigDir } from './helpers/cli.js';
-import { type IO, ioWith, plainIO } from '../src/output/io.js';
+import { type IO, ioWith, plainIO, startJsonList } from '../src/output/io.js';
 
 // The writers behind amps' stdout and stderr (output/stdio.ts), on real descriptors. The whole
 // command through files, /dev/null, /dev/full and a file-size limit: reliability/pipes.cli.test.ts.
@@ -145,5 +145,21 @@ describe('an IO with parts replaced (ioWith)', () => {
     expect(copy.stdin).toBe(base.stdin);
     expect(read).toEqual(['stdin']);
     expect(io.stdout).toBe(base.stdout);
+  });
+});
+
+describe('a JSON list written as it comes', () => {
+  it('is the text writeJson would write for the whole object, with or without items, escapes and all', () => {
+    for (const items of [[], [{ id: 'a', n: 1 }], [{ id: 'b', nested: { deep: [1, 'x\u009b'] } }, 'two', null]]) {
+      const rest = { total: items.length, pagination: { battery: null }, environment: 'embedded' };
+      const out = new PassThrough();
+      let text = '';
+      out.on('data', (chunk) => (text += chunk));
+      const list = startJsonList(plainIO({ stdin: new PassThrough(), stdout: out, stderr: new PassThrough() }), 'items');
+      for (const item of items) list.add(item);
+      list.end(rest);
+      expect(text).toBe(`${JSON.stringify({ items, ...rest }, null, 2).replace('\u009b', '\\u009b')}\n`);
+      expect(JSON.parse(text)).toEqual({ items, ...rest });
+    }
   });
 });

@@ -8,9 +8,9 @@ import { UsageError } from '../errors/failures.js';
 import { requireId } from '../domain/ids.js';
 import { withSession } from '../session/connect.js';
 import { withExamples } from '../output/command-help.js';
-import { type CommandState, type IO, writeJson, writeLine, type Run } from '../output/io.js';
+import { type CommandState, type IO, startJsonList, writeJson, writeLine, type Run } from '../output/io.js';
 import { formatTable } from '../output/table.js';
-import { show } from '../output/text.js';
+import { show, truncate } from '../output/text.js';
 import { currentMode, mainReading, syncText } from '../output/views.js';
 import { type DeviceRead, DEVICE_TYPES, type DeviceType } from '../contract/devices.js';
 
@@ -24,26 +24,40 @@ export interface DevicesOptions extends GlobalOptions {
 
 const PAGE_MAX = 50;
 
-interface Listed {
-  type: DeviceType;
-  device: DeviceRead;
+/** Characters of a table cell: a server's long string would otherwise make every line of the table that wide. */
+const CELL_MAX = 200;
+
+interface TypeTally {
+  count: number;
+  total: number;
+  /** The API's pagination object of the last page read, whole (--json). */
+  pagination: unknown;
 }
 
-/** One type's devices, and the API's pagination object of the last page read (kept whole for --json). */
-async function listType(client: ApiClient, type: DeviceType, options: DevicesOptions, io: IO): Promise<{ items: Listed[]; total: number; pagination: unknown }> {
+/**
+ * One type's devices, page by page, each page handed to `take` as it is read and not kept: `--all`
+ * over a fleet of half a million devices (or a server's pages of megabytes) holds one page at a time.
+ */
+async function eachPage(client: ApiClient, type: DeviceType, options: DevicesOptions, io: IO, take: (devices: DeviceRead[]) => void): Promise<TypeTally> {
   const { listDevices, listPages, MAX_LIST_PAGES } = await import('../api/resources.js');
-  const items: Listed[] = [];
-  let total = 0;
-  let pagination: unknown = null;
+  const tally: TypeTally = { count: 0, total: 0, pagination: null };
   const limit = options.all ? PAGE_MAX : options.limit ?? PAGE_MAX;
   const onCapped = (next: number) => writeLine(io.stderr, io.err.yellow(`amps: --all stopped after ${MAX_LIST_PAGES} pages of ${type} devices; more remain (the next offset is ${next})`));
   for await (const page of listPages((offset) => listDevices(client, type, { limit, offset, userId: options.user }), { offset: options.offset, onCapped })) {
-    items.push(...page.items.map((device) => ({ type, device })));
-    pagination = page.pagination ?? null;
-    total = page.pagination?.total ?? items.length;
+    take(page.items);
+    tally.count += page.items.length;
+    tally.pagination = page.pagination ?? null;
+    tally.total = page.pagination?.total ?? tally.count;
     if (!options.all) break;
   }
-  return { items, total, pagination };
+  return tally;
+}
+
+function rowOf(type: DeviceType, device: DeviceRead): string[] {
+  return [
+    show(device.id), pathSegment(type), show(device.vendor), show(device.metadata?.model), show(device.state?.status ?? '-'),
+    mainReading(type, device.state ?? {}), currentMode(type, device.state ?? {}), syncText(device),
+  ].map((cell) => truncate(cell, CELL_MAX));
 }
 
 export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
@@ -53,20 +67,38 @@ export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
     throw new UsageError('--all follows every page; it does not combine with --limit or --offset');
   }
   return withSession(options, io, async (session) => {
-    const results = await Promise.all(types.map((type) => listType(session.client, type, options, io)));
-    const listed = results.flatMap((r) => r.items);
-    const total = results.reduce((sum, r) => sum + r.total, 0);
-    if (options.json) {
-      // The API's pagination object, whole, per type (the last page read with --all).
-      const pagination = Object.fromEntries(types.map((type, i) => [type, results[i].pagination]));
-      writeJson(io, { items: listed.map(({ type, device }) => ({ deviceType: type, ...device })), total, pagination, environment: session.environment });
+    const paginationOf = (tallies: TypeTally[]) => Object.fromEntries(types.map((type, i) => [type, tallies[i]!.pagination]));
+    const totalOf = (tallies: TypeTally[]) => tallies.reduce((sum, t) => sum + t.total, 0);
+    if (options.json && options.all) {
+      // Every page: written as it is read, one type after another, so no list of them all is kept.
+      const list = startJsonList(io, 'items');
+      const tallies: TypeTally[] = [];
+      const rest = () => ({ total: totalOf(tallies), pagination: Object.fromEntries(tallies.map((t, i) => [types[i], t.pagination])), environment: session.environment });
+      try {
+        for (const type of types) tallies.push(await eachPage(session.client, type, options, io, (page) => page.forEach((device) => list.add({ deviceType: type, ...device }))));
+      } catch (error) {
+        // A page that could not be read: the document still ends, saying it is not the whole list; the error follows on stderr.
+        list.end({ ...rest(), incomplete: true });
+        throw error;
+      }
+      list.end(rest());
       return EXIT.ok;
     }
-    const rows = listed.map(({ type, device }) => [
-      show(device.id), pathSegment(type), show(device.vendor), show(device.metadata?.model), show(device.state?.status ?? '-'),
-      mainReading(type, device.state ?? {}), currentMode(type, device.state ?? {}), syncText(device),
-    ]);
-    io.stdout.write(await formatTable(['id', 'type', 'vendor', 'model', 'status', 'reading', 'mode', 'sync'], rows, { tty: io.stdoutIsTTY, style: io.out }));
+    const perType: Array<Array<{ type: DeviceType; device: DeviceRead }>> = types.map(() => []);
+    const rows: string[][][] = types.map(() => []);
+    const tallies = await Promise.all(types.map((type, i) => eachPage(session.client, type, options, io, (page) => {
+      // --json keeps the devices (one page a type without --all); the table keeps only its cells.
+      if (options.json) perType[i]!.push(...page.map((device) => ({ type, device })));
+      else rows[i]!.push(...page.map((device) => rowOf(type, device)));
+    })));
+    const total = totalOf(tallies);
+    if (options.json) {
+      // The API's pagination object, whole, per type.
+      writeJson(io, { items: perType.flat().map(({ type, device }) => ({ deviceType: type, ...device })), total, pagination: paginationOf(tallies), environment: session.environment });
+      return EXIT.ok;
+    }
+    const listed = rows.flat();
+    io.stdout.write(await formatTable(['id', 'type', 'vendor', 'model', 'status', 'reading', 'mode', 'sync'], listed, { tty: io.stdoutIsTTY, style: io.out }));
     if (!options.quiet) {
       const more = total > listed.length ? ` of ${total} (--all shows every page)` : '';
       writeLine(io.stderr, io.err.dim(`${listed.length} device${listed.length === 1 ? '' : 's'}${more}`));

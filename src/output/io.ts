@@ -85,6 +85,26 @@ export function writeJson(io: IO, value: unknown): void {
 }
 
 /**
+ * `{"<key>": [items…], …rest}` written as writeJson writes it, the items as they come: a list of
+ * every page (`devices --all --json`) need not fit in memory, nor be cut at JSON_BOUNDS' 10,000 items.
+ */
+export function startJsonList(io: IO, key: string): { add(item: unknown): void; end(rest: Record<string, unknown>): void } {
+  let first = true;
+  io.stdout.write(`{\n  ${JSON.stringify(key)}: [`);
+  return {
+    add(item) {
+      const text = jsonText(bounded(item, { ...JSON_BOUNDS, depth: JSON_BOUNDS.depth - 2 }), 2).replace(/\n/g, '\n    ');
+      io.stdout.write(`${first ? '\n' : ',\n'}    ${text}`);
+      first = false;
+    },
+    end(rest) {
+      const tail = jsonText(bounded(rest, JSON_BOUNDS), 2);
+      io.stdout.write(`${first ? '' : '\n  '}]${tail === '{}' ? '\n}' : `,\n${tail.slice(2)}`}\n`);
+    },
+  };
+}
+
+/**
  * `io` with some parts replaced. A spread (`{ ...io }`) would call its getters: make process.stdin
  * (Node's fs, net or tty stream, ~2 ms) and the abort signals, which most commands never touch.
  */

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/api/client.js';
 import { API_DOCS, BIN, cleanEnv, freshConfigDir, runCli } from '../helpers/cli.js';
 import { runInTerminal } from '../helpers/pty.js';
-import { type TestSandbox, useSandbox } from '../helpers/sandbox.js';
+import { startTestSandbox, type TestSandbox, useSandbox } from '../helpers/sandbox.js';
 
 // Real pipes, FIFOs, /dev/full, signals and files: what a shell, a runbook or a full disk does to
 // amps. None of these may end in exit 1 or a stack trace, and a fleet ledger loses no device.
@@ -518,6 +518,25 @@ describe('the sandbox server under bad input', () => {
     await sandbox.call('POST', '/battery/bat_voltaro_01', { action: { command: 'charge' }, junk: 'y'.repeat(500_000) });
     const logged = sandbox.requests.at(-1)!.body as { junk: string };
     expect(logged.junk.length).toBeLessThan(3000);
+  });
+});
+
+describe('devices --all over a fleet', () => {
+  it('--json lists every device, past the 10,000 items a JSON value is otherwise cut at; the table and --json agree', async () => {
+    const sandboxFleet = await startTestSandbox({ fleetSize: 10_050, rateLimit: 0 });
+    try {
+      const e = { ...env, AMPS_API_URL: sandboxFleet.url };
+      const json = await runCli(['devices', 'battery', '--all', '--json'], { env: e, timeoutMs: 120_000 });
+      expect(json.code, json.stderr).toBe(0);
+      const listed = JSON.parse(json.stdout);
+      expect(listed.items).toHaveLength(listed.total);
+      expect(listed.total).toBeGreaterThan(10_050);
+      expect(listed.items.every((d: unknown) => typeof d === 'object' && d !== null && (d as { deviceType: string }).deviceType === 'battery')).toBe(true);
+      const table = await runCli(['devices', 'battery', '--all'], { env: e, timeoutMs: 120_000 });
+      expect(table.stdout.trim().split('\n')).toHaveLength(listed.total);
+    } finally {
+      await sandboxFleet.close();
+    }
   });
 });
 

@@ -15,7 +15,7 @@ import { displayZone } from '../../domain/time.js';
 import { ApiFailure, UsageError } from '../../errors/failures.js';
 import { isRecord } from '../../lib/values.js';
 import { withExamples } from '../../output/command-help.js';
-import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
+import { type CommandState, type IO, type Run, startJsonList, writeJson, writeLine } from '../../output/io.js';
 import { formatTable } from '../../output/table.js';
 import { show } from '../../output/text.js';
 import { announceWrite, type Session, withSession } from '../../session/connect.js';
@@ -81,7 +81,10 @@ async function list(session: Session, options: SchedulesOptions, io: IO): Promis
   const more = !options.all && pagination?.hasMore === true;
   if (more && !options.quiet && !options.json) writeLine(io.stderr, io.err.dim(`${items.length} shown${typeof pagination?.total === 'number' ? ` of ${pagination.total}` : ''}; --all reads every page`));
   if (options.json) {
-    writeJson(io, { items, source: fallback ? 'devices' : 'schedules', complete: !fallback && !more, pagination: fallback ? null : pagination, environment: session.environment });
+    // Written item by item: --all's list is not cut at the 10,000 items of any other JSON value.
+    const out = startJsonList(io, 'items');
+    for (const item of items) out.add(item);
+    out.end({ source: fallback ? 'devices' : 'schedules', complete: !fallback && !more, pagination: fallback ? null : pagination, environment: session.environment });
     return EXIT.ok;
   }
   if (items.length === 0) {
