@@ -35,12 +35,11 @@ interface TypeTally {
 }
 
 /**
- * One type's devices, page by page, each page handed to `take` as it is read and not kept: `--all`
+ * One type's devices, page by page (counted into `tally`), each page handed to `take` as it is read and not kept: `--all`
  * over a fleet of half a million devices (or a server's pages of megabytes) holds one page at a time.
  */
-async function eachPage(client: ApiClient, type: DeviceType, options: DevicesOptions, io: IO, take: (devices: DeviceRead[]) => void): Promise<TypeTally> {
+async function eachPage(client: ApiClient, type: DeviceType, options: DevicesOptions, io: IO, take: (devices: DeviceRead[]) => void, tally: TypeTally = { count: 0, total: 0, pagination: null }): Promise<TypeTally> {
   const { listDevices, listPages, MAX_LIST_PAGES } = await import('../api/resources.js');
-  const tally: TypeTally = { count: 0, total: 0, pagination: null };
   const limit = options.all ? PAGE_MAX : options.limit ?? PAGE_MAX;
   const onCapped = (next: number) => writeLine(io.stderr, io.err.yellow(`amps: --all stopped after ${MAX_LIST_PAGES} pages of ${type} devices; more remain (the next offset is ${next})`));
   for await (const page of listPages((offset) => listDevices(client, type, { limit, offset, userId: options.user }), { offset: options.offset, onCapped })) {
@@ -75,7 +74,12 @@ export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
       const tallies: TypeTally[] = [];
       const rest = () => ({ total: totalOf(tallies), pagination: Object.fromEntries(tallies.map((t, i) => [types[i], t.pagination])), environment: session.environment });
       try {
-        for (const type of types) tallies.push(await eachPage(session.client, type, options, io, (page) => page.forEach((device) => list.add({ deviceType: type, ...device }))));
+        for (const type of types) {
+          // Kept before the pages are read: a page failing part-way still counts what came before it.
+          const tally: TypeTally = { count: 0, total: 0, pagination: null };
+          tallies.push(tally);
+          await eachPage(session.client, type, options, io, (page) => page.forEach((device) => list.add({ deviceType: type, ...device })), tally);
+        }
       } catch (error) {
         // A page that could not be read: the document still ends, saying it is not the whole list; the error follows on stderr.
         list.end({ ...rest(), incomplete: true });

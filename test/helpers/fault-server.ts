@@ -38,6 +38,7 @@ export type Fault =
   | 'deep422'
   | 'wide422'
   | 'long-fields'
+  | 'page-then-unavailable'
   | 'escapes'
   | 'c1-strings'
   | 'bad-total'
@@ -194,6 +195,12 @@ export async function startFaultServer(): Promise<FaultServer> {
         return json(429, envelope('RATE_LIMIT_EXCEEDED', 'The API key has exceeded its rate limit.', { retryAfterSeconds: 3600 }), { 'retry-after': '3600' });
       case 'retryafter-overflow':
         return json(429, envelope('RATE_LIMIT_EXCEEDED', 'The API key has exceeded its rate limit.'), { 'retry-after': '99999999999' });
+      case 'page-then-unavailable': {
+        // A first list page with more to come, then every later page a 503.
+        if (!/[?&]offset=0(&|$)/.test(req.url ?? '')) return json(503, envelope('SERVICE_UNAVAILABLE', 'The service is temporarily unavailable.'));
+        const items = Array.from({ length: 50 }, (_, i) => ({ id: `b${i}`, vendor: 'v', metadata: { model: 'm' } }));
+        return json(200, JSON.stringify({ success: true, data: { items, pagination: { total: 120, limit: 50, offset: 0, hasMore: true } }, meta: { requestId: 'req_page' } }));
+      }
       case 'long-fields':
         // A code, request id, path and timestamp of megabytes: fields a view prints whole, more than once.
         return json(400, JSON.stringify({ success: false, error: { code: 'C'.repeat(3_000_000), message: 'm' }, meta: { requestId: 'r'.repeat(1_000_000), path: `/${'p'.repeat(500_000)}`, timestamp: 't'.repeat(100_000) } }));

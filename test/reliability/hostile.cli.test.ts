@@ -97,6 +97,18 @@ describe('details no renderer can be made to choke on', () => {
   });
 });
 
+describe('devices --all --json whose later page fails', () => {
+  it('ends its document, incomplete: true, with what was read; the error on stderr and its exit code', async () => {
+    const r = await amps('page-then-unavailable', ['devices', 'battery', '--all', '--json']);
+    expectNoCrash(r);
+    expect(r.code).toBe(6);
+    expect(JSON.parse(r.stdout)).toMatchObject({ total: 120, incomplete: true });
+    expect(JSON.parse(r.stdout).items).toHaveLength(50);
+    // The read's retries are said first, a JSON line each; the error is the last line.
+    expect(JSON.parse(r.stderr.trim().split('\n').at(-1)!)).toMatchObject({ error: { code: 'SERVICE_UNAVAILABLE' } });
+  });
+});
+
 describe('an answer\'s short fields are bounded wherever they are shown', () => {
   it.each([[[]], [['--json']]])('a code, request id, path and timestamp of megabytes print as 100-200 characters with %j', async (extra) => {
     const r = await amps('long-fields', ['get', 'battery', 'b1', ...extra]);
