@@ -312,6 +312,22 @@ describe('never the fake API by accident', () => {
     }
   });
 
+  it('a config file with an empty value is refused, never read as "not set" (the embedded sandbox, or the live URL for a key)', async () => {
+    for (const [config, said] of [
+      [{ currentProfile: '', profiles: { prod: { apiKey: 'amps_sk_live_abcdefgh12345' } } }, 'an empty currentProfile at the top'],
+      [{ currentProfile: 'prod', profiles: { prod: { apiKey: 'amps_sk_test_abcdefgh12345', apiUrl: '' } } }, 'an empty apiUrl in profile prod'],
+      [{ profiles: { default: { apiKey: '' } } }, 'an empty apiKey in profile default'],
+    ] as const) {
+      const e = cleanEnv();
+      writeFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), JSON.stringify(config));
+      for (const args of [['push', 'battery', 'bat_voltaro_01', 'idle'], ['config', 'list']]) {
+        const r = await runCli(args, { env: e });
+        expect([r.code, r.stderr.split('\n')[0]], `${said} ${args.join(' ')}`).toEqual([2, `amps: the config file ${join(e.AMPS_CONFIG_DIR!, 'config.json')} has ${said}, so amps cannot tell where you meant to send requests`]);
+      }
+      expect(readdirSync(e.AMPS_CONFIG_DIR!)).not.toContain('sandbox-state.json');
+    }
+  });
+
   it('config list and config set api-key read --api-key-file as a request does', async () => {
     const e = cleanEnv();
     const file = join(e.AMPS_CONFIG_DIR!, 'key');

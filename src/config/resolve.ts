@@ -100,11 +100,17 @@ function unknownSetting(parsed: Record<string, unknown>, file: string): void {
     );
   };
   for (const name of Object.keys(parsed)) if (!FILE_SETTINGS.includes(name)) refuse(name, 'at the top', FILE_SETTINGS);
+  // An empty value read as "not set" would pick the embedded sandbox, or the live default URL for a profile's key.
+  const empty = (name: string, where: string) => {
+    throw new UsageError(`the config file ${file} has an empty ${name} ${where}, so amps cannot tell where you meant to send requests`, 'give it a value in the file, or remove it there (amps reads the file before any config command changes it)');
+  };
+  if (parsed.currentProfile === '') empty('currentProfile', 'at the top');
   for (const [profile, values] of Object.entries((parsed.profiles ?? {}) as Record<string, unknown>)) {
     if (!isRecord(values)) {
-      throw new UsageError(`the config file ${file} has a profile '${profile}' that is not a set of settings`, `make it {"apiKey": …} in the file, or move the file aside and set things again: mv '${file}' '${file}.bak' && amps config set api-key`);
+      throw new UsageError(`the config file ${file} has a profile '${profileShown(profile)}' that is not a set of settings`, `make it {"apiKey": …} in the file, or move the file aside and set things again: mv '${file}' '${file}.bak' && amps config set api-key`);
     }
-    for (const name of Object.keys(values)) if (!(PROFILE_SETTINGS as string[]).includes(name)) refuse(name, `in profile ${profile}`, PROFILE_SETTINGS);
+    for (const name of Object.keys(values)) if (!(PROFILE_SETTINGS as string[]).includes(name)) refuse(name, `in profile ${profileShown(profile)}`, PROFILE_SETTINGS);
+    for (const name of PROFILE_SETTINGS) if (values[name] === '') empty(name, `in profile ${profileShown(profile)}`);
   }
 }
 
