@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeInstant, formatInZone } from '../src/domain/time.js';
@@ -309,6 +309,21 @@ describe('never the fake API by accident', () => {
     for (const command of [['push', 'battery', 'bat_voltaro_01', 'idle'], ['config', 'list'], ['config', 'set', 'api-url', 'http://127.0.0.1:1']]) {
       const r = await runCli(command, { env: cleanEnv({ AMPS_CONFIG_DIR: '' }) });
       expect([r.code, r.stderr.split('\n')[0]], command.join(' ')).toEqual([2, 'amps: AMPS_CONFIG_DIR is set but empty, so amps cannot tell which configuration you meant']);
+    }
+  });
+
+  it('a config or sandbox state file that is a FIFO, a device or a folder is refused at once in one line, never waited on', async () => {
+    for (const name of ['config.json', 'sandbox-state.json']) {
+      for (const make of ['fifo', 'device', 'folder'] as const) {
+        const e = cleanEnv();
+        const path = join(e.AMPS_CONFIG_DIR!, name);
+        if (make === 'fifo') execFileSync('mkfifo', [path]);
+        else if (make === 'device') symlinkSync('/dev/zero', path);
+        else mkdirSync(path);
+        // A FIFO with no writer held every command, and Ctrl-C could not end it.
+        const r = await runCli(['get', 'battery', 'bat_voltaro_01'], { env: e, timeoutMs: 20_000 });
+        expect([r.code, r.stderr.split('\n')[0]], `${name} ${make}`).toEqual([2, `amps: cannot read the ${name === 'config.json' ? 'config' : 'sandbox state'} file ${path}: it is not a regular file`]);
+      }
     }
   });
 

@@ -3,13 +3,13 @@
 // commands that only read configuration never load conf (and its schema validator) at start-up;
 // conf owns every write (config/store.ts).
 
-import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors/failures.js';
 import { configFile } from './paths.js';
 import type { Env } from '../contract/env.js';
 import { API_KEY_PATTERN, keyEnvironment, type KeyEnvironment, redactKeyShapes } from '../contract/keys.js';
-import { closest, isRecord, redactUrl, systemErrorText } from '../lib/values.js';
+import { closest, isRecord, redactUrl } from '../lib/values.js';
 import { appIdProblem } from '../domain/link.js';
+import { readRegularFile } from '../output/read.js';
 import { scrub } from '../output/text.js';
 
 export const DEFAULT_API_URL = 'https://api.amps.ai';
@@ -59,13 +59,15 @@ export interface Target {
 
 export function readStoredConfig(env: Env): StoredConfig {
   const file = configFile(env);
-  let text: string;
+  let text: string | undefined;
   try {
-    text = readFileSync(file, 'utf8');
+    // A config file is a few hundred bytes; a megabyte is no config.
+    text = readRegularFile(file, 1024 * 1024, 'the config file');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new UsageError(`cannot read the config file ${file}: ${systemErrorText(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can read and write');
+    if (!(error instanceof UsageError)) throw error;
+    throw new UsageError(error.message, 'set AMPS_CONFIG_DIR to a directory amps can read and write, or move the file aside');
   }
+  if (text === undefined) return {};
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -51,6 +51,29 @@ function readOpenFile(fd: number, limit: number, what: string): string {
 }
 
 /**
+ * A regular file read whole, at once; undefined when there is none. Anything else standing there (a
+ * FIFO, whose writer would be waited on with the event loop held, so that not even Ctrl-C ends
+ * the wait; /dev/zero, read for ever) is a usage error, as is a file past `limit` bytes.
+ */
+export function readRegularFile(path: string, limit: number, what: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw unreadable(`${what} ${path}`, error);
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) throw new UsageError(`cannot read ${what} ${path}: it is not a regular file`);
+    if (info.size > limit) throw tooLarge(`${what} ${path}`, limit);
+    return readOpenFile(fd, limit, `${what} ${path}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * A FIFO, opened non-blocking, read through the event loop (as Node reads a piped stdin), never on
  * a worker thread: a FIFO whose writer never comes, or never writes, would hold that thread, and
  * Node waits for it at exit, so Ctrl-C could not end the process. `stop` then ends the read.

@@ -191,8 +191,11 @@ function stateProblem(value: unknown): string | undefined {
 function readState(file: string, repaired: string[]): SandboxState {
   let text: string;
   try {
+    // A FIFO would be waited on with the event loop held (Ctrl-C too), a device such as /dev/zero read for ever.
+    if (!statSync(file).isFile()) throw new StateFileError(`cannot read the sandbox state file ${file}: it is not a regular file`, 'set AMPS_CONFIG_DIR to a directory amps can read and write, or move it aside');
     text = readFileSync(file, 'utf8');
   } catch (error) {
+    if (error instanceof StateFileError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
     throw new StateFileError(`cannot read the sandbox state file ${file}: ${systemErrorText(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can read and write, or fix the file\'s permissions');
   }
