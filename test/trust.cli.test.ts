@@ -373,6 +373,19 @@ describe('never the fake API by accident', () => {
 });
 
 describe('the response decides which strategy is on offer', () => {
+  it('a rerun line gives the instants the push used, not the relative times typed: a rerun lands where the push would have', async () => {
+    const r = await amps(['push', 'battery', 'bat_ampere_03', 'charge', '--at', '+2h', '--tz', 'Europe/Paris']);
+    expect(r.code).toBe(5);
+    const rerun = /rerun:\n {2}(amps .*)/.exec(r.stderr)![1]!;
+    const at = /--at (\S+)/.exec(rerun)![1]!;
+    expect(rerun).toBe(`amps push battery bat_ampere_03 charge --tz Europe/Paris --at ${at} --on-conflict cancel_and_replace`);
+    // Written on the push's clock, with its offset, two hours from when it was sent.
+    expect(at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0[12]:00$/);
+    expect(Math.abs(Date.parse(at) - (Date.now() + 2 * 3_600_000))).toBeLessThan(5 * 60_000);
+    const windowed = await amps(['push', 'battery', 'bat_ampere_03', 'charge', '--start', '+1h', '--end', '3h', '--tz', 'UTC']);
+    expect(/rerun:\n {2}(amps .*)/.exec(windowed.stderr)![1]).toMatch(/ --tz UTC --start \S+\+00:00 --end \S+\+00:00 --on-conflict cancel_and_replace$/);
+  });
+
   it('a MODE_OVERRIDDEN that lists cancel_and_replace gets a rerun line, and the rerun clears it', async () => {
     const r = await amps(['push', 'battery', 'bat_ampere_03', 'charge']);
     expect(r.code).toBe(5);

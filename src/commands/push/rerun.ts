@@ -41,10 +41,20 @@ export function rerunArgs(inputs: RunInputs, times: RunTimes, argv: string[]): s
     if ((QUANTITY_FLAGS as readonly string[]).includes(name)) args.push(`--${name}`, text);
     else args.push('--param', `${name}=${text}`);
   }
-  const at = (instant: number) => formatInZone(instant, times.zone);
-  if (inputs.at !== undefined && times.start === undefined) args.push('--at', 'now');
-  else if (inputs.at !== undefined && times.start !== undefined) args.push('--at', at(times.start));
-  else if (times.start !== undefined) args.push('--start', at(times.start));
-  if (times.end !== undefined) args.push('--end', at(times.end));
-  return [...args, ...carried(argv)];
+  return [...args, ...timeArgs(inputs.at !== undefined, times), ...carried(argv)];
+}
+
+/**
+ * The time flags of a rerun: the instants the push used, with their offset (`--at +30m` typed at
+ * 21:40 reruns as `--at 22:10+01:00`, not half an hour after the rerun). `at`: the push named
+ * its start with --at (`--at now` stays `--at now`: immediate).
+ */
+export function timeArgs(at: boolean, times: RunTimes): string[] {
+  const args: string[] = [];
+  const instant = (ms: number) => formatInZone(ms, times.zone);
+  if (at && times.start === undefined) args.push('--at', 'now');
+  else if (at && times.start !== undefined) args.push('--at', instant(times.start));
+  else if (times.start !== undefined) args.push('--start', instant(times.start));
+  if (times.end !== undefined) args.push('--end', instant(times.end));
+  return args;
 }

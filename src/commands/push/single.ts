@@ -18,6 +18,7 @@ import { printAction, stateColour } from '../../output/views.js';
 import { announceWrite, relinkFor, withSession } from '../../session/connect.js';
 import { DEFAULT_WAIT_MS, followAction } from '../../session/follow.js';
 import { pendingWarning } from '../schedule/slots.js';
+import { timeArgs, type RunTimes } from './rerun.js';
 import { movedLines, movedTimes, type PreparedPush, preflight, preparePush, type PushFlags, type PushInputs, readBodyFile, readPushInputs, refuseDirectiveOnLive, timeLines, type Zone, zoneFor } from './body.js';
 import type { Strategy } from '../../contract/actions.js';
 
@@ -36,8 +37,13 @@ export interface SinglePushOptions extends GlobalOptions, PushFlags {
 /** The flags a rerun line never repeats: a sandbox rehearsal is not what resolves a conflict. */
 const NOT_REPEATED = ['--on-conflict', '--simulate-failure', '--simulate-at'];
 
-export function rerunLine(argv: string[], strategy: Strategy): string {
-  return suggestedCommand(argv, NOT_REPEATED, ['--on-conflict', strategy]);
+/**
+ * The command that resubmits this push with `strategy`. With `times` (a push of typed flags), its
+ * time flags become the instants it used, so a rerun lands where this push would have.
+ */
+export function rerunLine(argv: string[], strategy: Strategy, times?: { at: boolean } & RunTimes): string {
+  if (!times) return suggestedCommand(argv, NOT_REPEATED, ['--on-conflict', strategy]);
+  return suggestedCommand(argv, [...NOT_REPEATED, '--at', '--start', '--end'], [...timeArgs(times.at, times), '--on-conflict', strategy]);
 }
 
 /**
@@ -144,7 +150,7 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
         json: Boolean(options.json),
         deviceStrategies: device?.conflictStrategies,
         zone,
-        rerunLine: (strategy) => rerunLine(argv, strategy),
+        rerunLine: (strategy) => rerunLine(argv, strategy, raw ? undefined : { at: inputs!.times.at !== undefined, start: prepared.start, end: prepared.end, zone }),
         resubmit: (strategy) => send({ ...prepared.body, ...(strategy ? { onConflict: strategy } : {}) }),
         waitFor: (id) => waitForAction(session.client, id, { signal: io.signal, timeoutMs: options.waitTimeout ?? DEFAULT_WAIT_MS }),
       });
