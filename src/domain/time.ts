@@ -97,11 +97,17 @@ export function namedZone(tz: string | undefined, env: Record<string, string | u
  */
 function canonicalZone(typed: string): string | undefined {
   if (!plausibleZoneName(typed)) return undefined;
+  let resolved: string;
   try {
-    return formatterFor(typed).resolvedOptions().timeZone;
+    resolved = formatterFor(typed).resolvedOptions().timeZone;
   } catch {
     return undefined;
   }
+  // ICU names some zones by their older alias (Asia/Kolkata is Asia/Calcutta, Europe/Kyiv
+  // Europe/Kiev): a name typed as the database spells it (each part capitalised) is kept as typed,
+  // the same zone by the name the operator knows. Only another case (utc, europe/london) takes ICU's.
+  if (resolved.toLowerCase() !== typed.toLowerCase() && typed.split('/').every((part) => /^[A-Z]/.test(part))) return typed;
+  return resolved;
 }
 
 /** The zone times are shown in when no device says otherwise: AMPS_TZ, else the local zone. */
