@@ -104,6 +104,8 @@ describe('the sandbox fires the slots on its clock', () => {
 describe('amps schedules', () => {
   it('create, get, list with filters, cancel', async () => {
     const created = await amps(['schedules', 'create', '--device', 'hvac_thermia_02', '--slot', '06:30/2h heat --target 21c', '--daily', '--json']);
+    // What amps chose is in the JSON too: the fires, and the notes (a unit converted, a daylight-saving move).
+    expect(JSON.parse(created.stdout)).toMatchObject({ preview: [{ slot: '06:30/2h heat --target 21c', fires: expect.any(Array) }], notes: expect.any(Array) });
     expect(created.code).toBe(0);
     const schedule = JSON.parse(created.stdout);
     expect(sandbox.requests.at(-1)).toMatchObject({ method: 'POST', path: '/schedules', body: { deviceId: 'hvac_thermia_02', timezone: 'America/Chicago', slots: [{ time: '06:30', duration: 'PT2H', action: { command: 'heat', parameters: { target: { value: 21, unit: 'celsius' } } } }] } });

@@ -77,7 +77,7 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
     }
     announceWrite(session, io, options);
     const { data } = await resources.setDeviceSchedule(session.client, type, id, body);
-    if (options.json) writeJson(io, { ...data, preview: prepared.preview, warning: warning ?? null, environment: session.environment });
+    if (options.json) writeJson(io, { ...data, preview: prepared.preview, notes: prepared.notes, warning: warning ?? null, environment: session.environment });
     else if (!options.quiet) writeLine(io.stdout, scheduleLines(data, zone.name).join('\n'));
     return EXIT.ok;
   });

@@ -142,7 +142,7 @@ export async function run(options: SchedulesOptions, io: IO): Promise<ExitCode> 
       return EXIT.ok;
     }
     announceWrite(session, io, options);
-    printSchedule(io, session, options, (await resources.createSchedule(session.client, body)).data, { preview: prepared.preview, warning: warning ?? null });
+    printSchedule(io, session, options, (await resources.createSchedule(session.client, body)).data, { preview: prepared.preview, notes: prepared.notes, warning: warning ?? null });
     return EXIT.ok;
   });
 }
