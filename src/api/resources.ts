@@ -4,6 +4,7 @@
 // 8), never a crash; after a push it says the push was sent.
 
 import { pathSegment } from '../domain/device-types.js';
+import { idProblem } from '../domain/ids.js';
 import { invalidSuccess } from '../errors/decode.js';
 import { ApiFailure } from '../errors/failures.js';
 import { isRecord } from '../lib/values.js';
@@ -23,6 +24,8 @@ const describe = (data: unknown) => (data === null ? 'null' : Array.isArray(data
 const actionShape: Shape = (data) => {
   if (!isRecord(data)) return `data that is ${describe(data)}, not an action`;
   if (typeof data.id !== 'string' || data.id === '') return 'an action without an id';
+  // The id goes into the next request's path (a wait, a cancel): `..` there would be another route.
+  if (idProblem(data.id)) return `an action whose id ${idProblem(data.id)}`;
   if (typeof data.state !== 'string') return 'an action without a state';
   // A start or end amps cannot read cannot be checked against what was sent (moved?) nor shown.
   for (const key of ['start', 'end'] as const) {

@@ -39,6 +39,7 @@ export type Fault =
   | 'wide422'
   | 'long-fields'
   | 'page-then-unavailable'
+  | 'dotdot-action'
   | 'escapes'
   | 'c1-strings'
   | 'bad-total'
@@ -195,6 +196,9 @@ export async function startFaultServer(): Promise<FaultServer> {
         return json(429, envelope('RATE_LIMIT_EXCEEDED', 'The API key has exceeded its rate limit.', { retryAfterSeconds: 3600 }), { 'retry-after': '3600' });
       case 'retryafter-overflow':
         return json(429, envelope('RATE_LIMIT_EXCEEDED', 'The API key has exceeded its rate limit.'), { 'retry-after': '99999999999' });
+      case 'dotdot-action':
+        // A push accepted with an action id that is a path step: following it would GET another route.
+        return json(req.method === 'POST' ? 202 : 200, okBody.replace('"id":"act_ok"', '"id":".."'));
       case 'page-then-unavailable': {
         // A first list page with more to come, then every later page a 503.
         if (!/[?&]offset=0(&|$)/.test(req.url ?? '')) return json(503, envelope('SERVICE_UNAVAILABLE', 'The service is temporarily unavailable.'));

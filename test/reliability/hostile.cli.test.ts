@@ -97,6 +97,17 @@ describe('details no renderer can be made to choke on', () => {
   });
 });
 
+describe('an id the server hands back is an id, never a path step', () => {
+  it('a push accepted as action ".." is INVALID_RESPONSE, said as sent; --wait sends no request to another route', async () => {
+    const r = await amps('dotdot-action', ['push', 'battery', 'b1', 'charge', '--power', '3kw', '--no-preflight', '--wait']);
+    expectNoCrash(r);
+    expect(r.code).toBe(8);
+    expect(r.stderr).toContain("an action whose id is not an id");
+    expect(server.count('GET')).toBe(0);
+    expect(server.count('POST')).toBe(1);
+  });
+});
+
 describe('devices --all --json whose later page fails', () => {
   it('ends its document, incomplete: true, with what was read; the error on stderr and its exit code', async () => {
     const r = await amps('page-then-unavailable', ['devices', 'battery', '--all', '--json']);
