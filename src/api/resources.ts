@@ -124,8 +124,11 @@ export function getAction(client: ApiClient, id: string, bound: { timeoutMs?: nu
   return checked(client.request('GET', `/actions/${enc(id)}`, bound), actionShape);
 }
 
+/** The docs: a cancel is answered 200 with the action `cancelled` (any other state is a 409). */
+const cancelledShape: Shape = (data) => actionShape(data) ?? (isRecord(data) && data.state !== 'cancelled' ? `an action still ${JSON.stringify(data.state).slice(0, 40)}, not cancelled` : undefined);
+
 export function cancelAction(client: ApiClient, id: string): Promise<ApiResponse<ActionRecord>> {
-  return checked(client.request('POST', `/actions/${enc(id)}/cancel`), actionShape, 'The cancel was sent; check amps actions get before sending it again');
+  return checked(client.request('POST', `/actions/${enc(id)}/cancel`), cancelledShape, 'The cancel was sent; check amps actions get before sending it again');
 }
 
 // ── The sandbox's own routes (not part of the Amps API): webhook events, the secret, deliveries ──

@@ -108,6 +108,15 @@ describe('an id the server hands back is an id, never a path step', () => {
   });
 });
 
+describe('a cancel answered 200 with an action that is not cancelled', () => {
+  it('is INVALID_RESPONSE, exit 8, saying the cancel was sent; never "cancelled"', async () => {
+    const r = await amps('ok', ['actions', 'cancel', 'act_ok']);
+    expectNoCrash(r);
+    expect(r.code).toBe(8);
+    expect(r.stderr).toContain('an action still "acknowledged", not cancelled. The cancel was sent; check amps actions get before sending it again');
+  });
+});
+
 describe('devices --all --json whose later page fails', () => {
   it('ends its document, incomplete: true, with what was read; the error on stderr and its exit code', async () => {
     const r = await amps('page-then-unavailable', ['devices', 'battery', '--all', '--json']);
