@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -341,6 +341,20 @@ describe('never the fake API by accident', () => {
       }
       expect(readdirSync(e.AMPS_CONFIG_DIR!)).not.toContain('sandbox-state.json');
     }
+  });
+
+  it('config changes made at once all land: each reads and writes the file under a lock', async () => {
+    const e = cleanEnv();
+    const runs = await Promise.all(Array.from({ length: 8 }, (_, i) => runCli(['config', 'set', 'api-url', `http://127.0.0.1:${4000 + i}`, '--profile', `p${i}`], { env: e })));
+    expect(runs.map((r) => r.code)).toEqual(Array(8).fill(0));
+    const stored = JSON.parse(readFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), 'utf8'));
+    expect(Object.keys(stored.profiles).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `p${i}`));
+    expect(readdirSync(e.AMPS_CONFIG_DIR!)).not.toContain('config.json.lock');
+    // A lock left by an amps killed mid-change is taken over.
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    writeFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json.lock'), `${gone}\n`);
+    expect((await runCli(['config', 'use', 'p3'], { env: e })).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), 'utf8')).currentProfile).toBe('p3');
   });
 
   it('config list and config set api-key read --api-key-file as a request does', async () => {

@@ -1,11 +1,12 @@
 // Writes to the config file, through conf (atomic writes, file mode 0600). Reads on the hot path
 // go through resolve.ts, which parses the same file without loading conf.
 
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { configDir, configFile } from './paths.js';
 import { readStoredConfig, type ProfileValues, type StoredConfig } from './resolve.js';
 import type { Env } from '../contract/env.js';
 import { UsageError } from '../errors/failures.js';
+import { processRuns } from '../lib/process.js';
 import { systemErrorText } from '../lib/values.js';
 
 export type ProfileKey = keyof ProfileValues;
@@ -53,25 +54,72 @@ export async function openConfigStore(env: Env): Promise<ConfigStore> {
       throw configWriteError(error, path);
     }
   };
+  // Each change reads the file (conf's store reads it afresh) and writes it back under the lock.
   return {
     path,
     read: () => conf.store,
     setValue(profile, key, value) {
-      const current = conf.store;
-      const profiles = { ...current.profiles, [profile]: { ...current.profiles?.[profile], [key]: value } };
-      save({ ...current, profiles });
+      underLock(path, () => {
+        const current = conf.store;
+        const profiles = { ...current.profiles, [profile]: { ...current.profiles?.[profile], [key]: value } };
+        save({ ...current, profiles });
+      });
     },
     unsetValue(profile, key) {
-      const current = conf.store;
-      const values = { ...current.profiles?.[profile] };
-      if (!(key in values)) return false;
-      delete values[key];
-      save({ ...current, profiles: { ...current.profiles, [profile]: values } });
-      return true;
+      return underLock(path, () => {
+        const current = conf.store;
+        const values = { ...current.profiles?.[profile] };
+        if (!(key in values)) return false;
+        delete values[key];
+        save({ ...current, profiles: { ...current.profiles, [profile]: values } });
+        return true;
+      });
     },
     setCurrentProfile(profile) {
-      const current = conf.store;
-      save({ ...current, currentProfile: profile, profiles: { ...current.profiles, [profile]: current.profiles?.[profile] ?? {} } });
+      underLock(path, () => {
+        const current = conf.store;
+        save({ ...current, currentProfile: profile, profiles: { ...current.profiles, [profile]: current.profiles?.[profile] ?? {} } });
+      });
     },
   };
+}
+
+/** How long a change waits for another amps's change of the same file. */
+const LOCK_WAIT_MS = 5_000;
+
+/**
+ * Runs a read-change-write of the config file holding `FILE.lock` (made exclusively): two amps
+ * changing it at once (`config set` in parallel, a login beside a set) would each write back what
+ * it read, and one change would be lost. A lock whose process is gone (killed mid-change) is taken
+ * over; one held longer than LOCK_WAIT_MS is refused, naming it.
+ */
+function underLock<T>(path: string, change: () => T): T {
+  const lock = `${path}.lock`;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      writeFileSync(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw configWriteError(error, lock);
+    }
+    let holder = Number.NaN;
+    try {
+      holder = Number.parseInt(readFileSync(lock, 'utf8'), 10);
+    } catch {
+      // Gone meanwhile: try again.
+    }
+    if (Number.isSafeInteger(holder) && !processRuns(holder)) {
+      rmSync(lock, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new UsageError(`the config ${path} is being changed by another amps (process ${holder}), for more than ${LOCK_WAIT_MS / 1000} s`, `let it finish; if no amps runs, remove ${lock}`);
+    // A synchronous pause (conf's writes are synchronous): 20 ms.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+  try {
+    return change();
+  } finally {
+    rmSync(lock, { force: true });
+  }
 }
