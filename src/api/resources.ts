@@ -96,6 +96,9 @@ export async function* listPages<T>(
     const more = options.pageSize !== undefined && typeof hasMore !== 'boolean' ? data.items.length === options.pageSize : Boolean(hasMore);
     if (!more || data.items.length === 0) return;
     offset += data.items.length;
+    // A server that says "more" past the total it gave (a loop on its side): the total has been read.
+    const total = data.pagination?.total;
+    if (total !== undefined && offset >= total) return;
   }
 }
 

@@ -40,6 +40,7 @@ export type Fault =
   | 'long-fields'
   | 'page-then-unavailable'
   | 'dotdot-action'
+  | 'more-for-ever'
   | 'escapes'
   | 'c1-strings'
   | 'bad-total'
@@ -196,6 +197,11 @@ export async function startFaultServer(): Promise<FaultServer> {
         return json(429, envelope('RATE_LIMIT_EXCEEDED', 'The API key has exceeded its rate limit.', { retryAfterSeconds: 3600 }), { 'retry-after': '3600' });
       case 'retryafter-overflow':
         return json(429, envelope('RATE_LIMIT_EXCEEDED', 'The API key has exceeded its rate limit.'), { 'retry-after': '99999999999' });
+      case 'more-for-ever': {
+        // Every page says there is more, past the total it gives.
+        const items = Array.from({ length: 50 }, (_, i) => ({ id: `b${i}`, vendor: 'v', metadata: { model: 'm' } }));
+        return json(200, JSON.stringify({ success: true, data: { items, pagination: { total: 120, limit: 50, offset: 0, hasMore: true } }, meta: { requestId: 'req_loop' } }));
+      }
       case 'dotdot-action':
         // A push accepted with an action id that is a path step: following it would GET another route.
         return json(req.method === 'POST' ? 202 : 200, okBody.replace('"id":"act_ok"', '"id":".."'));

@@ -117,6 +117,16 @@ describe('a cancel answered 200 with an action that is not cancelled', () => {
   });
 });
 
+describe('a list that says "more" for ever', () => {
+  it('devices --all stops once it has read the total the pages give', async () => {
+    const r = await amps('more-for-ever', ['devices', 'battery', '--all', '--json']);
+    expectNoCrash(r);
+    expect(r.code).toBe(0);
+    expect(server.count('GET')).toBe(3);
+    expect(JSON.parse(r.stdout).items).toHaveLength(150);
+  });
+});
+
 describe('devices --all --json whose later page fails', () => {
   it('ends its document, incomplete: true, with what was read; the error on stderr and its exit code', async () => {
     const r = await amps('page-then-unavailable', ['devices', 'battery', '--all', '--json']);
