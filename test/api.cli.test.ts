@@ -110,8 +110,9 @@ describe('amps api retries reads, never writes', () => {
 describe('every typed list read is bounded', () => {
   it('listPages reads from an offset to the last page, and stops at MAX_LIST_PAGES against a server that says hasMore for ever (at its total, when it gives one)', async () => {
     const { listPages, MAX_LIST_PAGES } = await import('../src/api/resources.js');
-    const page = (offset: number, count: number, hasMore: boolean, total: number | undefined = 99) => ({
-      data: { items: Array.from({ length: count }, (_, i) => offset + i), pagination: { limit: 2, offset, total, hasMore } },
+    // total null: a page that gives none.
+    const page = (offset: number, count: number, hasMore: boolean, total: number | null = 99) => ({
+      data: { items: Array.from({ length: count }, (_, i) => offset + i), pagination: { limit: 2, offset, total: total ?? undefined, hasMore } },
       meta: {}, status: 200, attempts: 1, raw: '',
     });
     const offsets: number[] = [];
@@ -119,7 +120,7 @@ describe('every typed list read is bounded', () => {
     expect(offsets).toEqual([2, 4, 6]);
     let pages = 0;
     let cappedAt: number | undefined;
-    for await (const _ of listPages((offset) => Promise.resolve(page(offset, 2, true, undefined)), { onCapped: (next) => (cappedAt = next) })) pages++;
+    for await (const _ of listPages((offset) => Promise.resolve(page(offset, 2, true, null)), { onCapped: (next) => (cappedAt = next) })) pages++;
     expect([pages, cappedAt]).toEqual([MAX_LIST_PAGES, MAX_LIST_PAGES * 2]);
     // One that gives a total is read to it, whatever hasMore says past it.
     let totalled = 0;
