@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeInstant, formatInZone } from '../src/domain/time.js';
@@ -350,11 +350,22 @@ describe('never the fake API by accident', () => {
     const stored = JSON.parse(readFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), 'utf8'));
     expect(Object.keys(stored.profiles).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `p${i}`));
     expect(readdirSync(e.AMPS_CONFIG_DIR!)).not.toContain('config.json.lock');
-    // A lock left by an amps killed mid-change is taken over.
+    // A lock left by an amps killed mid-change is taken over; so is one whose pid now names another
+    // process (a start time that is not its own), and one left empty (a full disk) a while ago.
+    const lock = join(e.AMPS_CONFIG_DIR!, 'config.json.lock');
     const gone = spawnSync(process.execPath, ['-e', '0']).pid;
-    writeFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json.lock'), `${gone}\n`);
-    expect((await runCli(['config', 'use', 'p3'], { env: e })).code).toBe(0);
-    expect(JSON.parse(readFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), 'utf8')).currentProfile).toBe('p3');
+    for (const [n, left] of [[3, JSON.stringify({ pid: gone })], [4, JSON.stringify({ pid: 1, start: 'another' })], [5, '']] as const) {
+      writeFileSync(lock, left);
+      if (left === '') utimesSync(lock, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+      const used = await runCli(['config', 'use', `p${n}`], { env: e });
+      expect(used.code, `${left} ${used.stderr}`).toBe(0);
+      expect(JSON.parse(readFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), 'utf8')).currentProfile).toBe(`p${n}`);
+      expect(existsSync(lock)).toBe(false);
+    }
+    // Something at the lock's name that is no file: refused at once, never read (a FIFO would hold the process).
+    execFileSync('mkfifo', [lock]);
+    const fifo = await runCli(['config', 'use', 'p6'], { env: e, timeoutMs: 20_000 });
+    expect([fifo.code, fifo.stderr.split('\n')[0]]).toEqual([2, `amps: ${lock} is in the way of the config file's lock: it is not a file amps wrote`]);
   });
 
   it('config list and config set api-key read --api-key-file as a request does', async () => {
