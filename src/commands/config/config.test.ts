@@ -34,6 +34,11 @@ describe('amps login', () => {
     await expect(login({}, badName.io)).rejects.toThrow("'no spaces please' is not a profile name");
     await expect(login({}, testIO({ env: cleanEnv(), tty: false }).io)).rejects.toBeInstanceOf(NeedsInputError);
     await expect(login({ input: false }, testIO({ env: cleanEnv(), tty: true }).io)).rejects.toBeInstanceOf(NeedsInputError);
+    // An empty profile, URL, key file or variable is refused before any question, not read as "default".
+    for (const [options, env] of [[{ profile: '' }, {}], [{ apiUrl: '' }, {}], [{ apiKeyFile: '' }, {}], [{}, { AMPS_PROFILE: '' }], [{}, { AMPS_API_URL: '' }], [{}, { AMPS_API_KEY: '' }]] as const) {
+      const t = testIO({ env: cleanEnv(env), tty: true, prompter: new ScriptedPrompter([]) });
+      await expect(login(options, t.io), JSON.stringify([options, env])).rejects.toThrow('is given but empty');
+    }
   });
 
   it('Ctrl-C at a question saves nothing', async () => {

@@ -2,7 +2,7 @@
 
 import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
-import { checkApiUrl, checkKey, DEFAULT_API_URL, maskKey } from '../../config/resolve.js';
+import { checkApiUrl, checkKey, DEFAULT_API_URL, maskKey, refuseEmptyTarget } from '../../config/resolve.js';
 import { keyEnvironment } from '../../contract/keys.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { NeedsInputError } from '../../errors/failures.js';
@@ -15,6 +15,8 @@ export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
   if (!canPrompt(io, options)) {
     throw new NeedsInputError('amps login asks for a key at a terminal', 'amps config set api-key < keyfile (and amps config set api-url URL)');
   }
+  // An empty setting is refused here as everywhere: the catch below is for a current profile that is gone.
+  refuseEmptyTarget(options, io.env);
   let suggested = 'default';
   try {
     suggested = profileFor(options, io, true);
