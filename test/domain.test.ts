@@ -186,3 +186,21 @@ describe('times as the API reads them (decision 6)', () => {
     expect(checkWindow(new Date(Number.NaN), at(120), now)).toBeUndefined();
   });
 });
+
+describe('a URL fit to print', () => {
+  it('loses its credentials however it is written, a URL parser would take it, and nothing else', async () => {
+    const { redactUrl } = await import('../src/lib/values.js');
+    const cases: Array<[string, string]> = [
+      ['http://user:secret@h:1/p', 'http://redacted@h:1/p'],
+      ['http:/user:secret@127.0.0.1:4559', 'http:/redacted@127.0.0.1:4559'],
+      ['http://user:p@ss@127.0.0.1:4559/x@y', 'http://redacted@127.0.0.1:4559/x@y'],
+      [' http://user:secret@h', ' http://redacted@h'],
+      ['https://user:sec ret@h', 'https://redacted@h'],
+      ['user:hunter2@proxy:8080', 'redacted@proxy:8080'],
+      ['http://h/users/a@b.com', 'http://h/users/a@b.com'],
+      ['http://h?x=a@b', 'http://h?x=a@b'],
+      ['https://api.amps.ai', 'https://api.amps.ai'],
+    ];
+    for (const [typed, shown] of cases) expect(redactUrl(typed), typed).toBe(shown);
+  });
+});

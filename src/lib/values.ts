@@ -45,11 +45,17 @@ export function closest(input: string, candidates: readonly string[], limit = 3)
 }
 
 /**
- * A URL fit to print: any user name and password in it replaced, in a URL amps could not parse too
- * (`user:pass@proxy:8080`, written without a scheme, reads to the URL parser as the scheme `user:`).
+ * A URL fit to print: any user name and password in it replaced. Read as loosely as a URL parser
+ * reads one, since amps takes what it parses: `http:/user:pass@h` and ` http://…` parse, a
+ * password may hold an `@` or a space, and `user:pass@proxy:8080` (no scheme) reads to a parser
+ * as the scheme `user:`. The user part is all of the authority before its last `@`.
  */
 export function redactUrl(value: string): string {
-  return value.replace(/^((?:[A-Za-z][A-Za-z0-9+.-]*:)?\/\/)?[^/?#@\s]*@/, (_userinfo, scheme: string | undefined) => `${scheme ?? ''}redacted@`);
+  const scheme = /^\s*[A-Za-z][A-Za-z0-9+.-]*:[/\\]+/.exec(value)?.[0] ?? '';
+  const rest = value.slice(scheme.length);
+  const authority = /^[^/?#\\]*/.exec(rest)![0];
+  const at = authority.lastIndexOf('@');
+  return at === -1 ? value : `${scheme}redacted${authority.slice(at)}${rest.slice(authority.length)}`;
 }
 
 /**
