@@ -9,7 +9,7 @@ import { type DecodedError, decodeResponse, RATE_LIMIT_CODES, tooLarge, transpor
 import { redactUrl } from '../lib/values.js';
 import { ApiFailure, InterruptedError, UsageError } from '../errors/failures.js';
 import type { Env } from '../contract/env.js';
-import { REDACTED_KEY, unescapeKeyCharacters } from '../contract/keys.js';
+import { keyEchoPattern, REDACTED_KEY } from '../contract/keys.js';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -348,13 +348,15 @@ export class ApiClient {
     return new ApiClient({ ...this.options, signal }, this.transport, true);
   }
 
-  /** The text with every copy of the key replaced, spelt in JSON escapes too. */
+  /** The text with every copy of the key replaced, however it is spelt (keys.ts keyEchoPattern). */
   private scrub(text: string): string {
     const key = this.options.apiKey;
     if (!key) return text;
-    const plain = unescapeKeyCharacters(text);
-    return plain.includes(key) ? plain.split(key).join(REDACTED_KEY) : plain;
+    this.keyEcho ??= keyEchoPattern(key);
+    return text.replace(this.keyEcho, REDACTED_KEY);
   }
+
+  private keyEcho: RegExp | undefined;
 
   private url(path: string, query: RequestOptions['query']): URL {
     if (!path.startsWith('/') || path.startsWith('//')) throw new Error(`request path must be absolute: ${path}`);

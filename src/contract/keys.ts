@@ -22,6 +22,24 @@ export function unescapeKeyCharacters(text: string): string {
 }
 
 /**
+ * What finds `key` in a response however the server spells it back: with or without its `amps_`,
+ * and any character of it written plainly, as a JSON escape behind any number of backslashes
+ * (`\u005f`, and `\\u005f` in a JSON text quoted inside a message), a percent-escape (`%5F`)
+ * or an HTML entity (`&#95;`, `&#x5f;`). Every match is replaced whole, so JSON text stays JSON.
+ */
+export function keyEchoPattern(key: string): RegExp {
+  const hexDigits = (code: number, width: number) => [...code.toString(16).padStart(width, '0')].map((d) => (/[a-f]/.test(d) ? `[${d}${d.toUpperCase()}]` : d)).join('');
+  const spelt = (char: string) => {
+    const code = char.charCodeAt(0);
+    const plain = /[A-Za-z0-9]/.test(char) ? char : `\\${char}`;
+    return `(?:${plain}|\\\\+[uU]${hexDigits(code, 4)}|%${hexDigits(code, 2)}|&#0*${code};|&#[xX]0*${hexDigits(code, 2)};)`;
+  };
+  const word = (text: string) => [...text].map(spelt).join('');
+  const core = key.replace(/^amps_/, '');
+  return new RegExp(`(?:${word('amps_')})?${word(core)}`, 'g');
+}
+
+/**
  * The text with everything shaped like a key replaced: for text amps did not get from its own
  * client (a saved response given to `amps decode`), which may hold any key, the configured one
  * included.

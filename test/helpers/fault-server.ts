@@ -49,6 +49,7 @@ export type Fault =
   | 'continue100'
   | 'echo-key'
   | 'echo-key-escaped'
+  | 'echo-key-spellings'
   | 'accept-then-unavailable'
   | 'seen-then-silent'
   | 'badstart'
@@ -259,6 +260,15 @@ export async function startFaultServer(): Promise<FaultServer> {
         const spelt = `${key.slice(0, -1).replaceAll('_', '\\u005f')}\\u00${key.charCodeAt(key.length - 1).toString(16)}`;
         const body = `{"success":false,"error":{"code":"INVALID_API_KEY","message":"Key ${spelt} is invalid","details":{"key":"${spelt}"}},"meta":{"requestId":"req_${spelt}","path":"/keys/${spelt}"}}`;
         return json(401, body);
+      }
+      case 'echo-key-spellings': {
+        // The key spelt every other way a server might: in JSON text quoted inside a message (its
+        // escapes behind two backslashes), without amps_, percent-escaped, as HTML entities.
+        const key = String(req.headers['x-api-key'] ?? '');
+        const bare = key.replace(/^amps_/, '');
+        const nested = JSON.stringify(JSON.stringify({ k: key.replaceAll('_', '\\u005f') })).slice(1, -1);
+        const message = `upstream said ${nested}; also ${bare}, ${encodeURIComponent(key).replaceAll('_', '%5F')}, ${key.replaceAll('_', '&#95;')}`;
+        return json(401, `{"success":false,"error":{"code":"INVALID_API_KEY","message":"${message}"},"meta":{"requestId":"req_${bare}"}}`);
       }
       case 'echo-key': {
         // A careless server that echoes the caller's key everywhere it can: message, details, request id, path.
