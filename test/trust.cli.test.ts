@@ -307,8 +307,10 @@ describe('never the fake API by accident', () => {
     }
     // An empty AMPS_CONFIG_DIR would read the home folder's config and its current profile.
     for (const command of [['push', 'battery', 'bat_voltaro_01', 'idle'], ['config', 'list'], ['config', 'set', 'api-url', 'http://127.0.0.1:1']]) {
-      const r = await runCli(command, { env: cleanEnv({ AMPS_CONFIG_DIR: '' }) });
-      expect([r.code, r.stderr.split('\n')[0]], command.join(' ')).toEqual([2, 'amps: AMPS_CONFIG_DIR is set but empty, so amps cannot tell which configuration you meant']);
+      for (const blank of ['', ' ']) {
+        const r = await runCli(command, { env: cleanEnv({ AMPS_CONFIG_DIR: blank }) });
+        expect([r.code, r.stderr.split('\n')[0]], command.join(' ')).toEqual([2, 'amps: AMPS_CONFIG_DIR is set but empty, so amps cannot tell which configuration you meant']);
+      }
     }
   });
 

@@ -10,7 +10,7 @@ import { UsageError } from '../errors/failures.js';
  * current profile, and send the writes there.
  */
 export function configDir(env: Env): string {
-  if (env.AMPS_CONFIG_DIR === '') throw new UsageError('AMPS_CONFIG_DIR is set but empty, so amps cannot tell which configuration you meant', 'give it a directory, or unset it (unset AMPS_CONFIG_DIR) to use ~/.config/amps');
+  if (env.AMPS_CONFIG_DIR !== undefined && env.AMPS_CONFIG_DIR.trim() === '') throw new UsageError('AMPS_CONFIG_DIR is set but empty, so amps cannot tell which configuration you meant', 'give it a directory, or unset it (unset AMPS_CONFIG_DIR) to use ~/.config/amps');
   if (env.AMPS_CONFIG_DIR) return env.AMPS_CONFIG_DIR;
   const xdg = env.XDG_CONFIG_HOME;
   return join(xdg && xdg !== '' ? xdg : join(env.HOME ?? homedir(), '.config'), 'amps');

@@ -159,7 +159,7 @@ function pick<T>(candidates: Array<[T | undefined, Source]>, fallback: Resolved<
  * these names, so nothing in them may mean anything to a shell.
  */
 export function isProfileName(name: string): boolean {
-  return /^[A-Za-z0-9_.-]{1,64}$/.test(name) && !/^(amps_)?sk_(test|live)_/.test(name);
+  return /^[A-Za-z0-9_.-]{1,64}$/.test(name) && !/sk_(test|live)_[A-Za-z0-9]{6,}/.test(name);
 }
 
 /** A profile name fit to print, whatever a hand-edited config holds: no key, no escape sequence. */

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { getEventListeners } from 'node:events';
 import { join } from 'node:path';
@@ -491,6 +491,13 @@ describe('keys and secrets', () => {
     const given = await runCli(['config', 'set', 'api-url', 'http://127.0.0.1:4010', '--profile', pasted], { env: e });
     expect([given.code, given.stderr.split('\n')[0]]).toEqual([2, "amps: '[redacted key]' is not a profile name (letters, digits, _ . -; not an API key)"]);
     expect(existsSync(join(e.AMPS_CONFIG_DIR!, 'config.json'))).toBe(false);
+    const inside = await runCli(['config', 'set', 'api-url', 'http://127.0.0.1:4010', '--profile', `prod-${pasted}`], { env: e });
+    expect([inside.code, inside.stderr.split('\n')[0]]).toEqual([2, "amps: 'prod-[redacted key]' is not a profile name (letters, digits, _ . -; not an API key)"]);
+    const twice = await runCli(['get', 'battery', 'bat_voltaro_01', '--profile', pasted, '--profile', 'x'], { env: e });
+    expect([twice.code, twice.stderr]).toEqual([2, expect.not.stringContaining('PASTEDSECRET')]);
+    // A name that merely starts like one is a name.
+    expect((await runCli(['config', 'set', 'api-url', 'http://127.0.0.1:4010', '--profile', 'sk_live_eu'], { env: e })).code).toBe(0);
+    rmSync(join(e.AMPS_CONFIG_DIR!, 'config.json'));
     // Selected from a hand-edited config: refused in one line, exit 2, nothing sent; for every command that names it.
     for (const current of [pasted, 'p\u001b[31mRED\u001b]0;title\u0007']) {
       writeFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), JSON.stringify({ currentProfile: current, profiles: { [current]: { apiKey: 'amps_sk_live_abcdefgh12345', apiUrl: sandbox.url } } }));
