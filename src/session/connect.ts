@@ -5,7 +5,8 @@
 
 import { DEFAULT_TIMEOUT_MS, type GlobalOptions } from '../config/globals.js';
 import { configDir, configFile, looseModeWarnings, sandboxStateFile } from '../config/paths.js';
-import { maskKey, refuseEmptyTarget, resolveTarget, type Target } from '../config/resolve.js';
+import { readKeyFile } from '../config/key-file.js';
+import { maskKey, resolveTarget, type Target } from '../config/resolve.js';
 import { ApiFailure, MissingKeyError, UsageError } from '../errors/failures.js';
 import { redactUrl } from '../lib/values.js';
 import { formatDuration } from '../domain/duration.js';
@@ -13,7 +14,6 @@ import { normaliseDeviceType } from '../domain/device-types.js';
 import { externalUserRefProblem, linkUrl } from '../domain/link.js';
 import type { DeviceType } from '../contract/devices.js';
 import { type IO, writeLine } from '../output/io.js';
-import { readFileBounded, readStream } from '../output/read.js';
 import { scrub } from '../output/text.js';
 import { type ApiClient, type ClientOptions, DEFAULT_MAX_RESPONSE_BYTES } from '../api/client.js';
 import type { TargetEnvironment } from '../contract/keys.js';
@@ -37,18 +37,6 @@ interface SessionOptions {
 
 const USER_AGENT = `amps/${AMPS_VERSION} (node ${process.version}; ${process.platform})`;
 
-/** A key file holds one key: a few hundred bytes at most. */
-const KEY_FILE_LIMIT = 4096;
-
-/** The key in --api-key-file (- reads stdin): for requests and for config set api-key and config list alike. */
-export async function readKeyFile(file: string, io: IO): Promise<string> {
-  refuseEmptyTarget({ apiKeyFile: file }, {});
-  const text = file === '-' ? await readStream(io.stdin, { limit: KEY_FILE_LIMIT, what: 'the key on stdin' }) : await readFileBounded(file, { limit: KEY_FILE_LIMIT, what: 'the key file', stop: io.signal });
-  const key = text.trim();
-  if (key === '') throw new UsageError(`the key file ${file} is empty`);
-  if (file !== '-') for (const line of looseModeWarnings([{ path: file, what: 'the key file' }])) writeLine(io.stderr, io.err.yellow(line));
-  return key;
-}
 
 /**
  * The largest response read, from AMPS_MAX_RESPONSE_MB (1-500, default 8). A body is read into one

@@ -2,9 +2,9 @@
 
 import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
+import { readKeyFile } from '../../config/key-file.js';
 import { configFile } from '../../config/paths.js';
 import { maskKey, profileNames, profileShown, readStoredConfig, resolveTarget } from '../../config/resolve.js';
-import { readKeyFile } from '../../session/connect.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { redactUrl } from '../../lib/values.js';
 import { withExamples } from '../../output/command-help.js';

@@ -3,7 +3,7 @@
 
 import type { GlobalOptions } from '../../config/globals.js';
 import { checkKey, isProfileName, profileShown, readStoredConfig, refuseEmptyTarget, selectProfile } from '../../config/resolve.js';
-import { readKeyFile } from '../../session/connect.js';
+import { readKeyFile } from '../../config/key-file.js';
 import type { ProfileKey } from '../../config/store.js';
 import { NeedsInputError, UsageError } from '../../errors/failures.js';
 import { canPrompt, type IO } from '../../output/io.js';
