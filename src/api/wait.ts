@@ -15,18 +15,30 @@ export interface WaitOptions {
   initial?: ActionRecord;
 }
 
-/** The wait ended with the action not done: `last` as last read; `unread`, the failure of the reads since, if they failed. */
+/**
+ * The wait ended with the action not done: `last` as last read (none when no read of it came
+ * back); `unread`, the failure of the reads since, if they failed.
+ */
 export class WaitTimeout extends Error {
-  constructor(readonly last: ActionRecord, readonly unread?: DecodedError) {
-    super(`action ${last.id} is still ${last.state}`);
+  constructor(readonly id: string, readonly last: ActionRecord | undefined, readonly unread?: DecodedError) {
+    super(last ? `action ${last.id} is still ${last.state}` : `action ${id} could not be read before the wait ended`);
   }
 }
 
 /**
+ * Whether a read failed for a reason that passes: amps' own timeout, a lost connection, a 429, any
+ * 5xx (a generic INTERNAL_ERROR as much as a 503). A 4xx (the key refused, no such action) does not.
+ */
+function passing(error: ApiFailure): boolean {
+  const status = error.decoded.status;
+  return error.exitCode === EXIT.transient || (status !== null && (status >= 500 || status === 429));
+}
+
+/**
  * Polls with a gentle backoff (0.5 s up to 5 s) until the action is terminal, each read bounded by
- * what is left of the wait. Once the action has been seen, a read that fails for a passing reason
- * (a timeout, a 5xx, a 429, a lost connection: exit 6) does not end the wait: the action stands
- * whatever a read says, and a wait that ended in "retry" would tell a runbook to push again.
+ * what is left of the wait. A read that fails for a passing reason does not end the wait: the
+ * action stands whatever a read says, and a wait that ended in "retry" (exit 6) would tell a
+ * runbook to push again. When the wait ends first, WaitTimeout says what was last seen.
  */
 export async function waitForAction(client: ApiClient, id: string, options: WaitOptions): Promise<ActionRecord> {
   const deadline = Date.now() + options.timeoutMs;
@@ -41,10 +53,10 @@ export async function waitForAction(client: ApiClient, id: string, options: Wait
       options.onUpdate?.(data);
       if (TERMINAL_STATES.includes(data.state)) return data;
     } catch (error) {
-      if (!(error instanceof ApiFailure) || error.exitCode !== EXIT.transient || !last) throw error;
+      if (!(error instanceof ApiFailure) || !passing(error)) throw error;
       unread = error.decoded;
     }
-    if (Date.now() + interval > deadline) throw new WaitTimeout(last!, unread);
+    if (Date.now() + interval > deadline) throw new WaitTimeout(id, last, unread);
     await sleep(interval, options.signal);
     interval = Math.min(5000, Math.round(interval * 1.5));
   }

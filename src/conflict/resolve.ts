@@ -159,7 +159,7 @@ async function interactive(input: ConflictInput, offered: Strategy[], conflictin
       finished = await input.waitFor(ids[0]);
     } catch (error) {
       if (!(error instanceof WaitTimeout)) throw error;
-      writeLine(io.stderr, `${show(error.last.id)} is still ${show(error.last.state)} after the wait (--wait-timeout); nothing was pushed; push again once it is done (amps actions wait ${show(error.last.id)}).`);
+      writeLine(io.stderr, `${show(error.id)} is ${error.last ? `still ${show(error.last.state)}` : 'not known to be done'} after the wait (--wait-timeout); nothing was pushed; push again once it is done (amps actions wait ${show(error.id)}).`);
       return { exitCode: EXIT.conflict };
     }
     writeLine(io.stderr, `${finished.id} is ${finished.state}; pushing again.`);

@@ -9,7 +9,7 @@ import type { ActionRecord } from '../contract/actions.js';
 import { manufacturerVariant, outcomeExitCode } from '../errors/catalogue.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { InterruptedError } from '../errors/failures.js';
-import { type IO, writeLine } from '../output/io.js';
+import { type IO, writeJson, writeLine } from '../output/io.js';
 import { startSpinner } from '../output/spinner.js';
 import { printAction, timeText } from '../output/views.js';
 
@@ -69,6 +69,13 @@ export async function followAction(client: ApiClient, id: string, options: Follo
       // The action was seen, so it stands, whatever ended the reading of it.
       if (last && !options.json) for (const line of stillStandsLines(last, options.zone)) writeLine(io.stderr, line);
       throw error;
+    }
+    if (!error.last) {
+      // Not one read came back: what it is now is not known, and it is not to be sent again either.
+      if (options.json) writeJson(io, { id, state: null, ...options.extra });
+      writeLine(io.stderr, `The wait ended before ${id} could be read${error.unread ? ` (${error.unread.code})` : ''}: its state is not known.`);
+      writeLine(io.stderr, `  Follow it: amps actions wait ${id}`);
+      return EXIT.accepted;
     }
     printAction(error.last, io, options);
     writeLine(io.stderr, `The wait ended before ${error.last.id} did.`);

@@ -51,6 +51,7 @@ export type Fault =
   | 'echo-key-escaped'
   | 'echo-key-spellings'
   | 'accept-then-unavailable'
+  | 'accept-then-internal'
   | 'seen-then-silent'
   | 'badstart'
   | 'badzone'
@@ -251,6 +252,10 @@ export async function startFaultServer(): Promise<FaultServer> {
         // A push accepted, then every read of its action a 503 (a device read is answered, for the preflight).
         if (req.method === 'POST') return json(202, okBody);
         return json(503, envelope('SERVICE_UNAVAILABLE', 'The service is temporarily unavailable.'));
+      case 'accept-then-internal':
+        // A push accepted, then every read of its action a generic 500 (a class of its own: retry once, then escalate).
+        if (req.method === 'POST') return json(202, okBody);
+        return json(500, envelope('INTERNAL_ERROR', 'An unexpected error occurred.'));
       case 'seen-then-silent':
         // An action read once (still pending), then never answered again.
         return nth === 1 ? json(200, okBody) : undefined;

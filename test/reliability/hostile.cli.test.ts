@@ -260,6 +260,23 @@ describe('a wait whose reads fail ends as a wait (exit 10), never as "retry" (ex
     expect(server.count('POST')).toBe(1);
   });
 
+  it('push --wait, every read a generic 500 (INTERNAL_ERROR): waited through as well, exit 10', async () => {
+    const r = await amps('accept-then-internal', ['push', 'battery', 'b1', 'charge', '--power', '3kw', '--no-preflight', '--wait', '--wait-timeout', '2s']);
+    expectNoCrash(r);
+    expect(r.code, r.stderr).toBe(10);
+    expect(r.stderr).toContain('Its state could not be read at the end (INTERNAL_ERROR): it was last seen acknowledged.');
+  });
+
+  it('actions wait, never answered: ends at --wait-timeout saying the state is not known, exit 10, --json too', async () => {
+    for (const json of [[], ['--json']]) {
+      const r = await runCli(['actions', 'wait', 'act_ok', '--wait-timeout', '2s', '--timeout', '30s', ...json], { env: env('hang'), timeoutMs: 30_000 });
+      expectNoCrash(r);
+      expect(r.code, r.stderr).toBe(10);
+      expect(r.stderr).toContain('The wait ended before act_ok could be read (CLIENT_TIMEOUT): its state is not known.');
+      if (json.length) expect(JSON.parse(r.stdout)).toMatchObject({ id: 'act_ok', state: null });
+    }
+  });
+
   it('actions wait, read once then never answered: ends at --wait-timeout, not at --timeout, exit 10', async () => {
     const started = Date.now();
     const r = await runCli(['actions', 'wait', 'act_ok', '--wait-timeout', '2s', '--timeout', '30s'], { env: env('seen-then-silent'), timeoutMs: 30_000 });
