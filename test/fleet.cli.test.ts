@@ -1036,7 +1036,7 @@ describe('--resume', () => {
     writeFileSync(whole, readFileSync(out));
     expect((await amps(['push', '--resume', out])).code).toBe(0);
     const again = await amps(['push', '--resume', whole]);
-    expect([again.code, again.stderr.split('\n')[0]]).toEqual([2, `amps: ${whole} is a copy of ${out}, which was resumed already`]);
+    expect([again.code, again.stderr.split('\n')[0]]).toEqual([2, `amps: ${whole} is a copy of ${out}, and ${out} was resumed already, into ${join(dir, 'ledger.resumed.ndjson')}: that ledger knows what its resume sent`]);
     expect(posts()).toHaveLength(0);
   });
 
@@ -1060,7 +1060,7 @@ describe('--resume', () => {
     const original = await amps(['push', '--resume', out, '--out', join(dir, 'again.ndjson')]);
     expect([original.code, original.stderr.split('\n')[0]]).toEqual([2, `amps: ${out} was resumed already, into ${join(dir, 'copies', 'copy.resumed.ndjson')}: that ledger knows what its resume sent`]);
     const linked = await amps(['push', '--resume', hard, '--out', join(dir, 'again.ndjson')]);
-    expect([linked.code, linked.stderr.split('\n')[0]]).toEqual([2, `amps: ${hard} is a copy of ${out}, which was resumed already`]);
+    expect([linked.code, linked.stderr.split('\n')[0]]).toEqual([2, `amps: ${hard} is a copy of ${out}, and ${out} was resumed already, into ${join(dir, 'copies', 'copy.resumed.ndjson')}: that ledger knows what its resume sent`]);
     expect(posts()).toHaveLength(2);
 
     // A hard link resumed first: the ledger under its first name is refused after.
@@ -1075,6 +1075,24 @@ describe('--resume', () => {
     const after = await amps(['push', '--resume', first, '--out', join(second.dir, 'again.ndjson')]);
     expect([after.code, after.stderr.split('\n')[0]]).toEqual([2, `amps: ${first} was resumed already, into ${join(second.dir, 'hard.resumed.ndjson')}: that ledger knows what its resume sent`]);
     expect(posts()).toHaveLength(2);
+  });
+
+  it('a mark a killed resume of a copy left on the original is taken over by the next resume of that copy', async () => {
+    const ids = loadIds(2, 414);
+    const { file, dir } = fileOf(ids);
+    const out = join(dir, 'ledger.ndjson');
+    await amps(['push', 'battery', '--devices', file, 'idle', '--out', out]);
+    await actionsDone(ids);
+    writeFileSync(out, `${JSON.stringify({ run: records(readFileSync(out, 'utf8'))[0].run })}\n`);
+    const copy = join(dir, 'copy.ndjson');
+    writeFileSync(copy, readFileSync(out));
+    // As a resume of the copy killed after marking both, before its ledger's first line: it sent nothing.
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    for (const ledger of [out, copy]) writeFileSync(`${ledger}.resumed-into`, `${JSON.stringify({ resumedInto: join(dir, 'copy.resumed.ndjson'), pid: gone, host: hostname() })}\n`);
+    sandbox.requests.length = 0;
+    const resumed = await amps(['push', '--resume', copy]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(posts().map((p) => p.path.split('/')[2]).sort()).toEqual(ids);
   });
 
   it('a copy is resumed when the ledger it copies cannot be marked; that ledger itself is not', async () => {

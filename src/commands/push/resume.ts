@@ -300,9 +300,9 @@ export function refuseWhileWritten(ledger: ParsedLedger, path: string): void {
 /**
  * The ledger its run wrote, when `path` is a copy of it (or another name for it: a hard link) and
  * it is still there; the resume marks it too (claimResumeOf), so that it and its copies are resumed
- * once between them. A copy is resumed only when it is the whole of that ledger, and that one was
- * not resumed: a copy taken while the run was still writing lacks the lines of the devices sent
- * after, which the resume would send again. A ledger whose original is gone (carried over from
+ * once between them. A copy is resumed only when it is the whole of that ledger: a copy taken while
+ * the run was still writing lacks the lines of the devices sent after, which the resume would send
+ * again. A ledger whose original is gone (carried over from
  * another machine) is resumed as it is.
  */
 export function copiedFrom(ledger: ParsedLedger, path: string): string | undefined {
@@ -315,7 +315,8 @@ export function copiedFrom(ledger: ParsedLedger, path: string): string | undefin
   if (statSync(original).size !== statSync(here).size) {
     throw new UsageError(`${path} is a copy of ${original}, the ledger its run wrote, and not the whole of it: the devices sent after the copy was taken are missing from it`, `resume the original: amps push --resume ${original}`);
   }
-  if (lstatSafe(resumeMarkOf(original))) throw new UsageError(`${path} is a copy of ${original}, which was resumed already`, `continue from that resume: see ${resumeMarkOf(original)}`);
+  // Whether that ledger was resumed already is its mark's to say, when this resume claims it
+  // (claimResumeOf): a mark left by a resume killed before it sent anything is taken over there.
   return original;
 }
 
@@ -326,7 +327,15 @@ export function copiedFrom(ledger: ParsedLedger, path: string): string | undefin
  * could not mark it either. Returns the marks' release.
  */
 export function claimResumeOf(from: { path: string; original?: string }, into: string): () => void {
-  const releaseOriginal = from.original === undefined ? () => {} : claimResume(from.original, into, { unwritable: 'skip' });
+  let releaseOriginal = () => {};
+  if (from.original !== undefined) {
+    try {
+      releaseOriginal = claimResume(from.original, into, { unwritable: 'skip' });
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      throw new UsageError(`${from.path} is a copy of ${from.original}, and ${error.message}`, error.hint);
+    }
+  }
   try {
     const release = claimResume(from.path, into);
     return () => {
@@ -338,15 +347,6 @@ export function claimResumeOf(from: { path: string; original?: string }, into: s
     throw error;
   }
 }
-
-const lstatSafe = (path: string): boolean => {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** The ledger, checked against what this resume was asked to do. */
 export function checkResumable(ledger: ParsedLedger, path: string, type: DeviceType | undefined, inputs: RunInputs | undefined): void {
