@@ -4,7 +4,7 @@
 // 8), never a crash; after a push it says the push was sent.
 
 import { pathSegment } from '../domain/device-types.js';
-import { idProblem } from '../domain/ids.js';
+import { idProblem } from '../contract/ids.js';
 import { invalidSuccess } from '../errors/decode.js';
 import { ApiFailure } from '../errors/failures.js';
 import { isRecord } from '../lib/values.js';

@@ -3,6 +3,7 @@
 // `details.strategies`, whatever the code; when it lists none, the catalogue entry's own (and for a
 // pending CONFLICT, the device's conflictStrategies). An in-flight conflict has none.
 
+import { idProblem } from '../contract/ids.js';
 import { STRATEGIES, type Strategy } from '../contract/actions.js';
 import { isRecord } from '../lib/values.js';
 import type { DecodedError } from './decode.js';
@@ -24,5 +25,6 @@ export function strategiesOnOffer(decoded: DecodedError, deviceStrategies: reado
 
 /** The ids of the actions in the way, as the response names them. */
 export function conflictingActionIds(decoded: DecodedError): string[] {
-  return isRecord(decoded.details) ? strings(decoded.details.conflictingActionIds) : [];
+  // Each goes into a request's path (a read, a wait) and a printed command: `..` would be another route.
+  return isRecord(decoded.details) ? strings(decoded.details.conflictingActionIds).filter((id) => idProblem(id) === undefined) : [];
 }

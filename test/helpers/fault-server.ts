@@ -40,6 +40,7 @@ export type Fault =
   | 'long-fields'
   | 'page-then-unavailable'
   | 'dotdot-action'
+  | 'conflict-dotdot'
   | 'more-for-ever'
   | 'escapes'
   | 'c1-strings'
@@ -204,6 +205,9 @@ export async function startFaultServer(): Promise<FaultServer> {
         const items = Array.from({ length: 50 }, (_, i) => ({ id: `b${i}`, vendor: 'v', metadata: { model: 'm' } }));
         return json(200, JSON.stringify({ success: true, data: { items, pagination: { total: 120, limit: 50, offset: 0, hasMore: true } }, meta: { requestId: 'req_loop' } }));
       }
+      case 'conflict-dotdot':
+        // A 409 whose details name the actions in the way as path steps.
+        return json(409, envelope('CONFLICT', 'Device already has a command in progress', { conflictingActionIds: ['..', '.', 'act_fine'] }));
       case 'dotdot-action':
         // A push accepted with an action id that is a path step: following it would GET another route.
         return json(req.method === 'POST' ? 202 : 200, okBody.replace('"id":"act_ok"', '"id":".."'));

@@ -98,6 +98,16 @@ describe('details no renderer can be made to choke on', () => {
 });
 
 describe('an id the server hands back is an id, never a path step', () => {
+  it('a conflict naming actions ".." and "." reads and names only the one that is an id', async () => {
+    const r = await amps('conflict-dotdot', ['push', 'battery', 'b1', 'charge', '--power', '3kw', '--no-preflight']);
+    expectNoCrash(r);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('act_fine');
+    expect(r.stderr).not.toMatch(/actions (wait|get|cancel) \.\.?(\s|$)/m);
+    // The actions in the way are read to show them: only act_fine, never /actions/.. (which is /).
+    expect(server.count('GET')).toBeLessThanOrEqual(1);
+  });
+
   it('a push accepted as action ".." is INVALID_RESPONSE, said as sent; --wait sends no request to another route', async () => {
     const r = await amps('dotdot-action', ['push', 'battery', 'b1', 'charge', '--power', '3kw', '--no-preflight', '--wait']);
     expectNoCrash(r);
