@@ -17,6 +17,7 @@ import type { DecodedError } from '../errors/decode.js';
 import { ApiFailure, InterruptedError } from '../errors/failures.js';
 import { scrub } from '../output/text.js';
 import { setV8Flag } from '../lib/v8-flags.js';
+import { CLOCK_MARGIN_MS } from '../domain/time.js';
 
 /** An accepted action to follow. */
 export interface Tracked {
@@ -261,8 +262,9 @@ export class Follower {
     const now = this.options.now();
     for (const [actionId, open] of this.open) {
       if (pending.has(actionId) || finished.has(actionId)) continue;
-      // An action is not done before its start: missing from the lists then, it is kept, not taken as completed.
-      if (open.start !== null && Date.parse(open.start) > now) continue;
+      // An action is not done before its start (on the API's clock, which may be ahead of this
+      // one): missing from the lists then, it is kept, not taken as completed.
+      if (open.start !== null && Date.parse(open.start) - CLOCK_MARGIN_MS > now) continue;
       if (++open.absent >= ABSENT_ROUNDS) done.push([actionId, open, 'completed', null]);
     }
     await this.finishAll(done);

@@ -11,7 +11,7 @@ import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { duration } from '../config/option-parsers.js';
 import { EXIT, type ExitCode, mostSevere } from '../contract/exit-codes.js';
 import { CONTROLLABLE, requireDeviceType } from '../domain/device-types.js';
-import { displayZone } from '../domain/time.js';
+import { CLOCK_MARGIN_MS, displayZone } from '../domain/time.js';
 import { UsageError } from '../errors/failures.js';
 import { systemErrorText } from '../lib/values.js';
 import { withExamples } from '../output/command-help.js';
@@ -88,7 +88,7 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       throw new UsageError(`the ledger ${options.ledger} is of a run against the ${ledger.run.environment} environment, not ${session.environment}: its actions are not there to follow`, 'watch with the key, profile or API URL the run had');
     }
     const following = new Follower(session.client, {
-      type, command, since: new Date(Date.parse(ledger.run.startedAt) - 5 * 60_000).toISOString(), verify: Boolean(options.verify), concurrency: FOLLOW_CONCURRENCY,
+      type, command, since: new Date(Date.parse(ledger.run.startedAt) - CLOCK_MARGIN_MS).toISOString(), verify: Boolean(options.verify), concurrency: FOLLOW_CONCURRENCY,
       signal: io.signal, now: () => io.now().getTime(),
       onOutcome: (outcome) => {
         done++;

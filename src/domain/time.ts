@@ -15,6 +15,13 @@ const MIN_YEAR = 1970;
 const MAX_YEAR = 9999;
 
 /** `30m`, `1.5h`, `2h`, `1h30m`, `90s` as milliseconds; undefined otherwise, or past MAX_AHEAD_MS. */
+/**
+ * How far the API's clock and this machine's may be apart, for decisions that compare the two: a
+ * run's own actions are looked for from this much before its start, and an action is not taken
+ * as done by absence until its start is this much past.
+ */
+export const CLOCK_MARGIN_MS = 5 * 60_000;
+
 export function parseRelativeDuration(text: string): number | undefined {
   const trimmed = text.trim().toLowerCase();
   if (trimmed.length > 64 || !/^(\d+(\.\d+)?\s*[dhms]\s*)+$/.test(trimmed)) return undefined;

@@ -19,6 +19,7 @@ import { holdsRunRecord, type ParsedLedger, RESUME_MARK_SUFFIX, runRecordAt } fr
 import type { DeviceRow } from '../../batch/input.js';
 import { QUANTITY_FLAGS, type PushFlags } from './body.js';
 import { processStart, writerRuns } from '../../lib/process.js';
+import { CLOCK_MARGIN_MS } from '../../domain/time.js';
 
 /** Sorted keys, so the same inputs always hash alike. */
 function canonical(value: unknown): string {
@@ -229,7 +230,6 @@ export function decide(ledger: ParsedLedger, row: { id: string; line: number }):
 }
 
 /** A margin for the clocks of amps and the API: an action created this long before the run's start may still be its own. */
-const CLOCK_MARGIN_MS = 5 * 60_000;
 
 /** The device's actions read at most, a page of the API's largest at a time, looking for the run's own. */
 const RECONCILE_PAGE = 50;
