@@ -126,7 +126,10 @@ function claimResume(from: string, into: string, { unwritable = 'refuse' }: { un
   try {
     made = createOnly(mark, text, from);
   } catch (error) {
-    if (unwritable === 'skip') return () => {};
+    // A folder this process may not write (read-only, or a name too long for the mark): its own
+    // resume could not mark it either. A full disk is no such folder: refused, as it passes.
+    const code = ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code;
+    if (unwritable === 'skip' && ['EACCES', 'EPERM', 'EROFS', 'ENAMETOOLONG'].includes(code ?? '')) return () => {};
     throw error;
   }
   if (made) return release;
@@ -172,7 +175,7 @@ function createOnly(path: string, text: string, from: string): boolean {
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new UsageError(`cannot mark ${from} as resumed (${path}): ${systemErrorText(error)}; nothing was sent`, 'a resume writes a mark beside the ledger it continues: copy the whole ledger (its run ended) to a folder amps can write, and resume the copy');
+    throw Object.assign(new UsageError(`cannot mark ${from} as resumed (${path}): ${systemErrorText(error)}; nothing was sent`, 'a resume writes a mark beside the ledger it continues: copy the whole ledger (its run ended) to a folder amps can write, and resume the copy'), { cause: error });
   }
 }
 
