@@ -8,7 +8,7 @@
 // a file it cannot read), zoneOffsetReader() gives undefined and the caller uses Intl: the same
 // answers, only slower. test/zoneinfo.test.ts holds the two to agreement across every zone here.
 
-import { readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Where the database lives on Linux, the BSDs and macOS (Python's zoneinfo looks in the same places). */
@@ -182,6 +182,44 @@ export function parseTzif(data: Uint8Array): ZoneOffsetReader | undefined {
 
 const readers = new Map<string, ZoneOffsetReader | undefined>();
 
+/** A database's tz release (`2025b`), from its tzdata.zi (`# version 2025b`) or +VERSION; undefined when it names none. */
+function databaseRelease(directory: string): string | undefined {
+  for (const file of ['tzdata.zi', '+VERSION']) {
+    try {
+      // Its first line says it: 64 bytes, not the 100 KB of rules after it.
+      const fd = openSync(join(directory, file), 'r');
+      const head = Buffer.alloc(64);
+      const read = readSync(fd, head, 0, 64, 0);
+      closeSync(fd);
+      const release = /\b(\d{4}[a-z]+)\b/.exec(head.toString('latin1', 0, read))?.[1];
+      if (release) return release;
+    } catch {
+      // Not there: the other file, or none.
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Whether a database of release `database` may answer for Intl's data of release `intl`
+ * (process.versions.tz): not when it is a year or more behind, when a government's change since
+ * (Node 22.23's 2026c against Debian 12's 2025b: 2,349 monthly offsets apart) would show times an
+ * hour off. Within a year's releases the two are held to agree (test/zoneinfo.test.ts); a database
+ * that names no release is taken as current, as one newer than Intl's is.
+ */
+export function databaseCurrent(database: string | undefined, intl: string | undefined): boolean {
+  const year = (release: string | undefined) => Number(/^(\d{4})/.exec(release ?? '')?.[1] ?? Number.NaN);
+  return !(year(database) < year(intl));
+}
+
+/** Per directory, once: whether its files may answer (databaseCurrent). */
+const currentDirectories = new Map<string, boolean>();
+function directoryCurrent(directory: string): boolean {
+  let current = currentDirectories.get(directory);
+  if (current === undefined) currentDirectories.set(directory, (current = databaseCurrent(databaseRelease(directory), process.versions.tz)));
+  return current;
+}
+
 /**
  * The offsets of IANA zone `name` from the system's database; undefined when it has no such zone
  * or cannot be read, or for a name that is not a zone Intl would accept.
@@ -192,6 +230,8 @@ export function zoneOffsetReader(name: string): ZoneOffsetReader | undefined {
   if (ZONE_NAME.test(name) && !NOT_ZONES.has(name.toLowerCase()) && !/^(posix|right)\//i.test(name)) {
     for (const directory of DIRECTORIES) {
       try {
+        // A database a year or more behind Node's own data leaves the zone to Intl.
+        if (!directoryCurrent(directory)) continue;
         reader = parseTzif(readFileSync(join(directory, name)));
         break;
       } catch {
@@ -203,8 +243,8 @@ export function zoneOffsetReader(name: string): ZoneOffsetReader | undefined {
   return reader;
 }
 
-/** The names V8 gives the zone `UTC` (its own mapping, ahead of ICU's). */
-const UTC_NAMES = new Set(['UTC', 'GMT', 'Etc/UTC', 'Etc/GMT']);
+/** The names V8 gives the zone `UTC` (its own mapping, ahead of ICU's); not `GMT`, which Node 22 calls `+00:00`. */
+const UTC_NAMES = new Set(['UTC', 'Etc/UTC', 'Etc/GMT']);
 
 /**
  * The name Intl gives this process's own zone, where it can be known without Intl: ICU takes it
