@@ -194,6 +194,25 @@ describe('amps listen', () => {
     expect(err.text()).toMatch(/stopped answering .*no more events will come/);
   });
 
+  it('after the sandbox is reset (events numbered from 1 again) goes on from its first event, saying so; a URL\'s credentials are not printed', async () => {
+    const env = cleanEnv();
+    const withCredentials = hooks.replace('http://', 'http://user:s3cretpw@');
+    const listen = spawn(process.execPath, [BIN, 'listen', '--forward-to', withCredentials], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = watchOutput(listen, 'stdout');
+    const err = watchOutput(listen, 'stderr');
+    await err.line(/^Listening to the embedded sandbox/);
+    for (const id of ['bat_voltaro_01', 'bat_voltaro_02']) expect((await runCli(['push', 'battery', id, 'idle'], { env })).code).toBe(0);
+    await out.line(/push\.completed bat_voltaro_02/);
+    expect((await runCli(['sandbox', 'reset'], { env })).code).toBe(0);
+    expect((await runCli(['push', 'battery', 'bat_kestrel_01', 'idle'], { env })).code).toBe(0);
+    await out.line(/push\.completed bat_kestrel_01/);
+    expect(err.text()).toContain('amps: the embedded sandbox was reset (its events are numbered from 1 again); listening from its first event');
+    listen.kill('SIGINT');
+    expect(await exited(listen)).toBe(130);
+    expect(err.text()).toContain('forwarding to http://redacted@127.0.0.1');
+    expect(out.text() + err.text()).not.toContain('s3cretpw');
+  });
+
   it('refuses a target that is not a sandbox (no /_sandbox/ routes: 404; or a 200 to anything), in one line, exit 2', async () => {
     for (const status of [404, 200]) {
       const api = new Receiver([status, status, status]);
@@ -306,6 +325,29 @@ describe('amps webhooks verify and trigger', () => {
       await new Promise((resolve) => silent.close(resolve));
     }
   }, 15_000);
+
+  it('trigger --forward-to ended by Ctrl-C is an interruption (exit 130, INTERRUPTED on stderr), not an answer of the handler', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://user:s3cretpw@127.0.0.1:${(silent.address() as AddressInfo).port}/hooks`;
+      for (const json of [[], ['--json']]) {
+        const child = spawn(process.execPath, [BIN, 'webhooks', 'trigger', 'push.failed', '--device', 'bat_voltaro_01', '--forward-to', url, '--secret-file', secretFile, '--timeout', '30s', ...json], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+        const out = watchOutput(child, 'stdout');
+        const err = watchOutput(child, 'stderr');
+        // Sent once the handler holds the connection.
+        await new Promise<void>((resolve) => silent.once('request', () => resolve()));
+        child.kill('SIGINT');
+        expect(await exited(child)).toBe(130);
+        expect(out.text()).toBe('');
+        expect(err.text()).toMatch(json.length ? /"code":"INTERRUPTED"/ : /interrupted/i);
+        expect(err.text()).not.toContain('s3cretpw');
+      }
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  }, 30_000);
 
   it('trigger --forward-to takes the status of a handler that then streams its body for ever, and is done', async () => {
     const streaming = createServer((req, res) => {

@@ -52,7 +52,7 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
     let cursor = since !== undefined ? 0 : (await listSandboxEvents(session.client, { after: Number.MAX_SAFE_INTEGER })).data.lastSeq;
     const source = session.embedded ? 'the embedded sandbox' : redactUrl(session.target.apiUrl.value ?? '');
     if (!options.quiet && !options.json) {
-      writeLine(io.stderr, io.err.dim(`Listening to ${source}${target ? `, forwarding to ${target}` : ''}${since ? `, from ${since}` : ''} · Ctrl-C stops`));
+      writeLine(io.stderr, io.err.dim(`Listening to ${source}${target ? `, forwarding to ${redactUrl(target)}` : ''}${since ? `, from ${since}` : ''} · Ctrl-C stops`));
     }
     let lastActivity = Date.now();
     let forwarded = 0;
@@ -69,6 +69,12 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
         }
         throw error;
       }
+      // Numbered from 1 again: the sandbox was reset (or restarted without its state) since the last read.
+      if (page.lastSeq < cursor) {
+        writeLine(io.stderr, io.err.yellow(`amps: ${source} was reset (its events are numbered from 1 again); listening from its first event`));
+        cursor = 0;
+        continue;
+      }
       if (page.oldestSeq !== null && page.oldestSeq > cursor + 1 && cursor > 0) {
         writeLine(io.stderr, io.err.yellow(`amps: ${page.oldestSeq - cursor - 1} event(s) left the sandbox's history before they were read (it keeps the latest only)`));
       }
@@ -81,7 +87,7 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
         const result = target ? await postWebhook(target, await deliveryHeaders(secret, event.id, event.type, Math.floor(Date.now() / 1000), body), body, options.timeout ?? DEFAULT_TIMEOUT_MS) : undefined;
         forwarded++;
         if (options.json) {
-          writeJson(io, { id: event.id, type: event.type, createdAt: event.createdAt, body: event.body, forwardedTo: target ?? null, status: result?.status ?? null, latencyMs: result?.latencyMs ?? null, error: result?.error ?? null });
+          writeJson(io, { id: event.id, type: event.type, createdAt: event.createdAt, body: event.body, forwardedTo: target ? redactUrl(target) : null, status: result?.status ?? null, latencyMs: result?.latencyMs ?? null, error: result?.error ?? null });
         } else {
           const answer = !result ? '' : result.status !== null ? ` → ${result.status} (${result.latencyMs} ms)` : ` → ${result.error} (${result.latencyMs} ms)`;
           const colour = !result || (result.status !== null && result.status < 300) ? (t: string) => t : io.out.red;

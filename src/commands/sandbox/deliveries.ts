@@ -9,6 +9,7 @@ import { type CommandState, type IO, type Run, writeJson, writeLine } from '../.
 import { formatTable } from '../../output/table.js';
 import { withSession } from '../../session/connect.js';
 import { sandboxCall } from '../../session/sandbox-routes.js';
+import { redactUrl } from '../../lib/values.js';
 
 export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
   const { sandboxDeliveries } = await import('../../api/resources.js');
@@ -27,7 +28,7 @@ export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
       return EXIT.ok;
     }
     const text = (value: unknown) => (value === null || value === undefined ? '-' : String(value));
-    const rows = data.items.map((d) => [text(d.at), text(d.type), text(d.eventId), text(d.url), text(d.try), d.status === null ? text(d.error) : text(d.status), `${text(d.latencyMs)} ms`, d.outcome === 'retrying' ? `retrying at ${text(d.nextTryAt)}` : text(d.outcome)]);
+    const rows = data.items.map((d) => [text(d.at), text(d.type), text(d.eventId), text(redactUrl(String(d.url))), text(d.try), d.status === null ? text(d.error) : text(d.status), `${text(d.latencyMs)} ms`, d.outcome === 'retrying' ? `retrying at ${text(d.nextTryAt)}` : text(d.outcome)]);
     io.stdout.write(await formatTable(['at', 'event', 'id', 'url', 'try', 'answer', 'took', 'outcome'], rows, { tty: io.stdoutIsTTY, style: io.out }));
     return EXIT.ok;
   });

@@ -8,7 +8,7 @@ import { webhookTarget } from '../../api/webhook-post.js';
 import { UsageError } from '../../errors/failures.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
-import { systemErrorText } from '../../lib/values.js';
+import { redactUrl, systemErrorText } from '../../lib/values.js';
 
 export interface ServeOptions extends GlobalOptions {
   port: number;
@@ -38,7 +38,7 @@ export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
   const deliverer = urls.length > 0 ? new Deliverer(urls, secret, options.webhookLatency ?? 0, (entry) => {
     if (options.json || options.quiet) return;
     const answer = entry.status !== null ? `${entry.status}` : entry.error ?? 'no answer';
-    writeLine(io.stderr, io.err.dim(`webhook ${entry.type} ${entry.eventId} → ${entry.url}: ${answer} (${entry.latencyMs} ms, try ${entry.try})${entry.outcome === 'retrying' ? `; again at ${entry.nextTryAt}` : entry.outcome === 'gave_up' ? '; gave up' : ''}`));
+    writeLine(io.stderr, io.err.dim(`webhook ${entry.type} ${entry.eventId} → ${redactUrl(entry.url)}: ${answer} (${entry.latencyMs} ms, try ${entry.try})${entry.outcome === 'retrying' ? `; again at ${entry.nextTryAt}` : entry.outcome === 'gave_up' ? '; gave up' : ''}`));
   }) : undefined;
   let sandbox;
   try {
@@ -53,12 +53,12 @@ export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
   // Events happen when their time comes, request or no request: deliveries and `amps listen` see them on time.
   const ticker = setInterval(() => void sandbox.tick().catch(() => undefined), 500);
   ticker.unref();
-  if (options.json) writeJson(io, { url: sandbox.url, key: sandbox.key, fleetSize: options.fleetSize, rateLimit: options.rateLimit, webhookSecret: signingSecret, webhooks: urls });
+  if (options.json) writeJson(io, { url: sandbox.url, key: sandbox.key, fleetSize: options.fleetSize, rateLimit: options.rateLimit, webhookSecret: signingSecret, webhooks: urls.map(redactUrl) });
   else {
     writeLine(io.stdout, `Amps sandbox listening on ${sandbox.url}`);
     writeLine(io.stdout, `Key: ${sandbox.key} (any amps_sk_test_… or sk_test_… key works)`);
     writeLine(io.stdout, `Use it: export AMPS_API_URL=${sandbox.url} AMPS_API_KEY=${sandbox.key}`);
-    writeLine(io.stdout, `Webhook signing secret: ${signingSecret}${urls.length > 0 ? ` (delivering to ${urls.join(', ')})` : ' (amps listen --forward-to URL forwards events; or --webhook URL here)'}`);
+    writeLine(io.stdout, `Webhook signing secret: ${signingSecret}${urls.length > 0 ? ` (delivering to ${urls.map(redactUrl).join(', ')})` : ' (amps listen --forward-to URL forwards events; or --webhook URL here)'}`);
     const dispatch = options.failRate || options.driftRate ? ` · dispatch failures ${options.failRate * 100}%, drift ${options.driftRate * 100}% of generated devices` : '';
     writeLine(io.stderr, io.err.dim(`${seededDevices().length + options.fleetSize} devices · rate limit ${options.rateLimit ? `${options.rateLimit}/s per key` : 'off'}${dispatch} · state ${options.state ?? 'in memory'} · Ctrl-C stops`));
   }

@@ -14,8 +14,8 @@ import { deviceTypeFromId, requireDeviceType } from '../../domain/device-types.j
 import { requireId } from '../../domain/ids.js';
 import { deviceEventBody, isWebhookEvent, pushEventBody, scheduleEventBody, secretProblem } from '../../domain/webhooks.js';
 import { fillMessage, isKnownCode, normaliseCode, suggestCodes, variantFor } from '../../errors/catalogue.js';
-import { UsageError } from '../../errors/failures.js';
-import { setOwn } from '../../lib/values.js';
+import { InterruptedError, UsageError } from '../../errors/failures.js';
+import { redactUrl, setOwn } from '../../lib/values.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
 import { readFileBounded } from '../../output/read.js';
@@ -110,10 +110,11 @@ export async function run(options: TriggerOptions, io: IO): Promise<ExitCode> {
   const { postWebhook, webhookTarget } = await import('../../api/webhook-post.js');
   const url = webhookTarget(options.forwardTo, '--forward-to');
   const result = await postWebhook(url, headers, body, options.timeout ?? DEFAULT_TIMEOUT_MS, io.signal);
+  // Ctrl-C ended the delivery: that is no answer of the handler's, and is reported as every interruption is.
+  if (io.signal.aborted) throw new InterruptedError();
   const answer = result.status !== null ? `${result.status}` : result.error;
-  if (options.json) writeJson(io, { id, type, forwardedTo: url, status: result.status, error: result.error, latencyMs: result.latencyMs });
+  if (options.json) writeJson(io, { id, type, forwardedTo: redactUrl(url), status: result.status, error: result.error, latencyMs: result.latencyMs });
   else writeLine(io.stdout, `${type} ${deviceId} ${id} → ${answer} (${result.latencyMs} ms)`);
-  if (io.signal.aborted) return EXIT.interrupted;
   if (result.status === null) return EXIT.transient;
   return result.status >= 200 && result.status < 300 ? EXIT.ok : EXIT.rejected;
 }
