@@ -4,14 +4,14 @@
 // read-modify-write transactions across processes with a lock file, so two `amps` commands at
 // once never corrupt the file nor lose each other's writes.
 
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../errors/failures.js';
 import { ACTION_STATES, type ActionRecord } from '../contract/actions.js';
 import type { ScheduleRecord } from '../contract/schedules.js';
 import type { WebhookEvent } from '../contract/webhooks.js';
 import { systemErrorText } from '../lib/values.js';
-import { processRuns } from '../lib/process.js';
+import { lockHolder, takeLock } from '../lib/file-lock.js';
 
 /** What the sandbox keeps beside the public record. */
 export interface StoredAction extends ActionRecord {
@@ -257,8 +257,9 @@ export function memoryStore(file?: string): StateStore {
 const LOCK_WAIT_MS = 10_000;
 
 /**
- * The lock is a file holding the pid of the amps process in a transaction. A lock whose process is
- * gone (killed mid-transaction) is broken at once; a directory in its place is an error, not a wait.
+ * Takes the state's lock (lib/file-lock.ts), waiting for another process's transaction. A lock
+ * whose holder is gone (killed mid-transaction) is taken over at once; something there that is no
+ * file is an error, not a wait.
  */
 async function acquireLock(lock: string): Promise<void> {
   try {
@@ -269,23 +270,14 @@ async function acquireLock(lock: string): Promise<void> {
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
-      const fd = openSync(lock, 'wx', 0o600);
-      writeFileSync(fd, String(process.pid));
-      closeSync(fd);
-      return;
+      if (takeLock(lock)) return;
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') throw new StateFileError(`cannot lock the sandbox state (${lock}): ${code ?? (error as Error).message}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
+      throw new StateFileError(`cannot lock the sandbox state (${lock}): ${systemErrorText(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
     }
-    let holder = Number.NaN;
-    try {
-      if (statSync(lock).isDirectory()) throw new StateFileError(`the sandbox lock ${lock} is a directory, not amps's lock file`, `remove it: rmdir '${lock}'`);
-      holder = Number(readFileSync(lock, 'utf8').trim());
-    } catch (error) {
-      if (error instanceof StateFileError) throw error;
-      continue; // it went away between the two calls: try again
-    }
-    if (!processRuns(holder)) {
+    const holder = lockHolder(lock);
+    if (holder === 'gone') continue;
+    if (holder === 'foreign') throw new StateFileError(`the sandbox lock ${lock} is not amps's lock file`, `remove it: rm -r '${lock}'`);
+    if (holder === 'stale') {
       rmSync(lock, { force: true });
       continue;
     }
@@ -322,7 +314,19 @@ export function fileStore(file: string): StateStore {
 }
 
 /** Restores the seeded fleet; a file that was there is kept as a copy first. */
-export function resetStateFile(file: string): string | undefined {
+export async function resetStateFile(file: string): Promise<string | undefined> {
+  // Under the lock: a transaction of another amps at the same time would write back the state
+  // it read, undoing the reset.
+  const lock = `${file}.lock`;
+  await acquireLock(lock);
+  try {
+    return resetUnlocked(file);
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+function resetUnlocked(file: string): string | undefined {
   let kept: string | undefined;
   let secret: string | undefined;
   try {

@@ -1,4 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { processStart } from '../../src/lib/process.js';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { getEventListeners } from 'node:events';
@@ -420,11 +421,32 @@ describe('amps\'s own files', () => {
     const started = Date.now();
     expect((await runCli(['get', 'battery', 'bat_voltaro_01'], { env: e })).code).toBe(0);
     expect(Date.now() - started).toBeLessThan(5000);
+    // A folder or a FIFO where the lock goes: an error at once, never read (a FIFO would wait).
     mkdirSync(`${state}.lock`);
     const locked = await runCli(['get', 'battery', 'bat_voltaro_01'], { env: e });
-    expect(locked.code).toBe(2);
-    expect(locked.stderr).toContain('is a directory, not amps\'s lock file');
+    expect([locked.code, locked.stderr.split('\n')[0]]).toEqual([2, `amps: the sandbox lock ${state}.lock is not amps's lock file`]);
+    rmSync(`${state}.lock`, { recursive: true });
+    execFileSync('mkfifo', [`${state}.lock`]);
+    const fifo = await runCli(['sandbox', 'reset'], { env: e, timeoutMs: 20_000 });
+    expect([fifo.code, fifo.stderr.split('\n')[0]]).toEqual([2, `amps: the sandbox lock ${state}.lock is not amps's lock file`]);
   });
+
+  it('sandbox reset waits for the state\'s lock like any transaction: one held past its wait is refused, the state untouched', async () => {
+    const e = cleanEnv();
+    expect((await runCli(['push', 'battery', 'bat_voltaro_01', 'idle'], { env: e })).code).toBe(0);
+    const state = join(e.AMPS_CONFIG_DIR!, 'sandbox-state.json');
+    const before = readFileSync(state, 'utf8');
+    // A live holder, named as amps names one (pid and start time).
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+    try {
+      writeFileSync(`${state}.lock`, JSON.stringify({ pid: holder.pid, start: processStart(holder.pid!) }));
+      const reset = await runCli(['sandbox', 'reset'], { env: e, timeoutMs: 30_000 });
+      expect([reset.code, reset.stderr.split('\n')[0]]).toEqual([2, `amps: the sandbox state is locked by amps process ${holder.pid} (${state}.lock)`]);
+      expect(readFileSync(state, 'utf8')).toBe(before);
+    } finally {
+      holder.kill();
+    }
+  }, 30_000);
 });
 
 describe('keys and secrets', () => {

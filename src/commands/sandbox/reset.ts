@@ -14,7 +14,7 @@ export interface ResetOptions extends GlobalOptions {
 export async function run(options: ResetOptions, io: IO): Promise<ExitCode> {
   const { resetStateFile } = await import('../../sandbox/store.js');
   const file = options.state ?? sandboxStateFile(io.env);
-  const kept = resetStateFile(file);
+  const kept = await resetStateFile(file);
   if (options.json) writeJson(io, { reset: true, state: file, keptAs: kept ?? null });
   else if (!options.quiet) writeLine(io.stderr, `Sandbox reset to the seeded fleet (${file}).${kept ? ` The state before is kept as ${kept}.` : ''}`);
   return EXIT.ok;

@@ -1,0 +1,58 @@
+// The lock files around a read-change-write of amps's own files (the config file, the embedded
+// sandbox's state): one made exclusively, naming its holder by pid and start time, so that one
+// left by a process that is gone (killed mid-change, or its pid since reused) is taken over.
+
+import { closeSync, lstatSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { processStart, writerRuns } from './process.js';
+
+/** A lock with no readable holder is taken as one being written (made, then written) this long at most. */
+const UNREADABLE_MS = 2_000;
+
+/**
+ * Makes the lock, naming this process; false when it exists. Any other failure is thrown, and a
+ * lock made but not written (a full disk) is removed first.
+ */
+export function takeLock(lock: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(lock, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    writeSync(fd, `${JSON.stringify({ pid: process.pid, start: processStart(process.pid) })}\n`);
+  } catch (error) {
+    closeSync(fd);
+    rmSync(lock, { force: true });
+    throw error;
+  }
+  closeSync(fd);
+  return true;
+}
+
+/**
+ * Who holds the lock: its pid while that process runs; 'stale' when it is gone (or the lock has
+ * been unreadable too long to be one being written); 'gone' when the lock went meanwhile;
+ * 'foreign' when what stands there is no file (a folder, a FIFO: never read, a FIFO would wait).
+ */
+export function lockHolder(lock: string): number | 'stale' | 'gone' | 'foreign' {
+  let info: ReturnType<typeof lstatSync>;
+  try {
+    info = lstatSync(lock);
+  } catch {
+    return 'gone';
+  }
+  if (!info.isFile()) return 'foreign';
+  let holder: { pid?: unknown; start?: unknown } | number | undefined;
+  try {
+    holder = JSON.parse(readFileSync(lock, 'utf8')) as typeof holder;
+  } catch {
+    // Being written this instant, or damaged.
+  }
+  // A bare pid: the lock of an amps before locks named their holder's start.
+  if (typeof holder === 'number') holder = { pid: holder };
+  const pid = typeof holder?.pid === 'number' ? holder.pid : Number.NaN;
+  if (!Number.isSafeInteger(pid)) return Date.now() - info.mtimeMs > UNREADABLE_MS ? 'stale' : Number.NaN;
+  return writerRuns(pid, typeof holder?.start === 'string' ? holder.start : undefined) ? pid : 'stale';
+}
