@@ -270,6 +270,19 @@ describe('amps webhooks verify and trigger', () => {
     expect(r.stdout).toContain('none of the 2 v1 entries matches (more than one: a secret rotation');
   });
 
+  it('a signature header given twice keeps both lines\' entries; an empty svix-id is no id (exit 4)', async () => {
+    const ts = now();
+    const good = `v1,${signatureFor(secret, 'msg_3', ts, body)}`;
+    const twoLines = join(dir, 'two-lines.txt');
+    writeFileSync(twoLines, `svix-id: msg_3\nsvix-timestamp: ${ts}\nsvix-signature: ${good}\nSvix-Signature: v1,${'A'.repeat(43)}=\n\n${body}`);
+    expect((await verify(twoLines)).code).toBe(0);
+    const flags = await runCli(['webhooks', 'verify', '--secret-file', secretFile, '--header', 'svix-id: msg_3', '--header', `svix-timestamp: ${ts}`, '--header', `svix-signature: v1,${'A'.repeat(43)}=`, '--header', `svix-signature: ${good}`, '-'], { env, input: body });
+    expect(flags.code, flags.stdout + flags.stderr).toBe(0);
+    // Signed over `.{ts}.{body}`, as an empty id would be: no id, not verified.
+    const noId = await verify(delivery({ 'svix-id': '', 'svix-timestamp': ts, 'svix-signature': `v1,${signatureFor(secret, '', ts, body)}` }));
+    expect([noId.code, noId.stdout]).toEqual([4, expect.stringContaining('the delivery has no svix-id header')]);
+  });
+
   it('says why: a tampered body, a re-serialised one, an old timestamp, a missing header, a secret that is not base64', async () => {
     const tampered = await verify(delivery(signed(secret), body.replace('SCHEDULER_ACTIVE', 'DEVICE_OFFLINE')));
     expect([tampered.code, tampered.stdout]).toEqual([4, expect.stringContaining('the one v1 entry does not match')]);

@@ -20,6 +20,16 @@ export interface VerifyOptions extends GlobalOptions {
 /** A delivery is at most what an endpoint would take: 1 MiB of body and its headers. */
 const DELIVERY_LIMIT = 2 * 1024 * 1024;
 
+/**
+ * Adds a header, by its lower-case name: one given twice keeps both values (HTTP joins them), so a
+ * second svix-signature line adds its entries rather than hiding the first's.
+ */
+function addHeader(headers: Record<string, string>, [name, value]: [string, string]): Record<string, string> {
+  const key = name.toLowerCase();
+  headers[key] = headers[key] === undefined ? value : `${headers[key]} ${value}`;
+  return headers;
+}
+
 function headerPair(line: string, from: string): [string, string] {
   const colon = line.indexOf(':');
   if (colon <= 0) throw new UsageError(`${from} '${line.slice(0, 60)}' is not a header (Name: value)`);
@@ -29,14 +39,13 @@ function headerPair(line: string, from: string): [string, string] {
 /** Headers and the raw body of a pasted delivery: `POST /hooks HTTP/1.1` (optional), headers, a blank line, the body as is. */
 export function parseDelivery(text: string): { headers: Record<string, string>; body: string } {
   const lines = text.split('\n');
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = Object.create(null);
   let i = 0;
   if (/^[A-Z]+ \S+ HTTP\/\d/.test(lines[0] ?? '')) i++;
   for (; i < lines.length; i++) {
     const line = lines[i].replace(/\r$/, '');
     if (line === '') break;
-    const [name, value] = headerPair(line, 'the line');
-    headers[name] = value;
+    addHeader(headers, headerPair(line, 'the line'));
   }
   if (i >= lines.length) throw new UsageError('the delivery has no blank line between its headers and its body', 'paste it as received: headers, a blank line, then the body (or give --header flags and the body alone)');
   return { headers, body: lines.slice(i + 1).join('\n') };
@@ -50,7 +59,7 @@ export async function run(options: VerifyOptions, io: IO): Promise<ExitCode> {
   if (source === '-' && io.stdinIsTTY) throw new UsageError('give the delivery: a file, or - with it on stdin', 'pbpaste | amps webhooks verify --secret-file secret.txt -');
   const text = source === '-' ? await readStream(io.stdin, { limit: DELIVERY_LIMIT, what: 'the delivery on stdin' }) : await readFileBounded(source, { limit: DELIVERY_LIMIT, what: 'the delivery', stop: io.signal });
   const { headers, body } = options.header?.length
-    ? { headers: Object.fromEntries(options.header.map((h) => headerPair(h, '--header'))), body: text }
+    ? { headers: options.header.reduce((all, h) => addHeader(all, headerPair(h, '--header')), Object.create(null) as Record<string, string>), body: text }
     : parseDelivery(text);
   const verdict = await verifyDelivery(headers, body, secret, Math.floor(io.now().getTime() / 1000), { fileEnding: true });
   if (options.json) writeJson(io, verdict);
