@@ -113,6 +113,13 @@ export function dueOf(action: StoredAction, ackDelayMs: number): number {
   return Number.POSITIVE_INFINITY;
 }
 
+
+/** The years the sandbox clock keeps to: amps reads no time outside them, and every formatter prints them. */
+export const CLOCK_RANGE_TEXT = 'the years 1970 to 9999';
+export function clockInRange(instant: number): boolean {
+  return instant >= 0 && instant < Date.UTC(10_000, 0, 1);
+}
+
 /** Back to the seeded fleet, in place (the stores hold on to the state object). */
 export function resetState(state: SandboxState): void {
   // The webhook secret outlives a reset: handlers are configured with it.
@@ -175,6 +182,7 @@ function stateProblem(value: unknown): string | undefined {
   if (!isRecordValue(value)) return 'it is not a JSON object';
   if (value.version !== 1) return typeof value.version === 'number' && value.version > 1 ? `it was written by a newer amps (version ${value.version})` : 'it has no version amps knows';
   if (!Number.isFinite(value.clockOffsetMs) || !Number.isInteger(value.actionCounter)) return 'its clock or counter is not a number';
+  if (!clockInRange(Date.now() + (value.clockOffsetMs as number))) return `its clock is out of ${CLOCK_RANGE_TEXT}`;
   if (!isRecordValue(value.devices) || !Object.values(value.devices).every(isRecordValue)) return 'its devices are not objects';
   if (!Array.isArray(value.actions)) return 'its actions are not a list';
   if (value.webhookSecret !== undefined && typeof value.webhookSecret !== 'string') return 'its webhook secret is not a string';

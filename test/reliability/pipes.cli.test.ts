@@ -544,6 +544,17 @@ describe('the sandbox server under bad input', () => {
     expect([start.status, start.body.error.details.reason]).toEqual([422, 'unparseable_time']);
     expect((await sandbox.call('POST', '/_sandbox/clock', { advanceSeconds: 1e300 })).status).toBe(400);
     expect((await sandbox.call('GET', '/_sandbox/clock')).status).toBe(200);
+    // Step by allowed step towards the end of year 9999: refused before the clock leaves it, and it keeps answering.
+    const { data: { offsetMs } } = (await sandbox.call('GET', '/_sandbox/clock')).body as { data: { offsetMs: number } };
+    const stepS = 366 * 86_400;
+    const steps = Math.ceil((Date.UTC(10_000, 0, 1) - Date.now() - offsetMs) / 1000 / stepS);
+    const answers: number[] = [];
+    for (let i = 0; i < steps + 1; i++) answers.push((await sandbox.call('POST', '/_sandbox/clock', { advanceSeconds: stepS })).status);
+    expect(answers.at(-1)).toBe(400);
+    expect((await sandbox.call('GET', '/_sandbox/clock')).status).toBe(200);
+    // Back where it was, for the tests after this one.
+    for (const _ of answers.filter((status) => status === 200)) await sandbox.call('POST', '/_sandbox/clock', { advanceSeconds: -stepS });
+    expect(((await sandbox.call('GET', '/_sandbox/clock')).body as { data: { offsetMs: number } }).data.offsetMs).toBe(offsetMs);
     await sandbox.call('POST', '/battery/bat_voltaro_01', { action: { command: 'charge' }, junk: 'y'.repeat(500_000) });
     const logged = sandbox.requests.at(-1)!.body as { junk: string };
     expect(logged.junk.length).toBeLessThan(3000);

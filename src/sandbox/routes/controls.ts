@@ -6,7 +6,7 @@ import { isWebhookEvent } from '../../domain/webhooks.js';
 import { emitSyntheticEvent, webhookSecret } from '../events.js';
 import { advanceLifecycle } from '../schedule.js';
 import { fireSchedules } from '../schedules.js';
-import { resetState } from '../store.js';
+import { clockInRange, CLOCK_RANGE_TEXT, resetState } from '../store.js';
 
 /** A year either way at most: the clock must stay a date every formatter can print. */
 const MAX_CLOCK_STEP_S = 366 * 86_400;
@@ -19,6 +19,8 @@ export const CONTROL_ROUTES: Route[] = [
       POST: (ctx, _params, _query, body) => {
         const advance = isRecord(body) && typeof body.advanceSeconds === 'number' ? body.advanceSeconds : NaN;
         if (!Number.isFinite(advance) || Math.abs(advance) > MAX_CLOCK_STEP_S) throw validation([{ path: 'advanceSeconds', problem: `must be a number of seconds from -${MAX_CLOCK_STEP_S} to ${MAX_CLOCK_STEP_S}` }]);
+        // Step by step the clock could still leave every year a formatter prints (past 275760, every answer failed).
+        if (!clockInRange(ctx.now + advance * 1000)) throw validation([{ path: 'advanceSeconds', problem: `would move the sandbox clock out of ${CLOCK_RANGE_TEXT}` }]);
         ctx.tx.state.clockOffsetMs += advance * 1000;
         ctx.tx.changed();
         const now = ctx.now + advance * 1000;
