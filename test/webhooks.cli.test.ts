@@ -213,8 +213,8 @@ describe('amps listen', () => {
     expect(out.text() + err.text()).not.toContain('s3cretpw');
   });
 
-  it('refuses a target that is not a sandbox (no /_sandbox/ routes: 404; or a 200 to anything), in one line, exit 2', async () => {
-    for (const status of [404, 200]) {
+  it('refuses a target that is not a sandbox (no /_sandbox/ routes: 404, 410; or a 200 to anything), in one line, exit 2', async () => {
+    for (const status of [404, 410, 200]) {
       const api = new Receiver([status, status, status]);
       const url = (await api.start()).replace('/hooks', '');
       const r = await runCli(['listen'], { env: cleanEnv({ AMPS_API_URL: url, AMPS_API_KEY: 'amps_sk_test_notASandbox1' }) });

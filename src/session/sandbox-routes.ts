@@ -12,9 +12,10 @@ export async function sandboxCall<T>(session: Session, what: string, call: () =>
   try {
     return await call();
   } catch (error) {
-    // No such route, or a success that is not the sandbox's answer (a server that says 200 to anything: JSON, HTML, text).
+    // No such route (a 404, a 405, a 410 or any refusal but the key's and the rate's), or a success
+    // that is not the sandbox's answer (a server that says 200 to anything: JSON, HTML, text).
     const status = error instanceof ApiFailure ? error.decoded.status : null;
-    const notSandbox = status !== null && (status === 404 || status === 405 || status < 300);
+    const notSandbox = status !== null && (status < 300 || (status >= 400 && status < 500 && ![401, 403, 429].includes(status)));
     if (notSandbox) {
       const where = session.target.apiUrl.value ? redactUrl(session.target.apiUrl.value) : 'the target';
       throw new UsageError(`${where} is not an Amps sandbox (it has no /_sandbox/ routes), so it has no ${what}`, 'run one with amps sandbox serve, or configure nothing to use the embedded sandbox');
