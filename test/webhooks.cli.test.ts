@@ -393,6 +393,8 @@ describe('amps webhooks verify and trigger', () => {
       [['listen', '--forward-to', 'ftp://127.0.0.1/x'], '--forward-to must be http(s), not ftp:'],
       [['listen', '--events', 'push.complted'], "--events 'push.complted' names no webhook event"],
       [['listen', '--events', 'push.failed,devices.*'], "--events 'devices.*' names no webhook event"],
+      [['listen', '--events', ''], '--events is given but names no event'],
+      [['listen', '--events', ' , '], '--events is given but names no event'],
     ] as const) {
       const r = await runCli([...args], { env });
       expect([r.code, r.stderr.split('\n')[0]], args.join(' ')).toEqual([2, `amps: ${said}`]);

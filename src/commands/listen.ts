@@ -11,7 +11,7 @@ import { duration, repeatable } from '../config/option-parsers.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import type { WebhookEvent } from '../contract/webhooks.js';
 import { deliveryHeaders, eventFilter } from '../domain/webhooks.js';
-import { ApiFailure, InterruptedError } from '../errors/failures.js';
+import { ApiFailure, InterruptedError, UsageError } from '../errors/failures.js';
 import { redactUrl } from '../lib/values.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
@@ -39,7 +39,10 @@ function eventSummary(event: WebhookEvent): string {
 
 export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
   const target = options.forwardTo !== undefined ? webhookTarget(options.forwardTo, '--forward-to') : undefined;
-  const matches = eventFilter(options.events?.flatMap((e) => e.split(',')).map((e) => e.trim()).filter(Boolean));
+  const types = options.events?.flatMap((e) => e.split(',')).map((e) => e.trim()).filter(Boolean);
+  // `--events "$UNSET"` names no event: read as "all" it would show everything the operator meant to filter.
+  if (options.events !== undefined && types!.length === 0) throw new UsageError('--events is given but names no event', 'e.g. --events push.failed,device.*; leave it out for every event');
+  const matches = eventFilter(types);
   const { listSandboxEvents, sandboxWebhookSecret } = await import('../api/resources.js');
   return withSession(options, io, async (session) => {
     const { data: { secret } } = await sandboxCall(session, 'webhook events', () => sandboxWebhookSecret(session.client));
