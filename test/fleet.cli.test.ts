@@ -1077,6 +1077,26 @@ describe('--resume', () => {
     expect(posts()).toHaveLength(2);
   });
 
+  it('sends as its run did: --fail-fast, --retry, --concurrency and --timeout come from the ledger', async () => {
+    const ids = [...loadIds(2, 400), 'bat_helio_02', ...loadIds(2, 402)];
+    const { file, dir } = fileOf(ids);
+    const out = join(dir, 'ledger.ndjson');
+    // bat_helio_02 is offline: the run stops there, and what comes after is not sent.
+    await amps(['push', 'battery', '--devices', file, 'idle', '--fail-fast', '--retry', '1', '--concurrency', '1', '--timeout', '7s', '--out', out]);
+    await actionsDone(ids.filter((id) => id !== 'bat_helio_02'));
+    expect(records(readFileSync(out, 'utf8'))[0].run).toMatchObject({ concurrency: 1, shape: { failFast: true, retry: 1, preflight: true, timeoutMs: 7000 } });
+    // As if cut before any device line: the resume sends them all, and must stop where the run did.
+    writeFileSync(out, `${JSON.stringify({ run: records(readFileSync(out, 'utf8'))[0].run })}\n`);
+    sandbox.requests.length = 0;
+    const resumed = await amps(['push', '--resume', out]);
+    expect(resumed.code, resumed.stderr).toBe(7);
+    const lines = devices(readFileSync(join(dir, 'ledger.resumed.ndjson'), 'utf8'));
+    expect(lines.filter((l) => l.outcome === 'not_sent').map((l) => l.id).sort()).toEqual(loadIds(2, 402));
+    expect(posts().map((p) => p.path.split('/')[2])).not.toContain('bat_load_000402');
+    // The offline device was sent twice: --retry 1 came along (DEVICE_OFFLINE is resent after a delay).
+    expect(posts().filter((p) => p.path.includes('bat_helio_02'))).toHaveLength(2);
+  }, 60_000);
+
   it('a mark a killed resume of a copy left on the original is taken over by the next resume of that copy', async () => {
     const ids = loadIds(2, 414);
     const { file, dir } = fileOf(ids);

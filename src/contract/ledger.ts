@@ -69,6 +69,11 @@ export interface RunShape {
   waves: string | null;
   abortIf: string | null;
   canaryPerModel: boolean;
+  /** How it sent (absent in ledgers written before they were kept): --fail-fast, --retry, --no-preflight, --timeout. */
+  failFast?: boolean | string | null;
+  retry?: number | null;
+  preflight?: boolean;
+  timeoutMs?: number | null;
 }
 
 /** The first line: what the run was. */

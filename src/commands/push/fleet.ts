@@ -110,9 +110,10 @@ async function checkSameDevices(devices: string, fromLedger: boolean, ledger: Pa
 }
 
 /**
- * A resume follows as its run did (--wait, --verify, --wait-timeout), unless told otherwise. It
- * refuses a run that rolled out in waves: the rest would go out at once, past the waves and
- * --abort-if meant to hold them back.
+ * A resume sends and follows as its run did (--fail-fast, --retry, --no-preflight, --timeout,
+ * --concurrency; --wait, --verify, --wait-timeout), unless told otherwise: a run that stopped at
+ * its first failure must not send the rest on when resumed. It refuses a run that rolled out in
+ * waves: the rest would go out at once, past the waves and --abort-if meant to hold them back.
  */
 function resumedShape(given: FleetPushOptions, from: { path: string; ledger: ParsedLedger }): FleetPushOptions {
   const shape = from.ledger.run.shape;
@@ -124,7 +125,14 @@ function resumedShape(given: FleetPushOptions, from: { path: string; ledger: Par
       `roll the rest out as a new run: grep '"outcome":"not_sent"' ${from.path} > rest.ndjson && amps push ${from.ledger.run.inputs.type} --devices rest.ndjson ${from.ledger.run.inputs.command} --waves … (with the run's other flags)`,
     );
   }
-  return { ...given, wait: given.wait ?? (shape.wait || undefined), verify: given.verify ?? (shape.verify || undefined), waitTimeout: given.waitTimeout ?? shape.waitTimeout ?? undefined };
+  return {
+    ...given,
+    wait: given.wait ?? (shape.wait || undefined), verify: given.verify ?? (shape.verify || undefined), waitTimeout: given.waitTimeout ?? shape.waitTimeout ?? undefined,
+    failFast: given.failFast ?? shape.failFast ?? undefined, retry: given.retry ?? shape.retry ?? undefined, timeout: given.timeout ?? shape.timeoutMs ?? undefined,
+    // There is no --preflight to turn it back on: a run that read no devices first is resumed the same way.
+    preflight: shape.preflight === false ? false : given.preflight,
+    concurrency: given.concurrency ?? from.ledger.run.concurrency,
+  };
 }
 
 async function setup(options: FleetPushOptions, io: IO): Promise<RunSetup> {
@@ -348,6 +356,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
           shape: {
             wait: Boolean(options.wait), verify: Boolean(options.verify), waitTimeout: options.waitTimeout ?? null,
             waves: options.waves ?? null, abortIf: options.abortIf ?? null, canaryPerModel: Boolean(options.canaryPerModel),
+            failFast: options.failFast ?? null, retry: options.retry ?? null, preflight: options.preflight !== false, timeoutMs: options.timeout ?? null,
           },
         },
       });
