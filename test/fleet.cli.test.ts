@@ -622,6 +622,30 @@ describe('amps watch --ledger', () => {
   });
 });
 
+describe('--out that is a FIFO', () => {
+  it('with no reader is refused at once (it held the run, and Ctrl-C and SIGTERM with it); with one it is written', async () => {
+    const { file, dir } = fileOf(loadIds(2, 406));
+    const fifo = join(dir, 'ledger.fifo');
+    execFileSync('mkfifo', [fifo]);
+    sandbox.requests.length = 0;
+    const alone = await runCli(['push', 'battery', '--devices', file, 'idle', '--out', fifo], { env, timeoutMs: 20_000 });
+    expect([alone.code, alone.stderr.split('\n')[0]]).toEqual([2, `amps: --out ${fifo} is a FIFO no process reads: the run would wait for one before sending anything`]);
+    expect(posts()).toHaveLength(0);
+    // A reader that says when it has the FIFO open (read-write, so it never waits for a writer nor
+    // reads an end before one came), then copies it out up to the run's end record.
+    const script = `const fs=require('fs'),net=require('net');const fd=fs.openSync(process.argv[1],'r+');process.stderr.write('open\\n');let t='';new net.Socket({fd,readable:true,writable:false}).on('data',(d)=>{t+=d;if(t.includes('{"end":')){process.stdout.write(t,()=>process.exit(0));}})`;
+    const reader = spawn(process.execPath, ['-e', script, fifo], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let read = '';
+    reader.stdout!.on('data', (d) => (read += d));
+    const closed = new Promise((resolve) => reader.once('close', resolve));
+    await new Promise((resolve) => reader.stderr!.once('data', resolve));
+    const withReader = await runCli(['push', 'battery', '--devices', file, 'idle', '--out', fifo], { env, timeoutMs: 20_000 });
+    await closed;
+    expect(withReader.code, withReader.stderr).toBe(0);
+    expect(devices(read).map((l) => l.id).sort()).toEqual(loadIds(2, 406));
+  });
+});
+
 describe('--plan', () => {
   it('predicts from list pages and sends nothing', async () => {
     await sandbox.call('POST', '/battery/bat_load_000002', { action: { command: 'charge', start: '2h' } });

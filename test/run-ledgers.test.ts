@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KEPT_RUN_LEDGERS, runLedgerPath } from '../src/config/paths.js';
@@ -21,6 +22,25 @@ describe('the automatic ledgers of fleet pushes given no --out', () => {
     expect(left).not.toContain('push-20261101T000000Z-abcdef.ndjson');
     expect(left).toContain('push-20261130T000000Z-abcdef.ndjson');
     expect(left).toContain('notes.txt');
+  });
+
+  it('a ledger a run still writes is never removed, however old: a long run outlives twenty short ones', async () => {
+    const { beingWritten } = await import('../src/batch/ledger.js');
+    const dir = freshConfigDir();
+    runLedgerPath({ AMPS_CONFIG_DIR: dir }, new Date('2026-11-25T00:00:00Z'));
+    const stand = spawn(process.execPath, ['-e', 'console.log("ready"); setTimeout(() => {}, 30_000)'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise((resolve) => stand.stdout!.once('data', resolve));
+      const running = join(dir, 'runs', 'push-20261101T000000Z-aaaaaa.ndjson');
+      writeFileSync(running, `${JSON.stringify({ run: { writer: { pid: stand.pid, host: hostname(), start: processStart(stand.pid!) } } })}\n`);
+      for (let i = 1; i < 30; i++) writeFileSync(join(dir, 'runs', `push-202611${String(i + 1).padStart(2, '0')}T000000Z-abcdef.ndjson`), '');
+      runLedgerPath({ AMPS_CONFIG_DIR: dir }, new Date('2026-12-01T00:00:00Z'), beingWritten);
+      const left = readdirSync(join(dir, 'runs'));
+      expect(left).toContain('push-20261101T000000Z-aaaaaa.ndjson');
+      expect(left).not.toContain('push-20261102T000000Z-abcdef.ndjson');
+    } finally {
+      stand.kill();
+    }
   });
 });
 

@@ -3,8 +3,10 @@
 // whole or as it grows, by `amps watch` and `amps push --resume`. Its records are in contract/ledger.ts.
 
 import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readSync, rmSync, type Stats, statSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { type EndRecord, LEDGER_VERSION, type LedgerEntry, type OutcomeRecord, type RunRecord } from '../contract/ledger.js';
 import { UsageError } from '../errors/failures.js';
+import { writerRuns } from '../lib/process.js';
 import { isRecord, jsonText, systemErrorText } from '../lib/values.js';
 import type { IO } from '../output/io.js';
 
@@ -38,6 +40,12 @@ export function runRecordAt(path: string): RunRecord['run'] | undefined {
   } finally {
     closeSync(fd);
   }
+}
+
+/** True while the process that writes the ledger at `path` (its run record names it) runs on this machine. */
+export function beingWritten(path: string): boolean {
+  const writer = runRecordAt(path)?.writer;
+  return writer !== undefined && writer.host === hostname() && writerRuns(writer.pid, writer.start);
 }
 
 /** True when the file's first line is an amps run record: the ledger of a run, the record of what it sent. */
@@ -102,10 +110,14 @@ export class LedgerWriter {
         this.created = true;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        // A FIFO no one reads would hold the open (and with it Ctrl-C and SIGTERM) for ever: asked
+        // first without waiting, it says ENXIO. One with a reader is written as a pipe.
+        if (statSync(path).isFIFO()) closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
         this.fd = openSync(path, 'w', 0o644);
       }
       this.regular = fstatSync(this.fd).isFile();
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENXIO') throw new UsageError(`--out ${path} is a FIFO no process reads: the run would wait for one before sending anything`, 'start its reader first, or name a file');
       throw new UsageError(`cannot write --out ${path}: ${systemErrorText(error)}`);
     }
   }

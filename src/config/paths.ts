@@ -31,14 +31,16 @@ export const KEPT_RUN_LEDGERS = 20;
 /**
  * A fresh ledger path for a fleet push given no --out, under `$AMPS_CONFIG_DIR/runs/`, named by
  * its start (UTC) so names sort by time: every run has a ledger to resume from or follow, and a
- * closed stdout loses nothing. Makes the folder (0700) and removes the oldest beyond the kept count.
+ * closed stdout loses nothing. Makes the folder (0700) and removes the oldest beyond the kept
+ * count, but never one `beingWritten` says a run still writes (a long run outlives twenty short ones).
  */
-export function runLedgerPath(env: Env, now: Date): string {
+export function runLedgerPath(env: Env, now: Date, beingWritten: (path: string) => boolean = () => false): string {
   const dir = join(configDir(env), 'runs');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const ledgers = readdirSync(dir).filter((name) => /^push-\d{8}T\d{6}Z-[0-9a-f]{6}\.ndjson$/.test(name)).sort();
   for (const old of ledgers.slice(0, Math.max(0, ledgers.length - (KEPT_RUN_LEDGERS - 1)))) {
+    if (beingWritten(join(dir, old))) continue;
     try {
       unlinkSync(join(dir, old));
     } catch {

@@ -287,7 +287,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
   await input.checkSource(run.devices);
   if (run.out === undefined && !options.plan) {
     try {
-      run.out = runLedgerPath(io.env, io.now());
+      run.out = runLedgerPath(io.env, io.now(), ledgerModule.beingWritten);
       run.automaticOut = true;
     } catch (error) {
       throw new UsageError(`cannot keep this run's ledger in ${configDir(io.env)}: ${systemErrorText(error)}; nothing was sent`, 'name one with --out FILE, or set AMPS_CONFIG_DIR to a directory amps can write');
