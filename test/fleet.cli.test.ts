@@ -596,6 +596,8 @@ describe('amps watch --ledger', () => {
       version: 1, command: 'push', inputs: { type: 'battery', command: 'charge', quantities: {} }, fingerprint: 'x',
       times: { start: null, end: null, zone: 'UTC' }, devices: join(dir, 'devices.txt'), startedAt: new Date().toISOString(), concurrency: 8, environment: 'test', resumedFrom: null,
     };
+    // The shape a run records (the flags that shaped how it sent and followed), whole and valid.
+    const SHAPE = { wait: false, verify: false, waitTimeout: null, waves: null, abortIf: null, canaryPerModel: false, failFast: null, retry: null, preflight: true, timeoutMs: null };
     const cases: Array<[string, string]> = [
       ['garbage', 'garbage\nmore garbage\n'],
       ['stdout', `${JSON.stringify({ id: 'bat_1', outcome: 'accepted' })}\n`],
@@ -603,7 +605,9 @@ describe('amps watch --ledger', () => {
       ['newer', `${JSON.stringify({ run: { version: 99, command: 'push', inputs: {}, fingerprint: 'x' } })}\n`],
       ['damaged', `${JSON.stringify({ run })}\n{"id": "bat_lo\n{"id":"b","outcome":"accepted"}\n`],
       // Each field of the run record that resume and watch read, damaged in turn.
-      ...([['times', null], ['times', { start: 'soon', end: null, zone: 'UTC' }], ['startedAt', 'yesterday'], ['devices', 7], ['concurrency', 0], ['inputs', { type: 'battery', command: 'charge', quantities: { target: 90 } }]] as const)
+      ...([['times', null], ['times', { start: 'soon', end: null, zone: 'UTC' }], ['startedAt', 'yesterday'], ['devices', 7], ['concurrency', 0], ['concurrency', 100_000], ['inputs', { type: 'battery', command: 'charge', quantities: { target: 90 } }],
+        // How the run sent, which a resume restores: each out of its flag's range or type.
+        ...[{ failFast: 7 }, { failFast: {} }, { retry: -5 }, { retry: 1.5 }, { timeoutMs: 'abc' }, { timeoutMs: 1e15 }, { preflight: 'no' }].map((bad) => ['shape', { ...SHAPE, ...bad }] as const)] as const)
         .map(([field, value]): [string, string] => [`run.${field}=${JSON.stringify(value)}`.replace(/\W+/g, '_'), `${JSON.stringify({ run: { ...run, [field]: value } })}\n`]),
     ];
     for (const [name, content] of cases) writeFileSync(join(dir, name), content);

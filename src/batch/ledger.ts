@@ -44,8 +44,8 @@ export function runRecordAt(path: string): RunRecord['run'] | undefined {
 
 /** True while the process that writes the ledger at `path` (its run record names it) runs on this machine. */
 export function beingWritten(path: string): boolean {
-  const writer = runRecordAt(path)?.writer;
-  return writer !== undefined && writer.host === hostname() && writerRuns(writer.pid, writer.start);
+  const writer: unknown = runRecordAt(path)?.writer;
+  return isRecord(writer) && writer.host === hostname() && typeof writer.pid === 'number' && writerRuns(writer.pid, typeof writer.start === 'string' ? writer.start : undefined);
 }
 
 /** True when the file's first line is an amps run record: the ledger of a run, the record of what it sent. */
@@ -428,7 +428,8 @@ function runRecordProblem(run: Record<string, unknown>): string | undefined {
   if (!text(run.devices) || run.devices === '') return 'devices source is missing';
   if (run.devicesDigest !== undefined && run.devicesDigest !== null && !(typeof run.devicesDigest === 'string' && /^[0-9a-f]{64}$/.test(run.devicesDigest))) return 'devices digest is not one';
   if (!text(run.startedAt) || Number.isNaN(Date.parse(run.startedAt as string))) return 'start time is not a time';
-  if (!Number.isInteger(run.concurrency) || (run.concurrency as number) < 1) return 'concurrency is not a whole number';
+  // --concurrency's own range: a resume takes it from here.
+  if (!Number.isInteger(run.concurrency) || (run.concurrency as number) < 1 || (run.concurrency as number) > 256) return 'concurrency is not a whole number from 1 to 256';
   if (!text(run.environment)) return 'environment is missing';
   if (run.resumedFrom !== undefined && run.resumedFrom !== null && !text(run.resumedFrom)) return 'resumedFrom is not a path';
   if (!optionalText(run.ledger)) return 'ledger is not a path';
@@ -439,6 +440,10 @@ function runRecordProblem(run: Record<string, unknown>): string | undefined {
     const textOrNull = (value: unknown) => value === null || typeof value === 'string';
     if (!isRecord(shape) || !flag(shape.wait) || !flag(shape.verify) || !flag(shape.canaryPerModel) || !textOrNull(shape.waves) || !textOrNull(shape.abortIf)
       || !(shape.waitTimeout === null || (typeof shape.waitTimeout === 'number' && Number.isFinite(shape.waitTimeout) && shape.waitTimeout > 0))) return 'shape is not the flags amps writes';
+    // How the run sent, restored by a resume: each within its flag's own range (absent in older ledgers).
+    const within = (value: unknown, min: number, max: number) => value === undefined || value === null || (Number.isInteger(value) && (value as number) >= min && (value as number) <= max);
+    if (!(shape.failFast === undefined || shape.failFast === null || typeof shape.failFast === 'boolean' || (typeof shape.failFast === 'string' && /^[a-z,\s]+$/.test(shape.failFast)))
+      || !within(shape.retry, 0, 10) || !within(shape.timeoutMs, 1, 3_600_000) || !(shape.preflight === undefined || flag(shape.preflight))) return 'shape is not the flags amps writes';
   }
   return undefined;
 }
