@@ -347,10 +347,12 @@ describe('never the fake API by accident', () => {
 
   it('config changes made at once all land: each reads and writes the file under a lock', async () => {
     const e = cleanEnv();
-    const runs = await Promise.all(Array.from({ length: 8 }, (_, i) => runCli(['config', 'set', 'api-url', `http://127.0.0.1:${4000 + i}`, '--profile', `p${i}`], { env: e })));
-    expect(runs.map((r) => r.code)).toEqual(Array(8).fill(0));
+    // A stale lock there too, which they all find at once: one takes it over, and every change still lands.
+    writeFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json.lock'), JSON.stringify({ pid: spawnSync(process.execPath, ['-e', '0']).pid }));
+    const runs = await Promise.all(Array.from({ length: 10 }, (_, i) => runCli(['config', 'set', 'api-url', `http://127.0.0.1:${4000 + i}`, '--profile', `p${i}`], { env: e })));
+    expect(runs.map((r) => r.code)).toEqual(Array(10).fill(0));
     const stored = JSON.parse(readFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), 'utf8'));
-    expect(Object.keys(stored.profiles).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `p${i}`));
+    expect(Object.keys(stored.profiles).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `p${i}`));
     expect(readdirSync(e.AMPS_CONFIG_DIR!)).not.toContain('config.json.lock');
     // A lock left by an amps killed mid-change is taken over; so is one whose pid now names another
     // process (a start time that is not its own), and one left empty (a full disk) a while ago.

@@ -1,6 +1,7 @@
 // The lock files around a read-change-write of amps's own files (the config file, the embedded
 // sandbox's state): one made exclusively, naming its holder by pid and start time, so that one
-// left by a process that is gone (killed mid-change, or its pid since reused) is taken over.
+// left by a process that is gone (killed mid-change, or its pid since reused) is taken over, by
+// one process at a time (takeOverStale).
 
 import { closeSync, lstatSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { processStart, writerRuns } from './process.js';
@@ -55,4 +56,35 @@ export function lockHolder(lock: string): number | 'stale' | 'gone' | 'foreign' 
   const pid = typeof holder?.pid === 'number' ? holder.pid : Number.NaN;
   if (!Number.isSafeInteger(pid)) return Date.now() - info.mtimeMs > UNREADABLE_MS ? 'stale' : Number.NaN;
   return writerRuns(pid, typeof holder?.start === 'string' ? holder.start : undefined) ? pid : 'stale';
+}
+
+/** A take-over's own guard is held for an instant: one older than this was left by a process killed in that instant. */
+const GUARD_STALE_MS = 2_000;
+
+/**
+ * Removes a lock found stale, if it still is. Two processes that both found it stale must not both
+ * remove it: the second would remove the fresh lock the first has made since, and two changes
+ * would run at once. So the removal is done under a guard (`LOCK.takeover`, made exclusively),
+ * after reading the lock again: while the stale lock stands no one else can replace it, and while
+ * the guard is held no one else removes it. False when another process holds the guard: wait a little, and look again.
+ */
+export function takeOverStale(lock: string): boolean {
+  const guard = `${lock}.takeover`;
+  try {
+    closeSync(openSync(guard, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    try {
+      if (Date.now() - lstatSync(guard).mtimeMs > GUARD_STALE_MS) rmSync(guard, { force: true });
+    } catch {
+      // Gone meanwhile.
+    }
+    return false;
+  }
+  try {
+    if (lockHolder(lock) === 'stale') rmSync(lock, { force: true });
+  } finally {
+    rmSync(guard, { force: true });
+  }
+  return true;
 }

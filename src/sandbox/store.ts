@@ -11,7 +11,7 @@ import { ACTION_STATES, type ActionRecord } from '../contract/actions.js';
 import type { ScheduleRecord } from '../contract/schedules.js';
 import type { WebhookEvent } from '../contract/webhooks.js';
 import { systemErrorText } from '../lib/values.js';
-import { lockHolder, takeLock } from '../lib/file-lock.js';
+import { lockHolder, takeLock, takeOverStale } from '../lib/file-lock.js';
 
 /** What the sandbox keeps beside the public record. */
 export interface StoredAction extends ActionRecord {
@@ -285,11 +285,8 @@ async function acquireLock(lock: string): Promise<void> {
     const holder = lockHolder(lock);
     if (holder === 'gone') continue;
     if (holder === 'foreign') throw new StateFileError(`the sandbox lock ${lock} is not amps's lock file`, `remove it: rm -r '${lock}'`);
-    if (holder === 'stale') {
-      rmSync(lock, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline) throw new StateFileError(`the sandbox state is locked by amps process ${holder} (${lock})`, `wait for it to finish; if no amps is running, remove ${lock}`);
+    if (holder === 'stale' && takeOverStale(lock)) continue;
+    if (Date.now() > deadline) throw new StateFileError(`the sandbox state is locked by ${typeof holder === 'number' && !Number.isNaN(holder) ? `amps process ${holder}` : 'an amps process that has not named itself yet'} (${lock})`, `wait for it to finish; if no amps is running, remove ${lock}`);
     await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
   }
 }
