@@ -115,7 +115,8 @@ describe('amps sandbox serve --webhook: the sandbox delivers signed events, at l
   beforeAll(async () => {
     receiver = new Receiver([500]);
     const hooks = await receiver.start();
-    serve = spawn(process.execPath, [BIN, 'sandbox', 'serve', '--port', '0', '--rate-limit', '0', '--webhook', hooks, '--json'], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    // With credentials in the URL, which nothing may print.
+    serve = spawn(process.execPath, [BIN, 'sandbox', 'serve', '--port', '0', '--rate-limit', '0', '--webhook', hooks.replace('http://', 'http://user:s3cretpw@'), '--json'], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     sandbox = await firstJson(serve);
     env = cleanEnv({ AMPS_API_URL: sandbox.url, AMPS_API_KEY: sandbox.key });
   });
@@ -142,6 +143,8 @@ describe('amps sandbox serve --webhook: the sandbox delivers signed events, at l
     // The secret is printed at start and by `sandbox secret`, never by the others.
     expect((await runCli(['sandbox', 'secret'], { env })).stdout.trim()).toBe(sandbox.webhookSecret);
     expect(deliveries.stdout + deliveries.stderr + push.stdout + push.stderr).not.toContain(sandbox.webhookSecret);
+    expect(JSON.parse(deliveries.stdout).items[0].url).toMatch(/^http:\/\/redacted@127\.0\.0\.1:\d+\/hooks$/);
+    expect(deliveries.stdout + JSON.stringify(sandbox)).not.toContain('s3cretpw');
   });
 });
 
@@ -394,6 +397,7 @@ describe('amps webhooks verify and trigger', () => {
       [['listen', '--events', 'push.complted'], "--events 'push.complted' names no webhook event"],
       [['listen', '--events', 'push.failed,devices.*'], "--events 'devices.*' names no webhook event"],
       [['listen', '--events', ''], '--events is given but names no event'],
+      [['listen', '--forward-to', 'http://u:s3cretpw@localhost:99999/'], "--forward-to 'http://redacted@localhost:99999/' is not a URL"],
       [['listen', '--events', ' , '], '--events is given but names no event'],
     ] as const) {
       const r = await runCli([...args], { env });

@@ -4,6 +4,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { UsageError } from '../errors/failures.js';
+import { redactUrl } from '../lib/values.js';
 
 export interface PostResult {
   /** The receiver's HTTP status; null when none came. */
@@ -22,7 +23,7 @@ export function webhookTarget(text: string, flag: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError(`${flag} '${text}' is not a URL`, `e.g. ${flag} http://localhost:3000/hooks`);
+    throw new UsageError(`${flag} '${redactUrl(text)}' is not a URL`, `e.g. ${flag} http://localhost:3000/hooks`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${flag} must be http(s), not ${url.protocol}`);
   return url.toString();

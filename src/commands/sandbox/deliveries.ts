@@ -16,7 +16,7 @@ export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
   return withSession(options, io, async (session) => {
     const { data } = await sandboxCall(session, 'webhook deliveries', () => sandboxDeliveries(session.client));
     if (options.json) {
-      writeJson(io, { delivering: data.delivering, items: data.items });
+      writeJson(io, { delivering: data.delivering, items: data.items.map((d) => ({ ...d, url: redactUrl(String(d.url)) })) });
       return EXIT.ok;
     }
     if (!data.delivering) {
