@@ -53,6 +53,9 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
     // From now on, or replaying what the sandbox kept from --since ago.
     const since = options.since !== undefined ? new Date(io.now().getTime() - options.since).toISOString() : undefined;
     let cursor = since !== undefined ? 0 : (await listSandboxEvents(session.client, { after: Number.MAX_SAFE_INTEGER })).data.lastSeq;
+    // The id of the event at the cursor: each page starts one before it, so a sandbox reset since
+    // (numbered from 1 again, perhaps back up to the cursor already) shows as another event there.
+    let cursorId: string | undefined;
     const source = session.embedded ? 'the embedded sandbox' : redactUrl(session.target.apiUrl.value ?? '');
     if (!options.quiet && !options.json) {
       writeLine(io.stderr, io.err.dim(`Listening to ${source}${target ? `, forwarding to ${redactUrl(target)}` : ''}${since ? `, from ${since}` : ''} · Ctrl-C stops`));
@@ -63,7 +66,7 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
       if (io.signal.aborted) break;
       let page;
       try {
-        page = (await listSandboxEvents(session.client, { after: cursor, since })).data;
+        page = (await listSandboxEvents(session.client, { after: cursorId === undefined ? cursor : cursor - 1, since })).data;
       } catch (error) {
         if (error instanceof InterruptedError) break;
         if (error instanceof ApiFailure && (error.decoded.status === null || error.decoded.status >= 500)) {
@@ -73,7 +76,10 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
         throw error;
       }
       // Numbered from 1 again: the sandbox was reset (or restarted without its state) since the last read.
-      if (page.lastSeq < cursor) {
+      const atCursor = cursorId === undefined ? undefined : page.items[0];
+      const kept = atCursor !== undefined && atCursor.seq === cursor && atCursor.id === cursorId;
+      if (page.lastSeq < cursor || (cursorId !== undefined && !kept && !(page.oldestSeq !== null && page.oldestSeq > cursor))) {
+        cursorId = undefined;
         writeLine(io.stderr, io.err.yellow(`amps: ${source} was reset (its events are numbered from 1 again); listening from its first event`));
         cursor = 0;
         continue;
@@ -82,7 +88,10 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
         writeLine(io.stderr, io.err.yellow(`amps: ${page.oldestSeq - cursor - 1} event(s) left the sandbox's history before they were read (it keeps the latest only)`));
       }
       for (const event of page.items) {
+        // The event at the cursor, read again to prove the numbering still runs on: shown already.
+        if (kept && event === atCursor) continue;
         cursor = Math.max(cursor, event.seq);
+        cursorId = event.id;
         if (!matches(event.type)) continue;
         lastActivity = Date.now();
         const body = JSON.stringify(event.body);
