@@ -280,6 +280,10 @@ describe('amps webhooks verify and trigger', () => {
     const twoLines = join(dir, 'two-lines.txt');
     writeFileSync(twoLines, `svix-id: msg_3\nsvix-timestamp: ${ts}\nsvix-signature: ${good}\nSvix-Signature: v1,${'A'.repeat(43)}=\n\n${body}`);
     expect((await verify(twoLines)).code).toBe(0);
+    // Another header given twice (the same id on two lines) is not joined into "msg_3 msg_3".
+    const twoIds = join(dir, 'two-ids.txt');
+    writeFileSync(twoIds, `svix-id: msg_3\nsvix-id: msg_3\nsvix-timestamp: ${ts}\nsvix-signature: ${good}\n\n${body}`);
+    expect((await verify(twoIds)).code).toBe(0);
     const flags = await runCli(['webhooks', 'verify', '--secret-file', secretFile, '--header', 'svix-id: msg_3', '--header', `svix-timestamp: ${ts}`, '--header', `svix-signature: v1,${'A'.repeat(43)}=`, '--header', `svix-signature: ${good}`, '-'], { env, input: body });
     expect(flags.code, flags.stdout + flags.stderr).toBe(0);
     // Signed over `.{ts}.{body}`, as an empty id would be: no id, not verified.

@@ -415,6 +415,10 @@ describe('amps\'s own files', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('the sandbox state file was unreadable (action 1 is not an action amps wrote)');
     expect(readdirSync(e.AMPS_CONFIG_DIR!).some((f) => f.startsWith('sandbox-state.json.unreadable-'))).toBe(true);
+    // A clock that is no date (every answer would fail to print it): kept aside the same way.
+    writeFileSync(state, JSON.stringify({ version: 1, clockOffsetMs: 1e16, actionCounter: 0, devices: {}, actions: [] }));
+    const dateless = await runCli(['get', 'battery', 'bat_voltaro_01'], { env: e });
+    expect([dateless.code, dateless.stderr]).toEqual([0, expect.stringContaining('the sandbox state file was unreadable (its clock is no date)')]);
     // A lock left by a process that is gone.
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
     writeFileSync(`${state}.lock`, dead);

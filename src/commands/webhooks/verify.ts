@@ -21,12 +21,14 @@ export interface VerifyOptions extends GlobalOptions {
 const DELIVERY_LIMIT = 2 * 1024 * 1024;
 
 /**
- * Adds a header, by its lower-case name: one given twice keeps both values (HTTP joins them), so a
- * second svix-signature line adds its entries rather than hiding the first's.
+ * Adds a header, by its lower-case name. A signature header given twice keeps both values (HTTP
+ * joins them), so a second svix-signature line adds its entries rather than hiding the first's;
+ * any other header given twice keeps its last value, as before.
  */
 function addHeader(headers: Record<string, string>, [name, value]: [string, string]): Record<string, string> {
   const key = name.toLowerCase();
-  headers[key] = headers[key] === undefined ? value : `${headers[key]} ${value}`;
+  const joined = key.endsWith('-signature') && headers[key] !== undefined;
+  headers[key] = joined ? `${headers[key]} ${value}` : value;
   return headers;
 }
 
