@@ -9,6 +9,8 @@ import { processStart, writerRuns } from './process.js';
 /** A lock with no readable holder is taken as one being written (made, then written) this long at most. */
 const UNREADABLE_MS = 2_000;
 
+let ownName: string | undefined;
+
 /**
  * Makes the lock, naming this process; false when it exists. Any other failure is thrown, and a
  * lock made but not written (a full disk) is removed first.
@@ -22,7 +24,9 @@ export function takeLock(lock: string): boolean {
     throw error;
   }
   try {
-    writeSync(fd, `${JSON.stringify({ pid: process.pid, start: processStart(process.pid) })}\n`);
+    // This process's name, read once (the embedded sandbox takes its lock for every request).
+    ownName ??= `${JSON.stringify({ pid: process.pid, start: processStart(process.pid) })}\n`;
+    writeSync(fd, ownName);
   } catch (error) {
     closeSync(fd);
     rmSync(lock, { force: true });
