@@ -2,12 +2,14 @@
 // and is the one error boundary that turns every failure into a message and an exit code. It never
 // calls process.exit, so stdout drains before the process ends.
 
+import { writeSync } from 'node:fs';
 import { Command, CommanderError, Help, Option } from '@commander-js/extra-typings';
 import COMMAND_LIST from './commands/command-list.json' with { type: 'json' };
 import { EXIT, type ExitCode } from './contract/exit-codes.js';
 import { UsageError } from './errors/failures.js';
 import { versionLine } from './lib/version.js';
 import { redactUrl } from './lib/values.js';
+import { hardStopNote } from './lib/hard-stop.js';
 import { redactKeyShapes } from './contract/keys.js';
 import { duration, repeatable } from './config/option-parsers.js';
 import { type CommandState, guardOutput, type IO, plainIO } from './output/io.js';
@@ -307,11 +309,23 @@ async function processIO(argv: string[], interrupt: LazyAbortController, failure
 
 /**
  * The first Ctrl-C or SIGTERM (what `timeout`, systemd and CI cancellation send) aborts what is in
- * flight: the command stops, reports, and exits 130. A second one exits at once.
+ * flight: the command stops, reports, and exits 130. A second one exits at once, saying what it
+ * leaves undone where a command has said (lib/hard-stop.ts).
  */
 function interruptOnSignals(controller: LazyAbortController): () => void {
   const onSignal = () => {
-    if (controller.aborted) process.exit(EXIT.interrupted);
+    if (controller.aborted) {
+      // Written at once, as the process ends: what this leaves undone (a fleet's devices in flight).
+      const note = hardStopNote();
+      if (note) {
+        try {
+          writeSync(2, `amps: ${note}\n`);
+        } catch {
+          // stderr gone: the exit code still says it.
+        }
+      }
+      process.exit(EXIT.interrupted);
+    }
     controller.abort();
   };
   process.on('SIGINT', onSignal);

@@ -175,6 +175,34 @@ describe('amps push --devices', () => {
     expect(stderr).toContain('The rest of the input was not read');
   });
 
+  it('a second Ctrl-C exits at once, saying the devices in flight have no line and how to go on', async () => {
+    // Pushes that are never answered: after the first Ctrl-C the run waits for them.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const received = new Promise<void>((resolve) => silent.once('request', () => resolve()));
+    try {
+      const dir = freshConfigDir();
+      const out = join(dir, 'ledger.ndjson');
+      writeFileSync(join(dir, 'ids.txt'), `${loadIds(3).join('\n')}\n`);
+      const child = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', join(dir, 'ids.txt'), 'charge', '--out', out, '--no-preflight', '--timeout', '60s'], {
+        env: { ...env, AMPS_API_URL: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+      await received;
+      child.kill('SIGINT');
+      // The first is taken (it stops issuing, and waits for what is in flight) before the second comes.
+      await waitUntil(() => stderr.includes('amps: interrupted: sending nothing more, waiting for the pushes in flight to be answered (Ctrl-C again stops at once)'));
+      child.kill('SIGINT');
+      expect(await closed).toBe(130);
+      expect(stderr).toContain(`amps: stopped at once: the devices in flight have no line in ${out}, which has no end record; amps push --resume ${out} reads their actions before it sends anything again`);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   it('on SIGTERM with a file, every input device is in the ledger exactly once, sent or not_sent', async () => {
     const dir = freshConfigDir();
     const file = join(dir, 'ids.txt');

@@ -5,6 +5,7 @@
 // predicts without sending, --waves rolls out in waves with --abort-if, and --resume continues a
 // run from its ledger without sending any device twice.
 
+import { setHardStopNote } from '../../lib/hard-stop.js';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { MAX_RETRY_AFTER_MS, type ApiClient } from '../../api/client.js';
@@ -371,6 +372,8 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
       releaseMark?.();
       throw error;
     }
+    // A second Ctrl-C exits at once: the devices in flight then have no line, and this is the way on.
+    if (run.out) setHardStopNote(`stopped at once: the devices in flight have no line in ${run.out}, which has no end record; amps push --resume ${run.out} reads their actions before it sends anything again`);
     announceWrite(session, io, options);
     // One zone and one clock for the whole fleet: said before anything is sent.
     if (!options.quiet && !options.json) for (const line of timeLines(times.start, times.end, zone)) writeLine(io.stderr, io.err.dim(line));
@@ -488,6 +491,8 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     const onInterrupt = () => {
       batch.stop('interrupt');
       if (!regularFile) stopReading.abort();
+      // The pushes in flight may take up to --timeout: what amps is waiting for, and how not to.
+      if (!options.quiet && !options.json) writeLine(io.stderr, io.err.yellow('amps: interrupted: sending nothing more, waiting for the pushes in flight to be answered (Ctrl-C again stops at once)'));
     };
     const onOutputClosed = () => batch.stop('output_closed', 'stdout or stderr was closed or could not be written');
     io.signal.addEventListener('abort', onInterrupt, { once: true });
@@ -533,6 +538,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
       }
       return exitCode;
     } finally {
+      setHardStopNote(undefined);
       progress.stop();
       io.signal.removeEventListener('abort', onInterrupt);
       io.outputClosed.removeEventListener('abort', onOutputClosed);
