@@ -25,7 +25,8 @@ const actionShape: Shape = (data) => {
   if (!isRecord(data)) return `data that is ${describe(data)}, not an action`;
   if (typeof data.id !== 'string' || data.id === '') return 'an action without an id';
   // The id goes into the next request's path (a wait, a cancel): `..` there would be another route.
-  if (idProblem(data.id)) return `an action whose id ${idProblem(data.id)}`;
+  const idTrouble = idProblem(data.id);
+  if (idTrouble) return `an action whose id ${idTrouble}`;
   if (typeof data.state !== 'string') return 'an action without a state';
   // A start or end amps cannot read cannot be checked against what was sent (moved?) nor shown.
   for (const key of ['start', 'end'] as const) {
@@ -53,10 +54,10 @@ async function checked<T>(response: Promise<ApiResponse<unknown>>, shape: Shape,
   return result as ApiResponse<T>;
 }
 
-/** A page whose items are not all objects keeps only the objects: one bad item never sinks a list. */
 /**
- * A page's items that are objects, and its pagination's `total` only when it is a count: a server's
- * text there (`"5"`, escape sequences) would be added up as text and printed as it came.
+ * A page's items that are objects (one bad item never sinks a list), and its pagination's `total`
+ * only when it is a count: a server's text there (`"5"`, escape sequences) would be added up as
+ * text and printed as it came.
  */
 function objectItems<T>(page: ApiResponse<Page<T>>): ApiResponse<Page<T>> {
   const items = page.data.items.filter((item) => isRecord(item));

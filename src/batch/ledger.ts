@@ -42,10 +42,17 @@ export function runRecordAt(path: string): RunRecord['run'] | undefined {
   }
 }
 
+/**
+ * True while the writer a run record names runs on this machine. A writer on another host cannot
+ * be seen, and is taken as gone (a ledger carried over from a crashed machine).
+ */
+export function writerRunsHere(writer: unknown): boolean {
+  return isRecord(writer) && writer.host === hostname() && typeof writer.pid === 'number' && writerRuns(writer.pid, typeof writer.start === 'string' ? writer.start : undefined);
+}
+
 /** True while the process that writes the ledger at `path` (its run record names it) runs on this machine. */
 export function beingWritten(path: string): boolean {
-  const writer: unknown = runRecordAt(path)?.writer;
-  return isRecord(writer) && writer.host === hostname() && typeof writer.pid === 'number' && writerRuns(writer.pid, typeof writer.start === 'string' ? writer.start : undefined);
+  return writerRunsHere(runRecordAt(path)?.writer);
 }
 
 /** True when the file's first line is an amps run record: the ledger of a run, the record of what it sent. */

@@ -152,7 +152,6 @@ function pick<T>(candidates: Array<[T | undefined, Source]>, fallback: Resolved<
   return fallback;
 }
 
-/** The profiles in the file, by their own names only (`constructor` is not a profile). */
 /**
  * Whether `name` can be a profile's: letters, digits, `_ . -`, and not an API key (a key pasted at
  * login's first prompt would be printed wherever the profile is named). A shell completion offers
@@ -167,6 +166,13 @@ export function profileShown(name: string): string {
   return scrub(redactKeyShapes(name));
 }
 
+/** `name`, when it can be a profile's (isProfileName); else a usage error, saying where it came from when `from` does. */
+export function checkProfileName(name: string, from?: string): string {
+  if (!isProfileName(name)) throw new UsageError(`'${profileShown(name)}'${from ? ` (from ${from})` : ''} is not a profile name (letters, digits, _ . -; not an API key)`, from ? 'amps config profiles lists the profiles' : undefined);
+  return name;
+}
+
+/** The profiles in the file, by their own names only (`constructor` is not a profile). */
 export function profileNames(stored: StoredConfig): string[] {
   return isRecord(stored.profiles) ? Object.keys(stored.profiles) : [];
 }
@@ -201,9 +207,7 @@ export function selectProfile(flag: string | undefined, env: Env, stored: Stored
   const current = typeof stored.currentProfile === 'string' ? stored.currentProfile : undefined;
   const profile = pick<string>([[flag, 'flag'], [env.AMPS_PROFILE, 'env'], [current, 'profile']], { value: DEFAULT_PROFILE, source: 'default' });
   const from = profile.source === 'flag' ? '--profile' : profile.source === 'env' ? 'AMPS_PROFILE' : 'the current profile in the config file';
-  if (profile.source !== 'default' && !isProfileName(profile.value)) {
-    throw new UsageError(`'${profileShown(profile.value)}' (from ${from}) is not a profile name (letters, digits, _ . -; not an API key)`, 'amps config profiles lists the profiles');
-  }
+  if (profile.source !== 'default') checkProfileName(profile.value, from);
   if (profile.source !== 'default' && !profileValues(stored, profile.value)) {
     const names = profileNames(stored).filter(isProfileName);
     const near = closest(profile.value, names);

@@ -2,14 +2,14 @@
 
 import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
-import { checkApiUrl, checkKey, DEFAULT_API_URL, maskKey, refuseEmptyTarget } from '../../config/resolve.js';
+import { checkApiUrl, checkKey, checkProfileName, DEFAULT_API_URL, maskKey, refuseEmptyTarget } from '../../config/resolve.js';
 import { keyEnvironment } from '../../contract/keys.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { NeedsInputError } from '../../errors/failures.js';
 import { redactUrl } from '../../lib/values.js';
 import { withExamples } from '../../output/command-help.js';
 import { canPrompt, type CommandState, type IO, type Run, writeLine } from '../../output/io.js';
-import { checkProfileName, profileFor } from './profile.js';
+import { profileFor } from './profile.js';
 
 export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
   if (!canPrompt(io, options)) {

@@ -2,7 +2,7 @@
 // key is read (a hidden prompt at a terminal, stdin otherwise; never argv).
 
 import type { GlobalOptions } from '../../config/globals.js';
-import { checkKey, isProfileName, profileShown, readStoredConfig, refuseEmptyTarget, selectProfile } from '../../config/resolve.js';
+import { checkKey, checkProfileName, readStoredConfig, refuseEmptyTarget, selectProfile } from '../../config/resolve.js';
 import { readKeyFile } from '../../config/key-file.js';
 import type { ProfileKey } from '../../config/store.js';
 import { NeedsInputError, UsageError } from '../../errors/failures.js';
@@ -17,10 +17,6 @@ export function settingName(name: string): ProfileKey {
   return key;
 }
 
-export function checkProfileName(name: string): string {
-  if (!isProfileName(name)) throw new UsageError(`'${profileShown(name)}' is not a profile name (letters, digits, _ . -; not an API key)`);
-  return name;
-}
 
 /** The profile a config command acts on: the one requests would use (selectProfile), or one `--profile` names to create. */
 export function profileFor(options: GlobalOptions, io: IO, creating = false): string {

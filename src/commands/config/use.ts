@@ -2,7 +2,7 @@
 
 import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
-import { isProfileName, profileNames, profileShown, readStoredConfig, refuseEmptyTarget } from '../../config/resolve.js';
+import { checkProfileName, isProfileName, profileNames, profileShown, readStoredConfig, refuseEmptyTarget } from '../../config/resolve.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { UsageError } from '../../errors/failures.js';
 import { closest } from '../../lib/values.js';
@@ -15,7 +15,7 @@ export interface UseOptions extends GlobalOptions {
 
 export async function run(options: UseOptions, io: IO): Promise<ExitCode> {
   refuseEmptyTarget(options, io.env);
-  if (!isProfileName(options.name)) throw new UsageError(`'${profileShown(options.name)}' is not a profile name (letters, digits, _ . -; not an API key)`);
+  checkProfileName(options.name);
   const names = profileNames(readStoredConfig(io.env)).filter(isProfileName);
   if (!names.includes(options.name)) {
     const near = closest(options.name, names);
@@ -28,8 +28,7 @@ export async function run(options: UseOptions, io: IO): Promise<ExitCode> {
   (await openConfigStore(io.env)).setCurrentProfile(options.name);
   if (!options.quiet) writeLine(io.stderr, `Using profile ${options.name}.`);
   // The config file's current profile comes after these: say so rather than let the line above mislead.
-  const over = options.profile !== undefined ? '--profile' : io.env.AMPS_PROFILE !== undefined ? 'AMPS_PROFILE' : undefined;
-  const overName = options.profile ?? io.env.AMPS_PROFILE;
+  const [over, overName] = options.profile !== undefined ? ['--profile', options.profile] : io.env.AMPS_PROFILE !== undefined ? ['AMPS_PROFILE', io.env.AMPS_PROFILE] : [];
   if (over && overName !== options.name) writeLine(io.stderr, io.err.yellow(`warning: ${over} ${profileShown(overName!)} still selects ${profileShown(overName!)} ahead of the current profile, where it is given`));
   return EXIT.ok;
 }

@@ -15,7 +15,7 @@ import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import type { DeviceType } from '../../contract/devices.js';
 import { UsageError } from '../../errors/failures.js';
 import { isRecord, systemErrorText } from '../../lib/values.js';
-import { holdsRunRecord, type ParsedLedger, RESUME_MARK_SUFFIX, runRecordAt } from '../../batch/ledger.js';
+import { holdsRunRecord, type ParsedLedger, RESUME_MARK_SUFFIX, runRecordAt, writerRunsHere } from '../../batch/ledger.js';
 import type { DeviceRow } from '../../batch/input.js';
 import { QUANTITY_FLAGS, type PushFlags } from './body.js';
 import { processStart, writerRuns } from '../../lib/process.js';
@@ -212,7 +212,6 @@ function markOf(text: string): { into: string; pid: number; host: string; start?
   }
 }
 
-
 /** Outcomes the API answered: their lines are carried over, never sent again. */
 const ANSWERED = new Set(['accepted', 'conflict', 'rejected', 'preflight_failed', 'invalid_input']);
 
@@ -231,8 +230,6 @@ export function decide(ledger: ParsedLedger, row: { id: string; line: number }):
   if (entry.outcome === 'not_sent' || entry.attempts === 0) return 'send';
   return codeProvesNothingRan(entry.code) ? 'send' : 'reconcile';
 }
-
-/** A margin for the clocks of amps and the API: an action created this long before the run's start may still be its own. */
 
 /** The device's actions read at most, a page of the API's largest at a time, looking for the run's own. */
 const RECONCILE_PAGE = 50;
@@ -296,8 +293,8 @@ export function unreconciledEntry(row: DeviceRow, environment: LedgerEntry['envi
  */
 export function refuseWhileWritten(ledger: ParsedLedger, path: string): void {
   const writer = ledger.run.writer;
-  if (ledger.end !== null || !writer || writer.host !== hostname() || !writerRuns(writer.pid, writer.start)) return;
-  throw new UsageError(`the run writing ${path} is still going (process ${writer.pid}): a resume now would send what it is sending`, 'let it finish, or stop it (Ctrl-C), then resume');
+  if (ledger.end !== null || !writerRunsHere(writer)) return;
+  throw new UsageError(`the run writing ${path} is still going (process ${writer!.pid}): a resume now would send what it is sending`, 'let it finish, or stop it (Ctrl-C), then resume');
 }
 
 /**
@@ -305,8 +302,7 @@ export function refuseWhileWritten(ledger: ParsedLedger, path: string): void {
  * it is still there; the resume marks it too (claimResumeOf), so that it and its copies are resumed
  * once between them. A copy is resumed only when it is the whole of that ledger: a copy taken while
  * the run was still writing lacks the lines of the devices sent after, which the resume would send
- * again. A ledger whose original is gone (carried over from
- * another machine) is resumed as it is.
+ * again. A ledger whose original is gone (carried over from another machine) is resumed as it is.
  */
 export function copiedFrom(ledger: ParsedLedger, path: string): string | undefined {
   const original = ledger.run.ledger;
