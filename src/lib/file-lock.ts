@@ -1,21 +1,19 @@
 // The lock files around a read-change-write of amps's own files (the config file, the embedded
 // sandbox's state): one made exclusively, naming its holder by pid and start time, so that one
 // left by a process that is gone (killed mid-change, or its pid since reused) is taken over, by
-// one process at a time (takeOverStale).
+// one process at a time (takeOverStale). Callers wait for a live holder as suits them (tryLock).
 
 import { closeSync, lstatSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { processStart, writerRuns } from './process.js';
+import { ownStart, writerRuns } from './process.js';
 
 /** A lock with no readable holder is taken as one being written (made, then written) this long at most. */
 const UNREADABLE_MS = 2_000;
-
-let ownName: string | undefined;
 
 /**
  * Makes the lock, naming this process; false when it exists. Any other failure is thrown, and a
  * lock made but not written (a full disk) is removed first.
  */
-export function takeLock(lock: string): boolean {
+function takeLock(lock: string): boolean {
   let fd: number;
   try {
     fd = openSync(lock, 'wx', 0o600);
@@ -24,9 +22,7 @@ export function takeLock(lock: string): boolean {
     throw error;
   }
   try {
-    // This process's name, read once (the embedded sandbox takes its lock for every request).
-    ownName ??= `${JSON.stringify({ pid: process.pid, start: processStart(process.pid) })}\n`;
-    writeSync(fd, ownName);
+    writeSync(fd, `${JSON.stringify({ pid: process.pid, start: ownStart() })}\n`);
   } catch (error) {
     closeSync(fd);
     rmSync(lock, { force: true });
@@ -41,7 +37,7 @@ export function takeLock(lock: string): boolean {
  * been unreadable too long to be one being written); 'gone' when the lock went meanwhile;
  * 'foreign' when what stands there is no file (a folder, a FIFO: never read, a FIFO would wait).
  */
-export function lockHolder(lock: string): number | 'stale' | 'gone' | 'foreign' {
+function lockHolder(lock: string): number | 'stale' | 'gone' | 'foreign' {
   let info: ReturnType<typeof lstatSync>;
   try {
     info = lstatSync(lock);
@@ -72,7 +68,7 @@ const GUARD_STALE_MS = 2_000;
  * after reading the lock again: while the stale lock stands no one else can replace it, and while
  * the guard is held no one else removes it. False when another process holds the guard: wait a little, and look again.
  */
-export function takeOverStale(lock: string): boolean {
+function takeOverStale(lock: string): boolean {
   const guard = `${lock}.takeover`;
   try {
     closeSync(openSync(guard, 'wx', 0o600));
@@ -91,4 +87,21 @@ export function takeOverStale(lock: string): boolean {
     rmSync(guard, { force: true });
   }
   return true;
+}
+
+/**
+ * One try at the lock: 'taken' (it is this process's until removed); 'foreign' when what stands
+ * there is no file; else the holder to wait for (undefined: one that has not named itself yet). A
+ * lock that went meanwhile, or a stale one taken over, is tried again at once. A failure to make
+ * the lock (not EEXIST) is thrown.
+ */
+export function tryLock(lock: string): 'taken' | 'foreign' | { holder: number | undefined } {
+  for (;;) {
+    if (takeLock(lock)) return 'taken';
+    const holder = lockHolder(lock);
+    if (holder === 'gone') continue;
+    if (holder === 'foreign') return 'foreign';
+    if (holder === 'stale' && takeOverStale(lock)) continue;
+    return { holder: typeof holder === 'number' && !Number.isNaN(holder) ? holder : undefined };
+  }
 }

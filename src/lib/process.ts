@@ -29,6 +29,17 @@ export function processStart(pid: number): string | undefined {
   }
 }
 
+let own: { start: string | undefined } | undefined;
+
+/**
+ * When this process started (processStart of its own pid), read from /proc once: the ledger's
+ * writer, a resume's mark and every lock the embedded sandbox takes name this process with it.
+ */
+export function ownStart(): string | undefined {
+  own ??= { start: processStart(process.pid) };
+  return own.start;
+}
+
 /**
  * True while the writer `pid`, started at `start` (when known), runs. A crashed writer's pid can be
  * reused (by any program, another amps, or, in a container, this very process): where /proc tells

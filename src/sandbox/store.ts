@@ -11,7 +11,7 @@ import { ACTION_STATES, type ActionRecord } from '../contract/actions.js';
 import type { ScheduleRecord } from '../contract/schedules.js';
 import type { WebhookEvent } from '../contract/webhooks.js';
 import { systemErrorText } from '../lib/values.js';
-import { lockHolder, takeLock, takeOverStale } from '../lib/file-lock.js';
+import { tryLock } from '../lib/file-lock.js';
 
 /** What the sandbox keeps beside the public record. */
 export interface StoredAction extends ActionRecord {
@@ -278,16 +278,15 @@ async function acquireLock(lock: string): Promise<void> {
   }
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
+    let step: ReturnType<typeof tryLock>;
     try {
-      if (takeLock(lock)) return;
+      step = tryLock(lock);
     } catch (error) {
       throw new StateFileError(`cannot lock the sandbox state (${lock}): ${systemErrorText(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
     }
-    const holder = lockHolder(lock);
-    if (holder === 'gone') continue;
-    if (holder === 'foreign') throw new StateFileError(`the sandbox lock ${lock} is not amps's lock file`, `remove it: rm -r '${lock}'`);
-    if (holder === 'stale' && takeOverStale(lock)) continue;
-    if (Date.now() > deadline) throw new StateFileError(`the sandbox state is locked by ${typeof holder === 'number' && !Number.isNaN(holder) ? `amps process ${holder}` : 'an amps process that has not named itself yet'} (${lock})`, `wait for it to finish; if no amps is running, remove ${lock}`);
+    if (step === 'taken') return;
+    if (step === 'foreign') throw new StateFileError(`the sandbox lock ${lock} is not amps's lock file`, `remove it: rm -r '${lock}'`);
+    if (Date.now() > deadline) throw new StateFileError(`the sandbox state is locked by ${step.holder !== undefined ? `amps process ${step.holder}` : 'an amps process that has not named itself yet'} (${lock})`, `wait for it to finish; if no amps is running, remove ${lock}`);
     await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
   }
 }

@@ -24,7 +24,7 @@ import { actionMatches, parseQuantityFlags, resolveTimes } from '../../domain/ac
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/device-types.js';
 import { CLOCK_MARGIN_MS, localZone } from '../../domain/time.js';
 import { ApiFailure, InterruptedError, UsageError } from '../../errors/failures.js';
-import { processStart } from '../../lib/process.js';
+import { ownStart } from '../../lib/process.js';
 import { own, systemErrorText } from '../../lib/values.js';
 import { type IO, ioWith, writeJson, writeLine } from '../../output/io.js';
 import { formatTable } from '../../output/table.js';
@@ -353,7 +353,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         run: {
           version: LEDGER_VERSION, command: 'push', inputs: run.inputs, fingerprint: fingerprintOf(run.inputs),
           times: { start: times.start ?? null, end: times.end ?? null, zone: zone.name }, devices: run.devices === '-' ? '-' : resolve(run.devices), devicesDigest, startedAt: new Date(startedAt).toISOString(),
-          concurrency, environment: session.environment, resumedFrom: run.resumeFrom?.path ?? null, writer: { pid: process.pid, host: hostname(), start: processStart(process.pid) }, ledger: run.out === undefined ? undefined : realPathOf(run.out),
+          concurrency, environment: session.environment, resumedFrom: run.resumeFrom?.path ?? null, writer: { pid: process.pid, host: hostname(), start: ownStart() }, ledger: run.out === undefined ? undefined : realPathOf(run.out),
           shape: {
             wait: Boolean(options.wait), verify: Boolean(options.verify), waitTimeout: options.waitTimeout ?? null,
             waves: options.waves ?? null, abortIf: options.abortIf ?? null, canaryPerModel: Boolean(options.canaryPerModel),

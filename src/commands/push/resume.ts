@@ -18,7 +18,7 @@ import { isRecord, systemErrorText } from '../../lib/values.js';
 import { holdsRunRecord, type ParsedLedger, RESUME_MARK_SUFFIX, runRecordAt, writerRunsHere } from '../../batch/ledger.js';
 import type { DeviceRow } from '../../batch/input.js';
 import { QUANTITY_FLAGS, type PushFlags } from './body.js';
-import { processStart, writerRuns } from '../../lib/process.js';
+import { ownStart, writerRuns } from '../../lib/process.js';
 import { CLOCK_MARGIN_MS } from '../../domain/time.js';
 
 /** Sorted keys, so the same inputs always hash alike. */
@@ -117,7 +117,7 @@ export function realPathOf(path: string): string | undefined {
  */
 function claimResume(from: string, into: string, { unwritable = 'refuse' }: { unwritable?: 'refuse' | 'skip' } = {}): () => void {
   const mark = resumeMarkOf(from);
-  const text = `${JSON.stringify({ resumedInto: resolve(into), pid: process.pid, host: hostname(), start: processStart(process.pid), at: new Date().toISOString() })}\n`;
+  const text = `${JSON.stringify({ resumedInto: resolve(into), pid: process.pid, host: hostname(), start: ownStart(), at: new Date().toISOString() })}\n`;
   const release = () => rmSync(mark, { force: true });
   const lock = `${mark}.lock`;
   // A take-over killed while it held the lock leaves it: only a person can tell that from one under way.
