@@ -8,7 +8,7 @@
 import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { idProblem } from '../domain/ids.js';
+import { idProblem } from '../contract/ids.js';
 import { SeenIds } from './seen-ids.js';
 import { UsageError } from '../errors/failures.js';
 import { openFileStream } from '../output/read.js';

@@ -35,8 +35,9 @@ interface TypeTally {
 }
 
 /**
- * One type's devices, page by page (counted into `tally`), each page handed to `take` as it is read and not kept: `--all`
- * over a fleet of half a million devices (or a server's pages of megabytes) holds one page at a time.
+ * One type's devices, page by page (counted into `tally`), each page handed to `take` as it is read
+ * and not kept: `--all` over a fleet of half a million devices (or a server's pages of megabytes)
+ * holds one page at a time.
  */
 async function eachPage(client: ApiClient, type: DeviceType, options: DevicesOptions, io: IO, take: (devices: DeviceRead[]) => void, tally: TypeTally = { count: 0, total: 0, pagination: null }): Promise<TypeTally> {
   const { listDevices, listPages, MAX_LIST_PAGES } = await import('../api/resources.js');
@@ -66,13 +67,14 @@ export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
     throw new UsageError('--all follows every page; it does not combine with --limit or --offset');
   }
   return withSession(options, io, async (session) => {
-    const paginationOf = (tallies: TypeTally[]) => Object.fromEntries(types.map((type, i) => [type, tallies[i]!.pagination]));
+    // Per type read so far (all of them, but for a page that failed part-way with --all --json).
+    const paginationOf = (tallies: TypeTally[]) => Object.fromEntries(tallies.map((tally, i) => [types[i], tally.pagination]));
     const totalOf = (tallies: TypeTally[]) => tallies.reduce((sum, t) => sum + t.total, 0);
     if (options.json && options.all) {
       // Every page: written as it is read, one type after another, so no list of them all is kept.
       const list = startJsonList(io, 'items');
       const tallies: TypeTally[] = [];
-      const rest = () => ({ total: totalOf(tallies), pagination: Object.fromEntries(tallies.map((t, i) => [types[i], t.pagination])), environment: session.environment });
+      const rest = () => ({ total: totalOf(tallies), pagination: paginationOf(tallies), environment: session.environment });
       try {
         for (const type of types) {
           // Kept before the pages are read: a page failing part-way still counts what came before it.

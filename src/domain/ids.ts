@@ -4,8 +4,6 @@
 import { idProblem } from '../contract/ids.js';
 import { UsageError } from '../errors/failures.js';
 
-export { idProblem };
-
 /** The id, or a usage error naming what it is the id of. */
 export function requireId(id: string, what: string): string {
   const problem = idProblem(id);

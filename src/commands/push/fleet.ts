@@ -5,7 +5,6 @@
 // predicts without sending, --waves rolls out in waves with --abort-if, and --resume continues a
 // run from its ledger without sending any device twice.
 
-import { setHardStopNote } from '../../lib/hard-stop.js';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { MAX_RETRY_AFTER_MS, type ApiClient } from '../../api/client.js';
@@ -24,6 +23,7 @@ import { actionMatches, parseQuantityFlags, resolveTimes } from '../../domain/ac
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/device-types.js';
 import { CLOCK_MARGIN_MS, localZone } from '../../domain/time.js';
 import { ApiFailure, InterruptedError, UsageError } from '../../errors/failures.js';
+import { setHardStopNote } from '../../lib/hard-stop.js';
 import { ownStart } from '../../lib/process.js';
 import { own, systemErrorText } from '../../lib/values.js';
 import { type IO, ioWith, writeJson, writeLine } from '../../output/io.js';

@@ -15,20 +15,22 @@ export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
   const { sandboxDeliveries } = await import('../../api/resources.js');
   return withSession(options, io, async (session) => {
     const { data } = await sandboxCall(session, 'webhook deliveries', () => sandboxDeliveries(session.client));
+    // A webhook URL's credentials are never printed, in --json or the table.
+    const items: Array<Record<string, unknown>> = data.items.map((d) => ({ ...d, url: redactUrl(String(d.url)) }));
     if (options.json) {
-      writeJson(io, { delivering: data.delivering, items: data.items.map((d) => ({ ...d, url: redactUrl(String(d.url)) })) });
+      writeJson(io, { delivering: data.delivering, items });
       return EXIT.ok;
     }
     if (!data.delivering) {
       writeLine(io.stderr, 'This sandbox delivers to no URL: start one with amps sandbox serve --webhook URL, or forward events with amps listen --forward-to URL.');
       return EXIT.ok;
     }
-    if (data.items.length === 0) {
+    if (items.length === 0) {
       writeLine(io.stderr, 'No deliveries yet: events come when actions complete or fail.');
       return EXIT.ok;
     }
     const text = (value: unknown) => (value === null || value === undefined ? '-' : String(value));
-    const rows = data.items.map((d) => [text(d.at), text(d.type), text(d.eventId), text(redactUrl(String(d.url))), text(d.try), d.status === null ? text(d.error) : text(d.status), `${text(d.latencyMs)} ms`, d.outcome === 'retrying' ? `retrying at ${text(d.nextTryAt)}` : text(d.outcome)]);
+    const rows = items.map((d) => [text(d.at), text(d.type), text(d.eventId), text(d.url), text(d.try), d.status === null ? text(d.error) : text(d.status), `${text(d.latencyMs)} ms`, d.outcome === 'retrying' ? `retrying at ${text(d.nextTryAt)}` : text(d.outcome)]);
     io.stdout.write(await formatTable(['at', 'event', 'id', 'url', 'try', 'answer', 'took', 'outcome'], rows, { tty: io.stdoutIsTTY, style: io.out }));
     return EXIT.ok;
   });
