@@ -27,6 +27,8 @@ const loadIds = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `ba
 const records = (text: string) => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const devices = (text: string) => records(text).filter((l) => typeof l.outcome === 'string');
 const outcomes = (text: string) => records(text).filter((l) => typeof l.outcome === 'object').map((l) => l.outcome);
+/** The ledger as its run would leave it crashing before its first device line: the run record alone. */
+const cutToRunRecord = (ledger: string) => writeFileSync(ledger, `${JSON.stringify({ run: records(readFileSync(ledger, 'utf8'))[0].run })}\n`);
 const posts = () => sandbox.requests.filter((r) => r.method === 'POST');
 
 function fileOf(ids: string[]): { file: string; dir: string } {
@@ -966,7 +968,7 @@ describe('--resume', () => {
     await amps(['push', 'battery', '--devices', file, 'idle', '--fail-fast', 'rejected', '--out', out]);
     await actionsDone(ids);
     // As if cut before any device line: every device is to be sent by the resume.
-    writeFileSync(out, `${JSON.stringify({ run: records(readFileSync(out, 'utf8'))[0].run })}\n`);
+    cutToRunRecord(out);
     // A resume still running that has not written its ledger yet: refused. (A process whose command
     // line names amps stands for it; a live process that is not amps, a reused pid, would not.)
     const stand = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)', 'amps'], { stdio: 'ignore' });
@@ -1001,7 +1003,7 @@ describe('--resume', () => {
     const out = join(dir, 'ledger.ndjson');
     await amps(['push', 'battery', '--devices', file, 'idle', '--out', out]);
     await actionsDone(ids);
-    writeFileSync(out, `${JSON.stringify({ run: records(readFileSync(out, 'utf8'))[0].run })}\n`);
+    cutToRunRecord(out);
     const mark = `${out}.resumed-into`;
     // Not files a resume's ledger can be, nor the mark itself: refused before anything is made.
     symlinkSync(join(dir, 'elsewhere.ndjson'), join(dir, 'link.ndjson'));
@@ -1075,7 +1077,7 @@ describe('--resume', () => {
     await amps(['push', 'battery', '--devices', file, 'idle', '--out', out]);
     await actionsDone(ids);
     // As if the run had crashed before its first device line.
-    writeFileSync(out, `${JSON.stringify({ run: records(readFileSync(out, 'utf8'))[0].run })}\n`);
+    cutToRunRecord(out);
     mkdirSync(join(dir, 'copies'));
     const copy = join(dir, 'copies', 'copy.ndjson');
     writeFileSync(copy, readFileSync(out));
@@ -1096,7 +1098,7 @@ describe('--resume', () => {
     const first = join(second.dir, 'ledger.ndjson');
     await amps(['push', 'battery', '--devices', second.file, 'idle', '--out', first]);
     await actionsDone(loadIds(2, 408));
-    writeFileSync(first, `${JSON.stringify({ run: records(readFileSync(first, 'utf8'))[0].run })}\n`);
+    cutToRunRecord(first);
     linkSync(first, join(second.dir, 'hard.ndjson'));
     sandbox.requests.length = 0;
     expect((await amps(['push', '--resume', join(second.dir, 'hard.ndjson')])).code).toBe(0);
@@ -1114,7 +1116,7 @@ describe('--resume', () => {
     await actionsDone(ids.filter((id) => id !== 'bat_helio_02'));
     expect(records(readFileSync(out, 'utf8'))[0].run).toMatchObject({ concurrency: 1, shape: { failFast: true, retry: 1, preflight: true, timeoutMs: 7000 } });
     // As if cut before any device line: the resume sends them all, and must stop where the run did.
-    writeFileSync(out, `${JSON.stringify({ run: records(readFileSync(out, 'utf8'))[0].run })}\n`);
+    cutToRunRecord(out);
     sandbox.requests.length = 0;
     const resumed = await amps(['push', '--resume', out]);
     expect(resumed.code, resumed.stderr).toBe(7);
@@ -1131,7 +1133,7 @@ describe('--resume', () => {
     const out = join(dir, 'ledger.ndjson');
     await amps(['push', 'battery', '--devices', file, 'idle', '--out', out]);
     await actionsDone(ids);
-    writeFileSync(out, `${JSON.stringify({ run: records(readFileSync(out, 'utf8'))[0].run })}\n`);
+    cutToRunRecord(out);
     const copy = join(dir, 'copy.ndjson');
     writeFileSync(copy, readFileSync(out));
     // As a resume of the copy killed after marking both, before its ledger's first line: it sent nothing.
@@ -1150,7 +1152,7 @@ describe('--resume', () => {
     const out = join(dir, `${'l'.repeat(240)}.ndjson`);
     await amps(['push', 'battery', '--devices', file, 'idle', '--out', out]);
     await actionsDone(ids);
-    writeFileSync(out, `${JSON.stringify({ run: records(readFileSync(out, 'utf8'))[0].run })}\n`);
+    cutToRunRecord(out);
     const copy = join(dir, 'copy.ndjson');
     writeFileSync(copy, readFileSync(out));
     sandbox.requests.length = 0;
