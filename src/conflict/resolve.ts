@@ -26,6 +26,8 @@ export interface ConflictInput {
   json: boolean;
   /** The device's conflictStrategies, when the preflight read them. */
   deviceStrategies?: string[];
+  /** The device's pending action, when the preflight read one: a cancel_and_replace cancels it too. */
+  pendingAction?: { id: string; state: string };
   /** Whose clock windows are shown on. */
   zone: string;
   rerunLine(strategy: Strategy): string;
@@ -53,7 +55,7 @@ const STRATEGY_TEXT: Record<Strategy, string> = {
  * The strategies the response allows, less queue_after unless every action in the way was read and
  * has an end: one that could not be read may have none, and queueing after it would be refused.
  */
-function offeredStrategies(decoded: DecodedError, deviceStrategies: string[] = [], fetched: Array<ActionRecord | undefined> = []): Strategy[] {
+function offeredStrategies(decoded: DecodedError, deviceStrategies: string[] | undefined, fetched: Array<ActionRecord | undefined> = []): Strategy[] {
   const offered = strategiesOnOffer(decoded, deviceStrategies);
   return fetched.some((a) => !a?.end) ? offered.filter((s) => s !== 'queue_after') : offered;
 }
@@ -77,21 +79,37 @@ function nextStep(decoded: DecodedError): string {
   }
 }
 
-/** The actions a CONFLICT names, fetched (undefined for any that could not be read). */
+/** The actions in the way read, and shown, at most: a response may name thousands. */
+const READ_AT_MOST = TEXT_BOUNDS.items;
+/** Reads of them at once. */
+const READS_AT_ONCE = 4;
+
+/** Names, the first READ_AT_MOST of them, and how many more. */
+function listed(names: string[]): string {
+  return names.length > READ_AT_MOST ? `${names.slice(0, READ_AT_MOST).join(', ')}, … ${names.length - READ_AT_MOST} more` : names.join(', ');
+}
+
+/**
+ * The actions a CONFLICT names, fetched, READS_AT_ONCE at a time, the first READ_AT_MOST of them
+ * (undefined for any that could not be read, or was not: such an action's end is unknown).
+ */
 async function fetchConflicting(input: ConflictInput): Promise<Array<ActionRecord | undefined>> {
   const ids = input.decoded.code === 'CONFLICT' ? conflictingActionIds(input.decoded) : [];
   if (ids.length === 0) return [];
   const { getAction } = await import('../api/resources.js');
-  return Promise.all(
-    ids.map(async (id) => {
+  const fetched: Array<ActionRecord | undefined> = new Array<ActionRecord | undefined>(ids.length).fill(undefined);
+  let next = 0;
+  const reader = async () => {
+    for (let i = next++; i < Math.min(ids.length, READ_AT_MOST); i = next++) {
       try {
-        return (await getAction(input.client, id)).data;
+        fetched[i] = (await getAction(input.client, ids[i])).data;
       } catch (error) {
         if (error instanceof InterruptedError) throw error;
-        return undefined;
       }
-    }),
-  );
+    }
+  };
+  await Promise.all(Array.from({ length: READS_AT_ONCE }, reader));
+  return fetched;
 }
 
 /** Shows the conflict, and for a CONFLICT the actions in the way with their windows. */
@@ -100,12 +118,13 @@ async function showConflict(input: ConflictInput, fetched: Array<ActionRecord | 
   await writeErrorText(io, decoded);
   const ids = conflictingActionIds(decoded);
   if (fetched.length === 0) return;
-  const rows = ids.map((id, i) => {
+  const rows = ids.slice(0, READ_AT_MOST).map((id, i) => {
     const a = fetched[i];
     return a ? [show(a.id), show(a.command), show(a.state), timeText(a.start, input.zone), timeText(a.end, input.zone)] : [id, '?', 'unavailable', '-', '-'];
   });
   writeLine(io.stderr, io.err.bold('\nConflicting actions'));
   io.stderr.write(await formatTable(['action', 'command', 'state', 'start', 'end'], rows, { tty: true, style: io.err }));
+  if (ids.length > READ_AT_MOST) writeLine(io.stderr, `… ${ids.length - READ_AT_MOST} more, not read (the raw details list them)`);
 }
 
 function nonInteractive(input: ConflictInput, offered: Strategy[]): ConflictOutcome {
@@ -121,25 +140,31 @@ function nonInteractive(input: ConflictInput, offered: Strategy[]): ConflictOutc
   return { exitCode: EXIT.conflict };
 }
 
-/** What cancel_and_replace will cancel, named with ids and windows. */
+/**
+ * What cancel_and_replace will cancel, named with ids and windows: what the response names (the
+ * schedule rows, or the actions in the way), and the device's pending action the preflight read,
+ * which is cancelled with them (any pending action conflicts with a new one).
+ */
 function cancellationTarget(input: ConflictInput, actions: ActionRecord[]): string {
   const { decoded, zone } = input;
   const window = (start: unknown, end: unknown) => `${timeText(start, zone)} to ${timeText(end, zone)}`;
   const details = isRecord(decoded.details) ? decoded.details : {};
+  const ids = conflictingActionIds(decoded);
+  const pending = input.pendingAction && !ids.includes(input.pendingAction.id) ? input.pendingAction : undefined;
+  const alsoPending = pending ? `, and the device's pending action ${show(pending.id)} (${show(pending.state)})` : '';
   if (Array.isArray(details.overlappingGroups)) {
     const named = details.overlappingGroups.map((g) => {
       const group = isRecord(g) ? g : {};
       return `${show(group.groupId)} (${window(group.start, group.end)})`;
     });
-    return `the manufacturer schedule rows ${named.join(', ') || '(none listed)'}`;
+    return `the manufacturer schedule rows ${listed(named) || '(none listed)'}${alsoPending}`;
   }
-  const ids = conflictingActionIds(decoded);
-  if (ids.length === 0) return 'what the device reports is in the way';
+  if (ids.length === 0) return `what the device reports is in the way${alsoPending}`;
   const named = ids.map((id) => {
     const action = actions.find((a) => a.id === id);
     return action ? `${show(id)} (${show(action.command)}, ${action.start ? window(action.start, action.end) : 'immediate'})` : show(id);
   });
-  return `the pending action${ids.length > 1 ? 's' : ''} ${named.join(', ')}`;
+  return `the pending action${ids.length > 1 ? 's' : ''} ${listed(named)}${alsoPending}`;
 }
 
 async function interactive(input: ConflictInput, offered: Strategy[], conflicting: ActionRecord[]): Promise<ConflictOutcome> {

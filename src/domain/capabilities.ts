@@ -130,3 +130,16 @@ export function checkSettings(values: Record<string, unknown>, settings: Record<
   }
   return undefined;
 }
+
+/**
+ * The device's pending (not yet terminal, not running) action, as its read reports it: the current
+ * schedule's action, else the last action. Any pending action conflicts with a new push, whatever
+ * the windows (the docs), and a cancel_and_replace cancels it.
+ */
+export function pendingActionOf(device: { lastAction?: { id: string; state: string } | null; currentSchedule?: Record<string, unknown> | null } | undefined): { id: string; state: string } | undefined {
+  const pending = (state: unknown) => state === 'scheduled' || state === 'acknowledged';
+  const current = device?.currentSchedule;
+  if (current && typeof current === 'object' && typeof current.actionId === 'string' && pending(current.state)) return { id: current.actionId, state: String(current.state) };
+  const last = device?.lastAction;
+  return last && typeof last.id === 'string' && pending(last.state) ? { id: last.id, state: last.state } : undefined;
+}

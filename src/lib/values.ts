@@ -88,17 +88,37 @@ export const TEXT_BOUNDS: Bounds = { depth: 6, items: 20, string: 200 };
 /** For scripts: everything a real response holds, and no more than a hostile one can make us print. */
 export const JSON_BOUNDS: Bounds = { depth: 32, items: 10_000, string: 1_000_000 };
 
+/** What `bounded` puts after the part of a string it keeps, before the count of what it cut. */
+const CUT_MARK = '… ';
+
+/** True for a string `bounded` cut at `max` characters (it says how many more there were). */
+export function wasCut(text: string, max: number): boolean {
+  return text.length > max && text.startsWith(CUT_MARK, max) && /^\(\d+ more characters\)$/.test(text.slice(max + CUT_MARK.length));
+}
+
+/** The note `bounded` ends a cut array with, in place of the items it left out. */
+function omittedItemsNote(count: number): string {
+  return `(${count} more items omitted)`;
+}
+
+/** How many items a cut array left out, read from its last item (0 when it was not cut). */
+export function omittedItems(items: readonly unknown[]): number {
+  const last = items.at(-1);
+  const note = typeof last === 'string' ? /^\((\d+) more items omitted\)$/.exec(last) : null;
+  return note ? Number(note[1]) : 0;
+}
+
 /**
  * A copy of `value` within `bounds`, safe to stringify: what is cut says so in place. A body nested
  * 100,000 deep or holding 200,000 fields never overflows the stack nor floods the terminal.
  */
 export function bounded(value: unknown, bounds: Bounds, depth = 0): unknown {
-  if (typeof value === 'string') return value.length > bounds.string ? `${value.slice(0, bounds.string)}… (${value.length - bounds.string} more characters)` : value;
+  if (typeof value === 'string') return value.length > bounds.string ? `${value.slice(0, bounds.string)}${CUT_MARK}(${value.length - bounds.string} more characters)` : value;
   if (value === null || typeof value !== 'object') return value;
   if (depth >= bounds.depth) return `(nested deeper than ${bounds.depth} levels: omitted)`;
   if (Array.isArray(value)) {
     const items = value.slice(0, bounds.items).map((item) => bounded(item, bounds, depth + 1));
-    if (value.length > bounds.items) items.push(`(${value.length - bounds.items} more items omitted)`);
+    if (value.length > bounds.items) items.push(omittedItemsNote(value.length - bounds.items));
     return items;
   }
   const out: Record<string, unknown> = {};

@@ -17,7 +17,7 @@ function retryAfterText(seconds: number): string {
   return formatDuration(Math.round(seconds * 1000));
 }
 import { formatDuration } from '../domain/duration.js';
-import { bounded, isRecord, JSON_BOUNDS, TEXT_BOUNDS } from '../lib/values.js';
+import { bounded, isRecord, JSON_BOUNDS, omittedItems, TEXT_BOUNDS, wasCut } from '../lib/values.js';
 
 export interface RenderContext {
   style: Style;
@@ -33,14 +33,25 @@ const MAX_ARRAY_ITEMS = TEXT_BOUNDS.items;
 const MAX_DEPTH = 4;
 
 
+// The details reach these views bounded (detailsLines): a string already cut says by how much, and
+// a cut array ends with the count of what it left out.
+
 function cut(value: unknown): string {
-  return truncate(show(value), MAX_VALUE_LENGTH);
+  return typeof value === 'string' && wasCut(value, MAX_VALUE_LENGTH) ? show(value) : truncate(show(value), MAX_VALUE_LENGTH);
+}
+
+/** The items to show, and how many more there were. */
+function shownItems(value: readonly unknown[]): { items: readonly unknown[]; more: number } {
+  const omitted = omittedItems(value);
+  const items = omitted ? value.slice(0, -1) : value;
+  return { items: items.slice(0, MAX_ARRAY_ITEMS), more: omitted + Math.max(0, items.length - MAX_ARRAY_ITEMS) };
 }
 
 function list(value: unknown): string {
   if (!Array.isArray(value)) return cut(value);
-  const shown = value.slice(0, MAX_ARRAY_ITEMS).map((v) => cut(v)).join(', ');
-  return value.length > MAX_ARRAY_ITEMS ? `${shown}, … ${value.length - MAX_ARRAY_ITEMS} more` : shown;
+  const { items, more } = shownItems(value);
+  const shown = items.map((v) => cut(v)).join(', ');
+  return more ? `${shown}, … ${more} more` : shown;
 }
 
 /** Generic and readable: nested objects indent, arrays of objects become items, long values are cut. */
@@ -49,11 +60,12 @@ function formatGeneric(value: unknown, indent = '', depth = 0): string[] {
   if (depth >= MAX_DEPTH) return [`${indent}${truncate(show(value), MAX_VALUE_LENGTH)}`];
   const lines: string[] = [];
   if (Array.isArray(value)) {
-    for (const item of value.slice(0, MAX_ARRAY_ITEMS)) {
+    const { items, more } = shownItems(value);
+    for (const item of items) {
       const inner = formatGeneric(item, `${indent}  `, depth + 1);
       lines.push(`${indent}- ${inner[0]?.trimStart() ?? ''}`, ...inner.slice(1));
     }
-    if (value.length > MAX_ARRAY_ITEMS) lines.push(`${indent}… ${value.length - MAX_ARRAY_ITEMS} more items (--json shows all)`);
+    if (more) lines.push(`${indent}… ${more} more items (--json shows all)`);
     return lines;
   }
   for (const [key, inner] of Object.entries(value)) {

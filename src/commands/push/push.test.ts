@@ -106,6 +106,31 @@ describe('a push at a terminal, in-process', () => {
     expect(posts()).toHaveLength(1);
   });
 
+  it('cancel_and_replace on SCHEDULER_ACTIVE names the pending action it cancels with the schedule rows', async () => {
+    const inTheWay = (await sandbox.call('POST', '/battery/bat_foxgrid_01', { action: { command: 'charge', start: '1h', end: '2h' } })).body.data;
+    const t = terminal([{ ask: /How do you want/, answer: 'cancel_and_replace' }, { ask: /This cancels/, answer: false }]);
+    expect(await run({ type: 'battery', id: 'bat_foxgrid_01', command: 'idle', at: '+3h' }, t.io, [])).toBe(5);
+    expect(t.prompter.asked[1]).toMatch(new RegExp(`This cancels the manufacturer schedule rows grp_\\w+ .*, and the device's pending action ${inTheWay.id} \\(scheduled\\)\\. Go ahead\\?`));
+    expect((await sandbox.call('GET', `/actions/${inTheWay.id}`)).body.data.state).toBe('scheduled');
+  });
+
+  it('a conflict naming many actions: reads and lists the first 20, and says how many more', async () => {
+    await pending();
+    for (let i = 0; i < 22; i++) await sandbox.call('POST', '/battery/bat_voltaro_01', { action: { command: 'discharge', start: '2h', end: '130m' }, onConflict: 'queue_after' });
+    const reads = () => sandbox.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/actions/')).length;
+    const before = reads();
+    const t = terminal([{ ask: /How do you want/, answer: 'cancel_and_replace' }, { ask: /This cancels/, answer: false }]);
+    expect(await run({ type: 'battery', id: 'bat_voltaro_01', command: 'idle', at: '+1h' }, t.io, [])).toBe(5);
+    expect(reads() - before).toBe(20);
+    expect(t.err()).toContain('Conflicting actions: ');
+    expect(t.err()).toMatch(/Conflicting actions: (act_\w+, ){20}… 3 more\n/);
+    expect(t.err()).toContain('… 3 more, not read (the raw details list them)');
+    expect(t.prompter.asked[1]).toMatch(/^This cancels the pending actions act_.*\), … 3 more\. Go ahead\?$/);
+    expect(t.prompter.asked[1].match(/act_\w+/g)).toHaveLength(20);
+    // 3 of the actions in the way were not read, so their ends are unknown: no queue_after.
+    expect(t.prompter.asked[0]).not.toContain('queue_after');
+  });
+
   it('--json at a terminal never asks', async () => {
     await pending();
     const t = terminal([]);

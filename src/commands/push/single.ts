@@ -6,6 +6,7 @@ import type { ActionRecord, PushBody } from '../../contract/actions.js';
 import type { DeviceRead } from '../../contract/devices.js';
 import type { GlobalOptions } from '../../config/globals.js';
 import { conversionLine, hasWallClockTime } from '../../domain/action.js';
+import { pendingActionOf } from '../../domain/capabilities.js';
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/device-types.js';
 import { requireId } from '../../domain/ids.js';
 import { parseApiTime, plantZone } from '../../domain/time.js';
@@ -149,6 +150,7 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
         interactive: canPrompt(io, options),
         json: Boolean(options.json),
         deviceStrategies: device?.conflictStrategies,
+        pendingAction: pendingActionOf(device),
         zone,
         rerunLine: (strategy) => rerunLine(argv, strategy, raw ? undefined : { at: inputs!.times.at !== undefined, start: prepared.start, end: prepared.end, zone }),
         resubmit: (strategy) => send({ ...prepared.body, ...(strategy ? { onConflict: strategy } : {}) }),

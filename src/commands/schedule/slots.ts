@@ -7,12 +7,12 @@ import type { DeviceRead } from '../../contract/devices.js';
 import type { FlatSlot, ScheduleRecord } from '../../contract/schedules.js';
 import { conversionLine, fitQuantities } from '../../domain/action.js';
 import { quantityText } from '../../domain/quantity.js';
-import { checkAction, checkNames } from '../../domain/capabilities.js';
+import { checkAction, checkNames, pendingActionOf } from '../../domain/capabilities.js';
 import { isoDuration, nextFires, parseSlot, slotParts, slotTime, type TypedSlot } from '../../domain/schedule.js';
 import { describeInstant, localZone, namedZone, plantZone } from '../../domain/time.js';
 import { preflightError } from '../../errors/decode.js';
 import { PreflightError, UsageError } from '../../errors/failures.js';
-import { isRecord, own } from '../../lib/values.js';
+import { own } from '../../lib/values.js';
 import { type IO, writeLine } from '../../output/io.js';
 import { show } from '../../output/text.js';
 
@@ -106,10 +106,7 @@ export function writePreview(io: IO, prepared: PreparedSlots, zone: { name: stri
 
 /** The docs: any pending action conflicts with a new one, whatever the windows (overlap is not tested). */
 export function pendingWarning(device: DeviceRead | undefined): string | undefined {
-  const pending = (state: unknown) => state === 'scheduled' || state === 'acknowledged';
-  const current = device?.currentSchedule;
-  const found = isRecord(current) && typeof current.actionId === 'string' && pending(current.state) ? { id: current.actionId, state: String(current.state) }
-    : device?.lastAction && pending(device.lastAction.state) ? { id: device.lastAction.id, state: device.lastAction.state } : undefined;
+  const found = pendingActionOf(device);
   if (!found) return undefined;
   return `warning: ${show(device!.id)} has a pending action (${show(found.id)}, ${show(found.state)}): any pending action conflicts with a new one, whatever the windows (the docs), so this may be refused or its slots fail; amps actions cancel ${show(found.id)} clears it`;
 }
