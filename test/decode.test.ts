@@ -155,6 +155,14 @@ describe('the renderers', () => {
     expect(window).toContain('Reason: window_too_short');
   });
 
+  it('says how much of a long list or string it cut: what the response held, not what was kept', async () => {
+    const ids = Array.from({ length: 200 }, (_, i) => `act_${i}`);
+    const text = await renderErrorText(decodeError(409, {}, envelope('CONFLICT', 'x', { conflictingActionIds: ids, list: Array.from({ length: 30 }, (_, i) => i), note: 'a'.repeat(5000) })), ctx);
+    expect(text).toContain('act_19, … 180 more');
+    expect(text).toContain('list: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, … 10 more');
+    expect(text).toContain(`${'a'.repeat(200)}… (4800 more characters; --json shows all)`);
+  });
+
   it('shows fields a per-code formatter does not render, generically', async () => {
     const text = await renderErrorText(decodeError(409, {}, envelope('CONFLICT', 'x', { conflictingActionIds: ['a1'], value: 7, start: 'soon' })), ctx);
     expect(text).toContain('Conflicting actions: a1');

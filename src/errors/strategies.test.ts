@@ -3,7 +3,7 @@ import { decodeError } from './decode.js';
 import { strategiesOnOffer } from './strategies.js';
 
 const conflict = (code: string, details: Record<string, unknown>, message = 'm') =>
-  decodeError(409, new Headers(), JSON.stringify({ success: false, error: { code, message, details } }));
+  decodeError(409, {}, JSON.stringify({ success: false, error: { code, message, details } }));
 
 describe('the strategies a 409 offers', () => {
   it('the response decides when it lists any, whatever the device read said', () => {

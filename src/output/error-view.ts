@@ -37,7 +37,8 @@ const MAX_DEPTH = 4;
 // a cut array ends with the count of what it left out.
 
 function cut(value: unknown): string {
-  return typeof value === 'string' && wasCut(value, MAX_VALUE_LENGTH) ? show(value) : truncate(show(value), MAX_VALUE_LENGTH);
+  if (typeof value === 'string' && wasCut(value, MAX_VALUE_LENGTH)) return show(value).replace(/ more characters\)$/, ' more characters; --json shows all)');
+  return truncate(show(value), MAX_VALUE_LENGTH);
 }
 
 /** The items to show, and how many more there were. */
