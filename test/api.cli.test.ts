@@ -131,3 +131,90 @@ describe('every typed list read is bounded', () => {
     expect(empty).toBe(1);
   });
 });
+
+describe('amps api sends what it was given, and reads a list to its end and no further', () => {
+  // A server that records each request's raw path and body, and answers by its first segment.
+  const seen: Array<{ method: string; url: string; body: string }> = [];
+  let base = '';
+  let server: import('node:http').Server;
+  beforeAll(async () => {
+    const { createServer } = await import('node:http');
+    server = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => {
+        seen.push({ method: req.method!, url: req.url!, body });
+        const url = new URL(req.url!, 'http://x');
+        const offset = Number(url.searchParams.get('offset'));
+        const json = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+        const page = (items: unknown[], pagination: Record<string, unknown>) => json(200, { success: true, data: { items, pagination }, meta: {} });
+        switch (url.pathname.split('/')[1]) {
+          case 'forever': return page([{ n: offset }], { limit: 1, offset, total: 5, hasMore: true });
+          case 'page2-404': return offset === 0 ? page([{ n: 0 }], { hasMore: true }) : json(404, { success: false, error: { code: 'DEVICE_NOT_FOUND', message: 'gone' }, meta: {} });
+          case 'page2-not-a-list': return offset === 0 ? page([{ n: 0 }], { hasMore: true }) : json(200, { success: true, data: { id: 'x' }, meta: {} });
+          case 'text': return res.writeHead(200, { 'content-type': 'text/plain' }).end('plain words\n');
+          default: return json(200, { success: true, data: { ok: true }, meta: {} });
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+  });
+  beforeEach(() => {
+    seen.length = 0;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const api = (args: string[], input?: string) => runCli(['api', ...args], { env: cleanEnv({ AMPS_API_URL: base, AMPS_API_KEY: KEY }), input });
+
+  it('--body goes byte for byte: numbers past a double and repeated keys as written', async () => {
+    const text = '{"v":1e999,"id":12345678901234567890,"a":1,"a":2}';
+    const r = await api(['POST', '/echo', '--body', '-'], text);
+    expect(r.code).toBe(0);
+    expect(seen.map((s) => s.body)).toEqual([text]);
+    const dry = await api(['POST', '/echo', '--body', '-', '--dry-run'], text);
+    expect(dry.stdout).toBe(`${text}\n`);
+  });
+
+  it('a query goes as typed: a name given twice stays twice, and -f adds to it', async () => {
+    expect((await api(['GET', '/echo?x=1&x=2', '-f', 'x=3', '-f', 'y=4'])).code).toBe(0);
+    expect(seen.map((s) => s.url)).toEqual(['/echo?x=1&x=2&x=3&y=4']);
+  });
+
+  it('--paginate stops at the pages\' total, whatever hasMore says past it', async () => {
+    const r = await api(['GET', '/forever', '--paginate']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([0, 1, 2, 3, 4].map((n) => ({ n })));
+    expect(seen).toHaveLength(5);
+  });
+
+  it('--paginate takes limit and offset as whole numbers only', async () => {
+    for (const flags of [['-f', 'limit=abc'], ['-f', 'limit=1e3'], ['-f', 'limit=0'], ['-f', 'offset=-1']]) {
+      const r = await api(['GET', '/forever', '--paginate', ...flags]);
+      expect([r.code, r.stderr.split('\n').length, r.stderr], flags.join(' ')).toEqual([2, 2, expect.stringMatching(/^amps: --paginate counts pages with (limit|offset), so it takes one whole number/)]);
+    }
+    expect(seen).toEqual([]);
+  });
+
+  it('a page that fails after the first leaves the array unclosed, so no JSON reader takes it for the whole list', async () => {
+    const failed = await api(['GET', '/page2-404', '--paginate']);
+    expect([failed.code, failed.stdout]).toEqual([4, '[\n{"n":0}']);
+    expect(() => JSON.parse(failed.stdout)).toThrow();
+    const notList = await api(['GET', '/page2-not-a-list', '--paginate']);
+    expect([notList.code, notList.stdout]).toEqual([8, '[\n{"n":0}']);
+    expect(notList.stderr).toContain('INVALID_RESPONSE');
+    expect(notList.stderr).toContain('page 2 of a list that is not a list page');
+  });
+
+  it('a 200 that is not JSON is printed as it came, once, exit 0', async () => {
+    const r = await api(['GET', '/text']);
+    expect([r.code, r.stdout]).toEqual([0, 'plain words\n']);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('refuses a path with a space or control of another script, or a mark that turns text around', async () => {
+    for (const path of ['/a\u00a0b', '/a\u2028b', '/a\u0085b', '/a\u202eb', '/a\u3000b']) {
+      const r = await api(['GET', path]);
+      expect([r.code, r.stderr], JSON.stringify(path)).toEqual([2, expect.stringContaining('the path holds spaces or control characters')]);
+    }
+    expect(seen).toEqual([]);
+  });
+});

@@ -56,12 +56,26 @@ export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 
 interface RequestOptions {
-  query?: Record<string, string | number | boolean | undefined>;
+  /** The query: a record (a name once), or URLSearchParams sent as they are (repeats and order kept). */
+  query?: Record<string, string | number | boolean | undefined> | URLSearchParams;
   body?: unknown;
+  /** A JSON body sent byte for byte as written (`amps api --body`), in place of `body`. */
+  rawBody?: string;
+  /** A 2xx whose body is no JSON is the answer (data undefined, `raw` as sent), not INVALID_RESPONSE. */
+  anyBody?: boolean;
   /** Overrides the method's default retry count. */
   retries?: number;
   /** A bound shorter than --timeout for this request and its retries (what is left of a wait). */
   timeoutMs?: number;
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const BACKOFF_BASE_MS = 500;
@@ -369,11 +383,12 @@ export class ApiClient {
     const url = new URL(this.basePath + path, this.origin);
     // The key goes only where it was configured for.
     if (url.origin !== this.origin) throw new Error('refusing to send the API key to another origin');
-    for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
+    if (query instanceof URLSearchParams) for (const [key, value] of query) url.searchParams.append(key, value);
+    else for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
     return url;
   }
 
-  private async attempt(method: string, url: URL, body: string | undefined, timeoutMs: number): Promise<{ ok: true; response: ApiResponse<unknown> } | ({ ok: false } & Outcome)> {
+  private async attempt(method: string, url: URL, body: string | undefined, timeoutMs: number, anyBody = false): Promise<{ ok: true; response: ApiResponse<unknown> } | ({ ok: false } & Outcome)> {
     // One controller per attempt, its timer cleared as soon as the attempt ends: a batch of
     // 100,000 pushes must not leave 100,000 pending timeouts and signals behind.
     const controller = new AbortController();
@@ -414,6 +429,7 @@ export class ApiClient {
       const decoded = decodeResponse(response.statusCode, responseHeaders, text, { path: url.pathname.slice(this.basePath.length) || '/' });
       const serverDate = typeof responseHeaders.date === 'string' ? responseHeaders.date : undefined;
       if (decoded.ok) return { ok: true, response: { ...decoded.value, status: response.statusCode, attempts: 1, raw: text, serverDate } };
+      if (anyBody && response.statusCode >= 200 && response.statusCode < 300 && !isJson(text)) return { ok: true, response: { data: undefined, meta: {}, status: response.statusCode, attempts: 1, raw: text, serverDate } };
       return { ok: false, error: decoded.error, notSent: false, serverDate };
     } catch (error) {
       if (this.ended || this.options.signal.aborted) {
@@ -436,12 +452,12 @@ export class ApiClient {
 
   async request<T>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
     const url = this.url(path, options.query);
-    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
     const retries = options.retries ?? (method === 'GET' ? this.options.readRetries ?? 2 : this.options.writeRetries ?? 0);
     const random = this.options.random ?? Math.random;
     const deadline = Date.now() + Math.min(this.options.timeoutMs, options.timeoutMs ?? Number.POSITIVE_INFINITY);
     for (let attempt = 1; ; attempt++) {
-      const result = await this.attempt(method, url, body, deadline - Date.now());
+      const result = await this.attempt(method, url, body, deadline - Date.now(), options.anyBody);
       if (result.ok) return { ...(result.response as ApiResponse<T>), attempts: attempt };
       const { error } = result;
       if (attempt > retries || !isRetryable(method, result, attempt)) throw new ApiFailure(error, result.notSent, result.serverDate);

@@ -9,7 +9,8 @@ import { MAX_LIST_PAGES } from '../api/resources.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { repeatable, wholeNumber } from '../config/option-parsers.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
-import { UsageError } from '../errors/failures.js';
+import { invalidSuccess } from '../errors/decode.js';
+import { ApiFailure, UsageError } from '../errors/failures.js';
 import { isRecord, jsonText, own, redactUrl, setOwn } from '../lib/values.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
@@ -41,7 +42,8 @@ function pathOf(text: string | undefined): { path: string; query: URLSearchParam
   const raw = text ?? '';
   if (/^[a-z][a-z0-9+.-]*:/i.test(raw)) throw new UsageError(`'${redactUrl(raw)}' is a URL; amps api takes a path under the API (the base URL is configured)`, 'e.g. amps api GET /actions?state=failed');
   if (!raw.startsWith('/') || raw.startsWith('//')) throw new UsageError(`'${raw}' is not a path under the API`, 'start it with /, e.g. /battery/bat_voltaro_01');
-  if (raw.length > 2048 || /[\u0000-\u0020\u007f]/.test(raw)) throw new UsageError('the path holds spaces or control characters (percent-encode them), or is longer than 2048 characters');
+  // Spaces and controls of any script, and the marks that turn text around: percent-encoded if meant.
+  if (raw.length > 2048 || /[\u0000-\u0020\u007f-\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]/.test(raw)) throw new UsageError('the path holds spaces or control characters (percent-encode them), or is longer than 2048 characters');
   const [pathname, search = ''] = raw.split(/\?(.*)/s);
   // URL parsers read a backslash as / and %2e as a dot: either could climb out as .. does.
   if (pathname.includes('\\')) throw new UsageError(`'${raw}' holds a backslash, which URL parsers read as /`, 'percent-encode it (%5C) if the API means it');
@@ -81,53 +83,71 @@ function nest(fields: Array<{ name: string; value: unknown }>): Record<string, u
   return body;
 }
 
+/** `limit` and `offset` that --paginate counts with: whole numbers as typed, or its own. */
+function pageWindow(query: URLSearchParams): { limit: number; offset: number } {
+  const read = (name: string, fallback: number, least: number) => {
+    const text = query.get(name);
+    if (text === null) return fallback;
+    if (!/^\d{1,9}$/.test(text) || Number(text) < least || query.getAll(name).length > 1) throw new UsageError(`--paginate counts pages with ${name}, so it takes one whole number${least ? ` from ${least}` : ''}, not '${text}'`);
+    return Number(text);
+  };
+  return { limit: read('limit', 50, 1), offset: read('offset', 0, 0) };
+}
+
 export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
   const method = methodOf(options.method);
   const { path, query } = pathOf(options.path);
   const fields = fieldsOf(options.field ?? []);
+  // The body as written: sent byte for byte (numbers past a double, repeated keys and all), only
+  // checked to be JSON; fields build one.
+  let rawBody: string | undefined;
   let body: unknown;
   if (options.body !== undefined) {
     if (method === 'GET') throw new UsageError('--body sends a body, and a GET has none');
-    const text = options.body === '-' ? await readStream(io.stdin, { limit: BODY_LIMIT, what: '--body -' }) : await readFileBounded(options.body, { limit: BODY_LIMIT, what: '--body', stop: io.signal });
+    rawBody = options.body === '-' ? await readStream(io.stdin, { limit: BODY_LIMIT, what: '--body -' }) : await readFileBounded(options.body, { limit: BODY_LIMIT, what: '--body', stop: io.signal });
     try {
-      body = JSON.parse(text);
+      JSON.parse(rawBody);
     } catch {
       throw new UsageError(`--body ${options.body} is not JSON`);
     }
-    for (const f of fields) query.set(f.name, f.text);
+    for (const f of fields) query.append(f.name, f.text);
   } else if (method === 'GET' || method === 'DELETE') {
-    for (const f of fields) query.set(f.name, f.text);
+    for (const f of fields) query.append(f.name, f.text);
   } else if (fields.length > 0) body = nest(fields);
   if (options.paginate && method !== 'GET') throw new UsageError('--paginate reads list pages: it goes with GET');
-  const queryObject = Object.fromEntries(query);
+  const window = options.paginate ? pageWindow(query) : undefined;
   const shown = `${method} ${path}${query.size > 0 ? `?${query}` : ''}`;
   if (options.dryRun) {
     writeLine(io.stderr, io.err.dim(`dry run: nothing was sent (would ${shown})`));
-    if (body !== undefined) writeJson(io, body);
+    if (rawBody !== undefined) io.stdout.write(rawBody.endsWith('\n') ? rawBody : `${rawBody}\n`);
+    else if (body !== undefined) writeJson(io, body);
     return EXIT.ok;
   }
   return withSession(options, io, async (session) => {
     if (method !== 'GET') announceWrite(session, io, options);
     const retries = method === 'GET' ? undefined : options.retry ?? 0;
-    if (!options.paginate) {
-      const response = await session.client.request(method, path, { query: queryObject, body, retries });
+    if (!window) {
+      const response = await session.client.request(method, path, { query, body, rawBody, retries, anyBody: true });
       printBody(io, response.raw);
       return EXIT.ok;
     }
-    // One JSON array of every page's items, written as the pages come: memory stays flat.
-    const limit = Number(query.get('limit') ?? 50);
-    let offset = Number(query.get('offset') ?? 0);
+    // One JSON array of every page's items, written as the pages come: memory stays flat. A
+    // failure once it has opened leaves it unclosed: no JSON reader takes part of a list for all of it.
+    let { offset } = window;
     let first = true;
     for (let page = 0; ; page++) {
       if (page >= MAX_LIST_PAGES) {
         writeLine(io.stderr, `amps: --paginate stopped after ${MAX_LIST_PAGES} pages; go on with -f offset=${offset}`);
         break;
       }
-      const response = await session.client.request<unknown>(method, path, { query: { ...queryObject, limit, offset } });
+      const pageQuery = new URLSearchParams(query);
+      pageQuery.set('limit', String(window.limit));
+      pageQuery.set('offset', String(offset));
+      const response = await session.client.request<unknown>(method, path, { query: pageQuery });
       const data = response.data;
       if (!isRecord(data) || !Array.isArray(data.items)) {
-        if (page > 0) io.stdout.write(first ? ']\n' : '\n]\n');
-        throw new UsageError(`${path} answered ${page === 0 ? 'its GET' : `page ${page + 1}`} without a list page (data.items), so there is nothing to paginate`, 'leave out --paginate');
+        if (page === 0) throw new UsageError(`${path} answered its GET without a list page (data.items), so there is nothing to paginate`, 'leave out --paginate');
+        throw new ApiFailure(invalidSuccess(response.status, `page ${page + 1} of a list that is not a list page (data.items)`, typeof response.meta.requestId === 'string' ? response.meta.requestId : undefined));
       }
       // The array opens once the first page is a list: a failure before it leaves stdout empty.
       if (page === 0) io.stdout.write('[');
@@ -135,9 +155,11 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
         io.stdout.write(`${first ? '\n' : ',\n'}${jsonText(item)}`);
         first = false;
       }
-      const more = isRecord(data.pagination) && data.pagination.hasMore === true;
-      if (!more || data.items.length === 0 || io.outputClosed.aborted) break;
       offset += data.items.length;
+      const pagination = isRecord(data.pagination) ? data.pagination : {};
+      // A server that says hasMore past its own total is not followed on (as listPages does).
+      const total = typeof pagination.total === 'number' && Number.isSafeInteger(pagination.total) && pagination.total >= 0 ? pagination.total : undefined;
+      if (pagination.hasMore !== true || data.items.length === 0 || (total !== undefined && offset >= total) || io.outputClosed.aborted) break;
     }
     io.stdout.write(first ? ']\n' : '\n]\n');
     return EXIT.ok;
