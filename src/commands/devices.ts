@@ -39,16 +39,17 @@ interface TypeTally {
  * and not kept: `--all` over a fleet of half a million devices (or a server's pages of megabytes)
  * holds one page at a time.
  */
-async function eachPage(client: ApiClient, type: DeviceType, options: DevicesOptions, io: IO, take: (devices: DeviceRead[]) => void, tally: TypeTally = { count: 0, total: 0, pagination: null }): Promise<TypeTally> {
+async function eachPage(client: ApiClient, type: DeviceType, options: DevicesOptions, io: IO, take: (devices: DeviceRead[]) => void | Promise<void>, tally: TypeTally = { count: 0, total: 0, pagination: null }): Promise<TypeTally> {
   const { listDevices, listPages, MAX_LIST_PAGES } = await import('../api/resources.js');
   const limit = options.all ? PAGE_MAX : options.limit ?? PAGE_MAX;
   const onCapped = (next: number) => writeLine(io.stderr, io.err.yellow(`amps: --all stopped after ${MAX_LIST_PAGES} pages of ${type} devices; more remain (the next offset is ${next})`));
   for await (const page of listPages((offset) => listDevices(client, type, { limit, offset, userId: options.user }), { offset: options.offset, onCapped })) {
-    take(page.items);
+    await take(page.items);
     tally.count += page.items.length;
     tally.pagination = page.pagination ?? null;
     tally.total = page.pagination?.total ?? tally.count;
-    if (!options.all) break;
+    // Once stdout is closed (`| head`), no page more is read: no one would see it.
+    if (!options.all || io.outputClosed.aborted) break;
   }
   return tally;
 }
@@ -90,10 +91,12 @@ export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
       list.end(rest());
       return EXIT.ok;
     }
+    if (options.all) return allAsTable(session.client, types, options, io);
     const perType: Array<Array<{ type: DeviceType; device: DeviceRead }>> = types.map(() => []);
     const rows: string[][][] = types.map(() => []);
+    // One page a type, read at once.
     const tallies = await Promise.all(types.map((type, i) => eachPage(session.client, type, options, io, (page) => {
-      // --json keeps the devices (one page a type without --all); the table keeps only its cells.
+      // --json keeps the devices; the table keeps only its cells.
       if (options.json) perType[i]!.push(...page.map((device) => ({ type, device })));
       else rows[i]!.push(...page.map((device) => rowOf(type, device)));
     })));
@@ -104,13 +107,42 @@ export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
       return EXIT.ok;
     }
     const listed = rows.flat();
-    io.stdout.write(await formatTable(['id', 'type', 'vendor', 'model', 'status', 'reading', 'mode', 'sync'], listed, { tty: io.stdoutIsTTY, style: io.out }));
+    io.stdout.write(await formatTable(TABLE_HEAD, listed, { tty: io.stdoutIsTTY, style: io.out }));
     if (!options.quiet) {
       const more = total > listed.length ? ` of ${total} (--all shows every page)` : '';
       writeLine(io.stderr, io.err.dim(`${listed.length} device${listed.length === 1 ? '' : 's'}${more}`));
     }
     return EXIT.ok;
   });
+}
+
+const TABLE_HEAD = ['id', 'type', 'vendor', 'model', 'status', 'reading', 'mode', 'sync'];
+/** Rows a boxed table of `--all` holds before it is drawn (and the next begins): its widths need them all. */
+const BOXED_ROWS = 1_000;
+
+/**
+ * `--all` as a table, one type after another, written as it is read: piped, each page's rows as
+ * they come; on a terminal, a boxed table every BOXED_ROWS rows. Memory stays flat however many
+ * pages the API has.
+ */
+async function allAsTable(client: ApiClient, types: DeviceType[], options: DevicesOptions, io: IO): Promise<ExitCode> {
+  let held: string[][] = [];
+  let written = 0;
+  const draw = async () => {
+    if (held.length === 0) return;
+    io.stdout.write(await formatTable(TABLE_HEAD, held, { tty: io.stdoutIsTTY, style: io.out }));
+    written += held.length;
+    held = [];
+  };
+  for (const type of types) {
+    await eachPage(client, type, options, io, async (page) => {
+      held.push(...page.map((device) => rowOf(type, device)));
+      if (!io.stdoutIsTTY || held.length >= BOXED_ROWS) await draw();
+    });
+  }
+  await draw();
+  if (!options.quiet) writeLine(io.stderr, io.err.dim(`${written} device${written === 1 ? '' : 's'}`));
+  return EXIT.ok;
 }
 
 export function devicesCommand(state: CommandState, runF: Run<DevicesOptions> = run) {

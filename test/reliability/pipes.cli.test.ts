@@ -87,6 +87,34 @@ describe('a closed pipe is not a bug', () => {
   });
 });
 
+describe('devices --all over thousands of devices', () => {
+  const shell = (line: string) => new Promise<string>((resolve) => {
+    const child = spawn('bash', ['-c', `${line}; echo "exit=\${PIPESTATUS[0]}"`], { env: env as NodeJS.ProcessEnv });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.on('close', () => resolve(out));
+  });
+  const pageReads = () => sandbox.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/battery?')).length;
+
+  it('piped, the table is every device, one tab-separated row each, written as the pages come', async () => {
+    const r = await runCli(['devices', 'battery', '--all'], { env });
+    expect(r.code).toBe(0);
+    const rows = r.stdout.trim().split('\n');
+    expect(rows.length).toBeGreaterThan(3000);
+    expect(new Set(rows.map((row) => row.split('\t')[0])).size).toBe(rows.length);
+    expect(r.stderr.trim()).toBe(`${rows.length} devices`);
+  });
+
+  it('| head -1: no page is read once stdout is closed, table or --json', async () => {
+    for (const json of [[], ['--json']]) {
+      const before = pageReads();
+      expect(await shell(`'${process.execPath}' '${BIN}' devices battery --all ${json.join(' ')} | head -1 >/dev/null`)).toBe('exit=0\n');
+      // 61 pages in all; the pipe holds a few pages' worth before amps learns it is closed.
+      expect(pageReads() - before, json.join(' ')).toBeLessThan(20);
+    }
+  });
+});
+
 describe('the ledger\'s promise: every input device exactly once', () => {
   it('a FIFO with the progress bar on: counting never eats rows', async () => {
     const dir = freshConfigDir();
