@@ -48,6 +48,13 @@ describe('amps explain (built binary)', () => {
       const json = JSON.parse((await runCli(['explain', code, '--json'])).stdout);
       expect([json.code, json.exitCode, json.source], code).toEqual([code, exit, 'amps-local']);
     }
+    // A body that is no Amps error is HTTP_<status>, classed by its status; amps' own stops by their exit code.
+    for (const [code, exit] of [['HTTP_502', 6], ['http-418', 4], ['HTTP_401', 3], ['USAGE', 2], ['NO_API_KEY', 3], ['INPUT_NEEDED', 9], ['INVALID_INPUT', 2], ['INTERRUPTED', 130], ['OUTPUT_LOST', 11]] as const) {
+      const json = JSON.parse((await runCli(['explain', code, '--json'])).stdout);
+      expect([json.code, json.exitCode, json.source], code).toEqual([code.toUpperCase().replace('-', '_'), exit, 'amps-local']);
+    }
+    const none = await runCli(['explain', '418']);
+    expect([none.code, none.stderr]).toEqual([2, expect.stringContaining('hint: amps explain HTTP_418 explains a 418 that carries no Amps error')]);
     const typo = await runCli(['explain', 'CONECTION_REFUSED']);
     expect([typo.code, typo.stderr]).toEqual([2, expect.stringContaining('did you mean CONNECTION_REFUSED')]);
   });
@@ -135,7 +142,7 @@ describe('amps decode (built binary)', () => {
     expect(r.code).toBe(6);
     expect(r.stdout).toContain('an HTML page, not JSON');
     // No code to explain: the codes of its status, not UNKNOWN_ERROR's once-then-escalate beside a backoff.
-    expect(r.stdout).toContain('More: amps explain 502');
+    expect(r.stdout).toContain('More: amps explain HTTP_502; amps explain 502 (the codes the API sends with HTTP 502; this answer named none)');
     expect(r.stdout).not.toContain('UNKNOWN_ERROR');
   });
 

@@ -104,17 +104,21 @@ function listCatalogue(options: ExplainOptions, io: IO): ExitCode {
 
 /** One of amps' own codes: what happened where no Amps error came back (a refused connection, a body it cannot use). */
 function explainLocal(local: LocalCode, options: ExplainOptions, io: IO): ExitCode {
-  const retry = RETRY_CLASSES[local.retryClass];
+  const retry = local.retryClass ? RETRY_CLASSES[local.retryClass] : undefined;
+  const exitCode = retry?.exitCode ?? local.exitCode ?? EXIT.unclassified;
+  const source = retry
+    ? 'amps: what happened below HTTP, or to an answer it cannot use (the Amps docs have no code for it)'
+    : 'amps: its own stop, before or instead of a request (the Amps docs have no code for it)';
   if (options.json) {
-    writeJson(io, { ...local, source: 'amps-local', retry: retry.guidance, exitCode: retry.exitCode });
+    writeJson(io, { code: local.code, message: local.message, retryClass: local.retryClass ?? null, whatToDo: local.whatToDo, source: 'amps-local', retry: retry?.guidance ?? null, exitCode });
     return EXIT.ok;
   }
   const lines = [[io.out.bold(local.code), 'no Amps error: amps\' own code'].join(io.out.dim(' · ')), `  ${local.message}`, ''];
   lines.push(...fieldLines([
     ['What to do', local.whatToDo],
-    ['amps class', `${retry.label}: ${retry.guidance}`],
-    ['Exit code', String(retry.exitCode)],
-    ['Source', 'amps: what happened below HTTP, or to an answer it cannot use (the Amps docs have no code for it)'],
+    ...(retry ? [['amps class', `${retry.label}: ${retry.guidance}`] as [string, string]] : []),
+    ['Exit code', String(exitCode)],
+    ['Source', source],
   ]));
   writeLine(io.stdout, lines.join('\n'));
   return EXIT.ok;
@@ -126,7 +130,7 @@ export async function run(options: ExplainOptions, io: IO): Promise<ExitCode> {
 
   if (/^\d{3}$/.test(options.code.trim())) {
     const entries = entriesWithStatus(Number(options.code));
-    if (entries.length === 0) throw new UsageError(`no catalogued code has HTTP status ${options.code}`);
+    if (entries.length === 0) throw new UsageError(`no catalogued code has HTTP status ${options.code}`, `amps explain HTTP_${options.code.trim()} explains a ${options.code.trim()} that carries no Amps error`);
     if (options.json) writeJson(io, entries.map(entryJson));
     else printSummary(entries, io);
     return EXIT.ok;

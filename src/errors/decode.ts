@@ -5,7 +5,7 @@
 
 import { type CatalogueEntry, entriesFor, fillMessage, messageMatches, variantFor } from './catalogue.js';
 import { RETRY_CLASSES, type RetryClass } from './retry-classes.js';
-import type { ExitCode } from '../contract/exit-codes.js';
+import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { isRecord } from '../lib/values.js';
 
 export type Headers = Record<string, string | string[] | undefined>;
@@ -347,7 +347,7 @@ export function decodeFailedAction(action: FailedAction): DecodedError {
 export type TransportFailure = 'timeout' | 'connection_refused' | 'connection_reset' | 'dns' | 'tls' | 'protocol' | 'network';
 
 /** amps' own code for each failure below HTTP, as data: the decoder uses it, and `amps explain` reads it. */
-const TRANSPORT_CODES: Record<TransportFailure, LocalCode> = {
+const TRANSPORT_CODES: Record<TransportFailure, LocalCode & { retryClass: RetryClass }> = {
   timeout: { code: 'CLIENT_TIMEOUT', message: 'No complete response arrived before the timeout.', retryClass: 'backoff', whatToDo: 'Retry; a push that timed out may have run, so read the device or its actions before pushing again. --timeout sets the limit.' },
   connection_refused: { code: 'CONNECTION_REFUSED', message: 'The connection was refused; nothing was sent.', retryClass: 'backoff', whatToDo: 'Check the API URL and port and that the server runs; amps doctor checks DNS, TCP, TLS and the proxy one by one.' },
   connection_reset: { code: 'CONNECTION_RESET', message: 'The connection was closed before a complete response arrived.', retryClass: 'backoff', whatToDo: 'Retry; a push may have run, so read the device or its actions before pushing again.' },
@@ -357,11 +357,15 @@ const TRANSPORT_CODES: Record<TransportFailure, LocalCode> = {
   network: { code: 'NETWORK_FAILURE', message: 'The request failed below HTTP.', retryClass: 'backoff', whatToDo: 'Retry with backoff; the detail in brackets says what failed (amps doctor checks the way to the API).' },
 };
 
-/** A code amps gives a failure that has no Amps error of its own (nothing came back, or nothing usable). */
+/**
+ * A code amps gives a failure that has no Amps error of its own: nothing came back, or nothing
+ * usable (a retry class, as the API's codes have), or amps itself stopped (an exit code alone).
+ */
 export interface LocalCode {
   code: string;
   message: string;
-  retryClass: RetryClass;
+  retryClass?: RetryClass;
+  exitCode?: ExitCode;
   whatToDo: string;
 }
 
@@ -369,12 +373,31 @@ export interface LocalCode {
 const RESPONSE_CODES = {
   invalid: { code: 'INVALID_RESPONSE', message: 'A success status whose body is not the documented result (no data, a string, no id).', retryClass: 'once_then_escalate', whatToDo: 'Retry once, then escalate with the request id. After a write, the request was sent: read the device or its actions before pushing again.' },
   tooLarge: { code: 'RESPONSE_TOO_LARGE', message: 'A response larger than amps reads (8 MiB, or AMPS_MAX_RESPONSE_MB).', retryClass: 'once_then_escalate', whatToDo: 'Ask for less (a smaller limit), or raise AMPS_MAX_RESPONSE_MB when the size is expected.' },
-} satisfies Record<string, LocalCode>;
+} satisfies Record<string, LocalCode & { retryClass: RetryClass }>;
 
-const LOCAL_CODES: readonly LocalCode[] = [...Object.values(TRANSPORT_CODES), ...Object.values(RESPONSE_CODES)];
+/** The codes of amps' own stops, which its errors carry in `--json` (output/failure-report.ts, the ledger): no request failed. */
+const STOP_CODES: readonly LocalCode[] = [
+  { code: 'USAGE', exitCode: EXIT.usage, message: 'amps refused the command line, or an input it read, before sending anything.', whatToDo: 'Change what the one line names (its hint says how); amps COMMAND --help lists the flags. Nothing was sent.' },
+  { code: 'NO_API_KEY', exitCode: EXIT.credentials, message: 'There is no API key for the target amps was told to use, so nothing was sent.', whatToDo: 'Give one (amps login, AMPS_API_KEY or --api-key-file), or leave the target out for the embedded sandbox; amps config list shows what is set and where from.' },
+  { code: 'INPUT_NEEDED', exitCode: EXIT.needsInput, message: 'amps needed an answer and did not ask: no terminal, CI set, or --no-input.', whatToDo: 'Pass the flag the message names, or run the command at a terminal.' },
+  { code: 'INVALID_INPUT', exitCode: EXIT.usage, message: 'A fleet row amps could not read (a ledger line\'s code): that device was not sent.', whatToDo: 'Fix the row the reason names, then push that device again.' },
+  { code: 'INTERRUPTED', exitCode: EXIT.interrupted, message: 'Ctrl-C, SIGTERM or Escape at a prompt ended the command; nothing more was sent.', whatToDo: 'A write on its way when it stopped may have reached the API: the hint names it; read the device\'s actions before sending it again. A fleet run says how to resume.' },
+  { code: 'OUTPUT_LOST', exitCode: EXIT.outputLost, message: 'amps could not write its output or its ledger (a full disk, a closed stdout), and stopped.', whatToDo: 'Make room or mend the output; a fleet run lists on stderr what it sent, and amps push --resume continues it.' },
+];
 
-/** amps' own code by name, for `amps explain`; undefined for a code of the API's. */
+const LOCAL_CODES: readonly LocalCode[] = [...Object.values(TRANSPORT_CODES), ...Object.values(RESPONSE_CODES), ...STOP_CODES];
+
+/** amps' own code by name, for `amps explain` (HTTP_502 included); undefined for a code of the API's. */
 export function localCode(code: string): LocalCode | undefined {
+  const status = /^HTTP_([3-5]\d{2})$/.exec(code);
+  if (status) {
+    return {
+      code,
+      message: `An HTTP ${status[1]} whose body is not an Amps error (an HTML page from a proxy or gateway, an empty body, or other JSON).`,
+      retryClass: retryClassForStatus(Number(status[1])),
+      whatToDo: 'No Amps error came back, so amps goes by the status alone; the excerpt of the body amps shows often names the proxy or gateway that answered. Quote the request id, when there is one, if you escalate.',
+    };
+  }
   return LOCAL_CODES.find((c) => c.code === code);
 }
 

@@ -273,7 +273,7 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
   const more = decoded.shape === 'transport'
     ? 'amps doctor (DNS, TCP, TLS and the proxy, checked one by one)'
     : noCode
-      ? decoded.status !== null && entriesWithStatus(decoded.status).length > 0 ? `amps explain ${decoded.status} (the codes the API sends with HTTP ${decoded.status}; this answer named none)` : undefined
+      ? [localCode(decoded.code) ? `amps explain ${decoded.code}` : undefined, decoded.status !== null && entriesWithStatus(decoded.status).length > 0 ? `amps explain ${decoded.status} (the codes the API sends with HTTP ${decoded.status}; this answer named none)` : undefined].filter(Boolean).join('; ') || undefined
       : `amps explain ${decoded.known || localCode(decoded.code) ? decoded.code : 'UNKNOWN_ERROR'}`;
   if (more) lines.push(style.dim(`  More: ${more}`));
   return `${lines.join('\n')}\n`;
