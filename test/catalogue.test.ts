@@ -201,3 +201,13 @@ describe('every code amps puts in an error or a ledger line is one amps explain 
     for (const code of codes) expect(localCode(code) ?? entriesFor(code)[0], code).toBeDefined();
   });
 });
+
+describe('details field names said to be the docs\' are in the docs', () => {
+  it('every name of a documented code, unless marked as amps\', is in docs/amps-api', async () => {
+    const { readdirSync } = await import('node:fs');
+    const docs = (readdirSync(API_DOCS, { recursive: true }) as string[]).filter((f) => /\.(md|txt|json)$/.test(f)).map((f) => readFileSync(join(API_DOCS, f), 'utf8')).join('\n');
+    const unnamed = CATALOGUE.filter((e) => e.source === 'amps-docs' && e.detailsSource !== 'amps-cli')
+      .flatMap((e) => e.details.filter((d) => !d.ampsName && !new RegExp(`\\b${d.name.replace(/\./g, '\\.')}\\b`).test(docs)).map((d) => `${e.code}.${d.name}`));
+    expect(unnamed).toEqual([]);
+  });
+});

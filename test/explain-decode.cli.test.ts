@@ -182,9 +182,14 @@ describe('amps decode (built binary)', () => {
 
   it('says which details field names are amps\' own, where the docs describe the fields without naming them', async () => {
     const r = await runCli(['explain', 'INVALID_OEM_PARAMETERS']);
-    expect(r.stdout).toContain('Details fields (the docs describe them without naming them: these names are amps\' and its sandbox\'s):');
+    expect(r.stdout).toContain('Details fields (the docs name none of them: these names are amps\' and its sandbox\'s):');
     expect(r.stdout).toMatch(/^ {2}parameter\s+the parameter$/m);
     expect((await runCli(['explain', 'SCHEDULER_ACTIVE'])).stdout).toContain('Details fields:\n');
+    for (const code of ['SCHEDULER_FULL', 'MODE_OVERRIDDEN', 'VPP_LOCKED']) expect((await runCli(['explain', code])).stdout, code).toContain('Details fields (the docs name none of them');
+    const window = (await runCli(['explain', 'INVALID_TIME_WINDOW'])).stdout;
+    expect(window).toContain('Details fields (those marked amps\' are named by amps and its sandbox, not the docs):');
+    expect(window).toMatch(/^ {2}reason {2,}end_without_start/m);
+    expect(window).toMatch(/^ {2}policy \(amps'\)/m);
   });
 
   it('reports a missing file in one line, exit 2', async () => {

@@ -57,8 +57,9 @@ function entryText(entry: CatalogueEntry, io: IO): string[] {
   fields.push(['At fault', entry.party], ['Source', sourceLine(entry)]);
   lines.push(...fieldLines(fields));
   if (entry.details.length > 0) {
-    const named = entry.detailsSource === 'amps-cli' ? ' (the docs describe them without naming them: these names are amps\' and its sandbox\'s)' : '';
-    lines.push(`Details fields${named}:`, ...fieldLines(entry.details.map((d) => [d.name, d.description] as const), '  '));
+    const named = entry.detailsSource === 'amps-cli' ? ' (the docs name none of them: these names are amps\' and its sandbox\'s)'
+      : entry.details.some((d) => d.ampsName) ? ' (those marked amps\' are named by amps and its sandbox, not the docs)' : '';
+    lines.push(`Details fields${named}:`, ...fieldLines(entry.details.map((d) => [d.ampsName ? `${d.name} (amps')` : d.name, d.description] as const), '  '));
   }
   if (entry.exampleDetails && Object.keys(entry.exampleDetails).length > 0) {
     lines.push('Example details:', ...JSON.stringify(entry.exampleDetails, null, 2).split('\n').map((l) => `  ${l}`));

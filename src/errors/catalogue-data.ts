@@ -160,7 +160,7 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     whatToDo: 'Drop the parameters the command does not declare; the supported ones are in details.deviceCapabilities.',
     details: [
       { name: 'unsupportedParameters', description: 'the parameters the device does not declare for the command' },
-      { name: 'deviceCapabilities.supportedParameters', description: 'the parameters it does declare' },
+      { name: 'deviceCapabilities.supportedParameters', description: 'the parameters it does declare', ampsName: true },
     ],
     exampleDetails: { unsupportedParameters: ['reserve'], deviceCapabilities: { supportedParameters: ['power', 'target'] } },
     related: ['UNSUPPORTED_MODE', 'UNSUPPORTED_UNIT'],
@@ -207,6 +207,7 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     code: 'START_IN_PAST', http: 422, category: 'validation', party: 'request', retryClass: 'fix_request',
     message: 'The start time is in the past.', source: 'amps-docs', messageSource: 'amps-cli',
     whatToDo: 'Send a start in the future, or omit start for an immediate command.',
+    detailsSource: 'amps-cli',
     details: [
       { name: 'start', description: 'the start the request resolved to (UTC)' },
       { name: 'now', description: 'the server time it was compared with' },
@@ -218,6 +219,7 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     code: 'START_OUT_OF_RANGE', http: 422, category: 'validation', party: 'request', retryClass: 'fix_request',
     message: 'The start time is beyond the 30-day scheduling horizon.', source: 'amps-docs', messageSource: 'amps-cli',
     whatToDo: 'Schedule no more than 30 days ahead.',
+    detailsSource: 'amps-cli',
     details: [
       { name: 'start', description: 'the start the request resolved to (UTC)' },
       { name: 'maxStart', description: 'the latest accepted start' },
@@ -232,9 +234,9 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     note: 'The docs\' retry table does not list this code; the start/end pair has to change, so amps classes it as fix-the-request (exit 4). The docs do not list the reasons. amps and its sandbox use end_without_start, end_not_after_start and unparseable_time; the local sandbox adds window_too_short (under 5 minutes) and window_too_long (over 24 hours) as its own policy (details.policy says so), which the real API may not have, so the client never checks them.',
     details: [
       { name: 'reason', description: 'end_without_start | end_not_after_start | unparseable_time; from the local sandbox also window_too_short | window_too_long' },
-      { name: 'policy', description: 'set by the local sandbox on a rule of its own, not the docs\'' },
-      { name: 'start', description: 'the start as sent or resolved' },
-      { name: 'end', description: 'the end as sent or resolved' },
+      { name: 'policy', description: 'set by the local sandbox on a rule of its own, not the docs\'', ampsName: true },
+      { name: 'start', description: 'the start as sent or resolved', ampsName: true },
+      { name: 'end', description: 'the end as sent or resolved', ampsName: true },
     ],
     exampleDetails: { reason: 'end_not_after_start', start: '2026-01-01T22:00:00.000Z', end: '2026-01-01T21:00:00.000Z' },
     related: ['START_IN_PAST', 'EXECUTION_NOT_SUPPORTED'],
@@ -257,6 +259,7 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     code: 'UNSUPPORTED_SETTING', http: 422, category: 'validation', party: 'request', retryClass: 'fix_request',
     message: 'One or more settings are not supported by this device.', source: 'amps-docs', messageSource: 'amps-cli',
     whatToDo: 'Drop the keys that are not in the device\'s settings map (amps settings TYPE ID lists them).',
+    detailsSource: 'amps-cli',
     details: [
       { name: 'unsupportedSettings', description: 'the keys the device does not declare' },
       { name: 'supportedSettings', description: 'the keys it does declare' },
@@ -268,6 +271,7 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     code: 'READ_ONLY_SETTING', http: 422, category: 'validation', party: 'request', retryClass: 'fix_request',
     message: 'One or more settings are read-only.', source: 'amps-docs', messageSource: 'amps-cli',
     whatToDo: 'The setting can be read but not written through Amps; drop it from the request.',
+    detailsSource: 'amps-cli',
     details: [{ name: 'settings', description: 'the read-only keys that were sent' }],
     exampleDetails: { settings: ['scheduler_enabled'] },
     related: ['UNSUPPORTED_SETTING'],
@@ -529,6 +533,7 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     message: 'The device schedule is full.', source: 'amps-docs', docsPage: 'error-codes',
     whatToDo: 'The merged schedule would exceed the manufacturer’s slot limit. Cancel an existing schedule or ask the end user to clear rows from the manufacturer app.',
     note: 'The docs\' retry table does not list this code (its state-conflict row, which points to onConflict, names SCHEDULER_ACTIVE, MODE_OVERRIDDEN and VPP_LOCKED). Its row says to cancel a schedule or clear rows, which onConflict does not do, and so does amps\' advice. It exits 5 with the other 409s, and amps offers a strategy only when the response lists one.',
+    detailsSource: 'amps-cli',
     details: [
       { name: 'slotLimit', description: 'the manufacturer\'s slot limit' },
       { name: 'existingGroupCount', description: 'rows already held' },
@@ -543,6 +548,7 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     whatToDo: 'Another active mode or schedule on the device is dominant. Clear it before the command will take effect.',
     retryQuote: RETRY_CONFLICT,
     note: 'The docs\' two texts differ: the retry table groups this code with SCHEDULER_ACTIVE (resolve via onConflict), its row says to clear the override. amps follows the response: it offers onConflict when details.recoveryStrategies lists a strategy (a schedule the platform can clear), and otherwise says to clear the override first.',
+    detailsSource: 'amps-cli',
     details: [{ name: 'overridingMode', description: 'the mode in control, when the manufacturer says' }],
     exampleDetails: { overridingMode: 'manual_override' },
     related: ['SCHEDULER_ACTIVE', 'VPP_LOCKED'],
@@ -554,6 +560,7 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     whatToDo: 'The device has been enlisted in a manufacturer-side virtual-power-plant or aggregator programme that takes precedence. The end user must opt out at the manufacturer before Amps can write.',
     retryQuote: RETRY_CONFLICT,
     note: 'The docs\' retry table groups this code with SCHEDULER_ACTIVE (resolve via onConflict); its row says the end user must opt out. amps offers a strategy only when the response lists one.',
+    detailsSource: 'amps-cli',
     details: [{ name: 'programme', description: 'the programme holding the device, when known' }],
     exampleDetails: { programme: 'grid_services_vpp' },
     related: ['MODE_OVERRIDDEN'],

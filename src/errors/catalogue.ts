@@ -34,6 +34,8 @@ export const CATEGORY_LABELS: Record<Category, string> = {
 export interface DetailField {
   name: string;
   description: string;
+  /** A name amps and its sandbox give a field the docs name none for, beside names that are the docs'. */
+  ampsName?: true;
 }
 
 export interface CatalogueEntry {
@@ -59,9 +61,9 @@ export interface CatalogueEntry {
   retryClass: RetryClass;
   details: DetailField[];
   /**
-   * Set when the docs describe a code's details without naming their fields (the error-codes page:
-   * "the offending parameter and the device's supported subset" for command codes, "a hint at the
-   * manufacturer's reported retry window" for RATE_LIMITED): the names are amps' and its sandbox's.
+   * Set when the docs name none of a code's details fields (they describe them without names, as
+   * the error-codes page's "the offending parameter and the device's supported subset" for command
+   * codes, or not at all): every name is amps' and its sandbox's. An integration cannot count on them.
    */
   detailsSource?: 'amps-cli';
   /** A representative `error.details`, served by the sandbox directive and shown by explain. */
