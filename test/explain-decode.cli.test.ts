@@ -80,7 +80,10 @@ describe('amps decode (built binary)', () => {
     expect(r.stdout).toMatch(/^ {2}amps class: retry after a delay: /m);
     expect(r.stdout).not.toContain('Retry:');
     const json = await runCli(['decode', join(API_DOCS, 'examples/error-device-offline-manufacturer.json'), '--json']);
-    expect(JSON.parse(json.stdout).error).toMatchObject({ retryQuote: 'Yes, after a delay. The device is briefly unreachable.', retryClass: 'after_delay' });
+    expect(JSON.parse(json.stdout).error).toMatchObject({ retryQuote: 'Yes, after a delay. The device is briefly unreachable.', retryClass: 'after_delay', whatToDo: expect.stringMatching(/^\S/), ampsWhatToDo: null });
+    // A code off the error-codes page: no quote, and amps' advice in a field of its own.
+    const conflict = JSON.parse((await runCli(['decode', join(API_DOCS, 'examples/error-conflict-no-strategy-cookbook.json'), '--json'])).stdout).error;
+    expect(conflict).toMatchObject({ code: 'CONFLICT', whatToDo: null, retryQuote: null, ampsWhatToDo: expect.stringContaining('onConflict') });
   });
 
   it('gives no advice the docs\' own row contradicts: COMMAND_FAILED, BIND_NOT_SUPPORTED, SCHEDULER_FULL', async () => {

@@ -303,7 +303,9 @@ export function errorToJson(decoded: DecodedError): Record<string, unknown> {
       retryClass: decoded.retryClass,
       retry: retry.guidance,
       retryQuote: decoded.entry?.retryQuote ?? null,
-      whatToDo: decoded.entry?.whatToDo ?? decoded.whatToDo ?? null,
+      // The docs' words only (the error-codes page's, quoted); amps' own advice apart, as in text.
+      whatToDo: decoded.entry?.docsPage ? decoded.entry.whatToDo : null,
+      ampsWhatToDo: decoded.entry?.docsPage ? null : decoded.entry?.whatToDo ?? decoded.whatToDo ?? null,
       note: decoded.entry?.note ?? null,
       exitCode: decoded.exitCode,
       details: decoded.details === undefined ? null : bounded(decoded.details, JSON_BOUNDS),
