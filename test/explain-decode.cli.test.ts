@@ -149,6 +149,26 @@ describe('amps decode (built binary)', () => {
     expect(r.stdout).not.toContain('UNKNOWN_ERROR');
   });
 
+  it('reads what arrived of a message the cut fell inside, a gateway page\'s request id header, and a body on a 204', async () => {
+    const cut = await runCli(['decode', '-', '--status', '410'], { input: '{"success":false,"error":{"code":"DEVICE_OFFLINE","message":"The device is currently off' });
+    expect([cut.code, cut.stdout.split('\n')[1]]).toEqual([7, '  The device is currently off… (cut off)']);
+    const escape = await runCli(['decode', '-', '--status', '410'], { input: '{"success":false,"error":{"code":"DEVICE_OFFLINE","message":"The device \\u00' });
+    expect(escape.stdout.split('\n')[1]).toBe('  The device … (cut off)');
+    const page = await runCli(['decode', '-', '--json'], { input: 'HTTP/1.1 502 Bad Gateway\r\nX-Request-Id: req_gateway_1\r\n\r\n<html>bad gateway</html>' });
+    expect(JSON.parse(page.stdout).meta.requestId).toBe('req_gateway_1');
+    const failed204 = await runCli(['decode', '-', '--status', '204'], { input: '{"success":false,"error":{"code":"DEVICE_OFFLINE","message":"x"}}' });
+    expect([failed204.code, failed204.stdout.split('\n')[0]]).toEqual([8, expect.stringContaining('INVALID_RESPONSE')]);
+  });
+
+  it('--status is three decimal digits; an empty input says so', async () => {
+    for (const status of ['0x199', '4.09e2', ' 409', '99', '600']) {
+      const r = await runCli(['decode', '-', '--status', status], { input: '{}' });
+      expect([r.code, r.stderr], status).toEqual([2, `amps: --status takes an HTTP status (100-599), not '${status}'\n`]);
+    }
+    const empty = await runCli(['decode', '-'], { input: '' });
+    expect([empty.code, empty.stderr.split('\n')[0]]).toEqual([2, 'amps: the response is empty: there is nothing to decode']);
+  });
+
   it('needs --status when neither the body nor the catalogue gives one', async () => {
     const dir = freshConfigDir();
     const file = join(dir, 'odd.json');

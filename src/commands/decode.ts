@@ -132,6 +132,7 @@ export async function run(options: DecodeOptions, given: IO): Promise<ExitCode> 
   const cut = parsed === undefined ? truncatedFailedActionIn(saved.body) : undefined;
   if (cut) return printDecoded({ ...decodeFailedAction(cut), truncated: true }, options, io);
   let status = options.status ?? saved.status;
+  if (status === undefined && saved.body.trim() === '') throw new UsageError('the response is empty: there is nothing to decode', 'save the whole response, status line and body (curl -i), or the body with --status N');
   if (status === undefined) {
     const named = errorCodeIn(saved.body);
     status = catalogueStatusOf(saved.body);
@@ -161,9 +162,9 @@ export function decodeCommand(state: CommandState, runF: Run<DecodeOptions> = ru
     .description('Decode a saved API response (a bare envelope, or a raw HTTP response as pasted from a ticket)')
     .argument('[file]', 'the saved response; - reads stdin')
     .option('--status <n>', 'the HTTP status, when the saved body lacks a status line', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 100 || n > 599) throw new UsageError(`--status takes an HTTP status (100-599), not '${v}'`);
-      return n;
+      // Three decimal digits: Number() would take 0x199 and 4.09e2 for 409.
+      if (!/^[1-5]\d\d$/.test(v)) throw new UsageError(`--status takes an HTTP status (100-599), not '${v}'`);
+      return Number(v);
     })
     .action(async (file, options, cmd) => {
       const globals = globalsOf(cmd);

@@ -130,7 +130,7 @@ function excerpt(text: string): string {
   return title ? `${title} — ${start}` : start;
 }
 
-function unreadable(status: number, problem: string, body: string, retryAfterSeconds: number | undefined): DecodedError {
+function unreadable(status: number, problem: string, body: string, retryAfterSeconds: number | undefined, headers: Headers): DecodedError {
   return {
     code: `HTTP_${status}`,
     status,
@@ -142,6 +142,8 @@ function unreadable(status: number, problem: string, body: string, retryAfterSec
     problem,
     bodyExcerpt: body.length > 0 ? excerpt(body) : undefined,
     retryAfterSeconds,
+    // A gateway's page has no meta: the header is the id to quote.
+    requestId: shortText(header(headers, 'x-request-id')),
   };
 }
 
@@ -248,28 +250,43 @@ function salvageTruncated(body: string): ErrorFields | undefined {
     const value = text(name);
     if (value !== undefined) meta[name] = value;
   }
-  return { code, message: text('message'), details: undefined, meta, shape: 'envelope' };
+  return { code, message: text('message') ?? cutOffField(body, 'message'), details: undefined, meta, shape: 'envelope' };
+}
+
+/** A string field the cut fell inside: what arrived of it (less an escape cut in two), marked as cut. */
+function cutOffField(body: string, name: string): string | undefined {
+  const match = new RegExp(`"${name}"\\s*:\\s*"((?:[^"\\\\]|\\\\.){0,2000}\\\\?)$`).exec(body)?.[1];
+  if (match === undefined) return undefined;
+  for (const arrived of [match, match.replace(/\\u[0-9a-fA-F]{0,3}$/, ''), match.slice(0, -1)]) {
+    try {
+      return `${JSON.parse(`"${arrived}"`) as string}… (cut off)`;
+    } catch {
+      // An escape cut in two: try without it.
+    }
+  }
+  return undefined;
 }
 
 /** Decodes a response whose status says it failed (or whose body says so). */
 export function decodeError(status: number, headers: Headers, body: string, options: DecodeOptions = {}): DecodedError {
   const retryAfter = parseRetryAfter(header(headers, 'retry-after'), options.now ?? Date.now());
-  if (body.trim() === '') return unreadable(status, 'an empty body', body, retryAfter);
+  if (body.trim() === '') return unreadable(status, 'an empty body', body, retryAfter, headers);
   const parsed = parseJson(body);
   if (!parsed.ok) {
     const salvaged = parsed.problem === 'truncated or invalid JSON' ? salvageTruncated(body) : undefined;
     if (salvaged) return { ...fromFields(status, salvaged, retryAfter, headers, options.path), truncated: true, problem: 'JSON cut off before its end; the code and message were read from what arrived' };
-    return unreadable(status, parsed.problem, body, retryAfter);
+    return unreadable(status, parsed.problem, body, retryAfter, headers);
   }
   const fields = errorFields(parsed.value);
-  if (!fields) return unreadable(status, 'JSON that is not an Amps error', body, retryAfter);
+  if (!fields) return unreadable(status, 'JSON that is not an Amps error', body, retryAfter, headers);
   return fromFields(status, fields, retryAfter, headers, options.path);
 }
 
 /** Decodes any response: a success body, or the error it carries. */
 export function decodeResponse(status: number, headers: Headers, body: string, options: DecodeOptions = {}): DecodedResponse {
   if (status < 200 || status >= 300) return { ok: false, error: decodeError(status, headers, body, options) };
-  if (status === 204 || body.trim() === '') return { ok: true, value: { data: null, meta: {} } };
+  // No body is a success with no data (a 204); a body, even on a 204, is read like any other.
+  if (body.trim() === '') return { ok: true, value: { data: null, meta: {} } };
   const parsed = parseJson(body);
   // A success status says the request was taken, whatever followed it: never advice to send it again.
   if (!parsed.ok) return { ok: false, error: { ...invalidSuccess(status, parsed.problem, header(headers, 'x-request-id')), bodyExcerpt: excerpt(body) } };
