@@ -101,6 +101,22 @@ describe('the sandbox fires the slots on its clock', () => {
   });
 });
 
+describe('the sandbox refuses a schedule body key it does not know, as a push\'s', () => {
+  it('a misspelt timezone, or a stray key in a slot, is 400 VALIDATION_ERROR naming it, and nothing is kept', async () => {
+    const slot = { time: '22:00', duration: 'PT1H', command: 'charge' };
+    for (const [path, body, named] of [
+      ['/battery/bat_kestrel_01/schedule', { timeZone: 'America/New_York', slots: [slot] }, 'timeZone'],
+      ['/battery/bat_kestrel_01/schedule', { slots: [{ ...slot, zzz: 1 }] }, 'slots[0].zzz'],
+      ['/schedules', { deviceId: 'bat_kestrel_01', bogusKey: 1, slots: [{ time: '22:00', duration: 'PT1H', action: { command: 'charge' } }] }, 'bogusKey'],
+      ['/schedules', { deviceId: 'bat_kestrel_01', slots: [{ time: '22:00', duration: 'PT1H', action: { command: 'charge', start: '1h' } }] }, 'slots[0].action.start'],
+    ] as const) {
+      const r = await sandbox.call(path === '/schedules' ? 'POST' : 'PUT', path, body);
+      expect([r.status, r.body.error.code, r.body.error.details.fields], named).toEqual([400, 'VALIDATION_ERROR', [{ path: named, problem: 'unknown key' }]]);
+    }
+    expect((await sandbox.call('GET', '/schedules?deviceId=bat_kestrel_01')).body.data.items).toEqual([]);
+  });
+});
+
 describe('amps schedules', () => {
   it('create, get, list with filters, cancel', async () => {
     const created = await amps(['schedules', 'create', '--device', 'hvac_thermia_02', '--slot', '06:30/2h heat --target 21c', '--daily', '--json']);
