@@ -66,6 +66,19 @@ describe('help', () => {
     expect(env.stdout).toContain('Precedence: flags > AMPS_* environment variables > the selected profile > the embedded sandbox');
   });
 
+  it('amps help exit-codes and the README\'s table say the same, row for row', async () => {
+    const { EXIT_CODE_TABLE } = await import('../src/contract/exit-codes.js');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Exit codes'), readme.indexOf('## Webhooks'));
+    const rows = section.split('\n').filter((line) => /^\| \d/.test(line)).map((line) => {
+      const [code, meaning, from] = line.slice(1, -1).split(' | ').map((cell) => cell.trim().replace(/`/g, ''));
+      return { code: Number(code), meaning, from };
+    });
+    expect(rows).toEqual(EXIT_CODE_TABLE);
+    const help = (await runCli(['help', 'exit-codes'])).stdout;
+    for (const row of EXIT_CODE_TABLE.filter((r) => r.from)) expect(help.replace(/\s+/g, ' '), String(row.code)).toContain(row.from.replace(/\s+/g, ' '));
+  });
+
   it('prints the version with the node version and platform', async () => {
     const r = await runCli(['--version']);
     expect(r.stdout.trim()).toMatch(/^amps \d+\.\d+\.\d+ \(node v\d+\.\d+\.\d+, \w+-\w+\)$/);

@@ -18,7 +18,7 @@ export async function run(options: { shell?: string; write?: string }, program: 
     return EXIT.ok;
   }
   if (!options.shell || !(SHELLS as readonly string[]).includes(options.shell)) {
-    throw new UsageError(`name a shell: ${SHELLS.join(', ')}`, 'amps completion bash > ~/.local/share/bash-completion/completions/amps');
+    throw new UsageError(`name a shell: ${SHELLS.join(', ')}`, 'mkdir -p ~/.local/share/bash-completion/completions && amps completion bash > ~/.local/share/bash-completion/completions/amps');
   }
   io.stdout.write(completionScript(options.shell as Shell, model));
   return EXIT.ok;
@@ -33,8 +33,8 @@ export function completionCommand(state: CommandState, program: Command) {
       state.exitCode = await run({ shell, ...options }, program, state.io);
     });
   return withExamples(command, [
-    'amps completion bash > ~/.local/share/bash-completion/completions/amps',
     'amps completion zsh > "${fpath[1]}/_amps"',
-    'amps completion fish > ~/.config/fish/completions/amps.fish',
+    'mkdir -p ~/.local/share/bash-completion/completions && amps completion bash > ~/.local/share/bash-completion/completions/amps',
+    'mkdir -p ~/.config/fish/completions && amps completion fish > ~/.config/fish/completions/amps.fish',
   ]);
 }

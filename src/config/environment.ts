@@ -16,7 +16,7 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
   { name: 'AMPS_DISABLE_COMPILE_CACHE', description: 'any non-empty value: neither read nor write the compile cache.' },
   { name: 'AMPS_TZ', description: 'the zone of push times typed without one (IANA, e.g. Europe/London); --tz wins; default: the device\'s plant zone, else the local zone.' },
   { name: 'AMPS_NO_INPUT', description: 'any non-empty value: never prompt, as --no-input.' },
-  { name: 'AMPS_MAX_RESPONSE_MB', description: 'the largest API response amps reads, in MiB (1-1024, default 8); a larger one is refused as RESPONSE_TOO_LARGE.' },
+  { name: 'AMPS_MAX_RESPONSE_MB', description: 'the largest API response amps reads, in MiB (1-500, default 8); a larger one is refused as RESPONSE_TOO_LARGE.' },
   { name: 'AMPS_DEBUG', description: '1: add stack traces to unexpected errors.' },
   { name: 'NO_COLOR', description: 'any non-empty value: no colour.' },
   { name: 'FORCE_COLOR', description: '1, 2 or 3: colour even when not a terminal (0: never).' },

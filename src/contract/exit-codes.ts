@@ -40,18 +40,19 @@ export interface ExitCodeRow {
   from: string;
 }
 
+// The README's exit-code table says the same, word for word (test/help.test.ts holds them together).
 export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
   { code: 0, meaning: 'success', from: '' },
   { code: 1, meaning: 'unexpected failure inside amps (a bug)', from: 'rerun with AMPS_DEBUG=1 and report the trace' },
-  { code: 2, meaning: 'usage or local validation', from: 'a bad flag or argument, a preflight check against the device, before any request' },
-  { code: 3, meaning: 'credentials or link: fix the API key or re-link the device', from: 'platform auth codes, manufacturer auth and discovery codes' },
-  { code: 4, meaning: 'request rejected: change the request', from: 'command, parameter and validation codes (400, 404, 422); a webhook delivery that does not verify' },
+  { code: 2, meaning: 'usage or local validation', from: 'a bad flag or argument, a preflight check; nothing was sent' },
+  { code: 3, meaning: 'credentials or link: fix the API key or re-link the device', from: 'platform auth codes; manufacturer auth and discovery codes' },
+  { code: 4, meaning: 'request rejected: change the request', from: "command, parameter and validation codes (400, 404, 422); a webhook delivery that does not verify (webhooks verify), a handler's non-2xx (webhooks trigger)" },
   { code: 5, meaning: 'state conflict left unresolved', from: '409 codes' },
-  { code: 6, meaning: 'transient: retry with backoff', from: 'NETWORK_ERROR, RATE_LIMITED, RATE_LIMIT_EXCEEDED, SERVICE_UNAVAILABLE, TIMEOUT, SIMULATED_FAILURE, timeouts and connection failures, a sandbox amps listen follows going away' },
+  { code: 6, meaning: 'transient: retry with backoff', from: 'NETWORK_ERROR, RATE_LIMITED, RATE_LIMIT_EXCEEDED, SERVICE_UNAVAILABLE, TIMEOUT, SIMULATED_FAILURE; timeouts and connection failures; 502/503/504 from a proxy; the sandbox listen follows going away' },
   { code: 7, meaning: 'device offline: retry after a delay', from: 'DEVICE_OFFLINE' },
-  { code: 8, meaning: 'unclassified: retry once, then escalate with the request id', from: 'UNKNOWN_ERROR, INTERNAL_ERROR, codes not in the catalogue, unreadable bodies' },
-  { code: 9, meaning: 'input needed but prompting is off', from: 'no TTY, CI set, or --no-input' },
-  { code: 10, meaning: 'accepted, not finished when the wait ended: do not push again, follow it', from: 'push --wait, actions wait (the action id and the command that follows it are printed)' },
-  { code: 11, meaning: 'output lost: the ledger or output could not be written; the run stopped', from: 'push --devices on a full disk (what was sent is listed on stderr), or with stdout closed (the ledger file has every line); any command whose stdout could not be written (a full disk), said on stderr' },
-  { code: 130, meaning: 'interrupted', from: 'Ctrl-C or SIGTERM' },
+  { code: 8, meaning: 'unclassified: retry once, then escalate with the request id', from: "UNKNOWN_ERROR, INTERNAL_ERROR, codes not in the catalogue, unreadable bodies; a completed action whose device does not show it (--verify's drift)" },
+  { code: 9, meaning: 'input needed but prompting is off', from: 'no terminal, CI set, or --no-input' },
+  { code: 10, meaning: 'accepted, not finished when the wait ended: do not push again, follow it', from: "push --wait, actions wait; the action id and amps actions wait ID are printed; a fleet's --wait names amps watch --ledger FILE" },
+  { code: 11, meaning: 'output lost: a ledger or output could not be written; the run stopped', from: 'a full disk under the ledger (what was sent is listed on stderr), a closed stdout during a fleet push (the ledger file has every line); any command whose stdout could not be written (> file on a full disk), said in one line on stderr' },
+  { code: 130, meaning: 'interrupted', from: 'Ctrl-C or SIGTERM (or Escape at a prompt)' },
 ];

@@ -565,7 +565,14 @@ describe('keys and secrets', () => {
       expect(listed.stdout).toMatch(/\(not a usable name: letters, digits, _ \. -\)\n$/);
       expect(listed.stdout).not.toMatch(/PASTEDSECRET|[\u001b\u0007]/);
       expect((await runCli(['config', 'profiles', '--quiet'], { env: e })).stdout).toBe('');
+      const json = await runCli(['config', 'profiles', '--json'], { env: e });
+      expect(JSON.parse(json.stdout)).toEqual([{ name: expect.any(String), current: false, usable: false }]);
+      expect(json.stdout).not.toMatch(/PASTEDSECRET|\\u001b|\\u0007/);
     }
+    writeFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), JSON.stringify({ currentProfile: 'prod', profiles: { prod: {}, staging: {} } }));
+    expect(JSON.parse((await runCli(['config', 'profiles', '--json'], { env: e })).stdout)).toEqual([{ name: 'prod', current: true, usable: true }, { name: 'staging', current: false, usable: true }]);
+    writeFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), '{}');
+    expect((await runCli(['config', 'profiles', '--json'], { env: e })).stdout).toBe('[]\n');
   });
 });
 

@@ -5,10 +5,10 @@ import { globalsOf, type GlobalOptions } from '../../config/globals.js';
 import { isProfileName, profileNames, profileShown, readStoredConfig, refuseEmptyTarget } from '../../config/resolve.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { withExamples } from '../../output/command-help.js';
-import { type CommandState, type IO, type Run, writeLine } from '../../output/io.js';
+import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
 import { profileFor } from './profile.js';
 
-/** The profile names, one a line (the current one marked unless --quiet). */
+/** The profile names, one a line (the current one marked unless --quiet); --json, a list of {name, current, usable}. */
 export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
   refuseEmptyTarget(options, io.env);
   const stored = readStoredConfig(io.env);
@@ -17,6 +17,10 @@ export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
     current = profileFor(options, io);
   } catch {
     // A current profile that no longer exists marks nothing; the names still list.
+  }
+  if (options.json) {
+    writeJson(io, profileNames(stored).map((name) => ({ name: profileShown(name), current: name === current, usable: isProfileName(name) })));
+    return EXIT.ok;
   }
   for (const name of profileNames(stored)) {
     // --quiet is what shell completion reads: only names a command can take, and nothing a shell would expand.

@@ -1,4 +1,4 @@
-// The suite's settings, kept in test/ with the suite (`vitest run --config test/vitest.config.ts`).
+// The suite's settings, kept in test/ with the suite (`vitest run --config test/vitest.config.mts`).
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
