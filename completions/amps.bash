@@ -8,7 +8,7 @@ _amps_profiles() {
 }
 _amps() {
   local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
-  local codes="UNAUTHORIZED INVALID_API_KEY EXPIRED_TOKEN RATE_LIMIT_EXCEEDED INSUFFICIENT_PERMISSIONS LIVE_ACCESS_DISABLED DEVICE_NOT_FOUND NOT_FOUND CONFLICT ACTION_NOT_CANCELLABLE UNSUPPORTED_MODE UNSUPPORTED_PARAMETER UNSUPPORTED_UNIT PARAMETER_OUT_OF_RANGE EXECUTION_NOT_SUPPORTED START_IN_PAST START_OUT_OF_RANGE INVALID_TIME_WINDOW DIRECT_ACTION_UNSUPPORTED COMMAND_NOT_SUPPORTED UNSUPPORTED_SETTING READ_ONLY_SETTING SETTING_OUT_OF_RANGE INVALID_JSON VALIDATION_ERROR METHOD_NOT_ALLOWED PAYLOAD_TOO_LARGE INTERNAL_ERROR NOT_IMPLEMENTED INVALID_CREDENTIALS INVALID_MFA_CODE MFA_REQUIRED ACCOUNT_LOCKED UNSUPPORTED_CREDENTIAL_TYPE UNSUPPORTED_AUTH_PATH CREDENTIAL_NOT_FOUND NO_DEVICES_FOUND DEVICE_OFFLINE DEVICE_UNAUTHORIZED COMMAND_FAILED BIND_NOT_SUPPORTED UNKNOWN_SETTING INVALID_PARAMETERS INVALID_OEM_PARAMETERS SCHEDULER_ACTIVE SCHEDULER_FULL MODE_OVERRIDDEN VPP_LOCKED NETWORK_ERROR RATE_LIMITED SERVICE_UNAVAILABLE TIMEOUT SIMULATED_FAILURE UNKNOWN_ERROR"
+  local codes="UNAUTHORIZED INVALID_API_KEY EXPIRED_TOKEN RATE_LIMIT_EXCEEDED INSUFFICIENT_PERMISSIONS LIVE_ACCESS_DISABLED DEVICE_NOT_FOUND NOT_FOUND CONFLICT ACTION_NOT_CANCELLABLE UNSUPPORTED_MODE UNSUPPORTED_PARAMETER UNSUPPORTED_UNIT PARAMETER_OUT_OF_RANGE EXECUTION_NOT_SUPPORTED START_IN_PAST START_OUT_OF_RANGE INVALID_TIME_WINDOW DIRECT_ACTION_UNSUPPORTED COMMAND_NOT_SUPPORTED UNSUPPORTED_SETTING READ_ONLY_SETTING SETTING_OUT_OF_RANGE INVALID_JSON VALIDATION_ERROR METHOD_NOT_ALLOWED PAYLOAD_TOO_LARGE INTERNAL_ERROR NOT_IMPLEMENTED INVALID_CREDENTIALS INVALID_MFA_CODE MFA_REQUIRED ACCOUNT_LOCKED UNSUPPORTED_CREDENTIAL_TYPE UNSUPPORTED_AUTH_PATH CREDENTIAL_NOT_FOUND NO_DEVICES_FOUND DEVICE_OFFLINE DEVICE_UNAUTHORIZED COMMAND_FAILED BIND_NOT_SUPPORTED UNKNOWN_SETTING INVALID_PARAMETERS INVALID_OEM_PARAMETERS SCHEDULER_ACTIVE SCHEDULER_FULL MODE_OVERRIDDEN VPP_LOCKED NETWORK_ERROR RATE_LIMITED SERVICE_UNAVAILABLE TIMEOUT SIMULATED_FAILURE UNKNOWN_ERROR CLIENT_TIMEOUT CONNECTION_REFUSED CONNECTION_RESET DNS_FAILURE TLS_FAILURE PROTOCOL_ERROR NETWORK_FAILURE INVALID_RESPONSE RESPONSE_TOO_LARGE USAGE NO_API_KEY INPUT_NEEDED INVALID_INPUT INTERRUPTED OUTPUT_LOST"
   local cmd="" sub="" args=() i w
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="${COMP_WORDS[i]}"
@@ -26,11 +26,20 @@ _amps() {
     --state) COMPREPLY=($(compgen -W "scheduled acknowledged completed failed cancelled" -- "$cur")); return ;;
     --simulate-at) COMPREPLY=($(compgen -W "request dispatch" -- "$cur")); return ;;
     --fail-fast) COMPREPLY=($(compgen -W "credentials rejected conflict transient offline unclassified usage" -- "$cur")); return ;;
+    --category) COMPREPLY=($(compgen -W "platform-auth rate-limit resource conflict validation request server manufacturer-auth discovery command transport" -- "$cur")); return ;;
+    --events) COMPREPLY=($(compgen -W "push.completed push.failed device.connected device.reconnected device.disconnected schedule.created schedule.updated schedule.cancelled schedule.slot_failed schedule.slot_skipped" -- "$cur")); return ;;
     --devices|--out|--body|--api-key-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
   if [[ "$cmd" == config && "$sub" == use && ${#args[@]} -eq 0 && "$cur" != -* ]]; then
     _amps_profiles
     return
+  fi
+  if [[ -n "$sub" && ${#args[@]} -eq 0 && "$cur" != -* ]]; then
+    case "$cmd/$sub" in
+      config/set) COMPREPLY=($(compgen -W "api-key api-url app-id" -- "$cur")); return ;;
+      config/unset) COMPREPLY=($(compgen -W "api-key api-url app-id" -- "$cur")); return ;;
+      webhooks/trigger) COMPREPLY=($(compgen -W "push.completed push.failed device.connected device.reconnected device.disconnected schedule.created schedule.updated schedule.cancelled schedule.slot_failed schedule.slot_skipped" -- "$cur")); return ;;
+    esac
   fi
   if [[ -z "$cmd" ]]; then
     COMPREPLY=($(compgen -W "push get inspect watch devices settings actions explain decode schedule schedules doctor link api listen webhooks sandbox config login help completion --version --json --quiet --no-color --no-input --verbose --profile --api-url --api-key-file --timeout --help" -- "$cur"))
@@ -81,7 +90,7 @@ _amps() {
     config/profiles) opts="" ;;
     login) opts="" ;;
     help) opts="" ;;
-    completion) opts="--write" ;;
+    completion) opts="" ;;
     esac
     COMPREPLY=($(compgen -W "$opts --version --json --quiet --no-color --no-input --verbose --profile --api-url --api-key-file --timeout --help" -- "$cur"))
     return

@@ -23,6 +23,11 @@ function __amps_config_use
     set -l args (__amps_args)
     test "$args[1]" = config; and test "$args[2]" = use; and test (count $args) -eq 2
 end
+function __amps_sub
+    # __amps_sub COMMAND SUBCOMMAND: no word follows the subcommand yet.
+    set -l args (__amps_args)
+    test "$args[1]" = $argv[1]; and test "$args[2]" = $argv[2]; and test (count $args) -eq 2
+end
 function __amps_push_type
     set -l args (__amps_args)
     test "$args[1]" = push; and test (count $args) -ge 2; and test (count $args) -le 3; and test "$args[2]" = $argv[1]
@@ -100,7 +105,7 @@ complete -c amps -n '__fish_seen_subcommand_from wait' -l wait-timeout
 complete -c amps -n '__fish_use_subcommand' -a explain -d 'Explain a canonical error code, offline: meaning, HTTP status, what to do, retry guidance, details fields'
 complete -c amps -n '__fish_seen_subcommand_from explain' -l list
 complete -c amps -n '__fish_seen_subcommand_from explain' -l category
-complete -c amps -n '__amps_at "explain" 0' -a 'UNAUTHORIZED INVALID_API_KEY EXPIRED_TOKEN RATE_LIMIT_EXCEEDED INSUFFICIENT_PERMISSIONS LIVE_ACCESS_DISABLED DEVICE_NOT_FOUND NOT_FOUND CONFLICT ACTION_NOT_CANCELLABLE UNSUPPORTED_MODE UNSUPPORTED_PARAMETER UNSUPPORTED_UNIT PARAMETER_OUT_OF_RANGE EXECUTION_NOT_SUPPORTED START_IN_PAST START_OUT_OF_RANGE INVALID_TIME_WINDOW DIRECT_ACTION_UNSUPPORTED COMMAND_NOT_SUPPORTED UNSUPPORTED_SETTING READ_ONLY_SETTING SETTING_OUT_OF_RANGE INVALID_JSON VALIDATION_ERROR METHOD_NOT_ALLOWED PAYLOAD_TOO_LARGE INTERNAL_ERROR NOT_IMPLEMENTED INVALID_CREDENTIALS INVALID_MFA_CODE MFA_REQUIRED ACCOUNT_LOCKED UNSUPPORTED_CREDENTIAL_TYPE UNSUPPORTED_AUTH_PATH CREDENTIAL_NOT_FOUND NO_DEVICES_FOUND DEVICE_OFFLINE DEVICE_UNAUTHORIZED COMMAND_FAILED BIND_NOT_SUPPORTED UNKNOWN_SETTING INVALID_PARAMETERS INVALID_OEM_PARAMETERS SCHEDULER_ACTIVE SCHEDULER_FULL MODE_OVERRIDDEN VPP_LOCKED NETWORK_ERROR RATE_LIMITED SERVICE_UNAVAILABLE TIMEOUT SIMULATED_FAILURE UNKNOWN_ERROR'
+complete -c amps -n '__amps_at "explain" 0' -a 'UNAUTHORIZED INVALID_API_KEY EXPIRED_TOKEN RATE_LIMIT_EXCEEDED INSUFFICIENT_PERMISSIONS LIVE_ACCESS_DISABLED DEVICE_NOT_FOUND NOT_FOUND CONFLICT ACTION_NOT_CANCELLABLE UNSUPPORTED_MODE UNSUPPORTED_PARAMETER UNSUPPORTED_UNIT PARAMETER_OUT_OF_RANGE EXECUTION_NOT_SUPPORTED START_IN_PAST START_OUT_OF_RANGE INVALID_TIME_WINDOW DIRECT_ACTION_UNSUPPORTED COMMAND_NOT_SUPPORTED UNSUPPORTED_SETTING READ_ONLY_SETTING SETTING_OUT_OF_RANGE INVALID_JSON VALIDATION_ERROR METHOD_NOT_ALLOWED PAYLOAD_TOO_LARGE INTERNAL_ERROR NOT_IMPLEMENTED INVALID_CREDENTIALS INVALID_MFA_CODE MFA_REQUIRED ACCOUNT_LOCKED UNSUPPORTED_CREDENTIAL_TYPE UNSUPPORTED_AUTH_PATH CREDENTIAL_NOT_FOUND NO_DEVICES_FOUND DEVICE_OFFLINE DEVICE_UNAUTHORIZED COMMAND_FAILED BIND_NOT_SUPPORTED UNKNOWN_SETTING INVALID_PARAMETERS INVALID_OEM_PARAMETERS SCHEDULER_ACTIVE SCHEDULER_FULL MODE_OVERRIDDEN VPP_LOCKED NETWORK_ERROR RATE_LIMITED SERVICE_UNAVAILABLE TIMEOUT SIMULATED_FAILURE UNKNOWN_ERROR CLIENT_TIMEOUT CONNECTION_REFUSED CONNECTION_RESET DNS_FAILURE TLS_FAILURE PROTOCOL_ERROR NETWORK_FAILURE INVALID_RESPONSE RESPONSE_TOO_LARGE USAGE NO_API_KEY INPUT_NEEDED INVALID_INPUT INTERRUPTED OUTPUT_LOST'
 complete -c amps -n '__fish_use_subcommand' -a decode -d 'Decode a saved API response (a bare envelope, or a raw HTTP response as pasted from a ticket)'
 complete -c amps -n '__fish_seen_subcommand_from decode' -l status
 complete -c amps -n '__fish_use_subcommand' -a schedule -d 'A device'\''s own schedule: get, set (slots checked and previewed), clear'
@@ -183,7 +188,6 @@ complete -c amps -n '__fish_use_subcommand' -a login -d 'Set up a profile intera
 complete -c amps -n '__fish_use_subcommand' -a help -d 'Show help for a command, or a topic: exit-codes, environment'
 complete -c amps -n '__amps_at "help" 0' -a 'exit-codes environment push get inspect watch devices settings actions explain decode schedule schedules doctor link api listen webhooks sandbox config login help completion'
 complete -c amps -n '__fish_use_subcommand' -a completion -d 'Print the completion script for bash, zsh or fish (it never edits your shell'\''s files)'
-complete -c amps -n '__fish_seen_subcommand_from completion' -l write
 complete -c amps -n '__amps_at "completion" 0' -a 'bash zsh fish'
 complete -c amps -n '__amps_push_type battery' -a 'charge discharge idle auto.balanced auto.reserve auto.export'
 complete -c amps -n '__amps_push_type ev-charger' -a 'charge idle'
@@ -191,10 +195,15 @@ complete -c amps -n '__amps_push_type ev_charger' -a 'charge idle'
 complete -c amps -n '__amps_push_type hvac' -a 'heat cool auto idle follow_schedule'
 complete -c amps -l profile -x -a '(amps config profiles --quiet 2>/dev/null)'
 complete -c amps -n '__amps_config_use' -a '(amps config profiles --quiet 2>/dev/null)'
+complete -c amps -n '__amps_sub config set' -a 'api-key api-url app-id'
+complete -c amps -n '__amps_sub config unset' -a 'api-key api-url app-id'
+complete -c amps -n '__amps_sub webhooks trigger' -a 'push.completed push.failed device.connected device.reconnected device.disconnected schedule.created schedule.updated schedule.cancelled schedule.slot_failed schedule.slot_skipped'
 complete -c amps -l on-conflict -x -a 'cancel_and_replace queue_after'
 complete -c amps -n 'not __fish_seen_subcommand_from sandbox schedules' -l state -x -a 'scheduled acknowledged completed failed cancelled'
 complete -c amps -l simulate-at -x -a 'request dispatch'
 complete -c amps -l fail-fast -x -a 'credentials rejected conflict transient offline unclassified usage'
+complete -c amps -l category -x -a 'platform-auth rate-limit resource conflict validation request server manufacturer-auth discovery command transport'
+complete -c amps -l events -x -a 'push.completed push.failed device.connected device.reconnected device.disconnected schedule.created schedule.updated schedule.cancelled schedule.slot_failed schedule.slot_skipped'
 complete -c amps -l devices -r -F
 complete -c amps -l out -r -F
 complete -c amps -l body -r -F

@@ -35,7 +35,16 @@ describe('shell completions', () => {
     expect(bash(['amps', 'actions', ''])).toEqual(['list', 'get', 'cancel', 'wait']);
     // After the subcommand, not the subcommands again.
     expect(bash(['amps', 'actions', 'get', ''])).toEqual(['']);
-    expect(bash(['amps', 'webhooks', 'trigger', ''])).toEqual(['']);
+    expect(bash(['amps', 'webhooks', 'trigger', 'push.'])).toEqual(['push.completed', 'push.failed']);
+    expect(bash(['amps', 'webhooks', 'trigger', 'push.failed', ''])).toEqual(['']);
+    expect(bash(['amps', 'config', 'set', ''])).toEqual(['api-key', 'api-url', 'app-id']);
+    expect(bash(['amps', 'config', 'unset', 'api-'])).toEqual(['api-key', 'api-url']);
+    expect(bash(['amps', 'explain', '--list', '--category', 'con'])).toEqual(['conflict']);
+    expect(bash(['amps', 'listen', '--events', 'device.d'])).toEqual(['device.disconnected']);
+    // amps' own codes, which its errors and ledgers carry, are codes too; a hidden option is not offered.
+    expect(bash(['amps', 'explain', 'CLIENT'])).toEqual(['CLIENT_TIMEOUT']);
+    expect(bash(['amps', 'explain', 'OUTPUT_'])).toEqual(['OUTPUT_LOST']);
+    expect(bash(['amps', 'completion', '--w'])).toEqual(['']);
     // --state: an action state for actions, a file for the sandbox.
     expect(bash(['amps', 'actions', 'list', '--state', 'sch'])).toEqual(['scheduled']);
     expect(bash(['amps', 'schedules', 'list', '--state', ''])).toEqual(['pending', 'active', 'completed', 'cancelled']);
@@ -67,15 +76,24 @@ words=(amps config use ''); CURRENT=4; PREFIX=''; _amps`;
   });
 
   it('zsh offers the same words', () => {
-    const driver = `autoload -U compinit; compinit -u 2>/dev/null; source ${join(completions, FILES.zsh)}
+    const zsh = (words: string[]) => {
+      const driver = `autoload -U compinit; compinit -u 2>/dev/null; source ${join(completions, FILES.zsh)}
 compadd() { local a; for a in "$@"; do [[ "$a" == -* ]] || print -r -- "$a"; done }
 _describe() { print -rl -- \${\${(P)2}%%:*} }
-words=(amps push hvac h1 ''); CURRENT=5; PREFIX=''; _amps`;
-    expect(execFileSync('zsh', ['-c', driver], { encoding: 'utf8' }).trim().split('\n')).toEqual(['heat', 'cool', 'auto', 'idle', 'follow_schedule']);
+words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}; PREFIX=''; _amps`;
+      return execFileSync('zsh', ['-c', driver], { encoding: 'utf8' }).trim().split('\n');
+    };
+    expect(zsh(['amps', 'push', 'hvac', 'h1', ''])).toEqual(['heat', 'cool', 'auto', 'idle', 'follow_schedule']);
+    expect(zsh(['amps', 'config', 'set', ''])).toEqual(['api-key', 'api-url', 'app-id']);
+    expect(zsh(['amps', 'webhooks', 'trigger', ''])).toContain('schedule.slot_failed');
+    expect(zsh(['amps', 'explain', '--category', ''])).toContain('manufacturer-auth');
   });
 
   it('fish offers the same words', () => {
-    const out = execFileSync('fish', ['-c', `source ${join(completions, FILES.fish)}; complete -C 'amps push battery b '`], { encoding: 'utf8' });
-    expect(out.trim().split('\n').sort()).toEqual(['auto.balanced', 'auto.export', 'auto.reserve', 'charge', 'discharge', 'idle']);
+    const fish = (line: string) => execFileSync('fish', ['-c', `source ${join(completions, FILES.fish)}; complete -C '${line}'`], { encoding: 'utf8' }).trim().split('\n').map((l) => l.split('\t')[0]).sort();
+    expect(fish('amps push battery b ')).toEqual(['auto.balanced', 'auto.export', 'auto.reserve', 'charge', 'discharge', 'idle']);
+    expect(fish('amps config set ')).toEqual(['api-key', 'api-url', 'app-id']);
+    expect(fish('amps webhooks trigger push.')).toEqual(['push.completed', 'push.failed']);
+    expect(fish('amps explain --category con')).toEqual(['conflict']);
   });
 });

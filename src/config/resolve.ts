@@ -22,6 +22,9 @@ export interface ProfileValues {
   appId?: string;
 }
 
+/** The settings a profile holds, by the names `config set` and `config unset` take, and as the file names them. */
+export const SETTING_NAMES: Readonly<Record<string, keyof ProfileValues>> = { 'api-key': 'apiKey', 'api-url': 'apiUrl', 'app-id': 'appId' };
+
 export interface StoredConfig {
   currentProfile?: string;
   profiles?: Record<string, ProfileValues>;
@@ -85,7 +88,7 @@ export function readStoredConfig(env: Env): StoredConfig {
 }
 
 const FILE_SETTINGS = ['currentProfile', 'profiles'];
-const PROFILE_SETTINGS: Array<keyof ProfileValues> = ['apiKey', 'apiUrl', 'appId'];
+const PROFILE_SETTINGS: Array<keyof ProfileValues> = Object.values(SETTING_NAMES);
 
 /**
  * A setting amps does not know, refused: a key under a name amps never reads (`api-key` for

@@ -2,18 +2,16 @@
 // key is read (a hidden prompt at a terminal, stdin otherwise; never argv).
 
 import type { GlobalOptions } from '../../config/globals.js';
-import { checkKey, checkProfileName, readStoredConfig, refuseEmptyTarget, selectProfile } from '../../config/resolve.js';
+import { checkKey, checkProfileName, SETTING_NAMES, readStoredConfig, refuseEmptyTarget, selectProfile } from '../../config/resolve.js';
 import { readKeyFile } from '../../config/key-file.js';
 import type { ProfileKey } from '../../config/store.js';
 import { NeedsInputError, UsageError } from '../../errors/failures.js';
 import { canPrompt, type IO } from '../../output/io.js';
 import { readStream } from '../../output/read.js';
 
-const KEYS: Record<string, ProfileKey> = { 'api-key': 'apiKey', 'api-url': 'apiUrl', 'app-id': 'appId' };
-
 export function settingName(name: string): ProfileKey {
-  const key = Object.hasOwn(KEYS, name) ? KEYS[name] : undefined;
-  if (!key) throw new UsageError(`unknown setting '${name}'`, 'settings: api-key, api-url, app-id');
+  const key = Object.hasOwn(SETTING_NAMES, name) ? SETTING_NAMES[name] : undefined;
+  if (!key) throw new UsageError(`unknown setting '${name}'`, `settings: ${Object.keys(SETTING_NAMES).join(', ')}`);
   return key;
 }
 
