@@ -65,6 +65,21 @@ describe('amps doctor', () => {
     expect(proxied.failed[0].fix).toContain('NO_PROXY');
   });
 
+  it('https to an address (no host name): the TLS check runs without SNI, and nothing but amps writes to stderr', async () => {
+    // A port that takes the connection and closes it: the handshake fails, after Node has chosen what to send.
+    const { createServer: tcpServer } = await import('node:net');
+    const closer = tcpServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => closer.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = closer.address() as AddressInfo;
+      const r = await runCli(['doctor', '--json'], { env: cleanEnv({ AMPS_API_URL: `https://127.0.0.1:${port}`, AMPS_API_KEY: 'amps_sk_test_doctorTests1' }) });
+      expect(JSON.parse(r.stdout).checks.find((c: { area: string }) => c.area === 'network').detail).toContain('TLS');
+      expect(r.stderr).not.toMatch(/Warning|servername|SNI/i);
+    } finally {
+      await new Promise((resolve) => closer.close(resolve));
+    }
+  });
+
   it('a refused read still checks the clock against the Date that came back', async () => {
     const denying = createServer((_req, res) => {
       res.setHeader('date', new Date(Date.now() + 1200 * 1000).toUTCString());

@@ -3,7 +3,7 @@
 // bounded in time and answers with what it found or why it failed, never by throwing.
 
 import { lookup } from 'node:dns/promises';
-import { connect as netConnect } from 'node:net';
+import { isIP, connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 
 export type Probe<T> = ({ ok: true; ms: number } & T) | { ok: false; ms: number; error: string };
@@ -39,7 +39,9 @@ export function openTcp(host: string, port: number, timeoutMs: number): Promise<
 export function handshakeTls(host: string, port: number, timeoutMs: number): Promise<Probe<{ protocol: string | null }>> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const socket = tlsConnect({ host, port, servername: host, timeout: timeoutMs });
+    // SNI names a host, never an address: Node warns (on stderr, amid doctor's output) when given one.
+    const bare = host.replace(/^\[(.*)\]$/, '$1');
+    const socket = tlsConnect({ host: bare, port, ...(isIP(bare) ? {} : { servername: host }), timeout: timeoutMs });
     socket.once('secureConnect', () => {
       const protocol = socket.getProtocol();
       socket.destroy();
