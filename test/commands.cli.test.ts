@@ -269,6 +269,15 @@ describe('amps push', () => {
     expect(dry.stderr).toContain('(times typed without a zone are read in Europe/London: the device\'s plant zone)');
     expect(dry.stderr).not.toContain('America/New_York');
   });
+
+  it('a time typed with its offset is only shown in the zone, not said to be read there; a conversion names the flag that typed it', async () => {
+    const at = `${new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10)}T10:00+05:00`;
+    const dry = await amps(['push', 'hvac', 'hvac_thermia_01', 'auto', '--param', 'heatSetpoint=68f', '--at', at, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toContain('(shown in Europe/London: the device\'s plant zone)');
+    expect(dry.stderr).not.toContain('times typed without a zone');
+    expect(dry.stderr).toContain('--param heatSetpoint 68 °F sent as 20 celsius');
+  });
 });
 
 describe('amps settings', () => {

@@ -144,7 +144,7 @@ describe('whose clock, without the preflight, in a fleet, and in a body', () => 
     const sent = posts().filter((p) => p.path === '/battery/bat_helio_01').at(-1)!.body.action.start;
     expect(sent).toMatch(/\+09:00$/);
     expect(r.stderr).toContain(`start ${describeInstant(Date.parse(sent), 'Asia/Tokyo')}`);
-    expect(r.stderr).toContain('(times typed without a zone are read in Asia/Tokyo: AMPS_TZ)');
+    expect(r.stderr).toContain('(shown in Asia/Tokyo: AMPS_TZ)');
     expect(r.stderr).toContain(`The API moved the start or end of 1 action(s) from what was sent (each line's moved field says from what to what): grep '"moved":{' ${out}`);
     // A conflict a strategy resolves: the rerun line names the instant the run used, not +90m again.
     const again = await amps(['push', 'battery', '--devices', '-', 'discharge', '--at', '+3h', '--tz', 'Europe/London', '--out', join(dir, 'again.ndjson')], {}, 'bat_ampere_03\n');

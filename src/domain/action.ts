@@ -15,6 +15,8 @@ export interface TypedQuantity {
   value: number;
   unit?: TypedUnit;
   text: string;
+  /** How it was typed (`--power`, `--param heatSetpoint`), for the lines that name it. */
+  flag?: string;
 }
 
 /** The longest parameter name amps sends; the API's names are a few words at most. */
@@ -27,7 +29,7 @@ export function parseQuantityFlags(named: Record<string, string | undefined>, pa
     const parsed = parseQuantity(text);
     if (!parsed) throw new UsageError(`${flag} '${text}' is not a quantity`, 'write a number and a unit, e.g. 5kw, 3500w, 90%, 21c, 70f, 16a');
     if (Object.hasOwn(result, name)) throw new UsageError(`the parameter ${name} is given twice`);
-    setOwn(result, name, { ...parsed, text });
+    setOwn(result, name, { ...parsed, text, flag });
   };
   for (const [name, text] of Object.entries(named)) if (text !== undefined) add(name, text, `--${name}`);
   for (const pair of params) {
@@ -73,6 +75,8 @@ export interface Conversion {
   name: string;
   typed: string;
   sent: Quantity;
+  /** How it was typed, when a flag typed it. */
+  flag?: string;
 }
 
 /**
@@ -84,7 +88,7 @@ export interface Conversion {
 export function fitQuantities(
   typed: Record<string, TypedQuantity>,
   declared: Record<string, ParameterSpec> | undefined,
-  flagFor: (name: string) => string = (name) => `--${name}`,
+  flagFor: (name: string) => string = (name) => own(typed, name)?.flag ?? `--${name}`,
 ): { values: Record<string, Quantity>; conversions: Conversion[] } {
   const values: Record<string, Quantity> = {};
   const conversions: Conversion[] = [];
@@ -98,13 +102,13 @@ export function fitQuantities(
     const target = unit ?? apiUnitFor(q.unit);
     const converted = convertQuantity({ value: q.value, unit: q.unit }, target);
     setOwn(values, name, converted ?? { value: q.value, unit: q.unit });
-    if (converted && converted.unit !== q.unit) conversions.push({ name, typed: quantityText({ value: q.value, unit: q.unit }), sent: converted });
+    if (converted && converted.unit !== q.unit) conversions.push({ name, typed: quantityText({ value: q.value, unit: q.unit }), sent: converted, flag: q.flag });
   }
   return { values, conversions };
 }
 
 /** `--power 3500 W sent as 3.5 kw (the unit the device declares)`. */
-export function conversionLine(conversion: Conversion, flag = `--${conversion.name}`): string {
+export function conversionLine(conversion: Conversion, flag = conversion.flag ?? `--${conversion.name}`): string {
   return `${flag} ${conversion.typed} sent as ${conversion.sent.value} ${conversion.sent.unit} (the unit the device declares)`;
 }
 

@@ -51,6 +51,7 @@ function shownItems(value: readonly unknown[]): { items: readonly unknown[]; mor
 function list(value: unknown): string {
   if (!Array.isArray(value)) return cut(value);
   const { items, more } = shownItems(value);
+  if (items.length === 0 && !more) return '(none)';
   const shown = items.map((v) => cut(v)).join(', ');
   return more ? `${shown}, … ${more} more` : shown;
 }

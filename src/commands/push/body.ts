@@ -6,7 +6,7 @@ import type { ActionRecord, PushBody, SandboxDirective, Strategy } from '../../c
 import type { RunInputs } from '../../contract/ledger.js';
 import type { DeviceRead } from '../../contract/devices.js';
 import type { Env } from '../../contract/env.js';
-import { buildPushBody, type Conversion, fitQuantities, parseQuantityFlags, parseTimeFlags, type ParsedTimes, resolveTimes, type TypedQuantity } from '../../domain/action.js';
+import { buildPushBody, type Conversion, fitQuantities, hasWallClockTime, parseQuantityFlags, parseTimeFlags, type ParsedTimes, resolveTimes, type TypedQuantity } from '../../domain/action.js';
 import { checkAction, checkNames } from '../../domain/capabilities.js';
 import { isQuantity } from '../../domain/quantity.js';
 import { describeInstant, localZone, namedZone, parseApiTime, plantZone } from '../../domain/time.js';
@@ -102,11 +102,12 @@ function unnamedZone(device: DeviceRead | undefined, env: Env): Zone {
 }
 
 /** The instants a push names, in its zone, and whose zone that is: "times that say whose clock they are in". */
-export function timeLines(start: number | undefined, end: number | undefined, zone: Zone): string[] {
+export function timeLines(start: number | undefined, end: number | undefined, zone: Zone, wallClock: boolean): string[] {
   const lines: string[] = [];
   if (start !== undefined && Number.isFinite(start)) lines.push(`start ${describeInstant(start, zone.name)}`);
   if (end !== undefined && Number.isFinite(end)) lines.push(`end   ${describeInstant(end, zone.name)}`);
-  if (lines.length > 0) lines.push(`(times typed without a zone are read in ${zone.name}: ${zone.source})`);
+  // Only a time typed without a zone was read in it; one with an offset, or relative, is only shown there.
+  if (lines.length > 0) lines.push(wallClock ? `(times typed without a zone are read in ${zone.name}: ${zone.source})` : `(shown in ${zone.name}: ${zone.source})`);
   return lines;
 }
 
@@ -119,6 +120,8 @@ export function refuseDirectiveOnLive(directive: SandboxDirective | undefined, s
 export interface PreparedPush {
   body: PushBody;
   zone: Zone;
+  /** A time was typed without a zone (a wall-clock time), and so read in `zone`. */
+  wallClock: boolean;
   start?: number;
   end?: number;
   conversions: Conversion[];
@@ -138,7 +141,7 @@ export function preparePush(inputs: PushInputs, device: DeviceRead | undefined, 
   const { values, conversions } = fitQuantities(inputs.quantities, spec?.parameters);
   const times = resolveTimes(inputs.times, now, zone, spec?.execution);
   const body = buildPushBody({ command: inputs.command, parameters: values, times, zone, onConflict: inputs.onConflict, directive: inputs.directive });
-  return { body, zone, start: times.start, end: times.end, conversions, notes: times.notes };
+  return { body, zone, wallClock: hasWallClockTime(inputs.times), start: times.start, end: times.end, conversions, notes: times.notes };
 }
 
 /** The device's view of the body: command, parameters, units, bounds, execution shape, window. */

@@ -19,7 +19,7 @@ import type { DeviceRead, DeviceType } from '../../contract/devices.js';
 import { EXIT, EXIT_CLASSES, type ExitCode, mostSevere } from '../../contract/exit-codes.js';
 import type { TargetEnvironment } from '../../contract/keys.js';
 import { LEDGER_VERSION, type LedgerEntry, type OutcomeRecord, type RunInputs } from '../../contract/ledger.js';
-import { actionMatches, parseQuantityFlags, resolveTimes } from '../../domain/action.js';
+import { actionMatches, hasWallClockTime, parseQuantityFlags, resolveTimes } from '../../domain/action.js';
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/device-types.js';
 import { CLOCK_MARGIN_MS, localZone } from '../../domain/time.js';
 import { ApiFailure, InterruptedError, UsageError } from '../../errors/failures.js';
@@ -376,7 +376,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     if (run.out) setHardStopNote(`stopped at once: the devices in flight have no line in ${run.out}, which has no end record; amps push --resume ${run.out} reads their actions before it sends anything again`);
     announceWrite(session, io, options);
     // One zone and one clock for the whole fleet: said before anything is sent.
-    if (!options.quiet && !options.json) for (const line of timeLines(times.start, times.end, zone)) writeLine(io.stderr, io.err.dim(line));
+    if (!options.quiet && !options.json) for (const line of timeLines(times.start, times.end, zone, hasWallClockTime(push.times))) writeLine(io.stderr, io.err.dim(line));
     if (resume && !options.quiet) writeLine(io.stderr, `Resuming ${run.resumeFrom!.path} into ${run.out}: ${resume.carried.size} device line(s) carried over.`);
 
     const showProgress = io.stderrIsTTY && !options.json && !options.quiet;

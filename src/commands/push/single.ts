@@ -62,7 +62,8 @@ function preparedFromRaw(body: PushBody, zone: Zone, device: DeviceRead | undefi
     if (plant) return parseApiTime(text, now, plant)?.getTime() ?? Number.NaN;
     return Number.NaN;
   };
-  return { body, zone, start: instant(body.action.start), end: instant(body.action.end), conversions: [], notes: [] };
+  const naive = (text: string | null | undefined) => typeof text === 'string' && /^\d{4}-/.test(text.trim()) && !/(Z|[+-]\d{2}:?\d{2})$/i.test(text.trim());
+  return { body, zone, wallClock: naive(body.action.start) || naive(body.action.end), start: instant(body.action.start), end: instant(body.action.end), conversions: [], notes: [] };
 }
 
 /**
@@ -72,7 +73,7 @@ function preparedFromRaw(body: PushBody, zone: Zone, device: DeviceRead | undefi
 function preparationLines(prepared: PreparedPush, all: boolean): string[] {
   const lines: string[] = [];
   if (all) {
-    lines.push(...timeLines(prepared.start, prepared.end, prepared.zone));
+    lines.push(...timeLines(prepared.start, prepared.end, prepared.zone, prepared.wallClock));
     lines.push(...prepared.conversions.map((c) => conversionLine(c)));
   }
   return [...lines, ...prepared.notes];
