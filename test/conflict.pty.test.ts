@@ -195,5 +195,13 @@ describe('without a terminal', () => {
     const term = runInTerminal(['push', 'battery', 'bat_foxgrid_01', 'idle', '--no-input'], env);
     expect(await term.exit).toBe(5);
     expect(term.text()).not.toContain(PROMPT);
+    expect(term.text()).toContain('--no-input is given, so not asking.');
+  });
+
+  it('CI set at a terminal does not prompt, and says that is why', async () => {
+    const term = runInTerminal(['push', 'battery', 'bat_foxgrid_01', 'idle'], { ...env, CI: 'true' });
+    expect(await term.exit).toBe(5);
+    expect(term.text()).not.toContain(PROMPT);
+    expect(term.text()).toContain('CI is set, so not asking. To resolve with cancel_and_replace, rerun:');
   });
 });

@@ -23,6 +23,8 @@ export interface ConflictInput {
   client: ApiClient;
   /** Both ends a terminal, not CI, not --no-input, not --json. */
   interactive: boolean;
+  /** Why not interactive, for "…, so not asking" (output/io.ts noPromptReason). */
+  notAsking?: string;
   json: boolean;
   /** The device's conflictStrategies, when the preflight read them. */
   deviceStrategies?: string[];
@@ -133,7 +135,8 @@ function nonInteractive(input: ConflictInput, offered: Strategy[]): ConflictOutc
   if (input.json) {
     io.stderr.write(`${jsonText({ ...errorToJson(decoded), resolution: { strategies: offered, rerun, nextStep: rerun ? null : nextStep(decoded) } })}\n`);
   } else if (rerun) {
-    writeLine(io.stderr, `\nNot a terminal, so not asking. To resolve with ${offered[0]}, rerun:\n  ${rerun}`);
+    const why = input.notAsking ?? 'not a terminal';
+    writeLine(io.stderr, `\n${why[0].toUpperCase()}${why.slice(1)}, so not asking. To resolve with ${offered[0]}, rerun:\n  ${rerun}`);
   } else {
     writeLine(io.stderr, `\n${nextStep(decoded)}`);
   }

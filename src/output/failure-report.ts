@@ -4,7 +4,7 @@
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { ApiFailure, ExitWith, InterruptedError, MissingKeyError, NeedsInputError, PreflightError, UsageError } from '../errors/failures.js';
 import { errorToJson, writeErrorText } from './error-view.js';
-import { type IO, writeLine } from './io.js';
+import { type IO, noPromptReason, writeLine } from './io.js';
 import { scrub } from './text.js';
 import { jsonText } from '../lib/values.js';
 
@@ -51,7 +51,7 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
   }
   if (error instanceof NeedsInputError) {
     if (json) writeJsonError({ error: { code: 'INPUT_NEEDED', message: error.message, flag: error.flag, exitCode: EXIT.needsInput } });
-    else writeLine(io.stderr, `amps: ${error.message} (not a terminal, so not asking: pass ${error.flag})`);
+    else writeLine(io.stderr, `amps: ${error.message} (${noPromptReason(io) ?? 'prompting is off'}, so not asking: pass ${error.flag})`);
     return error.exitCode;
   }
   if (error instanceof InterruptedError || isAbort(error)) {

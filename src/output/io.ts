@@ -55,8 +55,18 @@ function isCI(env: Env): boolean {
  * so stdout stays data: with `2>file` nobody would see them), not CI, not --no-input, not --json.
  */
 export function canPrompt(io: IO, flags: { input?: boolean; json?: boolean }): boolean {
+  return noPromptReason(io, flags) === undefined;
+}
+
+/** Why amps will not ask here, in words for "…, so not asking"; undefined when it can. */
+export function noPromptReason(io: IO, flags: { input?: boolean; json?: boolean } = {}): string | undefined {
+  if (flags.input === false) return '--no-input is given';
   // --json is for scripts: a question at a terminal would hold one that runs there.
-  return flags.input !== false && !flags.json && io.stdinIsTTY && io.stdoutIsTTY && io.stderrIsTTY && !isCI(io.env) && !io.env.AMPS_NO_INPUT;
+  if (flags.json) return '--json is given';
+  if (!(io.stdinIsTTY && io.stdoutIsTTY && io.stderrIsTTY)) return 'not a terminal';
+  if (isCI(io.env)) return 'CI is set';
+  if (io.env.AMPS_NO_INPUT) return 'AMPS_NO_INPUT is set';
+  return undefined;
 }
 
 /**

@@ -13,7 +13,7 @@ import { parseApiTime, plantZone } from '../../domain/time.js';
 import { preflightError } from '../../errors/decode.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { ApiFailure, PreflightError, UsageError } from '../../errors/failures.js';
-import { canPrompt, type IO, writeJson, writeLine } from '../../output/io.js';
+import { canPrompt, type IO, noPromptReason, writeJson, writeLine } from '../../output/io.js';
 import { suggestedCommand } from '../../output/text.js';
 import { printAction, stateColour } from '../../output/views.js';
 import { announceWrite, relinkFor, withSession } from '../../session/connect.js';
@@ -149,6 +149,7 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
         io,
         client: session.client,
         interactive: canPrompt(io, options),
+        notAsking: noPromptReason(io, options),
         json: Boolean(options.json),
         deviceStrategies: device?.conflictStrategies,
         pendingAction: pendingActionOf(device),
