@@ -267,11 +267,15 @@ describe('amps push --devices', () => {
       for (const source of ['file', 'stdin'] as const) {
         const input = source === 'file' ? join(dir, name) : '-';
         const r = await amps(['push', 'battery', '--devices', input, 'charge', ...flags, '--out', out], source === 'stdin' ? readFileSync(join(dir, name), 'utf8') : undefined);
-        expect([r.code, r.stderr.trim().split('\n').length], `${name} from ${source}`).toEqual([2, 1]);
+        // One line, and its hint.
+        expect([r.code, r.stderr.trim().split('\n').filter((line) => !line.startsWith('  hint: ')).length], `${name} from ${source}`).toEqual([2, 1]);
         expect(existsSync(out), `${name} from ${source}`).toBe(false);
       }
     }
     expect(posts()).toHaveLength(0);
+    // A bare --fail-fast takes the word after it: the command there is named as what it was taken for.
+    const swallowed = await amps(['push', 'battery', '--devices', join(dir, 'good.txt'), '--fail-fast', 'charge', '--out', out]);
+    expect([swallowed.code, swallowed.stderr]).toEqual([2, expect.stringContaining("not 'charge'\n  hint: to stop at any failure, put --fail-fast where no word follows it")]);
     expect((await amps(['push', 'battery', '--devices', join(dir, 'good.txt'), 'charge', '--out', out])).code).toBe(0);
     expect(posts()).toHaveLength(1);
   });

@@ -5,7 +5,7 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { STRATEGIES } from '../../contract/actions.js';
 import { globalsOf } from '../../config/globals.js';
 import { duration, oneOf, repeatable, wholeNumber } from '../../config/option-parsers.js';
-import type { ExitCode } from '../../contract/exit-codes.js';
+import { EXIT_CLASSES, type ExitCode } from '../../contract/exit-codes.js';
 import { UsageError } from '../../errors/failures.js';
 import { withExamples } from '../../output/command-help.js';
 import type { CommandState, IO, Run } from '../../output/io.js';
@@ -25,6 +25,19 @@ export async function run(options: PushOptions, io: IO, argv: string[] = []): Pr
   return (await import('./single.js')).run({ ...options, type: options.type }, io, argv);
 }
 
+
+/**
+ * --fail-fast's optional classes, checked as they are parsed: the word after a bare --fail-fast
+ * is taken as its value, so `--fail-fast idle` must say that, not that the command is missing.
+ */
+function failFastClasses(value: string): string {
+  for (const name of value.split(',')) {
+    if (!Object.hasOwn(EXIT_CLASSES, name.trim())) {
+      throw new UsageError(`--fail-fast takes classes from ${Object.keys(EXIT_CLASSES).join(', ')}, not '${name}'`, `to stop at any failure, put --fail-fast where no word follows it: amps push TYPE --devices FILE ${value} --fail-fast`);
+    }
+  }
+  return value;
+}
 
 export function pushCommand(state: CommandState, runF: Run<PushOptions> = run) {
   const command = new Command('push')
@@ -52,7 +65,7 @@ export function pushCommand(state: CommandState, runF: Run<PushOptions> = run) {
     .addOption(new Option('--devices <file>', 'push to every device listed (one id a line, CSV with an id column, or NDJSON); - reads stdin').conflicts(['body', 'dryRun']))
     .addOption(new Option('--concurrency <n>', 'with --devices: pushes in flight (default 8)').argParser(wholeNumber('--concurrency', 1, 256)))
     .option('--out <file>', 'with --devices: write the per-device ledger (NDJSON) to this file as it goes')
-    .option('--fail-fast [classes]', 'with --devices: stop issuing at the first failure (or of these classes: credentials,rejected,conflict,transient,offline,unclassified,usage)')
+    .option('--fail-fast [classes]', 'with --devices: stop issuing at the first failure (or of these classes: credentials,rejected,conflict,transient,offline,unclassified,usage)', failFastClasses)
     .option('--verify', 'with --devices --wait: read each completed device once and report where its state does not show the command (drift)')
     .addOption(new Option('--plan', 'with --devices: predict the run from list pages (accepted, conflicts, preflight failures, stale devices); send nothing').conflicts(['wait', 'waves', 'resume']))
     .option('--waves <shares>', 'with --devices FILE: roll out in waves, e.g. 1%,10%,100%; each wave starts when the one before has finished')
