@@ -79,6 +79,13 @@ describe('help', () => {
     for (const row of EXIT_CODE_TABLE.filter((r) => r.from)) expect(help.replace(/\s+/g, ' '), String(row.code)).toContain(row.from.replace(/\s+/g, ' '));
   });
 
+  it('a mistyped help topic or command gets the closest names', async () => {
+    for (const [topic, hint] of [[['pus'], 'did you mean amps help push?'], [['config', 'sett'], 'did you mean amps help config set?'], [['envirnment'], 'did you mean amps help environment?']] as const) {
+      const r = await runCli(['help', ...topic]);
+      expect([r.code, r.stderr], topic.join(' ')).toEqual([2, `amps: no help topic or command '${topic.join(' ')}'\n  hint: ${hint}\n`]);
+    }
+  });
+
   it('prints the version with the node version and platform', async () => {
     const r = await runCli(['--version']);
     expect(r.stdout.trim()).toMatch(/^amps \d+\.\d+\.\d+ \(node v\d+\.\d+\.\d+, \w+-\w+\)$/);

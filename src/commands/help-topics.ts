@@ -2,6 +2,7 @@ import { Command } from '@commander-js/extra-typings';
 import { ENVIRONMENT_VARIABLES, PRECEDENCE } from '../config/environment.js';
 import { EXIT, EXIT_CODE_TABLE, type ExitCode } from '../contract/exit-codes.js';
 import { UsageError } from '../errors/failures.js';
+import { closest } from '../lib/values.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, writeLine } from '../output/io.js';
 import { fieldLines } from '../output/text.js';
@@ -29,10 +30,18 @@ export async function run(topic: string[], program: Command, io: IO): Promise<Ex
   else if (topic[0] === 'environment') environment(io);
   else {
     let command: Command | undefined = program;
+    let parent: Command = program;
     for (const name of topic) {
+      if (command) parent = command;
       command = command?.commands.find((c) => c.name() === name || c.aliases().includes(name)) as Command | undefined;
     }
-    if (!command) throw new UsageError(`no help topic or command '${topic.join(' ')}'`, `topics: ${HELP_TOPICS.join(', ')}; or a command name`);
+    if (!command) {
+      // The closest names where the path went wrong, as a mistyped command gets.
+      const names = parent.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+      const near = closest(topic.at(-1) ?? '', parent === program ? [...HELP_TOPICS, ...names] : names);
+      const path = parent === program ? '' : `${parent.name()} `;
+      throw new UsageError(`no help topic or command '${topic.join(' ')}'`, near.length > 0 ? `did you mean ${near.map((n) => `amps help ${path}${n}`).join(', ')}?` : `topics: ${HELP_TOPICS.join(', ')}; or a command name`);
+    }
     command.outputHelp();
   }
   return EXIT.ok;
