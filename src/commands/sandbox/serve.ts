@@ -56,7 +56,7 @@ export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
   if (options.json) writeJson(io, { url: sandbox.url, key: sandbox.key, fleetSize: options.fleetSize, rateLimit: options.rateLimit, webhookSecret: signingSecret, webhooks: urls.map(redactUrl) });
   else {
     writeLine(io.stdout, `Amps sandbox listening on ${sandbox.url}`);
-    writeLine(io.stdout, `Key: ${sandbox.key} (any amps_sk_test_… or sk_test_… key works)`);
+    writeLine(io.stdout, `Key: ${sandbox.key} (any test key works: amps_sk_test_ or sk_test_ and 6 or more letters or digits)`);
     writeLine(io.stdout, `Use it: export AMPS_API_URL=${sandbox.url} AMPS_API_KEY=${sandbox.key}`);
     writeLine(io.stdout, `Webhook signing secret: ${signingSecret}${urls.length > 0 ? ` (delivering to ${urls.map(redactUrl).join(', ')})` : ' (amps listen --forward-to URL forwards events; or --webhook URL here)'}`);
     const dispatch = options.failRate || options.driftRate ? ` · dispatch failures ${options.failRate * 100}%, drift ${options.driftRate * 100}% of generated devices` : '';
