@@ -141,6 +141,23 @@ describe('amps push --devices', () => {
     expect(ledger(onlyConflicts.stdout).map((l) => l.outcome)).toEqual(['rejected', 'conflict', 'not_sent']);
   });
 
+  it('a resume counts the lines it carries over in its summary and exit code, and a carried failure stops nothing', async () => {
+    const dir = freshConfigDir();
+    const file = join(dir, 'devices.txt');
+    const out = join(dir, 'run.ndjson');
+    writeFileSync(file, ['nope', ...loadIds(3, 201)].join('\n'));
+    expect((await amps(['push', 'battery', '--devices', file, 'charge', '--fail-fast', '--concurrency', '1', '--out', out])).code).toBe(4);
+    const before = posts().length;
+    const resumed = await amps(['push', '--resume', out, '--json']);
+    // The carried rejection is the run's: exit 4, though every device this resume sent was accepted.
+    expect(resumed.code).toBe(4);
+    expect(posts().length - before).toBe(3);
+    const summary = JSON.parse(resumed.stderr.trim().split('\n').filter((l) => l.startsWith('{"summary"')).at(-1)!).summary;
+    // nope was refused by its preflight read: never sent.
+    expect([summary.total, summary.sent, summary.exitCode]).toEqual([4, 3, 4]);
+    expect(summary.outcomes).toEqual(expect.arrayContaining([expect.objectContaining({ outcome: 'rejected', code: 'DEVICE_NOT_FOUND', count: 1 }), expect.objectContaining({ outcome: 'accepted', count: 3 })]));
+  });
+
   it('slows the whole run on 429 and, with --retry, sends those devices again', async () => {
     const limited = await startTestSandbox({ fleetSize: 60, rateLimit: 20 });
     try {

@@ -125,7 +125,19 @@ export class BatchRun {
     for (const wake of this.waitingOnReads) wake();
   }
 
-  private record(entry: LedgerEntry): void {
+  /**
+   * A resume's line carried over from the ledger it continues (written there already): it counts in
+   * the summary and the exit code as the run's own, but stops nothing (--fail-fast is for new answers).
+   */
+  countCarried(entry: LedgerEntry): void {
+    this.count(entry);
+    if (typeof entry.relinkUrl === 'string') {
+      this.report.relink.count++;
+      if (this.report.relink.devices.length < RELINK_LISTED && entry.id) this.report.relink.devices.push({ id: entry.id, url: entry.relinkUrl });
+    }
+  }
+
+  private count(entry: LedgerEntry): void {
     const retryClass = this.retryClassOf.get(entry);
     const key = `${entry.outcome}\u0000${entry.code ?? ''}\u0000${retryClass ?? ''}`;
     const bucket = this.report.counts.get(key) ?? { outcome: entry.outcome, code: entry.code, count: 0, exitCode: entry.exitCode, retryClass };
@@ -134,14 +146,18 @@ export class BatchRun {
     this.report.total++;
     if (entry.attempts > 0) this.report.sent++;
     if (entry.moved) this.report.moved++;
-    if (this.needsRelink.has(entry)) {
-      this.report.relink.count++;
-      if (this.report.relink.devices.length < RELINK_LISTED && entry.id) this.report.relink.devices.push({ id: entry.id, url: entry.relinkUrl });
-    }
     if (entry.resolveWith && entry.id) {
       const list = this.report.conflicted.get(entry.resolveWith) ?? [];
       list.push(entry.id);
       this.report.conflicted.set(entry.resolveWith, list);
+    }
+  }
+
+  private record(entry: LedgerEntry): void {
+    this.count(entry);
+    if (this.needsRelink.has(entry)) {
+      this.report.relink.count++;
+      if (this.report.relink.devices.length < RELINK_LISTED && entry.id) this.report.relink.devices.push({ id: entry.id, url: entry.relinkUrl });
     }
     if (this.report.stoppedBy === 'ledger_failed') {
       this.unwritten.push(entry);

@@ -503,6 +503,8 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
       // After a stop, the rest of a file is read to record it not_sent; a stream is too, unless the
       // operator interrupted (it may never end) or the ledger itself failed.
       const drain = () => batch.stoppedReason !== 'ledger_failed' && (regularFile || !io.signal.aborted);
+      // A resume continues its run: what it carries over counts in its summary and exit code.
+      if (resume) for (const id of resume.carried) batch.countCarried(resume.earlier.entries.get(id)!);
       const result = await batch.run(gated(rows)[Symbol.asyncIterator](), drain);
       progress.stop();
       if (resume) {
