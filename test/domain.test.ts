@@ -47,6 +47,15 @@ describe('times as operators type them (a fixed clock, a named zone)', () => {
     expect(parseTimeText('now')).toEqual({ kind: 'now' });
   });
 
+  it('resolves to whole seconds, as the body carries them: what amps records and reruns is what it sent', () => {
+    const ragged = Date.parse('2026-06-10T12:00:00.764Z');
+    for (const flags of [{ at: '+2h' }, { start: 'now', end: '30m' }, { start: '+1h', end: '+2h' }]) {
+      const { start, end } = resolveTimes(parseTimeFlags(flags), ragged, { name: 'Europe/London' });
+      expect([start! % 1000, (end ?? 0) % 1000], JSON.stringify(flags)).toEqual([0, 0]);
+      expect(Date.parse(formatInZone(start!, 'Europe/London'))).toBe(start);
+    }
+  });
+
   it('refuses what is not a time, and times no push can mean, with the reason', () => {
     // Dates no calendar has, with a zone or without (Date.parse would roll them into the next month).
     for (const bad of ['teatime', '25:00', '2026-02-30T10:00', '+soon', '+99999999999999999999h', '0000-01-01T00:00Z', '2026-13-01T00:00', '2026-11-31T22:00Z', '2026-02-29T10:00+01:00', '2026-04-31T10:00:00.5-05:00', '2026-06-10T24:00Z']) {

@@ -171,19 +171,21 @@ export function hasWallClockTime(parsed: ParsedTimes): boolean {
 
 export function resolveTimes(parsed: ParsedTimes, now: number, zone: { readonly name: string }, execution?: readonly string[]): ResolvedTimes {
   const notes: string[] = [];
+  // The body carries whole seconds (formatInZone): the instants amps reports, records and reruns are those.
+  const whole = (instant: number) => Math.floor(instant / 1000) * 1000;
   const resolve = (time: TimeText, flag: string, from = now) => {
     // The zone is read here, when a time needs it: deciding it may cost ICU's start (push/body.ts zoneFor).
     const resolved = resolveTimeText(time, from, zone.name);
     if (resolved.adjustment) notes.push(`${flag}: ${resolved.adjustment}`);
     // A dated time too: the API takes none this far ahead (START_OUT_OF_RANGE after the send).
     if (resolved.instant - now > MAX_AHEAD_MS) throw new UsageError(`${flag} lies more than ${MAX_AHEAD_MS / 86_400_000} days ahead (${describeInstant(resolved.instant, zone.name)})`);
-    return resolved.instant;
+    return whole(resolved.instant);
   };
   if (parsed.at) {
     if (parsed.at.kind !== 'now') return { start: resolve(parsed.at, '--at'), notes };
     if (execution && !execution.includes('immediate') && execution.includes('scheduled')) {
       notes.push('--at now: the device takes this command only scheduled, so it starts a minute from now');
-      return { start: now + NOW_MARGIN_MS, notes };
+      return { start: whole(now + NOW_MARGIN_MS), notes };
     }
     notes.push('--at now: sent as an immediate push');
     return { notes };
@@ -191,7 +193,7 @@ export function resolveTimes(parsed: ParsedTimes, now: number, zone: { readonly 
   if (!parsed.start) return { notes };
   let start: number;
   if (parsed.start.kind === 'now') {
-    start = now + NOW_MARGIN_MS;
+    start = whole(now + NOW_MARGIN_MS);
     notes.push('--start now: the window opens a minute from now, so the API reads a start in the future');
   } else start = resolve(parsed.start, '--start');
   if (!parsed.end) return { start, notes };
