@@ -5,7 +5,7 @@
 // run began, and sent only when no action of the run exists.
 
 import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { codeProvesNothingRan, type ApiClient } from '../../api/client.js';
@@ -168,10 +168,23 @@ function claimResume(from: string, into: string, { unwritable = 'refuse' }: { un
   return release;
 }
 
-/** Makes `path` with `text` unless it exists (false then); any other failure is a usage error: nothing was sent. */
+/**
+ * Makes `path` with `text` unless it exists (false then); any other failure is a usage error:
+ * nothing was sent. Written aside and linked into place, so no one ever reads it empty (a mark
+ * read empty is taken as stale); where links cannot be made, made exclusively and written.
+ */
 function createOnly(path: string, text: string, from: string): boolean {
+  const aside = `${path}.${process.pid}.new`;
   try {
-    writeFileSync(path, text, { flag: 'wx', mode: 0o644 });
+    writeFileSync(aside, text, { mode: 0o644 });
+    try {
+      linkSync(aside, path);
+    } catch (error) {
+      if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+      writeFileSync(path, text, { flag: 'wx', mode: 0o644 });
+    } finally {
+      rmSync(aside, { force: true });
+    }
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
