@@ -191,6 +191,8 @@ describe('amps api sends what it was given, and reads a list to its end and no f
       const r = await api(['GET', '/forever', '--paginate', ...flags]);
       expect([r.code, r.stderr.split('\n').length, r.stderr], flags.join(' ')).toEqual([2, 2, expect.stringMatching(/^amps: --paginate counts pages with (limit|offset), so it takes one whole number/)]);
     }
+    const twice = await api(['GET', '/forever?limit=2&limit=3', '--paginate']);
+    expect([twice.code, twice.stderr]).toEqual([2, 'amps: --paginate counts pages with limit, so it takes one, not 2\n']);
     expect(seen).toEqual([]);
   });
 
@@ -211,7 +213,7 @@ describe('amps api sends what it was given, and reads a list to its end and no f
   });
 
   it('refuses a path with a space or control of another script, or a mark that turns text around', async () => {
-    for (const path of ['/a\u00a0b', '/a\u2028b', '/a\u0085b', '/a\u202eb', '/a\u3000b']) {
+    for (const path of ['/a\u00a0b', '/a\u2028b', '/a\u0085b', '/a\u202eb', '/a\u3000b', '/a\u061cb', '/a\u00adb', '/a\ufff9b', '/a\u200bb']) {
       const r = await api(['GET', path]);
       expect([r.code, r.stderr], JSON.stringify(path)).toEqual([2, expect.stringContaining('the path holds spaces or control characters')]);
     }

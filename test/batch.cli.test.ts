@@ -293,6 +293,9 @@ describe('amps push --devices', () => {
     // A bare --fail-fast takes the word after it: the command there is named as what it was taken for.
     const swallowed = await amps(['push', 'battery', '--devices', join(dir, 'good.txt'), '--fail-fast', 'charge', '--out', out]);
     expect([swallowed.code, swallowed.stderr]).toEqual([2, expect.stringContaining("not 'charge'\n  hint: to stop at any failure, put --fail-fast where no word follows it")]);
+    // A misspelt class is only that.
+    const misspelt = await amps(['push', 'battery', '--devices', join(dir, 'good.txt'), 'charge', '--fail-fast', 'Conflict', '--out', out]);
+    expect([misspelt.code, misspelt.stderr]).toEqual([2, "amps: --fail-fast takes classes from usage, credentials, rejected, conflict, transient, offline, unclassified, not 'Conflict'\n"]);
     expect((await amps(['push', 'battery', '--devices', join(dir, 'good.txt'), 'charge', '--out', out])).code).toBe(0);
     expect(posts()).toHaveLength(1);
   });

@@ -196,6 +196,8 @@ describe('without a terminal', () => {
     expect(await term.exit).toBe(5);
     expect(term.text()).not.toContain(PROMPT);
     expect(term.text()).toContain('--no-input is given, so not asking.');
+    const login = runInTerminal(['login', '--no-input'], env);
+    expect([await login.exit, login.text()]).toEqual([9, expect.stringContaining('(--no-input is given, so not asking: pass amps config set api-key < keyfile')]);
   });
 
   it('CI set at a terminal does not prompt, and says that is why', async () => {

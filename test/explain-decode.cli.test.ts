@@ -49,7 +49,7 @@ describe('amps explain (built binary)', () => {
       expect([json.code, json.exitCode, json.source], code).toEqual([code, exit, 'amps-local']);
     }
     // A body that is no Amps error is HTTP_<status>, classed by its status; amps' own stops by their exit code.
-    for (const [code, exit] of [['HTTP_502', 6], ['http-418', 4], ['HTTP_401', 3], ['USAGE', 2], ['NO_API_KEY', 3], ['INPUT_NEEDED', 9], ['INVALID_INPUT', 2], ['INTERRUPTED', 130], ['OUTPUT_LOST', 11]] as const) {
+    for (const [code, exit] of [['HTTP_502', 6], ['http-418', 4], ['HTTP_100', 8], ['HTTP_401', 3], ['USAGE', 2], ['NO_API_KEY', 3], ['INPUT_NEEDED', 9], ['INVALID_INPUT', 2], ['INTERRUPTED', 130], ['OUTPUT_LOST', 11]] as const) {
       const json = JSON.parse((await runCli(['explain', code, '--json'])).stdout);
       expect([json.code, json.exitCode, json.source], code).toEqual([code.toUpperCase().replace('-', '_'), exit, 'amps-local']);
     }
@@ -165,6 +165,8 @@ describe('amps decode (built binary)', () => {
       const r = await runCli(['decode', '-', '--status', status], { input: '{}' });
       expect([r.code, r.stderr], status).toEqual([2, `amps: --status takes an HTTP status (100-599), not '${status}'\n`]);
     }
+    const noBody = await runCli(['decode', '-'], { input: 'HTTP/1.1 204 No Content\r\n\r\n' });
+    expect([noBody.code, noBody.stdout]).toEqual([0, 'Not an error: HTTP 204 with no body.\n']);
     const empty = await runCli(['decode', '-'], { input: '' });
     expect([empty.code, empty.stderr.split('\n')[0]]).toEqual([2, 'amps: the response is empty: there is nothing to decode']);
   });

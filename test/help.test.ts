@@ -80,7 +80,7 @@ describe('help', () => {
   });
 
   it('a mistyped help topic or command gets the closest names', async () => {
-    for (const [topic, hint] of [[['pus'], 'did you mean amps help push?'], [['config', 'sett'], 'did you mean amps help config set?'], [['envirnment'], 'did you mean amps help environment?']] as const) {
+    for (const [topic, hint] of [[['pus'], 'did you mean amps help push?'], [['config', 'sett'], 'did you mean amps help config set?'], [['envirnment'], 'did you mean amps help environment?'], [['actoins', 'list'], 'did you mean amps help actions?'], [['confg', 'set'], 'did you mean amps help config?']] as const) {
       const r = await runCli(['help', ...topic]);
       expect([r.code, r.stderr], topic.join(' ')).toEqual([2, `amps: no help topic or command '${topic.join(' ')}'\n  hint: ${hint}\n`]);
     }

@@ -107,6 +107,7 @@ describe('the sandbox refuses a schedule body key it does not know, as a push\'s
     for (const [path, body, named] of [
       ['/battery/bat_kestrel_01/schedule', { timeZone: 'America/New_York', slots: [slot] }, 'timeZone'],
       ['/battery/bat_kestrel_01/schedule', { slots: [{ ...slot, zzz: 1 }] }, 'slots[0].zzz'],
+      ['/battery/bat_kestrel_01/schedule', { recurrence: { rule: 'daily', interval: 2 }, slots: [slot] }, 'recurrence.interval'],
       ['/schedules', { deviceId: 'bat_kestrel_01', bogusKey: 1, slots: [{ time: '22:00', duration: 'PT1H', action: { command: 'charge' } }] }, 'bogusKey'],
       ['/schedules', { deviceId: 'bat_kestrel_01', slots: [{ time: '22:00', duration: 'PT1H', action: { command: 'charge', start: '1h' } }] }, 'slots[0].action.start'],
     ] as const) {

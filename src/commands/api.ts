@@ -43,7 +43,7 @@ function pathOf(text: string | undefined): { path: string; query: URLSearchParam
   if (/^[a-z][a-z0-9+.-]*:/i.test(raw)) throw new UsageError(`'${redactUrl(raw)}' is a URL; amps api takes a path under the API (the base URL is configured)`, 'e.g. amps api GET /actions?state=failed');
   if (!raw.startsWith('/') || raw.startsWith('//')) throw new UsageError(`'${raw}' is not a path under the API`, 'start it with /, e.g. /battery/bat_voltaro_01');
   // Spaces and controls of any script, and the marks that turn text around: percent-encoded if meant.
-  if (raw.length > 2048 || /[\u0000-\u0020\u007f-\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]/.test(raw)) throw new UsageError('the path holds spaces or control characters (percent-encode them), or is longer than 2048 characters');
+  if (raw.length > 2048 || /[\p{Cc}\p{Cf}\p{Z}]/u.test(raw)) throw new UsageError('the path holds spaces or control characters (percent-encode them), or is longer than 2048 characters');
   const [pathname, search = ''] = raw.split(/\?(.*)/s);
   // URL parsers read a backslash as / and %2e as a dot: either could climb out as .. does.
   if (pathname.includes('\\')) throw new UsageError(`'${raw}' holds a backslash, which URL parsers read as /`, 'percent-encode it (%5C) if the API means it');
@@ -88,7 +88,8 @@ function pageWindow(query: URLSearchParams): { limit: number; offset: number } {
   const read = (name: string, fallback: number, least: number) => {
     const text = query.get(name);
     if (text === null) return fallback;
-    if (!/^\d{1,9}$/.test(text) || Number(text) < least || query.getAll(name).length > 1) throw new UsageError(`--paginate counts pages with ${name}, so it takes one whole number${least ? ` from ${least}` : ''}, not '${text}'`);
+    if (query.getAll(name).length > 1) throw new UsageError(`--paginate counts pages with ${name}, so it takes one, not ${query.getAll(name).length}`);
+    if (!/^\d{1,9}$/.test(text) || Number(text) < least) throw new UsageError(`--paginate counts pages with ${name}, so it takes one whole number from ${least} to 999999999, not '${text}'`);
     return Number(text);
   };
   return { limit: read('limit', 50, 1), offset: read('offset', 0, 0) };

@@ -151,7 +151,7 @@ export async function run(options: DecodeOptions, given: IO): Promise<ExitCode> 
   const result = decodeResponse(status, saved.headers, saved.body);
   if (result.ok) {
     if (options.json) writeJson(io, { error: null, status, data: result.value.data, meta: result.value.meta });
-    else writeLine(io.stdout, `Not an error: HTTP ${status} with a success body.`);
+    else writeLine(io.stdout, `Not an error: HTTP ${status} with ${saved.body.trim() === '' ? 'no body' : 'a success body'}.`);
     return EXIT.ok;
   }
   return printDecoded(result.error, options, io);

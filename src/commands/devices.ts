@@ -78,6 +78,8 @@ export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
       const rest = () => ({ total: totalOf(tallies), pagination: paginationOf(tallies), environment: session.environment });
       try {
         for (const type of types) {
+          // No type more once stdout is closed (`| head`): no one would see it.
+          if (io.outputClosed.aborted) break;
           // Kept before the pages are read: a page failing part-way still counts what came before it.
           const tally: TypeTally = { count: 0, total: 0, pagination: null };
           tallies.push(tally);
@@ -134,13 +136,19 @@ async function allAsTable(client: ApiClient, types: DeviceType[], options: Devic
     written += held.length;
     held = [];
   };
-  for (const type of types) {
-    await eachPage(client, type, options, io, async (page) => {
-      held.push(...page.map((device) => rowOf(type, device)));
-      if (!io.stdoutIsTTY || held.length >= BOXED_ROWS) await draw();
-    });
+  try {
+    for (const type of types) {
+      if (io.outputClosed.aborted) break;
+      await eachPage(client, type, options, io, async (page) => {
+        held.push(...page.map((device) => rowOf(type, device)));
+        if (!io.stdoutIsTTY || held.length >= BOXED_ROWS) await draw();
+      });
+    }
+  } finally {
+    // The rows read before a page failed are shown too, above its error.
+    await draw();
   }
-  await draw();
+  if (io.outputClosed.aborted) return EXIT.ok;
   if (!options.quiet) writeLine(io.stderr, io.err.dim(`${written} device${written === 1 ? '' : 's'}`));
   return EXIT.ok;
 }

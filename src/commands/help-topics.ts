@@ -29,18 +29,17 @@ export async function run(topic: string[], program: Command, io: IO): Promise<Ex
   if (topic[0] === 'exit-codes') exitCodes(io);
   else if (topic[0] === 'environment') environment(io);
   else {
-    let command: Command | undefined = program;
-    let parent: Command = program;
-    for (const name of topic) {
-      if (command) parent = command;
-      command = command?.commands.find((c) => c.name() === name || c.aliases().includes(name)) as Command | undefined;
-    }
-    if (!command) {
-      // The closest names where the path went wrong, as a mistyped command gets.
-      const names = parent.commands.flatMap((c) => [c.name(), ...c.aliases()]);
-      const near = closest(topic.at(-1) ?? '', parent === program ? [...HELP_TOPICS, ...names] : names);
-      const path = parent === program ? '' : `${parent.name()} `;
-      throw new UsageError(`no help topic or command '${topic.join(' ')}'`, near.length > 0 ? `did you mean ${near.map((n) => `amps help ${path}${n}`).join(', ')}?` : `topics: ${HELP_TOPICS.join(', ')}; or a command name`);
+    let command: Command = program;
+    for (const [i, name] of topic.entries()) {
+      const next = command.commands.find((c) => c.name() === name || c.aliases().includes(name)) as Command | undefined;
+      if (!next) {
+        // The closest names where the path went wrong, as a mistyped command gets.
+        const names = command.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+        const near = closest(name, command === program ? [...HELP_TOPICS, ...names] : names);
+        const path = topic.slice(0, i).map((word) => `${word} `).join('');
+        throw new UsageError(`no help topic or command '${topic.join(' ')}'`, near.length > 0 ? `did you mean ${near.map((n) => `amps help ${path}${n}`).join(', ')}?` : `topics: ${HELP_TOPICS.join(', ')}; or a command name`);
+      }
+      command = next;
     }
     command.outputHelp();
   }

@@ -406,7 +406,7 @@ const LOCAL_CODES: readonly LocalCode[] = [...Object.values(TRANSPORT_CODES), ..
 
 /** amps' own code by name, for `amps explain` (HTTP_502 included); undefined for a code of the API's. */
 export function localCode(code: string): LocalCode | undefined {
-  const status = /^HTTP_([3-5]\d{2})$/.exec(code);
+  const status = /^HTTP_([13-5]\d{2})$/.exec(code);
   if (status) {
     return {
       code,

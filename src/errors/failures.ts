@@ -52,6 +52,8 @@ export class ApiFailure extends Error {
 /** A question would have to be asked, but nobody can answer it. */
 export class NeedsInputError extends Error {
   readonly exitCode: ExitCode = EXIT.needsInput;
+  /** Why amps did not ask, when the command knows (output/io.ts noPromptReason). */
+  reason?: string;
   constructor(message: string, readonly flag: string) {
     super(message);
     this.name = 'NeedsInputError';

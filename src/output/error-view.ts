@@ -82,7 +82,9 @@ function formatGeneric(value: unknown, indent = '', depth = 0): string[] {
   return lines;
 }
 
+/** What the response lists; nothing when it lists nothing (the strategies then come from elsewhere: errors/strategies.ts). */
 function strategiesLine(strategies: unknown): string[] {
+  if (strategies === undefined) return [];
   return Array.isArray(strategies) && strategies.length > 0
     ? [`Strategies on offer: ${list(strategies)}`]
     : ['Strategies on offer: none (onConflict cannot resolve this)'];

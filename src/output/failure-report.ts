@@ -51,7 +51,7 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
   }
   if (error instanceof NeedsInputError) {
     if (json) writeJsonError({ error: { code: 'INPUT_NEEDED', message: error.message, flag: error.flag, exitCode: EXIT.needsInput } });
-    else writeLine(io.stderr, `amps: ${error.message} (${noPromptReason(io) ?? 'prompting is off'}, so not asking: pass ${error.flag})`);
+    else writeLine(io.stderr, `amps: ${error.message} (${error.reason ?? noPromptReason(io) ?? 'prompting is off'}, so not asking: pass ${error.flag})`);
     return error.exitCode;
   }
   if (error instanceof InterruptedError || isAbort(error)) {

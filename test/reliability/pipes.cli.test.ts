@@ -112,6 +112,11 @@ describe('devices --all over thousands of devices', () => {
       // 61 pages in all; the pipe holds a few pages' worth before amps learns it is closed.
       expect(pageReads() - before, json.join(' ')).toBeLessThan(20);
     }
+    // Nor the next type's first page, when every type is listed.
+    const otherTypes = () => sandbox.requests.filter((r) => r.method === 'GET' && /^\/(ev-charger|hvac|solar-inverter|vehicle)\?/.test(r.path)).length;
+    const others = otherTypes();
+    expect(await shell(`'${process.execPath}' '${BIN}' devices --all | head -1 >/dev/null`)).toBe('exit=0\n');
+    expect(otherTypes() - others).toBe(0);
   });
 });
 

@@ -8,12 +8,12 @@ import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { NeedsInputError } from '../../errors/failures.js';
 import { redactUrl } from '../../lib/values.js';
 import { withExamples } from '../../output/command-help.js';
-import { canPrompt, type CommandState, type IO, type Run, writeLine } from '../../output/io.js';
+import { canPrompt, type CommandState, type IO, noPromptReason, type Run, writeLine } from '../../output/io.js';
 import { profileFor } from './profile.js';
 
 export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
   if (!canPrompt(io, options)) {
-    throw new NeedsInputError('amps login asks for a key at a terminal', 'amps config set api-key < keyfile (and amps config set api-url URL)');
+    throw Object.assign(new NeedsInputError('amps login asks for a key at a terminal', 'amps config set api-key < keyfile (and amps config set api-url URL)'), { reason: noPromptReason(io, options) });
   }
   // An empty setting is refused here as everywhere: the catch below is for a current profile that is gone.
   refuseEmptyTarget(options, io.env);

@@ -6,7 +6,7 @@ import { checkKey, checkProfileName, SETTING_NAMES, readStoredConfig, refuseEmpt
 import { readKeyFile } from '../../config/key-file.js';
 import type { ProfileKey } from '../../config/store.js';
 import { NeedsInputError, UsageError } from '../../errors/failures.js';
-import { canPrompt, type IO } from '../../output/io.js';
+import { canPrompt, type IO, noPromptReason } from '../../output/io.js';
 import { readStream } from '../../output/read.js';
 
 export function settingName(name: string): ProfileKey {
@@ -27,7 +27,7 @@ export function profileFor(options: GlobalOptions, io: IO, creating = false): st
 export async function readKey(options: GlobalOptions, io: IO): Promise<string> {
   if (options.apiKeyFile !== undefined) return checkKey(await readKeyFile(options.apiKeyFile, io), `--api-key-file ${options.apiKeyFile}`);
   if (io.stdinIsTTY) {
-    if (!canPrompt(io, options)) throw new NeedsInputError('the API key is read from a hidden prompt', 'the key on stdin: amps config set api-key < keyfile');
+    if (!canPrompt(io, options)) throw Object.assign(new NeedsInputError('the API key is read from a hidden prompt', 'the key on stdin: amps config set api-key < keyfile'), { reason: noPromptReason(io, options) });
     return checkKey((await io.prompter.password('API key')).trim(), 'the input');
   }
   const key = (await readStream(io.stdin, { limit: 4096, what: 'the key on stdin' })).trim();

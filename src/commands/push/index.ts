@@ -7,6 +7,7 @@ import { globalsOf } from '../../config/globals.js';
 import { duration, oneOf, repeatable, wholeNumber } from '../../config/option-parsers.js';
 import { EXIT_CLASSES, type ExitCode } from '../../contract/exit-codes.js';
 import { UsageError } from '../../errors/failures.js';
+import { editDistance } from '../../lib/values.js';
 import { withExamples } from '../../output/command-help.js';
 import type { CommandState, IO, Run } from '../../output/io.js';
 import type { FleetPushOptions } from './fleet.js';
@@ -33,7 +34,9 @@ export async function run(options: PushOptions, io: IO, argv: string[] = []): Pr
 function failFastClasses(value: string): string {
   for (const name of value.split(',')) {
     if (!Object.hasOwn(EXIT_CLASSES, name.trim())) {
-      throw new UsageError(`--fail-fast takes classes from ${Object.keys(EXIT_CLASSES).join(', ')}, not '${name}'`, `to stop at any failure, put --fail-fast where no word follows it: amps push TYPE --devices FILE ${value} --fail-fast`);
+      // One word that is no class at all is likely the command, taken as the value.
+      const tookCommand = !value.includes(',') && /^[a-z][a-z_.]*$/.test(value) && Object.keys(EXIT_CLASSES).every((c) => editDistance(value, c) > 2);
+      throw new UsageError(`--fail-fast takes classes from ${Object.keys(EXIT_CLASSES).join(', ')}, not '${name}'`, tookCommand ? `to stop at any failure, put --fail-fast where no word follows it: amps push TYPE --devices FILE ${value} --fail-fast` : undefined);
     }
   }
   return value;

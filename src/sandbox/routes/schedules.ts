@@ -70,6 +70,8 @@ function readHeader(body: unknown, via: StoredSchedule['via']): { body: Record<s
   if (extra.length > 0) throw validation(extra);
   if (body.timezone !== undefined && body.timezone !== null && (typeof body.timezone !== 'string' || !isTimeZone(body.timezone))) throw validation([{ path: 'timezone', problem: 'must be an IANA time zone' }]);
   if (body.recurrence !== undefined && body.recurrence !== null && !(isRecord(body.recurrence) && body.recurrence.rule === 'daily')) throw validation([{ path: 'recurrence', problem: 'must be {"rule": "daily"} or absent' }]);
+  const recurrenceExtra = isRecord(body.recurrence) ? unknownKeys(body.recurrence, ['rule'], 'recurrence') : [];
+  if (recurrenceExtra.length > 0) throw validation(recurrenceExtra);
   return { body, zone: (body.timezone as string | undefined) ?? null, recurrence: body.recurrence ? { rule: 'daily' } : null };
 }
 
