@@ -216,6 +216,26 @@ describe('exit codes a runbook can act on', () => {
     expect(stderr).toMatch(/act_\w+ is still scheduled .*it stands; do not push it again/);
     expect(stderr).toMatch(/Cancel it: amps actions cancel act_\w+/);
   });
+
+  it('Ctrl-C during a wait with --json: stderr is the one JSON error', async () => {
+    // The wait's first read reaching the sandbox is the event to interrupt on (--json prints nothing before the end).
+    const log = sandbox.requests;
+    const push = log.push.bind(log);
+    const firstRead = new Promise<void>((resolve) => {
+      log.push = (...entries) => {
+        if (entries.some((e) => e.method === 'GET' && e.path.startsWith('/actions/'))) resolve();
+        return push(...entries);
+      };
+    });
+    const child = spawn(process.execPath, [BIN, 'push', 'battery', 'bat_voltaro_02', 'charge', '--at', '+2h', '--wait', '--json'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    await firstRead;
+    log.push = push;
+    child.kill('SIGINT');
+    expect(await new Promise<number | null>((resolve) => child.on('close', resolve))).toBe(130);
+    expect(JSON.parse(stderr)).toMatchObject({ error: { code: 'INTERRUPTED', exitCode: 130 } });
+  });
 });
 
 describe('never the fake API by accident', () => {

@@ -36,10 +36,13 @@ function passing(error: ApiFailure): boolean {
 
 /**
  * Polls with a gentle backoff (0.5 s up to 5 s) until the action is terminal, each read bounded by
- * what is left of the wait. A read that fails for a passing reason does not end the wait: the
+ * what is left of the wait, the last one at its end. A read that fails for a passing reason does not end the wait: the
  * action stands whatever a read says, and a wait that ended in "retry" (exit 6) would tell a
  * runbook to push again. When the wait ends first, WaitTimeout says what was last seen.
  */
+/** What the wait's last read is given of its time. */
+const FINAL_READ_MS = 500;
+
 export async function waitForAction(client: ApiClient, id: string, options: WaitOptions): Promise<ActionRecord> {
   const deadline = Date.now() + options.timeoutMs;
   let interval = 500;
@@ -56,8 +59,11 @@ export async function waitForAction(client: ApiClient, id: string, options: Wait
       if (!(error instanceof ApiFailure) || !passing(error)) throw error;
       unread = error.decoded;
     }
-    if (Date.now() + interval > deadline) throw new WaitTimeout(id, last, unread);
-    await sleep(interval, options.signal);
+    // The last read is made in the wait's last moments (FINAL_READ_MS before its end, the time it
+    // has), not a whole interval before the end: an action that ends within the wait is seen ending.
+    const left = deadline - Date.now();
+    if (left <= FINAL_READ_MS) throw new WaitTimeout(id, last, unread);
+    await sleep(Math.min(interval, left - FINAL_READ_MS), options.signal);
     interval = Math.min(5000, Math.round(interval * 1.5));
   }
 }

@@ -61,8 +61,12 @@ export async function followAction(client: ApiClient, id: string, options: Follo
   } catch (error) {
     spinner.stop();
     if (error instanceof InterruptedError) {
-      writeLine(io.stderr, `\nInterrupted while following ${id}.`);
-      for (const line of stillStandsLines(last ?? { id, state: 'acknowledged', start: null }, options.zone)) writeLine(io.stderr, line);
+      // With --json, stderr is the one JSON error the boundary writes.
+      if (!options.json) {
+        writeLine(io.stderr, `\nInterrupted while following ${id}.`);
+        if (last) for (const line of stillStandsLines(last, options.zone)) writeLine(io.stderr, line);
+        else writeLine(io.stderr, `${id} was not read before the interruption: its state is not known.\n  Follow it: amps actions wait ${id}`);
+      }
       throw error;
     }
     if (!(error instanceof WaitTimeout)) {
