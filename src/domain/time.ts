@@ -110,11 +110,16 @@ function canonicalZone(typed: string): string | undefined {
   } catch {
     return undefined;
   }
-  // ICU names some zones by their older alias (Asia/Kolkata is Asia/Calcutta, Europe/Kyiv
-  // Europe/Kiev): a name typed as the database spells it (each part capitalised) is kept as typed,
-  // the same zone by the name the operator knows. Only another case (utc, europe/london) takes ICU's.
-  if (resolved.toLowerCase() !== typed.toLowerCase() && typed.split('/').every((part) => /^[A-Z]/.test(part))) return typed;
-  return resolved;
+  // The same name in another case (utc, europe/london): ICU's spelling.
+  if (resolved.toLowerCase() === typed.toLowerCase()) return resolved;
+  // A name ICU knows by an older alias (Asia/Kolkata is its Asia/Calcutta, Europe/Kyiv its
+  // Europe/Kiev): the name the operator typed, the same zone, in the database's spelling. Typed in
+  // mixed case, as typed (America/Argentina/ComodRivadavia); else each word capitalised, as the
+  // database spells its names (asia/kolkata, ASIA/KOLKATA: Asia/Kolkata).
+  if (/[a-z]/.test(typed) && typed.split('/').every((part) => /^[A-Z]/.test(part))) return typed;
+  // A name of one part keeps no such rule (EST5EDT, Japan, NZ-CHAT): as typed when in capitals, else ICU's.
+  if (!typed.includes('/')) return /[A-Z]/.test(typed) ? typed : resolved;
+  return typed.split('/').map((part) => part.split(/([_-])/).map((word) => word.charAt(0).toUpperCase() + word.slice(1).toLowerCase()).join('')).join('/');
 }
 
 /** The zone times are shown in when no device says otherwise: AMPS_TZ, else the local zone. */
