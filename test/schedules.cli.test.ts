@@ -172,6 +172,19 @@ describe('fire times across daylight saving', () => {
     expect(fires.map((f) => new Date(f.instant).toISOString())).toEqual(['2027-03-27T01:30:00.000Z', '2027-03-28T01:30:00.000Z', '2027-03-29T00:30:00.000Z']);
     expect(fires[1].adjustment).toContain('does not exist');
     expect(parseSlot('16:00/3h discharge --target 30%')).toMatchObject({ hour: 16, minute: 0, durationMs: 3 * 3_600_000, command: 'discharge' });
+    // A length with no unit is refused, not read as seconds.
+    expect(() => parseSlot('01:00/120 charge')).toThrow("--slot '01:00/120 charge': the length '120' has no unit");
+  });
+
+  it('daily slots apart on most days but meeting on the day the clocks change are refused, naming that day', async () => {
+    const { prepareSlots } = await import('../src/commands/schedule/slots.js');
+    const slots = [parseSlot('01:00/1h charge --target 100%'), parseSlot('02:00/1h discharge --target 30%')];
+    // A week before the spring change: no previewed day has it, the check still finds it.
+    const now = Date.parse('2027-03-20T12:00:00Z');
+    expect(() => prepareSlots(slots, undefined, 'Europe/London', now, true)).toThrow("--slot '02:00/1h discharge --target 30%' opens at 2027-03-28 02:00 Europe/London (01:00Z), inside --slot '01:00/1h charge --target 100%'");
+    // Once, they never meet; nor daily in a zone without the change.
+    expect(() => prepareSlots(slots, undefined, 'Europe/London', now, false)).not.toThrow();
+    expect(() => prepareSlots(slots, undefined, 'Asia/Kolkata', now, true)).not.toThrow();
   });
 
   it('fires once on the day the clocks go back: at the first of the two 01:30s, never at both', () => {

@@ -18,6 +18,8 @@ import { show } from '../../output/text.js';
 
 /** How many fire times the preview shows a daily slot. */
 const PREVIEW_FIRES = 3;
+/** The days of fires a daily schedule's slots are compared over: a year holds every clock change. */
+const OVERLAP_DAYS = 366;
 
 export function readSlots(texts: string[] | undefined): TypedSlot[] {
   if (!texts || texts.length === 0) throw new UsageError('give at least one slot', "e.g. --slot '01:00/5h charge --target 100%'");
@@ -68,7 +70,9 @@ export function prepareSlots(typed: TypedSlot[], device: DeviceRead | undefined,
       if (violation) throw new PreflightError(preflightError(violation.code, violation.details));
     }
     for (const fire of fires) if (fire.adjustment) notes.push(`slot ${time}: ${fire.adjustment}`);
-    for (const fire of fires) windows.push({ index, slot: slot.text, start: fire.instant, end: fire.instant + slot.durationMs });
+    // Daily slots are compared over a year of fires: two that are apart on most days may meet on
+    // the day the clocks change (01:00 that night is 02:00, where the next slot opens).
+    for (const fire of daily ? nextFires(time, zone, now, OVERLAP_DAYS) : fires) windows.push({ index, slot: slot.text, start: fire.instant, end: fire.instant + slot.durationMs });
     preview.push({ slot: slot.text, fires: fires.map((f) => describeInstant(f.instant, zone)) });
     return { time, duration: isoDuration(slot.durationMs), command: slot.command, ...(Object.keys(values).length > 0 ? { parameters: values } : {}) };
   });
@@ -79,14 +83,16 @@ export function prepareSlots(typed: TypedSlot[], device: DeviceRead | undefined,
 /**
  * A device runs one action at a time: a slot that opens while another's window is still open fails
  * with CONFLICT when it fires (the sandbox shows it). Refused here, across midnight and daily
- * repeats too (the windows compared are the previewed fires).
+ * repeats too, and on the days the clocks change (a daily schedule's fires over a year are compared).
  */
 function refuseOverlaps(windows: SlotWindow[], zone: string): void {
-  for (const [i, a] of windows.entries()) {
-    for (const b of windows.slice(i + 1)) {
+  // In order of opening: each window meets only those that open before it closes.
+  const sorted = [...windows].sort((a, b) => a.start - b.start || a.index - b.index);
+  for (const [i, first] of sorted.entries()) {
+    for (let j = i + 1; j < sorted.length && sorted[j].start < first.end; j++) {
+      const second = sorted[j];
       // A slot's own daily repeats are a day apart.
-      if (a.index === b.index || a.start >= b.end || b.start >= a.end) continue;
-      const [first, second] = a.start <= b.start ? [a, b] : [b, a];
+      if (first.index === second.index) continue;
       if (first.slot === second.slot) throw new UsageError(`--slot '${first.slot}' is given twice`, 'a device runs one action at a time: the second would fail with CONFLICT; give it once');
       throw new UsageError(
         `--slot '${second.slot}' opens at ${describeInstant(second.start, zone)}, inside --slot '${first.slot}' (until ${describeInstant(first.end, zone)})`,
