@@ -87,8 +87,8 @@ describe('the sandbox fires the slots on its clock', () => {
     const hhmm = `${String(at.getUTCHours()).padStart(2, '0')}:${String(at.getUTCMinutes()).padStart(2, '0')}`;
     expect((await amps(['schedule', 'set', 'battery', 'bat_kestrel_01', '--slot', `${hhmm}/30m charge --target 90%`, '--tz', 'UTC'])).code).toBe(0);
     expect((await amps(['schedule', 'set', 'battery', 'bat_kestrel_02', '--slot', `${hhmm}/30m charge`, '--tz', 'UTC'])).code).toBe(0);
-    // Something in kestrel_02's way when its slot comes: the fire is refused.
-    expect((await amps(['push', 'battery', 'bat_kestrel_02', 'idle', '--at', '+5m'])).code).toBe(0);
+    // Something in kestrel_02's way when its slot comes (pending until after it): the fire is refused.
+    expect((await amps(['push', 'battery', 'bat_kestrel_02', 'idle', '--at', '+20m'])).code).toBe(0);
     await sandbox.advance(11 * 60);
     const actions = (await sandbox.call('GET', '/actions?deviceId=bat_kestrel_01')).body.data.items;
     const fired = actions.find((a: { command: string }) => a.command === 'charge');
@@ -115,6 +115,22 @@ describe('the sandbox refuses a schedule body key it does not know, as a push\'s
       expect([r.status, r.body.error.code, r.body.error.details.fields], named).toEqual([400, 'VALIDATION_ERROR', [{ path: named, problem: 'unknown key' }]]);
     }
     expect((await sandbox.call('GET', '/schedules?deviceId=bat_kestrel_01')).body.data.items).toEqual([]);
+  });
+});
+
+describe('a clock step past an action\'s end and a slot\'s start', () => {
+  it('moves the action on to the slot\'s instant first: the slot fires, no CONFLICT is invented', async () => {
+    const clock = Date.parse((await sandbox.call('GET', '/_sandbox/clock')).body.data.now);
+    const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+    const pushed = await sandbox.call('POST', '/battery/bat_kestrel_02', { action: { command: 'charge', start: new Date(clock + 55 * 60_000).toISOString() } });
+    expect(pushed.status).toBe(202);
+    const slotAt = Math.ceil((clock + 85 * 60_000) / 60_000) * 60_000;
+    expect((await sandbox.call('PUT', '/battery/bat_kestrel_02/schedule', { timezone: 'UTC', slots: [{ time: hhmm(slotAt), duration: 'PT2H', command: 'charge' }] })).status).toBe(200);
+    await sandbox.advance(95 * 60);
+    const events = (await sandbox.call('GET', '/_sandbox/events?after=0')).body.data.items.map((e: { type: string }) => e.type);
+    expect(events).not.toContain('schedule.slot_failed');
+    const actions = (await sandbox.call('GET', '/actions?deviceId=bat_kestrel_02')).body.data.items;
+    expect(actions.map((a: { id: string; state: string }) => a.id === pushed.body.data.id ? a.state : 'slot')).toEqual(expect.arrayContaining(['completed', 'slot']));
   });
 });
 

@@ -127,7 +127,7 @@ function createSandboxServer(options: SandboxOptions): { server: Server; tick():
           const tx = options.onEvent ? { ...stored, onEvent: options.onEvent } : stored;
           const now = realNow() + tx.state.clockOffsetMs;
           clock = now;
-          fireSchedules(tx, fleet, now);
+          fireSchedules(tx, fleet, now, (at) => advanceLifecycle(tx, at, ackDelayMs));
           advanceLifecycle(tx, now, ackDelayMs);
           return handler({ fleet, tx, now, ackDelayMs, requestLog, webhookLatencyMs: options.webhookLatencyMs ?? 0, deliveries: options.deliveries, scheduleListing: options.scheduleListing ?? 'listed' }, params, url.searchParams, parsedBody);
         });
@@ -177,7 +177,7 @@ function createSandboxServer(options: SandboxOptions): { server: Server; tick():
     options.store.transact((stored) => {
       const tx = options.onEvent ? { ...stored, onEvent: options.onEvent } : stored;
       const now = realNow() + tx.state.clockOffsetMs;
-      fireSchedules(tx, fleet, now);
+      fireSchedules(tx, fleet, now, (at) => advanceLifecycle(tx, at, ackDelayMs));
       advanceLifecycle(tx, now, ackDelayMs);
     });
   return { server, tick };

@@ -24,7 +24,7 @@ export const CONTROL_ROUTES: Route[] = [
         ctx.tx.state.clockOffsetMs += advance * 1000;
         ctx.tx.changed();
         const now = ctx.now + advance * 1000;
-        fireSchedules(ctx.tx, ctx.fleet, now);
+        fireSchedules(ctx.tx, ctx.fleet, now, (at) => advanceLifecycle(ctx.tx, at, ctx.ackDelayMs));
         advanceLifecycle(ctx.tx, now, ctx.ackDelayMs);
         return { status: 200, body: { now: new Date(now).toISOString(), offsetMs: ctx.tx.state.clockOffsetMs } };
       },
