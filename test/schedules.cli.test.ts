@@ -35,6 +35,10 @@ describe('amps schedule set|get|clear', () => {
     expect(JSON.parse(got.stdout)).toMatchObject({ deviceId: 'bat_voltaro_01', state: 'active', nextFireAt: expect.any(String) });
     expect((await amps(['schedule', 'clear', 'battery', 'bat_voltaro_01'])).code).toBe(0);
     expect((await amps(['schedule', 'get', 'battery', 'bat_voltaro_01'])).code).toBe(4);
+    // Cleared again: what a clear asks for is so already.
+    const again = await amps(['schedule', 'clear', 'battery', 'bat_voltaro_01']);
+    expect([again.code, again.stderr]).toEqual([0, expect.stringContaining('battery bat_voltaro_01 has no schedule now: nothing to clear.')]);
+    expect(JSON.parse((await amps(['schedule', 'clear', 'battery', 'bat_voltaro_01', '--json'])).stdout)).toMatchObject({ deviceId: 'bat_voltaro_01', cleared: false });
   });
 
   it('a device without a schedule: the 404 is said in the device\'s terms first, exit 4', async () => {

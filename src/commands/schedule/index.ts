@@ -59,7 +59,16 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
     }
     if (options.verb === 'clear') {
       announceWrite(session, io, options);
-      const { data } = await resources.clearDeviceSchedule(session.client, type, id);
+      let data: unknown;
+      try {
+        ({ data } = await resources.clearDeviceSchedule(session.client, type, id));
+      } catch (error) {
+        // The API's 404 for a device with no schedule: what a clear asks for is so already.
+        if (!(error instanceof ApiFailure && error.decoded.code === 'NOT_FOUND')) throw error;
+        if (options.json) writeJson(io, { deviceId: id, cleared: false, environment: session.environment });
+        else if (!options.quiet) writeLine(io.stderr, `${pathSegment(type)} ${show(id)} has no schedule now: nothing to clear.`);
+        return EXIT.ok;
+      }
       if (options.json) writeJson(io, { ...(data as object), environment: session.environment });
       else if (!options.quiet) writeLine(io.stderr, `Cleared the schedule of ${pathSegment(type)} ${show(id)}.`);
       return EXIT.ok;
