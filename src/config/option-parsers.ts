@@ -6,8 +6,8 @@ import { UsageError } from '../errors/failures.js';
 export function wholeNumber(name: string, min: number, max: number) {
   return (value: string): number => {
     // Decimal digits only: Number() would take 0x10, 1e3 and ' 7 ' too.
-    const n = /^\d{1,15}$/.test(value) ? Number(value) : Number.NaN;
-    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} takes a whole number from ${min} to ${max}, not '${value}'`);
+    const n = /^\d{1,16}$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${name} takes a whole number from ${min} to ${max}, not '${value}'`);
     return n;
   };
 }

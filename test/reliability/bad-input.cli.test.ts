@@ -61,6 +61,12 @@ describe('one value, one meaning', () => {
     expect([none.code, JSON.parse(none.stdout).action.start], none.stderr).toEqual([0, null]);
   });
 
+  it('takes whole numbers up to the largest it names, and no further', async () => {
+    expect((await amps(['actions', 'list', '--offset', '9007199254740991'], cleanEnv())).code).toBe(0);
+    const over = await amps(['actions', 'list', '--offset', '9007199254740992'], cleanEnv());
+    expect([over.code, firstLine(over.stderr)]).toEqual([2, "amps: --offset takes a whole number from 0 to 9007199254740991, not '9007199254740992'"]);
+  });
+
   it('takes whole numbers in decimal only: 0x10, 1e3 and 7.0 are refused', async () => {
     for (const value of ['0x10', '1e3', '7.0', ' 8']) {
       const r = await amps(['push', 'battery', '--devices', '-', 'idle', '--concurrency', value], cleanEnv(), 'bat_voltaro_01');
