@@ -329,3 +329,15 @@ describe("each command's own bundle", () => {
     for (const name of ['cli-explain.cjs', 'cli-help.cjs']) expect(read(name).length, name).toBeLessThan(all.length / 2);
   });
 });
+
+describe('a cache or config folder where no folder can be made', () => {
+  // Node 20's recursive mkdir never returns under /proc: amps printed its answer, then spun for ever.
+  it.skipIf(process.platform !== 'linux')('under /proc: the command ends, with its answer (cache) or one line, exit 2 (config)', async () => {
+    for (const dir of ['/proc/1', '/proc/1/amps/cache']) {
+      const r = await runCli(['explain', 'DEVICE_OFFLINE'], { env: cleanEnv({ AMPS_CACHE_DIR: dir }), timeoutMs: 10_000 });
+      expect([r.code, r.stdout], dir).toEqual([0, expect.stringContaining('DEVICE_OFFLINE')]);
+    }
+    const config = await runCli(['config', 'set', 'api-url', 'http://127.0.0.1:9'], { env: cleanEnv({ AMPS_CONFIG_DIR: '/proc/1/amps' }), timeoutMs: 10_000 });
+    expect([config.code, config.stderr.split('\n')[0]]).toEqual([2, 'amps: cannot write the config /proc/1/amps: no such file or directory (ENOENT)']);
+  });
+});

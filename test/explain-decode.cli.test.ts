@@ -160,6 +160,13 @@ describe('amps decode (built binary)', () => {
     expect([failed204.code, failed204.stdout.split('\n')[0]]).toEqual([8, expect.stringContaining('INVALID_RESPONSE')]);
   });
 
+  it('--json says how many items a long details list left out, however many times it was bounded', async () => {
+    const fields = Array.from({ length: 20_000 }, (_, i) => ({ path: `f${i}`, problem: 'p' }));
+    const r = await runCli(['decode', '-', '--status', '400', '--json'], { input: JSON.stringify({ success: false, error: { code: 'VALIDATION_ERROR', message: 'm', details: { fields } } }) });
+    const shown = JSON.parse(r.stdout).error.details.fields;
+    expect([shown.length, shown.at(-1)]).toEqual([10_001, '(10000 more items omitted)']);
+  });
+
   it('--status is three decimal digits; an empty input says so', async () => {
     for (const status of ['0x199', '4.09e2', ' 409', '99', '600']) {
       const r = await runCli(['decode', '-', '--status', status], { input: '{}' });

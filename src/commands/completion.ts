@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { COMPLETION_FILES, completionModel, completionScript, SHELLS, type Shell } from '../completion/scripts.js';
@@ -7,12 +7,13 @@ import { UsageError } from '../errors/failures.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, writeLine } from '../output/io.js';
 import { HELP_TOPICS } from './help-topics.js';
+import { makeDirs } from '../lib/make-dirs.js';
 
 /** Prints a shell's completion script; never edits rc files. `--write DIR` writes all three. */
 export async function run(options: { shell?: string; write?: string }, program: Command, io: IO): Promise<ExitCode> {
   const model = completionModel(program, HELP_TOPICS);
   if (options.write) {
-    mkdirSync(options.write, { recursive: true });
+    makeDirs(options.write);
     for (const shell of SHELLS) writeFileSync(join(options.write, COMPLETION_FILES[shell]), completionScript(shell, model));
     writeLine(io.stderr, `Wrote ${SHELLS.map((s) => COMPLETION_FILES[s]).join(', ')} to ${options.write}`);
     return EXIT.ok;

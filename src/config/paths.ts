@@ -1,8 +1,9 @@
-import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { readdirSync, statSync, unlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Env } from '../contract/env.js';
 import { UsageError } from '../errors/failures.js';
+import { makeDirs } from '../lib/make-dirs.js';
 
 /**
  * AMPS_CONFIG_DIR, else $XDG_CONFIG_HOME/amps, else ~/.config/amps. An empty AMPS_CONFIG_DIR (a CI
@@ -36,7 +37,7 @@ export const KEPT_RUN_LEDGERS = 20;
  */
 export function runLedgerPath(env: Env, now: Date, beingWritten: (path: string) => boolean = () => false): string {
   const dir = join(configDir(env), 'runs');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDirs(dir, 0o700);
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const ledgers = readdirSync(dir).filter((name) => /^push-\d{8}T\d{6}Z-[0-9a-f]{6}\.ndjson$/.test(name)).sort();
   for (const old of ledgers.slice(0, Math.max(0, ledgers.length - (KEPT_RUN_LEDGERS - 1)))) {

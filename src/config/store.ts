@@ -1,13 +1,14 @@
 // Writes to the config file, through conf (atomic writes, file mode 0600). Reads on the hot path
 // go through resolve.ts, which parses the same file without loading conf.
 
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { configDir, configFile } from './paths.js';
 import { readStoredConfig, type ProfileValues, type StoredConfig } from './resolve.js';
 import type { Env } from '../contract/env.js';
 import { UsageError } from '../errors/failures.js';
 import { tryLock } from '../lib/file-lock.js';
 import { systemErrorText } from '../lib/values.js';
+import { makeDirs } from '../lib/make-dirs.js';
 
 export type ProfileKey = keyof ProfileValues;
 
@@ -29,7 +30,7 @@ export async function openConfigStore(env: Env): Promise<ConfigStore> {
   readStoredConfig(env);
   const { default: Conf } = await import('conf');
   try {
-    mkdirSync(configDir(env), { recursive: true, mode: 0o700 });
+    makeDirs(configDir(env), 0o700);
   } catch (error) {
     throw configWriteError(error, configDir(env));
   }

@@ -23,12 +23,13 @@
 // The checksum is lib/checksum.ts, a few lines of WebAssembly: zlib's CRC-32 would load node:zlib
 // and the streams with it, which cost more than the cache saves on the shortest commands.
 
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import type NodeModule from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { checksum, checksumAvailable } from './checksum.js';
 import { activeV8Flags, beforeV8FlagChange } from './v8-flags.js';
+import { makeDirs } from './make-dirs.js';
 
 /** Read and written as latin1 text: a Buffer made at start-up would cost node:buffer's code for it. */
 const MAGIC = 'ampsV8c5';
@@ -183,7 +184,7 @@ export class CompileCache {
     const due = this.compiled.filter((c) => !c.hit && c.payload);
     if (due.length === 0) return;
     try {
-      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      makeDirs(this.dir, 0o700);
       for (const compiled of due) this.write(compiled);
     } catch {
       // A cache directory that is read-only, full or missing costs speed only: the run is already done.

@@ -117,8 +117,12 @@ export function bounded(value: unknown, bounds: Bounds, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (depth >= bounds.depth) return `(nested deeper than ${bounds.depth} levels: omitted)`;
   if (Array.isArray(value)) {
-    const items = value.slice(0, bounds.items).map((item) => bounded(item, bounds, depth + 1));
-    if (value.length > bounds.items) items.push(omittedItemsNote(value.length - bounds.items));
+    // An array cut before (bounded twice, as a JSON error is on its way out) keeps its count.
+    const earlier = omittedItems(value);
+    const whole = earlier ? value.slice(0, -1) : value;
+    const items = whole.slice(0, bounds.items).map((item) => bounded(item, bounds, depth + 1));
+    const omitted = earlier + Math.max(0, whole.length - bounds.items);
+    if (omitted > 0) items.push(omittedItemsNote(omitted));
     return items;
   }
   const out: Record<string, unknown> = {};

@@ -4,7 +4,7 @@
 // read-modify-write transactions across processes with a lock file, so two `amps` commands at
 // once never corrupt the file nor lose each other's writes.
 
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../errors/failures.js';
 import { ACTION_STATES, type ActionRecord } from '../contract/actions.js';
@@ -12,6 +12,7 @@ import type { ScheduleRecord } from '../contract/schedules.js';
 import type { WebhookEvent } from '../contract/webhooks.js';
 import { systemErrorText } from '../lib/values.js';
 import { tryLock } from '../lib/file-lock.js';
+import { makeDirs } from '../lib/make-dirs.js';
 
 /** What the sandbox keeps beside the public record. */
 export interface StoredAction extends ActionRecord {
@@ -229,7 +230,7 @@ function readState(file: string, repaired: string[]): SandboxState {
 }
 
 function writeStateAtomically(file: string, state: SandboxState): void {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  makeDirs(dirname(file), 0o700);
   const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
   writeFileSync(temp, JSON.stringify(state), { mode: 0o600 });
   renameSync(temp, file);
@@ -272,7 +273,7 @@ const LOCK_WAIT_MS = 10_000;
  */
 async function acquireLock(lock: string): Promise<void> {
   try {
-    mkdirSync(dirname(lock), { recursive: true, mode: 0o700 });
+    makeDirs(dirname(lock), 0o700);
   } catch (error) {
     throw new StateFileError(`cannot create the sandbox state directory ${dirname(lock)}: ${systemErrorText(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
   }
