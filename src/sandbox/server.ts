@@ -203,7 +203,9 @@ export async function startSandbox(options: SandboxOptions & { host?: string; po
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const shownHost = host.includes(':') ? `[${host}]` : host;
+  // Listening on every interface (0.0.0.0, ::), it is reached here on loopback: the URL to use.
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  const shownHost = reachable.includes(':') ? `[${reachable}]` : reachable;
   return {
     url: `http://${shownHost}:${port}`,
     key: SANDBOX_KEY,

@@ -28,6 +28,8 @@ const DEFAULT_RATE_LIMIT = 20;
 
 
 export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
+  // Empty, Node listens on every interface: the sandbox's keyless reset and clock routes with it.
+  if (options.host !== undefined && options.host.trim() === '') throw new UsageError('--host is empty', 'name the address to listen on: 127.0.0.1 (the default), or 0.0.0.0 for every interface');
   const [{ startSandbox }, { memoryStore }, { seededDevices }] = await Promise.all([import('../../sandbox/server.js'), import('../../sandbox/store.js'), import('../../sandbox/fleet.js')]);
   const urls = (options.webhook ?? []).map((url) => webhookTarget(url, '--webhook'));
   const store = memoryStore(options.state);
@@ -55,7 +57,7 @@ export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
   ticker.unref();
   if (options.json) writeJson(io, { url: sandbox.url, key: sandbox.key, fleetSize: options.fleetSize, rateLimit: options.rateLimit, webhookSecret: signingSecret, webhooks: urls.map(redactUrl) });
   else {
-    writeLine(io.stdout, `Amps sandbox listening on ${sandbox.url}`);
+    writeLine(io.stdout, `Amps sandbox listening on ${sandbox.url}${options.host === '0.0.0.0' || options.host === '::' ? ` (and every other address of this machine: ${options.host})` : ''}`);
     writeLine(io.stdout, `Key: ${sandbox.key} (any test key works: amps_sk_test_ or sk_test_ and 6 or more letters or digits)`);
     writeLine(io.stdout, `Use it: export AMPS_API_URL=${sandbox.url} AMPS_API_KEY=${sandbox.key}`);
     writeLine(io.stdout, `Webhook signing secret: ${signingSecret}${urls.length > 0 ? ` (delivering to ${urls.map(redactUrl).join(', ')})` : ' (amps listen --forward-to URL forwards events; or --webhook URL here)'}`);
