@@ -183,9 +183,16 @@ function stateProblem(value: unknown): string | undefined {
   if (!isRecordValue(value)) return 'it is not a JSON object';
   if (value.version !== 1) return typeof value.version === 'number' && value.version > 1 ? `it was written by a newer amps (version ${value.version})` : 'it has no version amps knows';
   if (!Number.isFinite(value.clockOffsetMs) || !Number.isInteger(value.actionCounter)) return 'its clock or counter is not a number';
+  // The counters go into ids (act_…000042): a count, or ids no client reads as ids.
+  const count = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  if (!count(value.actionCounter) || (value.scheduleCounter !== undefined && !count(value.scheduleCounter))) return 'its counter is not a count';
   // A date at all (±8.64e15 ms); the 1970-9999 rule is for steps: time passing may carry a clock set near 9999 past it.
   if (Number.isNaN(new Date(Date.now() + (value.clockOffsetMs as number)).getTime())) return 'its clock is no date';
   if (!isRecordValue(value.devices) || !Object.values(value.devices).every(isRecordValue)) return 'its devices are not objects';
+  const changes = Object.values(value.devices) as Array<Record<string, unknown>>;
+  if (!changes.every((d) => (d.mode === undefined || typeof d.mode === 'string') && (d.settings === undefined || (isRecordValue(d.settings) && Object.values(d.settings).every(Number.isFinite))) && (d.clearedGroups === undefined || (Array.isArray(d.clearedGroups) && d.clearedGroups.every((g) => typeof g === 'string'))))) {
+    return 'its devices\' modes or settings are not what amps writes';
+  }
   if (!Array.isArray(value.actions)) return 'its actions are not a list';
   if (value.webhookSecret !== undefined && typeof value.webhookSecret !== 'string') return 'its webhook secret is not a string';
   if (value.schedules !== undefined && (!Array.isArray(value.schedules) || !value.schedules.every((s) => isRecordValue(s) && typeof s.id === 'string' && typeof s.deviceId === 'string' && Array.isArray(s.slots) && typeof s.firedUntil === 'number'))) return 'its schedules are not schedules amps wrote';
