@@ -116,6 +116,9 @@ describe(`zone offsets from the system database (${RELEASE}, Intl's ${process.ve
     // ICU's older aliases are not put in the place of the name typed as the database spells it.
     for (const zone of ['Asia/Kolkata', 'Europe/Kyiv', 'Pacific/Kanton', 'EST5EDT']) expect(namedZone(zone, {})?.name).toBe(zone);
     expect(namedZone('utc', {})?.name).toBe('UTC');
+    // Given but empty is no zone, not "unset": times would be read on another clock.
+    expect(() => namedZone(undefined, { AMPS_TZ: '' })).toThrow('AMPS_TZ is set but empty');
+    expect(() => namedZone(undefined, { AMPS_TZ: ' ' })).toThrow('AMPS_TZ is set but empty');
     // In another case, such a name is spelt as the database spells it, never ICU's alias nor as typed.
     for (const [typed, spelt] of [['ASIA/KOLKATA', 'Asia/Kolkata'], ['asia/kolkata', 'Asia/Kolkata'], ['america/argentina/buenos_aires', 'America/Argentina/Buenos_Aires'], ['asia/ho_chi_minh', 'Asia/Ho_Chi_Minh'], ['EUROPE/KYIV', 'Europe/Kyiv']]) {
       expect(namedZone(undefined, { AMPS_TZ: typed })?.name, typed).toBe(spelt);

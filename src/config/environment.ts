@@ -14,7 +14,7 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
   { name: 'AMPS_CONFIG_DIR', description: 'where the config file and the embedded sandbox state live (default $XDG_CONFIG_HOME/amps or ~/.config/amps).' },
   { name: 'AMPS_CACHE_DIR', description: 'where amps keeps compiled code to start faster (default $XDG_CACHE_HOME/amps or ~/.cache/amps; ~/Library/Caches/amps on macOS); safe to delete.' },
   { name: 'AMPS_DISABLE_COMPILE_CACHE', description: 'any non-empty value: neither read nor write the compile cache.' },
-  { name: 'AMPS_TZ', description: 'the zone of push times typed without one (IANA, e.g. Europe/London); --tz wins; default: the device\'s plant zone, else the local zone.' },
+  { name: 'AMPS_TZ', description: 'the zone of push times typed without one (IANA, e.g. Europe/London); --tz wins; default: the device\'s plant zone, else the local zone; set but empty is refused.' },
   { name: 'AMPS_NO_INPUT', description: 'any non-empty value: never prompt, as --no-input.' },
   { name: 'AMPS_MAX_RESPONSE_MB', description: 'the largest API response amps reads, in MiB (1-500, default 8); a larger one is refused as RESPONSE_TOO_LARGE.' },
   { name: 'AMPS_DEBUG', description: '1: add stack traces to unexpected errors.' },

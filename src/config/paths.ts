@@ -64,7 +64,8 @@ export function looseModeWarnings(paths: Array<{ path: string; what: string; dir
   for (const { path, what, directory } of paths) {
     let mode: number;
     try {
-      mode = statSync(path).mode & 0o777;
+      // The special bits too (a sticky /tmp is 1777): the mode shown is the one ls shows.
+      mode = statSync(path).mode & 0o7777;
     } catch {
       continue;
     }

@@ -91,7 +91,9 @@ export function namedZone(tz: string | undefined, env: Record<string, string | u
     return { name, source: '--tz' };
   }
   const fromEnv = env.AMPS_TZ;
-  if (fromEnv === undefined || fromEnv === '') return undefined;
+  if (fromEnv === undefined) return undefined;
+  // Given but empty (a CI secret that did not arrive): not "unset", which would read times on another clock.
+  if (fromEnv.trim() === '') throw new UsageError('AMPS_TZ is set but empty', 'give it a zone (AMPS_TZ=Europe/London), or unset it to read times on the device\'s clock');
   const name = canonicalZone(fromEnv);
   if (!name) throw new UsageError(`AMPS_TZ '${fromEnv}' is not a time zone`, hint);
   return { name, source: 'AMPS_TZ' };

@@ -516,6 +516,12 @@ describe('keys and secrets', () => {
     const r = await runCli(['get', 'battery', 'bat_voltaro_01', '--api-key-file', keyFile], { env: { ...env, AMPS_API_KEY: undefined } });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`warning: the key file ${keyFile} is readable by other users (mode 0644); chmod 600`);
+    // The mode as ls shows it, special bits and all.
+    const { looseModeWarnings } = await import('../../src/config/paths.js');
+    const shared = join(freshConfigDir(), 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    expect(looseModeWarnings([{ path: shared, what: 'the folder', directory: true }])).toEqual([`warning: the folder ${shared} is writable by other users (mode 1777); chmod 700 '${shared}'`]);
     const url = sandbox.url.replace('http://', 'http://admin:secret@');
     const live = await runCli(['get', 'battery', 'bat_voltaro_01', '--verbose'], { env: { ...env, AMPS_API_URL: url, AMPS_API_KEY: 'amps_sk_live_abcdefgh1' } });
     expect(live.stderr).toContain('● LIVE');
