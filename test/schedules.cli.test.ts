@@ -41,6 +41,13 @@ describe('amps schedule set|get|clear', () => {
     expect(JSON.parse((await amps(['schedule', 'clear', 'battery', 'bat_voltaro_01', '--json'])).stdout)).toMatchObject({ deviceId: 'bat_voltaro_01', cleared: false });
   });
 
+  it('a slot the device refuses is named, among several', async () => {
+    const r = await amps(['schedule', 'set', 'battery', 'bat_voltaro_01', '--slot', '01:00/1h charge --target 90%', '--slot', '10:00/1h charge --target 150%', '--tz', 'UTC']);
+    expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, "Preflight check of --slot '10:00/1h charge --target 150%' failed against the device's capabilities; nothing was sent."]);
+    const json = await amps(['schedule', 'set', 'battery', 'bat_voltaro_01', '--slot', '10:00/1h charge --target 150%', '--tz', 'UTC', '--json']);
+    expect(JSON.parse(json.stderr)).toMatchObject({ preflight: true, about: "--slot '10:00/1h charge --target 150%'", error: { code: 'PARAMETER_OUT_OF_RANGE' } });
+  });
+
   it('a device without a schedule: the 404 is said in the device\'s terms first, exit 4', async () => {
     const r = await amps(['schedule', 'get', 'battery', 'bat_helio_02']);
     expect([r.code, r.stderr.split('\n')[0]]).toEqual([4, 'battery bat_helio_02 has no schedule now (none was set, it was cleared, or a one-off one has run).']);

@@ -15,6 +15,8 @@ export class UsageError extends Error {
 
 /** A local check against the device's capabilities, named with the code the API would use. */
 export class PreflightError extends UsageError {
+  /** What of the command line failed it, when there are several (`--slot '01:00/1h auto'`). */
+  about?: string;
   constructor(readonly decoded: DecodedError) {
     super(decoded.message);
     this.name = 'PreflightError';

@@ -21,10 +21,10 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
     if (json) {
       // The class of the code is the API's; what amps does with it, having sent nothing, is a usage error.
       const body = errorToJson(error.decoded) as { error: Record<string, unknown> };
-      writeJsonError({ ...body, error: { ...body.error, exitCode: error.exitCode }, preflight: true });
+      writeJsonError({ ...body, error: { ...body.error, exitCode: error.exitCode }, preflight: true, ...(error.about ? { about: error.about } : {}) });
     }
     else {
-      writeLine(io.stderr, io.err.yellow('Preflight check failed against the device\'s capabilities; nothing was sent.'));
+      writeLine(io.stderr, io.err.yellow(`Preflight check${error.about ? ` of ${error.about}` : ''} failed against the device's capabilities; nothing was sent.`));
       await writeErrorText(io, error.decoded);
       writeLine(io.stderr, io.err.dim('  (--no-preflight sends the request anyway and lets the API decide)'));
     }

@@ -59,7 +59,7 @@ export function prepareSlots(typed: TypedSlot[], device: DeviceRead | undefined,
     const time = slotTime(slot);
     if (device) {
       const named = checkNames(slot.command, Object.keys(slot.quantities), device.commands ?? {});
-      if (named) throw new PreflightError(preflightError(named.code, named.details));
+      if (named) throw Object.assign(new PreflightError(preflightError(named.code, named.details)), { about: `--slot '${slot.text}'` });
     }
     const spec = device?.commands ? own(device.commands, slot.command) : undefined;
     const { values, conversions } = fitQuantities(slot.quantities, spec?.parameters, (name) => `--slot ${time} --${name}`);
@@ -67,7 +67,7 @@ export function prepareSlots(typed: TypedSlot[], device: DeviceRead | undefined,
     const fires = nextFires(time, zone, now, daily ? PREVIEW_FIRES : 1);
     if (device) {
       const violation = checkAction({ command: slot.command, parameters: values, start: new Date(fires[0].instant), end: new Date(fires[0].instant + slot.durationMs) }, device.commands ?? {}, new Date(now));
-      if (violation) throw new PreflightError(preflightError(violation.code, violation.details));
+      if (violation) throw Object.assign(new PreflightError(preflightError(violation.code, violation.details)), { about: `--slot '${slot.text}'` });
     }
     for (const fire of fires) if (fire.adjustment) notes.push(`slot ${time}: ${fire.adjustment}`);
     // Daily slots are compared over a year of fires: two that are apart on most days may meet on
