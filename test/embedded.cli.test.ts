@@ -1,4 +1,4 @@
-import { statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from './helpers/cli.js';
@@ -18,6 +18,12 @@ describe('the embedded sandbox (nothing configured)', () => {
     expect(second.stderr).not.toContain('Using the embedded sandbox');
     expect(statSync(join(env.AMPS_CONFIG_DIR!, 'sandbox-state.json')).mode & 0o777).toBe(0o600);
     expect((await runCli(['sandbox', 'reset'], { env })).code).toBe(0);
+    const kept = join(env.AMPS_CONFIG_DIR!, 'sandbox-state.json.before-reset');
+    expect(readFileSync(kept, 'utf8')).toContain(JSON.parse(first.stdout).id);
+    // A second reset with nothing done since keeps the first one's copy: nothing would be gained by it.
+    const again = await runCli(['sandbox', 'reset', '--json'], { env });
+    expect(JSON.parse(again.stdout).keptAs).toBeNull();
+    expect(readFileSync(kept, 'utf8')).toContain(JSON.parse(first.stdout).id);
     expect((await runCli(['push', 'battery', 'bat_voltaro_01', 'discharge'], { env })).code).toBe(0);
   });
 });

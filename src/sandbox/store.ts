@@ -339,19 +339,31 @@ export async function resetStateFile(file: string): Promise<string | undefined> 
   }
 }
 
+/** A state as a reset leaves it: no action, schedule or event, no device changed, the clock not moved. */
+function isFresh(state: unknown): boolean {
+  const empty = (list: unknown) => list === undefined || (Array.isArray(list) && list.length === 0);
+  return isRecordValue(state) && state.clockOffsetMs === 0 && empty(state.actions) && empty(state.schedules) && empty(state.events)
+    && isRecordValue(state.devices) && Object.keys(state.devices).length === 0;
+}
+
 function resetUnlocked(file: string): string | undefined {
   let kept: string | undefined;
   let secret: string | undefined;
   try {
     if (statSync(file).isFile()) {
+      let fresh = false;
       try {
         const old: unknown = JSON.parse(readFileSync(file, 'utf8'));
         if (isRecordValue(old) && typeof old.webhookSecret === 'string') secret = old.webhookSecret;
+        fresh = isFresh(old);
       } catch {
         // An unreadable state has no secret to keep.
       }
-      kept = `${file}.before-reset`;
-      renameSync(file, kept);
+      // A state nothing has happened in since a reset is not kept: the one kept before it stays.
+      if (!fresh) {
+        kept = `${file}.before-reset`;
+        renameSync(file, kept);
+      }
     }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new StateFileError(`cannot reset the sandbox state ${file}: ${systemErrorText(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
