@@ -63,3 +63,13 @@ describe('whether a writer still runs (src/lib/process.ts)', () => {
     expect(writerRuns(gone)).toBe(false);
   });
 });
+
+describe('the config folder', () => {
+  it('AMPS_CONFIG_DIR, else an absolute XDG_CONFIG_HOME, else ~/.config (a relative XDG_CONFIG_HOME is ignored)', async () => {
+    const { configDir } = await import('../src/config/paths.js');
+    expect(configDir({ AMPS_CONFIG_DIR: '/x/amps', XDG_CONFIG_HOME: '/y', HOME: '/h' })).toBe('/x/amps');
+    expect(configDir({ XDG_CONFIG_HOME: '/y', HOME: '/h' })).toBe('/y/amps');
+    expect(configDir({ XDG_CONFIG_HOME: 'relative/dir', HOME: '/h' })).toBe('/h/.config/amps');
+    expect(configDir({ XDG_CONFIG_HOME: '', HOME: '/h' })).toBe('/h/.config/amps');
+  });
+});

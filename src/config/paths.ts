@@ -1,12 +1,12 @@
 import { readdirSync, statSync, unlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { Env } from '../contract/env.js';
 import { UsageError } from '../errors/failures.js';
 import { makeDirs } from '../lib/make-dirs.js';
 
 /**
- * AMPS_CONFIG_DIR, else $XDG_CONFIG_HOME/amps, else ~/.config/amps. An empty AMPS_CONFIG_DIR (a CI
+ * AMPS_CONFIG_DIR, else $XDG_CONFIG_HOME/amps (when absolute), else ~/.config/amps. An empty AMPS_CONFIG_DIR (a CI
  * variable that is not there) is refused: read as unset, it would select the home config's
  * current profile, and send the writes there.
  */
@@ -14,7 +14,8 @@ export function configDir(env: Env): string {
   if (env.AMPS_CONFIG_DIR !== undefined && env.AMPS_CONFIG_DIR.trim() === '') throw new UsageError('AMPS_CONFIG_DIR is set but empty, so amps cannot tell which configuration you meant', 'give it a directory, or unset it (unset AMPS_CONFIG_DIR) to use ~/.config/amps');
   if (env.AMPS_CONFIG_DIR) return env.AMPS_CONFIG_DIR;
   const xdg = env.XDG_CONFIG_HOME;
-  return join(xdg && xdg !== '' ? xdg : join(env.HOME ?? homedir(), '.config'), 'amps');
+  // The XDG spec: a relative XDG_CONFIG_HOME is ignored (it would name another config in every folder).
+  return join(xdg && isAbsolute(xdg) ? xdg : join(env.HOME ?? homedir(), '.config'), 'amps');
 }
 
 export function configFile(env: Env): string {
