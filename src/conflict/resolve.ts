@@ -50,10 +50,6 @@ const STRATEGY_TEXT: Record<Strategy, string> = {
 };
 
 /**
- * The strategies on offer (errors/strategies.ts), less queue_after when an action in the way is
- * known to have no end: it could not be queued after one.
- */
-/**
  * The strategies the response allows, less queue_after unless every action in the way was read and
  * has an end: one that could not be read may have none, and queueing after it would be refused.
  */
