@@ -18,6 +18,13 @@ describe('shell completions', () => {
   it('refuses an unknown shell in one line, exit 2', async () => {
     const r = await runCli(['completion', 'tcsh']);
     expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, 'amps: name a shell: bash, zsh, fish']);
+    // --write to where no folder can be made: one line, exit 2.
+    const file = join(freshConfigDir(), 'a-file');
+    writeFileSync(file, '');
+    for (const target of [file, join(file, 'sub'), '/dev/null/x']) {
+      const w = await runCli(['completion', '--write', target]);
+      expect([w.code, w.stderr.split('\n')[0]], target).toEqual([2, expect.stringContaining(`amps: cannot write the completion scripts to ${target}`)]);
+    }
   });
 
   const bash = (line: string[]) => {

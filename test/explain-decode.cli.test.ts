@@ -165,6 +165,12 @@ describe('amps decode (built binary)', () => {
     const r = await runCli(['decode', '-', '--status', '400', '--json'], { input: JSON.stringify({ success: false, error: { code: 'VALIDATION_ERROR', message: 'm', details: { fields } } }) });
     const shown = JSON.parse(r.stdout).error.details.fields;
     expect([shown.length, shown.at(-1)]).toEqual([10_001, '(10000 more items omitted)']);
+    // The same for an object's keys and a long string.
+    const wide = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i]));
+    const r2 = await runCli(['decode', '-', '--status', '400', '--json'], { input: JSON.stringify({ success: false, error: { code: 'VALIDATION_ERROR', message: 'm', details: { wide, note: 'a'.repeat(1_500_000) } } }) });
+    const details = JSON.parse(r2.stdout).error.details;
+    expect(details.wide['…']).toBe('(10000 more keys omitted)');
+    expect(details.note.endsWith('… (500000 more characters)')).toBe(true);
   });
 
   it('--status is three decimal digits; an empty input says so', async () => {

@@ -62,18 +62,21 @@ describe('amps sandbox serve', () => {
   it('an empty --host is refused (it listened on every interface); on 0.0.0.0 the URL to use is loopback\'s', async () => {
     const empty = await runCli(['sandbox', 'serve', '--host', '', '--port', '0']);
     expect([empty.code, empty.stderr.split('\n')[0]]).toEqual([2, 'amps: --host is empty']);
-    const child = spawn(process.execPath, [BIN, 'sandbox', 'serve', '--port', '0', '--host', '0.0.0.0', '--json'], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    const first = await new Promise<string>((resolve) => {
-      let out = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => {
-        out += d;
-        if (out.includes('}')) resolve(out);
+    // Every spelling of "every interface".
+    for (const host of ['0.0.0.0', '0']) {
+      const child = spawn(process.execPath, [BIN, 'sandbox', 'serve', '--port', '0', '--host', host, '--json'], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const first = await new Promise<string>((resolve) => {
+        let out = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => {
+          out += d;
+          if (out.includes('}')) resolve(out);
+        });
       });
-    });
-    expect(JSON.parse(first).url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
-    child.kill('SIGINT');
-    expect(await exit).toBe(0);
+      expect(JSON.parse(first).url, host).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
+      child.kill('SIGINT');
+      expect(await exit).toBe(0);
+    }
   });
 
   it('reports a port in use in one line, exit 2', async () => {

@@ -39,6 +39,17 @@ describe('amps schedule set|get|clear', () => {
     const again = await amps(['schedule', 'clear', 'battery', 'bat_voltaro_01']);
     expect([again.code, again.stderr]).toEqual([0, expect.stringContaining('battery bat_voltaro_01 has no schedule now: nothing to clear.')]);
     expect(JSON.parse((await amps(['schedule', 'clear', 'battery', 'bat_voltaro_01', '--json'])).stdout)).toMatchObject({ deviceId: 'bat_voltaro_01', cleared: false });
+    // An API without the route answers 404 NOT_FOUND too, in other words: that is no "nothing to clear".
+    const { createServer } = await import('node:http');
+    const noRoute = createServer((_req, res) => res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ success: false, error: { code: 'NOT_FOUND', message: 'No route matches this path.' }, meta: {} })));
+    await new Promise<void>((resolve) => noRoute.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(noRoute.address() as import('node:net').AddressInfo).port}`;
+      const r = await runCli(['schedule', 'clear', 'battery', 'bat_voltaro_01'], { env: { ...env, AMPS_API_URL: url } });
+      expect([r.code, r.stderr]).toEqual([4, expect.not.stringContaining('nothing to clear')]);
+    } finally {
+      await new Promise((resolve) => noRoute.close(resolve));
+    }
   });
 
   it('a slot the device refuses is named, among several', async () => {

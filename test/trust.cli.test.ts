@@ -234,7 +234,8 @@ describe('exit codes a runbook can act on', () => {
     log.push = push;
     child.kill('SIGINT');
     expect(await new Promise<number | null>((resolve) => child.on('close', resolve))).toBe(130);
-    expect(JSON.parse(stderr)).toMatchObject({ error: { code: 'INTERRUPTED', exitCode: 130 } });
+    // It names the action, which stands: a script must not push again.
+    expect(JSON.parse(stderr)).toMatchObject({ error: { code: 'INTERRUPTED', exitCode: 130, action: { id: expect.stringMatching(/^act_/), state: 'scheduled' } } });
   });
 });
 

@@ -8,13 +8,18 @@ import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, writeLine } from '../output/io.js';
 import { HELP_TOPICS } from './help-topics.js';
 import { makeDirs } from '../lib/make-dirs.js';
+import { systemErrorText } from '../lib/system-errors.js';
 
 /** Prints a shell's completion script; never edits rc files. `--write DIR` writes all three. */
 export async function run(options: { shell?: string; write?: string }, program: Command, io: IO): Promise<ExitCode> {
   const model = completionModel(program, HELP_TOPICS);
   if (options.write) {
-    makeDirs(options.write);
-    for (const shell of SHELLS) writeFileSync(join(options.write, COMPLETION_FILES[shell]), completionScript(shell, model));
+    try {
+      makeDirs(options.write);
+      for (const shell of SHELLS) writeFileSync(join(options.write, COMPLETION_FILES[shell]), completionScript(shell, model));
+    } catch (error) {
+      throw new UsageError(`cannot write the completion scripts to ${options.write}: ${systemErrorText(error)}`, 'name a folder amps can make and write');
+    }
     writeLine(io.stderr, `Wrote ${SHELLS.map((s) => COMPLETION_FILES[s]).join(', ')} to ${options.write}`);
     return EXIT.ok;
   }

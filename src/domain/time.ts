@@ -5,7 +5,7 @@
 
 import type { DeviceRead } from '../contract/devices.js';
 import { UsageError } from '../errors/failures.js';
-import { localZoneName, zoneOffsetReader } from '../lib/zoneinfo.js';
+import { databaseSpelling, localZoneName, zoneOffsetReader } from '../lib/zoneinfo.js';
 
 const DURATION_PART = /(\d+(?:\.\d+)?)\s*(d|h|m|s)/gi;
 const DURATION_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
@@ -115,13 +115,13 @@ function canonicalZone(typed: string): string | undefined {
   // The same name in another case (utc, europe/london): ICU's spelling.
   if (resolved.toLowerCase() === typed.toLowerCase()) return resolved;
   // A name ICU knows by an older alias (Asia/Kolkata is its Asia/Calcutta, Europe/Kyiv its
-  // Europe/Kiev): the name the operator typed, the same zone, in the database's spelling. Typed in
-  // mixed case, as typed (America/Argentina/ComodRivadavia); else each word capitalised, as the
-  // database spells its names (asia/kolkata, ASIA/KOLKATA: Asia/Kolkata).
-  if (/[a-z]/.test(typed) && typed.split('/').every((part) => /^[A-Z]/.test(part))) return typed;
-  // A name of one part keeps no such rule (EST5EDT, Japan, NZ-CHAT): as typed when in capitals, else ICU's.
-  if (!typed.includes('/')) return /[A-Z]/.test(typed) ? typed : resolved;
-  return typed.split('/').map((part) => part.split(/([_-])/).map((word) => word.charAt(0).toUpperCase() + word.slice(1).toLowerCase()).join('')).join('/');
+  // Europe/Kiev): the name the operator typed, the same zone, spelt as the database spells it
+  // (asia/kolkata, ASIA/KOLKATA: Asia/Kolkata; us/eastern: US/Eastern).
+  const spelt = databaseSpelling(typed);
+  if (spelt) return spelt;
+  // No database here to ask: as typed when it reads as the database's spelling does (each part
+  // capitalised, US and GB in capitals), else ICU's own name for the zone.
+  return typed.split('/').every((part) => /^[A-Z]/.test(part) && (part.length <= 3 || part !== part.toUpperCase())) ? typed : resolved;
 }
 
 /** The zone times are shown in when no device says otherwise: AMPS_TZ, else the local zone. */

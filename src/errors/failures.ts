@@ -65,6 +65,8 @@ export class NeedsInputError extends Error {
 /** Ctrl-C, Escape at a prompt, or an abort: stop, send nothing more. */
 export class InterruptedError extends Error {
   readonly exitCode: ExitCode = EXIT.interrupted;
+  /** The action a wait was following when it was interrupted: it stands (state null: never read). */
+  following?: { id: string; state: string | null };
   /**
    * `cutWrite`: the write (`POST /battery/ID`) Ctrl-C cut while it was on its way: it reached the API
    * or not, and amps cannot tell which.

@@ -113,11 +113,17 @@ export function omittedItems(items: readonly unknown[]): number {
  * 100,000 deep or holding 200,000 fields never overflows the stack nor floods the terminal.
  */
 export function bounded(value: unknown, bounds: Bounds, depth = 0): unknown {
-  if (typeof value === 'string') return value.length > bounds.string ? `${value.slice(0, bounds.string)}${CUT_MARK}(${value.length - bounds.string} more characters)` : value;
+  // Bounded twice (as a JSON error on its way out is), a string, list or object cut the first time
+  // keeps the count of what that cut left out.
+  if (typeof value === 'string') {
+    const earlier = /… \((\d+) more characters\)$/.exec(value);
+    const whole = earlier ? value.slice(0, earlier.index) : value;
+    const more = (earlier ? Number(earlier[1]) : 0) + Math.max(0, whole.length - bounds.string);
+    return more > 0 ? `${whole.slice(0, bounds.string)}${CUT_MARK}(${more} more characters)` : value;
+  }
   if (value === null || typeof value !== 'object') return value;
   if (depth >= bounds.depth) return `(nested deeper than ${bounds.depth} levels: omitted)`;
   if (Array.isArray(value)) {
-    // An array cut before (bounded twice, as a JSON error is on its way out) keeps its count.
     const earlier = omittedItems(value);
     const whole = earlier ? value.slice(0, -1) : value;
     const items = whole.slice(0, bounds.items).map((item) => bounded(item, bounds, depth + 1));
@@ -128,15 +134,22 @@ export function bounded(value: unknown, bounds: Bounds, depth = 0): unknown {
   const out: Record<string, unknown> = {};
   let kept = 0;
   let total = 0;
+  let earlier = 0;
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue;
+    const item = (value as Record<string, unknown>)[key];
+    const note = key === '…' && typeof item === 'string' ? /^\((\d+) more keys omitted\)$/.exec(item) : null;
+    if (note) {
+      earlier += Number(note[1]);
+      continue;
+    }
     total++;
     if (kept < bounds.items) {
-      setOwn(out, key, bounded((value as Record<string, unknown>)[key], bounds, depth + 1));
+      setOwn(out, key, bounded(item, bounds, depth + 1));
       kept++;
     }
   }
-  if (total > kept) out['…'] = `(${total - kept} more keys omitted)`;
+  if (total - kept + earlier > 0) out['…'] = `(${total - kept + earlier} more keys omitted)`;
   return out;
 }
 

@@ -8,7 +8,7 @@
 // a file it cannot read), zoneOffsetReader() gives undefined and the caller uses Intl: the same
 // answers, only slower. test/zoneinfo.test.ts holds the two to agreement across every zone here.
 
-import { closeSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Where the database lives on Linux, the BSDs and macOS (Python's zoneinfo looks in the same places). */
@@ -241,6 +241,31 @@ export function zoneOffsetReader(name: string): ZoneOffsetReader | undefined {
   }
   readers.set(name, reader);
   return reader;
+}
+
+/**
+ * `name` as the database spells it (`us/eastern`: `US/Eastern`), found by a case-blind walk of its
+ * folders; undefined where there is no database, or no such zone in it.
+ */
+export function databaseSpelling(name: string): string | undefined {
+  if (!ZONE_NAME.test(name) || NOT_ZONES.has(name.toLowerCase()) || /^(posix|right)\//i.test(name)) return undefined;
+  for (const directory of DIRECTORIES) {
+    let at = directory;
+    const spelt: string[] = [];
+    try {
+      for (const part of name.split('/')) {
+        const entries = readdirSync(at);
+        const found = entries.find((entry) => entry === part) ?? entries.find((entry) => entry.toLowerCase() === part.toLowerCase());
+        if (found === undefined) throw new Error('no such zone');
+        spelt.push(found);
+        at = join(at, found);
+      }
+      if (statSync(at).isFile()) return spelt.join('/');
+    } catch {
+      // Not in this directory: try the next.
+    }
+  }
+  return undefined;
 }
 
 /** The names V8 gives the zone `UTC` (its own mapping, ahead of ICU's); not `GMT`, which Node 22 calls `+00:00`. */

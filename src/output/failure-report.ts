@@ -57,7 +57,8 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
   if (error instanceof InterruptedError || isAbort(error)) {
     const cutWrite = error instanceof InterruptedError ? error.cutWrite : undefined;
     const hint = cutWrite ? `${cutWrite} was on its way when it was interrupted: the API may have acted on it. Read the device's actions (amps actions list --device ID) before sending it again` : null;
-    if (json) writeJsonError({ error: { code: 'INTERRUPTED', message: 'interrupted', hint, exitCode: EXIT.interrupted } });
+    const following = error instanceof InterruptedError ? error.following : undefined;
+    if (json) writeJsonError({ error: { code: 'INTERRUPTED', message: 'interrupted', hint, exitCode: EXIT.interrupted, ...(following ? { action: following } : {}) } });
     else writeLine(io.stderr, `${io.stderrIsTTY ? '\n' : ''}interrupted${hint ? `\n  ${io.err.yellow(hint)}` : ''}`);
     return EXIT.interrupted;
   }

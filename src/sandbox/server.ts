@@ -184,7 +184,10 @@ function createSandboxServer(options: SandboxOptions): { server: Server; tick():
 }
 
 export interface RunningSandbox {
+  /** The URL to reach it at from here (loopback's, when it listens on every interface). */
   url: string;
+  /** It listens on every interface of this machine, not one address. */
+  everyInterface: boolean;
   key: string;
   server: Server;
   requests: RequestLogEntry[];
@@ -202,12 +205,14 @@ export async function startSandbox(options: SandboxOptions & { host?: string; po
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
-  // Listening on every interface (0.0.0.0, ::), it is reached here on loopback: the URL to use.
-  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  const { port, address } = server.address() as AddressInfo;
+  // Listening on every interface (0.0.0.0, ::, or any spelling of them: 0, ::0), it is reached here
+  // on loopback: the URL to use.
+  const reachable = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : host;
   const shownHost = reachable.includes(':') ? `[${reachable}]` : reachable;
   return {
     url: `http://${shownHost}:${port}`,
+    everyInterface: address === '0.0.0.0' || address === '::',
     key: SANDBOX_KEY,
     server,
     requests,

@@ -184,8 +184,9 @@ function stateProblem(value: unknown): string | undefined {
   if (value.version !== 1) return typeof value.version === 'number' && value.version > 1 ? `it was written by a newer amps (version ${value.version})` : 'it has no version amps knows';
   if (!Number.isFinite(value.clockOffsetMs) || !Number.isInteger(value.actionCounter)) return 'its clock or counter is not a number';
   // The counters go into ids (act_…000042): a count, or ids no client reads as ids.
-  const count = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
-  if (!count(value.actionCounter) || (value.scheduleCounter !== undefined && !count(value.scheduleCounter))) return 'its counter is not a count';
+  // Below the largest safe integer: the next id is one more.
+  const count = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) < Number.MAX_SAFE_INTEGER;
+  if (!count(value.actionCounter) || [value.scheduleCounter, value.eventCounter].some((n) => n !== undefined && !count(n))) return 'its counter is not a count';
   // A date at all (±8.64e15 ms); the 1970-9999 rule is for steps: time passing may carry a clock set near 9999 past it.
   if (Number.isNaN(new Date(Date.now() + (value.clockOffsetMs as number)).getTime())) return 'its clock is no date';
   if (!isRecordValue(value.devices) || !Object.values(value.devices).every(isRecordValue)) return 'its devices are not objects';

@@ -61,7 +61,8 @@ export async function followAction(client: ApiClient, id: string, options: Follo
   } catch (error) {
     spinner.stop();
     if (error instanceof InterruptedError) {
-      // With --json, stderr is the one JSON error the boundary writes.
+      // With --json, stderr is the one JSON error the boundary writes: it names the action, which stands.
+      error.following = { id, state: last?.state ?? null };
       if (!options.json) {
         writeLine(io.stderr, `\nInterrupted while following ${id}.`);
         if (last) for (const line of stillStandsLines(last, options.zone)) writeLine(io.stderr, line);

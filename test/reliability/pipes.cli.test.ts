@@ -453,7 +453,7 @@ describe('amps\'s own files', () => {
     const dateless = await runCli(['get', 'battery', 'bat_voltaro_01'], { env: e });
     expect([dateless.code, dateless.stderr]).toEqual([0, expect.stringContaining('the sandbox state file was unreadable (its clock is no date)')]);
     // A counter that is no count (the ids made of it are none), a mode that is no name: the same.
-    for (const [changes, said] of [[{ actionCounter: 1e300 }, 'its counter is not a count'], [{ actionCounter: -5 }, 'its counter is not a count'], [{ devices: { bat_voltaro_01: { mode: 123 } } }, 'its devices\' modes or settings are not what amps writes']] as const) {
+    for (const [changes, said] of [[{ actionCounter: 1e300 }, 'its counter is not a count'], [{ actionCounter: -5 }, 'its counter is not a count'], [{ eventCounter: 'abc' }, 'its counter is not a count'], [{ actionCounter: Number.MAX_SAFE_INTEGER }, 'its counter is not a count'], [{ devices: { bat_voltaro_01: { mode: 123 } } }, 'its devices\' modes or settings are not what amps writes']] as const) {
       writeFileSync(state, JSON.stringify({ ...{ version: 1, clockOffsetMs: 0, actionCounter: 0, devices: {}, actions: [] }, ...changes }));
       const pushed = await runCli(['push', 'battery', 'bat_voltaro_01', 'charge', '--json'], { env: e });
       expect([pushed.code, pushed.stderr], said).toEqual([0, expect.stringContaining(`the sandbox state file was unreadable (${said})`)]);

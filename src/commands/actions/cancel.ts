@@ -15,9 +15,11 @@ export async function run(options: ActionOptions, io: IO): Promise<ExitCode> {
   requireId(options.id, 'action');
   const { cancelAction } = await import('../../api/resources.js');
   return withSession(options, io, async (session) => {
+    // Worked out before the cancel: a bad AMPS_TZ must not fail (exit 2, "nothing was sent") a cancel that was made.
+    const zone = displayZone(io.env);
     announceWrite(session, io, options);
     const { data } = await cancelAction(session.client, options.id);
-    printAction(data, io, { ...options, zone: displayZone(io.env), extra: { environment: session.environment } });
+    printAction(data, io, { ...options, zone, extra: { environment: session.environment } });
     if (!options.json && !options.quiet) writeLine(io.stderr, `Cancelled ${data.id}.`);
     return EXIT.ok;
   });

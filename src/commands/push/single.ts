@@ -97,7 +97,8 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
     if (options.tz !== undefined) {
       throw new UsageError('--tz does not apply to --body: the body is sent as written, and the API reads a time in it without an offset on the device\'s clock', 'write the offset into the body\'s times, e.g. "start": "2026-06-10T22:00-05:00"');
     }
-    inputs = { ...readPushInputs(raw.action.command, {}, io.env), zone: undefined };
+    // AMPS_TZ does not apply to a body (above): not read, so not refused either.
+    inputs = { ...readPushInputs(raw.action.command, {}, { ...io.env, AMPS_TZ: undefined }), zone: undefined };
   } else {
     if (!options.command) throw new UsageError('name the command to push, e.g. charge, discharge, idle, auto.balanced', 'amps get TYPE ID lists what the device supports');
     inputs = readPushInputs(options.command, options, io.env);

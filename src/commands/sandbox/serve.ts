@@ -57,7 +57,7 @@ export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
   ticker.unref();
   if (options.json) writeJson(io, { url: sandbox.url, key: sandbox.key, fleetSize: options.fleetSize, rateLimit: options.rateLimit, webhookSecret: signingSecret, webhooks: urls.map(redactUrl) });
   else {
-    writeLine(io.stdout, `Amps sandbox listening on ${sandbox.url}${options.host === '0.0.0.0' || options.host === '::' ? ` (and every other address of this machine: ${options.host})` : ''}`);
+    writeLine(io.stdout, `Amps sandbox listening on ${sandbox.url}${sandbox.everyInterface ? ` (and every other address of this machine: --host ${options.host})` : ''}`);
     writeLine(io.stdout, `Key: ${sandbox.key} (any test key works: amps_sk_test_ or sk_test_ and 6 or more letters or digits)`);
     writeLine(io.stdout, `Use it: export AMPS_API_URL=${sandbox.url} AMPS_API_KEY=${sandbox.key}`);
     writeLine(io.stdout, `Webhook signing secret: ${signingSecret}${urls.length > 0 ? ` (delivering to ${urls.map(redactUrl).join(', ')})` : ' (amps listen --forward-to URL forwards events; or --webhook URL here)'}`);

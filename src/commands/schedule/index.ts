@@ -63,8 +63,10 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
       try {
         ({ data } = await resources.clearDeviceSchedule(session.client, type, id));
       } catch (error) {
-        // The API's 404 for a device with no schedule: what a clear asks for is so already.
-        if (!(error instanceof ApiFailure && error.decoded.code === 'NOT_FOUND')) throw error;
+        // The API's 404 for a device with no schedule ("Schedule not found…"): what a clear asks
+        // for is so already. Any other 404 (no such route on this API) is the failure it is.
+        const noSchedule = error instanceof ApiFailure && error.decoded.code === 'NOT_FOUND' && /^Schedule not found/i.test(error.decoded.message);
+        if (!noSchedule) throw error;
         if (options.json) writeJson(io, { deviceId: id, cleared: false, environment: session.environment });
         else if (!options.quiet) writeLine(io.stderr, `${pathSegment(type)} ${show(id)} has no schedule now: nothing to clear.`);
         return EXIT.ok;

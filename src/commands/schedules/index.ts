@@ -99,9 +99,10 @@ async function list(session: Session, options: SchedulesOptions, io: IO): Promis
   return EXIT.ok;
 }
 
-function printSchedule(io: IO, session: Session, options: SchedulesOptions, record: ScheduleRecord, extra: Record<string, unknown> = {}): void {
+/** `zone`: the one to show a record without its own in; after a write, worked out before it (a bad AMPS_TZ must not fail a write that was made). */
+function printSchedule(io: IO, session: Session, options: SchedulesOptions, record: ScheduleRecord, zone: string, extra: Record<string, unknown> = {}): void {
   if (options.json) writeJson(io, { ...record, ...extra, environment: session.environment });
-  else if (!options.quiet) writeLine(io.stdout, scheduleLines(record, record.timezone ?? displayZone(io.env)).join('\n'));
+  else if (!options.quiet) writeLine(io.stdout, scheduleLines(record, record.timezone ?? zone).join('\n'));
 }
 
 export async function run(options: SchedulesOptions, io: IO): Promise<ExitCode> {
@@ -119,12 +120,13 @@ export async function run(options: SchedulesOptions, io: IO): Promise<ExitCode> 
   return withSession(options, io, async (session) => {
     if (options.verb === 'list') return list(session, options, io);
     if (options.verb === 'get') {
-      printSchedule(io, session, options, (await resources.getSchedule(session.client, id!)).data);
+      printSchedule(io, session, options, (await resources.getSchedule(session.client, id!)).data, displayZone(io.env));
       return EXIT.ok;
     }
     if (options.verb === 'cancel') {
+      const shownIn = displayZone(io.env);
       announceWrite(session, io, options);
-      printSchedule(io, session, options, (await resources.cancelSchedule(session.client, id!)).data);
+      printSchedule(io, session, options, (await resources.cancelSchedule(session.client, id!)).data, shownIn);
       return EXIT.ok;
     }
     const device = options.preflight !== false && type ? (await resources.getDevice(session.client, type, options.device!)).data : undefined;
@@ -142,7 +144,7 @@ export async function run(options: SchedulesOptions, io: IO): Promise<ExitCode> 
       return EXIT.ok;
     }
     announceWrite(session, io, options);
-    printSchedule(io, session, options, (await resources.createSchedule(session.client, body)).data, { preview: prepared.preview, notes: prepared.notes, warning: warning ?? null });
+    printSchedule(io, session, options, (await resources.createSchedule(session.client, body)).data, zone.name, { preview: prepared.preview, notes: prepared.notes, warning: warning ?? null });
     return EXIT.ok;
   });
 }
