@@ -141,6 +141,17 @@ describe('amps push --devices', () => {
     expect(ledger(onlyConflicts.stdout).map((l) => l.outcome)).toEqual(['rejected', 'conflict', 'not_sent']);
   });
 
+  it('CSV parameter columns keep their case, as the API\'s names do (heatSetpoint); id and model in any case', async () => {
+    const csv = '\ufeffID,heatSetpoint,coolSetpoint\r\nhvac_thermia_01,20c,25c\r\n"hvac_thermia_02","68f",\r\n';
+    const r = await amps(['push', 'hvac', '--devices', '-', 'auto', '--param', 'heatSetpoint=19c', '--param', 'coolSetpoint=24c', '--json'], csv);
+    expect(r.code, r.stderr).toBe(0);
+    const sent = posts().filter((p) => p.path.startsWith('/hvac/')).map((p) => [p.path, p.body.action.parameters.heatSetpoint.value, p.body.action.parameters.coolSetpoint.value]);
+    expect(sent).toEqual([['/hvac/hvac_thermia_01', 20, 25], ['/hvac/hvac_thermia_02', 20, 24]]);
+    // Two columns that differ only in case are one parameter given twice.
+    const twice = await amps(['push', 'hvac', '--devices', '-', 'auto'], 'id,heatSetpoint,heatsetpoint\nhvac_thermia_01,20c,21c\n');
+    expect([twice.code, twice.stderr.split('\n')[0]]).toEqual([2, "amps: the CSV header of --devices names the column 'heatsetpoint' twice: amps will not guess which value you meant"]);
+  });
+
   it('a resume counts the lines it carries over in its summary and exit code, and a carried failure stops nothing', async () => {
     const dir = freshConfigDir();
     const file = join(dir, 'devices.txt');

@@ -178,9 +178,13 @@ async function open(source: string, stdin: Readable, stop?: AbortSignal): Promis
 /** CSV from its header line on, by csv-parse; a record it cannot read is that record's failure. */
 async function* csvRows(header: string, headerLine: number, lines: AsyncGenerator<Line>): AsyncGenerator<InputRow> {
   const { parse } = await import('csv-parse');
-  const names = header.split(',').map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase());
+  // The columns amps reads itself (id, deviceId, model) in any case; a parameter's as written, since
+  // the API's names are case-sensitive (heatSetpoint).
+  const names = header.split(',').map((h) => h.trim().replace(/^"|"$/g, '')).map((h) => (['id', 'deviceid', 'model'].includes(h.toLowerCase()) ? h.toLowerCase() : h));
   if (!names.includes('id') && !names.includes('deviceid')) throw new UsageError('the CSV header of --devices needs an id column');
-  const twice = names.find((name, i) => name !== '' && names.indexOf(name) !== i);
+  // Twice, in any case: two columns that differ only in case are one parameter given twice.
+  const folded = names.map((name) => name.toLowerCase());
+  const twice = names.find((name, i) => name !== '' && folded.indexOf(folded[i]) !== i);
   if (twice) throw new UsageError(`the CSV header of --devices names the column '${twice}' twice: amps will not guess which value you meant`);
   if (names.includes('')) throw new UsageError('the CSV header of --devices has a column without a name');
   const skipped: InputRow[] = [];

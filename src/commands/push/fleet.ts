@@ -528,7 +528,8 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
       ledger.close();
       report.reportUnwritten([...batch.unwritten, ...unwrittenOutcomes.map((outcome) => ({ outcome }))], io, run.out);
       if (!options.quiet) {
-        await report.printSummary(result, io, Boolean(options.json), run.out);
+        // The run's exit code, its follow and --verify included: what the process exits with.
+        await report.printSummary({ ...result, exitCode }, io, Boolean(options.json), run.out);
         if (follower) await report.printOutcomes(tally, io, Boolean(options.json), zone.name, follower.end);
       }
       if (follower?.stoppedBy) await report.reportFollowStopped(follower.stoppedBy, tally.pending.length, io, Boolean(options.json));

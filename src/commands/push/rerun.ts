@@ -10,8 +10,10 @@ import { QUANTITY_FLAGS } from './body.js';
 import { printableArgv } from '../../output/text.js';
 
 /** Flags carried into a rerun as typed: where requests go and how they are sent. */
-const CARRIED_WITH_VALUE = ['--profile', '--api-url', '--api-key-file', '--timeout', '--concurrency', '--retry', '--fail-fast'];
+const CARRIED_WITH_VALUE = ['--profile', '--api-url', '--api-key-file', '--timeout', '--concurrency', '--retry'];
 const CARRIED_ALONE = ['--no-preflight', '--no-color', '--no-input', '--verbose'];
+/** Given alone, or with the word after it as its value (commander takes one that is no flag). */
+const CARRIED_MAYBE_VALUE = ['--fail-fast'];
 
 /** The flags of `argv` that say where and how, kept in order. */
 function carried(argv: string[]): string[] {
@@ -22,6 +24,10 @@ function carried(argv: string[]): string[] {
     else if (CARRIED_WITH_VALUE.includes(name)) {
       if (inline !== undefined) kept.push(inline);
       else if (i + 1 < argv.length) kept.push(name, argv[++i]);
+    } else if (CARRIED_MAYBE_VALUE.includes(name)) {
+      if (inline !== undefined) kept.push(inline);
+      else if (i + 1 < argv.length && !argv[i + 1].startsWith('-')) kept.push(name, argv[++i]);
+      else kept.push(name);
     }
   }
   return printableArgv(kept);

@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { rerunArgs } from './rerun.js';
+
+describe('rerun lines', () => {
+  const inputs = { type: 'battery', command: 'charge', quantities: { target: '90%' } };
+  const zone = { zone: 'UTC' };
+
+  it('carry --fail-fast alone, or with the classes that were its value, and the flags after it whole', () => {
+    expect(rerunArgs(inputs, zone, ['push', 'battery', '--devices', 'f', 'charge', '--fail-fast', '--concurrency', '4'])).toEqual(['push', 'battery', 'charge', '--target', '90%', '--fail-fast', '--concurrency', '4']);
+    expect(rerunArgs(inputs, zone, ['push', 'battery', '--devices', 'f', 'charge', '--concurrency', '4', '--fail-fast'])).toEqual(['push', 'battery', 'charge', '--target', '90%', '--concurrency', '4', '--fail-fast']);
+    expect(rerunArgs(inputs, zone, ['push', 'battery', '--devices', 'f', 'charge', '--fail-fast', 'conflict,transient', '--retry', '2'])).toEqual(['push', 'battery', 'charge', '--target', '90%', '--fail-fast', 'conflict,transient', '--retry', '2']);
+    expect(rerunArgs(inputs, zone, ['push', 'battery', '--devices', 'f', 'charge', '--fail-fast=rejected'])).toEqual(['push', 'battery', 'charge', '--target', '90%', '--fail-fast=rejected']);
+  });
+});
