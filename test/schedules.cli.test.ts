@@ -156,6 +156,23 @@ describe('a clock step past an action\'s end and a slot\'s start', () => {
   });
 });
 
+describe('fires of several schedules in one clock step', () => {
+  it('are played in time order across schedules: events come out in the order they happen', async () => {
+    const clock = Date.parse((await sandbox.call('GET', '/_sandbox/clock')).body.data.now);
+    const minute = (offset: number) => Math.ceil((clock + offset * 60_000) / 60_000) * 60_000;
+    const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+    // The later fire's schedule is made first.
+    for (const [device, at] of [['bat_kestrel_01', minute(101)], ['bat_kestrel_02', minute(96)]] as const) {
+      expect((await sandbox.call('PUT', `/battery/${device}/schedule`, { timezone: 'UTC', slots: [{ time: hhmm(at), duration: 'PT1H', command: 'charge' }] })).status).toBe(200);
+    }
+    await sandbox.advance(110 * 60);
+    const events = (await sandbox.call('GET', '/_sandbox/events?after=0')).body.data.items as Array<{ type: string; body: { completedAt?: string } }>;
+    const completed = events.filter((e) => e.type === 'push.completed').map((e) => e.body.completedAt!);
+    expect(completed).toHaveLength(2);
+    expect([...completed].sort()).toEqual(completed);
+  });
+});
+
 describe('amps schedules', () => {
   it('create, get, list with filters, cancel', async () => {
     const created = await amps(['schedules', 'create', '--device', 'hvac_thermia_02', '--slot', '06:30/2h heat --target 21c', '--daily', '--json']);

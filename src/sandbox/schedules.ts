@@ -34,40 +34,46 @@ export function publicSchedule(schedule: StoredSchedule): ScheduleRecord {
 
 /** Fires every slot whose time has come, on every active schedule. */
 export function fireSchedules(tx: Transaction, fleet: Fleet, now: number, stepTo: (instant: number) => void = () => {}): void {
+  // Every schedule's due fires, in the order of their instants across schedules: the clock is
+  // stepped forward fire by fire, never back, so events come out in time order.
+  const due: Array<{ at: number; slot: FlatSlot | NestedSlot; index: number; schedule: StoredSchedule }> = [];
+  const firing: StoredSchedule[] = [];
   for (const schedule of tx.state.schedules ?? []) {
     if (schedule.state !== 'active' && schedule.state !== 'pending') continue;
     if (schedule.nextFireAt === null || Date.parse(schedule.nextFireAt) > now) continue;
-    const device = fleet.byId.get(schedule.deviceId);
+    firing.push(schedule);
     const zone = schedule.timezone ?? 'UTC';
-    const createdAt = Date.parse(schedule.createdAt ?? schedule.updatedAt ?? iso(now));
-    const due: Array<{ at: number; slot: FlatSlot | NestedSlot; index: number }> = [];
     schedule.slots.forEach((slot, index) => {
       for (const fire of nextFires(slotParts(slot).time, zone, schedule.firedUntil, 400)) {
         if (fire.instant > now) break;
-        due.push({ at: fire.instant, slot, index });
+        due.push({ at: fire.instant, slot, index, schedule });
         if (!schedule.recurrence) break;
       }
     });
-    due.sort((a, b) => a.at - b.at);
-    for (const { at, slot, index } of due) {
-      const parts = slotParts(slot);
-      const length = parseIsoDuration(parts.duration) ?? 3_600_000;
-      const about = { scheduleId: schedule.id, slotIndex: index, deviceId: schedule.deviceId, deviceType: schedule.deviceType, fireAt: iso(at) };
-      if (now >= at + length) {
-        emitEvent(tx, 'schedule.slot_skipped', { ...about, timestamp: iso(now), reason: 'the slot\'s window had passed when the sandbox clock reached it' }, iso(now));
-        continue;
-      }
-      try {
-        if (!device) throw new SandboxError('DEVICE_NOT_FOUND');
-        // What was under way moves on to the fire's instant first: a clock jumped past both an
-        // action's end and a slot's start finds the action done, not in the slot's way.
-        stepTo(at);
-        createAction(tx, { device, action: { command: parts.command, parameters: parts.parameters, start: new Date(at), end: new Date(at + length) }, onConflict: undefined, now });
-      } catch (error) {
-        if (!(error instanceof SandboxError)) throw error;
-        emitEvent(tx, 'schedule.slot_failed', { ...about, timestamp: iso(now), errorCode: error.code }, iso(now));
-      }
+  }
+  due.sort((a, b) => a.at - b.at);
+  for (const { at, slot, index, schedule } of due) {
+    const device = fleet.byId.get(schedule.deviceId);
+    const parts = slotParts(slot);
+    const length = parseIsoDuration(parts.duration) ?? 3_600_000;
+    const about = { scheduleId: schedule.id, slotIndex: index, deviceId: schedule.deviceId, deviceType: schedule.deviceType, fireAt: iso(at) };
+    if (now >= at + length) {
+      emitEvent(tx, 'schedule.slot_skipped', { ...about, timestamp: iso(now), reason: 'the slot\'s window had passed when the sandbox clock reached it' }, iso(now));
+      continue;
     }
+    try {
+      if (!device) throw new SandboxError('DEVICE_NOT_FOUND');
+      // What was under way moves on to the fire's instant first: a clock jumped past both an
+      // action's end and a slot's start finds the action done, not in the slot's way.
+      stepTo(at);
+      createAction(tx, { device, action: { command: parts.command, parameters: parts.parameters, start: new Date(at), end: new Date(at + length) }, onConflict: undefined, now });
+    } catch (error) {
+      if (!(error instanceof SandboxError)) throw error;
+      emitEvent(tx, 'schedule.slot_failed', { ...about, timestamp: iso(now), errorCode: error.code }, iso(now));
+    }
+  }
+  for (const schedule of firing) {
+    const createdAt = Date.parse(schedule.createdAt ?? schedule.updatedAt ?? iso(now));
     schedule.firedUntil = now;
     schedule.state = 'active';
     schedule.nextFireAt = nextFireAt(schedule, now, createdAt);
