@@ -107,7 +107,9 @@ describe('a push at a terminal, in-process', () => {
   });
 
   it('cancel_and_replace on SCHEDULER_ACTIVE names the pending action it cancels with the schedule rows', async () => {
-    const inTheWay = (await sandbox.call('POST', '/battery/bat_foxgrid_01', { action: { command: 'charge', start: '1h', end: '2h' } })).body.data;
+    // A window clear of the device's scheduler rows (00:30-04:30, 07:00-08:00, 16:00-19:00 on its clock), whatever the time now.
+    const day = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+    const inTheWay = (await sandbox.call('POST', '/battery/bat_foxgrid_01', { action: { command: 'charge', start: `${day}T10:00`, end: `${day}T11:00` } })).body.data;
     const t = terminal([{ ask: /How do you want/, answer: 'cancel_and_replace' }, { ask: /This cancels/, answer: false }]);
     expect(await run({ type: 'battery', id: 'bat_foxgrid_01', command: 'idle', at: '+3h' }, t.io, [])).toBe(5);
     expect(t.prompter.asked[1]).toMatch(new RegExp(`This cancels the manufacturer schedule rows grp_\\w+ .*, and the device's pending action ${inTheWay.id} \\(scheduled\\)\\. Go ahead\\?`));
