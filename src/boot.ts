@@ -6,7 +6,7 @@
 // (bench/startup.mjs measures both).
 
 import type NodeModule from 'node:module';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { CompileCache, compileCacheSupported, installFolder } from './lib/compile-cache.js';
 import { versionLine } from './lib/version.js';
 import { outputLostText, readerWentAway } from './lib/system-errors.js';
@@ -35,7 +35,9 @@ export function cacheDirectory(env: NodeJS.ProcessEnv, platform: NodeJS.Platform
   if (env.AMPS_CACHE_DIR) return env.AMPS_CACHE_DIR;
   if (platform === 'win32') return join(env.LOCALAPPDATA || join(home(), 'AppData', 'Local'), 'amps', 'Cache');
   if (platform === 'darwin') return join(home(), 'Library', 'Caches', 'amps');
-  return join(env.XDG_CACHE_HOME || join(home(), '.cache'), 'amps');
+  // The XDG spec: a relative XDG_CACHE_HOME is ignored (it would put a cache in every folder amps runs in).
+  const xdg = env.XDG_CACHE_HOME;
+  return join(xdg && isAbsolute(xdg) ? xdg : join(home(), '.cache'), 'amps');
 }
 
 /** What a run does, naming its cache entries: its command's name (`get`, `push`), else `other`. */

@@ -147,6 +147,10 @@ describe('amps push --devices', () => {
     expect(r.code, r.stderr).toBe(0);
     const sent = posts().filter((p) => p.path.startsWith('/hvac/')).map((p) => [p.path, p.body.action.parameters.heatSetpoint.value, p.body.action.parameters.coolSetpoint.value]);
     expect(sent).toEqual([['/hvac/hvac_thermia_01', 20, 25], ['/hvac/hvac_thermia_02', 20, 24]]);
+    // The quantity flags' columns in any case: Target is --target's override, as it always was.
+    const before = posts().length;
+    expect((await amps(['push', 'battery', '--devices', '-', 'discharge', '--target', '30%'], 'id,Target\nbat_voltaro_01,40%\n')).code).toBe(0);
+    expect(posts().slice(before).map((p) => p.body.action.parameters)).toEqual([{ target: { value: 40, unit: 'percent' } }]);
     // Two columns that differ only in case are one parameter given twice.
     const twice = await amps(['push', 'hvac', '--devices', '-', 'auto'], 'id,heatSetpoint,heatsetpoint\nhvac_thermia_01,20c,21c\n');
     expect([twice.code, twice.stderr.split('\n')[0]]).toEqual([2, "amps: the CSV header of --devices names the column 'heatsetpoint' twice: amps will not guess which value you meant"]);

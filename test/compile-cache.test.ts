@@ -183,6 +183,8 @@ describe('where the cache lives', () => {
     expect(cacheDirectory({ AMPS_CACHE_DIR: '/var/cache/amps' }, 'linux', home)).toBe('/var/cache/amps');
     expect(cacheDirectory({ XDG_CACHE_HOME: '/xdg' }, 'linux', home)).toBe('/xdg/amps');
     expect(cacheDirectory({}, 'linux', home)).toBe('/home/op/.cache/amps');
+    // A relative XDG_CACHE_HOME is ignored, as the XDG spec says.
+    expect(cacheDirectory({ XDG_CACHE_HOME: 'relative' }, 'linux', home)).toBe('/home/op/.cache/amps');
     expect(cacheDirectory({ AMPS_CACHE_DIR: '' }, 'linux', home)).toBe('/home/op/.cache/amps');
     expect(cacheDirectory({}, 'darwin', home)).toBe('/home/op/Library/Caches/amps');
     expect(cacheDirectory({ LOCALAPPDATA: 'C:\\Users\\op\\AppData\\Local' }, 'win32', home)).toMatch(/AppData.Local.amps.Cache$/);

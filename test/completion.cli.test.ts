@@ -25,6 +25,8 @@ describe('shell completions', () => {
       const w = await runCli(['completion', '--write', target]);
       expect([w.code, w.stderr.split('\n')[0]], target).toEqual([2, expect.stringContaining(`amps: cannot write the completion scripts to ${target}`)]);
     }
+    const empty = await runCli(['completion', '--write', '']);
+    expect([empty.code, empty.stderr.split('\n')[0]]).toEqual([2, 'amps: --write is empty']);
   });
 
   const bash = (line: string[]) => {

@@ -57,6 +57,9 @@ describe('amps schedule set|get|clear', () => {
     expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, "Preflight check of --slot '10:00/1h charge --target 150%' failed against the device's capabilities; nothing was sent."]);
     const json = await amps(['schedule', 'set', 'battery', 'bat_voltaro_01', '--slot', '10:00/1h charge --target 150%', '--tz', 'UTC', '--json']);
     expect(JSON.parse(json.stderr)).toMatchObject({ preflight: true, about: "--slot '10:00/1h charge --target 150%'", error: { code: 'PARAMETER_OUT_OF_RANGE' } });
+    const escapes = await amps(['schedule', 'set', 'battery', 'bat_voltaro_01', '--slot', '01:00/1h ch\u001b[31mRED\u001b]0;title\u0007arge', '--tz', 'UTC']);
+    expect(escapes.code).toBe(2);
+    expect(escapes.stderr).not.toMatch(/[\u001b\u0007]/);
   });
 
   it('a device without a schedule: the 404 is said in the device\'s terms first, exit 4', async () => {
@@ -162,14 +165,19 @@ describe('fires of several schedules in one clock step', () => {
     const minute = (offset: number) => Math.ceil((clock + offset * 60_000) / 60_000) * 60_000;
     const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
     // The later fire's schedule is made first.
-    for (const [device, at] of [['bat_kestrel_01', minute(101)], ['bat_kestrel_02', minute(96)]] as const) {
-      expect((await sandbox.call('PUT', `/battery/${device}/schedule`, { timezone: 'UTC', slots: [{ time: hhmm(at), duration: 'PT1H', command: 'charge' }] })).status).toBe(200);
+    // The later fire's schedule is made first; a third's short window has passed when the clock gets there.
+    for (const [device, at, length] of [['bat_kestrel_01', minute(101), 'PT1H'], ['bat_kestrel_02', minute(96), 'PT1H'], ['bat_voltaro_01', minute(20), 'PT5M']] as const) {
+      expect((await sandbox.call('PUT', `/battery/${device}/schedule`, { timezone: 'UTC', slots: [{ time: hhmm(at), duration: length, command: 'charge' }] })).status).toBe(200);
     }
     await sandbox.advance(110 * 60);
-    const events = (await sandbox.call('GET', '/_sandbox/events?after=0')).body.data.items as Array<{ type: string; body: { completedAt?: string } }>;
+    const events = (await sandbox.call('GET', '/_sandbox/events?after=0')).body.data.items as Array<{ type: string; createdAt: string; body: { completedAt?: string } }>;
     const completed = events.filter((e) => e.type === 'push.completed').map((e) => e.body.completedAt!);
     expect(completed).toHaveLength(2);
     expect([...completed].sort()).toEqual(completed);
+    expect(events.map((e) => e.type)).toContain('schedule.slot_skipped');
+    // Every event, in the order they were numbered, in the order they happened.
+    const at = events.map((e) => e.createdAt);
+    expect([...at].sort()).toEqual(at);
   });
 });
 

@@ -175,12 +175,15 @@ async function open(source: string, stdin: Readable, stop?: AbortSignal): Promis
   return openFileStream(source, '--devices', stop);
 }
 
+/** The columns read in any case: amps' own, and the quantity flags' (--target, --power, --reserve). */
+const FOLDED_COLUMNS = ['id', 'deviceid', 'model', ...QUANTITY_FLAGS];
+
 /** CSV from its header line on, by csv-parse; a record it cannot read is that record's failure. */
 async function* csvRows(header: string, headerLine: number, lines: AsyncGenerator<Line>): AsyncGenerator<InputRow> {
   const { parse } = await import('csv-parse');
-  // The columns amps reads itself (id, deviceId, model) in any case; a parameter's as written, since
-  // the API's names are case-sensitive (heatSetpoint).
-  const names = header.split(',').map((h) => h.trim().replace(/^"|"$/g, '')).map((h) => (['id', 'deviceid', 'model'].includes(h.toLowerCase()) ? h.toLowerCase() : h));
+  // The columns amps reads itself (id, deviceId, model) and the quantity flags' in any case; any
+  // other parameter's as written, since the API's names are case-sensitive (heatSetpoint).
+  const names = header.split(',').map((h) => h.trim().replace(/^"|"$/g, '')).map((h) => (FOLDED_COLUMNS.includes(h.toLowerCase()) ? h.toLowerCase() : h));
   if (!names.includes('id') && !names.includes('deviceid')) throw new UsageError('the CSV header of --devices needs an id column');
   // Twice, in any case: two columns that differ only in case are one parameter given twice.
   const folded = names.map((name) => name.toLowerCase());

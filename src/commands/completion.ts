@@ -13,7 +13,8 @@ import { systemErrorText } from '../lib/system-errors.js';
 /** Prints a shell's completion script; never edits rc files. `--write DIR` writes all three. */
 export async function run(options: { shell?: string; write?: string }, program: Command, io: IO): Promise<ExitCode> {
   const model = completionModel(program, HELP_TOPICS);
-  if (options.write) {
+  if (options.write !== undefined) {
+    if (options.write.trim() === '') throw new UsageError('--write is empty', 'name the folder to write the scripts to, e.g. --write completions');
     try {
       makeDirs(options.write);
       for (const shell of SHELLS) writeFileSync(join(options.write, COMPLETION_FILES[shell]), completionScript(shell, model));

@@ -120,7 +120,9 @@ function canonicalZone(typed: string): string | undefined {
   const spelt = databaseSpelling(typed);
   if (spelt) return spelt;
   // No database here to ask: as typed when it reads as the database's spelling does (each part
-  // capitalised, US and GB in capitals), else ICU's own name for the zone.
+  // capitalised, US and GB in capitals; a name of one part, EST5EDT or NZ-CHAT, in capitals), else
+  // ICU's own name for the zone.
+  if (!typed.includes('/')) return /[A-Z]/.test(typed) ? typed : resolved;
   return typed.split('/').every((part) => /^[A-Z]/.test(part) && (part.length <= 3 || part !== part.toUpperCase())) ? typed : resolved;
 }
 

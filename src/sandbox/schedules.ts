@@ -57,19 +57,20 @@ export function fireSchedules(tx: Transaction, fleet: Fleet, now: number, stepTo
     const parts = slotParts(slot);
     const length = parseIsoDuration(parts.duration) ?? 3_600_000;
     const about = { scheduleId: schedule.id, slotIndex: index, deviceId: schedule.deviceId, deviceType: schedule.deviceType, fireAt: iso(at) };
+    // What was under way moves on to the fire's instant first: a clock jumped past both an
+    // action's end and a slot's start finds the action done, not in the slot's way. Each fire's
+    // event is stamped at its instant (a skipped one at its window's end), so events stay in order.
+    stepTo(at);
     if (now >= at + length) {
-      emitEvent(tx, 'schedule.slot_skipped', { ...about, timestamp: iso(now), reason: 'the slot\'s window had passed when the sandbox clock reached it' }, iso(now));
+      emitEvent(tx, 'schedule.slot_skipped', { ...about, timestamp: iso(at + length), reason: 'the slot\'s window had passed when the sandbox clock reached it' }, iso(at + length));
       continue;
     }
     try {
       if (!device) throw new SandboxError('DEVICE_NOT_FOUND');
-      // What was under way moves on to the fire's instant first: a clock jumped past both an
-      // action's end and a slot's start finds the action done, not in the slot's way.
-      stepTo(at);
       createAction(tx, { device, action: { command: parts.command, parameters: parts.parameters, start: new Date(at), end: new Date(at + length) }, onConflict: undefined, now });
     } catch (error) {
       if (!(error instanceof SandboxError)) throw error;
-      emitEvent(tx, 'schedule.slot_failed', { ...about, timestamp: iso(now), errorCode: error.code }, iso(now));
+      emitEvent(tx, 'schedule.slot_failed', { ...about, timestamp: iso(at), errorCode: error.code }, iso(at));
     }
   }
   for (const schedule of firing) {

@@ -208,11 +208,12 @@ export async function startSandbox(options: SandboxOptions & { host?: string; po
   const { port, address } = server.address() as AddressInfo;
   // Listening on every interface (0.0.0.0, ::, or any spelling of them: 0, ::0), it is reached here
   // on loopback: the URL to use.
-  const reachable = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : host;
+  const every = address === '0.0.0.0' || address === '::ffff:0.0.0.0' || address === '::';
+  const reachable = address === '::' ? '::1' : every ? '127.0.0.1' : host;
   const shownHost = reachable.includes(':') ? `[${reachable}]` : reachable;
   return {
     url: `http://${shownHost}:${port}`,
-    everyInterface: address === '0.0.0.0' || address === '::',
+    everyInterface: every,
     key: SANDBOX_KEY,
     server,
     requests,
