@@ -13,6 +13,7 @@ import { SeenIds } from './seen-ids.js';
 import { UsageError } from '../errors/failures.js';
 import { openFileStream } from '../output/read.js';
 import { isRecord, setOwn, systemErrorText } from '../lib/values.js';
+import { QUANTITY_FLAGS } from '../domain/action.js';
 
 export interface DeviceRow {
   id: string;
@@ -43,7 +44,6 @@ export function isInvalid(row: InputRow): row is InvalidRow {
 /** A line or CSV record longer than this is refused: no device id or override needs more. */
 const MAX_ROW_BYTES = 64 * 1024;
 
-const QUANTITY_FLAGS = ['power', 'target', 'reserve'];
 
 /** Reading stopped on request (Ctrl-C) before the input ended: the rest was not read. */
 export class InputStopped extends Error {

@@ -22,6 +22,9 @@ export interface TypedQuantity {
 /** The longest parameter name amps sends; the API's names are a few words at most. */
 const MAX_NAME_LENGTH = 64;
 
+/** The quantity flags a push and a slot take by name (`--power 5kw`); any other parameter is `--param NAME=VALUE`. */
+export const QUANTITY_FLAGS = ['power', 'target', 'reserve'] as const;
+
 /** `--power 5kw`, `--target 90%`, `--param heatSetpoint=21c`: name -> value, syntax checked. */
 export function parseQuantityFlags(named: Record<string, string | undefined>, params: string[]): Record<string, TypedQuantity> {
   const result: Record<string, TypedQuantity> = {};

@@ -5,7 +5,7 @@
 import type { FlatSlot, NestedSlot } from '../contract/schedules.js';
 import { UsageError } from '../errors/failures.js';
 import { parseDuration } from './duration.js';
-import { parseQuantityFlags, type TypedQuantity } from './action.js';
+import { parseQuantityFlags, QUANTITY_FLAGS, type TypedQuantity } from './action.js';
 import { resolveTimeText, wallClockAt } from './time.js';
 
 /** A slot as typed: the wall time, the length, the command and its quantities (units not yet fitted). */
@@ -19,7 +19,6 @@ export interface TypedSlot {
 }
 
 const SLOT_HINT = "e.g. --slot '01:00/5h charge --target 100%' (a time of day, /, a length, the command and its flags)";
-const QUANTITY_FLAG = /^--(power|target|reserve)$/;
 
 /** `01:00/5h charge --target 100% --param heatSetpoint=19c`. */
 export function parseSlot(text: string): TypedSlot {
@@ -43,7 +42,7 @@ export function parseSlot(text: string): TypedSlot {
     const flag = words[i];
     const value = words[i + 1];
     if (value === undefined) throw new UsageError(`--slot '${text}': ${flag} has no value`, SLOT_HINT);
-    if (QUANTITY_FLAG.test(flag)) {
+    if (flag.startsWith('--') && (QUANTITY_FLAGS as readonly string[]).includes(flag.slice(2))) {
       const name = flag.slice(2);
       if (named[name] !== undefined) throw new UsageError(`--slot '${text}': ${flag} is given twice`);
       named[name] = value;

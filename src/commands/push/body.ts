@@ -36,7 +36,6 @@ export interface PushInputs {
   zone?: { name: string; source: '--tz' | 'AMPS_TZ' };
 }
 
-export const QUANTITY_FLAGS = ['power', 'target', 'reserve'] as const;
 
 function simulatedCode(code: string): string {
   const normalised = normaliseCode(code);

@@ -6,7 +6,7 @@
 
 import type { RunInputs } from '../../contract/ledger.js';
 import { formatInZone } from '../../domain/time.js';
-import { QUANTITY_FLAGS } from './body.js';
+import { QUANTITY_FLAGS } from '../../domain/action.js';
 import { printableArgv } from '../../output/text.js';
 
 /** Flags carried into a rerun as typed: where requests go and how they are sent. */

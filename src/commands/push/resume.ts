@@ -17,7 +17,8 @@ import { UsageError } from '../../errors/failures.js';
 import { isRecord, systemErrorText } from '../../lib/values.js';
 import { holdsRunRecord, type ParsedLedger, RESUME_MARK_SUFFIX, runRecordAt, writerRunsHere } from '../../batch/ledger.js';
 import type { DeviceRow } from '../../batch/input.js';
-import { QUANTITY_FLAGS, type PushFlags } from './body.js';
+import { QUANTITY_FLAGS } from '../../domain/action.js';
+import type { PushFlags } from './body.js';
 import { ownStart, writerRuns } from '../../lib/process.js';
 import { CLOCK_MARGIN_MS } from '../../domain/time.js';
 
