@@ -91,9 +91,15 @@ export const JSON_BOUNDS: Bounds = { depth: 32, items: 10_000, string: 1_000_000
 /** What `bounded` puts after the part of a string it keeps, before the count of what it cut. */
 const CUT_MARK = '… ';
 
+/** A string `bounded` cut: the part it kept, and how many characters it left out; undefined for one it did not cut. */
+function cutString(text: string): { kept: string; more: number } | undefined {
+  const note = /… \((\d+) more characters\)$/.exec(text);
+  return note ? { kept: text.slice(0, note.index), more: Number(note[1]) } : undefined;
+}
+
 /** True for a string `bounded` cut at `max` characters (it says how many more there were). */
 export function wasCut(text: string, max: number): boolean {
-  return text.length > max && text.startsWith(CUT_MARK, max) && /^\(\d+ more characters\)$/.test(text.slice(max + CUT_MARK.length));
+  return cutString(text)?.kept.length === max;
 }
 
 /** The note `bounded` ends a cut array with, in place of the items it left out. */
@@ -116,9 +122,9 @@ export function bounded(value: unknown, bounds: Bounds, depth = 0): unknown {
   // Bounded twice (as a JSON error on its way out is), a string, list or object cut the first time
   // keeps the count of what that cut left out.
   if (typeof value === 'string') {
-    const earlier = /… \((\d+) more characters\)$/.exec(value);
-    const whole = earlier ? value.slice(0, earlier.index) : value;
-    const more = (earlier ? Number(earlier[1]) : 0) + Math.max(0, whole.length - bounds.string);
+    const earlier = cutString(value);
+    const whole = earlier?.kept ?? value;
+    const more = (earlier?.more ?? 0) + Math.max(0, whole.length - bounds.string);
     return more > 0 ? `${whole.slice(0, bounds.string)}${CUT_MARK}(${more} more characters)` : value;
   }
   if (value === null || typeof value !== 'object') return value;
