@@ -154,6 +154,8 @@ describe('amps push --devices', () => {
     // Two columns that differ only in case are one parameter given twice.
     const twice = await amps(['push', 'hvac', '--devices', '-', 'auto'], 'id,heatSetpoint,heatsetpoint\nhvac_thermia_01,20c,21c\n');
     expect([twice.code, twice.stderr.split('\n')[0]]).toEqual([2, "amps: the CSV header of --devices names the column 'heatsetpoint' twice: amps will not guess which value you meant"]);
+    const both = await amps(['push', 'hvac', '--devices', '-', 'auto'], 'id,deviceId\nhvac_thermia_01,hvac_thermia_02\n');
+    expect([both.code, both.stderr.split('\n')[0]]).toEqual([2, 'amps: the CSV header of --devices names the device twice (id and deviceId): amps will not guess which value you meant']);
   });
 
   it('a resume counts the lines it carries over in its summary and exit code, and a carried failure stops nothing', async () => {

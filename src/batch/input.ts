@@ -185,6 +185,8 @@ async function* csvRows(header: string, headerLine: number, lines: AsyncGenerato
   // other parameter's as written, since the API's names are case-sensitive (heatSetpoint).
   const names = header.split(',').map((h) => h.trim().replace(/^"|"$/g, '')).map((h) => (FOLDED_COLUMNS.includes(h.toLowerCase()) ? h.toLowerCase() : h));
   if (!names.includes('id') && !names.includes('deviceid')) throw new UsageError('the CSV header of --devices needs an id column');
+  // Both, and a row whose two differ: amps will not pick one.
+  if (names.includes('id') && names.includes('deviceid')) throw new UsageError('the CSV header of --devices names the device twice (id and deviceId): amps will not guess which value you meant', 'keep one of the two columns');
   // Twice, in any case: two columns that differ only in case are one parameter given twice.
   const folded = names.map((name) => name.toLowerCase());
   const twice = names.find((name, i) => name !== '' && folded.indexOf(folded[i]) !== i);
