@@ -2,7 +2,7 @@
 // (docs/amps-api/contract.md §4.3-4.4, §6, §11). One implementation serves the client's preflight and the
 // sandbox, so the preflight names exactly the code the API answers with.
 
-import { own } from '../lib/values.js';
+import { isRecord, own } from '../lib/values.js';
 import { isQuantity } from './quantity.js';
 import type { CommandSpec, Execution, ParameterSpec, Quantity, SettingSpec } from '../contract/devices.js';
 
@@ -139,7 +139,7 @@ export function checkSettings(values: Record<string, unknown>, settings: Record<
 export function pendingActionOf(device: { lastAction?: { id: string; state: string } | null; currentSchedule?: Record<string, unknown> | null } | undefined): { id: string; state: string } | undefined {
   const pending = (state: unknown) => state === 'scheduled' || state === 'acknowledged';
   const current = device?.currentSchedule;
-  if (current && typeof current === 'object' && typeof current.actionId === 'string' && pending(current.state)) return { id: current.actionId, state: String(current.state) };
+  if (isRecord(current) && typeof current.actionId === 'string' && pending(current.state)) return { id: current.actionId, state: String(current.state) };
   const last = device?.lastAction;
   return last && typeof last.id === 'string' && pending(last.state) ? { id: last.id, state: last.state } : undefined;
 }

@@ -10,7 +10,7 @@ import { UsageError } from '../errors/failures.js';
 import { ACTION_STATES, type ActionRecord } from '../contract/actions.js';
 import type { ScheduleRecord } from '../contract/schedules.js';
 import type { WebhookEvent } from '../contract/webhooks.js';
-import { systemErrorText } from '../lib/values.js';
+import { isRecord, systemErrorText } from '../lib/values.js';
 import { tryLock } from '../lib/file-lock.js';
 import { makeDirs } from '../lib/make-dirs.js';
 
@@ -174,13 +174,9 @@ export class StateFileError extends UsageError {
   }
 }
 
-function isRecordValue(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Why a parsed file is not a state amps wrote, or undefined when it is one. */
 function stateProblem(value: unknown): string | undefined {
-  if (!isRecordValue(value)) return 'it is not a JSON object';
+  if (!isRecord(value)) return 'it is not a JSON object';
   if (value.version !== 1) return typeof value.version === 'number' && value.version > 1 ? `it was written by a newer amps (version ${value.version})` : 'it has no version amps knows';
   if (!Number.isFinite(value.clockOffsetMs) || !Number.isInteger(value.actionCounter)) return 'its clock or counter is not a number';
   // The counters go into ids (act_…000042): a count, or ids no client reads as ids.
@@ -189,16 +185,16 @@ function stateProblem(value: unknown): string | undefined {
   if (!count(value.actionCounter) || [value.scheduleCounter, value.eventCounter].some((n) => n !== undefined && !count(n))) return 'its counter is not a count';
   // A date at all (±8.64e15 ms); the 1970-9999 rule is for steps: time passing may carry a clock set near 9999 past it.
   if (Number.isNaN(new Date(Date.now() + (value.clockOffsetMs as number)).getTime())) return 'its clock is no date';
-  if (!isRecordValue(value.devices) || !Object.values(value.devices).every(isRecordValue)) return 'its devices are not objects';
+  if (!isRecord(value.devices) || !Object.values(value.devices).every(isRecord)) return 'its devices are not objects';
   const changes = Object.values(value.devices) as Array<Record<string, unknown>>;
-  if (!changes.every((d) => (d.mode === undefined || typeof d.mode === 'string') && (d.settings === undefined || (isRecordValue(d.settings) && Object.values(d.settings).every(Number.isFinite))) && (d.clearedGroups === undefined || (Array.isArray(d.clearedGroups) && d.clearedGroups.every((g) => typeof g === 'string'))))) {
+  if (!changes.every((d) => (d.mode === undefined || typeof d.mode === 'string') && (d.settings === undefined || (isRecord(d.settings) && Object.values(d.settings).every(Number.isFinite))) && (d.clearedGroups === undefined || (Array.isArray(d.clearedGroups) && d.clearedGroups.every((g) => typeof g === 'string'))))) {
     return 'its devices\' modes or settings are not what amps writes';
   }
   if (!Array.isArray(value.actions)) return 'its actions are not a list';
   if (value.webhookSecret !== undefined && typeof value.webhookSecret !== 'string') return 'its webhook secret is not a string';
-  if (value.schedules !== undefined && (!Array.isArray(value.schedules) || !value.schedules.every((s) => isRecordValue(s) && typeof s.id === 'string' && typeof s.deviceId === 'string' && Array.isArray(s.slots) && typeof s.firedUntil === 'number'))) return 'its schedules are not schedules amps wrote';
-  if (value.events !== undefined && (!Array.isArray(value.events) || !value.events.every((e) => isRecordValue(e) && typeof e.id === 'string' && typeof e.seq === 'number'))) return 'its events are not events amps wrote';
-  const bad = value.actions.findIndex((a) => !isRecordValue(a) || typeof a.id !== 'string' || typeof a.deviceId !== 'string' || !(ACTION_STATES as readonly unknown[]).includes(a.state) || typeof a.createdAt !== 'string' || (a.start !== null && typeof a.start !== 'string'));
+  if (value.schedules !== undefined && (!Array.isArray(value.schedules) || !value.schedules.every((s) => isRecord(s) && typeof s.id === 'string' && typeof s.deviceId === 'string' && Array.isArray(s.slots) && typeof s.firedUntil === 'number'))) return 'its schedules are not schedules amps wrote';
+  if (value.events !== undefined && (!Array.isArray(value.events) || !value.events.every((e) => isRecord(e) && typeof e.id === 'string' && typeof e.seq === 'number'))) return 'its events are not events amps wrote';
+  const bad = value.actions.findIndex((a) => !isRecord(a) || typeof a.id !== 'string' || typeof a.deviceId !== 'string' || !(ACTION_STATES as readonly unknown[]).includes(a.state) || typeof a.createdAt !== 'string' || (a.start !== null && typeof a.start !== 'string'));
   return bad === -1 ? undefined : `action ${bad + 1} is not an action amps wrote`;
 }
 
@@ -343,8 +339,8 @@ export async function resetStateFile(file: string): Promise<string | undefined> 
 /** A state as a reset leaves it: no action, schedule or event, no device changed, the clock not moved. */
 function isFresh(state: unknown): boolean {
   const empty = (list: unknown) => list === undefined || (Array.isArray(list) && list.length === 0);
-  return isRecordValue(state) && state.clockOffsetMs === 0 && empty(state.actions) && empty(state.schedules) && empty(state.events)
-    && isRecordValue(state.devices) && Object.keys(state.devices).length === 0;
+  return isRecord(state) && state.clockOffsetMs === 0 && empty(state.actions) && empty(state.schedules) && empty(state.events)
+    && isRecord(state.devices) && Object.keys(state.devices).length === 0;
 }
 
 function resetUnlocked(file: string): string | undefined {
@@ -355,7 +351,7 @@ function resetUnlocked(file: string): string | undefined {
       let fresh = false;
       try {
         const old: unknown = JSON.parse(readFileSync(file, 'utf8'));
-        if (isRecordValue(old) && typeof old.webhookSecret === 'string') secret = old.webhookSecret;
+        if (isRecord(old) && typeof old.webhookSecret === 'string') secret = old.webhookSecret;
         fresh = isFresh(old);
       } catch {
         // An unreadable state has no secret to keep.
