@@ -69,15 +69,6 @@ interface RequestOptions {
   timeoutMs?: number;
 }
 
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 10_000;
 /** A Retry-After beyond this is reported, not waited out. */
@@ -426,10 +417,9 @@ export class ApiClient {
       const responseHeaders = Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name, Array.isArray(value) ? value.map((v) => this.scrub(v)) : value === undefined ? value : this.scrub(value)]));
       const requestId = responseHeaders['x-request-id'];
       verbose?.(`< ${response.statusCode} (${Date.now() - started} ms, ${text.length} bytes)${requestId ? ` request-id ${requestId}` : ''}`);
-      const decoded = decodeResponse(response.statusCode, responseHeaders, text, { path: url.pathname.slice(this.basePath.length) || '/' });
+      const decoded = decodeResponse(response.statusCode, responseHeaders, text, { path: url.pathname.slice(this.basePath.length) || '/', anyBody });
       const serverDate = typeof responseHeaders.date === 'string' ? responseHeaders.date : undefined;
       if (decoded.ok) return { ok: true, response: { ...decoded.value, status: response.statusCode, attempts: 1, raw: text, serverDate } };
-      if (anyBody && response.statusCode >= 200 && response.statusCode < 300 && !isJson(text)) return { ok: true, response: { data: undefined, meta: {}, status: response.statusCode, attempts: 1, raw: text, serverDate } };
       return { ok: false, error: decoded.error, notSent: false, serverDate };
     } catch (error) {
       if (this.ended || this.options.signal.aborted) {

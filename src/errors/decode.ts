@@ -53,6 +53,8 @@ export interface DecodeOptions {
   now?: number;
   /** The request's path (API-relative): which meaning a code has where the message and `meta.path` do not say. */
   path?: string;
+  /** A 2xx whose body is no JSON is the answer (data undefined), not INVALID_RESPONSE (`amps api`). */
+  anyBody?: boolean;
 }
 
 const EXCERPT_LENGTH = 200;
@@ -289,7 +291,10 @@ export function decodeResponse(status: number, headers: Headers, body: string, o
   if (body.trim() === '') return { ok: true, value: { data: null, meta: {} } };
   const parsed = parseJson(body);
   // A success status says the request was taken, whatever followed it: never advice to send it again.
-  if (!parsed.ok) return { ok: false, error: { ...invalidSuccess(status, parsed.problem, header(headers, 'x-request-id')), bodyExcerpt: excerpt(body) } };
+  if (!parsed.ok) {
+    if (options.anyBody) return { ok: true, value: { data: undefined, meta: {} } };
+    return { ok: false, error: { ...invalidSuccess(status, parsed.problem, header(headers, 'x-request-id')), bodyExcerpt: excerpt(body) } };
+  }
   const value = parsed.value;
   if (isRecord(value) && value.success === false) {
     // A success status with a failed envelope contradicts itself: the status says the request was
