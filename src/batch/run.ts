@@ -130,14 +130,12 @@ export class BatchRun {
    * the summary and the exit code as the run's own, but stops nothing (--fail-fast is for new answers).
    */
   countCarried(entry: LedgerEntry): void {
-    this.count(entry);
-    if (typeof entry.relinkUrl === 'string') {
-      this.report.relink.count++;
-      if (this.report.relink.devices.length < RELINK_LISTED && entry.id) this.report.relink.devices.push({ id: entry.id, url: entry.relinkUrl });
-    }
+    // Its answer is not here to say it needs a re-link: its line's URL does.
+    this.count(entry, typeof entry.relinkUrl === 'string');
   }
 
-  private count(entry: LedgerEntry): void {
+  /** Counts a line in the summary (`relink`: a failure only the device's user can fix). */
+  private count(entry: LedgerEntry, relink: boolean): void {
     const retryClass = this.retryClassOf.get(entry);
     const key = `${entry.outcome}\u0000${entry.code ?? ''}\u0000${retryClass ?? ''}`;
     const bucket = this.report.counts.get(key) ?? { outcome: entry.outcome, code: entry.code, count: 0, exitCode: entry.exitCode, retryClass };
@@ -146,6 +144,10 @@ export class BatchRun {
     this.report.total++;
     if (entry.attempts > 0) this.report.sent++;
     if (entry.moved) this.report.moved++;
+    if (relink) {
+      this.report.relink.count++;
+      if (this.report.relink.devices.length < RELINK_LISTED && entry.id) this.report.relink.devices.push({ id: entry.id, url: entry.relinkUrl });
+    }
     if (entry.resolveWith && entry.id) {
       const list = this.report.conflicted.get(entry.resolveWith) ?? [];
       list.push(entry.id);
@@ -154,11 +156,7 @@ export class BatchRun {
   }
 
   private record(entry: LedgerEntry): void {
-    this.count(entry);
-    if (this.needsRelink.has(entry)) {
-      this.report.relink.count++;
-      if (this.report.relink.devices.length < RELINK_LISTED && entry.id) this.report.relink.devices.push({ id: entry.id, url: entry.relinkUrl });
-    }
+    this.count(entry, this.needsRelink.has(entry));
     if (this.report.stoppedBy === 'ledger_failed') {
       this.unwritten.push(entry);
     } else {

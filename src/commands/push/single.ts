@@ -13,7 +13,7 @@ import { parseApiTime, plantZone } from '../../domain/time.js';
 import { preflightError } from '../../errors/decode.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { ApiFailure, PreflightError, UsageError } from '../../errors/failures.js';
-import { canPrompt, type IO, noPromptReason, writeJson, writeLine } from '../../output/io.js';
+import { type IO, noPromptReason, writeJson, writeLine } from '../../output/io.js';
 import { suggestedCommand } from '../../output/text.js';
 import { printAction, stateColour } from '../../output/views.js';
 import { announceWrite, relinkFor, withSession } from '../../session/connect.js';
@@ -54,15 +54,17 @@ export function rerunLine(argv: string[], strategy: Strategy, times?: { at: bool
  * never reported as moved.
  */
 function preparedFromRaw(body: PushBody, zone: Zone, device: DeviceRead | undefined, now: Date): PreparedPush {
+  const hasOffset = (text: string) => /(Z|[+-]\d{2}:?\d{2})$/i.test(text.trim());
+  // A dated time without an offset: read on the device's clock (a wall-clock time).
+  const naive = (text: string | null | undefined): text is string => typeof text === 'string' && /^\d{4}-/.test(text.trim()) && !hasOffset(text);
   // Only a body with times needs the zone (and ICU's zone data with it).
   const instant = (text: string | null | undefined) => {
     if (text === undefined || text === null) return undefined;
-    if (/(Z|[+-]\d{2}:?\d{2})$/i.test(text.trim())) return Date.parse(text);
-    const plant = /^\d{4}-/.test(text.trim()) ? plantZone(device) : undefined;
+    if (hasOffset(text)) return Date.parse(text);
+    const plant = naive(text) ? plantZone(device) : undefined;
     if (plant) return parseApiTime(text, now, plant)?.getTime() ?? Number.NaN;
     return Number.NaN;
   };
-  const naive = (text: string | null | undefined) => typeof text === 'string' && /^\d{4}-/.test(text.trim()) && !/(Z|[+-]\d{2}:?\d{2})$/i.test(text.trim());
   return { body, zone, wallClock: naive(body.action.start) || naive(body.action.end), start: instant(body.action.start), end: instant(body.action.end), conversions: [], notes: [] };
 }
 
@@ -144,13 +146,14 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
     } catch (error) {
       if (!(error instanceof ApiFailure) || error.decoded.status !== 409) throw error;
       const { resolveConflict } = await import('../../conflict/resolve.js');
+      const notAsking = noPromptReason(io, options);
       const { waitForAction } = await import('../../api/wait.js');
       const outcome = await resolveConflict({
         decoded: error.decoded,
         io,
         client: session.client,
-        interactive: canPrompt(io, options),
-        notAsking: noPromptReason(io, options),
+        interactive: notAsking === undefined,
+        notAsking,
         json: Boolean(options.json),
         deviceStrategies: device?.conflictStrategies,
         pendingAction: pendingActionOf(device),
