@@ -26,6 +26,16 @@ useSandbox({ fleetSize: 3000 }, KEY, (started, startedEnv) => {
   env = startedEnv;
 });
 
+/** Runs a shell pipeline and its first command's exit code (`exit=N`), asynchronously: the sandbox answering amps runs in this process. */
+function shell(line: string): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const child = spawn('bash', ['-c', `${line}; echo "exit=\${PIPESTATUS[0]}"`], { env: env as NodeJS.ProcessEnv });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.on('close', () => resolve(out));
+  });
+}
+
 /** Runs amps with the read end of stdout (or stderr) closed before it writes a byte. */
 function withClosed(stream: 'stdout' | 'stderr', args: string[], runEnv = env, input?: string): Promise<{ code: number | null; other: string }> {
   return new Promise((resolve) => {
@@ -69,13 +79,6 @@ describe('a closed pipe is not a bug', () => {
   });
 
   it('in real shell pipelines: | head -1, and a conflict through 2>&1 | head -3', async () => {
-    // Asynchronous: the sandbox answering amps runs in this process.
-    const shell = (line: string) => new Promise<string>((resolve) => {
-      const child = spawn('bash', ['-c', `${line}; echo "exit=\${PIPESTATUS[0]}"`], { env: env as NodeJS.ProcessEnv });
-      let out = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-      child.on('close', () => resolve(out));
-    });
     const amps = `'${process.execPath}' '${BIN}'`;
     expect(await shell(`${amps} explain --list | head -1`)).toMatch(/^Platform: API key \(platform-auth\)\nexit=0\n$/);
     expect(await shell(`${amps} push --help | head -3`)).toMatch(/exit=0\n$/);
@@ -88,12 +91,6 @@ describe('a closed pipe is not a bug', () => {
 });
 
 describe('devices --all over thousands of devices', () => {
-  const shell = (line: string) => new Promise<string>((resolve) => {
-    const child = spawn('bash', ['-c', `${line}; echo "exit=\${PIPESTATUS[0]}"`], { env: env as NodeJS.ProcessEnv });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.on('close', () => resolve(out));
-  });
   const pageReads = () => sandbox.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/battery?')).length;
 
   it('piped, the table is every device, one tab-separated row each, written as the pages come', async () => {
