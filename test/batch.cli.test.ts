@@ -207,6 +207,7 @@ describe('amps push --devices', () => {
     expect(lines.map((l) => l.id).sort()).toEqual(ids);
     expect(lines.every((l) => l.outcome === 'accepted')).toBe(true);
     expect(stderr).toContain('The rest of the input was not read');
+    expect(stderr).toContain(`Send the rest, no device twice: amps push --resume ${out} --devices - (the same list on stdin)`);
   });
 
   it('a second Ctrl-C exits at once, saying the devices in flight have no line and how to go on', async () => {
@@ -253,6 +254,78 @@ describe('amps push --devices', () => {
     const sent = new Set(posts().map((p) => p.path.split('/')[2]));
     expect(lines.filter((l) => l.outcome === 'accepted').map((l) => l.id).sort()).toEqual([...sent].sort());
     expect(lines.filter((l) => l.outcome === 'not_sent').length).toBe(300 - sent.size);
+  });
+
+  it('an API that gives no answer stops the run after 20 devices in a row; the rest are not_sent, and the resume sends them once it answers', async () => {
+    // A port nothing listens on: every connection is refused.
+    const gone = createServer();
+    await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
+    const port = (gone.address() as AddressInfo).port;
+    await new Promise((resolve) => gone.close(resolve));
+    const dir = freshConfigDir();
+    const file = join(dir, 'ids.txt');
+    const out = join(dir, 'ledger.ndjson');
+    const ids = loadIds(120, 151);
+    writeFileSync(file, `${ids.join('\n')}\n`);
+    const r = await amps(['push', 'battery', '--devices', file, 'charge', '--out', out, '--concurrency', '4'], undefined, { AMPS_API_URL: `http://127.0.0.1:${port}` });
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain('120 devices (stopped: the API could not be reached: 20 devices in a row got no answer from the API (the last: CONNECTION_REFUSED); amps doctor checks the way to it)');
+    expect(r.stderr).toContain(`Send the rest, no device twice: amps push --resume ${out}`);
+    const lines = ledger(readFileSync(out, 'utf8'));
+    expect(lines.map((l) => l.id)).toHaveLength(120);
+    expect(new Set(lines.map((l) => l.id)).size).toBe(120);
+    const failed = lines.filter((l) => l.outcome === 'failed');
+    // The 20th stops it; the devices already in flight (at most the other 3) end as they end.
+    expect(failed.length).toBeGreaterThanOrEqual(20);
+    expect(failed.length).toBeLessThanOrEqual(23);
+    expect(failed.every((l) => l.code === 'CONNECTION_REFUSED')).toBe(true);
+    const notSent = lines.filter((l) => l.outcome === 'not_sent');
+    expect(notSent.length).toBe(120 - failed.length);
+    expect(notSent[0].reason).toBe('not sent: 20 devices in a row got no answer from the API (the last: CONNECTION_REFUSED); amps doctor checks the way to it');
+    // Once the API answers, the resume sends every device, each once.
+    const before = posts().length;
+    const resumed = await amps(['push', '--resume', out, '--out', join(dir, 'resumed.ndjson')]);
+    expect(resumed.code).toBe(0);
+    const sent = posts().slice(before).map((p) => p.path.split('/')[2]);
+    expect(sent.sort()).toEqual([...ids].sort());
+    // Each preflight read is tried three times, one device after another: about 15 s to the stop.
+  }, 60_000);
+
+  it('an API that answers in between is not taken for down; a gateway\'s 502 pages are no answer', async () => {
+    let requests = 0;
+    let onlyPages = false;
+    // Every other push gets a gateway's page (or every push, onlyPages); the rest reach the sandbox.
+    const gateway = createServer((req, res) => {
+      if (onlyPages || requests++ % 2 === 0) {
+        res.writeHead(502, { 'content-type': 'text/html' }).end('<html><body>502 Bad Gateway</body></html>');
+        return;
+      }
+      const upstream = httpRequest(`${sandbox.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    try {
+      const apiUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+      const ids = loadIds(60, 21);
+      const flaky = await amps(['push', 'battery', '--devices', '-', 'charge', '--no-preflight', '--concurrency', '1', '--json'], ids.join('\n'), { AMPS_API_URL: apiUrl });
+      expect(flaky.code).toBe(6);
+      const lines = ledger(flaky.stdout);
+      expect(lines.filter((l) => l.outcome === 'accepted')).toHaveLength(30);
+      expect(lines.filter((l) => l.code === 'HTTP_502')).toHaveLength(30);
+      expect(JSON.parse(flaky.stderr.trim().split('\n').at(-1)!).summary.stoppedBy).toBeNull();
+      // Only pages: the 20th in a row stops the run.
+      onlyPages = true;
+      const down = await amps(['push', 'battery', '--devices', '-', 'charge', '--no-preflight', '--concurrency', '1', '--json'], ids.join('\n'), { AMPS_API_URL: apiUrl });
+      expect(down.code).toBe(6);
+      expect(ledger(down.stdout).map((l) => l.outcome)).toEqual([...Array(20).fill('failed'), ...Array(40).fill('not_sent')]);
+      expect(JSON.parse(down.stderr.trim().split('\n').at(-1)!).summary).toMatchObject({ stoppedBy: 'api_unreachable', stopDetail: '20 devices in a row got no answer from the API (the last: HTTP_502); amps doctor checks the way to it' });
+    } finally {
+      gateway.closeAllConnections();
+      await new Promise((resolve) => gateway.close(resolve));
+    }
   });
 
   it('rejects bad batch input in one line, exit 2, nothing sent', async () => {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { buildProgram, commandList, commandNameIn } from '../src/cli.js';
 import { plainIO } from '../src/output/io.js';
 import { seededDevices } from '../src/sandbox/fleet.js';
+import { STOPPED } from '../src/batch/report.js';
 import { cleanEnv, runCli } from './helpers/cli.js';
 
 function walk(command: Command, path: string[] = []): Array<[string, Command]> {
@@ -94,6 +95,12 @@ describe('help', () => {
   it('lists every seeded sandbox device in the README', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     for (const device of seededDevices()) expect(readme, device.id).toContain(`| \`${device.id}\` |`);
+  });
+
+  it('names every reason a fleet run stops early, as --json\'s summary gives it', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const sentence = /whose `stoppedBy` is `null` for a run that went to the end of its list, else ([^;]+);/.exec(readme)?.[1] ?? '';
+    expect(sentence.match(/`[a-z_]+`/g)?.map((r) => r.slice(1, -1)).sort()).toEqual(Object.keys(STOPPED).sort());
   });
 });
 

@@ -16,7 +16,7 @@ import { liveLine } from '../output/spinner.js';
 import { formatTable } from '../output/table.js';
 import { grouped, shellQuote } from '../output/text.js';
 import { jsonText } from '../lib/values.js';
-import { guidanceFor, type BatchReport, type LedgerEntry } from './run.js';
+import { guidanceFor, type BatchReport, type LedgerEntry, type StopReason } from './run.js';
 
 const BAR_WIDTH = 24;
 
@@ -60,7 +60,8 @@ export class Progress {
   }
 }
 
-const STOPPED: Record<string, string> = {
+/** Each reason a run stops early, in the summary's words (the README lists the reasons `--json` gives). */
+export const STOPPED: Record<StopReason, string> = {
   interrupt: 'interrupted',
   fail_fast: '--fail-fast',
   output_closed: 'the output was closed or could not be written',
@@ -68,6 +69,7 @@ const STOPPED: Record<string, string> = {
   rate_limited: 'asked to wait longer than amps waits (Retry-After)',
   input_broken: 'the input could not be read on',
   rollout_stopped: 'the rollout stopped',
+  api_unreachable: 'the API could not be reached',
 };
 
 export async function printSummary(report: BatchReport, io: IO, json: boolean, ledgerPath: string | undefined): Promise<void> {

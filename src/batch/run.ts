@@ -51,7 +51,19 @@ export interface BatchPlan {
 /** How many re-link devices the summary names; the ledger has them all. */
 const RELINK_LISTED = 20;
 
-type StopReason = 'interrupt' | 'fail_fast' | 'output_closed' | 'ledger_failed' | 'rate_limited' | 'input_broken' | 'rollout_stopped';
+/**
+ * Devices in a row the API gave no answer for, at which the run stops: an API that is down would
+ * otherwise be tried device by device, each read retried, for hours on a large fleet. An answer of
+ * any kind in between (a 4xx included) starts the count again, so a flaky network does not stop it.
+ */
+export const UNANSWERED_IN_A_ROW = 20;
+
+/** No answer from the API itself: nothing came back over HTTP, or a gateway's 502/503/504 page stood in for it. */
+function noAnswer(d: DecodedError): boolean {
+  return d.shape === 'transport' || (d.shape === 'non_envelope' && (d.status === 502 || d.status === 503 || d.status === 504));
+}
+
+export type StopReason = 'interrupt' | 'fail_fast' | 'output_closed' | 'ledger_failed' | 'rate_limited' | 'input_broken' | 'rollout_stopped' | 'api_unreachable';
 
 export interface BatchReport {
   /** By outcome, code and the meaning the API's answer gave the code (a platform's or a manufacturer's). */
@@ -104,6 +116,9 @@ export class BatchRun {
   private readonly needsRelink = new WeakSet<LedgerEntry>();
   /** The class of the catalogue variant each failure's answer was decoded as: its summary row's guidance. */
   private readonly retryClassOf = new WeakMap<LedgerEntry, RetryClass>();
+  /** Failures the API gave no answer for (noAnswer), and how many of them came in a row. */
+  private readonly unanswered = new WeakSet<LedgerEntry>();
+  private unansweredInARow = 0;
 
   constructor(private readonly client: ApiClient, private readonly plan: BatchPlan, private readonly hooks: Hooks) {
     this.throttle = new Throttle(plan.concurrency, this.halt.signal);
@@ -170,6 +185,19 @@ export class BatchRun {
     if (entry.exitCode !== EXIT.ok && entry.outcome !== 'not_sent' && (this.plan.failFast.has(entry.exitCode) || this.plan.failFast.has(-1))) {
       this.stop('fail_fast');
     }
+    this.countUnanswered(entry);
+  }
+
+  /** Stops the run once UNANSWERED_IN_A_ROW devices in a row got no answer; any answer starts the count again. */
+  private countUnanswered(entry: LedgerEntry): void {
+    if (this.unanswered.has(entry)) {
+      if (++this.unansweredInARow === UNANSWERED_IN_A_ROW) {
+        this.stop('api_unreachable', `${UNANSWERED_IN_A_ROW} devices in a row got no answer from the API (the last: ${entry.code}); amps doctor checks the way to it`);
+      }
+    } else if (entry.outcome !== 'not_sent' && entry.outcome !== 'invalid_input' && entry.outcome !== 'preflight_failed') {
+      // Rows never sent, and rows refused locally (against a capability read made earlier), say nothing of the API now.
+      this.unansweredInARow = 0;
+    }
   }
 
   /**
@@ -230,6 +258,7 @@ export class BatchRun {
     const entry = this.entry(row, { outcome, code: d.code, status: d.status, requestId: d.requestId ?? null, exitCode: d.exitCode, resolveWith, relinkUrl: relink ? this.plan.relinkUrl?.() ?? null : null }, attempts);
     if (relink) this.needsRelink.add(entry);
     if (d.entry) this.retryClassOf.set(entry, d.entry.retryClass);
+    if (noAnswer(d)) this.unanswered.add(entry);
     return entry;
   }
 
@@ -419,6 +448,7 @@ export class BatchRun {
     // A run cut short because its output went away did not do what was asked: never exit 0.
     if (this.report.stoppedBy === 'ledger_failed' || this.report.stoppedBy === 'output_closed') codes.push(EXIT.outputLost);
     if (this.report.stoppedBy === 'input_broken') codes.push(EXIT.usage);
+    if (this.report.stoppedBy === 'api_unreachable') codes.push(EXIT.transient);
     let exitCode = mostSevere(codes);
     // Exit 2 says nothing was sent: once anything was, a row amps refused locally is a rejected request.
     if (exitCode === EXIT.usage && this.report.sent > 0) exitCode = EXIT.rejected;

@@ -28,7 +28,7 @@ import { ownStart } from '../../lib/process.js';
 import { own, systemErrorText } from '../../lib/values.js';
 import { type IO, ioWith, writeJson, writeLine } from '../../output/io.js';
 import { formatTable } from '../../output/table.js';
-import { grouped } from '../../output/text.js';
+import { grouped, shellQuote } from '../../output/text.js';
 import { announceWrite, relinkFor, type Session, withSession } from '../../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../../session/follow.js';
 import { movedTimes, preflight, preparePush, type PushFlags, type PushInputs, readPushInputs, refuseDirectiveOnLive, timeLines, type Zone } from './body.js';
@@ -538,6 +538,11 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         const reruns = [...report.conflictReruns(base, result, run.out), ...(follower ? report.outcomeReruns(base, tally, run.out) : [])];
         if (reruns.length > 0) writeLine(io.stderr, `\nRerun just the devices that can still succeed with:\n${reruns.map((r) => `  ${r}`).join('\n')}`);
         if (follower && tally.pending.length > 0 && run.out) writeLine(io.stderr, `Keep following: amps watch --ledger ${run.out}`);
+        // A run that stopped before the end of its list: the rest go with a resume, which sends no device twice.
+        // (Not a rollout in waves: a resume would send its rest at once, so it refuses one.)
+        if (run.out && result.stoppedBy && RESUMABLE_STOPS.has(result.stoppedBy) && options.waves === undefined) {
+          writeLine(io.stderr, `Send the rest, no device twice: amps push --resume ${shellQuote(run.out)}${run.devices === '-' ? ' --devices - (the same list on stdin)' : ''}`);
+        }
       }
       return exitCode;
     } finally {
@@ -548,6 +553,9 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     }
   }
 }
+
+/** The stops after which the rest of the list is worth sending as it was: the hint names the resume. */
+const RESUMABLE_STOPS = new Set(['interrupt', 'fail_fast', 'rate_limited', 'api_unreachable']);
 
 /** The exit code of an accepted device once followed: its action's outcome (10 while still pending). */
 function outcomeCodeOf(entry: LedgerEntry, tally: OutcomeTally): ExitCode {
