@@ -191,10 +191,44 @@ describe('amps listen', () => {
     await out.line(/"type": "push\.completed"/);
     expect(out.text()).toContain('"deviceId": "bat_voltaro_01"');
     expect(out.text()).toContain('"forwardedTo": null');
+    // The same in text, beside it.
+    const text = spawn(process.execPath, [BIN, 'listen', '--since', '10m'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const textOut = watchOutput(text, 'stdout');
+    const textErr = watchOutput(text, 'stderr');
+    await textOut.line(/push\.completed bat_voltaro_01/);
     serve.kill('SIGTERM');
     await exited(serve);
     expect(await exited(listen)).toBe(6);
-    expect(err.text()).toMatch(/stopped answering .*no more events will come/);
+    expect(await exited(text)).toBe(6);
+    expect(textErr.text()).toMatch(/stopped answering .*no more events will come\. 1 forwarded\./);
+    // --json: every failure is one JSON object on stderr.
+    const error = JSON.parse(err.text().trim().split('\n').at(-1)!).error;
+    expect(error).toMatchObject({ exitCode: 6 });
+    expect(['CONNECTION_REFUSED', 'CONNECTION_RESET']).toContain(error.code);
+  });
+
+  it('with --json, Ctrl-C is the INTERRUPTED error on stderr; a closed stdout ends it, exit 0, forwarding nothing more', async () => {
+    const env = cleanEnv();
+    expect((await runCli(['push', 'battery', 'bat_voltaro_02', 'idle'], { env })).code).toBe(0);
+    const interrupted = spawn(process.execPath, [BIN, 'listen', '--since', '10m', '--json'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = watchOutput(interrupted, 'stdout');
+    const err = watchOutput(interrupted, 'stderr');
+    await out.line(/"type": "push\.completed"/);
+    interrupted.kill('SIGINT');
+    expect(await exited(interrupted)).toBe(130);
+    expect(JSON.parse(err.text())).toMatchObject({ error: { code: 'INTERRUPTED', exitCode: 130 } });
+    // `| head -1`: once a line finds nobody reading, listen ends rather than forward unseen.
+    const before = receiver.received.length;
+    const headed = spawn(process.execPath, [BIN, 'listen', '--since', '10m', '--json', '--forward-to', hooks], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const closed = exited(headed);
+    await new Promise<void>((resolve) => headed.stdout!.once('data', () => resolve()));
+    headed.stdout!.destroy();
+    expect((await runCli(['push', 'battery', 'bat_voltaro_02', 'charge'], { env })).code).toBe(0);
+    expect(await closed).toBe(0);
+    const forwarded = receiver.received.length - before;
+    // The replayed event, and at most the one whose line found stdout closed.
+    expect(forwarded).toBeGreaterThanOrEqual(1);
+    expect(forwarded).toBeLessThanOrEqual(2);
   });
 
   it('after the sandbox is reset (events numbered from 1 again) goes on from its first event, saying so; a URL\'s credentials are not printed', async () => {
@@ -262,7 +296,11 @@ describe('amps webhooks verify and trigger', () => {
   const verify = (file: string, secretPath = secretFile) => runCli(['webhooks', 'verify', '--secret-file', secretPath, file], { env });
 
   it('verifies a correct delivery (exit 0), and a rotation\'s two entries with either secret', async () => {
-    expect((await verify(delivery(signed(secret)))).code).toBe(0);
+    const fresh = await verify(delivery(signed(secret)));
+    expect([fresh.code, fresh.stdout]).toEqual([0, expect.stringMatching(/^Verified: delivery msg_1 was signed with this secret, [0-9] s ago\.$/m)]);
+    // A sender's clock ahead of this one, within the tolerance: not "-120 s ago".
+    const ahead = await verify(delivery(signed(secret, 'msg_1', String(Math.floor(Date.now() / 1000) + 120))));
+    expect([ahead.code, ahead.stdout]).toEqual([0, expect.stringMatching(/signed with this secret, stamped 1[12]\d s ahead of this machine's clock\./)]);
     const ts = now();
     const rotated = { 'svix-id': 'msg_2', 'svix-timestamp': ts, 'svix-signature': `v1,${signatureFor(other, 'msg_2', ts, body)} v1,${signatureFor(secret, 'msg_2', ts, body)}` };
     expect((await verify(delivery(rotated))).code).toBe(0);

@@ -64,12 +64,16 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
     let forwarded = 0;
     for (;;) {
       if (io.signal.aborted) break;
+      // Nobody reads the lines any more (`| head -1`; a write found it): forwarding on would go unseen.
+      if (io.outputClosed.aborted) return EXIT.ok;
       let page;
       try {
         page = (await listSandboxEvents(session.client, { after: cursorId === undefined ? cursor : cursor - 1, since })).data;
       } catch (error) {
         if (error instanceof InterruptedError) break;
         if (error instanceof ApiFailure && (error.decoded.status === null || error.decoded.status >= 500)) {
+          // With --json the failure is the one JSON error every command gives (exit 6 all the same).
+          if (options.json) throw error;
           writeLine(io.stderr, `amps: ${source} stopped answering (${error.decoded.code}); no more events will come. ${forwarded} forwarded.`);
           return EXIT.transient;
         }
@@ -95,8 +99,19 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
         if (!matches(event.type)) continue;
         lastActivity = Date.now();
         const body = JSON.stringify(event.body);
-        // A delivery in flight is finished, even after Ctrl-C: then the loop ends.
-        const result = target ? await postWebhook(target, await deliveryHeaders(secret, event.id, event.type, Math.floor(Date.now() / 1000), body), body, options.timeout ?? DEFAULT_TIMEOUT_MS) : undefined;
+        // A delivery in flight is finished, even after Ctrl-C (said, as it may take --timeout): then the loop ends.
+        let result;
+        if (target) {
+          const finishing = () => {
+            if (!options.quiet && !options.json) writeLine(io.stderr, io.err.yellow(`amps: interrupted: finishing the delivery of ${event.id} in flight (Ctrl-C again stops at once)`));
+          };
+          io.signal.addEventListener('abort', finishing, { once: true });
+          try {
+            result = await postWebhook(target, await deliveryHeaders(secret, event.id, event.type, Math.floor(Date.now() / 1000), body), body, options.timeout ?? DEFAULT_TIMEOUT_MS);
+          } finally {
+            io.signal.removeEventListener('abort', finishing);
+          }
+        }
         forwarded++;
         if (options.json) {
           writeJson(io, { id: event.id, type: event.type, createdAt: event.createdAt, body: event.body, forwardedTo: target ? redactUrl(target) : null, status: result?.status ?? null, latencyMs: result?.latencyMs ?? null, error: result?.error ?? null });
@@ -105,8 +120,9 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
           const colour = !result || (result.status !== null && result.status < 300) ? (t: string) => t : io.out.red;
           writeLine(io.stdout, colour(`${event.createdAt}  ${eventSummary(event)}  ${event.id}${answer}`));
         }
-        if (io.signal.aborted) break;
+        if (io.signal.aborted || io.outputClosed.aborted) break;
       }
+      if (io.outputClosed.aborted) return EXIT.ok;
       if (io.signal.aborted) break;
       if (io.stderrIsTTY && !options.quiet && !options.json && Date.now() - lastActivity >= HEARTBEAT_MS) {
         writeLine(io.stderr, io.err.dim(`${new Date().toISOString()}  still listening to ${source}: no events for ${Math.round((Date.now() - lastActivity) / 1000)} s`));
@@ -119,7 +135,9 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
         throw error;
       }
     }
-    if (!options.quiet && !options.json) writeLine(io.stderr, `Stopped: ${forwarded} event(s) ${target ? 'forwarded' : 'shown'}.`);
+    // --json's failures are one JSON object on stderr, Ctrl-C's too.
+    if (options.json) throw new InterruptedError();
+    if (!options.quiet) writeLine(io.stderr, `Stopped: ${forwarded} event(s) ${target ? 'forwarded' : 'shown'}.`);
     return EXIT.interrupted;
   });
 }

@@ -7,7 +7,7 @@ import type { Session } from './connect.js';
 
 export async function sandboxCall<T>(session: Session, what: string, call: () => Promise<T>): Promise<T> {
   if (session.live) {
-    throw new UsageError(`${what} belong to a sandbox; this is a live key, for the hosted API`, 'the hosted API delivers webhooks to the endpoints set in the Amps dashboard');
+    throw new UsageError(`${what} are a sandbox's; this is a live key, for the hosted API`, 'the hosted API delivers webhooks to the endpoints set in the Amps dashboard');
   }
   try {
     return await call();

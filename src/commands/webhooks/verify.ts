@@ -53,6 +53,11 @@ export function parseDelivery(text: string): { headers: Record<string, string>; 
   return { headers, body: lines.slice(i + 1).join('\n') };
 }
 
+/** When the delivery says it was signed, from this machine's clock: a timestamp ahead of it (within the window) is not "ago". */
+function signedWhen(offsetS: number): string {
+  return offsetS < 0 ? `stamped ${-offsetS} s ahead of this machine's clock` : `${offsetS} s ago`;
+}
+
 export async function run(options: VerifyOptions, io: IO): Promise<ExitCode> {
   if (!options.secretFile) throw new UsageError('name the secret: --secret-file FILE (amps sandbox secret > FILE for the sandbox\'s)');
   const { verifyDelivery } = await import('../../domain/webhooks.js');
@@ -66,7 +71,7 @@ export async function run(options: VerifyOptions, io: IO): Promise<ExitCode> {
   const verdict = await verifyDelivery(headers, body, secret, Math.floor(io.now().getTime() / 1000), { fileEnding: true });
   if (options.json) writeJson(io, verdict);
   else if (verdict.verified) {
-    writeLine(io.stdout, io.out.green(`Verified: delivery ${verdict.facts.id} was signed with this secret${verdict.facts.offsetS !== undefined ? `, ${verdict.facts.offsetS} s ago` : ''}.`));
+    writeLine(io.stdout, io.out.green(`Verified: delivery ${verdict.facts.id} was signed with this secret${verdict.facts.offsetS !== undefined ? `, ${signedWhen(verdict.facts.offsetS)}` : ''}.`));
     for (const note of verdict.notes) writeLine(io.stdout, io.out.dim(`  (${note})`));
   } else {
     writeLine(io.stdout, io.out.red('Does not verify:'));
