@@ -1221,6 +1221,30 @@ describe('--resume', () => {
     expect(devices(readFileSync(join(dir, 'crashed.resumed.ndjson'), 'utf8')).map((l) => [l.outcome, l.reason])).toEqual([['accepted', expect.stringContaining('reconciled')]]);
   });
 
+  it('a run that read a stream by its name (a FIFO, /dev/stdin, <(…)) is resumed only with the list given again', async () => {
+    const ids = loadIds(3, 455);
+    const { file, dir } = fileOf(ids);
+    const out = join(dir, 'ledger.ndjson');
+    const fifo = join(dir, 'devices.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', file, fifo], { stdio: 'ignore' });
+    const written = new Promise((resolve) => writer.on('close', resolve));
+    const first = await amps(['push', 'battery', '--devices', fifo, 'idle', '--out', out]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(await written).toBe(0);
+    cutToRunRecord(out);
+    sandbox.requests.length = 0;
+    // Opened again, the FIFO waits for a writer for ever (or gives another list): never the run's.
+    const refused = await amps(['push', '--resume', out]);
+    expect([refused.code, refused.stderr.split('\n')[0]]).toEqual([2, `amps: the run of ${out} read its devices from ${fifo}, a stream (not a regular file), which cannot be read again`]);
+    expect(posts()).toHaveLength(0);
+    expect(existsSync(`${out}.resumed-into`)).toBe(false);
+    await actionsDone(ids);
+    const given = await amps(['push', '--resume', out, '--devices', '-'], `${ids.join('\n')}\n`);
+    expect(given.code, given.stderr).toBe(0);
+    expect(devices(readFileSync(join(dir, 'ledger.resumed.ndjson'), 'utf8')).map((l) => l.id).sort()).toEqual(ids);
+  });
+
   it('goes where its run went: a ledger of a test run is not resumed against another environment', async () => {
     const { file, dir } = fileOf(loadIds(2, 450));
     const out = join(dir, 'ledger.ndjson');

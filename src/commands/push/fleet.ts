@@ -150,6 +150,11 @@ async function setup(options: FleetPushOptions, io: IO): Promise<RunSetup> {
     const inputs = ledger.run.inputs;
     const devices = options.devices ?? ledger.run.devices;
     if (devices === '-' && options.devices === undefined) throw new UsageError(`the run of ${options.resume} read its devices from stdin`, 'give them again: --devices FILE (or -)');
+    // A run that kept no digest read a stream (/dev/stdin, a FIFO, /dev/fd/N): opened again it is
+    // another stream, or waits for a writer for ever; what it would give is not the run's list.
+    if (ledger.run.devicesDigest === null && options.devices === undefined) {
+      throw new UsageError(`the run of ${options.resume} read its devices from ${devices}, a stream (not a regular file), which cannot be read again`, 'give them again: --devices FILE (or -)');
+    }
     const devicesDigest = await checkSameDevices(devices, options.devices === undefined, ledger, options.resume);
     return {
       devicesDigest,
