@@ -590,6 +590,46 @@ describe('amps watch --ledger', () => {
     expect(JSON.parse(watched.stdout)).toMatchObject({ ended: true, pending: [] });
     const counted = JSON.parse(watched.stdout).actions.reduce((n: number, a: { count: number }) => n + a.count, 0);
     expect(counted).toBe(100);
+    // Once the end record came, the ledger took every outcome, those followed before it included: the rerun lines' grep finds them.
+    const recorded = outcomes(readFileSync(out, 'utf8')).map((o) => o.actionId);
+    expect(new Set(recorded).size).toBe(100);
+    expect(recorded).toHaveLength(100);
+  });
+
+  it('watching a run that follows with --wait itself appends no outcome it wrote', async () => {
+    const { file, dir } = fileOf(loadIds(20, 430));
+    const out = join(dir, 'ledger.ndjson');
+    const push = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', file, 'auto.balanced', '--out', out, '--concurrency', '1', '--wait'], { env: env as NodeJS.ProcessEnv, stdio: 'ignore' });
+    const pushed = new Promise((resolve) => push.on('close', resolve));
+    await waitUntil(() => existsSync(out) && devices(readFileSync(out, 'utf8')).length >= 2);
+    const watched = await amps(['watch', '--ledger', out, '--json']);
+    // (Some of the sandbox's generated devices fail at dispatch: the push's code is theirs.)
+    await pushed;
+    expect(JSON.parse(watched.stdout)).toMatchObject({ ended: true, writerGone: false, pending: [] });
+    const recorded = outcomes(readFileSync(out, 'utf8')).map((o) => o.actionId);
+    expect(recorded).toHaveLength(20);
+    expect(new Set(recorded).size).toBe(20);
+  });
+
+  it('a run killed before its end record: watch follows what it sent and ends, rather than wait the whole wait for the end', async () => {
+    const { file, dir } = fileOf(loadIds(100, 450));
+    const out = join(dir, 'ledger.ndjson');
+    const push = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', file, 'auto.balanced', '--out', out, '--concurrency', '1'], { env: env as NodeJS.ProcessEnv, stdio: 'ignore' });
+    const killed = new Promise((resolve) => push.on('close', resolve));
+    await waitUntil(() => existsSync(out) && devices(readFileSync(out, 'utf8')).length >= 3);
+    push.kill('SIGKILL');
+    await killed;
+    const sent = devices(readFileSync(out, 'utf8')).filter((l) => l.outcome === 'accepted').length;
+    // A wait of ten minutes: the test's own limit (60 s) fails it if watch waits for the end record.
+    const watched = await runCli(['watch', '--ledger', out, '--json', '--wait-timeout', '10m'], { env, timeoutMs: 50_000 });
+    expect(watched.code).toBe(0);
+    const report = JSON.parse(watched.stdout);
+    expect(report).toMatchObject({ ended: false, writerGone: true, pending: [] });
+    expect(report.actions.reduce((n: number, a: { count: number }) => n + a.count, 0)).toBe(sent);
+    // A ledger with no end record is its resume's to continue: nothing is appended to it.
+    expect(outcomes(readFileSync(out, 'utf8'))).toHaveLength(0);
+    const text = await runCli(['watch', '--ledger', out, '--wait-timeout', '10m'], { env, timeoutMs: 50_000 });
+    expect(text.stderr).toContain(`The run that wrote ${out} stopped without ending it (its process is gone): amps push --resume ${out} sends the rest, no device twice.`);
   });
 
   it('refuses what is not a ledger in one line, exit 2, nothing sent', async () => {

@@ -50,6 +50,14 @@ export function writerRunsHere(writer: unknown): boolean {
   return isRecord(writer) && writer.host === hostname() && typeof writer.pid === 'number' && writerRuns(writer.pid, typeof writer.start === 'string' ? writer.start : undefined);
 }
 
+/**
+ * True when the run record names a writer on this machine that no longer runs: a ledger with no end
+ * record then never gets one (the run crashed or was killed). A writer on another machine is not known.
+ */
+export function writerGoneHere(writer: unknown): boolean {
+  return isRecord(writer) && writer.host === hostname() && typeof writer.pid === 'number' && !writerRunsHere(writer);
+}
+
 /** True while the process that writes the ledger at `path` (its run record names it) runs on this machine. */
 export function beingWritten(path: string): boolean {
   return writerRunsHere(runRecordAt(path)?.writer);

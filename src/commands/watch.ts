@@ -6,6 +6,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import type { Follower, Tracked } from '../batch/follow.js';
 import type { LedgerVisitor } from '../batch/ledger.js';
+import type { OutcomeRecord } from '../contract/ledger.js';
 import type { OutcomeTally } from '../batch/report.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { duration } from '../config/option-parsers.js';
@@ -17,7 +18,7 @@ import { systemErrorText } from '../lib/values.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
 import { liveLine } from '../output/spinner.js';
-import { grouped } from '../output/text.js';
+import { grouped, shellQuote } from '../output/text.js';
 import { timeText } from '../output/views.js';
 import { withSession } from '../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../session/follow.js';
@@ -49,7 +50,7 @@ const FOLLOW_CONCURRENCY = 8;
 
 export async function run(options: WatchOptions, io: IO, argv: string[] = []): Promise<ExitCode> {
   if (!options.ledger) throw new UsageError('name the ledger to watch: amps watch --ledger FILE (the --out of a fleet push)');
-  const [{ outcomeAppender, readLedger, readMore }, { Follower }, report] = await Promise.all([import('../batch/ledger.js'), import('../batch/follow.js'), import('../batch/report.js')]);
+  const [{ outcomeAppender, readLedger, readMore, writerGoneHere }, { Follower }, report] = await Promise.all([import('../batch/ledger.js'), import('../batch/follow.js'), import('../batch/report.js')]);
   const tally = new report.OutcomeTally();
   // Read as a stream of lines: only the actions still to follow are kept, not the whole ledger.
   const waiting = new Map<string, Tracked>();
@@ -69,19 +70,43 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
     },
     outcome: (outcome) => {
       tally.add(outcome);
+      inLedger.add(outcome.actionId);
       follower?.forget(outcome.actionId);
       waiting.delete(outcome.actionId);
     },
   };
+  /** Actions whose outcome the ledger holds already (its writer's --wait wrote it): never appended twice. */
+  const inLedger = new Set<string>();
   const ledger = readLedger(options.ledger, visitor);
   const type = requireDeviceType(ledger.run.inputs.type, CONTROLLABLE);
   const zone = displayZone(io.env);
   const deadline = Date.now() + (options.waitTimeout ?? DEFAULT_WAIT_MS);
-  // A finished run's ledger takes the outcomes, for the next reader; a running one is its writer's alone.
-  const appender = ledger.end ? outcomeAppender(options.ledger) : undefined;
+  // A finished run's ledger takes the outcomes, for the next reader (and the rerun lines' grep); a
+  // running one is its writer's alone until its end record: what was followed meanwhile waits.
+  let appender: ReturnType<typeof outcomeAppender> | undefined;
+  const followedMeanwhile: Array<OutcomeRecord['outcome']> = [];
   let done = 0;
   /** Why the ledger stopped taking outcomes, once it did. */
   let notAppended: string | undefined;
+  const append = (outcome: OutcomeRecord['outcome']) => {
+    if (notAppended !== undefined || inLedger.has(outcome.actionId)) return;
+    try {
+      appender!.append({ outcome });
+    } catch (error) {
+      // A full disk: the follow goes on (its summary has every outcome), and exits 11 where it would have exited 0.
+      notAppended = systemErrorText(error);
+      if (!options.json) writeLine(io.stderr, io.err.yellow(`amps: outcomes can no longer be appended to ${options.ledger}: ${notAppended}; following goes on, and the summary has them all`));
+    }
+  };
+  /** Once the ledger has its end record: the appender, and what was followed before it came. */
+  const appendOnceEnded = () => {
+    if (appender || !ledger.end) return;
+    appender = outcomeAppender(options.ledger!);
+    for (const outcome of followedMeanwhile.splice(0)) append(outcome);
+  };
+  appendOnceEnded();
+  /** Set when the run writing the ledger was found gone without its end record (killed, crashed). */
+  let writerGone = false;
   return withSession(options, io, async (session) => {
     // Another environment holds none of the run's actions: each would look done once missing from its lists.
     if (ledger.run.environment !== undefined && ledger.run.environment !== session.environment) {
@@ -93,14 +118,8 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       onOutcome: (outcome) => {
         done++;
         tally.add(outcome);
-        if (!appender || notAppended !== undefined) return;
-        try {
-          appender.append({ outcome });
-        } catch (error) {
-          // A full disk: the follow goes on (its summary has every outcome), and exits 11 where it would have exited 0.
-          notAppended = systemErrorText(error);
-          if (!options.json) writeLine(io.stderr, io.err.yellow(`amps: outcomes can no longer be appended to ${options.ledger}: ${notAppended}; following goes on, and the summary has them all`));
-        }
+        if (appender) append(outcome);
+        else followedMeanwhile.push(outcome);
       },
       warn: report.followWarning(io, Boolean(options.json)),
     });
@@ -114,8 +133,18 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       await following.run(deadline, {
         refill: () => {
           if (!ledger.end) readMore(options.ledger!, ledger);
+          appendOnceEnded();
         },
-        ended: () => ledger.end !== null,
+        ended: () => {
+          if (ledger.end !== null || writerGone) return true;
+          // A writer that is gone never writes its end record: waiting for it would last the whole wait.
+          if (!writerGoneHere(ledger.run.writer)) return false;
+          writerGone = true;
+          // What it wrote before it went is followed too.
+          readMore(options.ledger!, ledger);
+          appendOnceEnded();
+          return following.pending === 0;
+        },
       });
     } finally {
       line.stop();
@@ -125,13 +154,15 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
     tally.pending = pending.map((p) => ({ id: p.deviceId, actionId: p.actionId, state: p.state, start: p.start }));
     if (options.json) {
       const rows = [...tally.rows.values()];
-      writeJson(io, { ledger: options.ledger, actions: rows, pending: tally.pending, ended: ledger.end !== null, requests: { ...following.requests, rounds: following.rounds }, environment: session.environment, outcomesNotAppended: notAppended ?? null });
+      writeJson(io, { ledger: options.ledger, actions: rows, pending: tally.pending, ended: ledger.end !== null, writerGone, requests: { ...following.requests, rounds: following.rounds }, environment: session.environment, outcomesNotAppended: notAppended ?? null });
     } else if (!options.quiet) {
       await report.printOutcomes(tally, io, false, zone, following.end);
-      if (!ledger.end) writeLine(io.stderr, `The run writing ${options.ledger} had not ended${{ interrupted: '', stopped: ' when the follow stopped', wait: ' when the wait did' }[following.end]}.`);
+      if (!ledger.end && writerGone) writeLine(io.stderr, `The run that wrote ${options.ledger} stopped without ending it (its process is gone): amps push --resume ${shellQuote(options.ledger!)} sends the rest, no device twice.`);
+      else if (!ledger.end) writeLine(io.stderr, `The run writing ${options.ledger} had not ended${{ interrupted: '', stopped: ' when the follow stopped', wait: ' when the wait did' }[following.end]}.`);
       const { times: runTimes } = ledger.run;
       const base = rerunArgs(ledger.run.inputs, { start: runTimes.start ?? undefined, end: runTimes.end ?? undefined, zone: runTimes.zone }, argv);
-      const reruns = report.outcomeReruns(base, tally, options.ledger);
+      // Fed from the ledger only when it holds every outcome followed (their errorCode is what the grep finds), else by id.
+      const reruns = report.outcomeReruns(base, tally, appender && notAppended === undefined && followedMeanwhile.length === 0 ? options.ledger : undefined);
       if (reruns.length > 0) writeLine(io.stderr, `\nRerun just the devices that can still succeed with:\n${reruns.map((r) => `  ${r}`).join('\n')}`);
     }
     const { stoppedBy } = following;
