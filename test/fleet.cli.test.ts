@@ -1205,6 +1205,33 @@ describe('--resume', () => {
     expect(existsSync(`${copy}.resumed-into`)).toBe(true);
   });
 
+  it('a ledger on a full disk cannot be marked: the hint says to free space, not to resume a copy (which marks it too)', async () => {
+    const ids = loadIds(2, 416);
+    const { file, dir } = fileOf(ids);
+    // A real full disk: a small tmpfs, filled once the run has written its ledger.
+    const small = join(dir, 'small');
+    mkdirSync(small);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', small]);
+    try {
+      const out = join(small, 'ledger.ndjson');
+      expect((await amps(['push', 'battery', '--devices', file, 'idle', '--out', out])).code).toBe(0);
+      spawnSync('dd', ['if=/dev/zero', `of=${join(small, 'fill')}`, 'bs=1k']);
+      const copy = join(dir, 'copy.ndjson');
+      writeFileSync(copy, readFileSync(out));
+      sandbox.requests.length = 0;
+      for (const ledger of [out, copy]) {
+        const r = await amps(['push', '--resume', ledger, '--out', join(dir, `${ledger === out ? 'r1' : 'r2'}.ndjson`)]);
+        const [first, hint, ...rest] = r.stderr.trim().split('\n');
+        expect([r.code, rest], ledger).toEqual([2, []]);
+        expect(first).toMatch(/^amps: (.*copy\.ndjson is a copy of .*, and )?cannot mark .*small\/ledger\.ndjson as resumed \(.*\): no space left on the device \(ENOSPC\); nothing was sent$/);
+        expect(hint).toBe(`  hint: the mark is one short line beside ${out}: free a little space on its disk, then resume again`);
+      }
+      expect(posts()).toHaveLength(0);
+    } finally {
+      execFileSync('umount', [small]);
+    }
+  });
+
   it('the default ledger of a resume is never written through a symlink', async () => {
     const { file, dir } = fileOf(loadIds(2, 470));
     const out = join(dir, 'ledger.ndjson');

@@ -189,7 +189,12 @@ function createOnly(path: string, text: string, from: string): boolean {
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw Object.assign(new UsageError(`cannot mark ${from} as resumed (${path}): ${systemErrorText(error)}; nothing was sent`, 'a resume writes a mark beside the ledger it continues: copy the whole ledger (its run ended) to a folder amps can write, and resume the copy'), { cause: error });
+    const code = (error as NodeJS.ErrnoException).code;
+    // A full disk passes, and a copy's resume marks the ledger it copies too (so they are resumed once between them): a copy is no way round it.
+    const hint = code === 'ENOSPC' || code === 'EDQUOT'
+      ? `the mark is one short line beside ${from}: free a little space on its disk, then resume again`
+      : 'a resume writes a mark beside the ledger it continues: copy the whole ledger (its run ended) to a folder amps can write, and resume the copy';
+    throw Object.assign(new UsageError(`cannot mark ${from} as resumed (${path}): ${systemErrorText(error)}; nothing was sent`, hint), { cause: error });
   }
 }
 
