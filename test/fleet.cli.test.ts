@@ -1167,6 +1167,19 @@ describe('--resume', () => {
     expect(posts().filter((p) => p.path.includes('bat_helio_02'))).toHaveLength(2);
   }, 60_000);
 
+  it('a resume\'s rerun lines send as its run did (the flags come from the ledger, the resume typed none)', async () => {
+    const ids = ['bat_ampere_03', ...loadIds(1, 404)];
+    const { file, dir } = fileOf(ids);
+    const out = join(dir, 'ledger.ndjson');
+    // bat_ampere_03's override is a conflict the rerun line resolves (cancel_and_replace).
+    const first = await amps(['push', 'battery', '--devices', file, 'idle', '--retry', '1', '--concurrency', '1', '--no-preflight', '--out', out]);
+    expect(first.stderr).toMatch(/amps push battery idle --retry 1 --concurrency 1 --no-preflight --devices - --on-conflict \w+/);
+    await actionsDone(loadIds(1, 404));
+    cutToRunRecord(out);
+    const resumed = await amps(['push', '--resume', out]);
+    expect(resumed.stderr).toMatch(/amps push battery idle --concurrency 1 --retry 1 --no-preflight --devices - --on-conflict \w+/);
+  });
+
   it('a mark a killed resume of a copy left on the original is taken over by the next resume of that copy', async () => {
     const ids = loadIds(2, 414);
     const { file, dir } = fileOf(ids);

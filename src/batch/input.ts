@@ -213,7 +213,8 @@ async function* csvRows(header: string, headerLine: number, lines: AsyncGenerato
       return record;
     },
   });
-  parser.on('skip', (error: Error & { code?: string; lines?: number }) => {
+  const idColumn = names.includes('id') ? names.indexOf('id') : names.indexOf('deviceid');
+  parser.on('skip', (error: Error & { code?: string; lines?: number; record?: unknown }) => {
     if (error.code === 'CSV_QUOTE_NOT_CLOSED') {
       unclosedFrom = lastEnd + 1;
       return;
@@ -221,7 +222,11 @@ async function* csvRows(header: string, headerLine: number, lines: AsyncGenerato
     lastEnd = headerLine + (error.lines ?? 0);
     // csv-parse counts its own lines from the header: its "on line N" would name another line than ours.
     const why = error.message.replace(/^Invalid Record Length: /, '').split(':')[0].replace(/ on line \d+$/, '');
-    skipped.push({ invalid: `is not a CSV record (${why})`, line: lastEnd });
+    // A record with more fields than the header still names its device: the reason says which. Its
+    // line keeps id null, as a repeat's does: a ledger holds one line per id, the one a resume goes by.
+    const id = Array.isArray(error.record) ? error.record[idColumn] : undefined;
+    const named = typeof id === 'string' && id !== '' && !idProblem(id) ? ` for ${id}` : '';
+    skipped.push({ invalid: `is not a CSV record${named} (${why})`, line: lastEnd });
   });
   let tooLong: InputRow[] = [];
   // Lines go to the parser with their newlines; the record's line numbers count from the header.

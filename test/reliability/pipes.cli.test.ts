@@ -395,7 +395,7 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     expect(existsSync(join(dir, 'w.ndjson'))).toBe(false);
     // A row with more fields than the header: its own line, without csv-parse's count of lines.
     const wide = await runCli(['push', 'battery', '--devices', '-', 'charge', '--json'], { env, input: 'id,target\nbat_load_000011,70%\nbat_load_000012,70%,x\n' });
-    expect(ledger(wide.stdout).find((l) => l.outcome === 'invalid_input')).toMatchObject({ line: 3, reason: 'line 3 is not a CSV record (columns length is 2, got 3)' });
+    expect(ledger(wide.stdout).find((l) => l.outcome === 'invalid_input')).toMatchObject({ line: 3, reason: 'line 3 is not a CSV record for bat_load_000012 (columns length is 2, got 3)' });
   });
 
   it('a row longer than 64 KiB is refused as that row; a directory is not a device list', async () => {

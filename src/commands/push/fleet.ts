@@ -539,7 +539,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
       }
       if (follower?.stoppedBy) await report.reportFollowStopped(follower.stoppedBy, tally.pending.length, io, Boolean(options.json));
       if (!options.json) {
-        const base = rerunArgs(run.inputs, { start: times.start, end: times.end, zone: zone.name }, argv);
+        const base = rerunArgs(run.inputs, { start: times.start, end: times.end, zone: zone.name }, run.resumeFrom ? [...resumedSendingFlags(options), ...argv] : argv);
         const reruns = [...report.conflictReruns(base, result, run.out), ...(follower ? report.outcomeReruns(base, tally, run.out) : [])];
         if (reruns.length > 0) writeLine(io.stderr, `\nRerun just the devices that can still succeed with:\n${reruns.map((r) => `  ${r}`).join('\n')}`);
         if (follower && tally.pending.length > 0 && run.out) writeLine(io.stderr, `Keep following: amps watch --ledger ${run.out}`);
@@ -557,6 +557,20 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
       io.outputClosed.removeEventListener('abort', onOutputClosed);
     }
   }
+}
+
+/**
+ * How a resume sends, as flags: its run's, restored from the ledger (resumedShape), which the
+ * resume's command line does not repeat; its rerun lines send the same way (flags it typed follow, and win).
+ */
+function resumedSendingFlags(options: FleetPushOptions): string[] {
+  return [
+    '--concurrency', String(options.concurrency ?? 8),
+    ...(options.retry !== undefined ? ['--retry', String(options.retry)] : []),
+    ...(options.timeout !== undefined ? ['--timeout', `${options.timeout}ms`] : []),
+    ...(options.failFast === true ? ['--fail-fast'] : typeof options.failFast === 'string' ? [`--fail-fast=${options.failFast}`] : []),
+    ...(options.preflight === false ? ['--no-preflight'] : []),
+  ];
 }
 
 /** The stops after which the rest of the list is worth sending as it was: the hint names the resume. */
