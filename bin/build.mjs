@@ -20,7 +20,7 @@ const VENDOR_EXPORTS = {
   undici: [
     "const Dispatcher = require('undici/lib/dispatcher/dispatcher');",
     "Object.assign(Dispatcher.prototype, require('undici/lib/api'));",
-    "module.exports = { Agent: require('undici/lib/dispatcher/agent'), EnvHttpProxyAgent: require('undici/lib/dispatcher/env-http-proxy-agent') };",
+    "module.exports = { Agent: require('undici/lib/dispatcher/agent'), EnvHttpProxyAgent: require('undici/lib/dispatcher/env-http-proxy-agent'), Pool: require('undici/lib/dispatcher/pool') };",
   ].join('\n'),
   '@inquirer/prompts': "module.exports = require('@inquirer/prompts');",
   'cli-table3': "module.exports = require('cli-table3');",

@@ -353,6 +353,39 @@ describe('the client', () => {
       expect(r.code).toBe(6);
     });
 
+    it('a proxy that never answers the tunnel request: the request ends at --timeout, and SIGTERM at once', async () => {
+      const silent = createServer();
+      let connects = 0;
+      let onConnect: () => void = () => {};
+      // A tunnel's socket leaves the server's connections: ended here, or close() would wait on it.
+      const sockets: Array<{ destroy(): void }> = [];
+      silent.on('connect', (_req, socket) => {
+        connects++;
+        sockets.push(socket);
+        onConnect();
+      });
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const proxyEnv = { ...env, AMPS_API_URL: 'https://api.amps.invalid', HTTPS_PROXY: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` };
+      try {
+        // undici's own limit for a CONNECT answer is 300 s: the test's (30 s) fails it if that one applies.
+        const timedOut = await runCli(['get', 'battery', 'b1', '--timeout', '2s', '--json'], { env: proxyEnv, timeoutMs: 30_000 });
+        expect(connects).toBeGreaterThan(0);
+        expect([timedOut.code, JSON.parse(timedOut.stderr).error.code]).toEqual([6, 'CLIENT_TIMEOUT']);
+        const connected = new Promise<void>((resolve) => (onConnect = resolve));
+        const { spawn } = await import('node:child_process');
+        const { BIN } = await import('./helpers/cli.js');
+        const child = spawn(process.execPath, [BIN, 'get', 'battery', 'b1', '--timeout', '120s'], { env: proxyEnv as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+        const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+        await connected;
+        child.kill('SIGTERM');
+        expect(await exited).toBe(130);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        silent.closeAllConnections();
+        await new Promise((resolve) => silent.close(resolve));
+      }
+    }, 40_000);
+
     it('never proxies loopback', async () => {
       seen.length = 0;
       const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;

@@ -255,15 +255,37 @@ function checkedProxy(baseUrl: string, env: Env): string | undefined {
   return proxy;
 }
 
-type Undici = Pick<typeof import('undici'), 'Agent' | 'EnvHttpProxyAgent'>;
+type Undici = Pick<typeof import('undici'), 'Agent' | 'EnvHttpProxyAgent' | 'Pool'>;
 
-function undiciTransport(options: ClientOptions, proxy: string | undefined, { Agent, EnvHttpProxyAgent }: Undici): Transport {
+function undiciTransport(options: ClientOptions, proxy: string | undefined, { Agent, EnvHttpProxyAgent, Pool }: Undici): Transport {
   const common = { connect: { timeout: CONNECT_TIMEOUT_MS }, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connections: options.connections };
-  // Only the one proxy this base URL goes through, checked: the agent never parses the others.
-  const agent = proxy === undefined ? new Agent(common) : new EnvHttpProxyAgent({ ...common, httpProxy: proxy, httpsProxy: proxy });
+  // Only the one proxy this base URL goes through, checked: the agent never parses the others. Its
+  // tunnel request (CONNECT) goes through a client of the proxy's own, which the request's abort
+  // signal does not reach: its answer is waited for --timeout, not undici's default 300 s.
+  const tunnels: Array<InstanceType<typeof Pool>> = [];
+  const agent = proxy === undefined
+    ? new Agent(common)
+    : new EnvHttpProxyAgent({
+      ...common, httpProxy: proxy, httpsProxy: proxy,
+      clientFactory: (origin: URL, opts: object) => {
+        const pool = new Pool(origin, { ...opts, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
+        tunnels.push(pool);
+        return pool;
+      },
+    });
   return {
     request: (request) => agent.request({ ...request, method: request.method as Dispatcher.HttpMethod }),
-    close: () => agent.close(),
+    // A request's abort does not reach the CONNECT its connection is still waiting on: Ctrl-C waited
+    // for a proxy that never answers to the end of --timeout.
+    endAll: () => {
+      for (const pool of tunnels.splice(0)) void pool.destroy();
+    },
+    // What is still in flight belongs to a command that is done (or was interrupted): ended at once,
+    // never waited for (the agent's own end waits on a connection its CONNECT is still making).
+    close: async () => {
+      await Promise.all(tunnels.splice(0).map((pool) => pool.destroy()));
+      await agent.destroy();
+    },
   };
 }
 
@@ -294,6 +316,8 @@ export class ApiClient {
     this.ended = true;
     for (const controller of this.inFlight) controller.abort();
     for (const wake of this.waits) wake();
+    // Connections shared with another client are that client's to end.
+    if (!this.sharesTransport) this.transport.endAll?.();
   }
 
   /** Why an ended request stops: Ctrl-C, or the command it belonged to is done. */

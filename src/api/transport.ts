@@ -38,6 +38,8 @@ export interface TransportResponse {
 
 export interface Transport {
   request(request: TransportRequest): Promise<TransportResponse>;
+  /** Ends what no request's own abort reaches (a proxy's tunnel requests): the client is ending every request. */
+  endAll?(): void;
   close(): Promise<void>;
 }
 
