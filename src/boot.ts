@@ -25,9 +25,21 @@ declare const AMPS_BUILD_DIGEST: string | undefined;
  */
 declare const AMPS_COMMAND_BUNDLES: Record<string, string> | undefined;
 
-/** The home directory as os.homedir() finds it: $HOME first (node:os itself costs ~0.25 ms to load). */
+/**
+ * The home directory as os.homedir() finds it: $HOME first (node:os itself costs ~0.25 ms to load).
+ * An empty or relative HOME (`HOME= amps …`) would put the cache under the current folder: the
+ * account's own home then, as with HOME unset.
+ */
 function homedir(): string {
-  return process.env.HOME || (require('node:os') as typeof import('node:os')).homedir();
+  const home = process.env.HOME;
+  if (home && isAbsolute(home)) return home;
+  const os = require('node:os') as typeof import('node:os');
+  if (home === undefined) return os.homedir();
+  try {
+    return os.userInfo().homedir;
+  } catch {
+    return os.tmpdir();
+  }
 }
 
 /** Where amps keeps what it can rebuild: AMPS_CACHE_DIR, else the platform's cache directory. */

@@ -209,6 +209,10 @@ describe('a URL fit to print', () => {
       ['http://h/users/a@b.com', 'http://h/users/a@b.com'],
       ['http://h?x=a@b', 'http://h?x=a@b'],
       ['https://api.amps.ai', 'https://api.amps.ai'],
+      // A password with a character that ends an authority: no URL, and all before the last @ goes.
+      ['https://user:pa/ss@api.example.com', 'https://redacted@api.example.com'],
+      ['http://user:p?ss@proxy.example:8080', 'http://redacted@proxy.example:8080'],
+      ['http://user:p#s/s@proxy.example:8080/x', 'http://redacted@proxy.example:8080/x'],
     ];
     for (const [typed, shown] of cases) expect(redactUrl(typed), typed).toBe(shown);
   });

@@ -335,6 +335,43 @@ describe('never the fake API by accident', () => {
     }
   });
 
+  it('a key typed where a path, a URL or an app id belongs is refused without being printed; an API key is no app id', async () => {
+    const pasted = 'amps_sk_test_PastedKey12345';
+    const cases: Array<[string[], Record<string, string>]> = [
+      [['get', 'battery', 'bat_voltaro_01', '--api-url', 'http://127.0.0.1:1', '--api-key-file', pasted], {}],
+      [['get', 'battery', 'bat_voltaro_01'], { AMPS_API_URL: pasted, AMPS_API_KEY: KEY }],
+      [['config', 'set', 'api-url', pasted], {}],
+      [['config', 'set', 'app-id', pasted], {}],
+      [['link', 'url', 'battery'], { AMPS_APP_ID: pasted }],
+      [['link', 'url', 'battery'], { AMPS_APP_ID: `${pasted}!` }],
+    ];
+    for (const [args, vars] of cases) {
+      for (const json of [[], ['--json']]) {
+        const e = cleanEnv(vars);
+        const r = await runCli([...args, ...json], { env: e });
+        expect(r.code, `${args.join(' ')} ${json.join('')}`).toBe(2);
+        expect(r.stdout + r.stderr, `${args.join(' ')} ${json.join('')}`).not.toContain('PastedKey12345');
+        expect(r.stderr.trim().split('\n').length, r.stderr).toBeLessThanOrEqual(2);
+        if (json.length) expect(JSON.parse(r.stderr).error.code).toBe('USAGE');
+      }
+    }
+    const r = await runCli(['config', 'set', 'app-id', pasted], { env: cleanEnv() });
+    expect(r.stderr).toContain("is not an app id: it is an API key");
+  });
+
+  it('an empty or relative HOME is refused rather than make a config (and a sandbox) under the current folder', async () => {
+    for (const home of ['', 'relative/home']) {
+      const e = cleanEnv({ HOME: home, AMPS_CONFIG_DIR: undefined, XDG_CONFIG_HOME: undefined });
+      const cwd = freshConfigDir();
+      for (const command of [['push', 'battery', 'bat_voltaro_01', 'idle'], ['config', 'list']]) {
+        const r = await runCli(command, { env: e, cwd });
+        const said = home === '' ? 'HOME is set but empty' : "HOME is 'relative/home', not an absolute path";
+        expect([r.code, r.stderr.split('\n')[0]], `${home} ${command[0]}`).toEqual([2, `amps: ${said}, so amps cannot tell which configuration you meant`]);
+      }
+      expect(readdirSync(cwd)).toEqual([]);
+    }
+  });
+
   it('a config or sandbox state file that is a FIFO, a device or a folder is refused at once in one line, never waited on', async () => {
     for (const name of ['config.json', 'sandbox-state.json']) {
       for (const make of ['fifo', 'device', 'folder'] as const) {

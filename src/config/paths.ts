@@ -15,7 +15,14 @@ export function configDir(env: Env): string {
   if (env.AMPS_CONFIG_DIR) return env.AMPS_CONFIG_DIR;
   const xdg = env.XDG_CONFIG_HOME;
   // The XDG spec: a relative XDG_CONFIG_HOME is ignored (it would name another config in every folder).
-  return join(xdg && isAbsolute(xdg) ? xdg : join(env.HOME ?? homedir(), '.config'), 'amps');
+  if (xdg && isAbsolute(xdg)) return join(xdg, 'amps');
+  // An empty or relative HOME would name a config under the current folder (and its sandbox, for
+  // writes): refused, as an empty AMPS_CONFIG_DIR is, rather than read as unset.
+  const home = env.HOME;
+  if (home !== undefined && !isAbsolute(home)) {
+    throw new UsageError(`HOME is ${home.trim() === '' ? 'set but empty' : `'${home}', not an absolute path`}, so amps cannot tell which configuration you meant`, 'set HOME to your home folder, or AMPS_CONFIG_DIR to the configuration folder');
+  }
+  return join(home ?? homedir(), '.config', 'amps');
 }
 
 export function configFile(env: Env): string {

@@ -6,7 +6,7 @@
 import { UsageError } from '../errors/failures.js';
 import { configFile } from './paths.js';
 import type { Env } from '../contract/env.js';
-import { API_KEY_PATTERN, keyEnvironment, type KeyEnvironment, redactKeyShapes } from '../contract/keys.js';
+import { API_KEY_PATTERN, holdsKeyShape, keyEnvironment, type KeyEnvironment, redactKeyShapes } from '../contract/keys.js';
 import { closest, isRecord, redactUrl } from '../lib/values.js';
 import { appIdProblem } from '../domain/link.js';
 import { readRegularFile } from '../output/read.js';
@@ -161,7 +161,7 @@ function pick<T>(candidates: Array<[T | undefined, Source]>, fallback: Resolved<
  * these names, so nothing in them may mean anything to a shell.
  */
 export function isProfileName(name: string): boolean {
-  return /^[A-Za-z0-9_.-]{1,64}$/.test(name) && !/sk_(test|live)_[A-Za-z0-9]{6,}/.test(name);
+  return /^[A-Za-z0-9_.-]{1,64}$/.test(name) && !holdsKeyShape(name);
 }
 
 /** A profile name fit to print, whatever a hand-edited config holds: no key, no escape sequence. */

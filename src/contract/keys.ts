@@ -49,6 +49,11 @@ export function redactKeyShapes(text: string): string {
   return unescapeKeyCharacters(text).replace(/(?<=^|[^A-Za-z0-9]|\\[nrtbf]|\\u[0-9a-fA-F]{4})(amps_)?sk_(test|live)_[A-Za-z0-9]{6,}/g, REDACTED_KEY);
 }
 
+/** Whether a name or id typed somewhere else holds what is shaped like an API key: refused there, since it would be printed. */
+export function holdsKeyShape(text: string): boolean {
+  return /sk_(test|live)_[A-Za-z0-9]{6,}/.test(text);
+}
+
 export type KeyEnvironment = 'sandbox' | 'live' | 'unknown';
 
 export function keyEnvironment(key: string | undefined): KeyEnvironment {

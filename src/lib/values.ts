@@ -55,7 +55,21 @@ export function redactUrl(value: string): string {
   const rest = value.slice(scheme.length);
   const authority = /^[^/?#\\]*/.exec(rest)![0];
   const at = authority.lastIndexOf('@');
-  return at === -1 ? value : `${scheme}redacted${authority.slice(at)}${rest.slice(authority.length)}`;
+  if (at !== -1) return `${scheme}redacted${authority.slice(at)}${rest.slice(authority.length)}`;
+  // A password holding `/`, `?`, `#` or `\` ends the authority early, and makes the whole no URL
+  // (`https://user:pa/ss@host`: port "pa"): everything up to its last `@` goes. A URL that parses
+  // keeps an `@` of its path (`http://h/users/a@b.com`).
+  if (scheme !== '' && rest.includes('@') && !parsesAsUrl(value)) return `${scheme}redacted${rest.slice(rest.lastIndexOf('@'))}`;
+  return value;
+}
+
+function parsesAsUrl(value: string): boolean {
+  try {
+    new URL(value.trim());
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -2,6 +2,7 @@
 // on stderr (as JSON with --json), and turned into its exit code.
 
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
+import { redactKeyShapes } from '../contract/keys.js';
 import { ApiFailure, ExitWith, InterruptedError, MissingKeyError, NeedsInputError, PreflightError, UsageError } from '../errors/failures.js';
 import { errorToJson, writeErrorText } from './error-view.js';
 import { type IO, noPromptReason, writeLine } from './io.js';
@@ -14,8 +15,16 @@ function isAbort(error: unknown): boolean {
   return name === 'AbortError' || name === 'ExitPromptError' || name === 'AbortPromptError' || name === 'CancelPromptError';
 }
 
+/**
+ * Text of amps' own failures, fit to print: no escapes, and no key, wherever one was typed (a key
+ * pasted where a path or URL belongs is echoed by the message that refuses it).
+ */
+function safe(text: string): string {
+  return redactKeyShapes(scrub(text));
+}
+
 export async function reportFailure(error: unknown, io: IO, json: boolean): Promise<ExitCode> {
-  const writeJsonError = (value: unknown) => io.stderr.write(`${jsonText(value)}\n`);
+  const writeJsonError = (value: unknown) => io.stderr.write(`${redactKeyShapes(jsonText(value))}\n`);
   if (error instanceof ExitWith) return error.exitCode;
   if (error instanceof PreflightError) {
     if (json) {
@@ -32,7 +41,7 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
   }
   if (error instanceof UsageError) {
     if (json) writeJsonError({ error: { code: 'USAGE', message: error.message, hint: error.hint ?? null, exitCode: EXIT.usage } });
-    else writeLine(io.stderr, `amps: ${scrub(error.message)}${error.hint ? `\n  hint: ${scrub(error.hint)}` : ''}`);
+    else writeLine(io.stderr, `amps: ${safe(error.message)}${error.hint ? `\n  hint: ${safe(error.hint)}` : ''}`);
     return error.exitCode;
   }
   if (error instanceof ApiFailure) {
@@ -46,12 +55,12 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
   }
   if (error instanceof MissingKeyError) {
     if (json) writeJsonError({ error: { code: 'NO_API_KEY', message: error.message, hint: error.hint, exitCode: error.exitCode } });
-    else writeLine(io.stderr, `amps: ${scrub(error.message)}\n  hint: ${scrub(error.hint)}`);
+    else writeLine(io.stderr, `amps: ${safe(error.message)}\n  hint: ${safe(error.hint)}`);
     return error.exitCode;
   }
   if (error instanceof NeedsInputError) {
     if (json) writeJsonError({ error: { code: 'INPUT_NEEDED', message: error.message, flag: error.flag, exitCode: EXIT.needsInput } });
-    else writeLine(io.stderr, `amps: ${error.message} (${error.reason ?? noPromptReason(io) ?? 'prompting is off'}, so not asking: pass ${error.flag})`);
+    else writeLine(io.stderr, `amps: ${safe(error.message)} (${error.reason ?? noPromptReason(io) ?? 'prompting is off'}, so not asking: pass ${error.flag})`);
     return error.exitCode;
   }
   if (error instanceof InterruptedError || isAbort(error)) {
@@ -63,8 +72,8 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
     return EXIT.interrupted;
   }
   const message = error instanceof Error ? error.message : String(error);
-  writeLine(io.stderr, `amps: unexpected error: ${scrub(message)}`);
-  if (io.env.AMPS_DEBUG && error instanceof Error && error.stack) writeLine(io.stderr, error.stack);
+  writeLine(io.stderr, `amps: unexpected error: ${safe(message)}`);
+  if (io.env.AMPS_DEBUG && error instanceof Error && error.stack) writeLine(io.stderr, redactKeyShapes(error.stack));
   else writeLine(io.stderr, '  This is a bug in amps. Rerun with AMPS_DEBUG=1 for the trace and report it.');
   return EXIT.bug;
 }
