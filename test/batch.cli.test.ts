@@ -257,7 +257,7 @@ describe('amps push --devices', () => {
   });
 
   it('an API that gives no answer stops the run after 20 devices in a row; the rest are not_sent, and the resume sends them once it answers', async () => {
-    // A port nothing listens on: every connection is refused.
+    // A port nothing listens on: every connection is refused (until the API comes back there, below).
     const gone = createServer();
     await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
     const port = (gone.address() as AddressInfo).port;
@@ -282,12 +282,25 @@ describe('amps push --devices', () => {
     const notSent = lines.filter((l) => l.outcome === 'not_sent');
     expect(notSent.length).toBe(120 - failed.length);
     expect(notSent[0].reason).toBe('not sent: 20 devices in a row got no answer from the API (the last: CONNECTION_REFUSED); amps doctor checks the way to it');
-    // Once the API answers, the resume sends every device, each once.
-    const before = posts().length;
-    const resumed = await amps(['push', '--resume', out, '--out', join(dir, 'resumed.ndjson')]);
-    expect(resumed.code).toBe(0);
-    const sent = posts().slice(before).map((p) => p.path.split('/')[2]);
-    expect(sent.sort()).toEqual([...ids].sort());
+    // Once the API answers at that address again (the sandbox, behind a relay on the same port), the resume sends every device, each once.
+    const back = createServer((req, res) => {
+      const upstream = httpRequest(`${sandbox.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => back.listen(port, '127.0.0.1', resolve));
+    try {
+      const before = posts().length;
+      const resumed = await amps(['push', '--resume', out, '--out', join(dir, 'resumed.ndjson')], undefined, { AMPS_API_URL: `http://127.0.0.1:${port}` });
+      expect(resumed.code, resumed.stderr).toBe(0);
+      const sent = posts().slice(before).map((p) => p.path.split('/')[2]);
+      expect(sent.sort()).toEqual([...ids].sort());
+    } finally {
+      back.closeAllConnections();
+      await new Promise((resolve) => back.close(resolve));
+    }
     // Each preflight read is tried three times, one device after another: about 15 s to the stop.
   }, 60_000);
 

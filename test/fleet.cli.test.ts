@@ -153,6 +153,12 @@ async function crashedAfterItsPushes(ids: string[]): Promise<{ dir: string; cras
   return { dir, crashed };
 }
 
+/** The ledger as if its run had gone through `url` (a fault proxy in front of the sandbox): a resume goes only where its run went. */
+function ranThrough(ledger: string, url: string): void {
+  const [first, ...rest] = readFileSync(ledger, 'utf8').split('\n');
+  writeFileSync(ledger, [JSON.stringify({ run: { ...JSON.parse(first).run, api: url } }), ...rest].join('\n'));
+}
+
 /** A proxy answer: the key refused (401 INVALID_API_KEY), as when it is revoked mid-run. */
 function refuseKey(res: ServerResponse): true {
   res.writeHead(401, { 'content-type': 'application/json' });
@@ -899,6 +905,7 @@ describe('--resume', () => {
       const ids = loadIds(3, first);
       const { dir, crashed } = await crashedAfterItsPushes(ids);
       const { proxy, held } = await holdingReads('/actions?deviceId=');
+      ranThrough(crashed, proxy.url);
       sandbox.requests.length = 0;
       try {
         const r = await interrupted(['push', '--resume', crashed, '--timeout', '10m'], proxy.url, held, signal);
@@ -916,6 +923,7 @@ describe('--resume', () => {
       }
       expect(posts()).toHaveLength(0);
       // The next resume reads each device's actions, finds the earlier push, and sends nothing.
+      ranThrough(join(dir, 'crashed.resumed.ndjson'), sandbox.url);
       const again = await amps(['push', '--resume', join(dir, 'crashed.resumed.ndjson')]);
       expect(again.code, again.stderr).toBe(0);
       expect(posts()).toHaveLength(0);
@@ -1323,6 +1331,31 @@ describe('--resume', () => {
     const given = await amps(['push', '--resume', out, '--devices', '-'], `${ids.join('\n')}\n`);
     expect(given.code, given.stderr).toBe(0);
     expect(devices(readFileSync(join(dir, 'ledger.resumed.ndjson'), 'utf8')).map((l) => l.id).sort()).toEqual(ids);
+  });
+
+  it('goes where its run went: a ledger is not resumed against another API URL of the same environment', async () => {
+    const { file, dir } = fileOf(loadIds(2, 452));
+    const out = join(dir, 'ledger.ndjson');
+    await amps(['push', 'battery', '--devices', file, 'idle', '--out', out]);
+    expect(records(readFileSync(out, 'utf8'))[0].run.api).toBe(sandbox.url);
+    cutToRunRecord(out);
+    // Another server with a test key (here a proxy in front of the same sandbox, at another port).
+    const other = await proxyToSandbox(() => false);
+    try {
+      sandbox.requests.length = 0;
+      const resumed = await runCli(['push', '--resume', out], { env: { ...env, AMPS_API_URL: other.url } });
+      expect([resumed.code, ...resumed.stderr.trim().split('\n')]).toEqual([2,
+        `amps: the ledger ${out} is of a run against ${sandbox.url}; this resume would go to ${other.url}, so nothing was sent`,
+        `  hint: resume with the profile or API URL the run had (--api-url ${sandbox.url})`]);
+      expect(posts()).toHaveLength(0);
+      expect(existsSync(`${out}.resumed-into`)).toBe(false);
+      // The same API, spelt with a trailing slash, is the same.
+      await actionsDone(loadIds(2, 452));
+      const same = await runCli(['push', '--resume', out], { env: { ...env, AMPS_API_URL: `${sandbox.url}/` } });
+      expect(same.code, same.stderr).toBe(0);
+    } finally {
+      await other.close();
+    }
   });
 
   it('goes where its run went: a ledger of a test run is not resumed against another environment', async () => {

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { type EndRecord, LEDGER_VERSION, type LedgerEntry, type OutcomeRecord, type RunRecord } from '../contract/ledger.js';
 import { UsageError } from '../errors/failures.js';
 import { writerRuns } from '../lib/process.js';
-import { isRecord, jsonText, systemErrorText } from '../lib/values.js';
+import { isRecord, jsonText, redactUrl, systemErrorText } from '../lib/values.js';
 import type { IO } from '../output/io.js';
 
 /**
@@ -48,6 +48,27 @@ export function runRecordAt(path: string): RunRecord['run'] | undefined {
  */
 export function writerRunsHere(writer: unknown): boolean {
   return isRecord(writer) && writer.host === hostname() && typeof writer.pid === 'number' && writerRuns(writer.pid, typeof writer.start === 'string' ? writer.start : undefined);
+}
+
+/**
+ * Why a resume with `session` would send to another API than the run did (null: the same, or the
+ * ledger does not say): another server holds none of the run's actions, and may hold other devices
+ * of the same ids. Compared as the API's origin and path, without credentials. (A watch only reads:
+ * an action another API does not list stays pending there, never taken as done.)
+ */
+export function otherApiThan(run: { api?: string | null }, session: { embedded: boolean; apiUrl: string | undefined }): { ran: string; now: string } | null {
+  if (typeof run.api !== 'string' || session.embedded || session.apiUrl === undefined) return null;
+  const now = redactUrl(session.apiUrl);
+  return apiKeyOf(run.api) === apiKeyOf(now) ? null : { ran: run.api, now };
+}
+
+function apiKeyOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return url;
+  }
 }
 
 /**
@@ -446,6 +467,7 @@ function runRecordProblem(run: Record<string, unknown>): string | undefined {
   // --concurrency's own range: a resume takes it from here.
   if (!Number.isInteger(run.concurrency) || (run.concurrency as number) < 1 || (run.concurrency as number) > 256) return 'concurrency is not a whole number from 1 to 256';
   if (!text(run.environment)) return 'environment is missing';
+  if (run.api !== undefined && run.api !== null && !text(run.api)) return 'API URL is not text';
   if (run.resumedFrom !== undefined && run.resumedFrom !== null && !text(run.resumedFrom)) return 'resumedFrom is not a path';
   if (!optionalText(run.ledger)) return 'ledger is not a path';
   if (run.writer !== undefined && !(isRecord(run.writer) && Number.isSafeInteger(run.writer.pid) && text(run.writer.host) && optionalText(run.writer.start))) return 'writer is not a process';

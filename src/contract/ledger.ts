@@ -95,6 +95,11 @@ export interface RunRecord {
     startedAt: string;
     concurrency: number;
     environment: TargetEnvironment;
+    /**
+     * The API URL the run sent to, its credentials left out; null for the embedded sandbox (absent in
+     * ledgers of earlier versions): a resume or watch against another API is refused.
+     */
+    api?: string | null;
     /** The ledger this run resumed, when it did. */
     resumedFrom: string | null;
     /**

@@ -25,7 +25,7 @@ import { CLOCK_MARGIN_MS, localZone } from '../../domain/time.js';
 import { ApiFailure, InterruptedError, UsageError } from '../../errors/failures.js';
 import { setHardStopNote } from '../../lib/hard-stop.js';
 import { ownStart } from '../../lib/process.js';
-import { own, systemErrorText } from '../../lib/values.js';
+import { own, redactUrl, systemErrorText } from '../../lib/values.js';
 import { type IO, ioWith, writeJson, writeLine } from '../../output/io.js';
 import { formatTable } from '../../output/table.js';
 import { grouped, shellQuote } from '../../output/text.js';
@@ -326,6 +326,10 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     if (ranAgainst !== undefined && ranAgainst !== session.environment) {
       throw new UsageError(`the ledger ${run.resumeFrom!.path} is of a run against the ${ranAgainst} environment; this resume would go to ${session.environment}, so nothing was sent`, 'resume with the key, profile or API URL the run had');
     }
+    const otherApi = run.resumeFrom ? ledgerModule.otherApiThan(run.resumeFrom.ledger.run, { embedded: session.embedded, apiUrl: session.target.apiUrl.value }) : null;
+    if (otherApi) {
+      throw new UsageError(`the ledger ${run.resumeFrom!.path} is of a run against ${otherApi.ran}; this resume would go to ${otherApi.now}, so nothing was sent`, `resume with the profile or API URL the run had (--api-url ${otherApi.ran})`);
+    }
     if (options.plan) return predict(reads, session, run, bodyFor, options, io);
 
     // The rows, and where the waves end: read (a stream's first row at least) before the ledger opens.
@@ -358,7 +362,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         run: {
           version: LEDGER_VERSION, command: 'push', inputs: run.inputs, fingerprint: fingerprintOf(run.inputs),
           times: { start: times.start ?? null, end: times.end ?? null, zone: zone.name }, devices: run.devices === '-' ? '-' : resolve(run.devices), devicesDigest, startedAt: new Date(startedAt).toISOString(),
-          concurrency, environment: session.environment, resumedFrom: run.resumeFrom?.path ?? null, writer: { pid: process.pid, host: hostname(), start: ownStart() }, ledger: run.out === undefined ? undefined : realPathOf(run.out),
+          concurrency, environment: session.environment, api: session.embedded ? null : redactUrl(session.target.apiUrl.value!), resumedFrom: run.resumeFrom?.path ?? null, writer: { pid: process.pid, host: hostname(), start: ownStart() }, ledger: run.out === undefined ? undefined : realPathOf(run.out),
           shape: {
             wait: Boolean(options.wait), verify: Boolean(options.verify), waitTimeout: options.waitTimeout ?? null,
             waves: options.waves ?? null, abortIf: options.abortIf ?? null, canaryPerModel: Boolean(options.canaryPerModel),
