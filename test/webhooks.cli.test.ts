@@ -207,6 +207,32 @@ describe('amps listen', () => {
     expect(['CONNECTION_REFUSED', 'CONNECTION_RESET']).toContain(error.code);
   });
 
+  it('--since counts back on the sandbox\'s clock, which a test may have stepped, not this machine\'s', async () => {
+    const serve = spawn(process.execPath, [BIN, 'sandbox', 'serve', '--port', '0', '--rate-limit', '0', '--json'], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const sandbox = await firstJson(serve);
+    const env = cleanEnv({ AMPS_API_URL: sandbox.url, AMPS_API_KEY: sandbox.key });
+    try {
+      expect((await runCli(['push', 'battery', 'bat_voltaro_01', 'idle', '--wait'], { env })).code).toBe(0);
+      // Three hours on: the push's event is three hours old by the sandbox's clock.
+      const stepped = await fetch(`${sandbox.url}/_sandbox/clock`, { method: 'POST', headers: { 'x-api-key': sandbox.key, 'content-type': 'application/json' }, body: JSON.stringify({ advanceSeconds: 3 * 3600 }) });
+      const sandboxNow = Date.parse((await stepped.json()).data.now);
+      for (const [since, shows] of [['1h', false], ['4h', true]] as const) {
+        const listen = spawn(process.execPath, [BIN, 'listen', '--since', since], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+        const out = watchOutput(listen, 'stdout');
+        const err = watchOutput(listen, 'stderr');
+        const from = Date.parse(/, from (\S+) · Ctrl-C stops/.exec(await err.line(/^Listening to /))![1]);
+        expect(Math.abs(from - (sandboxNow - Number.parseInt(since, 10) * 3_600_000)), since).toBeLessThan(60_000);
+        if (shows) await out.line(/push\.completed bat_voltaro_01/);
+        listen.kill('SIGINT');
+        expect(await exited(listen)).toBe(130);
+        expect(out.text().includes('push.completed'), since).toBe(shows);
+      }
+    } finally {
+      serve.kill('SIGTERM');
+      await exited(serve);
+    }
+  });
+
   it('with --json, Ctrl-C is the INTERRUPTED error on stderr; a closed stdout ends it, exit 0, forwarding nothing more', async () => {
     const env = cleanEnv();
     expect((await runCli(['push', 'battery', 'bat_voltaro_02', 'idle'], { env })).code).toBe(0);

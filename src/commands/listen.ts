@@ -45,13 +45,15 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
   const matches = eventFilter(types);
   const { listSandboxEvents, sandboxWebhookSecret } = await import('../api/resources.js');
   return withSession(options, io, async (session) => {
-    const { data: { secret } } = await sandboxCall(session, 'webhook events', () => sandboxWebhookSecret(session.client));
+    const { data: { secret }, meta } = await sandboxCall(session, 'webhook events', () => sandboxWebhookSecret(session.client));
     if (options.printSecret) {
       if (options.json) writeJson(io, { secret });
       else writeLine(io.stdout, `Webhook signing secret: ${secret}`);
     }
-    // From now on, or replaying what the sandbox kept from --since ago.
-    const since = options.since !== undefined ? new Date(io.now().getTime() - options.since).toISOString() : undefined;
+    // From now on, or replaying what the sandbox kept from --since ago, by the sandbox's clock (its
+    // answer's timestamp): the events are stamped on it, and a sandbox's clock can be stepped.
+    const sandboxNow = typeof meta.timestamp === 'string' && !Number.isNaN(Date.parse(meta.timestamp)) ? Date.parse(meta.timestamp) : io.now().getTime();
+    const since = options.since !== undefined ? new Date(sandboxNow - options.since).toISOString() : undefined;
     let cursor = since !== undefined ? 0 : (await listSandboxEvents(session.client, { after: Number.MAX_SAFE_INTEGER })).data.lastSeq;
     // The id of the event at the cursor: each page starts one before it, so a sandbox reset since
     // (numbered from 1 again, perhaps back up to the cursor already) shows as another event there.
