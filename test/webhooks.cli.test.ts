@@ -148,6 +148,41 @@ describe('amps sandbox serve --webhook: the sandbox delivers signed events, at l
   });
 });
 
+describe('amps sandbox serve --state --webhook: at least once across a restart', () => {
+  it('a delivery still due when serve stops is made by the next serve of the same state, with the same svix-id; the log of tries is kept', async () => {
+    const receiver = new Receiver([500, 500]);
+    const hooks = await receiver.start();
+    const state = join(freshConfigDir(), 'sandbox.json');
+    const serveOnce = () => {
+      const serve = spawn(process.execPath, [BIN, 'sandbox', 'serve', '--port', '0', '--rate-limit', '0', '--state', state, '--webhook', hooks], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      return { serve, err: watchOutput(serve, 'stderr'), out: watchOutput(serve, 'stdout') };
+    };
+    try {
+      const first = serveOnce();
+      const url = /listening on (\S+)/.exec(await first.out.line(/listening on /))![1];
+      const key = /^Key: (\S+)/.exec(await first.out.line(/^Key: /))![1];
+      await fetch(`${url}/_sandbox/events`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'device.connected', deviceId: 'bat_voltaro_01' }) });
+      // The first try is refused (500); the next is due a second later: serve stops before it.
+      await first.err.line(/try 1\); again at /);
+      first.serve.kill('SIGTERM');
+      expect(await exited(first.serve)).toBe(0);
+      expect(first.err.text()).toContain(`1 webhook delivery still due, made when it serves again with --webhook (${state}.deliveries.json)`);
+      expect(receiver.received).toHaveLength(1);
+      const second = serveOnce();
+      await receiver.until(2);
+      expect(receiver.received[1].headers['svix-id']).toBe(receiver.received[0].headers['svix-id']);
+      await second.err.line(/try 2\); again at /);
+      const url2 = /listening on (\S+)/.exec(await second.out.line(/listening on /))![1];
+      const deliveries = await runCli(['sandbox', 'deliveries', '--json'], { env: cleanEnv({ AMPS_API_URL: url2, AMPS_API_KEY: key }) });
+      expect(JSON.parse(deliveries.stdout).items.map((d: { try: number; status: number }) => [d.try, d.status])).toEqual([[1, 500], [2, 500]]);
+      second.serve.kill('SIGTERM');
+      expect(await exited(second.serve)).toBe(0);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
 describe('amps listen', () => {
   let receiver: Receiver;
   let hooks: string;

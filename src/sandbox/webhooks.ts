@@ -4,9 +4,11 @@
 // the same svix-id and a fresh timestamp and signature, as Svix does. Every try is logged
 // (`amps sandbox deliveries`).
 
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { postWebhook } from '../api/webhook-post.js';
 import type { WebhookEvent } from '../contract/webhooks.js';
 import { deliveryHeaders } from '../domain/webhooks.js';
+import { isRecord, systemErrorText } from '../lib/values.js';
 
 export const DELIVERY_TIMEOUT_MS = 30_000;
 const MAX_TRIES = 10;
@@ -32,11 +34,18 @@ export interface DeliveryTry {
   nextTryAt: string | null;
 }
 
-interface Pending {
+/** A delivery still to be made: its event, where to, the tries made, and when the next is due. */
+export interface Pending {
   event: WebhookEvent;
   url: string;
   tries: number;
   dueAt: number;
+}
+
+/** What a stopped `serve --state` leaves for the next one: its deliveries still due, and the log of tries. */
+export interface DeliveryQueue {
+  pending: Pending[];
+  log: DeliveryTry[];
 }
 
 export class Deliverer {
@@ -47,13 +56,22 @@ export class Deliverer {
   private readonly retries: Pending[] = [];
   private readonly log: DeliveryTry[] = [];
   private inFlight = 0;
+  /** The tries in flight, each settled once its answer (or its cut at close) is in. */
+  private readonly flying = new Set<Promise<void>>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   /** Ends the deliveries in flight at close: a receiver that never answers must not hold the sandbox's exit. */
   private readonly stop = new AbortController();
 
-  /** `secret()` is asked at every try: a reset sandbox keeps its secret, but the state is the authority. */
-  constructor(private readonly urls: string[], private readonly secret: () => Promise<string>, private readonly latencyMs: number, private readonly onTry?: (entry: DeliveryTry) => void) {
+  /**
+   * `secret()` is asked at every try: a reset sandbox keeps its secret, but the state is the authority.
+   * `restored`: what an earlier serve of the same state left (its deliveries to URLs no longer given are dropped).
+   */
+  constructor(private readonly urls: string[], private readonly secret: () => Promise<string>, private readonly latencyMs: number, private readonly onTry?: (entry: DeliveryTry) => void, restored?: DeliveryQueue) {
+    if (restored) {
+      this.log.push(...restored.log.slice(-LOG_LIMIT));
+      for (const pending of restored.pending) if (urls.includes(pending.url)) this.retries.push(pending);
+    }
     this.timer = setInterval(() => this.pump(), 100);
     this.timer.unref();
   }
@@ -88,10 +106,12 @@ export class Deliverer {
       const pending = this.next(now);
       if (!pending) return;
       this.inFlight++;
-      void this.attempt(pending).finally(() => {
+      const flight = this.attempt(pending).finally(() => {
         this.inFlight--;
+        this.flying.delete(flight);
         if (!this.closed) this.pump();
       });
+      this.flying.add(flight);
     }
   }
 
@@ -102,6 +122,11 @@ export class Deliverer {
     const headers = await deliveryHeaders(await this.secret(), pending.event.id, pending.event.type, Math.floor(started / 1000), body);
     const { status, error } = await postWebhook(pending.url, headers, body, DELIVERY_TIMEOUT_MS, this.stop.signal);
     const ok = status !== null && status >= 200 && status < 300;
+    // Cut by the sandbox stopping, not answered: not a try the receiver failed, and due again at once in the next serve.
+    if (this.closed && status === null) {
+      this.retries.push({ ...pending, tries: pending.tries - 1, dueAt: Date.now() });
+      return;
+    }
     const retry = !ok && pending.tries < MAX_TRIES && !this.closed;
     const waitMs = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (pending.tries - 1));
     const entry: DeliveryTry = {
@@ -115,9 +140,53 @@ export class Deliverer {
     if (retry) this.retries.push({ ...pending, dueAt: Date.now() + waitMs });
   }
 
-  close(): void {
+  /** Stops delivering: the tries in flight are cut (and stay due); what is left is for the next serve of the same state. */
+  async close(): Promise<DeliveryQueue> {
     this.closed = true;
     clearInterval(this.timer);
     this.stop.abort();
+    await Promise.allSettled([...this.flying]);
+    return { pending: [...this.retries, ...this.fresh.slice(this.head)], log: [...this.log] };
   }
+}
+
+/** Where `serve --state FILE` keeps its deliveries still due and its log of tries between runs. */
+export function deliveryQueueFile(stateFile: string): string {
+  return `${stateFile}.deliveries.json`;
+}
+
+function isPending(value: unknown): value is Pending {
+  return isRecord(value) && typeof value.url === 'string' && Number.isInteger(value.tries) && Number.isFinite(value.dueAt)
+    && isRecord(value.event) && typeof value.event.id === 'string' && typeof value.event.type === 'string' && isRecord(value.event.body);
+}
+
+/** The queue an earlier serve left; none when there is no file. A file that is not one is said and not read (the next save replaces it). */
+export function readDeliveryQueue(file: string): { queue?: DeliveryQueue; notice?: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    return { notice: `the webhook deliveries an earlier serve left in ${file} could not be read (${systemErrorText(error)}); they are not made` };
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (isRecord(value) && Array.isArray(value.pending) && value.pending.every(isPending) && Array.isArray(value.log)) {
+      return { queue: { pending: value.pending, log: value.log as DeliveryTry[] } };
+    }
+  } catch {
+    // Not JSON: said below.
+  }
+  return { notice: `${file} is not the webhook delivery queue amps writes; the deliveries it held are not made` };
+}
+
+/** Saves the queue for the next serve (atomically, 0600: its URLs may carry credentials); nothing left, no file. */
+export function writeDeliveryQueue(file: string, queue: DeliveryQueue): void {
+  if (queue.pending.length === 0 && queue.log.length === 0) {
+    rmSync(file, { force: true });
+    return;
+  }
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, JSON.stringify(queue), { mode: 0o600 });
+  renameSync(temp, file);
 }

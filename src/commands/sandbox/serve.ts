@@ -34,14 +34,18 @@ export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
   const urls = (options.webhook ?? []).map((url) => webhookTarget(url, '--webhook'));
   const store = memoryStore(options.state);
   for (const notice of await store.check()) writeLine(io.stderr, `amps: ${notice}`);
-  const [{ webhookSecret }, { Deliverer }] = await Promise.all([import('../../sandbox/events.js'), import('../../sandbox/webhooks.js')]);
+  const [{ webhookSecret }, { Deliverer, deliveryQueueFile, readDeliveryQueue, writeDeliveryQueue }] = await Promise.all([import('../../sandbox/events.js'), import('../../sandbox/webhooks.js')]);
   const secret = () => store.transact((tx) => webhookSecret(tx));
   const signingSecret = await secret();
+  // With --state, deliveries still due when an earlier serve stopped are made now (at least once across restarts).
+  const queueFile = options.state !== undefined && urls.length > 0 ? deliveryQueueFile(options.state) : undefined;
+  const restored = queueFile ? readDeliveryQueue(queueFile) : {};
+  if (restored.notice) writeLine(io.stderr, `amps: ${restored.notice}`);
   const deliverer = urls.length > 0 ? new Deliverer(urls, secret, options.webhookLatency ?? 0, (entry) => {
     if (options.json || options.quiet) return;
     const answer = entry.status !== null ? `${entry.status}` : entry.error ?? 'no answer';
     writeLine(io.stderr, io.err.dim(`webhook ${entry.type} ${entry.eventId} → ${redactUrl(entry.url)}: ${answer} (${entry.latencyMs} ms, try ${entry.try})${entry.outcome === 'retrying' ? `; again at ${entry.nextTryAt}` : entry.outcome === 'gave_up' ? '; gave up' : ''}`));
-  }) : undefined;
+  }, restored.queue) : undefined;
   let sandbox;
   try {
     sandbox = await startSandbox({
@@ -49,7 +53,8 @@ export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
       webhookLatencyMs: options.webhookLatency ?? 0, scheduleListing: options.scheduleListing === 'not-implemented' ? 'not_implemented' : 'listed', ...(deliverer ? { onEvent: (event) => deliverer.enqueue(event), deliveries: () => deliverer.tries() } : {}),
     });
   } catch (error) {
-    deliverer?.close();
+    // What an earlier serve left stays in its file for the next one that starts.
+    await deliverer?.close();
     throw new UsageError(`cannot listen on ${options.host}:${options.port}: ${systemErrorText(error)}`);
   }
   // Events happen when their time comes, request or no request: deliveries and `amps listen` see them on time.
@@ -70,9 +75,18 @@ export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
     io.signal.addEventListener('abort', () => resolve(), { once: true });
   });
   clearInterval(ticker);
-  deliverer?.close();
+  const queue = await deliverer?.close();
   await sandbox.close();
-  if (!options.json) writeLine(io.stderr, `Sandbox stopped${options.state ? `; state saved to ${options.state}` : ''}.`);
+  let due = '';
+  if (queue && queueFile) {
+    try {
+      writeDeliveryQueue(queueFile, queue);
+      if (queue.pending.length > 0) due = `; ${queue.pending.length} webhook deliver${queue.pending.length === 1 ? 'y' : 'ies'} still due, made when it serves again with --webhook (${queueFile})`;
+    } catch (error) {
+      writeLine(io.stderr, `amps: the ${queue.pending.length} webhook deliveries still due could not be saved to ${queueFile}: ${systemErrorText(error)}`);
+    }
+  }
+  if (!options.json) writeLine(io.stderr, `Sandbox stopped${options.state ? `; state saved to ${options.state}` : ''}${due}.`);
   return EXIT.ok;
 }
 
