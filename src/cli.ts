@@ -263,11 +263,13 @@ interface OutputFailures {
 async function processIO(argv: string[], interrupt: LazyAbortController, failures: OutputFailures): Promise<IO> {
   const env = process.env;
   const closed = new LazyAbortController();
+  const stdoutClosed = new LazyAbortController();
   const stdout = standardStream(1, () => process.stdout);
   const stderr = standardStream(2, () => process.stderr);
   guardOutput(stdout.stream, (error) => {
     failures.stdout ??= error;
     closed.abort();
+    stdoutClosed.abort();
   });
   // A stderr that cannot take more (a full log file) stops nothing: it carries no data. One whose
   // reader went away (`2>&1 | head`) stops a fleet like a closed stdout.
@@ -300,6 +302,9 @@ async function processIO(argv: string[], interrupt: LazyAbortController, failure
     },
     get outputClosed() {
       return closed.signal;
+    },
+    get stdoutClosed() {
+      return stdoutClosed.signal;
     },
     // Questions are asked only when stderr is a terminal (canPrompt), whose stream is Node's own,
     // the one above (inquirer needs its width and cursor), already guarded.

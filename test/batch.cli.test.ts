@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -303,6 +303,33 @@ describe('amps push --devices', () => {
     }
     // Each preflight read is tried three times, one device after another: about 15 s to the stop.
   }, 60_000);
+
+  it('names the resume only where one would be taken, and only when devices were left unsent', async () => {
+    const gone = createServer();
+    await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
+    const down = { AMPS_API_URL: `http://127.0.0.1:${(gone.address() as AddressInfo).port}` };
+    await new Promise((resolve) => gone.close(resolve));
+    const dir = freshConfigDir();
+    const file = join(dir, 'ids.txt');
+    writeFileSync(file, `${loadIds(30, 281).join('\n')}\n`);
+    const hint = (r: { stderr: string }) => r.stderr.split('\n').find((l) => l.startsWith('Send the rest'));
+    // A file: the resume as it is.
+    const out = join(dir, 'l.ndjson');
+    const plain = await amps(['push', 'battery', '--devices', file, 'charge', '--no-preflight', '--concurrency', '1', '--out', out], undefined, down);
+    expect(hint(plain)).toBe(`Send the rest, no device twice: amps push --resume ${out}`);
+    // Devices from a FIFO: the resume needs them again.
+    const fifo = join(dir, 'ids.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', file, fifo], { stdio: 'ignore' });
+    const written = new Promise((resolve) => writer.on('close', resolve));
+    const streamed = await amps(['push', 'battery', '--devices', fifo, 'charge', '--no-preflight', '--concurrency', '1', '--out', join(dir, 's.ndjson')], undefined, down);
+    await written;
+    expect(hint(streamed)).toBe(`Send the rest, no device twice: amps push --resume ${join(dir, 's.ndjson')} --devices FILE (the list the run read, again)`);
+    // A ledger that is no file (/dev/null here) cannot be resumed: no hint.
+    const nowhere = await amps(['push', 'battery', '--devices', file, 'charge', '--no-preflight', '--concurrency', '1', '--out', '/dev/null'], undefined, down);
+    expect(nowhere.stderr).toContain('stopped: the API could not be reached');
+    expect(hint(nowhere)).toBeUndefined();
+  }, 30_000);
 
   it('an API that answers in between is not taken for down; a gateway\'s 502 pages are no answer', async () => {
     let requests = 0;

@@ -617,6 +617,18 @@ describe('amps watch --ledger', () => {
     expect(new Set(recorded).size).toBe(20);
   });
 
+  it('four watches of one ledger at once write each outcome once between them', async () => {
+    const ids = loadIds(40, 460);
+    const out = await pushedLedger(ids);
+    const accepted = devices(readFileSync(out, 'utf8')).filter((l) => l.outcome === 'accepted').length;
+    const watches = await Promise.all(Array.from({ length: 4 }, () => runCli(['watch', '--ledger', out, '--json'], { env, timeoutMs: 60_000 })));
+    for (const w of watches) expect(JSON.parse(w.stdout)).toMatchObject({ pending: [], outcomesNotAppended: null });
+    const recorded = outcomes(readFileSync(out, 'utf8')).map((o) => o.actionId);
+    expect(recorded).toHaveLength(accepted);
+    expect(new Set(recorded).size).toBe(accepted);
+    expect(existsSync(`${out}.outcomes-lock`)).toBe(false);
+  });
+
   it('a run killed before its end record: watch follows what it sent and ends, rather than wait the whole wait for the end', async () => {
     const { file, dir } = fileOf(loadIds(100, 450));
     const out = join(dir, 'ledger.ndjson');

@@ -242,6 +242,20 @@ describe('amps listen', () => {
     expect(['CONNECTION_REFUSED', 'CONNECTION_RESET']).toContain(error.code);
   });
 
+  it('a closed stderr ends nothing: the events go on to stdout and the handler', async () => {
+    const env = cleanEnv();
+    expect((await runCli(['push', 'battery', 'bat_kestrel_02', 'idle', '--wait'], { env })).code).toBe(0);
+    const before = receiver.received.length;
+    const listen = spawn(process.execPath, [BIN, 'listen', '--forward-to', hooks, '--since', '10m'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its reader gone before the first line ("Listening to …") is written to it.
+    listen.stderr!.destroy();
+    const out = watchOutput(listen, 'stdout');
+    await out.line(/push\.completed bat_kestrel_02 .* → 200/);
+    expect(receiver.received.length).toBeGreaterThan(before);
+    listen.kill('SIGINT');
+    expect(await exited(listen)).toBe(130);
+  });
+
   it('--since counts back on the sandbox\'s clock, which a test may have stepped, not this machine\'s', async () => {
     const serve = spawn(process.execPath, [BIN, 'sandbox', 'serve', '--port', '0', '--rate-limit', '0', '--json'], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     const sandbox = await firstJson(serve);

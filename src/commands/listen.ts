@@ -67,7 +67,7 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
     for (;;) {
       if (io.signal.aborted) break;
       // Nobody reads the lines any more (`| head -1`; a write found it): forwarding on would go unseen.
-      if (io.outputClosed.aborted) return EXIT.ok;
+      if (io.stdoutClosed.aborted) return EXIT.ok;
       let page;
       try {
         page = (await listSandboxEvents(session.client, { after: cursorId === undefined ? cursor : cursor - 1, since })).data;
@@ -122,9 +122,9 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
           const colour = !result || (result.status !== null && result.status < 300) ? (t: string) => t : io.out.red;
           writeLine(io.stdout, colour(`${event.createdAt}  ${eventSummary(event)}  ${event.id}${answer}`));
         }
-        if (io.signal.aborted || io.outputClosed.aborted) break;
+        if (io.signal.aborted || io.stdoutClosed.aborted) break;
       }
-      if (io.outputClosed.aborted) return EXIT.ok;
+      if (io.stdoutClosed.aborted) return EXIT.ok;
       if (io.signal.aborted) break;
       if (io.stderrIsTTY && !options.quiet && !options.json && Date.now() - lastActivity >= HEARTBEAT_MS) {
         writeLine(io.stderr, io.err.dim(`${new Date().toISOString()}  still listening to ${source}: no events for ${Math.round((Date.now() - lastActivity) / 1000)} s`));

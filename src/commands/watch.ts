@@ -3,6 +3,7 @@
 // summary on a terminal. Reads list pages, not one GET per action. `--exit-status` makes the exit
 // code the most severe outcome, as the push's is.
 
+import { rmSync } from 'node:fs';
 import { Command, Option } from '@commander-js/extra-typings';
 import type { Follower, Tracked } from '../batch/follow.js';
 import type { LedgerVisitor } from '../batch/ledger.js';
@@ -15,14 +16,15 @@ import { CONTROLLABLE, requireDeviceType } from '../domain/device-types.js';
 import { CLOCK_MARGIN_MS, displayZone } from '../domain/time.js';
 import { UsageError } from '../errors/failures.js';
 import { systemErrorText } from '../lib/values.js';
+import { tryLock } from '../lib/file-lock.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
 import { liveLine } from '../output/spinner.js';
-import { grouped, shellQuote } from '../output/text.js';
+import { grouped } from '../output/text.js';
 import { timeText } from '../output/views.js';
 import { withSession } from '../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../session/follow.js';
-import { rerunArgs } from './push/rerun.js';
+import { rerunArgs, resumeCommand } from './push/rerun.js';
 
 export interface WatchOptions extends GlobalOptions {
   ledger?: string;
@@ -83,28 +85,50 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
   const deadline = Date.now() + (options.waitTimeout ?? DEFAULT_WAIT_MS);
   // A finished run's ledger takes the outcomes, for the next reader (and the rerun lines' grep); a
   // running one is its writer's alone until its end record: what was followed meanwhile waits.
+  // Appends are made under a lock, after reading what others appended (another watch of the same
+  // ledger): no outcome is written twice.
   let appender: ReturnType<typeof outcomeAppender> | undefined;
-  const followedMeanwhile: Array<OutcomeRecord['outcome']> = [];
+  const unappended: Array<OutcomeRecord['outcome']> = [];
+  const appendLock = `${options.ledger}.outcomes-lock`;
   let done = 0;
   /** Why the ledger stopped taking outcomes, once it did. */
   let notAppended: string | undefined;
-  const append = (outcome: OutcomeRecord['outcome']) => {
-    if (notAppended !== undefined || inLedger.has(outcome.actionId)) return;
+  const stopAppending = (why: string) => {
+    notAppended = why;
+    // The follow goes on (its summary has every outcome), and exits 11 where it would have exited 0.
+    if (!options.json) writeLine(io.stderr, io.err.yellow(`amps: outcomes can no longer be appended to ${options.ledger}: ${why}; following goes on, and the summary has them all`));
+  };
+  /** Appends what was followed and is not in the ledger yet; `waitMs`: how long to wait for another watch's append. */
+  const flush = (waitMs: number) => {
+    if (!ledger.end || notAppended !== undefined || unappended.length === 0) return;
+    const until = Date.now() + waitMs;
+    for (;;) {
+      let step: ReturnType<typeof tryLock>;
+      try {
+        step = tryLock(appendLock);
+      } catch (error) {
+        return stopAppending(systemErrorText(error));
+      }
+      if (step === 'foreign') return stopAppending(`${appendLock} is in the way of its lock: it is not a file amps wrote`);
+      if (step === 'taken') break;
+      // Another watch is appending: this one's turn comes at its next round, or after a short wait at its end.
+      if (Date.now() >= until) return;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
     try {
-      appender!.append({ outcome });
+      readMore(options.ledger!, ledger);
+      appender ??= outcomeAppender(options.ledger!);
+      for (const outcome of unappended.splice(0)) {
+        if (inLedger.has(outcome.actionId)) continue;
+        appender.append({ outcome });
+        inLedger.add(outcome.actionId);
+      }
     } catch (error) {
-      // A full disk: the follow goes on (its summary has every outcome), and exits 11 where it would have exited 0.
-      notAppended = systemErrorText(error);
-      if (!options.json) writeLine(io.stderr, io.err.yellow(`amps: outcomes can no longer be appended to ${options.ledger}: ${notAppended}; following goes on, and the summary has them all`));
+      stopAppending(systemErrorText(error));
+    } finally {
+      rmSync(appendLock, { force: true });
     }
   };
-  /** Once the ledger has its end record: the appender, and what was followed before it came. */
-  const appendOnceEnded = () => {
-    if (appender || !ledger.end) return;
-    appender = outcomeAppender(options.ledger!);
-    for (const outcome of followedMeanwhile.splice(0)) append(outcome);
-  };
-  appendOnceEnded();
   /** Set when the run writing the ledger was found gone without its end record (killed, crashed). */
   let writerGone = false;
   return withSession(options, io, async (session) => {
@@ -118,9 +142,9 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       onOutcome: (outcome) => {
         done++;
         tally.add(outcome);
-        if (appender) append(outcome);
-        else followedMeanwhile.push(outcome);
+        unappended.push(outcome);
       },
+      onRound: () => flush(0),
       warn: report.followWarning(io, Boolean(options.json)),
     });
     for (const tracked of waiting.values()) following.track(tracked);
@@ -133,7 +157,6 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       await following.run(deadline, {
         refill: () => {
           if (!ledger.end) readMore(options.ledger!, ledger);
-          appendOnceEnded();
         },
         ended: () => {
           if (ledger.end !== null || writerGone) return true;
@@ -142,12 +165,12 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
           writerGone = true;
           // What it wrote before it went is followed too.
           readMore(options.ledger!, ledger);
-          appendOnceEnded();
           return following.pending === 0;
         },
       });
     } finally {
       line.stop();
+      flush(5_000);
       appender?.close();
     }
     const pending = following.remaining();
@@ -157,12 +180,15 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       writeJson(io, { ledger: options.ledger, actions: rows, pending: tally.pending, ended: ledger.end !== null, writerGone, requests: { ...following.requests, rounds: following.rounds }, environment: session.environment, outcomesNotAppended: notAppended ?? null });
     } else if (!options.quiet) {
       await report.printOutcomes(tally, io, false, zone, following.end);
-      if (!ledger.end && writerGone) writeLine(io.stderr, `The run that wrote ${options.ledger} stopped without ending it (its process is gone): amps push --resume ${shellQuote(options.ledger!)} sends the rest, no device twice.`);
+      if (!ledger.end && writerGone) {
+        const resume = resumeCommand(options.ledger!, ledger.run);
+        writeLine(io.stderr, `The run that wrote ${options.ledger} stopped without ending it (its process is gone)${resume ? `: ${resume} sends the rest, no device twice` : ''}.`);
+      }
       else if (!ledger.end) writeLine(io.stderr, `The run writing ${options.ledger} had not ended${{ interrupted: '', stopped: ' when the follow stopped', wait: ' when the wait did' }[following.end]}.`);
       const { times: runTimes } = ledger.run;
       const base = rerunArgs(ledger.run.inputs, { start: runTimes.start ?? undefined, end: runTimes.end ?? undefined, zone: runTimes.zone }, argv);
       // Fed from the ledger only when it holds every outcome followed (their errorCode is what the grep finds), else by id.
-      const reruns = report.outcomeReruns(base, tally, appender && notAppended === undefined && followedMeanwhile.length === 0 ? options.ledger : undefined);
+      const reruns = report.outcomeReruns(base, tally, ledger.end && notAppended === undefined && unappended.length === 0 ? options.ledger : undefined);
       if (reruns.length > 0) writeLine(io.stderr, `\nRerun just the devices that can still succeed with:\n${reruns.map((r) => `  ${r}`).join('\n')}`);
     }
     const { stoppedBy } = following;

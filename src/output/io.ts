@@ -41,6 +41,8 @@ export interface IO {
    * stderr's reader went away. A batch stops issuing and finishes its ledger file.
    */
   outputClosed: AbortSignal;
+  /** Aborted when stdout alone can no longer be written: what a command whose data is its stdout (listen) ends on. */
+  stdoutClosed: AbortSignal;
   /** Asks a person; only called once canPrompt() said someone can answer. */
   prompter: Prompter;
 }
@@ -136,6 +138,7 @@ export function plainIO(parts: Pick<IO, 'stdin' | 'stdout' | 'stderr'> & Partial
     now: () => new Date(),
     signal: new AbortController().signal,
     outputClosed: new AbortController().signal,
+    stdoutClosed: new AbortController().signal,
     prompter: NO_PROMPTER,
     ...parts,
   };

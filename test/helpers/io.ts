@@ -85,6 +85,7 @@ export function testIO(options: { env: Record<string, string | undefined>; stdin
     now: options.now ?? (() => new Date()),
     signal: options.signal ?? new AbortController().signal,
     outputClosed: new AbortController().signal,
+    stdoutClosed: new AbortController().signal,
     prompter: options.prompter ?? new ScriptedPrompter([]),
   };
   return {

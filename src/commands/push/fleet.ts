@@ -28,12 +28,12 @@ import { ownStart } from '../../lib/process.js';
 import { own, redactUrl, systemErrorText } from '../../lib/values.js';
 import { type IO, ioWith, writeJson, writeLine } from '../../output/io.js';
 import { formatTable } from '../../output/table.js';
-import { grouped, shellQuote } from '../../output/text.js';
+import { grouped } from '../../output/text.js';
 import { announceWrite, relinkFor, type Session, withSession } from '../../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../../session/follow.js';
 import { movedTimes, preflight, preparePush, type PushFlags, type PushInputs, readPushInputs, refuseDirectiveOnLive, timeLines, type Zone } from './body.js';
 import { bodyFlagsGiven, checkResumable, claimResumeOf, copiedFrom, refuseWhileWritten, decide, fingerprintOf, flagsOf, realPathOf, reconcile, ReconcileIncomplete, reconciledEntry, resumedLedgerPath, runInputs, unreconciledEntry } from './resume.js';
-import { rerunArgs } from './rerun.js';
+import { rerunArgs, resumeCommand } from './rerun.js';
 import { breach, parseAbortIf, parseWaves, waveEnds, type AbortRule } from './waves.js';
 
 export interface FleetPushOptions extends GlobalOptions, PushFlags {
@@ -547,11 +547,13 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         const reruns = [...report.conflictReruns(base, result, run.out), ...(follower ? report.outcomeReruns(base, tally, run.out) : [])];
         if (reruns.length > 0) writeLine(io.stderr, `\nRerun just the devices that can still succeed with:\n${reruns.map((r) => `  ${r}`).join('\n')}`);
         if (follower && tally.pending.length > 0 && run.out) writeLine(io.stderr, `Keep following: amps watch --ledger ${run.out}`);
-        // A run that stopped before the end of its list: the rest go with a resume, which sends no device twice.
-        // (Not a rollout in waves: a resume would send its rest at once, so it refuses one.)
-        if (run.out && result.stoppedBy && RESUMABLE_STOPS.has(result.stoppedBy) && options.waves === undefined) {
-          writeLine(io.stderr, `Send the rest, no device twice: amps push --resume ${shellQuote(run.out)}${run.devices === '-' ? ' --devices - (the same list on stdin)' : ''}`);
-        }
+        // A run that stopped before the end of its list, with devices not sent: the rest go with a
+        // resume, which sends no device twice (where one would be taken: resumeCommand).
+        const unsent = result.unread || [...result.counts.values()].some((bucket) => bucket.outcome === 'not_sent');
+        const resumeLine = run.out && result.stoppedBy && RESUMABLE_STOPS.has(result.stoppedBy) && unsent
+          ? resumeCommand(run.out, { devices: run.devices, devicesDigest, shape: { waves: options.waves ?? null } })
+          : undefined;
+        if (resumeLine) writeLine(io.stderr, `Send the rest, no device twice: ${resumeLine}`);
       }
       return exitCode;
     } finally {

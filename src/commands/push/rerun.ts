@@ -3,11 +3,13 @@
 // are the instants the run used, with their offset, so a rerun lands where the rest of the fleet
 // did (`--at +30m` typed at 21:40 reruns as --at 22:10+01:00). The flags that say where requests go
 // and how they are sent (--profile, --api-url, --concurrency…) come from the command line as typed.
+// Also the resume that continues a stopped run, where one would be taken.
 
+import { statSync } from 'node:fs';
 import type { RunInputs } from '../../contract/ledger.js';
 import { formatInZone } from '../../domain/time.js';
 import { QUANTITY_FLAGS } from '../../domain/action.js';
-import { printableArgv } from '../../output/text.js';
+import { printableArgv, shellQuote } from '../../output/text.js';
 
 /** Flags carried into a rerun as typed: where requests go and how they are sent. */
 const CARRIED_WITH_VALUE = ['--profile', '--api-url', '--api-key-file', '--timeout', '--concurrency', '--retry'];
@@ -63,4 +65,20 @@ export function timeArgs(at: boolean, times: RunTimes): string[] {
   else if (times.start !== undefined) args.push('--start', instant(times.start));
   if (times.end !== undefined) args.push('--end', instant(times.end));
   return args;
+}
+
+/**
+ * The resume that continues a run, as a hint: undefined where one would be refused (a rollout in
+ * waves; a ledger that is no regular file: a FIFO, /dev/stdout). A run that read its devices from
+ * a stream needs them given again.
+ */
+export function resumeCommand(path: string, run: { devices: string; devicesDigest?: string | null; shape?: { waves: string | null } }): string | undefined {
+  if (run.shape?.waves) return undefined;
+  try {
+    if (!statSync(path).isFile()) return undefined;
+  } catch {
+    return undefined;
+  }
+  const again = run.devices === '-' ? ' --devices - (the same list on stdin)' : run.devicesDigest === null ? ' --devices FILE (the list the run read, again)' : '';
+  return `amps push --resume ${shellQuote(path)}${again}`;
 }
