@@ -383,6 +383,12 @@ describe('never the fake API by accident', () => {
         // A FIFO with no writer held every command, and Ctrl-C could not end it.
         const r = await runCli(['get', 'battery', 'bat_voltaro_01'], { env: e, timeoutMs: 20_000 });
         expect([r.code, r.stderr.split('\n')[0]], `${name} ${make}`).toEqual([2, `amps: cannot read the ${name === 'config.json' ? 'config' : 'sandbox state'} file ${path}: it is not a regular file`]);
+        if (name === 'sandbox-state.json') {
+          // A reset refuses it too, rather than put a file in its place.
+          const reset = await runCli(['sandbox', 'reset'], { env: e, timeoutMs: 20_000 });
+          expect([reset.code, reset.stderr.split('\n')[0]], `reset ${make}`).toEqual([2, `amps: cannot reset the sandbox state file ${path}: it is not a regular file`]);
+          expect(statSync(path).isFile(), make).toBe(false);
+        }
       }
     }
   });

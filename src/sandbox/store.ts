@@ -245,7 +245,7 @@ function writeState(file: string, state: SandboxState): void {
   try {
     writeStateAtomically(file, state);
   } catch (error) {
-    throw new StateFileError(`cannot write the sandbox state to ${dirname(file)}: ${systemErrorText(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
+    throw new StateFileError(`cannot write the sandbox state ${file}: ${systemErrorText(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
   }
 }
 
@@ -347,7 +347,9 @@ function resetUnlocked(file: string): string | undefined {
   let kept: string | undefined;
   let secret: string | undefined;
   try {
-    if (statSync(file).isFile()) {
+    // Something there that is no file (a FIFO, a folder): refused, as every other command refuses it, never replaced.
+    if (!statSync(file).isFile()) throw new StateFileError(`cannot reset the sandbox state file ${file}: it is not a regular file`, 'move it aside, or set AMPS_CONFIG_DIR (or --state) to another place');
+    {
       let fresh = false;
       try {
         const old: unknown = JSON.parse(readFileSync(file, 'utf8'));
@@ -363,6 +365,7 @@ function resetUnlocked(file: string): string | undefined {
       }
     }
   } catch (error) {
+    if (error instanceof StateFileError) throw error;
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new StateFileError(`cannot reset the sandbox state ${file}: ${systemErrorText(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
   }
   writeState(file, { ...emptyState(), ...(secret ? { webhookSecret: secret } : {}) });
