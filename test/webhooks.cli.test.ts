@@ -104,7 +104,10 @@ function firstJson(child: ChildProcess): Promise<any> {
   });
 }
 
-const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+/** The child's exit code, whether it has exited already or not. */
+const exited = (child: ChildProcess) => (child.exitCode !== null || child.signalCode !== null
+  ? Promise.resolve(child.exitCode)
+  : new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code))));
 
 describe('amps sandbox serve --webhook: the sandbox delivers signed events, at least once', () => {
   let receiver: Receiver;
@@ -231,10 +234,12 @@ describe('amps listen', () => {
     const textOut = watchOutput(text, 'stdout');
     const textErr = watchOutput(text, 'stderr');
     await textOut.line(/push\.completed bat_voltaro_01/);
+    // Each exit awaited from now: one may come while the test waits for another.
+    const [served, listened, texted] = [exited(serve), exited(listen), exited(text)];
     serve.kill('SIGTERM');
-    await exited(serve);
-    expect(await exited(listen)).toBe(6);
-    expect(await exited(text)).toBe(6);
+    await served;
+    expect(await listened).toBe(6);
+    expect(await texted).toBe(6);
     expect(textErr.text()).toMatch(/stopped answering .*no more events will come\. 1 forwarded\./);
     // --json: every failure is one JSON object on stderr.
     const error = JSON.parse(err.text().trim().split('\n').at(-1)!).error;
