@@ -11,7 +11,7 @@ import { isRecord } from '../lib/values.js';
 import type { ApiClient, ApiResponse } from './client.js';
 import type { ActionRecord, Page } from '../contract/actions.js';
 import type { DeviceType, DeviceRead } from '../contract/devices.js';
-import type { ScheduleRecord } from '../contract/schedules.js';
+import { isSlot, type ScheduleRecord } from '../contract/schedules.js';
 import type { WebhookEvent } from '../contract/webhooks.js';
 
 const enc = encodeURIComponent;
@@ -155,7 +155,9 @@ export function sandboxDeliveries(client: ApiClient): Promise<ApiResponse<{ deli
 
 // ── Schedules (docs/amps-api/contract.md §6.1) ──
 
-const scheduleShape: Shape = (data) => (!isRecord(data) ? `data that is ${describe(data)}, not a schedule` : typeof data.id !== 'string' || !Array.isArray(data.slots) ? 'a schedule without an id or slots' : undefined);
+const scheduleShape: Shape = (data) => (!isRecord(data) ? `data that is ${describe(data)}, not a schedule`
+  : typeof data.id !== 'string' || !Array.isArray(data.slots) ? 'a schedule without an id or slots'
+  : !data.slots.every(isSlot) ? 'a schedule with a slot that is not one (a time, a duration and a command)' : undefined);
 
 export function getDeviceSchedule(client: ApiClient, type: DeviceType, id: string): Promise<ApiResponse<ScheduleRecord>> {
   return checked(client.request('GET', `/${pathSegment(type)}/${enc(id)}/schedule`), scheduleShape);

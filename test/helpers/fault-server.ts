@@ -56,6 +56,7 @@ export type Fault =
   | 'seen-then-silent'
   | 'badstart'
   | 'badzone'
+  | 'bad-slots'
   | 'mixed';
 
 const envelope = (code: string, message: string, details?: unknown) =>
@@ -249,6 +250,9 @@ export async function startFaultServer(): Promise<FaultServer> {
       case 'badzone':
         // A device whose plant zone is no zone at all.
         return json(200, JSON.stringify({ success: true, data: { id: 'b1', metadata: { model: 'm', source: 'live', timeZone: 'Mars/Olympus_Mons' }, commands: { charge: { parameters: {}, execution: ['immediate', 'scheduled'] } } }, meta: { requestId: 'req_zone' } }));
+      case 'bad-slots':
+        // A schedule whose slots are not slots (null, a string, a slot without its command's parameters' units).
+        return json(200, JSON.stringify({ success: true, data: { id: 'sch_1', deviceId: 'b1', state: 'active', timezone: null, recurrence: null, nextFireAt: null, slots: [null, 'x', { time: '01:00', duration: 'PT1H', command: 'charge', parameters: { power: null } }] }, meta: { requestId: 'req_slots' } }));
       case 'badstart':
         // A push accepted, with a start nobody can read.
         return json(202, JSON.stringify({ success: true, data: { ...JSON.parse(accepted('b1')).data, start: 'not a time' }, meta: { requestId: 'req_badstart' } }));

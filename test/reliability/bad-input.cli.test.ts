@@ -117,6 +117,14 @@ describe('what amps could not honour is said', () => {
     expect(r.stderr).toContain("Asia/Tokyo: the local zone (the device's plant zone 'Mars/Olympus_Mons' is not a zone amps knows)");
   });
 
+  it('a schedule whose slots are not slots is INVALID_RESPONSE, exit 8, never a crash', async () => {
+    for (const args of [['schedule', 'get', 'battery', 'b1'], ['schedules', 'get', 'sch_1']]) {
+      const r = await amps(args, cleanEnv({ AMPS_API_URL: server.url('bad-slots'), AMPS_API_KEY: 'amps_sk_test_badSlots01' }));
+      expect([r.code, r.stderr], args.join(' ')).toEqual([8, expect.stringContaining('INVALID_RESPONSE')]);
+      expect(r.stderr).toContain('a slot that is not one');
+    }
+  });
+
   it('sandbox reset --json answers in JSON', async () => {
     const r = await amps(['sandbox', 'reset', '--json']);
     expect(r.code).toBe(0);
