@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
@@ -48,6 +48,24 @@ describe('amps sandbox serve', () => {
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
     expect(JSON.parse(readFileSync(stateFile, 'utf8')).actions).toHaveLength(1);
+  });
+
+  it('a state it cannot save on SIGTERM: it stops all the same, says so and exits 11, leaving no part-written file', async () => {
+    const dir = freshConfigDir();
+    const stateFile = join(dir, 'served.json');
+    const child = spawn(process.execPath, [BIN, 'sandbox', 'serve', '--port', '0', '--json', '--state', stateFile, '--rate-limit', '0'], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const { url } = JSON.parse(await new Promise<string>((resolve) => child.stdout.once('data', (d) => resolve(String(d)))));
+    expect((await post(`${url}/battery/bat_voltaro_01`, { action: { command: 'charge', start: '1h' } })).status).toBe(202);
+    // A folder where the state goes: the save is refused.
+    mkdirSync(stateFile);
+    const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.kill('SIGTERM');
+    // One SIGTERM: it kept serving, and only a second ended it (killed, exit 143).
+    expect(await exit).toBe(11);
+    expect(stderr).toMatch(/^amps: sandbox stopped, but its state was not saved: cannot write the sandbox state .*served\.json: /m);
+    expect(readdirSync(dir)).toEqual(['served.json']);
   });
 
   it('stops cleanly on SIGINT too', async () => {

@@ -53,6 +53,6 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
   { code: 8, meaning: 'unclassified: retry once, then escalate with the request id', from: "UNKNOWN_ERROR, INTERNAL_ERROR, codes not in the catalogue, unreadable bodies; a completed action whose device does not show it (--verify's drift)" },
   { code: 9, meaning: 'input needed but prompting is off', from: 'no terminal, CI set, or --no-input' },
   { code: 10, meaning: 'accepted, not finished when the wait ended: do not push again, follow it', from: "push --wait, actions wait; the action id and amps actions wait ID are printed; a fleet's --wait names amps watch --ledger FILE" },
-  { code: 11, meaning: 'output lost: a ledger or output could not be written; the run stopped', from: 'a full disk under the ledger (what was sent is listed on stderr), a closed stdout during a fleet push (the ledger file has every line); any command whose stdout could not be written (> file on a full disk), said in one line on stderr' },
+  { code: 11, meaning: 'output lost: a ledger or output could not be written; the run stopped', from: 'a full disk under the ledger (what was sent is listed on stderr), a closed stdout during a fleet push (the ledger file has every line); any command whose stdout could not be written (> file on a full disk), said in one line on stderr; sandbox serve --state that could not save its state when stopped' },
   { code: 130, meaning: 'interrupted', from: 'Ctrl-C or SIGTERM (or Escape at a prompt)' },
 ];

@@ -218,11 +218,12 @@ export async function startSandbox(options: SandboxOptions & { host?: string; po
     server,
     requests,
     tick,
-    close: () =>
-      new Promise<void>((resolve) => {
-        options.store.flush();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    // The server ends whatever the save does: a state that cannot be written (a full disk, a folder
+    // in its place) is reported by the caller, never a server that goes on answering.
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      options.store.flush();
+    },
   };
 }

@@ -236,8 +236,14 @@ function readState(file: string, repaired: string[]): SandboxState {
 function writeStateAtomically(file: string, state: SandboxState): void {
   makeDirs(dirname(file), 0o700);
   const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  writeFileSync(temp, JSON.stringify(state), { mode: 0o600 });
-  renameSync(temp, file);
+  try {
+    writeFileSync(temp, JSON.stringify(state), { mode: 0o600 });
+    renameSync(temp, file);
+  } catch (error) {
+    // A write cut short (a full disk) or a rename refused leaves no part-written file behind.
+    rmSync(temp, { force: true });
+    throw error;
+  }
 }
 
 /** Writes the state, turning a file-system refusal into a one-line error naming the place. */

@@ -76,7 +76,13 @@ export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
   });
   clearInterval(ticker);
   const queue = await deliverer?.close();
-  await sandbox.close();
+  let unsaved: string | undefined;
+  try {
+    await sandbox.close();
+  } catch (error) {
+    // Stopped all the same; what happened since the start (or the last save) is lost: said, exit 11.
+    unsaved = error instanceof Error ? error.message : String(error);
+  }
   let due = '';
   if (queue && queueFile) {
     try {
@@ -85,6 +91,10 @@ export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
     } catch (error) {
       writeLine(io.stderr, `amps: the ${queue.pending.length} webhook deliveries still due could not be saved to ${queueFile}: ${systemErrorText(error)}`);
     }
+  }
+  if (unsaved !== undefined) {
+    writeLine(io.stderr, `amps: sandbox stopped, but its state was not saved: ${unsaved}`);
+    return EXIT.outputLost;
   }
   if (!options.json) writeLine(io.stderr, `Sandbox stopped${options.state ? `; state saved to ${options.state}` : ''}${due}.`);
   return EXIT.ok;
