@@ -26,6 +26,18 @@ describe('the embedded sandbox (nothing configured)', () => {
     expect(readFileSync(kept, 'utf8')).toContain(JSON.parse(first.stdout).id);
     expect((await runCli(['push', 'battery', 'bat_voltaro_01', 'discharge'], { env })).code).toBe(0);
   });
+
+  it('a state a newer amps wrote is refused, and a reset keeps it, however empty it looks to this one', async () => {
+    const env = cleanEnv();
+    const file = join(env.AMPS_CONFIG_DIR!, 'sandbox-state.json');
+    const newer = JSON.stringify({ version: 2, clockOffsetMs: 0, actionCounter: 41, actions: [], devices: {}, actionsV2: [{ id: 'act_1' }] });
+    writeFileSync(file, newer);
+    const refused = await runCli(['devices'], { env });
+    expect([refused.code, refused.stderr]).toEqual([2, expect.stringContaining('written by a newer amps (version 2)')]);
+    const reset = await runCli(['sandbox', 'reset', '--json'], { env });
+    expect(JSON.parse(reset.stdout).keptAs).toBe(`${file}.before-reset`);
+    expect(readFileSync(`${file}.before-reset`, 'utf8')).toBe(newer);
+  });
 });
 
 describe('configuration', () => {

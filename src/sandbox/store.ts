@@ -342,10 +342,13 @@ export async function resetStateFile(file: string): Promise<string | undefined> 
   }
 }
 
-/** A state as a reset leaves it: no action, schedule or event, no device changed, the clock not moved. */
+/**
+ * A state as a reset leaves it: no action, schedule or event, no device changed, the clock not moved.
+ * One of another version (a newer amps's, whose other fields this one cannot judge) never is: it is kept.
+ */
 function isFresh(state: unknown): boolean {
   const empty = (list: unknown) => list === undefined || (Array.isArray(list) && list.length === 0);
-  return isRecord(state) && state.clockOffsetMs === 0 && empty(state.actions) && empty(state.schedules) && empty(state.events)
+  return isRecord(state) && state.version === 1 && state.clockOffsetMs === 0 && empty(state.actions) && empty(state.schedules) && empty(state.events)
     && isRecord(state.devices) && Object.keys(state.devices).length === 0;
 }
 
