@@ -1,4 +1,6 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from './helpers/cli.js';
@@ -25,6 +27,25 @@ describe('the embedded sandbox (nothing configured)', () => {
     expect(JSON.parse(again.stdout).keptAs).toBeNull();
     expect(readFileSync(kept, 'utf8')).toContain(JSON.parse(first.stdout).id);
     expect((await runCli(['push', 'battery', 'bat_voltaro_01', 'discharge'], { env })).code).toBe(0);
+  });
+
+  it('a full disk under the state, met in the middle of a request: amps\'s own file, exit 2, never the API\'s 500 (exit 8); no part-written file left', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'amps-full-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
+    try {
+      const env = cleanEnv({ AMPS_CONFIG_DIR: join(dir, 'cfg') });
+      expect((await runCli(['push', 'battery', 'bat_voltaro_01', 'idle'], { env })).code).toBe(0);
+      // Full but for one page: the lock (a line) fits, the state does not.
+      writeFileSync(join(dir, 'spare'), Buffer.alloc(4096));
+      spawnSync('dd', ['if=/dev/zero', `of=${join(dir, 'filler')}`, 'bs=1k']);
+      rmSync(join(dir, 'spare'));
+      const r = await runCli(['push', 'battery', 'bat_voltaro_02', 'charge', '--power', '3kw'], { env });
+      expect([r.code, r.stderr.trim().split('\n').at(-2)]).toEqual([2, `amps: cannot write the sandbox state ${join(dir, 'cfg', 'sandbox-state.json')}: no space left on the device (ENOSPC)`]);
+      expect(readdirSync(join(dir, 'cfg')).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    } finally {
+      execFileSync('umount', [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a state a newer amps wrote is refused, and a reset keeps it, however empty it looks to this one', async () => {

@@ -28,6 +28,8 @@ const LOG_BOUNDS = { depth: 12, items: 100, string: 2000 };
 
 export interface SandboxOptions {
   store: StateStore;
+  /** Told of a state file the sandbox could not read or write (its answer is a 500): the embedded sandbox's session reports it as amps's own (exit 2). */
+  onStateFailure?(error: StateFileError): void;
   fleetSize?: number;
   seed?: number;
   /** The share of generated devices whose actions fail at dispatch, and complete without effect. */
@@ -135,7 +137,10 @@ function createSandboxServer(options: SandboxOptions): { server: Server; tick():
     } catch (error) {
       if (error instanceof SandboxError) reply = errorReply(error);
       else if (error instanceof BodyTooLarge) reply = errorReply(new SandboxError('PAYLOAD_TOO_LARGE', { limitBytes: BODY_LIMIT_BYTES }));
-      else if (error instanceof StateFileError) reply = errorReply(new SandboxError('INTERNAL_ERROR', { sandboxState: error.message, hint: error.hint }));
+      else if (error instanceof StateFileError) {
+        options.onStateFailure?.(error);
+        reply = errorReply(new SandboxError('INTERNAL_ERROR', { sandboxState: error.message, hint: error.hint }));
+      }
       else reply = errorReply(new SandboxError('INTERNAL_ERROR'));
       if (reply.status === 405) reply.headers = { allow: ((error as SandboxError).details?.allowed as string[]).join(', ') };
     }

@@ -26,6 +26,8 @@ export interface Session {
   live: boolean;
   embedded: boolean;
   environment: TargetEnvironment;
+  /** The embedded sandbox's state file failing under a request (a full disk): amps's own file, not the API's 500. */
+  localFailure?(): Error | undefined;
   close(): Promise<void>;
 }
 
@@ -91,7 +93,8 @@ async function openSession(globals: GlobalOptions, io: IO, options: SessionOptio
   const [{ startSandbox }, { fileStore }] = await Promise.all([import('../sandbox/server.js'), import('../sandbox/store.js')]);
   const store = fileStore(sandboxStateFile(io.env));
   for (const notice of await store.check()) writeLine(io.stderr, io.err.yellow(`amps: ${notice}`));
-  const sandbox = await startSandbox({ store });
+  let stateFailure: Error | undefined;
+  const sandbox = await startSandbox({ store, onStateFailure: (error) => (stateFailure ??= error) });
   let client: Awaited<ReturnType<typeof ApiClient.create>>;
   try {
     client = await ApiClient.create({ ...clientOptions, baseUrl: sandbox.url, apiKey: sandbox.key });
@@ -109,6 +112,7 @@ async function openSession(globals: GlobalOptions, io: IO, options: SessionOptio
     live: false,
     embedded: true,
     environment: 'embedded',
+    localFailure: () => stateFailure,
     close: async () => {
       await client.close();
       await sandbox.close();
@@ -131,8 +135,15 @@ export function announceWrite(session: Session, io: IO, globals: GlobalOptions):
 export async function withSession<T>(globals: GlobalOptions, io: IO, work: (session: Session) => Promise<T>, options?: SessionOptions): Promise<T> {
   const session = await openSession(globals, io, options);
   try {
-    return await work(session);
+    const result = await work(session);
+    // The work went on past the failure (a fleet records each device's 500 and keeps its exit code): the cause is said.
+    const local = session.localFailure?.();
+    if (local) writeLine(io.stderr, `amps: ${local.message}`);
+    return result;
   } catch (error) {
+    // The embedded sandbox's 500 came from its state file: that file is what to mend (exit 2), not the API.
+    const local = session.localFailure?.();
+    if (local) throw local;
     if (error instanceof ApiFailure && error.decoded.retryClass === 'relink' && !error.relink) error.relink = relinkFor(session, deviceTypeInPath(error.decoded.path));
     throw error;
   } finally {
