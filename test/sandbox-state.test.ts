@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +31,28 @@ describe('persisted state', () => {
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
+  });
+
+  it('a file made junk between two requests is kept aside, and the repair is told after them (notices), not only at the start', async () => {
+    const file = join(freshConfigDir(), 'state.json');
+    const store = fileStore(file);
+    expect(await store.check()).toEqual([]);
+    await store.transact((tx) => tx.changed());
+    writeFileSync(file, 'junk');
+    await store.transact(() => undefined);
+    expect(store.notices()).toEqual([expect.stringMatching(/^the sandbox state file was unreadable \(it is not valid JSON\); it was kept as .*state\.json\.unreadable-/)]);
+    expect(store.notices()).toEqual([]);
+  });
+
+  it('a state file larger than amps reads (a sparse 300 MiB of junk) is kept aside unread, and the command goes on', async () => {
+    const env = cleanEnv();
+    const file = join(env.AMPS_CONFIG_DIR!, 'sandbox-state.json');
+    writeFileSync(file, '');
+    truncateSync(file, 300 * 1_048_576);
+    const r = await runCli(['devices', 'battery'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/amps: the sandbox state file was unreadable \(it is larger than amps reads \(300 MiB; at most 256\)\); it was kept as /);
+    expect(readdirSync(env.AMPS_CONFIG_DIR!).some((name) => name.startsWith('sandbox-state.json.unreadable-'))).toBe(true);
   });
 });
 

@@ -164,6 +164,8 @@ export interface StateStore {
    * foreign one or a held lock is said in one line before any request. Returns what it repaired.
    */
   check(): Promise<string[]>;
+  /** What was repaired since the last check or call (a file made junk while a command ran): said after the command. */
+  notices(): string[];
 }
 
 /** The state file or its directory cannot be used: said in one line with the fix, exit 2 (nothing was sent). */
@@ -198,6 +200,9 @@ function stateProblem(value: unknown): string | undefined {
   return bad === -1 ? undefined : `action ${bad + 1} is not an action amps wrote`;
 }
 
+/** The largest state file read: a 100,000-device fleet's actions are about 40 MiB. */
+const MAX_STATE_BYTES = 256 * 1_048_576;
+
 /**
  * The state in `file`: the seeded fleet when there is none. A file that is not a state amps wrote
  * is moved aside (kept, never overwritten) and the fleet restored; `repaired` says so.
@@ -206,7 +211,10 @@ function readState(file: string, repaired: string[]): SandboxState {
   let text: string;
   try {
     // A FIFO would be waited on with the event loop held (Ctrl-C too), a device such as /dev/zero read for ever.
-    if (!statSync(file).isFile()) throw new StateFileError(`cannot read the sandbox state file ${file}: it is not a regular file`, 'set AMPS_CONFIG_DIR to a directory amps can read and write, or move it aside');
+    const info = statSync(file);
+    if (!info.isFile()) throw new StateFileError(`cannot read the sandbox state file ${file}: it is not a regular file`, 'set AMPS_CONFIG_DIR to a directory amps can read and write, or move it aside');
+    // Read whole into one string (and parsed): bounded, or a junk file of gigabytes is read each command.
+    if (info.size > MAX_STATE_BYTES) return keptAside(file, `it is larger than amps reads (${Math.round(info.size / 1_048_576)} MiB; at most ${MAX_STATE_BYTES / 1_048_576})`, repaired);
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if (error instanceof StateFileError) throw error;
@@ -223,6 +231,11 @@ function readState(file: string, repaired: string[]): SandboxState {
   }
   if (!problem) return parsed as SandboxState;
   if (/newer amps/.test(problem)) throw new StateFileError(`the sandbox state file ${file} was not read: ${problem}`, 'use that amps, or start afresh with amps sandbox reset (it keeps a copy)');
+  return keptAside(file, problem, repaired);
+}
+
+/** A state file amps cannot use, moved aside (kept, never overwritten) with a notice; the seeded fleet in its place. */
+function keptAside(file: string, problem: string, repaired: string[]): SandboxState {
   const backup = `${file}.unreadable-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   try {
     renameSync(file, backup);
@@ -271,6 +284,7 @@ export function memoryStore(file?: string): StateStore {
     async check() {
       return repaired.splice(0);
     },
+    notices: () => repaired.splice(0),
   };
 }
 
@@ -326,6 +340,7 @@ export function fileStore(file: string): StateStore {
       await transact(() => undefined);
       return repaired.splice(0);
     },
+    notices: () => repaired.splice(0),
   };
 }
 

@@ -116,6 +116,8 @@ async function openSession(globals: GlobalOptions, io: IO, options: SessionOptio
     close: async () => {
       await client.close();
       await sandbox.close();
+      // A state file made junk while the command ran was kept aside then: said now, as at the start.
+      for (const notice of store.notices()) writeLine(io.stderr, io.err.yellow(`amps: ${notice}`));
     },
   };
 }
