@@ -119,7 +119,7 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
   const window = options.paginate ? pageWindow(query) : undefined;
   const shown = `${method} ${path}${query.size > 0 ? `?${query}` : ''}`;
   if (options.dryRun) {
-    writeLine(io.stderr, io.err.dim(`dry run: nothing was sent (would ${shown})`));
+    if (!options.quiet && !options.json) writeLine(io.stderr, io.err.dim(`dry run: nothing was sent (would ${shown})`));
     if (rawBody !== undefined) io.stdout.write(rawBody.endsWith('\n') ? rawBody : `${rawBody}\n`);
     else if (body !== undefined) writeJson(io, body);
     return EXIT.ok;

@@ -715,6 +715,13 @@ describe('output to a file or /dev/null (written without Node\'s stdio streams: 
     // With --json the notice is JSON too; --version (answered before the program loads) says it alike.
     const json = await runCliWithStdout(['devices', '--json'], '/dev/full');
     expect([json.code, JSON.parse(json.stderr)]).toEqual([11, { error: { code: 'OUTPUT_LOST', message: 'the output could not be written to stdout: no space left on the device (ENOSPC); what it shows is incomplete', exitCode: 11 } }]);
+    // Dry runs too: their notes for people ("dry run: nothing was sent", conversions) stay off a --json stderr.
+    for (const args of [['push', 'battery', 'bat_voltaro_01', 'charge', '--power', '3kw', '--dry-run', '--json'], ['api', 'POST', '/battery/bat_voltaro_01', '-f', 'action.command=idle', '--dry-run', '--json'], ['schedule', 'set', 'battery', 'bat_voltaro_01', '--slot', '01:00/2h charge --target 100%', '--tz', 'UTC', '--dry-run', '--json']]) {
+      const dry = await runCliWithStdout(args, '/dev/full');
+      expect([dry.code, JSON.parse(dry.stderr).error.code], args[0]).toEqual([11, 'OUTPUT_LOST']);
+      const written = await runCli(args, { env });
+      expect([written.code, written.stderr], args[0]).toEqual([0, '']);
+    }
     expect(await runCliWithStdout(['--version'], '/dev/full')).toEqual({ code: 11, stderr: 'amps: the output could not be written to stdout: no space left on the device (ENOSPC); what it shows is incomplete\n' });
     // stderr carries no data: a full one leaves the command's own exit code (an accepted push is 0, never 11).
     const quiet = async (args: string[]) => (await runCli(args, { env, redirect: { stderr: ['/dev/full', 'w'] } })).code;

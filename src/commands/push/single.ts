@@ -118,7 +118,8 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
   };
   const dryRun = (prepared: PreparedPush) => {
     writeJson(io, prepared.body);
-    if (options.quiet) return EXIT.ok;
+    // With --json stderr holds a failure's JSON object alone: the notes are for people.
+    if (options.quiet || options.json) return EXIT.ok;
     for (const line of preparationLines(prepared, true)) writeLine(io.stderr, line);
     writeLine(io.stderr, io.err.dim(`dry run: nothing was sent (would POST /${pathSegment(type)}/${deviceId})`));
     return EXIT.ok;

@@ -140,7 +140,7 @@ export async function run(options: SchedulesOptions, io: IO): Promise<ExitCode> 
     if (!options.quiet && !options.json) writePreview(io, prepared, zone, Boolean(options.daily), warning);
     if (options.dryRun) {
       writeJson(io, body);
-      if (!options.quiet) writeLine(io.stderr, io.err.dim('dry run: nothing was sent (would POST /schedules)'));
+      if (!options.quiet && !options.json) writeLine(io.stderr, io.err.dim('dry run: nothing was sent (would POST /schedules)'));
       return EXIT.ok;
     }
     announceWrite(session, io, options);
