@@ -184,6 +184,23 @@ function refuseRepeats(command: Command): void {
 }
 
 /**
+ * `amps GROUP help [COMMAND]`, as commander's own, but a name the group does not have is refused
+ * (exit 2), where commander showed the group's help and exited 0. Hidden: the group's help lists
+ * its commands, and `--help` after any of them says the same.
+ */
+function groupHelp(group: Command): void {
+  group.helpCommand(false);
+  const help = new Command('help').argument('[command]').description('display help for command').exitOverride().configureOutput(group.configureOutput());
+  help.action((name: string | undefined) => {
+    if (name === undefined) group.help();
+    const sub = group.commands.find((c) => c.name() === name || c.aliases().includes(name!));
+    if (!sub) throw new UsageError(`amps ${group.name()} has no command '${name}'`, `amps ${group.name()} --help lists its commands`);
+    sub.help();
+  });
+  group.addCommand(help, { hidden: true });
+}
+
+/**
  * The program for this command line, with only the command it runs loaded. Without a known command
  * (help, completion, none, a typo) every command is listed: completion and the commands named on
  * the line (`amps help push`) are loaded, the rest stand in from the command list, unless
@@ -248,6 +265,7 @@ export async function buildProgram(state: CommandState, argv: string[] = [], { e
     command.exitOverride().configureOutput(program.configureOutput()).showSuggestionAfterError(true);
     refuseRepeats(command);
     command.commands.forEach((c) => configure(c as Command));
+    if (command.commands.length > 0) groupHelp(command);
   };
   refuseRepeats(program);
   program.commands.forEach((c) => configure(c as Command));

@@ -8,8 +8,9 @@ import { seededDevices } from '../src/sandbox/fleet.js';
 import { STOPPED } from '../src/batch/report.js';
 import { cleanEnv, runCli } from './helpers/cli.js';
 
+/** Every command a person is shown (a group's hidden `help` is not one), with its path. */
 function walk(command: Command, path: string[] = []): Array<[string, Command]> {
-  return command.commands.flatMap((c) => {
+  return (command.createHelp().visibleCommands(command) as Command[]).flatMap((c) => {
     const here = [...path, c.name()];
     return [[here.join(' '), c as Command] as [string, Command], ...walk(c as Command, here)];
   });
@@ -95,6 +96,22 @@ describe('help', () => {
   it('lists every seeded sandbox device in the README', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     for (const device of seededDevices()) expect(readme, device.id).toContain(`| \`${device.id}\` |`);
+  });
+
+  it('refuses what names nothing: a group\'s help for a command it lacks, a topic with words after it, --list with a code', async () => {
+    const cases: Array<[string[], string]> = [
+      [['actions', 'help', 'bogus'], "amps: amps actions has no command 'bogus'"],
+      [['config', 'help', 'bogus'], "amps: amps config has no command 'bogus'"],
+      [['help', 'exit-codes', 'extra'], "amps: no help topic 'exit-codes extra'"],
+      [['explain', '--list', '--category', 'transport', 'extra'], "amps: --list lists the catalogue; it takes no code ('extra')"],
+    ];
+    for (const [args, said] of cases) {
+      const r = await runCli(args);
+      expect([r.code, r.stdout, r.stderr.split('\n')[0]], args.join(' ')).toEqual([2, '', said]);
+    }
+    // A group's help for a command it has is that command's help.
+    const known = await runCli(['actions', 'help', 'list']);
+    expect([known.code, known.stdout.split('\n')[0]]).toEqual([0, 'Usage: amps actions list [options]']);
   });
 
   it('names every reason a fleet run stops early, as --json\'s summary gives it', () => {

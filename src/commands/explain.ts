@@ -126,6 +126,8 @@ function explainLocal(local: LocalCode, options: ExplainOptions, io: IO): ExitCo
 }
 
 export async function run(options: ExplainOptions, io: IO): Promise<ExitCode> {
+  // --list with a code would list the catalogue and leave the code unread.
+  if (options.list && options.code !== undefined) throw new UsageError(`--list lists the catalogue; it takes no code ('${options.code}')`, `amps explain ${options.code} explains that code; amps explain --list [--category C] lists them`);
   if (options.list || (options.category !== undefined && options.code === undefined)) return listCatalogue(options, io);
   if (options.code === undefined) throw new UsageError('name a code to explain', 'amps explain SCHEDULER_ACTIVE, amps explain 409, or amps explain --list');
 

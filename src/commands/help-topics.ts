@@ -26,6 +26,8 @@ export async function run(topic: string[], program: Command, io: IO): Promise<Ex
     program.outputHelp();
     return EXIT.ok;
   }
+  // A topic is one word: `amps help exit-codes extra` names no topic.
+  if ((topic[0] === 'exit-codes' || topic[0] === 'environment') && topic.length > 1) throw new UsageError(`no help topic '${topic.join(' ')}'`, `amps help ${topic[0]}`);
   if (topic[0] === 'exit-codes') exitCodes(io);
   else if (topic[0] === 'environment') environment(io);
   else {

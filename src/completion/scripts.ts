@@ -43,8 +43,13 @@ function model(command: Command): CommandModel {
     names: [command.name(), ...command.aliases()],
     description: command.description().split('\n')[0],
     options: optionNames(command),
-    subcommands: command.commands.map((c) => model(c as Command)),
+    subcommands: visible(command).map((c) => model(c)),
   };
+}
+
+/** The subcommands a person is shown (not a group's hidden `help`): what completion offers. */
+function visible(command: Command): Command[] {
+  return command.createHelp().visibleCommands(command) as Command[];
 }
 
 export function completionModel(program: Command, helpTopics: readonly string[]): CompletionModel {
@@ -55,7 +60,7 @@ export function completionModel(program: Command, helpTopics: readonly string[])
   };
   visit(program);
   return {
-    commands: program.commands.map((c) => model(c as Command)),
+    commands: visible(program).map((c) => model(c)),
     globalOptions: [...optionNames(program), '--help'],
     valueOptions: [...valueOptions].sort(),
     types: DEVICE_TYPES.map(pathSegment),
