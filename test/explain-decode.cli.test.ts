@@ -103,6 +103,15 @@ describe('amps decode (built binary)', () => {
     }
   });
 
+  it('counts a SCHEDULER_ACTIVE\'s overlapping groups only where the answer gave them', async () => {
+    const body = (details: unknown) => JSON.stringify({ success: false, error: { code: 'SCHEDULER_ACTIVE', message: 'The device has an active schedule.', details }, meta: { requestId: 'req_1' } });
+    const none = await runCli(['decode', '--status', '409', '-'], { input: body({ recoveryStrategies: ['cancel_and_replace'] }) });
+    expect(none.code).toBe(5);
+    expect(none.stderr + none.stdout).not.toContain('Overlapping schedule groups');
+    const listed = await runCli(['decode', '--status', '409', '-'], { input: body({ overlappingGroups: [] }) });
+    expect(listed.stderr + listed.stdout).toContain('Overlapping schedule groups: 0');
+  });
+
   it('decodes a raw HTTP response from stdin, headers included', async () => {
     const raw = 'HTTP/1.1 429 Too Many Requests\r\nRetry-After: 12\r\ncontent-type: application/json\r\n\r\n' +
       JSON.stringify({ success: false, error: { code: 'RATE_LIMIT_EXCEEDED', message: 'The API key has exceeded its rate limit.', details: { retryAfterSeconds: 12 } }, meta: { requestId: 'req_x', path: '/battery' } });

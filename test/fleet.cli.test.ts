@@ -552,7 +552,7 @@ describe('amps watch --ledger', () => {
       const { code, stderr } = await interrupted(['watch', '--ledger', out, '--timeout', '1s'], proxy.url, listed);
       expect(code).toBe(130);
       expect(stderr).not.toContain('stopped following');
-      expect(stderr).toContain('not followed to the end (interrupted)');
+      expect(stderr).toContain(`not followed to the end (interrupted): follow with amps watch --ledger ${out}`);
     } finally {
       await proxy.close();
     }
@@ -724,6 +724,9 @@ describe('--plan', () => {
     });
     expect(posts()).toHaveLength(0);
     expect(sandbox.requests.every((q) => q.path.startsWith('/battery?'))).toBe(true);
+    // In text, what it cannot predict is said.
+    const text = await amps(['push', 'battery', '--devices', '-', 'charge', '--target', '95%', '--plan'], input);
+    expect(text.stderr).toContain('What list pages do not show is not predicted: a manufacturer\'s own schedule (SCHEDULER_ACTIVE), an override on the device (MODE_OVERRIDDEN), a program\'s lock (VPP_LOCKED).');
   });
 
   it('Ctrl-C ends the list page in flight at once: 130, nothing sent', async () => {

@@ -171,7 +171,7 @@ function outcomeGuidance(row: { state: string; code: string | null; effect: stri
 }
 
 /** The follow-up summary: states and codes of the actions, and what is still pending (with the next start). */
-export async function printOutcomes(tally: OutcomeTally, io: IO, json: boolean, zone: string, end: FollowEnd = 'wait'): Promise<void> {
+export async function printOutcomes(tally: OutcomeTally, io: IO, json: boolean, zone: string, end: FollowEnd = 'wait', ledgerPath?: string): Promise<void> {
   const rows = [...tally.rows.values()].sort((a, b) => b.count - a.count);
   const nextStart = tally.pending.filter((p) => p.start).map((p) => p.start!).sort()[0] ?? null;
   if (json) {
@@ -180,7 +180,7 @@ export async function printOutcomes(tally: OutcomeTally, io: IO, json: boolean, 
   }
   const table = rows.map((r) => [r.effect === 'drift' ? 'drift' : r.state, r.code ?? '-', grouped(r.count), outcomeGuidance(r)]);
   const ended = { wait: 'still pending when the wait ended', stopped: 'not followed to the end (the follow stopped, below)', interrupted: 'not followed to the end (interrupted)' }[end];
-  if (tally.pending.length > 0) table.push(['pending', '-', grouped(tally.pending.length), nextStart && end === 'wait' ? `still pending; next start ${timeText(nextStart, zone)}` : `${ended}: follow with amps watch --ledger FILE`]);
+  if (tally.pending.length > 0) table.push(['pending', '-', grouped(tally.pending.length), nextStart && end === 'wait' ? `still pending; next start ${timeText(nextStart, zone)}` : `${ended}: follow with amps watch --ledger ${ledgerPath !== undefined ? shellQuote(ledgerPath) : 'FILE (a run\'s --out)'}`]);
   // No action was accepted (every device refused, or none sent): nothing was followed, and the summary above says why.
   if (table.length === 0) return;
   writeLine(io.stderr, io.err.bold('\nWhat the devices did'));

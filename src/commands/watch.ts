@@ -179,7 +179,7 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       const rows = [...tally.rows.values()];
       writeJson(io, { ledger: options.ledger, actions: rows, pending: tally.pending, ended: ledger.end !== null, writerGone, requests: { ...following.requests, rounds: following.rounds }, environment: session.environment, outcomesNotAppended: notAppended ?? null });
     } else if (!options.quiet) {
-      await report.printOutcomes(tally, io, false, zone, following.end);
+      await report.printOutcomes(tally, io, false, zone, following.end, options.ledger);
       if (!ledger.end && writerGone) {
         const resume = resumeCommand(options.ledger!, ledger.run);
         writeLine(io.stderr, `The run that wrote ${options.ledger} stopped without ending it (its process is gone)${resume ? `: ${resume} sends the rest, no device twice` : ''}.`);

@@ -216,7 +216,7 @@ export function selectProfile(flag: string | undefined, env: Env, stored: Stored
     const near = closest(profile.value, names);
     throw new UsageError(
       `no profile named '${profile.value}' (from ${from})`,
-      near.length > 0 ? `did you mean ${near.join(', ')}?` : names.length > 0 ? `profiles: ${names.join(', ')}` : 'create one: amps config set api-key --profile NAME, or amps login',
+      near.length > 0 ? `did you mean ${near.join(', ')}?` : names.length > 0 ? `profiles: ${names.join(', ')}` : `create it: amps config set api-key --profile ${profile.value}, or amps login`,
     );
   }
   return profile;

@@ -118,10 +118,13 @@ async function schedulerActiveLines(details: Details, ctx: RenderContext): Promi
   const rows = groups.filter(isRecord).map((g) => [cut(g.groupId), cut(g.start), cut(g.end), cut(g.mode), cut(g.source)]);
   const lines: string[] = [];
   if (details.description !== undefined) lines.push(cut(details.description));
-  lines.push(
-    `Overlapping schedule groups: ${rows.length}` +
-      (details.existingGroupCount !== undefined ? ` (the device holds ${cut(details.existingGroupCount)} in all)` : ''),
-  );
+  // A count only where the answer listed the groups (or counted them): "0" would say what it never said.
+  if (details.overlappingGroups !== undefined || details.existingGroupCount !== undefined) {
+    lines.push(
+      `Overlapping schedule groups: ${rows.length}` +
+        (details.existingGroupCount !== undefined ? ` (the device holds ${cut(details.existingGroupCount)} in all)` : ''),
+    );
+  }
   if (rows.length > 0) {
     const table = await formatTable(['group', 'start', 'end', 'mode', 'source'], rows, { ...ctx, tty: true });
     lines.push(...table.trimEnd().split('\n'));

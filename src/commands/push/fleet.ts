@@ -539,7 +539,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
       if (!options.quiet) {
         // The run's exit code, its follow and --verify included: what the process exits with.
         await report.printSummary({ ...result, exitCode }, io, Boolean(options.json), run.out);
-        if (follower) await report.printOutcomes(tally, io, Boolean(options.json), zone.name, follower.end);
+        if (follower) await report.printOutcomes(tally, io, Boolean(options.json), zone.name, follower.end, run.out);
       }
       if (follower?.stoppedBy) await report.reportFollowStopped(follower.stoppedBy, tally.pending.length, io, Boolean(options.json));
       if (!options.json) {
@@ -670,7 +670,7 @@ async function predict(reads: ApiClient, session: Session, run: RunSetup, bodyFo
   io.stdout.write(await formatTable(['prediction', 'devices', 'meaning'], rows, { tty: io.stdoutIsTTY, style: io.out }));
   if (!options.quiet) {
     const codes = [...predicted.codes].map(([code, n]) => `${code} ${n}`).join(', ');
-    writeLine(io.stderr, io.err.dim(`${grouped(predicted.total)} device(s) of ${pathSegment(run.type)}, from ${predicted.requests} list page(s); nothing was sent.${codes ? ` Preflight codes: ${codes}.` : ''} A manufacturer's own schedule (SCHEDULER_ACTIVE) does not show in list pages.`));
+    writeLine(io.stderr, io.err.dim(`${grouped(predicted.total)} device(s) of ${pathSegment(run.type)}, from ${predicted.requests} list page(s); nothing was sent.${codes ? ` Preflight codes: ${codes}.` : ''} What list pages do not show is not predicted: a manufacturer's own schedule (SCHEDULER_ACTIVE), an override on the device (MODE_OVERRIDDEN), a program's lock (VPP_LOCKED).`));
   }
   return EXIT.ok;
 }

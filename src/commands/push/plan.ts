@@ -1,7 +1,7 @@
 // `--plan`: what a fleet push would do, predicted from list pages alone (their items carry the
 // commands map, the last action, the current schedule and the sync state). Sends no push. What
-// list pages cannot show (a manufacturer scheduler's foreign rows: SCHEDULER_ACTIVE) is not
-// predicted, and the summary says so.
+// list pages cannot show (a manufacturer scheduler's foreign rows: SCHEDULER_ACTIVE; an override
+// on the device: MODE_OVERRIDDEN; a program's lock: VPP_LOCKED) is not predicted, and the summary says so.
 
 import type { ApiClient } from '../../api/client.js';
 import type { Strategy } from '../../contract/actions.js';
