@@ -1,11 +1,11 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, freshConfigDir, runCli } from './helpers/cli.js';
-import { startTestSandbox, type TestSandbox, useSandbox } from './helpers/sandbox.js';
+import { relayTo, startTestSandbox, type TestSandbox, useSandbox } from './helpers/sandbox.js';
 
 let sandbox: TestSandbox;
 let env: Record<string, string | undefined>;
@@ -284,11 +284,7 @@ describe('amps push --devices', () => {
     expect(notSent[0].reason).toBe('not sent: 20 devices in a row got no answer from the API (the last: CONNECTION_REFUSED); amps doctor checks the way to it');
     // Once the API answers at that address again (the sandbox, behind a relay on the same port), the resume sends every device, each once.
     const back = createServer((req, res) => {
-      const upstream = httpRequest(`${sandbox.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      req.pipe(upstream);
+      relayTo(sandbox.url, req, res);
     });
     await new Promise<void>((resolve) => back.listen(port, '127.0.0.1', resolve));
     try {
@@ -340,11 +336,7 @@ describe('amps push --devices', () => {
         res.writeHead(502, { 'content-type': 'text/html' }).end('<html><body>502 Bad Gateway</body></html>');
         return;
       }
-      const upstream = httpRequest(`${sandbox.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      req.pipe(upstream);
+      relayTo(sandbox.url, req, res);
     });
     await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
     try {
@@ -439,13 +431,7 @@ describe('a batch at a terminal', () => {
     // Each push held 5 ms on its way: the run lasts 1.5 s or more, however fast the sandbox, so the
     // bar (redrawn every 200 ms) is drawn with its counts before the summary.
     const proxy = createServer((req, res) => {
-      const forward = () => {
-        const upstream = httpRequest(`${sandbox.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        });
-        req.pipe(upstream);
-      };
+      const forward = () => relayTo(sandbox.url, req, res);
       if (req.method === 'POST') setTimeout(forward, 5);
       else forward();
     });

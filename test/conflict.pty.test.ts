@@ -1,10 +1,10 @@
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { describeInstant } from '../src/domain/time.js';
 import { runCli } from './helpers/cli.js';
 import { KEYS, runInTerminal } from './helpers/pty.js';
-import { startTestSandbox, type TestSandbox, useSandbox } from './helpers/sandbox.js';
+import { relayTo, startTestSandbox, type TestSandbox, useSandbox } from './helpers/sandbox.js';
 
 let sandbox: TestSandbox;
 let env: Record<string, string | undefined>;
@@ -90,11 +90,7 @@ describe('the conflict resolver at a terminal', () => {
         res.end(JSON.stringify({ success: false, error: { code: 'NOT_FOUND', message: 'Action not found' }, meta: { requestId: 'req_proxy' } }));
         return;
       }
-      const upstream = httpRequest(`${sandbox.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      req.pipe(upstream);
+      relayTo(sandbox.url, req, res);
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     try {

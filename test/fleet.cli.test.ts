@@ -1,6 +1,6 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { fingerprintOf } from '../src/commands/push/resume.js';
 import { OutcomeTally } from '../src/batch/report.js';
 import { decodeError, invalidSuccess, transportError } from '../src/errors/decode.js';
 import { BIN, freshConfigDir, runCli } from './helpers/cli.js';
-import { startTestSandbox, type TestSandbox, useSandbox } from './helpers/sandbox.js';
+import { relayTo, startTestSandbox, type TestSandbox, useSandbox } from './helpers/sandbox.js';
 
 // Fleet runs to the end: following actions to what the devices did (list pages, not one GET per
 // action), --verify, amps watch, --plan, waves with an abort rule, and resuming after a kill
@@ -58,13 +58,7 @@ async function proxyToSandbox(intercept: (req: IncomingMessage, res: ServerRespo
   const proxy = createServer((req, res) => {
     const taken = intercept(req, res);
     if (taken === true) return;
-    const forward = () => {
-      const upstream = httpRequest(`${sandbox.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      req.pipe(upstream);
-    };
+    const forward = () => relayTo(sandbox.url, req, res);
     if (taken === false) forward();
     else setTimeout(forward, taken);
   });

@@ -16,7 +16,7 @@ import { CONTROLLABLE, requireDeviceType } from '../domain/device-types.js';
 import { CLOCK_MARGIN_MS, displayZone } from '../domain/time.js';
 import { UsageError } from '../errors/failures.js';
 import { systemErrorText } from '../lib/values.js';
-import { tryLock } from '../lib/file-lock.js';
+import { lockWithin } from '../lib/file-lock.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
 import { liveLine } from '../output/spinner.js';
@@ -101,20 +101,15 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
   /** Appends what was followed and is not in the ledger yet; `waitMs`: how long to wait for another watch's append. */
   const flush = (waitMs: number) => {
     if (!ledger.end || notAppended !== undefined || unappended.length === 0) return;
-    const until = Date.now() + waitMs;
-    for (;;) {
-      let step: ReturnType<typeof tryLock>;
-      try {
-        step = tryLock(appendLock);
-      } catch (error) {
-        return stopAppending(systemErrorText(error));
-      }
-      if (step === 'foreign') return stopAppending(`${appendLock} is in the way of its lock: it is not a file amps wrote`);
-      if (step === 'taken') break;
-      // Another watch is appending: this one's turn comes at its next round, or after a short wait at its end.
-      if (Date.now() >= until) return;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    let step: ReturnType<typeof lockWithin>;
+    try {
+      step = lockWithin(appendLock, waitMs);
+    } catch (error) {
+      return stopAppending(systemErrorText(error));
     }
+    if (step === 'foreign') return stopAppending(`${appendLock} is in the way of its lock: it is not a file amps wrote`);
+    // Another watch is appending: this one's turn comes at its next round, or after a short wait at its end.
+    if (step !== 'taken') return;
     try {
       readMore(options.ledger!, ledger);
       appender ??= outcomeAppender(options.ledger!);

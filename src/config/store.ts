@@ -6,7 +6,7 @@ import { configDir, configFile } from './paths.js';
 import { readStoredConfig, type ProfileValues, type StoredConfig } from './resolve.js';
 import type { Env } from '../contract/env.js';
 import { UsageError } from '../errors/failures.js';
-import { tryLock } from '../lib/file-lock.js';
+import { lockWithin } from '../lib/file-lock.js';
 import { systemErrorText } from '../lib/values.js';
 import { makeDirs } from '../lib/make-dirs.js';
 
@@ -96,20 +96,15 @@ const LOCK_WAIT_MS = 5_000;
  */
 function underLock<T>(path: string, change: () => T): T {
   const lock = `${path}.lock`;
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    let step: ReturnType<typeof tryLock>;
-    try {
-      step = tryLock(lock);
-    } catch (error) {
-      throw configWriteError(error, lock);
-    }
-    if (step === 'taken') break;
-    if (step === 'foreign') throw new UsageError(`${lock} is in the way of the config file's lock: it is not a file amps wrote`, 'remove it, then try again');
-    if (Date.now() > deadline) throw new UsageError(`the config ${path} is being changed by another amps (${step.holder !== undefined ? `process ${step.holder}` : 'a process that has not named itself yet'}), for more than ${LOCK_WAIT_MS / 1000} s`, `let it finish; if no amps runs, remove ${lock}`);
-    // A synchronous pause (conf's writes are synchronous): 20 ms.
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  let step: ReturnType<typeof lockWithin>;
+  try {
+    // Synchronous, as conf's writes are.
+    step = lockWithin(lock, LOCK_WAIT_MS);
+  } catch (error) {
+    throw configWriteError(error, lock);
   }
+  if (step === 'foreign') throw new UsageError(`${lock} is in the way of the config file's lock: it is not a file amps wrote`, 'remove it, then try again');
+  if (step !== 'taken') throw new UsageError(`the config ${path} is being changed by another amps (${step.holder !== undefined ? `process ${step.holder}` : 'a process that has not named itself yet'}), for more than ${LOCK_WAIT_MS / 1000} s`, `let it finish; if no amps runs, remove ${lock}`);
   try {
     return change();
   } finally {

@@ -105,3 +105,17 @@ export function tryLock(lock: string): 'taken' | 'foreign' | { holder: number | 
     return { holder: typeof holder === 'number' && !Number.isNaN(holder) ? holder : undefined };
   }
 }
+
+/**
+ * Tries for the lock until `waitMs` has passed, a synchronous pause of 20 ms between tries (for
+ * callers whose work is synchronous: the config file's writes, a ledger's appends): what the last
+ * try found. A failure to make the lock is thrown.
+ */
+export function lockWithin(lock: string, waitMs: number): ReturnType<typeof tryLock> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const step = tryLock(lock);
+    if (step === 'taken' || step === 'foreign' || Date.now() >= deadline) return step;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+}

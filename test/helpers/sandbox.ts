@@ -1,3 +1,4 @@
+import { type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { cleanEnv } from './cli.js';
 import { request } from 'undici';
@@ -60,4 +61,13 @@ export function useSandbox(options: Partial<SandboxOptions>, key: string, ready:
     sandbox!.requests.length = 0;
   });
   afterAll(async () => sandbox?.close());
+}
+
+/** Forwards a request to `target` (a sandbox's URL) and its answer back: the part of a misbehaving proxy that behaves. */
+export function relayTo(target: string, req: IncomingMessage, res: ServerResponse): void {
+  const upstream = httpRequest(`${target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+    res.writeHead(answer.statusCode ?? 502, answer.headers);
+    answer.pipe(res);
+  });
+  req.pipe(upstream);
 }
