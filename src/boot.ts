@@ -35,11 +35,9 @@ function homedir(): string {
   if (home && isAbsolute(home)) return home;
   const os = require('node:os') as typeof import('node:os');
   if (home === undefined) return os.homedir();
-  try {
-    return os.userInfo().homedir;
-  } catch {
-    return os.tmpdir();
-  }
+  // Throws without one: then amps runs uncached (never a shared folder such as /tmp, where another
+  // user could leave compiled code for it to run).
+  return os.userInfo().homedir;
 }
 
 /** Where amps keeps what it can rebuild: AMPS_CACHE_DIR, else the platform's cache directory. */

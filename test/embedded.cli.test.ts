@@ -40,7 +40,12 @@ describe('the embedded sandbox (nothing configured)', () => {
       spawnSync('dd', ['if=/dev/zero', `of=${join(dir, 'filler')}`, 'bs=1k']);
       rmSync(join(dir, 'spare'));
       const r = await runCli(['push', 'battery', 'bat_voltaro_02', 'charge', '--power', '3kw'], { env });
-      expect([r.code, r.stderr.trim().split('\n').at(-2)]).toEqual([2, `amps: cannot write the sandbox state ${join(dir, 'cfg', 'sandbox-state.json')}: no space left on the device (ENOSPC)`]);
+      // One line and its hint: no retries of the sandbox's 500 before it.
+      expect([r.code, r.stderr.trim().split('\n')]).toEqual([2, ['sandbox: embedded', `amps: cannot write the sandbox state ${join(dir, 'cfg', 'sandbox-state.json')}: no space left on the device (ENOSPC)`, expect.stringMatching(/^ {2}hint: /)]]);
+      // A fleet with --json keeps its code; the cause is said as JSON too, as every stderr line there is.
+      const fleet = await runCli(['push', 'battery', '--devices', '-', 'idle', '--json', '--out', join(tmpdir(), `amps-full-ledger-${process.pid}.ndjson`)], { env, input: 'bat_voltaro_01\nbat_voltaro_02\n' });
+      const lines = fleet.stderr.trim().split('\n').map((line) => JSON.parse(line));
+      expect(lines.at(-1)).toEqual({ notice: `cannot write the sandbox state ${join(dir, 'cfg', 'sandbox-state.json')}: no space left on the device (ENOSPC)` });
       expect(readdirSync(join(dir, 'cfg')).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     } finally {
       execFileSync('umount', [dir]);

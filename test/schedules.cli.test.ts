@@ -141,6 +141,17 @@ describe('the sandbox refuses a schedule body key it does not know, as a push\'s
     }
     expect((await sandbox.call('GET', '/schedules?deviceId=bat_kestrel_01')).body.data.items).toEqual([]);
   });
+
+  it('a slot parameter that is no Quantity is 400, as a push\'s, never kept (it made the whole state unreadable to amps)', async () => {
+    for (const [path, body, named] of [
+      ['/battery/bat_kestrel_01/schedule', { slots: [{ time: '22:00', duration: 'PT1H', command: 'charge', parameters: { target: { value: [50], unit: 'percent' } } }] }, 'slots[0].parameters.target'],
+      ['/schedules', { deviceId: 'bat_kestrel_01', slots: [{ time: '22:00', duration: 'PT1H', action: { command: 'charge', parameters: { target: { value: { x: 1 }, unit: 'percent' } } } }] }, 'slots[0].action.parameters.target'],
+    ] as const) {
+      const r = await sandbox.call(path === '/schedules' ? 'POST' : 'PUT', path, body);
+      expect([r.status, r.body.error.code, r.body.error.details.fields[0].path], named).toEqual([400, 'VALIDATION_ERROR', named]);
+    }
+    expect((await sandbox.call('GET', '/schedules?deviceId=bat_kestrel_01')).body.data.items).toEqual([]);
+  });
 });
 
 describe('a clock step past an action\'s end and a slot\'s start', () => {

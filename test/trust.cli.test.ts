@@ -359,6 +359,12 @@ describe('never the fake API by accident', () => {
     expect(r.stderr).toContain("is not an app id: it is an API key");
   });
 
+  it('HOME unset for a user the system has no home for (a container\'s uid): refused in one line, exit 2, never a crash', async () => {
+    const env = { PATH: process.env.PATH };
+    const r = spawnSync('setpriv', ['--reuid=54321', '--regid=54321', '--clear-groups', process.execPath, BIN, 'devices'], { env, cwd: '/', encoding: 'utf8', timeout: 20_000 });
+    expect([r.status, r.stderr.split('\n')[0]]).toEqual([2, 'amps: HOME is unset and the system has no home folder for this user, so amps cannot tell which configuration you meant']);
+  });
+
   it('an empty or relative HOME is refused rather than make a config (and a sandbox) under the current folder', async () => {
     for (const home of ['', 'relative/home']) {
       const e = cleanEnv({ HOME: home, AMPS_CONFIG_DIR: undefined, XDG_CONFIG_HOME: undefined });

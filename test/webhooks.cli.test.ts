@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -180,6 +180,37 @@ describe('amps sandbox serve --state --webhook: at least once across a restart',
       expect(JSON.parse(deliveries.stdout).items.map((d: { try: number; status: number }) => [d.try, d.status])).toEqual([[1, 500], [2, 500]]);
       second.serve.kill('SIGTERM');
       expect(await exited(second.serve)).toBe(0);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
+describe('amps sandbox serve --state --webhook: the deliveries file', () => {
+  it('is refused when it is no regular file (a FIFO held serve, Ctrl-C too); one that cannot be saved at stop is said, exit 11, no part left', async () => {
+    const dir = freshConfigDir();
+    const state = join(dir, 'sandbox.json');
+    execFileSync('mkfifo', [`${state}.deliveries.json`]);
+    const fifo = await runCli(['sandbox', 'serve', '--port', '0', '--state', state, '--webhook', 'http://127.0.0.1:9/h'], { env: cleanEnv(), timeoutMs: 20_000 });
+    expect([fifo.code, fifo.stderr.split('\n')[0]]).toEqual([2, `amps: ${state}.deliveries.json, where serve keeps the webhook deliveries still due, is not a regular file`]);
+    rmSync(`${state}.deliveries.json`);
+    // A receiver that refuses everything: the delivery is still due at stop, and a folder stands where it is saved.
+    const receiver = new Receiver(Array(20).fill(500));
+    const hooks = await receiver.start();
+    try {
+      const serve = spawn(process.execPath, [BIN, 'sandbox', 'serve', '--port', '0', '--rate-limit', '0', '--state', state, '--webhook', hooks], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = watchOutput(serve, 'stdout');
+      const err = watchOutput(serve, 'stderr');
+      const url = /listening on (\S+)/.exec(await out.line(/listening on /))![1];
+      const key = /^Key: (\S+)/.exec(await out.line(/^Key: /))![1];
+      await fetch(`${url}/_sandbox/events`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'device.connected', deviceId: 'bat_voltaro_01' }) });
+      await err.line(/try 1\); again at /);
+      mkdirSync(`${state}.deliveries.json`);
+      const stopped = exited(serve);
+      serve.kill('SIGTERM');
+      expect(await stopped).toBe(11);
+      expect(err.text()).toMatch(/amps: sandbox stopped, but the 1 webhook delivery still due and the log of tries could not be saved to .*: is a directory/);
+      expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     } finally {
       await receiver.close();
     }

@@ -29,6 +29,8 @@ export interface ClientOptions {
   maxResponseBytes?: number;
   onVerbose?: (line: string) => void;
   onRetry?: (notice: RetryNotice) => void;
+  /** Asked before each retry: false stops them (the embedded sandbox's state file failed: no answer will be better). */
+  mayRetry?: () => boolean;
   random?: () => number;
 }
 
@@ -474,7 +476,7 @@ export class ApiClient {
       const result = await this.attempt(method, url, body, deadline - Date.now(), options.anyBody);
       if (result.ok) return { ...(result.response as ApiResponse<T>), attempts: attempt };
       const { error } = result;
-      if (attempt > retries || !isRetryable(method, result, attempt)) throw new ApiFailure(error, result.notSent, result.serverDate);
+      if (attempt > retries || !isRetryable(method, result, attempt) || this.options.mayRetry?.() === false) throw new ApiFailure(error, result.notSent, result.serverDate);
       const delayMs = retryDelayMs(error, attempt, random);
       // A wait that would outlast --timeout (or a minute) is reported, not waited out.
       if (delayMs > MAX_RETRY_AFTER_MS || Date.now() + delayMs >= deadline) throw new ApiFailure(error, result.notSent, result.serverDate);

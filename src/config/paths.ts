@@ -22,7 +22,16 @@ export function configDir(env: Env): string {
   if (home !== undefined && !isAbsolute(home)) {
     throw new UsageError(`HOME is ${home.trim() === '' ? 'set but empty' : `'${home}', not an absolute path`}, so amps cannot tell which configuration you meant`, 'set HOME to your home folder, or AMPS_CONFIG_DIR to the configuration folder');
   }
-  return join(home ?? homedir(), '.config', 'amps');
+  return join(home ?? accountHome(), '.config', 'amps');
+}
+
+/** The account's home folder, with HOME unset: the system's record of it, which a container's user may lack. */
+function accountHome(): string {
+  try {
+    return homedir();
+  } catch {
+    throw new UsageError('HOME is unset and the system has no home folder for this user, so amps cannot tell which configuration you meant', 'set HOME, or AMPS_CONFIG_DIR to the configuration folder');
+  }
 }
 
 export function configFile(env: Env): string {

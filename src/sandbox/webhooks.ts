@@ -4,11 +4,12 @@
 // the same svix-id and a fresh timestamp and signature, as Svix does. Every try is logged
 // (`amps sandbox deliveries`).
 
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { postWebhook } from '../api/webhook-post.js';
 import type { WebhookEvent } from '../contract/webhooks.js';
 import { deliveryHeaders } from '../domain/webhooks.js';
 import { isRecord, systemErrorText } from '../lib/values.js';
+import { UsageError } from '../errors/failures.js';
 
 export const DELIVERY_TIMEOUT_MS = 30_000;
 const MAX_TRIES = 10;
@@ -164,8 +165,11 @@ function isPending(value: unknown): value is Pending {
 export function readDeliveryQueue(file: string): { queue?: DeliveryQueue; notice?: string } {
   let text: string;
   try {
+    // A FIFO would hold the sandbox (and Ctrl-C) until a writer came; a folder cannot be saved to at the end.
+    if (!statSync(file).isFile()) throw new UsageError(`${file}, where serve keeps the webhook deliveries still due, is not a regular file`, 'move it aside, or give --state another name');
     text = readFileSync(file, 'utf8');
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
     return { notice: `the webhook deliveries an earlier serve left in ${file} could not be read (${systemErrorText(error)}); they are not made` };
   }
@@ -187,6 +191,12 @@ export function writeDeliveryQueue(file: string, queue: DeliveryQueue): void {
     return;
   }
   const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, JSON.stringify(queue), { mode: 0o600 });
-  renameSync(temp, file);
+  try {
+    writeFileSync(temp, JSON.stringify(queue), { mode: 0o600 });
+    renameSync(temp, file);
+  } catch (error) {
+    // Its URLs may carry credentials: no part-written copy is left.
+    rmSync(temp, { force: true });
+    throw error;
+  }
 }

@@ -92,12 +92,12 @@ async function openSession(globals: GlobalOptions, io: IO, options: SessionOptio
 
   const [{ startSandbox }, { fileStore }] = await Promise.all([import('../sandbox/server.js'), import('../sandbox/store.js')]);
   const store = fileStore(sandboxStateFile(io.env));
-  for (const notice of await store.check()) writeLine(io.stderr, io.err.yellow(`amps: ${notice}`));
+  for (const text of await store.check()) notice(io, globals, text);
   let stateFailure: Error | undefined;
   const sandbox = await startSandbox({ store, onStateFailure: (error) => (stateFailure ??= error) });
   let client: Awaited<ReturnType<typeof ApiClient.create>>;
   try {
-    client = await ApiClient.create({ ...clientOptions, baseUrl: sandbox.url, apiKey: sandbox.key });
+    client = await ApiClient.create({ ...clientOptions, baseUrl: sandbox.url, apiKey: sandbox.key, mayRetry: () => stateFailure === undefined });
   } catch (error) {
     // The sandbox's server would keep the process alive after the error is reported.
     await sandbox.close();
@@ -117,7 +117,7 @@ async function openSession(globals: GlobalOptions, io: IO, options: SessionOptio
       await client.close();
       await sandbox.close();
       // A state file made junk while the command ran was kept aside then: said now, as at the start.
-      for (const notice of store.notices()) writeLine(io.stderr, io.err.yellow(`amps: ${notice}`));
+      for (const text of store.notices()) notice(io, globals, text);
     },
   };
 }
@@ -133,6 +133,12 @@ export function announceWrite(session: Session, io: IO, globals: GlobalOptions):
   writeLine(io.stderr, io.err.dim(`sandbox: ${where}`));
 }
 
+/** A line on stderr that is no failure: with --json, a JSON object as every line there is. */
+function notice(io: IO, globals: GlobalOptions, text: string): void {
+  if (globals.json) writeLine(io.stderr, JSON.stringify({ notice: scrub(text) }));
+  else writeLine(io.stderr, io.err.yellow(`amps: ${text}`));
+}
+
 /** Runs `work` with a session and always closes it, so no socket keeps the process alive. */
 export async function withSession<T>(globals: GlobalOptions, io: IO, work: (session: Session) => Promise<T>, options?: SessionOptions): Promise<T> {
   const session = await openSession(globals, io, options);
@@ -140,12 +146,13 @@ export async function withSession<T>(globals: GlobalOptions, io: IO, work: (sess
     const result = await work(session);
     // The work went on past the failure (a fleet records each device's 500 and keeps its exit code): the cause is said.
     const local = session.localFailure?.();
-    if (local) writeLine(io.stderr, `amps: ${local.message}`);
+    if (local) notice(io, globals, local.message);
     return result;
   } catch (error) {
     // The embedded sandbox's 500 came from its state file: that file is what to mend (exit 2), not the API.
+    // Only that 500: an interruption, or another answer, after it stands as it is.
     const local = session.localFailure?.();
-    if (local) throw local;
+    if (local && error instanceof ApiFailure && error.decoded.status === 500) throw local;
     if (error instanceof ApiFailure && error.decoded.retryClass === 'relink' && !error.relink) error.relink = relinkFor(session, deviceTypeInPath(error.decoded.path));
     throw error;
   } finally {

@@ -76,24 +76,25 @@ export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
   });
   clearInterval(ticker);
   const queue = await deliverer?.close();
-  let unsaved: string | undefined;
+  // Stopped all the same whatever cannot be saved; what it would have kept is lost: said, exit 11.
+  const lost: string[] = [];
   try {
     await sandbox.close();
   } catch (error) {
-    // Stopped all the same; what happened since the start (or the last save) is lost: said, exit 11.
-    unsaved = error instanceof Error ? error.message : String(error);
+    lost.push(`its state was not saved: ${error instanceof Error ? error.message : String(error)}`);
   }
   let due = '';
   if (queue && queueFile) {
+    const deliveries = `${queue.pending.length} webhook deliver${queue.pending.length === 1 ? 'y' : 'ies'} still due`;
     try {
       writeDeliveryQueue(queueFile, queue);
-      if (queue.pending.length > 0) due = `; ${queue.pending.length} webhook deliver${queue.pending.length === 1 ? 'y' : 'ies'} still due, made when it serves again with --webhook (${queueFile})`;
+      if (queue.pending.length > 0) due = `; ${deliveries}, made when it serves again with --webhook (${queueFile})`;
     } catch (error) {
-      writeLine(io.stderr, `amps: the ${queue.pending.length} webhook deliveries still due could not be saved to ${queueFile}: ${systemErrorText(error)}`);
+      lost.push(`the ${deliveries} and the log of tries could not be saved to ${queueFile}: ${systemErrorText(error)}`);
     }
   }
-  if (unsaved !== undefined) {
-    writeLine(io.stderr, `amps: sandbox stopped, but its state was not saved: ${unsaved}`);
+  if (lost.length > 0) {
+    writeLine(io.stderr, `amps: sandbox stopped, but ${lost.join('; and ')}`);
     return EXIT.outputLost;
   }
   if (!options.json) writeLine(io.stderr, `Sandbox stopped${options.state ? `; state saved to ${options.state}` : ''}${due}.`);

@@ -18,6 +18,7 @@ import { type Context, ID, paginate, type Reply, type Route, validation } from '
 import { SandboxError } from '../schedule.js';
 import { nextFireAt, publicSchedule } from '../schedules.js';
 import type { StoredSchedule } from '../store.js';
+import { quantityProblems } from '../validate.js';
 import { normaliseDeviceType } from '../../domain/device-types.js';
 
 type Problems = Array<{ path: string; problem: string }>;
@@ -40,6 +41,10 @@ function readSlots(ctx: Context, device: DeviceDefinition, body: Record<string, 
     if (length === undefined || length < 60_000 || length > 86_400_000) problems.push({ path: `${at}.duration`, problem: 'must be an ISO 8601 duration from PT1M to PT24H' });
     if (!isRecord(action) || typeof action.command !== 'string') problems.push({ path: nested ? `${at}.action.command` : `${at}.command`, problem: 'must be a string' });
     if (isRecord(action) && action.parameters !== undefined && !isRecord(action.parameters)) problems.push({ path: `${at}.parameters`, problem: 'must be an object' });
+    // Each a Quantity, as a push's are: what is stored is read back as a slot (contract isSlot).
+    if (isRecord(action) && isRecord(action.parameters)) {
+      for (const [name, value] of Object.entries(action.parameters)) problems.push(...quantityProblems(value, `${nested ? `${at}.action` : at}.parameters.${name}`));
+    }
     return { time: raw.time as string, length: length ?? 0, command: (isRecord(action) ? action.command : '') as string, parameters: (isRecord(action) ? action.parameters : undefined) as Record<string, Quantity> | undefined };
   });
   if (problems.length > 0) throw validation(problems);
