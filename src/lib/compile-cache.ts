@@ -23,7 +23,8 @@
 // The checksum is lib/checksum.ts, a few lines of WebAssembly: zlib's CRC-32 would load node:zlib
 // and the streams with it, which cost more than the cache saves on the shortest commands.
 
-import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { writeFileWhole } from './write-whole.js';
 import type NodeModule from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -210,14 +211,7 @@ export class CompileCache {
     data.writeUInt32LE(identity.length, MAGIC.length + 8);
     identity.copy(data, HEADER_BYTES);
     compiled.payload!.copy(data, HEADER_BYTES + identity.length);
-    const temporary = `${compiled.entry}.${process.pid}.tmp`;
-    try {
-      writeFileSync(temporary, data, { mode: 0o600 });
-      renameSync(temporary, compiled.entry);
-    } catch (error) {
-      rmSync(temporary, { force: true });
-      throw error;
-    }
+    writeFileWhole(compiled.entry, data);
     this.prune(compiled);
   }
 

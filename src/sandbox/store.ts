@@ -4,7 +4,7 @@
 // read-modify-write transactions across processes with a lock file, so two `amps` commands at
 // once never corrupt the file nor lose each other's writes.
 
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../errors/failures.js';
 import { ACTION_STATES, type ActionRecord } from '../contract/actions.js';
@@ -13,6 +13,7 @@ import type { WebhookEvent } from '../contract/webhooks.js';
 import { isRecord, systemErrorText } from '../lib/values.js';
 import { tryLock } from '../lib/file-lock.js';
 import { makeDirs } from '../lib/make-dirs.js';
+import { writeFileWhole } from '../lib/write-whole.js';
 
 /** What the sandbox keeps beside the public record. */
 export interface StoredAction extends ActionRecord {
@@ -248,15 +249,7 @@ function keptAside(file: string, problem: string, repaired: string[]): SandboxSt
 
 function writeStateAtomically(file: string, state: SandboxState): void {
   makeDirs(dirname(file), 0o700);
-  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    writeFileSync(temp, JSON.stringify(state), { mode: 0o600 });
-    renameSync(temp, file);
-  } catch (error) {
-    // A write cut short (a full disk) or a rename refused leaves no part-written file behind.
-    rmSync(temp, { force: true });
-    throw error;
-  }
+  writeFileWhole(file, JSON.stringify(state));
 }
 
 /** Writes the state, turning a file-system refusal into a one-line error naming the place. */

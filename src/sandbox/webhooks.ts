@@ -4,11 +4,12 @@
 // the same svix-id and a fresh timestamp and signature, as Svix does. Every try is logged
 // (`amps sandbox deliveries`).
 
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { postWebhook } from '../api/webhook-post.js';
 import type { WebhookEvent } from '../contract/webhooks.js';
 import { deliveryHeaders } from '../domain/webhooks.js';
 import { isRecord, systemErrorText } from '../lib/values.js';
+import { writeFileWhole } from '../lib/write-whole.js';
 import { UsageError } from '../errors/failures.js';
 
 export const DELIVERY_TIMEOUT_MS = 30_000;
@@ -190,13 +191,5 @@ export function writeDeliveryQueue(file: string, queue: DeliveryQueue): void {
     rmSync(file, { force: true });
     return;
   }
-  const temp = `${file}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temp, JSON.stringify(queue), { mode: 0o600 });
-    renameSync(temp, file);
-  } catch (error) {
-    // Its URLs may carry credentials: no part-written copy is left.
-    rmSync(temp, { force: true });
-    throw error;
-  }
+  writeFileWhole(file, JSON.stringify(queue));
 }
