@@ -157,9 +157,9 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
           if (ledger.end !== null || writerGone) return true;
           // A writer that is gone never writes its end record: waiting for it would last the whole wait.
           if (!writerGoneHere(ledger.run.writer)) return false;
-          writerGone = true;
-          // What it wrote before it went is followed too.
+          // What it wrote before it went is followed too (its end record among it, when it wrote one as it went).
           readMore(options.ledger!, ledger);
+          writerGone = ledger.end === null;
           return following.pending === 0;
         },
       });
