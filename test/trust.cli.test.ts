@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeInstant, formatInZone } from '../src/domain/time.js';
@@ -360,9 +360,16 @@ describe('never the fake API by accident', () => {
   });
 
   it('HOME unset for a user the system has no home for (a container\'s uid): refused in one line, exit 2, never a crash', async () => {
-    const env = { PATH: process.env.PATH };
-    const r = spawnSync('setpriv', ['--reuid=54321', '--regid=54321', '--clear-groups', process.execPath, BIN, 'devices'], { env, cwd: '/', encoding: 'utf8', timeout: 20_000 });
-    expect([r.status, r.stderr.split('\n')[0]]).toEqual([2, 'amps: HOME is unset and the system has no home folder for this user, so amps cannot tell which configuration you meant']);
+    // A copy of the built amps that user can read (the checkout and the suite's temporary folder may be private to root).
+    const copy = mkdtempSync('/tmp/amps-nohome-');
+    try {
+      for (const part of ['bin', 'dist', 'package.json']) cpSync(join(BIN, '..', '..', part), join(copy, part), { recursive: true });
+      execFileSync('chmod', ['-R', 'a+rX', copy]);
+      const r = spawnSync('setpriv', ['--reuid=54321', '--regid=54321', '--clear-groups', process.execPath, join(copy, 'bin', 'amps'), 'devices'], { env: { PATH: process.env.PATH }, cwd: '/', encoding: 'utf8', timeout: 20_000 });
+      expect([r.status, r.stderr.split('\n')[0]]).toEqual([2, 'amps: HOME is unset and the system has no home folder for this user, so amps cannot tell which configuration you meant']);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   it('an empty or relative HOME is refused rather than make a config (and a sandbox) under the current folder', async () => {
