@@ -213,6 +213,10 @@ describe('a URL fit to print', () => {
       ['https://user:pa/ss@api.example.com', 'https://redacted@api.example.com'],
       ['http://user:p?ss@proxy.example:8080', 'http://redacted@proxy.example:8080'],
       ['http://user:p#s/s@proxy.example:8080/x', 'http://redacted@proxy.example:8080/x'],
+      // A query parameter named as a secret loses its value; others stay.
+      ['https://hooks.example/in?token=abc123&team=ops', 'https://hooks.example/in?token=redacted&team=ops'],
+      ['https://h/x?page=2&API_KEY=k1#frag', 'https://h/x?page=2&API_KEY=redacted#frag'],
+      ['https://h/x?sig=abc&access_token=t', 'https://h/x?sig=redacted&access_token=redacted'],
     ];
     for (const [typed, shown] of cases) expect(redactUrl(typed), typed).toBe(shown);
   });

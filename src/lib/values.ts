@@ -51,6 +51,16 @@ export function closest(input: string, candidates: readonly string[], limit = 3)
  * as the scheme `user:`. The user part is all of the authority before its last `@`.
  */
 export function redactUrl(value: string): string {
+  return redactUserinfo(value).replace(SECRET_QUERY_VALUE, '$1redacted');
+}
+
+/**
+ * A query parameter whose name says it holds a secret (`?token=…`, `&api_key=…`, `sig=`, `password=`):
+ * webhook receivers are often addressed so. Its value goes; the name stays, to say which one.
+ */
+const SECRET_QUERY_VALUE = /([?&][^=&#]*(?:token|key|secret|sig|password|passwd|pwd|auth|credential)[^=&#]*=)[^&#]*/gi;
+
+function redactUserinfo(value: string): string {
   const scheme = /^\s*[A-Za-z][A-Za-z0-9+.-]*:[/\\]+/.exec(value)?.[0] ?? '';
   const rest = value.slice(scheme.length);
   const authority = /^[^/?#\\]*/.exec(rest)![0];
