@@ -86,8 +86,22 @@ describe('amps sandbox serve', () => {
     child.kill('SIGTERM');
     // One SIGTERM: it kept serving, and only a second ended it (killed, exit 143).
     expect(await exit).toBe(11);
-    expect(stderr).toMatch(/^amps: sandbox stopped, but its state was not saved: cannot write the sandbox state .*served\.json: /m);
+    // With --json, the one JSON error every failure is there.
+    expect(JSON.parse(stderr.trim().split('\n').at(-1)!).error).toMatchObject({ code: 'OUTPUT_LOST', exitCode: 11, message: expect.stringMatching(/^sandbox stopped, but its state was not saved: cannot write the sandbox state .*served\.json: /) });
     expect(readdirSync(dir)).toEqual(['served.json']);
+  });
+
+  it('with --json, a state file it kept aside is said as a JSON notice', async () => {
+    const stateFile = join(freshConfigDir(), 'junk.json');
+    writeFileSync(stateFile, 'junk');
+    const child = spawn(process.execPath, [BIN, 'sandbox', 'serve', '--port', '0', '--json', '--state', stateFile], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    await new Promise<string>((resolve) => child.stdout.once('data', (d) => resolve(String(d))));
+    const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.kill('SIGINT');
+    expect(await exit).toBe(0);
+    expect(stderr.trim().split('\n').map((line) => JSON.parse(line))).toEqual([{ notice: expect.stringMatching(/^the sandbox state file was unreadable \(it is not valid JSON\); it was kept as /) }]);
   });
 
   it('stops cleanly on SIGINT too', async () => {

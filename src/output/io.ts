@@ -4,6 +4,7 @@ import { bounded, JSON_BOUNDS, jsonText } from '../lib/values.js';
 import type { ExitCode } from '../contract/exit-codes.js';
 import { NO_PROMPTER, type Prompter } from './prompter.js';
 import { PLAIN, type Style } from './style.js';
+import { scrub } from './text.js';
 
 /**
  * Where a command's output goes: Node's stream for a terminal or a pipe, a writer of stdio.ts for a
@@ -89,6 +90,15 @@ export function guardOutput(stream: OutputStream, onClosed: (error: Error) => vo
 
 export function writeLine(stream: OutputStream, text = ''): void {
   stream.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/**
+ * A line on stderr that is no failure (what amps did to its own files: a state kept aside): with
+ * --json a `{"notice": TEXT}` object, as every line there is JSON; else `amps: TEXT`, in yellow.
+ */
+export function writeNotice(io: IO, json: boolean | undefined, text: string): void {
+  if (json) writeLine(io.stderr, jsonText({ notice: scrub(text) }));
+  else writeLine(io.stderr, io.err.yellow(`amps: ${text}`));
 }
 
 /** JSON for stdout, indented the same way whatever the terminal, so scripts and people see one format. */

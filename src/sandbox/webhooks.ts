@@ -188,7 +188,11 @@ export function readDeliveryQueue(file: string): { queue?: DeliveryQueue; notice
 /** Saves the queue for the next serve (atomically, 0600: its URLs may carry credentials); nothing left, no file. */
 export function writeDeliveryQueue(file: string, queue: DeliveryQueue): void {
   if (queue.pending.length === 0 && queue.log.length === 0) {
-    rmSync(file, { force: true });
+    try {
+      rmSync(file, { force: true });
+    } catch {
+      // Nothing to keep, so nothing is lost; whatever stands there (a folder) is refused at the next start.
+    }
     return;
   }
   writeFileWhole(file, JSON.stringify(queue));

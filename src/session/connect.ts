@@ -13,7 +13,7 @@ import { formatDuration } from '../domain/duration.js';
 import { normaliseDeviceType } from '../domain/device-types.js';
 import { externalUserRefProblem, linkUrl } from '../domain/link.js';
 import type { DeviceType } from '../contract/devices.js';
-import { type IO, writeLine } from '../output/io.js';
+import { type IO, writeLine, writeNotice } from '../output/io.js';
 import { scrub } from '../output/text.js';
 import { type ApiClient, type ClientOptions, DEFAULT_MAX_RESPONSE_BYTES } from '../api/client.js';
 import type { TargetEnvironment } from '../contract/keys.js';
@@ -92,7 +92,7 @@ async function openSession(globals: GlobalOptions, io: IO, options: SessionOptio
 
   const [{ startSandbox }, { fileStore }] = await Promise.all([import('../sandbox/server.js'), import('../sandbox/store.js')]);
   const store = fileStore(sandboxStateFile(io.env));
-  for (const text of await store.check()) notice(io, globals, text);
+  for (const text of await store.check()) writeNotice(io, globals.json, text);
   let stateFailure: Error | undefined;
   const sandbox = await startSandbox({ store, onStateFailure: (error) => (stateFailure ??= error) });
   let client: Awaited<ReturnType<typeof ApiClient.create>>;
@@ -117,7 +117,7 @@ async function openSession(globals: GlobalOptions, io: IO, options: SessionOptio
       await client.close();
       await sandbox.close();
       // A state file made junk while the command ran was kept aside then: said now, as at the start.
-      for (const text of store.notices()) notice(io, globals, text);
+      for (const text of store.notices()) writeNotice(io, globals.json, text);
     },
   };
 }
@@ -133,12 +133,6 @@ export function announceWrite(session: Session, io: IO, globals: GlobalOptions):
   writeLine(io.stderr, io.err.dim(`sandbox: ${where}`));
 }
 
-/** A line on stderr that is no failure: with --json, a JSON object as every line there is. */
-function notice(io: IO, globals: GlobalOptions, text: string): void {
-  if (globals.json) writeLine(io.stderr, JSON.stringify({ notice: scrub(text) }));
-  else writeLine(io.stderr, io.err.yellow(`amps: ${text}`));
-}
-
 /** Runs `work` with a session and always closes it, so no socket keeps the process alive. */
 export async function withSession<T>(globals: GlobalOptions, io: IO, work: (session: Session) => Promise<T>, options?: SessionOptions): Promise<T> {
   const session = await openSession(globals, io, options);
@@ -146,7 +140,7 @@ export async function withSession<T>(globals: GlobalOptions, io: IO, work: (sess
     const result = await work(session);
     // The work went on past the failure (a fleet records each device's 500 and keeps its exit code): the cause is said.
     const local = session.localFailure?.();
-    if (local) notice(io, globals, local.message);
+    if (local) writeNotice(io, globals.json, local.message);
     return result;
   } catch (error) {
     // The embedded sandbox's 500 came from its state file: that file is what to mend (exit 2), not the API.

@@ -7,8 +7,8 @@ import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { webhookTarget } from '../../api/webhook-post.js';
 import { UsageError } from '../../errors/failures.js';
 import { withExamples } from '../../output/command-help.js';
-import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
-import { redactUrl, systemErrorText } from '../../lib/values.js';
+import { type CommandState, type IO, type Run, writeJson, writeLine, writeNotice } from '../../output/io.js';
+import { jsonText, redactUrl, systemErrorText } from '../../lib/values.js';
 
 export interface ServeOptions extends GlobalOptions {
   port: number;
@@ -33,14 +33,14 @@ export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
   const [{ startSandbox }, { memoryStore }, { seededDevices }] = await Promise.all([import('../../sandbox/server.js'), import('../../sandbox/store.js'), import('../../sandbox/fleet.js')]);
   const urls = (options.webhook ?? []).map((url) => webhookTarget(url, '--webhook'));
   const store = memoryStore(options.state);
-  for (const notice of await store.check()) writeLine(io.stderr, `amps: ${notice}`);
+  for (const notice of await store.check()) writeNotice(io, options.json, notice);
   const [{ webhookSecret }, { Deliverer, deliveryQueueFile, readDeliveryQueue, writeDeliveryQueue }] = await Promise.all([import('../../sandbox/events.js'), import('../../sandbox/webhooks.js')]);
   const secret = () => store.transact((tx) => webhookSecret(tx));
   const signingSecret = await secret();
   // With --state, deliveries still due when an earlier serve stopped are made now (at least once across restarts).
   const queueFile = options.state !== undefined && urls.length > 0 ? deliveryQueueFile(options.state) : undefined;
   const restored = queueFile ? readDeliveryQueue(queueFile) : {};
-  if (restored.notice) writeLine(io.stderr, `amps: ${restored.notice}`);
+  if (restored.notice) writeNotice(io, options.json, restored.notice);
   const deliverer = urls.length > 0 ? new Deliverer(urls, secret, options.webhookLatency ?? 0, (entry) => {
     if (options.json || options.quiet) return;
     const answer = entry.status !== null ? `${entry.status}` : entry.error ?? 'no answer';
@@ -94,7 +94,10 @@ export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
     }
   }
   if (lost.length > 0) {
-    writeLine(io.stderr, `amps: sandbox stopped, but ${lost.join('; and ')}`);
+    const message = `sandbox stopped, but ${lost.join('; and ')}`;
+    // With --json, one JSON error, as every failure is there.
+    if (options.json) writeLine(io.stderr, jsonText({ error: { code: 'OUTPUT_LOST', message, exitCode: EXIT.outputLost } }));
+    else writeLine(io.stderr, `amps: ${message}`);
     return EXIT.outputLost;
   }
   if (!options.json) writeLine(io.stderr, `Sandbox stopped${options.state ? `; state saved to ${options.state}` : ''}${due}.`);
