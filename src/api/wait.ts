@@ -34,15 +34,15 @@ function passing(error: ApiFailure): boolean {
   return error.exitCode === EXIT.transient || (status !== null && (status >= 500 || status === 429));
 }
 
+/** What the wait's last read is given of its time. */
+const FINAL_READ_MS = 500;
+
 /**
  * Polls with a gentle backoff (0.5 s up to 5 s) until the action is terminal, each read bounded by
  * what is left of the wait, the last one at its end. A read that fails for a passing reason does not end the wait: the
  * action stands whatever a read says, and a wait that ended in "retry" (exit 6) would tell a
  * runbook to push again. When the wait ends first, WaitTimeout says what was last seen.
  */
-/** What the wait's last read is given of its time. */
-const FINAL_READ_MS = 500;
-
 export async function waitForAction(client: ApiClient, id: string, options: WaitOptions): Promise<ActionRecord> {
   const deadline = Date.now() + options.timeoutMs;
   let interval = 500;
