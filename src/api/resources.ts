@@ -11,7 +11,8 @@ import { isRecord } from '../lib/values.js';
 import type { ApiClient, ApiResponse } from './client.js';
 import type { ActionRecord, Page } from '../contract/actions.js';
 import type { DeviceType, DeviceRead } from '../contract/devices.js';
-import { isSlot, type ScheduleRecord } from '../contract/schedules.js';
+import type { ScheduleRecord } from '../contract/schedules.js';
+import { isSlot } from '../domain/schedule.js';
 import type { WebhookEvent } from '../contract/webhooks.js';
 
 const enc = encodeURIComponent;

@@ -22,19 +22,6 @@ export interface NestedSlot {
   action: { command: string; parameters?: Record<string, Quantity> };
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-function isParameters(value: unknown): boolean {
-  return value === undefined || (isObject(value) && Object.values(value).every((q) => isObject(q) && typeof q.unit === 'string' && (typeof q.value === 'number' || typeof q.value === 'string')));
-}
-
-/** A slot in either wire form, whole: what amps reads of one (an answer's, a state file's) before it shows or fires it. */
-export function isSlot(value: unknown): value is FlatSlot | NestedSlot {
-  if (!isObject(value) || typeof value.time !== 'string' || typeof value.duration !== 'string') return false;
-  if ('action' in value) return isObject(value.action) && typeof value.action.command === 'string' && isParameters(value.action.parameters);
-  return typeof value.command === 'string' && isParameters(value.parameters);
-}
-
 export interface ScheduleRecord {
   id: string;
   deviceId: string;

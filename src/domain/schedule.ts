@@ -4,6 +4,7 @@
 
 import type { FlatSlot, NestedSlot } from '../contract/schedules.js';
 import { UsageError } from '../errors/failures.js';
+import { isRecord } from '../lib/values.js';
 import { parseDuration } from './duration.js';
 import { parseQuantityFlags, QUANTITY_FLAGS, type TypedQuantity } from './action.js';
 import { resolveTimeText, wallClockAt } from './time.js';
@@ -90,6 +91,17 @@ export function nextFires(time: string, timeZone: string, after: number, count: 
     day.setUTCDate(day.getUTCDate() + 1);
   }
   return fires;
+}
+
+function isParameters(value: unknown): boolean {
+  return value === undefined || (isRecord(value) && Object.values(value).every((q) => isRecord(q) && typeof q.unit === 'string' && (typeof q.value === 'number' || typeof q.value === 'string')));
+}
+
+/** A slot in either wire form, whole: what amps reads of one (an answer's, a state file's) before it shows or fires it. */
+export function isSlot(value: unknown): value is FlatSlot | NestedSlot {
+  if (!isRecord(value) || typeof value.time !== 'string' || typeof value.duration !== 'string') return false;
+  if ('action' in value) return isRecord(value.action) && typeof value.action.command === 'string' && isParameters(value.action.parameters);
+  return typeof value.command === 'string' && isParameters(value.parameters);
 }
 
 /** A slot in either wire form, as one shape. */

@@ -41,7 +41,7 @@ function readSlots(ctx: Context, device: DeviceDefinition, body: Record<string, 
     if (length === undefined || length < 60_000 || length > 86_400_000) problems.push({ path: `${at}.duration`, problem: 'must be an ISO 8601 duration from PT1M to PT24H' });
     if (!isRecord(action) || typeof action.command !== 'string') problems.push({ path: nested ? `${at}.action.command` : `${at}.command`, problem: 'must be a string' });
     if (isRecord(action) && action.parameters !== undefined && !isRecord(action.parameters)) problems.push({ path: `${at}.parameters`, problem: 'must be an object' });
-    // Each a Quantity, as a push's are: what is stored is read back as a slot (contract isSlot).
+    // Each a Quantity, as a push's are: what is stored is read back as a slot (domain/schedule isSlot).
     if (isRecord(action) && isRecord(action.parameters)) {
       for (const [name, value] of Object.entries(action.parameters)) problems.push(...quantityProblems(value, `${nested ? `${at}.action` : at}.parameters.${name}`));
     }
