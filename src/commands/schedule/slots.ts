@@ -64,7 +64,9 @@ export function prepareSlots(typed: TypedSlot[], device: DeviceRead | undefined,
     const spec = device?.commands ? own(device.commands, slot.command) : undefined;
     const { values, conversions } = fitQuantities(slot.quantities, spec?.parameters, (name) => `--slot ${time} --${name}`);
     notes.push(...conversions.map((c) => conversionLine(c)));
-    const fires = nextFires(time, zone, now, daily ? PREVIEW_FIRES : 1);
+    // Daily slots are compared over a year of fires (below); the preview shows the first of them.
+    const compared = nextFires(time, zone, now, daily ? OVERLAP_DAYS : 1);
+    const fires = compared.slice(0, daily ? PREVIEW_FIRES : 1);
     if (device) {
       const violation = checkAction({ command: slot.command, parameters: values, start: new Date(fires[0].instant), end: new Date(fires[0].instant + slot.durationMs) }, device.commands ?? {}, new Date(now));
       if (violation) throw Object.assign(new PreflightError(preflightError(violation.code, violation.details)), { about: `--slot '${slot.text}'` });
@@ -72,7 +74,7 @@ export function prepareSlots(typed: TypedSlot[], device: DeviceRead | undefined,
     for (const fire of fires) if (fire.adjustment) notes.push(`slot ${time}: ${fire.adjustment}`);
     // Daily slots are compared over a year of fires: two that are apart on most days may meet on
     // the day the clocks change (01:00 that night is 02:00, where the next slot opens).
-    for (const fire of daily ? nextFires(time, zone, now, OVERLAP_DAYS) : fires) windows.push({ index, slot: slot.text, start: fire.instant, end: fire.instant + slot.durationMs });
+    for (const fire of compared) windows.push({ index, slot: slot.text, start: fire.instant, end: fire.instant + slot.durationMs });
     preview.push({ slot: slot.text, fires: fires.map((f) => describeInstant(f.instant, zone)) });
     return { time, duration: isoDuration(slot.durationMs), command: slot.command, ...(Object.keys(values).length > 0 ? { parameters: values } : {}) };
   });
