@@ -59,10 +59,11 @@ export function writerRunsHere(writer: unknown): boolean {
 export function otherApiThan(run: { api?: string | null }, session: { embedded: boolean; apiUrl: string | undefined }): { ran: string; now: string } | null {
   if (typeof run.api !== 'string' || session.embedded || session.apiUrl === undefined) return null;
   const now = redactUrl(session.apiUrl);
-  return apiKeyOf(run.api) === apiKeyOf(now) ? null : { ran: run.api, now };
+  return apiIdentity(run.api) === apiIdentity(now) ? null : { ran: run.api, now };
 }
 
-function apiKeyOf(url: string): string {
+/** Which API a URL names, to compare two: its origin and path, a trailing `/` aside. */
+function apiIdentity(url: string): string {
   try {
     const parsed = new URL(url);
     return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
