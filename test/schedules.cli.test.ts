@@ -219,6 +219,15 @@ describe('amps schedules', () => {
     expect([all.complete, all.items.length]).toEqual([true, json.pagination.total]);
   });
 
+  it('an empty or malformed --device or --user filter is refused: sent, it would list every device\'s schedules', async () => {
+    const before = sandbox.requests.length;
+    for (const [flag, value] of [['--device', ''], ['--user', ''], ['--device', 'bat voltaro/../x']]) {
+      const r = await amps(['schedules', 'list', flag!, value!]);
+      expect([r.code, r.stderr.split('\n')[0]], `${flag} '${value}'`).toEqual([2, expect.stringMatching(/^amps: the (device|user) id '.*' /)]);
+    }
+    expect(sandbox.requests.length).toBe(before);
+  });
+
   it('a flag given twice is refused: --device a --device b would send to b', async () => {
     const r = await amps(['schedules', 'create', '--device', 'bat_voltaro_01', '--device', 'bat_voltaro_02', '--slot', '03:00/1h discharge', '--dry-run']);
     expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, "amps: --device is given twice ('bat_voltaro_01' and 'bat_voltaro_02'): amps will not guess which you meant"]);

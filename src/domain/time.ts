@@ -76,6 +76,18 @@ export function plantZone(device: Pick<DeviceRead, 'metadata'> | undefined): str
   return typeof zone === 'string' && isTimeZone(zone) ? zone : undefined;
 }
 
+/** Whose clock a device's times are read on, with no zone named: its plant zone, else this machine's, saying which and why. */
+export type DeviceClockSource = 'the device\'s plant zone' | 'the local zone (the device names no plant zone)' | `the local zone (the device's plant zone '${string}' is not a zone amps knows)`;
+
+export function deviceOrLocalZone(device: Pick<DeviceRead, 'metadata'> | undefined, env: Record<string, string | undefined>): { name: string; source: DeviceClockSource } {
+  const known = plantZone(device);
+  if (known) return { name: known, source: 'the device\'s plant zone' };
+  const plant = device?.metadata?.timeZone;
+  // Said, not hidden: the time is then on this machine's clock, not the device's.
+  if (typeof plant === 'string' && plant !== '') return { name: localZone(env), source: `the local zone (the device's plant zone '${plant.replace(/[^\x20-\x7e]/g, '?').slice(0, 40)}' is not a zone amps knows)` };
+  return { name: localZone(env), source: 'the local zone (the device names no plant zone)' };
+}
+
 /** The zone this process runs in (TZ, else the system's). */
 function localTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';

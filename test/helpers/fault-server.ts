@@ -57,6 +57,7 @@ export type Fault =
   | 'badstart'
   | 'badzone'
   | 'bad-slots'
+  | 'schedule-odd-times'
   | 'mixed';
 
 const envelope = (code: string, message: string, details?: unknown) =>
@@ -249,10 +250,16 @@ export async function startFaultServer(): Promise<FaultServer> {
         return setTimeout(() => json(200, okBody), 20);
       case 'badzone':
         // A device whose plant zone is no zone at all.
-        return json(200, JSON.stringify({ success: true, data: { id: 'b1', metadata: { model: 'm', source: 'live', timeZone: 'Mars/Olympus_Mons' }, commands: { charge: { parameters: {}, execution: ['immediate', 'scheduled'] } } }, meta: { requestId: 'req_zone' } }));
+        return json(200, JSON.stringify({ success: true, data: { id: 'b1', metadata: { model: 'm', source: 'live', timeZone: 'Mars/Olympus_Mons' }, commands: { charge: { parameters: {}, execution: ['immediate', 'scheduled', 'windowed'] } } }, meta: { requestId: 'req_zone' } }));
       case 'bad-slots':
         // A schedule whose slots are not slots (null, a string, a slot without its command's parameters' units).
         return json(200, JSON.stringify({ success: true, data: { id: 'sch_1', deviceId: 'b1', state: 'active', timezone: null, recurrence: null, nextFireAt: null, slots: [null, 'x', { time: '01:00', duration: 'PT1H', command: 'charge', parameters: { power: null } }] }, meta: { requestId: 'req_slots' } }));
+      case 'schedule-odd-times': {
+        // A schedule in a zone amps does not know, whose next fire is no time; got, listed or cancelled.
+        const schedule = { id: 'sch_1', deviceId: 'b1', state: req.method === 'DELETE' ? 'cancelled' : 'active', timezone: 'Mars/Olympus_Mons', recurrence: { rule: 'daily' }, nextFireAt: 'soon', slots: [{ time: '01:00', duration: 'PT1H', command: 'charge' }] };
+        const data = (req.url ?? '').split('?')[0].endsWith('/schedules') ? { items: [schedule], pagination: { total: 1, limit: 50, offset: 0, hasMore: false } } : schedule;
+        return json(200, JSON.stringify({ success: true, data, meta: { requestId: 'req_odd' } }));
+      }
       case 'badstart':
         // A push accepted, with a start nobody can read.
         return json(202, JSON.stringify({ success: true, data: { ...JSON.parse(accepted('b1')).data, start: 'not a time' }, meta: { requestId: 'req_badstart' } }));

@@ -125,6 +125,22 @@ describe('what amps could not honour is said', () => {
     }
   });
 
+  it('a schedule in a zone amps does not know, next firing at no time: shown as sent, in the local zone, never a crash (a cancel was sent)', async () => {
+    const env = cleanEnv({ AMPS_API_URL: server.url('schedule-odd-times'), AMPS_API_KEY: 'amps_sk_test_oddTimes01', TZ: 'Asia/Tokyo' });
+    for (const args of [['schedules', 'get', 'sch_1'], ['schedule', 'get', 'battery', 'b1'], ['schedules', 'cancel', 'sch_1']]) {
+      const r = await amps(args, env);
+      expect([r.code, r.stdout], args.join(' ')).toEqual([0, expect.stringContaining("Mars/Olympus_Mons (not a zone amps knows; times in Asia/Tokyo)")]);
+      expect(r.stdout).toContain('next fire: soon');
+    }
+    const listed = await amps(['schedules', 'list'], env);
+    expect([listed.code, listed.stdout]).toEqual([0, expect.stringMatching(/sch_1.*Mars\/Olympus_Mons.*soon/)]);
+  });
+
+  it('a schedule on a device whose plant zone amps does not know says its times are on this machine\'s clock, and why', async () => {
+    const r = await amps(['schedule', 'set', 'battery', 'b1', '--slot', '22:00/1h charge', '--dry-run'], cleanEnv({ AMPS_API_URL: server.url('badzone'), AMPS_API_KEY: 'amps_sk_test_badZone001', TZ: 'Asia/Tokyo' }));
+    expect([r.code, r.stderr]).toEqual([0, expect.stringContaining("Times are read in Asia/Tokyo (the local zone (the device's plant zone 'Mars/Olympus_Mons' is not a zone amps knows))")]);
+  });
+
   it('sandbox reset --json answers in JSON', async () => {
     const r = await amps(['sandbox', 'reset', '--json']);
     expect(r.code).toBe(0);

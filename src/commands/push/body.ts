@@ -9,7 +9,7 @@ import type { Env } from '../../contract/env.js';
 import { buildPushBody, type Conversion, fitQuantities, hasWallClockTime, parseQuantityFlags, parseTimeFlags, type ParsedTimes, resolveTimes, type TypedQuantity } from '../../domain/action.js';
 import { checkAction, checkNames } from '../../domain/capabilities.js';
 import { isQuantity } from '../../domain/quantity.js';
-import { describeInstant, localZone, namedZone, parseApiTime, plantZone } from '../../domain/time.js';
+import { describeInstant, deviceOrLocalZone, type DeviceClockSource, namedZone, parseApiTime, plantZone } from '../../domain/time.js';
 import { isKnownCode, normaliseCode, suggestCodes } from '../../errors/catalogue.js';
 import { preflightError } from '../../errors/decode.js';
 import { PreflightError, UsageError } from '../../errors/failures.js';
@@ -69,7 +69,7 @@ export function readPushInputs(command: string, flags: PushFlags, env: Env): Pus
 /** Whose clock a typed time is read on, and why that one. */
 export interface Zone {
   name: string;
-  source: '--tz' | 'AMPS_TZ' | 'the device\'s plant zone' | 'the local zone' | `the local zone (the device's plant zone '${string}' is not a zone amps knows)`;
+  source: '--tz' | 'AMPS_TZ' | 'the local zone' | DeviceClockSource;
 }
 
 /**
@@ -79,7 +79,7 @@ export interface Zone {
 export function zoneFor(inputs: Pick<PushInputs, 'zone'>, device: DeviceRead | undefined, env: Env): Zone {
   if (inputs.zone) return inputs.zone;
   let decided: Zone | undefined;
-  const decide = () => (decided ??= unnamedZone(device, env));
+  const decide = () => (decided ??= deviceOrLocalZone(device, env));
   return {
     get name() {
       return decide().name;
@@ -88,16 +88,6 @@ export function zoneFor(inputs: Pick<PushInputs, 'zone'>, device: DeviceRead | u
       return decide().source;
     },
   };
-}
-
-/** With no --tz or AMPS_TZ: the device's plant zone, else this machine's, saying which. */
-function unnamedZone(device: DeviceRead | undefined, env: Env): Zone {
-  const known = plantZone(device);
-  if (known) return { name: known, source: 'the device\'s plant zone' };
-  const plant = device?.metadata?.timeZone;
-  // Said, not hidden: the time is then on this machine's clock, not the device's.
-  if (typeof plant === 'string' && plant !== '') return { name: localZone(env), source: `the local zone (the device's plant zone '${plant.replace(/[^\x20-\x7e]/g, '?').slice(0, 40)}' is not a zone amps knows)` };
-  return { name: localZone(env), source: 'the local zone' };
 }
 
 /** The instants a push names, in its zone, and whose zone that is: "times that say whose clock they are in". */

@@ -54,7 +54,7 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
         throw error;
       });
       if (options.json) writeJson(io, { ...data, environment: session.environment });
-      else writeLine(io.stdout, scheduleLines(data, data.timezone ?? displayZone(io.env)).join('\n'));
+      else writeLine(io.stdout, scheduleLines(data, displayZone(io.env)).join('\n'));
       return EXIT.ok;
     }
     if (options.verb === 'clear') {

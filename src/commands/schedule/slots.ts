@@ -9,12 +9,13 @@ import { conversionLine, fitQuantities } from '../../domain/action.js';
 import { quantityText } from '../../domain/quantity.js';
 import { checkAction, checkNames, pendingActionOf } from '../../domain/capabilities.js';
 import { isoDuration, nextFires, parseSlot, slotParts, slotTime, type TypedSlot } from '../../domain/schedule.js';
-import { describeInstant, localZone, namedZone, plantZone } from '../../domain/time.js';
+import { describeInstant, deviceOrLocalZone, isTimeZone, namedZone } from '../../domain/time.js';
 import { preflightError } from '../../errors/decode.js';
 import { PreflightError, UsageError } from '../../errors/failures.js';
 import { own } from '../../lib/values.js';
 import { type IO, writeLine } from '../../output/io.js';
 import { show } from '../../output/text.js';
+import { timeText } from '../../output/views.js';
 
 /** How many fire times the preview shows a daily slot. */
 const PREVIEW_FIRES = 3;
@@ -30,10 +31,8 @@ export function readSlots(texts: string[] | undefined): TypedSlot[] {
 export function scheduleZone(tz: string | undefined, io: IO, device: DeviceRead | undefined): { name: string; source: string } {
   const named = namedZone(tz, io.env);
   if (named) return named;
-  const plant = plantZone(device);
-  if (plant) return { name: plant, source: 'the device\'s plant zone' };
   if (!device) throw new UsageError('a schedule\'s times are on the device\'s clock, which --no-preflight does not read', 'add --tz ZONE (or set AMPS_TZ)');
-  return { name: localZone(io.env), source: 'the local zone (the device names no plant zone)' };
+  return deviceOrLocalZone(device, io.env);
 }
 
 /** The window a slot opens at one of its fires; `index`, the slot's place among the --slot flags. */
@@ -119,16 +118,24 @@ export function pendingWarning(device: DeviceRead | undefined): string | undefin
   return `warning: ${show(device!.id)} has a pending action (${show(found.id)}, ${show(found.state)}): any pending action conflicts with a new one, whatever the windows (the docs), so this may be refused or its slots fail; amps actions cancel ${show(found.id)} clears it`;
 }
 
-/** A schedule for people: id, state, zone, recurrence, each slot, the next fire in the zone and in UTC. */
-export function scheduleLines(record: ScheduleRecord, zone: string): string[] {
+/**
+ * A schedule for people: id, state, zone, recurrence, each slot, the next fire in the schedule's
+ * zone and in UTC. `fallbackZone` shows the times when the record names no zone this runtime
+ * knows (a newer zone, or junk): the record's own text is still shown, and said to be unknown.
+ */
+export function scheduleLines(record: ScheduleRecord, fallbackZone: string): string[] {
+  const named = typeof record.timezone === 'string' ? record.timezone : null;
+  const known = named !== null && isTimeZone(named);
+  const zone = known ? named : fallbackZone;
+  const zoneText = named === null ? 'UTC' : known ? show(named) : `${show(named)} (not a zone amps knows; times in ${zone})`;
   const lines = [
-    `${show(record.id)}  ${show(record.state)}  ${show(record.deviceId)}  ${record.recurrence ? 'daily' : 'once'}  ${show(record.timezone ?? 'UTC')}`,
+    `${show(record.id)}  ${show(record.state)}  ${show(record.deviceId)}  ${record.recurrence ? 'daily' : 'once'}  ${zoneText}`,
     ...record.slots.map((slot) => {
       const parts = slotParts(slot);
       const parameters = Object.entries(parts.parameters ?? {}).map(([name, q]) => ` ${show(name)} ${show(quantityText(q))}`).join('');
       return `  ${show(parts.time)} for ${show(parts.duration)}: ${show(parts.command)}${parameters}`;
     }),
-    `  next fire: ${record.nextFireAt ? describeInstant(Date.parse(record.nextFireAt), zone) : 'none'}`,
+    `  next fire: ${record.nextFireAt === null || record.nextFireAt === undefined ? 'none' : timeText(record.nextFireAt, zone)}`,
   ];
   return lines;
 }

@@ -18,6 +18,7 @@ import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, startJsonList, writeJson, writeLine } from '../../output/io.js';
 import { formatTable } from '../../output/table.js';
 import { show } from '../../output/text.js';
+import { timeText } from '../../output/views.js';
 import { announceWrite, type Session, withSession } from '../../session/connect.js';
 import { pendingWarning, prepareSlots, readSlots, scheduleLines, scheduleZone, writePreview } from '../schedule/slots.js';
 
@@ -92,9 +93,8 @@ async function list(session: Session, options: SchedulesOptions, io: IO): Promis
     return EXIT.ok;
   }
   const zone = displayZone(io.env);
-  const { describeInstant } = await import('../../domain/time.js');
   const text = (value: unknown) => (value === null || value === undefined ? '-' : show(String(value)));
-  const rows = items.map((s) => [text(s.id), text(s.deviceId), text(s.state), isRecord(s.recurrence) ? 'daily' : 'once', text(s.timezone), typeof s.nextFireAt === 'string' ? describeInstant(Date.parse(s.nextFireAt), zone) : '-']);
+  const rows = items.map((s) => [text(s.id), text(s.deviceId), text(s.state), isRecord(s.recurrence) ? 'daily' : 'once', text(s.timezone), s.nextFireAt === null || s.nextFireAt === undefined ? '-' : timeText(s.nextFireAt, zone)]);
   io.stdout.write(await formatTable(['id', 'device', 'state', 'repeats', 'zone', 'next fire'], rows, { tty: io.stdoutIsTTY, style: io.out }));
   return EXIT.ok;
 }
@@ -102,17 +102,19 @@ async function list(session: Session, options: SchedulesOptions, io: IO): Promis
 /** `zone`: the one to show a record without its own in; after a write, worked out before it (a bad AMPS_TZ must not fail a write that was made). */
 function printSchedule(io: IO, session: Session, options: SchedulesOptions, record: ScheduleRecord, zone: string, extra: Record<string, unknown> = {}): void {
   if (options.json) writeJson(io, { ...record, ...extra, environment: session.environment });
-  else if (!options.quiet) writeLine(io.stdout, scheduleLines(record, record.timezone ?? zone).join('\n'));
+  else if (!options.quiet) writeLine(io.stdout, scheduleLines(record, zone).join('\n'));
 }
 
 export async function run(options: SchedulesOptions, io: IO): Promise<ExitCode> {
   if (options.state !== undefined && !(SCHEDULE_STATES as readonly string[]).includes(options.state)) throw new UsageError(`--state takes ${SCHEDULE_STATES.join(', ')}, not '${options.state}'`);
   const id = options.id !== undefined ? requireId(options.id, 'schedule') : undefined;
+  // An empty filter would be sent as none: every device's schedules, to an operator who named one.
+  if (options.device !== undefined) requireId(options.device, 'device');
+  if (options.user !== undefined) requireId(options.user, 'user');
   const typed = options.verb === 'create' ? readSlots(options.slot) : [];
   let type: DeviceType | undefined;
   if (options.verb === 'create') {
     if (!options.device) throw new UsageError('name the device: --device ID');
-    requireId(options.device, 'device');
     type = options.deviceType !== undefined ? requireDeviceType(options.deviceType) : deviceTypeFromId(options.device);
     if (!type && options.preflight !== false) throw new UsageError(`cannot tell the device type of '${options.device}' from its id`, 'add --device-type battery (or hvac), or --no-preflight');
   }
