@@ -75,11 +75,20 @@ export async function followAction(client: ApiClient, id: string, options: Follo
       if (last && !options.json) for (const line of stillStandsLines(last, options.zone)) writeLine(io.stderr, line);
       throw error;
     }
+    // With --json, what the text below says is in the output (`waitEnded`, and the state read last),
+    // and stderr stays free for the one JSON error a failure writes: exit 10 is none.
     if (!error.last) {
       // Not one read came back: what it is now is not known, and it is not to be sent again either.
-      if (options.json) writeJson(io, { id, state: null, ...options.extra });
+      if (options.json) {
+        writeJson(io, { id, state: null, ...options.extra, waitEnded: true, unreadAtEnd: error.unread?.code ?? null });
+        return EXIT.accepted;
+      }
       writeLine(io.stderr, `The wait ended before ${id} could be read${error.unread ? ` (${error.unread.code})` : ''}: its state is not known.`);
       writeLine(io.stderr, `  Follow it: amps actions wait ${id}`);
+      return EXIT.accepted;
+    }
+    if (options.json) {
+      printAction(error.last, io, { ...options, extra: { ...options.extra, waitEnded: true, unreadAtEnd: error.unread?.code ?? null } });
       return EXIT.accepted;
     }
     printAction(error.last, io, options);

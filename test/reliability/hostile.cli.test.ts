@@ -286,8 +286,8 @@ describe('a wait whose reads fail ends as a wait (exit 10), never as "retry" (ex
       const r = await runCli(['actions', 'wait', 'act_ok', '--wait-timeout', '2s', '--timeout', '30s', ...json], { env: env('hang'), timeoutMs: 30_000 });
       expectNoCrash(r);
       expect(r.code, r.stderr).toBe(10);
-      expect(r.stderr).toContain('The wait ended before act_ok could be read (CLIENT_TIMEOUT): its state is not known.');
-      if (json.length) expect(JSON.parse(r.stdout)).toMatchObject({ id: 'act_ok', state: null });
+      if (json.length) expect([r.stderr, JSON.parse(r.stdout)]).toEqual(['', expect.objectContaining({ id: 'act_ok', state: null, waitEnded: true, unreadAtEnd: 'CLIENT_TIMEOUT' })]);
+      else expect(r.stderr).toContain('The wait ended before act_ok could be read (CLIENT_TIMEOUT): its state is not known.');
     }
   });
 
