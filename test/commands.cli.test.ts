@@ -327,6 +327,14 @@ describe('the client', () => {
     expect(r.stderr).toContain('plain http:// is allowed only for loopback');
   });
 
+  it('refuses an API URL with a query or a fragment: amps adds its own, and would drop it without a word', async () => {
+    for (const url of [`${sandbox.url}/?region=eu`, `${sandbox.url}#eu`, `${sandbox.url}?`]) {
+      const r = await amps(['devices', '--api-url', url]);
+      expect([r.code, r.stderr.split('\n')[0]], url).toEqual([2, `amps: the API URL '${url}' has a query or a fragment, which amps would drop`]);
+    }
+    expect(sandbox.requests).toHaveLength(0);
+  });
+
   describe('proxies', () => {
     let proxy: Server;
     let seen: string[];

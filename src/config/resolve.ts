@@ -145,6 +145,10 @@ export function checkApiUrl(value: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UsageError(`the API URL must be http(s), not ${url.protocol}`);
   }
+  // amps adds its own paths and queries: one the URL carried would be dropped without a word.
+  if (url.search !== '' || url.hash !== '' || value.includes('?') || value.includes('#')) {
+    throw new UsageError(`the API URL '${redactUrl(value)}' has a query or a fragment, which amps would drop`, 'give the base URL alone, e.g. https://api.amps.ai');
+  }
   return url.toString().replace(/\/+$/, '');
 }
 
