@@ -309,6 +309,18 @@ describe('amps actions', () => {
     const waited = await amps(['actions', 'wait', pushed.id]);
     expect(waited.code).toBe(5);
   });
+
+  it('a page that is not the last names the offset of the next', async () => {
+    for (const device of ['bat_voltaro_01', 'bat_voltaro_02']) {
+      const pushed = await amps(['push', 'battery', device, 'charge', '--at', '+2h', '-q']);
+      expect(pushed.code, pushed.stderr).toBe(0);
+    }
+    const first = await amps(['actions', 'list', '--limit', '1']);
+    expect([first.code, first.stderr]).toEqual([0, expect.stringMatching(/^1 of (\d+) actions, newest first; --offset 1 shows the next page$/m)]);
+    const total = Number(/of (\d+) actions/.exec(first.stderr)![1]);
+    const last = await amps(['actions', 'list', '--limit', '2', '--offset', String(total - 1)]);
+    expect([last.code, last.stderr]).toEqual([0, expect.stringMatching(new RegExp(`^1 of ${total} actions, newest first$`, 'm'))]);
+  });
 });
 
 describe('the client', () => {

@@ -38,8 +38,14 @@ export async function run(options: ListOptions, io: IO): Promise<ExitCode> {
     }
     const rows = data.items.map((a) => [show(a.id), `${show(a.deviceType)} ${show(a.deviceId)}`, show(a.command), parametersText(a.parameters), stateColour(show(a.state), io.out), show(a.start), show(a.end), show(a.createdAt)]);
     io.stdout.write(await formatTable(['action', 'device', 'command', 'parameters', 'state', 'start', 'end', 'created'], rows, { tty: io.stdoutIsTTY, style: io.out }));
-    const total = data.pagination?.total;
-    if (!options.quiet && total !== undefined) writeLine(io.stderr, io.err.dim(`${data.items.length} of ${total} action${total === 1 ? '' : 's'}, newest first`));
+    if (!options.quiet) {
+      // The next page is named: actions has no --all (the list is the API's newest, which moves as it is read).
+      const total = typeof data.pagination?.total === 'number' ? data.pagination.total : undefined;
+      const next = (options.offset ?? 0) + data.items.length;
+      const more = data.pagination?.hasMore === true || (total !== undefined && next < total);
+      const counted = total !== undefined ? `${data.items.length} of ${total} action${total === 1 ? '' : 's'}` : `${data.items.length} shown`;
+      if (total !== undefined || more) writeLine(io.stderr, io.err.dim(`${counted}, newest first${more && data.items.length > 0 ? `; --offset ${next} shows the next page` : ''}`));
+    }
     return EXIT.ok;
   });
 }
