@@ -88,9 +88,14 @@ export function deviceOrLocalZone(device: Pick<DeviceRead, 'metadata'> | undefin
   return { name: localZone(env), source: 'the local zone (the device names no plant zone)' };
 }
 
-/** The zone this process runs in (TZ, else the system's). */
+/**
+ * The zone this process runs in (TZ, else the system's), as Intl reports it. A TZ that names no
+ * zone (empty, `:`) is reported as `Etc/Unknown`, which Intl then refuses to format in: the
+ * process's clock is UTC then (POSIX reads an empty TZ so, and so does Node's Date).
+ */
 function localTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
+  const reported = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return reported && isTimeZone(reported) ? reported : 'UTC';
 }
 
 /** A zone the operator named: --tz, else AMPS_TZ; checked to be one. Undefined when neither is set. */

@@ -141,6 +141,19 @@ describe('what amps could not honour is said', () => {
     expect([r.code, r.stderr]).toEqual([0, expect.stringContaining("Times are read in Asia/Tokyo (the local zone (the device's plant zone 'Mars/Olympus_Mons' is not a zone amps knows))")]);
   });
 
+  it('a TZ that names no zone (empty, or a lone colon) is UTC, as POSIX and Node\'s clock read it: never a crash', async () => {
+    const env = cleanEnv();
+    const pushed = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--at', '+2h', '-q'], env);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    for (const tz of ['', ':']) {
+      const zoneless = { ...env, TZ: tz };
+      const relative = await amps(['push', 'battery', 'bat_voltaro_02', 'charge', '--at', '+30m', '--no-preflight', '--dry-run'], zoneless);
+      expect([relative.code, relative.stderr], `TZ='${tz}'`).toEqual([0, expect.stringMatching(/start +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/)]);
+      const got = await amps(['actions', 'get', pushed.stdout.trim()], zoneless);
+      expect([got.code, got.stdout], `TZ='${tz}'`).toEqual([0, expect.stringMatching(/start +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/)]);
+    }
+  });
+
   it('sandbox reset --json answers in JSON', async () => {
     const r = await amps(['sandbox', 'reset', '--json']);
     expect(r.code).toBe(0);
