@@ -124,6 +124,9 @@ describe('units converted to what the device declares', () => {
     expect(fit('power', '90%')).toEqual({ value: 90, unit: 'percent' });
     const { conversions } = fitQuantities(parseQuantityFlags({ power: '3500w' }, []), declared);
     expect(conversionLine(conversions[0])).toBe('--power 3500 W sent as 3.5 kw (the unit the device declares)');
+    // Without a device read (--no-preflight) the unit is the API's own, and the line does not claim the device's.
+    const unread = fitQuantities(parseQuantityFlags({}, ['energy=2500wh']), undefined).conversions;
+    expect(conversionLine(unread[0])).toBe("--param energy 2500 Wh sent as 2.5 kwh (the API's unit for it; no device unit was read)");
     expect(convertQuantity({ value: 212, unit: 'fahrenheit' }, 'celsius')).toEqual({ value: 100, unit: 'celsius' });
     expect(convertQuantity({ value: 5, unit: 'kw' }, 'percent')).toBeUndefined();
   });

@@ -80,6 +80,8 @@ export interface Conversion {
   sent: Quantity;
   /** How it was typed, when a flag typed it. */
   flag?: string;
+  /** Whether the unit is the device's (read) or the docs' own for the typed one (the device not read, or silent on it). */
+  byDevice: boolean;
 }
 
 /**
@@ -105,14 +107,14 @@ export function fitQuantities(
     const target = unit ?? apiUnitFor(q.unit);
     const converted = convertQuantity({ value: q.value, unit: q.unit }, target);
     setOwn(values, name, converted ?? { value: q.value, unit: q.unit });
-    if (converted && converted.unit !== q.unit) conversions.push({ name, typed: quantityText({ value: q.value, unit: q.unit }), sent: converted, flag: q.flag });
+    if (converted && converted.unit !== q.unit) conversions.push({ name, typed: quantityText({ value: q.value, unit: q.unit }), sent: converted, flag: q.flag, byDevice: unit !== undefined });
   }
   return { values, conversions };
 }
 
 /** `--power 3500 W sent as 3.5 kw (the unit the device declares)`. */
 export function conversionLine(conversion: Conversion, flag = conversion.flag ?? `--${conversion.name}`): string {
-  return `${flag} ${conversion.typed} sent as ${conversion.sent.value} ${conversion.sent.unit} (the unit the device declares)`;
+  return `${flag} ${conversion.typed} sent as ${conversion.sent.value} ${conversion.sent.unit} (${conversion.byDevice ? 'the unit the device declares' : 'the API\'s unit for it; no device unit was read'})`;
 }
 
 // ── Times ─────────────────────────────────────────────────────────────────────────────────
