@@ -67,6 +67,9 @@ describe('times as operators type them (a fixed clock, a named zone)', () => {
     expect(() => resolveTimes(parseTimeFlags({ at: '2029-01-01T00:00Z' }), now, { name: 'UTC' })).toThrow('--at lies more than 400 days ahead');
     expect(() => resolveTimes(parseTimeFlags({ start: '2026-06-11T00:00Z', end: '9999-12-31T23:59Z' }), now, { name: 'UTC' })).toThrow('--end lies more than 400 days ahead');
     expect(parseTimeText('+99999999999999999999h')).toMatchObject({ problem: expect.stringContaining('400 days') });
+    // A length within the horizon after a start that takes it past the horizon.
+    expect(() => resolveTimes(parseTimeFlags({ start: '+2d', end: '400d' }), now, { name: 'UTC' })).toThrow('--end lies more than 400 days ahead');
+    expect(resolveTimes(parseTimeFlags({ start: '+2d', end: '398d' }), now, { name: 'UTC' }).end).toBe(now + 400 * 86_400_000);
     expect(parseTimeText('0000-01-01T00:00Z')).toMatchObject({ problem: expect.stringContaining('year') });
   });
 

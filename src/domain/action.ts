@@ -204,6 +204,8 @@ export function resolveTimes(parsed: ParsedTimes, now: number, zone: { readonly 
   if (!parsed.end) return { start, notes };
   // An end typed as a time of day (`--end 19:00`) is the first one after the start, not after now.
   const end = parsed.end.kind === 'length' ? start + parsed.end.ms : resolve(parsed.end, '--end', parsed.end.kind === 'wall' && !parsed.end.date ? start : now);
+  // A length is held to the same horizon as a time: the start plus it may lie past it.
+  if (end - now > MAX_AHEAD_MS) throw new UsageError(`--end lies more than ${MAX_AHEAD_MS / 86_400_000} days ahead (${describeInstant(end, zone.name)})`);
   return { start, end, notes };
 }
 
