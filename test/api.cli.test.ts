@@ -176,7 +176,38 @@ describe('amps api sends what it was given, and reads a list to its end and no f
 
   it('a query goes as typed: a name given twice stays twice, and -f adds to it', async () => {
     expect((await api(['GET', '/echo?x=1&x=2', '-f', 'x=3', '-f', 'y=4'])).code).toBe(0);
-    expect(seen.map((s) => s.url)).toEqual(['/echo?x=1&x=2&x=3&y=4']);
+    // Its escapes (even one that is no UTF-8), its ; and its bare names too: parsed and written again, each changed.
+    expect((await api(['DELETE', '/echo?note=caf%E9&a=1;b=2&flag', '-f', 'y=a b'])).code).toBe(0);
+    expect(seen.map((s) => s.url)).toEqual(['/echo?x=1&x=2&x=3&y=4', '/echo?note=caf%E9&a=1;b=2&flag&y=a+b']);
+    // --paginate sets limit and offset, and keeps the rest as typed.
+    expect((await api(['GET', '/forever?note=caf%E9&flag&limit=2', '--paginate'])).code).toBe(0);
+    expect(seen.slice(2, 4).map((s) => s.url)).toEqual(['/forever?note=caf%E9&flag&limit=2&offset=0', '/forever?note=caf%E9&flag&limit=2&offset=1']);
+  });
+
+  it('-f values go as typed: a number past a double is neither null nor rounded', async () => {
+    const r = await api(['POST', '/echo', '-f', 'action.parameters.target=1e400', '-f', 'ref=12345678901234567890', '-f', 'note=plain words', '-f', 'list=[1, 2]']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(seen.map((s) => s.body)).toEqual(['{"action":{"parameters":{"target":1e400}},"ref":12345678901234567890,"note":"plain words","list":[1, 2]}']);
+    const dry = await api(['POST', '/echo', '-f', 'ref=12345678901234567890', '--dry-run']);
+    expect(dry.stdout).toBe('{"ref":12345678901234567890}\n');
+  });
+
+  it('refuses a body -f fields would build with one of them dropped, and a --body that is not UTF-8', async () => {
+    for (const [fields, said] of [
+      [['a=1', 'a.b=2'], 'amps: -f a.b puts a field inside a, which another -f gives a value'],
+      [['a.b=2', 'a=1'], 'amps: -f a gives a value to what other -f fields are inside'],
+      [['a.b=1', 'a.b=2'], 'amps: -f a.b is given twice'],
+    ] as const) {
+      const r = await api(['POST', '/echo', ...fields.flatMap((f) => ['-f', f])]);
+      expect([r.code, r.stderr.split('\n')[0]], fields.join(' ')).toEqual([2, said]);
+    }
+    const file = join(freshConfigDir(), 'latin1.json');
+    writeFileSync(file, Buffer.from('{"note":"caf\xe9"}', 'latin1'));
+    for (const args of [['api', 'POST', '/echo', '--body', file], ['push', 'battery', 'b1', '--body', file, '--no-preflight']]) {
+      const r = await runCli(args, { env: cleanEnv({ AMPS_API_URL: base, AMPS_API_KEY: KEY }) });
+      expect([r.code, r.stderr.split('\n')[0]], args[0]).toEqual([2, `amps: --body ${file} is not UTF-8 text`]);
+    }
+    expect(seen).toEqual([]);
   });
 
   it('--paginate stops at the pages\' total, whatever hasMore says past it', async () => {

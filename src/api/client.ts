@@ -58,8 +58,11 @@ export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 
 interface RequestOptions {
-  /** The query: a record (a name once), or URLSearchParams sent as they are (repeats and order kept). */
-  query?: Record<string, string | number | boolean | undefined> | URLSearchParams;
+  /**
+   * The query: a record (a name once), URLSearchParams sent as they are (repeats and order kept),
+   * or a query's text (no `?`), sent as typed (its escapes, `;` and bare names kept).
+   */
+  query?: Record<string, string | number | boolean | undefined> | URLSearchParams | string;
   body?: unknown;
   /** A JSON body sent byte for byte as written (`amps api --body`), in place of `body`. */
   rawBody?: string;
@@ -400,7 +403,9 @@ export class ApiClient {
     const url = new URL(this.basePath + path, this.origin);
     // The key goes only where it was configured for.
     if (url.origin !== this.origin) throw new Error('refusing to send the API key to another origin');
-    if (query instanceof URLSearchParams) for (const [key, value] of query) url.searchParams.append(key, value);
+    // A query's text is set as is: URL only escapes what a query may not hold (a space, a quote).
+    if (typeof query === 'string') url.search = query === '' ? '' : `?${query}`;
+    else if (query instanceof URLSearchParams) for (const [key, value] of query) url.searchParams.append(key, value);
     else for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
     return url;
   }

@@ -38,7 +38,8 @@ function methodOf(text: string | undefined): HttpMethod {
 }
 
 /** A path under the API: `/actions?state=failed`, never a URL, `..` or a control character. */
-function pathOf(text: string | undefined): { path: string; query: URLSearchParams } {
+/** The path, and its query's text as typed (no `?`): sent so, its escapes and separators kept. */
+function pathOf(text: string | undefined): { path: string; search: string } {
   const raw = text ?? '';
   if (/^[a-z][a-z0-9+.-]*:/i.test(raw)) throw new UsageError(`'${redactUrl(raw)}' is a URL; amps api takes a path under the API (the base URL is configured)`, 'e.g. amps api GET /actions?state=failed');
   if (!raw.startsWith('/') || raw.startsWith('//')) throw new UsageError(`'${raw}' is not a path under the API`, 'start it with /, e.g. /battery/bat_voltaro_01');
@@ -48,42 +49,77 @@ function pathOf(text: string | undefined): { path: string; query: URLSearchParam
   // URL parsers read a backslash as / and %2e as a dot: either could climb out as .. does.
   if (pathname.includes('\\')) throw new UsageError(`'${raw}' holds a backslash, which URL parsers read as /`, 'percent-encode it (%5C) if the API means it');
   if (pathname.split('/').some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) throw new UsageError(`'${raw}' climbs out of the API with . or .. (or %2e)`);
-  return { path: pathname, query: new URLSearchParams(search) };
+  return { path: pathname, search };
+}
+
+/** A field's value as it goes in a body: its JSON text as typed (numbers past a double kept), or a string. */
+class FieldJson {
+  constructor(readonly text: string) {}
 }
 
 /** `-f name=value`: the value as JSON when it is JSON (5, true, {"a":1}), else text; `a.b=1` nests. */
-function fieldsOf(pairs: string[]): Array<{ name: string; value: unknown; text: string }> {
+function fieldsOf(pairs: string[]): Array<{ name: string; value: FieldJson; text: string }> {
   return pairs.map((pair) => {
     const eq = pair.indexOf('=');
     const name = pair.slice(0, eq).trim();
     if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(name)) throw new UsageError(`-f '${pair}' is not NAME=VALUE`, 'e.g. -f action.command=charge -f limit=50');
     const text = pair.slice(eq + 1);
-    let value: unknown = text;
+    let json = JSON.stringify(text);
     try {
-      value = JSON.parse(text);
+      JSON.parse(text);
+      // Sent as typed, as --body is: JSON.parse and back would make 1e400 null and round 12345678901234567890.
+      json = text.trim();
     } catch {
       // Text.
     }
-    return { name, value, text };
+    return { name, value: new FieldJson(json), text };
   });
 }
 
-function nest(fields: Array<{ name: string; value: unknown }>): Record<string, unknown> {
-  const body: Record<string, unknown> = {};
+interface FieldTree {
+  [name: string]: FieldTree | FieldJson;
+}
+
+/** The body the fields build; a field given twice, or both a value and the parent of another, is refused (one would be dropped). */
+function nest(fields: Array<{ name: string; value: FieldJson }>): FieldTree {
+  const body: FieldTree = {};
   for (const { name, value } of fields) {
     const keys = name.split('.');
     let at = body;
-    for (const key of keys.slice(0, -1)) {
+    for (const [i, key] of keys.slice(0, -1).entries()) {
+      const there = own(at, key);
+      if (there instanceof FieldJson) throw new UsageError(`-f ${name} puts a field inside ${keys.slice(0, i + 1).join('.')}, which another -f gives a value`, 'give the whole value once, or only its fields');
       // Own properties only: `-f __proto__.x=1` is a field named __proto__, never Object.prototype.
-      if (!isRecord(own(at, key))) setOwn(at, key, {});
-      at = own(at, key) as Record<string, unknown>;
+      if (there === undefined) setOwn(at, key, {});
+      at = own(at, key) as FieldTree;
     }
-    setOwn(at, keys.at(-1)!, value);
+    const last = keys.at(-1)!;
+    if (own(at, last) instanceof FieldJson) throw new UsageError(`-f ${name} is given twice`, 'a body field takes one value');
+    if (own(at, last) !== undefined) throw new UsageError(`-f ${name} gives a value to what other -f fields are inside`, 'give the whole value once, or only its fields');
+    setOwn(at, last, value);
   }
   return body;
 }
 
-/** `limit` and `offset` that --paginate counts with: whole numbers as typed, or its own. */
+/** The fields' body as JSON text: each value as typed. */
+function bodyText(tree: FieldTree): string {
+  return `{${Object.entries(tree).map(([name, value]) => `${JSON.stringify(name)}:${value instanceof FieldJson ? value.text : bodyText(value)}`).join(',')}}`;
+}
+
+/** A query's text with `limit` and `offset` set to these, its other parameters as typed. */
+function withPage(search: string, limit: number, offset: number): string {
+  const nameOf = (part: string) => {
+    const name = part.split('=')[0].replace(/\+/g, ' ');
+    try {
+      return decodeURIComponent(name);
+    } catch {
+      return name;
+    }
+  };
+  const kept = search.split('&').filter((part) => part !== '' && nameOf(part) !== 'limit' && nameOf(part) !== 'offset');
+  return [...kept, `limit=${limit}`, `offset=${offset}`].join('&');
+}
+
 function pageWindow(query: URLSearchParams): { limit: number; offset: number } {
   const read = (name: string, fallback: number, least: number) => {
     const text = query.get(name);
@@ -97,38 +133,39 @@ function pageWindow(query: URLSearchParams): { limit: number; offset: number } {
 
 export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
   const method = methodOf(options.method);
-  const { path, query } = pathOf(options.path);
+  const { path, search } = pathOf(options.path);
+  // Fields that go in the query are appended to it, escaped as a form's are.
+  const fieldQuery = new URLSearchParams();
   const fields = fieldsOf(options.field ?? []);
   // The body as written: sent byte for byte (numbers past a double, repeated keys and all), only
   // checked to be JSON; fields build one.
   let rawBody: string | undefined;
-  let body: unknown;
   if (options.body !== undefined) {
     if (method === 'GET') throw new UsageError('--body sends a body, and a GET has none');
-    rawBody = options.body === '-' ? await readStream(io.stdin, { limit: BODY_LIMIT, what: '--body -' }) : await readFileBounded(options.body, { limit: BODY_LIMIT, what: '--body', stop: io.signal });
+    rawBody = options.body === '-' ? await readStream(io.stdin, { limit: BODY_LIMIT, what: '--body -', strict: true }) : await readFileBounded(options.body, { limit: BODY_LIMIT, what: '--body', stop: io.signal, strict: true });
     try {
       JSON.parse(rawBody);
     } catch {
       throw new UsageError(`--body ${options.body} is not JSON`);
     }
-    for (const f of fields) query.append(f.name, f.text);
+    for (const f of fields) fieldQuery.append(f.name, f.text);
   } else if (method === 'GET' || method === 'DELETE') {
-    for (const f of fields) query.append(f.name, f.text);
-  } else if (fields.length > 0) body = nest(fields);
+    for (const f of fields) fieldQuery.append(f.name, f.text);
+  } else if (fields.length > 0) rawBody = bodyText(nest(fields));
   if (options.paginate && method !== 'GET') throw new UsageError('--paginate reads list pages: it goes with GET');
-  const window = options.paginate ? pageWindow(query) : undefined;
-  const shown = `${method} ${path}${query.size > 0 ? `?${query}` : ''}`;
+  const query = [search, fieldQuery.toString()].filter((part) => part !== '').join('&');
+  const window = options.paginate ? pageWindow(new URLSearchParams(query)) : undefined;
+  const shown = `${method} ${path}${query !== '' ? `?${query}` : ''}`;
   if (options.dryRun) {
     if (!options.quiet && !options.json) writeLine(io.stderr, io.err.dim(`dry run: nothing was sent (would ${shown})`));
     if (rawBody !== undefined) io.stdout.write(rawBody.endsWith('\n') ? rawBody : `${rawBody}\n`);
-    else if (body !== undefined) writeJson(io, body);
     return EXIT.ok;
   }
   return withSession(options, io, async (session) => {
     if (method !== 'GET') announceWrite(session, io, options);
     const retries = method === 'GET' ? undefined : options.retry ?? 0;
     if (!window) {
-      const response = await session.client.request(method, path, { query, body, rawBody, retries, anyBody: true });
+      const response = await session.client.request(method, path, { query, rawBody, retries, anyBody: true });
       printBody(io, response.raw);
       return EXIT.ok;
     }
@@ -141,10 +178,7 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
         writeLine(io.stderr, `amps: --paginate stopped after ${MAX_LIST_PAGES} pages; go on with -f offset=${offset}`);
         break;
       }
-      const pageQuery = new URLSearchParams(query);
-      pageQuery.set('limit', String(window.limit));
-      pageQuery.set('offset', String(offset));
-      const response = await session.client.request<unknown>(method, path, { query: pageQuery });
+      const response = await session.client.request<unknown>(method, path, { query: withPage(query, window.limit, offset) });
       const data = response.data;
       if (!isRecord(data) || !Array.isArray(data.items)) {
         if (page === 0) throw new UsageError(`${path} answered its GET without a list page (data.items), so there is nothing to paginate`, 'leave out --paginate');

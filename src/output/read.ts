@@ -9,8 +9,23 @@ const DEFAULT_READ_LIMIT = 16 * 1024 * 1024;
 const tooLarge = (what: string, limit: number) => new UsageError(`${what} is larger than ${Math.round(limit / 1024)} KiB; amps reads at most that`);
 const unreadable = (what: string, error: unknown) => new UsageError(`cannot read ${what}: ${systemErrorText(error)}`);
 
+/** How bytes read become text. `strict`: bytes that are not UTF-8 are refused, naming `what`, not replaced (JSON sent as written must be UTF-8, RFC 8259). */
+interface TextOptions {
+  what?: string;
+  strict?: boolean;
+}
+
+function textOf(bytes: Buffer, options: TextOptions): string {
+  if (!options.strict) return bytes.toString('utf8');
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new UsageError(`${options.what ?? 'the input'} is not UTF-8 text`, 'JSON is UTF-8: save it so (iconv -t UTF-8), or escape the character (\\u00e9)');
+  }
+}
+
 /** The whole of a stream as UTF-8 text, up to `limit` bytes (a usage error naming `what` past it). */
-export async function readStream(stream: Readable, options: { limit?: number; what?: string } = {}): Promise<string> {
+export async function readStream(stream: Readable, options: { limit?: number } & TextOptions = {}): Promise<string> {
   const limit = options.limit ?? DEFAULT_READ_LIMIT;
   const chunks: Buffer[] = [];
   let size = 0;
@@ -29,20 +44,20 @@ export async function readStream(stream: Readable, options: { limit?: number; wh
     if (typeof (error as NodeJS.ErrnoException).syscall === 'string') throw unreadable(options.what ?? 'the input', error);
     throw error;
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return textOf(Buffer.concat(chunks), options);
 }
 
 /**
  * An open regular file read whole, up to `limit` bytes, without streams: node:fs/promises and the
  * stream machinery cost `amps decode FILE` ~3 ms of its start for a file read at once anyway.
  */
-function readOpenFile(fd: number, limit: number, what: string): string {
+function readOpenFile(fd: number, limit: number, what: string, strict = false): string {
   const chunks: Buffer[] = [];
   let size = 0;
   for (;;) {
     const chunk = Buffer.allocUnsafe(64 * 1024);
     const read = readSync(fd, chunk, 0, chunk.length, null);
-    if (read === 0) return Buffer.concat(chunks, size).toString('utf8');
+    if (read === 0) return textOf(Buffer.concat(chunks, size), { what, strict });
     size += read;
     // Checked as it grows: a file written while it is read is bounded too.
     if (size > limit) throw tooLarge(what, limit);
@@ -117,7 +132,7 @@ export async function openFileStream(path: string, what: string, stop?: AbortSig
  * error naming `what` and why (never a stack trace). A FIFO or device is streamed with the same
  * bound. `stop` is required: a FIFO whose writer never comes is waited on until it aborts (Ctrl-C).
  */
-export async function readFileBounded(path: string, options: { limit?: number; what: string; stop: AbortSignal }): Promise<string> {
+export async function readFileBounded(path: string, options: { limit?: number; what: string; stop: AbortSignal; strict?: boolean }): Promise<string> {
   const limit = options.limit ?? DEFAULT_READ_LIMIT;
   try {
     // Non-blocking, so that opening a FIFO never waits for its writer. A regular file is read here;
@@ -130,7 +145,7 @@ export async function readFileBounded(path: string, options: { limit?: number; w
       if (info.isDirectory()) throw new UsageError(`cannot read ${options.what} ${path}: it is a directory`);
       if (info.isFile()) {
         if (info.size > limit) throw tooLarge(`${options.what} ${path}`, limit);
-        return readOpenFile(fd, limit, `${options.what} ${path}`);
+        return readOpenFile(fd, limit, `${options.what} ${path}`, options.strict);
       }
       if (info.isFIFO()) stream = await fifoStream(fd, options.stop);
     } finally {
@@ -139,7 +154,7 @@ export async function readFileBounded(path: string, options: { limit?: number; w
     }
     // A device (a terminal, /dev/zero) is opened again, blocking, and streamed with the same bound.
     stream ??= await openFileStream(path, options.what, options.stop);
-    const text = await readStream(stream, { limit, what: `${options.what} ${path}` });
+    const text = await readStream(stream, { limit, what: `${options.what} ${path}`, strict: options.strict });
     // A FIFO read cut short by Ctrl-C is not the whole input.
     if (options.stop.aborted) throw new InterruptedError();
     return text;

@@ -147,7 +147,7 @@ export function preflight(device: DeviceRead, body: PushBody, now: Date): void {
 export async function readBodyFile(source: string, io: IO, flags: PushFlags): Promise<PushBody> {
   // The API takes bodies up to 1 MiB; nothing larger is worth reading.
   const limit = 1024 * 1024;
-  const text = source === '-' ? await readStream(io.stdin, { limit, what: '--body -' }) : await readFileBounded(source, { limit, what: '--body', stop: io.signal });
+  const text = source === '-' ? await readStream(io.stdin, { limit, what: '--body -', strict: true }) : await readFileBounded(source, { limit, what: '--body', stop: io.signal, strict: true });
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
