@@ -347,6 +347,15 @@ describe('the client', () => {
     expect(sandbox.requests).toHaveLength(0);
   });
 
+  it('refuses an API URL with a key in it: the URL is printed (the LIVE line, config list, doctor), the key never is', async () => {
+    const key = 'amps_sk_live_pastedIntoUrl99';
+    for (const args of [['devices'], ['config', 'list'], ['doctor']]) {
+      const r = await amps(args, { env: { AMPS_API_URL: `https://gw.example.com/${key}`, AMPS_API_KEY: key } });
+      expect([r.code, r.stdout + r.stderr], args[0]).toEqual([2, expect.stringContaining("the API URL 'https://gw.example.com/[redacted key]' holds what looks like an API key, which would be printed wherever the URL is")]);
+      expect(r.stdout + r.stderr).not.toContain('pastedIntoUrl99');
+    }
+  });
+
   describe('proxies', () => {
     let proxy: Server;
     let seen: string[];
