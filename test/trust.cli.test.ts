@@ -295,6 +295,17 @@ describe('never the fake API by accident', () => {
     expect((await runCli(['devices'], { env: e })).stderr).toContain('rename it to apiKey in the file');
   });
 
+  it('a config file that is a link to a file not there (a secrets volume not mounted) is refused, never read as "nothing configured"', async () => {
+    const e = cleanEnv();
+    const target = join(e.AMPS_CONFIG_DIR!, 'volume', 'config.json');
+    symlinkSync(target, join(e.AMPS_CONFIG_DIR!, 'config.json'));
+    for (const args of [['push', 'hvac', 'hvac_thermia_01', 'idle', '-q'], ['config', 'set', 'app-id', 'app_1'], ['config', 'list']]) {
+      const r = await runCli(args, { env: e });
+      expect([r.code, r.stdout, r.stderr.split('\n')[0]], args.join(' ')).toEqual([2, '', `amps: cannot read the config file ${join(e.AMPS_CONFIG_DIR!, 'config.json')}: it is a link to ${target}, which is not there`]);
+    }
+    expect(readdirSync(e.AMPS_CONFIG_DIR!).sort()).toEqual(['config.json']);
+  });
+
   it('refuses --profile constructor and an empty AMPS_PROFILE, in config commands and requests alike', async () => {
     const e = configured();
     const proto = await runCli(['get', 'battery', 'bat_voltaro_01', '--profile', 'constructor'], { env: e });

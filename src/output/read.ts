@@ -1,4 +1,4 @@
-import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { InterruptedError, UsageError } from '../errors/failures.js';
 import { systemErrorText } from '../lib/values.js';
@@ -75,8 +75,16 @@ export function readRegularFile(path: string, limit: number, what: string): stri
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw unreadable(`${what} ${path}`, error);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw unreadable(`${what} ${path}`, error);
+    // A link to a file that is not there (a secrets volume not mounted) is not "no file": read as
+    // none, it would mean another target (for the config file, the embedded sandbox) without a word.
+    let target: string | undefined;
+    try {
+      target = readlinkSync(path);
+    } catch {
+      return undefined;
+    }
+    throw new UsageError(`cannot read ${what} ${path}: it is a link to ${target}, which is not there`);
   }
   try {
     const info = fstatSync(fd);
