@@ -86,6 +86,27 @@ describe('configuration', () => {
     expect((await runCli(['config', 'unset', 'api-url'], { env })).code).toBe(0);
   });
 
+  it('config set, unset and use answer --json with what they did on stdout, and nothing on stderr', async () => {
+    const env = cleanEnv();
+    const results = [
+      await runCli(['config', 'set', 'api-key', '--profile', 'prod', '--json'], { env, input: 'amps_sk_live_abcdef123456\n' }),
+      await runCli(['config', 'set', 'api-url', 'https://u:pw@api.amps.ai', '--profile', 'prod', '--json'], { env }),
+      await runCli(['config', 'use', 'prod', '--json'], { env }),
+      await runCli(['config', 'use', 'prod', '--json'], { env: { ...env, AMPS_PROFILE: 'other' } }),
+      await runCli(['config', 'unset', 'api-url', '--json'], { env }),
+      await runCli(['config', 'unset', 'api-url', '--json'], { env }),
+    ];
+    expect(results.map((r) => [r.code, r.stderr])).toEqual(results.map(() => [0, '']));
+    expect(results.map((r) => JSON.parse(r.stdout))).toEqual([
+      { profile: 'prod', set: 'api-key', key: 'amps_sk_live_…3456', environment: 'live' },
+      { profile: 'prod', set: 'api-url', value: 'https://redacted@api.amps.ai' },
+      { currentProfile: 'prod', overriddenBy: null },
+      { currentProfile: 'prod', overriddenBy: { AMPS_PROFILE: 'other' } },
+      { profile: 'prod', unset: 'api-url', removed: true },
+      { profile: 'prod', unset: 'api-url', removed: false },
+    ]);
+  });
+
   it('says how to get out of a corrupt config file instead of crashing', async () => {
     const env = cleanEnv();
     writeFileSync(join(env.AMPS_CONFIG_DIR!, 'config.json'), '{"profiles": ');

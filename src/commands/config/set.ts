@@ -7,8 +7,9 @@ import { keyEnvironment } from '../../contract/keys.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { UsageError } from '../../errors/failures.js';
 import { appIdProblem } from '../../domain/link.js';
+import { redactUrl } from '../../lib/values.js';
 import { withExamples } from '../../output/command-help.js';
-import { type CommandState, type IO, type Run, writeLine } from '../../output/io.js';
+import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
 import { profileFor, readKey, settingName } from './profile.js';
 
 export interface SetOptions extends GlobalOptions {
@@ -33,7 +34,8 @@ export async function run(options: SetOptions, io: IO): Promise<ExitCode> {
   const { openConfigStore } = await import('../../config/store.js');
   const store = await openConfigStore(io.env);
   store.setValue(profile, key, value);
-  if (!options.quiet) writeLine(io.stderr, `Set ${options.name} for profile ${profile}${key === 'apiKey' ? ` (${maskKey(value)}, ${keyEnvironment(value)})` : ''}.`);
+  if (options.json) writeJson(io, { profile, set: options.name, ...(key === 'apiKey' ? { key: maskKey(value), environment: keyEnvironment(value) } : { value: key === 'apiUrl' ? redactUrl(value) : value }) });
+  else if (!options.quiet) writeLine(io.stderr, `Set ${options.name} for profile ${profile}${key === 'apiKey' ? ` (${maskKey(value)}, ${keyEnvironment(value)})` : ''}.`);
   return EXIT.ok;
 }
 

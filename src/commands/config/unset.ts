@@ -4,7 +4,7 @@ import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { withExamples } from '../../output/command-help.js';
-import { type CommandState, type IO, type Run, writeLine } from '../../output/io.js';
+import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
 import { profileFor, settingName } from './profile.js';
 
 export interface UnsetOptions extends GlobalOptions {
@@ -16,7 +16,8 @@ export async function run(options: UnsetOptions, io: IO): Promise<ExitCode> {
   const profile = profileFor(options, io);
   const { openConfigStore } = await import('../../config/store.js');
   const removed = (await openConfigStore(io.env)).unsetValue(profile, key);
-  if (!options.quiet) writeLine(io.stderr, removed ? `Unset ${options.name} for profile ${profile}.` : `${options.name} was not set for profile ${profile}.`);
+  if (options.json) writeJson(io, { profile, unset: options.name, removed });
+  else if (!options.quiet) writeLine(io.stderr, removed ? `Unset ${options.name} for profile ${profile}.` : `${options.name} was not set for profile ${profile}.`);
   return EXIT.ok;
 }
 

@@ -7,7 +7,7 @@ import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { UsageError } from '../../errors/failures.js';
 import { closest } from '../../lib/values.js';
 import { withExamples } from '../../output/command-help.js';
-import { type CommandState, type IO, type Run, writeLine } from '../../output/io.js';
+import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
 
 export interface UseOptions extends GlobalOptions {
   name: string;
@@ -26,10 +26,15 @@ export async function run(options: UseOptions, io: IO): Promise<ExitCode> {
   }
   const { openConfigStore } = await import('../../config/store.js');
   (await openConfigStore(io.env)).setCurrentProfile(options.name);
-  if (!options.quiet) writeLine(io.stderr, `Using profile ${options.name}.`);
   // The config file's current profile comes after these: say so rather than let the line above mislead.
   const [over, overName] = options.profile !== undefined ? ['--profile', options.profile] : io.env.AMPS_PROFILE !== undefined ? ['AMPS_PROFILE', io.env.AMPS_PROFILE] : [];
-  if (over && overName !== options.name) writeLine(io.stderr, io.err.yellow(`warning: ${over} ${profileShown(overName!)} still selects ${profileShown(overName!)} ahead of the current profile, where it is given`));
+  const overridden = over !== undefined && overName !== options.name;
+  if (options.json) {
+    writeJson(io, { currentProfile: options.name, overriddenBy: overridden ? { [over]: profileShown(overName!) } : null });
+    return EXIT.ok;
+  }
+  if (!options.quiet) writeLine(io.stderr, `Using profile ${options.name}.`);
+  if (overridden) writeLine(io.stderr, io.err.yellow(`warning: ${over} ${profileShown(overName!)} still selects ${profileShown(overName!)} ahead of the current profile, where it is given`));
   return EXIT.ok;
 }
 
