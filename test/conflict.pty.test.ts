@@ -24,6 +24,16 @@ describe('the conflict resolver at a terminal', () => {
     expect(posts()).toHaveLength(1);
   });
 
+  it('with the body typed on the terminal (--body -, ended by Ctrl-D): stdin is spent, so no question is asked; the conflict exits 5 with its rerun line', async () => {
+    const term = runInTerminal(['push', 'battery', 'bat_foxgrid_01', '--body', '-'], env);
+    term.type('{"action":{"command":"idle"}}\r');
+    term.type('\u0004');
+    expect(await term.exit).toBe(5);
+    expect(term.text()).not.toContain(PROMPT);
+    expect(term.text()).toContain('Stdin was read for --body -, so not asking.');
+    expect(posts()).toHaveLength(1);
+  });
+
   it('shows the foreign rows, resolves with cancel_and_replace picked by arrow keys, and the rows are gone', async () => {
     const term = runInTerminal(['push', 'battery', 'bat_foxgrid_01', 'idle'], env);
     await term.waitFor(PROMPT);

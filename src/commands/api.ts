@@ -14,7 +14,7 @@ import { ApiFailure, UsageError } from '../errors/failures.js';
 import { isRecord, jsonText, own, redactUrl, setOwn } from '../lib/values.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
-import { readFileBounded, readStream } from '../output/read.js';
+import { readFileBounded, readStdin } from '../output/read.js';
 import { scrub } from '../output/text.js';
 import { announceWrite, withSession } from '../session/connect.js';
 
@@ -142,7 +142,7 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
   let rawBody: string | undefined;
   if (options.body !== undefined) {
     if (method === 'GET') throw new UsageError('--body sends a body, and a GET has none');
-    rawBody = options.body === '-' ? await readStream(io.stdin, { limit: BODY_LIMIT, what: '--body -', strict: true }) : await readFileBounded(options.body, { limit: BODY_LIMIT, what: '--body', stop: io.signal, strict: true });
+    rawBody = options.body === '-' ? await readStdin(io, { limit: BODY_LIMIT, what: '--body -', strict: true }) : await readFileBounded(options.body, { limit: BODY_LIMIT, what: '--body', stop: io.signal, strict: true });
     try {
       JSON.parse(rawBody);
     } catch {

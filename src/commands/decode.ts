@@ -8,7 +8,7 @@ import { errorToJson, writeErrorText } from '../output/error-view.js';
 import { globalsOf } from '../config/globals.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, ioWith, type OutputStream, writeJson, writeLine, type Run } from '../output/io.js';
-import { readFileBounded, readStream } from '../output/read.js';
+import { readFileBounded, readStdin } from '../output/read.js';
 
 export interface DecodeOptions {
   file?: string;
@@ -85,7 +85,7 @@ async function readInput(options: DecodeOptions, io: IO): Promise<string> {
   if (options.file === undefined && io.stdinIsTTY) {
     throw new UsageError('give a file to decode, or pipe a response into amps decode -', 'pbpaste | amps decode -');
   }
-  return readStream(io.stdin, { what: 'the input to decode' });
+  return readStdin(io, { what: 'the input to decode' });
 }
 
 async function printDecoded(decoded: DecodedError, options: DecodeOptions, io: IO): Promise<ExitCode> {

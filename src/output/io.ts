@@ -46,6 +46,11 @@ export interface IO {
   stdoutClosed: AbortSignal;
   /** Asks a person; only called once canPrompt() said someone can answer. */
   prompter: Prompter;
+  /**
+   * What stdin was read to its end for (`--body -`), set by readStdin: a terminal's stdin read to
+   * its Ctrl-D is ended, and a question asked on it could never be answered.
+   */
+  stdinTaken?: string;
 }
 
 function isCI(env: Env): boolean {
@@ -67,6 +72,7 @@ export function noPromptReason(io: IO, flags: { input?: boolean; json?: boolean 
   // --json is for scripts: a question at a terminal would hold one that runs there.
   if (flags.json) return '--json is given';
   if (!(io.stdinIsTTY && io.stdoutIsTTY && io.stderrIsTTY)) return 'not a terminal';
+  if (io.stdinTaken) return `stdin was read for ${io.stdinTaken}`;
   if (isCI(io.env)) return 'CI is set';
   if (io.env.AMPS_NO_INPUT) return 'AMPS_NO_INPUT is set';
   return undefined;

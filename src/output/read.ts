@@ -2,6 +2,7 @@ import { closeSync, constants, createReadStream, fstatSync, openSync, readlinkSy
 import type { Readable } from 'node:stream';
 import { InterruptedError, UsageError } from '../errors/failures.js';
 import { systemErrorText } from '../lib/values.js';
+import type { IO } from './io.js';
 
 /** Anything amps reads whole from a file or stdin is bounded: `amps decode - </dev/zero` must not eat the machine. */
 const DEFAULT_READ_LIMIT = 16 * 1024 * 1024;
@@ -22,6 +23,12 @@ function textOf(bytes: Buffer, options: TextOptions): string {
   } catch {
     throw new UsageError(`${options.what ?? 'the input'} is not UTF-8 text`, 'JSON is UTF-8: save it so (iconv -t UTF-8), or escape the character (\\u00e9)');
   }
+}
+
+/** The whole of stdin, as readStream reads it; the IO then holds that it was read, so that no question is asked on it (io.ts noPromptReason). */
+export function readStdin(io: Pick<IO, 'stdin' | 'stdinTaken'>, options: { limit?: number; what: string; strict?: boolean }): Promise<string> {
+  io.stdinTaken = options.what;
+  return readStream(io.stdin, options);
 }
 
 /** The whole of a stream as UTF-8 text, up to `limit` bytes (a usage error naming `what` past it). */

@@ -7,7 +7,7 @@ import { readKeyFile } from '../../config/key-file.js';
 import type { ProfileKey } from '../../config/store.js';
 import { NeedsInputError, UsageError } from '../../errors/failures.js';
 import { canPrompt, type IO, noPromptReason } from '../../output/io.js';
-import { readStream } from '../../output/read.js';
+import { readStdin } from '../../output/read.js';
 
 export function settingName(name: string): ProfileKey {
   const key = Object.hasOwn(SETTING_NAMES, name) ? SETTING_NAMES[name] : undefined;
@@ -30,7 +30,7 @@ export async function readKey(options: GlobalOptions, io: IO): Promise<string> {
     if (!canPrompt(io, options)) throw Object.assign(new NeedsInputError('the API key is read from a hidden prompt', 'the key on stdin: amps config set api-key < keyfile'), { reason: noPromptReason(io, options) });
     return checkKey((await io.prompter.password('API key')).trim(), 'the input');
   }
-  const key = (await readStream(io.stdin, { limit: 4096, what: 'the key on stdin' })).trim();
+  const key = (await readStdin(io, { limit: 4096, what: 'the key on stdin' })).trim();
   if (key === '') throw new NeedsInputError('no API key arrived on stdin', 'the key on stdin: amps config set api-key < keyfile');
   return checkKey(key, 'the input');
 }

@@ -15,7 +15,7 @@ import { preflightError } from '../../errors/decode.js';
 import { PreflightError, UsageError } from '../../errors/failures.js';
 import { own } from '../../lib/values.js';
 import type { IO } from '../../output/io.js';
-import { readFileBounded, readStream } from '../../output/read.js';
+import { readFileBounded, readStdin } from '../../output/read.js';
 
 /** The flags that shape a push, as commander hands them over: the ledger's RunInputs, quantities still flags. */
 export interface PushFlags extends Omit<RunInputs, 'type' | 'command' | 'quantities'> {
@@ -147,7 +147,7 @@ export function preflight(device: DeviceRead, body: PushBody, now: Date): void {
 export async function readBodyFile(source: string, io: IO, flags: PushFlags): Promise<PushBody> {
   // The API takes bodies up to 1 MiB; nothing larger is worth reading.
   const limit = 1024 * 1024;
-  const text = source === '-' ? await readStream(io.stdin, { limit, what: '--body -', strict: true }) : await readFileBounded(source, { limit, what: '--body', stop: io.signal, strict: true });
+  const text = source === '-' ? await readStdin(io, { limit, what: '--body -', strict: true }) : await readFileBounded(source, { limit, what: '--body', stop: io.signal, strict: true });
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

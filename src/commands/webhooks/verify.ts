@@ -9,7 +9,7 @@ import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { UsageError } from '../../errors/failures.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
-import { readFileBounded, readStream } from '../../output/read.js';
+import { readFileBounded, readStdin } from '../../output/read.js';
 
 export interface VerifyOptions extends GlobalOptions {
   delivery?: string;
@@ -64,7 +64,7 @@ export async function run(options: VerifyOptions, io: IO): Promise<ExitCode> {
   const secret = (await readFileBounded(options.secretFile, { limit: 4096, what: 'the secret file', stop: io.signal })).trim();
   const source = options.delivery ?? '-';
   if (source === '-' && io.stdinIsTTY) throw new UsageError('give the delivery: a file, or - with it on stdin', 'pbpaste | amps webhooks verify --secret-file secret.txt -');
-  const text = source === '-' ? await readStream(io.stdin, { limit: DELIVERY_LIMIT, what: 'the delivery on stdin' }) : await readFileBounded(source, { limit: DELIVERY_LIMIT, what: 'the delivery', stop: io.signal });
+  const text = source === '-' ? await readStdin(io, { limit: DELIVERY_LIMIT, what: 'the delivery on stdin' }) : await readFileBounded(source, { limit: DELIVERY_LIMIT, what: 'the delivery', stop: io.signal });
   const { headers, body } = options.header?.length
     ? { headers: options.header.reduce((all, h) => addHeader(all, headerPair(h, '--header')), Object.create(null) as Record<string, string>), body: text }
     : parseDelivery(text);
