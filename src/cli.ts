@@ -326,7 +326,7 @@ async function processIO(argv: string[], interrupt: LazyAbortController, failure
     },
     // Questions are asked only when stderr is a terminal (canPrompt), whose stream is Node's own,
     // the one above (inquirer needs its width and cursor), already guarded.
-    prompter: terminalPrompter(() => process.stdin, () => process.stderr, () => interrupt.signal),
+    prompter: terminalPrompter(() => process.stdin, () => process.stderr, () => interrupt.signal, () => err.enabled),
   };
 }
 

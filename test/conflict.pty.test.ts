@@ -34,6 +34,22 @@ describe('the conflict resolver at a terminal', () => {
     expect(posts()).toHaveLength(1);
   });
 
+  it('--no-color reaches the question too, as NO_COLOR does: no colour escape anywhere on the screen', async () => {
+    const colour = /\u001b\[[0-9;]*m/;
+    // Left out, not set to undefined: a pty's environment would hold the word "undefined".
+    const coloured = Object.fromEntries(Object.entries(env).filter(([name]) => name !== 'NO_COLOR' && name !== 'FORCE_COLOR'));
+    for (const [flags, plain] of [[[], false], [['--no-color'], true]] as const) {
+      const term = runInTerminal(['push', 'battery', 'bat_foxgrid_01', 'idle', ...flags], coloured);
+      await term.waitFor(PROMPT);
+      // The key help under the menu is the last thing drawn.
+      await term.waitFor(/navigate/);
+      expect(colour.test(term.raw()), flags.join(' ') || 'no flag').toBe(!plain);
+      term.type(KEYS.ctrlC);
+      expect(await term.exit).toBe(130);
+    }
+    expect(posts()).toHaveLength(2);
+  });
+
   it('shows the foreign rows, resolves with cancel_and_replace picked by arrow keys, and the rows are gone', async () => {
     const term = runInTerminal(['push', 'battery', 'bat_foxgrid_01', 'idle'], env);
     await term.waitFor(PROMPT);

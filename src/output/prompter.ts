@@ -23,7 +23,25 @@ export interface Prompter {
  * `stdin()` (functions: the process makes those streams only when something uses them). Ctrl-C, or Escape on its own (arrow keys also start with ESC), abort the question; the
  * error boundary maps that to exit 130. `signal()` (the process's Ctrl-C, made when first asked for) aborts it too.
  */
-export function terminalPrompter(stdin: () => Readable, output: () => Writable, signal: () => AbortSignal): Prompter {
+/**
+ * inquirer's look without colour, for when amps' is off (--no-color as well as NO_COLOR and
+ * TERM=dumb, which inquirer's own colour library reads, but not --no-color): its marks, no escapes.
+ */
+const PLAIN = (text: string) => text;
+const PLAIN_THEME = {
+  prefix: { idle: '?', done: '✔' },
+  spinner: { interval: 80, frames: ['-', '\\', '|', '/'] },
+  style: {
+    answer: PLAIN, message: PLAIN, help: PLAIN, highlight: PLAIN, description: PLAIN,
+    error: (text: string) => `> ${text}`,
+    defaultAnswer: (text: string) => `(${text})`,
+    key: (text: string) => `<${text}>`,
+    disabled: (text: string) => `- ${text}`,
+    keysHelpTip: (keys: Array<[string, string]>) => keys.map(([key, action]) => `${key} ${action}`).join(' • '),
+  },
+};
+
+export function terminalPrompter(stdin: () => Readable, output: () => Writable, signal: () => AbortSignal, colour: () => boolean = () => true): Prompter {
   const ask = async <T>(question: (prompts: typeof import('@inquirer/prompts'), context: object) => Promise<T>): Promise<T> => {
     const prompts = await import('@inquirer/prompts');
     const input = stdin();
@@ -40,11 +58,12 @@ export function terminalPrompter(stdin: () => Readable, output: () => Writable, 
       input.pause();
     }
   };
+  const theme = () => (colour() ? {} : { theme: PLAIN_THEME });
   return {
-    select: (message, choices) => ask((p, context) => p.select({ message, choices: [...choices] }, context)),
-    confirm: (message, defaultAnswer) => ask((p, context) => p.confirm({ message, default: defaultAnswer }, context)),
-    input: (message, defaultAnswer) => ask((p, context) => p.input({ message, default: defaultAnswer }, context)),
-    password: (message) => ask((p, context) => p.password({ message, mask: '*' }, context)),
+    select: (message, choices) => ask((p, context) => p.select({ message, choices: [...choices], ...theme() }, context)),
+    confirm: (message, defaultAnswer) => ask((p, context) => p.confirm({ message, default: defaultAnswer, ...theme() }, context)),
+    input: (message, defaultAnswer) => ask((p, context) => p.input({ message, default: defaultAnswer, ...theme() }, context)),
+    password: (message) => ask((p, context) => p.password({ message, mask: '*', ...theme() }, context)),
   };
 }
 
