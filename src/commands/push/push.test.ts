@@ -53,6 +53,13 @@ describe('a push at a terminal, in-process', () => {
     expect(t.out()).toMatch(/state\s+acknowledged/);
   });
 
+  it('a rehearsed 409 (--simulate-failure), resolved at the question: the resend goes without the directive, as the rerun line does', async () => {
+    const t = terminal([{ ask: /How do you want to resolve/, answer: 'cancel_and_replace' }, { ask: /This cancels/, answer: true }]);
+    const argv = ['push', 'battery', 'bat_voltaro_02', 'idle', '--simulate-failure', 'SCHEDULER_ACTIVE'];
+    expect(await run({ type: 'battery', id: 'bat_voltaro_02', command: 'idle', simulateFailure: 'SCHEDULER_ACTIVE' }, t.io, argv)).toBe(0);
+    expect(posts().slice(-2).map((p) => [p.body.sandbox?.errorCode, p.body.onConflict])).toEqual([['SCHEDULER_ACTIVE', undefined], [undefined, 'cancel_and_replace']]);
+  });
+
   it('declining the confirmation sends nothing more and prints the command that would resolve it', async () => {
     await pending();
     const t = terminal([{ ask: /How do you want/, answer: 'cancel_and_replace' }, { ask: /This cancels/, answer: false }]);

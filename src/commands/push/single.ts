@@ -38,6 +38,13 @@ export interface SinglePushOptions extends GlobalOptions, PushFlags {
 /** The flags a rerun line never repeats: a sandbox rehearsal is not what resolves a conflict. */
 const NOT_REPEATED = ['--on-conflict', '--simulate-failure', '--simulate-at'];
 
+/** The body a consented resend carries: without --simulate-failure's directive, which is a rehearsal of the 409, not of its resolution (as NOT_REPEATED). */
+function resentBody(body: PushBody, rehearsed: boolean): PushBody {
+  if (!rehearsed) return body;
+  const { sandbox: _rehearsal, ...rest } = body;
+  return rest;
+}
+
 /**
  * The command that resubmits this push with `strategy`. With `times` (a push of typed flags), its
  * time flags become the instants it used, so a rerun lands where this push would have.
@@ -160,7 +167,7 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
         pendingAction: pendingActionOf(device),
         zone,
         rerunLine: (strategy) => rerunLine(argv, strategy, raw ? undefined : { at: inputs!.times.at !== undefined, start: prepared.start, end: prepared.end, zone }),
-        resubmit: (strategy) => send({ ...prepared.body, ...(strategy ? { onConflict: strategy } : {}) }),
+        resubmit: (strategy) => send({ ...resentBody(prepared.body, options.simulateFailure !== undefined), ...(strategy ? { onConflict: strategy } : {}) }),
         waitFor: (id) => waitForAction(session.client, id, { signal: io.signal, timeoutMs: options.waitTimeout ?? DEFAULT_WAIT_MS }),
       });
       if (!outcome.action) return outcome.exitCode;
