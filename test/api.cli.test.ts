@@ -207,6 +207,9 @@ describe('amps api sends what it was given, and reads a list to its end and no f
       const r = await runCli(args, { env: cleanEnv({ AMPS_API_URL: base, AMPS_API_KEY: KEY }) });
       expect([r.code, r.stderr.split('\n')[0]], args[0]).toEqual([2, `amps: --body ${file} is not UTF-8 text`]);
     }
+    // stdin is read once: a second reader is told so, not that its input is bad.
+    const twice = await runCli(['api', 'POST', '/echo', '--body', '-', '--api-key-file', '-'], { env: cleanEnv({ AMPS_API_URL: base }), input: '{}' });
+    expect([twice.code, twice.stderr.split('\n')[0]]).toEqual([2, 'amps: the key on stdin and --body - both read stdin']);
     expect(seen).toEqual([]);
   });
 

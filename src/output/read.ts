@@ -27,6 +27,8 @@ function textOf(bytes: Buffer, options: TextOptions): string {
 
 /** The whole of stdin, as readStream reads it; the IO then holds that it was read, so that no question is asked on it (io.ts noPromptReason). */
 export function readStdin(io: Pick<IO, 'stdin' | 'stdinTaken'>, options: { limit?: number; what: string; strict?: boolean }): Promise<string> {
+  // A second reader would find it spent (`--api-key-file - --body -`): said as such, not as its input being bad.
+  if (io.stdinTaken) return Promise.reject(new UsageError(`${options.what} and ${io.stdinTaken} both read stdin`, 'give one of them a file'));
   io.stdinTaken = options.what;
   return readStream(io.stdin, options);
 }
