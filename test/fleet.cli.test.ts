@@ -411,6 +411,24 @@ describe('amps watch --ledger', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ pending: [], ended: true, requests: { list: 0, deviceReads: 0, rounds: 0 } });
   });
 
+  it('--exit-status is the push\'s own exit code: a row refused locally (a bad value, a repeat) counts as 4 once anything was sent, as in the push', async () => {
+    // A sandbox of its own, whose devices do what they are told: the only failures are the rows'.
+    const own = await startTestSandbox();
+    try {
+      const ownEnv = { ...env, AMPS_API_URL: own.url };
+      const dir = freshConfigDir();
+      for (const [name, text] of [['values.csv', 'id,power\nbat_voltaro_01,2kw\nbat_voltaro_02,abc\n'], ['repeats.txt', 'bat_nimbus_02\nbat_helio_02\nbat_helio_02\n']]) {
+        const out = join(dir, `${name}.ndjson`);
+        writeFileSync(join(dir, name), text);
+        const pushed = await runCli(['push', 'battery', '--devices', join(dir, name), 'charge', '--out', out, '--quiet'], { env: ownEnv });
+        const watched = await runCli(['watch', '--ledger', out, '--exit-status'], { env: ownEnv, timeoutMs: 60_000 });
+        expect([pushed.code, watched.code], name).toEqual([4, 4]);
+      }
+    } finally {
+      await own.close();
+    }
+  });
+
   it('a scheduled action missing from the lists before its start is kept pending, never taken as completed; another environment is refused', async () => {
     const { file, dir } = fileOf(loadIds(2, 416));
     const out = join(dir, 'ledger.ndjson');

@@ -393,7 +393,10 @@ function applyLine(ledger: ParsedLedger, value: unknown, path: string, number: n
     const entry = value as unknown as LedgerEntry;
     if (ledger.visitor) ledger.visitor.entry(entry);
     else ledger.entries.set(entry.id!, entry);
-  } else if (value.id === null && typeof value.outcome === 'string') return; // an input row without an id
+  } else if (value.id === null && typeof value.outcome === 'string') {
+    // An input row without an id (a repeat, a bad id): no device to key it by, but its exit code counts (watch --exit-status).
+    ledger.visitor?.entry(value as unknown as LedgerEntry);
+  }
   else if (isRecord(value.outcome) && typeof value.outcome.actionId === 'string') {
     const outcome = value.outcome as OutcomeRecord['outcome'];
     if (ledger.visitor) ledger.visitor.outcome(outcome);

@@ -13,7 +13,7 @@ import { type LedgerEntry, NOT_RECONCILED, type Outcome } from '../contract/ledg
 import { pathSegment } from '../domain/device-types.js';
 import { variantFor } from '../errors/catalogue.js';
 import { type DecodedError, isRateLimit, localCode } from '../errors/decode.js';
-import { EXIT, type ExitCode, mostSevere } from '../contract/exit-codes.js';
+import { EXIT, type ExitCode, fleetExitCode } from '../contract/exit-codes.js';
 import { ApiFailure, InterruptedError, PreflightError, UsageError } from '../errors/failures.js';
 import { RETRY_CLASSES, type RetryClass } from '../errors/retry-classes.js';
 import { strategiesOnOffer } from '../errors/strategies.js';
@@ -449,10 +449,7 @@ export class BatchRun {
     if (this.report.stoppedBy === 'ledger_failed' || this.report.stoppedBy === 'output_closed') codes.push(EXIT.outputLost);
     if (this.report.stoppedBy === 'input_broken') codes.push(EXIT.usage);
     if (this.report.stoppedBy === 'api_unreachable') codes.push(EXIT.transient);
-    let exitCode = mostSevere(codes);
-    // Exit 2 says nothing was sent: once anything was, a row amps refused locally is a rejected request.
-    if (exitCode === EXIT.usage && this.report.sent > 0) exitCode = EXIT.rejected;
-    this.report.exitCode = exitCode;
+    this.report.exitCode = fleetExitCode(codes, this.report.sent > 0);
     return this.report;
   }
 }

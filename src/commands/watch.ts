@@ -11,7 +11,7 @@ import type { OutcomeRecord } from '../contract/ledger.js';
 import type { OutcomeTally } from '../batch/report.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { duration } from '../config/option-parsers.js';
-import { EXIT, type ExitCode, mostSevere } from '../contract/exit-codes.js';
+import { EXIT, type ExitCode, fleetExitCode } from '../contract/exit-codes.js';
 import { CONTROLLABLE, requireDeviceType } from '../domain/device-types.js';
 import { CLOCK_MARGIN_MS, displayZone } from '../domain/time.js';
 import { UsageError } from '../errors/failures.js';
@@ -57,6 +57,7 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
   // Read as a stream of lines: only the actions still to follow are kept, not the whole ledger.
   const waiting = new Map<string, Tracked>();
   const lineCodes = new Set<ExitCode>();
+  let anythingSent = false;
   let follower: Follower | undefined;
   let command = '';
   const visitor: LedgerVisitor = {
@@ -65,6 +66,7 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
     },
     entry: (entry) => {
       lineCodes.add(entry.exitCode);
+      if (entry.attempts > 0) anythingSent = true;
       if (entry.outcome !== 'accepted' || !entry.actionId || !entry.id || tally.codeOf(entry.actionId) !== undefined) return;
       const tracked = { actionId: entry.actionId, deviceId: entry.id, state: entry.state ?? 'acknowledged', start: entry.start };
       if (follower) follower.track(tracked);
@@ -191,7 +193,9 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
     if (io.signal.aborted) return EXIT.interrupted;
     // A follow the API stopped did not do what was asked: its failure's class, with or without --exit-status.
     // With it, the push's own failures (sent or not) count too: the most severe of all.
-    const code = !options.exitStatus ? (stoppedBy ? stoppedBy.exitCode : EXIT.ok) : mostSevere([...tally.exitCodes(), ...lineCodes, ...(stoppedBy ? [stoppedBy.exitCode] : [])]);
+    // The push's own rule: how its run stopped counts as it did there (batch/run.ts).
+    const runStop = ledger.end?.stoppedBy === 'input_broken' ? [EXIT.usage] : ledger.end?.stoppedBy === 'api_unreachable' ? [EXIT.transient] : [];
+    const code = !options.exitStatus ? (stoppedBy ? stoppedBy.exitCode : EXIT.ok) : fleetExitCode([...tally.exitCodes(), ...lineCodes, ...runStop, ...(stoppedBy ? [stoppedBy.exitCode] : [])], anythingSent);
     return notAppended !== undefined && (code === EXIT.ok || code === EXIT.accepted) ? EXIT.outputLost : code;
   }, { connections: FOLLOW_CONCURRENCY });
 }

@@ -28,6 +28,16 @@ export function mostSevere(codes: Iterable<ExitCode>): ExitCode {
   return SEVERITY.find((code) => seen.has(code)) ?? EXIT.ok;
 }
 
+/**
+ * A fleet run's exit code from its devices' (and its stop's): the most severe, but 2 says nothing
+ * was sent, so once anything was, a row amps refused locally counts as a rejected request (4).
+ * One rule for the push and for `watch --exit-status` of its ledger.
+ */
+export function fleetExitCode(codes: Iterable<ExitCode>, anythingSent: boolean): ExitCode {
+  const code = mostSevere(codes);
+  return code === EXIT.usage && anythingSent ? EXIT.rejected : code;
+}
+
 /** The failure classes by name, as --fail-fast and --abort-if take them. */
 export const EXIT_CLASSES: Readonly<Record<string, ExitCode>> = {
   usage: EXIT.usage, credentials: EXIT.credentials, rejected: EXIT.rejected, conflict: EXIT.conflict,
