@@ -429,6 +429,15 @@ describe('amps watch --ledger', () => {
     }
   });
 
+  it('its rerun lines send as the run did: the concurrency, retries and preflight its record holds', async () => {
+    const { file, dir } = fileOf(loadIds(3, 494));
+    const out = join(dir, 'ledger.ndjson');
+    const pushed = await amps(['push', 'battery', '--devices', file, 'discharge', '--simulate-failure', 'DEVICE_OFFLINE', '--simulate-at', 'dispatch', '--concurrency', '2', '--retry', '1', '--out', out, '--quiet']);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const watched = await amps(['watch', '--ledger', out]);
+    expect(watched.stderr).toMatch(/\| amps push battery discharge --concurrency 2 --retry 1 --devices -$/m);
+  });
+
   it('a scheduled action missing from the lists before its start is kept pending, never taken as completed; another environment is refused', async () => {
     const { file, dir } = fileOf(loadIds(2, 416));
     const out = join(dir, 'ledger.ndjson');

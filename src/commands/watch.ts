@@ -24,7 +24,7 @@ import { grouped } from '../output/text.js';
 import { timeText } from '../output/views.js';
 import { withSession } from '../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../session/follow.js';
-import { rerunArgs, resumeCommand } from './push/rerun.js';
+import { rerunArgs, resumeCommand, sendingFlags } from './push/rerun.js';
 
 export interface WatchOptions extends GlobalOptions {
   ledger?: string;
@@ -183,7 +183,10 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       }
       else if (!ledger.end) writeLine(io.stderr, `The run writing ${options.ledger} had not ended${{ interrupted: '', stopped: ' when the follow stopped', wait: ' when the wait did' }[following.end]}.`);
       const { times: runTimes } = ledger.run;
-      const base = rerunArgs(ledger.run.inputs, { start: runTimes.start ?? undefined, end: runTimes.end ?? undefined, zone: runTimes.zone }, argv);
+      // Sent as the run sent (its record), then where watch sends (its own --profile, --api-url…, which win).
+      const { concurrency, shape } = ledger.run;
+      const sentAs = sendingFlags({ concurrency, retry: shape?.retry, timeoutMs: shape?.timeoutMs, failFast: shape?.failFast, preflight: shape?.preflight });
+      const base = rerunArgs(ledger.run.inputs, { start: runTimes.start ?? undefined, end: runTimes.end ?? undefined, zone: runTimes.zone }, [...sentAs, ...argv]);
       // Fed from the ledger only when it holds every outcome followed (their errorCode is what the grep finds), else by id.
       const reruns = report.outcomeReruns(base, tally, ledger.end && notAppended === undefined && unappended.length === 0 ? options.ledger : undefined);
       if (reruns.length > 0) writeLine(io.stderr, `\nRerun just the devices that can still succeed with:\n${reruns.map((r) => `  ${r}`).join('\n')}`);

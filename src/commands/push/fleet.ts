@@ -33,7 +33,7 @@ import { announceWrite, relinkFor, type Session, withSession } from '../../sessi
 import { DEFAULT_WAIT_MS } from '../../session/follow.js';
 import { movedTimes, preflight, preparePush, type PushFlags, type PushInputs, readPushInputs, refuseDirectiveOnLive, timeLines, type Zone } from './body.js';
 import { bodyFlagsGiven, checkResumable, claimResumeOf, copiedFrom, refuseWhileWritten, decide, fingerprintOf, flagsOf, realPathOf, reconcile, ReconcileIncomplete, reconciledEntry, resumedLedgerPath, runInputs, unreconciledEntry } from './resume.js';
-import { rerunArgs, resumeCommand } from './rerun.js';
+import { rerunArgs, resumeCommand, sendingFlags } from './rerun.js';
 import { breach, parseAbortIf, parseWaves, waveEnds, type AbortRule } from './waves.js';
 
 export interface FleetPushOptions extends GlobalOptions, PushFlags {
@@ -570,13 +570,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
  * resume's command line does not repeat; its rerun lines send the same way (flags it typed follow, and win).
  */
 function resumedSendingFlags(options: FleetPushOptions): string[] {
-  return [
-    '--concurrency', String(options.concurrency ?? 8),
-    ...(options.retry !== undefined ? ['--retry', String(options.retry)] : []),
-    ...(options.timeout !== undefined ? ['--timeout', `${options.timeout}ms`] : []),
-    ...(options.failFast === true ? ['--fail-fast'] : typeof options.failFast === 'string' ? [`--fail-fast=${options.failFast}`] : []),
-    ...(options.preflight === false ? ['--no-preflight'] : []),
-  ];
+  return sendingFlags({ concurrency: options.concurrency, retry: options.retry, timeoutMs: options.timeout, failFast: options.failFast, preflight: options.preflight });
 }
 
 /** The stops after which the rest of the list is worth sending as it was: the hint names the resume. */

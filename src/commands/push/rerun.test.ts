@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rerunArgs } from './rerun.js';
+import { rerunArgs, sendingFlags } from './rerun.js';
 
 describe('rerun lines', () => {
   const inputs = { type: 'battery', command: 'charge', quantities: { target: '90%' } };
@@ -10,5 +10,10 @@ describe('rerun lines', () => {
     expect(rerunArgs(inputs, zone, ['push', 'battery', '--devices', 'f', 'charge', '--concurrency', '4', '--fail-fast'])).toEqual(['push', 'battery', 'charge', '--target', '90%', '--concurrency', '4', '--fail-fast']);
     expect(rerunArgs(inputs, zone, ['push', 'battery', '--devices', 'f', 'charge', '--fail-fast', 'conflict,transient', '--retry', '2'])).toEqual(['push', 'battery', 'charge', '--target', '90%', '--fail-fast', 'conflict,transient', '--retry', '2']);
     expect(rerunArgs(inputs, zone, ['push', 'battery', '--devices', 'f', 'charge', '--fail-fast=rejected'])).toEqual(['push', 'battery', 'charge', '--target', '90%', '--fail-fast=rejected']);
+  });
+
+  it('keep a flag once, as given last: a run\'s recorded way of sending, then what the command typed (a value flag twice is refused)', () => {
+    const recorded = sendingFlags({ concurrency: 2, retry: 1, timeoutMs: 5000, failFast: true, preflight: false });
+    expect(rerunArgs(inputs, zone, [...recorded, 'watch', '--ledger', 'l', '--timeout', '30s', '--fail-fast=conflict'])).toEqual(['push', 'battery', 'charge', '--target', '90%', '--concurrency', '2', '--retry', '1', '--no-preflight', '--timeout', '30s', '--fail-fast=conflict']);
   });
 });

@@ -17,22 +17,50 @@ const CARRIED_ALONE = ['--no-preflight', '--no-color', '--no-input', '--verbose'
 /** Given alone, or with the word after it as its value (commander takes one that is no flag). */
 const CARRIED_MAYBE_VALUE = ['--fail-fast'];
 
-/** The flags of `argv` that say where and how, kept in order. */
+/**
+ * The flags of `argv` that say where and how, in order; a flag given again (a run's recorded
+ * `--concurrency 8`, then the one typed after it) is kept once, as given last: amps refuses a
+ * value flag given twice, so a rerun line holding both would not run.
+ */
 function carried(argv: string[]): string[] {
-  const kept: string[] = [];
+  const kept = new Map<string, string[]>();
+  const keep = (name: string, words: string[]) => {
+    kept.delete(name);
+    kept.set(name, words);
+  };
   for (let i = 0; i < argv.length; i++) {
     const [name, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i]] : [argv[i], undefined];
-    if (CARRIED_ALONE.includes(name)) kept.push(argv[i]);
+    if (CARRIED_ALONE.includes(name)) keep(name, [argv[i]]);
     else if (CARRIED_WITH_VALUE.includes(name)) {
-      if (inline !== undefined) kept.push(inline);
-      else if (i + 1 < argv.length) kept.push(name, argv[++i]);
+      if (inline !== undefined) keep(name, [inline]);
+      else if (i + 1 < argv.length) keep(name, [name, argv[++i]]);
     } else if (CARRIED_MAYBE_VALUE.includes(name)) {
-      if (inline !== undefined) kept.push(inline);
-      else if (i + 1 < argv.length && !argv[i + 1].startsWith('-')) kept.push(name, argv[++i]);
-      else kept.push(name);
+      if (inline !== undefined) keep(name, [inline]);
+      else if (i + 1 < argv.length && !argv[i + 1].startsWith('-')) keep(name, [name, argv[++i]]);
+      else keep(name, [name]);
     }
   }
-  return printableArgv(kept);
+  return printableArgv([...kept.values()].flat());
+}
+
+/** How a run sent: what a rerun of its devices (or a resume) sends the same way. */
+export interface SendingShape {
+  concurrency?: number;
+  retry?: number | null;
+  timeoutMs?: number | null;
+  failFast?: boolean | string | null;
+  preflight?: boolean;
+}
+
+/** The flags that send as `shape` says: for a rerun line built from a ledger's record (watch, a resume), which its command line does not repeat. */
+export function sendingFlags(shape: SendingShape): string[] {
+  return [
+    '--concurrency', String(shape.concurrency ?? 8),
+    ...(typeof shape.retry === 'number' ? ['--retry', String(shape.retry)] : []),
+    ...(typeof shape.timeoutMs === 'number' ? ['--timeout', `${shape.timeoutMs}ms`] : []),
+    ...(shape.failFast === true ? ['--fail-fast'] : typeof shape.failFast === 'string' ? [`--fail-fast=${shape.failFast}`] : []),
+    ...(shape.preflight === false ? ['--no-preflight'] : []),
+  ];
 }
 
 /** The instants the run's body used (undefined: immediate), and the zone it wrote them in. */
