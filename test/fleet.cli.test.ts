@@ -438,6 +438,22 @@ describe('amps watch --ledger', () => {
     expect(watched.stderr).toMatch(/\| amps push battery discharge --concurrency 2 --retry 1 --devices -$/m);
   });
 
+  it('a scheduled run\'s actions that failed when they ran: the rerun line stands NEW_TIME in for the start that has passed, and says so', async () => {
+    const own = await startTestSandbox();
+    try {
+      const ownEnv = { ...env, AMPS_API_URL: own.url };
+      const { file, dir } = fileOf(['bat_voltaro_01', 'bat_voltaro_02']);
+      const out = join(dir, 'ledger.ndjson');
+      const pushed = await runCli(['push', 'battery', '--devices', file, 'discharge', '--at', '+10m', '--simulate-failure', 'DEVICE_OFFLINE', '--simulate-at', 'dispatch', '--out', out, '--quiet'], { env: ownEnv });
+      expect(pushed.code, pushed.stderr).toBe(0);
+      await own.advance(700);
+      const watched = await runCli(['watch', '--ledger', out], { env: ownEnv, timeoutMs: 60_000 });
+      expect(watched.stderr).toMatch(/Rerun just the devices that can still succeed with \(the run's start, \S+, has passed: put a new time in place of NEW_TIME\):\n {2}grep .*\| amps push battery discharge --at NEW_TIME --concurrency 8 --devices -$/m);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('a scheduled action missing from the lists before its start is kept pending, never taken as completed; another environment is refused', async () => {
     const { file, dir } = fileOf(loadIds(2, 416));
     const out = join(dir, 'ledger.ndjson');

@@ -213,6 +213,11 @@ export async function reportFollowStopped(failure: ApiFailure, pending: number, 
  * --on-conflict where a strategy resolves the code (SCHEDULER_ACTIVE), plainly for transient and
  * offline codes. Fed from the ledger when there is one. Codes that need the request fixed get none.
  */
+/** The rerun lines under their heading; `note`: what to change in them first (a start that has passed). */
+export function rerunBlock(reruns: string[], note?: string): string {
+  return `\nRerun just the devices that can still succeed with${note ? ` (${note})` : ''}:\n${reruns.map((r) => `  ${r}`).join('\n')}`;
+}
+
 export function outcomeReruns(rerunArgs: string[], tally: OutcomeTally, ledgerPath: string | undefined): string[] {
   const lines: string[] = [];
   for (const [code, ids] of tally.failed) {

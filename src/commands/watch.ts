@@ -24,7 +24,7 @@ import { grouped } from '../output/text.js';
 import { timeText } from '../output/views.js';
 import { withSession } from '../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../session/follow.js';
-import { rerunArgs, resumeCommand, sendingFlags } from './push/rerun.js';
+import { passedStartNote, rerunArgs, resumeCommand, sendingFlags } from './push/rerun.js';
 
 export interface WatchOptions extends GlobalOptions {
   ledger?: string;
@@ -186,10 +186,12 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       // Sent as the run sent (its record), then where watch sends (its own --profile, --api-url…, which win).
       const { concurrency, shape } = ledger.run;
       const sentAs = sendingFlags({ concurrency, retry: shape?.retry, timeoutMs: shape?.timeoutMs, failFast: shape?.failFast, preflight: shape?.preflight });
-      const base = rerunArgs(ledger.run.inputs, { start: runTimes.start ?? undefined, end: runTimes.end ?? undefined, zone: runTimes.zone }, [...sentAs, ...argv]);
+      const rerunTimes = { start: runTimes.start ?? undefined, end: runTimes.end ?? undefined, zone: runTimes.zone, now: io.now().getTime() };
+      // The reruns are of actions that failed when they ran: past their start.
+      const base = rerunArgs(ledger.run.inputs, { ...rerunTimes, ran: true }, [...sentAs, ...argv]);
       // Fed from the ledger only when it holds every outcome followed (their errorCode is what the grep finds), else by id.
       const reruns = report.outcomeReruns(base, tally, ledger.end && notAppended === undefined && unappended.length === 0 ? options.ledger : undefined);
-      if (reruns.length > 0) writeLine(io.stderr, `\nRerun just the devices that can still succeed with:\n${reruns.map((r) => `  ${r}`).join('\n')}`);
+      if (reruns.length > 0) writeLine(io.stderr, report.rerunBlock(reruns, passedStartNote(rerunTimes, reruns)));
     }
     const { stoppedBy } = following;
     if (stoppedBy) await report.reportFollowStopped(stoppedBy, tally.pending.length, io, Boolean(options.json));

@@ -33,7 +33,7 @@ import { announceWrite, relinkFor, type Session, withSession } from '../../sessi
 import { DEFAULT_WAIT_MS } from '../../session/follow.js';
 import { movedTimes, preflight, preparePush, type PushFlags, type PushInputs, readPushInputs, refuseDirectiveOnLive, timeLines, type Zone } from './body.js';
 import { bodyFlagsGiven, checkResumable, claimResumeOf, copiedFrom, refuseWhileWritten, decide, fingerprintOf, flagsOf, realPathOf, reconcile, ReconcileIncomplete, reconciledEntry, resumedLedgerPath, runInputs, unreconciledEntry } from './resume.js';
-import { rerunArgs, resumeCommand, sendingFlags } from './rerun.js';
+import { passedStartNote, rerunArgs, resumeCommand, sendingFlags } from './rerun.js';
 import { breach, parseAbortIf, parseWaves, waveEnds, type AbortRule } from './waves.js';
 
 export interface FleetPushOptions extends GlobalOptions, PushFlags {
@@ -543,9 +543,11 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
       }
       if (follower?.stoppedBy) await report.reportFollowStopped(follower.stoppedBy, tally.pending.length, io, Boolean(options.json));
       if (!options.json) {
-        const base = rerunArgs(run.inputs, { start: times.start, end: times.end, zone: zone.name }, run.resumeFrom ? [...resumedSendingFlags(options), ...argv] : argv);
-        const reruns = [...report.conflictReruns(base, result, run.out), ...(follower ? report.outcomeReruns(base, tally, run.out) : [])];
-        if (reruns.length > 0) writeLine(io.stderr, `\nRerun just the devices that can still succeed with:\n${reruns.map((r) => `  ${r}`).join('\n')}`);
+        const rerunTimes = { start: times.start, end: times.end, zone: zone.name, now: io.now().getTime() };
+        const flags = run.resumeFrom ? [...resumedSendingFlags(options), ...argv] : argv;
+        const base = rerunArgs(run.inputs, rerunTimes, flags);
+        const reruns = [...report.conflictReruns(base, result, run.out), ...(follower ? report.outcomeReruns(rerunArgs(run.inputs, { ...rerunTimes, ran: true }, flags), tally, run.out) : [])];
+        if (reruns.length > 0) writeLine(io.stderr, report.rerunBlock(reruns, passedStartNote(rerunTimes, reruns)));
         if (follower && tally.pending.length > 0 && run.out) writeLine(io.stderr, `Keep following: amps watch --ledger ${run.out}`);
         // A run that stopped before the end of its list, with devices not sent: the rest go with a
         // resume, which sends no device twice (where one would be taken: resumeCommand).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rerunArgs, sendingFlags } from './rerun.js';
+import { rerunArgs, sendingFlags, timeArgs } from './rerun.js';
 
 describe('rerun lines', () => {
   const inputs = { type: 'battery', command: 'charge', quantities: { target: '90%' } };
@@ -15,5 +15,13 @@ describe('rerun lines', () => {
   it('keep a flag once, as given last: a run\'s recorded way of sending, then what the command typed (a value flag twice is refused)', () => {
     const recorded = sendingFlags({ concurrency: 2, retry: 1, timeoutMs: 5000, failFast: true, preflight: false });
     expect(rerunArgs(inputs, zone, [...recorded, 'watch', '--ledger', 'l', '--timeout', '30s', '--fail-fast=conflict'])).toEqual(['push', 'battery', 'charge', '--target', '90%', '--concurrency', '2', '--retry', '1', '--no-preflight', '--timeout', '30s', '--fail-fast=conflict']);
+  });
+
+  it('stand NEW_TIME in for a start that has passed (by this clock, or because the action ran): sent again it would be START_IN_PAST', () => {
+    const start = Date.parse('2026-06-10T21:00:00Z');
+    expect(timeArgs(true, { start, zone: 'UTC', now: start - 1000 })).toEqual(['--at', '2026-06-10T21:00:00+00:00']);
+    expect(timeArgs(true, { start, zone: 'UTC', now: start + 1000 })).toEqual(['--at', 'NEW_TIME']);
+    expect(timeArgs(false, { start, end: start + 3_600_000, zone: 'UTC', now: start - 1000, ran: true })).toEqual(['--start', 'NEW_TIME', '--end', 'NEW_TIME']);
+    expect(timeArgs(true, { zone: 'UTC', ran: true })).toEqual(['--at', 'now']);
   });
 });

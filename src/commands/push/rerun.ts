@@ -68,6 +68,26 @@ export interface RunTimes {
   start?: number;
   end?: number;
   zone: string;
+  /** The clock the rerun line is printed at: a start already past it cannot be sent again (START_IN_PAST). */
+  now?: number;
+  /**
+   * The reruns are of actions that ran (failed when dispatched): their start has passed on the
+   * API's clock, whatever this machine's says (a sandbox's clock may be stepped ahead of it).
+   */
+  ran?: boolean;
+}
+
+/** What stands in a rerun line for a time that has passed: no time, so the line is refused until one is put in. */
+export const NEW_TIME = 'NEW_TIME';
+
+/** Said above rerun lines that hold NEW_TIME: the run's start has passed. */
+export function passedStartNote(times: RunTimes, lines: string[]): string | undefined {
+  if (times.start === undefined || !lines.some((line) => line.includes(` ${NEW_TIME}`))) return undefined;
+  return `the run's start, ${formatInZone(times.start, times.zone)}, has passed: put a new time in place of ${NEW_TIME}`;
+}
+
+function startHasPassed(times: RunTimes): boolean {
+  return times.start !== undefined && (times.ran === true || (times.now !== undefined && times.start <= times.now));
 }
 
 /** `push TYPE COMMAND [quantities] [times] [carried flags]`, without amps, --devices or --on-conflict. */
@@ -86,6 +106,8 @@ export function rerunArgs(inputs: RunInputs, times: RunTimes, argv: string[]): s
  * its start with --at (`--at now` stays `--at now`: immediate).
  */
 export function timeArgs(at: boolean, times: RunTimes): string[] {
+  // Sent again, a start that has passed is refused (START_IN_PAST): the line says so by standing in for it.
+  if (startHasPassed(times)) return at ? ['--at', NEW_TIME] : ['--start', NEW_TIME, ...(times.end !== undefined ? ['--end', NEW_TIME] : [])];
   const args: string[] = [];
   const instant = (ms: number) => formatInZone(ms, times.zone);
   if (at && times.start === undefined) args.push('--at', 'now');
