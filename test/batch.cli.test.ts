@@ -156,6 +156,12 @@ describe('amps push --devices', () => {
     expect([twice.code, twice.stderr.split('\n')[0]]).toEqual([2, "amps: the CSV header of --devices names the column 'heatsetpoint' twice: amps will not guess which value you meant"]);
     const both = await amps(['push', 'hvac', '--devices', '-', 'auto'], 'id,deviceId\nhvac_thermia_01,hvac_thermia_02\n');
     expect([both.code, both.stderr.split('\n')[0]]).toEqual([2, 'amps: the CSV header of --devices names the device twice (id and deviceId): amps will not guess which value you meant']);
+    // A JSON line that does the same (an action from amps actions list --json) is refused on its line, never pushed to its action id.
+    const sentBefore = posts().length;
+    const action = await amps(['push', 'hvac', '--devices', '-', 'auto', '--json'], '{"id":"act_1a2b3c","deviceId":"hvac_thermia_01"}\n{"id":"hvac_thermia_02","deviceId":"hvac_thermia_02"}\n');
+    const lines = action.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.filter((l) => typeof l.outcome === 'string').map((l) => [l.line, l.outcome, l.reason])).toEqual([[1, 'invalid_input', expect.stringContaining('names the device twice (id and deviceId differ')], [2, expect.stringMatching(/^(accepted|conflict)$/), null]]);
+    expect(posts().slice(sentBefore).map((p) => p.path)).toEqual(['/hvac/hvac_thermia_02']);
   });
 
   it('a resume counts the lines it carries over in its summary and exit code, and a carried failure stops nothing', async () => {

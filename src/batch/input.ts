@@ -86,6 +86,10 @@ function fromJson(text: string, line: number): InputRow | undefined {
   // amps' own ledger: the run, horizon and end records are not devices.
   if (value.id === undefined && (isRecord(value.run) || typeof value.horizon === 'number' || isRecord(value.end))) return undefined;
   if (value.id === undefined && isRecord(value.outcome)) return row(value.outcome.id, line, { fromOutcome: true });
+  // An action (amps actions list --json) has both, and its id is the action's: never taken for the device.
+  if (value.id !== undefined && value.deviceId !== undefined && value.id !== value.deviceId) {
+    return { invalid: 'names the device twice (id and deviceId differ, as an action\'s do): amps will not guess which is the device; keep one', line };
+  }
   const metadata = isRecord(value.metadata) ? value.metadata : {};
   const model = typeof value.model === 'string' ? value.model : typeof metadata.model === 'string' ? metadata.model : undefined;
   const quantities: Record<string, string> = {};
