@@ -29,14 +29,20 @@ describe('shell completions', () => {
     expect([empty.code, empty.stderr.split('\n')[0]]).toEqual([2, 'amps: --write is empty']);
   });
 
-  const bash = (line: string[]) => {
+  const bash = (line: string[], cwd?: string) => {
     const script = `source ${join(completions, FILES.bash)}; COMP_WORDS=(${line.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _amps; printf '%s\\n' "\${COMPREPLY[@]}"`;
-    return execFileSync('bash', ['-c', script], { encoding: 'utf8' }).trim().split('\n');
+    return execFileSync('bash', ['-c', script], { encoding: 'utf8', cwd }).trim().split('\n');
   };
 
   it('bash completes subcommands, options, device types, commands per type, codes', () => {
     expect(bash(['amps', 'pu'])).toEqual(['push']);
-    expect(bash(['amps', 'push', ''])).toEqual(['battery', 'ev-charger', 'hvac', 'solar-inverter', 'vehicle']);
+    // Only the families a command takes: push and settings refuse the others.
+    expect(bash(['amps', 'push', ''])).toEqual(['battery', 'ev-charger', 'hvac']);
+    expect(bash(['amps', 'settings', ''])).toEqual(['battery', 'ev-charger']);
+    expect(bash(['amps', 'get', ''])).toEqual(['battery', 'ev-charger', 'hvac', 'solar-inverter', 'vehicle']);
+    // After the type comes the id, which is not guessed; the command after the id, or after the type with --devices.
+    expect(bash(['amps', 'push', 'hvac', ''])).toEqual(['']);
+    expect(bash(['amps', '--profile', 'prod', 'pu'])).toEqual(['push']);
     expect(bash(['amps', 'push', 'ev-charger', 'ev_1', ''])).toEqual(['charge', 'idle']);
     expect(bash(['amps', 'push', 'battery', 'b', 'charge', '--on-conflict', ''])).toEqual(['cancel_and_replace', 'queue_after']);
     expect(bash(['amps', 'push', 'battery', 'b', 'charge', '--pow'])).toEqual(['--power']);
@@ -61,6 +67,23 @@ describe('shell completions', () => {
     expect(bash(['amps', 'push', 'battery', 'b', 'charge', ''])).toEqual(['']);
     expect(bash(['amps', 'push', 'battery', '--devices', 'f.txt', ''])).toContain('charge');
     expect(bash(['amps', 'sandbox', 'serve', '--state', join(completions, 'amps.b')])).toEqual([join(completions, 'amps.bash')]);
+  });
+
+  it('bash completes file names whole, spaces and glob characters too, where a file goes (and never runs one)', () => {
+    const dir = freshConfigDir();
+    for (const name of ['my resp.txt', '*', 'x[1].json', 'a$(touch PWNED)b']) writeFileSync(join(dir, name), '');
+    expect(bash(['amps', 'decode', 'my'], dir)).toEqual(['my resp.txt']);
+    expect(bash(['amps', 'watch', '--ledger', 'x'], dir)).toEqual(['x[1].json']);
+    expect(bash(['amps', 'push', '--resume', ''], dir).sort()).toEqual(['*', 'a$(touch PWNED)b', 'my resp.txt', 'x[1].json']);
+    expect(bash(['amps', 'webhooks', 'verify', 'a'], dir)).toEqual(['a$(touch PWNED)b']);
+    expect(existsSync(join(dir, 'PWNED'))).toBe(false);
+  });
+
+  it('zsh completes on the first Tab of a shell: autoloaded from $fpath, the file completes as it defines _amps', () => {
+    const driver = `fpath=(${completions} $fpath); autoload -Uz _amps
+compadd() { local a; for a in "$@"; do [[ "$a" == -* ]] || print -r -- "$a"; done }
+words=(amps push hvac h1 ''); CURRENT=5; PREFIX=''; _amps`;
+    expect(execFileSync('zsh', ['-f', '-c', driver], { encoding: 'utf8' }).trim().split('\n')).toEqual(['heat', 'cool', 'auto', 'idle', 'follow_schedule']);
   });
 
   it('bash completes profile names from the configuration; a name a shell would expand, a key or escapes are never offered nor run', async () => {
@@ -104,5 +127,16 @@ words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}; PREFIX
     expect(fish('amps config set ')).toEqual(['api-key', 'api-url', 'app-id']);
     expect(fish('amps webhooks trigger push.')).toEqual(['push.completed', 'push.failed']);
     expect(fish('amps explain --category con')).toEqual(['conflict']);
+    // An option only where it exists: link url has none of push's, nor schedules list actions list's.
+    expect(fish('amps link url --')).toEqual(expect.not.arrayContaining(['--category', '--on-conflict', '--devices', '--state']));
+    expect(fish('amps schedules list --')).toEqual(expect.arrayContaining(['--state', '--device', '--all']));
+    expect(fish('amps schedules list --')).toEqual(expect.not.arrayContaining(['--type', '--offset']));
+    expect(fish('amps config set --')).toEqual(expect.not.arrayContaining(['--slot', '--dry-run']));
+    expect(fish('amps schedules list --state ')).toEqual(['active', 'cancelled', 'completed', 'pending']);
+    // After a global option's value, the commands are still offered; after push's type, its id (not guessed).
+    expect(fish('amps --profile prod pu')).toEqual(['push']);
+    expect(fish('amps push ')).toEqual(['battery', 'ev-charger', 'hvac']);
+    expect(fish('amps push hvac ')).toEqual(['']);
+    expect(fish('amps push hvac --devices f.txt ')).toEqual(['auto', 'cool', 'follow_schedule', 'heat', 'idle']);
   });
 });

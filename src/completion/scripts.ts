@@ -2,54 +2,125 @@
 // vocabularies amps already holds (device types, each family's commands, the error catalogue).
 // `npm run completions` writes them to completions/; `amps completion SHELL` prints the same text.
 // Profile names are read at completion time from `amps config profiles`.
+//
+// Each command is known by its path (`push`, `schedules/list`): its options, what each option's
+// value is (a file, one of a list, free text, or none), and what its words after it are. The three
+// scripts say the same from that one model, so an option is offered only where it exists.
 
-import type { Command } from '@commander-js/extra-typings';
+import type { Command, Option } from '@commander-js/extra-typings';
 import { allCodes, CATEGORY_LABELS } from '../errors/catalogue.js';
 import { localCodeNames } from '../errors/decode.js';
 import { SETTING_NAMES } from '../config/resolve.js';
 import { WEBHOOK_EVENTS } from '../contract/webhooks.js';
-import { CANONICAL_COMMANDS, pathSegment } from '../domain/device-types.js';
-import { ACTION_STATES, STRATEGIES } from '../contract/actions.js';
+import { CANONICAL_COMMANDS, CONTROLLABLE, pathSegment, WITH_SETTINGS } from '../domain/device-types.js';
+import { STRATEGIES } from '../contract/actions.js';
 import { DEVICE_TYPES } from '../contract/devices.js';
-import { SCHEDULE_STATES } from '../contract/schedules.js';
+import { SCHEDULABLE_TYPES, SCHEDULE_STATES } from '../contract/schedules.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];
 
+/** What an option's value completes to. */
+type OptionValue = { kind: 'none' } | { kind: 'file' } | { kind: 'text' } | { kind: 'words'; words: readonly string[] };
+
+interface OptionModel {
+  name: string;
+  value: OptionValue;
+}
+
+/** What the words after a command (not options) complete to: the first of them, unless said otherwise. */
+type Positional = { words: readonly string[] } | { codes: true } | { files: true } | { profiles: true };
+
 interface CommandModel {
   names: string[];
   description: string;
-  options: string[];
+  options: OptionModel[];
   subcommands: CommandModel[];
+  /** The first word after the command (after its subcommand, for a noun's). */
+  first?: Positional;
 }
 
 export interface CompletionModel {
   commands: CommandModel[];
-  globalOptions: string[];
-  /** Options whose value is a file, a profile, or one of a fixed list. */
+  globalOptions: OptionModel[];
+  /** Every option that takes a value, anywhere: its value is no command word. */
   valueOptions: string[];
   types: string[];
+  /** push: what follows the type (and its id, or --devices): the family's commands. */
   commandsByType: Record<string, readonly string[]>;
   codes: string[];
-  helpTopics: string[];
 }
 
-function optionNames(command: Command): string[] {
-  return command.options.filter((o) => !o.hidden).map((o) => o.long).filter((name): name is string => Boolean(name));
-}
+const segments = (types: readonly string[]) => types.map((t) => pathSegment(t as (typeof DEVICE_TYPES)[number]));
 
-function model(command: Command): CommandModel {
-  return {
-    names: [command.name(), ...command.aliases()],
-    description: command.description().split('\n')[0],
-    options: optionNames(command),
-    subcommands: visible(command).map((c) => model(c)),
+/** Values of options that neither commander's choices nor a file name describe. */
+const CHOICES: Record<string, readonly string[]> = {
+  '--on-conflict': STRATEGIES,
+  '--simulate-at': ['request', 'dispatch'],
+  '--fail-fast': ['credentials', 'rejected', 'conflict', 'transient', 'offline', 'unclassified', 'usage'],
+  '--category': Object.keys(CATEGORY_LABELS),
+  '--events': WEBHOOK_EVENTS,
+  '--simulate-failure': allCodes(),
+};
+/** An option whose value is one of a list at one command only (`--state` is a file for the sandbox). */
+const CHOICES_AT: Record<string, readonly string[]> = {
+  'schedules/list --state': SCHEDULE_STATES,
+  'actions/list --type': segments(DEVICE_TYPES),
+  'schedules/create --device-type': SCHEDULABLE_TYPES,
+};
+
+/** The first word after each command that takes one, by path. */
+function positionalOf(path: string, helpWords: readonly string[]): Positional | undefined {
+  const table: Record<string, Positional> = {
+    push: { words: segments(CONTROLLABLE) },
+    get: { words: segments(DEVICE_TYPES) },
+    devices: { words: segments(DEVICE_TYPES) },
+    settings: { words: segments(WITH_SETTINGS) },
+    'link/url': { words: segments(DEVICE_TYPES) },
+    'schedule/get': { words: SCHEDULABLE_TYPES },
+    'schedule/set': { words: SCHEDULABLE_TYPES },
+    'schedule/clear': { words: SCHEDULABLE_TYPES },
+    'config/set': { words: Object.keys(SETTING_NAMES) },
+    'config/unset': { words: Object.keys(SETTING_NAMES) },
+    'config/use': { profiles: true },
+    'webhooks/trigger': { words: WEBHOOK_EVENTS },
+    'webhooks/verify': { files: true },
+    decode: { files: true },
+    explain: { codes: true },
+    completion: { words: SHELLS },
+    help: { words: helpWords },
   };
+  return table[path];
+}
+
+function valueOf(option: Option, path: string): OptionValue {
+  if (!option.required && !option.optional) return { kind: 'none' };
+  const long = option.long!;
+  const choices = option.argChoices ?? CHOICES_AT[`${path} ${long}`] ?? CHOICES[long];
+  if (choices) return { kind: 'words', words: choices };
+  if (/<(file|ledger|dir)>/.test(option.flags)) return { kind: 'file' };
+  return { kind: 'text' };
+}
+
+function optionsOf(command: Command, path: string): OptionModel[] {
+  return command.options.filter((o) => !o.hidden && o.long).map((o) => ({ name: o.long!, value: valueOf(o as Option, path) }));
 }
 
 /** The subcommands a person is shown (not a group's hidden `help`): what completion offers. */
 function visible(command: Command): Command[] {
   return command.createHelp().visibleCommands(command) as Command[];
+}
+
+function model(command: Command, parent: string | undefined, helpWords: readonly string[]): CommandModel {
+  const path = parent ? `${parent}/${command.name()}` : command.name();
+  const subcommands = visible(command).map((c) => model(c, path, helpWords));
+  return {
+    names: [command.name(), ...command.aliases()],
+    description: command.description().split('\n')[0],
+    options: optionsOf(command, path),
+    subcommands,
+    first: subcommands.length > 0 ? { words: subcommands.flatMap((s) => s.names) } : positionalOf(path, helpWords),
+  };
 }
 
 export function completionModel(program: Command, helpTopics: readonly string[]): CompletionModel {
@@ -59,11 +130,12 @@ export function completionModel(program: Command, helpTopics: readonly string[])
     command.commands.forEach((c) => visit(c as Command));
   };
   visit(program);
+  const commandNames = visible(program).flatMap((c) => [c.name(), ...c.aliases()]);
   return {
-    commands: visible(program).map((c) => model(c)),
-    globalOptions: [...optionNames(program), '--help'],
+    commands: visible(program).map((c) => model(c, undefined, [...helpTopics, ...commandNames])),
+    globalOptions: [...optionsOf(program, ''), { name: '--help', value: { kind: 'none' } }],
     valueOptions: [...valueOptions].sort(),
-    types: DEVICE_TYPES.map(pathSegment),
+    types: segments(DEVICE_TYPES),
     commandsByType: {
       battery: CANONICAL_COMMANDS.battery,
       'ev-charger': CANONICAL_COMMANDS.ev_charger,
@@ -71,119 +143,117 @@ export function completionModel(program: Command, helpTopics: readonly string[])
       hvac: CANONICAL_COMMANDS.hvac,
     },
     codes: [...allCodes(), ...localCodeNames()],
-    helpTopics: [...helpTopics],
   };
 }
 
-const FILE_OPTIONS = ['--devices', '--out', '--body', '--api-key-file'];
-/** `sandbox serve --state FILE` is a file, `schedules list --state` a schedule's state; elsewhere an action's (CHOICES). */
-const SANDBOX_FILE_OPTION = '--state';
-const CHOICES: Record<string, readonly string[]> = {
-  '--on-conflict': STRATEGIES,
-  '--state': ACTION_STATES,
-  '--simulate-at': ['request', 'dispatch'],
-  '--fail-fast': ['credentials', 'rejected', 'conflict', 'transient', 'offline', 'unclassified', 'usage'],
-  '--category': Object.keys(CATEGORY_LABELS),
-  '--events': WEBHOOK_EVENTS,
-};
-/** What the first word after a noun's subcommand completes to (`amps config set <TAB>`). */
-const SUB_POSITIONAL: Record<string, readonly string[]> = {
-  'config/set': Object.keys(SETTING_NAMES),
-  'config/unset': Object.keys(SETTING_NAMES),
-  'webhooks/trigger': WEBHOOK_EVENTS,
-};
-
 const words = (list: readonly string[]) => list.join(' ');
 const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+const optionNames = (options: OptionModel[]) => options.map((o) => o.name);
 
-/** What the first positional of each command completes to. */
-function firstPositional(m: CompletionModel, command: CommandModel): string[] | 'codes' | undefined {
-  const name = command.names[0];
-  if (command.subcommands.length > 0) return command.subcommands.flatMap((s) => s.names);
-  if (['push', 'get', 'devices', 'settings'].includes(name)) return m.types;
-  if (name === 'explain') return 'codes';
-  if (name === 'completion') return [...SHELLS];
-  if (name === 'help') return [...m.helpTopics, ...m.commands.flatMap((c) => c.names)];
-  return undefined;
+/** Every command as [path patterns, model]: `push`, `schedules/list` (each alias spelt out). */
+function paths(m: CompletionModel): Array<{ patterns: string[]; path: string; command: CommandModel }> {
+  const all: Array<{ patterns: string[]; path: string; command: CommandModel }> = [];
+  for (const c of m.commands) {
+    all.push({ patterns: c.names, path: c.names[0], command: c });
+    for (const s of c.subcommands) all.push({ patterns: c.names.flatMap((n) => s.names.map((sn) => `${n}/${sn}`)), path: `${c.names[0]}/${s.names[0]}`, command: s });
+  }
+  return all;
 }
 
+/** Case arms, one per body: `'push --at'|'push --end') :; return ;;`, the global options' last (they match any command). */
+function valueArms(m: CompletionModel, bodyOf: (value: OptionValue) => string, profiles: string): string {
+  const grouped = new Map<string, string[]>();
+  for (const { patterns, command } of paths(m)) {
+    for (const option of command.options) {
+      if (option.value.kind === 'none') continue;
+      const body = bodyOf(option.value);
+      grouped.set(body, [...(grouped.get(body) ?? []), ...patterns.map((p) => quote(`${p} ${option.name}`))]);
+    }
+  }
+  const arms = [...grouped].map(([body, patterns]) => `    ${patterns.join('|')}) ${body}; return ;;`);
+  for (const option of m.globalOptions) {
+    const pattern = `*${quote(` ${option.name}`)}`;
+    if (option.name === '--profile') arms.push(`    ${pattern}) ${profiles}; return ;;`);
+    else if (option.value.kind !== 'none') arms.push(`    ${pattern}) ${bodyOf(option.value)}; return ;;`);
+  }
+  return arms.join('\n');
+}
+
+const nouns = (m: CompletionModel) => m.commands.filter((c) => c.subcommands.length > 0).flatMap((c) => c.names);
+
 function bash(m: CompletionModel): string {
-  const firstCases = m.commands
-    .map((c) => {
-      const first = firstPositional(m, c);
-      if (!first) return undefined;
-      const list = first === 'codes' ? '$codes' : words(first);
-      // A noun's subcommand is offered until one is given; a verb's first word until it is.
-      const none = c.subcommands.length > 0 ? '-z "$sub"' : '${#args[@]} -eq 0';
-      return `    ${c.names.join('|')}) [[ ${none} ]] && COMPREPLY=($(compgen -W "${list}" -- "$cur")) ;;`;
+  // What an option's value completes to, where it is given ("PATH OPTION"; a global one anywhere).
+  const valueCases = valueArms(m, (value) => (value.kind === 'file' ? '_amps_files' : value.kind === 'words' ? `_amps_words ${quote(words(value.words))}` : ':'), '_amps_profiles');
+  const optionCases = paths(m).map(({ patterns, command }) => `    ${patterns.join('|')}) opts=${quote(words(optionNames(command.options)))} ;;`).join('\n');
+  const firstCases = paths(m)
+    .filter(({ command }) => command.first)
+    .map(({ patterns, command }) => {
+      const first = command.first!;
+      const body = 'words' in first ? `_amps_words ${quote(words(first.words))}` : 'codes' in first ? '_amps_words "$codes"' : 'files' in first ? '_amps_files' : '_amps_profiles';
+      return `    ${patterns.join('|')}) (( \${#args[@]} == 0 )) && ${body} ;;`;
     })
-    .filter(Boolean)
     .join('\n');
-  const optionCases = m.commands
-    .flatMap((c) => [
-      `    ${c.names.join('|')}) opts="${words(c.options)}" ;;`,
-      ...c.subcommands.map((s) => `    ${c.names[0]}/${s.names[0]}) opts="${words(s.options)}" ;;`),
-    ])
-    .join('\n');
-  const typeCommands = Object.entries(m.commandsByType).map(([type, list]) => `    ${type}) COMPREPLY=($(compgen -W "${words(list)}" -- "$cur")) ;;`).join('\n');
-  const choices = Object.entries(CHOICES).map(([option, list]) => `    ${option}) COMPREPLY=($(compgen -W "${words(list)}" -- "$cur")); return ;;`).join('\n');
-  const subPositional = Object.entries(SUB_POSITIONAL).map(([at, list]) => `      ${at}) COMPREPLY=($(compgen -W "${words(list)}" -- "$cur")); return ;;`).join('\n');
+  const typeCommands = Object.entries(m.commandsByType).map(([type, list]) => `      ${type}) _amps_words ${quote(words(list))} ;;`).join('\n');
   return `# bash completion for amps. Generated by \`npm run completions\` from the command tree; do not edit.
 # Install: mkdir -p ~/.local/share/bash-completion/completions && amps completion bash > ~/.local/share/bash-completion/completions/amps
-# The profile names are read line by line, never through compgen -W, which would expand a \$(…) in one.
+# Names from outside (profiles, files) are read line by line, never through compgen -W or an
+# unquoted $(…), which would expand a $(…), a * or a space in one.
 _amps_profiles() {
   local name
   COMPREPLY=()
   while IFS= read -r name; do [[ "$name" == "$cur"* ]] && COMPREPLY+=("$name"); done < <(amps config profiles --quiet 2>/dev/null)
 }
+_amps_files() {
+  local name
+  COMPREPLY=()
+  compopt -o filenames 2>/dev/null
+  while IFS= read -r name; do COMPREPLY+=("$name"); done < <(compgen -f -- "$cur")
+}
+_amps_words() {
+  COMPREPLY=($(compgen -W "$1" -- "$cur"))
+}
 _amps() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}"
-  local codes="${words(m.codes)}"
-  local cmd="" sub="" args=() i w
+  local codes=${quote(words(m.codes))}
+  local cmd="" sub="" devices="" args=() i w
+  COMPREPLY=()
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="\${COMP_WORDS[i]}"
     case "$w" in
+      --devices|--resume) devices=1; ((i++)) ;;
       ${m.valueOptions.join('|')}) ((i++)) ;;
       -*) ;;
-      *) if [[ -z "$cmd" ]]; then cmd="$w"; elif [[ -z "$sub" && "$cmd" =~ ^(${m.commands.filter((c) => c.subcommands.length > 0).map((c) => c.names[0]).join('|')})$ ]]; then sub="$w"; else args+=("$w"); fi ;;
+      *) if [[ -z "$cmd" ]]; then cmd="$w"; elif [[ -z "$sub" && "$cmd" =~ ^(${nouns(m).join('|')})$ ]]; then sub="$w"; else args+=("$w"); fi ;;
     esac
   done
-  if [[ "$cmd" == sandbox && "$prev" == ${SANDBOX_FILE_OPTION} ]]; then COMPREPLY=($(compgen -f -- "$cur")); return; fi
-  if [[ "$cmd" == schedules && "$prev" == --state ]]; then COMPREPLY=($(compgen -W "${words(SCHEDULE_STATES)}" -- "$cur")); return; fi
-  case "$prev" in
-    --profile) _amps_profiles; return ;;
-${choices}
-    ${FILE_OPTIONS.join('|')}) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-  esac
-  if [[ "$cmd" == config && "$sub" == use && \${#args[@]} -eq 0 && "$cur" != -* ]]; then
-    _amps_profiles
-    return
-  fi
-  if [[ -n "$sub" && \${#args[@]} -eq 0 && "$cur" != -* ]]; then
-    case "$cmd/$sub" in
-${subPositional}
+  local at="$cmd\${sub:+/$sub}"
+  if (( COMP_CWORD > 1 )); then
+    case "$at $prev" in
+${valueCases}
     esac
   fi
   if [[ -z "$cmd" ]]; then
-    COMPREPLY=($(compgen -W "${words(m.commands.flatMap((c) => c.names))} ${words(m.globalOptions)}" -- "$cur"))
+    _amps_words ${quote(`${words(m.commands.flatMap((c) => c.names))} ${words(optionNames(m.globalOptions))}`)}
     return
   fi
   if [[ "$cur" == -* ]]; then
     local opts=""
-    case "$cmd\${sub:+/$sub}" in
+    case "$at" in
 ${optionCases}
     esac
-    COMPREPLY=($(compgen -W "$opts ${words(m.globalOptions)}" -- "$cur"))
+    _amps_words "$opts ${words(optionNames(m.globalOptions))}"
     return
   fi
-  # The command after the type (--devices) or the id; none after the command.
-  if [[ "$cmd" == push && \${#args[@]} -ge 1 && \${#args[@]} -le 2 ]]; then
-    case "\${args[0]}" in
+  # push: the family's command after the type and the id, or after the type with --devices.
+  if [[ "$at" == push && \${#args[@]} -ge 1 ]]; then
+    if [[ ( -n "$devices" && \${#args[@]} -eq 1 ) || \${#args[@]} -eq 2 ]]; then
+      case "\${args[0]}" in
 ${typeCommands}
-    esac
+      esac
+    fi
     return
   fi
-  case "$cmd" in
+  case "$at" in
 ${firstCases}
   esac
 }
@@ -195,65 +265,53 @@ function zsh(m: CompletionModel): string {
   const described = m.commands.map((c) => quote(`${c.names[0]}:${c.description.replace(/:/g, '\\:')}`)).join(' ');
   const subs = m.commands
     .filter((c) => c.subcommands.length > 0)
-    .map((c) => `    ${c.names[0]}) subs=(${c.subcommands.map((s) => quote(`${s.names[0]}:${s.description.replace(/:/g, '\\:')}`)).join(' ')}) ;;`)
+    .map((c) => `    ${c.names.join('|')}) subs=(${c.subcommands.map((s) => quote(`${s.names[0]}:${s.description.replace(/:/g, '\\:')}`)).join(' ')}) ;;`)
     .join('\n');
-  const options = m.commands
-    .flatMap((c) => [`    ${c.names.join('|')}) opts=(${words(c.options)}) ;;`, ...c.subcommands.map((s) => `    ${c.names[0]}/${s.names[0]}) opts=(${words(s.options)}) ;;`)])
-    .join('\n');
-  const firsts = m.commands
-    .filter((c) => c.subcommands.length === 0)
-    .map((c) => {
-      const first = firstPositional(m, c);
-      if (!first) return undefined;
-      return `    ${c.names.join('|')}) (( \${#args} == 0 )) && compadd -- ${first === 'codes' ? '${=codes}' : words(first)} ;;`;
+  const profiles = 'compadd -- ${(f)"$(amps config profiles --quiet 2>/dev/null)"}';
+  const valueCases = valueArms(m, (value) => (value.kind === 'file' ? '_files' : value.kind === 'words' ? `compadd -- ${words(value.words)}` : ':'), profiles);
+  const options = paths(m).map(({ patterns, command }) => `    ${patterns.join('|')}) opts=(${words(optionNames(command.options))}) ;;`).join('\n');
+  const firsts = paths(m)
+    .filter(({ command }) => command.first && command.subcommands.length === 0)
+    .map(({ patterns, command }) => {
+      const first = command.first!;
+      const body = 'words' in first ? `compadd -- ${words(first.words)}` : 'codes' in first ? 'compadd -- ${=codes}' : 'files' in first ? '_files' : profiles;
+      return `    ${patterns.join('|')}) (( \${#args} == 0 )) && ${body} ;;`;
     })
-    .filter(Boolean)
     .join('\n');
-  const typeCommands = Object.entries(m.commandsByType).map(([type, list]) => `      ${type}) compadd -- ${words(list)} ;;`).join('\n');
-  const choices = Object.entries(CHOICES).map(([option, list]) => `    ${option}) compadd -- ${words(list)}; return ;;`).join('\n');
-  const subPositional = Object.entries(SUB_POSITIONAL).map(([at, list]) => `      ${at}) compadd -- ${words(list)}; return ;;`).join('\n');
+  const typeCommands = Object.entries(m.commandsByType).map(([type, list]) => `        ${type}) compadd -- ${words(list)} ;;`).join('\n');
   return `#compdef amps
 # zsh completion for amps. Generated by \`npm run completions\` from the command tree; do not edit.
 # Install: amps completion zsh > "\${fpath[1]}/_amps" (any directory on $fpath), then restart zsh.
 _amps() {
-  local codes="${words(m.codes)}"
-  local cmd="" sub="" i w
+  local codes=${quote(words(m.codes))}
+  local cmd="" sub="" devices="" i w
   local -a args subs opts
   for ((i = 2; i < CURRENT; i++)); do
     w="\${words[i]}"
     case "$w" in
+      --devices|--resume) devices=1; ((i++)) ;;
       ${m.valueOptions.join('|')}) ((i++)) ;;
       -*) ;;
-      *) if [[ -z "$cmd" ]]; then cmd="$w"; elif [[ -z "$sub" && "$cmd" == (${m.commands.filter((c) => c.subcommands.length > 0).map((c) => c.names[0]).join('|')}) ]]; then sub="$w"; else args+=("$w"); fi ;;
+      *) if [[ -z "$cmd" ]]; then cmd="$w"; elif [[ -z "$sub" && "$cmd" == (${nouns(m).join('|')}) ]]; then sub="$w"; else args+=("$w"); fi ;;
     esac
   done
-  if [[ "$cmd" == sandbox && "\${words[CURRENT-1]}" == ${SANDBOX_FILE_OPTION} ]]; then _files; return; fi
-  if [[ "$cmd" == schedules && "\${words[CURRENT-1]}" == --state ]]; then compadd -- ${words(SCHEDULE_STATES)}; return; fi
-  case "\${words[CURRENT-1]}" in
-    --profile) compadd -- \${(f)"$(amps config profiles --quiet 2>/dev/null)"}; return ;;
-${choices}
-    ${FILE_OPTIONS.join('|')}) _files; return ;;
-  esac
-  if [[ "$cmd" == config && "$sub" == use && \${#args} -eq 0 && "$PREFIX" != -* ]]; then
-    compadd -- \${(f)"$(amps config profiles --quiet 2>/dev/null)"}
-    return
-  fi
-  if [[ -n "$sub" && \${#args} -eq 0 && "$PREFIX" != -* ]]; then
-    case "$cmd/$sub" in
-${subPositional}
+  local at="$cmd\${sub:+/$sub}"
+  if (( CURRENT > 2 )); then
+    case "$at \${words[CURRENT-1]}" in
+${valueCases}
     esac
   fi
   if [[ -z "$cmd" ]]; then
     local -a commands=(${described})
     _describe 'command' commands
-    compadd -- ${words(m.globalOptions)}
+    compadd -- ${words(optionNames(m.globalOptions))}
     return
   fi
   if [[ "$PREFIX" == -* ]]; then
-    case "$cmd\${sub:+/$sub}" in
+    case "$at" in
 ${options}
     esac
-    compadd -- $opts ${words(m.globalOptions)}
+    compadd -- $opts ${words(optionNames(m.globalOptions))}
     return
   fi
   if [[ -z "$sub" ]]; then
@@ -262,17 +320,26 @@ ${subs}
     esac
     if (( \${#subs} )); then _describe 'subcommand' subs; return; fi
   fi
-  if [[ "$cmd" == push ]] && (( \${#args} >= 1 && \${#args} <= 2 )); then
-    case "\${args[1]}" in
+  # push: the family's command after the type and the id, or after the type with --devices.
+  if [[ "$at" == push ]] && (( \${#args} >= 1 )); then
+    if [[ ( -n "$devices" && \${#args} -eq 1 ) || \${#args} -eq 2 ]]; then
+      case "\${args[1]}" in
 ${typeCommands}
-    esac
+      esac
+    fi
     return
   fi
-  case "$cmd" in
+  case "$at" in
 ${firsts}
   esac
 }
-compdef _amps amps
+# Autoloaded from $fpath, this file is _amps's body: its first call defines _amps and completes
+# with it; sourced, it registers _amps.
+if [[ "$funcstack[1]" == _amps ]]; then
+  _amps "$@"
+else
+  compdef _amps amps
+fi
 `;
 }
 
@@ -281,7 +348,7 @@ function fish(m: CompletionModel): string {
     '# fish completion for amps. Generated by `npm run completions` from the command tree; do not edit.',
     '# Install: mkdir -p ~/.config/fish/completions && amps completion fish > ~/.config/fish/completions/amps.fish',
     'complete -c amps -f',
-    '# The words after the subcommand that are not options.',
+    '# The words after amps that are not options nor their values.',
     'function __amps_args',
     '    set -l tokens (commandline -opc)',
     '    set -l skip 0',
@@ -292,52 +359,61 @@ function fish(m: CompletionModel): string {
     '        string match -q -- "-*" $t; and continue',
     '        set -a out $t',
     '    end',
-    '    printf "%s\\n" $out',
+    '    # One line a word; none at all for no word (printf with no word would print an empty line).',
+    '    for t in $out; echo $t; end',
     'end',
+    '# __amps_in COMMAND [SUBCOMMAND]: the words so far are of that command (names separated by |).',
+    'function __amps_in',
+    '    set -l args (__amps_args)',
+    '    test (count $args) -ge (count $argv); or return 1',
+    '    for i in (seq (count $argv))',
+    '        contains -- $args[$i] (string split "|" $argv[$i]); or return 1',
+    '    end',
+    'end',
+    '# __amps_at N COMMAND [SUBCOMMAND]: of that command, with N words after it.',
     'function __amps_at',
-    '    # __amps_at COMMAND N: the subcommand is COMMAND and N words follow it.',
-    '    set -l args (__amps_args)',
-    '    test (count $args) -ge 1; and contains -- $args[1] (string split "|" $argv[1]); and test (math (count $args) - 1) -eq $argv[2]',
+    '    set -l n $argv[1]',
+    '    set -e argv[1]',
+    '    __amps_in $argv; or return 1',
+    '    test (math (count (__amps_args)) - (count $argv)) -eq $n',
     'end',
-    'function __amps_config_use',
+    'function __amps_push_command',
+    '    # The family\'s command: after the type and the id, or after the type with --devices (or --resume).',
     '    set -l args (__amps_args)',
-    '    test "$args[1]" = config; and test "$args[2]" = use; and test (count $args) -eq 2',
-    'end',
-    'function __amps_sub',
-    '    # __amps_sub COMMAND SUBCOMMAND: no word follows the subcommand yet.',
-    '    set -l args (__amps_args)',
-    '    test "$args[1]" = $argv[1]; and test "$args[2]" = $argv[2]; and test (count $args) -eq 2',
-    'end',
-    'function __amps_push_type',
-    '    set -l args (__amps_args)',
-    '    test "$args[1]" = push; and test (count $args) -ge 2; and test (count $args) -le 3; and test "$args[2]" = $argv[1]',
+    '    test "$args[1]" = push; and test "$args[2]" = $argv[1]; or return 1',
+    '    set -l n (count $args)',
+    '    if contains -- --devices (commandline -opc); or contains -- --resume (commandline -opc)',
+    '        test $n -eq 2',
+    '    else',
+    '        test $n -eq 3',
+    '    end',
     'end',
   ];
-  for (const option of m.globalOptions) lines.push(`complete -c amps -l ${option.replace(/^--/, '')}`);
+  const short = (name: string) => name.replace(/^--/, '');
+  const namesOf = (names: string[]) => names.join('|');
+  const optionLine = (condition: string, option: OptionModel) => {
+    const value = option.value.kind === 'file' ? ' -r -F' : option.value.kind === 'words' ? ` -x -a ${quote(words(option.value.words))}` : option.value.kind === 'text' ? ' -x' : '';
+    return `complete -c amps${condition ? ` -n ${quote(condition)}` : ''} -l ${short(option.name)}${value}`;
+  };
+  for (const option of m.globalOptions) {
+    if (option.name === '--profile') lines.push(`complete -c amps -l profile -x -a '(amps config profiles --quiet 2>/dev/null)'`);
+    else lines.push(optionLine('', option));
+  }
+  const firstLine = (condition: string, first: Positional) =>
+    'files' in first ? `complete -c amps -n ${quote(condition)} -F`
+    : 'profiles' in first ? `complete -c amps -n ${quote(condition)} -a '(amps config profiles --quiet 2>/dev/null)'`
+    : `complete -c amps -n ${quote(condition)} -a ${quote('codes' in first ? words(m.codes) : words(first.words))}`;
   for (const c of m.commands) {
-    for (const name of c.names) lines.push(`complete -c amps -n '__fish_use_subcommand' -a ${name} -d ${quote(c.description)}`);
-    for (const option of c.options) lines.push(`complete -c amps -n '__fish_seen_subcommand_from ${c.names.join(' ')}' -l ${option.replace(/^--/, '')}`);
-    const first = firstPositional(m, c);
-    if (first && c.subcommands.length === 0) {
-      const values = first === 'codes' ? words(m.codes) : words(first);
-      lines.push(`complete -c amps -n '__amps_at "${c.names.join('|')}" 0' -a ${quote(values)}`);
-    }
+    for (const name of c.names) lines.push(`complete -c amps -n '__amps_at 0' -a ${name} -d ${quote(c.description)}`);
+    for (const option of c.options) lines.push(optionLine(`__amps_in "${namesOf(c.names)}"`, option));
+    if (c.subcommands.length === 0 && c.first) lines.push(firstLine(`__amps_at 0 "${namesOf(c.names)}"`, c.first));
     for (const s of c.subcommands) {
-      lines.push(`complete -c amps -n '__amps_at ${c.names[0]} 0' -a ${s.names[0]} -d ${quote(s.description)}`);
-      for (const option of s.options) lines.push(`complete -c amps -n '__fish_seen_subcommand_from ${s.names[0]}' -l ${option.replace(/^--/, '')}`);
+      for (const name of s.names) lines.push(`complete -c amps -n '__amps_at 0 "${namesOf(c.names)}"' -a ${name} -d ${quote(s.description)}`);
+      for (const option of s.options) lines.push(optionLine(`__amps_in "${namesOf(c.names)}" "${namesOf(s.names)}"`, option));
+      if (s.first) lines.push(firstLine(`__amps_at 0 "${namesOf(c.names)}" "${namesOf(s.names)}"`, s.first));
     }
   }
-  for (const [type, list] of Object.entries(m.commandsByType)) lines.push(`complete -c amps -n '__amps_push_type ${type}' -a ${quote(words(list))}`);
-  lines.push(`complete -c amps -l profile -x -a '(amps config profiles --quiet 2>/dev/null)'`);
-  lines.push(`complete -c amps -n '__amps_config_use' -a '(amps config profiles --quiet 2>/dev/null)'`);
-  for (const [at, list] of Object.entries(SUB_POSITIONAL)) lines.push(`complete -c amps -n '__amps_sub ${at.replace('/', ' ')}' -a ${quote(words(list))}`);
-  for (const [option, list] of Object.entries(CHOICES)) {
-    const where = option === SANDBOX_FILE_OPTION ? ` -n 'not __fish_seen_subcommand_from sandbox schedules'` : '';
-    lines.push(`complete -c amps${where} -l ${option.replace(/^--/, '')} -x -a ${quote(words(list))}`);
-  }
-  for (const option of FILE_OPTIONS) lines.push(`complete -c amps -l ${option.replace(/^--/, '')} -r -F`);
-  lines.push(`complete -c amps -n '__fish_seen_subcommand_from sandbox' -l ${SANDBOX_FILE_OPTION.replace(/^--/, '')} -r -F`);
-  lines.push(`complete -c amps -n '__fish_seen_subcommand_from schedules' -l state -x -a ${quote(words(SCHEDULE_STATES))}`);
+  for (const [type, list] of Object.entries(m.commandsByType)) lines.push(`complete -c amps -n '__amps_push_command ${type}' -a ${quote(words(list))}`);
   return `${lines.join('\n')}\n`;
 }
 
