@@ -104,11 +104,21 @@ describe('help', () => {
       [['config', 'help', 'bogus'], "amps: amps config has no command 'bogus'"],
       [['help', 'exit-codes', 'extra'], "amps: no help topic 'exit-codes extra'"],
       [['explain', '--list', '--category', 'transport', 'extra'], "amps: --list lists the catalogue; it takes no code ('extra')"],
+      [['explain', 'SCHEDULER_ACTIVE', '--category', 'transport'], "amps: --category lists the catalogue's codes of a category; it takes no code ('SCHEDULER_ACTIVE')"],
+      // A hint only to a command that explains: HTTP_999 is no status an error comes with.
+      [['explain', '999'], 'amps: no catalogued code has HTTP status 999'],
+      // A key given as a code is not echoed back.
+      [['explain', 'amps_sk_test_pastedAsACode1'], 'amps: unknown code: what was given looks like an API key, so it is not shown'],
     ];
     for (const [args, said] of cases) {
       const r = await runCli(args);
       expect([r.code, r.stdout, r.stderr.split('\n')[0]], args.join(' ')).toEqual([2, '', said]);
+      expect(r.stderr, args.join(' ')).not.toMatch(/pastedAsACode1|HTTP_999/i);
     }
+    const gateway = await runCli(['explain', '504']);
+    expect(gateway.code).toBe(0);
+    const teapot = await runCli(['explain', '418']);
+    expect([teapot.code, teapot.stderr.split('\n')[1]]).toEqual([2, '  hint: amps explain HTTP_418 explains a 418 that carries no Amps error']);
     // A group's help for a command it has is that command's help.
     const known = await runCli(['actions', 'help', 'list']);
     expect([known.code, known.stdout.split('\n')[0]]).toEqual([0, 'Usage: amps actions list [options]']);

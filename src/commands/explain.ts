@@ -10,6 +10,7 @@ import {
   suggestCodes,
 } from '../errors/catalogue.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
+import { holdsKeyShape } from '../contract/keys.js';
 import { type LocalCode, localCode, localCodeNames } from '../errors/decode.js';
 import { UsageError } from '../errors/failures.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
@@ -128,12 +129,17 @@ function explainLocal(local: LocalCode, options: ExplainOptions, io: IO): ExitCo
 export async function run(options: ExplainOptions, io: IO): Promise<ExitCode> {
   // --list with a code would list the catalogue and leave the code unread.
   if (options.list && options.code !== undefined) throw new UsageError(`--list lists the catalogue; it takes no code ('${options.code}')`, `amps explain ${options.code} explains that code; amps explain --list [--category C] lists them`);
-  if (options.list || (options.category !== undefined && options.code === undefined)) return listCatalogue(options, io);
+  if (options.category !== undefined && options.code !== undefined) throw new UsageError(`--category lists the catalogue's codes of a category; it takes no code ('${options.code}')`, `amps explain ${options.code} explains that code; amps explain --category ${options.category} lists that category`);
+  if (options.list || options.category !== undefined) return listCatalogue(options, io);
   if (options.code === undefined) throw new UsageError('name a code to explain', 'amps explain SCHEDULER_ACTIVE, amps explain 409, or amps explain --list');
 
+  // A key pasted where a code goes is not echoed back (in any case: the message upper-cases it).
+  if (holdsKeyShape(options.code) || holdsKeyShape(options.code.toLowerCase())) throw new UsageError('unknown code: what was given looks like an API key, so it is not shown', 'amps explain --list shows every code');
   if (/^\d{3}$/.test(options.code.trim())) {
-    const entries = entriesWithStatus(Number(options.code));
-    if (entries.length === 0) throw new UsageError(`no catalogued code has HTTP status ${options.code}`, `amps explain HTTP_${options.code.trim()} explains a ${options.code.trim()} that carries no Amps error`);
+    const status = options.code.trim();
+    const entries = entriesWithStatus(Number(status));
+    // A hint only to what explains: HTTP_<n> is a status an error can come with (1xx, 3xx-5xx).
+    if (entries.length === 0) throw new UsageError(`no catalogued code has HTTP status ${status}`, localCode(`HTTP_${status}`) ? `amps explain HTTP_${status} explains a ${status} that carries no Amps error` : 'an error comes with a status of 1xx or 300-599; amps explain --list shows every code');
     if (options.json) writeJson(io, entries.map(entryJson));
     else printSummary(entries, io);
     return EXIT.ok;
