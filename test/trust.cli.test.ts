@@ -316,6 +316,10 @@ describe('never the fake API by accident', () => {
       expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, 'amps: AMPS_PROFILE is given but empty, so amps cannot tell where you meant to send requests']);
     }
     expect(readFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), 'utf8')).toBe(before);
+    // A name led by - would read as an option wherever it is typed (amps config use -x): none is made.
+    const dashed = await runCli(['config', 'set', 'api-url', 'https://api.amps.ai', '--profile=-dash'], { env: e });
+    expect([dashed.code, dashed.stderr.split('\n')[0]]).toEqual([2, "amps: '-dash' is not a profile name (letters, digits, _ . -, not led by -; not an API key)"]);
+    expect(readFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), 'utf8')).toBe(before);
   });
 
   it('an empty key, URL, profile, key file or config folder given anywhere is refused, never read as "use the embedded sandbox"', async () => {

@@ -167,7 +167,8 @@ function pick<T>(candidates: Array<[T | undefined, Source]>, fallback: Resolved<
  * these names, so nothing in them may mean anything to a shell.
  */
 export function isProfileName(name: string): boolean {
-  return /^[A-Za-z0-9_.-]{1,64}$/.test(name) && !holdsKeyShape(name);
+  // Not led by `-`: `amps config use -x` would be read as an option, and completion offers these names.
+  return /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,63}$/.test(name) && !holdsKeyShape(name);
 }
 
 /** A profile name fit to print, whatever a hand-edited config holds: no key, no escape sequence. */
@@ -177,7 +178,7 @@ export function profileShown(name: string): string {
 
 /** `name`, when it can be a profile's (isProfileName); else a usage error, saying where it came from when `from` does. */
 export function checkProfileName(name: string, from?: string): string {
-  if (!isProfileName(name)) throw new UsageError(`'${profileShown(name)}'${from ? ` (from ${from})` : ''} is not a profile name (letters, digits, _ . -; not an API key)`, from ? 'amps config profiles lists the profiles' : undefined);
+  if (!isProfileName(name)) throw new UsageError(`'${profileShown(name)}'${from ? ` (from ${from})` : ''} is not a profile name (letters, digits, _ . -, not led by -; not an API key)`, from ? 'amps config profiles lists the profiles' : undefined);
   return name;
 }
 
