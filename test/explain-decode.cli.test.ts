@@ -84,6 +84,13 @@ describe('amps decode (built binary)', () => {
     // A code off the error-codes page: no quote, and amps' advice in a field of its own.
     const conflict = JSON.parse((await runCli(['decode', join(API_DOCS, 'examples/error-conflict-no-strategy-cookbook.json'), '--json'])).stdout).error;
     expect(conflict).toMatchObject({ code: 'CONFLICT', whatToDo: null, retryQuote: null, ampsWhatToDo: expect.stringContaining('onConflict') });
+    expect(JSON.parse(json.stdout).error.documentedStatus).toBeNull();
+    expect(r.stdout).not.toContain('the docs give');
+    // The same code with a status the docs do not give it: said, in text and JSON.
+    const moved = join(API_DOCS, 'examples/error-device-offline-manufacturer.json');
+    const other = await runCli(['decode', moved, '--status', '409']);
+    expect([other.code, other.stdout]).toEqual([7, expect.stringContaining('amps note: the docs give DEVICE_OFFLINE with HTTP 410; this one came with 409.')]);
+    expect(JSON.parse((await runCli(['decode', moved, '--status', '409', '--json'])).stdout).error.documentedStatus).toBe(410);
   });
 
   it('gives no advice the docs\' own row contradicts: COMMAND_FAILED, BIND_NOT_SUPPORTED, SCHEDULER_FULL', async () => {

@@ -250,6 +250,8 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
   if (entry?.retryQuote) lines.push(`  ${style.bold('When to retry:')} “${entry.retryQuote}” (Amps docs)`);
   lines.push(`  ${style.bold('amps class:')} ${retry.label}: ${retry.guidance}`);
   if (entry?.note) lines.push(`  ${style.bold('amps note:')} ${entry.note}`);
+  const documented = documentedStatusOf(decoded);
+  if (documented !== undefined) lines.push(`  ${style.bold('amps note:')} the docs give ${scrub(decoded.code)} with HTTP ${documented}; this one came with ${decoded.status}.`);
   if (decoded.retryAfterSeconds !== undefined) lines.push(`  ${style.bold('Retry after:')} ${retryAfterText(decoded.retryAfterSeconds)}`);
 
   const details = await detailsLines(decoded, ctx);
@@ -293,6 +295,16 @@ export async function writeErrorText(io: IO, decoded: DecodedError, to: 'stderr'
   io[to].write(text);
 }
 
+/**
+ * The status the docs give a catalogued code, where the answer came with another (a 409 carrying
+ * DEVICE_OFFLINE, which the docs give as 410): said, since support asks which the API sent.
+ */
+function documentedStatusOf(decoded: DecodedError): number | undefined {
+  const entry = decoded.entry;
+  if (!entry || decoded.status === null || (decoded.shape !== 'envelope' && decoded.shape !== 'unwrapped') || entry.http === decoded.status) return undefined;
+  return entry.http;
+}
+
 /** The JSON rendering: stable keys, raw values (JSON escaping keeps it safe). */
 export function errorToJson(decoded: DecodedError): Record<string, unknown> {
   const retry = RETRY_CLASSES[decoded.retryClass];
@@ -313,6 +325,7 @@ export function errorToJson(decoded: DecodedError): Record<string, unknown> {
       whatToDo: decoded.entry?.docsPage ? decoded.entry.whatToDo : null,
       ampsWhatToDo: decoded.entry?.docsPage ? null : decoded.entry?.whatToDo ?? decoded.whatToDo ?? null,
       note: decoded.entry?.note ?? null,
+      documentedStatus: documentedStatusOf(decoded) ?? null,
       exitCode: decoded.exitCode,
       details: decoded.details === undefined ? null : bounded(decoded.details, JSON_BOUNDS),
       retryAfterSeconds: decoded.retryAfterSeconds ?? null,
