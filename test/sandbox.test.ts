@@ -222,6 +222,27 @@ describe('conflicts', () => {
     }
   });
 
+  it('answers the in-flight CONFLICT to queue_after as well when what runs has no end: there is nothing to queue after, and it cannot be cancelled', async () => {
+    const first = (await push('bat_voltaro_02', charge())).body.data;
+    const r = await push('bat_voltaro_02', { ...charge(), onConflict: 'queue_after' });
+    expect([r.status, r.body.error.message, r.body.error.details]).toEqual([409, 'The conflicting action is already in progress and cannot be cancelled. Wait for it to complete or fail.', { conflictingActionIds: [first.id] }]);
+  });
+
+  it('a push refused on its way changes nothing: the schedule rows a refused cancel_and_replace would have cleared are still there', async () => {
+    const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+    // An action in flight, in a window no manufacturer row meets.
+    const running = (await push('bat_foxgrid_01', { action: { command: 'charge', start: `${day(1)}T10:00:00Z`, end: `${day(1)}T10:30:00Z` } })).body.data;
+    await sandbox.advance(Math.ceil((Date.parse(running.start) - Date.now()) / 1000) + 1);
+    expect((await sandbox.call('GET', `/actions/${running.id}`)).body.data.state).toBe('acknowledged');
+    // Over the morning row: cancel_and_replace would clear it, but the action in flight refuses the push.
+    const window = { command: 'charge', start: `${day(2)}T06:30:00Z`, end: `${day(2)}T08:30:00Z` };
+    const refused = await push('bat_foxgrid_01', { action: window, onConflict: 'cancel_and_replace' });
+    expect([refused.status, refused.body.error.code]).toEqual([409, 'CONFLICT']);
+    await sandbox.advance(3600);
+    const again = await push('bat_foxgrid_01', { action: window });
+    expect([again.status, again.body.error?.code]).toEqual([409, 'SCHEDULER_ACTIVE']);
+  });
+
   it('refuses a strategy the device does not offer', async () => {
     await push('bat_ampere_02', charge({ start: '1h' }));
     const r = await push('bat_ampere_02', { ...charge(), onConflict: 'queue_after' });

@@ -146,23 +146,34 @@ interface PushRequest {
  * scheduler; a schedule the platform can clear (decision 8) is cleared by cancel_and_replace, and
  * until then its MODE_OVERRIDDEN lists that strategy.
  */
-function refuseForQuirk(tx: Transaction, request: PushRequest): void {
+/**
+ * What a push changes on its way is returned, not done (an Effect): it is done once every check of
+ * the push has passed, so a refused push changes nothing (the served sandbox's store keeps what a
+ * transaction changed, even one that threw).
+ */
+type Effect = (() => void) | undefined;
+
+function refuseForQuirk(tx: Transaction, request: PushRequest): Effect {
   const { device, action } = request;
+  let effect: Effect;
   if (device.quirk === 'schedule_override' && !tx.state.devices[device.id]?.overrideCleared) {
     if (request.onConflict !== 'cancel_and_replace') {
       throw new SandboxError('MODE_OVERRIDDEN', { overridingMode: 'schedule', description: 'A schedule the platform can clear holds the device in another mode.', recoveryStrategies: ['cancel_and_replace'] });
     }
-    (tx.state.devices[device.id] ??= {}).overrideCleared = true;
-    tx.changed();
+    effect = () => {
+      (tx.state.devices[device.id] ??= {}).overrideCleared = true;
+      tx.changed();
+    };
   }
   if (device.quirk === 'vpp_locked') throw new SandboxError('VPP_LOCKED', { programme: 'grid_services_vpp' });
   if (device.quirk === 'mode_overridden') throw new SandboxError('MODE_OVERRIDDEN', { overridingMode: 'manual_override' });
   if (device.quirk === 'scheduler_full' && executionOf(action) !== 'immediate') {
     throw new SandboxError('SCHEDULER_FULL', { slotLimit: 6, existingGroupCount: 6 });
   }
+  return effect;
 }
 
-function clearForeignSchedule(tx: Transaction, request: PushRequest): void {
+function clearForeignSchedule(tx: Transaction, request: PushRequest): Effect {
   const { device, action, now } = request;
   if (device.quirk !== 'foreign_schedule') return;
   const from = action.start?.getTime() ?? now;
@@ -179,13 +190,15 @@ function clearForeignSchedule(tx: Transaction, request: PushRequest): void {
       detectedAt: iso(now),
     });
   }
-  const changes = (tx.state.devices[device.id] ??= {});
-  changes.clearedGroups = [...new Set([...(changes.clearedGroups ?? []), ...groups.map((g) => g.groupId)])];
-  tx.changed();
+  return () => {
+    const changes = (tx.state.devices[device.id] ??= {});
+    changes.clearedGroups = [...new Set([...(changes.clearedGroups ?? []), ...groups.map((g) => g.groupId)])];
+    tx.changed();
+  };
 }
 
-/** Applies decision 7 and returns the start the new action gets (queue_after moves it). */
-function resolveConflicts(tx: Transaction, request: PushRequest): { start?: Date; end?: Date } {
+/** Applies decision 7: the start the new action gets (queue_after moves it), and what it cancels. */
+function resolveConflicts(tx: Transaction, request: PushRequest): { start?: Date; end?: Date; effect?: Effect } {
   const { device, action, onConflict, now } = request;
   const pending = pendingActions(tx.state, device.id);
   if (pending.length === 0) return { start: action.start, end: action.end };
@@ -198,12 +211,17 @@ function resolveConflicts(tx: Transaction, request: PushRequest): { start?: Date
   }
   if (onConflict === 'cancel_and_replace') {
     if (inFlight) throw new SandboxError('CONFLICT', { conflictingActionIds: ids }, 'in_flight');
-    for (const conflicting of pending) markCancelled(tx.state, conflicting, now);
-    tx.changed();
-    return { start: action.start, end: action.end };
+    const effect = () => {
+      for (const conflicting of pending) markCancelled(tx.state, conflicting, now);
+      tx.changed();
+    };
+    return { start: action.start, end: action.end, effect };
   }
   const openEnded = pending.filter((a) => !a.end).map((a) => a.id);
   if (openEnded.length > 0) {
+    // One already running cannot be waited for (no end) nor cancelled (cancel_and_replace needs it
+    // still scheduled): the in-flight CONFLICT, which offers nothing (decision 7, contract §8).
+    if (inFlight) throw new SandboxError('CONFLICT', { conflictingActionIds: ids }, 'in_flight');
     throw new SandboxError('CONFLICT', { reason: 'open_ended', conflictingActionIds: openEnded, strategies: strategies.filter((s) => s !== 'queue_after') }, 'open_ended');
   }
   // Deferred, never brought forward: the later of the requested start and the end of what is in
@@ -222,9 +240,10 @@ export function createAction(tx: Transaction, request: PushRequest): StoredActio
       fields: [{ path: 'onConflict', problem: `this device accepts ${(device.conflictStrategies ?? []).join(', ') || 'no strategy'}` }],
     });
   }
-  refuseForQuirk(tx, request);
-  clearForeignSchedule(tx, request);
-  const { start, end } = resolveConflicts(tx, request);
+  const effects = [refuseForQuirk(tx, request), clearForeignSchedule(tx, request)];
+  const { start, end, effect } = resolveConflicts(tx, request);
+  // Every check has passed: only now is anything changed.
+  for (const change of [...effects, effect]) change?.();
   tx.state.actionCounter += 1;
   const id = `act_${now.toString(16)}${String(tx.state.actionCounter).padStart(6, '0')}`;
   const immediate = !start;
