@@ -227,3 +227,11 @@ describe('a URL fit to print', () => {
     for (const [typed, shown] of cases) expect(redactUrl(typed), typed).toBe(shown);
   });
 });
+
+describe('webhook bodies', () => {
+  it('push.* mirrors the action read: parameters null where the action has none, as its record and the push answer say', async () => {
+    const { pushEventBody } = await import('../src/domain/webhooks.js');
+    const action = { id: 'act_1', deviceId: 'b1', deviceType: 'battery', command: 'idle', parameters: null, result: null, errorCode: null, errorMessage: null, completedAt: '2026-11-26T00:00:00.000Z', state: 'completed' } as const;
+    expect(pushEventBody(action as never)).toEqual({ actionId: 'act_1', deviceId: 'b1', deviceType: 'battery', command: 'idle', parameters: null, result: null, completedAt: '2026-11-26T00:00:00.000Z' });
+  });
+});

@@ -10,11 +10,11 @@ import type { DeviceType } from '../contract/devices.js';
 import { SIGNATURE_TOLERANCE_S, WEBHOOK_EVENTS, WEBHOOK_HEADERS, type WebhookEventType } from '../contract/webhooks.js';
 import { UsageError } from '../errors/failures.js';
 
-/** `push.completed` / `push.failed` for an action that reached that state: what the docs list (canonical command, constraints-only parameters, result; failed adds the code). */
+/** `push.completed` / `push.failed` for an action that reached that state: what the docs list (canonical command, constraints-only parameters, result; failed adds the code), mirroring the action read (its `parameters` null when it has none). */
 export function pushEventBody(action: Pick<ActionRecord, 'id' | 'deviceId' | 'deviceType' | 'command' | 'parameters' | 'result' | 'errorCode' | 'errorMessage' | 'completedAt' | 'state'>): Record<string, unknown> {
   const body: Record<string, unknown> = {
     actionId: action.id, deviceId: action.deviceId, deviceType: action.deviceType, command: action.command,
-    parameters: action.parameters ?? {}, result: action.result,
+    parameters: action.parameters ?? null, result: action.result,
   };
   if (action.state === 'failed') Object.assign(body, { errorCode: action.errorCode, errorMessage: action.errorMessage, failedAt: action.completedAt });
   else body.completedAt = action.completedAt;
