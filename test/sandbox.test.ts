@@ -29,6 +29,8 @@ describe('auth and the envelope', () => {
   it('accepts both key spellings and the Bearer form', async () => {
     expect((await sandbox.call('GET', '/vehicle', undefined, { key: 'sk_test_abcdef123456' })).status).toBe(200);
     expect((await sandbox.call('GET', '/vehicle', undefined, { key: null, headers: { authorization: 'Bearer amps_sk_test_other123' } })).status).toBe(200);
+    // The scheme in any case, as HTTP reads it.
+    expect((await sandbox.call('GET', '/vehicle', undefined, { key: null, headers: { authorization: 'bearer amps_sk_test_other123' } })).status).toBe(200);
   });
 
   it('wraps every success with meta: requestId, environment, timestamp, latencyMs', async () => {

@@ -8,7 +8,9 @@ export function keyFrom(req: IncomingMessage): string | undefined {
   const header = req.headers['x-api-key'];
   if (typeof header === 'string' && header !== '') return header;
   const auth = req.headers.authorization;
-  return auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
+  // The scheme's name is case-insensitive (RFC 9110 §11.1): `bearer KEY` is a key too.
+  const bearer = auth !== undefined ? /^bearer +(\S+)\s*$/i.exec(auth) : null;
+  return bearer ? bearer[1] : undefined;
 }
 
 export function authenticate(key: string | undefined): void {
