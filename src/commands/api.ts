@@ -37,8 +37,10 @@ function methodOf(text: string | undefined): HttpMethod {
   return method as HttpMethod;
 }
 
-/** A path under the API: `/actions?state=failed`, never a URL, `..` or a control character. */
-/** The path, and its query's text as typed (no `?`): sent so, its escapes and separators kept. */
+/**
+ * A path under the API (`/actions?state=failed`), never a URL, `..` or a control character; and
+ * its query's text as typed (no `?`), sent so, its escapes and separators kept.
+ */
 function pathOf(text: string | undefined): { path: string; search: string } {
   const raw = text ?? '';
   if (/^[a-z][a-z0-9+.-]*:/i.test(raw)) throw new UsageError(`'${redactUrl(raw)}' is a URL; amps api takes a path under the API (the base URL is configured)`, 'e.g. amps api GET /actions?state=failed');
