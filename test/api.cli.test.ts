@@ -208,8 +208,11 @@ describe('amps api sends what it was given, and reads a list to its end and no f
       expect([r.code, r.stderr.split('\n')[0]], args[0]).toEqual([2, `amps: --body ${file} is not UTF-8 text`]);
     }
     // stdin is read once: a second reader is told so, not that its input is bad.
-    const twice = await runCli(['api', 'POST', '/echo', '--body', '-', '--api-key-file', '-'], { env: cleanEnv({ AMPS_API_URL: base }), input: '{}' });
-    expect([twice.code, twice.stderr.split('\n')[0]]).toEqual([2, 'amps: the key on stdin and --body - both read stdin']);
+    // Refused before either is read: the key piped in is never taken for a body (nor devices for a key).
+    for (const args of [['api', 'POST', '/echo', '--body', '-'], ['push', 'battery', 'b1', '--body', '-'], ['push', 'battery', '--devices', '-', 'charge']]) {
+      const twice = await runCli([...args, '--api-key-file', '-'], { env: cleanEnv({ AMPS_API_URL: base }), input: `${KEY}\n` });
+      expect([twice.code, twice.stderr.split('\n')[0]], args.join(' ')).toEqual([2, `amps: ${args.includes('--devices') ? '--devices -' : '--body -'} and the key on stdin both read stdin`]);
+    }
     expect(seen).toEqual([]);
   });
 

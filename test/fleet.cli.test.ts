@@ -424,6 +424,11 @@ describe('amps watch --ledger', () => {
         const watched = await runCli(['watch', '--ledger', out, '--exit-status'], { env: ownEnv, timeoutMs: 60_000 });
         expect([pushed.code, watched.code], name).toEqual([4, 4]);
       }
+      // A run that stopped (Ctrl-C: devices never sent) is no success to its watch either: the push's own code counts.
+      const out = join(dir, 'repeats.txt.ndjson');
+      const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      writeFileSync(out, `${lines.map((l) => JSON.stringify(l.end ? { end: { ...l.end, exitCode: 130, stoppedBy: 'interrupt' } } : l)).join('\n')}\n`);
+      expect((await runCli(['watch', '--ledger', out, '--exit-status'], { env: ownEnv, timeoutMs: 60_000 })).code).toBe(130);
     } finally {
       await own.close();
     }

@@ -14,7 +14,7 @@ import { ApiFailure, UsageError } from '../errors/failures.js';
 import { isRecord, jsonText, own, redactUrl, setOwn } from '../lib/values.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
-import { readFileBounded, readStdin } from '../output/read.js';
+import { claimStdinInputs, readFileBounded, readStdin } from '../output/read.js';
 import { scrub } from '../output/text.js';
 import { announceWrite, withSession } from '../session/connect.js';
 
@@ -135,6 +135,7 @@ function pageWindow(query: URLSearchParams): { limit: number; offset: number } {
 
 export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
   const method = methodOf(options.method);
+  claimStdinInputs(io, options.apiKeyFile, [['--body -', options.body]]);
   const { path, search } = pathOf(options.path);
   // Fields that go in the query are appended to it, escaped as a form's are.
   const fieldQuery = new URLSearchParams();

@@ -198,8 +198,8 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
     if (io.signal.aborted) return EXIT.interrupted;
     // A follow the API stopped did not do what was asked: its failure's class, with or without --exit-status.
     // With it, the push's own failures (sent or not) count too: the most severe of all.
-    // The push's own rule: how its run stopped counts as it did there (batch/run.ts).
-    const runStop = ledger.end?.stoppedBy === 'input_broken' ? [EXIT.usage] : ledger.end?.stoppedBy === 'api_unreachable' ? [EXIT.transient] : [];
+    // The push's own exit code counts (its stop too: an interrupt, a lost output, an input it could not read on), by its own rule.
+    const runStop = ledger.end ? [ledger.end.exitCode] : [];
     const code = !options.exitStatus ? (stoppedBy ? stoppedBy.exitCode : EXIT.ok) : fleetExitCode([...tally.exitCodes(), ...lineCodes, ...runStop, ...(stoppedBy ? [stoppedBy.exitCode] : [])], anythingSent);
     return notAppended !== undefined && (code === EXIT.ok || code === EXIT.accepted) ? EXIT.outputLost : code;
   }, { connections: FOLLOW_CONCURRENCY });

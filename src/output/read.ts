@@ -25,11 +25,29 @@ function textOf(bytes: Buffer, options: TextOptions): string {
   }
 }
 
+/**
+ * Claims stdin for `what` before anything reads it: a command whose input is `-` claims it as it
+ * starts, so that a second input naming it (`--api-key-file -`, read when the session opens) is
+ * refused as such before either is read, not told its input is bad (or read as empty).
+ */
+export function claimStdin(io: Pick<IO, 'stdinTaken'>, what: string): void {
+  if (io.stdinTaken !== undefined && io.stdinTaken !== what) throw new UsageError(`${what} and ${io.stdinTaken} both read stdin`, 'give one of them a file');
+  io.stdinTaken = what;
+}
+
+/** The stdin a command's inputs name (`--api-key-file -`, `--body -`, `--devices -`), claimed before any is read: two are refused at once. */
+export function claimStdinInputs(io: Pick<IO, 'stdinTaken'>, apiKeyFile: string | undefined, inputs: Array<[what: string, value: string | undefined]>): void {
+  if (apiKeyFile === '-') claimStdin(io, 'the key on stdin');
+  for (const [what, value] of inputs) if (value === '-') claimStdin(io, what);
+}
+
 /** The whole of stdin, as readStream reads it; the IO then holds that it was read, so that no question is asked on it (io.ts noPromptReason). */
 export function readStdin(io: Pick<IO, 'stdin' | 'stdinTaken'>, options: { limit?: number; what: string; strict?: boolean }): Promise<string> {
-  // A second reader would find it spent (`--api-key-file - --body -`): said as such, not as its input being bad.
-  if (io.stdinTaken) return Promise.reject(new UsageError(`${options.what} and ${io.stdinTaken} both read stdin`, 'give one of them a file'));
-  io.stdinTaken = options.what;
+  try {
+    claimStdin(io, options.what);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   return readStream(io.stdin, options);
 }
 

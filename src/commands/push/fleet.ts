@@ -27,6 +27,7 @@ import { setHardStopNote } from '../../lib/hard-stop.js';
 import { ownStart } from '../../lib/process.js';
 import { own, redactUrl, systemErrorText } from '../../lib/values.js';
 import { type IO, ioWith, writeJson, writeLine } from '../../output/io.js';
+import { claimStdinInputs } from '../../output/read.js';
 import { formatTable } from '../../output/table.js';
 import { grouped } from '../../output/text.js';
 import { announceWrite, relinkFor, type Session, withSession } from '../../session/connect.js';
@@ -255,6 +256,8 @@ async function firstRowRead(rows: AsyncGenerator<InputRow>, stopReading: AbortCo
 }
 
 export async function run(given: FleetPushOptions, io: IO, argv: string[]): Promise<ExitCode> {
+  // The devices are read as a stream (batch/input.ts), not through readStdin: claimed here.
+  claimStdinInputs(io, given.apiKeyFile, [['--devices -', given.devices]]);
   const run = await setup(given, io);
   const options = run.resumeFrom ? resumedShape(given, run.resumeFrom) : given;
   const { type, push, zone, startedAt } = run;

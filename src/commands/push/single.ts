@@ -14,6 +14,7 @@ import { preflightError } from '../../errors/decode.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { ApiFailure, PreflightError, UsageError } from '../../errors/failures.js';
 import { type IO, noPromptReason, writeJson, writeLine } from '../../output/io.js';
+import { claimStdinInputs } from '../../output/read.js';
 import { suggestedCommand } from '../../output/text.js';
 import { printAction, stateColour } from '../../output/views.js';
 import { announceWrite, relinkFor, withSession } from '../../session/connect.js';
@@ -92,6 +93,7 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
   const type = requireDeviceType(options.type);
   if (options.id === undefined) throw new UsageError('name the device: amps push TYPE ID COMMAND');
   const deviceId = requireId(options.id, 'device');
+  claimStdinInputs(io, options.apiKeyFile, [['--body -', options.body]]);
   // Syntax first: a typo opens nothing and sends nothing.
   let inputs: PushInputs | undefined;
   let raw: PushBody | undefined;
