@@ -16,22 +16,43 @@ _amps_files() {
 _amps_words() {
   COMPREPLY=($(compgen -W "$1" -- "$cur"))
 }
+# COMP_WORDS is split at COMP_WORDBREAKS too (= and :): `--at 22:00` comes as 22, : and 00. The
+# words are glued back where the line has no space between them (without a line, as they came).
+_amps_rejoin() {
+  local i w rest trimmed gap pos=0 line="${COMP_LINE-}"
+  words=() cword=0
+  if [[ -z "$line" ]]; then
+    words=("${COMP_WORDS[@]}") cword=$COMP_CWORD
+  else
+    for ((i = 0; i < ${#COMP_WORDS[@]}; i++)); do
+      w="${COMP_WORDS[i]}" rest="${line:pos}"
+      trimmed="${rest#"${rest%%[![:space:]]*}"}"
+      gap=$((${#rest} - ${#trimmed}))
+      if ((i > 0 && gap == 0)); then words[${#words[@]}-1]+="$w"; else words+=("$w"); fi
+      pos=$((pos + gap + ${#w}))
+      ((i == COMP_CWORD)) && cword=$((${#words[@]} - 1))
+    done
+  fi
+  cur="${words[cword]}" prev="${words[cword-1]}"
+}
 _amps() {
-  local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
+  local cur prev words cword
+  _amps_rejoin
   local codes='UNAUTHORIZED INVALID_API_KEY EXPIRED_TOKEN RATE_LIMIT_EXCEEDED INSUFFICIENT_PERMISSIONS LIVE_ACCESS_DISABLED DEVICE_NOT_FOUND NOT_FOUND CONFLICT ACTION_NOT_CANCELLABLE UNSUPPORTED_MODE UNSUPPORTED_PARAMETER UNSUPPORTED_UNIT PARAMETER_OUT_OF_RANGE EXECUTION_NOT_SUPPORTED START_IN_PAST START_OUT_OF_RANGE INVALID_TIME_WINDOW DIRECT_ACTION_UNSUPPORTED COMMAND_NOT_SUPPORTED UNSUPPORTED_SETTING READ_ONLY_SETTING SETTING_OUT_OF_RANGE INVALID_JSON VALIDATION_ERROR METHOD_NOT_ALLOWED PAYLOAD_TOO_LARGE INTERNAL_ERROR NOT_IMPLEMENTED INVALID_CREDENTIALS INVALID_MFA_CODE MFA_REQUIRED ACCOUNT_LOCKED UNSUPPORTED_CREDENTIAL_TYPE UNSUPPORTED_AUTH_PATH CREDENTIAL_NOT_FOUND NO_DEVICES_FOUND DEVICE_OFFLINE DEVICE_UNAUTHORIZED COMMAND_FAILED BIND_NOT_SUPPORTED UNKNOWN_SETTING INVALID_PARAMETERS INVALID_OEM_PARAMETERS SCHEDULER_ACTIVE SCHEDULER_FULL MODE_OVERRIDDEN VPP_LOCKED NETWORK_ERROR RATE_LIMITED SERVICE_UNAVAILABLE TIMEOUT SIMULATED_FAILURE UNKNOWN_ERROR CLIENT_TIMEOUT CONNECTION_REFUSED CONNECTION_RESET DNS_FAILURE TLS_FAILURE PROTOCOL_ERROR NETWORK_FAILURE INVALID_RESPONSE RESPONSE_TOO_LARGE USAGE NO_API_KEY INPUT_NEEDED INVALID_INPUT INTERRUPTED OUTPUT_LOST'
   local cmd="" sub="" devices="" args=() i w
   COMPREPLY=()
-  for ((i = 1; i < COMP_CWORD; i++)); do
-    w="${COMP_WORDS[i]}"
+  for ((i = 1; i < cword; i++)); do
+    w="${words[i]}"
     case "$w" in
       --devices|--resume) devices=1; ((i++)) ;;
+      --devices=*|--resume=*) devices=1 ;;
       --abort-if|--api-key-file|--api-url|--at|--body|--category|--code|--command|--concurrency|--device|--device-type|--devices|--drift-rate|--end|--events|--fail-fast|--fail-rate|--field|--fleet-size|--forward-to|--header|--host|--ledger|--limit|--offset|--on-conflict|--out|--param|--port|--power|--profile|--rate-limit|--reserve|--resume|--retry|--schedule-listing|--secret-file|--seed|--simulate-at|--simulate-failure|--since|--slot|--start|--state|--status|--target|--timeout|--type|--tz|--user|--wait-timeout|--waves|--webhook|--webhook-latency|--write) ((i++)) ;;
       -*) ;;
       *) if [[ -z "$cmd" ]]; then cmd="$w"; elif [[ -z "$sub" && "$cmd" =~ ^(actions|schedule|schedules|link|webhooks|sandbox|config)$ ]]; then sub="$w"; else args+=("$w"); fi ;;
     esac
   done
   local at="$cmd${sub:+/$sub}"
-  if (( COMP_CWORD > 1 )); then
+  if (( cword > 1 )); then
     case "$at $prev" in
     'push --power'|'push --target'|'push --reserve'|'push --param'|'push --at'|'push --start'|'push --end'|'push --tz'|'push --wait-timeout'|'push --retry'|'push --concurrency'|'push --waves'|'push --abort-if'|'watch --wait-timeout'|'devices --limit'|'devices --offset'|'devices --user'|'actions/list --device'|'actions/list --user'|'actions/list --limit'|'actions/list --offset'|'actions/wait --wait-timeout'|'decode --status'|'schedule/set --slot'|'schedule/set --tz'|'schedules/list --device'|'schedules/list --user'|'schedules/list --limit'|'schedules/create --device'|'schedules/create --slot'|'schedules/create --tz'|'link/url --user'|'api --field'|'api --retry'|'listen --forward-to'|'listen --since'|'webhooks/verify --header'|'webhooks/trigger --device'|'webhooks/trigger --device-type'|'webhooks/trigger --command'|'webhooks/trigger --code'|'webhooks/trigger --field'|'webhooks/trigger --forward-to'|'sandbox/serve --port'|'sandbox/serve --host'|'sandbox/serve --fleet-size'|'sandbox/serve --rate-limit'|'sandbox/serve --seed'|'sandbox/serve --fail-rate'|'sandbox/serve --drift-rate'|'sandbox/serve --webhook'|'sandbox/serve --webhook-latency') :; return ;;
     'push --on-conflict') _amps_words 'cancel_and_replace queue_after'; return ;;

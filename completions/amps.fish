@@ -35,7 +35,7 @@ function __amps_push_command
     set -l args (__amps_args)
     test "$args[1]" = push; and test "$args[2]" = $argv[1]; or return 1
     set -l n (count $args)
-    if contains -- --devices (commandline -opc); or contains -- --resume (commandline -opc)
+    if string match -q -r -- '^--(devices|resume)(=|$)' (commandline -opc)
         test $n -eq 2
     else
         test $n -eq 3

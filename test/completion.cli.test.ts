@@ -79,6 +79,18 @@ describe('shell completions', () => {
     expect(existsSync(join(dir, 'PWNED'))).toBe(false);
   });
 
+  it('bash reads a word bash split at : or = as one (--at 22:00, --at=22:00, --devices=FILE)', () => {
+    // As bash hands them over: COMP_WORDS split at COMP_WORDBREAKS, and the line as typed.
+    const complete = (line: string, words: string[]) => {
+      const script = `source ${join(completions, FILES.bash)}; COMP_LINE=${JSON.stringify(line)}; COMP_POINT=\${#COMP_LINE}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _amps; printf '%s\\n' "\${COMPREPLY[@]}"`;
+      return execFileSync('bash', ['-c', script], { encoding: 'utf8' }).trim().split('\n');
+    };
+    const hvac = ['heat', 'cool', 'auto', 'idle', 'follow_schedule'];
+    expect(complete('amps push hvac --devices f.csv --at 22:00 ', ['amps', 'push', 'hvac', '--devices', 'f.csv', '--at', '22', ':', '00', ''])).toEqual(hvac);
+    expect(complete('amps push hvac --at=22:00 h1 ', ['amps', 'push', 'hvac', '--at', '=', '22', ':', '00', 'h1', ''])).toEqual(hvac);
+    expect(complete('amps push hvac --devices=f.csv ', ['amps', 'push', 'hvac', '--devices', '=', 'f.csv', ''])).toEqual(hvac);
+  });
+
   it('zsh completes on the first Tab of a shell: autoloaded from $fpath, the file completes as it defines _amps', () => {
     const driver = `fpath=(${completions} $fpath); autoload -Uz _amps
 compadd() { local a; for a in "$@"; do [[ "$a" == -* ]] || print -r -- "$a"; done }

@@ -212,22 +212,43 @@ _amps_files() {
 _amps_words() {
   COMPREPLY=($(compgen -W "$1" -- "$cur"))
 }
+# COMP_WORDS is split at COMP_WORDBREAKS too (= and :): \`--at 22:00\` comes as 22, : and 00. The
+# words are glued back where the line has no space between them (without a line, as they came).
+_amps_rejoin() {
+  local i w rest trimmed gap pos=0 line="\${COMP_LINE-}"
+  words=() cword=0
+  if [[ -z "$line" ]]; then
+    words=("\${COMP_WORDS[@]}") cword=$COMP_CWORD
+  else
+    for ((i = 0; i < \${#COMP_WORDS[@]}; i++)); do
+      w="\${COMP_WORDS[i]}" rest="\${line:pos}"
+      trimmed="\${rest#"\${rest%%[![:space:]]*}"}"
+      gap=$((\${#rest} - \${#trimmed}))
+      if ((i > 0 && gap == 0)); then words[\${#words[@]}-1]+="$w"; else words+=("$w"); fi
+      pos=$((pos + gap + \${#w}))
+      ((i == COMP_CWORD)) && cword=$((\${#words[@]} - 1))
+    done
+  fi
+  cur="\${words[cword]}" prev="\${words[cword-1]}"
+}
 _amps() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}"
+  local cur prev words cword
+  _amps_rejoin
   local codes=${quote(words(m.codes))}
   local cmd="" sub="" devices="" args=() i w
   COMPREPLY=()
-  for ((i = 1; i < COMP_CWORD; i++)); do
-    w="\${COMP_WORDS[i]}"
+  for ((i = 1; i < cword; i++)); do
+    w="\${words[i]}"
     case "$w" in
       --devices|--resume) devices=1; ((i++)) ;;
+      --devices=*|--resume=*) devices=1 ;;
       ${m.valueOptions.join('|')}) ((i++)) ;;
       -*) ;;
       *) if [[ -z "$cmd" ]]; then cmd="$w"; elif [[ -z "$sub" && "$cmd" =~ ^(${nouns(m).join('|')})$ ]]; then sub="$w"; else args+=("$w"); fi ;;
     esac
   done
   local at="$cmd\${sub:+/$sub}"
-  if (( COMP_CWORD > 1 )); then
+  if (( cword > 1 )); then
     case "$at $prev" in
 ${valueCases}
     esac
@@ -290,6 +311,7 @@ _amps() {
     w="\${words[i]}"
     case "$w" in
       --devices|--resume) devices=1; ((i++)) ;;
+      --devices=*|--resume=*) devices=1 ;;
       ${m.valueOptions.join('|')}) ((i++)) ;;
       -*) ;;
       *) if [[ -z "$cmd" ]]; then cmd="$w"; elif [[ -z "$sub" && "$cmd" == (${nouns(m).join('|')}) ]]; then sub="$w"; else args+=("$w"); fi ;;
@@ -382,7 +404,7 @@ function fish(m: CompletionModel): string {
     '    set -l args (__amps_args)',
     '    test "$args[1]" = push; and test "$args[2]" = $argv[1]; or return 1',
     '    set -l n (count $args)',
-    '    if contains -- --devices (commandline -opc); or contains -- --resume (commandline -opc)',
+    '    if string match -q -r -- \'^--(devices|resume)(=|$)\' (commandline -opc)',
     '        test $n -eq 2',
     '    else',
     '        test $n -eq 3',
