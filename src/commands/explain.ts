@@ -134,7 +134,7 @@ export async function run(options: ExplainOptions, io: IO): Promise<ExitCode> {
   if (options.code === undefined) throw new UsageError('name a code to explain', 'amps explain SCHEDULER_ACTIVE, amps explain 409, or amps explain --list');
 
   // A key pasted where a code goes is not echoed back (in any case: the message upper-cases it).
-  if (holdsKeyShape(options.code) || holdsKeyShape(options.code.toLowerCase())) throw new UsageError('unknown code: what was given looks like an API key, so it is not shown', 'amps explain --list shows every code');
+  if (holdsKeyShape(options.code.toLowerCase())) throw new UsageError('unknown code: what was given looks like an API key, so it is not shown', 'amps explain --list shows every code');
   if (/^\d{3}$/.test(options.code.trim())) {
     const status = options.code.trim();
     const entries = entriesWithStatus(Number(status));

@@ -42,12 +42,8 @@ export function claimStdinInputs(io: Pick<IO, 'stdinTaken'>, apiKeyFile: string 
 }
 
 /** The whole of stdin, as readStream reads it; the IO then holds that it was read, so that no question is asked on it (io.ts noPromptReason). */
-export function readStdin(io: Pick<IO, 'stdin' | 'stdinTaken'>, options: { limit?: number; what: string; strict?: boolean }): Promise<string> {
-  try {
-    claimStdin(io, options.what);
-  } catch (error) {
-    return Promise.reject(error);
-  }
+export async function readStdin(io: Pick<IO, 'stdin' | 'stdinTaken'>, options: { limit?: number; what: string; strict?: boolean }): Promise<string> {
+  claimStdin(io, options.what);
   return readStream(io.stdin, options);
 }
 
