@@ -63,6 +63,8 @@ describe('amps api', () => {
       [['GET', '/battery/bat_voltaro_01\\..\\bat_voltaro_02'], 'holds a backslash, which URL parsers read as /'],
       [['GET', '/battery', '--retry', '1', '--retry', '2'], '--retry is given twice'],
       [['GET', '/a b'], 'the path holds spaces or control characters'],
+      [['GET', '/actions#frag'], "'/actions#frag' holds a #, and a request never carries what follows it"],
+      [['GET', '/actions?state=failed#x'], 'holds a #'],
       [['POST', '/x', '-f', 'no-equals'], "-f 'no-equals' is not NAME=VALUE"],
       [['POST', '/x', '--paginate'], '--paginate reads list pages: it goes with GET'],
     ] as const) {

@@ -38,7 +38,7 @@ function methodOf(text: string | undefined): HttpMethod {
 }
 
 /**
- * A path under the API (`/actions?state=failed`), never a URL, `..` or a control character; and
+ * A path under the API (`/actions?state=failed`), never a URL, `..`, `#` or a control character; and
  * its query's text as typed (no `?`), sent so, its escapes and separators kept.
  */
 function pathOf(text: string | undefined): { path: string; search: string } {
@@ -47,6 +47,8 @@ function pathOf(text: string | undefined): { path: string; search: string } {
   if (!raw.startsWith('/') || raw.startsWith('//')) throw new UsageError(`'${raw}' is not a path under the API`, 'start it with /, e.g. /battery/bat_voltaro_01');
   // Spaces and controls of any script, and the marks that turn text around: percent-encoded if meant.
   if (raw.length > 2048 || /[\p{Cc}\p{Cf}\p{Z}]/u.test(raw)) throw new UsageError('the path holds spaces or control characters (percent-encode them), or is longer than 2048 characters');
+  // A URL never sends what follows a #: taken as typed, the rest of the path or query would go unsent.
+  if (raw.includes('#')) throw new UsageError(`'${raw}' holds a #, and a request never carries what follows it`, 'percent-encode it (%23) if the API means it');
   const [pathname, search = ''] = raw.split(/\?(.*)/s);
   // URL parsers read a backslash as / and %2e as a dot: either could climb out as .. does.
   if (pathname.includes('\\')) throw new UsageError(`'${raw}' holds a backslash, which URL parsers read as /`, 'percent-encode it (%5C) if the API means it');
