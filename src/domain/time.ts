@@ -91,11 +91,26 @@ export function deviceOrLocalZone(device: Pick<DeviceRead, 'metadata'> | undefin
 /**
  * The zone this process runs in (TZ, else the system's), as Intl reports it. A TZ that names no
  * zone (empty, `:`) is reported as `Etc/Unknown`, which Intl then refuses to format in: the
- * process's clock is UTC then (POSIX reads an empty TZ so, and so does Node's Date).
+ * process's clock is UTC then (POSIX reads an empty TZ so, and so does Node's Date). A POSIX
+ * fixed offset (`UTC+3`, `EST5`) Intl does not name at all, while Node's Date runs on it:
+ * a whole-hour one is its Etc/GMT zone, so amps reads and shows times on the clock the operator
+ * set. Any other (a part-hour offset, a rule with summer time) has no name amps can give: UTC,
+ * said as such wherever a time says its clock.
  */
-function localTimeZone(): string {
+function localTimeZone(tz: string | undefined): string {
   const reported = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  return reported && isTimeZone(reported) ? reported : 'UTC';
+  if (reported && isTimeZone(reported)) return reported;
+  return (tz !== undefined ? fixedOffsetZone(tz) : undefined) ?? 'UTC';
+}
+
+/** A POSIX TZ of a standard-time name and a whole-hour offset alone, as its Etc/GMT zone (POSIX's sign, west positive, is Etc's). */
+function fixedOffsetZone(tz: string): string | undefined {
+  const match = /^:?(?:[A-Za-z]{3,}|<[A-Za-z0-9+-]{3,}>)([+-]?)(\d{1,2})$/.exec(tz);
+  if (!match) return undefined;
+  const hours = Number(match[2]);
+  if (hours === 0) return 'UTC';
+  const name = `Etc/GMT${match[1] === '-' ? '-' : '+'}${hours}`;
+  return isTimeZone(name) ? name : undefined;
 }
 
 /** A zone the operator named: --tz, else AMPS_TZ; checked to be one. Undefined when neither is set. */
@@ -150,7 +165,7 @@ export function displayZone(env: Record<string, string | undefined>): string {
 
 /** This process's zone, as Intl names it: from TZ or /etc/localtime where that is certain (lib/zoneinfo.ts), else from Intl. */
 export function localZone(env: Record<string, string | undefined>): string {
-  return localZoneName(env.TZ) ?? localTimeZone();
+  return localZoneName(env.TZ) ?? localTimeZone(env.TZ);
 }
 
 /**

@@ -154,6 +154,16 @@ describe('what amps could not honour is said', () => {
     }
   });
 
+  it('a TZ that is a POSIX whole-hour offset (UTC+3, EST5, GMT-2) is its Etc/GMT zone, the clock Node runs on; a rule with summer time is UTC, said so', async () => {
+    const env = cleanEnv();
+    const pushed = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--at', '2026-12-01T12:00:00Z', '-q'], env);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    for (const [tz, shown] of [['UTC+3', '2026-12-01 09:00 Etc/GMT+3'], ['EST5', '2026-12-01 07:00 Etc/GMT+5'], ['GMT-2', '2026-12-01 14:00 Etc/GMT-2'], ['UTC0', '2026-12-01 12:00 UTC'], ['EST5EDT,M3.2.0,M11.1.0', '2026-12-01 12:00 UTC']]) {
+      const got = await amps(['actions', 'get', pushed.stdout.trim()], { ...env, TZ: tz });
+      expect([got.code, got.stdout], `TZ=${tz}`).toEqual([0, expect.stringMatching(new RegExp(`start +${shown.replace(/[+]/g, '\\+')} `))]);
+    }
+  });
+
   it('sandbox reset --json answers in JSON', async () => {
     const r = await amps(['sandbox', 'reset', '--json']);
     expect(r.code).toBe(0);
