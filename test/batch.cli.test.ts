@@ -141,6 +141,25 @@ describe('amps push --devices', () => {
     expect(ledger(onlyConflicts.stdout).map((l) => l.outcome)).toEqual(['rejected', 'conflict', 'not_sent']);
   });
 
+  it('a list with no device at all is refused, exit 2, with no ledger and nothing sent, whatever reads it', async () => {
+    const dir = freshConfigDir();
+    const before = sandbox.requests.length;
+    const header = join(dir, 'header.csv');
+    writeFileSync(header, 'id,target\r\n');
+    for (const [args, input, source] of [
+      [['--devices', '-'], '', '- (stdin)'],
+      [['--devices', '-'], '# nothing today\n\n', '- (stdin)'],
+      [['--devices', header], undefined, header],
+      [['--devices', header, '--plan'], undefined, header],
+      [['--devices', header, '--waves', '50%,100%'], undefined, header],
+    ] as const) {
+      const r = await amps(['push', 'battery', ...args, 'charge', '--out', join(dir, 'run.ndjson')], input, { AMPS_CONFIG_DIR: dir });
+      expect([r.code, r.stderr.split('\n')[0]], args.join(' ')).toEqual([2, `amps: --devices ${source} lists no devices; nothing was sent`]);
+      expect(existsSync(join(dir, 'run.ndjson'))).toBe(false);
+    }
+    expect(sandbox.requests.slice(before).filter((q) => q.method !== 'GET')).toEqual([]);
+  });
+
   it('CSV parameter columns keep their case, as the API\'s names do (heatSetpoint); id and model in any case', async () => {
     const csv = '\ufeffID,heatSetpoint,coolSetpoint\r\nhvac_thermia_01,20c,25c\r\n"hvac_thermia_02","68f",\r\n';
     const r = await amps(['push', 'hvac', '--devices', '-', 'auto', '--param', 'heatSetpoint=19c', '--param', 'coolSetpoint=24c', '--json'], csv);

@@ -220,6 +220,15 @@ async function canariesFirst(rows: InputRow[], client: ApiClient, type: DeviceTy
   return { rows: [...first, ...rest], canaries: first.length };
 }
 
+/**
+ * A list with no device at all (an empty file, a CSV header alone, a filter upstream that found
+ * none or failed): refused rather than reported as a run that succeeded, so a runbook that meant
+ * to push to a fleet does not go on as if it had.
+ */
+function noDevicesIn(source: string): UsageError {
+  return new UsageError(`--devices ${source === '-' ? '- (stdin)' : source} lists no devices; nothing was sent`, 'one device id per line, a CSV with an id column, or NDJSON objects with an id');
+}
+
 async function* fromArray(rows: InputRow[]): AsyncGenerator<InputRow> {
   yield* rows;
 }
@@ -230,7 +239,7 @@ async function* fromArray(rows: InputRow[]): AsyncGenerator<InputRow> {
  * never came) is the run's interruption, as later: the ledger and the summary say the stream was
  * not read on.
  */
-async function firstRowRead(rows: AsyncGenerator<InputRow>, stopReading: AbortController, interrupt: AbortSignal): Promise<AsyncGenerator<InputRow>> {
+async function firstRowRead(rows: AsyncGenerator<InputRow>, source: string, stopReading: AbortController, interrupt: AbortSignal): Promise<AsyncGenerator<InputRow>> {
   const stop = () => stopReading.abort();
   interrupt.addEventListener('abort', stop, { once: true });
   let first: IteratorResult<InputRow>;
@@ -244,6 +253,7 @@ async function firstRowRead(rows: AsyncGenerator<InputRow>, stopReading: AbortCo
   } finally {
     interrupt.removeEventListener('abort', stop);
   }
+  if (first.done && !interrupt.aborted) throw noDevicesIn(source);
   return (async function* () {
     try {
       if (first.done) return;
@@ -345,13 +355,14 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     let ends: number[] | undefined;
     if (waves) {
       let all = await readAll(run.devices, io);
+      if (all.length === 0) throw noDevicesIn(run.devices);
       if (options.canaryPerModel) {
         const ordered = await canariesFirst(all, reads, type);
         all = ordered.rows;
         ends = waveEnds(all.length, waves).map((end, i) => (i === 0 ? Math.max(end, ordered.canaries) : end));
       } else ends = waveEnds(all.length, waves);
       rows = fromArray(all);
-    } else rows = await firstRowRead(input.readDeviceRows(run.devices, io.stdin, stopReading.signal), stopReading, io.signal);
+    } else rows = await firstRowRead(input.readDeviceRows(run.devices, io.stdin, stopReading.signal), run.devices, stopReading, io.signal);
 
     // Where the devices came from, for a resume from anywhere, and which bytes they were.
     const devicesDigest = run.devicesDigest ?? (regularFile ? await input.digestOf(run.devices) : null);
@@ -661,6 +672,7 @@ function resumeHooks(resume: ReturnType<typeof carryOver>, session: Session, rea
 async function predict(reads: ApiClient, session: Session, run: RunSetup, bodyFor: (row: DeviceRow, device: DeviceRead) => unknown, options: FleetPushOptions, io: IO): Promise<ExitCode> {
   const [{ planRun, PREDICTION_TEXT }, { readDeviceRows }] = await Promise.all([import('./plan.js'), import('../../batch/input.js')]);
   const predicted = await refusingBrokenInput(() => planRun(reads, run.type, readDeviceRows(run.devices, io.stdin), bodyFor, run.push.onConflict));
+  if (predicted.total === 0) throw noDevicesIn(run.devices);
   if (options.json) {
     writeJson(io, { plan: { total: predicted.total, predictions: Object.fromEntries(predicted.counts), preflightCodes: Object.fromEntries(predicted.codes), requests: predicted.requests, environment: session.environment } });
     return EXIT.ok;
