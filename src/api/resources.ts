@@ -40,6 +40,21 @@ const deviceShape: Shape = (data) => (!isRecord(data) ? `data that is ${describe
 const pageShape: Shape = (data) => (!isRecord(data) ? `data that is ${describe(data)}, not a list page` : !Array.isArray(data.items) ? 'a list page without items' : undefined);
 const settingsShape: Shape = (data) => (!isRecord(data) ? `data that is ${describe(data)}, not a settings result` : !Array.isArray(data.updated) ? 'a settings result without updated' : undefined);
 
+/**
+ * A result must be about what was asked for: an action, a device or a schedule answered for
+ * another id (a proxy's cache, a server's bug) would be shown, waited on or counted as this one's.
+ * `required` when the docs always give the field; else only a value that differs is refused.
+ */
+function about(shape: Shape, key: 'id' | 'deviceId', asked: string, required = true): Shape {
+  return (data) => {
+    const problem = shape(data);
+    if (problem || !isRecord(data)) return problem;
+    const answered = data[key];
+    if (answered === asked || (!required && (answered === undefined || answered === null))) return undefined;
+    return `a result whose ${key} is ${JSON.stringify(answered)?.slice(0, 60) ?? 'missing'}, not ${asked}, the one asked for`;
+  };
+}
+
 async function checked<T>(response: Promise<ApiResponse<unknown>>, shape: Shape, sent?: string): Promise<ApiResponse<T>> {
   let result: ApiResponse<unknown>;
   try {
@@ -109,16 +124,22 @@ export async function listDevices(client: ApiClient, type: DeviceType, query: { 
 }
 
 export function getDevice(client: ApiClient, type: DeviceType, id: string, expedite = false): Promise<ApiResponse<DeviceRead>> {
-  return checked(client.request('GET', `/${pathSegment(type)}/${enc(id)}`, { query: expedite ? { expedite: true } : undefined }), deviceShape);
+  return checked(client.request('GET', `/${pathSegment(type)}/${enc(id)}`, { query: expedite ? { expedite: true } : undefined }), about(deviceShape, 'id', id));
 }
 
 export function pushAction(client: ApiClient, type: DeviceType, id: string, body: unknown, retries?: number): Promise<ApiResponse<ActionRecord>> {
   const sent = `The push was sent and accepted; check amps actions list --device ${id} before sending it again`;
-  return checked(client.request('POST', `/${pathSegment(type)}/${enc(id)}`, { body, retries }), actionShape, sent);
+  return checked(client.request('POST', `/${pathSegment(type)}/${enc(id)}`, { body, retries }), about(actionShape, 'deviceId', id, false), sent);
 }
 
 export function updateSettings(client: ApiClient, type: DeviceType, id: string, body: Record<string, unknown>): Promise<ApiResponse<{ deviceId: string; updated: string[] }>> {
-  return checked(client.request('POST', `/${pathSegment(type)}/${enc(id)}/settings`, { body }), settingsShape, 'The settings were sent; read them back with amps settings before sending again');
+  // The docs: every key written is echoed in `updated`, fire-and-forget manufacturers' too.
+  const confirmsAll: Shape = (data) => {
+    const missing = isRecord(data) && Array.isArray(data.updated) ? Object.keys(body).filter((name) => !(data.updated as unknown[]).includes(name)) : [];
+    return missing.length > 0 ? `a settings result that does not confirm ${missing.join(', ').slice(0, 120)}` : undefined;
+  };
+  const shape = about(settingsShape, 'deviceId', id);
+  return checked(client.request('POST', `/${pathSegment(type)}/${enc(id)}/settings`, { body }), (data) => shape(data) ?? confirmsAll(data), 'The settings were sent; read them back with amps settings before sending again');
 }
 
 export async function listActions(client: ApiClient, query: { deviceId?: string; state?: string; deviceType?: string; userId?: string; limit?: number; offset?: number }): Promise<ApiResponse<Page<ActionRecord>>> {
@@ -126,14 +147,14 @@ export async function listActions(client: ApiClient, query: { deviceId?: string;
 }
 
 export function getAction(client: ApiClient, id: string, bound: { timeoutMs?: number } = {}): Promise<ApiResponse<ActionRecord>> {
-  return checked(client.request('GET', `/actions/${enc(id)}`, bound), actionShape);
+  return checked(client.request('GET', `/actions/${enc(id)}`, bound), about(actionShape, 'id', id));
 }
 
 /** The docs: a cancel is answered 200 with the action `cancelled` (any other state is a 409). */
 const cancelledShape: Shape = (data) => actionShape(data) ?? (isRecord(data) && data.state !== 'cancelled' ? `an action still ${JSON.stringify(data.state).slice(0, 40)}, not cancelled` : undefined);
 
 export function cancelAction(client: ApiClient, id: string): Promise<ApiResponse<ActionRecord>> {
-  return checked(client.request('POST', `/actions/${enc(id)}/cancel`), cancelledShape, 'The cancel was sent; check amps actions get before sending it again');
+  return checked(client.request('POST', `/actions/${enc(id)}/cancel`), about(cancelledShape, 'id', id), 'The cancel was sent; check amps actions get before sending it again');
 }
 
 // ── The sandbox's own routes (not part of the Amps API): webhook events, the secret, deliveries ──
@@ -161,11 +182,11 @@ const scheduleShape: Shape = (data) => (!isRecord(data) ? `data that is ${descri
   : !data.slots.every(isSlot) ? 'a schedule with a slot that is not one (a time, a duration and a command)' : undefined);
 
 export function getDeviceSchedule(client: ApiClient, type: DeviceType, id: string): Promise<ApiResponse<ScheduleRecord>> {
-  return checked(client.request('GET', `/${pathSegment(type)}/${enc(id)}/schedule`), scheduleShape);
+  return checked(client.request('GET', `/${pathSegment(type)}/${enc(id)}/schedule`), about(scheduleShape, 'deviceId', id, false));
 }
 
 export function setDeviceSchedule(client: ApiClient, type: DeviceType, id: string, body: unknown): Promise<ApiResponse<ScheduleRecord>> {
-  return checked(client.request('PUT', `/${pathSegment(type)}/${enc(id)}/schedule`, { body }), scheduleShape, 'The schedule was sent; read it back with amps schedule get before sending it again');
+  return checked(client.request('PUT', `/${pathSegment(type)}/${enc(id)}/schedule`, { body }), about(scheduleShape, 'deviceId', id, false), 'The schedule was sent; read it back with amps schedule get before sending it again');
 }
 
 export async function clearDeviceSchedule(client: ApiClient, type: DeviceType, id: string): Promise<ApiResponse<unknown>> {
@@ -177,7 +198,7 @@ export async function listSchedules(client: ApiClient, query: { limit?: number; 
 }
 
 export function getSchedule(client: ApiClient, id: string): Promise<ApiResponse<ScheduleRecord>> {
-  return checked(client.request('GET', `/schedules/${enc(id)}`), scheduleShape);
+  return checked(client.request('GET', `/schedules/${enc(id)}`), about(scheduleShape, 'id', id));
 }
 
 export function createSchedule(client: ApiClient, body: unknown): Promise<ApiResponse<ScheduleRecord>> {
@@ -186,5 +207,5 @@ export function createSchedule(client: ApiClient, body: unknown): Promise<ApiRes
 
 /** Cancel: DELETE /schedules/{id}, inferred (the docs name no cancel route; docs/amps-api/gaps.md). */
 export function cancelSchedule(client: ApiClient, id: string): Promise<ApiResponse<ScheduleRecord>> {
-  return checked(client.request('DELETE', `/schedules/${enc(id)}`), scheduleShape, 'The cancel was sent; amps schedules get ID shows its state');
+  return checked(client.request('DELETE', `/schedules/${enc(id)}`), about(scheduleShape, 'id', id), 'The cancel was sent; amps schedules get ID shows its state');
 }

@@ -134,7 +134,7 @@ function isLoopbackHost(host: string): boolean {
 /** https anywhere; plain http only to this machine, so a key never crosses a network in clear. */
 export function checkApiUrl(value: string): string {
   // A key pasted into the URL would be printed wherever the URL is (the LIVE line, config list, doctor).
-  if (holdsKeyShape(value)) throw new UsageError(`the API URL '${redactKeyShapes(redactUrl(value))}' holds what looks like an API key, which would be printed wherever the URL is`, 'give the key with AMPS_API_KEY, --api-key-file or amps config login; the URL is the base alone, e.g. https://api.amps.ai');
+  if (holdsKeyShape(value)) throw new UsageError(`the API URL '${redactKeyShapes(redactUrl(value))}' holds what looks like an API key, which would be printed wherever the URL is`, 'give the key with AMPS_API_KEY, --api-key-file or amps login; the URL is the base alone, e.g. https://api.amps.ai');
   let url: URL;
   try {
     url = new URL(value);

@@ -58,7 +58,9 @@ export type Fault =
   | 'badzone'
   | 'bad-slots'
   | 'schedule-odd-times'
-  | 'mixed';
+  | 'mixed'
+  | 'other-id'
+  | 'settings-unconfirmed';
 
 const envelope = (code: string, message: string, details?: unknown) =>
   JSON.stringify({ success: false, error: { code, message, ...(details ? { details } : {}) }, meta: { requestId: 'req_fault', timestamp: new Date().toISOString(), path: '/x', latencyMs: 1 } });
@@ -67,6 +69,21 @@ const okBody = JSON.stringify({
   data: { id: 'act_ok', deviceId: 'b1', deviceType: 'battery', command: 'charge', parameters: null, state: 'acknowledged', createdAt: '2026-01-01T00:00:00Z', start: null, links: { self: '/actions/act_ok' }, vendor: 'v', sync: { available: true, lastPulledAt: '2026-01-01T00:00:00Z' }, metadata: { model: 'm', source: 'live' } },
   meta: { requestId: 'req_ok' },
 });
+
+/**
+ * The good answer, about what was asked for (amps refuses a result about another id): a device
+ * read is that device, an action read or cancel that action, a push that device's action.
+ */
+function okFor(method: string, url: string): string {
+  const [, , first, second, third] = url.split('?')[0].split('/').map(decodeURIComponent);
+  if (first === undefined || second === undefined) return okBody;
+  const body = JSON.parse(okBody);
+  if (first === 'actions') body.data.id = second;
+  else if (third === undefined && method === 'GET') body.data.id = second;
+  else if (third === undefined && method === 'POST') body.data.deviceId = second;
+  else return okBody;
+  return JSON.stringify(body);
+}
 
 /** A device read whose strings carry terminal escapes: a window title, a screen clear, a bell, an RLO. */
 const hostileDevice = {
@@ -99,7 +116,7 @@ export async function startFaultServer(): Promise<FaultServer> {
     seen.set(`${fault} ${req.method}`, nth);
     const json = (status: number, body: string, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
-      res.end(body);
+      res.end(body === okBody ? okFor(req.method ?? 'GET', req.url ?? '/') : body);
     };
     switch (fault) {
       case 'reset':
@@ -308,6 +325,16 @@ export async function startFaultServer(): Promise<FaultServer> {
         if (id.startsWith('str_')) return json(202, JSON.stringify({ success: true, data: 'hello', meta: { requestId: 'req_str' } }));
         return json(202, accepted(id));
       }
+      case 'other-id': {
+        // Every answer about another id than the one asked for: a proxy's cache, a server's bug.
+        const path = (req.url ?? '').split('?')[0];
+        if (path.endsWith('/settings')) return json(200, JSON.stringify({ success: true, data: { deviceId: 'bat_other', updated: ['safety_reserve'] }, meta: { requestId: 'req_other' } }));
+        const data = { ...JSON.parse(okBody).data, id: path.includes('/actions/') ? 'act_other' : req.method === 'GET' ? 'bat_other' : 'act_ok', deviceId: 'bat_other', state: path.endsWith('/cancel') ? 'cancelled' : 'acknowledged' };
+        return json(req.method === 'POST' && !path.includes('/actions/') ? 202 : 200, JSON.stringify({ success: true, data, meta: { requestId: 'req_other' } }));
+      }
+      case 'settings-unconfirmed':
+        // A settings write answered for its device, confirming none of what was written.
+        return json(200, JSON.stringify({ success: true, data: { deviceId: 'b1', updated: [] }, meta: { requestId: 'req_unconfirmed' } }));
       default:
         return json(200, okBody);
     }

@@ -127,6 +127,29 @@ describe('a cancel answered 200 with an action that is not cancelled', () => {
   });
 });
 
+describe('a result about another id than the one asked for', () => {
+  it.each([
+    [['get', 'battery', 'b1'], 'a result whose id is "bat_other", not b1, the one asked for', ''],
+    [['actions', 'get', 'act_1'], 'a result whose id is "act_other", not act_1, the one asked for', ''],
+    [['actions', 'cancel', 'act_1'], 'a result whose id is "act_other", not act_1, the one asked for', 'The cancel was sent'],
+    [['push', 'battery', 'b1', 'charge', '--no-preflight'], 'a result whose deviceId is "bat_other", not b1, the one asked for', 'The push was sent and accepted'],
+    [['settings', 'battery', 'b1', 'safety_reserve=20%', '--no-preflight'], 'a result whose deviceId is "bat_other", not b1, the one asked for', 'The settings were sent'],
+  ] as const)('%j is INVALID_RESPONSE, exit 8, never shown as the one asked for', async (args, problem, sent) => {
+    const r = await amps('other-id', [...args]);
+    expectNoCrash(r);
+    expect([r.code, r.stdout]).toEqual([8, '']);
+    expect(r.stderr).toContain(problem);
+    expect(r.stderr).toContain(sent);
+  });
+
+  it('a settings write whose answer confirms none of what was written is INVALID_RESPONSE, said as sent', async () => {
+    const r = await amps('settings-unconfirmed', ['settings', 'battery', 'b1', 'safety_reserve=20%', 'charge_ceiling=90%', '--no-preflight']);
+    expectNoCrash(r);
+    expect(r.code).toBe(8);
+    expect(r.stderr).toContain('a settings result that does not confirm safety_reserve, charge_ceiling. The settings were sent; read them back with amps settings before sending again');
+  });
+});
+
 describe('a list that says "more" for ever', () => {
   it('devices --all stops once it has read the total the pages give', async () => {
     const r = await amps('more-for-ever', ['devices', 'battery', '--all', '--json']);
