@@ -31,7 +31,8 @@ const cases: Array<[string[], number[]]> = [
   [['push', 'battery', 'bat_voltaro_01', 'idle'], [ok]],
   [['push', 'battery', 'bat_voltaro_02', 'discharge'], [5]],
   [['push', 'battery', 'bat_foxgrid_01', 'idle'], [5]],
-  [['push', 'battery', '--devices', '-', 'idle'], [ok]],
+  // stdin closed: a list with no device, refused (exit 2), never waited on.
+  [['push', 'battery', '--devices', '-', 'idle'], [2]],
   [['actions', 'list'], [ok]],
   [['config', 'list'], [ok]],
   [['config', 'profiles'], [ok]],
