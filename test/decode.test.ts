@@ -113,6 +113,13 @@ describe('the decoder on every shape', () => {
     expect(parseRetryAfter('7', now)).toBe(7);
     expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:30 GMT', now)).toBe(30);
     expect(parseRetryAfter('soon', now)).toBeUndefined();
+    // RFC 850's and asctime's dates too (asctime's is UTC, though it says no zone).
+    expect(parseRetryAfter('Thursday, 01-Jan-26 00:00:30 GMT', now)).toBe(30);
+    expect(parseRetryAfter('Thu Jan  1 00:01:00 2026', now)).toBe(60);
+    // What Date.parse alone reads as a date of 2001 is no Retry-After, never a wait of 0.
+    for (const junk of ['-5', '+5', '2,5', 'x 2', 'Retry 3', '1e3', '2026-01-01T00:00:30Z']) expect(parseRetryAfter(junk, now), junk).toBeUndefined();
+    // A negative or endless wait in details is none.
+    for (const wait of [-5, 1e400]) expect(decodeError(429, {}, envelope('RATE_LIMITED', 'x', { retryAfterSeconds: wait })).retryAfterSeconds, String(wait)).toBeUndefined();
     const decoded = decodeError(429, { 'Retry-After': '3' }, envelope('RATE_LIMIT_EXCEEDED', 'x', { retryAfterSeconds: 9 }));
     expect(decoded.retryAfterSeconds).toBe(3);
     expect(decodeError(429, {}, envelope('RATE_LIMITED', 'x', { retryAfterSeconds: 9 })).retryAfterSeconds).toBe(9);

@@ -422,7 +422,8 @@ export class ApiClient {
     if (this.ended || this.options.signal.aborted) controller.abort();
     this.inFlight.add(controller);
     const signal = controller.signal;
-    const headers: Record<string, string> = { 'user-agent': this.options.userAgent, accept: 'application/json' };
+    // Bodies are read as they come, bounded by size: a compressed one would be junk, or a bomb once inflated.
+    const headers: Record<string, string> = { 'user-agent': this.options.userAgent, accept: 'application/json', 'accept-encoding': 'identity' };
     if (this.options.apiKey) headers['x-api-key'] = this.options.apiKey;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const verbose = this.options.onVerbose;

@@ -60,9 +60,10 @@ async function checked<T>(response: Promise<ApiResponse<unknown>>, shape: Shape,
   try {
     result = await response;
   } catch (error) {
-    // A success status with a body amps cannot read (HTML, cut-off JSON): the write was taken all the same.
+    // A success status with a body amps cannot read (HTML, cut-off JSON, one past the size limit):
+    // the write was taken all the same.
     const d = error instanceof ApiFailure ? error.decoded : undefined;
-    if (sent && d?.code === 'INVALID_RESPONSE' && d.status !== null && d.status >= 200 && d.status < 300) throw new ApiFailure({ ...d, message: `${d.message}. ${sent}` });
+    if (sent && d && d.status !== null && d.status >= 200 && d.status < 300) throw new ApiFailure({ ...d, message: `${d.message}. ${sent}` });
     throw error;
   }
   const problem = shape(result.data);

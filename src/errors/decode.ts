@@ -6,7 +6,7 @@
 import { type CatalogueEntry, entriesFor, fillMessage, messageMatches, variantFor } from './catalogue.js';
 import { RETRY_CLASSES, type RetryClass } from './retry-classes.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
-import { isRecord } from '../lib/values.js';
+import { isRecord, redactUrl } from '../lib/values.js';
 
 export type Headers = Record<string, string | string[] | undefined>;
 
@@ -67,12 +67,23 @@ function header(headers: Headers, name: string): string | undefined {
   return undefined;
 }
 
-/** Retry-After as seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+const CLOCK = '\\d{2}:\\d{2}:\\d{2}';
+/** The three spellings of an HTTP date (RFC 9110 §5.6.7): IMF-fixdate, RFC 850's, asctime's (UTC, said without a zone). */
+const HTTP_DATE = new RegExp(`^(?:${DAY}, \\d{2} ${MONTH} \\d{4} ${CLOCK} GMT|(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \\d{2}-${MONTH}-\\d{2} ${CLOCK} GMT|${DAY} ${MONTH} [ \\d]\\d ${CLOCK} \\d{4})$`);
+
+/**
+ * Retry-After as seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3); anything else is no
+ * Retry-After at all, so the usual backoff applies. Date.parse alone reads `-5`, `+5` or `x 2` as
+ * dates of 2001, long past: a wait of 0, every retry at once.
+ */
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const trimmed = value.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
-  const date = Date.parse(trimmed);
+  if (!HTTP_DATE.test(trimmed)) return undefined;
+  const date = Date.parse(trimmed.endsWith(' GMT') ? trimmed : `${trimmed} GMT`);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, Math.ceil((date - now) / 1000));
 }
@@ -208,7 +219,8 @@ export function errorCodeIn(body: string): { code: string; message?: string } | 
 
 function fromFields(status: number, fields: ErrorFields, retryAfterHeader: number | undefined, headers: Headers = {}, requestPath?: string): DecodedError {
   const entry = variantFor(fields.code, fields.message, status, asString(fields.meta.path) ?? requestPath) ?? null;
-  const detailsRetry = isRecord(fields.details) && typeof fields.details.retryAfterSeconds === 'number'
+  // A wait of seconds, or none: a negative or endless one would be waited as such (the view says why it was not).
+  const detailsRetry = isRecord(fields.details) && typeof fields.details.retryAfterSeconds === 'number' && Number.isFinite(fields.details.retryAfterSeconds) && fields.details.retryAfterSeconds >= 0
     ? fields.details.retryAfterSeconds
     : undefined;
   return {
@@ -272,6 +284,13 @@ function cutOffField(body: string, name: string): string | undefined {
 /** Decodes a response whose status says it failed (or whose body says so). */
 export function decodeError(status: number, headers: Headers, body: string, options: DecodeOptions = {}): DecodedError {
   const retryAfter = parseRetryAfter(header(headers, 'retry-after'), options.now ?? Date.now());
+  if (status >= 300 && status < 400) {
+    // Not followed (the key would go wherever it points), and asked again it points there again:
+    // where it points is what the operator needs, to fix the base URL.
+    const location = header(headers, 'location');
+    const to = location ? `a redirect to ${shortText(redactUrl(location), 200)}` : 'a redirect';
+    return { ...unreadable(status, `${to}, which amps does not follow (the key would go with it); if the API moved, configure its new base URL`, body, undefined, headers), ...classify('fix_request') };
+  }
   if (body.trim() === '') return unreadable(status, 'an empty body', body, retryAfter, headers);
   const parsed = parseJson(body);
   if (!parsed.ok) {

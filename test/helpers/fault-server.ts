@@ -60,6 +60,9 @@ export type Fault =
   | 'schedule-odd-times'
   | 'mixed'
   | 'other-id'
+  | 'redirect'
+  | 'junk-retry-after'
+  | 'negative-retry-details'
   | 'settings-unconfirmed';
 
 const envelope = (code: string, message: string, details?: unknown) =>
@@ -332,6 +335,15 @@ export async function startFaultServer(): Promise<FaultServer> {
         const data = { ...JSON.parse(okBody).data, id: path.includes('/actions/') ? 'act_other' : req.method === 'GET' ? 'bat_other' : 'act_ok', deviceId: 'bat_other', state: path.endsWith('/cancel') ? 'cancelled' : 'acknowledged' };
         return json(req.method === 'POST' && !path.includes('/actions/') ? 202 : 200, JSON.stringify({ success: true, data, meta: { requestId: 'req_other' } }));
       }
+      case 'redirect':
+        // The API moved (or a proxy sends every request elsewhere): never followed, the key would go with it.
+        res.writeHead(308, { location: 'https://elsewhere.example/v2/battery/b1' });
+        return res.end();
+      case 'junk-retry-after':
+        // A Retry-After that is neither seconds nor an HTTP date (Date.parse reads "-5" as 2001).
+        return json(429, envelope('RATE_LIMITED', 'The device manufacturer is rate limiting requests. Please try again shortly.'), { 'retry-after': '-5' });
+      case 'negative-retry-details':
+        return json(429, envelope('RATE_LIMITED', 'The device manufacturer is rate limiting requests. Please try again shortly.', { retryAfterSeconds: -5 }));
       case 'settings-unconfirmed':
         // A settings write answered for its device, confirming none of what was written.
         return json(200, JSON.stringify({ success: true, data: { deviceId: 'b1', updated: [] }, meta: { requestId: 'req_unconfirmed' } }));

@@ -150,6 +150,37 @@ describe('a result about another id than the one asked for', () => {
   });
 });
 
+describe('what a server says about waiting and moving', () => {
+  it.each(['junk-retry-after', 'negative-retry-details'] as const)('%s: no wait at all is no Retry-After, so the retries back off as usual', async (fault) => {
+    const r = await amps(fault, ['get', 'battery', 'b1', '--json']);
+    expectNoCrash(r);
+    expect(r.code).toBe(6);
+    const lines = r.stderr.trim().split('\n').map((l) => JSON.parse(l));
+    const retries = lines.filter((l) => l.retry).map((l) => l.retry.delayMs);
+    expect(retries).toHaveLength(2);
+    // Full jitter draws from 0 up to the cap; never a negative wait, and never the server's 0 forced on both.
+    for (const delay of retries) expect(delay).toBeGreaterThanOrEqual(0);
+    expect(lines.at(-1).error.retryAfterSeconds ?? null).toBeNull();
+  });
+
+  it('a redirect is not followed nor retried: it says where it points, exit 4', async () => {
+    const r = await amps('redirect', ['get', 'battery', 'b1']);
+    expectNoCrash(r);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('a redirect to https://elsewhere.example/v2/battery/b1, which amps does not follow (the key would go with it)');
+    expect(server.count('GET')).toBe(1);
+  });
+
+  it('a push answered 2xx with a body past the size limit says it was sent', async () => {
+    const r = await amps('huge', ['push', 'battery', 'b1', 'charge', '--no-preflight'], { AMPS_MAX_RESPONSE_MB: '2' });
+    expectNoCrash(r);
+    expect(r.code).toBe(8);
+    expect(r.stderr).toContain('RESPONSE_TOO_LARGE');
+    expect(r.stderr).toContain('The push was sent and accepted; check amps actions list --device b1 before sending it again');
+    expect(server.count('POST')).toBe(1);
+  });
+});
+
 describe('a list that says "more" for ever', () => {
   it('devices --all stops once it has read the total the pages give', async () => {
     const r = await amps('more-for-ever', ['devices', 'battery', '--all', '--json']);
