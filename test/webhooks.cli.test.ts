@@ -318,6 +318,41 @@ describe('amps listen', () => {
     }
   });
 
+  it('a clock stepped back neither replays an event, nor calls it a reset, nor loses what comes after (with --since or without)', async () => {
+    const serve = spawn(process.execPath, [BIN, 'sandbox', 'serve', '--port', '0', '--rate-limit', '0', '--json'], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const sandbox = await firstJson(serve);
+    const env = cleanEnv({ AMPS_API_URL: sandbox.url, AMPS_API_KEY: sandbox.key });
+    const post = (path: string, body: unknown) => fetch(`${sandbox.url}${path}`, { method: 'POST', headers: { 'x-api-key': sandbox.key, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const event = async (type: string, deviceId: string) => expect((await post('/_sandbox/events', { type, deviceId })).status).toBe(201);
+    try {
+      for (const args of [[], ['--since', '1m']]) {
+        const listen = spawn(process.execPath, [BIN, 'listen', ...args], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+        const out = watchOutput(listen, 'stdout');
+        const err = watchOutput(listen, 'stderr');
+        await err.line(/^Listening to /);
+        const device = args.length === 0 ? 'bat_helio_01' : 'bat_helio_02';
+        await event('device.connected', device);
+        await out.line(new RegExp(`device\\.connected ${device}`));
+        await post('/_sandbox/clock', { advanceSeconds: 7200 });
+        await event('device.reconnected', device);
+        await out.line(new RegExp(`device\\.reconnected ${device}`));
+        // Back an hour, then more: the events before the step are stamped in the sandbox's future,
+        // the next ones before --since's start.
+        await post('/_sandbox/clock', { advanceSeconds: -3600 * 3 });
+        await event('device.disconnected', device);
+        await out.line(new RegExp(`device\\.disconnected ${device}`));
+        listen.kill('SIGINT');
+        expect(await exited(listen)).toBe(130);
+        const lines = out.text().trim().split('\n').filter((l) => l.includes(device));
+        expect(lines.map((l) => l.split(/\s+/)[1]), args.join(' ')).toEqual(['device.connected', 'device.reconnected', 'device.disconnected']);
+        expect(err.text(), args.join(' ')).not.toContain('was reset');
+      }
+    } finally {
+      serve.kill('SIGTERM');
+      await exited(serve);
+    }
+  });
+
   it('with --json, Ctrl-C is the INTERRUPTED error on stderr; a closed stdout ends it, exit 0, forwarding nothing more', async () => {
     const env = cleanEnv();
     expect((await runCli(['push', 'battery', 'bat_voltaro_02', 'idle'], { env })).code).toBe(0);

@@ -160,11 +160,17 @@ export function cancelAction(client: ApiClient, id: string): Promise<ApiResponse
 
 // ── The sandbox's own routes (not part of the Amps API): webhook events, the secret, deliveries ──
 
-const eventsShape: Shape = (data) => (!isRecord(data) ? `data that is ${describe(data)}, not an event list` : !Array.isArray(data.items) || typeof data.lastSeq !== 'number' ? 'an event list without items or lastSeq' : undefined);
+/** An event listen prints and forwards: its body is what a handler gets, its seq the cursor. */
+// Its id and type go in a delivery's headers (svix-id, amps-event-type): visible ASCII, or no header at all.
+const headerWord = (value: unknown) => typeof value === 'string' && /^[\x21-\x7e]{1,200}$/.test(value);
+const isEvent = (item: unknown) => isRecord(item) && headerWord(item.id) && Number.isSafeInteger(item.seq) && headerWord(item.type) && typeof item.createdAt === 'string' && isRecord(item.body);
+const eventsShape: Shape = (data) => (!isRecord(data) ? `data that is ${describe(data)}, not an event list`
+  : !Array.isArray(data.items) || typeof data.lastSeq !== 'number' ? 'an event list without items or lastSeq'
+  : !data.items.every(isEvent) ? 'an event that is not one (an id, a seq, a type, a time and a body)' : undefined);
 const secretShape: Shape = (data) => (!isRecord(data) || typeof data.secret !== 'string' ? 'no webhook secret' : undefined);
 const deliveriesShape: Shape = (data) => (!isRecord(data) || !Array.isArray(data.items) ? 'no delivery list' : undefined);
 
-export function listSandboxEvents(client: ApiClient, query: { after?: number; since?: string }): Promise<ApiResponse<{ items: WebhookEvent[]; lastSeq: number; oldestSeq: number | null }>> {
+export function listSandboxEvents(client: ApiClient, query: { after?: number; since?: string }): Promise<ApiResponse<{ items: WebhookEvent[]; lastSeq: number; readySeq?: number; oldestSeq: number | null }>> {
   return checked(client.request('GET', '/_sandbox/events', { query }), eventsShape);
 }
 

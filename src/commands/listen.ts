@@ -34,7 +34,7 @@ const HEARTBEAT_MS = 30_000;
 function eventSummary(event: WebhookEvent): string {
   const device = typeof event.body.deviceId === 'string' ? event.body.deviceId : '-';
   const code = typeof event.body.errorCode === 'string' ? ` ${event.body.errorCode}` : '';
-  return `${event.type} ${show(device)}${show(code)}`;
+  return `${show(event.type)} ${show(device)}${show(code)}`;
 }
 
 export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
@@ -54,7 +54,13 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
     // answer's timestamp): the events are stamped on it, and a sandbox's clock can be stepped.
     const sandboxNow = typeof meta.timestamp === 'string' && !Number.isNaN(Date.parse(meta.timestamp)) ? Date.parse(meta.timestamp) : io.now().getTime();
     const since = options.since !== undefined ? new Date(sandboxNow - options.since).toISOString() : undefined;
-    let cursor = since !== undefined ? 0 : (await listSandboxEvents(session.client, { after: Number.MAX_SAFE_INTEGER })).data.lastSeq;
+    // The cursor starts at the last event published (a sandbox before readySeq: the last made).
+    // --since replays by time only what was published before listen began: once a page of it is
+    // the last, the cursor moves there, and every event after it is shown whatever its time (a
+    // clock stepped back stamps new events before --since).
+    const publishedBy = (page: { lastSeq: number; readySeq?: number }) => (typeof page.readySeq === 'number' ? page.readySeq : page.lastSeq);
+    let replaying = since !== undefined;
+    let cursor = replaying ? 0 : publishedBy((await listSandboxEvents(session.client, { after: Number.MAX_SAFE_INTEGER })).data);
     // The id of the event at the cursor: each page starts one before it, so a sandbox reset since
     // (numbered from 1 again, perhaps back up to the cursor already) shows as another event there.
     let cursorId: string | undefined;
@@ -70,7 +76,7 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
       if (io.stdoutClosed.aborted) return EXIT.ok;
       let page;
       try {
-        page = (await listSandboxEvents(session.client, { after: cursorId === undefined ? cursor : cursor - 1, since })).data;
+        page = (await listSandboxEvents(session.client, { after: cursorId === undefined ? cursor : cursor - 1, since: replaying ? since : undefined })).data;
       } catch (error) {
         if (error instanceof InterruptedError) break;
         if (error instanceof ApiFailure && (error.decoded.status === null || error.decoded.status >= 500)) {
@@ -88,6 +94,7 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
         cursorId = undefined;
         writeLine(io.stderr, io.err.yellow(`amps: ${source} was reset (its events are numbered from 1 again); listening from its first event`));
         cursor = 0;
+        replaying = false;
         continue;
       }
       if (page.oldestSeq !== null && page.oldestSeq > cursor + 1 && cursor > 0) {
@@ -120,12 +127,20 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
         } else {
           const answer = !result ? '' : result.status !== null ? ` → ${result.status} (${result.latencyMs} ms)` : ` → ${result.error} (${result.latencyMs} ms)`;
           const colour = !result || (result.status !== null && result.status < 300) ? (t: string) => t : io.out.red;
-          writeLine(io.stdout, colour(`${event.createdAt}  ${eventSummary(event)}  ${event.id}${answer}`));
+          writeLine(io.stdout, colour(`${show(event.createdAt)}  ${eventSummary(event)}  ${show(event.id)}${answer}`));
         }
         if (io.signal.aborted || io.stdoutClosed.aborted) break;
       }
       if (io.stdoutClosed.aborted) return EXIT.ok;
       if (io.signal.aborted) break;
+      if (replaying && page.items.length < 500) {
+        replaying = false;
+        const published = publishedBy(page);
+        if (published > cursor) {
+          cursor = published;
+          cursorId = undefined;
+        }
+      }
       if (io.stderrIsTTY && !options.quiet && !options.json && Date.now() - lastActivity >= HEARTBEAT_MS) {
         writeLine(io.stderr, io.err.dim(`${new Date().toISOString()}  still listening to ${source}: no events for ${Math.round((Date.now() - lastActivity) / 1000)} s`));
         lastActivity = Date.now();

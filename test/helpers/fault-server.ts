@@ -61,6 +61,7 @@ export type Fault =
   | 'mixed'
   | 'other-id'
   | 'redirect'
+  | 'bad-events'
   | 'junk-retry-after'
   | 'negative-retry-details'
   | 'settings-unconfirmed';
@@ -334,6 +335,13 @@ export async function startFaultServer(): Promise<FaultServer> {
         if (path.endsWith('/settings')) return json(200, JSON.stringify({ success: true, data: { deviceId: 'bat_other', updated: ['safety_reserve'] }, meta: { requestId: 'req_other' } }));
         const data = { ...JSON.parse(okBody).data, id: path.includes('/actions/') ? 'act_other' : req.method === 'GET' ? 'bat_other' : 'act_ok', deviceId: 'bat_other', state: path.endsWith('/cancel') ? 'cancelled' : 'acknowledged' };
         return json(req.method === 'POST' && !path.includes('/actions/') ? 202 : 200, JSON.stringify({ success: true, data, meta: { requestId: 'req_other' } }));
+      }
+      case 'bad-events': {
+        // A sandbox whose event list holds an event without a body, and one whose type is an escape.
+        if ((req.url ?? '').includes('/_sandbox/webhook-secret')) return json(200, JSON.stringify({ success: true, data: { secret: 'whsec_dGVzdHNlY3JldA==' }, meta: { requestId: 'req_secret', timestamp: new Date().toISOString() } }));
+        const createdAt = new Date().toISOString();
+        const items = [{ id: 'msg_1', seq: 1, type: 'device.connected', createdAt, body: null }, { id: 'msg_2', seq: 2, type: 'device.\u001b[2Jconnected', createdAt, body: {} }];
+        return json(200, JSON.stringify({ success: true, data: { items, lastSeq: 2, oldestSeq: 1 }, meta: { requestId: 'req_events' } }));
       }
       case 'redirect':
         // The API moved (or a proxy sends every request elsewhere): never followed, the key would go with it.

@@ -181,6 +181,16 @@ describe('what a server says about waiting and moving', () => {
   });
 });
 
+describe('a sandbox whose event list holds what is no event', () => {
+  it('listen says INVALID_RESPONSE, exit 8, and forwards nothing', async () => {
+    const r = await amps('bad-events', ['listen', '--since', '1h']);
+    expectNoCrash(r);
+    expect(r.code).toBe(8);
+    expect(r.stderr).toContain('an event that is not one (an id, a seq, a type, a time and a body)');
+    expect(r.stdout).toBe('');
+  });
+});
+
 describe('a list that says "more" for ever', () => {
   it('devices --all stops once it has read the total the pages give', async () => {
     const r = await amps('more-for-ever', ['devices', 'battery', '--all', '--json']);

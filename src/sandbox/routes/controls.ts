@@ -41,7 +41,7 @@ export const CONTROL_ROUTES: Route[] = [
     },
   },
   {
-    // Webhook events after a cursor (`after`: a seq), or since a time; only those past --webhook-latency.
+    // Webhook events after a cursor (`after`: a seq), or since a time; only those published (past --webhook-latency).
     pattern: /^\/_sandbox\/events$/,
     methods: {
       GET: (ctx, _params, query) => {
@@ -50,10 +50,16 @@ export const CONTROL_ROUTES: Route[] = [
         if (!Number.isInteger(after) || after < 0) throw validation([{ path: 'query.after', problem: 'must be a whole number (a seq)' }]);
         const sinceMs = since === null ? Number.NEGATIVE_INFINITY : Date.parse(since);
         if (Number.isNaN(sinceMs)) throw validation([{ path: 'query.since', problem: 'must be an ISO time' }]);
-        const readyBy = ctx.now - ctx.webhookLatencyMs;
         const all = ctx.tx.state.events ?? [];
-        const items = all.filter((e) => e.seq > after && Date.parse(e.createdAt) >= sinceMs && Date.parse(e.createdAt) <= readyBy).slice(0, 500);
-        return { status: 200, body: { items, lastSeq: ctx.tx.state.eventCounter ?? 0, oldestSeq: all[0]?.seq ?? null } };
+        const lastSeq = ctx.tx.state.eventCounter ?? 0;
+        // Published: past --webhook-latency, or stamped after the clock's now (a step back since:
+        // published long ago). The published are the events up to the first still held back, so a
+        // reader's cursor never passes one it has not been shown.
+        const readyBy = ctx.now - ctx.webhookLatencyMs;
+        const heldBack = all.find((e) => Date.parse(e.createdAt) > readyBy && Date.parse(e.createdAt) <= ctx.now);
+        const readySeq = heldBack ? heldBack.seq - 1 : lastSeq;
+        const items = all.filter((e) => e.seq > after && e.seq <= readySeq && Date.parse(e.createdAt) >= sinceMs).slice(0, 500);
+        return { status: 200, body: { items, lastSeq, readySeq, oldestSeq: all[0]?.seq ?? null } };
       },
       // A device or schedule event on demand: the sandbox links no real devices, so nothing else makes them.
       POST: (ctx, _params, _query, body) => {
