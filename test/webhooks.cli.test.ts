@@ -515,6 +515,10 @@ describe('amps webhooks verify and trigger', () => {
     writeFileSync(file, printed.stdout);
     expect((await verify(file)).code).toBe(0);
     for (const output of [r.stdout, r.stderr, printed.stdout, printed.stderr]) expect(output).not.toContain(secret);
+    // A code with a platform and a manufacturer meaning: a push.failed carries the manufacturer's (the docs' error-codes page).
+    const revoked = await runCli(['webhooks', 'trigger', 'push.failed', '--device', 'bat_voltaro_01', '--code', 'INVALID_API_KEY', '--json'], { env });
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toContain('"errorMessage": "The device manufacturer rejected the supplied API key."');
   });
 
   it('trigger --forward-to waits for a handler that never answers no longer than --timeout', async () => {

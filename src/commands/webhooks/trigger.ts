@@ -13,7 +13,7 @@ import { WEBHOOK_EVENTS, type WebhookEventType } from '../../contract/webhooks.j
 import { deviceTypeFromId, requireDeviceType } from '../../domain/device-types.js';
 import { requireId } from '../../domain/ids.js';
 import { deviceEventBody, isWebhookEvent, pushEventBody, scheduleEventBody, secretProblem } from '../../domain/webhooks.js';
-import { fillMessage, isKnownCode, normaliseCode, suggestCodes, variantFor } from '../../errors/catalogue.js';
+import { fillMessage, isKnownCode, manufacturerVariant, normaliseCode, suggestCodes } from '../../errors/catalogue.js';
 import { InterruptedError, UsageError } from '../../errors/failures.js';
 import { redactUrl, setOwn } from '../../lib/values.js';
 import { withExamples } from '../../output/command-help.js';
@@ -63,7 +63,8 @@ function fields(pairs: string[]): Record<string, unknown> {
 function bodyFor(type: WebhookEventType, deviceId: string, deviceType: DeviceType, options: TriggerOptions, now: string): Record<string, unknown> {
   if (type === 'push.completed' || type === 'push.failed') {
     const code = normaliseCode(options.code ?? 'COMMAND_FAILED');
-    const entry = variantFor(code, undefined, undefined);
+    // A push.failed carries the manufacturer's answer, as the sandbox's own dispatch failures do.
+    const entry = manufacturerVariant(code);
     const message = entry ? fillMessage(entry, entry.exampleDetails ?? {}) : code;
     const failed = type === 'push.failed';
     return pushEventBody({
