@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
@@ -66,10 +66,22 @@ describe('amps sandbox serve', () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(key).toBe(SANDBOX_KEY);
     expect((await post(`${url}/battery/bat_voltaro_01`, { action: { command: 'charge', start: '1h' } })).status).toBe(202);
+    // The file is this serve's until it stops: a second serve of it is refused at once (it would
+    // write over the first's state, or the first over its).
+    const second = await runCli(['sandbox', 'serve', '--port', '0', '--state', stateFile], { env: cleanEnv() });
+    expect([second.code, second.stderr.split('\n')[0]]).toEqual([2, `amps: the sandbox state is locked by amps process ${child.pid} (${stateFile}.lock)`]);
     const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
     expect(JSON.parse(readFileSync(stateFile, 'utf8')).actions).toHaveLength(1);
+    expect(readdirSync(dir).filter((name) => name.startsWith('served'))).toEqual(['served.json']);
+  });
+
+  it('a --state in a folder that does not exist is refused before it serves, and no folder is made', async () => {
+    const missing = join(freshConfigDir(), 'no-such-folder', 'state.json');
+    const r = await runCli(['sandbox', 'serve', '--port', '0', '--state', missing], { env: cleanEnv() });
+    expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, `amps: --state ${missing}: its folder ${join(missing, '..')} does not exist`]);
+    expect(existsSync(join(missing, '..'))).toBe(false);
   });
 
   it('a state it cannot save on SIGTERM: it stops all the same, says so and exits 11, leaving no part-written file', async () => {

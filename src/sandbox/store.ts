@@ -202,6 +202,9 @@ function stateProblem(value: unknown): string | undefined {
   return bad === -1 ? undefined : `action ${bad + 1} is not an action amps wrote`;
 }
 
+/** Where a state file's place is chosen: the embedded sandbox's by AMPS_CONFIG_DIR, a served one's by --state. */
+const placeHint = (can: string) => `put the state in a directory amps can ${can} (AMPS_CONFIG_DIR for the embedded sandbox, --state FILE for sandbox serve)`;
+
 /** The largest state file read: a 100,000-device fleet's actions are about 40 MiB. */
 const MAX_STATE_BYTES = 256 * 1_048_576;
 
@@ -214,14 +217,14 @@ function readState(file: string, repaired: string[]): SandboxState {
   try {
     // A FIFO would be waited on with the event loop held (Ctrl-C too), a device such as /dev/zero read for ever.
     const info = statSync(file);
-    if (!info.isFile()) throw new StateFileError(`cannot read the sandbox state file ${file}: it is not a regular file`, 'set AMPS_CONFIG_DIR to a directory amps can read and write, or move it aside');
+    if (!info.isFile()) throw new StateFileError(`cannot read the sandbox state file ${file}: it is not a regular file`, `${placeHint('read and write')}, or move it aside`);
     // Read whole into one string (and parsed): bounded, or a junk file of gigabytes is read each command.
     if (info.size > MAX_STATE_BYTES) return keptAside(file, `it is larger than amps reads (${Math.round(info.size / 1_048_576)} MiB; at most ${MAX_STATE_BYTES / 1_048_576})`, repaired);
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if (error instanceof StateFileError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
-    throw new StateFileError(`cannot read the sandbox state file ${file}: ${systemErrorText(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can read and write, or fix the file\'s permissions');
+    throw new StateFileError(`cannot read the sandbox state file ${file}: ${systemErrorText(error)}`, `${placeHint('read and write')}, or fix the file's permissions`);
   }
   let parsed: unknown;
   let problem: string | undefined;
@@ -258,7 +261,7 @@ function writeState(file: string, state: SandboxState): void {
   try {
     writeStateAtomically(file, state);
   } catch (error) {
-    throw new StateFileError(`cannot write the sandbox state ${file}: ${systemErrorText(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
+    throw new StateFileError(`cannot write the sandbox state ${file}: ${systemErrorText(error)}`, placeHint('write'));
   }
 }
 
@@ -289,25 +292,36 @@ const LOCK_WAIT_MS = 10_000;
  * whose holder is gone (killed mid-transaction) is taken over at once; something there that is no
  * file is an error, not a wait.
  */
-async function acquireLock(lock: string): Promise<void> {
+async function acquireLock(lock: string, waitMs = LOCK_WAIT_MS): Promise<void> {
   try {
     makeDirs(dirname(lock), 0o700);
   } catch (error) {
-    throw new StateFileError(`cannot create the sandbox state directory ${dirname(lock)}: ${systemErrorText(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
+    throw new StateFileError(`cannot create the sandbox state directory ${dirname(lock)}: ${systemErrorText(error)}`, placeHint('write'));
   }
-  const deadline = Date.now() + LOCK_WAIT_MS;
+  const deadline = Date.now() + waitMs;
   for (;;) {
     let step: ReturnType<typeof tryLock>;
     try {
       step = tryLock(lock);
     } catch (error) {
-      throw new StateFileError(`cannot lock the sandbox state (${lock}): ${systemErrorText(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
+      throw new StateFileError(`cannot lock the sandbox state (${lock}): ${systemErrorText(error)}`, placeHint('write'));
     }
     if (step === 'taken') return;
     if (step === 'foreign') throw new StateFileError(`the sandbox lock ${lock} is not amps's lock file`, `remove it: rm -r '${lock}'`);
-    if (Date.now() > deadline) throw new StateFileError(`the sandbox state is locked by ${step.holder !== undefined ? `amps process ${step.holder}` : 'an amps process that has not named itself yet'} (${lock})`, `wait for it to finish; if no amps is running, remove ${lock}`);
+    if (Date.now() > deadline) throw new StateFileError(`the sandbox state is locked by ${step.holder !== undefined ? `amps process ${step.holder}` : 'an amps process that has not named itself yet'} (${lock})`, `wait for it to finish (sandbox serve --state holds it until it stops); if no amps is running, remove ${lock}`);
     await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
   }
+}
+
+/**
+ * The state's lock, held for as long as `sandbox serve --state FILE` runs (released by the
+ * function it returns): it writes the file when it stops, so a reset, another serve or an
+ * embedded command meanwhile would be undone, or undo it. Another holder is refused at once.
+ */
+export async function holdStateFile(file: string): Promise<() => void> {
+  const lock = `${file}.lock`;
+  await acquireLock(lock, 0);
+  return () => rmSync(lock, { force: true });
 }
 
 /** Re-reads the file inside a lock for every transaction: the embedded sandbox's store. */
@@ -384,7 +398,7 @@ function resetUnlocked(file: string): string | undefined {
     }
   } catch (error) {
     if (error instanceof StateFileError) throw error;
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new StateFileError(`cannot reset the sandbox state ${file}: ${systemErrorText(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new StateFileError(`cannot reset the sandbox state ${file}: ${systemErrorText(error)}`, placeHint('write'));
   }
   writeState(file, { ...emptyState(), ...(secret ? { webhookSecret: secret } : {}) });
   return kept;

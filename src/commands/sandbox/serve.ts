@@ -1,5 +1,7 @@
 // `amps sandbox serve`: the local API over HTTP until Ctrl-C or SIGTERM, then the state is saved.
 
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
 import { duration, ratio, repeatable, wholeNumber } from '../../config/option-parsers.js';
@@ -9,6 +11,7 @@ import { UsageError } from '../../errors/failures.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine, writeNotice } from '../../output/io.js';
 import { jsonText, redactUrl, systemErrorText } from '../../lib/values.js';
+import type { StateStore } from '../../sandbox/store.js';
 
 export interface ServeOptions extends GlobalOptions {
   port: number;
@@ -30,9 +33,32 @@ const DEFAULT_RATE_LIMIT = 20;
 export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
   // Empty, Node listens on every interface: the sandbox's keyless reset and clock routes with it.
   if (options.host !== undefined && options.host.trim() === '') throw new UsageError('--host is empty', 'name the address to listen on: 127.0.0.1 (the default), or 0.0.0.0 for every interface');
-  const [{ startSandbox }, { memoryStore }, { seededDevices }] = await Promise.all([import('../../sandbox/server.js'), import('../../sandbox/store.js'), import('../../sandbox/fleet.js')]);
+  const [{ startSandbox }, { holdStateFile, memoryStore }, { seededDevices }] = await Promise.all([import('../../sandbox/server.js'), import('../../sandbox/store.js'), import('../../sandbox/fleet.js')]);
   const urls = (options.webhook ?? []).map((url) => webhookTarget(url, '--webhook'));
-  const store = memoryStore(options.state);
+  if (options.state === undefined) return serve(options, io, urls, memoryStore(), startSandbox, seededDevices);
+  // A typo in --state is found now, not as directories made where none were meant when it stops.
+  const folder = dirname(resolve(options.state));
+  if (!isDirectory(folder)) throw new UsageError(`--state ${options.state}: its folder ${folder} does not exist`, 'create it first, or give a file in a folder that exists');
+  const release = await holdStateFile(options.state);
+  try {
+    return await serve(options, io, urls, memoryStore(options.state), startSandbox, seededDevices);
+  } finally {
+    release();
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function serve(
+  options: ServeOptions, io: IO, urls: string[], store: StateStore,
+  startSandbox: typeof import('../../sandbox/server.js').startSandbox, seededDevices: typeof import('../../sandbox/fleet.js').seededDevices,
+): Promise<ExitCode> {
   for (const notice of await store.check()) writeNotice(io, options.json, notice);
   const [{ webhookSecret }, { Deliverer, deliveryQueueFile, readDeliveryQueue, writeDeliveryQueue }] = await Promise.all([import('../../sandbox/events.js'), import('../../sandbox/webhooks.js')]);
   const secret = () => store.transact((tx) => webhookSecret(tx));
