@@ -81,7 +81,7 @@ function objectItems<T>(page: ApiResponse<Page<T>>): ApiResponse<Page<T>> {
   const pagination = page.data.pagination;
   const badTotal = isRecord(pagination) && pagination.total !== undefined && !(Number.isSafeInteger(pagination.total) && (pagination.total as number) >= 0);
   if (items.length === page.data.items.length && !badTotal) return page;
-  return { ...page, data: { ...page.data, items, ...(badTotal ? { pagination: { ...pagination, total: undefined } } : {}) } };
+  return { ...page, data: { ...page.data, items, received: page.data.items.length, ...(badTotal ? { pagination: { ...pagination, total: undefined } } : {}) } };
 }
 
 /**
@@ -111,9 +111,11 @@ export async function* listPages<T>(
     const { data } = await fetchPage(offset);
     yield data;
     const hasMore = data.pagination?.hasMore;
-    const more = options.pageSize !== undefined && typeof hasMore !== 'boolean' ? data.items.length === options.pageSize : Boolean(hasMore);
-    if (!more || data.items.length === 0) return;
-    offset += data.items.length;
+    // Items left out as no object still took their places: the next page starts after them.
+    const received = data.received ?? data.items.length;
+    const more = options.pageSize !== undefined && typeof hasMore !== 'boolean' ? received === options.pageSize : Boolean(hasMore);
+    if (!more || received === 0) return;
+    offset += received;
     // A server that says "more" past the total it gave (a loop on its side): the total has been read.
     const total = data.pagination?.total;
     if (total !== undefined && offset >= total) return;

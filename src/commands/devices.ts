@@ -30,6 +30,8 @@ const CELL_MAX = 200;
 interface TypeTally {
   count: number;
   total: number;
+  /** Items the pages held that were no object, left out (objectItems). */
+  omitted?: number;
   /** The API's pagination object of the last page read, whole (--json). */
   pagination: unknown;
 }
@@ -46,6 +48,7 @@ async function eachPage(client: ApiClient, type: DeviceType, options: DevicesOpt
   for await (const page of listPages((offset) => listDevices(client, type, { limit, offset, userId: options.user }), { offset: options.offset, onCapped })) {
     await take(page.items);
     tally.count += page.items.length;
+    tally.omitted = (tally.omitted ?? 0) + (page.received ?? page.items.length) - page.items.length;
     tally.pagination = page.pagination ?? null;
     tally.total = page.pagination?.total ?? tally.count;
     // Once stdout is closed (`| head`), no page more is read: no one would see it.
@@ -111,8 +114,12 @@ export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
     const listed = rows.flat();
     io.stdout.write(await formatTable(TABLE_HEAD, listed, { tty: io.stdoutIsTTY, style: io.out }));
     if (!options.quiet) {
-      const more = total > listed.length ? ` of ${total} (--all shows every page)` : '';
-      writeLine(io.stderr, io.err.dim(`${listed.length} device${listed.length === 1 ? '' : 's'}${more}`));
+      const omitted = tallies.reduce((sum, t) => sum + (t.omitted ?? 0), 0);
+      // "--all" is named only when a page is left past this one (not for an --offset past the end).
+      const left = tallies.some((t) => (options.offset ?? 0) + t.count + (t.omitted ?? 0) < t.total);
+      const more = total > listed.length ? ` of ${total}${left ? ' (--all shows every page)' : ''}` : '';
+      const dropped = omitted > 0 ? `; ${omitted} item(s) of the pages that were no device left out` : '';
+      writeLine(io.stderr, io.err.dim(`${listed.length} device${listed.length === 1 ? '' : 's'}${more}${dropped}`));
     }
     return EXIT.ok;
   });

@@ -40,6 +40,11 @@ export interface Pagination {
 export interface Page<T> {
   items: T[];
   pagination: Pagination;
+  /**
+   * Ours, not the API's: how many items the page held, when some were no object and were left out
+   * of `items` (api/resources.ts objectItems). The next page starts after all of them.
+   */
+  received?: number;
 }
 
 /** The sandbox directive (decision 9); `phase` is ours. */

@@ -61,6 +61,7 @@ export type Fault =
   | 'mixed'
   | 'other-id'
   | 'redirect'
+  | 'junk-items'
   | 'bad-events'
   | 'junk-retry-after'
   | 'negative-retry-details'
@@ -342,6 +343,11 @@ export async function startFaultServer(): Promise<FaultServer> {
         const createdAt = new Date().toISOString();
         const items = [{ id: 'msg_1', seq: 1, type: 'device.connected', createdAt, body: null }, { id: 'msg_2', seq: 2, type: 'device.\u001b[2Jconnected', createdAt, body: {} }];
         return json(200, JSON.stringify({ success: true, data: { items, lastSeq: 2, oldestSeq: 1 }, meta: { requestId: 'req_events' } }));
+      }
+      case 'junk-items': {
+        // A list page of four items, three of them no object: the next page starts after all four.
+        const good = JSON.parse(okBody).data;
+        return json(200, JSON.stringify({ success: true, data: { items: [null, good, 5, 'x'], pagination: { total: 9, limit: 4, offset: 0, hasMore: true } }, meta: { requestId: 'req_junk' } }));
       }
       case 'redirect':
         // The API moved (or a proxy sends every request elsewhere): never followed, the key would go with it.

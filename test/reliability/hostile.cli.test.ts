@@ -191,6 +191,18 @@ describe('a sandbox whose event list holds what is no event', () => {
   });
 });
 
+describe('a list page holding items that are no object', () => {
+  it('leaves them out, says so, and names the next page after all the page held', async () => {
+    const actions = await amps('junk-items', ['actions', 'list', '--limit', '4']);
+    expectNoCrash(actions);
+    expect(actions.code).toBe(0);
+    expect(actions.stderr).toContain('1 of 9 actions (3 item(s) of the page that were no action left out), newest first; --offset 4 shows the next page');
+    const devices = await amps('junk-items', ['devices', 'battery', '--limit', '4']);
+    expect(devices.code).toBe(0);
+    expect(devices.stderr).toContain('1 device of 9 (--all shows every page); 3 item(s) of the pages that were no device left out');
+  });
+});
+
 describe('a list that says "more" for ever', () => {
   it('devices --all stops once it has read the total the pages give', async () => {
     const r = await amps('more-for-ever', ['devices', 'battery', '--all', '--json']);

@@ -41,10 +41,13 @@ export async function run(options: ListOptions, io: IO): Promise<ExitCode> {
     if (!options.quiet) {
       // The next page is named: actions has no --all (the list is the API's newest, which moves as it is read).
       const total = typeof data.pagination?.total === 'number' ? data.pagination.total : undefined;
-      const next = (options.offset ?? 0) + data.items.length;
-      const more = data.pagination?.hasMore === true || (total !== undefined && next < total);
+      const received = data.received ?? data.items.length;
+      const next = (options.offset ?? 0) + received;
+      // The page's own word first: a total past what it holds is not "more" when hasMore says no.
+      const more = typeof data.pagination?.hasMore === 'boolean' ? data.pagination.hasMore : total !== undefined && next < total;
       const counted = total !== undefined ? `${data.items.length} of ${total} action${total === 1 ? '' : 's'}` : `${data.items.length} shown`;
-      if (total !== undefined || more) writeLine(io.stderr, io.err.dim(`${counted}, newest first${more && data.items.length > 0 ? `; --offset ${next} shows the next page` : ''}`));
+      const omitted = received > data.items.length ? ` (${received - data.items.length} item(s) of the page that were no action left out)` : '';
+      if (total !== undefined || more || omitted) writeLine(io.stderr, io.err.dim(`${counted}${omitted}, newest first${more && received > 0 ? `; --offset ${next} shows the next page` : ''}`));
     }
     return EXIT.ok;
   });
