@@ -6,7 +6,7 @@ import { redactKeyShapes } from '../contract/keys.js';
 import { ApiFailure, ExitWith, InterruptedError, MissingKeyError, NeedsInputError, PreflightError, UsageError } from '../errors/failures.js';
 import { errorToJson, writeErrorText } from './error-view.js';
 import { type IO, noPromptReason, writeLine } from './io.js';
-import { scrub } from './text.js';
+import { scrub, shellQuote } from './text.js';
 import { jsonText } from '../lib/values.js';
 
 /** Aborts, and @inquirer/prompts' Ctrl-C (ExitPromptError), signal (AbortPromptError) and cancel. */
@@ -21,6 +21,25 @@ function isAbort(error: unknown): boolean {
  */
 function safe(text: string): string {
   return redactKeyShapes(scrub(text));
+}
+
+/** What shows whether a write cut by Ctrl-C took effect, by where it went (`POST /battery/bat_1/settings`). */
+function readBackAfter(cutWrite: string): string {
+  const [, path = ''] = cutWrite.split(' ');
+  const [first, second, third] = path.split('/').filter(Boolean).map((segment) => {
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      return segment;
+    }
+  });
+  const id = second !== undefined ? shellQuote(second) : 'ID';
+  if (first === 'actions' && second !== undefined) return `Read the action (amps actions get ${id})`;
+  if (first === 'schedules') return second !== undefined ? `Read the schedule (amps schedules get ${id})` : 'Read the device\'s schedules (amps schedules list --device ID)';
+  if (first !== undefined && second !== undefined && third === 'settings') return `Read the device's settings (amps settings ${shellQuote(first)} ${id})`;
+  if (first !== undefined && second !== undefined && third === 'schedule') return `Read the device's schedule (amps schedule get ${shellQuote(first)} ${id})`;
+  if (first !== undefined && second !== undefined && third === undefined) return `Read the device's actions (amps actions list --device ${id})`;
+  return `Read back what it would change (amps api GET ${shellQuote(path)})`;
 }
 
 export async function reportFailure(error: unknown, io: IO, json: boolean): Promise<ExitCode> {
@@ -65,7 +84,7 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
   }
   if (error instanceof InterruptedError || isAbort(error)) {
     const cutWrite = error instanceof InterruptedError ? error.cutWrite : undefined;
-    const hint = cutWrite ? `${cutWrite} was on its way when it was interrupted: the API may have acted on it. Read the device's actions (amps actions list --device ID) before sending it again` : null;
+    const hint = cutWrite ? `${safe(cutWrite)} was on its way when it was interrupted: the API may have acted on it. ${readBackAfter(cutWrite)} before sending it again` : null;
     const following = error instanceof InterruptedError ? error.following : undefined;
     if (json) writeJsonError({ error: { code: 'INTERRUPTED', message: 'interrupted', hint, exitCode: EXIT.interrupted, ...(following ? { action: following } : {}) } });
     else writeLine(io.stderr, `${io.stderrIsTTY ? '\n' : ''}interrupted${hint ? `\n  ${io.err.yellow(hint)}` : ''}`);
