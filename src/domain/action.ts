@@ -25,8 +25,11 @@ const MAX_NAME_LENGTH = 64;
 /** The quantity flags a push and a slot take by name (`--power 5kw`); any other parameter is `--param NAME=VALUE`. */
 export const QUANTITY_FLAGS = ['power', 'target', 'reserve'] as const;
 
-/** `--power 5kw`, `--target 90%`, `--param heatSetpoint=21c`: name -> value, syntax checked. */
-export function parseQuantityFlags(named: Record<string, string | undefined>, params: string[]): Record<string, TypedQuantity> {
+/**
+ * `--power 5kw`, `--target 90%`, `--param heatSetpoint=21c`: name -> value, syntax checked. `namedAs`
+ * says how a named one was given, in the lines about it (a fleet row's column, not a flag).
+ */
+export function parseQuantityFlags(named: Record<string, string | undefined>, params: string[], namedAs: (name: string) => string = (name) => `--${name}`): Record<string, TypedQuantity> {
   const result: Record<string, TypedQuantity> = {};
   const add = (name: string, text: string, flag: string) => {
     const parsed = parseQuantity(text);
@@ -34,7 +37,7 @@ export function parseQuantityFlags(named: Record<string, string | undefined>, pa
     if (Object.hasOwn(result, name)) throw new UsageError(`the parameter ${name} is given twice`);
     setOwn(result, name, { ...parsed, text, flag });
   };
-  for (const [name, text] of Object.entries(named)) if (text !== undefined) add(name, text, `--${name}`);
+  for (const [name, text] of Object.entries(named)) if (text !== undefined) add(name, text, namedAs(name));
   for (const pair of params) {
     const eq = pair.indexOf('=');
     const name = pair.slice(0, eq).trim();

@@ -101,6 +101,9 @@ describe('CSV that cannot say which value is meant', () => {
     const extra = await amps(['push', 'battery', '--devices', '-', 'charge', '--json'], cleanEnv(), 'id,target\nbat_voltaro_01,80%,oops\nbat_voltaro_02,70%\n');
     const lines = extra.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => [l.line, l.outcome])).toEqual(expect.arrayContaining([[2, 'invalid_input'], [3, 'accepted']]));
+    // A column's value that is no quantity is said as the row's, not as a flag nobody typed.
+    const column = await amps(['push', 'battery', '--devices', '-', 'charge', '--json'], cleanEnv(), 'id,note\nbat_voltaro_01,hello\n');
+    expect(JSON.parse(column.stdout.trim()).reason).toBe("line 2: the row's note 'hello' is not a quantity");
   });
 });
 

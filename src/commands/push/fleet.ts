@@ -283,7 +283,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
   if (waves && times.start !== undefined) {
     throw new UsageError('--waves judges each wave by what its devices did before sending the next, so with a start (--at, --start) every wave after the first would be sent past it (START_IN_PAST)', 'roll out now in waves and schedule nothing, or schedule each wave as a run of its own');
   }
-  const quantitiesFor = (row: DeviceRow) => ({ ...push.quantities, ...parseQuantityFlags(row.quantities, []) });
+  const quantitiesFor = (row: DeviceRow) => ({ ...push.quantities, ...parseQuantityFlags(row.quantities, [], (name) => `the row's ${name}`) });
   /** Whether an action the API holds is this run's push to the row's device (a resume's reconciling). */
   const isThisPush = (row: DeviceRow, action: ActionRecord) => {
     try {
