@@ -14,7 +14,7 @@ useSandbox({ ackDelayMs: 200 }, KEY, (started, startedEnv) => {
   sandbox = started;
   env = startedEnv;
 });
-const amps = (args: string[]) => runCli(args, { env });
+const amps = (args: string[], extraEnv: Record<string, string> = {}) => runCli(args, { env: { ...env, ...extraEnv } });
 const puts = () => sandbox.requests.filter((r) => r.method === 'PUT') as Array<{ path: string; body: any }>;
 
 describe('amps schedule set|get|clear', () => {
@@ -203,6 +203,9 @@ describe('amps schedules', () => {
     expect(JSON.parse((await amps(['schedules', 'get', schedule.id, '--json'])).stdout)).toMatchObject({ id: schedule.id, state: 'pending' });
     const listed = await amps(['schedules', 'list', '--device', 'hvac_thermia_02', '--json']);
     expect(JSON.parse(listed.stdout)).toMatchObject({ source: 'schedules', items: [{ id: schedule.id }] });
+    // The table shows the next fire in the schedule's own zone, as get does, whatever AMPS_TZ says.
+    const table = await amps(['schedules', 'list', '--device', 'hvac_thermia_02'], { AMPS_TZ: 'Asia/Tokyo' });
+    expect(table.stdout).toMatch(/America\/Chicago\s+\d{4}-\d\d-\d\d 06:30 America\/Chicago \(/);
     expect(JSON.parse((await amps(['schedules', 'cancel', schedule.id, '--json'])).stdout)).toMatchObject({ id: schedule.id, state: 'cancelled' });
     expect((await amps(['schedules', 'get', 'sched_nope'])).code).toBe(4);
   });

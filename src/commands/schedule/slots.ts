@@ -118,6 +118,11 @@ export function pendingWarning(device: DeviceRead | undefined): string | undefin
   return `warning: ${show(device!.id)} has a pending action (${show(found.id)}, ${show(found.state)}): any pending action conflicts with a new one, whatever the windows (the docs), so this may be refused or its slots fail; amps actions cancel ${show(found.id)} clears it`;
 }
 
+/** The zone a schedule's times show in: its own where amps knows it, else `fallbackZone` (AMPS_TZ or the local zone). */
+export function scheduleClock(record: { timezone?: unknown }, fallbackZone: string): string {
+  return typeof record.timezone === 'string' && isTimeZone(record.timezone) ? record.timezone : fallbackZone;
+}
+
 /**
  * A schedule for people: id, state, zone, recurrence, each slot, the next fire in the schedule's
  * zone and in UTC. `fallbackZone` shows the times when the record names no zone this runtime
@@ -126,7 +131,7 @@ export function pendingWarning(device: DeviceRead | undefined): string | undefin
 export function scheduleLines(record: ScheduleRecord, fallbackZone: string): string[] {
   const named = typeof record.timezone === 'string' ? record.timezone : null;
   const known = named !== null && isTimeZone(named);
-  const zone = known ? named : fallbackZone;
+  const zone = scheduleClock(record, fallbackZone);
   const zoneText = named === null ? 'UTC' : known ? show(named) : `${show(named)} (not a zone amps knows; times in ${zone})`;
   const lines = [
     `${show(record.id)}  ${show(record.state)}  ${show(record.deviceId)}  ${record.recurrence ? 'daily' : 'once'}  ${zoneText}`,

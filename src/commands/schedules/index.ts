@@ -20,7 +20,7 @@ import { formatTable } from '../../output/table.js';
 import { show } from '../../output/text.js';
 import { timeText } from '../../output/views.js';
 import { announceWrite, type Session, withSession } from '../../session/connect.js';
-import { pendingWarning, prepareSlots, readSlots, scheduleLines, scheduleZone, writePreview } from '../schedule/slots.js';
+import { pendingWarning, prepareSlots, readSlots, scheduleClock, scheduleLines, scheduleZone, writePreview } from '../schedule/slots.js';
 
 export interface SchedulesOptions extends GlobalOptions {
   verb: 'list' | 'get' | 'create' | 'cancel';
@@ -94,7 +94,7 @@ async function list(session: Session, options: SchedulesOptions, io: IO): Promis
   }
   const zone = displayZone(io.env);
   const text = (value: unknown) => (value === null || value === undefined ? '-' : show(String(value)));
-  const rows = items.map((s) => [text(s.id), text(s.deviceId), text(s.state), isRecord(s.recurrence) ? 'daily' : 'once', text(s.timezone), s.nextFireAt === null || s.nextFireAt === undefined ? '-' : timeText(s.nextFireAt, zone)]);
+  const rows = items.map((s) => [text(s.id), text(s.deviceId), text(s.state), isRecord(s.recurrence) ? 'daily' : 'once', text(s.timezone), s.nextFireAt === null || s.nextFireAt === undefined ? '-' : timeText(s.nextFireAt, scheduleClock(s, zone))]);
   io.stdout.write(await formatTable(['id', 'device', 'state', 'repeats', 'zone', 'next fire'], rows, { tty: io.stdoutIsTTY, style: io.out }));
   return EXIT.ok;
 }
