@@ -17,7 +17,9 @@ describe('shell completions', () => {
 
   it('refuses an unknown shell in one line, exit 2', async () => {
     const r = await runCli(['completion', 'tcsh']);
-    expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, 'amps: name a shell: bash, zsh, fish']);
+    expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, 'amps: amps has no completion for tcsh: it writes bash, zsh, fish']);
+    const none = await runCli(['completion']);
+    expect([none.code, none.stderr.split('\n')[0]]).toEqual([2, 'amps: name a shell: bash, zsh, fish']);
     // --write to where no folder can be made: one line, exit 2.
     const file = join(freshConfigDir(), 'a-file');
     writeFileSync(file, '');

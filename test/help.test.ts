@@ -145,6 +145,10 @@ describe('environment variables', () => {
       expect(ENVIRONMENT_VARIABLES.some((v) => v.name.includes(name)), name).toBe(true);
       expect(readme, name).toContain(`\`${name}\``);
     }
+    // And the other way: every variable the README's table lists is in the help topic.
+    const tabled = [...readme.matchAll(/^\| ((?:`[A-Z_]+`(?:, )?)+) \|/gm)].flatMap((m) => [...m[1].matchAll(/`([A-Z_]+)`/g)].map((n) => n[1]));
+    expect(tabled.length).toBeGreaterThan(15);
+    for (const name of tabled) expect(ENVIRONMENT_VARIABLES.some((v) => v.name.split(', ').includes(name)), name).toBe(true);
   });
 });
 

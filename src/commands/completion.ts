@@ -25,7 +25,7 @@ export async function run(options: { shell?: string; write?: string }, program: 
     return EXIT.ok;
   }
   if (!options.shell || !(SHELLS as readonly string[]).includes(options.shell)) {
-    throw new UsageError(`name a shell: ${SHELLS.join(', ')}`, 'mkdir -p ~/.local/share/bash-completion/completions && amps completion bash > ~/.local/share/bash-completion/completions/amps');
+    throw new UsageError(options.shell ? `amps has no completion for ${options.shell.slice(0, 40)}: it writes ${SHELLS.join(', ')}` : `name a shell: ${SHELLS.join(', ')}`, 'mkdir -p ~/.local/share/bash-completion/completions && amps completion bash > ~/.local/share/bash-completion/completions/amps');
   }
   io.stdout.write(completionScript(options.shell as Shell, model));
   return EXIT.ok;

@@ -171,7 +171,7 @@ export function explainCommand(state: CommandState, runF: Run<ExplainOptions> = 
     .description('Explain a canonical error code, offline: meaning, HTTP status, what to do, retry guidance, details fields')
     .argument('[code]', 'a code (any case, dashes or underscores) or an HTTP status such as 409')
     .option('--list', 'list every code, grouped by category')
-    .option('--category <name>', 'with --list: only this category')
+    .option('--category <name>', 'list only this category\'s codes (with or without --list)')
     .action(async (code, options, cmd) => {
       const globals = globalsOf(cmd);
       state.exitCode = await runF({ code, ...options, json: globals.json }, state.io, state.argv);

@@ -11,7 +11,7 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
   { name: 'AMPS_API_URL', description: 'API base URL; overrides the profile, overridden by --api-url. http:// only for loopback.' },
   { name: 'AMPS_PROFILE', description: 'profile to use; overrides the current profile, overridden by --profile.' },
   { name: 'AMPS_APP_ID', description: 'the app id of Link UI URLs (https://auth.amps.ai/{appId}) that re-link errors and amps link url print; overrides the profile\'s app-id.' },
-  { name: 'AMPS_CONFIG_DIR', description: 'where the config file and the embedded sandbox state live (default $XDG_CONFIG_HOME/amps or ~/.config/amps).' },
+  { name: 'AMPS_CONFIG_DIR', description: 'where the config file, the embedded sandbox state and the fleet pushes\' own ledgers (runs/) live (default $XDG_CONFIG_HOME/amps or ~/.config/amps).' },
   { name: 'AMPS_CACHE_DIR', description: 'where amps keeps compiled code to start faster (default $XDG_CACHE_HOME/amps or ~/.cache/amps; ~/Library/Caches/amps on macOS); safe to delete.' },
   { name: 'AMPS_DISABLE_COMPILE_CACHE', description: 'any non-empty value: neither read nor write the compile cache.' },
   { name: 'AMPS_TZ', description: 'the zone of push times typed without one (IANA, e.g. Europe/London); --tz wins; default: the device\'s plant zone, else the local zone; set but empty is refused.' },
@@ -23,6 +23,8 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
   { name: 'CI', description: 'set (and not 0/false): never prompt.' },
   { name: 'HTTPS_PROXY, HTTP_PROXY, NO_PROXY', description: 'proxy for API requests; loopback is never proxied.' },
   { name: 'XDG_CONFIG_HOME', description: 'base of the default config directory.' },
+  { name: 'HOME', description: 'else the default config directory is $HOME/.config/amps; an empty or relative HOME is refused there.' },
+  { name: 'TZ', description: 'the local zone: times show in it when AMPS_TZ is unset, and are read in it when a device names no plant zone (a POSIX rule amps cannot name is UTC, said so).' },
   { name: 'XDG_CACHE_HOME', description: 'base of the default cache directory.' },
 ];
 

@@ -1,4 +1,4 @@
-// `amps config unset api-key|api-url`.
+// `amps config unset api-key|api-url|app-id`.
 
 import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
@@ -24,7 +24,7 @@ export async function run(options: UnsetOptions, io: IO): Promise<ExitCode> {
 export function unsetCommand(state: CommandState, runF: Run<UnsetOptions> = run) {
   const command = new Command('unset')
     .description('Remove a setting from the profile')
-    .argument('<name>', 'api-key or api-url')
+    .argument('<name>', 'api-key, api-url or app-id')
     .action(async (name, _o, cmd) => {
       state.exitCode = await runF({ ...globalsOf(cmd), name }, state.io, state.argv);
     });

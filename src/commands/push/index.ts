@@ -55,7 +55,7 @@ export function pushCommand(state: CommandState, runF: Run<PushOptions> = run) {
     .addOption(new Option('--at <time>', 'run once at this time: 22:00, 2026-06-10T22:00, +30m, 1.5h, now').conflicts(['start', 'end']))
     .option('--start <time>', 'start of a window (with --end)')
     .option('--end <time>', 'end of the window: a time, or a length after --start such as 3h')
-    .option('--tz <zone>', 'the zone of times typed without one (IANA, e.g. Europe/London); default AMPS_TZ, else the device\'s plant zone, else local')
+    .option('--tz <zone>', 'the zone of times typed without one (IANA, e.g. Europe/London); default AMPS_TZ, else the device\'s plant zone (with --devices: the local zone), else local')
     .addOption(new Option('--on-conflict <strategy>', 'resolve a conflict up front').choices(STRATEGIES).argParser(oneOf('--on-conflict', STRATEGIES)))
     .addOption(new Option('--body <file>', 'send this JSON body as is (- reads stdin)').conflicts(BODY_FLAGS))
     .addOption(new Option('--dry-run', 'check against the device and print the body; send nothing'))

@@ -107,7 +107,7 @@ export function scheduleCommand(state: CommandState, runF: Run<ScheduleOptions> 
     verb('set', 'Set a device\'s schedule (replacing any): slots checked against the device, fire times previewed')
       .option('--slot <slot>', "TIME/LENGTH COMMAND [--power|--target|--reserve Q] [--param N=V], e.g. '01:00/5h charge --target 100%' (repeatable)", repeatable)
       .option('--daily', 'every day (else each slot fires once, at its next time)')
-      .option('--tz <zone>', 'the zone of the slot times (IANA); default AMPS_TZ, else the device\'s plant zone')
+      .option('--tz <zone>', 'the zone of the slot times (IANA); default AMPS_TZ, else the device\'s plant zone, else local')
       .addOption(new Option('--dry-run', 'check and preview; send nothing'))
       .option('--no-preflight', 'skip the read of the device and the checks against its commands map'),
     'set',

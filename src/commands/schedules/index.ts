@@ -174,7 +174,7 @@ export function schedulesCommand(state: CommandState, runF: Run<SchedulesOptions
       .addOption(new Option('--device-type <type>', 'its type, when its id does not say (bat_, hvac_…)'))
       .option('--slot <slot>', "TIME/LENGTH COMMAND [flags], e.g. '01:00/5h charge --target 100%' (repeatable)", repeatable)
       .option('--daily', 'every day (else each slot fires once)')
-      .option('--tz <zone>', 'the zone of the slot times (IANA); default AMPS_TZ, else the device\'s plant zone')
+      .option('--tz <zone>', 'the zone of the slot times (IANA); default AMPS_TZ, else the device\'s plant zone, else local')
       .addOption(new Option('--dry-run', 'check and preview; send nothing'))
       .option('--no-preflight', 'skip the read of the device and the checks against its commands map'),
     'create', false,
