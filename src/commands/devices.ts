@@ -8,7 +8,7 @@ import { UsageError } from '../errors/failures.js';
 import { requireId } from '../domain/ids.js';
 import { withSession } from '../session/connect.js';
 import { withExamples } from '../output/command-help.js';
-import { type CommandState, type IO, startJsonList, writeJson, writeLine, type Run } from '../output/io.js';
+import { type CommandState, type IO, startJsonList, writeJson, writeLine, writeNotice, type Run } from '../output/io.js';
 import { formatTable } from '../output/table.js';
 import { show, truncate } from '../output/text.js';
 import { currentMode, mainReading, syncText } from '../output/views.js';
@@ -57,6 +57,12 @@ async function eachPage(client: ApiClient, type: DeviceType, options: DevicesOpt
   return tally;
 }
 
+/** Items of the pages that were no device: left out, and said (with --json, as a JSON notice on stderr). */
+function leftOut(tallies: TypeTally[]): string {
+  const omitted = tallies.reduce((sum, t) => sum + (t.omitted ?? 0), 0);
+  return omitted > 0 ? `${omitted} item(s) of the pages that were no device left out` : '';
+}
+
 function rowOf(type: DeviceType, device: DeviceRead): string[] {
   return [
     show(device.id), pathSegment(type), show(device.vendor), show(device.metadata?.model), show(device.state?.status ?? '-'),
@@ -94,6 +100,7 @@ export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
         throw error;
       }
       list.end(rest());
+      if (leftOut(tallies)) writeNotice(io, true, leftOut(tallies));
       return EXIT.ok;
     }
     if (options.all) return allAsTable(session.client, types, options, io);
@@ -109,16 +116,16 @@ export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
     if (options.json) {
       // The API's pagination object, whole, per type.
       writeJson(io, { items: perType.flat().map(({ type, device }) => ({ deviceType: type, ...device })), total, pagination: paginationOf(tallies), environment: session.environment });
+      if (leftOut(tallies)) writeNotice(io, true, leftOut(tallies));
       return EXIT.ok;
     }
     const listed = rows.flat();
     io.stdout.write(await formatTable(TABLE_HEAD, listed, { tty: io.stdoutIsTTY, style: io.out }));
     if (!options.quiet) {
-      const omitted = tallies.reduce((sum, t) => sum + (t.omitted ?? 0), 0);
       // "--all" is named only when a page is left past this one (not for an --offset past the end).
       const left = tallies.some((t) => (options.offset ?? 0) + t.count + (t.omitted ?? 0) < t.total);
       const more = total > listed.length ? ` of ${total}${left ? ' (--all shows every page)' : ''}` : '';
-      const dropped = omitted > 0 ? `; ${omitted} item(s) of the pages that were no device left out` : '';
+      const dropped = leftOut(tallies) ? `; ${leftOut(tallies)}` : '';
       writeLine(io.stderr, io.err.dim(`${listed.length} device${listed.length === 1 ? '' : 's'}${more}${dropped}`));
     }
     return EXIT.ok;
@@ -137,6 +144,7 @@ const BOXED_ROWS = 1_000;
 async function allAsTable(client: ApiClient, types: DeviceType[], options: DevicesOptions, io: IO): Promise<ExitCode> {
   let held: string[][] = [];
   let written = 0;
+  const tallies: TypeTally[] = [];
   const draw = async () => {
     if (held.length === 0) return;
     io.stdout.write(await formatTable(TABLE_HEAD, held, { tty: io.stdoutIsTTY, style: io.out }));
@@ -146,17 +154,19 @@ async function allAsTable(client: ApiClient, types: DeviceType[], options: Devic
   try {
     for (const type of types) {
       if (io.outputClosed.aborted) break;
+      const tally: TypeTally = { count: 0, total: 0, pagination: null };
+      tallies.push(tally);
       await eachPage(client, type, options, io, async (page) => {
         held.push(...page.map((device) => rowOf(type, device)));
         if (!io.stdoutIsTTY || held.length >= BOXED_ROWS) await draw();
-      });
+      }, tally);
     }
   } finally {
     // The rows read before a page failed are shown too, above its error.
     await draw();
   }
   if (io.outputClosed.aborted) return EXIT.ok;
-  if (!options.quiet) writeLine(io.stderr, io.err.dim(`${written} device${written === 1 ? '' : 's'}`));
+  if (!options.quiet) writeLine(io.stderr, io.err.dim(`${written} device${written === 1 ? '' : 's'}${leftOut(tallies) ? `; ${leftOut(tallies)}` : ''}`));
   return EXIT.ok;
 }
 

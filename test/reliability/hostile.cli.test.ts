@@ -200,6 +200,15 @@ describe('a list page holding items that are no object', () => {
     const devices = await amps('junk-items', ['devices', 'battery', '--limit', '4']);
     expect(devices.code).toBe(0);
     expect(devices.stderr).toContain('1 device of 9 (--all shows every page); 3 item(s) of the pages that were no device left out');
+    const all = await amps('junk-items', ['devices', 'battery', '--all']);
+    expect([all.code, all.stderr.trim()]).toEqual([0, '3 devices; 9 item(s) of the pages that were no device left out']);
+    // With --json, a JSON notice on stderr (the API's page on stdout, without amps' own count).
+    for (const args of [['actions', 'list', '--limit', '4', '--json'], ['devices', 'battery', '--limit', '4', '--json']]) {
+      const json = await amps('junk-items', args);
+      expect(json.code, args.join(' ')).toBe(0);
+      expect(json.stdout).not.toContain('received');
+      expect(JSON.parse(json.stderr.trim())).toEqual({ notice: expect.stringMatching(/^3 item\(s\) of the pages? that were no (action|device) left out$/) });
+    }
   });
 });
 

@@ -8,7 +8,7 @@ import { requireDeviceType } from '../../domain/device-types.js';
 import { requireId } from '../../domain/ids.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { withExamples } from '../../output/command-help.js';
-import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
+import { type CommandState, type IO, type Run, writeJson, writeLine, writeNotice } from '../../output/io.js';
 import { formatTable } from '../../output/table.js';
 import { show } from '../../output/text.js';
 import { parametersText, stateColour } from '../../output/views.js';
@@ -33,7 +33,10 @@ export async function run(options: ListOptions, io: IO): Promise<ExitCode> {
       deviceId: options.device, state: options.state, deviceType, userId: options.user, limit: options.limit, offset: options.offset,
     });
     if (options.json) {
-      writeJson(io, { ...data, environment: session.environment });
+      // `received` is amps' own count, not the API's page: said as a notice when items were left out.
+      const { received, ...page } = data;
+      writeJson(io, { ...page, environment: session.environment });
+      if (received !== undefined && received > data.items.length) writeNotice(io, true, `${received - data.items.length} item(s) of the page that were no action left out`);
       return EXIT.ok;
     }
     const rows = data.items.map((a) => [show(a.id), `${show(a.deviceType)} ${show(a.deviceId)}`, show(a.command), parametersText(a.parameters), stateColour(show(a.state), io.out), show(a.start), show(a.end), show(a.createdAt)]);
