@@ -353,6 +353,31 @@ describe('amps listen', () => {
     }
   });
 
+  it('with --webhook-latency, a clock stepped back by less than the latency does not hold back again what was published', async () => {
+    const serve = spawn(process.execPath, [BIN, 'sandbox', 'serve', '--port', '0', '--rate-limit', '0', '--webhook-latency', '3s', '--json'], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const sandbox = await firstJson(serve);
+    const env = cleanEnv({ AMPS_API_URL: sandbox.url, AMPS_API_KEY: sandbox.key });
+    const post = (path: string, body: unknown) => fetch(`${sandbox.url}${path}`, { method: 'POST', headers: { 'x-api-key': sandbox.key, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    try {
+      const listen = spawn(process.execPath, [BIN, 'listen'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = watchOutput(listen, 'stdout');
+      const err = watchOutput(listen, 'stderr');
+      await err.line(/^Listening to /);
+      expect((await post('/_sandbox/events', { type: 'device.connected', deviceId: 'bat_nimbus_01' })).status).toBe(201);
+      await out.line(/device\.connected bat_nimbus_01/);
+      expect((await post('/_sandbox/clock', { advanceSeconds: -2 })).status).toBe(200);
+      expect((await post('/_sandbox/events', { type: 'device.disconnected', deviceId: 'bat_nimbus_01' })).status).toBe(201);
+      await out.line(/device\.disconnected bat_nimbus_01/);
+      listen.kill('SIGINT');
+      expect(await exited(listen)).toBe(130);
+      expect(out.text().trim().split('\n').map((l) => l.split(/\s+/)[1])).toEqual(['device.connected', 'device.disconnected']);
+      expect(err.text()).not.toContain('was reset');
+    } finally {
+      serve.kill('SIGTERM');
+      await exited(serve);
+    }
+  });
+
   it('with --json, Ctrl-C is the INTERRUPTED error on stderr; a closed stdout ends it, exit 0, forwarding nothing more', async () => {
     const env = cleanEnv();
     expect((await runCli(['push', 'battery', 'bat_voltaro_02', 'idle'], { env })).code).toBe(0);

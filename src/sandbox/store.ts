@@ -46,6 +46,11 @@ export interface SandboxState {
   /** The webhook signing secret (`whsec_…`), made on first use. Absent in files written before webhooks. */
   webhookSecret?: string;
   eventCounter?: number;
+  /**
+   * The last event listed as published (GET /_sandbox/events' readySeq): once published, an event
+   * stays so, whatever the clock does after (a step back would hold it back again).
+   */
+  publishedSeq?: number;
   /** The latest events, oldest first (a bounded history: see Transaction.eventHistory). */
   events?: WebhookEvent[];
   scheduleCounter?: number;
@@ -186,7 +191,7 @@ function stateProblem(value: unknown): string | undefined {
   // The counters go into ids (act_…000042): a count, or ids no client reads as ids.
   // Below the largest safe integer: the next id is one more.
   const count = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) < Number.MAX_SAFE_INTEGER;
-  if (!count(value.actionCounter) || [value.scheduleCounter, value.eventCounter].some((n) => n !== undefined && !count(n))) return 'its counter is not a count';
+  if (!count(value.actionCounter) || [value.scheduleCounter, value.eventCounter, value.publishedSeq].some((n) => n !== undefined && !count(n))) return 'its counter is not a count';
   // A date at all (±8.64e15 ms); the 1970-9999 rule is for steps: time passing may carry a clock set near 9999 past it.
   if (Number.isNaN(new Date(Date.now() + (value.clockOffsetMs as number)).getTime())) return 'its clock is no date';
   if (!isRecord(value.devices) || !Object.values(value.devices).every(isRecord)) return 'its devices are not objects';

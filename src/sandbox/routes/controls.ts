@@ -52,12 +52,17 @@ export const CONTROL_ROUTES: Route[] = [
         if (Number.isNaN(sinceMs)) throw validation([{ path: 'query.since', problem: 'must be an ISO time' }]);
         const all = ctx.tx.state.events ?? [];
         const lastSeq = ctx.tx.state.eventCounter ?? 0;
-        // Published: past --webhook-latency, or stamped after the clock's now (a step back since:
-        // published long ago). The published are the events up to the first still held back, so a
-        // reader's cursor never passes one it has not been shown.
+        // Published: the events up to the first still held back by --webhook-latency, so a reader's
+        // cursor never passes one it has not been shown; and once published, for good (a clock
+        // stepped back after would hold them back again: read as a reset, and shown twice).
+        const published = Math.min(ctx.tx.state.publishedSeq ?? 0, lastSeq);
         const readyBy = ctx.now - ctx.webhookLatencyMs;
-        const heldBack = all.find((e) => Date.parse(e.createdAt) > readyBy && Date.parse(e.createdAt) <= ctx.now);
-        const readySeq = heldBack ? heldBack.seq - 1 : lastSeq;
+        const heldBack = all.find((e) => e.seq > published && Date.parse(e.createdAt) > readyBy);
+        const readySeq = Math.max(published, heldBack ? heldBack.seq - 1 : lastSeq);
+        if (readySeq !== ctx.tx.state.publishedSeq) {
+          ctx.tx.state.publishedSeq = readySeq;
+          ctx.tx.changed();
+        }
         const items = all.filter((e) => e.seq > after && e.seq <= readySeq && Date.parse(e.createdAt) >= sinceMs).slice(0, 500);
         return { status: 200, body: { items, lastSeq, readySeq, oldestSeq: all[0]?.seq ?? null } };
       },
