@@ -457,7 +457,7 @@ export class ApiClient {
       if (this.ended || this.options.signal.aborted) {
         const ended = this.endedError();
         // A write cut on its way may have reached the API: the report says so, as a timeout's does.
-        throw ended instanceof InterruptedError && method !== 'GET' ? new InterruptedError(ended.message, `${method} ${url.pathname}`) : ended;
+        throw ended instanceof InterruptedError && method !== 'GET' ? new InterruptedError(ended.message, `${method} ${url.pathname.slice(this.basePath.length) || '/'}`) : ended;
       }
       if (timedOut) {
         verbose?.(`< no response within ${this.options.timeoutMs} ms`);

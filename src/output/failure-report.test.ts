@@ -12,6 +12,8 @@ describe('a write Ctrl-C cut on its way', () => {
     ['DELETE /schedules/sched_1', 'Read the schedule (amps schedules get sched_1)'],
     ['POST /schedules', "Read the device's schedules (amps schedules list --device ID)"],
     ['PATCH /webhooks/endpoints/we_1', 'Read back what it would change (amps api GET /webhooks/endpoints/we_1)'],
+    ['POST /webhooks/endpoints', 'Read back what it would change (amps api GET /webhooks/endpoints)'],
+    ['POST /webhooks/we_1/settings', 'Read back what it would change (amps api GET /webhooks/we_1/settings)'],
   ])('%s: names what shows whether it took effect', async (cut, readBack) => {
     const t = testIO({ env: {} });
     expect(await reportFailure(new InterruptedError('interrupted', cut), t.io, false)).toBe(130);

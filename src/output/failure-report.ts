@@ -1,7 +1,9 @@
 // The one error boundary's reporting half: every failure that reaches cli.ts is printed here, once,
 // on stderr (as JSON with --json), and turned into its exit code.
 
+import { DEVICE_TYPES } from '../contract/devices.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
+import { pathSegment } from '../domain/device-types.js';
 import { redactKeyShapes } from '../contract/keys.js';
 import { ApiFailure, ExitWith, InterruptedError, MissingKeyError, NeedsInputError, PreflightError, UsageError } from '../errors/failures.js';
 import { errorToJson, writeErrorText } from './error-view.js';
@@ -34,11 +36,12 @@ function readBackAfter(cutWrite: string): string {
     }
   });
   const id = second !== undefined ? shellQuote(second) : 'ID';
+  const device = first !== undefined && DEVICE_TYPES.some((type) => pathSegment(type) === first);
   if (first === 'actions' && second !== undefined) return `Read the action (amps actions get ${id})`;
   if (first === 'schedules') return second !== undefined ? `Read the schedule (amps schedules get ${id})` : 'Read the device\'s schedules (amps schedules list --device ID)';
-  if (first !== undefined && second !== undefined && third === 'settings') return `Read the device's settings (amps settings ${shellQuote(first)} ${id})`;
-  if (first !== undefined && second !== undefined && third === 'schedule') return `Read the device's schedule (amps schedule get ${shellQuote(first)} ${id})`;
-  if (first !== undefined && second !== undefined && third === undefined) return `Read the device's actions (amps actions list --device ${id})`;
+  if (device && second !== undefined && third === 'settings') return `Read the device's settings (amps settings ${shellQuote(first)} ${id})`;
+  if (device && second !== undefined && third === 'schedule') return `Read the device's schedule (amps schedule get ${shellQuote(first)} ${id})`;
+  if (device && second !== undefined && third === undefined) return `Read the device's actions (amps actions list --device ${id})`;
   return `Read back what it would change (amps api GET ${shellQuote(path)})`;
 }
 

@@ -65,8 +65,9 @@ describe('Ctrl-C while a push is on its way', () => {
       child.kill('SIGINT');
       expect(await closed).toBe(130);
       const said = json ? JSON.parse(stderr.trim().split('\n').at(-1)!).error : { code: 'INTERRUPTED', hint: stderr };
-      expect(said).toMatchObject({ code: 'INTERRUPTED', hint: expect.stringContaining('POST /hang/battery/b1') });
-      expect(said.hint).toContain('may have acted on it');
+      // The path under the API URL (its own /hang left out), and what shows whether it took effect.
+      expect(said).toMatchObject({ code: 'INTERRUPTED', hint: expect.stringContaining('POST /battery/b1 was on its way') });
+      expect(said.hint).toContain("may have acted on it. Read the device's actions (amps actions list --device b1)");
     }
   });
 });
