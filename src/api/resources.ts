@@ -55,16 +55,21 @@ function about(shape: Shape, key: 'id' | 'deviceId', asked: string, required = t
   };
 }
 
+/**
+ * A write answered with a success status whose body amps cannot use (HTML, cut-off JSON, one past
+ * the size limit): it was taken all the same, so the failure says so (`sent`), never "retry".
+ */
+export function saidAsSent(error: unknown, sent: string): unknown {
+  const d = error instanceof ApiFailure ? error.decoded : undefined;
+  return d && d.status !== null && d.status >= 200 && d.status < 300 ? new ApiFailure({ ...d, message: `${d.message}. ${sent}` }) : error;
+}
+
 async function checked<T>(response: Promise<ApiResponse<unknown>>, shape: Shape, sent?: string): Promise<ApiResponse<T>> {
   let result: ApiResponse<unknown>;
   try {
     result = await response;
   } catch (error) {
-    // A success status with a body amps cannot read (HTML, cut-off JSON, one past the size limit):
-    // the write was taken all the same.
-    const d = error instanceof ApiFailure ? error.decoded : undefined;
-    if (sent && d && d.status !== null && d.status >= 200 && d.status < 300) throw new ApiFailure({ ...d, message: `${d.message}. ${sent}` });
-    throw error;
+    throw sent ? saidAsSent(error, sent) : error;
   }
   const problem = shape(result.data);
   if (problem) throw new ApiFailure(invalidSuccess(result.status, problem, typeof result.meta.requestId === 'string' ? result.meta.requestId : undefined, sent));
@@ -199,7 +204,8 @@ export function setDeviceSchedule(client: ApiClient, type: DeviceType, id: strin
 }
 
 export async function clearDeviceSchedule(client: ApiClient, type: DeviceType, id: string): Promise<ApiResponse<unknown>> {
-  return client.request('DELETE', `/${pathSegment(type)}/${enc(id)}/schedule`);
+  // Any body is the clear's answer (the docs show none): only what failed to arrive is checked.
+  return checked(client.request('DELETE', `/${pathSegment(type)}/${enc(id)}/schedule`), () => undefined, 'The clear was sent; read it back with amps schedule get before sending it again');
 }
 
 export async function listSchedules(client: ApiClient, query: { limit?: number; offset?: number; deviceId?: string; state?: string; userId?: string }): Promise<ApiResponse<Page<ScheduleRecord>>> {

@@ -5,7 +5,7 @@
 
 import { Command, Option } from '@commander-js/extra-typings';
 import { HTTP_METHODS, type HttpMethod } from '../api/client.js';
-import { MAX_LIST_PAGES } from '../api/resources.js';
+import { MAX_LIST_PAGES, saidAsSent } from '../api/resources.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { repeatable, wholeNumber } from '../config/option-parsers.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
@@ -170,7 +170,9 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
     if (method !== 'GET') announceWrite(session, io, options);
     const retries = method === 'GET' ? undefined : options.retry ?? 0;
     if (!window) {
-      const response = await session.client.request(method, path, { query, rawBody, retries, anyBody: true });
+      const response = await session.client.request(method, path, { query, rawBody, retries, anyBody: true }).catch((error: unknown) => {
+        throw method === 'GET' ? error : saidAsSent(error, `The ${method} was sent; read back what it changed before sending it again`);
+      });
       printBody(io, response.raw);
       return EXIT.ok;
     }

@@ -171,6 +171,16 @@ describe('what a server says about waiting and moving', () => {
     expect(server.count('GET')).toBe(1);
   });
 
+  it.each([
+    [['api', 'POST', '/battery/b1', '-f', 'action.command=charge'], 'The POST was sent; read back what it changed before sending it again'],
+    [['schedule', 'clear', 'battery', 'b1'], 'The clear was sent; read it back with amps schedule get before sending it again'],
+  ])('%j answered 2xx past the size limit says it was sent', async (args, sent) => {
+    const r = await amps('huge', args, { AMPS_MAX_RESPONSE_MB: '2' });
+    expectNoCrash(r);
+    expect(r.code).toBe(8);
+    expect(r.stderr).toContain(sent);
+  });
+
   it('a push answered 2xx with a body past the size limit says it was sent', async () => {
     const r = await amps('huge', ['push', 'battery', 'b1', 'charge', '--no-preflight'], { AMPS_MAX_RESPONSE_MB: '2' });
     expectNoCrash(r);
