@@ -284,7 +284,7 @@ function cutOffField(body: string, name: string): string | undefined {
 /** Decodes a response whose status says it failed (or whose body says so). */
 export function decodeError(status: number, headers: Headers, body: string, options: DecodeOptions = {}): DecodedError {
   const retryAfter = parseRetryAfter(header(headers, 'retry-after'), options.now ?? Date.now());
-  if (status >= 300 && status < 400) {
+  if (status >= 300 && status < 400 && status !== 304) {
     // Not followed (the key would go wherever it points), and asked again it points there again:
     // where it points is what the operator needs, to fix the base URL.
     const location = header(headers, 'location');
