@@ -136,6 +136,7 @@ complete -c amps -n '__amps_in "schedules" "list"' -l device -x
 complete -c amps -n '__amps_in "schedules" "list"' -l state -x -a 'pending active completed cancelled'
 complete -c amps -n '__amps_in "schedules" "list"' -l user -x
 complete -c amps -n '__amps_in "schedules" "list"' -l limit -x
+complete -c amps -n '__amps_in "schedules" "list"' -l offset -x
 complete -c amps -n '__amps_in "schedules" "list"' -l all
 complete -c amps -n '__amps_at 0 "schedules"' -a get -d 'Show one schedule'
 complete -c amps -n '__amps_at 0 "schedules"' -a create -d 'Create a schedule for a device (POST /schedules): slots checked against it and previewed'

@@ -215,7 +215,11 @@ describe('amps schedules', () => {
       expect((await amps(['schedules', 'create', '--device', device!, '--slot', `05:00/1h ${command}`, '--json'])).code, device).toBe(0);
     }
     const text = await amps(['schedules', 'list', '--limit', '1']);
-    expect([text.code, text.stderr]).toEqual([0, expect.stringMatching(/^1 shown of \d+; --all reads every page$/m)]);
+    expect([text.code, text.stderr]).toEqual([0, expect.stringMatching(/^1 shown of \d+; --offset 1 shows the next page, --all reads every page$/m)]);
+    const second = JSON.parse((await amps(['schedules', 'list', '--limit', '1', '--offset', '1', '--json'])).stdout);
+    expect(second.pagination).toMatchObject({ offset: 1, limit: 1 });
+    expect(second.items[0].id).not.toBe(JSON.parse((await amps(['schedules', 'list', '--limit', '1', '--json'])).stdout).items[0].id);
+    expect((await amps(['schedules', 'list', '--all', '--offset', '1'])).code).toBe(2);
     const json = JSON.parse((await amps(['schedules', 'list', '--limit', '1', '--json'])).stdout);
     expect(json).toMatchObject({ complete: false, pagination: { limit: 1, hasMore: true } });
     const all = JSON.parse((await amps(['schedules', 'list', '--limit', '1', '--all', '--json'])).stdout);

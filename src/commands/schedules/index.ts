@@ -30,6 +30,7 @@ export interface SchedulesOptions extends GlobalOptions {
   state?: string;
   user?: string;
   limit?: number;
+  offset?: number;
   all?: boolean;
   slot?: string[];
   daily?: boolean;
@@ -65,7 +66,7 @@ async function list(session: Session, options: SchedulesOptions, io: IO): Promis
   let pagination: Record<string, unknown> | null = null;
   try {
     const onCapped = (next: number) => writeLine(io.stderr, io.err.yellow(`amps: --all stopped after ${MAX_LIST_PAGES} pages; more remain (the next offset is ${next})`));
-    for await (const page of listPages((offset) => listSchedules(session.client, { ...query, offset }), { onCapped })) {
+    for await (const page of listPages((offset) => listSchedules(session.client, { ...query, offset }), { offset: options.offset, onCapped })) {
       items.push(...(page.items as unknown as Array<Record<string, unknown>>));
       pagination = isRecord(page.pagination) ? page.pagination : null;
       if (!options.all) break;
@@ -80,7 +81,8 @@ async function list(session: Session, options: SchedulesOptions, io: IO): Promis
     items = await fromDevices(session, options, io);
   }
   const more = !options.all && pagination?.hasMore === true;
-  if (more && !options.quiet && !options.json) writeLine(io.stderr, io.err.dim(`${items.length} shown${typeof pagination?.total === 'number' ? ` of ${pagination.total}` : ''}; --all reads every page`));
+  const next = (options.offset ?? 0) + items.length;
+  if (more && !options.quiet && !options.json) writeLine(io.stderr, io.err.dim(`${items.length} shown${typeof pagination?.total === 'number' ? ` of ${pagination.total}` : ''}; --offset ${next} shows the next page, --all reads every page`));
   if (options.json) {
     // Written item by item: --all's list is not cut at the 10,000 items of any other JSON value.
     const out = startJsonList(io, 'items');
@@ -111,6 +113,7 @@ export async function run(options: SchedulesOptions, io: IO): Promise<ExitCode> 
   // An empty filter would be sent as none: every device's schedules, to an operator who named one.
   if (options.device !== undefined) requireId(options.device, 'device');
   if (options.user !== undefined) requireId(options.user, 'user');
+  if (options.all && options.offset !== undefined) throw new UsageError('--all follows every page; it does not combine with --offset');
   const typed = options.verb === 'create' ? readSlots(options.slot) : [];
   let type: DeviceType | undefined;
   if (options.verb === 'create') {
@@ -164,6 +167,7 @@ export function schedulesCommand(state: CommandState, runF: Run<SchedulesOptions
       .addOption(new Option('--state <state>', SCHEDULE_STATES.join(', ')).argParser(oneOf('--state', SCHEDULE_STATES)))
       .option('--user <id>', 'only this user\'s (userId)')
       .addOption(new Option('--limit <n>', 'a page of at most this many (1-50, default 50)').argParser(wholeNumber('--limit', 1, 50)))
+      .addOption(new Option('--offset <n>', 'skip this many').argParser(wholeNumber('--offset', 0, Number.MAX_SAFE_INTEGER)))
       .option('--all', 'every page'),
     'list', false,
   );
