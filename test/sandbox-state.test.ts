@@ -77,6 +77,28 @@ describe('amps sandbox serve', () => {
     expect(readdirSync(dir).filter((name) => name.startsWith('served'))).toEqual(['served.json']);
   });
 
+  it('sandbox reset resets the sandbox in use: the served one AMPS_API_URL names, never the embedded one in its place', async () => {
+    const child = spawn(process.execPath, [BIN, 'sandbox', 'serve', '--port', '0', '--json', '--rate-limit', '0'], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { url, key } = JSON.parse(await new Promise<string>((resolve) => child.stdout.once('data', (d) => resolve(String(d)))));
+    try {
+      expect((await post(`${url}/battery/bat_voltaro_01`, { action: { command: 'charge', start: '1h' } })).status).toBe(202);
+      const env = cleanEnv({ AMPS_API_URL: url, AMPS_API_KEY: key });
+      const reset = await runCli(['sandbox', 'reset'], { env });
+      expect([reset.code, reset.stderr.trim()]).toEqual([0, `Sandbox at ${url} reset to the seeded fleet.`]);
+      const actions = await request(`${url}/actions`, { headers: { 'x-api-key': key } });
+      expect(((await actions.body.json()) as any).data.items).toEqual([]);
+      // The embedded sandbox was not touched: no state of its own was made.
+      expect(existsSync(join(env.AMPS_CONFIG_DIR!, 'sandbox-state.json'))).toBe(false);
+      // A live key is no sandbox's: refused, nothing sent.
+      const live = await runCli(['sandbox', 'reset'], { env: cleanEnv({ AMPS_API_URL: url, AMPS_API_KEY: 'amps_sk_live_abcdef123456' }) });
+      expect([live.code, live.stderr]).toEqual([2, expect.stringContaining("amps: resets are a sandbox's; this is a live key, for the hosted API")]);
+    } finally {
+      const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
+      child.kill('SIGTERM');
+      await exit;
+    }
+  });
+
   it('a --state in a folder that does not exist is refused before it serves, and no folder is made', async () => {
     const missing = join(freshConfigDir(), 'no-such-folder', 'state.json');
     const r = await runCli(['sandbox', 'serve', '--port', '0', '--state', missing], { env: cleanEnv() });

@@ -185,6 +185,10 @@ export function sandboxWebhookSecret(client: ApiClient): Promise<ApiResponse<{ s
   return checked(client.request('GET', '/_sandbox/webhook-secret'), secretShape);
 }
 
+export function resetSandbox(client: ApiClient): Promise<ApiResponse<{ reset: true }>> {
+  return checked(client.request('POST', '/_sandbox/reset'), (data) => (isRecord(data) && data.reset === true ? undefined : 'no reset'));
+}
+
 export function sandboxDeliveries(client: ApiClient): Promise<ApiResponse<{ delivering: boolean; items: Array<Record<string, unknown>> }>> {
   return checked(client.request('GET', '/_sandbox/deliveries'), deliveriesShape);
 }
