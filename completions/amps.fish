@@ -191,7 +191,7 @@ complete -c amps -n '__amps_in "sandbox" "serve"' -l drift-rate -x
 complete -c amps -n '__amps_in "sandbox" "serve"' -l webhook -x
 complete -c amps -n '__amps_in "sandbox" "serve"' -l schedule-listing -x -a 'listed not-implemented'
 complete -c amps -n '__amps_in "sandbox" "serve"' -l webhook-latency -x
-complete -c amps -n '__amps_at 0 "sandbox"' -a reset -d 'Restore the seeded fleet: forget every action, setting change and cleared schedule'
+complete -c amps -n '__amps_at 0 "sandbox"' -a reset -d 'Restore the seeded fleet of the sandbox in use (embedded, or the served one AMPS_API_URL names): forget every action, setting change and cleared schedule'
 complete -c amps -n '__amps_in "sandbox" "reset"' -l state -r -F
 complete -c amps -n '__amps_at 0 "sandbox"' -a secret -d 'Print the sandbox'\''s webhook signing secret (whsec_…), embedded or served'
 complete -c amps -n '__amps_at 0 "sandbox"' -a deliveries -d 'List the webhook deliveries of amps sandbox serve --webhook: each try, its answer and what comes next'
