@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from './helpers/cli.js';
@@ -120,6 +122,24 @@ describe('amps doctor', () => {
     expect([get.code, get.stderr.split('\n')[0]]).toEqual([2, "amps: the proxy 'not-a-url' (HTTPS_PROXY/HTTP_PROXY) is not a URL such as http://HOST:PORT"]);
     const embedded = await runCli(['get', 'battery', 'bat_voltaro_01', '--json'], { env: cleanEnv({ HTTPS_PROXY: 'not-a-url', HTTP_PROXY: 'also not' }) });
     expect([embedded.code, JSON.parse(embedded.stdout).id]).toEqual([0, 'bat_voltaro_01']);
+    // A key pasted where the proxy goes (a CI secret mixed up) is not printed by doctor either.
+    const key = 'amps_sk_live_mixedUp98765';
+    for (const args of [['doctor'], ['doctor', '--json']]) {
+      const leaked = await runCli(args, { env: cleanEnv({ ...remote, AMPS_API_KEY: key, HTTPS_PROXY: key }) });
+      expect(leaked.code, args.join(' ')).toBe(2);
+      expect(leaked.stdout + leaked.stderr, args.join(' ')).not.toContain('mixedUp98765');
+    }
+  });
+
+  it('a junk sandbox state it finds is reported as kept aside, not as "not yet written"', async () => {
+    const junk = cleanEnv();
+    writeFileSync(join(junk.AMPS_CONFIG_DIR!, 'sandbox-state.json'), '{nope');
+    const found = await doctor(junk);
+    expect(found.exitCode).toBe(0);
+    const sandbox = found.checks.filter((c) => c.area === 'sandbox');
+    expect(sandbox.map((c) => c.status)).toEqual(['pass', 'warn']);
+    expect(sandbox[0].detail).not.toContain('not yet written');
+    expect(sandbox[1].detail).toMatch(/^the sandbox state file was unreadable \(it is not valid JSON\); it was kept as /);
   });
 
   it('a server clock a minute off is a warning; twenty minutes off is a failure, exit 2', async () => {

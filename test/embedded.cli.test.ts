@@ -100,8 +100,8 @@ describe('configuration', () => {
     expect(results.map((r) => JSON.parse(r.stdout))).toEqual([
       { profile: 'prod', set: 'api-key', key: 'amps_sk_live_…3456', environment: 'live' },
       { profile: 'prod', set: 'api-url', value: 'https://redacted@api.amps.ai' },
-      { currentProfile: 'prod', overriddenBy: null },
-      { currentProfile: 'prod', overriddenBy: { AMPS_PROFILE: 'other' } },
+      { currentProfile: 'prod', overriddenBy: null, alsoOverriddenBy: [] },
+      { currentProfile: 'prod', overriddenBy: { AMPS_PROFILE: 'other' }, alsoOverriddenBy: [] },
       { profile: 'prod', unset: 'api-url', removed: true },
       { profile: 'prod', unset: 'api-url', removed: false },
     ]);

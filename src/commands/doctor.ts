@@ -9,8 +9,9 @@ import { Command } from '@commander-js/extra-typings';
 import { proxyFor } from '../api/client.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { configDir, configFile, looseModeWarnings, sandboxStateFile } from '../config/paths.js';
-import { maskKey } from '../config/resolve.js';
+import { maskKey, targetsEmbedded } from '../config/resolve.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
+import { redactKeyShapes } from '../contract/keys.js';
 import { SIGNATURE_TOLERANCE_S } from '../contract/webhooks.js';
 import { ApiFailure, MissingKeyError, UsageError } from '../errors/failures.js';
 import { redactUrl } from '../lib/values.js';
@@ -139,11 +140,13 @@ async function authAndClock(session: Session): Promise<Check[]> {
   }
 }
 
+/** Run before the session opens the state: opening repairs a junk one (kept aside), which this reports. */
 async function sandboxChecks(io: IO): Promise<Check[]> {
   const { fileStore } = await import('../sandbox/store.js');
   const file = sandboxStateFile(io.env);
+  const existed = existsSync(file);
   const notices = await fileStore(file).check();
-  const checks: Check[] = [{ area: 'sandbox', status: 'pass', detail: `state ${existsSync(file) ? file : `${file} (not yet written: the seeded fleet)`} readable and writable` }];
+  const checks: Check[] = [{ area: 'sandbox', status: 'pass', detail: `state ${existed ? file : `${file} (not yet written: the seeded fleet)`} readable and writable` }];
   for (const notice of notices) checks.push({ area: 'sandbox', status: 'warn', detail: notice });
   return checks;
 }
@@ -151,18 +154,24 @@ async function sandboxChecks(io: IO): Promise<Check[]> {
 export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
   const checks: Check[] = [];
   try {
+    const sandbox = targetsEmbedded(options, io.env) ? await sandboxChecks(io) : [];
     await withSession(options, io, async (session) => {
       checks.push(...configChecks(session, io));
       const network = await networkChecks(session, io);
       checks.push(...network.checks);
       if (network.reachable) checks.push(...(await authAndClock(session)));
-      if (session.embedded) checks.push(...(await sandboxChecks(io)));
+      checks.push(...sandbox);
     });
   } catch (error) {
     // The configuration itself keeps amps from starting: that is the finding.
     if (error instanceof MissingKeyError) checks.push({ area: 'config', status: 'fail', detail: error.message, fix: error.hint, exitCode: error.exitCode });
     else if (error instanceof UsageError) checks.push({ area: 'config', status: 'fail', detail: error.message, fix: error.hint, exitCode: error.exitCode });
     else throw error;
+  }
+  // What a check quotes (a proxy variable, an error's message) may hold a key: never printed.
+  for (const check of checks) {
+    check.detail = redactKeyShapes(check.detail);
+    if (check.fix !== undefined) check.fix = redactKeyShapes(check.fix);
   }
   const failed = checks.filter((c) => c.status === 'fail');
   const exitCode = SEVERITY.find((code) => failed.some((c) => c.exitCode === code)) ?? (failed.length > 0 ? EXIT.unclassified : EXIT.ok);

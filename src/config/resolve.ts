@@ -265,6 +265,15 @@ export function refuseEmptyTarget(flags: { profile?: string; apiUrl?: string; ap
   refuseEmpty(env.AMPS_API_KEY, 'AMPS_API_KEY', true);
 }
 
+/**
+ * Whether requests would go to the embedded sandbox, known before a session opens (and without
+ * reading a key file: a key given at all is not the embedded sandbox). For the commands that act
+ * on the sandbox's own state rather than through it.
+ */
+export function targetsEmbedded(flags: { profile?: string; apiUrl?: string; apiKeyFile?: string }, env: Env): boolean {
+  return flags.apiKeyFile === undefined && resolveTarget({ profile: flags.profile, apiUrl: flags.apiUrl }, env).embedded;
+}
+
 export function resolveTarget(flags: TargetFlags, env: Env, stored: StoredConfig = readStoredConfig(env)): Target {
   refuseEmptyTarget(flags, env);
   const profile = selectProfile(flags.profile, env, stored);

@@ -27,6 +27,19 @@ describe('amps login', () => {
     expect(t.err()).not.toContain('loginKey4321');
   });
 
+  it('says what in the environment still wins over the profile it saved (AMPS_PROFILE, AMPS_API_KEY)', async () => {
+    const env = { ...cleanEnv(), AMPS_PROFILE: 'staging', AMPS_API_KEY: 'amps_sk_live_envKey98765' };
+    const prompter = new ScriptedPrompter([
+      { ask: /^Profile$/, answer: 'newp' },
+      { ask: /^API key/, answer: 'amps_sk_test_loginKey4321' },
+      { ask: /^API URL$/, answer: 'https://api.amps.ai' },
+    ]);
+    const t = testIO({ env, tty: true, prompter });
+    expect(await login({}, t.io)).toBe(0);
+    expect(t.err()).toContain('warning: AMPS_PROFILE staging still selects staging ahead of the current profile, where it is given');
+    expect(t.err()).toContain("warning: AMPS_API_KEY is set: where it is, its key is used, not profile newp's");
+  });
+
   it('refuses a malformed key or profile name, and never asks without a terminal', async () => {
     const badKey = testIO({ env: cleanEnv(), tty: true, prompter: new ScriptedPrompter([{ ask: /Profile/, answer: 'prod' }, { ask: /API key/, answer: 'not-a-key' }]) });
     await expect(login({}, badKey.io)).rejects.toBeInstanceOf(UsageError);
@@ -59,6 +72,13 @@ describe('amps config set and use', () => {
     expect(stored(env).profiles).toEqual({ staging: { apiKey: 'amps_sk_test_hidden98765' }, other: { apiKey: 'amps_sk_test_piped123456' } });
     await expect(set({ name: 'api-key', value: 'amps_sk_test_onargv1234' }, testIO({ env }).io)).rejects.toThrow('never taken from the command line');
     expect(await use({ name: 'staging' }, testIO({ env }).io)).toBe(0);
+    // The environment's URL wins over any profile's: said, and named in --json.
+    const overridden = testIO({ env: { ...env, AMPS_API_URL: 'http://127.0.0.1:4010' } });
+    expect(await use({ name: 'staging' }, overridden.io)).toBe(0);
+    expect(overridden.err()).toContain("warning: AMPS_API_URL is set: where it is, its URL is used, not profile staging's");
+    const json = testIO({ env: { ...env, AMPS_API_URL: 'http://127.0.0.1:4010' } });
+    expect(await use({ name: 'staging', json: true }, json.io)).toBe(0);
+    expect(JSON.parse(json.out())).toEqual({ currentProfile: 'staging', overriddenBy: null, alsoOverriddenBy: ['AMPS_API_URL'] });
     expect(stored(env).currentProfile).toBe('staging');
     await expect(use({ name: 'stagin' }, testIO({ env }).io)).rejects.toThrow(/no profile named 'stagin'/);
   });

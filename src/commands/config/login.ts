@@ -9,7 +9,7 @@ import { NeedsInputError } from '../../errors/failures.js';
 import { redactUrl } from '../../lib/values.js';
 import { withExamples } from '../../output/command-help.js';
 import { canPrompt, type CommandState, type IO, noPromptReason, type Run, writeLine } from '../../output/io.js';
-import { profileFor } from './profile.js';
+import { profileFor, stillOverriding } from './profile.js';
 
 export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
   if (!canPrompt(io, options)) {
@@ -32,6 +32,8 @@ export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
   store.setValue(profile, 'apiUrl', url);
   store.setCurrentProfile(profile);
   writeLine(io.stderr, `Saved profile ${profile}: ${redactUrl(url)}, key ${maskKey(key)} (${keyEnvironment(key)}). Check it with: amps devices --limit 1`);
+  // --profile named only this login's suggestion: what stays is what the environment selects.
+  for (const o of stillOverriding({ ...options, profile: undefined }, io.env, profile)) writeLine(io.stderr, io.err.yellow(`warning: ${o.line}`));
   return EXIT.ok;
 }
 

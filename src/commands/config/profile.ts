@@ -2,7 +2,7 @@
 // key is read (a hidden prompt at a terminal, stdin otherwise; never argv).
 
 import type { GlobalOptions } from '../../config/globals.js';
-import { checkKey, checkProfileName, SETTING_NAMES, readStoredConfig, refuseEmptyTarget, selectProfile } from '../../config/resolve.js';
+import { checkKey, checkProfileName, profileShown, SETTING_NAMES, readStoredConfig, refuseEmptyTarget, selectProfile } from '../../config/resolve.js';
 import { readKeyFile } from '../../config/key-file.js';
 import type { ProfileKey } from '../../config/store.js';
 import { NeedsInputError, UsageError } from '../../errors/failures.js';
@@ -21,6 +21,30 @@ export function profileFor(options: GlobalOptions, io: IO, creating = false): st
   refuseEmptyTarget(options, io.env);
   if (creating && options.profile !== undefined && options.profile !== '') return checkProfileName(options.profile);
   return selectProfile(options.profile, io.env, readStoredConfig(io.env)).value;
+}
+
+/** What still wins over a profile made current, so requests would not use it as "Using"/"Saved" says. */
+export interface Overriding {
+  /** The flag or variable: --profile, AMPS_PROFILE, AMPS_API_KEY, AMPS_API_URL. */
+  by: string;
+  /** The profile it selects instead, for a selector. */
+  selects?: string;
+  line: string;
+}
+
+/**
+ * What the config file's current profile comes after, once `profile` is made current (config use,
+ * login): another profile selected by --profile or AMPS_PROFILE, or the environment's key or URL,
+ * which win over any profile's. Said, rather than let the line that names the profile mislead.
+ */
+export function stillOverriding(options: GlobalOptions, env: Record<string, string | undefined>, profile: string): Overriding[] {
+  const found: Overriding[] = [];
+  const [by, selects] = options.profile !== undefined ? ['--profile', options.profile] : env.AMPS_PROFILE !== undefined ? ['AMPS_PROFILE', env.AMPS_PROFILE] : [];
+  if (by !== undefined && selects !== profile) found.push({ by, selects, line: `${by} ${profileShown(selects!)} still selects ${profileShown(selects!)} ahead of the current profile, where it is given` });
+  for (const name of ['AMPS_API_KEY', 'AMPS_API_URL'] as const) {
+    if (env[name] !== undefined) found.push({ by: name, line: `${name} is set: where it is, its ${name === 'AMPS_API_KEY' ? 'key' : 'URL'} is used, not profile ${profileShown(profile)}'s` });
+  }
+  return found;
 }
 
 /** The key from --api-key-file, else a hidden prompt at a terminal, else stdin; never from argv. */

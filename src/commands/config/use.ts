@@ -7,6 +7,7 @@ import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { UsageError } from '../../errors/failures.js';
 import { closest } from '../../lib/values.js';
 import { withExamples } from '../../output/command-help.js';
+import { stillOverriding } from './profile.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
 
 export interface UseOptions extends GlobalOptions {
@@ -26,15 +27,14 @@ export async function run(options: UseOptions, io: IO): Promise<ExitCode> {
   }
   const { openConfigStore } = await import('../../config/store.js');
   (await openConfigStore(io.env)).setCurrentProfile(options.name);
-  // The config file's current profile comes after these: say so rather than let the line above mislead.
-  const [over, overName] = options.profile !== undefined ? ['--profile', options.profile] : io.env.AMPS_PROFILE !== undefined ? ['AMPS_PROFILE', io.env.AMPS_PROFILE] : [];
-  const overridden = over !== undefined && overName !== options.name;
+  const overriding = stillOverriding(options, io.env, options.name);
+  const selector = overriding.find((o) => o.selects !== undefined);
   if (options.json) {
-    writeJson(io, { currentProfile: options.name, overriddenBy: overridden ? { [over]: profileShown(overName!) } : null });
+    writeJson(io, { currentProfile: options.name, overriddenBy: selector ? { [selector.by]: profileShown(selector.selects!) } : null, alsoOverriddenBy: overriding.filter((o) => o.selects === undefined).map((o) => o.by) });
     return EXIT.ok;
   }
   if (!options.quiet) writeLine(io.stderr, `Using profile ${options.name}.`);
-  if (overridden) writeLine(io.stderr, io.err.yellow(`warning: ${over} ${profileShown(overName!)} still selects ${profileShown(overName!)} ahead of the current profile, where it is given`));
+  for (const o of overriding) writeLine(io.stderr, io.err.yellow(`warning: ${o.line}`));
   return EXIT.ok;
 }
 

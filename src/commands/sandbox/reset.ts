@@ -16,9 +16,8 @@ export async function run(options: ResetOptions, io: IO): Promise<ExitCode> {
   // The sandbox in use, as sandbox secret and deliveries read it: a served one (AMPS_API_URL, a
   // profile) is reset over its /_sandbox/reset route, never the embedded one in its place.
   if (options.state === undefined) {
-    const { resolveTarget } = await import('../../config/resolve.js');
-    const served = options.apiKeyFile !== undefined || !resolveTarget({ profile: options.profile, apiUrl: options.apiUrl }, io.env).embedded;
-    if (served) return resetServed(options, io);
+    const { targetsEmbedded } = await import('../../config/resolve.js');
+    if (!targetsEmbedded(options, io.env)) return resetServed(options, io);
   }
   const { resetStateFile } = await import('../../sandbox/store.js');
   const file = options.state ?? sandboxStateFile(io.env);
