@@ -47,6 +47,9 @@ describe('the Link UI URL of a re-link', () => {
     expect(fromEnv.stdout.trim()).toBe('https://auth.amps.ai/app_env1?deviceType=hvac&externalUserRef=ada%40example.com&sandbox=true');
     const notEmail = await runCli(['link', 'url', 'hvac', '--user', 'user_alba'], { env: { ...env, AMPS_APP_ID: 'app_env1' } });
     expect([notEmail.code, notEmail.stderr]).toEqual([2, expect.stringContaining('is not an email of at most 100 characters')]);
+    // A key inside what was typed never goes into a link sent to an end user, nor is it echoed.
+    const keyed = await runCli(['link', 'url', 'hvac', '--user', 'amps_sk_test_secret12345@x.com'], { env: { ...env, AMPS_APP_ID: 'app_env1' } });
+    expect([keyed.code, keyed.stdout, keyed.stderr.split('\n')[0]]).toEqual([2, '', 'amps: --user holds what looks like an API key, so it is not put in a link (nor shown)']);
     const badId = await runCli(['link', 'url', 'hvac'], { env: { ...env, AMPS_APP_ID: 'app/../x' } });
     expect([badId.code, badId.stderr]).toEqual([2, expect.stringContaining('the app id from AMPS_APP_ID is not an app id')]);
     expect((await runCli(['config', 'set', 'app-id', 'bad id'], { env })).code).toBe(2);

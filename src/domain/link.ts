@@ -15,6 +15,8 @@ export function appIdProblem(appId: string): string | undefined {
 
 /** The Link UI identifies a user by an email of 1-100 characters; anything else is ignored there. */
 export function externalUserRefProblem(ref: string): string | undefined {
+  // The URL goes to an end user: a key inside what was typed (a pasted secret) would go with it.
+  if (holdsKeyShape(ref)) return 'holds what looks like an API key, so it is not put in a link (nor shown)';
   return ref.length >= 1 && ref.length <= 100 && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(ref) ? undefined : `'${ref.slice(0, 110)}' is not an email of at most 100 characters, which the Link UI needs to recognise the user`;
 }
 
