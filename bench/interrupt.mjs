@@ -3,7 +3,7 @@
 // exactly the devices the ledger says were accepted. Prints the figures and the verdict.
 // Usage: npm run build && node bench/interrupt.mjs [--devices 100000] [--after 20000] [--concurrency 64]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,8 @@ const after = option('--after', 20_000);
 const concurrency = option('--concurrency', 64);
 const bin = fileURLToPath(new URL('../bin/amps', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'amps-interrupt-'));
+// Its ledger and list are gone when it ends, however it ends.
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const env = { ...process.env, AMPS_CONFIG_DIR: dir, NO_COLOR: '1' };
 
 const server = spawn(process.execPath, [bin, 'sandbox', 'serve', '--port', '0', '--rate-limit', '0', '--fleet-size', String(devices), '--json'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -31,9 +33,15 @@ try {
     env: { ...env, AMPS_API_URL: url, AMPS_API_KEY: key },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const exited = new Promise((resolve) => child.on('close', resolve));
+  let ended = false;
+  const exited = new Promise((resolve) => child.on('close', (code) => {
+    ended = true;
+    resolve(code);
+  }));
   // Roughly `after` ledger lines in (each is ~330 bytes): then SIGTERM, as `timeout` or systemd would.
+  // A run that ends first (fewer devices than --after) is said, not waited on for ever.
   for (;;) {
+    if (ended) throw new Error(`the push ended before ${after} ledger lines were written: give --after less than --devices`);
     let size = 0;
     try {
       size = statSync(ledgerFile).size;
@@ -45,7 +53,8 @@ try {
   child.kill('SIGTERM');
   const code = await exited;
   const stoppedMs = performance.now() - signalledAt;
-  const lines = readFileSync(ledgerFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  // The device lines: the run, horizon and end records are the ledger's own.
+  const lines = readFileSync(ledgerFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => typeof l.outcome === 'string');
   const seen = new Map();
   for (const line of lines) seen.set(line.id, (seen.get(line.id) ?? 0) + 1);
   const twice = [...seen.values()].filter((n) => n > 1).length;
@@ -56,7 +65,7 @@ try {
   const created = actions.data.pagination.total;
   console.log(`devices ${devices.toLocaleString('en')}, concurrency ${concurrency}, SIGTERM after ${((signalledAt - started) / 1000).toFixed(1)} s`);
   console.log(`exit code ${code}; stopped ${stoppedMs.toFixed(0)} ms after the signal`);
-  console.log(`ledger lines ${lines.length.toLocaleString('en')}: accepted ${accepted.toLocaleString('en')}, not_sent ${notSent.toLocaleString('en')}, other ${lines.length - accepted - notSent}`);
+  console.log(`ledger device lines ${lines.length.toLocaleString('en')}: accepted ${accepted.toLocaleString('en')}, not_sent ${notSent.toLocaleString('en')}, other ${lines.length - accepted - notSent}`);
   console.log(`devices missing from the ledger ${missing}; listed twice ${twice}; actions the sandbox created ${created.toLocaleString('en')}`);
   const ok = code === 130 && missing === 0 && twice === 0 && lines.length === devices && created === accepted;
   console.log(ok ? 'every input device is in the ledger exactly once, and the accepted ones are exactly the actions created' : 'FAILED: the ledger does not account for every device exactly once');

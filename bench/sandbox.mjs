@@ -20,12 +20,15 @@ const { url, key } = JSON.parse(await new Promise((resolve) => server.stdout.onc
 const pool = new Pool(url, { connections: concurrency, pipelining: 1 });
 const headers = { 'x-api-key': key, 'content-type': 'application/json' };
 
-async function drive(name, makeRequest) {
+/** Requests for `seconds`, or until `limit` were sent: pushes stop at one a device (a second, to a device whose action is in flight, is a CONFLICT by design). */
+async function drive(name, makeRequest, limit = Number.POSITIVE_INFINITY) {
   const deadline = Date.now() + seconds * 1000;
   let done = 0;
   let failed = 0;
+  let issued = 0;
   const worker = async () => {
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && issued < limit) {
+      issued++;
       const { statusCode, body } = await pool.request(makeRequest(done + failed));
       await body.dump();
       if (statusCode < 300) done++;
@@ -43,9 +46,9 @@ try {
   await drive('device read', () => ({ path: '/battery/bat_voltaro_01', method: 'GET', headers }));
   let next = 0;
   await drive('push', () => {
-    next = (next % fleetSize) + 1;
-    return { path: `/battery/bat_load_${String(next).padStart(6, '0')}`, method: 'POST', headers, body: JSON.stringify({ action: { command: 'auto.balanced' }, onConflict: 'cancel_and_replace' }) };
-  });
+    next += 1;
+    return { path: `/battery/bat_load_${String(next).padStart(6, '0')}`, method: 'POST', headers, body: JSON.stringify({ action: { command: 'auto.balanced' } }) };
+  }, fleetSize);
   console.log(`sandbox peak RSS ${peakRssMb(server.pid).toFixed(0)} MB`);
 } finally {
   await pool.close();

@@ -150,11 +150,12 @@ describe('what amps could not honour is said', () => {
     const pushed = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--at', '+2h', '-q'], env);
     expect(pushed.code, pushed.stderr).toBe(0);
     for (const tz of ['', ':']) {
+      // A time on a whole minute is shown without its seconds (22:00, not 22:00:00).
       const zoneless = { ...env, TZ: tz };
       const relative = await amps(['push', 'battery', 'bat_voltaro_02', 'charge', '--at', '+30m', '--no-preflight', '--dry-run'], zoneless);
-      expect([relative.code, relative.stderr], `TZ='${tz}'`).toEqual([0, expect.stringMatching(/start +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/)]);
+      expect([relative.code, relative.stderr], `TZ='${tz}'`).toEqual([0, expect.stringMatching(/start +\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? UTC/)]);
       const got = await amps(['actions', 'get', pushed.stdout.trim()], zoneless);
-      expect([got.code, got.stdout], `TZ='${tz}'`).toEqual([0, expect.stringMatching(/start +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/)]);
+      expect([got.code, got.stdout], `TZ='${tz}'`).toEqual([0, expect.stringMatching(/start +\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? UTC/)]);
     }
   });
 
