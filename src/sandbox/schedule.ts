@@ -7,7 +7,7 @@ import { localMinuteToUtc } from '../domain/time.js';
 import { fillMessage, manufacturerVariant } from '../errors/catalogue.js';
 import type { DeviceDefinition } from './fleet.js';
 import { emitActionEvent } from './events.js';
-import { addAction, dueOf, indexOf, isLive, type SandboxState, type StoredAction, type Transaction } from './store.js';
+import { addAction, dueOf, indexOf, isLive, type SandboxState, scheduleDue, type StoredAction, type Transaction } from './store.js';
 import { type Strategy, TERMINAL_STATES } from '../contract/actions.js';
 import type { Quantity } from '../contract/devices.js';
 
@@ -36,58 +36,68 @@ function markCancelled(state: SandboxState, action: StoredAction, now: number): 
   indexOf(state).live.delete(action);
 }
 
-/** Moves every action along to where `now` says it should be. */
+/** Moves every action along to where `now` says it should be, in the order they fall due. */
 export function advanceLifecycle(tx: Transaction, now: number, ackDelayMs: number): void {
   const { state } = tx;
   const index = indexOf(state);
-  const { live } = index;
-  // Most requests come before anything is due: they skip the walk (a fleet of 100,000 scheduled
-  // actions would otherwise cost a walk of all of them per request).
-  if (index.ackDelayMs === ackDelayMs && now < index.nextDue) return;
-  index.ackDelayMs = ackDelayMs;
-  let nextDue = Number.POSITIVE_INFINITY;
-  // Deleting the current element while iterating a Set is safe.
-  for (const action of live) {
-    if (action.state === 'scheduled' && action.start && Date.parse(action.start) <= now) {
-      action.state = 'acknowledged';
-      action.acknowledgedAt = action.start;
-      action.updatedAt = action.start;
-      tx.changed();
-    }
-    if (action.state === 'acknowledged' && action.acknowledgedAt && Date.parse(action.acknowledgedAt) + ackDelayMs <= now) {
-      const at = iso(Date.parse(action.acknowledgedAt) + ackDelayMs);
-      if (action.failWith) {
-        // The manufacturer's answer, as at the request (routes/devices.ts): the docs page's variant.
-        const entry = manufacturerVariant(action.failWith)!;
-        const message = fillMessage(entry, entry.exampleDetails ?? {});
-        Object.assign(action, { state: 'failed', completedAt: at, updatedAt: at, errorCode: action.failWith, errorMessage: message, result: { success: false, error: { code: action.failWith, message } } });
-        live.delete(action);
-        tx.changed();
-        emitActionEvent(tx, action);
-        continue;
-      }
-      action.state = 'completed';
-      action.completedAt = at;
-      action.updatedAt = at;
-      action.result = { success: true, message: 'Mode applied' };
-      if (!action.drift) {
-        const changes = (state.devices[action.deviceId] ??= {});
-        action.revertTo = changes.mode ?? defaultMode(action.deviceType);
-        changes.mode = action.command;
-      }
+  const { live, due } = index;
+  if (index.ackDelayMs !== ackDelayMs) {
+    // Acknowledged actions fall due by the ack delay: with another one, every due time is new.
+    index.ackDelayMs = ackDelayMs;
+    due.clear();
+    for (const action of live) scheduleDue(index, action);
+  }
+  // Filed again after the loop: one due at once again (a time it cannot read) waits for the next request.
+  const again: StoredAction[] = [];
+  while ((due.peek()?.at ?? Number.POSITIVE_INFINITY) <= now) {
+    const { at, action } = due.pop()!;
+    // Stale: cancelled since, or moved on by an earlier entry.
+    if (!live.has(action) || dueOf(action, ackDelayMs) !== at) continue;
+    advance(tx, action, now, ackDelayMs);
+    if (!isLive(action)) live.delete(action);
+    else again.push(action);
+  }
+  for (const action of again) scheduleDue(index, action);
+}
+
+/** One action's steps that `now` has reached: acknowledged, completed or failed, reverted. */
+function advance(tx: Transaction, action: StoredAction, now: number, ackDelayMs: number): void {
+  const { state } = tx;
+  if (action.state === 'scheduled' && action.start && Date.parse(action.start) <= now) {
+    action.state = 'acknowledged';
+    action.acknowledgedAt = action.start;
+    action.updatedAt = action.start;
+    tx.changed();
+  }
+  if (action.state === 'acknowledged' && action.acknowledgedAt && Date.parse(action.acknowledgedAt) + ackDelayMs <= now) {
+    const at = iso(Date.parse(action.acknowledgedAt) + ackDelayMs);
+    if (action.failWith) {
+      // The manufacturer's answer, as at the request (routes/devices.ts): the docs page's variant.
+      const entry = manufacturerVariant(action.failWith)!;
+      const message = fillMessage(entry, entry.exampleDetails ?? {});
+      Object.assign(action, { state: 'failed', completedAt: at, updatedAt: at, errorCode: action.failWith, errorMessage: message, result: { success: false, error: { code: action.failWith, message } } });
       tx.changed();
       emitActionEvent(tx, action);
+      return;
     }
-    if (action.state === 'completed' && action.end && !action.revertedAt && Date.parse(action.end) <= now) {
+    action.state = 'completed';
+    action.completedAt = at;
+    action.updatedAt = at;
+    action.result = { success: true, message: 'Mode applied' };
+    if (!action.drift) {
       const changes = (state.devices[action.deviceId] ??= {});
-      if (changes.mode === action.command) changes.mode = action.revertTo;
-      action.revertedAt = action.end;
-      tx.changed();
+      action.revertTo = changes.mode ?? defaultMode(action.deviceType);
+      changes.mode = action.command;
     }
-    if (!isLive(action)) live.delete(action);
-    else nextDue = Math.min(nextDue, dueOf(action, ackDelayMs));
+    tx.changed();
+    emitActionEvent(tx, action);
   }
-  index.nextDue = nextDue;
+  if (action.state === 'completed' && action.end && !action.revertedAt && Date.parse(action.end) <= now) {
+    const changes = (state.devices[action.deviceId] ??= {});
+    if (changes.mode === action.command) changes.mode = action.revertTo;
+    action.revertedAt = action.end;
+    tx.changed();
+  }
 }
 
 function defaultMode(type: string): string {

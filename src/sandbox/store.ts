@@ -4,6 +4,7 @@
 // read-modify-write transactions across processes with a lock file, so two `amps` commands at
 // once never corrupt the file nor lose each other's writes.
 
+import { MinHeap } from '../lib/min-heap.js';
 import { readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../errors/failures.js';
@@ -72,16 +73,26 @@ export interface StoredSchedule extends ScheduleRecord {
  * by device, and the actions the lifecycle still has to move (not terminal, or a window still to
  * revert). Built once per state object; a load test's 100,000 actions cost no scan per request.
  */
+/** A live action and when the lifecycle next changes it; `order` keeps actions due at once in the order they came. */
+export interface DueEntry {
+  at: number;
+  order: number;
+  action: StoredAction;
+}
+
 interface ActionIndex {
   byId: Map<string, StoredAction>;
   byDevice: Map<string, StoredAction[]>;
   live: Set<StoredAction>;
   /**
-   * No live action has anything due before this (epoch ms): requests before it skip the
-   * lifecycle's walk. Lowered by every action added; the walk sets it again.
+   * The live actions by when they fall due (an entry whose action has changed since is stale, and
+   * skipped): the lifecycle takes only what is due, never a walk of every live action, which a
+   * fleet of 100,000 in flight made a walk per request.
    */
-  nextDue: number;
-  /** The ack delay the lifecycle last ran with, to say when a new acknowledged action is due. */
+  due: MinHeap<DueEntry>;
+  /** Entries made so far: the order of actions due at once. */
+  entries: number;
+  /** The ack delay the due times were worked out with; another one works them out again. */
   ackDelayMs: number;
 }
 
@@ -95,7 +106,7 @@ export function isLive(action: StoredAction): boolean {
 export function indexOf(state: SandboxState): ActionIndex {
   let index = indexes.get(state);
   if (!index) {
-    index = { byId: new Map(), byDevice: new Map(), live: new Set(), nextDue: Number.NEGATIVE_INFINITY, ackDelayMs: 0 };
+    index = { byId: new Map(), byDevice: new Map(), live: new Set(), due: new MinHeap(dueFirst), entries: 0, ackDelayMs: 0 };
     for (const action of state.actions) track(index, action);
     indexes.set(state, index);
   }
@@ -109,8 +120,16 @@ function track(index: ActionIndex, action: StoredAction): void {
   else index.byDevice.set(action.deviceId, [action]);
   if (isLive(action)) {
     index.live.add(action);
-    index.nextDue = Math.min(index.nextDue, dueOf(action, index.ackDelayMs));
+    scheduleDue(index, action);
   }
+}
+
+const dueFirst = (a: DueEntry, b: DueEntry) => a.at < b.at || (a.at === b.at && a.order < b.order);
+
+/** Files a live action under when it next falls due (nothing for one that never will). */
+export function scheduleDue(index: ActionIndex, action: StoredAction): void {
+  const at = dueOf(action, index.ackDelayMs);
+  if (at !== Number.POSITIVE_INFINITY) index.due.push({ at, order: index.entries++, action });
 }
 
 /** When the lifecycle next changes a live action (epoch ms; Infinity when nothing is due). */
