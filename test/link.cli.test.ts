@@ -50,6 +50,11 @@ describe('the Link UI URL of a re-link', () => {
     // A key inside what was typed never goes into a link sent to an end user, nor is it echoed.
     const keyed = await runCli(['link', 'url', 'hvac', '--user', 'amps_sk_test_secret12345@x.com'], { env: { ...env, AMPS_APP_ID: 'app_env1' } });
     expect([keyed.code, keyed.stdout, keyed.stderr.split('\n')[0]]).toEqual([2, '', 'amps: --user holds what looks like an API key, so it is not put in a link (nor shown)']);
+    // Given but empty: no app id at all, never the profile's (which may be another app's).
+    expect((await runCli(['config', 'set', 'app-id', 'app_profile1'], { env })).code).toBe(0);
+    const empty = await runCli(['link', 'url', 'hvac'], { env: { ...env, AMPS_APP_ID: '' } });
+    expect([empty.code, empty.stdout, empty.stderr.split('\n')[0]]).toEqual([2, '', 'amps: AMPS_APP_ID is set but empty, and the Link UI URL starts with the app id']);
+    expect((await runCli(['config', 'unset', 'app-id'], { env })).code).toBe(0);
     const badId = await runCli(['link', 'url', 'hvac'], { env: { ...env, AMPS_APP_ID: 'app/../x' } });
     expect([badId.code, badId.stderr]).toEqual([2, expect.stringContaining('the app id from AMPS_APP_ID is not an app id')]);
     expect((await runCli(['config', 'set', 'app-id', 'bad id'], { env })).code).toBe(2);

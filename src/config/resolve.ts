@@ -300,7 +300,8 @@ export function resolveTarget(flags: TargetFlags, env: Env, stored: StoredConfig
       ? `profile ${profile.value} has no API key${others}`
       : `no API key for ${redactUrl(apiUrl.value!)} (the URL comes from ${configuredUrl.source === 'flag' ? '--api-url' : 'AMPS_API_URL'})`;
   }
-  const rawAppId = pick<unknown>([[env.AMPS_APP_ID, 'env'], [values.appId, 'profile']], { value: undefined, source: 'default' });
+  // Given but empty (a CI secret that did not arrive): no app id, not the profile's, which may be another app's.
+  const rawAppId = env.AMPS_APP_ID === '' ? { value: undefined, source: 'env' as const } : pick<unknown>([[env.AMPS_APP_ID, 'env'], [values.appId, 'profile']], { value: undefined, source: 'default' });
   if (rawAppId.value !== undefined && (typeof rawAppId.value !== 'string' || appIdProblem(rawAppId.value))) {
     throw new UsageError(`the app id from ${rawAppId.source === 'env' ? 'AMPS_APP_ID' : `profile ${profile.value}`} ${typeof rawAppId.value === 'string' ? appIdProblem(rawAppId.value)!.replace(/^'.*?' /, '') : 'is not a string'}`, 'amps config set app-id ID');
   }

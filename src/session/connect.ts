@@ -163,7 +163,7 @@ function deviceTypeInPath(path: string | undefined): DeviceType | undefined {
 /** The Link UI URL a re-link needs on this target, or how to configure the app id it needs. */
 export function relinkFor(session: Session, deviceType: DeviceType | undefined, externalUserRef?: string): { url: string } | { hint: string } {
   const appId = session.target.appId.value;
-  if (!appId) return { hint: 'amps config set app-id ID (or AMPS_APP_ID) gives the Link UI URL to send the user' };
+  if (!appId) return { hint: session.target.appId.source === 'env' ? 'AMPS_APP_ID is set but empty: give it the id in https://auth.amps.ai/ID (or unset it to use the profile\'s app-id)' : 'amps config set app-id ID (or AMPS_APP_ID) gives the Link UI URL to send the user' };
   const ref = externalUserRef && !externalUserRefProblem(externalUserRef) ? externalUserRef : undefined;
   return { url: linkUrl({ appId, deviceType, externalUserRef: ref, sandbox: session.environment !== 'live' }) };
 }

@@ -25,7 +25,7 @@ export async function run(options: LinkUrlOptions, io: IO): Promise<ExitCode> {
   }
   return withSession(options, io, async (session) => {
     const link = relinkFor(session, type, options.user);
-    if (!('url' in link)) throw new UsageError('no app id is configured, and the Link UI URL starts with it', 'amps config set app-id ID (or AMPS_APP_ID): the id in https://auth.amps.ai/ID');
+    if (!('url' in link)) throw new UsageError(session.target.appId.source === 'env' ? 'AMPS_APP_ID is set but empty, and the Link UI URL starts with the app id' : 'no app id is configured, and the Link UI URL starts with it', session.target.appId.source === 'env' ? 'give AMPS_APP_ID the id in https://auth.amps.ai/ID, or unset it to use the profile\'s app-id' : 'amps config set app-id ID (or AMPS_APP_ID): the id in https://auth.amps.ai/ID');
     if (options.json) writeJson(io, { url: link.url, deviceType: type, externalUserRef: options.user ?? null, sandbox: session.environment !== 'live' });
     else writeLine(io.stdout, link.url);
     return EXIT.ok;
