@@ -5,11 +5,11 @@
 // 10,000 and 100,000 devices. Printed, not asserted.
 // Usage: npm run build && node bench/fleet.mjs [--sizes 10000,100000] [--concurrency 64]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { trackPeakRss } from './lib.mjs';
+import { removedAtExit, trackPeakRss } from './lib.mjs';
 import { Pool, request } from 'undici';
 
 const option = (name, fallback) => {
@@ -20,8 +20,7 @@ const sizes = option('--sizes', '10000,100000').split(',').map(Number);
 const concurrency = Number(option('--concurrency', 64));
 const bin = fileURLToPath(new URL('../bin/amps', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'amps-fleet-'));
-// Its ledgers and lists are gone when it ends, however it ends.
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+removedAtExit(dir);
 const env = { ...process.env, AMPS_CONFIG_DIR: dir, NO_COLOR: '1' };
 const body = JSON.stringify({ action: { command: 'auto.balanced' } });
 

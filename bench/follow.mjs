@@ -9,11 +9,11 @@
 // Printed, not asserted.
 // Usage: npm run build && node bench/follow.mjs [--sizes 10000,100000]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { trackPeakRss } from './lib.mjs';
+import { removedAtExit, trackPeakRss } from './lib.mjs';
 
 const option = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -22,8 +22,7 @@ const option = (name, fallback) => {
 const sizes = option('--sizes', '10000,100000').split(',').map(Number);
 const bin = fileURLToPath(new URL('../bin/amps', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'amps-follow-'));
-// Its ledgers and lists are gone when it ends, however it ends.
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+removedAtExit(dir);
 const env = { ...process.env, AMPS_CONFIG_DIR: dir, NO_COLOR: '1' };
 
 async function startServer(size) {

@@ -3,10 +3,11 @@
 // exactly the devices the ledger says were accepted. Prints the figures and the verdict.
 // Usage: npm run build && node bench/interrupt.mjs [--devices 100000] [--after 20000] [--concurrency 64]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { removedAtExit } from './lib.mjs';
 
 const option = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -17,8 +18,7 @@ const after = option('--after', 20_000);
 const concurrency = option('--concurrency', 64);
 const bin = fileURLToPath(new URL('../bin/amps', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'amps-interrupt-'));
-// Its ledger and list are gone when it ends, however it ends.
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+removedAtExit(dir);
 const env = { ...process.env, AMPS_CONFIG_DIR: dir, NO_COLOR: '1' };
 
 const server = spawn(process.execPath, [bin, 'sandbox', 'serve', '--port', '0', '--rate-limit', '0', '--fleet-size', String(devices), '--json'], { env, stdio: ['ignore', 'pipe', 'inherit'] });

@@ -4,6 +4,18 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/**
+ * Removes `dirs` when the script ends, however it ends: done, failed, or stopped by Ctrl-C or
+ * SIGTERM (a signal ends a process without its exit handlers, so it is turned into an exit).
+ */
+export function removedAtExit(...dirs) {
+  process.on('exit', () => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+  return dirs[0];
+}
+
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);

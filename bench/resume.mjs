@@ -5,10 +5,11 @@
 // left out, in 100 trials. Prints the counts and the verdict.
 // Usage: npm run build && node bench/resume.mjs [--trials 100] [--devices 2000] [--concurrency 64]
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { removedAtExit } from './lib.mjs';
 
 const option = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -19,8 +20,7 @@ const devices = option('--devices', 2000);
 const concurrency = option('--concurrency', 64);
 const bin = fileURLToPath(new URL('../bin/amps', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'amps-resume-'));
-// Its ledgers and lists are gone when it ends, however it ends.
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+removedAtExit(dir);
 const env = { ...process.env, AMPS_CONFIG_DIR: dir, NO_COLOR: '1' };
 
 // The sandbox's request log keeps the last 10,000 requests: enough for a trial of 2,000 devices.

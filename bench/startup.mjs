@@ -11,11 +11,11 @@
 // random search; less that search, by about 0.3%: that second table tells two builds apart.
 // Usage: npm run build && node bench/startup.mjs [--rounds 3] [--runs 10] [--instructions]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { argsOf, compare, compareInstructions, printTable, valgrindAvailable } from './lib.mjs';
+import { argsOf, compare, compareInstructions, printTable, removedAtExit, valgrindAvailable } from './lib.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -32,10 +32,7 @@ if (process.argv.includes('--instructions') && !valgrindAvailable()) {
 }
 
 const asIs = { ...process.env, AMPS_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'amps-bench-')), AMPS_CACHE_DIR: mkdtempSync(join(tmpdir(), 'amps-bench-cache-')), NO_COLOR: '1' };
-// Its config, sandbox and cache are gone when it ends, however it ends.
-process.on('exit', () => {
-  for (const dir of [asIs.AMPS_CONFIG_DIR, asIs.AMPS_CACHE_DIR]) rmSync(dir, { recursive: true, force: true });
-});
+removedAtExit(asIs.AMPS_CONFIG_DIR, asIs.AMPS_CACHE_DIR);
 for (const name of Object.keys(asIs)) if (name.startsWith('AMPS_') && !['AMPS_CONFIG_DIR', 'AMPS_CACHE_DIR'].includes(name)) delete asIs[name];
 const clean = Object.fromEntries(Object.entries(asIs).filter(([name]) => !name.startsWith('NODE_')));
 

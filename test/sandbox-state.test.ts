@@ -44,6 +44,31 @@ describe('persisted state', () => {
     expect(store.notices()).toEqual([]);
   });
 
+  it('an action whose time no one can read (a file edited by hand) holds back no other action', async () => {
+    const file = join(freshConfigDir(), 'state.json');
+    let sandbox = await startSandbox({ store: fileStore(file) });
+    try {
+      for (const [id, start] of [['bat_voltaro_01', '10m'], ['bat_voltaro_02', '20m']]) {
+        expect((await post(`${sandbox.url}/battery/${id}`, { action: { command: 'charge', start } })).status).toBe(202);
+      }
+    } finally {
+      await sandbox.close();
+    }
+    const state = JSON.parse(readFileSync(file, 'utf8'));
+    state.actions[0].start = 'tomorrow';
+    writeFileSync(file, JSON.stringify(state));
+    sandbox = await startSandbox({ store: fileStore(file) });
+    try {
+      expect((await post(`${sandbox.url}/battery/bat_helio_01`, { action: { command: 'charge' } })).status).toBe(202);
+      expect((await post(`${sandbox.url}/_sandbox/clock`, { advanceSeconds: 3600 })).status).toBe(200);
+      const listed = await request(`${sandbox.url}/actions?limit=10`, { headers: { 'x-api-key': SANDBOX_KEY } });
+      const states = Object.fromEntries(((await listed.body.json()) as any).data.items.map((a: any) => [a.deviceId, a.state]));
+      expect(states).toEqual({ bat_voltaro_01: 'scheduled', bat_voltaro_02: 'completed', bat_helio_01: 'completed' });
+    } finally {
+      await sandbox.close();
+    }
+  });
+
   it('a state file larger than amps reads (a sparse 300 MiB of junk) is kept aside unread, and the command goes on', async () => {
     const env = cleanEnv();
     const file = join(env.AMPS_CONFIG_DIR!, 'sandbox-state.json');

@@ -129,7 +129,9 @@ const dueFirst = (a: DueEntry, b: DueEntry) => a.at < b.at || (a.at === b.at && 
 /** Files a live action under when it next falls due (nothing for one that never will). */
 export function scheduleDue(index: ActionIndex, action: StoredAction): void {
   const at = dueOf(action, index.ackDelayMs);
-  if (at !== Number.POSITIVE_INFINITY) index.due.push({ at, order: index.entries++, action });
+  // A time no one can read (a state file edited by hand) is never due: filed, it would sit at the
+  // top of the heap, before nothing and after nothing, and hold every other action back.
+  if (at !== Number.POSITIVE_INFINITY && !Number.isNaN(at)) index.due.push({ at, order: index.entries++, action });
 }
 
 /** When the lifecycle next changes a live action (epoch ms; Infinity when nothing is due). */

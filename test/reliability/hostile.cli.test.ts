@@ -210,6 +210,10 @@ describe('a list page holding items that are no object', () => {
     const devices = await amps('junk-items', ['devices', 'battery', '--limit', '4']);
     expect(devices.code).toBe(0);
     expect(devices.stderr).toContain('1 device of 9 (--all shows every page); 3 item(s) of the pages that were no device left out');
+    const schedules = await amps('junk-items', ['schedules', 'list', '--limit', '4']);
+    expect(schedules.code).toBe(0);
+    expect(schedules.stderr).toContain('amps: 3 item(s) of the pages that were no schedule left out');
+    expect(schedules.stderr).toContain('1 shown of 9; --offset 4 shows the next page');
     const all = await amps('junk-items', ['devices', 'battery', '--all']);
     expect([all.code, all.stderr.trim()]).toEqual([0, '3 devices; 9 item(s) of the pages that were no device left out']);
     // With --json, a JSON notice on stderr (the API's page on stdout, without amps' own count).

@@ -15,7 +15,7 @@ import { displayZone } from '../../domain/time.js';
 import { ApiFailure, UsageError } from '../../errors/failures.js';
 import { isRecord } from '../../lib/values.js';
 import { withExamples } from '../../output/command-help.js';
-import { type CommandState, type IO, type Run, startJsonList, writeJson, writeLine } from '../../output/io.js';
+import { type CommandState, type IO, type Run, startJsonList, writeJson, writeLine, writeNotice } from '../../output/io.js';
 import { formatTable } from '../../output/table.js';
 import { show } from '../../output/text.js';
 import { timeText } from '../../output/views.js';
@@ -62,12 +62,15 @@ async function list(session: Session, options: SchedulesOptions, io: IO): Promis
   const { listPages, listSchedules, MAX_LIST_PAGES } = await import('../../api/resources.js');
   const query = { deviceId: options.device, state: options.state, userId: options.user, limit: options.limit ?? 50 };
   let items: Array<Record<string, unknown>> = [];
+  // What the pages held, items that were no object included: where the next page starts.
+  let received = 0;
   let fallback = false;
   let pagination: Record<string, unknown> | null = null;
   try {
     const onCapped = (next: number) => writeLine(io.stderr, io.err.yellow(`amps: --all stopped after ${MAX_LIST_PAGES} pages; more remain (the next offset is ${next})`));
     for await (const page of listPages((offset) => listSchedules(session.client, { ...query, offset }), { offset: options.offset, onCapped })) {
       items.push(...(page.items as unknown as Array<Record<string, unknown>>));
+      received += page.received ?? page.items.length;
       pagination = isRecord(page.pagination) ? page.pagination : null;
       if (!options.all) break;
     }
@@ -81,7 +84,8 @@ async function list(session: Session, options: SchedulesOptions, io: IO): Promis
     items = await fromDevices(session, options, io);
   }
   const more = !options.all && pagination?.hasMore === true;
-  const next = (options.offset ?? 0) + items.length;
+  const next = (options.offset ?? 0) + received;
+  if (!fallback && received > items.length) writeNotice(io, options.json, `${received - items.length} item(s) of the pages that were no schedule left out`);
   if (more && !options.quiet && !options.json) writeLine(io.stderr, io.err.dim(`${items.length} shown${typeof pagination?.total === 'number' ? ` of ${pagination.total}` : ''}; --offset ${next} shows the next page, --all reads every page`));
   if (options.json) {
     // Written item by item: --all's list is not cut at the 10,000 items of any other JSON value.
