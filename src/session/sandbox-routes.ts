@@ -5,10 +5,8 @@ import { ApiFailure, UsageError } from '../errors/failures.js';
 import { redactUrl } from '../lib/values.js';
 import type { Session } from './connect.js';
 
-export async function sandboxCall<T>(session: Session, what: string, call: () => Promise<T>): Promise<T> {
-  if (session.live) {
-    throw new UsageError(`${what} are a sandbox's; this is a live key, for the hosted API`, 'the hosted API delivers webhooks to the endpoints set in the Amps dashboard');
-  }
+export async function sandboxCall<T>(session: Session, what: string, call: () => Promise<T>, liveHint = 'the hosted API delivers webhooks to the endpoints set in the Amps dashboard'): Promise<T> {
+  if (session.live) throw new UsageError(`${what} are a sandbox's; this is a live key, for the hosted API`, liveHint);
   try {
     return await call();
   } catch (error) {

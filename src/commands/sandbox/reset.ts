@@ -30,7 +30,7 @@ export async function run(options: ResetOptions, io: IO): Promise<ExitCode> {
 async function resetServed(options: ResetOptions, io: IO): Promise<ExitCode> {
   const [{ resetSandbox }, { withSession }, { sandboxCall }] = await Promise.all([import('../../api/resources.js'), import('../../session/connect.js'), import('../../session/sandbox-routes.js')]);
   return withSession(options, io, async (session) => {
-    await sandboxCall(session, 'resets', () => resetSandbox(session.client));
+    await sandboxCall(session, 'resets', () => resetSandbox(session.client), 'nothing resets the hosted API\'s devices; a test key\'s sandbox, or the embedded one (configure nothing), is reset so');
     const where = redactUrl(session.target.apiUrl.value ?? '');
     if (options.json) writeJson(io, { reset: true, state: null, sandbox: where, keptAs: null });
     else if (!options.quiet) writeLine(io.stderr, `Sandbox at ${where} reset to the seeded fleet.`);
