@@ -156,3 +156,12 @@ describe('the embedded sandbox, in-process', () => {
     expect(t.err()).toContain('--power 3500 W sent as 3.5 kw');
   });
 });
+
+describe('--abort-if at exactly its bound', () => {
+  it('does not stop a wave whose share equals the bound (7 of 125 is 5.6%, not past it)', async () => {
+    const { breach, parseAbortIf } = await import('./waves.js');
+    const rules = parseAbortIf('offline>5.6%');
+    expect(breach(rules, 125, new Map([[7, 7]]))).toBeUndefined();
+    expect(breach(rules, 125, new Map([[7, 8]]))).toContain('8 of 125');
+  });
+});

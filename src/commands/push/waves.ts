@@ -58,7 +58,9 @@ export function parseAbortIf(text: string): AbortRule[] {
 export function breach(rules: AbortRule[], devices: number, byExit: Map<ExitCode, number>): string | undefined {
   for (const rule of rules) {
     const failed = rule.classes.reduce<number>((sum, code) => sum + (byExit.get(code) ?? 0), 0);
-    const over = rule.share !== undefined ? devices > 0 && failed / devices > rule.share : failed > rule.count!;
+    // Past the bound, not at it: 7 of 125 is 5.6% in decimals but 0.05599… in doubles, so a share
+    // is compared with room for rounding (no count of devices comes within 1e-9 of it otherwise).
+    const over = rule.share !== undefined ? devices > 0 && failed / devices > rule.share + 1e-9 : failed > rule.count!;
     if (over) return `${rule.text}: ${failed} of ${devices} device(s) (${((failed / Math.max(devices, 1)) * 100).toFixed(1)}%)`;
   }
   return undefined;
