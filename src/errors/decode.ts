@@ -67,6 +67,11 @@ function header(headers: Headers, name: string): string | undefined {
   return undefined;
 }
 
+/** A number of seconds a server may ask amps to wait: finite, not negative. */
+export function isWaitSeconds(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
 const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
 const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
 const CLOCK = '\\d{2}:\\d{2}:\\d{2}';
@@ -112,10 +117,16 @@ export function isRateLimit(decoded: Pick<DecodedError, 'code' | 'status'>): boo
 }
 
 /** The retry class of a body we could not read as an Amps error, from its HTTP status. */
+/** A 3xx that points elsewhere; a 304 answers a conditional request, which amps never makes. */
+const isRedirect = (status: number | null) => status !== null && status >= 300 && status < 400 && status !== 304;
+
 function retryClassForStatus(status: number | null): RetryClass {
   if (status === null) return 'backoff';
   if (status === 401 || status === 403) return 'fix_api_key';
   if (status === 409) return 'resolve_conflict';
+  // A redirect is not followed (the key would go with it), and asked again it points there again:
+  // the base URL is what to fix.
+  if (isRedirect(status)) return 'fix_request';
   if (status === 429 || status === 502 || status === 503 || status === 504) return 'backoff';
   if (status >= 400 && status < 500) return 'fix_request';
   return 'once_then_escalate';
@@ -220,9 +231,7 @@ export function errorCodeIn(body: string): { code: string; message?: string } | 
 function fromFields(status: number, fields: ErrorFields, retryAfterHeader: number | undefined, headers: Headers = {}, requestPath?: string): DecodedError {
   const entry = variantFor(fields.code, fields.message, status, asString(fields.meta.path) ?? requestPath) ?? null;
   // A wait of seconds, or none: a negative or endless one would be waited as such (the view says why it was not).
-  const detailsRetry = isRecord(fields.details) && typeof fields.details.retryAfterSeconds === 'number' && Number.isFinite(fields.details.retryAfterSeconds) && fields.details.retryAfterSeconds >= 0
-    ? fields.details.retryAfterSeconds
-    : undefined;
+  const detailsRetry = isRecord(fields.details) && isWaitSeconds(fields.details.retryAfterSeconds) ? fields.details.retryAfterSeconds : undefined;
   return {
     code: fields.code,
     status,
@@ -284,12 +293,11 @@ function cutOffField(body: string, name: string): string | undefined {
 /** Decodes a response whose status says it failed (or whose body says so). */
 export function decodeError(status: number, headers: Headers, body: string, options: DecodeOptions = {}): DecodedError {
   const retryAfter = parseRetryAfter(header(headers, 'retry-after'), options.now ?? Date.now());
-  if (status >= 300 && status < 400 && status !== 304) {
-    // Not followed (the key would go wherever it points), and asked again it points there again:
-    // where it points is what the operator needs, to fix the base URL.
+  if (isRedirect(status)) {
+    // Where it points is what the operator needs, to fix the base URL.
     const location = header(headers, 'location');
     const to = location ? `a redirect to ${shortText(redactUrl(location), 200)}` : 'a redirect';
-    return { ...unreadable(status, `${to}, which amps does not follow (the key would go with it); if the API moved, configure its new base URL`, body, undefined, headers), ...classify('fix_request') };
+    return unreadable(status, `${to}, which amps does not follow (the key would go with it); if the API moved, configure its new base URL`, body, undefined, headers);
   }
   if (body.trim() === '') return unreadable(status, 'an empty body', body, retryAfter, headers);
   const parsed = parseJson(body);

@@ -3,7 +3,7 @@
 // from the response is scrubbed before it is printed.
 
 import { CATEGORY_LABELS, entriesWithStatus } from '../errors/catalogue.js';
-import { type DecodedError, localCode } from '../errors/decode.js';
+import { type DecodedError, isWaitSeconds, localCode } from '../errors/decode.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
 import { formatTable } from './table.js';
 import type { IO } from './io.js';
@@ -12,7 +12,7 @@ import { fieldLines, scrub, show, truncate } from './text.js';
 
 /** A wait the server asks for, in words (`90 s`, `2.5 h`); past a day it is no plan amps follows. */
 function retryAfterText(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return 'not a number of seconds';
+  if (!isWaitSeconds(seconds)) return 'not a number of seconds';
   if (seconds > 86_400) return 'more than a day (as sent; amps never waits that long)';
   return formatDuration(Math.round(seconds * 1000));
 }
