@@ -47,7 +47,7 @@ export function advanceLifecycle(tx: Transaction, now: number, ackDelayMs: numbe
     due.clear();
     for (const action of live) scheduleDue(index, action);
   }
-  // Filed again after the loop: one due at once again (a time it cannot read) waits for the next request.
+  // Filed again after the loop: one due at once again (a scheduled action with no start) waits for the next request.
   const again: StoredAction[] = [];
   while ((due.peek()?.at ?? Number.POSITIVE_INFINITY) <= now) {
     const { at, action } = due.pop()!;

@@ -4,9 +4,9 @@
 // read-modify-write transactions across processes with a lock file, so two `amps` commands at
 // once never corrupt the file nor lose each other's writes.
 
-import { MinHeap } from '../lib/min-heap.js';
 import { readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { MinHeap } from '../lib/min-heap.js';
 import { UsageError } from '../errors/failures.js';
 import { ACTION_STATES, type ActionRecord } from '../contract/actions.js';
 import type { ScheduleRecord } from '../contract/schedules.js';
@@ -68,11 +68,6 @@ export interface StoredSchedule extends ScheduleRecord {
   firedUntil: number;
 }
 
-/**
- * Lookups the request path needs in constant time, derived from the state (never stored): by id,
- * by device, and the actions the lifecycle still has to move (not terminal, or a window still to
- * revert). Built once per state object; a load test's 100,000 actions cost no scan per request.
- */
 /** A live action and when the lifecycle next changes it; `order` keeps actions due at once in the order they came. */
 export interface DueEntry {
   at: number;
@@ -80,6 +75,11 @@ export interface DueEntry {
   action: StoredAction;
 }
 
+/**
+ * Lookups the request path needs in constant time, derived from the state (never stored): by id,
+ * by device, and the actions the lifecycle still has to move (not terminal, or a window still to
+ * revert). Built once per state object; a load test's 100,000 actions cost no scan per request.
+ */
 interface ActionIndex {
   byId: Map<string, StoredAction>;
   byDevice: Map<string, StoredAction[]>;

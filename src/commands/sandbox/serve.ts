@@ -33,15 +33,15 @@ const DEFAULT_RATE_LIMIT = 20;
 export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
   // Empty, Node listens on every interface: the sandbox's keyless reset and clock routes with it.
   if (options.host !== undefined && options.host.trim() === '') throw new UsageError('--host is empty', 'name the address to listen on: 127.0.0.1 (the default), or 0.0.0.0 for every interface');
-  const [{ startSandbox }, { holdStateFile, memoryStore }, { seededDevices }] = await Promise.all([import('../../sandbox/server.js'), import('../../sandbox/store.js'), import('../../sandbox/fleet.js')]);
+  const { holdStateFile, memoryStore } = await import('../../sandbox/store.js');
   const urls = (options.webhook ?? []).map((url) => webhookTarget(url, '--webhook'));
-  if (options.state === undefined) return serve(options, io, urls, memoryStore(), startSandbox, seededDevices);
+  if (options.state === undefined) return serve(options, io, urls, memoryStore());
   // A typo in --state is found now, not as directories made where none were meant when it stops.
   const folder = dirname(resolve(options.state));
   if (!isDirectory(folder)) throw new UsageError(`--state ${options.state}: its folder ${folder} does not exist`, 'create it first, or give a file in a folder that exists');
   const release = await holdStateFile(options.state);
   try {
-    return await serve(options, io, urls, memoryStore(options.state), startSandbox, seededDevices);
+    return await serve(options, io, urls, memoryStore(options.state));
   } finally {
     release();
   }
@@ -55,10 +55,9 @@ function isDirectory(path: string): boolean {
   }
 }
 
-async function serve(
-  options: ServeOptions, io: IO, urls: string[], store: StateStore,
-  startSandbox: typeof import('../../sandbox/server.js').startSandbox, seededDevices: typeof import('../../sandbox/fleet.js').seededDevices,
-): Promise<ExitCode> {
+/** Serves from `store` until Ctrl-C or SIGTERM, then saves it. */
+async function serve(options: ServeOptions, io: IO, urls: string[], store: StateStore): Promise<ExitCode> {
+  const [{ startSandbox }, { seededDevices }] = await Promise.all([import('../../sandbox/server.js'), import('../../sandbox/fleet.js')]);
   for (const notice of await store.check()) writeNotice(io, options.json, notice);
   const [{ webhookSecret }, { Deliverer, deliveryQueueFile, readDeliveryQueue, writeDeliveryQueue }] = await Promise.all([import('../../sandbox/events.js'), import('../../sandbox/webhooks.js')]);
   const secret = () => store.transact((tx) => webhookSecret(tx));
