@@ -10,7 +10,7 @@ import { withSession } from '../session/connect.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, startJsonList, writeJson, writeLine, writeNotice, type Run } from '../output/io.js';
 import { formatTable } from '../output/table.js';
-import { show, truncate } from '../output/text.js';
+import { leftOutText, show, truncate } from '../output/text.js';
 import { currentMode, mainReading, syncText } from '../output/views.js';
 import { type DeviceRead, DEVICE_TYPES, type DeviceType } from '../contract/devices.js';
 
@@ -59,8 +59,8 @@ async function eachPage(client: ApiClient, type: DeviceType, options: DevicesOpt
 
 /** Items of the pages that were no device: left out, and said (with --json, as a JSON notice on stderr). */
 function leftOut(tallies: TypeTally[]): string {
-  const omitted = tallies.reduce((sum, t) => sum + (t.omitted ?? 0), 0);
-  return omitted > 0 ? `${omitted} item(s) of the pages that were no device left out` : '';
+  const kept = tallies.reduce((sum, t) => sum + t.count, 0);
+  return leftOutText(kept + tallies.reduce((sum, t) => sum + (t.omitted ?? 0), 0), kept, 'the pages', 'device');
 }
 
 function rowOf(type: DeviceType, device: DeviceRead): string[] {
@@ -100,7 +100,8 @@ export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
         throw error;
       }
       list.end(rest());
-      if (leftOut(tallies)) writeNotice(io, true, leftOut(tallies));
+      const dropped = leftOut(tallies);
+      if (dropped) writeNotice(io, true, dropped);
       return EXIT.ok;
     }
     if (options.all) return allAsTable(session.client, types, options, io);
@@ -116,7 +117,8 @@ export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
     if (options.json) {
       // The API's pagination object, whole, per type.
       writeJson(io, { items: perType.flat().map(({ type, device }) => ({ deviceType: type, ...device })), total, pagination: paginationOf(tallies), environment: session.environment });
-      if (leftOut(tallies)) writeNotice(io, true, leftOut(tallies));
+      const dropped = leftOut(tallies);
+      if (dropped) writeNotice(io, true, dropped);
       return EXIT.ok;
     }
     const listed = rows.flat();
@@ -125,8 +127,8 @@ export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
       // "--all" is named only when a page is left past this one (not for an --offset past the end).
       const left = tallies.some((t) => (options.offset ?? 0) + t.count + (t.omitted ?? 0) < t.total);
       const more = total > listed.length ? ` of ${total}${left ? ' (--all shows every page)' : ''}` : '';
-      const dropped = leftOut(tallies) ? `; ${leftOut(tallies)}` : '';
-      writeLine(io.stderr, io.err.dim(`${listed.length} device${listed.length === 1 ? '' : 's'}${more}${dropped}`));
+      const dropped = leftOut(tallies);
+      writeLine(io.stderr, io.err.dim(`${listed.length} device${listed.length === 1 ? '' : 's'}${more}${dropped ? `; ${dropped}` : ''}`));
     }
     return EXIT.ok;
   });
@@ -166,7 +168,8 @@ async function allAsTable(client: ApiClient, types: DeviceType[], options: Devic
     await draw();
   }
   if (io.outputClosed.aborted) return EXIT.ok;
-  if (!options.quiet) writeLine(io.stderr, io.err.dim(`${written} device${written === 1 ? '' : 's'}${leftOut(tallies) ? `; ${leftOut(tallies)}` : ''}`));
+  const dropped = leftOut(tallies);
+  if (!options.quiet) writeLine(io.stderr, io.err.dim(`${written} device${written === 1 ? '' : 's'}${dropped ? `; ${dropped}` : ''}`));
   return EXIT.ok;
 }
 

@@ -76,3 +76,11 @@ export function suggestedCommand(argv: string[], drop: string[], extra: string[]
 export function printableArgv(argv: string[]): string[] {
   return argv.map((word, i) => (argv[i - 1] === '--api-url' ? redactUrl(word) : word.startsWith('--api-url=') ? `--api-url=${redactUrl(word.slice('--api-url='.length))}` : word));
 }
+
+/**
+ * What a list left out of `held` items, `kept` of them objects (api/resources.ts objectItems), in
+ * the words every list uses; '' when it left nothing out.
+ */
+export function leftOutText(held: number, kept: number, of: 'the page' | 'the pages', what: string): string {
+  return held > kept ? `${held - kept} item(s) of ${of} that were no ${what} left out` : '';
+}

@@ -10,7 +10,7 @@ import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine, writeNotice } from '../../output/io.js';
 import { formatTable } from '../../output/table.js';
-import { show } from '../../output/text.js';
+import { leftOutText, show } from '../../output/text.js';
 import { parametersText, stateColour } from '../../output/views.js';
 import { withSession } from '../../session/connect.js';
 
@@ -36,7 +36,8 @@ export async function run(options: ListOptions, io: IO): Promise<ExitCode> {
       // `received` is amps' own count, not the API's page: said as a notice when items were left out.
       const { received, ...page } = data;
       writeJson(io, { ...page, environment: session.environment });
-      if (received !== undefined && received > data.items.length) writeNotice(io, true, `${received - data.items.length} item(s) of the page that were no action left out`);
+      const leftOut = leftOutText(received ?? data.items.length, data.items.length, 'the page', 'action');
+      if (leftOut) writeNotice(io, true, leftOut);
       return EXIT.ok;
     }
     const rows = data.items.map((a) => [show(a.id), `${show(a.deviceType)} ${show(a.deviceId)}`, show(a.command), parametersText(a.parameters), stateColour(show(a.state), io.out), show(a.start), show(a.end), show(a.createdAt)]);
@@ -49,7 +50,8 @@ export async function run(options: ListOptions, io: IO): Promise<ExitCode> {
       // The page's own word first: a total past what it holds is not "more" when hasMore says no.
       const more = typeof data.pagination?.hasMore === 'boolean' ? data.pagination.hasMore : total !== undefined && next < total;
       const counted = total !== undefined ? `${data.items.length} of ${total} action${total === 1 ? '' : 's'}` : `${data.items.length} shown`;
-      const omitted = received > data.items.length ? ` (${received - data.items.length} item(s) of the page that were no action left out)` : '';
+      const leftOut = leftOutText(received, data.items.length, 'the page', 'action');
+      const omitted = leftOut ? ` (${leftOut})` : '';
       if (total !== undefined || more || omitted) writeLine(io.stderr, io.err.dim(`${counted}${omitted}, newest first${more && received > 0 ? `; --offset ${next} shows the next page` : ''}`));
     }
     return EXIT.ok;

@@ -17,7 +17,7 @@ import { isRecord } from '../../lib/values.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, startJsonList, writeJson, writeLine, writeNotice } from '../../output/io.js';
 import { formatTable } from '../../output/table.js';
-import { show } from '../../output/text.js';
+import { leftOutText, show } from '../../output/text.js';
 import { timeText } from '../../output/views.js';
 import { announceWrite, type Session, withSession } from '../../session/connect.js';
 import { pendingWarning, prepareSlots, readSlots, scheduleClock, scheduleLines, scheduleZone, writePreview } from '../schedule/slots.js';
@@ -85,7 +85,8 @@ async function list(session: Session, options: SchedulesOptions, io: IO): Promis
   }
   const more = !options.all && pagination?.hasMore === true;
   const next = (options.offset ?? 0) + received;
-  if (!fallback && received > items.length) writeNotice(io, options.json, `${received - items.length} item(s) of the pages that were no schedule left out`);
+  const leftOut = fallback ? '' : leftOutText(received, items.length, 'the pages', 'schedule');
+  if (leftOut) writeNotice(io, options.json, leftOut);
   if (more && !options.quiet && !options.json) writeLine(io.stderr, io.err.dim(`${items.length} shown${typeof pagination?.total === 'number' ? ` of ${pagination.total}` : ''}; --offset ${next} shows the next page, --all reads every page`));
   if (options.json) {
     // Written item by item: --all's list is not cut at the 10,000 items of any other JSON value.
