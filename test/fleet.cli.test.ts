@@ -872,6 +872,19 @@ describe('--waves', () => {
     expect(new Set(firstWave)).toEqual(new Set(['bat_load_000001', 'bat_helio_01', 'bat_kestrel_01', 'bat_ampere_02']));
   });
 
+  it('--canary-per-model with more models than the first wave holds: the waves after it are still sent and judged one by one', async () => {
+    // 10 devices of 4 models, waves 10%,30%,60%,100%: the canaries fill waves 1 and 2 (4 devices),
+    // then 2 more (to 60%), then the last 4. The waves after the canaries' must not merge into one.
+    const rows = ['bat_load_000001', 'bat_load_000002', 'bat_load_000003', 'bat_voltaro_01', 'bat_helio_01', 'bat_kestrel_01', 'bat_ampere_02', 'bat_load_000004', 'bat_load_000005', 'bat_load_000006'];
+    const { file, dir } = fileOf(rows);
+    const out = join(dir, 'ledger.ndjson');
+    const r = await amps(['push', 'battery', '--devices', file, 'idle', '--waves', '10%,30%,60%,100%', '--canary-per-model', '--out', out]);
+    expect(r.code).not.toBe(1);
+    const waveLines = r.stderr.split('\n').filter((line) => line.startsWith('Wave '));
+    expect(waveLines).toEqual(['Wave 1 of 3: 4 device(s) done; going on.', 'Wave 2 of 3: 2 device(s) done; going on.']);
+    expect(devices(readFileSync(out, 'utf8')).map((l) => l.id).sort()).toEqual([...rows].sort());
+  });
+
   it('Ctrl-C while the canaries are looked up ends the read at once: 130, nothing sent, no ledger that lists no device', async () => {
     const { proxy, held } = await holdingReads('/battery?');
     try {

@@ -359,7 +359,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
       if (options.canaryPerModel) {
         const ordered = await canariesFirst(all, reads, type);
         all = ordered.rows;
-        ends = waveEnds(all.length, waves).map((end, i) => (i === 0 ? Math.max(end, ordered.canaries) : end));
+        ends = waveEnds(all.length, waves, ordered.canaries);
       } else ends = waveEnds(all.length, waves);
       rows = fromArray(all);
     } else rows = await firstRowRead(input.readDeviceRows(run.devices, io.stdin, stopReading.signal), run.devices, stopReading, io.signal);

@@ -165,3 +165,14 @@ describe('--abort-if at exactly its bound', () => {
     expect(breach(rules, 125, new Map([[7, 8]]))).toContain('8 of 125');
   });
 });
+
+describe('where waves end', () => {
+  it('only grows: waves the canaries already cover are part of the first, the later ones stay apart', async () => {
+    const { waveEnds } = await import('./waves.js');
+    expect(waveEnds(100, [0.01, 0.1, 1])).toEqual([1, 10, 100]);
+    expect(waveEnds(100, [0.01, 0.1, 1], 20)).toEqual([20, 100]);
+    expect(waveEnds(100, [0.01, 0.3, 1], 20)).toEqual([20, 30, 100]);
+    expect(waveEnds(10, [0.1, 0.3, 0.6, 1], 4)).toEqual([4, 6, 10]);
+    expect(waveEnds(3, [0.5, 1], 0)).toEqual([2, 3]);
+  });
+});

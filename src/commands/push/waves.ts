@@ -20,14 +20,20 @@ export function parseWaves(text: string): number[] {
   return shares;
 }
 
-/** How many devices each wave ends at (cumulative), for `total` devices; every wave gets one at least. */
-export function waveEnds(total: number, shares: number[]): number[] {
+/**
+ * How many devices each wave ends at (cumulative), for `total` devices; every wave gets one at
+ * least, and the first `firstAtLeast` (the canaries, one per model). A wave whose share the first
+ * wave already covers is part of it: the ends only grow, so every later wave is still judged on
+ * its own.
+ */
+export function waveEnds(total: number, shares: number[], firstAtLeast = 1): number[] {
   const ends: number[] = [];
   for (const share of shares) {
     const end = Math.min(total, Math.max(Math.ceil(total * share), (ends.at(-1) ?? 0) + 1));
     if (end > (ends.at(-1) ?? 0)) ends.push(end);
   }
-  return ends;
+  const first = Math.min(total, Math.max(ends[0] ?? 0, firstAtLeast));
+  return [first, ...ends.slice(1).filter((end) => end > first)];
 }
 
 export interface AbortRule {
