@@ -771,6 +771,25 @@ describe('--plan', () => {
     expect(text.stderr).toContain('What list pages do not show is not predicted: a manufacturer\'s own schedule (SCHEDULER_ACTIVE), an override on the device (MODE_OVERRIDDEN), a program\'s lock (VPP_LOCKED).');
   });
 
+  it('--on-conflict queue_after: an action in the way with no end is predicted as the run meets it, not resolved', async () => {
+    await sandbox.call('POST', '/_sandbox/reset');
+    // Open-ended (a start, no end) on one, a window on the other; both devices take both strategies.
+    await sandbox.call('POST', '/battery/bat_voltaro_02', { action: { command: 'charge', start: '2h' } });
+    await sandbox.call('POST', '/battery/bat_kestrel_02', { action: { command: 'charge', start: '2h', end: '3h' } });
+    sandbox.requests.length = 0;
+    const { file, dir } = fileOf(['bat_voltaro_02', 'bat_kestrel_02']);
+    const plan = await amps(['push', 'battery', '--devices', file, 'idle', '--on-conflict', 'queue_after', '--plan', '--json']);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(JSON.parse(plan.stdout).plan.predictions).toEqual({ conflict_resolvable: 1, conflict_resolved: 1 });
+    expect(posts()).toHaveLength(0);
+    // The run meets what the plan said: the open-ended one is a conflict, the window is queued after.
+    const out = join(dir, 'ledger.ndjson');
+    await amps(['push', 'battery', '--devices', file, 'idle', '--on-conflict', 'queue_after', '--out', out]);
+    const byId = Object.fromEntries(devices(readFileSync(out, 'utf8')).map((l) => [l.id, l.outcome]));
+    expect(byId).toEqual({ bat_voltaro_02: 'conflict', bat_kestrel_02: 'accepted' });
+    await sandbox.call('POST', '/_sandbox/reset');
+  });
+
   it('Ctrl-C ends the list page in flight at once: 130, nothing sent', async () => {
     const { proxy, held } = await holdingReads('/battery?');
     try {

@@ -32,12 +32,18 @@ export interface PlanReport {
   requests: number;
 }
 
-/** The action a device already has in the way, from its read: its state, or undefined. */
-function pendingState(device: DeviceRead): string | undefined {
+/**
+ * The action a device already has in the way, from its read: its state, and whether it is known to
+ * have no end (a scheduled action whose `end` is null: queue_after cannot wait for it); undefined
+ * when there is none.
+ */
+function pendingOf(device: DeviceRead): { state: string; openEnded: boolean } | undefined {
   const schedule = device.currentSchedule;
-  if (isRecord(schedule) && (schedule.state === 'scheduled' || schedule.state === 'acknowledged')) return String(schedule.state);
+  if (isRecord(schedule) && (schedule.state === 'scheduled' || schedule.state === 'acknowledged')) {
+    return { state: String(schedule.state), openEnded: 'end' in schedule && (schedule.end === null || schedule.end === undefined) };
+  }
   const last = device.lastAction;
-  return last && (last.state === 'scheduled' || last.state === 'acknowledged') ? last.state : undefined;
+  return last && (last.state === 'scheduled' || last.state === 'acknowledged') ? { state: last.state, openEnded: false } : undefined;
 }
 
 function predict(device: DeviceRead, row: DeviceRow, bodyFor: (row: DeviceRow, device: DeviceRead) => unknown, onConflict: Strategy | undefined, codes: Map<string, number>): Prediction {
@@ -51,10 +57,11 @@ function predict(device: DeviceRead, row: DeviceRow, bodyFor: (row: DeviceRow, d
     if (error instanceof UsageError) return 'invalid_input';
     throw error;
   }
-  const pending = pendingState(device);
+  const pending = pendingOf(device);
   if (pending) {
-    const strategies = device.conflictStrategies ?? [];
-    if (pending === 'acknowledged' || strategies.length === 0) return 'conflict';
+    // An action with no end cannot be queued after: the API then offers the other strategies only.
+    const strategies = (device.conflictStrategies ?? []).filter((s) => !(pending.openEnded && s === 'queue_after'));
+    if (pending.state === 'acknowledged' || strategies.length === 0) return 'conflict';
     if (onConflict && strategies.includes(onConflict)) return 'conflict_resolved';
     return 'conflict_resolvable';
   }
