@@ -80,7 +80,7 @@ _amps() {
   if [[ "$cur" == -* ]]; then
     local opts=""
     case "$at" in
-    push) opts='--power --target --reserve --param --at --start --end --tz --on-conflict --body --dry-run --wait --wait-timeout --simulate-failure --simulate-at --no-preflight --retry --devices --concurrency --out --fail-fast --verify --plan --waves --abort-if --canary-per-model --resume' ;;
+    push) opts='--power --target --reserve --param --at --start --end --tz --on-conflict --body --dry-run --wait --wait-timeout --simulate-failure --simulate-at --no-preflight --retry --devices --concurrency --out --fail-fast --no-fail-fast --verify --plan --waves --abort-if --canary-per-model --resume' ;;
     get|inspect) opts='--expedite' ;;
     watch) opts='--ledger --exit-status --verify --wait-timeout' ;;
     devices) opts='--limit --offset --all --user' ;;

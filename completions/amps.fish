@@ -74,6 +74,7 @@ complete -c amps -n '__amps_in "push"' -l devices -r -F
 complete -c amps -n '__amps_in "push"' -l concurrency -x
 complete -c amps -n '__amps_in "push"' -l out -r -F
 complete -c amps -n '__amps_in "push"' -l fail-fast -x -a 'credentials rejected conflict transient offline unclassified usage'
+complete -c amps -n '__amps_in "push"' -l no-fail-fast
 complete -c amps -n '__amps_in "push"' -l verify
 complete -c amps -n '__amps_in "push"' -l plan
 complete -c amps -n '__amps_in "push"' -l waves -x

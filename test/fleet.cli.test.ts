@@ -1264,6 +1264,32 @@ describe('--resume', () => {
     expect(posts().filter((p) => p.path.includes('bat_helio_02'))).toHaveLength(2);
   }, 60_000);
 
+  it('a --fail-fast run whose device fails again on resume: the resume stops there too, and --no-fail-fast sends the rest', async () => {
+    const ids = [...loadIds(1, 420), 'bat_helio_02', ...loadIds(2, 421)];
+    const { file, dir } = fileOf(ids);
+    const out = join(dir, 'ledger.ndjson');
+    // bat_helio_02 is offline: the run stops there, and says how a resume goes past it.
+    const first = await amps(['push', 'battery', '--devices', file, 'idle', '--fail-fast', '--concurrency', '1', '--out', out]);
+    expect(first.code).toBe(7);
+    expect(first.stderr).toContain(`Send the rest, no device twice: amps push --resume ${out} (it stops at a failure as this run did; add --no-fail-fast to send past them)`);
+    // Resumed as it ran, it meets the offline device again and stops again: the rest still unsent.
+    const again = await amps(['push', '--resume', out]);
+    expect(again.code).toBe(7);
+    const resumed = join(dir, 'ledger.resumed.ndjson');
+    expect(devices(readFileSync(resumed, 'utf8')).filter((l) => l.outcome === 'not_sent').map((l) => l.id).sort()).toEqual(loadIds(2, 421));
+    // --no-fail-fast goes past it: every device once, the rest sent.
+    sandbox.requests.length = 0;
+    const past = await amps(['push', '--resume', resumed, '--no-fail-fast']);
+    expect(past.code, past.stderr).toBe(7);
+    const lines = devices(readFileSync(join(dir, 'ledger.resumed.resumed.ndjson'), 'utf8'));
+    expect(lines.map((l) => l.id).sort()).toEqual([...ids].sort());
+    expect(lines.filter((l) => l.outcome === 'not_sent')).toEqual([]);
+    expect(posts().map((p) => p.path.split('/')[2]).filter((id) => id.startsWith('bat_load')).sort()).toEqual(loadIds(2, 421));
+    expect(past.stderr).not.toContain('Send the rest');
+    // A single push has no fleet to stop: --no-fail-fast goes with --devices.
+    expect((await amps(['push', 'battery', 'bat_load_000420', 'idle', '--no-fail-fast'])).stderr).toBe('amps: --no-fail-fast goes with --devices\n');
+  });
+
   it('a resume\'s rerun lines send as its run did (the flags come from the ledger, the resume typed none)', async () => {
     const ids = ['bat_ampere_03', ...loadIds(1, 404)];
     const { file, dir } = fileOf(ids);

@@ -569,7 +569,10 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         const resumeLine = run.out && result.stoppedBy && RESUMABLE_STOPS.has(result.stoppedBy) && unsent
           ? resumeCommand(run.out, { devices: run.devices, devicesDigest, shape: { waves: options.waves ?? null } })
           : undefined;
-        if (resumeLine) writeLine(io.stderr, `Send the rest, no device twice: ${resumeLine}`);
+        // A resume stops where this run did if that device fails the same way again (an offline one):
+        // --no-fail-fast is how it goes on past it.
+        const pastFailures = result.stoppedBy === 'fail_fast' ? ' (it stops at a failure as this run did; add --no-fail-fast to send past them)' : '';
+        if (resumeLine) writeLine(io.stderr, `Send the rest, no device twice: ${resumeLine}${pastFailures}`);
       }
       return exitCode;
     } finally {

@@ -22,7 +22,10 @@ export async function run(options: PushOptions, io: IO, argv: string[] = []): Pr
   if (options.devices !== undefined || options.resume !== undefined) return (await import('./fleet.js')).run(options as FleetPushOptions, io, argv);
   if (options.type === undefined) throw new UsageError('name the device type: amps push TYPE ID COMMAND');
   const fleetOnly = FLEET_ONLY.filter((name) => options[name] !== undefined);
-  if (fleetOnly.length > 0) throw new UsageError(`--${fleetOnly[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} goes with --devices`);
+  if (fleetOnly.length > 0) {
+    const flag = fleetOnly[0] === 'failFast' && options.failFast === false ? 'no-fail-fast' : fleetOnly[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    throw new UsageError(`--${flag} goes with --devices`);
+  }
   return (await import('./single.js')).run({ ...options, type: options.type }, io, argv);
 }
 
@@ -69,6 +72,7 @@ export function pushCommand(state: CommandState, runF: Run<PushOptions> = run) {
     .addOption(new Option('--concurrency <n>', 'with --devices: pushes in flight (default 8)').argParser(wholeNumber('--concurrency', 1, 256)))
     .option('--out <file>', 'with --devices: write the per-device ledger (NDJSON) to this file as it goes')
     .option('--fail-fast [classes]', 'with --devices: stop issuing at the first failure (or of these classes: credentials,rejected,conflict,transient,offline,unclassified,usage)', failFastClasses)
+    .option('--no-fail-fast', 'with --resume: send past failures, though the run stopped at its first')
     .option('--verify', 'with --devices --wait: read each completed device once and report where its state does not show the command (drift)')
     .addOption(new Option('--plan', 'with --devices: predict the run from list pages (accepted, conflicts, preflight failures, stale devices); send nothing').conflicts(['wait', 'waves', 'resume']))
     .option('--waves <shares>', 'with --devices FILE: roll out in waves, e.g. 1%,10%,100%; each wave starts when the one before has finished')
