@@ -1055,7 +1055,7 @@ describe('--resume', () => {
     expect(posts()).toHaveLength(0);
   });
 
-  it('follows as its run did (--wait), and refuses to send a rollout\'s rest at once', async () => {
+  it('follows as its run did (--wait), and a rollout\'s rest in its waves', async () => {
     const ids = loadIds(2, 286);
     const { file, dir } = fileOf(ids);
     const out = join(dir, 'followed.ndjson');
@@ -1068,16 +1068,44 @@ describe('--resume', () => {
     const resumed = await amps(['push', '--resume', out]);
     expect(resumed.stderr).toContain('Following 2 action(s)');
     expect(outcomes(readFileSync(join(dir, 'followed.resumed.ndjson'), 'utf8')).map((o) => o.id).sort()).toEqual(ids);
-    // A rollout in waves: a resume would send the rest at once, past its --abort-if.
+    // A rollout in waves goes on in its waves (not the rest at once, past its --abort-if).
     const rollout = join(dir, 'rollout.ndjson');
     writeFileSync(rollout, `${JSON.stringify({ run: { ...run, ledger: rollout, shape: { ...run.shape, waves: '10%,100%', abortIf: 'rejected>1%' } } })}\n`);
+    const rolled = await amps(['push', '--resume', rollout]);
+    expect(rolled.stderr).toContain('Wave 1 of 2: 1 device(s) done; going on.');
+    expect(records(readFileSync(join(dir, 'rollout.resumed.ndjson'), 'utf8'))[0].run.shape).toMatchObject({ waves: '10%,100%', abortIf: 'rejected>1%' });
+    // The waves are the run's: another --waves with --resume is refused.
     sandbox.requests.length = 0;
-    const refused = await amps(['push', '--resume', rollout]);
-    expect([refused.code, refused.stderr.split('\n')[0]]).toEqual([2, `amps: the run of ${rollout} rolled out in waves (--waves 10%,100% --abort-if rejected>1%): a resume would send the rest at once, so it is refused`]);
-    // The way it shows puts the rest in a file, as waves need.
-    expect(refused.stderr).toContain(`grep '"outcome":"not_sent"' ${rollout} > rest.ndjson && amps push battery --devices rest.ndjson idle --waves`);
     expect((await amps(['push', '--resume', out, '--waves', '50%,100%', '--out', join(dir, 'x.ndjson')])).code).toBe(2);
+    const noWaves = await amps(['push', '--resume', out, '--abort-if', 'rejected>1%', '--out', join(dir, 'y.ndjson')]);
+    expect([noWaves.code, noWaves.stderr]).toEqual([2, `amps: --abort-if judges a wave: the run of ${out} did not roll out in waves\n`]);
     expect(posts()).toHaveLength(0);
+  });
+
+  it('a rollout killed between its waves is resumed in its waves: every device once, none sent twice, each later wave judged', async () => {
+    await sandbox.call('POST', '/_sandbox/reset');
+    const ids = loadIds(10, 480);
+    const { file, dir } = fileOf(ids);
+    const out = join(dir, 'rollout.ndjson');
+    // Waves end at 2, 6 and 10 devices. The follow of the first is held, and the run killed there.
+    const { proxy, held } = await holdingReads('/actions?');
+    try {
+      const r = await interrupted(['push', 'battery', '--devices', file, 'idle', '--waves', '20%,60%,100%', '--abort-if', 'rejected>50%', '--out', out], proxy.url, held, 'SIGKILL');
+      expect(r.code).toBeNull();
+    } finally {
+      await proxy.close();
+    }
+    const firstWave = devices(readFileSync(out, 'utf8')).map((l) => l.id).sort();
+    expect(firstWave).toEqual(ids.slice(0, 2));
+    ranThrough(out, sandbox.url);
+    sandbox.requests.length = 0;
+    const resumed = await amps(['push', '--resume', out]);
+    expect(resumed.code, resumed.stderr).not.toBe(1);
+    expect(resumed.stderr.split('\n').filter((line) => line.startsWith('Wave '))).toEqual(['Wave 1 of 3: 2 device(s) done; going on.', 'Wave 2 of 3: 4 device(s) done; going on.']);
+    const lines = devices(readFileSync(join(dir, 'rollout.resumed.ndjson'), 'utf8'));
+    expect(lines.map((l) => l.id).sort()).toEqual(ids);
+    // Only the devices the run had not sent were sent.
+    expect(posts().map((p) => p.path.split('/')[2]).sort()).toEqual(ids.slice(2));
   });
 
   it('after a resume got under way, resuming the first ledger again is refused: only the resume\'s ledger knows what it sent', async () => {

@@ -114,19 +114,13 @@ async function checkSameDevices(devices: string, fromLedger: boolean, ledger: Pa
 /**
  * A resume sends and follows as its run did (--fail-fast, --retry, --no-preflight, --timeout,
  * --concurrency; --wait, --verify, --wait-timeout), unless told otherwise: a run that stopped at
- * its first failure must not send the rest on when resumed. It refuses a run that rolled out in
- * waves: the rest would go out at once, past the waves and --abort-if meant to hold them back.
+ * its first failure must not send the rest on when resumed. A run that rolled out in waves goes on
+ * in its waves (--waves, --canary-per-model, --abort-if; a given --abort-if wins): the rest must not
+ * go out at once, past the waves and the rule meant to hold them back.
  */
 function resumedShape(given: FleetPushOptions, from: { path: string; ledger: ParsedLedger }): FleetPushOptions {
   const shape = from.ledger.run.shape;
   if (!shape) return given;
-  if (shape.waves !== null) {
-    throw new UsageError(
-      `the run of ${from.path} rolled out in waves (--waves ${shape.waves}${shape.abortIf ? ` --abort-if ${shape.abortIf}` : ''}): a resume would send the rest at once, so it is refused`,
-      // Waves need their devices in a file (each wave is a share of the whole list).
-      `roll the rest out as a new run: grep '"outcome":"not_sent"' ${from.path} > rest.ndjson && amps push ${from.ledger.run.inputs.type} --devices rest.ndjson ${from.ledger.run.inputs.command} --waves … (with the run's other flags)`,
-    );
-  }
   return {
     ...given,
     wait: given.wait ?? (shape.wait || undefined), verify: given.verify ?? (shape.verify || undefined), waitTimeout: given.waitTimeout ?? shape.waitTimeout ?? undefined,
@@ -134,6 +128,7 @@ function resumedShape(given: FleetPushOptions, from: { path: string; ledger: Par
     // There is no --preflight to turn it back on: a run that read no devices first is resumed the same way.
     preflight: shape.preflight === false ? false : given.preflight,
     concurrency: given.concurrency ?? from.ledger.run.concurrency,
+    waves: shape.waves ?? undefined, canaryPerModel: given.canaryPerModel ?? (shape.canaryPerModel || undefined), abortIf: given.abortIf ?? shape.abortIf ?? undefined,
   };
 }
 
@@ -273,8 +268,10 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
   const { type, push, zone, startedAt } = run;
   const waves = options.waves !== undefined ? parseWaves(options.waves) : undefined;
   const abortRules: AbortRule[] = options.abortIf !== undefined ? parseAbortIf(options.abortIf) : [];
-  if (options.abortIf !== undefined && !waves) throw new UsageError('--abort-if judges a wave: give --waves too');
-  if (options.canaryPerModel && !waves) throw new UsageError('--canary-per-model shapes the first wave: give --waves too');
+  // A resume's waves are its run's: it cannot be given others.
+  const giveWaves = run.resumeFrom ? `the run of ${run.resumeFrom.path} did not roll out in waves` : 'give --waves too';
+  if (options.abortIf !== undefined && !waves) throw new UsageError(`--abort-if judges a wave: ${giveWaves}`);
+  if (options.canaryPerModel && !waves) throw new UsageError(`--canary-per-model shapes the first wave: ${giveWaves}`);
   if (options.verify && !options.wait && !waves) throw new UsageError('--verify reads devices once their actions complete: give --wait too');
   const failFast = failFastCodes(options.failFast);
   // The instants the run's times name: one zone, one clock (the run's start) for every device.
@@ -507,6 +504,9 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
           wave++;
         }
         taken++;
+        // A resumed rollout judges a wave by all its devices: the lines carried over count as sent now.
+        const carried = waves && resume && !('invalid' in row) && resume.carried.has(row.id) ? resume.earlier.entries.get(row.id) : undefined;
+        if (carried) waveEntries.push(carried);
         yield row;
       }
     };
@@ -567,7 +567,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         // resume, which sends no device twice (where one would be taken: resumeCommand).
         const unsent = result.unread || [...result.counts.values()].some((bucket) => bucket.outcome === 'not_sent');
         const resumeLine = run.out && result.stoppedBy && RESUMABLE_STOPS.has(result.stoppedBy) && unsent
-          ? resumeCommand(run.out, { devices: run.devices, devicesDigest, shape: { waves: options.waves ?? null } })
+          ? resumeCommand(run.out, { devices: run.devices, devicesDigest })
           : undefined;
         // A resume stops where this run did if that device fails the same way again (an offline one):
         // --no-fail-fast is how it goes on past it.

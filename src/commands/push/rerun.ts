@@ -118,12 +118,11 @@ export function timeArgs(at: boolean, times: RunTimes): string[] {
 }
 
 /**
- * The resume that continues a run, as a hint: undefined where one would be refused (a rollout in
- * waves; a ledger that is no regular file: a FIFO, /dev/stdout). A run that read its devices from
- * a stream needs them given again.
+ * The resume that continues a run, as a hint: undefined where one would be refused (a ledger that
+ * is no regular file: a FIFO, /dev/stdout). A run that read its devices from a stream needs them
+ * given again.
  */
-export function resumeCommand(path: string, run: { devices: string; devicesDigest?: string | null; shape?: { waves: string | null } }): string | undefined {
-  if (run.shape?.waves) return undefined;
+export function resumeCommand(path: string, run: { devices: string; devicesDigest?: string | null }): string | undefined {
   try {
     if (!statSync(path).isFile()) return undefined;
   } catch {
