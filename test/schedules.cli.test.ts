@@ -277,6 +277,16 @@ describe('fire times across daylight saving', () => {
     expect(() => prepareSlots(slots, undefined, 'Asia/Kolkata', now, true)).not.toThrow();
   });
 
+  it('a daily slot longer than the day the clocks go forward is refused: it is still open when it fires again', async () => {
+    const { prepareSlots } = await import('../src/commands/schedule/slots.js');
+    const now = Date.parse('2027-03-20T12:00:00Z');
+    expect(() => prepareSlots([parseSlot('07:05/23h30m charge')], undefined, 'Europe/London', now, true)).toThrow("--slot '07:05/23h30m charge' is still open when it fires again at 2027-03-28 07:05 Europe/London (06:05Z): that day is 23 h long (the clocks change)");
+    // 23 hours fits every day; once, or in a zone without the change, any length up to a day does.
+    expect(() => prepareSlots([parseSlot('07:05/23h charge')], undefined, 'Europe/London', now, true)).not.toThrow();
+    expect(() => prepareSlots([parseSlot('07:05/24h charge')], undefined, 'Europe/London', now, false)).not.toThrow();
+    expect(() => prepareSlots([parseSlot('07:05/24h charge')], undefined, 'Asia/Kolkata', now, true)).not.toThrow();
+  });
+
   it('fires once on the day the clocks go back: at the first of the two 01:30s, never at both', () => {
     const fires = nextFires('01:30', 'Europe/London', Date.parse('2027-10-30T12:00:00Z'), 3);
     expect(fires.map((f) => new Date(f.instant).toISOString())).toEqual(['2027-10-31T00:30:00.000Z', '2027-11-01T01:30:00.000Z', '2027-11-02T01:30:00.000Z']);

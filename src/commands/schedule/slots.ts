@@ -9,6 +9,7 @@ import { conversionLine, fitQuantities } from '../../domain/action.js';
 import { quantityText } from '../../domain/quantity.js';
 import { checkAction, checkNames, pendingActionOf } from '../../domain/capabilities.js';
 import { isoDuration, nextFires, parseSlot, slotParts, slotTime, type TypedSlot } from '../../domain/schedule.js';
+import { formatDuration } from '../../domain/duration.js';
 import { describeInstant, deviceOrLocalZone, isTimeZone, namedZone } from '../../domain/time.js';
 import { preflightError } from '../../errors/decode.js';
 import { PreflightError, UsageError } from '../../errors/failures.js';
@@ -92,8 +93,14 @@ function refuseOverlaps(windows: SlotWindow[], zone: string): void {
   for (const [i, first] of sorted.entries()) {
     for (let j = i + 1; j < sorted.length && sorted[j].start < first.end; j++) {
       const second = sorted[j];
-      // A slot's own daily repeats are a day apart.
-      if (first.index === second.index) continue;
+      // A slot's own repeats are a day apart, which is 23 hours on the day the clocks go forward:
+      // a slot longer than that is still open when it fires again.
+      if (first.index === second.index) {
+        throw new UsageError(
+          `--slot '${first.slot}' is still open when it fires again at ${describeInstant(second.start, zone)}: that day is ${formatDuration(second.start - first.start)} long (the clocks change)`,
+          `a device runs one action at a time: that fire would fail with CONFLICT; make the slot ${formatDuration(second.start - first.start)} at most`,
+        );
+      }
       if (first.slot === second.slot) throw new UsageError(`--slot '${first.slot}' is given twice`, 'a device runs one action at a time: the second would fail with CONFLICT; give it once');
       throw new UsageError(
         `--slot '${second.slot}' opens at ${describeInstant(second.start, zone)}, inside --slot '${first.slot}' (until ${describeInstant(first.end, zone)})`,
