@@ -5,7 +5,7 @@
 
 import type { DeviceRead } from '../contract/devices.js';
 import { UsageError } from '../errors/failures.js';
-import { databaseSpelling, localZoneName, zoneOffsetReader } from '../lib/zoneinfo.js';
+import { databaseSpelling, localZoneName, zoneOfPath, zoneOffsetReader } from '../lib/zoneinfo.js';
 
 const DURATION_PART = /(\d+(?:\.\d+)?)\s*(d|h|m|s)/gi;
 const DURATION_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
@@ -163,8 +163,13 @@ export function displayZone(env: Record<string, string | undefined>): string {
   return namedZone(undefined, env)?.name ?? localZone(env);
 }
 
-/** This process's zone, as Intl names it: from TZ or /etc/localtime where that is certain (lib/zoneinfo.ts), else from Intl. */
+/**
+ * This process's zone, as Intl names it: from TZ (a name, or the path of a zone file) or
+ * /etc/localtime where that is certain (lib/zoneinfo.ts), else from Intl.
+ */
 export function localZone(env: Record<string, string | undefined>): string {
+  const fromPath = zoneOfPath(env.TZ);
+  if (fromPath !== undefined) return localZoneName(fromPath) ?? canonicalZone(fromPath) ?? localTimeZone(env.TZ);
   return localZoneName(env.TZ) ?? localTimeZone(env.TZ);
 }
 

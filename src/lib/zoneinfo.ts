@@ -8,7 +8,7 @@
 // a file it cannot read), zoneOffsetReader() gives undefined and the caller uses Intl: the same
 // answers, only slower. test/zoneinfo.test.ts holds the two to agreement across every zone here.
 
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Where the database lives on Linux, the BSDs and macOS (Python's zoneinfo looks in the same places). */
@@ -266,6 +266,21 @@ export function databaseSpelling(name: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * The zone a `TZ` that is a file's path names (`/usr/share/zoneinfo/Asia/Tokyo`, POSIX's form, which
+ * Node's clock follows but Intl does not name): where the path, its links followed, lies in a zone
+ * database. Undefined for a `TZ` that is no path, or a file of no database.
+ */
+export function zoneOfPath(tz: string | undefined): string | undefined {
+  const path = tz?.startsWith(':') ? tz.slice(1) : tz;
+  if (!path?.startsWith('/')) return undefined;
+  try {
+    return /\/zoneinfo\/(?:posix\/)?([A-Za-z].*)$/.exec(realpathSync(path))?.[1];
+  } catch {
+    return undefined;
+  }
 }
 
 /** The names V8 gives the zone `UTC` (its own mapping, ahead of ICU's); not `GMT`, which Node 22 calls `+00:00`. */

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, freshConfigDir, runCli } from '../helpers/cli.js';
@@ -166,6 +166,18 @@ describe('what amps could not honour is said', () => {
     for (const [tz, shown] of [['UTC+3', '2026-12-01 09:00 Etc/GMT+3'], ['EST5', '2026-12-01 07:00 Etc/GMT+5'], ['GMT-2', '2026-12-01 14:00 Etc/GMT-2'], ['UTC0', '2026-12-01 12:00 UTC'], ['EST5EDT,M3.2.0,M11.1.0', '2026-12-01 12:00 UTC']]) {
       const got = await amps(['actions', 'get', pushed.stdout.trim()], { ...env, TZ: tz });
       expect([got.code, got.stdout], `TZ=${tz}`).toEqual([0, expect.stringMatching(new RegExp(`start +${shown.replace(/[+]/g, '\\+')} `))]);
+    }
+  });
+
+  it('a TZ that is a zone file\'s path (/usr/share/zoneinfo/Asia/Tokyo, as POSIX allows) is that zone, the clock Node runs on', async () => {
+    const env = cleanEnv();
+    const pushed = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--at', '2026-12-01T12:00:00Z', '-q'], env);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const zoneinfo = ['/usr/share/zoneinfo', '/usr/lib/zoneinfo', '/usr/share/lib/zoneinfo'].find((dir) => existsSync(join(dir, 'Asia/Tokyo')));
+    expect(zoneinfo, 'a zone database (tzdata), which .ci/run installs').toBeDefined();
+    for (const tz of [`${zoneinfo}/Asia/Tokyo`, `:${zoneinfo}/Asia/Tokyo`, `${zoneinfo}/posix/Asia/Tokyo`].filter((path) => existsSync(path.replace(/^:/, '')))) {
+      const got = await amps(['actions', 'get', pushed.stdout.trim()], { ...env, TZ: tz });
+      expect([got.code, got.stdout], `TZ=${tz}`).toEqual([0, expect.stringMatching(/start +2026-12-01 21:00 Asia\/Tokyo /)]);
     }
   });
 
