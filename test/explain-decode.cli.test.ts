@@ -38,6 +38,22 @@ describe('amps explain (built binary)', () => {
     expect(one).toMatchObject({ code: 'DEVICE_OFFLINE', http: 410, retryClass: 'after_delay', exitCode: 7, source: 'amps-docs' });
     const many = JSON.parse((await runCli(['explain', 'invalid_api_key', '--json'])).stdout);
     expect(many.map((e: { variant: string }) => e.variant)).toEqual(['platform', 'manufacturer']);
+    // whatToDo is the docs' words alone, as in an error's --json; amps' own text is ampsWhatToDo.
+    expect([one.whatToDo, one.ampsWhatToDo]).toEqual([expect.stringContaining('Retry once the device is back online'), null]);
+    const ours = JSON.parse((await runCli(['explain', 'VALIDATION_ERROR', '--json'])).stdout);
+    expect([ours.whatToDo, ours.ampsWhatToDo]).toEqual([null, expect.stringContaining('details.fields')]);
+    const local = JSON.parse((await runCli(['explain', 'CLIENT_TIMEOUT', '--json'])).stdout);
+    expect([local.whatToDo, typeof local.ampsWhatToDo]).toEqual([null, 'string']);
+  });
+
+  it('--list lists every code: the catalogue\'s by category, then amps\' own', async () => {
+    const text = await runCli(['explain', '--list']);
+    expect(text.stdout).toContain("amps' own codes: no Amps error came back");
+    for (const code of ['CLIENT_TIMEOUT', 'INVALID_RESPONSE', 'USAGE', 'OUTPUT_LOST', 'HTTP_<status>']) expect(text.stdout, code).toMatch(new RegExp(`^${code} `, 'm'));
+    const json = JSON.parse((await runCli(['explain', '--list', '--json'])).stdout);
+    expect(json.filter((e: { source: string }) => e.source === 'amps-local').map((e: { code: string }) => e.code)).toEqual(expect.arrayContaining(['CLIENT_TIMEOUT', 'USAGE', 'HTTP_<status>']));
+    // A category is the API's: amps' own are not in it.
+    expect((await runCli(['explain', '--category', 'conflict'])).stdout).not.toContain('CLIENT_TIMEOUT');
   });
 
   it('explains amps\' own codes too, the ones printed when no Amps error came back, with their exit codes', async () => {

@@ -36,9 +36,15 @@ function sourceLine(entry: CatalogueEntry): string {
   return entry.messageSource ? 'documented by Amps; the exact message is ours (the docs give none)' : 'documented by Amps; the what-to-do text is ours';
 }
 
+/**
+ * As an error's --json has it: `whatToDo` is the docs' words (null where the error-codes page has
+ * none), `ampsWhatToDo` amps' own, so a script never takes one for the other.
+ */
 function entryJson(entry: CatalogueEntry): Record<string, unknown> {
   return {
     ...entry,
+    whatToDo: entry.docsPage ? entry.whatToDo : null,
+    ampsWhatToDo: entry.docsPage ? null : entry.whatToDo,
     retry: RETRY_CLASSES[entry.retryClass].guidance,
     exitCode: RETRY_CLASSES[entry.retryClass].exitCode,
   };
@@ -91,8 +97,10 @@ function listCatalogue(options: ExplainOptions, io: IO): ExitCode {
     }
   }
   const entries = CATALOGUE.filter((e) => !category || e.category === category);
+  // amps' own codes come last, in no category of the API's; HTTP_<status> stands for one a status.
+  const locals = category ? [] : [...localCodeNames(), 'HTTP_502'].map((name) => localCode(name)!);
   if (options.json) {
-    writeJson(io, entries.map(entryJson));
+    writeJson(io, [...entries.map(entryJson), ...locals.map((local) => ({ ...localJson(local), ...(local.code === 'HTTP_502' ? { code: 'HTTP_<status>' } : {}) }))]);
     return EXIT.ok;
   }
   const categories = [...new Set(entries.map((e) => e.category))];
@@ -101,7 +109,26 @@ function listCatalogue(options: ExplainOptions, io: IO): ExitCode {
     writeLine(io.stdout, io.out.bold(`${CATEGORY_LABELS[c]} (${c})`));
     printSummary(entries.filter((e) => e.category === c), io);
   });
+  if (locals.length > 0) {
+    writeLine(io.stdout);
+    writeLine(io.stdout, io.out.bold('amps\' own codes: no Amps error came back (the Amps docs have none of them)'));
+    const rows = locals.map((local) => {
+      const json = localJson(local);
+      return local.code === 'HTTP_502'
+        ? ['HTTP_<status>', '-', 'by its status', 'An HTTP status whose body is not an Amps error (amps explain HTTP_502).']
+        : [local.code, '-', local.retryClass ? RETRY_CLASSES[local.retryClass].label : `exit ${String(json.exitCode)}`, local.message];
+    });
+    const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
+    for (const row of rows) writeLine(io.stdout, row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]) : cell)).join('  '));
+  }
   return EXIT.ok;
+}
+
+/** One of amps' own codes as --json gives it: `whatToDo` is null (no docs' words), amps' text is `ampsWhatToDo`. */
+function localJson(local: LocalCode): Record<string, unknown> {
+  const retry = local.retryClass ? RETRY_CLASSES[local.retryClass] : undefined;
+  const exitCode = retry?.exitCode ?? local.exitCode ?? EXIT.unclassified;
+  return { code: local.code, message: local.message, retryClass: local.retryClass ?? null, whatToDo: null, ampsWhatToDo: local.whatToDo, source: 'amps-local', retry: retry?.guidance ?? null, exitCode };
 }
 
 /** One of amps' own codes: what happened where no Amps error came back (a refused connection, a body it cannot use). */
@@ -112,7 +139,7 @@ function explainLocal(local: LocalCode, options: ExplainOptions, io: IO): ExitCo
     ? 'amps: what happened below HTTP, or to an answer it cannot use (the Amps docs have no code for it)'
     : 'amps: its own stop, before or instead of a request (the Amps docs have no code for it)';
   if (options.json) {
-    writeJson(io, { code: local.code, message: local.message, retryClass: local.retryClass ?? null, whatToDo: local.whatToDo, source: 'amps-local', retry: retry?.guidance ?? null, exitCode });
+    writeJson(io, localJson(local));
     return EXIT.ok;
   }
   const lines = [[io.out.bold(local.code), 'no Amps error: amps\' own code'].join(io.out.dim(' · ')), `  ${local.message}`, ''];
