@@ -7,6 +7,7 @@ import { setV8Flag } from '../lib/v8-flags.js';
 import { nodeTransport, type ResponseBody, type Transport } from './transport.js';
 import { type DecodedError, decodeResponse, RATE_LIMIT_CODES, tooLarge, transportError, type TransportFailure } from '../errors/decode.js';
 import { redactUrl } from '../lib/values.js';
+import { formatDuration } from '../domain/duration.js';
 import { ApiFailure, InterruptedError, UsageError } from '../errors/failures.js';
 import type { Env } from '../contract/env.js';
 import { keyEchoPattern, REDACTED_KEY } from '../contract/keys.js';
@@ -484,8 +485,14 @@ export class ApiClient {
       const { error } = result;
       if (attempt > retries || !isRetryable(method, result, attempt) || this.options.mayRetry?.() === false) throw new ApiFailure(error, result.notSent, result.serverDate);
       const delayMs = retryDelayMs(error, attempt, random);
-      // A wait that would outlast --timeout (or a minute) is reported, not waited out.
-      if (delayMs > MAX_RETRY_AFTER_MS || Date.now() + delayMs >= deadline) throw new ApiFailure(error, result.notSent, result.serverDate);
+      // A wait that would outlast --timeout (or a minute) is reported, not waited out, and said:
+      // the operator asked for retries and must not take this for one that failed again.
+      if (delayMs > MAX_RETRY_AFTER_MS || Date.now() + delayMs >= deadline) {
+        const why = delayMs > MAX_RETRY_AFTER_MS
+          ? `the wait asked for is longer than amps waits (${formatDuration(MAX_RETRY_AFTER_MS)})`
+          : `the wait before it (${formatDuration(delayMs)}) would end past --timeout (${formatDuration(this.options.timeoutMs)}, retries included); a longer --timeout waits it out`;
+        throw new ApiFailure({ ...error, retryWithheld: `not retried: ${why}` }, result.notSent, result.serverDate);
+      }
       this.options.onRetry?.({
         method,
         path,

@@ -39,6 +39,8 @@ export interface DecodedError {
   truncated?: boolean;
   /** For a failed action record (shape `action`): the action's id. */
   actionId?: string;
+  /** Retries were asked for and this one was not made: why (its wait would outlast --timeout). */
+  retryWithheld?: string;
 }
 
 interface SuccessBody {

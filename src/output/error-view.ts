@@ -253,6 +253,7 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
   const documented = documentedStatusOf(decoded);
   if (documented !== undefined) lines.push(`  ${style.bold('amps note:')} the docs give ${scrub(decoded.code)} with HTTP ${documented}; this one came with ${decoded.status}.`);
   if (decoded.retryAfterSeconds !== undefined) lines.push(`  ${style.bold('Retry after:')} ${retryAfterText(decoded.retryAfterSeconds)}`);
+  if (decoded.retryWithheld) lines.push(`  ${style.bold('amps note:')} ${decoded.retryWithheld}`);
 
   const details = await detailsLines(decoded, ctx);
   if (details.length > 0) lines.push('', `  ${style.bold('Details')}`, ...details.map((l) => `    ${l}`));
@@ -333,6 +334,7 @@ export function errorToJson(decoded: DecodedError): Record<string, unknown> {
       bodyExcerpt: decoded.bodyExcerpt ?? null,
       truncated: decoded.truncated ?? false,
       actionId: decoded.actionId ?? null,
+      retryWithheld: decoded.retryWithheld ?? null,
     },
     meta: {
       requestId: decoded.requestId ?? null,

@@ -267,6 +267,15 @@ describe('pushes against a misbehaving server', () => {
     expect(server.count('POST')).toBe(1);
   }, 40_000);
 
+  it('a retry whose wait would end past --timeout is not made, and that is said (text and --json)', async () => {
+    const r = await amps('ratelimit-20s', ['push', 'battery', 'b1', 'charge', '--no-preflight', '--retry', '2'], 5_000);
+    expect([r.code, server.count('POST')]).toEqual([6, 1]);
+    expect(r.stderr).toContain('amps note: not retried: the wait before it (20 s) would end past --timeout (5 s, retries included); a longer --timeout waits it out');
+    server.reset();
+    const json = await amps('ratelimit-20s', ['push', 'battery', 'b1', 'charge', '--no-preflight', '--retry', '2', '--json'], 5_000);
+    expect(JSON.parse(json.stderr.trim().split('\n').at(-1)!).error.retryWithheld).toContain('not retried: the wait before it (20 s)');
+  });
+
   it('DEVICE_OFFLINE with --retry is sent again after a delay of seconds, as the docs\' table says, never at once', async () => {
     const r = await push('offline-once', ['--retry', '1', '--json'], 15_000);
     expect(r.code).toBe(0);

@@ -316,6 +316,8 @@ describe('Retry-After has a ceiling', () => {
     expect(r.code).toBe(6);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(r.stderr).toContain('Retry after: 1 h');
+    // The read's own retries were not made, and that is said.
+    expect(r.stderr).toContain('amps note: not retried: the wait asked for is longer than amps waits (1 min)');
     const overflow = await amps('retryafter-overflow', ['get', 'battery', 'b1']);
     expect(overflow.code).toBe(6);
     expect(overflow.stderr).toContain('Retry after: more than a day (as sent; amps never waits that long)');
