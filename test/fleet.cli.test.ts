@@ -776,17 +776,20 @@ describe('--plan', () => {
     // Open-ended (a start, no end) on one, a window on the other; both devices take both strategies.
     await sandbox.call('POST', '/battery/bat_voltaro_02', { action: { command: 'charge', start: '2h' } });
     await sandbox.call('POST', '/battery/bat_kestrel_02', { action: { command: 'charge', start: '2h', end: '3h' } });
+    // A window, and an open-ended action queued after it: the read shows the window alone.
+    await sandbox.call('POST', '/battery/bat_voltaro_01', { action: { command: 'charge', start: '2h', end: '3h' } });
+    await sandbox.call('POST', '/battery/bat_voltaro_01', { action: { command: 'idle' }, onConflict: 'queue_after' });
     sandbox.requests.length = 0;
-    const { file, dir } = fileOf(['bat_voltaro_02', 'bat_kestrel_02']);
+    const { file, dir } = fileOf(['bat_voltaro_02', 'bat_kestrel_02', 'bat_voltaro_01']);
     const plan = await amps(['push', 'battery', '--devices', file, 'idle', '--on-conflict', 'queue_after', '--plan', '--json']);
     expect(plan.code, plan.stderr).toBe(0);
-    expect(JSON.parse(plan.stdout).plan.predictions).toEqual({ conflict_resolvable: 1, conflict_resolved: 1 });
+    expect(JSON.parse(plan.stdout).plan.predictions).toEqual({ conflict_resolvable: 2, conflict_resolved: 1 });
     expect(posts()).toHaveLength(0);
     // The run meets what the plan said: the open-ended one is a conflict, the window is queued after.
     const out = join(dir, 'ledger.ndjson');
     await amps(['push', 'battery', '--devices', file, 'idle', '--on-conflict', 'queue_after', '--out', out]);
     const byId = Object.fromEntries(devices(readFileSync(out, 'utf8')).map((l) => [l.id, l.outcome]));
-    expect(byId).toEqual({ bat_voltaro_02: 'conflict', bat_kestrel_02: 'accepted' });
+    expect(byId).toEqual({ bat_voltaro_02: 'conflict', bat_kestrel_02: 'accepted', bat_voltaro_01: 'conflict' });
     await sandbox.call('POST', '/_sandbox/reset');
   });
 
@@ -1077,6 +1080,12 @@ describe('--resume', () => {
     // The waves are the run's: another --waves with --resume is refused.
     sandbox.requests.length = 0;
     expect((await amps(['push', '--resume', out, '--waves', '50%,100%', '--out', join(dir, 'x.ndjson')])).code).toBe(2);
+    // Canaries would reorder the run's waves: refused where the run had none.
+    const canaries = await amps(['push', '--resume', rollout, '--canary-per-model', '--out', join(dir, 'z.ndjson')]);
+    expect([canaries.code, canaries.stderr.split('\n')[0]]).toEqual([2, `amps: --canary-per-model: the run of ${rollout} rolled out in waves without it, and a resume keeps the run's waves`]);
+    // Waves need a file: a resume given its devices on stdin says the waves are the run's.
+    const streamed = await amps(['push', '--resume', rollout, '--devices', '-', '--out', join(dir, 's.ndjson')], ids.join('\n'));
+    expect([streamed.code, streamed.stderr.split('\n')[0]]).toEqual([2, `amps: the run of ${rollout} rolled out in waves (--waves 10%,100%), which need the devices in a file: each wave is a share of the whole list`]);
     const noWaves = await amps(['push', '--resume', out, '--abort-if', 'rejected>1%', '--out', join(dir, 'y.ndjson')]);
     expect([noWaves.code, noWaves.stderr]).toEqual([2, `amps: --abort-if judges a wave: the run of ${out} did not roll out in waves\n`]);
     expect(posts()).toHaveLength(0);

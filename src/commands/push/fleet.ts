@@ -121,6 +121,10 @@ async function checkSameDevices(devices: string, fromLedger: boolean, ledger: Pa
 function resumedShape(given: FleetPushOptions, from: { path: string; ledger: ParsedLedger }): FleetPushOptions {
   const shape = from.ledger.run.shape;
   if (!shape) return given;
+  // Canaries reorder the list: the devices carried over would fall in other waves than the run's.
+  if (given.canaryPerModel && shape.waves !== null && !shape.canaryPerModel) {
+    throw new UsageError(`--canary-per-model: the run of ${from.path} rolled out in waves without it, and a resume keeps the run's waves`);
+  }
   return {
     ...given,
     wait: given.wait ?? (shape.wait || undefined), verify: given.verify ?? (shape.verify || undefined), waitTimeout: given.waitTimeout ?? shape.waitTimeout ?? undefined,
@@ -314,7 +318,11 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
   }
   // Only a regular file can be read twice (to count it ahead) or read to its end after a stop.
   const regularFile = await input.isRegularFile(run.devices);
-  if (waves && !regularFile) throw new UsageError('--waves needs the devices in a file: each wave is a share of the whole list');
+  if (waves && !regularFile) {
+    throw new UsageError(run.resumeFrom
+      ? `the run of ${run.resumeFrom.path} rolled out in waves (--waves ${options.waves}), which need the devices in a file: each wave is a share of the whole list`
+      : '--waves needs the devices in a file: each wave is a share of the whole list', run.resumeFrom ? 'give them with --devices FILE' : undefined);
+  }
   const concurrency = options.concurrency ?? 8;
 
   // Requests in flight finish after Ctrl-C: the run stops issuing, then reports.

@@ -72,7 +72,7 @@ export function pushCommand(state: CommandState, runF: Run<PushOptions> = run) {
     .addOption(new Option('--concurrency <n>', 'with --devices: pushes in flight (default 8)').argParser(wholeNumber('--concurrency', 1, 256)))
     .option('--out <file>', 'with --devices: write the per-device ledger (NDJSON) to this file as it goes')
     .option('--fail-fast [classes]', 'with --devices: stop issuing at the first failure (or of these classes: credentials,rejected,conflict,transient,offline,unclassified,usage)', failFastClasses)
-    .option('--no-fail-fast', 'with --resume: send past failures, though the run stopped at its first')
+    .option('--no-fail-fast', 'with --devices: send past failures (with --resume: though the run stopped at its first)')
     .option('--verify', 'with --devices --wait: read each completed device once and report where its state does not show the command (drift)')
     .addOption(new Option('--plan', 'with --devices: predict the run from list pages (accepted, conflicts, preflight failures, stale devices); send nothing').conflicts(['wait', 'waves', 'resume']))
     .option('--waves <shares>', 'with --devices FILE: roll out in waves, e.g. 1%,10%,100%; each wave starts when the one before has finished')

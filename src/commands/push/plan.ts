@@ -33,16 +33,18 @@ export interface PlanReport {
 }
 
 /**
- * The action a device already has in the way, from its read: its state, and whether it is known to
- * have no end (a scheduled action whose `end` is null: queue_after cannot wait for it); undefined
- * when there is none.
+ * The action a device already has in the way, from its read: its state, and whether it may have no
+ * end (a scheduled action whose `end` is null, or another pending behind it the read does not show:
+ * queue_after cannot wait for one with none); undefined when there is none.
  */
 function pendingOf(device: DeviceRead): { state: string; openEnded: boolean } | undefined {
   const schedule = device.currentSchedule;
-  if (isRecord(schedule) && (schedule.state === 'scheduled' || schedule.state === 'acknowledged')) {
-    return { state: String(schedule.state), openEnded: 'end' in schedule && (schedule.end === null || schedule.end === undefined) };
-  }
   const last = device.lastAction;
+  if (isRecord(schedule) && (schedule.state === 'scheduled' || schedule.state === 'acknowledged')) {
+    // A newer pending action than the one shown (one queued after it) may have no end: not known.
+    const another = last && (last.state === 'scheduled' || last.state === 'acknowledged') && schedule.actionId !== undefined && last.id !== schedule.actionId;
+    return { state: String(schedule.state), openEnded: Boolean(another) || ('end' in schedule && (schedule.end === null || schedule.end === undefined)) };
+  }
   return last && (last.state === 'scheduled' || last.state === 'acknowledged') ? { state: last.state, openEnded: false } : undefined;
 }
 
