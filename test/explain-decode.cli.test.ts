@@ -31,6 +31,10 @@ describe('amps explain (built binary)', () => {
     const conflicts = await runCli(['explain', '--list', '--category', 'conflict']);
     expect(conflicts.stdout).toContain('VPP_LOCKED');
     expect(conflicts.stdout).not.toContain('TIMEOUT');
+    // Each row says whose the code is: the error-codes page's, elsewhere in the docs, or amps'.
+    expect(conflicts.stdout).toMatch(/^SCHEDULER_ACTIVE +409 +resolve the conflict +docs page +A schedule/m);
+    expect(conflicts.stdout).toMatch(/^CONFLICT \(open_ended\) +409 +resolve the conflict +amps +The conflicting/m);
+    expect(conflicts.stdout).toMatch(/^CONFLICT \(pending\) +409 +resolve the conflict +Amps docs +A conflicting/m);
   });
 
   it('gives the entry as JSON, every variant of a code with two meanings', async () => {

@@ -77,14 +77,23 @@ function entryText(entry: CatalogueEntry, io: IO): string[] {
   return lines;
 }
 
+/** Whose a code is, in a list: the docs' error-codes page's (quoted), elsewhere in the Amps docs, or amps'. */
+function sourceTag(entry: CatalogueEntry): string {
+  return entry.source === 'amps-cli' ? 'amps' : entry.docsPage ? 'docs page' : 'Amps docs';
+}
+
 function summaryRows(entries: readonly CatalogueEntry[]): string[][] {
-  return entries.map((e) => [e.code + (e.variant ? ` (${e.variant})` : ''), String(e.http), RETRY_CLASSES[e.retryClass].label, e.message]);
+  return entries.map((e) => [e.code + (e.variant ? ` (${e.variant})` : ''), String(e.http), RETRY_CLASSES[e.retryClass].label, sourceTag(e), e.message]);
+}
+
+/** Rows of cells, every column but the last padded to its widest. */
+function printRows(rows: string[][], io: IO): void {
+  const widths = rows[0]!.slice(0, -1).map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const row of rows) writeLine(io.stdout, row.map((cell, i) => (i < widths.length ? cell.padEnd(widths[i]) : cell)).join('  '));
 }
 
 function printSummary(entries: readonly CatalogueEntry[], io: IO): void {
-  const rows = summaryRows(entries);
-  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const row of rows) writeLine(io.stdout, row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]) : cell)).join('  '));
+  printRows(summaryRows(entries), io);
 }
 
 function listCatalogue(options: ExplainOptions, io: IO): ExitCode {
@@ -112,15 +121,11 @@ function listCatalogue(options: ExplainOptions, io: IO): ExitCode {
   if (locals.length > 0) {
     writeLine(io.stdout);
     writeLine(io.stdout, io.out.bold('amps\' own codes: no Amps error came back (the Amps docs have none of them)'));
-    const rows = locals.map((local) => {
-      const json = localJson(local);
-      return local.code === 'HTTP_502'
-        ? ['HTTP_<status>', '-', 'by its status', 'An HTTP status whose body is not an Amps error (amps explain HTTP_502).']
-        : [local.code, '-', local.retryClass ? RETRY_CLASSES[local.retryClass].label : `exit ${String(json.exitCode)}`, local.message];
-    });
-    const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
-    for (const row of rows) writeLine(io.stdout, row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]) : cell)).join('  '));
+    printRows(locals.map((local) => local.code === 'HTTP_502'
+      ? ['HTTP_<status>', '-', 'by its status', 'amps', 'An HTTP status whose body is not an Amps error (amps explain HTTP_502).']
+      : [local.code, '-', local.retryClass ? RETRY_CLASSES[local.retryClass].label : `exit ${String(localJson(local).exitCode)}`, 'amps', local.message]), io);
   }
+  writeLine(io.stdout, io.out.dim('\nWhose: docs page = the Amps docs\' error-codes page, quoted word for word; Amps docs = documented elsewhere in them; amps = defined by amps.'));
   return EXIT.ok;
 }
 
