@@ -170,7 +170,11 @@ export function displayZone(env: Record<string, string | undefined>): string {
 export function localZone(env: Record<string, string | undefined>): string {
   const fromPath = zoneOfPath(env.TZ);
   if (fromPath !== undefined) return localZoneName(fromPath) ?? canonicalZone(fromPath) ?? localTimeZone(env.TZ);
-  return localZoneName(env.TZ) ?? localTimeZone(env.TZ);
+  // A name ICU knows by an older alias (TZ=Asia/Kolkata, which Intl calls Asia/Calcutta): spelt as
+  // the operator and the database spell it, as a --tz is. Only an Area/Location name: a POSIX
+  // offset (GMT+3, three hours behind) is read the other way round by ICU.
+  const named = env.TZ?.startsWith(':') ? env.TZ.slice(1) : env.TZ;
+  return localZoneName(env.TZ) ?? (named?.includes('/') ? canonicalZone(named) : undefined) ?? localTimeZone(env.TZ);
 }
 
 /**

@@ -169,7 +169,7 @@ describe('what amps could not honour is said', () => {
     }
   });
 
-  it('a TZ that is a zone file\'s path (/usr/share/zoneinfo/Asia/Tokyo, as POSIX allows) is that zone, the clock Node runs on', async () => {
+  it('a TZ that is a zone file\'s path (/usr/share/zoneinfo/Asia/Tokyo, as POSIX allows) is that zone, the clock Node runs on; an alias is spelt as typed', async () => {
     const env = cleanEnv();
     const pushed = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--at', '2026-12-01T12:00:00Z', '-q'], env);
     expect(pushed.code, pushed.stderr).toBe(0);
@@ -179,6 +179,9 @@ describe('what amps could not honour is said', () => {
       const got = await amps(['actions', 'get', pushed.stdout.trim()], { ...env, TZ: tz });
       expect([got.code, got.stdout], `TZ=${tz}`).toEqual([0, expect.stringMatching(/start +2026-12-01 21:00 Asia\/Tokyo /)]);
     }
+    // A name ICU knows by an older alias is spelt as TZ spells it, as a --tz is (not Asia/Calcutta).
+    const alias = await amps(['actions', 'get', pushed.stdout.trim()], { ...env, TZ: 'Asia/Kolkata' });
+    expect(alias.stdout).toMatch(/start +2026-12-01 17:30 Asia\/Kolkata /);
   });
 
   it('sandbox reset --json answers in JSON', async () => {
