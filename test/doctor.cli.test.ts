@@ -151,6 +151,18 @@ describe('amps doctor', () => {
     expect(far.failed[0]).toMatchObject({ area: 'clock', detail: expect.stringMatching(/is (1199|1200|1201) s behind the server's: webhook signatures are refused beyond 300 s/) });
   });
 
+  it('a sandbox whose clock was moved on purpose: a warning that says so and how to put it back, not "sync the clock"', async () => {
+    const own = cleanEnv();
+    expect((await runCli(['api', 'POST', '/_sandbox/clock', '-f', 'advanceSeconds=3600'], { env: own })).code).toBe(0);
+    const moved = await doctor(own);
+    expect(moved.exitCode).toBe(0);
+    expect(moved.checks.find((c) => c.area === 'clock')).toMatchObject({
+      status: 'warn', detail: expect.stringMatching(/^the sandbox's clock is (3599|3600|3601) s ahead of this machine's \(moved with POST \/_sandbox\/clock\)/), fix: expect.stringContaining('amps sandbox reset'),
+    });
+    expect((await runCli(['sandbox', 'reset', '-q'], { env: own })).code).toBe(0);
+    expect((await doctor(own)).checks.find((c) => c.area === 'clock')!.status).toBe('pass');
+  });
+
   it('a configuration that keeps amps from starting is the finding: a profile that does not exist, exit 2', async () => {
     const r = await doctor(cleanEnv({ AMPS_PROFILE: 'nope' }));
     expect(r.exitCode).toBe(2);

@@ -153,6 +153,8 @@ function createSandboxServer(options: SandboxOptions): { server: Server; tick():
     res.writeHead(reply.status, {
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(payload),
+      // The sandbox's clock, moved or not, as a server's Date header is its own: amps doctor compares it.
+      date: new Date(clock).toUTCString(),
       'x-request-id': id,
       ...reply.headers,
     });
