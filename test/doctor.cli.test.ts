@@ -163,6 +163,20 @@ describe('amps doctor', () => {
     expect((await doctor(own)).checks.find((c) => c.area === 'clock')!.status).toBe('pass');
   });
 
+  it('a URL that is not the API (a web page answers): the fix says no request id came back, not to escalate with one', async () => {
+    const page = createServer((_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/html' });
+      res.end('<html><body>Not here</body></html>');
+    });
+    await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
+    try {
+      const r = await doctor(cleanEnv({ AMPS_API_URL: `http://127.0.0.1:${(page.address() as AddressInfo).port}`, AMPS_API_KEY: 'amps_sk_test_doctorTests1' }));
+      expect(r.failed.find((c) => c.area === 'auth')).toMatchObject({ detail: expect.stringContaining('HTTP_404'), fix: expect.stringContaining('no request id came back: this may not be the Amps API (check the API URL)') });
+    } finally {
+      await new Promise((resolve) => page.close(resolve));
+    }
+  });
+
   it('a configuration that keeps amps from starting is the finding: a profile that does not exist, exit 2', async () => {
     const r = await doctor(cleanEnv({ AMPS_PROFILE: 'nope' }));
     expect(r.exitCode).toBe(2);

@@ -147,7 +147,7 @@ async function authAndClock(session: Session): Promise<Check[]> {
     const d = error.decoded;
     const fix = d.code === 'LIVE_ACCESS_DISABLED' ? 'live access is not enabled for this key\'s account: use a test key, or ask Amps to enable live access'
       : d.exitCode === EXIT.credentials ? 'check the key (amps config set api-key) and its environment (test or live)'
-      : d.entry?.whatToDo ?? (d.known ? `amps explain ${d.code}` : d.shape === 'transport' ? 'the network checks passed but the request failed below HTTP: the detail says where (the proxy, or the server)' : 'escalate with the request id');
+      : d.entry?.whatToDo ?? (d.known ? `amps explain ${d.code}` : d.shape === 'transport' ? 'the network checks passed but the request failed below HTTP: the detail says where (the proxy, or the server)' : d.requestId ? 'escalate with the request id' : 'no request id came back: this may not be the Amps API (check the API URL), else escalate with the detail above');
     const auth: Check = { area: 'auth', status: 'fail', detail: `GET /battery?limit=1: ${d.code}${d.status !== null ? ` (HTTP ${d.status})` : ''}${d.requestId ? `, request id ${scrub(d.requestId)}` : ''}: ${scrub(d.message)}`, fix, exitCode: d.exitCode };
     // A refused read still brings the server's Date: the clock is checked all the same, when the read
     // was a single attempt (after retries the midpoint says nothing of when the last answer left).
