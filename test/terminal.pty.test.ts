@@ -79,6 +79,16 @@ describe('amps login', () => {
     expect(list).toMatchObject({ profile: { value: 'prod' }, apiUrl: { value: 'https://api.amps.ai' }, apiKey: { value: 'amps_sk_live_…4321' }, environment: 'live' });
   });
 
+  it('a key pasted at the Profile prompt is refused and never echoed, as typed nor as the answer', async () => {
+    const term = runInTerminal(['login'], cleanEnv());
+    await term.waitFor('Profile');
+    term.type('amps_sk_live_pastedkey9876');
+    term.type(KEYS.enter);
+    expect(await term.exit).toBe(2);
+    expect(term.text()).not.toContain('pastedkey9876');
+    expect(term.text()).toContain('[redacted key]');
+  });
+
   it('with --json asks nothing, even at a terminal: exit 9, as login and config set api-key say', async () => {
     for (const args of [['login', '--json'], ['config', 'set', 'api-key', '--json']]) {
       const term = runInTerminal(args, cleanEnv());
