@@ -62,6 +62,9 @@ describe('times as operators type them (a fixed clock, a named zone)', () => {
       expect(parseTimeText(bad), bad).toMatchObject({ problem: expect.any(String) });
     }
     expect(parseTimeText('2028-02-29T10:00Z')).toEqual({ kind: 'absolute', instant: Date.parse('2028-02-29T10:00Z') });
+    // A fraction of a second is taken with a zone or without (and dropped: times go in whole seconds).
+    expect(parseTimeText('2026-06-10T22:00:30.5')).toEqual({ kind: 'wall', date: { year: 2026, month: 6, day: 10 }, hour: 22, minute: 0, second: 30 });
+    expect(parseTimeText('2026-06-10T22:00:30.5Z')).toEqual({ kind: 'absolute', instant: Date.parse('2026-06-10T22:00:30.5Z') });
     expect(parseApiTime('2026-11-31T22:00Z', new Date(now), 'UTC')).toBeUndefined();
     // A dated time more than 400 days ahead, as a relative one is.
     expect(() => resolveTimes(parseTimeFlags({ at: '2029-01-01T00:00Z' }), now, { name: 'UTC' })).toThrow('--at lies more than 400 days ahead');
