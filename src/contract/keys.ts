@@ -49,6 +49,15 @@ export function redactKeyShapes(text: string): string {
   return unescapeKeyCharacters(text).replace(/(?<=^|[^A-Za-z0-9]|\\[nrtbf]|\\u[0-9a-fA-F]{4})(amps_)?sk_(test|live)_[A-Za-z0-9]{6,}/g, REDACTED_KEY);
 }
 
+/**
+ * What a prompt shows of a line being typed: a key's start masked from its first secret character
+ * on (`sk_live_p…`), since the line is drawn again at every keystroke, before a whole key's shape
+ * is there to match.
+ */
+export function maskKeyBeingTyped(text: string): string {
+  return redactKeyShapes(text).replace(/(?<![A-Za-z0-9])(amps_)?sk_(test|live)_[A-Za-z0-9]+/g, REDACTED_KEY);
+}
+
 /** Whether a name or id typed somewhere else holds what is shaped like an API key: refused there, since it would be printed. */
 export function holdsKeyShape(text: string): boolean {
   return /sk_(test|live)_[A-Za-z0-9]{6,}/.test(text);

@@ -3,7 +3,7 @@
 // prompter loads @inquirer/prompts only when it first asks.
 
 import type { Readable, Writable } from 'node:stream';
-import { redactKeyShapes } from '../contract/keys.js';
+import { maskKeyBeingTyped } from '../contract/keys.js';
 import { NeedsInputError } from '../errors/failures.js';
 
 export interface Choice<T> {
@@ -64,7 +64,7 @@ export function terminalPrompter(stdin: () => Readable, output: () => Writable, 
     select: (message, choices) => ask((p, context) => p.select({ message, choices: [...choices], ...theme() }, context)),
     confirm: (message, defaultAnswer) => ask((p, context) => p.confirm({ message, default: defaultAnswer, ...theme() }, context)),
     // A key pasted where a name or URL was asked for is not echoed, as typed nor as the answer.
-    input: (message, defaultAnswer) => ask((p, context) => p.input({ message, default: defaultAnswer, transformer: redactKeyShapes, ...theme() }, context)),
+    input: (message, defaultAnswer) => ask((p, context) => p.input({ message, default: defaultAnswer, transformer: maskKeyBeingTyped, ...theme() }, context)),
     password: (message) => ask((p, context) => p.password({ message, mask: '*', ...theme() }, context)),
   };
 }
