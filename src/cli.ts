@@ -15,6 +15,7 @@ import { duration, repeatable } from './config/option-parsers.js';
 import { type CommandState, guardOutput, type IO, plainIO } from './output/io.js';
 import { outputLostText, readerWentAway } from './lib/system-errors.js';
 import { standardStream } from './output/stdio.js';
+import { scrub } from './output/text.js';
 import { LazyAbortController } from './lib/lazy-abort.js';
 import { terminalPrompter } from './output/prompter.js';
 import { colorLevel, styleFor } from './output/style.js';
@@ -226,7 +227,8 @@ export async function buildProgram(state: CommandState, argv: string[] = [], { e
       // With --json the refusal goes out as every error does there, JSON on stderr (runCommand).
       outputError: (s, write) => {
         if (state.argv.includes('--json')) state.parseError = s;
-        else write(`amps: ${s.replace(/^error: /, '')}`);
+        // The parser echoes what was typed (a key pasted as a value, escapes): cleaned as amps' own messages are.
+        else write(`amps: ${redactKeyShapes(scrub(s.replace(/^error: /, ''), true))}`);
       },
       // From IO, as everything else: commander's own answers would make Node's stdio streams (stdio.ts).
       // Off a terminal no width, as commander's own give (it then wraps at 80; its types omit undefined).

@@ -356,6 +356,17 @@ describe('the client', () => {
     }
   });
 
+  it('a key typed where a command, a parameter or an option value goes is never echoed: not by the preflight, nor by the parser, whose echo is also cleared of escapes', async () => {
+    for (const args of [['push', 'battery', 'bat_voltaro_01', KEY], ['push', 'battery', 'bat_voltaro_01', 'charge', '--param', `${KEY}=5kw`], ['push', 'battery', 'bat_voltaro_01', 'charge', '--simulate-at', KEY]]) {
+      const r = await amps(args);
+      expect([r.code, r.stderr], args.join(' ')).toEqual([2, expect.stringContaining('[redacted key]')]);
+      expectNoKey(r);
+    }
+    expect(posts()).toHaveLength(0);
+    const escapes = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--simulate-at', '\u001b]0;pwned\u0007\u001b[31mRED']);
+    expect([escapes.code, escapes.stderr]).toEqual([2, "amps: option '--simulate-at <phase>' argument 'RED' is invalid. Allowed choices are request, dispatch.\n"]);
+  });
+
   describe('proxies', () => {
     let proxy: Server;
     let seen: string[];

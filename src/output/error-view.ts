@@ -5,6 +5,7 @@
 import { CATEGORY_LABELS, entriesWithStatus } from '../errors/catalogue.js';
 import { type DecodedError, isWaitSeconds, localCode } from '../errors/decode.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
+import { redactKeyShapes } from '../contract/keys.js';
 import { formatTable } from './table.js';
 import type { IO } from './io.js';
 import type { Style } from './style.js';
@@ -290,10 +291,27 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
 
 /** Writes the human rendering to stderr (or stdout, where the error is the data: amps decode), styled for that stream. */
 export async function writeErrorText(io: IO, decoded: DecodedError, to: 'stderr' | 'stdout' = 'stderr'): Promise<void> {
+  const clean = withoutKeyShapes(decoded);
   const text = to === 'stderr'
-    ? await renderErrorText(decoded, { style: io.err, tty: io.stderrIsTTY, columns: io.columns })
-    : await renderErrorText(decoded, { style: io.out, tty: io.stdoutIsTTY, columns: io.columns });
+    ? await renderErrorText(clean, { style: io.err, tty: io.stderrIsTTY, columns: io.columns })
+    : await renderErrorText(clean, { style: io.out, tty: io.stdoutIsTTY, columns: io.columns });
   io[to].write(text);
+}
+
+/**
+ * The error with every key shape in what came from outside replaced (a preflight's details carry
+ * what was typed: a key pasted as a command or a parameter name), as its --json is; the
+ * catalogue's own entry holds none. Redacted before styling, which would hide a key's start.
+ */
+function withoutKeyShapes(decoded: DecodedError): DecodedError {
+  const clean = (value: unknown): unknown => {
+    if (typeof value === 'string') return redactKeyShapes(value);
+    if (Array.isArray(value)) return value.map(clean);
+    if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([name, item]) => [redactKeyShapes(name), clean(item)]));
+    return value;
+  };
+  const { entry, ...rest } = decoded;
+  return { ...(clean(rest) as Omit<DecodedError, 'entry'>), entry };
 }
 
 /**
