@@ -5,7 +5,7 @@
 
 import type { DeviceRead } from '../contract/devices.js';
 import { UsageError } from '../errors/failures.js';
-import { databaseSpelling, localZoneName, zoneOfPath, zoneOffsetReader } from '../lib/zoneinfo.js';
+import { databaseSpelling, localZoneName, tzNamed, zoneOfPath, zoneOffsetReader } from '../lib/zoneinfo.js';
 
 const DURATION_PART = /(\d+(?:\.\d+)?)\s*(d|h|m|s)/gi;
 const DURATION_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
@@ -171,10 +171,12 @@ export function localZone(env: Record<string, string | undefined>): string {
   const fromPath = zoneOfPath(env.TZ);
   if (fromPath !== undefined) return localZoneName(fromPath) ?? canonicalZone(fromPath) ?? localTimeZone(env.TZ);
   // A name ICU knows by an older alias (TZ=Asia/Kolkata, which Intl calls Asia/Calcutta): spelt as
-  // the operator and the database spell it, as a --tz is. Only an Area/Location name: a POSIX
-  // offset (GMT+3, three hours behind) is read the other way round by ICU.
-  const named = env.TZ?.startsWith(':') ? env.TZ.slice(1) : env.TZ;
-  return localZoneName(env.TZ) ?? (named?.includes('/') ? canonicalZone(named) : undefined) ?? localTimeZone(env.TZ);
+  // the operator and the database spell it, as a --tz is. Only an Area/Location name spelt exactly
+  // as the database's file (the C library finds none for asia/tokyo, and runs the clock on UTC),
+  // and never a POSIX offset (GMT+3, three hours behind), which ICU reads the other way round.
+  const named = tzNamed(env.TZ);
+  const asFiled = named?.includes('/') && databaseSpelling(named) === named ? canonicalZone(named) : undefined;
+  return localZoneName(env.TZ) ?? asFiled ?? localTimeZone(env.TZ);
 }
 
 /**

@@ -268,16 +268,21 @@ export function databaseSpelling(name: string): string | undefined {
   return undefined;
 }
 
+/** What a `TZ` names, without the leading `:` POSIX allows before a name or a path. */
+export function tzNamed(tz: string | undefined): string | undefined {
+  return tz?.startsWith(':') ? tz.slice(1) : tz;
+}
+
 /**
  * The zone a `TZ` that is a file's path names (`/usr/share/zoneinfo/Asia/Tokyo`, POSIX's form, which
  * Node's clock follows but Intl does not name): where the path, its links followed, lies in a zone
  * database. Undefined for a `TZ` that is no path, or a file of no database.
  */
 export function zoneOfPath(tz: string | undefined): string | undefined {
-  const path = tz?.startsWith(':') ? tz.slice(1) : tz;
+  const path = tzNamed(tz);
   if (!path?.startsWith('/')) return undefined;
   try {
-    return /\/zoneinfo\/(?:posix\/)?([A-Za-z].*)$/.exec(realpathSync(path))?.[1];
+    return /\/zoneinfo\/(?:(?:posix|right)\/)?([A-Za-z].*)$/.exec(realpathSync(path))?.[1];
   } catch {
     return undefined;
   }
@@ -294,7 +299,7 @@ const UTC_NAMES = new Set(['UTC', 'Etc/UTC', 'Etc/GMT']);
  */
 export function localZoneName(tz: string | undefined): string | undefined {
   let candidate: string | undefined;
-  if (tz !== undefined) candidate = tz.startsWith(':') ? tz.slice(1) : tz;
+  if (tz !== undefined) candidate = tzNamed(tz);
   else {
     try {
       candidate = /\/zoneinfo\/(.+)$/.exec(readlinkSync('/etc/localtime'))?.[1];

@@ -175,13 +175,16 @@ describe('what amps could not honour is said', () => {
     expect(pushed.code, pushed.stderr).toBe(0);
     const zoneinfo = ['/usr/share/zoneinfo', '/usr/lib/zoneinfo', '/usr/share/lib/zoneinfo'].find((dir) => existsSync(join(dir, 'Asia/Tokyo')));
     expect(zoneinfo, 'a zone database (tzdata), which .ci/run installs').toBeDefined();
-    for (const tz of [`${zoneinfo}/Asia/Tokyo`, `:${zoneinfo}/Asia/Tokyo`, `${zoneinfo}/posix/Asia/Tokyo`].filter((path) => existsSync(path.replace(/^:/, '')))) {
+    for (const tz of [`${zoneinfo}/Asia/Tokyo`, `:${zoneinfo}/Asia/Tokyo`, `${zoneinfo}/posix/Asia/Tokyo`, `${zoneinfo}/right/Asia/Tokyo`].filter((path) => existsSync(path.replace(/^:/, '')))) {
       const got = await amps(['actions', 'get', pushed.stdout.trim()], { ...env, TZ: tz });
       expect([got.code, got.stdout], `TZ=${tz}`).toEqual([0, expect.stringMatching(/start +2026-12-01 21:00 Asia\/Tokyo /)]);
     }
     // A name ICU knows by an older alias is spelt as TZ spells it, as a --tz is (not Asia/Calcutta).
     const alias = await amps(['actions', 'get', pushed.stdout.trim()], { ...env, TZ: 'Asia/Kolkata' });
     expect(alias.stdout).toMatch(/start +2026-12-01 17:30 Asia\/Kolkata /);
+    // A name in another case than the database's file: the C library finds no zone and Node's clock runs on UTC, as amps then says.
+    const lower = await amps(['actions', 'get', pushed.stdout.trim()], { ...env, TZ: 'asia/tokyo' });
+    expect(lower.stdout).toMatch(/start +2026-12-01 12:00 UTC /);
   });
 
   it('sandbox reset --json answers in JSON', async () => {
