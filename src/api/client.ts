@@ -79,6 +79,16 @@ const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 10_000;
 /** A Retry-After beyond this is reported, not waited out. */
 export const MAX_RETRY_AFTER_MS = 60_000;
+
+/**
+ * Why a retry that was asked for (reads' own, `--retry`) was not made: its wait is longer than amps
+ * waits, or would end past `--timeout` (`timeoutMs`, which bounds a request and its retries), or
+ * past `bound` where something shorter limits it.
+ */
+export function retryWithheldText(delayMs: number, timeoutMs: number, bound?: string): string {
+  if (delayMs > MAX_RETRY_AFTER_MS) return `not retried: the wait asked for is longer than amps waits (${formatDuration(MAX_RETRY_AFTER_MS)})`;
+  return `not retried: the wait before it (${formatDuration(delayMs)}) would end past ${bound ?? `--timeout (${formatDuration(timeoutMs)}, retries included); a longer --timeout waits it out`}`;
+}
 const CONNECT_TIMEOUT_MS = 10_000;
 /** No documented response comes near this; a hostile or broken server's endless body stops here. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
@@ -488,10 +498,8 @@ export class ApiClient {
       // A wait that would outlast --timeout (or a minute) is reported, not waited out, and said:
       // the operator asked for retries and must not take this for one that failed again.
       if (delayMs > MAX_RETRY_AFTER_MS || Date.now() + delayMs >= deadline) {
-        const why = delayMs > MAX_RETRY_AFTER_MS
-          ? `the wait asked for is longer than amps waits (${formatDuration(MAX_RETRY_AFTER_MS)})`
-          : `the wait before it (${formatDuration(delayMs)}) would end past --timeout (${formatDuration(this.options.timeoutMs)}, retries included); a longer --timeout waits it out`;
-        throw new ApiFailure({ ...error, retryWithheld: `not retried: ${why}` }, result.notSent, result.serverDate);
+        const bound = options.timeoutMs !== undefined && options.timeoutMs < this.options.timeoutMs ? 'what is left of the wait (--wait-timeout)' : undefined;
+        throw new ApiFailure({ ...error, retryWithheld: retryWithheldText(delayMs, this.options.timeoutMs, bound) }, result.notSent, result.serverDate);
       }
       this.options.onRetry?.({
         method,

@@ -4,7 +4,7 @@
 // issuing (and still accounts for every row) on Ctrl-C or SIGTERM, --fail-fast, a closed output,
 // a ledger it cannot write, or a Retry-After longer than it will wait.
 
-import { codeProvesNothingRan, pushMayBeResent, retryDelayMs, retryReason, sleep, type ApiClient } from '../api/client.js';
+import { codeProvesNothingRan, pushMayBeResent, retryDelayMs, retryReason, retryWithheldText, sleep, type ApiClient } from '../api/client.js';
 import { getDevice, pushAction } from '../api/resources.js';
 import type { PushBody, Strategy } from '../contract/actions.js';
 import type { DeviceRead, DeviceType } from '../contract/devices.js';
@@ -255,7 +255,7 @@ export class BatchRun {
     const outcome: Outcome = d.status === 409 ? 'conflict' : d.retryClass === 'fix_request' ? 'rejected' : 'failed';
     const resolveWith = outcome === 'conflict' ? strategiesOnOffer(d)[0] ?? null : null;
     const relink = d.retryClass === 'relink';
-    const entry = this.entry(row, { outcome, code: d.code, status: d.status, requestId: d.requestId ?? null, exitCode: d.exitCode, resolveWith, relinkUrl: relink ? this.plan.relinkUrl?.() ?? null : null }, attempts);
+    const entry = this.entry(row, { outcome, code: d.code, status: d.status, requestId: d.requestId ?? null, exitCode: d.exitCode, resolveWith, relinkUrl: relink ? this.plan.relinkUrl?.() ?? null : null, reason: d.retryWithheld ?? null }, attempts);
     if (relink) this.needsRelink.add(entry);
     if (d.entry) this.retryClassOf.set(entry, d.entry.retryClass);
     if (noAnswer(d)) this.unanswered.add(entry);
@@ -342,8 +342,12 @@ export class BatchRun {
         // A rate limit's pause is the throttle's, for every worker (acquire waits it out); any other
         // resend waits its own delay. Either is announced, and none ends past the row's --timeout.
         if (pauseMs !== undefined) {
-          if (!this.announceResend(row, d, attempt, pauseMs, deadline)) return this.failure(row, d, attempt);
-        } else if (!(await this.waitBeforeResend(row, d, attempt, deadline))) return this.failure(row, d, attempt);
+          const withheld = this.announceResend(row, d, attempt, pauseMs, deadline);
+          if (withheld) return this.failure(row, { ...d, retryWithheld: withheld }, attempt);
+        } else {
+          const stopped = await this.waitBeforeResend(row, d, attempt, deadline);
+          if (stopped) return this.failure(row, stopped, attempt);
+        }
       } finally {
         this.throttle.release();
       }
@@ -351,21 +355,23 @@ export class BatchRun {
   }
 
   /**
-   * Waits the delay before a row's next attempt, announced as one push's retries are; false when
-   * there is to be none, and the last answer stands: the delay would end past the row's --timeout
-   * (which bounds a push, its retries and their waits, as for one push), the run stopped first
-   * (Ctrl-C, --fail-fast), or the answer asked for a wait longer than amps waits, which stops the
-   * run as a rate limit's does.
+   * Waits the delay before a row's next attempt, announced as one push's retries are; undefined
+   * then, else the answer that stands when there is to be none: the delay would end past the row's
+   * --timeout (which bounds a push, its retries and their waits, as for one push; the answer then
+   * says so), the run stopped first (Ctrl-C, --fail-fast), or the answer asked for a wait longer
+   * than amps waits, which stops the run as a rate limit's does.
    */
-  private async waitBeforeResend(row: DeviceRow, d: DecodedError, attempt: number, deadline: number): Promise<boolean> {
+  private async waitBeforeResend(row: DeviceRow, d: DecodedError, attempt: number, deadline: number): Promise<DecodedError | undefined> {
     const ms = retryDelayMs(d, attempt);
-    if (this.stopsForPause(ms, Math.round(ms / 1000)) || !this.announceResend(row, d, attempt, ms, deadline)) return false;
+    if (this.stopsForPause(ms, Math.round(ms / 1000))) return d;
+    const withheld = this.announceResend(row, d, attempt, ms, deadline);
+    if (withheld) return { ...d, retryWithheld: withheld };
     try {
       await sleep(ms, this.halt.signal);
     } catch {
-      return false;
+      return d;
     }
-    return !this.stopped;
+    return this.stopped ? d : undefined;
   }
 
   /** A pause longer than amps waits (`seconds` as the answer put it) stops the run; true when it did. */
@@ -375,14 +381,14 @@ export class BatchRun {
     return true;
   }
 
-  /** Says a resend after `ms`, as one push's retries are said; false when it would end past the row's --timeout. */
-  private announceResend(row: DeviceRow, d: DecodedError, attempt: number, ms: number, deadline: number): boolean {
-    if (Date.now() + ms >= deadline) return false;
+  /** Says a resend after `ms`, as one push's retries are said; why there is none instead (it would end past the row's --timeout). */
+  private announceResend(row: DeviceRow, d: DecodedError, attempt: number, ms: number, deadline: number): string | undefined {
+    if (Date.now() + ms >= deadline) return retryWithheldText(ms, this.client.timeoutMs);
     this.client.announceRetry({
       method: 'POST', path: `/${pathSegment(this.plan.type)}/${row.id}`, attempt: attempt + 1, of: this.plan.retry + 1, delayMs: ms,
       reason: retryReason(d),
     });
-    return true;
+    return undefined;
   }
 
   private async account(item: InputRow): Promise<void> {

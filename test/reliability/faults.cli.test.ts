@@ -274,7 +274,16 @@ describe('pushes against a misbehaving server', () => {
     server.reset();
     const json = await amps('ratelimit-20s', ['push', 'battery', 'b1', 'charge', '--no-preflight', '--retry', '2', '--json'], 5_000);
     expect(JSON.parse(json.stderr.trim().split('\n').at(-1)!).error.retryWithheld).toContain('not retried: the wait before it (20 s)');
-  });
+    // A fleet's device likewise: sent once, its ledger line saying why there was no resend.
+    server.reset();
+    const dir = freshConfigDir();
+    const out = join(dir, 'ledger.ndjson');
+    const env = cleanEnv({ AMPS_API_URL: server.url('ratelimit-20s'), AMPS_API_KEY: 'amps_sk_test_reliability1' });
+    const fleet = await runCli(['push', 'battery', '--devices', '-', 'charge', '--no-preflight', '--retry', '2', '--timeout', '5s', '--out', out], { env, input: 'b1\n', timeoutMs: 30_000 });
+    expect([fleet.code, server.count('POST')]).toEqual([6, 1]);
+    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id?: string; reason?: string }).filter((l) => l.id);
+    expect(lines.map((l) => l.reason)).toEqual(['b1'].map(() => 'not retried: the wait before it (20 s) would end past --timeout (5 s, retries included); a longer --timeout waits it out'));
+  }, 30_000);
 
   it('DEVICE_OFFLINE with --retry is sent again after a delay of seconds, as the docs\' table says, never at once', async () => {
     const r = await push('offline-once', ['--retry', '1', '--json'], 15_000);
