@@ -183,6 +183,21 @@ describe('amps push --devices', () => {
     expect(posts().slice(sentBefore).map((p) => p.path)).toEqual(['/hvac/hvac_thermia_02']);
   });
 
+  it('an NDJSON override that is no quantity is that row\'s invalid_input, never dropped for the command line\'s value', async () => {
+    const rows = [
+      '{"id":"bat_load_000291","target":true}', '{"id":"bat_load_000292","target":[90]}', '{"id":"bat_load_000293","params":{"target":{"value":"x"}}}',
+      '{"id":"bat_load_000294","target":{"v":5}}', '{"id":"bat_load_000295","params":5}',
+      // Absent or null is no override; { value, unit } is one.
+      '{"id":"bat_load_000296","target":null}', '{"id":"bat_load_000297","params":{"target":{"value":80,"unit":"percent"}}}',
+    ];
+    const before = posts().length;
+    const r = await amps(['push', 'battery', '--devices', '-', 'charge', '--target', '55%', '--json'], `${rows.join('\n')}\n`);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((l) => typeof l.outcome === 'string');
+    expect(lines.filter((l) => l.outcome === 'invalid_input').map((l) => l.line)).toEqual([1, 2, 3, 4, 5]);
+    expect(lines[0].reason).toBe('line 1 has a target override that is no quantity (a boolean): give "90%" or { "value": 90, "unit": "percent" }');
+    expect(posts().slice(before).map((p) => [p.path.split('/')[2], p.body.action.parameters.target.value])).toEqual([['bat_load_000296', 55], ['bat_load_000297', 80]]);
+  });
+
   it('a resume counts the lines it carries over in its summary and exit code, and a carried failure stops nothing', async () => {
     const dir = freshConfigDir();
     const file = join(dir, 'devices.txt');

@@ -61,10 +61,16 @@ export class InputBroken extends Error {
   }
 }
 
+/** An override as text (`90%`, `{ "value": 90, "unit": "percent" }`); undefined for what is none. */
 function quantityText(value: unknown): string | undefined {
   if (typeof value === 'string' || typeof value === 'number') return String(value);
-  if (isRecord(value) && 'value' in value && 'unit' in value) return `${String(value.value)}${String(value.unit)}`;
+  if (isRecord(value) && (typeof value.value === 'number' || typeof value.value === 'string') && typeof value.unit === 'string') return `${String(value.value)}${value.unit}`;
   return undefined;
+}
+
+/** What JSON kind a value is, for saying what an override was instead of a quantity (never the value: it may be anything). */
+function jsonKind(value: unknown): string {
+  return Array.isArray(value) ? 'an array' : value === null ? 'null' : isRecord(value) ? 'an object without a value and a unit' : `a ${typeof value}`;
 }
 
 function row(id: unknown, line: number, extra: Partial<DeviceRow> = {}): InputRow {
@@ -92,15 +98,22 @@ function fromJson(text: string, line: number): InputRow | undefined {
   }
   const metadata = isRecord(value.metadata) ? value.metadata : {};
   const model = typeof value.model === 'string' ? value.model : typeof metadata.model === 'string' ? metadata.model : undefined;
+  // An override that is no quantity is that row's invalid_input: dropped, the device would get the
+  // command line's value instead of the one the row meant. Absent or null is no override.
   const quantities: Record<string, string> = {};
   for (const name of QUANTITY_FLAGS) {
+    if (value[name] === undefined || value[name] === null) continue;
     const text = quantityText(value[name]);
-    if (text !== undefined) quantities[name] = text;
+    if (text === undefined) return { invalid: `has a ${name} override that is no quantity (${jsonKind(value[name])}): give "90%" or { "value": 90, "unit": "percent" }`, line };
+    quantities[name] = text;
   }
-  if (isRecord(value.params)) {
+  if (value.params !== undefined && value.params !== null) {
+    if (!isRecord(value.params)) return { invalid: `has params that are no object (${jsonKind(value.params)}): give { "NAME": "5kw", … }`, line };
     for (const [name, raw] of Object.entries(value.params)) {
+      if (raw === null) continue;
       const text = quantityText(raw);
-      if (text !== undefined) setOwn(quantities, name, text);
+      if (text === undefined) return { invalid: `has a params override that is no quantity (${jsonKind(raw)}): give "5kw" or { "value": 5, "unit": "kw" }`, line };
+      setOwn(quantities, name, text);
     }
   }
   return row(value.id ?? value.deviceId, line, { model, quantities });
