@@ -459,6 +459,17 @@ describe('amps watch --ledger', () => {
     }
   });
 
+  it('a resume shows the run\'s times in the run\'s zone, said to be the run\'s (no --tz was typed)', async () => {
+    const { file, dir } = fileOf(loadIds(1, 426));
+    const out = join(dir, 'ledger.ndjson');
+    const pushed = await amps(['push', 'battery', '--devices', file, 'charge', '--at', '+3h', '--out', out]);
+    expect(pushed.stderr).toMatch(/\(shown in \S+: the local zone\)/);
+    cutToRunRecord(out);
+    const resumed = await amps(['push', '--resume', out]);
+    expect(resumed.stderr).toMatch(/\(shown in \S+: the run's \(its ledger\)\)/);
+    expect(resumed.stderr).not.toContain(': --tz)');
+  });
+
   it('a scheduled action missing from the lists before its start is kept pending, never taken as completed; another environment is refused', async () => {
     const { file, dir } = fileOf(loadIds(2, 416));
     const out = join(dir, 'ledger.ndjson');

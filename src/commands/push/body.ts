@@ -69,7 +69,7 @@ export function readPushInputs(command: string, flags: PushFlags, env: Env): Pus
 /** Whose clock a typed time is read on, and why that one. */
 export interface Zone {
   name: string;
-  source: '--tz' | 'AMPS_TZ' | 'the local zone' | DeviceClockSource;
+  source: '--tz' | 'AMPS_TZ' | 'the local zone' | 'the run\'s (its ledger)' | DeviceClockSource;
 }
 
 /**
