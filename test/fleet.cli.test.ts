@@ -701,6 +701,35 @@ describe('amps watch --ledger', () => {
     expect(outcomes(readFileSync(out, 'utf8'))).toHaveLength(0);
     const text = await runCli(['watch', '--ledger', out, '--wait-timeout', '10m'], { env, timeoutMs: 50_000 });
     expect(text.stderr).toContain(`The run that wrote ${out} stopped without ending it (its process is gone): amps push --resume ${out} sends the rest, no device twice.`);
+    // Once resumed, that resume's ledger is the one to follow (a second resume of this one is refused).
+    expect((await amps(['push', '--resume', out, '--quiet'])).code).not.toBe(1);
+    const after = await runCli(['watch', '--ledger', out, '--wait-timeout', '10m'], { env, timeoutMs: 50_000 });
+    const resumed = join(dir, 'ledger.resumed.ndjson');
+    expect(after.stderr).toContain(`The run that wrote ${out} stopped without ending it (its process is gone): it was resumed into ${resumed}, which amps watch --ledger ${resumed} follows.`);
+    expect(JSON.parse((await runCli(['watch', '--ledger', out, '--json', '--wait-timeout', '10m'], { env, timeoutMs: 50_000 })).stdout).resumedInto).toBe(resumed);
+  });
+
+  it('a run killed with its actions still pending when the wait ends: watch says the run is gone, not that it had not ended', async () => {
+    const { file, dir } = fileOf(loadIds(3, 427));
+    const out = join(dir, 'ledger.ndjson');
+    // The third push held on its way: the run is killed with two scheduled actions sent.
+    let posted = 0;
+    const proxy = await proxyToSandbox((req) => (req.method === 'POST' && ++posted === 3 ? 60_000 : false));
+    try {
+      const push = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', file, 'charge', '--at', '+3h', '--out', out, '--concurrency', '1'], { env: { ...env, AMPS_API_URL: proxy.url } as NodeJS.ProcessEnv, stdio: 'ignore' });
+      const killed = new Promise((resolve) => push.on('close', resolve));
+      await waitUntil(() => existsSync(out) && devices(readFileSync(out, 'utf8')).length >= 2);
+      push.kill('SIGKILL');
+      await killed;
+    } finally {
+      await proxy.close();
+    }
+    const watched = await runCli(['watch', '--ledger', out, '--json', '--wait-timeout', '1s'], { env, timeoutMs: 50_000 });
+    const report = JSON.parse(watched.stdout);
+    expect(report).toMatchObject({ ended: false, writerGone: true, resumedInto: null });
+    expect(report.pending.length).toBeGreaterThan(0);
+    const text = await runCli(['watch', '--ledger', out, '--wait-timeout', '1s'], { env, timeoutMs: 50_000 });
+    expect(text.stderr).toContain(`The run that wrote ${out} stopped without ending it (its process is gone): amps push --resume ${out} sends the rest, no device twice.`);
   });
 
   it('refuses what is not a ledger in one line, exit 2, nothing sent', async () => {

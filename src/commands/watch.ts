@@ -20,11 +20,12 @@ import { lockWithin } from '../lib/file-lock.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
 import { liveLine } from '../output/spinner.js';
-import { grouped } from '../output/text.js';
+import { grouped, shellQuote } from '../output/text.js';
 import { timeText } from '../output/views.js';
 import { withSession } from '../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../session/follow.js';
 import { passedStartNote, rerunArgs, resumeCommand, sendingFlags } from './push/rerun.js';
+import { resumedInto } from './push/resume.js';
 
 export interface WatchOptions extends GlobalOptions {
   ledger?: string;
@@ -170,16 +171,24 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       flush(5_000);
       appender?.close();
     }
+    // The wait ended with actions still open: whether the run is gone is still worth knowing.
+    if (ledger.end === null && !writerGone && writerGoneHere(ledger.run.writer)) {
+      readMore(options.ledger!, ledger);
+      writerGone = ledger.end === null;
+    }
     const pending = following.remaining();
     tally.pending = pending.map((p) => ({ id: p.deviceId, actionId: p.actionId, state: p.state, start: p.start }));
     if (options.json) {
       const rows = [...tally.rows.values()];
-      writeJson(io, { ledger: options.ledger, actions: rows, pending: tally.pending, ended: ledger.end !== null, writerGone, requests: { ...following.requests, rounds: following.rounds }, environment: session.environment, outcomesNotAppended: notAppended ?? null });
+      writeJson(io, { ledger: options.ledger, actions: rows, pending: tally.pending, ended: ledger.end !== null, writerGone, resumedInto: writerGone ? resumedInto(options.ledger!) ?? null : null, requests: { ...following.requests, rounds: following.rounds }, environment: session.environment, outcomesNotAppended: notAppended ?? null });
     } else if (!options.quiet) {
       await report.printOutcomes(tally, io, false, zone, following.end, options.ledger);
       if (!ledger.end && writerGone) {
-        const resume = resumeCommand(options.ledger!, ledger.run);
-        writeLine(io.stderr, `The run that wrote ${options.ledger} stopped without ending it (its process is gone)${resume ? `: ${resume} sends the rest, no device twice` : ''}.`);
+        // Resumed already: that resume's ledger is the one to continue from (this one is refused).
+        const into = resumedInto(options.ledger!);
+        const resume = into ? undefined : resumeCommand(options.ledger!, ledger.run);
+        const next = into ? `: it was resumed into ${into}, which amps watch --ledger ${shellQuote(into)} follows` : resume ? `: ${resume} sends the rest, no device twice` : '';
+        writeLine(io.stderr, `The run that wrote ${options.ledger} stopped without ending it (its process is gone)${next}.`);
       }
       else if (!ledger.end) writeLine(io.stderr, `The run writing ${options.ledger} had not ended${{ interrupted: '', stopped: ' when the follow stopped', wait: ' when the wait did' }[following.end]}.`);
       const { times: runTimes } = ledger.run;

@@ -98,6 +98,13 @@ export function resumeMarkOf(ledger: string): string {
   return `${realPathOf(ledger) ?? ledger}${RESUME_MARK_SUFFIX}`;
 }
 
+/** The ledger of the resume that continues `ledger`, as its mark names it, once that resume has written its run record; else undefined. */
+export function resumedInto(ledger: string): string | undefined {
+  const text = markText(resumeMarkOf(ledger));
+  const into = text === undefined ? undefined : markOf(text)?.into;
+  return into !== undefined && holdsRunRecord(into) ? into : undefined;
+}
+
 /** A file's real path (symlinks and linked folders resolved); undefined when it is not there. */
 export function realPathOf(path: string): string | undefined {
   try {
