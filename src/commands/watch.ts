@@ -24,7 +24,7 @@ import { grouped, shellQuote } from '../output/text.js';
 import { timeText } from '../output/views.js';
 import { withSession } from '../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../session/follow.js';
-import { passedStartNote, rerunArgs, resumeCommand, sendingFlags } from './push/rerun.js';
+import { rerunNote, rerunArgs, resumeCommand, sendingFlags } from './push/rerun.js';
 import { resumedInto } from './push/resume.js';
 
 export interface WatchOptions extends GlobalOptions {
@@ -200,7 +200,7 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       const base = rerunArgs(ledger.run.inputs, { ...rerunTimes, ran: true }, [...sentAs, ...argv]);
       // Fed from the ledger only when it holds every outcome followed (their errorCode is what the grep finds), else by id.
       const reruns = report.outcomeReruns(base, tally, ledger.end && notAppended === undefined && unappended.length === 0 ? options.ledger : undefined);
-      if (reruns.length > 0) writeLine(io.stderr, report.rerunBlock(reruns, passedStartNote(rerunTimes, reruns)));
+      if (reruns.length > 0) writeLine(io.stderr, report.rerunBlock(reruns, rerunNote(rerunTimes, reruns)));
     }
     const { stoppedBy } = following;
     if (stoppedBy) await report.reportFollowStopped(stoppedBy, tally.pending.length, io, Boolean(options.json));

@@ -34,7 +34,7 @@ import { announceWrite, relinkFor, type Session, withSession } from '../../sessi
 import { DEFAULT_WAIT_MS } from '../../session/follow.js';
 import { movedTimes, preflight, preparePush, type PushFlags, type PushInputs, readPushInputs, refuseDirectiveOnLive, timeLines, type Zone } from './body.js';
 import { bodyFlagsGiven, checkResumable, claimResumeOf, copiedFrom, refuseWhileWritten, decide, fingerprintOf, flagsOf, realPathOf, reconcile, ReconcileIncomplete, reconciledEntry, resumedLedgerPath, runInputs, unreconciledEntry } from './resume.js';
-import { passedStartNote, rerunArgs, resumeCommand, sendingFlags } from './rerun.js';
+import { rerunNote, rerunArgs, resumeCommand, sendingFlags } from './rerun.js';
 import { breach, parseAbortIf, parseWaves, waveEnds, type AbortRule } from './waves.js';
 
 export interface FleetPushOptions extends GlobalOptions, PushFlags {
@@ -569,7 +569,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         const flags = run.resumeFrom ? [...resumedSendingFlags(options), ...argv] : argv;
         const base = rerunArgs(run.inputs, rerunTimes, flags);
         const reruns = [...report.conflictReruns(base, result, run.out), ...(follower ? report.outcomeReruns(rerunArgs(run.inputs, { ...rerunTimes, ran: true }, flags), tally, run.out) : [])];
-        if (reruns.length > 0) writeLine(io.stderr, report.rerunBlock(reruns, passedStartNote(rerunTimes, reruns)));
+        if (reruns.length > 0) writeLine(io.stderr, report.rerunBlock(reruns, rerunNote(rerunTimes, reruns)));
         if (follower && tally.pending.length > 0 && run.out) writeLine(io.stderr, `Keep following: amps watch --ledger ${run.out}`);
         // A run that stopped before the end of its list, with devices not sent: the rest go with a
         // resume, which sends no device twice (where one would be taken: resumeCommand).

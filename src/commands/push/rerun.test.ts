@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { rerunArgs, sendingFlags, timeArgs } from './rerun.js';
+import { resolve } from 'node:path';
+import { rerunArgs, rerunNote, sendingFlags, timeArgs } from './rerun.js';
 
 describe('rerun lines', () => {
   const inputs = { type: 'battery', command: 'charge', quantities: { target: '90%' } };
@@ -15,6 +16,15 @@ describe('rerun lines', () => {
   it('keep a flag once, as given last: a run\'s recorded way of sending, then what the command typed (a value flag twice is refused)', () => {
     const recorded = sendingFlags({ concurrency: 2, retry: 1, timeoutMs: 5000, failFast: true, preflight: false });
     expect(rerunArgs(inputs, zone, [...recorded, 'watch', '--ledger', 'l', '--timeout', '30s', '--fail-fast=conflict'])).toEqual(['push', 'battery', 'charge', '--target', '90%', '--concurrency', '2', '--retry', '1', '--no-preflight', '--timeout', '30s', '--fail-fast=conflict']);
+  });
+
+  it('never read the key from stdin, which carries the devices: KEY_FILE stands in, said in the note; a relative key file is made absolute', () => {
+    const fromStdin = rerunArgs(inputs, zone, ['push', 'battery', '--devices', 'f', 'charge', '--api-key-file', '-']);
+    expect(fromStdin).toEqual(['push', 'battery', 'charge', '--target', '90%', '--api-key-file', 'KEY_FILE']);
+    expect(rerunArgs(inputs, zone, ['push', 'battery', '--devices', 'f', 'charge', '--api-key-file=-'])).toEqual(fromStdin);
+    expect(rerunNote(zone, [`amps ${fromStdin.join(' ')} --devices -`])).toBe('the key came on stdin, which a rerun line feeds its devices on: put the path of a file holding it in place of KEY_FILE');
+    expect(rerunArgs(inputs, zone, ['push', 'battery', '--devices', 'f', 'charge', '--api-key-file', 'keys/test.key']).at(-1)).toBe(resolve('keys/test.key'));
+    expect(rerunNote(zone, ['amps push battery charge --devices -'])).toBeUndefined();
   });
 
   it('stand NEW_TIME in for a start that has passed (by this clock, or because the action ran): sent again it would be START_IN_PAST', () => {

@@ -6,6 +6,7 @@
 // Also the resume that continues a stopped run, where one would be taken.
 
 import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { RunInputs } from '../../contract/ledger.js';
 import { formatInZone } from '../../domain/time.js';
 import { QUANTITY_FLAGS } from '../../domain/action.js';
@@ -16,6 +17,11 @@ const CARRIED_WITH_VALUE = ['--profile', '--api-url', '--api-key-file', '--timeo
 const CARRIED_ALONE = ['--no-preflight', '--no-color', '--no-input', '--verbose'];
 /** Given alone, or with the word after it as its value (commander takes one that is no flag). */
 const CARRIED_MAYBE_VALUE = ['--fail-fast'];
+
+/** Where a rerun line finds the key: stdin carries its devices, so a key read from stdin needs a file (KEY_FILE, said in the note); a relative path is made absolute, so the line runs from anywhere. */
+function keyFileForRerun(value: string): string {
+  return value === '-' ? KEY_FILE : resolve(value);
+}
 
 /**
  * The flags of `argv` that say where and how, in order; a flag given again (a run's recorded
@@ -32,8 +38,8 @@ function carried(argv: string[]): string[] {
     const [name, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i]] : [argv[i], undefined];
     if (CARRIED_ALONE.includes(name)) keep(name, [argv[i]]);
     else if (CARRIED_WITH_VALUE.includes(name)) {
-      if (inline !== undefined) keep(name, [inline]);
-      else if (i + 1 < argv.length) keep(name, [name, argv[++i]]);
+      const value = inline !== undefined ? inline.slice(name.length + 1) : i + 1 < argv.length ? argv[++i] : undefined;
+      if (value !== undefined) keep(name, [name, name === '--api-key-file' ? keyFileForRerun(value) : value]);
     } else if (CARRIED_MAYBE_VALUE.includes(name)) {
       if (inline !== undefined) keep(name, [inline]);
       else if (i + 1 < argv.length && !argv[i + 1].startsWith('-')) keep(name, [name, argv[++i]]);
@@ -79,11 +85,16 @@ export interface RunTimes {
 
 /** What stands in a rerun line for a time that has passed: no time, so the line is refused until one is put in. */
 export const NEW_TIME = 'NEW_TIME';
+/** What a rerun line holds where the run's key came on stdin. */
+const KEY_FILE = 'KEY_FILE';
 
 /** Said above rerun lines that hold NEW_TIME: the run's start has passed. */
-export function passedStartNote(times: RunTimes, lines: string[]): string | undefined {
-  if (times.start === undefined || !lines.some((line) => line.includes(` ${NEW_TIME}`))) return undefined;
-  return `the run's start, ${formatInZone(times.start, times.zone)}, has passed: put a new time in place of ${NEW_TIME}`;
+/** What to change in rerun lines before running them: a start that has passed, a key that came on stdin. */
+export function rerunNote(times: RunTimes, lines: string[]): string | undefined {
+  const notes: string[] = [];
+  if (times.start !== undefined && lines.some((line) => line.includes(` ${NEW_TIME}`))) notes.push(`the run's start, ${formatInZone(times.start, times.zone)}, has passed: put a new time in place of ${NEW_TIME}`);
+  if (lines.some((line) => line.includes(`--api-key-file ${KEY_FILE}`))) notes.push(`the key came on stdin, which a rerun line feeds its devices on: put the path of a file holding it in place of ${KEY_FILE}`);
+  return notes.length > 0 ? notes.join('; ') : undefined;
 }
 
 function startHasPassed(times: RunTimes): boolean {
