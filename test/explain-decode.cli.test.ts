@@ -56,6 +56,8 @@ describe('amps explain (built binary)', () => {
     for (const code of ['CLIENT_TIMEOUT', 'INVALID_RESPONSE', 'USAGE', 'OUTPUT_LOST', 'HTTP_<status>']) expect(text.stdout, code).toMatch(new RegExp(`^${code} `, 'm'));
     const json = JSON.parse((await runCli(['explain', '--list', '--json'])).stdout);
     expect(json.filter((e: { source: string }) => e.source === 'amps-local').map((e: { code: string }) => e.code)).toEqual(expect.arrayContaining(['CLIENT_TIMEOUT', 'USAGE', 'HTTP_<status>']));
+    // HTTP_<status> in general has no class of its own: its status gives one (amps explain HTTP_404).
+    expect(json.find((e: { code: string }) => e.code === 'HTTP_<status>')).toMatchObject({ retryClass: null, exitCode: null, message: expect.stringMatching(/^An HTTP status whose body/) });
     // A category is the API's: amps' own are not in it.
     expect((await runCli(['explain', '--category', 'conflict'])).stdout).not.toContain('CLIENT_TIMEOUT');
   });

@@ -8,10 +8,12 @@ import {
   entriesWithStatus,
   normaliseCode,
   suggestCodes,
+  whatToDoFields,
+  whoseEntry,
 } from '../errors/catalogue.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { holdsKeyShape } from '../contract/keys.js';
-import { type LocalCode, localCode, localCodeNames } from '../errors/decode.js';
+import { type LocalCode, localCode, localCodeNames, nonAmpsBodyCode } from '../errors/decode.js';
 import { UsageError } from '../errors/failures.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
 import { globalsOf } from '../config/globals.js';
@@ -27,24 +29,23 @@ export interface ExplainOptions {
 }
 
 function sourceLine(entry: CatalogueEntry): string {
-  if (entry.source === 'amps-cli') return 'defined by amps (the Amps docs are silent on it)';
-  if (entry.docsPage) {
-    return entry.retryQuote
-      ? 'the Amps docs\' error-codes page: message, what to do and when to retry are quoted from it'
-      : 'the Amps docs\' error-codes page: message and what to do are quoted from it (its retry table does not list this code)';
+  switch (whoseEntry(entry)) {
+    case 'amps':
+      return 'defined by amps (the Amps docs are silent on it)';
+    case 'docs page':
+      return entry.retryQuote
+        ? 'the Amps docs\' error-codes page: message, what to do and when to retry are quoted from it'
+        : 'the Amps docs\' error-codes page: message and what to do are quoted from it (its retry table does not list this code)';
+    default:
+      return entry.messageSource ? 'documented by Amps; the exact message is ours (the docs give none)' : 'documented by Amps; the what-to-do text is ours';
   }
-  return entry.messageSource ? 'documented by Amps; the exact message is ours (the docs give none)' : 'documented by Amps; the what-to-do text is ours';
 }
 
-/**
- * As an error's --json has it: `whatToDo` is the docs' words (null where the error-codes page has
- * none), `ampsWhatToDo` amps' own, so a script never takes one for the other.
- */
+/** As an error's --json has it (whatToDoFields): the docs' words apart from amps'. */
 function entryJson(entry: CatalogueEntry): Record<string, unknown> {
   return {
     ...entry,
-    whatToDo: entry.docsPage ? entry.whatToDo : null,
-    ampsWhatToDo: entry.docsPage ? null : entry.whatToDo,
+    ...whatToDoFields(entry),
     retry: RETRY_CLASSES[entry.retryClass].guidance,
     exitCode: RETRY_CLASSES[entry.retryClass].exitCode,
   };
@@ -77,13 +78,8 @@ function entryText(entry: CatalogueEntry, io: IO): string[] {
   return lines;
 }
 
-/** Whose a code is, in a list: the docs' error-codes page's (quoted), elsewhere in the Amps docs, or amps'. */
-function sourceTag(entry: CatalogueEntry): string {
-  return entry.source === 'amps-cli' ? 'amps' : entry.docsPage ? 'docs page' : 'Amps docs';
-}
-
 function summaryRows(entries: readonly CatalogueEntry[]): string[][] {
-  return entries.map((e) => [e.code + (e.variant ? ` (${e.variant})` : ''), String(e.http), RETRY_CLASSES[e.retryClass].label, sourceTag(e), e.message]);
+  return entries.map((e) => [e.code + (e.variant ? ` (${e.variant})` : ''), String(e.http), RETRY_CLASSES[e.retryClass].label, whoseEntry(e), e.message]);
 }
 
 /** Rows of cells, every column but the last padded to its widest. */
@@ -107,9 +103,9 @@ function listCatalogue(options: ExplainOptions, io: IO): ExitCode {
   }
   const entries = CATALOGUE.filter((e) => !category || e.category === category);
   // amps' own codes come last, in no category of the API's; HTTP_<status> stands for one a status.
-  const locals = category ? [] : [...localCodeNames(), 'HTTP_502'].map((name) => localCode(name)!);
+  const locals = category ? [] : [...localCodeNames().map((name) => localCode(name)!), nonAmpsBodyCode()];
   if (options.json) {
-    writeJson(io, [...entries.map(entryJson), ...locals.map((local) => ({ ...localJson(local), ...(local.code === 'HTTP_502' ? { code: 'HTTP_<status>' } : {}) }))]);
+    writeJson(io, [...entries.map(entryJson), ...locals.map(localJson)]);
     return EXIT.ok;
   }
   const categories = [...new Set(entries.map((e) => e.category))];
@@ -121,25 +117,29 @@ function listCatalogue(options: ExplainOptions, io: IO): ExitCode {
   if (locals.length > 0) {
     writeLine(io.stdout);
     writeLine(io.stdout, io.out.bold('amps\' own codes: no Amps error came back (the Amps docs have none of them)'));
-    printRows(locals.map((local) => local.code === 'HTTP_502'
-      ? ['HTTP_<status>', '-', 'by its status', 'amps', 'An HTTP status whose body is not an Amps error (amps explain HTTP_502).']
-      : [local.code, '-', local.retryClass ? RETRY_CLASSES[local.retryClass].label : `exit ${String(localJson(local).exitCode)}`, 'amps', local.message]), io);
+    printRows(locals.map((local) => {
+      const { exitCode } = localJson(local);
+      return [local.code, '-', local.retryClass ? RETRY_CLASSES[local.retryClass].label : exitCode === null ? 'by its status' : `exit ${String(exitCode)}`, 'amps', local.message];
+    }), io);
   }
   writeLine(io.stdout, io.out.dim('\nWhose: docs page = the Amps docs\' error-codes page, quoted word for word; Amps docs = documented elsewhere in them; amps = defined by amps.'));
   return EXIT.ok;
 }
 
-/** One of amps' own codes as --json gives it: `whatToDo` is null (no docs' words), amps' text is `ampsWhatToDo`. */
-function localJson(local: LocalCode): Record<string, unknown> {
+/**
+ * One of amps' own codes as --json gives it: `whatToDo` is null (no docs' words), amps' text is
+ * `ampsWhatToDo`. `HTTP_<status>` in general has no class nor exit code: its status gives them.
+ */
+function localJson(local: LocalCode): { exitCode: ExitCode | null } & Record<string, unknown> {
   const retry = local.retryClass ? RETRY_CLASSES[local.retryClass] : undefined;
-  const exitCode = retry?.exitCode ?? local.exitCode ?? EXIT.unclassified;
+  const exitCode = local.code === nonAmpsBodyCode().code ? null : retry?.exitCode ?? local.exitCode ?? EXIT.unclassified;
   return { code: local.code, message: local.message, retryClass: local.retryClass ?? null, whatToDo: null, ampsWhatToDo: local.whatToDo, source: 'amps-local', retry: retry?.guidance ?? null, exitCode };
 }
 
 /** One of amps' own codes: what happened where no Amps error came back (a refused connection, a body it cannot use). */
 function explainLocal(local: LocalCode, options: ExplainOptions, io: IO): ExitCode {
   const retry = local.retryClass ? RETRY_CLASSES[local.retryClass] : undefined;
-  const exitCode = retry?.exitCode ?? local.exitCode ?? EXIT.unclassified;
+  const { exitCode } = localJson(local);
   const source = retry
     ? 'amps: what happened below HTTP, or to an answer it cannot use (the Amps docs have no code for it)'
     : 'amps: its own stop, before or instead of a request (the Amps docs have no code for it)';

@@ -82,6 +82,19 @@ export interface CatalogueEntry {
 
 export const CATALOGUE: readonly CatalogueEntry[] = CATALOGUE_DATA;
 
+/** Whose a code's texts are: the docs' error-codes page's (quoted), elsewhere in the Amps docs, or amps' own. */
+export function whoseEntry(entry: CatalogueEntry): 'docs page' | 'Amps docs' | 'amps' {
+  return entry.source === 'amps-cli' ? 'amps' : entry.docsPage ? 'docs page' : 'Amps docs';
+}
+
+/**
+ * An entry's "what to do" as --json gives it: `whatToDo` the docs' words alone (the error-codes
+ * page's, null where it has none), `ampsWhatToDo` amps' own, so a script never takes one for the other.
+ */
+export function whatToDoFields(entry: CatalogueEntry): { whatToDo: string | null; ampsWhatToDo: string | null } {
+  return entry.docsPage ? { whatToDo: entry.whatToDo, ampsWhatToDo: null } : { whatToDo: null, ampsWhatToDo: entry.whatToDo };
+}
+
 const byCode = new Map<string, CatalogueEntry[]>();
 for (const entry of CATALOGUE) {
   const list = byCode.get(entry.code) ?? [];

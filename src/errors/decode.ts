@@ -438,17 +438,23 @@ const STOP_CODES: readonly LocalCode[] = [
 
 const LOCAL_CODES: readonly LocalCode[] = [...Object.values(TRANSPORT_CODES), ...Object.values(RESPONSE_CODES), ...STOP_CODES];
 
+/**
+ * `HTTP_<status>`: a status whose body is no Amps error, classed by the status (for `status`
+ * undefined, the code in general, as `explain --list` shows it: no class of its own).
+ */
+export function nonAmpsBodyCode(status?: number): LocalCode & { retryClass?: RetryClass } {
+  return {
+    code: status === undefined ? 'HTTP_<status>' : `HTTP_${status}`,
+    message: `An HTTP ${status ?? 'status'} whose body is not an Amps error (an HTML page from a proxy or gateway, an empty body, or other JSON).`,
+    ...(status === undefined ? {} : { retryClass: retryClassForStatus(status) }),
+    whatToDo: 'No Amps error came back, so amps goes by the status alone; the excerpt of the body amps shows often names the proxy or gateway that answered. Quote the request id, when there is one, if you escalate.',
+  };
+}
+
 /** amps' own code by name, for `amps explain` (HTTP_502 included); undefined for a code of the API's. */
 export function localCode(code: string): LocalCode | undefined {
   const status = /^HTTP_([13-5]\d{2})$/.exec(code);
-  if (status) {
-    return {
-      code,
-      message: `An HTTP ${status[1]} whose body is not an Amps error (an HTML page from a proxy or gateway, an empty body, or other JSON).`,
-      retryClass: retryClassForStatus(Number(status[1])),
-      whatToDo: 'No Amps error came back, so amps goes by the status alone; the excerpt of the body amps shows often names the proxy or gateway that answered. Quote the request id, when there is one, if you escalate.',
-    };
-  }
+  if (status) return nonAmpsBodyCode(Number(status[1]));
   return LOCAL_CODES.find((c) => c.code === code);
 }
 

@@ -2,7 +2,7 @@
 // through a formatter keyed by code; anything without one gets the generic formatter. Every string
 // from the response is scrubbed before it is printed.
 
-import { CATEGORY_LABELS, entriesWithStatus } from '../errors/catalogue.js';
+import { CATEGORY_LABELS, entriesWithStatus, whatToDoFields } from '../errors/catalogue.js';
 import { type DecodedError, isWaitSeconds, localCode } from '../errors/decode.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
 import { redactKeyShapes } from '../contract/keys.js';
@@ -341,8 +341,7 @@ export function errorToJson(decoded: DecodedError): Record<string, unknown> {
       retry: retry.guidance,
       retryQuote: decoded.entry?.retryQuote ?? null,
       // The docs' words only (the error-codes page's, quoted); amps' own advice apart, as in text.
-      whatToDo: decoded.entry?.docsPage ? decoded.entry.whatToDo : null,
-      ampsWhatToDo: decoded.entry?.docsPage ? null : decoded.entry?.whatToDo ?? decoded.whatToDo ?? null,
+      ...(decoded.entry ? whatToDoFields(decoded.entry) : { whatToDo: null, ampsWhatToDo: decoded.whatToDo ?? null }),
       note: decoded.entry?.note ?? null,
       documentedStatus: documentedStatusOf(decoded) ?? null,
       exitCode: decoded.exitCode,
