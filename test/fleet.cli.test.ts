@@ -819,17 +819,22 @@ describe('--plan', () => {
     // A window, and an open-ended action queued after it: the read shows the window alone.
     await sandbox.call('POST', '/battery/bat_voltaro_01', { action: { command: 'charge', start: '2h', end: '3h' } });
     await sandbox.call('POST', '/battery/bat_voltaro_01', { action: { command: 'idle' }, onConflict: 'queue_after' });
+    // A window, and another window queued after it: the action behind is read, and has an end.
+    await sandbox.call('POST', '/battery/bat_kestrel_01', { action: { command: 'charge', start: '2h', end: '3h' } });
+    await sandbox.call('POST', '/battery/bat_kestrel_01', { action: { command: 'charge', start: '2h', end: '3h' }, onConflict: 'queue_after' });
     sandbox.requests.length = 0;
-    const { file, dir } = fileOf(['bat_voltaro_02', 'bat_kestrel_02', 'bat_voltaro_01']);
+    const { file, dir } = fileOf(['bat_voltaro_02', 'bat_kestrel_02', 'bat_voltaro_01', 'bat_kestrel_01']);
     const plan = await amps(['push', 'battery', '--devices', file, 'idle', '--on-conflict', 'queue_after', '--plan', '--json']);
     expect(plan.code, plan.stderr).toBe(0);
-    expect(JSON.parse(plan.stdout).plan.predictions).toEqual({ conflict_resolvable: 2, conflict_resolved: 1 });
+    expect(JSON.parse(plan.stdout).plan.predictions).toEqual({ conflict_resolvable: 2, conflict_resolved: 2 });
     expect(posts()).toHaveLength(0);
+    // One read of an action for each device with one queued behind the shown one, no more.
+    expect(sandbox.requests.filter((q) => q.path.startsWith('/actions/')).length).toBe(2);
     // The run meets what the plan said: the open-ended one is a conflict, the window is queued after.
     const out = join(dir, 'ledger.ndjson');
     await amps(['push', 'battery', '--devices', file, 'idle', '--on-conflict', 'queue_after', '--out', out]);
     const byId = Object.fromEntries(devices(readFileSync(out, 'utf8')).map((l) => [l.id, l.outcome]));
-    expect(byId).toEqual({ bat_voltaro_02: 'conflict', bat_kestrel_02: 'accepted', bat_voltaro_01: 'conflict' });
+    expect(byId).toEqual({ bat_voltaro_02: 'conflict', bat_kestrel_02: 'accepted', bat_voltaro_01: 'conflict', bat_kestrel_01: 'accepted' });
     await sandbox.call('POST', '/_sandbox/reset');
   });
 

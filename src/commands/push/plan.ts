@@ -1,12 +1,13 @@
-// `--plan`: what a fleet push would do, predicted from list pages alone (their items carry the
-// commands map, the last action, the current schedule and the sync state). Sends no push. What
+// `--plan`: what a fleet push would do, predicted from list pages (their items carry the commands
+// map, the last action, the current schedule and the sync state), and, with --on-conflict
+// queue_after, a read of each action queued behind the one a device shows. Sends no push. What
 // list pages cannot show (a manufacturer scheduler's foreign rows: SCHEDULER_ACTIVE; an override
 // on the device: MODE_OVERRIDDEN; a program's lock: VPP_LOCKED) is not predicted, and the summary says so.
 
 import type { ApiClient } from '../../api/client.js';
 import type { Strategy } from '../../contract/actions.js';
 import type { DeviceRead, DeviceType } from '../../contract/devices.js';
-import { PreflightError, UsageError } from '../../errors/failures.js';
+import { ApiFailure, PreflightError, UsageError } from '../../errors/failures.js';
 import { isRecord } from '../../lib/values.js';
 import type { DeviceRow, InputRow } from '../../batch/input.js';
 import { isInvalid } from '../../batch/input.js';
@@ -32,23 +33,42 @@ export interface PlanReport {
   requests: number;
 }
 
+const isPending = (state: unknown) => state === 'scheduled' || state === 'acknowledged';
+
 /**
- * The action a device already has in the way, from its read: its state, and whether it may have no
- * end (a scheduled action whose `end` is null, or another pending behind it the read does not show:
- * queue_after cannot wait for one with none); undefined when there is none.
+ * The action a device already has in the way, from its read: its state, and whether it has no end
+ * (a scheduled action whose `end` is null: queue_after cannot wait for it); undefined when there is
+ * none. `behind`: a newer pending action than the one currentSchedule shows (one queued after it),
+ * whose end only its own read tells.
  */
-function pendingOf(device: DeviceRead): { state: string; openEnded: boolean } | undefined {
+function pendingOf(device: DeviceRead): { state: string; openEnded: boolean; behind?: string } | undefined {
   const schedule = device.currentSchedule;
   const last = device.lastAction;
-  if (isRecord(schedule) && (schedule.state === 'scheduled' || schedule.state === 'acknowledged')) {
-    // A newer pending action than the one shown (one queued after it) may have no end: not known.
-    const another = last && (last.state === 'scheduled' || last.state === 'acknowledged') && schedule.actionId !== undefined && last.id !== schedule.actionId;
-    return { state: String(schedule.state), openEnded: Boolean(another) || ('end' in schedule && (schedule.end === null || schedule.end === undefined)) };
+  if (isRecord(schedule) && isPending(schedule.state)) {
+    const behind = last && isPending(last.state) && schedule.actionId !== undefined && last.id !== schedule.actionId ? last.id : undefined;
+    return { state: String(schedule.state), openEnded: 'end' in schedule && (schedule.end === null || schedule.end === undefined), behind };
   }
-  return last && (last.state === 'scheduled' || last.state === 'acknowledged') ? { state: last.state, openEnded: false } : undefined;
+  return last && isPending(last.state) ? { state: last.state, openEnded: false } : undefined;
 }
 
-function predict(device: DeviceRead, row: DeviceRow, bodyFor: (row: DeviceRow, device: DeviceRead) => unknown, onConflict: Strategy | undefined, codes: Map<string, number>): Prediction {
+/**
+ * The end of the action queued behind the shown one, read when queue_after is to resolve the
+ * conflict (one read for each such device): true when it has none, or its read fails (not known:
+ * not counted as resolved).
+ */
+async function behindIsOpenEnded(client: ApiClient, id: string, report: PlanReport): Promise<boolean> {
+  const { getAction } = await import('../../api/resources.js');
+  report.requests++;
+  try {
+    const { data } = await getAction(client, id);
+    return data.end === null || data.end === undefined;
+  } catch (error) {
+    if (error instanceof ApiFailure) return true;
+    throw error;
+  }
+}
+
+function predict(device: DeviceRead, row: DeviceRow, bodyFor: (row: DeviceRow, device: DeviceRead) => unknown, onConflict: Strategy | undefined, codes: Map<string, number>, behindOpenEnded = false): Prediction {
   try {
     bodyFor(row, device);
   } catch (error) {
@@ -62,7 +82,8 @@ function predict(device: DeviceRead, row: DeviceRow, bodyFor: (row: DeviceRow, d
   const pending = pendingOf(device);
   if (pending) {
     // An action with no end cannot be queued after: the API then offers the other strategies only.
-    const strategies = (device.conflictStrategies ?? []).filter((s) => !(pending.openEnded && s === 'queue_after'));
+    const openEnded = pending.openEnded || behindOpenEnded;
+    const strategies = (device.conflictStrategies ?? []).filter((s) => !(openEnded && s === 'queue_after'));
     if (pending.state === 'acknowledged' || strategies.length === 0) return 'conflict';
     if (onConflict && strategies.includes(onConflict)) return 'conflict_resolved';
     return 'conflict_resolvable';
@@ -103,7 +124,8 @@ export async function planRun(
         const row = wanted.get(device.id);
         if (!row) continue;
         wanted.delete(device.id);
-        count(predict(device, row, bodyFor, onConflict, report.codes));
+        const behind = onConflict === 'queue_after' ? pendingOf(device)?.behind : undefined;
+        count(predict(device, row, bodyFor, onConflict, report.codes, behind !== undefined && await behindIsOpenEnded(client, behind, report)));
       }
       if (wanted.size === 0) break;
     }
