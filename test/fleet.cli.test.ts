@@ -1353,7 +1353,7 @@ describe('--resume', () => {
     // bat_helio_02 is offline: the run stops there, and says how a resume goes past it.
     const first = await amps(['push', 'battery', '--devices', file, 'idle', '--fail-fast', '--concurrency', '1', '--out', out]);
     expect(first.code).toBe(7);
-    expect(first.stderr).toContain(`Send the rest, no device twice: amps push --resume ${out} (it stops at a failure as this run did; add --no-fail-fast to send past them)`);
+    expect(first.stderr).toContain(`Send the rest, no device twice: amps push --resume ${out}\n  (it stops at a failure as this run did; add --no-fail-fast to send past them)`);
     // Resumed as it ran, it meets the offline device again and stops again: the rest still unsent.
     const again = await amps(['push', '--resume', out]);
     expect(again.code).toBe(7);

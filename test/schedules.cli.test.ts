@@ -281,6 +281,15 @@ describe('fire times across daylight saving', () => {
     const { prepareSlots } = await import('../src/commands/schedule/slots.js');
     const now = Date.parse('2027-03-20T12:00:00Z');
     expect(() => prepareSlots([parseSlot('07:05/23h30m charge')], undefined, 'Europe/London', now, true)).toThrow("--slot '07:05/23h30m charge' is still open when it fires again at 2027-03-28 07:05 Europe/London (06:05Z): that day is 23 h long (the clocks change)");
+    const hint = (() => {
+      try {
+        prepareSlots([parseSlot('07:05/24h charge')], undefined, 'Europe/London', now, true);
+        return undefined;
+      } catch (error) {
+        return (error as { hint?: string }).hint;
+      }
+    })();
+    expect(hint).toContain('make the slot 23h at most');
     // 23 hours fits every day; once, or in a zone without the change, any length up to a day does.
     expect(() => prepareSlots([parseSlot('07:05/23h charge')], undefined, 'Europe/London', now, true)).not.toThrow();
     expect(() => prepareSlots([parseSlot('07:05/24h charge')], undefined, 'Europe/London', now, false)).not.toThrow();

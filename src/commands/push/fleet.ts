@@ -272,7 +272,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
   const { type, push, zone, startedAt } = run;
   const waves = options.waves !== undefined ? parseWaves(options.waves) : undefined;
   const abortRules: AbortRule[] = options.abortIf !== undefined ? parseAbortIf(options.abortIf) : [];
-  // A resume's waves are its run's: it cannot be given others.
+  // A resume cannot be given --waves (the waves are its run's): a rule or canaries without them are its run's lack.
   const giveWaves = run.resumeFrom ? `the run of ${run.resumeFrom.path} did not roll out in waves` : 'give --waves too';
   if (options.abortIf !== undefined && !waves) throw new UsageError(`--abort-if judges a wave: ${giveWaves}`);
   if (options.canaryPerModel && !waves) throw new UsageError(`--canary-per-model shapes the first wave: ${giveWaves}`);
@@ -579,8 +579,8 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
           : undefined;
         // A resume stops where this run did if that device fails the same way again (an offline one):
         // --no-fail-fast is how it goes on past it.
-        const pastFailures = result.stoppedBy === 'fail_fast' ? ' (it stops at a failure as this run did; add --no-fail-fast to send past them)' : '';
-        if (resumeLine) writeLine(io.stderr, `Send the rest, no device twice: ${resumeLine}${pastFailures}`);
+        if (resumeLine) writeLine(io.stderr, `Send the rest, no device twice: ${resumeLine}`);
+        if (resumeLine && result.stoppedBy === 'fail_fast') writeLine(io.stderr, `  (it stops at a failure${typeof options.failFast === 'string' ? ' of those classes' : ''} as this run did; add --no-fail-fast to send past them)`);
       }
       return exitCode;
     } finally {

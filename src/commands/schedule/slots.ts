@@ -82,6 +82,12 @@ export function prepareSlots(typed: TypedSlot[], device: DeviceRead | undefined,
   return { slots, notes, preview };
 }
 
+/** A length as a --slot writes it (23h, 23h30m). */
+function slotLength(ms: number): string {
+  const minutes = Math.floor(ms / 60_000);
+  return `${Math.floor(minutes / 60)}h${minutes % 60 ? `${minutes % 60}m` : ''}`;
+}
+
 /**
  * A device runs one action at a time: a slot that opens while another's window is still open fails
  * with CONFLICT when it fires (the sandbox shows it). Refused here, across midnight and daily
@@ -98,7 +104,7 @@ function refuseOverlaps(windows: SlotWindow[], zone: string): void {
       if (first.index === second.index) {
         throw new UsageError(
           `--slot '${first.slot}' is still open when it fires again at ${describeInstant(second.start, zone)}: that day is ${formatDuration(second.start - first.start)} long (the clocks change)`,
-          `a device runs one action at a time: that fire would fail with CONFLICT; make the slot ${formatDuration(second.start - first.start)} at most`,
+          `a device runs one action at a time: that fire would fail with CONFLICT; make the slot ${slotLength(second.start - first.start)} at most`,
         );
       }
       if (first.slot === second.slot) throw new UsageError(`--slot '${first.slot}' is given twice`, 'a device runs one action at a time: the second would fail with CONFLICT; give it once');
