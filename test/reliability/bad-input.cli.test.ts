@@ -61,6 +61,22 @@ describe('one value, one meaning', () => {
     expect([none.code, JSON.parse(none.stdout).action.start], none.stderr).toEqual([0, null]);
   });
 
+  it('a --body the canonical schema refuses (a parameter that is no quantity, an unknown onConflict) fails the dry run too, in one line', async () => {
+    const dir = freshConfigDir();
+    const body = join(dir, 'body.json');
+    for (const [text, said] of [
+      ['{"action":{"command":"charge","parameters":{"power":"5kw"}}}', 'action.parameters.power is not a quantity: give { "value": 5, "unit": "kw" }'],
+      ['{"action":{"command":"charge","parameters":[1]}}', 'action.parameters is not an object of parameters'],
+      ['{"action":{"command":"charge"},"onConflict":"bogus"}', 'onConflict is not one of cancel_and_replace, queue_after'],
+    ] as const) {
+      writeFileSync(body, text);
+      const r = await amps(['push', 'battery', 'bat_voltaro_01', '--body', body, '--dry-run']);
+      expect([r.code, r.stdout, firstLine(r.stderr)], text).toEqual([2, '', `amps: --body ${body}: ${said}`]);
+    }
+    writeFileSync(body, '{"action":{"command":"charge","parameters":{"power":{"value":3,"unit":"kw"}}},"onConflict":"cancel_and_replace"}');
+    expect((await amps(['push', 'battery', 'bat_voltaro_01', '--body', body, '--dry-run'])).code).toBe(0);
+  });
+
   it('takes whole numbers up to the largest it names, and no further', async () => {
     expect((await amps(['actions', 'list', '--offset', '9007199254740991'], cleanEnv())).code).toBe(0);
     const over = await amps(['actions', 'list', '--offset', '9007199254740992'], cleanEnv());

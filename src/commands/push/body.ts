@@ -2,7 +2,7 @@
 // syntax-checked once, then fitted to a device (units converted to what it declares, times read in
 // one named zone) and checked against its commands map.
 
-import type { ActionRecord, PushBody, SandboxDirective, Strategy } from '../../contract/actions.js';
+import { type ActionRecord, type PushBody, type SandboxDirective, STRATEGIES, type Strategy } from '../../contract/actions.js';
 import type { RunInputs } from '../../contract/ledger.js';
 import type { DeviceRead } from '../../contract/devices.js';
 import type { Env } from '../../contract/env.js';
@@ -13,7 +13,7 @@ import { describeInstant, deviceOrLocalZone, type DeviceClockSource, namedZone, 
 import { isKnownCode, normaliseCode, suggestCodes } from '../../errors/catalogue.js';
 import { preflightError } from '../../errors/decode.js';
 import { PreflightError, UsageError } from '../../errors/failures.js';
-import { own } from '../../lib/values.js';
+import { isRecord, own } from '../../lib/values.js';
 import type { IO } from '../../output/io.js';
 import { readFileBounded, readStdin } from '../../output/read.js';
 
@@ -164,6 +164,18 @@ export async function readBodyFile(source: string, io: IO, flags: PushFlags): Pr
   // JSON.parse reads 1e400 as Infinity, which JSON sends as null: the body would not go as it is.
   const unsendable = infiniteNumberIn(parsed, '');
   if (unsendable !== undefined) throw new UsageError(`--body ${source} has a number too large for JSON to carry at ${unsendable || 'its top'}, so it cannot be sent as it is`);
+  // The canonical schema's parameters are Quantities, and onConflict one of its strategies: a body
+  // that says otherwise would be refused (VALIDATION_ERROR), so a --dry-run must not pass it.
+  const parameters = (action as Record<string, unknown>).parameters;
+  if (parameters !== undefined && parameters !== null) {
+    if (!isRecord(parameters)) throw new UsageError(`--body ${source}: action.parameters is not an object of parameters`);
+    const notQuantity = Object.entries(parameters).find(([, value]) => !isQuantity(value));
+    if (notQuantity) throw new UsageError(`--body ${source}: action.parameters.${notQuantity[0].length <= 64 ? notQuantity[0] : `${notQuantity[0].slice(0, 64)}…`} is not a quantity: give { "value": 5, "unit": "kw" }`);
+  }
+  const onConflict = (parsed as Record<string, unknown>).onConflict;
+  if (onConflict !== undefined && onConflict !== null && !STRATEGIES.includes(onConflict as Strategy)) {
+    throw new UsageError(`--body ${source}: onConflict is not one of ${STRATEGIES.join(', ')}`);
+  }
   const directive = directiveFrom(flags);
   return { ...(parsed as PushBody), ...(flags.onConflict ? { onConflict: flags.onConflict } : {}), ...(directive ? { sandbox: directive } : {}) };
 }
