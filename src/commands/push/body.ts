@@ -150,7 +150,8 @@ export async function readBodyFile(source: string, io: IO, flags: PushFlags): Pr
   const text = source === '-' ? await readStdin(io, { limit, what: '--body -', strict: true }) : await readFileBounded(source, { limit, what: '--body', stop: io.signal, strict: true });
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    // A byte-order mark (a Windows editor's) is no part of the JSON: the body is sent re-serialised.
+    parsed = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch {
     throw new UsageError(`--body ${source} is not valid JSON`);
   }
