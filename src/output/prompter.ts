@@ -63,8 +63,12 @@ export function terminalPrompter(stdin: () => Readable, output: () => Writable, 
   return {
     select: (message, choices) => ask((p, context) => p.select({ message, choices: [...choices], ...theme() }, context)),
     confirm: (message, defaultAnswer) => ask((p, context) => p.confirm({ message, default: defaultAnswer, ...theme() }, context)),
-    // A key pasted where a name or URL was asked for is not echoed, as typed nor as the answer.
-    input: (message, defaultAnswer) => ask((p, context) => p.input({ message, default: defaultAnswer, transformer: maskKeyBeingTyped, ...theme() }, context)),
+    // A key pasted where a name or URL was asked for is not echoed, as typed nor as the answer. A
+    // transformer takes the place of the theme's answer style: the answer is shown in its cyan here.
+    input: (message, defaultAnswer) => ask((p, context) => p.input({
+      message, default: defaultAnswer, ...theme(),
+      transformer: (value: string, { isFinal }: { isFinal: boolean }) => (isFinal && colour() ? `\u001b[36m${maskKeyBeingTyped(value)}\u001b[39m` : maskKeyBeingTyped(value)),
+    }, context)),
     password: (message) => ask((p, context) => p.password({ message, mask: '*', ...theme() }, context)),
   };
 }
