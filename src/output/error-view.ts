@@ -304,14 +304,16 @@ export async function writeErrorText(io: IO, decoded: DecodedError, to: 'stderr'
  * catalogue's own entry holds none. Redacted before styling, which would hide a key's start.
  */
 function withoutKeyShapes(decoded: DecodedError): DecodedError {
-  const clean = (value: unknown): unknown => {
+  // Only as deep as text shows (TEXT_BOUNDS): details may nest deeper than the stack goes.
+  const clean = (value: unknown, depth: number): unknown => {
     if (typeof value === 'string') return redactKeyShapes(value);
-    if (Array.isArray(value)) return value.map(clean);
-    if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([name, item]) => [redactKeyShapes(name), clean(item)]));
+    if (depth > TEXT_BOUNDS.depth) return value;
+    if (Array.isArray(value)) return value.map((item) => clean(item, depth + 1));
+    if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([name, item]) => [redactKeyShapes(name), clean(item, depth + 1)]));
     return value;
   };
   const { entry, ...rest } = decoded;
-  return { ...(clean(rest) as Omit<DecodedError, 'entry'>), entry };
+  return { ...(clean(rest, -1) as Omit<DecodedError, 'entry'>), entry };
 }
 
 /**
