@@ -198,6 +198,22 @@ describe('amps push --devices', () => {
     expect(posts().slice(before).map((p) => [p.path.split('/')[2], p.body.action.parameters.target.value])).toEqual([['bat_load_000296', 55], ['bat_load_000297', 80]]);
   });
 
+  it('devices that failed when sent with a code the docs say to retry (DEVICE_OFFLINE) get a rerun line that sends just them', async () => {
+    const dir = freshConfigDir();
+    const file = join(dir, 'devices.txt');
+    const out = join(dir, 'run.ndjson');
+    writeFileSync(file, 'bat_helio_02\nbat_load_000298\n');
+    const r = await amps(['push', 'battery', '--devices', file, 'idle', '--out', out]);
+    expect(r.code).toBe(7);
+    const line = r.stderr.split('\n').find((l) => l.includes('"code":"DEVICE_OFFLINE"'))?.trim();
+    expect(line).toBe(`grep '"code":"DEVICE_OFFLINE"' ${out} | amps push battery idle --devices -`);
+    // Run as printed, it goes to the offline device alone (its preflight read meets it offline again).
+    const before = sandbox.requests.length;
+    const rerun = await amps(['push', 'battery', 'idle', '--devices', '-'], execFileSync('grep', ['"code":"DEVICE_OFFLINE"', out], { encoding: 'utf8' }));
+    expect(rerun.code).toBe(7);
+    expect(new Set(sandbox.requests.slice(before).map((q) => q.path.split('?')[0]))).toEqual(new Set(['/battery/bat_helio_02']));
+  });
+
   it('a resume counts the lines it carries over in its summary and exit code, and a carried failure stops nothing', async () => {
     const dir = freshConfigDir();
     const file = join(dir, 'devices.txt');

@@ -127,6 +127,18 @@ export function conflictReruns(rerunArgs: string[], report: BatchReport, ledgerP
   });
 }
 
+/**
+ * The commands that send again the devices that failed when sent with a code the docs' retry table
+ * retries (`DEVICE_OFFLINE` after a delay, the transient ones with backoff): nothing ran for them.
+ */
+export function failedReruns(rerunArgs: string[], report: BatchReport, ledgerPath: string | undefined): string[] {
+  return [...report.resendable].map(([code, ids]) => {
+    const command = ['amps', ...rerunArgs, '--devices', '-'].map(shellQuote).join(' ');
+    if (ledgerPath) return `grep '"code":"${code}"' ${shellQuote(ledgerPath)} | ${command}`;
+    return `printf '%s\\n' ${ids.map(shellQuote).join(' ')} | ${command}`;
+  });
+}
+
 /** What became of a run's actions, tallied as outcomes arrive (--wait, --waves, amps watch). */
 export class OutcomeTally {
   readonly rows = new Map<string, { state: string; code: string | null; effect: string | null; count: number; exitCode: ExitCode }>();

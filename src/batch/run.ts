@@ -70,6 +70,8 @@ export interface BatchReport {
   counts: Map<string, { outcome: Outcome; code: string | null; count: number; exitCode: ExitCode; retryClass?: RetryClass }>;
   /** Devices a strategy can resolve, by the strategy a rerun should use. */
   conflicted: Map<Strategy, string[]>;
+  /** Devices that failed when sent with a code the docs' retry table says to retry (DEVICE_OFFLINE after a delay), by code. */
+  resendable: Map<string, string[]>;
   total: number;
   /** How many were sent (accepted or answered by the API). */
   sent: number;
@@ -108,7 +110,7 @@ export class BatchRun {
   private readonly capabilities = new Map<string, { id: string; read: Promise<DeviceRead> }>();
   /** Rows waiting on a preflight read, each woken when the run stops (preflight). */
   private readonly waitingOnReads = new Set<() => void>();
-  private readonly report: BatchReport = { counts: new Map(), conflicted: new Map(), total: 0, sent: 0, stoppedBy: null, stopDetail: null, unread: false, moved: 0, relink: { count: 0, devices: [] }, exitCode: EXIT.ok };
+  private readonly report: BatchReport = { counts: new Map(), conflicted: new Map(), resendable: new Map(), total: 0, sent: 0, stoppedBy: null, stopDetail: null, unread: false, moved: 0, relink: { count: 0, devices: [] }, exitCode: EXIT.ok };
   private readonly halt = new AbortController();
   /** Entries that happened but could not be written (the ledger failed): reported on stderr. */
   readonly unwritten: LedgerEntry[] = [];
@@ -116,6 +118,8 @@ export class BatchRun {
   private readonly needsRelink = new WeakSet<LedgerEntry>();
   /** The class of the catalogue variant each failure's answer was decoded as: its summary row's guidance. */
   private readonly retryClassOf = new WeakMap<LedgerEntry, RetryClass>();
+  /** Entries a rerun line may send again: failed with a code the docs' retry table retries. */
+  private readonly resendableCodes = new WeakSet<LedgerEntry>();
   /** Failures the API gave no answer for (noAnswer), and how many of them came in a row. */
   private readonly unanswered = new WeakSet<LedgerEntry>();
   private unansweredInARow = 0;
@@ -167,6 +171,12 @@ export class BatchRun {
       const list = this.report.conflicted.get(entry.resolveWith) ?? [];
       list.push(entry.id);
       this.report.conflicted.set(entry.resolveWith, list);
+    }
+    // As --retry would resend it: a code of the docs' page its retry table retries (nothing ran).
+    if (entry.outcome === 'failed' && entry.code && entry.id && this.resendableCodes.has(entry)) {
+      const list = this.report.resendable.get(entry.code) ?? [];
+      list.push(entry.id);
+      this.report.resendable.set(entry.code, list);
     }
   }
 
@@ -258,6 +268,7 @@ export class BatchRun {
     const entry = this.entry(row, { outcome, code: d.code, status: d.status, requestId: d.requestId ?? null, exitCode: d.exitCode, resolveWith, relinkUrl: relink ? this.plan.relinkUrl?.() ?? null : null, reason: d.retryWithheld ?? null }, attempts);
     if (relink) this.needsRelink.add(entry);
     if (d.entry) this.retryClassOf.set(entry, d.entry.retryClass);
+    if (d.entry?.docsPage === 'error-codes' && (d.retryClass === 'backoff' || d.retryClass === 'after_delay') && !noAnswer(d)) this.resendableCodes.add(entry);
     if (noAnswer(d)) this.unanswered.add(entry);
     return entry;
   }

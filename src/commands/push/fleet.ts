@@ -568,7 +568,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         const rerunTimes = { start: times.start, end: times.end, zone: zone.name, now: io.now().getTime() };
         const flags = run.resumeFrom ? [...resumedSendingFlags(options), ...argv] : argv;
         const base = rerunArgs(run.inputs, rerunTimes, flags);
-        const reruns = [...report.conflictReruns(base, result, run.out), ...(follower ? report.outcomeReruns(rerunArgs(run.inputs, { ...rerunTimes, ran: true }, flags), tally, run.out) : [])];
+        const reruns = [...report.conflictReruns(base, result, run.out), ...report.failedReruns(base, result, run.out), ...(follower ? report.outcomeReruns(rerunArgs(run.inputs, { ...rerunTimes, ran: true }, flags), tally, run.out) : [])];
         if (reruns.length > 0) writeLine(io.stderr, report.rerunBlock(reruns, rerunNote(rerunTimes, reruns)));
         if (follower && tally.pending.length > 0 && run.out) writeLine(io.stderr, `Keep following: amps watch --ledger ${run.out}`);
         // A run that stopped before the end of its list, with devices not sent: the rest go with a
