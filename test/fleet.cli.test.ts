@@ -55,17 +55,26 @@ const verifyReadOf = (req: IncomingMessage) => (req.method === 'GET' ? /^\/batte
  * in AMPS_API_URL; close() ends it and its connections.
  */
 async function proxyToSandbox(intercept: (req: IncomingMessage, res: ServerResponse) => boolean | number): Promise<{ url: string; close(): Promise<void> }> {
+  // Requests held back are dropped at close(), not relayed after the test has moved on.
+  const held = new Set<NodeJS.Timeout>();
   const proxy = createServer((req, res) => {
     const taken = intercept(req, res);
     if (taken === true) return;
     const forward = () => relayTo(sandbox.url, req, res);
     if (taken === false) forward();
-    else setTimeout(forward, taken);
+    else {
+      const timer = setTimeout(() => {
+        held.delete(timer);
+        forward();
+      }, taken);
+      held.add(timer);
+    }
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
     close: async () => {
+      for (const timer of held) clearTimeout(timer);
       proxy.closeAllConnections();
       await new Promise((resolve) => proxy.close(resolve));
     },

@@ -65,9 +65,13 @@ export function useSandbox(options: Partial<SandboxOptions>, key: string, ready:
 
 /** Forwards a request to `target` (a sandbox's URL) and its answer back: the part of a misbehaving proxy that behaves. */
 export function relayTo(target: string, req: IncomingMessage, res: ServerResponse): void {
+  // A request its client gave up on (a proxy closed, a process killed) is not relayed: held back,
+  // its relay would hang up on the sandbox after the test has moved on.
+  if (req.destroyed || res.destroyed) return;
   const upstream = httpRequest(`${target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
     res.writeHead(answer.statusCode ?? 502, answer.headers);
     answer.pipe(res);
   });
+  upstream.on('error', () => res.destroy());
   req.pipe(upstream);
 }
