@@ -367,6 +367,15 @@ describe('the client', () => {
     expect([escapes.code, escapes.stderr]).toEqual([2, "amps: option '--simulate-at <phase>' argument 'RED' is invalid. Allowed choices are request, dispatch.\n"]);
   });
 
+  it('a strategy the device\'s read does not list in conflictStrategies is refused by the preflight, nothing sent (--no-preflight lets the API decide)', async () => {
+    const before = posts().length;
+    const r = await amps(['push', 'battery', 'bat_ampere_02', 'idle', '--on-conflict', 'queue_after']);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringContaining('Field onConflict: the device accepts cancel_and_replace (its conflictStrategies), not queue_after')]);
+    expect(posts().length).toBe(before);
+    const sent = await amps(['push', 'battery', 'bat_ampere_02', 'idle', '--on-conflict', 'queue_after', '--no-preflight']);
+    expect([sent.code, posts().length]).toEqual([4, before + 1]);
+  });
+
   describe('proxies', () => {
     let proxy: Server;
     let seen: string[];

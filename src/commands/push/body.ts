@@ -143,6 +143,18 @@ export function preflight(device: DeviceRead, body: PushBody, now: Date): void {
   if (violation) throw new PreflightError(preflightError(violation.code, violation.details));
 }
 
+/**
+ * The strategies a device's own read says it accepts for onConflict (conflictStrategies): another
+ * is refused. Only against the device's own read: devices of one model may accept different ones,
+ * so a fleet's read of one device per model cannot say.
+ */
+export function preflightStrategy(device: DeviceRead, body: PushBody): void {
+  const accepted = device.conflictStrategies;
+  if (body.onConflict && Array.isArray(accepted) && !accepted.includes(body.onConflict)) {
+    throw new PreflightError(preflightError('VALIDATION_ERROR', { fields: [{ path: 'onConflict', problem: `the device accepts ${accepted.join(', ') || 'no strategy'} (its conflictStrategies), not ${body.onConflict}` }] }));
+  }
+}
+
 /** `--body FILE|-`: a raw body, sent as is but for --on-conflict and the directive. */
 export async function readBodyFile(source: string, io: IO, flags: PushFlags): Promise<PushBody> {
   // The API takes bodies up to 1 MiB; nothing larger is worth reading.

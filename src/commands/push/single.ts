@@ -21,7 +21,7 @@ import { announceWrite, relinkFor, withSession } from '../../session/connect.js'
 import { DEFAULT_WAIT_MS, followAction } from '../../session/follow.js';
 import { pendingWarning } from '../schedule/slots.js';
 import { timeArgs, type RunTimes } from './rerun.js';
-import { movedLines, movedTimes, type PreparedPush, preflight, preparePush, type PushFlags, type PushInputs, readBodyFile, readPushInputs, refuseDirectiveOnLive, timeLines, type Zone, zoneFor } from './body.js';
+import { movedLines, movedTimes, type PreparedPush, preflight, preflightStrategy, preparePush, type PushFlags, type PushInputs, readBodyFile, readPushInputs, refuseDirectiveOnLive, timeLines, type Zone, zoneFor } from './body.js';
 import type { Strategy } from '../../contract/actions.js';
 
 export interface SinglePushOptions extends GlobalOptions, PushFlags {
@@ -140,7 +140,10 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
     refuseDirectiveOnLive(raw?.sandbox ?? inputs!.directive, session);
     const device = options.preflight !== false ? (await getDevice(session.client, type, deviceId)).data : undefined;
     const prepared = prepare(device);
-    if (device) preflight(device, prepared.body, io.now());
+    if (device) {
+      preflight(device, prepared.body, io.now());
+      preflightStrategy(device, prepared.body);
+    }
     if (options.dryRun) return dryRun(prepared);
     if (!options.quiet) for (const line of preparationLines(prepared, Boolean(options.verbose))) writeLine(io.stderr, io.err.dim(line));
     // A scheduled or windowed push meets a pending action however far apart the windows are (the docs).
