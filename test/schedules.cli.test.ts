@@ -100,7 +100,7 @@ describe('amps schedule set|get|clear', () => {
     expect((await amps(['push', 'battery', 'bat_foxgrid_02', 'charge', '--start', '+5h', '--end', '1h'])).code).toBe(0);
     const r = await amps(['schedule', 'set', 'battery', 'bat_foxgrid_02', '--slot', '01:00/1h charge', '--dry-run']);
     expect([r.code, r.stderr]).toEqual([0, expect.stringMatching(/warning: bat_foxgrid_02 has a pending action \(act_\w+, scheduled\): any pending action conflicts/)]);
-    const push = await amps(['push', 'battery', 'bat_foxgrid_02', 'discharge', '--start', '+9h', '--end', '1h', '--on-conflict', 'queue_after']);
+    const push = await amps(['push', 'battery', 'bat_foxgrid_02', 'discharge', '--start', '+9h', '--end', '1h', '--on-conflict', 'cancel_and_replace']);
     expect(push.stderr).toMatch(/warning: bat_foxgrid_02 has a pending action/);
   });
 });
