@@ -195,6 +195,8 @@ describe('amps push --devices', () => {
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((l) => typeof l.outcome === 'string');
     expect(lines.filter((l) => l.outcome === 'invalid_input').map((l) => l.line)).toEqual([1, 2, 3, 4, 5]);
     expect(lines[0].reason).toBe('line 1 has a target override that is no quantity (a boolean): give "90%" or { "value": 90, "unit": "percent" }');
+    // Each names its device, so the ledger lists every one the input named.
+    expect(lines.slice(0, 5).map((l) => l.id)).toEqual(['bat_load_000291', 'bat_load_000292', 'bat_load_000293', 'bat_load_000294', 'bat_load_000295']);
     expect(posts().slice(before).map((p) => [p.path.split('/')[2], p.body.action.parameters.target.value])).toEqual([['bat_load_000296', 55], ['bat_load_000297', 80]]);
   });
 
@@ -212,6 +214,9 @@ describe('amps push --devices', () => {
     const rerun = await amps(['push', 'battery', 'idle', '--devices', '-'], execFileSync('grep', ['"code":"DEVICE_OFFLINE"', out], { encoding: 'utf8' }));
     expect(rerun.code).toBe(7);
     expect(new Set(sandbox.requests.slice(before).map((q) => q.path.split('?')[0]))).toEqual(new Set(['/battery/bat_helio_02']));
+    // A TIMEOUT answer gets none: the manufacturer may have taken the push.
+    const timedOut = await amps(['push', 'battery', '--devices', '-', 'idle', '--simulate-failure', 'TIMEOUT', '--out', join(dir, 't.ndjson')], 'bat_load_000299\n');
+    expect([timedOut.code, timedOut.stderr]).toEqual([6, expect.not.stringContaining('"code":"TIMEOUT"')]);
   });
 
   it('a resume counts the lines it carries over in its summary and exit code, and a carried failure stops nothing', async () => {

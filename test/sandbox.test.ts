@@ -26,15 +26,11 @@ describe('auth and the envelope', () => {
     expect(r.body.meta.requestId).toMatch(/^req_/);
   });
 
-  it('answers with its own clock in the Date header, moved or not, refused answers included', async () => {
+  it('answers with its own clock in the Date header, moved or not', async () => {
     const skewOf = (r: { headers: Record<string, string | string[] | undefined> }) => Math.round((Date.parse(String(r.headers.date)) - Date.now()) / 1000);
     expect(Math.abs(skewOf(await sandbox.call('GET', '/battery')))).toBeLessThanOrEqual(2);
     await sandbox.advance(3600);
     expect(skewOf(await sandbox.call('GET', '/battery'))).toBeGreaterThanOrEqual(3598);
-    // Refused before it looks at its state (no key): the same clock.
-    const refused = await sandbox.call('GET', '/battery', undefined, { key: null });
-    expect([refused.status, skewOf(refused)]).toEqual([401, expect.any(Number)]);
-    expect(skewOf(refused)).toBeGreaterThanOrEqual(3598);
   });
 
   it('accepts both key spellings and the Bearer form', async () => {

@@ -80,6 +80,12 @@ function row(id: unknown, line: number, extra: Partial<DeviceRow> = {}): InputRo
   return { id, quantities: {}, line, ...extra };
 }
 
+/** A row that cannot be pushed as written, with its device's id where it names a good one (the ledger line names the device). */
+function invalidWithId(value: Record<string, unknown>, line: number, invalid: string): InputRow {
+  const named = row(value.id ?? value.deviceId, line);
+  return 'invalid' in named ? { invalid, line } : { invalid, line, id: named.id };
+}
+
 /** A row from an NDJSON line: a device, one of amps' ledger lines, or an outcome record's device. */
 function fromJson(text: string, line: number): InputRow | undefined {
   let value: unknown;
@@ -104,15 +110,15 @@ function fromJson(text: string, line: number): InputRow | undefined {
   for (const name of QUANTITY_FLAGS) {
     if (value[name] === undefined || value[name] === null) continue;
     const text = quantityText(value[name]);
-    if (text === undefined) return { invalid: `has a ${name} override that is no quantity (${jsonKind(value[name])}): give "90%" or { "value": 90, "unit": "percent" }`, line };
+    if (text === undefined) return invalidWithId(value, line, `has a ${name} override that is no quantity (${jsonKind(value[name])}): give "90%" or { "value": 90, "unit": "percent" }`);
     quantities[name] = text;
   }
   if (value.params !== undefined && value.params !== null) {
-    if (!isRecord(value.params)) return { invalid: `has params that are no object (${jsonKind(value.params)}): give { "NAME": "5kw", … }`, line };
+    if (!isRecord(value.params)) return invalidWithId(value, line, `has params that are no object (${jsonKind(value.params)}): give { "NAME": "5kw", … }`);
     for (const [name, raw] of Object.entries(value.params)) {
       if (raw === null) continue;
       const text = quantityText(raw);
-      if (text === undefined) return { invalid: `has a params override that is no quantity (${jsonKind(raw)}): give "5kw" or { "value": 5, "unit": "kw" }`, line };
+      if (text === undefined) return invalidWithId(value, line, `has a params override that is no quantity (${jsonKind(raw)}): give "5kw" or { "value": 5, "unit": "kw" }`);
       setOwn(quantities, name, text);
     }
   }

@@ -128,8 +128,8 @@ export function conflictReruns(rerunArgs: string[], report: BatchReport, ledgerP
 }
 
 /**
- * The commands that send again the devices that failed when sent with a code the docs' retry table
- * retries (`DEVICE_OFFLINE` after a delay, the transient ones with backoff): nothing ran for them.
+ * The commands that send again the devices that failed when sent where nothing ran (`DEVICE_OFFLINE`,
+ * which the docs retry after a delay; an answer that proves it, such as `SERVICE_UNAVAILABLE`).
  */
 export function failedReruns(rerunArgs: string[], report: BatchReport, ledgerPath: string | undefined): string[] {
   return [...report.resendable].map(([code, ids]) => {

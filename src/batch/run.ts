@@ -118,7 +118,7 @@ export class BatchRun {
   private readonly needsRelink = new WeakSet<LedgerEntry>();
   /** The class of the catalogue variant each failure's answer was decoded as: its summary row's guidance. */
   private readonly retryClassOf = new WeakMap<LedgerEntry, RetryClass>();
-  /** Entries a rerun line may send again: failed with a code the docs' retry table retries. */
+  /** Entries a rerun line may send again: failed where nothing ran. */
   private readonly resendableCodes = new WeakSet<LedgerEntry>();
   /** Failures the API gave no answer for (noAnswer), and how many of them came in a row. */
   private readonly unanswered = new WeakSet<LedgerEntry>();
@@ -172,7 +172,6 @@ export class BatchRun {
       list.push(entry.id);
       this.report.conflicted.set(entry.resolveWith, list);
     }
-    // As --retry would resend it: a code of the docs' page its retry table retries (nothing ran).
     if (entry.outcome === 'failed' && entry.code && entry.id && this.resendableCodes.has(entry)) {
       const list = this.report.resendable.get(entry.code) ?? [];
       list.push(entry.id);
@@ -268,7 +267,9 @@ export class BatchRun {
     const entry = this.entry(row, { outcome, code: d.code, status: d.status, requestId: d.requestId ?? null, exitCode: d.exitCode, resolveWith, relinkUrl: relink ? this.plan.relinkUrl?.() ?? null : null, reason: d.retryWithheld ?? null }, attempts);
     if (relink) this.needsRelink.add(entry);
     if (d.entry) this.retryClassOf.set(entry, d.entry.retryClass);
-    if (d.entry?.docsPage === 'error-codes' && (d.retryClass === 'backoff' || d.retryClass === 'after_delay') && !noAnswer(d)) this.resendableCodes.add(entry);
+    // Sent again by a rerun line only where nothing ran: an answer that proves it, or the device offline
+    // (the docs: retry after a delay). Not TIMEOUT, which the manufacturer may have taken.
+    if (!noAnswer(d) && (codeProvesNothingRan(d.code) || d.retryClass === 'after_delay')) this.resendableCodes.add(entry);
     if (noAnswer(d)) this.unanswered.add(entry);
     return entry;
   }

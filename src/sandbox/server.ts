@@ -94,9 +94,6 @@ function createSandboxServer(options: SandboxOptions): { server: Server; tick():
   const requestLog = options.requestLog ?? [];
   const logLimit = options.logLimit ?? 10_000;
 
-  // The clock's offset as the last transaction found it: answers refused before one (a key, a rate
-  // limit, a route) carry the sandbox's clock too, not this machine's.
-  let lastOffsetMs = 0;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = Date.now();
     const id = requestId();
@@ -105,7 +102,9 @@ function createSandboxServer(options: SandboxOptions): { server: Server; tick():
     const path = url.pathname.replace(/\/+$/, '') || '/';
     let reply: Reply;
     let parsedBody: unknown;
-    let clock = realNow() + lastOffsetMs;
+    // Answers refused before a transaction (a key, a rate limit, a route) carry this machine's time:
+    // amps doctor, refused there, cannot ask /_sandbox/clock whether the clock was moved.
+    let clock = realNow();
     try {
       const key = keyFrom(req);
       authenticate(key);
@@ -132,7 +131,6 @@ function createSandboxServer(options: SandboxOptions): { server: Server; tick():
           const tx = options.onEvent ? { ...stored, onEvent: options.onEvent } : stored;
           const now = realNow() + tx.state.clockOffsetMs;
           clock = now;
-          lastOffsetMs = tx.state.clockOffsetMs;
           fireSchedules(tx, fleet, now, (at) => advanceLifecycle(tx, at, ackDelayMs));
           advanceLifecycle(tx, now, ackDelayMs);
           return handler({ fleet, tx, now, ackDelayMs, requestLog, webhookLatencyMs: options.webhookLatencyMs ?? 0, deliveries: options.deliveries, scheduleListing: options.scheduleListing ?? 'listed' }, params, url.searchParams, parsedBody);
