@@ -445,7 +445,7 @@ const LOCAL_CODES: readonly LocalCode[] = [...Object.values(TRANSPORT_CODES), ..
 export function nonAmpsBodyCode(status?: number): LocalCode & { retryClass?: RetryClass } {
   return {
     code: status === undefined ? 'HTTP_<status>' : `HTTP_${status}`,
-    message: `An HTTP ${status ?? 'status'} whose body is not an Amps error (an HTML page from a proxy or gateway, an empty body, or other JSON).`,
+    message: `An HTTP ${status ?? 'status'} whose body is not an Amps error (an HTML page from a proxy or gateway, an empty body, or other JSON).${status === undefined ? ' amps explain HTTP_502 explains one status.' : ''}`,
     ...(status === undefined ? {} : { retryClass: retryClassForStatus(status) }),
     whatToDo: 'No Amps error came back, so amps goes by the status alone; the excerpt of the body amps shows often names the proxy or gateway that answered. Quote the request id, when there is one, if you escalate.',
   };
