@@ -362,6 +362,10 @@ describe('the client', () => {
       expect([r.code, r.stderr], args.join(' ')).toEqual([2, expect.stringContaining('[redacted key]')]);
       expectNoKey(r);
     }
+    // A schedule's --slot that fails the preflight is named in its headline: without the key.
+    const slot = await amps(['schedule', 'set', 'battery', 'bat_voltaro_01', '--slot', `01:00/5h ${KEY}`, '--dry-run']);
+    expect([slot.code, slot.stderr]).toEqual([2, expect.stringContaining("Preflight check of --slot '01:00/5h [redacted key]'")]);
+    expectNoKey(slot);
     expect(posts()).toHaveLength(0);
     const escapes = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--simulate-at', '\u001b]0;pwned\u0007\u001b[31mRED']);
     expect([escapes.code, escapes.stderr]).toEqual([2, "amps: option '--simulate-at <phase>' argument 'RED' is invalid. Allowed choices are request, dispatch.\n"]);

@@ -55,7 +55,7 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
       writeJsonError({ ...body, error: { ...body.error, exitCode: error.exitCode }, preflight: true, ...(error.about ? { about: error.about } : {}) });
     }
     else {
-      writeLine(io.stderr, io.err.yellow(`Preflight check${error.about ? ` of ${scrub(error.about)}` : ''} failed against the device's capabilities; nothing was sent.`));
+      writeLine(io.stderr, io.err.yellow(`Preflight check${error.about ? ` of ${safe(error.about)}` : ''} failed against the device's capabilities; nothing was sent.`));
       await writeErrorText(io, error.decoded);
       writeLine(io.stderr, io.err.dim('  (--no-preflight sends the request anyway and lets the API decide)'));
     }
