@@ -115,15 +115,19 @@ export function reportUnwritten(unwritten: Array<LedgerEntry | OutcomeRecord>, i
   for (const entry of unwritten) writeLine(io.stderr, jsonText(entry));
 }
 
+/** `amps ARGS` fed the devices it reruns: the ledger's lines holding `field` when there is a ledger, else their ids. */
+function rerunLine(args: string[], field: string, ledgerPath: string | undefined, ids: string[]): string {
+  const command = ['amps', ...args].map(shellQuote).join(' ');
+  return ledgerPath ? `grep '${field}' ${shellQuote(ledgerPath)} | ${command}` : `printf '%s\\n' ${ids.map(shellQuote).join(' ')} | ${command}`;
+}
+
 /**
  * The commands that rerun only the devices a strategy can fix, one per strategy the responses
  * named, fed from the ledger when there is one. `rerunArgs`: the run's push, as commands/push/rerun.ts builds it.
  */
 export function conflictReruns(rerunArgs: string[], report: BatchReport, ledgerPath: string | undefined): string[] {
   return [...report.conflicted].map(([strategy, ids]: [Strategy, string[]]) => {
-    const command = ['amps', ...rerunArgs, '--devices', '-', '--on-conflict', strategy].map(shellQuote).join(' ');
-    if (ledgerPath) return `grep '"resolveWith":"${strategy}"' ${shellQuote(ledgerPath)} | ${command}`;
-    return `printf '%s\\n' ${ids.map(shellQuote).join(' ')} | ${command}`;
+    return rerunLine([...rerunArgs, '--devices', '-', '--on-conflict', strategy], `"resolveWith":"${strategy}"`, ledgerPath, ids);
   });
 }
 
@@ -133,9 +137,7 @@ export function conflictReruns(rerunArgs: string[], report: BatchReport, ledgerP
  */
 export function failedReruns(rerunArgs: string[], report: BatchReport, ledgerPath: string | undefined): string[] {
   return [...report.resendable].map(([code, ids]) => {
-    const command = ['amps', ...rerunArgs, '--devices', '-'].map(shellQuote).join(' ');
-    if (ledgerPath) return `grep '"code":"${code}"' ${shellQuote(ledgerPath)} | ${command}`;
-    return `printf '%s\\n' ${ids.map(shellQuote).join(' ')} | ${command}`;
+    return rerunLine([...rerunArgs, '--devices', '-'], `"code":"${code}"`, ledgerPath, ids);
   });
 }
 
@@ -238,8 +240,7 @@ export function outcomeReruns(rerunArgs: string[], tally: OutcomeTally, ledgerPa
     const resend = strategy || entry?.retryClass === 'backoff' || entry?.retryClass === 'after_delay';
     if (!resend) continue;
     const extra = strategy ? ['--on-conflict', strategy] : [];
-    const command = ['amps', ...rerunArgs, '--devices', '-', ...extra].map(shellQuote).join(' ');
-    lines.push(ledgerPath ? `grep '"errorCode":"${code}"' ${shellQuote(ledgerPath)} | ${command}` : `printf '%s\\n' ${ids.map(shellQuote).join(' ')} | ${command}`);
+    lines.push(rerunLine([...rerunArgs, '--devices', '-', ...extra], `"errorCode":"${code}"`, ledgerPath, ids));
   }
   return lines;
 }
