@@ -8,7 +8,7 @@ import { errorToJson, writeErrorText } from '../output/error-view.js';
 import { globalsOf } from '../config/globals.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, ioWith, type OutputStream, writeJson, writeLine, type Run } from '../output/io.js';
-import { readFileBounded, readStdin } from '../output/read.js';
+import { readFileBounded, readStdin, withoutBom } from '../output/read.js';
 
 export interface DecodeOptions {
   file?: string;
@@ -28,7 +28,7 @@ interface SavedResponse {
  * status and headers come on `< ` lines among `> ` and `* ` lines, and the body follows.
  */
 function parseSavedResponse(text: string): SavedResponse {
-  const clean = text.replace(/^\uFEFF/, '');
+  const clean = withoutBom(text);
   if (/^< HTTP\/\S+ \d{3}/m.test(clean)) return parseVerbose(clean);
   let rest = clean.trimStart();
   let parsed: SavedResponse | undefined;

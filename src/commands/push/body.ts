@@ -15,7 +15,7 @@ import { preflightError } from '../../errors/decode.js';
 import { PreflightError, UsageError } from '../../errors/failures.js';
 import { isRecord, own } from '../../lib/values.js';
 import type { IO } from '../../output/io.js';
-import { readFileBounded, readStdin } from '../../output/read.js';
+import { readFileBounded, readStdin, withoutBom } from '../../output/read.js';
 
 /** The flags that shape a push, as commander hands them over: the ledger's RunInputs, quantities still flags. */
 export interface PushFlags extends Omit<RunInputs, 'type' | 'command' | 'quantities'> {
@@ -162,8 +162,8 @@ export async function readBodyFile(source: string, io: IO, flags: PushFlags): Pr
   const text = source === '-' ? await readStdin(io, { limit, what: '--body -', strict: true }) : await readFileBounded(source, { limit, what: '--body', stop: io.signal, strict: true });
   let parsed: unknown;
   try {
-    // A byte-order mark (a Windows editor's) is no part of the JSON: the body is sent re-serialised.
-    parsed = JSON.parse(text.replace(/^\uFEFF/, ''));
+    // The body is sent re-serialised: a byte-order mark before it is no part of it.
+    parsed = JSON.parse(withoutBom(text));
   } catch {
     throw new UsageError(`--body ${source} is not valid JSON`);
   }
