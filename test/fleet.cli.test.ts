@@ -839,6 +839,11 @@ describe('--plan', () => {
     expect(posts()).toHaveLength(0);
     // One read of an action for each device with one queued behind the shown one, no more.
     expect(sandbox.requests.filter((q) => q.path.startsWith('/actions/')).length).toBe(2);
+    // The summary counts the two kinds of read apart.
+    const pages = sandbox.requests.filter((q) => q.path.startsWith('/battery?')).length;
+    expect(JSON.parse(plan.stdout).plan).toMatchObject({ listPages: pages, actionReads: 2, requests: pages + 2 });
+    const text = await amps(['push', 'battery', '--devices', file, 'idle', '--on-conflict', 'queue_after', '--plan']);
+    expect(text.stderr).toContain(`4 device(s) of battery, from ${pages} list page(s) and 2 action read(s); nothing was sent.`);
     // The run meets what the plan said: the open-ended one is a conflict, the window is queued after.
     const out = join(dir, 'ledger.ndjson');
     await amps(['push', 'battery', '--devices', file, 'idle', '--on-conflict', 'queue_after', '--out', out]);

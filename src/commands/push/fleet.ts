@@ -685,14 +685,14 @@ async function predict(reads: ApiClient, session: Session, run: RunSetup, bodyFo
   const predicted = await refusingBrokenInput(() => planRun(reads, run.type, readDeviceRows(run.devices, io.stdin), bodyFor, run.push.onConflict));
   if (predicted.total === 0) throw noDevicesIn(run.devices);
   if (options.json) {
-    writeJson(io, { plan: { total: predicted.total, predictions: Object.fromEntries(predicted.counts), preflightCodes: Object.fromEntries(predicted.codes), requests: predicted.requests, environment: session.environment } });
+    writeJson(io, { plan: { total: predicted.total, predictions: Object.fromEntries(predicted.counts), preflightCodes: Object.fromEntries(predicted.codes), requests: predicted.listPages + predicted.actionReads, listPages: predicted.listPages, actionReads: predicted.actionReads, environment: session.environment } });
     return EXIT.ok;
   }
   const rows = [...predicted.counts].sort((a, b) => b[1] - a[1]).map(([prediction, count]) => [prediction, grouped(count), PREDICTION_TEXT[prediction]]);
   io.stdout.write(await formatTable(['prediction', 'devices', 'meaning'], rows, { tty: io.stdoutIsTTY, style: io.out }));
   if (!options.quiet) {
     const codes = [...predicted.codes].map(([code, n]) => `${code} ${n}`).join(', ');
-    writeLine(io.stderr, io.err.dim(`${grouped(predicted.total)} device(s) of ${pathSegment(run.type)}, from ${predicted.requests} list page(s); nothing was sent.${codes ? ` Preflight codes: ${codes}.` : ''} What list pages do not show is not predicted: a manufacturer's own schedule (SCHEDULER_ACTIVE), an override on the device (MODE_OVERRIDDEN), a program's lock (VPP_LOCKED).`));
+    writeLine(io.stderr, io.err.dim(`${grouped(predicted.total)} device(s) of ${pathSegment(run.type)}, from ${predicted.listPages} list page(s)${predicted.actionReads > 0 ? ` and ${predicted.actionReads} action read(s)` : ''}; nothing was sent.${codes ? ` Preflight codes: ${codes}.` : ''} What list pages do not show is not predicted: a manufacturer's own schedule (SCHEDULER_ACTIVE), an override on the device (MODE_OVERRIDDEN), a program's lock (VPP_LOCKED).`));
   }
   return EXIT.ok;
 }

@@ -30,7 +30,10 @@ export interface PlanReport {
   counts: Map<Prediction, number>;
   /** Preflight codes among the preflight failures. */
   codes: Map<string, number>;
-  requests: number;
+  /** The device list's pages read. */
+  listPages: number;
+  /** The actions read for their end (queue_after behind another: behindIsOpenEnded). */
+  actionReads: number;
 }
 
 const isPending = (state: unknown) => state === 'scheduled' || state === 'acknowledged';
@@ -52,13 +55,28 @@ function pendingOf(device: DeviceRead): { state: string; openEnded: boolean; beh
 }
 
 /**
+ * The id of the action whose end decides whether queue_after resolves this device's conflict: the
+ * one queued behind the shown action, where the answer is not already known without it (an
+ * acknowledged action, one with no end, a device that does not offer queue_after).
+ */
+function behindToRead(device: DeviceRead, onConflict: Strategy | undefined): string | undefined {
+  if (onConflict !== 'queue_after') return undefined;
+  const pending = pendingOf(device);
+  if (!pending?.behind || pending.state === 'acknowledged' || pending.openEnded || !(device.conflictStrategies ?? []).includes('queue_after')) return undefined;
+  return pending.behind;
+}
+
+/** Reads of the actions behind, at most this many at once: a page holds 50 devices. */
+const ACTION_READS_AT_ONCE = 8;
+
+/**
  * The end of the action queued behind the shown one, read when queue_after is to resolve the
  * conflict (one read for each such device): true when it has none, or its read fails (not known:
  * not counted as resolved).
  */
 async function behindIsOpenEnded(client: ApiClient, id: string, report: PlanReport): Promise<boolean> {
   const { getAction } = await import('../../api/resources.js');
-  report.requests++;
+  report.actionReads++;
   try {
     const { data } = await getAction(client, id);
     return data.end === null || data.end === undefined;
@@ -104,7 +122,7 @@ export async function planRun(
   onConflict: Strategy | undefined,
 ): Promise<PlanReport> {
   const { listDevices, listPages } = await import('../../api/resources.js');
-  const report: PlanReport = { total: 0, counts: new Map(), codes: new Map(), requests: 0 };
+  const report: PlanReport = { total: 0, counts: new Map(), codes: new Map(), listPages: 0, actionReads: 0 };
   const count = (prediction: Prediction) => report.counts.set(prediction, (report.counts.get(prediction) ?? 0) + 1);
   const wanted = new Map<string, DeviceRow>();
   for await (const row of rows) {
@@ -115,18 +133,25 @@ export async function planRun(
     else wanted.set(row.id, row);
   }
   const pages = listPages((offset) => {
-    report.requests++;
+    report.listPages++;
     return listDevices(client, type, { limit: 50, offset });
   });
   if (wanted.size > 0) {
     for await (const page of pages) {
+      const named: Array<{ device: DeviceRead; row: DeviceRow; behind?: string; behindOpenEnded?: boolean }> = [];
       for (const device of page.items) {
         const row = wanted.get(device.id);
         if (!row) continue;
         wanted.delete(device.id);
-        const behind = onConflict === 'queue_after' ? pendingOf(device)?.behind : undefined;
-        count(predict(device, row, bodyFor, onConflict, report.codes, behind !== undefined && await behindIsOpenEnded(client, behind, report)));
+        named.push({ device, row, behind: behindToRead(device, onConflict) });
       }
+      const toRead = named.filter((n) => n.behind !== undefined);
+      for (let i = 0; i < toRead.length; i += ACTION_READS_AT_ONCE) {
+        await Promise.all(toRead.slice(i, i + ACTION_READS_AT_ONCE).map(async (n) => {
+          n.behindOpenEnded = await behindIsOpenEnded(client, n.behind!, report);
+        }));
+      }
+      for (const n of named) count(predict(n.device, n.row, bodyFor, onConflict, report.codes, n.behindOpenEnded ?? false));
       if (wanted.size === 0) break;
     }
   }
