@@ -76,6 +76,10 @@ describe('one value, one meaning', () => {
     // One the schema takes, behind a byte-order mark as a Windows editor writes it.
     writeFileSync(body, '\ufeff{"action":{"command":"charge","parameters":{"power":{"value":3,"unit":"kw"}}},"onConflict":"cancel_and_replace"}');
     expect((await amps(['push', 'battery', 'bat_voltaro_01', '--body', body, '--dry-run'])).code).toBe(0);
+    // An --on-conflict replaces the body's, which is then not sent: no reason to refuse it.
+    writeFileSync(body, '{"action":{"command":"charge"},"onConflict":"bogus"}');
+    const replaced = await amps(['push', 'battery', 'bat_voltaro_01', '--body', body, '--on-conflict', 'queue_after', '--dry-run']);
+    expect([replaced.code, JSON.parse(replaced.stdout).onConflict], replaced.stderr).toEqual([0, 'queue_after']);
   });
 
   it('takes whole numbers up to the largest it names, and no further', async () => {

@@ -185,8 +185,9 @@ export async function readBodyFile(source: string, io: IO, flags: PushFlags): Pr
     const notQuantity = Object.entries(parameters).find(([, value]) => !isQuantity(value));
     if (notQuantity) throw new UsageError(`--body ${source}: action.parameters.${notQuantity[0].length <= 64 ? notQuantity[0] : `${notQuantity[0].slice(0, 64)}…`} is not a quantity: give { "value": 5, "unit": "kw" }`);
   }
+  // An --on-conflict replaces the body's, which then is not sent to be refused.
   const onConflict = (parsed as Record<string, unknown>).onConflict;
-  if (onConflict !== undefined && onConflict !== null && !STRATEGIES.includes(onConflict as Strategy)) {
+  if (!flags.onConflict && onConflict !== undefined && onConflict !== null && !STRATEGIES.includes(onConflict as Strategy)) {
     throw new UsageError(`--body ${source}: onConflict is not one of ${STRATEGIES.join(', ')}`);
   }
   const directive = directiveFrom(flags);
