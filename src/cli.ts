@@ -10,12 +10,12 @@ import { UsageError } from './errors/failures.js';
 import { versionLine } from './lib/version.js';
 import { redactUrl } from './lib/values.js';
 import { hardStopNote } from './lib/hard-stop.js';
-import { redactKeyShapes } from './contract/keys.js';
+import { redactTypedKeyShapes } from './contract/keys.js';
 import { duration, repeatable } from './config/option-parsers.js';
 import { type CommandState, guardOutput, type IO, plainIO } from './output/io.js';
 import { outputLostText, readerWentAway } from './lib/system-errors.js';
 import { standardStream } from './output/stdio.js';
-import { scrub } from './output/text.js';
+import { safeToPrint } from './output/text.js';
 import { LazyAbortController } from './lib/lazy-abort.js';
 import { terminalPrompter } from './output/prompter.js';
 import { colorLevel, styleFor } from './output/style.js';
@@ -176,7 +176,7 @@ function refuseRepeats(command: Command): void {
     let seen: string | undefined;
     option.parseArg = (<T>(value: string, previous: T): T => {
       // An --api-url may carry credentials, which are never printed.
-      const shown = (text: string) => redactKeyShapes(option.long === '--api-url' ? redactUrl(text) : text);
+      const shown = (text: string) => redactTypedKeyShapes(option.long === '--api-url' ? redactUrl(text) : text);
       if (seen !== undefined) throw new UsageError(`${option.long ?? option.short} is given twice ('${shown(seen)}' and '${shown(value)}'): amps will not guess which you meant`);
       seen = value;
       return (parse ? parse(value, previous) : value) as T;
@@ -228,7 +228,7 @@ export async function buildProgram(state: CommandState, argv: string[] = [], { e
       outputError: (s, write) => {
         if (state.argv.includes('--json')) state.parseError = s;
         // The parser echoes what was typed (a key pasted as a value, escapes): cleaned as amps' own messages are.
-        else write(`amps: ${redactKeyShapes(scrub(s.replace(/^error: /, ''), true))}`);
+        else write(`amps: ${safeToPrint(s.replace(/^error: /, ''), true)}`);
       },
       // From IO, as everything else: commander's own answers would make Node's stdio streams (stdio.ts).
       // Off a terminal no width, as commander's own give (it then wraps at 80; its types omit undefined).

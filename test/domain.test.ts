@@ -231,6 +231,30 @@ describe('a URL fit to print', () => {
   });
 });
 
+describe('a key fit to print', () => {
+  it('what was typed loses every key shape, glued to a word or pasted twice; an API\'s own text keeps words that only end like one', async () => {
+    const { holdsKeyShape, maskKeyBeingTyped, redactKeyShapes, redactTypedKeyShapes } = await import('../src/contract/keys.js');
+    const typed: Array<[string, string]> = [
+      ['xsk_test_abc123', 'x[redacted key]'],
+      ['sk_test_abc123sk_live_def456', '[redacted key]'],
+      ['amps_sk_test_abc123amps_sk_test_def456', '[redacted key]'],
+      ['amps_sk_test_abc123_amps_sk_test_def456!', '[redacted key]_[redacted key]!'],
+      ['id=sk_test_abc123&sk_live_def4567', 'id=[redacted key]&[redacted key]'],
+      ['amps\\u005fsk_test_abc123', '[redacted key]'],
+      ['sk_test_abc12', 'sk_test_abc12'],
+    ];
+    for (const [text, shown] of typed) expect(redactTypedKeyShapes(text), text).toBe(shown);
+    // Whatever holdsKeyShape refuses, the refusal can quote redacted.
+    for (const text of ['ask_test_abcdefsk_test_ghijkl', 'sk_test_abcsk_test_abcdef', 'zzsk_live_000000_test_111111sk_test_222222', 'sk_test_sk_test_abcdef']) {
+      expect(holdsKeyShape(redactTypedKeyShapes(text)), text).toBe(false);
+    }
+    expect(redactKeyShapes('task_test_results9 failed for sk_test_abc123sk_test_def456')).toBe('task_test_results9 failed for [redacted key]');
+    expect(redactKeyShapes('"message":"bad key\\nsk_live_abc123"')).toBe('"message":"bad key\\n[redacted key]"');
+    expect(maskKeyBeingTyped('xsk_live_p')).toBe('x[redacted key]');
+    expect(maskKeyBeingTyped('my-profile')).toBe('my-profile');
+  });
+});
+
 describe('webhook bodies', () => {
   it('push.* mirrors the action read: parameters null where the action has none, as its record and the push answer say', async () => {
     const { pushEventBody } = await import('../src/domain/webhooks.js');

@@ -380,6 +380,63 @@ describe('never the fake API by accident', () => {
     expect(r.stderr).toContain("is not an app id: it is an API key");
   });
 
+  it('a key glued to a word, pasted twice, or typed as an id, a path, a query, a file or a URL is refused before anything is sent, and never printed', async () => {
+    const glued = 'xsk_test_PastedKey12345';
+    const twice = 'sk_test_PastedKey12345sk_live_SecondKey67890';
+    const dir = freshConfigDir();
+    const cases: Array<[string[], Record<string, string>]> = [
+      [['config', 'set', 'app-id', glued], {}],
+      [['config', 'set', 'app-id', twice], {}],
+      [['config', 'use', glued], {}],
+      [['get', 'battery', 'bat_voltaro_01', '--profile', twice], {}],
+      [['get', 'battery', 'bat_voltaro_01'], { AMPS_API_URL: `http://127.0.0.1:1/${glued}`, AMPS_API_KEY: KEY }],
+      [['get', 'battery', glued, '--verbose'], {}],
+      [['actions', 'get', twice, '--verbose'], {}],
+      [['api', 'GET', `/battery/${glued}`, '--dry-run'], {}],
+      [['api', 'GET', '/battery/sk%5Ftest%5FPastedKey12345', '--verbose'], {}],
+      [['api', 'GET', '/devices', '-f', `q=${twice}`, '--dry-run'], {}],
+      [['push', 'battery', 'charge', '--devices', '-', '--out', join(dir, `${glued}.ndjson`)], {}],
+      [['push', 'battery', 'charge', '--resume', join(dir, twice)], {}],
+      [['watch', '--ledger', join(dir, glued)], {}],
+      [['sandbox', 'reset', '--state', join(dir, glued)], {}],
+      [['sandbox', 'serve', '--state', join(dir, glued)], {}],
+      [['sandbox', 'serve', '--webhook', `http://127.0.0.1:9/${glued}`], {}],
+      [['listen', '--forward-to', `http://127.0.0.1:9/${twice}`], {}],
+      [['webhooks', 'trigger', 'push.failed', '--forward-to', `http://127.0.0.1:9/?k=${glued}`], {}],
+    ];
+    const before = sandbox.requests.length;
+    for (const [args, vars] of cases) {
+      for (const json of [[], ['--json']]) {
+        const r = await runCli([...args, ...json], { env: { ...env, AMPS_CONFIG_DIR: dir, ...vars }, input: 'bat_voltaro_01\n' });
+        const said = `${args.join(' ')} ${json.join('')}`;
+        expect([r.code, r.stdout + r.stderr], said).toEqual([2, expect.not.stringMatching(/PastedKey12345|SecondKey67890/)]);
+        expect(r.stderr.trim().split('\n').length, said).toBeLessThanOrEqual(2);
+        if (json.length) expect(JSON.parse(r.stderr).error.code, said).toBe('USAGE');
+      }
+    }
+    expect(sandbox.requests.length).toBe(before);
+    const named = await runCli(['--profile', glued, 'get', 'battery', 'bat_voltaro_01'], { env: { ...env, AMPS_CONFIG_DIR: dir } });
+    expect(named.stderr.split('\n')[0]).toBe("amps: 'x[redacted key]' (from --profile) is not a profile name (letters, digits, _ . -, not led by -; not an API key)");
+    const control = await runCli(['push', 'battery', 'charge', '--devices', '-', '--out', join(dir, 'a\u001b[2Jb')], { env: { ...env, AMPS_CONFIG_DIR: dir } });
+    expect([control.code, control.stderr.split('\n')[0]]).toEqual([2, 'amps: --out holds a control character, so it is not used: amps prints the files and URLs it is given']);
+  });
+
+  it('a fleet ledger never records a key pasted into a row: a key-shaped id is refused by its line, a key-shaped cell is quoted redacted', async () => {
+    const dir = freshConfigDir();
+    const devices = join(dir, 'devices.csv');
+    writeFileSync(devices, 'id,power\nbat_voltaro_01,xsk_test_PastedKey12345\nsk_live_PastedKey12345,5kw\n');
+    const out = join(dir, 'ledger.ndjson');
+    const r = await amps(['push', 'battery', 'charge', '--devices', devices, '--out', out, '--json']);
+    expect(r.code).toBe(2);
+    const ledger = readFileSync(out, 'utf8');
+    expect(ledger + r.stdout + r.stderr).not.toContain('PastedKey12345');
+    const lines = ledger.trim().split('\n').map((l) => JSON.parse(l)).filter((l) => 'outcome' in l);
+    expect(lines.map((l) => [l.id, l.line, l.reason]).sort((a, b) => a[1] - b[1])).toEqual([
+      ['bat_voltaro_01', 2, "line 2: the row's power 'x[redacted key]' is not a quantity"],
+      [null, 3, 'line 3 its id looks like an API key, so it is neither sent nor shown'],
+    ]);
+  });
+
   it('HOME unset for a user the system has no home for (a container\'s uid): refused in one line, exit 2, never a crash', async () => {
     // A copy of the built amps that user can read (the checkout and the suite's temporary folder may be private to root).
     const copy = mkdtempSync('/tmp/amps-nohome-');

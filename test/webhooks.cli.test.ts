@@ -500,6 +500,19 @@ describe('amps webhooks verify and trigger', () => {
     expect([noId.code, noId.stdout]).toEqual([4, expect.stringContaining('the delivery has no svix-id header')]);
   });
 
+  it('quotes a delivery\'s id and timestamp without a key or an escape in them, verified or not, in text and --json', async () => {
+    const id = 'msg_xsk_live_PastedKey12345\u001b[2J';
+    const good = await verify(delivery(signed(secret, id)));
+    expect(good.code).toBe(0);
+    expect(good.stdout).toContain('Verified: delivery msg_x[redacted key] was signed');
+    const bad = delivery({ ...signed(other, id), 'svix-timestamp': 'sk_test_PastedKey12345' });
+    for (const args of [[], ['--json']]) {
+      const r = await runCli(['webhooks', 'verify', '--secret-file', secretFile, bad, ...args], { env });
+      expect(r.code).toBe(4);
+      expect(r.stdout + r.stderr).not.toMatch(/PastedKey12345|\u001b|\\u001b/);
+    }
+  });
+
   it('says why: a tampered body, a re-serialised one, an old timestamp, a missing header, a secret that is not base64', async () => {
     const tampered = await verify(delivery(signed(secret), body.replace('SCHEDULER_ACTIVE', 'DEVICE_OFFLINE')));
     expect([tampered.code, tampered.stdout]).toEqual([4, expect.stringContaining('the one v1 entry does not match')]);

@@ -4,6 +4,7 @@
 
 import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readSync, rmSync, type Stats, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { redactTypedKeyShapes } from '../contract/keys.js';
 import { type EndRecord, LEDGER_VERSION, type LedgerEntry, type OutcomeRecord, type RunRecord } from '../contract/ledger.js';
 import { UsageError } from '../errors/failures.js';
 import { writerRuns } from '../lib/process.js';
@@ -15,6 +16,15 @@ import type { IO } from '../output/io.js';
  * after a crash, rows within it are reconciled (one read each). A few times the concurrency keeps
  * both the extra lines and the reads after a crash small.
  */
+/**
+ * A device's line or outcome as the ledger and stdout carry it, with any key quoted in it redacted
+ * (a CSV cell pasted into the wrong column, echoed by its reason). Its id holds none: idProblem
+ * refuses one.
+ */
+function entryLine(entry: LedgerEntry | OutcomeRecord): string {
+  return `${redactTypedKeyShapes(jsonText(entry))}\n`;
+}
+
 function horizonStep(concurrency: number): number {
   return Math.max(64, concurrency * 4);
 }
@@ -201,13 +211,13 @@ export class LedgerWriter {
 
   /** Throws when the file cannot take the line. */
   write(entry: LedgerEntry): void {
-    const line = `${jsonText(entry)}\n`;
+    const line = entryLine(entry);
     this.writeFile(line);
     if (this.json) this.io.stdout.write(line);
   }
 
   outcome(record: OutcomeRecord): void {
-    const line = `${jsonText(record)}\n`;
+    const line = entryLine(record);
     this.writeFile(line);
     if (this.json) this.io.stdout.write(line);
   }
@@ -264,7 +274,7 @@ export function outcomeAppender(path: string): { append(record: OutcomeRecord): 
   return {
     // An append: written at the end whatever the offset given, cut back to the size before it. A
     // part left (the cut failed) is a cut last line, which a ledger may end with; the next append cuts it.
-    append: (record) => writeWhole(fd, Buffer.from(`${jsonText(record)}\n`), fstatSync(fd).size, () => {}),
+    append: (record) => writeWhole(fd, Buffer.from(entryLine(record)), fstatSync(fd).size, () => {}),
     close: () => closeSync(fd),
   };
 }

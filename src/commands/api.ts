@@ -7,11 +7,12 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { HTTP_METHODS, type HttpMethod } from '../api/client.js';
 import { MAX_LIST_PAGES, saidAsSent } from '../api/resources.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
-import { repeatable, wholeNumber } from '../config/option-parsers.js';
+import { fileOrUrl, repeatable, wholeNumber } from '../config/option-parsers.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
+import { holdsKeyShape } from '../contract/keys.js';
 import { invalidSuccess } from '../errors/decode.js';
 import { ApiFailure, UsageError } from '../errors/failures.js';
-import { isRecord, jsonText, own, redactUrl, setOwn } from '../lib/values.js';
+import { isRecord, jsonText, own, percentDecoded, redactUrl, setOwn } from '../lib/values.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
 import { claimStdinInputs, readFileBounded, readStdin } from '../output/read.js';
@@ -37,12 +38,16 @@ function methodOf(text: string | undefined): HttpMethod {
   return method as HttpMethod;
 }
 
+const KEY_IN_URL_HINT = 'amps sends the key in the x-api-key header: give it with AMPS_API_KEY, --api-key-file or amps login';
+
 /**
  * A path under the API (`/actions?state=failed`), never a URL, `..`, `#` or a control character; and
  * its query's text as typed (no `?`), sent so, its escapes and separators kept.
  */
 function pathOf(text: string | undefined): { path: string; search: string } {
   const raw = text ?? '';
+  // First, so no message below quotes one: a URL is logged by servers and proxies, and the key goes in a header.
+  if (holdsKeyShape(raw) || holdsKeyShape(percentDecoded(raw))) throw new UsageError('the path holds what looks like an API key, so it is neither sent nor shown (servers and proxies log URLs)', KEY_IN_URL_HINT);
   if (/^[a-z][a-z0-9+.-]*:/i.test(raw)) throw new UsageError(`'${redactUrl(raw)}' is a URL; amps api takes a path under the API (the base URL is configured)`, 'e.g. amps api GET /actions?state=failed');
   if (!raw.startsWith('/') || raw.startsWith('//')) throw new UsageError(`'${raw}' is not a path under the API`, 'start it with /, e.g. /battery/bat_voltaro_01');
   // Spaces and controls of any script, and the marks that turn text around: percent-encoded if meant.
@@ -112,14 +117,7 @@ function bodyText(tree: FieldTree): string {
 
 /** A query's text with `limit` and `offset` set to these, its other parameters as typed. */
 function withPage(search: string, limit: number, offset: number): string {
-  const nameOf = (part: string) => {
-    const name = part.split('=')[0].replace(/\+/g, ' ');
-    try {
-      return decodeURIComponent(name);
-    } catch {
-      return name;
-    }
-  };
+  const nameOf = (part: string) => percentDecoded(part.split('=')[0].replace(/\+/g, ' '));
   const kept = search.split('&').filter((part) => part !== '' && nameOf(part) !== 'limit' && nameOf(part) !== 'offset');
   return [...kept, `limit=${limit}`, `offset=${offset}`].join('&');
 }
@@ -159,6 +157,7 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
   } else if (fields.length > 0) rawBody = bodyText(nest(fields));
   if (options.paginate && method !== 'GET') throw new UsageError('--paginate reads list pages: it goes with GET');
   const query = [search, fieldQuery.toString()].filter((part) => part !== '').join('&');
+  if (holdsKeyShape(percentDecoded(query))) throw new UsageError('a field sent in the query holds what looks like an API key, so it is neither sent nor shown (servers and proxies log URLs)', KEY_IN_URL_HINT);
   const window = options.paginate ? pageWindow(new URLSearchParams(query)) : undefined;
   const shown = `${method} ${path}${query !== '' ? `?${query}` : ''}`;
   if (options.dryRun) {
@@ -230,7 +229,7 @@ export function apiCommand(state: CommandState, runF: Run<ApiOptions> = run) {
     .argument('<method>', HTTP_METHODS.join(', '))
     .argument('<path>', 'a path under the API, with its query: /actions?state=failed')
     .option('-f, --field <name=value>', 'a query parameter (GET, DELETE, or with --body), else a body field; a.b=1 nests, JSON values are typed (repeatable)', repeatable)
-    .option('--body <file>', 'the request body, JSON (- reads stdin), as push --body')
+    .option('--body <file>', 'the request body, JSON (- reads stdin), as push --body', fileOrUrl('--body'))
     .option('--paginate', 'GET every page (offset/limit) and print one JSON array of their items')
     .option('--dry-run', 'print what would be sent; send nothing')
     .addOption(new Option('--retry <n>', 'retry a write up to n times, as the docs\' retry table says (never after a lost answer or a 2xx)').argParser(wholeNumber('--retry', 0, 10)))

@@ -7,7 +7,7 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { sleep } from '../api/client.js';
 import { postWebhook, webhookTarget } from '../api/webhook-post.js';
 import { DEFAULT_TIMEOUT_MS, globalsOf, type GlobalOptions } from '../config/globals.js';
-import { duration, repeatable } from '../config/option-parsers.js';
+import { duration, fileOrUrl, repeatable } from '../config/option-parsers.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import type { WebhookEvent } from '../contract/webhooks.js';
 import { deliveryHeaders, eventFilter } from '../domain/webhooks.js';
@@ -162,7 +162,7 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
 export function listenCommand(state: CommandState, runF: Run<ListenOptions> = run) {
   const command = new Command('listen')
     .description('Follow the sandbox\'s webhook events and forward each, signed, to a local URL (embedded or served sandbox)')
-    .option('--forward-to <url>', 'POST each event here, signed with the sandbox\'s secret and a real delivery\'s headers')
+    .option('--forward-to <url>', 'POST each event here, signed with the sandbox\'s secret and a real delivery\'s headers', fileOrUrl('--forward-to'))
     .option('--events <types>', 'only these, e.g. push.failed,device.* (repeatable)', repeatable)
     .addOption(new Option('--since <duration>', 'first replay the events of this long ago (the sandbox keeps the latest)').argParser(duration('--since', 30 * 86_400_000)))
     .option('--print-secret', 'print the signing secret first (also: amps sandbox secret)')

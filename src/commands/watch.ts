@@ -10,7 +10,7 @@ import type { LedgerVisitor } from '../batch/ledger.js';
 import type { OutcomeRecord } from '../contract/ledger.js';
 import type { OutcomeTally } from '../batch/report.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
-import { duration } from '../config/option-parsers.js';
+import { duration, fileOrUrl } from '../config/option-parsers.js';
 import { EXIT, type ExitCode, fleetExitCode } from '../contract/exit-codes.js';
 import { CONTROLLABLE, requireDeviceType } from '../domain/device-types.js';
 import { CLOCK_MARGIN_MS, displayZone } from '../domain/time.js';
@@ -217,7 +217,7 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
 export function watchCommand(state: CommandState, runF: Run<WatchOptions> = run) {
   const command = new Command('watch')
     .description('Follow the actions of a fleet push (its --out ledger, finished or still running) to what the devices did')
-    .addOption(new Option('--ledger <file>', 'the ledger of a fleet push (amps push --devices … --out FILE)'))
+    .addOption(new Option('--ledger <file>', 'the ledger of a fleet push (amps push --devices … --out FILE)').argParser(fileOrUrl('--ledger')))
     .option('--exit-status', 'exit with the most severe outcome (as the push would), not 0')
     .option('--verify', 'read each completed device once and report where its state does not show the command (drift)')
     .addOption(new Option('--wait-timeout <duration>', 'stop following after this long (default 10m)').argParser(duration('--wait-timeout', 24 * 86_400_000)))

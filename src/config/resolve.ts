@@ -6,11 +6,11 @@
 import { UsageError } from '../errors/failures.js';
 import { configFile } from './paths.js';
 import type { Env } from '../contract/env.js';
-import { API_KEY_PATTERN, holdsKeyShape, keyEnvironment, type KeyEnvironment, redactKeyShapes } from '../contract/keys.js';
+import { API_KEY_PATTERN, holdsKeyShape, keyEnvironment, type KeyEnvironment, redactTypedKeyShapes } from '../contract/keys.js';
 import { closest, isRecord, redactUrl } from '../lib/values.js';
 import { appIdProblem } from '../domain/link.js';
 import { readRegularFile } from '../output/read.js';
-import { scrub } from '../output/text.js';
+import { safeToPrint } from '../output/text.js';
 
 export const DEFAULT_API_URL = 'https://api.amps.ai';
 const DEFAULT_PROFILE = 'default';
@@ -134,7 +134,7 @@ function isLoopbackHost(host: string): boolean {
 /** https anywhere; plain http only to this machine, so a key never crosses a network in clear. */
 export function checkApiUrl(value: string): string {
   // A key pasted into the URL would be printed wherever the URL is (the LIVE line, config list, doctor).
-  if (holdsKeyShape(value)) throw new UsageError(`the API URL '${redactKeyShapes(redactUrl(value))}' holds what looks like an API key, which would be printed wherever the URL is`, 'give the key with AMPS_API_KEY, --api-key-file or amps login; the URL is the base alone, e.g. https://api.amps.ai');
+  if (holdsKeyShape(value)) throw new UsageError(`the API URL '${redactTypedKeyShapes(redactUrl(value))}' holds what looks like an API key, which would be printed wherever the URL is`, 'give the key with AMPS_API_KEY, --api-key-file or amps login; the URL is the base alone, e.g. https://api.amps.ai');
   let url: URL;
   try {
     url = new URL(value);
@@ -173,7 +173,7 @@ export function isProfileName(name: string): boolean {
 
 /** A profile name fit to print, whatever a hand-edited config holds: no key, no escape sequence. */
 export function profileShown(name: string): string {
-  return scrub(redactKeyShapes(name));
+  return safeToPrint(name);
 }
 
 /** `name`, when it can be a profile's (isProfileName); else a usage error, saying where it came from when `from` does. */

@@ -40,13 +40,32 @@ export function keyEchoPattern(key: string): RegExp {
 }
 
 /**
- * The text with everything shaped like a key replaced: for text amps did not get from its own
- * client (a saved response given to `amps decode`), which may hold any key, the configured one
- * included.
+ * A key's shape. What follows the secret part is taken in too when it goes on as another key's
+ * start (`sk_test_abc123sk_test_def456`, a key pasted twice): the first key's secret part ends at
+ * the next `_`, so the second key's would be left to show.
+ */
+const KEY_SHAPE = '(?:amps_)?sk_(?:test|live)_[A-Za-z0-9]{6,}(?:_(?:sk_)?(?:test|live)_[A-Za-z0-9]*)*';
+// Not inside a longer word (task_test_…), but right after a JSON escape (`\n`, `\u0020`…) it is.
+const KEY_SHAPE_AS_WORD = new RegExp(`(?<=^|[^A-Za-z0-9]|\\\\[nrtbf]|\\\\u[0-9a-fA-F]{4})${KEY_SHAPE}`, 'g');
+const KEY_SHAPE_ANYWHERE = new RegExp(KEY_SHAPE, 'g');
+
+/**
+ * The text with everything shaped like a key replaced, where it stands as a word of its own: for
+ * text amps did not write (a response's message, a saved response given to `amps decode`), which
+ * may hold any key, the configured one included, and words that only end like one
+ * (`task_test_results9`). The configured key is found anywhere by keyEchoPattern.
  */
 export function redactKeyShapes(text: string): string {
-  // Not inside a longer word (task_test_…), but right after a JSON escape (`\n`, `\u0020`…) it is.
-  return unescapeKeyCharacters(text).replace(/(?<=^|[^A-Za-z0-9]|\\[nrtbf]|\\u[0-9a-fA-F]{4})(amps_)?sk_(test|live)_[A-Za-z0-9]{6,}/g, REDACTED_KEY);
+  return unescapeKeyCharacters(text).replace(KEY_SHAPE_AS_WORD, REDACTED_KEY);
+}
+
+/**
+ * The text with everything shaped like a key replaced, glued to a word or not (`xsk_test_…`): for
+ * text amps writes from what was typed (names, ids, paths, URLs, arguments), where holdsKeyShape
+ * refuses what this would leave to show.
+ */
+export function redactTypedKeyShapes(text: string): string {
+  return unescapeKeyCharacters(text).replace(KEY_SHAPE_ANYWHERE, REDACTED_KEY);
 }
 
 /**
@@ -55,7 +74,7 @@ export function redactKeyShapes(text: string): string {
  * is there to match.
  */
 export function maskKeyBeingTyped(text: string): string {
-  return redactKeyShapes(text).replace(/(?<![A-Za-z0-9])(amps_)?sk_(test|live)_[A-Za-z0-9]+/g, REDACTED_KEY);
+  return redactTypedKeyShapes(text).replace(/(amps_)?sk_(test|live)_[A-Za-z0-9]+/g, REDACTED_KEY);
 }
 
 /** Whether a name or id typed somewhere else holds what is shaped like an API key: refused there, since it would be printed. */

@@ -44,6 +44,15 @@ export function closest(input: string, candidates: readonly string[], limit = 3)
     .map((c) => c.name);
 }
 
+/** Text with its percent-escapes read (`%5F` as `_`); where they do not all decode, those of ASCII characters. */
+export function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text.replace(/%([0-7][0-9a-fA-F])/g, (_escape, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+  }
+}
+
 /**
  * A URL fit to print: any user name and password in it replaced. Read as loosely as a URL parser
  * reads one, since amps takes what it parses: `http:/user:pass@h` and ` http://…` parse, a

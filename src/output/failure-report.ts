@@ -4,12 +4,12 @@
 import { DEVICE_TYPES } from '../contract/devices.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { pathSegment } from '../domain/device-types.js';
-import { redactKeyShapes } from '../contract/keys.js';
+import { redactKeyShapes, redactTypedKeyShapes } from '../contract/keys.js';
 import { ApiFailure, ExitWith, InterruptedError, MissingKeyError, NeedsInputError, PreflightError, UsageError } from '../errors/failures.js';
 import { errorToJson, writeErrorText } from './error-view.js';
 import { type IO, noPromptReason, writeLine } from './io.js';
-import { scrub, shellQuote } from './text.js';
-import { jsonText } from '../lib/values.js';
+import { safeToPrint, shellQuote } from './text.js';
+import { jsonText, percentDecoded } from '../lib/values.js';
 
 /** Aborts, and @inquirer/prompts' Ctrl-C (ExitPromptError), signal (AbortPromptError) and cancel. */
 function isAbort(error: unknown): boolean {
@@ -17,24 +17,10 @@ function isAbort(error: unknown): boolean {
   return name === 'AbortError' || name === 'ExitPromptError' || name === 'AbortPromptError' || name === 'CancelPromptError';
 }
 
-/**
- * Text of amps' own failures, fit to print: no escapes, and no key, wherever one was typed (a key
- * pasted where a path or URL belongs is echoed by the message that refuses it).
- */
-function safe(text: string): string {
-  return redactKeyShapes(scrub(text));
-}
-
 /** What shows whether a write cut by Ctrl-C took effect, by where it went (`POST /battery/bat_1/settings`). */
 function readBackAfter(cutWrite: string): string {
   const [, path = ''] = cutWrite.split(' ');
-  const [first, second, third] = path.split('/').filter(Boolean).map((segment) => {
-    try {
-      return decodeURIComponent(segment);
-    } catch {
-      return segment;
-    }
-  });
+  const [first, second, third] = path.split('/').filter(Boolean).map(percentDecoded);
   const id = second !== undefined ? shellQuote(second) : 'ID';
   const device = first !== undefined && DEVICE_TYPES.some((type) => pathSegment(type) === first);
   if (first === 'actions' && second !== undefined) return `Read the action (amps actions get ${id})`;
@@ -46,16 +32,17 @@ function readBackAfter(cutWrite: string): string {
 }
 
 export async function reportFailure(error: unknown, io: IO, json: boolean): Promise<ExitCode> {
-  const writeJsonError = (value: unknown) => io.stderr.write(`${redactKeyShapes(jsonText(value))}\n`);
+  // An API's error is its own text (words that end like a key stay); amps' own messages quote what was typed.
+  const writeJsonError = (value: unknown, redact: (text: string) => string = redactTypedKeyShapes) => io.stderr.write(`${redact(jsonText(value))}\n`);
   if (error instanceof ExitWith) return error.exitCode;
   if (error instanceof PreflightError) {
     if (json) {
       // The class of the code is the API's; what amps does with it, having sent nothing, is a usage error.
       const body = errorToJson(error.decoded) as { error: Record<string, unknown> };
-      writeJsonError({ ...body, error: { ...body.error, exitCode: error.exitCode }, preflight: true, ...(error.about ? { about: error.about } : {}) });
+      writeJsonError({ ...body, error: { ...body.error, exitCode: error.exitCode }, preflight: true, ...(error.about ? { about: redactTypedKeyShapes(error.about) } : {}) }, redactKeyShapes);
     }
     else {
-      writeLine(io.stderr, io.err.yellow(`Preflight check${error.about ? ` of ${safe(error.about)}` : ''} failed against the device's capabilities; nothing was sent.`));
+      writeLine(io.stderr, io.err.yellow(`Preflight check${error.about ? ` of ${safeToPrint(error.about)}` : ''} failed against the device's capabilities; nothing was sent.`));
       await writeErrorText(io, error.decoded);
       writeLine(io.stderr, io.err.dim('  (--no-preflight sends the request anyway and lets the API decide)'));
     }
@@ -63,12 +50,12 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
   }
   if (error instanceof UsageError) {
     if (json) writeJsonError({ error: { code: 'USAGE', message: error.message, hint: error.hint ?? null, exitCode: EXIT.usage } });
-    else writeLine(io.stderr, `amps: ${safe(error.message)}${error.hint ? `\n  hint: ${safe(error.hint)}` : ''}`);
+    else writeLine(io.stderr, `amps: ${safeToPrint(error.message)}${error.hint ? `\n  hint: ${safeToPrint(error.hint)}` : ''}`);
     return error.exitCode;
   }
   if (error instanceof ApiFailure) {
     const relink = error.relink;
-    if (json) writeJsonError({ ...errorToJson(error.decoded), ...(relink ? { relink: 'url' in relink ? { url: relink.url } : { hint: relink.hint } } : {}) });
+    if (json) writeJsonError({ ...errorToJson(error.decoded), ...(relink ? { relink: 'url' in relink ? { url: relink.url } : { hint: relink.hint } } : {}) }, redactKeyShapes);
     else {
       await writeErrorText(io, error.decoded);
       if (relink) writeLine(io.stderr, 'url' in relink ? `  ${io.err.bold('Re-link:')} send the device's user ${relink.url}` : `  ${io.err.bold('Re-link:')} only the device's user can fix this; ${relink.hint}`);
@@ -77,25 +64,25 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
   }
   if (error instanceof MissingKeyError) {
     if (json) writeJsonError({ error: { code: 'NO_API_KEY', message: error.message, hint: error.hint, exitCode: error.exitCode } });
-    else writeLine(io.stderr, `amps: ${safe(error.message)}\n  hint: ${safe(error.hint)}`);
+    else writeLine(io.stderr, `amps: ${safeToPrint(error.message)}\n  hint: ${safeToPrint(error.hint)}`);
     return error.exitCode;
   }
   if (error instanceof NeedsInputError) {
     if (json) writeJsonError({ error: { code: 'INPUT_NEEDED', message: error.message, flag: error.flag, exitCode: EXIT.needsInput } });
-    else writeLine(io.stderr, `amps: ${safe(error.message)} (${error.reason ?? noPromptReason(io) ?? 'prompting is off'}, so not asking: pass ${error.flag})`);
+    else writeLine(io.stderr, `amps: ${safeToPrint(error.message)} (${error.reason ?? noPromptReason(io) ?? 'prompting is off'}, so not asking: pass ${error.flag})`);
     return error.exitCode;
   }
   if (error instanceof InterruptedError || isAbort(error)) {
     const cutWrite = error instanceof InterruptedError ? error.cutWrite : undefined;
-    const hint = cutWrite ? `${safe(cutWrite)} was on its way when it was interrupted: the API may have acted on it. ${readBackAfter(cutWrite)} before sending it again` : null;
+    const hint = cutWrite ? `${safeToPrint(cutWrite)} was on its way when it was interrupted: the API may have acted on it. ${readBackAfter(cutWrite)} before sending it again` : null;
     const following = error instanceof InterruptedError ? error.following : undefined;
     if (json) writeJsonError({ error: { code: 'INTERRUPTED', message: 'interrupted', hint, exitCode: EXIT.interrupted, ...(following ? { action: following } : {}) } });
     else writeLine(io.stderr, `${io.stderrIsTTY ? '\n' : ''}interrupted${hint ? `\n  ${io.err.yellow(hint)}` : ''}`);
     return EXIT.interrupted;
   }
   const message = error instanceof Error ? error.message : String(error);
-  writeLine(io.stderr, `amps: unexpected error: ${safe(message)}`);
-  if (io.env.AMPS_DEBUG && error instanceof Error && error.stack) writeLine(io.stderr, redactKeyShapes(error.stack));
+  writeLine(io.stderr, `amps: unexpected error: ${safeToPrint(message)}`);
+  if (io.env.AMPS_DEBUG && error instanceof Error && error.stack) writeLine(io.stderr, redactTypedKeyShapes(error.stack));
   else writeLine(io.stderr, '  This is a bug in amps. Rerun with AMPS_DEBUG=1 for the trace and report it.');
   return EXIT.bug;
 }

@@ -1,3 +1,4 @@
+import { redactTypedKeyShapes } from '../contract/keys.js';
 import { bounded, redactUrl, TEXT_BOUNDS } from '../lib/values.js';
 
 // Text helpers for everything that reaches a terminal. Strings that came from the network are
@@ -11,6 +12,15 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2
 export function scrub(value: string, multiline = false): string {
   const cleaned = value.replace(ESCAPE_SEQUENCE, '').replace(/\t/g, ' ').replace(CONTROL, '');
   return multiline ? cleaned : cleaned.replace(/\n/g, ' ');
+}
+
+/**
+ * Text that quotes what was typed (a path, a URL, a name, an argument) fit to print: no escape,
+ * no control character, and no key, glued to a word or not. Scrubbed first, since taking out an
+ * escape can join a key's halves.
+ */
+export function safeToPrint(value: string, multiline = false): string {
+  return redactTypedKeyShapes(scrub(value, multiline));
 }
 
 /** Cuts a string to `max` characters, saying how much was left out. */

@@ -14,7 +14,7 @@ import { normaliseDeviceType } from '../domain/device-types.js';
 import { externalUserRefProblem, linkUrl } from '../domain/link.js';
 import type { DeviceType } from '../contract/devices.js';
 import { type IO, writeLine, writeNotice } from '../output/io.js';
-import { scrub } from '../output/text.js';
+import { safeToPrint, scrub } from '../output/text.js';
 import { type ApiClient, type ClientOptions, DEFAULT_MAX_RESPONSE_BYTES } from '../api/client.js';
 import type { TargetEnvironment } from '../contract/keys.js';
 import { AMPS_VERSION } from '../lib/version.js';
@@ -72,12 +72,13 @@ async function openSession(globals: GlobalOptions, io: IO, options: SessionOptio
     writeRetries: options.writeRetries,
     connections: options.connections,
     maxResponseBytes: maxResponseBytes(io.env),
-    onVerbose: globals.verbose ? (line) => writeLine(io.stderr, io.err.dim(scrub(line))) : undefined,
+    // A request line names what was typed (a path, a query): a key pasted there is not shown.
+    onVerbose: globals.verbose ? (line) => writeLine(io.stderr, io.err.dim(safeToPrint(line))) : undefined,
     // With --json stderr carries JSON lines only: a retry is one too.
     onRetry: (n) =>
       globals.json
-        ? writeLine(io.stderr, JSON.stringify({ retry: { method: n.method, path: scrub(n.path), delayMs: Math.round(n.delayMs), attempt: n.attempt, of: n.of, reason: scrub(n.reason) } }))
-        : writeLine(io.stderr, io.err.yellow(scrub(`retrying ${n.method} ${n.path} in ${formatDuration(Math.round(n.delayMs))} (attempt ${n.attempt} of ${n.of}): ${n.reason}`))),
+        ? writeLine(io.stderr, JSON.stringify({ retry: { method: n.method, path: safeToPrint(n.path), delayMs: Math.round(n.delayMs), attempt: n.attempt, of: n.of, reason: scrub(n.reason) } }))
+        : writeLine(io.stderr, io.err.yellow(safeToPrint(`retrying ${n.method} ${n.path} in ${formatDuration(Math.round(n.delayMs))} (attempt ${n.attempt} of ${n.of}): ${n.reason}`))),
   };
   const { ApiClient } = await import('../api/client.js');
 

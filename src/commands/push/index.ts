@@ -4,7 +4,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { STRATEGIES } from '../../contract/actions.js';
 import { globalsOf } from '../../config/globals.js';
-import { duration, oneOf, repeatable, wholeNumber } from '../../config/option-parsers.js';
+import { duration, fileOrUrl, oneOf, repeatable, wholeNumber } from '../../config/option-parsers.js';
 import { EXIT_CLASSES, type ExitCode } from '../../contract/exit-codes.js';
 import { UsageError } from '../../errors/failures.js';
 import { editDistance } from '../../lib/values.js';
@@ -60,7 +60,7 @@ export function pushCommand(state: CommandState, runF: Run<PushOptions> = run) {
     .option('--end <time>', 'end of the window: a time, or a length after --start such as 3h')
     .option('--tz <zone>', 'the zone of times typed without one (IANA, e.g. Europe/London); default AMPS_TZ, else the device\'s plant zone (with --devices: the local zone), else local')
     .addOption(new Option('--on-conflict <strategy>', 'resolve a conflict up front').choices(STRATEGIES).argParser(oneOf('--on-conflict', STRATEGIES)))
-    .addOption(new Option('--body <file>', 'send this JSON body as is (- reads stdin)').conflicts(BODY_FLAGS))
+    .addOption(new Option('--body <file>', 'send this JSON body as is (- reads stdin)').conflicts(BODY_FLAGS).argParser(fileOrUrl('--body')))
     .addOption(new Option('--dry-run', 'check against the device and print the body; send nothing'))
     .addOption(new Option('--wait', 'follow the action (with --devices: every action) until it completes, fails or is cancelled'))
     .addOption(new Option('--wait-timeout <duration>', 'give up following after this long (default 10m)').argParser(duration('--wait-timeout', 24 * 86_400_000)))
@@ -68,9 +68,9 @@ export function pushCommand(state: CommandState, runF: Run<PushOptions> = run) {
     .addOption(new Option('--simulate-at <phase>', 'with --simulate-failure: fail the request (default) or accept it and fail the action at dispatch').choices(['request', 'dispatch'] as const))
     .option('--no-preflight', 'skip the check against the device\'s commands map')
     .addOption(new Option('--retry <n>', 'retry a push up to n times, as the docs\' retry table says (never after a lost answer or a 2xx)').argParser(wholeNumber('--retry', 0, 10)))
-    .addOption(new Option('--devices <file>', 'push to every device listed (one id a line, CSV with an id column, or NDJSON); - reads stdin').conflicts(['body', 'dryRun']))
+    .addOption(new Option('--devices <file>', 'push to every device listed (one id a line, CSV with an id column, or NDJSON); - reads stdin').conflicts(['body', 'dryRun']).argParser(fileOrUrl('--devices')))
     .addOption(new Option('--concurrency <n>', 'with --devices: pushes in flight (default 8)').argParser(wholeNumber('--concurrency', 1, 256)))
-    .option('--out <file>', 'with --devices: write the per-device ledger (NDJSON) to this file as it goes')
+    .option('--out <file>', 'with --devices: write the per-device ledger (NDJSON) to this file as it goes', fileOrUrl('--out'))
     .option('--fail-fast [classes]', 'with --devices: stop issuing at the first failure (or of these classes: credentials,rejected,conflict,transient,offline,unclassified,usage)', failFastClasses)
     .option('--no-fail-fast', 'with --devices: send past failures (with --resume: though the run stopped at its first)')
     .option('--verify', 'with --devices --wait: read each completed device once and report where its state does not show the command (drift)')
@@ -78,7 +78,7 @@ export function pushCommand(state: CommandState, runF: Run<PushOptions> = run) {
     .option('--waves <shares>', 'with --devices FILE: roll out in waves, e.g. 1%,10%,100%; each wave starts when the one before has finished')
     .option('--abort-if <rule>', 'with --waves: stop the rollout when a wave breaks this, e.g. \'rejected+unclassified>2%\'')
     .option('--canary-per-model', 'with --waves: put a device of every model in the first wave')
-    .addOption(new Option('--resume <ledger>', 'continue the run of this ledger (--out of an earlier push): sends no device twice').conflicts(['body', 'dryRun', 'plan', 'waves']))
+    .addOption(new Option('--resume <ledger>', 'continue the run of this ledger (--out of an earlier push): sends no device twice').conflicts(['body', 'dryRun', 'plan', 'waves']).argParser(fileOrUrl('--resume')))
     .action(async (type, id, commandName, options, cmd) => {
       state.exitCode = await runF({ ...globalsOf(cmd), ...options, type, id, command: commandName }, state.io, state.argv);
     });

@@ -3,6 +3,7 @@
 import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
 import { sandboxStateFile } from '../../config/paths.js';
+import { fileOrUrl } from '../../config/option-parsers.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { withExamples } from '../../output/command-help.js';
 import { redactUrl } from '../../lib/values.js';
@@ -41,7 +42,7 @@ async function resetServed(options: ResetOptions, io: IO): Promise<ExitCode> {
 export function resetCommand(state: CommandState, runF: Run<ResetOptions> = run) {
   const command = new Command('reset')
     .description('Restore the seeded fleet of the sandbox in use (embedded, or the served one AMPS_API_URL names): forget every action, setting change and cleared schedule')
-    .option('--state <file>', 'reset this state file instead of the embedded sandbox\'s')
+    .option('--state <file>', 'reset this state file instead of the embedded sandbox\'s', fileOrUrl('--state'))
     .action(async (options, cmd) => {
       state.exitCode = await runF({ ...globalsOf(cmd), ...options }, state.io, state.argv);
     });

@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
-import { duration, ratio, repeatable, wholeNumber } from '../../config/option-parsers.js';
+import { checkFileOrUrl, duration, fileOrUrl, ratio, repeatable, wholeNumber } from '../../config/option-parsers.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { webhookTarget } from '../../api/webhook-post.js';
 import { UsageError } from '../../errors/failures.js';
@@ -34,7 +34,7 @@ export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
   // Empty, Node listens on every interface: the sandbox's keyless reset and clock routes with it.
   if (options.host !== undefined && options.host.trim() === '') throw new UsageError('--host is empty', 'name the address to listen on: 127.0.0.1 (the default), or 0.0.0.0 for every interface');
   const { holdStateFile, memoryStore } = await import('../../sandbox/store.js');
-  const urls = (options.webhook ?? []).map((url) => webhookTarget(url, '--webhook'));
+  const urls = (options.webhook ?? []).map((url) => webhookTarget(checkFileOrUrl('--webhook', url), '--webhook'));
   if (options.state === undefined) return serve(options, io, urls, memoryStore());
   // A typo in --state is found now, not as directories made where none were meant when it stops.
   const folder = dirname(resolve(options.state));
@@ -134,7 +134,7 @@ export function serveCommand(state: CommandState, runF: Run<ServeOptions> = run)
     .description('Serve the sandbox API over HTTP until Ctrl-C; prints its URL and a sandbox key')
     .addOption(new Option('--port <n>', 'port; 0 picks a free one').default(4010).argParser(wholeNumber('--port', 0, 65535)))
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--state <file>', 'load state from this file and save it there on exit')
+    .option('--state <file>', 'load state from this file and save it there on exit', fileOrUrl('--state'))
     .addOption(new Option('--fleet-size <n>', 'add this many generated batteries (load tests)').default(0).argParser(wholeNumber('--fleet-size', 0, 1_000_000)))
     .addOption(new Option('--rate-limit <rps>', 'requests per second per key; 0 turns it off').default(DEFAULT_RATE_LIMIT).argParser(wholeNumber('--rate-limit', 0, 1_000_000)))
     .addOption(new Option('--seed <n>', 'shift the simulated curves; the same seed gives the same fleet').default(0).argParser(wholeNumber('--seed', 0, 1_000_000)))

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Command, Option } from '@commander-js/extra-typings';
 import { DEFAULT_TIMEOUT_MS, globalsOf, type GlobalOptions } from '../../config/globals.js';
-import { repeatable } from '../../config/option-parsers.js';
+import { fileOrUrl, repeatable } from '../../config/option-parsers.js';
 import type { DeviceType } from '../../contract/devices.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { WEBHOOK_EVENTS, type WebhookEventType } from '../../contract/webhooks.js';
@@ -129,8 +129,8 @@ export function triggerCommand(state: CommandState, runF: Run<TriggerOptions> = 
     .option('--command <command>', 'for push.*: the command (default charge)')
     .option('--code <code>', 'for push.failed: any catalogued code (default COMMAND_FAILED)')
     .option('--field <name=value>', 'set a top-level field of the body (JSON or text; repeatable)', repeatable)
-    .option('--forward-to <url>', 'POST it here; without it, the delivery is printed')
-    .option('--secret-file <file>', 'sign with this secret (default: the sandbox\'s)')
+    .option('--forward-to <url>', 'POST it here; without it, the delivery is printed', fileOrUrl('--forward-to'))
+    .option('--secret-file <file>', 'sign with this secret (default: the sandbox\'s)', fileOrUrl('--secret-file'))
     .action(async (event, options, cmd) => {
       state.exitCode = await runF({ ...globalsOf(cmd), ...options, event }, state.io, state.argv);
     });

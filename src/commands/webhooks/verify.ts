@@ -4,11 +4,12 @@
 
 import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
-import { repeatable } from '../../config/option-parsers.js';
+import { fileOrUrl, repeatable } from '../../config/option-parsers.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { UsageError } from '../../errors/failures.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
+import { safeToPrint } from '../../output/text.js';
 import { readFileBounded, readStdin } from '../../output/read.js';
 
 export interface VerifyOptions extends GlobalOptions {
@@ -68,7 +69,9 @@ export async function run(options: VerifyOptions, io: IO): Promise<ExitCode> {
   const { headers, body } = options.header?.length
     ? { headers: options.header.reduce((all, h) => addHeader(all, headerPair(h, '--header')), Object.create(null) as Record<string, string>), body: text }
     : parseDelivery(text);
-  const verdict = await verifyDelivery(headers, body, secret, Math.floor(io.now().getTime() / 1000), { fileEnding: true });
+  const found = await verifyDelivery(headers, body, secret, Math.floor(io.now().getTime() / 1000), { fileEnding: true });
+  // The delivery's id and a header's text are quoted as given: a key pasted there is not shown, nor an escape.
+  const verdict = { ...found, reasons: found.reasons.map((reason) => safeToPrint(reason)), facts: { ...found.facts, ...(found.facts.id !== undefined ? { id: safeToPrint(found.facts.id) } : {}) } };
   if (options.json) writeJson(io, verdict);
   else if (verdict.verified) {
     writeLine(io.stdout, io.out.green(`Verified: delivery ${verdict.facts.id} was signed with this secret${verdict.facts.offsetS !== undefined ? `, ${signedWhen(verdict.facts.offsetS)}` : ''}.`));
@@ -86,7 +89,7 @@ export function verifyCommand(state: CommandState, runF: Run<VerifyOptions> = ru
   const command = new Command('verify')
     .description('Say whether a webhook delivery verifies against a secret, and if not, why (exit 0 verified, 4 not)')
     .argument('[delivery]', 'the delivery as received (headers, blank line, body), or with --header the body alone; - reads stdin')
-    .option('--secret-file <file>', 'the signing secret (whsec_…), in a file: secrets never go on the command line')
+    .option('--secret-file <file>', 'the signing secret (whsec_…), in a file: secrets never go on the command line', fileOrUrl('--secret-file'))
     .option('--header <header>', '"svix-id: msg_…" and the like, when the delivery file is the body alone (repeatable)', repeatable)
     .action(async (delivery, options, cmd) => {
       state.exitCode = await runF({ ...globalsOf(cmd), ...options, delivery }, state.io, state.argv);
