@@ -181,6 +181,15 @@ describe('units the operator can type', () => {
     expect(wrong.stderr).toContain('UNSUPPORTED_UNIT');
   });
 
+  it('a value too small for the device\'s unit is refused, never sent as 0; a 0 typed as 0 is sent', async () => {
+    const before = posts().length;
+    const tiny = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--power', '0.0004w']);
+    expect([tiny.code, tiny.stderr.split('\n')[0]]).toEqual([2, 'amps: --power 0.0004 W is 0 kw to the thousandth amps sends (the unit the device declares), so it would go as 0']);
+    expect(posts().length).toBe(before);
+    const zero = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--power', '0w', '--dry-run']);
+    expect([zero.code, JSON.parse(zero.stdout).action.parameters.power]).toEqual([0, { value: 0, unit: 'kw' }]);
+  });
+
   it('converts settings too: export_limit=3kw is sent as 3000 watts', async () => {
     const r = await amps(['settings', 'battery', 'bat_voltaro_01', 'export_limit=3kw']);
     expect(r.code).toBe(0);

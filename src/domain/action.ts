@@ -109,6 +109,10 @@ export function fitQuantities(
     }
     const target = unit ?? apiUnitFor(q.unit);
     const converted = convertQuantity({ value: q.value, unit: q.unit }, target);
+    // Rounded to thousandths, a value too small for the device's unit would go as 0: another command.
+    if (converted && converted.value === 0 && q.value !== 0) {
+      throw new UsageError(`${flagFor(name)} ${quantityText({ value: q.value, unit: q.unit })} is 0 ${converted.unit} to the thousandth amps sends (${unit !== undefined ? 'the unit the device declares' : 'the API\'s unit for it'}), so it would go as 0`, 'a 0 is sent only when typed as 0');
+    }
     setOwn(values, name, converted ?? { value: q.value, unit: q.unit });
     if (converted && converted.unit !== q.unit) conversions.push({ name, typed: quantityText({ value: q.value, unit: q.unit }), sent: converted, flag: q.flag, byDevice: unit !== undefined });
   }
