@@ -163,6 +163,14 @@ describe('whether an action the API holds is this push (a resume reconciling)', 
     expect(actionMatches(action({ power: { value: 2.346, unit: 'kw' } }), 'charge', typed({ power: '2347w' }), {})).toBe(false);
   });
 
+  it('refuses a value that would go as 0 where 0 means none, not a temperature whose 0 is one like any other', async () => {
+    const { fitQuantities } = await import('../src/domain/action.js');
+    expect(() => fitQuantities({ power: { value: 0.4, unit: 'watts', text: '0.4w' } }, { power: { unit: 'kw' } as never })).toThrow('is 0 kw to the thousandth amps sends');
+    expect(fitQuantities({ power: { value: 0.5, unit: 'watts', text: '0.5w' } }, { power: { unit: 'kw' } as never }).values.power).toEqual({ value: 0.001, unit: 'kw' });
+    expect(fitQuantities({ target: { value: 32, unit: 'fahrenheit', text: '32f' } }, { target: { unit: 'celsius' } as never }).values.target).toEqual({ value: 0, unit: 'celsius' });
+    expect(fitQuantities({ target: { value: 32.0001, unit: 'fahrenheit', text: '32.0001f' } }, { target: { unit: 'celsius' } as never }).values.target).toEqual({ value: 0, unit: 'celsius' });
+  });
+
   it('a scheduled push matches only an action with a start (wherever the API moved it)', () => {
     expect(actionMatches(action(null), 'charge', {}, { start: Date.UTC(2026, 5, 1) })).toBe(false);
     expect(actionMatches(action(null, '2026-06-01T00:15:00Z'), 'charge', {}, { start: Date.UTC(2026, 5, 1) })).toBe(true);

@@ -7,7 +7,7 @@ import type { PushBody, SandboxDirective, Strategy } from '../contract/actions.j
 import type { ParameterSpec, Quantity } from '../contract/devices.js';
 import { UsageError } from '../errors/failures.js';
 import { own, setOwn } from '../lib/values.js';
-import { apiUnitFor, convertQuantity, parseQuantity, quantityText, type TypedUnit } from './quantity.js';
+import { apiUnitFor, convertQuantity, parseQuantity, quantityText, roundsToNone, type TypedUnit } from './quantity.js';
 import { describeInstant, formatInZone, MAX_AHEAD_MS, parseRelativeDuration, parseTimeText, resolveTimeText, type TimeText } from './time.js';
 
 /** A quantity as typed: the unit may still be missing, to be taken from the device. */
@@ -110,8 +110,8 @@ export function fitQuantities(
     const target = unit ?? apiUnitFor(q.unit);
     const converted = convertQuantity({ value: q.value, unit: q.unit }, target);
     // Rounded to thousandths, a value too small for the device's unit would go as 0: another command.
-    if (converted && converted.value === 0 && q.value !== 0) {
-      throw new UsageError(`${flagFor(name)} ${quantityText({ value: q.value, unit: q.unit })} is 0 ${converted.unit} to the thousandth amps sends (${unit !== undefined ? 'the unit the device declares' : 'the API\'s unit for it'}), so it would go as 0`, 'a 0 is sent only when typed as 0');
+    if (roundsToNone({ value: q.value, unit: q.unit }, target)) {
+      throw new UsageError(`${flagFor(name)} ${quantityText({ value: q.value, unit: q.unit })} is 0 ${target} to the thousandth amps sends (${unit !== undefined ? 'the unit the device declares' : 'the API\'s unit for it'}), so it would go as 0`, 'a 0 is sent only when typed as 0');
     }
     setOwn(values, name, converted ?? { value: q.value, unit: q.unit });
     if (converted && converted.unit !== q.unit) conversions.push({ name, typed: quantityText({ value: q.value, unit: q.unit }), sent: converted, flag: q.flag, byDevice: unit !== undefined });

@@ -93,6 +93,15 @@ export function convertQuantity(quantity: { value: number; unit: string }, unit:
   return { value: round(to.fromBase(from.toBase(quantity.value))), unit };
 }
 
+/**
+ * Whether a quantity that is not none would go as none: not 0, but 0 in `unit` to the thousandth
+ * (0.0004 W in kW). Never a temperature, whose 0 is one like any other (32 °F is 0 °C).
+ */
+export function roundsToNone(quantity: { value: number; unit: string }, unit: string): boolean {
+  if (quantity.value === 0 || SCALES[quantity.unit as TypedUnit]?.dimension === 'temperature') return false;
+  return convertQuantity(quantity, unit)?.value === 0;
+}
+
 /** The API's own unit for a typed one: Wh is sent as kWh and mA as amps; the rest as typed. */
 export function apiUnitFor(unit: TypedUnit): Unit {
   if (unit === 'wh') return 'kwh';
