@@ -108,3 +108,29 @@ export function isSlot(value: unknown): value is FlatSlot | NestedSlot {
 export function slotParts(slot: FlatSlot | NestedSlot): { time: string; duration: string; command: string; parameters?: FlatSlot['parameters'] } {
   return 'action' in slot ? { time: slot.time, duration: slot.duration, command: slot.action.command, parameters: slot.action.parameters } : slot;
 }
+
+/** A field of a schedule the API answered other than it was sent: `timezone`, `slots`, `slots[1].time`. */
+export interface ScheduleChange {
+  field: string;
+  sent: string | number;
+  got: string | number | null;
+}
+
+/**
+ * What the API changed of the schedule it was sent: its zone (every slot's time is read there), the
+ * number of slots, or a slot's time or length (slots compared in order; `01:00` and `01:00:00`, `PT1H`
+ * and `PT60M` are the same). Empty when it kept them.
+ */
+export function scheduleChanges(sent: { timezone: string; slots: Array<{ time: string; duration: string }> }, got: { timezone: string | null; slots: Array<FlatSlot | NestedSlot> }): ScheduleChange[] {
+  const changes: ScheduleChange[] = [];
+  if (got.timezone !== sent.timezone) changes.push({ field: 'timezone', sent: sent.timezone, got: got.timezone });
+  if (got.slots.length !== sent.slots.length) return [...changes, { field: 'slots', sent: sent.slots.length, got: got.slots.length }];
+  const minuteOf = (time: string) => /^(\d{2}):(\d{2})(?::00)?$/.exec(time)?.slice(1, 3).join(':') ?? time;
+  sent.slots.forEach((slot, index) => {
+    const answered = slotParts(got.slots[index]);
+    if (minuteOf(answered.time) !== minuteOf(slot.time)) changes.push({ field: `slots[${index}].time`, sent: slot.time, got: answered.time });
+    const length = parseIsoDuration(answered.duration);
+    if (length === undefined || length !== parseIsoDuration(slot.duration)) changes.push({ field: `slots[${index}].duration`, sent: slot.duration, got: answered.duration });
+  });
+  return changes;
+}

@@ -58,6 +58,7 @@ export type Fault =
   | 'badzone'
   | 'bad-slots'
   | 'schedule-odd-times'
+  | 'schedule-moved'
   | 'mixed'
   | 'other-id'
   | 'redirect'
@@ -281,6 +282,18 @@ export async function startFaultServer(): Promise<FaultServer> {
         const schedule = { id: 'sch_1', deviceId: 'b1', state: req.method === 'DELETE' ? 'cancelled' : 'active', timezone: 'Mars/Olympus_Mons', recurrence: { rule: 'daily' }, nextFireAt: 'soon', slots: [{ time: '01:00', duration: 'PT1H', command: 'charge' }] };
         const data = (req.url ?? '').split('?')[0].endsWith('/schedules') ? { items: [schedule], pagination: { total: 1, limit: 50, offset: 0, hasMore: false } } : schedule;
         return json(200, JSON.stringify({ success: true, data, meta: { requestId: 'req_odd' } }));
+      }
+      case 'schedule-moved': {
+        // A schedule set or created, answered on another clock, its first slot two hours later.
+        if (req.method === 'GET') return json(200, JSON.stringify({ success: true, data: { id: 'b1', metadata: { model: 'm', source: 'live', timeZone: 'Europe/London' }, commands: { charge: { parameters: {}, execution: ['immediate', 'scheduled', 'windowed'] } } }, meta: { requestId: 'req_dev' } }));
+        let text = '';
+        req.on('data', (chunk) => (text += chunk));
+        req.on('end', () => {
+          const sent = JSON.parse(text) as { slots: Array<{ time: string }> };
+          const slots = sent.slots.map((slot, index) => (index === 0 ? { ...slot, time: '03:00:00' } : slot));
+          json(200, JSON.stringify({ success: true, data: { id: 'sch_moved', deviceId: 'b1', state: 'active', timezone: 'America/New_York', recurrence: null, nextFireAt: null, slots }, meta: { requestId: 'req_moved' } }));
+        });
+        return;
       }
       case 'badstart':
         // A push accepted, with a start nobody can read.

@@ -161,6 +161,23 @@ describe('what amps could not honour is said', () => {
     expect([listed.code, listed.stdout]).toEqual([0, expect.stringMatching(/sch_1.*Mars\/Olympus_Mons.*soon/)]);
   });
 
+  it('a schedule the API answers on another clock or at another time than sent is said, never passed as the one asked for', async () => {
+    const env = cleanEnv({ AMPS_API_URL: server.url('schedule-moved'), AMPS_API_KEY: 'amps_sk_test_moved0001' });
+    for (const args of [['schedule', 'set', 'battery', 'b1'], ['schedules', 'create', '--device', 'b1', '--device-type', 'battery']]) {
+      const typed = [...args, '--slot', '01:00/1h charge', '--slot', '05:00/1h charge', '--tz', 'Europe/London'];
+      const text = await amps(typed, env);
+      expect([text.code, text.stderr.split('\n').filter((l) => l.startsWith('The API changed'))], args.join(' ')).toEqual([0, [
+        "The API changed the schedule's timezone: sent Europe/London, got America/New_York (the clock its slots' times are read on).",
+        "The API changed the schedule's slots[0].time: sent 01:00, got 03:00:00.",
+      ]]);
+      const json = await amps([...typed, '--json'], env);
+      expect(JSON.parse(json.stdout).changed, args.join(' ')).toEqual([
+        { field: 'timezone', sent: 'Europe/London', got: 'America/New_York' },
+        { field: 'slots[0].time', sent: '01:00', got: '03:00:00' },
+      ]);
+    }
+  });
+
   it('a schedule on a device whose plant zone amps does not know says its times are on this machine\'s clock, and why', async () => {
     const r = await amps(['schedule', 'set', 'battery', 'b1', '--slot', '22:00/1h charge', '--dry-run'], cleanEnv({ AMPS_API_URL: server.url('badzone'), AMPS_API_KEY: 'amps_sk_test_badZone001', TZ: 'Asia/Tokyo' }));
     expect([r.code, r.stderr]).toEqual([0, expect.stringContaining("Times are read in Asia/Tokyo (the local zone (the device's plant zone 'Mars/Olympus_Mons' is not a zone amps knows))")]);

@@ -18,7 +18,7 @@ import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
 import { show } from '../../output/text.js';
 import { announceWrite, withSession } from '../../session/connect.js';
-import { pendingWarning, prepareSlots, readSlots, scheduleLines, scheduleZone, writePreview } from './slots.js';
+import { pendingWarning, prepareSlots, readSlots, reportScheduleChanges, scheduleLines, scheduleZone, writePreview } from './slots.js';
 
 export interface ScheduleOptions extends GlobalOptions {
   verb: 'get' | 'set' | 'clear';
@@ -88,7 +88,8 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
     }
     announceWrite(session, io, options);
     const { data } = await resources.setDeviceSchedule(session.client, type, id, body);
-    if (options.json) writeJson(io, { ...data, preview: prepared.preview, notes: prepared.notes, warning: warning ?? null, environment: session.environment });
+    const changed = reportScheduleChanges(io, body, data);
+    if (options.json) writeJson(io, { ...data, preview: prepared.preview, notes: prepared.notes, warning: warning ?? null, changed, environment: session.environment });
     else if (!options.quiet) writeLine(io.stdout, scheduleLines(data, zone.name).join('\n'));
     return EXIT.ok;
   });

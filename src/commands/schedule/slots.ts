@@ -8,7 +8,7 @@ import type { FlatSlot, ScheduleRecord } from '../../contract/schedules.js';
 import { conversionLine, fitQuantities } from '../../domain/action.js';
 import { quantityText } from '../../domain/quantity.js';
 import { checkAction, checkNames, pendingActionOf } from '../../domain/capabilities.js';
-import { isoDuration, nextFires, parseSlot, slotParts, slotTime, type TypedSlot } from '../../domain/schedule.js';
+import { isoDuration, nextFires, parseSlot, type ScheduleChange, scheduleChanges, slotParts, slotTime, type TypedSlot } from '../../domain/schedule.js';
 import { formatDuration } from '../../domain/duration.js';
 import { describeInstant, deviceOrLocalZone, isTimeZone, namedZone } from '../../domain/time.js';
 import { preflightError } from '../../errors/decode.js';
@@ -156,4 +156,18 @@ export function scheduleLines(record: ScheduleRecord, fallbackZone: string): str
     `  next fire: ${record.nextFireAt === null || record.nextFireAt === undefined ? 'none' : timeText(record.nextFireAt, zone)}`,
   ];
   return lines;
+}
+
+/**
+ * What the API changed of the schedule it was sent (its zone, a slot's time or length), said on
+ * stderr as a moved push time is, whatever the output: a schedule that fires on another clock or at
+ * another time than asked must not pass as the one asked for. The changes, for --json's `changed`.
+ */
+export function reportScheduleChanges(io: IO, sent: { timezone: string; slots: Array<{ time: string; duration: string }> }, answer: ScheduleRecord): ScheduleChange[] | null {
+  const changes = scheduleChanges(sent, answer);
+  for (const change of changes) {
+    const got = change.got === null ? 'none' : show(String(change.got));
+    writeLine(io.stderr, io.err.yellow(`The API changed the schedule's ${change.field}: sent ${show(String(change.sent))}, got ${got}${change.field === 'timezone' ? ' (the clock its slots\' times are read on)' : ''}.`));
+  }
+  return changes.length > 0 ? changes : null;
 }

@@ -20,7 +20,7 @@ import { formatTable } from '../../output/table.js';
 import { leftOutText, show } from '../../output/text.js';
 import { timeText } from '../../output/views.js';
 import { announceWrite, type Session, withSession } from '../../session/connect.js';
-import { pendingWarning, prepareSlots, readSlots, scheduleClock, scheduleLines, scheduleZone, writePreview } from '../schedule/slots.js';
+import { pendingWarning, prepareSlots, readSlots, reportScheduleChanges, scheduleClock, scheduleLines, scheduleZone, writePreview } from '../schedule/slots.js';
 
 export interface SchedulesOptions extends GlobalOptions {
   verb: 'list' | 'get' | 'create' | 'cancel';
@@ -154,7 +154,9 @@ export async function run(options: SchedulesOptions, io: IO): Promise<ExitCode> 
       return EXIT.ok;
     }
     announceWrite(session, io, options);
-    printSchedule(io, session, options, (await resources.createSchedule(session.client, body)).data, zone.name, { preview: prepared.preview, notes: prepared.notes, warning: warning ?? null });
+    const { data } = await resources.createSchedule(session.client, body);
+    const changed = reportScheduleChanges(io, body, data);
+    printSchedule(io, session, options, data, zone.name, { preview: prepared.preview, notes: prepared.notes, warning: warning ?? null, changed });
     return EXIT.ok;
   });
 }
