@@ -844,6 +844,9 @@ describe('--plan', () => {
     expect(JSON.parse(plan.stdout).plan).toMatchObject({ listPages: pages, actionReads: 2, requests: pages + 2 });
     const text = await amps(['push', 'battery', '--devices', file, 'idle', '--on-conflict', 'queue_after', '--plan']);
     expect(text.stderr).toContain(`4 device(s) of battery, from ${pages} list page(s) and 2 action read(s); nothing was sent.`);
+    // A body that fails the preflight fails it whatever the action behind says: nothing to read.
+    const refused = await amps(['push', 'battery', '--devices', file, 'charge', '--target', '101%', '--on-conflict', 'queue_after', '--plan', '--json']);
+    expect(JSON.parse(refused.stdout).plan).toMatchObject({ predictions: { preflight_failed: 4 }, actionReads: 0 });
     // The run meets what the plan said: the open-ended one is a conflict, the window is queued after.
     const out = join(dir, 'ledger.ndjson');
     await amps(['push', 'battery', '--devices', file, 'idle', '--on-conflict', 'queue_after', '--out', out]);

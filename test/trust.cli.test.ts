@@ -399,9 +399,10 @@ describe('never the fake API by accident', () => {
       [['config', 'use', glued], {}],
       [['get', 'battery', 'bat_voltaro_01', '--profile', twice], {}],
       [['get', 'battery', 'bat_voltaro_01'], { AMPS_API_URL: `http://127.0.0.1:1/${glued}`, AMPS_API_KEY: KEY }],
-      [['get', 'battery', glued, '--verbose'], {}],
+      [['get', 'battery', 'sk_live_PastedKey12345', '--verbose'], {}],
+      [['get', 'battery', 'bat_voltaro_01', '--verbose'], { AMPS_PROFILE: glued }],
       [['actions', 'get', twice, '--verbose'], {}],
-      [['api', 'GET', `/battery/${glued}`, '--dry-run'], {}],
+      [['api', 'GET', '/battery/amps_sk_test_PastedKey12345', '--dry-run'], {}],
       [['api', 'GET', '/battery/sk%5Ftest%5FPastedKey12345', '--verbose'], {}],
       [['api', 'GET', '/devices', '-f', `q=${twice}`, '--dry-run'], {}],
       [['push', 'battery', 'charge', '--devices', '-', '--out', join(dir, `${glued}.ndjson`)], {}],
@@ -412,6 +413,7 @@ describe('never the fake API by accident', () => {
       [['sandbox', 'serve', '--webhook', `http://127.0.0.1:9/${glued}`], {}],
       [['listen', '--forward-to', `http://127.0.0.1:9/${twice}`], {}],
       [['webhooks', 'trigger', 'push.failed', '--forward-to', `http://127.0.0.1:9/?k=${glued}`], {}],
+      [['webhooks', 'trigger', 'push.failed', '--forward-to', 'http://127.0.0.1:9/sk%5ftest_PastedKey12345'], {}],
     ];
     const before = sandbox.requests.length;
     for (const [args, vars] of cases) {
@@ -426,6 +428,17 @@ describe('never the fake API by accident', () => {
     expect(sandbox.requests.length).toBe(before);
     const named = await runCli(['--profile', glued, 'get', 'battery', 'bat_voltaro_01'], { env: { ...env, AMPS_CONFIG_DIR: dir } });
     expect(named.stderr.split('\n')[0]).toBe("amps: 'x[redacted key]' (from --profile) is not a profile name (letters, digits, _ . -, not led by -; not an API key)");
+    // A preflight's details quote what was typed: a command or a parameter name glued to a key.
+    for (const args of [['push', 'battery', 'bat_voltaro_01', glued], ['push', 'battery', 'bat_voltaro_01', 'charge', '--param', `${glued}=5kw`]]) {
+      for (const json of [[], ['--json']]) {
+        const r = await runCli([...args, ...json], { env: { ...env, AMPS_CONFIG_DIR: dir } });
+        expect([r.code, r.stdout + r.stderr], args.join(' ')).toEqual([2, expect.stringContaining('x[redacted key]')]);
+        expect(r.stdout + r.stderr).not.toContain('PastedKey12345');
+      }
+    }
+    // An id the API could have named, which only ends like a key, is sent: the API says whether it is there.
+    const kiosk = await runCli(['get', 'battery', 'kiosk_live_lobby1'], { env: { ...env, AMPS_CONFIG_DIR: dir } });
+    expect([kiosk.code, kiosk.stderr]).toEqual([4, expect.stringContaining('DEVICE_NOT_FOUND')]);
     const control = await runCli(['push', 'battery', 'charge', '--devices', '-', '--out', join(dir, 'a\u001b[2Jb')], { env: { ...env, AMPS_CONFIG_DIR: dir } });
     expect([control.code, control.stderr.split('\n')[0]]).toEqual([2, 'amps: --out holds a control character, so it is not used: amps prints the files and URLs it is given']);
   });

@@ -12,19 +12,19 @@ import { isRecord, jsonText, redactUrl, systemErrorText } from '../lib/values.js
 import type { IO } from '../output/io.js';
 
 /**
+ * A device's line or outcome as the ledger and stdout carry it, with any key its reason quotes
+ * redacted (a CSV cell pasted into the wrong column). Its id is kept as it is, for resume and
+ * watch to match: idProblem refused a key pasted as one.
+ */
+function entryLine(entry: LedgerEntry | OutcomeRecord): string {
+  return `${jsonText('reason' in entry && entry.reason !== null ? { ...entry, reason: redactTypedKeyShapes(entry.reason) } : entry)}\n`;
+}
+
+/**
  * How far ahead of the row being sent a horizon record reaches: rows beyond it are known unsent
  * after a crash, rows within it are reconciled (one read each). A few times the concurrency keeps
  * both the extra lines and the reads after a crash small.
  */
-/**
- * A device's line or outcome as the ledger and stdout carry it, with any key quoted in it redacted
- * (a CSV cell pasted into the wrong column, echoed by its reason). Its id holds none: idProblem
- * refuses one.
- */
-function entryLine(entry: LedgerEntry | OutcomeRecord): string {
-  return `${redactTypedKeyShapes(jsonText(entry))}\n`;
-}
-
 function horizonStep(concurrency: number): number {
   return Math.max(64, concurrency * 4);
 }

@@ -77,9 +77,19 @@ export function maskKeyBeingTyped(text: string): string {
   return redactTypedKeyShapes(text).replace(/(amps_)?sk_(test|live)_[A-Za-z0-9]+/g, REDACTED_KEY);
 }
 
-/** Whether a name or id typed somewhere else holds what is shaped like an API key: refused there, since it would be printed. */
+/** Whether a name, file or URL typed somewhere else holds what is shaped like an API key, glued to a word or not: refused there, since it would be printed. */
 export function holdsKeyShape(text: string): boolean {
   return /sk_(test|live)_[A-Za-z0-9]{6,}/.test(text);
+}
+
+/**
+ * Whether an id or an API path holds a key shape standing as a word of its own, as a pasted key
+ * does (`/battery/sk_test_…`). Not one inside a word: the API names its devices, and an id that
+ * only ends like a key (`kiosk_live_lobby1`) must still be reachable.
+ */
+export function holdsKeyShapeAsWord(text: string): boolean {
+  KEY_SHAPE_AS_WORD.lastIndex = 0;
+  return KEY_SHAPE_AS_WORD.test(text);
 }
 
 export type KeyEnvironment = 'sandbox' | 'live' | 'unknown';

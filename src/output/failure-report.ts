@@ -39,7 +39,7 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
     if (json) {
       // The class of the code is the API's; what amps does with it, having sent nothing, is a usage error.
       const body = errorToJson(error.decoded) as { error: Record<string, unknown> };
-      writeJsonError({ ...body, error: { ...body.error, exitCode: error.exitCode }, preflight: true, ...(error.about ? { about: redactTypedKeyShapes(error.about) } : {}) }, redactKeyShapes);
+      writeJsonError({ ...body, error: { ...body.error, exitCode: error.exitCode }, preflight: true, ...(error.about ? { about: error.about } : {}) });
     }
     else {
       writeLine(io.stderr, io.err.yellow(`Preflight check${error.about ? ` of ${safeToPrint(error.about)}` : ''} failed against the device's capabilities; nothing was sent.`));

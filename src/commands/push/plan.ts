@@ -71,8 +71,8 @@ const ACTION_READS_AT_ONCE = 8;
 
 /**
  * The end of the action queued behind the shown one, read when queue_after is to resolve the
- * conflict (one read for each such device): true when it has none, or its read fails (not known:
- * not counted as resolved).
+ * conflict (behindToRead says for which devices): true when it has none, or its read fails (not
+ * known: not counted as resolved).
  */
 async function behindIsOpenEnded(client: ApiClient, id: string, report: PlanReport): Promise<boolean> {
   const { getAction } = await import('../../api/resources.js');
@@ -82,6 +82,16 @@ async function behindIsOpenEnded(client: ApiClient, id: string, report: PlanRepo
     return data.end === null || data.end === undefined;
   } catch (error) {
     if (error instanceof ApiFailure) return true;
+    throw error;
+  }
+}
+
+function bodyIsSendable(row: DeviceRow, device: DeviceRead, bodyFor: (row: DeviceRow, device: DeviceRead) => unknown): boolean {
+  try {
+    bodyFor(row, device);
+    return true;
+  } catch (error) {
+    if (error instanceof PreflightError || error instanceof UsageError) return false;
     throw error;
   }
 }
@@ -143,7 +153,9 @@ export async function planRun(
         const row = wanted.get(device.id);
         if (!row) continue;
         wanted.delete(device.id);
-        named.push({ device, row, behind: behindToRead(device, onConflict) });
+        const behind = behindToRead(device, onConflict);
+        // A row whose body fails (the preflight, a bad value) is predicted so whatever the read says.
+        named.push({ device, row, behind: behind !== undefined && bodyIsSendable(row, device, bodyFor) ? behind : undefined });
       }
       const toRead = named.filter((n) => n.behind !== undefined);
       for (let i = 0; i < toRead.length; i += ACTION_READS_AT_ONCE) {
