@@ -263,6 +263,16 @@ describe('a key fit to print', () => {
   });
 });
 
+describe('a schedule for people', () => {
+  it('a schedule that names no zone says so, and which clock its times are shown on (never a guessed UTC)', async () => {
+    const { scheduleLines } = await import('../src/commands/schedule/slots.js');
+    const record = { id: 'sch_1', deviceId: 'b1', state: 'active' as const, timezone: null, recurrence: null, nextFireAt: '2026-12-01T01:00:00Z', slots: [{ time: '01:00', duration: 'PT1H', command: 'charge' }] };
+    const lines = scheduleLines(record, 'Asia/Tokyo');
+    expect(lines[0]).toBe('sch_1  active  b1  once  no zone named (times in Asia/Tokyo)');
+    expect(lines[2]).toContain('10:00');
+  });
+});
+
 describe('webhook bodies', () => {
   it('push.* mirrors the action read: parameters null where the action has none, as its record and the push answer say', async () => {
     const { pushEventBody } = await import('../src/domain/webhooks.js');

@@ -208,6 +208,12 @@ describe('amps schedules', () => {
     expect(table.stdout).toMatch(/America\/Chicago\s+\d{4}-\d\d-\d\d 06:30 America\/Chicago \(/);
     expect(JSON.parse((await amps(['schedules', 'cancel', schedule.id, '--json'])).stdout)).toMatchObject({ id: schedule.id, state: 'cancelled' });
     expect((await amps(['schedules', 'get', 'sched_nope'])).code).toBe(4);
+    // --quiet gives the id alone, as push's does: id=$(amps schedules create … -q).
+    const quiet = await amps(['schedules', 'create', '--device', 'hvac_thermia_02', '--slot', '07:30/1h heat --target 21c', '-q']);
+    expect([quiet.code, quiet.stdout]).toEqual([0, expect.stringMatching(/^sched_\w+\n$/)]);
+    expect(JSON.parse((await amps(['schedules', 'cancel', quiet.stdout.trim(), '--json'])).stdout)).toMatchObject({ state: 'cancelled' });
+    const set = await amps(['schedule', 'set', 'battery', 'bat_voltaro_01', '--slot', '23:00/1h charge --target 90%', '-q']);
+    expect([set.code, set.stdout]).toEqual([0, expect.stringMatching(/^sched_\w+\n$/)]);
   });
 
   it('a page that is not the last says so: how many of how many, and --all; --json has the pagination', async () => {

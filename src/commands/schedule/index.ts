@@ -90,7 +90,8 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
     const { data } = await resources.setDeviceSchedule(session.client, type, id, body);
     const changed = reportScheduleChanges(io, body, data);
     if (options.json) writeJson(io, { ...data, preview: prepared.preview, notes: prepared.notes, warning: warning ?? null, changed, environment: session.environment });
-    else if (!options.quiet) writeLine(io.stdout, scheduleLines(data, zone.name).join('\n'));
+    else if (options.quiet) writeLine(io.stdout, show(data.id));
+    else writeLine(io.stdout, scheduleLines(data, zone.name).join('\n'));
     return EXIT.ok;
   });
 }

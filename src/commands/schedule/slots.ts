@@ -145,7 +145,8 @@ export function scheduleLines(record: ScheduleRecord, fallbackZone: string): str
   const named = typeof record.timezone === 'string' ? record.timezone : null;
   const known = named !== null && isTimeZone(named);
   const zone = scheduleClock(record, fallbackZone);
-  const zoneText = named === null ? 'UTC' : known ? show(named) : `${show(named)} (not a zone amps knows; times in ${zone})`;
+  // The docs say no zone is needed for slots that do not depend on one, and not which clock reads them then.
+  const zoneText = named === null ? `no zone named (times in ${zone})` : known ? show(named) : `${show(named)} (not a zone amps knows; times in ${zone})`;
   const lines = [
     `${show(record.id)}  ${show(record.state)}  ${show(record.deviceId)}  ${record.recurrence ? 'daily' : 'once'}  ${zoneText}`,
     ...record.slots.map((slot) => {

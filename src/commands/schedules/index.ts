@@ -109,7 +109,9 @@ async function list(session: Session, options: SchedulesOptions, io: IO): Promis
 /** `zone`: the one to show a record without its own in; after a write, worked out before it (a bad AMPS_TZ must not fail a write that was made). */
 function printSchedule(io: IO, session: Session, options: SchedulesOptions, record: ScheduleRecord, zone: string, extra: Record<string, unknown> = {}): void {
   if (options.json) writeJson(io, { ...record, ...extra, environment: session.environment });
-  else if (!options.quiet) writeLine(io.stdout, scheduleLines(record, zone).join('\n'));
+  // As push -q gives the action's: id=$(amps schedules create … -q).
+  else if (options.quiet) writeLine(io.stdout, show(record.id));
+  else writeLine(io.stdout, scheduleLines(record, zone).join('\n'));
 }
 
 export async function run(options: SchedulesOptions, io: IO): Promise<ExitCode> {
