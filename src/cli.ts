@@ -10,7 +10,7 @@ import { UsageError } from './errors/failures.js';
 import { versionLine } from './lib/version.js';
 import { redactUrl } from './lib/values.js';
 import { hardStopNote } from './lib/hard-stop.js';
-import { redactTypedKeyShapes } from './contract/keys.js';
+import { redactKeyShapes } from './contract/keys.js';
 import { duration, repeatable } from './config/option-parsers.js';
 import { type CommandState, guardOutput, type IO, plainIO } from './output/io.js';
 import { outputLostText, readerWentAway } from './lib/system-errors.js';
@@ -176,7 +176,7 @@ function refuseRepeats(command: Command): void {
     let seen: string | undefined;
     option.parseArg = (<T>(value: string, previous: T): T => {
       // An --api-url may carry credentials, which are never printed.
-      const shown = (text: string) => redactTypedKeyShapes(option.long === '--api-url' ? redactUrl(text) : text);
+      const shown = (text: string) => redactKeyShapes(option.long === '--api-url' ? redactUrl(text) : text);
       if (seen !== undefined) throw new UsageError(`${option.long ?? option.short} is given twice ('${shown(seen)}' and '${shown(value)}'): amps will not guess which you meant`);
       seen = value;
       return (parse ? parse(value, previous) : value) as T;

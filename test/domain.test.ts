@@ -240,25 +240,29 @@ describe('a URL fit to print', () => {
 });
 
 describe('a key fit to print', () => {
-  it('what was typed loses every key shape, glued to a word or pasted twice; an API\'s own text keeps words that only end like one', async () => {
-    const { holdsKeyShape, maskKeyBeingTyped, redactKeyShapes, redactTypedKeyShapes } = await import('../src/contract/keys.js');
-    const typed: Array<[string, string]> = [
-      ['xsk_test_abc123', 'x[redacted key]'],
+  it('every key shape standing as a word is redacted, one pasted twice whole; a word that only ends like one is not a key', async () => {
+    const { holdsKeyShape, maskKeyBeingTyped, redactKeyShapes } = await import('../src/contract/keys.js');
+    const { safeJsonText, safeToPrint } = await import('../src/output/text.js');
+    const cases: Array<[string, string]> = [
       ['sk_test_abc123sk_live_def456', '[redacted key]'],
       ['amps_sk_test_abc123amps_sk_test_def456', '[redacted key]'],
       ['amps_sk_test_abc123_amps_sk_test_def456!', '[redacted key]_[redacted key]!'],
       ['id=sk_test_abc123&sk_live_def4567', 'id=[redacted key]&[redacted key]'],
       ['amps\\u005fsk_test_abc123', '[redacted key]'],
+      ['"bad key\\nsk_live_abc123"', '"bad key\\n[redacted key]"'],
+      ['task_test_results9 and disk_test_results1', 'task_test_results9 and disk_test_results1'],
       ['sk_test_abc12', 'sk_test_abc12'],
     ];
-    for (const [text, shown] of typed) expect(redactTypedKeyShapes(text), text).toBe(shown);
-    // Whatever holdsKeyShape refuses, the refusal can quote redacted.
-    for (const text of ['ask_test_abcdefsk_test_ghijkl', 'sk_test_abcsk_test_abcdef', 'zzsk_live_000000_test_111111sk_test_222222', 'sk_test_sk_test_abcdef']) {
-      expect(holdsKeyShape(redactTypedKeyShapes(text)), text).toBe(false);
+    for (const [text, shown] of cases) expect(redactKeyShapes(text), text).toBe(shown);
+    // Whatever holdsKeyShape refuses, the refusal can quote redacted; percent-escaped, it is refused too.
+    for (const text of ['/x/sk_test_abcdefsk_test_ghijkl', 'sk_test_abc sk_test_abcdef', 'a-sk_live_000000_test_111111sk_test_222222', 'sk_test_sk_test_abcdef']) {
+      expect([holdsKeyShape(text), holdsKeyShape(redactKeyShapes(text))], text).toEqual([true, false]);
     }
-    expect(redactKeyShapes('task_test_results9 failed for sk_test_abc123sk_test_def456')).toBe('task_test_results9 failed for [redacted key]');
-    expect(redactKeyShapes('"message":"bad key\\nsk_live_abc123"')).toBe('"message":"bad key\\n[redacted key]"');
-    expect(maskKeyBeingTyped('xsk_live_p')).toBe('x[redacted key]');
+    expect([holdsKeyShape('/b/sk%5Ftest%5Fabcdef1'), holdsKeyShape('disk_test_results1'), holdsKeyShape('kiosk_live_lobby1')]).toEqual([true, false, false]);
+    // Control characters and escape sequences go first: one inside a key would hide it.
+    expect(safeToPrint('m sk_test_SECR\u0007ETabc123 \u001b[1mx')).toBe('m [redacted key] x');
+    expect(safeJsonText('{"m":"sk_test_SECR\\u0007ET\\u001b[1mabc123","keep":"\\\\u0007\\n"}')).toBe('{"m":"[redacted key]","keep":"\\\\u0007\\n"}');
+    expect(maskKeyBeingTyped('sk_live_p')).toBe('[redacted key]');
     expect(maskKeyBeingTyped('my-profile')).toBe('my-profile');
   });
 });

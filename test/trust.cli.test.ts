@@ -389,56 +389,70 @@ describe('never the fake API by accident', () => {
     expect(r.stderr).toContain("is not an app id: it is an API key");
   });
 
-  it('a key glued to a word, pasted twice, or typed as an id, a path, a query, a file or a URL is refused before anything is sent, and never printed', async () => {
-    const glued = 'xsk_test_PastedKey12345';
+  it('a key pasted twice, percent-escaped, or typed as an id, a path, a query, a name, a file or a URL is refused before anything is sent, and never printed', async () => {
+    const pasted = 'sk_test_PastedKey12345';
     const twice = 'sk_test_PastedKey12345sk_live_SecondKey67890';
     const dir = freshConfigDir();
     const cases: Array<[string[], Record<string, string>]> = [
-      [['config', 'set', 'app-id', glued], {}],
       [['config', 'set', 'app-id', twice], {}],
-      [['config', 'use', glued], {}],
+      [['config', 'use', pasted], {}],
       [['get', 'battery', 'bat_voltaro_01', '--profile', twice], {}],
-      [['get', 'battery', 'bat_voltaro_01'], { AMPS_API_URL: `http://127.0.0.1:1/${glued}`, AMPS_API_KEY: KEY }],
+      [['get', 'battery', 'bat_voltaro_01'], { AMPS_API_URL: `http://127.0.0.1:1/${pasted}`, AMPS_API_KEY: KEY }],
+      [['get', 'battery', 'bat_voltaro_01'], { AMPS_API_URL: 'http://127.0.0.1:1/sk%5Ftest_PastedKey12345', AMPS_API_KEY: KEY }],
       [['get', 'battery', 'sk_live_PastedKey12345', '--verbose'], {}],
-      [['get', 'battery', 'bat_voltaro_01', '--verbose'], { AMPS_PROFILE: glued }],
+      [['get', 'battery', 'bat_voltaro_01', '--verbose'], { AMPS_PROFILE: pasted }],
       [['actions', 'get', twice, '--verbose'], {}],
       [['api', 'GET', '/battery/amps_sk_test_PastedKey12345', '--dry-run'], {}],
       [['api', 'GET', '/battery/sk%5Ftest%5FPastedKey12345', '--verbose'], {}],
       [['api', 'GET', '/devices', '-f', `q=${twice}`, '--dry-run'], {}],
-      [['push', 'battery', 'charge', '--devices', '-', '--out', join(dir, `${glued}.ndjson`)], {}],
+      [['push', 'battery', 'charge', '--devices', '-', '--out', join(dir, `${pasted}.ndjson`)], {}],
       [['push', 'battery', 'charge', '--resume', join(dir, twice)], {}],
-      [['watch', '--ledger', join(dir, glued)], {}],
-      [['sandbox', 'reset', '--state', join(dir, glued)], {}],
-      [['sandbox', 'serve', '--state', join(dir, glued)], {}],
-      [['sandbox', 'serve', '--webhook', `http://127.0.0.1:9/${glued}`], {}],
+      [['watch', '--ledger', join(dir, pasted)], {}],
+      [['sandbox', 'reset', '--state', join(dir, pasted)], {}],
+      [['sandbox', 'serve', '--state', join(dir, pasted)], {}],
+      [['sandbox', 'serve', '--webhook', `http://127.0.0.1:9/${pasted}`], {}],
       [['listen', '--forward-to', `http://127.0.0.1:9/${twice}`], {}],
-      [['webhooks', 'trigger', 'push.failed', '--forward-to', `http://127.0.0.1:9/?k=${glued}`], {}],
+      [['webhooks', 'trigger', 'push.failed', '--forward-to', `http://127.0.0.1:9/?k=${pasted}`], {}],
       [['webhooks', 'trigger', 'push.failed', '--forward-to', 'http://127.0.0.1:9/sk%5ftest_PastedKey12345'], {}],
+      [['config', 'list'], { AMPS_CONFIG_DIR: join(dir, pasted) }],
+      [['push', 'battery', 'idle', '--devices', '-'], { AMPS_CONFIG_DIR: join(dir, `a\u001b]0;x\u0007${pasted}`) }],
     ];
     const before = sandbox.requests.length;
     for (const [args, vars] of cases) {
       for (const json of [[], ['--json']]) {
         const r = await runCli([...args, ...json], { env: { ...env, AMPS_CONFIG_DIR: dir, ...vars }, input: 'bat_voltaro_01\n' });
-        const said = `${args.join(' ')} ${json.join('')}`;
+        const said = `${args.join(' ')} ${JSON.stringify(vars)} ${json.join('')}`;
         expect([r.code, r.stdout + r.stderr], said).toEqual([2, expect.not.stringMatching(/PastedKey12345|SecondKey67890/)]);
         expect(r.stderr.trim().split('\n').length, said).toBeLessThanOrEqual(2);
         if (json.length) expect(JSON.parse(r.stderr).error.code, said).toBe('USAGE');
       }
     }
     expect(sandbox.requests.length).toBe(before);
-    const named = await runCli(['--profile', glued, 'get', 'battery', 'bat_voltaro_01'], { env: { ...env, AMPS_CONFIG_DIR: dir } });
-    expect(named.stderr.split('\n')[0]).toBe("amps: 'x[redacted key]' (from --profile) is not a profile name (letters, digits, _ . -, not led by -; not an API key)");
-    // A preflight's details quote what was typed: a command or a parameter name glued to a key.
-    for (const args of [['push', 'battery', 'bat_voltaro_01', glued], ['push', 'battery', 'bat_voltaro_01', 'charge', '--param', `${glued}=5kw`]]) {
+    const named = await runCli(['--profile', `${pasted}!`, 'get', 'battery', 'bat_voltaro_01'], { env: { ...env, AMPS_CONFIG_DIR: dir } });
+    expect(named.stderr.split('\n')[0]).toBe("amps: '[redacted key]!' (from --profile) is not a profile name (letters, digits, _ . -, not led by -; not an API key)");
+    // A preflight's details quote what was typed: a command or a parameter name that is a key,
+    // split by a control character too.
+    for (const args of [['push', 'battery', 'bat_voltaro_01', 'sk_test_Pasted\u0007Key12345'], ['push', 'battery', 'bat_voltaro_01', 'charge', '--param', `${pasted}=5kw`]]) {
       for (const json of [[], ['--json']]) {
         const r = await runCli([...args, ...json], { env: { ...env, AMPS_CONFIG_DIR: dir } });
-        expect([r.code, r.stdout + r.stderr], args.join(' ')).toEqual([2, expect.stringContaining('x[redacted key]')]);
-        expect(r.stdout + r.stderr).not.toContain('PastedKey12345');
+        expect([r.code, r.stdout + r.stderr], args.join(' ')).toEqual([2, expect.stringContaining('[redacted key]')]);
+        expect(r.stdout + r.stderr).not.toMatch(/PastedKey12345|Pasted\u0007Key|Pasted\\u0007Key/);
       }
     }
-    // An id the API could have named, which only ends like a key, is sent: the API says whether it is there.
+    // Profile names a hand-edited config file holds are shown redacted and scrubbed wherever they are named.
+    const edited = freshConfigDir();
+    writeFileSync(join(edited, 'config.json'), JSON.stringify({ profiles: { [pasted]: { apiUrl: 'http://a' }, 'ok\u001b]0;PWNED\u0007x': { apiUrl: 'http://b' } } }), { mode: 0o600 });
+    for (const args of [['config', 'list'], ['config', 'list', '--json'], ['get', 'battery', 'bat_voltaro_01']]) {
+      const r = await runCli(args, { env: { ...env, AMPS_CONFIG_DIR: edited, AMPS_API_KEY: undefined } });
+      expect(r.stdout + r.stderr, args.join(' ')).toContain('configured: profile [redacted key], ok');
+      expect(r.stdout + r.stderr, args.join(' ')).not.toMatch(/PastedKey12345|\u001b|\\u001b|PWNED\u0007/);
+    }
+    // A word that only ends like a key is none: an id the API could have named is sent (the API
+    // says whether it is there), a file so named is written.
     const kiosk = await runCli(['get', 'battery', 'kiosk_live_lobby1'], { env: { ...env, AMPS_CONFIG_DIR: dir } });
     expect([kiosk.code, kiosk.stderr]).toEqual([4, expect.stringContaining('DEVICE_NOT_FOUND')]);
+    const disk = await runCli(['push', 'battery', 'idle', '--devices', '-', '--out', join(dir, 'disk_test_results1.ndjson')], { env: { ...env, AMPS_CONFIG_DIR: dir }, input: 'bat_voltaro_01\n' });
+    expect([disk.code, existsSync(join(dir, 'disk_test_results1.ndjson'))], disk.stderr).toEqual([0, true]);
     const control = await runCli(['push', 'battery', 'charge', '--devices', '-', '--out', join(dir, 'a\u001b[2Jb')], { env: { ...env, AMPS_CONFIG_DIR: dir } });
     expect([control.code, control.stderr.split('\n')[0]]).toEqual([2, 'amps: --out holds a control character, so it is not used: amps prints the files and URLs it is given']);
   });
@@ -446,15 +460,15 @@ describe('never the fake API by accident', () => {
   it('a fleet ledger never records a key pasted into a row: a key-shaped id is refused by its line, a key-shaped cell is quoted redacted', async () => {
     const dir = freshConfigDir();
     const devices = join(dir, 'devices.csv');
-    writeFileSync(devices, 'id,power\nbat_voltaro_01,xsk_test_PastedKey12345\nsk_live_PastedKey12345,5kw\n');
+    writeFileSync(devices, 'id,power\nbat_voltaro_01,"sk_test_Pasted\u0007Key12345"\nsk_live_PastedKey12345,5kw\n');
     const out = join(dir, 'ledger.ndjson');
     const r = await amps(['push', 'battery', 'charge', '--devices', devices, '--out', out, '--json']);
     expect(r.code).toBe(2);
     const ledger = readFileSync(out, 'utf8');
-    expect(ledger + r.stdout + r.stderr).not.toContain('PastedKey12345');
+    expect(ledger + r.stdout + r.stderr).not.toMatch(/PastedKey12345|Pasted\\u0007Key/);
     const lines = ledger.trim().split('\n').map((l) => JSON.parse(l)).filter((l) => 'outcome' in l);
     expect(lines.map((l) => [l.id, l.line, l.reason]).sort((a, b) => a[1] - b[1])).toEqual([
-      ['bat_voltaro_01', 2, "line 2: the row's power 'x[redacted key]' is not a quantity"],
+      ['bat_voltaro_01', 2, "line 2: the row's power '[redacted key]' is not a quantity"],
       [null, 3, 'line 3 its id looks like an API key, so it is neither sent nor shown'],
     ]);
   });

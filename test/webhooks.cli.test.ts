@@ -501,10 +501,10 @@ describe('amps webhooks verify and trigger', () => {
   });
 
   it('quotes a delivery\'s id and timestamp without a key or an escape in them, verified or not, in text and --json', async () => {
-    const id = 'msg_xsk_live_PastedKey12345\u001b[2J';
+    const id = 'msg-sk_live_Pasted\u001b[2JKey12345';
     const good = await verify(delivery(signed(secret, id)));
     expect(good.code).toBe(0);
-    expect(good.stdout).toContain('Verified: delivery msg_x[redacted key] was signed');
+    expect(good.stdout).toContain('Verified: delivery msg-[redacted key] was signed');
     const bad = delivery({ ...signed(other, id), 'svix-timestamp': 'sk_test_PastedKey12345' });
     for (const args of [[], ['--json']]) {
       const r = await runCli(['webhooks', 'verify', '--secret-file', secretFile, bad, ...args], { env });

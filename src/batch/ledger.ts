@@ -4,12 +4,12 @@
 
 import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readSync, rmSync, type Stats, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { redactTypedKeyShapes } from '../contract/keys.js';
 import { type EndRecord, LEDGER_VERSION, type LedgerEntry, type OutcomeRecord, type RunRecord } from '../contract/ledger.js';
 import { UsageError } from '../errors/failures.js';
 import { writerRuns } from '../lib/process.js';
 import { isRecord, jsonText, redactUrl, systemErrorText } from '../lib/values.js';
 import type { IO } from '../output/io.js';
+import { safeToPrint } from '../output/text.js';
 
 /**
  * A device's line or outcome as the ledger and stdout carry it, with any key its reason quotes
@@ -17,7 +17,7 @@ import type { IO } from '../output/io.js';
  * watch to match: idProblem refused a key pasted as one.
  */
 function entryLine(entry: LedgerEntry | OutcomeRecord): string {
-  return `${jsonText('reason' in entry && entry.reason !== null ? { ...entry, reason: redactTypedKeyShapes(entry.reason) } : entry)}\n`;
+  return `${jsonText('reason' in entry && entry.reason !== null ? { ...entry, reason: safeToPrint(entry.reason) } : entry)}\n`;
 }
 
 /**

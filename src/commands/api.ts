@@ -9,7 +9,7 @@ import { MAX_LIST_PAGES, saidAsSent } from '../api/resources.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { fileOrUrl, repeatable, wholeNumber } from '../config/option-parsers.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
-import { holdsKeyShapeAsWord } from '../contract/keys.js';
+import { holdsKeyShape } from '../contract/keys.js';
 import { invalidSuccess } from '../errors/decode.js';
 import { ApiFailure, UsageError } from '../errors/failures.js';
 import { isRecord, jsonText, own, percentDecoded, redactUrl, setOwn } from '../lib/values.js';
@@ -47,7 +47,7 @@ const KEY_IN_URL_HINT = 'amps sends the key in the x-api-key header: give it wit
 function pathOf(text: string | undefined): { path: string; search: string } {
   const raw = text ?? '';
   // First, so no message below quotes one: a URL is logged by servers and proxies, and the key goes in a header.
-  if (holdsKeyShapeAsWord(raw) || holdsKeyShapeAsWord(percentDecoded(raw))) throw new UsageError('the path holds what looks like an API key, so it is neither sent nor shown (servers and proxies log URLs)', KEY_IN_URL_HINT);
+  if (holdsKeyShape(raw)) throw new UsageError('the path holds what looks like an API key, so it is neither sent nor shown (servers and proxies log URLs)', KEY_IN_URL_HINT);
   if (/^[a-z][a-z0-9+.-]*:/i.test(raw)) throw new UsageError(`'${redactUrl(raw)}' is a URL; amps api takes a path under the API (the base URL is configured)`, 'e.g. amps api GET /actions?state=failed');
   if (!raw.startsWith('/') || raw.startsWith('//')) throw new UsageError(`'${raw}' is not a path under the API`, 'start it with /, e.g. /battery/bat_voltaro_01');
   // Spaces and controls of any script, and the marks that turn text around: percent-encoded if meant.
@@ -157,7 +157,7 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
   } else if (fields.length > 0) rawBody = bodyText(nest(fields));
   if (options.paginate && method !== 'GET') throw new UsageError('--paginate reads list pages: it goes with GET');
   const query = [search, fieldQuery.toString()].filter((part) => part !== '').join('&');
-  if (holdsKeyShapeAsWord(percentDecoded(query))) throw new UsageError('a field sent in the query holds what looks like an API key, so it is neither sent nor shown (servers and proxies log URLs)', KEY_IN_URL_HINT);
+  if (holdsKeyShape(query)) throw new UsageError('a field sent in the query holds what looks like an API key, so it is neither sent nor shown (servers and proxies log URLs)', KEY_IN_URL_HINT);
   const window = options.paginate ? pageWindow(new URLSearchParams(query)) : undefined;
   const shown = `${method} ${path}${query !== '' ? `?${query}` : ''}`;
   if (options.dryRun) {

@@ -9,6 +9,7 @@ import { globalsOf } from '../config/globals.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, ioWith, type OutputStream, writeJson, writeLine, type Run } from '../output/io.js';
 import { readFileBounded, readStdin, withoutBom } from '../output/read.js';
+import { safeJsonText } from '../output/text.js';
 
 export interface DecodeOptions {
   file?: string;
@@ -122,7 +123,8 @@ export async function run(options: DecodeOptions, given: IO): Promise<ExitCode> 
   // A saved response may hold a key (the configured one echoed back, any other): none is printed.
   // Redacted here too, before values are cut to length for the view: a key cut short there would
   // be too short a shape for the output's guard, and its first characters would show.
-  const text = redactKeyShapes(await readInput(options, io));
+  // Its control characters and escape sequences go first: one inside a key would hide it from the search.
+  const text = safeJsonText(await readInput(options, io));
   const saved = parseSavedResponse(text);
   // A failed action record (amps actions get --json, or the API's action) carries its errorCode.
   const parsed = jsonOf(saved.body);

@@ -11,7 +11,7 @@ import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { configDir, configFile, looseModeWarnings, sandboxStateFile } from '../config/paths.js';
 import { maskKey, targetsEmbedded } from '../config/resolve.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
-import { redactTypedKeyShapes } from '../contract/keys.js';
+import { redactKeyShapes } from '../contract/keys.js';
 import { SIGNATURE_TOLERANCE_S } from '../contract/webhooks.js';
 import { ApiFailure, MissingKeyError, UsageError } from '../errors/failures.js';
 import { redactUrl } from '../lib/values.js';
@@ -190,8 +190,8 @@ export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
   }
   // What a check quotes (a proxy variable, an error's message) may hold a key: never printed.
   for (const check of checks) {
-    check.detail = redactTypedKeyShapes(check.detail);
-    if (check.fix !== undefined) check.fix = redactTypedKeyShapes(check.fix);
+    check.detail = redactKeyShapes(check.detail);
+    if (check.fix !== undefined) check.fix = redactKeyShapes(check.fix);
   }
   const failed = checks.filter((c) => c.status === 'fail');
   const exitCode = SEVERITY.find((code) => failed.some((c) => c.exitCode === code)) ?? (failed.length > 0 ? EXIT.unclassified : EXIT.ok);

@@ -3,7 +3,6 @@
 import { holdsKeyShape } from '../contract/keys.js';
 import { formatDuration, parseDuration } from '../domain/duration.js';
 import { UsageError } from '../errors/failures.js';
-import { percentDecoded } from '../lib/values.js';
 
 export function wholeNumber(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -56,7 +55,7 @@ export function repeatable(value: string, previous: string[] = []): string[] {
  * is refused, the refusal not showing it.
  */
 export function checkFileOrUrl(name: string, value: string): string {
-  if (holdsKeyShape(value) || holdsKeyShape(percentDecoded(value))) throw new UsageError(`${name} holds what looks like an API key, so it is not used: amps prints the files and URLs it is given`, 'give the key with AMPS_API_KEY, --api-key-file or amps login');
+  if (holdsKeyShape(value)) throw new UsageError(`${name} holds what looks like an API key, so it is not used: amps prints the files and URLs it is given`, 'give the key with AMPS_API_KEY, --api-key-file or amps login');
   if (/[\p{Cc}]/u.test(value)) throw new UsageError(`${name} holds a control character, so it is not used: amps prints the files and URLs it is given`, 'rename the file, or percent-encode the character in a URL');
   return value;
 }

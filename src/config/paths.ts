@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { Env } from '../contract/env.js';
 import { UsageError } from '../errors/failures.js';
+import { checkFileOrUrl } from './option-parsers.js';
 import { makeDirs } from '../lib/make-dirs.js';
 
 /**
@@ -14,7 +15,8 @@ export function configDir(env: Env): string {
   if (env.AMPS_CONFIG_DIR !== undefined && env.AMPS_CONFIG_DIR.trim() === '') throw new UsageError('AMPS_CONFIG_DIR is set but empty, so amps cannot tell which configuration you meant', 'give it a directory, or unset it (unset AMPS_CONFIG_DIR) to use ~/.config/amps');
   // A `~` no shell expanded (a dotenv or systemd file) would name a folder called `~` under the current one.
   if (env.AMPS_CONFIG_DIR && /^~(\/|$)/.test(env.AMPS_CONFIG_DIR)) throw new UsageError(`AMPS_CONFIG_DIR is '${env.AMPS_CONFIG_DIR}': its ~ was not expanded (a shell does that; a dotenv or service file does not), so it would name a folder '~' here`, 'give the full path, e.g. AMPS_CONFIG_DIR=$HOME/.config/amps');
-  if (env.AMPS_CONFIG_DIR) return env.AMPS_CONFIG_DIR;
+  // Its files are named in what amps prints (`Ledger:`, config list, sandbox reset).
+  if (env.AMPS_CONFIG_DIR) return checkFileOrUrl('AMPS_CONFIG_DIR', env.AMPS_CONFIG_DIR);
   const xdg = env.XDG_CONFIG_HOME;
   // The XDG spec: a relative XDG_CONFIG_HOME is ignored (it would name another config in every folder).
   if (xdg && isAbsolute(xdg)) return join(xdg, 'amps');

@@ -6,7 +6,7 @@
 import { UsageError } from '../errors/failures.js';
 import { configFile } from './paths.js';
 import type { Env } from '../contract/env.js';
-import { API_KEY_PATTERN, holdsKeyShape, keyEnvironment, type KeyEnvironment, redactTypedKeyShapes } from '../contract/keys.js';
+import { API_KEY_PATTERN, holdsKeyShape, keyEnvironment, type KeyEnvironment } from '../contract/keys.js';
 import { closest, isRecord, redactUrl } from '../lib/values.js';
 import { appIdProblem } from '../domain/link.js';
 import { readRegularFile } from '../output/read.js';
@@ -134,7 +134,7 @@ function isLoopbackHost(host: string): boolean {
 /** https anywhere; plain http only to this machine, so a key never crosses a network in clear. */
 export function checkApiUrl(value: string): string {
   // A key pasted into the URL would be printed wherever the URL is (the LIVE line, config list, doctor).
-  if (holdsKeyShape(value)) throw new UsageError(`the API URL '${redactTypedKeyShapes(redactUrl(value))}' holds what looks like an API key, which would be printed wherever the URL is`, 'give the key with AMPS_API_KEY, --api-key-file or amps login; the URL is the base alone, e.g. https://api.amps.ai');
+  if (holdsKeyShape(value)) throw new UsageError('the API URL holds what looks like an API key, so it is not shown, nor used: it would be printed wherever the URL is', 'give the key with AMPS_API_KEY, --api-key-file or amps login; the URL is the base alone, e.g. https://api.amps.ai');
   let url: URL;
   try {
     url = new URL(value);
@@ -295,7 +295,8 @@ export function resolveTarget(flags: TargetFlags, env: Env, stored: StoredConfig
       const values = name === profile.value ? undefined : profileValues(stored, name);
       return values !== undefined && (values.apiKey !== undefined || values.apiUrl !== undefined);
     });
-    const others = elsewhere.length > 0 ? ` (configured: profile ${elsewhere.slice(0, 3).join(', ')}; --profile ${elsewhere[0]} or amps config use ${elsewhere[0]})` : '';
+    const shown = elsewhere.map(profileShown);
+    const others = shown.length > 0 ? ` (configured: profile ${shown.slice(0, 3).join(', ')}; --profile ${shown[0]} or amps config use ${shown[0]})` : '';
     missingKey = profile.source !== 'default' || anythingConfigured(stored)
       ? `profile ${profile.value} has no API key${others}`
       : `no API key for ${redactUrl(apiUrl.value!)} (the URL comes from ${configuredUrl.source === 'flag' ? '--api-url' : 'AMPS_API_URL'})`;

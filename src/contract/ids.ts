@@ -1,7 +1,7 @@
 // What an id is: the one rule for an id typed by an operator (domain/ids.ts requireId) and one
 // the API hands back (an action to follow, one a conflict names), since both go into URL paths.
 
-import { holdsKeyShapeAsWord } from './keys.js';
+import { holdsKeyShape } from './keys.js';
 
 /** Letters, digits and `_ - . : @`: every id the API hands out (`bat_voltaro_01`, `act_…`, `sched_…`) fits. */
 const ID = /^[A-Za-z0-9_.:@-]+$/;
@@ -14,6 +14,6 @@ export function idProblem(id: string): string | undefined {
   if (id.length > MAX_ID_LENGTH) return `is longer than ${MAX_ID_LENGTH} characters`;
   if (!ID.test(id)) return 'has characters no Amps id uses (letters, digits and _ - . : @ only)';
   // A key pasted as an id would go into a URL (servers and proxies log those) and into every line that names the device.
-  if (holdsKeyShapeAsWord(id)) return 'looks like an API key, so it is neither sent nor shown';
+  if (holdsKeyShape(id)) return 'looks like an API key, so it is neither sent nor shown';
   return undefined;
 }

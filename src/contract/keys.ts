@@ -1,6 +1,8 @@
 // API keys (decision 2): `amps_sk_test_…`, `amps_sk_live_…`, `sk_test_…`, `sk_live_…`; the
 // `test`/`live` token names the environment. One shape, shared by the client and the sandbox.
 
+import { percentDecoded } from '../lib/values.js';
+
 export const API_KEY_PATTERN = /^(amps_)?sk_(test|live)_[A-Za-z0-9]{6,}$/;
 
 /** What stands in for a key wherever one would be printed. */
@@ -22,50 +24,52 @@ export function unescapeKeyCharacters(text: string): string {
 }
 
 /**
+ * What a terminal does not show, raw or as a JSON escape: control characters, escape sequences,
+ * zero-width and soft-hyphen marks. Between a key's characters they hide it from a plain search,
+ * and a terminal shows the key whole.
+ */
+export const INVISIBLE_IN_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2060\ufeff]/;
+const INVISIBLE = String.raw`(?:\u001b\[[0-?]*[ -/]*[@-~]|\\+[uU]001[bB]\[[0-?]*[ -/]*[@-~]|[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2060\ufeff]|\\+[uU](?:00[01][0-9a-fA-F]|007[fF]|00[89][0-9a-fA-F]|00[aA][dD]|200[b-fB-F]|2060|[fF][eE][fF][fF]))*`;
+
+/**
  * What finds `key` in a response however the server spells it back: with or without its `amps_`,
  * and any character of it written plainly, as a JSON escape behind any number of backslashes
  * (`\u005f`, and `\\u005f` in a JSON text quoted inside a message), a percent-escape (`%5F`)
- * or an HTML entity (`&#95;`, `&#x5f;`). Every match is replaced whole, so JSON text stays JSON.
+ * or an HTML entity (`&#95;`, `&#x5f;`, `&#95`, `&lowbar;`), with what a terminal does not show
+ * between them (INVISIBLE). Every match is replaced whole, so JSON text stays JSON.
  */
 export function keyEchoPattern(key: string): RegExp {
   const hexDigits = (code: number, width: number) => [...code.toString(16).padStart(width, '0')].map((d) => (/[a-f]/.test(d) ? `[${d}${d.toUpperCase()}]` : d)).join('');
   const spelt = (char: string) => {
     const code = char.charCodeAt(0);
     const plain = /[A-Za-z0-9]/.test(char) ? char : `\\${char}`;
-    return `(?:${plain}|\\\\+[uU]${hexDigits(code, 4)}|%${hexDigits(code, 2)}|&#0*${code};|&#[xX]0*${hexDigits(code, 2)};)`;
+    const named = char === '_' ? '|&lowbar;|&UnderBar;' : '';
+    return `(?:${plain}|\\\\+[uU]${hexDigits(code, 4)}|%${hexDigits(code, 2)}|&#0*${code};?|&#[xX]0*${hexDigits(code, 2)};?${named})`;
   };
-  const word = (text: string) => [...text].map(spelt).join('');
+  const word = (text: string) => [...text].map(spelt).join(INVISIBLE);
   const core = key.replace(/^amps_/, '');
-  return new RegExp(`(?:${word('amps_')})?${word(core)}`, 'g');
+  return new RegExp(`(?:${word('amps_')}${INVISIBLE})?${word(core)}`, 'g');
 }
 
 /**
- * A key's shape. What follows the secret part is taken in too when it goes on as another key's
- * start (`sk_test_abc123sk_test_def456`, a key pasted twice): the first key's secret part ends at
- * the next `_`, so the second key's would be left to show.
+ * A key's shape, standing as a word of its own: not inside a longer word (`task_test_results9`,
+ * `disk_test_results1`: a file, a device or a word of the API's that only ends like a key), but
+ * right after a JSON escape (`\n`, `\u0020`…) it is. What follows the secret part is taken in too
+ * when it goes on as another key's start (`sk_test_abc123sk_test_def456`, a key pasted twice): the
+ * first key's secret part ends at the next `_`, so the second key's would be left to show.
  */
-const KEY_SHAPE = '(?:amps_)?sk_(?:test|live)_[A-Za-z0-9]{6,}(?:_(?:sk_)?(?:test|live)_[A-Za-z0-9]*)*';
-// Not inside a longer word (task_test_…), but right after a JSON escape (`\n`, `\u0020`…) it is.
-const KEY_SHAPE_AS_WORD = new RegExp(`(?<=^|[^A-Za-z0-9]|\\\\[nrtbf]|\\\\u[0-9a-fA-F]{4})${KEY_SHAPE}`, 'g');
-const KEY_SHAPE_ANYWHERE = new RegExp(KEY_SHAPE, 'g');
+const KEY_SHAPE = /(?<=^|[^A-Za-z0-9]|\\[nrtbf]|\\u[0-9a-fA-F]{4})(?:amps_)?sk_(?:test|live)_[A-Za-z0-9]{6,}(?:_(?:sk_)?(?:test|live)_[A-Za-z0-9]*)*/g;
+
+const KEY_SHAPE_FOUND = new RegExp(KEY_SHAPE.source);
 
 /**
- * The text with everything shaped like a key replaced, where it stands as a word of its own: for
- * text amps did not write (a response's message, a saved response given to `amps decode`), which
- * may hold any key, the configured one included, and words that only end like one
- * (`task_test_results9`). The configured key is found anywhere by keyEchoPattern.
+ * The text with everything shaped like a key replaced: for text amps did not get from its own
+ * client (a saved response given to `amps decode`, a preflight's details, a message quoting what
+ * was typed), which may hold any key, the configured one included. The configured key is also
+ * found glued to a word, by keyEchoPattern.
  */
 export function redactKeyShapes(text: string): string {
-  return unescapeKeyCharacters(text).replace(KEY_SHAPE_AS_WORD, REDACTED_KEY);
-}
-
-/**
- * The text with everything shaped like a key replaced, glued to a word or not (`xsk_test_…`): for
- * text amps writes from what was typed (names, ids, paths, URLs, arguments), where holdsKeyShape
- * refuses what this would leave to show.
- */
-export function redactTypedKeyShapes(text: string): string {
-  return unescapeKeyCharacters(text).replace(KEY_SHAPE_ANYWHERE, REDACTED_KEY);
+  return unescapeKeyCharacters(text).replace(KEY_SHAPE, REDACTED_KEY);
 }
 
 /**
@@ -74,22 +78,16 @@ export function redactTypedKeyShapes(text: string): string {
  * is there to match.
  */
 export function maskKeyBeingTyped(text: string): string {
-  return redactTypedKeyShapes(text).replace(/(amps_)?sk_(test|live)_[A-Za-z0-9]+/g, REDACTED_KEY);
-}
-
-/** Whether a name, file or URL typed somewhere else holds what is shaped like an API key, glued to a word or not: refused there, since it would be printed. */
-export function holdsKeyShape(text: string): boolean {
-  return /sk_(test|live)_[A-Za-z0-9]{6,}/.test(text);
+  return redactKeyShapes(text).replace(/(?<![A-Za-z0-9])(amps_)?sk_(test|live)_[A-Za-z0-9]+/g, REDACTED_KEY);
 }
 
 /**
- * Whether an id or an API path holds a key shape standing as a word of its own, as a pasted key
- * does (`/battery/sk_test_…`). Not one inside a word: the API names its devices, and an id that
- * only ends like a key (`kiosk_live_lobby1`) must still be reachable.
+ * Whether a name, id, path, file or URL typed somewhere else holds what is shaped like an API key
+ * (as redactKeyShapes finds one, percent-escaped too: servers decode `%5F`): refused there, since it
+ * would be printed, or sent in a URL that servers and proxies log.
  */
-export function holdsKeyShapeAsWord(text: string): boolean {
-  KEY_SHAPE_AS_WORD.lastIndex = 0;
-  return KEY_SHAPE_AS_WORD.test(text);
+export function holdsKeyShape(text: string): boolean {
+  return [text, percentDecoded(text)].some((spelt) => KEY_SHAPE_FOUND.test(unescapeKeyCharacters(spelt)));
 }
 
 export type KeyEnvironment = 'sandbox' | 'live' | 'unknown';

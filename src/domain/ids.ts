@@ -2,7 +2,7 @@
 // `.`, `..` or a slash can never turn `amps get battery ID` into a request for another route.
 
 import { idProblem } from '../contract/ids.js';
-import { redactTypedKeyShapes } from '../contract/keys.js';
+import { redactKeyShapes } from '../contract/keys.js';
 import { UsageError } from '../errors/failures.js';
 
 /** An id cut to 80 characters to be quoted: given redacted, since a key across the cut would show its start. */
@@ -11,6 +11,6 @@ const truncatedId = (id: string) => (id.length > 80 ? `${id.slice(0, 80)}…` : 
 /** The id, or a usage error naming what it is the id of. */
 export function requireId(id: string, what: string): string {
   const problem = idProblem(id);
-  if (problem) throw new UsageError(`the ${what} id '${truncatedId(redactTypedKeyShapes(id))}' ${problem}`);
+  if (problem) throw new UsageError(`the ${what} id '${truncatedId(redactKeyShapes(id))}' ${problem}`);
   return id;
 }

@@ -3,14 +3,14 @@
 // (anything else the UI ignores, giving the user an anonymous id), `sandbox=true` for test keys.
 
 import type { DeviceType } from '../contract/devices.js';
-import { holdsKeyShape, redactTypedKeyShapes } from '../contract/keys.js';
+import { holdsKeyShape, redactKeyShapes } from '../contract/keys.js';
 
 export const LINK_UI = 'https://auth.amps.ai';
 
 /** An app id amps can put in a URL path: never an API key, which every re-link URL (sent to end users) would carry. */
 export function appIdProblem(appId: string): string | undefined {
-  if (holdsKeyShape(appId)) return `'${redactTypedKeyShapes(appId).slice(0, 70)}' is not an app id: it is an API key (amps config set app-id takes the id of the app in the Amps dashboard)`;
-  return /^[A-Za-z0-9_-]{1,64}$/.test(appId) ? undefined : `'${redactTypedKeyShapes(appId).slice(0, 70)}' is not an app id (letters, digits, _ and -, at most 64)`;
+  if (holdsKeyShape(appId)) return `'${redactKeyShapes(appId).slice(0, 70)}' is not an app id: it is an API key (amps config set app-id takes the id of the app in the Amps dashboard)`;
+  return /^[A-Za-z0-9_-]{1,64}$/.test(appId) ? undefined : `'${redactKeyShapes(appId).slice(0, 70)}' is not an app id (letters, digits, _ and -, at most 64)`;
 }
 
 /** The Link UI identifies a user by an email of 1-100 characters; anything else is ignored there. */

@@ -5,11 +5,10 @@
 import { CATEGORY_LABELS, entriesWithStatus, whatToDoFields } from '../errors/catalogue.js';
 import { type DecodedError, isWaitSeconds, localCode } from '../errors/decode.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
-import { redactKeyShapes, redactTypedKeyShapes } from '../contract/keys.js';
 import { formatTable } from './table.js';
 import type { IO } from './io.js';
 import type { Style } from './style.js';
-import { fieldLines, scrub, show, truncate } from './text.js';
+import { fieldLines, safeToPrint, scrub, show, truncate } from './text.js';
 
 /** A wait the server asks for, in words (`90 s`, `2.5 h`); past a day it is no plan amps follows. */
 function retryAfterText(seconds: number): string {
@@ -299,19 +298,18 @@ export async function writeErrorText(io: IO, decoded: DecodedError, to: 'stderr'
 }
 
 /**
- * The error with every key shape in what came from outside replaced, as its --json is; the
- * catalogue's own entry holds none. A preflight's details are what was typed (a key pasted as a
- * command or a parameter name, glued to a word or not); an answer's are the API's own text.
- * Redacted before styling, which would hide a key's start.
+ * The error with every key shape in what came from outside replaced (a preflight's details carry
+ * what was typed: a key pasted as a command or a parameter name), as its --json is; the
+ * catalogue's own entry holds none. Scrubbed first, since taking out a control character or an
+ * escape can join a key's halves; redacted before styling, which would hide a key's start.
  */
 function withoutKeyShapes(decoded: DecodedError): DecodedError {
-  const redact = decoded.shape === 'preflight' ? redactTypedKeyShapes : redactKeyShapes;
   // Only as deep as text shows (TEXT_BOUNDS): details may nest deeper than the stack goes.
   const clean = (value: unknown, depth: number): unknown => {
-    if (typeof value === 'string') return redact(value);
+    if (typeof value === 'string') return safeToPrint(value, true);
     if (depth > TEXT_BOUNDS.depth) return value;
     if (Array.isArray(value)) return value.map((item) => clean(item, depth + 1));
-    if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([name, item]) => [redact(name), clean(item, depth + 1)]));
+    if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([name, item]) => [safeToPrint(name, true), clean(item, depth + 1)]));
     return value;
   };
   const { entry, ...rest } = decoded;

@@ -4,11 +4,11 @@
 import { DEVICE_TYPES } from '../contract/devices.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { pathSegment } from '../domain/device-types.js';
-import { redactKeyShapes, redactTypedKeyShapes } from '../contract/keys.js';
+import { redactKeyShapes } from '../contract/keys.js';
 import { ApiFailure, ExitWith, InterruptedError, MissingKeyError, NeedsInputError, PreflightError, UsageError } from '../errors/failures.js';
 import { errorToJson, writeErrorText } from './error-view.js';
 import { type IO, noPromptReason, writeLine } from './io.js';
-import { safeToPrint, shellQuote } from './text.js';
+import { safeJsonText, safeToPrint, shellQuote } from './text.js';
 import { jsonText, percentDecoded } from '../lib/values.js';
 
 /** Aborts, and @inquirer/prompts' Ctrl-C (ExitPromptError), signal (AbortPromptError) and cancel. */
@@ -32,8 +32,7 @@ function readBackAfter(cutWrite: string): string {
 }
 
 export async function reportFailure(error: unknown, io: IO, json: boolean): Promise<ExitCode> {
-  // An API's error is its own text (words that end like a key stay); amps' own messages quote what was typed.
-  const writeJsonError = (value: unknown, redact: (text: string) => string = redactTypedKeyShapes) => io.stderr.write(`${redact(jsonText(value))}\n`);
+  const writeJsonError = (value: unknown) => io.stderr.write(`${safeJsonText(jsonText(value))}\n`);
   if (error instanceof ExitWith) return error.exitCode;
   if (error instanceof PreflightError) {
     if (json) {
@@ -55,7 +54,7 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
   }
   if (error instanceof ApiFailure) {
     const relink = error.relink;
-    if (json) writeJsonError({ ...errorToJson(error.decoded), ...(relink ? { relink: 'url' in relink ? { url: relink.url } : { hint: relink.hint } } : {}) }, redactKeyShapes);
+    if (json) writeJsonError({ ...errorToJson(error.decoded), ...(relink ? { relink: 'url' in relink ? { url: relink.url } : { hint: relink.hint } } : {}) });
     else {
       await writeErrorText(io, error.decoded);
       if (relink) writeLine(io.stderr, 'url' in relink ? `  ${io.err.bold('Re-link:')} send the device's user ${relink.url}` : `  ${io.err.bold('Re-link:')} only the device's user can fix this; ${relink.hint}`);
@@ -82,7 +81,7 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
   }
   const message = error instanceof Error ? error.message : String(error);
   writeLine(io.stderr, `amps: unexpected error: ${safeToPrint(message)}`);
-  if (io.env.AMPS_DEBUG && error instanceof Error && error.stack) writeLine(io.stderr, redactTypedKeyShapes(error.stack));
+  if (io.env.AMPS_DEBUG && error instanceof Error && error.stack) writeLine(io.stderr, redactKeyShapes(error.stack));
   else writeLine(io.stderr, '  This is a bug in amps. Rerun with AMPS_DEBUG=1 for the trace and report it.');
   return EXIT.bug;
 }

@@ -1,4 +1,4 @@
-import { redactTypedKeyShapes } from '../contract/keys.js';
+import { redactKeyShapes } from '../contract/keys.js';
 import { bounded, redactUrl, TEXT_BOUNDS } from '../lib/values.js';
 
 // Text helpers for everything that reaches a terminal. Strings that came from the network are
@@ -15,12 +15,23 @@ export function scrub(value: string, multiline = false): string {
 }
 
 /**
- * Text that quotes what was typed (a path, a URL, a name, an argument) fit to print: no escape,
- * no control character, and no key, glued to a word or not. Scrubbed first, since taking out an
- * escape can join a key's halves.
+ * Text that quotes what was typed or what came from outside (a path, a name, an argument, a
+ * message) fit to print: no escape, no control character, and nothing shaped like a key. Scrubbed
+ * first, since taking out an escape can join a key's halves.
  */
 export function safeToPrint(value: string, multiline = false): string {
-  return redactTypedKeyShapes(scrub(value, multiline));
+  return redactKeyShapes(scrub(value, multiline));
+}
+
+/**
+ * JSON text with the control characters and escape sequences its strings hold (`\u0007`,
+ * `\u001b[1m`) taken out, as scrub takes raw ones out, and then nothing shaped like a key: a key
+ * split by a control character is whole again to a terminal that shows the JSON. `\n` and `\t`
+ * stay; an escaped backslash (`\\u0007`, the text) is left as it is.
+ */
+export function safeJsonText(text: string): string {
+  const scrubbed = text.replace(/\\(\\|u001[bB]\[[0-?]*[ -/]*[@-~]|u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF]|[89][0-9a-fA-F]))/g, (escape, pair: string) => (pair === '\\' ? escape : ''));
+  return redactKeyShapes(scrub(scrubbed, true));
 }
 
 /** Cuts a string to `max` characters, saying how much was left out. */

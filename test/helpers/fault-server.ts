@@ -51,6 +51,7 @@ export type Fault =
   | 'echo-key'
   | 'echo-key-escaped'
   | 'echo-key-spellings'
+  | 'echo-key-hidden'
   | 'accept-then-unavailable'
   | 'accept-then-internal'
   | 'seen-then-silent'
@@ -324,6 +325,14 @@ export async function startFaultServer(): Promise<FaultServer> {
         const nested = JSON.stringify(JSON.stringify({ k: key.replaceAll('_', '\\u005f') })).slice(1, -1);
         const message = `upstream said ${nested}; also ${bare}, ${encodeURIComponent(key).replaceAll('_', '%5F')}, ${key.replaceAll('_', '&#95;')}`;
         return json(401, `{"success":false,"error":{"code":"INVALID_API_KEY","message":"${message}"},"meta":{"requestId":"req_${bare}"}}`);
+      }
+      case 'echo-key-hidden': {
+        // The key with what a terminal does not show inside it (a bell, an escape sequence, a
+        // zero-width space: whole again on screen), and with HTML's named entity or an unterminated one.
+        const key = String(req.headers['x-api-key'] ?? '');
+        const split = (mark: string) => `${key.slice(0, 20)}${mark}${key.slice(20)}`;
+        const details = { bell: split('\u0007'), escape: split('\u001b[1m'), zeroWidth: split('\u200b'), lowbar: key.replaceAll('_', '&lowbar;'), bare: key.replaceAll('_', '&#95') };
+        return json(401, JSON.stringify({ success: false, error: { code: 'INVALID_API_KEY', message: `upstream said ${split('\u0007')}`, details }, meta: { requestId: `req_${split('\u200b')}`, path: `/${split('\u001b[0m')}` } }));
       }
       case 'echo-key': {
         // A careless server that echoes the caller's key everywhere it can: message, details, request id, path.

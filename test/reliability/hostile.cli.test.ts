@@ -424,6 +424,16 @@ describe('a key the server echoes back is never printed', () => {
     expect(r.stderr.split('[redacted key]').length - 1).toBeGreaterThanOrEqual(extra.length ? 4 : 5);
   });
 
+  it.each([[[]], [['--json']], [['--verbose']]])('get with %j: a key split by what a terminal does not show (a bell, an escape, a zero-width space), or spelt &lowbar;, is redacted too', async (extra) => {
+    const key = 'amps_sk_test_EchoedBackSecret5';
+    const r = await runCli(['get', 'battery', 'b1', '--timeout', '5s', ...extra], { env: cleanEnv({ AMPS_API_URL: server.url('echo-key-hidden'), AMPS_API_KEY: key }) });
+    expectNoCrash(r);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('upstream said');
+    expect(r.stderr).not.toMatch(/EchoedBack|Secret5/);
+    expect(r.stderr.split('[redacted key]').length - 1).toBeGreaterThanOrEqual(5);
+  });
+
   it.each([[[]], [['--json']], [['--verbose']]])('get with %j: a key spelt in JSON escapes (\\u005f) is redacted too', async (extra) => {
     const key = 'amps_sk_test_EchoedBackSecret2';
     const r = await runCli(['get', 'battery', 'b1', '--timeout', '5s', ...extra], { env: cleanEnv({ AMPS_API_URL: server.url('echo-key-escaped'), AMPS_API_KEY: key }) });
