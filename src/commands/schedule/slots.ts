@@ -63,7 +63,8 @@ export function prepareSlots(typed: TypedSlot[], device: DeviceRead | undefined,
     }
     const spec = device?.commands ? own(device.commands, slot.command) : undefined;
     const { values, conversions } = fitQuantities(slot.quantities, spec?.parameters, (name) => `--slot ${time} --${name}`);
-    notes.push(...conversions.map((c) => conversionLine(c)));
+    // Named by its slot: several may convert the same flag.
+    notes.push(...conversions.map((c) => conversionLine(c, `--slot ${time} ${c.flag ?? `--${c.name}`}`)));
     // Daily slots are compared over a year of fires (below); the preview shows the first of them.
     const compared = nextFires(time, zone, now, daily ? OVERLAP_DAYS : 1);
     const fires = compared.slice(0, daily ? PREVIEW_FIRES : 1);

@@ -77,10 +77,8 @@ async function list(session: Session, options: SchedulesOptions, io: IO): Promis
   } catch (error) {
     if (!(error instanceof ApiFailure) || error.decoded.code !== 'NOT_IMPLEMENTED') throw error;
     fallback = true;
-    if (!options.quiet) {
-      writeLine(io.stderr, io.err.yellow('The API does not list schedules here (501 NOT_IMPLEMENTED, as one version of the docs says); listed from the devices\' currentSchedule instead.'));
-      writeLine(io.stderr, io.err.yellow(`That list may be incomplete: a device shows one schedule at most (a pending action in its place), and only ${SCHEDULABLE_TYPES.join(' and ')} devices are read. amps schedules get ID reads any one.`));
-    }
+    // One notice (a JSON line with --json, as every notice there is).
+    if (!options.quiet) writeNotice(io, options.json, `the API does not list schedules here (501 NOT_IMPLEMENTED, as one version of the docs says); listed from the devices' currentSchedule instead, which may be incomplete: a device shows one schedule at most (a pending action in its place), and only ${SCHEDULABLE_TYPES.join(' and ')} devices are read. amps schedules get ID reads any one.`);
     items = await fromDevices(session, options, io);
   }
   const more = !options.all && pagination?.hasMore === true;
