@@ -400,7 +400,7 @@ export class ApiClient {
     // Without an escape of any kind, nor anything a terminal does not show, the key can only be
     // spelt plainly: a search, not the pattern, whose compiling costs a single request ~7 M
     // instructions (bench/startup.mjs).
-    if (!/\\[uU]|%|&/.test(text) && !INVISIBLE_IN_TEXT.test(text)) {
+    if (!/\\[uU]|%|&#|&lowbar;|&UnderBar;/.test(text) && !INVISIBLE_IN_TEXT.test(text)) {
       const core = key.replace(/^amps_/, '');
       return text.includes(core) ? text.split(`amps_${core}`).join(REDACTED_KEY).split(core).join(REDACTED_KEY) : text;
     }
