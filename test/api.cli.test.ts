@@ -209,6 +209,12 @@ describe('amps api sends what it was given, and reads a list to its end and no f
       const r = await runCli(args, { env: cleanEnv({ AMPS_API_URL: base, AMPS_API_KEY: KEY }) });
       expect([r.code, r.stderr.split('\n')[0]], args[0]).toEqual([2, `amps: --body ${file} is not UTF-8 text`]);
     }
+    // Sent byte for byte, a body that is empty or led by a byte-order mark is refused saying so.
+    writeFileSync(file, '\ufeff{"a":1}');
+    const bom = await api(['POST', '/echo', '--body', file]);
+    expect([bom.code, bom.stderr.split('\n')[0]]).toEqual([2, `amps: --body ${file} starts with a byte-order mark, which JSON sent on the wire does not carry (RFC 8259)`]);
+    const empty = await runCli(['api', 'POST', '/echo', '--body', '-'], { env: cleanEnv({ AMPS_API_URL: base, AMPS_API_KEY: KEY }), input: '' });
+    expect([empty.code, empty.stderr.split('\n')[0]]).toEqual([2, 'amps: --body - is empty, so it is not JSON']);
     // stdin is read once: a second reader is told so, not that its input is bad.
     // Refused before either is read: the key piped in is never taken for a body (nor devices for a key).
     for (const args of [['api', 'POST', '/echo', '--body', '-'], ['push', 'battery', 'b1', '--body', '-'], ['push', 'battery', '--devices', '-', 'charge']]) {

@@ -149,6 +149,9 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
     try {
       JSON.parse(rawBody);
     } catch {
+      // Sent byte for byte, a body is not cleaned up: say what is wrong with it.
+      if (rawBody.trim() === '') throw new UsageError(`--body ${options.body} is empty, so it is not JSON`);
+      if (rawBody.startsWith('\ufeff')) throw new UsageError(`--body ${options.body} starts with a byte-order mark, which JSON sent on the wire does not carry (RFC 8259)`, 'save the file without it (UTF-8 without BOM); push --body drops it, since it re-serialises the body');
       throw new UsageError(`--body ${options.body} is not JSON`);
     }
     for (const f of fields) fieldQuery.append(f.name, f.text);
