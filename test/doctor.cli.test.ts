@@ -61,6 +61,11 @@ describe('amps doctor', () => {
     const closed = await doctor(cleanEnv({ AMPS_API_URL: 'http://127.0.0.1:1', AMPS_API_KEY: 'amps_sk_test_doctorTests1' }));
     expect(closed.exitCode).toBe(6);
     expect(closed.failed[0].detail).toBe('TCP: no connection to 127.0.0.1:1 (ECONNREFUSED)');
+    // What the failure left unchecked is said, never left out; every check has every field.
+    expect(closed.checks.slice(-2)).toEqual([
+      { area: 'auth', status: 'skip', detail: 'not checked: the network check failed', fix: null, exitCode: null },
+      { area: 'clock', status: 'skip', detail: 'not checked: the network check failed', fix: null, exitCode: null },
+    ]);
     const proxied = await doctor(cleanEnv({ AMPS_API_URL: 'https://api.example.test', AMPS_API_KEY: 'amps_sk_test_doctorTests1', HTTPS_PROXY: 'http://127.0.0.1:1' }));
     expect(proxied.exitCode).toBe(6);
     expect(proxied.failed[0].detail).toContain('TCP: no connection to 127.0.0.1:1 (the proxy http://127.0.0.1:1, from HTTPS_PROXY/HTTP_PROXY; NO_PROXY does not exempt api.example.test) (ECONNREFUSED)');
@@ -181,5 +186,6 @@ describe('amps doctor', () => {
     const r = await doctor(cleanEnv({ AMPS_PROFILE: 'nope' }));
     expect(r.exitCode).toBe(2);
     expect(r.failed[0]).toMatchObject({ area: 'config', detail: "no profile named 'nope' (from AMPS_PROFILE)" });
+    expect(r.checks.map((c) => `${c.area}:${c.status}`)).toEqual(['config:fail', 'network:skip', 'auth:skip', 'clock:skip']);
   });
 });

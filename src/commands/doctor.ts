@@ -160,6 +160,11 @@ async function authAndClock(session: Session): Promise<Check[]> {
   }
 }
 
+/** The checks an earlier failure left nothing to check: shown as skipped, so none seems to have passed. */
+function skipped(areas: Array<Check['area']>, because: string): Check[] {
+  return areas.map((area) => ({ area, status: 'skip', detail: `not checked: ${because}` }));
+}
+
 /** Run before the session opens the state: opening repairs a junk one (kept aside), which this reports. */
 async function sandboxChecks(io: IO): Promise<Check[]> {
   const { fileStore } = await import('../sandbox/store.js');
@@ -180,13 +185,15 @@ export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
       const network = await networkChecks(session, io);
       checks.push(...network.checks);
       if (network.reachable) checks.push(...(await authAndClock(session)));
+      else checks.push(...skipped(['auth', 'clock'], 'the network check failed'));
       checks.push(...sandbox);
     });
   } catch (error) {
     // The configuration itself keeps amps from starting: that is the finding.
-    if (error instanceof MissingKeyError) checks.push({ area: 'config', status: 'fail', detail: error.message, fix: error.hint, exitCode: error.exitCode });
-    else if (error instanceof UsageError) checks.push({ area: 'config', status: 'fail', detail: error.message, fix: error.hint, exitCode: error.exitCode });
-    else throw error;
+    if (error instanceof MissingKeyError || error instanceof UsageError) {
+      checks.push({ area: 'config', status: 'fail', detail: error.message, fix: error.hint, exitCode: error.exitCode });
+      checks.push(...skipped(['network', 'auth', 'clock'], 'the configuration check failed'));
+    } else throw error;
   }
   // What a check quotes (a proxy variable, an error's message) may hold a key: never printed.
   for (const check of checks) {
@@ -196,7 +203,8 @@ export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
   const failed = checks.filter((c) => c.status === 'fail');
   const exitCode = SEVERITY.find((code) => failed.some((c) => c.exitCode === code)) ?? (failed.length > 0 ? EXIT.unclassified : EXIT.ok);
   if (options.json) {
-    writeJson(io, { checks, exitCode });
+    // Every check with every field, null where it has none: one shape for scripts.
+    writeJson(io, { checks: checks.map((c) => ({ area: c.area, status: c.status, detail: c.detail, fix: c.fix ?? null, exitCode: c.exitCode ?? null })), exitCode });
     return exitCode;
   }
   const mark = { pass: io.out.green('✔'), warn: io.out.yellow('!'), fail: io.out.red('✖'), skip: io.out.dim('-') };
