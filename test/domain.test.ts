@@ -272,7 +272,7 @@ describe('a schedule for people', () => {
     const { scheduleLines } = await import('../src/commands/schedule/slots.js');
     const record = { id: 'sch_1', deviceId: 'b1', state: 'active' as const, timezone: null, recurrence: null, nextFireAt: '2026-12-01T01:00:00Z', slots: [{ time: '01:00', duration: 'PT1H', command: 'charge' }] };
     const lines = scheduleLines(record, 'Asia/Tokyo');
-    expect(lines[0]).toBe('sch_1  active  b1  once  no zone named (times in Asia/Tokyo)');
+    expect(lines[0]).toBe('sch_1  active  b1  once  no zone named (its next fire shown in Asia/Tokyo)');
     expect(lines[2]).toContain('10:00');
   });
 });

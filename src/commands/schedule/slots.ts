@@ -147,7 +147,7 @@ export function scheduleLines(record: ScheduleRecord, fallbackZone: string): str
   const known = named !== null && isTimeZone(named);
   const zone = scheduleClock(record, fallbackZone);
   // The docs say no zone is needed for slots that do not depend on one, and not which clock reads them then.
-  const zoneText = named === null ? `no zone named (times in ${zone})` : known ? show(named) : `${show(named)} (not a zone amps knows; times in ${zone})`;
+  const zoneText = named === null ? `no zone named (its next fire shown in ${zone})` : known ? show(named) : `${show(named)} (not a zone amps knows; times in ${zone})`;
   const lines = [
     `${show(record.id)}  ${show(record.state)}  ${show(record.deviceId)}  ${record.recurrence ? 'daily' : 'once'}  ${zoneText}`,
     ...record.slots.map((slot) => {
