@@ -267,6 +267,17 @@ describe('a key fit to print', () => {
   });
 });
 
+describe('what the API changed of a schedule', () => {
+  it('a zone of another spelling, slots in another order, 01:00:00 and PT60M are no change; a missing zone is', async () => {
+    const { scheduleChanges } = await import('../src/domain/schedule.js');
+    const sent = { timezone: 'America/New_York', slots: [{ time: '16:00', duration: 'PT1H' }, { time: '01:00', duration: 'PT1H30M' }] };
+    const slots = [{ time: '01:00:00', duration: 'PT90M', command: 'charge' }, { time: '16:00', duration: 'PT60M', command: 'idle' }];
+    expect(scheduleChanges(sent, { timezone: 'US/Eastern', slots })).toEqual([]);
+    expect(scheduleChanges(sent, { slots })).toEqual([{ field: 'timezone', sent: 'America/New_York', got: null }]);
+    expect(scheduleChanges(sent, { timezone: 'America/New_York', slots: [slots[0], { ...slots[1], time: '17:00' }] })).toEqual([{ field: 'slots[0].time', sent: '16:00', got: '17:00' }]);
+  });
+});
+
 describe('a schedule for people', () => {
   it('a schedule that names no zone says so, and which clock its times are shown on (never a guessed UTC)', async () => {
     const { scheduleLines } = await import('../src/commands/schedule/slots.js');

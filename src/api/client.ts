@@ -10,7 +10,7 @@ import { redactUrl } from '../lib/values.js';
 import { formatDuration } from '../domain/duration.js';
 import { ApiFailure, InterruptedError, UsageError } from '../errors/failures.js';
 import type { Env } from '../contract/env.js';
-import { INVISIBLE_IN_TEXT, keyEchoPattern, REDACTED_KEY } from '../contract/keys.js';
+import { keyEchoPattern, mayHideKey, REDACTED_KEY } from '../contract/keys.js';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -397,10 +397,7 @@ export class ApiClient {
   private scrub(text: string): string {
     const key = this.options.apiKey;
     if (!key) return text;
-    // Without an escape of any kind, nor anything a terminal does not show, the key can only be
-    // spelt plainly: a search, not the pattern, whose compiling costs a single request ~7 M
-    // instructions (bench/startup.mjs).
-    if (!/\\[uU]|%|&#|&lowbar;|&UnderBar;/.test(text) && !INVISIBLE_IN_TEXT.test(text)) {
+    if (!mayHideKey(text)) {
       const core = key.replace(/^amps_/, '');
       return text.includes(core) ? text.split(`amps_${core}`).join(REDACTED_KEY).split(core).join(REDACTED_KEY) : text;
     }

@@ -1,6 +1,5 @@
 // Parsers for option values: a bad value is a usage error (exit 2) naming the option and the fix.
 
-import { holdsKeyShape } from '../contract/keys.js';
 import { formatDuration, parseDuration } from '../domain/duration.js';
 import { UsageError } from '../errors/failures.js';
 
@@ -48,19 +47,4 @@ export function repeatable(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/**
- * A file or URL given on the command line (`--out`, `--state`, `--forward-to`…), which amps names
- * in what it prints (`Ledger: FILE`, rerun lines, `forwarding to URL`): one holding what looks like
- * an API key (a paste into the wrong flag) or a control character (which would drive the terminal)
- * is refused, the refusal not showing it.
- */
-export function checkFileOrUrl(name: string, value: string): string {
-  if (holdsKeyShape(value)) throw new UsageError(`${name} holds what looks like an API key, so it is not used: amps prints the files and URLs it is given`, 'give the key with AMPS_API_KEY, --api-key-file or amps login');
-  if (/[\p{Cc}]/u.test(value)) throw new UsageError(`${name} holds a control character, so it is not used: amps prints the files and URLs it is given`, 'rename the file, or percent-encode the character in a URL');
-  return value;
-}
-
-/** The option parser of checkFileOrUrl. */
-export function fileOrUrl(name: string) {
-  return (value: string): string => checkFileOrUrl(name, value);
-}
+export { checkFileOrUrl, fileOrUrl } from './file-or-url.js';

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { Env } from '../contract/env.js';
 import { UsageError } from '../errors/failures.js';
-import { checkFileOrUrl } from './option-parsers.js';
+import { checkFileOrUrl } from './file-or-url.js';
 import { makeDirs } from '../lib/make-dirs.js';
 
 /**

@@ -1,6 +1,7 @@
 // API keys (decision 2): `amps_sk_test_…`, `amps_sk_live_…`, `sk_test_…`, `sk_live_…`; the
 // `test`/`live` token names the environment. One shape, shared by the client and the sandbox.
 
+import { ESCAPE_SEQUENCE, INVISIBLE_CHARACTERS, JSON_ESCAPED_INVISIBLE } from '../lib/invisible.js';
 import { percentDecoded } from '../lib/values.js';
 
 export const API_KEY_PATTERN = /^(amps_)?sk_(test|live)_[A-Za-z0-9]{6,}$/;
@@ -24,12 +25,18 @@ export function unescapeKeyCharacters(text: string): string {
 }
 
 /**
- * What a terminal does not show, raw or as a JSON escape: control characters, escape sequences,
- * zero-width and soft-hyphen marks. Between a key's characters they hide it from a plain search,
- * and a terminal shows the key whole.
+ * Whether the key could be in text other than spelt plainly: an escape of any kind (JSON, percent,
+ * HTML), or what a terminal does not show (lib/invisible.ts) between its characters. When not, a
+ * plain search finds it, without keyEchoPattern, whose compiling costs a single request ~7 M
+ * instructions (bench/startup.mjs).
  */
-export const INVISIBLE_IN_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2060\ufeff]/;
-const INVISIBLE = String.raw`(?:\u001b\[[0-?]*[ -/]*[@-~]|\\+[uU]001[bB]\[[0-?]*[ -/]*[@-~]|[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2060\ufeff]|\\+[uU](?:00[01][0-9a-fA-F]|007[fF]|00[89][0-9a-fA-F]|00[aA][dD]|200[b-fB-F]|2060|[fF][eE][fF][fF]))*`;
+export function mayHideKey(text: string): boolean {
+  keyHiders ??= new RegExp(`\\\\[uUbfr]|%|&#|&lowbar;|&UnderBar;|[${INVISIBLE_CHARACTERS}]`);
+  return keyHiders.test(text);
+}
+let keyHiders: RegExp | undefined;
+// Behind backslashes, never after one more: a search that backtracks through a run of them takes quadratic time.
+const INVISIBLE = `(?:${ESCAPE_SEQUENCE}|[${INVISIBLE_CHARACTERS}]|(?<!\\\\)\\\\+${JSON_ESCAPED_INVISIBLE})*`;
 
 /**
  * What finds `key` in a response however the server spells it back: with or without its `amps_`,
@@ -44,7 +51,7 @@ export function keyEchoPattern(key: string): RegExp {
     const code = char.charCodeAt(0);
     const plain = /[A-Za-z0-9]/.test(char) ? char : `\\${char}`;
     const named = char === '_' ? '|&lowbar;|&UnderBar;' : '';
-    return `(?:${plain}|\\\\+[uU]${hexDigits(code, 4)}|%${hexDigits(code, 2)}|&#0*${code};?|&#[xX]0*${hexDigits(code, 2)};?${named})`;
+    return `(?:${plain}|(?<!\\\\)\\\\+[uU]${hexDigits(code, 4)}|%${hexDigits(code, 2)}|&#0*${code};?|&#[xX]0*${hexDigits(code, 2)};?${named})`;
   };
   const word = (text: string) => [...text].map(spelt).join(INVISIBLE);
   const core = key.replace(/^amps_/, '');
@@ -59,8 +66,6 @@ export function keyEchoPattern(key: string): RegExp {
  * first key's secret part ends at the next `_`, so the second key's would be left to show.
  */
 const KEY_SHAPE = /(?<=^|[^A-Za-z0-9]|\\[nrtbf]|\\u[0-9a-fA-F]{4})(?:amps_)?sk_(?:test|live)_[A-Za-z0-9]{6,}(?:_(?:sk_)?(?:test|live)_[A-Za-z0-9]*)*/g;
-
-const KEY_SHAPE_FOUND = new RegExp(KEY_SHAPE.source);
 
 /**
  * The text with everything shaped like a key replaced: for text amps did not get from its own
@@ -87,7 +92,10 @@ export function maskKeyBeingTyped(text: string): string {
  * would be printed, or sent in a URL that servers and proxies log.
  */
 export function holdsKeyShape(text: string): boolean {
-  return [text, percentDecoded(text)].some((spelt) => KEY_SHAPE_FOUND.test(unescapeKeyCharacters(spelt)));
+  return [text, percentDecoded(text)].some((spelt) => {
+    KEY_SHAPE.lastIndex = 0;
+    return KEY_SHAPE.test(unescapeKeyCharacters(spelt));
+  });
 }
 
 export type KeyEnvironment = 'sandbox' | 'live' | 'unknown';

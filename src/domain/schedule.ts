@@ -116,21 +116,37 @@ export interface ScheduleChange {
   got: string | number | null;
 }
 
+/** Whether two zone names are one zone (`US/Eastern` and `America/New_York`, `utc` and `UTC`), as ICU reads them. */
+function sameZone(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    const canonical = (zone: string) => new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone;
+    return canonical(a) === canonical(b);
+  } catch {
+    return false;
+  }
+}
+
 /**
- * What the API changed of the schedule it was sent: its zone (every slot's time is read there), the
- * number of slots, or a slot's time or length (slots compared in order; `01:00` and `01:00:00`, `PT1H`
- * and `PT60M` are the same). Empty when it kept them.
+ * What the API changed of the schedule it was sent: its zone (every slot's time is read there; a
+ * missing one is none), the number of slots, or a slot's time or length (slots compared in the
+ * order of their times, as the API may list them in another; `01:00` and `01:00:00`, `PT1H` and
+ * `PT60M`, `US/Eastern` and `America/New_York` are the same). Empty when it kept them.
  */
-export function scheduleChanges(sent: { timezone: string; slots: Array<{ time: string; duration: string }> }, got: { timezone: string | null; slots: Array<FlatSlot | NestedSlot> }): ScheduleChange[] {
+export function scheduleChanges(sent: { timezone: string; slots: Array<{ time: string; duration: string }> }, got: { timezone?: string | null; slots: Array<FlatSlot | NestedSlot> }): ScheduleChange[] {
   const changes: ScheduleChange[] = [];
-  if (got.timezone !== sent.timezone) changes.push({ field: 'timezone', sent: sent.timezone, got: got.timezone });
+  const zone = typeof got.timezone === 'string' ? got.timezone : null;
+  if (zone === null || !sameZone(zone, sent.timezone)) changes.push({ field: 'timezone', sent: sent.timezone, got: zone });
   if (got.slots.length !== sent.slots.length) return [...changes, { field: 'slots', sent: sent.slots.length, got: got.slots.length }];
   const minuteOf = (time: string) => /^(\d{2}):(\d{2})(?::00)?$/.exec(time)?.slice(1, 3).join(':') ?? time;
-  sent.slots.forEach((slot, index) => {
-    const answered = slotParts(got.slots[index]);
-    if (minuteOf(answered.time) !== minuteOf(slot.time)) changes.push({ field: `slots[${index}].time`, sent: slot.time, got: answered.time });
+  const byTime = <T extends { time: string }>(slots: T[]) => [...slots].sort((a, b) => minuteOf(a.time).localeCompare(minuteOf(b.time)));
+  const answeredSlots = byTime(got.slots.map(slotParts));
+  // Named by its place in what was sent: the slot as the operator gave it.
+  byTime(sent.slots.map((slot, index) => ({ ...slot, index }))).forEach((slot, rank) => {
+    const answered = answeredSlots[rank];
+    if (minuteOf(answered.time) !== minuteOf(slot.time)) changes.push({ field: `slots[${slot.index}].time`, sent: slot.time, got: answered.time });
     const length = parseIsoDuration(answered.duration);
-    if (length === undefined || length !== parseIsoDuration(slot.duration)) changes.push({ field: `slots[${index}].duration`, sent: slot.duration, got: answered.duration });
+    if (length === undefined || length !== parseIsoDuration(slot.duration)) changes.push({ field: `slots[${slot.index}].duration`, sent: slot.duration, got: answered.duration });
   });
   return changes;
 }

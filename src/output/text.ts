@@ -1,16 +1,19 @@
 import { redactKeyShapes } from '../contract/keys.js';
+import { ESCAPE_SEQUENCE, INVISIBLE_CHARACTERS, JSON_ESCAPED_INVISIBLE } from '../lib/invisible.js';
 import { bounded, redactUrl, TEXT_BOUNDS } from '../lib/values.js';
 
 // Text helpers for everything that reaches a terminal. Strings that came from the network are
 // scrubbed of control characters first, so a hostile or broken response cannot move the cursor,
 // retitle the window, ring the bell or hide text behind a carriage return.
 
-const ESCAPE_SEQUENCE = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])/g;
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const ESCAPE_SEQUENCES = new RegExp(ESCAPE_SEQUENCE, 'g');
+const CONTROL = new RegExp(`[${INVISIBLE_CHARACTERS}]`, 'g');
+// Made on first use (start-up is counted). A backslash pair is kept whole: `\\u0007` is the text `\u0007`, no escape.
+let jsonEscapesOfInvisible: RegExp | undefined;
 
 /** Removes escape sequences and control characters; newlines survive only when `multiline`. */
 export function scrub(value: string, multiline = false): string {
-  const cleaned = value.replace(ESCAPE_SEQUENCE, '').replace(/\t/g, ' ').replace(CONTROL, '');
+  const cleaned = value.replace(ESCAPE_SEQUENCES, '').replace(/\t/g, ' ').replace(CONTROL, '');
   return multiline ? cleaned : cleaned.replace(/\n/g, ' ');
 }
 
@@ -30,7 +33,8 @@ export function safeToPrint(value: string, multiline = false): string {
  * stay; an escaped backslash (`\\u0007`, the text) is left as it is.
  */
 export function safeJsonText(text: string): string {
-  const scrubbed = text.replace(/\\(\\|u001[bB]\[[0-?]*[ -/]*[@-~]|u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF]|[89][0-9a-fA-F]))/g, (escape, pair: string) => (pair === '\\' ? escape : ''));
+  jsonEscapesOfInvisible ??= new RegExp(String.raw`\\(\\|${JSON_ESCAPED_INVISIBLE})`, 'g');
+  const scrubbed = text.replace(jsonEscapesOfInvisible, (escape, pair: string) => (pair === '\\' ? escape : ''));
   return redactKeyShapes(scrub(scrubbed, true));
 }
 

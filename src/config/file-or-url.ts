@@ -1,0 +1,22 @@
+// A file or URL named on the command line or in the environment, checked before amps uses it:
+// amps prints what it is given (`Ledger: FILE`, rerun lines, `forwarding to URL`).
+
+import { holdsKeyShape } from '../contract/keys.js';
+import { UsageError } from '../errors/failures.js';
+
+/**
+ * A file or URL given on the command line (`--out`, `--state`, `--forward-to`…), which amps names
+ * in what it prints (`Ledger: FILE`, rerun lines, `forwarding to URL`): one holding what looks like
+ * an API key (a paste into the wrong flag) or a control character (which would drive the terminal)
+ * is refused, the refusal not showing it.
+ */
+export function checkFileOrUrl(name: string, value: string): string {
+  if (holdsKeyShape(value)) throw new UsageError(`${name} holds what looks like an API key, so it is not used: amps prints the files and URLs it is given`, 'give the key with AMPS_API_KEY, --api-key-file or amps login');
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) throw new UsageError(`${name} holds a control character, so it is not used: amps prints the files and URLs it is given`, 'rename the file, or percent-encode the character in a URL');
+  return value;
+}
+
+/** The option parser of checkFileOrUrl. */
+export function fileOrUrl(name: string) {
+  return (value: string): string => checkFileOrUrl(name, value);
+}
