@@ -52,7 +52,7 @@ export interface ExitCodeRow {
 
 // The README's exit-code table says the same, word for word (test/help.test.ts holds them together).
 export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
-  { code: 0, meaning: 'success', from: '' },
+  { code: 0, meaning: 'success', from: 'help asked for, or given: a bare amps, or a group without its verb (amps schedules), prints its help' },
   { code: 1, meaning: 'unexpected failure inside amps (a bug)', from: 'rerun with AMPS_DEBUG=1 and report the trace' },
   { code: 2, meaning: 'usage or local validation', from: 'a bad flag or argument, a preflight check; nothing was sent' },
   { code: 3, meaning: 'credentials or link: fix the API key or re-link the device', from: 'platform auth codes; manufacturer auth and discovery codes' },
