@@ -262,6 +262,10 @@ describe('a key fit to print', () => {
     // Control characters and escape sequences go first: one inside a key would hide it.
     expect(safeToPrint('m sk_test_SECR\u0007ETabc123 \u001b[1mx')).toBe('m [redacted key] x');
     expect(safeJsonText('{"m":"sk_test_SECR\\u0007ET\\u001b[1mabc123","keep":"\\\\u0007\\n"}')).toBe('{"m":"[redacted key]","keep":"\\\\u0007\\n"}');
+    // What is not an escape of something invisible stays: a Windows path, the joiners scripts and emoji need.
+    expect(safeJsonText('upstream failed reading C:\\build\\release\\feed.json')).toBe('upstream failed reading C:\\build\\release\\feed.json');
+    expect(safeJsonText('{"a":"\\u001b]8;;u\\u001b\\\\link\\u001b]8;;\\u001b\\\\","b":1}')).toBe('{"a":"link","b":1}');
+    expect(safeToPrint('👨\u200d👩 می\u200cخواهم')).toBe('👨\u200d👩 می\u200cخواهم');
     expect(maskKeyBeingTyped('sk_live_p')).toBe('[redacted key]');
     expect(maskKeyBeingTyped('my-profile')).toBe('my-profile');
   });

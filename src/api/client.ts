@@ -10,7 +10,7 @@ import { redactUrl } from '../lib/values.js';
 import { formatDuration } from '../domain/duration.js';
 import { ApiFailure, InterruptedError, UsageError } from '../errors/failures.js';
 import type { Env } from '../contract/env.js';
-import { keyEchoPattern, mayHideKey, REDACTED_KEY } from '../contract/keys.js';
+import { keyEchoPattern, mayHideKey, REDACTED_KEY, replaceKeyEchoes } from '../contract/keys.js';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -402,7 +402,7 @@ export class ApiClient {
       return text.includes(core) ? text.split(`amps_${core}`).join(REDACTED_KEY).split(core).join(REDACTED_KEY) : text;
     }
     this.keyEcho ??= keyEchoPattern(key);
-    return text.replace(this.keyEcho, REDACTED_KEY);
+    return replaceKeyEchoes(text, this.keyEcho);
   }
 
   private keyEcho: RegExp | undefined;

@@ -1,7 +1,7 @@
 // API keys (decision 2): `amps_sk_test_…`, `amps_sk_live_…`, `sk_test_…`, `sk_live_…`; the
 // `test`/`live` token names the environment. One shape, shared by the client and the sandbox.
 
-import { ESCAPE_SEQUENCE, INVISIBLE_CHARACTERS, JSON_ESCAPED_INVISIBLE } from '../lib/invisible.js';
+import { ESCAPE_SEQUENCE, INVISIBLE_CHARACTERS, JSON_ESCAPED_SCRUBBED } from '../lib/invisible.js';
 import { percentDecoded } from '../lib/values.js';
 
 export const API_KEY_PATTERN = /^(amps_)?sk_(test|live)_[A-Za-z0-9]{6,}$/;
@@ -26,24 +26,23 @@ export function unescapeKeyCharacters(text: string): string {
 
 /**
  * Whether the key could be in text other than spelt plainly: an escape of any kind (JSON, percent,
- * HTML), or what a terminal does not show (lib/invisible.ts) between its characters. When not, a
- * plain search finds it, without keyEchoPattern, whose compiling costs a single request ~7 M
- * instructions (bench/startup.mjs).
+ * HTML), or what a terminal does not show (lib/invisible.ts). When not, a plain search finds it,
+ * without keyEchoPattern, whose compiling costs a single request ~7 M instructions
+ * (bench/startup.mjs).
  */
 export function mayHideKey(text: string): boolean {
   keyHiders ??= new RegExp(`\\\\[uUbfr]|%|&#|&lowbar;|&UnderBar;|[${INVISIBLE_CHARACTERS}]`);
   return keyHiders.test(text);
 }
 let keyHiders: RegExp | undefined;
-// Behind backslashes, never after one more: a search that backtracks through a run of them takes quadratic time.
-const INVISIBLE = `(?:${ESCAPE_SEQUENCE}|[${INVISIBLE_CHARACTERS}]|(?<!\\\\)\\\\+${JSON_ESCAPED_INVISIBLE})*`;
 
 /**
  * What finds `key` in a response however the server spells it back: with or without its `amps_`,
  * and any character of it written plainly, as a JSON escape behind any number of backslashes
  * (`\u005f`, and `\\u005f` in a JSON text quoted inside a message), a percent-escape (`%5F`)
- * or an HTML entity (`&#95;`, `&#x5f;`, `&#95`, `&lowbar;`), with what a terminal does not show
- * between them (INVISIBLE). Every match is replaced whole, so JSON text stays JSON.
+ * or an HTML entity (`&#95;`, `&#x5f;`, `&#95`, `&lowbar;`). Searched for by replaceKeyEchoes, in
+ * the text less what a terminal does not show. Never after one more backslash: a search that
+ * backtracks through a run of them takes quadratic time.
  */
 export function keyEchoPattern(key: string): RegExp {
   const hexDigits = (code: number, width: number) => [...code.toString(16).padStart(width, '0')].map((d) => (/[a-f]/.test(d) ? `[${d}${d.toUpperCase()}]` : d)).join('');
@@ -53,10 +52,45 @@ export function keyEchoPattern(key: string): RegExp {
     const named = char === '_' ? '|&lowbar;|&UnderBar;' : '';
     return `(?:${plain}|(?<!\\\\)\\\\+[uU]${hexDigits(code, 4)}|%${hexDigits(code, 2)}|&#0*${code};?|&#[xX]0*${hexDigits(code, 2)};?${named})`;
   };
-  const word = (text: string) => [...text].map(spelt).join(INVISIBLE);
+  const word = (text: string) => [...text].map(spelt).join('');
   const core = key.replace(/^amps_/, '');
-  return new RegExp(`(?:${word('amps_')}${INVISIBLE})?${word(core)}`, 'g');
+  return new RegExp(`(?:${word('amps_')})?${word(core)}`, 'g');
 }
+
+/**
+ * The text with every match of `pattern` (keyEchoPattern) replaced whole, found in a copy of the
+ * text without what a terminal does not show (control characters, escape sequences, invisible
+ * marks, raw or as JSON escapes): a key split by them is whole again on screen. Each match maps
+ * back to the span of the text it came from, marks inside it included. Linear: the marks are
+ * taken out by one pass of a pattern that never backtracks far, not searched for between every
+ * two characters of the key (which made a 90-byte answer run for minutes).
+ */
+export function replaceKeyEchoes(text: string, pattern: RegExp): string {
+  hiders ??= new RegExp(`${ESCAPE_SEQUENCE}|[${INVISIBLE_CHARACTERS}]|(?<!\\\\)\\\\+(?:[bfr]|u(?:200[c-fC-F]|034[fF])|${JSON_ESCAPED_SCRUBBED})`, 'g');
+  const at = new Int32Array(text.length);
+  let shown = '';
+  let kept = 0;
+  let from = 0;
+  const keep = (end: number) => {
+    shown += text.slice(from, end);
+    for (let i = from; i < end; i++) at[kept++] = i;
+  };
+  for (const hider of text.matchAll(hiders)) {
+    keep(hider.index);
+    from = hider.index + hider[0].length;
+  }
+  keep(text.length);
+  let out = '';
+  let last = 0;
+  for (const match of shown.matchAll(pattern)) {
+    if (match[0] === '') continue;
+    const start = at[match.index];
+    out += `${text.slice(last, start)}${REDACTED_KEY}`;
+    last = at[match.index + match[0].length - 1] + 1;
+  }
+  return out + text.slice(last);
+}
+let hiders: RegExp | undefined;
 
 /**
  * A key's shape, standing as a word of its own: not inside a longer word (`task_test_results9`,

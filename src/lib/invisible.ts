@@ -1,17 +1,24 @@
-// What a terminal does not show, or what moves, re-colours or re-orders text: one definition for
-// the scrubbing of what amps prints (output/text.ts) and for the search of the key in a response,
-// which must see through whatever the scrubbing will take out (contract/keys.ts): a key split by
-// one of these is whole again on screen.
+// What a terminal does not show, or what moves, re-colours or re-orders text. Two sets: what amps
+// takes out of everything it prints (output/text.ts scrub), and what the search for the key in a
+// response sees through (contract/keys.ts), a superset of it: a key split by anything scrubbing
+// removes is whole again on screen, and one split by a mark scrubbing keeps is found all the same.
 
-/** Control characters (not tab or newline), bidi and zero-width marks, the soft hyphen, the BOM: a character class's body. */
-export const INVISIBLE_CHARACTERS = '\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2069\\ufeff';
+/**
+ * Taken out of what amps prints: control characters (not tab or newline), direction overrides and
+ * isolates (text re-ordered to spoof), the zero-width space, word joiner, BOM and soft hyphen. Not
+ * the joiners and direction marks scripts and emoji need (U+200C-U+200F). A character class's body.
+ */
+export const SCRUBBED_CHARACTERS = '\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u00ad\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff';
 
-/** A terminal escape sequence: CSI (`ESC [ … m`), OSC (`ESC ] … BEL`), or ESC and one character. */
+/** What the key search sees through: the scrubbed set, and the joiners, direction marks and the grapheme joiner. */
+export const INVISIBLE_CHARACTERS = `${SCRUBBED_CHARACTERS}\\u034f\\u200c-\\u200f`;
+
+/** A terminal escape sequence: CSI (`ESC [ … m`), OSC (`ESC ] … BEL` or `ESC \`), or ESC and one character. */
 export const ESCAPE_SEQUENCE = String.raw`\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])`;
 
 /**
- * The same, as JSON text escapes them (`\u0007`, `\r`, `\u001b[1m`, `\u202e`), less the backslash
- * that starts the escape. A CSI's bytes never take a quote or a backslash, so one cut short never
- * runs past its string's end.
+ * The same, as JSON text escapes them (`\u0007`, `\u001b[1m`, `\u202e`), less the backslash that
+ * starts the escape. A sequence's bytes never take a quote or a backslash, but for the ST that ends
+ * an OSC (`\u001b\\`), so one cut short never runs past its string's end.
  */
-export const JSON_ESCAPED_INVISIBLE = String.raw`(?:[bfr]|[uU](?:000[0-8]|000[bBcCdDeEfF]|001[0-9a-fA-F]|007[fF]|00[89][0-9a-fA-F]|00[aA][dD]|034[fF]|200[b-fB-F]|202[a-eA-E]|206[0-9]|[fF][eE][fF][fF])(?:(?<=[uU]001[bB])(?:\[[0-?]*[ !#-/]*[@-\[\]-~]|\][^"\\]*(?:\\+u0007)?))?)`;
+export const JSON_ESCAPED_SCRUBBED = String.raw`(?:u(?:000[0-8]|000[bBcCdDeEfF]|001[0-9a-fA-F]|007[fF]|00[89][0-9a-fA-F]|00[aA][dD]|200[bB]|202[a-eA-E]|2060|206[6-9]|[fF][eE][fF][fF])(?:(?<=u001[bB])(?:\[[0-?]*[ !#-/]*[@-\[\]-~]|\][^"\\]*(?:\\u0007|\\u001[bB]\\\\)?|[@-Z^_]))?)`;

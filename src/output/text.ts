@@ -1,5 +1,5 @@
 import { redactKeyShapes } from '../contract/keys.js';
-import { ESCAPE_SEQUENCE, INVISIBLE_CHARACTERS, JSON_ESCAPED_INVISIBLE } from '../lib/invisible.js';
+import { ESCAPE_SEQUENCE, JSON_ESCAPED_SCRUBBED, SCRUBBED_CHARACTERS } from '../lib/invisible.js';
 import { bounded, redactUrl, TEXT_BOUNDS } from '../lib/values.js';
 
 // Text helpers for everything that reaches a terminal. Strings that came from the network are
@@ -7,7 +7,7 @@ import { bounded, redactUrl, TEXT_BOUNDS } from '../lib/values.js';
 // retitle the window, ring the bell or hide text behind a carriage return.
 
 const ESCAPE_SEQUENCES = new RegExp(ESCAPE_SEQUENCE, 'g');
-const CONTROL = new RegExp(`[${INVISIBLE_CHARACTERS}]`, 'g');
+const CONTROL = new RegExp(`[${SCRUBBED_CHARACTERS}]`, 'g');
 // Made on first use (start-up is counted). A backslash pair is kept whole: `\\u0007` is the text `\u0007`, no escape.
 let jsonEscapesOfInvisible: RegExp | undefined;
 
@@ -33,7 +33,7 @@ export function safeToPrint(value: string, multiline = false): string {
  * stay; an escaped backslash (`\\u0007`, the text) is left as it is.
  */
 export function safeJsonText(text: string): string {
-  jsonEscapesOfInvisible ??= new RegExp(String.raw`\\(\\|${JSON_ESCAPED_INVISIBLE})`, 'g');
+  jsonEscapesOfInvisible ??= new RegExp(String.raw`\\(\\|${JSON_ESCAPED_SCRUBBED})`, 'g');
   const scrubbed = text.replace(jsonEscapesOfInvisible, (escape, pair: string) => (pair === '\\' ? escape : ''));
   return redactKeyShapes(scrub(scrubbed, true));
 }

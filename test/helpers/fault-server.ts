@@ -329,10 +329,10 @@ export async function startFaultServer(): Promise<FaultServer> {
       case 'echo-key-hidden': {
         // The key with what a terminal does not show inside it (a bell, an escape sequence, a
         // zero-width space, a bidi mark, a carriage return: whole again on screen), and with HTML's
-        // named entity or an unterminated one.
+        // named entity or an unterminated one. And marks that once made the search backtrack for minutes.
         const key = String(req.headers['x-api-key'] ?? '');
         const split = (mark: string) => `${key.slice(0, 20)}${mark}${key.slice(20)}`;
-        const details = { bell: split('\u0007'), escape: split('\u001b[1m'), title: split('\u001b]0;t\u0007'), zeroWidth: split('\u200b'), bidi: split('\u202a'), carriage: split('\r'), lowbar: key.replaceAll('_', '&lowbar;'), bare: key.replaceAll('_', '&#95') };
+        const details = { bell: split('\u0007'), escape: split('\u001b[1m'), title: split('\u001b]0;t\u0007'), titleEndedByST: split('\u001b]0;t\u001b\\'), joiner: split('\u200d'), zeroWidth: split('\u200b'), bidi: split('\u202a'), carriage: split('\r'), lowbar: key.replaceAll('_', '&lowbar;'), bare: key.replaceAll('_', '&#95'), backtracking: `s${'\u001b]\u0007'.repeat(30)}` };
         return json(401, JSON.stringify({ success: false, error: { code: 'INVALID_API_KEY', message: `upstream said ${split('\u0007')}`, details }, meta: { requestId: `req_${split('\u200b')}`, path: `/${split('\u001b[0m')}` } }));
       }
       case 'echo-key': {
