@@ -10,7 +10,7 @@ import { redactUrl } from '../lib/values.js';
 import { formatDuration } from '../domain/duration.js';
 import { ApiFailure, InterruptedError, UsageError } from '../errors/failures.js';
 import type { Env } from '../contract/env.js';
-import { keyEchoPattern, mayHideKey, REDACTED_KEY, replaceKeyEchoes } from '../contract/keys.js';
+import { keyEchoPattern, mayHideKey, REDACTED_KEY, replaceKeyEchoes, replaceKeyEchoesInJson } from '../contract/keys.js';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -402,7 +402,8 @@ export class ApiClient {
       return text.includes(core) ? text.split(`amps_${core}`).join(REDACTED_KEY).split(core).join(REDACTED_KEY) : text;
     }
     this.keyEcho ??= keyEchoPattern(key);
-    return replaceKeyEchoes(text, this.keyEcho);
+    // The raw text first (a body that is no JSON, a header); then JSON's strings as read.
+    return replaceKeyEchoesInJson(replaceKeyEchoes(text, this.keyEcho), this.keyEcho);
   }
 
   private keyEcho: RegExp | undefined;

@@ -93,6 +93,36 @@ export function replaceKeyEchoes(text: string, pattern: RegExp): string {
 let hiders: RegExp | undefined;
 
 /**
+ * JSON text whose strings, once their escapes are read, still hold the key: spelt with escapes no
+ * search of the raw text can see through (`\u001b\u005b1m` between its characters is an escape
+ * sequence only once read), which the view would scrub into a whole key. Those strings (and names)
+ * are redacted and the text written again; any other text is returned byte for byte, so a body
+ * keeps its numbers as sent. Nesting past 512 levels is left: no view shows that deep.
+ */
+export function replaceKeyEchoesInJson(text: string, pattern: RegExp): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  let changed = false;
+  const redact = (item: string) => {
+    const redacted = replaceKeyEchoes(item, pattern);
+    if (redacted !== item) changed = true;
+    return redacted;
+  };
+  const walk = (item: unknown, depth: number): unknown => {
+    if (typeof item === 'string') return redact(item);
+    if (depth > 512 || item === null || typeof item !== 'object') return item;
+    if (Array.isArray(item)) return item.map((entry) => walk(entry, depth + 1));
+    return Object.fromEntries(Object.entries(item).map(([name, entry]) => [redact(name), walk(entry, depth + 1)]));
+  };
+  const redacted = walk(value, 0);
+  return changed ? JSON.stringify(redacted) : text;
+}
+
+/**
  * A key's shape, standing as a word of its own: not inside a longer word (`task_test_results9`,
  * `disk_test_results1`: a file, a device or a word of the API's that only ends like a key), but
  * right after a JSON escape (`\n`, `\u0020`…) it is. What follows the secret part is taken in too

@@ -5,10 +5,11 @@
 
 /**
  * Taken out of what amps prints: control characters (not tab or newline), direction overrides and
- * isolates (text re-ordered to spoof), the zero-width space, word joiner, BOM and soft hyphen. Not
+ * isolates (text re-ordered to spoof), the zero-width space, word joiner and invisible operators,
+ * BOM and soft hyphen. Not
  * the joiners and direction marks scripts and emoji need (U+200C-U+200F). A character class's body.
  */
-export const SCRUBBED_CHARACTERS = '\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u00ad\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff';
+export const SCRUBBED_CHARACTERS = '\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u00ad\\u200b\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff';
 
 /** What the key search sees through: the scrubbed set, and the joiners, direction marks and the grapheme joiner. */
 export const INVISIBLE_CHARACTERS = `${SCRUBBED_CHARACTERS}\\u034f\\u200c-\\u200f`;
@@ -21,4 +22,4 @@ export const ESCAPE_SEQUENCE = String.raw`\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u000
  * starts the escape. A sequence's bytes never take a quote or a backslash, but for the ST that ends
  * an OSC (`\u001b\\`), so one cut short never runs past its string's end.
  */
-export const JSON_ESCAPED_SCRUBBED = String.raw`(?:u(?:000[0-8]|000[bBcCdDeEfF]|001[0-9a-fA-F]|007[fF]|00[89][0-9a-fA-F]|00[aA][dD]|200[bB]|202[a-eA-E]|2060|206[6-9]|[fF][eE][fF][fF])(?:(?<=u001[bB])(?:\[[0-?]*[ !#-/]*[@-\[\]-~]|\][^"\\]*(?:\\u0007|\\u001[bB]\\\\)?|[@-Z^_]))?)`;
+export const JSON_ESCAPED_SCRUBBED = String.raw`(?:u(?:000[0-8]|000[bBcCdDeEfF]|001[0-9a-fA-F]|007[fF]|00[89][0-9a-fA-F]|00[aA][dD]|200[bB]|202[a-eA-E]|206[0-46-9]|[fF][eE][fF][fF])(?:(?<=u001[bB])(?:\[[0-?]*[ !#-/]*[@-\[\]-~]|\][^"\\]*(?:\\u0007|\\u001[bB]\\\\)?|[@-Z^_]))?)`;

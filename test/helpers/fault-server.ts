@@ -52,6 +52,7 @@ export type Fault =
   | 'echo-key-escaped'
   | 'echo-key-spellings'
   | 'echo-key-hidden'
+  | 'echo-key-hidden-read'
   | 'accept-then-unavailable'
   | 'accept-then-internal'
   | 'seen-then-silent'
@@ -332,8 +333,17 @@ export async function startFaultServer(): Promise<FaultServer> {
         // named entity or an unterminated one. And marks that once made the search backtrack for minutes.
         const key = String(req.headers['x-api-key'] ?? '');
         const split = (mark: string) => `${key.slice(0, 20)}${mark}${key.slice(20)}`;
-        const details = { bell: split('\u0007'), escape: split('\u001b[1m'), title: split('\u001b]0;t\u0007'), titleEndedByST: split('\u001b]0;t\u001b\\'), joiner: split('\u200d'), zeroWidth: split('\u200b'), bidi: split('\u202a'), carriage: split('\r'), lowbar: key.replaceAll('_', '&lowbar;'), bare: key.replaceAll('_', '&#95'), backtracking: `s${'\u001b]\u0007'.repeat(30)}` };
-        return json(401, JSON.stringify({ success: false, error: { code: 'INVALID_API_KEY', message: `upstream said ${split('\u0007')}`, details }, meta: { requestId: `req_${split('\u200b')}`, path: `/${split('\u001b[0m')}` } }));
+        const details = { bell: split('\u0007'), escape: split('\u001b[1m'), title: split('\u001b]0;t\u0007'), titleEndedByST: split('\u001b]0;t\u001b\\'), joiner: split('\u200d'), zeroWidth: split('\u200b'), bidi: split('\u202a'), carriage: split('\r'), lowbar: key.replaceAll('_', '&lowbar;'), bare: key.replaceAll('_', '&#95'), backtracking: `s${'\u001b]\u0007'.repeat(30)}`, operator: split('\u2062'), escapedBytes: split('@BYTES@'), glued: `X${split('@BYTES@')}` };
+        // An escape sequence whose bytes are JSON escapes too (`\u001b\u005b1m`): one only once read.
+        const text = JSON.stringify({ success: false, error: { code: 'INVALID_API_KEY', message: `upstream said ${split('\u0007')}`, details }, meta: { requestId: `req_${split('\u200b')}`, path: `/${split('\u001b[0m')}` } });
+        return json(401, text.replaceAll('@BYTES@', '\\u001b\\u005b1\\u006d'));
+      }
+      case 'echo-key-hidden-read': {
+        // A device read whose strings hold the key split by an escape sequence written in JSON escapes, read only once parsed.
+        const key = String(req.headers['x-api-key'] ?? '');
+        const split = `${key.slice(0, 20)}@BYTES@${key.slice(20)}`;
+        const text = JSON.stringify({ success: true, data: { id: 'b1', vendor: `X${split}`, sync: { available: true, lastPulledAt: '2026-01-01T00:00:00Z' }, metadata: { model: `${split}\u2062`, source: 'live' }, commands: {} }, meta: { requestId: 'req_read' } });
+        return json(200, text.replaceAll('@BYTES@', '\\u001b\\u005b1\\u006d'));
       }
       case 'echo-key': {
         // A careless server that echoes the caller's key everywhere it can: message, details, request id, path.

@@ -416,7 +416,7 @@ describe('a key the server echoes back is never printed', () => {
 
   it.each([
     ['echo-key-spellings', [], 5], ['echo-key-spellings', ['--json'], 4],
-    ['echo-key-hidden', [], 10], ['echo-key-hidden', ['--json'], 10], ['echo-key-hidden', ['--verbose'], 10],
+    ['echo-key-hidden', [], 13], ['echo-key-hidden', ['--json'], 13], ['echo-key-hidden', ['--verbose'], 13],
   ] as const)('%s, get with %j: a key spelt another way (nested escapes, without amps_, %%5F, HTML entities) or split by what a terminal does not show (a bell, escapes, invisible marks) is redacted too', async (fault, extra, redactions) => {
     const key = 'amps_sk_test_EchoedBackSecret4';
     const r = await runCli(['get', 'battery', 'b1', '--timeout', '5s', ...extra], { env: cleanEnv({ AMPS_API_URL: server.url(fault), AMPS_API_KEY: key }) });
@@ -425,6 +425,15 @@ describe('a key the server echoes back is never printed', () => {
     expect(r.stderr).toContain('upstream said');
     expect(r.stderr).not.toMatch(/EchoedBack|Secret4/);
     expect(r.stderr.split('[redacted key]').length - 1).toBeGreaterThanOrEqual(redactions);
+  });
+
+  it.each([[[]], [['--json']], [['--verbose']]])('get with %j: a device read whose strings hold the key split by an escape written in JSON escapes, whole only once read, is redacted', async (extra) => {
+    const key = 'amps_sk_test_EchoedBackSecret6';
+    const r = await runCli(['get', 'battery', 'b1', '--timeout', '5s', ...extra], { env: cleanEnv({ AMPS_API_URL: server.url('echo-key-hidden-read'), AMPS_API_KEY: key }) });
+    expectNoCrash(r);
+    expect(r.code).toBe(0);
+    expect(r.stdout + r.stderr).not.toMatch(/EchoedBack|Secret6/);
+    expect(r.stdout).toContain('[redacted key]');
   });
 
   it.each([[[]], [['--json']], [['--verbose']]])('get with %j: a key spelt in JSON escapes (\\u005f) is redacted too', async (extra) => {
