@@ -86,19 +86,11 @@ async function behindIsOpenEnded(client: ApiClient, id: string, report: PlanRepo
   }
 }
 
-function bodyIsSendable(row: DeviceRow, device: DeviceRead, bodyFor: (row: DeviceRow, device: DeviceRead) => unknown): boolean {
+/** What the row's body for this device comes to before any conflict: failing the preflight (counted by code) or not sendable; undefined when it can be sent. */
+function bodyFailure(row: DeviceRow, device: DeviceRead, bodyFor: (row: DeviceRow, device: DeviceRead) => unknown, codes: Map<string, number>): Prediction | undefined {
   try {
     bodyFor(row, device);
-    return true;
-  } catch (error) {
-    if (error instanceof PreflightError || error instanceof UsageError) return false;
-    throw error;
-  }
-}
-
-function predict(device: DeviceRead, row: DeviceRow, bodyFor: (row: DeviceRow, device: DeviceRead) => unknown, onConflict: Strategy | undefined, codes: Map<string, number>, behindOpenEnded = false): Prediction {
-  try {
-    bodyFor(row, device);
+    return undefined;
   } catch (error) {
     if (error instanceof PreflightError) {
       codes.set(error.decoded.code, (codes.get(error.decoded.code) ?? 0) + 1);
@@ -107,6 +99,10 @@ function predict(device: DeviceRead, row: DeviceRow, bodyFor: (row: DeviceRow, d
     if (error instanceof UsageError) return 'invalid_input';
     throw error;
   }
+}
+
+/** A sendable body's prediction, from the device's read (and, for queue_after, whether the action queued behind has no end). */
+function predict(device: DeviceRead, onConflict: Strategy | undefined, behindOpenEnded = false): Prediction {
   const pending = pendingOf(device);
   if (pending) {
     // An action with no end cannot be queued after: the API then offers the other strategies only.
@@ -148,14 +144,14 @@ export async function planRun(
   });
   if (wanted.size > 0) {
     for await (const page of pages) {
-      const named: Array<{ device: DeviceRead; row: DeviceRow; behind?: string; behindOpenEnded?: boolean }> = [];
+      const named: Array<{ device: DeviceRead; failed?: Prediction; behind?: string; behindOpenEnded?: boolean }> = [];
       for (const device of page.items) {
         const row = wanted.get(device.id);
         if (!row) continue;
         wanted.delete(device.id);
-        const behind = behindToRead(device, onConflict);
-        // A row whose body fails (the preflight, a bad value) is predicted so whatever the read says.
-        named.push({ device, row, behind: behind !== undefined && bodyIsSendable(row, device, bodyFor) ? behind : undefined });
+        // A row whose body fails (the preflight, a bad value) is predicted so whatever a read says: none is made.
+        const failed = bodyFailure(row, device, bodyFor, report.codes);
+        named.push({ device, failed, behind: failed === undefined ? behindToRead(device, onConflict) : undefined });
       }
       const toRead = named.filter((n) => n.behind !== undefined);
       for (let i = 0; i < toRead.length; i += ACTION_READS_AT_ONCE) {
@@ -163,7 +159,7 @@ export async function planRun(
           n.behindOpenEnded = await behindIsOpenEnded(client, n.behind!, report);
         }));
       }
-      for (const n of named) count(predict(n.device, n.row, bodyFor, onConflict, report.codes, n.behindOpenEnded ?? false));
+      for (const n of named) count(n.failed ?? predict(n.device, onConflict, n.behindOpenEnded ?? false));
       if (wanted.size === 0) break;
     }
   }
