@@ -25,16 +25,16 @@ function textOf(bytes: Buffer, options: TextOptions): string {
   }
 }
 
-/**
- * Claims stdin for `what` before anything reads it: a command whose input is `-` claims it as it
- * starts, so that a second input naming it (`--api-key-file -`, read when the session opens) is
- * refused as such before either is read, not told its input is bad (or read as empty).
- */
 /** Text without the byte-order mark a Windows editor puts first: no part of what it holds. */
 export function withoutBom(text: string): string {
   return text.replace(/^\uFEFF/, '');
 }
 
+/**
+ * Claims stdin for `what` before anything reads it: a command whose input is `-` claims it as it
+ * starts, so that a second input naming it (`--api-key-file -`, read when the session opens) is
+ * refused as such before either is read, not told its input is bad (or read as empty).
+ */
 export function claimStdin(io: Pick<IO, 'stdinTaken'>, what: string): void {
   if (io.stdinTaken !== undefined && io.stdinTaken !== what) throw new UsageError(`${what} and ${io.stdinTaken} both read stdin`, 'give one of them a file');
   io.stdinTaken = what;
