@@ -6,8 +6,8 @@
 /**
  * Taken out of what amps prints: control characters (not tab or newline), direction overrides and
  * isolates (text re-ordered to spoof), the zero-width space, word joiner and invisible operators,
- * BOM and soft hyphen. Not
- * the joiners and direction marks scripts and emoji need (U+200C-U+200F). A character class's body.
+ * BOM and soft hyphen. Not the joiners and direction marks scripts and emoji need (U+200C-U+200F).
+ * A character class's body.
  */
 export const SCRUBBED_CHARACTERS = '\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u00ad\\u200b\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff';
 
@@ -23,3 +23,10 @@ export const ESCAPE_SEQUENCE = String.raw`\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u000
  * an OSC (`\u001b\\`), so one cut short never runs past its string's end.
  */
 export const JSON_ESCAPED_SCRUBBED = String.raw`(?:u(?:000[0-8]|000[bBcCdDeEfF]|001[0-9a-fA-F]|007[fF]|00[89][0-9a-fA-F]|00[aA][dD]|200[bB]|202[a-eA-E]|206[0-46-9]|[fF][eE][fF][fF])(?:(?<=u001[bB])(?:\[[0-?]*[ !#-/]*[@-\[\]-~]|\][^"\\]*(?:\\u0007|\\u001[bB]\\\\)?|[@-Z^_]))?)`;
+
+/**
+ * What the key search sees through in JSON text, as INVISIBLE_CHARACTERS is to SCRUBBED_CHARACTERS:
+ * the escapes above, those of the joiners, direction marks and grapheme joiner, and `\b`, `\f`,
+ * `\r` (less the backslash, as above).
+ */
+export const JSON_ESCAPED_INVISIBLE = String.raw`(?:[bfr]|u(?:200[c-fC-F]|034[fF])|${JSON_ESCAPED_SCRUBBED})`;

@@ -9,7 +9,7 @@ import { bounded, redactUrl, TEXT_BOUNDS } from '../lib/values.js';
 const ESCAPE_SEQUENCES = new RegExp(ESCAPE_SEQUENCE, 'g');
 const CONTROL = new RegExp(`[${SCRUBBED_CHARACTERS}]`, 'g');
 // Made on first use (start-up is counted). A backslash pair is kept whole: `\\u0007` is the text `\u0007`, no escape.
-let jsonEscapesOfInvisible: RegExp | undefined;
+let jsonEscapesOfScrubbed: RegExp | undefined;
 
 /** Removes escape sequences and control characters; newlines survive only when `multiline`. */
 export function scrub(value: string, multiline = false): string {
@@ -33,8 +33,8 @@ export function safeToPrint(value: string, multiline = false): string {
  * stay; an escaped backslash (`\\u0007`, the text) is left as it is.
  */
 export function safeJsonText(text: string): string {
-  jsonEscapesOfInvisible ??= new RegExp(String.raw`\\(\\|${JSON_ESCAPED_SCRUBBED})`, 'g');
-  const scrubbed = text.replace(jsonEscapesOfInvisible, (escape, pair: string) => (pair === '\\' ? escape : ''));
+  jsonEscapesOfScrubbed ??= new RegExp(String.raw`\\(\\|${JSON_ESCAPED_SCRUBBED})`, 'g');
+  const scrubbed = text.replace(jsonEscapesOfScrubbed, (escape, pair: string) => (pair === '\\' ? escape : ''));
   return redactKeyShapes(scrub(scrubbed, true));
 }
 
