@@ -159,8 +159,10 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
     for (const f of fields) fieldQuery.append(f.name, f.text);
   } else if (fields.length > 0) rawBody = bodyText(nest(fields));
   if (options.paginate && method !== 'GET') throw new UsageError('--paginate reads list pages: it goes with GET');
-  const query = [search, fieldQuery.toString()].filter((part) => part !== '').join('&');
-  if (holdsKeyShape(query)) throw new UsageError('a field sent in the query holds what looks like an API key, so it is neither sent nor shown (servers and proxies log URLs)', KEY_IN_URL_HINT);
+  const fieldText = fieldQuery.toString();
+  // The path's own query was checked with the path (pathOf).
+  if (holdsKeyShape(fieldText)) throw new UsageError('a field sent in the query holds what looks like an API key, so it is neither sent nor shown (servers and proxies log URLs)', KEY_IN_URL_HINT);
+  const query = [search, fieldText].filter((part) => part !== '').join('&');
   const window = options.paginate ? pageWindow(new URLSearchParams(query)) : undefined;
   const shown = `${method} ${path}${query !== '' ? `?${query}` : ''}`;
   if (options.dryRun) {
