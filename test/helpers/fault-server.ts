@@ -70,6 +70,11 @@ export type Fault =
   | 'negative-retry-details'
   | 'settings-unconfirmed';
 
+/** The key with `mark` inside it (after 20 characters): what a server that splits it sends. */
+const splitKey = (key: string, mark: string) => `${key.slice(0, 20)}${mark}${key.slice(20)}`;
+/** ESC [ 1 m with every byte a JSON escape: an escape sequence only once the JSON is read. */
+const ESCAPED_BYTES_CSI = '\\u001b\\u005b1\\u006d';
+
 const envelope = (code: string, message: string, details?: unknown) =>
   JSON.stringify({ success: false, error: { code, message, ...(details ? { details } : {}) }, meta: { requestId: 'req_fault', timestamp: new Date().toISOString(), path: '/x', latencyMs: 1 } });
 const okBody = JSON.stringify({
@@ -332,18 +337,17 @@ export async function startFaultServer(): Promise<FaultServer> {
         // zero-width space, a bidi mark, a carriage return: whole again on screen), and with HTML's
         // named entity or an unterminated one. And marks that once made the search backtrack for minutes.
         const key = String(req.headers['x-api-key'] ?? '');
-        const split = (mark: string) => `${key.slice(0, 20)}${mark}${key.slice(20)}`;
+        const split = (mark: string) => splitKey(key, mark);
         const details = { bell: split('\u0007'), escape: split('\u001b[1m'), title: split('\u001b]0;t\u0007'), titleEndedByST: split('\u001b]0;t\u001b\\'), joiner: split('\u200d'), zeroWidth: split('\u200b'), bidi: split('\u202a'), carriage: split('\r'), lowbar: key.replaceAll('_', '&lowbar;'), bare: key.replaceAll('_', '&#95'), backtracking: `s${'\u001b]\u0007'.repeat(30)}`, operator: split('\u2062'), escapedBytes: split('@BYTES@'), glued: `X${split('@BYTES@')}` };
         // An escape sequence whose bytes are JSON escapes too (`\u001b\u005b1m`): one only once read.
         const text = JSON.stringify({ success: false, error: { code: 'INVALID_API_KEY', message: `upstream said ${split('\u0007')}`, details }, meta: { requestId: `req_${split('\u200b')}`, path: `/${split('\u001b[0m')}` } });
-        return json(401, text.replaceAll('@BYTES@', '\\u001b\\u005b1\\u006d'));
+        return json(401, text.replaceAll('@BYTES@', ESCAPED_BYTES_CSI));
       }
       case 'echo-key-hidden-read': {
         // A device read whose strings hold the key split by an escape sequence written in JSON escapes, read only once parsed.
-        const key = String(req.headers['x-api-key'] ?? '');
-        const split = `${key.slice(0, 20)}@BYTES@${key.slice(20)}`;
+        const split = splitKey(String(req.headers['x-api-key'] ?? ''), '@BYTES@');
         const text = JSON.stringify({ success: true, data: { id: 'b1', vendor: `X${split}`, sync: { available: true, lastPulledAt: '2026-01-01T00:00:00Z' }, metadata: { model: `${split}\u2062`, source: 'live' }, commands: {} }, meta: { requestId: 'req_read' } });
-        return json(200, text.replaceAll('@BYTES@', '\\u001b\\u005b1\\u006d'));
+        return json(200, text.replaceAll('@BYTES@', ESCAPED_BYTES_CSI));
       }
       case 'echo-key': {
         // A careless server that echoes the caller's key everywhere it can: message, details, request id, path.
