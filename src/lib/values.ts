@@ -126,7 +126,8 @@ const CUT_MARK = '… ';
 
 /** A string `bounded` cut: the part it kept, and how many characters it left out; undefined for one it did not cut. */
 function cutString(text: string): { kept: string; more: number } | undefined {
-  const note = /… \((\d+) more characters\)$/.exec(text);
+  // \u2026 is the … of CUT_MARK, spelt as an escape: the bundles must stay ASCII (bin/build.mjs).
+  const note = /\u2026 \((\d+) more characters\)$/.exec(text);
   return note ? { kept: text.slice(0, note.index), more: Number(note[1]) } : undefined;
 }
 
