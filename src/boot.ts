@@ -33,7 +33,7 @@ declare const AMPS_COMMAND_BUNDLES: Record<string, string> | undefined;
 function homedir(): string {
   const home = process.env.HOME;
   if (home && isAbsolute(home)) return home;
-  const os = require('node:os') as typeof import('node:os');
+  const os = process.getBuiltinModule('node:os');
   if (home === undefined) return os.homedir();
   // Throws without one: then amps runs uncached (never a shared folder such as /tmp, where another
   // user could leave compiled code for it to run).

@@ -145,7 +145,7 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
   let rawBody: string | undefined;
   if (options.body !== undefined) {
     if (method === 'GET') throw new UsageError('--body sends a body, and a GET has none');
-    rawBody = options.body === '-' ? await readStdin(io, { limit: BODY_LIMIT, what: '--body -', strict: true }) : await readFileBounded(options.body, { limit: BODY_LIMIT, what: '--body', stop: io.signal, strict: true });
+    rawBody = options.body === '-' ? await readStdin(io, { limit: BODY_LIMIT, what: '--body -', strict: true }) : await readFileBounded(options.body, { limit: BODY_LIMIT, what: '--body', stop: () => io.signal, strict: true });
     try {
       JSON.parse(rawBody);
     } catch {

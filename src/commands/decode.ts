@@ -81,7 +81,7 @@ function parseVerbose(text: string): SavedResponse {
 
 async function readInput(options: DecodeOptions, io: IO): Promise<string> {
   if (options.file !== undefined && options.file !== '-') {
-    return readFileBounded(options.file, { what: 'the response file', stop: io.signal });
+    return readFileBounded(options.file, { what: 'the response file', stop: () => io.signal });
   }
   if (options.file === undefined && io.stdinIsTTY) {
     throw new UsageError('give a file to decode, or pipe a response into amps decode -', 'pbpaste | amps decode -');

@@ -14,7 +14,7 @@ const KEY_FILE_LIMIT = 4096;
 /** The key in --api-key-file (- reads stdin), with a warning when others can read the file. */
 export async function readKeyFile(file: string, io: IO): Promise<string> {
   refuseEmptyTarget({ apiKeyFile: file }, {});
-  const text = file === '-' ? await readStdin(io, { limit: KEY_FILE_LIMIT, what: 'the key on stdin' }) : await readFileBounded(file, { limit: KEY_FILE_LIMIT, what: 'the key file', stop: io.signal });
+  const text = file === '-' ? await readStdin(io, { limit: KEY_FILE_LIMIT, what: 'the key on stdin' }) : await readFileBounded(file, { limit: KEY_FILE_LIMIT, what: 'the key file', stop: () => io.signal });
   const key = text.trim();
   if (key === '') throw new UsageError(`the key file ${file} is empty`);
   if (file !== '-') for (const line of looseModeWarnings([{ path: file, what: 'the key file' }])) writeLine(io.stderr, io.err.yellow(line));

@@ -1,5 +1,4 @@
 import { readdirSync, statSync, unlinkSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { Env } from '../contract/env.js';
 import { UsageError } from '../errors/failures.js';
@@ -29,10 +28,14 @@ export function configDir(env: Env): string {
   return join(home ?? accountHome(), '.config', 'amps');
 }
 
-/** The account's home folder, with HOME unset: the system's record of it, which a container's user may lack. */
+/**
+ * The account's home folder, with HOME unset: the system's record of it, which a container's user
+ * may lack. node:os is loaded only here: imported, it cost every command that reads the config
+ * ~1 M instructions at start (bench/startup.mjs --instructions).
+ */
 function accountHome(): string {
   try {
-    return homedir();
+    return process.getBuiltinModule('node:os').homedir();
   } catch {
     throw new UsageError('HOME is unset and the system has no home folder for this user, so amps cannot tell which configuration you meant', 'set HOME, or AMPS_CONFIG_DIR to the configuration folder');
   }

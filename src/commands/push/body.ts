@@ -159,7 +159,7 @@ export function preflightStrategy(device: DeviceRead, body: PushBody): void {
 export async function readBodyFile(source: string, io: IO, flags: PushFlags): Promise<PushBody> {
   // The API takes bodies up to 1 MiB; nothing larger is worth reading.
   const limit = 1024 * 1024;
-  const text = source === '-' ? await readStdin(io, { limit, what: '--body -', strict: true }) : await readFileBounded(source, { limit, what: '--body', stop: io.signal, strict: true });
+  const text = source === '-' ? await readStdin(io, { limit, what: '--body -', strict: true }) : await readFileBounded(source, { limit, what: '--body', stop: () => io.signal, strict: true });
   let parsed: unknown;
   try {
     // The body is sent re-serialised: a byte-order mark before it is no part of it.

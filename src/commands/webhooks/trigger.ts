@@ -94,7 +94,7 @@ export async function run(options: TriggerOptions, io: IO): Promise<ExitCode> {
   const now = io.now();
   const body = JSON.stringify({ ...bodyFor(type, deviceId, deviceType, options, now.toISOString()), ...fields(options.field ?? []) });
   const secret = options.secretFile !== undefined
-    ? (await readFileBounded(options.secretFile, { limit: 4096, what: 'the secret file', stop: io.signal })).trim()
+    ? (await readFileBounded(options.secretFile, { limit: 4096, what: 'the secret file', stop: () => io.signal })).trim()
     : await withSession(options, io, async (session) => {
       const { sandboxWebhookSecret } = await import('../../api/resources.js');
       return (await sandboxCall(session, 'webhook secret', () => sandboxWebhookSecret(session.client))).data.secret;

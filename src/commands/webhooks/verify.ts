@@ -62,10 +62,10 @@ function signedWhen(offsetS: number): string {
 export async function run(options: VerifyOptions, io: IO): Promise<ExitCode> {
   if (!options.secretFile) throw new UsageError('name the secret: --secret-file FILE (amps sandbox secret > FILE for the sandbox\'s)');
   const { verifyDelivery } = await import('../../domain/webhooks.js');
-  const secret = (await readFileBounded(options.secretFile, { limit: 4096, what: 'the secret file', stop: io.signal })).trim();
+  const secret = (await readFileBounded(options.secretFile, { limit: 4096, what: 'the secret file', stop: () => io.signal })).trim();
   const source = options.delivery ?? '-';
   if (source === '-' && io.stdinIsTTY) throw new UsageError('give the delivery: a file, or - with it on stdin', 'pbpaste | amps webhooks verify --secret-file secret.txt -');
-  const text = source === '-' ? await readStdin(io, { limit: DELIVERY_LIMIT, what: 'the delivery on stdin' }) : await readFileBounded(source, { limit: DELIVERY_LIMIT, what: 'the delivery', stop: io.signal });
+  const text = source === '-' ? await readStdin(io, { limit: DELIVERY_LIMIT, what: 'the delivery on stdin' }) : await readFileBounded(source, { limit: DELIVERY_LIMIT, what: 'the delivery', stop: () => io.signal });
   const { headers, body } = options.header?.length
     ? { headers: options.header.reduce((all, h) => addHeader(all, headerPair(h, '--header')), Object.create(null) as Record<string, string>), body: text }
     : parseDelivery(text);
