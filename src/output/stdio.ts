@@ -13,7 +13,7 @@
 //   (a terminal's width, colour and raw mode are Node's).
 
 import { EventEmitter } from 'node:events';
-import { fstatSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import type { OutputStream } from './io.js';
 
 export interface StandardStream {
@@ -29,6 +29,24 @@ type FdKind = 'file' | 'pipe' | 'other';
 /** /dev/null's device number: null until first needed, undefined where there is none. */
 let devNullRdev: number | undefined | null = null;
 
+/**
+ * /dev/null's device number, undefined where there is none. Opened and fstat'd, not stat'd:
+ * statSync would compile Node's code for it on every start that writes there (~1 M instructions);
+ * fstatSync is compiled already.
+ */
+function devNullDevice(): number | undefined {
+  try {
+    const fd = openSync('/dev/null', 'r');
+    try {
+      return fstatSync(fd).rdev;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 /** What an open descriptor is, as far as choosing its writer goes. */
 export function fdKind(fd: number, platform: NodeJS.Platform = process.platform): FdKind {
   if (platform === 'win32') return 'other';
@@ -37,7 +55,7 @@ export function fdKind(fd: number, platform: NodeJS.Platform = process.platform)
     if (stat.isFIFO() || stat.isSocket()) return 'pipe';
     if (stat.isCharacterDevice()) {
       // /dev/null is the one device output is commonly sent to that is not a terminal.
-      if (devNullRdev === null) devNullRdev = (() => { try { return statSync('/dev/null').rdev; } catch { return undefined; } })();
+      if (devNullRdev === null) devNullRdev = devNullDevice();
       return devNullRdev !== undefined && stat.rdev === devNullRdev ? 'file' : 'other';
     }
     // A regular file; or what Node's stream would silently write nowhere (a directory, `1<.`): here
