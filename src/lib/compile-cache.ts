@@ -32,7 +32,7 @@ import { checksum, checksumAvailable } from './checksum.js';
 import { activeV8Flags, beforeV8FlagChange } from './v8-flags.js';
 import { makeDirs } from './make-dirs.js';
 
-/** Read and written as latin1 text: a Buffer made at start-up would cost node:buffer's code for it. */
+/** ASCII: the same bytes as latin1 (written) and as UTF-8 (compared, read). */
 const MAGIC = 'ampsV8c5';
 /** Far more than any entry (the bundle of every command makes ~2 MB): a larger file is not one. */
 const MAX_ENTRY_BYTES = 64 * 1024 * 1024;
@@ -57,6 +57,13 @@ function readEntry(entry: string): Buffer {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Whether `data` holds `bytes` from `at` on. */
+function bytesAt(data: Uint8Array, at: number, bytes: Uint8Array): boolean {
+  if (at + bytes.length > data.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (data[at + i] !== bytes[i]) return false;
+  return true;
 }
 
 /** magic, checksum (u64) of V8's bytes, the identity's length (u32); then the identity, then V8's bytes. */
@@ -233,12 +240,16 @@ export class CompileCache {
     } catch {
       return undefined;
     }
-    if (data.length <= HEADER_BYTES || data.toString('latin1', 0, MAGIC.length) !== MAGIC) return undefined;
-    const identityEnd = HEADER_BYTES + data.readUInt32LE(MAGIC.length + 8);
-    if (identityEnd >= data.length || data.toString('utf8', HEADER_BYTES, identityEnd) !== identity) return undefined;
+    // Compared as bytes, through a DataView: Buffer's own readers and toString are Node code
+    // compiled on first use (~0.5 M instructions of every start); Buffer.from is compiled already.
+    if (data.length <= HEADER_BYTES || !bytesAt(data, 0, Buffer.from(MAGIC))) return undefined;
+    const header = new DataView(data.buffer, data.byteOffset, HEADER_BYTES);
+    const identityBytes = Buffer.from(identity);
+    if (header.getUint32(MAGIC.length + 8, true) !== identityBytes.length || HEADER_BYTES + identityBytes.length >= data.length || !bytesAt(data, HEADER_BYTES, identityBytes)) return undefined;
+    const identityEnd = HEADER_BYTES + identityBytes.length;
     const payload = data.subarray(identityEnd);
     try {
-      return checksum(payload) === data.readBigUInt64LE(MAGIC.length) ? payload : undefined;
+      return checksum(payload) === header.getBigUint64(MAGIC.length, true) ? payload : undefined;
     } catch {
       // WebAssembly refused (no memory for it under a ulimit, --wasm-max-mem-pages): run uncached.
       return undefined;
