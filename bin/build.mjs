@@ -1,8 +1,6 @@
 // Builds amps for a fast start on Node 20, where every run pays for the modules it loads.
 // - dist/boot.cjs: the entry bin/amps requires. Small; it loads the bundles below through the compile
 //   cache (src/boot.ts) and runs the program.
-// - dist/boot.node-<version>.v8-<version>.<platform>-<arch>.v8: V8's code cache for boot.cjs, made
-//   last by this Node (bin/boot-cache.cjs); bin/amps compiles boot.cjs with it.
 // - dist/cli.cjs: all of amps' own code and commander in one CommonJS file. One read, one parse,
 //   and no ESM loader: on Node 20 the ESM loader alone adds ~25 ms to a start (bench/startup.mjs).
 //   Help, completion and a mistyped command run it.
@@ -12,10 +10,7 @@
 //   chalk, standardwebhooks, csv-parse), each bundled apart and reached only through `await import()` on the paths that use it.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 
 // Each vendored bundle's module.exports is what `await import(name)` hands amps: the lazy require()
 // below treats it as Node treats a CommonJS module, so its exports object is the default export.
@@ -97,19 +92,7 @@ await Promise.all([
 // version number keeps every size).
 const digest = createHash('sha256');
 const bundles = readdirSync('dist').filter((name) => name.endsWith('.cjs')).sort().map((name) => `dist/${name}`);
-for (const file of [...bundles, ...readdirSync('dist/vendor').sort().map((name) => `dist/vendor/${name}`)]) {
-  const text = readFileSync(file);
-  digest.update(file).update(text);
-  // esbuild escapes what lies beyond ASCII in strings, but not in a regex literal. One such
-  // character makes V8 read the whole bundle as two-byte text: ~2 M more instructions for every
-  // start (4 M for `get`, bench/startup.mjs --instructions). Spell it as an escape (\u2026).
-  const beyond = text.findIndex((byte) => byte > 0x7f);
-  if (beyond !== -1) {
-    const line = text.subarray(0, beyond).toString('latin1').split('\n').length;
-    console.error(`build: ${file}, line ${line}: a character beyond ASCII (${JSON.stringify(text.subarray(Math.max(0, beyond - 30), beyond + 10).toString())}); spell it as a \\u escape in the source`);
-    process.exit(1);
-  }
-}
+for (const file of [...bundles, ...readdirSync('dist/vendor').sort().map((name) => `dist/vendor/${name}`)]) digest.update(file).update(readFileSync(file));
 await build({
   ...common,
   entryPoints: ['src/boot.ts'],
@@ -117,20 +100,16 @@ await build({
   define: { AMPS_BUILD_DIGEST: JSON.stringify(digest.digest('hex').slice(0, 32)), AMPS_COMMAND_BUNDLES: JSON.stringify(commandBundles) },
 });
 
-// The code cache of boot.cjs itself (bin/amps, bin/boot-cache.cjs), made by this Node. Its run is
-// the second one in a private cache folder, so boot.cjs's code is that of a run whose program
-// entries are found, as most runs are.
-const scratch = mkdtempSync(join(tmpdir(), 'amps-build-'));
-try {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AMPS_')));
-  Object.assign(env, { AMPS_CACHE_DIR: join(scratch, 'cache'), AMPS_CONFIG_DIR: join(scratch, 'config') });
-  for (const script of ['bin/amps', 'bin/boot-cache.cjs']) {
-    const run = spawnSync(process.execPath, [script, 'explain', 'SCHEDULER_ACTIVE'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    if (run.status !== 0) {
-      console.error(`build: ${script} explain SCHEDULER_ACTIVE exited ${run.status ?? run.signal}`);
-      process.exit(1);
-    }
+// esbuild escapes what lies beyond ASCII in strings, but not in a regex literal. One such
+// character makes V8 read the whole bundle as two-byte text: ~2 M more instructions for every
+// start (4 M for `get`, bench/startup.mjs --instructions). Spell it as an escape (\u2026).
+for (const file of [...readdirSync('dist').filter((name) => name.endsWith('.cjs')).map((name) => `dist/${name}`), ...readdirSync('dist/vendor').map((name) => `dist/vendor/${name}`)]) {
+  const text = readFileSync(file);
+  const beyond = text.findIndex((byte) => byte > 0x7f);
+  if (beyond !== -1) {
+    const line = text.subarray(0, beyond).toString('latin1').split('\n').length;
+    console.error(`build: ${file}, line ${line}: a character beyond ASCII (${JSON.stringify(text.subarray(Math.max(0, beyond - 30), beyond + 10).toString())}); spell it as a \\u escape in the source`);
+    process.exit(1);
   }
-} finally {
-  rmSync(scratch, { recursive: true, force: true });
 }
+

@@ -287,36 +287,6 @@ describe('the compile cache, as amps runs', () => {
   });
 });
 
-describe("boot.cjs's own code cache, made by the build (bin/amps, bin/boot-cache.cjs)", () => {
-  const dist = new URL('../dist/', import.meta.url);
-  /** What a fresh Node process prints of `script`, given bin/amps's exports as `amps`. */
-  const inNode = (script: string) => execFileSync(process.execPath, ['-e', `const amps = require(${JSON.stringify(BIN)}); ${script}`], { encoding: 'utf8', env: cleanEnv() as NodeJS.ProcessEnv });
-
-  it('is there for the Node that built it, named for it, and V8 takes it', () => {
-    const made = readdirSync(dist).filter((name) => name.endsWith('.v8'));
-    expect(made).toEqual([`boot.node-${process.version}.v8-${process.versions.v8}.${process.platform}-${process.arch}.v8`]);
-    expect(inNode("process.stdout.write(String(amps.loadBoot(require('node:fs').readFileSync(amps.BOOT_CACHE)).script.cachedDataRejected))")).toBe('false');
-  });
-
-  it('one made from other text is refused by V8 (the bytes name the source they were made for), and the run is the same', () => {
-    const script = `const { Script } = require('node:vm');
-      const foreign = new Script('(function () { return 1; })', { filename: 'other.cjs' }).createCachedData();
-      process.stdout.write(String(amps.loadBoot(foreign).script.cachedDataRejected));`;
-    expect(inNode(script)).toBe('true');
-  });
-
-  it('turned off with the rest of the cache, the same output', async () => {
-    const on = await runCli(['explain', 'NOT_FOUND']);
-    const off = await runCli(['explain', 'NOT_FOUND'], { env: cleanEnv({ AMPS_DISABLE_COMPILE_CACHE: '1' }) });
-    expect([off.code, off.stdout, off.stderr]).toEqual([0, on.stdout, on.stderr]);
-  });
-
-  it('is never packed: it belongs to the machine that built it', () => {
-    const files = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { files: string[] }).files;
-    expect(files).toEqual(expect.arrayContaining(['dist', '!dist/*.v8']));
-  });
-});
-
 describe('the bundles', () => {
   // One character beyond ASCII makes V8 hold a whole bundle as two-byte text: ~2 M instructions more
   // of every start. The build refuses one (bin/build.mjs); this checks what it left.
