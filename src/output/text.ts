@@ -11,8 +11,13 @@ const CONTROL = new RegExp(`[${SCRUBBED_CHARACTERS}]`, 'g');
 // Made on first use (start-up is counted). A backslash pair is kept whole: `\\u0007` is the text `\u0007`, no escape.
 let jsonEscapesOfScrubbed: RegExp | undefined;
 
+/** Text with nothing to scrub: printable ASCII, and newlines (kept when `multiline`). */
+const PRINTABLE_ASCII = /^[\x20-\x7e\n]*$/;
+
 /** Removes escape sequences and control characters; newlines survive only when `multiline`. */
 export function scrub(value: string, multiline = false): string {
+  // The common case: the scrubbing patterns, whose compiling each run pays for, are left unused.
+  if (PRINTABLE_ASCII.test(value)) return multiline || !value.includes('\n') ? value : value.replace(/\n/g, ' ');
   const cleaned = value.replace(ESCAPE_SEQUENCES, '').replace(/\t/g, ' ').replace(CONTROL, '');
   return multiline ? cleaned : cleaned.replace(/\n/g, ' ');
 }
