@@ -43,3 +43,16 @@ describe('what a command that sends nothing loads', () => {
     });
   }
 });
+
+describe('the signal a read asks for only when it waits', () => {
+  it('a Ctrl-C that came before a file could not be read still ends the run as interrupted, exit 130', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'amps-startup-'));
+    const missing = join(dir, 'missing.json');
+    // Ctrl-C lands as amps opens the file (as while its bundle loads): the open then fails.
+    const preload = join(dir, 'interrupt.cjs');
+    writeFileSync(preload, `const fs = require('node:fs'); const open = fs.openSync;
+      fs.openSync = function (path, ...rest) { if (String(path) === ${JSON.stringify(missing)}) process.emit('SIGINT'); return open.call(this, path, ...rest); };`);
+    const run = spawnSync(process.execPath, ['-r', preload, BIN, 'decode', missing], { encoding: 'utf8', env: cleanEnv({ AMPS_CACHE_DIR: join(dir, 'cache') }) as NodeJS.ProcessEnv });
+    expect([run.status, run.stderr.split('\n')[0]]).toEqual([130, expect.stringContaining('interrupted')]);
+  });
+});

@@ -199,7 +199,8 @@ export async function readFileBounded(path: string, options: { limit?: number; w
     if (stop.aborted) throw new InterruptedError();
     return text;
   } catch (error) {
-    if (stop?.aborted) throw new InterruptedError();
+    // A Ctrl-C before the read (while the command loaded) ends the run as one during it does.
+    if ((stop ?? options.stop()).aborted) throw new InterruptedError();
     if (error instanceof UsageError || error instanceof InterruptedError) throw error;
     throw unreadable(`${options.what} ${path}`, error);
   }
