@@ -158,6 +158,9 @@ export function maskKeyBeingTyped(text: string): string {
  * would be printed, or sent in a URL that servers and proxies log.
  */
 export function holdsKeyShape(text: string): boolean {
+  // Without an escape of either kind, nothing holds a key's shape without `sk_`: the common case
+  // (an API URL, a config folder, a device id) skips compiling KEY_SHAPE (start-up is counted).
+  if (!text.includes('sk_') && !text.includes('%') && !text.includes('\\')) return false;
   return [text, percentDecoded(text)].some((spelt) => {
     KEY_SHAPE.lastIndex = 0;
     return KEY_SHAPE.test(unescapeKeyCharacters(spelt));
