@@ -1,7 +1,7 @@
 // API keys (decision 2): `amps_sk_test_…`, `amps_sk_live_…`, `sk_test_…`, `sk_live_…`; the
 // `test`/`live` token names the environment. One shape, shared by the client and the sandbox.
 
-import { ESCAPE_SEQUENCE, INVISIBLE_CHARACTERS, JSON_ESCAPED_INVISIBLE } from '../lib/invisible.js';
+import { ESCAPE_SEQUENCE, INVISIBLE_CHARACTERS, JSON_ESCAPED_INVISIBLE, TAG_CHARACTER } from '../lib/invisible.js';
 import { percentDecoded } from '../lib/values.js';
 
 export const API_KEY_PATTERN = /^(amps_)?sk_(test|live)_[A-Za-z0-9]{6,}$/;
@@ -31,7 +31,7 @@ export function unescapeKeyCharacters(text: string): string {
  * (bench/startup.mjs).
  */
 export function mayHideKey(text: string): boolean {
-  keyHiders ??= new RegExp(`\\\\[uUbfr]|%|&#|&lowbar;|&UnderBar;|[${INVISIBLE_CHARACTERS}]`);
+  keyHiders ??= new RegExp(`\\\\[uUbfr]|%|&#|&lowbar;|&UnderBar;|[${INVISIBLE_CHARACTERS}]|${TAG_CHARACTER}`);
   return keyHiders.test(text);
 }
 let keyHiders: RegExp | undefined;
@@ -66,7 +66,7 @@ export function keyEchoPattern(key: string): RegExp {
  * two characters of the key (which made a 90-byte answer run for minutes).
  */
 export function replaceKeyEchoes(text: string, pattern: RegExp): string {
-  hiders ??= new RegExp(`${ESCAPE_SEQUENCE}|[${INVISIBLE_CHARACTERS}]|(?<!\\\\)\\\\+${JSON_ESCAPED_INVISIBLE}`, 'g');
+  hiders ??= new RegExp(`${ESCAPE_SEQUENCE}|[${INVISIBLE_CHARACTERS}]|${TAG_CHARACTER}|(?<!\\\\)\\\\+${JSON_ESCAPED_INVISIBLE}`, 'g');
   const at = new Int32Array(text.length);
   let shown = '';
   let kept = 0;

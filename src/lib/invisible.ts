@@ -11,8 +11,15 @@
  */
 export const SCRUBBED_CHARACTERS = '\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u00ad\\u200b\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff';
 
-/** What the key search sees through: the scrubbed set, and the joiners, direction marks and the grapheme joiner. */
-export const INVISIBLE_CHARACTERS = `${SCRUBBED_CHARACTERS}\\u034f\\u200c-\\u200f`;
+/**
+ * What the key search sees through: the scrubbed set, and what scripts and emoji need, so is never
+ * scrubbed, but a terminal draws as nothing or as a blank: the joiners and direction marks, the
+ * grapheme joiner, the variation selectors, the Hangul fillers.
+ */
+export const INVISIBLE_CHARACTERS = `${SCRUBBED_CHARACTERS}\\u034f\\u115f\\u1160\\u200c-\\u200f\\u3164\\ufe00-\\ufe0f\\uffa0`;
+
+/** A tag character (U+E0000-U+E007F, drawn as nothing): beyond U+FFFF, so two UTF-16 units, outside any character class. Seen through too. */
+export const TAG_CHARACTER = String.raw`\uDB40[\uDC00-\uDC7F]`;
 
 /** A terminal escape sequence: CSI (`ESC [ … m`), OSC (`ESC ] … BEL` or `ESC \`), or ESC and one character. */
 export const ESCAPE_SEQUENCE = String.raw`\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])`;
@@ -25,8 +32,8 @@ export const ESCAPE_SEQUENCE = String.raw`\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u000
 export const JSON_ESCAPED_SCRUBBED = String.raw`(?:u(?:000[0-8]|000[bBcCdDeEfF]|001[0-9a-fA-F]|007[fF]|00[89][0-9a-fA-F]|00[aA][dD]|200[bB]|202[a-eA-E]|206[0-46-9]|[fF][eE][fF][fF])(?:(?<=u001[bB])(?:\[[0-?]*[ !#-/]*[@-\[\]-~]|\][^"\\]*(?:\\u0007|\\u001[bB]\\\\)?|[@-Z^_]))?)`;
 
 /**
- * What the key search sees through in JSON text, as INVISIBLE_CHARACTERS is to SCRUBBED_CHARACTERS:
- * the escapes above, those of the joiners, direction marks and grapheme joiner, and `\b`, `\f`,
- * `\r` (less the backslash, as above).
+ * What the key search sees through in JSON text, as INVISIBLE_CHARACTERS and TAG_CHARACTER are to
+ * SCRUBBED_CHARACTERS: the escapes above, those of the marks INVISIBLE_CHARACTERS adds, a tag
+ * character's pair (`\udb40\udc41`), and `\b`, `\f`, `\r` (less the backslash, as above).
  */
-export const JSON_ESCAPED_INVISIBLE = String.raw`(?:[bfr]|u(?:200[c-fC-F]|034[fF])|${JSON_ESCAPED_SCRUBBED})`;
+export const JSON_ESCAPED_INVISIBLE = String.raw`(?:[bfr]|u(?:200[c-fC-F]|034[fF]|115[fF]|1160|3164|[fF][eE]0[0-9a-fA-F]|[fF][fF][aA]0|[dD][bB]40\\u[dD][cC][0-7][0-9a-fA-F])|${JSON_ESCAPED_SCRUBBED})`;

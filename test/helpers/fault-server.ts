@@ -334,14 +334,16 @@ export async function startFaultServer(): Promise<FaultServer> {
       }
       case 'echo-key-hidden': {
         // The key with what a terminal does not show inside it (a bell, an escape sequence, a
-        // zero-width space, a bidi mark, a carriage return: whole again on screen), and with HTML's
+        // zero-width space, a bidi mark, a carriage return, a variation selector, a Hangul filler,
+        // a tag character: whole again on screen), and with HTML's
         // named entity or an unterminated one. And marks that once made the search backtrack for minutes.
         const key = String(req.headers['x-api-key'] ?? '');
         const split = (mark: string) => splitKey(key, mark);
-        const details = { bell: split('\u0007'), escape: split('\u001b[1m'), title: split('\u001b]0;t\u0007'), titleEndedByST: split('\u001b]0;t\u001b\\'), joiner: split('\u200d'), zeroWidth: split('\u200b'), bidi: split('\u202a'), carriage: split('\r'), lowbar: key.replaceAll('_', '&lowbar;'), bare: key.replaceAll('_', '&#95'), backtracking: `s${'\u001b]\u0007'.repeat(30)}`, operator: split('\u2062'), escapedBytes: split('@BYTES@'), glued: `X${split('@BYTES@')}` };
+        const details = { bell: split('\u0007'), escape: split('\u001b[1m'), title: split('\u001b]0;t\u0007'), titleEndedByST: split('\u001b]0;t\u001b\\'), joiner: split('\u200d'), zeroWidth: split('\u200b'), bidi: split('\u202a'), carriage: split('\r'), lowbar: key.replaceAll('_', '&lowbar;'), bare: key.replaceAll('_', '&#95'), backtracking: `s${'\u001b]\u0007'.repeat(30)}`, operator: split('\u2062'), escapedBytes: split('@BYTES@'), glued: `X${split('@BYTES@')}`, variationSelector: split('\ufe0f'), filler: split('\u3164'), tag: split('\u{e0041}'), escapedSelector: split('@VS@'), escapedTag: split('@TAG@') };
         // An escape sequence whose bytes are JSON escapes too (`\u001b\u005b1m`): one only once read.
         const text = JSON.stringify({ success: false, error: { code: 'INVALID_API_KEY', message: `upstream said ${split('\u0007')}`, details }, meta: { requestId: `req_${split('\u200b')}`, path: `/${split('\u001b[0m')}` } });
-        return json(401, text.replaceAll('@BYTES@', ESCAPED_BYTES_CSI));
+        // A variation selector and a tag character (U+E0041, a surrogate pair) as JSON escapes.
+        return json(401, text.replaceAll('@BYTES@', ESCAPED_BYTES_CSI).replaceAll('@VS@', '\\ufe0f').replaceAll('@TAG@', '\\udb40\\udc41'));
       }
       case 'echo-key-hidden-read': {
         // A device read whose strings hold the key split by an escape sequence written in JSON escapes, read only once parsed.

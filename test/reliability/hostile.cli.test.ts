@@ -416,7 +416,7 @@ describe('a key the server echoes back is never printed', () => {
 
   it.each([
     ['echo-key-spellings', [], 5], ['echo-key-spellings', ['--json'], 4],
-    ['echo-key-hidden', [], 13], ['echo-key-hidden', ['--json'], 13], ['echo-key-hidden', ['--verbose'], 13],
+    ['echo-key-hidden', [], 18], ['echo-key-hidden', ['--json'], 18], ['echo-key-hidden', ['--verbose'], 18],
   ] as const)('%s, get with %j: a key spelt another way (nested escapes, without amps_, %%5F, HTML entities) or split by what a terminal does not show (a bell, escapes, invisible marks) is redacted too', async (fault, extra, redactions) => {
     const key = 'amps_sk_test_EchoedBackSecret4';
     const r = await runCli(['get', 'battery', 'b1', '--timeout', '5s', ...extra], { env: cleanEnv({ AMPS_API_URL: server.url(fault), AMPS_API_KEY: key }) });
