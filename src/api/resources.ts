@@ -28,7 +28,12 @@ const actionShape: Shape = (data) => {
   // The id goes into the next request's path (a wait, a cancel): `..` there would be another route.
   const idTrouble = idProblem(data.id);
   if (idTrouble) return `an action whose id ${idTrouble}`;
-  if (typeof data.state !== 'string') return 'an action without a state';
+  if (typeof data.state !== 'string') return data.state === undefined || data.state === null ? 'an action without a state' : `an action whose state is not text (${JSON.stringify(data.state).slice(0, 40)})`;
+  // Shown, matched against the catalogue and quoted in a wait's last line: text or nothing.
+  for (const key of ['errorCode', 'errorMessage'] as const) {
+    const value = data[key];
+    if (value !== undefined && value !== null && typeof value !== 'string') return `an action whose ${key} is not text (${JSON.stringify(value).slice(0, 40)})`;
+  }
   // A start or end amps cannot read cannot be checked against what was sent (moved?) nor shown.
   for (const key of ['start', 'end'] as const) {
     const value = data[key];
@@ -77,12 +82,14 @@ async function checked<T>(response: Promise<ApiResponse<unknown>>, shape: Shape,
 }
 
 /**
- * A page's items that are objects (one bad item never sinks a list), and its pagination's `total`
- * only when it is a count: a server's text there (`"5"`, escape sequences) would be added up as
- * text and printed as it came.
+ * A page's items that are objects, and, given `itemShape`, usable as one read alone would be (an
+ * action's id goes into the next command, `cut -f1 | xargs amps actions cancel`): one bad item
+ * never sinks a list, and is counted as left out. Its pagination's `total` only when it is a
+ * count: a server's text there (`"5"`, escape sequences) would be added up as text and printed as
+ * it came.
  */
-function objectItems<T>(page: ApiResponse<Page<T>>): ApiResponse<Page<T>> {
-  const items = page.data.items.filter((item) => isRecord(item));
+function objectItems<T>(page: ApiResponse<Page<T>>, itemShape?: Shape): ApiResponse<Page<T>> {
+  const items = page.data.items.filter((item) => isRecord(item) && itemShape?.(item) === undefined);
   const pagination = page.data.pagination;
   const badTotal = isRecord(pagination) && pagination.total !== undefined && !(Number.isSafeInteger(pagination.total) && (pagination.total as number) >= 0);
   if (items.length === page.data.items.length && !badTotal) return page;
@@ -128,7 +135,7 @@ export async function* listPages<T>(
 }
 
 export async function listDevices(client: ApiClient, type: DeviceType, query: { limit?: number; offset?: number; userId?: string }): Promise<ApiResponse<Page<DeviceRead>>> {
-  return objectItems(await checked<Page<DeviceRead>>(client.request('GET', `/${pathSegment(type)}`, { query }), pageShape));
+  return objectItems(await checked<Page<DeviceRead>>(client.request('GET', `/${pathSegment(type)}`, { query }), pageShape), deviceShape);
 }
 
 export function getDevice(client: ApiClient, type: DeviceType, id: string, expedite = false): Promise<ApiResponse<DeviceRead>> {
@@ -151,7 +158,7 @@ export function updateSettings(client: ApiClient, type: DeviceType, id: string, 
 }
 
 export async function listActions(client: ApiClient, query: { deviceId?: string; state?: string; deviceType?: string; userId?: string; limit?: number; offset?: number }): Promise<ApiResponse<Page<ActionRecord>>> {
-  return objectItems(await checked<Page<ActionRecord>>(client.request('GET', '/actions', { query }), pageShape));
+  return objectItems(await checked<Page<ActionRecord>>(client.request('GET', '/actions', { query }), pageShape), actionShape);
 }
 
 export function getAction(client: ApiClient, id: string, bound: { timeoutMs?: number } = {}): Promise<ApiResponse<ActionRecord>> {

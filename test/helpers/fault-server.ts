@@ -65,6 +65,8 @@ export type Fault =
   | 'other-id'
   | 'redirect'
   | 'junk-items'
+  | 'odd-action-fields'
+  | 'unusable-items'
   | 'bad-events'
   | 'junk-retry-after'
   | 'negative-retry-details'
@@ -382,6 +384,18 @@ export async function startFaultServer(): Promise<FaultServer> {
         const createdAt = new Date().toISOString();
         const items = [{ id: 'msg_1', seq: 1, type: 'device.connected', createdAt, body: null }, { id: 'msg_2', seq: 2, type: 'device.\u001b[2Jconnected', createdAt, body: {} }];
         return json(200, JSON.stringify({ success: true, data: { items, lastSeq: 2, oldestSeq: 1 }, meta: { requestId: 'req_events' } }));
+      }
+      case 'odd-action-fields': {
+        // A failed action whose errorCode is a number and whose errorMessage an object; act_state's state is a number.
+        const id = (req.url ?? '').split('?')[0].split('/').pop();
+        const data = { ...JSON.parse(okBody).data, id, state: id === 'act_state' ? 42 : 'failed', errorCode: 42, errorMessage: { x: 1 } };
+        return json(200, JSON.stringify({ success: true, data, meta: { requestId: 'req_odd' } }));
+      }
+      case 'unusable-items': {
+        // Objects, but no usable action or device: an id that is an object, a start that is no time, a state that is a number.
+        const good = JSON.parse(okBody).data;
+        const items = [good, { ...good, id: { a: 1 } }, { ...good, id: 'act_2', start: '2026-99-99' }, { ...good, id: 'act_3', state: 42 }];
+        return json(200, JSON.stringify({ success: true, data: { items, pagination: { total: 4, limit: 4, offset: 0, hasMore: false } }, meta: { requestId: 'req_unusable' } }));
       }
       case 'junk-items': {
         // A list page of four items, three of them no object: the next page starts after all four.

@@ -127,6 +127,20 @@ describe('a cancel answered 200 with an action that is not cancelled', () => {
   });
 });
 
+describe('an action whose fields are not text', () => {
+  it.each([
+    [['actions', 'wait', 'act_1', '--wait-timeout', '3s'], 'an action whose errorCode is not text (42)'],
+    [['actions', 'wait', 'act_1', '--wait-timeout', '3s', '--json'], 'an action whose errorCode is not text (42)'],
+    [['actions', 'get', 'act_1'], 'an action whose errorCode is not text (42)'],
+    [['actions', 'get', 'act_state'], 'an action whose state is not text (42)'],
+  ] as const)('%j is INVALID_RESPONSE, exit 8, not a crash', async (args, problem) => {
+    const r = await amps('odd-action-fields', [...args]);
+    expectNoCrash(r);
+    expect(r.code).toBe(8);
+    expect(r.stderr).toContain(problem);
+  });
+});
+
 describe('a result about another id than the one asked for', () => {
   it.each([
     [['get', 'battery', 'b1'], 'a result whose id is "bat_other", not b1, the one asked for', ''],
@@ -223,6 +237,19 @@ describe('a list page holding items that are no object', () => {
       expect(json.stdout).not.toContain('received');
       expect(JSON.parse(json.stderr.trim())).toEqual({ notice: expect.stringMatching(/^3 item\(s\) of the pages? that were no (action|device) left out$/) });
     }
+  });
+});
+
+describe('a list page holding objects that are no usable action or device', () => {
+  it('leaves them out as it does items that are no object: their ids would go into the next command', async () => {
+    const actions = await amps('unusable-items', ['actions', 'list']);
+    expectNoCrash(actions);
+    expect(actions.code).toBe(0);
+    expect(actions.stderr).toContain('(3 item(s) of the page that were no action left out)');
+    expect(actions.stdout.trim().split('\n').filter((line) => line.startsWith('act_'))).toHaveLength(1);
+    const devices = await amps('unusable-items', ['devices', 'battery']);
+    expect(devices.code).toBe(0);
+    expect(devices.stderr).toContain('1 item(s) of the pages that were no device left out');
   });
 });
 
