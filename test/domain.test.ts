@@ -299,3 +299,10 @@ describe('webhook bodies', () => {
     expect(pushEventBody(action as never)).toEqual({ actionId: 'act_1', deviceId: 'b1', deviceType: 'battery', command: 'idle', parameters: null, result: null, completedAt: '2026-11-26T00:00:00.000Z' });
   });
 });
+
+describe('durations as amps says them', () => {
+  it('whole milliseconds under a second, then seconds, minutes and hours', async () => {
+    const { formatDuration } = await import('../src/domain/duration.js');
+    expect([228.8498122033824, 999.6, 1500, 90_000, 5_400_000].map(formatDuration)).toEqual(['229 ms', '1 s', '1.5 s', '2 min', '1.5 h']);
+  });
+});

@@ -272,6 +272,9 @@ describe('fire times across daylight saving', () => {
     expect(parseSlot('16:00/3h discharge --target 30%')).toMatchObject({ hour: 16, minute: 0, durationMs: 3 * 3_600_000, command: 'discharge' });
     // A length with no unit is refused, not read as seconds.
     expect(() => parseSlot('01:00/120 charge')).toThrow("--slot '01:00/120 charge': the length '120' has no unit");
+    // A value split by a space is said as that, not as a flag without a value; `--flag=value` is taken.
+    expect(() => parseSlot('01:00/5h charge --power 5 kw')).toThrow("--slot '01:00/5h charge --power 5 kw': 'kw' is no slot flag, and follows a value: a value in a slot is one word");
+    expect(parseSlot('01:00/5h charge --power=5kw --param=soc=80%')).toMatchObject({ command: 'charge', quantities: parseSlot('01:00/5h charge --power 5kw --param soc=80%').quantities });
   });
 
   it('daily slots apart on most days but meeting on the day the clocks change are refused, naming that day', async () => {

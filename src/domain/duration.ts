@@ -11,6 +11,8 @@ export function parseDuration(text: string): number | undefined {
 }
 
 export function formatDuration(ms: number): string {
+  // A measured wait (228.849…) is said in whole milliseconds.
+  ms = Math.round(ms);
   if (ms < 1000) return `${ms} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`;
   if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;

@@ -23,7 +23,8 @@ const SLOT_HINT = "e.g. --slot '01:00/5h charge --target 100%' (a time of day, /
 
 /** `01:00/5h charge --target 100% --param heatSetpoint=19c`. */
 export function parseSlot(text: string): TypedSlot {
-  const words = text.trim().split(/\s+/).filter(Boolean);
+  // `--power=5kw` as the command line takes it: the flag and its value, two words.
+  const words = text.trim().split(/\s+/).filter(Boolean).flatMap((word) => (/^--[a-z]+=/.test(word) ? [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)] : [word]));
   const head = /^(\d{1,2}):(\d{2})\/(.+)$/.exec(words[0] ?? '');
   if (!head) throw new UsageError(`--slot '${text}' does not start with TIME/LENGTH`, SLOT_HINT);
   const [hour, minute] = [Number(head[1]), Number(head[2])];
@@ -42,6 +43,8 @@ export function parseSlot(text: string): TypedSlot {
   for (let i = 2; i < words.length; i++) {
     const flag = words[i];
     const value = words[i + 1];
+    // A word where a flag goes follows a value: `--power 5 kw` split the value in two.
+    if (!flag.startsWith('--')) throw new UsageError(`--slot '${text}': '${flag}' is no slot flag, and follows a value: a value in a slot is one word`, 'write it without spaces: --power 5kw, --target 90%');
     if (value === undefined) throw new UsageError(`--slot '${text}': ${flag} has no value`, SLOT_HINT);
     if (flag.startsWith('--') && (QUANTITY_FLAGS as readonly string[]).includes(flag.slice(2))) {
       const name = flag.slice(2);
