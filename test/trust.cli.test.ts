@@ -327,7 +327,7 @@ describe('never the fake API by accident', () => {
     expect(readFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), 'utf8')).toBe(before);
     // A name led by - would read as an option wherever it is typed (amps config use -x): none is made.
     const dashed = await runCli(['config', 'set', 'api-url', 'https://api.amps.ai', '--profile=-dash'], { env: e });
-    expect([dashed.code, dashed.stderr.split('\n')[0]]).toEqual([2, "amps: '-dash' is not a profile name (letters, digits, _ . -, not led by -; not an API key)"]);
+    expect([dashed.code, dashed.stderr.split('\n')[0]]).toEqual([2, "amps: '-dash' is not a profile name (letters, digits, _ . -, not led by -, at most 64; not an API key)"]);
     expect(readFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), 'utf8')).toBe(before);
   });
 
@@ -429,7 +429,7 @@ describe('never the fake API by accident', () => {
     }
     expect(sandbox.requests.length).toBe(before);
     const named = await runCli(['--profile', `${pasted}!`, 'get', 'battery', 'bat_voltaro_01'], { env: { ...env, AMPS_CONFIG_DIR: dir } });
-    expect(named.stderr.split('\n')[0]).toBe("amps: '[redacted key]!' (from --profile) is not a profile name (letters, digits, _ . -, not led by -; not an API key)");
+    expect(named.stderr.split('\n')[0]).toBe("amps: '[redacted key]!' (from --profile) is not a profile name (letters, digits, _ . -, not led by -, at most 64; not an API key)");
     // A preflight's details quote what was typed: a command or a parameter name that is a key,
     // split by a control character too.
     for (const args of [['push', 'battery', 'bat_voltaro_01', 'sk_test_Pasted\u0007Key12345'], ['push', 'battery', 'bat_voltaro_01', 'charge', '--param', `${pasted}=5kw`]]) {

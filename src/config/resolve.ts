@@ -178,7 +178,7 @@ export function profileShown(name: string): string {
 
 /** `name`, when it can be a profile's (isProfileName); else a usage error, saying where it came from when `from` does. */
 export function checkProfileName(name: string, from?: string): string {
-  if (!isProfileName(name)) throw new UsageError(`'${profileShown(name)}'${from ? ` (from ${from})` : ''} is not a profile name (letters, digits, _ . -, not led by -; not an API key)`, from ? 'amps config profiles lists the profiles' : undefined);
+  if (!isProfileName(name)) throw new UsageError(`'${profileShown(name)}'${from ? ` (from ${from})` : ''} is not a profile name (letters, digits, _ . -, not led by -, at most 64; not an API key)`, from ? 'amps config profiles lists the profiles' : undefined);
   return name;
 }
 

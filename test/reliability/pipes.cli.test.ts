@@ -558,10 +558,10 @@ describe('keys and secrets', () => {
     const pasted = 'amps_sk_live_PASTEDSECRET999';
     // Given: refused before anything is stored.
     const given = await runCli(['config', 'set', 'api-url', 'http://127.0.0.1:4010', '--profile', pasted], { env: e });
-    expect([given.code, given.stderr.split('\n')[0]]).toEqual([2, "amps: '[redacted key]' is not a profile name (letters, digits, _ . -, not led by -; not an API key)"]);
+    expect([given.code, given.stderr.split('\n')[0]]).toEqual([2, "amps: '[redacted key]' is not a profile name (letters, digits, _ . -, not led by -, at most 64; not an API key)"]);
     expect(existsSync(join(e.AMPS_CONFIG_DIR!, 'config.json'))).toBe(false);
     const inside = await runCli(['config', 'set', 'api-url', 'http://127.0.0.1:4010', '--profile', `prod-${pasted}`], { env: e });
-    expect([inside.code, inside.stderr.split('\n')[0]]).toEqual([2, "amps: 'prod-[redacted key]' is not a profile name (letters, digits, _ . -, not led by -; not an API key)"]);
+    expect([inside.code, inside.stderr.split('\n')[0]]).toEqual([2, "amps: 'prod-[redacted key]' is not a profile name (letters, digits, _ . -, not led by -, at most 64; not an API key)"]);
     const twice = await runCli(['get', 'battery', 'bat_voltaro_01', '--profile', pasted, '--profile', 'x'], { env: e });
     expect([twice.code, twice.stderr]).toEqual([2, expect.not.stringContaining('PASTEDSECRET')]);
     // A name that merely starts like one is a name.
