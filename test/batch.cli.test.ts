@@ -427,6 +427,12 @@ describe('amps push --devices', () => {
     const r = await amps(['push', 'battery', '--devices', join(dir, 'bad.csv'), 'charge']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('needs an id column');
+    // A binary file given by mistake is said as that, not read as a CSV or ids.
+    writeFileSync(join(dir, 'image.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x0a]));
+    const binary = await amps(['push', 'battery', '--devices', join(dir, 'image.png'), 'charge']);
+    expect([binary.code, binary.stderr.split('\n')[0]]).toEqual([2, 'amps: --devices holds binary data or text that is not UTF-8 (line 1), not a list of ids, a CSV or NDJSON']);
+    writeFileSync(join(dir, 'program'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0, 0, 0, 0x0a]));
+    expect((await amps(['push', 'battery', '--devices', join(dir, 'program'), 'charge'])).code).toBe(2);
     expect((await amps(['push', 'battery', '--devices', '/no/such', 'charge'])).stderr).toContain('cannot read --devices');
     expect((await amps(['push', 'solar-inverter', '--devices', '-', 'charge'], 'solar_sunpeak_01')).code).toBe(2);
     const noLedger = await amps(['push', 'battery', '--devices', '-', 'charge', '--out', '/no/such/dir/ledger.ndjson'], 'bat_load_000001');

@@ -347,6 +347,9 @@ async function* rowsOf(lines: AsyncGenerator<Line>): AsyncGenerator<InputRow> {
       }
       if (isBlank(item.text)) continue;
       const text = item.text.trim();
+      // A binary file (an image, a program) given by mistake, told by its first line (a control
+      // character, or a byte that is not UTF-8): said as that, before any row is sent.
+      if (/[\u0000-\u0008\u000e-\u001f\u007f\ufffd]/.test(text)) throw new UsageError(`--devices holds binary data or text that is not UTF-8 (line ${item.line}), not a list of ids, a CSV or NDJSON`);
       if (text.startsWith('{')) {
         // NDJSON: every line an object.
         const first = fromJson(text, item.line);
