@@ -65,6 +65,8 @@ describe('amps schedule set|get|clear', () => {
   it('a device without a schedule: the 404 is said in the device\'s terms first, exit 4', async () => {
     const r = await amps(['schedule', 'get', 'battery', 'bat_helio_02']);
     expect([r.code, r.stderr.split('\n')[0]]).toEqual([4, 'battery bat_helio_02 has no schedule now (none was set, it was cleared, or a one-off one has run).']);
+    // The error's advice fits a schedule read through its device, where no schedule id was given.
+    expect(r.stderr).toContain('read through a device (/TYPE/ID/schedule), the device has no schedule now');
   });
 
   it('sends a zone in its own spelling and a compound length as the API writes it', async () => {

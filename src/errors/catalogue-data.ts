@@ -79,7 +79,7 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
   {
     code: 'NOT_FOUND', variant: 'schedule', http: 404, category: 'resource', party: 'request', retryClass: 'fix_request',
     message: 'Schedule not found or access denied.', source: 'amps-docs',
-    whatToDo: 'The schedule id is unknown or belongs to another account.',
+    whatToDo: 'The schedule id is unknown or belongs to another account; or, read through a device (/TYPE/ID/schedule), the device has no schedule now (none was set, it was cleared, or a one-off one has run).',
     details: [], related: ['DEVICE_NOT_FOUND'], paths: ['/schedules', '/*/*/schedule'],
   },
   {
