@@ -306,3 +306,12 @@ describe('durations as amps says them', () => {
     expect([228.8498122033824, 999.6, 1500, 90_000, 5_400_000].map(formatDuration)).toEqual(['229 ms', '1 s', '1.5 s', '2 min', '1.5 h']);
   });
 });
+
+describe('device types as operators name them', () => {
+  it('the five families, with hyphens or underscores, and the plurals and short names the README lists', async () => {
+    const { normaliseDeviceType } = await import('../src/domain/device-types.js');
+    const named = ['batteries', 'ev-chargers', 'ev', 'charger', 'hvacs', 'solar-inverters', 'solar', 'inverter', 'vehicles', 'car', 'EV_Charger', 'solar_inverter'];
+    expect(named.map(normaliseDeviceType)).toEqual(['battery', 'ev_charger', 'ev_charger', 'ev_charger', 'hvac', 'solar_inverter', 'solar_inverter', 'solar_inverter', 'vehicle', 'vehicle', 'ev_charger', 'solar_inverter']);
+    expect(normaliseDeviceType('toaster')).toBeUndefined();
+  });
+});

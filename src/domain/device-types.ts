@@ -23,6 +23,7 @@ const ALIASES: Record<string, DeviceType> = {
   ev: 'ev_charger',
   charger: 'ev_charger',
   ev_chargers: 'ev_charger',
+  hvacs: 'hvac',
   inverter: 'solar_inverter',
   solar: 'solar_inverter',
   solar_inverters: 'solar_inverter',
