@@ -276,6 +276,7 @@ describe('fire times across daylight saving', () => {
     expect(() => parseSlot('01:00/120 charge')).toThrow("--slot '01:00/120 charge': the length '120' has no unit");
     // A value split by a space is said as that, not as a flag without a value; `--flag=value` is taken.
     expect(() => parseSlot('01:00/5h charge --power 5 kw')).toThrow("--slot '01:00/5h charge --power 5 kw': 'kw' is no slot flag, and follows a value: a value in a slot is one word");
+    expect(() => parseSlot('01:00/5h charge now')).toThrow("--slot '01:00/5h charge now': 'now' is not a slot flag (--power, --target, --reserve, --param NAME=VALUE)");
     expect(parseSlot('01:00/5h charge --power=5kw --param=soc=80%')).toMatchObject({ command: 'charge', quantities: parseSlot('01:00/5h charge --power 5kw --param soc=80%').quantities });
   });
 

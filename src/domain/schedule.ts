@@ -43,8 +43,9 @@ export function parseSlot(text: string): TypedSlot {
   for (let i = 2; i < words.length; i++) {
     const flag = words[i];
     const value = words[i + 1];
-    // A word where a flag goes follows a value: `--power 5 kw` split the value in two.
-    if (!flag.startsWith('--')) throw new UsageError(`--slot '${text}': '${flag}' is no slot flag, and follows a value: a value in a slot is one word`, 'write it without spaces: --power 5kw, --target 90%');
+    // A word where a flag goes: after a value, `--power 5 kw` split the value in two.
+    if (!flag.startsWith('--') && i > 2) throw new UsageError(`--slot '${text}': '${flag}' is no slot flag, and follows a value: a value in a slot is one word`, 'write it without spaces: --power 5kw, --target 90%');
+    if (!flag.startsWith('--')) throw new UsageError(`--slot '${text}': '${flag}' is not a slot flag (--power, --target, --reserve, --param NAME=VALUE)`, SLOT_HINT);
     if (value === undefined) throw new UsageError(`--slot '${text}': ${flag} has no value`, SLOT_HINT);
     if (flag.startsWith('--') && (QUANTITY_FLAGS as readonly string[]).includes(flag.slice(2))) {
       const name = flag.slice(2);
