@@ -421,6 +421,13 @@ describe('amps push --devices', () => {
     }
   });
 
+  it('a run of one device says so in the singular', async () => {
+    const r = await amps(['push', 'battery', '--devices', '-', 'auto.balanced'], 'bat_load_000007\n');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/\n1 device\b/);
+    expect(r.stderr).not.toContain('1 devices');
+  });
+
   it('rejects bad batch input in one line, exit 2, nothing sent', async () => {
     const dir = freshConfigDir();
     writeFileSync(join(dir, 'bad.csv'), 'name,target\nx,5%\n');

@@ -84,7 +84,7 @@ export async function printSummary(report: BatchReport, io: IO, json: boolean, l
   }
   const table = rows.map((r) => [r.outcome, r.code ?? '-', grouped(r.count), guidanceFor(r.outcome, r.code, r.retryClass)]);
   const stopped = report.stoppedBy ? ` (stopped: ${STOPPED[report.stoppedBy]}${report.stopDetail ? `: ${report.stopDetail}` : ''})` : '';
-  writeLine(io.stderr, io.err.bold(`\n${grouped(report.total)} devices${stopped}`));
+  writeLine(io.stderr, io.err.bold(`\n${grouped(report.total)} ${report.total === 1 ? 'device' : 'devices'}${stopped}`));
   io.stderr.write(await formatTable(['outcome', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err }));
   if (report.unread) {
     writeLine(io.stderr, report.stoppedBy === 'ledger_failed'
