@@ -15,8 +15,3 @@ export function checkFileOrUrl(name: string, value: string): string {
   if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) throw new UsageError(`${name} holds a control character, so it is not used: amps prints the files and URLs it is given`, 'rename the file, or percent-encode the character in a URL');
   return value;
 }
-
-/** The option parser of checkFileOrUrl. */
-export function fileOrUrl(name: string) {
-  return (value: string): string => checkFileOrUrl(name, value);
-}

@@ -2,6 +2,7 @@
 
 import { formatDuration, parseDuration } from '../domain/duration.js';
 import { UsageError } from '../errors/failures.js';
+import { checkFileOrUrl } from './file-or-url.js';
 
 export function wholeNumber(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -47,4 +48,7 @@ export function repeatable(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-export { checkFileOrUrl, fileOrUrl } from './file-or-url.js';
+/** A file or URL option, as checkFileOrUrl checks one. */
+export function fileOrUrl(name: string) {
+  return (value: string): string => checkFileOrUrl(name, value);
+}
