@@ -17,8 +17,7 @@ const PRINTABLE_ASCII = /^[\x20-\x7e\n]*$/;
 /** Removes escape sequences and control characters; newlines survive only when `multiline`. */
 export function scrub(value: string, multiline = false): string {
   // The common case: the scrubbing patterns, whose compiling each run pays for, are left unused.
-  if (PRINTABLE_ASCII.test(value)) return multiline || !value.includes('\n') ? value : value.replace(/\n/g, ' ');
-  const cleaned = value.replace(ESCAPE_SEQUENCES, '').replace(/\t/g, ' ').replace(CONTROL, '');
+  const cleaned = PRINTABLE_ASCII.test(value) ? value : value.replace(ESCAPE_SEQUENCES, '').replace(/\t/g, ' ').replace(CONTROL, '');
   return multiline ? cleaned : cleaned.replace(/\n/g, ' ');
 }
 
