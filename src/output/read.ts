@@ -167,12 +167,12 @@ export async function openFileStream(path: string, what: string, stop?: AbortSig
  * A file read whole, up to `limit` bytes; a directory, a missing file or one too large is a usage
  * error naming `what` and why (never a stack trace). A FIFO or device is streamed with the same
  * bound. `stop` is required: a FIFO whose writer never comes is waited on until its signal aborts
- * (Ctrl-C). It is asked for only then: a command's signal is made on first use (lib/lazy-abort.ts),
- * and a regular file, read at once, needs none.
+ * (Ctrl-C). It is asked for only then, or when a read fails (a Ctrl-C that came first is said as
+ * one): a command's signal is made on first use (lib/lazy-abort.ts), and a regular file read at
+ * once needs none.
  */
 export async function readFileBounded(path: string, options: { limit?: number; what: string; stop: () => AbortSignal; strict?: boolean }): Promise<string> {
   const limit = options.limit ?? DEFAULT_READ_LIMIT;
-  let stop: AbortSignal | undefined;
   try {
     // Non-blocking, so that opening a FIFO never waits for its writer. A regular file is read here;
     // a FIFO is read from this same descriptor: closing it would let go of a writer already waiting
@@ -186,21 +186,20 @@ export async function readFileBounded(path: string, options: { limit?: number; w
         if (info.size > limit) throw tooLarge(`${options.what} ${path}`, limit);
         return readOpenFile(fd, limit, `${options.what} ${path}`, options.strict);
       }
-      stop = options.stop();
-      if (info.isFIFO()) stream = await fifoStream(fd, stop);
+      if (info.isFIFO()) stream = await fifoStream(fd, options.stop());
     } finally {
       // The FIFO's stream owns the descriptor now.
       if (stream === undefined) closeSync(fd);
     }
     // A device (a terminal, /dev/zero) is opened again, blocking, and streamed with the same bound.
-    stream ??= await openFileStream(path, options.what, stop);
+    stream ??= await openFileStream(path, options.what, options.stop());
     const text = await readStream(stream, { limit, what: `${options.what} ${path}`, strict: options.strict });
     // A FIFO read cut short by Ctrl-C is not the whole input.
-    if (stop.aborted) throw new InterruptedError();
+    if (options.stop().aborted) throw new InterruptedError();
     return text;
   } catch (error) {
     // A Ctrl-C before the read (while the command loaded) ends the run as one during it does.
-    if ((stop ?? options.stop()).aborted) throw new InterruptedError();
+    if (options.stop().aborted) throw new InterruptedError();
     if (error instanceof UsageError || error instanceof InterruptedError) throw error;
     throw unreadable(`${options.what} ${path}`, error);
   }
