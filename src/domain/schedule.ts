@@ -19,6 +19,8 @@ export interface TypedSlot {
   quantities: Record<string, TypedQuantity>;
 }
 
+/** What may follow a slot's command. */
+const SLOT_FLAGS = '--power, --target, --reserve, --param NAME=VALUE';
 const SLOT_HINT = "e.g. --slot '01:00/5h charge --target 100%' (a time of day, /, a length, the command and its flags)";
 
 /** `01:00/5h charge --target 100% --param heatSetpoint=19c`. */
@@ -43,16 +45,18 @@ export function parseSlot(text: string): TypedSlot {
   for (let i = 2; i < words.length; i++) {
     const flag = words[i];
     const value = words[i + 1];
-    // A word where a flag goes: after a value, `--power 5 kw` split the value in two.
-    if (!flag.startsWith('--') && i > 2) throw new UsageError(`--slot '${text}': '${flag}' is no slot flag, and follows a value: a value in a slot is one word`, 'write it without spaces: --power 5kw, --target 90%');
-    if (!flag.startsWith('--')) throw new UsageError(`--slot '${text}': '${flag}' is not a slot flag (--power, --target, --reserve, --param NAME=VALUE)`, SLOT_HINT);
+    if (!flag.startsWith('--')) {
+      // A word where a flag goes: after a value, `--power 5 kw` split the value in two.
+      if (i > 2) throw new UsageError(`--slot '${text}': '${flag}' is no slot flag, and follows a value: a value in a slot is one word`, 'write it without spaces: --power 5kw, --target 90%');
+      throw new UsageError(`--slot '${text}': '${flag}' is not a slot flag (${SLOT_FLAGS})`, SLOT_HINT);
+    }
     if (value === undefined) throw new UsageError(`--slot '${text}': ${flag} has no value`, SLOT_HINT);
-    if (flag.startsWith('--') && (QUANTITY_FLAGS as readonly string[]).includes(flag.slice(2))) {
+    if ((QUANTITY_FLAGS as readonly string[]).includes(flag.slice(2))) {
       const name = flag.slice(2);
       if (named[name] !== undefined) throw new UsageError(`--slot '${text}': ${flag} is given twice`);
       named[name] = value;
     } else if (flag === '--param') params.push(value);
-    else throw new UsageError(`--slot '${text}': '${flag}' is not a slot flag (--power, --target, --reserve, --param NAME=VALUE)`);
+    else throw new UsageError(`--slot '${text}': '${flag}' is not a slot flag (${SLOT_FLAGS})`);
     i++;
   }
   return { text, hour, minute, durationMs, command, quantities: parseQuantityFlags(named, params) };
