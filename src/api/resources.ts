@@ -20,6 +20,8 @@ const enc = encodeURIComponent;
 /** The minimum each result must have for amps to use it; the reason it fails, or undefined. */
 type Shape = (data: unknown) => string | undefined;
 
+/** A value the API gave where another was due, as a refusal quotes it. */
+const quoted = (value: unknown) => JSON.stringify(value).slice(0, 40);
 const describe = (data: unknown) => (data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data === 'object' ? 'an object' : `a ${typeof data}`);
 
 const actionShape: Shape = (data) => {
@@ -28,16 +30,16 @@ const actionShape: Shape = (data) => {
   // The id goes into the next request's path (a wait, a cancel): `..` there would be another route.
   const idTrouble = idProblem(data.id);
   if (idTrouble) return `an action whose id ${idTrouble}`;
-  if (typeof data.state !== 'string') return data.state === undefined || data.state === null ? 'an action without a state' : `an action whose state is not text (${JSON.stringify(data.state).slice(0, 40)})`;
+  if (typeof data.state !== 'string') return data.state === undefined || data.state === null ? 'an action without a state' : `an action whose state is not text (${quoted(data.state)})`;
   // Shown, matched against the catalogue and quoted in a wait's last line: text or nothing.
   for (const key of ['errorCode', 'errorMessage'] as const) {
     const value = data[key];
-    if (value !== undefined && value !== null && typeof value !== 'string') return `an action whose ${key} is not text (${JSON.stringify(value).slice(0, 40)})`;
+    if (value !== undefined && value !== null && typeof value !== 'string') return `an action whose ${key} is not text (${quoted(value)})`;
   }
   // A start or end amps cannot read cannot be checked against what was sent (moved?) nor shown.
   for (const key of ['start', 'end'] as const) {
     const value = data[key];
-    if (value !== undefined && value !== null && (typeof value !== 'string' || Number.isNaN(Date.parse(value)))) return `an action whose ${key} is not a time (${JSON.stringify(value).slice(0, 40)})`;
+    if (value !== undefined && value !== null && (typeof value !== 'string' || Number.isNaN(Date.parse(value)))) return `an action whose ${key} is not a time (${quoted(value)})`;
   }
   return undefined;
 };
@@ -166,7 +168,7 @@ export function getAction(client: ApiClient, id: string, bound: { timeoutMs?: nu
 }
 
 /** The docs: a cancel is answered 200 with the action `cancelled` (any other state is a 409). */
-const cancelledShape: Shape = (data) => actionShape(data) ?? (isRecord(data) && data.state !== 'cancelled' ? `an action still ${JSON.stringify(data.state).slice(0, 40)}, not cancelled` : undefined);
+const cancelledShape: Shape = (data) => actionShape(data) ?? (isRecord(data) && data.state !== 'cancelled' ? `an action still ${quoted(data.state)}, not cancelled` : undefined);
 
 export function cancelAction(client: ApiClient, id: string): Promise<ApiResponse<ActionRecord>> {
   return checked(client.request('POST', `/actions/${enc(id)}/cancel`), about(cancelledShape, 'id', id), 'The cancel was sent; check amps actions get before sending it again');
