@@ -1,4 +1,4 @@
-import { closeSync, constants, createReadStream, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, openSync, readlinkSync, readSync, type Stats } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { InterruptedError, UsageError } from '../errors/failures.js';
 import { systemErrorText } from '../lib/values.js';
@@ -46,15 +46,26 @@ export function claimStdinInputs(io: Pick<IO, 'stdinTaken'>, apiKeyFile: string 
   for (const [what, value] of inputs) if (value === '-') claimStdin(io, what);
 }
 
-/** The whole of stdin, as readStream reads it; the IO then holds that it was read, so that no question is asked on it (io.ts noPromptReason). */
-export async function readStdin(io: Pick<IO, 'stdin' | 'stdinTaken'>, options: { limit?: number; what: string; strict?: boolean }): Promise<string> {
+/**
+ * The whole of stdin, as readStream reads it; the IO then holds that it was read, so that no
+ * question is asked on it (io.ts noPromptReason). The first Ctrl-C ends the read: a terminal no one
+ * types into, or a pipe whose writer Ctrl-C ended too, is not an input.
+ */
+export async function readStdin(io: Pick<IO, 'stdin' | 'stdinTaken' | 'signal'>, options: { limit?: number; what: string; strict?: boolean }): Promise<string> {
   claimStdin(io, options.what);
-  return readStream(io.stdin, options);
+  return readStream(io.stdin, { ...options, stop: io.signal });
 }
 
-/** The whole of a stream as UTF-8 text, up to `limit` bytes (a usage error naming `what` past it). */
-export async function readStream(stream: Readable, options: { limit?: number } & TextOptions = {}): Promise<string> {
+/**
+ * The whole of a stream as UTF-8 text, up to `limit` bytes (a usage error naming `what` past it).
+ * `stop` aborted ends the read as an interruption, whatever was read by then.
+ */
+export async function readStream(stream: Readable, options: { limit?: number; stop?: AbortSignal } & TextOptions = {}): Promise<string> {
   const limit = options.limit ?? DEFAULT_READ_LIMIT;
+  const { stop } = options;
+  const onStop = () => stream.destroy();
+  if (stop?.aborted) onStop();
+  else stop?.addEventListener('abort', onStop, { once: true });
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -68,10 +79,14 @@ export async function readStream(stream: Readable, options: { limit?: number } &
       chunks.push(buffer);
     }
   } catch (error) {
+    if (stop?.aborted) throw new InterruptedError();
     // A stream that cannot be read (stdin opened for writing only: `0>file`, EBADF) is bad input, not a bug.
     if (typeof (error as NodeJS.ErrnoException).syscall === 'string') throw unreadable(options.what ?? 'the input', error);
     throw error;
+  } finally {
+    stop?.removeEventListener('abort', onStop);
   }
+  if (stop?.aborted) throw new InterruptedError();
   return textOf(Buffer.concat(chunks), options);
 }
 
@@ -125,42 +140,54 @@ export function readRegularFile(path: string, limit: number, what: string): stri
 }
 
 /**
- * A FIFO, opened non-blocking, read through the event loop (as Node reads a piped stdin), never on
- * a worker thread: a FIFO whose writer never comes, or never writes, would hold that thread, and
- * Node waits for it at exit, so Ctrl-C could not end the process. `stop` then ends the read.
+ * A FIFO or a terminal, opened non-blocking, read through the event loop (as Node reads a piped or
+ * terminal stdin), never on a worker thread: a FIFO whose writer never comes, or a terminal no one
+ * types into (`amps decode /dev/stdin` at a prompt), would hold that thread, and Node waits for it
+ * at exit, so Ctrl-C could not end the process. `stop` then ends the read. Undefined for anything
+ * else (a regular file, /dev/zero), which a worker thread reads without waiting.
  */
-async function fifoStream(fd: number, stop?: AbortSignal): Promise<Readable> {
-  const { Socket } = await import('node:net');
-  const socket = new Socket({ fd, readable: true, writable: false });
-  if (stop?.aborted) socket.destroy();
-  else stop?.addEventListener('abort', () => socket.destroy(), { once: true });
-  return socket;
+async function eventLoopStream(fd: number, info: Stats, stop?: AbortSignal): Promise<Readable | undefined> {
+  let stream: Readable;
+  if (info.isFIFO()) {
+    const { Socket } = await import('node:net');
+    stream = new Socket({ fd, readable: true, writable: false });
+  } else {
+    if (!info.isCharacterDevice()) return undefined;
+    const tty = await import('node:tty');
+    if (!tty.isatty(fd)) return undefined;
+    stream = new tty.ReadStream(fd);
+  }
+  if (stop?.aborted) stream.destroy();
+  else stop?.addEventListener('abort', () => stream.destroy(), { once: true });
+  return stream;
 }
 
-/** A stream of a file, opened: a missing file or a directory is a usage error naming `what`. A FIFO is read as fifoStream says. */
+/** A stream of a file, opened: a missing file or a directory is a usage error naming `what`. A FIFO or a terminal is read as eventLoopStream says. */
 export async function openFileStream(path: string, what: string, stop?: AbortSignal): Promise<Readable> {
-  const { stat } = await import('node:fs/promises');
-  let fifo = false;
+  let fd: number;
   try {
-    fifo = (await stat(path)).isFIFO();
-  } catch {
-    // The open below says why.
+    // Non-blocking, so that opening a FIFO never waits for its writer.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    throw unreadable(`${what} ${path}`, error);
   }
-  if (fifo) {
-    let fd: number;
-    try {
-      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    } catch (error) {
-      throw unreadable(`${what} ${path}`, error);
-    }
-    return fifoStream(fd, stop);
+  let stream: Readable | undefined;
+  try {
+    const info = fstatSync(fd);
+    if (info.isDirectory()) throw new UsageError(`cannot read ${what} ${path}: it is a directory`);
+    stream = await eventLoopStream(fd, info, stop);
+  } finally {
+    // The FIFO's or terminal's stream owns the descriptor now.
+    if (stream === undefined) closeSync(fd);
   }
-  const stream = createReadStream(path);
+  if (stream !== undefined) return stream;
+  // Anything else is opened again, blocking, and read on a worker thread.
+  const file = createReadStream(path);
   await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', (error) => reject(unreadable(`${what} ${path}`, error)));
+    file.once('open', () => resolve());
+    file.once('error', (error) => reject(unreadable(`${what} ${path}`, error)));
   });
-  return stream;
+  return file;
 }
 
 /**
@@ -186,15 +213,15 @@ export async function readFileBounded(path: string, options: { limit?: number; w
         if (info.size > limit) throw tooLarge(`${options.what} ${path}`, limit);
         return readOpenFile(fd, limit, `${options.what} ${path}`, options.strict);
       }
-      if (info.isFIFO()) stream = await fifoStream(fd, options.stop());
+      stream = await eventLoopStream(fd, info, options.stop());
     } finally {
-      // The FIFO's stream owns the descriptor now.
+      // The FIFO's or terminal's stream owns the descriptor now.
       if (stream === undefined) closeSync(fd);
     }
-    // A device (a terminal, /dev/zero) is opened again, blocking, and streamed with the same bound.
+    // Another device (/dev/zero) is opened again, blocking, and streamed with the same bound.
     stream ??= await openFileStream(path, options.what, options.stop());
     const text = await readStream(stream, { limit, what: `${options.what} ${path}`, strict: options.strict });
-    // A FIFO read cut short by Ctrl-C is not the whole input.
+    // A FIFO or terminal read cut short by Ctrl-C is not the whole input.
     if (options.stop().aborted) throw new InterruptedError();
     return text;
   } catch (error) {

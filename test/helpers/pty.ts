@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { spawn as spawnPty, type IPty } from '@lydell/node-pty';
 import { assertNoKeyIn, BIN } from './cli.js';
 
@@ -10,6 +11,8 @@ export interface Terminal {
   type(keys: string): void;
   waitFor(pattern: RegExp | string, timeoutMs?: number): Promise<void>;
   exit: Promise<number>;
+  /** The process the terminal runs (amps, or the shell that redirects its stderr). */
+  pid: number;
 }
 
 export const KEYS = { up: '\u001b[A', down: '\u001b[B', enter: '\r', ctrlC: '\u0003', escape: '\u001b' };
@@ -55,5 +58,48 @@ export function runInTerminal(args: string[], env: Record<string, string | undef
         check();
       }),
     exit,
+    pid: pty.pid,
   };
+}
+
+/**
+ * Resolves once the process's event loop watches a terminal for input (Linux: a /dev/pts descriptor
+ * in one of its epoll sets, seen in /proc): it is reading the terminal, not starting up. The event
+ * to type on when what is typed must reach the read, and not the start.
+ */
+export async function readingTerminal(term: Terminal): Promise<void> {
+  let exited = false;
+  const gone = term.exit.then((code) => {
+    exited = true;
+    throw new Error(`exited ${code} before it read the terminal; screen:\n${term.text()}`);
+  });
+  await Promise.race([watching(term.pid, () => exited), gone]);
+}
+
+async function watching(pid: number, exited: () => boolean): Promise<void> {
+  const link = (fd: string) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      return '';
+    }
+  };
+  while (!exited()) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      // Not started yet, or gone (then the caller's exit says so).
+    }
+    for (const fd of fds.filter((fd) => link(fd) === 'anon_inode:[eventpoll]')) {
+      let info = '';
+      try {
+        info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+      } catch {
+        continue;
+      }
+      if ([...info.matchAll(/^tfd:\s*(\d+)/gm)].some(([, watched]) => link(watched!).startsWith('/dev/pts/'))) return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/api/client.js';
 import { API_DOCS, BIN, cleanEnv, freshConfigDir, runCli } from '../helpers/cli.js';
-import { runInTerminal } from '../helpers/pty.js';
+import { KEYS, readingTerminal, runInTerminal } from '../helpers/pty.js';
 import { startTestSandbox, type TestSandbox, useSandbox } from '../helpers/sandbox.js';
 
 // Real pipes, FIFOs, /dev/full, signals and files: what a shell, a runbook or a full disk does to
@@ -182,6 +182,33 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     execFileSync('mkfifo', [delivery]);
     const verified = await run(['webhooks', 'verify', '--secret-file', secret, delivery], delivery, 'SIGINT', false);
     expect(verified.code).toBe(130);
+  }, 60_000);
+
+  it('a terminal read as input (`-` or /dev/stdin at a prompt): the first Ctrl-C ends the wait (130), and Ctrl-D ends the input', async () => {
+    const dir = freshConfigDir();
+    const secret = join(dir, 'secret.txt');
+    writeFileSync(secret, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n');
+    const ledgerFile = join(dir, 'ledger.ndjson');
+    // (`webhooks verify -` refuses a terminal: a delivery is not typed.)
+    const asInput = [['decode'], ['push', 'battery', 'bat_voltaro_01', '--body']];
+    for (const args of [['webhooks', 'verify', '--secret-file', secret, '/dev/stdin'], ...asInput.map((a) => [...a, '/dev/stdin']), ...asInput.map((a) => [...a, '-']), ['push', 'battery', '--devices', '/dev/stdin', 'idle', '--out', ledgerFile]]) {
+      const term = runInTerminal(args, env);
+      await readingTerminal(term);
+      term.type(KEYS.ctrlC);
+      // Until now, a terminal named as a file was read on a worker thread, which Node waited for at
+      // exit (amps never ended); and a read of stdin did not stop at the first Ctrl-C.
+      expect(await term.exit, args.join(' ')).toBe(130);
+      expect(term.text(), args.join(' ')).toContain('interrupted');
+    }
+    expect(readFileSync(ledgerFile, 'utf8')).toContain('"stoppedBy":"interrupt"');
+    expect(posts()).toHaveLength(0);
+    // Typed, then Ctrl-D: the whole of it is read, as from a file.
+    const response = readFileSync(new URL('../../docs/amps-api/examples/error-device-offline-manufacturer.json', import.meta.url), 'utf8');
+    const term = runInTerminal(['decode', '/dev/stdin'], env);
+    await readingTerminal(term);
+    term.type(`${JSON.stringify(JSON.parse(response))}\n\u0004`);
+    expect(await term.exit).toBe(7);
+    expect(term.text()).toContain('DEVICE_OFFLINE');
   }, 60_000);
 
   it('a FIFO whose writer is already waiting in its open(): amps reads what it writes, and the writer finishes', async () => {
