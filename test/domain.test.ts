@@ -280,6 +280,16 @@ describe('what the API changed of a schedule', () => {
     expect(scheduleChanges(sent, { slots })).toEqual([{ field: 'timezone', sent: 'America/New_York', got: null }]);
     expect(scheduleChanges(sent, { timezone: 'America/New_York', slots: [slots[0], { ...slots[1], time: '17:00' }] })).toEqual([{ field: 'slots[0].time', sent: '16:00', got: '17:00' }]);
   });
+
+  it('a duration answered in days, weeks or fractions is the same length (P1D is PT24H); years, months and junk are not durations', async () => {
+    const { parseIsoDuration, scheduleChanges } = await import('../src/domain/schedule.js');
+    const hour = 3_600_000;
+    expect(['PT5H', 'PT90M', 'PT1H30M', 'PT1.5H', 'PT1,5H', 'P1D', 'P1DT1H', 'P1W', 'PT45S', 'P0D'].map(parseIsoDuration)).toEqual([5 * hour, 1.5 * hour, 1.5 * hour, 1.5 * hour, 1.5 * hour, 24 * hour, 25 * hour, 168 * hour, 45_000, 0]);
+    expect(['', 'P', 'PT', 'P1DT', 'P1Y', 'P1M', '5h', 'PT-1H', 'PT1H ', 'pt1h', 'P1.5'].map(parseIsoDuration)).toEqual(Array(11).fill(undefined));
+    const sent = { timezone: 'UTC', slots: [{ time: '00:00', duration: 'PT24H' }] };
+    expect(scheduleChanges(sent, { timezone: 'UTC', slots: [{ time: '00:00', duration: 'P1D', command: 'idle' }] })).toEqual([]);
+    expect(scheduleChanges(sent, { timezone: 'UTC', slots: [{ time: '00:00', duration: 'P1M', command: 'idle' }] })).toEqual([{ field: 'slots[0].duration', sent: 'PT24H', got: 'P1M' }]);
+  });
 });
 
 describe('a schedule for people', () => {

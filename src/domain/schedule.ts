@@ -70,11 +70,17 @@ export function isoDuration(ms: number): string {
   return `PT${hours ? `${hours}H` : ''}${rest || !hours ? `${rest}M` : ''}`;
 }
 
-/** Milliseconds of `PT5H`, `PT90M`, `PT1H30M`; undefined for anything else. */
+/**
+ * Milliseconds of an ISO 8601 duration of fixed length: `PT5H`, `PT90M`, `PT1H30M`, `PT1.5H`, and
+ * the days and weeks another server may answer with (`P1D` for `PT24H`: a day of a slot is 24
+ * hours). Undefined for anything else, years and months included (their length depends on when).
+ */
 export function parseIsoDuration(text: string): number | undefined {
-  const match = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$/.exec(text);
-  if (!match || (!match[1] && !match[2] && !match[3])) return undefined;
-  return ((Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0)) * 60 + Number(match[3] ?? 0)) * 1000;
+  const number = '(\\d+(?:[.,]\\d+)?)';
+  const match = new RegExp(`^P(?:${number}W)?(?:${number}D)?(?:T(?:${number}H)?(?:${number}M)?(?:${number}S)?)?$`).exec(text);
+  if (!match || match.slice(1).every((part) => part === undefined) || text.endsWith('T')) return undefined;
+  const [weeks, days, hours, minutes, seconds] = match.slice(1).map((part) => Number((part ?? '0').replace(',', '.')));
+  return Math.round(((((weeks! * 7 + days!) * 24 + hours!) * 60 + minutes!) * 60 + seconds!) * 1000);
 }
 
 export function slotTime(slot: { hour: number; minute: number }): string {
