@@ -642,9 +642,16 @@ describe('amps webhooks verify and trigger', () => {
       [['push.failed', '--device', 'bat_voltaro_01', '--code', 'NOPE_CODE'], "--code 'NOPE_CODE' is not a catalogued code"],
       [['device.connected', '--device', 'bat_voltaro_01', '--code', 'VPP_LOCKED'], '--code goes with push.failed'],
       [['push.failed', '--device', 'thing_1'], "cannot tell the device type of 'thing_1'"],
+      // The delivery is printed, or logged by a handler: a key typed into it is not used (nor shown).
+      [['push.failed', '--device', 'bat_voltaro_01', '--field', 'note=amps_sk_test_Zq9secretKEY12345'], '--field holds what looks like an API key, so it is not used: the delivery is printed, or sent to a handler'],
+      [['push.failed', '--device', 'bat_voltaro_01', '--field', 'amps_sk_test_Zq9secretKEY12345=1'], '--field holds what looks like an API key, so it is not used: the delivery is printed, or sent to a handler'],
+      [['push.failed', '--device', 'bat_voltaro_01', '--field', 'note="amps\\u005fsk_test_Zq9secretKEY12345"'], '--field holds what looks like an API key, so it is not used: the delivery is printed, or sent to a handler'],
+      [['push.completed', '--device', 'bat_voltaro_01', '--command', 'sk_live_Zq9secretKEY12345abc'], '--command holds what looks like an API key, so it is not used: the delivery is printed, or sent to a handler'],
     ] as const) {
       const r = await runCli(['webhooks', 'trigger', ...args, '--secret-file', secretFile], { env });
       expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, `amps: ${said}${said.endsWith("'thing_1'") ? ' from its id' : ''}`]);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).not.toMatch(/Zq9secret/);
     }
   });
 });

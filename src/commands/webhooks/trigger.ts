@@ -9,6 +9,7 @@ import { DEFAULT_TIMEOUT_MS, globalsOf, type GlobalOptions } from '../../config/
 import { fileOrUrl, repeatable } from '../../config/option-parsers.js';
 import type { DeviceType } from '../../contract/devices.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
+import { holdsKeyShape } from '../../contract/keys.js';
 import { WEBHOOK_EVENTS, type WebhookEventType } from '../../contract/webhooks.js';
 import { deviceTypeFromId, requireDeviceType } from '../../domain/device-types.js';
 import { requireId } from '../../domain/ids.js';
@@ -41,10 +42,19 @@ function deviceTypeOf(id: string, typed: string | undefined): DeviceType {
   return found;
 }
 
+/**
+ * What the delivery is made of, typed: it is printed, or sent to a handler that may log it, so
+ * anything shaped like an API key is refused, as everywhere amps would show what it is given.
+ */
+function keyFree(text: string, what: string): void {
+  if (holdsKeyShape(text)) throw new UsageError(`${what} holds what looks like an API key, so it is not used: the delivery is printed, or sent to a handler`, 'a test event needs no key: give any other text');
+}
+
 /** `--field name=value`: the value as JSON when it is JSON (`5`, `true`, `{"a":1}`), else the text. */
 function fields(pairs: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const pair of pairs) {
+    keyFree(pair, '--field');
     const eq = pair.indexOf('=');
     const name = pair.slice(0, eq).trim();
     if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) throw new UsageError(`--field '${pair}' is not NAME=VALUE`, 'e.g. --field errorMessage="Battery busy" --field attempts=3');
@@ -81,6 +91,7 @@ export async function run(options: TriggerOptions, io: IO): Promise<ExitCode> {
   const type = options.event ?? '';
   if (!isWebhookEvent(type)) throw new UsageError(`'${type}' is not a webhook event`, `one of ${WEBHOOK_EVENTS.join(', ')}`);
   if (!options.device) throw new UsageError('name the device: --device ID');
+  if (options.command !== undefined) keyFree(options.command, '--command');
   const deviceId = requireId(options.device, 'device');
   const deviceType = deviceTypeOf(deviceId, options.deviceType);
   if (options.code !== undefined) {
