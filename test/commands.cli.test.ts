@@ -138,6 +138,7 @@ describe('amps push', () => {
     [['--power', 'lots'], "--power 'lots' is not a quantity"],
     [['--at', 'whenever'], "--at 'whenever' is not a time"],
     [['--end', '3h'], '--end needs --start'],
+    [['--start', '17:00'], '--start needs --end (a window has both ends)\n  hint: a push that starts then and holds until the next one is --at: --at 17:00'],
     [['--on-conflict', 'yolo'], "--on-conflict takes one of cancel_and_replace, queue_after, not 'yolo'"],
     [['--frobnicate'], "unknown option '--frobnicate'"],
   ])('rejects %j in one line, exit 2, nothing sent', async (flags, message) => {

@@ -95,6 +95,8 @@ describe('times as operators type them (a fixed clock, a named zone)', () => {
     expect(times.end! - times.start!).toBe(3 * 3_600_000);
     expect(() => parseTimeFlags({ at: '22:00', start: '23:00' })).toThrow('not both');
     expect(() => parseTimeFlags({ end: '23:00' })).toThrow('--end needs --start');
+    // A start alone would be a scheduled push, held until the next one: that is --at's to say.
+    expect(() => parseTimeFlags({ start: '17:00' })).toThrow('--start needs --end');
     expect(resolveTimes(parseTimeFlags({ at: 'now' }), now, { name: 'UTC' })).toEqual({ notes: ['--at now: sent as an immediate push'] });
     expect(resolveTimes(parseTimeFlags({ at: 'now' }), now, { name: 'UTC' }, ['scheduled']).start).toBe(now + 60_000);
     expect(resolveTimes(parseTimeFlags({ start: 'now', end: '1h' }), now, { name: 'UTC' })).toMatchObject({ start: now + 60_000, end: now + 60_000 + 3_600_000 });

@@ -146,6 +146,9 @@ export function parseTimeFlags(flags: TimeFlags): ParsedTimes {
     throw new UsageError('--at schedules one start; use --start and --end for a window, not both');
   }
   if (flags.end !== undefined && flags.start === undefined) throw new UsageError('--end needs --start (a window has both ends)');
+  // A start alone is a scheduled push, which holds the device in that mode until the next push: --at
+  // says so; --start alone is a window whose end was forgotten.
+  if (flags.start !== undefined && flags.end === undefined) throw new UsageError('--start needs --end (a window has both ends)', `a push that starts then and holds until the next one is --at: --at ${flags.start}`);
   const read = (text: string, flag: string): TimeText => {
     const parsed = parseTimeText(text);
     if ('problem' in parsed) throw new UsageError(`${flag} '${text}' ${parsed.problem}`, TIME_HINT);

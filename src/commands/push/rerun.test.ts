@@ -33,5 +33,8 @@ describe('rerun lines', () => {
     expect(timeArgs(true, { start, zone: 'UTC', now: start + 1000 })).toEqual(['--at', 'NEW_TIME']);
     expect(timeArgs(false, { start, end: start + 3_600_000, zone: 'UTC', now: start - 1000, ran: true })).toEqual(['--start', 'NEW_TIME', '--end', 'NEW_TIME']);
     expect(timeArgs(true, { zone: 'UTC', ran: true })).toEqual(['--at', 'now']);
+    // A start without an end (a --body push's) is scheduled: --at, which --start alone is not.
+    expect(timeArgs(false, { start, zone: 'UTC', now: start - 1000 })).toEqual(['--at', '2026-06-10T21:00:00+00:00']);
+    expect(timeArgs(false, { start, zone: 'UTC', now: start + 1000 })).toEqual(['--at', 'NEW_TIME']);
   });
 });

@@ -117,12 +117,14 @@ export function rerunArgs(inputs: RunInputs, times: RunTimes, argv: string[]): s
  * its start with --at (`--at now` stays `--at now`: immediate).
  */
 export function timeArgs(at: boolean, times: RunTimes): string[] {
+  // A start without an end (a --body push's) is a scheduled push, which only --at says.
+  const scheduled = at || times.end === undefined;
   // Sent again, a start that has passed is refused (START_IN_PAST): the line says so by standing in for it.
-  if (startHasPassed(times)) return at ? ['--at', NEW_TIME] : ['--start', NEW_TIME, ...(times.end !== undefined ? ['--end', NEW_TIME] : [])];
+  if (startHasPassed(times)) return scheduled ? ['--at', NEW_TIME] : ['--start', NEW_TIME, '--end', NEW_TIME];
   const args: string[] = [];
   const instant = (ms: number) => formatInZone(ms, times.zone);
   if (at && times.start === undefined) args.push('--at', 'now');
-  else if (at && times.start !== undefined) args.push('--at', instant(times.start));
+  else if (scheduled && times.start !== undefined) args.push('--at', instant(times.start));
   else if (times.start !== undefined) args.push('--start', instant(times.start));
   if (times.end !== undefined) args.push('--end', instant(times.end));
   return args;
