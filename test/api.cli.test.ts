@@ -176,11 +176,11 @@ describe('amps api sends what it was given, and reads a list to its end and no f
     expect(dry.stdout).toBe(`${text}\n`);
   });
 
-  it('a query goes as typed: a name given twice stays twice, and -f adds to it', async () => {
-    expect((await api(['GET', '/echo?x=1&x=2', '-f', 'x=3', '-f', 'y=4'])).code).toBe(0);
+  it('a query goes as typed: a name given twice stays twice, and -f adds to it (twice too: a query drops neither)', async () => {
+    expect((await api(['GET', '/echo?x=1&x=2', '-f', 'x=3', '-f', 'y=4', '-f', 'y=5'])).code).toBe(0);
     // Its escapes (even one that is no UTF-8), its ; and its bare names too: parsed and written again, each changed.
     expect((await api(['DELETE', '/echo?note=caf%E9&a=1;b=2&flag', '-f', 'y=a b'])).code).toBe(0);
-    expect(seen.map((s) => s.url)).toEqual(['/echo?x=1&x=2&x=3&y=4', '/echo?note=caf%E9&a=1;b=2&flag&y=a+b']);
+    expect(seen.map((s) => s.url)).toEqual(['/echo?x=1&x=2&x=3&y=4&y=5', '/echo?note=caf%E9&a=1;b=2&flag&y=a+b']);
     // --paginate sets limit and offset, and keeps the rest as typed.
     expect((await api(['GET', '/forever?note=caf%E9&flag&limit=2', '--paginate'])).code).toBe(0);
     expect(seen.slice(2, 4).map((s) => s.url)).toEqual(['/forever?note=caf%E9&flag&limit=2&offset=0', '/forever?note=caf%E9&flag&limit=2&offset=1']);
