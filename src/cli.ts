@@ -190,6 +190,10 @@ function refuseRepeats(command: Command): void {
  * its commands, and `--help` after any of them says the same.
  */
 function groupHelp(group: Command): void {
+  // A group given without its verb (`amps config`) prints its help as help asked for: on stdout,
+  // exit 0 (`amps config | less`). Commander writes it to stderr, as an error's.
+  const asked = group.help.bind(group);
+  group.help = ((context?: { error?: boolean }) => asked(context !== undefined && typeof context === 'object' ? { ...context, error: false } : context)) as Command['help'];
   group.helpCommand(false);
   const help = new Command('help').argument('[command]').description('display help for command').exitOverride().configureOutput(group.configureOutput());
   help.action((name: string | undefined) => {

@@ -122,6 +122,11 @@ describe('help', () => {
     // A group's help for a command it has is that command's help.
     const known = await runCli(['actions', 'help', 'list']);
     expect([known.code, known.stdout.split('\n')[0]]).toEqual([0, 'Usage: amps actions list [options]']);
+    // A group without its verb prints its help as asked for: stdout (`amps config | less`), exit 0.
+    for (const group of ['actions', 'config', 'sandbox', 'schedule', 'schedules', 'webhooks', 'link']) {
+      const bare = await runCli([group]);
+      expect([bare.code, bare.stdout.split('\n')[0], bare.stderr], group).toEqual([0, `Usage: amps ${group} [options] [command]`, '']);
+    }
   });
 
   it('names every reason a fleet run stops early, as --json\'s summary gives it', () => {
