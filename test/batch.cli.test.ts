@@ -488,7 +488,7 @@ describe('amps push --devices', () => {
     expect(posts()).toHaveLength(0);
     // A bare --fail-fast takes the word after it: the command there is named as what it was taken for.
     const swallowed = await amps(['push', 'battery', '--devices', join(dir, 'good.txt'), '--fail-fast', 'charge', '--out', out]);
-    expect([swallowed.code, swallowed.stderr]).toEqual([2, expect.stringContaining("not 'charge'\n  hint: to stop at any failure, put --fail-fast where no word follows it")]);
+    expect([swallowed.code, swallowed.stderr]).toEqual([2, expect.stringContaining("not 'charge'\n  hint: if 'charge' is the command: to stop at any failure, put --fail-fast where no word follows it (amps push TYPE --devices FILE charge --fail-fast)")]);
     // A misspelt class is only that.
     const misspelt = await amps(['push', 'battery', '--devices', join(dir, 'good.txt'), 'charge', '--fail-fast', 'Conflict', '--out', out]);
     expect([misspelt.code, misspelt.stderr]).toEqual([2, "amps: --fail-fast takes classes from usage, credentials, rejected, conflict, transient, offline, unclassified, not 'Conflict'\n"]);

@@ -37,9 +37,10 @@ export async function run(options: PushOptions, io: IO, argv: string[] = []): Pr
 function failFastClasses(value: string): string {
   for (const name of value.split(',')) {
     if (!Object.hasOwn(EXIT_CLASSES, name.trim())) {
-      // One word that is no class at all is likely the command, taken as the value.
+      // One word that is no class at all may be the command, taken as the value (or a typo: the
+      // parser does not see whether a command came before, so the hint says which case it is for).
       const tookCommand = !value.includes(',') && /^[a-z][a-z_.]*$/.test(value) && Object.keys(EXIT_CLASSES).every((c) => editDistance(value, c) > 2);
-      throw new UsageError(`--fail-fast takes classes from ${Object.keys(EXIT_CLASSES).join(', ')}, not '${name}'`, tookCommand ? `to stop at any failure, put --fail-fast where no word follows it: amps push TYPE --devices FILE ${value} --fail-fast` : undefined);
+      throw new UsageError(`--fail-fast takes classes from ${Object.keys(EXIT_CLASSES).join(', ')}, not '${name}'`, tookCommand ? `if '${value}' is the command: to stop at any failure, put --fail-fast where no word follows it (amps push TYPE --devices FILE ${value} --fail-fast)` : undefined);
     }
   }
   return value;
