@@ -71,6 +71,8 @@ describe('whose clock', () => {
       [['--at', '22:00', '--tz', 'Mars/Olympus'], "--tz 'Mars/Olympus' is not a time zone"],
       [['--at', '+99999999999999999999h'], 'lies more than 400 days ahead'],
       [['--at', '0000-01-01T00:00Z'], 'has a year outside 1970-9999'],
+      [['--at', '10000-01-01T00:00Z'], 'has a year outside 1970-9999'],
+      [['--at', '10000-01-01'], 'has a year outside 1970-9999'],
     ] as const) {
       const r = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', ...args]);
       expect(r.code, message).toBe(2);

@@ -289,6 +289,9 @@ export function parseTimeText(text: string): TimeText | { problem: string } {
     if (problem) return { problem };
     return { kind: 'wall', date: { year: y, month: mo, day: d }, hour: h, minute: mi, second: s || 0 };
   }
+  // A year of five digits or more (10000-01-01) is a date past the range, said as the range, not as
+  // no date at all.
+  if (/^\d{5,}-\d{1,2}-\d{1,2}(?:[T ]|$)/i.test(input)) return { problem: `has a year outside ${MIN_YEAR}-${MAX_YEAR}` };
   return { problem: 'is not a time' };
 }
 
