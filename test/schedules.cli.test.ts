@@ -102,8 +102,14 @@ describe('amps schedule set|get|clear', () => {
     expect((await amps(['push', 'battery', 'bat_foxgrid_02', 'charge', '--start', '+5h', '--end', '1h'])).code).toBe(0);
     const r = await amps(['schedule', 'set', 'battery', 'bat_foxgrid_02', '--slot', '01:00/1h charge', '--dry-run']);
     expect([r.code, r.stderr]).toEqual([0, expect.stringMatching(/warning: bat_foxgrid_02 has a pending action \(act_\w+, scheduled\): any pending action conflicts/)]);
+    const warned = await amps(['push', 'battery', 'bat_foxgrid_02', 'discharge', '--start', '+9h', '--end', '1h']);
+    expect(warned.code).toBe(5);
+    expect(warned.stderr).toMatch(/warning: bat_foxgrid_02 has a pending action \(act_\w+, scheduled\): any pending action conflicts with a new one, whatever the windows \(the docs\), so this push may be refused; amps actions cancel act_\w+ clears it/);
+    // A strategy given up front is consent: a note of what it does, not a warning to cancel by hand.
     const push = await amps(['push', 'battery', 'bat_foxgrid_02', 'discharge', '--start', '+9h', '--end', '1h', '--on-conflict', 'cancel_and_replace']);
-    expect(push.stderr).toMatch(/warning: bat_foxgrid_02 has a pending action/);
+    expect(push.code).toBe(0);
+    expect(push.stderr).toMatch(/note: bat_foxgrid_02 has a pending action \(act_\w+, scheduled\): .*; --on-conflict cancel_and_replace cancels it if the API finds the conflict/);
+    expect(push.stderr).not.toContain('warning:');
   });
 });
 

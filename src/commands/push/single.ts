@@ -147,8 +147,8 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
     if (options.dryRun) return dryRun(prepared);
     if (!options.quiet) for (const line of preparationLines(prepared, Boolean(options.verbose))) writeLine(io.stderr, io.err.dim(line));
     // A scheduled or windowed push meets a pending action however far apart the windows are (the docs).
-    const pending = prepared.start !== undefined && !options.quiet && !options.json ? pendingWarning(device) : undefined;
-    if (pending) writeLine(io.stderr, io.err.yellow(pending));
+    const pending = prepared.start !== undefined && !options.quiet && !options.json ? pendingWarning(device, 'push', prepared.body.onConflict) : undefined;
+    if (pending) writeLine(io.stderr, pending.startsWith('note:') ? io.err.dim(pending) : io.err.yellow(pending));
     announceWrite(session, io, options);
     const zone = prepared.zone.name;
     const send = async (body: PushBody) => (await pushAction(session.client, type, deviceId, body, options.retry)).data;

@@ -79,7 +79,7 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
     const zone = scheduleZone(options.tz, io, device);
     const prepared = prepareSlots(typed, device, zone.name, io.now().getTime(), Boolean(options.daily));
     const body = { timezone: zone.name, ...(options.daily ? { recurrence: { rule: 'daily' as const } } : {}), slots: prepared.slots };
-    const warning = pendingWarning(device);
+    const warning = pendingWarning(device, 'schedule');
     if (!options.quiet && !options.json) writePreview(io, prepared, zone, Boolean(options.daily), warning);
     if (options.dryRun) {
       writeJson(io, body);

@@ -125,11 +125,18 @@ export function writePreview(io: IO, prepared: PreparedSlots, zone: { name: stri
   for (const note of prepared.notes) writeLine(io.stderr, io.err.dim(`  ${note}`));
 }
 
-/** The docs: any pending action conflicts with a new one, whatever the windows (overlap is not tested). */
-export function pendingWarning(device: DeviceRead | undefined): string | undefined {
+/**
+ * The docs: any pending action conflicts with a new one, whatever the windows (overlap is not
+ * tested). A push that gives its strategy has consented to what follows: said as a note of what
+ * the strategy does, not as a warning to cancel by hand.
+ */
+export function pendingWarning(device: DeviceRead | undefined, sending: 'push' | 'schedule', strategy?: string): string | undefined {
   const found = pendingActionOf(device);
   if (!found) return undefined;
-  return `warning: ${show(device!.id)} has a pending action (${show(found.id)}, ${show(found.state)}): any pending action conflicts with a new one, whatever the windows (the docs), so this may be refused or its slots fail; amps actions cancel ${show(found.id)} clears it`;
+  const pending = `${show(device!.id)} has a pending action (${show(found.id)}, ${show(found.state)}): any pending action conflicts with a new one, whatever the windows (the docs)`;
+  if (strategy === 'cancel_and_replace') return `note: ${pending}; --on-conflict cancel_and_replace cancels it if the API finds the conflict`;
+  if (strategy === 'queue_after') return `note: ${pending}; --on-conflict queue_after queues this push after it if the API finds the conflict`;
+  return `warning: ${pending}, so this ${sending === 'push' ? 'push may be refused' : 'may be refused or its slots fail'}; amps actions cancel ${show(found.id)} clears it`;
 }
 
 /** The zone a schedule's times show in: its own where amps knows it, else `fallbackZone` (AMPS_TZ or the local zone). */

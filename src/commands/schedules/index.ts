@@ -146,7 +146,7 @@ export async function run(options: SchedulesOptions, io: IO): Promise<ExitCode> 
       deviceId: options.device, timezone: zone.name, ...(options.daily ? { recurrence: { rule: 'daily' as const } } : {}),
       slots: prepared.slots.map(({ command, parameters, ...slot }) => ({ ...slot, action: { command, ...(parameters ? { parameters } : {}) } })),
     };
-    const warning = pendingWarning(device);
+    const warning = pendingWarning(device, 'schedule');
     if (!options.quiet && !options.json) writePreview(io, prepared, zone, Boolean(options.daily), warning);
     if (options.dryRun) {
       writeJson(io, body);
