@@ -315,7 +315,7 @@ describe('webhook bodies', () => {
 describe('durations as amps says them', () => {
   it('whole milliseconds under a second, then seconds, minutes and hours', async () => {
     const { formatDuration } = await import('../src/domain/duration.js');
-    expect([228.8498122033824, 999.6, 1500, 90_000, 5_400_000].map(formatDuration)).toEqual(['229 ms', '1 s', '1.5 s', '2 min', '1.5 h']);
+    expect([228.8498122033824, 999.6, 1500, 90_000, 5_400_000, 86_400_000, 24 * 86_400_000, 90 * 3_600_000].map(formatDuration)).toEqual(['229 ms', '1 s', '1.5 s', '2 min', '1.5 h', '24 h', '24 days', '90 h']);
   });
 });
 

@@ -116,7 +116,7 @@ describe('amps sandbox serve', () => {
       expect(existsSync(join(env.AMPS_CONFIG_DIR!, 'sandbox-state.json'))).toBe(false);
       // A live key is no sandbox's: refused, nothing sent.
       const live = await runCli(['sandbox', 'reset'], { env: cleanEnv({ AMPS_API_URL: url, AMPS_API_KEY: 'amps_sk_live_abcdef123456' }) });
-      expect([live.code, live.stderr]).toEqual([2, expect.stringContaining("amps: resets are a sandbox's; this is a live key, for the hosted API")]);
+      expect([live.code, live.stderr]).toEqual([2, expect.stringContaining("amps: only a sandbox has resets; this is a live key, for the hosted API")]);
     } finally {
       const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
       child.kill('SIGTERM');

@@ -428,7 +428,7 @@ describe('amps listen', () => {
       const url = (await api.start()).replace('/hooks', '');
       const r = await runCli(['listen'], { env: cleanEnv({ AMPS_API_URL: url, AMPS_API_KEY: 'amps_sk_test_notASandbox1' }) });
       await api.close();
-      expect([r.code, r.stderr.split('\n')[0]], `${status}`).toEqual([2, `amps: ${url} is not an Amps sandbox (it has no /_sandbox/ routes), so it has no webhook events`]);
+      expect([r.code, r.stderr.split('\n')[0]], `${status}`).toEqual([2, `amps: ${url} is not an Amps sandbox (it has no /_sandbox/ routes), so it does not have webhook events`]);
     }
     // A page for every path.
     const page = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>ok</html>'));

@@ -16,5 +16,7 @@ export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`;
   if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  // Whole days past two are said in days, as typed (`--wait-timeout 24d`), not as 576 h.
+  if (ms >= 2 * 86_400_000 && ms % 86_400_000 === 0) return `${ms / 86_400_000} days`;
   return `${(ms / 3_600_000).toFixed(1).replace(/\.0$/, '')} h`;
 }

@@ -6,7 +6,7 @@ import { redactUrl } from '../lib/values.js';
 import type { Session } from './connect.js';
 
 export async function sandboxCall<T>(session: Session, what: string, call: () => Promise<T>, liveHint = 'the hosted API delivers webhooks to the endpoints set in the Amps dashboard'): Promise<T> {
-  if (session.live) throw new UsageError(`${what} are a sandbox's; this is a live key, for the hosted API`, liveHint);
+  if (session.live) throw new UsageError(`only a sandbox has ${what}; this is a live key, for the hosted API`, liveHint);
   try {
     return await call();
   } catch (error) {
@@ -16,7 +16,7 @@ export async function sandboxCall<T>(session: Session, what: string, call: () =>
     const notSandbox = status !== null && (status < 300 || (status >= 400 && status < 500 && ![401, 403, 429].includes(status)));
     if (notSandbox) {
       const where = session.target.apiUrl.value ? redactUrl(session.target.apiUrl.value) : 'the target';
-      throw new UsageError(`${where} is not an Amps sandbox (it has no /_sandbox/ routes), so it has no ${what}`, 'run one with amps sandbox serve, or configure nothing to use the embedded sandbox');
+      throw new UsageError(`${where} is not an Amps sandbox (it has no /_sandbox/ routes), so it does not have ${what}`, 'run one with amps sandbox serve, or configure nothing to use the embedded sandbox');
     }
     throw error;
   }

@@ -12,7 +12,7 @@ import { sandboxCall } from '../../session/sandbox-routes.js';
 export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
   const { sandboxWebhookSecret } = await import('../../api/resources.js');
   return withSession(options, io, async (session) => {
-    const { data } = await sandboxCall(session, 'webhook secret', () => sandboxWebhookSecret(session.client));
+    const { data } = await sandboxCall(session, 'the webhook secret', () => sandboxWebhookSecret(session.client));
     if (options.json) writeJson(io, { secret: data.secret });
     else writeLine(io.stdout, data.secret);
     return EXIT.ok;

@@ -108,7 +108,7 @@ export async function run(options: TriggerOptions, io: IO): Promise<ExitCode> {
     ? (await readFileBounded(options.secretFile, { limit: 4096, what: 'the secret file', stop: () => io.signal })).trim()
     : await withSession(options, io, async (session) => {
       const { sandboxWebhookSecret } = await import('../../api/resources.js');
-      return (await sandboxCall(session, 'webhook secret', () => sandboxWebhookSecret(session.client))).data.secret;
+      return (await sandboxCall(session, 'the webhook secret', () => sandboxWebhookSecret(session.client))).data.secret;
     });
   const problem = secretProblem(secret);
   if (problem && !problem.includes('lacks its whsec_')) throw new UsageError(`cannot sign with the secret in ${options.secretFile}: ${problem}`);
