@@ -39,7 +39,7 @@ describe('at a terminal', () => {
     expect(await term.exit).toBe(0);
     expect(term.text()).not.toContain('hidden98765');
     const list = await runCli(['config', 'list'], { env: configEnv });
-    expect(list.stdout).toMatch(/api-key\s+amps_sk_test_…8765 \(from profile\)/);
+    expect(list.stdout).toMatch(/api-key\s+amps_sk_test_…8765 \(from profile default\)/);
   });
 });
 
@@ -52,7 +52,7 @@ describe('every command at a terminal', () => {
     // The push above left an action to list.
     [['actions', 'list'], /│ act_\w+ +│ hvac hvac_thermia_01 +│ heat/],
     [['explain', 'SCHEDULER_FULL'], /SCHEDULER_FULL · HTTP 409/],
-    [['config', 'list'], /api-key\s+amps_sk_test_…nal1 \(from env\)/],
+    [['config', 'list'], /api-key\s+amps_sk_test_…nal1 \(from AMPS_API_KEY\)/],
     [['completion', 'fish'], /complete -c amps/],
   ])('amps %j', async (args, expected) => {
     const term = runInTerminal(args, env);

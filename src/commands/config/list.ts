@@ -4,7 +4,7 @@ import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
 import { readKeyFile } from '../../config/key-file.js';
 import { configFile } from '../../config/paths.js';
-import { maskKey, profileNames, profileShown, readStoredConfig, resolveTarget } from '../../config/resolve.js';
+import { maskKey, profileNames, profileShown, readStoredConfig, resolveTarget, type Source } from '../../config/resolve.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { redactUrl } from '../../lib/values.js';
 import { withExamples } from '../../output/command-help.js';
@@ -36,16 +36,27 @@ export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
   writeLine(
     io.stdout,
     fieldLines([
-      ['profile', `${target.profile.value} (from ${target.profile.source})`],
-      ['api-url', `${url} (from ${target.apiUrl.source})`],
-      ['api-key', `${key} (from ${target.apiKey.source})${target.missingKey ? io.out.yellow(`: ${target.missingKey}; requests exit 3`) : ''}`],
+      ['profile', `${target.profile.value} (${sourceText('profile', target.profile.source, target.profile.value)})`],
+      ['api-url', `${url} (${sourceText('apiUrl', target.apiUrl.source, target.profile.value)})`],
+      ['api-key', `${key}${target.apiKey.source === 'default' ? '' : ` (${sourceText('apiKey', target.apiKey.source, target.profile.value)})`}${target.missingKey ? io.out.yellow(`: ${target.missingKey}; requests exit 3`) : ''}`],
       ['environment', target.environment === 'live' ? io.out.red(io.out.bold('LIVE')) : target.environment],
-      ['app-id', target.appId.value ? `${target.appId.value} (from ${target.appId.source})` : '(not set: amps config set app-id ID, for re-link URLs)'],
+      ['app-id', target.appId.value ? `${target.appId.value} (${sourceText('appId', target.appId.source, target.profile.value)})` : '(not set: amps config set app-id ID, for re-link URLs)'],
       ['profiles', profiles.length ? profiles.map((p) => (p === target.profile.value ? `${p}*` : p)).join(', ') : '(none)'],
       ['file', configFile(io.env)],
     ]).join('\n'),
   );
   return EXIT.ok;
+}
+
+const FLAG_OF = { profile: '--profile', apiUrl: '--api-url', apiKey: '--api-key-file', appId: undefined };
+const VARIABLE_OF = { profile: 'AMPS_PROFILE', apiUrl: 'AMPS_API_URL', apiKey: 'AMPS_API_KEY', appId: 'AMPS_APP_ID' };
+
+/** Where a setting came from, named as the operator would change it: the flag, the variable, the profile. --json keeps the bare source. */
+function sourceText(setting: keyof typeof FLAG_OF, source: Source, profile: string): string {
+  if (source === 'flag') return `from ${FLAG_OF[setting] ?? 'a flag'}`;
+  if (source === 'env') return `from ${VARIABLE_OF[setting]}`;
+  if (source === 'profile') return setting === 'profile' ? 'the current profile: amps config use' : `from profile ${profile}`;
+  return 'the default';
 }
 
 export function listCommand(state: CommandState, runF: Run<GlobalOptions> = run) {
