@@ -1054,6 +1054,52 @@ describe('--resume', () => {
     expect(devices(readFileSync(join(dir, 'crashed-50.resumed.ndjson'), 'utf8')).map((l) => l.reason)).toEqual(ids.map(() => expect.stringContaining('reconciled')));
   });
 
+  it('reconciles on the API\'s clock: the same command and values pushed by an earlier run a minute before are not taken for a crashed run\'s', async () => {
+    await sandbox.call('POST', '/_sandbox/reset');
+    const ids = loadIds(4, 386);
+    const { file, dir } = fileOf(ids);
+    expect((await amps(['push', 'battery', '--devices', file, 'idle', '--out', join(dir, 'earlier.ndjson')])).code).toBe(0);
+    await actionsDone(ids);
+    // A minute later on the API's clock (this machine's has not moved): the earlier run's actions
+    // were made a minute before the next run begins.
+    await sandbox.call('POST', '/_sandbox/clock', { advanceSeconds: 60 });
+    let holding = true;
+    const held: string[] = [];
+    const proxy = await proxyToSandbox((req) => {
+      if (!holding || req.method !== 'POST') return false;
+      held.push(req.url ?? '');
+      return true;
+    });
+    try {
+      // The same command again, every push held on its way, killed then: its ledger has the run,
+      // its clock and its horizon, and no device line.
+      const out = join(dir, 'crashed.ndjson');
+      const push = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', file, 'idle', '--out', out], { env: { ...env, AMPS_API_URL: proxy.url } as NodeJS.ProcessEnv, stdio: 'ignore' });
+      const killed = new Promise((resolve) => push.on('close', resolve));
+      await waitUntil(() => held.length === ids.length);
+      push.kill('SIGKILL');
+      await killed;
+      const crashed = records(readFileSync(out, 'utf8'));
+      expect(devices(readFileSync(out, 'utf8'))).toHaveLength(0);
+      const { clock } = crashed.find((r) => r.clock !== undefined);
+      expect(Date.parse(clock.server) - Date.parse(clock.local)).toBeGreaterThan(50_000);
+      holding = false;
+      sandbox.requests.length = 0;
+      const resumed = await runCli(['push', '--resume', out], { env: { ...env, AMPS_API_URL: proxy.url }, timeoutMs: 90_000 });
+      expect(resumed.code, resumed.stderr).toBe(0);
+      // Each device's actions were read, and none was this run's: each is sent. Read from the run's
+      // start less five minutes, the earlier run's were taken for this one's, and none was sent.
+      expect(posts().map((p) => p.path.split('/')[2]).sort()).toEqual(ids);
+      const resumedText = readFileSync(join(dir, 'crashed.resumed.ndjson'), 'utf8');
+      expect(devices(resumedText).map((l) => [l.outcome, String(l.reason)])).toEqual(ids.map(() => ['accepted', expect.not.stringContaining('reconciled')]));
+      // The resume's ledger keeps the run's clock, for a resume of it.
+      expect(records(resumedText).filter((r) => r.clock !== undefined).map((r) => r.clock)).toEqual([clock]);
+    } finally {
+      await proxy.close();
+      await sandbox.call('POST', '/_sandbox/clock', { advanceSeconds: -60 });
+    }
+  });
+
   it('a resume stopped while it reads a device\'s actions (Ctrl-C ends the read at once; a kill) never lets the next one send without reading', async () => {
     for (const [signal, first] of [['SIGINT', 370], ['SIGKILL', 374]] as const) {
       const ids = loadIds(3, first);

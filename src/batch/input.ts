@@ -95,8 +95,8 @@ function fromJson(text: string, line: number): InputRow | undefined {
     return { invalid: 'is not valid JSON', line };
   }
   if (!isRecord(value)) return { invalid: 'is not a JSON object', line };
-  // amps' own ledger: the run, horizon and end records are not devices.
-  if (value.id === undefined && (isRecord(value.run) || typeof value.horizon === 'number' || isRecord(value.end))) return undefined;
+  // amps' own ledger: the run, horizon, clock and end records are not devices.
+  if (value.id === undefined && (isRecord(value.run) || typeof value.horizon === 'number' || isRecord(value.clock) || isRecord(value.end))) return undefined;
   if (value.id === undefined && isRecord(value.outcome)) return row(value.outcome.id, line, { fromOutcome: true });
   // An action (amps actions list --json) has both, and its id is the action's: never taken for the device.
   if (value.id !== undefined && value.deviceId !== undefined && value.id !== value.deviceId) {

@@ -4,7 +4,7 @@
 
 import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readSync, rmSync, type Stats, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { type EndRecord, LEDGER_VERSION, type LedgerEntry, type OutcomeRecord, type RunRecord } from '../contract/ledger.js';
+import { type ClockRecord, type EndRecord, LEDGER_VERSION, type LedgerEntry, type OutcomeRecord, type RunRecord } from '../contract/ledger.js';
 import { UsageError } from '../errors/failures.js';
 import { writerRuns } from '../lib/process.js';
 import { isRecord, jsonText, redactUrl, systemErrorText } from '../lib/values.js';
@@ -138,6 +138,7 @@ const isMarkName = (path: string) => path.endsWith(RESUME_MARK_SUFFIX) || path.e
 export class LedgerWriter {
   private readonly fd?: number;
   private horizon = 0;
+  private clocked = false;
   /** Whether this run made the file (it did not exist): only then may abandon() remove it. */
   private readonly created: boolean = false;
   /** A regular file: written at known offsets, and cut back to its last whole line when a write fails. */
@@ -243,6 +244,16 @@ export class LedgerWriter {
     this.writeFile(`${jsonText({ horizon: line })}\n`);
   }
 
+  /**
+   * The API's clock beside the run's (ClockRecord), once: the run's first answer that gives it, or
+   * the earlier ledger's for a resume. Throws when the file cannot take the line.
+   */
+  clock(clock: ClockRecord['clock']): void {
+    if (this.clocked) return;
+    this.clocked = true;
+    this.writeFile(`${jsonText({ clock })}\n`);
+  }
+
   end(record: EndRecord): void {
     try {
       this.writeFile(`${jsonText(record)}\n`);
@@ -337,6 +348,8 @@ export interface ParsedLedger {
   visitor?: LedgerVisitor;
   /** No row after this line was sent (0: no horizon written). */
   horizon: number;
+  /** The API's clock beside the run's (ClockRecord), when the run got an answer that gave it. */
+  clock: ClockRecord['clock'] | null;
   end: EndRecord['end'] | null;
   /** Bytes read so far: `amps watch` reads on from here as the file grows. */
   offset: number;
@@ -412,6 +425,11 @@ function applyLine(ledger: ParsedLedger, value: unknown, path: string, number: n
     if (ledger.visitor) ledger.visitor.outcome(outcome);
     else ledger.outcomes.set(outcome.actionId, outcome);
   } else if (typeof value.horizon === 'number') ledger.horizon = Math.max(ledger.horizon, value.horizon);
+  else if (isRecord(value.clock)) {
+    // The first one is the run's (a resume carries it); one whose times are not times is no anchor: a resume then reads further back.
+    const { server, local } = value.clock;
+    if (ledger.clock === null && typeof server === 'string' && typeof local === 'string' && !Number.isNaN(Date.parse(server)) && !Number.isNaN(Date.parse(local))) ledger.clock = { server, local };
+  }
   else if (isRecord(value.end)) ledger.end = value.end as EndRecord['end'];
   else throw new UsageError(`the ledger ${path} is not an amps ledger: line ${number} is neither a device nor a record amps writes`);
 }
@@ -426,7 +444,7 @@ export function readLedger(path: string, visitor?: LedgerVisitor): ParsedLedger 
   const { next, tail } = eachLine(path, 0, (line) => {
     number++;
     if (!ledger) {
-      ledger = { run: runOf(line, path), entries: new Map(), outcomes: new Map(), visitor, horizon: 0, end: null, offset: 0, cutTail: false };
+      ledger = { run: runOf(line, path), entries: new Map(), outcomes: new Map(), visitor, horizon: 0, clock: null, end: null, offset: 0, cutTail: false };
       visitor?.run(ledger.run);
       return;
     }

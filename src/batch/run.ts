@@ -95,6 +95,8 @@ interface Hooks {
   onEntry(entry: LedgerEntry): void;
   /** Before a row is sent (the ledger's horizon); throws when that could not be written. */
   beforeSend?(row: DeviceRow): void;
+  /** The API's time, from the first answer that gives it (the ledger's clock record); throws when that could not be written. */
+  serverClock?(server: string): void;
   /** A resume's decision for a row, before anything else is done with it. */
   resumed?(row: DeviceRow): Promise<Resumed>;
   /** A resume's rows whose line was carried over from the earlier ledger: they get no new line, sent or not. */
@@ -123,6 +125,7 @@ export class BatchRun {
   /** Failures the API gave no answer for (noAnswer), and how many of them came in a row. */
   private readonly unanswered = new WeakSet<LedgerEntry>();
   private unansweredInARow = 0;
+  private clockSeen = false;
 
   constructor(private readonly client: ApiClient, private readonly plan: BatchPlan, private readonly hooks: Hooks) {
     this.throttle = new Throttle(plan.concurrency, this.halt.signal);
@@ -226,6 +229,23 @@ export class BatchRun {
   }
 
   /**
+   * The API's time from the run's first answer that gives it (meta.timestamp, else the Date
+   * header), handed to the ledger once: a resume reads the run's actions on the API's clock. A
+   * ledger that cannot take it stops the run, as one that cannot take a horizon does.
+   */
+  private sawAnswer(answer: { meta: Record<string, unknown>; serverDate?: string }): void {
+    if (this.clockSeen || !this.hooks.serverClock) return;
+    const stamp = [answer.meta.timestamp, answer.serverDate].find((t): t is string => typeof t === 'string' && !Number.isNaN(Date.parse(t)));
+    if (stamp === undefined) return;
+    this.clockSeen = true;
+    try {
+      this.hooks.serverClock(new Date(Date.parse(stamp)).toISOString());
+    } catch (error) {
+      this.stop('ledger_failed', systemErrorText(error));
+    }
+  }
+
+  /**
    * The capability map a row is checked against: one read per distinct model (see README). A read
    * that fails is that device's failure alone: the rows that were waiting on it read again, with
    * a device of their own.
@@ -235,7 +255,10 @@ export class BatchRun {
     for (;;) {
       const shared = this.capabilities.get(key);
       if (!shared) {
-        const read = getDevice(this.client, this.plan.type, row.id).then((r) => r.data);
+        const read = getDevice(this.client, this.plan.type, row.id).then((r) => {
+          this.sawAnswer(r);
+          return r.data;
+        });
         const mine = { id: row.id, read };
         this.capabilities.set(key, mine);
         read.catch(() => {
@@ -335,8 +358,10 @@ export class BatchRun {
         return last ? this.failure(row, last, attempt - 1) : this.notSent(row);
       }
       try {
-        const { data, meta } = await pushAction(this.client, this.plan.type, row.id, built.body, 0);
+        const answer = await pushAction(this.client, this.plan.type, row.id, built.body, 0);
+        const { data, meta } = answer;
         this.throttle.succeeded();
+        this.sawAnswer(answer);
         return this.entry(row, {
           outcome: 'accepted', actionId: data.id, state: data.state, status: 202, requestId: typeof meta.requestId === 'string' ? meta.requestId : null, exitCode: EXIT.ok,
           start: data.start ?? null, end: data.end ?? null, moved: this.plan.movedFor(built, data),

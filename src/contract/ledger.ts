@@ -1,7 +1,7 @@
 // amps's own file: the fleet ledger, one JSON object a line. A push writes it; `amps watch` and
 // `amps push --resume` read it. Every input device has exactly one device line; the other records
 // have no `id` and say what the run was (the first line), how far it read before sending
-// (horizons), what became of its actions (outcomes) and that it ended.
+// (horizons), the API's clock beside its own, what became of its actions (outcomes) and that it ended.
 
 import type { ExitCode } from './exit-codes.js';
 import type { Strategy } from './actions.js';
@@ -118,6 +118,17 @@ export interface RunRecord {
 /** No input row after `line` had been sent when this was written: rows beyond it are known unsent. */
 export interface HorizonRecord {
   horizon: number;
+}
+
+/**
+ * The API's clock beside the run's, from the run's first answer that gave it (`meta.timestamp`,
+ * else the Date header): `server` is the API's time, `local` the run's at the answer. A resume
+ * reads a device's actions from the run's start on the API's clock, so that an earlier run's
+ * action of the same command and values is not taken for this one's. Written once, by the run;
+ * each resume carries it over.
+ */
+export interface ClockRecord {
+  clock: { server: string; local: string };
 }
 
 /** What became of an accepted action, as followed (--wait, amps watch). */

@@ -472,6 +472,8 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         }
       },
       beforeSend: (row) => ledger.beforeSend(row.line),
+      // A resume keeps its run's clock (carried over): its own would sit beside another start.
+      serverClock: resume ? undefined : (server: string) => ledger.clock({ server, local: io.now().toISOString() }),
       settled: () => {
         settled++;
         settledWaiter?.();
@@ -624,6 +626,7 @@ function carryOver(earlier: ParsedLedger, ledger: LedgerWriter) {
   const left = new Map<string, LedgerEntry>();
   try {
     ledger.carryHorizon(earlier.horizon);
+    if (earlier.clock) ledger.clock(earlier.clock);
     for (const [id, entry] of earlier.entries) {
       if (decide(earlier, { id, line: entry.line }) === 'carry') {
         ledger.write(entry);
@@ -666,7 +669,7 @@ function resumeHooks(resume: ReturnType<typeof carryOver>, session: Session, rea
       if (decision !== 'reconcile') return 'send';
       let found: Awaited<ReturnType<typeof reconcile>>;
       try {
-        found = await reconcile(reads, row, resume.earlier.run, (action) => isThisPush(row, action));
+        found = await reconcile(reads, row, resume.earlier, (action) => isThisPush(row, action));
       } catch (error) {
         // Whether the earlier run sent it stays unknown: not sent now, and read first next time.
         if (error instanceof InterruptedError) return unreconciledEntry(row, session.environment, 'interrupted while its actions were read');

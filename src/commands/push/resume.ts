@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { codeProvesNothingRan, type ApiClient } from '../../api/client.js';
 import type { ActionRecord } from '../../contract/actions.js';
-import { type LedgerEntry, NOT_RECONCILED, type RunInputs, type RunRecord } from '../../contract/ledger.js';
+import { type LedgerEntry, NOT_RECONCILED, type RunInputs } from '../../contract/ledger.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import type { DeviceType } from '../../contract/devices.js';
 import { UsageError } from '../../errors/failures.js';
@@ -270,9 +270,9 @@ export class ReconcileIncomplete extends Error {}
  * there is none. Pages back until the actions are older than that (the list is newest first), or
  * the list ends; a device with more than RECONCILE_PAGES pages since then is ReconcileIncomplete.
  */
-export async function reconcile(client: ApiClient, row: DeviceRow, run: RunRecord['run'], isThisPush: (action: ActionRecord) => boolean): Promise<{ id: string; state: string; start: string | null; end: string | null } | undefined> {
+export async function reconcile(client: ApiClient, row: DeviceRow, ledger: Pick<ParsedLedger, 'run' | 'clock'>, isThisPush: (action: ActionRecord) => boolean): Promise<{ id: string; state: string; start: string | null; end: string | null } | undefined> {
   const { listActions, listPages } = await import('../../api/resources.js');
-  const since = new Date(Date.parse(run.startedAt) - CLOCK_MARGIN_MS).toISOString();
+  const since = new Date(runStartOnApiClock(ledger)).toISOString();
   let capped = false;
   const pages = listPages((offset) => listActions(client, { deviceId: row.id, limit: RECONCILE_PAGE, offset }), { maxPages: RECONCILE_PAGES, pageSize: RECONCILE_PAGE, onCapped: () => (capped = true) });
   for await (const page of pages) {
@@ -283,6 +283,24 @@ export async function reconcile(client: ApiClient, row: DeviceRow, run: RunRecor
   if (capped) throw new ReconcileIncomplete(`it has more than ${RECONCILE_PAGE * RECONCILE_PAGES} actions since the run began, more than a resume reads`);
   return undefined;
 }
+
+/**
+ * How far a device's actions are read back on the API's clock, as an instant: the run's start
+ * (its own clock) moved by how far the API's clock stood from it at the run's first answer, less
+ * ANSWER_MARGIN_MS; without that record (a run stopped before any answer, or written by an amps
+ * before it), less CLOCK_MARGIN_MS, any skew the clocks may have. The measure can only make the
+ * API's clock look behind (the answer left the API before the run read its own clock): the start
+ * it gives is never after the true one, so the run's own actions are always within reach; and an
+ * earlier run's, made minutes before, no longer are.
+ */
+export function runStartOnApiClock({ run, clock }: Pick<ParsedLedger, 'run' | 'clock'>): number {
+  const started = Date.parse(run.startedAt);
+  if (clock === null) return started - CLOCK_MARGIN_MS;
+  return started + (Date.parse(clock.server) - Date.parse(clock.local)) - ANSWER_MARGIN_MS;
+}
+
+/** What a measured clock may still be off by: a Date header's whole second, and API hosts' clocks a little apart. */
+const ANSWER_MARGIN_MS = 10_000;
 
 /** Whether a page, newest first, goes back past `since`: the pages after it hold older actions only. */
 function reachesBefore(items: ActionRecord[], since: string): boolean {
