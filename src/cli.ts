@@ -2,7 +2,7 @@
 // and is the one error boundary that turns every failure into a message and an exit code. It never
 // calls process.exit, so stdout drains before the process ends.
 
-import { writeSync } from 'node:fs';
+import { closeSync, fstatSync, writeSync } from 'node:fs';
 import { Command, CommanderError, Help, Option } from '@commander-js/extra-typings';
 import COMMAND_LIST from './commands/command-list.json' with { type: 'json' };
 import { EXIT, type ExitCode } from './contract/exit-codes.js';
@@ -337,13 +337,20 @@ async function processIO(argv: string[], interrupt: LazyAbortController, failure
 }
 
 /**
- * The first Ctrl-C or SIGTERM (what `timeout`, systemd and CI cancellation send) aborts what is in
- * flight: the command stops, reports, and exits 130. A second one exits at once, saying what it
- * leaves undone where a command has said (lib/hard-stop.ts).
+ * The first Ctrl-C, SIGTERM (what `timeout`, systemd and CI cancellation send) or SIGHUP (the
+ * terminal closed: an ssh session dropped) aborts what is in flight: the command stops, reports
+ * (a fleet's ledger gets every device and its end; a served sandbox saves its state), and exits
+ * 130. A second Ctrl-C or SIGTERM exits at once, saying what it leaves undone where a command has said
+ * (lib/hard-stop.ts). The returned function is called when the command is done: a signal while its
+ * output drains then ends the process at once, 130, not killed by the signal.
  */
 function interruptOnSignals(controller: LazyAbortController): () => void {
-  const onSignal = () => {
-    if (controller.aborted) {
+  let done = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    // A hang-up is one event however often it is signalled (by the terminal, then by the shell that
+    // goes with it): it never makes the second signal that stops at once.
+    if (signal === 'SIGHUP' && controller.aborted && !done) return;
+    if (controller.aborted || done) {
       // Written at once, as the process ends: what this leaves undone (a fleet's devices in flight).
       const note = hardStopNote();
       if (note) {
@@ -357,24 +364,40 @@ function interruptOnSignals(controller: LazyAbortController): () => void {
     }
     controller.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+  process.once('SIGHUP', closeTerminalAtExit);
   return () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    done = true;
   };
+}
+
+/**
+ * After a hang-up, the terminal's descriptors are closed as the process exits. Node puts back the
+ * terminal's settings at exit and stops the process (SIGABRT) when the terminal is gone (EIO); a
+ * descriptor that is closed, it skips. Nothing is written to a terminal that is gone.
+ */
+function closeTerminalAtExit(): void {
+  process.once('exit', () => {
+    for (const fd of [0, 1, 2]) {
+      try {
+        if (fstatSync(fd).isCharacterDevice()) closeSync(fd);
+      } catch {
+        // Closed already.
+      }
+    }
+  });
 }
 
 export async function main(argv: string[]): Promise<number> {
   const interrupt = new LazyAbortController();
-  const stopListening = interruptOnSignals(interrupt);
+  const commandDone = interruptOnSignals(interrupt);
   const failures: OutputFailures = {};
   const io = await processIO(argv, interrupt, failures);
   const json = argv.includes('--json');
   try {
     return outputChecked(io, failures, await runCommand(io, argv, json), json);
   } finally {
-    stopListening();
+    commandDone();
   }
 }
 

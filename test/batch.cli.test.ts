@@ -292,7 +292,7 @@ describe('amps push --devices', () => {
       await waitUntil(() => stderr.includes('amps: interrupted: sending nothing more, waiting for the pushes in flight to be answered (Ctrl-C again stops at once)'));
       child.kill('SIGINT');
       expect(await closed).toBe(130);
-      expect(stderr).toContain(`amps: stopped at once: the devices in flight have no line in ${out}, which has no end record; amps push --resume ${out} reads their actions before it sends anything again`);
+      expect(stderr).toContain(`amps: stopped at once: the devices in flight, and those not sent yet, have no line in ${out}, which has no end record; amps push --resume ${out} sends the rest, and reads the actions of those in flight before it sends them again`);
     } finally {
       silent.closeAllConnections();
       await new Promise((resolve) => silent.close(resolve));

@@ -13,6 +13,8 @@ export interface Terminal {
   exit: Promise<number>;
   /** The process the terminal runs (amps, or the shell that redirects its stderr). */
   pid: number;
+  /** Closes the terminal, as a dropped ssh session does: SIGHUP, and its reads and writes fail. */
+  hangUp(): void;
 }
 
 export const KEYS = { up: '\u001b[A', down: '\u001b[B', enter: '\r', ctrlC: '\u0003', escape: '\u001b' };
@@ -59,6 +61,8 @@ export function runInTerminal(args: string[], env: Record<string, string | undef
       }),
     exit,
     pid: pty.pid,
+    // node-pty's destroy() closes the terminal's master side, then sends SIGHUP.
+    hangUp: () => (pty as unknown as { destroy(): void }).destroy(),
   };
 }
 

@@ -211,6 +211,46 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     expect(term.text()).toContain('DEVICE_OFFLINE');
   }, 60_000);
 
+  it('a closed terminal (SIGHUP, an ssh session dropped) stops as SIGTERM does: a fleet ledger gets every device and its end, a served sandbox saves its state', async () => {
+    const dir = freshConfigDir();
+    const ids = loadIds(2000, 501);
+    const list = join(dir, 'ids.txt');
+    writeFileSync(list, `${ids.join('\n')}\n`);
+    const out = join(dir, 'ledger.ndjson');
+    const errors = join(dir, 'push.err');
+    const push = runInTerminal(['push', 'battery', '--devices', list, 'idle', '--out', out, '--concurrency', '1'], env, { stderrTo: errors });
+    await new Promise<void>((resolve) => {
+      const check = () => (existsSync(out) && ledger(readFileSync(out, 'utf8')).length >= 5 ? resolve() : setTimeout(check, 10));
+      check();
+    });
+    push.hangUp();
+    // Until now SIGHUP killed amps where it stood: the ledger held the devices sent, no end record.
+    expect(await push.exit).toBe(130);
+    const text = readFileSync(out, 'utf8');
+    expect(ledger(text).map((l) => l.id).sort()).toEqual(ids);
+    expect(text).toContain('"stoppedBy":"interrupt"');
+    // Node puts back the terminal's settings at exit, and stopped the process (an assertion, SIGABRT) when it was gone.
+    expect(readFileSync(errors, 'utf8')).not.toMatch(/Assertion failed|Native stack trace/);
+
+    const state = join(dir, 'state.json');
+    const serveErrors = join(dir, 'serve.err');
+    const serve = runInTerminal(['sandbox', 'serve', '--port', '0', '--state', state], cleanEnv({ AMPS_CONFIG_DIR: dir }), { stderrTo: serveErrors });
+    // Its lines go to stderr, the file: read there.
+    const said = () => (existsSync(serveErrors) ? readFileSync(serveErrors, 'utf8') : '');
+    await new Promise<void>((resolve) => {
+      const check = () => (said().includes('Ctrl-C stops') ? resolve() : setTimeout(check, 10));
+      check();
+    });
+    const url = /listening on (http:\/\/\S+)/.exec(`${serve.text()}\n${said()}`)![1]!;
+    const sent = await runCli(['push', 'battery', 'bat_voltaro_01', 'idle', '-q'], { env: cleanEnv({ AMPS_API_URL: url, AMPS_API_KEY: KEY }) });
+    expect(sent.code, sent.stderr).toBe(0);
+    serve.hangUp();
+    expect(await serve.exit).toBe(0);
+    // Until now the state was never written: the push above was lost with the session.
+    expect(JSON.parse(readFileSync(state, 'utf8')).actions.map((a: { id: string }) => a.id)).toEqual([sent.stdout.trim()]);
+    expect(readFileSync(serveErrors, 'utf8')).not.toMatch(/Assertion failed|Native stack trace/);
+  }, 60_000);
+
   it('a FIFO whose writer is already waiting in its open(): amps reads what it writes, and the writer finishes', async () => {
     const dir = freshConfigDir();
     const fifo = join(dir, 'response.fifo');

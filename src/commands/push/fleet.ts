@@ -401,7 +401,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
       throw error;
     }
     // A second Ctrl-C exits at once: the devices in flight then have no line, and this is the way on.
-    if (run.out) setHardStopNote(`stopped at once: the devices in flight have no line in ${run.out}, which has no end record; amps push --resume ${run.out} reads their actions before it sends anything again`);
+    if (run.out) setHardStopNote(`stopped at once: the devices in flight, and those not sent yet, have no line in ${run.out}, which has no end record; amps push --resume ${run.out} sends the rest, and reads the actions of those in flight before it sends them again`);
     announceWrite(session, io, options);
     // One zone and one clock for the whole fleet: said before anything is sent.
     if (!options.quiet && !options.json) for (const line of timeLines(times.start, times.end, zone, hasWallClockTime(push.times))) writeLine(io.stderr, io.err.dim(line));
