@@ -13,6 +13,33 @@ async function post(url: string, body: unknown) {
 }
 
 describe('persisted state', () => {
+  it('a wait for a lock another amps holds ends at Ctrl-C, as an interruption, nothing changed: the sandbox state\'s and the config file\'s', async () => {
+    const { resetStateFile } = await import('../src/sandbox/store.js');
+    const { openConfigStore } = await import('../src/config/store.js');
+    const { InterruptedError } = await import('../src/errors/failures.js');
+    const { processStart } = await import('../src/lib/process.js');
+    const dir = freshConfigDir();
+    // Both locks held by a live process, named as amps names itself (pid and start time).
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+    try {
+      const held = JSON.stringify({ pid: holder.pid, start: processStart(holder.pid!) });
+      const state = join(dir, 'state.json');
+      writeFileSync(`${state}.lock`, held);
+      writeFileSync(join(dir, 'config.json.lock'), held);
+      const ctrlC = new AbortController();
+      const config = await openConfigStore({ AMPS_CONFIG_DIR: dir }, () => ctrlC.signal);
+      const waits = [resetStateFile(state, () => ctrlC.signal), fileStore(state, () => ctrlC.signal).transact(() => undefined), config.setValue('default', 'apiUrl', 'http://127.0.0.1:1')];
+      // Each has found its lock held and waits: Ctrl-C. Until now each waited out its 5 or 10 s
+      // (the config's on a blocked event loop, where no Ctrl-C is heard), then said the lock was held.
+      ctrlC.abort();
+      const ended = await Promise.allSettled(waits);
+      expect(ended.map((e) => e.status === 'rejected' && e.reason instanceof InterruptedError)).toEqual([true, true, true]);
+      expect(readdirSync(dir).sort()).toEqual(['config.json.lock', 'state.json.lock']);
+    } finally {
+      holder.kill();
+    }
+  });
+
   it('two sandboxes on one state file interleave writes without losing or corrupting any', async () => {
     const file = join(freshConfigDir(), 'state.json');
     const [a, b] = await Promise.all([startSandbox({ store: fileStore(file) }), startSandbox({ store: fileStore(file) })]);

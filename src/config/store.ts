@@ -5,8 +5,8 @@ import { chmodSync, rmSync } from 'node:fs';
 import { configDir, configFile } from './paths.js';
 import { readStoredConfig, type ProfileValues, type StoredConfig } from './resolve.js';
 import type { Env } from '../contract/env.js';
-import { UsageError } from '../errors/failures.js';
-import { lockWithin } from '../lib/file-lock.js';
+import { InterruptedError, UsageError } from '../errors/failures.js';
+import { lockWaiting } from '../lib/file-lock.js';
 import { systemErrorText } from '../lib/values.js';
 import { makeDirs } from '../lib/make-dirs.js';
 
@@ -15,9 +15,9 @@ export type ProfileKey = keyof ProfileValues;
 export interface ConfigStore {
   path: string;
   read(): StoredConfig;
-  setValue(profile: string, key: ProfileKey, value: string): void;
-  unsetValue(profile: string, key: ProfileKey): boolean;
-  setCurrentProfile(profile: string): void;
+  setValue(profile: string, key: ProfileKey, value: string): Promise<void>;
+  unsetValue(profile: string, key: ProfileKey): Promise<boolean>;
+  setCurrentProfile(profile: string): Promise<void>;
 }
 
 /** A file-system refusal on amps's own config as one line naming the place, exit 2. */
@@ -25,7 +25,8 @@ function configWriteError(error: unknown, path: string): UsageError {
   return new UsageError(`cannot write the config ${path}: ${systemErrorText(error)}`, 'set AMPS_CONFIG_DIR to a directory amps can write');
 }
 
-export async function openConfigStore(env: Env): Promise<ConfigStore> {
+/** `stop` (the command's Ctrl-C) ends a wait for another amps's change (underLock). */
+export async function openConfigStore(env: Env, stop?: () => AbortSignal): Promise<ConfigStore> {
   // Reading first turns a corrupt file into a clear message instead of conf's exception.
   readStoredConfig(env);
   const { default: Conf } = await import('conf');
@@ -59,15 +60,15 @@ export async function openConfigStore(env: Env): Promise<ConfigStore> {
   return {
     path,
     read: () => conf.store,
-    setValue(profile, key, value) {
-      underLock(path, () => {
+    async setValue(profile, key, value) {
+      await underLock(path, stop, () => {
         const current = conf.store;
         const profiles = { ...current.profiles, [profile]: { ...current.profiles?.[profile], [key]: value } };
         save({ ...current, profiles });
       });
     },
     unsetValue(profile, key) {
-      return underLock(path, () => {
+      return underLock(path, stop, () => {
         const current = conf.store;
         const values = { ...current.profiles?.[profile] };
         if (!(key in values)) return false;
@@ -76,8 +77,8 @@ export async function openConfigStore(env: Env): Promise<ConfigStore> {
         return true;
       });
     },
-    setCurrentProfile(profile) {
-      underLock(path, () => {
+    async setCurrentProfile(profile) {
+      await underLock(path, stop, () => {
         const current = conf.store;
         save({ ...current, currentProfile: profile, profiles: { ...current.profiles, [profile]: current.profiles?.[profile] ?? {} } });
       });
@@ -92,17 +93,18 @@ const LOCK_WAIT_MS = 5_000;
  * Runs a read-change-write of the config file holding `FILE.lock` (lib/file-lock.ts): two amps
  * changing it at once (`config set` in parallel, a login beside a set) would each write back what
  * it read, and one change would be lost. A lock whose holder is gone is taken over; one held
- * longer than LOCK_WAIT_MS is refused, naming it; something there that is no file, at once.
+ * longer than LOCK_WAIT_MS is refused, naming it; something there that is no file, at once. The
+ * wait is on the event loop: Ctrl-C ends it (exit 130), nothing written.
  */
-function underLock<T>(path: string, change: () => T): T {
+async function underLock<T>(path: string, stop: (() => AbortSignal) | undefined, change: () => T): Promise<T> {
   const lock = `${path}.lock`;
-  let step: ReturnType<typeof lockWithin>;
+  let step: Awaited<ReturnType<typeof lockWaiting>>;
   try {
-    // Synchronous, as conf's writes are.
-    step = lockWithin(lock, LOCK_WAIT_MS);
+    step = await lockWaiting(lock, LOCK_WAIT_MS, stop);
   } catch (error) {
     throw configWriteError(error, lock);
   }
+  if (step === 'stopped') throw new InterruptedError();
   if (step === 'foreign') throw new UsageError(`${lock} is in the way of the config file's lock: it is not a file amps wrote`, 'remove it, then try again');
   if (step !== 'taken') throw new UsageError(`the config ${path} is being changed by another amps (${step.holder !== undefined ? `process ${step.holder}` : 'a process that has not named itself yet'}), for more than ${LOCK_WAIT_MS / 1000} s`, `let it finish; if no amps runs, remove ${lock}`);
   try {

@@ -107,6 +107,22 @@ export function tryLock(lock: string): 'taken' | 'foreign' | { holder: number | 
 }
 
 /**
+ * Tries for the lock until `waitMs` has passed, pausing 5 to 25 ms between tries on the event loop,
+ * so that Ctrl-C is heard: 'stopped' once `stop` (the command's signal, asked for only once there
+ * is a wait) is aborted, else what the last try found. A failure to make the lock is thrown.
+ */
+export async function lockWaiting(lock: string, waitMs: number, stop?: () => AbortSignal): Promise<ReturnType<typeof tryLock> | 'stopped'> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const step = tryLock(lock);
+    if (step === 'taken' || step === 'foreign' || Date.now() >= deadline) return step;
+    if (stop?.().aborted) return 'stopped';
+    await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+    if (stop?.().aborted) return 'stopped';
+  }
+}
+
+/**
  * Tries for the lock until `waitMs` has passed, a synchronous pause of 20 ms between tries (for
  * callers whose work is synchronous: the config file's writes, a ledger's appends): what the last
  * try found. A failure to make the lock is thrown.

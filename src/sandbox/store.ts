@@ -7,13 +7,13 @@
 import { readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MinHeap } from '../lib/min-heap.js';
-import { UsageError } from '../errors/failures.js';
+import { InterruptedError, UsageError } from '../errors/failures.js';
 import { ACTION_STATES, type ActionRecord } from '../contract/actions.js';
 import type { ScheduleRecord } from '../contract/schedules.js';
 import { isSlot } from '../domain/schedule.js';
 import type { WebhookEvent } from '../contract/webhooks.js';
 import { isRecord, systemErrorText } from '../lib/values.js';
-import { tryLock } from '../lib/file-lock.js';
+import { lockWaiting } from '../lib/file-lock.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { writeFileWhole } from '../lib/write-whole.js';
 
@@ -316,27 +316,25 @@ const LOCK_WAIT_MS = 10_000;
 /**
  * Takes the state's lock (lib/file-lock.ts), waiting for another process's transaction. A lock
  * whose holder is gone (killed mid-transaction) is taken over at once; something there that is no
- * file is an error, not a wait.
+ * file is an error, not a wait. `stop` (the command's Ctrl-C) ends a wait as an interruption; it is
+ * asked for only once there is one (a command's signal is made on first use).
  */
-async function acquireLock(lock: string, waitMs = LOCK_WAIT_MS): Promise<void> {
+async function acquireLock(lock: string, waitMs = LOCK_WAIT_MS, stop?: () => AbortSignal): Promise<void> {
   try {
     makeDirs(dirname(lock), 0o700);
   } catch (error) {
     throw new StateFileError(`cannot create the sandbox state directory ${dirname(lock)}: ${systemErrorText(error)}`, placeHint('write'));
   }
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    let step: ReturnType<typeof tryLock>;
-    try {
-      step = tryLock(lock);
-    } catch (error) {
-      throw new StateFileError(`cannot lock the sandbox state (${lock}): ${systemErrorText(error)}`, placeHint('write'));
-    }
-    if (step === 'taken') return;
-    if (step === 'foreign') throw new StateFileError(`the sandbox lock ${lock} is not amps's lock file`, `remove it: rm -r '${lock}'`);
-    if (Date.now() > deadline) throw new StateFileError(`the sandbox state is locked by ${step.holder !== undefined ? `amps process ${step.holder}` : 'an amps process that has not named itself yet'} (${lock})`, `wait for it to finish (sandbox serve --state holds it until it stops); if no amps is running, remove ${lock}`);
-    await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+  let step: Awaited<ReturnType<typeof lockWaiting>>;
+  try {
+    step = await lockWaiting(lock, waitMs, stop);
+  } catch (error) {
+    throw new StateFileError(`cannot lock the sandbox state (${lock}): ${systemErrorText(error)}`, placeHint('write'));
   }
+  if (step === 'taken') return;
+  if (step === 'stopped') throw new InterruptedError();
+  if (step === 'foreign') throw new StateFileError(`the sandbox lock ${lock} is not amps's lock file`, `remove it: rm -r '${lock}'`);
+  throw new StateFileError(`the sandbox state is locked by ${step.holder !== undefined ? `amps process ${step.holder}` : 'an amps process that has not named itself yet'} (${lock})`, `wait for it to finish (sandbox serve --state holds it until it stops); if no amps is running, remove ${lock}`);
 }
 
 /**
@@ -350,12 +348,12 @@ export async function holdStateFile(file: string): Promise<() => void> {
   return () => rmSync(lock, { force: true });
 }
 
-/** Re-reads the file inside a lock for every transaction: the embedded sandbox's store. */
-export function fileStore(file: string): StateStore {
+/** Re-reads the file inside a lock for every transaction: the embedded sandbox's store. `stop` ends a wait for the lock (acquireLock). */
+export function fileStore(file: string, stop?: () => AbortSignal): StateStore {
   const lock = `${file}.lock`;
   const repaired: string[] = [];
   const transact = async <T>(work: (tx: Transaction) => T): Promise<T> => {
-    await acquireLock(lock);
+    await acquireLock(lock, LOCK_WAIT_MS, stop);
     try {
       const state = readState(file, repaired);
       let dirty = false;
@@ -379,11 +377,11 @@ export function fileStore(file: string): StateStore {
 }
 
 /** Restores the seeded fleet; a file that was there is kept as a copy first. */
-export async function resetStateFile(file: string): Promise<string | undefined> {
+export async function resetStateFile(file: string, stop?: () => AbortSignal): Promise<string | undefined> {
   // Under the lock: a transaction of another amps at the same time would write back the state
   // it read, undoing the reset.
   const lock = `${file}.lock`;
-  await acquireLock(lock);
+  await acquireLock(lock, LOCK_WAIT_MS, stop);
   try {
     return resetUnlocked(file);
   } finally {

@@ -92,7 +92,7 @@ async function openSession(globals: GlobalOptions, io: IO, options: SessionOptio
   }
 
   const [{ startSandbox }, { fileStore }] = await Promise.all([import('../sandbox/server.js'), import('../sandbox/store.js')]);
-  const store = fileStore(sandboxStateFile(io.env));
+  const store = fileStore(sandboxStateFile(io.env), () => io.signal);
   for (const text of await store.check()) writeNotice(io, globals.json, text);
   let stateFailure: Error | undefined;
   const sandbox = await startSandbox({ store, onStateFailure: (error) => (stateFailure ??= error) });

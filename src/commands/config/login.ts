@@ -27,10 +27,10 @@ export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
   const key = checkKey((await io.prompter.password('API key (amps_sk_test_… or amps_sk_live_…)')).trim(), 'the input');
   const url = checkApiUrl(await io.prompter.input('API URL', DEFAULT_API_URL));
   const { openConfigStore } = await import('../../config/store.js');
-  const store = await openConfigStore(io.env);
-  store.setValue(profile, 'apiKey', key);
-  store.setValue(profile, 'apiUrl', url);
-  store.setCurrentProfile(profile);
+  const store = await openConfigStore(io.env, () => io.signal);
+  await store.setValue(profile, 'apiKey', key);
+  await store.setValue(profile, 'apiUrl', url);
+  await store.setCurrentProfile(profile);
   writeLine(io.stderr, `Saved profile ${profile}: ${redactUrl(url)}, key ${maskKey(key)} (${keyEnvironment(key)}). Check it with: amps devices --limit 1`);
   // --profile named only this login's suggestion: what stays is what the environment selects.
   for (const o of stillOverriding({ ...options, profile: undefined }, io.env, profile)) writeLine(io.stderr, io.err.yellow(`warning: ${o.line}`));

@@ -32,8 +32,8 @@ export async function run(options: SetOptions, io: IO): Promise<ExitCode> {
   const profile = profileFor(options, io, true);
   const value = key === 'apiKey' ? await readKey(options, io) : key === 'apiUrl' ? checkApiUrl(options.value!) : options.value!;
   const { openConfigStore } = await import('../../config/store.js');
-  const store = await openConfigStore(io.env);
-  store.setValue(profile, key, value);
+  const store = await openConfigStore(io.env, () => io.signal);
+  await store.setValue(profile, key, value);
   if (options.json) writeJson(io, { profile, set: options.name, ...(key === 'apiKey' ? { key: maskKey(value), environment: keyEnvironment(value) } : { value: key === 'apiUrl' ? redactUrl(value) : value }) });
   else if (!options.quiet) writeLine(io.stderr, `Set ${options.name} for profile ${profile}${key === 'apiKey' ? ` (${maskKey(value)}, ${keyEnvironment(value)})` : ''}.`);
   return EXIT.ok;

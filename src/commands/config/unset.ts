@@ -15,7 +15,7 @@ export async function run(options: UnsetOptions, io: IO): Promise<ExitCode> {
   const key = settingName(options.name);
   const profile = profileFor(options, io);
   const { openConfigStore } = await import('../../config/store.js');
-  const removed = (await openConfigStore(io.env)).unsetValue(profile, key);
+  const removed = await (await openConfigStore(io.env, () => io.signal)).unsetValue(profile, key);
   if (options.json) writeJson(io, { profile, unset: options.name, removed });
   else if (!options.quiet) writeLine(io.stderr, removed ? `Unset ${options.name} for profile ${profile}.` : `${options.name} was not set for profile ${profile}.`);
   return EXIT.ok;

@@ -26,7 +26,7 @@ export async function run(options: UseOptions, io: IO): Promise<ExitCode> {
     );
   }
   const { openConfigStore } = await import('../../config/store.js');
-  (await openConfigStore(io.env)).setCurrentProfile(options.name);
+  await (await openConfigStore(io.env, () => io.signal)).setCurrentProfile(options.name);
   const overriding = stillOverriding(options, io.env, options.name);
   const selector = overriding.find((o) => o.selects !== undefined);
   if (options.json) {

@@ -22,7 +22,7 @@ export async function run(options: ResetOptions, io: IO): Promise<ExitCode> {
   }
   const { resetStateFile } = await import('../../sandbox/store.js');
   const file = options.state ?? sandboxStateFile(io.env);
-  const kept = await resetStateFile(file);
+  const kept = await resetStateFile(file, () => io.signal);
   if (options.json) writeJson(io, { reset: true, state: file, keptAs: kept ?? null });
   else if (!options.quiet) writeLine(io.stderr, `Sandbox reset to the seeded fleet (${file}).${kept ? ` The state before is kept as ${kept}.` : ''}`);
   return EXIT.ok;
