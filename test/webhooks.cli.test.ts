@@ -249,6 +249,33 @@ describe('amps listen', () => {
     expect(out.text() + err.text()).not.toContain(secret);
   });
 
+  it('Ctrl-C finishes the delivery in flight, saying so; a second one stops at once and names the delivery it cut short', async () => {
+    const env = cleanEnv();
+    let reached: () => void = () => {};
+    const delivering = new Promise<void>((resolve) => (reached = resolve));
+    // A handler that takes the delivery and never answers.
+    const silent = createServer(() => reached());
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/hooks`;
+    try {
+      const listen = spawn(process.execPath, [BIN, 'listen', '--forward-to', url, '--events', 'push.failed', '--timeout', '60s'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const err = watchOutput(listen, 'stderr');
+      await err.line(/^Listening to the embedded sandbox/);
+      expect((await runCli(['push', 'battery', 'bat_voltaro_01', 'charge', '--simulate-failure', 'DEVICE_OFFLINE', '--simulate-at', 'dispatch'], { env })).code).toBe(0);
+      await delivering;
+      listen.kill('SIGINT');
+      const finishing = await err.line(/finishing the delivery of msg_\w+ in flight/);
+      const id = /msg_\w+/.exec(finishing)![0];
+      listen.kill('SIGINT');
+      expect(await exited(listen)).toBe(130);
+      // Until now the second Ctrl-C ended amps without a word of the delivery it left.
+      expect(err.text()).toContain(`amps: stopped at once: the delivery of ${id} (push.failed) to ${url} was cut short, its answer unknown (amps listen --since replays it)`);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   it('replays with --since; says so and exits 6 when a served sandbox goes away', async () => {
     const serve = spawn(process.execPath, [BIN, 'sandbox', 'serve', '--port', '0', '--rate-limit', '0', '--json'], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     const sandbox = await firstJson(serve);

@@ -9,6 +9,7 @@ import { postWebhook, webhookTarget } from '../api/webhook-post.js';
 import { DEFAULT_TIMEOUT_MS, globalsOf, type GlobalOptions } from '../config/globals.js';
 import { duration, fileOrUrl, repeatable } from '../config/option-parsers.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
+import { setHardStopNote } from '../lib/hard-stop.js';
 import type { WebhookEvent } from '../contract/webhooks.js';
 import { deliveryHeaders, eventFilter } from '../domain/webhooks.js';
 import { ApiFailure, InterruptedError, UsageError } from '../errors/failures.js';
@@ -115,10 +116,13 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
             if (!options.quiet && !options.json) writeLine(io.stderr, io.err.yellow(`amps: interrupted: finishing the delivery of ${event.id} in flight (Ctrl-C again stops at once)`));
           };
           io.signal.addEventListener('abort', finishing, { once: true });
+          // A second Ctrl-C ends the process at once: it says which delivery it cut short.
+          setHardStopNote(`stopped at once: the delivery of ${event.id} (${event.type}) to ${redactUrl(target)} was cut short, its answer unknown (amps listen --since replays it)`);
           try {
             result = await postWebhook(target, await deliveryHeaders(secret, event.id, event.type, Math.floor(Date.now() / 1000), body), body, options.timeout ?? DEFAULT_TIMEOUT_MS);
           } finally {
             io.signal.removeEventListener('abort', finishing);
+            setHardStopNote(undefined);
           }
         }
         forwarded++;
