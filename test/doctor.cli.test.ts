@@ -182,6 +182,34 @@ describe('amps doctor', () => {
     }
   });
 
+  it('Ctrl-C during a check shows the checks done, then the interruption (exit 130)', async () => {
+    let reached: () => void = () => {};
+    const reading = new Promise<void>((resolve) => (reached = resolve));
+    // An API that takes the authenticated read and never answers it.
+    const silent = createServer(() => reached());
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { spawn } = await import('node:child_process');
+      const { BIN } = await import('./helpers/cli.js');
+      const child = spawn(process.execPath, [BIN, 'doctor', '--timeout', '60s'], { env: cleanEnv({ AMPS_API_URL: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, AMPS_API_KEY: 'amps_sk_test_doctorTests1', NO_COLOR: '1' }) as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const code = new Promise<number | null>((resolve) => child.on('close', resolve));
+      await reading;
+      child.kill('SIGINT');
+      expect(await code).toBe(130);
+      // Until now only "interrupted" was said: the network checks that had passed were dropped.
+      expect(stdout).toMatch(/✔ network {2}TCP: connected to 127\.0\.0\.1:\d+/);
+      expect(stdout).toContain('- doctor   interrupted: the checks not listed above were not made');
+      expect(stderr).toContain('interrupted');
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   it('a configuration that keeps amps from starting is the finding: a profile that does not exist, exit 2', async () => {
     const r = await doctor(cleanEnv({ AMPS_PROFILE: 'nope' }));
     expect(r.exitCode).toBe(2);

@@ -13,7 +13,7 @@ import { maskKey, targetsEmbedded } from '../config/resolve.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { redactKeyShapes } from '../contract/keys.js';
 import { SIGNATURE_TOLERANCE_S } from '../contract/webhooks.js';
-import { ApiFailure, MissingKeyError, UsageError } from '../errors/failures.js';
+import { ApiFailure, InterruptedError, MissingKeyError, UsageError } from '../errors/failures.js';
 import { redactUrl } from '../lib/values.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
@@ -21,7 +21,7 @@ import { scrub } from '../output/text.js';
 import { type Session, withSession } from '../session/connect.js';
 
 export interface Check {
-  area: 'config' | 'network' | 'auth' | 'clock' | 'sandbox';
+  area: 'config' | 'network' | 'auth' | 'clock' | 'sandbox' | 'doctor';
   status: 'pass' | 'warn' | 'fail' | 'skip';
   detail: string;
   fix?: string;
@@ -178,6 +178,8 @@ async function sandboxChecks(io: IO): Promise<Check[]> {
 
 export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
   const checks: Check[] = [];
+  // Ctrl-C during a check: the checks done are still shown, then the interruption (exit 130).
+  let interrupted: InterruptedError | undefined;
   try {
     const sandbox = targetsEmbedded(options, io.env) ? await sandboxChecks(io) : [];
     await withSession(options, io, async (session) => {
@@ -193,6 +195,9 @@ export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
     if (error instanceof MissingKeyError || error instanceof UsageError) {
       checks.push({ area: 'config', status: 'fail', detail: error.message, fix: error.hint, exitCode: error.exitCode });
       checks.push(...skipped(['network', 'auth', 'clock'], 'the configuration check failed'));
+    } else if (error instanceof InterruptedError) {
+      interrupted = error;
+      checks.push({ area: 'doctor', status: 'skip', detail: 'interrupted: the checks not listed above were not made' });
     } else throw error;
   }
   // What a check quotes (a proxy variable, an error's message) may hold a key: never printed.
@@ -204,7 +209,8 @@ export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
   const exitCode = SEVERITY.find((code) => failed.some((c) => c.exitCode === code)) ?? (failed.length > 0 ? EXIT.unclassified : EXIT.ok);
   if (options.json) {
     // Every check with every field, null where it has none: one shape for scripts.
-    writeJson(io, { checks: checks.map((c) => ({ area: c.area, status: c.status, detail: c.detail, fix: c.fix ?? null, exitCode: c.exitCode ?? null })), exitCode });
+    writeJson(io, { checks: checks.map((c) => ({ area: c.area, status: c.status, detail: c.detail, fix: c.fix ?? null, exitCode: c.exitCode ?? null })), exitCode: interrupted ? EXIT.interrupted : exitCode });
+    if (interrupted) throw interrupted;
     return exitCode;
   }
   const mark = { pass: io.out.green('✔'), warn: io.out.yellow('!'), fail: io.out.red('✖'), skip: io.out.dim('-') };
@@ -212,6 +218,7 @@ export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
     writeLine(io.stdout, `${mark[check.status]} ${check.area.padEnd(8)} ${check.detail}`);
     if (check.fix && check.status !== 'pass') writeLine(io.stdout, `  ${' '.repeat(8)} ${io.out.dim(`fix: ${check.fix}`)}`);
   }
+  if (interrupted) throw interrupted;
   const warnings = checks.filter((c) => c.status === 'warn').length;
   writeLine(io.stdout, failed.length === 0 ? io.out.green(`\nNo failures${warnings ? ` (${warnings} warning${warnings > 1 ? 's' : ''})` : ''}.`) : io.out.red(`\n${failed.length} failure${failed.length > 1 ? 's' : ''}${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}: exit ${exitCode}.`));
   return exitCode;
