@@ -1059,6 +1059,10 @@ describe('--resume', () => {
     const ids = loadIds(4, 386);
     const { file, dir } = fileOf(ids);
     expect((await amps(['push', 'battery', '--devices', file, 'idle', '--out', join(dir, 'earlier.ndjson')])).code).toBe(0);
+    // A run keeps the API's clock beside its own: the sandbox's and this machine's agree.
+    const kept = records(readFileSync(join(dir, 'earlier.ndjson'), 'utf8')).filter((r) => r.clock !== undefined).map((r) => Date.parse(r.clock.server) - Date.parse(r.clock.local));
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.every((offset) => Math.abs(offset) < 5_000)).toBe(true);
     await actionsDone(ids);
     // A minute later on the API's clock (this machine's has not moved): the earlier run's actions
     // were made a minute before the next run begins.

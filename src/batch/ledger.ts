@@ -135,10 +135,15 @@ export function checkLedgerTarget(out: string, inputs: Array<{ path: string; wha
 export const RESUME_MARK_SUFFIX = '.resumed-into';
 const isMarkName = (path: string) => path.endsWith(RESUME_MARK_SUFFIX) || path.endsWith(`${RESUME_MARK_SUFFIX}.lock`);
 
+/** How far the API's clock stood ahead of the run's (ms; negative: behind) by a clock record. */
+export function clockOffset({ server, local }: ClockRecord['clock']): number {
+  return Date.parse(server) - Date.parse(local);
+}
+
 export class LedgerWriter {
   private readonly fd?: number;
   private horizon = 0;
-  private clocked = false;
+  private clockOffset?: number;
   /** Whether this run made the file (it did not exist): only then may abandon() remove it. */
   private readonly created: boolean = false;
   /** A regular file: written at known offsets, and cut back to its last whole line when a write fails. */
@@ -245,12 +250,14 @@ export class LedgerWriter {
   }
 
   /**
-   * The API's clock beside the run's (ClockRecord), once: the run's first answer that gives it, or
-   * the earlier ledger's for a resume. Throws when the file cannot take the line.
+   * The API's clock beside the run's (ClockRecord): written when it puts the API's clock further
+   * behind than the one written before (a resume reads from the earliest start they give; the
+   * earlier ledger's, for a resume). Throws when the file cannot take the line.
    */
   clock(clock: ClockRecord['clock']): void {
-    if (this.clocked) return;
-    this.clocked = true;
+    const offset = clockOffset(clock);
+    if (this.clockOffset !== undefined && offset >= this.clockOffset) return;
+    this.clockOffset = offset;
     this.writeFile(`${jsonText({ clock })}\n`);
   }
 
@@ -426,9 +433,11 @@ function applyLine(ledger: ParsedLedger, value: unknown, path: string, number: n
     else ledger.outcomes.set(outcome.actionId, outcome);
   } else if (typeof value.horizon === 'number') ledger.horizon = Math.max(ledger.horizon, value.horizon);
   else if (isRecord(value.clock)) {
-    // The first one is the run's (a resume carries it); one whose times are not times is no anchor: a resume then reads further back.
+    // The one that puts the API's clock furthest behind (ClockRecord); one whose times are not times is no anchor.
     const { server, local } = value.clock;
-    if (ledger.clock === null && typeof server === 'string' && typeof local === 'string' && !Number.isNaN(Date.parse(server)) && !Number.isNaN(Date.parse(local))) ledger.clock = { server, local };
+    if (typeof server === 'string' && typeof local === 'string' && !Number.isNaN(Date.parse(server)) && !Number.isNaN(Date.parse(local))) {
+      if (ledger.clock === null || clockOffset({ server, local }) < clockOffset(ledger.clock)) ledger.clock = { server, local };
+    }
   }
   else if (isRecord(value.end)) ledger.end = value.end as EndRecord['end'];
   else throw new UsageError(`the ledger ${path} is not an amps ledger: line ${number} is neither a device nor a record amps writes`);

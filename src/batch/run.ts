@@ -95,7 +95,7 @@ interface Hooks {
   onEntry(entry: LedgerEntry): void;
   /** Before a row is sent (the ledger's horizon); throws when that could not be written. */
   beforeSend?(row: DeviceRow): void;
-  /** The API's time, from the first answer that gives it (the ledger's clock record); throws when that could not be written. */
+  /** The API's time, as an answer gives it (the ledger's clock record); throws when that could not be written. */
   serverClock?(server: string): void;
   /** A resume's decision for a row, before anything else is done with it. */
   resumed?(row: DeviceRow): Promise<Resumed>;
@@ -125,7 +125,7 @@ export class BatchRun {
   /** Failures the API gave no answer for (noAnswer), and how many of them came in a row. */
   private readonly unanswered = new WeakSet<LedgerEntry>();
   private unansweredInARow = 0;
-  private clockSeen = false;
+  private readonly clocksSeen = new Set<'answer' | 'created'>();
 
   constructor(private readonly client: ApiClient, private readonly plan: BatchPlan, private readonly hooks: Hooks) {
     this.throttle = new Throttle(plan.concurrency, this.halt.signal);
@@ -229,20 +229,23 @@ export class BatchRun {
   }
 
   /**
-   * The API's time from the run's first answer that gives it (meta.timestamp, else the Date
-   * header), handed to the ledger once: a resume reads the run's actions on the API's clock. A
-   * ledger that cannot take it stops the run, as one that cannot take a horizon does.
+   * The API's clock as the run's answers give it, handed to the ledger (which keeps the reading
+   * that puts the API's clock furthest behind, the safe one for a resume): the first answer's
+   * `meta.timestamp` (else its Date header), and the first accepted push's `createdAt`, the very
+   * field a resume compares. A ledger that cannot take it stops the run, as for a horizon.
    */
-  private sawAnswer(answer: { meta: Record<string, unknown>; serverDate?: string }): void {
-    if (this.clockSeen || !this.hooks.serverClock) return;
-    const stamp = [answer.meta.timestamp, answer.serverDate].find((t): t is string => typeof t === 'string' && !Number.isNaN(Date.parse(t)));
-    if (stamp === undefined) return;
-    this.clockSeen = true;
+  private sawClock(kind: 'answer' | 'created', stamp: unknown): void {
+    if (this.clocksSeen.has(kind) || !this.hooks.serverClock || typeof stamp !== 'string' || Number.isNaN(Date.parse(stamp))) return;
+    this.clocksSeen.add(kind);
     try {
       this.hooks.serverClock(new Date(Date.parse(stamp)).toISOString());
     } catch (error) {
       this.stop('ledger_failed', systemErrorText(error));
     }
+  }
+
+  private answerClock(answer: { meta: Record<string, unknown>; serverDate?: string }): void {
+    this.sawClock('answer', [answer.meta.timestamp, answer.serverDate].find((t) => typeof t === 'string' && !Number.isNaN(Date.parse(t))));
   }
 
   /**
@@ -256,7 +259,7 @@ export class BatchRun {
       const shared = this.capabilities.get(key);
       if (!shared) {
         const read = getDevice(this.client, this.plan.type, row.id).then((r) => {
-          this.sawAnswer(r);
+          this.answerClock(r);
           return r.data;
         });
         const mine = { id: row.id, read };
@@ -361,7 +364,8 @@ export class BatchRun {
         const answer = await pushAction(this.client, this.plan.type, row.id, built.body, 0);
         const { data, meta } = answer;
         this.throttle.succeeded();
-        this.sawAnswer(answer);
+        this.answerClock(answer);
+        this.sawClock('created', data.createdAt);
         return this.entry(row, {
           outcome: 'accepted', actionId: data.id, state: data.state, status: 202, requestId: typeof meta.requestId === 'string' ? meta.requestId : null, exitCode: EXIT.ok,
           start: data.start ?? null, end: data.end ?? null, moved: this.plan.movedFor(built, data),

@@ -121,11 +121,12 @@ export interface HorizonRecord {
 }
 
 /**
- * The API's clock beside the run's, from the run's first answer that gave it (`meta.timestamp`,
- * else the Date header): `server` is the API's time, `local` the run's at the answer. A resume
- * reads a device's actions from the run's start on the API's clock, so that an earlier run's
- * action of the same command and values is not taken for this one's. Written once, by the run;
- * each resume carries it over.
+ * The API's clock beside the run's: `server` is the API's time in an answer (the first answer's
+ * `meta.timestamp`, else its Date header; the first accepted push's `createdAt`), `local` the
+ * run's when the answer came, after it. A resume reads a device's actions from the run's start on
+ * the API's clock, taking the record that puts that clock furthest behind, so that an earlier
+ * run's action of the same command and values is not taken for this one's. Written by the run
+ * (at most one a kind of answer); each resume carries the one it read.
  */
 export interface ClockRecord {
   clock: { server: string; local: string };

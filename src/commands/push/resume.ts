@@ -272,11 +272,11 @@ export class ReconcileIncomplete extends Error {}
  */
 export async function reconcile(client: ApiClient, row: DeviceRow, ledger: Pick<ParsedLedger, 'run' | 'clock'>, isThisPush: (action: ActionRecord) => boolean): Promise<{ id: string; state: string; start: string | null; end: string | null } | undefined> {
   const { listActions, listPages } = await import('../../api/resources.js');
-  const since = new Date(runStartOnApiClock(ledger)).toISOString();
+  const since = runStartOnApiClock(ledger);
   let capped = false;
   const pages = listPages((offset) => listActions(client, { deviceId: row.id, limit: RECONCILE_PAGE, offset }), { maxPages: RECONCILE_PAGES, pageSize: RECONCILE_PAGE, onCapped: () => (capped = true) });
   for await (const page of pages) {
-    const mine = page.items.find((a) => typeof a.createdAt === 'string' && a.createdAt >= since && isThisPush(a));
+    const mine = page.items.find((a) => createdMs(a) >= since && isThisPush(a));
     if (mine) return { id: mine.id, state: mine.state, start: mine.start ?? null, end: mine.end ?? null };
     if (reachesBefore(page.items, since)) return undefined;
   }
@@ -286,12 +286,12 @@ export async function reconcile(client: ApiClient, row: DeviceRow, ledger: Pick<
 
 /**
  * How far a device's actions are read back on the API's clock, as an instant: the run's start
- * (its own clock) moved by how far the API's clock stood from it at the run's first answer, less
- * ANSWER_MARGIN_MS; without that record (a run stopped before any answer, or written by an amps
- * before it), less CLOCK_MARGIN_MS, any skew the clocks may have. The measure can only make the
- * API's clock look behind (the answer left the API before the run read its own clock): the start
- * it gives is never after the true one, so the run's own actions are always within reach; and an
- * earlier run's, made minutes before, no longer are.
+ * (its own clock) moved by how far the API's clock stood from it in the run's answers (the
+ * ledger's clock record), less ANSWER_MARGIN_MS; without that record (a run stopped before any
+ * answer, or written by an amps before it), less CLOCK_MARGIN_MS, any skew the clocks may have. A
+ * reading can only make the API's clock look behind (the answer was made before it reached the
+ * run), so the start it gives is never after the true one: the run's own actions stay within
+ * reach, and an earlier run's, made minutes before, no longer are.
  */
 export function runStartOnApiClock({ run, clock }: Pick<ParsedLedger, 'run' | 'clock'>): number {
   const started = Date.parse(run.startedAt);
@@ -299,12 +299,21 @@ export function runStartOnApiClock({ run, clock }: Pick<ParsedLedger, 'run' | 'c
   return started + (Date.parse(clock.server) - Date.parse(clock.local)) - ANSWER_MARGIN_MS;
 }
 
-/** What a measured clock may still be off by: a Date header's whole second, and API hosts' clocks a little apart. */
+/**
+ * What a reading may still be off by in the unsafe direction: none in principle (see
+ * runStartOnApiClock); this covers an API whose hosts' clocks stand a little apart, as the answer
+ * that gave the record and the actions read back may come from different hosts.
+ */
 const ANSWER_MARGIN_MS = 10_000;
 
-/** Whether a page, newest first, goes back past `since`: the pages after it hold older actions only. */
-function reachesBefore(items: ActionRecord[], since: string): boolean {
-  const times = items.map((a) => a.createdAt).filter((t): t is string => typeof t === 'string');
+/** When an action was made, as an instant: NaN for one whose createdAt is no time (never this run's, nor a page's end). */
+function createdMs(action: ActionRecord): number {
+  return typeof action.createdAt === 'string' ? Date.parse(action.createdAt) : Number.NaN;
+}
+
+/** Whether a page, newest first, goes back past `since`: the pages after it hold older actions only. Compared as instants: `Z` and `+00:00`, with or without milliseconds, are one time. */
+function reachesBefore(items: ActionRecord[], since: number): boolean {
+  const times = items.map(createdMs).filter((t) => !Number.isNaN(t));
   const newestFirst = times.every((t, i) => i === 0 || t <= times[i - 1]!);
   return newestFirst && times.length > 0 && times[times.length - 1]! < since;
 }
