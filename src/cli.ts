@@ -337,18 +337,19 @@ async function processIO(argv: string[], interrupt: LazyAbortController, failure
 }
 
 /**
- * The first Ctrl-C, SIGTERM (what `timeout`, systemd and CI cancellation send) or SIGHUP (the
- * terminal closed: an ssh session dropped) aborts what is in flight: the command stops, reports
- * (a fleet's ledger gets every device and its end; a served sandbox saves its state), and exits
- * 130. A second Ctrl-C or SIGTERM exits at once, saying what it leaves undone where a command has said
- * (lib/hard-stop.ts). The returned function is called when the command is done: a signal while its
- * output drains then ends the process at once, 130, not killed by the signal.
+ * The first Ctrl-C or SIGTERM (what `timeout`, systemd and CI cancellation send) aborts what is in
+ * flight: the command stops, reports (a fleet's ledger gets every device and its end; a served
+ * sandbox saves its state), and exits 130. A second one exits at once, saying what it leaves
+ * undone where a command has said (lib/hard-stop.ts). `commandDone` is called when the command is
+ * done: a signal while its output drains then ends the process at once, 130, not killed by the
+ * signal. `watchHangUp`, once a command waits on its signal: a closed terminal (SIGHUP, an ssh
+ * session dropped) then stops it as the first Ctrl-C does, however often it is signalled (by the
+ * terminal, then by the shell that goes with it). (`nohup` never kept a Node program running:
+ * Node sets SIGHUP back to its default as it starts.)
  */
-function interruptOnSignals(controller: LazyAbortController): () => void {
+function interruptOnSignals(controller: LazyAbortController): { commandDone(): void; watchHangUp(): void } {
   let done = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    // A hang-up is one event however often it is signalled (by the terminal, then by the shell that
-    // goes with it): it never makes the second signal that stops at once.
     if (signal === 'SIGHUP' && controller.aborted && !done) return;
     if (controller.aborted || done) {
       // Written at once, as the process ends: what this leaves undone (a fleet's devices in flight).
@@ -364,33 +365,43 @@ function interruptOnSignals(controller: LazyAbortController): () => void {
     }
     controller.abort();
   };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
-  process.once('SIGHUP', closeTerminalAtExit);
-  return () => {
-    done = true;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, onSignal);
+  let watching = false;
+  return {
+    commandDone: () => {
+      done = true;
+    },
+    watchHangUp: () => {
+      if (watching) return;
+      watching = true;
+      process.on('SIGHUP', onSignal);
+      process.once('exit', letGoOfHungUpTerminal);
+    },
   };
 }
 
 /**
- * After a hang-up, the terminal's descriptors are closed as the process exits. Node puts back the
- * terminal's settings at exit and stops the process (SIGABRT) when the terminal is gone (EIO); a
- * descriptor that is closed, it skips. Nothing is written to a terminal that is gone.
+ * A terminal that hung up is let go as the process exits: Node puts back each terminal's settings
+ * at exit, and stops the process (SIGABRT) when the terminal is gone (EIO); a descriptor that is
+ * closed, it skips. A terminal that is gone is a character device that is no terminal any more.
+ * Looked at in any exit of a command that waited, not only after SIGHUP: a read of the terminal
+ * can end the command (EOF) before the signal's handler runs.
  */
-function closeTerminalAtExit(): void {
-  process.once('exit', () => {
-    for (const fd of [0, 1, 2]) {
-      try {
-        if (fstatSync(fd).isCharacterDevice()) closeSync(fd);
-      } catch {
-        // Closed already.
-      }
+function letGoOfHungUpTerminal(): void {
+  const { isatty } = process.getBuiltinModule('node:tty');
+  for (const fd of [0, 1, 2]) {
+    try {
+      if (fstatSync(fd).isCharacterDevice() && !isatty(fd)) closeSync(fd);
+    } catch {
+      // Closed already.
     }
-  });
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
   const interrupt = new LazyAbortController();
-  const commandDone = interruptOnSignals(interrupt);
+  const { commandDone, watchHangUp } = interruptOnSignals(interrupt);
+  interrupt.onFirstUse = watchHangUp;
   const failures: OutputFailures = {};
   const io = await processIO(argv, interrupt, failures);
   const json = argv.includes('--json');

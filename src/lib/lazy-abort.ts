@@ -6,10 +6,13 @@
 export class LazyAbortController {
   private controller?: AbortController;
   private abortedEarly = false;
+  /** Called once, when the signal is first asked for: a command has begun to wait on it. */
+  onFirstUse?: () => void;
 
   /** The signal, aborted already if abort() came first. */
   get signal(): AbortSignal {
     if (this.controller === undefined) {
+      this.onFirstUse?.();
       this.controller = new AbortController();
       if (this.abortedEarly) this.controller.abort();
     }
