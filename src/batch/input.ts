@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { idProblem } from '../contract/ids.js';
+import { isClockRecord } from '../contract/ledger.js';
 import { SeenIds } from './seen-ids.js';
 import { UsageError } from '../errors/failures.js';
 import { openFileStream } from '../output/read.js';
@@ -96,7 +97,7 @@ function fromJson(text: string, line: number): InputRow | undefined {
   }
   if (!isRecord(value)) return { invalid: 'is not a JSON object', line };
   // amps' own ledger: the run, horizon, clock and end records are not devices.
-  if (value.id === undefined && (isRecord(value.run) || typeof value.horizon === 'number' || isRecord(value.clock) || isRecord(value.end))) return undefined;
+  if (value.id === undefined && (isRecord(value.run) || typeof value.horizon === 'number' || isClockRecord(value) || isRecord(value.end))) return undefined;
   if (value.id === undefined && isRecord(value.outcome)) return row(value.outcome.id, line, { fromOutcome: true });
   // An action (amps actions list --json) has both, and its id is the action's: never taken for the device.
   if (value.id !== undefined && value.deviceId !== undefined && value.id !== value.deviceId) {

@@ -4,7 +4,7 @@
 
 import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readSync, rmSync, type Stats, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { type ClockRecord, type EndRecord, LEDGER_VERSION, type LedgerEntry, type OutcomeRecord, type RunRecord } from '../contract/ledger.js';
+import { clockOffset, type ClockRecord, type EndRecord, isClockRecord, LEDGER_VERSION, type LedgerEntry, type OutcomeRecord, type RunRecord } from '../contract/ledger.js';
 import { UsageError } from '../errors/failures.js';
 import { writerRuns } from '../lib/process.js';
 import { isRecord, jsonText, redactUrl, systemErrorText } from '../lib/values.js';
@@ -135,11 +135,6 @@ export function checkLedgerTarget(out: string, inputs: Array<{ path: string; wha
 export const RESUME_MARK_SUFFIX = '.resumed-into';
 const isMarkName = (path: string) => path.endsWith(RESUME_MARK_SUFFIX) || path.endsWith(`${RESUME_MARK_SUFFIX}.lock`);
 
-/** How far the API's clock stood ahead of the run's (ms; negative: behind) by a clock record. */
-export function clockOffset({ server, local }: ClockRecord['clock']): number {
-  return Date.parse(server) - Date.parse(local);
-}
-
 export class LedgerWriter {
   private readonly fd?: number;
   private horizon = 0;
@@ -256,7 +251,7 @@ export class LedgerWriter {
    */
   clock(clock: ClockRecord['clock']): void {
     const offset = clockOffset(clock);
-    if (this.clockOffset !== undefined && offset >= this.clockOffset) return;
+    if (offset === undefined || (this.clockOffset !== undefined && offset >= this.clockOffset)) return;
     this.clockOffset = offset;
     this.writeFile(`${jsonText({ clock })}\n`);
   }
@@ -432,12 +427,10 @@ function applyLine(ledger: ParsedLedger, value: unknown, path: string, number: n
     if (ledger.visitor) ledger.visitor.outcome(outcome);
     else ledger.outcomes.set(outcome.actionId, outcome);
   } else if (typeof value.horizon === 'number') ledger.horizon = Math.max(ledger.horizon, value.horizon);
-  else if (isRecord(value.clock)) {
-    // The one that puts the API's clock furthest behind (ClockRecord); one whose times are not times is no anchor.
-    const { server, local } = value.clock;
-    if (typeof server === 'string' && typeof local === 'string' && !Number.isNaN(Date.parse(server)) && !Number.isNaN(Date.parse(local))) {
-      if (ledger.clock === null || clockOffset({ server, local }) < clockOffset(ledger.clock)) ledger.clock = { server, local };
-    }
+  else if (isClockRecord(value)) {
+    // The one that puts the API's clock furthest behind (ClockRecord); one that is no reading (clockOffset) is no anchor.
+    const offset = clockOffset(value.clock);
+    if (offset !== undefined && (ledger.clock === null || offset < clockOffset(ledger.clock)!)) ledger.clock = { server: value.clock.server as string, local: value.clock.local as string };
   }
   else if (isRecord(value.end)) ledger.end = value.end as EndRecord['end'];
   else throw new UsageError(`the ledger ${path} is not an amps ledger: line ${number} is neither a device nor a record amps writes`);

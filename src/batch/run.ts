@@ -9,7 +9,7 @@ import { getDevice, pushAction } from '../api/resources.js';
 import type { PushBody, Strategy } from '../contract/actions.js';
 import type { DeviceRead, DeviceType } from '../contract/devices.js';
 import type { TargetEnvironment } from '../contract/keys.js';
-import { type LedgerEntry, NOT_RECONCILED, type Outcome } from '../contract/ledger.js';
+import { type LedgerEntry, NOT_RECONCILED, type Outcome, zonedInstant } from '../contract/ledger.js';
 import { pathSegment } from '../domain/device-types.js';
 import { variantFor } from '../errors/catalogue.js';
 import { type DecodedError, isRateLimit, localCode } from '../errors/decode.js';
@@ -235,17 +235,19 @@ export class BatchRun {
    * field a resume compares. A ledger that cannot take it stops the run, as for a horizon.
    */
   private sawClock(kind: 'answer' | 'created', stamp: unknown): void {
-    if (this.clocksSeen.has(kind) || !this.hooks.serverClock || typeof stamp !== 'string' || Number.isNaN(Date.parse(stamp))) return;
+    // A time without its zone would be read on this machine's clock: no reading of the API's.
+    const instant = zonedInstant(stamp);
+    if (this.clocksSeen.has(kind) || !this.hooks.serverClock || instant === undefined) return;
     this.clocksSeen.add(kind);
     try {
-      this.hooks.serverClock(new Date(Date.parse(stamp)).toISOString());
+      this.hooks.serverClock(new Date(instant).toISOString());
     } catch (error) {
       this.stop('ledger_failed', systemErrorText(error));
     }
   }
 
   private answerClock(answer: { meta: Record<string, unknown>; serverDate?: string }): void {
-    this.sawClock('answer', [answer.meta.timestamp, answer.serverDate].find((t) => typeof t === 'string' && !Number.isNaN(Date.parse(t))));
+    this.sawClock('answer', [answer.meta.timestamp, answer.serverDate].find((t) => zonedInstant(t) !== undefined));
   }
 
   /**

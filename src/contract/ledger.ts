@@ -132,6 +132,33 @@ export interface ClockRecord {
   clock: { server: string; local: string };
 }
 
+/** A time as a clock record holds it, and as an answer must give it to be read as the API's time: ISO 8601 with its zone (`Z` or an offset), or HTTP's Date. */
+const ZONED_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})|[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT)$/;
+
+/** How far apart a clock record's two times may be: further, it is a broken answer (or file), not a reading of a clock. */
+export const MAX_CLOCK_OFFSET_MS = 86_400_000;
+
+/** The instant of a time an answer or a clock record gives, when it says its zone; else undefined (`2026-06-10T21:00:00` would be read on this machine's clock). */
+export function zonedInstant(text: unknown): number | undefined {
+  if (typeof text !== 'string' || !ZONED_TIME.test(text)) return undefined;
+  const instant = Date.parse(text);
+  return Number.isNaN(instant) ? undefined : instant;
+}
+
+/** A clock record as amps writes it: `{"clock": {"server", "local"}}` and nothing else, so that a device row that happens to carry a `clock` field is not taken for one. */
+export function isClockRecord(value: Record<string, unknown>): value is { clock: { server: unknown; local: unknown } } {
+  const clock = value.clock;
+  return Object.keys(value).length === 1 && typeof clock === 'object' && clock !== null && !Array.isArray(clock) && Object.keys(clock).every((k) => k === 'server' || k === 'local');
+}
+
+/** How far the API's clock stood ahead of the run's (ms; negative: behind) by a clock record, or undefined for one that is no reading (a time without its zone, too far apart). */
+export function clockOffset(clock: { server?: unknown; local?: unknown }): number | undefined {
+  const server = zonedInstant(clock.server);
+  const local = zonedInstant(clock.local);
+  if (server === undefined || local === undefined || Math.abs(server - local) > MAX_CLOCK_OFFSET_MS) return undefined;
+  return server - local;
+}
+
 /** What became of an accepted action, as followed (--wait, amps watch). */
 export interface OutcomeRecord {
   outcome: {

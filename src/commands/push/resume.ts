@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { codeProvesNothingRan, type ApiClient } from '../../api/client.js';
 import type { ActionRecord } from '../../contract/actions.js';
-import { type LedgerEntry, NOT_RECONCILED, type RunInputs } from '../../contract/ledger.js';
+import { clockOffset, type LedgerEntry, NOT_RECONCILED, type RunInputs } from '../../contract/ledger.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import type { DeviceType } from '../../contract/devices.js';
 import { UsageError } from '../../errors/failures.js';
@@ -295,16 +295,18 @@ export async function reconcile(client: ApiClient, row: DeviceRow, ledger: Pick<
  */
 export function runStartOnApiClock({ run, clock }: Pick<ParsedLedger, 'run' | 'clock'>): number {
   const started = Date.parse(run.startedAt);
-  if (clock === null) return started - CLOCK_MARGIN_MS;
-  return started + (Date.parse(clock.server) - Date.parse(clock.local)) - ANSWER_MARGIN_MS;
+  const offset = clock === null ? undefined : clockOffset(clock);
+  return offset === undefined ? started - CLOCK_MARGIN_MS : started + offset - ANSWER_MARGIN_MS;
 }
 
 /**
  * What a reading may still be off by in the unsafe direction: none in principle (see
- * runStartOnApiClock); this covers an API whose hosts' clocks stand a little apart, as the answer
- * that gave the record and the actions read back may come from different hosts.
+ * runStartOnApiClock); this covers an API whose times do not all come from one clock (hosts a
+ * little apart, a gateway that stamps `meta.timestamp` itself), as the answer that gave the
+ * record and the actions read back may. An earlier run of the same push less than this before
+ * this one's start is still taken for it, as any within five minutes was before the record.
  */
-const ANSWER_MARGIN_MS = 10_000;
+const ANSWER_MARGIN_MS = 30_000;
 
 /** When an action was made, as an instant: NaN for one whose createdAt is no time (never this run's, nor a page's end). */
 function createdMs(action: ActionRecord): number {

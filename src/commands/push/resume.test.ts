@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { clockOffset, isClockRecord, zonedInstant } from '../../contract/ledger.js';
+import { runStartOnApiClock } from './resume.js';
+
+describe('a resume reads a run\'s actions on the API\'s clock', () => {
+  const run = { startedAt: '2026-06-10T21:00:00.000Z' } as Parameters<typeof runStartOnApiClock>[0]['run'];
+  const start = Date.parse(run.startedAt);
+
+  it('from the run\'s start moved by the recorded offset, less 30 s; without a record, less five minutes', () => {
+    expect(runStartOnApiClock({ run, clock: { server: '2026-06-10T21:10:00.000Z', local: '2026-06-10T21:00:00.000Z' } })).toBe(start + 600_000 - 30_000);
+    expect(runStartOnApiClock({ run, clock: { server: '2026-06-10T20:50:00+00:00', local: '2026-06-10T21:00:00.000Z' } })).toBe(start - 600_000 - 30_000);
+    expect(runStartOnApiClock({ run, clock: null })).toBe(start - 300_000);
+  });
+
+  it('a record that is no reading (a time without its zone, read on this machine\'s clock; one past a day apart; an overflow) falls back to five minutes, never a crash', () => {
+    for (const clock of [
+      { server: '2026-06-10T21:10:00', local: '2026-06-10T21:00:00.000Z' },
+      { server: '12', local: '1' },
+      { server: '2026-06-12T21:00:00.000Z', local: '2026-06-10T21:00:00.000Z' },
+      { server: '+275760-09-13T00:00:00.000Z', local: '1970-01-01T00:00:00.000Z' },
+    ]) {
+      expect(clockOffset(clock), JSON.stringify(clock)).toBeUndefined();
+      expect(runStartOnApiClock({ run, clock })).toBe(start - 300_000);
+    }
+  });
+
+  it('reads the API\'s times only with their zone: ISO 8601 with Z or an offset, or HTTP\'s Date', () => {
+    expect(zonedInstant('2026-06-10T21:00:00.000Z')).toBe(start);
+    expect(zonedInstant('2026-06-10T22:00:00+01:00')).toBe(start);
+    expect(zonedInstant('Wed, 10 Jun 2026 21:00:00 GMT')).toBe(start);
+    expect(['2026-06-10T21:00:00', '2026-06-10', 21, null, 'soon'].map(zonedInstant)).toEqual(Array(5).fill(undefined));
+  });
+
+  it('a clock record is only the shape amps writes: a device row with a clock field stays a device', () => {
+    expect(isClockRecord({ clock: { server: 'a', local: 'b' } })).toBe(true);
+    expect(isClockRecord({ deviceId: 'bat_voltaro_01', clock: { timeZone: 'Europe/London' } })).toBe(false);
+    expect(isClockRecord({ clock: { timeZone: 'Europe/London' } })).toBe(false);
+    expect(isClockRecord({ clock: 'x' })).toBe(false);
+  });
+});
