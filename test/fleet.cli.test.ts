@@ -1104,6 +1104,29 @@ describe('--resume', () => {
     }
   });
 
+  it('a run an earlier amps sent with --start and no --end (a scheduled push) is resumed as it was sent, though that start alone is now refused as typed', async () => {
+    await sandbox.call('POST', '/_sandbox/reset');
+    const ids = loadIds(3, 392);
+    const { file, dir } = fileOf(ids);
+    const earlier = join(dir, 'earlier.ndjson');
+    expect((await amps(['push', 'battery', '--devices', file, 'idle', '--out', earlier])).code).toBe(0);
+    // Done, so that the scheduled push is accepted rather than a conflict.
+    await actionsDone(ids);
+    const start = new Date(Date.now() + 2 * 3_600_000);
+    start.setUTCMilliseconds(0);
+    const run = records(readFileSync(earlier, 'utf8'))[0].run;
+    const inputs = { ...run.inputs, command: 'charge', start: start.toISOString() };
+    const path = join(dir, 'start-alone.ndjson');
+    writeFileSync(path, `${JSON.stringify({ run: { ...run, ledger: path, inputs, fingerprint: fingerprintOf(inputs), times: { ...run.times, start: start.getTime(), end: null } } })}\n`);
+    sandbox.requests.length = 0;
+    const resumed = await amps(['push', '--resume', path]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(posts().map((p) => (p.body as { action: { start?: string; end?: string } }).action)).toEqual(ids.map(() => ({ command: 'charge', start: expect.stringMatching(/^20/) })));
+    // Typed, the same start alone is refused: --at says a scheduled push.
+    const typed = await amps(['push', 'battery', '--devices', file, 'charge', '--start', '+2h']);
+    expect([typed.code, typed.stderr.split('\n')[0]]).toEqual([2, 'amps: --start needs --end (a window has both ends)']);
+  });
+
   it('a resume stopped while it reads a device\'s actions (Ctrl-C ends the read at once; a kill) never lets the next one send without reading', async () => {
     for (const [signal, first] of [['SIGINT', 370], ['SIGKILL', 374]] as const) {
       const ids = loadIds(3, first);

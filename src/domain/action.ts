@@ -141,14 +141,17 @@ export interface ParsedTimes {
 
 const TIME_HINT = 'use 22:00, 2026-06-10T22:00, 2026-06-10T22:00+01:00, now, +30m or 1.5h; --end also takes a length after --start, such as 3h';
 
-export function parseTimeFlags(flags: TimeFlags): ParsedTimes {
+/**
+ * The time flags read. `typed`: as the operator typed them, where a --start alone is refused: a
+ * start alone is a scheduled push, which holds the device in that mode until the next push; --at
+ * says so, and --start alone is a window whose end was forgotten. A resume reads a ledger's flags
+ * with `typed` false: a run an earlier amps made with a start alone is continued as it was sent.
+ */
+export function parseTimeFlags(flags: TimeFlags, { typed = true }: { typed?: boolean } = {}): ParsedTimes {
   if (flags.at !== undefined && (flags.start !== undefined || flags.end !== undefined)) {
     throw new UsageError('--at schedules one start; use --start and --end for a window, not both');
   }
   if (flags.end !== undefined && flags.start === undefined) throw new UsageError('--end needs --start (a window has both ends)');
-  // A start alone is a scheduled push, which holds the device in that mode until the next push: --at
-  // says so; --start alone is a window whose end was forgotten.
-  if (flags.start !== undefined && flags.end === undefined) throw new UsageError('--start needs --end (a window has both ends)', `a push that starts then and holds until the next one is --at: --at ${flags.start}`);
   const read = (text: string, flag: string): TimeText => {
     const parsed = parseTimeText(text);
     if ('problem' in parsed) throw new UsageError(`${flag} '${text}' ${parsed.problem}`, TIME_HINT);
@@ -157,6 +160,7 @@ export function parseTimeFlags(flags: TimeFlags): ParsedTimes {
   const parsed: ParsedTimes = {};
   if (flags.at !== undefined) parsed.at = read(flags.at, '--at');
   if (flags.start !== undefined) parsed.start = read(flags.start, '--start');
+  if (typed && flags.start !== undefined && flags.end === undefined) throw new UsageError('--start needs --end (a window has both ends)', `a push that starts then and holds until the next one is --at: --at ${flags.start}`);
   if (flags.end !== undefined) {
     const length = /^\s*\+/.test(flags.end) ? undefined : parseRelativeDuration(flags.end);
     parsed.end = length !== undefined ? { kind: 'length', ms: length } : read(flags.end, '--end');

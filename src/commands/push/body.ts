@@ -55,11 +55,12 @@ function directiveFrom(flags: PushFlags): SandboxDirective | undefined {
   return { result: 'failed', errorCode: simulatedCode(flags.simulateFailure), ...(flags.simulateAt === 'dispatch' ? { phase: 'dispatch' as const } : {}) };
 }
 
-export function readPushInputs(command: string, flags: PushFlags, env: Env): PushInputs {
+/** `fromLedger`: a resume's flags, as its run recorded them (parseTimeFlags `typed`). */
+export function readPushInputs(command: string, flags: PushFlags, env: Env, fromLedger = false): PushInputs {
   return {
     command,
     quantities: parseQuantityFlags({ power: flags.power, target: flags.target, reserve: flags.reserve }, flags.param ?? []),
-    times: parseTimeFlags({ at: flags.at, start: flags.start, end: flags.end }),
+    times: parseTimeFlags({ at: flags.at, start: flags.start, end: flags.end }, { typed: !fromLedger }),
     onConflict: flags.onConflict,
     directive: directiveFrom(flags),
     zone: namedZone(flags.tz, env),

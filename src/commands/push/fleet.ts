@@ -158,7 +158,7 @@ async function setup(options: FleetPushOptions, io: IO): Promise<RunSetup> {
     const devicesDigest = await checkSameDevices(devices, options.devices === undefined, ledger, options.resume);
     return {
       devicesDigest,
-      type, inputs, push: readPushInputs(inputs.command, flagsOf(inputs), io.env), zone: { name: ledger.run.times.zone, source: 'the run\'s (its ledger)' },
+      type, inputs, push: readPushInputs(inputs.command, flagsOf(inputs), io.env, true), zone: { name: ledger.run.times.zone, source: 'the run\'s (its ledger)' },
       startedAt: Date.parse(ledger.run.startedAt), devices, out: resumedLedgerPath(options.resume, options.out), resumeFrom: { path: options.resume, ledger, original },
     };
   }
