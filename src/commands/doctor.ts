@@ -9,7 +9,7 @@ import { Command } from '@commander-js/extra-typings';
 import { proxyFor } from '../api/client.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { configDir, configFile, looseModeWarnings, sandboxStateFile } from '../config/paths.js';
-import { maskKey, targetsEmbedded } from '../config/resolve.js';
+import { maskKey, sourceText, targetsEmbedded } from '../config/resolve.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { redactKeyShapes } from '../contract/keys.js';
 import { SIGNATURE_TOLERANCE_S } from '../contract/webhooks.js';
@@ -43,7 +43,7 @@ function configChecks(session: Session, io: IO): Check[] {
     area: 'config', status: 'pass',
     detail: session.embedded
       ? 'nothing configured: the embedded sandbox (amps login for the real API)'
-      : `profile ${target.profile.value} (from ${target.profile.source}); URL ${redactUrl(target.apiUrl.value!)} (from ${target.apiUrl.source}); key ${keyKind} (from ${target.apiKey.source})`,
+      : `profile ${target.profile.value} (${sourceText('profile', target.profile.source, target.profile.value)}); URL ${redactUrl(target.apiUrl.value!)} (${sourceText('apiUrl', target.apiUrl.source, target.profile.value)}); key ${keyKind}${target.apiKey.source === 'default' ? '' : ` (${sourceText('apiKey', target.apiKey.source, target.profile.value)})`}`,
   });
   if (session.live) checks.push({ area: 'config', status: 'warn', detail: 'a live key: every write reaches real devices', fix: 'use a test key (amps_sk_test_…) to rehearse' });
   for (const warning of looseModeWarnings([{ path: configFile(io.env), what: 'the config file' }, { path: configDir(io.env), what: 'the config directory', directory: true }])) {

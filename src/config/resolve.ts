@@ -216,7 +216,7 @@ export function selectProfile(flag: string | undefined, env: Env, stored: Stored
   refuseEmpty(env.AMPS_PROFILE, 'AMPS_PROFILE', true);
   const current = typeof stored.currentProfile === 'string' ? stored.currentProfile : undefined;
   const profile = pick<string>([[flag, 'flag'], [env.AMPS_PROFILE, 'env'], [current, 'profile']], { value: DEFAULT_PROFILE, source: 'default' });
-  const from = profile.source === 'flag' ? '--profile' : profile.source === 'env' ? 'AMPS_PROFILE' : 'the current profile in the config file';
+  const from = sourceName('profile', profile.source, profile.value);
   if (profile.source !== 'default') checkProfileName(profile.value, from);
   if (profile.source !== 'default' && !profileValues(stored, profile.value)) {
     const names = profileNames(stored).filter(isProfileName);
@@ -229,11 +229,20 @@ export function selectProfile(flag: string | undefined, env: Env, stored: Stored
   return profile;
 }
 
-/** Where a key came from, in words an operator can act on. */
-function keySource(source: Source, profile: string): string {
-  if (source === 'flag') return '--api-key-file';
-  if (source === 'env') return 'AMPS_API_KEY';
-  return `profile ${profile}`;
+const FLAG_OF = { profile: '--profile', apiUrl: '--api-url', apiKey: '--api-key-file', appId: undefined };
+const VARIABLE_OF = { profile: 'AMPS_PROFILE', apiUrl: 'AMPS_API_URL', apiKey: 'AMPS_API_KEY', appId: 'AMPS_APP_ID' };
+
+/** Where a setting came from, named as the operator would change it: the flag, the variable, the profile (`profile`: the one in use). */
+export function sourceName(setting: keyof typeof FLAG_OF, source: Source, profile: string): string {
+  if (source === 'flag') return FLAG_OF[setting] ?? 'a flag';
+  if (source === 'env') return VARIABLE_OF[setting];
+  if (source === 'profile') return setting === 'profile' ? 'the current profile in the config file' : `profile ${profile}`;
+  return 'the default';
+}
+
+/** sourceName as config list and doctor show it beside a value: `from AMPS_API_KEY`, `the default`. */
+export function sourceText(setting: keyof typeof FLAG_OF, source: Source, profile: string): string {
+  return source === 'default' ? 'the default' : `from ${sourceName(setting, source, profile)}`;
 }
 
 /** A key is checked once, where it is read: a bad one is never sent, nor printed. */
@@ -279,7 +288,7 @@ export function resolveTarget(flags: TargetFlags, env: Env, stored: StoredConfig
   const profile = selectProfile(flags.profile, env, stored);
   const values = profileValues(stored, profile.value) ?? {};
   const rawKey = pick<unknown>([[flags.apiKey, 'flag'], [env.AMPS_API_KEY, 'env'], [values.apiKey, 'profile']], { value: undefined, source: 'default' });
-  const apiKey: Resolved<string | undefined> = rawKey.value === undefined ? { value: undefined, source: 'default' } : { value: checkKey(rawKey.value, keySource(rawKey.source, profile.value)), source: rawKey.source };
+  const apiKey: Resolved<string | undefined> = rawKey.value === undefined ? { value: undefined, source: 'default' } : { value: checkKey(rawKey.value, sourceName('apiKey', rawKey.source, profile.value)), source: rawKey.source };
   const configuredUrl = pick<unknown>([[flags.apiUrl, 'flag'], [env.AMPS_API_URL, 'env'], [values.apiUrl, 'profile']], { value: undefined, source: 'default' });
   if (configuredUrl.value !== undefined && typeof configuredUrl.value !== 'string') throw new UsageError(`the API URL in profile ${profile.value} is not a string`);
   // The embedded sandbox serves only when nothing at all is configured: a chosen profile, a key or
@@ -299,12 +308,12 @@ export function resolveTarget(flags: TargetFlags, env: Env, stored: StoredConfig
     const others = shown.length > 0 ? ` (configured: profile ${shown.slice(0, 3).join(', ')}; --profile ${shown[0]} or amps config use ${shown[0]})` : '';
     missingKey = profile.source !== 'default' || anythingConfigured(stored)
       ? `profile ${profile.value} has no API key${others}`
-      : `no API key for ${redactUrl(apiUrl.value!)} (the URL comes from ${configuredUrl.source === 'flag' ? '--api-url' : 'AMPS_API_URL'})`;
+      : `no API key for ${redactUrl(apiUrl.value!)} (the URL comes from ${sourceName('apiUrl', configuredUrl.source, profile.value)})`;
   }
   // Given but empty (a CI secret that did not arrive): no app id, not the profile's, which may be another app's.
   const rawAppId = env.AMPS_APP_ID === '' ? { value: undefined, source: 'env' as const } : pick<unknown>([[env.AMPS_APP_ID, 'env'], [values.appId, 'profile']], { value: undefined, source: 'default' });
   if (rawAppId.value !== undefined && (typeof rawAppId.value !== 'string' || appIdProblem(rawAppId.value))) {
-    throw new UsageError(`the app id from ${rawAppId.source === 'env' ? 'AMPS_APP_ID' : `profile ${profile.value}`} ${typeof rawAppId.value === 'string' ? appIdProblem(rawAppId.value)!.replace(/^'.*?' /, '') : 'is not a string'}`, 'amps config set app-id ID');
+    throw new UsageError(`the app id from ${sourceName('appId', rawAppId.source, profile.value)} ${typeof rawAppId.value === 'string' ? appIdProblem(rawAppId.value)!.replace(/^'.*?' /, '') : 'is not a string'}`, 'amps config set app-id ID');
   }
   const appId = rawAppId as Resolved<string | undefined>;
   return { profile, apiUrl, apiKey, embedded, environment: embedded ? 'sandbox' : keyEnvironment(apiKey.value), missingKey, appId };

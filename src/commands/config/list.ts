@@ -4,7 +4,7 @@ import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
 import { readKeyFile } from '../../config/key-file.js';
 import { configFile } from '../../config/paths.js';
-import { maskKey, profileNames, profileShown, readStoredConfig, resolveTarget, type Source } from '../../config/resolve.js';
+import { maskKey, profileNames, profileShown, readStoredConfig, resolveTarget, sourceText } from '../../config/resolve.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { redactUrl } from '../../lib/values.js';
 import { withExamples } from '../../output/command-help.js';
@@ -46,17 +46,6 @@ export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
     ]).join('\n'),
   );
   return EXIT.ok;
-}
-
-const FLAG_OF = { profile: '--profile', apiUrl: '--api-url', apiKey: '--api-key-file', appId: undefined };
-const VARIABLE_OF = { profile: 'AMPS_PROFILE', apiUrl: 'AMPS_API_URL', apiKey: 'AMPS_API_KEY', appId: 'AMPS_APP_ID' };
-
-/** Where a setting came from, named as the operator would change it: the flag, the variable, the profile. --json keeps the bare source. */
-function sourceText(setting: keyof typeof FLAG_OF, source: Source, profile: string): string {
-  if (source === 'flag') return `from ${FLAG_OF[setting] ?? 'a flag'}`;
-  if (source === 'env') return `from ${VARIABLE_OF[setting]}`;
-  if (source === 'profile') return setting === 'profile' ? 'the current profile: amps config use' : `from profile ${profile}`;
-  return 'the default';
 }
 
 export function listCommand(state: CommandState, runF: Run<GlobalOptions> = run) {
