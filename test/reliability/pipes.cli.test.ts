@@ -251,6 +251,30 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     expect(readFileSync(serveErrors, 'utf8')).not.toMatch(/Assertion failed|Native stack trace/);
   }, 60_000);
 
+  it('--plan reads the whole list before it predicts: SIGTERM ends the read of an endless one (/dev/zero), 130, nothing sent', async () => {
+    const child = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', '/dev/zero', 'idle', '--plan'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // The event: it holds /dev/zero open, reading it.
+    for (;;) {
+      const fds = (() => {
+        try {
+          return readdirSync(`/proc/${child.pid}/fd`);
+        } catch {
+          return [];
+        }
+      })();
+      if (fds.some((fd) => { try { return readlinkSync(`/proc/${child.pid}/fd/${fd}`) === '/dev/zero'; } catch { return false; } })) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    child.kill('SIGTERM');
+    // Until now it read on for ever: only a second signal, or SIGKILL, ended it.
+    expect(await closed).toBe(130);
+    expect(stderr).toContain('interrupted');
+    expect(sandbox.requests.filter((r) => r.method === 'POST')).toHaveLength(0);
+  }, 30_000);
+
   it('a FIFO whose writer is already waiting in its open(): amps reads what it writes, and the writer finishes', async () => {
     const dir = freshConfigDir();
     const fifo = join(dir, 'response.fifo');

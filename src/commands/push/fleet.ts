@@ -685,7 +685,14 @@ function resumeHooks(resume: ReturnType<typeof carryOver>, session: Session, rea
 /** --plan: the prediction, on stdout (a table, or JSON); nothing is sent. */
 async function predict(reads: ApiClient, session: Session, run: RunSetup, bodyFor: (row: DeviceRow, device: DeviceRead) => unknown, options: FleetPushOptions, io: IO): Promise<ExitCode> {
   const [{ planRun, PREDICTION_TEXT }, { readDeviceRows }] = await Promise.all([import('./plan.js'), import('../../batch/input.js')]);
-  const predicted = await refusingBrokenInput(() => planRun(reads, run.type, readDeviceRows(run.devices, io.stdin), bodyFor, run.push.onConflict));
+  let predicted: Awaited<ReturnType<typeof planRun>>;
+  try {
+    // The list is read whole first: Ctrl-C ends that read too (an endless one, /dev/zero, spun on).
+    predicted = await refusingBrokenInput(() => planRun(reads, run.type, readDeviceRows(run.devices, io.stdin, io.signal), bodyFor, run.push.onConflict));
+  } catch (error) {
+    if (io.signal.aborted) throw new InterruptedError();
+    throw error;
+  }
   if (predicted.total === 0) throw noDevicesIn(run.devices);
   if (options.json) {
     writeJson(io, { plan: { total: predicted.total, predictions: Object.fromEntries(predicted.counts), preflightCodes: Object.fromEntries(predicted.codes), requests: predicted.listPages + predicted.actionReads, listPages: predicted.listPages, actionReads: predicted.actionReads, environment: session.environment } });
