@@ -245,9 +245,9 @@ export class LedgerWriter {
   }
 
   /**
-   * The API's clock beside the run's (ClockRecord): written when it puts the API's clock further
-   * behind than the one written before (a resume reads from the earliest start they give; the
-   * earlier ledger's, for a resume). Throws when the file cannot take the line.
+   * The API's clock beside the run's (ClockRecord): the run's reading, or the earlier ledger's for
+   * a resume. Another is written only when it puts the API's clock further behind (the safe side,
+   * which a reader keeps). Throws when the file cannot take the line.
    */
   clock(clock: ClockRecord['clock']): void {
     const offset = clockOffset(clock);
@@ -428,7 +428,7 @@ function applyLine(ledger: ParsedLedger, value: unknown, path: string, number: n
     else ledger.outcomes.set(outcome.actionId, outcome);
   } else if (typeof value.horizon === 'number') ledger.horizon = Math.max(ledger.horizon, value.horizon);
   else if (isClockRecord(value)) {
-    // The one that puts the API's clock furthest behind (ClockRecord); one that is no reading (clockOffset) is no anchor.
+    // The one that puts the API's clock furthest behind (the safe side); one that holds no time is no anchor.
     const offset = clockOffset(value.clock);
     if (offset !== undefined && (ledger.clock === null || offset < clockOffset(ledger.clock)!)) ledger.clock = { server: value.clock.server as string, local: value.clock.local as string };
   }

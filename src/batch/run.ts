@@ -9,7 +9,7 @@ import { getDevice, pushAction } from '../api/resources.js';
 import type { PushBody, Strategy } from '../contract/actions.js';
 import type { DeviceRead, DeviceType } from '../contract/devices.js';
 import type { TargetEnvironment } from '../contract/keys.js';
-import { type LedgerEntry, NOT_RECONCILED, type Outcome, zonedInstant } from '../contract/ledger.js';
+import { apiInstant, type LedgerEntry, NOT_RECONCILED, type Outcome } from '../contract/ledger.js';
 import { pathSegment } from '../domain/device-types.js';
 import { variantFor } from '../errors/catalogue.js';
 import { type DecodedError, isRateLimit, localCode } from '../errors/decode.js';
@@ -95,7 +95,7 @@ interface Hooks {
   onEntry(entry: LedgerEntry): void;
   /** Before a row is sent (the ledger's horizon); throws when that could not be written. */
   beforeSend?(row: DeviceRow): void;
-  /** The API's time, as an answer gives it (the ledger's clock record); throws when that could not be written. */
+  /** The API's time, from the first accepted push's action (the ledger's clock record); throws when that could not be written. */
   serverClock?(server: string): void;
   /** A resume's decision for a row, before anything else is done with it. */
   resumed?(row: DeviceRow): Promise<Resumed>;
@@ -125,7 +125,7 @@ export class BatchRun {
   /** Failures the API gave no answer for (noAnswer), and how many of them came in a row. */
   private readonly unanswered = new WeakSet<LedgerEntry>();
   private unansweredInARow = 0;
-  private readonly clocksSeen = new Set<'answer' | 'created'>();
+  private clockSeen = false;
 
   constructor(private readonly client: ApiClient, private readonly plan: BatchPlan, private readonly hooks: Hooks) {
     this.throttle = new Throttle(plan.concurrency, this.halt.signal);
@@ -229,25 +229,21 @@ export class BatchRun {
   }
 
   /**
-   * The API's clock as the run's answers give it, handed to the ledger (which keeps the reading
-   * that puts the API's clock furthest behind, the safe one for a resume): the first answer's
-   * `meta.timestamp` (else its Date header), and the first accepted push's `createdAt`, the very
-   * field a resume compares. A ledger that cannot take it stops the run, as for a horizon.
+   * The API's clock from the run's first accepted push (ClockRecord): its action's `createdAt`,
+   * handed to the ledger once. Not an answer's `meta.timestamp` or Date header: a gateway may stamp
+   * those on another clock than the actions', and a reading ahead of theirs would make a resume
+   * miss the run's own actions and send them again. A ledger that cannot take it stops the run, as
+   * one that cannot take a horizon does.
    */
-  private sawClock(kind: 'answer' | 'created', stamp: unknown): void {
-    // A time without its zone would be read on this machine's clock: no reading of the API's.
-    const instant = zonedInstant(stamp);
-    if (this.clocksSeen.has(kind) || !this.hooks.serverClock || instant === undefined) return;
-    this.clocksSeen.add(kind);
+  private sawCreated(createdAt: unknown): void {
+    const instant = apiInstant(createdAt);
+    if (this.clockSeen || !this.hooks.serverClock || instant === undefined) return;
+    this.clockSeen = true;
     try {
       this.hooks.serverClock(new Date(instant).toISOString());
     } catch (error) {
       this.stop('ledger_failed', systemErrorText(error));
     }
-  }
-
-  private answerClock(answer: { meta: Record<string, unknown>; serverDate?: string }): void {
-    this.sawClock('answer', [answer.meta.timestamp, answer.serverDate].find((t) => zonedInstant(t) !== undefined));
   }
 
   /**
@@ -260,10 +256,7 @@ export class BatchRun {
     for (;;) {
       const shared = this.capabilities.get(key);
       if (!shared) {
-        const read = getDevice(this.client, this.plan.type, row.id).then((r) => {
-          this.answerClock(r);
-          return r.data;
-        });
+        const read = getDevice(this.client, this.plan.type, row.id).then((r) => r.data);
         const mine = { id: row.id, read };
         this.capabilities.set(key, mine);
         read.catch(() => {
@@ -363,11 +356,9 @@ export class BatchRun {
         return last ? this.failure(row, last, attempt - 1) : this.notSent(row);
       }
       try {
-        const answer = await pushAction(this.client, this.plan.type, row.id, built.body, 0);
-        const { data, meta } = answer;
+        const { data, meta } = await pushAction(this.client, this.plan.type, row.id, built.body, 0);
         this.throttle.succeeded();
-        this.answerClock(answer);
-        this.sawClock('created', data.createdAt);
+        this.sawCreated(data.createdAt);
         return this.entry(row, {
           outcome: 'accepted', actionId: data.id, state: data.state, status: 202, requestId: typeof meta.requestId === 'string' ? meta.requestId : null, exitCode: EXIT.ok,
           start: data.start ?? null, end: data.end ?? null, moved: this.plan.movedFor(built, data),

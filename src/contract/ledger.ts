@@ -121,27 +121,27 @@ export interface HorizonRecord {
 }
 
 /**
- * The API's clock beside the run's: `server` is the API's time in an answer (the first answer's
- * `meta.timestamp`, else its Date header; the first accepted push's `createdAt`), `local` the
- * run's when the answer came, after it. A resume reads a device's actions from the run's start on
- * the API's clock, taking the record that puts that clock furthest behind, so that an earlier
- * run's action of the same command and values is not taken for this one's. Written by the run
- * (at most one a kind of answer); each resume carries the one it read.
+ * The API's clock beside the run's, read from the run's first accepted push: `server` is its
+ * action's `createdAt`, the very field a resume compares to find the run's own actions, and `local`
+ * the run's time when the answer came (after the action was made). A resume reads a device's
+ * actions from the run's start on the API's clock, so that an earlier run's action of the same
+ * command and values is not taken for this one's. Written once, by the run; each resume carries it.
  */
 export interface ClockRecord {
   clock: { server: string; local: string };
 }
 
-/** A time as a clock record holds it, and as an answer must give it to be read as the API's time: ISO 8601 with its zone (`Z` or an offset), or HTTP's Date. */
-const ZONED_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})|[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT)$/;
+/** An ISO 8601 time; its zone (`Z` or an offset) is optional. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/;
 
-/** How far apart a clock record's two times may be: further, it is a broken answer (or file), not a reading of a clock. */
-export const MAX_CLOCK_OFFSET_MS = 86_400_000;
-
-/** The instant of a time an answer or a clock record gives, when it says its zone; else undefined (`2026-06-10T21:00:00` would be read on this machine's clock). */
-export function zonedInstant(text: unknown): number | undefined {
-  if (typeof text !== 'string' || !ZONED_TIME.test(text)) return undefined;
-  const instant = Date.parse(text);
+/**
+ * The instant of a time the API gives (an action's `createdAt`) or a clock record holds, else
+ * undefined. One without its zone is UTC, as the docs' responses are: read on this machine's
+ * zone, it would move by hours.
+ */
+export function apiInstant(text: unknown): number | undefined {
+  if (typeof text !== 'string' || !ISO_TIME.test(text)) return undefined;
+  const instant = Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(text) ? text : `${text}Z`);
   return Number.isNaN(instant) ? undefined : instant;
 }
 
@@ -151,12 +151,11 @@ export function isClockRecord(value: Record<string, unknown>): value is { clock:
   return Object.keys(value).length === 1 && typeof clock === 'object' && clock !== null && !Array.isArray(clock) && Object.keys(clock).every((k) => k === 'server' || k === 'local');
 }
 
-/** How far the API's clock stood ahead of the run's (ms; negative: behind) by a clock record, or undefined for one that is no reading (a time without its zone, too far apart). */
+/** How far the API's clock stood ahead of the run's (ms; negative: behind, by any amount) by a clock record, or undefined for one that holds no time. */
 export function clockOffset(clock: { server?: unknown; local?: unknown }): number | undefined {
-  const server = zonedInstant(clock.server);
-  const local = zonedInstant(clock.local);
-  if (server === undefined || local === undefined || Math.abs(server - local) > MAX_CLOCK_OFFSET_MS) return undefined;
-  return server - local;
+  const server = apiInstant(clock.server);
+  const local = apiInstant(clock.local);
+  return server === undefined || local === undefined ? undefined : server - local;
 }
 
 /** What became of an accepted action, as followed (--wait, amps watch). */

@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { codeProvesNothingRan, type ApiClient } from '../../api/client.js';
 import type { ActionRecord } from '../../contract/actions.js';
-import { clockOffset, type LedgerEntry, NOT_RECONCILED, type RunInputs } from '../../contract/ledger.js';
+import { apiInstant, clockOffset, type LedgerEntry, NOT_RECONCILED, type RunInputs } from '../../contract/ledger.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import type { DeviceType } from '../../contract/devices.js';
 import { UsageError } from '../../errors/failures.js';
@@ -286,12 +286,13 @@ export async function reconcile(client: ApiClient, row: DeviceRow, ledger: Pick<
 
 /**
  * How far a device's actions are read back on the API's clock, as an instant: the run's start
- * (its own clock) moved by how far the API's clock stood from it in the run's answers (the
- * ledger's clock record), less ANSWER_MARGIN_MS; without that record (a run stopped before any
- * answer, or written by an amps before it), less CLOCK_MARGIN_MS, any skew the clocks may have. A
- * reading can only make the API's clock look behind (the answer was made before it reached the
- * run), so the start it gives is never after the true one: the run's own actions stay within
- * reach, and an earlier run's, made minutes before, no longer are.
+ * (its own clock) moved by how far the API's clock stood from it at the run's first accepted push
+ * (the ledger's clock record), less ANSWER_MARGIN_MS; without that record (a run stopped before a
+ * push was accepted, or written by an amps before it), less CLOCK_MARGIN_MS, any skew the clocks
+ * may have. The reading compares `createdAt` with itself, and can only make the API's clock look
+ * behind (the action was made before its answer reached the run): the start it gives is never
+ * after the true one, so the run's own actions stay within reach, and an earlier run's, made
+ * minutes before, no longer are.
  */
 export function runStartOnApiClock({ run, clock }: Pick<ParsedLedger, 'run' | 'clock'>): number {
   const started = Date.parse(run.startedAt);
@@ -301,19 +302,19 @@ export function runStartOnApiClock({ run, clock }: Pick<ParsedLedger, 'run' | 'c
 
 /**
  * What a reading may still be off by in the unsafe direction: none in principle (see
- * runStartOnApiClock); this covers an API whose times do not all come from one clock (hosts a
- * little apart, a gateway that stamps `meta.timestamp` itself), as the answer that gave the
- * record and the actions read back may. An earlier run of the same push less than this before
- * this one's start is still taken for it, as any within five minutes was before the record.
+ * runStartOnApiClock); this covers an API whose hosts' clocks stand a little apart, as the action
+ * that gave the record and the actions read back may come from different hosts. An earlier run of
+ * the same push less than this before this one's start is still taken for it, as any within five
+ * minutes was before the record.
  */
 const ANSWER_MARGIN_MS = 30_000;
 
-/** When an action was made, as an instant: NaN for one whose createdAt is no time (never this run's, nor a page's end). */
+/** When an action was made, as an instant (apiInstant: without its zone, UTC): NaN for one whose createdAt is no time (never this run's, nor a page's end). */
 function createdMs(action: ActionRecord): number {
-  return typeof action.createdAt === 'string' ? Date.parse(action.createdAt) : Number.NaN;
+  return apiInstant(action.createdAt) ?? Number.NaN;
 }
 
-/** Whether a page, newest first, goes back past `since`: the pages after it hold older actions only. Compared as instants: `Z` and `+00:00`, with or without milliseconds, are one time. */
+/** Whether a page, newest first, goes back past `since`: the pages after it hold older actions only. Compared as instants: `Z`, `+00:00` and no zone, with or without milliseconds, are one time. */
 function reachesBefore(items: ActionRecord[], since: number): boolean {
   const times = items.map(createdMs).filter((t) => !Number.isNaN(t));
   const newestFirst = times.every((t, i) => i === 0 || t <= times[i - 1]!);
