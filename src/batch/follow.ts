@@ -10,7 +10,7 @@ import { getDevice, listActions, listPages } from '../api/resources.js';
 import type { ActionRecord } from '../contract/actions.js';
 import type { DeviceType } from '../contract/devices.js';
 import type { ExitCode } from '../contract/exit-codes.js';
-import type { OutcomeRecord } from '../contract/ledger.js';
+import { apiInstant, type OutcomeRecord } from '../contract/ledger.js';
 import { effectOf } from '../domain/effect.js';
 import { outcomeExitCode } from '../errors/catalogue.js';
 import type { DecodedError } from '../errors/decode.js';
@@ -155,7 +155,8 @@ export class Follower {
     });
     for await (const page of pages) {
       for (const item of page.items) {
-        if (since && typeof item.createdAt === 'string' && item.createdAt < since) return;
+        // Compared as instants (a time without its zone as UTC), not as text: `+00:00` and no milliseconds sort apart from `Z`.
+        if (since && (apiInstant(item.createdAt) ?? Number.POSITIVE_INFINITY) < Date.parse(since)) return;
         yield item;
       }
     }
