@@ -350,7 +350,7 @@ export interface ParsedLedger {
   visitor?: LedgerVisitor;
   /** No row after this line was sent (0: no horizon written). */
   horizon: number;
-  /** The API's clock beside the run's (ClockRecord), when the run got an answer that gave it. */
+  /** The API's clock beside the run's (ClockRecord), when a push of the run was accepted. */
   clock: ClockRecord['clock'] | null;
   end: EndRecord['end'] | null;
   /** Bytes read so far: `amps watch` reads on from here as the file grows. */
