@@ -1104,6 +1104,26 @@ describe('--resume', () => {
     }
   });
 
+  it('follows on the API\'s clock: on one ten minutes behind this machine\'s, a failed action is found failed, not counted completed for its absence', async () => {
+    await sandbox.call('POST', '/_sandbox/reset');
+    await sandbox.call('POST', '/_sandbox/clock', { advanceSeconds: -600 });
+    try {
+      const ids = loadIds(2, 396);
+      const { file, dir } = fileOf(ids);
+      const out = join(dir, 'ledger.ndjson');
+      const r = await amps(['push', 'battery', '--devices', file, 'idle', '--simulate-failure', 'DEVICE_OFFLINE', '--simulate-at', 'dispatch', '--wait', '--wait-timeout', '30s', '--out', out]);
+      // Read back only to five minutes before the run on this machine's clock, the failed list
+      // stopped before these actions: two rounds without them counted them completed, exit 0.
+      expect(r.code, r.stderr).toBe(7);
+      expect(outcomes(readFileSync(out, 'utf8')).map((o) => [o.id, o.state, o.errorCode])).toEqual(expect.arrayContaining(ids.map((id) => [id, 'failed', 'DEVICE_OFFLINE'])));
+      // watch reads the run's clock from its ledger, and finds them so too.
+      const watched = await runCli(['watch', '--ledger', out, '--json', '--wait-timeout', '10s'], { env, timeoutMs: 50_000 });
+      expect(JSON.parse(watched.stdout).actions.map((a: { state: string }) => a.state)).toEqual(['failed']);
+    } finally {
+      await sandbox.call('POST', '/_sandbox/clock', { advanceSeconds: 600 });
+    }
+  });
+
   it('a run an earlier amps sent with --start and no --end (a scheduled push) is resumed as it was sent, though that start alone is now refused as typed', async () => {
     await sandbox.call('POST', '/_sandbox/reset');
     const ids = loadIds(3, 392);

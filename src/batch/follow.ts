@@ -63,8 +63,11 @@ export interface FollowOptions {
   type: DeviceType;
   /** The run's command: --verify reads each completed device for its effect. */
   command: string;
-  /** Actions created before this (ISO) are not the run's: terminal lists are read back to it only. */
-  since: string;
+  /**
+   * Actions created before this instant (the API's clock) are not the run's: terminal lists are
+   * read back to it only. Asked each round: a run's clock record may come after the follow began.
+   */
+  since(): number;
   verify: boolean;
   /** Device reads in flight at once for --verify. */
   concurrency: number;
@@ -144,7 +147,7 @@ export class Follower {
   }
 
   /** Every page of a list, or (`since`) until the items get older than it (newest come first). */
-  private async *pages(state: string, since?: string): AsyncGenerator<ActionRecord> {
+  private async *pages(state: string, since?: number): AsyncGenerator<ActionRecord> {
     const pages = listPages((offset) => {
       // A fleet's client goes on after Ctrl-C (its pushes in flight finish): the follow asks no next page.
       if (this.options.signal.aborted) throw new InterruptedError();
@@ -156,7 +159,7 @@ export class Follower {
     for await (const page of pages) {
       for (const item of page.items) {
         // Compared as instants (a time without its zone as UTC), not as text: `+00:00` and no milliseconds sort apart from `Z`.
-        if (since && (apiInstant(item.createdAt) ?? Number.POSITIVE_INFINITY) < Date.parse(since)) return;
+        if (since !== undefined && (apiInstant(item.createdAt) ?? Number.POSITIVE_INFINITY) < since) return;
         yield item;
       }
     }
@@ -247,7 +250,7 @@ export class Follower {
     const finished = new Set<string>();
     try {
       for (const state of ['failed', 'cancelled']) {
-        for await (const item of this.pages(state, this.options.since)) {
+        for await (const item of this.pages(state, this.options.since())) {
           const open = this.open.get(item.id);
           if (!open || pending.has(item.id) || finished.has(item.id)) continue;
           finished.add(item.id);

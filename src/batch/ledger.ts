@@ -5,6 +5,7 @@
 import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readSync, rmSync, type Stats, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { clockOffset, type ClockRecord, type EndRecord, isClockRecord, LEDGER_VERSION, type LedgerEntry, type OutcomeRecord, type RunRecord } from '../contract/ledger.js';
+import { CLOCK_MARGIN_MS } from '../domain/time.js';
 import { UsageError } from '../errors/failures.js';
 import { writerRuns } from '../lib/process.js';
 import { isRecord, jsonText, redactUrl, systemErrorText } from '../lib/values.js';
@@ -135,6 +136,44 @@ export function checkLedgerTarget(out: string, inputs: Array<{ path: string; wha
 export const RESUME_MARK_SUFFIX = '.resumed-into';
 const isMarkName = (path: string) => path.endsWith(RESUME_MARK_SUFFIX) || path.endsWith(`${RESUME_MARK_SUFFIX}.lock`);
 
+/**
+ * How far a device's actions are read back on the API's clock, as an instant: the run's start
+ * (its own clock) moved by how far the API's clock stood from it at the run's first accepted push
+ * (the ledger's clock record), less ANSWER_MARGIN_MS; without that record (a run stopped before a
+ * push was accepted, or written by an amps before it), less CLOCK_MARGIN_MS, any skew the clocks
+ * may have. The reading compares `createdAt` with itself, and can only make the API's clock look
+ * behind (the action was made before its answer reached the run): the start it gives is never
+ * after the true one, so the run's own actions stay within reach, and an earlier run's, made
+ * minutes before, no longer are.
+ */
+export function runStartOnApiClock({ run, clock }: RunClock): number {
+  const started = Date.parse(run.startedAt);
+  const offset = clock === null ? undefined : clockOffset(clock);
+  return offset === undefined ? started - CLOCK_MARGIN_MS : started + offset - ANSWER_MARGIN_MS;
+}
+
+/** What places a run on the API's clock: when it started (its own clock), and its clock record. */
+export type RunClock = { run: Pick<ParsedLedger['run'], 'startedAt'>; clock: ParsedLedger['clock'] };
+
+/**
+ * How far a follow reads terminal lists back (the follower's `since`): the earlier of the run's
+ * start on this machine's clock less CLOCK_MARGIN_MS and on the API's (runStartOnApiClock). Going
+ * back further only costs reads; stopping short would miss a failed action, which two rounds
+ * without it would then count completed.
+ */
+export function followSince(ledger: RunClock): number {
+  return Math.min(Date.parse(ledger.run.startedAt) - CLOCK_MARGIN_MS, runStartOnApiClock(ledger));
+}
+
+/**
+ * What a reading may still be off by in the unsafe direction: none in principle (see
+ * runStartOnApiClock); this covers an API whose hosts' clocks stand a little apart, as the action
+ * that gave the record and the actions read back may come from different hosts. An earlier run of
+ * the same push less than this before this one's start is still taken for it, as any within five
+ * minutes was before the record.
+ */
+const ANSWER_MARGIN_MS = 30_000;
+
 export class LedgerWriter {
   private readonly fd?: number;
   private horizon = 0;
@@ -253,8 +292,12 @@ export class LedgerWriter {
     const offset = clockOffset(clock);
     if (offset === undefined || (this.clockOffset !== undefined && offset >= this.clockOffset)) return;
     this.clockOffset = offset;
+    this.clockRecord = clock;
     this.writeFile(`${jsonText({ clock })}\n`);
   }
+
+  /** The clock record kept (written, or only kept when there is no file): what a follow of this run reads back to. */
+  clockRecord: ClockRecord['clock'] | null = null;
 
   end(record: EndRecord): void {
     try {

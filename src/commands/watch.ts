@@ -13,7 +13,7 @@ import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { duration, fileOrUrl } from '../config/option-parsers.js';
 import { EXIT, type ExitCode, fleetExitCode } from '../contract/exit-codes.js';
 import { CONTROLLABLE, requireDeviceType } from '../domain/device-types.js';
-import { CLOCK_MARGIN_MS, displayZone } from '../domain/time.js';
+import { displayZone } from '../domain/time.js';
 import { UsageError } from '../errors/failures.js';
 import { systemErrorText } from '../lib/values.js';
 import { lockWithin } from '../lib/file-lock.js';
@@ -53,7 +53,7 @@ const FOLLOW_CONCURRENCY = 8;
 
 export async function run(options: WatchOptions, io: IO, argv: string[] = []): Promise<ExitCode> {
   if (!options.ledger) throw new UsageError('name the ledger to watch: amps watch --ledger FILE (the --out of a fleet push)');
-  const [{ outcomeAppender, readLedger, readMore, writerGoneHere }, { Follower }, report] = await Promise.all([import('../batch/ledger.js'), import('../batch/follow.js'), import('../batch/report.js')]);
+  const [{ followSince, outcomeAppender, readLedger, readMore, writerGoneHere }, { Follower }, report] = await Promise.all([import('../batch/ledger.js'), import('../batch/follow.js'), import('../batch/report.js')]);
   const tally = new report.OutcomeTally();
   // Read as a stream of lines: only the actions still to follow are kept, not the whole ledger.
   const waiting = new Map<string, Tracked>();
@@ -135,7 +135,7 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       throw new UsageError(`the ledger ${options.ledger} is of a run against the ${ledger.run.environment} environment, not ${session.environment}: its actions are not there to follow`, 'watch with the key, profile or API URL the run had');
     }
     const following = new Follower(session.client, {
-      type, command, since: new Date(Date.parse(ledger.run.startedAt) - CLOCK_MARGIN_MS).toISOString(), verify: Boolean(options.verify), concurrency: FOLLOW_CONCURRENCY,
+      type, command, since: () => followSince(ledger), verify: Boolean(options.verify), concurrency: FOLLOW_CONCURRENCY,
       signal: io.signal, now: () => io.now().getTime(),
       onOutcome: (outcome) => {
         done++;

@@ -21,7 +21,7 @@ import type { TargetEnvironment } from '../../contract/keys.js';
 import { LEDGER_VERSION, type LedgerEntry, type OutcomeRecord, type RunInputs } from '../../contract/ledger.js';
 import { actionMatches, hasWallClockTime, parseQuantityFlags, resolveTimes } from '../../domain/action.js';
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/device-types.js';
-import { CLOCK_MARGIN_MS, localZone } from '../../domain/time.js';
+import { localZone } from '../../domain/time.js';
 import { ApiFailure, InterruptedError, UsageError } from '../../errors/failures.js';
 import { setHardStopNote } from '../../lib/hard-stop.js';
 import { ownStart } from '../../lib/process.js';
@@ -421,7 +421,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     // Outcomes the ledger could not take (a full disk): listed on stderr at the end, and exit 11.
     const unwrittenOutcomes: OutcomeRecord['outcome'][] = [];
     const follower = following ? new Follower(reads, {
-      type, command: push.command, since: new Date(startedAt - CLOCK_MARGIN_MS).toISOString(), verify: Boolean(options.verify), concurrency, signal: io.signal, now: () => io.now().getTime(),
+      type, command: push.command, since: () => ledgerModule.followSince({ run: { startedAt: new Date(startedAt).toISOString() }, clock: ledger.clockRecord }), verify: Boolean(options.verify), concurrency, signal: io.signal, now: () => io.now().getTime(),
       onOutcome: (outcome) => {
         tally.add(outcome);
         if (unwrittenOutcomes.length === 0) {

@@ -10,17 +10,16 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { codeProvesNothingRan, type ApiClient } from '../../api/client.js';
 import type { ActionRecord } from '../../contract/actions.js';
-import { apiInstant, clockOffset, type LedgerEntry, NOT_RECONCILED, type RunInputs } from '../../contract/ledger.js';
+import { apiInstant, type LedgerEntry, NOT_RECONCILED, type RunInputs } from '../../contract/ledger.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import type { DeviceType } from '../../contract/devices.js';
 import { UsageError } from '../../errors/failures.js';
 import { isRecord, systemErrorText } from '../../lib/values.js';
-import { holdsRunRecord, type ParsedLedger, RESUME_MARK_SUFFIX, runRecordAt, writerRunsHere } from '../../batch/ledger.js';
+import { holdsRunRecord, type ParsedLedger, RESUME_MARK_SUFFIX, type RunClock, runRecordAt, runStartOnApiClock, writerRunsHere } from '../../batch/ledger.js';
 import type { DeviceRow } from '../../batch/input.js';
 import { QUANTITY_FLAGS } from '../../domain/action.js';
 import type { PushFlags } from './body.js';
 import { ownStart, writerRuns } from '../../lib/process.js';
-import { CLOCK_MARGIN_MS } from '../../domain/time.js';
 
 /** Sorted keys, so the same inputs always hash alike. */
 function canonical(value: unknown): string {
@@ -270,7 +269,7 @@ export class ReconcileIncomplete extends Error {}
  * there is none. Pages back until the actions are older than that (the list is newest first), or
  * the list ends; a device with more than RECONCILE_PAGES pages since then is ReconcileIncomplete.
  */
-export async function reconcile(client: ApiClient, row: DeviceRow, ledger: Pick<ParsedLedger, 'run' | 'clock'>, isThisPush: (action: ActionRecord) => boolean): Promise<{ id: string; state: string; start: string | null; end: string | null } | undefined> {
+export async function reconcile(client: ApiClient, row: DeviceRow, ledger: RunClock, isThisPush: (action: ActionRecord) => boolean): Promise<{ id: string; state: string; start: string | null; end: string | null } | undefined> {
   const { listActions, listPages } = await import('../../api/resources.js');
   const since = runStartOnApiClock(ledger);
   let capped = false;
@@ -283,31 +282,6 @@ export async function reconcile(client: ApiClient, row: DeviceRow, ledger: Pick<
   if (capped) throw new ReconcileIncomplete(`it has more than ${RECONCILE_PAGE * RECONCILE_PAGES} actions since the run began, more than a resume reads`);
   return undefined;
 }
-
-/**
- * How far a device's actions are read back on the API's clock, as an instant: the run's start
- * (its own clock) moved by how far the API's clock stood from it at the run's first accepted push
- * (the ledger's clock record), less ANSWER_MARGIN_MS; without that record (a run stopped before a
- * push was accepted, or written by an amps before it), less CLOCK_MARGIN_MS, any skew the clocks
- * may have. The reading compares `createdAt` with itself, and can only make the API's clock look
- * behind (the action was made before its answer reached the run): the start it gives is never
- * after the true one, so the run's own actions stay within reach, and an earlier run's, made
- * minutes before, no longer are.
- */
-export function runStartOnApiClock({ run, clock }: Pick<ParsedLedger, 'run' | 'clock'>): number {
-  const started = Date.parse(run.startedAt);
-  const offset = clock === null ? undefined : clockOffset(clock);
-  return offset === undefined ? started - CLOCK_MARGIN_MS : started + offset - ANSWER_MARGIN_MS;
-}
-
-/**
- * What a reading may still be off by in the unsafe direction: none in principle (see
- * runStartOnApiClock); this covers an API whose hosts' clocks stand a little apart, as the action
- * that gave the record and the actions read back may come from different hosts. An earlier run of
- * the same push less than this before this one's start is still taken for it, as any within five
- * minutes was before the record.
- */
-const ANSWER_MARGIN_MS = 30_000;
 
 /** When an action was made, as an instant (apiInstant: without its zone, UTC): NaN for one whose createdAt is no time (never this run's, nor a page's end). */
 function createdMs(action: ActionRecord): number {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { apiInstant, clockOffset, isClockRecord } from '../../contract/ledger.js';
-import { runStartOnApiClock } from './resume.js';
+import { apiInstant, clockOffset, isClockRecord } from '../contract/ledger.js';
+import { followSince, runStartOnApiClock } from './ledger.js';
 
 describe('a resume reads a run\'s actions on the API\'s clock', () => {
   const run = { startedAt: '2026-06-10T21:00:00.000Z' } as Parameters<typeof runStartOnApiClock>[0]['run'];
@@ -10,6 +10,12 @@ describe('a resume reads a run\'s actions on the API\'s clock', () => {
     expect(runStartOnApiClock({ run, clock: { server: '2026-06-10T21:10:00.000Z', local: '2026-06-10T21:00:00.000Z' } })).toBe(start + 600_000 - 30_000);
     expect(runStartOnApiClock({ run, clock: { server: '2026-06-10T20:50:00+00:00', local: '2026-06-10T21:00:00.000Z' } })).toBe(start - 600_000 - 30_000);
     expect(runStartOnApiClock({ run, clock: null })).toBe(start - 300_000);
+  });
+
+  it('a follow reads back to the earlier of the two: never less far than five minutes on this machine\'s clock', () => {
+    expect(followSince({ run, clock: null })).toBe(start - 300_000);
+    expect(followSince({ run, clock: { server: '2026-06-10T21:10:00.000Z', local: '2026-06-10T21:00:00.000Z' } })).toBe(start - 300_000);
+    expect(followSince({ run, clock: { server: '2026-06-10T20:50:00.000Z', local: '2026-06-10T21:00:00.000Z' } })).toBe(start - 600_000 - 30_000);
   });
 
   it('any offset counts, two days behind too (the sandbox\'s clock moves a year either way); a record that holds no time falls back to five minutes, never a crash', () => {
