@@ -14,7 +14,7 @@ import { redactKeyShapes } from './contract/keys.js';
 import { duration, repeatable } from './config/option-parsers.js';
 import { type CommandState, guardOutput, type IO, plainIO } from './output/io.js';
 import { outputLostText, readerWentAway } from './lib/system-errors.js';
-import { standardStream } from './output/stdio.js';
+import { fdKind, standardStream } from './output/stdio.js';
 import { safeToPrint } from './output/text.js';
 import { LazyAbortController } from './lib/lazy-abort.js';
 import { terminalPrompter } from './output/prompter.js';
@@ -388,10 +388,10 @@ function interruptOnSignals(controller: LazyAbortController): { commandDone(): v
  * can end the command (EOF) before the signal's handler runs.
  */
 function letGoOfHungUpTerminal(): void {
-  const { isatty } = process.getBuiltinModule('node:tty');
   for (const fd of [0, 1, 2]) {
     try {
-      if (fstatSync(fd).isCharacterDevice() && !isatty(fd)) closeSync(fd);
+      // /dev/null (fdKind 'file') is let be without loading node:tty: the usual case in scripts.
+      if (fdKind(fd) === 'other' && fstatSync(fd).isCharacterDevice() && !process.getBuiltinModule('node:tty').isatty(fd)) closeSync(fd);
     } catch {
       // Closed already.
     }
