@@ -28,12 +28,13 @@ describe('persisted state', () => {
       writeFileSync(join(dir, 'config.json.lock'), held);
       const ctrlC = new AbortController();
       const config = await openConfigStore({ AMPS_CONFIG_DIR: dir }, () => ctrlC.signal);
-      const waits = [resetStateFile(state, () => ctrlC.signal), fileStore(state, () => ctrlC.signal).transact(() => undefined), config.setValue('default', 'apiUrl', 'http://127.0.0.1:1')];
+      // login's change is one: its key, URL and current profile are written together or not at all.
+      const waits = [resetStateFile(state, () => ctrlC.signal), fileStore(state, () => ctrlC.signal).transact(() => undefined), config.setValue('default', 'apiUrl', 'http://127.0.0.1:1'), config.setProfile('prod', { apiKey: 'amps_sk_test_abcdefgh12', apiUrl: 'http://127.0.0.1:1' }, true)];
       // Each has found its lock held and waits: Ctrl-C. Until now each waited out its 5 or 10 s
       // (the config's on a blocked event loop, where no Ctrl-C is heard), then said the lock was held.
       ctrlC.abort();
       const ended = await Promise.allSettled(waits);
-      expect(ended.map((e) => e.status === 'rejected' && e.reason instanceof InterruptedError)).toEqual([true, true, true]);
+      expect(ended.map((e) => e.status === 'rejected' && e.reason instanceof InterruptedError)).toEqual([true, true, true, true]);
       expect(readdirSync(dir).sort()).toEqual(['config.json.lock', 'state.json.lock']);
     } finally {
       holder.kill();

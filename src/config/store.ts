@@ -16,6 +16,8 @@ export interface ConfigStore {
   path: string;
   read(): StoredConfig;
   setValue(profile: string, key: ProfileKey, value: string): Promise<void>;
+  /** Values of a profile and, with `current`, the profile made the current one: one change, under one take of the lock (login's). */
+  setProfile(profile: string, values: Partial<Record<ProfileKey, string>>, current: boolean): Promise<void>;
   unsetValue(profile: string, key: ProfileKey): Promise<boolean>;
   setCurrentProfile(profile: string): Promise<void>;
 }
@@ -57,16 +59,18 @@ export async function openConfigStore(env: Env, stop?: () => AbortSignal): Promi
     }
   };
   // Each change reads the file (conf's store reads it afresh) and writes it back under the lock.
+  const setProfile: ConfigStore['setProfile'] = async (profile, values, makeCurrent) => {
+    await underLock(path, stop, () => {
+      const current = conf.store;
+      const profiles = { ...current.profiles, [profile]: { ...current.profiles?.[profile], ...values } };
+      save({ ...current, ...(makeCurrent ? { currentProfile: profile } : {}), profiles });
+    });
+  };
   return {
     path,
     read: () => conf.store,
-    async setValue(profile, key, value) {
-      await underLock(path, stop, () => {
-        const current = conf.store;
-        const profiles = { ...current.profiles, [profile]: { ...current.profiles?.[profile], [key]: value } };
-        save({ ...current, profiles });
-      });
-    },
+    setValue: (profile, key, value) => setProfile(profile, { [key]: value }, false),
+    setProfile,
     unsetValue(profile, key) {
       return underLock(path, stop, () => {
         const current = conf.store;

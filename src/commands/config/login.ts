@@ -28,9 +28,8 @@ export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
   const url = checkApiUrl(await io.prompter.input('API URL', DEFAULT_API_URL));
   const { openConfigStore } = await import('../../config/store.js');
   const store = await openConfigStore(io.env, () => io.signal);
-  await store.setValue(profile, 'apiKey', key);
-  await store.setValue(profile, 'apiUrl', url);
-  await store.setCurrentProfile(profile);
+  // One change: a Ctrl-C while another amps holds the config never leaves a key without its URL.
+  await store.setProfile(profile, { apiKey: key, apiUrl: url }, true);
   writeLine(io.stderr, `Saved profile ${profile}: ${redactUrl(url)}, key ${maskKey(key)} (${keyEnvironment(key)}). Check it with: amps devices --limit 1`);
   // --profile named only this login's suggestion: what stays is what the environment selects.
   for (const o of stillOverriding({ ...options, profile: undefined }, io.env, profile)) writeLine(io.stderr, io.err.yellow(`warning: ${o.line}`));
