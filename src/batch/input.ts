@@ -193,10 +193,10 @@ export async function checkSource(source: string): Promise<void> {
   }
 }
 
-async function open(source: string, stdin: Readable, stop?: AbortSignal): Promise<Readable> {
+async function open(source: string, stdin: Readable): Promise<Readable> {
   if (source === '-') return stdin;
   await checkSource(source);
-  return openFileStream(source, '--devices', stop);
+  return openFileStream(source, '--devices');
 }
 
 /** The columns read in any case: amps' own, and the quantity flags' (--target, --power, --reserve). */
@@ -307,9 +307,11 @@ async function* csvRows(header: string, headerLine: number, lines: AsyncGenerato
  * read waiting on an endless producer included) with InputStopped, unless the input had ended.
  */
 export async function* readDeviceRows(source: string, stdin: Readable, stop?: AbortSignal): AsyncGenerator<InputRow> {
-  const stream = await open(source, stdin, stop);
+  const stream = await open(source, stdin);
   const onStop = () => stream.destroy();
-  stop?.addEventListener('abort', onStop, { once: true });
+  // A Ctrl-C while it was opened (a FIFO's, a terminal's) ends it as one during the read does.
+  if (stop?.aborted) onStop();
+  else stop?.addEventListener('abort', onStop, { once: true });
   const lines = boundedLines(stream as AsyncIterable<Buffer | string>);
   try {
     yield* withoutRepeats(rowsOf(lines));

@@ -143,10 +143,11 @@ export function readRegularFile(path: string, limit: number, what: string): stri
  * A FIFO or a terminal, opened non-blocking, read through the event loop (as Node reads a piped or
  * terminal stdin), never on a worker thread: a FIFO whose writer never comes, or a terminal no one
  * types into (`amps decode /dev/stdin` at a prompt), would hold that thread, and Node waits for it
- * at exit, so Ctrl-C could not end the process. `stop` then ends the read. Undefined for anything
- * else (a regular file, /dev/zero), which a worker thread reads without waiting.
+ * at exit, so Ctrl-C could not end the process; its reader's `stop` (readStream, readDeviceRows)
+ * then ends the read. Undefined for anything else (a regular file, /dev/zero), which a worker
+ * thread reads without waiting.
  */
-async function eventLoopStream(fd: number, info: Stats, stop?: AbortSignal): Promise<Readable | undefined> {
+async function eventLoopStream(fd: number, info: Stats): Promise<Readable | undefined> {
   let stream: Readable;
   if (info.isFIFO()) {
     const { Socket } = await import('node:net');
@@ -157,13 +158,11 @@ async function eventLoopStream(fd: number, info: Stats, stop?: AbortSignal): Pro
     if (!tty.isatty(fd)) return undefined;
     stream = new tty.ReadStream(fd);
   }
-  if (stop?.aborted) stream.destroy();
-  else stop?.addEventListener('abort', () => stream.destroy(), { once: true });
   return stream;
 }
 
 /** A stream of a file, opened: a missing file or a directory is a usage error naming `what`. A FIFO or a terminal is read as eventLoopStream says. */
-export async function openFileStream(path: string, what: string, stop?: AbortSignal): Promise<Readable> {
+export async function openFileStream(path: string, what: string): Promise<Readable> {
   let fd: number;
   try {
     // Non-blocking, so that opening a FIFO never waits for its writer.
@@ -175,7 +174,7 @@ export async function openFileStream(path: string, what: string, stop?: AbortSig
   try {
     const info = fstatSync(fd);
     if (info.isDirectory()) throw new UsageError(`cannot read ${what} ${path}: it is a directory`);
-    stream = await eventLoopStream(fd, info, stop);
+    stream = await eventLoopStream(fd, info);
   } finally {
     // The FIFO's or terminal's stream owns the descriptor now.
     if (stream === undefined) closeSync(fd);
@@ -213,17 +212,15 @@ export async function readFileBounded(path: string, options: { limit?: number; w
         if (info.size > limit) throw tooLarge(`${options.what} ${path}`, limit);
         return readOpenFile(fd, limit, `${options.what} ${path}`, options.strict);
       }
-      stream = await eventLoopStream(fd, info, options.stop());
+      stream = await eventLoopStream(fd, info);
     } finally {
       // The FIFO's or terminal's stream owns the descriptor now.
       if (stream === undefined) closeSync(fd);
     }
     // Another device (/dev/zero) is opened again, blocking, and streamed with the same bound.
-    stream ??= await openFileStream(path, options.what, options.stop());
-    const text = await readStream(stream, { limit, what: `${options.what} ${path}`, strict: options.strict });
-    // A FIFO or terminal read cut short by Ctrl-C is not the whole input.
-    if (options.stop().aborted) throw new InterruptedError();
-    return text;
+    stream ??= await openFileStream(path, options.what);
+    // A FIFO or terminal read cut short by Ctrl-C is not the whole input (readStream says so).
+    return await readStream(stream, { limit, what: `${options.what} ${path}`, strict: options.strict, stop: options.stop() });
   } catch (error) {
     // A Ctrl-C before the read (while the command loaded) ends the run as one during it does.
     if (options.stop().aborted) throw new InterruptedError();
