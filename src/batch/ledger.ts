@@ -177,7 +177,6 @@ const ANSWER_MARGIN_MS = 30_000;
 export class LedgerWriter {
   private readonly fd?: number;
   private horizon = 0;
-  private clockOffset?: number;
   /** Whether this run made the file (it did not exist): only then may abandon() remove it. */
   private readonly created: boolean = false;
   /** A regular file: written at known offsets, and cut back to its last whole line when a write fails. */
@@ -284,14 +283,11 @@ export class LedgerWriter {
   }
 
   /**
-   * The API's clock beside the run's (ClockRecord): the run's reading, or the earlier ledger's for
-   * a resume. Another is written only when it puts the API's clock further behind (the safe side,
-   * which a reader keeps). Throws when the file cannot take the line.
+   * The API's clock beside the run's (ClockRecord), once: the run's reading, or the earlier
+   * ledger's for a resume. Throws when the file cannot take the line.
    */
   clock(clock: ClockRecord['clock']): void {
-    const offset = clockOffset(clock);
-    if (offset === undefined || (this.clockOffset !== undefined && offset >= this.clockOffset)) return;
-    this.clockOffset = offset;
+    if (this.clockRecord !== null || clockOffset(clock) === undefined) return;
     this.clockRecord = clock;
     this.writeFile(`${jsonText({ clock })}\n`);
   }

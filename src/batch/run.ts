@@ -236,8 +236,10 @@ export class BatchRun {
    * one that cannot take a horizon does.
    */
   private sawCreated(createdAt: unknown): void {
+    // Asked on every accepted push: nothing is parsed once the reading is taken.
+    if (this.clockSeen || !this.hooks.serverClock) return;
     const instant = apiInstant(createdAt);
-    if (this.clockSeen || !this.hooks.serverClock || instant === undefined) return;
+    if (instant === undefined) return;
     this.clockSeen = true;
     try {
       this.hooks.serverClock(new Date(instant).toISOString());
