@@ -81,12 +81,7 @@ export async function openConfigStore(env: Env, stop?: () => AbortSignal): Promi
         return true;
       });
     },
-    async setCurrentProfile(profile) {
-      await underLock(path, stop, () => {
-        const current = conf.store;
-        save({ ...current, currentProfile: profile, profiles: { ...current.profiles, [profile]: current.profiles?.[profile] ?? {} } });
-      });
-    },
+    setCurrentProfile: (profile) => setProfile(profile, {}, true),
   };
 }
 

@@ -123,9 +123,9 @@ export async function lockWaiting(lock: string, waitMs: number, stop?: () => Abo
 }
 
 /**
- * Tries for the lock until `waitMs` has passed, a synchronous pause of 20 ms between tries (for
- * callers whose work is synchronous: the config file's writes, a ledger's appends): what the last
- * try found. A failure to make the lock is thrown.
+ * Tries for the lock until `waitMs` has passed, a synchronous pause of 20 ms between tries (for a
+ * caller whose work is synchronous: a ledger's outcome appends, `amps watch`; Ctrl-C is not heard
+ * meanwhile, which lockWaiting avoids): what the last try found. A failure to make the lock is thrown.
  */
 export function lockWithin(lock: string, waitMs: number): ReturnType<typeof tryLock> {
   const deadline = Date.now() + waitMs;
