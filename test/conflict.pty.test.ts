@@ -50,6 +50,18 @@ describe('the conflict resolver at a terminal', () => {
     expect(posts()).toHaveLength(2);
   });
 
+  it('a terminal that hangs up at the question (an ssh session dropped) ends amps as Ctrl-C does: 130, nothing more sent, no crash', async () => {
+    const term = runInTerminal(['push', 'battery', 'bat_foxgrid_01', 'idle'], env);
+    await term.waitFor(PROMPT);
+    await term.waitFor(/navigate/);
+    term.hangUp();
+    // Until now readline, closing on the terminal's end, threw EIO putting back a mode the gone
+    // terminal no longer had: a stack trace and exit 1. (A question whose terminal ends with no
+    // SIGHUP: src/output/prompter.test.ts.)
+    expect(await term.exit).toBe(130);
+    expect(posts()).toHaveLength(1);
+  });
+
   it('shows the foreign rows, resolves with cancel_and_replace picked by arrow keys, and the rows are gone', async () => {
     const term = runInTerminal(['push', 'battery', 'bat_foxgrid_01', 'idle'], env);
     await term.waitFor(PROMPT);

@@ -20,11 +20,6 @@ export interface Prompter {
 }
 
 /**
- * The terminal's prompter: prompts on `output()` (stderr, so stdout stays data), answers from
- * `stdin()` (functions: the process makes those streams only when something uses them). Ctrl-C, or Escape on its own (arrow keys also start with ESC), abort the question; the
- * error boundary maps that to exit 130. `signal()` (the process's Ctrl-C, made when first asked for) aborts it too.
- */
-/**
  * inquirer's look without colour, for when amps' is off (--no-color as well as NO_COLOR and
  * TERM=dumb, which inquirer's own colour library reads, but not --no-color): its marks, no escapes.
  */
@@ -42,19 +37,33 @@ const PLAIN_THEME = {
   },
 };
 
+/**
+ * The terminal's prompter: prompts on `output()` (stderr, so stdout stays data), answers from
+ * `stdin()` (functions: the process makes those streams only when something uses them). Ctrl-C,
+ * Escape on its own (arrow keys also start with ESC) and a terminal that hangs up abort the
+ * question; the error boundary maps that to exit 130. `signal()` (the process's Ctrl-C, SIGTERM
+ * and SIGHUP, made when first asked for) aborts it too.
+ */
 export function terminalPrompter(stdin: () => Readable, output: () => Writable, signal: () => AbortSignal, colour: () => boolean = () => true): Prompter {
   const ask = async <T>(question: (prompts: typeof import('@inquirer/prompts'), context: object) => Promise<T>): Promise<T> => {
     const prompts = await import('@inquirer/prompts');
     const input = stdin();
-    const escape = new AbortController();
+    keepRawModeFromThrowingOnHangUp(input);
+    // Escape, or the terminal's end: in raw mode Ctrl-D is a key, so the input ends only when the
+    // terminal is gone. A hang-up's SIGHUP ends the question too, but a process the terminal does
+    // not signal (not its session's) has only the end to go by; inquirer would wait on for ever.
+    const abandoned = new AbortController();
     const onData = (chunk: Buffer | string) => {
-      if (chunk.toString() === '\u001b') escape.abort();
+      if (chunk.toString() === '\u001b') abandoned.abort();
     };
+    const onEnd = () => abandoned.abort();
     input.on('data', onData);
+    input.once('end', onEnd);
     try {
-      return await question(prompts, { input, output: output(), signal: AbortSignal.any([escape.signal, signal()]), clearPromptOnDone: false });
+      return await question(prompts, { input, output: output(), signal: AbortSignal.any([abandoned.signal, signal()]), clearPromptOnDone: false });
     } finally {
       input.off('data', onData);
+      input.off('end', onEnd);
       // inquirer leaves stdin flowing; pausing it lets the process exit.
       input.pause();
     }
@@ -72,6 +81,28 @@ export function terminalPrompter(stdin: () => Readable, output: () => Writable, 
     password: (message) => ask((p, context) => p.password({ message, mask: '*', ...theme() }, context)),
   };
 }
+
+/**
+ * A terminal that hung up (an ssh session dropped) ends its read (EIO reads as the end), and
+ * readline, closing on that end, puts the terminal back out of raw mode: that throws EIO from an
+ * event handler, which would end amps with a stack trace and exit 1. The terminal is gone, so
+ * there is no mode to put back: EIO there is let go.
+ */
+function keepRawModeFromThrowingOnHangUp(input: Readable): void {
+  const terminal = input as Readable & { setRawMode?: (mode: boolean) => unknown; [GUARDED]?: true };
+  if (typeof terminal.setRawMode !== 'function' || terminal[GUARDED]) return;
+  const setRawMode = terminal.setRawMode.bind(terminal);
+  terminal.setRawMode = (mode: boolean) => {
+    try {
+      return setRawMode(mode);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EIO') return terminal;
+      throw error;
+    }
+  };
+  terminal[GUARDED] = true;
+}
+const GUARDED = Symbol('raw mode guarded');
 
 /** Where nobody can answer: asking is a bug in the caller (it must check canPrompt first). */
 export const NO_PROMPTER: Prompter = {
