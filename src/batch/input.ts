@@ -12,7 +12,7 @@ import { idProblem } from '../contract/ids.js';
 import { isClockRecord } from '../contract/ledger.js';
 import { SeenIds } from './seen-ids.js';
 import { UsageError } from '../errors/failures.js';
-import { openFileStream } from '../output/read.js';
+import { openFileStream, terminalHungUp } from '../output/read.js';
 import { isRecord, setOwn, systemErrorText } from '../lib/values.js';
 import { QUANTITY_FLAGS } from '../domain/action.js';
 
@@ -46,9 +46,12 @@ export function isInvalid(row: InputRow): row is InvalidRow {
 const MAX_ROW_BYTES = 64 * 1024;
 
 
-/** Reading stopped on request (Ctrl-C) before the input ended: the rest was not read. */
+/**
+ * Reading stopped on request (Ctrl-C) before the input ended: the rest was not read. `hungUp`: the
+ * input was a terminal that hung up, which stops the run as Ctrl-C does, SIGHUP heard or not.
+ */
 export class InputStopped extends Error {
-  constructor() {
+  constructor(readonly hungUp = false) {
     super('the rest of the input was not read');
     this.name = 'InputStopped';
   }
@@ -324,6 +327,7 @@ export async function* readDeviceRows(source: string, stdin: Readable, stop?: Ab
     if (source !== '-') stream.destroy();
   }
   if (stop?.aborted && !stream.readableEnded) throw new InputStopped();
+  if (terminalHungUp(stream)) throw new InputStopped(true);
 }
 
 /**

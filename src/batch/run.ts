@@ -17,7 +17,7 @@ import { EXIT, type ExitCode, fleetExitCode } from '../contract/exit-codes.js';
 import { ApiFailure, InterruptedError, PreflightError, UsageError } from '../errors/failures.js';
 import { RETRY_CLASSES, type RetryClass } from '../errors/retry-classes.js';
 import { strategiesOnOffer } from '../errors/strategies.js';
-import { type DeviceRow, type InputRow, isInvalid } from './input.js';
+import { type DeviceRow, type InputRow, type InputStopped, isInvalid } from './input.js';
 import { Throttle } from './throttle.js';
 import { systemErrorText } from '../lib/values.js';
 
@@ -480,7 +480,10 @@ export class BatchRun {
     } catch (error) {
       const name = (error as Error).name;
       // Reading was stopped (Ctrl-C on a stream): what was read is accounted for, the rest is unread.
-      if (name === 'InputStopped') this.report.unread = true;
+      if (name === 'InputStopped') {
+        this.report.unread = true;
+        if ((error as InputStopped).hungUp) this.stop('interrupt');
+      }
       // The input could not be read on (a CSV quote never closed): what came before is accounted for.
       else if (name === 'InputBroken') this.stop('input_broken', (error as Error).message);
       else throw error;

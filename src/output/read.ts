@@ -86,8 +86,24 @@ export async function readStream(stream: Readable, options: { limit?: number; st
   } finally {
     stop?.removeEventListener('abort', onStop);
   }
-  if (stop?.aborted) throw new InterruptedError();
+  if (stop?.aborted || terminalHungUp(stream)) throw new InterruptedError();
   return textOf(Buffer.concat(chunks), options);
+}
+
+/**
+ * Whether a stream that ended read a terminal that is gone (an ssh session dropped): its read ends
+ * (EIO reads as the end), often before the hang-up's SIGHUP is heard, and without one in a process
+ * the terminal does not signal. That end is no end of the input: what was typed was cut short. A
+ * gone terminal is a descriptor that is no terminal any more.
+ */
+export function terminalHungUp(stream: Readable): boolean {
+  const terminal = stream as Readable & { isTTY?: boolean; fd?: number };
+  if (terminal.isTTY !== true || typeof terminal.fd !== 'number') return false;
+  try {
+    return !process.getBuiltinModule('node:tty').isatty(terminal.fd);
+  } catch {
+    return true;
+  }
 }
 
 /**

@@ -211,6 +211,32 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     expect(term.text()).toContain('DEVICE_OFFLINE');
   }, 60_000);
 
+  it('a terminal that hangs up while amps reads it is no end of the input: the fleet typed there stops as Ctrl-C does, and decode - says interrupted, not empty', async () => {
+    const dir = freshConfigDir();
+    const out = join(dir, 'ledger.ndjson');
+    const ids = loadIds(2, 2701);
+    const push = runInTerminal(['push', 'battery', '--devices', '-', 'idle', '--out', out], env);
+    await readingTerminal(push);
+    push.type(`${ids.join('\n')}\n`);
+    await new Promise<void>((resolve) => {
+      const check = () => (existsSync(out) && ledger(readFileSync(out, 'utf8')).length >= 2 ? resolve() : setTimeout(check, 10));
+      check();
+    });
+    push.hangUp();
+    // Until now the end of the gone terminal's read, often heard before its SIGHUP, was the end of
+    // the input: the run ended as complete, exit 0.
+    expect(await push.exit).toBe(130);
+    const text = readFileSync(out, 'utf8');
+    expect(ledger(text).map((l) => l.id)).toEqual(ids);
+    expect(text).toContain('"stoppedBy":"interrupt"');
+
+    const decode = runInTerminal(['decode', '-'], env);
+    await readingTerminal(decode);
+    decode.type('{"error":');
+    decode.hangUp();
+    expect(await decode.exit).toBe(130);
+  }, 60_000);
+
   it('a closed terminal (SIGHUP, an ssh session dropped) stops as SIGTERM does: a fleet ledger gets every device and its end, a served sandbox saves its state', async () => {
     const dir = freshConfigDir();
     const ids = loadIds(2000, 501);
