@@ -540,7 +540,7 @@ describe('amps webhooks verify and trigger', () => {
     }
   });
 
-  it('says why: a tampered body, a re-serialised one, an old timestamp, a missing header, a secret that is not base64', async () => {
+  it('says why: a tampered body, a re-serialised one, an old timestamp, a missing header', async () => {
     const tampered = await verify(delivery(signed(secret), body.replace('SCHEDULER_ACTIVE', 'DEVICE_OFFLINE')));
     expect([tampered.code, tampered.stdout]).toEqual([4, expect.stringContaining('the one v1 entry does not match')]);
     const pretty = await verify(delivery(signed(secret), JSON.stringify(JSON.parse(body), null, 2)));
@@ -550,14 +550,25 @@ describe('amps webhooks verify and trigger', () => {
     const { 'svix-signature': _dropped, ...unsigned } = signed(secret);
     const missing = await verify(delivery(unsigned));
     expect([missing.code, missing.stdout]).toEqual([4, expect.stringContaining('the delivery has no svix-signature header')]);
-    const bad = join(dir, 'bad.txt');
-    writeFileSync(bad, 'whsec_not*base64!');
-    const notBase64 = await verify(delivery(signed(secret)), bad);
-    expect([notBase64.code, notBase64.stdout]).toEqual([4, expect.stringContaining('the secret after whsec_ is not base64')]);
     // Unreadable input: a first line that is neither a request line nor a header.
     const garbled = join(dir, 'garbled.txt');
     writeFileSync(garbled, 'this is not a delivery\n\n{}');
     expect((await verify(garbled)).code).toBe(2);
+  });
+
+  it('a secret file that can neither sign nor verify (empty, not base64) is bad input, exit 2 naming the file, for verify and trigger alike: the file is wrong, not the delivery', async () => {
+    const empty = join(dir, 'empty-secret.txt');
+    writeFileSync(empty, '\n');
+    const bad = join(dir, 'bad-secret.txt');
+    writeFileSync(bad, 'whsec_not*base64!');
+    for (const [file, why] of [[empty, 'the secret is empty'], [bad, 'the secret after whsec_ is not base64']] as const) {
+      // Until now verify said "Does not verify", exit 4, as for a forged delivery.
+      const verified = await verify(delivery(signed(secret)), file);
+      expect([verified.code, verified.stdout, verified.stderr.trim()]).toEqual([2, '', `amps: cannot verify with the secret in ${file}: ${why}\n  hint: amps sandbox secret > FILE writes the sandbox's`]);
+      const triggered = await runCli(['webhooks', 'trigger', 'push.completed', '--device', 'bat_voltaro_01', '--secret-file', file], { env });
+      expect([triggered.code, triggered.stdout]).toEqual([2, '']);
+      expect(triggered.stderr).toContain(`cannot sign with the secret in ${file}: ${why}`);
+    }
   });
 
   it('trigger sends any documented event, signed, with a catalogued code and custom fields; it verifies', async () => {

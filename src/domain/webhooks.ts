@@ -52,15 +52,17 @@ export function eventFilter(patterns: string[] | undefined): (type: string) => b
 
 const SECRET_PREFIX = 'whsec_';
 
-/** Why a secret cannot sign or verify, or undefined when it can. */
-export function secretProblem(secret: string): string | undefined {
+/** Why a secret can neither sign nor verify (empty, or not base64), or undefined when it can. */
+export function unusableSecret(secret: string): string | undefined {
   const trimmed = secret.trim();
   if (trimmed === '') return 'the secret is empty';
   const body = trimmed.startsWith(SECRET_PREFIX) ? trimmed.slice(SECRET_PREFIX.length) : trimmed;
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body) || body.length % 4 !== 0) return `the secret${trimmed.startsWith(SECRET_PREFIX) ? ' after whsec_' : ''} is not base64`;
-  if (!trimmed.startsWith(SECRET_PREFIX)) return 'the secret lacks its whsec_ prefix (it is used as base64 anyway)';
   return undefined;
 }
+
+/** What is said of a usable secret written without its prefix. */
+const NO_PREFIX = 'the secret lacks its whsec_ prefix (it is used as base64 anyway)';
 
 /** Signs with the Standard Webhooks library: `v1,<base64>`. */
 export async function signDelivery(secret: string, id: string, timestampS: number, body: string): Promise<string> {
@@ -102,7 +104,7 @@ export async function verifyDelivery(headers: Record<string, string>, body: stri
   const reasons: string[] = [];
   const notes: string[] = [];
   const facts: Verdict['facts'] = { entries: 0, matched: false };
-  const secretIssue = secretProblem(secret);
+  const unusable = unusableSecret(secret);
   const missing = (['id', 'timestamp', 'signature'] as const).filter((name) => !header(name)).map((name) => `svix-${name}`);
   if (missing.length > 0) reasons.push(`the delivery has no ${missing.join(', ')} header${missing.length > 1 ? 's' : ''}`);
   const id = header('id');
@@ -124,11 +126,11 @@ export async function verifyDelivery(headers: Record<string, string>, body: stri
   const v1 = entries.filter((entry) => entry.startsWith('v1,')).map((entry) => entry.slice(3));
   facts.entries = v1.length;
   if (header('signature') !== undefined && v1.length === 0) reasons.push(`svix-signature holds no v1 entry (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} of another form)`);
-  if (secretIssue && !secretIssue.includes('lacks its whsec_')) {
-    reasons.unshift(secretIssue);
+  if (unusable) {
+    reasons.unshift(unusable);
     return { verified: false, reasons, notes, facts };
   }
-  if (secretIssue) reasons.push(secretIssue);
+  if (!secret.trim().startsWith(SECRET_PREFIX)) reasons.push(NO_PREFIX);
   if (id === undefined || timestamp === undefined || timestamp > 1e11 || v1.length === 0) return { verified: false, reasons, notes, facts };
   const expected = (text: string) => signDelivery(secret, id, timestamp, text).then((sig) => sig.slice(3));
   const matches = async (text: string) => {

@@ -13,13 +13,13 @@ import { holdsKeyShape } from '../../contract/keys.js';
 import { WEBHOOK_EVENTS, type WebhookEventType } from '../../contract/webhooks.js';
 import { deviceTypeFromId, requireDeviceType } from '../../domain/device-types.js';
 import { requireId } from '../../domain/ids.js';
-import { deviceEventBody, isWebhookEvent, pushEventBody, scheduleEventBody, secretProblem } from '../../domain/webhooks.js';
+import { deviceEventBody, isWebhookEvent, pushEventBody, scheduleEventBody } from '../../domain/webhooks.js';
+import { readSecretFile } from './secret-file.js';
 import { fillMessage, isKnownCode, manufacturerVariant, normaliseCode, suggestCodes } from '../../errors/catalogue.js';
 import { InterruptedError, UsageError } from '../../errors/failures.js';
 import { redactUrl, setOwn } from '../../lib/values.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
-import { readFileBounded } from '../../output/read.js';
 import { withSession } from '../../session/connect.js';
 import { sandboxCall } from '../../session/sandbox-routes.js';
 
@@ -105,13 +105,11 @@ export async function run(options: TriggerOptions, io: IO): Promise<ExitCode> {
   const now = io.now();
   const body = JSON.stringify({ ...bodyFor(type, deviceId, deviceType, options, now.toISOString()), ...fields(options.field ?? []) });
   const secret = options.secretFile !== undefined
-    ? (await readFileBounded(options.secretFile, { limit: 4096, what: 'the secret file', stop: () => io.signal })).trim()
+    ? await readSecretFile(options.secretFile, io, 'sign')
     : await withSession(options, io, async (session) => {
       const { sandboxWebhookSecret } = await import('../../api/resources.js');
       return (await sandboxCall(session, 'the webhook secret', () => sandboxWebhookSecret(session.client))).data.secret;
     });
-  const problem = secretProblem(secret);
-  if (problem && !problem.includes('lacks its whsec_')) throw new UsageError(`cannot sign with the secret in ${options.secretFile}: ${problem}`);
   const id = `msg_trigger_${randomBytes(8).toString('hex')}`;
   const headers = await deliveryHeaders(secret, id, type, Math.floor(now.getTime() / 1000), body);
   if (options.forwardTo === undefined) {

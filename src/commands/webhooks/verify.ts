@@ -1,6 +1,6 @@
 // `amps webhooks verify`: does this delivery verify against this secret, and if not, why. Reads a
 // delivery as pasted from a ticket (an optional request line, header lines, a blank line, the raw
-// body), or a body with --header flags. Exit 0 verified, 4 not, 2 unreadable input.
+// body), or a body with --header flags. Exit 0 verified, 4 not, 2 unreadable input or secret.
 
 import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
@@ -11,6 +11,7 @@ import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
 import { safeToPrint } from '../../output/text.js';
 import { readFileBounded, readStdin } from '../../output/read.js';
+import { readSecretFile } from './secret-file.js';
 
 export interface VerifyOptions extends GlobalOptions {
   delivery?: string;
@@ -62,7 +63,7 @@ function signedWhen(offsetS: number): string {
 export async function run(options: VerifyOptions, io: IO): Promise<ExitCode> {
   if (!options.secretFile) throw new UsageError('name the secret: --secret-file FILE (amps sandbox secret > FILE for the sandbox\'s)');
   const { verifyDelivery } = await import('../../domain/webhooks.js');
-  const secret = (await readFileBounded(options.secretFile, { limit: 4096, what: 'the secret file', stop: () => io.signal })).trim();
+  const secret = await readSecretFile(options.secretFile, io, 'verify');
   const source = options.delivery ?? '-';
   if (source === '-' && io.stdinIsTTY) throw new UsageError('give the delivery: a file, or - with it on stdin', 'pbpaste | amps webhooks verify --secret-file secret.txt -');
   const text = source === '-' ? await readStdin(io, { limit: DELIVERY_LIMIT, what: 'the delivery on stdin' }) : await readFileBounded(source, { limit: DELIVERY_LIMIT, what: 'the delivery', stop: () => io.signal });
