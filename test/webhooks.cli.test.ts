@@ -571,6 +571,23 @@ describe('amps webhooks verify and trigger', () => {
     }
   });
 
+  it('a server whose webhook secret cannot sign is a bad answer, exit 8 with the decoded error, not a crash in the signer', async () => {
+    const server = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(req.url === '/_sandbox/webhook-secret' ? { secret: 'whsec_not*base64' } : {}));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const r = await runCli(['webhooks', 'trigger', 'push.completed', '--device', 'bat_voltaro_01', '--json'], { env: cleanEnv({ AMPS_CONFIG_DIR: freshConfigDir(), AMPS_API_URL: url, AMPS_API_KEY: 'amps_sk_test_badSecret1' }) });
+      // Until now: "unexpected error: Base64Coder: incorrect characters for decoding", exit 1.
+      expect(r.code, r.stderr).toBe(8);
+      expect(JSON.parse(r.stderr).error).toMatchObject({ code: 'INVALID_RESPONSE', message: expect.stringContaining('the secret after whsec_ is not base64') });
+    } finally {
+      server.close();
+    }
+  });
+
   it('trigger sends any documented event, signed, with a catalogued code and custom fields; it verifies', async () => {
     const receiver = new Receiver();
     const hooks = await receiver.start();
