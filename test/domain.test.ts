@@ -276,11 +276,30 @@ describe('a key fit to print', () => {
 describe('what the API changed of a schedule', () => {
   it('a zone of another spelling, slots in another order, 01:00:00 and PT60M are no change; a missing zone is', async () => {
     const { scheduleChanges } = await import('../src/domain/schedule.js');
-    const sent = { timezone: 'America/New_York', slots: [{ time: '16:00', duration: 'PT1H' }, { time: '01:00', duration: 'PT1H30M' }] };
+    const sent = { timezone: 'America/New_York', slots: [{ time: '16:00', duration: 'PT1H', command: 'idle' }, { time: '01:00', duration: 'PT1H30M', command: 'charge' }] };
     const slots = [{ time: '01:00:00', duration: 'PT90M', command: 'charge' }, { time: '16:00', duration: 'PT60M', command: 'idle' }];
     expect(scheduleChanges(sent, { timezone: 'US/Eastern', slots })).toEqual([]);
     expect(scheduleChanges(sent, { slots })).toEqual([{ field: 'timezone', sent: 'America/New_York', got: null }]);
     expect(scheduleChanges(sent, { timezone: 'America/New_York', slots: [slots[0], { ...slots[1], time: '17:00' }] })).toEqual([{ field: 'slots[0].time', sent: '16:00', got: '17:00' }]);
+  });
+
+  it('a recurrence, a command or a parameter answered other than sent is a change; 50 and "50", percent and PERCENT, the nested form are not', async () => {
+    const { scheduleChanges } = await import('../src/domain/schedule.js');
+    const target = { target: { value: 50, unit: 'percent' } };
+    const sent = { timezone: 'UTC', recurrence: { rule: 'daily' }, slots: [{ time: '01:00', duration: 'PT1H', command: 'charge', parameters: target }] };
+    // As a server may answer it: a number as a string, a unit in capitals (not the contract's types).
+    const slot = { time: '01:00', duration: 'PT1H', action: { command: 'charge', parameters: { target: { value: '50', unit: 'PERCENT' } } } } as never;
+    expect(scheduleChanges(sent, { timezone: 'UTC', recurrence: { rule: 'daily' }, slots: [slot] })).toEqual([]);
+    expect(scheduleChanges(sent, { timezone: 'UTC', recurrence: { rule: 'weekly' }, slots: [slot] })).toEqual([{ field: 'recurrence', sent: 'daily', got: 'weekly' }]);
+    expect(scheduleChanges({ ...sent, recurrence: undefined }, { timezone: 'UTC', recurrence: { rule: 'daily' }, slots: [slot] })).toEqual([{ field: 'recurrence', sent: 'once', got: 'daily' }]);
+    expect(scheduleChanges(sent, { timezone: 'UTC', recurrence: null, slots: [slot] })).toEqual([{ field: 'recurrence', sent: 'daily', got: 'once' }]);
+    const turned = { time: '01:00', duration: 'PT1H', command: 'discharge', parameters: { target: { value: 5, unit: 'percent' }, power: { value: 3, unit: 'kw' } } };
+    expect(scheduleChanges(sent, { timezone: 'UTC', recurrence: { rule: 'daily' }, slots: [turned] })).toEqual([
+      { field: 'slots[0].command', sent: 'charge', got: 'discharge' },
+      { field: 'slots[0].parameters.target', sent: '50%', got: '5%' },
+      { field: 'slots[0].parameters.power', sent: null, got: '3 kW' },
+    ]);
+    expect(scheduleChanges(sent, { timezone: 'UTC', recurrence: { rule: 'daily' }, slots: [{ time: '01:00', duration: 'PT1H', command: 'charge' }] })).toEqual([{ field: 'slots[0].parameters.target', sent: '50%', got: null }]);
   });
 
   it('a duration answered in days, weeks or fractions is the same length (P1D is PT24H); years, months and junk are not durations', async () => {
@@ -288,7 +307,7 @@ describe('what the API changed of a schedule', () => {
     const hour = 3_600_000;
     expect(['PT5H', 'PT90M', 'PT1H30M', 'PT1.5H', 'PT1,5H', 'P1D', 'P1DT1H', 'P1W', 'PT45S', 'P0D'].map(parseIsoDuration)).toEqual([5 * hour, 1.5 * hour, 1.5 * hour, 1.5 * hour, 1.5 * hour, 24 * hour, 25 * hour, 168 * hour, 45_000, 0]);
     expect(['', 'P', 'PT', 'P1DT', 'P1Y', 'P1M', '5h', 'PT-1H', 'PT1H ', 'pt1h', 'P1.5'].map(parseIsoDuration)).toEqual(Array(11).fill(undefined));
-    const sent = { timezone: 'UTC', slots: [{ time: '00:00', duration: 'PT24H' }] };
+    const sent = { timezone: 'UTC', slots: [{ time: '00:00', duration: 'PT24H', command: 'idle' }] };
     expect(scheduleChanges(sent, { timezone: 'UTC', slots: [{ time: '00:00', duration: 'P1D', command: 'idle' }] })).toEqual([]);
     expect(scheduleChanges(sent, { timezone: 'UTC', slots: [{ time: '00:00', duration: 'P1M', command: 'idle' }] })).toEqual([{ field: 'slots[0].duration', sent: 'PT24H', got: 'P1M' }]);
   });

@@ -7,6 +7,7 @@ import { UsageError } from '../errors/failures.js';
 import { isRecord } from '../lib/values.js';
 import { parseDuration } from './duration.js';
 import { parseQuantityFlags, QUANTITY_FLAGS, type TypedQuantity } from './action.js';
+import { quantityText } from './quantity.js';
 import { resolveTimeText, wallClockAt } from './time.js';
 
 /** A slot as typed: the wall time, the length, the command and its quantities (units not yet fitted). */
@@ -123,11 +124,23 @@ export function slotParts(slot: FlatSlot | NestedSlot): { time: string; duration
   return 'action' in slot ? { time: slot.time, duration: slot.duration, command: slot.action.command, parameters: slot.action.parameters } : slot;
 }
 
-/** A field of a schedule the API answered other than it was sent: `timezone`, `slots`, `slots[1].time`. */
+/** A field of a schedule the API answered other than it was sent: `timezone`, `recurrence`, `slots`, `slots[1].time`, `slots[0].parameters.target`; null: none. */
 export interface ScheduleChange {
   field: string;
-  sent: string | number;
+  sent: string | number | null;
   got: string | number | null;
+}
+
+/** A schedule's recurrence in a word: `once` (none), `daily`, or the rule as the API names it. */
+export function recurrenceText(recurrence: unknown): string {
+  if (recurrence === null || recurrence === undefined) return 'once';
+  return isRecord(recurrence) && typeof recurrence.rule === 'string' ? recurrence.rule : 'unknown';
+}
+
+/** Whether two quantities are one: the same number (50 and "50"), in the same unit (in any case). */
+function sameQuantity(a: { value: number | string; unit: string }, b: { value: number | string; unit: string }): boolean {
+  if (a.unit.toLowerCase() !== b.unit.toLowerCase()) return false;
+  return a.value === b.value || (String(a.value).trim() !== '' && Number(a.value) === Number(b.value));
 }
 
 /** Whether two zone names are one zone (`US/Eastern` and `America/New_York`, `utc` and `UTC`), as ICU reads them. */
@@ -143,24 +156,38 @@ function sameZone(a: string, b: string): boolean {
 
 /**
  * What the API changed of the schedule it was sent: its zone (every slot's time is read there; a
- * missing one is none), the number of slots, or a slot's time or length (slots compared in the
- * order of their times, as the API may list them in another; `01:00` and `01:00:00`, `PT1H` and
- * `PT60M`, `US/Eastern` and `America/New_York` are the same). Empty when it kept them.
+ * missing one is none), its recurrence (a daily schedule answered as one that fires once, or
+ * weekly), the number of slots, or a slot's time, length, command or a parameter (slots compared
+ * in the order of their times, as the API may list them in another; `01:00` and `01:00:00`,
+ * `PT1H` and `PT60M`, `US/Eastern` and `America/New_York`, 50 and "50" are the same). Empty when
+ * it kept them.
  */
-export function scheduleChanges(sent: { timezone: string; slots: Array<{ time: string; duration: string }> }, got: { timezone?: string | null; slots: Array<FlatSlot | NestedSlot> }): ScheduleChange[] {
+export function scheduleChanges(
+  sent: { timezone: string; recurrence?: unknown; slots: Array<FlatSlot | NestedSlot> },
+  got: { timezone?: string | null; recurrence?: unknown; slots: Array<FlatSlot | NestedSlot> },
+): ScheduleChange[] {
   const changes: ScheduleChange[] = [];
   const zone = typeof got.timezone === 'string' ? got.timezone : null;
   if (zone === null || !sameZone(zone, sent.timezone)) changes.push({ field: 'timezone', sent: sent.timezone, got: zone });
+  if (recurrenceText(got.recurrence) !== recurrenceText(sent.recurrence)) changes.push({ field: 'recurrence', sent: recurrenceText(sent.recurrence), got: recurrenceText(got.recurrence) });
   if (got.slots.length !== sent.slots.length) return [...changes, { field: 'slots', sent: sent.slots.length, got: got.slots.length }];
   const minuteOf = (time: string) => /^(\d{2}):(\d{2})(?::00)?$/.exec(time)?.slice(1, 3).join(':') ?? time;
   const byTime = <T extends { time: string }>(slots: T[]) => [...slots].sort((a, b) => minuteOf(a.time).localeCompare(minuteOf(b.time)));
   const answeredSlots = byTime(got.slots.map(slotParts));
   // Named by its place in what was sent: the slot as the operator gave it.
-  byTime(sent.slots.map((slot, index) => ({ ...slot, index }))).forEach((slot, rank) => {
+  byTime(sent.slots.map((slot, index) => ({ ...slotParts(slot), index }))).forEach((slot, rank) => {
     const answered = answeredSlots[rank];
-    if (minuteOf(answered.time) !== minuteOf(slot.time)) changes.push({ field: `slots[${slot.index}].time`, sent: slot.time, got: answered.time });
+    const field = (name: string) => `slots[${slot.index}].${name}`;
+    if (minuteOf(answered.time) !== minuteOf(slot.time)) changes.push({ field: field('time'), sent: slot.time, got: answered.time });
     const length = parseIsoDuration(answered.duration);
-    if (length === undefined || length !== parseIsoDuration(slot.duration)) changes.push({ field: `slots[${slot.index}].duration`, sent: slot.duration, got: answered.duration });
+    if (length === undefined || length !== parseIsoDuration(slot.duration)) changes.push({ field: field('duration'), sent: slot.duration, got: answered.duration });
+    if (answered.command !== slot.command) changes.push({ field: field('command'), sent: slot.command, got: answered.command });
+    const [sentParameters, gotParameters] = [slot.parameters ?? {}, answered.parameters ?? {}];
+    for (const name of new Set([...Object.keys(sentParameters), ...Object.keys(gotParameters)])) {
+      const [before, after] = [Object.hasOwn(sentParameters, name) ? sentParameters[name] : undefined, Object.hasOwn(gotParameters, name) ? gotParameters[name] : undefined];
+      if (before !== undefined && after !== undefined && sameQuantity(before, after)) continue;
+      changes.push({ field: field(`parameters.${name}`), sent: before === undefined ? null : quantityText(before), got: after === undefined ? null : quantityText(after) });
+    }
   });
   return changes;
 }

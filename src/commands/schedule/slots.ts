@@ -8,7 +8,7 @@ import type { FlatSlot, ScheduleRecord } from '../../contract/schedules.js';
 import { conversionLine, fitQuantities } from '../../domain/action.js';
 import { quantityText } from '../../domain/quantity.js';
 import { checkAction, checkNames, pendingActionOf } from '../../domain/capabilities.js';
-import { isoDuration, nextFires, parseSlot, type ScheduleChange, scheduleChanges, slotParts, slotTime, type TypedSlot } from '../../domain/schedule.js';
+import { isoDuration, nextFires, parseSlot, recurrenceText, type ScheduleChange, scheduleChanges, slotParts, slotTime, type TypedSlot } from '../../domain/schedule.js';
 import { formatDuration } from '../../domain/duration.js';
 import { describeInstant, deviceOrLocalZone, isTimeZone, namedZone } from '../../domain/time.js';
 import { preflightError } from '../../errors/decode.js';
@@ -156,7 +156,7 @@ export function scheduleLines(record: ScheduleRecord, fallbackZone: string): str
   // The docs say no zone is needed for slots that do not depend on one, and not which clock reads them then.
   const zoneText = named === null ? `no zone named (its next fire shown in ${zone})` : known ? show(named) : `${show(named)} (not a zone amps knows; times in ${zone})`;
   const lines = [
-    `${show(record.id)}  ${show(record.state)}  ${show(record.deviceId)}  ${record.recurrence ? 'daily' : 'once'}  ${zoneText}`,
+    `${show(record.id)}  ${show(record.state)}  ${show(record.deviceId)}  ${show(recurrenceText(record.recurrence))}  ${zoneText}`,
     ...record.slots.map((slot) => {
       const parts = slotParts(slot);
       const parameters = Object.entries(parts.parameters ?? {}).map(([name, q]) => ` ${show(name)} ${show(quantityText(q))}`).join('');
@@ -168,15 +168,16 @@ export function scheduleLines(record: ScheduleRecord, fallbackZone: string): str
 }
 
 /**
- * What the API changed of the schedule it was sent (its zone, a slot's time or length), said on
- * stderr as a moved push time is, whatever the output: a schedule that fires on another clock or at
- * another time than asked must not pass as the one asked for. The changes, for --json's `changed`.
+ * What the API changed of the schedule it was sent (its zone, its recurrence, a slot's time,
+ * length, command or parameter), said on stderr as a moved push time is, whatever the output: a
+ * schedule that fires on another clock, on other days, at another time or to do another thing than
+ * asked must not pass as the one asked for. The changes, for --json's `changed`.
  */
-export function reportScheduleChanges(io: IO, sent: { timezone: string; slots: Array<{ time: string; duration: string }> }, answer: ScheduleRecord): ScheduleChange[] | null {
+export function reportScheduleChanges(io: IO, sent: Parameters<typeof scheduleChanges>[0], answer: ScheduleRecord): ScheduleChange[] | null {
   const changes = scheduleChanges(sent, answer);
+  const said = (value: string | number | null) => (value === null ? 'none' : show(String(value)));
   for (const change of changes) {
-    const got = change.got === null ? 'none' : show(String(change.got));
-    writeLine(io.stderr, io.err.yellow(`The API changed the schedule's ${change.field}: sent ${show(String(change.sent))}, got ${got}${change.field === 'timezone' ? ' (the clock its slots\' times are read on)' : ''}.`));
+    writeLine(io.stderr, io.err.yellow(`The API changed the schedule's ${change.field}: sent ${said(change.sent)}, got ${said(change.got)}${change.field === 'timezone' ? ' (the clock its slots\' times are read on)' : ''}.`));
   }
   return changes.length > 0 ? changes : null;
 }

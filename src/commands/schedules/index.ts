@@ -11,6 +11,7 @@ import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { SCHEDULABLE_TYPES, SCHEDULE_STATES, type ScheduleRecord } from '../../contract/schedules.js';
 import { deviceTypeFromId, requireDeviceType } from '../../domain/device-types.js';
 import { requireId } from '../../domain/ids.js';
+import { recurrenceText } from '../../domain/schedule.js';
 import { displayZone } from '../../domain/time.js';
 import { ApiFailure, UsageError } from '../../errors/failures.js';
 import { isRecord } from '../../lib/values.js';
@@ -99,7 +100,7 @@ async function list(session: Session, options: SchedulesOptions, io: IO): Promis
   }
   const zone = displayZone(io.env);
   const text = (value: unknown) => (value === null || value === undefined ? '-' : show(String(value)));
-  const rows = items.map((s) => [text(s.id), text(s.deviceId), text(s.state), isRecord(s.recurrence) ? 'daily' : 'once', text(s.timezone), s.nextFireAt === null || s.nextFireAt === undefined ? '-' : timeText(s.nextFireAt, scheduleClock(s, zone))]);
+  const rows = items.map((s) => [text(s.id), text(s.deviceId), text(s.state), text(recurrenceText(s.recurrence)), text(s.timezone), s.nextFireAt === null || s.nextFireAt === undefined ? '-' : timeText(s.nextFireAt, scheduleClock(s, zone))]);
   io.stdout.write(await formatTable(['id', 'device', 'state', 'repeats', 'zone', 'next fire'], rows, { tty: io.stdoutIsTTY, style: io.out }));
   return EXIT.ok;
 }
