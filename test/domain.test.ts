@@ -302,6 +302,14 @@ describe('what the API changed of a schedule', () => {
     expect(scheduleChanges(sent, { timezone: 'UTC', recurrence: { rule: 'daily' }, slots: [{ time: '01:00', duration: 'PT1H', command: 'charge' }] })).toEqual([{ field: 'slots[0].parameters.target', sent: '50%', got: null }]);
   });
 
+  it('a recurrence is shown by its rule: once, daily, or one amps does not know (weekly), never passed as daily', async () => {
+    const { recurrenceText } = await import('../src/domain/schedule.js');
+    const { scheduleLines } = await import('../src/commands/schedule/slots.js');
+    expect([null, undefined, { rule: 'daily' }, { rule: 'weekly' }, { every: 2 }, 'daily'].map(recurrenceText)).toEqual(['once', 'once', 'daily', 'weekly', 'unknown', 'unknown']);
+    const weekly = { id: 'sch_1', deviceId: 'b1', state: 'active' as const, timezone: 'UTC', recurrence: { rule: 'weekly' } as never, nextFireAt: null, slots: [{ time: '01:00', duration: 'PT1H', command: 'charge' }] };
+    expect(scheduleLines(weekly, 'UTC')[0]).toMatch(/^sch_1 {2}active {2}b1 {2}weekly {2}/);
+  });
+
   it('a duration answered in days, weeks or fractions is the same length (P1D is PT24H); years, months and junk are not durations', async () => {
     const { parseIsoDuration, scheduleChanges } = await import('../src/domain/schedule.js');
     const hour = 3_600_000;
