@@ -72,6 +72,15 @@ describe('persisted state', () => {
     expect(store.notices()).toEqual([]);
   });
 
+  it('a webhook secret that cannot sign (edited by hand: not base64) is a state amps did not write, kept aside, never a crash where it signs', async () => {
+    const file = join(freshConfigDir(), 'state.json');
+    const store = fileStore(file);
+    await store.transact((tx) => tx.changed());
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), webhookSecret: 'whsec_!!!notb64' }));
+    await store.transact(() => undefined);
+    expect(store.notices()).toEqual([expect.stringMatching(/^the sandbox state file was unreadable \(its webhook secret is not a whsec_ secret amps made\); it was kept as /)]);
+  });
+
   it('an action whose time no one can read (a file edited by hand) holds back no other action', async () => {
     const file = join(freshConfigDir(), 'state.json');
     let sandbox = await startSandbox({ store: fileStore(file) });

@@ -217,6 +217,34 @@ describe('amps sandbox serve --state --webhook: the deliveries file', () => {
   });
 });
 
+describe('amps sandbox serve --state --webhook: a deliveries file edited by hand', () => {
+  it('whose deliveries could not be made as written (an id with a line break, a URL of no http, a due time of no count, a body nested past JSON\'s writing) is said and not read, never a crash', async () => {
+    const state = join(freshConfigDir(), 'sandbox.json');
+    const event = { id: 'msg_1', seq: 1, type: 'push.completed', createdAt: '2026-01-01T00:00:00Z', body: {} };
+    const delivery = { event, url: 'http://127.0.0.1:9/ok', tries: 0, dueAt: 0 };
+    // Written as text: JSON.stringify cannot write the deep one, which is the point.
+    const deep = JSON.stringify({ ...delivery, event: { ...event, body: 'DEEP' } }).replace('"DEEP"', `${'{"a":'.repeat(20_000)}{}${'}'.repeat(20_000)}`);
+    for (const pending of [
+      JSON.stringify({ ...delivery, event: { ...event, id: 'msg\r\nX-Injected: 1' } }),
+      JSON.stringify({ ...delivery, url: 'ftp://127.0.0.1/x' }),
+      JSON.stringify({ ...delivery, dueAt: 1e308 }),
+      deep,
+    ]) {
+      writeFileSync(`${state}.deliveries.json`, `{"pending":[${pending}],"log":[]}`);
+      const serve = spawn(process.execPath, [BIN, 'sandbox', 'serve', '--port', '0', '--rate-limit', '0', '--state', state, '--webhook', 'http://127.0.0.1:9/ok'], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = watchOutput(serve, 'stdout');
+      const err = watchOutput(serve, 'stderr');
+      await out.line(/listening on /);
+      // Until now: TypeError [ERR_INVALID_CHAR] (or a stack overflow) with Node's trace, exit 1, the state lock left behind.
+      await err.line(/is not the webhook delivery queue amps writes; the deliveries it held are not made/);
+      const stopped = exited(serve);
+      serve.kill('SIGTERM');
+      expect(await stopped, pending.slice(0, 80)).toBe(0);
+      expect(err.text()).not.toMatch(/TypeError|RangeError|unexpected error/);
+    }
+  });
+});
+
 describe('amps listen', () => {
   let receiver: Receiver;
   let hooks: string;
@@ -571,7 +599,7 @@ describe('amps webhooks verify and trigger', () => {
     }
   });
 
-  it('a server whose webhook secret cannot sign is a bad answer, exit 8 with the decoded error, not a crash in the signer', async () => {
+  it('a server whose webhook secret cannot sign is a bad answer, exit 8 with the decoded error, for trigger, listen and sandbox secret: not a crash in the signer', async () => {
     const server = createServer((req, res) => {
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(req.url === '/_sandbox/webhook-secret' ? { secret: 'whsec_not*base64' } : {}));
@@ -579,10 +607,12 @@ describe('amps webhooks verify and trigger', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const r = await runCli(['webhooks', 'trigger', 'push.completed', '--device', 'bat_voltaro_01', '--json'], { env: cleanEnv({ AMPS_CONFIG_DIR: freshConfigDir(), AMPS_API_URL: url, AMPS_API_KEY: 'amps_sk_test_badSecret1' }) });
-      // Until now: "unexpected error: Base64Coder: incorrect characters for decoding", exit 1.
-      expect(r.code, r.stderr).toBe(8);
-      expect(JSON.parse(r.stderr).error).toMatchObject({ code: 'INVALID_RESPONSE', message: expect.stringContaining('the secret after whsec_ is not base64') });
+      for (const args of [['webhooks', 'trigger', 'push.completed', '--device', 'bat_voltaro_01'], ['listen', '--forward-to', 'http://127.0.0.1:9/hooks'], ['sandbox', 'secret']]) {
+        const r = await runCli([...args, '--json'], { env: cleanEnv({ AMPS_CONFIG_DIR: freshConfigDir(), AMPS_API_URL: url, AMPS_API_KEY: 'amps_sk_test_badSecret1' }) });
+        // Until now: "unexpected error: Base64Coder: incorrect characters for decoding", exit 1.
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(8);
+        expect(JSON.parse(r.stderr).error).toMatchObject({ code: 'INVALID_RESPONSE', message: expect.stringContaining('the secret after whsec_ is not base64') });
+      }
     } finally {
       server.close();
     }

@@ -18,7 +18,7 @@ import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
 import { show } from '../output/text.js';
 import { withSession } from '../session/connect.js';
-import { sandboxCall } from '../session/sandbox-routes.js';
+import { sandboxSigningSecret } from '../session/sandbox-routes.js';
 
 export interface ListenOptions extends GlobalOptions {
   forwardTo?: string;
@@ -44,9 +44,9 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
   // `--events "$UNSET"` names no event: read as "all" it would show everything the operator meant to filter.
   if (options.events !== undefined && types!.length === 0) throw new UsageError('--events is given but names no event', 'e.g. --events push.failed,device.*; leave it out for every event');
   const matches = eventFilter(types);
-  const { listSandboxEvents, sandboxWebhookSecret } = await import('../api/resources.js');
+  const { listSandboxEvents } = await import('../api/resources.js');
   return withSession(options, io, async (session) => {
-    const { data: { secret }, meta } = await sandboxCall(session, 'webhook events', () => sandboxWebhookSecret(session.client));
+    const { data: { secret }, meta } = await sandboxSigningSecret(session, 'webhook events');
     if (options.printSecret) {
       if (options.json) writeJson(io, { secret });
       else writeLine(io.stdout, `Webhook signing secret: ${secret}`);

@@ -193,5 +193,17 @@ export function bounded(value: unknown, bounds: Bounds, depth = 0): unknown {
   return out;
 }
 
+/**
+ * Whether `value` nests no deeper than `max` levels of arrays and objects. JSON.stringify overflows
+ * the stack some thousands of levels down, where JSON.parse does not: a value parsed from a file or
+ * an answer is checked before it is written out again.
+ */
+export function nestsWithin(value: unknown, max: number): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  if (max === 0) return false;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) if (!nestsWithin(item, max - 1)) return false;
+  return true;
+}
+
 // Failed system calls in words live in lib/system-errors.ts, small enough for the entry (boot.ts) to use too.
 export { systemErrorText } from './system-errors.js';

@@ -1,6 +1,9 @@
 // Calls to the sandbox's own routes (/_sandbox/…: events, the webhook secret, deliveries), which
 // only a sandbox has: a live key, or a URL that is not one, is said in one line, not a 404.
 
+import type { ApiResponse } from '../api/client.js';
+import { unusableSecret } from '../domain/webhooks.js';
+import { invalidSuccess } from '../errors/decode.js';
 import { ApiFailure, UsageError } from '../errors/failures.js';
 import { redactUrl } from '../lib/values.js';
 import type { Session } from './connect.js';
@@ -20,4 +23,17 @@ export async function sandboxCall<T>(session: Session, what: string, call: () =>
     }
     throw error;
   }
+}
+
+/**
+ * The sandbox's webhook signing secret (`what`: the route's purpose, for sandboxCall). One that
+ * cannot sign (empty, not base64) is a bad answer, INVALID_RESPONSE (exit 8), said before anything
+ * signs with it: the signer would fail inside amps.
+ */
+export async function sandboxSigningSecret(session: Session, what: string): Promise<ApiResponse<{ secret: string }>> {
+  const { sandboxWebhookSecret } = await import('../api/resources.js');
+  const answer = await sandboxCall(session, what, () => sandboxWebhookSecret(session.client));
+  const unusable = unusableSecret(answer.data.secret);
+  if (unusable) throw new ApiFailure(invalidSuccess(answer.status, `a webhook secret that cannot sign (${unusable})`, typeof answer.meta.requestId === 'string' ? answer.meta.requestId : undefined));
+  return answer;
 }

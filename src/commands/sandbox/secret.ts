@@ -7,12 +7,11 @@ import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
 import { withSession } from '../../session/connect.js';
-import { sandboxCall } from '../../session/sandbox-routes.js';
+import { sandboxSigningSecret } from '../../session/sandbox-routes.js';
 
 export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
-  const { sandboxWebhookSecret } = await import('../../api/resources.js');
   return withSession(options, io, async (session) => {
-    const { data } = await sandboxCall(session, 'the webhook secret', () => sandboxWebhookSecret(session.client));
+    const { data } = await sandboxSigningSecret(session, 'the webhook secret');
     if (options.json) writeJson(io, { secret: data.secret });
     else writeLine(io.stdout, data.secret);
     return EXIT.ok;

@@ -13,16 +13,15 @@ import { holdsKeyShape } from '../../contract/keys.js';
 import { WEBHOOK_EVENTS, type WebhookEventType } from '../../contract/webhooks.js';
 import { deviceTypeFromId, requireDeviceType } from '../../domain/device-types.js';
 import { requireId } from '../../domain/ids.js';
-import { deviceEventBody, isWebhookEvent, pushEventBody, scheduleEventBody, unusableSecret } from '../../domain/webhooks.js';
+import { deviceEventBody, isWebhookEvent, pushEventBody, scheduleEventBody } from '../../domain/webhooks.js';
 import { readSecretFile } from './secret-file.js';
 import { fillMessage, isKnownCode, manufacturerVariant, normaliseCode, suggestCodes } from '../../errors/catalogue.js';
-import { invalidSuccess } from '../../errors/decode.js';
-import { ApiFailure, InterruptedError, UsageError } from '../../errors/failures.js';
+import { InterruptedError, UsageError } from '../../errors/failures.js';
 import { redactUrl, setOwn } from '../../lib/values.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
 import { withSession } from '../../session/connect.js';
-import { sandboxCall } from '../../session/sandbox-routes.js';
+import { sandboxSigningSecret } from '../../session/sandbox-routes.js';
 
 export interface TriggerOptions extends GlobalOptions {
   event?: string;
@@ -107,14 +106,7 @@ export async function run(options: TriggerOptions, io: IO): Promise<ExitCode> {
   const body = JSON.stringify({ ...bodyFor(type, deviceId, deviceType, options, now.toISOString()), ...fields(options.field ?? []) });
   const secret = options.secretFile !== undefined
     ? await readSecretFile(options.secretFile, io, 'sign')
-    : await withSession(options, io, async (session) => {
-      const { sandboxWebhookSecret } = await import('../../api/resources.js');
-      const answer = await sandboxCall(session, 'the webhook secret', () => sandboxWebhookSecret(session.client));
-      // A server's answer that cannot sign is a bad answer (exit 8), not a crash in the signer.
-      const unusable = unusableSecret(answer.data.secret);
-      if (unusable) throw new ApiFailure(invalidSuccess(answer.status, `a webhook secret that cannot sign (${unusable})`, typeof answer.meta.requestId === 'string' ? answer.meta.requestId : undefined));
-      return answer.data.secret;
-    });
+    : await withSession(options, io, async (session) => (await sandboxSigningSecret(session, 'the webhook secret')).data.secret);
   const id = `msg_trigger_${randomBytes(8).toString('hex')}`;
   const headers = await deliveryHeaders(secret, id, type, Math.floor(now.getTime() / 1000), body);
   if (options.forwardTo === undefined) {
