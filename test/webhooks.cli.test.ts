@@ -732,6 +732,11 @@ describe('amps webhooks verify and trigger', () => {
       [['push.failed', '--device', 'bat_voltaro_01', '--field', 'amps_sk_test_Zq9secretKEY12345=1'], '--field holds what looks like an API key, so it is not used: the delivery is printed, or sent to a handler'],
       [['push.failed', '--device', 'bat_voltaro_01', '--field', 'note="amps\\u005fsk_test_Zq9secretKEY12345"'], '--field holds what looks like an API key, so it is not used: the delivery is printed, or sent to a handler'],
       [['push.completed', '--device', 'bat_voltaro_01', '--command', 'sk_live_Zq9secretKEY12345abc'], '--command holds what looks like an API key, so it is not used: the delivery is printed, or sent to a handler'],
+      // A field that would not go as typed: until now a stack overflow (exit 1), null, a rounded number, or the last of two.
+      [['device.disconnected', '--device', 'ev_wallbox_01', '--field', `reason=${'['.repeat(20_000)}${']'.repeat(20_000)}`], '--field reason: the value is nested deeper than 32 levels'],
+      [['device.disconnected', '--device', 'ev_wallbox_01', '--field', 'x=1e999'], '--field x: a number in the value is past what JSON numbers carry (it would go as null)'],
+      [['device.disconnected', '--device', 'ev_wallbox_01', '--field', 'x=12345678901234567890'], '--field x: 12345678901234567890 is a whole number past 2^53, which would go rounded (12345678901234567000)'],
+      [['device.disconnected', '--device', 'ev_wallbox_01', '--field', 'x=1', '--field', 'x=2'], '--field x is given twice'],
     ] as const) {
       const r = await runCli(['webhooks', 'trigger', ...args, '--secret-file', secretFile], { env });
       expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, `amps: ${said}${said.endsWith("'thing_1'") ? ' from its id' : ''}`]);

@@ -7,13 +7,13 @@ import { pathSegment } from '../domain/device-types.js';
 import { idProblem } from '../contract/ids.js';
 import { invalidSuccess } from '../errors/decode.js';
 import { ApiFailure } from '../errors/failures.js';
-import { isRecord } from '../lib/values.js';
+import { isRecord, JSON_BOUNDS, nestsWithin } from '../lib/values.js';
 import type { ApiClient, ApiResponse } from './client.js';
 import type { ActionRecord, Page } from '../contract/actions.js';
 import type { DeviceType, DeviceRead } from '../contract/devices.js';
 import type { ScheduleRecord } from '../contract/schedules.js';
 import { isSlot } from '../domain/schedule.js';
-import type { WebhookEvent } from '../contract/webhooks.js';
+import { isHeaderWord, type WebhookEvent } from '../contract/webhooks.js';
 
 const enc = encodeURIComponent;
 
@@ -178,8 +178,8 @@ export function cancelAction(client: ApiClient, id: string): Promise<ApiResponse
 
 /** An event listen prints and forwards: its body is what a handler gets, its seq the cursor. */
 // Its id and type go in a delivery's headers (svix-id, amps-event-type): visible ASCII, or no header at all.
-const headerWord = (value: unknown) => typeof value === 'string' && /^[\x21-\x7e]{1,200}$/.test(value);
-const isEvent = (item: unknown) => isRecord(item) && headerWord(item.id) && Number.isSafeInteger(item.seq) && headerWord(item.type) && typeof item.createdAt === 'string' && isRecord(item.body);
+// A body nested deeper than JSON_BOUNDS' depth could not be written out again (JSON.stringify overflows the stack).
+const isEvent = (item: unknown) => isRecord(item) && isHeaderWord(item.id) && Number.isSafeInteger(item.seq) && isHeaderWord(item.type) && typeof item.createdAt === 'string' && isRecord(item.body) && nestsWithin(item.body, JSON_BOUNDS.depth);
 const eventsShape: Shape = (data) => (!isRecord(data) ? `data that is ${describe(data)}, not an event list`
   : !Array.isArray(data.items) || typeof data.lastSeq !== 'number' ? 'an event list without items or lastSeq'
   : !data.items.every(isEvent) ? 'an event that is not one (an id, a seq, a type, a time and a body)' : undefined);

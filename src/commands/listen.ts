@@ -104,7 +104,10 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
       for (const event of page.items) {
         // The event at the cursor, read again to prove the numbering still runs on: shown already.
         if (kept && event === atCursor) continue;
-        cursor = Math.max(cursor, event.seq);
+        // Events come in the order of their numbers: one at or before the cursor was shown already
+        // (a server that lists an event again, or ignores `after`), and is not shown twice.
+        if (event.seq <= cursor) continue;
+        cursor = event.seq;
         cursorId = event.id;
         if (!matches(event.type)) continue;
         lastActivity = Date.now();

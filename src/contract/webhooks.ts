@@ -26,3 +26,8 @@ export const WEBHOOK_HEADERS = { id: 'svix-id', timestamp: 'svix-timestamp', sig
 
 /** A signature's timestamp more than this far from the receiver's clock is refused (the docs: 300 s). */
 export const SIGNATURE_TOLERANCE_S = 300;
+
+/** Text a delivery's header can carry as it is (an event's id, its type): printable ASCII, no space, no line break. */
+export function isHeaderWord(value: unknown): value is string {
+  return typeof value === 'string' && /^[\x21-\x7e]{1,200}$/.test(value);
+}

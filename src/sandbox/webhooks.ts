@@ -6,7 +6,7 @@
 
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { postWebhook } from '../api/webhook-post.js';
-import type { WebhookEvent } from '../contract/webhooks.js';
+import { isHeaderWord, type WebhookEvent } from '../contract/webhooks.js';
 import { deliveryHeaders } from '../domain/webhooks.js';
 import { isRecord, JSON_BOUNDS, nestsWithin, systemErrorText } from '../lib/values.js';
 import { writeFileWhole } from '../lib/write-whole.js';
@@ -157,9 +157,6 @@ export function deliveryQueueFile(stateFile: string): string {
   return `${stateFile}.deliveries.json`;
 }
 
-/** Text a header can carry as it is (an id, an event type): printable ASCII, no space, no line break. */
-const HEADER_WORD = /^[\x21-\x7e]{1,256}$/;
-
 /**
  * A delivery as amps writes one: an id and type a header can carry, an http(s) URL, counts that are
  * counts, a body JSON can write out again. Anything else (a hand-edited file) would fail inside
@@ -169,7 +166,7 @@ function isPending(value: unknown): value is Pending {
   if (!isRecord(value) || typeof value.url !== 'string' || !/^https?:\/\//i.test(value.url) || !URL.canParse(value.url)) return false;
   if (!Number.isSafeInteger(value.tries) || (value.tries as number) < 0 || !Number.isSafeInteger(value.dueAt)) return false;
   const event = value.event;
-  return isRecord(event) && typeof event.id === 'string' && HEADER_WORD.test(event.id) && typeof event.type === 'string' && HEADER_WORD.test(event.type)
+  return isRecord(event) && isHeaderWord(event.id) && isHeaderWord(event.type)
     && isRecord(event.body) && nestsWithin(event.body, JSON_BOUNDS.depth);
 }
 

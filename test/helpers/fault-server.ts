@@ -68,6 +68,8 @@ export type Fault =
   | 'odd-action-fields'
   | 'unusable-items'
   | 'bad-events'
+  | 'deep-events'
+  | 'repeated-events'
   | 'junk-retry-after'
   | 'negative-retry-details'
   | 'settings-unconfirmed';
@@ -377,6 +379,15 @@ export async function startFaultServer(): Promise<FaultServer> {
         if (path.endsWith('/settings')) return json(200, JSON.stringify({ success: true, data: { deviceId: 'bat_other', updated: ['safety_reserve'] }, meta: { requestId: 'req_other' } }));
         const data = { ...JSON.parse(okBody).data, id: path.includes('/actions/') ? 'act_other' : req.method === 'GET' ? 'bat_other' : 'act_ok', deviceId: 'bat_other', state: path.endsWith('/cancel') ? 'cancelled' : 'acknowledged' };
         return json(req.method === 'POST' && !path.includes('/actions/') ? 202 : 200, JSON.stringify({ success: true, data, meta: { requestId: 'req_other' } }));
+      }
+      case 'deep-events':
+      case 'repeated-events': {
+        // A sandbox whose event's body is nested 100,000 deep (JSON.parse reads it, JSON.stringify
+        // cannot write it); or one that lists its one event 50 times, whatever `after` asks for.
+        if ((req.url ?? '').includes('/_sandbox/webhook-secret')) return json(200, JSON.stringify({ success: true, data: { secret: 'whsec_dGVzdHNlY3JldA==' }, meta: { requestId: 'req_secret', timestamp: new Date().toISOString() } }));
+        const event = JSON.stringify({ id: 'msg_1', seq: 1, type: 'device.connected', createdAt: new Date().toISOString(), body: { deviceId: 'b1' } });
+        const items = fault === 'deep-events' ? event.replace('{"deviceId":"b1"}', `${'{"a":'.repeat(100_000)}{}${'}'.repeat(100_000)}`) : Array(50).fill(event).join(',');
+        return json(200, `{"success":true,"data":{"items":[${items}],"lastSeq":1,"oldestSeq":1},"meta":{"requestId":"req_events"}}`);
       }
       case 'bad-events': {
         // A sandbox whose event list holds an event without a body, and one whose type is an escape.

@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cleanEnv, runCli } from '../helpers/cli.js';
+import { BIN, cleanEnv, runCli } from '../helpers/cli.js';
 import { startFaultServer, type Fault, type FaultServer } from '../helpers/fault-server.js';
 import { runInTerminal } from '../helpers/pty.js';
 
@@ -212,6 +213,29 @@ describe('a sandbox whose event list holds what is no event', () => {
     expect(r.code).toBe(8);
     expect(r.stderr).toContain('an event that is not one (an id, a seq, a type, a time and a body)');
     expect(r.stdout).toBe('');
+  });
+});
+
+describe('a sandbox whose events could not be written out again, or come again', () => {
+  it('an event body nested 100,000 deep is INVALID_RESPONSE, exit 8, never a stack overflow', async () => {
+    const r = await amps('deep-events', ['listen', '--since', '1h', '--json']);
+    expectNoCrash(r);
+    expect(r.code).toBe(8);
+    expect(JSON.parse(r.stderr).error.code).toBe('INVALID_RESPONSE');
+  });
+
+  it('an event listed again, on a page or on every read (`after` ignored), is shown once', async () => {
+    const child = spawn(process.execPath, [BIN, 'listen', '--since', '1h', '--timeout', '5s'], { env: env('repeated-events') as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // The secret, the first page, then two more reads of the same page.
+    const before = server.count('GET');
+    while (server.count('GET') < before + 4) await new Promise((resolve) => setTimeout(resolve, 20));
+    child.kill('SIGTERM');
+    expect(await closed).toBe(130);
+    // Until now: 50 lines a read, and 50 more at every read after it.
+    expect(stdout.trim().split('\n').filter((line) => line.includes('msg_1'))).toHaveLength(1);
   });
 });
 

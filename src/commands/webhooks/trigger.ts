@@ -17,7 +17,7 @@ import { deviceEventBody, isWebhookEvent, pushEventBody, scheduleEventBody } fro
 import { readSecretFile } from './secret-file.js';
 import { fillMessage, isKnownCode, manufacturerVariant, normaliseCode, suggestCodes } from '../../errors/catalogue.js';
 import { InterruptedError, UsageError } from '../../errors/failures.js';
-import { redactUrl, setOwn } from '../../lib/values.js';
+import { JSON_BOUNDS, nestsWithin, redactUrl, setOwn } from '../../lib/values.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
 import { withSession } from '../../session/connect.js';
@@ -65,9 +65,25 @@ function fields(pairs: string[]): Record<string, unknown> {
     } catch {
       // Plain text.
     }
+    if (Object.hasOwn(out, name)) throw new UsageError(`--field ${name} is given twice`, 'a field takes one value');
+    const changed = valueJsonChanges(value, text);
+    if (changed) throw new UsageError(`--field ${name}: ${changed}`, typeof value === 'number' ? `to send it as text, quote it as JSON: --field '${name}="${text.trim()}"'` : undefined);
     setOwn(out, name, value);
   }
   return out;
+}
+
+/**
+ * Why a field's JSON value would not go as typed, once read and written again: nested past what
+ * JSON.stringify writes (it overflows the stack thousands of levels down; 32 is past any event's
+ * field), a number past a double's range (1e999 goes as null), a whole number past 2^53 (rounded).
+ */
+function valueJsonChanges(value: unknown, text: string): string | undefined {
+  if (!nestsWithin(value, JSON_BOUNDS.depth)) return `the value is nested deeper than ${JSON_BOUNDS.depth} levels`;
+  const numbers = (item: unknown): boolean => (typeof item === 'number' ? Number.isFinite(item) : item === null || typeof item !== 'object' || Object.values(item).every(numbers));
+  if (!numbers(value)) return 'a number in the value is past what JSON numbers carry (it would go as null)';
+  if (typeof value === 'number' && /^\s*-?\d+\s*$/.test(text) && !Number.isSafeInteger(value)) return `${text.trim()} is a whole number past 2^53, which would go rounded (${value})`;
+  return undefined;
 }
 
 function bodyFor(type: WebhookEventType, deviceId: string, deviceType: DeviceType, options: TriggerOptions, now: string): Record<string, unknown> {
