@@ -14,6 +14,7 @@ import type { DeviceType, DeviceRead } from '../contract/devices.js';
 import type { ScheduleRecord } from '../contract/schedules.js';
 import { isSlot } from '../domain/schedule.js';
 import { isHeaderWord, type WebhookEvent } from '../contract/webhooks.js';
+import { apiInstant } from '../contract/ledger.js';
 
 const enc = encodeURIComponent;
 
@@ -39,7 +40,7 @@ const actionShape: Shape = (data) => {
   // A start or end amps cannot read cannot be checked against what was sent (moved?) nor shown.
   for (const key of ['start', 'end'] as const) {
     const value = data[key];
-    if (value !== undefined && value !== null && (typeof value !== 'string' || Number.isNaN(Date.parse(value)))) return `an action whose ${key} is not a time (${quoted(value)})`;
+    if (value !== undefined && value !== null && apiInstant(value) === undefined) return `an action whose ${key} is not a time (${quoted(value)})`;
   }
   return undefined;
 };
@@ -221,8 +222,18 @@ export async function clearDeviceSchedule(client: ApiClient, type: DeviceType, i
   return checked(client.request('DELETE', `/${pathSegment(type)}/${enc(id)}/schedule`), () => undefined, 'The clear was sent; read it back with amps schedule get before sending it again');
 }
 
+/**
+ * A schedule as a list shows it: an id the next command can carry (`amps schedules get ID`), its
+ * device, its state, zone and next fire as text or none, and its slots when it lists them.
+ */
+const scheduleItemShape: Shape = (data) => {
+  if (!isRecord(data) || typeof data.id !== 'string' || idProblem(data.id) || typeof data.deviceId !== 'string') return 'not a schedule';
+  if (!['state', 'timezone', 'nextFireAt'].every((key) => data[key] === undefined || data[key] === null || typeof data[key] === 'string')) return 'not a schedule';
+  return data.slots === undefined || (Array.isArray(data.slots) && data.slots.every(isSlot)) ? undefined : 'not a schedule';
+};
+
 export async function listSchedules(client: ApiClient, query: { limit?: number; offset?: number; deviceId?: string; state?: string; userId?: string }): Promise<ApiResponse<Page<ScheduleRecord>>> {
-  return objectItems(await checked<Page<ScheduleRecord>>(client.request('GET', '/schedules', { query }), pageShape));
+  return objectItems(await checked<Page<ScheduleRecord>>(client.request('GET', '/schedules', { query }), pageShape), scheduleItemShape);
 }
 
 export function getSchedule(client: ApiClient, id: string): Promise<ApiResponse<ScheduleRecord>> {

@@ -131,17 +131,26 @@ export interface ClockRecord {
   clock: { server: string; local: string };
 }
 
-/** An ISO 8601 time; its zone (`Z` or an offset) is optional. */
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/;
+/** An ISO 8601 time: year, month, day, hour, minute, second; its zone (`Z` or an offset) is optional. */
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|([+-])(\d{2}):(\d{2}))?$/;
 
 /**
- * The instant of a time the API gives (an action's `createdAt`) or a clock record holds, else
- * undefined. One without its zone is UTC, as the docs' responses are: read on this machine's
+ * The instant of a time the API gives (an action's `start` or `createdAt`, a schedule's next
+ * fire) or a clock record holds, else undefined: a date of the calendar (not 2026-02-30, which
+ * Date.parse moves to March 2 without a word) in the years 0001-9999, a time of the day, an offset
+ * within a day. One without its zone is UTC, as the docs' responses are: read on this machine's
  * zone, it would move by hours.
  */
 export function apiInstant(text: unknown): number | undefined {
-  if (typeof text !== 'string' || !ISO_TIME.test(text)) return undefined;
-  const instant = Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(text) ? text : `${text}Z`);
+  const parts = typeof text === 'string' ? ISO_TIME.exec(text) : null;
+  if (!parts) return undefined;
+  const [year, month, day, hour, minute, second] = parts.slice(1, 7).map((part) => Number(part ?? 0));
+  const wall = new Date(Date.UTC(2000, month - 1, day, hour, minute, second));
+  wall.setUTCFullYear(year);
+  // A field past its range rolls into the next (Feb 30 is Mar 2): the same fields back prove none did.
+  if (year < 1 || wall.getUTCFullYear() !== year || wall.getUTCMonth() !== month - 1 || wall.getUTCDate() !== day || wall.getUTCHours() !== hour || wall.getUTCMinutes() !== minute || wall.getUTCSeconds() !== second) return undefined;
+  if (parts[8] !== undefined && (Number(parts[9]) > 23 || Number(parts[10]) > 59)) return undefined;
+  const instant = Date.parse(parts[7] !== undefined ? text as string : `${text as string}Z`);
   return Number.isNaN(instant) ? undefined : instant;
 }
 

@@ -7,6 +7,7 @@ import { formatTable } from './table.js';
 import type { Style } from './style.js';
 import { fieldLines, show, showQuantity } from './text.js';
 import type { ActionRecord } from '../contract/actions.js';
+import { apiInstant } from '../contract/ledger.js';
 import type { DeviceRead, DeviceType, SettingSpec } from '../contract/devices.js';
 
 export function parametersText(parameters: ActionRecord['parameters']): string {
@@ -21,11 +22,10 @@ export function stateColour(state: string, style: Style): string {
   return style.yellow(state);
 }
 
-/** An ISO time from the API, in `zone` with its UTC instant; as sent when it is not a time. */
+/** An ISO time from the API, in `zone` with its UTC instant; as sent when it is not a time (apiInstant: no date the calendar lacks, nothing past 9999). */
 export function timeText(value: unknown, zone: string): string {
-  if (typeof value !== 'string') return show(value);
-  const instant = Date.parse(value);
-  return Number.isNaN(instant) ? show(value) : describeInstant(instant, zone);
+  const instant = apiInstant(value);
+  return instant === undefined ? show(value) : describeInstant(instant, zone);
 }
 
 function actionLines(action: ActionRecord, style: Style, zone: string): string[] {

@@ -403,10 +403,16 @@ export async function startFaultServer(): Promise<FaultServer> {
         return json(200, JSON.stringify({ success: true, data, meta: { requestId: 'req_odd' } }));
       }
       case 'unusable-items': {
-        // Objects, but no usable action or device: an id that is an object, a start that is no time, a state that is a number.
+        // Objects, but no usable action, device or schedule: an id that is an object, a start that
+        // is no time (a month 99, February 30, a year past 9999), a state that is a number.
+        if ((req.url ?? '').split('?')[0].endsWith('/schedules')) {
+          const schedule = { id: 'sch_1', deviceId: 'b1', state: 'active', timezone: 'UTC', recurrence: null, nextFireAt: null, slots: [{ time: '01:00', duration: 'PT1H', action: { command: 'charge' } }] };
+          const items = [schedule, { ...schedule, id: 'sch_2', state: {}, timezone: {} }, { ...schedule, id: 7 }, { ...schedule, id: 'sch_3', timezone: 42 }, { ...schedule, id: 'sch_4', slots: [null] }];
+          return json(200, JSON.stringify({ success: true, data: { items, pagination: { total: 5, limit: 10, offset: 0, hasMore: false } }, meta: { requestId: 'req_unusable' } }));
+        }
         const good = JSON.parse(okBody).data;
-        const items = [good, { ...good, id: { a: 1 } }, { ...good, id: 'act_2', start: '2026-99-99' }, { ...good, id: 'act_3', state: 42 }];
-        return json(200, JSON.stringify({ success: true, data: { items, pagination: { total: 4, limit: 4, offset: 0, hasMore: false } }, meta: { requestId: 'req_unusable' } }));
+        const items = [good, { ...good, id: { a: 1 } }, { ...good, id: 'act_2', start: '2026-99-99' }, { ...good, id: 'act_3', state: 42 }, { ...good, id: 'act_4', start: '2026-02-30T00:00:00Z' }, { ...good, id: 'act_5', start: '+275760-09-13T00:00:00.000Z' }];
+        return json(200, JSON.stringify({ success: true, data: { items, pagination: { total: 6, limit: 6, offset: 0, hasMore: false } }, meta: { requestId: 'req_unusable' } }));
       }
       case 'junk-items': {
         // A list page of four items, three of them no object: the next page starts after all four.

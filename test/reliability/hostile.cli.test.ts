@@ -265,15 +265,21 @@ describe('a list page holding items that are no object', () => {
 });
 
 describe('a list page holding objects that are no usable action or device', () => {
-  it('leaves them out as it does items that are no object: their ids would go into the next command', async () => {
+  it('leaves them out as it does items that are no object: their ids would go into the next command, their times could not be shown', async () => {
     const actions = await amps('unusable-items', ['actions', 'list']);
     expectNoCrash(actions);
     expect(actions.code).toBe(0);
-    expect(actions.stderr).toContain('(3 item(s) of the page that were no action left out)');
+    // February 30 and the year 275760 too: until now one was shown as March 2, the other as NaN-NaN-NaN.
+    expect(actions.stderr).toContain('(5 item(s) of the page that were no action left out)');
     expect(actions.stdout.trim().split('\n').filter((line) => line.startsWith('act_'))).toHaveLength(1);
     const devices = await amps('unusable-items', ['devices', 'battery']);
     expect(devices.code).toBe(0);
     expect(devices.stderr).toContain('1 item(s) of the pages that were no device left out');
+    // Until now shown as `sch_2 [object Object] [object Object]`, a row for the id 7, a zone 42.
+    const schedules = await amps('unusable-items', ['schedules', 'list']);
+    expect(schedules.code).toBe(0);
+    expect(schedules.stdout.trim().split('\n').filter((line) => line.startsWith('sch_') || line.startsWith('7'))).toEqual([expect.stringMatching(/^sch_1\s/)]);
+    expect(schedules.stderr).toContain('4 item(s) of the pages that were no schedule left out');
   });
 });
 
