@@ -47,6 +47,10 @@ describe('the Link UI URL of a re-link', () => {
     expect(fromEnv.stdout.trim()).toBe('https://auth.amps.ai/app_env1?deviceType=hvac&externalUserRef=ada%40example.com&sandbox=true');
     const notEmail = await runCli(['link', 'url', 'hvac', '--user', 'user_alba'], { env: { ...env, AMPS_APP_ID: 'app_env1' } });
     expect([notEmail.code, notEmail.stderr]).toEqual([2, expect.stringContaining('is not an email of at most 100 characters')]);
+    // A control character (a terminal escape) is in no email: until now it went into the link.
+    const escaped = await runCli(['link', 'url', 'hvac', '--user', 'a\u001b[31m@x.co'], { env: { ...env, AMPS_APP_ID: 'app_env1' } });
+    expect([escaped.code, escaped.stdout, escaped.stderr]).toEqual([2, '', expect.stringContaining('is not an email of at most 100 characters')]);
+    expect(escaped.stderr).not.toContain('\u001b');
     // A key inside what was typed never goes into a link sent to an end user, nor is it echoed.
     const keyed = await runCli(['link', 'url', 'hvac', '--user', 'amps_sk_test_secret12345@x.com'], { env: { ...env, AMPS_APP_ID: 'app_env1' } });
     expect([keyed.code, keyed.stdout, keyed.stderr.split('\n')[0]]).toEqual([2, '', 'amps: --user holds what looks like an API key, so it is not put in a link (nor shown)']);
