@@ -391,6 +391,37 @@ describe('never the fake API by accident', () => {
     expect(r.stderr).toContain("is not an app id: it is an API key");
   });
 
+  it('a key typed into a request body (a command, a parameter, a slot, a field, a --body file, a fleet column) is neither sent nor shown, --dry-run included: exit 2, a fleet\'s row invalid_input', async () => {
+    const typed = 'amps_sk_test_BodyKey1234567';
+    const dir = freshConfigDir();
+    const bodyFile = join(dir, 'body.json');
+    writeFileSync(bodyFile, JSON.stringify({ action: { command: 'charge', note: typed } }));
+    const before = posts().length;
+    for (const args of [
+      ['push', 'battery', 'bat_voltaro_01', 'charge', '--param', `${typed}=5kw`, '--no-preflight', '--dry-run'],
+      ['push', 'battery', 'bat_voltaro_01', typed, '--no-preflight'],
+      ['api', 'POST', '/battery/bat_voltaro_01', '-f', `note=${typed}`, '--dry-run'],
+      ['api', 'POST', '/battery/bat_voltaro_01', '--body', bodyFile],
+      ['schedules', 'create', '--device', 'bat_voltaro_01', '--device-type', 'battery', '--slot', `01:00/1h ${typed}`, '--tz', 'UTC', '--no-preflight', '--dry-run'],
+      ['schedule', 'set', 'battery', 'bat_voltaro_01', '--slot', `01:00/1h charge --param ${typed}=5kw`, '--tz', 'UTC', '--no-preflight'],
+    ]) {
+      // Until now --dry-run printed it, and without it, it was sent.
+      const r = await amps(args);
+      expect([r.code, r.stdout, r.stderr.split('\n')[0]], args.join(' ')).toEqual([2, '', 'amps: the request body holds what looks like an API key, so it is neither sent nor shown']);
+      expect(r.stderr).not.toContain('BodyKey');
+    }
+    const rows = join(dir, 'rows.csv');
+    writeFileSync(rows, `id,${typed}\nbat_voltaro_01,5kw\n`);
+    const out = join(dir, 'ledger.ndjson');
+    const fleet = await amps(['push', 'battery', '--devices', rows, 'charge', '--no-preflight', '--out', out]);
+    expect(fleet.code).toBe(2);
+    const text = readFileSync(out, 'utf8');
+    expect(text).toContain('"outcome":"invalid_input"');
+    expect(text).toContain('"end":');
+    expect(text + fleet.stdout + fleet.stderr).not.toContain('BodyKey');
+    expect(posts()).toHaveLength(before);
+  });
+
   it('a key pasted twice, percent-escaped, or typed as an id, a path, a query, a name, a file or a URL is refused before anything is sent, and never printed', async () => {
     const pasted = 'sk_test_PastedKey12345';
     const twice = 'sk_test_PastedKey12345sk_live_SecondKey67890';

@@ -8,7 +8,7 @@ import { nodeTransport, type ResponseBody, type Transport } from './transport.js
 import { type DecodedError, decodeResponse, RATE_LIMIT_CODES, tooLarge, transportError, type TransportFailure } from '../errors/decode.js';
 import { redactUrl } from '../lib/values.js';
 import { formatDuration } from '../domain/duration.js';
-import { ApiFailure, InterruptedError, UsageError } from '../errors/failures.js';
+import { ApiFailure, InterruptedError, refuseKeyInBody, UsageError } from '../errors/failures.js';
 import type { Env } from '../contract/env.js';
 import { keyEchoPattern, mayHideKey, REDACTED_KEY, replaceKeyEchoes, replaceKeyEchoesInJson } from '../contract/keys.js';
 
@@ -485,6 +485,7 @@ export class ApiClient {
   async request<T>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
     const url = this.url(path, options.query);
     const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+    refuseKeyInBody(body);
     const retries = options.retries ?? (method === 'GET' ? this.options.readRetries ?? 2 : this.options.writeRetries ?? 0);
     const random = this.options.random ?? Math.random;
     const deadline = Date.now() + Math.min(this.options.timeoutMs, options.timeoutMs ?? Number.POSITIVE_INFINITY);

@@ -14,7 +14,7 @@ import { pathSegment } from '../domain/device-types.js';
 import { variantFor } from '../errors/catalogue.js';
 import { type DecodedError, isRateLimit, localCode } from '../errors/decode.js';
 import { EXIT, type ExitCode, fleetExitCode } from '../contract/exit-codes.js';
-import { ApiFailure, InterruptedError, PreflightError, UsageError } from '../errors/failures.js';
+import { ApiFailure, InterruptedError, PreflightError, refuseKeyInBody, UsageError } from '../errors/failures.js';
 import { RETRY_CLASSES, type RetryClass } from '../errors/retry-classes.js';
 import { strategiesOnOffer } from '../errors/strategies.js';
 import { type DeviceRow, type InputRow, type InputStopped, isInvalid } from './input.js';
@@ -325,6 +325,9 @@ export class BatchRun {
         if (device === undefined) return this.notSent(row);
       }
       built = this.plan.bodyFor(row, device);
+      // A row whose overrides hold a key (a column named with one) is that row's bad input, said
+      // here: the client would refuse it too, but as a failure of the whole run.
+      refuseKeyInBody(JSON.stringify(built.body));
     } catch (error) {
       if (error instanceof PreflightError) return this.entry(row, { outcome: 'preflight_failed', code: error.decoded.code, exitCode: EXIT.usage, reason: error.decoded.message }, 0);
       if (error instanceof UsageError) return this.entry(row, { outcome: 'invalid_input', code: 'INVALID_INPUT', exitCode: EXIT.usage, reason: `line ${row.line}: ${error.message}` }, 0);

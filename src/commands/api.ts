@@ -11,7 +11,7 @@ import { fileOrUrl, repeatable, wholeNumber } from '../config/option-parsers.js'
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { holdsKeyShape } from '../contract/keys.js';
 import { invalidSuccess } from '../errors/decode.js';
-import { ApiFailure, UsageError } from '../errors/failures.js';
+import { ApiFailure, refuseKeyInBody, UsageError } from '../errors/failures.js';
 import { isRecord, jsonText, own, percentDecoded, redactUrl, setOwn } from '../lib/values.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
@@ -165,6 +165,8 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
   const query = [search, fieldText].filter((part) => part !== '').join('&');
   const window = options.paginate ? pageWindow(new URLSearchParams(query)) : undefined;
   const shown = `${method} ${path}${query !== '' ? `?${query}` : ''}`;
+  // Before --dry-run prints it; the client refuses to send it too.
+  refuseKeyInBody(rawBody);
   if (options.dryRun) {
     if (!options.quiet && !options.json) writeLine(io.stderr, io.err.dim(`dry run: nothing was sent (would ${shown})`));
     if (rawBody !== undefined) io.stdout.write(rawBody.endsWith('\n') ? rawBody : `${rawBody}\n`);

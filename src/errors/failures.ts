@@ -1,5 +1,6 @@
 import type { DecodedError } from './decode.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
+import { holdsKeyShape } from '../contract/keys.js';
 
 // The typed failures every layer throws and the one error boundary in cli.ts turns into an exit
 // code and a message. Nothing below the boundary prints or exits.
@@ -10,6 +11,17 @@ export class UsageError extends Error {
   constructor(message: string, readonly hint?: string) {
     super(message);
     this.name = 'UsageError';
+  }
+}
+
+/**
+ * A request body (a push, a schedule, settings, `amps api`'s) that holds what is shaped like an API
+ * key is neither sent nor shown (`--dry-run` prints the body): an Amps body never carries a key,
+ * and one typed into a command, a parameter, a slot or a field would be printed and stored.
+ */
+export function refuseKeyInBody(text: string | undefined): void {
+  if (text !== undefined && holdsKeyShape(text)) {
+    throw new UsageError('the request body holds what looks like an API key, so it is neither sent nor shown', 'an Amps request body never carries a key: look for one pasted into a command, a parameter, a slot or a field');
   }
 }
 

@@ -12,7 +12,7 @@ import { requireId } from '../../domain/ids.js';
 import { parseApiTime, plantZone } from '../../domain/time.js';
 import { preflightError } from '../../errors/decode.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
-import { ApiFailure, PreflightError, UsageError } from '../../errors/failures.js';
+import { ApiFailure, PreflightError, refuseKeyInBody, UsageError } from '../../errors/failures.js';
 import { type IO, noPromptReason, writeJson, writeLine } from '../../output/io.js';
 import { claimStdinInputs } from '../../output/read.js';
 import { suggestedCommand } from '../../output/text.js';
@@ -123,7 +123,10 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
   }
   const prepare = (device: DeviceRead | undefined) => {
     const zone = zoneFor(inputs!, device, io.env);
-    return raw ? preparedFromRaw(raw, zone, device, io.now()) : preparePush(inputs!, device, io.now().getTime(), zone);
+    const prepared = raw ? preparedFromRaw(raw, zone, device, io.now()) : preparePush(inputs!, device, io.now().getTime(), zone);
+    // Before anything shows it (--dry-run prints the body); the client refuses to send it too.
+    refuseKeyInBody(JSON.stringify(prepared.body));
+    return prepared;
   };
   const dryRun = (prepared: PreparedPush) => {
     writeJson(io, prepared.body);

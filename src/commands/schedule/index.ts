@@ -13,7 +13,7 @@ import { SCHEDULABLE_TYPES } from '../../contract/schedules.js';
 import { pathSegment, requireDeviceType } from '../../domain/device-types.js';
 import { requireId } from '../../domain/ids.js';
 import { displayZone } from '../../domain/time.js';
-import { ApiFailure, UsageError } from '../../errors/failures.js';
+import { ApiFailure, refuseKeyInBody, UsageError } from '../../errors/failures.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
 import { show } from '../../output/text.js';
@@ -79,6 +79,8 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
     const zone = scheduleZone(options.tz, io, device);
     const prepared = prepareSlots(typed, device, zone.name, io.now().getTime(), Boolean(options.daily));
     const body = { timezone: zone.name, ...(options.daily ? { recurrence: { rule: 'daily' as const } } : {}), slots: prepared.slots };
+    // Before the preview and --dry-run show it; the client refuses to send it too.
+    refuseKeyInBody(JSON.stringify(body));
     const warning = pendingWarning(device, 'schedule');
     if (!options.quiet && !options.json) writePreview(io, prepared, zone, Boolean(options.daily), warning);
     if (options.dryRun) {

@@ -13,7 +13,7 @@ import { deviceTypeFromId, requireDeviceType } from '../../domain/device-types.j
 import { requireId } from '../../domain/ids.js';
 import { recurrenceText } from '../../domain/schedule.js';
 import { displayZone } from '../../domain/time.js';
-import { ApiFailure, UsageError } from '../../errors/failures.js';
+import { ApiFailure, refuseKeyInBody, UsageError } from '../../errors/failures.js';
 import { isRecord } from '../../lib/values.js';
 import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, startJsonList, writeJson, writeLine, writeNotice } from '../../output/io.js';
@@ -147,6 +147,8 @@ export async function run(options: SchedulesOptions, io: IO): Promise<ExitCode> 
       deviceId: options.device, timezone: zone.name, ...(options.daily ? { recurrence: { rule: 'daily' as const } } : {}),
       slots: prepared.slots.map(({ command, parameters, ...slot }) => ({ ...slot, action: { command, ...(parameters ? { parameters } : {}) } })),
     };
+    // Before the preview and --dry-run show it; the client refuses to send it too.
+    refuseKeyInBody(JSON.stringify(body));
     const warning = pendingWarning(device, 'schedule');
     if (!options.quiet && !options.json) writePreview(io, prepared, zone, Boolean(options.daily), warning);
     if (options.dryRun) {
