@@ -60,6 +60,14 @@ describe('whose clock', () => {
     const plant = await amps(['push', 'battery', 'bat_helio_01', 'charge', '--at', '22:00', '--dry-run'], { TZ: 'America/Los_Angeles' });
     expect(json(plant).action.start).toMatch(/T22:00:00\+0[12]:00$/);
     expect(plant.stderr).toContain('Europe/Berlin: the device\'s plant zone');
+    // With --json, whose clock a typed time was read on is in the result, not only in the text's preview line.
+    const sent = await amps(['push', 'battery', 'bat_helio_01', 'charge', '--at', '22:00', '--json', '--on-conflict', 'cancel_and_replace'], { TZ: 'America/Los_Angeles' });
+    expect([sent.code, json(sent).timesReadIn], sent.stderr).toEqual([0, { zone: 'Europe/Berlin', source: 'the device\'s plant zone' }]);
+    const relative = await amps(['push', 'battery', 'bat_kestrel_01', 'charge', '--at', '+3h', '--json']);
+    expect(relative.code, relative.stderr).toBe(0);
+    expect(json(relative).timesReadIn).toBeNull();
+    const scheduled = await amps(['schedule', 'set', 'battery', 'bat_kestrel_02', '--slot', '01:00/1h charge', '--json'], { TZ: 'America/Los_Angeles' });
+    expect([scheduled.code, scheduled.stdout && json(scheduled).timesReadIn], scheduled.stderr).toEqual([0, { zone: 'Europe/Madrid', source: 'the device\'s plant zone' }]);
     // A fleet reads its times in one zone for every device: named, else the local one.
     const local = await amps(['push', 'battery', '--devices', '-', 'idle', '--at', '22:00'], { TZ: 'America/Los_Angeles' }, 'bat_nimbus_01\n');
     expect(posts().filter((p) => p.path === '/battery/bat_nimbus_01').at(-1)!.body.action.start).toMatch(/T22:00:00-0[78]:00$/);

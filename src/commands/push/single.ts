@@ -184,7 +184,8 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
 
     const moved = movedTimes(prepared, action);
     if (moved) for (const line of movedLines(moved, zone)) writeLine(io.stderr, io.err.yellow(line));
-    const extra = { environment: session.environment, moved };
+    // Whose clock a time typed without a zone was read on, and why (--json's counterpart of the preview line).
+    const extra = { environment: session.environment, moved, timesReadIn: prepared.wallClock ? { zone: prepared.zone.name, source: prepared.zone.source } : null };
     if (options.wait) {
       if (!options.json && !options.quiet) writeLine(io.stderr, `Pushed ${action.command} to ${pathSegment(type)} ${deviceId}: ${stateColour(action.state, io.err)}; following it…`);
       return followAction(session.client, action.id, { io, json: options.json, quiet: options.quiet, timeoutMs: options.waitTimeout, zone, extra, initial: action, relink: () => relinkFor(session, type) });
