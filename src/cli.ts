@@ -8,7 +8,7 @@ import COMMAND_LIST from './commands/command-list.json' with { type: 'json' };
 import { EXIT, type ExitCode } from './contract/exit-codes.js';
 import { UsageError } from './errors/failures.js';
 import { versionLine } from './lib/version.js';
-import { redactUrl } from './lib/values.js';
+import { jsonText, redactUrl } from './lib/values.js';
 import { hardStopNote } from './lib/hard-stop.js';
 import { redactKeyShapes } from './contract/keys.js';
 import { duration, repeatable } from './config/option-parsers.js';
@@ -347,16 +347,17 @@ async function processIO(argv: string[], interrupt: LazyAbortController, failure
  * terminal, then by the shell that goes with it). (`nohup` never kept a Node program running:
  * Node sets SIGHUP back to its default as it starts.)
  */
-function interruptOnSignals(controller: LazyAbortController): { commandDone(): void; watchHangUp(): void } {
+function interruptOnSignals(controller: LazyAbortController, json: boolean): { commandDone(): void; watchHangUp(): void } {
   let done = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signal === 'SIGHUP' && controller.aborted && !done) return;
     if (controller.aborted || done) {
-      // Written at once, as the process ends: what this leaves undone (a fleet's devices in flight).
+      // Written at once, as the process ends: what this leaves undone (a fleet's devices in flight);
+      // with --json as the one JSON error stderr holds.
       const note = hardStopNote();
       if (note) {
         try {
-          writeSync(2, `amps: ${note}\n`);
+          writeSync(2, json ? `${jsonText({ error: { code: 'INTERRUPTED', message: note, exitCode: EXIT.interrupted } })}\n` : `amps: ${note}\n`);
         } catch {
           // stderr gone: the exit code still says it.
         }
@@ -400,11 +401,11 @@ function letGoOfHungUpTerminal(): void {
 
 export async function main(argv: string[]): Promise<number> {
   const interrupt = new LazyAbortController();
-  const { commandDone, watchHangUp } = interruptOnSignals(interrupt);
+  const json = argv.includes('--json');
+  const { commandDone, watchHangUp } = interruptOnSignals(interrupt, json);
   interrupt.onFirstUse = watchHangUp;
   const failures: OutputFailures = {};
   const io = await processIO(argv, interrupt, failures);
-  const json = argv.includes('--json');
   try {
     return outputChecked(io, failures, await runCommand(io, argv, json), json);
   } finally {

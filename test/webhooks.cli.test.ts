@@ -298,6 +298,18 @@ describe('amps listen', () => {
       expect(await exited(listen)).toBe(130);
       // Until now the second Ctrl-C ended amps without a word of the delivery it left.
       expect(err.text()).toContain(`amps: stopped at once: the delivery of ${id} (push.failed) to ${url} was cut short, its answer unknown (amps listen --since replays it)`);
+
+      // With --json, the one JSON error stderr holds (until now the same text line).
+      const again = new Promise<void>((resolve) => (reached = resolve));
+      // --since replays the event above: its delivery is in flight once the handler has it (the event to wait on).
+      const quiet = spawn(process.execPath, [BIN, 'listen', '--forward-to', url, '--events', 'push.failed', '--timeout', '60s', '--since', '1h', '--json'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const quietErr = watchOutput(quiet, 'stderr');
+      await again;
+      quiet.kill('SIGTERM');
+      quiet.kill('SIGTERM');
+      expect(await exited(quiet)).toBe(130);
+      const said = JSON.parse(quietErr.text().trim());
+      expect(said.error).toMatchObject({ code: 'INTERRUPTED', exitCode: 130, message: expect.stringMatching(/^stopped at once: the delivery of msg_\w+ \(push\.failed\) to .* was cut short/) });
     } finally {
       silent.closeAllConnections();
       await new Promise((resolve) => silent.close(resolve));

@@ -15,7 +15,7 @@ import { deliveryHeaders, eventFilter } from '../domain/webhooks.js';
 import { ApiFailure, InterruptedError, UsageError } from '../errors/failures.js';
 import { redactUrl } from '../lib/values.js';
 import { withExamples } from '../output/command-help.js';
-import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
+import { type CommandState, type IO, type Run, writeJson, writeLine, writeNotice } from '../output/io.js';
 import { show } from '../output/text.js';
 import { withSession } from '../session/connect.js';
 import { sandboxSigningSecret } from '../session/sandbox-routes.js';
@@ -93,13 +93,13 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
       const kept = atCursor !== undefined && atCursor.seq === cursor && atCursor.id === cursorId;
       if (page.lastSeq < cursor || (cursorId !== undefined && !kept && !(page.oldestSeq !== null && page.oldestSeq > cursor))) {
         cursorId = undefined;
-        writeLine(io.stderr, io.err.yellow(`amps: ${source} was reset (its events are numbered from 1 again); listening from its first event`));
+        writeNotice(io, options.json, `${source} was reset (its events are numbered from 1 again); listening from its first event`);
         cursor = 0;
         replaying = false;
         continue;
       }
       if (page.oldestSeq !== null && page.oldestSeq > cursor + 1 && cursor > 0) {
-        writeLine(io.stderr, io.err.yellow(`amps: ${page.oldestSeq - cursor - 1} event(s) left the sandbox's history before they were read (it keeps the latest only)`));
+        writeNotice(io, options.json, `${page.oldestSeq - cursor - 1} event(s) left the sandbox's history before they were read (it keeps the latest only)`);
       }
       for (const event of page.items) {
         // The event at the cursor, read again to prove the numbering still runs on: shown already.
