@@ -283,6 +283,9 @@ describe('fire times across daylight saving', () => {
     // A value split by a space is said as that, not as a flag without a value; `--flag=value` is taken.
     expect(() => parseSlot('01:00/5h charge --power 5 kw')).toThrow("--slot '01:00/5h charge --power 5 kw': 'kw' is no slot flag, and follows a value: a value in a slot is one word");
     expect(() => parseSlot('01:00/5h charge now')).toThrow("--slot '01:00/5h charge now': 'now' is not a slot flag (--power, --target, --reserve, --param NAME=VALUE)");
+    // A flag of the command line inside the quotes, last: not a slot flag (until now: "--daily has no value").
+    expect(() => parseSlot('01:00/5h charge --daily')).toThrow("--slot '01:00/5h charge --daily': '--daily' is not a slot flag (--power, --target, --reserve, --param NAME=VALUE)");
+    expect(() => parseSlot('01:00/5h charge --power')).toThrow("--slot '01:00/5h charge --power': --power has no value");
     expect(parseSlot('01:00/5h charge --power=5kw --param=soc=80%')).toMatchObject({ command: 'charge', quantities: parseSlot('01:00/5h charge --power 5kw --param soc=80%').quantities });
   });
 

@@ -51,13 +51,15 @@ export function parseSlot(text: string): TypedSlot {
       if (i > 2) throw new UsageError(`--slot '${text}': '${flag}' is no slot flag, and follows a value: a value in a slot is one word`, 'write it without spaces: --power 5kw, --target 90%');
       throw new UsageError(`--slot '${text}': '${flag}' is not a slot flag (${SLOT_FLAGS})`, SLOT_HINT);
     }
+    const known = (QUANTITY_FLAGS as readonly string[]).includes(flag.slice(2)) || flag === '--param';
+    // A flag of the command line inside the quotes (`--daily`) is no slot flag, whatever follows it.
+    if (!known) throw new UsageError(`--slot '${text}': '${flag}' is not a slot flag (${SLOT_FLAGS})`, flag === '--daily' ? 'give --daily outside the slot\'s quotes: it is the schedule\'s' : SLOT_HINT);
     if (value === undefined) throw new UsageError(`--slot '${text}': ${flag} has no value`, SLOT_HINT);
     if ((QUANTITY_FLAGS as readonly string[]).includes(flag.slice(2))) {
       const name = flag.slice(2);
       if (named[name] !== undefined) throw new UsageError(`--slot '${text}': ${flag} is given twice`);
       named[name] = value;
-    } else if (flag === '--param') params.push(value);
-    else throw new UsageError(`--slot '${text}': '${flag}' is not a slot flag (${SLOT_FLAGS})`);
+    } else params.push(value);
     i++;
   }
   return { text, hour, minute, durationMs, command, quantities: parseQuantityFlags(named, params) };
