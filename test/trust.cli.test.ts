@@ -428,7 +428,7 @@ describe('never the fake API by accident', () => {
     expect(text).toContain('"end":');
     expect(text + fleet.stdout + fleet.stderr).not.toContain('BodyKey');
     expect(posts()).toHaveLength(before);
-  });
+  }, 30_000);
 
   it('a key pasted twice, percent-escaped, or typed as an id, a path, a query, a name, a file or a URL is refused before anything is sent, and never printed', async () => {
     const pasted = 'sk_test_PastedKey12345';
@@ -496,7 +496,7 @@ describe('never the fake API by accident', () => {
     expect([disk.code, existsSync(join(dir, 'disk_test_results1.ndjson'))], disk.stderr).toEqual([0, true]);
     const control = await runCli(['push', 'battery', 'charge', '--devices', '-', '--out', join(dir, 'a\u001b[2Jb')], { env: { ...env, AMPS_CONFIG_DIR: dir } });
     expect([control.code, control.stderr.split('\n')[0]]).toEqual([2, 'amps: --out holds a control character, so it is not used: amps prints the files and URLs it is given']);
-  });
+  }, 30_000);
 
   it('a fleet ledger never records a key pasted into a row: a key-shaped id is refused by its line, a key-shaped cell is quoted redacted', async () => {
     const dir = freshConfigDir();
