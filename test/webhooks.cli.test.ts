@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -245,6 +245,17 @@ describe('amps sandbox serve --state --webhook: a deliveries file edited by hand
   });
 });
 
+/** Resolves once `signal` sent to `pid` is no longer pending (Linux /proc: SigPnd, ShdPnd): the process has taken it. */
+async function signalTaken(pid: number, signal: number): Promise<void> {
+  const bit = 1n << BigInt(signal - 1);
+  for (;;) {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const pending = [...status.matchAll(/^(?:SigPnd|ShdPnd):\s*([0-9a-f]+)$/gm)].some((m) => (BigInt(`0x${m[1]}`) & bit) !== 0n);
+    if (!pending) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 describe('amps listen', () => {
   let receiver: Receiver;
   let hooks: string;
@@ -305,7 +316,10 @@ describe('amps listen', () => {
       const quiet = spawn(process.execPath, [BIN, 'listen', '--forward-to', url, '--events', 'push.failed', '--timeout', '60s', '--since', '1h', '--json'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
       const quietErr = watchOutput(quiet, 'stderr');
       await again;
+      // The second signal is sent once the first has reached the process: two sent at once are one
+      // to the kernel (a signal pending is not queued twice).
       quiet.kill('SIGTERM');
+      await signalTaken(quiet.pid!, 15);
       quiet.kill('SIGTERM');
       expect(await exited(quiet)).toBe(130);
       const said = JSON.parse(quietErr.text().trim());
@@ -590,6 +604,15 @@ describe('amps webhooks verify and trigger', () => {
     const { 'svix-signature': _dropped, ...unsigned } = signed(secret);
     const missing = await verify(delivery(unsigned));
     expect([missing.code, missing.stdout]).toEqual([4, expect.stringContaining('the delivery has no svix-signature header')]);
+    // A header given twice with two values: a receiver joins them and refuses the delivery; amps verified it against one (found by a review).
+    const twiceFile = delivery(signed(secret));
+    writeFileSync(twiceFile, readFileSync(twiceFile, 'utf8').replace('svix-id: msg_1\n', 'svix-id: msg_1\nsvix-id: msg_2\n'));
+    const twice = await verify(twiceFile);
+    expect([twice.code, twice.stdout]).toEqual([4, expect.stringContaining("svix-id is given twice with different values: a receiver reads them joined ('msg_1, msg_2'), and amps will not pick one")]);
+    // The same value twice is one header.
+    const sameFile = delivery(signed(secret));
+    writeFileSync(sameFile, readFileSync(sameFile, 'utf8').replace('svix-id: msg_1\n', 'svix-id: msg_1\nsvix-id: msg_1\n'));
+    expect((await verify(sameFile)).code).toBe(0);
     // Unreadable input: a first line that is neither a request line nor a header.
     const garbled = join(dir, 'garbled.txt');
     writeFileSync(garbled, 'this is not a delivery\n\n{}');

@@ -24,13 +24,20 @@ const DELIVERY_LIMIT = 2 * 1024 * 1024;
 
 /**
  * Adds a header, by its lower-case name. A signature header given twice keeps both values (HTTP
- * joins them), so a second svix-signature line adds its entries rather than hiding the first's;
- * any other header given twice keeps its last value, as before.
+ * joins them), so a second svix-signature line adds its entries rather than hiding the first's.
+ * Any other header given twice with another value is joined as a receiver's HTTP library joins it
+ * (`a, b`), and its name kept in `twice`: verifying against either value alone would say
+ * "verified" of a delivery every receiver refuses.
  */
-function addHeader(headers: Record<string, string>, [name, value]: [string, string]): Record<string, string> {
+function addHeader(headers: Record<string, string>, [name, value]: [string, string], twice: Set<string>): Record<string, string> {
   const key = name.toLowerCase();
-  const joined = key.endsWith('-signature') && headers[key] !== undefined;
-  headers[key] = joined ? `${headers[key]} ${value}` : value;
+  const before = headers[key];
+  if (before === undefined || before === value) headers[key] = value;
+  else if (key.endsWith('-signature')) headers[key] = `${before} ${value}`;
+  else {
+    headers[key] = `${before}, ${value}`;
+    twice.add(key);
+  }
   return headers;
 }
 
@@ -41,7 +48,7 @@ function headerPair(line: string, from: string): [string, string] {
 }
 
 /** Headers and the raw body of a pasted delivery: `POST /hooks HTTP/1.1` (optional), headers, a blank line, the body as is. */
-export function parseDelivery(text: string): { headers: Record<string, string>; body: string } {
+export function parseDelivery(text: string, twice: Set<string> = new Set()): { headers: Record<string, string>; body: string } {
   const lines = text.split('\n');
   const headers: Record<string, string> = Object.create(null);
   let i = 0;
@@ -49,7 +56,7 @@ export function parseDelivery(text: string): { headers: Record<string, string>; 
   for (; i < lines.length; i++) {
     const line = lines[i].replace(/\r$/, '');
     if (line === '') break;
-    addHeader(headers, headerPair(line, 'the line'));
+    addHeader(headers, headerPair(line, 'the line'), twice);
   }
   if (i >= lines.length) throw new UsageError('the delivery has no blank line between its headers and its body', 'paste it as received: headers, a blank line, then the body (or give --header flags and the body alone)');
   return { headers, body: lines.slice(i + 1).join('\n') };
@@ -67,10 +74,13 @@ export async function run(options: VerifyOptions, io: IO): Promise<ExitCode> {
   const source = options.delivery ?? '-';
   if (source === '-' && io.stdinIsTTY) throw new UsageError('give the delivery: a file, or - with it on stdin', 'pbpaste | amps webhooks verify --secret-file secret.txt -');
   const text = source === '-' ? await readStdin(io, { limit: DELIVERY_LIMIT, what: 'the delivery on stdin' }) : await readFileBounded(source, { limit: DELIVERY_LIMIT, what: 'the delivery', stop: () => io.signal });
+  const twice = new Set<string>();
   const { headers, body } = options.header?.length
-    ? { headers: options.header.reduce((all, h) => addHeader(all, headerPair(h, '--header')), Object.create(null) as Record<string, string>), body: text }
-    : parseDelivery(text);
+    ? { headers: options.header.reduce((all, h) => addHeader(all, headerPair(h, '--header'), twice), Object.create(null) as Record<string, string>), body: text }
+    : parseDelivery(text, twice);
   const found = await verifyDelivery(headers, body, secret, Math.floor(io.now().getTime() / 1000), { fileEnding: true });
+  for (const name of twice) found.reasons.unshift(`${name} is given twice with different values: a receiver reads them joined ('${headers[name]!.slice(0, 80)}'), and amps will not pick one`);
+  if (twice.size > 0) found.verified = false;
   // The delivery's id and a header's text are quoted as given: a key pasted there is not shown, nor an escape.
   const verdict = { ...found, reasons: found.reasons.map((reason) => safeToPrint(reason)), facts: { ...found.facts, ...(found.facts.id !== undefined ? { id: safeToPrint(found.facts.id) } : {}) } };
   if (options.json) writeJson(io, verdict);
