@@ -132,9 +132,15 @@ _amps() {
     if [[ ( -n "$devices" && ${#args[@]} -eq 1 ) || ${#args[@]} -eq 2 ]]; then
       case "${args[0]}" in
       battery) _amps_words 'charge discharge idle auto.balanced auto.reserve auto.export' ;;
-      ev-charger) _amps_words 'charge idle' ;;
       ev_charger) _amps_words 'charge idle' ;;
+      ev-charger) _amps_words 'charge idle' ;;
       hvac) _amps_words 'heat cool auto idle follow_schedule' ;;
+      batteries) _amps_words 'charge discharge idle auto.balanced auto.reserve auto.export' ;;
+      ev) _amps_words 'charge idle' ;;
+      charger) _amps_words 'charge idle' ;;
+      ev_chargers) _amps_words 'charge idle' ;;
+      ev-chargers) _amps_words 'charge idle' ;;
+      hvacs) _amps_words 'heat cool auto idle follow_schedule' ;;
       esac
     fi
     return

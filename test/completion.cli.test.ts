@@ -46,6 +46,9 @@ describe('shell completions', () => {
     expect(bash(['amps', 'push', 'hvac', ''])).toEqual(['']);
     expect(bash(['amps', '--profile', 'prod', 'pu'])).toEqual(['push']);
     expect(bash(['amps', 'push', 'ev-charger', 'ev_1', ''])).toEqual(['charge', 'idle']);
+    // Any spelling push takes (until now the canonical names alone offered commands).
+    for (const spelling of ['ev', 'ev-chargers', 'charger']) expect(bash(['amps', 'push', spelling, 'ev_1', '']), spelling).toEqual(['charge', 'idle']);
+    expect(bash(['amps', 'push', 'batteries', 'b', 'id'])).toEqual(['idle']);
     expect(bash(['amps', 'push', 'battery', 'b', 'charge', '--on-conflict', ''])).toEqual(['cancel_and_replace', 'queue_after']);
     expect(bash(['amps', 'push', 'battery', 'b', 'charge', '--pow'])).toEqual(['--power']);
     expect(bash(['amps', 'explain', 'SCHEDULER_'])).toEqual(['SCHEDULER_ACTIVE', 'SCHEDULER_FULL']);
@@ -138,6 +141,8 @@ words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}; PREFIX
   it('fish offers the same words', () => {
     const fish = (line: string) => execFileSync('fish', ['-c', `source ${join(completions, FILES.fish)}; complete -C '${line}'`], { encoding: 'utf8' }).trim().split('\n').map((l) => l.split('\t')[0]).sort();
     expect(fish('amps push battery b ')).toEqual(['auto.balanced', 'auto.export', 'auto.reserve', 'charge', 'discharge', 'idle']);
+    expect(fish('amps push ev x ')).toEqual(['charge', 'idle']);
+    expect(fish('amps push ev-chargers x ')).toEqual(['charge', 'idle']);
     expect(fish('amps config set ')).toEqual(['api-key', 'api-url', 'app-id']);
     expect(fish('amps webhooks trigger push.')).toEqual(['push.completed', 'push.failed']);
     expect(fish('amps explain --category con')).toEqual(['conflict']);

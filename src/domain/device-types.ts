@@ -31,6 +31,14 @@ const ALIASES: Record<string, DeviceType> = {
   car: 'vehicle',
 };
 
+/** Every spelling of a device type the command line takes in lower case (its name and aliases, with - or _), and the type it names: what completion offers a type's commands after. */
+export function deviceTypeSpellings(): Array<[spelling: string, type: DeviceType]> {
+  const named: Array<[string, DeviceType]> = [...DEVICE_TYPES.map((type): [string, DeviceType] => [type, type]), ...Object.entries(ALIASES)];
+  const spelt = new Map<string, DeviceType>();
+  for (const [name, type] of named) for (const spelling of [name, name.replace(/_/g, '-')]) spelt.set(spelling, type);
+  return [...spelt];
+}
+
 export function normaliseDeviceType(text: string): DeviceType | undefined {
   const candidate = text.trim().toLowerCase().replace(/-/g, '_');
   return (DEVICE_TYPES as readonly string[]).includes(candidate) ? (candidate as DeviceType) : own(ALIASES, candidate);
