@@ -104,6 +104,25 @@ describe('amps doctor', () => {
     }
   });
 
+  it('a read that fails with no Date to go by (a 500, retried; no header) shows the clock as skipped, saying why: never missing from the list', async () => {
+    const failing = createServer((req, res) => {
+      if (req.url!.includes('nodate')) res.sendDate = false;
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ success: false, error: { code: 'INTERNAL_ERROR', message: 'An internal error occurred.' }, meta: { requestId: 'req_500' } }));
+    });
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = failing.address() as AddressInfo;
+      for (const [path, why] of [['', 'the read was retried'], ['/nodate', 'the read brought no Date header']]) {
+        const found = await doctor(cleanEnv({ AMPS_API_URL: `http://127.0.0.1:${port}${path}`, AMPS_API_KEY: 'amps_sk_test_doctorTests1' }));
+        // Until now the clock check was left out of the list.
+        expect(found.checks.find((c) => c.area === 'clock'), path).toMatchObject({ status: 'skip', detail: expect.stringContaining(`not checked: ${why}`) });
+      }
+    } finally {
+      await new Promise((resolve) => failing.close(resolve));
+    }
+  });
+
   it('a proxy that refuses the tunnel (CONNECT 404): the auth check says so and names no code explain does not know', async () => {
     const proxy = createServer((_req, res) => res.writeHead(404).end());
     proxy.on('connect', (_req, socket) => socket.end('HTTP/1.1 404 Not Found\r\n\r\n'));

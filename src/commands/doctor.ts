@@ -156,7 +156,10 @@ async function authAndClock(session: Session): Promise<Check[]> {
     // A refused read still brings the server's Date: the clock is checked all the same, when the read
     // was a single attempt (after retries the midpoint says nothing of when the last answer left).
     const single = d.retryClass !== 'backoff' && d.retryClass !== 'once_then_escalate';
-    return error.serverDate && single ? [auth, await clockOf(session, started, Date.now(), error.serverDate)] : [auth];
+    // Not checked is said as skipped, so that no check seems to have passed by its absence.
+    if (!error.serverDate) return [auth, ...skipped(['clock'], 'the read brought no Date header to compare with')];
+    if (!single) return [auth, ...skipped(['clock'], 'the read was retried, so the server\'s Date says nothing of when this machine asked')];
+    return [auth, await clockOf(session, started, Date.now(), error.serverDate)];
   }
 }
 
