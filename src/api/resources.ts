@@ -107,20 +107,22 @@ export const MAX_LIST_PAGES = 10_000;
 
 /**
  * The pages of a list in order (offset/limit), from `offset`, until one says there is no more, or
- * `maxPages` (MAX_LIST_PAGES) have come: then `onCapped` hears the offset a next read would start
- * at. Every read of a typed list goes through here, so none can be led on for ever by `hasMore:
+ * `maxPages` (MAX_LIST_PAGES) have come, or a page holds nothing though it says more would come (a
+ * server's loop: reading on would read the same offset again): then `onCapped` hears the offset a
+ * next read would start at, and why the read stopped there, for "stopped {why}". Every read of a typed list goes through here, so none can be led on for ever by `hasMore:
  * true` (`amps api --paginate`, which reads any JSON and streams it, keeps its own loop under the
  * same bound). With `pageSize`, a page without `pagination` (the docs show none for /actions) is
  * the last only when it is short.
  */
 export async function* listPages<T>(
   fetchPage: (offset: number) => Promise<ApiResponse<Page<T>>>,
-  options: { offset?: number; maxPages?: number; pageSize?: number; onCapped?: (nextOffset: number) => void } = {},
+  options: { offset?: number; maxPages?: number; pageSize?: number; onCapped?: (nextOffset: number, why: string) => void } = {},
 ): AsyncGenerator<Page<T>> {
   let offset = options.offset ?? 0;
   for (let page = 0; ; page++) {
-    if (page >= (options.maxPages ?? MAX_LIST_PAGES)) {
-      options.onCapped?.(offset);
+    const maxPages = options.maxPages ?? MAX_LIST_PAGES;
+    if (page >= maxPages) {
+      options.onCapped?.(offset, `after ${maxPages} pages`);
       return;
     }
     const { data } = await fetchPage(offset);
@@ -129,7 +131,11 @@ export async function* listPages<T>(
     // Items left out as no object still took their places: the next page starts after them.
     const received = data.received ?? data.items.length;
     const more = options.pageSize !== undefined && typeof hasMore !== 'boolean' ? received === options.pageSize : Boolean(hasMore);
-    if (!more || received === 0) return;
+    if (!more) return;
+    if (received === 0) {
+      options.onCapped?.(offset, 'at a page that held nothing though it said more would come');
+      return;
+    }
     offset += received;
     // A server that says "more" past the total it gave (a loop on its side): the total has been read.
     const total = data.pagination?.total;

@@ -42,9 +42,9 @@ interface TypeTally {
  * holds one page at a time.
  */
 async function eachPage(client: ApiClient, type: DeviceType, options: DevicesOptions, io: IO, take: (devices: DeviceRead[]) => void | Promise<void>, tally: TypeTally = { count: 0, total: 0, pagination: null }): Promise<TypeTally> {
-  const { listDevices, listPages, MAX_LIST_PAGES } = await import('../api/resources.js');
+  const { listDevices, listPages } = await import('../api/resources.js');
   const limit = options.all ? PAGE_MAX : options.limit ?? PAGE_MAX;
-  const onCapped = (next: number) => writeLine(io.stderr, io.err.yellow(`amps: --all stopped after ${MAX_LIST_PAGES} pages of ${type} devices; more remain (the next offset is ${next})`));
+  const onCapped = (next: number, why: string) => writeLine(io.stderr, io.err.yellow(`amps: --all stopped reading ${type} devices ${why}; more remain (the next offset is ${next})`));
   for await (const page of listPages((offset) => listDevices(client, type, { limit, offset, userId: options.user }), { offset: options.offset, onCapped })) {
     await take(page.items);
     tally.count += page.items.length;

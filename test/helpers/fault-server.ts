@@ -69,6 +69,7 @@ export type Fault =
   | 'unusable-items'
   | 'bad-events'
   | 'deep-events'
+  | 'empty-more'
   | 'repeated-events'
   | 'junk-retry-after'
   | 'negative-retry-details'
@@ -241,6 +242,9 @@ export async function startFaultServer(): Promise<FaultServer> {
         const items = Array.from({ length: 50 }, (_, i) => ({ id: `b${i}`, vendor: 'v', metadata: { model: 'm' } }));
         return json(200, JSON.stringify({ success: true, data: { items, pagination: { total: 120, limit: 50, offset: 0, hasMore: true } }, meta: { requestId: 'req_loop' } }));
       }
+      case 'empty-more':
+        // A page that holds nothing and says more would come (its total 5): read on, it would be read again.
+        return json(200, JSON.stringify({ success: true, data: { items: [], pagination: { total: 5, limit: 50, offset: 0, hasMore: true } }, meta: { requestId: 'req_empty' } }));
       case 'conflict-dotdot':
         // A 409 whose details name the actions in the way as path steps.
         return json(409, envelope('CONFLICT', 'Device already has a command in progress', { conflictingActionIds: ['..', '.', 'act_fine'] }));

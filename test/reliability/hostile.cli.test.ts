@@ -293,6 +293,15 @@ describe('a list that says "more" for ever', () => {
   });
 });
 
+describe('a list page that holds nothing but says more would come', () => {
+  it('devices --all stops there and says so (until now: 0 devices, not a word)', async () => {
+    const r = await amps('empty-more', ['devices', 'battery', '--all']);
+    expectNoCrash(r);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('amps: --all stopped reading battery devices at a page that held nothing though it said more would come; more remain (the next offset is 0)');
+  });
+});
+
 describe('devices --all --json whose later page fails', () => {
   it('ends its document, incomplete: true, with what was read; the error on stderr and its exit code', async () => {
     const r = await amps('page-then-unavailable', ['devices', 'battery', '--all', '--json']);

@@ -42,10 +42,10 @@ export interface SchedulesOptions extends GlobalOptions {
 
 /** When GET /schedules is not implemented: each schedulable device's currentSchedule, from list pages. */
 async function fromDevices(session: Session, options: SchedulesOptions, io: IO): Promise<Array<Record<string, unknown>>> {
-  const { listDevices, listPages, MAX_LIST_PAGES } = await import('../../api/resources.js');
+  const { listDevices, listPages } = await import('../../api/resources.js');
   const found: Array<Record<string, unknown>> = [];
   for (const type of SCHEDULABLE_TYPES) {
-    const onCapped = () => writeLine(io.stderr, io.err.yellow(`amps: stopped after ${MAX_LIST_PAGES} pages of ${type} devices; the list is incomplete`));
+    const onCapped = (_next: number, why: string) => writeLine(io.stderr, io.err.yellow(`amps: stopped reading ${type} devices ${why}; the list is incomplete`));
     for await (const page of listPages((offset) => listDevices(session.client, type, { limit: 50, offset, userId: options.user }), { onCapped })) {
       for (const device of page.items) {
         const schedule = device.currentSchedule;
@@ -60,7 +60,7 @@ async function fromDevices(session: Session, options: SchedulesOptions, io: IO):
 }
 
 async function list(session: Session, options: SchedulesOptions, io: IO): Promise<ExitCode> {
-  const { listPages, listSchedules, MAX_LIST_PAGES } = await import('../../api/resources.js');
+  const { listPages, listSchedules } = await import('../../api/resources.js');
   const query = { deviceId: options.device, state: options.state, userId: options.user, limit: options.limit ?? 50 };
   let items: Array<Record<string, unknown>> = [];
   // What the pages held, items that were no object included: where the next page starts.
@@ -68,7 +68,7 @@ async function list(session: Session, options: SchedulesOptions, io: IO): Promis
   let fallback = false;
   let pagination: Record<string, unknown> | null = null;
   try {
-    const onCapped = (next: number) => writeLine(io.stderr, io.err.yellow(`amps: --all stopped after ${MAX_LIST_PAGES} pages; more remain (the next offset is ${next})`));
+    const onCapped = (next: number, why: string) => writeLine(io.stderr, io.err.yellow(`amps: --all stopped ${why}; more remain (the next offset is ${next})`));
     for await (const page of listPages((offset) => listSchedules(session.client, { ...query, offset }), { offset: options.offset, onCapped })) {
       items.push(...(page.items as unknown as Array<Record<string, unknown>>));
       received += page.received ?? page.items.length;
