@@ -26,6 +26,14 @@ useSandbox({ fleetSize: 3000 }, KEY, (started, startedEnv) => {
   env = startedEnv;
 });
 
+/** Resolves once the ledger file holds at least `lines` device lines: the run has sent them (the event a signal waits for). */
+function ledgerHolds(file: string, lines: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const check = () => (existsSync(file) && ledger(readFileSync(file, 'utf8')).length >= lines ? resolve() : setTimeout(check, 10));
+    check();
+  });
+}
+
 /** Runs a shell pipeline and its first command's exit code (`exit=N`), asynchronously: the sandbox answering amps runs in this process. */
 function shell(line: string): Promise<string> {
   return new Promise<string>((resolve) => {
@@ -218,10 +226,7 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     const push = runInTerminal(['push', 'battery', '--devices', '-', 'idle', '--out', out], env);
     await readingTerminal(push);
     push.type(`${ids.join('\n')}\n`);
-    await new Promise<void>((resolve) => {
-      const check = () => (existsSync(out) && ledger(readFileSync(out, 'utf8')).length >= 2 ? resolve() : setTimeout(check, 10));
-      check();
-    });
+    await ledgerHolds(out, 2);
     push.hangUp();
     // Until now the end of the gone terminal's read, often heard before its SIGHUP, was the end of
     // the input: the run ended as complete, exit 0.
@@ -245,10 +250,7 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     const out = join(dir, 'ledger.ndjson');
     const errors = join(dir, 'push.err');
     const push = runInTerminal(['push', 'battery', '--devices', list, 'idle', '--out', out, '--concurrency', '1'], env, { stderrTo: errors });
-    await new Promise<void>((resolve) => {
-      const check = () => (existsSync(out) && ledger(readFileSync(out, 'utf8')).length >= 5 ? resolve() : setTimeout(check, 10));
-      check();
-    });
+    await ledgerHolds(out, 5);
     push.hangUp();
     // Until now SIGHUP killed amps where it stood: the ledger held the devices sent, no end record.
     expect(await push.exit).toBe(130);
