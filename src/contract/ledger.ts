@@ -131,8 +131,11 @@ export interface ClockRecord {
   clock: { server: string; local: string };
 }
 
-/** An ISO 8601 time: year, month, day, hour, minute, second; its zone (`Z` or an offset) is optional. */
-const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|([+-])(\d{2}):(\d{2}))?$/;
+/**
+ * An ISO 8601 time: year, month, day, hour, minute, second and its fraction; its zone (`Z`, or an
+ * offset `+01:00`, `+0100`, `+01`) is optional. `t` and `z` in lower case are read too (RFC 3339).
+ */
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
 
 /**
  * The instant of a time the API gives (an action's `start` or `createdAt`, a schedule's next
@@ -149,9 +152,12 @@ export function apiInstant(text: unknown): number | undefined {
   wall.setUTCFullYear(year);
   // A field past its range rolls into the next (Feb 30 is Mar 2): the same fields back prove none did.
   if (year < 1 || wall.getUTCFullYear() !== year || wall.getUTCMonth() !== month - 1 || wall.getUTCDate() !== day || wall.getUTCHours() !== hour || wall.getUTCMinutes() !== minute || wall.getUTCSeconds() !== second) return undefined;
-  if (parts[8] !== undefined && (Number(parts[9]) > 23 || Number(parts[10]) > 59)) return undefined;
-  const instant = Date.parse(parts[7] !== undefined ? text as string : `${text as string}Z`);
-  return Number.isNaN(instant) ? undefined : instant;
+  const [offsetHours, offsetMinutes] = [Number(parts[10] ?? 0), Number(parts[11] ?? 0)];
+  if (offsetHours > 23 || offsetMinutes > 59) return undefined;
+  const offsetMs = (parts[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
+  // Whole milliseconds, as Date.parse takes them: a fraction's further digits are dropped.
+  const fractionMs = parts[7] === undefined ? 0 : Math.floor(Number(`0${parts[7]}`) * 1000);
+  return wall.getTime() + fractionMs - offsetMs;
 }
 
 /** A clock record as amps writes it: `{"clock": {"server", "local"}}` and nothing else, so that a device row that happens to carry a `clock` field is not taken for one. */
