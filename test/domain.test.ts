@@ -321,6 +321,16 @@ describe('what the API changed of a schedule', () => {
   });
 });
 
+describe('a time from the API, for people', () => {
+  it('is shown in the zone with its UTC instant when it names its own; as sent when it names none (its clock unsaid) or is no moment of the calendar', async () => {
+    const { timeText } = await import('../src/output/views.js');
+    const { describeInstant } = await import('../src/domain/time.js');
+    expect(timeText('2026-06-10T21:00:00+0000', 'Europe/London')).toBe(describeInstant(Date.parse('2026-06-10T21:00:00Z'), 'Europe/London'));
+    expect(timeText('2026-06-10T21:00:00', 'Europe/London')).toBe('2026-06-10T21:00:00 (no zone given)');
+    expect(['2026-02-30T00:00:00Z', '+275760-09-13T00:00:00.000Z', 'soon'].map((t) => timeText(t, 'UTC'))).toEqual(['2026-02-30T00:00:00Z', '+275760-09-13T00:00:00.000Z', 'soon']);
+  });
+});
+
 describe('a schedule for people', () => {
   it('a schedule that names no zone says so, and which clock its times are shown on (never a guessed UTC)', async () => {
     const { scheduleLines } = await import('../src/commands/schedule/slots.js');

@@ -14,7 +14,7 @@ import type { DeviceType, DeviceRead } from '../contract/devices.js';
 import type { ScheduleRecord } from '../contract/schedules.js';
 import { isSlot } from '../domain/schedule.js';
 import { isHeaderWord, type WebhookEvent } from '../contract/webhooks.js';
-import { apiInstant } from '../contract/ledger.js';
+import { apiInstant } from '../contract/api-time.js';
 
 const enc = encodeURIComponent;
 

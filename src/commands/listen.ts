@@ -3,6 +3,7 @@
 // `stripe listen --forward-to` does. Never a silent stall: a heartbeat when idle on a terminal, a
 // message and exit 6 when the sandbox goes away; Ctrl-C exits 130 after the delivery in flight.
 
+import { apiInstant } from '../contract/api-time.js';
 import { Command, Option } from '@commander-js/extra-typings';
 import { sleep } from '../api/client.js';
 import { postWebhook, webhookTarget } from '../api/webhook-post.js';
@@ -53,7 +54,7 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
     }
     // From now on, or replaying what the sandbox kept from --since ago, by the sandbox's clock (its
     // answer's timestamp): the events are stamped on it, and a sandbox's clock can be stepped.
-    const sandboxNow = typeof meta.timestamp === 'string' && !Number.isNaN(Date.parse(meta.timestamp)) ? Date.parse(meta.timestamp) : io.now().getTime();
+    const sandboxNow = apiInstant(meta.timestamp) ?? io.now().getTime();
     const since = options.since !== undefined ? new Date(sandboxNow - options.since).toISOString() : undefined;
     // The cursor starts at the last event published (a sandbox before readySeq: the last made).
     // --since replays by time only what was published before listen began: once a page of it is

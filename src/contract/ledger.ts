@@ -3,6 +3,7 @@
 // have no `id` and say what the run was (the first line), how far it read before sending
 // (horizons), the API's clock beside its own, what became of its actions (outcomes) and that it ended.
 
+import { apiInstant } from './api-time.js';
 import type { ExitCode } from './exit-codes.js';
 import type { Strategy } from './actions.js';
 import type { TargetEnvironment } from './keys.js';
@@ -129,35 +130,6 @@ export interface HorizonRecord {
  */
 export interface ClockRecord {
   clock: { server: string; local: string };
-}
-
-/**
- * An ISO 8601 time: year, month, day, hour, minute, second and its fraction; its zone (`Z`, or an
- * offset `+01:00`, `+0100`, `+01`) is optional. `t` and `z` in lower case are read too (RFC 3339).
- */
-const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
-
-/**
- * The instant of a time the API gives (an action's `start` or `createdAt`, a schedule's next
- * fire) or a clock record holds, else undefined: a date of the calendar (not 2026-02-30, which
- * Date.parse moves to March 2 without a word) in the years 0001-9999, a time of the day, an offset
- * within a day. One without its zone is UTC, as the docs' responses are: read on this machine's
- * zone, it would move by hours.
- */
-export function apiInstant(text: unknown): number | undefined {
-  const parts = typeof text === 'string' ? ISO_TIME.exec(text) : null;
-  if (!parts) return undefined;
-  const [year, month, day, hour, minute, second] = parts.slice(1, 7).map((part) => Number(part ?? 0));
-  const wall = new Date(Date.UTC(2000, month - 1, day, hour, minute, second));
-  wall.setUTCFullYear(year);
-  // A field past its range rolls into the next (Feb 30 is Mar 2): the same fields back prove none did.
-  if (year < 1 || wall.getUTCFullYear() !== year || wall.getUTCMonth() !== month - 1 || wall.getUTCDate() !== day || wall.getUTCHours() !== hour || wall.getUTCMinutes() !== minute || wall.getUTCSeconds() !== second) return undefined;
-  const [offsetHours, offsetMinutes] = [Number(parts[10] ?? 0), Number(parts[11] ?? 0)];
-  if (offsetHours > 23 || offsetMinutes > 59) return undefined;
-  const offsetMs = (parts[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
-  // Whole milliseconds, as Date.parse takes them: a fraction's further digits are dropped.
-  const fractionMs = parts[7] === undefined ? 0 : Math.floor(Number(`0${parts[7]}`) * 1000);
-  return wall.getTime() + fractionMs - offsetMs;
 }
 
 /** A clock record as amps writes it: `{"clock": {"server", "local"}}` and nothing else, so that a device row that happens to carry a `clock` field is not taken for one. */

@@ -6,13 +6,12 @@
 import type { DeviceRead } from '../contract/devices.js';
 import { UsageError } from '../errors/failures.js';
 import { databaseSpelling, localZoneName, tzNamed, zoneOfPath, zoneOffsetReader } from '../lib/zoneinfo.js';
+import { calendarProblem, MAX_YEAR, MIN_YEAR } from '../lib/calendar.js';
 
 const DURATION_PART = /(\d+(?:\.\d+)?)\s*(d|h|m|s)/gi;
 const DURATION_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
 /** Nothing an operator types for a push lies further ahead than this (the API's horizon is 30 days). */
 export const MAX_AHEAD_MS = 400 * 86_400_000;
-const MIN_YEAR = 1970;
-const MAX_YEAR = 9999;
 
 /** `30m`, `1.5h`, `2h`, `1h30m`, `90s` as milliseconds; undefined otherwise, or past MAX_AHEAD_MS. */
 /**
@@ -293,16 +292,6 @@ export function parseTimeText(text: string): TimeText | { problem: string } {
   // no date at all.
   if (/^\d{5,}-\d{1,2}-\d{1,2}(?:[T ]|$)/i.test(input)) return { problem: `has a year outside ${MIN_YEAR}-${MAX_YEAR}` };
   return { problem: 'is not a time' };
-}
-
-/**
- * Why a typed date and time names no moment on a calendar (year, month, day, hour, minute,
- * second), else undefined. Date.parse would roll 2026-11-31 over to 1 December.
- */
-function calendarProblem([year, month, day, hour, minute, second]: number[]): string | undefined {
-  if (year < MIN_YEAR || year > MAX_YEAR) return `has a year outside ${MIN_YEAR}-${MAX_YEAR}`;
-  if (month < 1 || month > 12 || day < 1 || new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) return 'is not a valid date and time';
-  return undefined;
 }
 
 interface ResolvedTime {

@@ -7,7 +7,7 @@ import { formatTable } from './table.js';
 import type { Style } from './style.js';
 import { fieldLines, show, showQuantity } from './text.js';
 import type { ActionRecord } from '../contract/actions.js';
-import { apiInstant } from '../contract/ledger.js';
+import { apiInstant, apiTimeHasZone } from '../contract/api-time.js';
 import type { DeviceRead, DeviceType, SettingSpec } from '../contract/devices.js';
 
 export function parametersText(parameters: ActionRecord['parameters']): string {
@@ -22,10 +22,15 @@ export function stateColour(state: string, style: Style): string {
   return style.yellow(state);
 }
 
-/** An ISO time from the API, in `zone` with its UTC instant; as sent when it is not a time (apiInstant: no date the calendar lacks, nothing past 9999). */
+/**
+ * An ISO time from the API, in `zone` with its UTC instant; as sent when it is not a time
+ * (apiInstant: no date the calendar lacks), or names no zone: whose clock it is on, the answer
+ * does not say, and amps does not guess.
+ */
 export function timeText(value: unknown, zone: string): string {
   const instant = apiInstant(value);
-  return instant === undefined ? show(value) : describeInstant(instant, zone);
+  if (instant === undefined) return show(value);
+  return apiTimeHasZone(value as string) ? describeInstant(instant, zone) : `${show(value)} (no zone given)`;
 }
 
 function actionLines(action: ActionRecord, style: Style, zone: string): string[] {

@@ -2,6 +2,7 @@
 // syntax-checked once, then fitted to a device (units converted to what it declares, times read in
 // one named zone) and checked against its commands map.
 
+import { apiInstant } from '../../contract/api-time.js';
 import { type ActionRecord, type PushBody, type SandboxDirective, STRATEGIES, type Strategy } from '../../contract/actions.js';
 import type { RunInputs } from '../../contract/ledger.js';
 import type { DeviceRead } from '../../contract/devices.js';
@@ -218,7 +219,7 @@ interface Moved {
 export function movedTimes(sent: { start?: number; end?: number }, action: Pick<ActionRecord, 'start' | 'end'>): Moved | null {
   const moved: Moved = {};
   for (const key of ['start', 'end'] as const) {
-    const got = typeof action[key] === 'string' ? Date.parse(action[key]!) : undefined;
+    const got = typeof action[key] === 'string' ? apiInstant(action[key]) ?? Number.NaN : undefined;
     const wanted = sent[key];
     // Asked for, but at an instant amps could not place (a raw body's relative time): nothing to compare.
     if (wanted !== undefined && Number.isNaN(wanted)) continue;
@@ -232,7 +233,7 @@ export function movedTimes(sent: { start?: number; end?: number }, action: Pick<
 
 /** One line a moved time: what was asked, what the API will do, in the push's zone. */
 export function movedLines(moved: Moved, zone: string): string[] {
-  const when = (iso: string | null) => (iso === null ? 'immediately' : describeInstant(Date.parse(iso), zone));
+  const when = (iso: string | null) => (iso === null ? 'immediately' : describeInstant(apiInstant(iso) ?? Date.parse(iso), zone));
   return (['start', 'end'] as const)
     .filter((key) => moved[key])
     .map((key) => `The API moved the ${key}: asked ${when(moved[key]!.sent)}, got ${when(moved[key]!.got)}.`);

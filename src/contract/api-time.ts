@@ -1,0 +1,36 @@
+// Times as the API writes them (ISO 8601 / RFC 3339), read into instants: one reader for every
+// place amps reads one (the resume, the follower, the checks of an answer, what is shown).
+
+import { calendarProblem } from '../lib/calendar.js';
+
+/**
+ * An ISO 8601 time: year, month, day, hour, minute, second and its fraction; its zone (`Z`, or an
+ * offset `+01:00`, `+0100`, `+01`) is optional. `t` and `z` in lower case, and a space for the `T`, are read too (RFC 3339).
+ */
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
+
+/**
+ * The instant of a time the API gives (an action's `start` or `createdAt`, a schedule's next
+ * fire) or a clock record holds, else undefined: a moment of the calendar (lib/calendar.ts: not
+ * 2026-02-30, which Date.parse moves to March 2 without a word; years 1970-9999), an offset within
+ * a day. One without its zone is UTC, as the docs' responses are: read on this machine's
+ * zone, it would move by hours.
+ */
+export function apiInstant(text: unknown): number | undefined {
+  const parts = typeof text === 'string' ? ISO_TIME.exec(text) : null;
+  if (!parts) return undefined;
+  const [year, month, day, hour, minute, second] = parts.slice(1, 7).map((part) => Number(part ?? 0));
+  if (calendarProblem([year, month, day, hour, minute, second])) return undefined;
+  const wall = Date.UTC(year, month - 1, day, hour, minute, second);
+  const [offsetHours, offsetMinutes] = [Number(parts[10] ?? 0), Number(parts[11] ?? 0)];
+  if (offsetHours > 23 || offsetMinutes > 59) return undefined;
+  const offsetMs = (parts[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
+  // Whole milliseconds, as Date.parse takes them: a fraction's further digits are dropped.
+  const fractionMs = parts[7] === undefined ? 0 : Math.floor(Number(`0${parts[7]}`) * 1000);
+  return wall + fractionMs - offsetMs;
+}
+
+/** Whether an API time names its zone (`Z` or an offset): one without says no clock of its own. */
+export function apiTimeHasZone(text: string): boolean {
+  return /(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$/.test(text);
+}
