@@ -22,17 +22,21 @@ export interface VerifyOptions extends GlobalOptions {
 /** A delivery is at most what an endpoint would take: 1 MiB of body and its headers. */
 const DELIVERY_LIMIT = 2 * 1024 * 1024;
 
+/** The headers a delivery is verified by, other than its signature: one given twice is the delivery's to explain. */
+const SIGNED_HEADERS = new Set(['svix-id', 'svix-timestamp', 'webhook-id', 'webhook-timestamp']);
+
 /**
  * Adds a header, by its lower-case name. A signature header given twice keeps both values (HTTP
  * joins them), so a second svix-signature line adds its entries rather than hiding the first's.
- * Any other header given twice with another value is joined as a receiver's HTTP library joins it
- * (`a, b`), and its name kept in `twice`: verifying against either value alone would say
- * "verified" of a delivery every receiver refuses.
+ * An id or timestamp given twice with another value is joined as a receiver's HTTP library joins
+ * it (`a, b`), and its name kept in `twice`: verifying against either value alone would say
+ * "verified" of a delivery every receiver refuses. Any other header (a proxy's Via, given at each
+ * hop) keeps its last value: verifying reads none of them.
  */
 function addHeader(headers: Record<string, string>, [name, value]: [string, string], twice: Set<string>): Record<string, string> {
   const key = name.toLowerCase();
   const before = headers[key];
-  if (before === undefined || before === value) headers[key] = value;
+  if (before === undefined || before === value || !(key.endsWith('-signature') || SIGNED_HEADERS.has(key))) headers[key] = value;
   else if (key.endsWith('-signature')) headers[key] = `${before} ${value}`;
   else {
     headers[key] = `${before}, ${value}`;
