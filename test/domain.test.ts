@@ -305,7 +305,7 @@ describe('what the API changed of a schedule', () => {
   it('a recurrence is shown by its rule: once, daily, or one amps does not know (weekly), never passed as daily', async () => {
     const { recurrenceText } = await import('../src/domain/schedule.js');
     const { scheduleLines } = await import('../src/commands/schedule/slots.js');
-    expect([null, undefined, { rule: 'daily' }, { rule: 'weekly' }, { every: 2 }, 'daily'].map(recurrenceText)).toEqual(['once', 'once', 'daily', 'weekly', 'unknown', 'unknown']);
+    expect([null, undefined, { rule: 'daily' }, { rule: 'weekly' }, { every: 2 }, 'daily', 42].map(recurrenceText)).toEqual(['once', 'once', 'daily', 'weekly', 'unknown', 'daily', 'unknown']);
     const weekly = { id: 'sch_1', deviceId: 'b1', state: 'active' as const, timezone: 'UTC', recurrence: { rule: 'weekly' } as never, nextFireAt: null, slots: [{ time: '01:00', duration: 'PT1H', command: 'charge' }] };
     expect(scheduleLines(weekly, 'UTC')[0]).toMatch(/^sch_1 {2}active {2}b1 {2}weekly {2}/);
   });

@@ -78,7 +78,7 @@ describe('persisted state', () => {
     await store.transact((tx) => tx.changed());
     writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), webhookSecret: 'whsec_!!!notb64' }));
     await store.transact(() => undefined);
-    expect(store.notices()).toEqual([expect.stringMatching(/^the sandbox state file was unreadable \(its webhook secret is not a whsec_ secret amps made\); it was kept as /)]);
+    expect(store.notices()).toEqual([expect.stringMatching(/^the sandbox state file was unreadable \(its webhook secret cannot sign \(it is not base64, as the whsec_ secret amps makes is\)\); it was kept as /)]);
   });
 
   it('an action whose time no one can read (a file edited by hand) holds back no other action', async () => {

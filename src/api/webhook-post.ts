@@ -19,14 +19,21 @@ export interface PostResult {
  * saying why not, before anything is read or sent.
  */
 export function webhookTarget(text: string, flag: string): string {
+  const problem = webhookTargetProblem(text);
+  if (problem === 'not a URL') throw new UsageError(`${flag} '${redactUrl(text)}' is not a URL`, `e.g. ${flag} http://localhost:3000/hooks`);
+  if (problem) throw new UsageError(`${flag} must be http(s), not ${problem}`);
+  return new URL(text).toString();
+}
+
+/** Why `text` is no webhook target (`not a URL`, or the scheme it has instead of http(s)), else undefined. */
+export function webhookTargetProblem(text: string): string | undefined {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError(`${flag} '${redactUrl(text)}' is not a URL`, `e.g. ${flag} http://localhost:3000/hooks`);
+    return 'not a URL';
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${flag} must be http(s), not ${url.protocol}`);
-  return url.toString();
+  return url.protocol === 'http:' || url.protocol === 'https:' ? undefined : url.protocol;
 }
 
 /**

@@ -51,11 +51,11 @@ export function parseSlot(text: string): TypedSlot {
       if (i > 2) throw new UsageError(`--slot '${text}': '${flag}' is no slot flag, and follows a value: a value in a slot is one word`, 'write it without spaces: --power 5kw, --target 90%');
       throw new UsageError(`--slot '${text}': '${flag}' is not a slot flag (${SLOT_FLAGS})`, SLOT_HINT);
     }
-    const known = (QUANTITY_FLAGS as readonly string[]).includes(flag.slice(2)) || flag === '--param';
+    const quantity = (QUANTITY_FLAGS as readonly string[]).includes(flag.slice(2));
     // A flag of the command line inside the quotes (`--daily`) is no slot flag, whatever follows it.
-    if (!known) throw new UsageError(`--slot '${text}': '${flag}' is not a slot flag (${SLOT_FLAGS})`, flag === '--daily' ? 'give --daily outside the slot\'s quotes: it is the schedule\'s' : SLOT_HINT);
+    if (!quantity && flag !== '--param') throw new UsageError(`--slot '${text}': '${flag}' is not a slot flag (${SLOT_FLAGS})`, flag === '--daily' ? 'give --daily outside the slot\'s quotes: it is the schedule\'s' : SLOT_HINT);
     if (value === undefined) throw new UsageError(`--slot '${text}': ${flag} has no value`, SLOT_HINT);
-    if ((QUANTITY_FLAGS as readonly string[]).includes(flag.slice(2))) {
+    if (quantity) {
       const name = flag.slice(2);
       if (named[name] !== undefined) throw new UsageError(`--slot '${text}': ${flag} is given twice`);
       named[name] = value;
@@ -133,9 +133,13 @@ export interface ScheduleChange {
   got: string | number | null;
 }
 
-/** A schedule's recurrence in a word: `once` (none), `daily`, or the rule as the API names it. */
+/**
+ * A schedule's recurrence in a word: `once` (none), `daily`, or the rule as the API names it,
+ * `{rule: 'daily'}` as the docs show it, or a bare `'daily'` as a server may send it.
+ */
 export function recurrenceText(recurrence: unknown): string {
   if (recurrence === null || recurrence === undefined) return 'once';
+  if (typeof recurrence === 'string') return recurrence;
   return isRecord(recurrence) && typeof recurrence.rule === 'string' ? recurrence.rule : 'unknown';
 }
 

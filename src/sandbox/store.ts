@@ -222,7 +222,7 @@ function stateProblem(value: unknown): string | undefined {
     return 'its devices\' modes or settings are not what amps writes';
   }
   if (!Array.isArray(value.actions)) return 'its actions are not a list';
-  if (value.webhookSecret !== undefined && (typeof value.webhookSecret !== 'string' || unusableSecret(value.webhookSecret))) return 'its webhook secret is not a whsec_ secret amps made';
+  if (value.webhookSecret !== undefined && (typeof value.webhookSecret !== 'string' || unusableSecret(value.webhookSecret))) return 'its webhook secret cannot sign (it is not base64, as the whsec_ secret amps makes is)';
   if (value.schedules !== undefined && (!Array.isArray(value.schedules) || !value.schedules.every((s) => isRecord(s) && typeof s.id === 'string' && typeof s.deviceId === 'string' && Array.isArray(s.slots) && s.slots.every(isSlot) && typeof s.firedUntil === 'number'))) return 'its schedules are not schedules amps wrote';
   if (value.events !== undefined && (!Array.isArray(value.events) || !value.events.every((e) => isRecord(e) && typeof e.id === 'string' && typeof e.seq === 'number'))) return 'its events are not events amps wrote';
   const bad = value.actions.findIndex((a) => !isRecord(a) || typeof a.id !== 'string' || typeof a.deviceId !== 'string' || !(ACTION_STATES as readonly unknown[]).includes(a.state) || typeof a.createdAt !== 'string' || (a.start !== null && typeof a.start !== 'string'));

@@ -5,7 +5,7 @@
 // (`amps sandbox deliveries`).
 
 import { readFileSync, rmSync, statSync } from 'node:fs';
-import { postWebhook } from '../api/webhook-post.js';
+import { postWebhook, webhookTargetProblem } from '../api/webhook-post.js';
 import { isHeaderWord, type WebhookEvent } from '../contract/webhooks.js';
 import { deliveryHeaders } from '../domain/webhooks.js';
 import { isRecord, JSON_BOUNDS, nestsWithin, systemErrorText } from '../lib/values.js';
@@ -163,7 +163,7 @@ export function deliveryQueueFile(stateFile: string): string {
  * amps as it is delivered.
  */
 function isPending(value: unknown): value is Pending {
-  if (!isRecord(value) || typeof value.url !== 'string' || !/^https?:\/\//i.test(value.url) || !URL.canParse(value.url)) return false;
+  if (!isRecord(value) || typeof value.url !== 'string' || webhookTargetProblem(value.url) !== undefined) return false;
   if (!Number.isSafeInteger(value.tries) || (value.tries as number) < 0 || !Number.isSafeInteger(value.dueAt)) return false;
   const event = value.event;
   return isRecord(event) && isHeaderWord(event.id) && isHeaderWord(event.type)
