@@ -116,6 +116,18 @@ describe('configuration', () => {
     expect(r.stderr).toContain('hint: move it aside');
   });
 
+  it('a config file that begins with a byte-order mark (a Windows editor\'s) is said as that, with the command that removes it, which works', async () => {
+    const env = cleanEnv();
+    const file = join(env.AMPS_CONFIG_DIR!, 'config.json');
+    writeFileSync(file, '\uFEFF{"profiles":{}}');
+    const r = await runCli(['config', 'list'], { env });
+    // Until now: "is corrupt (not a valid amps config)", and its hint moved a good file aside.
+    expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, `amps: the config file ${file} begins with a byte-order mark (a Windows editor's), which JSON does not allow`]);
+    const command = /remove it: (.*)$/m.exec(r.stderr)![1]!;
+    execFileSync('sh', ['-c', command]);
+    expect((await runCli(['config', 'list'], { env })).code).toBe(0);
+  });
+
   it('never prompts without a terminal: login exits 9 naming the way in', async () => {
     const r = await runCli(['login'], { env: cleanEnv() });
     expect(r.code).toBe(9);

@@ -71,6 +71,8 @@ export function readStoredConfig(env: Env): StoredConfig {
     throw new UsageError(error.message, 'set AMPS_CONFIG_DIR to a directory amps can read and write, or move the file aside');
   }
   if (text === undefined) return {};
+  // A Windows editor's byte-order mark: the file is otherwise fine, and conf (which writes it) would not read it either.
+  if (text.startsWith('\uFEFF')) throw new UsageError(`the config file ${file} begins with a byte-order mark (a Windows editor's), which JSON does not allow`, `save it as UTF-8 without one, or remove it: sed -i '1s/^\\xEF\\xBB\\xBF//' '${file}'`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
