@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { API_DOCS, cleanEnv, freshConfigDir, runCli } from './helpers/cli.js';
@@ -272,5 +272,13 @@ describe('amps decode (built binary)', () => {
     const r = await runCli(['decode', '/no/such/file.json'], { env: cleanEnv() });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('says a loop of symbolic links in words, not as a bare ELOOP', async () => {
+    const dir = freshConfigDir();
+    symlinkSync(join(dir, 'b'), join(dir, 'a'));
+    symlinkSync(join(dir, 'a'), join(dir, 'b'));
+    const r = await runCli(['decode', join(dir, 'a')], { env: cleanEnv() });
+    expect([r.code, r.stderr.trim()]).toEqual([2, `amps: cannot read the response file ${join(dir, 'a')}: a loop of symbolic links (ELOOP)`]);
   });
 });

@@ -19,6 +19,9 @@ const SYSTEM_ERRORS: Record<string, string> = {
   EPIPE: 'the reader went away',
   EIO: 'input/output error',
   EBADF: 'bad file descriptor',
+  ELOOP: 'a loop of symbolic links',
+  ENAMETOOLONG: 'the name is too long',
+  ENXIO: 'no such device or address (a socket, or a FIFO no one reads)',
 };
 
 /** A failed system call in words, its code after (searchable): `no such file or directory (ENOENT)`. */
