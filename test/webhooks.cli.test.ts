@@ -750,6 +750,8 @@ describe('amps webhooks verify and trigger', () => {
       [['listen', '--events', ''], '--events is given but names no event'],
       [['listen', '--forward-to', 'http://u:s3cretpw@localhost:99999/'], "--forward-to 'http://redacted@localhost:99999/' is not a URL"],
       [['listen', '--events', ' , '], '--events is given but names no event'],
+      // Every event would go twice to that receiver (until now accepted).
+      [['sandbox', 'serve', '--port', '0', '--webhook', 'http://u:s3cretpw@127.0.0.1:9/h', '--webhook', 'http://u:s3cretpw@127.0.0.1:9/h'], '--webhook http://redacted@127.0.0.1:9/h is given twice'],
     ] as const) {
       const r = await runCli([...args], { env });
       expect([r.code, r.stderr.split('\n')[0]], args.join(' ')).toEqual([2, `amps: ${said}`]);

@@ -36,6 +36,9 @@ export async function run(options: ServeOptions, io: IO): Promise<ExitCode> {
   if (options.host !== undefined && options.host.trim() === '') throw new UsageError('--host is empty', 'name the address to listen on: 127.0.0.1 (the default), or 0.0.0.0 for every interface');
   const { holdStateFile, memoryStore } = await import('../../sandbox/store.js');
   const urls = (options.webhook ?? []).map((url) => webhookTarget(checkFileOrUrl('--webhook', url), '--webhook'));
+  // The same receiver twice would get every event twice, as two deliveries of one svix-id.
+  const twice = urls.find((url, i) => urls.indexOf(url) !== i);
+  if (twice !== undefined) throw new UsageError(`--webhook ${redactUrl(twice)} is given twice`, 'each receiver once: every event is delivered to each --webhook');
   if (options.state === undefined) return serve(options, io, urls, memoryStore());
   // A typo in --state is found now, not as directories made where none were meant when it stops.
   const folder = dirname(resolve(options.state));
