@@ -322,11 +322,13 @@ describe('what the API changed of a schedule', () => {
 });
 
 describe('a time from the API, for people', () => {
-  it('is shown in the zone with its UTC instant when it names its own; as sent when it names none (its clock unsaid) or is no moment of the calendar', async () => {
+  it('is shown in the zone with its UTC instant; one that names no zone is read as UTC and says so; one that is no moment of the calendar is shown as sent', async () => {
     const { timeText } = await import('../src/output/views.js');
     const { describeInstant } = await import('../src/domain/time.js');
     expect(timeText('2026-06-10T21:00:00+0000', 'Europe/London')).toBe(describeInstant(Date.parse('2026-06-10T21:00:00Z'), 'Europe/London'));
-    expect(timeText('2026-06-10T21:00:00', 'Europe/London')).toBe('2026-06-10T21:00:00 (no zone given)');
+    expect(timeText('2026-06-10T21:00:00', 'Europe/London')).toBe(`${describeInstant(Date.parse('2026-06-10T21:00:00Z'), 'Europe/London')} (sent without a zone: read as UTC)`);
+    // A server's "no time" (Go's zero time) is a time, shown as one.
+    expect(timeText('0001-01-01T00:00:00Z', 'UTC')).toBe(describeInstant(Date.parse('0001-01-01T00:00:00Z'), 'UTC'));
     expect(['2026-02-30T00:00:00Z', '+275760-09-13T00:00:00.000Z', 'soon'].map((t) => timeText(t, 'UTC'))).toEqual(['2026-02-30T00:00:00Z', '+275760-09-13T00:00:00.000Z', 'soon']);
   });
 });

@@ -269,16 +269,20 @@ export class Follower {
       if (pending.has(actionId) || finished.has(actionId)) continue;
       // An action is not done before its start (on the API's clock, which may be ahead of this
       // one): missing from the lists then, it is kept, not taken as completed.
-      if (open.start !== null && Date.parse(open.start) - CLOCK_MARGIN_MS > now) continue;
+      if (open.start !== null && (apiInstant(open.start) ?? Number.NEGATIVE_INFINITY) - CLOCK_MARGIN_MS > now) continue;
       if (++open.absent >= ABSENT_ROUNDS) done.push([actionId, open, 'completed', null]);
     }
     await this.finishAll(done);
   }
 
-  /** The earliest start among scheduled actions still pending. */
+  /** The earliest start among scheduled actions still pending, compared as instants (`Z` and `+01:00` are not compared as text). */
   nextStart(): string | null {
     let earliest: string | null = null;
-    for (const tracked of this.open.values()) if (tracked.state === 'scheduled' && tracked.start && (!earliest || tracked.start < earliest)) earliest = tracked.start;
+    let earliestMs = Number.POSITIVE_INFINITY;
+    for (const tracked of this.open.values()) {
+      const at = tracked.state === 'scheduled' && tracked.start ? apiInstant(tracked.start) : undefined;
+      if (at !== undefined && at < earliestMs) [earliest, earliestMs] = [tracked.start, at];
+    }
     return earliest;
   }
 
@@ -320,7 +324,7 @@ export class Follower {
       // Nothing acknowledged and the next start a while off: sleep towards it, never past the deadline.
       const nextStart = this.nextStart();
       const allScheduled = this.open.size > 0 && [...this.open.values()].every((t) => t.state === 'scheduled');
-      const untilStart = nextStart ? Date.parse(nextStart) - this.options.now() + 1000 : Number.POSITIVE_INFINITY;
+      const untilStart = nextStart ? apiInstant(nextStart)! - this.options.now() + 1000 : Number.POSITIVE_INFINITY;
       const wait = Math.min(allScheduled ? Math.max(interval, Math.min(untilStart, MAX_INTERVAL_MS)) : interval, deadline - this.options.now());
       if (wait <= 0) break;
       try {

@@ -37,11 +37,16 @@ describe('a resume reads a run\'s actions on the API\'s clock', () => {
     expect(apiInstant('2026-06-10T21:00:00')).toBe(start);
     expect(apiInstant('2026-06-10T21:00')).toBe(start);
     expect(['2026-06-10', 'Wed, 10 Jun 2026 21:00:00 GMT', 21, null, 'soon'].map(apiInstant)).toEqual(Array(5).fill(undefined));
-    // Only dates of the calendar, times of the day, offsets within a day, years 1970-9999: Date.parse moves 2026-02-30 to March 2.
-    expect(['2026-02-30T00:00:00Z', '2026-02-29T00:00:00Z', '+275760-09-13T00:00:00.000Z', '0000-01-01T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T10:00:60Z', '2026-01-01T10:00:00+24:00', '2026-13-01T00:00:00Z'].map(apiInstant)).toEqual(Array(8).fill(undefined));
+    // Only dates of the calendar, times of the day, offsets within a day, years 1-9999: Date.parse moves 2026-02-30 to March 2.
+    expect(['2026-02-30T00:00:00Z', '2026-02-29T00:00:00Z', '2100-02-29T00:00:00Z', '+275760-09-13T00:00:00.000Z', '0000-01-01T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T10:00:60Z', '2026-01-01T10:00:00+24:00', '2026-13-01T00:00:00Z'].map(apiInstant)).toEqual(Array(9).fill(undefined));
     expect(apiInstant('2028-02-29T23:59:59.999+14:00')).toBe(Date.parse('2028-02-29T09:59:59.999Z'));
-    expect(apiInstant('1969-12-31T23:59:59Z')).toBeUndefined();
+    expect(apiInstant('2000-02-29T00:00:00Z')).toBe(Date.parse('2000-02-29T00:00:00Z'));
+    // Go's zero time, a server's "no time", and the years 1-99 (which Date.UTC would read as 1900-1999).
+    expect(apiInstant('0001-01-01T00:00:00Z')).toBe(Date.parse('0001-01-01T00:00:00Z'));
+    expect(apiInstant('0099-06-10T00:00:00Z')).toBe(Date.parse('0099-06-10T00:00:00Z'));
     expect(apiInstant('9999-12-31T23:59:59Z')).toBe(Date.parse('9999-12-31T23:59:59Z'));
+    // A fraction's digits past the millisecond are dropped, never rounded into the next second.
+    expect(apiInstant('2026-06-10T20:59:59.99999999999999999Z')).toBe(start - 1);
     // RFC 3339's lower-case t and z, and offsets without their colon or minutes, are the same instants.
     for (const spelt of ['2026-06-10t21:00:00z', '2026-06-10 21:00:00Z', '2026-06-10T22:00:00+0100', '2026-06-10T22:00:00+01', '2026-06-10T21:00:00.0009Z', '2026-06-10T16:30:00-04:30']) expect(apiInstant(spelt), spelt).toBe(start);
   });

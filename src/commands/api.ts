@@ -207,7 +207,12 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
       const pagination = isRecord(data.pagination) ? data.pagination : {};
       // A server that says hasMore past its own total is not followed on (as listPages does).
       const total = typeof pagination.total === 'number' && Number.isSafeInteger(pagination.total) && pagination.total >= 0 ? pagination.total : undefined;
-      if (pagination.hasMore !== true || data.items.length === 0 || (total !== undefined && offset >= total) || io.outputClosed.aborted) break;
+      if (pagination.hasMore === true && data.items.length === 0) {
+        // Read on, the same offset would be read again: said, as the page cap is.
+        writeLine(io.stderr, `amps: --paginate stopped at a page that held nothing though it said more would come; go on with -f offset=${offset}`);
+        break;
+      }
+      if (pagination.hasMore !== true || (total !== undefined && offset >= total) || io.outputClosed.aborted) break;
     }
     io.stdout.write(first ? ']\n' : '\n]\n');
     return EXIT.ok;

@@ -34,6 +34,8 @@ interface TypeTally {
   omitted?: number;
   /** The API's pagination object of the last page read, whole (--json). */
   pagination: unknown;
+  /** Set when --all stopped before the list's end (the page cap, an empty page that said more). */
+  cut?: boolean;
 }
 
 /**
@@ -44,7 +46,10 @@ interface TypeTally {
 async function eachPage(client: ApiClient, type: DeviceType, options: DevicesOptions, io: IO, take: (devices: DeviceRead[]) => void | Promise<void>, tally: TypeTally = { count: 0, total: 0, pagination: null }): Promise<TypeTally> {
   const { listDevices, listPages } = await import('../api/resources.js');
   const limit = options.all ? PAGE_MAX : options.limit ?? PAGE_MAX;
-  const onCapped = (next: number, why: string) => writeLine(io.stderr, io.err.yellow(`amps: --all stopped reading ${type} devices ${why}; more remain (the next offset is ${next})`));
+  const onCapped = (next: number, why: string) => {
+    tally.cut = true;
+    writeNotice(io, options.json, `--all stopped reading ${type} devices ${why}; more remain (the next offset is ${next})`);
+  };
   for await (const page of listPages((offset) => listDevices(client, type, { limit, offset, userId: options.user }), { offset: options.offset, onCapped })) {
     await take(page.items);
     tally.count += page.items.length;
@@ -99,7 +104,8 @@ export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
         list.end({ ...rest(), incomplete: true });
         throw error;
       }
-      list.end(rest());
+      // A list --all stopped before its end is no whole list either.
+      list.end({ ...rest(), ...(tallies.some((t) => t.cut) ? { incomplete: true } : {}) });
       const dropped = leftOut(tallies);
       if (dropped) writeNotice(io, true, dropped);
       return EXIT.ok;

@@ -24,13 +24,14 @@ export function stateColour(state: string, style: Style): string {
 
 /**
  * An ISO time from the API, in `zone` with its UTC instant; as sent when it is not a time
- * (apiInstant: no date the calendar lacks), or names no zone: whose clock it is on, the answer
- * does not say, and amps does not guess.
+ * (apiInstant: no date the calendar lacks). One that names no zone is read as UTC, as the docs'
+ * answers are and as every other reading of it in amps is (the resume, the follower, a moved
+ * time), and says so: the answer did not.
  */
 export function timeText(value: unknown, zone: string): string {
   const instant = apiInstant(value);
   if (instant === undefined) return show(value);
-  return apiTimeHasZone(value as string) ? describeInstant(instant, zone) : `${show(value)} (no zone given)`;
+  return apiTimeHasZone(value as string) ? describeInstant(instant, zone) : `${describeInstant(instant, zone)} (sent without a zone: read as UTC)`;
 }
 
 function actionLines(action: ActionRecord, style: Style, zone: string): string[] {

@@ -294,11 +294,20 @@ describe('a list that says "more" for ever', () => {
 });
 
 describe('a list page that holds nothing but says more would come', () => {
-  it('devices --all stops there and says so (until now: 0 devices, not a word)', async () => {
+  it('devices --all, schedules list --all and api --paginate stop there and say so (until now: 0 devices, not a word; with --json, a list called complete)', async () => {
     const r = await amps('empty-more', ['devices', 'battery', '--all']);
     expectNoCrash(r);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('amps: --all stopped reading battery devices at a page that held nothing though it said more would come; more remain (the next offset is 0)');
+    // With --json, the list says it is not whole, and the notice is a JSON line (as the page cap's now are too).
+    const json = await amps('empty-more', ['devices', 'battery', '--all', '--json']);
+    expect([json.code, JSON.parse(json.stdout).incomplete]).toEqual([0, true]);
+    expect(JSON.parse(json.stderr.trim().split('\n')[0]).notice).toContain('--all stopped reading battery devices at a page that held nothing');
+    const schedules = await amps('empty-more', ['schedules', 'list', '--all', '--json']);
+    expect([schedules.code, JSON.parse(schedules.stdout).complete]).toEqual([0, false]);
+    expect(JSON.parse(schedules.stderr.trim().split('\n')[0]).notice).toContain('--all stopped at a page that held nothing');
+    const paginated = await amps('empty-more', ['api', 'GET', '/battery', '--paginate']);
+    expect([paginated.code, paginated.stdout.trim(), paginated.stderr.trim()]).toEqual([0, '[]', 'amps: --paginate stopped at a page that held nothing though it said more would come; go on with -f offset=0']);
   });
 });
 

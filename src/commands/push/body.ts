@@ -233,7 +233,7 @@ export function movedTimes(sent: { start?: number; end?: number }, action: Pick<
 
 /** One line a moved time: what was asked, what the API will do, in the push's zone. */
 export function movedLines(moved: Moved, zone: string): string[] {
-  const when = (iso: string | null) => (iso === null ? 'immediately' : describeInstant(apiInstant(iso) ?? Date.parse(iso), zone));
+  const when = (iso: string | null) => (iso === null ? 'immediately' : describeInstant(apiInstant(iso)!, zone));
   return (['start', 'end'] as const)
     .filter((key) => moved[key])
     .map((key) => `The API moved the ${key}: asked ${when(moved[key]!.sent)}, got ${when(moved[key]!.got)}.`);

@@ -273,14 +273,17 @@ export class ReconcileIncomplete extends Error {}
 export async function reconcile(client: ApiClient, row: DeviceRow, ledger: RunClock, isThisPush: (action: ActionRecord) => boolean): Promise<{ id: string; state: string; start: string | null; end: string | null } | undefined> {
   const { listActions, listPages } = await import('../../api/resources.js');
   const since = runStartOnApiClock(ledger);
-  let capped = false;
-  const pages = listPages((offset) => listActions(client, { deviceId: row.id, limit: RECONCILE_PAGE, offset }), { maxPages: RECONCILE_PAGES, pageSize: RECONCILE_PAGE, onCapped: () => (capped = true) });
+  /** Why the read of its actions stopped before their end, when it did. */
+  let stopped: string | undefined;
+  const pages = listPages((offset) => listActions(client, { deviceId: row.id, limit: RECONCILE_PAGE, offset }), { maxPages: RECONCILE_PAGES, pageSize: RECONCILE_PAGE, onCapped: (_next, why) => (stopped = why) });
   for await (const page of pages) {
     const mine = page.items.find((a) => createdMs(a) >= since && isThisPush(a));
     if (mine) return { id: mine.id, state: mine.state, start: mine.start ?? null, end: mine.end ?? null };
     if (reachesBefore(page.items, since)) return undefined;
   }
-  if (capped) throw new ReconcileIncomplete(`it has more than ${RECONCILE_PAGE * RECONCILE_PAGES} actions since the run began, more than a resume reads`);
+  // Either way the run's own action may be further on: the device is not sent again blind.
+  if (stopped?.startsWith('after')) throw new ReconcileIncomplete(`it has more than ${RECONCILE_PAGE * RECONCILE_PAGES} actions since the run began, more than a resume reads`);
+  if (stopped) throw new ReconcileIncomplete(`the list of its actions stopped ${stopped}, so the run's action on it may be further on`);
   return undefined;
 }
 

@@ -45,7 +45,7 @@ async function fromDevices(session: Session, options: SchedulesOptions, io: IO):
   const { listDevices, listPages } = await import('../../api/resources.js');
   const found: Array<Record<string, unknown>> = [];
   for (const type of SCHEDULABLE_TYPES) {
-    const onCapped = (_next: number, why: string) => writeLine(io.stderr, io.err.yellow(`amps: stopped reading ${type} devices ${why}; the list is incomplete`));
+    const onCapped = (_next: number, why: string) => writeNotice(io, options.json, `stopped reading ${type} devices ${why}; the list is incomplete`);
     for await (const page of listPages((offset) => listDevices(session.client, type, { limit: 50, offset, userId: options.user }), { onCapped })) {
       for (const device of page.items) {
         const schedule = device.currentSchedule;
@@ -67,8 +67,13 @@ async function list(session: Session, options: SchedulesOptions, io: IO): Promis
   let received = 0;
   let fallback = false;
   let pagination: Record<string, unknown> | null = null;
+  /** Set when --all stopped before the list's end: the list is not complete, whatever the last page said. */
+  let cut = false;
   try {
-    const onCapped = (next: number, why: string) => writeLine(io.stderr, io.err.yellow(`amps: --all stopped ${why}; more remain (the next offset is ${next})`));
+    const onCapped = (next: number, why: string) => {
+      cut = true;
+      writeNotice(io, options.json, `--all stopped ${why}; more remain (the next offset is ${next})`);
+    };
     for await (const page of listPages((offset) => listSchedules(session.client, { ...query, offset }), { offset: options.offset, onCapped })) {
       items.push(...(page.items as unknown as Array<Record<string, unknown>>));
       received += page.received ?? page.items.length;
@@ -91,7 +96,7 @@ async function list(session: Session, options: SchedulesOptions, io: IO): Promis
     // Written item by item: --all's list is not cut at the 10,000 items of any other JSON value.
     const out = startJsonList(io, 'items');
     for (const item of items) out.add(item);
-    out.end({ source: fallback ? 'devices' : 'schedules', complete: !fallback && !more, pagination: fallback ? null : pagination, environment: session.environment });
+    out.end({ source: fallback ? 'devices' : 'schedules', complete: !fallback && !more && !cut, pagination: fallback ? null : pagination, environment: session.environment });
     return EXIT.ok;
   }
   if (items.length === 0) {
