@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -56,6 +56,16 @@ describe('amps push --devices', () => {
     const same = await amps(['push', 'battery', '--devices', ids, 'idle', '--out', ids]);
     expect([same.code, same.stderr.trim()]).toEqual([2, expect.stringContaining(`--out ${ids} is the --devices file: the ledger would write over it`)]);
     expect(readFileSync(ids, 'utf8')).toBe(`${loadIds(5, 250).join('\n')}\n`);
+    // The same file as stdin (`--devices - --out ids.txt < ids.txt`): until now all were pushed, and the list became the ledger.
+    const list = openSync(ids, 'r');
+    const fromStdin = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', '-', 'idle', '--out', ids], { env: env as NodeJS.ProcessEnv, stdio: [list, 'ignore', 'pipe'] });
+    closeSync(list);
+    let stdinErr = '';
+    fromStdin.stderr!.setEncoding('utf8').on('data', (d: string) => (stdinErr += d));
+    const stdinCode = await new Promise<number | null>((resolve) => fromStdin.on('close', resolve));
+    expect([stdinCode, stdinErr.trim()]).toEqual([2, expect.stringContaining(`--out ${ids} is the --devices file: the ledger would write over it`)]);
+    expect(readFileSync(ids, 'utf8')).toBe(`${loadIds(5, 250).join('\n')}\n`);
+    expect(posts()).toHaveLength(0);
     const out = join(dir, 'ledger.ndjson');
     expect((await amps(['push', 'battery', '--devices', ids, 'idle', '--out', out])).code).toBe(0);
     const before = readFileSync(out, 'utf8');

@@ -1,7 +1,11 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { freshConfigDir } from '../../test/helpers/cli.js';
+import { testIO } from '../../test/helpers/io.js';
 import { apiInstant } from '../contract/api-time.js';
 import { clockOffset, isClockRecord } from '../contract/ledger.js';
-import { followSince, runStartOnApiClock } from './ledger.js';
+import { checkLedgerTarget, followSince, LedgerWriter, runStartOnApiClock } from './ledger.js';
 
 describe('a resume reads a run\'s actions on the API\'s clock', () => {
   const run = { startedAt: '2026-06-10T21:00:00.000Z' } as Parameters<typeof runStartOnApiClock>[0]['run'];
@@ -56,5 +60,28 @@ describe('a resume reads a run\'s actions on the API\'s clock', () => {
     expect(isClockRecord({ deviceId: 'bat_voltaro_01', clock: { timeZone: 'Europe/London' } })).toBe(false);
     expect(isClockRecord({ clock: { timeZone: 'Europe/London' } })).toBe(false);
     expect(isClockRecord({ clock: 'x' })).toBe(false);
+  });
+});
+
+describe('two runs with one --out', () => {
+  const dir = freshConfigDir();
+  const io = testIO({ env: {} }).io;
+
+  it('a file made after this run found none there is another process\'s: refused, never written over', () => {
+    const out = join(dir, 'made-since.ndjson');
+    expect(checkLedgerTarget(out, [])).toEqual({ exists: false });
+    // The other run's ledger, as far as it got.
+    writeFileSync(out, '{"run":{"command":"push"}}\n{"id":"bat_1","outcome":"accepted"}\n');
+    expect(() => new LedgerWriter(io, false, out, 8, false)).toThrow(/was made by another process after this run checked it/);
+    expect(readFileSync(out, 'utf8')).toContain('bat_1');
+  });
+
+  it('a file that was no ledger when checked and is one now: refused too', () => {
+    const out = join(dir, 'became.ndjson');
+    writeFileSync(out, 'notes\n');
+    expect(checkLedgerTarget(out, [])).toEqual({ exists: true });
+    writeFileSync(out, '{"run":{"command":"push"}}\n');
+    expect(() => new LedgerWriter(io, false, out, 8, true)).toThrow(/became another run's ledger after this run checked it/);
+    expect(readFileSync(out, 'utf8')).toContain('"run"');
   });
 });

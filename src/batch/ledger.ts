@@ -103,22 +103,24 @@ export function holdsRunRecord(path: string): boolean {
 
 /**
  * Refuses an --out that would destroy what the run needs or what an earlier run recorded: the
- * devices file itself, the ledger being resumed, or any earlier run's ledger. Anything else that
- * exists (a file that is not a ledger, /dev/stdout) is written over.
+ * devices file itself (named, or given as stdin: `--devices - < list.txt`), the ledger being
+ * resumed, or any earlier run's ledger. Anything else that exists (a file that is not a ledger,
+ * /dev/stdout) is written over. Whether it exists: the writer must then find it as it was
+ * (LedgerWriter's `mayExist`).
  */
-export function checkLedgerTarget(out: string, inputs: Array<{ path: string; what: string }>): void {
+export function checkLedgerTarget(out: string, inputs: Array<{ path: string; what: string }>): { exists: boolean } {
   if (isMarkName(out)) throw new UsageError(`--out ${out} is named as a resume's mark (${RESUME_MARK_SUFFIX}), which amps keeps beside a ledger it resumes`, 'name the ledger otherwise');
   let target: Stats;
   try {
     target = statSync(out);
   } catch {
-    return; // a new file
+    return { exists: false };
   }
   for (const input of inputs) {
-    if (input.path === '-') continue;
     let read: Stats;
     try {
-      read = statSync(input.path);
+      // Stdin is what the shell opened for it: a regular file there is a file like any other.
+      read = input.path === '-' ? fstatSync(0) : statSync(input.path);
     } catch {
       continue;
     }
@@ -127,6 +129,7 @@ export function checkLedgerTarget(out: string, inputs: Array<{ path: string; wha
   if (target.isFile() && holdsRunRecord(out)) {
     throw new UsageError(`--out ${out} is the ledger of an earlier run, the record of what that run sent`, `name a new file, or remove it first (amps push --resume ${out} continues that run)`);
   }
+  return { exists: true };
 }
 
 /**
@@ -186,8 +189,12 @@ export class LedgerWriter {
   /** A write failed and the file could not be cut back: nothing more may follow the partial line. */
   private stuck?: unknown;
 
-  /** `json`: device and outcome lines also go to stdout, as the run's --json output. */
-  constructor(private readonly io: IO, private readonly json: boolean, readonly path?: string, private readonly concurrency = 8) {
+  /**
+   * `json`: device and outcome lines also go to stdout, as the run's --json output. `mayExist`:
+   * false when checkLedgerTarget found no file there: one there now was made since, by another
+   * process (another run with the same --out), and is not written over.
+   */
+  constructor(private readonly io: IO, private readonly json: boolean, readonly path?: string, private readonly concurrency = 8, mayExist = true) {
     if (!path) return;
     // Opened here, before anything is sent, so a bad path is a usage error, not a lost ledger.
     try {
@@ -196,6 +203,11 @@ export class LedgerWriter {
         this.created = true;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        if (!mayExist && lstatSync(path).isFile()) {
+          throw new UsageError(`--out ${path} was made by another process after this run checked it (another run with the same --out?): it is not written over, and nothing was sent`, 'give each run its own --out');
+        }
+        // A file that was no ledger when checked, and is one now: another run began writing it since.
+        if (holdsRunRecord(path)) throw new UsageError(`--out ${path} became another run's ledger after this run checked it: it is not written over, and nothing was sent`, 'give each run its own --out');
         // A FIFO no one reads would hold the open (and with it Ctrl-C and SIGTERM) for ever: asked
         // first without waiting, it says ENXIO. One with a reader is written as a pipe.
         if (statSync(path).isFIFO()) closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
@@ -203,6 +215,7 @@ export class LedgerWriter {
       }
       this.regular = fstatSync(this.fd).isFile();
     } catch (error) {
+      if (error instanceof UsageError) throw error;
       if ((error as NodeJS.ErrnoException).code === 'ENXIO') throw new UsageError(`--out ${path} is a FIFO no process reads: the run would wait for one before sending anything`, 'start its reader first, or name a file');
       throw new UsageError(`cannot write --out ${path}: ${systemErrorText(error)}`);
     }

@@ -313,8 +313,10 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
       throw new UsageError(`cannot keep this run's ledger in ${configDir(io.env)}: ${systemErrorText(error)}; nothing was sent`, 'name one with --out FILE, or set AMPS_CONFIG_DIR to a directory amps can write');
     }
   }
+  /** Whether --out was there when checked: a file there later is another process's (LedgerWriter's mayExist). */
+  let outExists = true;
   if (run.out) {
-    ledgerModule.checkLedgerTarget(run.out, [{ path: run.devices, what: 'the --devices file' }, ...(run.resumeFrom ? [{ path: run.resumeFrom.path, what: 'the ledger being resumed' }] : [])]);
+    outExists = ledgerModule.checkLedgerTarget(run.out, [{ path: run.devices, what: 'the --devices file' }, ...(run.resumeFrom ? [{ path: run.resumeFrom.path, what: 'the ledger being resumed' }] : [])]).exists;
   }
   // Only a regular file can be read twice (to count it ahead) or read to its end after a stop.
   const regularFile = await input.isRegularFile(run.devices);
@@ -376,7 +378,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     let ledger!: LedgerWriter;
     let resume: ReturnType<typeof carryOver> | undefined;
     try {
-      ledger = new ledgerModule.LedgerWriter(io, Boolean(options.json), run.out, concurrency);
+      ledger = new ledgerModule.LedgerWriter(io, Boolean(options.json), run.out, concurrency, outExists);
       ledger.run({
         run: {
           version: LEDGER_VERSION, command: 'push', inputs: run.inputs, fingerprint: fingerprintOf(run.inputs),
