@@ -217,9 +217,11 @@ describe('amps api sends what it was given, and reads a list to its end and no f
     expect([empty.code, empty.stderr.split('\n')[0]]).toEqual([2, 'amps: --body - is empty, so it is not JSON']);
     // stdin is read once: a second reader is told so, not that its input is bad.
     // Refused before either is read: the key piped in is never taken for a body (nor devices for a key).
-    for (const args of [['api', 'POST', '/echo', '--body', '-'], ['push', 'battery', 'b1', '--body', '-'], ['push', 'battery', '--devices', '-', 'charge']]) {
+    // Stdin named /dev/stdin is stdin too (until now the device list was read as the key).
+    for (const args of [['api', 'POST', '/echo', '--body', '-'], ['push', 'battery', 'b1', '--body', '-'], ['push', 'battery', '--devices', '-', 'charge'], ['push', 'battery', '--devices', '/dev/stdin', 'charge'], ['api', 'POST', '/echo', '--body', '/dev/stdin']]) {
       const twice = await runCli([...args, '--api-key-file', '-'], { env: cleanEnv({ AMPS_API_URL: base }), input: `${KEY}\n` });
-      expect([twice.code, twice.stderr.split('\n')[0]], args.join(' ')).toEqual([2, `amps: ${args.includes('--devices') ? '--devices -' : '--body -'} and the key on stdin both read stdin`]);
+      const named = args.includes('--devices') ? `--devices ${args[args.indexOf('--devices') + 1]}` : `--body ${args[args.indexOf('--body') + 1]}`;
+      expect([twice.code, twice.stderr.split('\n')[0]], args.join(' ')).toEqual([2, `amps: ${named} and the key on stdin both read stdin`]);
     }
     expect(seen).toEqual([]);
   });

@@ -135,7 +135,7 @@ function pageWindow(query: URLSearchParams): { limit: number; offset: number } {
 
 export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
   const method = methodOf(options.method);
-  claimStdinInputs(io, options.apiKeyFile, [['--body -', options.body]]);
+  claimStdinInputs(io, options.apiKeyFile, [[`--body ${options.body}`, options.body]]);
   const { path, search } = pathOf(options.path);
   // Fields that go in the query are appended to it, escaped as a form's are.
   const fieldQuery = new URLSearchParams();

@@ -40,10 +40,19 @@ export function claimStdin(io: Pick<IO, 'stdinTaken'>, what: string): void {
   io.stdinTaken = what;
 }
 
-/** The stdin a command's inputs name (`--api-key-file -`, `--body -`, `--devices -`), claimed before any is read: two are refused at once. */
+/** Whether a path an input names is this process's stdin: `-`, or stdin's own names on Linux. */
+function namesStdin(value: string | undefined): boolean {
+  return value === '-' || value === '/dev/stdin' || value === '/dev/fd/0' || value === '/proc/self/fd/0';
+}
+
+/**
+ * The stdin a command's inputs name (`--api-key-file -`, `--body -`, `--devices -`, or one of
+ * them as `/dev/stdin`), claimed before any is read: two are refused at once, not the second read
+ * as empty (or the first's bytes as the second's: a device list taken for a key).
+ */
 export function claimStdinInputs(io: Pick<IO, 'stdinTaken'>, apiKeyFile: string | undefined, inputs: Array<[what: string, value: string | undefined]>): void {
-  if (apiKeyFile === '-') claimStdin(io, 'the key on stdin');
-  for (const [what, value] of inputs) if (value === '-') claimStdin(io, what);
+  if (namesStdin(apiKeyFile)) claimStdin(io, 'the key on stdin');
+  for (const [what, value] of inputs) if (namesStdin(value)) claimStdin(io, what);
 }
 
 /**

@@ -236,11 +236,12 @@ async function* fromArray(rows: InputRow[]): AsyncGenerator<InputRow> {
  * The rows, the first of them read already: input that cannot be read at all fails here, before
  * the ledger opens. Ctrl-C or SIGTERM while a stream has sent nothing yet (a FIFO whose writer
  * never came) is the run's interruption, as later: the ledger and the summary say the stream was
- * not read on.
+ * not read on. A regular file is read on whatever comes (as after the first row: its rows are
+ * recorded not_sent), so that the ledger lists every device of it.
  */
-async function firstRowRead(rows: AsyncGenerator<InputRow>, source: string, stopReading: AbortController, interrupt: AbortSignal): Promise<AsyncGenerator<InputRow>> {
+export async function firstRowRead(rows: AsyncGenerator<InputRow>, source: string, stopReading: AbortController, interrupt: AbortSignal, regularFile: boolean): Promise<AsyncGenerator<InputRow>> {
   const stop = () => stopReading.abort();
-  interrupt.addEventListener('abort', stop, { once: true });
+  if (!regularFile) interrupt.addEventListener('abort', stop, { once: true });
   let first: IteratorResult<InputRow>;
   try {
     first = await rows.next();
@@ -266,7 +267,7 @@ async function firstRowRead(rows: AsyncGenerator<InputRow>, source: string, stop
 
 export async function run(given: FleetPushOptions, io: IO, argv: string[]): Promise<ExitCode> {
   // The devices are read as a stream (batch/input.ts), not through readStdin: claimed here.
-  claimStdinInputs(io, given.apiKeyFile, [['--devices -', given.devices]]);
+  claimStdinInputs(io, given.apiKeyFile, [[`--devices ${given.devices}`, given.devices]]);
   const run = await setup(given, io);
   const options = run.resumeFrom ? resumedShape(given, run.resumeFrom) : given;
   const { type, push, zone, startedAt } = run;
@@ -369,7 +370,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         ends = waveEnds(all.length, waves, ordered.canaries);
       } else ends = waveEnds(all.length, waves);
       rows = fromArray(all);
-    } else rows = await firstRowRead(input.readDeviceRows(run.devices, io.stdin, stopReading.signal), run.devices, stopReading, io.signal);
+    } else rows = await firstRowRead(input.readDeviceRows(run.devices, io.stdin, stopReading.signal), run.devices, stopReading, io.signal, regularFile);
 
     // Where the devices came from, for a resume from anywhere, and which bytes they were.
     const devicesDigest = run.devicesDigest ?? (regularFile ? await input.digestOf(run.devices) : null);

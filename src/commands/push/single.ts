@@ -93,7 +93,7 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
   const type = requireDeviceType(options.type);
   if (options.id === undefined) throw new UsageError('name the device: amps push TYPE ID COMMAND');
   const deviceId = requireId(options.id, 'device');
-  claimStdinInputs(io, options.apiKeyFile, [['--body -', options.body]]);
+  claimStdinInputs(io, options.apiKeyFile, [[`--body ${options.body}`, options.body]]);
   // Syntax first: a typo opens nothing and sends nothing.
   let inputs: PushInputs | undefined;
   let raw: PushBody | undefined;
