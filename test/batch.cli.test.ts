@@ -299,7 +299,8 @@ describe('amps push --devices', () => {
       await received;
       child.kill('SIGINT');
       // The first is taken (it stops issuing, and waits for what is in flight) before the second comes.
-      await waitUntil(() => stderr.includes('amps: interrupted: sending nothing more, waiting for the pushes in flight to be answered (Ctrl-C again stops at once)'));
+      // A file: its rest is read to be recorded, which a long one takes a while to do (said).
+      await waitUntil(() => stderr.includes('amps: interrupted: sending nothing more, waiting for the pushes in flight to be answered and recording the rest of the file as not sent (Ctrl-C again stops at once)'));
       child.kill('SIGINT');
       expect(await closed).toBe(130);
       expect(stderr).toContain(`amps: stopped at once: the devices in flight, and those not sent yet, have no line in ${out}, which has no end record; amps push --resume ${out} sends the rest, and reads the actions of those in flight before it sends them again`);

@@ -124,6 +124,9 @@ export function checkLedgerTarget(out: string, inputs: Array<{ path: string; wha
     } catch {
       continue;
     }
+    // Only a file holds what a ledger would destroy: a terminal read for --devices and written for
+    // --out (/dev/stdout at a prompt) is one device, and no record.
+    if (!read.isFile()) continue;
     if (read.dev === target.dev && read.ino === target.ino) throw new UsageError(`--out ${out} is ${input.what}: the ledger would write over it`, 'name a new file for the ledger');
   }
   if (target.isFile() && holdsRunRecord(out)) {

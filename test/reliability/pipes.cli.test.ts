@@ -219,6 +219,15 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     expect(term.text()).toContain('DEVICE_OFFLINE');
   }, 60_000);
 
+  it('--devices - typed at a terminal with --out /dev/stdout (the same terminal): written there, not refused as the devices file', async () => {
+    const push = runInTerminal(['push', 'battery', '--devices', '-', 'idle', '--out', '/dev/stdout'], env);
+    await readingTerminal(push);
+    push.type('bat_load_002811\n\u0004');
+    // A terminal is no file a ledger would destroy: refused (exit 2) by a check for stdin's file.
+    expect(await push.exit, push.text()).toBe(0);
+    expect(push.text()).toContain('"outcome":"accepted"');
+  }, 60_000);
+
   it('a terminal that hangs up while amps reads it is no end of the input: the fleet typed there stops as Ctrl-C does, and decode - says interrupted, not empty', async () => {
     const dir = freshConfigDir();
     const out = join(dir, 'ledger.ndjson');

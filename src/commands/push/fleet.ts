@@ -528,7 +528,9 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
       batch.stop('interrupt');
       if (!regularFile) stopReading.abort();
       // The pushes in flight may take up to --timeout: what amps is waiting for, and how not to.
-      if (!options.quiet && !options.json) writeLine(io.stderr, io.err.yellow('amps: interrupted: sending nothing more, waiting for the pushes in flight to be answered (Ctrl-C again stops at once)'));
+      // A file is read to its end to record every device not sent, which a long one takes a while to do: said.
+      const rest = regularFile ? ' and recording the rest of the file as not sent' : '';
+      if (!options.quiet && !options.json) writeLine(io.stderr, io.err.yellow(`amps: interrupted: sending nothing more, waiting for the pushes in flight to be answered${rest} (Ctrl-C again stops at once)`));
     };
     const onOutputClosed = () => batch.stop('output_closed', 'stdout or stderr was closed or could not be written');
     io.signal.addEventListener('abort', onInterrupt, { once: true });
