@@ -109,20 +109,21 @@ export const MAX_LIST_PAGES = 10_000;
  * The pages of a list in order (offset/limit), from `offset`, until one says there is no more, or
  * `maxPages` (MAX_LIST_PAGES) have come, or a page holds nothing though it says more would come (a
  * server's loop: reading on would read the same offset again): then `onCapped` hears the offset a
- * next read would start at, and why the read stopped there, for "stopped {why}". Every read of a typed list goes through here, so none can be led on for ever by `hasMore:
+ * next read would start at, and why the read stopped there, for "stopped {why}" (and as a `cause`,
+ * for a caller that decides on it). Every read of a typed list goes through here, so none can be led on for ever by `hasMore:
  * true` (`amps api --paginate`, which reads any JSON and streams it, keeps its own loop under the
  * same bound). With `pageSize`, a page without `pagination` (the docs show none for /actions) is
  * the last only when it is short.
  */
 export async function* listPages<T>(
   fetchPage: (offset: number) => Promise<ApiResponse<Page<T>>>,
-  options: { offset?: number; maxPages?: number; pageSize?: number; onCapped?: (nextOffset: number, why: string) => void } = {},
+  options: { offset?: number; maxPages?: number; pageSize?: number; onCapped?: (nextOffset: number, why: string, cause: 'page cap' | 'empty page') => void } = {},
 ): AsyncGenerator<Page<T>> {
   let offset = options.offset ?? 0;
   for (let page = 0; ; page++) {
     const maxPages = options.maxPages ?? MAX_LIST_PAGES;
     if (page >= maxPages) {
-      options.onCapped?.(offset, `after ${maxPages} pages`);
+      options.onCapped?.(offset, `after ${maxPages} pages`, 'page cap');
       return;
     }
     const { data } = await fetchPage(offset);
@@ -133,7 +134,7 @@ export async function* listPages<T>(
     const more = options.pageSize !== undefined && typeof hasMore !== 'boolean' ? received === options.pageSize : Boolean(hasMore);
     if (!more) return;
     if (received === 0) {
-      options.onCapped?.(offset, 'at a page that held nothing though it said more would come');
+      options.onCapped?.(offset, 'at a page that held nothing though it said more would come', 'empty page');
       return;
     }
     offset += received;

@@ -274,16 +274,16 @@ export async function reconcile(client: ApiClient, row: DeviceRow, ledger: RunCl
   const { listActions, listPages } = await import('../../api/resources.js');
   const since = runStartOnApiClock(ledger);
   /** Why the read of its actions stopped before their end, when it did. */
-  let stopped: string | undefined;
-  const pages = listPages((offset) => listActions(client, { deviceId: row.id, limit: RECONCILE_PAGE, offset }), { maxPages: RECONCILE_PAGES, pageSize: RECONCILE_PAGE, onCapped: (_next, why) => (stopped = why) });
+  let stopped: { why: string; cause: 'page cap' | 'empty page' } | undefined;
+  const pages = listPages((offset) => listActions(client, { deviceId: row.id, limit: RECONCILE_PAGE, offset }), { maxPages: RECONCILE_PAGES, pageSize: RECONCILE_PAGE, onCapped: (_next, why, cause) => (stopped = { why, cause }) });
   for await (const page of pages) {
     const mine = page.items.find((a) => createdMs(a) >= since && isThisPush(a));
     if (mine) return { id: mine.id, state: mine.state, start: mine.start ?? null, end: mine.end ?? null };
     if (reachesBefore(page.items, since)) return undefined;
   }
   // Either way the run's own action may be further on: the device is not sent again blind.
-  if (stopped?.startsWith('after')) throw new ReconcileIncomplete(`it has more than ${RECONCILE_PAGE * RECONCILE_PAGES} actions since the run began, more than a resume reads`);
-  if (stopped) throw new ReconcileIncomplete(`the list of its actions stopped ${stopped}, so the run's action on it may be further on`);
+  if (stopped?.cause === 'page cap') throw new ReconcileIncomplete(`it has more than ${RECONCILE_PAGE * RECONCILE_PAGES} actions since the run began, more than a resume reads`);
+  if (stopped) throw new ReconcileIncomplete(`the list of its actions stopped ${stopped.why}, so the run's action on it may be further on`);
   return undefined;
 }
 
