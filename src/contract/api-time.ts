@@ -10,13 +10,13 @@ import { calendarProblem } from '../lib/calendar.js';
 const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
 
 /**
- * The instant of a time the API gives (an action's `start` or `createdAt`, a schedule's next
- * fire) or a clock record holds, else undefined: a moment of the calendar (lib/calendar.ts: not
- * 2026-02-30, which Date.parse moves to March 2 without a word; years 1-9999), an offset within a
- * day. One without its zone is UTC, as the docs' responses are: read on this machine's
- * zone, it would move by hours.
+ * A time the API gives (an action's `start` or `createdAt`, a schedule's next fire) or a clock
+ * record holds, read: its instant, and whether it named its zone; undefined when it is no time: a
+ * moment of the calendar (lib/calendar.ts: not 2026-02-30, which Date.parse moves to March 2
+ * without a word; years 1-9999), an offset within a day. One without its zone is UTC, as the docs'
+ * responses are: read on this machine's zone, it would move by hours.
  */
-export function apiInstant(text: unknown): number | undefined {
+export function readApiTime(text: unknown): { instant: number; zoned: boolean } | undefined {
   const parts = typeof text === 'string' ? ISO_TIME.exec(text) : null;
   if (!parts) return undefined;
   const [year, month, day, hour, minute, second] = parts.slice(1, 7).map((part) => Number(part ?? 0));
@@ -30,10 +30,10 @@ export function apiInstant(text: unknown): number | undefined {
   // Whole milliseconds, as Date.parse takes them: a fraction's further digits are dropped (read as
   // a number, .9999999999999999999 would round up into the next second).
   const fractionMs = parts[7] === undefined ? 0 : Number(`${parts[7].slice(1)}00`.slice(0, 3));
-  return wall + fractionMs - offsetMs;
+  return { instant: wall + fractionMs - offsetMs, zoned: parts[8] !== undefined || parts[9] !== undefined };
 }
 
-/** Whether an API time names its zone (`Z` or an offset): one without says no clock of its own. */
-export function apiTimeHasZone(text: string): boolean {
-  return /(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$/.test(text);
+/** The instant of a time the API gives (readApiTime), else undefined. */
+export function apiInstant(text: unknown): number | undefined {
+  return readApiTime(text)?.instant;
 }

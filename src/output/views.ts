@@ -7,7 +7,7 @@ import { formatTable } from './table.js';
 import type { Style } from './style.js';
 import { fieldLines, show, showQuantity } from './text.js';
 import type { ActionRecord } from '../contract/actions.js';
-import { apiInstant, apiTimeHasZone } from '../contract/api-time.js';
+import { readApiTime } from '../contract/api-time.js';
 import type { DeviceRead, DeviceType, SettingSpec } from '../contract/devices.js';
 
 export function parametersText(parameters: ActionRecord['parameters']): string {
@@ -29,9 +29,9 @@ export function stateColour(state: string, style: Style): string {
  * time), and says so: the answer did not.
  */
 export function timeText(value: unknown, zone: string): string {
-  const instant = apiInstant(value);
-  if (instant === undefined) return show(value);
-  return apiTimeHasZone(value as string) ? describeInstant(instant, zone) : `${describeInstant(instant, zone)} (sent without a zone: read as UTC)`;
+  const time = readApiTime(value);
+  if (time === undefined) return show(value);
+  return time.zoned ? describeInstant(time.instant, zone) : `${describeInstant(time.instant, zone)} (sent without a zone: read as UTC)`;
 }
 
 function actionLines(action: ActionRecord, style: Style, zone: string): string[] {
