@@ -31,3 +31,8 @@ export const SIGNATURE_TOLERANCE_S = 300;
 export function isHeaderWord(value: unknown): value is string {
   return typeof value === 'string' && /^[\x21-\x7e]{1,200}$/.test(value);
 }
+
+/** A header a delivery is verified by, as it may be named: svix-*, or webhook-* (Standard Webhooks' names). */
+export function signedHeaderNames(name: 'id' | 'timestamp' | 'signature'): [svix: string, standard: string] {
+  return [`svix-${name}`, `webhook-${name}`];
+}

@@ -7,7 +7,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { ActionRecord } from '../contract/actions.js';
 import type { DeviceType } from '../contract/devices.js';
-import { SIGNATURE_TOLERANCE_S, WEBHOOK_EVENTS, WEBHOOK_HEADERS, type WebhookEventType } from '../contract/webhooks.js';
+import { SIGNATURE_TOLERANCE_S, signedHeaderNames, WEBHOOK_EVENTS, WEBHOOK_HEADERS, type WebhookEventType } from '../contract/webhooks.js';
 import { UsageError } from '../errors/failures.js';
 
 /** `push.completed` / `push.failed` for an action that reached that state: what the docs list (canonical command, constraints-only parameters, result; failed adds the code), mirroring the action read (its `parameters` null when it has none). */
@@ -100,7 +100,7 @@ const equal = (a: string, b: string) => a.length === b.length && timingSafeEqual
 export async function verifyDelivery(headers: Record<string, string>, body: string, secret: string, nowS: number, options: { fileEnding?: boolean } = {}): Promise<Verdict> {
   const lower = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value.trim()]));
   // An empty header is none: `svix-id: ` signs nothing that names the delivery.
-  const header = (name: 'id' | 'timestamp' | 'signature') => lower[`svix-${name}`] || lower[`webhook-${name}`] || undefined;
+  const header = (name: 'id' | 'timestamp' | 'signature') => signedHeaderNames(name).map((named) => lower[named]).find((value) => value) || undefined;
   const reasons: string[] = [];
   const notes: string[] = [];
   const facts: Verdict['facts'] = { entries: 0, matched: false };

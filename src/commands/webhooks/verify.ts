@@ -11,6 +11,7 @@ import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
 import { safeToPrint } from '../../output/text.js';
 import { readFileBounded, readStdin } from '../../output/read.js';
+import { signedHeaderNames } from '../../contract/webhooks.js';
 import { readSecretFile } from './secret-file.js';
 
 export interface VerifyOptions extends GlobalOptions {
@@ -23,7 +24,7 @@ export interface VerifyOptions extends GlobalOptions {
 const DELIVERY_LIMIT = 2 * 1024 * 1024;
 
 /** The headers a delivery is verified by, other than its signature: one given twice is the delivery's to explain. */
-const SIGNED_HEADERS = new Set(['svix-id', 'svix-timestamp', 'webhook-id', 'webhook-timestamp']);
+const SIGNED_HEADERS = new Set((['id', 'timestamp'] as const).flatMap(signedHeaderNames));
 
 /**
  * Adds a header, by its lower-case name. A signature header given twice keeps both values (HTTP
