@@ -2,7 +2,7 @@
 // and is the one error boundary that turns every failure into a message and an exit code. It never
 // calls process.exit, so stdout drains before the process ends.
 
-import { closeSync, fstatSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { Command, CommanderError, Help, Option } from '@commander-js/extra-typings';
 import COMMAND_LIST from './commands/command-list.json' with { type: 'json' };
 import { EXIT, type ExitCode } from './contract/exit-codes.js';
@@ -14,7 +14,7 @@ import { redactKeyShapes } from './contract/keys.js';
 import { duration, repeatable } from './config/option-parsers.js';
 import { type CommandState, guardOutput, type IO, plainIO } from './output/io.js';
 import { outputLostText, readerWentAway } from './lib/system-errors.js';
-import { fdKind, standardStream } from './output/stdio.js';
+import { fdKind, standardStream, terminalGone } from './output/stdio.js';
 import { safeToPrint } from './output/text.js';
 import { LazyAbortController } from './lib/lazy-abort.js';
 import { terminalPrompter } from './output/prompter.js';
@@ -392,7 +392,7 @@ function letGoOfHungUpTerminal(): void {
   for (const fd of [0, 1, 2]) {
     try {
       // /dev/null (fdKind 'file') is let be without loading node:tty: the usual case in scripts.
-      if (fdKind(fd) === 'other' && fstatSync(fd).isCharacterDevice() && !process.getBuiltinModule('node:tty').isatty(fd)) closeSync(fd);
+      if (fdKind(fd) === 'other' && terminalGone(fd)) closeSync(fd);
     } catch {
       // Closed already.
     }

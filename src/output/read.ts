@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { InterruptedError, UsageError } from '../errors/failures.js';
 import { systemErrorText } from '../lib/values.js';
 import type { IO } from './io.js';
+import { terminalGone } from './stdio.js';
 
 /** Anything amps reads whole from a file or stdin is bounded: `amps decode - </dev/zero` must not eat the machine. */
 const DEFAULT_READ_LIMIT = 16 * 1024 * 1024;
@@ -100,19 +101,14 @@ export async function readStream(stream: Readable, options: { limit?: number; st
 }
 
 /**
- * Whether a stream that ended read a terminal that is gone (an ssh session dropped): its read ends
- * (EIO reads as the end), often before the hang-up's SIGHUP is heard, and without one in a process
- * the terminal does not signal. That end is no end of the input: what was typed was cut short. A
- * gone terminal is a descriptor that is no terminal any more.
+ * Whether a stream that ended read a terminal that is gone (an ssh session dropped; stdio.ts
+ * terminalGone): its read ends (EIO reads as the end), often before the hang-up's SIGHUP is heard,
+ * and without one in a process the terminal does not signal. That end is no end of the input:
+ * what was typed was cut short.
  */
 export function terminalHungUp(stream: Readable): boolean {
   const terminal = stream as Readable & { isTTY?: boolean; fd?: number };
-  if (terminal.isTTY !== true || typeof terminal.fd !== 'number') return false;
-  try {
-    return !process.getBuiltinModule('node:tty').isatty(terminal.fd);
-  } catch {
-    return true;
-  }
+  return terminal.isTTY === true && typeof terminal.fd === 'number' && terminalGone(terminal.fd);
 }
 
 /**

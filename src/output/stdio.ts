@@ -47,6 +47,19 @@ function devNullDevice(): number | undefined {
   }
 }
 
+/**
+ * Whether `fd` is a terminal that hung up (an ssh session dropped): a character device that is no
+ * terminal any more. A descriptor closed already (a stream that ended and let its own go) is not:
+ * nothing is left to tell.
+ */
+export function terminalGone(fd: number): boolean {
+  try {
+    return fstatSync(fd).isCharacterDevice() && !process.getBuiltinModule('node:tty').isatty(fd);
+  } catch {
+    return false;
+  }
+}
+
 /** What an open descriptor is, as far as choosing its writer goes. */
 export function fdKind(fd: number, platform: NodeJS.Platform = process.platform): FdKind {
   if (platform === 'win32') return 'other';
