@@ -12,7 +12,7 @@ import { jsonText, redactUrl } from './lib/values.js';
 import { hardStopNote } from './lib/hard-stop.js';
 import { redactKeyShapes } from './contract/keys.js';
 import { duration, repeatable } from './config/option-parsers.js';
-import { type CommandState, guardOutput, type IO, plainIO } from './output/io.js';
+import { type CommandState, guardOutput, type IO, type OutputStream, plainIO } from './output/io.js';
 import { outputLostText, readerWentAway } from './lib/system-errors.js';
 import { fdKind, standardStream, terminalGone } from './output/stdio.js';
 import { safeToPrint } from './output/text.js';
@@ -279,9 +279,27 @@ export async function buildProgram(state: CommandState, argv: string[] = [], { e
   return program;
 }
 
-/** The first failure of stdout, as its 'error' event told it (stderr carries no data: outputChecked). */
+/**
+ * The first failure of stdout, as its 'error' event told it (stderr carries no data: outputChecked),
+ * and whether the command wrote anything on stderr.
+ */
 interface OutputFailures {
   stdout?: Error;
+  stderrWritten?: boolean;
+}
+
+/** stderr as commands write it, noting that something was (outputChecked). */
+function notingWrites(stream: OutputStream, failures: OutputFailures): OutputStream {
+  return {
+    write: (chunk) => {
+      failures.stderrWritten = true;
+      return stream.write(chunk);
+    },
+    on: (event, listener) => stream.on(event, listener),
+    get errored() {
+      return stream.errored;
+    },
+  };
 }
 
 async function processIO(argv: string[], interrupt: LazyAbortController, failures: OutputFailures): Promise<IO> {
@@ -312,7 +330,7 @@ async function processIO(argv: string[], interrupt: LazyAbortController, failure
       return Boolean(process.stdin.isTTY);
     },
     stdout: stdout.stream,
-    stderr: stderr.stream,
+    stderr: notingWrites(stderr.stream, failures),
     stdoutIsTTY: stdout.isTTY,
     stderrIsTTY: stderr.isTTY,
     env,
@@ -440,8 +458,10 @@ async function runCommand(io: IO, argv: string[], json: boolean): Promise<ExitCo
  * A command that did its work but whose output could not be written (a full disk: ENOSPC; EIO) did
  * not do what was asked: it says so on stderr (as JSON with --json) and exits 11 instead of 0 or 10.
  * A command that failed already said why, with its own code: that code stands, and only a text line
- * is added (with --json stderr stays one JSON object). A reader that went away (`| head`) lost
- * nothing it wanted; stderr carries no data: neither changes anything.
+ * is added (with --json stderr stays one JSON object). A failure whose outcome is the data itself
+ * (`decode --json` of an error response, `webhooks verify --json`) wrote nothing on stderr: with
+ * --json it gets the OUTPUT_LOST object there, with the code the process exits with (its own). A reader that went away
+ * (`| head`) lost nothing it wanted; stderr carries no data: neither changes anything.
  */
 function outputChecked(io: IO, failures: OutputFailures, code: ExitCode, json: boolean): ExitCode {
   // `errored` holds a failure from the moment a write meets it, before its 'error' event (which a
@@ -450,7 +470,8 @@ function outputChecked(io: IO, failures: OutputFailures, code: ExitCode, json: b
   if (failure === undefined || readerWentAway(failure)) return code;
   const message = outputLostText(failure);
   const finished = code === EXIT.ok || code === EXIT.accepted;
-  if (json && finished) io.stderr.write(`${JSON.stringify({ error: { code: 'OUTPUT_LOST', message, exitCode: EXIT.outputLost } })}\n`);
+  const exitCode = finished ? EXIT.outputLost : code;
+  if (json && (finished || !failures.stderrWritten)) io.stderr.write(`${JSON.stringify({ error: { code: 'OUTPUT_LOST', message, exitCode } })}\n`);
   else if (!json) io.stderr.write(`amps: ${message}\n`);
-  return finished ? EXIT.outputLost : code;
+  return exitCode;
 }

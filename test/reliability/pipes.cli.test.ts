@@ -832,6 +832,9 @@ describe('output to a file or /dev/null (written without Node\'s stdio streams: 
     // A command that found a failure (a decoded conflict, 5) keeps its code; the loss is said beside it.
     const decoded = await runCliWithStdout(['decode', '--status', '409', `${API_DOCS}examples/error-conflict-no-strategy-cookbook.json`], '/dev/full');
     expect([decoded.code, decoded.stderr]).toEqual([5, 'amps: the output could not be written to stdout: no space left on the device (ENOSPC); what it shows is incomplete\n']);
+    // With --json its outcome is the data on stdout, so stderr held nothing: the loss is its one JSON object, the code still 5.
+    const decodedJson = await runCliWithStdout(['decode', '--json', '--status', '409', `${API_DOCS}examples/error-conflict-no-strategy-cookbook.json`], '/dev/full');
+    expect([decodedJson.code, JSON.parse(decodedJson.stderr)]).toEqual([5, { error: { code: 'OUTPUT_LOST', message: 'the output could not be written to stdout: no space left on the device (ENOSPC); what it shows is incomplete', exitCode: 5 } }]);
     // A fleet's --json lines: the run stops issuing, its ledger file has every device, and the loss is said.
     const dir = freshConfigDir();
     const fleet = await runCli(['push', 'battery', '--devices', '-', 'idle', '--json', '--no-preflight', '--out', join(dir, 'ledger.ndjson')], { env, input: loadIds(50, 2500).join('\n'), redirect: { stdout: ['/dev/full', 'w'] } });
