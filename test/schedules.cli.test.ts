@@ -63,10 +63,17 @@ describe('amps schedule set|get|clear', () => {
   });
 
   it('a device without a schedule: the 404 is said in the device\'s terms first, exit 4', async () => {
-    const r = await amps(['schedule', 'get', 'battery', 'bat_helio_02']);
-    expect([r.code, r.stderr.split('\n')[0]]).toEqual([4, 'battery bat_helio_02 has no schedule now (none was set, it was cleared, or a one-off one has run).']);
+    const r = await amps(['schedule', 'get', 'battery', 'bat_helio_01']);
+    expect([r.code, r.stderr.split('\n')[0]]).toEqual([4, 'battery bat_helio_01 has no schedule now (none was set, it was cleared, or a one-off one has run).']);
     // The error's advice fits a schedule read through its device, where no schedule id was given.
     expect(r.stderr).toContain('read through a device (/TYPE/ID/schedule), the device has no schedule now');
+  });
+
+  it('the seeded offline device is offline to schedules too: DEVICE_OFFLINE (410) on every call, exit 7', async () => {
+    for (const args of [['schedule', 'get', 'battery', 'bat_helio_02'], ['schedule', 'clear', 'battery', 'bat_helio_02'], ['schedules', 'create', '--device', 'bat_helio_02', '--slot', '00:30/5h charge --target 100%', '--daily', '--no-preflight', '--tz', 'UTC']]) {
+      const r = await amps([...args, '--json']);
+      expect([r.code, JSON.parse(r.stderr).error.code], args.join(' ')).toEqual([7, 'DEVICE_OFFLINE']);
+    }
   });
 
   it('sends a zone in its own spelling and a compound length as the API writes it', async () => {

@@ -49,9 +49,14 @@ function deviceRead(ctx: Context, device: DeviceDefinition, expedite: boolean) {
   return read;
 }
 
-function findDevice(ctx: Context, type: DeviceType, id: string): DeviceDefinition {
+/**
+ * The device a request names, of the type its path names (a route without one, `POST /schedules`,
+ * names none): the platform's DEVICE_NOT_FOUND when there is none, and the seeded offline device's
+ * DEVICE_OFFLINE on every call that names it, reads, writes and schedules alike.
+ */
+export function findDevice(ctx: Context, type: DeviceType | undefined, id: string): DeviceDefinition {
   const device = ctx.fleet.byId.get(id);
-  if (!device || device.type !== type) throw new SandboxError('DEVICE_NOT_FOUND', undefined, 'platform');
+  if (!device || (type !== undefined && device.type !== type)) throw new SandboxError('DEVICE_NOT_FOUND', undefined, 'platform');
   if (device.quirk === 'offline') throw new SandboxError('DEVICE_OFFLINE', {});
   return device;
 }

@@ -19,6 +19,7 @@ import { SandboxError } from '../schedule.js';
 import { nextFireAt, publicSchedule } from '../schedules.js';
 import type { StoredSchedule } from '../store.js';
 import { quantityProblems } from '../validate.js';
+import { findDevice } from './devices.js';
 import { normaliseDeviceType } from '../../domain/device-types.js';
 
 type Problems = Array<{ path: string; problem: string }>;
@@ -100,10 +101,7 @@ const schedules = (ctx: Context) => (ctx.tx.state.schedules ??= []);
 const live = (s: StoredSchedule) => s.state === 'active' || s.state === 'pending';
 
 function deviceOf(ctx: Context, segment: string, id: string): DeviceDefinition {
-  const type = normaliseDeviceType(segment)!;
-  const device = ctx.fleet.byId.get(id);
-  if (!device || device.type !== type) throw new SandboxError('DEVICE_NOT_FOUND');
-  return device;
+  return findDevice(ctx, normaliseDeviceType(segment)!, id);
 }
 
 function event(ctx: Context, type: 'schedule.created' | 'schedule.updated' | 'schedule.cancelled', schedule: StoredSchedule): void {
@@ -177,9 +175,7 @@ export const SCHEDULE_ROUTES: Route[] = [
       POST: (ctx, _params, _query, body) => {
         const deviceId = isRecord(body) ? body.deviceId : undefined;
         if (typeof deviceId !== 'string') throw validation([{ path: 'deviceId', problem: 'must be a string' }]);
-        const device = ctx.fleet.byId.get(deviceId);
-        if (!device) throw new SandboxError('DEVICE_NOT_FOUND');
-        const schedule = newSchedule(ctx, device, body, 'schedules');
+        const schedule = newSchedule(ctx, findDevice(ctx, undefined, deviceId), body, 'schedules');
         schedules(ctx).push(schedule);
         ctx.tx.changed();
         event(ctx, 'schedule.created', schedule);
