@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeError, decodeResponse, parseRetryAfter, transportError } from '../src/errors/decode.js';
+import { manufacturerVariant, outcomeExitCode } from '../src/errors/catalogue.js';
+import { decodeError, decodeFailedAction, decodeResponse, parseRetryAfter, transportError } from '../src/errors/decode.js';
 import { errorToJson, renderErrorText } from '../src/output/error-view.js';
 import { PLAIN } from '../src/output/style.js';
 import { API_DOCS } from './helpers/cli.js';
@@ -55,6 +56,29 @@ describe('the decoder on every shape', () => {
   it('keeps an unknown code and applies UNKNOWN_ERROR guidance (exit 8)', () => {
     const decoded = decodeError(418, {}, envelope('BRAND_NEW_CODE', 'Something new.'));
     expect(decoded).toMatchObject({ code: 'BRAND_NEW_CODE', known: false, retryClass: 'once_then_escalate', exitCode: 8, requestId: 'req_1' });
+  });
+
+  it('reads a code as the API spells it: device_offline or " DEVICE_OFFLINE " is no code the catalogue knows', () => {
+    for (const code of ['device_offline', ' DEVICE_OFFLINE ', 'Device-Offline']) {
+      expect(decodeError(410, {}, envelope(code, 'x')), code).toMatchObject({ code, known: false, exitCode: 8 });
+    }
+    expect(decodeError(410, {}, envelope('DEVICE_OFFLINE', 'x'))).toMatchObject({ known: true, exitCode: 7 });
+  });
+
+  it('a failed action is the manufacturer\'s answer, with its meaning of a code with two, whatever its message: as its exit code is taken', () => {
+    for (const errorMessage of [null, 'Device not found', 'Device not found or access denied']) {
+      const decoded = decodeFailedAction({ id: 'act_1', state: 'failed', errorCode: 'DEVICE_NOT_FOUND', errorMessage });
+      expect([decoded.entry?.variant, decoded.entry?.party, decoded.exitCode], String(errorMessage)).toEqual([manufacturerVariant('DEVICE_NOT_FOUND')?.variant, 'manufacturer', outcomeExitCode('failed', 'DEVICE_NOT_FOUND')]);
+    }
+    expect(outcomeExitCode('failed', 'DEVICE_NOT_FOUND')).toBe(3);
+  });
+
+  it('a status the docs also give a code is not said to differ from theirs (RATE_LIMIT_EXCEEDED on 401)', async () => {
+    const ctx = { style: PLAIN, tty: false };
+    const on401 = decodeError(401, {}, envelope('RATE_LIMIT_EXCEEDED', 'x'));
+    expect(errorToJson(on401).error).toMatchObject({ documentedStatus: null });
+    expect(await renderErrorText(on401, ctx)).not.toContain('the docs give');
+    expect(errorToJson(decodeError(500, {}, envelope('RATE_LIMIT_EXCEEDED', 'x'))).error).toMatchObject({ documentedStatus: 429 });
   });
 
   it('a code with several meanings and a message that names none takes the meaning of its path', () => {

@@ -177,7 +177,7 @@ export async function run(options: ExplainOptions, io: IO): Promise<ExitCode> {
     return EXIT.ok;
   }
 
-  const entries = entriesFor(options.code);
+  const entries = entriesFor(normaliseCode(options.code));
   const local = entries.length === 0 ? localCode(normaliseCode(options.code)) : undefined;
   if (local) return explainLocal(local, options, io);
   if (entries.length === 0) {

@@ -111,13 +111,17 @@ export function allCodes(): string[] {
   return [...byCode.keys()];
 }
 
-/** Every variant of a code, in catalogue order; empty when the code is unknown. */
+/**
+ * Every variant of a code, in catalogue order; empty when the code is unknown. The code as the API
+ * spells it: an answer's `device_offline` is no code the API has, so it is not DEVICE_OFFLINE
+ * (README, Errors); what a person types goes through normaliseCode first.
+ */
 export function entriesFor(code: string): CatalogueEntry[] {
-  return byCode.get(normaliseCode(code)) ?? [];
+  return byCode.get(code) ?? [];
 }
 
 export function isKnownCode(code: string): boolean {
-  return byCode.has(normaliseCode(code));
+  return byCode.has(code);
 }
 
 export function entriesWithStatus(status: number): CatalogueEntry[] {

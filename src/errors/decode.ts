@@ -3,7 +3,7 @@
 // a proxy, an empty or truncated body, or JSON with the wrong types. Anything it cannot read as an
 // Amps error is classified from the HTTP status alone.
 
-import { type CatalogueEntry, entriesFor, fillMessage, messageMatches, variantFor } from './catalogue.js';
+import { type CatalogueEntry, entriesFor, fillMessage, manufacturerVariant, messageMatches, variantFor } from './catalogue.js';
 import { RETRY_CLASSES, type RetryClass } from './retry-classes.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { isRecord, redactUrl } from '../lib/values.js';
@@ -379,7 +379,9 @@ export function truncatedFailedActionIn(body: string): FailedAction | undefined 
 /** A failed action's errorCode through the catalogue: the exit code a failure of that code has. */
 export function decodeFailedAction(action: FailedAction): DecodedError {
   const message = typeof action.errorMessage === 'string' ? action.errorMessage : undefined;
-  const entry = variantFor(action.errorCode, message, undefined) ?? null;
+  // A failure after the API accepted the action is the manufacturer's answer (dispatch): its
+  // meaning of a code with two, as the exit code of a followed action takes it (outcomeExitCode).
+  const entry = manufacturerVariant(action.errorCode) ?? null;
   const result = isRecord(action.result) && isRecord(action.result.error) ? action.result.error : undefined;
   return {
     code: action.errorCode,

@@ -318,11 +318,13 @@ function withoutKeyShapes(decoded: DecodedError): DecodedError {
 
 /**
  * The status the docs give a catalogued code, where the answer came with another (a 409 carrying
- * DEVICE_OFFLINE, which the docs give as 410): said, since support asks which the API sent.
+ * DEVICE_OFFLINE, which the docs give as 410): said, since support asks which the API sent. A
+ * status the docs also give it (RATE_LIMIT_EXCEEDED's 401 beside its 429) is none of that.
  */
 function documentedStatusOf(decoded: DecodedError): number | undefined {
   const entry = decoded.entry;
-  if (!entry || decoded.status === null || (decoded.shape !== 'envelope' && decoded.shape !== 'unwrapped') || entry.http === decoded.status) return undefined;
+  if (!entry || decoded.status === null || (decoded.shape !== 'envelope' && decoded.shape !== 'unwrapped')) return undefined;
+  if (entry.http === decoded.status || entry.alsoHttp?.includes(decoded.status)) return undefined;
   return entry.http;
 }
 
