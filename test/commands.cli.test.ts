@@ -200,6 +200,27 @@ describe('amps push', () => {
     expect(conflict.resolution.rerun).toContain('--on-conflict cancel_and_replace');
   });
 
+  it('a SCHEDULER_ACTIVE that offers no strategy amps can send: amps\' next step, never the docs\' "resubmit with onConflict" as its own', async () => {
+    const details = { recoveryStrategies: [] as string[] };
+    const server = createServer((_req, res) => {
+      res.writeHead(409, { 'content-type': 'application/json' }).end(JSON.stringify({ success: false, error: { code: 'SCHEDULER_ACTIVE', message: 'A schedule is currently active on the device and must be cleared first.', details }, meta: { requestId: 'req_1' } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const next = 'The answer offers no strategy amps can send for this device, so onConflict cannot clear the schedule: have it cleared on the device (by the end user in the manufacturer app; one set through Amps: amps schedule clear TYPE ID), then push again.';
+      for (const strategies of [[], ['bogus_strategy']]) {
+        details.recoveryStrategies = strategies;
+        const r = await amps(['push', 'battery', 'bat_voltaro_01', 'idle', '--no-preflight', '--api-url', url]);
+        expect([r.code, r.stderr.trimEnd().split('\n').at(-1)], String(strategies)).toEqual([5, next]);
+        const j = await amps(['push', 'battery', 'bat_voltaro_01', 'idle', '--no-preflight', '--api-url', url, '--json']);
+        expect([j.code, JSON.parse(j.stderr).resolution]).toEqual([5, { strategies: [], rerun: null, nextStep: next }]);
+      }
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('explains conflicts no strategy can fix, exit 5', async () => {
     const r = await amps(['push', 'battery', 'bat_nimbus_02', 'charge']);
     expect(r.code).toBe(5);

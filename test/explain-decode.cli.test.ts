@@ -141,6 +141,23 @@ describe('amps decode (built binary)', () => {
     expect(listed.stderr + listed.stdout).toContain('Overlapping schedule groups: 0');
   });
 
+  it('shows every SCHEDULER_ACTIVE detail as the answer gave it: its reason, a list that is no list, items that are no group, strategies amps cannot send', async () => {
+    const body = (details: unknown) => JSON.stringify({ success: false, error: { code: 'SCHEDULER_ACTIVE', message: 'A schedule is currently active on the device and must be cleared first.', details }, meta: { requestId: 'req_1' } });
+    const shown = async (details: unknown) => {
+      const r = await runCli(['decode', '--status', '409', '-'], { input: body(details) });
+      expect(r.code).toBe(5);
+      return r.stdout;
+    };
+    expect(await shown({ reason: 'foreign_schedule_overlap' })).toContain('Reason: foreign_schedule_overlap');
+    expect(await shown({ overlappingGroups: 'x' })).toContain('Overlapping schedule groups: x (not a list)');
+    expect(await shown({ overlappingGroups: [{ groupId: 'grp_1' }, 'a', 2, null] })).toContain('Overlapping schedule groups: 4, 3 of them not a group (--json shows them)');
+    const many = await shown({ overlappingGroups: Array.from({ length: 45 }, (_, i) => ({ groupId: `grp_${i}` })) });
+    expect([many.includes('Overlapping schedule groups: 45'), many.includes('… 25 more (--json shows all)')]).toEqual([true, true]);
+    expect(await shown({ existingGroupCount: 3 })).toContain('Schedule groups on the device: 3');
+    expect(await shown({ recoveryStrategies: 'cancel_and_replace' })).toContain('Strategies on offer: none readable (cancel_and_replace, not a list)');
+    expect(await shown({ recoveryStrategies: ['bogus_strategy'] })).toContain('Strategies on offer: bogus_strategy (none amps can send: onConflict takes cancel_and_replace or queue_after)');
+  });
+
   it('decodes a raw HTTP response from stdin, headers included', async () => {
     const raw = 'HTTP/1.1 429 Too Many Requests\r\nRetry-After: 12\r\ncontent-type: application/json\r\n\r\n' +
       JSON.stringify({ success: false, error: { code: 'RATE_LIMIT_EXCEEDED', message: 'The API key has exceeded its rate limit.', details: { retryAfterSeconds: 12 } }, meta: { requestId: 'req_x', path: '/battery' } });

@@ -58,7 +58,10 @@ function offeredStrategies(decoded: DecodedError, deviceStrategies: string[] | u
   return fetched.some((a) => !a?.end) ? offered.filter((s) => s !== 'queue_after') : offered;
 }
 
-/** What to do when no strategy can help. */
+/**
+ * What to do when no strategy can help: amps' words, never the docs' "what to do" (the error above
+ * quotes it), which for SCHEDULER_ACTIVE says to resubmit with a strategy this answer does not offer.
+ */
 function nextStep(decoded: DecodedError): string {
   const ids = conflictingActionIds(decoded);
   switch (decoded.code) {
@@ -72,8 +75,10 @@ function nextStep(decoded: DecodedError): string {
       return ids.length > 0
         ? `Wait for the action in the way to finish (amps actions wait ${ids[0]}), then push again.`
         : 'Wait for the conflicting action to finish, then push again.';
+    case 'SCHEDULER_ACTIVE':
+      return 'The answer offers no strategy amps can send for this device, so onConflict cannot clear the schedule: have it cleared on the device (by the end user in the manufacturer app; one set through Amps: amps schedule clear TYPE ID), then push again.';
     default:
-      return decoded.entry?.whatToDo ?? 'Resolve the conflicting state, then push again.';
+      return 'Resolve the conflicting state, then push again.';
   }
 }
 

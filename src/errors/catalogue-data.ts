@@ -509,7 +509,7 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     alsoMessages: ['Native scheduler is active; clear it before issuing a direct command.'],
     whatToDo: 'Resubmit with onConflict: cancel_and_replace to clear the conflicting schedule rows. error.details.recoveryStrategies lists the strategies the platform supports for this device. See conflict resolution.',
     retryQuote: RETRY_CONFLICT,
-    note: 'At a terminal amps offers exactly the strategies in details.recoveryStrategies and confirms before clearing anything; without one it prints the command that resubmits with --on-conflict cancel_and_replace.',
+    note: 'At a terminal amps offers exactly the strategies in details.recoveryStrategies and confirms before clearing anything; without one it prints the command that resubmits with --on-conflict cancel_and_replace. An answer that offers no strategy amps can send (an empty list) gets neither: amps says to have the schedule cleared on the device.',
     details: [
       { name: 'reason', description: '"foreign_schedule_overlap"' },
       { name: 'description', description: 'what the platform found' },

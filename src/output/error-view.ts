@@ -4,6 +4,7 @@
 
 import { CATEGORY_LABELS, entriesWithStatus, whatToDoFields } from '../errors/catalogue.js';
 import { type DecodedError, isWaitSeconds, localCode } from '../errors/decode.js';
+import { STRATEGIES } from '../contract/actions.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
 import { formatTable } from './table.js';
 import type { IO } from './io.js';
@@ -82,12 +83,16 @@ function formatGeneric(value: unknown, indent = '', depth = 0): string[] {
   return lines;
 }
 
-/** What the response lists; nothing when it lists nothing (the strategies then come from elsewhere: errors/strategies.ts). */
+/**
+ * What the response lists, and whether amps can send any of it; nothing when it lists nothing (the
+ * strategies then come from elsewhere: errors/strategies.ts).
+ */
 function strategiesLine(strategies: unknown): string[] {
   if (strategies === undefined) return [];
-  return Array.isArray(strategies) && strategies.length > 0
-    ? [`Strategies on offer: ${list(strategies)}`]
-    : ['Strategies on offer: none (onConflict cannot resolve this)'];
+  if (!Array.isArray(strategies)) return [`Strategies on offer: none readable (${cut(strategies)}, not a list)`];
+  if (strategies.length === 0) return ['Strategies on offer: none (onConflict cannot resolve this)'];
+  const known = strategies.some((s) => (STRATEGIES as readonly unknown[]).includes(s));
+  return [`Strategies on offer: ${list(strategies)}${known ? '' : ` (none amps can send: onConflict takes ${STRATEGIES.join(' or ')})`}`];
 }
 
 function capabilitySubset(details: Details): string[] {
@@ -114,20 +119,26 @@ function rangeLines(details: Details, nameKey: 'parameter' | 'setting'): string[
 }
 
 async function schedulerActiveLines(details: Details, ctx: RenderContext): Promise<string[]> {
-  const groups = Array.isArray(details.overlappingGroups) ? details.overlappingGroups : [];
+  // Details come bounded (TEXT_BOUNDS): a long list's last item says how many more it held.
+  const { items: groups, more } = Array.isArray(details.overlappingGroups) ? shownItems(details.overlappingGroups) : { items: [], more: 0 };
   const rows = groups.filter(isRecord).map((g) => [cut(g.groupId), cut(g.start), cut(g.end), cut(g.mode), cut(g.source)]);
   const lines: string[] = [];
+  if (details.reason !== undefined) lines.push(`Reason: ${cut(details.reason)}`);
   if (details.description !== undefined) lines.push(cut(details.description));
-  // A count only where the answer listed the groups (or counted them): "0" would say what it never said.
-  if (details.overlappingGroups !== undefined || details.existingGroupCount !== undefined) {
-    lines.push(
-      `Overlapping schedule groups: ${rows.length}` +
-        (details.existingGroupCount !== undefined ? ` (the device holds ${cut(details.existingGroupCount)} in all)` : ''),
-    );
+  // A count only of what the answer listed (or counted): "0" would say what it never said.
+  const inAll = details.existingGroupCount !== undefined ? ` (the device holds ${cut(details.existingGroupCount)} in all)` : '';
+  if (details.overlappingGroups !== undefined && !Array.isArray(details.overlappingGroups)) {
+    lines.push(`Overlapping schedule groups: ${cut(details.overlappingGroups)} (not a list)${inAll}`);
+  } else if (details.overlappingGroups !== undefined) {
+    const notGroups = groups.length - rows.length;
+    lines.push(`Overlapping schedule groups: ${groups.length + more}${notGroups > 0 ? `, ${notGroups} of them not a group (--json shows them)` : ''}${inAll}`);
+  } else if (details.existingGroupCount !== undefined) {
+    lines.push(`Schedule groups on the device: ${cut(details.existingGroupCount)}`);
   }
   if (rows.length > 0) {
     const table = await formatTable(['group', 'start', 'end', 'mode', 'source'], rows, { ...ctx, tty: true });
     lines.push(...table.trimEnd().split('\n'));
+    if (more > 0) lines.push(`… ${more} more (--json shows all)`);
   }
   lines.push(...strategiesLine(details.recoveryStrategies));
   if (details.detectedAt !== undefined) lines.push(`Detected at: ${cut(details.detectedAt)}`);
