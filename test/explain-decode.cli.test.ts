@@ -158,6 +158,23 @@ describe('amps decode (built binary)', () => {
     expect(await shown({ recoveryStrategies: ['bogus_strategy'] })).toContain('Strategies on offer: bogus_strategy (none amps can send: onConflict takes cancel_and_replace or queue_after)');
   });
 
+  it('--status that contradicts a saved status line is refused (it would decode, and say, a status the response never came with); one that agrees is taken', async () => {
+    const raw = 'HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\n\r\n' + JSON.stringify({ success: false, error: { code: 'RATE_LIMITED', message: 'x' } });
+    const contradicted = await runCli(['decode', '--status', '503', '-'], { input: raw });
+    expect([contradicted.code, contradicted.stdout, contradicted.stderr.split('\n')[0]]).toEqual([2, '', "amps: --status 503 contradicts the response's own status line (HTTP 429)"]);
+    expect((await runCli(['decode', '--status', '429', '-'], { input: raw })).code).toBe(6);
+  });
+
+  it('a message that is not text is said as such, never as none', async () => {
+    const body = (message: unknown) => JSON.stringify({ success: false, error: { code: 'DEVICE_OFFLINE', message } });
+    const number = await runCli(['decode', '--status', '410', '--json', '-'], { input: body(12) });
+    expect(JSON.parse(number.stdout).error.message).toBe("(the response's message was not text (12); the catalogue's for DEVICE_OFFLINE: The device is currently offline at the manufacturer.)");
+    const object = await runCli(['decode', '--status', '410', '-'], { input: body({ text: 'x' }) });
+    expect(object.stdout).toContain("(the response's message was not text (an object); the catalogue's for DEVICE_OFFLINE:");
+    const none = await runCli(['decode', '--status', '410', '-'], { input: body(null) });
+    expect(none.stdout).toContain('(the response carried no message; the catalogue');
+  });
+
   it('decodes a raw HTTP response from stdin, headers included', async () => {
     const raw = 'HTTP/1.1 429 Too Many Requests\r\nRetry-After: 12\r\ncontent-type: application/json\r\n\r\n' +
       JSON.stringify({ success: false, error: { code: 'RATE_LIMIT_EXCEEDED', message: 'The API key has exceeded its rate limit.', details: { retryAfterSeconds: 12 } }, meta: { requestId: 'req_x', path: '/battery' } });

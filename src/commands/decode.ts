@@ -133,6 +133,11 @@ export async function run(options: DecodeOptions, given: IO): Promise<ExitCode> 
   // One cut off mid-way: what arrived of it, said to be cut off.
   const cut = parsed === undefined ? truncatedFailedActionIn(saved.body) : undefined;
   if (cut) return printDecoded({ ...decodeFailedAction(cut), truncated: true }, options, io);
+  // --status is for a body saved without its status line; one that contradicts the line would be
+  // decoded, and said, as sent with a status it was not.
+  if (options.status !== undefined && saved.status !== undefined && options.status !== saved.status) {
+    throw new UsageError(`--status ${options.status} contradicts the response's own status line (HTTP ${saved.status})`, '--status is for a body saved without its status line: leave it out');
+  }
   let status = options.status ?? saved.status;
   if (status === undefined && saved.body.trim() === '') throw new UsageError('the response is empty: there is nothing to decode', 'save the whole response, status line and body (curl -i), or the body with --status N');
   if (status === undefined) {

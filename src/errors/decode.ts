@@ -176,6 +176,8 @@ function unreadable(status: number, problem: string, body: string, retryAfterSec
 interface ErrorFields {
   code: string;
   message: string | undefined;
+  /** What the body had as its message when that is no text (a number, an object): said as such, never as none. */
+  otherMessage?: unknown;
   details: unknown;
   meta: Record<string, unknown>;
   shape: ErrorShape;
@@ -190,6 +192,7 @@ function errorFields(body: unknown): ErrorFields | undefined {
     return {
       code: shortText(error.code, 100)!,
       message: asString(error.message),
+      otherMessage: error.message,
       details: error.details,
       meta,
       shape: body.success === false ? 'envelope' : 'unwrapped',
@@ -197,10 +200,10 @@ function errorFields(body: unknown): ErrorFields | undefined {
   }
   // Older bodies: { error: "CODE", message } and { code, message, details }.
   if (typeof error === 'string' && /^[A-Z][A-Z0-9_]+$/.test(error)) {
-    return { code: error, message: asString(body.message), details: body.details, meta, shape: 'unwrapped' };
+    return { code: error, message: asString(body.message), otherMessage: body.message, details: body.details, meta, shape: 'unwrapped' };
   }
   if (typeof body.code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(body.code)) {
-    return { code: body.code, message: asString(body.message), details: body.details, meta, shape: 'unwrapped' };
+    return { code: body.code, message: asString(body.message), otherMessage: body.message, details: body.details, meta, shape: 'unwrapped' };
   }
   return undefined;
 }
@@ -218,9 +221,14 @@ export function catalogueStatusOf(body: string): number | undefined {
   return variants[0]?.http;
 }
 
-/** Said where an answer carried no message: never the catalogue's words passed off as the answer's. */
-function noMessage(what: 'response' | 'action', entry: CatalogueEntry | null | undefined): string {
-  return entry ? `(the ${what} carried no message; the catalogue's for ${entry.code}: ${entry.message})` : `(the ${what} carried no message)`;
+/**
+ * Said where an answer carried no message, or one that is no text (`"message": 12`): never the
+ * catalogue's words passed off as the answer's.
+ */
+function noMessage(what: 'response' | 'action', entry: CatalogueEntry | null | undefined, other?: unknown): string {
+  const kind = other === undefined || other === null ? undefined : Array.isArray(other) ? 'a list' : typeof other === 'object' ? 'an object' : shortText(String(other), 40);
+  const said = kind === undefined ? `the ${what} carried no message` : `the ${what}'s message was not text (${kind})`;
+  return entry ? `(${said}; the catalogue's for ${entry.code}: ${entry.message})` : `(${said})`;
 }
 
 /** The error code a body names (whole, or cut off), whether or not the catalogue knows it. */
@@ -237,7 +245,7 @@ function fromFields(status: number, fields: ErrorFields, retryAfterHeader: numbe
   return {
     code: fields.code,
     status,
-    message: fields.message ?? noMessage('response', entry),
+    message: fields.message ?? noMessage('response', entry, fields.otherMessage),
     entry,
     known: entry !== null,
     shape: fields.shape,
@@ -386,7 +394,7 @@ export function decodeFailedAction(action: FailedAction): DecodedError {
   return {
     code: action.errorCode,
     status: null,
-    message: message ?? noMessage('action', entry),
+    message: message ?? noMessage('action', entry, action.errorMessage),
     entry,
     known: entry !== null,
     shape: 'action',
