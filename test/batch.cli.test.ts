@@ -240,10 +240,16 @@ describe('amps push --devices', () => {
     // The carried rejection is the run's: exit 4, though every device this resume sent was accepted.
     expect(resumed.code).toBe(4);
     expect(posts().length - before).toBe(3);
-    const summary = JSON.parse(resumed.stderr.trim().split('\n').filter((l) => l.startsWith('{"summary"')).at(-1)!).summary;
+    // With --json stderr is JSON lines alone (the resume's line for people is not among them).
+    const lines = resumed.stderr.trim().split('\n').map((l) => JSON.parse(l));
+    const summary = lines.at(-1).summary;
     // nope was refused by its preflight read: never sent.
     expect([summary.total, summary.sent, summary.exitCode]).toEqual([4, 3, 4]);
     expect(summary.outcomes).toEqual(expect.arrayContaining([expect.objectContaining({ outcome: 'rejected', code: 'DEVICE_NOT_FOUND', count: 1 }), expect.objectContaining({ outcome: 'accepted', count: 3 })]));
+    // --json wins over --quiet: the summary, the one place an unnamed ledger's path is said, stays.
+    const quiet = await amps(['push', 'battery', '--devices', file, 'idle', '--no-preflight', '--json', '-q']);
+    expect([quiet.code, Object.keys(JSON.parse(quiet.stderr.trim().split('\n').at(-1)!))]).toEqual([4, ['summary']]);
+    expect(JSON.parse(quiet.stderr.trim().split('\n').at(-1)!).summary.ledger).toEqual(expect.any(String));
   });
 
   it('slows the whole run on 429 and, with --retry, sends those devices again', async () => {

@@ -269,6 +269,13 @@ describe('amps push', () => {
     const r = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--simulate-failure', 'COMMAND_FAILED', '--simulate-at', 'dispatch', '--wait', '--json']);
     expect(r.code).toBe(4);
     expect(jsonOut(r)).toMatchObject({ state: 'failed', errorCode: 'COMMAND_FAILED' });
+    // A failure like any other: its one JSON error on stderr, where scripts read error.code, the action named.
+    expect(JSON.parse(r.stderr).error).toMatchObject({ code: 'COMMAND_FAILED', exitCode: 4, shape: 'action', actionId: jsonOut(r).id });
+    // In text, the decoder's account on stderr (what amps decode of the record shows); actions wait alike.
+    const waited = await amps(['actions', 'wait', jsonOut(r).id]);
+    expect([waited.code, waited.stdout]).toEqual([4, expect.stringMatching(/^state +failed$/m)]);
+    expect(waited.stderr).toContain(`✖ COMMAND_FAILED · failed action ${jsonOut(r).id}`);
+    expect(waited.stderr).toContain('More: amps explain COMMAND_FAILED');
   });
 
   it('sends a raw body with --body -', async () => {

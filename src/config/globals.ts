@@ -15,7 +15,11 @@ export interface GlobalOptions {
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
-/** The global options as a command sees them (commander merges them with its own). */
+/**
+ * The global options as a command sees them (commander merges them with its own). `--json` wins
+ * over `--quiet` (README): a script that asks for JSON gets all of it, so no command sees both.
+ */
 export function globalsOf(command: { optsWithGlobals(): object }): GlobalOptions {
-  return command.optsWithGlobals() as GlobalOptions;
+  const globals = command.optsWithGlobals() as GlobalOptions;
+  return globals.json && globals.quiet ? { ...globals, quiet: false } : globals;
 }

@@ -8,7 +8,7 @@ import { waitForAction, WaitTimeout } from '../api/wait.js';
 import type { ActionRecord } from '../contract/actions.js';
 import { manufacturerVariant, outcomeExitCode } from '../errors/catalogue.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
-import { InterruptedError } from '../errors/failures.js';
+import { ApiFailure, InterruptedError } from '../errors/failures.js';
 import { type IO, writeJson, writeLine } from '../output/io.js';
 import { startSpinner } from '../output/spinner.js';
 import { printAction, timeText } from '../output/views.js';
@@ -38,6 +38,18 @@ function stillStandsLines(action: Pick<ActionRecord, 'id' | 'state' | 'start'>, 
   return lines;
 }
 
+/**
+ * A failed action is a failure like any other: beside the action on stdout, its error decoded on
+ * stderr by the one decoder, as `amps decode` of the record shows it (with --json the one JSON
+ * error a failure writes, so a script reads `error.code` where it does for every other failure).
+ */
+async function reportFailed(action: ActionRecord, relink: ApiFailure['relink'], io: IO, json: boolean): Promise<void> {
+  const [{ decodeFailedAction }, { reportFailure }] = await Promise.all([import('../errors/decode.js'), import('../output/failure-report.js')]);
+  const failure = new ApiFailure(decodeFailedAction({ ...action, errorCode: action.errorCode || 'UNKNOWN_ERROR' }));
+  failure.relink = relink;
+  await reportFailure(failure, io, json);
+}
+
 export async function followAction(client: ApiClient, id: string, options: FollowOptions): Promise<ExitCode> {
   const { io } = options;
   const spinner = startSpinner(io, `${id} …`, !options.json && !options.quiet);
@@ -56,7 +68,7 @@ export async function followAction(client: ApiClient, id: string, options: Follo
     // A failure that arrives after the push was accepted needs the same re-link link as one the push met.
     const relink = done.state === 'failed' && manufacturerVariant(done.errorCode ?? '')?.retryClass === 'relink' ? options.relink?.(done) : undefined;
     printAction(done, io, relink ? { ...options, extra: { ...options.extra, relink } } : options);
-    if (relink && !options.json) writeLine(io.stderr, 'url' in relink ? `Re-link: send the device's user ${relink.url}` : `Re-link: only the device's user can fix this; ${relink.hint}`);
+    if (done.state === 'failed') await reportFailed(done, relink, io, Boolean(options.json));
     return outcomeExitCode(done.state, done.errorCode);
   } catch (error) {
     spinner.stop();

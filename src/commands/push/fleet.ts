@@ -408,7 +408,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     announceWrite(session, io, options);
     // One zone and one clock for the whole fleet: said before anything is sent.
     if (!options.quiet && !options.json) for (const line of timeLines(times.start, times.end, zone, hasWallClockTime(push.times))) writeLine(io.stderr, io.err.dim(line));
-    if (resume && !options.quiet) writeLine(io.stderr, `Resuming ${run.resumeFrom!.path} into ${run.out}: ${resume.carried.size} device line(s) carried over.`);
+    if (resume && !options.quiet && !options.json) writeLine(io.stderr, `Resuming ${run.resumeFrom!.path} into ${run.out}: ${resume.carried.size} device line(s) carried over.`);
 
     const showProgress = io.stderrIsTTY && !options.json && !options.quiet;
     const progress = new report.Progress(io, showProgress);
