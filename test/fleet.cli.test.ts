@@ -741,6 +741,20 @@ describe('amps watch --ledger', () => {
     expect(text.stderr).toContain(`The run that wrote ${out} stopped without ending it (its process is gone): amps push --resume ${out} sends the rest, no device twice.`);
   });
 
+  it('a run that ended and was resumed: watch names the resume\'s ledger, and appends nothing to the one it continues', async () => {
+    const { file, dir } = fileOf([...loadIds(2, 441), 'nope', ...loadIds(2, 443)]);
+    const out = join(dir, 'ledger.ndjson');
+    expect((await amps(['push', 'battery', '--devices', file, 'idle', '--fail-fast', '--concurrency', '1', '--out', out])).code).toBe(4);
+    const resumed = await amps(['push', '--resume', out]);
+    expect(resumed.code).toBe(4);
+    const before = readFileSync(out, 'utf8');
+    const watched = await runCli(['watch', '--ledger', out, '--json', '--wait-timeout', '10s'], { env, timeoutMs: 50_000 });
+    expect([watched.code, JSON.parse(watched.stdout)]).toEqual([0, expect.objectContaining({ ended: true, resumedInto: `${out.replace(/\.ndjson$/, '')}.resumed.ndjson` })]);
+    expect(readFileSync(out, 'utf8')).toBe(before);
+    const text = await runCli(['watch', '--ledger', out, '--wait-timeout', '10s'], { env, timeoutMs: 50_000 });
+    expect(text.stderr).toContain(`The run of ${out} was resumed into ${out.replace(/\.ndjson$/, '')}.resumed.ndjson, which amps watch --ledger`);
+  });
+
   it('refuses what is not a ledger in one line, exit 2, nothing sent', async () => {
     const dir = freshConfigDir();
     const run = {

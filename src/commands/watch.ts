@@ -104,6 +104,9 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
   /** Appends what was followed and is not in the ledger yet; `waitMs`: how long to wait for another watch's append. */
   const flush = (waitMs: number) => {
     if (!ledger.end || notAppended !== undefined || unappended.length === 0) return;
+    // A ledger resumed (interrupted, then continued by push --resume) is its resume's to continue:
+    // the resume read it whole, and its own ledger is the one that takes outcomes.
+    if (resumedInto(options.ledger!) !== undefined) return;
     let step: ReturnType<typeof lockWithin>;
     try {
       step = lockWithin(appendLock, waitMs);
@@ -180,7 +183,7 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
     tally.pending = pending.map((p) => ({ id: p.deviceId, actionId: p.actionId, state: p.state, start: p.start }));
     if (options.json) {
       const rows = [...tally.rows.values()];
-      writeJson(io, { ledger: options.ledger, actions: rows, pending: tally.pending, ended: ledger.end !== null, writerGone, resumedInto: writerGone ? resumedInto(options.ledger!) ?? null : null, requests: { ...following.requests, rounds: following.rounds }, environment: session.environment, outcomesNotAppended: notAppended ?? null });
+      writeJson(io, { ledger: options.ledger, actions: rows, pending: tally.pending, ended: ledger.end !== null, writerGone, resumedInto: resumedInto(options.ledger!) ?? null, requests: { ...following.requests, rounds: following.rounds }, environment: session.environment, outcomesNotAppended: notAppended ?? null });
     } else if (!options.quiet) {
       await report.printOutcomes(tally, io, false, zone, following.end, options.ledger);
       if (!ledger.end && writerGone) {
@@ -191,6 +194,11 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
         writeLine(io.stderr, `The run that wrote ${options.ledger} stopped without ending it (its process is gone)${next}.`);
       }
       else if (!ledger.end) writeLine(io.stderr, `The run writing ${options.ledger} had not ended${{ interrupted: '', stopped: ' when the follow stopped', wait: ' when the wait did' }[following.end]}.`);
+      else {
+        // Ended (an interrupted run has its end record too), then resumed: its devices go on there.
+        const into = resumedInto(options.ledger!);
+        if (into) writeLine(io.stderr, `The run of ${options.ledger} was resumed into ${into}, which amps watch --ledger ${shellQuote(into)} follows: these are this ledger's actions alone, and their outcomes are recorded there, not here.`);
+      }
       const { times: runTimes } = ledger.run;
       // Sent as the run sent (its record), then where watch sends (its own --profile, --api-url…, which win).
       const { concurrency, shape } = ledger.run;

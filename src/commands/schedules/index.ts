@@ -100,7 +100,7 @@ async function list(session: Session, options: SchedulesOptions, io: IO): Promis
     return EXIT.ok;
   }
   if (items.length === 0) {
-    writeLine(io.stderr, 'No schedules.');
+    if (!options.quiet) writeLine(io.stderr, 'No schedules.');
     return EXIT.ok;
   }
   const zone = displayZone(io.env);
