@@ -74,6 +74,27 @@ describe('whose clock', () => {
     expect(local.stderr).toContain('America/Los_Angeles: the local zone');
   });
 
+  it('a real push says whose clock a time typed without a zone was read on, and why, without --dry-run; --no-preflight says the device was not read', async () => {
+    const sent = await amps(['push', 'battery', 'bat_helio_01', 'charge', '--at', '22:00', '--on-conflict', 'cancel_and_replace'], { TZ: 'America/Los_Angeles' });
+    expect([sent.code, sent.stderr]).toEqual([0, expect.stringContaining('(times typed without a zone are read in Europe/Berlin: the device\'s plant zone)')]);
+    const unread = await amps(['push', 'battery', 'bat_helio_01', 'charge', '--at', '+30m', '--no-preflight', '--dry-run'], { TZ: 'America/Los_Angeles' });
+    expect(unread.stderr).toContain('(shown in America/Los_Angeles: the local zone (the device was not read: --no-preflight))');
+  });
+
+  it('a time daylight saving skips is said, and which was taken: single push, dry run, fleet; with --json as a notice line on stderr', async () => {
+    const note = '--at: 2027-03-28 01:30 Europe/London does not exist (the clocks go forward then); using 2027-03-28 02:30 Europe/London (01:30Z)';
+    const at = ['--at', '2027-03-28T01:30', '--tz', 'Europe/London', '--no-preflight'];
+    const dry = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', ...at, '--dry-run', '--json']);
+    expect([dry.code, json(dry).action.start, dry.stderr]).toEqual([0, '2027-03-28T02:30:00+01:00', `${JSON.stringify({ notice: note })}\n`]);
+    // Sent (the API refuses a start past its horizon: the note came first).
+    const single = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', ...at, '--json']);
+    expect(JSON.parse(single.stderr.split('\n')[0])).toEqual({ notice: note });
+    const fleet = await amps(['push', 'battery', '--devices', '-', 'charge', ...at], {}, 'bat_nimbus_01\n');
+    expect(fleet.stderr).toContain(note);
+    const fleetJson = await amps(['push', 'battery', '--devices', '-', 'charge', ...at, '--json'], {}, 'bat_nimbus_01\n');
+    expect(fleetJson.stderr.trim().split('\n').map((l) => JSON.parse(l))).toEqual([{ notice: note }, expect.objectContaining({ summary: expect.any(Object) })]);
+  });
+
   it('refuses a zone that is not one, and times that are not times, in one line', async () => {
     for (const [args, message] of [
       [['--at', '22:00', '--tz', 'Mars/Olympus'], "--tz 'Mars/Olympus' is not a time zone"],

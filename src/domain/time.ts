@@ -76,9 +76,11 @@ export function plantZone(device: Pick<DeviceRead, 'metadata'> | undefined): str
 }
 
 /** Whose clock a device's times are read on, with no zone named: its plant zone, else this machine's, saying which and why. */
-export type DeviceClockSource = 'the device\'s plant zone' | 'the local zone (the device names no plant zone)' | `the local zone (the device's plant zone '${string}' is not a zone amps knows)`;
+export type DeviceClockSource = 'the device\'s plant zone' | 'the local zone (the device names no plant zone)' | `the local zone (the device's plant zone '${string}' is not a zone amps knows)` | 'the local zone (the device was not read: --no-preflight)';
 
+/** `device`: the device as read; undefined when it was not (--no-preflight), which is said as that. */
 export function deviceOrLocalZone(device: Pick<DeviceRead, 'metadata'> | undefined, env: Record<string, string | undefined>): { name: string; source: DeviceClockSource } {
+  if (device === undefined) return { name: localZone(env), source: 'the local zone (the device was not read: --no-preflight)' };
   const known = plantZone(device);
   if (known) return { name: known, source: 'the device\'s plant zone' };
   const plant = device?.metadata?.timeZone;

@@ -15,7 +15,7 @@ import { isKnownCode, normaliseCode, suggestCodes } from '../../errors/catalogue
 import { preflightError } from '../../errors/decode.js';
 import { PreflightError, UsageError } from '../../errors/failures.js';
 import { isRecord, own } from '../../lib/values.js';
-import type { IO } from '../../output/io.js';
+import { type IO, writeLine, writeNotice } from '../../output/io.js';
 import { readFileBounded, readStdin, withoutBom } from '../../output/read.js';
 
 /** The flags that shape a push, as commander hands them over: the ledger's RunInputs, quantities still flags. */
@@ -100,6 +100,16 @@ export function timeLines(start: number | undefined, end: number | undefined, zo
   // Only a time typed without a zone was read in it; one with an offset, or relative, is only shown there.
   if (lines.length > 0) lines.push(wallClock ? `(times typed without a zone are read in ${zone.name}: ${zone.source})` : `(shown in ${zone.name}: ${zone.source})`);
   return lines;
+}
+
+/**
+ * A note on the times an operator must always hear (a time daylight saving skips or repeats, and
+ * which was taken; `now` sent as an immediate push): for people a line, with --json a notice line,
+ * stderr's JSON, since stdout is the body or the action alone.
+ */
+export function writeTimeNote(io: IO, json: boolean, note: string): void {
+  if (json) writeNotice(io, true, note);
+  else writeLine(io.stderr, io.err.dim(note));
 }
 
 /** The sandbox directive is for rehearsals: one with a live key is refused before anything is sent. */

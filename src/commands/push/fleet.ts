@@ -32,7 +32,7 @@ import { formatTable } from '../../output/table.js';
 import { grouped } from '../../output/text.js';
 import { announceWrite, relinkFor, type Session, withSession } from '../../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../../session/follow.js';
-import { movedTimes, preflight, preparePush, type PushFlags, type PushInputs, readPushInputs, refuseDirectiveOnLive, timeLines, type Zone } from './body.js';
+import { movedTimes, preflight, preparePush, type PushFlags, type PushInputs, readPushInputs, refuseDirectiveOnLive, timeLines, writeTimeNote, type Zone } from './body.js';
 import { bodyFlagsGiven, checkResumable, claimResumeOf, copiedFrom, refuseWhileWritten, decide, fingerprintOf, flagsOf, realPathOf, reconcile, ReconcileIncomplete, reconciledEntry, resumedLedgerPath, runInputs, unreconciledEntry } from './resume.js';
 import { rerunNote, rerunArgs, resumeCommand, sendingFlags } from './rerun.js';
 import { breach, parseAbortIf, parseWaves, waveEnds, type AbortRule } from './waves.js';
@@ -408,6 +408,9 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     announceWrite(session, io, options);
     // One zone and one clock for the whole fleet: said before anything is sent.
     if (!options.quiet && !options.json) for (const line of timeLines(times.start, times.end, zone, hasWallClockTime(push.times))) writeLine(io.stderr, io.err.dim(line));
+    // What an operator must always hear of the times, as a single push says it: a time daylight
+    // saving skips or repeats, and which was taken; `now` sent as an immediate push.
+    if (!options.quiet) for (const note of times.notes) writeTimeNote(io, Boolean(options.json), note);
     if (resume && !options.quiet && !options.json) writeLine(io.stderr, `Resuming ${run.resumeFrom!.path} into ${run.out}: ${resume.carried.size} device line(s) carried over.`);
 
     const showProgress = io.stderrIsTTY && !options.json && !options.quiet;

@@ -21,7 +21,7 @@ import { announceWrite, relinkFor, withSession } from '../../session/connect.js'
 import { DEFAULT_WAIT_MS, followAction } from '../../session/follow.js';
 import { pendingWarning } from '../schedule/slots.js';
 import { timeArgs, type RunTimes } from './rerun.js';
-import { movedLines, movedTimes, type PreparedPush, preflight, preflightStrategy, preparePush, type PushFlags, type PushInputs, readBodyFile, readPushInputs, refuseDirectiveOnLive, timeLines, type Zone, zoneFor } from './body.js';
+import { movedLines, movedTimes, type PreparedPush, preflight, preflightStrategy, preparePush, type PushFlags, type PushInputs, readBodyFile, readPushInputs, refuseDirectiveOnLive, timeLines, writeTimeNote, type Zone, zoneFor } from './body.js';
 import type { Strategy } from '../../contract/actions.js';
 
 export interface SinglePushOptions extends GlobalOptions, PushFlags {
@@ -78,14 +78,13 @@ function preparedFromRaw(body: PushBody, zone: Zone, device: DeviceRead | undefi
 
 /**
  * How amps read the typed values: the times in whose zone and the units it converted (shown by
- * --dry-run and --verbose), and what an operator must always hear (`now`, daylight saving).
+ * --dry-run and --verbose), and what an operator must always hear (`now`, daylight saving, and the
+ * clock a time typed without a zone was read on, and why that one: the device's may not be it).
  */
 function preparationLines(prepared: PreparedPush, all: boolean): string[] {
   const lines: string[] = [];
-  if (all) {
-    lines.push(...timeLines(prepared.start, prepared.end, prepared.zone, prepared.wallClock));
-    lines.push(...prepared.conversions.map((c) => conversionLine(c)));
-  }
+  if (all || prepared.wallClock) lines.push(...timeLines(prepared.start, prepared.end, prepared.zone, prepared.wallClock));
+  if (all) lines.push(...prepared.conversions.map((c) => conversionLine(c)));
   return [...lines, ...prepared.notes];
 }
 
@@ -130,8 +129,12 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
   };
   const dryRun = (prepared: PreparedPush) => {
     writeJson(io, prepared.body);
-    // With --json stderr holds a failure's JSON object alone: the notes are for people.
-    if (options.quiet || options.json) return EXIT.ok;
+    if (options.quiet) return EXIT.ok;
+    // With --json stderr holds JSON alone: the preview is for people, the notes on the times are notices.
+    if (options.json) {
+      for (const note of prepared.notes) writeTimeNote(io, true, note);
+      return EXIT.ok;
+    }
     for (const line of preparationLines(prepared, true)) writeLine(io.stderr, line);
     writeLine(io.stderr, io.err.dim(`dry run: nothing was sent (would POST /${pathSegment(type)}/${deviceId})`));
     return EXIT.ok;
@@ -148,7 +151,9 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
       preflightStrategy(device, prepared.body);
     }
     if (options.dryRun) return dryRun(prepared);
-    if (!options.quiet) for (const line of preparationLines(prepared, Boolean(options.verbose))) writeLine(io.stderr, io.err.dim(line));
+    // --verbose is for people: with it, --json's stderr has its lines too (as every --verbose's).
+    if (options.json && !options.verbose) for (const note of prepared.notes) writeTimeNote(io, true, note);
+    else if (!options.quiet) for (const line of preparationLines(prepared, Boolean(options.verbose))) writeLine(io.stderr, io.err.dim(line));
     // A scheduled or windowed push meets a pending action however far apart the windows are (the docs).
     const pending = prepared.start !== undefined && !options.quiet && !options.json ? pendingWarning(device, 'push', prepared.body.onConflict) : undefined;
     if (pending) writeLine(io.stderr, pending.startsWith('note:') ? io.err.dim(pending) : io.err.yellow(pending));
