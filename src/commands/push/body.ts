@@ -233,7 +233,9 @@ export function movedTimes(sent: { start?: number; end?: number }, action: Pick<
     const wanted = sent[key];
     // Asked for, but at an instant amps could not place (a raw body's relative time): nothing to compare.
     if (wanted !== undefined && Number.isNaN(wanted)) continue;
-    const differs = got === undefined || Number.isNaN(got) ? wanted !== undefined && action[key] === null : wanted === undefined || Math.abs(got - wanted) >= 1000;
+    // An answer that leaves out a time it was sent (no `end` key at all) dropped it, as one that says null did.
+    const dropped = action[key] === null || action[key] === undefined;
+    const differs = got === undefined || Number.isNaN(got) ? wanted !== undefined && dropped : wanted === undefined || Math.abs(got - wanted) >= 1000;
     if (differs && !(wanted === undefined && (action[key] ?? null) === null)) {
       moved[key] = { sent: wanted === undefined ? null : new Date(wanted).toISOString(), got: action[key] ?? null };
     }
@@ -243,8 +245,10 @@ export function movedTimes(sent: { start?: number; end?: number }, action: Pick<
 
 /** One line a moved time: what was asked, what the API will do, in the push's zone. */
 export function movedLines(moved: Moved, zone: string): string[] {
-  const when = (iso: string | null) => (iso === null ? 'immediately' : describeInstant(apiInstant(iso)!, zone));
+  // No start is an immediate push; no end, a mode the device holds until the next push.
+  const none = { start: 'immediately', end: 'no end (the device holds the mode until the next push)' };
+  const when = (key: 'start' | 'end', iso: string | null) => (iso === null ? none[key] : describeInstant(apiInstant(iso)!, zone));
   return (['start', 'end'] as const)
     .filter((key) => moved[key])
-    .map((key) => `The API moved the ${key}: asked ${when(moved[key]!.sent)}, got ${when(moved[key]!.got)}.`);
+    .map((key) => `The API moved the ${key}: asked ${when(key, moved[key]!.sent)}, got ${when(key, moved[key]!.got)}.`);
 }

@@ -4,6 +4,7 @@ import { cleanEnv } from '../../../test/helpers/cli.js';
 import { parsedOptions, ScriptedPrompter, testIO } from '../../../test/helpers/io.js';
 import { type TestSandbox, useSandbox } from '../../../test/helpers/sandbox.js';
 import { pushCommand, run } from './index.js';
+import { movedLines, movedTimes } from './body.js';
 
 // In-process: what commander hands `run`, and every branch of a push at a terminal (the conflict
 // resolver included) with scripted answers, against a real sandbox over loopback HTTP.
@@ -174,5 +175,24 @@ describe('where waves end', () => {
     expect(waveEnds(100, [0.01, 0.3, 1], 20)).toEqual([20, 30, 100]);
     expect(waveEnds(10, [0.1, 0.3, 0.6, 1], 4)).toEqual([4, 6, 10]);
     expect(waveEnds(3, [0.5, 1], 0)).toEqual([2, 3]);
+  });
+});
+
+describe('times the API moved', () => {
+  const start = Date.parse('2026-12-10T22:00:00Z');
+  const end = Date.parse('2026-12-10T23:00:00Z');
+
+  it('an answer that leaves out a time it was sent dropped it, as one that says null did', () => {
+    const moved = { end: { sent: '2026-12-10T23:00:00.000Z', got: null } };
+    expect(movedTimes({ start, end }, { start: '2026-12-10T22:00:00Z' } as never)).toEqual(moved);
+    expect(movedTimes({ start, end }, { start: '2026-12-10T22:00:00Z', end: null })).toEqual(moved);
+    // Nothing sent, nothing answered: nothing moved.
+    expect(movedTimes({}, {} as never)).toBeNull();
+    expect(movedTimes({ start, end }, { start: '2026-12-10T22:00:00Z', end: '2026-12-10T23:00:00Z' })).toBeNull();
+  });
+
+  it('says a dropped end as no end, never as "immediately"', () => {
+    expect(movedLines({ end: { sent: '2026-12-10T23:00:00.000Z', got: null } }, 'UTC')).toEqual(['The API moved the end: asked 2026-12-10 23:00 UTC (23:00Z), got no end (the device holds the mode until the next push).']);
+    expect(movedLines({ start: { sent: '2026-12-10T22:00:00.000Z', got: null } }, 'UTC')).toEqual(['The API moved the start: asked 2026-12-10 22:00 UTC (22:00Z), got immediately.']);
   });
 });
