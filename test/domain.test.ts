@@ -66,6 +66,13 @@ describe('times as operators type them (a fixed clock, a named zone)', () => {
     expect(parseTimeText('2026-06-10T22:00:30.5')).toEqual({ kind: 'wall', date: { year: 2026, month: 6, day: 10 }, hour: 22, minute: 0, second: 30 });
     expect(parseTimeText('2026-06-10T22:00:30.5Z')).toEqual({ kind: 'absolute', instant: Date.parse('2026-06-10T22:00:30.5Z') });
     expect(parseApiTime('2026-11-31T22:00Z', new Date(now), 'UTC')).toBeUndefined();
+    // RFC 3339's spellings with a zone as without one: a lower-case t, a space, an offset of hours alone.
+    const ten = Date.parse('2026-06-10T21:00:00Z');
+    for (const spelling of ['2026-06-10t22:00+01:00', '2026-06-10 22:00+01:00', '2026-06-10T22:00+01', '2026-06-10T22:00+0100', '2026-06-10 21:00z']) {
+      expect(parseTimeText(spelling), spelling).toEqual({ kind: 'absolute', instant: ten });
+    }
+    expect(parseTimeText('2026-06-10t22:00')).toMatchObject({ kind: 'wall', hour: 22 });
+    expect(parseTimeText('2026-06-10T22:00+24:00')).toEqual({ problem: 'has an offset that is none (hours 00-23, minutes 00-59)' });
     // A dated time more than 400 days ahead, as a relative one is.
     expect(() => resolveTimes(parseTimeFlags({ at: '2029-01-01T00:00Z' }), now, { name: 'UTC' })).toThrow('--at lies more than 400 days ahead');
     expect(() => resolveTimes(parseTimeFlags({ start: '2026-06-11T00:00Z', end: '9999-12-31T23:59Z' }), now, { name: 'UTC' })).toThrow('--end lies more than 400 days ahead');

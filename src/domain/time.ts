@@ -4,6 +4,7 @@
 // wall-clock time in the device's plant time zone, or a relative duration.
 
 import type { DeviceRead } from '../contract/devices.js';
+import { readApiTime } from '../contract/api-time.js';
 import { UsageError } from '../errors/failures.js';
 import { databaseSpelling, localZoneName, tzNamed, zoneOfPath, zoneOffsetReader } from '../lib/zoneinfo.js';
 import { calendarProblem, MAX_YEAR, MIN_YEAR } from '../lib/calendar.js';
@@ -29,8 +30,12 @@ export function parseRelativeDuration(text: string): number | undefined {
   return Number.isFinite(total) && total <= MAX_AHEAD_MS ? Math.round(total) : undefined;
 }
 
-const ABSOLUTE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
-const NAIVE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$/;
+// RFC 3339's spellings, with or without a zone alike: `T`, `t` or a space between date and time; an
+// offset of hours alone (`+01`) or with minutes (`+0100`, `+01:00`). The instant of one with a zone
+// is read as the API's own times are (contract/api-time.ts readApiTime): Date.parse reads a space,
+// a `t` or a `+01` as it pleases.
+const ABSOLUTE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}(?::?\d{2})?)$/i;
+const NAIVE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$/i;
 
 function pad(n: number, width = 2): string {
   return String(Math.abs(n)).padStart(width, '0');
@@ -279,9 +284,9 @@ export function parseTimeText(text: string): TimeText | { problem: string } {
   if (absolute) {
     const problem = calendarProblem(absolute.slice(1, 7).map((field) => Number(field ?? 0)));
     if (problem) return { problem };
-    const instant = Date.parse(input);
-    if (Number.isNaN(instant)) return { problem: 'is not a valid date and time' };
-    return { kind: 'absolute', instant };
+    const read = readApiTime(input);
+    if (read === undefined) return { problem: 'has an offset that is none (hours 00-23, minutes 00-59)' };
+    return { kind: 'absolute', instant: read.instant };
   }
   const naive = NAIVE.exec(input);
   if (naive) {
@@ -350,8 +355,8 @@ export function parseApiTime(text: string, now: Date, plantTimeZone: string): Da
   if (ms !== undefined) return new Date(now.getTime() + ms);
   const absolute = ABSOLUTE.exec(input);
   if (absolute) {
-    const parsed = Date.parse(input);
-    return Number.isNaN(parsed) || calendarProblem(absolute.slice(1, 7).map((field) => Number(field ?? 0))) ? undefined : new Date(parsed);
+    const parsed = readApiTime(input)?.instant;
+    return parsed === undefined || calendarProblem(absolute.slice(1, 7).map((field) => Number(field ?? 0))) ? undefined : new Date(parsed);
   }
   const naive = NAIVE.exec(input);
   if (!naive) return undefined;

@@ -2,6 +2,7 @@
 // body to it, send it once, resolve a 409 with consent, and report where the action went and any
 // time the API moved.
 
+import { readApiTime } from '../../contract/api-time.js';
 import type { ActionRecord, PushBody } from '../../contract/actions.js';
 import type { DeviceRead } from '../../contract/devices.js';
 import type { GlobalOptions } from '../../config/globals.js';
@@ -62,13 +63,14 @@ export function rerunLine(argv: string[], strategy: Strategy, times?: { at: bool
  * never reported as moved.
  */
 function preparedFromRaw(body: PushBody, zone: Zone, device: DeviceRead | undefined, now: Date): PreparedPush {
-  const hasOffset = (text: string) => /(Z|[+-]\d{2}:?\d{2})$/i.test(text.trim());
-  // A dated time without an offset: read on the device's clock (a wall-clock time).
-  const naive = (text: string | null | undefined): text is string => typeof text === 'string' && /^\d{4}-/.test(text.trim()) && !hasOffset(text);
+  // A dated time without an offset: read on the device's clock (a wall-clock time). Its spellings
+  // are the API's (contract/api-time.ts), as are those of one with an offset.
+  const naive = (text: string | null | undefined): text is string => typeof text === 'string' && readApiTime(text.trim())?.zoned === false;
   // Only a body with times needs the zone (and ICU's zone data with it).
   const instant = (text: string | null | undefined) => {
     if (text === undefined || text === null) return undefined;
-    if (hasOffset(text)) return Date.parse(text);
+    const read = readApiTime(text.trim());
+    if (read?.zoned) return read.instant;
     const plant = naive(text) ? plantZone(device) : undefined;
     if (plant) return parseApiTime(text, now, plant)?.getTime() ?? Number.NaN;
     return Number.NaN;
