@@ -72,6 +72,8 @@ describe('times as operators type them (a fixed clock, a named zone)', () => {
       expect(parseTimeText(spelling), spelling).toEqual({ kind: 'absolute', instant: ten });
     }
     expect(parseTimeText('2026-06-10t22:00')).toMatchObject({ kind: 'wall', hour: 22 });
+    // A server's "no time" (Go's zero time) shows with a year of four digits, as every time does.
+    expect(describeInstant(Date.parse('0001-01-01T00:00:00Z'), 'UTC')).toBe('0001-01-01 00:00 UTC (00:00Z)');
     expect(parseTimeText('2026-06-10T22:00+24:00')).toEqual({ problem: 'has an offset that is none (hours 00-23, minutes 00-59)' });
     // A dated time more than 400 days ahead, as a relative one is.
     expect(() => resolveTimes(parseTimeFlags({ at: '2029-01-01T00:00Z' }), now, { name: 'UTC' })).toThrow('--at lies more than 400 days ahead');

@@ -246,7 +246,7 @@ export function formatInZone(instant: number, timeZone: string): string {
 export function describeInstant(instant: number, timeZone: string): string {
   const wall = new Date(wallClockAt(instant, timeZone));
   const utc = new Date(instant);
-  const day = (d: Date) => `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+  const day = (d: Date) => `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
   const clock = (d: Date) => `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}${d.getUTCSeconds() ? `:${pad(d.getUTCSeconds())}` : ''}`;
   const utcText = day(utc) === day(wall) ? `${clock(utc)}Z` : `${day(utc)}T${clock(utc)}Z`;
   return `${day(wall)} ${clock(wall)} ${timeZone} (${utcText})`;
