@@ -235,4 +235,11 @@ describe('amps doctor', () => {
     expect(r.failed[0]).toMatchObject({ area: 'config', detail: "no profile named 'nope' (from AMPS_PROFILE)" });
     expect(r.checks.map((c) => `${c.area}:${c.status}`)).toEqual(['config:fail', 'network:skip', 'auth:skip', 'clock:skip']);
   });
+
+  it('an AMPS_TZ that names no zone (every push refuses to run) is a failure, exit 2; one that does is said', async () => {
+    const bad = await doctor(cleanEnv({ AMPS_TZ: 'Mars/Base' }));
+    expect([bad.exitCode, bad.failed]).toEqual([2, [expect.objectContaining({ area: 'config', detail: expect.stringMatching(/^AMPS_TZ 'Mars\/Base' is not a time zone/), exitCode: 2 })]]);
+    const good = await doctor(cleanEnv({ AMPS_TZ: 'europe/london' }));
+    expect([good.exitCode, good.checks.find((c) => c.detail.startsWith('AMPS_TZ'))?.detail]).toEqual([0, 'AMPS_TZ: times typed without a zone are read in Europe/London']);
+  });
 });

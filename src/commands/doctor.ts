@@ -4,6 +4,7 @@
 // server's, and the embedded sandbox's state. Exit 0 when nothing failed, else the exit code of the
 // most severe failure.
 
+import { namedZone } from '../domain/time.js';
 import { existsSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
 import { proxyFor } from '../api/client.js';
@@ -50,7 +51,20 @@ function configChecks(session: Session, io: IO): Check[] {
     checks.push({ area: 'config', status: 'warn', detail: warning.replace(/^warning: /, '').replace(/; chmod.*$/, ''), fix: /chmod .*$/.exec(warning)?.[0] });
   }
   if (!target.appId.value) checks.push({ area: 'config', status: 'warn', detail: 'no app id: re-link errors cannot print the Link UI URL to send a user', fix: 'amps config set app-id ID (or AMPS_APP_ID)' });
+  checks.push(...zoneChecks(io));
   return checks;
+}
+
+/** AMPS_TZ, when set: one that names no zone stops every push and every command that shows a time (exit 2). */
+function zoneChecks(io: IO): Check[] {
+  if (io.env.AMPS_TZ === undefined) return [];
+  try {
+    const zone = namedZone(undefined, io.env)!;
+    return [{ area: 'config', status: 'pass', detail: `AMPS_TZ: times typed without a zone are read in ${zone.name}` }];
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    return [{ area: 'config', status: 'fail', detail: `${error.message}: every push, and every command that shows a time, refuses to run`, fix: error.hint, exitCode: error.exitCode }];
+  }
 }
 
 async function networkChecks(session: Session, io: IO): Promise<{ checks: Check[]; reachable: boolean }> {
