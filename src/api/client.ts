@@ -493,13 +493,20 @@ export class ApiClient {
       const result = await this.attempt(method, url, body, deadline - Date.now(), options.anyBody);
       if (result.ok) return { ...(result.response as ApiResponse<T>), attempts: attempt };
       const { error } = result;
-      if (attempt > retries || !isRetryable(method, result, attempt) || this.options.mayRetry?.() === false) throw new ApiFailure(error, result.notSent, result.serverDate);
+      // A write that left and got no answer from the API may have run: the report says so.
+      const failed = (decoded: DecodedError) => {
+        const failure = new ApiFailure(decoded, result.notSent, result.serverDate);
+        const noAnswer = decoded.shape === 'transport' || (decoded.shape === 'non_envelope' && (decoded.status ?? 0) >= 500);
+        if (method !== 'GET' && noAnswer && !provesNothingRan({ decoded, notSent: result.notSent })) failure.unanswered = `${method} ${url.pathname.slice(this.basePath.length) || '/'}`;
+        return failure;
+      };
+      if (attempt > retries || !isRetryable(method, result, attempt) || this.options.mayRetry?.() === false) throw failed(error);
       const delayMs = retryDelayMs(error, attempt, random);
       // A wait that would outlast --timeout (or a minute) is reported, not waited out, and said:
       // the operator asked for retries and must not take this for one that failed again.
       if (delayMs > MAX_RETRY_AFTER_MS || Date.now() + delayMs >= deadline) {
         const bound = options.timeoutMs !== undefined && options.timeoutMs < this.options.timeoutMs ? 'what is left of the wait (--wait-timeout)' : undefined;
-        throw new ApiFailure({ ...error, retryWithheld: retryWithheldText(delayMs, this.options.timeoutMs, bound) }, result.notSent, result.serverDate);
+        throw failed({ ...error, retryWithheld: retryWithheldText(delayMs, this.options.timeoutMs, bound) });
       }
       this.options.onRetry?.({
         method,

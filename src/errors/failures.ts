@@ -53,6 +53,11 @@ export class ApiFailure extends Error {
    */
   relink?: { url: string } | { hint: string };
   /**
+   * A write (`POST /battery/ID`) that left and got no answer from the API (a timeout, a reset, a
+   * gateway's page): the API may have acted on it, as on a write Ctrl-C cut on its way.
+   */
+  unanswered?: string;
+  /**
    * `notSent`: true when the request provably never reached the server (refused, no connection made).
    * `serverDate`: the answer's Date header, when one came back (`amps doctor` reads the clock from it).
    */
