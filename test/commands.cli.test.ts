@@ -265,6 +265,13 @@ describe('amps push', () => {
     expect(jsonOut(r).state).toBe('completed');
   });
 
+  it('a write\'s --json carries the request id of the answer that accepted it; a settings write, the values as sent', async () => {
+    const pushed = await amps(['push', 'battery', 'bat_voltaro_01', 'idle', '--json']);
+    expect([pushed.code, jsonOut(pushed).requestId]).toEqual([0, expect.stringMatching(/^req_/)]);
+    const settings = await amps(['settings', 'battery', 'bat_voltaro_01', 'export_limit=3kw', '--json']);
+    expect([settings.code, jsonOut(settings)]).toEqual([0, { deviceId: 'bat_voltaro_01', updated: ['export_limit'], sent: { export_limit: { value: 3000, unit: 'watts' } }, environment: 'test', requestId: expect.stringMatching(/^req_/) }]);
+  });
+
   it('exits with the class of the failure when a followed action fails at dispatch', async () => {
     const r = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--simulate-failure', 'COMMAND_FAILED', '--simulate-at', 'dispatch', '--wait', '--json']);
     expect(r.code).toBe(4);

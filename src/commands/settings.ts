@@ -72,8 +72,9 @@ export async function run(options: SettingsOptions, io: IO): Promise<ExitCode> {
       if (violation) throw new PreflightError(preflightError(violation.code, violation.details));
     }
     announceWrite(session, io, options);
-    const { data } = await updateSettings(session.client, type, options.id, body);
-    if (options.json) writeJson(io, { ...data, environment: session.environment });
+    const { data, meta } = await updateSettings(session.client, type, options.id, body);
+    // What was sent, as converted (export_limit=3kw as 3000 watts), and the answer's request id.
+    if (options.json) writeJson(io, { ...data, sent: body, environment: session.environment, requestId: typeof meta.requestId === 'string' ? meta.requestId.slice(0, 200) : null });
     else if (!options.quiet) writeLine(io.stdout, `Updated ${data.updated.map(show).join(', ')} on ${pathSegment(type)} ${show(data.deviceId)}`);
     return EXIT.ok;
   });

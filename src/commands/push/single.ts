@@ -161,7 +161,13 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
     if (pending) writeLine(io.stderr, pending.startsWith('note:') ? io.err.dim(pending) : io.err.yellow(pending));
     announceWrite(session, io, options);
     const zone = prepared.zone.name;
-    const send = async (body: PushBody) => (await pushAction(session.client, type, deviceId, body, options.retry)).data;
+    // The request id of the answer that accepted the push: what support asks for, in --json.
+    let requestId: string | null = null;
+    const send = async (body: PushBody) => {
+      const response = await pushAction(session.client, type, deviceId, body, options.retry);
+      requestId = typeof response.meta.requestId === 'string' ? response.meta.requestId.slice(0, 200) : null;
+      return response.data;
+    };
 
     let action: ActionRecord;
     try {
@@ -192,7 +198,7 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
     const moved = movedTimes(prepared, action);
     if (moved) for (const line of movedLines(moved, zone)) writeLine(io.stderr, io.err.yellow(line));
     // Whose clock a time typed without a zone was read on, and why (--json's counterpart of the preview line).
-    const extra = { environment: session.environment, moved, timesReadIn: prepared.wallClock ? { zone: prepared.zone.name, source: prepared.zone.source } : null };
+    const extra = { environment: session.environment, requestId, moved, timesReadIn: prepared.wallClock ? { zone: prepared.zone.name, source: prepared.zone.source } : null };
     if (options.wait) {
       if (!options.json && !options.quiet) writeLine(io.stderr, `Pushed ${action.command} to ${pathSegment(type)} ${deviceId}: ${stateColour(action.state, io.err)}; following it…`);
       return followAction(session.client, action.id, { io, json: options.json, quiet: options.quiet, timeoutMs: options.waitTimeout, zone, extra, initial: action, relink: () => relinkFor(session, type) });
