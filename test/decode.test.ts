@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { retryDelayMs } from '../src/api/client.js';
 import { manufacturerVariant, outcomeExitCode } from '../src/errors/catalogue.js';
 import { decodeError, decodeFailedAction, decodeResponse, parseRetryAfter, transportError } from '../src/errors/decode.js';
 import { errorToJson, renderErrorText } from '../src/output/error-view.js';
@@ -146,6 +147,9 @@ describe('the decoder on every shape', () => {
     for (const wait of [-5, 1e400]) expect(decodeError(429, {}, envelope('RATE_LIMITED', 'x', { retryAfterSeconds: wait })).retryAfterSeconds, String(wait)).toBeUndefined();
     const decoded = decodeError(429, { 'Retry-After': '3' }, envelope('RATE_LIMIT_EXCEEDED', 'x', { retryAfterSeconds: 9 }));
     expect(decoded.retryAfterSeconds).toBe(3);
+    // The wait: never shorter than asked, spread by up to a second (half of a shorter one) so that pushes refused together come back apart.
+    expect([retryDelayMs(decoded, 1, () => 0), retryDelayMs(decoded, 1, () => 1)]).toEqual([3000, 4000]);
+    expect(retryDelayMs(decodeError(429, { 'Retry-After': '1' }, envelope('RATE_LIMITED', 'x')), 1, () => 1)).toBe(1500);
     expect(decodeError(429, {}, envelope('RATE_LIMITED', 'x', { retryAfterSeconds: 9 })).retryAfterSeconds).toBe(9);
   });
 

@@ -195,12 +195,26 @@ export function retryReason(decoded: DecodedError): string {
 const OFFLINE_DELAY_BASE_MS = 5_000;
 
 /**
+ * The wait an answer asked for (its Retry-After), before the spread retryDelayMs adds: what is
+ * held to amps' longest wait and said when a retry is withheld. Undefined when it asked for none.
+ */
+export function askedWaitMs(decoded: DecodedError): number | undefined {
+  return decoded.retryAfterSeconds === undefined ? undefined : decoded.retryAfterSeconds * 1000;
+}
+
+/** The spread added to a Retry-After, at most: the wait is never shorter than asked. */
+const RETRY_AFTER_SPREAD_MS = 1000;
+
+/**
  * How long to wait before the next attempt (`attempt` has just failed): the answer's Retry-After
- * when it has one; after DEVICE_OFFLINE a delay of seconds, never next to none; else full-jitter
- * exponential backoff.
+ * when it has one, and a spread of up to a second (or half the wait, if less) on top: a fleet's
+ * pushes refused together are told one wait, and would all come back at its same instant, to be
+ * refused together again; after DEVICE_OFFLINE a delay of seconds, never next to none; else
+ * full-jitter exponential backoff.
  */
 export function retryDelayMs(decoded: DecodedError, attempt: number, random: () => number = Math.random): number {
-  if (decoded.retryAfterSeconds !== undefined) return decoded.retryAfterSeconds * 1000;
+  const asked = askedWaitMs(decoded);
+  if (asked !== undefined) return asked + Math.round(random() * Math.min(RETRY_AFTER_SPREAD_MS, asked / 2));
   if (decoded.retryClass === 'after_delay') {
     const delay = Math.min(MAX_RETRY_AFTER_MS, OFFLINE_DELAY_BASE_MS * 2 ** (attempt - 1));
     return delay / 2 + (random() * delay) / 2;
@@ -502,11 +516,12 @@ export class ApiClient {
       };
       if (attempt > retries || !isRetryable(method, result, attempt) || this.options.mayRetry?.() === false) throw failed(error);
       const delayMs = retryDelayMs(error, attempt, random);
+      const askedMs = askedWaitMs(error) ?? delayMs;
       // A wait that would outlast --timeout (or a minute) is reported, not waited out, and said:
       // the operator asked for retries and must not take this for one that failed again.
-      if (delayMs > MAX_RETRY_AFTER_MS || Date.now() + delayMs >= deadline) {
+      if (askedMs > MAX_RETRY_AFTER_MS || Date.now() + delayMs >= deadline) {
         const bound = options.timeoutMs !== undefined && options.timeoutMs < this.options.timeoutMs ? 'what is left of the wait (--wait-timeout)' : undefined;
-        throw failed({ ...error, retryWithheld: retryWithheldText(delayMs, this.options.timeoutMs, bound) });
+        throw failed({ ...error, retryWithheld: retryWithheldText(askedMs, this.options.timeoutMs, bound) });
       }
       this.options.onRetry?.({
         method,

@@ -4,7 +4,7 @@
 // issuing (and still accounts for every row) on Ctrl-C or SIGTERM, --fail-fast, a closed output,
 // a ledger it cannot write, or a Retry-After longer than it will wait.
 
-import { codeProvesNothingRan, pushMayBeResent, retryDelayMs, retryReason, retryWithheldText, sleep, type ApiClient } from '../api/client.js';
+import { askedWaitMs, codeProvesNothingRan, pushMayBeResent, retryDelayMs, retryReason, retryWithheldText, sleep, type ApiClient } from '../api/client.js';
 import { getDevice, pushAction } from '../api/resources.js';
 import type { PushBody, Strategy } from '../contract/actions.js';
 import type { DeviceRead, DeviceType } from '../contract/devices.js';
@@ -403,7 +403,8 @@ export class BatchRun {
    */
   private async waitBeforeResend(row: DeviceRow, d: DecodedError, attempt: number, deadline: number): Promise<DecodedError | undefined> {
     const ms = retryDelayMs(d, attempt);
-    if (this.stopsForPause(ms, Math.round(ms / 1000))) return d;
+    const asked = askedWaitMs(d) ?? ms;
+    if (this.stopsForPause(asked, Math.round(asked / 1000))) return d;
     const withheld = this.announceResend(row, d, attempt, ms, deadline);
     if (withheld) return { ...d, retryWithheld: withheld };
     try {
@@ -423,7 +424,7 @@ export class BatchRun {
 
   /** Says a resend after `ms`, as one push's retries are said; why there is none instead (it would end past the row's --timeout). */
   private announceResend(row: DeviceRow, d: DecodedError, attempt: number, ms: number, deadline: number): string | undefined {
-    if (Date.now() + ms >= deadline) return retryWithheldText(ms, this.client.timeoutMs);
+    if (Date.now() + ms >= deadline) return retryWithheldText(askedWaitMs(d) ?? ms, this.client.timeoutMs);
     this.client.announceRetry({
       method: 'POST', path: `/${pathSegment(this.plan.type)}/${row.id}`, attempt: attempt + 1, of: this.plan.retry + 1, delayMs: ms,
       reason: retryReason(d),

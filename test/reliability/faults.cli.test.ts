@@ -93,15 +93,19 @@ describe('reads against a misbehaving server', () => {
   it('says on stderr when and why it retries, honouring Retry-After', async () => {
     const r = await get('ratelimit-once');
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/retrying GET \/battery\/b1 in 1 s \(attempt 2 of 3\): RATE_LIMIT_EXCEEDED \(HTTP 429\)/);
+    expect(r.stderr).toMatch(/retrying GET \/battery\/b1 in 1(\.\d)? s \(attempt 2 of 3\): RATE_LIMIT_EXCEEDED \(HTTP 429\)/);
     expect(r.elapsed).toBeGreaterThanOrEqual(1000);
     // With --json, stderr carries JSON lines only: the retry is one.
     server.reset();
     const json = await amps('ratelimit-once', ['get', 'battery', 'b1', '--json']);
     expect(json.code).toBe(0);
-    expect(json.stderr.trim().split('\n').map((line) => JSON.parse(line))).toEqual([
-      { retry: { method: 'GET', path: '/battery/b1', delayMs: 1000, attempt: 2, of: 3, reason: 'RATE_LIMIT_EXCEEDED (HTTP 429)' } },
+    const lines = json.stderr.trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines).toEqual([
+      { retry: { method: 'GET', path: '/battery/b1', delayMs: expect.any(Number), attempt: 2, of: 3, reason: 'RATE_LIMIT_EXCEEDED (HTTP 429)' } },
     ]);
+    // Never sooner than the Retry-After (1 s); spread by up to half of it, so that pushes refused together do not all come back together.
+    expect(lines[0].retry.delayMs).toBeGreaterThanOrEqual(1000);
+    expect(lines[0].retry.delayMs).toBeLessThanOrEqual(1500);
   });
 
   it.each(['hang', 'trickle', 'until-close'] as const)('%s: gives up inside --timeout, exit 6', async (fault) => {
