@@ -298,8 +298,12 @@ describe('amps decode (built binary)', () => {
     for (const code of ['SCHEDULER_FULL', 'MODE_OVERRIDDEN', 'VPP_LOCKED']) expect((await runCli(['explain', code])).stdout, code).toContain('Details fields (the docs name none of them');
     const window = (await runCli(['explain', 'INVALID_TIME_WINDOW'])).stdout;
     expect(window).toContain('Details fields (those marked amps\' are named by amps and its sandbox, not the docs):');
-    expect(window).toMatch(/^ {2}reason {2,}end_without_start/m);
+    expect(window).toMatch(/^ {2}reason {2,}the docs name the field, not its values; amps and its sandbox use end_without_start/m);
     expect(window).toMatch(/^ {2}policy \(amps'\)/m);
+    // The names the docs give no details for at all, or show none of: every one amps'.
+    for (const code of ['RATE_LIMIT_EXCEEDED', 'SETTING_OUT_OF_RANGE', 'ACTION_NOT_CANCELLABLE', 'DIRECT_ACTION_UNSUPPORTED']) expect((await runCli(['explain', code])).stdout, code).toContain('Details fields (the docs name none of them');
+    // UNSUPPORTED_MODE: the docs name deviceCapabilities.supportedModes, not the command.
+    expect((await runCli(['explain', 'UNSUPPORTED_MODE'])).stdout).toMatch(/^ {2}command \(amps'\)/m);
   });
 
   it('reports a missing file in one line, exit 2', async () => {
