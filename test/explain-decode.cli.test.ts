@@ -48,6 +48,10 @@ describe('amps explain (built binary)', () => {
     expect([ours.whatToDo, ours.ampsWhatToDo]).toEqual([null, expect.stringContaining('details.fields')]);
     const local = JSON.parse((await runCli(['explain', 'CLIENT_TIMEOUT', '--json'])).stdout);
     expect([local.whatToDo, typeof local.ampsWhatToDo]).toEqual([null, 'string']);
+    // One shape for every entry: a field an entry has none of is null, not missing.
+    const keys = (code: string) => runCli(['explain', code, '--json']).then((r) => Object.keys(JSON.parse(r.stdout)).sort());
+    expect(await keys('VALIDATION_ERROR')).toEqual(await keys('SCHEDULER_ACTIVE'));
+    expect(ours).toMatchObject({ retryQuote: null, note: null, docsPage: null });
   });
 
   it('--list lists every code: the catalogue\'s by category, then amps\' own', async () => {

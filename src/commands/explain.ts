@@ -42,13 +42,18 @@ function sourceLine(entry: CatalogueEntry): string {
 }
 
 /** As an error's --json has it (whatToDoFields): the docs' words apart from amps'. */
+/** Every field of every entry, null where an entry has none: one shape for scripts, as an error's --json is. */
+const ENTRY_FIELDS_OR_NULL = { variant: null, alsoHttp: null, alsoMessages: null, retryQuote: null, note: null, detailsSource: null, exampleDetails: null, docsPage: null, paths: null, strategies: null, messageSource: null };
+
 function entryJson(entry: CatalogueEntry): Record<string, unknown> {
-  return {
+  const json: Record<string, unknown> = {
     ...entry,
     ...whatToDoFields(entry),
     retry: RETRY_CLASSES[entry.retryClass].guidance,
     exitCode: RETRY_CLASSES[entry.retryClass].exitCode,
   };
+  for (const [name, none] of Object.entries(ENTRY_FIELDS_OR_NULL)) if (!(name in json)) json[name] = none;
+  return json;
 }
 
 function entryText(entry: CatalogueEntry, io: IO): string[] {
