@@ -214,6 +214,10 @@ describe('amps schedules', () => {
     expect(JSON.parse(created.stdout)).toMatchObject({ preview: [{ slot: '06:30/2h heat --target 21c', fires: expect.any(Array) }], notes: expect.any(Array) });
     expect(created.code).toBe(0);
     const schedule = JSON.parse(created.stdout);
+    // Each fire as an instant too, the one its shown text names: a script need not parse the text.
+    const [first] = schedule.preview;
+    expect(first.firesAt).toHaveLength(first.fires.length);
+    expect(first.fires[0]).toContain(`(${first.firesAt[0].slice(11, 16)}Z)`);
     expect(sandbox.requests.at(-1)).toMatchObject({ method: 'POST', path: '/schedules', body: { deviceId: 'hvac_thermia_02', timezone: 'America/Chicago', slots: [{ time: '06:30', duration: 'PT2H', action: { command: 'heat', parameters: { target: { value: 21, unit: 'celsius' } } } }] } });
     expect(JSON.parse((await amps(['schedules', 'get', schedule.id, '--json'])).stdout)).toMatchObject({ id: schedule.id, state: 'pending' });
     const listed = await amps(['schedules', 'list', '--device', 'hvac_thermia_02', '--json']);

@@ -47,7 +47,8 @@ interface SlotWindow {
 export interface PreparedSlots {
   slots: FlatSlot[];
   notes: string[];
-  preview: Array<{ slot: string; fires: string[] }>;
+  /** Each slot's next fires: as shown (in the zone, and UTC), and as instants for scripts (`firesAt`). */
+  preview: Array<{ slot: string; fires: string[]; firesAt: string[] }>;
 }
 
 /** Fits each slot to the device and checks it as the window it opens next (a push would be checked the same way). */
@@ -76,7 +77,7 @@ export function prepareSlots(typed: TypedSlot[], device: DeviceRead | undefined,
     // Daily slots are compared over a year of fires: two that are apart on most days may meet on
     // the day the clocks change (01:00 that night is 02:00, where the next slot opens).
     for (const fire of compared) windows.push({ index, slot: slot.text, start: fire.instant, end: fire.instant + slot.durationMs });
-    preview.push({ slot: slot.text, fires: fires.map((f) => describeInstant(f.instant, zone)) });
+    preview.push({ slot: slot.text, fires: fires.map((f) => describeInstant(f.instant, zone)), firesAt: fires.map((f) => new Date(f.instant).toISOString()) });
     return { time, duration: isoDuration(slot.durationMs), command: slot.command, ...(Object.keys(values).length > 0 ? { parameters: values } : {}) };
   });
   refuseOverlaps(windows, zone);
