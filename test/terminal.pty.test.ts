@@ -24,6 +24,15 @@ describe('at a terminal', () => {
     expect(term.raw()).toMatch(/\u001b\[1mid/);
   });
 
+  it('lists the error catalogue grouped under its categories, aligned, with the legend (piped, the rows alone)', async () => {
+    const term = runInTerminal(['explain', '--list'], env);
+    expect(await term.exit).toBe(0);
+    expect(term.text()).toContain('Manufacturer: transport and capacity (transport)');
+    expect(term.text()).toContain("amps' own codes: no Amps error came back");
+    expect(term.text()).toMatch(/^SCHEDULER_ACTIVE +409 +resolve the conflict +docs page +A schedule/m);
+    expect(term.text()).toContain('Whose: docs page = ');
+  });
+
   it('marks a live key on every human run', async () => {
     const live = runInTerminal(['get', 'battery', 'bat_voltaro_01'], { ...env, AMPS_API_KEY: 'amps_sk_live_abcdef123456' });
     expect(await live.exit).toBe(3);

@@ -88,7 +88,12 @@ function summaryRows(entries: readonly CatalogueEntry[]): string[][] {
 }
 
 /** Rows of cells, every column but the last padded to its widest. */
+/** Aligned at a terminal; piped, tab-separated, as every table amps prints (`cut -f1` gives the codes). */
 function printRows(rows: string[][], io: IO): void {
+  if (!io.stdoutIsTTY) {
+    for (const row of rows) writeLine(io.stdout, row.join('\t'));
+    return;
+  }
   const widths = rows[0]!.slice(0, -1).map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const row of rows) writeLine(io.stdout, row.map((cell, i) => (i < widths.length ? cell.padEnd(widths[i]) : cell)).join('  '));
 }
@@ -113,21 +118,23 @@ function listCatalogue(options: ExplainOptions, io: IO): ExitCode {
     writeJson(io, [...entries.map(entryJson), ...locals.map(localJson)]);
     return EXIT.ok;
   }
+  // Headings and the legend are for people: piped, the rows alone.
+  const people = io.stdoutIsTTY;
   const categories = [...new Set(entries.map((e) => e.category))];
   categories.forEach((c, i) => {
-    if (i > 0) writeLine(io.stdout);
-    writeLine(io.stdout, io.out.bold(`${CATEGORY_LABELS[c]} (${c})`));
+    if (people && i > 0) writeLine(io.stdout);
+    if (people) writeLine(io.stdout, io.out.bold(`${CATEGORY_LABELS[c]} (${c})`));
     printSummary(entries.filter((e) => e.category === c), io);
   });
   if (locals.length > 0) {
-    writeLine(io.stdout);
-    writeLine(io.stdout, io.out.bold('amps\' own codes: no Amps error came back (the Amps docs have none of them)'));
+    if (people) writeLine(io.stdout);
+    if (people) writeLine(io.stdout, io.out.bold('amps\' own codes: no Amps error came back (the Amps docs have none of them)'));
     printRows(locals.map((local) => {
       const { exitCode } = localJson(local);
       return [local.code, '-', local.retryClass ? RETRY_CLASSES[local.retryClass].label : exitCode === null ? 'by its status' : `exit ${String(exitCode)}`, 'amps', local.message];
     }), io);
   }
-  writeLine(io.stdout, io.out.dim('\nWhose: docs page = the Amps docs\' error-codes page, quoted word for word; Amps docs = documented elsewhere in them; amps = defined by amps.'));
+  if (people) writeLine(io.stdout, io.out.dim('\nWhose: docs page = the Amps docs\' error-codes page, quoted word for word; Amps docs = documented elsewhere in them; amps = defined by amps.'));
   return EXIT.ok;
 }
 
