@@ -67,7 +67,8 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
         // for is so already. Any other 404 (no such route on this API) is the failure it is.
         const noSchedule = error instanceof ApiFailure && error.decoded.code === 'NOT_FOUND' && /^Schedule not found/i.test(error.decoded.message);
         if (!noSchedule) throw error;
-        if (options.json) writeJson(io, { deviceId: id, cleared: false, environment: session.environment });
+        // The answer's shape when it clears one ({deviceId, scheduleId, cleared}), its id null: one shape for scripts.
+        if (options.json) writeJson(io, { deviceId: id, scheduleId: null, cleared: false, environment: session.environment });
         else if (!options.quiet) writeLine(io.stderr, `${pathSegment(type)} ${show(id)} has no schedule now: nothing to clear.`);
         return EXIT.ok;
       }
