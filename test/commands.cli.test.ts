@@ -61,6 +61,8 @@ describe('amps get', () => {
     expect(r.stdout).toMatch(/scheduler_enabled\ttrue\tboolean\t-\tread-only/);
     expect(r.stdout).toContain('strategies  cancel_and_replace, queue_after');
     expect(r.stdout).toContain('last action       none');
+    // The clock a push's times typed without a zone are read on.
+    expect(r.stdout).toMatch(/^plant zone +Europe\/Madrid$/m);
   });
 
   it('gives the device as JSON with --json, and inspect is an alias', async () => {

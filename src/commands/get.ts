@@ -34,6 +34,8 @@ async function render(raw: DeviceRead, type: string, io: IO): Promise<void> {
     fieldLines([
       ['source', `${show(device.metadata?.source)}${device.metadata?.cacheType ? ` (${show(device.metadata.cacheType)} cache)` : ''}`],
       ['last pull', `${show(device.sync?.lastPulledAt)}${device.sync?.available === false ? s.yellow(' (sync unavailable: last known state)') : ''}`],
+      // The clock a push's times typed without a zone are read on (as sent: checking the name would cost every read ICU's start).
+      ['plant zone', show(device.metadata?.timeZone)],
     ]).join('\n'),
   );
   section('State');
