@@ -265,6 +265,25 @@ describe('amps schedules', () => {
     expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, "amps: --device is given twice ('bat_voltaro_01' and 'bat_voltaro_02'): amps will not guess which you meant"]);
   });
 
+  it('an API whose next fire is not the previewed one (its clock two days on) says so, in text and in --json\'s changed', async () => {
+    const other = await startTestSandbox();
+    try {
+      await other.call('POST', '/_sandbox/clock', { advanceSeconds: 2 * 86_400 });
+      const otherEnv = { ...env, AMPS_API_URL: other.url, AMPS_API_KEY: KEY };
+      const text = await runCli(['schedule', 'set', 'battery', 'bat_voltaro_02', '--slot', '02:00/1h charge', '--daily', '--tz', 'UTC'], { env: otherEnv });
+      expect([text.code, text.stderr]).toEqual([0, expect.stringMatching(/The API's next fire is \d{4}-\d\d-\d\d 02:00 UTC \(02:00Z\), not \d{4}-\d\d-\d\d 02:00 UTC \(02:00Z\) as previewed: its clock, or its reading of the slots, is not amps'\./)]);
+      const json = await runCli(['schedules', 'create', '--device', 'bat_voltaro_01', '--slot', '03:00/1h charge', '--daily', '--tz', 'UTC', '--json'], { env: otherEnv });
+      const changed = JSON.parse(json.stdout).changed as Array<{ field: string; sent: string; got: string }>;
+      expect(changed.map((c) => c.field)).toEqual(['nextFireAt']);
+      expect(Date.parse(changed[0].got) - Date.parse(changed[0].sent)).toBe(2 * 86_400_000);
+      // Where the clocks agree, nothing is said.
+      const agreed = await amps(['schedule', 'set', 'battery', 'bat_voltaro_02', '--slot', '02:00/1h charge', '--daily', '--tz', 'UTC', '--json']);
+      expect([agreed.code, JSON.parse(agreed.stdout).changed]).toEqual([0, null]);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('a 501 from GET /schedules is said in one line, and the list comes from the devices instead', async () => {
     const other = await startTestSandbox({ scheduleListing: 'not_implemented' });
     try {

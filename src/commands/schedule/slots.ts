@@ -10,7 +10,8 @@ import { quantityText } from '../../domain/quantity.js';
 import { checkAction, checkNames, pendingActionOf } from '../../domain/capabilities.js';
 import { isoDuration, nextFires, parseSlot, recurrenceText, type ScheduleChange, scheduleChanges, slotParts, slotTime, type TypedSlot } from '../../domain/schedule.js';
 import { formatDuration } from '../../domain/duration.js';
-import { describeInstant, deviceOrLocalZone, isTimeZone, namedZone } from '../../domain/time.js';
+import { CLOCK_MARGIN_MS, describeInstant, deviceOrLocalZone, isTimeZone, namedZone } from '../../domain/time.js';
+import { apiInstant } from '../../contract/api-time.js';
 import { preflightError } from '../../errors/decode.js';
 import { PreflightError, UsageError } from '../../errors/failures.js';
 import { own } from '../../lib/values.js';
@@ -174,11 +175,29 @@ export function scheduleLines(record: ScheduleRecord, fallbackZone: string): str
  * schedule that fires on another clock, on other days, at another time or to do another thing than
  * asked must not pass as the one asked for. The changes, for --json's `changed`.
  */
-export function reportScheduleChanges(io: IO, sent: Parameters<typeof scheduleChanges>[0], answer: ScheduleRecord): ScheduleChange[] | null {
+export function reportScheduleChanges(io: IO, sent: Parameters<typeof scheduleChanges>[0], answer: ScheduleRecord, previewed?: { preview: PreparedSlots['preview']; zone: string }): ScheduleChange[] | null {
   const changes = scheduleChanges(sent, answer);
   const said = (value: string | number | null) => (value === null ? 'none' : show(String(value)));
   for (const change of changes) {
     writeLine(io.stderr, io.err.yellow(`The API changed the schedule's ${change.field}: sent ${said(change.sent)}, got ${said(change.got)}${change.field === 'timezone' ? ' (the clock its slots\' times are read on)' : ''}.`));
   }
+  const next = previewed ? nextFireChange(previewed.preview, answer) : undefined;
+  if (next) {
+    changes.push(next);
+    writeLine(io.stderr, io.err.yellow(`The API's next fire is ${timeText(next.got, previewed!.zone)}, not ${timeText(next.sent, previewed!.zone)} as previewed: its clock, or its reading of the slots, is not amps'.`));
+  }
   return changes.length > 0 ? changes : null;
+}
+
+/**
+ * The API's next fire, where it is not the first one the preview showed by more than two clocks may
+ * differ (CLOCK_MARGIN_MS): `sent` is the previewed one (what amps expected of what it sent). None
+ * when the answer gives no next fire it can read.
+ */
+function nextFireChange(preview: PreparedSlots['preview'], answer: ScheduleRecord): (ScheduleChange & { sent: string; got: string }) | undefined {
+  const got = apiInstant(answer.nextFireAt);
+  const firsts = preview.map((slot) => Date.parse(slot.firesAt[0] ?? '')).filter(Number.isFinite);
+  if (got === undefined || firsts.length === 0) return undefined;
+  const expected = Math.min(...firsts);
+  return Math.abs(got - expected) > CLOCK_MARGIN_MS ? { field: 'nextFireAt', sent: new Date(expected).toISOString(), got: String(answer.nextFireAt) } : undefined;
 }
