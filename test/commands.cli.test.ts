@@ -287,6 +287,14 @@ describe('amps push', () => {
     expect(waited.stderr).toContain('More: amps explain COMMAND_FAILED');
   });
 
+  it('a --body time the API cannot read is said before it goes (as written): a dry run that passes does not pass it for a time', async () => {
+    const body = { action: { command: 'charge', start: '2027-02-29T10:00:00', end: '3h' } };
+    const r = await amps(['push', 'battery', 'bat_voltaro_01', '--body', '-', '--dry-run', '--no-preflight'], { input: JSON.stringify(body) });
+    expect([r.code, JSON.parse(r.stdout)]).toEqual([0, body]);
+    expect(r.stderr).toContain("--body's action.start '2027-02-29T10:00:00' is no time the API reads (a date of the calendar, ISO with or without an offset; or a length such as 30m): sent as written, the API may refuse it");
+    expect(r.stderr).not.toContain('action.end');
+  });
+
   it('sends a raw body with --body -', async () => {
     const body = { action: { command: 'auto.balanced' } };
     const r = await amps(['push', 'battery', 'bat_voltaro_01', '--body', '-', '--quiet'], { input: JSON.stringify(body) });
