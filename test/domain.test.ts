@@ -77,6 +77,11 @@ describe('times as operators type them (a fixed clock, a named zone)', () => {
     expect(parseTimeText('2026-06-10T22:00+24:00')).toEqual({ problem: 'has an offset that is none (hours 00-23, minutes 00-59)' });
     // A dated time more than 400 days ahead, as a relative one is.
     expect(() => resolveTimes(parseTimeFlags({ at: '2029-01-01T00:00Z' }), now, { name: 'UTC' })).toThrow('--at lies more than 400 days ahead');
+    // A time in the years amps reads that lands past them (a clock at the end of 9999): no year of five digits is sent.
+    const lastDays = Date.parse('9999-12-20T00:00:00Z');
+    expect(() => resolveTimes(parseTimeFlags({ at: '+30d' }), lastDays, { name: 'UTC' })).toThrow('--at lands past the year 9999 in UTC');
+    expect(() => resolveTimes(parseTimeFlags({ at: '9999-12-31T23:59-12:00' }), lastDays, { name: 'UTC' })).toThrow('--at lands past the year 9999 in UTC');
+    expect(() => resolveTimes(parseTimeFlags({ start: '+1h', end: '30d' }), lastDays, { name: 'UTC' })).toThrow('--end lands past the year 9999 in UTC');
     expect(() => resolveTimes(parseTimeFlags({ start: '2026-06-11T00:00Z', end: '9999-12-31T23:59Z' }), now, { name: 'UTC' })).toThrow('--end lies more than 400 days ahead');
     expect(parseTimeText('+99999999999999999999h')).toMatchObject({ problem: expect.stringContaining('400 days') });
     // A length within the horizon after a start that takes it past the horizon.

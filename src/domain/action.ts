@@ -8,7 +8,8 @@ import type { ParameterSpec, Quantity } from '../contract/devices.js';
 import { UsageError } from '../errors/failures.js';
 import { own, setOwn } from '../lib/values.js';
 import { apiUnitFor, convertQuantity, parseQuantity, quantityText, roundsToNone, type TypedUnit } from './quantity.js';
-import { describeInstant, formatInZone, MAX_AHEAD_MS, parseRelativeDuration, parseTimeText, resolveTimeText, type TimeText } from './time.js';
+import { describeInstant, formatInZone, MAX_AHEAD_MS, parseRelativeDuration, parseTimeText, resolveTimeText, type TimeText, wallClockAt } from './time.js';
+import { MAX_YEAR } from '../lib/calendar.js';
 
 /** A quantity as typed: the unit may still be missing, to be taken from the device. */
 export interface TypedQuantity {
@@ -198,7 +199,13 @@ export function resolveTimes(parsed: ParsedTimes, now: number, zone: { readonly 
     if (resolved.adjustment) notes.push(`${flag}: ${resolved.adjustment}`);
     // A dated time too: the API takes none this far ahead (START_OUT_OF_RANGE after the send).
     if (resolved.instant - now > MAX_AHEAD_MS) throw new UsageError(`${flag} lies more than ${MAX_AHEAD_MS / 86_400_000} days ahead (${describeInstant(resolved.instant, zone.name)})`);
+    refusePastLastYear(resolved.instant, flag);
     return whole(resolved.instant);
+  };
+  // A time typed in the years amps reads may still land past them (a clock near the end of 9999, `+30d`):
+  // the body would carry a year of five digits.
+  const refusePastLastYear = (instant: number, flag: string) => {
+    if (new Date(wallClockAt(instant, zone.name)).getUTCFullYear() > MAX_YEAR) throw new UsageError(`${flag} lands past the year ${MAX_YEAR} in ${zone.name}`);
   };
   if (parsed.at) {
     if (parsed.at.kind !== 'now') return { start: resolve(parsed.at, '--at'), notes };
@@ -220,6 +227,7 @@ export function resolveTimes(parsed: ParsedTimes, now: number, zone: { readonly 
   const end = parsed.end.kind === 'length' ? start + parsed.end.ms : resolve(parsed.end, '--end', parsed.end.kind === 'wall' && !parsed.end.date ? start : now);
   // A length is held to the same horizon as a time: the start plus it may lie past it.
   if (end - now > MAX_AHEAD_MS) throw new UsageError(`--end lies more than ${MAX_AHEAD_MS / 86_400_000} days ahead (${describeInstant(end, zone.name)})`);
+  refusePastLastYear(end, '--end');
   return { start, end, notes };
 }
 
