@@ -169,6 +169,12 @@ describe('amps decode (built binary)', () => {
     expect((await runCli(['decode', '--status', '429', '-'], { input: raw })).code).toBe(6);
   });
 
+  it('amps\' own --json error (a refused connection) is said to be amps\', not a response, with where it is explained', async () => {
+    const own = JSON.stringify({ error: { code: 'CONNECTION_REFUSED', status: null, message: 'The connection was refused; nothing was sent.', exitCode: 6 }, meta: { requestId: null } });
+    const r = await runCli(['decode', '-'], { input: own });
+    expect([r.code, r.stderr]).toEqual([2, "amps: the input is amps' own error CONNECTION_REFUSED, not a response of the API's: no Amps error came back to decode\n  hint: amps explain CONNECTION_REFUSED says what it means and its exit code\n"]);
+  });
+
   it('a message that is not text is said as such, never as none', async () => {
     const body = (message: unknown) => JSON.stringify({ success: false, error: { code: 'DEVICE_OFFLINE', message } });
     const number = await runCli(['decode', '--status', '410', '--json', '-'], { input: body(12) });

@@ -1,5 +1,5 @@
 import { Command } from '@commander-js/extra-typings';
-import { catalogueStatusOf, type DecodedError, decodeFailedAction, decodeResponse, errorCodeIn, failedActionIn, type Headers, truncatedFailedActionIn } from '../errors/decode.js';
+import { catalogueStatusOf, type DecodedError, decodeFailedAction, decodeResponse, errorCodeIn, failedActionIn, type Headers, localCode, truncatedFailedActionIn } from '../errors/decode.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { redactKeyShapes } from '../contract/keys.js';
 import { entriesFor } from '../errors/catalogue.js';
@@ -144,6 +144,10 @@ export async function run(options: DecodeOptions, given: IO): Promise<ExitCode> 
     const named = errorCodeIn(saved.body);
     status = catalogueStatusOf(saved.body);
     if (status === undefined) {
+      // amps' own --json error (a refused connection, a timeout, a usage error) is no answer of the API's.
+      if (named && localCode(named.code)) {
+        throw new UsageError(`the input is amps' own error ${named.code}, not a response of the API's: no Amps error came back to decode`, `amps explain ${named.code} says what it means and its exit code`);
+      }
       const meanings = named ? [...new Set(entriesFor(named.code).map((e) => e.http))] : [];
       throw new UsageError(
         !named
