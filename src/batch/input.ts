@@ -5,7 +5,6 @@
 // failure, never a buffer that grows without bound. A bad row is the row's failure in the ledger
 // (`invalid_input`, with its line number), not the run's.
 
-import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { idProblem } from '../contract/ids.js';
@@ -129,34 +128,42 @@ function fromJson(text: string, line: number): InputRow | undefined {
   return row(value.id ?? value.deviceId, line, { model, quantities });
 }
 
-type Line = { text: string; line: number } | { tooLong: true; line: number };
+/** A line, or one past the bound: `binary` when what was seen of it holds what no text has (a NUL, /dev/zero's). */
+type Line = { text: string; line: number } | { tooLong: true; line: number; binary: boolean };
+
+/** What text never holds: C0 controls but tab, line ends and form feed, DEL, and U+FFFD (bytes that were not UTF-8). */
+const NOT_TEXT = /[\u0000-\u0008\u000e-\u001f\u007f\ufffd]/;
 
 /** Lines of a stream, each at most MAX_ROW_BYTES; a longer one is reported and skipped, not buffered. */
 async function* boundedLines(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<Line> {
+  // A character whose bytes two chunks split (a 64 KiB read ending inside `°`) is carried over whole.
+  const { StringDecoder } = await import('node:string_decoder');
+  const decoder = new StringDecoder('utf8');
   let pending = '';
   let skipping = false;
   let line = 0;
   for await (const chunk of chunks) {
-    let text = pending + (typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+    let text = pending + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
     pending = '';
     for (;;) {
       const newline = text.indexOf('\n');
       if (newline === -1) break;
       line++;
       if (skipping) skipping = false;
-      else if (newline > MAX_ROW_BYTES) yield { tooLong: true, line };
+      else if (newline > MAX_ROW_BYTES) yield { tooLong: true, line, binary: NOT_TEXT.test(text.slice(0, MAX_ROW_BYTES)) };
       else yield { text: text.slice(0, newline).replace(/\r$/, ''), line };
       text = text.slice(newline + 1);
     }
     if (skipping) continue;
     if (text.length > MAX_ROW_BYTES) {
       // A line past the bound: say so once, drop it as it streams past.
-      yield { tooLong: true, line: line + 1 };
+      yield { tooLong: true, line: line + 1, binary: NOT_TEXT.test(text.slice(0, MAX_ROW_BYTES)) };
       skipping = true;
       continue;
     }
     pending = text;
   }
+  pending += decoder.end();
   if (!skipping && pending.trim() !== '') yield { text: pending.replace(/\r$/, ''), line: line + 1 };
 }
 
@@ -219,11 +226,20 @@ async function* csvRows(header: string, headerLine: number, lines: AsyncGenerato
   const twice = names.find((name, i) => name !== '' && folded.indexOf(folded[i]) !== i);
   if (twice) throw new UsageError(`the CSV header of --devices names the column '${twice}' twice: amps will not guess which value you meant`);
   if (names.includes('')) throw new UsageError('the CSV header of --devices has a column without a name');
-  const skipped: InputRow[] = [];
   // The line the last record (read or skipped) ended on: the next one starts after it.
   let lastEnd = headerLine;
-  // A quote never closed swallows the rest of the input into one field: the run stops there, naming the row where it opened.
-  let unclosedFrom: number | undefined;
+  // Rows in input order, records and refusals alike, as the parser gives them; taken by the loop below.
+  const queue: InputRow[] = [];
+  let taken = 0;
+  /** Where the input stopped being readable (a quote never closed), and why. */
+  let broken: { line: number; why: string } | undefined;
+  let ended = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const woken = () => {
+    wake?.();
+    wake = undefined;
+  };
   const parser = parse({
     columns: names,
     // Fewer fields than the header: the rest are empty; more: that row is refused (which column would they be?).
@@ -235,15 +251,24 @@ async function* csvRows(header: string, headerLine: number, lines: AsyncGenerato
     max_record_size: MAX_ROW_BYTES,
     skip_records_with_error: true,
     // As each record is parsed, not as it is read from the parser (later): where the next one starts.
+    // One parsed once the input broke is none: what follows an open quote is not a record.
     on_record: (record: unknown, context: { lines: number }) => {
+      if (broken) return null;
       lastEnd = headerLine + context.lines;
       return record;
     },
   });
   const idColumn = names.includes('id') ? names.indexOf('id') : names.indexOf('deviceid');
   parser.on('skip', (error: Error & { code?: string; lines?: number; record?: unknown }) => {
-    if (error.code === 'CSV_QUOTE_NOT_CLOSED') {
-      unclosedFrom = lastEnd + 1;
+    if (broken) return;
+    // A quote never closed swallows the rest of the input into one field: at the end of the input
+    // (QUOTE_NOT_CLOSED), or once that field passes the bound a record has (MAX_RECORD_SIZE: a line
+    // longer than it never reaches the parser, so only a quoted field over many lines gets there),
+    // after which the parser would take every later line for a record of its own. The run stops
+    // there, naming the line where the record opened.
+    if (error.code === 'CSV_QUOTE_NOT_CLOSED' || error.code === 'CSV_MAX_RECORD_SIZE') {
+      broken = { line: lastEnd + 1, why: error.code === 'CSV_QUOTE_NOT_CLOSED' ? 'is never closed' : `is not closed within ${MAX_ROW_BYTES / 1024} KiB` };
+      woken();
       return;
     }
     lastEnd = headerLine + (error.lines ?? 0);
@@ -253,32 +278,13 @@ async function* csvRows(header: string, headerLine: number, lines: AsyncGenerato
     // line keeps id null, as a repeat's does: a ledger holds one line per id, the one a resume goes by.
     const id = Array.isArray(error.record) ? error.record[idColumn] : undefined;
     const named = typeof id === 'string' && id !== '' && !idProblem(id) ? ` for ${id}` : '';
-    skipped.push({ invalid: `is not a CSV record${named} (${why})`, line: lastEnd });
+    queue.push({ invalid: `is not a CSV record${named} (${why})`, line: lastEnd });
+    woken();
   });
-  let tooLong: InputRow[] = [];
-  // Lines go to the parser with their newlines; the record's line numbers count from the header.
-  const feeder = (async () => {
-    try {
-      for await (const item of lines) {
-        if ('tooLong' in item) {
-          tooLong.push({ invalid: `is longer than ${MAX_ROW_BYTES / 1024} KiB`, line: item.line });
-          parser.write('\n');
-          continue;
-        }
-        if (!parser.write(`${item.text}\n`)) await once(parser, 'drain');
-      }
-      parser.end();
-    } catch (error) {
-      parser.destroy(error as Error);
-    }
-  })();
-  try {
-    for await (const record of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-      yield* skipped.splice(0);
-      yield* tooLong;
-      tooLong = [];
-      const line = headerLine + record.info.lines;
-      const cells = record.record;
+  /** The records the parser holds, queued as rows: on its 'readable', and before the input's break is said (those came before it). */
+  const takeRecords = () => {
+    for (let record = parser.read(); record !== null; record = parser.read()) {
+      const { record: cells, info } = record as { record: Record<string, string>; info: { lines: number } };
       const quantities: Record<string, string> = {};
       let model: string | undefined;
       for (const [name, cell] of Object.entries(cells)) {
@@ -286,14 +292,70 @@ async function* csvRows(header: string, headerLine: number, lines: AsyncGenerato
         if (name === 'model') model = cell;
         else setOwn(quantities, name, cell);
       }
-      yield row(cells.id ?? cells.deviceid, line, { model, quantities });
+      queue.push(row(cells.id ?? cells.deviceid, headerLine + info.lines, { model, quantities }));
     }
-    yield* skipped.splice(0);
-    yield* tooLong;
-    if (unclosedFrom !== undefined) {
-      yield { invalid: 'opens a quote that is never closed: the input from here on could not be read', line: unclosedFrom };
-      throw new InputBroken(`a quote opened in the CSV input on line ${unclosedFrom} is never closed, so the input from there on could not be read`, unclosedFrom);
+  };
+  parser.on('readable', () => {
+    takeRecords();
+    woken();
+  });
+  parser.on('end', () => {
+    ended = true;
+    woken();
+  });
+  parser.on('error', (error) => {
+    failure = error;
+    ended = true;
+    woken();
+  });
+  // Read ahead no further than this many rows: the run takes them as it sends, and a long file is never held whole.
+  const AHEAD = 256;
+  let roomMade: (() => void) | undefined;
+  // Lines go to the parser with their newlines; the record's line numbers count from the header.
+  // Set when the rows are no longer wanted (the run stopped taking them): the feeder stops.
+  let stopped = false;
+  const feeder = (async () => {
+    try {
+      for await (const item of lines) {
+        if (broken || stopped) break;
+        if ('tooLong' in item) {
+          // Said in its place among the rows: the parser is given the line's end alone.
+          queue.push({ invalid: `is longer than ${MAX_ROW_BYTES / 1024} KiB`, line: item.line });
+          woken();
+          parser.write('\n');
+        } else parser.write(`${item.text}\n`);
+        while (!broken && !stopped && queue.length - taken > AHEAD) await new Promise<void>((resolve) => (roomMade = resolve));
+        if (stopped) break;
+      }
+      if (!stopped) parser.end();
+    } catch (error) {
+      if (!stopped) parser.destroy(error as Error);
     }
+  })();
+  try {
+    for (;;) {
+      if (taken < queue.length) {
+        const next = queue[taken++]!;
+        // Taken ones are let go in blocks, not one by one (an array's shift is a copy).
+        if (taken >= AHEAD) {
+          queue.splice(0, taken);
+          taken = 0;
+        }
+        roomMade?.();
+        roomMade = undefined;
+        yield next;
+        continue;
+      }
+      if (broken && !parser.destroyed) takeRecords();
+      if (taken < queue.length) continue;
+      if (broken) {
+        yield { invalid: `opens a quote that ${broken.why}: the input from here on could not be read`, line: broken.line };
+        throw new InputBroken(`a quote opened in the CSV input on line ${broken.line} ${broken.why}, so the input from there on could not be read`, broken.line);
+      }
+      if (ended) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+    if (failure !== undefined) throw failure;
   } catch (error) {
     if (error instanceof InputBroken) throw error;
     const csv = error as Error & { code?: string; lines?: number };
@@ -301,6 +363,9 @@ async function* csvRows(header: string, headerLine: number, lines: AsyncGenerato
     if (csv.code?.startsWith('CSV_')) throw new InputBroken(`the CSV input cannot be read on: ${csv.message}`, headerLine + (csv.lines ?? 0));
     throw error;
   } finally {
+    stopped = true;
+    roomMade?.();
+    if (!ended) parser.destroy();
     await feeder;
   }
 }
@@ -316,10 +381,22 @@ export async function* readDeviceRows(source: string, stdin: Readable, stop?: Ab
   if (stop?.aborted) onStop();
   else stop?.addEventListener('abort', onStop, { once: true });
   const lines = boundedLines(stream as AsyncIterable<Buffer | string>);
+  let lastLine: number | undefined;
   try {
-    yield* withoutRepeats(rowsOf(lines));
+    for await (const row of withoutRepeats(rowsOf(lines))) {
+      lastLine = row.line;
+      yield row;
+    }
   } catch (error) {
     if (stop?.aborted) throw new InputStopped();
+    // A read that failed (a disk's EIO, a stdin opened for writing only): before any row, the input
+    // cannot be read (exit 2, nothing sent); after one, the run stops there, as at a quote never closed.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (!(error instanceof UsageError) && typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+      const name = source === '-' ? '- (stdin)' : source;
+      if (lastLine === undefined) throw new UsageError(`cannot read --devices ${name}: ${systemErrorText(error)}`);
+      throw new InputBroken(`--devices ${name} could not be read on after line ${lastLine}: ${systemErrorText(error)}`, lastLine + 1);
+    }
     throw error;
   } finally {
     stop?.removeEventListener('abort', onStop);
@@ -348,15 +425,17 @@ async function* withoutRepeats(rows: AsyncGenerator<InputRow>): AsyncGenerator<I
 async function* rowsOf(lines: AsyncGenerator<Line>): AsyncGenerator<InputRow> {
   {
     for await (const item of lines) {
+      // A binary file (an image, a program, /dev/zero) given by mistake, told by its first line (a
+      // control character, or a byte that is not UTF-8), however long: said as that, before any row is sent.
+      const binary = () => new UsageError(`--devices holds binary data or text that is not UTF-8 (line ${item.line}), not a list of ids, a CSV or NDJSON`);
       if ('tooLong' in item) {
+        if (item.binary) throw binary();
         yield { invalid: `is longer than ${MAX_ROW_BYTES / 1024} KiB`, line: item.line };
         continue;
       }
       if (isBlank(item.text)) continue;
       const text = item.text.trim();
-      // A binary file (an image, a program) given by mistake, told by its first line (a control
-      // character, or a byte that is not UTF-8): said as that, before any row is sent.
-      if (/[\u0000-\u0008\u000e-\u001f\u007f\ufffd]/.test(text)) throw new UsageError(`--devices holds binary data or text that is not UTF-8 (line ${item.line}), not a list of ids, a CSV or NDJSON`);
+      if (NOT_TEXT.test(text)) throw binary();
       if (text.startsWith('{')) {
         // NDJSON: every line an object.
         const first = fromJson(text, item.line);

@@ -288,12 +288,19 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     expect(readFileSync(serveErrors, 'utf8')).not.toMatch(/Assertion failed|Native stack trace/);
   }, 60_000);
 
-  it('--plan reads the whole list before it predicts: SIGTERM ends the read of an endless one (/dev/zero), 130, nothing sent', async () => {
-    const child = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', '/dev/zero', 'idle', '--plan'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  it('--plan reads the whole list before it predicts: SIGTERM ends the read of an endless one, 130, nothing sent; /dev/zero is refused as binary', async () => {
+    // /dev/zero is no list: its first line, however long, holds NULs (it was read for ever).
+    const zero = await runCli(['push', 'battery', '--devices', '/dev/zero', 'idle', '--plan'], { env });
+    expect([zero.code, zero.stderr.trim()]).toEqual([2, 'amps: --devices holds binary data or text that is not UTF-8 (line 1), not a list of ids, a CSV or NDJSON']);
+    // An endless list of text: a FIFO a writer fills for ever.
+    const endless = join(freshConfigDir(), 'endless.fifo');
+    execFileSync('mkfifo', [endless]);
+    const writer = spawn('sh', ['-c', `yes bat_load_000001 > '${endless}'`], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', endless, 'idle', '--plan'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    // The event: it holds /dev/zero open, reading it.
+    // The event: it holds the FIFO open, reading it.
     for (;;) {
       const fds = (() => {
         try {
@@ -302,12 +309,13 @@ describe('the ledger\'s promise: every input device exactly once', () => {
           return [];
         }
       })();
-      if (fds.some((fd) => { try { return readlinkSync(`/proc/${child.pid}/fd/${fd}`) === '/dev/zero'; } catch { return false; } })) break;
+      if (fds.some((fd) => { try { return readlinkSync(`/proc/${child.pid}/fd/${fd}`) === endless; } catch { return false; } })) break;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     child.kill('SIGTERM');
     // Until now it read on for ever: only a second signal, or SIGKILL, ended it.
     expect(await closed).toBe(130);
+    writer.kill();
     expect(stderr).toContain('interrupted');
     expect(sandbox.requests.filter((r) => r.method === 'POST')).toHaveLength(0);
   }, 30_000);
@@ -521,6 +529,15 @@ describe('the ledger\'s promise: every input device exactly once', () => {
       expect([r.code, r.stderr.trim()], flags[0]).toEqual([2, 'amps: --devices: a quote opened in the CSV input on line 3 is never closed, so the input from there on could not be read; nothing was sent']);
     }
     expect(existsSync(join(dir, 'w.ndjson'))).toBe(false);
+    // A quote still open past 64 KiB of lines (the rest of a long file): the run stops there too,
+    // rather than take every later line for a bad record of its own (and hold them all), and --plan refuses it.
+    const long = `id,target\nbat_load_000020,70%\nbat_load_000021,"80%\n${Array.from({ length: 8_000 }, (_, i) => `bat_load_${String(100 + i).padStart(6, '0')},70%`).join('\n')}\n`;
+    writeFileSync(join(dir, 'long-quote.csv'), long);
+    const open = await runCli(['push', 'battery', '--devices', join(dir, 'long-quote.csv'), 'charge', '--json', '--out', join(dir, 'long.ndjson')], { env });
+    expect(ledger(readFileSync(join(dir, 'long.ndjson'), 'utf8')).sort((a, b) => a.line - b.line).map((l) => [l.line, l.outcome, l.reason])).toEqual([[2, 'accepted', null], [3, 'invalid_input', 'line 3 opens a quote that is not closed within 64 KiB: the input from here on could not be read']]);
+    expect(JSON.parse(open.stderr.trim().split('\n').at(-1)!)).toMatchObject({ summary: { stoppedBy: 'input_broken' } });
+    const plan = await runCli(['push', 'battery', '--devices', join(dir, 'long-quote.csv'), 'charge', '--plan'], { env });
+    expect([plan.code, plan.stderr.trim()]).toEqual([2, 'amps: --devices: a quote opened in the CSV input on line 3 is not closed within 64 KiB, so the input from there on could not be read; nothing was sent']);
     // A row with more fields than the header: its own line, without csv-parse's count of lines.
     const wide = await runCli(['push', 'battery', '--devices', '-', 'charge', '--json'], { env, input: 'id,target\nbat_load_000011,70%\nbat_load_000012,70%,x\n' });
     expect(ledger(wide.stdout).find((l) => l.outcome === 'invalid_input')).toMatchObject({ line: 3, reason: 'line 3 is not a CSV record for bat_load_000012 (columns length is 2, got 3)' });

@@ -1,0 +1,69 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../errors/failures.js';
+import { InputBroken, type InputRow, readDeviceRows } from './input.js';
+
+// The device list as a stream (stdin, `-`), fed what real inputs hand amps: chunks that split a
+// character, a quote never closed, a read that fails, a file of NULs. The CLI tests read files.
+
+/** Every row read, and what ended the reading (undefined: the input's end). */
+async function readAll(chunks: Array<Buffer | Error>): Promise<{ rows: InputRow[]; error?: unknown }> {
+  // Each chunk a read of its own; an error, a read that fails there.
+  const stream = Readable.from((async function* () {
+    for (const chunk of chunks) {
+      if (chunk instanceof Error) throw chunk;
+      yield chunk;
+    }
+  })(), { objectMode: false });
+  const rows: InputRow[] = [];
+  try {
+    for await (const row of readDeviceRows('-', stream)) rows.push(row);
+    return { rows };
+  } catch (error) {
+    return { rows, error };
+  }
+}
+
+const eio = () => Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+
+describe('reading --devices', () => {
+  it('a character whose bytes two reads split is read whole', async () => {
+    const text = Buffer.from('id,heatSetpoint\nhvac_thermia_02,21°C\n');
+    const at = text.indexOf(Buffer.from('°')) + 1;
+    const { rows } = await readAll([text.subarray(0, at), text.subarray(at)]);
+    expect(rows).toEqual([expect.objectContaining({ id: 'hvac_thermia_02', quantities: { heatSetpoint: '21°C' } })]);
+  });
+
+  it('a read that fails before any row: the input cannot be read (exit 2); after rows, the run stops there', async () => {
+    const before = await readAll([eio()]);
+    expect(before.error).toBeInstanceOf(UsageError);
+    expect((before.error as Error).message).toBe('cannot read --devices - (stdin): input/output error (EIO)');
+    const after = await readAll([Buffer.from('bat_1\nbat_2\n'), eio()]);
+    expect(after.rows.map((r) => ('id' in r ? r.id : undefined))).toEqual(['bat_1', 'bat_2']);
+    expect(after.error).toBeInstanceOf(InputBroken);
+    expect([(after.error as InputBroken).line, (after.error as Error).message]).toEqual([3, '--devices - (stdin) could not be read on after line 2: input/output error (EIO)']);
+  });
+
+  it('a CSV quote not closed within 64 KiB stops the input there, as one never closed does: the lines after it are not taken for records', async () => {
+    const lines = ['id,model', 'bat_1,x', 'bat_2,"Voltaro 10', ...Array.from({ length: 20_000 }, (_, i) => `bat_${i + 3},m`)];
+    const { rows, error } = await readAll([Buffer.from(`${lines.join('\n')}\n`)]);
+    expect(rows).toEqual([expect.objectContaining({ id: 'bat_1', line: 2 }), { invalid: 'opens a quote that is not closed within 64 KiB: the input from here on could not be read', line: 3 }]);
+    expect(error).toBeInstanceOf(InputBroken);
+  });
+
+  it('a first line of NULs, however long (a binary file, /dev/zero), is refused as binary, not read on', async () => {
+    const { rows, error } = await readAll([Buffer.alloc(200_000)]);
+    expect(rows).toEqual([]);
+    expect((error as Error).message).toBe('--devices holds binary data or text that is not UTF-8 (line 1), not a list of ids, a CSV or NDJSON');
+  });
+
+  it('rows come as they are read: a long CSV is not held whole ahead of the run', async () => {
+    const stream = new Readable({ read() {} });
+    stream.push(Buffer.from(`id\n${Array.from({ length: 5_000 }, (_, i) => `bat_${i}`).join('\n')}\n`));
+    stream.push(null);
+    const rows = readDeviceRows('-', stream);
+    expect((await rows.next()).value).toEqual(expect.objectContaining({ id: 'bat_0' }));
+    // The reader stops when the run does: return() settles, it does not wait on the rest.
+    await expect(rows.return(undefined)).resolves.toEqual({ done: true, value: undefined });
+  });
+});
