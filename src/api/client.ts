@@ -206,15 +206,25 @@ export function askedWaitMs(decoded: DecodedError): number | undefined {
 const RETRY_AFTER_SPREAD_MS = 1000;
 
 /**
+ * The time drawn to add to a wait a Retry-After asked for: up to a second, or half the wait if
+ * less. Pushes refused together are told one wait, and would all come back at its same instant,
+ * to be refused together again. One rule for a single command's retries and a fleet's pause.
+ */
+export function retryAfterSpreadMs(askedMs: number, random: () => number = Math.random): number {
+  return Math.round(random() * Math.min(RETRY_AFTER_SPREAD_MS, askedMs / 2));
+}
+
+/**
  * How long to wait before the next attempt (`attempt` has just failed): the answer's Retry-After
  * when it has one, and a spread of up to a second (or half the wait, if less) on top: a fleet's
  * pushes refused together are told one wait, and would all come back at its same instant, to be
  * refused together again; after DEVICE_OFFLINE a delay of seconds, never next to none; else
  * full-jitter exponential backoff.
  */
-export function retryDelayMs(decoded: DecodedError, attempt: number, random: () => number = Math.random): number {
+export function retryDelayMs(decoded: DecodedError, attempt: number, random: () => number = Math.random, roomMs = Number.POSITIVE_INFINITY): number {
   const asked = askedWaitMs(decoded);
-  if (asked !== undefined) return asked + Math.round(random() * Math.min(RETRY_AFTER_SPREAD_MS, asked / 2));
+  // The spread is cut to the room left (`roomMs`, before --timeout): a wait that fits as asked is never refused for it.
+  if (asked !== undefined) return asked + Math.min(retryAfterSpreadMs(asked, random), Math.max(0, roomMs - asked - 1));
   if (decoded.retryClass === 'after_delay') {
     const delay = Math.min(MAX_RETRY_AFTER_MS, OFFLINE_DELAY_BASE_MS * 2 ** (attempt - 1));
     return delay / 2 + (random() * delay) / 2;
@@ -515,7 +525,7 @@ export class ApiClient {
         return failure;
       };
       if (attempt > retries || !isRetryable(method, result, attempt) || this.options.mayRetry?.() === false) throw failed(error);
-      const delayMs = retryDelayMs(error, attempt, random);
+      const delayMs = retryDelayMs(error, attempt, random, deadline - Date.now());
       const askedMs = askedWaitMs(error) ?? delayMs;
       // A wait that would outlast --timeout (or a minute) is reported, not waited out, and said:
       // the operator asked for retries and must not take this for one that failed again.

@@ -402,7 +402,7 @@ export class BatchRun {
    * than amps waits, which stops the run as a rate limit's does.
    */
   private async waitBeforeResend(row: DeviceRow, d: DecodedError, attempt: number, deadline: number): Promise<DecodedError | undefined> {
-    const ms = retryDelayMs(d, attempt);
+    const ms = retryDelayMs(d, attempt, Math.random, deadline - Date.now());
     const asked = askedWaitMs(d) ?? ms;
     if (this.stopsForPause(asked, Math.round(asked / 1000))) return d;
     const withheld = this.announceResend(row, d, attempt, ms, deadline);

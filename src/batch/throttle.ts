@@ -3,6 +3,7 @@
 // multiplicative decrease), so a rate-limited run slows down together instead of every worker
 // hammering on. Every wait ends the moment the run stops: Ctrl-C is never stuck behind a pause.
 
+import { retryAfterSpreadMs } from '../api/client.js';
 import { InterruptedError } from '../errors/failures.js';
 
 /** setTimeout's ceiling (2^31 - 1 ms): a longer delay would fire at once. Pauses are clamped below it. */
@@ -12,12 +13,14 @@ export class Throttle {
   private allowed: number;
   private active = 0;
   private pausedUntil = 0;
+  /** The pause a Retry-After asked for last: each worker waits a spread of its own past its end. */
+  private pausedFor = 0;
   private successes = 0;
   private waiters: Array<() => void> = [];
   /** One pause shared by every waiting worker: one timer and one abort listener, whatever the concurrency. */
   private pause?: Promise<void>;
 
-  constructor(private readonly max: number, private readonly signal: AbortSignal) {
+  constructor(private readonly max: number, private readonly signal: AbortSignal, private readonly random: () => number = Math.random) {
     this.allowed = max;
     signal.addEventListener('abort', () => this.waiters.splice(0).forEach((wake) => wake()), { once: true });
   }
@@ -31,8 +34,12 @@ export class Throttle {
     for (;;) {
       if (this.signal.aborted) throw new InterruptedError('the run stopped');
       const wait = this.pausedUntil - Date.now();
-      if (wait > 0) await (this.pause ??= this.sleep(Math.min(wait, MAX_TIMER_MS)).finally(() => (this.pause = undefined)));
-      else if (this.active < this.allowed) break;
+      if (wait > 0) {
+        await (this.pause ??= this.sleep(Math.min(wait, MAX_TIMER_MS)).finally(() => (this.pause = undefined)));
+        // Workers that waited one pause do not all start again at its same instant, to be refused together again.
+        const spread = retryAfterSpreadMs(this.pausedFor, this.random);
+        if (spread > 0 && !this.signal.aborted) await this.sleep(spread);
+      } else if (this.active < this.allowed) break;
       else await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     this.active++;
@@ -69,5 +76,6 @@ export class Throttle {
     this.allowed = Math.max(1, Math.floor(this.allowed / 2));
     this.successes = 0;
     this.pausedUntil = Math.max(this.pausedUntil, Date.now() + Math.min(retryAfterMs, MAX_TIMER_MS));
+    this.pausedFor = retryAfterMs;
   }
 }

@@ -1,0 +1,26 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Throttle } from './throttle.js';
+
+describe('the fleet\'s throttle after a 429', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('each worker waits the Retry-After, then a spread of its own: workers refused together do not all start again at one instant', async () => {
+    vi.useFakeTimers();
+    const draws = [0, 1];
+    const throttle = new Throttle(4, new AbortController().signal, () => draws.shift() ?? 0);
+    throttle.rateLimited(1000);
+    const started: number[] = [];
+    const t0 = Date.now();
+    const worker = () => throttle.acquire().then(() => {
+      started.push(Date.now() - t0);
+      throttle.release();
+    });
+    const both = Promise.all([worker(), worker()]);
+    await vi.advanceTimersByTimeAsync(2000);
+    await both;
+    // Never before the Retry-After; the second drew the whole spread (half of a 1 s wait).
+    expect(started.sort((a, b) => a - b)).toEqual([1000, 1500]);
+  });
+});
