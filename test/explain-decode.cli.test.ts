@@ -28,14 +28,18 @@ describe('amps explain (built binary)', () => {
   it('lists all, and by category; piped, tab-separated rows alone (the headings are for a terminal: terminal.pty.test.ts)', async () => {
     const all = await runCli(['explain', '--list']);
     expect(all.stdout).not.toContain('Manufacturer: transport and capacity (transport)');
-    expect(all.stdout.trim().split('\n').every((line) => line.split('\t').length === 5)).toBe(true);
+    expect(all.stdout.trim().split('\n').every((line) => line.split('\t').length === 6)).toBe(true);
+    // The first column is a code explain takes (a code with two meanings is one row each, its variant a column of its own).
+    const codes = new Set(all.stdout.trim().split('\n').map((line) => line.split('\t')[0]));
+    expect([...codes].filter((code) => /\s/.test(code))).toEqual([]);
+    expect((await runCli(['explain', 'UNAUTHORIZED'])).code).toBe(0);
     const conflicts = await runCli(['explain', '--list', '--category', 'conflict']);
     expect(conflicts.stdout).toContain('VPP_LOCKED');
     expect(conflicts.stdout).not.toContain('TIMEOUT');
     // Each row says whose the code is: the error-codes page's, elsewhere in the docs, or amps'.
-    expect(conflicts.stdout).toMatch(/^SCHEDULER_ACTIVE\t409\tresolve the conflict\tdocs page\tA schedule/m);
-    expect(conflicts.stdout).toMatch(/^CONFLICT \(open_ended\)\t409\tresolve the conflict\tamps\tThe conflicting/m);
-    expect(conflicts.stdout).toMatch(/^CONFLICT \(pending\)\t409\tresolve the conflict\tAmps docs\tA conflicting/m);
+    expect(conflicts.stdout).toMatch(/^SCHEDULER_ACTIVE\t-\t409\tresolve the conflict\tdocs page\tA schedule/m);
+    expect(conflicts.stdout).toMatch(/^CONFLICT\topen_ended\t409\tresolve the conflict\tamps\tThe conflicting/m);
+    expect(conflicts.stdout).toMatch(/^CONFLICT\tpending\t409\tresolve the conflict\tAmps docs\tA conflicting/m);
   });
 
   it('gives the entry as JSON, every variant of a code with two meanings', async () => {
@@ -57,7 +61,7 @@ describe('amps explain (built binary)', () => {
 
   it('--list lists every code: the catalogue\'s by category, then amps\' own', async () => {
     const text = await runCli(['explain', '--list']);
-    for (const code of ['CLIENT_TIMEOUT', 'INVALID_RESPONSE', 'USAGE', 'OUTPUT_LOST', 'HTTP_<status>']) expect(text.stdout, code).toMatch(new RegExp(`^${code}\t-\t.*\tamps\t`, 'm'));
+    for (const code of ['CLIENT_TIMEOUT', 'INVALID_RESPONSE', 'USAGE', 'OUTPUT_LOST', 'HTTP_<status>']) expect(text.stdout, code).toMatch(new RegExp(`^${code}\t-\t-\t.*\tamps\t`, 'm'));
     const json = JSON.parse((await runCli(['explain', '--list', '--json'])).stdout);
     expect(json.filter((e: { source: string }) => e.source === 'amps-local').map((e: { code: string }) => e.code)).toEqual(expect.arrayContaining(['CLIENT_TIMEOUT', 'USAGE', 'HTTP_<status>']));
     // HTTP_<status> in general has no class of its own: its status gives one (amps explain HTTP_404).

@@ -83,19 +83,24 @@ function entryText(entry: CatalogueEntry, io: IO): string[] {
   return lines;
 }
 
+/** A row: the code, its variant ('' for none), status, class, whose, message. */
 function summaryRows(entries: readonly CatalogueEntry[]): string[][] {
-  return entries.map((e) => [e.code + (e.variant ? ` (${e.variant})` : ''), String(e.http), RETRY_CLASSES[e.retryClass].label, whoseEntry(e), e.message]);
+  return entries.map((e) => [e.code, e.variant ?? '', String(e.http), RETRY_CLASSES[e.retryClass].label, whoseEntry(e), e.message]);
 }
 
-/** Rows of cells, every column but the last padded to its widest. */
-/** Aligned at a terminal; piped, tab-separated, as every table amps prints (`cut -f1` gives the codes). */
+/**
+ * At a terminal, every column but the last padded to its widest, the variant beside its code
+ * (`CONFLICT (pending)`); piped, tab-separated, as every table amps prints, the variant a column of
+ * its own (`-` for none), so `cut -f1` gives codes `amps explain` takes.
+ */
 function printRows(rows: string[][], io: IO): void {
   if (!io.stdoutIsTTY) {
-    for (const row of rows) writeLine(io.stdout, row.join('\t'));
+    for (const [code, variant, ...rest] of rows) writeLine(io.stdout, [code, variant || '-', ...rest].join('\t'));
     return;
   }
-  const widths = rows[0]!.slice(0, -1).map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const row of rows) writeLine(io.stdout, row.map((cell, i) => (i < widths.length ? cell.padEnd(widths[i]) : cell)).join('  '));
+  const shown = rows.map(([code, variant, ...rest]) => [variant ? `${code} (${variant})` : code, ...rest]);
+  const widths = shown[0]!.slice(0, -1).map((_, i) => Math.max(...shown.map((r) => r[i].length)));
+  for (const row of shown) writeLine(io.stdout, row.map((cell, i) => (i < widths.length ? cell.padEnd(widths[i]) : cell)).join('  '));
 }
 
 function printSummary(entries: readonly CatalogueEntry[], io: IO): void {
@@ -131,7 +136,7 @@ function listCatalogue(options: ExplainOptions, io: IO): ExitCode {
     if (people) writeLine(io.stdout, io.out.bold('amps\' own codes: no Amps error came back (the Amps docs have none of them)'));
     printRows(locals.map((local) => {
       const { exitCode } = localJson(local);
-      return [local.code, '-', local.retryClass ? RETRY_CLASSES[local.retryClass].label : exitCode === null ? 'by its status' : `exit ${String(exitCode)}`, 'amps', local.message];
+      return [local.code, '', '-', local.retryClass ? RETRY_CLASSES[local.retryClass].label : exitCode === null ? 'by its status' : `exit ${String(exitCode)}`, 'amps', local.message];
     }), io);
   }
   if (people) writeLine(io.stdout, io.out.dim('\nWhose: docs page = the Amps docs\' error-codes page, quoted word for word; Amps docs = documented elsewhere in them; amps = defined by amps.'));

@@ -88,7 +88,7 @@ describe('a closed pipe is not a bug', () => {
 
   it('in real shell pipelines: | head -1, and a conflict through 2>&1 | head -3', async () => {
     const amps = `'${process.execPath}' '${BIN}'`;
-    expect(await shell(`${amps} explain --list | head -1`)).toMatch(/^UNAUTHORIZED \(no_key\)\t401\t[^\n]*\nexit=0\n$/);
+    expect(await shell(`${amps} explain --list | head -1`)).toMatch(/^UNAUTHORIZED\tno_key\t401\t[^\n]*\nexit=0\n$/);
     expect(await shell(`${amps} push --help | head -3`)).toMatch(/exit=0\n$/);
     expect(await shell(`${amps} get battery bat_voltaro_01 --json | head -1`)).toBe('{\nexit=0\n');
     sandbox.requests.length = 0;
