@@ -55,7 +55,11 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
   if (error instanceof ApiFailure) {
     const relink = error.relink;
     const unanswered = error.unanswered ? `${safeToPrint(error.unanswered)} was sent and no answer came from the API: it may have acted on it. ${readBackAfter(error.unanswered)} before sending it again` : undefined;
-    if (json) writeJsonError({ ...errorToJson(error.decoded), ...(relink ? { relink: 'url' in relink ? { url: relink.url } : { hint: relink.hint } } : {}), ...(unanswered ? { unanswered: error.unanswered, hint: unanswered } : {}) });
+    if (json) {
+      // The hint where every other error's is (error.hint), with the write it is about.
+      const body = errorToJson(error.decoded) as { error: Record<string, unknown> };
+      writeJsonError({ ...body, ...(unanswered ? { error: { ...body.error, unanswered: error.unanswered, hint: unanswered } } : {}), ...(relink ? { relink: 'url' in relink ? { url: relink.url } : { hint: relink.hint } } : {}) });
+    }
     else {
       await writeErrorText(io, error.decoded);
       if (relink) writeLine(io.stderr, 'url' in relink ? `  ${io.err.bold('Re-link:')} send the device's user ${relink.url}` : `  ${io.err.bold('Re-link:')} only the device's user can fix this; ${relink.hint}`);

@@ -176,13 +176,14 @@ describe('pushes against a misbehaving server', () => {
 
   it('a write that got no answer says so where scripts read it (unanswered, hint); one refused before it left, or answered by the API, does not', async () => {
     const noAnswer = await push('reset', ['--json']);
-    expect([noAnswer.code, JSON.parse(noAnswer.stderr)]).toEqual([6, expect.objectContaining({ unanswered: 'POST /battery/b1', hint: expect.stringContaining('it may have acted on it') })]);
+    // Inside the error, where every error's hint is.
+    expect([noAnswer.code, JSON.parse(noAnswer.stderr).error]).toEqual([6, expect.objectContaining({ unanswered: 'POST /battery/b1', hint: expect.stringContaining('it may have acted on it') })]);
     const gateway = await push('html502', ['--json']);
-    expect(JSON.parse(gateway.stderr).unanswered).toBe('POST /battery/b1');
+    expect(JSON.parse(gateway.stderr).error.unanswered).toBe('POST /battery/b1');
     const answered = await push('invalid400', ['--json']);
-    expect([answered.code, 'unanswered' in JSON.parse(answered.stderr)]).toEqual([4, false]);
+    expect([answered.code, 'unanswered' in JSON.parse(answered.stderr).error]).toEqual([4, false]);
     const refused = await runCli(['push', 'battery', 'b1', 'idle', '--no-preflight', '--json'], { env: cleanEnv({ AMPS_API_URL: 'http://127.0.0.1:9', AMPS_API_KEY: 'amps_sk_test_reliability1' }) });
-    expect([refused.code, JSON.parse(refused.stderr).error.code, 'unanswered' in JSON.parse(refused.stderr)]).toEqual([6, 'CONNECTION_REFUSED', false]);
+    expect([refused.code, JSON.parse(refused.stderr).error.code, 'unanswered' in JSON.parse(refused.stderr).error]).toEqual([6, 'CONNECTION_REFUSED', false]);
   });
 
   it('a fleet whose pushes time out says they may have run, not to retry them', async () => {
