@@ -81,6 +81,14 @@ describe('whose clock', () => {
     expect(unread.stderr).toContain('(shown in America/Los_Angeles: the local zone (the device was not read: --no-preflight))');
   });
 
+  it('a --body time without a zone, the device not read: no clock is claimed for it (timesReadIn null), and that is said', async () => {
+    const body = JSON.stringify({ action: { command: 'charge', start: '2026-12-01T10:00', end: '2026-12-01T11:00' } });
+    const dry = await amps(['push', 'battery', 'bat_voltaro_01', '--body', '-', '--no-preflight', '--dry-run', '--json'], { TZ: 'Asia/Tokyo' }, body);
+    expect([dry.code, JSON.parse(dry.stderr)]).toEqual([0, { notice: "--body's times without a zone are read by the API on the device's clock, which amps did not read (--no-preflight): sent as written, shown on no clock" }]);
+    const sent = await amps(['push', 'battery', 'bat_voltaro_01', '--body', '-', '--no-preflight', '--json', '--on-conflict', 'cancel_and_replace'], { TZ: 'Asia/Tokyo' }, body);
+    expect(json(sent).timesReadIn ?? null, sent.stderr).toBeNull();
+  });
+
   it('a time daylight saving skips is said, and which was taken: single push, dry run, fleet; with --json as a notice line on stderr', async () => {
     const note = '--at: 2027-03-28 01:30 Europe/London does not exist (the clocks go forward then); using 2027-03-28 02:30 Europe/London (01:30Z)';
     const at = ['--at', '2027-03-28T01:30', '--tz', 'Europe/London', '--no-preflight'];

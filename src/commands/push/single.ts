@@ -82,7 +82,11 @@ function preparedFromRaw(body: PushBody, zone: Zone, device: DeviceRead | undefi
     return typeof text === 'string' && readApiTime(text.trim()) === undefined && parseRelativeDuration(text.trim().replace(/^\+/, '')) === undefined;
   });
   const notes = unread.map((key) => `--body's action.${key} '${String(body.action[key]).slice(0, 64)}' is no time the API reads (a date of the calendar, ISO with or without an offset; or a length such as 30m): sent as written, the API may refuse it`);
-  return { body, zone, wallClock: naive(body.action.start) || naive(body.action.end), start: instant(body.action.start), end: instant(body.action.end), conversions: [], notes };
+  // A time without a zone is read on the device's clock: by amps too when it knows it, else by the API alone, said so.
+  const wallClock = naive(body.action.start) || naive(body.action.end);
+  const plant = wallClock ? plantZone(device) : undefined;
+  if (wallClock && !plant) notes.push(`--body's times without a zone are read by the API on the device's clock, which amps ${device ? 'does not know (the device names no plant zone amps knows)' : 'did not read (--no-preflight)'}: sent as written, shown on no clock`);
+  return { body, zone, wallClock: plant !== undefined, start: instant(body.action.start), end: instant(body.action.end), conversions: [], notes };
 }
 
 /**
