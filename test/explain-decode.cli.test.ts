@@ -179,6 +179,19 @@ describe('amps decode (built binary)', () => {
     expect([r.code, r.stderr]).toEqual([2, "amps: the input is amps' own error CONNECTION_REFUSED, not a response of the API's: no Amps error came back to decode\n  hint: amps explain CONNECTION_REFUSED says what it means and its exit code\n"]);
   });
 
+  it('curl -i through an HTTPS proxy: the proxy\'s 200 Connection established is passed over for the response after it', async () => {
+    const raw = 'HTTP/1.1 200 Connection established\r\n\r\nHTTP/2 410\r\ncontent-type: application/json\r\n\r\n' + JSON.stringify({ success: false, error: { code: 'DEVICE_OFFLINE', message: 'The device is currently offline at the manufacturer.' }, meta: { requestId: 'req_p' } });
+    const r = await runCli(['decode', '-', '--json'], { input: raw });
+    expect([r.code, JSON.parse(r.stdout).error]).toEqual([7, expect.objectContaining({ code: 'DEVICE_OFFLINE', status: 410 })]);
+  });
+
+  it('text before the JSON is not decoded under a status guessed from a code found in it; CR-only line ends are line ends', async () => {
+    const prefixed = await runCli(['decode', '-'], { input: 'Response: {"success":false,"error":{"code":"DEVICE_OFFLINE","message":"x"}}' });
+    expect([prefixed.code, prefixed.stderr.split('\n')[0]]).toEqual([2, 'amps: the input has no HTTP status, and is not JSON from its start (text before it, or not UTF-8)']);
+    const cr = await runCli(['decode', '-', '--json'], { input: `HTTP/1.1 409 Conflict\rcontent-type: application/json\r\r${JSON.stringify({ success: false, error: { code: 'SCHEDULER_ACTIVE', message: 'x' } })}` });
+    expect([cr.code, JSON.parse(cr.stdout).error.code]).toEqual([5, 'SCHEDULER_ACTIVE']);
+  });
+
   it('a message that is not text is said as such, never as none', async () => {
     const body = (message: unknown) => JSON.stringify({ success: false, error: { code: 'DEVICE_OFFLINE', message } });
     const number = await runCli(['decode', '--status', '410', '--json', '-'], { input: body(12) });

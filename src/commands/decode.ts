@@ -46,7 +46,10 @@ function parseSavedResponse(text: string): SavedResponse {
     const status = Number(/^HTTP\/\S+ (\d{3})/.exec(statusLine)![1]);
     rest = split === -1 ? '' : normalised.slice(split + 2);
     parsed = { status, headers, body: rest };
-    if (status >= 200) break;
+    // Interim 1xx blocks come before the response; so does a proxy's answer to CONNECT
+    // (`HTTP/1.1 200 Connection established`) in `curl -i` through an HTTPS proxy: a block whose
+    // body is itself a status line is not the response.
+    if (status >= 200 && !/^HTTP\/\d(\.\d)? \d{3}/.test(rest.trimStart())) break;
     rest = rest.trimStart();
   }
   return parsed ?? { headers: {}, body: clean };
@@ -124,7 +127,9 @@ export async function run(options: DecodeOptions, given: IO): Promise<ExitCode> 
   // Redacted here too, before values are cut to length for the view: a key cut short there would
   // be too short a shape for the output's guard, and its first characters would show.
   // Its control characters and escape sequences go first: one inside a key would hide it from the search.
-  const text = safeJsonText(await readInput(options, io));
+  // Line ends of CR alone (an old Mac editor's) are line ends too: made so before control characters go.
+  const input = await readInput(options, io);
+  const text = safeJsonText(input.includes('\n') ? input : input.replace(/\r/g, '\n'));
   const saved = parseSavedResponse(text);
   // A failed action record (amps actions get --json, or the API's action) carries its errorCode.
   const parsed = jsonOf(saved.body);
@@ -142,6 +147,11 @@ export async function run(options: DecodeOptions, given: IO): Promise<ExitCode> 
   if (status === undefined && saved.body.trim() === '') throw new UsageError('the response is empty: there is nothing to decode', 'save the whole response, status line and body (curl -i), or the body with --status N');
   if (status === undefined) {
     const named = errorCodeIn(saved.body);
+    // Text before the JSON (`Response: {…}`, a UTF-16 file read as UTF-8): its code was found by
+    // searching, and a status inferred from it would decode a body that is not the response as one.
+    if (named && !saved.body.trimStart().startsWith('{')) {
+      throw new UsageError('the input has no HTTP status, and is not JSON from its start (text before it, or not UTF-8)', 'save the body alone (UTF-8), or the whole response with its status line (curl -i), or give --status N');
+    }
     status = catalogueStatusOf(saved.body);
     if (status === undefined) {
       // amps' own --json error (a refused connection, a timeout, a usage error) is no answer of the API's.
