@@ -293,6 +293,9 @@ describe('amps push', () => {
     expect([r.code, JSON.parse(r.stdout)]).toEqual([0, body]);
     expect(r.stderr).toContain("--body's action.start '2027-02-29T10:00:00' is no time the API reads (a date of the calendar, ISO with or without an offset; or a length such as 30m): sent as written, the API may refuse it");
     expect(r.stderr).not.toContain('action.end');
+    // The API's reading (decision 6, as its sandbox reads it): no year before 1970.
+    const early = await amps(['push', 'battery', 'bat_voltaro_01', '--body', '-', '--dry-run', '--no-preflight'], { input: JSON.stringify({ action: { command: 'charge', start: '1969-12-31T23:00:00Z', end: '2h' } }) });
+    expect(early.stderr).toContain("--body's action.start '1969-12-31T23:00:00Z' is no time the API reads");
   });
 
   it('sends a raw body with --body -', async () => {

@@ -10,7 +10,7 @@ import { conversionLine, hasWallClockTime } from '../../domain/action.js';
 import { pendingActionOf } from '../../domain/capabilities.js';
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/device-types.js';
 import { requireId } from '../../domain/ids.js';
-import { parseApiTime, parseRelativeDuration, plantZone } from '../../domain/time.js';
+import { parseApiTime, plantZone } from '../../domain/time.js';
 import { preflightError } from '../../errors/decode.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { ApiFailure, PreflightError, refuseKeyInBody, UsageError } from '../../errors/failures.js';
@@ -77,9 +77,11 @@ function preparedFromRaw(body: PushBody, zone: Zone, device: DeviceRead | undefi
   };
   // Sent as written all the same: a time in none of the API's forms (decision 6) is said, so that a
   // dry run that passes does not pass it for one the API will read.
+  // The API's reading of a time (decision 6, as its sandbox reads it: years from 1970); the zone
+  // does not matter to whether it is one.
   const unread = (['start', 'end'] as const).filter((key) => {
     const text = body.action[key];
-    return typeof text === 'string' && readApiTime(text.trim()) === undefined && parseRelativeDuration(text.trim().replace(/^\+/, '')) === undefined;
+    return typeof text === 'string' && parseApiTime(text, now, 'UTC') === undefined;
   });
   const notes = unread.map((key) => `--body's action.${key} '${String(body.action[key]).slice(0, 64)}' is no time the API reads (a date of the calendar, ISO with or without an offset; or a length such as 30m): sent as written, the API may refuse it`);
   // A time without a zone is read on the device's clock: by amps too when it knows it, else by the API alone, said so.
