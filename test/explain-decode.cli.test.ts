@@ -192,6 +192,13 @@ describe('amps decode (built binary)', () => {
     expect([cr.code, JSON.parse(cr.stdout).error.code]).toEqual([5, 'SCHEDULER_ACTIVE']);
   });
 
+  it('a failed action that names no error code is read as UNKNOWN_ERROR (exit 8, as actions wait exits), and says so', async () => {
+    const r = await runCli(['decode', '-', '--json'], { input: JSON.stringify({ id: 'act_3', state: 'failed', errorCode: null, errorMessage: null }) });
+    expect([r.code, JSON.parse(r.stdout).error]).toEqual([8, expect.objectContaining({ code: 'UNKNOWN_ERROR', message: '(the action failed and named no error code: amps reads it as UNKNOWN_ERROR, unclassified)', actionId: 'act_3', shape: 'action' })]);
+    // A record in another state is no failure to decode.
+    expect((await runCli(['decode', '-'], { input: JSON.stringify({ id: 'act_4', state: 'completed', errorCode: null }) })).code).toBe(2);
+  });
+
   it('a message that is not text is said as such, never as none', async () => {
     const body = (message: unknown) => JSON.stringify({ success: false, error: { code: 'DEVICE_OFFLINE', message } });
     const number = await runCli(['decode', '--status', '410', '--json', '-'], { input: body(12) });

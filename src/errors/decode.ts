@@ -358,16 +358,18 @@ export function decodeResponse(status: number, headers: Headers, body: string, o
 interface FailedAction {
   id?: unknown;
   state?: unknown;
-  errorCode: string;
+  /** Absent or null: the action failed and named no code (read as UNKNOWN_ERROR, and said so). */
+  errorCode?: string | null;
   errorMessage?: unknown;
   result?: unknown;
 }
 
-/** The record, when `value` (or an envelope's data) is an action that failed with an errorCode. */
+/** The record, when `value` (or an envelope's data) is an action that failed: with an errorCode, or in state failed. */
 export function failedActionIn(value: unknown): FailedAction | undefined {
   const record = isRecord(value) && value.success === true && isRecord(value.data) ? value.data : value;
-  if (!isRecord(record) || typeof record.errorCode !== 'string' || record.errorCode === '') return undefined;
-  if (record.state !== undefined && record.state !== 'failed') return undefined;
+  if (!isRecord(record)) return undefined;
+  const named = typeof record.errorCode === 'string' && record.errorCode !== '';
+  if (named ? record.state !== undefined && record.state !== 'failed' : record.state !== 'failed' || typeof record.id !== 'string') return undefined;
   return record as unknown as FailedAction;
 }
 
@@ -387,14 +389,17 @@ export function truncatedFailedActionIn(body: string): FailedAction | undefined 
 /** A failed action's errorCode through the catalogue: the exit code a failure of that code has. */
 export function decodeFailedAction(action: FailedAction): DecodedError {
   const message = typeof action.errorMessage === 'string' ? action.errorMessage : undefined;
+  // One that names no code is unclassified, as the exit code of a followed action takes it, and says so.
+  const code = typeof action.errorCode === 'string' && action.errorCode !== '' ? action.errorCode : undefined;
   // A failure after the API accepted the action is the manufacturer's answer (dispatch): its
   // meaning of a code with two, as the exit code of a followed action takes it (outcomeExitCode).
-  const entry = manufacturerVariant(action.errorCode) ?? null;
+  const entry = manufacturerVariant(code ?? 'UNKNOWN_ERROR') ?? null;
   const result = isRecord(action.result) && isRecord(action.result.error) ? action.result.error : undefined;
+  const unnamed = '(the action failed and named no error code: amps reads it as UNKNOWN_ERROR, unclassified)';
   return {
-    code: action.errorCode,
+    code: code ?? 'UNKNOWN_ERROR',
     status: null,
-    message: message ?? noMessage('action', entry, action.errorMessage),
+    message: message ?? (code ? noMessage('action', entry, action.errorMessage) : unnamed),
     entry,
     known: entry !== null,
     shape: 'action',

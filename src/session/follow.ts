@@ -45,7 +45,7 @@ function stillStandsLines(action: Pick<ActionRecord, 'id' | 'state' | 'start'>, 
  */
 async function reportFailed(action: ActionRecord, relink: ApiFailure['relink'], io: IO, json: boolean): Promise<void> {
   const [{ decodeFailedAction }, { reportFailure }] = await Promise.all([import('../errors/decode.js'), import('../output/failure-report.js')]);
-  const failure = new ApiFailure(decodeFailedAction({ ...action, errorCode: action.errorCode || 'UNKNOWN_ERROR' }));
+  const failure = new ApiFailure(decodeFailedAction(action));
   failure.relink = relink;
   await reportFailure(failure, io, json);
 }
