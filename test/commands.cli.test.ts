@@ -210,7 +210,7 @@ describe('amps push', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const next = 'The answer offers no strategy amps can send for this device, so onConflict cannot clear the schedule: have it cleared on the device (by the end user in the manufacturer app; one set through Amps: amps schedule clear TYPE ID), then push again.';
+      const next = 'The answer offers no strategy amps can send for this device, so onConflict cannot clear the schedule: have it cleared on the device (by the end user in the manufacturer app; one set through Amps: amps schedule clear battery bat_voltaro_01), then push again.';
       for (const strategies of [[], ['bogus_strategy']]) {
         details.recoveryStrategies = strategies;
         const r = await amps(['push', 'battery', 'bat_voltaro_01', 'idle', '--no-preflight', '--api-url', url]);

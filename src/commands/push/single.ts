@@ -16,7 +16,7 @@ import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { ApiFailure, PreflightError, refuseKeyInBody, UsageError } from '../../errors/failures.js';
 import { type IO, noPromptReason, writeJson, writeLine } from '../../output/io.js';
 import { claimStdinInputs } from '../../output/read.js';
-import { suggestedCommand } from '../../output/text.js';
+import { shellQuote, suggestedCommand } from '../../output/text.js';
 import { printAction, stateColour } from '../../output/views.js';
 import { announceWrite, relinkFor, withSession } from '../../session/connect.js';
 import { DEFAULT_WAIT_MS, followAction } from '../../session/follow.js';
@@ -200,6 +200,7 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
         deviceStrategies: device?.conflictStrategies,
         pendingAction: pendingActionOf(device),
         zone,
+        device: `${pathSegment(type)} ${shellQuote(deviceId)}`,
         rerunLine: (strategy) => rerunLine(argv, strategy, raw ? undefined : { at: inputs!.times.at !== undefined, start: prepared.start, end: prepared.end, zone }),
         resubmit: (strategy) => send({ ...resentBody(prepared.body, options.simulateFailure !== undefined), ...(strategy ? { onConflict: strategy } : {}) }),
         waitFor: (id) => waitForAction(session.client, id, { signal: io.signal, timeoutMs: options.waitTimeout ?? DEFAULT_WAIT_MS }),
