@@ -4,6 +4,7 @@
 // issuing (and still accounts for every row) on Ctrl-C or SIGTERM, --fail-fast, a closed output,
 // a ledger it cannot write, or a Retry-After longer than it will wait.
 
+import { requestIdOf } from '../contract/ids.js';
 import { askedWaitMs, codeProvesNothingRan, pushMayBeResent, retryDelayMs, retryReason, retryWithheldText, sleep, type ApiClient } from '../api/client.js';
 import { getDevice, pushAction } from '../api/resources.js';
 import type { PushBody, Strategy } from '../contract/actions.js';
@@ -366,7 +367,7 @@ export class BatchRun {
         this.throttle.succeeded();
         this.sawCreated(data.createdAt);
         return this.entry(row, {
-          outcome: 'accepted', actionId: data.id, state: data.state, status: 202, requestId: typeof meta.requestId === 'string' ? meta.requestId : null, exitCode: EXIT.ok,
+          outcome: 'accepted', actionId: data.id, state: data.state, status: 202, requestId: requestIdOf(meta), exitCode: EXIT.ok,
           start: data.start ?? null, end: data.end ?? null, moved: this.plan.movedFor(built, data),
         }, attempt);
       } catch (error) {

@@ -42,8 +42,11 @@ function sourceLine(entry: CatalogueEntry): string {
 }
 
 /** As an error's --json has it (whatToDoFields): the docs' words apart from amps'. */
+/** The fields an entry may leave out: each must be below (the compiler holds the list to the type). */
+type OptionalKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? K : never }[keyof T];
+
 /** Every field of every entry, null where an entry has none: one shape for scripts, as an error's --json is. */
-const ENTRY_FIELDS_OR_NULL = { variant: null, alsoHttp: null, alsoMessages: null, retryQuote: null, note: null, detailsSource: null, exampleDetails: null, docsPage: null, paths: null, strategies: null, messageSource: null };
+const ENTRY_FIELDS_OR_NULL: Record<OptionalKeys<CatalogueEntry>, null> = { variant: null, alsoHttp: null, alsoMessages: null, retryQuote: null, note: null, detailsSource: null, exampleDetails: null, docsPage: null, paths: null, strategies: null, messageSource: null };
 
 function entryJson(entry: CatalogueEntry): Record<string, unknown> {
   const json: Record<string, unknown> = {

@@ -1,5 +1,6 @@
 import { Command } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
+import { requestIdOf } from '../contract/ids.js';
 import { checkSettingNames, checkSettings } from '../domain/capabilities.js';
 import { pathSegment, requireDeviceType, WITH_SETTINGS } from '../domain/device-types.js';
 import { conversionLine, fitQuantities, type TypedQuantity } from '../domain/action.js';
@@ -74,7 +75,7 @@ export async function run(options: SettingsOptions, io: IO): Promise<ExitCode> {
     announceWrite(session, io, options);
     const { data, meta } = await updateSettings(session.client, type, options.id, body);
     // What was sent, as converted (export_limit=3kw as 3000 watts), and the answer's request id.
-    if (options.json) writeJson(io, { ...data, sent: body, environment: session.environment, requestId: typeof meta.requestId === 'string' ? meta.requestId.slice(0, 200) : null });
+    if (options.json) writeJson(io, { ...data, sent: body, environment: session.environment, requestId: requestIdOf(meta) });
     else if (!options.quiet) writeLine(io.stdout, `Updated ${data.updated.map(show).join(', ')} on ${pathSegment(type)} ${show(data.deviceId)}`);
     return EXIT.ok;
   });

@@ -17,3 +17,8 @@ export function idProblem(id: string): string | undefined {
   if (holdsKeyShape(id)) return 'looks like an API key, so it is neither sent nor shown';
   return undefined;
 }
+
+/** The request id of an answer (`meta.requestId`), bounded as a decoded error's is; null when it gives none. */
+export function requestIdOf(meta: Record<string, unknown>): string | null {
+  return typeof meta.requestId === 'string' ? meta.requestId.slice(0, 200) : null;
+}

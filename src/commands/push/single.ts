@@ -3,6 +3,7 @@
 // time the API moved.
 
 import { readApiTime } from '../../contract/api-time.js';
+import { requestIdOf } from '../../contract/ids.js';
 import type { ActionRecord, PushBody } from '../../contract/actions.js';
 import type { DeviceRead } from '../../contract/devices.js';
 import type { GlobalOptions } from '../../config/globals.js';
@@ -178,7 +179,7 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
     let requestId: string | null = null;
     const send = async (body: PushBody) => {
       const response = await pushAction(session.client, type, deviceId, body, options.retry);
-      requestId = typeof response.meta.requestId === 'string' ? response.meta.requestId.slice(0, 200) : null;
+      requestId = requestIdOf(response.meta);
       return response.data;
     };
 
