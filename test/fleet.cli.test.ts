@@ -1224,6 +1224,12 @@ describe('--resume', () => {
     rmSync(join(dir, 'fleet.txt'));
     const gone = await runCli(['push', '--resume', out, '--out', join(elsewhere, 'gone.ndjson')], { env });
     expect([gone.code, gone.stderr.split('\n')[0]]).toEqual([2, `amps: the devices file the run of ${out} read, ${join(dir, 'fleet.txt')}, cannot be read: no such file or directory (ENOENT)`]);
+    // A FIFO in the file's place, or the list on stdin: a stream cannot be told the run's list (its digest is a file's).
+    execFileSync('mkfifo', [join(dir, 'fleet.txt')]);
+    const fifo = await runCli(['push', '--resume', out, '--out', join(elsewhere, 'fifo.ndjson')], { env });
+    expect([fifo.code, fifo.stderr.split('\n')[0]]).toEqual([2, `amps: the run of ${out} read a file of devices, and ${join(dir, 'fleet.txt')} is none now: the resume cannot tell it is the run's list`]);
+    const piped = await runCli(['push', '--resume', out, '--devices', '-', '--out', join(elsewhere, 'piped.ndjson')], { env, input: `${ids.join('\n')}\nbat_never_listed_99\n` });
+    expect([piped.code, piped.stderr.split('\n')[0]]).toEqual([2, `amps: the run of ${out} read a file of devices, and stdin is none now: the resume cannot tell it is the run's list`]);
     expect(posts()).toHaveLength(0);
   });
 
@@ -1252,9 +1258,14 @@ describe('--resume', () => {
     // Canaries would reorder the run's waves: refused where the run had none.
     const canaries = await amps(['push', '--resume', rollout, '--canary-per-model', '--out', join(dir, 'z.ndjson')]);
     expect([canaries.code, canaries.stderr.split('\n')[0]]).toEqual([2, `amps: --canary-per-model: the run of ${rollout} rolled out in waves without it, and a resume keeps the run's waves`]);
-    // Waves need a file: a resume given its devices on stdin says the waves are the run's.
+    // Its devices on stdin: a run that read a file (its digest kept) cannot be told the same list from a stream.
     const streamed = await amps(['push', '--resume', rollout, '--devices', '-', '--out', join(dir, 's.ndjson')], ids.join('\n'));
-    expect([streamed.code, streamed.stderr.split('\n')[0]]).toEqual([2, `amps: the run of ${rollout} rolled out in waves (--waves 10%,100%), which need the devices in a file: each wave is a share of the whole list`]);
+    expect([streamed.code, streamed.stderr.split('\n')[0]]).toEqual([2, `amps: the run of ${rollout} read a file of devices, and stdin is none now: the resume cannot tell it is the run's list`]);
+    // One that kept no digest (an earlier amps'): waves need a file, each wave a share of the whole list.
+    const undigested = join(dir, 'undigested.ndjson');
+    writeFileSync(undigested, `${JSON.stringify({ run: { ...run, devicesDigest: undefined, ledger: undigested, shape: { ...run.shape, waves: '10%,100%', abortIf: 'rejected>1%' } } })}\n`);
+    const unfiled = await amps(['push', '--resume', undigested, '--devices', '-', '--out', join(dir, 'u.ndjson')], ids.join('\n'));
+    expect([unfiled.code, unfiled.stderr.split('\n')[0]]).toEqual([2, `amps: the run of ${undigested} rolled out in waves (--waves 10%,100%), which need the devices in a file: each wave is a share of the whole list`]);
     const noWaves = await amps(['push', '--resume', out, '--abort-if', 'rejected>1%', '--out', join(dir, 'y.ndjson')]);
     expect([noWaves.code, noWaves.stderr]).toEqual([2, `amps: --abort-if judges a wave: the run of ${out} did not roll out in waves\n`]);
     expect(posts()).toHaveLength(0);

@@ -104,7 +104,11 @@ async function checkSameDevices(devices: string, fromLedger: boolean, ledger: Pa
     }
   }
   const kept = ledger.run.devicesDigest;
-  if (typeof kept !== 'string' || !(await input.isRegularFile(devices))) return undefined;
+  if (typeof kept !== 'string') return undefined;
+  // The run read a file and kept its digest: a stream in its place (a FIFO, a link to a device, stdin) cannot be told the same.
+  if (!(await input.isRegularFile(devices))) {
+    throw new UsageError(`the run of ${path} read a file of devices, and ${devices === '-' ? 'stdin' : devices} is none now: the resume cannot tell it is the run's list`, 'give the run\'s list as a file with --devices FILE');
+  }
   if ((await input.digestOf(devices)) !== kept) {
     throw new UsageError(`${devices} is not the list the run of ${path} read: it changed since`, 'a resume sends the run\'s own list; give that list with --devices FILE');
   }
