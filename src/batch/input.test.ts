@@ -34,6 +34,11 @@ describe('reading --devices', () => {
     expect(rows).toEqual([expect.objectContaining({ id: 'hvac_thermia_02', quantities: { heatSetpoint: '21°C' } })]);
   });
 
+  it('line ends of CR alone are line ends, and a CRLF split between two reads is one', async () => {
+    const { rows } = await readAll([Buffer.from('id,target\rbat_1,60%\rbat_2,70%\r'), Buffer.from('\nbat_3,80%\r\n')]);
+    expect(rows.map((r) => ('id' in r ? [r.id, r.line] : r))).toEqual([['bat_1', 2], ['bat_2', 3], ['bat_3', 4]]);
+  });
+
   it('a read that fails before any row: the input cannot be read (exit 2); after rows, the run stops there', async () => {
     const before = await readAll([eio()]);
     expect(before.error).toBeInstanceOf(UsageError);

@@ -142,9 +142,15 @@ async function* boundedLines(chunks: AsyncIterable<Buffer | string>): AsyncGener
   let pending = '';
   let skipping = false;
   let line = 0;
+  // A CR at a read's end may be the first half of a CRLF: it waits for the next read.
+  let cr = '';
   for await (const chunk of chunks) {
-    let text = pending + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
+    let text = pending + cr + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
     pending = '';
+    cr = text.endsWith('\r') ? '\r' : '';
+    if (cr) text = text.slice(0, -1);
+    // A CR alone ends a line too (Excel for Mac's "CSV (Macintosh)", an old Mac editor's files).
+    text = text.replace(/\r(?!\n)/g, '\n');
     for (;;) {
       const newline = text.indexOf('\n');
       if (newline === -1) break;
