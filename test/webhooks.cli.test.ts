@@ -564,6 +564,23 @@ describe('amps webhooks verify and trigger', () => {
     expect(r.stdout).toContain('none of the 2 v1 entries matches (more than one: a secret rotation');
   });
 
+  it('a byte-order mark an editor put at the file\'s start is the file\'s (said); an empty delivery is bad input, exit 2', async () => {
+    const file = delivery(signed(secret));
+    writeFileSync(file, `\ufeff${readFileSync(file, 'utf8')}`);
+    const marked = await runCli(['webhooks', 'verify', '--secret-file', secretFile, file, '--json'], { env });
+    expect([marked.code, JSON.parse(marked.stdout).notes]).toEqual([0, ['the byte-order mark at the start of the file was taken as the file\'s, not part of the delivery']]);
+    // The body alone, its headers as flags: the same.
+    const ts = now();
+    const bodyFile = join(dir, 'bom-body.json');
+    writeFileSync(bodyFile, `\ufeff${body}`);
+    const flags = await runCli(['webhooks', 'verify', '--secret-file', secretFile, '--header', 'svix-id: msg_9', '--header', `svix-timestamp: ${ts}`, '--header', `svix-signature: v1,${signatureFor(secret, 'msg_9', ts, body)}`, bodyFile], { env });
+    expect(flags.code, flags.stdout).toBe(0);
+    const empty = join(dir, 'empty.txt');
+    writeFileSync(empty, '');
+    const none = await verify(empty);
+    expect([none.code, none.stderr.split('\n')[0]]).toEqual([2, `amps: the delivery ${empty} is empty: there is nothing to verify`]);
+  });
+
   it('a signature header given twice keeps both lines\' entries; an empty svix-id is no id (exit 4)', async () => {
     const ts = now();
     const good = `v1,${signatureFor(secret, 'msg_3', ts, body)}`;

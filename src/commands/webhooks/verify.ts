@@ -78,7 +78,12 @@ export async function run(options: VerifyOptions, io: IO): Promise<ExitCode> {
   const secret = await readSecretFile(options.secretFile, io, 'verify');
   const source = options.delivery ?? '-';
   if (source === '-' && io.stdinIsTTY) throw new UsageError('give the delivery: a file, or - with it on stdin', 'pbpaste | amps webhooks verify --secret-file secret.txt -');
-  const text = source === '-' ? await readStdin(io, { limit: DELIVERY_LIMIT, what: 'the delivery on stdin' }) : await readFileBounded(source, { limit: DELIVERY_LIMIT, what: 'the delivery', stop: () => io.signal });
+  const read = source === '-' ? await readStdin(io, { limit: DELIVERY_LIMIT, what: 'the delivery on stdin' }) : await readFileBounded(source, { limit: DELIVERY_LIMIT, what: 'the delivery', stop: () => io.signal });
+  // Unreadable input is a usage error (exit 2), as decode's: "does not verify" would send one after the secret.
+  if (read.trim() === '') throw new UsageError(`the delivery ${source === '-' ? 'on stdin' : source} is empty: there is nothing to verify`);
+  // A byte-order mark an editor put at the file's start (Notepad's) is the file's, as its final line ending is: no sender signs one.
+  const bom = read.startsWith('\ufeff');
+  const text = bom ? read.slice(1) : read;
   const twice = new Set<string>();
   const { headers, body } = options.header?.length
     ? { headers: options.header.reduce((all, h) => addHeader(all, headerPair(h, '--header'), twice), Object.create(null) as Record<string, string>), body: text }
@@ -86,6 +91,7 @@ export async function run(options: VerifyOptions, io: IO): Promise<ExitCode> {
   const found = await verifyDelivery(headers, body, secret, Math.floor(io.now().getTime() / 1000), { fileEnding: true });
   for (const name of twice) found.reasons.unshift(`${name} is given twice with different values: a receiver reads them joined ('${headers[name]!.slice(0, 80)}'), and amps will not pick one`);
   if (twice.size > 0) found.verified = false;
+  if (bom) found.notes.push('the byte-order mark at the start of the file was taken as the file\'s, not part of the delivery');
   // The delivery's id and a header's text are quoted as given: a key pasted there is not shown, nor an escape.
   const verdict = { ...found, reasons: found.reasons.map((reason) => safeToPrint(reason)), facts: { ...found.facts, ...(found.facts.id !== undefined ? { id: safeToPrint(found.facts.id) } : {}) } };
   if (options.json) writeJson(io, verdict);
