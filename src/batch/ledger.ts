@@ -219,7 +219,11 @@ export class LedgerWriter {
       this.regular = fstatSync(this.fd).isFile();
     } catch (error) {
       if (error instanceof UsageError) throw error;
-      if ((error as NodeJS.ErrnoException).code === 'ENXIO') throw new UsageError(`--out ${path} is a FIFO no process reads: the run would wait for one before sending anything`, 'start its reader first, or name a file');
+      if ((error as NodeJS.ErrnoException).code === 'ENXIO') {
+        // A socket's path opens as ENXIO too: no ledger can be written to one.
+        if (isSocketPath(path)) throw new UsageError(`--out ${path} is a socket: a ledger is written to a file, or a FIFO a process reads`);
+        throw new UsageError(`--out ${path} is a FIFO no process reads: the run would wait for one before sending anything`, 'start its reader first, or name a file');
+      }
       throw new UsageError(`cannot write --out ${path}: ${systemErrorText(error)}`);
     }
   }
@@ -591,4 +595,12 @@ export function readMore(path: string, ledger: ParsedLedger): number {
   ledger.offset = next;
   ledger.cutTail = tail.trim() !== '';
   return added;
+}
+
+function isSocketPath(path: string): boolean {
+  try {
+    return statSync(path).isSocket();
+  } catch {
+    return false;
+  }
 }

@@ -247,11 +247,11 @@ export function sourceText(setting: keyof typeof FLAG_OF, source: Source, profil
   return source === 'default' ? 'the default' : `from ${sourceName(setting, source, profile)}`;
 }
 
-/** A key is checked once, where it is read: a bad one is never sent, nor printed. */
-export function checkKey(key: unknown, from: string): string {
+/** A key is checked once, where it is read: a bad one is never sent (nor saved, `for: 'saving'`), nor printed. */
+export function checkKey(key: unknown, from: string, purpose: 'sending' | 'saving' = 'sending'): string {
   if (typeof key !== 'string') throw new UsageError(`the API key in ${from} is not a string`, 'amps config set api-key stores one');
   if (!API_KEY_PATTERN.test(key)) {
-    throw new UsageError(`the API key from ${from} does not look like an Amps key, so it was not sent`, 'keys look like amps_sk_test_… or amps_sk_live_… (or sk_test_… / sk_live_…), letters and digits only');
+    throw new UsageError(`the API key from ${from} does not look like an Amps key, so it was not ${purpose === 'saving' ? 'saved' : 'sent'}`, 'keys look like amps_sk_test_… or amps_sk_live_… (or sk_test_… / sk_live_…), letters and digits only');
   }
   return key;
 }

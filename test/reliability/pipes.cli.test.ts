@@ -641,6 +641,22 @@ describe('keys and secrets', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('does not look like an Amps key, so it was not sent');
     expect(sandbox.requests).toHaveLength(0);
+    // Given to be stored, it was not saved (nothing is sent by config set).
+    const stored = await runCli(['config', 'set', 'api-key'], { env: cleanEnv(), input: `${key}\n` });
+    expect([stored.code, stored.stderr]).toEqual([2, expect.stringContaining('does not look like an Amps key, so it was not saved')]);
+  });
+
+  it('--out naming a socket is said as a socket, not as a FIFO no process reads', async () => {
+    const { createServer } = await import('node:net');
+    const path = join(freshConfigDir(), 'ledger.sock');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    try {
+      const r = await runCli(['push', 'battery', '--devices', '-', 'idle', '--out', path], { env, input: 'bat_load_000001\n' });
+      expect([r.code, r.stderr.trim()]).toEqual([2, `amps: --out ${path} is a socket: a ledger is written to a file, or a FIFO a process reads`]);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('a key of the wrong JSON type in the config is refused, not taken as live', async () => {

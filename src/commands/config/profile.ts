@@ -49,12 +49,12 @@ export function stillOverriding(options: GlobalOptions, env: Record<string, stri
 
 /** The key from --api-key-file, else a hidden prompt at a terminal, else stdin; never from argv. */
 export async function readKey(options: GlobalOptions, io: IO): Promise<string> {
-  if (options.apiKeyFile !== undefined) return checkKey(await readKeyFile(options.apiKeyFile, io), `--api-key-file ${options.apiKeyFile}`);
+  if (options.apiKeyFile !== undefined) return checkKey(await readKeyFile(options.apiKeyFile, io), `--api-key-file ${options.apiKeyFile}`, 'saving');
   if (io.stdinIsTTY) {
     if (!canPrompt(io, options)) throw Object.assign(new NeedsInputError('the API key is read from a hidden prompt', 'the key on stdin: amps config set api-key < keyfile'), { reason: noPromptReason(io, options) });
-    return checkKey((await io.prompter.password('API key')).trim(), 'the input');
+    return checkKey((await io.prompter.password('API key')).trim(), 'the input', 'saving');
   }
   const key = (await readStdin(io, { limit: 4096, what: 'the key on stdin' })).trim();
   if (key === '') throw new NeedsInputError('no API key arrived on stdin', 'the key on stdin: amps config set api-key < keyfile');
-  return checkKey(key, 'the input');
+  return checkKey(key, 'the input', 'saving');
 }
