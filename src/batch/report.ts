@@ -14,7 +14,7 @@ import { timeText } from '../output/views.js';
 import { type IO, writeLine } from '../output/io.js';
 import { liveLine } from '../output/spinner.js';
 import { formatTable } from '../output/table.js';
-import { grouped, shellQuote } from '../output/text.js';
+import { grouped, safeToPrint, shellQuote } from '../output/text.js';
 import { jsonText } from '../lib/values.js';
 import { guidanceFor, type BatchReport, type LedgerEntry, type StopReason } from './run.js';
 
@@ -102,7 +102,7 @@ export async function printSummary(report: BatchReport, io: IO, json: boolean, l
     const find = ledgerPath ? `: grep '"moved":{' ${shellQuote(ledgerPath)}` : '';
     writeLine(io.stderr, io.err.yellow(`The API moved the start or end of ${grouped(report.moved)} action(s) from what was sent (each line's moved field says from what to what)${find}`));
   }
-  if (ledgerPath) writeLine(io.stderr, io.err.dim(`Ledger: ${ledgerPath}${report.stoppedBy === 'output_closed' ? ' (every device\'s line, the ones stdout could not take included)' : ''}`));
+  if (ledgerPath) writeLine(io.stderr, io.err.dim(`Ledger: ${safeToPrint(ledgerPath)}${report.stoppedBy === 'output_closed' ? ' (every device\'s line, the ones stdout could not take included)' : ''}`));
 }
 
 /** Where a ledger file could not take every line: the lines it lost, on stderr, so nothing sent goes unreported. */

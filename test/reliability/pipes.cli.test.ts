@@ -646,6 +646,14 @@ describe('keys and secrets', () => {
     expect([stored.code, stored.stderr]).toEqual([2, expect.stringContaining('does not look like an Amps key, so it was not saved')]);
   });
 
+  it('an --out name holding a direction override is shown without it (the Ledger line could not then be made to read as another file)', async () => {
+    const path = join(freshConfigDir(), 'run\u202etxt.ndjson');
+    const r = await runCli(['push', 'battery', '--devices', '-', 'idle', '--out', path], { env, input: 'bat_load_000031\n' });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`Ledger: ${path.replace('\u202e', '')}`);
+    expect(r.stderr).not.toContain('\u202e');
+  });
+
   it('--out naming a socket is said as a socket, not as a FIFO no process reads', async () => {
     const { createServer } = await import('node:net');
     const path = join(freshConfigDir(), 'ledger.sock');
