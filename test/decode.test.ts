@@ -150,9 +150,10 @@ describe('the decoder on every shape', () => {
     // The wait: never shorter than asked, spread by up to a second (half of a shorter one) so that pushes refused together come back apart.
     expect([retryDelayMs(decoded, 1, () => 0), retryDelayMs(decoded, 1, () => 1)]).toEqual([3000, 4000]);
     expect(retryDelayMs(decodeError(429, { 'Retry-After': '1' }, envelope('RATE_LIMITED', 'x')), 1, () => 1)).toBe(1500);
-    // A wait that fits before --timeout as asked is never pushed past it by the spread (it was then withheld).
+    // A wait that fits before --timeout as asked is never pushed past it by the spread (it was then
+    // withheld), and the spread takes at most half of what is left: the resend keeps time to be answered in.
     const two = decodeError(429, { 'Retry-After': '2' }, envelope('RATE_LIMITED', 'x'));
-    expect([retryDelayMs(two, 1, () => 1, 2500), retryDelayMs(two, 1, () => 1, 1500)]).toEqual([2499, 2000]);
+    expect([retryDelayMs(two, 1, () => 1, 2500), retryDelayMs(two, 1, () => 1, 1500)]).toEqual([2250, 2000]);
     expect(decodeError(429, {}, envelope('RATE_LIMITED', 'x', { retryAfterSeconds: 9 })).retryAfterSeconds).toBe(9);
   });
 

@@ -223,8 +223,9 @@ export function retryAfterSpreadMs(askedMs: number, random: () => number = Math.
  */
 export function retryDelayMs(decoded: DecodedError, attempt: number, random: () => number = Math.random, roomMs = Number.POSITIVE_INFINITY): number {
   const asked = askedWaitMs(decoded);
-  // The spread is cut to the room left (`roomMs`, before --timeout): a wait that fits as asked is never refused for it.
-  if (asked !== undefined) return asked + Math.min(retryAfterSpreadMs(asked, random), Math.max(0, roomMs - asked - 1));
+  // The spread takes at most half of the room a wait that fits as asked leaves before --timeout
+  // (`roomMs`): such a wait is never refused for it, and the resend keeps time to be answered in.
+  if (asked !== undefined) return asked + Math.min(retryAfterSpreadMs(asked, random), Math.max(0, Math.floor((roomMs - asked) / 2)));
   if (decoded.retryClass === 'after_delay') {
     const delay = Math.min(MAX_RETRY_AFTER_MS, OFFLINE_DELAY_BASE_MS * 2 ** (attempt - 1));
     return delay / 2 + (random() * delay) / 2;

@@ -5,6 +5,7 @@
 // a ledger it cannot write, or a Retry-After longer than it will wait.
 
 import { requestIdOf } from '../contract/ids.js';
+import { formatDuration } from '../domain/duration.js';
 import { askedWaitMs, codeProvesNothingRan, pushMayBeResent, retryDelayMs, retryReason, retryWithheldText, sleep, type ApiClient } from '../api/client.js';
 import { getDevice, pushAction } from '../api/resources.js';
 import type { PushBody, Strategy } from '../contract/actions.js';
@@ -343,15 +344,16 @@ export class BatchRun {
     let last: DecodedError | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.throttle.acquire();
+        await this.throttle.acquire(deadline);
       } catch (error) {
         if (error instanceof InterruptedError) return last ? this.failure(row, last, attempt - 1) : this.notSent(row);
         throw error;
       }
-      // A 429's pause is shared, and later 429s lengthen it: the wait for a slot may end past the row's --timeout.
+      // A 429's pause is shared, and later 429s lengthen it: the wait for a slot may end past the
+      // row's --timeout. The resend announced is then not made, and its line says why.
       if (last && deadline !== undefined && Date.now() >= deadline) {
         this.throttle.release();
-        return this.failure(row, last, attempt - 1);
+        return this.failure(row, { ...last, retryWithheld: last.retryWithheld ?? `not retried: the run's pause for the rate limit ended past --timeout (${formatDuration(this.client.timeoutMs)}, retries included); a longer --timeout waits it out` }, attempt - 1);
       }
       deadline ??= Date.now() + this.client.timeoutMs;
       try {

@@ -23,4 +23,17 @@ describe('the fleet\'s throttle after a 429', () => {
     // Never before the Retry-After; the second drew the whole spread (half of a 1 s wait).
     expect(started.sort((a, b) => a - b)).toEqual([1000, 1500]);
   });
+
+  it('the spread takes at most half of the time left before the worker\'s --timeout', async () => {
+    vi.useFakeTimers();
+    const throttle = new Throttle(4, new AbortController().signal, () => 1);
+    const t0 = Date.now();
+    throttle.rateLimited(1000);
+    let started = -1;
+    const acquired = throttle.acquire(t0 + 1200).then(() => (started = Date.now() - t0));
+    await vi.advanceTimersByTimeAsync(2000);
+    await acquired;
+    // 200 ms were left after the pause: 100 of them for the spread, 100 for the send.
+    expect(started).toBe(1100);
+  });
 });

@@ -29,15 +29,19 @@ export class Throttle {
     return this.allowed;
   }
 
-  /** Waits for a slot; rejects with InterruptedError once the run has stopped. */
-  async acquire(): Promise<void> {
+  /**
+   * Waits for a slot; rejects with InterruptedError once the run has stopped. `latest`: the instant
+   * the worker's device must be sent by (its --timeout), which a pause's spread takes at most half
+   * of what is left before.
+   */
+  async acquire(latest = Number.POSITIVE_INFINITY): Promise<void> {
     for (;;) {
       if (this.signal.aborted) throw new InterruptedError('the run stopped');
       const wait = this.pausedUntil - Date.now();
       if (wait > 0) {
         await (this.pause ??= this.sleep(Math.min(wait, MAX_TIMER_MS)).finally(() => (this.pause = undefined)));
         // Workers that waited one pause do not all start again at its same instant, to be refused together again.
-        const spread = retryAfterSpreadMs(this.pausedFor, this.random);
+        const spread = Math.min(retryAfterSpreadMs(this.pausedFor, this.random), Math.max(0, Math.floor((latest - Date.now()) / 2)));
         if (spread > 0 && !this.signal.aborted) await this.sleep(spread);
       } else if (this.active < this.allowed) break;
       else await new Promise<void>((resolve) => this.waiters.push(resolve));
