@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../errors/failures.js';
 import { InputBroken, type InputRow, readDeviceRows } from './input.js';
@@ -47,6 +47,27 @@ describe('reading --devices', () => {
     expect(after.rows.map((r) => ('id' in r ? r.id : undefined))).toEqual(['bat_1', 'bat_2']);
     expect(after.error).toBeInstanceOf(InputBroken);
     expect([(after.error as InputBroken).line, (after.error as Error).message]).toEqual([3, '--devices - (stdin) could not be read on after line 2: input/output error (EIO)']);
+  });
+
+  it('a read that fails after CSV rows: every row read before it is given (the parser\'s last one too), then the break', async () => {
+    const csv = `id,target\n${Array.from({ length: 3_000 }, (_, i) => `bat_${i},60%`).join('\n')}\n`;
+    const { rows, error } = await readAll([Buffer.from(csv), eio()]);
+    expect([rows.length, rows.at(-1)]).toEqual([3_000, expect.objectContaining({ id: 'bat_2999', line: 3_001 })]);
+    expect(error).toBeInstanceOf(InputBroken);
+  });
+
+  it('a CSV row is given as soon as its line is read, though the stream stays open (a producer feeding it line by line)', async () => {
+    const stream = new PassThrough();
+    stream.write('id,target\nbat_voltaro_01,50%\n');
+    const rows = readDeviceRows('-', stream);
+    expect((await rows.next()).value).toEqual(expect.objectContaining({ id: 'bat_voltaro_01', line: 2 }));
+    stream.end();
+    expect((await rows.next()).done).toBe(true);
+  });
+
+  it('CSV rows and refusals come in input order; a quote inside a field that opened without one swallows no later line', async () => {
+    const { rows } = await readAll([Buffer.from('id,target\nbat_1,50%\nbat_2,60%,extra\nbat_3,5"0%\nbat_4,"7\n0%"\nbat_5,80%\n')]);
+    expect(rows.map((r) => [r.line, 'id' in r ? r.id : 'invalid'])).toEqual([[2, 'bat_1'], [3, 'invalid'], [4, 'invalid'], [5, 'bat_4'], [7, 'bat_5']]);
   });
 
   it('a CSV quote not closed within 64 KiB stops the input there, as one never closed does: the lines after it are not taken for records', async () => {

@@ -218,9 +218,38 @@ async function open(source: string, stdin: Readable): Promise<Readable> {
 /** The columns read in any case: amps' own, and the quantity flags' (--target, --power, --reserve). */
 const FOLDED_COLUMNS = ['id', 'deviceid', 'model', ...QUANTITY_FLAGS];
 
-/** CSV from its header line on, by csv-parse; a record it cannot read is that record's failure. */
-async function* csvRows(header: string, headerLine: number, lines: AsyncGenerator<Line>): AsyncGenerator<InputRow> {
-  const { parse } = await import('csv-parse');
+/**
+ * Whether CSV text ends inside a quoted field (RFC 4180: a field that opens with a quote runs to the
+ * quote that closes it, `""` inside it being a quote): its record goes on on the next line. A quote
+ * anywhere else is no opening: the parser refuses that record as it stands.
+ */
+function endsInQuote(text: string, delimiter = ','): boolean {
+  let inQuote = false;
+  let fieldStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inQuote) {
+      if (c === '"') {
+        if (text[i + 1] === '"') i++;
+        else inQuote = false;
+      }
+      continue;
+    }
+    if (c === delimiter || c === '\n') fieldStart = true;
+    else if (fieldStart && c === '"') inQuote = true;
+    else if (c !== ' ' && c !== '\t') fieldStart = false;
+  }
+  return inQuote;
+}
+
+/**
+ * CSV from its header line on, record by record, each parsed by csv-parse as it is complete: a row
+ * is given as soon as its line is read (a stream's parser would hold it back until more came, for
+ * ever on a stream that stays open), in input order, with the line it starts on. A record it cannot
+ * read is that record's failure; a quote not closed within MAX_ROW_BYTES, or at all, stops the input.
+ */
+async function* csvRows(header: string, lines: AsyncGenerator<Line>): AsyncGenerator<InputRow> {
+  const { parse } = await import('csv-parse/sync');
   // The columns amps reads itself (id, deviceId, model) and the quantity flags' in any case; any
   // other parameter's as written, since the API's names are case-sensitive (heatSetpoint).
   const names = header.split(',').map((h) => h.trim().replace(/^"|"$/g, '')).map((h) => (FOLDED_COLUMNS.includes(h.toLowerCase()) ? h.toLowerCase() : h));
@@ -232,147 +261,78 @@ async function* csvRows(header: string, headerLine: number, lines: AsyncGenerato
   const twice = names.find((name, i) => name !== '' && folded.indexOf(folded[i]) !== i);
   if (twice) throw new UsageError(`the CSV header of --devices names the column '${twice}' twice: amps will not guess which value you meant`);
   if (names.includes('')) throw new UsageError('the CSV header of --devices has a column without a name');
-  // The line the last record (read or skipped) ended on: the next one starts after it.
-  let lastEnd = headerLine;
-  // Rows in input order, records and refusals alike, as the parser gives them; taken by the loop below.
-  const queue: InputRow[] = [];
-  let taken = 0;
-  /** Where the input stopped being readable (a quote never closed), and why. */
-  let broken: { line: number; why: string } | undefined;
-  let ended = false;
-  let failure: unknown;
-  let wake: (() => void) | undefined;
-  const woken = () => {
-    wake?.();
-    wake = undefined;
-  };
-  const parser = parse({
+  const options = {
     columns: names,
     // Fewer fields than the header: the rest are empty; more: that row is refused (which column would they be?).
     relax_column_count_less: true,
     skip_empty_lines: true,
     comment: '#',
     trim: true,
-    info: true,
-    max_record_size: MAX_ROW_BYTES,
-    skip_records_with_error: true,
-    // As each record is parsed, not as it is read from the parser (later): where the next one starts.
-    // One parsed once the input broke is none: what follows an open quote is not a record.
-    on_record: (record: unknown, context: { lines: number }) => {
-      if (broken) return null;
-      lastEnd = headerLine + context.lines;
-      return record;
-    },
-  });
-  const idColumn = names.includes('id') ? names.indexOf('id') : names.indexOf('deviceid');
-  parser.on('skip', (error: Error & { code?: string; lines?: number; record?: unknown }) => {
-    if (broken) return;
-    // A quote never closed swallows the rest of the input into one field: at the end of the input
-    // (QUOTE_NOT_CLOSED), or once that field passes the bound a record has (MAX_RECORD_SIZE: a line
-    // longer than it never reaches the parser, so only a quoted field over many lines gets there),
-    // after which the parser would take every later line for a record of its own. The run stops
-    // there, naming the line where the record opened.
-    if (error.code === 'CSV_QUOTE_NOT_CLOSED' || error.code === 'CSV_MAX_RECORD_SIZE') {
-      broken = { line: lastEnd + 1, why: error.code === 'CSV_QUOTE_NOT_CLOSED' ? 'is never closed' : `is not closed within ${MAX_ROW_BYTES / 1024} KiB` };
-      woken();
-      return;
-    }
-    lastEnd = headerLine + (error.lines ?? 0);
-    // csv-parse counts its own lines from the header: its "on line N" would name another line than ours.
-    const why = error.message.replace(/^Invalid Record Length: /, '').split(':')[0].replace(/ on line \d+$/, '');
-    // A record with more fields than the header still names its device: the reason says which. Its
-    // line keeps id null, as a repeat's does: a ledger holds one line per id, the one a resume goes by.
-    const id = Array.isArray(error.record) ? error.record[idColumn] : undefined;
-    const named = typeof id === 'string' && id !== '' && !idProblem(id) ? ` for ${id}` : '';
-    queue.push({ invalid: `is not a CSV record${named} (${why})`, line: lastEnd });
-    woken();
-  });
-  /** The records the parser holds, queued as rows: on its 'readable', and before the input's break is said (those came before it). */
-  const takeRecords = () => {
-    for (let record = parser.read(); record !== null; record = parser.read()) {
-      const { record: cells, info } = record as { record: Record<string, string>; info: { lines: number } };
-      const quantities: Record<string, string> = {};
-      let model: string | undefined;
-      for (const [name, cell] of Object.entries(cells)) {
-        if (cell === undefined || cell === '' || name === 'id' || name === 'deviceid') continue;
-        if (name === 'model') model = cell;
-        else setOwn(quantities, name, cell);
-      }
-      queue.push(row(cells.id ?? cells.deviceid, headerLine + info.lines, { model, quantities }));
-    }
   };
-  parser.on('readable', () => {
-    takeRecords();
-    woken();
-  });
-  parser.on('end', () => {
-    ended = true;
-    woken();
-  });
-  parser.on('error', (error) => {
-    failure = error;
-    ended = true;
-    woken();
-  });
-  // Read ahead no further than this many rows: the run takes them as it sends, and a long file is never held whole.
-  const AHEAD = 256;
-  let roomMade: (() => void) | undefined;
-  // Lines go to the parser with their newlines; the record's line numbers count from the header.
-  // Set when the rows are no longer wanted (the run stopped taking them): the feeder stops.
-  let stopped = false;
-  const feeder = (async () => {
+  const idColumn = names.includes('id') ? names.indexOf('id') : names.indexOf('deviceid');
+  /** The record's text, one record at a time, as parsed. */
+  const rowOf = (text: string, line: number): InputRow | undefined => {
+    let records: Array<Record<string, string>>;
     try {
-      for await (const item of lines) {
-        if (broken || stopped) break;
-        if ('tooLong' in item) {
-          // Said in its place among the rows: the parser is given the line's end alone.
-          queue.push({ invalid: `is longer than ${MAX_ROW_BYTES / 1024} KiB`, line: item.line });
-          woken();
-          parser.write('\n');
-        } else parser.write(`${item.text}\n`);
-        while (!broken && !stopped && queue.length - taken > AHEAD) await new Promise<void>((resolve) => (roomMade = resolve));
-        if (stopped) break;
-      }
-      if (!stopped) parser.end();
+      records = parse(text, options) as Array<Record<string, string>>;
     } catch (error) {
-      if (!stopped) parser.destroy(error as Error);
+      const csv = error as Error & { record?: unknown };
+      // csv-parse counts its own lines: its "on line N" would name another line than ours.
+      const why = csv.message.replace(/^Invalid Record Length: /, '').split(':')[0].replace(/ on line \d+$/, '');
+      // A record with more fields than the header still names its device: the reason says which. Its
+      // line keeps id null, as a repeat's does: a ledger holds one line per id, the one a resume goes by.
+      const id = Array.isArray(csv.record) ? csv.record[idColumn] : undefined;
+      const named = typeof id === 'string' && id !== '' && !idProblem(id) ? ` for ${id}` : '';
+      return { invalid: `is not a CSV record${named} (${why})`, line };
     }
-  })();
-  try {
-    for (;;) {
-      if (taken < queue.length) {
-        const next = queue[taken++]!;
-        // Taken ones are let go in blocks, not one by one (an array's shift is a copy).
-        if (taken >= AHEAD) {
-          queue.splice(0, taken);
-          taken = 0;
-        }
-        roomMade?.();
-        roomMade = undefined;
-        yield next;
-        continue;
-      }
-      if (broken && !parser.destroyed) takeRecords();
-      if (taken < queue.length) continue;
-      if (broken) {
-        yield { invalid: `opens a quote that ${broken.why}: the input from here on could not be read`, line: broken.line };
-        throw new InputBroken(`a quote opened in the CSV input on line ${broken.line} ${broken.why}, so the input from there on could not be read`, broken.line);
-      }
-      if (ended) break;
-      await new Promise<void>((resolve) => (wake = resolve));
+    // A blank line or a comment: no record.
+    const cells = records[0];
+    if (!cells) return undefined;
+    const quantities: Record<string, string> = {};
+    let model: string | undefined;
+    for (const [name, cell] of Object.entries(cells)) {
+      if (cell === undefined || cell === '' || name === 'id' || name === 'deviceid') continue;
+      if (name === 'model') model = cell;
+      else setOwn(quantities, name, cell);
     }
-    if (failure !== undefined) throw failure;
-  } catch (error) {
-    if (error instanceof InputBroken) throw error;
-    const csv = error as Error & { code?: string; lines?: number };
-    if (csv.code === 'CSV_QUOTE_NOT_CLOSED') throw new InputBroken(`a quote opened in the CSV input is never closed (from line ${headerLine + (csv.lines ?? 0)}), so the input after it could not be read`, headerLine + (csv.lines ?? 0));
-    if (csv.code?.startsWith('CSV_')) throw new InputBroken(`the CSV input cannot be read on: ${csv.message}`, headerLine + (csv.lines ?? 0));
-    throw error;
-  } finally {
-    stopped = true;
-    roomMade?.();
-    if (!ended) parser.destroy();
-    await feeder;
+    return row(cells.id ?? cells.deviceid, line, { model, quantities });
+  };
+  const broken = (line: number, why: string): never => {
+    throw new InputBroken(`a quote opened in the CSV input on line ${line} ${why}, so the input from there on could not be read`, line);
+  };
+  // A record open on a quoted field: its lines so far, where it starts, and its size.
+  let open: string[] = [];
+  let from = 0;
+  let size = 0;
+  for await (const item of lines) {
+    if ('tooLong' in item) {
+      // Inside a quoted field, the record is past the bound a record has; else that line is the row.
+      if (open.length > 0) {
+        yield { invalid: `opens a quote that is not closed within ${MAX_ROW_BYTES / 1024} KiB: the input from here on could not be read`, line: from };
+        broken(from, `is not closed within ${MAX_ROW_BYTES / 1024} KiB`);
+      }
+      yield { invalid: `is longer than ${MAX_ROW_BYTES / 1024} KiB`, line: item.line };
+      continue;
+    }
+    if (open.length === 0) from = item.line;
+    open.push(item.text);
+    size += item.text.length + 1;
+    const text = open.join('\n');
+    if (endsInQuote(text)) {
+      if (size > MAX_ROW_BYTES) {
+        yield { invalid: `opens a quote that is not closed within ${MAX_ROW_BYTES / 1024} KiB: the input from here on could not be read`, line: from };
+        broken(from, `is not closed within ${MAX_ROW_BYTES / 1024} KiB`);
+      }
+      continue;
+    }
+    open = [];
+    size = 0;
+    const parsed = rowOf(text, from);
+    if (parsed) yield parsed;
+  }
+  if (open.length > 0) {
+    yield { invalid: 'opens a quote that is never closed: the input from here on could not be read', line: from };
+    broken(from, 'is never closed');
   }
 }
 
@@ -457,7 +417,7 @@ async function* rowsOf(lines: AsyncGenerator<Line>): AsyncGenerator<InputRow> {
       }
       // A CSV header names an id column; a lone `id` (one-column CSV) is a header too, never a device.
       if (text.includes(',') || /^"?(id|deviceid)"?$/i.test(text)) {
-        yield* csvRows(text, item.line, lines);
+        yield* csvRows(text, lines);
         return;
       }
       // One id a line.
