@@ -1224,6 +1224,16 @@ describe('--resume', () => {
     rmSync(join(dir, 'fleet.txt'));
     const gone = await runCli(['push', '--resume', out, '--out', join(elsewhere, 'gone.ndjson')], { env });
     expect([gone.code, gone.stderr.split('\n')[0]]).toEqual([2, `amps: the devices file the run of ${out} read, ${join(dir, 'fleet.txt')}, cannot be read: no such file or directory (ENOENT)`]);
+    // The same list on stdin from a file (`--devices - < list.txt`) is read for its digest as the file
+    // is: taken for the run's list (this ledger was resumed above, which is what is refused now).
+    writeFileSync(join(elsewhere, 'same.txt'), `${ids.join('\n')}\n`);
+    writeFileSync(join(dir, 'fleet.txt'), `${ids.join('\n')}\n`);
+    const fromFile = await runCli(['push', '--resume', out, '--devices', '-', '--out', join(elsewhere, 'stdin-file.ndjson')], { env, redirect: { stdin: [join(elsewhere, 'same.txt'), 'r'] } });
+    expect([fromFile.code, fromFile.stderr.split('\n')[0]]).toEqual([2, expect.stringContaining(`amps: ${out} was resumed already`)]);
+    const otherFile = await runCli(['push', '--resume', out, '--devices', '-', '--out', join(elsewhere, 'stdin-other.ndjson')], { env, redirect: { stdin: [join(elsewhere, 'fleet.txt'), 'r'] } });
+    expect([otherFile.code, otherFile.stderr.split('\n')[0]]).toEqual([2, `amps: the file on stdin is not the list the run of ${out} read`]);
+    rmSync(join(dir, 'fleet.txt'));
+    sandbox.requests.length = 0;
     // A FIFO in the file's place, or the list on stdin: a stream cannot be told the run's list (its digest is a file's).
     execFileSync('mkfifo', [join(dir, 'fleet.txt')]);
     const fifo = await runCli(['push', '--resume', out, '--out', join(elsewhere, 'fifo.ndjson')], { env });

@@ -197,6 +197,30 @@ export async function digestOf(source: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/**
+ * The digest of the file stdin is (`--devices - < list.txt`), read at positions (pread) so that
+ * stdin's own offset, which the run's read starts from, is not moved; undefined when stdin is no
+ * regular file (a pipe, a terminal).
+ */
+export async function digestOfStdinFile(): Promise<string | undefined> {
+  const { fstatSync, readSync } = await import('node:fs');
+  try {
+    if (!fstatSync(0).isFile()) return undefined;
+  } catch {
+    return undefined;
+  }
+  const { createHash } = await import('node:crypto');
+  const hash = createHash('sha256');
+  const buffer = Buffer.alloc(64 * 1024);
+  for (let position = 0; ; ) {
+    const read = readSync(0, buffer, 0, buffer.length, position);
+    if (read === 0) break;
+    hash.update(buffer.subarray(0, read));
+    position += read;
+  }
+  return hash.digest('hex');
+}
+
 /** A usage error (exit 2, before anything is sent) when --devices names nothing readable or a directory. */
 export async function checkSource(source: string): Promise<void> {
   if (source === '-') return;

@@ -105,7 +105,13 @@ async function checkSameDevices(devices: string, fromLedger: boolean, ledger: Pa
   }
   const kept = ledger.run.devicesDigest;
   if (typeof kept !== 'string') return undefined;
-  // The run read a file and kept its digest: a stream in its place (a FIFO, a link to a device, stdin) cannot be told the same.
+  // The run read a file and kept its digest: stdin that is a file (`--devices - < list.txt`) is
+  // read for its digest as a file is; a stream (a FIFO, a link to a device, a pipe) cannot be told the same.
+  if (devices === '-') {
+    const stdin = await input.digestOfStdinFile();
+    if (stdin === kept) return kept;
+    if (stdin !== undefined) throw new UsageError(`the file on stdin is not the list the run of ${path} read`, 'a resume sends the run\'s own list; give that list with --devices FILE');
+  }
   if (!(await input.isRegularFile(devices))) {
     throw new UsageError(`the run of ${path} read a file of devices, and ${devices === '-' ? 'stdin' : devices} is none now: the resume cannot tell it is the run's list`, 'give the run\'s list as a file with --devices FILE');
   }
