@@ -218,6 +218,9 @@ describe('amps push', () => {
         const j = await amps(['push', 'battery', 'bat_voltaro_01', 'idle', '--no-preflight', '--api-url', url, '--json']);
         expect([j.code, JSON.parse(j.stderr).resolution]).toEqual([5, { strategies: [], rerun: null, nextStep: next }]);
       }
+      // A type with no schedule of its own through Amps (an EV charger): no command amps would refuse.
+      const charger = await amps(['push', 'ev-charger', 'ev_wallbox_01', 'charge', '--no-preflight', '--api-url', url]);
+      expect([charger.code, charger.stderr.trimEnd().split('\n').at(-1)]).toEqual([5, 'The answer offers no strategy amps can send for this device, so onConflict cannot clear the schedule: have it cleared on the device (by the end user in the manufacturer app), then push again.']);
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }

@@ -32,8 +32,8 @@ export interface ConflictInput {
   pendingAction?: { id: string; state: string };
   /** Whose clock windows are shown on. */
   zone: string;
-  /** The device pushed to, as a command line names it (`battery bat_1`): for the next step's command. */
-  device: string;
+  /** The command that clears the device's own schedule (`amps schedule clear battery bat_1`), where its type has one. */
+  scheduleClear?: string;
   rerunLine(strategy: Strategy): string;
   /** Sends the same body again, with onConflict set (or unset, after waiting). */
   resubmit(strategy?: Strategy): Promise<ActionRecord>;
@@ -64,7 +64,7 @@ function offeredStrategies(decoded: DecodedError, deviceStrategies: string[] | u
  * What to do when no strategy can help: amps' words, never the docs' "what to do" (the error above
  * quotes it), which for SCHEDULER_ACTIVE says to resubmit with a strategy this answer does not offer.
  */
-function nextStep(decoded: DecodedError, device: string): string {
+function nextStep(decoded: DecodedError, scheduleClear: string | undefined): string {
   const ids = conflictingActionIds(decoded);
   switch (decoded.code) {
     case 'SCHEDULER_FULL':
@@ -78,7 +78,7 @@ function nextStep(decoded: DecodedError, device: string): string {
         ? `Wait for the action in the way to finish (amps actions wait ${ids[0]}), then push again.`
         : 'Wait for the conflicting action to finish, then push again.';
     case 'SCHEDULER_ACTIVE':
-      return `The answer offers no strategy amps can send for this device, so onConflict cannot clear the schedule: have it cleared on the device (by the end user in the manufacturer app; one set through Amps: amps schedule clear ${device}), then push again.`;
+      return `The answer offers no strategy amps can send for this device, so onConflict cannot clear the schedule: have it cleared on the device (by the end user in the manufacturer app${scheduleClear ? `; one set through Amps: ${scheduleClear}` : ''}), then push again.`;
     default:
       return 'Resolve the conflicting state, then push again.';
   }
@@ -136,12 +136,12 @@ function nonInteractive(input: ConflictInput, offered: Strategy[]): ConflictOutc
   const { io, decoded } = input;
   const rerun = offered[0] ? input.rerunLine(offered[0]) : null;
   if (input.json) {
-    io.stderr.write(`${jsonText({ ...errorToJson(decoded), resolution: { strategies: offered, rerun, nextStep: rerun ? null : nextStep(decoded, input.device) } })}\n`);
+    io.stderr.write(`${jsonText({ ...errorToJson(decoded), resolution: { strategies: offered, rerun, nextStep: rerun ? null : nextStep(decoded, input.scheduleClear) } })}\n`);
   } else if (rerun) {
     const why = input.notAsking ?? 'not a terminal';
     writeLine(io.stderr, `\n${why[0].toUpperCase()}${why.slice(1)}, so not asking. To resolve with ${offered[0]}, rerun:\n  ${rerun}`);
   } else {
-    writeLine(io.stderr, `\n${nextStep(decoded, input.device)}`);
+    writeLine(io.stderr, `\n${nextStep(decoded, input.scheduleClear)}`);
   }
   return { exitCode: EXIT.conflict };
 }
@@ -181,7 +181,7 @@ async function interactive(input: ConflictInput, offered: Strategy[], conflictin
     return { exitCode: EXIT.conflict };
   };
   if (offered.length === 0) {
-    writeLine(io.stderr, `\n${nextStep(decoded, input.device)}`);
+    writeLine(io.stderr, `\n${nextStep(decoded, input.scheduleClear)}`);
     const ids = conflictingActionIds(decoded);
     if (decoded.code !== 'CONFLICT' || ids.length === 0) return { exitCode: EXIT.conflict };
     if (!(await prompter.confirm(`Wait for ${ids[0]} to finish, then push again?`, false))) return { exitCode: EXIT.conflict };

@@ -6,6 +6,7 @@ import { readApiTime } from '../../contract/api-time.js';
 import { requestIdOf } from '../../contract/ids.js';
 import type { ActionRecord, PushBody } from '../../contract/actions.js';
 import type { DeviceRead } from '../../contract/devices.js';
+import { SCHEDULABLE_TYPES } from '../../contract/schedules.js';
 import type { GlobalOptions } from '../../config/globals.js';
 import { conversionLine, hasWallClockTime } from '../../domain/action.js';
 import { pendingActionOf } from '../../domain/capabilities.js';
@@ -201,7 +202,7 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
         deviceStrategies: device?.conflictStrategies,
         pendingAction: pendingActionOf(device),
         zone,
-        device: `${pathSegment(type)} ${shellQuote(deviceId)}`,
+        scheduleClear: (SCHEDULABLE_TYPES as readonly string[]).includes(type) ? `amps schedule clear ${pathSegment(type)} ${shellQuote(deviceId)}` : undefined,
         rerunLine: (strategy) => rerunLine(argv, strategy, raw ? undefined : { at: inputs!.times.at !== undefined, start: prepared.start, end: prepared.end, zone }),
         resubmit: (strategy) => send({ ...resentBody(prepared.body, options.simulateFailure !== undefined), ...(strategy ? { onConflict: strategy } : {}) }),
         waitFor: (id) => waitForAction(session.client, id, { signal: io.signal, timeoutMs: options.waitTimeout ?? DEFAULT_WAIT_MS }),
