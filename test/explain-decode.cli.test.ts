@@ -194,7 +194,10 @@ describe('amps decode (built binary)', () => {
 
   it('a failed action that names no error code is read as UNKNOWN_ERROR (exit 8, as actions wait exits), and says so', async () => {
     const r = await runCli(['decode', '-', '--json'], { input: JSON.stringify({ id: 'act_3', state: 'failed', errorCode: null, errorMessage: null }) });
-    expect([r.code, JSON.parse(r.stdout).error]).toEqual([8, expect.objectContaining({ code: 'UNKNOWN_ERROR', message: '(the action failed and named no error code: amps reads it as UNKNOWN_ERROR, unclassified)', actionId: 'act_3', shape: 'action' })]);
+    expect([r.code, JSON.parse(r.stdout).error]).toEqual([8, expect.objectContaining({ code: 'UNKNOWN_ERROR', message: '(the action carried no message)', problem: 'the action failed and named no error code: amps reads it as UNKNOWN_ERROR, unclassified', actionId: 'act_3', shape: 'action' })]);
+    // With a message of its own, the missing code is said all the same.
+    const said = await runCli(['decode', '-'], { input: JSON.stringify({ id: 'act_5', state: 'failed', errorCode: null, errorMessage: 'Inverter fault' }) });
+    expect([said.code, said.stdout]).toEqual([8, expect.stringContaining('  Inverter fault\n  the action failed and named no error code: amps reads it as UNKNOWN_ERROR, unclassified.\n')]);
     // A record in another state is no failure to decode.
     expect((await runCli(['decode', '-'], { input: JSON.stringify({ id: 'act_4', state: 'completed', errorCode: null }) })).code).toBe(2);
   });

@@ -395,11 +395,12 @@ export function decodeFailedAction(action: FailedAction): DecodedError {
   // meaning of a code with two, as the exit code of a followed action takes it (outcomeExitCode).
   const entry = manufacturerVariant(code ?? 'UNKNOWN_ERROR') ?? null;
   const result = isRecord(action.result) && isRecord(action.result.error) ? action.result.error : undefined;
-  const unnamed = '(the action failed and named no error code: amps reads it as UNKNOWN_ERROR, unclassified)';
   return {
     code: code ?? 'UNKNOWN_ERROR',
     status: null,
-    message: message ?? (code ? noMessage('action', entry, action.errorMessage) : unnamed),
+    message: message ?? (code ? noMessage('action', entry, action.errorMessage) : '(the action carried no message)'),
+    // Said whether or not it carried a message: its code is amps' reading, not the API's.
+    problem: code ? undefined : 'the action failed and named no error code: amps reads it as UNKNOWN_ERROR, unclassified',
     entry,
     known: entry !== null,
     shape: 'action',

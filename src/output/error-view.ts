@@ -250,6 +250,7 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
     );
     if (decoded.bodyExcerpt) lines.push(`  Body: ${truncate(scrub(decoded.bodyExcerpt), MAX_VALUE_LENGTH)}`);
   }
+  if (decoded.shape === 'action' && decoded.problem) lines.push(`  ${scrub(decoded.problem)}.`);
   if (decoded.truncated) lines.push('  The body was cut off before its end; the code and message above are what arrived.');
   if (entry) lines.push(`  ${style.dim(`From: ${PARTY_TEXT[entry.party]}${entry.variant ? ` (${entry.variant} meaning of ${entry.code})` : ''}`)}`);
   const retry = RETRY_CLASSES[decoded.retryClass];
