@@ -190,6 +190,9 @@ describe('amps decode (built binary)', () => {
     expect([prefixed.code, prefixed.stderr.split('\n')[0]]).toEqual([2, 'amps: the input has no HTTP status, and is not JSON from its start (text before it, or not UTF-8)']);
     const cr = await runCli(['decode', '-', '--json'], { input: `HTTP/1.1 409 Conflict\rcontent-type: application/json\r\r${JSON.stringify({ success: false, error: { code: 'SCHEDULER_ACTIVE', message: 'x' } })}` });
     expect([cr.code, JSON.parse(cr.stdout).error.code]).toEqual([5, 'SCHEDULER_ACTIVE']);
+    // A final LF after them (as a shell's printf or an editor adds) changes nothing.
+    const crLf = await runCli(['decode', '-', '--json'], { input: `HTTP/1.1 409 Conflict\rcontent-type: application/json\r\r${JSON.stringify({ success: false, error: { code: 'SCHEDULER_ACTIVE', message: 'x' } })}\n` });
+    expect([crLf.code, JSON.parse(crLf.stdout).error.code]).toEqual([5, 'SCHEDULER_ACTIVE']);
   });
 
   it('a failed action that names no error code is read as UNKNOWN_ERROR (exit 8, as actions wait exits), and says so', async () => {

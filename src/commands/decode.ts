@@ -129,7 +129,7 @@ export async function run(options: DecodeOptions, given: IO): Promise<ExitCode> 
   // Its control characters and escape sequences go first: one inside a key would hide it from the search.
   // Line ends of CR alone (an old Mac editor's) are line ends too: made so before control characters go.
   const input = await readInput(options, io);
-  const text = safeJsonText(input.includes('\n') ? input : input.replace(/\r/g, '\n'));
+  const text = safeJsonText(input.replace(/\r(?!\n)/g, '\n'));
   const saved = parseSavedResponse(text);
   // A failed action record (amps actions get --json, or the API's action) carries its errorCode.
   const parsed = jsonOf(saved.body);
