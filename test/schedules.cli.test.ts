@@ -276,6 +276,8 @@ describe('amps schedules', () => {
       const changed = JSON.parse(json.stdout).changed as Array<{ field: string; sent: string; got: string }>;
       expect(changed.map((c) => c.field)).toEqual(['nextFireAt']);
       expect(Date.parse(changed[0].got) - Date.parse(changed[0].sent)).toBe(2 * 86_400_000);
+      // With --json, stderr holds JSON alone: the change is a notice line there.
+      expect(json.stderr.trim().split('\n').map((l) => Object.keys(JSON.parse(l)))).toEqual([['notice']]);
       // Where the clocks agree, nothing is said.
       const agreed = await amps(['schedule', 'set', 'battery', 'bat_voltaro_02', '--slot', '02:00/1h charge', '--daily', '--tz', 'UTC', '--json']);
       expect([agreed.code, JSON.parse(agreed.stdout).changed]).toEqual([0, null]);

@@ -40,7 +40,9 @@ describe('queue_after never moves a start earlier, and a moved time is said', ()
     expect(json(r).start).toBe(pending.end);
     expect(json(r).moved.start.got).toBe(pending.end);
     expect(Date.parse(json(r).moved.start.sent)).toBeLessThan(Date.parse(pending.end));
-    expect(r.stderr).toContain(`The API moved the start: asked ${describeInstant(Date.parse(json(r).moved.start.sent), 'Europe/London')}, got ${describeInstant(Date.parse(pending.end), 'Europe/London')}.`);
+    // Said on stderr with --json too, as a notice line: stderr holds JSON alone.
+    expect(JSON.parse(r.stderr.trim().split('\n').at(-1)!)).toEqual({ notice: `The API moved the start: asked ${describeInstant(Date.parse(json(r).moved.start.sent), 'Europe/London')}, got ${describeInstant(Date.parse(pending.end), 'Europe/London')}.` });
+    expect(r.stderr.trim().split('\n').every((l) => l.startsWith('{'))).toBe(true);
   });
 });
 
@@ -75,6 +77,9 @@ describe('whose clock', () => {
   });
 
   it('a real push says whose clock a time typed without a zone was read on, and why, without --dry-run; --no-preflight says the device was not read', async () => {
+    // A --json dry run, whose stdout is the body alone, says it as a notice line.
+    const dry = await amps(['push', 'battery', 'bat_helio_01', 'charge', '--at', '22:00', '--dry-run', '--json'], { TZ: 'America/Los_Angeles' });
+    expect([dry.code, dry.stderr]).toEqual([0, `${JSON.stringify({ notice: "times typed without a zone are read in Europe/Berlin: the device's plant zone" })}\n`]);
     const sent = await amps(['push', 'battery', 'bat_helio_01', 'charge', '--at', '22:00', '--on-conflict', 'cancel_and_replace'], { TZ: 'America/Los_Angeles' });
     expect([sent.code, sent.stderr]).toEqual([0, expect.stringContaining('(times typed without a zone are read in Europe/Berlin: the device\'s plant zone)')]);
     const unread = await amps(['push', 'battery', 'bat_helio_01', 'charge', '--at', '+30m', '--no-preflight', '--dry-run'], { TZ: 'America/Los_Angeles' });
@@ -93,7 +98,7 @@ describe('whose clock', () => {
     const note = '--at: 2027-03-28 01:30 Europe/London does not exist (the clocks go forward then); using 2027-03-28 02:30 Europe/London (01:30Z)';
     const at = ['--at', '2027-03-28T01:30', '--tz', 'Europe/London', '--no-preflight'];
     const dry = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', ...at, '--dry-run', '--json']);
-    expect([dry.code, json(dry).action.start, dry.stderr]).toEqual([0, '2027-03-28T02:30:00+01:00', `${JSON.stringify({ notice: note })}\n`]);
+    expect([dry.code, json(dry).action.start, dry.stderr]).toEqual([0, '2027-03-28T02:30:00+01:00', `${JSON.stringify({ notice: 'times typed without a zone are read in Europe/London: --tz' })}\n${JSON.stringify({ notice: note })}\n`]);
     // Sent (the API refuses a start past its horizon: the note came first).
     const single = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', ...at, '--json']);
     expect(JSON.parse(single.stderr.split('\n')[0])).toEqual({ notice: note });

@@ -107,6 +107,16 @@ export function writeNotice(io: IO, json: boolean | undefined, text: string): vo
   else writeLine(io.stderr, io.err.yellow(`amps: ${text}`));
 }
 
+/**
+ * What the API changed of what was sent (a moved time, a schedule answered otherwise), said on
+ * stderr whatever the output: for people a line of its own; with --json a notice line, stderr
+ * holding JSON alone (the change is in the result's data too).
+ */
+export function writeChange(io: IO, json: boolean | undefined, text: string): void {
+  if (json) writeLine(io.stderr, jsonText({ notice: scrub(text) }));
+  else writeLine(io.stderr, io.err.yellow(text));
+}
+
 /** JSON for stdout, indented the same way whatever the terminal, so scripts and people see one format. */
 export function writeJson(io: IO, value: unknown): void {
   io.stdout.write(`${jsonText(bounded(value, JSON_BOUNDS), 2)}\n`);

@@ -16,7 +16,7 @@ import { parseApiTime, plantZone } from '../../domain/time.js';
 import { preflightError } from '../../errors/decode.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { ApiFailure, PreflightError, refuseKeyInBody, UsageError } from '../../errors/failures.js';
-import { type IO, noPromptReason, writeJson, writeLine } from '../../output/io.js';
+import { type IO, noPromptReason, writeChange, writeJson, writeLine } from '../../output/io.js';
 import { claimStdinInputs } from '../../output/read.js';
 import { shellQuote, suggestedCommand } from '../../output/text.js';
 import { printAction, stateColour } from '../../output/views.js';
@@ -149,6 +149,8 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
     if (options.quiet) return EXIT.ok;
     // With --json stderr holds JSON alone: the preview is for people, the notes on the times are notices.
     if (options.json) {
+      // Whose clock a time typed without a zone was read on: a sent push's result says it (timesReadIn); a dry run's is the body alone.
+      if (prepared.wallClock) writeTimeNote(io, true, `times typed without a zone are read in ${prepared.zone.name}: ${prepared.zone.source}`);
       for (const note of prepared.notes) writeTimeNote(io, true, note);
       return EXIT.ok;
     }
@@ -212,7 +214,7 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
     }
 
     const moved = movedTimes(prepared, action);
-    if (moved) for (const line of movedLines(moved, zone)) writeLine(io.stderr, io.err.yellow(line));
+    if (moved) for (const line of movedLines(moved, zone)) writeChange(io, options.json, line);
     // Whose clock a time typed without a zone was read on, and why (--json's counterpart of the preview line).
     const extra = { environment: session.environment, requestId, moved, timesReadIn: prepared.wallClock ? { zone: prepared.zone.name, source: prepared.zone.source } : null };
     if (options.wait) {

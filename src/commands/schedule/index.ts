@@ -91,7 +91,7 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
     }
     announceWrite(session, io, options);
     const { data } = await resources.setDeviceSchedule(session.client, type, id, body);
-    const changed = reportScheduleChanges(io, body, data, { preview: prepared.preview, zone: zone.name });
+    const changed = reportScheduleChanges(io, options.json, body, data, { preview: prepared.preview, zone: zone.name });
     if (options.json) writeJson(io, { ...data, preview: prepared.preview, notes: prepared.notes, warning: warning ?? null, changed, timesReadIn: { zone: zone.name, source: zone.source }, environment: session.environment });
     else if (options.quiet) writeLine(io.stdout, show(data.id));
     else writeLine(io.stdout, scheduleLines(data, zone.name).join('\n'));

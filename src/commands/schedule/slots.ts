@@ -15,7 +15,7 @@ import { apiInstant } from '../../contract/api-time.js';
 import { preflightError } from '../../errors/decode.js';
 import { PreflightError, UsageError } from '../../errors/failures.js';
 import { own } from '../../lib/values.js';
-import { type IO, writeLine } from '../../output/io.js';
+import { type IO, writeChange, writeLine } from '../../output/io.js';
 import { show } from '../../output/text.js';
 import { timeText } from '../../output/views.js';
 
@@ -175,16 +175,16 @@ export function scheduleLines(record: ScheduleRecord, fallbackZone: string): str
  * schedule that fires on another clock, on other days, at another time or to do another thing than
  * asked must not pass as the one asked for. The changes, for --json's `changed`.
  */
-export function reportScheduleChanges(io: IO, sent: Parameters<typeof scheduleChanges>[0], answer: ScheduleRecord, previewed?: { preview: PreparedSlots['preview']; zone: string }): ScheduleChange[] | null {
+export function reportScheduleChanges(io: IO, json: boolean | undefined, sent: Parameters<typeof scheduleChanges>[0], answer: ScheduleRecord, previewed?: { preview: PreparedSlots['preview']; zone: string }): ScheduleChange[] | null {
   const changes = scheduleChanges(sent, answer);
   const said = (value: string | number | null) => (value === null ? 'none' : show(String(value)));
   for (const change of changes) {
-    writeLine(io.stderr, io.err.yellow(`The API changed the schedule's ${change.field}: sent ${said(change.sent)}, got ${said(change.got)}${change.field === 'timezone' ? ' (the clock its slots\' times are read on)' : ''}.`));
+    writeChange(io, json, `The API changed the schedule's ${change.field}: sent ${said(change.sent)}, got ${said(change.got)}${change.field === 'timezone' ? ' (the clock its slots\' times are read on)' : ''}.`);
   }
   const next = previewed ? nextFireChange(previewed.preview, answer) : undefined;
   if (next) {
     changes.push(next);
-    writeLine(io.stderr, io.err.yellow(`The API's next fire is ${timeText(next.got, previewed!.zone)}, not ${timeText(next.sent, previewed!.zone)} as previewed: its clock, or its reading of the slots, is not amps'.`));
+    writeChange(io, json, `The API's next fire is ${timeText(next.got, previewed!.zone)}, not ${timeText(next.sent, previewed!.zone)} as previewed: its clock, or its reading of the slots, is not amps'.`);
   }
   return changes.length > 0 ? changes : null;
 }

@@ -163,7 +163,7 @@ export async function run(options: SchedulesOptions, io: IO): Promise<ExitCode> 
     }
     announceWrite(session, io, options);
     const { data } = await resources.createSchedule(session.client, body);
-    const changed = reportScheduleChanges(io, body, data, { preview: prepared.preview, zone: zone.name });
+    const changed = reportScheduleChanges(io, options.json, body, data, { preview: prepared.preview, zone: zone.name });
     printSchedule(io, session, options, data, zone.name, { preview: prepared.preview, notes: prepared.notes, warning: warning ?? null, changed, timesReadIn: { zone: zone.name, source: zone.source } });
     return EXIT.ok;
   });
