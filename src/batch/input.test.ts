@@ -70,6 +70,28 @@ describe('reading --devices', () => {
     expect(rows.map((r) => [r.line, 'id' in r ? r.id : 'invalid'])).toEqual([[2, 'bat_1'], [3, 'invalid'], [4, 'invalid'], [5, 'bat_4'], [7, 'bat_5']]);
   });
 
+  it('a file that shrinks while it is read stops the reading there, saying so: it does not end as if the list were whole', async () => {
+    const { mkdtempSync, truncateSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'amps-input-')), 'ids.txt');
+    writeFileSync(file, Array.from({ length: 100_000 }, (_, i) => `bat_load_${String(i).padStart(6, '0')}\n`).join(''));
+    const rows = readDeviceRows(file, new PassThrough());
+    expect((await rows.next()).value).toEqual(expect.objectContaining({ id: 'bat_load_000000' }));
+    truncateSync(file, 200_008);
+    let read = 1;
+    let error: unknown;
+    try {
+      for await (const row of { [Symbol.asyncIterator]: () => rows }) if ('id' in row) read++;
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(InputBroken);
+    expect((error as Error).message).toMatch(/^--devices \S+ shrank while it was read \(200008 of its 1600000 bytes\): the rows from line \d+ on are lost$/);
+    // Only whole lines were given: none cut in two by the truncation.
+    expect(read).toBe(12_500);
+  });
+
   it('a CSV quote not closed within 64 KiB stops the input there, as one never closed does: the lines after it are not taken for records', async () => {
     const lines = ['id,model', 'bat_1,x', 'bat_2,"Voltaro 10', ...Array.from({ length: 20_000 }, (_, i) => `bat_${i + 3},m`)];
     const { rows, error } = await readAll([Buffer.from(`${lines.join('\n')}\n`)]);

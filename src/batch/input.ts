@@ -134,8 +134,12 @@ type Line = { text: string; line: number } | { tooLong: true; line: number; bina
 /** What text never holds: C0 controls but tab, line ends and form feed, DEL, and U+FFFD (bytes that were not UTF-8). */
 const NOT_TEXT = /[\u0000-\u0008\u000e-\u001f\u007f\ufffd]/;
 
-/** Lines of a stream, each at most MAX_ROW_BYTES; a longer one is reported and skipped, not buffered. */
-async function* boundedLines(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<Line> {
+/**
+ * Lines of a stream, each at most MAX_ROW_BYTES; a longer one is reported and skipped, not buffered.
+ * `atEnd`, called when the stream ends and before a last line without its line end is given, may
+ * throw (the input was cut short: that line is part of one).
+ */
+async function* boundedLines(chunks: AsyncIterable<Buffer | string>, atEnd?: (nextLine: number) => void): AsyncGenerator<Line> {
   // A character whose bytes two chunks split (a 64 KiB read ending inside `°`) is carried over whole.
   const { StringDecoder } = await import('node:string_decoder');
   const decoder = new StringDecoder('utf8');
@@ -170,6 +174,7 @@ async function* boundedLines(chunks: AsyncIterable<Buffer | string>): AsyncGener
     pending = text;
   }
   pending += decoder.end();
+  atEnd?.(line + 1);
   if (!skipping && pending.trim() !== '') yield { text: pending.replace(/\r$/, ''), line: line + 1 };
 }
 
@@ -370,7 +375,21 @@ export async function* readDeviceRows(source: string, stdin: Readable, stop?: Ab
   // A Ctrl-C while it was opened (a FIFO's, a terminal's) ends it as one during the read does.
   if (stop?.aborted) onStop();
   else stop?.addEventListener('abort', onStop, { once: true });
-  const lines = boundedLines(stream as AsyncIterable<Buffer | string>);
+  // A file that shrinks while it is read (truncated, rewritten in place) ends early: the run stops
+  // there, saying so, rather than end as if the list were whole (and send a line cut in two as an id).
+  const sizeAtOpen = source === '-' ? undefined : await stat(source).then((info) => (info.isFile() ? info.size : undefined), () => undefined);
+  let bytesRead = 0;
+  const counted = (async function* () {
+    for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+      bytesRead += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+      yield chunk;
+    }
+  })();
+  const lines = boundedLines(counted, (nextLine) => {
+    if (sizeAtOpen !== undefined && bytesRead < sizeAtOpen) {
+      throw new InputBroken(`--devices ${source} shrank while it was read (${bytesRead} of its ${sizeAtOpen} bytes): the rows from line ${nextLine} on are lost`, nextLine);
+    }
+  });
   let lastLine: number | undefined;
   try {
     for await (const row of withoutRepeats(rowsOf(lines))) {
@@ -379,6 +398,8 @@ export async function* readDeviceRows(source: string, stdin: Readable, stop?: Ab
     }
   } catch (error) {
     if (stop?.aborted) throw new InputStopped();
+    // Cut short before any row was read: nothing to go on with, and nothing sent.
+    if (error instanceof InputBroken && lastLine === undefined) throw new UsageError(`--devices: ${error.message}`);
     // A read that failed (a disk's EIO, a stdin opened for writing only): before any row, the input
     // cannot be read (exit 2, nothing sent); after one, the run stops there, as at a quote never closed.
     const code = (error as NodeJS.ErrnoException).code;
