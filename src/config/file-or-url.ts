@@ -3,6 +3,7 @@
 
 import { holdsKeyShape } from '../contract/keys.js';
 import { UsageError } from '../errors/failures.js';
+import { SCRUBBED_CHARACTERS } from '../lib/invisible.js';
 
 /**
  * A file or URL given on the command line (`--out`, `--state`, `--forward-to`…), which amps names
@@ -13,5 +14,11 @@ import { UsageError } from '../errors/failures.js';
 export function checkFileOrUrl(name: string, value: string): string {
   if (holdsKeyShape(value)) throw new UsageError(`${name} holds what looks like an API key, so it is not used: amps prints the files and URLs it is given`, 'give the key with AMPS_API_KEY, --api-key-file or amps login');
   if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) throw new UsageError(`${name} holds a control character, so it is not used: amps prints the files and URLs it is given`, 'rename the file, or percent-encode the character in a URL');
+  // What amps takes out of all it prints (a direction override re-orders a name on screen, a
+  // zero-width space hides in it): a rerun line could not show the name as it is.
+  invisible ??= new RegExp(`[${SCRUBBED_CHARACTERS}]`);
+  if (invisible.test(value)) throw new UsageError(`${name} holds a character a terminal does not show as it is (a direction override, a zero-width space), so it is not used: amps prints the files and URLs it is given`, 'rename the file, or percent-encode the character in a URL');
   return value;
 }
+
+let invisible: RegExp | undefined;

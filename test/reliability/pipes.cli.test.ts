@@ -646,12 +646,15 @@ describe('keys and secrets', () => {
     expect([stored.code, stored.stderr]).toEqual([2, expect.stringContaining('does not look like an Amps key, so it was not saved')]);
   });
 
-  it('an --out name holding a direction override is shown without it (the Ledger line could not then be made to read as another file)', async () => {
-    const path = join(freshConfigDir(), 'run\u202etxt.ndjson');
-    const r = await runCli(['push', 'battery', '--devices', '-', 'idle', '--out', path], { env, input: 'bat_load_000031\n' });
-    expect(r.code).toBe(0);
-    expect(r.stderr).toContain(`Ledger: ${path.replace('\u202e', '')}`);
-    expect(r.stderr).not.toContain('\u202e');
+  it('an --out name holding a direction override or a zero-width space is refused, not shown (the Ledger and rerun lines would read as another file)', async () => {
+    for (const mark of ['\u202e', '\u200b']) {
+      const path = join(freshConfigDir(), `run${mark}txt.ndjson`);
+      sandbox.requests.length = 0;
+      const r = await runCli(['push', 'battery', '--devices', '-', 'idle', '--out', path], { env, input: 'bat_load_000031\n' });
+      expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, 'amps: --out holds a character a terminal does not show as it is (a direction override, a zero-width space), so it is not used: amps prints the files and URLs it is given']);
+      expect(r.stderr).not.toContain(mark);
+      expect(sandbox.requests).toHaveLength(0);
+    }
   });
 
   it('--out naming a socket is said as a socket, not as a FIFO no process reads', async () => {
