@@ -12,7 +12,7 @@ import { jsonText, redactUrl } from './lib/values.js';
 import { hardStopNote } from './lib/hard-stop.js';
 import { redactKeyShapes } from './contract/keys.js';
 import { duration, repeatable } from './config/option-parsers.js';
-import { type CommandState, guardOutput, type IO, type OutputStream, plainIO } from './output/io.js';
+import { type CommandState, guardOutput, type IO, type OutputStream, plainIO, throughWrites } from './output/io.js';
 import { outputLostText, readerWentAway } from './lib/system-errors.js';
 import { fdKind, standardStream, terminalGone } from './output/stdio.js';
 import { safeToPrint } from './output/text.js';
@@ -290,16 +290,10 @@ interface OutputFailures {
 
 /** stderr as commands write it, noting that something was (outputChecked). */
 function notingWrites(stream: OutputStream, failures: OutputFailures): OutputStream {
-  return {
-    write: (chunk) => {
-      failures.stderrWritten = true;
-      return stream.write(chunk);
-    },
-    on: (event, listener) => stream.on(event, listener),
-    get errored() {
-      return stream.errored;
-    },
-  };
+  return throughWrites(stream, (chunk) => {
+    failures.stderrWritten = true;
+    return stream.write(chunk);
+  });
 }
 
 async function processIO(argv: string[], interrupt: LazyAbortController, failures: OutputFailures): Promise<IO> {

@@ -7,7 +7,7 @@ import { UsageError } from '../errors/failures.js';
 import { errorToJson, writeErrorText } from '../output/error-view.js';
 import { globalsOf } from '../config/globals.js';
 import { withExamples } from '../output/command-help.js';
-import { type CommandState, type IO, ioWith, type OutputStream, writeJson, writeLine, type Run } from '../output/io.js';
+import { type CommandState, type IO, ioWith, type OutputStream, throughWrites, writeJson, writeLine, type Run } from '../output/io.js';
 import { readFileBounded, readStdin, withoutBom } from '../output/read.js';
 import { safeJsonText } from '../output/text.js';
 
@@ -112,13 +112,7 @@ function jsonOf(text: string): unknown {
  * escapes (`\u0073k_live_…`) or cut off before it parses, which only decoding shows.
  */
 function redacting(stream: OutputStream): OutputStream {
-  return {
-    write: (chunk) => stream.write(typeof chunk === 'string' ? redactKeyShapes(chunk) : chunk),
-    on: (event, listener) => stream.on(event, listener),
-    get errored() {
-      return stream.errored;
-    },
-  };
+  return throughWrites(stream, (chunk) => stream.write(typeof chunk === 'string' ? redactKeyShapes(chunk) : chunk));
 }
 
 export async function run(options: DecodeOptions, given: IO): Promise<ExitCode> {

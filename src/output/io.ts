@@ -113,8 +113,19 @@ export function writeNotice(io: IO, json: boolean | undefined, text: string): vo
  * holding JSON alone (the change is in the result's data too).
  */
 export function writeChange(io: IO, json: boolean | undefined, text: string): void {
-  if (json) writeLine(io.stderr, jsonText({ notice: scrub(text) }));
+  if (json) writeNotice(io, true, text);
   else writeLine(io.stderr, io.err.yellow(text));
+}
+
+/** `stream` with its writes passed through `write` first (which writes to the stream itself); its failure is the stream's. */
+export function throughWrites(stream: OutputStream, write: (chunk: string | Uint8Array) => boolean): OutputStream {
+  return {
+    write,
+    on: (event, listener) => stream.on(event, listener),
+    get errored() {
+      return stream.errored;
+    },
+  };
 }
 
 /** JSON for stdout, indented the same way whatever the terminal, so scripts and people see one format. */
