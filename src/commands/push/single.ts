@@ -68,27 +68,24 @@ function preparedFromRaw(body: PushBody, zone: Zone, device: DeviceRead | undefi
   // A dated time without an offset: read on the device's clock (a wall-clock time). Its spellings
   // are the API's (contract/api-time.ts), as are those of one with an offset.
   const naive = (text: string | null | undefined): text is string => typeof text === 'string' && readApiTime(text.trim())?.zoned === false;
-  // Only a body with times needs the zone (and ICU's zone data with it).
+  const wallClock = naive(body.action.start) || naive(body.action.end);
+  // Only a body with such a time needs the plant zone (and ICU's zone data with it).
+  const plant = wallClock ? plantZone(device) : undefined;
   const instant = (text: string | null | undefined) => {
     if (text === undefined || text === null) return undefined;
     const read = readApiTime(text.trim());
     if (read?.zoned) return read.instant;
-    const plant = naive(text) ? plantZone(device) : undefined;
-    if (plant) return parseApiTime(text, now, plant)?.getTime() ?? Number.NaN;
-    return Number.NaN;
+    return read && plant ? parseApiTime(text, now, plant)?.getTime() ?? Number.NaN : Number.NaN;
   };
-  // Sent as written all the same: a time in none of the API's forms (decision 6) is said, so that a
-  // dry run that passes does not pass it for one the API will read.
-  // The API's reading of a time (decision 6, as its sandbox reads it: years from 1970); the zone
-  // does not matter to whether it is one.
+  // Sent as written all the same: a time the API does not read (decision 6, as its sandbox reads it:
+  // years from 1970; the zone does not matter to whether it is one) is said, so that a dry run that
+  // passes does not pass it for one the API will read.
   const unread = (['start', 'end'] as const).filter((key) => {
     const text = body.action[key];
     return typeof text === 'string' && parseApiTime(text, now, 'UTC') === undefined;
   });
   const notes = unread.map((key) => `--body's action.${key} '${String(body.action[key]).slice(0, 64)}' is no time the API reads (a date of the calendar, ISO with or without an offset; or a length such as 30m): sent as written, the API may refuse it`);
   // A time without a zone is read on the device's clock: by amps too when it knows it, else by the API alone, said so.
-  const wallClock = naive(body.action.start) || naive(body.action.end);
-  const plant = wallClock ? plantZone(device) : undefined;
   if (wallClock && !plant) notes.push(`--body's times without a zone are read by the API on the device's clock, which amps ${device ? 'does not know (the device names no plant zone amps knows)' : 'did not read (--no-preflight)'}: sent as written, shown on no clock`);
   return { body, zone, wallClock: plant !== undefined, start: instant(body.action.start), end: instant(body.action.end), conversions: [], notes };
 }
