@@ -61,6 +61,12 @@ describe('times as operators type them (a fixed clock, a named zone)', () => {
     for (const bad of ['teatime', '25:00', '2026-02-30T10:00', '+soon', '+99999999999999999999h', '0000-01-01T00:00Z', '2026-13-01T00:00', '2026-11-31T22:00Z', '2026-02-29T10:00+01:00', '2026-04-31T10:00:00.5-05:00', '2026-06-10T24:00Z']) {
       expect(parseTimeText(bad), bad).toMatchObject({ problem: expect.any(String) });
     }
+    // A length names each unit once, largest first: `1h1h` and `30m1h` are slips, not sums.
+    for (const slip of ['1h1h', '30m1h', '+1h1h', 'now+2m1h', '1s1m']) {
+      expect(parseTimeText(slip), slip).toEqual({ problem: 'is not a length of time: each of d, h, m and s at most once, largest first, as in 1h30m' });
+    }
+    expect(parseTimeText('1d 2h 3m 4s')).toEqual({ kind: 'relative', ms: 93_784_000 });
+    expect(parseTimeText('401d')).toEqual({ problem: 'lies more than 400 days ahead' });
     expect(parseTimeText('2028-02-29T10:00Z')).toEqual({ kind: 'absolute', instant: Date.parse('2028-02-29T10:00Z') });
     // A fraction of a second is taken with a zone or without (and dropped: times go in whole seconds).
     expect(parseTimeText('2026-06-10T22:00:30.5')).toEqual({ kind: 'wall', date: { year: 2026, month: 6, day: 10 }, hour: 22, minute: 0, second: 30 });

@@ -9,12 +9,9 @@ import { UsageError } from '../errors/failures.js';
 import { databaseSpelling, localZoneName, tzNamed, zoneOfPath, zoneOffsetReader } from '../lib/zoneinfo.js';
 import { calendarProblem, MAX_YEAR, MIN_YEAR } from '../lib/calendar.js';
 
-const DURATION_PART = /(\d+(?:\.\d+)?)\s*(d|h|m|s)/gi;
-const DURATION_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
 /** Nothing an operator types for a push lies further ahead than this (the API's horizon is 30 days). */
 export const MAX_AHEAD_MS = 400 * 86_400_000;
 
-/** `30m`, `1.5h`, `2h`, `1h30m`, `90s` as milliseconds; undefined otherwise, or past MAX_AHEAD_MS. */
 /**
  * How far the API's clock and this machine's may be apart, for decisions that compare the two: a
  * run's own actions are looked for from this much before its start, and an action is not taken
@@ -22,11 +19,17 @@ export const MAX_AHEAD_MS = 400 * 86_400_000;
  */
 export const CLOCK_MARGIN_MS = 5 * 60_000;
 
+// Days, hours, minutes, seconds, each at most once and in that order, so `1h30m` is read as said;
+// `1h1h` or `30m1h` is a slip, not a sum, and is refused.
+const RELATIVE_DURATION = /^(?=\d)(?:(\d+(?:\.\d+)?)\s*d\s*)?(?:(\d+(?:\.\d+)?)\s*h\s*)?(?:(\d+(?:\.\d+)?)\s*m\s*)?(?:(\d+(?:\.\d+)?)\s*s\s*)?$/;
+const PART_MS = [86_400_000, 3_600_000, 60_000, 1000];
+
+/** `30m`, `1.5h`, `2h`, `1h30m`, `90s` as milliseconds; undefined otherwise, or past MAX_AHEAD_MS. */
 export function parseRelativeDuration(text: string): number | undefined {
   const trimmed = text.trim().toLowerCase();
-  if (trimmed.length > 64 || !/^(\d+(\.\d+)?\s*[dhms]\s*)+$/.test(trimmed)) return undefined;
-  let total = 0;
-  for (const match of trimmed.matchAll(DURATION_PART)) total += Number(match[1]) * DURATION_MS[match[2]];
+  const match = trimmed.length > 64 ? null : RELATIVE_DURATION.exec(trimmed);
+  if (!match) return undefined;
+  const total = PART_MS.reduce((sum, ms, i) => sum + (match[i + 1] === undefined ? 0 : Number(match[i + 1]) * ms), 0);
   return Number.isFinite(total) && total <= MAX_AHEAD_MS ? Math.round(total) : undefined;
 }
 
@@ -273,7 +276,10 @@ export function parseTimeText(text: string): TimeText | { problem: string } {
   const relative = /^(?:now\s*)?\+\s*(.+)$/i.exec(input);
   const ms = parseRelativeDuration(relative ? relative[1] : input);
   if (ms !== undefined) return { kind: 'relative', ms };
-  if (relative || /^\d+(\.\d+)?\s*[dhms]/i.test(input)) return { problem: `is not a time, or lies more than ${MAX_AHEAD_MS / 86_400_000} days ahead` };
+  if (relative || /^\d+(\.\d+)?\s*[dhms]/i.test(input)) {
+    const wellFormed = RELATIVE_DURATION.test((relative ? relative[1] : input).trim().toLowerCase());
+    return { problem: wellFormed ? `lies more than ${MAX_AHEAD_MS / 86_400_000} days ahead` : 'is not a length of time: each of d, h, m and s at most once, largest first, as in 1h30m' };
+  }
   const clock = /^(\d{1,2}):(\d{2})$/.exec(input);
   if (clock) {
     const [hour, minute] = [Number(clock[1]), Number(clock[2])];
