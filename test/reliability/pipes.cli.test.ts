@@ -320,6 +320,32 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     expect(sandbox.requests.filter((r) => r.method === 'POST')).toHaveLength(0);
   }, 30_000);
 
+  it('--fail-fast on an endless stream says it reads on to record the rest as not sent; Ctrl-C then leaves the rest unread, each device read once in the ledger', async () => {
+    const dir = freshConfigDir();
+    const endless = join(dir, 'endless.fifo');
+    const out = join(dir, 'ledger.ndjson');
+    execFileSync('mkfifo', [endless]);
+    // Unknown devices, each id once: the first is rejected and stops the run.
+    const writer = spawn('sh', ['-c', `seq -f 'bat_nope_%.0f' 1 1000000000 > '${endless}'`], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', endless, 'idle', '--fail-fast', '--concurrency', '1', '--out', out], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const notice = 'amps: the run stopped: reading the rest of the stream to record its devices as not sent (Ctrl-C leaves the rest unread)';
+    const said = new Promise<void>((resolve) => child.stderr.setEncoding('utf8').on('data', (d: string) => ((stderr += d), stderr.includes(notice) && resolve())));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // The event: the notice. Until now nothing was said while it read on for ever.
+    await said;
+    child.kill('SIGINT');
+    expect(await closed).toBe(130);
+    writer.kill();
+    expect(stderr.split(notice)).toHaveLength(2);
+    const lines = ledger(readFileSync(out, 'utf8'));
+    expect(lines[0]).toMatchObject({ id: 'bat_nope_1', code: 'DEVICE_NOT_FOUND' });
+    expect(lines.slice(1).every((l) => l.outcome === 'not_sent')).toBe(true);
+    expect(new Set(lines.map((l) => l.id)).size).toBe(lines.length);
+    expect(readFileSync(out, 'utf8')).toContain('"stoppedBy":"fail_fast"');
+    expect(stderr).toContain('The rest of the input was not read');
+  }, 30_000);
+
   it('a FIFO whose writer is already waiting in its open(): amps reads what it writes, and the writer finishes', async () => {
     const dir = freshConfigDir();
     const fifo = join(dir, 'response.fifo');

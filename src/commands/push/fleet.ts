@@ -26,7 +26,7 @@ import { ApiFailure, InterruptedError, UsageError } from '../../errors/failures.
 import { setHardStopNote } from '../../lib/hard-stop.js';
 import { ownStart } from '../../lib/process.js';
 import { own, redactUrl, systemErrorText } from '../../lib/values.js';
-import { type IO, ioWith, writeJson, writeLine } from '../../output/io.js';
+import { type IO, ioWith, writeJson, writeLine, writeNotice } from '../../output/io.js';
 import { claimStdinInputs } from '../../output/read.js';
 import { formatTable } from '../../output/table.js';
 import { grouped } from '../../output/text.js';
@@ -552,8 +552,15 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     io.outputClosed.addEventListener('abort', onOutputClosed, { once: true });
     try {
       // After a stop, the rest of a file is read to record it not_sent; a stream is too, unless the
-      // operator interrupted (it may never end) or the ledger itself failed.
-      const drain = () => batch.stoppedReason !== 'ledger_failed' && (regularFile || !io.signal.aborted);
+      // operator interrupted (it may never end) or the ledger itself failed. Reading a stream on is
+      // said when it starts: one that never ends (a generator, a FIFO) is read until Ctrl-C.
+      let drainSaid = false;
+      const drain = () => {
+        if (batch.stoppedReason === 'ledger_failed' || (!regularFile && io.signal.aborted)) return false;
+        if (!regularFile && !drainSaid && !options.quiet) writeNotice(io, options.json, 'the run stopped: reading the rest of the stream to record its devices as not sent (Ctrl-C leaves the rest unread)');
+        drainSaid = true;
+        return true;
+      };
       // A resume continues its run: what it carries over counts in its summary and exit code.
       if (resume) for (const id of resume.carried) batch.countCarried(resume.earlier.entries.get(id)!);
       const result = await batch.run(gated(rows)[Symbol.asyncIterator](), drain);
