@@ -579,6 +579,14 @@ describe('amps webhooks verify and trigger', () => {
     writeFileSync(empty, '');
     const none = await verify(empty);
     expect([none.code, none.stderr.split('\n')[0]]).toEqual([2, `amps: the delivery ${empty} is empty: there is nothing to verify`]);
+    // Saved as UTF-16 (a Windows editor's "Unicode"): said as that, not as a delivery with no blank line.
+    const wide = join(dir, 'utf16.txt');
+    writeFileSync(wide, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(readFileSync(file, 'utf8').slice(1), 'utf16le')]));
+    const hint = '  hint: a delivery is UTF-8 JSON, signed as sent: save it as received (UTF-16 is what some Windows editors save)';
+    const named = await verify(wide);
+    expect([named.code, named.stderr.split('\n')]).toEqual([2, [`amps: the delivery ${wide} is not UTF-8 text`, hint, '']]);
+    const piped = await runCli(['webhooks', 'verify', '--secret-file', secretFile, '-'], { env, redirect: { stdin: [wide, 'r'] } });
+    expect([piped.code, piped.stderr.split('\n')]).toEqual([2, ['amps: the delivery on stdin is not UTF-8 text', hint, '']]);
   });
 
   it('a signature header given twice keeps both lines\' entries; an empty svix-id is no id (exit 4)', async () => {

@@ -15,6 +15,8 @@ const unreadable = (what: string, error: unknown) => new UsageError(`cannot read
 interface TextOptions {
   what?: string;
   strict?: boolean;
+  /** What to do about bytes that are not UTF-8, when not JSON's advice. */
+  notUtf8Hint?: string;
 }
 
 function textOf(bytes: Buffer, options: TextOptions): string {
@@ -22,7 +24,7 @@ function textOf(bytes: Buffer, options: TextOptions): string {
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
-    throw new UsageError(`${options.what ?? 'the input'} is not UTF-8 text`, 'JSON is UTF-8: save it so (iconv -t UTF-8), or escape the character (\\u00e9)');
+    throw new UsageError(`${options.what ?? 'the input'} is not UTF-8 text`, options.notUtf8Hint ?? 'JSON is UTF-8: save it so (iconv -t UTF-8), or escape the character (\\u00e9)');
   }
 }
 
@@ -61,7 +63,7 @@ export function claimStdinInputs(io: Pick<IO, 'stdinTaken'>, apiKeyFile: string 
  * question is asked on it (io.ts noPromptReason). The first Ctrl-C ends the read: a terminal no one
  * types into, or a pipe whose writer Ctrl-C ended too, is not an input.
  */
-export async function readStdin(io: Pick<IO, 'stdin' | 'stdinTaken' | 'signal'>, options: { limit?: number; what: string; strict?: boolean }): Promise<string> {
+export async function readStdin(io: Pick<IO, 'stdin' | 'stdinTaken' | 'signal'>, options: { limit?: number; what: string } & TextOptions): Promise<string> {
   claimStdin(io, options.what);
   return readStream(io.stdin, { ...options, stop: io.signal });
 }
@@ -115,13 +117,13 @@ export function terminalHungUp(stream: Readable): boolean {
  * An open regular file read whole, up to `limit` bytes, without streams: node:fs/promises and the
  * stream machinery cost `amps decode FILE` ~3 ms of its start for a file read at once anyway.
  */
-function readOpenFile(fd: number, limit: number, what: string, strict = false): string {
+function readOpenFile(fd: number, limit: number, what: string, text: TextOptions = {}): string {
   const chunks: Buffer[] = [];
   let size = 0;
   for (;;) {
     const chunk = Buffer.allocUnsafe(64 * 1024);
     const read = readSync(fd, chunk, 0, chunk.length, null);
-    if (read === 0) return textOf(Buffer.concat(chunks, size), { what, strict });
+    if (read === 0) return textOf(Buffer.concat(chunks, size), { ...text, what });
     size += read;
     // Checked as it grows: a file written while it is read is bounded too.
     if (size > limit) throw tooLarge(what, limit);
@@ -218,7 +220,7 @@ export async function openFileStream(path: string, what: string): Promise<Readab
  * one): a command's signal is made on first use (lib/lazy-abort.ts), and a regular file read at
  * once needs none.
  */
-export async function readFileBounded(path: string, options: { limit?: number; what: string; stop: () => AbortSignal; strict?: boolean }): Promise<string> {
+export async function readFileBounded(path: string, options: { limit?: number; what: string; stop: () => AbortSignal } & TextOptions): Promise<string> {
   const limit = options.limit ?? DEFAULT_READ_LIMIT;
   try {
     // Non-blocking, so that opening a FIFO never waits for its writer. A regular file is read here;
@@ -231,7 +233,7 @@ export async function readFileBounded(path: string, options: { limit?: number; w
       if (info.isDirectory()) throw new UsageError(`cannot read ${options.what} ${path}: it is a directory`);
       if (info.isFile()) {
         if (info.size > limit) throw tooLarge(`${options.what} ${path}`, limit);
-        return readOpenFile(fd, limit, `${options.what} ${path}`, options.strict);
+        return readOpenFile(fd, limit, `${options.what} ${path}`, options);
       }
       stream = await eventLoopStream(fd, info);
     } finally {
@@ -241,7 +243,7 @@ export async function readFileBounded(path: string, options: { limit?: number; w
     // Another device (/dev/zero) is opened again, blocking, and streamed with the same bound.
     stream ??= await openFileStream(path, options.what);
     // A FIFO or terminal read cut short by Ctrl-C is not the whole input (readStream says so).
-    return await readStream(stream, { limit, what: `${options.what} ${path}`, strict: options.strict, stop: options.stop() });
+    return await readStream(stream, { ...options, limit, what: `${options.what} ${path}`, stop: options.stop() });
   } catch (error) {
     // A Ctrl-C before the read (while the command loaded) ends the run as one during it does.
     if (options.stop().aborted) throw new InterruptedError();

@@ -78,7 +78,9 @@ export async function run(options: VerifyOptions, io: IO): Promise<ExitCode> {
   const secret = await readSecretFile(options.secretFile, io, 'verify');
   const source = options.delivery ?? '-';
   if (source === '-' && io.stdinIsTTY) throw new UsageError('give the delivery: a file, or - with it on stdin', 'pbpaste | amps webhooks verify --secret-file secret.txt -');
-  const read = source === '-' ? await readStdin(io, { limit: DELIVERY_LIMIT, what: 'the delivery on stdin' }) : await readFileBounded(source, { limit: DELIVERY_LIMIT, what: 'the delivery', stop: () => io.signal });
+  // A delivery is JSON, signed as sent: bytes that are not UTF-8 (a file saved as UTF-16) are said as such, not read as a delivery with no headers.
+  const text8 = { strict: true, notUtf8Hint: 'a delivery is UTF-8 JSON, signed as sent: save it as received (UTF-16 is what some Windows editors save)' };
+  const read = source === '-' ? await readStdin(io, { limit: DELIVERY_LIMIT, what: 'the delivery on stdin', ...text8 }) : await readFileBounded(source, { limit: DELIVERY_LIMIT, what: 'the delivery', stop: () => io.signal, ...text8 });
   // Unreadable input is a usage error (exit 2), as decode's: "does not verify" would send one after the secret.
   if (read.trim() === '') throw new UsageError(`the delivery ${source === '-' ? 'on stdin' : source} is empty: there is nothing to verify`);
   // A byte-order mark an editor put at the file's start (Notepad's) is the file's, as its final line ending is: no sender signs one.
