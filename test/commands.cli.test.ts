@@ -399,6 +399,16 @@ describe('the client', () => {
     expect(sandbox.requests).toHaveLength(0);
   });
 
+  it('refuses an API URL whose path is led by // or a backslash (it would name another host once amps adds its paths): exit 2, not a bug, and config set saves none', async () => {
+    for (const url of [`${sandbox.url}//v1`, `${sandbox.url}/\\v1`]) {
+      const r = await amps(['devices', '--api-url', url]);
+      expect([r.code, r.stderr.split('\n')[0]], url).toEqual([2, `amps: the API URL '${url}' has a path led by // (or a backslash), which would name another host`]);
+    }
+    const saved = await amps(['config', 'set', 'api-url', 'https://api.amps.ai//v1', '--profile', 'doubled']);
+    expect([saved.code, saved.stderr.split('\n')[0]]).toEqual([2, "amps: the API URL 'https://api.amps.ai//v1' has a path led by // (or a backslash), which would name another host"]);
+    expect(sandbox.requests).toHaveLength(0);
+  });
+
   it('refuses an API URL with a key in it: the URL is printed (the LIVE line, config list, doctor), the key never is', async () => {
     const key = 'amps_sk_live_pastedIntoUrl99';
     for (const args of [['devices'], ['config', 'list'], ['doctor']]) {

@@ -149,6 +149,11 @@ export function checkApiUrl(value: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UsageError(`the API URL must be http(s), not ${url.protocol}`);
   }
+  // A path led by // (or by a backslash, which the URL parser reads as /) would be read as another
+  // host once amps adds its own paths: `//v1/battery` is a URL of the host v1.
+  if (url.pathname.startsWith('//')) {
+    throw new UsageError(`the API URL '${redactUrl(value)}' has a path led by // (or a backslash), which would name another host`, 'give the base URL alone, e.g. https://api.amps.ai or https://api.amps.ai/v1');
+  }
   // amps adds its own paths and queries: one the URL carried would be dropped without a word.
   if (url.search !== '' || url.hash !== '' || value.includes('?') || value.includes('#')) {
     throw new UsageError(`the API URL '${redactUrl(value)}' has a query or a fragment, which amps would drop`, 'give the base URL alone, e.g. https://api.amps.ai');
