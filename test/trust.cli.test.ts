@@ -326,6 +326,36 @@ describe('never the fake API by accident', () => {
     expect(readdirSync(e.AMPS_CONFIG_DIR!)).not.toContain('sandbox-state.json');
   });
 
+  it('--profile prod beside AMPS_API_KEY or AMPS_API_URL holding another key or URL (as sandbox serve prints them to export) is refused, nothing sent; the same values, or flags, are no contradiction', async () => {
+    const e = cleanEnv();
+    writeFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), JSON.stringify({ profiles: { prod: { apiKey: KEY, apiUrl: `${sandbox.url}/` } } }));
+    const before = sandbox.requests.length;
+    for (const [vars, said, unset] of [
+      [{ AMPS_API_KEY: 'amps_sk_test_exportedKey01' }, 'AMPS_API_KEY holds another key (the variable would', 'unset AMPS_API_KEY to use profile prod, or leave out --profile to use it'],
+      [{ AMPS_API_URL: 'http://127.0.0.1:1' }, 'AMPS_API_URL holds another URL (the variable would', 'unset AMPS_API_URL to use profile prod, or leave out --profile to use it'],
+      [{ AMPS_API_KEY: 'amps_sk_test_exportedKey01', AMPS_API_URL: 'http://127.0.0.1:1' }, 'AMPS_API_KEY holds another key and AMPS_API_URL holds another URL (the variables would', 'unset AMPS_API_KEY AMPS_API_URL to use profile prod, or leave out --profile to use them'],
+    ] as const) {
+      const message = `--profile prod is given, and ${said} win over the profile's), so amps cannot tell where you meant to send requests`;
+      for (const args of [['push', 'battery', 'bat_voltaro_01', 'idle', '-q', '--profile', 'prod'], ['config', 'list', '--profile', 'prod']]) {
+        const r = await runCli(args, { env: { ...e, ...vars } });
+        expect([r.code, r.stderr.split('\n')[0]], `${args[0]} ${JSON.stringify(vars)}`).toEqual([2, `amps: ${message}`]);
+        expect(r.stderr.split('\n')[1]).toBe(`  hint: ${unset}`);
+      }
+      // doctor fails its configuration check with it, and checks nothing further.
+      const doctor = await runCli(['doctor', '--profile', 'prod'], { env: { ...e, ...vars } });
+      expect([doctor.code, doctor.stdout.split('\n').slice(0, 2)]).toEqual([2, [`✖ config   ${message}`, `           fix: ${unset}`]]);
+    }
+    expect(sandbox.requests.length).toBe(before);
+    // The variables saying what the profile says (a URL spelt with its slash), or the flags typed beside --profile: sent.
+    const same = await runCli(['get', 'battery', 'bat_voltaro_01', '--profile', 'prod', '--json'], { env: { ...e, AMPS_API_KEY: KEY, AMPS_API_URL: sandbox.url } });
+    expect(same.code, same.stderr).toBe(0);
+    const flagged = await runCli(['get', 'battery', 'bat_voltaro_01', '--profile', 'prod', '--api-url', sandbox.url, '--json'], { env: { ...e, AMPS_API_URL: 'http://127.0.0.1:1' } });
+    expect(flagged.code, flagged.stderr).toBe(0);
+    // Without --profile the variables win, as they always have.
+    const plain = await runCli(['get', 'battery', 'bat_voltaro_01', '--json'], { env: { ...e, AMPS_PROFILE: 'prod', AMPS_API_URL: sandbox.url } });
+    expect(plain.code, plain.stderr).toBe(0);
+  }, 30_000);
+
   it('a config file with a setting under a name amps does not read is refused, never read as "nothing configured"', async () => {
     for (const [content, named] of [
       [{ profiles: { default: { 'api-key': 'amps_sk_live_productionKey1', 'api-url': 'https://api.amps.ai' } } }, "'api-key' in profile default"],

@@ -290,10 +290,42 @@ export function targetsEmbedded(flags: { profile?: string; apiUrl?: string; apiK
   return flags.apiKeyFile === undefined && resolveTarget({ profile: flags.profile, apiUrl: flags.apiUrl }, env).embedded;
 }
 
+/**
+ * A profile named on the command line (`--profile prod`) while AMPS_API_KEY or AMPS_API_URL,
+ * which win over a profile's, says otherwise: the operator typed where to send, and the variables
+ * (`amps sandbox serve` prints them to export) would send it elsewhere, with a line at most to say
+ * so. Refused, since either reading sends writes where one of the two did not mean. A variable
+ * equal to the profile's value says nothing otherwise; flags given beside --profile are typed too.
+ */
+function refuseProfileOverridden(profile: Resolved<string>, values: ProfileValues, flags: TargetFlags, env: Env): void {
+  if (profile.source !== 'flag') return;
+  const overriding: Array<[variable: string, holds: string]> = [];
+  if (flags.apiKey === undefined && env.AMPS_API_KEY !== undefined && env.AMPS_API_KEY !== values.apiKey) overriding.push(['AMPS_API_KEY', 'another key']);
+  if (flags.apiUrl === undefined && env.AMPS_API_URL !== undefined && sameUrl(env.AMPS_API_URL, values.apiUrl ?? DEFAULT_API_URL) === false) overriding.push(['AMPS_API_URL', 'another URL']);
+  if (overriding.length === 0) return;
+  const names = overriding.map(([variable]) => variable);
+  const one = overriding.length === 1;
+  throw new UsageError(
+    `--profile ${profileShown(profile.value)} is given, and ${overriding.map(([variable, holds]) => `${variable} holds ${holds}`).join(' and ')} (the variable${one ? '' : 's'} would win over the profile's), so amps cannot tell where you meant to send requests`,
+    `unset ${names.join(' ')} to use profile ${profileShown(profile.value)}, or leave out --profile to use ${one ? 'it' : 'them'}`,
+  );
+}
+
+/** Whether two API URLs name one base (as checkApiUrl normalises them); undefined when either is no API URL (refused where it is read). */
+function sameUrl(a: string, b: unknown): boolean | undefined {
+  if (typeof b !== 'string') return undefined;
+  try {
+    return checkApiUrl(a) === checkApiUrl(b);
+  } catch {
+    return undefined;
+  }
+}
+
 export function resolveTarget(flags: TargetFlags, env: Env, stored: StoredConfig = readStoredConfig(env)): Target {
   refuseEmptyTarget(flags, env);
   const profile = selectProfile(flags.profile, env, stored);
   const values = profileValues(stored, profile.value) ?? {};
+  refuseProfileOverridden(profile, values, flags, env);
   const rawKey = pick<unknown>([[flags.apiKey, 'flag'], [env.AMPS_API_KEY, 'env'], [values.apiKey, 'profile']], { value: undefined, source: 'default' });
   const apiKey: Resolved<string | undefined> = rawKey.value === undefined ? { value: undefined, source: 'default' } : { value: checkKey(rawKey.value, sourceName('apiKey', rawKey.source, profile.value)), source: rawKey.source };
   const configuredUrl = pick<unknown>([[flags.apiUrl, 'flag'], [env.AMPS_API_URL, 'env'], [values.apiUrl, 'profile']], { value: undefined, source: 'default' });
