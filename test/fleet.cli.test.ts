@@ -1068,6 +1068,28 @@ describe('--resume', () => {
     expect(devices(readFileSync(join(dir, 'crashed-50.resumed.ndjson'), 'utf8')).map((l) => l.reason)).toEqual(ids.map(() => expect.stringContaining('reconciled')));
   });
 
+  it('the same push made before the run began, within the allowance for clocks, is neither taken as sent nor sent blind: NOT_RECONCILED, exit 8', async () => {
+    await sandbox.call('POST', '/_sandbox/reset');
+    const ids = loadIds(3, 392);
+    const { file, dir } = fileOf(ids);
+    const earlier = join(dir, 'earlier.ndjson');
+    expect((await amps(['push', 'battery', '--devices', file, 'idle', '--out', earlier])).code).toBe(0);
+    await actionsDone(ids);
+    // The same push, begun after the earlier one and crashed before any device line or clock record
+    // (no push accepted): every row is within its horizon, and its start is read back five minutes.
+    const run = records(readFileSync(earlier, 'utf8'))[0].run;
+    const crashed = join(dir, 'crashed.ndjson');
+    writeFileSync(crashed, `${JSON.stringify({ run: { ...run, ledger: crashed, startedAt: new Date(Date.now() + 1000).toISOString() } })}\n${JSON.stringify({ horizon: 40 })}\n`);
+    sandbox.requests.length = 0;
+    const resumed = await amps(['push', '--resume', crashed]);
+    // Until now each was "reconciled: the earlier run's push went through", exit 0, and none was sent.
+    expect(resumed.code, resumed.stderr).toBe(8);
+    expect(posts()).toHaveLength(0);
+    const lines = devices(readFileSync(join(dir, 'crashed.resumed.ndjson'), 'utf8'));
+    expect(lines.map((l) => [l.id, l.outcome, l.code])).toEqual(ids.map((id) => [id, 'not_sent', 'NOT_RECONCILED']));
+    expect(lines.map((l) => l.reason)).toEqual(ids.map((id) => expect.stringMatching(new RegExp(`^not sent: the same push, act_\\w+, was made \\d+(\\.\\d)? s before the run began on the API's clock, within what amps allows for clocks: it may be an earlier run's \\(look with amps actions list --device ${id}\\); the earlier run may have sent it, so a resume reads its actions first$`))));
+  });
+
   it('reconciles on the API\'s clock: the same command and values pushed by an earlier run a minute before are not taken for a crashed run\'s', async () => {
     await sandbox.call('POST', '/_sandbox/reset');
     const ids = loadIds(4, 386);

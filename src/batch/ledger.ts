@@ -158,6 +158,17 @@ export function runStartOnApiClock({ run, clock }: RunClock): number {
   return offset === undefined ? started - CLOCK_MARGIN_MS : started + offset - ANSWER_MARGIN_MS;
 }
 
+/**
+ * The run's start on the API's clock as best known, with no margin: moved by the clock record's
+ * offset, or as its own clock read it without one. The run's own actions were made after it
+ * (within what runStartOnApiClock allows for clocks); one of the same push made before it, inside
+ * that allowance, may as well be an earlier run's.
+ */
+export function runStartEstimate({ run, clock }: RunClock): number {
+  const offset = clock === null ? undefined : clockOffset(clock);
+  return Date.parse(run.startedAt) + (offset ?? 0);
+}
+
 /** What places a run on the API's clock: when it started (its own clock), and its clock record. */
 export type RunClock = { run: Pick<ParsedLedger['run'], 'startedAt'>; clock: ParsedLedger['clock'] };
 

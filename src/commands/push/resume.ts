@@ -16,9 +16,10 @@ import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import type { DeviceType } from '../../contract/devices.js';
 import { UsageError } from '../../errors/failures.js';
 import { isRecord, systemErrorText } from '../../lib/values.js';
-import { holdsRunRecord, type ParsedLedger, RESUME_MARK_SUFFIX, type RunClock, runRecordAt, runStartOnApiClock, writerRunsHere } from '../../batch/ledger.js';
+import { holdsRunRecord, type ParsedLedger, RESUME_MARK_SUFFIX, type RunClock, runRecordAt, runStartEstimate, runStartOnApiClock, writerRunsHere } from '../../batch/ledger.js';
 import type { DeviceRow } from '../../batch/input.js';
 import { QUANTITY_FLAGS } from '../../domain/action.js';
+import { formatDuration } from '../../domain/duration.js';
 import type { PushFlags } from './body.js';
 import { ownStart, writerRuns } from '../../lib/process.js';
 
@@ -278,6 +279,12 @@ export async function reconcile(client: ApiClient, row: DeviceRow, ledger: RunCl
   const pages = listPages((offset) => listActions(client, { deviceId: row.id, limit: RECONCILE_PAGE, offset }), { maxPages: RECONCILE_PAGES, pageSize: RECONCILE_PAGE, onCapped: (_next, why, cause) => (stopped = { why, cause }) });
   for await (const page of pages) {
     const mine = page.items.find((a) => createdMs(a) >= since && isThisPush(a));
+    // Found only thanks to the allowance for clocks: an earlier run of the same push, seconds or
+    // minutes before this one, is as likely. Neither taken as sent (the device may never have had
+    // this run's push) nor sent blind (it may have).
+    if (mine && createdMs(mine) < runStartEstimate(ledger)) {
+      throw new ReconcileIncomplete(`the same push, ${mine.id}, was made ${formatDuration(runStartEstimate(ledger) - createdMs(mine))} before the run began on the API's clock, within what amps allows for clocks: it may be an earlier run's`);
+    }
     if (mine) return { id: mine.id, state: mine.state, start: mine.start ?? null, end: mine.end ?? null };
     if (reachesBefore(page.items, since)) return undefined;
   }
