@@ -1037,6 +1037,47 @@ describe('--resume', () => {
     }
   }, 120_000);
 
+  it('a stream run\'s list given again in another order, or cut short, is refused before anything is sent (as a file) or as it is read (on stdin): no device twice, none left out', async () => {
+    await sandbox.call('POST', '/_sandbox/reset');
+    const ids = loadIds(6, 420);
+    const { dir } = fileOf(ids);
+    const whole = join(dir, 'stream.ndjson');
+    expect((await amps(['push', 'battery', '--devices', '-', 'idle', '--out', whole], ids.join('\n'))).code).toBe(0);
+    await actionsDone(ids);
+    // As if killed with two device lines written and the rest in flight: the run read stdin, so it kept no digest.
+    const lines = records(readFileSync(whole, 'utf8'));
+    expect(lines[0].run.devicesDigest).toBeNull();
+    const crashed = () => {
+      const path = join(dir, `crashed-${Math.random().toString(36).slice(2)}.ndjson`);
+      writeFileSync(path, [{ run: { ...lines[0].run, ledger: path } }, { horizon: 70 }, ...devices(readFileSync(whole, 'utf8')).slice(0, 2)].map((l) => JSON.stringify(l)).join('\n') + '\n');
+      return path;
+    };
+    const write = (name: string, list: string[]) => {
+      writeFileSync(join(dir, name), `${list.join('\n')}\n`);
+      return join(dir, name);
+    };
+    sandbox.requests.length = 0;
+    const reversed = write('reversed.txt', [...ids].reverse());
+    const first = crashed();
+    const r = await amps(['push', '--resume', first, '--devices', reversed]);
+    expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, `amps: ${reversed} is not the list the run of ${first} read: line 1 holds ${ids[5]}, where the run read ${ids[0]}`]);
+    const shorter = write('shorter.txt', ids.slice(0, 1));
+    const cut = await amps(['push', '--resume', first, '--devices', shorter]);
+    expect([cut.code, cut.stderr.split('\n')[0]]).toEqual([2, `amps: ${shorter} is not the list the run of ${first} read: it ends at line 1, before line 2, where the run read ${ids[1]}`]);
+    // Refused before the resume claimed the ledger: the right list resumes it still.
+    expect(posts()).toHaveLength(0);
+    // On stdin, checked as it is read: the run stops at the first row (input_broken), nothing sent;
+    // exit 4, as for any row refused once the run has lines (the two carried over are the run's).
+    const piped = await amps(['push', '--resume', crashed(), '--devices', '-', '--json'], [...ids].reverse().join('\n'));
+    expect(piped.code, piped.stderr).toBe(4);
+    expect(JSON.parse(piped.stderr.trim().split('\n').at(-1)!).summary).toMatchObject({ stoppedBy: 'input_broken', stopDetail: expect.stringContaining(`line 1 holds ${ids[5]}, where the run read ${ids[0]}`) });
+    expect(posts()).toHaveLength(0);
+    // The run's own list, in its order: the two recorded are carried, the four in flight are read for, found sent, none sent again.
+    const same = await amps(['push', '--resume', first, '--devices', write('same.txt', ids)]);
+    expect(same.code, same.stderr).toBe(0);
+    expect(posts()).toHaveLength(0);
+  });
+
   it('reconciles a device only to an action of this run\'s values, not to an earlier run\'s of the same command', async () => {
     await sandbox.call('POST', '/_sandbox/reset');
     const ids = loadIds(4, 380);

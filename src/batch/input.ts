@@ -238,8 +238,11 @@ export async function checkSource(source: string): Promise<void> {
   }
 }
 
-async function open(source: string, stdin: Readable): Promise<Readable> {
-  if (source === '-') return stdin;
+async function open(source: string, stdin: Readable | undefined): Promise<Readable> {
+  if (source === '-') {
+    if (stdin === undefined) throw new Error('--devices - read without the process\'s stdin');
+    return stdin;
+  }
   await checkSource(source);
   return openFileStream(source, '--devices');
 }
@@ -369,7 +372,7 @@ async function* csvRows(header: string, lines: AsyncGenerator<Line>): AsyncGener
  * Rows from a file or - (stdin), as they arrive. When `stop` is aborted, reading ends at once (a
  * read waiting on an endless producer included) with InputStopped, unless the input had ended.
  */
-export async function* readDeviceRows(source: string, stdin: Readable, stop?: AbortSignal): AsyncGenerator<InputRow> {
+export async function* readDeviceRows(source: string, stdin: Readable | undefined, stop?: AbortSignal): AsyncGenerator<InputRow> {
   const stream = await open(source, stdin);
   const onStop = () => stream.destroy();
   // A Ctrl-C while it was opened (a FIFO's, a terminal's) ends it as one during the read does.

@@ -33,7 +33,7 @@ import { grouped } from '../../output/text.js';
 import { announceWrite, relinkFor, type Session, withSession } from '../../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../../session/follow.js';
 import { movedTimes, preflight, preparePush, type PushFlags, type PushInputs, readPushInputs, refuseDirectiveOnLive, timeLines, writeTimeNote, type Zone } from './body.js';
-import { bodyFlagsGiven, checkResumable, claimResumeOf, copiedFrom, refuseWhileWritten, decide, fingerprintOf, flagsOf, realPathOf, reconcile, ReconcileIncomplete, reconciledEntry, resumedLedgerPath, runInputs, unreconciledEntry } from './resume.js';
+import { bodyFlagsGiven, checkResumable, claimResumeOf, copiedFrom, refuseWhileWritten, decide, fingerprintOf, flagsOf, realPathOf, reconcile, ReconcileIncomplete, reconciledEntry, resumedLedgerPath, runInputs, SameListCheck, unreconciledEntry } from './resume.js';
 import { rerunNote, rerunArgs, resumeCommand, sendingFlags } from './rerun.js';
 import { breach, parseAbortIf, parseWaves, waveEnds, type AbortRule } from './waves.js';
 
@@ -87,6 +87,11 @@ interface RunSetup {
   devicesDigest?: string;
 }
 
+/** A list given to a resume that is not the one its run read (SameListCheck): nothing is sent. */
+function notTheRunsList(devices: string, path: string, why: string): UsageError {
+  return new UsageError(`${devices === '-' ? 'the list on stdin' : devices} is not the list the run of ${path} read: ${why}`, 'a resume sends the rest of the run\'s own list, in its order; give that list with --devices');
+}
+
 /**
  * A resume reads the list the run read: the file it named (an absolute path since this ledger
  * version; a relative one is the current directory's), or the one --devices gives, with the same
@@ -104,7 +109,23 @@ async function checkSameDevices(devices: string, fromLedger: boolean, ledger: Pa
     }
   }
   const kept = ledger.run.devicesDigest;
-  if (typeof kept !== 'string') return undefined;
+  if (typeof kept !== 'string') {
+    // A run that read a stream, its list given again as a file: checked against the ledger before
+    // anything is sent (a list given on stdin is checked as it is read, fleetRun).
+    if (!fromLedger && devices !== '-' && (await input.isRegularFile(devices))) {
+      const check = new SameListCheck(ledger);
+      let last = 0;
+      for await (const row of input.readDeviceRows(devices, undefined)) {
+        if (row.line > check.lastLine) break;
+        last = row.line;
+        const why = input.isInvalid(row) ? undefined : check.disagreement(row);
+        if (why) throw notTheRunsList(devices, path, why);
+      }
+      const early = check.endedEarly(last);
+      if (early) throw notTheRunsList(devices, path, early);
+    }
+    return undefined;
+  }
   // The run read a file and kept its digest: stdin that is a file (`--devices - < list.txt`) is
   // read for its digest as a file is; a stream (a FIFO, a link to a device, a pipe) cannot be told the same.
   if (devices === '-') {
@@ -518,11 +539,18 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
       if (!batch.stopped && !options.quiet && !options.json) writeLine(io.stderr, `Wave ${wave + 1} of ${ends.length}: ${devices} device(s) done; going on.`);
     };
 
+    // A stream run's list given again as a stream: checked as it is read (a file was, before anything was sent).
+    const listCheck = run.resumeFrom && typeof run.resumeFrom.ledger.run.devicesDigest !== 'string' && !regularFile ? new SameListCheck(run.resumeFrom.ledger) : undefined;
+    const notTheList = (why: string, line: number) => new input.InputBroken(notTheRunsList(run.devices, run.resumeFrom!.path, why).message, line);
     // Between waves the input waits: every row of the wave settled, then its actions followed.
     const gated = async function* (source: AsyncIterable<InputRow>): AsyncGenerator<InputRow> {
       let taken = 0;
       let wave = 0;
+      let lastLine = 0;
       for await (const row of source) {
+        lastLine = row.line;
+        const why = listCheck && !input.isInvalid(row) ? listCheck.disagreement(row) : undefined;
+        if (why) throw notTheList(why, row.line);
         if (ends && wave < ends.length - 1 && taken === ends[wave]) {
           while (settled < taken) await new Promise<void>((resolve) => (settledWaiter = resolve));
           settledWaiter = undefined;
@@ -535,6 +563,8 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         if (carried) waveEntries.push(carried);
         yield row;
       }
+      const early = listCheck?.endedEarly(lastLine);
+      if (early) throw notTheList(early, lastLine + 1);
     };
 
     const onInterrupt = () => {

@@ -239,6 +239,41 @@ function markOf(text: string): { into: string; pid: number; host: string; start?
   }
 }
 
+/**
+ * A list given again to resume a run that read a stream (no digest to check it by) must be that
+ * list: each device at the line the ledger records it at. The resume decides by line which devices
+ * the run may have had in flight (decide: a row within the last horizon), so the list in another
+ * order would send one of those again without reading its actions; and a list that lacks some of
+ * the run's devices would end complete, the rest of the run's list never sent.
+ */
+export class SameListCheck {
+  private readonly idAt = new Map<number, string>();
+  /** The last line the ledger records a device at: the list must reach it. */
+  readonly lastLine: number = 0;
+
+  constructor(private readonly ledger: ParsedLedger) {
+    for (const [id, entry] of ledger.entries) {
+      if (typeof entry.line !== 'number') continue;
+      this.idAt.set(entry.line, id);
+      if (entry.line > this.lastLine) this.lastLine = entry.line;
+    }
+  }
+
+  /** Why the row shows the list is not the run's; undefined when it agrees. */
+  disagreement(row: { id: string; line: number }): string | undefined {
+    const recorded = this.idAt.get(row.line);
+    if (recorded !== undefined && recorded !== row.id) return `line ${row.line} holds ${row.id}, where the run read ${recorded}`;
+    const entry = this.ledger.entries.get(row.id);
+    if (entry && typeof entry.line === 'number' && entry.line !== row.line) return `${row.id} is at line ${row.line}, where the run read it at line ${entry.line}`;
+    return undefined;
+  }
+
+  /** Why a list whose last line is `line` is not the run's: it ends before a device the ledger records. */
+  endedEarly(line: number): string | undefined {
+    return line < this.lastLine ? `it ends at line ${line}, before line ${this.lastLine}, where the run read ${this.idAt.get(this.lastLine)}` : undefined;
+  }
+}
+
 /** Outcomes the API answered: their lines are carried over, never sent again. */
 const ANSWERED = new Set(['accepted', 'conflict', 'rejected', 'preflight_failed', 'invalid_input']);
 
