@@ -437,8 +437,7 @@ describe('never the fake API by accident', () => {
         expect([r.code, r.stderr.split('\n')[0]], command.join(' ')).toEqual([2, 'amps: AMPS_CONFIG_DIR is set but empty, so amps cannot tell which configuration you meant']);
       }
     }
-    // 43 runs of amps, one after another: past the default 5 s on a loaded machine.
-  }, 30_000);
+  });
 
   it('a key typed where a path, a URL or an app id belongs is refused without being printed; an API key is no app id', async () => {
     const pasted = 'amps_sk_test_PastedKey12345';

@@ -582,18 +582,21 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     io.outputClosed.addEventListener('abort', onOutputClosed, { once: true });
     try {
       // After a stop, the rest of a file is read to record it not_sent; a stream is too, unless the
-      // operator interrupted (it may never end) or the ledger itself failed. Reading a stream on is
-      // said when it starts: one that never ends (a generator, a FIFO) is read until Ctrl-C.
-      let drainSaid = false;
+      // operator interrupted (it may never end) or the ledger itself failed. A stream still read a
+      // second on is said: one that never ends (a generator, a FIFO) is read until Ctrl-C.
+      let drainNotice: NodeJS.Timeout | undefined;
       const drain = () => {
         if (batch.stoppedReason === 'ledger_failed' || (!regularFile && io.signal.aborted)) return false;
-        if (!regularFile && !drainSaid && !options.quiet) writeNotice(io, options.json, 'the run stopped: reading the rest of the stream to record its devices as not sent (Ctrl-C leaves the rest unread)');
-        drainSaid = true;
+        if (!regularFile && drainNotice === undefined && !options.quiet) {
+          drainNotice = setTimeout(() => writeNotice(io, options.json, 'the run stopped: reading the rest of the stream to record its devices as not sent (Ctrl-C leaves the rest unread)'), 1000);
+          drainNotice.unref();
+        }
         return true;
       };
       // A resume continues its run: what it carries over counts in its summary and exit code.
       if (resume) for (const id of resume.carried) batch.countCarried(resume.earlier.entries.get(id)!);
       const result = await batch.run(gated(rows)[Symbol.asyncIterator](), drain);
+      clearTimeout(drainNotice);
       progress.stop();
       if (resume) {
         try {
