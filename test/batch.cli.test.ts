@@ -151,6 +151,27 @@ describe('amps push --devices', () => {
     expect(ledger(onlyConflicts.stdout).map((l) => l.outcome)).toEqual(['rejected', 'conflict', 'not_sent']);
   });
 
+  it('a ledger\'s device lines fed back (as a rerun line does) are sent only to the environment their run sent to; elsewhere each is that row\'s invalid_input', async () => {
+    // A run on the embedded sandbox, its ledger fed to this test key's sandbox (and so to prod, were the key live).
+    const dir = freshConfigDir();
+    const embeddedLedger = join(dir, 'embedded.ndjson');
+    const ids = loadIds(3, 150);
+    const local = await runCli(['push', 'battery', '--devices', '-', 'idle', '--out', embeddedLedger], { env: { ...env, AMPS_API_URL: undefined, AMPS_API_KEY: undefined, AMPS_CONFIG_DIR: dir }, input: ['bat_voltaro_01'].join('\n') });
+    expect(local.code, local.stderr).toBe(0);
+    const lines = readFileSync(embeddedLedger, 'utf8').split('\n').filter((l) => l.includes('"outcome":"accepted"'));
+    expect(lines).toHaveLength(1);
+    const before = posts().length;
+    const rerun = await amps(['push', 'battery', '--devices', '-', 'idle', '--json'], lines.join('\n'));
+    expect(rerun.code, rerun.stderr).toBe(2);
+    expect(ledger(rerun.stdout).map((l) => [l.id, l.outcome, l.reason])).toEqual([['bat_voltaro_01', 'invalid_input', 'line 1 is a ledger line of a run against the embedded environment, and this run sends to test: give the key, profile or API URL that run had (to send it here, give the id alone: jq -r .id)']]);
+    expect(posts().length).toBe(before);
+    // A test run's own lines, fed back to it, are sent (and meet the actions that run left pending).
+    const own = await amps(['push', 'battery', '--devices', '-', 'idle', '--json'], ids.join('\n'));
+    const sentBefore = posts().length;
+    const again = await amps(['push', 'battery', '--devices', '-', 'idle', '--json'], ledger(own.stdout).map((l) => JSON.stringify(l)).join('\n'));
+    expect([posts().length - sentBefore, ledger(again.stdout).map((l) => l.outcome)], again.stderr).toEqual([3, ['conflict', 'conflict', 'conflict']]);
+  });
+
   it('a list with no device at all is refused, exit 2, with no ledger and nothing sent, whatever reads it', async () => {
     const dir = freshConfigDir();
     const before = sandbox.requests.length;

@@ -25,6 +25,8 @@ export interface DeviceRow {
   line: number;
   /** Read from a ledger's outcome record, which names a device its device line may have listed already. */
   fromOutcome?: true;
+  /** Read from a ledger's device line: the environment that run sent to (`test`, `live`, `embedded`). */
+  environment?: string;
 }
 
 /** A row that cannot be pushed as written: it gets an `invalid_input` ledger line of its own. */
@@ -125,7 +127,9 @@ function fromJson(text: string, line: number): InputRow | undefined {
       setOwn(quantities, name, text);
     }
   }
-  return row(value.id ?? value.deviceId, line, { model, quantities });
+  // One of amps' own device lines (a rerun line greps a ledger): which environment its run sent to.
+  const environment = typeof value.outcome === 'string' && typeof value.environment === 'string' ? value.environment : undefined;
+  return row(value.id ?? value.deviceId, line, { model, quantities, ...(environment === undefined ? {} : { environment }) });
 }
 
 /** A line, or one past the bound: `binary` when what was seen of it holds what no text has (a NUL, /dev/zero's). */

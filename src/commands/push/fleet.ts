@@ -542,6 +542,12 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     // A stream run's list given again as a stream: checked as it is read (a file was, before anything was sent).
     const listCheck = run.resumeFrom && typeof run.resumeFrom.ledger.run.devicesDigest !== 'string' && !regularFile ? new SameListCheck(run.resumeFrom.ledger) : undefined;
     const notTheList = (why: string, line: number) => new input.InputBroken(notTheRunsList(run.devices, run.resumeFrom!.path, why).message, line);
+    // A ledger's device line (a rerun line greps one) names the environment its run sent to: one
+    // sent elsewhere is that row's invalid_input, not a push to this environment no one typed.
+    const sentElsewhere = (row: InputRow): InputRow | undefined => {
+      if (input.isInvalid(row) || row.environment === undefined || row.environment === session.environment) return undefined;
+      return { invalid: `is a ledger line of a run against the ${row.environment} environment, and this run sends to ${session.environment}: give the key, profile or API URL that run had (to send it here, give the id alone: jq -r .id)`, line: row.line, id: row.id };
+    };
     // Between waves the input waits: every row of the wave settled, then its actions followed.
     const gated = async function* (source: AsyncIterable<InputRow>): AsyncGenerator<InputRow> {
       let taken = 0;
@@ -561,7 +567,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         // A resumed rollout judges a wave by all its devices: the lines carried over count as sent now.
         const carried = waves && resume && !('invalid' in row) && resume.carried.has(row.id) ? resume.earlier.entries.get(row.id) : undefined;
         if (carried) waveEntries.push(carried);
-        yield row;
+        yield sentElsewhere(row) ?? row;
       }
       const early = listCheck?.endedEarly(lastLine);
       if (early) throw notTheList(early, lastLine + 1);
