@@ -356,6 +356,24 @@ describe('never the fake API by accident', () => {
     expect(plain.code, plain.stderr).toBe(0);
   }, 30_000);
 
+  it('the commands amps prints to run next (Follow it, Cancel it, a rerun line) name the profile the run used where it was not typed, and what was typed', async () => {
+    const e = cleanEnv();
+    writeFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), JSON.stringify({ currentProfile: 'stage', profiles: { stage: { apiKey: KEY, apiUrl: sandbox.url } } }));
+    const current = await runCli(['push', 'battery', 'bat_voltaro_02', 'charge', '--at', '+3h', '--on-conflict', 'cancel_and_replace'], { env: e });
+    expect(current.code, current.stderr).toBe(0);
+    const id = /Follow it: amps actions wait (act_\w+)/.exec(current.stderr)![1];
+    // Run from a shell where another profile is current, "amps actions cancel ID" would go there.
+    expect(current.stderr).toContain(`Follow it: amps actions wait ${id} --profile stage`);
+    const waited = await runCli(['actions', 'wait', id, '--wait-timeout', '1s', '--profile', 'stage'], { env: e });
+    expect([waited.code, waited.stderr]).toEqual([10, expect.stringContaining(`  Cancel it: amps actions cancel ${id} --profile stage\n`)]);
+    const fleet = await runCli(['push', 'battery', '--devices', '-', 'idle', '--simulate-failure', 'DEVICE_OFFLINE', '--on-conflict', 'cancel_and_replace'], { env: e, input: 'bat_voltaro_02\n' });
+    expect(fleet.stderr).toMatch(/grep '"code":"DEVICE_OFFLINE"' \S+ \| amps push battery idle --profile stage --devices -/);
+    // A key and URL the environment gave are this shell's: nothing is added.
+    const fromEnv = await runCli(['push', 'battery', 'bat_voltaro_01', 'charge', '--at', '+3h', '--on-conflict', 'cancel_and_replace'], { env: { ...e, AMPS_API_KEY: KEY, AMPS_API_URL: sandbox.url } });
+    expect(fromEnv.stderr).toMatch(/Follow it: amps actions wait act_\w+\n/);
+    await runCli(['actions', 'cancel', id, '--profile', 'stage'], { env: e });
+  });
+
   it('a config file with a setting under a name amps does not read is refused, never read as "nothing configured"', async () => {
     for (const [content, named] of [
       [{ profiles: { default: { 'api-key': 'amps_sk_live_productionKey1', 'api-url': 'https://api.amps.ai' } } }, "'api-key' in profile default"],

@@ -23,6 +23,7 @@ import { liveLine } from '../output/spinner.js';
 import { grouped, shellQuote } from '../output/text.js';
 import { timeText } from '../output/views.js';
 import { withSession } from '../session/connect.js';
+import { untypedProfileFlag } from '../config/resolve.js';
 import { DEFAULT_WAIT_MS } from '../session/follow.js';
 import { rerunNote, rerunArgs, resumeCommand, sendingFlags } from './push/rerun.js';
 import { resumedInto } from './push/resume.js';
@@ -205,7 +206,7 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       const sentAs = sendingFlags({ concurrency, retry: shape?.retry, timeoutMs: shape?.timeoutMs, failFast: shape?.failFast, preflight: shape?.preflight });
       const rerunTimes = { start: runTimes.start ?? undefined, end: runTimes.end ?? undefined, zone: runTimes.zone, now: io.now().getTime() };
       // The reruns are of actions that failed when they ran: past their start.
-      const base = rerunArgs(ledger.run.inputs, { ...rerunTimes, ran: true }, [...sentAs, ...argv]);
+      const base = rerunArgs(ledger.run.inputs, { ...rerunTimes, ran: true }, [...sentAs, ...argv, ...untypedProfileFlag(session.target, options)]);
       // Fed from the ledger only when it holds every outcome followed (their errorCode is what the grep finds), else by id.
       const reruns = report.outcomeReruns(base, tally, ledger.end && notAppended === undefined && unappended.length === 0 ? options.ledger : undefined);
       if (reruns.length > 0) writeLine(io.stderr, report.rerunBlock(reruns, rerunNote(rerunTimes, reruns)));

@@ -321,6 +321,30 @@ function sameUrl(a: string, b: unknown): boolean | undefined {
   }
 }
 
+/**
+ * The profile a command amps prints to be run next (a rerun line, `Follow it: amps actions wait
+ * ID`) needs to be sent where this one went: the one in use when it gave the key and the URL
+ * untyped (the config file's current profile, AMPS_PROFILE), which another shell, or this one after
+ * `amps config use`, may not select. A key or URL the environment gave is this shell's; a typed
+ * flag is carried as typed (whereFlags).
+ */
+export function untypedProfileFlag(target: Target, typed: { profile?: string; apiUrl?: string; apiKeyFile?: string }): string[] {
+  if (target.embedded || typed.profile !== undefined || typed.apiUrl !== undefined || typed.apiKeyFile !== undefined) return [];
+  const fromProfile = target.apiKey.source === 'profile' && (target.apiUrl.source === 'profile' || target.apiUrl.source === 'default');
+  return fromProfile ? ['--profile', target.profile.value] : [];
+}
+
+/** The flags that send a printed follow-up command where this one went: those typed that say where, or the untyped profile. */
+export function whereFlags(target: Target, typed: { profile?: string; apiUrl?: string; apiKeyFile?: string }): string[] {
+  return [
+    ...(typed.profile !== undefined ? ['--profile', typed.profile] : []),
+    ...(typed.apiUrl !== undefined ? ['--api-url', redactUrl(typed.apiUrl)] : []),
+    // A key read from stdin cannot be read again there: the command then needs the key another way, as it says when run.
+    ...(typed.apiKeyFile !== undefined && typed.apiKeyFile !== '-' ? ['--api-key-file', typed.apiKeyFile] : []),
+    ...untypedProfileFlag(target, typed),
+  ];
+}
+
 export function resolveTarget(flags: TargetFlags, env: Env, stored: StoredConfig = readStoredConfig(env)): Target {
   refuseEmptyTarget(flags, env);
   const profile = selectProfile(flags.profile, env, stored);

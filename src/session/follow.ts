@@ -12,8 +12,14 @@ import { ApiFailure, InterruptedError } from '../errors/failures.js';
 import { type IO, writeJson, writeLine } from '../output/io.js';
 import { startSpinner } from '../output/spinner.js';
 import { printAction, timeText } from '../output/views.js';
+import { shellQuote } from '../output/text.js';
 
 export const DEFAULT_WAIT_MS = 10 * 60_000;
+
+/** The flags a printed follow-up command needs (config/resolve.ts whereFlags), as the text after it: ` --profile staging`, or ''. */
+export function whereText(flags: string[]): string {
+  return flags.length === 0 ? '' : ` ${flags.map(shellQuote).join(' ')}`;
+}
 
 interface FollowOptions {
   io: IO;
@@ -28,13 +34,15 @@ interface FollowOptions {
   initial?: ActionRecord;
   /** The Link UI URL (or how to get one) for an action that failed with a code only a re-link fixes. */
   relink?: (action: ActionRecord) => { url: string } | { hint: string };
+  /** What the commands it prints need to go where this one went (whereFlags), quoted for a shell: ` --profile staging`. */
+  where?: string;
 }
 
 /** What to tell an operator about an action that still stands: how to follow it, and to cancel it if it can be. */
-function stillStandsLines(action: Pick<ActionRecord, 'id' | 'state' | 'start'>, zone: string): string[] {
+function stillStandsLines(action: Pick<ActionRecord, 'id' | 'state' | 'start'>, zone: string, where = ''): string[] {
   const lines = [`${action.id} is still ${action.state}${action.state === 'scheduled' && action.start ? ` (starts ${timeText(action.start, zone)})` : ''}: it stands; do not push it again.`];
-  lines.push(`  Follow it: amps actions wait ${action.id}`);
-  if (action.state === 'scheduled') lines.push(`  Cancel it: amps actions cancel ${action.id}`);
+  lines.push(`  Follow it: amps actions wait ${action.id}${where}`);
+  if (action.state === 'scheduled') lines.push(`  Cancel it: amps actions cancel ${action.id}${where}`);
   return lines;
 }
 
@@ -77,14 +85,14 @@ export async function followAction(client: ApiClient, id: string, options: Follo
       error.following = { id, state: last?.state ?? null };
       if (!options.json) {
         writeLine(io.stderr, `\nInterrupted while following ${id}.`);
-        if (last) for (const line of stillStandsLines(last, options.zone)) writeLine(io.stderr, line);
-        else writeLine(io.stderr, `${id} was not read before the interruption: its state is not known.\n  Follow it: amps actions wait ${id}`);
+        if (last) for (const line of stillStandsLines(last, options.zone, options.where)) writeLine(io.stderr, line);
+        else writeLine(io.stderr, `${id} was not read before the interruption: its state is not known.\n  Follow it: amps actions wait ${id}${options.where ?? ''}`);
       }
       throw error;
     }
     if (!(error instanceof WaitTimeout)) {
       // The action was seen, so it stands, whatever ended the reading of it.
-      if (last && !options.json) for (const line of stillStandsLines(last, options.zone)) writeLine(io.stderr, line);
+      if (last && !options.json) for (const line of stillStandsLines(last, options.zone, options.where)) writeLine(io.stderr, line);
       throw error;
     }
     // With --json, what the text below says is in the output (`waitEnded`, and the state read last),
@@ -96,7 +104,7 @@ export async function followAction(client: ApiClient, id: string, options: Follo
         return EXIT.accepted;
       }
       writeLine(io.stderr, `The wait ended before ${id} could be read${error.unread ? ` (${error.unread.code})` : ''}: its state is not known.`);
-      writeLine(io.stderr, `  Follow it: amps actions wait ${id}`);
+      writeLine(io.stderr, `  Follow it: amps actions wait ${id}${options.where ?? ''}`);
       return EXIT.accepted;
     }
     if (options.json) {
@@ -106,7 +114,7 @@ export async function followAction(client: ApiClient, id: string, options: Follo
     printAction(error.last, io, options);
     writeLine(io.stderr, `The wait ended before ${error.last.id} did.`);
     if (error.unread) writeLine(io.stderr, `Its state could not be read at the end (${error.unread.code}): it was last seen ${error.last.state}.`);
-    for (const line of stillStandsLines(error.last, options.zone)) writeLine(io.stderr, line);
+    for (const line of stillStandsLines(error.last, options.zone, options.where)) writeLine(io.stderr, line);
     return EXIT.accepted;
   }
 }

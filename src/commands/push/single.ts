@@ -21,7 +21,8 @@ import { claimStdinInputs } from '../../output/read.js';
 import { shellQuote, suggestedCommand } from '../../output/text.js';
 import { printAction, stateColour } from '../../output/views.js';
 import { announceWrite, relinkFor, withSession } from '../../session/connect.js';
-import { DEFAULT_WAIT_MS, followAction } from '../../session/follow.js';
+import { DEFAULT_WAIT_MS, followAction, whereText } from '../../session/follow.js';
+import { whereFlags } from '../../config/resolve.js';
 import { pendingWarning } from '../schedule/slots.js';
 import { timeArgs, type RunTimes } from './rerun.js';
 import { movedLines, movedTimes, type PreparedPush, preflight, preflightStrategy, preparePush, type PushFlags, type PushInputs, readBodyFile, readPushInputs, refuseDirectiveOnLive, timeLines, writeTimeNote, type Zone, zoneFor } from './body.js';
@@ -214,12 +215,13 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
     if (moved) for (const line of movedLines(moved, zone)) writeChange(io, options.json, line);
     // Whose clock a time typed without a zone was read on, and why (--json's counterpart of the preview line).
     const extra = { environment: session.environment, requestId, moved, timesReadIn: prepared.wallClock ? { zone: prepared.zone.name, source: prepared.zone.source } : null };
+    const where = whereText(whereFlags(session.target, options));
     if (options.wait) {
       if (!options.json && !options.quiet) writeLine(io.stderr, `Pushed ${action.command} to ${pathSegment(type)} ${deviceId}: ${stateColour(action.state, io.err)}; following it…`);
-      return followAction(session.client, action.id, { io, json: options.json, quiet: options.quiet, timeoutMs: options.waitTimeout, zone, extra, initial: action, relink: () => relinkFor(session, type) });
+      return followAction(session.client, action.id, { io, json: options.json, quiet: options.quiet, timeoutMs: options.waitTimeout, zone, extra, initial: action, relink: () => relinkFor(session, type), where });
     }
     printAction(action, io, { json: options.json, quiet: options.quiet, zone, extra });
-    if (!options.json && !options.quiet) writeLine(io.stderr, io.err.dim(`Follow it: amps actions wait ${action.id}`));
+    if (!options.json && !options.quiet) writeLine(io.stderr, io.err.dim(`Follow it: amps actions wait ${action.id}${where}`));
     return EXIT.ok;
   });
 }
