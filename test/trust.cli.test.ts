@@ -448,6 +448,11 @@ describe('never the fake API by accident', () => {
     // A ~ no shell expanded would name a folder '~' under the current one.
     const tilde = await runCli(['push', 'battery', 'bat_voltaro_01', 'idle'], { env: cleanEnv({ AMPS_CONFIG_DIR: '~/cfg' }), cwd: freshConfigDir() });
     expect([tilde.code, tilde.stderr.split('\n')[0]]).toEqual([2, "amps: AMPS_CONFIG_DIR is '~/cfg': its ~ was not expanded (a shell does that; a dotenv or service file does not), so it would name a folder '~' here"]);
+    // A variable no shell expanded, or a relative path, names another configuration wherever amps runs.
+    const unexpanded = await runCli(['push', 'battery', 'bat_voltaro_01', 'idle'], { env: cleanEnv({ AMPS_CONFIG_DIR: '$HOME/.config/amps' }), cwd: freshConfigDir() });
+    expect([unexpanded.code, unexpanded.stderr.split('\n')[0]]).toEqual([2, "amps: AMPS_CONFIG_DIR is '$HOME/.config/amps': its $ was not expanded (a shell does that; a dotenv or service file may not), so it would name a folder '$…' here"]);
+    const relative = await runCli(['push', 'battery', 'bat_voltaro_01', 'idle'], { env: cleanEnv({ AMPS_CONFIG_DIR: 'cfg' }), cwd: freshConfigDir() });
+    expect([relative.code, relative.stderr.split('\n')[0]]).toEqual([2, "amps: AMPS_CONFIG_DIR is 'cfg', not an absolute path, so it would name another configuration in every folder amps runs in"]);
     // An empty AMPS_CONFIG_DIR would read the home folder's config and its current profile.
     for (const command of [['push', 'battery', 'bat_voltaro_01', 'idle'], ['config', 'list'], ['config', 'set', 'api-url', 'http://127.0.0.1:1']]) {
       for (const blank of ['', ' ']) {
