@@ -36,7 +36,8 @@ describe('at a terminal', () => {
   it('marks a live key on every human run', async () => {
     const live = runInTerminal(['get', 'battery', 'bat_voltaro_01'], { ...env, AMPS_API_KEY: 'amps_sk_live_abcdef123456' });
     expect(await live.exit).toBe(3);
-    expect(live.text()).toContain(`● LIVE  ${sandbox.url} · key amps_sk_live_…3456 · profile default`);
+    // The key came from AMPS_API_KEY, not from a profile: none is named (it said "profile default", which gave nothing).
+    expect(live.text()).toContain(`● LIVE  ${sandbox.url} · key amps_sk_live_…3456 (from AMPS_API_KEY)`);
   });
 
   it('reads the API key from a hidden prompt', async () => {

@@ -6,7 +6,7 @@
 import { DEFAULT_TIMEOUT_MS, type GlobalOptions } from '../config/globals.js';
 import { configDir, configFile, looseModeWarnings, sandboxStateFile } from '../config/paths.js';
 import { readKeyFile } from '../config/key-file.js';
-import { maskKey, resolveTarget, type Target } from '../config/resolve.js';
+import { maskKey, resolveTarget, sourceName, type Target } from '../config/resolve.js';
 import { ApiFailure, MissingKeyError, UsageError } from '../errors/failures.js';
 import { redactUrl } from '../lib/values.js';
 import { formatDuration } from '../domain/duration.js';
@@ -86,7 +86,9 @@ async function openSession(globals: GlobalOptions, io: IO, options: SessionOptio
     const client = await ApiClient.create({ ...clientOptions, baseUrl: target.apiUrl.value! });
     const live = target.environment === 'live';
     if (live && !globals.json && !globals.quiet) {
-      writeLine(io.stderr, io.err.red(io.err.bold(`● LIVE  ${redactUrl(target.apiUrl.value!)} · key ${maskKey(target.apiKey.value!)} · profile ${target.profile.value}`)));
+      // The profile is named when it gave the key: one the variables or flags overrode gave nothing.
+      const whose = target.apiKey.source === 'profile' ? ` · profile ${target.profile.value}` : ` (from ${sourceName('apiKey', target.apiKey.source, target.profile.value)})`;
+      writeLine(io.stderr, io.err.red(io.err.bold(`● LIVE  ${redactUrl(target.apiUrl.value!)} · key ${maskKey(target.apiKey.value!)}${whose}`)));
     }
     return { client, target, live, embedded: false, environment: live ? 'live' : 'test', close: () => client.close() };
   }
