@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -1653,6 +1653,8 @@ describe('--resume', () => {
         expect(hint).toBe(`  hint: the mark is one short line beside ${out}: free a little space on its disk, then resume again`);
       }
       expect(posts()).toHaveLength(0);
+      // The mark's file, made and then not filled, is not left beside the ledger.
+      expect(readdirSync(small).sort()).toEqual(['fill', 'ledger.ndjson']);
     } finally {
       execFileSync('umount', [small]);
     }

@@ -185,12 +185,15 @@ function claimResume(from: string, into: string, { unwritable = 'refuse' }: { un
 function createOnly(path: string, text: string, from: string): boolean {
   const aside = `${path}.${process.pid}.new`;
   try {
-    writeFileSync(aside, text, { mode: 0o644 });
+    // Removed however the write ends: a full disk makes the file and then fails to fill it.
     try {
-      linkSync(aside, path);
-    } catch (error) {
-      if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
-      writeFileSync(path, text, { flag: 'wx', mode: 0o644 });
+      writeFileSync(aside, text, { mode: 0o644 });
+      try {
+        linkSync(aside, path);
+      } catch (error) {
+        if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+        writeFileSync(path, text, { flag: 'wx', mode: 0o644 });
+      }
     } finally {
       rmSync(aside, { force: true });
     }
