@@ -38,6 +38,16 @@ function fileOf(ids: string[]): { file: string; dir: string } {
   return { file, dir };
 }
 
+/** A run of `idle` to `ids` on a fresh sandbox, its ledger `earlier`, its actions done (so a later push to them is accepted, not a conflict). */
+async function finishedIdleRun(ids: string[]): Promise<{ file: string; dir: string; earlier: string }> {
+  await sandbox.call('POST', '/_sandbox/reset');
+  const { file, dir } = fileOf(ids);
+  const earlier = join(dir, 'earlier.ndjson');
+  expect((await amps(['push', 'battery', '--devices', file, 'idle', '--out', earlier])).code).toBe(0);
+  await actionsDone(ids);
+  return { file, dir, earlier };
+}
+
 async function waitUntil(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
   const started = Date.now();
   while (!condition()) {
@@ -1110,12 +1120,8 @@ describe('--resume', () => {
   });
 
   it('the same push made before the run began, within the allowance for clocks, is neither taken as sent nor sent blind: NOT_RECONCILED, exit 8', async () => {
-    await sandbox.call('POST', '/_sandbox/reset');
-    const ids = loadIds(3, 392);
-    const { file, dir } = fileOf(ids);
-    const earlier = join(dir, 'earlier.ndjson');
-    expect((await amps(['push', 'battery', '--devices', file, 'idle', '--out', earlier])).code).toBe(0);
-    await actionsDone(ids);
+    const ids = loadIds(3, 432);
+    const { dir, earlier } = await finishedIdleRun(ids);
     // The same push, begun after the earlier one and crashed before any device line or clock record
     // (no push accepted): every row is within its horizon, and its start is read back five minutes.
     const run = records(readFileSync(earlier, 'utf8'))[0].run;
@@ -1202,13 +1208,8 @@ describe('--resume', () => {
   });
 
   it('a run an earlier amps sent with --start and no --end (a scheduled push) is resumed as it was sent, though that start alone is now refused as typed', async () => {
-    await sandbox.call('POST', '/_sandbox/reset');
     const ids = loadIds(3, 392);
-    const { file, dir } = fileOf(ids);
-    const earlier = join(dir, 'earlier.ndjson');
-    expect((await amps(['push', 'battery', '--devices', file, 'idle', '--out', earlier])).code).toBe(0);
-    // Done, so that the scheduled push is accepted rather than a conflict.
-    await actionsDone(ids);
+    const { file, dir, earlier } = await finishedIdleRun(ids);
     const start = new Date(Date.now() + 2 * 3_600_000);
     start.setUTCMilliseconds(0);
     const run = records(readFileSync(earlier, 'utf8'))[0].run;
