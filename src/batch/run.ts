@@ -287,7 +287,8 @@ export class BatchRun {
   }
 
   private failure(row: DeviceRow, d: DecodedError, attempts: number): LedgerEntry {
-    const outcome: Outcome = d.status === 409 ? 'conflict' : d.retryClass === 'fix_request' ? 'rejected' : 'failed';
+    // A conflict is a 409 whose code is a conflict's (as for one push): any other code a 409 carries has its own class.
+    const outcome: Outcome = d.status === 409 && d.exitCode === EXIT.conflict ? 'conflict' : d.retryClass === 'fix_request' ? 'rejected' : 'failed';
     const resolveWith = outcome === 'conflict' ? strategiesOnOffer(d)[0] ?? null : null;
     const relink = d.retryClass === 'relink';
     const entry = this.entry(row, { outcome, code: d.code, status: d.status, requestId: d.requestId ?? null, exitCode: d.exitCode, resolveWith, relinkUrl: relink ? this.plan.relinkUrl?.() ?? null : null, reason: d.retryWithheld ?? null }, attempts);

@@ -214,7 +214,7 @@ async function interactive(input: ConflictInput, offered: Strategy[], conflictin
       // A second 409 is shown, not looped on.
       if (error instanceof ApiFailure && error.decoded.status === 409) {
         await writeErrorText(io, error.decoded);
-        return { exitCode: EXIT.conflict };
+        return { exitCode: error.decoded.exitCode };
       }
       throw error;
     }

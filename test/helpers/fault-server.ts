@@ -41,6 +41,8 @@ export type Fault =
   | 'page-then-unavailable'
   | 'dotdot-action'
   | 'conflict-dotdot'
+  | 'unknown409'
+  | 'offline409'
   | 'more-for-ever'
   | 'escapes'
   | 'c1-strings'
@@ -245,6 +247,12 @@ export async function startFaultServer(): Promise<FaultServer> {
       case 'empty-more':
         // A page that holds nothing and says more would come (its total 5): read on, it would be read again.
         return json(200, JSON.stringify({ success: true, data: { items: [], pagination: { total: 5, limit: 50, offset: 0, hasMore: true } }, meta: { requestId: 'req_empty' } }));
+      case 'unknown409':
+        // A 409 with a code no catalogue has, offering a strategy: not a conflict amps resolves.
+        return json(409, envelope('WEIRD_409', 'x', { recoveryStrategies: ['cancel_and_replace'], conflictingActionIds: ['act_fine'] }));
+      case 'offline409':
+        // A 409 carrying a code of another class.
+        return json(409, envelope('DEVICE_OFFLINE', 'The device is offline and cannot be reached. Please try again later.'));
       case 'conflict-dotdot':
         // A 409 whose details name the actions in the way as path steps.
         return json(409, envelope('CONFLICT', 'Device already has a command in progress', { conflictingActionIds: ['..', '.', 'act_fine'] }));

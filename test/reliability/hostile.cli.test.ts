@@ -98,6 +98,22 @@ describe('details no renderer can be made to choke on', () => {
   });
 });
 
+describe('a 409 is a conflict by its code, not its status alone', () => {
+  it('a 409 whose code is not a conflict\'s exits with that code\'s class, as its --json says, and no strategy is offered or rerun', async () => {
+    for (const [fault, code, exit] of [['unknown409', 'WEIRD_409', 8], ['offline409', 'DEVICE_OFFLINE', 7]] as const) {
+      const text = await amps(fault, ['push', 'battery', 'b1', 'charge', '--power', '3kw', '--no-preflight']);
+      expectNoCrash(text);
+      expect([text.code, text.stderr], fault).toEqual([exit, expect.not.stringContaining('--on-conflict')]);
+      const json = await amps(fault, ['push', 'battery', 'b1', 'charge', '--power', '3kw', '--no-preflight', '--json']);
+      // The exit code and the JSON's exitCode agree (the process exited 5 whatever the code's class).
+      expect([json.code, JSON.parse(json.stderr).error.exitCode, JSON.parse(json.stderr).error.code], fault).toEqual([exit, exit, code]);
+      const fleet = await amps(fault, ['push', 'battery', '--devices', '-', 'charge', '--power', '3kw', '--no-preflight', '--json'], {}, 'b1\n');
+      const line = JSON.parse(fleet.stdout.trim().split('\n').find((l) => l.includes('"outcome"'))!);
+      expect([fleet.code, line.outcome, line.resolveWith], fault).toEqual([exit, 'failed', null]);
+    }
+  });
+});
+
 describe('an id the server hands back is an id, never a path step', () => {
   it('a conflict naming actions ".." and "." reads and names only the one that is an id', async () => {
     const r = await amps('conflict-dotdot', ['push', 'battery', 'b1', 'charge', '--power', '3kw', '--no-preflight']);

@@ -188,7 +188,9 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
     try {
       action = await send(prepared.body);
     } catch (error) {
-      if (!(error instanceof ApiFailure) || error.decoded.status !== 409) throw error;
+      // A conflict amps can resolve is a 409 whose code is a conflict's (exit 5); any other code a
+      // 409 carries (one not in the catalogue, DEVICE_OFFLINE) is reported with its own exit code, and no strategy is offered for it.
+      if (!(error instanceof ApiFailure) || error.decoded.status !== 409 || error.decoded.exitCode !== EXIT.conflict) throw error;
       const { resolveConflict } = await import('../../conflict/resolve.js');
       const notAsking = noPromptReason(io, options);
       const { waitForAction } = await import('../../api/wait.js');
