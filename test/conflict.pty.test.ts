@@ -157,6 +157,8 @@ describe('the conflict resolver at a terminal', () => {
   it.each([
     ['Ctrl-C', KEYS.ctrlC],
     ['Escape', KEYS.escape],
+    // In raw mode Ctrl-D is a key: the prompt waited on for ever.
+    ['Ctrl-D', KEYS.ctrlD],
   ])('%s at the prompt exits 130, sends nothing more, and gives the cursor back', async (_name, key) => {
     const term = runInTerminal(['push', 'battery', 'bat_foxgrid_01', 'idle'], env);
     await term.waitFor(PROMPT);

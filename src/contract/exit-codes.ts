@@ -64,5 +64,5 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
   { code: 9, meaning: 'input needed but prompting is off', from: 'no terminal, CI set, or --no-input' },
   { code: 10, meaning: 'accepted, not finished when the wait ended: do not push again, follow it', from: "push --wait, actions wait; the action id and amps actions wait ID are printed; a fleet's --wait names amps watch --ledger FILE" },
   { code: 11, meaning: 'output lost: a ledger or output could not be written; the run stopped', from: 'a full disk under the ledger (what was sent is listed on stderr), a closed stdout during a fleet push (the ledger file has every line); any command whose stdout could not be written (> file on a full disk), said in one line on stderr; sandbox serve --state that could not save its state when stopped' },
-  { code: 130, meaning: 'interrupted', from: 'Ctrl-C, SIGTERM or SIGHUP (a closed terminal), or Escape at a prompt' },
+  { code: 130, meaning: 'interrupted', from: 'Ctrl-C, SIGTERM or SIGHUP (a closed terminal), or Escape or Ctrl-D at a prompt' },
 ];

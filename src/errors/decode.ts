@@ -448,7 +448,7 @@ const STOP_CODES: readonly LocalCode[] = [
   { code: 'NO_API_KEY', exitCode: EXIT.credentials, message: 'There is no API key for the target amps was told to use, so nothing was sent.', whatToDo: 'Give one (amps login, AMPS_API_KEY or --api-key-file), or leave the target out for the embedded sandbox; amps config list shows what is set and where from.' },
   { code: 'INPUT_NEEDED', exitCode: EXIT.needsInput, message: 'amps needed an answer and did not ask: no terminal, CI set, or --no-input.', whatToDo: 'Pass the flag the message names, or run the command at a terminal.' },
   { code: 'INVALID_INPUT', exitCode: EXIT.usage, message: 'A fleet row amps could not read (a ledger line\'s code): that device was not sent.', whatToDo: 'Fix the row the reason names, then push that device again.' },
-  { code: 'INTERRUPTED', exitCode: EXIT.interrupted, message: 'Ctrl-C, SIGTERM, SIGHUP or Escape at a prompt ended the command; nothing more was sent.', whatToDo: 'A write on its way when it stopped may have reached the API: the hint names it; read the device\'s actions before sending it again. A fleet run says how to resume.' },
+  { code: 'INTERRUPTED', exitCode: EXIT.interrupted, message: 'Ctrl-C, SIGTERM, SIGHUP, or Escape or Ctrl-D at a prompt, ended the command; nothing more was sent.', whatToDo: 'A write on its way when it stopped may have reached the API: the hint names it; read the device\'s actions before sending it again. A fleet run says how to resume.' },
   { code: 'OUTPUT_LOST', exitCode: EXIT.outputLost, message: 'amps could not write its output or its ledger (a full disk, a closed stdout), and stopped.', whatToDo: 'Make room or mend the output; a fleet run lists on stderr what it sent, and amps push --resume continues it.' },
 ];
 

@@ -40,7 +40,7 @@ const PLAIN_THEME = {
 /**
  * The terminal's prompter: prompts on `output()` (stderr, so stdout stays data), answers from
  * `stdin()` (functions: the process makes those streams only when something uses them). Ctrl-C,
- * Escape on its own (arrow keys also start with ESC) and a terminal that hangs up abort the
+ * Escape on its own (arrow keys also start with ESC), Ctrl-D and a terminal that hangs up abort the
  * question; the error boundary maps that to exit 130. `signal()` (the process's Ctrl-C, SIGTERM
  * and SIGHUP, made when first asked for) aborts it too.
  */
@@ -53,8 +53,9 @@ export function terminalPrompter(stdin: () => Readable, output: () => Writable, 
     // terminal is gone. A hang-up's SIGHUP ends the question too, but a process the terminal does
     // not signal (not its session's) has only the end to go by; inquirer would wait on for ever.
     const abandoned = new AbortController();
+    // Ctrl-D too: at a prompt it means "no more input", as at a shell's, never an answer.
     const onData = (chunk: Buffer | string) => {
-      if (chunk.toString() === '\u001b') abandoned.abort();
+      if (chunk.toString() === '\u001b' || chunk.toString() === '\u0004') abandoned.abort();
     };
     const onEnd = () => abandoned.abort();
     input.on('data', onData);

@@ -17,7 +17,7 @@ export interface Terminal {
   hangUp(): void;
 }
 
-export const KEYS = { up: '\u001b[A', down: '\u001b[B', enter: '\r', ctrlC: '\u0003', escape: '\u001b' };
+export const KEYS = { up: '\u001b[A', down: '\u001b[B', enter: '\r', ctrlC: '\u0003', ctrlD: '\u0004', escape: '\u001b' };
 
 /**
  * Runs the built amps in a real pseudo-terminal, so stdin and stdout are TTYs; stderr too, unless
