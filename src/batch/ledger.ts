@@ -160,13 +160,15 @@ export function runStartOnApiClock({ run, clock }: RunClock): number {
 
 /**
  * The run's start on the API's clock as best known, with no margin: moved by the clock record's
- * offset, or as its own clock read it without one. The run's own actions were made after it
- * (within what runStartOnApiClock allows for clocks); one of the same push made before it, inside
- * that allowance, may as well be an earlier run's.
+ * offset, else by `measured` (how far the API's clock stands from this machine's now, read off an
+ * answer's time: clocks drift by little between a run and its resume), else as the run's own clock
+ * read it. Each reading can only make the API's clock look behind (an answer is read after it is
+ * made), so the run's own actions come after it; one of the same push made before it, inside what
+ * runStartOnApiClock allows for clocks, may as well be an earlier run's.
  */
-export function runStartEstimate({ run, clock }: RunClock): number {
-  const offset = clock === null ? undefined : clockOffset(clock);
-  return Date.parse(run.startedAt) + (offset ?? 0);
+export function runStartEstimate({ run, clock }: RunClock, measured?: number): { at: number; on: 'the API\'s clock' | 'this machine\'s clock' } {
+  const offset = (clock === null ? undefined : clockOffset(clock)) ?? measured;
+  return { at: Date.parse(run.startedAt) + (offset ?? 0), on: offset === undefined ? 'this machine\'s clock' : 'the API\'s clock' };
 }
 
 /** What places a run on the API's clock: when it started (its own clock), and its clock record. */

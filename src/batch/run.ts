@@ -517,7 +517,7 @@ const NEVER_SENT = 'never sent: rerun for these devices';
  */
 export function guidanceFor(outcome: Outcome, code: string | null, retryClass?: RetryClass): string {
   if (outcome === 'accepted') return '-';
-  if (outcome === 'not_sent') return code === NOT_RECONCILED ? 'the earlier run may have sent them: resume again (it reads their actions first)' : NEVER_SENT;
+  if (outcome === 'not_sent') return code === NOT_RECONCILED ? 'the earlier run may have sent them: resume again (it reads their actions first); a line naming an earlier push: look, then send it yourself' : NEVER_SENT;
   if (outcome === 'preflight_failed') return 'fix the request (nothing was sent)';
   if (outcome === 'invalid_input') return 'fix these input rows (nothing was sent for them)';
   const known = retryClass ?? (code ? variantFor(code, undefined, undefined)?.retryClass : undefined);

@@ -34,7 +34,7 @@ import { grouped } from '../../output/text.js';
 import { announceWrite, relinkFor, type Session, withSession } from '../../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../../session/follow.js';
 import { movedTimes, preflight, preparePush, type PushFlags, type PushInputs, readPushInputs, refuseDirectiveOnLive, timeLines, writeTimeNote, type Zone } from './body.js';
-import { bodyFlagsGiven, checkResumable, claimResumeOf, copiedFrom, refuseWhileWritten, decide, fingerprintOf, flagsOf, realPathOf, reconcile, ReconcileIncomplete, reconciledEntry, resumedLedgerPath, runInputs, SameListCheck, unreconciledEntry } from './resume.js';
+import { AMBIGUOUS_NEXT, bodyFlagsGiven, checkResumable, claimResumeOf, copiedFrom, refuseWhileWritten, decide, fingerprintOf, flagsOf, realPathOf, reconcile, ReconcileIncomplete, reconciledEntry, resumedLedgerPath, runInputs, SameListCheck, unreconciledEntry } from './resume.js';
 import { rerunNote, rerunArgs, resumeCommand, sendingFlags } from './rerun.js';
 import { breach, parseAbortIf, parseWaves, waveEnds, type AbortRule } from './waves.js';
 
@@ -740,7 +740,7 @@ function resumeHooks(resume: ReturnType<typeof carryOver>, session: Session, rea
         // Whether the earlier run sent it stays unknown: not sent now, and read first next time.
         if (error instanceof InterruptedError) return unreconciledEntry(row, session.environment, 'interrupted while its actions were read');
         if (error instanceof ApiFailure) return unreconciledEntry(row, session.environment, `its actions could not be read (${error.decoded.code})`, error.decoded.exitCode);
-        if (error instanceof ReconcileIncomplete) return unreconciledEntry(row, session.environment, `${error.message} (look with amps actions list --device ${row.id})`, EXIT.unclassified);
+        if (error instanceof ReconcileIncomplete) return unreconciledEntry(row, session.environment, `${error.message} (look with amps actions list --device ${row.id})`, EXIT.unclassified, error.kind === 'ambiguous' ? AMBIGUOUS_NEXT : undefined);
         throw error;
       }
       return found ? reconciledEntry(row, found, session.environment) : 'send';

@@ -300,8 +300,16 @@ export function decide(ledger: ParsedLedger, row: { id: string; line: number }):
 const RECONCILE_PAGE = 50;
 const RECONCILE_PAGES = 20;
 
-/** A device with more actions since the run began than a resume reads: whether the run sent it stays unknown. */
-export class ReconcileIncomplete extends Error {}
+/**
+ * A device whose actions could not tell whether the run sent it: more since the run began than a
+ * resume reads (`incomplete`: a later resume may read on), or the same push made before the run
+ * began, within the allowance for clocks (`ambiguous`: a later resume finds the same).
+ */
+export class ReconcileIncomplete extends Error {
+  constructor(message: string, readonly kind: 'incomplete' | 'ambiguous' = 'incomplete') {
+    super(message);
+  }
+}
 
 /**
  * The run's own action on the device, if one exists: the newest action created since the run began
@@ -314,14 +322,24 @@ export async function reconcile(client: ApiClient, row: DeviceRow, ledger: RunCl
   const since = runStartOnApiClock(ledger);
   /** Why the read of its actions stopped before their end, when it did. */
   let stopped: { why: string; cause: 'page cap' | 'empty page' } | undefined;
-  const pages = listPages((offset) => listActions(client, { deviceId: row.id, limit: RECONCILE_PAGE, offset }), { maxPages: RECONCILE_PAGES, pageSize: RECONCILE_PAGE, onCapped: (_next, why, cause) => (stopped = { why, cause }) });
+  /** How far the API's clock stands from this machine's, read off the first page's time (for a ledger with no clock record). */
+  let measured: number | undefined;
+  const readPage = async (offset: number) => {
+    const response = await listActions(client, { deviceId: row.id, limit: RECONCILE_PAGE, offset });
+    const date = response.serverDate === undefined ? Number.NaN : Date.parse(response.serverDate);
+    const server = apiInstant(response.meta.timestamp) ?? (Number.isFinite(date) ? date : undefined);
+    measured ??= server === undefined ? undefined : server - Date.now();
+    return response;
+  };
+  const pages = listPages(readPage, { maxPages: RECONCILE_PAGES, pageSize: RECONCILE_PAGE, onCapped: (_next, why, cause) => (stopped = { why, cause }) });
   for await (const page of pages) {
     const mine = page.items.find((a) => createdMs(a) >= since && isThisPush(a));
     // Found only thanks to the allowance for clocks: an earlier run of the same push, seconds or
     // minutes before this one, is as likely. Neither taken as sent (the device may never have had
     // this run's push) nor sent blind (it may have).
-    if (mine && createdMs(mine) < runStartEstimate(ledger)) {
-      throw new ReconcileIncomplete(`the same push, ${mine.id}, was made ${formatDuration(runStartEstimate(ledger) - createdMs(mine))} before the run began on the API's clock, within what amps allows for clocks: it may be an earlier run's`);
+    const began = runStartEstimate(ledger, measured);
+    if (mine && createdMs(mine) < began.at) {
+      throw new ReconcileIncomplete(`the same push, ${mine.id}, was made ${formatDuration(began.at - createdMs(mine))} before the run began (on ${began.on}), within what amps allows for clocks: it may be an earlier run's`, 'ambiguous');
     }
     if (mine) return { id: mine.id, state: mine.state, start: mine.start ?? null, end: mine.end ?? null };
     if (reachesBefore(page.items, since)) return undefined;
@@ -357,13 +375,16 @@ export function reconciledEntry(row: DeviceRow, action: { id: string; state: str
  * The line of a device whose earlier outcome is still not known (its actions not read: the resume
  * stopped first, or the read failed): not sent, and read first by the next resume.
  */
-export function unreconciledEntry(row: DeviceRow, environment: LedgerEntry['environment'], reason: string, exitCode: ExitCode = EXIT.ok): LedgerEntry {
+export function unreconciledEntry(row: DeviceRow, environment: LedgerEntry['environment'], reason: string, exitCode: ExitCode = EXIT.ok, next = 'the earlier run may have sent it, so a resume reads its actions first'): LedgerEntry {
   return {
     id: row.id, outcome: 'not_sent', actionId: null, state: null, code: NOT_RECONCILED, status: null, requestId: null, attempts: 0, exitCode,
     line: row.line, environment, start: null, end: null, moved: null, resolveWith: null,
-    reason: `not sent: ${reason}; the earlier run may have sent it, so a resume reads its actions first`, relinkUrl: null,
+    reason: `not sent: ${reason}; ${next}`, relinkUrl: null,
   };
 }
+
+/** What follows an ambiguous device's reason: a resume would read the same actions and find the same. */
+export const AMBIGUOUS_NEXT = 'a resume finds the same, so look, and send it yourself if it needs sending';
 
 /**
  * A ledger still being written (no end record, its writer running here) is not resumed: the resume
