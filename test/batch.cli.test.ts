@@ -156,14 +156,17 @@ describe('amps push --devices', () => {
     const dir = freshConfigDir();
     const embeddedLedger = join(dir, 'embedded.ndjson');
     const ids = loadIds(3, 150);
-    const local = await runCli(['push', 'battery', '--devices', '-', 'idle', '--out', embeddedLedger], { env: { ...env, AMPS_API_URL: undefined, AMPS_API_KEY: undefined, AMPS_CONFIG_DIR: dir }, input: ['bat_voltaro_01'].join('\n') });
+    const local = await runCli(['push', 'battery', '--devices', '-', 'idle', '--out', embeddedLedger, '--wait'], { env: { ...env, AMPS_API_URL: undefined, AMPS_API_KEY: undefined, AMPS_CONFIG_DIR: dir }, input: ['bat_voltaro_01'].join('\n') });
     expect(local.code, local.stderr).toBe(0);
-    const lines = readFileSync(embeddedLedger, 'utf8').split('\n').filter((l) => l.includes('"outcome":"accepted"'));
-    expect(lines).toHaveLength(1);
+    // Its device line, and its outcome record (what the rerun lines of a followed run grep: "errorCode").
+    const lines = readFileSync(embeddedLedger, 'utf8').split('\n').filter((l) => l.includes('"outcome":"accepted"') || l.startsWith('{"outcome":{'));
+    expect(lines).toHaveLength(2);
     const before = posts().length;
-    const rerun = await amps(['push', 'battery', '--devices', '-', 'idle', '--json'], lines.join('\n'));
-    expect(rerun.code, rerun.stderr).toBe(2);
-    expect(ledger(rerun.stdout).map((l) => [l.id, l.outcome, l.reason])).toEqual([['bat_voltaro_01', 'invalid_input', 'line 1 is a ledger line of a run against the embedded environment, and this run sends to test: give the key, profile or API URL that run had (to send it here, give the id alone: jq -r .id)']]);
+    for (const line of lines) {
+      const rerun = await amps(['push', 'battery', '--devices', '-', 'idle', '--json'], line);
+      expect(rerun.code, rerun.stderr).toBe(2);
+      expect(ledger(rerun.stdout).map((l) => [l.id, l.outcome, l.reason])).toEqual([['bat_voltaro_01', 'invalid_input', 'line 1 is a ledger line of a run against the embedded environment, and this run sends to test: give the key, profile or API URL that run had (to send it here, give the id alone: jq -r .id)']]);
+    }
     expect(posts().length).toBe(before);
     // A test run's own lines, fed back to it, are sent (and meet the actions that run left pending).
     const own = await amps(['push', 'battery', '--devices', '-', 'idle', '--json'], ids.join('\n'));

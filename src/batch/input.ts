@@ -25,7 +25,7 @@ export interface DeviceRow {
   line: number;
   /** Read from a ledger's outcome record, which names a device its device line may have listed already. */
   fromOutcome?: true;
-  /** Read from a ledger's device line: the environment that run sent to (`test`, `live`, `embedded`). */
+  /** Read from a ledger's device line or outcome record: the environment that run sent to (`test`, `live`, `embedded`). */
   environment?: string;
 }
 
@@ -102,7 +102,7 @@ function fromJson(text: string, line: number): InputRow | undefined {
   if (!isRecord(value)) return { invalid: 'is not a JSON object', line };
   // amps' own ledger: the run, horizon, clock and end records are not devices.
   if (value.id === undefined && (isRecord(value.run) || typeof value.horizon === 'number' || isClockRecord(value) || isRecord(value.end))) return undefined;
-  if (value.id === undefined && isRecord(value.outcome)) return row(value.outcome.id, line, { fromOutcome: true });
+  if (value.id === undefined && isRecord(value.outcome)) return row(value.outcome.id, line, { fromOutcome: true, ...(typeof value.outcome.environment === 'string' ? { environment: value.outcome.environment } : {}) });
   // An action (amps actions list --json) has both, and its id is the action's: never taken for the device.
   if (value.id !== undefined && value.deviceId !== undefined && value.id !== value.deviceId) {
     return { invalid: 'names the device twice (id and deviceId differ, as an action\'s do): amps will not guess which is the device; keep one', line };

@@ -122,7 +122,8 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       appender ??= outcomeAppender(options.ledger!);
       for (const outcome of unappended.splice(0)) {
         if (inLedger.has(outcome.actionId)) continue;
-        appender.append({ outcome });
+        // The run's environment (watch follows only there).
+        appender.append({ outcome: ledger.run.environment === undefined ? outcome : { ...outcome, environment: ledger.run.environment } });
         inLedger.add(outcome.actionId);
       }
     } catch (error) {

@@ -157,6 +157,8 @@ export interface OutcomeRecord {
     effect: 'shown' | 'drift' | null;
     exitCode: ExitCode;
     at: string;
+    /** The environment the run sent to (absent in ledgers of earlier versions): a rerun line that greps outcomes sends there only. */
+    environment?: TargetEnvironment;
   };
 }
 

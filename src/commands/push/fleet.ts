@@ -464,7 +464,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         tally.add(outcome);
         if (unwrittenOutcomes.length === 0) {
           try {
-            ledger.outcome({ outcome });
+            ledger.outcome({ outcome: { ...outcome, environment: session.environment } });
             return;
           } catch (error) {
             // Sends stop too: their lines could not be written either.
