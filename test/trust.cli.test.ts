@@ -351,6 +351,10 @@ describe('never the fake API by accident', () => {
     expect(same.code, same.stderr).toBe(0);
     const flagged = await runCli(['get', 'battery', 'bat_voltaro_01', '--profile', 'prod', '--api-url', sandbox.url, '--json'], { env: { ...e, AMPS_API_URL: 'http://127.0.0.1:1' } });
     expect(flagged.code, flagged.stderr).toBe(0);
+    // A profile holding a URL alone, the key in AMPS_API_KEY (as CI keeps it): no contradiction.
+    writeFileSync(join(e.AMPS_CONFIG_DIR!, 'config.json'), JSON.stringify({ profiles: { prod: { apiKey: KEY, apiUrl: `${sandbox.url}/` }, ci: { apiUrl: sandbox.url } } }));
+    const urlOnly = await runCli(['get', 'battery', 'bat_voltaro_01', '--profile', 'ci', '--json'], { env: { ...e, AMPS_API_KEY: KEY } });
+    expect(urlOnly.code, urlOnly.stderr).toBe(0);
     // Without --profile the variables win, as they always have.
     const plain = await runCli(['get', 'battery', 'bat_voltaro_01', '--json'], { env: { ...e, AMPS_PROFILE: 'prod', AMPS_API_URL: sandbox.url } });
     expect(plain.code, plain.stderr).toBe(0);

@@ -300,8 +300,11 @@ export function targetsEmbedded(flags: { profile?: string; apiUrl?: string; apiK
 function refuseProfileOverridden(profile: Resolved<string>, values: ProfileValues, flags: TargetFlags, env: Env): void {
   if (profile.source !== 'flag') return;
   const overriding: Array<[variable: string, holds: string]> = [];
-  if (flags.apiKey === undefined && env.AMPS_API_KEY !== undefined && env.AMPS_API_KEY !== values.apiKey) overriding.push(['AMPS_API_KEY', 'another key']);
-  if (flags.apiUrl === undefined && env.AMPS_API_URL !== undefined && sameUrl(env.AMPS_API_URL, values.apiUrl ?? DEFAULT_API_URL) === false) overriding.push(['AMPS_API_URL', 'another URL']);
+  // A profile says what it holds: a key (and with it, the default URL when it holds none), a URL.
+  // One holding a URL alone, the key in AMPS_API_KEY (CI's way), is no contradiction.
+  if (flags.apiKey === undefined && env.AMPS_API_KEY !== undefined && values.apiKey !== undefined && env.AMPS_API_KEY !== values.apiKey) overriding.push(['AMPS_API_KEY', 'another key']);
+  const profileUrl = values.apiUrl ?? (values.apiKey !== undefined ? DEFAULT_API_URL : undefined);
+  if (flags.apiUrl === undefined && env.AMPS_API_URL !== undefined && profileUrl !== undefined && sameUrl(env.AMPS_API_URL, profileUrl) === false) overriding.push(['AMPS_API_URL', 'another URL']);
   if (overriding.length === 0) return;
   const names = overriding.map(([variable]) => variable);
   const one = overriding.length === 1;
