@@ -407,6 +407,9 @@ describe('the client', () => {
     const saved = await amps(['config', 'set', 'api-url', 'https://api.amps.ai//v1', '--profile', 'doubled']);
     expect([saved.code, saved.stderr.split('\n')[0]]).toEqual([2, "amps: the API URL 'https://api.amps.ai//v1' has a path led by // (or a backslash), which would name another host"]);
     expect(sandbox.requests).toHaveLength(0);
+    // Slashes at the end alone are the base's (a script's "$URL/" where $URL ends in one).
+    const trailing = await amps(['devices', '--api-url', `${sandbox.url}//`, '--json']);
+    expect(trailing.code, trailing.stderr).toBe(0);
   });
 
   it('refuses an API URL with a key in it: the URL is printed (the LIVE line, config list, doctor), the key never is', async () => {

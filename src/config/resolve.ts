@@ -151,7 +151,8 @@ export function checkApiUrl(value: string): string {
   }
   // A path led by // (or by a backslash, which the URL parser reads as /) would be read as another
   // host once amps adds its own paths: `//v1/battery` is a URL of the host v1.
-  if (url.pathname.startsWith('//')) {
+  // Slashes at the end are dropped below (`http://127.0.0.1:4010//` is that base).
+  if (url.pathname.replace(/\/+$/, '').startsWith('//')) {
     throw new UsageError(`the API URL '${redactUrl(value)}' has a path led by // (or a backslash), which would name another host`, 'give the base URL alone, e.g. https://api.amps.ai or https://api.amps.ai/v1');
   }
   // amps adds its own paths and queries: one the URL carried would be dropped without a word.
