@@ -370,8 +370,9 @@ describe('never the fake API by accident', () => {
     expect(current.stderr).toContain(`Follow it: amps actions wait ${id} --profile stage`);
     const waited = await runCli(['actions', 'wait', id, '--wait-timeout', '1s', '--profile', 'stage'], { env: e });
     expect([waited.code, waited.stderr]).toEqual([10, expect.stringContaining(`  Cancel it: amps actions cancel ${id} --profile stage\n`)]);
-    const fleet = await runCli(['push', 'battery', '--devices', '-', 'idle', '--simulate-failure', 'DEVICE_OFFLINE', '--on-conflict', 'cancel_and_replace'], { env: e, input: 'bat_voltaro_02\n' });
-    expect(fleet.stderr).toMatch(/grep '"code":"DEVICE_OFFLINE"' \S+ \| amps push battery idle --profile stage --devices -/);
+    const fleet = await runCli(['push', 'battery', '--devices', '-', 'idle', '--simulate-failure', 'DEVICE_OFFLINE', '--on-conflict', 'cancel_and_replace', '--fail-fast', '--concurrency', '1'], { env: e, input: 'bat_voltaro_02\nbat_voltaro_03\n' });
+    expect(fleet.stderr).toMatch(/grep '"code":"DEVICE_OFFLINE"' \S+ \| amps push battery idle --fail-fast --concurrency 1 --profile stage --devices -/);
+    expect(fleet.stderr).toMatch(/Send the rest, no device twice: amps push --resume \S+ --profile stage --devices - \(the same list on stdin\)/);
     // A key and URL the environment gave are this shell's: nothing is added.
     const fromEnv = await runCli(['push', 'battery', 'bat_voltaro_01', 'charge', '--at', '+3h', '--on-conflict', 'cancel_and_replace'], { env: { ...e, AMPS_API_KEY: KEY, AMPS_API_URL: sandbox.url } });
     expect(fromEnv.stderr).toMatch(/Follow it: amps actions wait act_\w+\n/);

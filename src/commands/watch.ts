@@ -23,8 +23,8 @@ import { liveLine } from '../output/spinner.js';
 import { grouped, shellQuote } from '../output/text.js';
 import { timeText } from '../output/views.js';
 import { withSession } from '../session/connect.js';
-import { untypedProfileFlag } from '../config/resolve.js';
-import { DEFAULT_WAIT_MS } from '../session/follow.js';
+import { untypedProfileFlag, whereFlags } from '../config/resolve.js';
+import { DEFAULT_WAIT_MS, whereText } from '../session/follow.js';
 import { rerunNote, rerunArgs, resumeCommand, sendingFlags } from './push/rerun.js';
 import { resumedInto } from './push/resume.js';
 
@@ -191,7 +191,7 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       if (!ledger.end && writerGone) {
         // Resumed already: that resume's ledger is the one to continue from (this one is refused).
         const into = resumedInto(options.ledger!);
-        const resume = into ? undefined : resumeCommand(options.ledger!, ledger.run);
+        const resume = into ? undefined : resumeCommand(options.ledger!, ledger.run, whereText(whereFlags(session.target, options)));
         const next = into ? `: it was resumed into ${into}, which amps watch --ledger ${shellQuote(into)} follows` : resume ? `: ${resume} sends the rest, no device twice` : '';
         writeLine(io.stderr, `The run that wrote ${options.ledger} stopped without ending it (its process is gone)${next}.`);
       }

@@ -28,11 +28,11 @@ import { ownStart } from '../../lib/process.js';
 import { own, redactUrl, systemErrorText } from '../../lib/values.js';
 import { type IO, ioWith, writeJson, writeLine, writeNotice } from '../../output/io.js';
 import { claimStdinInputs } from '../../output/read.js';
-import { untypedProfileFlag } from '../../config/resolve.js';
+import { untypedProfileFlag, whereFlags } from '../../config/resolve.js';
 import { formatTable } from '../../output/table.js';
 import { grouped } from '../../output/text.js';
 import { announceWrite, relinkFor, type Session, withSession } from '../../session/connect.js';
-import { DEFAULT_WAIT_MS } from '../../session/follow.js';
+import { DEFAULT_WAIT_MS, whereText } from '../../session/follow.js';
 import { movedTimes, preflight, preparePush, type PushFlags, type PushInputs, readPushInputs, refuseDirectiveOnLive, timeLines, writeTimeNote, type Zone } from './body.js';
 import { AMBIGUOUS_NEXT, bodyFlagsGiven, checkResumable, claimResumeOf, copiedFrom, refuseWhileWritten, decide, fingerprintOf, flagsOf, realPathOf, reconcile, ReconcileIncomplete, reconciledEntry, resumedLedgerPath, runInputs, SameListCheck, unreconciledEntry } from './resume.js';
 import { rerunNote, rerunArgs, resumeCommand, sendingFlags } from './rerun.js';
@@ -643,7 +643,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         // resume, which sends no device twice (where one would be taken: resumeCommand).
         const unsent = result.unread || [...result.counts.values()].some((bucket) => bucket.outcome === 'not_sent');
         const resumeLine = run.out && result.stoppedBy && RESUMABLE_STOPS.has(result.stoppedBy) && unsent
-          ? resumeCommand(run.out, { devices: run.devices, devicesDigest })
+          ? resumeCommand(run.out, { devices: run.devices, devicesDigest }, whereText(whereFlags(session.target, options)))
           : undefined;
         // A resume stops where this run did if that device fails the same way again (an offline one):
         // --no-fail-fast is how it goes on past it.

@@ -133,14 +133,14 @@ export function timeArgs(at: boolean, times: RunTimes): string[] {
 /**
  * The resume that continues a run, as a hint: undefined where one would be refused (a ledger that
  * is no regular file: a FIFO, /dev/stdout). A run that read its devices from a stream needs them
- * given again.
+ * given again. `where`: the flags that send it where the run went (session/follow.ts whereText).
  */
-export function resumeCommand(path: string, run: { devices: string; devicesDigest?: string | null }): string | undefined {
+export function resumeCommand(path: string, run: { devices: string; devicesDigest?: string | null }, where = ''): string | undefined {
   try {
     if (!statSync(path).isFile()) return undefined;
   } catch {
     return undefined;
   }
   const again = run.devices === '-' ? ' --devices - (the same list on stdin)' : run.devicesDigest === null ? ' --devices FILE (the list the run read, again)' : '';
-  return `amps push --resume ${shellQuote(path)}${again}`;
+  return `amps push --resume ${shellQuote(path)}${where}${again}`;
 }
