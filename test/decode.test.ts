@@ -131,6 +131,8 @@ describe('the decoder on every shape', () => {
     const pending = decodeError(409, {}, envelope('CONFLICT', 'A conflicting action is already pending for this device. Provide onConflict to resolve automatically, or cancel the existing action.'));
     const inFlight = decodeError(409, {}, envelope('CONFLICT', 'The conflicting action is already in progress and cannot be cancelled. Wait for it to complete or fail.'));
     expect([pending.entry?.variant, inFlight.entry?.variant]).toEqual(['pending', 'in_flight']);
+    // Its class says to wait, as its "what to do" does: no onConflict strategy replaces a dispatched action.
+    expect([pending.retryClass, inFlight.retryClass, inFlight.exitCode]).toEqual(['resolve_conflict', 'wait_for_action', 5]);
   });
 
   it('takes Retry-After from the header (seconds or date) before details', () => {

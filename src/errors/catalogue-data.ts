@@ -113,7 +113,7 @@ export const CATALOGUE_DATA: readonly CatalogueEntry[] = [
     related: ['ACTION_NOT_CANCELLABLE', 'SCHEDULER_ACTIVE'],
   },
   {
-    code: 'CONFLICT', variant: 'in_flight', http: 409, category: 'conflict', party: 'request', retryClass: 'resolve_conflict',
+    code: 'CONFLICT', variant: 'in_flight', http: 409, category: 'conflict', party: 'request', retryClass: 'wait_for_action',
     message: 'The conflicting action is already in progress and cannot be cancelled. Wait for it to complete or fail.',
     source: 'amps-docs',
     whatToDo: 'The action in the way was already dispatched to the manufacturer; no strategy can replace it. Wait for it to reach a terminal state (amps actions wait ID), then push again.',

@@ -5,11 +5,13 @@ import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 // table defines backoff, after_delay, resolve_conflict, relink, fix_request and once_then_escalate.
 // Three codes the table leaves out have rows of their own that those classes would contradict:
 // COMMAND_FAILED (`when_cleared`), BIND_NOT_SUPPORTED (`no_workaround`) and SCHEDULER_FULL
-// (`free_a_slot`). `fix_api_key` is for the platform's own key errors, which no re-link can fix.
+// (`free_a_slot`). `fix_api_key` is for the platform's own key errors, which no re-link can fix;
+// `wait_for_action` for a CONFLICT with an action already dispatched, which no strategy replaces.
 export type RetryClass =
   | 'backoff'
   | 'after_delay'
   | 'resolve_conflict'
+  | 'wait_for_action'
   | 'free_a_slot'
   | 'relink'
   | 'fix_api_key'
@@ -38,6 +40,11 @@ export const RETRY_CLASSES: Record<RetryClass, RetryClassInfo> = {
   resolve_conflict: {
     label: 'resolve the conflict',
     guidance: 'Resolve the conflicting state (onConflict, or clear the controlling schedule or programme), then resubmit.',
+    exitCode: EXIT.conflict,
+  },
+  wait_for_action: {
+    label: 'wait, then push again',
+    guidance: 'The action in the way is already dispatched: no onConflict strategy replaces it. Wait for it to finish (amps actions wait ID), then resubmit.',
     exitCode: EXIT.conflict,
   },
   free_a_slot: {
