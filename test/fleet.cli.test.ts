@@ -1135,6 +1135,27 @@ describe('--resume', () => {
     const lines = devices(readFileSync(join(dir, 'crashed.resumed.ndjson'), 'utf8'));
     expect(lines.map((l) => [l.id, l.outcome, l.code])).toEqual(ids.map((id) => [id, 'not_sent', 'NOT_RECONCILED']));
     expect(lines.map((l) => l.reason)).toEqual(ids.map((id) => expect.stringMatching(new RegExp(`^not sent: the same push, act_\\w+, was made \\d+(\\.\\d)? s before the run began \\(on the API's clock\\), within what amps allows for clocks: it may be an earlier run's \\(look with amps actions list --device ${id}\\); a resume finds the same, so look, and send it yourself if it needs sending$`))));
+    // An answer whose time is junk (Go's zero time, before the actions it lists) is no reading of
+    // the API's clock: taken for one, it put the run's start two thousand years back, and each
+    // earlier push was taken as this run's.
+    const junk = await proxyToSandbox((req, res) => {
+      if (req.method !== 'GET' || !(req.url ?? '').startsWith('/actions?')) return false;
+      void sandbox.call('GET', req.url!).then((answer) => {
+        res.writeHead(answer.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ...answer.body, meta: { ...answer.body.meta, timestamp: '0001-01-01T00:00:00Z' } }));
+      });
+      return true;
+    });
+    try {
+      const again = join(dir, 'crashed-again.ndjson');
+      // The same crashed run, as one that sent through the proxy (a resume goes where its run went).
+      writeFileSync(again, `${JSON.stringify({ run: { ...run, ledger: again, api: junk.url, startedAt: records(readFileSync(crashed, 'utf8'))[0].run.startedAt } })}\n${JSON.stringify({ horizon: 40 })}\n`);
+      const viaJunk = await runCli(['push', '--resume', again], { env: { ...env, AMPS_API_URL: junk.url }, timeoutMs: 60_000 });
+      expect(viaJunk.code, viaJunk.stderr).toBe(8);
+      expect(devices(readFileSync(join(dir, 'crashed-again.resumed.ndjson'), 'utf8')).map((l) => l.code)).toEqual(ids.map(() => 'NOT_RECONCILED'));
+    } finally {
+      await junk.close();
+    }
   });
 
   it('a run\'s own pushes, on an API whose clock is a minute behind this machine\'s, are found its own though its ledger has no clock record: the skew is read off the answers', async () => {
@@ -1572,6 +1593,20 @@ describe('--resume', () => {
     expect(posts().map((p) => p.path.split('/')[2])).not.toContain('bat_load_000402');
     // The offline device was sent twice: --retry 1 came along (DEVICE_OFFLINE is resent after a delay).
     expect(posts().filter((p) => p.path.includes('bat_helio_02'))).toHaveLength(2);
+    // Its rerun line sends as the run did, and runs: the recorded bare --fail-fast took the typed
+    // `push` after it for its classes (`--fail-fast push`), and the line was refused, exit 2.
+    const rerun = /^ {2}(grep .*)$/m.exec(resumed.stderr)![1];
+    expect(rerun).toMatch(/amps push battery idle --concurrency 1 --retry 1 --timeout 7000ms --fail-fast --devices -$/);
+    // Run by a shell, asynchronously: the sandbox answering it runs in this process.
+    const ran = await new Promise<{ status: number | null; stderr: string }>((done) => {
+      const child = spawn('bash', ['-c', rerun.replace(/\bamps /, `'${process.execPath}' '${BIN}' `)], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('close', (status) => done({ status, stderr }));
+    });
+    expect(ran.stderr).not.toContain('--fail-fast takes classes');
+    // Sent (the offline device again), not refused as usage.
+    expect([ran.status, ran.stderr], ran.stderr).toEqual([7, expect.stringContaining('DEVICE_OFFLINE')]);
   }, 60_000);
 
   it('a --fail-fast run whose device fails again on resume: the resume stops there too, and --no-fail-fast sends the rest', async () => {

@@ -373,6 +373,15 @@ describe('never the fake API by accident', () => {
     const fleet = await runCli(['push', 'battery', '--devices', '-', 'idle', '--simulate-failure', 'DEVICE_OFFLINE', '--on-conflict', 'cancel_and_replace', '--fail-fast', '--concurrency', '1'], { env: e, input: 'bat_voltaro_02\nbat_voltaro_03\n' });
     expect(fleet.stderr).toMatch(/grep '"code":"DEVICE_OFFLINE"' \S+ \| amps push battery idle --fail-fast --concurrency 1 --profile stage --devices -/);
     expect(fleet.stderr).toMatch(/Send the rest, no device twice: amps push --resume \S+ --profile stage --devices - \(the same list on stdin\)/);
+    // The URL typed, the key still the current profile's: the profile is named too (with another
+    // profile current, the resume sent the rest with its key).
+    const typedUrl = await runCli(['push', 'battery', '--devices', '-', 'idle', '--simulate-failure', 'DEVICE_OFFLINE', '--on-conflict', 'cancel_and_replace', '--fail-fast', '--concurrency', '1', '--api-url', sandbox.url], { env: e, input: 'bat_voltaro_02\nbat_voltaro_03\n' });
+    expect(typedUrl.stderr).toContain(` --api-url ${sandbox.url} --profile stage --devices - (the same list on stdin)`);
+    // A key read from stdin (the devices from a file): the resume line reads it there again.
+    const ids = join(e.AMPS_CONFIG_DIR!, 'ids.txt');
+    writeFileSync(ids, 'bat_voltaro_02\nbat_voltaro_03\n');
+    const piped = await runCli(['push', 'battery', '--devices', ids, 'idle', '--simulate-failure', 'DEVICE_OFFLINE', '--on-conflict', 'cancel_and_replace', '--fail-fast', '--concurrency', '1', '--api-url', sandbox.url, '--api-key-file', '-'], { env: e, input: `${KEY}\n` });
+    expect(piped.stderr).toMatch(new RegExp(`Send the rest, no device twice: amps push --resume \\S+ --api-url ${sandbox.url} --api-key-file -\\n`));
     // A key and URL the environment gave are this shell's: nothing is added.
     const fromEnv = await runCli(['push', 'battery', 'bat_voltaro_01', 'charge', '--at', '+3h', '--on-conflict', 'cancel_and_replace'], { env: { ...e, AMPS_API_KEY: KEY, AMPS_API_URL: sandbox.url } });
     expect(fromEnv.stderr).toMatch(/Follow it: amps actions wait act_\w+\n/);

@@ -24,7 +24,7 @@ import { grouped, shellQuote } from '../output/text.js';
 import { timeText } from '../output/views.js';
 import { withSession } from '../session/connect.js';
 import { untypedProfileFlag, whereFlags } from '../config/resolve.js';
-import { DEFAULT_WAIT_MS, whereText } from '../session/follow.js';
+import { DEFAULT_WAIT_MS } from '../session/follow.js';
 import { rerunNote, rerunArgs, resumeCommand, sendingFlags } from './push/rerun.js';
 import { resumedInto } from './push/resume.js';
 
@@ -191,7 +191,7 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       if (!ledger.end && writerGone) {
         // Resumed already: that resume's ledger is the one to continue from (this one is refused).
         const into = resumedInto(options.ledger!);
-        const resume = into ? undefined : resumeCommand(options.ledger!, ledger.run, whereText(whereFlags(session.target, options)));
+        const resume = into ? undefined : resumeCommand(options.ledger!, ledger.run, whereFlags(session.target, options));
         const next = into ? `: it was resumed into ${into}, which amps watch --ledger ${shellQuote(into)} follows` : resume ? `: ${resume} sends the rest, no device twice` : '';
         writeLine(io.stderr, `The run that wrote ${options.ledger} stopped without ending it (its process is gone)${next}.`);
       }
@@ -206,8 +206,9 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       const { concurrency, shape } = ledger.run;
       const sentAs = sendingFlags({ concurrency, retry: shape?.retry, timeoutMs: shape?.timeoutMs, failFast: shape?.failFast, preflight: shape?.preflight });
       const rerunTimes = { start: runTimes.start ?? undefined, end: runTimes.end ?? undefined, zone: runTimes.zone, now: io.now().getTime() };
-      // The reruns are of actions that failed when they ran: past their start.
-      const base = rerunArgs(ledger.run.inputs, { ...rerunTimes, ran: true }, [...sentAs, ...argv, ...untypedProfileFlag(session.target, options)]);
+      // The reruns are of actions that failed when they ran: past their start. `--` ends the
+      // recorded flags: a bare --fail-fast there would read the typed `watch` as its classes.
+      const base = rerunArgs(ledger.run.inputs, { ...rerunTimes, ran: true }, [...sentAs, '--', ...argv, ...untypedProfileFlag(session.target, options)]);
       // Fed from the ledger only when it holds every outcome followed (their errorCode is what the grep finds), else by id.
       const reruns = report.outcomeReruns(base, tally, ledger.end && notAppended === undefined && unappended.length === 0 ? options.ledger : undefined);
       if (reruns.length > 0) writeLine(io.stderr, report.rerunBlock(reruns, rerunNote(rerunTimes, reruns)));

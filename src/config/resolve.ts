@@ -327,24 +327,27 @@ function sameUrl(a: string, b: unknown): boolean | undefined {
 
 /**
  * The profile a command amps prints to be run next (a rerun line, `Follow it: amps actions wait
- * ID`) needs to be sent where this one went: the one in use when it gave the key and the URL
- * untyped (the config file's current profile, AMPS_PROFILE), which another shell, or this one after
- * `amps config use`, may not select. A key or URL the environment gave is this shell's; a typed
- * flag is carried as typed (whereFlags).
+ * ID`) needs to be sent where this one went: the one that gave the key untyped (the config file's
+ * current profile, AMPS_PROFILE), which another shell, or this one after `amps config use`, may not
+ * select; with the URL the environment gave beside it as a flag (a typed --profile beside an
+ * AMPS_API_URL of another URL is refused). A key the environment gave is this shell's; a typed flag
+ * is carried as typed (whereFlags).
  */
-export function untypedProfileFlag(target: Target, typed: { profile?: string; apiUrl?: string; apiKeyFile?: string }): string[] {
-  if (target.embedded || typed.profile !== undefined || typed.apiUrl !== undefined || typed.apiKeyFile !== undefined) return [];
-  const fromProfile = target.apiKey.source === 'profile' && (target.apiUrl.source === 'profile' || target.apiUrl.source === 'default');
-  return fromProfile ? ['--profile', target.profile.value] : [];
+export function untypedProfileFlag(target: Target, typed: { profile?: string; apiUrl?: string }): string[] {
+  if (target.embedded || typed.profile !== undefined || target.apiKey.source !== 'profile') return [];
+  const url = target.apiUrl.source === 'env' && typed.apiUrl === undefined ? ['--api-url', redactUrl(target.apiUrl.value!)] : [];
+  return ['--profile', target.profile.value, ...url];
 }
 
-/** The flags that send a printed follow-up command where this one went: those typed that say where, or the untyped profile. */
+/**
+ * The flags that send a printed follow-up command where this one went: those typed that say where
+ * (`--api-key-file -` as typed: the key can be piped to a follow-up again), and the untyped profile.
+ */
 export function whereFlags(target: Target, typed: { profile?: string; apiUrl?: string; apiKeyFile?: string }): string[] {
   return [
     ...(typed.profile !== undefined ? ['--profile', typed.profile] : []),
     ...(typed.apiUrl !== undefined ? ['--api-url', redactUrl(typed.apiUrl)] : []),
-    // A key read from stdin cannot be read again there: the command then needs the key another way, as it says when run.
-    ...(typed.apiKeyFile !== undefined && typed.apiKeyFile !== '-' ? ['--api-key-file', typed.apiKeyFile] : []),
+    ...(typed.apiKeyFile !== undefined ? ['--api-key-file', typed.apiKeyFile] : []),
     ...untypedProfileFlag(target, typed),
   ];
 }

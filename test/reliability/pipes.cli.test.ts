@@ -492,8 +492,11 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     expect(r.stderr).toContain('What the devices did');
     // Every device's outcome is somewhere: in the file, or on stderr.
     const inFile = readFileSync(out, 'utf8').split('\n').filter((l) => l.startsWith('{"outcome":{') && l.endsWith('}')).map((l) => JSON.parse(l).outcome.id);
-    const listed = r.stderr.split('\n').filter((l) => l.startsWith('{"outcome":{')).map((l) => JSON.parse(l).outcome.id);
-    expect([...inFile, ...listed].sort()).toEqual(loadIds(30, 2900));
+    const listed = r.stderr.split('\n').filter((l) => l.startsWith('{"outcome":{')).map((l) => JSON.parse(l).outcome);
+    expect([...inFile, ...listed.map((o) => o.id)].sort()).toEqual(loadIds(30, 2900));
+    // Those listed name where their run sent, as the ledger's do: a rerun fed from them goes there only.
+    expect(listed.length).toBeGreaterThan(0);
+    expect(listed.every((o) => o.environment === 'test')).toBe(true);
   }, 90_000);
 
   it('watch on a finished run whose ledger can take no more outcomes: follows on, says so once, exit 11 where it would be 0', async () => {

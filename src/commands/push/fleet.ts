@@ -32,7 +32,7 @@ import { untypedProfileFlag, whereFlags } from '../../config/resolve.js';
 import { formatTable } from '../../output/table.js';
 import { grouped } from '../../output/text.js';
 import { announceWrite, relinkFor, type Session, withSession } from '../../session/connect.js';
-import { DEFAULT_WAIT_MS, whereText } from '../../session/follow.js';
+import { DEFAULT_WAIT_MS } from '../../session/follow.js';
 import { movedTimes, preflight, preparePush, type PushFlags, type PushInputs, readPushInputs, refuseDirectiveOnLive, timeLines, writeTimeNote, type Zone } from './body.js';
 import { AMBIGUOUS_NEXT, bodyFlagsGiven, checkResumable, claimResumeOf, copiedFrom, refuseWhileWritten, decide, fingerprintOf, flagsOf, realPathOf, reconcile, ReconcileIncomplete, reconciledEntry, resumedLedgerPath, runInputs, SameListCheck, unreconciledEntry } from './resume.js';
 import { rerunNote, rerunArgs, resumeCommand, sendingFlags } from './rerun.js';
@@ -460,11 +460,13 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     const unwrittenOutcomes: OutcomeRecord['outcome'][] = [];
     const follower = following ? new Follower(reads, {
       type, command: push.command, since: () => ledgerModule.followSince({ run: { startedAt: new Date(startedAt).toISOString() }, clock: ledger.clockRecord }), verify: Boolean(options.verify), concurrency, signal: io.signal, now: () => io.now().getTime(),
-      onOutcome: (outcome) => {
-        tally.add(outcome);
+      onOutcome: (followed) => {
+        tally.add(followed);
+        // Where the run sent: written or listed on stderr, a rerun line that greps it sends there only.
+        const outcome = { ...followed, environment: session.environment };
         if (unwrittenOutcomes.length === 0) {
           try {
-            ledger.outcome({ outcome: { ...outcome, environment: session.environment } });
+            ledger.outcome({ outcome });
             return;
           } catch (error) {
             // Sends stop too: their lines could not be written either.
@@ -634,7 +636,8 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
       if (!options.json) {
         const rerunTimes = { start: times.start, end: times.end, zone: zone.name, now: io.now().getTime() };
         // Where the run sent, where it was not typed: a rerun line may be run from another shell.
-        const flags = [...(run.resumeFrom ? [...resumedSendingFlags(options), ...argv] : argv), ...untypedProfileFlag(session.target, options)];
+        // `--` ends the recorded flags: a bare --fail-fast there would read the typed `push` as its classes.
+        const flags = [...(run.resumeFrom ? [...resumedSendingFlags(options), '--', ...argv] : argv), ...untypedProfileFlag(session.target, options)];
         const base = rerunArgs(run.inputs, rerunTimes, flags);
         const reruns = [...report.conflictReruns(base, result, run.out), ...report.failedReruns(base, result, run.out), ...(follower ? report.outcomeReruns(rerunArgs(run.inputs, { ...rerunTimes, ran: true }, flags), tally, run.out) : [])];
         if (reruns.length > 0) writeLine(io.stderr, report.rerunBlock(reruns, rerunNote(rerunTimes, reruns)));
@@ -643,11 +646,13 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         // resume, which sends no device twice (where one would be taken: resumeCommand).
         const unsent = result.unread || [...result.counts.values()].some((bucket) => bucket.outcome === 'not_sent');
         const resumeLine = run.out && result.stoppedBy && RESUMABLE_STOPS.has(result.stoppedBy) && unsent
-          ? resumeCommand(run.out, { devices: run.devices, devicesDigest }, whereText(whereFlags(session.target, options)))
+          ? resumeCommand(run.out, { devices: run.devices, devicesDigest }, whereFlags(session.target, options))
           : undefined;
         // A resume stops where this run did if that device fails the same way again (an offline one):
         // --no-fail-fast is how it goes on past it.
         if (resumeLine) writeLine(io.stderr, `Send the rest, no device twice: ${resumeLine}`);
+        const resumeNote = resumeLine ? rerunNote({ zone: zone.name }, [resumeLine]) : undefined;
+        if (resumeNote) writeLine(io.stderr, `  (${resumeNote})`);
         if (resumeLine && result.stoppedBy === 'fail_fast') writeLine(io.stderr, `  (it stops at a failure${typeof options.failFast === 'string' ? ' of those classes' : ''} as this run did; add --no-fail-fast to send past them)`);
       }
       return exitCode;

@@ -135,12 +135,14 @@ export function timeArgs(at: boolean, times: RunTimes): string[] {
  * is no regular file: a FIFO, /dev/stdout). A run that read its devices from a stream needs them
  * given again. `where`: the flags that send it where the run went (session/follow.ts whereText).
  */
-export function resumeCommand(path: string, run: { devices: string; devicesDigest?: string | null }, where = ''): string | undefined {
+export function resumeCommand(path: string, run: { devices: string; devicesDigest?: string | null }, where: string[] = []): string | undefined {
   try {
     if (!statSync(path).isFile()) return undefined;
   } catch {
     return undefined;
   }
   const again = run.devices === '-' ? ' --devices - (the same list on stdin)' : run.devicesDigest === null ? ' --devices FILE (the list the run read, again)' : '';
-  return `amps push --resume ${shellQuote(path)}${where}${again}`;
+  // A key read from stdin needs a file where stdin carries the devices again (rerunNote says so).
+  const flags = where.map((word, i) => (where[i - 1] === '--api-key-file' && run.devices === '-' ? KEY_FILE : word));
+  return `amps push --resume ${shellQuote(path)}${flags.map((word) => ` ${shellQuote(word)}`).join('')}${again}`;
 }

@@ -317,18 +317,24 @@ export class ReconcileIncomplete extends Error {
  * there is none. Pages back until the actions are older than that (the list is newest first), or
  * the list ends; a device with more than RECONCILE_PAGES pages since then is ReconcileIncomplete.
  */
-export async function reconcile(client: ApiClient, row: DeviceRow, ledger: RunClock, isThisPush: (action: ActionRecord) => boolean): Promise<{ id: string; state: string; start: string | null; end: string | null } | undefined> {
+export async function reconcile(client: ApiClient, row: DeviceRow, ledger: RunClock & { run: { writer?: { host: string } } }, isThisPush: (action: ActionRecord) => boolean): Promise<{ id: string; state: string; start: string | null; end: string | null } | undefined> {
   const { listActions, listPages } = await import('../../api/resources.js');
   const since = runStartOnApiClock(ledger);
   /** Why the read of its actions stopped before their end, when it did. */
   let stopped: { why: string; cause: 'page cap' | 'empty page' } | undefined;
-  /** How far the API's clock stands from this machine's, read off the first page's time (for a ledger with no clock record). */
+  /**
+   * How far the API's clock stands from this machine's, read off the first page's time, for a
+   * ledger with no clock record; only where the run ran (its start was read on this machine's
+   * clock), and not from a time before the actions the answer lists (junk: the answer came after them).
+   */
   let measured: number | undefined;
+  const here = ledger.run.writer?.host === hostname();
   const readPage = async (offset: number) => {
     const response = await listActions(client, { deviceId: row.id, limit: RECONCILE_PAGE, offset });
     const date = response.serverDate === undefined ? Number.NaN : Date.parse(response.serverDate);
     const server = apiInstant(response.meta.timestamp) ?? (Number.isFinite(date) ? date : undefined);
-    measured ??= server === undefined ? undefined : server - Date.now();
+    const newest = Math.max(...response.data.items.map(createdMs).filter((t) => !Number.isNaN(t)));
+    if (here && measured === undefined && server !== undefined && server >= newest) measured = server - Date.now();
     return response;
   };
   const pages = listPages(readPage, { maxPages: RECONCILE_PAGES, pageSize: RECONCILE_PAGE, onCapped: (_next, why, cause) => (stopped = { why, cause }) });
