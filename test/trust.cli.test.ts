@@ -382,6 +382,10 @@ describe('never the fake API by accident', () => {
     writeFileSync(ids, 'bat_voltaro_02\nbat_voltaro_03\n');
     const piped = await runCli(['push', 'battery', '--devices', ids, 'idle', '--simulate-failure', 'DEVICE_OFFLINE', '--on-conflict', 'cancel_and_replace', '--fail-fast', '--concurrency', '1', '--api-url', sandbox.url, '--api-key-file', '-'], { env: e, input: `${KEY}\n` });
     expect(piped.stderr).toMatch(new RegExp(`Send the rest, no device twice: amps push --resume \\S+ --api-url ${sandbox.url} --api-key-file -\\n`));
+    // The key from AMPS_API_KEY, the URL from the current profile: the URL is named (after
+    // `config use` of a profile of another URL, the rerun line went there).
+    const keyFromEnv = await runCli(['push', 'battery', 'bat_voltaro_01', 'charge', '--at', '+3h', '--on-conflict', 'cancel_and_replace'], { env: { ...e, AMPS_API_KEY: KEY } });
+    expect(keyFromEnv.stderr).toMatch(new RegExp(`Follow it: amps actions wait act_\\w+ --api-url ${sandbox.url}\\n`));
     // A key and URL the environment gave are this shell's: nothing is added.
     const fromEnv = await runCli(['push', 'battery', 'bat_voltaro_01', 'charge', '--at', '+3h', '--on-conflict', 'cancel_and_replace'], { env: { ...e, AMPS_API_KEY: KEY, AMPS_API_URL: sandbox.url } });
     expect(fromEnv.stderr).toMatch(/Follow it: amps actions wait act_\w+\n/);
@@ -463,8 +467,10 @@ describe('never the fake API by accident', () => {
     const tilde = await runCli(['push', 'battery', 'bat_voltaro_01', 'idle'], { env: cleanEnv({ AMPS_CONFIG_DIR: '~/cfg' }), cwd: freshConfigDir() });
     expect([tilde.code, tilde.stderr.split('\n')[0]]).toEqual([2, "amps: AMPS_CONFIG_DIR is '~/cfg': its ~ was not expanded (a shell does that; a dotenv or service file does not), so it would name a folder '~' here"]);
     // A variable no shell expanded, or a relative path, names another configuration wherever amps runs.
-    const unexpanded = await runCli(['push', 'battery', 'bat_voltaro_01', 'idle'], { env: cleanEnv({ AMPS_CONFIG_DIR: '$HOME/.config/amps' }), cwd: freshConfigDir() });
-    expect([unexpanded.code, unexpanded.stderr.split('\n')[0]]).toEqual([2, "amps: AMPS_CONFIG_DIR is '$HOME/.config/amps': its $ was not expanded (a shell does that; a dotenv or service file may not), so it would name a folder '$…' here"]);
+    for (const dir of ['$HOME/.config/amps', '%APPDATA%\\amps']) {
+      const unexpanded = await runCli(['push', 'battery', 'bat_voltaro_01', 'idle'], { env: cleanEnv({ AMPS_CONFIG_DIR: dir }), cwd: freshConfigDir() });
+      expect([unexpanded.code, unexpanded.stderr.split('\n')[0]]).toEqual([2, `amps: AMPS_CONFIG_DIR is '${dir}': a variable in it was not expanded (a shell does that; a dotenv or service file may not), so it would name a folder of that name here`]);
+    }
     const relative = await runCli(['push', 'battery', 'bat_voltaro_01', 'idle'], { env: cleanEnv({ AMPS_CONFIG_DIR: 'cfg' }), cwd: freshConfigDir() });
     expect([relative.code, relative.stderr.split('\n')[0]]).toEqual([2, "amps: AMPS_CONFIG_DIR is 'cfg', not an absolute path, so it would name another configuration in every folder amps runs in"]);
     // An empty AMPS_CONFIG_DIR would read the home folder's config and its current profile.

@@ -23,7 +23,7 @@ import { liveLine } from '../output/spinner.js';
 import { grouped, shellQuote } from '../output/text.js';
 import { timeText } from '../output/views.js';
 import { withSession } from '../session/connect.js';
-import { untypedProfileFlag, whereFlags } from '../config/resolve.js';
+import { untypedTargetFlags, whereFlags } from '../config/resolve.js';
 import { DEFAULT_WAIT_MS } from '../session/follow.js';
 import { rerunNote, rerunArgs, resumeCommand, sendingFlags } from './push/rerun.js';
 import { resumedInto } from './push/resume.js';
@@ -208,7 +208,7 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       const rerunTimes = { start: runTimes.start ?? undefined, end: runTimes.end ?? undefined, zone: runTimes.zone, now: io.now().getTime() };
       // The reruns are of actions that failed when they ran: past their start. `--` ends the
       // recorded flags: a bare --fail-fast there would read the typed `watch` as its classes.
-      const base = rerunArgs(ledger.run.inputs, { ...rerunTimes, ran: true }, [...sentAs, '--', ...argv, ...untypedProfileFlag(session.target, options)]);
+      const base = rerunArgs(ledger.run.inputs, { ...rerunTimes, ran: true }, [...sentAs, '--', ...argv, ...untypedTargetFlags(session.target, options)]);
       // Fed from the ledger only when it holds every outcome followed (their errorCode is what the grep finds), else by id.
       const reruns = report.outcomeReruns(base, tally, ledger.end && notAppended === undefined && unappended.length === 0 ? options.ledger : undefined);
       if (reruns.length > 0) writeLine(io.stderr, report.rerunBlock(reruns, rerunNote(rerunTimes, reruns)));

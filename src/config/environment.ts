@@ -7,11 +7,11 @@ export interface EnvironmentVariable {
 }
 
 export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
-  { name: 'AMPS_API_KEY', description: 'API key; overrides the profile, overridden by --api-key-file. Prefer it in CI only.' },
-  { name: 'AMPS_API_URL', description: 'API base URL; overrides the profile, overridden by --api-url. http:// only for loopback.' },
+  { name: 'AMPS_API_KEY', description: 'API key; overrides the profile, overridden by --api-key-file; beside a typed --profile whose key differs, refused. Prefer it in CI only.' },
+  { name: 'AMPS_API_URL', description: 'API base URL; overrides the profile, overridden by --api-url; beside a typed --profile whose URL differs, refused. http:// only for loopback.' },
   { name: 'AMPS_PROFILE', description: 'profile to use; overrides the current profile, overridden by --profile.' },
   { name: 'AMPS_APP_ID', description: 'the app id of Link UI URLs (https://auth.amps.ai/{appId}) that re-link errors and amps link url print; overrides the profile\'s app-id.' },
-  { name: 'AMPS_CONFIG_DIR', description: 'where the config file, the embedded sandbox state and the fleet pushes\' own ledgers (runs/) live (default $XDG_CONFIG_HOME/amps or ~/.config/amps).' },
+  { name: 'AMPS_CONFIG_DIR', description: 'where the config file, the embedded sandbox state and the fleet pushes\' own ledgers (runs/) live (default $XDG_CONFIG_HOME/amps or ~/.config/amps); an absolute path: a relative one, or a ~ or $VARIABLE no shell expanded, is refused.' },
   { name: 'AMPS_CACHE_DIR', description: 'where amps keeps compiled code to start faster (default $XDG_CACHE_HOME/amps or ~/.cache/amps; ~/Library/Caches/amps on macOS); safe to delete.' },
   { name: 'AMPS_DISABLE_COMPILE_CACHE', description: 'any non-empty value: neither read nor write the compile cache.' },
   { name: 'AMPS_TZ', description: 'the zone of push times typed without one (IANA, e.g. Europe/London); --tz wins; default: the device\'s plant zone, else the local zone; set but empty is refused.' },

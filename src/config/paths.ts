@@ -17,7 +17,7 @@ export function configDir(env: Env): string {
   // A variable no shell expanded (`$HOME/.config/amps` from a systemd Environment= line) names a
   // folder called `$HOME` here, as a relative path names another configuration in every folder:
   // both would be read as "nothing configured", and the writes go to the embedded sandbox.
-  if (env.AMPS_CONFIG_DIR && /\$[{A-Za-z_]/.test(env.AMPS_CONFIG_DIR)) throw new UsageError(`AMPS_CONFIG_DIR is '${env.AMPS_CONFIG_DIR}': its $ was not expanded (a shell does that; a dotenv or service file may not), so it would name a folder '$…' here`, 'give the full path, e.g. AMPS_CONFIG_DIR=/home/me/.config/amps');
+  if (env.AMPS_CONFIG_DIR && /\$[{A-Za-z_]|%[A-Za-z_]+%/.test(env.AMPS_CONFIG_DIR)) throw new UsageError(`AMPS_CONFIG_DIR is '${env.AMPS_CONFIG_DIR}': a variable in it was not expanded (a shell does that; a dotenv or service file may not), so it would name a folder of that name here`, 'give the full path, e.g. AMPS_CONFIG_DIR=/home/me/.config/amps');
   if (env.AMPS_CONFIG_DIR && !isAbsolute(env.AMPS_CONFIG_DIR)) throw new UsageError(`AMPS_CONFIG_DIR is '${env.AMPS_CONFIG_DIR}', not an absolute path, so it would name another configuration in every folder amps runs in`, isAbsolute(env.AMPS_CONFIG_DIR.trim()) ? 'remove the spaces around it' : `give the full path, e.g. AMPS_CONFIG_DIR="$PWD/${env.AMPS_CONFIG_DIR}"`);
   // Its files are named in what amps prints (`Ledger:`, config list, sandbox reset).
   if (env.AMPS_CONFIG_DIR) return checkFileOrUrl('AMPS_CONFIG_DIR', env.AMPS_CONFIG_DIR);

@@ -326,17 +326,19 @@ function sameUrl(a: string, b: unknown): boolean | undefined {
 }
 
 /**
- * The profile a command amps prints to be run next (a rerun line, `Follow it: amps actions wait
- * ID`) needs to be sent where this one went: the one that gave the key untyped (the config file's
- * current profile, AMPS_PROFILE), which another shell, or this one after `amps config use`, may not
- * select; with the URL the environment gave beside it as a flag (a typed --profile beside an
- * AMPS_API_URL of another URL is refused). A key the environment gave is this shell's; a typed flag
- * is carried as typed (whereFlags).
+ * What a command amps prints to be run next (a rerun line, `Follow it: amps actions wait ID`)
+ * needs, beyond the flags typed, to be sent where this one went, from another shell or after
+ * `amps config use`: the untyped profile (the config file's current one, AMPS_PROFILE) when it gave
+ * the key, with the URL the environment gave beside it as a flag (a typed --profile beside an
+ * AMPS_API_URL of another URL is refused); when it gave the URL alone (the key from AMPS_API_KEY or
+ * a flag), that URL, since a typed --profile beside another key in AMPS_API_KEY is refused. A key
+ * the environment gave is this shell's; a typed flag is carried as typed (whereFlags).
  */
-export function untypedProfileFlag(target: Target, typed: { profile?: string; apiUrl?: string }): string[] {
-  if (target.embedded || typed.profile !== undefined || target.apiKey.source !== 'profile') return [];
-  const url = target.apiUrl.source === 'env' && typed.apiUrl === undefined ? ['--api-url', redactUrl(target.apiUrl.value!)] : [];
-  return ['--profile', target.profile.value, ...url];
+export function untypedTargetFlags(target: Target, typed: { profile?: string; apiUrl?: string }): string[] {
+  if (target.embedded || typed.profile !== undefined) return [];
+  const envUrl = target.apiUrl.source === 'env' && typed.apiUrl === undefined ? ['--api-url', redactUrl(target.apiUrl.value!)] : [];
+  if (target.apiKey.source === 'profile') return ['--profile', target.profile.value, ...envUrl];
+  return target.apiUrl.source === 'profile' && typed.apiUrl === undefined ? ['--api-url', redactUrl(target.apiUrl.value!)] : [];
 }
 
 /**
@@ -348,7 +350,7 @@ export function whereFlags(target: Target, typed: { profile?: string; apiUrl?: s
     ...(typed.profile !== undefined ? ['--profile', typed.profile] : []),
     ...(typed.apiUrl !== undefined ? ['--api-url', redactUrl(typed.apiUrl)] : []),
     ...(typed.apiKeyFile !== undefined ? ['--api-key-file', typed.apiKeyFile] : []),
-    ...untypedProfileFlag(target, typed),
+    ...untypedTargetFlags(target, typed),
   ];
 }
 

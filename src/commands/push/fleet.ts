@@ -28,7 +28,7 @@ import { ownStart } from '../../lib/process.js';
 import { own, redactUrl, systemErrorText } from '../../lib/values.js';
 import { type IO, ioWith, writeJson, writeLine, writeNotice } from '../../output/io.js';
 import { claimStdinInputs } from '../../output/read.js';
-import { untypedProfileFlag, whereFlags } from '../../config/resolve.js';
+import { untypedTargetFlags, whereFlags } from '../../config/resolve.js';
 import { formatTable } from '../../output/table.js';
 import { grouped } from '../../output/text.js';
 import { announceWrite, relinkFor, type Session, withSession } from '../../session/connect.js';
@@ -637,7 +637,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         const rerunTimes = { start: times.start, end: times.end, zone: zone.name, now: io.now().getTime() };
         // Where the run sent, where it was not typed: a rerun line may be run from another shell.
         // `--` ends the recorded flags: a bare --fail-fast there would read the typed `push` as its classes.
-        const flags = [...(run.resumeFrom ? [...resumedSendingFlags(options), '--', ...argv] : argv), ...untypedProfileFlag(session.target, options)];
+        const flags = [...(run.resumeFrom ? [...resumedSendingFlags(options), '--', ...argv] : argv), ...untypedTargetFlags(session.target, options)];
         const base = rerunArgs(run.inputs, rerunTimes, flags);
         const reruns = [...report.conflictReruns(base, result, run.out), ...report.failedReruns(base, result, run.out), ...(follower ? report.outcomeReruns(rerunArgs(run.inputs, { ...rerunTimes, ran: true }, flags), tally, run.out) : [])];
         if (reruns.length > 0) writeLine(io.stderr, report.rerunBlock(reruns, rerunNote(rerunTimes, reruns)));
