@@ -109,6 +109,9 @@ describe('amps schedule set|get|clear', () => {
     expect((await amps(['push', 'battery', 'bat_foxgrid_02', 'charge', '--start', '+5h', '--end', '1h'])).code).toBe(0);
     const r = await amps(['schedule', 'set', 'battery', 'bat_foxgrid_02', '--slot', '01:00/1h charge', '--dry-run']);
     expect([r.code, r.stderr]).toEqual([0, expect.stringMatching(/warning: bat_foxgrid_02 has a pending action \(act_\w+, scheduled\): any pending action conflicts/)]);
+    // The cancel it names goes where this command goes: the URL typed is in it.
+    const typed = await runCli(['schedule', 'set', 'battery', 'bat_foxgrid_02', '--slot', '01:00/1h charge', '--dry-run', '--api-url', env.AMPS_API_URL!], { env: { ...env, AMPS_API_URL: undefined } });
+    expect(typed.stderr).toMatch(new RegExp(`amps actions cancel act_\\w+ --api-url ${env.AMPS_API_URL} clears it`));
     const warned = await amps(['push', 'battery', 'bat_foxgrid_02', 'discharge', '--start', '+9h', '--end', '1h']);
     expect(warned.code).toBe(5);
     expect(warned.stderr).toMatch(/warning: bat_foxgrid_02 has a pending action \(act_\w+, scheduled\): any pending action conflicts with a new one, whatever the windows \(the docs\), so this push may be refused; amps actions cancel act_\w+ clears it/);

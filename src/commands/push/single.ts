@@ -172,7 +172,7 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
     if (options.json && !options.verbose) for (const note of prepared.notes) writeTimeNote(io, true, note);
     else if (!options.quiet) for (const line of preparationLines(prepared, Boolean(options.verbose))) writeLine(io.stderr, io.err.dim(line));
     // A scheduled or windowed push meets a pending action however far apart the windows are (the docs).
-    const pending = prepared.start !== undefined && !options.quiet && !options.json ? pendingWarning(device, 'push', prepared.body.onConflict) : undefined;
+    const pending = prepared.start !== undefined && !options.quiet && !options.json ? pendingWarning(device, 'push', prepared.body.onConflict, whereText(whereFlags(session.target, options))) : undefined;
     if (pending) writeLine(io.stderr, pending.startsWith('note:') ? io.err.dim(pending) : io.err.yellow(pending));
     announceWrite(session, io, options);
     const zone = prepared.zone.name;

@@ -130,15 +130,16 @@ export function writePreview(io: IO, prepared: PreparedSlots, zone: { name: stri
 /**
  * The docs: any pending action conflicts with a new one, whatever the windows (overlap is not
  * tested). A push that gives its strategy has consented to what follows: said as a note of what
- * the strategy does, not as a warning to cancel by hand.
+ * the strategy does, not as a warning to cancel by hand (`where`: what that cancel needs to go
+ * where this command goes, session/follow.ts whereText).
  */
-export function pendingWarning(device: DeviceRead | undefined, sending: 'push' | 'schedule', strategy?: string): string | undefined {
+export function pendingWarning(device: DeviceRead | undefined, sending: 'push' | 'schedule', strategy?: string, where = ''): string | undefined {
   const found = pendingActionOf(device);
   if (!found) return undefined;
   const pending = `${show(device!.id)} has a pending action (${show(found.id)}, ${show(found.state)}): any pending action conflicts with a new one, whatever the windows (the docs)`;
   if (strategy === 'cancel_and_replace') return `note: ${pending}; --on-conflict cancel_and_replace cancels it if the API finds the conflict`;
   if (strategy === 'queue_after') return `note: ${pending}; --on-conflict queue_after queues this push after it if the API finds the conflict`;
-  return `warning: ${pending}, so this ${sending === 'push' ? 'push may be refused' : 'may be refused or its slots fail'}; amps actions cancel ${show(found.id)} clears it`;
+  return `warning: ${pending}, so this ${sending === 'push' ? 'push may be refused' : 'may be refused or its slots fail'}; amps actions cancel ${show(found.id)}${where} clears it`;
 }
 
 /** The zone a schedule's times show in: its own where amps knows it, else `fallbackZone` (AMPS_TZ or the local zone). */
