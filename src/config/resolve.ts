@@ -343,7 +343,7 @@ export function untypedTargetFlags(target: Target, typed: { profile?: string; ap
 
 /**
  * The flags that send a printed follow-up command where this one went: those typed that say where
- * (`--api-key-file -` as typed: the key can be piped to a follow-up again), and the untyped profile.
+ * (`--api-key-file -` as typed: the key can be piped to a follow-up again), and untypedTargetFlags.
  */
 export function whereFlags(target: Target, typed: { profile?: string; apiUrl?: string; apiKeyFile?: string }): string[] {
   return [

@@ -13,11 +13,13 @@ import { type IO, writeJson, writeLine } from '../output/io.js';
 import { startSpinner } from '../output/spinner.js';
 import { printAction, timeText } from '../output/views.js';
 import { shellQuote } from '../output/text.js';
+import { type Target, whereFlags } from '../config/resolve.js';
 
 export const DEFAULT_WAIT_MS = 10 * 60_000;
 
-/** The flags a printed follow-up command needs (config/resolve.ts whereFlags), as the text after it: ` --profile staging`, or ''. */
-export function whereText(flags: string[]): string {
+/** What a printed follow-up command needs to go where this one went (config/resolve.ts whereFlags), as the text after it: ` --profile staging`, or ''. */
+export function whereSuffix(target: Target, typed: Parameters<typeof whereFlags>[1]): string {
+  const flags = whereFlags(target, typed);
   return flags.length === 0 ? '' : ` ${flags.map(shellQuote).join(' ')}`;
 }
 
@@ -34,7 +36,7 @@ interface FollowOptions {
   initial?: ActionRecord;
   /** The Link UI URL (or how to get one) for an action that failed with a code only a re-link fixes. */
   relink?: (action: ActionRecord) => { url: string } | { hint: string };
-  /** What the commands it prints need to go where this one went (whereFlags), quoted for a shell: ` --profile staging`. */
+  /** What the commands it prints need to go where this one went (whereSuffix): ` --profile staging`. */
   where?: string;
 }
 

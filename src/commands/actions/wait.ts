@@ -10,8 +10,7 @@ import type { ExitCode } from '../../contract/exit-codes.js';
 import { withExamples } from '../../output/command-help.js';
 import type { CommandState, IO, Run } from '../../output/io.js';
 import { relinkFor, withSession } from '../../session/connect.js';
-import { followAction, whereText } from '../../session/follow.js';
-import { whereFlags } from '../../config/resolve.js';
+import { followAction, whereSuffix } from '../../session/follow.js';
 import type { ActionOptions } from './get.js';
 
 export interface WaitOptions extends ActionOptions {
@@ -23,7 +22,7 @@ export async function run(options: WaitOptions, io: IO): Promise<ExitCode> {
   return withSession(options, io, (session) =>
     followAction(session.client, options.id, {
       io, json: options.json, quiet: options.quiet, timeoutMs: options.waitTimeout, zone: displayZone(io.env), extra: { environment: session.environment },
-      relink: (action) => relinkFor(session, normaliseDeviceType(action.deviceType)), where: whereText(whereFlags(session.target, options)),
+      relink: (action) => relinkFor(session, normaliseDeviceType(action.deviceType)), where: whereSuffix(session.target, options),
     }),
   );
 }

@@ -133,7 +133,7 @@ export function timeArgs(at: boolean, times: RunTimes): string[] {
 /**
  * The resume that continues a run, as a hint: undefined where one would be refused (a ledger that
  * is no regular file: a FIFO, /dev/stdout). A run that read its devices from a stream needs them
- * given again. `where`: the flags that send it where the run went (session/follow.ts whereText).
+ * given again. `where`: the flags that send it where the run went (config/resolve.ts whereFlags).
  */
 export function resumeCommand(path: string, run: { devices: string; devicesDigest?: string | null }, where: string[] = []): string | undefined {
   try {

@@ -21,8 +21,7 @@ import { claimStdinInputs } from '../../output/read.js';
 import { shellQuote, suggestedCommand } from '../../output/text.js';
 import { printAction, stateColour } from '../../output/views.js';
 import { announceWrite, relinkFor, withSession } from '../../session/connect.js';
-import { DEFAULT_WAIT_MS, followAction, whereText } from '../../session/follow.js';
-import { whereFlags } from '../../config/resolve.js';
+import { DEFAULT_WAIT_MS, followAction, whereSuffix } from '../../session/follow.js';
 import { pendingWarning } from '../schedule/slots.js';
 import { timeArgs, type RunTimes } from './rerun.js';
 import { movedLines, movedTimes, type PreparedPush, preflight, preflightStrategy, preparePush, type PushFlags, type PushInputs, readBodyFile, readPushInputs, refuseDirectiveOnLive, timeLines, writeTimeNote, type Zone, zoneFor } from './body.js';
@@ -172,7 +171,7 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
     if (options.json && !options.verbose) for (const note of prepared.notes) writeTimeNote(io, true, note);
     else if (!options.quiet) for (const line of preparationLines(prepared, Boolean(options.verbose))) writeLine(io.stderr, io.err.dim(line));
     // A scheduled or windowed push meets a pending action however far apart the windows are (the docs).
-    const pending = prepared.start !== undefined && !options.quiet && !options.json ? pendingWarning(device, 'push', prepared.body.onConflict, whereText(whereFlags(session.target, options))) : undefined;
+    const pending = prepared.start !== undefined && !options.quiet && !options.json ? pendingWarning(device, 'push', prepared.body.onConflict, whereSuffix(session.target, options)) : undefined;
     if (pending) writeLine(io.stderr, pending.startsWith('note:') ? io.err.dim(pending) : io.err.yellow(pending));
     announceWrite(session, io, options);
     const zone = prepared.zone.name;
@@ -217,7 +216,7 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
     if (moved) for (const line of movedLines(moved, zone)) writeChange(io, options.json, line);
     // Whose clock a time typed without a zone was read on, and why (--json's counterpart of the preview line).
     const extra = { environment: session.environment, requestId, moved, timesReadIn: prepared.wallClock ? { zone: prepared.zone.name, source: prepared.zone.source } : null };
-    const where = whereText(whereFlags(session.target, options));
+    const where = whereSuffix(session.target, options);
     if (options.wait) {
       if (!options.json && !options.quiet) writeLine(io.stderr, `Pushed ${action.command} to ${pathSegment(type)} ${deviceId}: ${stateColour(action.state, io.err)}; following it…`);
       return followAction(session.client, action.id, { io, json: options.json, quiet: options.quiet, timeoutMs: options.waitTimeout, zone, extra, initial: action, relink: () => relinkFor(session, type), where });

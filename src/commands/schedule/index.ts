@@ -18,8 +18,7 @@ import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
 import { show } from '../../output/text.js';
 import { announceWrite, withSession } from '../../session/connect.js';
-import { whereText } from '../../session/follow.js';
-import { whereFlags } from '../../config/resolve.js';
+import { whereSuffix } from '../../session/follow.js';
 import { pendingWarning, prepareSlots, readSlots, reportScheduleChanges, scheduleLines, scheduleZone, writePreview } from './slots.js';
 
 export interface ScheduleOptions extends GlobalOptions {
@@ -84,7 +83,7 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
     const body = { timezone: zone.name, ...(options.daily ? { recurrence: { rule: 'daily' as const } } : {}), slots: prepared.slots };
     // Before the preview and --dry-run show it; the client refuses to send it too.
     refuseKeyInBody(JSON.stringify(body));
-    const warning = pendingWarning(device, 'schedule', undefined, whereText(whereFlags(session.target, options)));
+    const warning = pendingWarning(device, 'schedule', undefined, whereSuffix(session.target, options));
     if (!options.quiet && !options.json) writePreview(io, prepared, zone, Boolean(options.daily), warning);
     if (options.dryRun) {
       writeJson(io, body);

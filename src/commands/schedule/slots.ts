@@ -131,7 +131,7 @@ export function writePreview(io: IO, prepared: PreparedSlots, zone: { name: stri
  * The docs: any pending action conflicts with a new one, whatever the windows (overlap is not
  * tested). A push that gives its strategy has consented to what follows: said as a note of what
  * the strategy does, not as a warning to cancel by hand (`where`: what that cancel needs to go
- * where this command goes, session/follow.ts whereText).
+ * where this command goes, session/follow.ts whereSuffix).
  */
 export function pendingWarning(device: DeviceRead | undefined, sending: 'push' | 'schedule', strategy?: string, where = ''): string | undefined {
   const found = pendingActionOf(device);

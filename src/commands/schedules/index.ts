@@ -21,8 +21,7 @@ import { formatTable } from '../../output/table.js';
 import { leftOutText, show } from '../../output/text.js';
 import { timeText } from '../../output/views.js';
 import { announceWrite, type Session, withSession } from '../../session/connect.js';
-import { whereText } from '../../session/follow.js';
-import { whereFlags } from '../../config/resolve.js';
+import { whereSuffix } from '../../session/follow.js';
 import { pendingWarning, prepareSlots, readSlots, reportScheduleChanges, scheduleClock, scheduleLines, scheduleZone, writePreview } from '../schedule/slots.js';
 
 export interface SchedulesOptions extends GlobalOptions {
@@ -156,7 +155,7 @@ export async function run(options: SchedulesOptions, io: IO): Promise<ExitCode> 
     };
     // Before the preview and --dry-run show it; the client refuses to send it too.
     refuseKeyInBody(JSON.stringify(body));
-    const warning = pendingWarning(device, 'schedule', undefined, whereText(whereFlags(session.target, options)));
+    const warning = pendingWarning(device, 'schedule', undefined, whereSuffix(session.target, options));
     if (!options.quiet && !options.json) writePreview(io, prepared, zone, Boolean(options.daily), warning);
     if (options.dryRun) {
       writeJson(io, body);
