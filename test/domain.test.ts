@@ -66,6 +66,12 @@ describe('times as operators type them (a fixed clock, a named zone)', () => {
       expect(parseTimeText(slip), slip).toEqual({ problem: 'is not a length of time: each of d, h, m and s at most once, largest first, as in 1h30m' });
     }
     expect(parseTimeText('1d 2h 3m 4s')).toEqual({ kind: 'relative', ms: 93_784_000 });
+    // Parts past what makes the larger unit, or a fraction before a smaller unit, are slips too.
+    for (const slip of ['1.5h30m', '1d24h', '1m60s', '1h60m', '2d0.5h10m']) {
+      expect(parseTimeText(slip), slip).toEqual({ problem: 'is not a length as one says it: only the last part may have a fraction, and 24h, 60m or 60s is the larger unit (1d2h, not 1d26h; 1h30m, not 1.5h30m)' });
+    }
+    expect(parseTimeText('90m')).toEqual({ kind: 'relative', ms: 5_400_000 });
+    expect(parseTimeText('1h59m59.5s')).toEqual({ kind: 'relative', ms: 7_199_500 });
     expect(parseTimeText('401d')).toEqual({ problem: 'lies more than 400 days ahead' });
     expect(parseTimeText('2028-02-29T10:00Z')).toEqual({ kind: 'absolute', instant: Date.parse('2028-02-29T10:00Z') });
     // A fraction of a second is taken with a zone or without (and dropped: times go in whole seconds).

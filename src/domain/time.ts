@@ -23,12 +23,20 @@ export const CLOCK_MARGIN_MS = 5 * 60_000;
 // `1h1h` or `30m1h` is a slip, not a sum, and is refused.
 const RELATIVE_DURATION = /^(?=\d)(?:(\d+(?:\.\d+)?)\s*d\s*)?(?:(\d+(?:\.\d+)?)\s*h\s*)?(?:(\d+(?:\.\d+)?)\s*m\s*)?(?:(\d+(?:\.\d+)?)\s*s\s*)?$/;
 const PART_MS = [86_400_000, 3_600_000, 60_000, 1000];
+/** How many of each unit make the one before it: past that, a part belongs to the larger unit (`1h60m` is 2h). */
+const PART_LIMIT = [Infinity, 24, 60, 60];
+
+/** Whether the parts of a length are said as a person says them: only the last may have a fraction, and each after the first is below what makes the larger unit. */
+function partsAsSaid(parts: Array<string | undefined>): boolean {
+  const given = parts.map((part, i) => ({ part, i })).filter((p): p is { part: string; i: number } => p.part !== undefined);
+  return given.every(({ part, i }, k) => (k === given.length - 1 || !part.includes('.')) && (k === 0 || Number(part) < PART_LIMIT[i]!));
+}
 
 /** `30m`, `1.5h`, `2h`, `1h30m`, `90s` as milliseconds; undefined otherwise, or past MAX_AHEAD_MS. */
 export function parseRelativeDuration(text: string): number | undefined {
   const trimmed = text.trim().toLowerCase();
   const match = trimmed.length > 64 ? null : RELATIVE_DURATION.exec(trimmed);
-  if (!match) return undefined;
+  if (!match || !partsAsSaid(match.slice(1, 5))) return undefined;
   const total = PART_MS.reduce((sum, ms, i) => sum + (match[i + 1] === undefined ? 0 : Number(match[i + 1]) * ms), 0);
   return Number.isFinite(total) && total <= MAX_AHEAD_MS ? Math.round(total) : undefined;
 }
@@ -277,8 +285,10 @@ export function parseTimeText(text: string): TimeText | { problem: string } {
   const ms = parseRelativeDuration(relative ? relative[1] : input);
   if (ms !== undefined) return { kind: 'relative', ms };
   if (relative || /^\d+(\.\d+)?\s*[dhms]/i.test(input)) {
-    const wellFormed = RELATIVE_DURATION.test((relative ? relative[1] : input).trim().toLowerCase());
-    return { problem: wellFormed ? `lies more than ${MAX_AHEAD_MS / 86_400_000} days ahead` : 'is not a length of time: each of d, h, m and s at most once, largest first, as in 1h30m' };
+    const parts = RELATIVE_DURATION.exec((relative ? relative[1] : input).trim().toLowerCase());
+    if (!parts) return { problem: 'is not a length of time: each of d, h, m and s at most once, largest first, as in 1h30m' };
+    if (!partsAsSaid(parts.slice(1, 5))) return { problem: 'is not a length as one says it: only the last part may have a fraction, and 24h, 60m or 60s is the larger unit (1d2h, not 1d26h; 1h30m, not 1.5h30m)' };
+    return { problem: `lies more than ${MAX_AHEAD_MS / 86_400_000} days ahead` };
   }
   const clock = /^(\d{1,2}):(\d{2})$/.exec(input);
   if (clock) {
