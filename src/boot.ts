@@ -50,10 +50,18 @@ export function cacheDirectory(env: NodeJS.ProcessEnv, platform: NodeJS.Platform
   return join(xdg && isAbsolute(xdg) ? xdg : join(home(), '.cache'), 'amps');
 }
 
-/** What a run does, naming its cache entries: its command's name (`get`, `push`), else `other`. */
+/**
+ * What a run does, naming its cache entries: its command's name (`get`, `push`), else `other`; with
+ * `-fleet` for a fleet (`--devices`, `--resume`) and `-dry` for a run that sends nothing (`--dry-run`,
+ * `--plan`). An entry holds what its first run compiled and is not written again: a push whose
+ * entry a dry run wrote compiled the whole request path afresh on every run (14 M instructions,
+ * bench/startup.mjs, which dry-runs a push before it pushes).
+ */
 function runKind(argv: string[]): string {
   const word = argv.find((arg) => !arg.startsWith('-'));
-  return word !== undefined && /^[a-z][a-z-]{0,23}$/.test(word) ? word : 'other';
+  if (word === undefined || !/^[a-z][a-z-]{0,15}$/.test(word)) return 'other';
+  const given = (...flags: string[]) => argv.some((arg) => flags.some((flag) => arg === flag || arg.startsWith(`${flag}=`)));
+  return `${word}${given('--devices', '--resume') ? '-fleet' : ''}${given('--dry-run', '--plan') ? '-dry' : ''}`;
 }
 
 /**

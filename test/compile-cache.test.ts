@@ -209,10 +209,19 @@ describe('the compile cache, as amps runs', () => {
     const first = await push('bat_voltaro_01,bat_voltaro_02');
     expect(first.code).toBe(0);
     const written = mtimes(dir);
-    expect(Object.keys(written).map((name) => name.replace(/-[0-9a-f]{8}/, ''))).toEqual(['cli-push.cjs.push.v8', 'undici.cjs.push.v8']);
+    expect(Object.keys(written).map((name) => name.replace(/-[0-9a-f]{8}/, ''))).toEqual(['cli-push.cjs.push-fleet.v8', 'undici.cjs.push-fleet.v8']);
     const second = await push('bat_helio_01,bat_nimbus_01');
     expect([second.code, second.stdout.trim().split('\n').length]).toEqual([0, 2]);
     expect(mtimes(dir)).toEqual(written);
+  });
+
+  it('a dry run writes an entry of its own: the push after it does not run on one that lacks the request path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'amps-cc-cli-'));
+    const env = cleanEnv({ AMPS_CACHE_DIR: dir });
+    expect((await runCli(['push', 'battery', 'bat_voltaro_01', 'idle', '--dry-run', '--no-preflight'], { env })).code).toBe(0);
+    expect((await runCli(['push', 'battery', 'bat_voltaro_01', 'idle'], { env })).code).toBe(0);
+    const names = entries(folder(dir)).map((name) => name.replace(/-[0-9a-f]{8}/, '')).filter((name) => name.startsWith('cli-push.cjs'));
+    expect(names.sort()).toEqual(['cli-push.cjs.push-dry.v8', 'cli-push.cjs.push.v8']);
   });
 
   it('damaged entries: the same output, exit 0, and the entries made good again', async () => {
