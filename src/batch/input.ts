@@ -255,12 +255,14 @@ async function open(source: string, stdin: Readable | undefined): Promise<Readab
 const FOLDED_COLUMNS = ['id', 'deviceid', 'model', ...QUANTITY_FLAGS];
 
 /**
- * Whether CSV text ends inside a quoted field (RFC 4180: a field that opens with a quote runs to the
- * quote that closes it, `""` inside it being a quote): its record goes on on the next line. A quote
- * anywhere else is no opening: the parser refuses that record as it stands.
+ * Whether a line of CSV ends inside a quoted field (RFC 4180: a field that opens with a quote runs
+ * to the quote that closes it, `""` inside it being a quote), given whether it began inside one: its
+ * record goes on on the next line. A quote anywhere else is no opening: the parser refuses that
+ * record as it stands. Line by line, so a record over many lines is scanned once, not again at each.
  */
-function endsInQuote(text: string, delimiter = ','): boolean {
-  let inQuote = false;
+function endsInQuote(text: string, beganInQuote: boolean, delimiter = ','): boolean {
+  let inQuote = beganInQuote;
+  // A line starts a field, and so does a quote that opened one (nothing else is read inside it).
   let fieldStart = true;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
@@ -333,9 +335,12 @@ async function* csvRows(header: string, lines: AsyncGenerator<Line>): AsyncGener
     }
     return row(cells.id ?? cells.deviceid, line, { model, quantities });
   };
-  const broken = (line: number, why: string): never => {
+  /** A quote opened on `line` that `why` (is never closed, is not closed within the bound): its row, then the input stops. */
+  async function* quoteNotClosed(line: number, why: string): AsyncGenerator<InputRow, never> {
+    yield { invalid: `opens a quote that ${why}: the input from here on could not be read`, line };
     throw new InputBroken(`a quote opened in the CSV input on line ${line} ${why}, so the input from there on could not be read`, line);
-  };
+  }
+  const notWithinBound = `is not closed within ${MAX_ROW_BYTES / 1024} KiB`;
   // A record open on a quoted field: its lines so far, where it starts, and its size.
   let open: string[] = [];
   let from = 0;
@@ -343,33 +348,23 @@ async function* csvRows(header: string, lines: AsyncGenerator<Line>): AsyncGener
   for await (const item of lines) {
     if ('tooLong' in item) {
       // Inside a quoted field, the record is past the bound a record has; else that line is the row.
-      if (open.length > 0) {
-        yield { invalid: `opens a quote that is not closed within ${MAX_ROW_BYTES / 1024} KiB: the input from here on could not be read`, line: from };
-        broken(from, `is not closed within ${MAX_ROW_BYTES / 1024} KiB`);
-      }
+      if (open.length > 0) yield* quoteNotClosed(from, notWithinBound);
       yield { invalid: `is longer than ${MAX_ROW_BYTES / 1024} KiB`, line: item.line };
       continue;
     }
     if (open.length === 0) from = item.line;
     open.push(item.text);
     size += item.text.length + 1;
-    const text = open.join('\n');
-    if (endsInQuote(text)) {
-      if (size > MAX_ROW_BYTES) {
-        yield { invalid: `opens a quote that is not closed within ${MAX_ROW_BYTES / 1024} KiB: the input from here on could not be read`, line: from };
-        broken(from, `is not closed within ${MAX_ROW_BYTES / 1024} KiB`);
-      }
+    if (endsInQuote(item.text, open.length > 1)) {
+      if (size > MAX_ROW_BYTES) yield* quoteNotClosed(from, notWithinBound);
       continue;
     }
+    const parsed = rowOf(open.join('\n'), from);
     open = [];
     size = 0;
-    const parsed = rowOf(text, from);
     if (parsed) yield parsed;
   }
-  if (open.length > 0) {
-    yield { invalid: 'opens a quote that is never closed: the input from here on could not be read', line: from };
-    broken(from, 'is never closed');
-  }
+  if (open.length > 0) yield* quoteNotClosed(from, 'is never closed');
 }
 
 /**
