@@ -208,10 +208,12 @@ const RETRY_AFTER_SPREAD_MS = 1000;
 /**
  * The time drawn to add to a wait a Retry-After asked for: up to a second, or half the wait if
  * less. Pushes refused together are told one wait, and would all come back at its same instant,
- * to be refused together again. One rule for a single command's retries and a fleet's pause.
+ * to be refused together again. One rule for a single command's retries and a fleet's pause. It
+ * takes at most half of `roomMs`, the time the wait leaves before --timeout: a wait that fits as
+ * asked is never refused for its spread, and the resend keeps time to be answered in.
  */
-export function retryAfterSpreadMs(askedMs: number, random: () => number = Math.random): number {
-  return Math.round(random() * Math.min(RETRY_AFTER_SPREAD_MS, askedMs / 2));
+export function retryAfterSpreadMs(askedMs: number, random: () => number = Math.random, roomMs = Number.POSITIVE_INFINITY): number {
+  return Math.min(Math.round(random() * Math.min(RETRY_AFTER_SPREAD_MS, askedMs / 2)), Math.max(0, Math.floor(roomMs / 2)));
 }
 
 /**
@@ -223,9 +225,7 @@ export function retryAfterSpreadMs(askedMs: number, random: () => number = Math.
  */
 export function retryDelayMs(decoded: DecodedError, attempt: number, random: () => number = Math.random, roomMs = Number.POSITIVE_INFINITY): number {
   const asked = askedWaitMs(decoded);
-  // The spread takes at most half of the room a wait that fits as asked leaves before --timeout
-  // (`roomMs`): such a wait is never refused for it, and the resend keeps time to be answered in.
-  if (asked !== undefined) return asked + Math.min(retryAfterSpreadMs(asked, random), Math.max(0, Math.floor((roomMs - asked) / 2)));
+  if (asked !== undefined) return asked + retryAfterSpreadMs(asked, random, roomMs - asked);
   if (decoded.retryClass === 'after_delay') {
     const delay = Math.min(MAX_RETRY_AFTER_MS, OFFLINE_DELAY_BASE_MS * 2 ** (attempt - 1));
     return delay / 2 + (random() * delay) / 2;

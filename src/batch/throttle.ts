@@ -41,7 +41,7 @@ export class Throttle {
       if (wait > 0) {
         await (this.pause ??= this.sleep(Math.min(wait, MAX_TIMER_MS)).finally(() => (this.pause = undefined)));
         // Workers that waited one pause do not all start again at its same instant, to be refused together again.
-        const spread = Math.min(retryAfterSpreadMs(this.pausedFor, this.random), Math.max(0, Math.floor((latest - Date.now()) / 2)));
+        const spread = retryAfterSpreadMs(this.pausedFor, this.random, latest - Date.now());
         if (spread > 0 && !this.signal.aborted) await this.sleep(spread);
       } else if (this.active < this.allowed) break;
       else await new Promise<void>((resolve) => this.waiters.push(resolve));
