@@ -175,6 +175,17 @@ const NOT_SENT_CODES = new Set(['CONNECTION_REFUSED', 'DNS_FAILURE', 'TLS_FAILUR
  * (amps' own timeout, a reset) or a body that is no Amps error: the page says nothing of those,
  * and the push may have run.
  */
+/** "Retry once, then escalate": the first attempt and one more. */
+const ONCE_THEN_ESCALATE_ATTEMPTS = 2;
+
+/**
+ * How many attempts a retry notice counts for an error (`attempt 2 of N`): `--retry` and one, but
+ * no more than the error's class allows (UNKNOWN_ERROR and the like are sent twice at most).
+ */
+export function attemptsFor(decoded: DecodedError, retries: number): number {
+  return decoded.retryClass === 'once_then_escalate' ? Math.min(ONCE_THEN_ESCALATE_ATTEMPTS, retries + 1) : retries + 1;
+}
+
 export function pushMayBeResent(outcome: { decoded: DecodedError; notSent: boolean }, attempt: number): boolean {
   // A success status took the push, whatever its body says: the decoder makes any 2xx it cannot use
   // INVALID_RESPONSE (no Amps error envelope), which nothing below resends.
@@ -183,7 +194,7 @@ export function pushMayBeResent(outcome: { decoded: DecodedError; notSent: boole
   if (decoded.shape !== 'envelope' && decoded.shape !== 'unwrapped') return false;
   if (decoded.entry?.docsPage !== 'error-codes') return false;
   if (decoded.retryClass === 'backoff' || decoded.retryClass === 'after_delay') return true;
-  return decoded.retryClass === 'once_then_escalate' && attempt === 1;
+  return decoded.retryClass === 'once_then_escalate' && attempt < ONCE_THEN_ESCALATE_ATTEMPTS;
 }
 
 /** What a retry notice names as its cause: the code, and its status when an answer came. */
@@ -238,8 +249,7 @@ function isRetryable(method: string, outcome: Outcome, attempt: number): boolean
   if (method !== 'GET') return pushMayBeResent({ decoded: error, notSent: outcome.notSent }, attempt);
   if (error.shape === 'transport' && error.code === 'TLS_FAILURE') return false;
   if (error.retryClass === 'backoff') return true;
-  // "Retry once, then escalate": one retry only.
-  return error.retryClass === 'once_then_escalate' && attempt === 1;
+  return error.retryClass === 'once_then_escalate' && attempt < ONCE_THEN_ESCALATE_ATTEMPTS;
 }
 
 /** A wait that Ctrl-C ends at once (as an InterruptedError). */
@@ -538,7 +548,7 @@ export class ApiClient {
         method,
         path,
         attempt: attempt + 1,
-        of: retries + 1,
+        of: attemptsFor(error, retries),
         delayMs,
         reason: retryReason(error),
       });

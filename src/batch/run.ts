@@ -6,7 +6,7 @@
 
 import { requestIdOf } from '../contract/ids.js';
 import { formatDuration } from '../domain/duration.js';
-import { askedWaitMs, codeProvesNothingRan, pushMayBeResent, retryDelayMs, retryReason, retryWithheldText, sleep, type ApiClient } from '../api/client.js';
+import { askedWaitMs, attemptsFor, codeProvesNothingRan, pushMayBeResent, retryDelayMs, retryReason, retryWithheldText, sleep, type ApiClient } from '../api/client.js';
 import { getDevice, pushAction } from '../api/resources.js';
 import type { PushBody, Strategy } from '../contract/actions.js';
 import type { DeviceRead, DeviceType } from '../contract/devices.js';
@@ -430,7 +430,7 @@ export class BatchRun {
   private announceResend(row: DeviceRow, d: DecodedError, attempt: number, ms: number, deadline: number): string | undefined {
     if (Date.now() + ms >= deadline) return retryWithheldText(askedWaitMs(d) ?? ms, this.client.timeoutMs);
     this.client.announceRetry({
-      method: 'POST', path: `/${pathSegment(this.plan.type)}/${row.id}`, attempt: attempt + 1, of: this.plan.retry + 1, delayMs: ms,
+      method: 'POST', path: `/${pathSegment(this.plan.type)}/${row.id}`, attempt: attempt + 1, of: attemptsFor(d, this.plan.retry), delayMs: ms,
       reason: retryReason(d),
     });
     return undefined;

@@ -215,6 +215,18 @@ describe('pushes against a misbehaving server', () => {
     expect(server.count('POST')).toBe(posts);
   });
 
+  it('a retry notice counts the attempts the error\'s class allows: UNKNOWN_ERROR is sent twice whatever --retry says', async () => {
+    const single = await push('unknown500', ['--retry', '5'], 15_000);
+    expect(single.code).toBe(8);
+    expect(single.stderr).toMatch(/retrying POST \/battery\/b1 in [\d.]+ m?s \(attempt 2 of 2\): UNKNOWN_ERROR \(HTTP 500\)/);
+    server.reset();
+    const env = cleanEnv({ AMPS_API_URL: server.url('unknown500'), AMPS_API_KEY: 'amps_sk_test_reliability1' });
+    const fleet = await runCli(['push', 'battery', '--devices', '-', 'idle', '--no-preflight', '--retry', '5'], { env, input: 'b1\n', timeoutMs: 20_000 });
+    expect(fleet.code).toBe(8);
+    expect(server.count('POST')).toBe(2);
+    expect(fleet.stderr).toMatch(/retrying POST \/battery\/b1 in [\d.]+ m?s \(attempt 2 of 2\): UNKNOWN_ERROR \(HTTP 500\)/);
+  }, 40_000);
+
   it('a fleet with --retry resends as one push does: a TIMEOUT answer after its backoff, never a command code', async () => {
     for (const [fault, exit, posts] of [['timeout504-once', 0, 2], ['invalid400', 4, 1]] as const) {
       server.reset();
