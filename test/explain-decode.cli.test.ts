@@ -89,6 +89,26 @@ describe('amps explain (built binary)', () => {
     expect([typo.code, typo.stderr]).toEqual([2, expect.stringContaining('did you mean CONNECTION_REFUSED')]);
   });
 
+  it('takes a code as a copy from a document or a chat brings it: quoted, with a full stop, a typographic dash, an invisible character, a colour', async () => {
+    for (const pasted of ['“DEVICE_OFFLINE”', '`device_offline`', '"DEVICE_OFFLINE"', 'DEVICE_OFFLINE.', 'DEVICE–OFFLINE', 'DEVICE_OFFLINE\u200b', '\u001b[31mDEVICE_OFFLINE\u001b[0m']) {
+      const r = await runCli(['explain', pasted]);
+      expect([r.code, r.stdout.split('\n')[0]], JSON.stringify(pasted)).toEqual([0, 'DEVICE_OFFLINE · HTTP 410 · Manufacturer: device discovery']);
+    }
+    const long = await runCli(['explain', 'X'.repeat(5000)]);
+    expect([long.code, long.stderr.split('\n')[0]]).toEqual([2, `amps: unknown code '${'X'.repeat(64)}…'`]);
+  });
+
+  it('quotes the page\'s message as it quotes its what-to-do; a code of two meanings says so once, pointing nowhere else', async () => {
+    const page = await runCli(['explain', 'DEVICE_OFFLINE']);
+    expect(page.stdout.split('\n')[1]).toBe('  “The device is currently offline at the manufacturer.” (Amps docs)');
+    // A code the page does not list: its message is not the page's, so it is not quoted as the docs'.
+    const platform = await runCli(['explain', 'RATE_LIMIT_EXCEEDED']);
+    expect(platform.stdout.split('\n')[1]).toBe('  The API key has exceeded its rate limit.');
+    const two = await runCli(['explain', 'DEVICE_NOT_FOUND']);
+    expect(two.stdout.split('\n')[0]).toBe("DEVICE_NOT_FOUND has 2 meanings; amps tells an answer's apart by its message, then its path, then its status.");
+    expect(two.stdout).not.toContain('amps explain DEVICE_NOT_FOUND');
+  });
+
   it('exits 2 with the closest codes for an unknown one', async () => {
     const r = await runCli(['explain', 'SCHEDULAR_ACTIV']);
     expect(r.code).toBe(2);
@@ -164,6 +184,19 @@ describe('amps decode (built binary)', () => {
     expect(await shown({ existingGroupCount: 3 })).toContain('Schedule groups on the device: 3');
     expect(await shown({ recoveryStrategies: 'cancel_and_replace' })).toContain('Strategies on offer: none readable (cancel_and_replace, not a list)');
     expect(await shown({ recoveryStrategies: ['bogus_strategy'] })).toContain('Strategies on offer: bogus_strategy (none amps can send: onConflict takes cancel_and_replace or queue_after)');
+    expect(await shown({ recoveryStrategies: ['cancel_and_replace', 'explode', 7] })).toContain('Strategies on offer: cancel_and_replace, explode, 7 (amps cannot send explode, 7: onConflict takes cancel_and_replace or queue_after)');
+  });
+
+  it('a retryAfterSeconds that is no number is shown as what it is, never as seconds amps would wait', async () => {
+    const shown = async (retryAfterSeconds: unknown) => {
+      const r = await runCli(['decode', '--status', '429', '-'], { input: JSON.stringify({ error: { code: 'RATE_LIMITED', message: 'Rate limit exceeded.', details: { retryAfterSeconds } }, meta: { requestId: 'req_1' } }) });
+      expect(r.code).toBe(6);
+      return r.stdout.split('\n').filter((line) => line.includes('Retry after')).map((line) => line.trim());
+    };
+    expect(await shown('30')).toEqual(['Retry after: not a number of seconds (the text "30")']);
+    expect(await shown(true)).toEqual(['Retry after: not a number of seconds (true)']);
+    expect(await shown(null)).toEqual(['Retry after: not a number of seconds (null)']);
+    expect(await shown(30)).toEqual(['Retry after: 30 s', 'Retry after: 30 s']);
   });
 
   it('--status that contradicts a saved status line is refused (it would decode, and say, a status the response never came with); one that agrees is taken', async () => {

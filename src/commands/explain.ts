@@ -64,8 +64,8 @@ function entryText(entry: CatalogueEntry, io: IO): string[] {
   const retry = RETRY_CLASSES[entry.retryClass];
   const heading = [s.bold(entry.code), `HTTP ${entry.http}${entry.alsoHttp ? ` (also ${entry.alsoHttp.join(', ')})` : ''}`, CATEGORY_LABELS[entry.category]];
   if (entry.variant) heading.push(`variant: ${entry.variant}`);
-  const lines = [heading.join(s.dim(' · ')), `  ${entry.message}`, ''];
   const quote = (text: string) => `“${text}” (Amps docs)`;
+  const lines = [heading.join(s.dim(' · ')), `  ${entry.docsPage ? quote(entry.message) : entry.message}`, ''];
   const fields: Array<[string, string]> = [['What to do', entry.docsPage ? quote(entry.whatToDo) : entry.whatToDo]];
   if (entry.retryQuote) fields.push(['When to retry', quote(entry.retryQuote)]);
   fields.push(['amps class', `${retry.label}: ${retry.guidance}`], ['Exit code', String(retry.exitCode)]);
@@ -82,7 +82,6 @@ function entryText(entry: CatalogueEntry, io: IO): string[] {
   }
   const related = entry.related.filter((r) => r !== entry.code);
   if (related.length > 0) lines.push(`Related: ${related.join(', ')}`);
-  if (entry.related.includes(entry.code)) lines.push(`Other meanings: amps explain ${entry.code} lists every variant.`);
   return lines;
 }
 
@@ -142,7 +141,7 @@ function listCatalogue(options: ExplainOptions, io: IO): ExitCode {
       return [local.code, '', '-', local.retryClass ? RETRY_CLASSES[local.retryClass].label : exitCode === null ? 'by its status' : `exit ${String(exitCode)}`, 'amps', local.message];
     }), io);
   }
-  if (people) writeLine(io.stdout, io.out.dim('\nWhose: docs page = the Amps docs\' error-codes page, quoted word for word; Amps docs = documented elsewhere in them; amps = defined by amps.'));
+  if (people) writeLine(io.stdout, io.out.dim('\nWhose: docs page = the Amps docs\' error-codes page, quoted word for word; Amps docs = the code is documented elsewhere in them (its message may be amps\' words: amps explain CODE says); amps = defined by amps.'));
   return EXIT.ok;
 }
 
@@ -202,8 +201,10 @@ export async function run(options: ExplainOptions, io: IO): Promise<ExitCode> {
   if (local) return explainLocal(local, options, io);
   if (entries.length === 0) {
     const suggestions = suggestCodes(options.code, 3, localCodeNames());
+    // No code is longer than 30 characters: a paste of a whole page is not echoed whole.
+    const typed = normaliseCode(options.code);
     throw new UsageError(
-      `unknown code '${normaliseCode(options.code)}'`,
+      `unknown code '${typed.length > 64 ? `${typed.slice(0, 64)}…` : typed}'`,
       suggestions.length > 0 ? `did you mean ${suggestions.join(', ')}?` : 'amps explain --list shows every code',
     );
   }
@@ -211,6 +212,8 @@ export async function run(options: ExplainOptions, io: IO): Promise<ExitCode> {
     writeJson(io, entries.length === 1 ? entryJson(entries[0]) : entries.map(entryJson));
     return EXIT.ok;
   }
+  // Every meaning is shown here, so none of them points to the others: one line says there are several.
+  if (entries.length > 1) writeLine(io.stdout, `${entries[0].code} has ${entries.length} meanings; amps tells an answer's apart by its message, then its path, then its status.\n`);
   entries.forEach((entry, i) => {
     if (i > 0) writeLine(io.stdout);
     writeLine(io.stdout, entryText(entry, io).join('\n'));

@@ -1,4 +1,5 @@
 import type { Strategy } from '../contract/actions.js';
+import { ESCAPE_SEQUENCE, INVISIBLE_CHARACTERS, TAG_CHARACTER } from '../lib/invisible.js';
 import { editDistance } from '../lib/values.js';
 import { CATALOGUE_DATA } from './catalogue-data.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
@@ -102,9 +103,24 @@ for (const entry of CATALOGUE) {
   byCode.set(entry.code, list);
 }
 
-/** `scheduler-active`, `Scheduler_Active` and ` SCHEDULER_ACTIVE ` all name the same code. */
+/** What a code typed or pasted may carry that is not the code: what a terminal does not show, escapes, tag characters. */
+let notOfTheCode: RegExp | undefined;
+
+/**
+ * `scheduler-active`, `Scheduler_Active` and ` SCHEDULER_ACTIVE ` all name the same code; so do the
+ * forms a copy from a document or a chat brings: `“DEVICE_OFFLINE”`, `` `DEVICE_OFFLINE` ``,
+ * `DEVICE_OFFLINE.`, `DEVICE–OFFLINE` (a typographic dash), one with a zero-width space or a colour.
+ */
 export function normaliseCode(input: string): string {
-  return input.trim().toUpperCase().replace(/[-\s]+/g, '_');
+  // The common case, a plain code, pays for no pattern (start-up is counted).
+  const plain = /^[\w\s-]*$/.test(input)
+    ? input
+    : input
+        .replace((notOfTheCode ??= new RegExp(`${ESCAPE_SEQUENCE}|[${INVISIBLE_CHARACTERS}]|${TAG_CHARACTER}`, 'g')), '')
+        .trim()
+        .replace(/^["'`\u2018\u2019\u201c\u201d]+|["'`\u2018\u2019\u201c\u201d.,;:]+$/g, '')
+        .replace(/[\u2010-\u2015\u2212]/g, '-');
+  return plain.trim().toUpperCase().replace(/[-\s]+/g, '_');
 }
 
 export function allCodes(): string[] {

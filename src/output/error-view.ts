@@ -91,8 +91,10 @@ function strategiesLine(strategies: unknown): string[] {
   if (strategies === undefined) return [];
   if (!Array.isArray(strategies)) return [`Strategies on offer: none readable (${cut(strategies)}, not a list)`];
   if (strategies.length === 0) return ['Strategies on offer: none (onConflict cannot resolve this)'];
-  const known = strategies.some((s) => (STRATEGIES as readonly unknown[]).includes(s));
-  return [`Strategies on offer: ${list(strategies)}${known ? '' : ` (none amps can send: onConflict takes ${STRATEGIES.join(' or ')})`}`];
+  const unsendable = strategies.filter((s) => !(STRATEGIES as readonly unknown[]).includes(s));
+  if (unsendable.length === 0) return [`Strategies on offer: ${list(strategies)}`];
+  const which = unsendable.length === strategies.length ? 'none amps can send' : `amps cannot send ${list(unsendable)}`;
+  return [`Strategies on offer: ${list(strategies)} (${which}: onConflict takes ${STRATEGIES.join(' or ')})`];
 }
 
 function capabilitySubset(details: Details): string[] {
@@ -155,7 +157,8 @@ const SCHEDULER_FIELDS = ['reason', 'description', 'overlappingGroups', 'existin
 const RANGE_FIELDS = ['value', 'min', 'max', 'unit'];
 const retryAfter: DetailsView = {
   fields: ['retryAfterSeconds'],
-  lines: (d) => (d.retryAfterSeconds !== undefined ? [`Retry after: ${typeof d.retryAfterSeconds === 'number' ? retryAfterText(d.retryAfterSeconds) : `${cut(d.retryAfterSeconds)} s`}`] : []),
+  // Only a number is a wait amps honours (`"30"` is not): anything else is shown as what it is.
+  lines: (d) => (d.retryAfterSeconds !== undefined ? [`Retry after: ${typeof d.retryAfterSeconds === 'number' ? retryAfterText(d.retryAfterSeconds) : `not a number of seconds (${typeof d.retryAfterSeconds === 'string' ? `the text "${cut(d.retryAfterSeconds)}"` : d.retryAfterSeconds === null ? 'null' : cut(d.retryAfterSeconds)})`}`] : []),
 };
 
 const FORMATTERS: Record<string, DetailsView> = {
