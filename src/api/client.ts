@@ -2,6 +2,7 @@
 // timeouts and the retry policy (the docs' retry table, and decision 10 beside it), and hands every response to the shared decoder.
 // It never prints: verbose lines and retry notices go to callbacks the caller owns.
 
+import { isUtf8 } from 'node:buffer';
 import type { Dispatcher } from 'undici';
 import { setV8Flag } from '../lib/v8-flags.js';
 import { nodeTransport, type ResponseBody, type Transport } from './transport.js';
@@ -94,7 +95,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
 /** A body read to its end, or undefined once it passes `limit` bytes (the rest is not read). */
-function readBounded(body: ResponseBody, limit: number): Promise<string | undefined> {
+function readBounded(body: ResponseBody, limit: number): Promise<{ text: string; utf8: boolean } | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -111,7 +112,11 @@ function readBounded(body: ResponseBody, limit: number): Promise<string | undefi
       settle(() => resolve(undefined));
       body.destroy();
     });
-    body.once('end', () => settle(() => resolve(Buffer.concat(chunks).toString('utf8'))));
+    body.once('end', () => settle(() => {
+      const bytes = Buffer.concat(chunks);
+      // Text that is not UTF-8 would be read with its bytes replaced: the decoder is told, not fooled.
+      resolve({ text: bytes.toString('utf8'), utf8: isUtf8(bytes) });
+    }));
     body.once('error', (error) => settle(() => reject(error)));
     // A connection that closes before the body's end without an error of its own (a proxy that
     // cuts it) is the reset it is, not a wait for ever.
@@ -490,11 +495,11 @@ export class ApiClient {
       }
       // A server may echo the key back (in a message, a request id, a path): it is cut out here,
       // before anything reads the response, so no view of it can print the key.
-      const text = this.scrub(raw);
+      const text = this.scrub(raw.text);
       const responseHeaders = Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name, Array.isArray(value) ? value.map((v) => this.scrub(v)) : value === undefined ? value : this.scrub(value)]));
       const requestId = responseHeaders['x-request-id'];
       verbose?.(`< ${response.statusCode} (${Date.now() - started} ms, ${text.length} bytes)${requestId ? ` request-id ${requestId}` : ''}`);
-      const decoded = decodeResponse(response.statusCode, responseHeaders, text, { path: url.pathname.slice(this.basePath.length) || '/', anyBody });
+      const decoded = decodeResponse(response.statusCode, responseHeaders, text, { path: url.pathname.slice(this.basePath.length) || '/', anyBody, notUtf8: !raw.utf8 });
       const serverDate = typeof responseHeaders.date === 'string' ? responseHeaders.date : undefined;
       if (decoded.ok) return { ok: true, response: { ...decoded.value, status: response.statusCode, attempts: 1, raw: text, serverDate } };
       return { ok: false, error: decoded.error, notSent: false, serverDate };

@@ -57,6 +57,27 @@ export interface DecodeOptions {
   path?: string;
   /** A 2xx whose body is no JSON is the answer (data undefined), not INVALID_RESPONSE (`amps api`). */
   anyBody?: boolean;
+  /** The body's bytes were not UTF-8 text (`body` holds them with replacement characters). */
+  notUtf8?: boolean;
+}
+
+/**
+ * What a body that could not be read is, where its headers say: compressed, though amps asks for
+ * bodies uncompressed (Accept-Encoding: identity), or else `otherwise`.
+ */
+function unreadBody(headers: Headers, otherwise: string): string {
+  const encoding = compressedWith(headers);
+  return encoding ? `a body compressed with ${shortText(encoding, 40)}, though amps asks for bodies uncompressed` : otherwise;
+}
+
+function compressedWith(headers: Headers): string | undefined {
+  const encoding = header(headers, 'content-encoding')?.trim().toLowerCase();
+  return encoding && encoding !== 'identity' ? encoding : undefined;
+}
+
+/** An excerpt of a body to show, none where its bytes are not text (compressed, or not UTF-8): they would show as junk. */
+function textExcerpt(body: string, headers: Headers, notUtf8 = false): string | undefined {
+  return body.length > 0 && !notUtf8 && !compressedWith(headers) ? excerpt(body) : undefined;
 }
 
 const EXCERPT_LENGTH = 200;
@@ -166,7 +187,7 @@ function unreadable(status: number, problem: string, body: string, retryAfterSec
     shape: 'non_envelope',
     ...classify(retryClassForStatus(status)),
     problem,
-    bodyExcerpt: body.length > 0 ? excerpt(body) : undefined,
+    bodyExcerpt: textExcerpt(body, headers),
     retryAfterSeconds,
     // A gateway's page has no meta: the header is the id to quote.
     requestId: shortText(header(headers, 'x-request-id')),
@@ -314,7 +335,7 @@ export function decodeError(status: number, headers: Headers, body: string, opti
   if (!parsed.ok) {
     const salvaged = parsed.problem === 'truncated or invalid JSON' ? salvageTruncated(body) : undefined;
     if (salvaged) return { ...fromFields(status, salvaged, retryAfter, headers, options.path), truncated: true, problem: 'JSON cut off before its end; the code and message were read from what arrived' };
-    return unreadable(status, parsed.problem, body, retryAfter, headers);
+    return unreadable(status, unreadBody(headers, parsed.problem), body, retryAfter, headers);
   }
   const fields = errorFields(parsed.value);
   if (!fields) return unreadable(status, 'JSON that is not an Amps error', body, retryAfter, headers);
@@ -326,11 +347,14 @@ export function decodeResponse(status: number, headers: Headers, body: string, o
   if (status < 200 || status >= 300) return { ok: false, error: decodeError(status, headers, body, options) };
   // No body is a success with no data (a 204); a body, even on a 204, is read like any other.
   if (body.trim() === '') return { ok: true, value: { data: null, meta: {} } };
-  const parsed = parseJson(body);
   // A success status says the request was taken, whatever followed it: never advice to send it again.
+  // Bytes that are not UTF-8 text cannot be shown as the answer, not even by `amps api`: what it
+  // printed would be other bytes than the server's.
+  if (options.notUtf8) return { ok: false, error: { ...invalidSuccess(status, unreadBody(headers, 'a body that is not UTF-8 text'), header(headers, 'x-request-id')), bodyExcerpt: textExcerpt(body, headers, true) } };
+  const parsed = parseJson(body);
   if (!parsed.ok) {
     if (options.anyBody) return { ok: true, value: { data: undefined, meta: {} } };
-    return { ok: false, error: { ...invalidSuccess(status, parsed.problem, header(headers, 'x-request-id')), bodyExcerpt: excerpt(body) } };
+    return { ok: false, error: { ...invalidSuccess(status, unreadBody(headers, parsed.problem), header(headers, 'x-request-id')), bodyExcerpt: textExcerpt(body, headers) } };
   }
   const value = parsed.value;
   if (isRecord(value) && value.success === false) {

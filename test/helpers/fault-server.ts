@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 
 // A deliberately misbehaving API on loopback. The first path segment picks the fault; the server
 // counts what it received, by method, so tests can prove a push was (or was not) sent twice.
@@ -75,7 +76,10 @@ export type Fault =
   | 'repeated-events'
   | 'junk-retry-after'
   | 'negative-retry-details'
-  | 'settings-unconfirmed';
+  | 'settings-unconfirmed'
+  | 'gzip200'
+  | 'gzip502'
+  | 'latin1-200';
 
 /** The key with `mark` inside it (after 20 characters): what a server that splits it sends. */
 const splitKey = (key: string, mark: string) => `${key.slice(0, 20)}${mark}${key.slice(20)}`;
@@ -285,6 +289,14 @@ export async function startFaultServer(): Promise<FaultServer> {
       case 'bad-total':
         // A list page whose total is text, escape sequences and all.
         return json(200, JSON.stringify({ success: true, data: { items: [], pagination: { total: req.url?.includes('/actions') ? '\u001b]0;PWNED\u0007\u001b[2J' : '5', limit: 50, offset: 0, hasMore: false } }, meta: { requestId: 'req_total' } }));
+      case 'gzip200':
+      case 'gzip502':
+        // Compressed though amps asked for no encoding (Accept-Encoding: identity).
+        res.writeHead(fault === 'gzip200' ? 200 : 502, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+        return res.end(gzipSync(okBody));
+      case 'latin1-200':
+        res.writeHead(200, { 'content-type': 'text/plain; charset=iso-8859-1' });
+        return res.end(Buffer.from('caf\xe9\n', 'latin1'));
       case 'text200-escapes':
         res.writeHead(200, { 'content-type': 'text/plain' });
         return res.end('plain text \u001b]0;PWNED\u0007\u001b[2J and more\n');

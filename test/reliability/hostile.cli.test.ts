@@ -383,6 +383,22 @@ describe('every string from the network is scrubbed before a terminal', () => {
     expect(devices.raw()).not.toMatch(/PWNED|\u001b\[2J/);
   });
 
+  it('a body that is not UTF-8 text (compressed though amps asked for none, or Latin-1) is never passed off as the answer, not even by amps api', async () => {
+    for (const [fault, problem] of [['gzip200', 'HTTP 200 with a body compressed with gzip, though amps asks for bodies uncompressed'], ['latin1-200', 'HTTP 200 with a body that is not UTF-8 text']] as const) {
+      for (const args of [['api', 'GET', '/battery/b1'], ['get', 'battery', 'b1']]) {
+        const r = await amps(fault, args);
+        expect([r.code, r.stdout], `${fault} ${args[0]}`).toEqual([8, '']);
+        expect(r.stderr, `${fault} ${args[0]}`).toContain(problem);
+      }
+    }
+    // An error status keeps its own class; the body is said to be compressed rather than not JSON.
+    const gateway = await amps('gzip502', ['get', 'battery', 'b1', '--json']);
+    expect(gateway.code).toBe(6);
+    const { error } = JSON.parse(gateway.stderr.trim().split('\n').at(-1)!) as { error: { problem: string; bodyExcerpt: string | null } };
+    // Its bytes would show as junk: no excerpt of them.
+    expect([error.problem, error.bodyExcerpt]).toEqual(['a body compressed with gzip, though amps asks for bodies uncompressed', null]);
+  });
+
   it('a list page whose total is no count is read as having none: never printed as it came, never added up as text', async () => {
     const actions = await amps('bad-total', ['actions', 'list']);
     expect(actions.code, actions.stderr).toBe(0);
