@@ -152,6 +152,33 @@ export function getDevice(client: ApiClient, type: DeviceType, id: string, exped
   return checked(client.request('GET', `/${pathSegment(type)}/${enc(id)}`, { query: expedite ? { expedite: true } : undefined }), about(deviceShape, 'id', id));
 }
 
+/**
+ * A device's settings map as the docs give it (`{name: {value, unit, min, max}}`): a map of objects
+ * whose min and max are numbers, unit text and value no object, where present. `amps settings` shows it, checks
+ * a write against it and converts units by it: a list or a value of another type would be shown as
+ * settings and turned into a refusal the device never made.
+ */
+const settingsMapShape: Shape = (data) => {
+  if (!isRecord(data) || data.settings === undefined || data.settings === null) return undefined;
+  if (!isRecord(data.settings)) return `a device whose settings are ${describe(data.settings)}, not a map of settings`;
+  for (const [name, setting] of Object.entries(data.settings)) {
+    const which = `setting '${name.slice(0, 60)}'`;
+    if (!isRecord(setting)) return `a device whose ${which} is ${describe(setting)}, not a setting`;
+    // A value may be a number or another kind (the sandbox's read-only scheduler_enabled is true); the bounds are numbers.
+    if (isRecord(setting.value) || Array.isArray(setting.value)) return `a device whose ${which} has a value that is ${describe(setting.value)}`;
+    for (const field of ['min', 'max'] as const) {
+      if (setting[field] !== undefined && setting[field] !== null && typeof setting[field] !== 'number') return `a device whose ${which} has a ${field} that is ${describe(setting[field])}, not a number`;
+    }
+    if (setting.unit !== undefined && setting.unit !== null && typeof setting.unit !== 'string') return `a device whose ${which} has a unit that is ${describe(setting.unit)}, not text`;
+  }
+  return undefined;
+};
+
+/** A device read for its settings map (`amps settings`): the read, and a map that is one. */
+export function getDeviceSettings(client: ApiClient, type: DeviceType, id: string): Promise<ApiResponse<DeviceRead>> {
+  return checked(getDevice(client, type, id), settingsMapShape);
+}
+
 export function pushAction(client: ApiClient, type: DeviceType, id: string, body: unknown, retries?: number): Promise<ApiResponse<ActionRecord>> {
   const sent = `The push was sent and accepted; check amps actions list --device ${id} before sending it again`;
   return checked(client.request('POST', `/${pathSegment(type)}/${enc(id)}`, { body, retries }), about(actionShape, 'deviceId', id, false), sent);

@@ -52,10 +52,10 @@ export async function run(options: SettingsOptions, io: IO): Promise<ExitCode> {
   const type = requireDeviceType(options.type, WITH_SETTINGS);
   requireId(options.id, 'device');
   const assignments = parseAssignments(options.assignments);
-  const { getDevice, updateSettings } = await import('../api/resources.js');
+  const { getDeviceSettings, updateSettings } = await import('../api/resources.js');
   return withSession(options, io, async (session) => {
     const needsRead = Object.keys(assignments).length === 0 || options.preflight !== false;
-    const device = needsRead ? (await getDevice(session.client, type, options.id)).data : undefined;
+    const device = needsRead ? (await getDeviceSettings(session.client, type, options.id)).data : undefined;
     if (Object.keys(assignments).length === 0) {
       if (options.json) writeJson(io, { ...device!.settings, environment: session.environment });
       else io.stdout.write(await settingsTable(device!.settings ?? {}, io));

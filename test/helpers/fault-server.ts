@@ -79,7 +79,9 @@ export type Fault =
   | 'settings-unconfirmed'
   | 'gzip200'
   | 'gzip502'
-  | 'latin1-200';
+  | 'latin1-200'
+  | 'settings-list'
+  | 'settings-junk';
 
 /** The key with `mark` inside it (after 20 characters): what a server that splits it sends. */
 const splitKey = (key: string, mark: string) => `${key.slice(0, 20)}${mark}${key.slice(20)}`;
@@ -452,6 +454,12 @@ export async function startFaultServer(): Promise<FaultServer> {
         return json(429, envelope('RATE_LIMITED', 'The device manufacturer is rate limiting requests. Please try again shortly.'), { 'retry-after': '-5' });
       case 'negative-retry-details':
         return json(429, envelope('RATE_LIMITED', 'The device manufacturer is rate limiting requests. Please try again shortly.', { retryAfterSeconds: -5 }));
+      case 'settings-list':
+      case 'settings-junk': {
+        // A device read whose settings map is no map, or whose setting has values of other types.
+        const settings = fault === 'settings-list' ? [1, 2] : { safety_reserve: { value: 'lots', unit: 5, min: 'a', max: null } };
+        return json(200, JSON.stringify({ success: true, data: { id: 'b1', type: 'battery', settings }, meta: { requestId: 'req_settings' } }));
+      }
       case 'settings-unconfirmed':
         // A settings write answered for its device, confirming none of what was written.
         return json(200, JSON.stringify({ success: true, data: { deviceId: 'b1', updated: [] }, meta: { requestId: 'req_unconfirmed' } }));

@@ -173,6 +173,19 @@ describe('a result about another id than the one asked for', () => {
     expect(r.stderr).toContain(sent);
   });
 
+  it.each([
+    ['settings-list', 'HTTP 200 with a device whose settings are an array, not a map of settings'],
+    ['settings-junk', "HTTP 200 with a device whose setting 'safety_reserve' has a min that is a string, not a number"],
+  ] as const)('%s: a settings map that is none is INVALID_RESPONSE, never shown as settings nor used to refuse a write', async (fault, problem) => {
+    for (const args of [['settings', 'battery', 'b1'], ['settings', 'battery', 'b1', '--json'], ['settings', 'battery', 'b1', 'safety_reserve=20%']]) {
+      const r = await amps(fault, args);
+      expectNoCrash(r);
+      expect([r.code, r.stdout], args.join(' ')).toEqual([8, '']);
+      expect(r.stderr, args.join(' ')).toContain(problem);
+    }
+    expect(server.count('POST')).toBe(0);
+  });
+
   it('a settings write whose answer confirms none of what was written is INVALID_RESPONSE, said as sent', async () => {
     const r = await amps('settings-unconfirmed', ['settings', 'battery', 'b1', 'safety_reserve=20%', 'charge_ceiling=90%', '--no-preflight']);
     expectNoCrash(r);
