@@ -292,6 +292,10 @@ describe('amps decode (built binary)', () => {
     // No code to explain: the codes of its status, not UNKNOWN_ERROR's once-then-escalate beside a backoff.
     expect(r.stdout).toContain('More: amps explain HTTP_502; amps explain 502 (the codes the API sends with HTTP 502; this answer named none)');
     expect(r.stdout).not.toContain('UNKNOWN_ERROR');
+    // A long page: its excerpt ends where the decoder cut it, with no count of the excerpt's rest said as the body's.
+    const long = await runCli(['decode', '-'], { input: `HTTP/1.1 502 Bad Gateway\n\n<html><title>502 Bad Gateway</title><body>${'x'.repeat(1000)}</body></html>` });
+    const body = long.stdout.split('\n').find((line) => line.startsWith('  Body: '));
+    expect(body).toMatch(/^ {2}Body: 502 Bad Gateway — <html>.*x…$/);
   });
 
   it('reads what arrived of a message the cut fell inside, a gateway page\'s request id header, and a body on a 204', async () => {

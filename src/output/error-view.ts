@@ -251,7 +251,9 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
         ? `  The response was ${decoded.problem ? scrub(decoded.problem) : 'not an Amps error envelope'}; classified from its HTTP status.`
         : '  This code is not in the amps catalogue; treated as UNKNOWN_ERROR (retry once, then escalate).',
     );
-    if (decoded.bodyExcerpt) lines.push(`  Body: ${truncate(scrub(decoded.bodyExcerpt), MAX_VALUE_LENGTH)}`);
+    // The decoder made the excerpt (its page title and the first 200 characters, `…` where it cut):
+    // cut again here, its count of what was left out would be of the excerpt, not of the body.
+    if (decoded.bodyExcerpt) lines.push(`  Body: ${scrub(decoded.bodyExcerpt)}`);
   }
   if (decoded.shape === 'action' && decoded.problem) lines.push(`  ${scrub(decoded.problem)}.`);
   if (decoded.truncated) lines.push('  The body was cut off before its end; the code and message above are what arrived.');
