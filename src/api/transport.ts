@@ -79,7 +79,13 @@ export function nodeTransport(connectTimeoutMs: number): Transport {
           if (info.statusCode === 100) sent.destroy(failure('UNSOLICITED_CONTINUE', 'bad response: an unsolicited 100 Continue'));
         });
         sent.once('error', reject);
-        sent.once('response', (response) => resolve({ statusCode: response.statusCode ?? 0, headers: response.headers, body: response }));
+        sent.once('response', (response) => {
+          // Node joins a repeated x-request-id into `a, b`, no id anyone can quote; undici and a saved
+          // response keep each, and the decoder quotes the first.
+          const ids = response.headers['x-request-id'];
+          const headers = typeof ids === 'string' && ids.includes(',') ? { ...response.headers, 'x-request-id': response.headersDistinct['x-request-id'] } : response.headers;
+          resolve({ statusCode: response.statusCode ?? 0, headers, body: response });
+        });
         sent.end(body);
       });
     },

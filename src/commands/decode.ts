@@ -41,7 +41,7 @@ function parseSavedResponse(text: string): SavedResponse {
     const headers: Headers = {};
     for (const line of headerLines) {
       const colon = line.indexOf(':');
-      if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      if (colon > 0) addHeader(headers, line.slice(0, colon), line.slice(colon + 1));
     }
     const status = Number(/^HTTP\/\S+ (\d{3})/.exec(statusLine)![1]);
     rest = split === -1 ? '' : normalised.slice(split + 2);
@@ -53,6 +53,13 @@ function parseSavedResponse(text: string): SavedResponse {
     rest = rest.trimStart();
   }
   return parsed ?? { headers: {}, body: clean };
+}
+
+/** A header line's value; a repeated header keeps every value, in order (the decoder reads the first, as it does a live response's). */
+function addHeader(headers: Headers, name: string, value: string): void {
+  const key = name.trim().toLowerCase();
+  const before = headers[key];
+  headers[key] = before === undefined ? value.trim() : [...(Array.isArray(before) ? before : [before]), value.trim()];
 }
 
 /** `curl -v`: the last final `< HTTP/… NNN` block's status and headers; the body is what is not a trace line. */
@@ -73,7 +80,7 @@ function parseVerbose(text: string): SavedResponse {
     }
     if (line.startsWith('<') && status !== undefined) {
       const colon = line.indexOf(':');
-      if (colon > 2) headers[line.slice(2, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      if (colon > 2) addHeader(headers, line.slice(2, colon), line.slice(colon + 1));
       bodyFrom = i + 1;
     }
   });

@@ -81,7 +81,8 @@ export type Fault =
   | 'gzip502'
   | 'latin1-200'
   | 'settings-list'
-  | 'settings-junk';
+  | 'settings-junk'
+  | 'two-request-ids';
 
 /** The key with `mark` inside it (after 20 characters): what a server that splits it sends. */
 const splitKey = (key: string, mark: string) => `${key.slice(0, 20)}${mark}${key.slice(20)}`;
@@ -194,6 +195,10 @@ export async function startFaultServer(): Promise<FaultServer> {
         return nth === 1 ? json(410, envelope('DEVICE_OFFLINE', 'The device is currently offline at the manufacturer.')) : json(req.method === 'POST' ? 202 : 200, okBody);
       case 'unknown500':
         return json(500, envelope('UNKNOWN_ERROR', 'The device manufacturer rejected the request.'));
+      case 'two-request-ids':
+        // A gateway's id beside the API's: no meta in the body, so the header is the id to quote.
+        res.writeHead(410, [['content-type', 'application/json'], ['x-request-id', 'req_first'], ['x-request-id', 'req_second']]);
+        return res.end(JSON.stringify({ success: false, error: { code: 'DEVICE_OFFLINE', message: 'The device is currently offline at the manufacturer.' } }));
       case 'offline':
         return json(410, envelope('DEVICE_OFFLINE', 'The device is currently offline at the manufacturer.'));
       case 'unavailable-wait-120':

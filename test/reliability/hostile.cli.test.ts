@@ -412,6 +412,14 @@ describe('every string from the network is scrubbed before a terminal', () => {
     expect([error.problem, error.bodyExcerpt]).toEqual(['a body compressed with gzip, though amps asks for bodies uncompressed', null]);
   });
 
+  it('a repeated x-request-id: the first is the id to quote, live and saved alike (Node joined them into one that was none)', async () => {
+    const live = await amps('two-request-ids', ['get', 'battery', 'b1', '--json']);
+    expect(live.code).toBe(7);
+    expect((JSON.parse(live.stderr.trim().split('\n').at(-1)!) as { meta: { requestId: string } }).meta.requestId).toBe('req_first');
+    const saved = await runCli(['decode', '-', '--json'], { input: 'HTTP/1.1 410 Gone\r\ncontent-type: application/json\r\nx-request-id: req_first\r\nx-request-id: req_second\r\n\r\n{"success":false,"error":{"code":"DEVICE_OFFLINE","message":"The device is currently offline at the manufacturer."}}' });
+    expect((JSON.parse(saved.stdout) as { meta: { requestId: string } }).meta.requestId).toBe('req_first');
+  });
+
   it('a list page whose total is no count is read as having none: never printed as it came, never added up as text', async () => {
     const actions = await amps('bad-total', ['actions', 'list']);
     expect(actions.code, actions.stderr).toBe(0);
