@@ -27,11 +27,11 @@ const doctor = async (runEnv: Record<string, string | undefined>) => {
 
 /** An API whose clock is `skewS` seconds off: a Date header that says so. */
 let skewed: Server;
-let skewedUrl: (skewS: number) => string;
+let skewedUrl: (skewS: number | 'garbage') => string;
 beforeAll(async () => {
   skewed = createServer((req, res) => {
-    const skew = Number(req.url!.split('/')[1]);
-    res.setHeader('date', new Date(Date.now() + skew * 1000).toUTCString());
+    const skew = req.url!.split('/')[1];
+    res.setHeader('date', skew === 'garbage' ? 'garbage' : new Date(Date.now() + Number(skew) * 1000).toUTCString());
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ success: true, data: { items: [], pagination: { limit: 1, offset: 0, total: 0, hasMore: false } }, meta: { requestId: 'req_skew', environment: 'sandbox' } }));
   });
@@ -173,6 +173,9 @@ describe('amps doctor', () => {
     const far = await doctor(cleanEnv({ AMPS_API_URL: skewedUrl(1200), AMPS_API_KEY: 'amps_sk_test_doctorTests1' }));
     expect(far.exitCode).toBe(2);
     expect(far.failed[0]).toMatchObject({ area: 'clock', detail: expect.stringMatching(/is (1199|1200|1201) s behind the server's: webhook signatures are refused beyond 300 s/) });
+    // A Date header that is no date is said to be one, not said to be missing.
+    const garbage = await doctor(cleanEnv({ AMPS_API_URL: skewedUrl('garbage'), AMPS_API_KEY: 'amps_sk_test_doctorTests1' }));
+    expect(garbage.checks.find((c) => c.area === 'clock')).toMatchObject({ status: 'skip', detail: "the server's Date header (garbage) is no date to compare with" });
   });
 
   it('a sandbox whose clock was moved on purpose: a warning that says so and how to put it back, not "sync the clock"', async () => {

@@ -119,7 +119,9 @@ async function networkChecks(session: Session, io: IO): Promise<{ checks: Check[
 /** This machine's clock against the server's Date header, read at the request's midpoint. */
 function clockCheck(started: number, ended: number, serverDate: string | undefined, sandbox = false): Check {
   const serverMs = serverDate ? Date.parse(serverDate) : Number.NaN;
-  if (Number.isNaN(serverMs)) return { area: 'clock', status: 'skip', detail: 'the server sent no Date header to compare with' };
+  if (Number.isNaN(serverMs)) {
+    return { area: 'clock', status: 'skip', detail: serverDate ? `the server's Date header (${scrub(serverDate).slice(0, 60)}) is no date to compare with` : 'the server sent no Date header to compare with' };
+  }
   // The Date header is whole seconds: the server's instant lies in [date, date + 1 s), ours at the request's midpoint.
   const skew = Math.round(((started + ended) / 2 - (serverMs + 500)) / 1000);
   const ahead = skew > 0 ? 'ahead of' : 'behind';
