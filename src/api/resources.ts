@@ -108,16 +108,20 @@ export const MAX_LIST_PAGES = 10_000;
 /**
  * The pages of a list in order (offset/limit), from `offset`, until one says there is no more, or
  * `maxPages` (MAX_LIST_PAGES) have come, or a page holds nothing though it says more would come (a
- * server's loop: reading on would read the same offset again): then `onCapped` hears the offset a
+ * server's loop: reading on would read the same offset again), or a page says it starts at another
+ * offset than the one asked for (its items would be listed again): then `onCapped` hears the offset a
  * next read would start at, and why the read stopped there, for "stopped {why}" (and as a `cause`,
  * for a caller that decides on it). Every read of a typed list goes through here, so none can be led on for ever by `hasMore:
  * true` (`amps api --paginate`, which reads any JSON and streams it, keeps its own loop under the
  * same bound). With `pageSize`, a page without `pagination` (the docs show none for /actions) is
  * the last only when it is short.
  */
+/** Why a read of every page stopped before the list said it ended. */
+export type ListStop = 'page cap' | 'empty page' | 'wrong offset';
+
 export async function* listPages<T>(
   fetchPage: (offset: number) => Promise<ApiResponse<Page<T>>>,
-  options: { offset?: number; maxPages?: number; pageSize?: number; onCapped?: (nextOffset: number, why: string, cause: 'page cap' | 'empty page') => void } = {},
+  options: { offset?: number; maxPages?: number; pageSize?: number; onCapped?: (nextOffset: number, why: string, cause: ListStop) => void } = {},
 ): AsyncGenerator<Page<T>> {
   let offset = options.offset ?? 0;
   for (let page = 0; ; page++) {
@@ -127,6 +131,13 @@ export async function* listPages<T>(
       return;
     }
     const { data } = await fetchPage(offset);
+    // A page the server says starts elsewhere than asked (a cursor that loops back to 0) would list
+    // its items again, or skip some: not taken, and said, as a page cap is.
+    const answered = data.pagination?.offset;
+    if (typeof answered === 'number' && answered !== offset) {
+      options.onCapped?.(offset, `at a page the API said starts at offset ${answered}, not the ${offset} asked for (reading on would repeat or skip items)`, 'wrong offset');
+      return;
+    }
     yield data;
     const hasMore = data.pagination?.hasMore;
     // Items left out as no object still took their places: the next page starts after them.

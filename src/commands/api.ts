@@ -197,6 +197,13 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
         if (page === 0) throw new UsageError(`${path} answered its GET without a list page (data.items), so there is nothing to paginate`, 'leave out --paginate');
         throw new ApiFailure(invalidSuccess(response.status, `page ${page + 1} of a list that is not a list page (data.items)`, typeof response.meta.requestId === 'string' ? response.meta.requestId : undefined));
       }
+      const pagination = isRecord(data.pagination) ? data.pagination : {};
+      // A page said to start elsewhere than asked (a cursor looping back to 0) would repeat or skip items, as listPages says.
+      if (typeof pagination.offset === 'number' && pagination.offset !== offset) {
+        if (page === 0) throw new ApiFailure(invalidSuccess(response.status, `a page said to start at offset ${pagination.offset}, not the ${offset} asked for`, typeof response.meta.requestId === 'string' ? response.meta.requestId : undefined));
+        writeLine(io.stderr, `amps: --paginate stopped at a page the API said starts at offset ${pagination.offset}, not the ${offset} asked for (reading on would repeat or skip items); go on with -f offset=${offset}`);
+        break;
+      }
       // The array opens once the first page is a list: a failure before it leaves stdout empty.
       if (page === 0) io.stdout.write('[');
       for (const item of data.items) {
@@ -204,7 +211,6 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
         first = false;
       }
       offset += data.items.length;
-      const pagination = isRecord(data.pagination) ? data.pagination : {};
       // A server that says hasMore past its own total is not followed on (as listPages does).
       const total = typeof pagination.total === 'number' && Number.isSafeInteger(pagination.total) && pagination.total >= 0 ? pagination.total : undefined;
       if (pagination.hasMore === true && data.items.length === 0) {

@@ -82,7 +82,8 @@ export type Fault =
   | 'latin1-200'
   | 'settings-list'
   | 'settings-junk'
-  | 'two-request-ids';
+  | 'two-request-ids'
+  | 'offset-loop';
 
 /** The key with `mark` inside it (after 20 characters): what a server that splits it sends. */
 const splitKey = (key: string, mark: string) => `${key.slice(0, 20)}${mark}${key.slice(20)}`;
@@ -250,10 +251,13 @@ export async function startFaultServer(): Promise<FaultServer> {
         return json(429, envelope('RATE_LIMIT_EXCEEDED', 'The API key has exceeded its rate limit.', { retryAfterSeconds: 3600 }), { 'retry-after': '3600' });
       case 'retryafter-overflow':
         return json(429, envelope('RATE_LIMIT_EXCEEDED', 'The API key has exceeded its rate limit.'), { 'retry-after': '99999999999' });
-      case 'more-for-ever': {
-        // Every page says there is more, past the total it gives.
-        const items = Array.from({ length: 50 }, (_, i) => ({ id: `b${i}`, vendor: 'v', metadata: { model: 'm' } }));
-        return json(200, JSON.stringify({ success: true, data: { items, pagination: { total: 120, limit: 50, offset: 0, hasMore: true } }, meta: { requestId: 'req_loop' } }));
+      case 'more-for-ever':
+      case 'offset-loop': {
+        // Every page says there is more, past the total it gives; 'offset-loop' answers every offset with the first page.
+        const asked = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('offset') ?? 0);
+        const offset = fault === 'offset-loop' ? 0 : asked;
+        const items = Array.from({ length: 50 }, (_, i) => ({ id: `b${offset + i}`, vendor: 'v', metadata: { model: 'm' } }));
+        return json(200, JSON.stringify({ success: true, data: { items, pagination: { total: fault === 'offset-loop' ? 1_000_000 : 120, limit: 50, offset, hasMore: true } }, meta: { requestId: 'req_loop' } }));
       }
       case 'empty-more':
         // A page that holds nothing and says more would come (its total 5): read on, it would be read again.
@@ -448,7 +452,8 @@ export async function startFaultServer(): Promise<FaultServer> {
       case 'junk-items': {
         // A list page of four items, three of them no object: the next page starts after all four.
         const good = JSON.parse(okBody).data;
-        return json(200, JSON.stringify({ success: true, data: { items: [null, good, 5, 'x'], pagination: { total: 9, limit: 4, offset: 0, hasMore: true } }, meta: { requestId: 'req_junk' } }));
+        const offset = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('offset') ?? 0);
+        return json(200, JSON.stringify({ success: true, data: { items: [null, good, 5, 'x'], pagination: { total: 9, limit: 4, offset, hasMore: true } }, meta: { requestId: 'req_junk' } }));
       }
       case 'redirect':
         // The API moved (or a proxy sends every request elsewhere): never followed, the key would go with it.

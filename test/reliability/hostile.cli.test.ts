@@ -320,6 +320,20 @@ describe('a list that says "more" for ever', () => {
     expect(server.count('GET')).toBe(3);
     expect(JSON.parse(r.stdout).items).toHaveLength(150);
   });
+
+  it('a page that says it starts elsewhere than asked (every offset answered with the first page) is not listed again: the read stops and says so', async () => {
+    const r = await amps('offset-loop', ['devices', 'battery', '--all', '--json']);
+    expectNoCrash(r);
+    expect(server.count('GET')).toBe(2);
+    const list = JSON.parse(r.stdout) as { items: Array<{ id: string }>; incomplete: boolean };
+    // Until now: 10,000 pages of the same 50 devices, counted as 500,000.
+    expect([r.code, list.items.length, new Set(list.items.map((d) => d.id)).size, list.incomplete]).toEqual([0, 50, 50, true]);
+    expect(r.stderr).toContain('--all stopped reading battery devices at a page the API said starts at offset 0, not the 50 asked for (reading on would repeat or skip items)');
+    server.reset();
+    const api = await amps('offset-loop', ['api', 'GET', '/battery', '--paginate']);
+    expect([api.code, (JSON.parse(api.stdout) as unknown[]).length, server.count('GET')]).toEqual([0, 50, 2]);
+    expect(api.stderr).toContain('amps: --paginate stopped at a page the API said starts at offset 0, not the 50 asked for (reading on would repeat or skip items); go on with -f offset=50');
+  });
 });
 
 describe('a list page that holds nothing but says more would come', () => {

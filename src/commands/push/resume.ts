@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { codeProvesNothingRan, type ApiClient } from '../../api/client.js';
 import type { ActionRecord } from '../../contract/actions.js';
+import type { ListStop } from '../../api/resources.js';
 import { apiInstant } from '../../contract/api-time.js';
 import { type LedgerEntry, NOT_RECONCILED, type RunInputs } from '../../contract/ledger.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
@@ -321,7 +322,7 @@ export async function reconcile(client: ApiClient, row: DeviceRow, ledger: RunCl
   const { listActions, listPages } = await import('../../api/resources.js');
   const since = runStartOnApiClock(ledger);
   /** Why the read of its actions stopped before their end, when it did. */
-  let stopped: { why: string; cause: 'page cap' | 'empty page' } | undefined;
+  let stopped: { why: string; cause: ListStop } | undefined;
   /**
    * How far the API's clock stands from this machine's, read off the first page's time, for a
    * ledger with no clock record; only where the run ran (its start was read on this machine's
