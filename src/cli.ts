@@ -362,7 +362,10 @@ async function processIO(argv: string[], interrupt: LazyAbortController, failure
 function interruptOnSignals(controller: LazyAbortController, json: boolean): { commandDone(): void; watchHangUp(): void } {
   let done = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (signal === 'SIGHUP' && controller.aborted && !done) return;
+    // A hang-up comes more than once (the terminal's, then its owner's: a shell, an ssh server, a
+    // terminal emulator's kill); one after the command stopped is no one's second Ctrl-C. It once
+    // turned a served sandbox that had saved its state and was exiting 0 into 130.
+    if (signal === 'SIGHUP' && controller.aborted) return;
     if (controller.aborted || done) {
       // Written at once, as the process ends: what this leaves undone (a fleet's devices in flight);
       // with --json as the one JSON error stderr holds.
