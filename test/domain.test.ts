@@ -96,6 +96,23 @@ describe('times as operators type them (a fixed clock, a named zone)', () => {
     expect(() => resolveTimes(parseTimeFlags({ start: '+1h', end: '30d' }), lastDays, { name: 'UTC' })).toThrow('--end lands past the year 9999 in UTC');
     expect(() => resolveTimes(parseTimeFlags({ start: '2026-06-11T00:00Z', end: '9999-12-31T23:59Z' }), now, { name: 'UTC' })).toThrow('--end lies more than 400 days ahead');
     expect(parseTimeText('+99999999999999999999h')).toMatchObject({ problem: expect.stringContaining('400 days') });
+    // A start in the hour the clocks skip moves past an end typed as a time of day: refused, never a
+    // window of a day where half an hour was typed. One the move only shortens is kept; so is a length.
+    const beforeSpring = Date.parse('2027-03-20T12:00:00Z');
+    const madrid = { name: 'Europe/Madrid' };
+    for (const [start, end] of [['2027-03-28T02:30', '03:00'], ['2027-03-28T02:00', '03:00']]) {
+      expect(() => resolveTimes(parseTimeFlags({ start, end }), beforeSpring, madrid), `${start} ${end}`).toThrow(/does not exist that day in Europe\/Madrid \(the clocks go forward\) and moves to .*, at or past --end/);
+    }
+    const shortened = resolveTimes(parseTimeFlags({ start: '2027-03-28T02:30', end: '05:00' }), beforeSpring, madrid);
+    expect([new Date(shortened.start!).toISOString(), new Date(shortened.end!).toISOString()]).toEqual(['2027-03-28T01:30:00.000Z', '2027-03-28T03:00:00.000Z']);
+    // Both ends in the skipped hour move by it: the window keeps its length.
+    const bothMoved = resolveTimes(parseTimeFlags({ start: '2027-03-28T02:30', end: '02:45' }), beforeSpring, madrid);
+    expect(bothMoved.end! - bothMoved.start!).toBe(15 * 60_000);
+    const length = resolveTimes(parseTimeFlags({ start: '2027-03-28T02:30', end: '30m' }), beforeSpring, madrid);
+    expect(length.end! - length.start!).toBe(30 * 60_000);
+    // Across the change, outside the skipped hour: the instants' length differs by the hour, as it should.
+    const across = resolveTimes(parseTimeFlags({ start: '2027-03-28T01:00', end: '04:00' }), beforeSpring, madrid);
+    expect(across.end! - across.start!).toBe(2 * 3_600_000);
     // A length within the horizon after a start that takes it past the horizon.
     expect(() => resolveTimes(parseTimeFlags({ start: '+2d', end: '400d' }), now, { name: 'UTC' })).toThrow('--end lies more than 400 days ahead');
     expect(resolveTimes(parseTimeFlags({ start: '+2d', end: '398d' }), now, { name: 'UTC' }).end).toBe(now + 400 * 86_400_000);

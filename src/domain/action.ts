@@ -193,10 +193,12 @@ export function resolveTimes(parsed: ParsedTimes, now: number, zone: { readonly 
   const notes: string[] = [];
   // The body carries whole seconds (formatInZone): the instants amps reports, records and reruns are those.
   const whole = (instant: number) => Math.floor(instant / 1000) * 1000;
+  let startMovedByGap = false;
   const resolve = (time: TimeText, flag: string, from = now) => {
     // The zone is read here, when a time needs it: deciding it may cost ICU's start (push/body.ts zoneFor).
     const resolved = resolveTimeText(time, from, zone.name);
     if (resolved.adjustment) notes.push(`${flag}: ${resolved.adjustment}`);
+    if (flag === '--start' && resolved.movedByGap) startMovedByGap = true;
     // A dated time too: the API takes none this far ahead (START_OUT_OF_RANGE after the send).
     if (resolved.instant - now > MAX_AHEAD_MS) throw new UsageError(`${flag} lies more than ${MAX_AHEAD_MS / 86_400_000} days ahead (${describeInstant(resolved.instant, zone.name)})`);
     refusePastLastYear(resolved.instant, flag);
@@ -225,10 +227,30 @@ export function resolveTimes(parsed: ParsedTimes, now: number, zone: { readonly 
   if (!parsed.end) return { start, notes };
   // An end typed as a time of day (`--end 19:00`) is the first one after the start, not after now.
   const end = parsed.end.kind === 'length' ? start + parsed.end.ms : resolve(parsed.end, '--end', parsed.end.kind === 'wall' && !parsed.end.date ? start : now);
+  if (startMovedByGap) refuseWindowGrownByGap(parsed.start, parsed.end, start, end, zone.name);
   // A length is held to the same horizon as a time: the start plus it may lie past it.
   if (end - now > MAX_AHEAD_MS) throw new UsageError(`--end lies more than ${MAX_AHEAD_MS / 86_400_000} days ahead (${describeInstant(end, zone.name)})`);
   refusePastLastYear(end, '--end');
   return { start, end, notes };
+}
+
+/**
+ * A window whose start fell in the hour the clocks skip, and was moved forward past the end typed
+ * as a time of day: that end's first time after the moved start is the next day's, a window of
+ * nearly a day where half an hour was typed (`--start 02:30 --end 03:00` on the night the clocks go
+ * forward). Refused: no reading of it is the operator's. A window the move only shortens is kept
+ * (the start's note says it moved).
+ */
+function refuseWindowGrownByGap(typedStart: TimeText, typedEnd: TimeText | { kind: 'length' }, start: number, end: number, zone: string): void {
+  if (typedStart.kind !== 'wall' || typedEnd.kind !== 'wall' || typedEnd.date) return;
+  const minuteOfDay = (t: { hour: number; minute: number }) => t.hour * 60 + t.minute;
+  const typedMinutes = (minuteOfDay(typedEnd) - minuteOfDay(typedStart) + 1440) % 1440 || 1440;
+  // The gap is an hour at most (half an hour on Lord Howe); two hours' slack is any window's move.
+  if (end - start <= (typedMinutes + 120) * 60_000) return;
+  throw new UsageError(
+    `--start ${String(typedStart.hour).padStart(2, '0')}:${String(typedStart.minute).padStart(2, '0')} does not exist that day in ${zone} (the clocks go forward) and moves to ${describeInstant(start, zone)}, at or past --end; the first --end after it is ${describeInstant(end, zone)}, a window of ${Math.round((end - start) / 60_000)} minutes where ${typedMinutes} were typed`,
+    'give a start outside the hour the clocks skip, or the end as a length (--end 30m)',
+  );
 }
 
 export function buildPushBody(input: {

@@ -321,6 +321,8 @@ interface ResolvedTime {
   instant: number;
   /** Set when the wall-clock time fell in a daylight-saving change: what was chosen, in words. */
   adjustment?: string;
+  /** The time did not exist that day (the clocks went forward): `instant` is later than what was typed. */
+  movedByGap?: boolean;
 }
 
 /**
@@ -356,7 +358,7 @@ export function resolveTimeText(time: TimeText, now: number, timeZone: string): 
       const adjustment = resolved.adjusted === 'gap'
         ? `${typed} does not exist (the clocks go forward then); using ${describeInstant(resolved.instant, timeZone)}`
         : `${typed} happens twice (the clocks go back then); using ${which}, ${describeInstant(resolved.instant, timeZone)}`;
-      return { instant: resolved.instant, adjustment };
+      return { instant: resolved.instant, adjustment, ...(resolved.adjusted === 'gap' ? { movedByGap: true } : {}) };
     }
   }
 }
