@@ -19,7 +19,7 @@ import { type CommandState, type IO, type Run, writeJson, writeLine } from '../.
 import { show } from '../../output/text.js';
 import { announceWrite, withSession } from '../../session/connect.js';
 import { whereSuffix } from '../../session/follow.js';
-import { pendingWarning, prepareSlots, readSlots, reportScheduleChanges, scheduleLines, scheduleZone, writePreview } from './slots.js';
+import { pendingWarning, prepareSlots, readSlots, reportScheduleChanges, scheduleLines, scheduleZone, writeDryRunNotices, writePreview } from './slots.js';
 
 export interface ScheduleOptions extends GlobalOptions {
   verb: 'get' | 'set' | 'clear';
@@ -86,6 +86,7 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
     const warning = pendingWarning(device, 'schedule', undefined, whereSuffix(session.target, options));
     if (!options.quiet && !options.json) writePreview(io, prepared, zone, Boolean(options.daily), warning);
     if (options.dryRun) {
+      if (options.json) writeDryRunNotices(io, prepared, zone, warning);
       writeJson(io, body);
       if (!options.quiet && !options.json) writeLine(io.stderr, io.err.dim(`dry run: nothing was sent (would PUT /${pathSegment(type)}/${id}/schedule)`));
       return EXIT.ok;

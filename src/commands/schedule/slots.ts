@@ -15,7 +15,7 @@ import { apiInstant } from '../../contract/api-time.js';
 import { preflightError } from '../../errors/decode.js';
 import { PreflightError, UsageError } from '../../errors/failures.js';
 import { own } from '../../lib/values.js';
-import { type IO, writeChange, writeLine } from '../../output/io.js';
+import { type IO, writeChange, writeLine, writeNotice } from '../../output/io.js';
 import { show } from '../../output/text.js';
 import { timeText } from '../../output/views.js';
 
@@ -117,6 +117,15 @@ function refuseOverlaps(windows: SlotWindow[], zone: string): void {
       );
     }
   }
+}
+
+/**
+ * What a dry run with --json says beside the body on stdout, as a push's dry run does: the zone
+ * the slots were read in, what daylight saving did to a fire, the pending-action warning, each a
+ * `{"notice"}` line on stderr (a sent one's result carries them: `notes`, `warning`, `timesReadIn`).
+ */
+export function writeDryRunNotices(io: IO, prepared: PreparedSlots, zone: { name: string; source: string }, warning: string | undefined): void {
+  for (const text of [`times are read in ${zone.name} (${zone.source})`, ...prepared.notes, ...(warning ? [warning] : [])]) writeNotice(io, true, text);
 }
 
 /** What `schedule set` and `schedules create` say before sending: the pending-action warning, the zone, each slot's fires. */

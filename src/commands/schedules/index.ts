@@ -22,7 +22,7 @@ import { leftOutText, show } from '../../output/text.js';
 import { timeText } from '../../output/views.js';
 import { announceWrite, type Session, withSession } from '../../session/connect.js';
 import { whereSuffix } from '../../session/follow.js';
-import { pendingWarning, prepareSlots, readSlots, reportScheduleChanges, scheduleClock, scheduleLines, scheduleZone, writePreview } from '../schedule/slots.js';
+import { pendingWarning, prepareSlots, readSlots, reportScheduleChanges, scheduleClock, scheduleLines, scheduleZone, writeDryRunNotices, writePreview } from '../schedule/slots.js';
 
 export interface SchedulesOptions extends GlobalOptions {
   verb: 'list' | 'get' | 'create' | 'cancel';
@@ -158,6 +158,7 @@ export async function run(options: SchedulesOptions, io: IO): Promise<ExitCode> 
     const warning = pendingWarning(device, 'schedule', undefined, whereSuffix(session.target, options));
     if (!options.quiet && !options.json) writePreview(io, prepared, zone, Boolean(options.daily), warning);
     if (options.dryRun) {
+      if (options.json) writeDryRunNotices(io, prepared, zone, warning);
       writeJson(io, body);
       if (!options.quiet && !options.json) writeLine(io.stderr, io.err.dim('dry run: nothing was sent (would POST /schedules)'));
       return EXIT.ok;
