@@ -44,6 +44,21 @@ describe('queue_after never moves a start earlier, and a moved time is said', ()
     expect(JSON.parse(r.stderr.trim().split('\n').at(-1)!)).toEqual({ notice: `The API moved the start: asked ${describeInstant(Date.parse(json(r).moved.start.sent), 'Europe/London')}, got ${describeInstant(Date.parse(pending.end), 'Europe/London')}.` });
     expect(r.stderr.trim().split('\n').every((l) => l.startsWith('{'))).toBe(true);
   });
+
+  it('a --body start relative to the API\'s now ("30m") that queue_after deferred is said moved too (it was moved: null)', async () => {
+    const pending = (await sandbox.call('POST', '/battery/bat_voltaro_02', { action: { command: 'charge', start: '10m', end: '3h' } })).body.data;
+    const body = JSON.stringify({ action: { command: 'discharge', start: '30m' }, onConflict: 'queue_after' });
+    const r = await amps(['push', 'battery', 'bat_voltaro_02', '--body', '-', '--json'], {}, body);
+    expect(r.code, r.stderr).toBe(0);
+    expect(json(r).moved.start.got).toBe(pending.end);
+    // Placed after the action's createdAt, as the API read it.
+    expect(Date.parse(json(r).moved.start.sent)).toBe(Date.parse(json(r).createdAt) + 30 * 60_000);
+    expect(r.stderr).toContain('The API moved the start');
+    // Kept where it was asked: nothing said.
+    await sandbox.call('POST', '/_sandbox/reset', {});
+    const kept = await amps(['push', 'battery', 'bat_voltaro_02', '--body', '-', '--json'], {}, body);
+    expect([kept.code, json(kept).moved]).toEqual([0, null]);
+  });
 });
 
 describe('whose clock', () => {

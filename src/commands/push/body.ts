@@ -125,6 +125,8 @@ export interface PreparedPush {
   wallClock: boolean;
   start?: number;
   end?: number;
+  /** A raw --body's relative times (`"start": "30m"`), in ms: placed after the action's createdAt, the API's own now, to tell whether it moved them. */
+  relative?: { start?: number; end?: number };
   conversions: Conversion[];
   notes: string[];
 }
@@ -226,16 +228,27 @@ interface Moved {
   end?: { sent: string | null; got: string | null };
 }
 
-export function movedTimes(sent: { start?: number; end?: number }, action: Pick<ActionRecord, 'start' | 'end'>): Moved | null {
+/**
+ * How far from a relative time placed after the action's createdAt the API's own time may lie and
+ * not have moved: the API reads `30m` from its now as it takes the push, and stamps createdAt then
+ * too, both within one request.
+ */
+const RELATIVE_SLACK_MS = 5_000;
+
+export function movedTimes(sent: { start?: number; end?: number; relative?: { start?: number; end?: number } }, action: Pick<ActionRecord, 'start' | 'end'> & { createdAt?: unknown }): Moved | null {
   const moved: Moved = {};
+  const created = typeof action.createdAt === 'string' ? apiInstant(action.createdAt) : undefined;
   for (const key of ['start', 'end'] as const) {
     const got = typeof action[key] === 'string' ? apiInstant(action[key]) ?? Number.NaN : undefined;
-    const wanted = sent[key];
-    // Asked for, but at an instant amps could not place (a raw body's relative time): nothing to compare.
+    const relative = sent.relative?.[key];
+    const placed = relative !== undefined && created !== undefined;
+    const wanted = placed ? created + relative : sent[key];
+    // Asked for, but at an instant amps could not place (a naive time, the device's zone unknown; a
+    // relative one in an answer without its createdAt): nothing to compare.
     if (wanted !== undefined && Number.isNaN(wanted)) continue;
     // An answer that leaves out a time it was sent (no `end` key at all) dropped it, as one that says null did.
     const dropped = action[key] === null || action[key] === undefined;
-    const differs = got === undefined || Number.isNaN(got) ? wanted !== undefined && dropped : wanted === undefined || Math.abs(got - wanted) >= 1000;
+    const differs = got === undefined || Number.isNaN(got) ? wanted !== undefined && dropped : wanted === undefined || Math.abs(got - wanted) >= (placed ? RELATIVE_SLACK_MS : 1000);
     if (differs && !(wanted === undefined && (action[key] ?? null) === null)) {
       moved[key] = { sent: wanted === undefined ? null : new Date(wanted).toISOString(), got: action[key] ?? null };
     }

@@ -191,6 +191,16 @@ describe('times the API moved', () => {
     expect(movedTimes({ start, end }, { start: '2026-12-10T22:00:00Z', end: '2026-12-10T23:00:00Z' })).toBeNull();
   });
 
+  it('a --body time relative to the API\'s now is placed after the action\'s createdAt: moved when the API put it elsewhere, not when it kept it', () => {
+    const sent = { start: Number.NaN, relative: { start: 30 * 60_000 } };
+    const createdAt = '2026-12-10T21:30:00.400Z';
+    expect(movedTimes(sent, { start: '2026-12-10T22:00:01Z', end: null, createdAt })).toBeNull();
+    // queue_after put it behind the action in the way: 2 h 25 min later.
+    expect(movedTimes(sent, { start: '2026-12-11T00:25:00Z', end: null, createdAt })).toEqual({ start: { sent: '2026-12-10T22:00:00.400Z', got: '2026-12-11T00:25:00Z' } });
+    // No createdAt to place it after: nothing to compare, as before.
+    expect(movedTimes(sent, { start: '2026-12-11T00:25:00Z', end: null })).toBeNull();
+  });
+
   it('says a dropped end as no end, never as "immediately"', () => {
     expect(movedLines({ end: { sent: '2026-12-10T23:00:00.000Z', got: null } }, 'UTC')).toEqual(['The API moved the end: asked 2026-12-10 23:00 UTC (23:00Z), got no end (the device holds the mode until the next push).']);
     expect(movedLines({ start: { sent: '2026-12-10T22:00:00.000Z', got: null } }, 'UTC')).toEqual(['The API moved the start: asked 2026-12-10 22:00 UTC (22:00Z), got immediately.']);

@@ -12,7 +12,7 @@ import { conversionLine, hasWallClockTime } from '../../domain/action.js';
 import { pendingActionOf } from '../../domain/capabilities.js';
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/device-types.js';
 import { requireId } from '../../domain/ids.js';
-import { parseApiTime, plantZone } from '../../domain/time.js';
+import { parseApiTime, parseRelativeDuration, plantZone } from '../../domain/time.js';
 import { preflightError } from '../../errors/decode.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { ApiFailure, PreflightError, refuseKeyInBody, UsageError } from '../../errors/failures.js';
@@ -61,8 +61,8 @@ export function rerunLine(argv: string[], strategy: Strategy, times?: { at: bool
 /**
  * A raw --body as a prepared push: sent as is. Its times are placed as the API will read them
  * where amps can: an offset, or a naive time in the device's plant zone (when the preflight read
- * it). A relative time, or a naive one without the device, is NaN: asked, but not placeable, so
- * never reported as moved.
+ * it). A naive one without the device is NaN: asked, but not placeable, so never reported as
+ * moved; a relative one is placed once the API answers, after the action's createdAt.
  */
 function preparedFromRaw(body: PushBody, zone: Zone, device: DeviceRead | undefined, now: Date): PreparedPush {
   // A dated time without an offset: read on the device's clock (a wall-clock time). Its spellings
@@ -87,7 +87,10 @@ function preparedFromRaw(body: PushBody, zone: Zone, device: DeviceRead | undefi
   const notes = unread.map((key) => `--body's action.${key} '${String(body.action[key]).slice(0, 64)}' is no time the API reads (a date of the calendar, ISO with or without an offset; or a length such as 30m): sent as written, the API may refuse it`);
   // A time without a zone is read on the device's clock: by amps too when it knows it, else by the API alone, said so.
   if (wallClock && !plant) notes.push(`--body's times without a zone are read by the API on the device's clock, which amps ${device ? 'does not know (the device names no plant zone amps knows)' : 'did not read (--no-preflight)'}: sent as written, shown on no clock`);
-  return { body, zone, wallClock: plant !== undefined, start: instant(body.action.start), end: instant(body.action.end), conversions: [], notes };
+  // A relative time (`30m`) counts from the API's now as it takes the push: placed after the action's createdAt once it answers (movedTimes).
+  const relativeMs = (text: string | null | undefined) => (typeof text === 'string' ? parseRelativeDuration(text.trim().replace(/^\+/, '')) : undefined);
+  const relative = { start: relativeMs(body.action.start), end: relativeMs(body.action.end) };
+  return { body, zone, wallClock: plant !== undefined, start: instant(body.action.start), end: instant(body.action.end), relative, conversions: [], notes };
 }
 
 /**
