@@ -88,6 +88,8 @@ export const MAX_RETRY_AFTER_MS = 60_000;
  */
 export function retryWithheldText(delayMs: number, timeoutMs: number, bound?: string): string {
   if (delayMs > MAX_RETRY_AFTER_MS) return `not retried: the wait asked for is longer than amps waits (${formatDuration(MAX_RETRY_AFTER_MS)})`;
+  // No time left at all: the attempt itself took it (a server that never answered), not a wait.
+  if (delayMs <= 0) return `not retried: the attempt used up ${bound ?? `--timeout (${formatDuration(timeoutMs)}, retries included)`}`;
   return `not retried: the wait before it (${formatDuration(delayMs)}) would end past ${bound ?? `--timeout (${formatDuration(timeoutMs)}, retries included); a longer --timeout waits it out`}`;
 }
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -545,9 +547,10 @@ export class ApiClient {
       const askedMs = askedWaitMs(error) ?? delayMs;
       // A wait that would outlast --timeout (or a minute) is reported, not waited out, and said:
       // the operator asked for retries and must not take this for one that failed again.
-      if (askedMs > MAX_RETRY_AFTER_MS || Date.now() + delayMs >= deadline) {
+      const left = deadline - Date.now();
+      if (askedMs > MAX_RETRY_AFTER_MS || delayMs >= left) {
         const bound = options.timeoutMs !== undefined && options.timeoutMs < this.options.timeoutMs ? 'what is left of the wait (--wait-timeout)' : undefined;
-        throw failed({ ...error, retryWithheld: retryWithheldText(askedMs, this.options.timeoutMs, bound) });
+        throw failed({ ...error, retryWithheld: retryWithheldText(askedMs > MAX_RETRY_AFTER_MS || left > 0 ? askedMs : 0, this.options.timeoutMs, bound) });
       }
       this.options.onRetry?.({
         method,

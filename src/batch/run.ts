@@ -428,7 +428,8 @@ export class BatchRun {
 
   /** Says a resend after `ms`, as one push's retries are said; why there is none instead (it would end past the row's --timeout). */
   private announceResend(row: DeviceRow, d: DecodedError, attempt: number, ms: number, deadline: number): string | undefined {
-    if (Date.now() + ms >= deadline) return retryWithheldText(askedWaitMs(d) ?? ms, this.client.timeoutMs);
+    const left = deadline - Date.now();
+    if (ms >= left) return retryWithheldText(left > 0 ? askedWaitMs(d) ?? ms : 0, this.client.timeoutMs);
     this.client.announceRetry({
       method: 'POST', path: `/${pathSegment(this.plan.type)}/${row.id}`, attempt: attempt + 1, of: attemptsFor(d, this.plan.retry), delayMs: ms,
       reason: retryReason(d),

@@ -113,6 +113,8 @@ describe('reads against a misbehaving server', () => {
     expect(r.code).toBe(6);
     expect(r.stderr).toContain('CLIENT_TIMEOUT');
     expect(r.elapsed).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+    // The attempt took all of --timeout: said so, not as a wait that would have ended past it.
+    expect(r.stderr).toMatch(/amps note: not retried: the attempt used up --timeout \([\d.]+ s, retries included\)/);
   });
 
   it('Ctrl-C during the wait before a retry ends it at once, exit 130', async () => {
