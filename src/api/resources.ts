@@ -80,7 +80,8 @@ async function checked<T>(response: Promise<ApiResponse<unknown>>, shape: Shape,
     throw sent ? saidAsSent(error, sent) : error;
   }
   const problem = shape(result.data);
-  if (problem) throw new ApiFailure(invalidSuccess(result.status, problem, typeof result.meta.requestId === 'string' ? result.meta.requestId : undefined, sent));
+  // An empty body is the decoder's `data: null` (a 204's): said as what arrived, as an error status's empty body is.
+  if (problem) throw new ApiFailure(invalidSuccess(result.status, result.raw.trim() === '' ? 'an empty body' : problem, typeof result.meta.requestId === 'string' ? result.meta.requestId : undefined, sent));
   return result as ApiResponse<T>;
 }
 

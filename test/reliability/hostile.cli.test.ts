@@ -39,6 +39,8 @@ describe('empty, null and junk success bodies are the server\'s fault (exit 8), 
     expectNoCrash(r);
     expect(r.code).toBe(8);
     expect(r.stderr).toContain('INVALID_RESPONSE');
+    // An empty body is said as such, as an error status's is, not as data that is null.
+    if (fault === 'empty200') expect(r.stderr).toContain('HTTP 200 with an empty body');
   });
 
   it.each(['null200', 'empty200', 'string202'] as const)('%s on a push: exit 8, and it says the push was sent', async (fault) => {
@@ -47,6 +49,7 @@ describe('empty, null and junk success bodies are the server\'s fault (exit 8), 
     expect(r.code).toBe(8);
     expect(r.stderr).toContain('The push was sent and accepted; check amps actions list --device b1 before sending it again');
     expect(server.count('POST')).toBe(1);
+    if (fault === 'empty200') expect(r.stderr).toContain('HTTP 204 with an empty body');
   });
 });
 
