@@ -31,6 +31,16 @@ function readBackAfter(cutWrite: string): string {
   return `Read back what it would change (amps api GET ${shellQuote(path)})`;
 }
 
+/**
+ * A refusal quotes what was typed, and what was typed may be a pasted file: a line of 100 KB (twice,
+ * where the message quotes it twice) says no more than its start and end. Cut in the middle, said.
+ */
+const ECHO_BOUND = 2_000;
+function echoBounded(text: string): string {
+  if (text.length <= ECHO_BOUND) return text;
+  return `${text.slice(0, ECHO_BOUND / 2)}… (${text.length - ECHO_BOUND * 0.75} characters left out) …${text.slice(-ECHO_BOUND / 4)}`;
+}
+
 export async function reportFailure(error: unknown, io: IO, json: boolean): Promise<ExitCode> {
   const writeJsonError = (value: unknown) => io.stderr.write(`${safeJsonText(jsonText(value))}\n`);
   if (error instanceof ExitWith) return error.exitCode;
@@ -48,8 +58,11 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
     return error.exitCode;
   }
   if (error instanceof UsageError) {
-    if (json) writeJsonError({ error: { code: 'USAGE', message: error.message, hint: error.hint ?? null, exitCode: EXIT.usage } });
-    else writeLine(io.stderr, `amps: ${safeToPrint(error.message)}${error.hint ? `\n  hint: ${safeToPrint(error.hint)}` : ''}`);
+    // Keys are taken out before the cut, which could leave half of one no longer shaped like a key.
+    const message = echoBounded(safeToPrint(error.message));
+    const hint = error.hint === undefined ? undefined : echoBounded(safeToPrint(error.hint));
+    if (json) writeJsonError({ error: { code: 'USAGE', message, hint: hint ?? null, exitCode: EXIT.usage } });
+    else writeLine(io.stderr, `amps: ${message}${hint ? `\n  hint: ${hint}` : ''}`);
     return error.exitCode;
   }
   if (error instanceof ApiFailure) {

@@ -12,6 +12,17 @@ const amps = (args: string[], env = cleanEnv(), input?: string) => runCli(args, 
 const firstLine = (text: string) => text.split('\n')[0];
 
 describe('one value, one meaning', () => {
+  it('a refusal that quotes a pasted 100 KB value says its start and end, in a line of bounded length (text and --json)', async () => {
+    const pasted = `${'9'.repeat(100_000)}END`;
+    const text = await amps(['push', 'battery', 'b1', 'idle', '--at', pasted, '--dry-run']);
+    expect(text.code).toBe(2);
+    expect(text.stderr.length).toBeLessThan(3_000);
+    expect(text.stderr).toMatch(/^amps: --at '9+… \(\d+ characters left out\) …9+END'/);
+    const json = await amps(['push', 'battery', 'b1', 'idle', '--at', pasted, '--dry-run', '--json']);
+    expect(json.code).toBe(2);
+    expect((JSON.parse(json.stderr) as { error: { message: string } }).error.message.length).toBeLessThan(3_000);
+  });
+
   it('refuses a flag given twice rather than taking the last', async () => {
     for (const flag of ['--power', '--target', '--at', '--tz']) {
       const values = flag === '--tz' ? ['UTC', 'Europe/London'] : flag === '--at' ? ['22:00', '23:00'] : ['5kw', '6kw'];
