@@ -120,12 +120,12 @@ function refuseOverlaps(windows: SlotWindow[], zone: string): void {
 }
 
 /**
- * What a dry run with --json says beside the body on stdout, as a push's dry run does: the zone
- * the slots were read in, what daylight saving did to a fire, the pending-action warning, each a
- * `{"notice"}` line on stderr (a sent one's result carries them: `notes`, `warning`, `timesReadIn`).
+ * What a dry run with --json says beside the body on stdout, as a push's dry run does: what
+ * daylight saving did to a fire, the pending-action warning, each a `{"notice"}` line on stderr (a
+ * sent one's result carries them: `notes`, `warning`). The zone is the body's own `timezone`.
  */
-export function writeDryRunNotices(io: IO, prepared: PreparedSlots, zone: { name: string; source: string }, warning: string | undefined): void {
-  for (const text of [`times are read in ${zone.name} (${zone.source})`, ...prepared.notes, ...(warning ? [warning] : [])]) writeNotice(io, true, text);
+export function writeDryRunNotices(io: IO, prepared: PreparedSlots, warning: string | undefined): void {
+  for (const text of [...prepared.notes, ...(warning ? [warning] : [])]) writeNotice(io, true, text);
 }
 
 /** What `schedule set` and `schedules create` say before sending: the pending-action warning, the zone, each slot's fires. */

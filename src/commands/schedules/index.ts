@@ -158,7 +158,7 @@ export async function run(options: SchedulesOptions, io: IO): Promise<ExitCode> 
     const warning = pendingWarning(device, 'schedule', undefined, whereSuffix(session.target, options));
     if (!options.quiet && !options.json) writePreview(io, prepared, zone, Boolean(options.daily), warning);
     if (options.dryRun) {
-      if (options.json) writeDryRunNotices(io, prepared, zone, warning);
+      if (options.json) writeDryRunNotices(io, prepared, warning);
       writeJson(io, body);
       if (!options.quiet && !options.json) writeLine(io.stderr, io.err.dim('dry run: nothing was sent (would POST /schedules)'));
       return EXIT.ok;
