@@ -499,7 +499,9 @@ export class ApiClient {
       // before anything reads the response, so no view of it can print the key.
       const text = this.scrub(raw.text);
       const responseHeaders = Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name, Array.isArray(value) ? value.map((v) => this.scrub(v)) : value === undefined ? value : this.scrub(value)]));
-      const requestId = responseHeaders['x-request-id'];
+      // The first of a repeated one, as the decoder quotes it.
+      const ids = responseHeaders['x-request-id'];
+      const requestId = Array.isArray(ids) ? ids[0] : ids;
       verbose?.(`< ${response.statusCode} (${Date.now() - started} ms, ${text.length} bytes)${requestId ? ` request-id ${requestId}` : ''}`);
       const decoded = decodeResponse(response.statusCode, responseHeaders, text, { path: url.pathname.slice(this.basePath.length) || '/', anyBody, notUtf8: !raw.utf8 });
       const serverDate = typeof responseHeaders.date === 'string' ? responseHeaders.date : undefined;

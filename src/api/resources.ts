@@ -7,10 +7,10 @@ import { pathSegment } from '../domain/device-types.js';
 import { idProblem } from '../contract/ids.js';
 import { invalidSuccess } from '../errors/decode.js';
 import { ApiFailure } from '../errors/failures.js';
-import { isRecord, JSON_BOUNDS, nestsWithin } from '../lib/values.js';
+import { isRecord, JSON_BOUNDS, kindOf, nestsWithin } from '../lib/values.js';
 import type { ApiClient, ApiResponse } from './client.js';
 import type { ActionRecord, Page } from '../contract/actions.js';
-import type { DeviceType, DeviceRead } from '../contract/devices.js';
+import { type DeviceType, type DeviceRead, settingsProblem } from '../contract/devices.js';
 import type { ScheduleRecord } from '../contract/schedules.js';
 import { isSlot } from '../domain/schedule.js';
 import { isHeaderWord, type WebhookEvent } from '../contract/webhooks.js';
@@ -23,7 +23,7 @@ type Shape = (data: unknown) => string | undefined;
 
 /** A value the API gave where another was due, as a refusal quotes it. */
 const quoted = (value: unknown) => JSON.stringify(value).slice(0, 40);
-const describe = (data: unknown) => (data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data === 'object' ? 'an object' : `a ${typeof data}`);
+const describe = kindOf;
 
 const actionShape: Shape = (data) => {
   if (!isRecord(data)) return `data that is ${describe(data)}, not an action`;
@@ -135,7 +135,8 @@ export async function* listPages<T>(
     // A page the server says starts elsewhere than asked (a cursor that loops back to 0) would list
     // its items again, or skip some: not taken, and said, as a page cap is.
     const answered = data.pagination?.offset;
-    if (typeof answered === 'number' && answered !== offset) {
+    // A page with nothing on it repeats nothing (an offset past the end may be answered as the last's).
+    if (typeof answered === 'number' && answered !== offset && (data.received ?? data.items.length) > 0) {
       options.onCapped?.(offset, `at a page the API said starts at offset ${answered}, not the ${offset} asked for (reading on would repeat or skip items)`, 'wrong offset');
       return;
     }
@@ -164,26 +165,10 @@ export function getDevice(client: ApiClient, type: DeviceType, id: string, exped
   return checked(client.request('GET', `/${pathSegment(type)}/${enc(id)}`, { query: expedite ? { expedite: true } : undefined }), about(deviceShape, 'id', id));
 }
 
-/**
- * A device's settings map as the docs give it (`{name: {value, unit, min, max}}`): a map of objects
- * whose min and max are numbers, unit text and value no object, where present. `amps settings` shows it, checks
- * a write against it and converts units by it: a list or a value of another type would be shown as
- * settings and turned into a refusal the device never made.
- */
+/** A device read whose settings map is none (contract/devices.ts settingsProblem): said of the device. */
 const settingsMapShape: Shape = (data) => {
-  if (!isRecord(data) || data.settings === undefined || data.settings === null) return undefined;
-  if (!isRecord(data.settings)) return `a device whose settings are ${describe(data.settings)}, not a map of settings`;
-  for (const [name, setting] of Object.entries(data.settings)) {
-    const which = `setting '${name.slice(0, 60)}'`;
-    if (!isRecord(setting)) return `a device whose ${which} is ${describe(setting)}, not a setting`;
-    // A value may be a number or another kind (the sandbox's read-only scheduler_enabled is true); the bounds are numbers.
-    if (isRecord(setting.value) || Array.isArray(setting.value)) return `a device whose ${which} has a value that is ${describe(setting.value)}`;
-    for (const field of ['min', 'max'] as const) {
-      if (setting[field] !== undefined && setting[field] !== null && typeof setting[field] !== 'number') return `a device whose ${which} has a ${field} that is ${describe(setting[field])}, not a number`;
-    }
-    if (setting.unit !== undefined && setting.unit !== null && typeof setting.unit !== 'string') return `a device whose ${which} has a unit that is ${describe(setting.unit)}, not text`;
-  }
-  return undefined;
+  const problem = isRecord(data) ? settingsProblem(data.settings) : undefined;
+  return problem ? `a device whose ${problem}` : undefined;
 };
 
 /** A device read for its settings map (`amps settings`): the read, and a map that is one. */

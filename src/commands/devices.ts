@@ -48,7 +48,7 @@ async function eachPage(client: ApiClient, type: DeviceType, options: DevicesOpt
   const limit = options.all ? PAGE_MAX : options.limit ?? PAGE_MAX;
   const onCapped = (next: number, why: string) => {
     tally.cut = true;
-    writeNotice(io, options.json, `--all stopped reading ${type} devices ${why}; more remain (the next offset is ${next})`);
+    writeNotice(io, options.json, options.all ? `--all stopped reading ${type} devices ${why}; more remain (the next offset is ${next})` : `the ${type} devices page was not read: it came back ${why.replace(/^at a page /, 'as a page ')}`);
   };
   for await (const page of listPages((offset) => listDevices(client, type, { limit, offset, userId: options.user }), { offset: options.offset, onCapped })) {
     await take(page.items);

@@ -10,7 +10,7 @@ import { formatTable } from '../output/table.js';
 import { fieldLines, show } from '../output/text.js';
 import { bounded, isRecord, TEXT_BOUNDS } from '../lib/values.js';
 import { rangeText, settingsTable, stateColour } from '../output/views.js';
-import type { DeviceRead } from '../contract/devices.js';
+import { type DeviceRead, settingsProblem } from '../contract/devices.js';
 
 export interface GetOptions extends GlobalOptions {
   type: string;
@@ -52,7 +52,12 @@ async function render(raw: DeviceRead, type: string, io: IO): Promise<void> {
     });
     io.stdout.write(await formatTable(['command', 'parameters', 'execution'], rows, { tty, style: s }));
   }
-  if (isRecord(device.settings)) {
+  const settingsTrouble = settingsProblem(device.settings);
+  if (settingsTrouble) {
+    // Shown as what it is, not as settings (amps settings refuses such a read).
+    section('Settings');
+    writeLine(io.stdout, `  not shown: the answer's ${settingsTrouble} (--json shows it as it came)`);
+  } else if (isRecord(device.settings)) {
     section('Settings');
     io.stdout.write(await settingsTable(device.settings, io));
   }

@@ -1,5 +1,7 @@
 // The device shapes on the wire (docs/amps-api/contract.md §4-§5): the five families, Quantities
-// and their units, the commands and settings maps, the device read. A leaf: it imports nothing.
+// and their units, the commands and settings maps, the device read. Below it only lib/.
+
+import { isRecord, kindOf } from '../lib/values.js';
 
 /** Bodies and filters spell the families with underscores; paths with hyphens (decision 12). */
 export const DEVICE_TYPES = ['battery', 'ev_charger', 'hvac', 'solar_inverter', 'vehicle'] as const;
@@ -55,4 +57,27 @@ export interface DeviceRead {
   conflictStrategies?: string[];
   lastAction?: ActionSummary | null;
   currentSchedule?: Record<string, unknown> | null;
+}
+
+/**
+ * What is wrong with a device's settings map, as the docs give it (`{name: {value, unit, min, max}}`:
+ * a map of objects whose min and max are numbers, unit text and value no object, where present);
+ * undefined when nothing is, or there is none. `amps settings` refuses such a read (it checks a
+ * write against the map and converts units by it), `amps get` says it instead of showing the map:
+ * a list or a value of another type would be shown as settings.
+ */
+export function settingsProblem(settings: unknown): string | undefined {
+  if (settings === undefined || settings === null) return undefined;
+  if (!isRecord(settings)) return `settings are ${kindOf(settings)}, not a map of settings`;
+  for (const [name, setting] of Object.entries(settings)) {
+    const which = `setting '${name.slice(0, 60)}'`;
+    if (!isRecord(setting)) return `${which} is ${kindOf(setting)}, not a setting`;
+    // A value may be a number or another kind (the sandbox's read-only scheduler_enabled is true); the bounds are numbers.
+    if (isRecord(setting.value) || Array.isArray(setting.value)) return `${which} has a value that is ${kindOf(setting.value)}`;
+    for (const field of ['min', 'max'] as const) {
+      if (setting[field] !== undefined && setting[field] !== null && typeof setting[field] !== 'number') return `${which} has a ${field} that is ${kindOf(setting[field])}, not a number`;
+    }
+    if (setting.unit !== undefined && setting.unit !== null && typeof setting.unit !== 'string') return `${which} has a unit that is ${kindOf(setting.unit)}, not text`;
+  }
+  return undefined;
 }

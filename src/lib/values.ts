@@ -207,3 +207,8 @@ export function nestsWithin(value: unknown, max: number): boolean {
 
 // Failed system calls in words live in lib/system-errors.ts, small enough for the entry (boot.ts) to use too.
 export { systemErrorText } from './system-errors.js';
+
+/** What kind of JSON value `data` is, in words: `null`, `an array`, `an object`, `a string`… */
+export function kindOf(data: unknown): string {
+  return data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data === 'object' ? 'an object' : `a ${typeof data}`;
+}

@@ -187,6 +187,10 @@ describe('a result about another id than the one asked for', () => {
       expect(r.stderr, args.join(' ')).toContain(problem);
     }
     expect(server.count('POST')).toBe(0);
+    // get shows the device, and says the map is none instead of showing it as settings.
+    const get = await amps(fault, ['get', 'battery', 'b1']);
+    expect(get.code).toBe(0);
+    expect(get.stdout).toContain(`  not shown: the answer's ${problem.replace('HTTP 200 with a device whose ', '')} (--json shows it as it came)`);
   });
 
   it('a settings write whose answer confirms none of what was written is INVALID_RESPONSE, said as sent', async () => {
@@ -336,6 +340,18 @@ describe('a list that says "more" for ever', () => {
     const api = await amps('offset-loop', ['api', 'GET', '/battery', '--paginate']);
     expect([api.code, (JSON.parse(api.stdout) as unknown[]).length, server.count('GET')]).toEqual([0, 50, 2]);
     expect(api.stderr).toContain('amps: --paginate stopped at a page the API said starts at offset 0, not the 50 asked for (reading on would repeat or skip items); go on with -f offset=50');
+    // From an offset of the operator's: the first page is the wrong one; nothing listed, said, as devices says it.
+    const first = await amps('offset-loop', ['api', 'GET', '/battery', '-f', 'offset=5', '--paginate']);
+    expect([first.code, JSON.parse(first.stdout)]).toEqual([0, []]);
+    expect(first.stderr).toContain('not the 5 asked for');
+    const single = await amps('offset-loop', ['devices', 'battery', '--offset', '5']);
+    expect(single.code).toBe(0);
+    expect(single.stderr).toContain('amps: the battery devices page was not read: it came back as a page the API said starts at offset 0, not the 5 asked for');
+    // --plan: a device on no page read is not_reached, not DEVICE_NOT_FOUND, and the stop is said.
+    const plan = await amps('offset-loop', ['push', 'battery', '--devices', '-', 'charge', '--plan', '--json'], {}, 'b3\nb100\n');
+    expect(plan.code).toBe(0);
+    expect((JSON.parse(plan.stdout) as { plan: { predictions: Record<string, number> } }).plan.predictions).toMatchObject({ not_reached: 1 });
+    expect(JSON.parse(plan.stderr.trim().split('\n')[0]).notice).toContain('the battery device list stopped at a page the API said starts at offset 0, not the 50 asked for');
   });
 });
 

@@ -765,6 +765,7 @@ async function predict(reads: ApiClient, session: Session, run: RunSetup, bodyFo
     throw error;
   }
   if (predicted.total === 0) throw noDevicesIn(run.devices);
+  if (predicted.listStopped) writeNotice(io, options.json, `the ${pathSegment(run.type)} device list stopped ${predicted.listStopped}: the devices it did not reach are not_reached, not predicted`);
   if (options.json) {
     writeJson(io, { plan: { total: predicted.total, predictions: Object.fromEntries(predicted.counts), preflightCodes: Object.fromEntries(predicted.codes), requests: predicted.listPages + predicted.actionReads, listPages: predicted.listPages, actionReads: predicted.actionReads, environment: session.environment } });
     return EXIT.ok;

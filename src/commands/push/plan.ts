@@ -12,7 +12,7 @@ import { isRecord } from '../../lib/values.js';
 import type { DeviceRow, InputRow } from '../../batch/input.js';
 import { isInvalid } from '../../batch/input.js';
 
-export type Prediction = 'accepted' | 'conflict_resolved' | 'conflict_resolvable' | 'conflict' | 'preflight_failed' | 'stale' | 'not_found' | 'invalid_input';
+export type Prediction = 'accepted' | 'conflict_resolved' | 'conflict_resolvable' | 'conflict' | 'preflight_failed' | 'stale' | 'not_found' | 'not_reached' | 'invalid_input';
 
 export const PREDICTION_TEXT: Record<Prediction, string> = {
   accepted: 'would be accepted',
@@ -22,6 +22,7 @@ export const PREDICTION_TEXT: Record<Prediction, string> = {
   preflight_failed: 'would fail the preflight (nothing sent)',
   stale: 'targets a device whose state is stale (sync unavailable): may be offline',
   not_found: 'is not in the device list (DEVICE_NOT_FOUND)',
+  not_reached: 'was not reached: the device list stopped before its end (said on stderr), so nothing is predicted',
   invalid_input: 'is not a row amps can send',
 };
 
@@ -32,6 +33,8 @@ export interface PlanReport {
   codes: Map<string, number>;
   /** The device list's pages read. */
   listPages: number;
+  /** Why the device list stopped before its end (listPages' page cap, a page that moved): its devices still wanted are `not_reached`. */
+  listStopped?: string;
   /** The actions read for their end (queue_after behind another: behindIsOpenEnded). */
   actionReads: number;
 }
@@ -141,7 +144,7 @@ export async function planRun(
   const pages = listPages((offset) => {
     report.listPages++;
     return listDevices(client, type, { limit: 50, offset });
-  });
+  }, { onCapped: (_next, why) => (report.listStopped = why) });
   if (wanted.size > 0) {
     for await (const page of pages) {
       const named: Array<{ device: DeviceRead; failed?: Prediction; behind?: string; behindOpenEnded?: boolean }> = [];
@@ -163,6 +166,7 @@ export async function planRun(
       if (wanted.size === 0) break;
     }
   }
-  for (let i = 0; i < wanted.size; i++) count('not_found');
+  // Not on the pages read: not found only when the list was read to its end.
+  for (let i = 0; i < wanted.size; i++) count(report.listStopped === undefined ? 'not_found' : 'not_reached');
   return report;
 }
