@@ -285,6 +285,13 @@ describe('amps decode (built binary)', () => {
     expect(word.stdout).toContain('task_test_results9');
   });
 
+  it('a saved 2xx whose body is not UTF-8 decodes as the same answer live does: INVALID_RESPONSE, exit 8', async () => {
+    const file = join(freshConfigDir(), 'latin1.txt');
+    writeFileSync(file, Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{"success":true,"data":{"id":"b1","x":"caf'), Buffer.from([0xe9]), Buffer.from('"}}')]));
+    const r = await runCli(['decode', file]);
+    expect([r.code, r.stdout.split('\n')[1]]).toEqual([8, '  HTTP 200 with a body that is not UTF-8 text']);
+  });
+
   it('decodes an HTML 502 from a proxy as transient', async () => {
     const r = await runCli(['decode', '-'], { input: 'HTTP/1.1 502 Bad Gateway\n\n<html><title>502 Bad Gateway</title></html>' });
     expect(r.code).toBe(6);

@@ -89,14 +89,19 @@ function parseVerbose(text: string): SavedResponse {
   return { status, headers, body };
 }
 
-async function readInput(options: DecodeOptions, io: IO): Promise<string> {
+/** The saved response as text, and whether its bytes were UTF-8 (a body that was not is decoded as a live one is: client.ts). */
+async function readInput(options: DecodeOptions, io: IO): Promise<{ text: string; notUtf8: boolean }> {
+  let notUtf8 = false;
+  const onNotUtf8 = () => (notUtf8 = true);
   if (options.file !== undefined && options.file !== '-') {
-    return readFileBounded(options.file, { what: 'the response file', stop: () => io.signal });
+    const text = await readFileBounded(options.file, { what: 'the response file', stop: () => io.signal, onNotUtf8 });
+    return { text, notUtf8 };
   }
   if (options.file === undefined && io.stdinIsTTY) {
     throw new UsageError('give a file to decode, or pipe a response into amps decode -', 'pbpaste | amps decode -');
   }
-  return readStdin(io, { what: 'the input to decode' });
+  const text = await readStdin(io, { what: 'the input to decode', onNotUtf8 });
+  return { text, notUtf8 };
 }
 
 async function printDecoded(decoded: DecodedError, options: DecodeOptions, io: IO): Promise<ExitCode> {
@@ -129,7 +134,7 @@ export async function run(options: DecodeOptions, given: IO): Promise<ExitCode> 
   // be too short a shape for the output's guard, and its first characters would show.
   // Its control characters and escape sequences go first: one inside a key would hide it from the search.
   // Line ends of CR alone (an old Mac editor's) are line ends too: made so before control characters go.
-  const input = await readInput(options, io);
+  const { text: input, notUtf8 } = await readInput(options, io);
   const text = safeJsonText(input.replace(/\r(?!\n)/g, '\n'));
   const saved = parseSavedResponse(text);
   // A failed action record (amps actions get --json, or the API's action) carries its errorCode.
@@ -170,7 +175,7 @@ export async function run(options: DecodeOptions, given: IO): Promise<ExitCode> 
       );
     }
   }
-  const result = decodeResponse(status, saved.headers, saved.body);
+  const result = decodeResponse(status, saved.headers, saved.body, { notUtf8 });
   if (result.ok) {
     if (options.json) writeJson(io, { error: null, status, data: result.value.data, meta: result.value.meta });
     else writeLine(io.stdout, `Not an error: HTTP ${status} with ${saved.body.trim() === '' ? 'no body' : 'a success body'}.`);

@@ -1,4 +1,5 @@
 import { closeSync, constants, createReadStream, fstatSync, openSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import { InterruptedError, UsageError } from '../errors/failures.js';
 import { systemErrorText } from '../lib/values.js';
@@ -17,10 +18,15 @@ interface TextOptions {
   strict?: boolean;
   /** What to do about bytes that are not UTF-8, when not JSON's advice. */
   notUtf8Hint?: string;
+  /** Not strict: told when bytes that are not UTF-8 were read with replacement characters. */
+  onNotUtf8?: () => void;
 }
 
 function textOf(bytes: Buffer, options: TextOptions): string {
-  if (!options.strict) return bytes.toString('utf8');
+  if (!options.strict) {
+    if (options.onNotUtf8 && !isUtf8(bytes)) options.onNotUtf8();
+    return bytes.toString('utf8');
+  }
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
