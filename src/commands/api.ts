@@ -14,7 +14,7 @@ import { invalidSuccess } from '../errors/decode.js';
 import { ApiFailure, refuseKeyInBody, UsageError } from '../errors/failures.js';
 import { isRecord, jsonText, own, percentDecoded, redactUrl, setOwn } from '../lib/values.js';
 import { withExamples } from '../output/command-help.js';
-import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
+import { type CommandState, type IO, type Run, writeJson, writeLine, writeNotice } from '../output/io.js';
 import { claimStdinInputs, readFileBounded, readStdin } from '../output/read.js';
 import { scrub } from '../output/text.js';
 import { announceWrite, withSession } from '../session/connect.js';
@@ -188,7 +188,7 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
     let first = true;
     for (let page = 0; ; page++) {
       if (page >= MAX_LIST_PAGES) {
-        writeLine(io.stderr, `amps: --paginate stopped after ${MAX_LIST_PAGES} pages; go on with -f offset=${offset}`);
+        writeNotice(io, options.json, `--paginate stopped after ${MAX_LIST_PAGES} pages; go on with -f offset=${offset}`);
         break;
       }
       const response = await session.client.request<unknown>(method, path, { query: withPage(query, window.limit, offset) });
@@ -201,7 +201,7 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
       // A page said to start elsewhere than asked (a cursor looping back to 0) would repeat or skip items, as listPages says.
       if (typeof pagination.offset === 'number' && pagination.offset !== offset && data.items.length > 0) {
         // As listPages stops a typed list: said, the list so far (none, on a first page) kept.
-        writeLine(io.stderr, `amps: --paginate stopped at a page the API said starts at offset ${pagination.offset}, not the ${offset} asked for (reading on would repeat or skip items); go on with -f offset=${offset}`);
+        writeNotice(io, options.json, `--paginate stopped at a page the API said starts at offset ${pagination.offset}, not the ${offset} asked for (reading on would repeat or skip items); go on with -f offset=${offset}`);
         if (page === 0) io.stdout.write('[');
         break;
       }
@@ -216,7 +216,7 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
       const total = typeof pagination.total === 'number' && Number.isSafeInteger(pagination.total) && pagination.total >= 0 ? pagination.total : undefined;
       if (pagination.hasMore === true && data.items.length === 0) {
         // Read on, the same offset would be read again: said, as the page cap is.
-        writeLine(io.stderr, `amps: --paginate stopped at a page that held nothing though it said more would come; go on with -f offset=${offset}`);
+        writeNotice(io, options.json, `--paginate stopped at a page that held nothing though it said more would come; go on with -f offset=${offset}`);
         break;
       }
       if (pagination.hasMore !== true || (total !== undefined && offset >= total) || io.outputClosed.aborted) break;

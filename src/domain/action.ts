@@ -248,7 +248,7 @@ function refuseWindowGrownByGap(typedStart: TimeText, typedEnd: TimeText | { kin
   // The gap is an hour at most (half an hour on Lord Howe); two hours' slack is any window's move.
   if (end - start <= (typedMinutes + 120) * 60_000) return;
   throw new UsageError(
-    `--start ${String(typedStart.hour).padStart(2, '0')}:${String(typedStart.minute).padStart(2, '0')} does not exist that day in ${zone} (the clocks go forward) and moves to ${describeInstant(start, zone)}, at or past --end; the first --end after it is ${describeInstant(end, zone)}, a window of ${Math.round((end - start) / 60_000)} minutes where ${typedMinutes} ${typedMinutes === 1 ? 'was' : 'were'} typed`,
+    `--start ${typedStart.date ? `${typedStart.date.year}-${String(typedStart.date.month).padStart(2, '0')}-${String(typedStart.date.day).padStart(2, '0')} ` : ''}${String(typedStart.hour).padStart(2, '0')}:${String(typedStart.minute).padStart(2, '0')} does not exist that day in ${zone} (the clocks go forward) and moves to ${describeInstant(start, zone)}, at or past --end; the first --end after it is ${describeInstant(end, zone)}, a window of ${Math.round((end - start) / 60_000)} minutes where ${typedMinutes} ${typedMinutes === 1 ? 'was' : 'were'} typed`,
     'give a start outside the time the clocks skip, or the end as a length (--end 30m)',
   );
 }

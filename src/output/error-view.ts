@@ -248,7 +248,7 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
   if (!decoded.known && decoded.shape !== 'transport' && decoded.shape !== 'preflight') {
     lines.push(
       decoded.shape === 'non_envelope'
-        ? `  The response was ${decoded.problem ? scrub(decoded.problem) : 'not an Amps error envelope'}; classified from its HTTP status.`
+        ? `  The response was ${decoded.problem ? scrub(decoded.problem) : 'not an Amps error envelope'}; ${decoded.code === 'INVALID_RESPONSE' ? 'a success status with no result amps can use' : 'classified from its HTTP status'}.`
         : '  This code is not in the amps catalogue; treated as UNKNOWN_ERROR (retry once, then escalate).',
     );
     // The decoder made the excerpt (its page title and the first 200 characters, `…` where it cut):

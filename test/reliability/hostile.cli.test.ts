@@ -340,6 +340,10 @@ describe('a list that says "more" for ever', () => {
     const api = await amps('offset-loop', ['api', 'GET', '/battery', '--paginate']);
     expect([api.code, (JSON.parse(api.stdout) as unknown[]).length, server.count('GET')]).toEqual([0, 50, 2]);
     expect(api.stderr).toContain('amps: --paginate stopped at a page the API said starts at offset 0, not the 50 asked for (reading on would repeat or skip items); go on with -f offset=50');
+    // With --json, stderr holds JSON lines alone, this one a notice.
+    server.reset();
+    const apiJson = await amps('offset-loop', ['api', 'GET', '/battery', '--paginate', '--json']);
+    expect(JSON.parse(apiJson.stderr)).toEqual({ notice: '--paginate stopped at a page the API said starts at offset 0, not the 50 asked for (reading on would repeat or skip items); go on with -f offset=50' });
     // From an offset of the operator's: the first page is the wrong one; nothing listed, said, as devices says it.
     const first = await amps('offset-loop', ['api', 'GET', '/battery', '-f', 'offset=5', '--paginate']);
     expect([first.code, JSON.parse(first.stdout)]).toEqual([0, []]);
