@@ -23,10 +23,9 @@ type Shape = (data: unknown) => string | undefined;
 
 /** A value the API gave where another was due, as a refusal quotes it. */
 const quoted = (value: unknown) => JSON.stringify(value).slice(0, 40);
-const describe = kindOf;
 
 const actionShape: Shape = (data) => {
-  if (!isRecord(data)) return `data that is ${describe(data)}, not an action`;
+  if (!isRecord(data)) return `data that is ${kindOf(data)}, not an action`;
   if (typeof data.id !== 'string' || data.id === '') return 'an action without an id';
   // The id goes into the next request's path (a wait, a cancel): `..` there would be another route.
   const idTrouble = idProblem(data.id);
@@ -44,9 +43,9 @@ const actionShape: Shape = (data) => {
   }
   return undefined;
 };
-const deviceShape: Shape = (data) => (!isRecord(data) ? `data that is ${describe(data)}, not a device` : typeof data.id !== 'string' ? 'a device without an id' : undefined);
-const pageShape: Shape = (data) => (!isRecord(data) ? `data that is ${describe(data)}, not a list page` : !Array.isArray(data.items) ? 'a list page without items' : undefined);
-const settingsShape: Shape = (data) => (!isRecord(data) ? `data that is ${describe(data)}, not a settings result` : !Array.isArray(data.updated) ? 'a settings result without updated' : undefined);
+const deviceShape: Shape = (data) => (!isRecord(data) ? `data that is ${kindOf(data)}, not a device` : typeof data.id !== 'string' ? 'a device without an id' : undefined);
+const pageShape: Shape = (data) => (!isRecord(data) ? `data that is ${kindOf(data)}, not a list page` : !Array.isArray(data.items) ? 'a list page without items' : undefined);
+const settingsShape: Shape = (data) => (!isRecord(data) ? `data that is ${kindOf(data)}, not a settings result` : !Array.isArray(data.updated) ? 'a settings result without updated' : undefined);
 
 /**
  * A result must be about what was asked for: an action, a device or a schedule answered for
@@ -106,6 +105,9 @@ function objectItems<T>(page: ApiResponse<Page<T>>, itemShape?: Shape): ApiRespo
  */
 export const MAX_LIST_PAGES = 10_000;
 
+/** Why a read of every page stopped before the list said it ended. */
+export type ListStop = 'page cap' | 'empty page' | 'wrong offset';
+
 /**
  * The pages of a list in order (offset/limit), from `offset`, until one says there is no more, or
  * `maxPages` (MAX_LIST_PAGES) have come, or a page holds nothing though it says more would come (a
@@ -117,9 +119,6 @@ export const MAX_LIST_PAGES = 10_000;
  * same bound). With `pageSize`, a page without `pagination` (the docs show none for /actions) is
  * the last only when it is short.
  */
-/** Why a read of every page stopped before the list said it ended. */
-export type ListStop = 'page cap' | 'empty page' | 'wrong offset';
-
 export async function* listPages<T>(
   fetchPage: (offset: number) => Promise<ApiResponse<Page<T>>>,
   options: { offset?: number; maxPages?: number; pageSize?: number; onCapped?: (nextOffset: number, why: string, cause: ListStop) => void } = {},
@@ -212,7 +211,7 @@ export function cancelAction(client: ApiClient, id: string): Promise<ApiResponse
 // Its id and type go in a delivery's headers (svix-id, amps-event-type): visible ASCII, or no header at all.
 // A body nested deeper than JSON_BOUNDS' depth could not be written out again (JSON.stringify overflows the stack).
 const isEvent = (item: unknown) => isRecord(item) && isHeaderWord(item.id) && Number.isSafeInteger(item.seq) && isHeaderWord(item.type) && typeof item.createdAt === 'string' && isRecord(item.body) && nestsWithin(item.body, JSON_BOUNDS.depth);
-const eventsShape: Shape = (data) => (!isRecord(data) ? `data that is ${describe(data)}, not an event list`
+const eventsShape: Shape = (data) => (!isRecord(data) ? `data that is ${kindOf(data)}, not an event list`
   : !Array.isArray(data.items) || typeof data.lastSeq !== 'number' ? 'an event list without items or lastSeq'
   : !data.items.every(isEvent) ? 'an event that is not one (an id, a seq, a type, a time and a body)' : undefined);
 const secretShape: Shape = (data) => (!isRecord(data) || typeof data.secret !== 'string' ? 'no webhook secret' : undefined);
@@ -236,7 +235,7 @@ export function sandboxDeliveries(client: ApiClient): Promise<ApiResponse<{ deli
 
 // ── Schedules (docs/amps-api/contract.md §6.1) ──
 
-const scheduleShape: Shape = (data) => (!isRecord(data) ? `data that is ${describe(data)}, not a schedule`
+const scheduleShape: Shape = (data) => (!isRecord(data) ? `data that is ${kindOf(data)}, not a schedule`
   : typeof data.id !== 'string' || !Array.isArray(data.slots) ? 'a schedule without an id or slots'
   : !data.slots.every(isSlot) ? 'a schedule with a slot that is not one (a time, a duration and a command)' : undefined);
 
