@@ -6,7 +6,7 @@ import { isUtf8 } from 'node:buffer';
 import type { Dispatcher } from 'undici';
 import { setV8Flag } from '../lib/v8-flags.js';
 import { nodeTransport, type ResponseBody, type Transport } from './transport.js';
-import { type DecodedError, decodeResponse, RATE_LIMIT_CODES, tooLarge, transportError, type TransportFailure } from '../errors/decode.js';
+import { type DecodedError, decodeResponse, header, RATE_LIMIT_CODES, tooLarge, transportError, type TransportFailure } from '../errors/decode.js';
 import { redactUrl } from '../lib/values.js';
 import { formatDuration } from '../domain/duration.js';
 import { ApiFailure, InterruptedError, refuseKeyInBody, UsageError } from '../errors/failures.js';
@@ -173,15 +173,6 @@ export function codeProvesNothingRan(code: string | null): boolean {
 
 const NOT_SENT_CODES = new Set(['CONNECTION_REFUSED', 'DNS_FAILURE', 'TLS_FAILURE']);
 
-/**
- * Whether `--retry` may send a push again after this answer (its `attempt`-th). The docs' retry
- * table decides for the codes of its page: the transport codes with exponential backoff (TIMEOUT
- * among them, though the manufacturer may have taken the first: the page says retry), DEVICE_OFFLINE
- * after a delay, UNKNOWN_ERROR once. Decision 10 adds the platform's answers that prove nothing ran
- * (RATE_LIMIT_EXCEEDED) and a connection refused before anything left. Never after a lost answer
- * (amps' own timeout, a reset) or a body that is no Amps error: the page says nothing of those,
- * and the push may have run.
- */
 /** "Retry once, then escalate": the first attempt and one more. */
 const ONCE_THEN_ESCALATE_ATTEMPTS = 2;
 
@@ -193,6 +184,15 @@ export function attemptsFor(decoded: DecodedError, retries: number): number {
   return decoded.retryClass === 'once_then_escalate' ? Math.min(ONCE_THEN_ESCALATE_ATTEMPTS, retries + 1) : retries + 1;
 }
 
+/**
+ * Whether `--retry` may send a push again after this answer (its `attempt`-th). The docs' retry
+ * table decides for the codes of its page: the transport codes with exponential backoff (TIMEOUT
+ * among them, though the manufacturer may have taken the first: the page says retry), DEVICE_OFFLINE
+ * after a delay, UNKNOWN_ERROR once. Decision 10 adds the platform's answers that prove nothing ran
+ * (RATE_LIMIT_EXCEEDED) and a connection refused before anything left. Never after a lost answer
+ * (amps' own timeout, a reset) or a body that is no Amps error: the page says nothing of those,
+ * and the push may have run.
+ */
 export function pushMayBeResent(outcome: { decoded: DecodedError; notSent: boolean }, attempt: number): boolean {
   // A success status took the push, whatever its body says: the decoder makes any 2xx it cannot use
   // INVALID_RESPONSE (no Amps error envelope), which nothing below resends.
@@ -500,8 +500,7 @@ export class ApiClient {
       const text = this.scrub(raw.text);
       const responseHeaders = Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name, Array.isArray(value) ? value.map((v) => this.scrub(v)) : value === undefined ? value : this.scrub(value)]));
       // The first of a repeated one, as the decoder quotes it.
-      const ids = responseHeaders['x-request-id'];
-      const requestId = Array.isArray(ids) ? ids[0] : ids;
+      const requestId = header(responseHeaders, 'x-request-id');
       verbose?.(`< ${response.statusCode} (${Date.now() - started} ms, ${text.length} bytes)${requestId ? ` request-id ${requestId}` : ''}`);
       const decoded = decodeResponse(response.statusCode, responseHeaders, text, { path: url.pathname.slice(this.basePath.length) || '/', anyBody, notUtf8: !raw.utf8 });
       const serverDate = typeof responseHeaders.date === 'string' ? responseHeaders.date : undefined;

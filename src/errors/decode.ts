@@ -82,7 +82,8 @@ function textExcerpt(body: string, headers: Headers, notUtf8 = false): string | 
 
 const EXCERPT_LENGTH = 200;
 
-function header(headers: Headers, name: string): string | undefined {
+/** A header's value, any case of its name; the first of a repeated one (the id to quote of two `x-request-id`s). */
+export function header(headers: Headers, name: string): string | undefined {
   const wanted = name.toLowerCase();
   for (const [key, value] of Object.entries(headers)) {
     if (key.toLowerCase() === wanted) return Array.isArray(value) ? value[0] : value;
