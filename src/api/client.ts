@@ -83,13 +83,14 @@ export const MAX_RETRY_AFTER_MS = 60_000;
 
 /**
  * Why a retry that was asked for (reads' own, `--retry`) was not made: its wait is longer than amps
- * waits, or would end past `--timeout` (`timeoutMs`, which bounds a request and its retries), or
- * past `bound` where something shorter limits it.
+ * waits, or no time is left (`leftMs`) because the attempt used it up, or the wait would end past
+ * `--timeout` (`timeoutMs`, which bounds a request and its retries), or past `bound` where
+ * something shorter limits it.
  */
-export function retryWithheldText(delayMs: number, timeoutMs: number, bound?: string): string {
+export function retryWithheldText(delayMs: number, timeoutMs: number, leftMs: number, bound?: string): string {
   if (delayMs > MAX_RETRY_AFTER_MS) return `not retried: the wait asked for is longer than amps waits (${formatDuration(MAX_RETRY_AFTER_MS)})`;
   // No time left at all: the attempt itself took it (a server that never answered), not a wait.
-  if (delayMs <= 0) return `not retried: the attempt used up ${bound ?? `--timeout (${formatDuration(timeoutMs)}, retries included)`}`;
+  if (leftMs <= 0) return `not retried: the attempt used up ${bound ?? `--timeout (${formatDuration(timeoutMs)}, retries included)`}`;
   return `not retried: the wait before it (${formatDuration(delayMs)}) would end past ${bound ?? `--timeout (${formatDuration(timeoutMs)}, retries included); a longer --timeout waits it out`}`;
 }
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -551,7 +552,7 @@ export class ApiClient {
       const left = deadline - Date.now();
       if (askedMs > MAX_RETRY_AFTER_MS || delayMs >= left) {
         const bound = options.timeoutMs !== undefined && options.timeoutMs < this.options.timeoutMs ? 'what is left of the wait (--wait-timeout)' : undefined;
-        throw failed({ ...error, retryWithheld: retryWithheldText(askedMs > MAX_RETRY_AFTER_MS || left > 0 ? askedMs : 0, this.options.timeoutMs, bound) });
+        throw failed({ ...error, retryWithheld: retryWithheldText(askedMs, this.options.timeoutMs, left, bound) });
       }
       this.options.onRetry?.({
         method,

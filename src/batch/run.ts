@@ -429,7 +429,7 @@ export class BatchRun {
   /** Says a resend after `ms`, as one push's retries are said; why there is none instead (it would end past the row's --timeout). */
   private announceResend(row: DeviceRow, d: DecodedError, attempt: number, ms: number, deadline: number): string | undefined {
     const left = deadline - Date.now();
-    if (ms >= left) return retryWithheldText(left > 0 ? askedWaitMs(d) ?? ms : 0, this.client.timeoutMs);
+    if (ms >= left) return retryWithheldText(askedWaitMs(d) ?? ms, this.client.timeoutMs, left);
     this.client.announceRetry({
       method: 'POST', path: `/${pathSegment(this.plan.type)}/${row.id}`, attempt: attempt + 1, of: attemptsFor(d, this.plan.retry), delayMs: ms,
       reason: retryReason(d),
