@@ -363,13 +363,18 @@ export function resolveTimeText(time: TimeText, now: number, timeZone: string): 
   }
 }
 
+/** A time the API reads as a length from its now (`30m`, `+1.5h`), in ms; undefined for any other. */
+export function apiRelativeMs(text: string): number | undefined {
+  return parseRelativeDuration(text.trim().replace(/^\+/, ''));
+}
+
 /**
  * A time as the API reads it (decision 6): ISO with Z or an offset; a naive wall-clock time in the
  * device's plant time zone; or a relative duration from `now`. Undefined when unparseable.
  */
 export function parseApiTime(text: string, now: Date, plantTimeZone: string): Date | undefined {
   const input = text.trim();
-  const ms = parseRelativeDuration(input.replace(/^\+/, ''));
+  const ms = apiRelativeMs(input);
   if (ms !== undefined) return new Date(now.getTime() + ms);
   const absolute = ABSOLUTE.exec(input);
   if (absolute) {

@@ -12,7 +12,7 @@ import { conversionLine, hasWallClockTime } from '../../domain/action.js';
 import { pendingActionOf } from '../../domain/capabilities.js';
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/device-types.js';
 import { requireId } from '../../domain/ids.js';
-import { parseApiTime, parseRelativeDuration, plantZone } from '../../domain/time.js';
+import { apiRelativeMs, parseApiTime, plantZone } from '../../domain/time.js';
 import { preflightError } from '../../errors/decode.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { ApiFailure, PreflightError, refuseKeyInBody, UsageError } from '../../errors/failures.js';
@@ -88,7 +88,7 @@ function preparedFromRaw(body: PushBody, zone: Zone, device: DeviceRead | undefi
   // A time without a zone is read on the device's clock: by amps too when it knows it, else by the API alone, said so.
   if (wallClock && !plant) notes.push(`--body's times without a zone are read by the API on the device's clock, which amps ${device ? 'does not know (the device names no plant zone amps knows)' : 'did not read (--no-preflight)'}: sent as written, shown on no clock`);
   // A relative time (`30m`) counts from the API's now as it takes the push: placed after the action's createdAt once it answers (movedTimes).
-  const relativeMs = (text: string | null | undefined) => (typeof text === 'string' ? parseRelativeDuration(text.trim().replace(/^\+/, '')) : undefined);
+  const relativeMs = (text: string | null | undefined) => (typeof text === 'string' ? apiRelativeMs(text) : undefined);
   const relative = { start: relativeMs(body.action.start), end: relativeMs(body.action.end) };
   return { body, zone, wallClock: plant !== undefined, start: instant(body.action.start), end: instant(body.action.end), relative, conversions: [], notes };
 }
