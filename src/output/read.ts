@@ -23,15 +23,14 @@ interface TextOptions {
 }
 
 function textOf(bytes: Buffer, options: TextOptions): string {
-  if (!options.strict) {
-    if (options.onNotUtf8 && !isUtf8(bytes)) options.onNotUtf8();
-    return bytes.toString('utf8');
+  // One check for both: refused when strict, else said to the caller that asked (a reader that did
+  // not ask pays for no scan).
+  if ((options.strict || options.onNotUtf8) && !isUtf8(bytes)) {
+    if (options.strict) throw new UsageError(`${options.what ?? 'the input'} is not UTF-8 text`, options.notUtf8Hint ?? 'JSON is UTF-8: save it so (iconv -t UTF-8), or escape the character (\\u00e9)');
+    options.onNotUtf8!();
   }
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    throw new UsageError(`${options.what ?? 'the input'} is not UTF-8 text`, options.notUtf8Hint ?? 'JSON is UTF-8: save it so (iconv -t UTF-8), or escape the character (\\u00e9)');
-  }
+  // A byte-order mark is kept, as the strict decoder kept it (ignoreBOM): withoutBom is the callers'.
+  return bytes.toString('utf8');
 }
 
 /** Text without the byte-order mark a Windows editor puts first: no part of what it holds. */
