@@ -394,6 +394,22 @@ describe('webhook bodies', () => {
   });
 });
 
+describe('lengths of time as operators type them: one grammar for options, push times and slots', () => {
+  it('a number and a unit, or parts largest first; a bare number is seconds', async () => {
+    const { parseDuration } = await import('../src/domain/duration.js');
+    expect(['500ms', '30s', '30 sec', '2m', '2min', '1.5h', '1d', '45', '1h30m', '2m30s', '1d 2h', '1H30M'].map(parseDuration)).toEqual([500, 30_000, 30_000, 120_000, 120_000, 5_400_000, 86_400_000, 45_000, 5_400_000, 150_000, 93_600_000, 5_400_000]);
+    // The slips a push time refuses are no length here either.
+    for (const slip of ['1h1h', '30m1h', '1h60m', '1.5h30m', 'soon', '', '1h30', 'x'.repeat(65)]) expect(parseDuration(slip), slip).toBeUndefined();
+  });
+
+  it('an option takes the combined forms a push time takes: --timeout 2m30s, and 1h30m refused as past its 1 h', async () => {
+    const { duration } = await import('../src/config/option-parsers.js');
+    expect(duration('--timeout', 3_600_000)('2m30s')).toBe(150_000);
+    expect(() => duration('--timeout', 3_600_000)('1h30m')).toThrow("--timeout takes at most 1 h, not '1h30m'");
+    expect(() => duration('--timeout')('1h1h')).toThrow("--timeout takes a duration such as 30s, 2m or 1h30m, not '1h1h'");
+  });
+});
+
 describe('durations as amps says them', () => {
   it('whole milliseconds under a second, then seconds, minutes and hours', async () => {
     const { formatDuration } = await import('../src/domain/duration.js');

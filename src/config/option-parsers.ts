@@ -20,7 +20,7 @@ const MAX_DURATION_MS = 2_147_483_647;
 export function duration(name: string, maxMs = MAX_DURATION_MS) {
   return (value: string): number => {
     const ms = parseDuration(value);
-    if (ms === undefined || ms <= 0) throw new UsageError(`${name} takes a duration such as 30s or 2m, not '${value}'`);
+    if (ms === undefined || ms <= 0) throw new UsageError(`${name} takes a duration such as 30s, 2m or 1h30m, not '${value}'`);
     if (ms > maxMs) throw new UsageError(`${name} takes at most ${formatDuration(maxMs)}, not '${value}'`);
     return ms;
   };

@@ -34,8 +34,7 @@ export function parseSlot(text: string): TypedSlot {
   if (hour > 23 || minute > 59) throw new UsageError(`--slot '${text}': ${head[1]}:${head[2]} is not a time of day`, SLOT_HINT);
   // A bare number is a length in nothing an operator says of a slot (it would be read as seconds).
   if (/^[\d.]+$/.test(head[3])) throw new UsageError(`--slot '${text}': the length '${head[3]}' has no unit`, `write it with one: ${head[3]}m, or in hours, e.g. 2h`);
-  const compound = /^(\d{1,2})h(\d{1,2})m$/i.exec(head[3]);
-  const durationMs = compound ? (Number(compound[1]) * 60 + Number(compound[2])) * 60_000 : parseDuration(head[3]);
+  const durationMs = parseDuration(head[3]);
   if (durationMs === undefined || durationMs < 60_000 || durationMs > 86_400_000) throw new UsageError(`--slot '${text}': '${head[3]}' is not a length from 1m to 24h`, SLOT_HINT);
   // The API's durations here are hours and minutes: 90s would be sent as PT2M.
   if (durationMs % 60_000 !== 0) throw new UsageError(`--slot '${text}': '${head[3]}' is not a whole number of minutes`, SLOT_HINT);

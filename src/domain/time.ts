@@ -8,6 +8,7 @@ import { readApiTime } from '../contract/api-time.js';
 import { UsageError } from '../errors/failures.js';
 import { databaseSpelling, localZoneName, tzNamed, zoneOfPath, zoneOffsetReader } from '../lib/zoneinfo.js';
 import { calendarProblem, MAX_YEAR, MIN_YEAR } from '../lib/calendar.js';
+import { readParts } from './duration.js';
 
 /** Nothing an operator types for a push lies further ahead than this (the API's horizon is 30 days). */
 export const MAX_AHEAD_MS = 400 * 86_400_000;
@@ -19,26 +20,10 @@ export const MAX_AHEAD_MS = 400 * 86_400_000;
  */
 export const CLOCK_MARGIN_MS = 5 * 60_000;
 
-// Days, hours, minutes, seconds, each at most once and in that order, so `1h30m` is read as said;
-// `1h1h` or `30m1h` is a slip, not a sum, and is refused.
-const RELATIVE_DURATION = /^(?=\d)(?:(\d+(?:\.\d+)?)\s*d\s*)?(?:(\d+(?:\.\d+)?)\s*h\s*)?(?:(\d+(?:\.\d+)?)\s*m\s*)?(?:(\d+(?:\.\d+)?)\s*s\s*)?$/;
-const PART_MS = [86_400_000, 3_600_000, 60_000, 1000];
-/** How many of each unit make the one before it: past that, a part belongs to the larger unit (`1h60m` is 2h). */
-const PART_LIMIT = [Infinity, 24, 60, 60];
-
-/** Whether the parts of a length are said as a person says them: only the last may have a fraction, and each after the first is below what makes the larger unit. */
-function partsAsSaid(parts: Array<string | undefined>): boolean {
-  const given = parts.map((part, i) => ({ part, i })).filter((p): p is { part: string; i: number } => p.part !== undefined);
-  return given.every(({ part, i }, k) => (k === given.length - 1 || !part.includes('.')) && (k === 0 || Number(part) < PART_LIMIT[i]!));
-}
-
-/** `30m`, `1.5h`, `2h`, `1h30m`, `90s` as milliseconds; undefined otherwise, or past MAX_AHEAD_MS. */
+/** `30m`, `1.5h`, `2h`, `1h30m`, `90s` (duration.ts readParts) as milliseconds; undefined otherwise, or past MAX_AHEAD_MS. */
 export function parseRelativeDuration(text: string): number | undefined {
-  const trimmed = text.trim().toLowerCase();
-  const match = trimmed.length > 64 ? null : RELATIVE_DURATION.exec(trimmed);
-  if (!match || !partsAsSaid(match.slice(1, 5))) return undefined;
-  const total = PART_MS.reduce((sum, ms, i) => sum + (match[i + 1] === undefined ? 0 : Number(match[i + 1]) * ms), 0);
-  return Number.isFinite(total) && total <= MAX_AHEAD_MS ? Math.round(total) : undefined;
+  const length = readParts(text);
+  return 'ms' in length && length.ms <= MAX_AHEAD_MS ? length.ms : undefined;
 }
 
 // RFC 3339's spellings, with or without a zone alike: `T`, `t` or a space between date and time; an
@@ -285,10 +270,8 @@ export function parseTimeText(text: string): TimeText | { problem: string } {
   const ms = parseRelativeDuration(relative ? relative[1] : input);
   if (ms !== undefined) return { kind: 'relative', ms };
   if (relative || /^\d+(\.\d+)?\s*[dhms]/i.test(input)) {
-    const parts = RELATIVE_DURATION.exec((relative ? relative[1] : input).trim().toLowerCase());
-    if (!parts) return { problem: 'is not a length of time: each of d, h, m and s at most once, largest first, as in 1h30m' };
-    if (!partsAsSaid(parts.slice(1, 5))) return { problem: 'is not a length as one says it: only the last part may have a fraction, and 24h, 60m or 60s is the larger unit (1d2h, not 1d26h; 1h30m, not 1.5h30m)' };
-    return { problem: `lies more than ${MAX_AHEAD_MS / 86_400_000} days ahead` };
+    const length = readParts(relative ? relative[1] : input);
+    return 'problem' in length ? { problem: length.problem } : { problem: `lies more than ${MAX_AHEAD_MS / 86_400_000} days ahead` };
   }
   const clock = /^(\d{1,2}):(\d{2})$/.exec(input);
   if (clock) {
