@@ -64,7 +64,7 @@ export function pushCommand(state: CommandState, runF: Run<PushOptions> = run) {
     .addOption(new Option('--body <file>', 'send this JSON body as is (- reads stdin)').conflicts(BODY_FLAGS).argParser(fileOrUrl('--body')))
     .addOption(new Option('--dry-run', 'check against the device and print the body; send nothing'))
     .addOption(new Option('--wait', 'follow the action (with --devices: every action) until it completes, fails or is cancelled'))
-    .addOption(new Option('--wait-timeout <duration>', 'give up following after this long (default 10m)').argParser(duration('--wait-timeout', 24 * 86_400_000)))
+    .addOption(new Option('--wait-timeout <duration>', 'give up following, or waiting for an action in flight at a conflict, after this long (default 10m)').argParser(duration('--wait-timeout', 24 * 86_400_000)))
     .option('--simulate-failure <code>', 'sandbox only: make the push fail with this canonical code')
     .addOption(new Option('--simulate-at <phase>', 'with --simulate-failure: fail the request (default) or accept it and fail the action at dispatch').choices(['request', 'dispatch'] as const))
     .option('--no-preflight', 'skip the check against the device\'s commands map')
