@@ -374,6 +374,11 @@ describe('a time from the API, for people', () => {
     expect(timeText('0001-01-01T00:00:00Z', 'UTC')).toBe(describeInstant(Date.parse('0001-01-01T00:00:00Z'), 'UTC'));
     expect(['2026-02-30T00:00:00Z', '+275760-09-13T00:00:00.000Z', 'soon'].map((t) => timeText(t, 'UTC'))).toEqual(['2026-02-30T00:00:00Z', '+275760-09-13T00:00:00.000Z', 'soon']);
   });
+
+  it('a table keeps the API\'s time as sent; one that names no zone says it is read as UTC', async () => {
+    const { tableTimeText } = await import('../src/output/views.js');
+    expect(['2026-06-10T21:00:00Z', '2026-06-10T21:00:00', 'soon', null].map(tableTimeText)).toEqual(['2026-06-10T21:00:00Z', '2026-06-10T21:00:00 (no zone: read as UTC)', 'soon', '-']);
+  });
 });
 
 describe('a schedule for people', () => {

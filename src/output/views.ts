@@ -34,6 +34,15 @@ export function timeText(value: unknown, zone: string): string {
   return time.zoned ? describeInstant(time.instant, zone) : `${describeInstant(time.instant, zone)} (sent without a zone: read as UTC)`;
 }
 
+/**
+ * An ISO time from the API for a table cell, kept as sent (tables keep the API's UTC times); one
+ * that names no zone says it is read as UTC, as timeText does.
+ */
+export function tableTimeText(value: unknown): string {
+  const time = readApiTime(value);
+  return time !== undefined && !time.zoned ? `${show(value)} (no zone: read as UTC)` : show(value);
+}
+
 function actionLines(action: ActionRecord, style: Style, zone: string): string[] {
   const execution = executionOf(action);
   const fields: Array<[string, string]> = [

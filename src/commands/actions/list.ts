@@ -11,7 +11,7 @@ import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine, writeNotice } from '../../output/io.js';
 import { formatTable } from '../../output/table.js';
 import { leftOutText, show } from '../../output/text.js';
-import { parametersText, stateColour } from '../../output/views.js';
+import { parametersText, stateColour, tableTimeText } from '../../output/views.js';
 import { withSession } from '../../session/connect.js';
 
 export interface ListOptions extends GlobalOptions {
@@ -40,7 +40,7 @@ export async function run(options: ListOptions, io: IO): Promise<ExitCode> {
       if (leftOut) writeNotice(io, true, leftOut);
       return EXIT.ok;
     }
-    const rows = data.items.map((a) => [show(a.id), `${show(a.deviceType)} ${show(a.deviceId)}`, show(a.command), parametersText(a.parameters), stateColour(show(a.state), io.out), show(a.start), show(a.end), show(a.createdAt)]);
+    const rows = data.items.map((a) => [show(a.id), `${show(a.deviceType)} ${show(a.deviceId)}`, show(a.command), parametersText(a.parameters), stateColour(show(a.state), io.out), tableTimeText(a.start), tableTimeText(a.end), tableTimeText(a.createdAt)]);
     io.stdout.write(await formatTable(['action', 'device', 'command', 'parameters', 'state', 'start', 'end', 'created'], rows, { tty: io.stdoutIsTTY, style: io.out }));
     if (!options.quiet) {
       // The next page is named: actions has no --all (the list is the API's newest, which moves as it is read).
