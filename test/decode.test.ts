@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { retryDelayMs } from '../src/api/client.js';
 import { manufacturerVariant, outcomeExitCode } from '../src/errors/catalogue.js';
-import { decodeError, decodeFailedAction, decodeResponse, parseRetryAfter, transportError } from '../src/errors/decode.js';
+import { decodeError, decodeFailedAction, decodeResponse, failedActionIn, parseRetryAfter, transportError, truncatedFailedActionIn } from '../src/errors/decode.js';
 import { errorToJson, renderErrorText } from '../src/output/error-view.js';
 import { PLAIN } from '../src/output/style.js';
 import { API_DOCS } from './helpers/cli.js';
@@ -72,6 +72,13 @@ describe('the decoder on every shape', () => {
       expect([decoded.entry?.variant, decoded.entry?.party, decoded.exitCode], String(errorMessage)).toEqual([manufacturerVariant('DEVICE_NOT_FOUND')?.variant, 'manufacturer', outcomeExitCode('failed', 'DEVICE_NOT_FOUND')]);
     }
     expect(outcomeExitCode('failed', 'DEVICE_NOT_FOUND')).toBe(3);
+  });
+
+  it('a push.failed webhook body is a failed action: its actionId named, whole or cut off', () => {
+    const body = { actionId: 'act_9', deviceId: 'bat_1', deviceType: 'battery', command: 'charge', parameters: null, result: { success: false }, errorCode: 'DEVICE_OFFLINE', errorMessage: 'Device is offline', failedAt: '2026-06-10T21:00:00Z' };
+    expect(failedActionIn(body)).toBeDefined();
+    expect(decodeFailedAction(failedActionIn(body)!)).toMatchObject({ code: 'DEVICE_OFFLINE', actionId: 'act_9', shape: 'action' });
+    expect(decodeFailedAction(truncatedFailedActionIn(JSON.stringify(body).slice(0, 200))!)).toMatchObject({ code: 'DEVICE_OFFLINE', actionId: 'act_9' });
   });
 
   it('a status the docs also give a code is not said to differ from theirs (RATE_LIMIT_EXCEEDED on 401)', async () => {

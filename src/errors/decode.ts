@@ -382,6 +382,8 @@ export function decodeResponse(status: number, headers: Headers, body: string, o
 /** An action record that ended `failed`, as `amps actions get --json` or the API shows it. */
 interface FailedAction {
   id?: unknown;
+  /** A `push.failed` webhook's body names its action so (contract.md §13). */
+  actionId?: unknown;
   state?: unknown;
   /** Absent or null: the action failed and named no code (read as UNKNOWN_ERROR, and said so). */
   errorCode?: string | null;
@@ -408,7 +410,7 @@ export function truncatedFailedActionIn(body: string): FailedAction | undefined 
   if (!errorCode || !/^[A-Z][A-Z0-9_]+$/.test(errorCode)) return undefined;
   const state = quotedField(body, 'state');
   if (state !== undefined && state !== 'failed') return undefined;
-  return { id: quotedField(body, 'id'), state, errorCode, errorMessage: quotedField(body, 'errorMessage') };
+  return { id: quotedField(body, 'id'), actionId: quotedField(body, 'actionId'), state, errorCode, errorMessage: quotedField(body, 'errorMessage') };
 }
 
 /** A failed action's errorCode through the catalogue: the exit code a failure of that code has. */
@@ -431,7 +433,7 @@ export function decodeFailedAction(action: FailedAction): DecodedError {
     shape: 'action',
     ...classify(entry ? entry.retryClass : 'once_then_escalate'),
     details: result?.details,
-    actionId: typeof action.id === 'string' ? action.id : undefined,
+    actionId: typeof action.id === 'string' ? action.id : typeof action.actionId === 'string' ? action.actionId : undefined,
   };
 }
 
