@@ -74,6 +74,12 @@ describe('the decoder on every shape', () => {
     expect(outcomeExitCode('failed', 'DEVICE_NOT_FOUND')).toBe(3);
   });
 
+  it('a request id a server sent as a number is quoted, not said to be missing', () => {
+    const body = (requestId: unknown) => JSON.stringify({ success: false, error: { code: 'DEVICE_OFFLINE', message: 'x' }, meta: { requestId } });
+    expect(decodeError(410, {}, body(81234)).requestId).toBe('81234');
+    expect(decodeError(410, { 'x-request-id': 'req_h' }, body(1.5)).requestId).toBe('req_h');
+  });
+
   it('a push.failed webhook body is a failed action: its actionId named, whole or cut off', () => {
     const body = { actionId: 'act_9', deviceId: 'bat_1', deviceType: 'battery', command: 'charge', parameters: null, result: { success: false }, errorCode: 'DEVICE_OFFLINE', errorMessage: 'Device is offline', failedAt: '2026-06-10T21:00:00Z' };
     expect(failedActionIn(body)).toBeDefined();

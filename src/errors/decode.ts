@@ -122,6 +122,11 @@ function asString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** `meta.requestId` as support can quote it: text, or a whole number a server sent unquoted (`"requestId": 81234`). */
+function requestIdOf(value: unknown): string | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : asString(value);
+}
+
 /**
  * A short field of an answer (a code, a request id, a path, a timestamp) cut to `max` characters: a
  * server's megabyte there would otherwise be printed whole, in the error, the retry notice and the
@@ -274,7 +279,7 @@ function fromFields(status: number, fields: ErrorFields, retryAfterHeader: numbe
     ...classify(entry ? entry.retryClass : 'once_then_escalate'),
     details: fields.details,
     // The envelope's id, else the response header's (a body cut off before its meta still has it).
-    requestId: shortText(asString(fields.meta.requestId) ?? header(headers, 'x-request-id')),
+    requestId: shortText(requestIdOf(fields.meta.requestId) ?? header(headers, 'x-request-id')),
     path: shortText(fields.meta.path),
     timestamp: shortText(fields.meta.timestamp),
     retryAfterSeconds: retryAfterHeader ?? detailsRetry,
@@ -367,7 +372,7 @@ export function decodeResponse(status: number, headers: Headers, body: string, o
     return {
       ok: false,
       error: {
-        ...invalidSuccess(status, `a failed envelope${named}`, asString(meta.requestId) ?? header(headers, 'x-request-id')),
+        ...invalidSuccess(status, `a failed envelope${named}`, requestIdOf(meta.requestId) ?? header(headers, 'x-request-id')),
         path: shortText(meta.path), timestamp: shortText(meta.timestamp), bodyExcerpt: excerpt(body),
       },
     };
