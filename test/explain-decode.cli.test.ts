@@ -292,6 +292,19 @@ describe('amps decode (built binary)', () => {
     expect([r.code, r.stdout.split('\n')[1]]).toEqual([8, '  HTTP 200 with a body that is not UTF-8 text']);
   });
 
+  it('an error whose message is not UTF-8 is decoded by its code, and says its replacement characters are not the API\'s words', async () => {
+    const file = join(freshConfigDir(), 'latin1-error.txt');
+    writeFileSync(file, Buffer.concat([Buffer.from('HTTP/1.1 410 Gone\r\ncontent-type: application/json\r\n\r\n{"success":false,"error":{"code":"DEVICE_OFFLINE","message":"Ger'), Buffer.from([0xe4]), Buffer.from('t offline"}}')]));
+    const r = await runCli(['decode', file]);
+    expect([r.code, r.stdout.split('\n')[1]]).toEqual([7, '  Ger\uFFFDt offline']);
+    expect(r.stdout).toContain('  The body was not UTF-8 text: each \uFFFD above stands for bytes amps could not read.');
+    const json = await runCli(['decode', file, '--json']);
+    expect(JSON.parse(json.stdout).error).toMatchObject({ code: 'DEVICE_OFFLINE', notUtf8: true });
+    // A UTF-8 body says nothing of it.
+    writeFileSync(file, 'HTTP/1.1 410 Gone\r\n\r\n{"success":false,"error":{"code":"DEVICE_OFFLINE","message":"Ger\u00e4t offline"}}');
+    expect(JSON.parse((await runCli(['decode', file, '--json'])).stdout).error).toMatchObject({ message: 'Ger\u00e4t offline', notUtf8: false });
+  });
+
   it('decodes an HTML 502 from a proxy as transient', async () => {
     const r = await runCli(['decode', '-'], { input: 'HTTP/1.1 502 Bad Gateway\n\n<html><title>502 Bad Gateway</title></html>' });
     expect(r.code).toBe(6);

@@ -37,6 +37,8 @@ export interface DecodedError {
   bodyExcerpt?: string;
   /** The body was cut off: the code and message were read from what arrived. */
   truncated?: boolean;
+  /** The body's bytes were not UTF-8: its message and details show U+FFFD where they were. */
+  notUtf8?: boolean;
   /** For a failed action record (shape `action`): the action's id. */
   actionId?: string;
   /** Retries were asked for and this one was not made: why (its wait would outlast --timeout). */
@@ -340,12 +342,14 @@ export function decodeError(status: number, headers: Headers, body: string, opti
   const parsed = parseJson(body);
   if (!parsed.ok) {
     const salvaged = parsed.problem === 'truncated or invalid JSON' ? salvageTruncated(body) : undefined;
-    if (salvaged) return { ...fromFields(status, salvaged, retryAfter, headers, options.path), truncated: true, problem: 'JSON cut off before its end; the code and message were read from what arrived' };
+    if (salvaged) return { ...fromFields(status, salvaged, retryAfter, headers, options.path), truncated: true, problem: 'JSON cut off before its end; the code and message were read from what arrived', ...(options.notUtf8 ? { notUtf8: true } : {}) };
     return unreadable(status, unreadBody(headers, parsed.problem), body, retryAfter, headers);
   }
   const fields = errorFields(parsed.value);
   if (!fields) return unreadable(status, 'JSON that is not an Amps error', body, retryAfter, headers);
-  return fromFields(status, fields, retryAfter, headers, options.path);
+  const decoded = fromFields(status, fields, retryAfter, headers, options.path);
+  // A message in Latin-1 reads with replacement characters: said, so none is taken for the API's words.
+  return options.notUtf8 ? { ...decoded, notUtf8: true } : decoded;
 }
 
 /** Decodes any response: a success body, or the error it carries. */

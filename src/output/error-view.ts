@@ -257,6 +257,7 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
   }
   if (decoded.shape === 'action' && decoded.problem) lines.push(`  ${scrub(decoded.problem)}.`);
   if (decoded.truncated) lines.push('  The body was cut off before its end; the code and message above are what arrived.');
+  if (decoded.notUtf8) lines.push('  The body was not UTF-8 text: each \uFFFD above stands for bytes amps could not read.');
   if (entry) lines.push(`  ${style.dim(`From: ${PARTY_TEXT[entry.party]}${entry.variant ? ` (${entry.variant} meaning of ${entry.code})` : ''}`)}`);
   const retry = RETRY_CLASSES[decoded.retryClass];
   lines.push('');
@@ -371,6 +372,7 @@ export function errorToJson(decoded: DecodedError): Record<string, unknown> {
       problem: decoded.problem ?? null,
       bodyExcerpt: decoded.bodyExcerpt ?? null,
       truncated: decoded.truncated ?? false,
+      notUtf8: decoded.notUtf8 ?? false,
       actionId: decoded.actionId ?? null,
       retryWithheld: decoded.retryWithheld ?? null,
     },
