@@ -235,6 +235,12 @@ describe('the renderers', () => {
     expect(text).toContain('more characters; --json shows all');
   });
 
+  it('VALIDATION_ERROR details without a list of fields are shown once each', async () => {
+    const lines = (details: unknown) => renderErrorText(decodeError(400, {}, envelope('VALIDATION_ERROR', 'm', details)), ctx).then((text) => text.split('\n').filter((line) => /^ +(a|b|fields): /.test(line)).map((line) => line.trim()));
+    expect(await lines({ a: '1', b: '2' })).toEqual(['a: 1', 'b: 2']);
+    expect(await lines({ fields: 'power', a: '1' })).toEqual(['fields: power', 'a: 1']);
+  });
+
   it('scrubs terminal control sequences from everything the server sent', async () => {
     const evil = '\u001b]0;pwned\u0007\u001b[2J\rfake\u0007';
     const text = await renderErrorText(decodeError(409, {}, envelope('CONFLICT', evil, { conflictingActionIds: [evil] }, { requestId: evil })), ctx);

@@ -204,7 +204,8 @@ const FORMATTERS: Record<string, DetailsView> = {
   VALIDATION_ERROR: {
     fields: ['fields'],
     // d.fields is already bounded: its last item may be the note of how many more there were.
-    lines: (d) => (Array.isArray(d.fields) ? d.fields.map((f) => (isRecord(f) ? `Field ${cut(f.path)}: ${cut(f.problem)}` : cut(f))) : formatGeneric(d)),
+    // Without a list of fields, the details' other keys are shown once, as the rest (detailsLines).
+    lines: (d) => (Array.isArray(d.fields) ? d.fields.map((f) => (isRecord(f) ? `Field ${cut(f.path)}: ${cut(f.problem)}` : cut(f))) : d.fields !== undefined ? formatGeneric({ fields: d.fields }) : []),
   },
 };
 
