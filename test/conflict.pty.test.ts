@@ -65,6 +65,8 @@ describe('the conflict resolver at a terminal', () => {
   it('shows the foreign rows, resolves with cancel_and_replace picked by arrow keys, and the rows are gone', async () => {
     const term = runInTerminal(['push', 'battery', 'bat_foxgrid_01', 'idle'], env);
     await term.waitFor(PROMPT);
+    // The menu may be drawn after its question (a busy machine): the key help under it comes last.
+    await term.waitFor(/navigate/);
     const screen = term.text();
     expect(screen).toContain('SCHEDULER_ACTIVE');
     expect(screen).toMatch(/│ grp_homeapp_evening .*│ homeowner_app/);
