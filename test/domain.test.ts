@@ -304,6 +304,20 @@ describe('a key fit to print', () => {
       expect([holdsKeyShape(text), holdsKeyShape(redactKeyShapes(text))], text).toEqual([true, false]);
     }
     expect([holdsKeyShape('/b/sk%5Ftest%5Fabcdef1'), holdsKeyShape('disk_test_results1'), holdsKeyShape('kiosk_live_lobby1')]).toEqual([true, false, false]);
+    // After a percent-escape (a query quoted escaped), spelt with escaped underscores, split by a line
+    // break or a tab (raw or as JSON escapes), or glued to a word with a secret part that looks like one.
+    const key = 'sk_live_LIVEsecretKEY123456';
+    const spelt: Array<[string, string]> = [
+      [`bad redirect %2Fcb%3Fapi_key%3D${key}`, 'bad redirect %2Fcb%3Fapi_key%3D[redacted key]'],
+      [`req${key}`, 'req[redacted key]'],
+      ['sk%5Flive%5FLIVEsecretKEY123456 and sk&#95;live&#95;LIVEsecretKEY123456', '[redacted key] and [redacted key]'],
+      ['a sk_live_LIVE\nsecretKEY123456 b', 'a [redacted key] b'],
+      ['a sk_live_LIVE\tsecret\nKEY123456', 'a [redacted key]'],
+      ['"a sk_live_LIVE\\nsecretKEY123456"', '"a [redacted key]"'],
+      ['disk_test_resultsFinal and task_test_results2', 'disk_test_resultsFinal and task_test_results2'],
+    ];
+    for (const [text, shown] of spelt) expect(redactKeyShapes(text), text).toBe(shown);
+    expect([holdsKeyShape('bat0sk_live_PASTEDsecret999'), holdsKeyShape('xsk_live_short1')]).toEqual([true, false]);
     // Control characters and escape sequences go first: one inside a key would hide it.
     expect(safeToPrint('m sk_test_SECR\u0007ETabc123 \u001b[1mx')).toBe('m [redacted key] x');
     expect(safeJsonText('{"m":"sk_test_SECR\\u0007ET\\u001b[1mabc123","keep":"\\\\u0007\\n"}')).toBe('{"m":"[redacted key]","keep":"\\\\u0007\\n"}');

@@ -11,7 +11,7 @@ import { redactUrl } from '../lib/values.js';
 import { formatDuration } from '../domain/duration.js';
 import { ApiFailure, InterruptedError, refuseKeyInBody, UsageError } from '../errors/failures.js';
 import type { Env } from '../contract/env.js';
-import { keyEchoPattern, mayHideKey, REDACTED_KEY, replaceKeyEchoes, replaceKeyEchoesInJson } from '../contract/keys.js';
+import { keyEchoPattern, mayEchoKey, mayHideKey, replaceKeyEchoes, replaceKeyEchoesInJson } from '../contract/keys.js';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -440,10 +440,7 @@ export class ApiClient {
   private scrub(text: string): string {
     const key = this.options.apiKey;
     if (!key) return text;
-    if (!mayHideKey(text)) {
-      const core = key.replace(/^amps_/, '');
-      return text.includes(core) ? text.split(`amps_${core}`).join(REDACTED_KEY).split(core).join(REDACTED_KEY) : text;
-    }
+    if (!mayHideKey(text) && !mayEchoKey(text, key)) return text;
     this.keyEcho ??= keyEchoPattern(key);
     // The raw text first (a body that is no JSON, a header); then JSON's strings as read.
     return replaceKeyEchoesInJson(replaceKeyEchoes(text, this.keyEcho), this.keyEcho);

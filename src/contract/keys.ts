@@ -53,8 +53,34 @@ export function keyEchoPattern(key: string): RegExp {
     return `(?:${plain}|(?<!\\\\)\\\\+[uU]${hexDigits(code, 4)}|%${hexDigits(code, 2)}|&#0*${code};?|&#[xX]0*${hexDigits(code, 2)};?${named})`;
   };
   const word = (text: string) => [...text].map(spelt).join('');
+  const { prefix, secret } = partsOfKey(key);
+  // Its secret part alone is the key too (a server that quotes it less `sk_live_`), where it is
+  // long enough to be nothing else; in any case, as a server may upper-case what it quotes.
+  const body = secret.length >= LONE_SECRET_LENGTH ? `(?:${word(prefix)})?${word(secret)}` : word(prefix + secret);
+  return new RegExp(`(?:${word('amps_')})?${body}`, 'gi');
+}
+
+/** A secret part this long is the key even without its `sk_live_`: no word of a message is. */
+const LONE_SECRET_LENGTH = 12;
+
+/** `sk_live_` and what follows it, of a key (less `amps_`); a key of another shape is all secret. */
+function partsOfKey(key: string): { prefix: string; secret: string } {
   const core = key.replace(/^amps_/, '');
-  return new RegExp(`(?:${word('amps_')})?${word(core)}`, 'g');
+  const prefix = /^sk_(?:test|live)_/.exec(core)?.[0] ?? '';
+  return { prefix, secret: core.slice(prefix.length) };
+}
+
+/**
+ * Whether text without escapes or invisible marks (mayHideKey false) may still hold the key: its
+ * secret part (its whole, when short), in any case, split by spaces, tabs or line breaks (a
+ * terminal draws a line break within a line as a space: the key shows whole). When not, a reply
+ * needs no keyEchoPattern, whose compiling costs a single request ~7 M instructions.
+ */
+export function mayEchoKey(text: string, key: string): boolean {
+  const { prefix, secret } = partsOfKey(key);
+  const sought = (secret.length >= LONE_SECRET_LENGTH ? secret : prefix + secret).toLowerCase();
+  const folded = text.toLowerCase();
+  return folded.includes(sought) || folded.replace(/\s+/g, '').includes(sought);
 }
 
 /**
@@ -66,7 +92,8 @@ export function keyEchoPattern(key: string): RegExp {
  * two characters of the key (which made a 90-byte answer run for minutes).
  */
 export function replaceKeyEchoes(text: string, pattern: RegExp): string {
-  hiders ??= new RegExp(`${ESCAPE_SEQUENCE}|[${INVISIBLE_CHARACTERS}]|${TAG_CHARACTER}|(?<!\\\\)\\\\+${JSON_ESCAPED_INVISIBLE}`, 'g');
+  // Whitespace too, raw or as JSON's `\n` and `\t`: a key split by a line break shows whole, with a blank.
+  hiders ??= new RegExp(`${ESCAPE_SEQUENCE}|[${INVISIBLE_CHARACTERS}]|\\s|${TAG_CHARACTER}|(?<!\\\\)\\\\+(?:[nt]|${JSON_ESCAPED_INVISIBLE})`, 'g');
   const at = new Int32Array(text.length);
   let shown = '';
   let kept = 0;
@@ -122,14 +149,37 @@ export function replaceKeyEchoesInJson(text: string, pattern: RegExp): string {
   return changed ? JSON.stringify(redacted) : text;
 }
 
+/** An underscore as a key's text may spell it: plain, percent-escaped, or as an HTML entity. */
+const UNDERSCORE = '(?:_|%5[fF]|&#0*95;?|&#[xX]0*5[fF];?|&lowbar;|&UnderBar;)';
+/** A line break or tab within a key's secret part, raw or as JSON's `\n` and `\t`: drawn as a blank, the key shows whole. */
+const BREAK = String.raw`(?:[\t\n]|\\[nt])+`;
+const PREFIX = `(?:amps${UNDERSCORE})?sk${UNDERSCORE}(?:test|live)${UNDERSCORE}`;
+
 /**
  * A key's shape, standing as a word of its own: not inside a longer word (`task_test_results9`,
  * `disk_test_results1`: a file, a device or a word of the API's that only ends like a key), but
- * right after a JSON escape (`\n`, `\u0020`…) it is. What follows the secret part is taken in too
- * when it goes on as another key's start (`sk_test_abc123sk_test_def456`, a key pasted twice): the
- * first key's secret part ends at the next `_`, so the second key's would be left to show.
+ * right after a JSON escape (`\n`, `\u0020`…) or a percent-escape (`%3Dsk_live_…`, a query
+ * quoted escaped) it is; its secret part split by line breaks or tabs is taken whole. What follows
+ * the secret part is taken in too when it goes on as another key's start
+ * (`sk_test_abc123sk_test_def456`, a key pasted twice): the first key's secret part ends at the
+ * next `_`, so the second key's would be left to show. Glued to a word (`reqsk_live_…`), a shape
+ * is a key when its secret part looks like one: 12 characters or more, letters and digits both.
  */
-const KEY_SHAPE = /(?<=^|[^A-Za-z0-9]|\\[nrtbf]|\\u[0-9a-fA-F]{4})(?:amps_)?sk_(?:test|live)_[A-Za-z0-9]{6,}(?:_(?:sk_)?(?:test|live)_[A-Za-z0-9]*)*/g;
+function keyShape(): RegExp {
+  keyShapePattern ??= new RegExp(
+    String.raw`(?<=^|[^A-Za-z0-9]|\\[nrtbf]|\\u[0-9a-fA-F]{4}|%[0-9a-fA-F]{2})${PREFIX}(?:[A-Za-z0-9]{6,}(?:${BREAK}[A-Za-z0-9]+)*|[A-Za-z0-9]+(?:${BREAK}[A-Za-z0-9]+)+)` +
+      `(?:${UNDERSCORE}(?:sk${UNDERSCORE})?(?:test|live)${UNDERSCORE}[A-Za-z0-9]*)*` +
+      String.raw`|(?<=[A-Za-z0-9])${PREFIX}(?=[A-Za-z0-9]{0,256}[0-9])(?=[A-Za-z0-9]{0,256}[A-Za-z])[A-Za-z0-9]{12,}`,
+    'g',
+  );
+  return keyShapePattern;
+}
+let keyShapePattern: RegExp | undefined;
+
+/** Whether keyShape() could match: not without `sk` and an underscore however spelt. Skips compiling it (start-up is counted). */
+function mayHoldShape(text: string): boolean {
+  return text.includes('sk_') || text.includes('sk%') || text.includes('sk&');
+}
 
 /**
  * The text with everything shaped like a key replaced: for text amps did not get from its own
@@ -139,8 +189,7 @@ const KEY_SHAPE = /(?<=^|[^A-Za-z0-9]|\\[nrtbf]|\\u[0-9a-fA-F]{4})(?:amps_)?sk_(
  */
 export function redactKeyShapes(text: string): string {
   const unescaped = unescapeKeyCharacters(text);
-  // Nothing can match without `sk_`: the common case skips compiling KEY_SHAPE (start-up is counted).
-  return unescaped.includes('sk_') ? unescaped.replace(KEY_SHAPE, REDACTED_KEY) : unescaped;
+  return mayHoldShape(unescaped) ? unescaped.replace(keyShape(), REDACTED_KEY) : unescaped;
 }
 
 /**
@@ -159,11 +208,12 @@ export function maskKeyBeingTyped(text: string): string {
  */
 export function holdsKeyShape(text: string): boolean {
   // Without an escape of either kind, nothing holds a key's shape without `sk_`: the common case
-  // (an API URL, a config folder, a device id) skips compiling KEY_SHAPE (start-up is counted).
-  if (!text.includes('sk_') && !text.includes('%') && !text.includes('\\')) return false;
+  // (an API URL, a config folder, a device id) skips compiling keyShape() (start-up is counted).
+  if (!mayHoldShape(text) && !text.includes('%') && !text.includes('\\')) return false;
   return [text, percentDecoded(text)].some((spelt) => {
-    KEY_SHAPE.lastIndex = 0;
-    return KEY_SHAPE.test(unescapeKeyCharacters(spelt));
+    const pattern = keyShape();
+    pattern.lastIndex = 0;
+    return pattern.test(unescapeKeyCharacters(spelt));
   });
 }
 

@@ -56,6 +56,7 @@ export type Fault =
   | 'echo-key-spellings'
   | 'echo-key-hidden'
   | 'echo-key-hidden-read'
+  | 'echo-key-loose'
   | 'accept-then-unavailable'
   | 'accept-then-internal'
   | 'seen-then-silent'
@@ -383,6 +384,14 @@ export async function startFaultServer(): Promise<FaultServer> {
         const text = JSON.stringify({ success: false, error: { code: 'INVALID_API_KEY', message: `upstream said ${split('\u0007')}`, details }, meta: { requestId: `req_${split('\u200b')}`, path: `/${split('\u001b[0m')}` } });
         // A variation selector and a tag character (U+E0041, a surrogate pair) as JSON escapes.
         return json(401, text.replaceAll('@BYTES@', ESCAPED_BYTES_CSI).replaceAll('@VS@', '\\ufe0f').replaceAll('@TAG@', '\\udb40\\udc41'));
+      }
+      case 'echo-key-loose': {
+        // The key as a server may quote it loosely: its secret part alone, upper-cased, or split by a
+        // line break, a tab or a space (a terminal draws a line break within a line as a blank).
+        const key = String(req.headers['x-api-key'] ?? '');
+        const secret = key.replace(/^(amps_)?sk_(test|live)_/, '');
+        const details = { secret, tail: key.slice(3), upper: key.toUpperCase(), lf: splitKey(key, '\n'), tab: splitKey(key, '\t'), crlf: splitKey(key, '\r\n'), space: splitKey(key, ' ') };
+        return json(401, JSON.stringify({ success: false, error: { code: 'INVALID_API_KEY', message: `upstream said ${splitKey(key, '\n')}`, details }, meta: { requestId: `req_${secret.toLowerCase()}` } }));
       }
       case 'echo-key-hidden-read': {
         // A device read whose strings hold the key split by an escape sequence written in JSON escapes, read only once parsed.

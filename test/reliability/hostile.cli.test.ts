@@ -592,6 +592,17 @@ describe('a key the server echoes back is never printed', () => {
     expect(r.stderr.split('[redacted key]').length - 1).toBeGreaterThanOrEqual(redactions);
   });
 
+  it.each([[[], 9], [['--json'], 9], [['--verbose'], 9]] as const)('get with %j: a key quoted loosely (its secret part alone, upper-cased, split by a line break, a tab or a space) is redacted too', async (extra, redactions) => {
+    const key = 'amps_sk_test_EchoedBackSecret7';
+    const r = await runCli(['get', 'battery', 'b1', '--timeout', '5s', ...extra], { env: cleanEnv({ AMPS_API_URL: server.url('echo-key-loose'), AMPS_API_KEY: key }) });
+    expectNoCrash(r);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('upstream said');
+    // Its secret part in no case and with no blank inside.
+    expect(r.stderr.replace(/\\[nrt]|\s/g, '')).not.toMatch(/echoedbacksecret7|Secret7|ECRET7/i);
+    expect(r.stderr.split('[redacted key]').length - 1).toBeGreaterThanOrEqual(redactions);
+  });
+
   it.each([[[]], [['--json']], [['--verbose']]])('get with %j: a device read whose strings hold the key split by an escape written in JSON escapes, whole only once read, is redacted', async (extra) => {
     const key = 'amps_sk_test_EchoedBackSecret6';
     const r = await runCli(['get', 'battery', 'b1', '--timeout', '5s', ...extra], { env: cleanEnv({ AMPS_API_URL: server.url('echo-key-hidden-read'), AMPS_API_KEY: key }) });
