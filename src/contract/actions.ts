@@ -4,6 +4,12 @@
 import type { DeviceType, Quantity } from './devices.js';
 
 export const STRATEGIES = ['cancel_and_replace', 'queue_after'] as const;
+
+/** A push body's keys (decision 5, the canonical schema): every other is refused, never dropped. */
+export const PUSH_BODY_KEYS = ['action', 'onConflict', 'sandbox'] as const;
+export const PUSH_ACTION_KEYS = ['command', 'parameters', 'start', 'end'] as const;
+/** The sandbox's directive (`"sandbox": {…}`), which the real API does not take. */
+export const DIRECTIVE_KEYS = ['result', 'errorCode', 'phase'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
 export type ActionState = 'scheduled' | 'acknowledged' | 'completed' | 'failed' | 'cancelled';

@@ -1,6 +1,6 @@
 // The canonical push schema (decision 5): every key is honoured, validated or rejected, never dropped.
 
-import { STRATEGIES, type Strategy } from '../contract/actions.js';
+import { DIRECTIVE_KEYS, PUSH_ACTION_KEYS, PUSH_BODY_KEYS, STRATEGIES, type Strategy } from '../contract/actions.js';
 import { type Quantity, UNITS } from '../contract/devices.js';
 import { isQuantity } from '../domain/quantity.js';
 import { isKnownCode } from '../errors/catalogue.js';
@@ -29,7 +29,7 @@ export function parsePushBody(body: unknown): ParsedPush {
   if (!isRecord(body)) throw validation([{ path: '', problem: 'must be a JSON object' }]);
   const problems: Array<{ path: string; problem: string }> = [];
   for (const key of Object.keys(body)) {
-    if (!['action', 'onConflict', 'sandbox'].includes(key)) problems.push({ path: key, problem: 'unknown key' });
+    if (!(PUSH_BODY_KEYS as readonly string[]).includes(key)) problems.push({ path: key, problem: 'unknown key' });
   }
   const action = body.action;
   if (!isRecord(action)) {
@@ -37,7 +37,7 @@ export function parsePushBody(body: unknown): ParsedPush {
     throw validation(problems);
   }
   for (const key of Object.keys(action)) {
-    if (!['command', 'parameters', 'start', 'end'].includes(key)) problems.push({ path: `action.${key}`, problem: 'unknown key' });
+    if (!(PUSH_ACTION_KEYS as readonly string[]).includes(key)) problems.push({ path: `action.${key}`, problem: 'unknown key' });
   }
   if (typeof action.command !== 'string' || action.command === '') problems.push({ path: 'action.command', problem: 'is required and must be a string' });
   if (action.parameters !== undefined && action.parameters !== null) {
@@ -54,7 +54,7 @@ export function parsePushBody(body: unknown): ParsedPush {
   if (sandbox !== undefined) {
     if (!isRecord(sandbox)) problems.push({ path: 'sandbox', problem: 'must be an object' });
     else {
-      for (const key of Object.keys(sandbox)) if (!['result', 'errorCode', 'phase'].includes(key)) problems.push({ path: `sandbox.${key}`, problem: 'unknown key' });
+      for (const key of Object.keys(sandbox)) if (!(DIRECTIVE_KEYS as readonly string[]).includes(key)) problems.push({ path: `sandbox.${key}`, problem: 'unknown key' });
       if (sandbox.phase !== undefined && sandbox.phase !== 'request' && sandbox.phase !== 'dispatch') problems.push({ path: 'sandbox.phase', problem: 'must be "request" or "dispatch"' });
       if (sandbox.result !== undefined && sandbox.result !== 'failed' && sandbox.result !== 'succeeded') problems.push({ path: 'sandbox.result', problem: 'must be "failed" or "succeeded"' });
       if (sandbox.errorCode !== undefined && (typeof sandbox.errorCode !== 'string' || !isKnownCode(sandbox.errorCode))) problems.push({ path: 'sandbox.errorCode', problem: 'must be a canonical error code' });

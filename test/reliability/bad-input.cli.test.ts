@@ -79,6 +79,9 @@ describe('one value, one meaning', () => {
       ['{"action":{"command":"charge","parameters":{"power":"5kw"}}}', 'action.parameters.power is not a quantity: give { "value": 5, "unit": "kw" }'],
       ['{"action":{"command":"charge","parameters":[1]}}', 'action.parameters is not an object of parameters'],
       ['{"action":{"command":"charge"},"onConflict":"bogus"}', 'onConflict is not one of cancel_and_replace, queue_after'],
+      ['{"action":{"command":"charge"},"onConflict":null}', 'onConflict is not one of cancel_and_replace, queue_after'],
+      ['{"action":{"command":"charge"},"foo":1}', 'foo is no key of a push body, and the API refuses keys it does not know'],
+      ['{"action":{"command":"charge","colour":"red"}}', 'action.colour is no key of a push body, and the API refuses keys it does not know'],
     ] as const) {
       writeFileSync(body, text);
       const r = await amps(['push', 'battery', 'bat_voltaro_01', '--body', body, '--dry-run']);
@@ -91,6 +94,26 @@ describe('one value, one meaning', () => {
     writeFileSync(body, '{"action":{"command":"charge"},"onConflict":"bogus"}');
     const replaced = await amps(['push', 'battery', 'bat_voltaro_01', '--body', body, '--on-conflict', 'queue_after', '--dry-run']);
     expect([replaced.code, JSON.parse(replaced.stdout).onConflict], replaced.stderr).toEqual([0, 'queue_after']);
+  });
+
+  it('a --body that gives a name twice, or nests past what a push body holds, is refused in one line, never sent as other JSON or a crash', async () => {
+    const dir = freshConfigDir();
+    const body = join(dir, 'body.json');
+    for (const [text, said] of [
+      ['{"action":{"command":"charge","parameters":{"target":{"value":90,"unit":"percent"}}},"action":{"command":"discharge"}}', 'gives action twice; JSON keeps only the last, so the body would not go as written'],
+      ['{"action":{"command":"charge","parameters":{"power":{"value":5,"unit":"kw"},"pow\\u0065r":{"value":1,"unit":"kw"}}}}', 'gives action.parameters.power twice; JSON keeps only the last, so the body would not go as written'],
+      [`{"action":{"command":"idle","x":${'['.repeat(10_000)}${']'.repeat(10_000)}}}`, 'nests deeper than 64 levels; a push body is a few levels deep'],
+    ] as const) {
+      writeFileSync(body, text);
+      for (const extra of [[], ['--json']]) {
+        const r = await amps(['push', 'battery', 'bat_voltaro_01', '--body', body, '--dry-run', ...extra]);
+        const line = extra.length ? JSON.parse(r.stderr).error.message : firstLine(r.stderr).replace(/^amps: /, '');
+        expect([r.code, r.stdout, line], text.slice(0, 80)).toEqual([2, '', `--body ${body} ${said}`]);
+      }
+    }
+    // The same name in two objects is no repeat.
+    writeFileSync(body, '{"action":{"command":"charge","parameters":{"power":{"value":5,"unit":"kw"},"target":{"value":90,"unit":"percent"}}}}');
+    expect((await amps(['push', 'battery', 'bat_voltaro_01', '--body', body, '--dry-run'])).code).toBe(0);
   });
 
   it('takes whole numbers up to the largest it names, and no further', async () => {

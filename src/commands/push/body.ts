@@ -3,7 +3,7 @@
 // one named zone) and checked against its commands map.
 
 import { apiInstant } from '../../contract/api-time.js';
-import { type ActionRecord, type PushBody, type SandboxDirective, STRATEGIES, type Strategy } from '../../contract/actions.js';
+import { type ActionRecord, PUSH_ACTION_KEYS, PUSH_BODY_KEYS, type PushBody, type SandboxDirective, STRATEGIES, type Strategy } from '../../contract/actions.js';
 import type { RunInputs } from '../../contract/ledger.js';
 import type { DeviceRead } from '../../contract/devices.js';
 import type { Env } from '../../contract/env.js';
@@ -14,6 +14,7 @@ import { describeInstant, deviceOrLocalZone, type DeviceClockSource, namedZone, 
 import { isKnownCode, normaliseCode, suggestCodes } from '../../errors/catalogue.js';
 import { preflightError } from '../../errors/decode.js';
 import { PreflightError, UsageError } from '../../errors/failures.js';
+import { jsonTextProblem } from '../../lib/json-text.js';
 import { isRecord, own } from '../../lib/values.js';
 import { type IO, writeLine, writeNotice } from '../../output/io.js';
 import { readFileBounded, readStdin, withoutBom } from '../../output/read.js';
@@ -169,6 +170,9 @@ export function preflightStrategy(device: DeviceRead, body: PushBody): void {
   }
 }
 
+/** Deeper than any push body (the API's are four levels); far short of what would overflow the stack when it is written out again. */
+const MAX_BODY_DEPTH = 64;
+
 /** `--body FILE|-`: a raw body, sent as is but for --on-conflict and the directive. */
 export async function readBodyFile(source: string, io: IO, flags: PushFlags): Promise<PushBody> {
   // The API takes bodies up to 1 MiB; nothing larger is worth reading.
@@ -181,8 +185,21 @@ export async function readBodyFile(source: string, io: IO, flags: PushFlags): Pr
   } catch {
     throw new UsageError(`--body ${source} is not valid JSON`);
   }
+  // JSON.parse keeps the last of a name given twice: what was sent would not be what was written.
+  const structure = jsonTextProblem(text, MAX_BODY_DEPTH);
+  if (structure?.kind === 'repeated') throw new UsageError(`--body ${source} gives ${structure.path.length <= 100 ? structure.path : `${structure.path.slice(0, 100)}…`} twice; JSON keeps only the last, so the body would not go as written`, 'keep one');
+  if (structure?.kind === 'deep') throw new UsageError(`--body ${source} nests deeper than ${MAX_BODY_DEPTH} levels; a push body is a few levels deep`);
   const action = (parsed as { action?: { command?: unknown } } | null)?.action;
   if (typeof action?.command !== 'string') throw new UsageError(`--body ${source} needs {"action": {"command": ...}}`);
+  // The API refuses a key it does not know (VALIDATION_ERROR): a --dry-run must not pass one.
+  const unknown = [
+    ...Object.keys(parsed as object).filter((key) => !(PUSH_BODY_KEYS as readonly string[]).includes(key)),
+    ...Object.keys(action).filter((key) => !(PUSH_ACTION_KEYS as readonly string[]).includes(key)).map((key) => `action.${key}`),
+  ];
+  if (unknown.length > 0) {
+    const named = unknown[0]!.length <= 64 ? unknown[0] : `${unknown[0]!.slice(0, 64)}…`;
+    throw new UsageError(`--body ${source}: ${named} is no key of a push body, and the API refuses keys it does not know`, `a push body holds action (${PUSH_ACTION_KEYS.join(', ')}), onConflict and sandbox`);
+  }
   // The API's times are text (contract: `"start"?: "<time>"`); null is read as none, as the sandbox reads it.
   for (const key of ['start', 'end'] as const) {
     const time = (action as Record<string, unknown>)[key];
@@ -201,8 +218,8 @@ export async function readBodyFile(source: string, io: IO, flags: PushFlags): Pr
   }
   // An --on-conflict replaces the body's, which then is not sent to be refused.
   const onConflict = (parsed as Record<string, unknown>).onConflict;
-  if (!flags.onConflict && onConflict !== undefined && onConflict !== null && !STRATEGIES.includes(onConflict as Strategy)) {
-    throw new UsageError(`--body ${source}: onConflict is not one of ${STRATEGIES.join(', ')}`);
+  if (!flags.onConflict && onConflict !== undefined && !STRATEGIES.includes(onConflict as Strategy)) {
+    throw new UsageError(`--body ${source}: onConflict is not one of ${STRATEGIES.join(', ')}`, onConflict === null ? 'leave it out for none: the API refuses null' : undefined);
   }
   const directive = directiveFrom(flags);
   return { ...(parsed as PushBody), ...(flags.onConflict ? { onConflict: flags.onConflict } : {}), ...(directive ? { sandbox: directive } : {}) };
