@@ -34,6 +34,24 @@ describe('reading --devices', () => {
     expect(rows).toEqual([expect.objectContaining({ id: 'hvac_thermia_02', quantities: { heatSetpoint: '21°C' } })]);
   });
 
+  it('an NDJSON row takes the quantity flags in any case, and one that gives a value twice (two spellings, the flag and params, a name repeated) is its invalid_input, never pushed with one of them', async () => {
+    const lines = [
+      '{"id":"bat_1","Power":"2kw"}',
+      '{"id":"bat_2","power":"3kw","params":{"power":"5kw"}}',
+      '{"id":"bat_3","power":"1kw","power":"3kw"}',
+      '{"id":"bat_4","power":"1kw","POWER":"3kw"}',
+      '{"id":"bat_5","target":"80%","params":{"heatSetpoint":"21c"}}',
+    ];
+    const { rows } = await readAll([Buffer.from(`${lines.join('\n')}\n`)]);
+    expect(rows).toEqual([
+      expect.objectContaining({ id: 'bat_1', quantities: { power: '2kw' } }),
+      { id: 'bat_2', line: 2, invalid: 'gives power twice (as power and in params)' },
+      { id: 'bat_3', line: 3, invalid: 'gives power twice' },
+      { id: 'bat_4', line: 4, invalid: 'gives power twice (as power and POWER)' },
+      expect.objectContaining({ id: 'bat_5', quantities: { target: '80%', heatSetpoint: '21c' } }),
+    ]);
+  });
+
   it('line ends of CR alone are line ends, and a CRLF split between two reads is one', async () => {
     const { rows } = await readAll([Buffer.from('id,target\rbat_1,60%\rbat_2,70%\r'), Buffer.from('\nbat_3,80%\r\n')]);
     expect(rows.map((r) => ('id' in r ? [r.id, r.line] : r))).toEqual([['bat_1', 2], ['bat_2', 3], ['bat_3', 4]]);

@@ -12,7 +12,8 @@ import { isClockRecord } from '../contract/ledger.js';
 import { SeenIds } from './seen-ids.js';
 import { UsageError } from '../errors/failures.js';
 import { openFileStream, terminalHungUp } from '../output/read.js';
-import { isRecord, setOwn, systemErrorText } from '../lib/values.js';
+import { jsonTextProblem } from '../lib/json-text.js';
+import { isRecord, own, setOwn, systemErrorText } from '../lib/values.js';
 import { QUANTITY_FLAGS } from '../domain/action.js';
 
 export interface DeviceRow {
@@ -91,6 +92,9 @@ function invalidWithId(value: Record<string, unknown>, line: number, invalid: st
   return 'invalid' in named ? { invalid, line } : { invalid, line, id: named.id };
 }
 
+/** Deeper than any row (a ledger's own lines are three levels). */
+const MAX_ROW_DEPTH = 64;
+
 /** A row from an NDJSON line: a device, one of amps' ledger lines, or an outcome record's device. */
 function fromJson(text: string, line: number): InputRow | undefined {
   let value: unknown;
@@ -100,6 +104,9 @@ function fromJson(text: string, line: number): InputRow | undefined {
     return { invalid: 'is not valid JSON', line };
   }
   if (!isRecord(value)) return { invalid: 'is not a JSON object', line };
+  // JSON.parse keeps the last of a name given twice: the row would be pushed as it was not written.
+  const structure = jsonTextProblem(text, MAX_ROW_DEPTH);
+  if (structure) return invalidWithId(value, line, structure.kind === 'repeated' ? `gives ${structure.path.slice(0, 64)} twice` : `nests deeper than ${MAX_ROW_DEPTH} levels`);
   // amps' own ledger: the run, horizon, clock and end records are not devices.
   if (value.id === undefined && (isRecord(value.run) || typeof value.horizon === 'number' || isClockRecord(value) || isRecord(value.end))) return undefined;
   if (value.id === undefined && isRecord(value.outcome)) return row(value.outcome.id, line, { fromOutcome: true, ...(typeof value.outcome.environment === 'string' ? { environment: value.outcome.environment } : {}) });
@@ -111,11 +118,17 @@ function fromJson(text: string, line: number): InputRow | undefined {
   const model = typeof value.model === 'string' ? value.model : typeof metadata.model === 'string' ? metadata.model : undefined;
   // An override that is no quantity is that row's invalid_input: dropped, the device would get the
   // command line's value instead of the one the row meant. Absent or null is no override.
+  // The quantity flags in any case, as a CSV header's (`Power`); one given twice, in two cases or
+  // also in params, is the row's invalid_input, as `--power` with `--param power=` is a refusal.
   const quantities: Record<string, string> = {};
-  for (const name of QUANTITY_FLAGS) {
-    if (value[name] === undefined || value[name] === null) continue;
-    const text = quantityText(value[name]);
-    if (text === undefined) return invalidWithId(value, line, `has a ${name} override that is no quantity (${jsonKind(value[name])}): give "90%" or { "value": 90, "unit": "percent" }`);
+  const spelt: Record<string, string> = {};
+  for (const [key, raw] of Object.entries(value)) {
+    const name = QUANTITY_FLAGS.find((flag) => flag === key.toLowerCase());
+    if (name === undefined || raw === undefined || raw === null) continue;
+    if (spelt[name] !== undefined) return invalidWithId(value, line, `gives ${name} twice (as ${spelt[name]} and ${key})`);
+    spelt[name] = key;
+    const text = quantityText(raw);
+    if (text === undefined) return invalidWithId(value, line, `has a ${name} override that is no quantity (${jsonKind(raw)}): give "90%" or { "value": 90, "unit": "percent" }`);
     quantities[name] = text;
   }
   if (value.params !== undefined && value.params !== null) {
@@ -124,6 +137,7 @@ function fromJson(text: string, line: number): InputRow | undefined {
       if (raw === null) continue;
       const text = quantityText(raw);
       if (text === undefined) return invalidWithId(value, line, `has a params override that is no quantity (${jsonKind(raw)}): give "5kw" or { "value": 5, "unit": "kw" }`);
+      if (own(quantities, name) !== undefined) return invalidWithId(value, line, `gives ${name.slice(0, 64)} twice (as ${spelt[name] ?? name.slice(0, 64)} and in params)`);
       setOwn(quantities, name, text);
     }
   }
