@@ -55,6 +55,7 @@ export async function readKey(options: GlobalOptions, io: IO): Promise<string> {
     return checkKey((await io.prompter.password('API key')).trim(), 'the input', 'saving');
   }
   const key = (await readStdin(io, { limit: 4096, what: 'the key on stdin' })).trim();
-  if (key === '') throw new NeedsInputError('no API key arrived on stdin', 'the key on stdin: amps config set api-key < keyfile');
+  // Input was given, and was empty: bad input (as an empty key file is), not a prompt refused.
+  if (key === '') throw new UsageError('the key on stdin is empty', 'pipe the key in: amps config set api-key < keyfile');
   return checkKey(key, 'the input', 'saving');
 }
