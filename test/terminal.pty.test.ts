@@ -51,6 +51,13 @@ describe('at a terminal', () => {
     const list = await runCli(['config', 'list'], { env: configEnv });
     expect(list.stdout).toMatch(/api-key\s+amps_sk_test_…8765 \(from profile default\)/);
   });
+
+  it('refuses --api-key-file - when stdin is the terminal, which would show the key as it is typed', async () => {
+    const { AMPS_API_KEY: _, ...withoutKey } = env;
+    const term = runInTerminal(['devices', 'battery', '--api-key-file', '-'], withoutKey);
+    expect(await term.exit).toBe(2);
+    expect(term.text()).toContain('amps: --api-key-file - reads the key from stdin, which is a terminal: the key would be shown as it is typed');
+  });
 });
 
 describe('every command at a terminal', () => {

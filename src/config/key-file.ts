@@ -14,6 +14,10 @@ const KEY_FILE_LIMIT = 4096;
 /** The key in --api-key-file (- reads stdin), with a warning when others can read the file. */
 export async function readKeyFile(file: string, io: IO): Promise<string> {
   refuseEmptyTarget({ apiKeyFile: file }, {});
+  // A terminal echoes what is typed: the key would stay on screen and in its scrollback.
+  if (file === '-' && io.stdinIsTTY) {
+    throw new UsageError('--api-key-file - reads the key from stdin, which is a terminal: the key would be shown as it is typed', 'pipe it in (--api-key-file - < keyfile), or save it once behind a hidden prompt: amps config set api-key');
+  }
   const text = file === '-' ? await readStdin(io, { limit: KEY_FILE_LIMIT, what: 'the key on stdin' }) : await readFileBounded(file, { limit: KEY_FILE_LIMIT, what: 'the key file', stop: () => io.signal });
   const key = text.trim();
   if (key === '') throw new UsageError(`the key file ${file} is empty`);
