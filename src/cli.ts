@@ -329,6 +329,9 @@ async function processIO(argv: string[], interrupt: LazyAbortController, failure
     stderrIsTTY: stderr.isTTY,
     env,
     columns: stdout.columns ?? 100,
+    get stderrColumns() {
+      return stderr.isTTY ? process.stderr.columns : undefined;
+    },
     out,
     err,
     now: () => new Date(),

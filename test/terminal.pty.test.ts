@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, runCli } from './helpers/cli.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, cleanEnv, freshConfigDir, runCli } from './helpers/cli.js';
 import { KEYS, runInTerminal } from './helpers/pty.js';
 import { startTestSandbox, type TestSandbox } from './helpers/sandbox.js';
 
@@ -50,6 +52,25 @@ describe('at a terminal', () => {
     expect(term.text()).not.toContain('hidden98765');
     const list = await runCli(['config', 'list'], { env: configEnv });
     expect(list.stdout).toMatch(/api-key\s+amps_sk_test_…8765 \(from profile default\)/);
+  });
+
+  it('a fleet\'s live line fits the terminal\'s width, and --verbose lines start where it was, not glued onto it', async () => {
+    const dir = freshConfigDir();
+    // Devices the sandbox does not have: each a quick refusal, and the run outlasts a few frames.
+    const file = join(dir, 'ids.txt');
+    writeFileSync(file, Array.from({ length: 300 }, (_, i) => `bat_missing_${i}\n`).join(''));
+    const long = runInTerminal(['push', 'battery', '--devices', file, 'idle', '--out', join(dir, 'run.ndjson'), '--concurrency', '1'], env, { cols: 30 });
+    await long.exit;
+    // Each frame is drawn after a clear (CR, ESC [2K); what it shows runs to the next line start.
+    const frames = long.raw().split('\r\u001b[2K').slice(1).map((frame) => frame.split(/[\r\n]/)[0]!.replace(/\u001b\[[0-9;]*m/g, ''));
+    expect(frames.filter((frame) => frame.includes('%')).length).toBeGreaterThan(0);
+    for (const frame of frames) expect(frame.length, frame).toBeLessThanOrEqual(29);
+    writeFileSync(file, 'bat_voltaro_01\nbat_voltaro_02\n');
+    const verbose = runInTerminal(['push', 'battery', '--devices', file, 'idle', '--out', join(dir, 'again.ndjson'), '--verbose'], env, { cols: 30 });
+    await verbose.exit;
+    // The request lines --verbose writes begin a line of their own.
+    expect(verbose.text()).toMatch(/^> POST/m);
+    expect(verbose.raw()).not.toMatch(/\/s[^\r\n]*> (GET|POST)/);
   });
 
   it('refuses --api-key-file - when stdin is the terminal, which would show the key as it is typed', async () => {

@@ -52,7 +52,7 @@ export class Progress {
       const percent = Math.floor((this.sent / this.total) * 100);
       head = `${this.io.err.cyan('█'.repeat(filled))}${'░'.repeat(BAR_WIDTH - filled)} ${percent}% ${done}/${grouped(this.total)}`;
     }
-    return `${head} · ${parts.join(' · ')} · ${(this.sent / Math.max(seconds, 0.001)).toFixed(0)}/s`;
+    return [head, ...parts, `${(this.sent / Math.max(seconds, 0.001)).toFixed(0)}/s`].join(' · ');
   }
 
   stop(): void {

@@ -31,6 +31,8 @@ export interface IO {
   stderrIsTTY: boolean;
   env: Env;
   columns: number;
+  /** stderr's width, when it is a terminal: read as it is asked for (it changes with the window). */
+  readonly stderrColumns?: number;
   /** Colour for stdout and for stderr, decided separately. */
   out: Style;
   err: Style;

@@ -10,11 +10,30 @@ export interface Spinner {
 
 /**
  * One line on stderr redrawn every `intervalMs` from `render`, only when stderr is a terminal
- * (elsewhere it says nothing). stop() clears it and may be called more than once.
+ * (elsewhere it says nothing; nor on a dumb one, which prints the escape that clears a line as
+ * text), cut to the terminal's width: a longer line wraps, and clearing erases only its last row.
+ * Anything else written to stderr while it is up (`--verbose`, a notice, Ctrl-C's) clears it first,
+ * so starts at the line's start; the next draw puts it back below. stop() clears it and may be
+ * called more than once.
  */
 export function liveLine(io: IO, render: () => string, intervalMs: number, enabled = true): { stop(): void } {
-  if (!io.stderrIsTTY || !enabled) return { stop: () => {} };
-  const draw = () => io.stderr.write(`\r\u001b[2K${render()}`);
+  if (!io.stderrIsTTY || !enabled || io.env.TERM === 'dumb') return { stop: () => {} };
+  const stream = io.stderr;
+  const ownWrite = Object.hasOwn(stream, 'write');
+  const write = stream.write;
+  let drawn = false;
+  const clear = () => {
+    if (drawn) write.call(stream, '\r\u001b[2K');
+    drawn = false;
+  };
+  stream.write = (chunk) => {
+    clear();
+    return write.call(stream, chunk);
+  };
+  const draw = () => {
+    write.call(stream, `\r\u001b[2K${fitted(render(), (io.stderrColumns ?? io.columns) - 1)}`);
+    drawn = true;
+  };
   draw();
   let timer: NodeJS.Timeout | undefined = setInterval(draw, intervalMs);
   return {
@@ -22,9 +41,30 @@ export function liveLine(io: IO, render: () => string, intervalMs: number, enabl
       if (!timer) return;
       clearInterval(timer);
       timer = undefined;
-      io.stderr.write('\r\u001b[2K');
+      if (ownWrite) stream.write = write;
+      else delete (stream as Partial<IO['stderr']>).write;
+      drawn = true;
+      clear();
     },
   };
+}
+
+/** `text` cut to `width` characters on screen, its colour escapes kept (and ended, where it was cut). */
+function fitted(text: string, width: number): string {
+  let shown = 0;
+  let out = '';
+  for (const part of text.split(/(\u001b\[[0-9;]*m)/)) {
+    if (part.startsWith('\u001b[')) {
+      out += part;
+      continue;
+    }
+    for (const char of part) {
+      if (shown >= width) return `${out}${text.includes('\u001b[') ? '\u001b[0m' : ''}`;
+      out += char;
+      shown++;
+    }
+  }
+  return out;
 }
 
 /** A spinner with a status text, on the same line mechanism. */

@@ -23,11 +23,11 @@ export const KEYS = { up: '\u001b[A', down: '\u001b[B', enter: '\r', ctrlC: '\u0
  * Runs the built amps in a real pseudo-terminal, so stdin and stdout are TTYs; stderr too, unless
  * `stderrTo` names a file to redirect it to, as a shell's `2>FILE` does.
  */
-export function runInTerminal(args: string[], env: Record<string, string | undefined>, { stderrTo }: { stderrTo?: string } = {}): Terminal {
+export function runInTerminal(args: string[], env: Record<string, string | undefined>, { stderrTo, cols = 120 }: { stderrTo?: string; cols?: number } = {}): Terminal {
   const [file, argv] = stderrTo === undefined ? [process.execPath, [BIN, ...args]] : ['/bin/sh', ['-c', 'file=$1; shift; exec "$@" 2>"$file"', 'sh', stderrTo, process.execPath, BIN, ...args]];
   const pty: IPty = spawnPty(file, argv, {
     name: 'xterm-256color',
-    cols: 120,
+    cols,
     rows: 40,
     env: { ...env, TERM: 'xterm-256color' } as Record<string, string>,
   });
