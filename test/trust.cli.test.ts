@@ -752,6 +752,15 @@ describe('never the fake API by accident', () => {
     expect(test.stderr).toContain(`sandbox: test key, ${sandbox.url}`);
     const ledger = await amps(['push', 'battery', '--devices', '-', 'idle', '--json'], {}, 'bat_voltaro_02');
     expect(JSON.parse(ledger.stdout.split('\n')[0]).environment).toBe('test');
+    // --quiet keeps stdout to the id, not stderr from saying where the write went: with nothing
+    // configured, `id=$(amps push … -q)` would otherwise write to the embedded sandbox without a word.
+    const quiet = await runCli(['push', 'battery', 'bat_voltaro_01', 'idle', '-q'], { env: cleanEnv() });
+    expect([quiet.code, quiet.stdout.trim(), quiet.stderr.trim()]).toEqual([0, expect.stringMatching(/^act_\w+$/), 'sandbox: embedded']);
+    // A live key's banner, which --quiet holds back on reads, is shown for a write.
+    const live = await runCli(['api', 'POST', '/battery/bat_voltaro_01', '-f', 'action.command=idle', '-q'], { env: cleanEnv({ AMPS_API_URL: sandbox.url, AMPS_API_KEY: 'amps_sk_live_quietWrite123' }) });
+    expect(live.stderr).toContain(`● LIVE  ${sandbox.url} · key amps_sk_live_…e123 (from AMPS_API_KEY)`);
+    const read = await runCli(['get', 'battery', 'bat_voltaro_01', '-q'], { env: cleanEnv({ AMPS_API_URL: sandbox.url, AMPS_API_KEY: 'amps_sk_live_quietWrite123' }) });
+    expect(read.stderr).not.toContain('● LIVE');
   });
 });
 

@@ -85,11 +85,7 @@ async function openSession(globals: GlobalOptions, io: IO, options: SessionOptio
   if (!target.embedded) {
     const client = await ApiClient.create({ ...clientOptions, baseUrl: target.apiUrl.value! });
     const live = target.environment === 'live';
-    if (live && !globals.json && !globals.quiet) {
-      // The profile is named when it gave the key: one the variables or flags overrode gave nothing.
-      const whose = target.apiKey.source === 'profile' ? ` · profile ${target.profile.value}` : ` (from ${sourceName('apiKey', target.apiKey.source, target.profile.value)})`;
-      writeLine(io.stderr, io.err.red(io.err.bold(`● LIVE  ${redactUrl(target.apiUrl.value!)} · key ${maskKey(target.apiKey.value!)}${whose}`)));
-    }
+    if (live && !globals.json && !globals.quiet) writeLiveBanner(target, io);
     return { client, target, live, embedded: false, environment: live ? 'live' : 'test', close: () => client.close() };
   }
 
@@ -125,13 +121,27 @@ async function openSession(globals: GlobalOptions, io: IO, options: SessionOptio
   };
 }
 
+/** The red line of every human run on a live key: the URL, the key masked, whose it is. */
+function writeLiveBanner(target: Target, io: IO): void {
+  // The profile is named when it gave the key: one the variables or flags overrode gave nothing.
+  const whose = target.apiKey.source === 'profile' ? ` · profile ${target.profile.value}` : ` (from ${sourceName('apiKey', target.apiKey.source, target.profile.value)})`;
+  writeLine(io.stderr, io.err.red(io.err.bold(`● LIVE  ${redactUrl(target.apiUrl.value!)} · key ${maskKey(target.apiKey.value!)}${whose}`)));
+}
+
 /**
  * Every write names where it went, in scripts too: one line on stderr before a write that goes to
  * the embedded sandbox or uses a test key (a live key has its banner). With --json the result's
- * `environment` field says it instead, so stderr stays one JSON object; --quiet silences it.
+ * `environment` field says it instead, so stderr stays one JSON object. --quiet keeps stdout to
+ * the id alone, not stderr from saying this: `id=$(amps push … -q)` with nothing configured
+ * would otherwise write to the embedded sandbox without a word.
  */
 export function announceWrite(session: Session, io: IO, globals: GlobalOptions): void {
-  if (globals.quiet || globals.json || session.live) return;
+  if (globals.json) return;
+  // A live key's banner was shown when the session opened, unless --quiet held it back.
+  if (session.live) {
+    if (globals.quiet) writeLiveBanner(session.target, io);
+    return;
+  }
   const where = session.embedded ? 'embedded' : `test key, ${redactUrl(session.target.apiUrl.value!)}`;
   writeLine(io.stderr, io.err.dim(`sandbox: ${where}`));
 }
