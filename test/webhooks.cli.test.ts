@@ -338,9 +338,10 @@ describe('amps listen', () => {
     const listen = spawn(process.execPath, [BIN, 'listen', '--since', '10m', '--json'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = watchOutput(listen, 'stdout');
     const err = watchOutput(listen, 'stderr');
-    await out.line(/"type": "push\.completed"/);
-    expect(out.text()).toContain('"deviceId": "bat_voltaro_01"');
-    expect(out.text()).toContain('"forwardedTo": null');
+    await out.line(/"type":"push\.completed"/);
+    // One event a line, for `while read` and `head -n` as for jq.
+    const event = JSON.parse(out.text().split('\n').find((line) => line.includes('push.completed'))!);
+    expect(event).toMatchObject({ type: 'push.completed', body: { deviceId: 'bat_voltaro_01' }, forwardedTo: null });
     // The same in text, beside it.
     const text = spawn(process.execPath, [BIN, 'listen', '--since', '10m'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     const textOut = watchOutput(text, 'stdout');
@@ -465,7 +466,7 @@ describe('amps listen', () => {
     const interrupted = spawn(process.execPath, [BIN, 'listen', '--since', '10m', '--json'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = watchOutput(interrupted, 'stdout');
     const err = watchOutput(interrupted, 'stderr');
-    await out.line(/"type": "push\.completed"/);
+    await out.line(/"type":"push\.completed"/);
     interrupted.kill('SIGINT');
     expect(await exited(interrupted)).toBe(130);
     expect(JSON.parse(err.text())).toMatchObject({ error: { code: 'INTERRUPTED', exitCode: 130 } });

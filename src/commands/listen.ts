@@ -16,7 +16,7 @@ import { deliveryHeaders, eventFilter } from '../domain/webhooks.js';
 import { ApiFailure, InterruptedError, UsageError } from '../errors/failures.js';
 import { redactUrl } from '../lib/values.js';
 import { withExamples } from '../output/command-help.js';
-import { type CommandState, type IO, type Run, writeJson, writeLine, writeNotice } from '../output/io.js';
+import { type CommandState, type IO, type Run, writeJson, writeJsonLine, writeLine, writeNotice } from '../output/io.js';
 import { show } from '../output/text.js';
 import { withSession } from '../session/connect.js';
 import { sandboxSigningSecret } from '../session/sandbox-routes.js';
@@ -131,7 +131,7 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
         }
         forwarded++;
         if (options.json) {
-          writeJson(io, { id: event.id, type: event.type, createdAt: event.createdAt, body: event.body, forwardedTo: target ? redactUrl(target) : null, status: result?.status ?? null, latencyMs: result?.latencyMs ?? null, error: result?.error ?? null });
+          writeJsonLine(io, { id: event.id, type: event.type, createdAt: event.createdAt, body: event.body, forwardedTo: target ? redactUrl(target) : null, status: result?.status ?? null, latencyMs: result?.latencyMs ?? null, error: result?.error ?? null });
         } else {
           const answer = !result ? '' : result.status !== null ? ` → ${result.status} (${result.latencyMs} ms)` : ` → ${result.error} (${result.latencyMs} ms)`;
           const colour = !result || (result.status !== null && result.status < 300) ? (t: string) => t : io.out.red;

@@ -135,6 +135,11 @@ export function writeJson(io: IO, value: unknown): void {
   io.stdout.write(`${jsonText(bounded(value, JSON_BOUNDS), 2)}\n`);
 }
 
+/** One JSON object on one line, for a stream read a line at a time (`listen --json | while read`, `head -n`). */
+export function writeJsonLine(io: IO, value: unknown): void {
+  io.stdout.write(`${jsonText(bounded(value, JSON_BOUNDS))}\n`);
+}
+
 /**
  * `{"<key>": [items…], …rest}` written as writeJson writes it, the items as they come: a list of
  * every page (`devices --all --json`) need not fit in memory, nor be cut at JSON_BOUNDS' 10,000 items.
