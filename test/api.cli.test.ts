@@ -49,6 +49,9 @@ describe('amps api', () => {
     const count = sandbox.requests.length;
     const dry = await amps(['DELETE', '/hvac/hvac_thermia_01/schedule', '--dry-run']);
     expect([dry.code, dry.stderr.trim()]).toEqual([0, 'dry run: nothing was sent (would DELETE /hvac/hvac_thermia_01/schedule)']);
+    // --json says it too, as a notice: a bodiless request printed nothing at all.
+    const dryJson = await amps(['GET', '/battery/bat_voltaro_01', '-f', 'expedite=true', '--dry-run', '--json']);
+    expect([dryJson.code, dryJson.stdout, JSON.parse(dryJson.stderr)]).toEqual([0, '', { notice: 'dry run: nothing was sent (would GET /battery/bat_voltaro_01?expedite=true)' }]);
     expect(sandbox.requests.length).toBe(count);
   });
 
