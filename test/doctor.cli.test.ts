@@ -87,18 +87,21 @@ describe('amps doctor', () => {
     }
   });
 
-  it('a refused read still checks the clock against the Date that came back', async () => {
-    const denying = createServer((_req, res) => {
+  it('a refused read still checks the clock against the Date that came back: an error status, or a 200 that is no list (INVALID_RESPONSE)', async () => {
+    const denying = createServer((req, res) => {
       res.setHeader('date', new Date(Date.now() + 1200 * 1000).toUTCString());
-      res.writeHead(401, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ success: false, error: { code: 'INVALID_API_KEY', message: 'The API key is not valid.' }, meta: { requestId: 'req_deny' } }));
+      res.writeHead(req.url!.startsWith('/null') ? 200 : 401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(req.url!.startsWith('/null') ? { success: true, data: null, meta: { requestId: 'req_null' } } : { success: false, error: { code: 'INVALID_API_KEY', message: 'The API key is not valid.' }, meta: { requestId: 'req_deny' } }));
     });
     await new Promise<void>((resolve) => denying.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = denying.address() as AddressInfo;
-      const found = await doctor(cleanEnv({ AMPS_API_URL: `http://127.0.0.1:${port}`, AMPS_API_KEY: 'amps_sk_test_doctorTests1' }));
-      expect(found.failed.map((c) => c.area)).toEqual(['auth', 'clock']);
-      expect(found.failed[1].detail).toMatch(/this machine's clock is 120[01] s behind the server's/);
+      for (const [path, code] of [['', 'INVALID_API_KEY'], ['/null', 'INVALID_RESPONSE']]) {
+        const found = await doctor(cleanEnv({ AMPS_API_URL: `http://127.0.0.1:${port}${path}`, AMPS_API_KEY: 'amps_sk_test_doctorTests1' }));
+        expect(found.failed.map((c) => c.area), path).toEqual(['auth', 'clock']);
+        expect(found.failed[0].detail, path).toContain(code);
+        expect(found.failed[1].detail, path).toMatch(/this machine's clock is 120[01] s behind the server's/);
+      }
     } finally {
       await new Promise((resolve) => denying.close(resolve));
     }

@@ -537,6 +537,7 @@ export class ApiClient {
       // A write that left and got no answer from the API may have run: the report says so.
       const failed = (decoded: DecodedError) => {
         const failure = new ApiFailure(decoded, result.notSent, result.serverDate);
+        failure.attempts = attempt;
         const noAnswer = decoded.shape === 'transport' || (decoded.shape === 'non_envelope' && (decoded.status ?? 0) >= 500);
         if (method !== 'GET' && noAnswer && !provesNothingRan({ decoded, notSent: result.notSent })) failure.unanswered = `${method} ${url.pathname.slice(this.basePath.length) || '/'}`;
         return failure;

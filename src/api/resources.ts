@@ -68,7 +68,7 @@ function about(shape: Shape, key: 'id' | 'deviceId', asked: string, required = t
  */
 export function saidAsSent(error: unknown, sent: string): unknown {
   const d = error instanceof ApiFailure ? error.decoded : undefined;
-  return d && d.status !== null && d.status >= 200 && d.status < 300 ? new ApiFailure({ ...d, message: `${d.message}. ${sent}` }) : error;
+  return d && d.status !== null && d.status >= 200 && d.status < 300 ? new ApiFailure({ ...d, message: `${d.message}. ${sent}` }, false, (error as ApiFailure).serverDate) : error;
 }
 
 async function checked<T>(response: Promise<ApiResponse<unknown>>, shape: Shape, sent?: string): Promise<ApiResponse<T>> {
@@ -80,7 +80,8 @@ async function checked<T>(response: Promise<ApiResponse<unknown>>, shape: Shape,
   }
   const problem = shape(result.data);
   // An empty body is the decoder's `data: null` (a 204's): said as what arrived, as an error status's empty body is.
-  if (problem) throw new ApiFailure(invalidSuccess(result.status, result.raw.trim() === '' ? 'an empty body' : problem, typeof result.meta.requestId === 'string' ? result.meta.requestId : undefined, sent));
+  // Its Date header goes with it: `amps doctor` checks the clock from a refused read too.
+  if (problem) throw Object.assign(new ApiFailure(invalidSuccess(result.status, result.raw.trim() === '' ? 'an empty body' : problem, typeof result.meta.requestId === 'string' ? result.meta.requestId : undefined, sent), false, result.serverDate), { attempts: result.attempts });
   return result as ApiResponse<T>;
 }
 

@@ -171,7 +171,7 @@ async function authAndClock(session: Session): Promise<Check[]> {
     const auth: Check = { area: 'auth', status: 'fail', detail: `GET /battery?limit=1: ${d.code}${d.status !== null ? ` (HTTP ${d.status})` : ''}${d.requestId ? `, request id ${scrub(d.requestId)}` : ''}: ${scrub(d.message)}`, fix, exitCode: d.exitCode };
     // A refused read still brings the server's Date: the clock is checked all the same, when the read
     // was a single attempt (after retries the midpoint says nothing of when the last answer left).
-    const single = d.retryClass !== 'backoff' && d.retryClass !== 'once_then_escalate';
+    const single = error.attempts !== undefined ? error.attempts === 1 : d.retryClass !== 'backoff' && d.retryClass !== 'once_then_escalate';
     // Not checked is said as skipped, so that no check seems to have passed by its absence.
     if (!error.serverDate) return [auth, ...skipped(['clock'], 'the read brought no Date header to compare with')];
     if (!single) return [auth, ...skipped(['clock'], 'the read was retried, so the server\'s Date says nothing of when this machine asked')];

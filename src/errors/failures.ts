@@ -57,6 +57,8 @@ export class ApiFailure extends Error {
    * gateway's page): the API may have acted on it, as on a write Ctrl-C cut on its way.
    */
   unanswered?: string;
+  /** How many times the request was sent before this failure, where the client knows (1: never retried). */
+  attempts?: number;
   /**
    * `notSent`: true when the request provably never reached the server (refused, no connection made).
    * `serverDate`: the answer's Date header, when one came back (`amps doctor` reads the clock from it).
