@@ -807,4 +807,14 @@ describe('amps webhooks verify and trigger', () => {
       expect(r.stderr).not.toMatch(/Zq9secret/);
     }
   });
+
+  it('a signing secret pasted where its file goes is refused without being shown', async () => {
+    const pasted = 'whsec_1AE9x2h0FMn56Z9cEgyd8gVEsNgfud5W';
+    for (const args of [['verify', '--secret-file', pasted, '-'], ['trigger', 'push.completed', '--device', 'bat_voltaro_01', '--secret-file', pasted], ['verify', '--secret-file', pasted, '-', '--json']]) {
+      const r = await runCli(['webhooks', ...args], { env, input: '{}' });
+      const line = args.includes('--json') ? JSON.parse(r.stderr).error.message : r.stderr.split('\n')[0]!.replace(/^amps: /, '');
+      expect([r.code, line], args.join(' ')).toEqual([2, '--secret-file holds what looks like a webhook signing secret, so it is not used: amps prints the files and URLs it is given']);
+      expect(r.stdout + r.stderr).not.toContain('1AE9x2h0');
+    }
+  });
 });
