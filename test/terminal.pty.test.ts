@@ -73,6 +73,17 @@ describe('at a terminal', () => {
     expect(verbose.raw()).not.toMatch(/\/s[^\r\n]*> (GET|POST)/);
   });
 
+  it('draws no live line while the device list is typed at the terminal (--devices -): its redraws would erase the typing', async () => {
+    const dir = freshConfigDir();
+    const term = runInTerminal(['push', 'battery', '--devices', '-', 'idle', '--out', join(dir, 'typed.ndjson')], env);
+    term.type('bat_voltaro_02\r');
+    await term.waitFor('bat_voltaro_02');
+    term.type(KEYS.ctrlD);
+    expect(await term.exit).toBe(0);
+    expect(term.text()).not.toContain(' done ·');
+    expect(term.text()).toMatch(/accepted +│ - +│ 1 /);
+  });
+
   it('refuses --api-key-file - when stdin is the terminal, which would show the key as it is typed', async () => {
     const { AMPS_API_KEY: _, ...withoutKey } = env;
     const term = runInTerminal(['devices', 'battery', '--api-key-file', '-'], withoutKey);

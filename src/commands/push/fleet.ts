@@ -445,7 +445,8 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     if (!options.quiet) for (const note of times.notes) writeTimeNote(io, Boolean(options.json), note);
     if (resume && !options.quiet && !options.json) writeLine(io.stderr, `Resuming ${run.resumeFrom!.path} into ${run.out}: ${resume.carried.size} device line(s) carried over.`);
 
-    const showProgress = io.stderrIsTTY && !options.json && !options.quiet;
+    // Not while the list is typed at the terminal (`--devices -`): its redraws would erase the typing.
+    const showProgress = io.stderrIsTTY && !options.json && !options.quiet && !(options.devices === '-' && io.stdinIsTTY);
     const progress = new report.Progress(io, showProgress);
     if (showProgress && regularFile) {
       void (async () => {
