@@ -168,10 +168,11 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
   // Before --dry-run prints it; the client refuses to send it too.
   refuseKeyInBody(rawBody);
   if (options.dryRun) {
-    // With --json the same as a notice: a bodiless request would otherwise print nothing at all.
+    // With --json stderr stays clear of notes for people, but for a request with no body to print,
+    // which would print nothing at all: then as a notice.
     if (!options.quiet) {
-      if (options.json) writeNotice(io, true, `dry run: nothing was sent (would ${shown})`);
-      else writeLine(io.stderr, io.err.dim(`dry run: nothing was sent (would ${shown})`));
+      if (!options.json) writeLine(io.stderr, io.err.dim(`dry run: nothing was sent (would ${shown})`));
+      else if (rawBody === undefined) writeNotice(io, true, `dry run: nothing was sent (would ${shown})`);
     }
     if (rawBody !== undefined) io.stdout.write(rawBody.endsWith('\n') ? rawBody : `${rawBody}\n`);
     return EXIT.ok;
