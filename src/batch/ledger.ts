@@ -281,18 +281,34 @@ export class LedgerWriter {
     }
   }
 
-  /** Throws when the file cannot take the line. */
+  /**
+   * Throws when the file cannot take the line. stdout's --json line goes first: a file that cannot
+   * take it (a full disk) does not keep a script reading stdout from learning what was sent.
+   */
   write(entry: LedgerEntry): void {
-    const line = entryLine(entry);
-    this.writeFile(line);
-    if (this.json) this.io.stdout.write(line);
+    this.writeLine(entryLine(entry));
   }
 
   outcome(record: OutcomeRecord): void {
-    const line = entryLine(record);
-    this.writeFile(line);
-    if (this.json) this.io.stdout.write(line);
+    this.writeLine(entryLine(record));
   }
+
+  /**
+   * Once a line failed, the lines after it are not tried in the file (space freed later would put
+   * them after a gap): they throw what the first met, and are printed with it (report.ts).
+   */
+  private writeLine(line: string): void {
+    if (this.json) this.io.stdout.write(line);
+    if (this.lineFailed !== undefined) throw this.lineFailed;
+    try {
+      this.writeFile(line);
+    } catch (error) {
+      this.lineFailed = error;
+      throw error;
+    }
+  }
+
+  private lineFailed?: unknown;
 
   /**
    * Called before a row is sent: when the row lies beyond the last horizon, a new one is written

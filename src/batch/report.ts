@@ -11,7 +11,7 @@ import type { FollowEnd } from './follow.js';
 import { errorToJson, writeErrorText } from '../output/error-view.js';
 import { RETRY_CLASSES } from '../errors/retry-classes.js';
 import { timeText } from '../output/views.js';
-import { type IO, writeLine } from '../output/io.js';
+import { type IO, writeLine, writeNotice } from '../output/io.js';
 import { liveLine } from '../output/spinner.js';
 import { formatTable } from '../output/table.js';
 import { grouped, safeToPrint, shellQuote } from '../output/text.js';
@@ -106,12 +106,15 @@ export async function printSummary(report: BatchReport, io: IO, json: boolean, l
 }
 
 /** Where a ledger file could not take every line: the lines it lost, on stderr, so nothing sent goes unreported. */
-export function reportUnwritten(unwritten: Array<LedgerEntry | OutcomeRecord>, io: IO, path: string | undefined): void {
+export function reportUnwritten(unwritten: Array<LedgerEntry | OutcomeRecord>, io: IO, path: string | undefined, json: boolean): void {
   if (unwritten.length === 0) return;
   const sent = unwritten.filter((e) => 'attempts' in e && e.attempts > 0).length;
   const outcomes = unwritten.filter((e) => 'outcome' in e && typeof e.outcome === 'object').length;
   const of = outcomes > 0 ? ` (${sent} of those devices were sent; ${outcomes} are outcomes of followed actions)` : ` (${sent} of those devices were sent)`;
-  writeLine(io.stderr, `amps: the ledger${path ? ` ${path}` : ''} could not be written; ${unwritten.length} line(s) are missing from it${of}. Here they are:`);
+  const said = `the ledger${path ? ` ${path}` : ''} could not be written; ${unwritten.length} line(s) are missing from it${of}. Here they are`;
+  // With --json every stderr line is JSON: the heading a notice, then the lines (stdout has them too).
+  if (json) writeNotice(io, true, said);
+  else writeLine(io.stderr, `amps: ${said}:`);
   for (const entry of unwritten) writeLine(io.stderr, jsonText(entry));
 }
 

@@ -187,15 +187,13 @@ export class BatchRun {
 
   private record(entry: LedgerEntry): void {
     this.count(entry, this.needsRelink.has(entry));
-    if (this.report.stoppedBy === 'ledger_failed') {
+    // After the ledger failed, each line is still offered (stdout's --json copy goes out before the
+    // file refuses it) and kept to be printed with the rest it could not record.
+    try {
+      this.hooks.onEntry(entry);
+    } catch (error) {
       this.unwritten.push(entry);
-    } else {
-      try {
-        this.hooks.onEntry(entry);
-      } catch (error) {
-        this.unwritten.push(entry);
-        this.stop('ledger_failed', systemErrorText(error));
-      }
+      if (this.report.stoppedBy !== 'ledger_failed') this.stop('ledger_failed', systemErrorText(error));
     }
     if (entry.exitCode !== EXIT.ok && entry.outcome !== 'not_sent' && (this.plan.failFast.has(entry.exitCode) || this.plan.failFast.has(-1))) {
       this.stop('fail_fast');

@@ -438,6 +438,27 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     expect(sent.length).toBeLessThan(written.length + 8);
   });
 
+  it('with --json, a ledger that fills up mid-run keeps stdout whole: every push sent has its line there, and stderr is JSON lines', async () => {
+    const out = join(freshConfigDir(), 'ledger.ndjson');
+    const ids = loadIds(50, 2950);
+    sandbox.requests.length = 0;
+    const child = spawn('bash', ['-c', `trap '' XFSZ; ulimit -f 8; exec '${process.execPath}' '${BIN}' push battery --devices - charge --out '${out}' --concurrency 4 --json`], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    let [stdout, stderr] = ['', ''];
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdin.end(ids.join('\n'));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(11);
+    // Each stderr line is JSON (the heading of the lines the file lost is a notice).
+    const errLines = stderr.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(errLines.some((line) => typeof line.notice === 'string' && /could not be written; \d+ line\(s\) are missing/.test(line.notice))).toBe(true);
+    // What the file could not take is on stdout all the same: every device sent, once.
+    const shown = stdout.trim().split('\n').map((line) => JSON.parse(line) as { id?: string; outcome?: string });
+    const sent = posts().map((p) => p.path.split('/')[2]);
+    expect(shown.filter((line) => line.outcome === 'accepted').map((line) => line.id).sort()).toEqual([...sent].sort());
+    expect(new Set(shown.map((line) => line.id)).size).toBe(shown.length);
+  });
+
   /** amps under `ulimit -f KIB` (SIGXFSZ ignored, as a shell does for trap ''): the kernel's EFBIG, as a full disk's ENOSPC. */
   async function limited(kib: number, args: string[]): Promise<{ code: number | null; stderr: string }> {
     const quoted = args.map((a) => `'${a}'`).join(' ');

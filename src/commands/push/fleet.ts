@@ -627,7 +627,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
       const exitCode = batchExit(mostSevere([result.exitCode, ...lost]), followed, io.signal.aborted);
       ledger.end({ end: { at: io.now().toISOString(), exitCode, stoppedBy: result.stoppedBy } });
       ledger.close();
-      report.reportUnwritten([...batch.unwritten, ...unwrittenOutcomes.map((outcome) => ({ outcome }))], io, run.out);
+      report.reportUnwritten([...batch.unwritten, ...unwrittenOutcomes.map((outcome) => ({ outcome }))], io, run.out, Boolean(options.json));
       if (!options.quiet) {
         // The run's exit code, its follow and --verify included: what the process exits with.
         await report.printSummary({ ...result, exitCode }, io, Boolean(options.json), run.out);
