@@ -15,7 +15,7 @@ import { EXIT, type ExitCode, fleetExitCode } from '../contract/exit-codes.js';
 import { CONTROLLABLE, requireDeviceType } from '../domain/device-types.js';
 import { displayZone } from '../domain/time.js';
 import { UsageError } from '../errors/failures.js';
-import { systemErrorText } from '../lib/values.js';
+import { jsonText, systemErrorText } from '../lib/values.js';
 import { lockWithin } from '../lib/file-lock.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
@@ -221,7 +221,12 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
     // The push's own exit code counts (its stop too: an interrupt, a lost output, an input it could not read on), by its own rule.
     const runStop = ledger.end ? [ledger.end.exitCode] : [];
     const code = !options.exitStatus ? (stoppedBy ? stoppedBy.exitCode : EXIT.ok) : fleetExitCode([...tally.exitCodes(), ...lineCodes, ...runStop, ...(stoppedBy ? [stoppedBy.exitCode] : [])], anythingSent);
-    return notAppended !== undefined && (code === EXIT.ok || code === EXIT.accepted) ? EXIT.outputLost : code;
+    if (notAppended !== undefined && (code === EXIT.ok || code === EXIT.accepted)) {
+      // With --json every failure is a JSON error on stderr, its last line, this one too (said in text as it happened).
+      if (options.json) writeLine(io.stderr, jsonText({ error: { code: 'OUTPUT_LOST', message: `outcomes could not be appended to ${options.ledger}: ${notAppended}; the result on stdout has them all`, exitCode: EXIT.outputLost } }));
+      return EXIT.outputLost;
+    }
+    return code;
   }, { connections: FOLLOW_CONCURRENCY });
 }
 

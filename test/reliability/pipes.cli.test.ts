@@ -533,6 +533,9 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     expect(r.stderr.match(/outcomes can no longer be appended to/g)).toHaveLength(1);
     expect(r.stderr).toContain('What the devices did');
     expect(readFileSync(out, 'utf8')).toBe(before);
+    // With --json, the failure is the JSON error on stderr (it was silent, exit 11 with an empty stderr).
+    const asJson = await limited(1, ['watch', '--ledger', out, '--json']);
+    expect([asJson.code, JSON.parse(asJson.stderr.trim().split('\n').at(-1)!).error]).toEqual([11, expect.objectContaining({ code: 'OUTPUT_LOST', exitCode: 11 })]);
     // A line an earlier append left cut (a full disk mid-line) is cut off before the next append: the ledger reads to its end.
     writeFileSync(out, `${before}{"outcome":{"id":"bat_lo`);
     for (const round of [1, 2]) {
