@@ -150,6 +150,8 @@ describe('capability checks', () => {
     ['unknown command', 'bat_kestrel_01', { action: { command: 'auto.export' } }, 'UNSUPPORTED_MODE', { deviceCapabilities: { supportedModes: ['charge', 'discharge', 'idle', 'auto.balanced'] } }],
     ['undeclared parameter', 'bat_kestrel_01', { action: { command: 'charge', parameters: { reserve: { value: 20, unit: 'percent' } } } }, 'UNSUPPORTED_PARAMETER', { unsupportedParameters: ['reserve'] }],
     ['wrong unit', 'bat_voltaro_01', { action: { command: 'charge', parameters: { power: { value: 50, unit: 'percent' } } } }, 'UNSUPPORTED_UNIT', { parameter: 'power', providedUnit: 'percent', supportedUnits: ['kw'] }],
+    // A unit of no parameter's is a wrong unit too (422, as the preflight says), not a schema error (400).
+    ['a unit no parameter has', 'bat_voltaro_01', { action: { command: 'charge', parameters: { power: { value: 5, unit: 'KW' } } } }, 'UNSUPPORTED_UNIT', { parameter: 'power', providedUnit: 'KW', supportedUnits: ['kw'] }],
     ['out of range', 'bat_kestrel_01', { action: { command: 'charge', parameters: { target: { value: 95, unit: 'percent' } } } }, 'PARAMETER_OUT_OF_RANGE', { parameter: 'target', value: 95, min: 20, max: 90, unit: 'percent' }],
     ['windowed on a device without it', 'bat_helio_01', { action: { command: 'charge', start: '1h', end: '2h' } }, 'EXECUTION_NOT_SUPPORTED', { requestedExecution: 'windowed', supportedExecution: ['immediate', 'scheduled'] }],
     ['immediate where only windowed', 'bat_foxgrid_02', { action: { command: 'charge' } }, 'EXECUTION_NOT_SUPPORTED', { requestedExecution: 'immediate', supportedExecution: ['windowed'] }],
@@ -186,6 +188,7 @@ describe('settings', () => {
     [{ scheduler_enabled: { value: 0, unit: 'percent' } }, 'READ_ONLY_SETTING'],
     [{ export_limit: { value: 99999, unit: 'watts' } }, 'SETTING_OUT_OF_RANGE'],
     [{ export_limit: { value: 3, unit: 'kw' } }, 'UNSUPPORTED_UNIT'],
+    [{ export_limit: { value: 3, unit: 'WATTS' } }, 'UNSUPPORTED_UNIT'],
   ])('%j -> %s (422)', async (body, code) => {
     const r = await sandbox.call('POST', '/battery/bat_voltaro_01/settings', body);
     expect(r.status).toBe(422);
