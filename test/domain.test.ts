@@ -251,6 +251,8 @@ describe('times as the API reads them (decision 6)', () => {
     expect(checkWindow(at(60), at(61), now)).toBeUndefined();
     expect(checkWindow(at(60), at(60 + 48 * 60), now)).toBeUndefined();
     expect(checkWindow(at(-1), undefined, now)?.code).toBe('START_IN_PAST');
+    // Now is not in the future (`"start": "0m"`): the client and the sandbox both say so.
+    expect(checkWindow(at(0), undefined, now)?.code).toBe('START_IN_PAST');
     expect(checkWindow(at(31 * 24 * 60), undefined, now)?.code).toBe('START_OUT_OF_RANGE');
     expect(checkWindow(at(60), at(120), now)).toBeUndefined();
     // A time the client could not read is left to the API.

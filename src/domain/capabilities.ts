@@ -85,7 +85,8 @@ export function checkWindow(start: Date | undefined, end: Date | undefined, now:
   if (end && !start) return { code: 'INVALID_TIME_WINDOW', details: { reason: 'end_without_start', end: iso(end) } };
   if (!start) return undefined;
   if (end && end.getTime() - start.getTime() <= 0) return { code: 'INVALID_TIME_WINDOW', details: { reason: 'end_not_after_start', start: iso(start), end: iso(end) } };
-  if (start.getTime() < now.getTime()) return { code: 'START_IN_PAST', details: { start: iso(start), now: iso(now) } };
+  // In the future: a start of now (`"start": "0m"`) is not, and would be taken for an immediate push's.
+  if (start.getTime() <= now.getTime()) return { code: 'START_IN_PAST', details: { start: iso(start), now: iso(now) } };
   if (start.getTime() > now.getTime() + HORIZON_MS) {
     return { code: 'START_OUT_OF_RANGE', details: { start: iso(start), maxStart: new Date(now.getTime() + HORIZON_MS).toISOString() } };
   }
