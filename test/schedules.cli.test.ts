@@ -137,6 +137,9 @@ describe('the sandbox fires the slots on its clock', () => {
     const fired = actions.find((a: { command: string }) => a.command === 'charge');
     expect(fired).toMatchObject({ parameters: { target: { value: 90, unit: 'percent' } } });
     expect(Date.parse(fired.end) - Date.parse(fired.start)).toBe(30 * 60_000);
+    // Made at its fire's instant, not when the clock's jump ended: never created after it was acknowledged.
+    expect(fired.createdAt).toBe(new Date(Math.floor(at.getTime() / 60_000) * 60_000).toISOString());
+    if (fired.acknowledgedAt) expect(Date.parse(fired.createdAt)).toBeLessThanOrEqual(Date.parse(fired.acknowledgedAt));
     const events = (await sandbox.call('GET', '/_sandbox/events?after=0')).body.data.items.map((e: { type: string; body: { deviceId: string } }) => `${e.type} ${e.body.deviceId}`);
     expect(events).toEqual(expect.arrayContaining(['schedule.created bat_kestrel_01', 'schedule.created bat_kestrel_02', 'schedule.slot_failed bat_kestrel_02']));
     // Without --daily it fired once: the schedule is done.

@@ -67,7 +67,8 @@ export function fireSchedules(tx: Transaction, fleet: Fleet, now: number, stepTo
     }
     try {
       if (!device) throw new SandboxError('DEVICE_NOT_FOUND');
-      createAction(tx, { device, action: { command: parts.command, parameters: parts.parameters, start: new Date(at), end: new Date(at + length) }, onConflict: undefined, now });
+      // Made at its fire's instant, where the clock was stepped to: a jump past it would stamp it created after it ran.
+      createAction(tx, { device, action: { command: parts.command, parameters: parts.parameters, start: new Date(at), end: new Date(at + length) }, onConflict: undefined, now: at });
     } catch (error) {
       if (!(error instanceof SandboxError)) throw error;
       emitEvent(tx, 'schedule.slot_failed', { ...about, timestamp: iso(at), errorCode: error.code }, iso(at));
