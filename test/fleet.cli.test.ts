@@ -325,13 +325,18 @@ describe('--wait: a fleet followed to what the devices did', () => {
     try {
       const { file, dir } = fileOf(loadIds(3, 346));
       const out = join(dir, 'ledger.ndjson');
-      const push = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', file, 'charge', '--wait', '--timeout', '10m', '--out', out], { env: { ...env, AMPS_API_URL: proxy.url } as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'ignore'] });
+      const push = spawn(process.execPath, [BIN, 'push', 'battery', '--devices', file, 'charge', '--wait', '--timeout', '10m', '--out', out], { env: { ...env, AMPS_API_URL: proxy.url } as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      push.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       await listed;
       const asked = lists;
       push.kill('SIGINT');
       expect(await new Promise<number | null>((resolve) => push.on('close', resolve))).toBe(130);
       expect(lists).toBe(asked);
-      expect(records(readFileSync(out, 'utf8')).at(-1)).toMatchObject({ end: { exitCode: 130 } });
+      // Every device was sent: the interruption is of the follow, not said to be of the sending.
+      expect(records(readFileSync(out, 'utf8')).at(-1)).toMatchObject({ end: { exitCode: 130, stoppedBy: null } });
+      expect(stderr).toContain(`amps: interrupted: following stops here; every device was sent, and the actions stand (amps watch --ledger ${out} follows them on)`);
+      expect(stderr).not.toContain('sending nothing more');
     } finally {
       await proxy.close();
     }

@@ -30,7 +30,7 @@ import { type IO, ioWith, writeJson, writeLine, writeNotice } from '../../output
 import { claimStdinInputs } from '../../output/read.js';
 import { untypedTargetFlags, whereFlags } from '../../config/resolve.js';
 import { formatTable } from '../../output/table.js';
-import { grouped } from '../../output/text.js';
+import { grouped, shellQuote } from '../../output/text.js';
 import { announceWrite, relinkFor, type Session, withSession } from '../../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../../session/follow.js';
 import { movedTimes, preflight, preparePush, type PushFlags, type PushInputs, readPushInputs, refuseDirectiveOnLive, timeLines, writeTimeNote, type Zone } from './body.js';
@@ -436,7 +436,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
       throw error;
     }
     // A second Ctrl-C exits at once: the devices in flight then have no line, and this is the way on.
-    if (run.out) setHardStopNote(`stopped at once: the devices in flight, and those not sent yet, have no line in ${run.out}, which has no end record; amps push --resume ${run.out} sends the rest, and reads the actions of those in flight before it sends them again`);
+    if (run.out) setHardStopNote(`stopped at once: the devices in flight, and any not recorded yet, may have no line in ${run.out}, which has no end record; amps push --resume ${run.out} sends the rest, and reads the actions of those in flight before it sends them again`);
     announceWrite(session, io, options);
     // One zone and one clock for the whole fleet: said before anything is sent.
     if (!options.quiet && !options.json) for (const line of timeLines(times.start, times.end, zone, hasWallClockTime(push.times))) writeLine(io.stderr, io.err.dim(line));
@@ -577,7 +577,14 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
       if (early) throw notTheList(early, lastLine + 1);
     };
 
+    let sendingDone = false;
     const onInterrupt = () => {
+      // Once every row was sent (the follow of --wait, the last wave's), nothing is in flight: the
+      // follow stops, and the sending is not said to have been interrupted.
+      if (sendingDone) {
+        if (!options.quiet && !options.json) writeLine(io.stderr, io.err.yellow(`amps: interrupted: following stops here; every device was sent, and the actions stand${run.out ? ` (amps watch --ledger ${shellQuote(run.out)} follows them on)` : ''}`));
+        return;
+      }
       batch.stop('interrupt');
       if (!regularFile) stopReading.abort();
       // The pushes in flight may take up to --timeout: what amps is waiting for, and how not to.
@@ -606,6 +613,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
       // A resume continues its run: what it carries over counts in its summary and exit code.
       if (resume) for (const id of resume.carried) batch.countCarried(resume.earlier.entries.get(id)!);
       const result = await batch.run(gated(rows)[Symbol.asyncIterator](), drain);
+      sendingDone = true;
       clearTimeout(drainNotice);
       progress.stop();
       if (resume) {
