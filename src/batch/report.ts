@@ -85,7 +85,7 @@ export async function printSummary(report: BatchReport, io: IO, json: boolean, l
   const table = rows.map((r) => [r.outcome, r.code ?? '-', grouped(r.count), guidanceFor(r.outcome, r.code, r.retryClass)]);
   const stopped = report.stoppedBy ? ` (stopped: ${STOPPED[report.stoppedBy]}${report.stopDetail ? `: ${report.stopDetail}` : ''})` : '';
   writeLine(io.stderr, io.err.bold(`\n${grouped(report.total)} ${report.total === 1 ? 'device' : 'devices'}${stopped}`));
-  io.stderr.write(await formatTable(['outcome', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err }));
+  io.stderr.write(await formatTable(['outcome', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err, columns: io.stderrColumns ?? io.columns }));
   if (report.unread) {
     writeLine(io.stderr, report.stoppedBy === 'ledger_failed'
       ? 'The rest of the input was not read: the ledger could not be written, so those devices were not sent and are in no ledger.'
@@ -201,7 +201,7 @@ export async function printOutcomes(tally: OutcomeTally, io: IO, json: boolean, 
   // No action was accepted (every device refused, or none sent): nothing was followed, and the summary above says why.
   if (table.length === 0) return;
   writeLine(io.stderr, io.err.bold('\nWhat the devices did'));
-  io.stderr.write(await formatTable(['state', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err }));
+  io.stderr.write(await formatTable(['state', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err, columns: io.stderrColumns ?? io.columns }));
 }
 
 /** A follower's warn (a device --verify could not read): a line on stderr; none with --json, where the outcome record says it all (effect null). */

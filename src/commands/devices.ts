@@ -128,7 +128,7 @@ export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
       return EXIT.ok;
     }
     const listed = rows.flat();
-    io.stdout.write(await formatTable(TABLE_HEAD, listed, { tty: io.stdoutIsTTY, style: io.out }));
+    io.stdout.write(await formatTable(TABLE_HEAD, listed, { tty: io.stdoutIsTTY, style: io.out, columns: io.columns }));
     if (!options.quiet) {
       // "--all" is named only when a page is left past this one (not for an --offset past the end).
       const left = tallies.some((t) => (options.offset ?? 0) + t.count + (t.omitted ?? 0) < t.total);
@@ -155,7 +155,7 @@ async function allAsTable(client: ApiClient, types: DeviceType[], options: Devic
   const tallies: TypeTally[] = [];
   const draw = async () => {
     if (held.length === 0) return;
-    io.stdout.write(await formatTable(TABLE_HEAD, held, { tty: io.stdoutIsTTY, style: io.out }));
+    io.stdout.write(await formatTable(TABLE_HEAD, held, { tty: io.stdoutIsTTY, style: io.out, columns: io.columns }));
     written += held.length;
     held = [];
   };

@@ -50,7 +50,7 @@ async function render(raw: DeviceRead, type: string, io: IO): Promise<void> {
       });
       return [show(name), parameters.join(', ') || '-', listOf(command.execution).map(show).join(', ')];
     });
-    io.stdout.write(await formatTable(['command', 'parameters', 'execution'], rows, { tty, style: s }));
+    io.stdout.write(await formatTable(['command', 'parameters', 'execution'], rows, { tty, style: s, columns: io.columns }));
   }
   const settingsTrouble = settingsProblem(device.settings);
   if (settingsTrouble) {

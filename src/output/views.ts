@@ -115,5 +115,5 @@ export function settingsTable(settings: Record<string, SettingSpec>, io: IO): Pr
     const spec = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<SettingSpec>;
     return [show(name), show(spec.value), show(spec.unit), rangeText(spec) || '-', spec.readOnly ? 'read-only' : 'writable'];
   });
-  return formatTable(['setting', 'value', 'unit', 'range', 'access'], rows, { tty: io.stdoutIsTTY, style: io.out });
+  return formatTable(['setting', 'value', 'unit', 'range', 'access'], rows, { tty: io.stdoutIsTTY, style: io.out, columns: io.columns });
 }

@@ -41,7 +41,7 @@ export async function run(options: ListOptions, io: IO): Promise<ExitCode> {
       return EXIT.ok;
     }
     const rows = data.items.map((a) => [show(a.id), `${show(a.deviceType)} ${show(a.deviceId)}`, show(a.command), parametersText(a.parameters), stateColour(show(a.state), io.out), tableTimeText(a.start), tableTimeText(a.end), tableTimeText(a.createdAt)]);
-    io.stdout.write(await formatTable(['action', 'device', 'command', 'parameters', 'state', 'start', 'end', 'created'], rows, { tty: io.stdoutIsTTY, style: io.out }));
+    io.stdout.write(await formatTable(['action', 'device', 'command', 'parameters', 'state', 'start', 'end', 'created'], rows, { tty: io.stdoutIsTTY, style: io.out, columns: io.columns }));
     if (!options.quiet) {
       // The next page is named: actions has no --all (the list is the API's newest, which moves as it is read).
       const total = typeof data.pagination?.total === 'number' ? data.pagination.total : undefined;

@@ -780,7 +780,7 @@ async function predict(reads: ApiClient, session: Session, run: RunSetup, bodyFo
     return EXIT.ok;
   }
   const rows = [...predicted.counts].sort((a, b) => b[1] - a[1]).map(([prediction, count]) => [prediction, grouped(count), PREDICTION_TEXT[prediction]]);
-  io.stdout.write(await formatTable(['prediction', 'devices', 'meaning'], rows, { tty: io.stdoutIsTTY, style: io.out }));
+  io.stdout.write(await formatTable(['prediction', 'devices', 'meaning'], rows, { tty: io.stdoutIsTTY, style: io.out, columns: io.columns }));
   if (!options.quiet) {
     const codes = [...predicted.codes].map(([code, n]) => `${code} ${n}`).join(', ');
     writeLine(io.stderr, io.err.dim(`${grouped(predicted.total)} device(s) of ${pathSegment(run.type)}, from ${predicted.listPages} list page(s)${predicted.actionReads > 0 ? ` and ${predicted.actionReads} action read(s)` : ''}; nothing was sent.${codes ? ` Preflight codes: ${codes}.` : ''} What list pages do not show is not predicted: a manufacturer's own schedule (SCHEDULER_ACTIVE), an override on the device (MODE_OVERRIDDEN), a program's lock (VPP_LOCKED).`));

@@ -31,7 +31,7 @@ export async function run(options: GlobalOptions, io: IO): Promise<ExitCode> {
     }
     const text = (value: unknown) => (value === null || value === undefined ? '-' : String(value));
     const rows = items.map((d) => [text(d.at), text(d.type), text(d.eventId), text(d.url), text(d.try), d.status === null ? text(d.error) : text(d.status), `${text(d.latencyMs)} ms`, d.outcome === 'retrying' ? `retrying at ${text(d.nextTryAt)}` : text(d.outcome)]);
-    io.stdout.write(await formatTable(['at', 'event', 'id', 'url', 'try', 'answer', 'took', 'outcome'], rows, { tty: io.stdoutIsTTY, style: io.out }));
+    io.stdout.write(await formatTable(['at', 'event', 'id', 'url', 'try', 'answer', 'took', 'outcome'], rows, { tty: io.stdoutIsTTY, style: io.out, columns: io.columns }));
     return EXIT.ok;
   });
 }

@@ -107,7 +107,7 @@ async function list(session: Session, options: SchedulesOptions, io: IO): Promis
   const zone = displayZone(io.env);
   const text = (value: unknown) => (value === null || value === undefined ? '-' : show(String(value)));
   const rows = items.map((s) => [text(s.id), text(s.deviceId), text(s.state), text(recurrenceText(s.recurrence)), text(s.timezone), s.nextFireAt === null || s.nextFireAt === undefined ? '-' : timeText(s.nextFireAt, scheduleClock(s, zone))]);
-  io.stdout.write(await formatTable(['id', 'device', 'state', 'repeats', 'zone', 'next fire'], rows, { tty: io.stdoutIsTTY, style: io.out }));
+  io.stdout.write(await formatTable(['id', 'device', 'state', 'repeats', 'zone', 'next fire'], rows, { tty: io.stdoutIsTTY, style: io.out, columns: io.columns }));
   return EXIT.ok;
 }
 
