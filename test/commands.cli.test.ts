@@ -354,7 +354,7 @@ describe('amps actions', () => {
     const got = await amps(['actions', 'get', pushed.id]);
     expect(got.stdout).toMatch(/execution\s+scheduled/);
     const cancelled = await amps(['actions', 'cancel', pushed.id, '--json']);
-    expect(jsonOut(cancelled).state).toBe('cancelled');
+    expect(jsonOut(cancelled)).toMatchObject({ state: 'cancelled', requestId: expect.stringMatching(/^req_/) });
     const again = await amps(['actions', 'cancel', pushed.id]);
     expect(again.code).toBe(5);
     expect(again.stderr).toContain('ACTION_NOT_CANCELLABLE');

@@ -38,7 +38,7 @@ describe('amps schedule set|get|clear', () => {
     // Cleared again: what a clear asks for is so already.
     const again = await amps(['schedule', 'clear', 'battery', 'bat_voltaro_01']);
     expect([again.code, again.stderr]).toEqual([0, expect.stringContaining('battery bat_voltaro_01 has no schedule now: nothing to clear.')]);
-    expect(JSON.parse((await amps(['schedule', 'clear', 'battery', 'bat_voltaro_01', '--json'])).stdout)).toEqual({ deviceId: 'bat_voltaro_01', scheduleId: null, cleared: false, environment: expect.any(String) });
+    expect(JSON.parse((await amps(['schedule', 'clear', 'battery', 'bat_voltaro_01', '--json'])).stdout)).toEqual({ deviceId: 'bat_voltaro_01', scheduleId: null, cleared: false, environment: expect.any(String), requestId: expect.stringMatching(/^req_/) });
     // An API without the route answers 404 NOT_FOUND too, in other words: that is no "nothing to clear".
     const { createServer } = await import('node:http');
     const noRoute = createServer((_req, res) => res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ success: false, error: { code: 'NOT_FOUND', message: 'No route matches this path.' }, meta: {} })));
@@ -287,6 +287,8 @@ describe('amps schedules', () => {
       // Where the clocks agree, nothing is said.
       const agreed = await amps(['schedule', 'set', 'battery', 'bat_voltaro_02', '--slot', '02:00/1h charge', '--daily', '--tz', 'UTC', '--json']);
       expect([agreed.code, JSON.parse(agreed.stdout).changed]).toEqual([0, null]);
+      // The write's request id, as push's and settings' --json carry theirs.
+      expect(JSON.parse(agreed.stdout).requestId).toMatch(/^req_/);
     } finally {
       await other.close();
     }

@@ -18,7 +18,12 @@ export function idProblem(id: string): string | undefined {
   return undefined;
 }
 
+/** `meta.requestId` as support can quote it: text, or a whole number a server sent unquoted (`"requestId": 81234`). */
+export function requestIdText(value: unknown): string | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : typeof value === 'string' ? value : undefined;
+}
+
 /** The request id of an answer (`meta.requestId`), bounded as a decoded error's is; null when it gives none. */
 export function requestIdOf(meta: Record<string, unknown>): string | null {
-  return typeof meta.requestId === 'string' ? meta.requestId.slice(0, 200) : null;
+  return requestIdText(meta.requestId)?.slice(0, 200) ?? null;
 }

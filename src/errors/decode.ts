@@ -6,6 +6,7 @@
 import { type CatalogueEntry, entriesFor, fillMessage, manufacturerVariant, messageMatches, variantFor } from './catalogue.js';
 import { RETRY_CLASSES, type RetryClass } from './retry-classes.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
+import { requestIdText } from '../contract/ids.js';
 import { isRecord, redactUrl } from '../lib/values.js';
 
 export type Headers = Record<string, string | string[] | undefined>;
@@ -122,11 +123,6 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
 
 function asString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
-}
-
-/** `meta.requestId` as support can quote it: text, or a whole number a server sent unquoted (`"requestId": 81234`). */
-function requestIdOf(value: unknown): string | undefined {
-  return typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : asString(value);
 }
 
 /**
@@ -281,7 +277,7 @@ function fromFields(status: number, fields: ErrorFields, retryAfterHeader: numbe
     ...classify(entry ? entry.retryClass : 'once_then_escalate'),
     details: fields.details,
     // The envelope's id, else the response header's (a body cut off before its meta still has it).
-    requestId: shortText(requestIdOf(fields.meta.requestId) ?? header(headers, 'x-request-id')),
+    requestId: shortText(requestIdText(fields.meta.requestId) ?? header(headers, 'x-request-id')),
     path: shortText(fields.meta.path),
     timestamp: shortText(fields.meta.timestamp),
     retryAfterSeconds: retryAfterHeader ?? detailsRetry,
@@ -376,7 +372,7 @@ export function decodeResponse(status: number, headers: Headers, body: string, o
     return {
       ok: false,
       error: {
-        ...invalidSuccess(status, `a failed envelope${named}`, requestIdOf(meta.requestId) ?? header(headers, 'x-request-id')),
+        ...invalidSuccess(status, `a failed envelope${named}`, requestIdText(meta.requestId) ?? header(headers, 'x-request-id')),
         path: shortText(meta.path), timestamp: shortText(meta.timestamp), bodyExcerpt: excerpt(body),
       },
     };

@@ -2,6 +2,7 @@
 
 import { Command } from '@commander-js/extra-typings';
 import { globalsOf } from '../../config/globals.js';
+import { requestIdOf } from '../../contract/ids.js';
 import { requireId } from '../../domain/ids.js';
 import { displayZone } from '../../domain/time.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
@@ -18,8 +19,8 @@ export async function run(options: ActionOptions, io: IO): Promise<ExitCode> {
     // Worked out before the cancel: a bad AMPS_TZ must not fail (exit 2, "nothing was sent") a cancel that was made.
     const zone = displayZone(io.env);
     announceWrite(session, io, options);
-    const { data } = await cancelAction(session.client, options.id);
-    printAction(data, io, { ...options, zone, extra: { environment: session.environment } });
+    const { data, meta } = await cancelAction(session.client, options.id);
+    printAction(data, io, { ...options, zone, extra: { environment: session.environment, requestId: requestIdOf(meta) } });
     if (!options.json && !options.quiet) writeLine(io.stderr, `Cancelled ${data.id}.`);
     return EXIT.ok;
   });

@@ -9,6 +9,7 @@ import { globalsOf, type GlobalOptions } from '../../config/globals.js';
 import { repeatable } from '../../config/option-parsers.js';
 import type { DeviceType } from '../../contract/devices.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
+import { requestIdOf } from '../../contract/ids.js';
 import { SCHEDULABLE_TYPES } from '../../contract/schedules.js';
 import { pathSegment, requireDeviceType } from '../../domain/device-types.js';
 import { requireId } from '../../domain/ids.js';
@@ -61,19 +62,20 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
     if (options.verb === 'clear') {
       announceWrite(session, io, options);
       let data: unknown;
+      let meta: Record<string, unknown> = {};
       try {
-        ({ data } = await resources.clearDeviceSchedule(session.client, type, id));
+        ({ data, meta } = await resources.clearDeviceSchedule(session.client, type, id));
       } catch (error) {
         // The API's 404 for a device with no schedule ("Schedule not found…"): what a clear asks
         // for is so already. Any other 404 (no such route on this API) is the failure it is.
         const noSchedule = error instanceof ApiFailure && error.decoded.code === 'NOT_FOUND' && /^Schedule not found/i.test(error.decoded.message);
         if (!noSchedule) throw error;
         // The answer's shape when it clears one ({deviceId, scheduleId, cleared}), its id null: one shape for scripts.
-        if (options.json) writeJson(io, { deviceId: id, scheduleId: null, cleared: false, environment: session.environment });
+        if (options.json) writeJson(io, { deviceId: id, scheduleId: null, cleared: false, environment: session.environment, requestId: error.decoded.requestId ?? null });
         else if (!options.quiet) writeLine(io.stderr, `${pathSegment(type)} ${show(id)} has no schedule now: nothing to clear.`);
         return EXIT.ok;
       }
-      if (options.json) writeJson(io, { ...(data as object), environment: session.environment });
+      if (options.json) writeJson(io, { ...(data as object), environment: session.environment, requestId: requestIdOf(meta) });
       else if (!options.quiet) writeLine(io.stderr, `Cleared the schedule of ${pathSegment(type)} ${show(id)}.`);
       return EXIT.ok;
     }
@@ -92,9 +94,9 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
       return EXIT.ok;
     }
     announceWrite(session, io, options);
-    const { data } = await resources.setDeviceSchedule(session.client, type, id, body);
+    const { data, meta } = await resources.setDeviceSchedule(session.client, type, id, body);
     const changed = reportScheduleChanges(io, options.json, body, data, { preview: prepared.preview, zone: zone.name });
-    if (options.json) writeJson(io, { ...data, preview: prepared.preview, notes: prepared.notes, warning: warning ?? null, changed, timesReadIn: { zone: zone.name, source: zone.source }, environment: session.environment });
+    if (options.json) writeJson(io, { ...data, preview: prepared.preview, notes: prepared.notes, warning: warning ?? null, changed, timesReadIn: { zone: zone.name, source: zone.source }, environment: session.environment, requestId: requestIdOf(meta) });
     else if (options.quiet) writeLine(io.stdout, show(data.id));
     else writeLine(io.stdout, scheduleLines(data, zone.name).join('\n'));
     return EXIT.ok;
