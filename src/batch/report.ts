@@ -60,6 +60,21 @@ export class Progress {
   }
 }
 
+/** The live line of a follow (watch, push --wait): pending, states and codes so far, the rate, the next start. */
+export function followText(tally: OutcomeTally, pending: number, nextStart: string | null, started: number, done: number, zone: string): string {
+  const states = new Map<string, number>();
+  const codes = new Map<string, number>();
+  for (const row of tally.rows.values()) {
+    const state = row.effect === 'drift' ? 'drift' : row.state;
+    states.set(state, (states.get(state) ?? 0) + row.count);
+    if (row.code) codes.set(row.code, (codes.get(row.code) ?? 0) + row.count);
+  }
+  const parts = [...states].map(([state, n]) => `${state} ${grouped(n)}`);
+  const failed = [...codes].map(([code, n]) => `${code} ${n}`).join(', ');
+  const rate = done / Math.max((Date.now() - started) / 1000, 0.001);
+  return [`pending ${grouped(pending)}`, ...parts, failed && `(${failed})`, `${rate.toFixed(1)}/s`, nextStart && `next start ${timeText(nextStart, zone)}`].filter(Boolean).join(' · ');
+}
+
 /** Each reason a run stops early, in the summary's words (the README lists the reasons `--json` gives). */
 export const STOPPED: Record<StopReason, string> = {
   interrupt: 'interrupted',
@@ -85,7 +100,7 @@ export async function printSummary(report: BatchReport, io: IO, json: boolean, l
   const table = rows.map((r) => [r.outcome, r.code ?? '-', grouped(r.count), guidanceFor(r.outcome, r.code, r.retryClass)]);
   const stopped = report.stoppedBy ? ` (stopped: ${STOPPED[report.stoppedBy]}${report.stopDetail ? `: ${report.stopDetail}` : ''})` : '';
   writeLine(io.stderr, io.err.bold(`\n${grouped(report.total)} ${report.total === 1 ? 'device' : 'devices'}${stopped}`));
-  io.stderr.write(await formatTable(['outcome', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err, columns: io.stderrColumns ?? io.columns }));
+  io.stderr.write(await formatTable(['outcome', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err, columns: io.stderrColumns }));
   if (report.unread) {
     writeLine(io.stderr, report.stoppedBy === 'ledger_failed'
       ? 'The rest of the input was not read: the ledger could not be written, so those devices were not sent and are in no ledger.'
@@ -201,7 +216,7 @@ export async function printOutcomes(tally: OutcomeTally, io: IO, json: boolean, 
   // No action was accepted (every device refused, or none sent): nothing was followed, and the summary above says why.
   if (table.length === 0) return;
   writeLine(io.stderr, io.err.bold('\nWhat the devices did'));
-  io.stderr.write(await formatTable(['state', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err, columns: io.stderrColumns ?? io.columns }));
+  io.stderr.write(await formatTable(['state', 'code', 'devices', 'what to do'], table, { tty: true, style: io.err, columns: io.stderrColumns }));
 }
 
 /** A follower's warn (a device --verify could not read): a line on stderr; none with --json, where the outcome record says it all (effect null). */

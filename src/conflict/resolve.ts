@@ -128,7 +128,7 @@ async function showConflict(input: ConflictInput, fetched: Array<ActionRecord | 
     return a ? [show(a.id), show(a.command), show(a.state), timeText(a.start, input.zone), timeText(a.end, input.zone)] : [id, '?', 'unavailable', '-', '-'];
   });
   writeLine(io.stderr, io.err.bold('\nConflicting actions'));
-  io.stderr.write(await formatTable(['action', 'command', 'state', 'start', 'end'], rows, { tty: true, style: io.err, columns: io.stderrColumns ?? io.columns }));
+  io.stderr.write(await formatTable(['action', 'command', 'state', 'start', 'end'], rows, { tty: true, style: io.err, columns: io.stderrColumns }));
   if (ids.length > READ_AT_MOST) writeLine(io.stderr, `… ${ids.length - READ_AT_MOST} more, not read (the raw details list them)`);
 }
 

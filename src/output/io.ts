@@ -31,7 +31,7 @@ export interface IO {
   stderrIsTTY: boolean;
   env: Env;
   columns: number;
-  /** stderr's width, when it is a terminal: read as it is asked for (it changes with the window). */
+  /** stderr's width, when it is a terminal (undefined elsewhere: a log has no width to fit): read as it is asked for (it changes with the window). */
   readonly stderrColumns?: number;
   /** Colour for stdout and for stderr, decided separately. */
   out: Style;
