@@ -73,6 +73,17 @@ describe('at a terminal', () => {
     expect(verbose.raw()).not.toMatch(/\/s[^\r\n]*> (GET|POST)/);
   });
 
+  it('a fleet push --wait draws a live line while it follows the actions, not a frozen one', async () => {
+    const dir = freshConfigDir();
+    const file = join(dir, 'ids.txt');
+    writeFileSync(file, 'bat_kestrel_02\nbat_helio_01\n');
+    // Scheduled an hour ahead: still pending when the 2 s wait ends (exit 10).
+    const term = runInTerminal(['push', 'battery', '--devices', file, 'idle', '--at', '+1h', '--wait', '--wait-timeout', '2s', '--out', join(dir, 'run.ndjson')], env);
+    expect(await term.exit).toBe(10);
+    expect(term.text()).toContain('Following 2 action(s) to what the devices did');
+    expect(term.text()).toMatch(/pending 2 · .*\/s · next start /);
+  });
+
   it('draws no live line while the device list is typed at the terminal (--devices -): its redraws would erase the typing', async () => {
     const dir = freshConfigDir();
     const term = runInTerminal(['push', 'battery', '--devices', '-', 'idle', '--out', join(dir, 'typed.ndjson')], env);

@@ -8,7 +8,6 @@ import { Command, Option } from '@commander-js/extra-typings';
 import type { Follower, Tracked } from '../batch/follow.js';
 import type { LedgerVisitor } from '../batch/ledger.js';
 import type { OutcomeRecord } from '../contract/ledger.js';
-import type { OutcomeTally } from '../batch/report.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { duration, fileOrUrl } from '../config/option-parsers.js';
 import { EXIT, type ExitCode, fleetExitCode } from '../contract/exit-codes.js';
@@ -20,8 +19,7 @@ import { lockWithin } from '../lib/file-lock.js';
 import { withExamples } from '../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
 import { liveLine } from '../output/spinner.js';
-import { grouped, shellQuote } from '../output/text.js';
-import { timeText } from '../output/views.js';
+import { shellQuote } from '../output/text.js';
 import { withSession } from '../session/connect.js';
 import { untypedTargetFlags, whereFlags } from '../config/resolve.js';
 import { DEFAULT_WAIT_MS } from '../session/follow.js';
@@ -33,20 +31,6 @@ export interface WatchOptions extends GlobalOptions {
   exitStatus?: boolean;
   verify?: boolean;
   waitTimeout?: number;
-}
-
-function liveText(tally: OutcomeTally, pending: number, nextStart: string | null, started: number, done: number, zone: string): string {
-  const states = new Map<string, number>();
-  const codes = new Map<string, number>();
-  for (const row of tally.rows.values()) {
-    const state = row.effect === 'drift' ? 'drift' : row.state;
-    states.set(state, (states.get(state) ?? 0) + row.count);
-    if (row.code) codes.set(row.code, (codes.get(row.code) ?? 0) + row.count);
-  }
-  const parts = [...states].map(([state, n]) => `${state} ${grouped(n)}`);
-  const failed = [...codes].map(([code, n]) => `${code} ${n}`).join(', ');
-  const rate = done / Math.max((Date.now() - started) / 1000, 0.001);
-  return [`pending ${grouped(pending)}`, ...parts, failed && `(${failed})`, `${rate.toFixed(1)}/s`, nextStart && `next start ${timeText(nextStart, zone)}`].filter(Boolean).join(' · ');
 }
 
 /** Device reads in flight while verifying; a fleet's worth of requests, so through undici's pool (api/transport.ts). */
@@ -155,7 +139,7 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
     follower = following;
     const started = Date.now();
     const show = io.stderrIsTTY && !options.json && !options.quiet;
-    const line = liveLine(io, () => liveText(tally, following.pending, following.nextStart(), started, done, zone), 500, show);
+    const line = liveLine(io, () => report.followText(tally, following.pending, following.nextStart(), started, done, zone), 500, show);
     try {
       await following.run(deadline, {
         refill: () => {

@@ -30,6 +30,7 @@ import { type IO, ioWith, writeJson, writeLine, writeNotice } from '../../output
 import { claimStdinInputs } from '../../output/read.js';
 import { untypedTargetFlags, whereFlags } from '../../config/resolve.js';
 import { formatTable } from '../../output/table.js';
+import { liveLine } from '../../output/spinner.js';
 import { grouped, shellQuote } from '../../output/text.js';
 import { announceWrite, relinkFor, type Session, withSession } from '../../session/connect.js';
 import { DEFAULT_WAIT_MS } from '../../session/follow.js';
@@ -457,14 +458,17 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     }
     const following = options.wait || waves !== undefined;
     const tally = new report.OutcomeTally();
+    /** Outcomes followed so far, for the follow's rate. */
+    let followed = 0;
     // Outcomes the ledger could not take (a full disk): listed on stderr at the end, and exit 11.
     const unwrittenOutcomes: OutcomeRecord['outcome'][] = [];
     const follower = following ? new Follower(reads, {
       type, command: push.command, since: () => ledgerModule.followSince({ run: { startedAt: new Date(startedAt).toISOString() }, clock: ledger.clockRecord }), verify: Boolean(options.verify), concurrency, signal: io.signal, now: () => io.now().getTime(),
-      onOutcome: (followed) => {
-        tally.add(followed);
+      onOutcome: (followedOne) => {
+        followed++;
+        tally.add(followedOne);
         // Where the run sent: written or listed on stderr, a rerun line that greps it sends there only.
-        const outcome = { ...followed, environment: session.environment };
+        const outcome = { ...followedOne, environment: session.environment };
         if (unwrittenOutcomes.length === 0) {
           try {
             ledger.outcome({ outcome });
@@ -526,7 +530,15 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     /** Follows the wave's accepted actions; says whether the rollout may go on. */
     const followWave = async (wave: number, last: boolean): Promise<void> => {
       if (!follower) return;
-      const pending = await follower.run(deadline());
+      // A live line while the actions are followed, as watch's: a follow may last --wait-timeout.
+      const started = Date.now();
+      const line = liveLine(io, () => report.followText(tally, follower.pending, follower.nextStart(), started, followed, zone.name), 500, showProgress);
+      let pending: Awaited<ReturnType<typeof follower.run>>;
+      try {
+        pending = await follower.run(deadline());
+      } finally {
+        line.stop();
+      }
       tally.pending = pending.map((p) => ({ id: p.deviceId, actionId: p.actionId, state: p.state, start: p.start }));
       if (last || !ends) return;
       const byExit = new Map<ExitCode, number>();
