@@ -319,7 +319,11 @@ describe('a key fit to print', () => {
       ['disk_test_resultsFinal and task_test_results2', 'disk_test_resultsFinal and task_test_results2'],
     ];
     for (const [text, shown] of spelt) expect(redactKeyShapes(text), text).toBe(shown);
-    expect([holdsKeyShape('bat0sk_live_PASTEDsecret999'), holdsKeyShape('xsk_live_short1')]).toEqual([true, false]);
+    expect([holdsKeyShape('bat0sk_live_PASTEDsecret9999999'), holdsKeyShape('xsk_live_short1')]).toEqual([true, false]);
+    // Names that only hold a key's start glued to a word: neither refused nor blanked.
+    for (const name of ['kiosk_live_lobby1floor2', 'disk_test_results20240101.csv', '/var/log/disk_test_results20240101.log']) {
+      expect([holdsKeyShape(name), redactKeyShapes(name)], name).toEqual([false, name]);
+    }
     // Control characters and escape sequences go first: one inside a key would hide it.
     expect(safeToPrint('m sk_test_SECR\u0007ETabc123 \u001b[1mx')).toBe('m [redacted key] x');
     expect(safeJsonText('{"m":"sk_test_SECR\\u0007ET\\u001b[1mabc123","keep":"\\\\u0007\\n"}')).toBe('{"m":"[redacted key]","keep":"\\\\u0007\\n"}');

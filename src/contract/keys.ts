@@ -54,14 +54,20 @@ export function keyEchoPattern(key: string): RegExp {
   };
   const word = (text: string) => [...text].map(spelt).join('');
   const { prefix, secret } = partsOfKey(key);
-  // Its secret part alone is the key too (a server that quotes it less `sk_live_`), where it is
-  // long enough to be nothing else; in any case, as a server may upper-case what it quotes.
-  const body = secret.length >= LONE_SECRET_LENGTH ? `(?:${word(prefix)})?${word(secret)}` : word(prefix + secret);
+  // Its secret part alone is the key too (a server that quotes it less `sk_live_`), where it can
+  // be nothing else; in any case, as a server may upper-case what it quotes.
+  const body = secretAlone(secret) ? `(?:${word(prefix)})?${word(secret)}` : word(prefix + secret);
   return new RegExp(`(?:${word('amps_')})?${body}`, 'gi');
 }
 
-/** A secret part this long is the key even without its `sk_live_`: no word of a message is. */
-const LONE_SECRET_LENGTH = 12;
+/**
+ * Whether a key's secret part is the key even without its `sk_live_`: 12 characters or more,
+ * letters and digits both, as a random one is. One that reads as words (`localsandbox`, the
+ * sandbox's own) is sought with its prefix: alone, "Local Sandbox" in a message would be it.
+ */
+function secretAlone(secret: string): boolean {
+  return secret.length >= 12 && /[0-9]/.test(secret) && /[A-Za-z]/.test(secret);
+}
 
 /** `sk_live_` and what follows it, of a key (less `amps_`); a key of another shape is all secret. */
 function partsOfKey(key: string): { prefix: string; secret: string } {
@@ -78,9 +84,10 @@ function partsOfKey(key: string): { prefix: string; secret: string } {
  */
 export function mayEchoKey(text: string, key: string): boolean {
   const { prefix, secret } = partsOfKey(key);
-  const sought = (secret.length >= LONE_SECRET_LENGTH ? secret : prefix + secret).toLowerCase();
+  const sought = (secretAlone(secret) ? secret : prefix + secret).toLowerCase();
   const folded = text.toLowerCase();
-  return folded.includes(sought) || folded.replace(/\s+/g, '').includes(sought);
+  // JSON's `\n`, `\t` and `\r` too: a line break inside a string can be written no other way.
+  return folded.includes(sought) || folded.replace(/\s+|\\[ntr]/g, '').includes(sought);
 }
 
 /**
@@ -163,13 +170,14 @@ const PREFIX = `(?:amps${UNDERSCORE})?sk${UNDERSCORE}(?:test|live)${UNDERSCORE}`
  * the secret part is taken in too when it goes on as another key's start
  * (`sk_test_abc123sk_test_def456`, a key pasted twice): the first key's secret part ends at the
  * next `_`, so the second key's would be left to show. Glued to a word (`reqsk_live_…`), a shape
- * is a key when its secret part looks like one: 12 characters or more, letters and digits both.
+ * is a key when its secret part looks like a random one: 16 characters or more, digits, lower and
+ * upper case letters all (`disk_test_results20240101`, `kiosk_live_lobby1floor2` are names).
  */
 function keyShape(): RegExp {
   keyShapePattern ??= new RegExp(
     String.raw`(?<=^|[^A-Za-z0-9]|\\[nrtbf]|\\u[0-9a-fA-F]{4}|%[0-9a-fA-F]{2})${PREFIX}(?:[A-Za-z0-9]{6,}(?:${BREAK}[A-Za-z0-9]+)*|[A-Za-z0-9]+(?:${BREAK}[A-Za-z0-9]+)+)` +
       `(?:${UNDERSCORE}(?:sk${UNDERSCORE})?(?:test|live)${UNDERSCORE}[A-Za-z0-9]*)*` +
-      String.raw`|(?<=[A-Za-z0-9])${PREFIX}(?=[A-Za-z0-9]{0,256}[0-9])(?=[A-Za-z0-9]{0,256}[A-Za-z])[A-Za-z0-9]{12,}`,
+      String.raw`|(?<=[A-Za-z0-9])${PREFIX}(?=[A-Za-z0-9]{0,256}[0-9])(?=[A-Za-z0-9]{0,256}[a-z])(?=[A-Za-z0-9]{0,256}[A-Z])[A-Za-z0-9]{16,}`,
     'g',
   );
   return keyShapePattern;

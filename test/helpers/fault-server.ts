@@ -57,6 +57,8 @@ export type Fault =
   | 'echo-key-hidden'
   | 'echo-key-hidden-read'
   | 'echo-key-loose'
+  | 'echo-key-split-only'
+  | 'words-like-key'
   | 'accept-then-unavailable'
   | 'accept-then-internal'
   | 'seen-then-silent'
@@ -393,6 +395,15 @@ export async function startFaultServer(): Promise<FaultServer> {
         const details = { secret, tail: key.slice(3), upper: key.toUpperCase(), lf: splitKey(key, '\n'), tab: splitKey(key, '\t'), crlf: splitKey(key, '\r\n'), space: splitKey(key, ' ') };
         return json(401, JSON.stringify({ success: false, error: { code: 'INVALID_API_KEY', message: `upstream said ${splitKey(key, '\n')}`, details }, meta: { requestId: `req_${secret.toLowerCase()}` } }));
       }
+      case 'echo-key-split-only': {
+        // The key only ever split, by a line break or a tab inside a JSON string (JSON.stringify
+        // writes them as the escapes `\n` and `\t`): no plain copy of it anywhere in the body.
+        const key = String(req.headers['x-api-key'] ?? '');
+        return json(401, JSON.stringify({ success: false, error: { code: 'INVALID_API_KEY', message: `upstream said ${splitKey(key, '\t')}`, details: { lf: splitKey(key, '\n') } }, meta: { requestId: 'req_split' } }));
+      }
+      case 'words-like-key':
+        // Words that spell a key's secret part when it reads as words (the sandbox's own, localsandbox).
+        return json(422, JSON.stringify({ success: false, error: { code: 'VALIDATION_ERROR', message: 'Request validation failed: see the Local Sandbox guide', details: { note: 'local sandbox only' } }, meta: { requestId: 'req_words' } }));
       case 'echo-key-hidden-read': {
         // A device read whose strings hold the key split by an escape sequence written in JSON escapes, read only once parsed.
         const split = splitKey(String(req.headers['x-api-key'] ?? ''), '@BYTES@');

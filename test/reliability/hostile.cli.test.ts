@@ -603,6 +603,22 @@ describe('a key the server echoes back is never printed', () => {
     expect(r.stderr.split('[redacted key]').length - 1).toBeGreaterThanOrEqual(redactions);
   });
 
+  it.each([[[]], [['--json']]])('get with %j: a key only ever split by a line break or a tab inside a JSON string is redacted', async (extra) => {
+    const key = 'amps_sk_test_EchoedBackSecret8';
+    const r = await runCli(['get', 'battery', 'b1', '--timeout', '5s', ...extra], { env: cleanEnv({ AMPS_API_URL: server.url('echo-key-split-only'), AMPS_API_KEY: key }) });
+    expect(r.code).toBe(3);
+    expect(r.stderr.replace(/\\[nrt]|\s/g, '')).not.toMatch(/Secret8/);
+    expect(r.stderr.split('[redacted key]').length - 1).toBeGreaterThanOrEqual(2);
+  });
+
+  it('words that spell a key\'s secret part when it reads as words (the sandbox\'s own key) are the API\'s words, shown as sent', async () => {
+    const r = await runCli(['get', 'battery', 'b1', '--timeout', '5s'], { env: cleanEnv({ AMPS_API_URL: server.url('words-like-key'), AMPS_API_KEY: 'amps_sk_test_localsandbox' }) });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('Request validation failed: see the Local Sandbox guide');
+    expect(r.stderr).toContain('local sandbox only');
+    expect(r.stderr).not.toContain('[redacted key]');
+  });
+
   it.each([[[]], [['--json']], [['--verbose']]])('get with %j: a device read whose strings hold the key split by an escape written in JSON escapes, whole only once read, is redacted', async (extra) => {
     const key = 'amps_sk_test_EchoedBackSecret6';
     const r = await runCli(['get', 'battery', 'b1', '--timeout', '5s', ...extra], { env: cleanEnv({ AMPS_API_URL: server.url('echo-key-hidden-read'), AMPS_API_KEY: key }) });
