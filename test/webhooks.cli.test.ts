@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -816,5 +816,17 @@ describe('amps webhooks verify and trigger', () => {
       expect([r.code, line], args.join(' ')).toEqual([2, '--secret-file holds what looks like a webhook signing secret, so it is not used: amps prints the files and URLs it is given']);
       expect(r.stdout + r.stderr).not.toContain('1AE9x2h0');
     }
+    // Wherever else a refusal quotes what was typed, it is blanked.
+    for (const args of [['devices', '--api-url', pasted], ['decode', pasted], ['webhooks', 'verify', '--secret-file', secretFile, pasted]]) {
+      const r = await runCli(args, { env });
+      expect([r.code, r.stderr], args.join(' ')).toEqual([2, expect.stringContaining('[redacted secret]')]);
+      expect(r.stderr).not.toContain('1AE9x2h0');
+    }
+    // A name that only starts so is a name: a file in a folder whsec_store is read.
+    const named = join(freshConfigDir(), 'whsec_store');
+    mkdirSync(named);
+    copyFileSync(secretFile, join(named, 'current'));
+    const read = await runCli(['webhooks', 'trigger', 'push.completed', '--device', 'bat_voltaro_01', '--secret-file', join(named, 'current')], { env });
+    expect(read.code, read.stderr).toBe(0);
   });
 });

@@ -2,6 +2,7 @@
 // amps prints what it is given (`Ledger: FILE`, rerun lines, `forwarding to URL`).
 
 import { holdsKeyShape } from '../contract/keys.js';
+import { holdsSecretShape } from '../contract/webhooks.js';
 import { UsageError } from '../errors/failures.js';
 import { SCRUBBED_CHARACTERS } from '../lib/invisible.js';
 
@@ -14,7 +15,7 @@ import { SCRUBBED_CHARACTERS } from '../lib/invisible.js';
 export function checkFileOrUrl(name: string, value: string): string {
   if (holdsKeyShape(value)) throw new UsageError(`${name} holds what looks like an API key, so it is not used: amps prints the files and URLs it is given`, 'give the key with AMPS_API_KEY, --api-key-file or amps login');
   // A webhook signing secret pasted where its file goes (`--secret-file whsec_…`) likewise.
-  if (value.includes('whsec_') && /whsec_[A-Za-z0-9+/]{8,}/.test(value)) throw new UsageError(`${name} holds what looks like a webhook signing secret, so it is not used: amps prints the files and URLs it is given`, 'save the secret in a file and name the file: amps sandbox secret > secret.txt');
+  if (holdsSecretShape(value)) throw new UsageError(`${name} holds what looks like a webhook signing secret, so it is not used: amps prints the files and URLs it is given`, 'save the secret in a file and name the file: amps sandbox secret > secret.txt');
   if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) throw new UsageError(`${name} holds a control character, so it is not used: amps prints the files and URLs it is given`, 'rename the file, or percent-encode the character in a URL');
   // What amps takes out of all it prints (a direction override re-orders a name on screen, a
   // zero-width space hides in it): a rerun line could not show the name as it is.

@@ -36,3 +36,21 @@ export function isHeaderWord(value: unknown): value is string {
 export function signedHeaderNames(name: 'id' | 'timestamp' | 'signature'): [svix: string, standard: string] {
   return [`svix-${name}`, `webhook-${name}`];
 }
+
+/**
+ * A webhook signing secret's shape: `whsec_` and the base64 of random bytes (24 characters or
+ * more, with digits, lower and upper case: `whsec_store/current` or `whsec_production.txt` is a name).
+ */
+const SECRET_SHAPE = /whsec_(?=[A-Za-z0-9+/]{0,200}[0-9])(?=[A-Za-z0-9+/]{0,200}[a-z])(?=[A-Za-z0-9+/]{0,200}[A-Z])[A-Za-z0-9+/]{24,}={0,2}/g;
+
+/** Whether text holds what is shaped like a webhook signing secret (a paste into the wrong flag). */
+export function holdsSecretShape(text: string): boolean {
+  if (!text.includes('whsec_')) return false;
+  SECRET_SHAPE.lastIndex = 0;
+  return SECRET_SHAPE.test(text);
+}
+
+/** The text with every webhook secret's shape replaced: for refusals, which quote what was typed. */
+export function redactSecretShapes(text: string): string {
+  return text.includes('whsec_') ? text.replace(SECRET_SHAPE, '[redacted secret]') : text;
+}

@@ -5,6 +5,7 @@ import { DEVICE_TYPES } from '../contract/devices.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { pathSegment } from '../domain/device-types.js';
 import { redactKeyShapes } from '../contract/keys.js';
+import { redactSecretShapes } from '../contract/webhooks.js';
 import { ApiFailure, ExitWith, InterruptedError, MissingKeyError, NeedsInputError, PreflightError, UsageError } from '../errors/failures.js';
 import { errorToJson, writeErrorText } from './error-view.js';
 import { type IO, noPromptReason, writeLine } from './io.js';
@@ -58,9 +59,9 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
     return error.exitCode;
   }
   if (error instanceof UsageError) {
-    // Keys are taken out before the cut, which could leave half of one no longer shaped like a key.
-    const message = echoBounded(safeToPrint(error.message));
-    const hint = error.hint === undefined ? undefined : echoBounded(safeToPrint(error.hint));
+    // Keys (and webhook secrets) are taken out before the cut, which could leave half of one no longer shaped like one.
+    const message = echoBounded(redactSecretShapes(safeToPrint(error.message)));
+    const hint = error.hint === undefined ? undefined : echoBounded(redactSecretShapes(safeToPrint(error.hint)));
     if (json) writeJsonError({ error: { code: 'USAGE', message, hint: hint ?? null, exitCode: EXIT.usage } });
     else writeLine(io.stderr, `amps: ${message}${hint ? `\n  hint: ${hint}` : ''}`);
     return error.exitCode;
