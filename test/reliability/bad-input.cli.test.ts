@@ -82,6 +82,9 @@ describe('one value, one meaning', () => {
       ['{"action":{"command":"charge"},"onConflict":null}', 'onConflict is not one of cancel_and_replace, queue_after'],
       ['{"action":{"command":"charge"},"foo":1}', 'foo is no key of a push body, and the API refuses keys it does not know'],
       ['{"action":{"command":"charge","colour":"red"}}', 'action.colour is no key of a push body, and the API refuses keys it does not know'],
+      ['{"action":{"command":"charge"},"sandbox":{"bogus":1}}', 'sandbox.bogus is no key of a push body, and the API refuses keys it does not know'],
+      ['{"action":{"command":"charge","parameters":{"power":{"value":1,"unit":"kw","extra":2}}}}', 'action.parameters.power.extra is no key of a push body, and the API refuses keys it does not know'],
+      ['{"action":{"command":"charge"},"sandbox":"x"}', 'sandbox is not an object of result, errorCode, phase'],
     ] as const) {
       writeFileSync(body, text);
       const r = await amps(['push', 'battery', 'bat_voltaro_01', '--body', body, '--dry-run']);

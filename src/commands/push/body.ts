@@ -3,7 +3,7 @@
 // one named zone) and checked against its commands map.
 
 import { apiInstant } from '../../contract/api-time.js';
-import { type ActionRecord, PUSH_ACTION_KEYS, PUSH_BODY_KEYS, type PushBody, type SandboxDirective, STRATEGIES, type Strategy } from '../../contract/actions.js';
+import { type ActionRecord, DIRECTIVE_KEYS, PUSH_ACTION_KEYS, PUSH_BODY_KEYS, type PushBody, type SandboxDirective, STRATEGIES, type Strategy } from '../../contract/actions.js';
 import type { RunInputs } from '../../contract/ledger.js';
 import type { DeviceRead } from '../../contract/devices.js';
 import type { Env } from '../../contract/env.js';
@@ -196,9 +196,17 @@ export async function readBodyFile(source: string, io: IO, flags: PushFlags): Pr
     ...Object.keys(parsed as object).filter((key) => !(PUSH_BODY_KEYS as readonly string[]).includes(key)),
     ...Object.keys(action).filter((key) => !(PUSH_ACTION_KEYS as readonly string[]).includes(key)).map((key) => `action.${key}`),
   ];
+  // The sandbox's directive has its keys too (unless --simulate-failure replaces it); a Quantity only its value and unit.
+  const sandboxGiven = flags.simulateFailure === undefined ? (parsed as Record<string, unknown>).sandbox : undefined;
+  if (sandboxGiven !== undefined && !isRecord(sandboxGiven)) throw new UsageError(`--body ${source}: sandbox is not an object of ${DIRECTIVE_KEYS.join(', ')}`);
+  if (isRecord(sandboxGiven)) unknown.push(...Object.keys(sandboxGiven).filter((key) => !(DIRECTIVE_KEYS as readonly string[]).includes(key)).map((key) => `sandbox.${key}`));
+  const parametersGiven = (action as Record<string, unknown>).parameters;
+  if (isRecord(parametersGiven)) {
+    for (const [name, value] of Object.entries(parametersGiven)) if (isRecord(value)) unknown.push(...Object.keys(value).filter((key) => key !== 'value' && key !== 'unit').map((key) => `action.parameters.${name}.${key}`));
+  }
   if (unknown.length > 0) {
     const named = unknown[0]!.length <= 64 ? unknown[0] : `${unknown[0]!.slice(0, 64)}…`;
-    throw new UsageError(`--body ${source}: ${named} is no key of a push body, and the API refuses keys it does not know`, `a push body holds action (${PUSH_ACTION_KEYS.join(', ')}), onConflict and sandbox`);
+    throw new UsageError(`--body ${source}: ${named} is no key of a push body, and the API refuses keys it does not know`, `a push body holds action (${PUSH_ACTION_KEYS.join(', ')}; each parameter a value and a unit), onConflict and sandbox (${DIRECTIVE_KEYS.join(', ')})`);
   }
   // The API's times are text (contract: `"start"?: "<time>"`); null is read as none, as the sandbox reads it.
   for (const key of ['start', 'end'] as const) {
