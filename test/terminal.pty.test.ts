@@ -84,9 +84,9 @@ describe('at a terminal', () => {
     expect(term.text()).toMatch(/pending 2 · .*\/s · next start /);
   });
 
-  it('draws no live line while the device list is typed at the terminal (--devices -): its redraws would erase the typing', async () => {
+  it('draws no live line while the device list is typed at the terminal (--devices - or /dev/stdin): its redraws would erase the typing', async () => {
     const dir = freshConfigDir();
-    const term = runInTerminal(['push', 'battery', '--devices', '-', 'idle', '--out', join(dir, 'typed.ndjson')], env);
+    const term = runInTerminal(['push', 'battery', '--devices', '/dev/stdin', 'idle', '--out', join(dir, 'typed.ndjson')], env);
     term.type('bat_kestrel_01\r');
     await term.waitFor('bat_kestrel_01');
     term.type(KEYS.ctrlD);
@@ -97,9 +97,11 @@ describe('at a terminal', () => {
 
   it('refuses --api-key-file - when stdin is the terminal, which would show the key as it is typed', async () => {
     const { AMPS_API_KEY: _, ...withoutKey } = env;
-    const term = runInTerminal(['devices', 'battery', '--api-key-file', '-'], withoutKey);
-    expect(await term.exit).toBe(2);
-    expect(term.text()).toContain('amps: --api-key-file - reads the key from stdin, which is a terminal: the key would be shown as it is typed');
+    for (const file of ['-', '/dev/stdin']) {
+      const term = runInTerminal(['devices', 'battery', '--api-key-file', file], withoutKey);
+      expect(await term.exit).toBe(2);
+      expect(term.text()).toContain(`amps: --api-key-file ${file} reads the key from stdin, which is a terminal: the key would be shown as it is typed`);
+    }
   });
 });
 

@@ -6,7 +6,7 @@ import { looseModeWarnings } from './paths.js';
 import { refuseEmptyTarget } from './resolve.js';
 import { UsageError } from '../errors/failures.js';
 import { type IO, writeLine } from '../output/io.js';
-import { readFileBounded, readStdin } from '../output/read.js';
+import { namesStdin, readFileBounded, readStdin } from '../output/read.js';
 
 /** A key file holds one key: a few hundred bytes at most. */
 const KEY_FILE_LIMIT = 4096;
@@ -15,8 +15,8 @@ const KEY_FILE_LIMIT = 4096;
 export async function readKeyFile(file: string, io: IO): Promise<string> {
   refuseEmptyTarget({ apiKeyFile: file }, {});
   // A terminal echoes what is typed: the key would stay on screen and in its scrollback.
-  if (file === '-' && io.stdinIsTTY) {
-    throw new UsageError('--api-key-file - reads the key from stdin, which is a terminal: the key would be shown as it is typed', 'pipe it in (--api-key-file - < keyfile), or save it once behind a hidden prompt: amps config set api-key');
+  if (namesStdin(file) && io.stdinIsTTY) {
+    throw new UsageError(`--api-key-file ${file} reads the key from stdin, which is a terminal: the key would be shown as it is typed`, 'pipe it in (--api-key-file - < keyfile), or save it once behind a hidden prompt: amps config set api-key');
   }
   const text = file === '-' ? await readStdin(io, { limit: KEY_FILE_LIMIT, what: 'the key on stdin' }) : await readFileBounded(file, { limit: KEY_FILE_LIMIT, what: 'the key file', stop: () => io.signal });
   const key = text.trim();

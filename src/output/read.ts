@@ -49,7 +49,7 @@ export function claimStdin(io: Pick<IO, 'stdinTaken'>, what: string): void {
 }
 
 /** Whether a path an input names is this process's stdin: `-`, or stdin's own names on Linux. */
-function namesStdin(value: string | undefined): boolean {
+export function namesStdin(value: string | undefined): boolean {
   return value === '-' || value === '/dev/stdin' || value === '/dev/fd/0' || value === '/proc/self/fd/0';
 }
 

@@ -27,7 +27,7 @@ import { setHardStopNote } from '../../lib/hard-stop.js';
 import { ownStart } from '../../lib/process.js';
 import { own, redactUrl, systemErrorText } from '../../lib/values.js';
 import { type IO, ioWith, writeJson, writeLine, writeNotice } from '../../output/io.js';
-import { claimStdinInputs } from '../../output/read.js';
+import { claimStdinInputs, namesStdin } from '../../output/read.js';
 import { untypedTargetFlags, whereFlags } from '../../config/resolve.js';
 import { formatTable } from '../../output/table.js';
 import { liveLine } from '../../output/spinner.js';
@@ -447,7 +447,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     if (resume && !options.quiet && !options.json) writeLine(io.stderr, `Resuming ${run.resumeFrom!.path} into ${run.out}: ${resume.carried.size} device line(s) carried over.`);
 
     // Not while the list is typed at the terminal (`--devices -`): its redraws would erase the typing.
-    const showProgress = io.stderrIsTTY && !options.json && !options.quiet && !(options.devices === '-' && io.stdinIsTTY);
+    const showProgress = io.stderrIsTTY && !options.json && !options.quiet && !(namesStdin(options.devices) && io.stdinIsTTY);
     const progress = new report.Progress(io, showProgress);
     if (showProgress && regularFile) {
       void (async () => {
