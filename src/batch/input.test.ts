@@ -41,6 +41,9 @@ describe('reading --devices', () => {
       '{"id":"bat_3","power":"1kw","power":"3kw"}',
       '{"id":"bat_4","power":"1kw","POWER":"3kw"}',
       '{"id":"bat_5","target":"80%","params":{"heatSetpoint":"21c"}}',
+      '{"id":"bat_6","Params":{"power":"2kw"}}',
+      '{"id":"bat_7","params":{"power":"2kw"},"PARAMS":{"power":"3kw"}}',
+      '{"id":"bat_8","id":"bat_9"}',
     ];
     const { rows } = await readAll([Buffer.from(`${lines.join('\n')}\n`)]);
     expect(rows).toEqual([
@@ -49,6 +52,10 @@ describe('reading --devices', () => {
       { id: 'bat_3', line: 3, invalid: 'gives power twice' },
       { id: 'bat_4', line: 4, invalid: 'gives power twice (as power and POWER)' },
       expect.objectContaining({ id: 'bat_5', quantities: { target: '80%', heatSetpoint: '21c' } }),
+      expect.objectContaining({ id: 'bat_6', quantities: { power: '2kw' } }),
+      { id: 'bat_7', line: 7, invalid: 'gives params twice (as params and PARAMS)' },
+      // Two devices in one row: neither is taken for the row's (one of them would go unrecorded).
+      { line: 8, invalid: 'gives id twice' },
     ]);
   });
 

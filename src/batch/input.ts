@@ -106,7 +106,11 @@ function fromJson(text: string, line: number): InputRow | undefined {
   if (!isRecord(value)) return { invalid: 'is not a JSON object', line };
   // JSON.parse keeps the last of a name given twice: the row would be pushed as it was not written.
   const structure = jsonTextProblem(text, MAX_ROW_DEPTH);
-  if (structure) return invalidWithId(value, line, structure.kind === 'repeated' ? `gives ${structure.path.slice(0, 64)} twice` : `nests deeper than ${MAX_ROW_DEPTH} levels`);
+  if (structure) {
+    const problem = structure.kind === 'repeated' ? `gives ${structure.path.slice(0, 64)} twice` : `nests deeper than ${MAX_ROW_DEPTH} levels`;
+    // An id given twice names two devices: the line is the row's, with neither (one would be lost).
+    return structure.kind === 'repeated' && (structure.path === 'id' || structure.path === 'deviceId') ? { invalid: problem, line } : invalidWithId(value, line, problem);
+  }
   // amps' own ledger: the run, horizon, clock and end records are not devices.
   if (value.id === undefined && (isRecord(value.run) || typeof value.horizon === 'number' || isClockRecord(value) || isRecord(value.end))) return undefined;
   if (value.id === undefined && isRecord(value.outcome)) return row(value.outcome.id, line, { fromOutcome: true, ...(typeof value.outcome.environment === 'string' ? { environment: value.outcome.environment } : {}) });
@@ -131,9 +135,13 @@ function fromJson(text: string, line: number): InputRow | undefined {
     if (text === undefined) return invalidWithId(value, line, `has a ${name} override that is no quantity (${jsonKind(raw)}): give "90%" or { "value": 90, "unit": "percent" }`);
     quantities[name] = text;
   }
-  if (value.params !== undefined && value.params !== null) {
-    if (!isRecord(value.params)) return invalidWithId(value, line, `has params that are no object (${jsonKind(value.params)}): give { "NAME": "5kw", … }`);
-    for (const [name, raw] of Object.entries(value.params)) {
+  // params in any case too, as the flags are; given twice in two cases, one would be dropped.
+  const paramsKeys = Object.keys(value).filter((key) => key.toLowerCase() === 'params');
+  if (paramsKeys.length > 1) return invalidWithId(value, line, `gives params twice (as ${paramsKeys.slice(0, 2).join(' and ')})`);
+  const params = paramsKeys.length === 1 ? value[paramsKeys[0]!] : undefined;
+  if (params !== undefined && params !== null) {
+    if (!isRecord(params)) return invalidWithId(value, line, `has params that are no object (${jsonKind(params)}): give { "NAME": "5kw", … }`);
+    for (const [name, raw] of Object.entries(params)) {
       if (raw === null) continue;
       const text = quantityText(raw);
       if (text === undefined) return invalidWithId(value, line, `has a params override that is no quantity (${jsonKind(raw)}): give "5kw" or { "value": 5, "unit": "kw" }`);
