@@ -10,7 +10,7 @@ import type { LedgerVisitor } from '../batch/ledger.js';
 import type { OutcomeRecord } from '../contract/ledger.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { duration, fileOrUrl } from '../config/option-parsers.js';
-import { EXIT, type ExitCode, fleetExitCode } from '../contract/exit-codes.js';
+import { EXIT, type ExitCode, fleetExitCode, mostSevere } from '../contract/exit-codes.js';
 import { CONTROLLABLE, requireDeviceType } from '../domain/device-types.js';
 import { displayZone } from '../domain/time.js';
 import { UsageError } from '../errors/failures.js';
@@ -205,10 +205,12 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
     // The push's own exit code counts (its stop too: an interrupt, a lost output, an input it could not read on), by its own rule.
     const runStop = ledger.end ? [ledger.end.exitCode] : [];
     const code = !options.exitStatus ? (stoppedBy ? stoppedBy.exitCode : EXIT.ok) : fleetExitCode([...tally.exitCodes(), ...lineCodes, ...runStop, ...(stoppedBy ? [stoppedBy.exitCode] : [])], anythingSent);
-    if (notAppended !== undefined && (code === EXIT.ok || code === EXIT.accepted)) {
+    if (notAppended !== undefined) {
+      // A lost output ranks as a fleet's does (above a rejected push's 4): with --exit-status too.
+      const lost = mostSevere([code, EXIT.outputLost]);
       // With --json every failure is a JSON error on stderr, its last line, this one too (said in text as it happened).
-      if (options.json) writeLine(io.stderr, jsonText({ error: { code: 'OUTPUT_LOST', message: `outcomes could not be appended to ${options.ledger}: ${notAppended}; the result on stdout has them all`, exitCode: EXIT.outputLost } }));
-      return EXIT.outputLost;
+      if (options.json) writeLine(io.stderr, jsonText({ error: { code: 'OUTPUT_LOST', message: `outcomes could not be appended to ${options.ledger}: ${notAppended}; the result on stdout has them all`, exitCode: lost } }));
+      return lost;
     }
     return code;
   }, { connections: FOLLOW_CONCURRENCY });

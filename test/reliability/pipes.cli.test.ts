@@ -536,6 +536,12 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     // With --json, the failure is the JSON error on stderr (it was silent, exit 11 with an empty stderr).
     const asJson = await limited(1, ['watch', '--ledger', out, '--json']);
     expect([asJson.code, JSON.parse(asJson.stderr.trim().split('\n').at(-1)!).error]).toEqual([11, expect.objectContaining({ code: 'OUTPUT_LOST', exitCode: 11 })]);
+    // With --exit-status, a lost output outranks what the push itself met (a rejected request: 4), as a fleet's does.
+    // The same run, as if its push had exited 4 (its end record says so).
+    const failing = join(dir, 'failing.ndjson');
+    writeFileSync(failing, before.split('\n').map((l) => (l.startsWith('{"end"') ? l.replace(/"exitCode":0/, '"exitCode":4') : l)).join('\n'));
+    const ranked = await limited(1, ['watch', '--ledger', failing, '--json', '--exit-status']);
+    expect([ranked.code, JSON.parse(ranked.stderr.trim().split('\n').at(-1)!).error]).toEqual([11, expect.objectContaining({ code: 'OUTPUT_LOST', exitCode: 11 })]);
     // A line an earlier append left cut (a full disk mid-line) is cut off before the next append: the ledger reads to its end.
     writeFileSync(out, `${before}{"outcome":{"id":"bat_lo`);
     for (const round of [1, 2]) {
