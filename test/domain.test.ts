@@ -431,7 +431,10 @@ describe('lengths of time as operators type them: one grammar for options, push 
     const { duration } = await import('../src/config/option-parsers.js');
     expect(duration('--timeout', 3_600_000)('2m30s')).toBe(150_000);
     expect(() => duration('--timeout', 3_600_000)('1h30m')).toThrow("--timeout takes at most 1 h, not '1h30m'");
-    expect(() => duration('--timeout')('1h1h')).toThrow("--timeout takes a duration such as 30s, 2m or 1h30m, not '1h1h'");
+    expect(() => duration('--timeout')('1h1h')).toThrow("--timeout '1h1h' is not a length of time: each of d, h, m and s at most once, largest first, as in 1h30m");
+    expect(() => duration('--timeout')('0h60m')).toThrow("--timeout '0h60m' is not a length as one says it");
+    expect(() => duration('--timeout')('0s')).toThrow("--timeout takes a duration above 0, not '0s'");
+    expect(() => duration('--timeout')('soon')).toThrow("--timeout takes a duration such as 30s, 2m or 1h30m, not 'soon'");
   });
 });
 

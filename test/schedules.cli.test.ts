@@ -93,6 +93,8 @@ describe('amps schedule set|get|clear', () => {
       [['--slot', '01:00/5h charge', '--no-preflight'], 2, "a schedule's times are on the device's clock, which --no-preflight does not read"],
       [['--slot', '01:00/5h charge', '--tz', 'Mars/Base'], 2, "--tz 'Mars/Base' is not a time zone"],
       [['--slot', '01:00/90s charge'], 2, "'90s' is not a whole number of minutes"],
+      // Parts that break the grammar say how (it said 'not a length from 1m to 24h' of 2h30m).
+      [['--slot', '01:00/1h90m charge'], 2, "'1h90m' is not a length as one says it"],
       [['--slot', '18:00/2h charge', '--slot', '18:30/1h discharge', '--daily'], 2, "--slot '18:30/1h discharge' opens at"],
       [['--slot', '23:00/2h charge', '--slot', '00:30/1h discharge', '--daily'], 2, "inside --slot '23:00/2h charge'"],
       [['--slot', '09:00/1h charge', '--slot', '09:00/1h charge', '--daily'], 2, "--slot '09:00/1h charge' is given twice"],

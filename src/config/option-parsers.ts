@@ -1,6 +1,6 @@
 // Parsers for option values: a bad value is a usage error (exit 2) naming the option and the fix.
 
-import { formatDuration, parseDuration } from '../domain/duration.js';
+import { formatDuration, parseDuration, readParts } from '../domain/duration.js';
 import { UsageError } from '../errors/failures.js';
 import { checkFileOrUrl } from './file-or-url.js';
 
@@ -20,7 +20,13 @@ const MAX_DURATION_MS = 2_147_483_647;
 export function duration(name: string, maxMs = MAX_DURATION_MS) {
   return (value: string): number => {
     const ms = parseDuration(value);
-    if (ms === undefined || ms <= 0) throw new UsageError(`${name} takes a duration such as 30s, 2m or 1h30m, not '${value}'`);
+    if (ms === 0) throw new UsageError(`${name} takes a duration above 0, not '${value}'`);
+    if (ms === undefined) {
+      // Parts that break the grammar (`30s2m`, `1h60m`) say how, as --at's do.
+      const parts = readParts(value);
+      const lengthLike = 'problem' in parts && (!parts.notParts || /^\s*\d+(\.\d+)?\s*[dhms]/i.test(value));
+      throw new UsageError(lengthLike ? `${name} '${value}' ${parts.problem}` : `${name} takes a duration such as 30s, 2m or 1h30m, not '${value}'`);
+    }
     if (ms > maxMs) throw new UsageError(`${name} takes at most ${formatDuration(maxMs)}, not '${value}'`);
     return ms;
   };

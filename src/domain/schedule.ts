@@ -5,7 +5,7 @@
 import type { FlatSlot, NestedSlot } from '../contract/schedules.js';
 import { UsageError } from '../errors/failures.js';
 import { isRecord } from '../lib/values.js';
-import { parseDuration } from './duration.js';
+import { parseDuration, readParts } from './duration.js';
 import { parseQuantityFlags, QUANTITY_FLAGS, type TypedQuantity } from './action.js';
 import { quantityText } from './quantity.js';
 import { resolveTimeText, wallClockAt } from './time.js';
@@ -35,6 +35,9 @@ export function parseSlot(text: string): TypedSlot {
   // A bare number is a length in nothing an operator says of a slot (it would be read as seconds).
   if (/^[\d.]+$/.test(head[3])) throw new UsageError(`--slot '${text}': the length '${head[3]}' has no unit`, `write it with one: ${head[3]}m, or in hours, e.g. 2h`);
   const durationMs = parseDuration(head[3]);
+  // Parts that break the one grammar (`1h90m`) say how, as --at's do.
+  const parts = durationMs === undefined ? readParts(head[3]) : undefined;
+  if (parts && 'problem' in parts && !parts.notParts) throw new UsageError(`--slot '${text}': '${head[3]}' ${parts.problem}`, SLOT_HINT);
   if (durationMs === undefined || durationMs < 60_000 || durationMs > 86_400_000) throw new UsageError(`--slot '${text}': '${head[3]}' is not a length from 1m to 24h`, SLOT_HINT);
   // The API's durations here are hours and minutes: 90s would be sent as PT2M.
   if (durationMs % 60_000 !== 0) throw new UsageError(`--slot '${text}': '${head[3]}' is not a whole number of minutes`, SLOT_HINT);

@@ -34,7 +34,9 @@ export function jsonTextProblem(text: string, maxDepth: number): JsonTextProblem
       if (top?.names && top.expectName) {
         const raw = text.slice(i + 1, end);
         const name = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
-        if (top.names.has(name)) return { kind: 'repeated', path: top.path ? `${top.path}.${name}` : name };
+        // An empty name is said as one: `gives  twice` would read as a slip of the message.
+        const shown = name === '' ? '""' : name;
+        if (top.names.has(name)) return { kind: 'repeated', path: top.path ? `${top.path}.${shown}` : shown };
         top.names.add(name);
         top.at = name;
         top.expectName = false;

@@ -106,6 +106,7 @@ describe('one value, one meaning', () => {
       ['{"action":{"command":"charge","parameters":{"target":{"value":90,"unit":"percent"}}},"action":{"command":"discharge"}}', 'gives action twice; JSON keeps only the last, so the body would not go as written'],
       ['{"action":{"command":"charge","parameters":{"power":{"value":5,"unit":"kw"},"pow\\u0065r":{"value":1,"unit":"kw"}}}}', 'gives action.parameters.power twice; JSON keeps only the last, so the body would not go as written'],
       [`{"action":{"command":"idle","x":${'['.repeat(10_000)}${']'.repeat(10_000)}}}`, 'nests deeper than 64 levels; a push body is a few levels deep'],
+      ['{"action":{"command":"idle"},"":1,"":2}', 'gives "" twice; JSON keeps only the last, so the body would not go as written'],
     ] as const) {
       writeFileSync(body, text);
       for (const extra of [[], ['--json']]) {

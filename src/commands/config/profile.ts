@@ -56,6 +56,6 @@ export async function readKey(options: GlobalOptions, io: IO): Promise<string> {
   }
   const key = (await readStdin(io, { limit: 4096, what: 'the key on stdin' })).trim();
   // Input was given, and was empty: bad input (as an empty key file is), not a prompt refused.
-  if (key === '') throw new UsageError('the key on stdin is empty', 'pipe the key in: amps config set api-key < keyfile');
+  if (key === '') throw new UsageError('the key on stdin is empty', 'what was piped in held no key: check the file or command it came from');
   return checkKey(key, 'the input', 'saving');
 }
