@@ -85,6 +85,9 @@ describe('the decoder on every shape', () => {
     expect(failedActionIn(body)).toBeDefined();
     expect(decodeFailedAction(failedActionIn(body)!)).toMatchObject({ code: 'DEVICE_OFFLINE', actionId: 'act_9', shape: 'action' });
     expect(decodeFailedAction(truncatedFailedActionIn(JSON.stringify(body).slice(0, 200))!)).toMatchObject({ code: 'DEVICE_OFFLINE', actionId: 'act_9' });
+    // The docs' older body: `error: {code, message}` and failedAt, read as the failed action it is, not a 409 response.
+    const older = JSON.parse(readFileSync(join(API_DOCS, 'examples', 'webhook-push-failed-scheduler-active-cookbook-older.json'), 'utf8'));
+    expect(decodeFailedAction(failedActionIn(older)!)).toMatchObject({ code: 'SCHEDULER_ACTIVE', status: null, actionId: 'act_inflight_002', message: 'Native scheduler is active; clear it before issuing a direct command.' });
   });
 
   it('a status the docs also give a code is not said to differ from theirs (RATE_LIMIT_EXCEEDED on 401)', async () => {

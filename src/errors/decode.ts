@@ -400,6 +400,11 @@ interface FailedAction {
 export function failedActionIn(value: unknown): FailedAction | undefined {
   const record = isRecord(value) && value.success === true && isRecord(value.data) ? value.data : value;
   if (!isRecord(record)) return undefined;
+  // The docs' older push.failed webhook body: its action and `error: {code, message}`, `failedAt`
+  // (no status: not a response, whose envelope it would otherwise be read as).
+  if (typeof record.actionId === 'string' && typeof record.failedAt === 'string' && record.success === undefined && isRecord(record.error) && typeof record.error.code === 'string') {
+    return { actionId: record.actionId, state: 'failed', errorCode: record.error.code, errorMessage: record.error.message };
+  }
   const named = typeof record.errorCode === 'string' && record.errorCode !== '';
   if (named ? record.state !== undefined && record.state !== 'failed' : record.state !== 'failed' || typeof record.id !== 'string') return undefined;
   return record as unknown as FailedAction;
