@@ -531,8 +531,9 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     const followWave = async (wave: number, last: boolean): Promise<void> => {
       if (!follower) return;
       // A live line while the actions are followed, as watch's: a follow may last --wait-timeout.
+      // Not between waves, where the sends' own line is still up (two would take turns on one row).
       const started = Date.now();
-      const line = liveLine(io, () => report.followText(tally, follower.pending, follower.nextStart(), started, followed, zone.name), 500, showProgress);
+      const line = liveLine(io, () => report.followText(tally, follower.pending, follower.nextStart(), started, followed, zone.name), 500, showProgress && last);
       let pending: Awaited<ReturnType<typeof follower.run>>;
       try {
         pending = await follower.run(deadline());
