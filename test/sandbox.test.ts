@@ -380,4 +380,10 @@ describe('rate limiting (decision 11)', () => {
       await limited.close();
     }
   });
+
+  it('a RATE_LIMIT_EXCEEDED the push directive rehearses carries its Retry-After header too, as a real 429 does', async () => {
+    const r = await sandbox.call('POST', '/battery/bat_voltaro_01', { action: { command: 'idle' }, sandbox: { result: 'failed', errorCode: 'RATE_LIMIT_EXCEEDED' } });
+    expect(r.status).toBe(429);
+    expect(r.headers['retry-after']).toBe(String(r.body.error.details.retryAfterSeconds));
+  });
 });

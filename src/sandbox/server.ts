@@ -77,7 +77,10 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function errorReply(error: SandboxError, retryAfter?: number): Reply {
+function errorReply(error: SandboxError, retryAfterGiven?: number): Reply {
+  // A wait the details name goes in the header too, as the API's 429s carry it (the directive's rehearsal of one included).
+  const named = (error.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  const retryAfter = retryAfterGiven ?? (typeof named === 'number' && Number.isSafeInteger(named) && named >= 0 ? named : undefined);
   const entry = (error.variant ? entriesFor(error.code).find((e) => e.variant === error.variant) : undefined) ?? variantFor(error.code, undefined, undefined)!;
   return {
     status: entry.http,
