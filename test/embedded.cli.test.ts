@@ -72,9 +72,11 @@ describe('configuration', () => {
     const onArgv = await runCli(['config', 'set', 'api-key', 'amps_sk_test_abcdef123456'], { env });
     expect(onArgv.code).toBe(2);
     expect(onArgv.stderr).toContain('never taken from the command line');
-    // Empty input is bad input (exit 2), as an empty key file is: not a prompt refused (9).
-    const empty = await runCli(['config', 'set', 'api-key', '--profile', 'staging'], { env, input: '\n' });
-    expect([empty.code, empty.stderr.split('\n')[0]]).toEqual([2, 'amps: the key on stdin is empty']);
+    // An empty file as stdin is bad input (exit 2), as an empty key file is; an empty pipe is input not given (9, no-tty tests).
+    const emptyFile = join(env.AMPS_CONFIG_DIR!, 'empty.key');
+    writeFileSync(emptyFile, '');
+    const empty = await runCli(['config', 'set', 'api-key', '--profile', 'staging'], { env, redirect: { stdin: [emptyFile, 'r'] } });
+    expect([empty.code, empty.stderr.split('\n')[0]]).toEqual([2, 'amps: the key file on stdin is empty']);
     const set = await runCli(['config', 'set', 'api-key', '--profile', 'staging'], { env, input: 'amps_sk_test_abcdef123456\n' });
     expect(set.code).toBe(0);
     expect((await runCli(['config', 'set', 'api-url', 'http://127.0.0.1:4010', '--profile', 'staging'], { env })).code).toBe(0);

@@ -1,6 +1,7 @@
 // What the config sub-verbs share: the setting names, which profile a command acts on, and how a
 // key is read (a hidden prompt at a terminal, stdin otherwise; never argv).
 
+import { fstatSync } from 'node:fs';
 import type { GlobalOptions } from '../../config/globals.js';
 import { checkKey, checkProfileName, profileShown, SETTING_NAMES, readStoredConfig, refuseEmptyTarget, selectProfile } from '../../config/resolve.js';
 import { readKeyFile } from '../../config/key-file.js';
@@ -55,7 +56,20 @@ export async function readKey(options: GlobalOptions, io: IO): Promise<string> {
     return checkKey((await io.prompter.password('API key')).trim(), 'the input', 'saving');
   }
   const key = (await readStdin(io, { limit: 4096, what: 'the key on stdin' })).trim();
-  // Input was given, and was empty: bad input (as an empty key file is), not a prompt refused.
-  if (key === '') throw new UsageError('the key on stdin is empty', 'what was piped in held no key: check the file or command it came from');
+  if (key === '') {
+    // A file given as stdin (`< key.txt`) that is empty is bad input, as an empty --api-key-file is;
+    // a pipe or /dev/null that brought nothing is input not given: said as a prompt refused is.
+    if (stdinIsFile()) throw new UsageError('the key file on stdin is empty', 'check the file: it should hold the key alone');
+    throw new NeedsInputError('no API key arrived on stdin', 'the key on stdin: amps config set api-key < keyfile');
+  }
   return checkKey(key, 'the input', 'saving');
+}
+
+/** Whether stdin is a regular file (`< key.txt`), not a pipe, a device or closed. */
+function stdinIsFile(): boolean {
+  try {
+    return fstatSync(0).isFile();
+  } catch {
+    return false;
+  }
 }
