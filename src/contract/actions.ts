@@ -8,6 +8,8 @@ export const STRATEGIES = ['cancel_and_replace', 'queue_after'] as const;
 /** A push body's keys (decision 5, the canonical schema): every other is refused, never dropped. */
 export const PUSH_BODY_KEYS = ['action', 'onConflict', 'sandbox'] as const;
 export const PUSH_ACTION_KEYS = ['command', 'parameters', 'start', 'end'] as const;
+/** A Quantity's keys (`{"value": 5, "unit": "kw"}`). */
+export const QUANTITY_KEYS = ['value', 'unit'] as const;
 /** The sandbox's directive (`"sandbox": {…}`), which the real API does not take. */
 export const DIRECTIVE_KEYS = ['result', 'errorCode', 'phase'] as const;
 export type Strategy = (typeof STRATEGIES)[number];

@@ -1,6 +1,6 @@
 // The canonical push schema (decision 5): every key is honoured, validated or rejected, never dropped.
 
-import { DIRECTIVE_KEYS, PUSH_ACTION_KEYS, PUSH_BODY_KEYS, STRATEGIES, type Strategy } from '../contract/actions.js';
+import { DIRECTIVE_KEYS, PUSH_ACTION_KEYS, PUSH_BODY_KEYS, QUANTITY_KEYS, STRATEGIES, type Strategy } from '../contract/actions.js';
 import type { Quantity } from '../contract/devices.js';
 import { isQuantity } from '../domain/quantity.js';
 import { isKnownCode } from '../errors/catalogue.js';
@@ -9,7 +9,7 @@ import { validation } from './http.js';
 
 export function quantityProblems(value: unknown, path: string): Array<{ path: string; problem: string }> {
   if (!isQuantity(value)) return [{ path, problem: 'must be a Quantity {"value": number, "unit": string}' }];
-  const extra = Object.keys(value).filter((k) => k !== 'value' && k !== 'unit');
+  const extra = Object.keys(value).filter((k) => !(QUANTITY_KEYS as readonly string[]).includes(k));
   if (extra.length > 0) return [{ path, problem: `unknown keys ${extra.join(', ')}` }];
   // A unit of no parameter's (`KW`) is a wrong unit like any other: the device's check answers it
   // 422 UNSUPPORTED_UNIT, naming the units it takes (contract.md: "Wrong unit"), as the preflight does.

@@ -3,7 +3,7 @@
 // one named zone) and checked against its commands map.
 
 import { apiInstant } from '../../contract/api-time.js';
-import { type ActionRecord, DIRECTIVE_KEYS, PUSH_ACTION_KEYS, PUSH_BODY_KEYS, type PushBody, type SandboxDirective, STRATEGIES, type Strategy } from '../../contract/actions.js';
+import { type ActionRecord, DIRECTIVE_KEYS, PUSH_ACTION_KEYS, PUSH_BODY_KEYS, type PushBody, QUANTITY_KEYS, type SandboxDirective, STRATEGIES, type Strategy } from '../../contract/actions.js';
 import type { RunInputs } from '../../contract/ledger.js';
 import type { DeviceRead } from '../../contract/devices.js';
 import type { Env } from '../../contract/env.js';
@@ -202,7 +202,7 @@ export async function readBodyFile(source: string, io: IO, flags: PushFlags): Pr
   if (isRecord(sandboxGiven)) unknown.push(...Object.keys(sandboxGiven).filter((key) => !(DIRECTIVE_KEYS as readonly string[]).includes(key)).map((key) => `sandbox.${key}`));
   const parametersGiven = (action as Record<string, unknown>).parameters;
   if (isRecord(parametersGiven)) {
-    for (const [name, value] of Object.entries(parametersGiven)) if (isRecord(value)) unknown.push(...Object.keys(value).filter((key) => key !== 'value' && key !== 'unit').map((key) => `action.parameters.${name}.${key}`));
+    for (const [name, value] of Object.entries(parametersGiven)) if (isRecord(value)) unknown.push(...Object.keys(value).filter((key) => !(QUANTITY_KEYS as readonly string[]).includes(key)).map((key) => `action.parameters.${name}.${key}`));
   }
   if (unknown.length > 0) {
     const named = unknown[0]!.length <= 64 ? unknown[0] : `${unknown[0]!.slice(0, 64)}…`;
