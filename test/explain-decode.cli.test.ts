@@ -44,7 +44,8 @@ describe('amps explain (built binary)', () => {
 
   it('gives the entry as JSON, every variant of a code with two meanings', async () => {
     const one = JSON.parse((await runCli(['explain', 'DEVICE_OFFLINE', '--json'])).stdout);
-    expect(one).toMatchObject({ code: 'DEVICE_OFFLINE', http: 410, retryClass: 'after_delay', exitCode: 7, source: 'amps-docs' });
+    // The status under an error's --json name too: `jq .status` reads an explained code as a decoded one.
+    expect(one).toMatchObject({ code: 'DEVICE_OFFLINE', http: 410, status: 410, retryClass: 'after_delay', exitCode: 7, source: 'amps-docs' });
     const many = JSON.parse((await runCli(['explain', 'invalid_api_key', '--json'])).stdout);
     expect(many.map((e: { variant: string }) => e.variant)).toEqual(['platform', 'manufacturer']);
     // whatToDo is the docs' words alone, as in an error's --json; amps' own text is ampsWhatToDo.

@@ -51,6 +51,8 @@ const ENTRY_FIELDS_OR_NULL: Record<OptionalKeys<CatalogueEntry>, null> = { varia
 function entryJson(entry: CatalogueEntry): Record<string, unknown> {
   const json: Record<string, unknown> = {
     ...entry,
+    // The status under the name an error's --json gives it too (`jq .status` reads both alike).
+    status: entry.http,
     ...whatToDoFields(entry),
     retry: RETRY_CLASSES[entry.retryClass].guidance,
     exitCode: RETRY_CLASSES[entry.retryClass].exitCode,

@@ -87,7 +87,7 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
     return error.exitCode;
   }
   if (error instanceof NeedsInputError) {
-    if (json) writeJsonError({ error: { code: 'INPUT_NEEDED', message: error.message, flag: error.flag, exitCode: EXIT.needsInput } });
+    if (json) writeJsonError({ error: { code: 'INPUT_NEEDED', message: error.message, flag: error.flag, hint: `pass ${error.flag}`, exitCode: EXIT.needsInput } });
     else writeLine(io.stderr, `amps: ${safeToPrint(error.message)} (${error.reason ?? noPromptReason(io) ?? 'prompting is off'}, so not asking: pass ${error.flag})`);
     return error.exitCode;
   }

@@ -55,6 +55,9 @@ describe('nothing prompts without a terminal', () => {
     const r = await runCli(['config', 'set', 'api-key'], { env: cleanEnv() });
     expect(r.code).toBe(9);
     expect(r.stderr).toContain('amps config set api-key < keyfile');
+    // With --json the way in is the hint, where every other error's is (and `flag`, as before).
+    const json = await runCli(['config', 'set', 'api-key', '--json'], { env: cleanEnv() });
+    expect(JSON.parse(json.stderr).error).toMatchObject({ code: 'INPUT_NEEDED', exitCode: 9, hint: 'pass the key on stdin: amps config set api-key < keyfile', flag: 'the key on stdin: amps config set api-key < keyfile' });
   });
 
   it('a conflict exits 5 and names the flag that resolves it', async () => {
