@@ -29,7 +29,7 @@ export class Progress {
   private readonly line: { stop(): void };
 
   constructor(private readonly io: IO, enabled: boolean) {
-    this.line = liveLine(io, () => this.text(), 200, enabled);
+    this.line = liveLine(io, (width) => this.text(width), 200, enabled);
   }
 
   /** The number of devices, once known (counted ahead from a regular file; never from a pipe). */
@@ -42,12 +42,14 @@ export class Progress {
     this.counts.set(entry.outcome, (this.counts.get(entry.outcome) ?? 0) + 1);
   }
 
-  private text(): string {
+  /** The line, with its bar where `width` leaves room for the counts beside it (else the counts alone: cut to the width, a bar would be all that showed). */
+  private text(width: number): string {
     const seconds = (Date.now() - this.started) / 1000;
     const parts = [...this.counts].map(([outcome, n]) => `${outcome} ${grouped(n)}`);
     const done = grouped(this.sent);
     let head = `${this.io.err.cyan('»')} ${done} done`;
-    if (this.total) {
+    if (this.total && width < BAR_WIDTH + 56) head = `${Math.floor((this.sent / this.total) * 100)}% ${done}/${grouped(this.total)}`;
+    else if (this.total) {
       const filled = Math.min(BAR_WIDTH, Math.round((this.sent / this.total) * BAR_WIDTH));
       const percent = Math.floor((this.sent / this.total) * 100);
       head = `${this.io.err.cyan('█'.repeat(filled))}${'░'.repeat(BAR_WIDTH - filled)} ${percent}% ${done}/${grouped(this.total)}`;

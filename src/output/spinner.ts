@@ -16,7 +16,7 @@ export interface Spinner {
  * so starts at the line's start; the next draw puts it back below. stop() clears it and may be
  * called more than once.
  */
-export function liveLine(io: IO, render: () => string, intervalMs: number, enabled = true): { stop(): void } {
+export function liveLine(io: IO, render: (width: number) => string, intervalMs: number, enabled = true): { stop(): void } {
   if (!io.stderrIsTTY || !enabled || io.env.TERM === 'dumb') return { stop: () => {} };
   const stream = io.stderr;
   const ownWrite = Object.hasOwn(stream, 'write');
@@ -31,7 +31,8 @@ export function liveLine(io: IO, render: () => string, intervalMs: number, enabl
     return write.call(stream, chunk);
   };
   const draw = () => {
-    write.call(stream, `\r\u001b[2K${fitted(render(), (io.stderrColumns ?? io.columns) - 1)}`);
+    const width = (io.stderrColumns ?? io.columns) - 1;
+    write.call(stream, `\r\u001b[2K${fitted(render(width), width)}`);
     drawn = true;
   };
   draw();
