@@ -11,7 +11,7 @@ import { idProblem } from '../contract/ids.js';
 import { isClockRecord } from '../contract/ledger.js';
 import { SeenIds } from './seen-ids.js';
 import { UsageError } from '../errors/failures.js';
-import { openFileStream, terminalHungUp } from '../output/read.js';
+import { openFileStream, stdinIsFile, terminalHungUp } from '../output/read.js';
 import { jsonTextProblem } from '../lib/json-text.js';
 import { isRecord, own, setOwn, systemErrorText } from '../lib/values.js';
 import { QUANTITY_FLAGS } from '../domain/action.js';
@@ -234,12 +234,8 @@ export async function digestOf(source: string): Promise<string> {
  * regular file (a pipe, a terminal).
  */
 export async function digestOfStdinFile(): Promise<string | undefined> {
-  const { fstatSync, readSync } = await import('node:fs');
-  try {
-    if (!fstatSync(0).isFile()) return undefined;
-  } catch {
-    return undefined;
-  }
+  if (!stdinIsFile()) return undefined;
+  const { readSync } = await import('node:fs');
   const { createHash } = await import('node:crypto');
   const hash = createHash('sha256');
   const buffer = Buffer.alloc(64 * 1024);

@@ -48,6 +48,15 @@ export function claimStdin(io: Pick<IO, 'stdinTaken'>, what: string): void {
   io.stdinTaken = what;
 }
 
+/** Whether stdin is a regular file (`< list.txt`), not a pipe, a terminal, a device or closed. */
+export function stdinIsFile(): boolean {
+  try {
+    return fstatSync(0).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** Whether a path an input names is this process's stdin: `-`, or stdin's own names on Linux. */
 export function namesStdin(value: string | undefined): boolean {
   return value === '-' || value === '/dev/stdin' || value === '/dev/fd/0' || value === '/proc/self/fd/0';

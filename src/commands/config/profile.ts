@@ -1,14 +1,13 @@
 // What the config sub-verbs share: the setting names, which profile a command acts on, and how a
 // key is read (a hidden prompt at a terminal, stdin otherwise; never argv).
 
-import { fstatSync } from 'node:fs';
 import type { GlobalOptions } from '../../config/globals.js';
 import { checkKey, checkProfileName, profileShown, SETTING_NAMES, readStoredConfig, refuseEmptyTarget, selectProfile } from '../../config/resolve.js';
 import { readKeyFile } from '../../config/key-file.js';
 import type { ProfileKey } from '../../config/store.js';
 import { NeedsInputError, UsageError } from '../../errors/failures.js';
 import { canPrompt, type IO, noPromptReason } from '../../output/io.js';
-import { readStdin } from '../../output/read.js';
+import { readStdin, stdinIsFile } from '../../output/read.js';
 
 export function settingName(name: string): ProfileKey {
   const key = Object.hasOwn(SETTING_NAMES, name) ? SETTING_NAMES[name] : undefined;
@@ -63,13 +62,4 @@ export async function readKey(options: GlobalOptions, io: IO): Promise<string> {
     throw new NeedsInputError('no API key arrived on stdin', 'the key on stdin: amps config set api-key < keyfile');
   }
   return checkKey(key, 'the input', 'saving');
-}
-
-/** Whether stdin is a regular file (`< key.txt`), not a pipe, a device or closed. */
-function stdinIsFile(): boolean {
-  try {
-    return fstatSync(0).isFile();
-  } catch {
-    return false;
-  }
 }
