@@ -106,6 +106,19 @@ function objectItems<T>(page: ApiResponse<Page<T>>, itemShape?: Shape): ApiRespo
  */
 export const MAX_LIST_PAGES = 10_000;
 
+/**
+ * Why a page of `items` items is not the one asked for at `asked`: it says it starts at another
+ * offset (a cursor that loops back to 0), so its items would be listed again, or some skipped.
+ * Undefined when it may be taken; a page with nothing on it repeats nothing (an offset past the end
+ * may be answered as the last's). For listPages and `amps api --paginate`, which reads its own pages.
+ */
+export function movedPageText(answered: unknown, asked: number, items: number): string | undefined {
+  return typeof answered === 'number' && answered !== asked && items > 0 ? `at a page the API said starts at offset ${answered}, not the ${asked} asked for (reading on would repeat or skip items)` : undefined;
+}
+
+/** A page that held nothing though it said more would come: read on, the same offset would be read again. */
+export const EMPTY_PAGE_STOP = 'at a page that held nothing though it said more would come';
+
 /** Why a read of every page stopped before the list said it ended. */
 export type ListStop = 'page cap' | 'empty page' | 'wrong offset';
 
@@ -132,12 +145,10 @@ export async function* listPages<T>(
       return;
     }
     const { data } = await fetchPage(offset);
-    // A page the server says starts elsewhere than asked (a cursor that loops back to 0) would list
-    // its items again, or skip some: not taken, and said, as a page cap is.
-    const answered = data.pagination?.offset;
-    // A page with nothing on it repeats nothing (an offset past the end may be answered as the last's).
-    if (typeof answered === 'number' && answered !== offset && (data.received ?? data.items.length) > 0) {
-      options.onCapped?.(offset, `at a page the API said starts at offset ${answered}, not the ${offset} asked for (reading on would repeat or skip items)`, 'wrong offset');
+    // Not taken, and said, as a page cap is.
+    const moved = movedPageText(data.pagination?.offset, offset, data.received ?? data.items.length);
+    if (moved) {
+      options.onCapped?.(offset, moved, 'wrong offset');
       return;
     }
     yield data;
@@ -147,7 +158,7 @@ export async function* listPages<T>(
     const more = options.pageSize !== undefined && typeof hasMore !== 'boolean' ? received === options.pageSize : Boolean(hasMore);
     if (!more) return;
     if (received === 0) {
-      options.onCapped?.(offset, 'at a page that held nothing though it said more would come', 'empty page');
+      options.onCapped?.(offset, EMPTY_PAGE_STOP, 'empty page');
       return;
     }
     offset += received;

@@ -5,7 +5,7 @@
 
 import { Command, Option } from '@commander-js/extra-typings';
 import { HTTP_METHODS, type HttpMethod } from '../api/client.js';
-import { MAX_LIST_PAGES, saidAsSent } from '../api/resources.js';
+import { EMPTY_PAGE_STOP, MAX_LIST_PAGES, movedPageText, saidAsSent } from '../api/resources.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { fileOrUrl, repeatable, wholeNumber } from '../config/option-parsers.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
@@ -203,10 +203,10 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
         throw new ApiFailure(invalidSuccess(response.status, `page ${page + 1} of a list that is not a list page (data.items)`, typeof response.meta.requestId === 'string' ? response.meta.requestId : undefined));
       }
       const pagination = isRecord(data.pagination) ? data.pagination : {};
-      // A page said to start elsewhere than asked (a cursor looping back to 0) would repeat or skip items, as listPages says.
-      if (typeof pagination.offset === 'number' && pagination.offset !== offset && data.items.length > 0) {
+      const moved = movedPageText(pagination.offset, offset, data.items.length);
+      if (moved) {
         // As listPages stops a typed list: said, the list so far (none, on a first page) kept.
-        writeNotice(io, options.json, `--paginate stopped at a page the API said starts at offset ${pagination.offset}, not the ${offset} asked for (reading on would repeat or skip items); go on with -f offset=${offset}`);
+        writeNotice(io, options.json, `--paginate stopped ${moved}; go on with -f offset=${offset}`);
         if (page === 0) io.stdout.write('[');
         break;
       }
@@ -221,7 +221,7 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
       const total = typeof pagination.total === 'number' && Number.isSafeInteger(pagination.total) && pagination.total >= 0 ? pagination.total : undefined;
       if (pagination.hasMore === true && data.items.length === 0) {
         // Read on, the same offset would be read again: said, as the page cap is.
-        writeNotice(io, options.json, `--paginate stopped at a page that held nothing though it said more would come; go on with -f offset=${offset}`);
+        writeNotice(io, options.json, `--paginate stopped ${EMPTY_PAGE_STOP}; go on with -f offset=${offset}`);
         break;
       }
       if (pagination.hasMore !== true || (total !== undefined && offset >= total) || io.outputClosed.aborted) break;
