@@ -193,7 +193,7 @@ export class BatchRun {
       this.hooks.onEntry(entry);
     } catch (error) {
       this.unwritten.push(entry);
-      if (this.report.stoppedBy !== 'ledger_failed') this.stop('ledger_failed', systemErrorText(error));
+      this.stop('ledger_failed', systemErrorText(error));
     }
     if (entry.exitCode !== EXIT.ok && entry.outcome !== 'not_sent' && (this.plan.failFast.has(entry.exitCode) || this.plan.failFast.has(-1))) {
       this.stop('fail_fast');

@@ -469,16 +469,15 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         tally.add(followedOne);
         // Where the run sent: written or listed on stderr, a rerun line that greps it sends there only.
         const outcome = { ...followedOne, environment: session.environment };
-        if (unwrittenOutcomes.length === 0) {
-          try {
-            ledger.outcome({ outcome });
-            return;
-          } catch (error) {
-            // Sends stop too: their lines could not be written either.
-            batch.stop('ledger_failed', systemErrorText(error));
-          }
+        // Each is offered to the ledger, which once it has failed writes stdout's --json copy and
+        // throws again without touching the file (LedgerWriter), as a device's line is.
+        try {
+          ledger.outcome({ outcome });
+        } catch (error) {
+          // Sends stop too: their lines could not be written either.
+          batch.stop('ledger_failed', systemErrorText(error));
+          unwrittenOutcomes.push(outcome);
         }
-        unwrittenOutcomes.push(outcome);
       },
       warn: report.followWarning(io, Boolean(options.json)),
     }) : undefined;
