@@ -12,7 +12,7 @@ import { jsonText, redactUrl } from './lib/values.js';
 import { hardStopNote } from './lib/hard-stop.js';
 import { redactKeyShapes } from './contract/keys.js';
 import { duration, repeatable } from './config/option-parsers.js';
-import { type CommandState, guardOutput, type IO, type OutputStream, plainIO, throughWrites } from './output/io.js';
+import { type CommandState, guardOutput, type IO, type OutputStream, plainIO, throughWrites, writeJsonError } from './output/io.js';
 import { outputLostText, readerWentAway } from './lib/system-errors.js';
 import { fdKind, standardStream, terminalGone } from './output/stdio.js';
 import { safeToPrint } from './output/text.js';
@@ -471,7 +471,7 @@ function outputChecked(io: IO, failures: OutputFailures, code: ExitCode, json: b
   const message = outputLostText(failure);
   const finished = code === EXIT.ok || code === EXIT.accepted;
   const exitCode = finished ? EXIT.outputLost : code;
-  if (json && (finished || !failures.stderrWritten)) io.stderr.write(`${JSON.stringify({ error: { code: 'OUTPUT_LOST', message, exitCode } })}\n`);
+  if (json && (finished || !failures.stderrWritten)) writeJsonError(io, 'OUTPUT_LOST', message, exitCode);
   else if (!json) io.stderr.write(`amps: ${message}\n`);
   return exitCode;
 }

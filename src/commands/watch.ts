@@ -14,10 +14,10 @@ import { EXIT, type ExitCode, fleetExitCode, mostSevere } from '../contract/exit
 import { CONTROLLABLE, requireDeviceType } from '../domain/device-types.js';
 import { displayZone } from '../domain/time.js';
 import { UsageError } from '../errors/failures.js';
-import { jsonText, systemErrorText } from '../lib/values.js';
+import { systemErrorText } from '../lib/values.js';
 import { lockWithin } from '../lib/file-lock.js';
 import { withExamples } from '../output/command-help.js';
-import { type CommandState, type IO, type Run, writeJson, writeLine } from '../output/io.js';
+import { type CommandState, type IO, type Run, writeJson, writeJsonError, writeLine } from '../output/io.js';
 import { liveLine } from '../output/spinner.js';
 import { shellQuote } from '../output/text.js';
 import { withSession } from '../session/connect.js';
@@ -209,7 +209,7 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       // A lost output ranks as a fleet's does (above a rejected push's 4): with --exit-status too.
       const lost = mostSevere([code, EXIT.outputLost]);
       // With --json every failure is a JSON error on stderr, its last line, this one too (said in text as it happened).
-      if (options.json) writeLine(io.stderr, jsonText({ error: { code: 'OUTPUT_LOST', message: `outcomes could not be appended to ${options.ledger}: ${notAppended}; the result on stdout has them all`, exitCode: lost } }));
+      if (options.json) writeJsonError(io, 'OUTPUT_LOST', `outcomes could not be appended to ${options.ledger}: ${notAppended}; the result on stdout has them all`, lost);
       return lost;
     }
     return code;

@@ -101,6 +101,14 @@ export function writeLine(stream: OutputStream, text = ''): void {
 }
 
 /**
+ * One of amps' own failures as `--json` says every failure, stderr's last line:
+ * `{"error": {"code", "message", "exitCode"}}` (OUTPUT_LOST, where a command ends on output it lost).
+ */
+export function writeJsonError(io: Pick<IO, 'stderr'>, code: string, message: string, exitCode: ExitCode): void {
+  writeLine(io.stderr, jsonText({ error: { code, message, exitCode } }));
+}
+
+/**
  * A line on stderr that is no failure (what amps did to its own files: a state kept aside): with
  * --json a `{"notice": TEXT}` object, as every line there is JSON; else `amps: TEXT`, in yellow.
  */

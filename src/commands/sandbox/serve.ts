@@ -10,8 +10,8 @@ import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { webhookTarget } from '../../api/webhook-post.js';
 import { UsageError } from '../../errors/failures.js';
 import { withExamples } from '../../output/command-help.js';
-import { type CommandState, type IO, type Run, writeJson, writeLine, writeNotice } from '../../output/io.js';
-import { jsonText, redactUrl, systemErrorText } from '../../lib/values.js';
+import { type CommandState, type IO, type Run, writeJson, writeJsonError, writeLine, writeNotice } from '../../output/io.js';
+import { redactUrl, systemErrorText } from '../../lib/values.js';
 import type { StateStore } from '../../sandbox/store.js';
 
 export interface ServeOptions extends GlobalOptions {
@@ -125,7 +125,7 @@ async function serve(options: ServeOptions, io: IO, urls: string[], store: State
   if (lost.length > 0) {
     const message = `sandbox stopped, but ${lost.join('; and ')}`;
     // With --json, one JSON error, as every failure is there.
-    if (options.json) writeLine(io.stderr, jsonText({ error: { code: 'OUTPUT_LOST', message, exitCode: EXIT.outputLost } }));
+    if (options.json) writeJsonError(io, 'OUTPUT_LOST', message, EXIT.outputLost);
     else writeLine(io.stderr, `amps: ${message}`);
     return EXIT.outputLost;
   }
