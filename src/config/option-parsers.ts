@@ -24,8 +24,7 @@ export function duration(name: string, maxMs = MAX_DURATION_MS) {
     if (ms === undefined) {
       // Parts that break the grammar (`30s2m`, `1h60m`) say how, as --at's do.
       const parts = readParts(value);
-      const lengthLike = 'problem' in parts && (!parts.notParts || /^\s*\d+(\.\d+)?\s*[dhms]/i.test(value));
-      throw new UsageError(lengthLike ? `${name} '${value}' ${parts.problem}` : `${name} takes a duration such as 30s, 2m or 1h30m, not '${value}'`);
+      throw new UsageError('problem' in parts && !parts.notParts ? `${name} '${value}' ${parts.problem}` : `${name} takes a duration such as 30s, 2m or 1h30m, not '${value}'`);
     }
     if (ms > maxMs) throw new UsageError(`${name} takes at most ${formatDuration(maxMs)}, not '${value}'`);
     return ms;

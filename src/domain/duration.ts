@@ -17,15 +17,18 @@ const PART_LIMIT = [Infinity, 24, 60, 60];
 /** Past this, text is no length anyone typed: refused before any pattern runs. */
 const MAX_LENGTH_TEXT = 64;
 
+/** Text that starts as a length does (a number, then a unit's letter): one refused is a slip in the length, worth saying how. */
+const LENGTH_START = /^\d+(\.\d+)?\s*[dhms]/;
+
 /**
  * `1h30m`, `30m`, `1.5h`, `90s`, `1d2h` (days, hours, minutes and seconds, the API's relative form)
- * as milliseconds, or why it is no such length. `notParts` when the text is not made of those parts
- * at all, so a caller can try it as something else (a time of day, an ISO time).
+ * as milliseconds, or why it is no such length. `notParts` when the text does not even start as a
+ * length, so a caller can try it as something else (a time of day, an ISO time) or say it plainly.
  */
 export function readParts(text: string): { ms: number } | { problem: string; notParts?: true } {
   const trimmed = text.trim().toLowerCase();
   const match = trimmed.length > MAX_LENGTH_TEXT ? null : PARTS.exec(trimmed);
-  if (!match) return { problem: 'is not a length of time: each of d, h, m and s at most once, largest first, as in 1h30m', notParts: true };
+  if (!match) return { problem: 'is not a length of time: each of d, h, m and s at most once, largest first, as in 1h30m', ...(LENGTH_START.test(trimmed) ? {} : { notParts: true as const }) };
   const given = match.slice(1, 5).map((part, i) => ({ part, i })).filter((p): p is { part: string; i: number } => p.part !== undefined);
   const asSaid = given.every(({ part, i }, k) => (k === given.length - 1 || !part.includes('.')) && (k === 0 || Number(part) < PART_LIMIT[i]!));
   if (!asSaid) return { problem: 'is not a length as one says it: only the last part may have a fraction, and 24h, 60m or 60s is the larger unit (1d2h, not 1d26h; 1h30m, not 1.5h30m)' };

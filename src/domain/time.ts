@@ -267,10 +267,11 @@ export function parseTimeText(text: string): TimeText | { problem: string } {
   if (input.length > 64) return { problem: 'is too long to be a time' };
   if (input.toLowerCase() === 'now') return { kind: 'now' };
   const relative = /^(?:now\s*)?\+\s*(.+)$/i.exec(input);
-  const ms = parseRelativeDuration(relative ? relative[1] : input);
-  if (ms !== undefined) return { kind: 'relative', ms };
-  if (relative || /^\d+(\.\d+)?\s*[dhms]/i.test(input)) {
-    const length = readParts(relative ? relative[1] : input);
+  // A length (`30m`, `+1h30m`), read once: one too far ahead, or one that starts as a length and
+  // slips, is said so; anything else may be a time of day or an ISO time.
+  const length = readParts(relative ? relative[1] : input);
+  if ('ms' in length && length.ms <= MAX_AHEAD_MS) return { kind: 'relative', ms: length.ms };
+  if (relative || !('problem' in length && length.notParts)) {
     return 'problem' in length ? { problem: length.problem } : { problem: `lies more than ${MAX_AHEAD_MS / 86_400_000} days ahead` };
   }
   const clock = /^(\d{1,2}):(\d{2})$/.exec(input);
