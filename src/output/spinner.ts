@@ -1,4 +1,5 @@
 import type { IO } from './io.js';
+import { COLOUR_ESCAPE } from './style.js';
 import { scrub } from './text.js';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -50,12 +51,15 @@ export function liveLine(io: IO, render: (width: number) => string, intervalMs: 
   };
 }
 
+/** A text split at its colour escapes, each kept as a part of its own. */
+const COLOUR_PARTS = new RegExp(`(${COLOUR_ESCAPE.source})`);
+
 /** `text` cut to `width` characters on screen, its colour escapes kept (and ended, where it was cut). */
 function fitted(text: string, width: number): string {
   let shown = 0;
   let out = '';
-  for (const part of text.split(/(\u001b\[[0-9;]*m)/)) {
-    if (part.startsWith('\u001b[')) {
+  for (const part of text.split(COLOUR_PARTS)) {
+    if (COLOUR_ESCAPE.test(part)) {
       out += part;
       continue;
     }

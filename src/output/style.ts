@@ -25,6 +25,14 @@ export const PLAIN: Style = {
   magenta: identity,
 };
 
+/** A colour escape as the styles write them (`ESC [ 36 m`): no width on screen. */
+export const COLOUR_ESCAPE = /\u001b\[[0-9;]*m/;
+
+/** How many characters `text` takes on screen, its colour escapes left out. */
+export function shownLength(text: string): number {
+  return [...text.replace(new RegExp(COLOUR_ESCAPE.source, 'g'), '')].length;
+}
+
 export type ColorLevel = 0 | 1 | 2 | 3;
 
 /**

@@ -1,4 +1,4 @@
-import type { Style } from './style.js';
+import { shownLength, type Style } from './style.js';
 import { scrub } from './text.js';
 
 // Tables: boxed by cli-table3 on a terminal, tab-separated rows without a header when piped, so
@@ -33,11 +33,10 @@ export async function formatTable(head: string[], rows: string[][], options: Tab
  * into a box no one can read; what cannot fit without cutting a word is left wider.
  */
 function fittedWidths(head: string[], rows: string[][], columns: number): number[] | undefined {
-  const visible = (text: string) => [...text.replace(/\u001b\[[0-9;]*m/g, '')].length;
   const cells = (i: number) => [head[i]!, ...rows.map((row) => row[i] ?? '')];
   // A space of padding either side of the widest line, and of the longest word.
-  const widths = head.map((_, i) => Math.max(...cells(i).flatMap((cell) => cell.split('\n').map(visible))) + 2);
-  const least = head.map((_, i) => Math.max(...cells(i).flatMap((cell) => cell.split(/\s+/).map(visible))) + 2);
+  const widths = head.map((_, i) => Math.max(...cells(i).flatMap((cell) => cell.split('\n').map(shownLength))) + 2);
+  const least = head.map((_, i) => Math.max(...cells(i).flatMap((cell) => cell.split(/\s+/).map(shownLength))) + 2);
   const frame = () => widths.reduce((sum, width) => sum + width, 0) + widths.length + 1;
   if (frame() <= columns) return undefined;
   while (frame() > columns) {
