@@ -43,13 +43,13 @@ function echoBounded(text: string): string {
 }
 
 export async function reportFailure(error: unknown, io: IO, json: boolean): Promise<ExitCode> {
-  const writeJsonError = (value: unknown) => io.stderr.write(`${safeJsonText(jsonText(value))}\n`);
+  const writeScrubbedJson = (value: unknown) => io.stderr.write(`${safeJsonText(jsonText(value))}\n`);
   if (error instanceof ExitWith) return error.exitCode;
   if (error instanceof PreflightError) {
     if (json) {
       // The class of the code is the API's; what amps does with it, having sent nothing, is a usage error.
       const body = errorToJson(error.decoded) as { error: Record<string, unknown> };
-      writeJsonError({ ...body, error: { ...body.error, exitCode: error.exitCode }, preflight: true, ...(error.about ? { about: error.about } : {}) });
+      writeScrubbedJson({ ...body, error: { ...body.error, exitCode: error.exitCode }, preflight: true, ...(error.about ? { about: error.about } : {}) });
     }
     else {
       writeLine(io.stderr, io.err.yellow(`Preflight check${error.about ? ` of ${safeToPrint(error.about)}` : ''} failed against the device's capabilities; nothing was sent.`));
@@ -62,7 +62,7 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
     // Keys (and webhook secrets) are taken out before the cut, which could leave half of one no longer shaped like one.
     const message = echoBounded(redactSecretShapes(safeToPrint(error.message)));
     const hint = error.hint === undefined ? undefined : echoBounded(redactSecretShapes(safeToPrint(error.hint)));
-    if (json) writeJsonError({ error: { code: 'USAGE', message, hint: hint ?? null, exitCode: EXIT.usage } });
+    if (json) writeScrubbedJson({ error: { code: 'USAGE', message, hint: hint ?? null, exitCode: EXIT.usage } });
     else writeLine(io.stderr, `amps: ${message}${hint ? `\n  hint: ${hint}` : ''}`);
     return error.exitCode;
   }
@@ -72,7 +72,7 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
     if (json) {
       // The hint where every other error's is (error.hint), with the write it is about.
       const body = errorToJson(error.decoded) as { error: Record<string, unknown> };
-      writeJsonError({ ...body, ...(unanswered ? { error: { ...body.error, unanswered: error.unanswered, hint: unanswered } } : {}), ...(relink ? { relink: 'url' in relink ? { url: relink.url } : { hint: relink.hint } } : {}) });
+      writeScrubbedJson({ ...body, ...(unanswered ? { error: { ...body.error, unanswered: error.unanswered, hint: unanswered } } : {}), ...(relink ? { relink: 'url' in relink ? { url: relink.url } : { hint: relink.hint } } : {}) });
     }
     else {
       await writeErrorText(io, error.decoded);
@@ -82,12 +82,12 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
     return error.exitCode;
   }
   if (error instanceof MissingKeyError) {
-    if (json) writeJsonError({ error: { code: 'NO_API_KEY', message: error.message, hint: error.hint, exitCode: error.exitCode } });
+    if (json) writeScrubbedJson({ error: { code: 'NO_API_KEY', message: error.message, hint: error.hint, exitCode: error.exitCode } });
     else writeLine(io.stderr, `amps: ${safeToPrint(error.message)}\n  hint: ${safeToPrint(error.hint)}`);
     return error.exitCode;
   }
   if (error instanceof NeedsInputError) {
-    if (json) writeJsonError({ error: { code: 'INPUT_NEEDED', message: error.message, flag: error.flag, hint: `pass ${error.flag}`, exitCode: EXIT.needsInput } });
+    if (json) writeScrubbedJson({ error: { code: 'INPUT_NEEDED', message: error.message, flag: error.flag, hint: `pass ${error.flag}`, exitCode: EXIT.needsInput } });
     else writeLine(io.stderr, `amps: ${safeToPrint(error.message)} (${error.reason ?? noPromptReason(io) ?? 'prompting is off'}, so not asking: pass ${error.flag})`);
     return error.exitCode;
   }
@@ -95,7 +95,7 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
     const cutWrite = error instanceof InterruptedError ? error.cutWrite : undefined;
     const hint = cutWrite ? `${safeToPrint(cutWrite)} was on its way when it was interrupted: the API may have acted on it. ${readBackAfter(cutWrite)} before sending it again` : null;
     const following = error instanceof InterruptedError ? error.following : undefined;
-    if (json) writeJsonError({ error: { code: 'INTERRUPTED', message: 'interrupted', hint, exitCode: EXIT.interrupted, ...(following ? { action: following } : {}) } });
+    if (json) writeScrubbedJson({ error: { code: 'INTERRUPTED', message: 'interrupted', hint, exitCode: EXIT.interrupted, ...(following ? { action: following } : {}) } });
     else writeLine(io.stderr, `${io.stderrIsTTY ? '\n' : ''}interrupted${hint ? `\n  ${io.err.yellow(hint)}` : ''}`);
     return EXIT.interrupted;
   }
