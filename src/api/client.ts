@@ -11,7 +11,7 @@ import { redactUrl } from '../lib/values.js';
 import { formatDuration } from '../domain/duration.js';
 import { ApiFailure, InterruptedError, refuseKeyInBody, UsageError } from '../errors/failures.js';
 import type { Env } from '../contract/env.js';
-import { keyEchoPattern, mayEchoKey, mayHideKey, replaceKeyEchoes, replaceKeyEchoesInJson } from '../contract/keys.js';
+import { keyEchoPattern, keyEchoProbe, mayHideKey, replaceKeyEchoes, replaceKeyEchoesInJson } from '../contract/keys.js';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -440,13 +440,15 @@ export class ApiClient {
   private scrub(text: string): string {
     const key = this.options.apiKey;
     if (!key) return text;
-    if (!mayHideKey(text) && !mayEchoKey(text, key)) return text;
+    this.keyEchoed ??= keyEchoProbe(key);
+    if (!mayHideKey(text) && !this.keyEchoed(text)) return text;
     this.keyEcho ??= keyEchoPattern(key);
     // The raw text first (a body that is no JSON, a header); then JSON's strings as read.
     return replaceKeyEchoesInJson(replaceKeyEchoes(text, this.keyEcho), this.keyEcho);
   }
 
   private keyEcho: RegExp | undefined;
+  private keyEchoed: ((text: string) => boolean) | undefined;
 
   private url(path: string, query: RequestOptions['query']): URL {
     if (!path.startsWith('/') || path.startsWith('//')) throw new Error(`request path must be absolute: ${path}`);

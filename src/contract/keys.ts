@@ -77,17 +77,20 @@ function partsOfKey(key: string): { prefix: string; secret: string } {
 }
 
 /**
- * Whether text without escapes or invisible marks (mayHideKey false) may still hold the key: its
+ * Whether text without escapes or invisible marks (mayHideKey false) may still hold `key`: its
  * secret part (its whole, when short), in any case, split by spaces, tabs or line breaks (a
  * terminal draws a line break within a line as a space: the key shows whole). When not, a reply
- * needs no keyEchoPattern, whose compiling costs a single request ~7 M instructions.
+ * needs no keyEchoPattern, whose compiling costs a single request ~7 M instructions. Made once
+ * per key: a fleet's client asks it of every answer and header.
  */
-export function mayEchoKey(text: string, key: string): boolean {
+export function keyEchoProbe(key: string): (text: string) => boolean {
   const { prefix, secret } = partsOfKey(key);
   const sought = (secretAlone(secret) ? secret : prefix + secret).toLowerCase();
-  const folded = text.toLowerCase();
-  // JSON's `\n`, `\t` and `\r` too: a line break inside a string can be written no other way.
-  return folded.includes(sought) || folded.replace(/\s+|\\[ntr]/g, '').includes(sought);
+  return (text) => {
+    const folded = text.toLowerCase();
+    // JSON's `\n`, `\t` and `\r` too: a line break inside a string can be written no other way.
+    return folded.includes(sought) || folded.replace(/\s+|\\[ntr]/g, '').includes(sought);
+  };
 }
 
 /**
