@@ -212,3 +212,8 @@ export { systemErrorText } from './system-errors.js';
 export function kindOf(data: unknown): string {
   return data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data === 'object' ? 'an object' : `a ${typeof data}`;
 }
+
+/** The names of `value` that `known` lacks, as paths under `at` (`action.colour`): what a schema refuses, never drops. */
+export function unknownKeys(value: object, known: readonly string[], at = ''): string[] {
+  return Object.keys(value).filter((key) => !known.includes(key)).map((key) => (at ? `${at}.${key}` : key));
+}

@@ -4,12 +4,12 @@ import { DIRECTIVE_KEYS, PUSH_ACTION_KEYS, PUSH_BODY_KEYS, QUANTITY_KEYS, STRATE
 import type { Quantity } from '../contract/devices.js';
 import { isQuantity } from '../domain/quantity.js';
 import { isKnownCode } from '../errors/catalogue.js';
-import { isRecord } from '../lib/values.js';
+import { isRecord, unknownKeys } from '../lib/values.js';
 import { validation } from './http.js';
 
 export function quantityProblems(value: unknown, path: string): Array<{ path: string; problem: string }> {
   if (!isQuantity(value)) return [{ path, problem: 'must be a Quantity {"value": number, "unit": string}' }];
-  const extra = Object.keys(value).filter((k) => !(QUANTITY_KEYS as readonly string[]).includes(k));
+  const extra = unknownKeys(value, QUANTITY_KEYS);
   if (extra.length > 0) return [{ path, problem: `unknown keys ${extra.join(', ')}` }];
   // A unit of no parameter's (`KW`) is a wrong unit like any other: the device's check answers it
   // 422 UNSUPPORTED_UNIT, naming the units it takes (contract.md: "Wrong unit"), as the preflight does.
@@ -29,17 +29,13 @@ export interface ParsedPush {
 export function parsePushBody(body: unknown): ParsedPush {
   if (!isRecord(body)) throw validation([{ path: '', problem: 'must be a JSON object' }]);
   const problems: Array<{ path: string; problem: string }> = [];
-  for (const key of Object.keys(body)) {
-    if (!(PUSH_BODY_KEYS as readonly string[]).includes(key)) problems.push({ path: key, problem: 'unknown key' });
-  }
+  for (const path of unknownKeys(body, PUSH_BODY_KEYS)) problems.push({ path, problem: 'unknown key' });
   const action = body.action;
   if (!isRecord(action)) {
     problems.push({ path: 'action', problem: action === undefined ? 'is required' : 'must be an object' });
     throw validation(problems);
   }
-  for (const key of Object.keys(action)) {
-    if (!(PUSH_ACTION_KEYS as readonly string[]).includes(key)) problems.push({ path: `action.${key}`, problem: 'unknown key' });
-  }
+  for (const path of unknownKeys(action, PUSH_ACTION_KEYS, 'action')) problems.push({ path, problem: 'unknown key' });
   if (typeof action.command !== 'string' || action.command === '') problems.push({ path: 'action.command', problem: 'is required and must be a string' });
   if (action.parameters !== undefined && action.parameters !== null) {
     if (!isRecord(action.parameters)) problems.push({ path: 'action.parameters', problem: 'must be an object of Quantities' });
@@ -55,7 +51,7 @@ export function parsePushBody(body: unknown): ParsedPush {
   if (sandbox !== undefined) {
     if (!isRecord(sandbox)) problems.push({ path: 'sandbox', problem: 'must be an object' });
     else {
-      for (const key of Object.keys(sandbox)) if (!(DIRECTIVE_KEYS as readonly string[]).includes(key)) problems.push({ path: `sandbox.${key}`, problem: 'unknown key' });
+      for (const path of unknownKeys(sandbox, DIRECTIVE_KEYS, 'sandbox')) problems.push({ path, problem: 'unknown key' });
       if (sandbox.phase !== undefined && sandbox.phase !== 'request' && sandbox.phase !== 'dispatch') problems.push({ path: 'sandbox.phase', problem: 'must be "request" or "dispatch"' });
       if (sandbox.result !== undefined && sandbox.result !== 'failed' && sandbox.result !== 'succeeded') problems.push({ path: 'sandbox.result', problem: 'must be "failed" or "succeeded"' });
       if (sandbox.errorCode !== undefined && (typeof sandbox.errorCode !== 'string' || !isKnownCode(sandbox.errorCode))) problems.push({ path: 'sandbox.errorCode', problem: 'must be a canonical error code' });

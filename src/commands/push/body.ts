@@ -15,7 +15,7 @@ import { isKnownCode, normaliseCode, suggestCodes } from '../../errors/catalogue
 import { preflightError } from '../../errors/decode.js';
 import { PreflightError, UsageError } from '../../errors/failures.js';
 import { jsonTextProblem } from '../../lib/json-text.js';
-import { isRecord, own } from '../../lib/values.js';
+import { isRecord, own, unknownKeys } from '../../lib/values.js';
 import { type IO, writeLine, writeNotice } from '../../output/io.js';
 import { readFileBounded, readStdin, withoutBom } from '../../output/read.js';
 
@@ -192,17 +192,14 @@ export async function readBodyFile(source: string, io: IO, flags: PushFlags): Pr
   const action = (parsed as { action?: { command?: unknown } } | null)?.action;
   if (typeof action?.command !== 'string') throw new UsageError(`--body ${source} needs {"action": {"command": ...}}`);
   // The API refuses a key it does not know (VALIDATION_ERROR): a --dry-run must not pass one.
-  const unknown = [
-    ...Object.keys(parsed as object).filter((key) => !(PUSH_BODY_KEYS as readonly string[]).includes(key)),
-    ...Object.keys(action).filter((key) => !(PUSH_ACTION_KEYS as readonly string[]).includes(key)).map((key) => `action.${key}`),
-  ];
+  const unknown = [...unknownKeys(parsed as object, PUSH_BODY_KEYS), ...unknownKeys(action, PUSH_ACTION_KEYS, 'action')];
   // The sandbox's directive has its keys too (unless --simulate-failure replaces it); a Quantity only its value and unit.
   const sandboxGiven = flags.simulateFailure === undefined ? (parsed as Record<string, unknown>).sandbox : undefined;
   if (sandboxGiven !== undefined && !isRecord(sandboxGiven)) throw new UsageError(`--body ${source}: sandbox is not an object of ${DIRECTIVE_KEYS.join(', ')}`);
-  if (isRecord(sandboxGiven)) unknown.push(...Object.keys(sandboxGiven).filter((key) => !(DIRECTIVE_KEYS as readonly string[]).includes(key)).map((key) => `sandbox.${key}`));
+  if (isRecord(sandboxGiven)) unknown.push(...unknownKeys(sandboxGiven, DIRECTIVE_KEYS, 'sandbox'));
   const parametersGiven = (action as Record<string, unknown>).parameters;
   if (isRecord(parametersGiven)) {
-    for (const [name, value] of Object.entries(parametersGiven)) if (isRecord(value)) unknown.push(...Object.keys(value).filter((key) => !(QUANTITY_KEYS as readonly string[]).includes(key)).map((key) => `action.parameters.${name}.${key}`));
+    for (const [name, value] of Object.entries(parametersGiven)) if (isRecord(value)) unknown.push(...unknownKeys(value, QUANTITY_KEYS, `action.parameters.${name}`));
   }
   if (unknown.length > 0) {
     const named = unknown[0]!.length <= 64 ? unknown[0] : `${unknown[0]!.slice(0, 64)}…`;

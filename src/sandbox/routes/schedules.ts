@@ -11,7 +11,7 @@ import type { Quantity } from '../../contract/devices.js';
 import { checkAction } from '../../domain/capabilities.js';
 import { nextFires, parseIsoDuration } from '../../domain/schedule.js';
 import { isTimeZone } from '../../domain/time.js';
-import { isRecord } from '../../lib/values.js';
+import { isRecord, unknownKeys } from '../../lib/values.js';
 import { emitEvent } from '../events.js';
 import type { DeviceDefinition } from '../fleet.js';
 import { type Context, ID, paginate, type Reply, type Route, validation } from '../http.js';
@@ -34,9 +34,9 @@ function readSlots(ctx: Context, device: DeviceDefinition, body: Record<string, 
       problems.push({ path: at, problem: 'must be an object' });
       return undefined;
     }
-    problems.push(...unknownKeys(raw, nested ? ['time', 'duration', 'action'] : ['time', 'duration', 'command', 'parameters'], at));
+    problems.push(...unknownKeyProblems(raw, nested ? ['time', 'duration', 'action'] : ['time', 'duration', 'command', 'parameters'], at));
     const action = nested ? raw.action : raw;
-    if (nested && isRecord(action)) problems.push(...unknownKeys(action, ['command', 'parameters'], `${at}.action`));
+    if (nested && isRecord(action)) problems.push(...unknownKeyProblems(action, ['command', 'parameters'], `${at}.action`));
     if (typeof raw.time !== 'string' || !/^([01]\d|2[0-3]):[0-5]\d$/.test(raw.time)) problems.push({ path: `${at}.time`, problem: 'must be HH:MM' });
     const length = typeof raw.duration === 'string' ? parseIsoDuration(raw.duration) : undefined;
     if (length === undefined || length < 60_000 || length > 86_400_000) problems.push({ path: `${at}.duration`, problem: 'must be an ISO 8601 duration from PT1M to PT24H' });
@@ -66,17 +66,17 @@ function readSlots(ctx: Context, device: DeviceDefinition, body: Record<string, 
  * Keys a body may not carry: a misspelt one (`timeZone`) is refused, never dropped, as in a push
  * (decision 5): dropped, the schedule would run on a clock the caller did not ask for.
  */
-function unknownKeys(value: Record<string, unknown>, known: readonly string[], at: string): Problems {
-  return Object.keys(value).filter((key) => !known.includes(key)).map((key) => ({ path: at ? `${at}.${key}` : key, problem: 'unknown key' }));
+function unknownKeyProblems(value: Record<string, unknown>, known: readonly string[], at: string): Problems {
+  return unknownKeys(value, known, at).map((path) => ({ path, problem: 'unknown key' }));
 }
 
 function readHeader(body: unknown, via: StoredSchedule['via']): { body: Record<string, unknown>; zone: string | null; recurrence: { rule: 'daily' } | null } {
   if (!isRecord(body)) throw validation([{ path: '', problem: 'must be an object with slots' }]);
-  const extra = unknownKeys(body, via === 'schedules' ? ['deviceId', 'timezone', 'recurrence', 'slots'] : ['timezone', 'recurrence', 'slots'], '');
+  const extra = unknownKeyProblems(body, via === 'schedules' ? ['deviceId', 'timezone', 'recurrence', 'slots'] : ['timezone', 'recurrence', 'slots'], '');
   if (extra.length > 0) throw validation(extra);
   if (body.timezone !== undefined && body.timezone !== null && (typeof body.timezone !== 'string' || !isTimeZone(body.timezone))) throw validation([{ path: 'timezone', problem: 'must be an IANA time zone' }]);
   if (body.recurrence !== undefined && body.recurrence !== null && !(isRecord(body.recurrence) && body.recurrence.rule === 'daily')) throw validation([{ path: 'recurrence', problem: 'must be {"rule": "daily"} or absent' }]);
-  const recurrenceExtra = isRecord(body.recurrence) ? unknownKeys(body.recurrence, ['rule'], 'recurrence') : [];
+  const recurrenceExtra = isRecord(body.recurrence) ? unknownKeyProblems(body.recurrence, ['rule'], 'recurrence') : [];
   if (recurrenceExtra.length > 0) throw validation(recurrenceExtra);
   return { body, zone: (body.timezone as string | undefined) ?? null, recurrence: body.recurrence ? { rule: 'daily' } : null };
 }
