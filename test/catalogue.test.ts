@@ -195,8 +195,9 @@ describe('catalogue invariants', () => {
 describe('every code amps puts in an error or a ledger line is one amps explain knows', () => {
   it('the codes of its --json errors and ledger outcomes', async () => {
     const { localCode } = await import('../src/errors/decode.js');
-    const sources = ['src/output/failure-report.ts', 'src/cli.ts', 'src/batch/run.ts'].map((file) => readFileSync(new URL(`../${file}`, import.meta.url), 'utf8'));
-    const codes = new Set(sources.flatMap((text) => [...text.matchAll(/\bcode: '([A-Z][A-Z_]+)'/g)].map((m) => m[1])));
+    const sources = ['src/output/failure-report.ts', 'src/cli.ts', 'src/batch/run.ts', 'src/commands/watch.ts', 'src/commands/sandbox/serve.ts'].map((file) => readFileSync(new URL(`../${file}`, import.meta.url), 'utf8'));
+    // A code written as a field, or handed to output/io.ts writeJsonError.
+    const codes = new Set(sources.flatMap((text) => [...text.matchAll(/\bcode: '([A-Z][A-Z_]+)'|\bwriteJsonError\(\w+, '([A-Z][A-Z_]+)'/g)].map((m) => m[1] ?? m[2])));
     expect([...codes].sort()).toEqual(['INPUT_NEEDED', 'INTERRUPTED', 'INVALID_INPUT', 'NO_API_KEY', 'OUTPUT_LOST', 'USAGE']);
     for (const code of codes) expect(localCode(code) ?? entriesFor(code)[0], code).toBeDefined();
   });
