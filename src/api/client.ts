@@ -85,13 +85,28 @@ export const MAX_RETRY_AFTER_MS = 60_000;
  * Why a retry that was asked for (reads' own, `--retry`) was not made: its wait is longer than amps
  * waits, or no time is left (`leftMs`) because the attempt used it up, or the wait would end past
  * `--timeout` (`timeoutMs`, which bounds a request and its retries), or past `bound` where
- * something shorter limits it.
+ * something shorter limits it, or would leave the attempt after it too little (retryFits).
  */
 export function retryWithheldText(delayMs: number, timeoutMs: number, leftMs: number, bound?: string): string {
   if (delayMs > MAX_RETRY_AFTER_MS) return `not retried: the wait asked for is longer than amps waits (${formatDuration(MAX_RETRY_AFTER_MS)})`;
+  const limit = bound ?? `--timeout (${formatDuration(timeoutMs)}, retries included)`;
   // No time left at all: the attempt itself took it (a server that never answered), not a wait.
-  if (leftMs <= 0) return `not retried: the attempt used up ${bound ?? `--timeout (${formatDuration(timeoutMs)}, retries included)`}`;
-  return `not retried: the wait before it (${formatDuration(delayMs)}) would end past ${bound ?? `--timeout (${formatDuration(timeoutMs)}, retries included); a longer --timeout waits it out`}`;
+  if (leftMs <= 0) return `not retried: the attempt used up ${limit}`;
+  const advice = bound === undefined ? '; a longer --timeout waits it out' : '';
+  if (delayMs < leftMs) return `not retried: after the wait before it (${formatDuration(delayMs)}), under ${formatDuration(MIN_RETRY_ATTEMPT_MS)} of ${limit} would be left for the attempt${advice}`;
+  return `not retried: the wait before it (${formatDuration(delayMs)}) would end past ${limit}${advice}`;
+}
+
+/**
+ * The least time a retry's attempt is given. One made with less (a backoff drawn close to the end
+ * of --timeout or of a wait's last read) would end as amps' own timeout, CLIENT_TIMEOUT, in place of
+ * the answer the API gave the attempt before: that answer is reported instead.
+ */
+export const MIN_RETRY_ATTEMPT_MS = 250;
+
+/** Whether a retry after `delayMs` fits in what is left (`leftMs`): its wait, and an attempt of MIN_RETRY_ATTEMPT_MS. */
+export function retryFits(delayMs: number, leftMs: number): boolean {
+  return delayMs + MIN_RETRY_ATTEMPT_MS <= leftMs;
 }
 const CONNECT_TIMEOUT_MS = 10_000;
 /** No documented response comes near this; a hostile or broken server's endless body stops here. */
@@ -550,7 +565,7 @@ export class ApiClient {
       // A wait that would outlast --timeout (or a minute) is reported, not waited out, and said:
       // the operator asked for retries and must not take this for one that failed again.
       const left = deadline - Date.now();
-      if (askedMs > MAX_RETRY_AFTER_MS || delayMs >= left) {
+      if (askedMs > MAX_RETRY_AFTER_MS || !retryFits(delayMs, left)) {
         const bound = options.timeoutMs !== undefined && options.timeoutMs < this.options.timeoutMs ? 'what is left of the wait (--wait-timeout)' : undefined;
         throw failed({ ...error, retryWithheld: retryWithheldText(askedMs, this.options.timeoutMs, left, bound) });
       }

@@ -6,7 +6,7 @@
 
 import { requestIdOf } from '../contract/ids.js';
 import { formatDuration } from '../domain/duration.js';
-import { askedWaitMs, attemptsFor, codeProvesNothingRan, pushMayBeResent, retryDelayMs, retryReason, retryWithheldText, sleep, type ApiClient } from '../api/client.js';
+import { askedWaitMs, attemptsFor, codeProvesNothingRan, pushMayBeResent, retryDelayMs, retryFits, retryReason, retryWithheldText, sleep, type ApiClient } from '../api/client.js';
 import { getDevice, pushAction } from '../api/resources.js';
 import type { PushBody, Strategy } from '../contract/actions.js';
 import type { DeviceRead, DeviceType } from '../contract/devices.js';
@@ -427,7 +427,7 @@ export class BatchRun {
   /** Says a resend after `ms`, as one push's retries are said; why there is none instead (it would end past the row's --timeout). */
   private announceResend(row: DeviceRow, d: DecodedError, attempt: number, ms: number, deadline: number): string | undefined {
     const left = deadline - Date.now();
-    if (ms >= left) return retryWithheldText(askedWaitMs(d) ?? ms, this.client.timeoutMs, left);
+    if (!retryFits(ms, left)) return retryWithheldText(askedWaitMs(d) ?? ms, this.client.timeoutMs, left);
     this.client.announceRetry({
       method: 'POST', path: `/${pathSegment(this.plan.type)}/${row.id}`, attempt: attempt + 1, of: attemptsFor(d, this.plan.retry), delayMs: ms,
       reason: retryReason(d),

@@ -316,6 +316,20 @@ describe('pushes against a misbehaving server', () => {
     expect(lines.map((l) => l.reason)).toEqual(['b1'].map(() => 'not retried: the wait before it (20 s) would end past --timeout (5 s, retries included); a longer --timeout waits it out'));
   }, 30_000);
 
+  it('a retry that would leave its attempt under 250 ms of --timeout is not made: the API\'s answer is reported, not amps\' own timeout', async () => {
+    // Retry-After: 1 s with --timeout 1.1 s: the wait fits, the attempt after it would have under
+    // 0.1 s, and a local server answers that fast; a remote API would not, and the 429 would be
+    // said as CLIENT_TIMEOUT.
+    const r = await amps('ratelimit-once', ['get', 'battery', 'b1', '--json'], 1_100);
+    expect([r.code, server.count('GET')], r.stderr).toEqual([6, 1]);
+    const error = JSON.parse(r.stderr.trim().split('\n').at(-1)!).error;
+    expect([error.code, error.retryWithheld]).toEqual(['RATE_LIMIT_EXCEEDED', 'not retried: after the wait before it (1 s), under 250 ms of --timeout (1.1 s, retries included) would be left for the attempt; a longer --timeout waits it out']);
+    // Time enough, the retry is made and answered.
+    server.reset();
+    const waited = await amps('ratelimit-once', ['get', 'battery', 'b1'], 5_000);
+    expect([waited.code, server.count('GET')], waited.stderr).toEqual([0, 2]);
+  });
+
   it('DEVICE_OFFLINE with --retry is sent again after a delay of seconds, as the docs\' table says, never at once', async () => {
     const r = await push('offline-once', ['--retry', '1', '--json'], 15_000);
     expect(r.code).toBe(0);
