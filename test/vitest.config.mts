@@ -7,6 +7,8 @@ export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   test: {
     globalSetup: ['test/helpers/temp-root.ts'],
+    // Kills, and fails the file for, any process a test file left running (a failed test's `amps listen`).
+    setupFiles: ['test/helpers/leftover-children.ts'],
     // Most tests run amps as a process, some dozens of times in a row: on two loaded cores (CI runs
     // the files in parallel) vitest's 5 s default failed tests that were only slow, not hung.
     testTimeout: 30_000,
