@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { actionMatches, conversionLine, fitQuantities, parseQuantityFlags, parseTimeFlags, resolveTimes } from '../src/domain/action.js';
 import { checkWindow } from '../src/domain/capabilities.js';
 import { convertQuantity, parseQuantity } from '../src/domain/quantity.js';
-import { describeInstant, formatInZone, localMinuteToUtc, parseApiTime, parseTimeText, resolveTimeText } from '../src/domain/time.js';
+import { describeInstant, formatInZone, localMinuteToUtc, parseApiTime, parseTimeText, resolveTimeText, wallClockAt } from '../src/domain/time.js';
 
 describe('quantities as operators type them', () => {
   it.each([
@@ -131,6 +131,42 @@ describe('times as operators type them (a fixed clock, a named zone)', () => {
     const night = resolveTimes(parseTimeFlags({ start: '2026-10-25T01:45', end: '01:15' }), now, { name: 'Europe/London' });
     expect([new Date(night.start!).toISOString(), new Date(night.end!).toISOString()]).toEqual(['2026-10-25T00:45:00.000Z', '2026-10-25T01:15:00.000Z']);
     expect(night.notes.at(-1)).toContain('using the second');
+  });
+
+  it('finds the instant of every wall time on the days the clocks change, in zones up to 14 h from UTC: as a search of the instants around it does', () => {
+    // Half a day either side of the wall time missed the change in zones more than 12 h ahead:
+    // Auckland's gap times went back an hour, its repeated times were the second, and Chatham's
+    // times that happen once were called a gap.
+    const days: [string, string[]][] = [
+      ['Pacific/Auckland', ['2026-09-27', '2027-04-04']], ['Pacific/Chatham', ['2026-09-27', '2027-04-04']],
+      ['Pacific/Kiritimati', ['2026-09-27']], ['Europe/London', ['2027-03-28', '2026-10-25']],
+      ['America/New_York', ['2027-03-14', '2026-11-01']], ['Australia/Lord_Howe', ['2026-10-04', '2027-04-04']],
+    ];
+    const quarter = 15 * 60_000;
+    for (const [zone, dates] of days) {
+      for (const date of dates) {
+        for (let minute = 0; minute < 24 * 60; minute += 15) {
+          const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+          const wall = Date.UTC(year, month - 1, day, Math.floor(minute / 60), minute % 60);
+          // Every instant (offsets are whole quarter hours) whose clock there reads the wall time.
+          const found: number[] = [];
+          for (let t = wall - 15 * 3_600_000; t <= wall + 15 * 3_600_000; t += quarter) if (wallClockAt(t, zone) === wall) found.push(t);
+          const resolved = resolveTimeText({ kind: 'wall', date: { year, month, day }, hour: Math.floor(minute / 60), minute: minute % 60, second: 0 }, now, zone);
+          const label = `${date} ${minute / 60} h ${zone}`;
+          if (found.length === 1) expect([label, resolved.instant, resolved.adjustment]).toEqual([label, found[0], undefined]);
+          else if (found.length === 2) expect([label, resolved.instant, resolved.adjustment]).toEqual([label, found[0], expect.stringContaining('happens twice')]);
+          else {
+            // A gap: moved forward by the gap (the offset after the change less the one before).
+            const offset = (t: number) => wallClockAt(t, zone) - t;
+            const gap = offset(wall + 86_400_000) - offset(wall - 86_400_000);
+            expect([label, found.length, resolved.adjustment]).toEqual([label, 0, expect.stringContaining('does not exist')]);
+            expect([label, wallClockAt(resolved.instant, zone) - wall]).toEqual([label, gap]);
+          }
+        }
+      }
+    }
+    const auckland = resolveTimeText({ kind: 'wall', date: { year: 2026, month: 9, day: 27 }, hour: 2, minute: 30, second: 0 }, now, 'Pacific/Auckland');
+    expect(auckland.adjustment).toContain('using 2026-09-27 03:30 Pacific/Auckland (2026-09-26T14:30Z)');
   });
 
   it('reads --end as a length after --start, and --at now as an immediate push', () => {
@@ -287,6 +323,13 @@ describe('a URL fit to print', () => {
 });
 
 describe('a key fit to print', () => {
+  it('what was typed is quoted with what a terminal does not show spelt out, and a key its marks split still redacted', async () => {
+    const { safeToPrintTyped } = await import('../src/output/text.js');
+    expect(safeToPrintTyped("--at '22\u200b:00\u202e' is not a time")).toBe("--at '22\\u200b:00\\u202e' is not a time");
+    expect(safeToPrintTyped('a\ttab\nand a line')).toBe('a tab and a line');
+    expect(safeToPrintTyped("--device 'amps_sk_live_Abc123\u200bDef456Ghi789'")).toBe("--device '[redacted key]'");
+  });
+
   it('every key shape standing as a word is redacted, one pasted twice whole; a word that only ends like one is not a key', async () => {
     const { holdsKeyShape, maskKeyBeingTyped, redactKeyShapes } = await import('../src/contract/keys.js');
     const { safeJsonText, safeToPrint } = await import('../src/output/text.js');

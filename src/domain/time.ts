@@ -198,6 +198,8 @@ function zoneOffset(instant: number, timeZone: string): number {
   return wallClockAt(instant, timeZone) - Math.floor(instant / 1000) * 1000;
 }
 
+const DAY_MS = 86_400_000;
+
 /** How a wall-clock time became an instant: exactly, or across a daylight-saving change. */
 interface WallResolution {
   instant: number;
@@ -212,8 +214,13 @@ interface WallResolution {
  * the time moves forward by the gap (01:30 becomes 02:30); a time that happens twice is the first.
  */
 function wallClockToInstant(wall: number, timeZone: string): WallResolution {
-  const before = zoneOffset(wall - 43_200_000, timeZone);
-  const after = zoneOffset(wall + 43_200_000, timeZone);
+  // The offsets a day either side: the instant meant lies within 14 h of the wall time read as UTC
+  // (offsets run from -12 to +14), so a change near it falls between the two. Half a day either
+  // side missed it in zones more than 12 h ahead (Pacific/Auckland in summer, Pacific/Chatham),
+  // and moved their gap times back, took the second of a time that happens twice, and called
+  // times that happen once a gap.
+  const before = zoneOffset(wall - DAY_MS, timeZone);
+  const after = zoneOffset(wall + DAY_MS, timeZone);
   const candidates = [...new Set([wall - before, wall - after])].filter((t) => wallClockAt(t, timeZone) === wall).sort((a, b) => a - b);
   if (candidates.length === 1) return { instant: candidates[0] };
   if (candidates.length > 1) return { instant: candidates[0], adjusted: 'ambiguous', second: candidates[1] };
