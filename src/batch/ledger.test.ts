@@ -15,6 +15,8 @@ describe('a resume reads a run\'s actions on the API\'s clock', () => {
     expect(runStartOnApiClock({ run, clock: { server: '2026-06-10T21:10:00.000Z', local: '2026-06-10T21:00:00.000Z' } })).toBe(start + 600_000 - 30_000);
     expect(runStartOnApiClock({ run, clock: { server: '2026-06-10T20:50:00+00:00', local: '2026-06-10T21:00:00.000Z' } })).toBe(start - 600_000 - 30_000);
     expect(runStartOnApiClock({ run, clock: null })).toBe(start - 300_000);
+    // Without the record, an API clock measured behind at the resume moves it earlier; one ahead does not move it.
+    expect([runStartOnApiClock({ run, clock: null }, -600_000), runStartOnApiClock({ run, clock: null }, 600_000)]).toEqual([start - 900_000, start - 300_000]);
   });
 
   it('a follow reads back to the earlier of the two: never less far than five minutes on this machine\'s clock', () => {

@@ -150,12 +150,17 @@ const isMarkName = (path: string) => path.endsWith(RESUME_MARK_SUFFIX) || path.e
  * may have. The reading compares `createdAt` with itself, and can only make the API's clock look
  * behind (the action was made before its answer reached the run): the start it gives is never
  * after the true one, so the run's own actions stay within reach, and an earlier run's, made
- * minutes before, no longer are.
+ * minutes before, no longer are. Without the record, `measured` (how far the API's clock stands
+ * from this machine's, read off an answer at the resume, where the run ran) moves the start too,
+ * only ever earlier: an API whose clock is ten minutes behind made the run's actions before the
+ * run's start less CLOCK_MARGIN_MS, and a resume that did not reach back to them sent those
+ * devices again.
  */
-export function runStartOnApiClock({ run, clock }: RunClock): number {
+export function runStartOnApiClock({ run, clock }: RunClock, measured?: number): number {
   const started = Date.parse(run.startedAt);
   const offset = clock === null ? undefined : clockOffset(clock);
-  return offset === undefined ? started - CLOCK_MARGIN_MS : started + offset - ANSWER_MARGIN_MS;
+  if (offset !== undefined) return started + offset - ANSWER_MARGIN_MS;
+  return started + Math.min(0, measured ?? 0) - CLOCK_MARGIN_MS;
 }
 
 /**

@@ -320,7 +320,8 @@ export class ReconcileIncomplete extends Error {
  */
 export async function reconcile(client: ApiClient, row: DeviceRow, ledger: RunClock & { run: { writer?: { host: string } } }, isThisPush: (action: ActionRecord) => boolean): Promise<{ id: string; state: string; start: string | null; end: string | null } | undefined> {
   const { listActions, listPages } = await import('../../api/resources.js');
-  const since = runStartOnApiClock(ledger);
+  /** How far back its actions are read: moved, for a ledger with no clock record, once `measured` is known (the first page). */
+  const since = () => runStartOnApiClock(ledger, measured);
   /** Why the read of its actions stopped before their end, when it did. */
   let stopped: { why: string; cause: ListStop } | undefined;
   /**
@@ -340,7 +341,7 @@ export async function reconcile(client: ApiClient, row: DeviceRow, ledger: RunCl
   };
   const pages = listPages(readPage, { maxPages: RECONCILE_PAGES, pageSize: RECONCILE_PAGE, onCapped: (_next, why, cause) => (stopped = { why, cause }) });
   for await (const page of pages) {
-    const mine = page.items.find((a) => createdMs(a) >= since && isThisPush(a));
+    const mine = page.items.find((a) => createdMs(a) >= since() && isThisPush(a));
     // Found only thanks to the allowance for clocks: an earlier run of the same push, seconds or
     // minutes before this one, is as likely. Neither taken as sent (the device may never have had
     // this run's push) nor sent blind (it may have).
@@ -349,7 +350,7 @@ export async function reconcile(client: ApiClient, row: DeviceRow, ledger: RunCl
       throw new ReconcileIncomplete(`the same push, ${mine.id}, was made ${formatDuration(began.at - createdMs(mine))} before the run began (on ${began.on}), within what amps allows for clocks: it may be an earlier run's`, 'ambiguous');
     }
     if (mine) return { id: mine.id, state: mine.state, start: mine.start ?? null, end: mine.end ?? null };
-    if (reachesBefore(page.items, since)) return undefined;
+    if (reachesBefore(page.items, since())) return undefined;
   }
   // Either way the run's own action may be further on: the device is not sent again blind.
   if (stopped?.cause === 'page cap') throw new ReconcileIncomplete(`it has more than ${RECONCILE_PAGE * RECONCILE_PAGES} actions since the run began, more than a resume reads`);
