@@ -159,6 +159,10 @@ describe('the decoder on every shape', () => {
     // RFC 850's and asctime's dates too (asctime's is UTC, though it says no zone).
     expect(parseRetryAfter('Thursday, 01-Jan-26 00:00:30 GMT', now)).toBe(30);
     expect(parseRetryAfter('Thu Jan  1 00:01:00 2026', now)).toBe(60);
+    // A date is read on the server's clock (its Date header), not this machine's an hour off either way.
+    const serverSays = { 'Retry-After': 'Thu, 01 Jan 2026 00:00:05 GMT', Date: 'Thu, 01 Jan 2026 00:00:00 GMT' };
+    for (const off of [-3_600_000, 3_600_000]) expect(decodeError(429, serverSays, envelope('RATE_LIMITED', 'x'), { now: now + off }).retryAfterSeconds).toBe(5);
+    expect(decodeError(429, { ...serverSays, Date: 'yesterday' }, envelope('RATE_LIMITED', 'x'), { now }).retryAfterSeconds).toBe(5);
     // What Date.parse alone reads as a date of 2001 is no Retry-After, never a wait of 0.
     for (const junk of ['-5', '+5', '2,5', 'x 2', 'Retry 3', '1e3', '2026-01-01T00:00:30Z']) expect(parseRetryAfter(junk, now), junk).toBeUndefined();
     // A negative or endless wait in details is none.

@@ -114,10 +114,16 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   if (value === undefined || value.trim() === '') return undefined;
   const trimmed = value.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
-  if (!HTTP_DATE.test(trimmed)) return undefined;
+  const date = httpDateMs(trimmed);
+  return date === undefined ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+/** An HTTP date (RFC 9110 §5.6.7, its three spellings) as an instant; undefined for anything else. */
+function httpDateMs(value: string | undefined): number | undefined {
+  const trimmed = value?.trim();
+  if (trimmed === undefined || !HTTP_DATE.test(trimmed)) return undefined;
   const date = Date.parse(trimmed.endsWith(' GMT') ? trimmed : `${trimmed} GMT`);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, Math.ceil((date - now) / 1000));
+  return Number.isNaN(date) ? undefined : date;
 }
 
 
@@ -327,7 +333,10 @@ function cutOffField(body: string, name: string): string | undefined {
 
 /** Decodes a response whose status says it failed (or whose body says so). */
 export function decodeError(status: number, headers: Headers, body: string, options: DecodeOptions = {}): DecodedError {
-  const retryAfter = parseRetryAfter(header(headers, 'retry-after'), options.now ?? Date.now());
+  // A Retry-After date is the server's: how far off it lies is read on the server's clock (its Date
+  // header, sent with it), not this machine's, which may stand an hour from it (a wait of none, or
+  // one refused as longer than amps waits).
+  const retryAfter = parseRetryAfter(header(headers, 'retry-after'), httpDateMs(header(headers, 'date')) ?? options.now ?? Date.now());
   if (isRedirect(status)) {
     // Where it points is what the operator needs, to fix the base URL.
     const location = header(headers, 'location');
