@@ -130,6 +130,9 @@ describe('whose clock', () => {
       [['--at', '0000-01-01T00:00Z'], 'has a year outside 1970-9999'],
       [['--at', '10000-01-01T00:00Z'], 'has a year outside 1970-9999'],
       [['--at', '10000-01-01'], 'has a year outside 1970-9999'],
+      // What a terminal does not show is spelt in the quote, not taken out: '22:00' is a time.
+      [['--at', '22\u200b:00'], "--at '22\\u200b:00' is not a time"],
+      [['--at', '\u001b[31m22:00'], "--at '\\u001b[31m22:00' is not a time"],
     ] as const) {
       const r = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', ...args]);
       expect(r.code, message).toBe(2);

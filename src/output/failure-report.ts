@@ -9,7 +9,7 @@ import { redactSecretShapes } from '../contract/webhooks.js';
 import { ApiFailure, ExitWith, InterruptedError, MissingKeyError, NeedsInputError, PreflightError, UsageError } from '../errors/failures.js';
 import { errorToJson, writeErrorText } from './error-view.js';
 import { type IO, noPromptReason, writeLine } from './io.js';
-import { safeJsonText, safeToPrint, shellQuote } from './text.js';
+import { safeJsonText, safeToPrint, safeToPrintTyped, shellQuote } from './text.js';
 import { jsonText, percentDecoded } from '../lib/values.js';
 
 /** Aborts, and @inquirer/prompts' Ctrl-C (ExitPromptError), signal (AbortPromptError) and cancel. */
@@ -60,8 +60,8 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
   }
   if (error instanceof UsageError) {
     // Keys (and webhook secrets) are taken out before the cut, which could leave half of one no longer shaped like one.
-    const message = echoBounded(redactSecretShapes(safeToPrint(error.message)));
-    const hint = error.hint === undefined ? undefined : echoBounded(redactSecretShapes(safeToPrint(error.hint)));
+    const message = echoBounded(redactSecretShapes(safeToPrintTyped(error.message)));
+    const hint = error.hint === undefined ? undefined : echoBounded(redactSecretShapes(safeToPrintTyped(error.hint)));
     if (json) writeScrubbedJson({ error: { code: 'USAGE', message, hint: hint ?? null, exitCode: EXIT.usage } });
     else writeLine(io.stderr, `amps: ${message}${hint ? `\n  hint: ${hint}` : ''}`);
     return error.exitCode;

@@ -31,6 +31,19 @@ export function safeToPrint(value: string, multiline = false): string {
 }
 
 /**
+ * What an operator typed, quoted back in a refusal (a UsageError's words): as safeToPrint, but what
+ * a terminal would not show is spelt (`\u200b`, `\u001b`), not taken out: `--at '22:00' is not a
+ * time` quoted a time that read right. Where taking them out joins a key's halves, that text,
+ * redacted, is what is shown: each escaped half may be too short to be seen as a key.
+ */
+export function safeToPrintTyped(value: string): string {
+  const stripped = safeToPrint(value);
+  if (PRINTABLE_ASCII.test(value) || stripped !== scrub(value)) return stripped;
+  const spelt = value.replace(/[\t\n]/g, ' ').replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return redactKeyShapes(spelt);
+}
+
+/**
  * JSON text with the control characters and escape sequences its strings hold (`\u0007`,
  * `\u001b[1m`) taken out, as scrub takes raw ones out, and then nothing shaped like a key: a key
  * split by a control character is whole again to a terminal that shows the JSON. `\n` and `\t`
