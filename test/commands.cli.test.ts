@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from './helpers/cli.js';
 import { type TestSandbox, useSandbox } from './helpers/sandbox.js';
@@ -503,6 +503,28 @@ describe('the client', () => {
         await new Promise((resolve) => silent.close(resolve));
       }
     }, 40_000);
+
+    it('a proxy that closes the tunnel request without answering: NETWORK_FAILURE, nothing sent, within --timeout, not a loop of CONNECTs', async () => {
+      const closing = createNetServer((socket) => socket.once('data', () => socket.end()));
+      let connects = 0;
+      closing.on('connection', () => connects++);
+      await new Promise<void>((resolve) => closing.listen(0, '127.0.0.1', resolve));
+      const proxyEnv = { ...env, AMPS_API_URL: 'https://api.amps.invalid', HTTPS_PROXY: `http://127.0.0.1:${(closing.address() as AddressInfo).port}` };
+      try {
+        // It connected again at once, ~1,700 times a second, past --timeout, until killed.
+        const get = await runCli(['get', 'battery', 'b1', '--timeout', '3s', '--json'], { env: proxyEnv, timeoutMs: 20_000 });
+        const error = JSON.parse(get.stderr.trim().split('\n').at(-1)!).error;
+        expect([get.code, error.code, error.message]).toEqual([6, 'NETWORK_FAILURE', expect.stringContaining('the proxy closed the tunnel request (CONNECT) without answering')]);
+        // One tunnel request for each attempt (a read has three).
+        expect(connects).toBeLessThanOrEqual(3);
+        // A push: nothing reached the API, so no "may have acted on it".
+        const push = await runCli(['push', 'battery', 'b1', 'idle', '--no-preflight', '--timeout', '3s', '--json'], { env: proxyEnv, timeoutMs: 20_000 });
+        const pushed = JSON.parse(push.stderr.trim().split('\n').at(-1)!).error;
+        expect([push.code, pushed.code, 'unanswered' in pushed]).toEqual([6, 'NETWORK_FAILURE', false]);
+      } finally {
+        await new Promise((resolve) => closing.close(resolve));
+      }
+    });
 
     it('never proxies loopback', async () => {
       seen.length = 0;

@@ -169,6 +169,7 @@ function classifyThrown(error: unknown): { kind: TransportFailure; notSent: bool
   // undici's proxy agent, when the proxy answers CONNECT with anything but 200 (a 403, a 407, a 404).
   const tunnel = /Proxy response \((\d{3})\)/.exec(err.message ?? err.cause?.message ?? '');
   if (tunnel) return { kind: 'network', notSent: true, detail: `the proxy answered the tunnel request (CONNECT) with HTTP ${tunnel[1]}: check HTTPS_PROXY, its credentials, and whether it allows the API host` };
+  if (code === PROXY_TUNNEL_CLOSED) return { kind: 'network', notSent: true, detail: 'the proxy closed the tunnel request (CONNECT) without answering: check HTTPS_PROXY, and whether it allows the API host' };
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED' || code === 'EPIPE') return { kind: 'connection_reset', notSent: false, detail };
   return { kind: 'network', notSent: false, detail };
 }
@@ -331,6 +332,31 @@ function checkedProxy(baseUrl: string, env: Env): string | undefined {
 
 type Undici = Pick<typeof import('undici'), 'Agent' | 'EnvHttpProxyAgent' | 'Pool'>;
 
+/** The code a tunnel request the proxy closed unanswered fails with (classifyThrown). */
+const PROXY_TUNNEL_CLOSED = 'AMPS_PROXY_TUNNEL_CLOSED';
+
+/** `promise`, or a rejection as soon as `signal` aborts, whichever comes first. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(new Error('the request was ended'));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Error('the request was ended'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 function undiciTransport(options: ClientOptions, proxy: string | undefined, { Agent, EnvHttpProxyAgent, Pool }: Undici): Transport {
   const common = { connect: { timeout: CONNECT_TIMEOUT_MS }, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connections: options.connections };
   // Only the one proxy this base URL goes through, checked: the agent never parses the others. Its
@@ -343,12 +369,23 @@ function undiciTransport(options: ClientOptions, proxy: string | undefined, { Ag
       ...common, httpProxy: proxy, httpsProxy: proxy,
       clientFactory: (origin: URL, opts: object) => {
         const pool = new Pool(origin, { ...opts, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
+        // A proxy that closes the tunnel request without answering fails it as a lost socket, which
+        // undici takes for a passing failure of the connection it was making, and connects again at
+        // once, its requests still queued: ~1,700 CONNECTs a second, past --timeout, for ever. Said
+        // as what it is, the requests waiting on it fail, as after any other refusal of the tunnel.
+        const connect = pool.connect.bind(pool) as (params: Dispatcher.ConnectOptions) => Promise<Dispatcher.ConnectData>;
+        pool.connect = ((params: Dispatcher.ConnectOptions) => connect(params).catch((error: { code?: string }) => {
+          if (error?.code !== 'UND_ERR_SOCKET' && error?.code !== 'UND_ERR_CLOSED' && error?.code !== 'ECONNRESET') throw error;
+          throw Object.assign(new Error('the proxy closed the tunnel request (CONNECT) without answering'), { code: PROXY_TUNNEL_CLOSED, cause: error });
+        })) as typeof pool.connect;
         tunnels.push(pool);
         return pool;
       },
     });
   return {
-    request: (request) => agent.request({ ...request, method: request.method as Dispatcher.HttpMethod }),
+    // The request's abort is raced too: undici reads it only once a connection takes the request, so
+    // one queued behind a connection never made would outlast --timeout.
+    request: (request) => abortable(agent.request({ ...request, method: request.method as Dispatcher.HttpMethod }), request.signal),
     // A request's abort does not reach the CONNECT its connection is still waiting on: Ctrl-C waited
     // for a proxy that never answers to the end of --timeout.
     endAll: () => {
