@@ -115,10 +115,10 @@ async function actionsDone(ids: string[]): Promise<void> {
  * --timeout and a 1.5 s wait: its second round (after 1 s) finds the actions completed and starts
  * their reads. How many were accepted, left pending and followed to an outcome.
  */
-async function verifyingWatch(ids: string[], apiUrl: string): Promise<{ accepted: number; pending: number; followed: number }> {
+async function verifyingWatch(ids: string[], apiUrl: string, timeout = '1s'): Promise<{ accepted: number; pending: number; followed: number }> {
   const out = await pushedLedger(ids);
   await actionsDone(ids);
-  const watched = await runCli(['watch', '--ledger', out, '--verify', '--timeout', '1s', '--wait-timeout', '1500ms', '--json'], { env: { ...env, AMPS_API_URL: apiUrl }, timeoutMs: 60_000 });
+  const watched = await runCli(['watch', '--ledger', out, '--verify', '--timeout', timeout, '--wait-timeout', '1500ms', '--json'], { env: { ...env, AMPS_API_URL: apiUrl }, timeoutMs: 60_000 });
   const text = readFileSync(out, 'utf8');
   return {
     accepted: devices(text).filter((l) => l.outcome === 'accepted').length,
@@ -531,6 +531,30 @@ describe('amps watch --ledger', () => {
     }
   });
 
+  it('actions the API no longer holds (its data reset, another server) stay pending, said once, never recorded completed', async () => {
+    const ids = loadIds(5, 300);
+    const out = await pushedLedger(ids);
+    await actionsDone(ids);
+    await sandbox.call('POST', '/_sandbox/reset');
+    // They were absent from the pending lists two rounds running: completed, exit 0.
+    const watched = await amps(['watch', '--ledger', out, '--wait-timeout', '3s', '--exit-status', '--json']);
+    expect(watched.code, watched.stderr).toBe(10);
+    expect(JSON.parse(watched.stdout).pending).toHaveLength(5);
+    expect(outcomes(readFileSync(out, 'utf8'))).toEqual([]);
+    // Said once, as a JSON notice with --json (and as a line without).
+    const said = watched.stderr.split('\n').filter((l) => l.includes('in none of the API\'s lists'));
+    expect(said.map((l) => JSON.parse(l))).toEqual([{ notice: expect.stringContaining('5 action(s) are in none of the API\'s lists (pending, completed, failed, cancelled; read back to the run\'s start)') }]);
+    const text = await amps(['watch', '--ledger', out, '--wait-timeout', '3s']);
+    expect(text.stderr).toContain('amps: 5 action(s) are in none of the API\'s lists');
+    // Actions the API does hold are found completed in its completed list, as before.
+    const held = loadIds(4, 310);
+    const heldLedger = await pushedLedger(held);
+    await actionsDone(held);
+    const found = await amps(['watch', '--ledger', heldLedger, '--wait-timeout', '10s', '--json']);
+    expect(JSON.parse(found.stdout).pending).toEqual([]);
+    expect(found.stderr).not.toContain('none of the API');
+  });
+
   it('the round at the end of the wait records what it finds', async () => {
     const ids = loadIds(6, 340);
     const out = await pushedLedger(ids);
@@ -552,8 +576,9 @@ describe('amps watch --ledger', () => {
       return true;
     });
     try {
-      // Each read hangs past the 1.5 s wait (a 1 s timeout, retried).
-      const { accepted, pending, followed } = await verifyingWatch(loadIds(10, 320), proxy.url);
+      // Each read hangs past the 1.5 s wait (a 2 s timeout): the first round finds every action
+      // completed and starts eight reads; none starts after they hang past the wait's end.
+      const { accepted, pending, followed } = await verifyingWatch(loadIds(10, 320), proxy.url, '2s');
       // Watch reads eight at once: those started before the wait ended, none after it; the others
       // are pending, not read in turn.
       expect(read.size).toBeGreaterThan(0);

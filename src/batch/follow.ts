@@ -36,7 +36,7 @@ interface Open {
   deviceId: string;
   state: string;
   start: string | null;
-  /** Rounds running that the action was in no pending list. */
+  /** Rounds running that the action was in no list at all (pending, completed, failed, cancelled). */
   absent: number;
 }
 
@@ -77,13 +77,15 @@ export interface FollowOptions {
   onOutcome(outcome: Outcome): void;
   /** A line for the operator about one device (stderr): --verify could not read it. */
   warn(text: string): void;
+  /** A line for the operator about the follow as a whole (stderr; a JSON notice with --json): actions no list of the API holds. */
+  notice(text: string): void;
   /** After each round: how many are still pending, and the next scheduled start. */
   onRound?(pending: number, nextStart: string | null): void;
 }
 
 const FIRST_INTERVAL_MS = 1000;
 const MAX_INTERVAL_MS = 15_000;
-/** An action missing from the pending lists this many rounds running is taken as completed (pages can shift under a reader). */
+/** An action in no list this many rounds running is said to be held by no list of the API (pages can shift under a reader). */
 const ABSENT_ROUNDS = 2;
 
 /** How a follow ended: its wait ran out (or nothing was left), a failure stopped it (stoppedBy), or Ctrl-C. */
@@ -121,6 +123,8 @@ export class Follower {
   private deadline = Number.POSITIVE_INFINITY;
   /** A --verify read failed below HTTP (a live read that hung): past the deadline, no more start. */
   private readsHang = false;
+  /** Actions found in none of the API's lists so far (unlistedSaid). */
+  unlisted = 0;
 
   constructor(private readonly client: ApiClient, private readonly options: FollowOptions) {}
 
@@ -258,21 +262,46 @@ export class Follower {
           done.push([item.id, open, item.state, item.errorCode ?? null]);
         }
       }
+      // The rest, in no list so far, are sought in the completed one (back to the run's start, and
+      // no further once all are found): an action absent from the pending lists was taken as
+      // completed, and one another API never held (`watch` against another server, a sandbox
+      // reset) was recorded completed, exit 0. Completed is terminal: a reader of that list may see
+      // an action twice as pages shift, never miss one.
+      const now = this.options.now();
+      const sought = new Set<string>();
+      for (const [actionId, open] of this.open) {
+        if (pending.has(actionId) || finished.has(actionId)) continue;
+        // An action is not done before its start (on the API's clock, which may be ahead of this
+        // one): missing from the lists then, it is kept, not sought.
+        if (open.start !== null && (apiInstant(open.start) ?? Number.NEGATIVE_INFINITY) - CLOCK_MARGIN_MS > now) continue;
+        sought.add(actionId);
+      }
+      if (sought.size > 0) {
+        for await (const item of this.pages('completed', this.options.since())) {
+          if (!sought.delete(item.id)) continue;
+          done.push([item.id, this.open.get(item.id)!, 'completed', null]);
+          if (sought.size === 0) break;
+        }
+      }
+      // In no list at all, ABSENT_ROUNDS rounds running: the API does not hold it. Kept pending, and said once.
+      let unlisted = 0;
+      for (const actionId of sought) if (++this.open.get(actionId)!.absent === ABSENT_ROUNDS) unlisted++;
+      if (unlisted > 0) this.unlistedSaid(unlisted);
     } catch (error) {
       // A page that failed (or was not asked) after them takes nothing from those already read:
-      // a failed or cancelled action is terminal, and needs no device read.
+      // a failed, cancelled or completed action is terminal, and needs no device read.
       await this.finishAll(done);
       throw error;
     }
-    const now = this.options.now();
-    for (const [actionId, open] of this.open) {
-      if (pending.has(actionId) || finished.has(actionId)) continue;
-      // An action is not done before its start (on the API's clock, which may be ahead of this
-      // one): missing from the lists then, it is kept, not taken as completed.
-      if (open.start !== null && (apiInstant(open.start) ?? Number.NEGATIVE_INFINITY) - CLOCK_MARGIN_MS > now) continue;
-      if (++open.absent >= ABSENT_ROUNDS) done.push([actionId, open, 'completed', null]);
-    }
     await this.finishAll(done);
+  }
+
+  /** Says, once a follow, that actions are in none of the API's lists, and how many so far. */
+  private unlistedSaid(count: number): void {
+    if (this.unlisted === 0) {
+      this.options.notice(`${count} action(s) are in none of the API's lists (pending, completed, failed, cancelled; read back to the run's start): an API other than the run's, or one whose data was reset, does not hold them. They stay pending, never taken as done`);
+    }
+    this.unlisted += count;
   }
 
   /** The earliest start among scheduled actions still pending, compared as instants (`Z` and `+01:00` are not compared as text). */

@@ -17,7 +17,7 @@ import { UsageError } from '../errors/failures.js';
 import { systemErrorText } from '../lib/values.js';
 import { lockWithin } from '../lib/file-lock.js';
 import { withExamples } from '../output/command-help.js';
-import { type CommandState, type IO, type Run, writeJson, writeJsonError, writeLine } from '../output/io.js';
+import { type CommandState, type IO, type Run, writeJson, writeJsonError, writeLine, writeNotice } from '../output/io.js';
 import { liveLine } from '../output/spinner.js';
 import { shellQuote } from '../output/text.js';
 import { withSession } from '../session/connect.js';
@@ -133,6 +133,7 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
       },
       onRound: () => flush(0),
       warn: report.followWarning(io, Boolean(options.json)),
+      notice: (text) => writeNotice(io, options.json, text),
     });
     for (const tracked of waiting.values()) following.track(tracked);
     waiting.clear();

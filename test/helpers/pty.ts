@@ -33,6 +33,14 @@ export function runInTerminal(args: string[], env: Record<string, string | undef
   });
   let output = '';
   pty.onData((data) => (output += data));
+  // node-pty destroys its reading side 200 ms after the process exits unless it closed by then (a
+  // macOS work-around), and what was not read yet is lost: on a loaded machine, the last lines a
+  // run wrote (explain --list lost its last category). On Linux it closes once read to its end
+  // (EIO): that destroy is put off to a bound of 10 s, and a hang-up (below) still destroys at once.
+  const socket = (pty as unknown as { _socket: { destroy(...args: unknown[]): unknown } })._socket;
+  const destroySocket = socket.destroy.bind(socket);
+  let hangingUp = false;
+  socket.destroy = (...args: unknown[]) => (hangingUp ? destroySocket(...args) : setTimeout(() => destroySocket(...args), 10_000).unref());
   const exit = new Promise<number>((resolve, reject) =>
     pty.onExit(({ exitCode }) => {
       try {
@@ -62,7 +70,10 @@ export function runInTerminal(args: string[], env: Record<string, string | undef
     exit,
     pid: pty.pid,
     // node-pty's destroy() closes the terminal's master side, then sends SIGHUP.
-    hangUp: () => (pty as unknown as { destroy(): void }).destroy(),
+    hangUp: () => {
+      hangingUp = true;
+      (pty as unknown as { destroy(): void }).destroy();
+    },
   };
 }
 

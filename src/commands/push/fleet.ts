@@ -480,6 +480,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         }
       },
       warn: report.followWarning(io, Boolean(options.json)),
+      notice: (text) => writeNotice(io, options.json, text),
     }) : undefined;
     // A resume follows as its run did: the devices it carries over count with their outcomes, and
     // their actions not yet followed to an end are followed now.
