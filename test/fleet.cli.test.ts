@@ -750,6 +750,9 @@ describe('amps watch --ledger', () => {
     expect(report.actions.reduce((n: number, a: { count: number }) => n + a.count, 0)).toBe(sent);
     // A ledger with no end record is its resume's to continue: nothing is appended to it.
     expect(outcomes(readFileSync(out, 'utf8'))).toHaveLength(0);
+    // --exit-status: the run stopped as an interrupted one, most of its devices never sent; it exited 0.
+    const status = await runCli(['watch', '--ledger', out, '--json', '--exit-status', '--wait-timeout', '10m'], { env, timeoutMs: 50_000 });
+    expect([status.code, JSON.parse(status.stdout).writerGone]).toEqual([130, true]);
     const text = await runCli(['watch', '--ledger', out, '--wait-timeout', '10m'], { env, timeoutMs: 50_000 });
     expect(text.stderr).toContain(`The run that wrote ${out} stopped without ending it (its process is gone): amps push --resume ${out} sends the rest, no device twice.`);
     // Once resumed, that resume's ledger is the one to follow (a second resume of this one is refused).
@@ -909,6 +912,13 @@ describe('--plan', () => {
     const byId = Object.fromEntries(devices(readFileSync(out, 'utf8')).map((l) => [l.id, l.outcome]));
     expect(byId).toEqual({ bat_voltaro_02: 'conflict', bat_kestrel_02: 'accepted', bat_voltaro_01: 'conflict', bat_kestrel_01: 'accepted' });
     await sandbox.call('POST', '/_sandbox/reset');
+  });
+
+  it('says which instant a time typed without a zone means, and a daylight-saving gap, as the run would before it sends', async () => {
+    const text = await amps(['push', 'battery', '--devices', '-', 'charge', '--at', '22:00', '--tz', 'Europe/London', '--plan'], 'bat_voltaro_01\n');
+    expect([text.code, text.stderr]).toEqual([0, expect.stringMatching(/^start \d{4}-\d{2}-\d{2} 22:00 Europe\/London \(\S+Z\)\n\(times typed without a zone are read in Europe\/London: --tz\)\n/)]);
+    const gap = await amps(['push', 'battery', '--devices', '-', 'charge', '--at', '2027-03-28T01:30', '--tz', 'Europe/London', '--plan', '--json'], 'bat_voltaro_01\n');
+    expect(gap.stderr.trim().split('\n').map((l) => JSON.parse(l))).toEqual([{ notice: '--at: 2027-03-28 01:30 Europe/London does not exist (the clocks go forward then); using 2027-03-28 02:30 Europe/London (01:30Z)' }]);
   });
 
   it('Ctrl-C ends the list page in flight at once: 130, nothing sent', async () => {

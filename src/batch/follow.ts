@@ -36,8 +36,10 @@ interface Open {
   deviceId: string;
   state: string;
   start: string | null;
-  /** Rounds running that the action was in no list at all (pending, completed, failed, cancelled). */
+  /** Rounds running that the action was in no pending list (and, when never listed, in no list at all). */
   absent: number;
+  /** Seen in a pending list by this follow: the API holds it, and its absence from them says it ended. */
+  listed: boolean;
 }
 
 /** An action found terminal this round: its id, what was kept of it, its state and error code. */
@@ -85,7 +87,7 @@ export interface FollowOptions {
 
 const FIRST_INTERVAL_MS = 1000;
 const MAX_INTERVAL_MS = 15_000;
-/** An action in no list this many rounds running is said to be held by no list of the API (pages can shift under a reader). */
+/** Rounds running an action must be absent (pages can shift under a reader): from the pending lists to be completed, from every list to be said unlisted. */
 const ABSENT_ROUNDS = 2;
 
 /** How a follow ended: its wait ran out (or nothing was left), a failure stopped it (stoppedBy), or Ctrl-C. */
@@ -134,7 +136,7 @@ export class Follower {
   }
 
   track(action: Tracked): void {
-    this.open.set(action.actionId, { deviceId: action.deviceId, state: this.interned.of(action.state), start: this.interned.of(action.start), absent: 0 });
+    this.open.set(action.actionId, { deviceId: action.deviceId, state: this.interned.of(action.state), start: this.interned.of(action.start), absent: 0, listed: false });
   }
 
   /** An action whose outcome is already known (another follower wrote it). */
@@ -246,6 +248,7 @@ export class Follower {
         const open = this.open.get(item.id);
         if (!open) continue;
         pending.add(item.id);
+        open.listed = true;
         open.state = this.interned.of(item.state);
         open.start = this.interned.of(item.start ?? open.start);
         open.absent = 0;
@@ -262,19 +265,21 @@ export class Follower {
           done.push([item.id, open, item.state, item.errorCode ?? null]);
         }
       }
-      // The rest, in no list so far, are sought in the completed one (back to the run's start, and
-      // no further once all are found): an action absent from the pending lists was taken as
-      // completed, and one another API never held (`watch` against another server, a sandbox
-      // reset) was recorded completed, exit 0. Completed is terminal: a reader of that list may see
-      // an action twice as pages shift, never miss one.
+      // The rest. One this follow saw in a pending list has left it, and is completed once absent
+      // ABSENT_ROUNDS rounds running (pages can shift under a reader), without a read more. One it
+      // never saw listed is sought in the completed list (back to the run's start, no further once
+      // all are found): taken as completed for its absence alone, an action another API never held
+      // (`watch` against another server, a sandbox reset) was recorded completed, exit 0. Completed
+      // is terminal: a reader of that list may see an action twice as pages shift, never miss one.
       const now = this.options.now();
       const sought = new Set<string>();
       for (const [actionId, open] of this.open) {
         if (pending.has(actionId) || finished.has(actionId)) continue;
         // An action is not done before its start (on the API's clock, which may be ahead of this
-        // one): missing from the lists then, it is kept, not sought.
+        // one): missing from the lists then, it is kept, not taken as completed.
         if (open.start !== null && (apiInstant(open.start) ?? Number.NEGATIVE_INFINITY) - CLOCK_MARGIN_MS > now) continue;
-        sought.add(actionId);
+        if (!open.listed) sought.add(actionId);
+        else if (++open.absent >= ABSENT_ROUNDS) done.push([actionId, open, 'completed', null]);
       }
       if (sought.size > 0) {
         for await (const item of this.pages('completed', this.options.since())) {

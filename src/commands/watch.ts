@@ -204,7 +204,9 @@ export async function run(options: WatchOptions, io: IO, argv: string[] = []): P
     // A follow the API stopped did not do what was asked: its failure's class, with or without --exit-status.
     // With it, the push's own failures (sent or not) count too: the most severe of all.
     // The push's own exit code counts (its stop too: an interrupt, a lost output, an input it could not read on), by its own rule.
-    const runStop = ledger.end ? [ledger.end.exitCode] : [];
+    // A run whose process went without ending its ledger (killed, crashed) stopped as an interrupted
+    // one did, its devices past the last line unsent and in no line: exit 0 told a runbook it was done.
+    const runStop = ledger.end ? [ledger.end.exitCode] : writerGone ? [EXIT.interrupted] : [];
     const code = !options.exitStatus ? (stoppedBy ? stoppedBy.exitCode : EXIT.ok) : fleetExitCode([...tally.exitCodes(), ...lineCodes, ...runStop, ...(stoppedBy ? [stoppedBy.exitCode] : [])], anythingSent);
     if (notAppended !== undefined) {
       // A lost output ranks as a fleet's does (above a rejected push's 4): with --exit-status too.
