@@ -373,6 +373,14 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     }
   }, { connections: concurrency });
 
+  /** One zone and one clock for the whole fleet, said before anything is sent (or predicted). */
+  function sayTimes(): void {
+    if (!options.quiet && !options.json) for (const line of timeLines(times.start, times.end, zone, hasWallClockTime(push.times))) writeLine(io.stderr, io.err.dim(line));
+    // What an operator must always hear of the times, as a single push says it: a time daylight
+    // saving skips or repeats, and which was taken; `now` sent as an immediate push.
+    if (!options.quiet) for (const note of times.notes) writeTimeNote(io, Boolean(options.json), note);
+  }
+
   async function fleetRun(session: Session, reads: ApiClient): Promise<ExitCode> {
     refuseDirectiveOnLive(push.directive, session);
     // A resume goes where its run went: not to live for a run on a test key, nor the other way.
@@ -384,7 +392,11 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     if (otherApi) {
       throw new UsageError(`the ledger ${run.resumeFrom!.path} is of a run against ${otherApi.ran}; this resume would go to ${otherApi.now}, so nothing was sent`, `resume with the profile or API URL the run had (--api-url ${otherApi.ran})`);
     }
-    if (options.plan) return predict(reads, session, run, bodyFor, options, io);
+    if (options.plan) {
+      // Which instant a time typed without a zone means, as a run says before it sends: the plan is read as the run.
+      sayTimes();
+      return predict(reads, session, run, bodyFor, options, io);
+    }
 
     // The rows, and where the waves end: read (a stream's first row at least) before the ledger opens.
     // Input amps cannot read at all (a CSV header without an id column) and a rollout that cannot
@@ -439,11 +451,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
     // A second Ctrl-C exits at once: the devices in flight then have no line, and this is the way on.
     if (run.out) setHardStopNote(`stopped at once: the devices in flight, and any not recorded yet, may have no line in ${run.out}, which has no end record; amps push --resume ${run.out} sends the rest, and reads the actions of those in flight before it sends them again`);
     announceWrite(session, io, options);
-    // One zone and one clock for the whole fleet: said before anything is sent.
-    if (!options.quiet && !options.json) for (const line of timeLines(times.start, times.end, zone, hasWallClockTime(push.times))) writeLine(io.stderr, io.err.dim(line));
-    // What an operator must always hear of the times, as a single push says it: a time daylight
-    // saving skips or repeats, and which was taken; `now` sent as an immediate push.
-    if (!options.quiet) for (const note of times.notes) writeTimeNote(io, Boolean(options.json), note);
+    sayTimes();
     if (resume && !options.quiet && !options.json) writeLine(io.stderr, `Resuming ${run.resumeFrom!.path} into ${run.out}: ${resume.carried.size} device line(s) carried over.`);
 
     // Not while the list is typed at the terminal (`--devices -`): its redraws would erase the typing.
