@@ -121,6 +121,20 @@ describe('configuration', () => {
     expect(r.stderr).toContain('hint: move it aside');
   });
 
+  it('a config file that names a setting twice is refused, not read as its last (which served the embedded sandbox, or another profile)', async () => {
+    const env = cleanEnv();
+    const file = join(env.AMPS_CONFIG_DIR!, 'config.json');
+    for (const [text, path] of [
+      ['{"profiles":{"prod":{"apiKey":"amps_sk_live_prodKEY987654","apiUrl":"http://127.0.0.1:9"}},"profiles":{}}', 'profiles'],
+      ['{"currentProfile":"prod","profiles":{"prod":{"apiUrl":"http://127.0.0.1:9"},"stage":{"apiUrl":"http://127.0.0.1:8"}},"currentProfile":"stage"}', 'currentProfile'],
+      ['{"profiles":{"prod":{"apiUrl":"http://127.0.0.1:9","apiUrl":"http://127.0.0.1:8"}}}', 'profiles.prod.apiUrl'],
+    ] as const) {
+      writeFileSync(file, text);
+      const r = await runCli(['push', 'battery', 'bat_voltaro_01', 'idle'], { env });
+      expect([r.code, r.stderr.split('\n')[0]], text).toEqual([2, `amps: the config file ${file} names '${path}' twice, so amps cannot tell where you meant to send requests`]);
+    }
+  });
+
   it('a config file that begins with a byte-order mark (a Windows editor\'s) is said as that, with the command that removes it, which works', async () => {
     const env = cleanEnv();
     const file = join(env.AMPS_CONFIG_DIR!, 'config.json');

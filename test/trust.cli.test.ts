@@ -404,6 +404,12 @@ describe('never the fake API by accident', () => {
     // `config use` of a profile of another URL, the rerun line went there).
     const keyFromEnv = await runCli(['push', 'battery', 'bat_voltaro_01', 'charge', '--at', '+3h', '--on-conflict', 'cancel_and_replace'], { env: { ...e, AMPS_API_KEY: KEY } });
     expect(keyFromEnv.stderr).toMatch(new RegExp(`Follow it: amps actions wait act_\\w+ --api-url ${sandbox.url}\\n`));
+    // The key from a file named on the command line (carried), the URL from AMPS_API_URL: the URL is
+    // named beside it (from another shell the cancel went to the current profile's URL).
+    const keyFile = join(e.AMPS_CONFIG_DIR!, 'key.txt');
+    writeFileSync(keyFile, `${KEY}\n`);
+    const fileKey = await runCli(['push', 'battery', 'bat_voltaro_01', 'charge', '--at', '+3h', '--on-conflict', 'cancel_and_replace', '--api-key-file', keyFile], { env: { ...e, AMPS_API_URL: sandbox.url } });
+    expect(fileKey.stderr).toMatch(new RegExp(`Follow it: amps actions wait act_\\w+ --api-key-file ${keyFile} --api-url ${sandbox.url}\\n`));
     // A key and URL the environment gave are this shell's: nothing is added.
     const fromEnv = await runCli(['push', 'battery', 'bat_voltaro_01', 'charge', '--at', '+3h', '--on-conflict', 'cancel_and_replace'], { env: { ...e, AMPS_API_KEY: KEY, AMPS_API_URL: sandbox.url } });
     expect(fromEnv.stderr).toMatch(/Follow it: amps actions wait act_\w+\n/);

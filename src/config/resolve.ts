@@ -8,6 +8,7 @@ import { configFile } from './paths.js';
 import type { Env } from '../contract/env.js';
 import { API_KEY_PATTERN, holdsKeyShape, keyEnvironment, type KeyEnvironment } from '../contract/keys.js';
 import { closest, isRecord, redactUrl } from '../lib/values.js';
+import { jsonTextProblem } from '../lib/json-text.js';
 import { appIdProblem } from '../domain/link.js';
 import { readRegularFile } from '../output/read.js';
 import { safeToPrint } from '../output/text.js';
@@ -84,6 +85,12 @@ export function readStoredConfig(env: Env): StoredConfig {
       `the config file ${file} is corrupt (not a valid amps config)`,
       `move it aside and set things again: mv '${file}' '${file}.bak' && amps config set api-key`,
     );
+  }
+  // JSON.parse keeps the last of a name given twice: `"profiles"` twice read as the second, which
+  // may hold nothing (the embedded sandbox served), or `"currentProfile"` twice as another profile.
+  const problem = jsonTextProblem(text, 64);
+  if (problem?.kind === 'repeated') {
+    throw new UsageError(`the config file ${file} names '${problem.path}' twice, so amps cannot tell where you meant to send requests`, `keep one of them in the file, or move the file aside and set things again: mv '${file}' '${file}.bak' && amps config set api-key`);
   }
   unknownSetting(parsed as Record<string, unknown>, file);
   return parsed as StoredConfig;
@@ -331,14 +338,18 @@ function sameUrl(a: string, b: unknown): boolean | undefined {
  * `amps config use`: the untyped profile (the config file's current one, AMPS_PROFILE) when it gave
  * the key, with the URL the environment gave beside it as a flag (a typed --profile beside an
  * AMPS_API_URL of another URL is refused); when it gave the URL alone (the key from AMPS_API_KEY or
- * a flag), that URL, since a typed --profile beside another key in AMPS_API_KEY is refused. A key
- * the environment gave is this shell's; a typed flag is carried as typed (whereFlags).
+ * a flag), that URL, since a typed --profile beside another key in AMPS_API_KEY is refused. With
+ * the key from a flag, the URL AMPS_API_URL gave too: the typed --api-key-file is carried, and
+ * without the URL beside it the follow-up went to the current profile's URL from another shell (a
+ * cancel sent elsewhere). A key and URL the environment gave are this shell's, and nothing is added;
+ * a typed flag is carried as typed (whereFlags).
  */
 export function untypedTargetFlags(target: Target, typed: { profile?: string; apiUrl?: string }): string[] {
   if (target.embedded || typed.profile !== undefined) return [];
   const envUrl = target.apiUrl.source === 'env' && typed.apiUrl === undefined ? ['--api-url', redactUrl(target.apiUrl.value!)] : [];
   if (target.apiKey.source === 'profile') return ['--profile', target.profile.value, ...envUrl];
-  return target.apiUrl.source === 'profile' && typed.apiUrl === undefined ? ['--api-url', redactUrl(target.apiUrl.value!)] : [];
+  if (target.apiUrl.source === 'profile' && typed.apiUrl === undefined) return ['--api-url', redactUrl(target.apiUrl.value!)];
+  return target.apiKey.source === 'flag' ? envUrl : [];
 }
 
 /**
