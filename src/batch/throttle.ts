@@ -20,9 +20,15 @@ export class Throttle {
   /** One pause shared by every waiting worker: one timer and one abort listener, whatever the concurrency. */
   private pause?: Promise<void>;
 
+  /** Workers sleeping their own spread after a pause, woken together when the run stops. */
+  private readonly spreading = new Set<() => void>();
+
   constructor(private readonly max: number, private readonly signal: AbortSignal, private readonly random: () => number = Math.random) {
     this.allowed = max;
-    signal.addEventListener('abort', () => this.waiters.splice(0).forEach((wake) => wake()), { once: true });
+    signal.addEventListener('abort', () => {
+      this.waiters.splice(0).forEach((wake) => wake());
+      for (const wake of [...this.spreading]) wake();
+    }, { once: true });
   }
 
   get limit(): number {
@@ -42,7 +48,7 @@ export class Throttle {
         await (this.pause ??= this.sleep(Math.min(wait, MAX_TIMER_MS)).finally(() => (this.pause = undefined)));
         // Workers that waited one pause do not all start again at its same instant, to be refused together again.
         const spread = retryAfterSpreadMs(this.pausedFor, this.random, latest - Date.now());
-        if (spread > 0 && !this.signal.aborted) await this.sleep(spread);
+        if (spread > 0 && !this.signal.aborted) await this.spreadSleep(spread);
       } else if (this.active < this.allowed) break;
       else await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
@@ -59,6 +65,22 @@ export class Throttle {
         resolve();
       }
       signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /**
+   * One worker's own spread: woken by the one abort listener above, not one of its own (a listener
+   * a worker on one signal: past ten, Node printed a MaxListenersExceededWarning, --json or not).
+   */
+  private spreadSleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.spreading.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.spreading.add(wake);
     });
   }
 
