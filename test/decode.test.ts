@@ -151,6 +151,19 @@ describe('the decoder on every shape', () => {
     expect([pending.retryClass, inFlight.retryClass, inFlight.exitCode]).toEqual(['resolve_conflict', 'wait_for_action', 5]);
   });
 
+  it('an error body without a code keeps the request id its meta names', () => {
+    const decoded = decodeError(400, { 'x-request-id': 'req_header' }, JSON.stringify({ success: false, error: { message: 'something bad' }, meta: { requestId: 'req_nocode' } }));
+    expect([decoded.code, decoded.requestId]).toEqual(['HTTP_400', 'req_nocode']);
+    expect(decodeError(400, { 'x-request-id': 'req_header' }, '{"error": {"message": "x"}}').requestId).toBe('req_header');
+  });
+
+  it('reads a body led by a byte-order mark as the JSON after it, error or success', () => {
+    const error = decodeError(410, {}, `\uFEFF${envelope('DEVICE_OFFLINE', 'The device is currently offline at the manufacturer.')}`);
+    expect([error.code, error.truncated ?? false, error.shape]).toEqual(['DEVICE_OFFLINE', false, 'envelope']);
+    const success = decodeResponse(200, {}, '\uFEFF{"success": true, "data": {"id": "bat_1"}, "meta": {}}');
+    expect(success).toMatchObject({ ok: true, value: { data: { id: 'bat_1' } } });
+  });
+
   it('takes Retry-After from the header (seconds or date) before details', () => {
     const now = Date.parse('2026-01-01T00:00:00Z');
     expect(parseRetryAfter('7', now)).toBe(7);

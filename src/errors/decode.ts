@@ -171,7 +171,9 @@ function classify(retryClass: RetryClass): { retryClass: RetryClass; exitCode: E
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false; problem: string } {
   try {
-    return { ok: true, value: JSON.parse(text) };
+    // A byte-order mark before the JSON may be ignored (RFC 8259 §8.1): read live, it made a whole
+    // body "cut off" (an error's) or INVALID_RESPONSE (a success's), where decode read it whole.
+    return { ok: true, value: JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) };
   } catch {
     const trimmed = text.trimStart();
     if (trimmed.startsWith('<')) return { ok: false, problem: 'an HTML page, not JSON (often a proxy or gateway)' };
@@ -351,7 +353,12 @@ export function decodeError(status: number, headers: Headers, body: string, opti
     return unreadable(status, unreadBody(headers, parsed.problem), body, retryAfter, headers);
   }
   const fields = errorFields(parsed.value);
-  if (!fields) return unreadable(status, 'JSON that is not an Amps error', body, retryAfter, headers);
+  if (!fields) {
+    // An envelope without a code still names its request (meta.requestId): the id to quote when escalating.
+    const meta = isRecord(parsed.value) && isRecord(parsed.value.meta) ? parsed.value.meta : {};
+    const unread = unreadable(status, 'JSON that is not an Amps error', body, retryAfter, headers);
+    return { ...unread, requestId: shortText(requestIdText(meta.requestId)) ?? unread.requestId };
+  }
   const decoded = fromFields(status, fields, retryAfter, headers, options.path);
   // A message in Latin-1 reads with replacement characters: said, so none is taken for the API's words.
   return options.notUtf8 ? { ...decoded, notUtf8: true } : decoded;
