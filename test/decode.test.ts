@@ -151,6 +151,15 @@ describe('the decoder on every shape', () => {
     expect([pending.retryClass, inFlight.retryClass, inFlight.exitCode]).toEqual(['resolve_conflict', 'wait_for_action', 5]);
   });
 
+  it('a code carrying what a terminal does not show is the code it reads as (as decode, which scrubs first, takes it); its case stays the API\'s', () => {
+    for (const code of ['DEVICE_\u200bOFFLINE', '\u001b[1mDEVICE_OFFLINE\u001b[0m', 'DEVICE_OFF\u00adLINE', '\u202eDEVICE_OFFLINE']) {
+      const decoded = decodeError(410, {}, envelope(code, 'The device is currently offline at the manufacturer.'));
+      expect([decoded.known, decoded.exitCode], JSON.stringify(code)).toEqual([true, 7]);
+      expect(outcomeExitCode('failed', code), JSON.stringify(code)).toBe(7);
+    }
+    expect(decodeError(410, {}, envelope('device_offline', 'x')).known).toBe(false);
+  });
+
   it('an error body without a code keeps the request id its meta names', () => {
     const decoded = decodeError(400, { 'x-request-id': 'req_header' }, JSON.stringify({ success: false, error: { message: 'something bad' }, meta: { requestId: 'req_nocode' } }));
     expect([decoded.code, decoded.requestId]).toEqual(['HTTP_400', 'req_nocode']);

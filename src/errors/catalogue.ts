@@ -115,8 +115,7 @@ export function normaliseCode(input: string): string {
   // The common case, a plain code, pays for no pattern (start-up is counted).
   const plain = /^[\w\s-]*$/.test(input)
     ? input
-    : input
-        .replace((notOfTheCode ??= new RegExp(`${ESCAPE_SEQUENCE}|[${INVISIBLE_CHARACTERS}]|${TAG_CHARACTER}`, 'g')), '')
+    : withoutInvisible(input)
         .trim()
         .replace(/^["'`\u2018\u2019\u201c\u201d]+|["'`\u2018\u2019\u201c\u201d.,;:]+$/g, '')
         .replace(/[\u2010-\u2015\u2212]/g, '-');
@@ -133,7 +132,16 @@ export function allCodes(): string[] {
  * (README, Errors); what a person types goes through normaliseCode first.
  */
 export function entriesFor(code: string): CatalogueEntry[] {
-  return byCode.get(code) ?? [];
+  return byCode.get(code) ?? (/^[A-Z0-9_]*$/.test(code) ? undefined : byCode.get(withoutInvisible(code))) ?? [];
+}
+
+/**
+ * A code with what a terminal does not show taken out (a zero-width space, an escape): shown
+ * scrubbed, `DEVICE_\u200bOFFLINE` reads DEVICE_OFFLINE, and is taken for it, as `amps decode`
+ * (which scrubs what it reads first) takes it. Its case is the API's: `device_offline` is not it.
+ */
+function withoutInvisible(code: string): string {
+  return code.replace((notOfTheCode ??= new RegExp(`${ESCAPE_SEQUENCE}|[${INVISIBLE_CHARACTERS}]|${TAG_CHARACTER}`, 'g')), '');
 }
 
 export function isKnownCode(code: string): boolean {
