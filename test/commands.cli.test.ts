@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from './helpers/cli.js';
+import { freshConfigDir, runCli, type CliResult } from './helpers/cli.js';
 import { type TestSandbox, useSandbox } from './helpers/sandbox.js';
 
 const KEY = 'amps_sk_test_SECRETkey12345';
@@ -247,6 +247,14 @@ describe('amps push', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('refused with a live key');
     expect(r.stderr).toContain('LIVE');
+    expect(sandbox.requests).toHaveLength(0);
+    // One in a --body is named as that, not as a flag that was never typed.
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const body = join(freshConfigDir(), 'body.json');
+    writeFileSync(body, JSON.stringify({ action: { command: 'charge' }, sandbox: { result: 'failed', errorCode: 'TIMEOUT' } }));
+    const fromBody = await amps(['push', 'battery', 'bat_voltaro_01', '--body', body], { env: { AMPS_API_KEY: 'amps_sk_live_abcdef123456' } });
+    expect([fromBody.code, fromBody.stderr]).toEqual([2, expect.stringContaining(`amps: --body's "sandbox" is a sandbox directive; it is refused with a live key`)]);
     expect(sandbox.requests).toHaveLength(0);
   });
 

@@ -160,6 +160,14 @@ describe('the decoder on every shape', () => {
     expect(decodeError(410, {}, envelope('device_offline', 'x')).known).toBe(false);
   });
 
+  it('an error\'s timestamp sent without a zone says how it is read, as every other time from the API shown does', async () => {
+    const body = (timestamp: string) => JSON.stringify({ success: false, error: { code: 'DEVICE_OFFLINE', message: 'The device is currently offline at the manufacturer.' }, meta: { requestId: 'req_t', timestamp } });
+    const naive = await renderErrorText(decodeError(410, {}, body('2026-11-28T03:42:07')), { style: PLAIN, tty: false });
+    expect(naive).toMatch(/Timestamp +2026-11-28T03:42:07 \(sent without a zone: read as UTC\)/);
+    const zoned = await renderErrorText(decodeError(410, {}, body('2026-11-28T03:42:07Z')), { style: PLAIN, tty: false });
+    expect(zoned).toMatch(/Timestamp +2026-11-28T03:42:07Z\n/);
+  });
+
   it('an error body without a code keeps the request id its meta names', () => {
     const decoded = decodeError(400, { 'x-request-id': 'req_header' }, JSON.stringify({ success: false, error: { message: 'something bad' }, meta: { requestId: 'req_nocode' } }));
     expect([decoded.code, decoded.requestId]).toEqual(['HTTP_400', 'req_nocode']);

@@ -1472,6 +1472,13 @@ describe('--resume', () => {
     expect([elsewhere.code, elsewhere.stderr.split('\n')[0]]).toEqual([2, `amps: ${out} was resumed already, into ${join(dir, 'ledger.resumed.ndjson')}: that ledger knows what its resume sent`]);
     expect(existsSync(join(dir, 'other.ndjson'))).toBe(false);
     expect(posts()).toHaveLength(0);
+    // Resumed in turn: the hints name the newest ledger of the chain, not the next, whose resume is refused too.
+    expect((await amps(['push', '--resume', join(dir, 'ledger.resumed.ndjson')])).code).toBe(0);
+    const newest = join(dir, 'ledger.resumed.resumed.ndjson');
+    for (const args of [['push', '--resume', out], ['push', '--resume', out, '--out', join(dir, 'other.ndjson')]]) {
+      expect((await amps(args)).stderr).toContain(`continue from its newest resume: amps push --resume ${newest}`);
+    }
+    expect(posts()).toHaveLength(0);
   });
 
   it('a mark whose resume left no ledger (killed before its first line) is taken over; one of two resumes at once goes ahead', async () => {

@@ -538,6 +538,12 @@ export class ApiClient {
     const started = Date.now();
     try {
       const response = await this.transport.request({ origin: url.origin, path: url.pathname + url.search, method, headers, body, signal });
+      // A status line HTTP has no status for (`HTTP/1.1 000`, a raw TCP server's): no answer to decode.
+      if (response.statusCode < 100 || response.statusCode > 599) {
+        response.body.destroy();
+        verbose?.(`< ${response.statusCode}: no HTTP status`);
+        return { ok: false, error: transportError('protocol', `a status line with no HTTP status (${response.statusCode})`), notSent: false };
+      }
       const limit = this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
       const raw = await readBounded(response.body, limit);
       // A body framed by the connection's end (no length, no chunks) that amps cut (Ctrl-C,

@@ -364,11 +364,11 @@ export class BatchRun {
         return last ? this.failure(row, last, attempt - 1) : this.notSent(row);
       }
       try {
-        const { data, meta } = await pushAction(this.client, this.plan.type, row.id, built.body, 0);
+        const { data, meta, status } = await pushAction(this.client, this.plan.type, row.id, built.body, 0);
         this.throttle.succeeded();
         this.sawCreated(data.createdAt);
         return this.entry(row, {
-          outcome: 'accepted', actionId: data.id, state: data.state, status: 202, requestId: requestIdOf(meta), exitCode: EXIT.ok,
+          outcome: 'accepted', actionId: data.id, state: data.state, status, requestId: requestIdOf(meta), exitCode: EXIT.ok,
           start: data.start ?? null, end: data.end ?? null, moved: this.plan.movedFor(built, data),
         }, attempt);
       } catch (error) {

@@ -18,6 +18,7 @@ function retryAfterText(seconds: number): string {
   return formatDuration(Math.round(seconds * 1000));
 }
 import { formatDuration } from '../domain/duration.js';
+import { readApiTime } from '../contract/api-time.js';
 import { bounded, isRecord, JSON_BOUNDS, omittedItems, TEXT_BOUNDS, wasCut } from '../lib/values.js';
 
 export interface RenderContext {
@@ -284,7 +285,8 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
         [
           ['Request ID', decoded.requestId ? scrub(decoded.requestId) : '(none in the response)'],
           ['Path', decoded.path ? scrub(decoded.path) : '-'],
-          ['Timestamp', decoded.timestamp ? scrub(decoded.timestamp) : '-'],
+          // Quoted as sent; one without a zone says how amps reads it (UTC, as the docs' answers are), as every time from the API shown does.
+          ['Timestamp', decoded.timestamp ? `${scrub(decoded.timestamp)}${readApiTime(decoded.timestamp)?.zoned === false ? ' (sent without a zone: read as UTC)' : ''}` : '-'],
         ],
         '  ',
       ),

@@ -18,6 +18,8 @@ export type Fault =
   | 'badjson200'
   | 'truncated'
   | 'ratelimit-once'
+  | 'accepted-200'
+  | 'status-000'
   | 'unavailable-twice'
   | 'timeout504'
   | 'timeout504-once'
@@ -187,6 +189,13 @@ export async function startFaultServer(): Promise<FaultServer> {
         res.write(okBody.slice(0, 40));
         setTimeout(() => res.destroy(), 20);
         return;
+      case 'status-000':
+        // A raw TCP server's status line: no HTTP status at all.
+        req.socket.end('HTTP/1.1 000 Nothing\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}');
+        return;
+      case 'accepted-200':
+        // A push answered 200, not the docs' 202: the ledger keeps the status that came.
+        return json(200, okBody);
       case 'ratelimit-once':
         return nth === 1 ? json(429, envelope('RATE_LIMIT_EXCEEDED', 'The API key has exceeded its rate limit.', { retryAfterSeconds: 1 }), { 'retry-after': '1' }) : json(req.method === 'POST' ? 202 : 200, okBody);
       case 'unavailable-twice':

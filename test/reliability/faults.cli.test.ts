@@ -82,6 +82,8 @@ describe('reads against a misbehaving server', () => {
     ['ratelimit-once', 0, 'retrying GET', 2],
     ['unavailable-twice', 0, 'retrying GET', 3],
     ['timeout504', 6, 'TIMEOUT · HTTP 504', 3],
+    // A status line with no HTTP status (a raw TCP server's): no answer to decode, never HTTP_0.
+    ['status-000', 8, 'PROTOCOL_ERROR', 2],
   ] as const)('%s: exit %i, says "%s", %i request(s)', async (fault, exit, message, requests) => {
     const r = await get(fault);
     expect(r.code).toBe(exit);
@@ -328,6 +330,16 @@ describe('pushes against a misbehaving server', () => {
     server.reset();
     const waited = await amps('ratelimit-once', ['get', 'battery', 'b1'], 5_000);
     expect([waited.code, server.count('GET')], waited.stderr).toEqual([0, 2]);
+  });
+
+  it('a fleet\'s ledger keeps the status the API answered an accepted push with (a 200 here), not the docs\' 202', async () => {
+    const dir = freshConfigDir();
+    const out = join(dir, 'ledger.ndjson');
+    const env = cleanEnv({ AMPS_API_URL: server.url('accepted-200'), AMPS_API_KEY: 'amps_sk_test_reliability1' });
+    const fleet = await runCli(['push', 'battery', '--devices', '-', 'charge', '--no-preflight', '--out', out], { env, input: 'b1\nb2\n', timeoutMs: 30_000 });
+    expect(fleet.code, fleet.stderr).toBe(0);
+    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id?: string; outcome?: string; status?: number }).filter((l) => l.id);
+    expect(lines.map((l) => [l.outcome, l.status])).toEqual([['accepted', 200], ['accepted', 200]]);
   });
 
   it('DEVICE_OFFLINE with --retry is sent again after a delay of seconds, as the docs\' table says, never at once', async () => {

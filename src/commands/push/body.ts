@@ -114,8 +114,8 @@ export function writeTimeNote(io: IO, json: boolean, note: string): void {
 }
 
 /** The sandbox directive is for rehearsals: one with a live key is refused before anything is sent. */
-export function refuseDirectiveOnLive(directive: SandboxDirective | undefined, session: { live: boolean }): void {
-  if (directive && session.live) throw new UsageError('--simulate-failure is a sandbox directive; it is refused with a live key');
+export function refuseDirectiveOnLive(directive: SandboxDirective | undefined, session: { live: boolean }, from = '--simulate-failure'): void {
+  if (directive && session.live) throw new UsageError(`${from} is a sandbox directive; it is refused with a live key`);
 }
 
 /** A push ready to send: the body, and what amps did to the typed values on the way. */

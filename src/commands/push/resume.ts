@@ -78,7 +78,7 @@ export function resumedLedgerPath(from: string, out: string | undefined): string
   refuseNonFile(path, path);
   // An earlier resume of this run that got as far as its run record may have sent devices this
   // ledger says were not: only its own ledger knows. One killed before that sent nothing.
-  if (holdsRunRecord(path)) throw new UsageError(`${path} is the ledger of an earlier resume of this run: it knows what that resume sent`, `continue from it: amps push --resume ${path}`);
+  if (holdsRunRecord(path)) throw new UsageError(`${path} is the ledger of an earlier resume of this run: it knows what that resume sent`, continueHint(path));
   return path;
 }
 
@@ -105,6 +105,17 @@ export function resumedInto(ledger: string): string | undefined {
   const text = markText(resumeMarkOf(ledger));
   const into = text === undefined ? undefined : markOf(text)?.into;
   return into !== undefined && holdsRunRecord(into) ? into : undefined;
+}
+
+/** The hint to go on from `ledger`, a resume's: from the newest resume of it, where it was resumed in turn (the next step would be refused too). */
+function continueHint(ledger: string): string {
+  const seen = new Set([resolve(ledger)]);
+  let newest = ledger;
+  for (let next = resumedInto(newest); next !== undefined && !seen.has(resolve(next)); next = resumedInto(newest)) {
+    seen.add(resolve(next));
+    newest = next;
+  }
+  return newest === ledger ? `continue from it: amps push --resume ${newest}` : `continue from its newest resume: amps push --resume ${newest}`;
 }
 
 /** A file's real path (symlinks and linked folders resolved); undefined when it is not there. */
@@ -147,7 +158,7 @@ function claimResume(from: string, into: string, { unwritable = 'refuse' }: { un
   const stale = markText(mark);
   const earlier = stale === undefined ? undefined : markOf(stale);
   if (earlier && holdsRunRecord(earlier.into)) {
-    throw new UsageError(`${from} was resumed already, into ${earlier.into}: that ledger knows what its resume sent`, `continue from it: amps push --resume ${earlier.into}`);
+    throw new UsageError(`${from} was resumed already, into ${earlier.into}: that ledger knows what its resume sent`, continueHint(earlier.into));
   }
   if (earlier && !isRegularFile(earlier.into)) {
     throw new UsageError(`${from} was resumed already, into ${earlier.into}, which is not a ledger file amps can read back`, `if you are sure that resume sent nothing, remove ${mark}`);

@@ -162,7 +162,7 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
 
   const { getDevice, pushAction } = await import('../../api/resources.js');
   return withSession(options, io, async (session) => {
-    refuseDirectiveOnLive(raw?.sandbox ?? inputs!.directive, session);
+    refuseDirectiveOnLive(raw?.sandbox ?? inputs!.directive, session, raw?.sandbox ? `--body's "sandbox"` : undefined);
     const device = options.preflight !== false ? (await getDevice(session.client, type, deviceId)).data : undefined;
     const prepared = prepare(device);
     if (device) {
