@@ -34,13 +34,14 @@ export function runInTerminal(args: string[], env: Record<string, string | undef
   let output = '';
   pty.onData((data) => (output += data));
   // node-pty destroys its reading side 200 ms after the process exits unless it closed by then (a
-  // macOS work-around), and what was not read yet is lost: on a loaded machine, the last lines a
-  // run wrote (explain --list lost its last category). On Linux it closes once read to its end
-  // (EIO): that destroy is put off to a bound of 10 s, and a hang-up (below) still destroys at once.
+  // macOS work-around), and what the terminal still held was lost: on a loaded machine the timer
+  // fired before the loop had polled the last output (explain --list lost its last category). The
+  // destroy waits for the loop's next poll (an immediate runs after it), which reads what the
+  // exited process left in the terminal; a hang-up (below) still destroys at once.
   const socket = (pty as unknown as { _socket: { destroy(...args: unknown[]): unknown } })._socket;
   const destroySocket = socket.destroy.bind(socket);
   let hangingUp = false;
-  socket.destroy = (...args: unknown[]) => (hangingUp ? destroySocket(...args) : setTimeout(() => destroySocket(...args), 10_000).unref());
+  socket.destroy = (...args: unknown[]) => (hangingUp ? destroySocket(...args) : setImmediate(() => setImmediate(() => destroySocket(...args))));
   const exit = new Promise<number>((resolve, reject) =>
     pty.onExit(({ exitCode }) => {
       try {
