@@ -28,6 +28,10 @@ describe('amps api', () => {
     const listed = await amps(['GET', '/actions', '-f', 'deviceId=bat_voltaro_02']);
     expect(sandbox.requests.at(-1)!.path).toBe('/actions?deviceId=bat_voltaro_02');
     expect(JSON.parse(listed.stdout).data.items).toHaveLength(1);
+    // With --json stdout is the body alone: where the write went is a notice on stderr (it said nothing).
+    const json = await amps(['POST', '/battery/bat_kestrel_02', '-f', 'action.command=idle', '--json']);
+    expect([json.code, json.stderr.trim().split('\n').map((l) => JSON.parse(l))]).toEqual([0, [{ notice: expect.stringMatching(/^sandbox: (embedded|test key, http:\/\/127\.0\.0\.1:\d+)$/) }]]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ success: true });
   });
 
   it('--paginate merges every page into one array; --body sends a file', async () => {

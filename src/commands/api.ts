@@ -178,7 +178,8 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
     return EXIT.ok;
   }
   return withSession(options, io, async (session) => {
-    if (method !== 'GET') announceWrite(session, io, options);
+    // Its stdout is the API's body alone: with --json, where the write went is a notice.
+    if (method !== 'GET') announceWrite(session, io, options, { jsonCarriesWhere: false });
     const retries = method === 'GET' ? undefined : options.retry ?? 0;
     if (!window) {
       const response = await session.client.request(method, path, { query, rawBody, retries, anyBody: true }).catch((error: unknown) => {

@@ -135,15 +135,23 @@ function writeLiveBanner(target: Target, io: IO): void {
  * the id alone, not stderr from saying this: `id=$(amps push … -q)` with nothing configured
  * would otherwise write to the embedded sandbox without a word.
  */
-export function announceWrite(session: Session, io: IO, globals: GlobalOptions): void {
-  if (globals.json) return;
+export function announceWrite(session: Session, io: IO, globals: GlobalOptions, { jsonCarriesWhere = true } = {}): void {
+  // With --json the result says where (its `environment`); a result that is the API's own body
+  // alone (amps api) says it in a notice.
+  if (globals.json) {
+    if (!jsonCarriesWhere) writeNotice(io, true, session.live ? `writing to the live API, ${redactUrl(session.target.apiUrl.value!)}` : `sandbox: ${sandboxWhere(session)}`);
+    return;
+  }
   // A live key's banner was shown when the session opened, unless --quiet held it back.
   if (session.live) {
     if (globals.quiet) writeLiveBanner(session.target, io);
     return;
   }
-  const where = session.embedded ? 'embedded' : `test key, ${redactUrl(session.target.apiUrl.value!)}`;
-  writeLine(io.stderr, io.err.dim(`sandbox: ${where}`));
+  writeLine(io.stderr, io.err.dim(`sandbox: ${sandboxWhere(session)}`));
+}
+
+function sandboxWhere(session: Session): string {
+  return session.embedded ? 'embedded' : `test key, ${redactUrl(session.target.apiUrl.value!)}`;
 }
 
 /** Runs `work` with a session and always closes it, so no socket keeps the process alive. */
