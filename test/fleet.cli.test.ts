@@ -1124,6 +1124,11 @@ describe('--resume', () => {
     expect(piped.code, piped.stderr).toBe(4);
     expect(JSON.parse(piped.stderr.trim().split('\n').at(-1)!).summary).toMatchObject({ stoppedBy: 'input_broken', stopDetail: expect.stringContaining(`line 1 holds ${ids[5]}, where the run read ${ids[0]}`) });
     expect(posts()).toHaveLength(0);
+    // In text, the way on: the ledger it continued is marked, so its own ledger, with the run's list (no hint was given).
+    const wrong = crashed();
+    const told = await amps(['push', '--resume', wrong, '--devices', '-'], [...ids].reverse().join('\n'));
+    expect(told.stderr).toContain(`Send the rest, no device twice: amps push --resume ${wrong.replace(/\.ndjson$/, '.resumed.ndjson')} --devices - (the same list on stdin)`);
+    expect(posts()).toHaveLength(0);
     // The run's own list, in its order: the two recorded are carried, the four in flight are read for, found sent, none sent again.
     const same = await amps(['push', '--resume', first, '--devices', write('same.txt', ids)]);
     expect(same.code, same.stderr).toBe(0);

@@ -674,8 +674,11 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         if (follower && tally.pending.length > 0 && run.out) writeLine(io.stderr, `Keep following: amps watch --ledger ${run.out}`);
         // A run that stopped before the end of its list, with devices not sent: the rest go with a
         // resume, which sends no device twice (where one would be taken: resumeCommand).
-        const unsent = result.unread || [...result.counts.values()].some((bucket) => bucket.outcome === 'not_sent');
-        const resumeLine = run.out && result.stoppedBy && RESUMABLE_STOPS.has(result.stoppedBy) && unsent
+        // A resume whose list on stdin was not the run's stopped there (input_broken) with the rest of
+        // the run's list unread, and the ledger it continued marked: its own ledger is the way on.
+        const wrongList = run.resumeFrom !== undefined && result.stoppedBy === 'input_broken';
+        const unsent = wrongList || result.unread || [...result.counts.values()].some((bucket) => bucket.outcome === 'not_sent');
+        const resumeLine = run.out && result.stoppedBy && (RESUMABLE_STOPS.has(result.stoppedBy) || wrongList) && unsent
           ? resumeCommand(run.out, { devices: run.devices, devicesDigest }, whereFlags(session.target, options))
           : undefined;
         // A resume stops where this run did if that device fails the same way again (an offline one):
