@@ -10,7 +10,7 @@ import { ApiFailure } from '../errors/failures.js';
 import { isRecord, JSON_BOUNDS, kindOf, nestsWithin } from '../lib/values.js';
 import type { ApiClient, ApiResponse } from './client.js';
 import type { ActionRecord, Page } from '../contract/actions.js';
-import { type DeviceType, type DeviceRead, settingsProblem } from '../contract/devices.js';
+import { commandsProblem, type DeviceType, type DeviceRead, settingsProblem } from '../contract/devices.js';
 import type { ScheduleRecord } from '../contract/schedules.js';
 import { isSlot } from '../domain/schedule.js';
 import { isHeaderWord, type WebhookEvent } from '../contract/webhooks.js';
@@ -181,6 +181,17 @@ const settingsMapShape: Shape = (data) => {
   const problem = isRecord(data) ? settingsProblem(data.settings) : undefined;
   return problem ? `a device whose ${problem}` : undefined;
 };
+
+/** A device read whose commands map is none (contract/devices.ts commandsProblem): said of the device. */
+const commandsMapShape: Shape = (data) => {
+  const problem = isRecord(data) ? commandsProblem(data.commands) : undefined;
+  return problem ? `a device whose ${problem}` : undefined;
+};
+
+/** A device read for a preflight (push, schedules), checked against its commands map: the read, and a map that is one. */
+export function getDeviceForPreflight(client: ApiClient, type: DeviceType, id: string): Promise<ApiResponse<DeviceRead>> {
+  return checked(getDevice(client, type, id), commandsMapShape);
+}
 
 /** A device read for its settings map (`amps settings`): the read, and a map that is one. */
 export function getDeviceSettings(client: ApiClient, type: DeviceType, id: string): Promise<ApiResponse<DeviceRead>> {

@@ -7,7 +7,7 @@
 import { requestIdOf } from '../contract/ids.js';
 import { formatDuration } from '../domain/duration.js';
 import { askedWaitMs, attemptsFor, codeProvesNothingRan, pushMayBeResent, retryDelayMs, retryFits, retryReason, retryWithheldText, sleep, type ApiClient } from '../api/client.js';
-import { getDevice, pushAction } from '../api/resources.js';
+import { getDeviceForPreflight, pushAction } from '../api/resources.js';
 import type { PushBody, Strategy } from '../contract/actions.js';
 import type { DeviceRead, DeviceType } from '../contract/devices.js';
 import type { TargetEnvironment } from '../contract/keys.js';
@@ -259,7 +259,7 @@ export class BatchRun {
     for (;;) {
       const shared = this.capabilities.get(key);
       if (!shared) {
-        const read = getDevice(this.client, this.plan.type, row.id).then((r) => r.data);
+        const read = getDeviceForPreflight(this.client, this.plan.type, row.id).then((r) => r.data);
         const mine = { id: row.id, read };
         this.capabilities.set(key, mine);
         read.catch(() => {

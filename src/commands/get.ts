@@ -10,7 +10,7 @@ import { formatTable } from '../output/table.js';
 import { fieldLines, show } from '../output/text.js';
 import { bounded, isRecord, TEXT_BOUNDS } from '../lib/values.js';
 import { rangeText, settingsTable, stateColour } from '../output/views.js';
-import { type DeviceRead, settingsProblem } from '../contract/devices.js';
+import { commandsProblem, type DeviceRead, settingsProblem } from '../contract/devices.js';
 
 export interface GetOptions extends GlobalOptions {
   type: string;
@@ -40,7 +40,12 @@ async function render(raw: DeviceRead, type: string, io: IO): Promise<void> {
   );
   section('State');
   writeLine(io.stdout, fieldLines(entriesOf(device.state).map(([k, v]) => [show(k), show(v)] as const), '  ').join('\n'));
-  if (isRecord(device.commands)) {
+  const commandsTrouble = commandsProblem(device.commands);
+  if (commandsTrouble) {
+    // Shown as what it is, not as commands (a push's preflight refuses such a read).
+    section('Commands');
+    writeLine(io.stdout, `  not shown: the answer's ${commandsTrouble} (--json shows it as it came)`);
+  } else if (isRecord(device.commands)) {
     section('Commands');
     const rows = entriesOf(device.commands).map(([name, spec]) => {
       const command = isRecord(spec) ? spec : {};

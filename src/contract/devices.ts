@@ -74,10 +74,42 @@ export function settingsProblem(settings: unknown): string | undefined {
     if (!isRecord(setting)) return `${which} is ${kindOf(setting)}, not a setting`;
     // A value may be a number or another kind (the sandbox's read-only scheduler_enabled is true); the bounds are numbers.
     if (isRecord(setting.value) || Array.isArray(setting.value)) return `${which} has a value that is ${kindOf(setting.value)}`;
-    for (const field of ['min', 'max'] as const) {
-      if (setting[field] !== undefined && setting[field] !== null && typeof setting[field] !== 'number') return `${which} has a ${field} that is ${kindOf(setting[field])}, not a number`;
+    const problem = boundsProblem(setting, which);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/** A parameter's or setting's unit (text) and bounds (numbers), where present: what is wrong, or undefined. */
+function boundsProblem(spec: Record<string, unknown>, which: string): string | undefined {
+  for (const field of ['min', 'max'] as const) {
+    if (spec[field] !== undefined && spec[field] !== null && typeof spec[field] !== 'number') return `${which} has a ${field} that is ${kindOf(spec[field])}, not a number`;
+  }
+  if (spec.unit !== undefined && spec.unit !== null && typeof spec.unit !== 'string') return `${which} has a unit that is ${kindOf(spec.unit)}, not text`;
+  return undefined;
+}
+
+/**
+ * What is wrong with a device's commands map, as the docs give it (`{command: {parameters: {name:
+ * {unit, min, max}}, execution: [mode]}}`); undefined when nothing is, or there is none. A push's
+ * preflight checks against it: read from a list, a string or a number unit, it refused the
+ * operator's push (exit 2, "pick a command from the device's commands map") for the server's fault.
+ */
+export function commandsProblem(commands: unknown): string | undefined {
+  if (commands === undefined || commands === null) return undefined;
+  if (!isRecord(commands)) return `commands are ${kindOf(commands)}, not a map of commands`;
+  for (const [name, spec] of Object.entries(commands)) {
+    const which = `command '${name.slice(0, 60)}'`;
+    if (!isRecord(spec)) return `${which} is ${kindOf(spec)}, not a command`;
+    if (spec.execution !== undefined && (!Array.isArray(spec.execution) || !spec.execution.every((mode) => typeof mode === 'string'))) return `${which} has an execution that is ${kindOf(spec.execution)}, not a list of modes`;
+    if (spec.parameters === undefined || spec.parameters === null) continue;
+    if (!isRecord(spec.parameters)) return `${which} has parameters that are ${kindOf(spec.parameters)}, not a map`;
+    for (const [parameter, param] of Object.entries(spec.parameters)) {
+      const of = `parameter '${parameter.slice(0, 60)}' of ${which}`;
+      if (!isRecord(param)) return `${of} is ${kindOf(param)}, not a parameter`;
+      const problem = boundsProblem(param, of);
+      if (problem) return problem;
     }
-    if (setting.unit !== undefined && setting.unit !== null && typeof setting.unit !== 'string') return `${which} has a unit that is ${kindOf(setting.unit)}, not text`;
   }
   return undefined;
 }

@@ -86,6 +86,8 @@ export type Fault =
   | 'gzip502'
   | 'latin1-200'
   | 'settings-list'
+  | 'commands-list'
+  | 'commands-junk'
   | 'settings-junk'
   | 'two-request-ids'
   | 'offset-loop';
@@ -498,6 +500,12 @@ export async function startFaultServer(): Promise<FaultServer> {
         // A device read whose settings map is no map, or whose setting has values of other types.
         const settings = fault === 'settings-list' ? [1, 2] : { safety_reserve: { value: 'lots', unit: 5, min: 'a', max: null } };
         return json(200, JSON.stringify({ success: true, data: { id: 'b1', type: 'battery', settings }, meta: { requestId: 'req_settings' } }));
+      }
+      case 'commands-list':
+      case 'commands-junk': {
+        // A device read whose commands map is no map, or whose parameter has a unit of another type.
+        const commands = fault === 'commands-list' ? [] : { charge: { parameters: { target: { unit: 5, min: 0, max: 100 } }, execution: ['immediate'] } };
+        return json(200, JSON.stringify({ success: true, data: { id: 'b1', type: 'battery', commands }, meta: { requestId: 'req_commands' } }));
       }
       case 'settings-unconfirmed':
         // A settings write answered for its device, confirming none of what was written.

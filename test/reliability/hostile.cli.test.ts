@@ -193,6 +193,22 @@ describe('a result about another id than the one asked for', () => {
     expect(get.stdout).toContain(`  not shown: the answer's ${problem.replace('HTTP 200 with a device whose ', '')} (--json shows it as it came)`);
   });
 
+  it.each([
+    ['commands-list', 'HTTP 200 with a device whose commands are an array, not a map of commands'],
+    ['commands-junk', "HTTP 200 with a device whose parameter 'target' of command 'charge' has a unit that is a number, not text"],
+  ] as const)('%s: a commands map that is none is INVALID_RESPONSE (the server\'s fault), never a preflight refusal of the push (exit 2, the operator\'s)', async (fault, problem) => {
+    for (const args of [['push', 'battery', 'b1', 'charge', '--target', '50%'], ['push', 'battery', 'b1', 'charge', '--target', '50%', '--json'], ['schedule', 'set', 'battery', 'b1', '--slot', '01:00/1h charge', '--tz', 'UTC']]) {
+      const r = await amps(fault, args);
+      expectNoCrash(r);
+      expect([r.code, r.stdout], args.join(' ')).toEqual([8, '']);
+      expect(r.stderr, args.join(' ')).toContain(problem);
+    }
+    expect(server.count('POST') + server.count('PUT')).toBe(0);
+    const get = await amps(fault, ['get', 'battery', 'b1']);
+    expect(get.code).toBe(0);
+    expect(get.stdout).toContain(`  not shown: the answer's ${problem.replace('HTTP 200 with a device whose ', '')} (--json shows it as it came)`);
+  });
+
   it('a settings write whose answer confirms none of what was written is INVALID_RESPONSE, said as sent', async () => {
     const r = await amps('settings-unconfirmed', ['settings', 'battery', 'b1', 'safety_reserve=20%', 'charge_ceiling=90%', '--no-preflight']);
     expectNoCrash(r);

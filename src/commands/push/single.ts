@@ -160,10 +160,10 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
   };
   if (options.dryRun && options.preflight === false) return dryRun(prepare(undefined));
 
-  const { getDevice, pushAction } = await import('../../api/resources.js');
+  const { getDeviceForPreflight, pushAction } = await import('../../api/resources.js');
   return withSession(options, io, async (session) => {
     refuseDirectiveOnLive(raw?.sandbox ?? inputs!.directive, session, raw?.sandbox ? `--body's "sandbox"` : undefined);
-    const device = options.preflight !== false ? (await getDevice(session.client, type, deviceId)).data : undefined;
+    const device = options.preflight !== false ? (await getDeviceForPreflight(session.client, type, deviceId)).data : undefined;
     const prepared = prepare(device);
     if (device) {
       preflight(device, prepared.body, io.now());

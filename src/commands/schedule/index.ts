@@ -79,7 +79,7 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
       else if (!options.quiet) writeLine(io.stderr, `Cleared the schedule of ${pathSegment(type)} ${show(id)}.`);
       return EXIT.ok;
     }
-    const device = options.preflight !== false ? (await resources.getDevice(session.client, type, id)).data : undefined;
+    const device = options.preflight !== false ? (await resources.getDeviceForPreflight(session.client, type, id)).data : undefined;
     const zone = scheduleZone(options.tz, io, device);
     const prepared = prepareSlots(typed, device, zone.name, io.now().getTime(), Boolean(options.daily));
     const body = { timezone: zone.name, ...(options.daily ? { recurrence: { rule: 'daily' as const } } : {}), slots: prepared.slots };

@@ -146,7 +146,7 @@ export async function run(options: SchedulesOptions, io: IO): Promise<ExitCode> 
       printSchedule(io, session, options, (await resources.cancelSchedule(session.client, id!)).data, shownIn);
       return EXIT.ok;
     }
-    const device = options.preflight !== false && type ? (await resources.getDevice(session.client, type, options.device!)).data : undefined;
+    const device = options.preflight !== false && type ? (await resources.getDeviceForPreflight(session.client, type, options.device!)).data : undefined;
     const zone = scheduleZone(options.tz, io, device);
     const prepared = prepareSlots(typed, device, zone.name, io.now().getTime(), Boolean(options.daily));
     const body = {
