@@ -408,12 +408,12 @@ describe('the client', () => {
   });
 
   it('refuses an API URL whose path is led by // or a backslash (it would name another host once amps adds its paths): exit 2, not a bug, and config set saves none', async () => {
-    for (const url of [`${sandbox.url}//v1`, `${sandbox.url}/\\v1`]) {
-      const r = await amps(['devices', '--api-url', url]);
-      expect([r.code, r.stderr.split('\n')[0]], url).toEqual([2, `amps: the API URL '${url}' has a path led by // (or a backslash), which would name another host`]);
-    }
+    const doubled = await amps(['devices', '--api-url', `${sandbox.url}//v1`]);
+    expect([doubled.code, doubled.stderr.split('\n')[0]]).toEqual([2, `amps: the API URL '${sandbox.url}//v1' has a path led by //, which would name another host`]);
+    const backslash = await amps(['devices', '--api-url', `${sandbox.url}/\\v1`]);
+    expect([backslash.code, backslash.stderr.split('\n')[0]]).toEqual([2, `amps: the API URL '${sandbox.url}/\\v1' holds a backslash, which URL parsers read as /`]);
     const saved = await amps(['config', 'set', 'api-url', 'https://api.amps.ai//v1', '--profile', 'doubled']);
-    expect([saved.code, saved.stderr.split('\n')[0]]).toEqual([2, "amps: the API URL 'https://api.amps.ai//v1' has a path led by // (or a backslash), which would name another host"]);
+    expect([saved.code, saved.stderr.split('\n')[0]]).toEqual([2, "amps: the API URL 'https://api.amps.ai//v1' has a path led by //, which would name another host"]);
     expect(sandbox.requests).toHaveLength(0);
     // Slashes at the end alone are the base's (a script's "$URL/" where $URL ends in one).
     const trailing = await amps(['devices', '--api-url', `${sandbox.url}//`, '--json']);

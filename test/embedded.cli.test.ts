@@ -80,6 +80,11 @@ describe('configuration', () => {
     const set = await runCli(['config', 'set', 'api-key', '--profile', 'staging'], { env, input: 'amps_sk_test_abcdef123456\n' });
     expect(set.code).toBe(0);
     expect((await runCli(['config', 'set', 'api-url', 'http://127.0.0.1:4010', '--profile', 'staging'], { env })).code).toBe(0);
+    // The URL as stored is said: a look-alike host (a Cyrillic а) reads as its punycode; a backslash (read as /) is refused.
+    const lookalike = await runCli(['config', 'set', 'api-url', 'https://api.\u0430mps.ai', '--profile', 'lookalike'], { env });
+    expect([lookalike.code, lookalike.stderr]).toEqual([0, 'Set api-url for profile lookalike: https://api.xn--mps-5cd.ai.\n']);
+    const backslash = await runCli(['config', 'set', 'api-url', 'https://api.amps.ai\\v1', '--profile', 'lookalike'], { env });
+    expect([backslash.code, backslash.stderr.split('\n')[0]]).toEqual([2, "amps: the API URL 'https://api.amps.ai\\v1' holds a backslash, which URL parsers read as /"]);
     expect((await runCli(['config', 'use', 'staging'], { env })).code).toBe(0);
     const list = await runCli(['config', 'list', '--json'], { env });
     const shown = JSON.parse(list.stdout);

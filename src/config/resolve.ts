@@ -156,11 +156,12 @@ export function checkApiUrl(value: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UsageError(`the API URL must be http(s), not ${url.protocol}`);
   }
-  // A path led by // (or by a backslash, which the URL parser reads as /) would be read as another
-  // host once amps adds its own paths: `//v1/battery` is a URL of the host v1.
-  // Slashes at the end are dropped below (`http://127.0.0.1:4010//` is that base).
+  // A backslash is read as / by the URL parser: kept as that, the URL stored was not the one typed.
+  if (value.includes('\\')) throw new UsageError(`the API URL '${redactUrl(value)}' holds a backslash, which URL parsers read as /`, 'give the base URL with / alone, e.g. https://api.amps.ai/v1');
+  // A path led by // would be read as another host once amps adds its own paths: `//v1/battery` is
+  // a URL of the host v1. Slashes at the end are dropped below (`http://127.0.0.1:4010//` is that base).
   if (url.pathname.replace(/\/+$/, '').startsWith('//')) {
-    throw new UsageError(`the API URL '${redactUrl(value)}' has a path led by // (or a backslash), which would name another host`, 'give the base URL alone, e.g. https://api.amps.ai or https://api.amps.ai/v1');
+    throw new UsageError(`the API URL '${redactUrl(value)}' has a path led by //, which would name another host`, 'give the base URL alone, e.g. https://api.amps.ai or https://api.amps.ai/v1');
   }
   // amps adds its own paths and queries: one the URL carried would be dropped without a word.
   if (url.search !== '' || url.hash !== '' || value.includes('?') || value.includes('#')) {

@@ -35,7 +35,8 @@ export async function run(options: SetOptions, io: IO): Promise<ExitCode> {
   const store = await openConfigStore(io.env, () => io.signal);
   await store.setValue(profile, key, value);
   if (options.json) writeJson(io, { profile, set: options.name, ...(key === 'apiKey' ? { key: maskKey(value), environment: keyEnvironment(value) } : { value: key === 'apiUrl' ? redactUrl(value) : value }) });
-  else if (!options.quiet) writeLine(io.stderr, `Set ${options.name} for profile ${profile}${key === 'apiKey' ? ` (${maskKey(value)}, ${keyEnvironment(value)})` : ''}.`);
+  // The URL as stored, as --json says it: a look-alike host typed (`api.аmps.ai`, a Cyrillic а) reads as its punycode there.
+  else if (!options.quiet) writeLine(io.stderr, `Set ${options.name} for profile ${profile}${key === 'apiKey' ? ` (${maskKey(value)}, ${keyEnvironment(value)})` : key === 'apiUrl' ? `: ${redactUrl(value)}` : ''}.`);
   return EXIT.ok;
 }
 
