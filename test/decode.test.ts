@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { retryDelayMs } from '../src/api/client.js';
+import { retryDelayMs, retryFits, retryWithheldText } from '../src/api/client.js';
 import { manufacturerVariant, outcomeExitCode } from '../src/errors/catalogue.js';
 import { decodeError, decodeFailedAction, decodeResponse, failedActionIn, parseRetryAfter, transportError, truncatedFailedActionIn } from '../src/errors/decode.js';
 import { errorToJson, renderErrorText } from '../src/output/error-view.js';
@@ -189,6 +189,10 @@ describe('the decoder on every shape', () => {
     // RFC 850's and asctime's dates too (asctime's is UTC, though it says no zone).
     expect(parseRetryAfter('Thursday, 01-Jan-26 00:00:30 GMT', now)).toBe(30);
     expect(parseRetryAfter('Thu Jan  1 00:01:00 2026', now)).toBe(60);
+    // A retry is made only when its wait and an attempt of 250 ms fit in what is left; why not, said.
+    expect([retryFits(1000, 1250), retryFits(1000, 1249), retryFits(1000, 900)]).toEqual([true, false, false]);
+    expect(retryWithheldText(1000, 1100, 1090)).toBe('not retried: after the wait before it (1 s), under 250 ms of --timeout (1.1 s, retries included) would be left for the attempt; a longer --timeout waits it out');
+    expect(retryWithheldText(1000, 1100, 900)).toBe('not retried: the wait before it (1 s) would end past --timeout (1.1 s, retries included); a longer --timeout waits it out');
     // A date is read on the server's clock (its Date header), not this machine's an hour off either way.
     const serverSays = { 'Retry-After': 'Thu, 01 Jan 2026 00:00:05 GMT', Date: 'Thu, 01 Jan 2026 00:00:00 GMT' };
     for (const off of [-3_600_000, 3_600_000]) expect(decodeError(429, serverSays, envelope('RATE_LIMITED', 'x'), { now: now + off }).retryAfterSeconds).toBe(5);
