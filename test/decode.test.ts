@@ -154,7 +154,8 @@ describe('the decoder on every shape', () => {
   it('a code carrying what a terminal does not show is the code it reads as (as decode, which scrubs first, takes it); its case stays the API\'s', () => {
     for (const code of ['DEVICE_\u200bOFFLINE', '\u001b[1mDEVICE_OFFLINE\u001b[0m', 'DEVICE_OFF\u00adLINE', '\u202eDEVICE_OFFLINE']) {
       const decoded = decodeError(410, {}, envelope(code, 'The device is currently offline at the manufacturer.'));
-      expect([decoded.known, decoded.exitCode], JSON.stringify(code)).toEqual([true, 7]);
+      // The code itself as it reads, for every reader of it (the ledger, a rerun's grep, the rate limit's pause).
+      expect([decoded.code, decoded.known, decoded.exitCode], JSON.stringify(code)).toEqual(['DEVICE_OFFLINE', true, 7]);
       expect(outcomeExitCode('failed', code), JSON.stringify(code)).toBe(7);
     }
     expect(decodeError(410, {}, envelope('device_offline', 'x')).known).toBe(false);

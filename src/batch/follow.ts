@@ -13,7 +13,7 @@ import type { ExitCode } from '../contract/exit-codes.js';
 import { apiInstant } from '../contract/api-time.js';
 import type { OutcomeRecord } from '../contract/ledger.js';
 import { effectOf } from '../domain/effect.js';
-import { outcomeExitCode } from '../errors/catalogue.js';
+import { outcomeExitCode, withoutInvisible } from '../errors/catalogue.js';
 import type { DecodedError } from '../errors/decode.js';
 import { ApiFailure, InterruptedError } from '../errors/failures.js';
 import { scrub } from '../output/text.js';
@@ -262,7 +262,8 @@ export class Follower {
           const open = this.open.get(item.id);
           if (!open || pending.has(item.id) || finished.has(item.id)) continue;
           finished.add(item.id);
-          done.push([item.id, open, item.state, item.errorCode ?? null]);
+          // The code as it reads (what a terminal does not show taken out), as an error's is: the ledger's rerun grep finds it.
+          done.push([item.id, open, item.state, item.errorCode ? withoutInvisible(item.errorCode) : null]);
         }
       }
       // The rest. One this follow saw in a pending list has left it, and is completed once absent

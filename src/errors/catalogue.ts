@@ -140,7 +140,7 @@ export function entriesFor(code: string): CatalogueEntry[] {
  * scrubbed, `DEVICE_\u200bOFFLINE` reads DEVICE_OFFLINE, and is taken for it, as `amps decode`
  * (which scrubs what it reads first) takes it. Its case is the API's: `device_offline` is not it.
  */
-function withoutInvisible(code: string): string {
+export function withoutInvisible(code: string): string {
   return code.replace((notOfTheCode ??= new RegExp(`${ESCAPE_SEQUENCE}|[${INVISIBLE_CHARACTERS}]|${TAG_CHARACTER}`, 'g')), '');
 }
 

@@ -3,7 +3,7 @@
 // a proxy, an empty or truncated body, or JSON with the wrong types. Anything it cannot read as an
 // Amps error is classified from the HTTP status alone.
 
-import { type CatalogueEntry, entriesFor, fillMessage, manufacturerVariant, messageMatches, variantFor } from './catalogue.js';
+import { type CatalogueEntry, entriesFor, fillMessage, manufacturerVariant, messageMatches, variantFor, withoutInvisible } from './catalogue.js';
 import { RETRY_CLASSES, type RetryClass } from './retry-classes.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
 import { requestIdText } from '../contract/ids.js';
@@ -223,7 +223,9 @@ function errorFields(body: unknown): ErrorFields | undefined {
   const error = body.error;
   if (isRecord(error) && typeof error.code === 'string' && error.code !== '') {
     return {
-      code: shortText(error.code, 100)!,
+      // What a terminal does not show taken out once, here: every reader of the code (the ledger,
+      // a rerun's grep, the rate limit's pause, the conflict resolver) sees the code it reads as.
+      code: shortText(withoutInvisible(error.code), 100)!,
       message: asString(error.message),
       otherMessage: error.message,
       details: error.details,
