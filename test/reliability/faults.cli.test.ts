@@ -333,6 +333,15 @@ describe('pushes against a misbehaving server', () => {
     expect([waited.code, server.count('GET')], waited.stderr).toEqual([0, 2]);
   });
 
+  it('a fleet of sixteen workers each waiting before a resend: no MaxListenersExceededWarning on stderr, whose --json lines all parse', async () => {
+    // Every connection refused (nothing sent): each worker waits before its resend.
+    const env = cleanEnv({ AMPS_API_URL: 'http://127.0.0.1:9', AMPS_API_KEY: 'amps_sk_test_reliability1' });
+    const ids = Array.from({ length: 40 }, (_, i) => `b${i}`).join('\n');
+    const r = await runCli(['push', 'battery', '--devices', '-', 'charge', '--no-preflight', '--concurrency', '16', '--retry', '2', '--json'], { env, input: ids, timeoutMs: 60_000 });
+    expect(r.stderr).not.toContain('MaxListenersExceededWarning');
+    for (const line of r.stderr.trim().split('\n')) expect(() => JSON.parse(line), line).not.toThrow();
+  });
+
   it('a fleet\'s ledger keeps the status the API answered an accepted push with (a 200 here), not the docs\' 202', async () => {
     const dir = freshConfigDir();
     const out = join(dir, 'ledger.ndjson');
