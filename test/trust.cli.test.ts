@@ -386,6 +386,9 @@ describe('never the fake API by accident', () => {
     const id = /Follow it: amps actions wait (act_\w+)/.exec(current.stderr)![1];
     // Run from a shell where another profile is current, "amps actions cancel ID" would go there.
     expect(current.stderr).toContain(`Follow it: amps actions wait ${id} --profile stage`);
+    // The conflict's rerun line too (a write that cancels: from another shell it went to the current profile there).
+    const conflicted = await runCli(['push', 'battery', 'bat_voltaro_02', 'charge', '--at', '+4h'], { env: e });
+    expect([conflicted.code, conflicted.stderr]).toEqual([5, expect.stringMatching(/rerun:\n {2}amps push battery bat_voltaro_02 charge --at \S+ --profile stage --on-conflict cancel_and_replace\n/)]);
     const waited = await runCli(['actions', 'wait', id, '--wait-timeout', '1s', '--profile', 'stage'], { env: e });
     expect([waited.code, waited.stderr]).toEqual([10, expect.stringContaining(`  Cancel it: amps actions cancel ${id} --profile stage\n`)]);
     const fleet = await runCli(['push', 'battery', '--devices', '-', 'idle', '--simulate-failure', 'DEVICE_OFFLINE', '--on-conflict', 'cancel_and_replace', '--fail-fast', '--concurrency', '1'], { env: e, input: 'bat_voltaro_02\nbat_voltaro_03\n' });

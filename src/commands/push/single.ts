@@ -8,6 +8,7 @@ import type { ActionRecord, PushBody } from '../../contract/actions.js';
 import type { DeviceRead } from '../../contract/devices.js';
 import { SCHEDULABLE_TYPES } from '../../contract/schedules.js';
 import type { GlobalOptions } from '../../config/globals.js';
+import { untypedTargetFlags } from '../../config/resolve.js';
 import { conversionLine, hasWallClockTime } from '../../domain/action.js';
 import { pendingActionOf } from '../../domain/capabilities.js';
 import { CONTROLLABLE, pathSegment, requireDeviceType } from '../../domain/device-types.js';
@@ -53,9 +54,10 @@ function resentBody(body: PushBody, rehearsed: boolean): PushBody {
  * The command that resubmits this push with `strategy`. With `times` (a push of typed flags), its
  * time flags become the instants it used, so a rerun lands where this push would have.
  */
-export function rerunLine(argv: string[], strategy: Strategy, times?: { at: boolean } & RunTimes): string {
-  if (!times) return suggestedCommand(argv, NOT_REPEATED, ['--on-conflict', strategy]);
-  return suggestedCommand(argv, [...NOT_REPEATED, '--at', '--start', '--end'], [...timeArgs(times.at, times), '--on-conflict', strategy]);
+export function rerunLine(argv: string[], strategy: Strategy, times?: { at: boolean } & RunTimes, where: string[] = []): string {
+  // `where`: what sends it where this push went, beyond the flags typed (untypedTargetFlags), as every printed follow-up carries.
+  if (!times) return suggestedCommand(argv, NOT_REPEATED, [...where, '--on-conflict', strategy]);
+  return suggestedCommand(argv, [...NOT_REPEATED, '--at', '--start', '--end'], [...timeArgs(times.at, times), ...where, '--on-conflict', strategy]);
 }
 
 /**
@@ -207,7 +209,7 @@ export async function run(options: SinglePushOptions, io: IO, argv: string[] = [
         pendingAction: pendingActionOf(device),
         zone,
         scheduleClear: (SCHEDULABLE_TYPES as readonly string[]).includes(type) ? `amps schedule clear ${pathSegment(type)} ${shellQuote(deviceId)}` : undefined,
-        rerunLine: (strategy) => rerunLine(argv, strategy, raw ? undefined : { at: inputs!.times.at !== undefined, start: prepared.start, end: prepared.end, zone }),
+        rerunLine: (strategy) => rerunLine(argv, strategy, raw ? undefined : { at: inputs!.times.at !== undefined, start: prepared.start, end: prepared.end, zone }, untypedTargetFlags(session.target, options)),
         resubmit: (strategy) => send({ ...resentBody(prepared.body, options.simulateFailure !== undefined), ...(strategy ? { onConflict: strategy } : {}) }),
         waitFor: (id) => waitForAction(session.client, id, { signal: io.signal, timeoutMs: options.waitTimeout ?? DEFAULT_WAIT_MS }),
       });
