@@ -197,6 +197,8 @@ describe('amps decode (built binary)', () => {
     expect(await shown('30')).toEqual(['Retry after: not a number of seconds (the text "30")']);
     expect(await shown(true)).toEqual(['Retry after: not a number of seconds (true)']);
     expect(await shown(null)).toEqual(['Retry after: not a number of seconds (null)']);
+    // A negative number is a number, and no wait: said so (it read "not a number of seconds").
+    expect((await shown(-5))[0]).toBe('Retry after: -5 s, a negative wait, which is none (the backoff applies)');
     expect(await shown(30)).toEqual(['Retry after: 30 s', 'Retry after: 30 s']);
   });
 

@@ -13,6 +13,8 @@ import { fieldLines, safeToPrint, scrub, show, truncate } from './text.js';
 
 /** A wait the server asks for, in words (`90 s`, `2.5 h`); past a day it is no plan amps follows. */
 function retryAfterText(seconds: number): string {
+  // A negative wait is a number, and no wait at all: the backoff applies (README, Retries).
+  if (Number.isFinite(seconds) && seconds < 0) return `${seconds} s, a negative wait, which is none (the backoff applies)`;
   if (!isWaitSeconds(seconds)) return 'not a number of seconds';
   if (seconds > 86_400) return 'more than a day (as sent; amps never waits that long)';
   return formatDuration(Math.round(seconds * 1000));

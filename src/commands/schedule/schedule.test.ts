@@ -24,3 +24,16 @@ describe('a schedule dry run with --json', () => {
     }
   });
 });
+
+describe('what the API changed of a schedule set', () => {
+  it('an answer with no next fire (null) where the preview showed one is said as a change, and carried in changed', async () => {
+    const { reportScheduleChanges } = await import('./slots.js');
+    const t = testIO({ env: cleanEnv({ AMPS_CONFIG_DIR: freshConfigDir() }) });
+    const preview = [{ firesAt: ['2027-03-28T02:00:00.000Z'] }] as unknown as Parameters<typeof reportScheduleChanges>[4] extends infer P ? P extends { preview: infer Q } ? Q : never : never;
+    const answer = { timezone: 'UTC', slots: [], nextFireAt: null } as unknown as Parameters<typeof reportScheduleChanges>[3];
+    const changed = reportScheduleChanges(t.io, false, { timezone: 'UTC', slots: [] }, answer, { preview, zone: 'UTC' });
+    // It said "next fire: none" and nothing else.
+    expect(changed).toEqual([{ field: 'nextFireAt', sent: '2027-03-28T02:00:00.000Z', got: null }]);
+    expect(t.err()).toContain('The API gives the schedule no next fire, where the preview showed 2027-03-28 02:00 UTC (02:00Z)');
+  });
+});

@@ -194,7 +194,8 @@ export function reportScheduleChanges(io: IO, json: boolean | undefined, sent: P
   const next = previewed ? nextFireChange(previewed.preview, answer) : undefined;
   if (next) {
     changes.push(next);
-    writeChange(io, json, `The API's next fire is ${timeText(next.got, previewed!.zone)}, not ${timeText(next.sent, previewed!.zone)} as previewed: its clock, or its reading of the slots, is not amps'.`);
+    const previewedFire = timeText(next.sent, previewed!.zone);
+    writeChange(io, json, next.got === null ? `The API gives the schedule no next fire, where the preview showed ${previewedFire}: its clock, or its reading of the slots, is not amps'.` : `The API's next fire is ${timeText(next.got, previewed!.zone)}, not ${previewedFire} as previewed: its clock, or its reading of the slots, is not amps'.`);
   }
   return changes.length > 0 ? changes : null;
 }
@@ -204,10 +205,13 @@ export function reportScheduleChanges(io: IO, json: boolean | undefined, sent: P
  * differ (CLOCK_MARGIN_MS): `sent` is the previewed one (what amps expected of what it sent). None
  * when the answer gives no next fire it can read.
  */
-function nextFireChange(preview: PreparedSlots['preview'], answer: ScheduleRecord): (ScheduleChange & { sent: string; got: string }) | undefined {
+function nextFireChange(preview: PreparedSlots['preview'], answer: ScheduleRecord): (ScheduleChange & { sent: string; got: string | null }) | undefined {
   const got = apiInstant(answer.nextFireAt);
   const firsts = preview.map((slot) => Date.parse(slot.firesAt[0] ?? '')).filter(Number.isFinite);
-  if (got === undefined || firsts.length === 0) return undefined;
+  if (firsts.length === 0) return undefined;
   const expected = Math.min(...firsts);
+  // No next fire at all (null) where the preview showed one: a change too, said as one.
+  if (answer.nextFireAt === null) return { field: 'nextFireAt', sent: new Date(expected).toISOString(), got: null };
+  if (got === undefined) return undefined;
   return Math.abs(got - expected) > CLOCK_MARGIN_MS ? { field: 'nextFireAt', sent: new Date(expected).toISOString(), got: String(answer.nextFireAt) } : undefined;
 }
