@@ -2,7 +2,7 @@
 // own clean-up (an `amps listen` waited on, a sandbox never stopped) left it running for as long as
 // the machine was up, holding ports and a core; a passing test that leaves one has a bug of its own.
 // Run after each file's own afterAll hooks (vitest runs after-hooks last-registered first): what is
-// still running then is killed, and the file fails, naming it.
+// still running then (a child, or a child's child) is killed, and the file fails, naming it.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll } from 'vitest';
@@ -12,21 +12,34 @@ interface Child {
   command: string;
 }
 
-/** The worker's live children, from /proc (Linux; elsewhere none are known, and nothing is checked). */
-function liveChildren(): Child[] {
+/** The children of process `pid` (every thread's), from /proc. */
+function childrenOf(pid: number | 'self'): number[] {
   let tasks: string[];
   try {
-    tasks = readdirSync('/proc/self/task');
+    tasks = readdirSync(`/proc/${pid}/task`);
   } catch {
     return [];
   }
-  const pids = new Set<number>();
+  const pids: number[] = [];
   for (const task of tasks) {
     try {
-      for (const pid of readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim().split(/\s+/)) if (pid) pids.add(Number(pid));
+      for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/)) if (child) pids.push(Number(child));
     } catch {
       // The thread ended while it was read.
     }
+  }
+  return pids;
+}
+
+/**
+ * The worker's live descendants, from /proc (Linux; elsewhere none are known, and nothing is
+ * checked): children's children too, as amps started through `bash -c` is, which killing the
+ * shell alone would leave running under init.
+ */
+function liveChildren(): Child[] {
+  const pids = new Set<number>();
+  for (let next = childrenOf('self'); next.length > 0; next = next.flatMap((pid) => childrenOf(pid))) {
+    for (const pid of next) pids.add(pid);
   }
   const live: Child[] = [];
   for (const pid of pids) {
@@ -56,7 +69,8 @@ async function ended(children: Child[], ms: number): Promise<boolean> {
 afterAll(async () => {
   const left = liveChildren();
   if (left.length === 0 || (await ended(left, 5_000))) return;
-  const still = liveChildren().filter((c) => left.some((l) => l.pid === c.pid));
+  // All that is alive now: a child's child may have started after the first look.
+  const still = liveChildren();
   for (const child of still) {
     try {
       process.kill(child.pid, 'SIGKILL');
