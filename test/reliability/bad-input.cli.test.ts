@@ -212,6 +212,8 @@ describe('what amps could not honour is said', () => {
       expect(JSON.parse(json.stdout).changed, args.join(' ')).toEqual([
         { field: 'timezone', sent: 'Europe/London', got: 'America/New_York' },
         { field: 'slots[0].time', sent: '01:00', got: '03:00:00' },
+        // This answer gives no next fire at all: said too, where the preview showed one.
+        { field: 'nextFireAt', sent: expect.stringMatching(/Z$/), got: null },
       ]);
     }
   });
