@@ -207,6 +207,9 @@ describe('the decoder on every shape', () => {
     // The wait: never shorter than asked, spread by up to a second (half of a shorter one) so that pushes refused together come back apart.
     expect([retryDelayMs(decoded, 1, () => 0), retryDelayMs(decoded, 1, () => 1)]).toEqual([3000, 4000]);
     expect(retryDelayMs(decodeError(429, { 'Retry-After': '1' }, envelope('RATE_LIMITED', 'x')), 1, () => 1)).toBe(1500);
+    // Retry-After: 0 asks for no wait in particular: the backoff's spread, so pushes refused together do not all come back at once.
+    const none = decodeError(429, { 'Retry-After': '0' }, envelope('RATE_LIMITED', 'x'));
+    expect([retryDelayMs(none, 1, () => 0), retryDelayMs(none, 1, () => 1)]).toEqual([0, 500]);
     // A wait that fits before --timeout as asked is never pushed past it by the spread (it was then
     // withheld), and the spread takes at most half of what is left: the resend keeps time to be answered in.
     const two = decodeError(429, { 'Retry-After': '2' }, envelope('RATE_LIMITED', 'x'));

@@ -260,7 +260,9 @@ export function retryAfterSpreadMs(askedMs: number, random: () => number = Math.
  */
 export function retryDelayMs(decoded: DecodedError, attempt: number, random: () => number = Math.random, roomMs = Number.POSITIVE_INFINITY): number {
   const asked = askedWaitMs(decoded);
-  if (asked !== undefined) return asked + retryAfterSpreadMs(asked, random, roomMs - asked);
+  // A Retry-After of 0 asks for no wait in particular: the spread of half of it is none, and a
+  // fleet's pushes refused together came back at one instant. The backoff below is never less.
+  if (asked !== undefined && asked > 0) return asked + retryAfterSpreadMs(asked, random, roomMs - asked);
   if (decoded.retryClass === 'after_delay') {
     const delay = Math.min(MAX_RETRY_AFTER_MS, OFFLINE_DELAY_BASE_MS * 2 ** (attempt - 1));
     return delay / 2 + (random() * delay) / 2;
