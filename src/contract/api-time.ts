@@ -33,6 +33,9 @@ export function readApiTime(text: unknown): { instant: number; zoned: boolean } 
   return { instant: wall + fractionMs - offsetMs, zoned: parts[8] !== undefined || parts[9] !== undefined };
 }
 
+/** What a time from the API that named no zone is shown with: how amps reads it (readApiTime), which the answer did not say. */
+export const ZONELESS_READ = '(sent without a zone: read as UTC)';
+
 /** The instant of a time the API gives (readApiTime), else undefined. */
 export function apiInstant(text: unknown): number | undefined {
   return readApiTime(text)?.instant;

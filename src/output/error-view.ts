@@ -10,6 +10,9 @@ import { formatTable } from './table.js';
 import type { IO } from './io.js';
 import type { Style } from './style.js';
 import { fieldLines, safeToPrint, scrub, show, truncate } from './text.js';
+import { formatDuration } from '../domain/duration.js';
+import { readApiTime, ZONELESS_READ } from '../contract/api-time.js';
+import { bounded, isRecord, JSON_BOUNDS, omittedItems, TEXT_BOUNDS, wasCut } from '../lib/values.js';
 
 /** A wait the server asks for, in words (`90 s`, `2.5 h`); past a day it is no plan amps follows. */
 function retryAfterText(seconds: number): string {
@@ -19,9 +22,6 @@ function retryAfterText(seconds: number): string {
   if (seconds > 86_400) return 'more than a day (as sent; amps never waits that long)';
   return formatDuration(Math.round(seconds * 1000));
 }
-import { formatDuration } from '../domain/duration.js';
-import { readApiTime } from '../contract/api-time.js';
-import { bounded, isRecord, JSON_BOUNDS, omittedItems, TEXT_BOUNDS, wasCut } from '../lib/values.js';
 
 export interface RenderContext {
   style: Style;
@@ -288,7 +288,7 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
           ['Request ID', decoded.requestId ? scrub(decoded.requestId) : '(none in the response)'],
           ['Path', decoded.path ? scrub(decoded.path) : '-'],
           // Quoted as sent; one without a zone says how amps reads it (UTC, as the docs' answers are), as every time from the API shown does.
-          ['Timestamp', decoded.timestamp ? `${scrub(decoded.timestamp)}${readApiTime(decoded.timestamp)?.zoned === false ? ' (sent without a zone: read as UTC)' : ''}` : '-'],
+          ['Timestamp', decoded.timestamp ? `${scrub(decoded.timestamp)}${readApiTime(decoded.timestamp)?.zoned === false ? ` ${ZONELESS_READ}` : ''}` : '-'],
         ],
         '  ',
       ),

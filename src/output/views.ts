@@ -7,7 +7,7 @@ import { formatTable } from './table.js';
 import type { Style } from './style.js';
 import { fieldLines, show, showQuantity } from './text.js';
 import type { ActionRecord } from '../contract/actions.js';
-import { readApiTime } from '../contract/api-time.js';
+import { readApiTime, ZONELESS_READ } from '../contract/api-time.js';
 import type { DeviceRead, DeviceType, SettingSpec } from '../contract/devices.js';
 
 export function parametersText(parameters: ActionRecord['parameters']): string {
@@ -31,7 +31,7 @@ export function stateColour(state: string, style: Style): string {
 export function timeText(value: unknown, zone: string): string {
   const time = readApiTime(value);
   if (time === undefined) return show(value);
-  return time.zoned ? describeInstant(time.instant, zone) : `${describeInstant(time.instant, zone)} (sent without a zone: read as UTC)`;
+  return time.zoned ? describeInstant(time.instant, zone) : `${describeInstant(time.instant, zone)} ${ZONELESS_READ}`;
 }
 
 /**
