@@ -352,7 +352,9 @@ export async function reconcile(client: ApiClient, row: DeviceRow, ledger: RunCl
   };
   const pages = listPages(readPage, { maxPages: RECONCILE_PAGES, pageSize: RECONCILE_PAGE, onCapped: (_next, why, cause) => (stopped = { why, cause }) });
   for await (const page of pages) {
-    const mine = page.items.find((a) => createdMs(a) >= since() && isThisPush(a));
+    // Once a page: `measured` is read with the first.
+    const from = since();
+    const mine = page.items.find((a) => createdMs(a) >= from && isThisPush(a));
     // Found only thanks to the allowance for clocks: an earlier run of the same push, seconds or
     // minutes before this one, is as likely. Neither taken as sent (the device may never have had
     // this run's push) nor sent blind (it may have).
@@ -361,7 +363,7 @@ export async function reconcile(client: ApiClient, row: DeviceRow, ledger: RunCl
       throw new ReconcileIncomplete(`the same push, ${mine.id}, was made ${formatDuration(began.at - createdMs(mine))} before the run began (on ${began.on}), within what amps allows for clocks: it may be an earlier run's`, 'ambiguous');
     }
     if (mine) return { id: mine.id, state: mine.state, start: mine.start ?? null, end: mine.end ?? null };
-    if (reachesBefore(page.items, since())) return undefined;
+    if (reachesBefore(page.items, from)) return undefined;
   }
   // Either way the run's own action may be further on: the device is not sent again blind.
   if (stopped?.cause === 'page cap') throw new ReconcileIncomplete(`it has more than ${RECONCILE_PAGE * RECONCILE_PAGES} actions since the run began, more than a resume reads`);

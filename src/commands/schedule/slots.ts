@@ -195,7 +195,8 @@ export function reportScheduleChanges(io: IO, json: boolean | undefined, sent: P
   if (next) {
     changes.push(next);
     const previewedFire = timeText(next.sent, previewed!.zone);
-    writeChange(io, json, next.got === null ? `The API gives the schedule no next fire, where the preview showed ${previewedFire}: its clock, or its reading of the slots, is not amps'.` : `The API's next fire is ${timeText(next.got, previewed!.zone)}, not ${previewedFire} as previewed: its clock, or its reading of the slots, is not amps'.`);
+    const said = next.got === null ? `The API gives the schedule no next fire, where the preview showed ${previewedFire}` : `The API's next fire is ${timeText(next.got, previewed!.zone)}, not ${previewedFire} as previewed`;
+    writeChange(io, json, `${said}: its clock, or its reading of the slots, is not amps'.`);
   }
   return changes.length > 0 ? changes : null;
 }
