@@ -5,7 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Dispatcher } from 'undici';
 import { setV8Flag } from '../lib/v8-flags.js';
-import { nodeTransport, type ResponseBody, type Transport } from './transport.js';
+import { nodeTransport, type ResponseBody, type Transport, unwritten, wasUnwritten } from './transport.js';
 import { type DecodedError, decodeResponse, header, RATE_LIMIT_CODES, tooLarge, transportError, type TransportFailure } from '../errors/decode.js';
 import { redactUrl } from '../lib/values.js';
 import { formatDuration } from '../domain/duration.js';
@@ -384,10 +384,29 @@ function undiciTransport(options: ClientOptions, proxy: string | undefined, { Ag
         return pool;
       },
     });
+  // The requests a connection has taken (undici starts one only on a connection made, TLS and a
+  // proxy's tunnel included), known by their signals: one that fails before is marked unwritten.
+  const started = new WeakSet<AbortSignal>();
+  const tracked = agent.compose((dispatch) => (opts, handler) => dispatch(opts, new Proxy(handler, {
+    get(target, key) {
+      const value = Reflect.get(target, key) as unknown;
+      if (key === 'onRequestStart') {
+        return (...args: unknown[]) => {
+          const { signal } = opts as { signal?: AbortSignal };
+          if (signal) started.add(signal);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  })));
   return {
     // The request's abort is raced too: undici reads it only once a connection takes the request, so
     // one queued behind a connection never made would outlast --timeout.
-    request: (request) => abortable(agent.request({ ...request, method: request.method as Dispatcher.HttpMethod }), request.signal),
+    request: (request) => abortable(tracked.request({ ...request, method: request.method as Dispatcher.HttpMethod }), request.signal)
+      .catch((error: unknown) => {
+        throw started.has(request.signal) ? error : unwritten(error);
+      }),
     // A request's abort does not reach the CONNECT its connection is still waiting on: Ctrl-C waited
     // for a proxy that never answers to the end of --timeout.
     endAll: () => {
@@ -570,13 +589,22 @@ export class ApiClient {
       if (this.ended || this.options.signal.aborted) {
         const ended = this.endedError();
         // A write cut on its way may have reached the API: the report says so, as a timeout's does.
-        throw ended instanceof InterruptedError && method !== 'GET' ? new InterruptedError(ended.message, `${method} ${url.pathname.slice(this.basePath.length) || '/'}`) : ended;
+        throw ended instanceof InterruptedError && method !== 'GET' && !wasUnwritten(error) ? new InterruptedError(ended.message, `${method} ${url.pathname.slice(this.basePath.length) || '/'}`) : ended;
       }
       if (timedOut) {
+        if (wasUnwritten(error)) {
+          verbose?.(`< no connection made within ${this.options.timeoutMs} ms`);
+          return { ok: false, error: transportError('timeout', `--timeout ${this.options.timeoutMs} ms; no connection to the API was made: nothing was sent`), notSent: true };
+        }
         verbose?.(`< no response within ${this.options.timeoutMs} ms`);
         return { ok: false, error: transportError('timeout', `--timeout ${this.options.timeoutMs} ms`), notSent: false };
       }
       const { kind, notSent, detail } = classifyThrown(error);
+      if (!notSent && wasUnwritten(error)) {
+        // Closed while being made (a firewall refusing the TLS handshake): nothing of the request left.
+        verbose?.(`< failed before a connection was made: ${detail}`);
+        return { ok: false, error: transportError('network', `the connection was closed while it was being made (${detail}): nothing was sent`), notSent: true };
+      }
       verbose?.(`< failed: ${detail}`);
       return { ok: false, error: transportError(kind, detail), notSent };
     } finally {

@@ -48,6 +48,24 @@ function failure(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
+const UNWRITTEN = Symbol('the request was never written');
+
+/**
+ * `error`, marked as ending a request before any of it was written: no connection to the API was
+ * made (its TCP or TLS handshake had not ended). A reset by a firewall that refuses the TLS
+ * handshake, or a --timeout that ends one that never completes, proves nothing ran, as a refused
+ * connection does: a push may be sent again, and is never said to have been sent.
+ */
+export function unwritten(error: unknown): unknown {
+  if (error !== null && typeof error === 'object') Object.defineProperty(error, UNWRITTEN, { value: true });
+  return error;
+}
+
+/** Whether `error` ended a request before any of it was written (see unwritten). */
+export function wasUnwritten(error: unknown): boolean {
+  return error !== null && typeof error === 'object' && UNWRITTEN in error;
+}
+
 /** node:http or node:https, connections kept alive between requests, a connect timeout. */
 export function nodeTransport(connectTimeoutMs: number): Transport {
   let agent: HttpAgent | undefined;
@@ -57,6 +75,8 @@ export function nodeTransport(connectTimeoutMs: number): Transport {
       const http = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
       agent ??= new http.Agent({ keepAlive: true });
       return new Promise<TransportResponse>((resolve, reject) => {
+        // Until the connection is made (for https, its TLS handshake too), Node holds the request.
+        let connected = false;
         const sent = http.request(url, {
           method,
           agent,
@@ -64,21 +84,31 @@ export function nodeTransport(connectTimeoutMs: number): Transport {
         });
         // Ctrl-C and --timeout end the request, as http.request's own `signal` option would; that
         // option watches the request with Node's end-of-stream code, compiled afresh on every run.
-        const onAbort = () => sent.destroy(failure('ABORT_ERR', 'the request was aborted'));
+        const onAbort = () => {
+          const aborted = failure('ABORT_ERR', 'the request was aborted');
+          sent.destroy(connected ? aborted : (unwritten(aborted) as Error));
+        };
         if (signal.aborted) onAbort();
         else signal.addEventListener('abort', onAbort, { once: true });
         sent.once('close', () => signal.removeEventListener('abort', onAbort));
         sent.once('socket', (socket) => {
-          if (!socket.connecting) return;
+          // A kept-alive connection is made already.
+          if (!socket.connecting) {
+            connected = true;
+            return;
+          }
           const timer = setTimeout(() => sent.destroy(failure('CONNECT_TIMEOUT', 'connect timeout')), connectTimeoutMs);
-          socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(timer));
+          socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
+            connected = true;
+            clearTimeout(timer);
+          });
           socket.once('close', () => clearTimeout(timer));
         });
         // HTTP allows a 100 Continue only after `Expect: 100-continue`, which amps never sends.
         sent.on('information', (info) => {
           if (info.statusCode === 100) sent.destroy(failure('UNSOLICITED_CONTINUE', 'bad response: an unsolicited 100 Continue'));
         });
-        sent.once('error', reject);
+        sent.once('error', (error) => reject(connected ? error : unwritten(error)));
         sent.once('response', (response) => {
           // Node joins a repeated x-request-id into `a, b`, no id anyone can quote; undici and a saved
           // response keep each, and the decoder quotes the first.

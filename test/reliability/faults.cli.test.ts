@@ -372,3 +372,103 @@ describe('pushes against a misbehaving server', () => {
     expect(r.stderr.match(/retrying POST/g)).toHaveLength(2);
   });
 });
+
+/**
+ * A server on an https URL that never finishes the TLS handshake: it takes the connection and the
+ * client's first TLS message and then says nothing ('silent'), or resets the connection at that
+ * message, as a firewall refusing the handshake does ('reset'). Counts the connections made.
+ */
+async function handshakeServer(mode: 'silent' | 'reset'): Promise<{ url: string; hellos: () => number; close: () => Promise<void> }> {
+  const { createServer } = await import('node:net');
+  let hellos = 0;
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    socket.once('data', () => {
+      hellos++;
+      if (mode === 'reset') socket.resetAndDestroy();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `https://127.0.0.1:${port}`,
+    hellos: () => hellos,
+    close: () => new Promise((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+describe('a push whose connection was never made: nothing was sent, and amps says so', () => {
+  const env = (url: string) => cleanEnv({ AMPS_API_URL: url, AMPS_API_KEY: 'amps_sk_test_reliability1' });
+
+  it('a TLS handshake reset (a firewall): NETWORK_FAILURE, nothing was sent, no "was sent" line; --retry sends it again', async () => {
+    const tls = await handshakeServer('reset');
+    try {
+      const r = await runCli(['push', 'battery', 'b1', 'charge', '--no-preflight', '--json', '--timeout', '5s'], { env: env(tls.url) });
+      const error = JSON.parse(r.stderr.trim().split('\n').at(-1)!).error;
+      expect([r.code, error.code, 'unanswered' in error]).toEqual([6, 'NETWORK_FAILURE', false]);
+      expect(error.message).toContain('the connection was closed while it was being made (ECONNRESET): nothing was sent');
+      const text = await runCli(['push', 'battery', 'b1', 'charge', '--no-preflight', '--timeout', '5s'], { env: env(tls.url) });
+      expect(text.stderr).toContain('nothing was sent');
+      expect(text.stderr).not.toContain('was sent and no answer came');
+      const before = tls.hellos();
+      const retried = await runCli(['push', 'battery', 'b1', 'charge', '--no-preflight', '--retry', '2', '--timeout', '10s'], { env: env(tls.url) });
+      expect([retried.code, retried.stderr.match(/retrying POST/g)?.length, tls.hellos() - before]).toEqual([6, 2, 3]);
+    } finally {
+      await tls.close();
+    }
+  }, 30_000);
+
+  it('a fleet (its own HTTP client) resends a device whose handshake was reset, and never one whose connection was reset after the push left', async () => {
+    const tls = await handshakeServer('reset');
+    try {
+      const r = await runCli(['push', 'battery', '--devices', '-', 'charge', '--no-preflight', '--retry', '1', '--timeout', '10s', '--json'], { env: env(tls.url), input: 'b1\nb2\n' });
+      const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id?: string; code?: string; attempts?: number }).filter((l) => l.id);
+      expect(lines.map((l) => [l.id, l.code, l.attempts]).sort()).toEqual([['b1', 'NETWORK_FAILURE', 2], ['b2', 'NETWORK_FAILURE', 2]]);
+    } finally {
+      await tls.close();
+    }
+    // The fault server resets the connection once the POST has arrived: that push may have run.
+    const sent = await runCli(['push', 'battery', '--devices', '-', 'charge', '--no-preflight', '--retry', '1', '--timeout', '10s', '--json'], { env: env(server.url('reset')), input: 'b1\nb2\n' });
+    const lines = sent.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id?: string; code?: string; attempts?: number }).filter((l) => l.id);
+    expect(lines.map((l) => [l.code, l.attempts])).toEqual([['CONNECTION_RESET', 1], ['CONNECTION_RESET', 1]]);
+    expect(server.count('POST')).toBe(2);
+  }, 30_000);
+
+  it('a handshake never completed within --timeout: CLIENT_TIMEOUT, nothing was sent, no "was sent" line', async () => {
+    const tls = await handshakeServer('silent');
+    try {
+      const r = await runCli(['push', 'battery', 'b1', 'charge', '--no-preflight', '--json', '--timeout', '1500ms'], { env: env(tls.url) });
+      const error = JSON.parse(r.stderr.trim().split('\n').at(-1)!).error;
+      expect([r.code, error.code, 'unanswered' in error]).toEqual([6, 'CLIENT_TIMEOUT', false]);
+      expect(error.message).toContain('no connection to the API was made: nothing was sent');
+    } finally {
+      await tls.close();
+    }
+  }, 30_000);
+
+  it('Ctrl-C during the handshake: interrupted, exit 130, and no "was on its way" (text and JSON)', async () => {
+    const tls = await handshakeServer('silent');
+    try {
+      for (const json of [false, true]) {
+        const before = tls.hellos();
+        const child = spawn(process.execPath, [BIN, 'push', 'battery', 'b1', 'idle', '--no-preflight', '--timeout', '60s', ...(json ? ['--json'] : [])], { env: env(tls.url) as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+        while (tls.hellos() === before) await new Promise((resolve) => setTimeout(resolve, 10));
+        child.kill('SIGINT');
+        expect(await closed).toBe(130);
+        const said = json ? JSON.parse(stderr.trim().split('\n').at(-1)!).error : { code: 'INTERRUPTED', hint: stderr.includes('was on its way') ? stderr : null };
+        expect(said).toMatchObject({ code: 'INTERRUPTED', hint: null });
+      }
+    } finally {
+      await tls.close();
+    }
+  }, 30_000);
+});
