@@ -37,8 +37,8 @@ describe('amps schedule set|get|clear', () => {
     expect((await amps(['schedule', 'get', 'battery', 'bat_voltaro_01'])).code).toBe(4);
     // Cleared again: what a clear asks for is so already.
     const again = await amps(['schedule', 'clear', 'battery', 'bat_voltaro_01']);
-    expect([again.code, again.stderr]).toEqual([0, expect.stringContaining('battery bat_voltaro_01 has no schedule now: nothing to clear.')]);
-    expect(JSON.parse((await amps(['schedule', 'clear', 'battery', 'bat_voltaro_01', '--json'])).stdout)).toEqual({ deviceId: 'bat_voltaro_01', scheduleId: null, cleared: false, environment: expect.any(String), requestId: expect.stringMatching(/^req_/) });
+    expect([again.code, again.stderr]).toEqual([0, expect.stringContaining('battery bat_voltaro_01 has no schedule of its own now: nothing to clear.')]);
+    expect(JSON.parse((await amps(['schedule', 'clear', 'battery', 'bat_voltaro_01', '--json'])).stdout)).toEqual({ deviceId: 'bat_voltaro_01', scheduleId: null, cleared: false, alsoLive: [], environment: expect.any(String), requestId: expect.stringMatching(/^req_/) });
     // An API without the route answers 404 NOT_FOUND too, in other words: that is no "nothing to clear".
     const { createServer } = await import('node:http');
     const noRoute = createServer((_req, res) => res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ success: false, error: { code: 'NOT_FOUND', message: 'No route matches this path.' }, meta: {} })));
@@ -50,6 +50,34 @@ describe('amps schedule set|get|clear', () => {
     } finally {
       await new Promise((resolve) => noRoute.close(resolve));
     }
+  });
+
+  it('a schedule made through /schedules is no "nothing to clear": clear says it runs on and exits 5; get, set and create name it', async () => {
+    const made = await amps(['schedules', 'create', '--device', 'bat_voltaro_02', '--slot', '00:30/5h charge --target 100%', '--daily', '--tz', 'UTC', '-q']);
+    const id = made.stdout.trim();
+    expect([made.code, id]).toEqual([0, expect.stringMatching(/^sched_/)]);
+    try {
+      const cancel = `amps schedules cancel ${id} ends it`;
+      const got = await amps(['schedule', 'get', 'battery', 'bat_voltaro_02']);
+      expect([got.code, got.stderr]).toEqual([4, expect.stringContaining(`warning: bat_voltaro_02 has another schedule live (${id}), whose slots run too: ${cancel}`)]);
+      const cleared = await amps(['schedule', 'clear', 'battery', 'bat_voltaro_02', '-q']);
+      expect([cleared.code, cleared.stderr]).toEqual([5, expect.stringContaining(cancel)]);
+      const json = await amps(['schedule', 'clear', 'battery', 'bat_voltaro_02', '--json']);
+      expect([json.code, JSON.parse(json.stdout)]).toEqual([5, expect.objectContaining({ scheduleId: null, cleared: false, alsoLive: [id] })]);
+      // A set replaces the device's own schedule, not this one: it says so, exit 0, and a clear after it clears its own and exits 5.
+      const set = await amps(['schedule', 'set', 'battery', 'bat_voltaro_02', '--slot', '10:00/1h discharge --target 30%', '--tz', 'UTC', '--json']);
+      expect([set.code, JSON.parse(set.stdout).alsoLive]).toEqual([0, [id]]);
+      const own = await amps(['schedule', 'clear', 'battery', 'bat_voltaro_02', '--json']);
+      expect([own.code, JSON.parse(own.stdout)]).toEqual([5, expect.objectContaining({ cleared: true, alsoLive: [id] })]);
+      const another = await amps(['schedules', 'create', '--device', 'bat_voltaro_02', '--slot', '12:00/1h discharge --target 20%', '--tz', 'UTC']);
+      expect([another.code, another.stderr]).toEqual([0, expect.stringContaining(`has another schedule live (${id})`)]);
+      const second = /^(sched_\w+)/.exec(another.stdout)![1]!;
+      expect((await amps(['schedules', 'cancel', second, '-q'])).code).toBe(0);
+    } finally {
+      expect((await amps(['schedules', 'cancel', id, '-q'])).code).toBe(0);
+    }
+    const none = await amps(['schedule', 'clear', 'battery', 'bat_voltaro_02', '--json']);
+    expect([none.code, JSON.parse(none.stdout).alsoLive]).toEqual([0, []]);
   });
 
   it('a slot the device refuses is named, among several', async () => {
@@ -64,7 +92,7 @@ describe('amps schedule set|get|clear', () => {
 
   it('a device without a schedule: the 404 is said in the device\'s terms first, exit 4', async () => {
     const r = await amps(['schedule', 'get', 'battery', 'bat_helio_01']);
-    expect([r.code, r.stderr.split('\n')[0]]).toEqual([4, 'battery bat_helio_01 has no schedule now (none was set, it was cleared, or a one-off one has run).']);
+    expect([r.code, r.stderr.split('\n')[0]]).toEqual([4, 'battery bat_helio_01 has no schedule of its own now (none was set, it was cleared, or a one-off one has run).']);
     // The error's advice fits a schedule read through its device, where no schedule id was given.
     expect(r.stderr).toContain('read through a device (/TYPE/ID/schedule), the device has no schedule now');
   });
@@ -226,7 +254,7 @@ describe('amps schedules', () => {
     const [first] = schedule.preview;
     expect(first.firesAt).toHaveLength(first.fires.length);
     expect(first.fires[0]).toContain(`(${first.firesAt[0].slice(11, 16)}Z)`);
-    expect(sandbox.requests.at(-1)).toMatchObject({ method: 'POST', path: '/schedules', body: { deviceId: 'hvac_thermia_02', timezone: 'America/Chicago', slots: [{ time: '06:30', duration: 'PT2H', action: { command: 'heat', parameters: { target: { value: 21, unit: 'celsius' } } } }] } });
+    expect(sandbox.requests.filter((r) => r.method === 'POST').at(-1)).toMatchObject({ method: 'POST', path: '/schedules', body: { deviceId: 'hvac_thermia_02', timezone: 'America/Chicago', slots: [{ time: '06:30', duration: 'PT2H', action: { command: 'heat', parameters: { target: { value: 21, unit: 'celsius' } } } }] } });
     expect(JSON.parse((await amps(['schedules', 'get', schedule.id, '--json'])).stdout)).toMatchObject({ id: schedule.id, state: 'pending' });
     const listed = await amps(['schedules', 'list', '--device', 'hvac_thermia_02', '--json']);
     expect(JSON.parse(listed.stdout)).toMatchObject({ source: 'schedules', items: [{ id: schedule.id }] });

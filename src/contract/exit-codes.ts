@@ -57,7 +57,7 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
   { code: 2, meaning: 'usage or local validation', from: 'a bad flag or argument, a preflight check; nothing was sent' },
   { code: 3, meaning: 'credentials or link: fix the API key or re-link the device', from: 'platform auth codes; manufacturer auth and discovery codes' },
   { code: 4, meaning: 'request rejected: change the request', from: "command, parameter and validation codes (400, 404, 422); a webhook delivery that does not verify (webhooks verify), a handler's non-2xx (webhooks trigger)" },
-  { code: 5, meaning: 'state conflict left unresolved', from: 'the conflict codes (409: CONFLICT, SCHEDULER_ACTIVE, MODE_OVERRIDDEN, VPP_LOCKED, SCHEDULER_FULL, ACTION_NOT_CANCELLABLE), and a 409 that is no Amps error; a 409 carrying another code exits as that code does' },
+  { code: 5, meaning: 'state conflict left unresolved', from: 'the conflict codes (409: CONFLICT, SCHEDULER_ACTIVE, MODE_OVERRIDDEN, VPP_LOCKED, SCHEDULER_FULL, ACTION_NOT_CANCELLABLE), and a 409 that is no Amps error; a 409 carrying another code exits as that code does; schedule clear that leaves another schedule live on the device' },
   { code: 6, meaning: 'transient: retry with backoff', from: 'NETWORK_ERROR, RATE_LIMITED, RATE_LIMIT_EXCEEDED, SERVICE_UNAVAILABLE, TIMEOUT, SIMULATED_FAILURE; timeouts and connection failures; 502/503/504 from a proxy; the sandbox listen follows going away' },
   { code: 7, meaning: 'device offline: retry after a delay', from: 'DEVICE_OFFLINE' },
   { code: 8, meaning: 'unclassified: retry once, then escalate with the request id', from: "UNKNOWN_ERROR, INTERNAL_ERROR, codes not in the catalogue, unreadable bodies; a completed action whose device does not show it (--verify's drift)" },

@@ -20,7 +20,7 @@ import { type CommandState, type IO, type Run, writeJson, writeLine } from '../.
 import { show } from '../../output/text.js';
 import { announceWrite, withSession } from '../../session/connect.js';
 import { whereSuffix } from '../../session/follow.js';
-import { pendingWarning, prepareSlots, readSlots, reportScheduleChanges, scheduleLines, scheduleZone, writeDryRunNotices, writePreview } from './slots.js';
+import { otherLiveSchedules, otherSchedulesText, pendingWarning, prepareSlots, readSlots, reportScheduleChanges, scheduleLines, scheduleZone, writeDryRunNotices, writePreview } from './slots.js';
 
 export interface ScheduleOptions extends GlobalOptions {
   verb: 'get' | 'set' | 'clear';
@@ -47,11 +47,22 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
   const typed = options.verb === 'set' ? readSlots(options.slot) : [];
   const resources = await import('../../api/resources.js');
   return withSession(options, io, async (session) => {
+    /**
+     * A clear leaves the device without a schedule only if none other is live on it: one made
+     * through /schedules runs on, said (always, -q or not) and exit 5, as a state left unresolved.
+     */
+    const leftLive = (others: string[] | undefined): ExitCode => {
+      if (!others?.length) return EXIT.ok;
+      if (!options.json) writeLine(io.stderr, io.err.yellow(`warning: ${otherSchedulesText(id, others, whereSuffix(session.target, options))}`));
+      return EXIT.conflict;
+    };
     if (options.verb === 'get') {
-      const { data } = await resources.getDeviceSchedule(session.client, type, id).catch((error: unknown) => {
+      const { data } = await resources.getDeviceSchedule(session.client, type, id).catch(async (error: unknown) => {
         // The API's 404 speaks of a schedule id, which the operator never gave: say what it means here.
         if (error instanceof ApiFailure && error.decoded.code === 'NOT_FOUND' && !options.json) {
-          writeLine(io.stderr, `${pathSegment(type)} ${show(id)} has no schedule now (none was set, it was cleared, or a one-off one has run).`);
+          const others = await otherLiveSchedules(session.client, type, id);
+          writeLine(io.stderr, `${pathSegment(type)} ${show(id)} has no schedule of its own now (none was set, it was cleared, or a one-off one has run).`);
+          if (others?.length) writeLine(io.stderr, io.err.yellow(`warning: ${otherSchedulesText(id, others, whereSuffix(session.target, options))}; amps schedules get ${show(others[0]!)} shows ${others.length === 1 ? 'it' : 'one'}`));
         }
         throw error;
       });
@@ -70,14 +81,16 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
         // for is so already. Any other 404 (no such route on this API) is the failure it is.
         const noSchedule = error instanceof ApiFailure && error.decoded.code === 'NOT_FOUND' && /^Schedule not found/i.test(error.decoded.message);
         if (!noSchedule) throw error;
+        const others = await otherLiveSchedules(session.client, type, id);
         // The answer's shape when it clears one ({deviceId, scheduleId, cleared}), its id null: one shape for scripts.
-        if (options.json) writeJson(io, { deviceId: id, scheduleId: null, cleared: false, environment: session.environment, requestId: error.decoded.requestId ?? null });
-        else if (!options.quiet) writeLine(io.stderr, `${pathSegment(type)} ${show(id)} has no schedule now: nothing to clear.`);
-        return EXIT.ok;
+        if (options.json) writeJson(io, { deviceId: id, scheduleId: null, cleared: false, alsoLive: others ?? null, environment: session.environment, requestId: error.decoded.requestId ?? null });
+        else if (!options.quiet || others?.length) writeLine(io.stderr, `${pathSegment(type)} ${show(id)} has no schedule of its own now: nothing to clear.`);
+        return leftLive(others);
       }
-      if (options.json) writeJson(io, { ...(data as object), environment: session.environment, requestId: requestIdOf(meta) });
-      else if (!options.quiet) writeLine(io.stderr, `Cleared the schedule of ${pathSegment(type)} ${show(id)}.`);
-      return EXIT.ok;
+      const others = await otherLiveSchedules(session.client, type, id);
+      if (options.json) writeJson(io, { ...(data as object), alsoLive: others ?? null, environment: session.environment, requestId: requestIdOf(meta) });
+      else if (!options.quiet || others?.length) writeLine(io.stderr, `Cleared the schedule of ${pathSegment(type)} ${show(id)}.`);
+      return leftLive(others);
     }
     const device = options.preflight !== false ? (await resources.getDeviceForPreflight(session.client, type, id)).data : undefined;
     const zone = scheduleZone(options.tz, io, device);
@@ -96,7 +109,10 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
     announceWrite(session, io, options);
     const { data, meta } = await resources.setDeviceSchedule(session.client, type, id, body);
     const changed = reportScheduleChanges(io, options.json, body, data, { preview: prepared.preview, zone: zone.name });
-    if (options.json) writeJson(io, { ...data, preview: prepared.preview, notes: prepared.notes, warning: warning ?? null, changed, timesReadIn: { zone: zone.name, source: zone.source }, environment: session.environment, requestId: requestIdOf(meta) });
+    // The set replaced the device's own schedule; one made through /schedules stays beside it.
+    const others = await otherLiveSchedules(session.client, type, id, data.id);
+    if (others?.length && !options.json) writeLine(io.stderr, io.err.yellow(`warning: ${otherSchedulesText(id, others, whereSuffix(session.target, options))}`));
+    if (options.json) writeJson(io, { ...data, preview: prepared.preview, notes: prepared.notes, warning: warning ?? null, changed, alsoLive: others ?? null, timesReadIn: { zone: zone.name, source: zone.source }, environment: session.environment, requestId: requestIdOf(meta) });
     else if (options.quiet) writeLine(io.stdout, show(data.id));
     else writeLine(io.stdout, scheduleLines(data, zone.name).join('\n'));
     return EXIT.ok;

@@ -3,7 +3,8 @@
 // times they lead to (in the schedule's zone and in UTC, across daylight saving), the warning
 // about a pending action, and the text view of a schedule.
 
-import type { DeviceRead } from '../../contract/devices.js';
+import type { ApiClient } from '../../api/client.js';
+import type { DeviceRead, DeviceType } from '../../contract/devices.js';
 import type { FlatSlot, ScheduleRecord } from '../../contract/schedules.js';
 import { conversionLine, fitQuantities } from '../../domain/action.js';
 import { quantityText } from '../../domain/quantity.js';
@@ -215,4 +216,37 @@ function nextFireChange(preview: PreparedSlots['preview'], answer: ScheduleRecor
   if (answer.nextFireAt === null) return { field: 'nextFireAt', sent: new Date(expected).toISOString(), got: null };
   if (got === undefined) return undefined;
   return Math.abs(got - expected) > CLOCK_MARGIN_MS ? { field: 'nextFireAt', sent: new Date(expected).toISOString(), got: String(answer.nextFireAt) } : undefined;
+}
+
+/**
+ * The schedules live on a device (pending or active) but `except`, by id. The device's schedule
+ * routes show one schedule (its own), and /schedules may hold more for it, whose slots run all the
+ * same: a clear that leaves one has not left the device without a schedule, and a set or create
+ * beside one adds to it. Read from GET /schedules?deviceId= (its first page, 50); where that is not
+ * served (the docs version that answers 501, or any failure), from the device read's
+ * currentSchedule, which shows one. Undefined when neither could be read: a check amps could not
+ * make is never said to have found none.
+ */
+export async function otherLiveSchedules(client: ApiClient, type: DeviceType, deviceId: string, except?: string): Promise<string[] | undefined> {
+  const { getDevice, listSchedules } = await import('../../api/resources.js');
+  const live = (state: unknown) => state === 'pending' || state === 'active';
+  try {
+    const { data } = await listSchedules(client, { deviceId, limit: 50 });
+    return data.items.filter((s) => s.deviceId === deviceId && live(s.state) && s.id !== except).map((s) => s.id);
+  } catch {
+    try {
+      const current = (await getDevice(client, type, deviceId)).data.currentSchedule;
+      const id = current?.scheduleId;
+      return typeof id === 'string' && id !== except && (current!.state === undefined || live(current!.state)) ? [id] : [];
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** What a schedule command says of the others live on the device: how to see or end each. */
+export function otherSchedulesText(deviceId: string, others: string[], where = ''): string {
+  const list = others.map((id) => show(id)).join(', ');
+  const cancel = others.map((id) => `amps schedules cancel ${show(id)}${where}`).join('; ');
+  return `${show(deviceId)} has ${others.length === 1 ? 'another schedule' : `${others.length} other schedules`} live (${list}), whose slots run too: ${cancel} ends ${others.length === 1 ? 'it' : 'them'}`;
 }
