@@ -8,7 +8,7 @@ import { HTTP_METHODS, type HttpMethod } from '../api/client.js';
 import { EMPTY_PAGE_STOP, MAX_LIST_PAGES, movedPageText, saidAsSent } from '../api/resources.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { fileOrUrl, repeatable, wholeNumber } from '../config/option-parsers.js';
-import { EXIT, type ExitCode } from '../contract/exit-codes.js';
+import { EXIT, type ExitCode, listExitCode } from '../contract/exit-codes.js';
 import { holdsKeyShape } from '../contract/keys.js';
 import { invalidSuccess } from '../errors/decode.js';
 import { ApiFailure, refuseKeyInBody, UsageError } from '../errors/failures.js';
@@ -192,9 +192,12 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
     // failure once it has opened leaves it unclosed: no JSON reader takes part of a list for all of it.
     let { offset } = window;
     let first = true;
+    /** Set when the pages stopped before the list's end: exit 8, though every page read is written. */
+    let cut = false;
     for (let page = 0; ; page++) {
       if (page >= MAX_LIST_PAGES) {
         writeNotice(io, options.json, `--paginate stopped after ${MAX_LIST_PAGES} pages; go on with -f offset=${offset}`);
+        cut = true;
         break;
       }
       const response = await session.client.request<unknown>(method, path, { query: withPage(query, window.limit, offset) });
@@ -209,6 +212,7 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
         // As listPages stops a typed list: said, the list so far (none, on a first page) kept.
         writeNotice(io, options.json, `--paginate stopped ${moved}; go on with -f offset=${offset}`);
         if (page === 0) io.stdout.write('[');
+        cut = true;
         break;
       }
       // The array opens once the first page is a list: a failure before it leaves stdout empty.
@@ -223,12 +227,13 @@ export async function run(options: ApiOptions, io: IO): Promise<ExitCode> {
       if (pagination.hasMore === true && data.items.length === 0) {
         // Read on, the same offset would be read again: said, as the page cap is.
         writeNotice(io, options.json, `--paginate stopped ${EMPTY_PAGE_STOP}; go on with -f offset=${offset}`);
+        cut = true;
         break;
       }
       if (pagination.hasMore !== true || (total !== undefined && offset >= total) || io.outputClosed.aborted) break;
     }
     io.stdout.write(first ? ']\n' : '\n]\n');
-    return EXIT.ok;
+    return listExitCode(cut);
   });
 }
 

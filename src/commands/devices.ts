@@ -3,7 +3,7 @@ import type { ApiClient } from '../api/client.js';
 import { globalsOf, type GlobalOptions } from '../config/globals.js';
 import { wholeNumber } from '../config/option-parsers.js';
 import { pathSegment, requireDeviceType } from '../domain/device-types.js';
-import { EXIT, type ExitCode } from '../contract/exit-codes.js';
+import { EXIT, type ExitCode, listExitCode } from '../contract/exit-codes.js';
 import { UsageError } from '../errors/failures.js';
 import { requireId } from '../domain/ids.js';
 import { withSession } from '../session/connect.js';
@@ -108,7 +108,7 @@ export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
       list.end({ ...rest(), ...(tallies.some((t) => t.cut) ? { incomplete: true } : {}) });
       const dropped = leftOut(tallies);
       if (dropped) writeNotice(io, true, dropped);
-      return EXIT.ok;
+      return listExitCode(tallies.some((t) => t.cut));
     }
     if (options.all) return allAsTable(session.client, types, options, io);
     const perType: Array<Array<{ type: DeviceType; device: DeviceRead }>> = types.map(() => []);
@@ -125,7 +125,7 @@ export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
       writeJson(io, { items: perType.flat().map(({ type, device }) => ({ deviceType: type, ...device })), total, pagination: paginationOf(tallies), environment: session.environment });
       const dropped = leftOut(tallies);
       if (dropped) writeNotice(io, true, dropped);
-      return EXIT.ok;
+      return listExitCode(tallies.some((t) => t.cut));
     }
     const listed = rows.flat();
     io.stdout.write(await formatTable(TABLE_HEAD, listed, { tty: io.stdoutIsTTY, style: io.out, columns: io.columns }));
@@ -136,7 +136,7 @@ export async function run(options: DevicesOptions, io: IO): Promise<ExitCode> {
       const dropped = leftOut(tallies);
       writeLine(io.stderr, io.err.dim(`${listed.length} device${listed.length === 1 ? '' : 's'}${more}${dropped ? `; ${dropped}` : ''}`));
     }
-    return EXIT.ok;
+    return listExitCode(tallies.some((t) => t.cut));
   });
 }
 
@@ -176,7 +176,7 @@ async function allAsTable(client: ApiClient, types: DeviceType[], options: Devic
   if (io.outputClosed.aborted) return EXIT.ok;
   const dropped = leftOut(tallies);
   if (!options.quiet) writeLine(io.stderr, io.err.dim(`${written} device${written === 1 ? '' : 's'}${dropped ? `; ${dropped}` : ''}`));
-  return EXIT.ok;
+  return listExitCode(tallies.some((t) => t.cut));
 }
 
 export function devicesCommand(state: CommandState, runF: Run<DevicesOptions> = run) {

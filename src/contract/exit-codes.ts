@@ -60,9 +60,19 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
   { code: 5, meaning: 'state conflict left unresolved', from: 'the conflict codes (409: CONFLICT, SCHEDULER_ACTIVE, MODE_OVERRIDDEN, VPP_LOCKED, SCHEDULER_FULL, ACTION_NOT_CANCELLABLE), and a 409 that is no Amps error; a 409 carrying another code exits as that code does; schedule clear that leaves another schedule live on the device' },
   { code: 6, meaning: 'transient: retry with backoff', from: 'NETWORK_ERROR, RATE_LIMITED, RATE_LIMIT_EXCEEDED, SERVICE_UNAVAILABLE, TIMEOUT, SIMULATED_FAILURE; timeouts and connection failures; 502/503/504 from a proxy; the sandbox listen follows going away' },
   { code: 7, meaning: 'device offline: retry after a delay', from: 'DEVICE_OFFLINE' },
-  { code: 8, meaning: 'unclassified: retry once, then escalate with the request id', from: "UNKNOWN_ERROR, INTERNAL_ERROR, codes not in the catalogue, unreadable bodies; a completed action whose device does not show it (--verify's drift)" },
+  { code: 8, meaning: 'unclassified: retry once, then escalate with the request id', from: "UNKNOWN_ERROR, INTERNAL_ERROR, codes not in the catalogue, unreadable bodies; a completed action whose device does not show it (--verify's drift); a read of every page (--all, --paginate) that stopped before the list's end" },
   { code: 9, meaning: 'input needed but prompting is off', from: 'no terminal, CI set, or --no-input' },
   { code: 10, meaning: 'accepted, not finished when the wait ended: do not push again, follow it', from: "push --wait, actions wait; the action id and amps actions wait ID are printed; a fleet's --wait names amps watch --ledger FILE" },
   { code: 11, meaning: 'output lost: a ledger or output could not be written; the run stopped', from: 'a full disk under the ledger (what was sent is listed on stderr), a closed stdout during a fleet push (the ledger file has every line); any command whose stdout could not be written (> file on a full disk), said in one line on stderr; sandbox serve --state that could not save its state when stopped' },
   { code: 130, meaning: 'interrupted', from: 'Ctrl-C, SIGTERM or SIGHUP (a closed terminal), or Escape or Ctrl-D at a prompt' },
 ];
+
+/**
+ * A list command's exit code: a read of every page (`--all`, `--paginate`) that stopped before the
+ * list's end (a page that said it starts elsewhere, an empty one that said more, the page cap) gave
+ * less than was asked for, 8, as any answer amps could not use: `devices --all --json | … | amps push
+ * --devices -` must not go on with part of a fleet, every step exiting 0.
+ */
+export function listExitCode(cutShort: boolean): ExitCode {
+  return cutShort ? EXIT.unclassified : EXIT.ok;
+}

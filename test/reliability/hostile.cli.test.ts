@@ -350,11 +350,11 @@ describe('a list that says "more" for ever', () => {
     expect(server.count('GET')).toBe(2);
     const list = JSON.parse(r.stdout) as { items: Array<{ id: string }>; incomplete: boolean };
     // Until now: 10,000 pages of the same 50 devices, counted as 500,000.
-    expect([r.code, list.items.length, new Set(list.items.map((d) => d.id)).size, list.incomplete]).toEqual([0, 50, 50, true]);
+    expect([r.code, list.items.length, new Set(list.items.map((d) => d.id)).size, list.incomplete]).toEqual([8, 50, 50, true]);
     expect(r.stderr).toContain('--all stopped reading battery devices at a page the API said starts at offset 0, not the 50 asked for (reading on would repeat or skip items)');
     server.reset();
     const api = await amps('offset-loop', ['api', 'GET', '/battery', '--paginate']);
-    expect([api.code, (JSON.parse(api.stdout) as unknown[]).length, server.count('GET')]).toEqual([0, 50, 2]);
+    expect([api.code, (JSON.parse(api.stdout) as unknown[]).length, server.count('GET')]).toEqual([8, 50, 2]);
     expect(api.stderr).toContain('amps: --paginate stopped at a page the API said starts at offset 0, not the 50 asked for (reading on would repeat or skip items); go on with -f offset=50');
     // With --json, stderr holds JSON lines alone, this one a notice.
     server.reset();
@@ -362,10 +362,10 @@ describe('a list that says "more" for ever', () => {
     expect(JSON.parse(apiJson.stderr)).toEqual({ notice: '--paginate stopped at a page the API said starts at offset 0, not the 50 asked for (reading on would repeat or skip items); go on with -f offset=50' });
     // From an offset of the operator's: the first page is the wrong one; nothing listed, said, as devices says it.
     const first = await amps('offset-loop', ['api', 'GET', '/battery', '-f', 'offset=5', '--paginate']);
-    expect([first.code, JSON.parse(first.stdout)]).toEqual([0, []]);
+    expect([first.code, JSON.parse(first.stdout)]).toEqual([8, []]);
     expect(first.stderr).toContain('not the 5 asked for');
     const single = await amps('offset-loop', ['devices', 'battery', '--offset', '5']);
-    expect(single.code).toBe(0);
+    expect(single.code).toBe(8);
     expect(single.stderr).toContain('amps: the battery devices page was not read: it came back as a page the API said starts at offset 0, not the 5 asked for');
     // --plan: a device on no page read is not_reached, not DEVICE_NOT_FOUND, and the stop is said.
     const plan = await amps('offset-loop', ['push', 'battery', '--devices', '-', 'charge', '--plan', '--json'], {}, 'b3\nb100\n');
@@ -379,17 +379,18 @@ describe('a list page that holds nothing but says more would come', () => {
   it('devices --all, schedules list --all and api --paginate stop there and say so (until now: 0 devices, not a word; with --json, a list called complete)', async () => {
     const r = await amps('empty-more', ['devices', 'battery', '--all']);
     expectNoCrash(r);
-    expect(r.code).toBe(0);
+    // Less than was asked for: exit 8, so a pipeline that pushes to the list stops (set -o pipefail).
+    expect(r.code).toBe(8);
     expect(r.stderr).toContain('amps: --all stopped reading battery devices at a page that held nothing though it said more would come; more remain (the next offset is 0)');
     // With --json, the list says it is not whole, and the notice is a JSON line (as the page cap's now are too).
     const json = await amps('empty-more', ['devices', 'battery', '--all', '--json']);
-    expect([json.code, JSON.parse(json.stdout).incomplete]).toEqual([0, true]);
+    expect([json.code, JSON.parse(json.stdout).incomplete]).toEqual([8, true]);
     expect(JSON.parse(json.stderr.trim().split('\n')[0]).notice).toContain('--all stopped reading battery devices at a page that held nothing');
     const schedules = await amps('empty-more', ['schedules', 'list', '--all', '--json']);
-    expect([schedules.code, JSON.parse(schedules.stdout).complete]).toEqual([0, false]);
+    expect([schedules.code, JSON.parse(schedules.stdout).complete]).toEqual([8, false]);
     expect(JSON.parse(schedules.stderr.trim().split('\n')[0]).notice).toContain('--all stopped at a page that held nothing');
     const paginated = await amps('empty-more', ['api', 'GET', '/battery', '--paginate']);
-    expect([paginated.code, paginated.stdout.trim(), paginated.stderr.trim()]).toEqual([0, '[]', 'amps: --paginate stopped at a page that held nothing though it said more would come; go on with -f offset=0']);
+    expect([paginated.code, paginated.stdout.trim(), paginated.stderr.trim()]).toEqual([8, '[]', 'amps: --paginate stopped at a page that held nothing though it said more would come; go on with -f offset=0']);
   });
 });
 

@@ -7,7 +7,7 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { globalsOf, type GlobalOptions } from '../../config/globals.js';
 import { oneOf, repeatable, wholeNumber } from '../../config/option-parsers.js';
 import type { DeviceType } from '../../contract/devices.js';
-import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
+import { EXIT, type ExitCode, listExitCode } from '../../contract/exit-codes.js';
 import { SCHEDULABLE_TYPES, SCHEDULE_STATES, type ScheduleRecord } from '../../contract/schedules.js';
 import { deviceTypeFromId, requireDeviceType } from '../../domain/device-types.js';
 import { requireId } from '../../domain/ids.js';
@@ -98,17 +98,17 @@ async function list(session: Session, options: SchedulesOptions, io: IO): Promis
     const out = startJsonList(io, 'items');
     for (const item of items) out.add(item);
     out.end({ source: fallback ? 'devices' : 'schedules', complete: !fallback && !more && !cut, pagination: fallback ? null : pagination, environment: session.environment });
-    return EXIT.ok;
+    return listExitCode(cut);
   }
   if (items.length === 0) {
     if (!options.quiet) writeLine(io.stderr, 'No schedules.');
-    return EXIT.ok;
+    return listExitCode(cut);
   }
   const zone = displayZone(io.env);
   const text = (value: unknown) => (value === null || value === undefined ? '-' : show(String(value)));
   const rows = items.map((s) => [text(s.id), text(s.deviceId), text(s.state), text(recurrenceText(s.recurrence)), text(s.timezone), s.nextFireAt === null || s.nextFireAt === undefined ? '-' : timeText(s.nextFireAt, scheduleClock(s, zone))]);
   io.stdout.write(await formatTable(['id', 'device', 'state', 'repeats', 'zone', 'next fire'], rows, { tty: io.stdoutIsTTY, style: io.out, columns: io.columns }));
-  return EXIT.ok;
+  return listExitCode(cut);
 }
 
 /** `zone`: the one to show a record without its own in; after a write, worked out before it (a bad AMPS_TZ must not fail a write that was made). */
