@@ -436,6 +436,16 @@ describe('the ledger\'s promise: every input device exactly once', () => {
     const accounted = new Set([...written, ...listed].filter((l) => l.outcome === 'accepted').map((l) => l.id));
     expect([...sent].sort()).toEqual([...accounted].sort());
     expect(sent.length).toBeLessThan(written.length + 8);
+    // The way on is named, as after any stop with devices unsent; once there is room it sends the
+    // rest, no device twice (those listed above read back from the API), every device once in its ledger.
+    const resumeLine = /Send the rest, no device twice: (amps push --resume .*)/.exec(stderr)?.[1];
+    expect(resumeLine).toBe(`amps push --resume ${out} --devices - (the same list on stdin)`);
+    const resumed = await runCli(['push', '--resume', out, '--devices', '-'], { env, input: ids.join('\n') });
+    expect(resumed.code).toBe(0);
+    const after = posts().map((p) => p.path.split('/')[2]);
+    expect(after.length).toBe(new Set(after).size);
+    const lines = ledger(readFileSync(out.replace(/\.ndjson$/, '.resumed.ndjson'), 'utf8'));
+    expect([lines.length, new Set(lines.map((l) => l.id)).size]).toEqual([ids.length, ids.length]);
   });
 
   it('with --json, a ledger that fills up mid-run keeps stdout whole: every push sent has its line there, and stderr is JSON lines', async () => {

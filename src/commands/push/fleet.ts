@@ -686,6 +686,7 @@ export async function run(given: FleetPushOptions, io: IO, argv: string[]): Prom
         if (resumeLine) writeLine(io.stderr, `Send the rest, no device twice: ${resumeLine}`);
         const resumeNote = resumeLine ? rerunNote({ zone: zone.name }, [resumeLine]) : undefined;
         if (resumeNote) writeLine(io.stderr, `  (${resumeNote})`);
+        if (resumeLine && result.stoppedBy === 'ledger_failed') writeLine(io.stderr, '  (once there is room where the ledger is; the devices whose lines are listed above are read back from the API, not sent again)');
         if (resumeLine && result.stoppedBy === 'fail_fast') writeLine(io.stderr, `  (it stops at a failure${typeof options.failFast === 'string' ? ' of those classes' : ''} as this run did; add --no-fail-fast to send past them)`);
       }
       return exitCode;
@@ -706,8 +707,12 @@ function resumedSendingFlags(options: FleetPushOptions): string[] {
   return sendingFlags({ concurrency: options.concurrency, retry: options.retry, timeoutMs: options.timeout, failFast: options.failFast, preflight: options.preflight });
 }
 
-/** The stops after which the rest of the list is worth sending as it was: the hint names the resume. */
-const RESUMABLE_STOPS = new Set(['interrupt', 'fail_fast', 'rate_limited', 'api_unreachable']);
+/**
+ * The stops after which the rest of the list is worth sending as it was: the hint names the resume.
+ * A ledger that could not be written is one: it ends with a whole line, and the devices sent whose
+ * lines it lacks are read back from the API by the resume.
+ */
+const RESUMABLE_STOPS = new Set(['interrupt', 'fail_fast', 'rate_limited', 'api_unreachable', 'ledger_failed', 'output_closed']);
 
 /** The exit code of an accepted device once followed: its action's outcome (10 while still pending). */
 function outcomeCodeOf(entry: LedgerEntry, tally: OutcomeTally): ExitCode {
