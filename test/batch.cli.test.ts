@@ -479,6 +479,11 @@ describe('amps push --devices', () => {
     writeFileSync(join(dir, 'image.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x0a]));
     const binary = await amps(['push', 'battery', '--devices', join(dir, 'image.png'), 'charge']);
     expect([binary.code, binary.stderr.split('\n')[0]]).toEqual([2, 'amps: --devices holds binary data or text that is not UTF-8 (line 1), not a list of ids, a CSV or NDJSON']);
+    // `amps devices` piped (tab-separated), or a CSV of ';': every line would be refused as an id.
+    const table = await amps(['push', 'battery', '--devices', '-', 'charge'], 'bat_load_000001\tbattery\tvoltaro\nbat_load_000002\tbattery\tvoltaro\n');
+    expect([table.code, table.stderr.trim().split('\n')]).toEqual([2, ['amps: --devices line 1 holds a tab: a table (as `amps devices` prints one piped), not a list of ids, a CSV or NDJSON', '  hint: take its first column: cut -f1 FILE | amps push … --devices -']]);
+    const semicolons = await amps(['push', 'battery', '--devices', '-', 'charge'], 'id;target\nbat_load_000001;90%\n');
+    expect([semicolons.code, semicolons.stderr.split('\n')[0]]).toEqual([2, "amps: --devices line 1 is a header separated by ';': amps reads a CSV separated by ','"]);
     writeFileSync(join(dir, 'program'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0, 0, 0, 0x0a]));
     expect((await amps(['push', 'battery', '--devices', join(dir, 'program'), 'charge'])).code).toBe(2);
     expect((await amps(['push', 'battery', '--devices', '/no/such', 'charge'])).stderr).toContain('cannot read --devices');
