@@ -258,6 +258,15 @@ describe('units the operator can type', () => {
     expect(posts()[0].body).toEqual({ export_limit: { value: 3000, unit: 'watts' } });
     expect(r.stderr).toContain('export_limit 3 kW sent as 3000 watts');
   });
+
+  it('a bare number is read in the unit the device declares, and that is said: export_limit=0.5 meant as kW goes as 0.5 watts', async () => {
+    const r = await amps(['settings', 'battery', 'bat_voltaro_01', 'export_limit=0.5']);
+    expect(r.code).toBe(0);
+    expect(posts()[0].body).toEqual({ export_limit: { value: 0.5, unit: 'watts' } });
+    expect(r.stderr).toContain('export_limit 0.5 sent as 0.5 watts (no unit typed: the unit the device declares)');
+    const push = await amps(['push', 'battery', 'bat_voltaro_01', 'charge', '--target', '90', '--dry-run']);
+    expect([push.code, push.stderr]).toEqual([0, expect.stringContaining('--target 90 sent as 90 percent (no unit typed: the unit the device declares)')]);
+  });
 });
 
 describe('exit codes a runbook can act on', () => {

@@ -42,7 +42,7 @@ function quantitiesOf(texts: Record<string, string>): Record<string, TypedQuanti
   const typed: Record<string, TypedQuantity> = {};
   for (const [name, text] of Object.entries(texts)) {
     const parsed = parseQuantity(text);
-    if (!parsed) throw new UsageError(`${name}: '${text}' is not a quantity`, 'write a number and a unit, e.g. 20%, 7kw, 3680w, 16a');
+    if (!parsed) throw new UsageError(`${name}: '${text}' is not a quantity`, 'write a number and a unit, e.g. 20%, 7kw, 3680w, 16a (a bare number is read in the unit the device declares)');
     setOwn(typed, name, { ...parsed, text });
   }
   return typed;

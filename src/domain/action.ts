@@ -86,6 +86,8 @@ export interface Conversion {
   flag?: string;
   /** Whether the unit is the device's (read) or the docs' own for the typed one (the device not read, or silent on it). */
   byDevice: boolean;
+  /** Typed as a bare number, read in the device's unit: said, since `export_limit=0.5` meant as kW goes as 0.5 watts. */
+  unitless?: boolean;
 }
 
 /**
@@ -106,6 +108,7 @@ export function fitQuantities(
     if (q.unit === undefined) {
       if (!unit) throw new UsageError(`${flagFor(name)} ${q.text} needs a unit`, 'e.g. 5kw, 90%, 21c (or let the preflight read the unit from the device)');
       setOwn(values, name, { value: q.value, unit });
+      conversions.push({ name, typed: q.text, sent: { value: q.value, unit }, flag: q.flag, byDevice: true, unitless: true });
       continue;
     }
     const target = unit ?? apiUnitFor(q.unit);
@@ -122,7 +125,8 @@ export function fitQuantities(
 
 /** `--power 3500 W sent as 3.5 kw (the unit the device declares)`. */
 export function conversionLine(conversion: Conversion, flag = conversion.flag ?? `--${conversion.name}`): string {
-  return `${flag} ${conversion.typed} sent as ${conversion.sent.value} ${conversion.sent.unit} (${conversion.byDevice ? 'the unit the device declares' : 'the API\'s unit for it; no device unit was read'})`;
+  const why = conversion.unitless ? 'no unit typed: the unit the device declares' : conversion.byDevice ? 'the unit the device declares' : 'the API\'s unit for it; no device unit was read';
+  return `${flag} ${conversion.typed} sent as ${conversion.sent.value} ${conversion.sent.unit} (${why})`;
 }
 
 // ── Times ─────────────────────────────────────────────────────────────────────────────────
