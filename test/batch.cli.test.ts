@@ -487,6 +487,11 @@ describe('amps push --devices', () => {
     writeFileSync(join(dir, 'program'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0, 0, 0, 0x0a]));
     expect((await amps(['push', 'battery', '--devices', join(dir, 'program'), 'charge'])).code).toBe(2);
     expect((await amps(['push', 'battery', '--devices', '/no/such', 'charge'])).stderr).toContain('cannot read --devices');
+    // An empty name (a script's unset variable) is said as that, not as a file called '' that is not there.
+    for (const args of [['push', 'battery', '--devices', '', 'charge'], ['push', 'battery', '--devices', '-', 'charge', '--out', ''], ['decode', '']]) {
+      const empty = await amps(args, 'bat_load_000001\n');
+      expect([empty.code, empty.stderr.split('\n')[0]], args.join(' ')).toEqual([2, expect.stringMatching(/^amps: (--devices|--out|the response file) names no file \(it is empty\)$/)]);
+    }
     expect((await amps(['push', 'solar-inverter', '--devices', '-', 'charge'], 'solar_sunpeak_01')).code).toBe(2);
     const noLedger = await amps(['push', 'battery', '--devices', '-', 'charge', '--out', '/no/such/dir/ledger.ndjson'], 'bat_load_000001');
     expect([noLedger.code, noLedger.stderr.trim()]).toEqual([2, 'amps: cannot write --out /no/such/dir/ledger.ndjson: no such file or directory (ENOENT)']);

@@ -5,6 +5,7 @@ import { holdsKeyShape } from '../contract/keys.js';
 import { holdsSecretShape } from '../contract/webhooks.js';
 import { UsageError } from '../errors/failures.js';
 import { SCRUBBED_CHARACTERS } from '../lib/invisible.js';
+import { requireFileName } from '../output/read.js';
 
 /**
  * A file or URL given on the command line (`--out`, `--state`, `--forward-to`…), which amps names
@@ -13,6 +14,7 @@ import { SCRUBBED_CHARACTERS } from '../lib/invisible.js';
  * is refused, the refusal not showing it.
  */
 export function checkFileOrUrl(name: string, value: string): string {
+  requireFileName(value, name, name === '--forward-to' ? 'name the URL events go to' : 'name a file (- for stdin or stdout, where the flag takes it)');
   if (holdsKeyShape(value)) throw new UsageError(`${name} holds what looks like an API key, so it is not used: amps prints the files and URLs it is given`, 'give the key with AMPS_API_KEY, --api-key-file or amps login');
   // A webhook signing secret pasted where its file goes (`--secret-file whsec_…`) likewise.
   if (holdsSecretShape(value)) throw new UsageError(`${name} holds what looks like a webhook signing secret, so it is not used: amps prints the files and URLs it is given`, 'save the secret in a file and name the file: amps sandbox secret > secret.txt');

@@ -12,6 +12,11 @@ const DEFAULT_READ_LIMIT = 16 * 1024 * 1024;
 const tooLarge = (what: string, limit: number) => new UsageError(`${what} is larger than ${Math.round(limit / 1024)} KiB; amps reads at most that`);
 const unreadable = (what: string, error: unknown) => new UsageError(`cannot read ${what}: ${systemErrorText(error)}`);
 
+/** A file named by nothing (`--devices ''`, an unset variable in a script) is said as that, not as "no such file ". */
+export function requireFileName(path: string, what: string, hint = 'name a file, or - for stdin'): void {
+  if (path === '') throw new UsageError(`${what} names no file (it is empty)`, hint);
+}
+
 /** How bytes read become text. `strict`: bytes that are not UTF-8 are refused, naming `what`, not replaced (JSON sent as written must be UTF-8, RFC 8259). */
 interface TextOptions {
   what?: string;
@@ -200,6 +205,7 @@ async function eventLoopStream(fd: number, info: Stats): Promise<Readable | unde
 
 /** A stream of a file, opened: a missing file or a directory is a usage error naming `what`. A FIFO or a terminal is read as eventLoopStream says. */
 export async function openFileStream(path: string, what: string): Promise<Readable> {
+  requireFileName(path, what);
   let fd: number;
   try {
     // Non-blocking, so that opening a FIFO never waits for its writer.
@@ -235,6 +241,7 @@ export async function openFileStream(path: string, what: string): Promise<Readab
  * once needs none.
  */
 export async function readFileBounded(path: string, options: { limit?: number; what: string; stop: () => AbortSignal } & TextOptions): Promise<string> {
+  requireFileName(path, options.what);
   const limit = options.limit ?? DEFAULT_READ_LIMIT;
   try {
     // Non-blocking, so that opening a FIFO never waits for its writer. A regular file is read here;
