@@ -261,6 +261,23 @@ describe('amps decode (built binary)', () => {
     expect(out.meta.requestId).toBe('req_x');
   });
 
+  it('a raw response saved with its chunked framing (curl --raw -i, nc) is joined as a live one is: its code, not "not JSON"', async () => {
+    const body = Buffer.from(JSON.stringify({ success: false, error: { code: 'DEVICE_OFFLINE', message: 'Gerät offline', details: {} }, meta: { requestId: 'req_chunked1' } }));
+    // Two chunks, sized in bytes (the ä is two), the first with an extension, as a server may send them.
+    const cut = body.indexOf(0xc3) - 3;
+    const framed = Buffer.concat([
+      Buffer.from('HTTP/1.1 410 Gone\r\ncontent-type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n'),
+      Buffer.from(`${cut.toString(16)};name=x\r\n`), body.subarray(0, cut), Buffer.from('\r\n'),
+      Buffer.from(`${(body.length - cut).toString(16)}\r\n`), body.subarray(cut), Buffer.from('\r\n0\r\n\r\n'),
+    ]);
+    const r = await runCli(['decode', '-', '--json'], { input: framed.toString('utf8') });
+    const out = JSON.parse(r.stdout);
+    expect([r.code, out.error.code, out.error.message, out.meta.requestId]).toEqual([7, 'DEVICE_OFFLINE', 'Gerät offline', 'req_chunked1']);
+    // Framing that does not add up is no framing: the body is decoded as it stands.
+    const broken = await runCli(['decode', '-', '--json'], { input: 'HTTP/1.1 410 Gone\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n' });
+    expect([broken.code, JSON.parse(broken.stdout).error.code]).toEqual([4, 'HTTP_410']);
+  });
+
   it('prints no key a saved response holds, the configured one or any other, in text or JSON', async () => {
     const key = 'amps_sk_test_SECRETKEY1234567890abcdef';
     const raw = 'HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nX-Echo: sk_live_otherKey987654\r\n\r\n' +

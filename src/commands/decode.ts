@@ -52,7 +52,40 @@ function parseSavedResponse(text: string): SavedResponse {
     if (status >= 200 && !/^HTTP\/\d(\.\d)? \d{3}/.test(rest.trimStart())) break;
     rest = rest.trimStart();
   }
-  return parsed ?? { headers: {}, body: clean };
+  return parsed ? unchunked(parsed) : { headers: {}, body: clean };
+}
+
+/**
+ * A body saved with its chunked framing (`curl --raw -i`, `nc`, a capture): `Transfer-Encoding:
+ * chunked` and the body as chunks, each a hex size line and that many bytes, ended by a chunk of 0.
+ * Joined, as the live client's transport joins them: read as text, the framing made a DEVICE_OFFLINE
+ * an HTTP_410 "not JSON", exit 4. A body that is not framed so (`curl -i` gives it joined, the
+ * header kept) is taken as it is.
+ */
+function unchunked(saved: SavedResponse): SavedResponse {
+  const coding = saved.headers['transfer-encoding'];
+  const codings = (Array.isArray(coding) ? coding.join(',') : coding ?? '').toLowerCase().split(',').map((c) => c.trim()).filter(Boolean);
+  if (codings.at(-1) !== 'chunked') return saved;
+  const bytes = Buffer.from(saved.body, 'utf8');
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const lineEnd = bytes.indexOf(0x0a, at);
+    if (lineEnd === -1) return saved;
+    const sizeText = bytes.subarray(at, lineEnd).toString('latin1').replace(/\r$/, '').split(';')[0]!.trim();
+    if (!/^[0-9a-f]{1,8}$/i.test(sizeText)) return saved;
+    const size = Number.parseInt(sizeText, 16);
+    at = lineEnd + 1;
+    if (size === 0) break;
+    if (at + size > bytes.length) return saved;
+    parts.push(bytes.subarray(at, at + size));
+    at += size;
+    // Each chunk's data ends its line (CRLF, LF once curl's CRLFs were read as lines).
+    if (bytes[at] === 0x0d) at++;
+    if (bytes[at] !== 0x0a) return saved;
+    at++;
+  }
+  return { ...saved, body: Buffer.concat(parts).toString('utf8') };
 }
 
 /** A header line's value; a repeated header keeps every value, in order (the decoder reads the first, as it does a live response's). */
@@ -86,7 +119,7 @@ function parseVerbose(text: string): SavedResponse {
   });
   const trace = /^(> |< |>$|<$|\* |\{ \[|\} \[)/;
   const body = lines.slice(bodyFrom).filter((line) => !trace.test(line)).join('\n');
-  return { status, headers, body };
+  return unchunked({ status, headers, body });
 }
 
 /** The saved response as text, and whether its bytes were UTF-8 (a body that was not is decoded as a live one is: client.ts). */
