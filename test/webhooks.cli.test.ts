@@ -353,7 +353,7 @@ describe('amps listen', () => {
     await served;
     expect(await listened).toBe(6);
     expect(await texted).toBe(6);
-    expect(textErr.text()).toMatch(/stopped answering .*no more events will come\. 1 forwarded\./);
+    expect(textErr.text()).toMatch(/stopped answering .*no more events will come\. 1 event\(s\) shown\./);
     // --json: every failure is one JSON object on stderr.
     const error = JSON.parse(err.text().trim().split('\n').at(-1)!).error;
     expect(error).toMatchObject({ exitCode: 6 });
@@ -372,6 +372,34 @@ describe('amps listen', () => {
     expect(receiver.received.length).toBeGreaterThan(before);
     listen.kill('SIGINT');
     expect(await exited(listen)).toBe(130);
+  });
+
+  it('its closing line counts the forwards a handler refused; --print-secret --json is one line, as every line there', async () => {
+    const env = cleanEnv();
+    expect((await runCli(['push', 'battery', 'bat_kestrel_02', 'idle', '--wait'], { env })).code).toBe(0);
+    const { createServer } = await import('node:http');
+    const refusing = createServer((req, res) => req.resume().on('end', () => res.writeHead(500).end('no')));
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(refusing.address() as import('node:net').AddressInfo).port}/hooks`;
+      const listen = spawn(process.execPath, [BIN, 'listen', '--forward-to', url, '--since', '10m', '--events', 'push.completed'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = watchOutput(listen, 'stdout');
+      const err = watchOutput(listen, 'stderr');
+      await out.line(/push\.completed bat_kestrel_02 .* → 500/);
+      listen.kill('SIGINT');
+      expect(await exited(listen)).toBe(130);
+      // Until now: "Stopped: 1 event(s) forwarded." of a delivery the handler refused.
+      const forwards = out.text().split('\n').filter((l) => l.includes(' → ')).length;
+      expect(err.text()).toContain(`Stopped: ${forwards} event(s) forwarded, ${forwards} of them not answered with a 2xx.`);
+      const json = spawn(process.execPath, [BIN, 'listen', '--print-secret', '--json'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const jsonOut = watchOutput(json, 'stdout');
+      const first = await jsonOut.line(/secret/);
+      json.kill('SIGINT');
+      expect(await exited(json)).toBe(130);
+      expect(JSON.parse(first)).toEqual({ secret: expect.stringMatching(/^whsec_/) });
+    } finally {
+      await new Promise((resolve) => refusing.close(resolve));
+    }
   });
 
   it('--since counts back on the sandbox\'s clock, which a test may have stepped, not this machine\'s', async () => {

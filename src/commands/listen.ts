@@ -16,7 +16,7 @@ import { deliveryHeaders, eventFilter } from '../domain/webhooks.js';
 import { ApiFailure, InterruptedError, UsageError } from '../errors/failures.js';
 import { redactUrl } from '../lib/values.js';
 import { withExamples } from '../output/command-help.js';
-import { type CommandState, type IO, type Run, writeJson, writeJsonLine, writeLine, writeNotice } from '../output/io.js';
+import { type CommandState, type IO, type Run, writeJsonLine, writeLine, writeNotice } from '../output/io.js';
 import { show } from '../output/text.js';
 import { withSession } from '../session/connect.js';
 import { sandboxSigningSecret } from '../session/sandbox-routes.js';
@@ -49,7 +49,7 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
   return withSession(options, io, async (session) => {
     const { data: { secret }, meta } = await sandboxSigningSecret(session, 'webhook events');
     if (options.printSecret) {
-      if (options.json) writeJson(io, { secret });
+      if (options.json) writeJsonLine(io, { secret });
       else writeLine(io.stdout, `Webhook signing secret: ${secret}`);
     }
     // From now on, or replaying what the sandbox kept from --since ago, by the sandbox's clock (its
@@ -72,6 +72,12 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
     }
     let lastActivity = Date.now();
     let forwarded = 0;
+    /** Deliveries the handler did not answer with a 2xx (an error status, no answer): a forward that failed. */
+    let refused = 0;
+    // What the closing line says: events shown, or forwarded and how the handler took them.
+    const tallyText = () => !target
+      ? `${forwarded} event(s) shown`
+      : `${forwarded} event(s) forwarded${refused > 0 ? `, ${refused} of them not answered with a 2xx` : forwarded > 0 ? ', each answered with a 2xx' : ''}`;
     for (;;) {
       if (io.signal.aborted) break;
       // Nobody reads the lines any more (`| head -1`; a write found it): forwarding on would go unseen.
@@ -84,7 +90,7 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
         if (error instanceof ApiFailure && (error.decoded.status === null || error.decoded.status >= 500)) {
           // With --json the failure is the one JSON error every command gives (exit 6 all the same).
           if (options.json) throw error;
-          writeLine(io.stderr, `amps: ${source} stopped answering (${error.decoded.code}); no more events will come. ${forwarded} forwarded.`);
+          writeLine(io.stderr, `amps: ${source} stopped answering (${error.decoded.code}); no more events will come. ${tallyText()}.`);
           return EXIT.transient;
         }
         throw error;
@@ -130,6 +136,7 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
           }
         }
         forwarded++;
+        if (result && (result.status === null || result.status < 200 || result.status >= 300)) refused++;
         if (options.json) {
           writeJsonLine(io, { id: event.id, type: event.type, createdAt: event.createdAt, body: event.body, forwardedTo: target ? redactUrl(target) : null, status: result?.status ?? null, latencyMs: result?.latencyMs ?? null, error: result?.error ?? null });
         } else {
@@ -162,7 +169,7 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
     }
     // --json's failures are one JSON object on stderr, Ctrl-C's too.
     if (options.json) throw new InterruptedError();
-    if (!options.quiet) writeLine(io.stderr, `Stopped: ${forwarded} event(s) ${target ? 'forwarded' : 'shown'}.`);
+    if (!options.quiet) writeLine(io.stderr, `Stopped: ${tallyText()}.`);
     return EXIT.interrupted;
   });
 }
