@@ -137,6 +137,8 @@ words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}; PREFIX
     expect(zsh(['amps', 'config', 'set', ''])).toEqual(['api-key', 'api-url', 'app-id']);
     expect(zsh(['amps', 'webhooks', 'trigger', ''])).toContain('schedule.slot_failed');
     expect(zsh(['amps', 'explain', '--category', ''])).toContain('manufacturer-auth');
+    // An alias is a command word too, as bash and fish offer it.
+    expect(zsh(['amps', ''])).toEqual(expect.arrayContaining(['get', 'inspect', 'push']));
   });
 
   it('fish offers the same words', () => {

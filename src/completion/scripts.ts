@@ -279,7 +279,8 @@ complete -F _amps amps
 }
 
 function zsh(m: CompletionModel): string {
-  const described = m.commands.map((c) => quote(`${c.names[0]}:${c.description.replace(/:/g, '\\:')}`)).join(' ');
+  // Each name, aliases too (`inspect` for `get`), as bash and fish offer them.
+  const described = m.commands.flatMap((c) => c.names.map((name) => quote(`${name}:${c.description.replace(/:/g, '\\:')}`))).join(' ');
   const subs = m.commands
     .filter((c) => c.subcommands.length > 0)
     .map((c) => `    ${c.names.join('|')}) subs=(${c.subcommands.map((s) => quote(`${s.names[0]}:${s.description.replace(/:/g, '\\:')}`)).join(' ')}) ;;`)
