@@ -686,6 +686,14 @@ describe('amps webhooks verify and trigger', () => {
       expect([triggered.code, triggered.stdout]).toEqual([2, '']);
       expect(triggered.stderr).toContain(`cannot sign with the secret in ${file}: ${why}`);
     }
+    // Two secrets pasted into one file at a rotation: said as that, not as base64 gone wrong.
+    const two = join(dir, 'two-secrets.txt');
+    writeFileSync(two, `${secret}\n${secret}\n`);
+    const both = await verify(delivery(signed(secret)), two);
+    expect([both.code, both.stderr.split('\n')[0]]).toEqual([2, `amps: cannot verify with the secret in ${two}: it holds 2 lines, and a secret is one`]);
+    // `-` is stdin elsewhere: never read as a file named '-'.
+    const dash = await runCli(['webhooks', 'verify', '--secret-file', '-', join(dir, 'nothing.txt')], { env, input: secret });
+    expect([dash.code, dash.stderr.split('\n')[0]]).toEqual([2, 'amps: --secret-file takes a file: stdin (-) is not read for a secret']);
   });
 
   it('a server whose webhook secret cannot sign is a bad answer, exit 8 with the decoded error, for trigger, listen and sandbox secret: not a crash in the signer', async () => {
