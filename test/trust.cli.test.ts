@@ -644,16 +644,19 @@ describe('never the fake API by accident', () => {
   it('a fleet ledger never records a key pasted into a row: a key-shaped id is refused by its line, a key-shaped cell is quoted redacted', async () => {
     const dir = freshConfigDir();
     const devices = join(dir, 'devices.csv');
-    writeFileSync(devices, 'id,power\nbat_voltaro_01,"sk_test_Pasted\u0007Key12345"\nsk_live_PastedKey12345,5kw\n');
+    writeFileSync(devices, 'id,power\nbat_voltaro_01,"sk_test_Pasted\u0007Key12345"\nsk_live_PastedKey12345,5kw\nsk_live_Pasted\u200bKey12345,5kw\nbat\u200b_voltaro_02,5kw\n');
     const out = join(dir, 'ledger.ndjson');
     const r = await amps(['push', 'battery', 'charge', '--devices', devices, '--out', out, '--json']);
     expect(r.code).toBe(2);
     const ledger = readFileSync(out, 'utf8');
-    expect(ledger + r.stdout + r.stderr).not.toMatch(/PastedKey12345|Pasted\\u0007Key/);
+    expect(ledger + r.stdout + r.stderr).not.toMatch(/PastedKey12345|Pasted\\u0007Key|Pasted\\\\u200bKey/);
     const lines = ledger.trim().split('\n').map((l) => JSON.parse(l)).filter((l) => 'outcome' in l);
     expect(lines.map((l) => [l.id, l.line, l.reason]).sort((a, b) => a[1] - b[1])).toEqual([
       ['bat_voltaro_01', 2, "line 2: the row's power '[redacted key]' is not a quantity"],
       [null, 3, 'line 3 its id looks like an API key, so it is neither sent nor shown'],
+      // A bad id is quoted, what a terminal does not show spelt; one holding a key, redacted.
+      [null, 4, "line 4 names the id '[redacted key]', which has characters no Amps id uses (letters, digits and _ - . : @ only)"],
+      [null, 5, "line 5 names the id 'bat\\u200b_voltaro_02', which has characters no Amps id uses (letters, digits and _ - . : @ only)"],
     ]);
   });
 

@@ -12,6 +12,7 @@ import { isClockRecord } from '../contract/ledger.js';
 import { SeenIds } from './seen-ids.js';
 import { UsageError } from '../errors/failures.js';
 import { openFileStream, stdinIsFile, terminalHungUp } from '../output/read.js';
+import { safeToPrintTyped } from '../output/text.js';
 import { jsonTextProblem } from '../lib/json-text.js';
 import { isRecord, own, setOwn, systemErrorText } from '../lib/values.js';
 import { QUANTITY_FLAGS } from '../domain/action.js';
@@ -82,6 +83,9 @@ function jsonKind(value: unknown): string {
 function row(id: unknown, line: number, extra: Partial<DeviceRow> = {}): InputRow {
   if (typeof id !== 'string' || id === '') return { invalid: 'has no device id', line };
   const problem = idProblem(id);
+  // One of characters no id has is quoted, what a terminal does not show spelt (`bat\u200b_01`):
+  // else a ledger line could not tell it from the id it looks like. Not a long one, nor a key.
+  if (problem && id.length <= 128 && problem.startsWith('has characters')) return { invalid: `names the id '${safeToPrintTyped(id)}', which ${problem}`, line };
   if (problem) return { invalid: `its id ${problem}`, line };
   return { id, quantities: {}, line, ...extra };
 }
