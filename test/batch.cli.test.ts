@@ -215,6 +215,9 @@ describe('amps push --devices', () => {
     const lines = action.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.filter((l) => typeof l.outcome === 'string').map((l) => [l.line, l.outcome, l.reason])).toEqual([[1, 'invalid_input', expect.stringContaining('names the device twice (id and deviceId differ')], [2, expect.stringMatching(/^(accepted|conflict)$/), null]]);
     expect(posts().slice(sentBefore).map((p) => p.path)).toEqual(['/hvac/hvac_thermia_02']);
+    // One of the two null names one id: said as that, not as two ids that differ.
+    const nulled = await amps(['push', 'hvac', '--devices', '-', 'auto', '--json'], '{"id":null,"deviceId":"hvac_thermia_01"}\n');
+    expect(JSON.parse(nulled.stdout.trim().split('\n')[0]!).reason).toBe('line 1 gives "id": null beside "deviceId": amps will not guess which is the device; keep one');
   });
 
   it('an NDJSON override that is no quantity is that row\'s invalid_input, never dropped for the command line\'s value', async () => {

@@ -120,6 +120,8 @@ function fromJson(text: string, line: number): InputRow | undefined {
   if (value.id === undefined && isRecord(value.outcome)) return row(value.outcome.id, line, { fromOutcome: true, ...(typeof value.outcome.environment === 'string' ? { environment: value.outcome.environment } : {}) });
   // An action (amps actions list --json) has both, and its id is the action's: never taken for the device.
   if (value.id !== undefined && value.deviceId !== undefined && value.id !== value.deviceId) {
+    // One of them null (or no text) names one device: the line is said as that, not as two ids.
+    if (value.id === null || value.deviceId === null) return { invalid: `gives ${value.id === null ? '"id": null beside "deviceId"' : '"deviceId": null beside "id"'}: amps will not guess which is the device; keep one`, line };
     return { invalid: 'names the device twice (id and deviceId differ, as an action\'s do): amps will not guess which is the device; keep one', line };
   }
   const metadata = isRecord(value.metadata) ? value.metadata : {};
