@@ -739,6 +739,17 @@ describe('amps webhooks verify and trigger', () => {
     const revoked = await runCli(['webhooks', 'trigger', 'push.failed', '--device', 'bat_voltaro_01', '--code', 'INVALID_API_KEY', '--json'], { env });
     expect(revoked.code).toBe(0);
     expect(revoked.stdout).toContain('"errorMessage": "The device manufacturer rejected the supplied API key."');
+    // A push event names a command of the device's family (heat for hvac by default), never one the API could not send.
+    const hvac = await runCli(['webhooks', 'trigger', 'push.completed', '--device', 'hvac_thermia_01', '--json'], { env });
+    expect([hvac.code, JSON.parse(hvac.stdout).body.command]).toEqual([0, 'heat']);
+    for (const [args, said] of [
+      [['push.completed', '--device', 'solar_sunrise_01', '--device-type', 'solar-inverter'], 'amps: push.completed is about a push, and a solar-inverter takes none (read-only)'],
+      [['push.failed', '--device', 'hvac_thermia_01', '--command', 'charge'], "amps: --command 'charge' is not a hvac command"],
+      [['device.connected', '--device', 'hvac_thermia_01', '--command', 'heat'], 'amps: --command goes with push.completed and push.failed'],
+    ] as const) {
+      const refused = await runCli(['webhooks', 'trigger', ...args], { env });
+      expect([refused.code, refused.stderr.split('\n')[0]], args.join(' ')).toEqual([2, said]);
+    }
   });
 
   it('trigger --forward-to waits for a handler that never answers no longer than --timeout', async () => {

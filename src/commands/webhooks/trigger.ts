@@ -11,7 +11,7 @@ import type { DeviceType } from '../../contract/devices.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { holdsKeyShape } from '../../contract/keys.js';
 import { WEBHOOK_EVENTS, type WebhookEventType } from '../../contract/webhooks.js';
-import { deviceTypeFromId, requireDeviceType } from '../../domain/device-types.js';
+import { CANONICAL_COMMANDS, CONTROLLABLE, deviceTypeFromId, pathSegment, requireDeviceType } from '../../domain/device-types.js';
 import { requireId } from '../../domain/ids.js';
 import { deviceEventBody, isWebhookEvent, pushEventBody, scheduleEventBody } from '../../domain/webhooks.js';
 import { readSecretFile } from './secret-file.js';
@@ -94,13 +94,18 @@ function bodyFor(type: WebhookEventType, deviceId: string, deviceType: DeviceTyp
     const message = entry ? fillMessage(entry, entry.exampleDetails ?? {}) : code;
     const failed = type === 'push.failed';
     return pushEventBody({
-      id: `act_trigger_${randomBytes(6).toString('hex')}`, deviceId, deviceType, command: options.command ?? 'charge', parameters: null, state: failed ? 'failed' : 'completed',
+      id: `act_trigger_${randomBytes(6).toString('hex')}`, deviceId, deviceType, command: options.command ?? pushCommandsOf(deviceType)[0], parameters: null, state: failed ? 'failed' : 'completed',
       result: failed ? { success: false, error: { code, message } } : { success: true, message: 'Mode applied' },
       errorCode: failed ? code : null, errorMessage: failed ? message : null, completedAt: now,
     });
   }
   if (type.startsWith('device.')) return deviceEventBody(type as 'device.connected', deviceId, deviceType, now, randomBytes(12).toString('hex'));
   return scheduleEventBody(deviceId, deviceType, now, `sch_trigger_${randomBytes(6).toString('hex')}`);
+}
+
+/** The commands a push.* event may name for a device of this type: a read-only family is pushed nothing. */
+function pushCommandsOf(deviceType: DeviceType): readonly string[] {
+  return CONTROLLABLE.includes(deviceType) ? CANONICAL_COMMANDS[deviceType as keyof typeof CANONICAL_COMMANDS] : [];
 }
 
 export async function run(options: TriggerOptions, io: IO): Promise<ExitCode> {
@@ -110,6 +115,13 @@ export async function run(options: TriggerOptions, io: IO): Promise<ExitCode> {
   if (options.command !== undefined) keyFree(options.command, '--command');
   const deviceId = requireId(options.device, 'device');
   const deviceType = deviceTypeOf(deviceId, options.deviceType);
+  // An event the API could never send would test a handler against nothing: a push of a read-only
+  // family, or a command the family has not (`--field command=…` still sends anything, as typed).
+  if (type.startsWith('push.')) {
+    const commands = pushCommandsOf(deviceType);
+    if (commands.length === 0) throw new UsageError(`${type} is about a push, and a ${pathSegment(deviceType)} takes none (read-only)`, 'trigger a device.* event for it, or name a battery, ev-charger or hvac device');
+    if (options.command !== undefined && !commands.includes(options.command)) throw new UsageError(`--command '${options.command}' is not a ${pathSegment(deviceType)} command`, `one of ${commands.join(', ')}`);
+  } else if (options.command !== undefined) throw new UsageError('--command goes with push.completed and push.failed');
   if (options.code !== undefined) {
     if (type !== 'push.failed') throw new UsageError('--code goes with push.failed');
     if (!isKnownCode(normaliseCode(options.code))) {
@@ -148,7 +160,7 @@ export function triggerCommand(state: CommandState, runF: Run<TriggerOptions> = 
     .argument('<event>', WEBHOOK_EVENTS.join(', '))
     .option('--device <id>', 'the device the event is about')
     .addOption(new Option('--device-type <type>', 'its type, when its id does not say (bat_, ev_, hvac_…)'))
-    .option('--command <command>', 'for push.*: the command (default charge)')
+    .option('--command <command>', 'for push.*: the command (default the family\'s first: charge, or heat for hvac)')
     .option('--code <code>', 'for push.failed: any catalogued code (default COMMAND_FAILED)')
     .option('--field <name=value>', 'set a top-level field of the body (JSON or text; repeatable)', repeatable)
     .option('--forward-to <url>', 'POST it here; without it, the delivery is printed', fileOrUrl('--forward-to'))
