@@ -336,6 +336,35 @@ describe('amps schedules', () => {
       const text = await runCli(['schedules', 'list'], { env: otherEnv });
       expect(text.stderr.split('\n')[0]).toMatch(/^amps: the API does not list schedules here \(501 NOT_IMPLEMENTED/);
       expect(JSON.parse(r.stdout)).toMatchObject({ source: 'devices', complete: false, items: [{ deviceId: 'bat_voltaro_02', state: 'active', recurrence: { rule: 'daily' } }] });
+      // Other schedules live on a device are read from its currentSchedule here: one made through
+      // /schedules is found; while a pending action stands in its place, amps says it cannot tell.
+      const made = (await runCli(['schedules', 'create', '--device', 'bat_voltaro_01', '--slot', '03:00/1h charge --target 90%', '--daily', '--tz', 'UTC', '-q'], { env: otherEnv })).stdout.trim();
+      const found = await runCli(['schedule', 'clear', 'battery', 'bat_voltaro_01', '--json'], { env: otherEnv });
+      expect([found.code, JSON.parse(found.stdout).alsoLive]).toEqual([5, [made]]);
+      expect((await runCli(['push', 'battery', 'bat_voltaro_01', 'charge', '--at', '+2h', '--tz', 'UTC', '-q'], { env: otherEnv })).code).toBe(0);
+      const hidden = await runCli(['schedule', 'clear', 'battery', 'bat_voltaro_01', '--json'], { env: otherEnv });
+      expect([hidden.code, JSON.parse(hidden.stdout).alsoLive]).toEqual([0, null]);
+      const said = await runCli(['schedule', 'clear', 'battery', 'bat_voltaro_01'], { env: otherEnv });
+      expect(said.stderr).toContain('note: amps could not tell whether another schedule is live on bat_voltaro_01 (amps schedules list --device bat_voltaro_01');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('another live schedule past the first page of the list is found: every page of each live state is read', async () => {
+    const other = await startTestSandbox();
+    try {
+      const otherEnv = { ...env, AMPS_API_URL: other.url, AMPS_API_KEY: KEY };
+      // 55 cancelled ones listed before it (a device's history), then the live one.
+      const body = { deviceId: 'bat_ampere_03', timezone: 'UTC', slots: [{ time: '01:00', duration: 'PT1H', action: { command: 'charge', parameters: { target: { value: 90, unit: 'percent' } } } }] };
+      for (let i = 0; i < 55; i++) {
+        const made = await other.call('POST', '/schedules', body);
+        expect(made.status, made.text).toBe(201);
+        expect((await other.call('DELETE', `/schedules/${(made.body as { data: { id: string } }).data.id}`)).status).toBe(200);
+      }
+      const live = (await runCli(['schedules', 'create', '--device', 'bat_ampere_03', '--slot', '05:00/1h charge --target 90%', '--daily', '--tz', 'UTC', '-q'], { env: otherEnv })).stdout.trim();
+      const cleared = await runCli(['schedule', 'clear', 'battery', 'bat_ampere_03', '--json'], { env: otherEnv });
+      expect([cleared.code, JSON.parse(cleared.stdout).alsoLive]).toEqual([5, [live]]);
     } finally {
       await other.close();
     }

@@ -20,7 +20,7 @@ import { type CommandState, type IO, type Run, writeJson, writeLine } from '../.
 import { show } from '../../output/text.js';
 import { announceWrite, withSession } from '../../session/connect.js';
 import { whereSuffix } from '../../session/follow.js';
-import { otherLiveSchedules, otherSchedulesText, pendingWarning, prepareSlots, readSlots, reportScheduleChanges, scheduleLines, scheduleZone, writeDryRunNotices, writePreview } from './slots.js';
+import { otherLiveSchedules, otherSchedulesLine, pendingWarning, prepareSlots, readSlots, reportScheduleChanges, scheduleLines, scheduleZone, writeDryRunNotices, writePreview } from './slots.js';
 
 export interface ScheduleOptions extends GlobalOptions {
   verb: 'get' | 'set' | 'clear';
@@ -52,9 +52,13 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
      * through /schedules runs on, said (always, -q or not) and exit 5, as a state left unresolved.
      */
     const leftLive = (others: string[] | undefined): ExitCode => {
-      if (!others?.length) return EXIT.ok;
-      if (!options.json) writeLine(io.stderr, io.err.yellow(`warning: ${otherSchedulesText(id, others, whereSuffix(session.target, options))}`));
-      return EXIT.conflict;
+      sayOthers(others, others !== undefined);
+      return others?.length ? EXIT.conflict : EXIT.ok;
+    };
+    /** The others live on the device, or that amps could not tell, on stderr (--json carries alsoLive); `always` past -q. */
+    const sayOthers = (others: string[] | undefined, always = false, after = '') => {
+      const line = otherSchedulesLine(id, others, whereSuffix(session.target, options));
+      if (line && !options.json && (always || !options.quiet)) writeLine(io.stderr, io.err.yellow(`${line}${others?.length ? after : ''}`));
     };
     if (options.verb === 'get') {
       const { data } = await resources.getDeviceSchedule(session.client, type, id).catch(async (error: unknown) => {
@@ -62,7 +66,7 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
         if (error instanceof ApiFailure && error.decoded.code === 'NOT_FOUND' && !options.json) {
           const others = await otherLiveSchedules(session.client, type, id);
           writeLine(io.stderr, `${pathSegment(type)} ${show(id)} has no schedule of its own now (none was set, it was cleared, or a one-off one has run).`);
-          if (others?.length) writeLine(io.stderr, io.err.yellow(`warning: ${otherSchedulesText(id, others, whereSuffix(session.target, options))}; amps schedules get ${show(others[0]!)} shows ${others.length === 1 ? 'it' : 'one'}`));
+          sayOthers(others, false, others?.length ? `; amps schedules get ${show(others[0]!)} shows ${others.length === 1 ? 'it' : 'one'}` : '');
         }
         throw error;
       });
@@ -111,7 +115,7 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
     const changed = reportScheduleChanges(io, options.json, body, data, { preview: prepared.preview, zone: zone.name });
     // The set replaced the device's own schedule; one made through /schedules stays beside it.
     const others = await otherLiveSchedules(session.client, type, id, data.id);
-    if (others?.length && !options.json) writeLine(io.stderr, io.err.yellow(`warning: ${otherSchedulesText(id, others, whereSuffix(session.target, options))}`));
+    sayOthers(others);
     if (options.json) writeJson(io, { ...data, preview: prepared.preview, notes: prepared.notes, warning: warning ?? null, changed, alsoLive: others ?? null, timesReadIn: { zone: zone.name, source: zone.source }, environment: session.environment, requestId: requestIdOf(meta) });
     else if (options.quiet) writeLine(io.stdout, show(data.id));
     else writeLine(io.stdout, scheduleLines(data, zone.name).join('\n'));

@@ -14,7 +14,7 @@ import { formatDuration } from '../../domain/duration.js';
 import { CLOCK_MARGIN_MS, describeInstant, deviceOrLocalZone, isTimeZone, namedZone } from '../../domain/time.js';
 import { apiInstant } from '../../contract/api-time.js';
 import { preflightError } from '../../errors/decode.js';
-import { PreflightError, UsageError } from '../../errors/failures.js';
+import { InterruptedError, PreflightError, UsageError } from '../../errors/failures.js';
 import { own } from '../../lib/values.js';
 import { type IO, writeChange, writeLine, writeNotice } from '../../output/io.js';
 import { show } from '../../output/text.js';
@@ -222,26 +222,47 @@ function nextFireChange(preview: PreparedSlots['preview'], answer: ScheduleRecor
  * The schedules live on a device (pending or active) but `except`, by id. The device's schedule
  * routes show one schedule (its own), and /schedules may hold more for it, whose slots run all the
  * same: a clear that leaves one has not left the device without a schedule, and a set or create
- * beside one adds to it. Read from GET /schedules?deviceId= (its first page, 50); where that is not
- * served (the docs version that answers 501, or any failure), from the device read's
- * currentSchedule, which shows one. Undefined when neither could be read: a check amps could not
- * make is never said to have found none.
+ * beside one adds to it. Read from GET /schedules?deviceId=&state= for each live state, every page
+ * (20 at most); where that is not served (the docs version that answers 501, or any failure), from
+ * the device read's currentSchedule, which shows one, and a pending action in its place. Undefined
+ * when amps could not tell (neither read, pages past the bound, an action shown in the schedule's
+ * place): a check amps could not make is never said to have found none.
  */
-export async function otherLiveSchedules(client: ApiClient, type: DeviceType, deviceId: string, except?: string): Promise<string[] | undefined> {
-  const { getDevice, listSchedules } = await import('../../api/resources.js');
-  const live = (state: unknown) => state === 'pending' || state === 'active';
+export async function otherLiveSchedules(client: ApiClient, type: DeviceType | undefined, deviceId: string, except?: string): Promise<string[] | undefined> {
+  const { getDevice, listPages, listSchedules } = await import('../../api/resources.js');
   try {
-    const { data } = await listSchedules(client, { deviceId, limit: 50 });
-    return data.items.filter((s) => s.deviceId === deviceId && live(s.state) && s.id !== except).map((s) => s.id);
-  } catch {
+    const ids = new Set<string>();
+    for (const state of ['pending', 'active'] as const) {
+      let cut = false;
+      const pages = listPages((offset) => listSchedules(client, { deviceId, state, limit: 50, offset }), { maxPages: 20, onCapped: () => (cut = true) });
+      // Filtered here too: an API that ignores a filter lists every schedule.
+      for await (const page of pages) for (const s of page.items) if (s.deviceId === deviceId && s.state === state && s.id !== except) ids.add(s.id);
+      if (cut) return undefined;
+    }
+    return [...ids];
+  } catch (error) {
+    if (error instanceof InterruptedError) throw error;
+    if (type === undefined) return undefined;
     try {
       const current = (await getDevice(client, type, deviceId)).data.currentSchedule;
-      const id = current?.scheduleId;
-      return typeof id === 'string' && id !== except && (current!.state === undefined || live(current!.state)) ? [id] : [];
-    } catch {
+      if (current === null || current === undefined) return [];
+      const id = current.scheduleId;
+      if (typeof id !== 'string') return undefined;
+      return id !== except && (current.state === undefined || current.state === 'pending' || current.state === 'active') ? [id] : [];
+    } catch (failure) {
+      if (failure instanceof InterruptedError) throw failure;
       return undefined;
     }
   }
+}
+
+/**
+ * The line a schedule command says of the others live on the device (a warning), or that it could
+ * not tell (a note); none when it found none.
+ */
+export function otherSchedulesLine(deviceId: string, others: string[] | undefined, where = ''): string | undefined {
+  if (others === undefined) return `note: amps could not tell whether another schedule is live on ${show(deviceId)} (amps schedules list --device ${show(deviceId)}${where} shows them)`;
+  return others.length > 0 ? `warning: ${otherSchedulesText(deviceId, others, where)}` : undefined;
 }
 
 /** What a schedule command says of the others live on the device: how to see or end each. */
