@@ -486,14 +486,17 @@ describe('amps push --devices', () => {
     const table = await amps(['push', 'battery', '--devices', '-', 'charge'], 'bat_load_000001\tbattery\tvoltaro\nbat_load_000002\tbattery\tvoltaro\n');
     expect([table.code, table.stderr.trim().split('\n')]).toEqual([2, ['amps: --devices line 1 holds a tab: a table (as `amps devices` prints one piped), not a list of ids, a CSV or NDJSON', '  hint: take its first column: cut -f1 FILE | amps push … --devices -']]);
     const semicolons = await amps(['push', 'battery', '--devices', '-', 'charge'], 'id;target\nbat_load_000001;90%\n');
-    expect([semicolons.code, semicolons.stderr.split('\n')[0]]).toEqual([2, "amps: --devices line 1 is a header separated by ';': amps reads a CSV separated by ','"]);
+    expect([semicolons.code, semicolons.stderr.split('\n')[0]]).toEqual([2, "amps: --devices line 1 holds a ';', which no id does: a CSV separated by ';'? amps reads one separated by ','"]);
+    expect((await amps(['push', 'battery', '--devices', '-', 'charge'], 'bat_load_000001;90%\n')).code).toBe(2);
+    const commaInTable = await amps(['push', 'battery', '--devices', '-', 'charge'], 'bat_load_000001\tbattery\tHome 10, rev B\n');
+    expect(commaInTable.stderr.split('\n')[0]).toContain('holds a tab');
     writeFileSync(join(dir, 'program'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0, 0, 0, 0x0a]));
     expect((await amps(['push', 'battery', '--devices', join(dir, 'program'), 'charge'])).code).toBe(2);
     expect((await amps(['push', 'battery', '--devices', '/no/such', 'charge'])).stderr).toContain('cannot read --devices');
     // An empty name (a script's unset variable) is said as that, not as a file called '' that is not there.
     for (const args of [['push', 'battery', '--devices', '', 'charge'], ['push', 'battery', '--devices', '-', 'charge', '--out', ''], ['decode', '']]) {
       const empty = await amps(args, 'bat_load_000001\n');
-      expect([empty.code, empty.stderr.split('\n')[0]], args.join(' ')).toEqual([2, expect.stringMatching(/^amps: (--devices|--out|the response file) names no file \(it is empty\)$/)]);
+      expect([empty.code, empty.stderr.split('\n')[0]], args.join(' ')).toEqual([2, expect.stringMatching(/^amps: (--devices|--out|the response file) is given as an empty word, which names nothing$/)]);
     }
     expect((await amps(['push', 'solar-inverter', '--devices', '-', 'charge'], 'solar_sunpeak_01')).code).toBe(2);
     const noLedger = await amps(['push', 'battery', '--devices', '-', 'charge', '--out', '/no/such/dir/ledger.ndjson'], 'bat_load_000001');

@@ -486,16 +486,16 @@ async function* rowsOf(lines: AsyncGenerator<Line>): AsyncGenerator<InputRow> {
         }
         return;
       }
+      // A table's row (`amps devices` piped is tab-separated) or a CSV of `;`, told by its first line
+      // (no id holds a tab or a `;`): every line would be refused as an id, so the whole file is,
+      // saying how to take its ids, before anything is sent.
+      if (text.includes('\t')) throw new UsageError(`--devices line ${item.line} holds a tab: a table (as \`amps devices\` prints one piped), not a list of ids, a CSV or NDJSON`, 'take its first column: cut -f1 FILE | amps push … --devices -');
+      if (text.includes(';') && !text.includes(',')) throw new UsageError(`--devices line ${item.line} holds a ';', which no id does: a CSV separated by ';'? amps reads one separated by ','`, "change the separator: tr ';' ',' < FILE | amps push … --devices - (no field holding a ';' or ',')");
       // A CSV header names an id column; a lone `id` (one-column CSV) is a header too, never a device.
       if (text.includes(',') || /^"?(id|deviceid)"?$/i.test(text)) {
         yield* csvRows(text, lines);
         return;
       }
-      // A table's row (`amps devices` piped is tab-separated) or a CSV of another separator, told by
-      // its first line: every line would be refused as an id, so the whole file is, saying how to take
-      // its ids, before anything is sent.
-      if (text.includes('\t')) throw new UsageError(`--devices line ${item.line} holds a tab: a table (as \`amps devices\` prints one piped), not a list of ids, a CSV or NDJSON`, 'take its first column: cut -f1 FILE | amps push … --devices -');
-      if (/^"?(id|deviceid)"?;/i.test(text)) throw new UsageError(`--devices line ${item.line} is a header separated by ';': amps reads a CSV separated by ','`, "change the separator: tr ';' ',' < FILE | amps push … --devices - (no field holding a ';' or ',')");
       // One id a line.
       yield row(text, item.line);
       for await (const next of lines) {

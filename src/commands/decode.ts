@@ -60,7 +60,8 @@ function parseSavedResponse(text: string): SavedResponse {
  * chunked` and the body as chunks, each a hex size line and that many bytes, ended by a chunk of 0.
  * Joined, as the live client's transport joins them: read as text, the framing made a DEVICE_OFFLINE
  * an HTTP_410 "not JSON", exit 4. A body that is not framed so (`curl -i` gives it joined, the
- * header kept) is taken as it is.
+ * header kept) is taken as it is, as is framing that does not add up as read (the file is read as
+ * UTF-8 text and its line ends made LF first: a chunk cut inside a character, or holding a line end).
  */
 function unchunked(saved: SavedResponse): SavedResponse {
   const coding = saved.headers['transfer-encoding'];
@@ -70,6 +71,8 @@ function unchunked(saved: SavedResponse): SavedResponse {
   const parts: Buffer[] = [];
   let at = 0;
   for (;;) {
+    // A capture cut after a whole chunk, before the closing one: what came is the body.
+    if (at > 0 && bytes.subarray(at).toString('latin1').trim() === '') break;
     const lineEnd = bytes.indexOf(0x0a, at);
     if (lineEnd === -1) return saved;
     const sizeText = bytes.subarray(at, lineEnd).toString('latin1').replace(/\r$/, '').split(';')[0]!.trim();

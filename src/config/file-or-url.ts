@@ -14,7 +14,7 @@ import { requireFileName } from '../output/read.js';
  * is refused, the refusal not showing it.
  */
 export function checkFileOrUrl(name: string, value: string): string {
-  requireFileName(value, name, name === '--forward-to' ? 'name the URL events go to' : 'name a file (- for stdin or stdout, where the flag takes it)');
+  requireFileName(value, name, 'a variable left unset gives one: set it, or leave the flag out');
   if (holdsKeyShape(value)) throw new UsageError(`${name} holds what looks like an API key, so it is not used: amps prints the files and URLs it is given`, 'give the key with AMPS_API_KEY, --api-key-file or amps login');
   // A webhook signing secret pasted where its file goes (`--secret-file whsec_…`) likewise.
   if (holdsSecretShape(value)) throw new UsageError(`${name} holds what looks like a webhook signing secret, so it is not used: amps prints the files and URLs it is given`, 'save the secret in a file and name the file: amps sandbox secret > secret.txt');

@@ -14,7 +14,7 @@ const unreadable = (what: string, error: unknown) => new UsageError(`cannot read
 
 /** A file named by nothing (`--devices ''`, an unset variable in a script) is said as that, not as "no such file ". */
 export function requireFileName(path: string, what: string, hint = 'name a file, or - for stdin'): void {
-  if (path === '') throw new UsageError(`${what} names no file (it is empty)`, hint);
+  if (path.trim() === '') throw new UsageError(`${what} is given as an empty word, which names nothing`, hint);
 }
 
 /** How bytes read become text. `strict`: bytes that are not UTF-8 are refused, naming `what`, not replaced (JSON sent as written must be UTF-8, RFC 8259). */

@@ -712,7 +712,7 @@ function resumedSendingFlags(options: FleetPushOptions): string[] {
  * A ledger that could not be written is one: it ends with a whole line, and the devices sent whose
  * lines it lacks are read back from the API by the resume.
  */
-const RESUMABLE_STOPS = new Set(['interrupt', 'fail_fast', 'rate_limited', 'api_unreachable', 'ledger_failed', 'output_closed']);
+const RESUMABLE_STOPS = new Set(['interrupt', 'fail_fast', 'rate_limited', 'api_unreachable', 'ledger_failed']);
 
 /** The exit code of an accepted device once followed: its action's outcome (10 while still pending). */
 function outcomeCodeOf(entry: LedgerEntry, tally: OutcomeTally): ExitCode {
