@@ -19,7 +19,10 @@ export async function readKeyFile(file: string, io: IO): Promise<string> {
     throw new UsageError(`--api-key-file ${file} reads the key from stdin, which is a terminal: the key would be shown as it is typed`, 'pipe it in (--api-key-file - < keyfile), or save it once behind a hidden prompt: amps config set api-key');
   }
   const text = file === '-' ? await readStdin(io, { limit: KEY_FILE_LIMIT, what: 'the key on stdin' }) : await readFileBounded(file, { limit: KEY_FILE_LIMIT, what: 'the key file', stop: () => io.signal });
-  const key = text.trim();
+  // Line ends and spaces around it are the file's; a no-break space or other Unicode space (trim()
+  // took those too) is part of what was pasted, and the key's shape check refuses it, as it refuses
+  // one in AMPS_API_KEY.
+  const key = text.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
   if (key === '') throw new UsageError(`the key file ${file} is empty`);
   if (file !== '-') for (const line of looseModeWarnings([{ path: file, what: 'the key file' }])) writeLine(io.stderr, io.err.yellow(line));
   return key;

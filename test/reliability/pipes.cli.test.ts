@@ -715,6 +715,16 @@ describe('keys and secrets', () => {
     expect([stored.code, stored.stderr]).toEqual([2, expect.stringContaining('does not look like an Amps key, so it was not saved')]);
   });
 
+  it('a key file is trimmed of its line ends and spaces alone: a no-break space pasted with the key is refused, as in AMPS_API_KEY', async () => {
+    const file = join(freshConfigDir(), 'key.txt');
+    writeFileSync(file, 'amps_sk_test_Secret9876xyz\u00a0\n', { mode: 0o600 });
+    const r = await runCli(['get', 'battery', 'bat_voltaro_01', '--api-key-file', file], { env: { ...env, AMPS_API_KEY: undefined } });
+    expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, 'amps: the API key from --api-key-file does not look like an Amps key, so it was not sent']);
+    expect(sandbox.requests).toHaveLength(0);
+    writeFileSync(file, '  amps_sk_test_Secret9876xyz \r\n', { mode: 0o600 });
+    expect((await runCli(['get', 'battery', 'bat_voltaro_01', '--api-key-file', file], { env: { ...env, AMPS_API_KEY: undefined } })).code).toBe(0);
+  });
+
   it('an --out name holding a direction override or a zero-width space is refused, not shown (the Ledger and rerun lines would read as another file)', async () => {
     for (const mark of ['\u202e', '\u200b']) {
       const path = join(freshConfigDir(), `run${mark}txt.ndjson`);
