@@ -403,12 +403,21 @@ async function handshakeServer(mode: 'silent' | 'reset'): Promise<{ url: string;
   };
 }
 
+/** `use` run against a handshakeServer of `mode`, which is closed after it whatever happens. */
+async function withHandshakeServer(mode: 'silent' | 'reset', use: (tls: Awaited<ReturnType<typeof handshakeServer>>) => Promise<void>): Promise<void> {
+  const tls = await handshakeServer(mode);
+  try {
+    await use(tls);
+  } finally {
+    await tls.close();
+  }
+}
+
 describe('a push whose connection was never made: nothing was sent, and amps says so', () => {
   const env = (url: string) => cleanEnv({ AMPS_API_URL: url, AMPS_API_KEY: 'amps_sk_test_reliability1' });
 
   it('a TLS handshake reset (a firewall): NETWORK_FAILURE, nothing was sent, no "was sent" line; --retry sends it again', async () => {
-    const tls = await handshakeServer('reset');
-    try {
+    await withHandshakeServer('reset', async (tls) => {
       const r = await runCli(['push', 'battery', 'b1', 'charge', '--no-preflight', '--json', '--timeout', '5s'], { env: env(tls.url) });
       const error = JSON.parse(r.stderr.trim().split('\n').at(-1)!).error;
       expect([r.code, error.code, 'unanswered' in error]).toEqual([6, 'NETWORK_FAILURE', false]);
@@ -419,20 +428,15 @@ describe('a push whose connection was never made: nothing was sent, and amps say
       const before = tls.hellos();
       const retried = await runCli(['push', 'battery', 'b1', 'charge', '--no-preflight', '--retry', '2', '--timeout', '10s'], { env: env(tls.url) });
       expect([retried.code, retried.stderr.match(/retrying POST/g)?.length, tls.hellos() - before]).toEqual([6, 2, 3]);
-    } finally {
-      await tls.close();
-    }
+    });
   }, 30_000);
 
   it('a fleet (its own HTTP client) resends a device whose handshake was reset, and never one whose connection was reset after the push left', async () => {
-    const tls = await handshakeServer('reset');
-    try {
+    await withHandshakeServer('reset', async (tls) => {
       const r = await runCli(['push', 'battery', '--devices', '-', 'charge', '--no-preflight', '--retry', '1', '--timeout', '10s', '--json'], { env: env(tls.url), input: 'b1\nb2\n' });
       const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id?: string; code?: string; attempts?: number }).filter((l) => l.id);
       expect(lines.map((l) => [l.id, l.code, l.attempts]).sort()).toEqual([['b1', 'NETWORK_FAILURE', 2], ['b2', 'NETWORK_FAILURE', 2]]);
-    } finally {
-      await tls.close();
-    }
+    });
     // The fault server resets the connection once the POST has arrived: that push may have run.
     const sent = await runCli(['push', 'battery', '--devices', '-', 'charge', '--no-preflight', '--retry', '1', '--timeout', '10s', '--json'], { env: env(server.url('reset')), input: 'b1\nb2\n' });
     const lines = sent.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id?: string; code?: string; attempts?: number }).filter((l) => l.id);
@@ -441,20 +445,16 @@ describe('a push whose connection was never made: nothing was sent, and amps say
   }, 30_000);
 
   it('a handshake never completed within --timeout: CLIENT_TIMEOUT, nothing was sent, no "was sent" line', async () => {
-    const tls = await handshakeServer('silent');
-    try {
+    await withHandshakeServer('silent', async (tls) => {
       const r = await runCli(['push', 'battery', 'b1', 'charge', '--no-preflight', '--json', '--timeout', '1500ms'], { env: env(tls.url) });
       const error = JSON.parse(r.stderr.trim().split('\n').at(-1)!).error;
       expect([r.code, error.code, 'unanswered' in error]).toEqual([6, 'CLIENT_TIMEOUT', false]);
       expect(error.message).toContain('no connection to the API was made: nothing was sent');
-    } finally {
-      await tls.close();
-    }
+    });
   }, 30_000);
 
   it('Ctrl-C during the handshake: interrupted, exit 130, and no "was on its way" (text and JSON)', async () => {
-    const tls = await handshakeServer('silent');
-    try {
+    await withHandshakeServer('silent', async (tls) => {
       for (const json of [false, true]) {
         const before = tls.hellos();
         const child = spawn(process.execPath, [BIN, 'push', 'battery', 'b1', 'idle', '--no-preflight', '--timeout', '60s', ...(json ? ['--json'] : [])], { env: env(tls.url) as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -467,8 +467,6 @@ describe('a push whose connection was never made: nothing was sent, and amps say
         const said = json ? JSON.parse(stderr.trim().split('\n').at(-1)!).error : { code: 'INTERRUPTED', hint: stderr.includes('was on its way') ? stderr : null };
         expect(said).toMatchObject({ code: 'INTERRUPTED', hint: null });
       }
-    } finally {
-      await tls.close();
-    }
+    });
   }, 30_000);
 });
