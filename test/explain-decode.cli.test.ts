@@ -263,16 +263,25 @@ describe('amps decode (built binary)', () => {
 
   it('a raw response saved with its chunked framing (curl --raw -i, nc) is joined as a live one is: its code, not "not JSON"', async () => {
     const body = Buffer.from(JSON.stringify({ success: false, error: { code: 'DEVICE_OFFLINE', message: 'Gerät offline', details: {} }, meta: { requestId: 'req_chunked1' } }));
-    // Two chunks, sized in bytes (the ä is two), the first with an extension, as a server may send them.
-    const cut = body.indexOf(0xc3) - 3;
+    // Two chunks cut inside the ä's two bytes, the first with an extension, as a server may send them.
+    const cut = body.indexOf(0xc3) + 1;
     const framed = Buffer.concat([
       Buffer.from('HTTP/1.1 410 Gone\r\ncontent-type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n'),
       Buffer.from(`${cut.toString(16)};name=x\r\n`), body.subarray(0, cut), Buffer.from('\r\n'),
       Buffer.from(`${(body.length - cut).toString(16)}\r\n`), body.subarray(cut), Buffer.from('\r\n0\r\n\r\n'),
     ]);
-    const r = await runCli(['decode', '-', '--json'], { input: framed.toString('utf8') });
+    const file = join(freshConfigDir(), 'chunked.txt');
+    writeFileSync(file, framed);
+    const r = await runCli(['decode', file, '--json']);
     const out = JSON.parse(r.stdout);
     expect([r.code, out.error.code, out.error.message, out.meta.requestId]).toEqual([7, 'DEVICE_OFFLINE', 'Gerät offline', 'req_chunked1']);
+    expect(out.error.notUtf8 ?? false).toBe(false);
+    // Chunk data holding a line end, and a capture without its closing chunk: sized in bytes as read.
+    const spaced = Buffer.from('{"success":false,\r\n"error":{"code":"DEVICE_OFFLINE","message":"x"}}');
+    const capture = Buffer.concat([Buffer.from(`HTTP/1.1 410 Gone\r\nTransfer-Encoding: chunked\r\n\r\n${spaced.length.toString(16)}\r\n`), spaced, Buffer.from('\r\n')]);
+    writeFileSync(file, capture);
+    const crlf = await runCli(['decode', file, '--json']);
+    expect([crlf.code, JSON.parse(crlf.stdout).error.code]).toEqual([7, 'DEVICE_OFFLINE']);
     // Framing that does not add up is no framing: the body is decoded as it stands.
     const broken = await runCli(['decode', '-', '--json'], { input: 'HTTP/1.1 410 Gone\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n' });
     expect([broken.code, JSON.parse(broken.stdout).error.code]).toEqual([4, 'HTTP_410']);

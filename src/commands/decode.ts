@@ -52,43 +52,59 @@ function parseSavedResponse(text: string): SavedResponse {
     if (status >= 200 && !/^HTTP\/\d(\.\d)? \d{3}/.test(rest.trimStart())) break;
     rest = rest.trimStart();
   }
-  return parsed ? unchunked(parsed) : { headers: {}, body: clean };
+  return parsed ?? { headers: {}, body: clean };
 }
 
 /**
- * A body saved with its chunked framing (`curl --raw -i`, `nc`, a capture): `Transfer-Encoding:
- * chunked` and the body as chunks, each a hex size line and that many bytes, ended by a chunk of 0.
- * Joined, as the live client's transport joins them: read as text, the framing made a DEVICE_OFFLINE
- * an HTTP_410 "not JSON", exit 4. A body that is not framed so (`curl -i` gives it joined, the
- * header kept) is taken as it is, as is framing that does not add up as read (the file is read as
- * UTF-8 text and its line ends made LF first: a chunk cut inside a character, or holding a line end).
+ * A raw response saved with its chunked framing (`curl --raw -i`, `nc`, a capture): its last
+ * header block says `Transfer-Encoding: chunked`, and the body is chunks, each a hex size line and
+ * that many bytes, ended by a chunk of 0 (or by the end of a capture cut after a whole chunk).
+ * Joined on the bytes as read, before they become text, as the live client's transport joins them:
+ * read as text, the framing made a DEVICE_OFFLINE an HTTP_410 "not JSON", exit 4, and a chunk cut
+ * inside a character or holding a line end would not add up. Anything else, and framing that does
+ * not add up, is left as it is (`curl -i` gives the body joined, the header kept).
  */
-function unchunked(saved: SavedResponse): SavedResponse {
-  const coding = saved.headers['transfer-encoding'];
-  const codings = (Array.isArray(coding) ? coding.join(',') : coding ?? '').toLowerCase().split(',').map((c) => c.trim()).filter(Boolean);
-  if (codings.at(-1) !== 'chunked') return saved;
-  const bytes = Buffer.from(saved.body, 'utf8');
+export function joinChunkedBody(bytes: Buffer): Buffer {
+  // One character a byte: indices here are the bytes'.
+  const raw = bytes.toString('latin1');
+  const statusLine = /^HTTP\/\d(\.\d)? \d{3}/;
+  const leading = (text: string) => text.length - text.trimStart().length;
+  let at = raw.startsWith('\xef\xbb\xbf') ? 3 : 0;
+  at += leading(raw.slice(at));
+  let head: string | undefined;
+  let bodyAt = 0;
+  // The last block: interim 1xx blocks, and a proxy's answer to CONNECT, come before the response.
+  while (statusLine.test(raw.slice(at, at + 16))) {
+    const end = /\r?\n\r?\n/.exec(raw.slice(at));
+    if (!end) return bytes;
+    head = raw.slice(at, at + end.index);
+    bodyAt = at + end.index + end[0].length;
+    const rest = raw.slice(bodyAt);
+    if (Number(head.slice(head.indexOf(' ') + 1, head.indexOf(' ') + 4)) >= 200 && !statusLine.test(rest.trimStart())) break;
+    at = bodyAt + leading(rest);
+  }
+  if (head === undefined || !/^transfer-encoding:[^\n]*\bchunked[ \t]*\r?$/im.test(head)) return bytes;
   const parts: Buffer[] = [];
-  let at = 0;
+  const contentEnd = raw.trimEnd().length;
+  let pos = bodyAt;
   for (;;) {
     // A capture cut after a whole chunk, before the closing one: what came is the body.
-    if (at > 0 && bytes.subarray(at).toString('latin1').trim() === '') break;
-    const lineEnd = bytes.indexOf(0x0a, at);
-    if (lineEnd === -1) return saved;
-    const sizeText = bytes.subarray(at, lineEnd).toString('latin1').replace(/\r$/, '').split(';')[0]!.trim();
-    if (!/^[0-9a-f]{1,8}$/i.test(sizeText)) return saved;
+    if (pos > bodyAt && pos >= contentEnd) break;
+    const lineEnd = raw.indexOf('\n', pos);
+    if (lineEnd === -1) return bytes;
+    const sizeText = raw.slice(pos, lineEnd).replace(/\r$/, '').split(';')[0]!.trim();
+    if (!/^[0-9a-f]{1,8}$/i.test(sizeText)) return bytes;
     const size = Number.parseInt(sizeText, 16);
-    at = lineEnd + 1;
+    pos = lineEnd + 1;
     if (size === 0) break;
-    if (at + size > bytes.length) return saved;
-    parts.push(bytes.subarray(at, at + size));
-    at += size;
-    // Each chunk's data ends its line (CRLF, LF once curl's CRLFs were read as lines).
-    if (bytes[at] === 0x0d) at++;
-    if (bytes[at] !== 0x0a) return saved;
-    at++;
+    if (pos + size > bytes.length) return bytes;
+    parts.push(bytes.subarray(pos, pos + size));
+    pos += size;
+    if (raw[pos] === '\r') pos++;
+    if (raw[pos] !== '\n') return bytes;
+    pos++;
   }
-  return { ...saved, body: Buffer.concat(parts).toString('utf8') };
+  return Buffer.concat([bytes.subarray(0, bodyAt), ...parts]);
 }
 
 /** A header line's value; a repeated header keeps every value, in order (the decoder reads the first, as it does a live response's). */
@@ -122,7 +138,7 @@ function parseVerbose(text: string): SavedResponse {
   });
   const trace = /^(> |< |>$|<$|\* |\{ \[|\} \[)/;
   const body = lines.slice(bodyFrom).filter((line) => !trace.test(line)).join('\n');
-  return unchunked({ status, headers, body });
+  return { status, headers, body };
 }
 
 /** The saved response as text, and whether its bytes were UTF-8 (a body that was not is decoded as a live one is: client.ts). */
@@ -130,13 +146,13 @@ async function readInput(options: DecodeOptions, io: IO): Promise<{ text: string
   let notUtf8 = false;
   const onNotUtf8 = () => (notUtf8 = true);
   if (options.file !== undefined && options.file !== '-') {
-    const text = await readFileBounded(options.file, { what: 'the response file', stop: () => io.signal, onNotUtf8 });
+    const text = await readFileBounded(options.file, { what: 'the response file', stop: () => io.signal, onNotUtf8, beforeText: joinChunkedBody });
     return { text, notUtf8 };
   }
   if (options.file === undefined && io.stdinIsTTY) {
     throw new UsageError('give a file to decode, or pipe a response into amps decode -', 'pbpaste | amps decode -');
   }
-  const text = await readStdin(io, { what: 'the input to decode', onNotUtf8 });
+  const text = await readStdin(io, { what: 'the input to decode', onNotUtf8, beforeText: joinChunkedBody });
   return { text, notUtf8 };
 }
 

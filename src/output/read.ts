@@ -25,9 +25,12 @@ interface TextOptions {
   notUtf8Hint?: string;
   /** Not strict: told when bytes that are not UTF-8 were read with replacement characters. */
   onNotUtf8?: () => void;
+  /** The bytes as read, rewritten before they become text (decode joins a chunked body's chunks, sized in bytes). */
+  beforeText?: (bytes: Buffer) => Buffer;
 }
 
-function textOf(bytes: Buffer, options: TextOptions): string {
+function textOf(read: Buffer, options: TextOptions): string {
+  const bytes = options.beforeText ? options.beforeText(read) : read;
   // One check for both: refused when strict, else said to the caller that asked (a reader that did
   // not ask pays for no scan).
   if ((options.strict || options.onNotUtf8) && !isUtf8(bytes)) {
