@@ -211,6 +211,7 @@ export function attemptsFor(decoded: DecodedError, retries: number): number {
  * and the push may have run.
  */
 export function pushMayBeResent(outcome: { decoded: DecodedError; notSent: boolean }, attempt: number): boolean {
+  if (retryCannotMend(outcome.decoded)) return false;
   // A success status took the push, whatever its body says: the decoder makes any 2xx it cannot use
   // INVALID_RESPONSE (no Amps error envelope), which nothing below resends.
   if (provesNothingRan(outcome)) return true;
@@ -270,10 +271,18 @@ export function retryDelayMs(decoded: DecodedError, attempt: number, random: () 
   return random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
 }
 
+/**
+ * A failure no resend mends: a TLS handshake refused (a certificate, a protocol) fails the same way
+ * again. Nothing was sent, so a push could go again; it would only be refused again, after waits.
+ */
+function retryCannotMend(decoded: DecodedError): boolean {
+  return decoded.shape === 'transport' && decoded.code === 'TLS_FAILURE';
+}
+
 function isRetryable(method: string, outcome: Outcome, attempt: number): boolean {
   const { error } = outcome;
   if (method !== 'GET') return pushMayBeResent({ decoded: error, notSent: outcome.notSent }, attempt);
-  if (error.shape === 'transport' && error.code === 'TLS_FAILURE') return false;
+  if (retryCannotMend(error)) return false;
   if (error.retryClass === 'backoff') return true;
   return error.retryClass === 'once_then_escalate' && attempt < ONCE_THEN_ESCALATE_ATTEMPTS;
 }

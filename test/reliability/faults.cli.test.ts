@@ -363,6 +363,23 @@ describe('pushes against a misbehaving server', () => {
     expect(notice[0]!.retry.delayMs).toBeLessThanOrEqual(5_000);
   }, 20_000);
 
+  it('a TLS handshake refused (https to a server that speaks plain HTTP) is not retried, even with --retry: no resend mends it', async () => {
+    const { createServer } = await import('node:net');
+    let connections = 0;
+    const plain = createServer((socket) => {
+      connections++;
+      socket.on('error', () => undefined).once('data', () => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
+    });
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    try {
+      const env = cleanEnv({ AMPS_API_URL: `https://127.0.0.1:${(plain.address() as { port: number }).port}`, AMPS_API_KEY: 'amps_sk_test_reliability1' });
+      const r = await runCli(['push', 'battery', 'b1', 'charge', '--no-preflight', '--retry', '2', '--timeout', '5s'], { env });
+      expect([r.code, r.stderr.includes('TLS_FAILURE'), r.stderr.includes('retrying POST'), connections]).toEqual([6, true, false, 1]);
+    } finally {
+      await new Promise((resolve) => plain.close(resolve));
+    }
+  });
+
   it('a connection refused before sending may be retried with --retry: nothing was sent', async () => {
     const env = cleanEnv({ AMPS_API_URL: 'http://127.0.0.1:9', AMPS_API_KEY: 'amps_sk_test_reliability1' });
     const r = await runCli(['push', 'battery', 'b1', 'charge', '--no-preflight', '--retry', '2', '--timeout', '5s'], { env });
