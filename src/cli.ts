@@ -7,7 +7,7 @@ import { Command, CommanderError, Help, Option } from '@commander-js/extra-typin
 import COMMAND_LIST from './commands/command-list.json' with { type: 'json' };
 import { EXIT, type ExitCode } from './contract/exit-codes.js';
 import { UsageError } from './errors/failures.js';
-import { versionLine } from './lib/version.js';
+import { versionJson, versionLine } from './lib/version.js';
 import { jsonText, redactUrl } from './lib/values.js';
 import { hardStopNote } from './lib/hard-stop.js';
 import { redactKeyShapes } from './contract/keys.js';
@@ -215,7 +215,7 @@ export async function buildProgram(state: CommandState, argv: string[] = [], { e
   const { io } = state;
   const program = new Command('amps')
     .description('Operate devices through the Amps API: push commands, inspect state, decode errors.\nWith no key or URL configured, amps runs against an embedded local sandbox.')
-    .version(versionLine(), '-v, --version', 'print the version, node version and platform')
+    .version(argv.includes('--json') ? versionJson() : versionLine(), '-v, --version', 'print the version, node version and platform (--json: as JSON)')
     .helpCommand(false)
     .showSuggestionAfterError(true)
     .configureHelp({

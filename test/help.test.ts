@@ -91,6 +91,9 @@ describe('help', () => {
   it('prints the version with the node version and platform', async () => {
     const r = await runCli(['--version']);
     expect(r.stdout.trim()).toMatch(/^amps \d+\.\d+\.\d+ \(node v\d+\.\d+\.\d+, \w+-\w+\)$/);
+    // With --json, one JSON line, as every --json output is JSON.
+    const json = await runCli(['--version', '--json']);
+    expect([json.code, JSON.parse(json.stdout)]).toEqual([0, { version: expect.stringMatching(/^\d+\.\d+\.\d+$/), node: process.version, platform: `${process.platform}-${process.arch}` }]);
   });
 
   it('lists every seeded sandbox device in the README', () => {
