@@ -65,6 +65,15 @@ describe('amps get', () => {
     expect(r.stdout).toMatch(/^plant zone +Europe\/Madrid$/m);
   });
 
+  it('says the current schedule as a pending action or a schedule, its times in the zone and UTC, not as JSON', async () => {
+    expect((await amps(['push', 'battery', 'bat_kestrel_01', 'charge', '--start', '+2h', '--end', '1h', '-q'])).code).toBe(0);
+    const action = await amps(['get', 'battery', 'bat_kestrel_01'], { env: { TZ: 'UTC', AMPS_TZ: 'UTC' } });
+    expect(action.stdout).toMatch(/^ {2}current schedule {2}action act_\w+ charge scheduled from \d{4}-\d\d-\d\d [\d:]+ UTC \([\d:]+Z\) to \d{4}-\d\d-\d\d [\d:]+ UTC \([\d:]+Z\)$/m);
+    expect((await amps(['schedules', 'create', '--device', 'bat_kestrel_02', '--slot', '01:00/1h charge --target 80%', '--daily', '--tz', 'UTC', '-q'])).code).toBe(0);
+    const schedule = await amps(['get', 'battery', 'bat_kestrel_02'], { env: { AMPS_TZ: 'UTC' } });
+    expect(schedule.stdout).toMatch(/^ {2}current schedule {2}schedule sched_\w+ pending, daily, next fire \d{4}-\d\d-\d\d 01:00 UTC \(01:00Z\)$/m);
+  });
+
   it('gives the device as JSON with --json, and inspect is an alias', async () => {
     const r = await amps(['inspect', 'ev-charger', 'ev_wallbox_01', '--json', '--expedite']);
     expect(jsonOut(r)).toMatchObject({ id: 'ev_wallbox_01', metadata: { cacheType: 'expedite' } });

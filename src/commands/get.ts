@@ -9,7 +9,9 @@ import { type CommandState, type IO, writeJson, writeLine, type Run } from '../o
 import { formatTable } from '../output/table.js';
 import { fieldLines, show } from '../output/text.js';
 import { bounded, isRecord, TEXT_BOUNDS } from '../lib/values.js';
-import { rangeText, settingsTable, stateColour } from '../output/views.js';
+import { rangeText, settingsTable, stateColour, timeText } from '../output/views.js';
+import { recurrenceText } from '../domain/schedule.js';
+import { displayZone } from '../domain/time.js';
 import { commandsProblem, type DeviceRead, settingsProblem } from '../contract/devices.js';
 
 export interface GetOptions extends GlobalOptions {
@@ -79,12 +81,29 @@ async function render(raw: DeviceRead, type: string, io: IO): Promise<void> {
       fieldLines(
         [
           ['last action', last ? `${show(last.id)} ${show(last.command)} ${stateColour(show(last.state), s)} (updated ${show(last.updatedAt)})` : 'none'],
-          ['current schedule', device.currentSchedule ? show(device.currentSchedule) : 'none'],
+          ['current schedule', device.currentSchedule ? currentScheduleText(device.currentSchedule, displayZone(io.env)) : 'none'],
         ],
         '  ',
       ).join('\n'),
     );
   }
+}
+
+/**
+ * A device read's currentSchedule for people: its pending deferred action (id, command, state,
+ * window) or its schedule (id, state, recurrence, next fire), times in `zone` and UTC. Any other
+ * shape (the docs show it only as null) as it came.
+ */
+function currentScheduleText(current: Record<string, unknown>, zone: string): string {
+  if (current.actionId !== undefined) {
+    const window = current.start ? ` from ${timeText(current.start, zone)}${current.end ? ` to ${timeText(current.end, zone)}` : ''}` : '';
+    return `action ${show(current.actionId)} ${show(current.command)} ${show(current.state)}${window}`;
+  }
+  if (current.scheduleId !== undefined) {
+    const next = current.nextFireAt ? `, next fire ${timeText(current.nextFireAt, zone)}` : '';
+    return `schedule ${show(current.scheduleId)} ${show(current.state)}, ${recurrenceText(current.recurrence)}${next}`;
+  }
+  return show(current);
 }
 
 export async function run(options: GetOptions, io: IO): Promise<ExitCode> {
