@@ -166,6 +166,9 @@ describe('amps push', () => {
     expect(r.stderr).toContain('nothing was sent');
     expect(r.stderr).toContain('PARAMETER_OUT_OF_RANGE');
     expect(r.stderr).toContain('Supported range: 20 to 90 percent');
+    // Under "nothing was sent", the value is what would have gone, not what was sent.
+    expect(r.stderr).toContain('Would send: 95 percent');
+    expect(r.stderr).not.toContain('Sent: ');
     expect(posts()).toHaveLength(0);
     const windowed = await amps(['push', 'battery', 'bat_helio_01', 'charge', '--start', '+1h', '--end', '2h']);
     expect(windowed.stderr).toContain('EXECUTION_NOT_SUPPORTED');

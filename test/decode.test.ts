@@ -248,6 +248,8 @@ describe('the renderers', () => {
     expect(unit).toContain('Supported units: kw');
     const range = await renderErrorText(decodeError(422, {}, envelope('PARAMETER_OUT_OF_RANGE', 'x', { parameter: 'power', value: 9, min: 0, max: 5, unit: 'kw' })), ctx);
     expect(range).toContain('Supported range: 0 to 5 kw');
+    // The API's answer: the value it was sent.
+    expect(range).toContain('Sent: 9 kw');
     const exec = await renderErrorText(decodeError(422, {}, envelope('EXECUTION_NOT_SUPPORTED', 'x', { requestedExecution: 'windowed', supportedExecution: ['immediate'] })), ctx);
     expect(exec).toContain('Requested execution: windowed');
     const window = await renderErrorText(decodeError(422, {}, envelope('INVALID_TIME_WINDOW', 'x', { reason: 'window_too_short' })), ctx);

@@ -27,6 +27,8 @@ export interface RenderContext {
   style: Style;
   tty: boolean;
   columns?: number;
+  /** The error is amps' preflight check's: nothing was sent, so a value is what would have been. */
+  preflight?: boolean;
 }
 
 type Details = Record<string, unknown>;
@@ -114,11 +116,12 @@ function capabilitySubset(details: Details): string[] {
   return lines;
 }
 
-function rangeLines(details: Details, nameKey: 'parameter' | 'setting'): string[] {
+function rangeLines(details: Details, nameKey: 'parameter' | 'setting', ctx: RenderContext): string[] {
   const unit = details.unit !== undefined ? ` ${show(details.unit)}` : '';
   return [
     `${nameKey === 'parameter' ? 'Parameter' : 'Setting'}: ${cut(details[nameKey])}`,
-    `Sent: ${cut(details.value)}${unit}`,
+    // Above "nothing was sent", a preflight's value is what would have gone.
+    `${ctx.preflight ? 'Would send' : 'Sent'}: ${cut(details.value)}${unit}`,
     `Supported range: ${cut(details.min)} to ${cut(details.max)}${unit}`,
   ];
 }
@@ -190,8 +193,8 @@ const FORMATTERS: Record<string, DetailsView> = {
     lines: (d) => [`Unsupported settings: ${list(d.unsupportedSettings)}`, `Supported settings: ${list(d.supportedSettings)}`],
   },
   READ_ONLY_SETTING: { fields: ['settings'], lines: (d) => [`Read-only settings: ${list(d.settings)}`] },
-  PARAMETER_OUT_OF_RANGE: { fields: ['parameter', ...RANGE_FIELDS], lines: (d) => rangeLines(d, 'parameter') },
-  SETTING_OUT_OF_RANGE: { fields: ['setting', ...RANGE_FIELDS], lines: (d) => rangeLines(d, 'setting') },
+  PARAMETER_OUT_OF_RANGE: { fields: ['parameter', ...RANGE_FIELDS], lines: (d, ctx) => rangeLines(d, 'parameter', ctx) },
+  SETTING_OUT_OF_RANGE: { fields: ['setting', ...RANGE_FIELDS], lines: (d, ctx) => rangeLines(d, 'setting', ctx) },
   EXECUTION_NOT_SUPPORTED: {
     fields: ['requestedExecution', 'supportedExecution'],
     lines: (d) => [`Requested execution: ${cut(d.requestedExecution)}`, `Supported execution: ${list(d.supportedExecution)}`],
@@ -277,7 +280,7 @@ export async function renderErrorText(decoded: DecodedError, ctx: RenderContext)
   if (decoded.retryAfterSeconds !== undefined) lines.push(`  ${style.bold('Retry after:')} ${retryAfterText(decoded.retryAfterSeconds)}`);
   if (decoded.retryWithheld) lines.push(`  ${style.bold('amps note:')} ${decoded.retryWithheld}`);
 
-  const details = await detailsLines(decoded, ctx);
+  const details = await detailsLines(decoded, { ...ctx, preflight: decoded.shape === 'preflight' });
   if (details.length > 0) lines.push('', `  ${style.bold('Details')}`, ...details.map((l) => `    ${l}`));
 
   if (decoded.shape !== 'transport' && decoded.shape !== 'preflight' && decoded.shape !== 'action') {
