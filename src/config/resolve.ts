@@ -11,7 +11,7 @@ import { closest, isRecord, redactUrl } from '../lib/values.js';
 import { jsonTextProblem } from '../lib/json-text.js';
 import { appIdProblem } from '../domain/link.js';
 import { readRegularFile } from '../output/read.js';
-import { safeToPrint } from '../output/text.js';
+import { safeToPrint, shellQuote } from '../output/text.js';
 
 export const DEFAULT_API_URL = 'https://api.amps.ai';
 const DEFAULT_PROFILE = 'default';
@@ -351,6 +351,12 @@ export function untypedTargetFlags(target: Target, typed: { profile?: string; ap
   if (target.apiKey.source === 'profile') return ['--profile', target.profile.value, ...envUrl];
   if (target.apiUrl.source === 'profile' && typed.apiUrl === undefined) return ['--api-url', redactUrl(target.apiUrl.value!)];
   return target.apiKey.source === 'flag' ? envUrl : [];
+}
+
+/** What a printed follow-up command needs to go where this one went (whereFlags), as the text after it: ` --profile staging`, or ''. */
+export function whereSuffix(target: Target, typed: Parameters<typeof whereFlags>[1]): string {
+  const flags = whereFlags(target, typed);
+  return flags.length === 0 ? '' : ` ${flags.map(shellQuote).join(' ')}`;
 }
 
 /**

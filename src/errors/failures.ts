@@ -57,6 +57,11 @@ export class ApiFailure extends Error {
    * gateway's page): the API may have acted on it, as on a write Ctrl-C cut on its way.
    */
   unanswered?: string;
+  /**
+   * The flags a printed read-back needs to go where the write went (` --api-url … --api-key-file …`),
+   * or ''. Set by the session, which knows the target.
+   */
+  where?: string;
   /** How many times the request was sent before this failure, where the client knows (1: never retried). */
   attempts?: number;
   /**
@@ -90,6 +95,8 @@ export class InterruptedError extends Error {
    * `cutWrite`: the write (`POST /battery/ID`) Ctrl-C cut while it was on its way: it reached the API
    * or not, and amps cannot tell which.
    */
+  /** As ApiFailure's: the flags the read-back of a cut write needs to go where the write went. */
+  where?: string;
   constructor(message = 'interrupted', readonly cutWrite?: string) {
     super(message);
     this.name = 'InterruptedError';

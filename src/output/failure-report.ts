@@ -19,17 +19,18 @@ function isAbort(error: unknown): boolean {
 }
 
 /** What shows whether a write cut by Ctrl-C took effect, by where it went (`POST /battery/bat_1/settings`). */
-function readBackAfter(cutWrite: string): string {
+function readBackAfter(cutWrite: string, where = ''): string {
   const [, path = ''] = cutWrite.split(' ');
   const [first, second, third] = path.split('/').filter(Boolean).map(percentDecoded);
   const id = second !== undefined ? shellQuote(second) : 'ID';
   const device = first !== undefined && DEVICE_TYPES.some((type) => pathSegment(type) === first);
-  if (first === 'actions' && second !== undefined) return `Read the action (amps actions get ${id})`;
-  if (first === 'schedules') return second !== undefined ? `Read the schedule (amps schedules get ${id})` : 'Read the device\'s schedules (amps schedules list --device ID)';
-  if (device && second !== undefined && third === 'settings') return `Read the device's settings (amps settings ${shellQuote(first)} ${id})`;
-  if (device && second !== undefined && third === 'schedule') return `Read the device's schedule (amps schedule get ${shellQuote(first)} ${id})`;
-  if (device && second !== undefined && third === undefined) return `Read the device's actions (amps actions list --device ${id})`;
-  return `Read back what it would change (amps api GET ${shellQuote(path)})`;
+  // Each with the flags that send it where the write went (`where`): run as printed, it reads there.
+  if (first === 'actions' && second !== undefined) return `Read the action (amps actions get ${id}${where})`;
+  if (first === 'schedules') return second !== undefined ? `Read the schedule (amps schedules get ${id}${where})` : `Read the device's schedules (amps schedules list --device ID${where})`;
+  if (device && second !== undefined && third === 'settings') return `Read the device's settings (amps settings ${shellQuote(first)} ${id}${where})`;
+  if (device && second !== undefined && third === 'schedule') return `Read the device's schedule (amps schedule get ${shellQuote(first)} ${id}${where})`;
+  if (device && second !== undefined && third === undefined) return `Read the device's actions (amps actions list --device ${id}${where})`;
+  return `Read back what it would change (amps api GET ${shellQuote(path)}${where})`;
 }
 
 /**
@@ -68,7 +69,7 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
   }
   if (error instanceof ApiFailure) {
     const relink = error.relink;
-    const unanswered = error.unanswered ? `${safeToPrint(error.unanswered)} was sent and no answer came from the API: it may have acted on it. ${readBackAfter(error.unanswered)} before sending it again` : undefined;
+    const unanswered = error.unanswered ? `${safeToPrint(error.unanswered)} was sent and no answer came from the API: it may have acted on it. ${readBackAfter(error.unanswered, error.where)} before sending it again` : undefined;
     if (json) {
       // The hint where every other error's is (error.hint), with the write it is about.
       const body = errorToJson(error.decoded) as { error: Record<string, unknown> };
@@ -93,7 +94,7 @@ export async function reportFailure(error: unknown, io: IO, json: boolean): Prom
   }
   if (error instanceof InterruptedError || isAbort(error)) {
     const cutWrite = error instanceof InterruptedError ? error.cutWrite : undefined;
-    const hint = cutWrite ? `${safeToPrint(cutWrite)} was on its way when it was interrupted: the API may have acted on it. ${readBackAfter(cutWrite)} before sending it again` : null;
+    const hint = cutWrite ? `${safeToPrint(cutWrite)} was on its way when it was interrupted: the API may have acted on it. ${readBackAfter(cutWrite, error instanceof InterruptedError ? error.where : undefined)} before sending it again` : null;
     const following = error instanceof InterruptedError ? error.following : undefined;
     if (json) writeScrubbedJson({ error: { code: 'INTERRUPTED', message: 'interrupted', hint, exitCode: EXIT.interrupted, ...(following ? { action: following } : {}) } });
     else writeLine(io.stderr, `${io.stderrIsTTY ? '\n' : ''}interrupted${hint ? `\n  ${io.err.yellow(hint)}` : ''}`);

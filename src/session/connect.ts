@@ -6,8 +6,8 @@
 import { DEFAULT_TIMEOUT_MS, type GlobalOptions } from '../config/globals.js';
 import { configDir, configFile, looseModeWarnings, sandboxStateFile } from '../config/paths.js';
 import { readKeyFile } from '../config/key-file.js';
-import { maskKey, resolveTarget, sourceName, type Target } from '../config/resolve.js';
-import { ApiFailure, MissingKeyError, UsageError } from '../errors/failures.js';
+import { maskKey, resolveTarget, sourceName, type Target, whereSuffix } from '../config/resolve.js';
+import { ApiFailure, InterruptedError, MissingKeyError, UsageError } from '../errors/failures.js';
 import { redactUrl } from '../lib/values.js';
 import { formatDuration } from '../domain/duration.js';
 import { normaliseDeviceType } from '../domain/device-types.js';
@@ -169,6 +169,8 @@ export async function withSession<T>(globals: GlobalOptions, io: IO, work: (sess
     const local = session.localFailure?.();
     if (local && error instanceof ApiFailure && error.decoded.status === 500) throw local;
     if (error instanceof ApiFailure && error.decoded.retryClass === 'relink' && !error.relink) error.relink = relinkFor(session, deviceTypeInPath(error.decoded.path));
+    // A write that may have run is read back by a command the report prints: it goes where the write went.
+    if ((error instanceof ApiFailure && error.unanswered) || (error instanceof InterruptedError && error.cutWrite)) error.where ??= whereSuffix(session.target, globals);
     throw error;
   } finally {
     await session.close();

@@ -12,16 +12,9 @@ import { ApiFailure, InterruptedError } from '../errors/failures.js';
 import { type IO, writeJson, writeLine } from '../output/io.js';
 import { startSpinner } from '../output/spinner.js';
 import { printAction, timeText } from '../output/views.js';
-import { shellQuote } from '../output/text.js';
-import { type Target, whereFlags } from '../config/resolve.js';
 
 export const DEFAULT_WAIT_MS = 10 * 60_000;
 
-/** What a printed follow-up command needs to go where this one went (config/resolve.ts whereFlags), as the text after it: ` --profile staging`, or ''. */
-export function whereSuffix(target: Target, typed: Parameters<typeof whereFlags>[1]): string {
-  const flags = whereFlags(target, typed);
-  return flags.length === 0 ? '' : ` ${flags.map(shellQuote).join(' ')}`;
-}
 
 interface FollowOptions {
   io: IO;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -69,6 +69,28 @@ describe('Ctrl-C while a push is on its way', () => {
       expect(said).toMatchObject({ code: 'INTERRUPTED', hint: expect.stringContaining('POST /battery/b1 was on its way') });
       expect(said.hint).toContain("may have acted on it. Read the device's actions (amps actions list --device b1)");
     }
+  });
+});
+
+describe('the read-back a write that may have run is given', () => {
+  it('goes where the write went: the flags typed are on it, after a timeout and after Ctrl-C', async () => {
+    const keyFile = join(mkdtempSync(join(tmpdir(), 'amps-where-')), 'key');
+    writeFileSync(keyFile, 'amps_sk_test_reliability1\n', { mode: 0o600 });
+    const url = server.url('hang');
+    const where = `--api-url ${url} --api-key-file ${keyFile}`;
+    // Until now `amps actions list --device b1` alone: run as printed, it read the embedded sandbox,
+    // found nothing, and the operator pushed again.
+    const timedOut = await runCli(['push', 'battery', 'b1', 'idle', '--no-preflight', '--api-url', url, '--api-key-file', keyFile, '--timeout', '1s'], { env: cleanEnv() });
+    expect([timedOut.code, timedOut.stderr]).toEqual([6, expect.stringContaining(`Read the device's actions (amps actions list --device b1 ${where}) before sending it again`)]);
+    server.reset();
+    const child = spawn(process.execPath, [BIN, 'api', 'POST', '/battery/b1', '-f', 'action.command=idle', '--api-url', url, '--api-key-file', keyFile, '--timeout', '60s'], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    while (server.count('POST') === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    child.kill('SIGINT');
+    expect(await closed).toBe(130);
+    expect(stderr).toContain(`Read the device's actions (amps actions list --device b1 ${where}) before sending it again`);
   });
 });
 

@@ -10,7 +10,8 @@ import type { ExitCode } from '../../contract/exit-codes.js';
 import { withExamples } from '../../output/command-help.js';
 import type { CommandState, IO, Run } from '../../output/io.js';
 import { relinkFor, withSession } from '../../session/connect.js';
-import { followAction, whereSuffix } from '../../session/follow.js';
+import { followAction } from '../../session/follow.js';
+import { whereSuffix } from '../../config/resolve.js';
 import type { ActionOptions } from './get.js';
 
 export interface WaitOptions extends ActionOptions {

@@ -19,7 +19,7 @@ import { withExamples } from '../../output/command-help.js';
 import { type CommandState, type IO, type Run, writeJson, writeLine } from '../../output/io.js';
 import { show } from '../../output/text.js';
 import { announceWrite, withSession } from '../../session/connect.js';
-import { whereSuffix } from '../../session/follow.js';
+import { whereSuffix } from '../../config/resolve.js';
 import { otherLiveSchedules, otherSchedulesLine, pendingWarning, prepareSlots, readSlots, reportScheduleChanges, scheduleLines, scheduleZone, writeDryRunNotices, writePreview } from './slots.js';
 
 export interface ScheduleOptions extends GlobalOptions {

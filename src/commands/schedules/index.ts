@@ -21,7 +21,7 @@ import { formatTable } from '../../output/table.js';
 import { leftOutText, show } from '../../output/text.js';
 import { timeText } from '../../output/views.js';
 import { announceWrite, type Session, withSession } from '../../session/connect.js';
-import { whereSuffix } from '../../session/follow.js';
+import { whereSuffix } from '../../config/resolve.js';
 import { otherLiveSchedules, otherSchedulesLine, pendingWarning, prepareSlots, readSlots, reportScheduleChanges, scheduleClock, scheduleLines, scheduleZone, writeDryRunNotices, writePreview } from '../schedule/slots.js';
 
 export interface SchedulesOptions extends GlobalOptions {
