@@ -47,6 +47,11 @@ describe('the Link UI URL of a re-link', () => {
     expect(fromEnv.stdout.trim()).toBe('https://auth.amps.ai/app_env1?deviceType=hvac&externalUserRef=ada%40example.com&sandbox=true');
     const notEmail = await runCli(['link', 'url', 'hvac', '--user', 'user_alba'], { env: { ...env, AMPS_APP_ID: 'app_env1' } });
     expect([notEmail.code, notEmail.stderr]).toEqual([2, expect.stringContaining('is not an email of at most 100 characters')]);
+    for (const user of ['ada@example.com&sandbox=false', 'ada@example.com#x', 'ada@example', 'ada@exa mple.com']) {
+      const r = await runCli(['link', 'url', 'hvac', '--user', user], { env: { ...env, AMPS_APP_ID: 'app_env1' } });
+      expect([r.code, r.stdout], user).toEqual([2, '']);
+    }
+    expect((await runCli(['link', 'url', 'hvac', '--user', 'ada.o+x@mail.bücher.de'], { env: { ...env, AMPS_APP_ID: 'app_env1' } })).code).toBe(0);
     // A control character (a terminal escape) is in no email: until now it went into the link.
     const escaped = await runCli(['link', 'url', 'hvac', '--user', 'a\u001b[31m@x.co'], { env: { ...env, AMPS_APP_ID: 'app_env1' } });
     expect([escaped.code, escaped.stdout, escaped.stderr]).toEqual([2, '', expect.stringContaining('is not an email of at most 100 characters')]);

@@ -17,7 +17,9 @@ export function appIdProblem(appId: string): string | undefined {
 export function externalUserRefProblem(ref: string): string | undefined {
   // The URL goes to an end user: a key inside what was typed (a pasted secret) would go with it.
   if (holdsKeyShape(ref)) return 'holds what looks like an API key, so it is not put in a link (nor shown)';
-  return ref.length >= 1 && ref.length <= 100 && /^[^\s@\p{C}]+@[^\s@\p{C}]+\.[^\s@\p{C}]+$/u.test(ref) ? undefined : `'${ref.slice(0, 110)}' is not an email of at most 100 characters, which the Link UI needs to recognise the user`;
+  // The domain a host name's letters, digits and hyphens, label by label: `x.com&sandbox=false` or
+  // `x.com#y` is no email, whatever the local part may hold.
+  return ref.length >= 1 && ref.length <= 100 && /^[^\s@\p{C}]+@[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+$/u.test(ref) ? undefined : `'${ref.slice(0, 110)}' is not an email of at most 100 characters, which the Link UI needs to recognise the user`;
 }
 
 export function linkUrl(input: { appId: string; deviceType?: DeviceType; externalUserRef?: string; sandbox: boolean }): string {
