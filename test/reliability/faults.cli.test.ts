@@ -51,19 +51,24 @@ async function interruptedWhileWaiting(args: string[], input?: string): Promise<
 
 const push = (fault: Fault, extra: string[] = [], timeoutMs = TIMEOUT_MS) => amps(fault, ['push', 'battery', 'b1', 'charge', '--no-preflight', ...extra], timeoutMs);
 
+/** amps given Ctrl-C once its POST has reached the server, which never answers: its exit code and stderr. */
+async function interruptedOnItsWay(args: string[], env: Record<string, string | undefined>): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  while (server.count('POST') === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  child.kill('SIGINT');
+  return { code: await closed, stderr };
+}
+
 describe('Ctrl-C while a push is on its way', () => {
   it('says the API may have acted on it, in text and in JSON, exit 130', async () => {
     for (const json of [false, true]) {
       server.reset();
       const env = cleanEnv({ AMPS_API_URL: server.url('hang'), AMPS_API_KEY: 'amps_sk_test_reliability1' });
-      const child = spawn(process.execPath, [BIN, 'push', 'battery', 'b1', 'idle', '--no-preflight', '--timeout', '60s', ...(json ? ['--json'] : [])], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-      // The POST has reached the server, which never answers.
-      while (server.count('POST') === 0) await new Promise((resolve) => setTimeout(resolve, 10));
-      child.kill('SIGINT');
-      expect(await closed).toBe(130);
+      const { code, stderr } = await interruptedOnItsWay(['push', 'battery', 'b1', 'idle', '--no-preflight', '--timeout', '60s', ...(json ? ['--json'] : [])], env);
+      expect(code).toBe(130);
       const said = json ? JSON.parse(stderr.trim().split('\n').at(-1)!).error : { code: 'INTERRUPTED', hint: stderr };
       // The path under the API URL (its own /hang left out), and what shows whether it took effect.
       expect(said).toMatchObject({ code: 'INTERRUPTED', hint: expect.stringContaining('POST /battery/b1 was on its way') });
@@ -83,13 +88,8 @@ describe('the read-back a write that may have run is given', () => {
     const timedOut = await runCli(['push', 'battery', 'b1', 'idle', '--no-preflight', '--api-url', url, '--api-key-file', keyFile, '--timeout', '1s'], { env: cleanEnv() });
     expect([timedOut.code, timedOut.stderr]).toEqual([6, expect.stringContaining(`Read the device's actions (amps actions list --device b1 ${where}) before sending it again`)]);
     server.reset();
-    const child = spawn(process.execPath, [BIN, 'api', 'POST', '/battery/b1', '-f', 'action.command=idle', '--api-url', url, '--api-key-file', keyFile, '--timeout', '60s'], { env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-    while (server.count('POST') === 0) await new Promise((resolve) => setTimeout(resolve, 10));
-    child.kill('SIGINT');
-    expect(await closed).toBe(130);
+    const { code, stderr } = await interruptedOnItsWay(['api', 'POST', '/battery/b1', '-f', 'action.command=idle', '--api-url', url, '--api-key-file', keyFile, '--timeout', '60s'], cleanEnv());
+    expect(code).toBe(130);
     expect(stderr).toContain(`Read the device's actions (amps actions list --device b1 ${where}) before sending it again`);
   });
 });
