@@ -91,12 +91,12 @@ export class InterruptedError extends Error {
   readonly exitCode: ExitCode = EXIT.interrupted;
   /** The action a wait was following when it was interrupted: it stands (state null: never read). */
   following?: { id: string; state: string | null };
+  /** As ApiFailure's: the flags the read-back of a cut write needs to go where the write went. */
+  where?: string;
   /**
    * `cutWrite`: the write (`POST /battery/ID`) Ctrl-C cut while it was on its way: it reached the API
    * or not, and amps cannot tell which.
    */
-  /** As ApiFailure's: the flags the read-back of a cut write needs to go where the write went. */
-  where?: string;
   constructor(message = 'interrupted', readonly cutWrite?: string) {
     super(message);
     this.name = 'InterruptedError';

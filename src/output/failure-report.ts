@@ -25,12 +25,13 @@ function readBackAfter(cutWrite: string, where = ''): string {
   const id = second !== undefined ? shellQuote(second) : 'ID';
   const device = first !== undefined && DEVICE_TYPES.some((type) => pathSegment(type) === first);
   // Each with the flags that send it where the write went (`where`): run as printed, it reads there.
-  if (first === 'actions' && second !== undefined) return `Read the action (amps actions get ${id}${where})`;
-  if (first === 'schedules') return second !== undefined ? `Read the schedule (amps schedules get ${id}${where})` : `Read the device's schedules (amps schedules list --device ID${where})`;
-  if (device && second !== undefined && third === 'settings') return `Read the device's settings (amps settings ${shellQuote(first)} ${id}${where})`;
-  if (device && second !== undefined && third === 'schedule') return `Read the device's schedule (amps schedule get ${shellQuote(first)} ${id}${where})`;
-  if (device && second !== undefined && third === undefined) return `Read the device's actions (amps actions list --device ${id}${where})`;
-  return `Read back what it would change (amps api GET ${shellQuote(path)}${where})`;
+  const read = (what: string, command: string) => `Read ${what} (amps ${command}${where})`;
+  if (first === 'actions' && second !== undefined) return read('the action', `actions get ${id}`);
+  if (first === 'schedules') return second !== undefined ? read('the schedule', `schedules get ${id}`) : read('the device\'s schedules', 'schedules list --device ID');
+  if (device && second !== undefined && third === 'settings') return read('the device\'s settings', `settings ${shellQuote(first)} ${id}`);
+  if (device && second !== undefined && third === 'schedule') return read('the device\'s schedule', `schedule get ${shellQuote(first)} ${id}`);
+  if (device && second !== undefined && third === undefined) return read('the device\'s actions', `actions list --device ${id}`);
+  return read('back what it would change', `api GET ${shellQuote(path)}`);
 }
 
 /**
