@@ -6,8 +6,7 @@
 
 import { requestIdOf } from '../contract/ids.js';
 import { formatDuration } from '../domain/duration.js';
-import { setMaxListeners } from 'node:events';
-import { askedWaitMs, attemptsFor, codeProvesNothingRan, pushMayBeResent, retryDelayMs, retryFits, retryReason, retryWithheldText, sleep, type ApiClient } from '../api/client.js';
+import { askedWaitMs, attemptsFor, codeProvesNothingRan, pushMayBeResent, retryDelayMs, retryFits, retryReason, retryWithheldText, type ApiClient } from '../api/client.js';
 import { getDeviceForPreflight, pushAction } from '../api/resources.js';
 import type { PushBody, Strategy } from '../contract/actions.js';
 import type { DeviceRead, DeviceType } from '../contract/devices.js';
@@ -133,9 +132,6 @@ export class BatchRun {
 
   constructor(private readonly client: ApiClient, private readonly plan: BatchPlan, private readonly hooks: Hooks) {
     this.throttle = new Throttle(plan.concurrency, this.halt.signal);
-    // Each worker waiting before a resend listens on the run's stop: one listener a worker at most,
-    // which Node took for a leak past ten (a MaxListenersExceededWarning on stderr, --json or not).
-    setMaxListeners(plan.concurrency + 10, this.halt.signal);
   }
 
   get stopped(): boolean {
@@ -413,11 +409,8 @@ export class BatchRun {
     if (this.stopsForPause(asked, Math.round(asked / 1000))) return d;
     const withheld = this.announceResend(row, d, attempt, ms, deadline);
     if (withheld) return { ...d, retryWithheld: withheld };
-    try {
-      await sleep(ms, this.halt.signal);
-    } catch {
-      return d;
-    }
+    // The throttle's wait: one abort listener for every worker's, however many wait at once.
+    await this.throttle.workerSleep(ms);
     return this.stopped ? d : undefined;
   }
 

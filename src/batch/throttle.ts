@@ -48,7 +48,7 @@ export class Throttle {
         await (this.pause ??= this.sleep(Math.min(wait, MAX_TIMER_MS)).finally(() => (this.pause = undefined)));
         // Workers that waited one pause do not all start again at its same instant, to be refused together again.
         const spread = retryAfterSpreadMs(this.pausedFor, this.random, latest - Date.now());
-        if (spread > 0 && !this.signal.aborted) await this.spreadSleep(spread);
+        if (spread > 0 && !this.signal.aborted) await this.workerSleep(spread);
       } else if (this.active < this.allowed) break;
       else await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
@@ -69,10 +69,13 @@ export class Throttle {
   }
 
   /**
-   * One worker's own spread: woken by the one abort listener above, not one of its own (a listener
-   * a worker on one signal: past ten, Node printed a MaxListenersExceededWarning, --json or not).
+   * One worker's own wait (its spread after a pause, its delay before a resend), ended at once when
+   * the run stops: woken by the one abort listener above, not one of its own (a listener a worker on
+   * one signal: past ten, Node printed a MaxListenersExceededWarning, --json or not). The caller
+   * reads the signal after it to tell the two apart.
    */
-  private spreadSleep(ms: number): Promise<void> {
+  workerSleep(ms: number): Promise<void> {
+    if (this.signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = () => {
         clearTimeout(timer);
