@@ -14,6 +14,11 @@ export interface PostResult {
   latencyMs: number;
 }
 
+/** Whether the receiver took the delivery: a 2xx status. Any other, or none, is a delivery that failed. */
+export function delivered(result: Pick<PostResult, 'status'>): boolean {
+  return result.status !== null && result.status >= 200 && result.status < 300;
+}
+
 /**
  * A webhook target as a flag gives it (`--forward-to`, `--webhook`): an http(s) URL, or one line
  * saying why not, before anything is read or sent.

@@ -6,7 +6,7 @@
 import { apiInstant } from '../contract/api-time.js';
 import { Command, Option } from '@commander-js/extra-typings';
 import { sleep } from '../api/client.js';
-import { postWebhook, webhookTarget } from '../api/webhook-post.js';
+import { delivered, postWebhook, webhookTarget } from '../api/webhook-post.js';
 import { DEFAULT_TIMEOUT_MS, globalsOf, type GlobalOptions } from '../config/globals.js';
 import { duration, fileOrUrl, repeatable } from '../config/option-parsers.js';
 import { EXIT, type ExitCode } from '../contract/exit-codes.js';
@@ -136,12 +136,12 @@ export async function run(options: ListenOptions, io: IO): Promise<ExitCode> {
           }
         }
         forwarded++;
-        if (result && (result.status === null || result.status < 200 || result.status >= 300)) refused++;
+        if (result && !delivered(result)) refused++;
         if (options.json) {
           writeJsonLine(io, { id: event.id, type: event.type, createdAt: event.createdAt, body: event.body, forwardedTo: target ? redactUrl(target) : null, status: result?.status ?? null, latencyMs: result?.latencyMs ?? null, error: result?.error ?? null });
         } else {
           const answer = !result ? '' : result.status !== null ? ` → ${result.status} (${result.latencyMs} ms)` : ` → ${result.error} (${result.latencyMs} ms)`;
-          const colour = !result || (result.status !== null && result.status < 300) ? (t: string) => t : io.out.red;
+          const colour = !result || delivered(result) ? (t: string) => t : io.out.red;
           writeLine(io.stdout, colour(`${show(event.createdAt)}  ${eventSummary(event)}  ${show(event.id)}${answer}`));
         }
         if (io.signal.aborted || io.stdoutClosed.aborted) break;

@@ -5,7 +5,7 @@
 // (`amps sandbox deliveries`).
 
 import { readFileSync, rmSync, statSync } from 'node:fs';
-import { postWebhook, webhookTargetProblem } from '../api/webhook-post.js';
+import { delivered, postWebhook, webhookTargetProblem } from '../api/webhook-post.js';
 import { isHeaderWord, type WebhookEvent } from '../contract/webhooks.js';
 import { deliveryHeaders } from '../domain/webhooks.js';
 import { isRecord, JSON_BOUNDS, nestsWithin, systemErrorText } from '../lib/values.js';
@@ -122,8 +122,9 @@ export class Deliverer {
     const body = JSON.stringify(pending.event.body);
     const started = Date.now();
     const headers = await deliveryHeaders(await this.secret(), pending.event.id, pending.event.type, Math.floor(started / 1000), body);
-    const { status, error } = await postWebhook(pending.url, headers, body, DELIVERY_TIMEOUT_MS, this.stop.signal);
-    const ok = status !== null && status >= 200 && status < 300;
+    const result = await postWebhook(pending.url, headers, body, DELIVERY_TIMEOUT_MS, this.stop.signal);
+    const { status, error } = result;
+    const ok = delivered(result);
     // Cut by the sandbox stopping, not answered: not a try the receiver failed, and due again at once in the next serve.
     if (this.closed && status === null) {
       this.retries.push({ ...pending, tries: pending.tries - 1, dueAt: Date.now() });
