@@ -12,7 +12,7 @@ import { allCodes, CATEGORY_LABELS } from '../errors/catalogue.js';
 import { localCodeNames } from '../errors/decode.js';
 import { SETTING_NAMES } from '../config/resolve.js';
 import { WEBHOOK_EVENTS } from '../contract/webhooks.js';
-import { CANONICAL_COMMANDS, CONTROLLABLE, deviceTypeSpellings, pathSegment, WITH_SETTINGS } from '../domain/device-types.js';
+import { commandsOf, CONTROLLABLE, deviceTypeSpellings, pathSegment, WITH_SETTINGS } from '../domain/device-types.js';
 import { STRATEGIES } from '../contract/actions.js';
 import { DEVICE_TYPES } from '../contract/devices.js';
 import { SCHEDULABLE_TYPES, SCHEDULE_STATES } from '../contract/schedules.js';
@@ -137,7 +137,7 @@ export function completionModel(program: Command, helpTopics: readonly string[])
     valueOptions: [...valueOptions].sort(),
     types: segments(DEVICE_TYPES),
     // Every spelling push takes (`ev`, `ev-chargers`, `batteries`), not the canonical names alone.
-    commandsByType: Object.fromEntries(deviceTypeSpellings().flatMap(([spelling, type]) => (Object.hasOwn(CANONICAL_COMMANDS, type) ? [[spelling, CANONICAL_COMMANDS[type as keyof typeof CANONICAL_COMMANDS]]] : []))),
+    commandsByType: Object.fromEntries(deviceTypeSpellings().flatMap(([spelling, type]) => (commandsOf(type).length > 0 ? [[spelling, commandsOf(type)]] : []))),
     codes: [...allCodes(), ...localCodeNames()],
   };
 }

@@ -15,6 +15,11 @@ export const CANONICAL_COMMANDS: Record<'battery' | 'ev_charger' | 'hvac', reado
   hvac: ['heat', 'cool', 'auto', 'idle', 'follow_schedule'],
 };
 
+/** A family's canonical commands; none for a read-only one (a solar inverter, a vehicle). */
+export function commandsOf(type: DeviceType): readonly string[] {
+  return Object.hasOwn(CANONICAL_COMMANDS, type) ? CANONICAL_COMMANDS[type as keyof typeof CANONICAL_COMMANDS] : [];
+}
+
 /** Families with a settings endpoint. */
 export const WITH_SETTINGS: readonly DeviceType[] = ['battery', 'ev_charger'];
 

@@ -11,7 +11,7 @@ import type { DeviceType } from '../../contract/devices.js';
 import { EXIT, type ExitCode } from '../../contract/exit-codes.js';
 import { holdsKeyShape } from '../../contract/keys.js';
 import { WEBHOOK_EVENTS, type WebhookEventType } from '../../contract/webhooks.js';
-import { CANONICAL_COMMANDS, CONTROLLABLE, deviceTypeFromId, pathSegment, requireDeviceType } from '../../domain/device-types.js';
+import { commandsOf, deviceTypeFromId, pathSegment, requireDeviceType } from '../../domain/device-types.js';
 import { requireId } from '../../domain/ids.js';
 import { deviceEventBody, isWebhookEvent, pushEventBody, scheduleEventBody } from '../../domain/webhooks.js';
 import { readSecretFile } from './secret-file.js';
@@ -94,18 +94,13 @@ function bodyFor(type: WebhookEventType, deviceId: string, deviceType: DeviceTyp
     const message = entry ? fillMessage(entry, entry.exampleDetails ?? {}) : code;
     const failed = type === 'push.failed';
     return pushEventBody({
-      id: `act_trigger_${randomBytes(6).toString('hex')}`, deviceId, deviceType, command: options.command ?? pushCommandsOf(deviceType)[0], parameters: null, state: failed ? 'failed' : 'completed',
+      id: `act_trigger_${randomBytes(6).toString('hex')}`, deviceId, deviceType, command: options.command ?? commandsOf(deviceType)[0], parameters: null, state: failed ? 'failed' : 'completed',
       result: failed ? { success: false, error: { code, message } } : { success: true, message: 'Mode applied' },
       errorCode: failed ? code : null, errorMessage: failed ? message : null, completedAt: now,
     });
   }
   if (type.startsWith('device.')) return deviceEventBody(type as 'device.connected', deviceId, deviceType, now, randomBytes(12).toString('hex'));
   return scheduleEventBody(deviceId, deviceType, now, `sch_trigger_${randomBytes(6).toString('hex')}`);
-}
-
-/** The commands a push.* event may name for a device of this type: a read-only family is pushed nothing. */
-function pushCommandsOf(deviceType: DeviceType): readonly string[] {
-  return CONTROLLABLE.includes(deviceType) ? CANONICAL_COMMANDS[deviceType as keyof typeof CANONICAL_COMMANDS] : [];
 }
 
 export async function run(options: TriggerOptions, io: IO): Promise<ExitCode> {
@@ -118,7 +113,7 @@ export async function run(options: TriggerOptions, io: IO): Promise<ExitCode> {
   // An event the API could never send would test a handler against nothing: a push of a read-only
   // family, or a command the family has not (`--field command=…` still sends anything, as typed).
   if (type.startsWith('push.')) {
-    const commands = pushCommandsOf(deviceType);
+    const commands = commandsOf(deviceType);
     if (commands.length === 0) throw new UsageError(`${type} is about a push, and a ${pathSegment(deviceType)} takes none (read-only)`, 'trigger a device.* event for it, or name a battery, ev-charger or hvac device');
     if (options.command !== undefined && !commands.includes(options.command)) throw new UsageError(`--command '${options.command}' is not a ${pathSegment(deviceType)} command`, `one of ${commands.join(', ')}`);
   } else if (options.command !== undefined) throw new UsageError('--command goes with push.completed and push.failed');
@@ -142,7 +137,7 @@ export async function run(options: TriggerOptions, io: IO): Promise<ExitCode> {
     else io.stdout.write(`POST / HTTP/1.1\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join('\n')}\n\n${body}\n`);
     return EXIT.ok;
   }
-  const { postWebhook, webhookTarget } = await import('../../api/webhook-post.js');
+  const { delivered, postWebhook, webhookTarget } = await import('../../api/webhook-post.js');
   const url = webhookTarget(options.forwardTo, '--forward-to');
   const result = await postWebhook(url, headers, body, options.timeout ?? DEFAULT_TIMEOUT_MS, io.signal);
   // Ctrl-C ended the delivery: that is no answer of the handler's, and is reported as every interruption is.
@@ -151,7 +146,7 @@ export async function run(options: TriggerOptions, io: IO): Promise<ExitCode> {
   if (options.json) writeJson(io, { id, type, forwardedTo: redactUrl(url), status: result.status, error: result.error, latencyMs: result.latencyMs });
   else writeLine(io.stdout, `${type} ${deviceId} ${id} → ${answer} (${result.latencyMs} ms)`);
   if (result.status === null) return EXIT.transient;
-  return result.status >= 200 && result.status < 300 ? EXIT.ok : EXIT.rejected;
+  return delivered(result) ? EXIT.ok : EXIT.rejected;
 }
 
 export function triggerCommand(state: CommandState, runF: Run<TriggerOptions> = run) {
