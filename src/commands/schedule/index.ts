@@ -20,7 +20,7 @@ import { type CommandState, type IO, type Run, writeJson, writeLine } from '../.
 import { show } from '../../output/text.js';
 import { announceWrite, withSession } from '../../session/connect.js';
 import { whereSuffix } from '../../config/resolve.js';
-import { otherLiveSchedules, otherSchedulesLine, pendingWarning, prepareSlots, readSlots, reportScheduleChanges, scheduleLines, scheduleZone, writeDryRunNotices, writePreview } from './slots.js';
+import { otherLiveSchedules, pendingWarning, prepareSlots, readSlots, reportScheduleChanges, scheduleLines, scheduleZone, writeDryRunNotices, writeOtherSchedules, writePreview } from './slots.js';
 
 export interface ScheduleOptions extends GlobalOptions {
   verb: 'get' | 'set' | 'clear';
@@ -55,11 +55,7 @@ export async function run(options: ScheduleOptions, io: IO): Promise<ExitCode> {
       sayOthers(others, others !== undefined);
       return others?.length ? EXIT.conflict : EXIT.ok;
     };
-    /** The others live on the device, or that amps could not tell, on stderr (--json carries alsoLive); `always` past -q. */
-    const sayOthers = (others: string[] | undefined, always = false, after = '') => {
-      const line = otherSchedulesLine(id, others, whereSuffix(session.target, options));
-      if (line && !options.json && (always || !options.quiet)) writeLine(io.stderr, io.err.yellow(`${line}${others?.length ? after : ''}`));
-    };
+    const sayOthers = (others: string[] | undefined, always = false, after = '') => writeOtherSchedules(io, options, id, others, whereSuffix(session.target, options), { always, after });
     if (options.verb === 'get') {
       const { data } = await resources.getDeviceSchedule(session.client, type, id).catch(async (error: unknown) => {
         // The API's 404 speaks of a schedule id, which the operator never gave: say what it means here.

@@ -260,13 +260,22 @@ export async function otherLiveSchedules(client: ApiClient, type: DeviceType | u
  * The line a schedule command says of the others live on the device (a warning), or that it could
  * not tell (a note); none when it found none.
  */
-export function otherSchedulesLine(deviceId: string, others: string[] | undefined, where = ''): string | undefined {
+function otherSchedulesLine(deviceId: string, others: string[] | undefined, where = ''): string | undefined {
   if (others === undefined) return `note: amps could not tell whether another schedule is live on ${show(deviceId)} (amps schedules list --device ${show(deviceId)}${where} shows them)`;
   return others.length > 0 ? `warning: ${otherSchedulesText(deviceId, others, where)}` : undefined;
 }
 
+/**
+ * Says on stderr what otherSchedulesLine says, unless --json (which carries `alsoLive`) or -q; with
+ * `always`, past -q too (a clear that leaves one live). `after` follows a warning that names some.
+ */
+export function writeOtherSchedules(io: IO, options: { json?: boolean; quiet?: boolean }, deviceId: string, others: string[] | undefined, where: string, { always = false, after = '' } = {}): void {
+  const line = otherSchedulesLine(deviceId, others, where);
+  if (line && !options.json && (always || !options.quiet)) writeLine(io.stderr, io.err.yellow(`${line}${others?.length ? after : ''}`));
+}
+
 /** What a schedule command says of the others live on the device: how to see or end each. */
-export function otherSchedulesText(deviceId: string, others: string[], where = ''): string {
+function otherSchedulesText(deviceId: string, others: string[], where = ''): string {
   const list = others.map((id) => show(id)).join(', ');
   const cancel = others.map((id) => `amps schedules cancel ${show(id)}${where}`).join('; ');
   return `${show(deviceId)} has ${others.length === 1 ? 'another schedule' : `${others.length} other schedules`} live (${list}), whose slots run too: ${cancel} ends ${others.length === 1 ? 'it' : 'them'}`;

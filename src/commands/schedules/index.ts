@@ -22,7 +22,7 @@ import { leftOutText, show } from '../../output/text.js';
 import { timeText } from '../../output/views.js';
 import { announceWrite, type Session, withSession } from '../../session/connect.js';
 import { whereSuffix } from '../../config/resolve.js';
-import { otherLiveSchedules, otherSchedulesLine, pendingWarning, prepareSlots, readSlots, reportScheduleChanges, scheduleClock, scheduleLines, scheduleZone, writeDryRunNotices, writePreview } from '../schedule/slots.js';
+import { otherLiveSchedules, pendingWarning, prepareSlots, readSlots, reportScheduleChanges, scheduleClock, scheduleLines, scheduleZone, writeDryRunNotices, writeOtherSchedules, writePreview } from '../schedule/slots.js';
 
 export interface SchedulesOptions extends GlobalOptions {
   verb: 'list' | 'get' | 'create' | 'cancel';
@@ -168,8 +168,7 @@ export async function run(options: SchedulesOptions, io: IO): Promise<ExitCode> 
     const changed = reportScheduleChanges(io, options.json, body, data, { preview: prepared.preview, zone: zone.name });
     // The device's own schedule, or another made here, runs beside this one: said, as a set says it.
     const others = await otherLiveSchedules(session.client, type, options.device!, data.id);
-    const othersLine = otherSchedulesLine(options.device!, others, whereSuffix(session.target, options));
-    if (othersLine && !options.json && !options.quiet) writeLine(io.stderr, io.err.yellow(othersLine));
+    writeOtherSchedules(io, options, options.device!, others, whereSuffix(session.target, options));
     printSchedule(io, session, options, data, zone.name, { preview: prepared.preview, notes: prepared.notes, warning: warning ?? null, changed, alsoLive: others ?? null, timesReadIn: { zone: zone.name, source: zone.source } });
     return EXIT.ok;
   });
