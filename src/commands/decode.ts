@@ -31,28 +31,42 @@ interface SavedResponse {
 function parseSavedResponse(text: string): SavedResponse {
   const clean = withoutBom(text);
   if (/^< HTTP\/\S+ \d{3}/m.test(clean)) return parseVerbose(clean);
-  let rest = clean.trimStart();
-  let parsed: SavedResponse | undefined;
-  while (/^HTTP\/\d(\.\d)? \d{3}/.test(rest)) {
-    const normalised = rest.replace(/\r\n/g, '\n');
-    const split = normalised.indexOf('\n\n');
-    const head = split === -1 ? normalised : normalised.slice(0, split);
-    const [statusLine, ...headerLines] = head.split('\n');
-    const headers: Headers = {};
-    for (const line of headerLines) {
-      const colon = line.indexOf(':');
-      if (colon > 0) addHeader(headers, line.slice(0, colon), line.slice(colon + 1));
-    }
-    const status = Number(/^HTTP\/\S+ (\d{3})/.exec(statusLine)![1]);
-    rest = split === -1 ? '' : normalised.slice(split + 2);
-    parsed = { status, headers, body: rest };
-    // Interim 1xx blocks come before the response; so does a proxy's answer to CONNECT
-    // (`HTTP/1.1 200 Connection established`) in `curl -i` through an HTTPS proxy: a block whose
-    // body is itself a status line is not the response.
-    if (status >= 200 && !/^HTTP\/\d(\.\d)? \d{3}/.test(rest.trimStart())) break;
-    rest = rest.trimStart();
+  const block = finalHeaderBlock(clean, leadingSpace(clean, 0));
+  if (!block) return { headers: {}, body: clean };
+  const headers: Headers = {};
+  for (const line of block.head.split(/\r?\n/).slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon > 0) addHeader(headers, line.slice(0, colon), line.slice(colon + 1));
   }
-  return parsed ?? { headers: {}, body: clean };
+  return { status: block.status, headers, body: clean.slice(block.bodyAt) };
+}
+
+const STATUS_LINE = /^HTTP\/\d(\.\d)? (\d{3})/;
+
+/** How many characters of white space `text` has from `at`. */
+function leadingSpace(text: string, at: number): number {
+  const rest = text.slice(at);
+  return rest.length - rest.trimStart().length;
+}
+
+/**
+ * The response's own header block in a raw response whose status line starts at `at`: interim 1xx
+ * blocks come before it; so does a proxy's answer to CONNECT (`HTTP/1.1 200 Connection
+ * established`) in `curl -i` through an HTTPS proxy, a block whose body is itself a status line.
+ * Its status, head (status line and headers) and where its body starts (a block with no blank
+ * line after it is all head); undefined when no status line starts there. One walk for reading a
+ * saved response and for joining its chunks on the bytes (offsets are the string's).
+ */
+function finalHeaderBlock(text: string, at: number): { status: number; head: string; bodyAt: number } | undefined {
+  let block: { status: number; head: string; bodyAt: number } | undefined;
+  for (let status = STATUS_LINE.exec(text.slice(at, at + 16)); status; status = STATUS_LINE.exec(text.slice(at, at + 16))) {
+    const end = /\r?\n\r?\n/.exec(text.slice(at));
+    const bodyAt = end ? at + end.index + end[0].length : text.length;
+    block = { status: Number(status[2]), head: text.slice(at, end ? at + end.index : text.length), bodyAt };
+    at = bodyAt + leadingSpace(text, bodyAt);
+    if (block.status >= 200 && !STATUS_LINE.test(text.slice(at, at + 16))) break;
+  }
+  return block;
 }
 
 /**
@@ -67,23 +81,10 @@ function parseSavedResponse(text: string): SavedResponse {
 export function joinChunkedBody(bytes: Buffer): Buffer {
   // One character a byte: indices here are the bytes'.
   const raw = bytes.toString('latin1');
-  const statusLine = /^HTTP\/\d(\.\d)? \d{3}/;
-  const leading = (text: string) => text.length - text.trimStart().length;
-  let at = raw.startsWith('\xef\xbb\xbf') ? 3 : 0;
-  at += leading(raw.slice(at));
-  let head: string | undefined;
-  let bodyAt = 0;
-  // The last block: interim 1xx blocks, and a proxy's answer to CONNECT, come before the response.
-  while (statusLine.test(raw.slice(at, at + 16))) {
-    const end = /\r?\n\r?\n/.exec(raw.slice(at));
-    if (!end) return bytes;
-    head = raw.slice(at, at + end.index);
-    bodyAt = at + end.index + end[0].length;
-    const rest = raw.slice(bodyAt);
-    if (Number(head.slice(head.indexOf(' ') + 1, head.indexOf(' ') + 4)) >= 200 && !statusLine.test(rest.trimStart())) break;
-    at = bodyAt + leading(rest);
-  }
-  if (head === undefined || !/^transfer-encoding:[^\n]*\bchunked[ \t]*\r?$/im.test(head)) return bytes;
+  const start = raw.startsWith('\xef\xbb\xbf') ? 3 : 0;
+  const block = finalHeaderBlock(raw, start + leadingSpace(raw, start));
+  if (!block || !/^transfer-encoding:[^\n]*\bchunked[ \t]*\r?$/im.test(block.head)) return bytes;
+  const { bodyAt } = block;
   const parts: Buffer[] = [];
   const contentEnd = raw.trimEnd().length;
   let pos = bodyAt;
